@@ -1,0 +1,117 @@
+# cbuild - daemonless OCI image builder.
+#
+#   make deps        install every Debian package the build and the tests need
+#   make             build ./cbuild
+#   make check       unit tests (cmocka) + end-to-end tests (prove)
+#   make asan        the whole suite under AddressSanitizer + UBSan
+#   make fuzz        build the libFuzzer targets (clang)
+#   make bench       benchmarks against BuildKit and buildah (see bench/)
+#   make install     PREFIX=/usr/local DESTDIR=
+#
+# Every .c file under the module folders is compiled; a new file needs no
+# Makefile change. Objects go to $(BUILD)/ so that the asan build can live
+# beside the normal one.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+BUILD ?= build
+CC ?= cc
+
+PKGS := libarchive libcrypto jansson libcurl yaml-0.1 zlib libzstd
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+OPT ?= -O2 -g
+WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral
+CFLAGS ?=
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(OPT) $(WARN) -I. \
+	$(PKG_CFLAGS) $(SAN_CFLAGS) $(CFLAGS)
+LDLIBS := $(PKG_LIBS) -lpthread
+ALL_LDFLAGS := $(SAN_CFLAGS) $(LDFLAGS)
+
+MODULES := common parser store registry builder
+LIB_SRCS := $(sort $(wildcard $(addsuffix /*.c,$(MODULES))))
+CMD_SRCS := $(sort $(wildcard cmd/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+CMD_OBJS := $(CMD_SRCS:%.c=$(BUILD)/%.o)
+LIBCB := $(BUILD)/libcbuild.a
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+
+.PHONY: all deps bench-deps check check-unit check-e2e asan fuzz bench install clean format
+
+all: cbuild
+
+cbuild: $(BUILD)/cbuild
+	@if [ "$(BUILD)" = build ]; then ln -sf $(BUILD)/cbuild cbuild; fi
+
+$(BUILD)/cbuild: $(CMD_OBJS) $(LIBCB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJS) $(LIBCB) $(LDLIBS)
+
+$(LIBCB): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -DCBUILD_VERSION='"$(VERSION)"' -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBCB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(LIBCB) $(LDLIBS) -lcmocka
+
+# Debian 12 packages: the libraries, the tools the tests run against, and the
+# peers the tests check cbuild's output with.
+DEB_BUILD := build-essential pkg-config libarchive-dev libssl-dev libjansson-dev \
+	libcurl4-openssl-dev libyaml-dev zlib1g-dev libzstd-dev libcmocka-dev
+DEB_TEST := busybox-static docker-registry skopeo umoci oci-image-tool buildah runc \
+	apache2-utils attr libcap2-bin uidmap curl python3 iproute2 e2fsprogs util-linux \
+	procps psmisc openssl gzip zstd bzip2 xz-utils perl clang libclang-rt-14-dev valgrind
+DEB_BENCH := docker.io pigz hyperfine time linux-perf
+
+deps:
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_BUILD) $(DEB_TEST)
+
+bench-deps: deps
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_BENCH)
+
+check: check-unit check-e2e
+
+check-unit: $(UNIT_BINS)
+	@fail=0; for t in $(UNIT_BINS); do echo "# $$t"; $$t || fail=1; done; exit $$fail
+
+check-e2e: cbuild
+	CBUILD_BIN=$(abspath $(BUILD)/cbuild) prove -f tests/e2e/
+
+asan:
+	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+		SAN_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+		ASAN_OPTIONS=detect_leaks=1 check
+
+fuzz:
+	$(MAKE) BUILD=build-fuzz CC=clang OPT="-O1 -g" \
+		SAN_CFLAGS="-fsanitize=address,undefined" build-fuzz/libcbuild.a >/dev/null
+	@mkdir -p build-fuzz/fuzz
+	@for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
+		echo "clang $$f -> build-fuzz/fuzz/$$n"; \
+		clang -std=c11 -D_GNU_SOURCE -O1 -g -I. -fsanitize=fuzzer,address,undefined \
+		-o build-fuzz/fuzz/$$n $$f build-fuzz/libcbuild.a $(LDLIBS) || exit 1; done
+
+bench: cbuild
+	bench/run
+
+install: cbuild
+	install -D -m 0755 $(BUILD)/cbuild $(DESTDIR)$(BINDIR)/cbuild
+
+format:
+	clang-format -i $(LIB_SRCS) $(CMD_SRCS) $(wildcard */*.h) $(UNIT_SRCS)
+
+clean:
+	rm -rf build build-asan build-fuzz cbuild
+
+-include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(UNIT_BINS:=.d)

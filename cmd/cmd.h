@@ -1,0 +1,49 @@
+/*
+ * cmd/cmd.h - the cbuild program's command table and shared helpers.
+ *
+ * Each verb lives in cmd/<verb>.c as
+ *
+ *     int cmd_<verb>(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err);
+ *
+ * argv[0] is the verb's name. A verb returns 0 on success, -1 with err set
+ * on failure (exit 1), or CMD_USAGE with err set for bad usage (exit 2;
+ * main prints the verb's usage line after the error).
+ */
+#ifndef CB_CMD_CMD_H
+#define CB_CMD_CMD_H
+
+#include <stdbool.h>
+
+#include "common/error.h"
+#include "store/store.h"
+
+#define CMD_USAGE (-2)
+
+typedef struct cmd_ctx {
+	const char *root_override; /* --root, NULL if not given */
+	store_t *store;            /* opened lazily by cmd_store() */
+	bool debug;
+} cmd_ctx_t;
+
+typedef struct cmd_def {
+	const char *name;
+	int (*fn)(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err);
+	const char *usage;   /* "cbuild tag SOURCE TARGET" */
+	const char *summary; /* one line for `cbuild --help` */
+} cmd_def_t;
+
+/* The store, opened on first use. */
+store_t *cmd_store(cmd_ctx_t *ctx, cb_error_t *err);
+
+/* Set a usage error and return CMD_USAGE. */
+int cmd_usage_error(cb_error_t *err, const char *fmt, ...) CB_PRINTF(2, 3);
+
+/* True when argv holds -h or --help (before "--"); verbs print their usage. */
+bool cmd_wants_help(int argc, char **argv);
+void cmd_print_usage(const char *verb);
+
+#define CMD_DECLARE(verb) int cmd_##verb(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
+
+CMD_DECLARE(version);
+
+#endif

@@ -1,0 +1,155 @@
+/*
+ * cmd/main.c - entry point: global options, the verb table, exit codes.
+ *
+ * `cbuild -t app:1 .` (no verb) is a build, as in the docs users know.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "common/util.h"
+
+#ifndef CBUILD_VERSION
+#define CBUILD_VERSION "0.1"
+#endif
+
+static const cmd_def_t commands[] = {
+	{"version", cmd_version, "cbuild version", "show the version"},
+};
+
+static const cmd_def_t *find_command(const char *name)
+{
+	for (size_t i = 0; i < CB_ARRAY_SIZE(commands); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static void print_help(FILE *fp)
+{
+	fprintf(fp, "usage: cbuild [--root DIR] COMMAND [OPTIONS] [ARGS]\n"
+		    "       cbuild [build] [-t NAME[:TAG]]... [-f Dockerfile] CONTEXT\n\n"
+		    "A daemonless OCI image builder and container tool.\n\nCommands:\n");
+	for (size_t i = 0; i < CB_ARRAY_SIZE(commands); i++)
+		fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(fp, "\nGlobal options:\n"
+		    "  --root DIR   store root (default $CBUILD_ROOT, /var/lib/cbuild as root)\n"
+		    "  --help       this text; `cbuild COMMAND --help` for a command\n"
+		    "  --version    print the version\n");
+}
+
+void cmd_print_usage(const char *verb)
+{
+	const cmd_def_t *c = find_command(verb);
+	if (c)
+		fprintf(stderr, "usage: %s\n", c->usage);
+}
+
+bool cmd_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return true;
+	}
+	return false;
+}
+
+int cmd_usage_error(cb_error_t *err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	cb_error_setv(err, 0, fmt, ap);
+	va_end(ap);
+	return CMD_USAGE;
+}
+
+store_t *cmd_store(cmd_ctx_t *ctx, cb_error_t *err)
+{
+	if (ctx->store)
+		return ctx->store;
+	_cleanup_free_ char *root =
+		ctx->root_override ? cb_xstrdup(ctx->root_override) : store_default_root();
+	if (store_open(root, &ctx->store, err) < 0)
+		return NULL;
+	return ctx->store;
+}
+
+int cmd_version(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
+{
+	(void)ctx, (void)argc, (void)argv, (void)err;
+	printf("cbuild version %s\n", CBUILD_VERSION);
+	return 0;
+}
+
+static int run_command(cmd_ctx_t *ctx, const cmd_def_t *c, int argc, char **argv)
+{
+	cb_error_t err = CB_ERROR_INIT;
+	if (cmd_wants_help(argc, argv)) {
+		printf("usage: %s\n", c->usage);
+		return 0;
+	}
+	int rc = c->fn(ctx, argc, argv, &err);
+	if (rc == 0)
+		return 0;
+	cb_error_print(stderr, "cbuild", &err);
+	cb_error_release(&err);
+	if (rc == CMD_USAGE) {
+		fprintf(stderr, "usage: %s\n", c->usage);
+		return 2;
+	}
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	cmd_ctx_t ctx = {0};
+	int i = 1;
+	for (; i < argc; i++) {
+		if (!strcmp(argv[i], "--root") && i + 1 < argc) {
+			ctx.root_override = argv[++i];
+		} else if (!strncmp(argv[i], "--root=", 7)) {
+			ctx.root_override = argv[i] + 7;
+		} else if (!strcmp(argv[i], "--debug")) {
+			ctx.debug = true;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			print_help(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-v")) {
+			printf("cbuild version %s\n", CBUILD_VERSION);
+			return 0;
+		} else {
+			break;
+		}
+	}
+	if (i >= argc) {
+		print_help(stderr);
+		return 2;
+	}
+	const cmd_def_t *c = find_command(argv[i]);
+	int rc;
+	if (c) {
+		rc = run_command(&ctx, c, argc - i, argv + i);
+	} else if (argv[i][0] == '-' || find_command("build")) {
+		/* no verb: a build, with argv[i..] as its arguments */
+		const cmd_def_t *b = find_command("build");
+		if (!b) {
+			fprintf(stderr, "cbuild: error: unknown command '%s'\n", argv[i]);
+			return 2;
+		}
+		char **bargv = cb_xcalloc((size_t)(argc - i + 2), sizeof(char *));
+		bargv[0] = "build";
+		memcpy(bargv + 1, argv + i, (size_t)(argc - i) * sizeof(char *));
+		rc = run_command(&ctx, b, argc - i + 1, bargv);
+		free(bargv);
+	} else {
+		fprintf(stderr, "cbuild: error: unknown command '%s'\nsee 'cbuild --help'\n", argv[i]);
+		rc = 2;
+	}
+	store_free(ctx.store);
+	return rc;
+}

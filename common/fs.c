@@ -1,0 +1,310 @@
+#include "common/fs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/util.h"
+
+int cb_mkdir_p(const char *path, mode_t mode, cb_error_t *err)
+{
+	_cleanup_free_ char *p = cb_xstrdup(path);
+	size_t len = strlen(p);
+	for (size_t i = 1; i <= len; i++) {
+		if (p[i] != '/' && p[i] != '\0')
+			continue;
+		char saved = p[i];
+		p[i] = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			return cb_error_errno(err, "create directory '%s'", p);
+		p[i] = saved;
+	}
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return cb_error_errno(err, "create directory '%s'", path);
+	if (!S_ISDIR(st.st_mode))
+		return cb_error_set(err, ENOTDIR, "create directory '%s'", path);
+	return 0;
+}
+
+static int rm_rf_at(int dirfd, const char *name, dev_t dev, const char *shown, cb_error_t *err);
+
+static int rm_dir_contents(int fd, dev_t dev, const char *shown, cb_error_t *err)
+{
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return cb_error_errno(err, "open directory '%s'", shown);
+	}
+	struct dirent *de;
+	int rc = 0;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (rm_rf_at(dirfd(d), de->d_name, dev, shown, err) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+static int rm_rf_at(int dirfd, const char *name, dev_t dev, const char *shown, cb_error_t *err)
+{
+	struct stat st;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return cb_error_errno(err, "remove '%s/%s'", shown, name);
+	}
+	if (S_ISDIR(st.st_mode)) {
+		if (st.st_dev != dev)
+			return cb_error_set(err, EBUSY, "remove '%s/%s': a mount point", shown, name);
+		int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			/* a directory without permission bits: make it readable */
+			if (errno == EACCES && fchmodat(dirfd, name, 0700, 0) == 0)
+				fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd < 0)
+				return cb_error_errno(err, "remove '%s/%s'", shown, name);
+		}
+		if (rm_dir_contents(fd, dev, shown, err) < 0)
+			return -1;
+		if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+			return cb_error_errno(err, "remove '%s/%s'", shown, name);
+		return 0;
+	}
+	if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+		return cb_error_errno(err, "remove '%s/%s'", shown, name);
+	return 0;
+}
+
+int cb_rm_rf(const char *path, cb_error_t *err)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return cb_error_errno(err, "remove '%s'", path);
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlink(path) < 0 && errno != ENOENT)
+			return cb_error_errno(err, "remove '%s'", path);
+		return 0;
+	}
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return cb_error_errno(err, "remove '%s'", path);
+	if (rm_dir_contents(fd, st.st_dev, path, err) < 0)
+		return -1;
+	if (rmdir(path) < 0 && errno != ENOENT)
+		return cb_error_errno(err, "remove '%s'", path);
+	return 0;
+}
+
+int cb_read_file(const char *path, size_t max, char **data, size_t *len, cb_error_t *err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cb_error_errno(err, "open '%s'", path);
+	cb_buf_t b;
+	cb_buf_init(&b);
+	for (;;) {
+		cb_buf_grow(&b, 65536);
+		ssize_t n = read(fd, b.data + b.len, b.cap - b.len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			cb_buf_release(&b);
+			return cb_error_errno(err, "read '%s'", path);
+		}
+		if (n == 0)
+			break;
+		b.len += (size_t)n;
+		if (b.len > max) {
+			cb_buf_release(&b);
+			return cb_error_set(err, EFBIG, "read '%s': larger than %zu bytes", path, max);
+		}
+	}
+	b.data[b.len] = '\0';
+	*data = cb_buf_detach(&b, len);
+	return 0;
+}
+
+int cb_write_all(int fd, const void *data, size_t len, cb_error_t *err)
+{
+	const char *p = data;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return cb_error_errno(err, "write");
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+ssize_t cb_read_all(int fd, void *data, size_t len, cb_error_t *err)
+{
+	char *p = data;
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = read(fd, p + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return cb_error_errno(err, "read");
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+int cb_fsync_dir(const char *dir, cb_error_t *err)
+{
+	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return cb_error_errno(err, "open directory '%s'", dir);
+	if (fsync(fd) < 0)
+		return cb_error_errno(err, "fsync '%s'", dir);
+	return 0;
+}
+
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return cb_xstrdup(".");
+	if (slash == path)
+		return cb_xstrdup("/");
+	return cb_xstrndup(path, (size_t)(slash - path));
+}
+
+int cb_write_file_atomic(const char *path, const char *tmpdir, const void *data, size_t len,
+			 mode_t mode, cb_error_t *err)
+{
+	_cleanup_free_ char *dir = dir_of(path);
+	_cleanup_free_ char *tmp = cb_asprintf("%s/.tmp-XXXXXX", tmpdir ? tmpdir : dir);
+	_cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return cb_error_errno(err, "create temporary file for '%s'", path);
+	if (cb_write_all(fd, data, len, err) < 0 || fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+		if (!cb_error_is_set(err))
+			cb_error_errno(err, "write");
+		unlink(tmp);
+		return cb_error_wrap(err, "write '%s'", path);
+	}
+	if (rename(tmp, path) < 0) {
+		cb_error_errno(err, "rename into '%s'", path);
+		unlink(tmp);
+		return -1;
+	}
+	return cb_fsync_dir(dir, err);
+}
+
+char *cb_path_join(const char *a, const char *b)
+{
+	size_t la = strlen(a);
+	while (la > 1 && a[la - 1] == '/')
+		la--;
+	while (*b == '/')
+		b++;
+	if (!*b)
+		return cb_xstrndup(a, la);
+	if (la == 1 && a[0] == '/')
+		return cb_asprintf("/%s", b);
+	return cb_asprintf("%.*s/%s", (int)la, a, b);
+}
+
+char *cb_path_clean(const char *path)
+{
+	bool rooted = path[0] == '/';
+	size_t n = strlen(path);
+	char *out = cb_xmalloc(n + 2);
+	size_t w = 0;
+	size_t dotdot = 0; /* where backtracking must stop */
+	if (rooted) {
+		out[w++] = '/';
+		dotdot = 1;
+	}
+	size_t r = 0;
+	while (r < n) {
+		if (path[r] == '/') {
+			r++;
+		} else if (path[r] == '.' && (r + 1 == n || path[r + 1] == '/')) {
+			r++;
+		} else if (path[r] == '.' && path[r + 1] == '.' && (r + 2 == n || path[r + 2] == '/')) {
+			r += 2;
+			if (w > dotdot) {
+				w--;
+				while (w > dotdot && out[w] != '/')
+					w--;
+			} else if (!rooted) {
+				if (w > 0)
+					out[w++] = '/';
+				out[w++] = '.';
+				out[w++] = '.';
+				dotdot = w;
+			}
+		} else {
+			if ((rooted && w != 1) || (!rooted && w != 0))
+				out[w++] = '/';
+			while (r < n && path[r] != '/')
+				out[w++] = path[r++];
+		}
+	}
+	if (w == 0)
+		out[w++] = '.';
+	out[w] = '\0';
+	return out;
+}
+
+bool cb_path_exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+bool cb_is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+char *cb_mkdtemp_in(const char *dir, const char *prefix, cb_error_t *err)
+{
+	char *p = cb_asprintf("%s/%sXXXXXX", dir, prefix);
+	if (!mkdtemp(p)) {
+		cb_error_errno(err, "create temporary directory in '%s'", dir);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void cb_close_fds_from(int lowfd)
+{
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, (unsigned)lowfd, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) == 0)
+		return;
+#endif
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		int fd = atoi(de->d_name);
+		if (fd >= lowfd && fd != dirfd(d))
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+	closedir(d);
+}

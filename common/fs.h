@@ -1,0 +1,57 @@
+/*
+ * common/fs.h - small file, fd and path utilities (libc only).
+ *
+ * All opens use O_CLOEXEC. Functions follow the error convention of
+ * common/error.h. Paths given are borrowed; returned strings are owned by
+ * the caller (free()).
+ */
+#ifndef CB_COMMON_FS_H
+#define CB_COMMON_FS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+
+/* mkdir -p with mode for the directories it creates. */
+int cb_mkdir_p(const char *path, mode_t mode, cb_error_t *err);
+
+/* rm -rf; a missing path is success. Does not cross mount points: a mount
+ * found inside is an error rather than a deleted host directory. */
+int cb_rm_rf(const char *path, cb_error_t *err);
+
+/* Read a whole file of at most max bytes into a NUL-terminated buffer. */
+int cb_read_file(const char *path, size_t max, char **data, size_t *len, cb_error_t *err);
+
+/* Write data to path atomically: temp file in the same directory (or in
+ * tmpdir when non-NULL, which must be on the same file system), fsync,
+ * rename, fsync of the directory. */
+int cb_write_file_atomic(const char *path, const char *tmpdir, const void *data, size_t len,
+			 mode_t mode, cb_error_t *err);
+
+/* write()/read() the whole buffer, retrying on EINTR and short counts. */
+int cb_write_all(int fd, const void *data, size_t len, cb_error_t *err);
+/* Returns bytes read (< len only at EOF) or -1. */
+ssize_t cb_read_all(int fd, void *data, size_t len, cb_error_t *err);
+
+/* fsync the directory containing path (or path itself when it is one). */
+int cb_fsync_dir(const char *dir, cb_error_t *err);
+
+/* "a" + "b" -> "a/b" without doubled slashes. */
+char *cb_path_join(const char *a, const char *b);
+
+/* Lexically clean a path as Go's path.Clean does ("a/../b/./c/" -> "b/c";
+ * "/.." -> "/"; "" -> "."). */
+char *cb_path_clean(const char *path);
+
+bool cb_path_exists(const char *path);
+bool cb_is_dir(const char *path);
+
+/* Make a unique temporary directory "DIR/PREFIXXXXXXX"; returns its path. */
+char *cb_mkdtemp_in(const char *dir, const char *prefix, cb_error_t *err);
+
+/* Set O_CLOEXEC on every fd >= lowfd (used before exec of helpers). */
+void cb_close_fds_from(int lowfd);
+
+#endif

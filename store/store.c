@@ -1,0 +1,522 @@
+#include "store/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <dirent.h>
+#include <stdlib.h>
+#include <time.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/fs.h"
+#include "common/util.h"
+
+#define INDEX_MAX (64u << 20)
+#define REF_NAME_ANNOTATION "org.opencontainers.image.ref.name"
+#define OCI_INDEX_MEDIA_TYPE "application/vnd.oci.image.index.v1+json"
+
+struct store {
+	char *root;
+	int lock_fd;
+	int lock_depth;
+	pthread_mutex_t lock_mu;
+};
+
+char *store_default_root(void)
+{
+	const char *env = getenv("CBUILD_ROOT");
+	if (env && *env)
+		return cb_xstrdup(env);
+	if (geteuid() == 0)
+		return cb_xstrdup("/var/lib/cbuild");
+	const char *xdg = getenv("XDG_DATA_HOME");
+	if (xdg && *xdg)
+		return cb_asprintf("%s/cbuild", xdg);
+	const char *home = getenv("HOME");
+	if (!home || !*home) {
+		struct passwd *pw = getpwuid(geteuid());
+		home = pw ? pw->pw_dir : "/tmp";
+	}
+	return cb_asprintf("%s/.local/share/cbuild", home);
+}
+
+const char *store_root(const store_t *st)
+{
+	return st->root;
+}
+
+char *store_path(const store_t *st, const char *sub)
+{
+	return cb_path_join(st->root, sub);
+}
+
+static int ensure_file(const store_t *st, const char *name, const char *content, cb_error_t *err)
+{
+	_cleanup_free_ char *p = store_path(st, name);
+	if (cb_path_exists(p))
+		return 0;
+	_cleanup_free_ char *tmpdir = store_path(st, "tmp");
+	return cb_write_file_atomic(p, tmpdir, content, strlen(content), 0644, err);
+}
+
+/* Anything left in tmp/ was being written by a process that died; nothing
+ * refers to it. Only entries older than a minute are removed, so that a
+ * concurrent cbuild's work in progress is never pulled from under it. */
+static void clean_tmp(const store_t *st)
+{
+	_cleanup_free_ char *tmp = store_path(st, "tmp");
+	DIR *d = opendir(tmp);
+	if (!d)
+		return;
+	struct dirent *de;
+	time_t now = time(NULL);
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' && (!de->d_name[1] || !strcmp(de->d_name, "..")))
+			continue;
+		struct stat sb;
+		if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (now - sb.st_mtime < 60)
+			continue;
+		_cleanup_free_ char *p = cb_path_join(tmp, de->d_name);
+		cb_error_t e = CB_ERROR_INIT;
+		if (cb_rm_rf(p, &e) < 0)
+			cb_error_release(&e); /* busy mounts: a later open retries */
+	}
+	closedir(d);
+}
+
+int store_open(const char *root, store_t **out, cb_error_t *err)
+{
+	static const char *const dirs[] = {"blobs/sha256", "layers/sha256", "cache",
+					   "containers", "volumes", "tmp"};
+	if (cb_mkdir_p(root, 0711, err) < 0)
+		return cb_error_wrap(err, "open store '%s'", root);
+	char *abs = realpath(root, NULL);
+	if (!abs)
+		return cb_error_errno(err, "open store '%s'", root);
+	store_t *st = cb_xcalloc(1, sizeof(*st));
+	st->root = abs;
+	st->lock_fd = -1;
+	pthread_mutex_init(&st->lock_mu, NULL);
+	for (size_t i = 0; i < CB_ARRAY_SIZE(dirs); i++) {
+		_cleanup_free_ char *p = store_path(st, dirs[i]);
+		if (cb_mkdir_p(p, 0700, err) < 0)
+			goto fail;
+	}
+	_cleanup_free_ char *lock = store_path(st, "lock");
+	st->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (st->lock_fd < 0) {
+		cb_error_errno(err, "open '%s'", lock);
+		goto fail;
+	}
+	if (ensure_file(st, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", err) < 0)
+		goto fail;
+	if (ensure_file(st, "index.json",
+			"{\"schemaVersion\":2,\"mediaType\":\"" OCI_INDEX_MEDIA_TYPE
+			"\",\"manifests\":[]}",
+			err) < 0)
+		goto fail;
+	clean_tmp(st);
+	*out = st;
+	return 0;
+fail:
+	store_free(st);
+	return cb_error_wrap(err, "open store '%s'", root);
+}
+
+void store_free(store_t *st)
+{
+	if (!st)
+		return;
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);
+	pthread_mutex_destroy(&st->lock_mu);
+	free(st->root);
+	free(st);
+}
+
+char *store_mkdtemp(store_t *st, const char *prefix, cb_error_t *err)
+{
+	_cleanup_free_ char *tmp = store_path(st, "tmp");
+	return cb_mkdtemp_in(tmp, prefix, err);
+}
+
+int store_lock(store_t *st, cb_error_t *err)
+{
+	pthread_mutex_lock(&st->lock_mu);
+	if (st->lock_depth++ > 0)
+		return 0;
+	while (flock(st->lock_fd, LOCK_EX) < 0) {
+		if (errno == EINTR)
+			continue;
+		st->lock_depth--;
+		pthread_mutex_unlock(&st->lock_mu);
+		return cb_error_errno(err, "lock store '%s'", st->root);
+	}
+	return 0;
+}
+
+void store_unlock(store_t *st)
+{
+	if (st->lock_depth <= 0)
+		CB_BUG("store_unlock without lock");
+	if (--st->lock_depth == 0)
+		flock(st->lock_fd, LOCK_UN);
+	pthread_mutex_unlock(&st->lock_mu);
+}
+
+/* ---- blobs ---- */
+
+char *store_blob_path(const store_t *st, const char *digest)
+{
+	if (!digest_is_valid(digest))
+		CB_BUG("invalid digest '%s'", digest ? digest : "(null)");
+	return cb_asprintf("%s/blobs/sha256/%s", st->root, digest_hex(digest));
+}
+
+bool store_has_blob(const store_t *st, const char *digest)
+{
+	if (!digest_is_valid(digest))
+		return false;
+	_cleanup_free_ char *p = store_blob_path(st, digest);
+	return access(p, F_OK) == 0;
+}
+
+int64_t store_blob_size(const store_t *st, const char *digest, cb_error_t *err)
+{
+	if (digest_validate(digest, err) < 0)
+		return -1;
+	_cleanup_free_ char *p = store_blob_path(st, digest);
+	struct stat sb;
+	if (stat(p, &sb) < 0)
+		return cb_error_errno(err, "blob '%s'", digest);
+	return (int64_t)sb.st_size;
+}
+
+struct store_blob_writer {
+	store_t *st;
+	char *tmp_path;
+	int fd;
+	digest_ctx_t *digest;
+	uint64_t size;
+};
+
+store_blob_writer_t *store_blob_writer_new(store_t *st, cb_error_t *err)
+{
+	_cleanup_free_ char *path = cb_asprintf("%s/tmp/blob-XXXXXX", st->root);
+	int fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0) {
+		cb_error_errno(err, "create temporary blob in '%s/tmp'", st->root);
+		return NULL;
+	}
+	store_blob_writer_t *w = cb_xcalloc(1, sizeof(*w));
+	w->st = st;
+	w->tmp_path = cb_steal_pointer(&path);
+	w->fd = fd;
+	w->digest = digest_new();
+	return w;
+}
+
+int store_blob_writer_write(store_blob_writer_t *w, const void *data, size_t len, cb_error_t *err)
+{
+	if (cb_write_all(w->fd, data, len, err) < 0)
+		return cb_error_wrap(err, "write blob");
+	store_blob_writer_hash(w, data, len);
+	return 0;
+}
+
+int store_blob_writer_fd(store_blob_writer_t *w)
+{
+	return w->fd;
+}
+
+void store_blob_writer_hash(store_blob_writer_t *w, const void *data, size_t len)
+{
+	digest_update(w->digest, data, len);
+	w->size += len;
+}
+
+uint64_t store_blob_writer_size(const store_blob_writer_t *w)
+{
+	return w->size;
+}
+
+void store_blob_writer_abort(store_blob_writer_t *w)
+{
+	if (!w)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->tmp_path)
+		unlink(w->tmp_path);
+	free(w->tmp_path);
+	digest_free(w->digest);
+	free(w);
+}
+
+int store_blob_writer_commit(store_blob_writer_t *w, const char *expected,
+			     char digest_out[DIGEST_STR_LEN + 1], cb_error_t *err)
+{
+	char got[DIGEST_STR_LEN + 1];
+	digest_final(w->digest, got);
+	if (expected && strcmp(expected, got) != 0) {
+		cb_error_set(err, EBADMSG, "digest mismatch: expected '%s', got '%s'", expected, got);
+		store_blob_writer_abort(w);
+		return -1;
+	}
+	if (fchmod(w->fd, 0644) < 0 || fsync(w->fd) < 0) {
+		cb_error_errno(err, "write blob '%s'", got);
+		store_blob_writer_abort(w);
+		return -1;
+	}
+	_cleanup_free_ char *dst = store_blob_path(w->st, got);
+	if (rename(w->tmp_path, dst) < 0) {
+		cb_error_errno(err, "store blob '%s'", got);
+		store_blob_writer_abort(w);
+		return -1;
+	}
+	free(w->tmp_path);
+	w->tmp_path = NULL;
+	_cleanup_free_ char *dir = cb_asprintf("%s/blobs/sha256", w->st->root);
+	int rc = cb_fsync_dir(dir, err);
+	store_blob_writer_abort(w);
+	if (rc < 0)
+		return -1;
+	if (digest_out)
+		memcpy(digest_out, got, sizeof(got));
+	return 0;
+}
+
+int store_put_blob(store_t *st, const void *data, size_t len, const char *expected,
+		   char digest_out[DIGEST_STR_LEN + 1], cb_error_t *err)
+{
+	char d[DIGEST_STR_LEN + 1];
+	digest_buffer(data, len, d);
+	if (expected && strcmp(expected, d) != 0)
+		return cb_error_set(err, EBADMSG, "digest mismatch: expected '%s', got '%s'",
+				    expected, d);
+	if (!store_has_blob(st, d)) {
+		store_blob_writer_t *w = store_blob_writer_new(st, err);
+		if (!w)
+			return -1;
+		if (store_blob_writer_write(w, data, len, err) < 0) {
+			store_blob_writer_abort(w);
+			return -1;
+		}
+		if (store_blob_writer_commit(w, d, NULL, err) < 0)
+			return -1;
+	}
+	if (digest_out)
+		memcpy(digest_out, d, sizeof(d));
+	return 0;
+}
+
+int store_read_blob(const store_t *st, const char *digest, size_t max, char **data, size_t *len,
+		    cb_error_t *err)
+{
+	if (digest_validate(digest, err) < 0)
+		return -1;
+	_cleanup_free_ char *p = store_blob_path(st, digest);
+	char *buf = NULL;
+	size_t n = 0;
+	if (cb_read_file(p, max, &buf, &n, err) < 0)
+		return cb_error_wrap(err, "blob '%s'", digest);
+	char got[DIGEST_STR_LEN + 1];
+	digest_buffer(buf, n, got);
+	if (strcmp(got, digest) != 0) {
+		free(buf);
+		return cb_error_set(err, EBADMSG, "blob '%s' is corrupt (content hashes to '%s')",
+				    digest, got);
+	}
+	*data = buf;
+	if (len)
+		*len = n;
+	return 0;
+}
+
+int store_open_blob(const store_t *st, const char *digest, cb_error_t *err)
+{
+	if (digest_validate(digest, err) < 0)
+		return -1;
+	_cleanup_free_ char *p = store_blob_path(st, digest);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cb_error_errno(err, "open blob '%s'", digest);
+	return fd;
+}
+
+int store_verify_blob(const store_t *st, const char *digest, cb_error_t *err)
+{
+	if (digest_validate(digest, err) < 0)
+		return -1;
+	_cleanup_free_ char *p = store_blob_path(st, digest);
+	char got[DIGEST_STR_LEN + 1];
+	if (digest_file(p, got, err) < 0)
+		return cb_error_wrap(err, "verify blob");
+	if (strcmp(got, digest) != 0)
+		return cb_error_set(err, EBADMSG, "blob '%s' is corrupt (content hashes to '%s')",
+				    digest, got);
+	return 0;
+}
+
+/* ---- index.json ---- */
+
+void store_ref_release(store_ref_t *r)
+{
+	if (!r)
+		return;
+	free(r->name);
+	free(r->digest);
+	free(r->media_type);
+	memset(r, 0, sizeof(*r));
+}
+
+void store_refs_free(store_ref_t *refs, size_t n)
+{
+	for (size_t i = 0; refs && i < n; i++)
+		store_ref_release(&refs[i]);
+	free(refs);
+}
+
+static json_t *load_index(store_t *st, cb_error_t *err)
+{
+	_cleanup_free_ char *p = store_path(st, "index.json");
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	if (cb_read_file(p, INDEX_MAX, &data, &len, err) < 0)
+		return NULL;
+	json_error_t je;
+	json_t *idx = json_loadb(data, len, 0, &je);
+	if (!idx || !json_is_object(idx) || !json_is_array(json_object_get(idx, "manifests"))) {
+		json_decref(idx);
+		cb_error_set(err, EBADMSG, "'%s' is not a valid OCI index: %s", p,
+			     idx ? "no manifests array" : je.text);
+		return NULL;
+	}
+	return idx;
+}
+
+static int save_index(store_t *st, json_t *idx, cb_error_t *err)
+{
+	_cleanup_free_ char *text = json_dumps(idx, JSON_COMPACT);
+	if (!text)
+		CB_BUG("json_dumps failed");
+	_cleanup_free_ char *p = store_path(st, "index.json");
+	_cleanup_free_ char *tmp = store_path(st, "tmp");
+	return cb_write_file_atomic(p, tmp, text, strlen(text), 0644, err);
+}
+
+static const char *entry_name(json_t *m)
+{
+	json_t *ann = json_object_get(m, "annotations");
+	return json_string_value(json_object_get(ann, REF_NAME_ANNOTATION));
+}
+
+static void ref_from_json(json_t *m, store_ref_t *r)
+{
+	const char *name = entry_name(m);
+	const char *mt = json_string_value(json_object_get(m, "mediaType"));
+	r->name = name ? cb_xstrdup(name) : NULL;
+	r->digest = cb_xstrdup(json_string_value(json_object_get(m, "digest")) ?: "");
+	r->media_type = cb_xstrdup(mt ? mt : "");
+	r->size = json_integer_value(json_object_get(m, "size"));
+}
+
+int store_list_refs(store_t *st, store_ref_t **refs, size_t *n, cb_error_t *err)
+{
+	json_t *idx = load_index(st, err);
+	if (!idx)
+		return -1;
+	json_t *arr = json_object_get(idx, "manifests");
+	size_t count = json_array_size(arr);
+	store_ref_t *out = cb_xcalloc(count + 1, sizeof(*out));
+	size_t k = 0;
+	for (size_t i = 0; i < count; i++) {
+		json_t *m = json_array_get(arr, i);
+		if (!digest_is_valid(json_string_value(json_object_get(m, "digest"))))
+			continue;
+		ref_from_json(m, &out[k++]);
+	}
+	json_decref(idx);
+	*refs = out;
+	*n = k;
+	return 0;
+}
+
+int store_get_ref(store_t *st, const char *name, store_ref_t *out, cb_error_t *err)
+{
+	json_t *idx = load_index(st, err);
+	if (!idx)
+		return -1;
+	json_t *arr = json_object_get(idx, "manifests");
+	for (size_t i = 0; i < json_array_size(arr); i++) {
+		json_t *m = json_array_get(arr, i);
+		if (cb_streq(entry_name(m), name) &&
+		    digest_is_valid(json_string_value(json_object_get(m, "digest")))) {
+			ref_from_json(m, out);
+			json_decref(idx);
+			return 0;
+		}
+	}
+	json_decref(idx);
+	return cb_error_set(err, ENOENT, "no image '%s' in the store", name);
+}
+
+/* Remove every entry named `name`; returns how many went. */
+static size_t drop_name(json_t *arr, const char *name)
+{
+	size_t dropped = 0;
+	for (size_t i = json_array_size(arr); i-- > 0;) {
+		if (cb_streq(entry_name(json_array_get(arr, i)), name)) {
+			json_array_remove(arr, i);
+			dropped++;
+		}
+	}
+	return dropped;
+}
+
+int store_set_ref(store_t *st, const char *name, const char *digest, const char *media_type,
+		  int64_t size, cb_error_t *err)
+{
+	if (digest_validate(digest, err) < 0)
+		return -1;
+	if (store_lock(st, err) < 0)
+		return -1;
+	int rc = -1;
+	json_t *idx = load_index(st, err);
+	if (idx) {
+		json_t *arr = json_object_get(idx, "manifests");
+		drop_name(arr, name);
+		json_t *m = json_pack("{s:s, s:s, s:I, s:{s:s}}", "mediaType", media_type,
+				      "digest", digest, "size", (json_int_t)size, "annotations",
+				      REF_NAME_ANNOTATION, name);
+		json_array_append_new(arr, m);
+		rc = save_index(st, idx, err);
+		json_decref(idx);
+	}
+	store_unlock(st);
+	return rc < 0 ? cb_error_wrap(err, "tag '%s'", name) : 0;
+}
+
+int store_remove_ref(store_t *st, const char *name, cb_error_t *err)
+{
+	if (store_lock(st, err) < 0)
+		return -1;
+	int rc = -1;
+	json_t *idx = load_index(st, err);
+	if (idx) {
+		if (drop_name(json_object_get(idx, "manifests"), name) == 0)
+			cb_error_set(err, ENOENT, "no image '%s' in the store", name);
+		else
+			rc = save_index(st, idx, err);
+		json_decref(idx);
+	}
+	store_unlock(st);
+	return rc;
+}

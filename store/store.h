@@ -1,0 +1,125 @@
+/*
+ * store/store.h - the content-addressed store on disk.
+ *
+ * The root is an OCI image layout (oci-layout, index.json, blobs/sha256/)
+ * plus cbuild's own folders:
+ *
+ *   layers/sha256/DIFFID/   a layer unpacked (overlay lower dir format)
+ *   cache/                  build cache entries
+ *   containers/ID/          containers
+ *   volumes/NAME/           named volumes
+ *   tmp/                    files being written; emptied at open
+ *   lock                    flock() file guarding index.json and cache/
+ *
+ * Lifecycle: store_open() creates the layout when missing and returns a
+ * handle; store_free() closes it. A handle may be used from several threads
+ * for blob reads and writes; index updates take the file lock.
+ *
+ * Blob writes go to tmp/, are hashed while written, fsynced, and renamed to
+ * blobs/sha256/HEX only when the digest matches the expected one (if any).
+ * A process killed at any point leaves only garbage in tmp/.
+ */
+#ifndef CB_STORE_STORE_H
+#define CB_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+#include "store/digest.h"
+
+typedef struct store store_t;
+
+/* The default root: $CBUILD_ROOT, else /var/lib/cbuild for root, else
+ * $XDG_DATA_HOME/cbuild or ~/.local/share/cbuild. Caller frees. */
+char *store_default_root(void);
+
+/* Open (creating when needed) the store at root. */
+int store_open(const char *root, store_t **out, cb_error_t *err);
+void store_free(store_t *st);
+
+const char *store_root(const store_t *st);
+
+/* Absolute path of ROOT/SUB (caller frees). */
+char *store_path(const store_t *st, const char *sub);
+
+/* A fresh directory under tmp/ for scratch work (caller removes it). */
+char *store_mkdtemp(store_t *st, const char *prefix, cb_error_t *err);
+
+/* The exclusive store lock (flock on ROOT/lock), recursive per handle. Held
+ * only around short index/cache updates, never across a build step. */
+int store_lock(store_t *st, cb_error_t *err);
+void store_unlock(store_t *st);
+
+/* ---- blobs ---- */
+
+/* Path of blobs/sha256/HEX for a valid digest (caller frees). */
+char *store_blob_path(const store_t *st, const char *digest);
+bool store_has_blob(const store_t *st, const char *digest);
+/* Size of a stored blob, or -1 with err set. */
+int64_t store_blob_size(const store_t *st, const char *digest, cb_error_t *err);
+
+typedef struct store_blob_writer store_blob_writer_t;
+
+/* Start writing a blob into tmp/. */
+store_blob_writer_t *store_blob_writer_new(store_t *st, cb_error_t *err);
+int store_blob_writer_write(store_blob_writer_t *w, const void *data, size_t len, cb_error_t *err);
+/* The writer's fd, for code that writes directly (e.g. sendfile); bytes
+ * written this way must also be passed to store_blob_writer_hash(). */
+int store_blob_writer_fd(store_blob_writer_t *w);
+void store_blob_writer_hash(store_blob_writer_t *w, const void *data, size_t len);
+uint64_t store_blob_writer_size(const store_blob_writer_t *w);
+/* Finish: fsync, check the digest against `expected` (NULL: no check),
+ * rename into blobs/. digest_out (may be NULL) receives "sha256:HEX".
+ * On a mismatch nothing is kept and err says both digests. The writer is
+ * freed in every case. */
+int store_blob_writer_commit(store_blob_writer_t *w, const char *expected,
+			     char digest_out[DIGEST_STR_LEN + 1], cb_error_t *err);
+/* Abandon: remove the temp file and free. NULL-safe. */
+void store_blob_writer_abort(store_blob_writer_t *w);
+
+/* One-shot write of a buffer. */
+int store_put_blob(store_t *st, const void *data, size_t len, const char *expected,
+		   char digest_out[DIGEST_STR_LEN + 1], cb_error_t *err);
+
+/* Read a whole blob of at most max bytes, verifying its digest. */
+int store_read_blob(const store_t *st, const char *digest, size_t max, char **data, size_t *len,
+		    cb_error_t *err);
+
+/* Open a blob for streaming reads (O_RDONLY|O_CLOEXEC); the caller checks
+ * the digest if it needs to. Returns the fd or -1. */
+int store_open_blob(const store_t *st, const char *digest, cb_error_t *err);
+
+/* Re-hash a stored blob and compare with its name. */
+int store_verify_blob(const store_t *st, const char *digest, cb_error_t *err);
+
+/* ---- index.json: tags ---- */
+
+/* One manifest descriptor of index.json. */
+typedef struct store_ref {
+	char *name;       /* full normalized reference, e.g. docker.io/library/app:1;
+			     NULL for an untagged entry */
+	char *digest;     /* manifest digest */
+	char *media_type; /* manifest media type */
+	int64_t size;     /* manifest size */
+} store_ref_t;
+
+void store_ref_release(store_ref_t *r);
+void store_refs_free(store_ref_t *refs, size_t n);
+
+/* All descriptors of index.json, in file order. */
+int store_list_refs(store_t *st, store_ref_t **refs, size_t *n, cb_error_t *err);
+
+/* Point a full reference name at a manifest (replacing an older target),
+ * under the lock, index.json rewritten whole and atomically. */
+int store_set_ref(store_t *st, const char *name, const char *digest, const char *media_type,
+		  int64_t size, cb_error_t *err);
+
+/* Remove a name. ENOENT when it is not there. */
+int store_remove_ref(store_t *st, const char *name, cb_error_t *err);
+
+/* Look up a full reference name; ENOENT when missing. */
+int store_get_ref(store_t *st, const char *name, store_ref_t *out, cb_error_t *err);
+
+#endif

@@ -1,0 +1,120 @@
+# tests/e2e/lib.sh - shared helpers for end-to-end tests (TAP, run by prove).
+#
+# Each test sources this file, which gives it:
+#   $CBUILD       the binary under test (CBUILD_BIN, else ./cbuild)
+#   $T            a private temp directory, removed at exit (mounts inside are
+#                 unmounted first; servers started with start_bg are killed)
+#   $ROOT         a fresh store root under $T; `cb ARGS` runs cbuild on it
+#   $ROOTFS_TAR   the busybox rootfs tarball (built once per run, cached)
+#   ok/not_ok/is/like/done_testing   TAP output
+#   start_registry [tls] [auth]      a real docker-registry on a free port
+set -u
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CBUILD=${CBUILD_BIN:-$TOP/cbuild}
+T=$(mktemp -d /tmp/cbuild-e2e.XXXXXX)
+ROOT=$T/root
+export CBUILD_ROOT=$ROOT
+_tap_n=0
+_tap_fail=0
+_bg_pids=()
+
+_cleanup() {
+	local p
+	for p in "${_bg_pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	local m
+	for m in $(awk -v t="$T" 'index($5, t) == 1 {print $5}' /proc/self/mountinfo | sort -r); do
+		umount -l "$m" 2>/dev/null
+	done
+	rm -rf "$T"
+}
+trap _cleanup EXIT
+
+cb() { "$CBUILD" --root "$ROOT" "$@"; }
+
+ok() { # ok CONDITION-EXIT-STATUS NAME  (use: cmd; ok $? "name")
+	_tap_n=$((_tap_n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $_tap_n - $2"; else echo "not ok $_tap_n - $2"; _tap_fail=$((_tap_fail + 1)); fi
+}
+pass() { ok 0 "$1"; }
+fail() { ok 1 "$1"; [ $# -gt 1 ] && diag "$2"; }
+diag() { printf '%s\n' "$@" | sed 's/^/# /' >&2; }
+is() { # is GOT WANT NAME
+	if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; diag "got:  '$1'" "want: '$2'"; fi
+}
+like() { # like GOT REGEX NAME
+	if printf '%s' "$1" | grep -Eq -- "$2"; then ok 0 "$3"; else ok 1 "$3"; diag "got:  '$1'" "want match: '$2'"; fi
+}
+unlike() {
+	if printf '%s' "$1" | grep -Eq -- "$2"; then ok 1 "$3"; diag "got:  '$1'" "must not match: '$2'"; else ok 0 "$3"; fi
+}
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+done_testing() { echo "1..$_tap_n"; [ "$_tap_fail" -eq 0 ]; exit $?; }
+
+# The busybox rootfs, built once and shared by the tests of one run.
+ROOTFS_CACHE=${CBUILD_TEST_CACHE:-/tmp/cbuild-test-cache}
+mkdir -p "$ROOTFS_CACHE"
+ROOTFS_TAR=$ROOTFS_CACHE/busybox-rootfs.tar
+if [ ! -s "$ROOTFS_TAR" ]; then
+	"$TOP/testdata/mkrootfs.sh" "$ROOTFS_TAR.$$" && mv "$ROOTFS_TAR.$$" "$ROOTFS_TAR"
+fi
+
+# Import the rootfs as NAME (default busybox:latest) into $ROOT.
+import_busybox() { cb import "$ROOTFS_TAR" "${1:-busybox:latest}" >/dev/null; }
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+start_bg() { # start_bg CMD... ; remembers the PID for cleanup, sets BG_PID
+	"$@" &
+	BG_PID=$!
+	_bg_pids+=("$BG_PID")
+}
+
+wait_port() { # wait_port PORT [SECONDS]
+	local i
+	for i in $(seq 1 $((${2:-10} * 10))); do
+		(exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# start_registry [tls] [auth]: sets REG (host:port), REG_PID, REG_DIR; with tls
+# the CA is trusted through $T/certs.d (CBUILD_CERTS_DIR) and REG_CA; with auth
+# the user is testuser / testpass.
+start_registry() {
+	local tls=0 auth=0 a
+	for a in "$@"; do case $a in tls) tls=1 ;; auth) auth=1 ;; esac; done
+	command -v docker-registry >/dev/null || { echo "# docker-registry not installed" >&2; return 1; }
+	local port; port=$(free_port)
+	REG_DIR=$T/registry-$port
+	mkdir -p "$REG_DIR/data"
+	{
+		echo "version: 0.1"
+		echo "log: {level: error}"
+		echo "storage: {filesystem: {rootdirectory: $REG_DIR/data}, delete: {enabled: true}}"
+		echo "http:"
+		echo "  addr: 127.0.0.1:$port"
+		if [ $tls = 1 ]; then
+			openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+				-addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+				-keyout "$REG_DIR/key.pem" -out "$REG_DIR/cert.pem" 2>/dev/null
+			echo "  tls: {certificate: $REG_DIR/cert.pem, key: $REG_DIR/key.pem}"
+			REG_CA=$REG_DIR/cert.pem
+			mkdir -p "$T/certs.d/127.0.0.1:$port" "$T/certs.d/localhost:$port"
+			cp "$REG_CA" "$T/certs.d/127.0.0.1:$port/ca.crt"
+			cp "$REG_CA" "$T/certs.d/localhost:$port/ca.crt"
+			export CBUILD_CERTS_DIR=$T/certs.d
+		fi
+		if [ $auth = 1 ]; then
+			htpasswd -nbB testuser testpass > "$REG_DIR/htpasswd"
+			echo "auth: {htpasswd: {realm: cbuild-test, path: $REG_DIR/htpasswd}}"
+		fi
+	} > "$REG_DIR/config.yml"
+	start_bg docker-registry serve "$REG_DIR/config.yml"
+	REG_PID=$BG_PID
+	REG=127.0.0.1:$port
+	wait_port "$port" 10
+}
+stop_registry() { kill "$REG_PID" 2>/dev/null; wait "$REG_PID" 2>/dev/null; }
