@@ -54,11 +54,12 @@ $(BUILD)/cbuild: $(CMD_OBJS) $(LIBCB)
 
 $(LIBCB): $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -DCBUILD_VERSION='"$(VERSION)"' -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -MMD -MP -DCBUILD_VERSION='"$(VERSION)"' -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBCB)
 	@mkdir -p $(dir $@)

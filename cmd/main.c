@@ -17,6 +17,15 @@
 #endif
 
 static const cmd_def_t commands[] = {
+	{"images", cmd_images, "cbuild images [-q] [--digests] [--no-trunc] [REPOSITORY[:TAG]]",
+	 "list images"},
+	{"tag", cmd_tag, "cbuild tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
+	 "give an image another name"},
+	{"rmi", cmd_rmi, "cbuild rmi [-f] IMAGE...", "remove images"},
+	{"inspect", cmd_inspect, "cbuild inspect IMAGE...", "show an image's details as JSON"},
+	{"history", cmd_history, "cbuild history [--no-trunc] [-q] IMAGE", "show an image's history"},
+	{"prune", cmd_prune, "cbuild prune [--keep-cache]",
+	 "remove the build cache and unused blobs and layers"},
 	{"version", cmd_version, "cbuild version", "show the version"},
 };
 
