@@ -45,6 +45,8 @@ void cmd_print_usage(const char *verb);
 #define CMD_DECLARE(verb) int cmd_##verb(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 
 CMD_DECLARE(version);
+CMD_DECLARE(build);
+CMD_DECLARE(import);
 CMD_DECLARE(images);
 CMD_DECLARE(tag);
 CMD_DECLARE(rmi);

@@ -17,6 +17,14 @@
 #endif
 
 static const cmd_def_t commands[] = {
+	{"build", cmd_build,
+	 "cbuild [build] [-t NAME[:TAG]]... [-f Dockerfile|-] [--build-arg K[=V]]... "
+	 "[--target STAGE] [--no-cache] [--pull] [--label K=V]... [--network host|none] "
+	 "[--format oci|docker] [--compress gzip|zstd|none] [--timestamp EPOCH] [--iidfile F] "
+	 "[--progress auto|plain|tty] [--secret id=X,src=F] [--explain-cache] [-q] CONTEXT",
+	 "build an image from a Dockerfile"},
+	{"import", cmd_import, "cbuild import [-c INSTRUCTION]... [-m MESSAGE] FILE|- [NAME[:TAG]]",
+	 "create an image from a root filesystem tarball"},
 	{"images", cmd_images, "cbuild images [-q] [--digests] [--no-trunc] [REPOSITORY[:TAG]]",
 	 "list images"},
 	{"tag", cmd_tag, "cbuild tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",

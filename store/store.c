@@ -481,6 +481,16 @@ static size_t drop_name(json_t *arr, const char *name)
 	return dropped;
 }
 
+/* Remove untagged entries of this digest (so that one is added once). */
+static void drop_untagged(json_t *arr, const char *digest)
+{
+	for (size_t i = json_array_size(arr); i-- > 0;) {
+		json_t *m = json_array_get(arr, i);
+		if (!entry_name(m) && cb_streq(json_string_value(json_object_get(m, "digest")), digest))
+			json_array_remove(arr, i);
+	}
+}
+
 int store_set_ref(store_t *st, const char *name, const char *digest, const char *media_type,
 		  int64_t size, cb_error_t *err)
 {
@@ -492,16 +502,21 @@ int store_set_ref(store_t *st, const char *name, const char *digest, const char 
 	json_t *idx = load_index(st, err);
 	if (idx) {
 		json_t *arr = json_object_get(idx, "manifests");
-		drop_name(arr, name);
-		json_t *m = json_pack("{s:s, s:s, s:I, s:{s:s}}", "mediaType", media_type,
-				      "digest", digest, "size", (json_int_t)size, "annotations",
-				      REF_NAME_ANNOTATION, name);
+		if (name)
+			drop_name(arr, name);
+		else
+			drop_untagged(arr, digest);
+		json_t *m = json_pack("{s:s, s:s, s:I}", "mediaType", media_type, "digest", digest,
+				      "size", (json_int_t)size);
+		if (name)
+			json_object_set_new(m, "annotations",
+					    json_pack("{s:s}", REF_NAME_ANNOTATION, name));
 		json_array_append_new(arr, m);
 		rc = save_index(st, idx, err);
 		json_decref(idx);
 	}
 	store_unlock(st);
-	return rc < 0 ? cb_error_wrap(err, "tag '%s'", name) : 0;
+	return rc < 0 ? cb_error_wrap(err, "tag '%s'", name ? name : digest) : 0;
 }
 
 int store_remove_ref(store_t *st, const char *name, cb_error_t *err)
