@@ -874,7 +874,7 @@ static int start(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t **out, cb
 	}
 	if (!root && (!id_mapped(u.uid, pl.ustart, pl.ucount, pl.helpers) ||
 		      !id_mapped(u.gid, pl.gstart, pl.gcount, pl.helpers))) {
-		cb_error_set(err, EINVAL,
+		cb_error_set(err, 0,
 			     "user '%s' (%u:%u) is not mapped in the rootless user namespace%s",
 			     cfg->user ? cfg->user : "", (unsigned)u.uid, (unsigned)u.gid,
 			     pl.helpers ? "" : " (no /etc/subuid and /etc/subgid range for this user: "
