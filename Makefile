@@ -39,10 +39,12 @@ LIBCB := $(BUILD)/libcbuild.a
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
-.PHONY: all deps bench-deps check check-unit check-e2e asan fuzz bench install clean format
+.PHONY: all tools deps bench-deps check check-unit check-e2e asan fuzz bench install clean format
 
 all: cbuild
 
@@ -65,6 +67,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBCB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(LIBCB) $(LDLIBS) -lcmocka
 
+# Small driver programs the e2e tests and benchmarks run (tests/tools/).
+$(BUILD)/tools/%: tests/tools/%.c $(LIBCB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(LIBCB) $(LDLIBS)
+
+tools: $(TOOL_BINS)
+
 # Debian 12 packages: the libraries, the tools the tests run against, and the
 # peers the tests check cbuild's output with.
 DEB_BUILD := build-essential pkg-config libarchive-dev libssl-dev libjansson-dev \
@@ -83,10 +92,10 @@ bench-deps: deps
 
 check: check-unit check-e2e
 
-check-unit: $(UNIT_BINS)
+check-unit: $(UNIT_BINS) $(TOOL_BINS)
 	@fail=0; for t in $(UNIT_BINS); do echo "# $$t"; $$t || fail=1; done; exit $$fail
 
-check-e2e: cbuild
+check-e2e: cbuild $(TOOL_BINS)
 	CBUILD_BIN=$(abspath $(BUILD)/cbuild) prove -f tests/e2e/
 
 asan:
@@ -115,4 +124,4 @@ format:
 clean:
 	rm -rf build build-asan build-fuzz cbuild
 
--include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(UNIT_BINS:=.d)
+-include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(UNIT_BINS:=.d) $(TOOL_BINS:=.d)
