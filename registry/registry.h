@@ -33,7 +33,7 @@
  * Blob sources: after a pull, ROOT/registry-sources.json records which
  * registry repositories each blob was pulled from, so that a later push to
  * another repository on the same registry mounts the blob instead of
- * uploading it: {"sha256:...": ["host:port/repo", ...], ...}. It is a
+ * uploading it: {"sha256:HEX": ["host:port/repo"]}. It is a
  * hint only: a missing or broken file is ignored.
  */
 #ifndef CB_REGISTRY_REGISTRY_H
@@ -95,22 +95,22 @@ void reg_opts_init(reg_opts_t *o);
 /* ---- pull ---- */
 
 /* Pull `ref` (Docker-style reference, e.g. "busybox", "localhost:5000/a:1",
- * "ghcr.io/o/a@sha256:...") into the store: manifest, config and layers as
+ * "ghcr.io/o/a@sha256:HEX") into the store: manifest, config and layers as
  * blobs (layers are not unpacked), and the tag
  * reg_ref_full(ref) -> the chosen manifest in index.json. From an index
  * (OCI index or Docker manifest list) the platform manifest is chosen and
  * the index blob is stored too; the tag points at the platform manifest.
- * A pull by digest tags "domain/path@sha256:..."; by tag and digest, the
+ * A pull by digest tags "domain/path@sha256:HEX"; by tag and digest, the
  * digest is what is fetched.
  * manifest_digest_out (may be NULL) receives the tagged manifest's digest
- * "sha256:..." (caller frees). */
+ * "sha256:HEX" (caller frees). */
 int reg_pull(store_t *st, const char *ref, const reg_opts_t *opts, char **manifest_digest_out,
 	     cb_error_t *err);
 
 /* ---- push ---- */
 
 /* Push the local image `src` (a reference in the store, normalized as
- * reg_ref_normalize does, or a manifest digest "sha256:...") to `dest`:
+ * reg_ref_normalize does, or a manifest digest "sha256:" + hex) to `dest`:
  *   NULL                  the same name as src (its registry)
  *   "docker://REF" / REF  a registry reference
  *   "oci:DIR[:TAG]"       an OCI image layout directory
@@ -135,7 +135,7 @@ int reg_logout(const char *registry, const reg_opts_t *opts, cb_error_t *err);
 
 /* Look up stored credentials for a registry host ("docker.io",
  * "localhost:5000"). auth_file NULL = the default search order.
- * Returns 0 with *user/*pass set (caller frees) when found, 0 with both
+ * Returns 0 with *user and *pass set (caller frees) when found, 0 with both
  * NULL when nothing is stored, -1 on a broken file or helper failure. */
 int reg_auth_lookup(const char *registry, const char *auth_file, char **user, char **pass,
 		    cb_error_t *err);
