@@ -53,5 +53,9 @@ CMD_DECLARE(rmi);
 CMD_DECLARE(inspect);
 CMD_DECLARE(history);
 CMD_DECLARE(prune);
+CMD_DECLARE(pull);
+CMD_DECLARE(push);
+CMD_DECLARE(login);
+CMD_DECLARE(logout);
 
 #endif

@@ -35,6 +35,14 @@ static const cmd_def_t commands[] = {
 	{"prune", cmd_prune, "cbuild prune [--keep-cache]",
 	 "remove the build cache and unused blobs and layers"},
 	{"version", cmd_version, "cbuild version", "show the version"},
+	{"pull", cmd_pull, "cbuild pull [--platform OS/ARCH[/VARIANT]] [--tls-verify=false] IMAGE",
+	 "pull an image from a registry"},
+	{"push", cmd_push,
+	 "cbuild push [--format oci|docker] [--digestfile F] [--tls-verify=false] IMAGE [DEST]",
+	 "push an image to a registry or an OCI layout"},
+	{"login", cmd_login, "cbuild login [-u USER] [-p PASS | --password-stdin] REGISTRY",
+	 "log in to a registry"},
+	{"logout", cmd_logout, "cbuild logout REGISTRY", "log out from a registry"},
 };
 
 static const cmd_def_t *find_command(const char *name)
