@@ -112,8 +112,9 @@ fuzz:
 		clang -std=c11 -D_GNU_SOURCE -O1 -g -I. -fsanitize=fuzzer,address,undefined \
 		-o build-fuzz/fuzz/$$n $$f build-fuzz/libcbuild.a $(LDLIBS) || exit 1; done
 
+# BENCH_ARGS="--quick" or "seed bigfile" etc.; a full run rewrites bench/RESULTS.md
 bench: cbuild
-	bench/run
+	bench/run $(BENCH_ARGS)
 
 install: cbuild
 	install -D -m 0755 $(BUILD)/cbuild $(DESTDIR)$(BINDIR)/cbuild
