@@ -1,5 +1,5 @@
 /* Overlay snapshots of a build state and the mount namespace they live in. */
-#define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
