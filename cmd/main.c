@@ -32,6 +32,8 @@ static const cmd_def_t commands[] = {
 	{"rmi", cmd_rmi, "cbuild rmi [-f] IMAGE...", "remove images"},
 	{"inspect", cmd_inspect, "cbuild inspect IMAGE...", "show an image's details as JSON"},
 	{"history", cmd_history, "cbuild history [--no-trunc] [-q] IMAGE", "show an image's history"},
+	{"save", cmd_save, "cbuild save [-o FILE] IMAGE...", "save images to a tar archive"},
+	{"load", cmd_load, "cbuild load [-i FILE] [-q]", "load images from a tar archive"},
 	{"prune", cmd_prune, "cbuild prune [--keep-cache]",
 	 "remove the build cache and unused blobs and layers"},
 	{"version", cmd_version, "cbuild version", "show the version"},
