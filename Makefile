@@ -46,7 +46,10 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
 .PHONY: all tools deps bench-deps check check-unit check-e2e asan fuzz bench install clean format
 
-all: cbuild
+all: cbuild testdata/hello/rootfs.tar
+
+testdata/hello/rootfs.tar: testdata/mkrootfs.sh
+	@testdata/mkrootfs.sh $@
 
 cbuild: $(BUILD)/cbuild
 	@if [ "$(BUILD)" = build ]; then ln -sf $(BUILD)/cbuild cbuild; fi
@@ -116,7 +119,10 @@ fuzz:
 bench: cbuild
 	bench/run $(BENCH_ARGS)
 
-install: cbuild
+install: cbuild testdata/hello/rootfs.tar
+
+testdata/hello/rootfs.tar: testdata/mkrootfs.sh
+	@testdata/mkrootfs.sh $@
 	install -D -m 0755 $(BUILD)/cbuild $(DESTDIR)$(BINDIR)/cbuild
 
 format:
