@@ -45,5 +45,6 @@ void cmd_print_usage(const char *verb);
 #define CMD_DECLARE(verb) int cmd_##verb(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 
 CMD_DECLARE(version);
+CMD_DECLARE(plan);
 
 #endif

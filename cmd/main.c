@@ -18,6 +18,10 @@
 
 static const cmd_def_t commands[] = {
 	{"version", cmd_version, "cbuild version", "show the version"},
+	{"plan", cmd_plan,
+	 "cbuild plan [-f FILE|-] [--target STAGE] [--build-arg K[=V]]... [--platform P] "
+	 "[--format text|json] [CONTEXT]",
+	 "print the build plan of a Dockerfile (build --dry-run)"},
 };
 
 static const cmd_def_t *find_command(const char *name)
