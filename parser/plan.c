@@ -423,7 +423,7 @@ static int xword(bstate_t *b, nctx_t *nc, const char *word, char *const *env, un
 	return -1;
 }
 
-static char *path_clean(const char *p);
+#define path_clean df_path_clean
 
 static char *path_join_clean(const char *base, const char *rel)
 {
@@ -432,7 +432,7 @@ static char *path_join_clean(const char *base, const char *rel)
 }
 
 /* Go's path.Clean for absolute-or-relative slash paths. */
-static char *path_clean(const char *p)
+char *df_path_clean(const char *p)
 {
 	bool abs = p[0] == '/';
 	size_t n = strlen(p);
