@@ -59,5 +59,6 @@ CMD_DECLARE(pull);
 CMD_DECLARE(push);
 CMD_DECLARE(login);
 CMD_DECLARE(logout);
+CMD_DECLARE(plan);
 
 #endif

@@ -45,6 +45,10 @@ static const cmd_def_t commands[] = {
 	{"login", cmd_login, "cbuild login [-u USER] [-p PASS | --password-stdin] REGISTRY",
 	 "log in to a registry"},
 	{"logout", cmd_logout, "cbuild logout REGISTRY", "log out from a registry"},
+	{"plan", cmd_plan,
+	 "cbuild plan [-f FILE|-] [--target STAGE] [--build-arg K[=V]]... [--platform P] "
+	 "[--format text|json] [CONTEXT]",
+	 "print the build plan of a Dockerfile (build --dry-run)"},
 };
 
 static const cmd_def_t *find_command(const char *name)
