@@ -99,7 +99,7 @@ check-unit: $(UNIT_BINS) $(TOOL_BINS)
 	@fail=0; for t in $(UNIT_BINS); do echo "# $$t"; $$t || fail=1; done; exit $$fail
 
 check-e2e: cbuild $(TOOL_BINS)
-	CBUILD_BIN=$(abspath $(BUILD)/cbuild) prove -f tests/e2e/
+	CBUILD_BIN=$(abspath $(BUILD)/cbuild) prove -f -e bash $(sort $(wildcard tests/e2e/t*.sh))
 
 asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \

@@ -104,6 +104,8 @@ static int stage_base(build_t *b, int idx, bld_state_t *s, cb_error_t *err)
 
 static int commit_state(build_t *b, bld_state_t *s, const char *desc, cb_error_t *err)
 {
+	free(s->config->created);
+	s->config->created = cb_xstrdup(b->created);
 	image_t *img = image_commit(b->st, s->config, s->layers, s->n_layers, b->o->docker_format,
 				    err);
 	if (!img)

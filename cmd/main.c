@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "common/fs.h"
 #include "common/util.h"
 
 #ifndef CBUILD_VERSION
@@ -165,7 +166,7 @@ int main(int argc, char **argv)
 	int rc;
 	if (c) {
 		rc = run_command(&ctx, c, argc - i, argv + i);
-	} else if (argv[i][0] == '-' || find_command("build")) {
+	} else if (argv[i][0] == '-' || !strcmp(argv[i], "-") || cb_is_dir(argv[i])) {
 		/* no verb: a build, with argv[i..] as its arguments */
 		const cmd_def_t *b = find_command("build");
 		if (!b) {
