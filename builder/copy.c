@@ -350,9 +350,13 @@ static mode_t final_mode(const bld_copy_opts_t *o, mode_t mode)
 	return o->chmod >= 0 ? (mode_t)o->chmod : (mode & 07777);
 }
 
+/* copy_file_range cannot cross into an overlay mount (EXDEV): once seen,
+ * later copies go straight to read/write. */
+static bool cfr_unusable;
+
 static int copy_data(int in, int out, cb_error_t *err)
 {
-	for (;;) {
+	while (!cfr_unusable) {
 		ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
 		if (n == 0)
 			return 0;
@@ -362,7 +366,7 @@ static int copy_data(int in, int out, cb_error_t *err)
 			continue;
 		if (errno != EXDEV && errno != EINVAL && errno != EOPNOTSUPP && errno != ENOSYS)
 			return cb_error_errno(err, "copy");
-		break;
+		cfr_unusable = true;
 	}
 	static __thread char buf[COPY_BUF];
 	for (;;) {
@@ -432,6 +436,12 @@ static int copy_one(int srcparent, const char *srcname, int dstfd, const char *d
 			return cb_error_errno(err, "create '%s'", dstname);
 		if (copy_data(in, out, err) < 0)
 			return cb_error_wrap(err, "copy '%s'", srcname);
+		/* metadata through the open fd: no more path lookups */
+		struct timespec ts[2] = {sb->st_mtim, sb->st_mtim};
+		if (fchown(out, owner_uid(o), owner_gid(o)) < 0 ||
+		    fchmod(out, final_mode(o, sb->st_mode)) < 0 || futimens(out, ts) < 0)
+			return cb_error_errno(err, "set owner, mode and times of '%s'", dstname);
+		return 0;
 	} else if (S_ISFIFO(sb->st_mode) || S_ISCHR(sb->st_mode) || S_ISBLK(sb->st_mode)) {
 		if (mknodat(dstfd, dstname, sb->st_mode, sb->st_rdev) < 0)
 			return cb_error_errno(err, "mknod '%s'", dstname);
