@@ -135,7 +135,7 @@ const char *df_suggest_instruction(const char *word)
 	/* Like BuildKit's suggest: close relative to the word's length. */
 	size_t len = strlen(word);
 	size_t max = len <= 3 ? 1 : len <= 6 ? 2 : 3;
-	return bestd > 0 && bestd <= max ? best : NULL;
+	return bestd <= max ? best : NULL;
 }
 
 /* ---- source lines ---- */
