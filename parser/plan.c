@@ -67,6 +67,7 @@ typedef struct stage_src {
 	char *cfg_workdir, *cfg_user;
 	sstate_t end;          /* state after the last step */
 	bool built;
+	char **consumed;       /* build args its ARGs consumed */
 	cb_error_t soft;       /* the stage's error, fatal if needed */
 	bool soft_expansion;   /* ... and it came from expanding a word */
 	int slot;              /* position in plan->stages, -1 if not needed */
@@ -78,7 +79,8 @@ struct df_plan_priv {
 	char **build_args;
 	char **meta_env;      /* global ARGs with values + predefined */
 	char **meta_declared; /* names of global ARGs */
-	char **consumed;      /* build-arg names consumed */
+	char **consumed;      /* build-arg names consumed by global ARGs */
+	char ***cur_consumed; /* where consume() records (global or a stage) */
 	char *bplat, *tplat;
 	stage_src_t *src;
 	size_t n_src;
@@ -120,8 +122,9 @@ static const char *build_arg(struct df_plan_priv *pv, const char *key)
 
 static void consume(struct df_plan_priv *pv, const char *key)
 {
-	if (build_arg(pv, key) && !strv_contains(pv->consumed, key))
-		pv->consumed = cb_strv_push(pv->consumed, key);
+	char ***dst = pv->cur_consumed ? pv->cur_consumed : &pv->consumed;
+	if (build_arg(pv, key) && !strv_contains(*dst, key))
+		*dst = cb_strv_push(*dst, key);
 }
 
 /* ---- step / stage release ---- */
@@ -338,6 +341,9 @@ static int parse_flags(nctx_t *nc, fdef_t *defs, size_t nd)
 			size_t bd = 99;
 			for (size_t k = 0; k < nd; k++) {
 				size_t d = df_edit_distance(name, defs[k].name);
+				/* a truncated name ("--plat") is a near miss too */
+				if (nl >= 3 && !strncmp(name, defs[k].name, nl))
+					d = 1;
 				if (d < bd) {
 					bd = d;
 					best = defs[k].name;
@@ -1749,6 +1755,7 @@ static int parse_from(ctx_t *c, int idx, const df_node_t *n, df_stage_t *st)
 	nctx_t nc = {.c = c, .t = c->t, .n = n};
 	fdef_t f[] = {FL("platform", F_STRING)};
 	int rc = -1;
+	char *undecl = NULL;
 	st->index = idx;
 	st->line = n->line;
 	st->original = cb_xstrdup(n->original);
@@ -1783,7 +1790,7 @@ static int parse_from(ctx_t *c, int idx, const df_node_t *n, df_stage_t *st)
 			goto out;
 		}
 	}
-	_cleanup_free_ char *undecl = undeclared_ref(n->args[0], pv->meta_env);
+	undecl = undeclared_ref(n->args[0], pv->meta_env);
 	if (undecl) {
 		from_error(c, n, n->args_col,
 			   "ARG \"%s\" is used in FROM but not declared before the first FROM",
@@ -1845,6 +1852,7 @@ static int parse_from(ctx_t *c, int idx, const df_node_t *n, df_stage_t *st)
 	}
 	rc = 0;
 out:
+	free(undecl);
 	flags_release(f, 1);
 	return rc;
 }
@@ -1899,6 +1907,9 @@ static int build_stage(ctx_t *c, int idx)
 	stage_release(st);
 	sstate_release(&ss->end);
 	cb_error_release(&ss->soft);
+	cb_strv_free(ss->consumed);
+	ss->consumed = NULL;
+	c->pv->cur_consumed = &ss->consumed;
 	if (parse_from(c, idx, fn, st) < 0)
 		return -1;
 	bstate_t b = {.c = c, .index = idx};
@@ -1925,6 +1936,7 @@ static int build_stage(ctx_t *c, int idx)
 	}
 	rc = 0;
 out:
+	c->pv->cur_consumed = NULL;
 	c->err = saved;
 	ss->end = b.s;
 	ss->built = true;
@@ -2092,6 +2104,7 @@ static void priv_free(struct df_plan_priv *pv)
 		free(ss->cfg_user);
 		sstate_release(&ss->end);
 		cb_error_release(&ss->soft);
+		cb_strv_free(ss->consumed);
 		stage_release(&ss->st);
 	}
 	free(pv->src);
@@ -2184,6 +2197,12 @@ static int finish(ctx_t *c, char ***warnings)
 	}
 	p->target = pv->target;
 	p->n_total_stages = (int)pv->n_src;
+	for (size_t i = 0; i < no; i++) {
+		char **cv = pv->src[order[i]].consumed;
+		for (size_t k = 0; cv && cv[k]; k++)
+			if (!strv_contains(pv->consumed, cv[k]))
+				pv->consumed = cb_strv_push(pv->consumed, cv[k]);
+	}
 	number_steps(p);
 	/* Unused build args. */
 	if (warnings) {
