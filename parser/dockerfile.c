@@ -937,7 +937,12 @@ static int node_from_line(lex_t *lx, const char *line, df_node_t *nd, cb_error_t
 	for (char *p = nd->cmd; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 	df_pos_of(lx->lg, s, &nd->line, &nd->column);
-	nd->original = cb_xstrdup(line);
+	{
+		size_t oe = n;
+		while (oe > s && is_space(line[oe - 1]))
+			oe--;
+		nd->original = cb_xstrndup(line + s, oe - s);
+	}
 	if (!df_is_instruction(nd->cmd)) {
 		_cleanup_free_ char *word = cb_xstrndup(line + s, ke - s);
 		const char *sugg = df_suggest_instruction(word);

@@ -2019,7 +2019,7 @@ static int visit(ctx_t *c, int idx, int *mark, int *order, size_t *no)
 	stage_src_t *ss = &c->pv->src[idx];
 	if (mark[idx] == 1) {
 		const df_stage_t *st = &ss->st;
-		return df_error_at(c->t, st->line, 0, c->err,
+		return df_error_at(c->t, st->line, 1, c->err,
 				   "circular dependency detected on stage: %s",
 				   st->name ? st->name : "(unnamed)");
 	}
