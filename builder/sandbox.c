@@ -330,6 +330,57 @@ static void child_mount_dev(struct child_ctx *c, int rootfd)
 	close(dev);
 }
 
+/* Docker's defaults: kernel information and knobs a container has no
+ * business with are hidden, the rest of /proc/sys & co. read-only (root in
+ * the container could otherwise write /proc/sysrq-trigger). */
+static const char *const masked_paths[] = {
+	"proc/asound", "proc/acpi", "proc/kcore", "proc/keys", "proc/latency_stats",
+	"proc/timer_list", "proc/timer_stats", "proc/sched_debug", "proc/scsi",
+	"sys/firmware", "sys/devices/virtual/powercap",
+};
+static const char *const readonly_paths[] = {
+	"proc/bus", "proc/fs", "proc/irq", "proc/sys", "proc/sysrq-trigger",
+};
+
+static void child_mask_paths(struct child_ctx *c, int rootfd)
+{
+	char p[64];
+	for (size_t i = 0; i < CB_ARRAY_SIZE(masked_paths); i++) {
+		int t = sys_openat2(rootfd, masked_paths[i], O_PATH | O_NOFOLLOW | O_CLOEXEC,
+				    RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+		if (t < 0 && errno == ENOENT)
+			continue;
+		CHILD_CHECK(c, t, "open '/%s' to mask it", masked_paths[i]);
+		struct stat st;
+		CHILD_CHECK(c, fstat(t, &st), "stat '/%s'", masked_paths[i]);
+		fdpath(p, sizeof p, t);
+		if (S_ISDIR(st.st_mode))
+			CHILD_CHECK(c, mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+					     "size=0k,mode=0555"),
+				    "mask '/%s'", masked_paths[i]);
+		else
+			CHILD_CHECK(c, mount("/dev/null", p, NULL, MS_BIND, NULL), "mask '/%s'",
+				    masked_paths[i]);
+		close(t);
+	}
+	for (size_t i = 0; i < CB_ARRAY_SIZE(readonly_paths); i++) {
+		int t = sys_openat2(rootfd, readonly_paths[i], O_PATH | O_NOFOLLOW | O_CLOEXEC,
+				    RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+		if (t < 0 && errno == ENOENT)
+			continue;
+		CHILD_CHECK(c, t, "open '/%s'", readonly_paths[i]);
+		CHILD_CHECK(c, mount(fdpath(p, sizeof p, t), p, NULL, MS_BIND | MS_REC, NULL),
+			    "bind '/%s'", readonly_paths[i]);
+		close(t);
+		t = sys_openat2(rootfd, readonly_paths[i], O_PATH | O_NOFOLLOW | O_CLOEXEC,
+				RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+		CHILD_CHECK(c, t, "open '/%s'", readonly_paths[i]);
+		CHILD_CHECK(c, remount_bind(t, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, true),
+			    "remount '/%s' read-only", readonly_paths[i]);
+		close(t);
+	}
+}
+
 static void child_mount_proc_sys(struct child_ctx *c, int rootfd)
 {
 	char p[64];
@@ -355,6 +406,7 @@ static void child_mount_proc_sys(struct child_ctx *c, int rootfd)
 			    "remount '/sys' read-only");
 	}
 	close(t);
+	child_mask_paths(c, rootfd);
 }
 
 static void child_user_mounts(struct child_ctx *c, int rootfd)

@@ -359,6 +359,15 @@ static void test_sys_readonly(void **state)
 	assert_exited(st, 1);
 	assert_null(strstr(out, "WROTE"));
 	assert_non_null(strstr(out, "Read-only file system"));
+	/* /proc/sys too, as Docker does; kernel knobs are masked */
+	free(out);
+	out = sh("echo 3 > /proc/sys/vm/drop_caches && echo WROTE; "
+		 "grep -c ' /proc/sys ro,' /proc/self/mountinfo; ls /proc/acpi | wc -l",
+		 &st);
+	assert_exited(st, 0);
+	assert_null(strstr(out, "WROTE"));
+	assert_true(cb_str_has_prefix(out, "1\n0\n")); /* stdout, then stderr */
+	assert_non_null(strstr(out, "Read-only file system"));
 }
 
 static void test_nodev(void **state)
