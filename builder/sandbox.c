@@ -1238,13 +1238,17 @@ static void copy_winsize(int from, int to)
 }
 
 /* Move what is readable on fd to the callback or out_fd. Returns 1 while
- * open, 0 at EOF (EIO on a pty master means the same), -1 on error. */
-static int pump(sbx_handle_t *h, int fd, int stream, int out_fd, cb_error_t *err)
+ * open, 0 at EOF (EIO on a pty master means the same), -1 on error;
+ * *again tells that nothing was there (non-blocking drain). */
+static int pump(sbx_handle_t *h, int fd, int stream, int out_fd, bool *again, cb_error_t *err)
 {
 	char buf[16384];
+	*again = false;
 	ssize_t n = read(fd, buf, sizeof buf);
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+	if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+		*again = errno == EAGAIN;
 		return 1;
+	}
 	if (n < 0 && errno == EIO)
 		return 0;
 	if (n < 0)
@@ -1254,6 +1258,28 @@ static int pump(sbx_handle_t *h, int fd, int stream, int out_fd, cb_error_t *err
 	if (h->cb)
 		return h->cb(h->opaque, stream, buf, (size_t)n, err) < 0 ? -1 : 1;
 	return cb_write_all(out_fd, buf, (size_t)n, err) < 0 ? -1 : 1;
+}
+
+/* One output fd: relay what is there; at EOF close it. With drain, read
+ * until nothing is left (the process is gone; whoever else still holds the
+ * write end, e.g. a daemon an exec'ed command left behind, is not waited for). */
+static int pump_fd(sbx_handle_t *h, int *fd, int stream, int out_fd, bool drain, cb_error_t *err)
+{
+	if (drain)
+		fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) | O_NONBLOCK);
+	for (;;) {
+		bool again;
+		int r = pump(h, *fd, stream, out_fd, &again, err);
+		if (r < 0)
+			return -1;
+		if (r == 0 || (drain && again)) {
+			cb_closep(fd);
+			*fd = -1;
+			return 0;
+		}
+		if (!drain)
+			return 0;
+	}
 }
 
 static int relay(sbx_handle_t *h, cb_error_t *err)
@@ -1276,13 +1302,17 @@ static int relay(sbx_handle_t *h, cb_error_t *err)
 	}
 	int rc = 0;
 	int in = tty ? h->tty_in : -1;
+	/* the end of our child ends the relay even if a stray process keeps a
+	 * write end open (kernel >= 5.3; without it we wait for EOF) */
+	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, h->pid, 0);
+	bool exited = false;
 	while (h->pty >= 0 || h->out_r >= 0 || h->err_r >= 0) {
 		if (winch_seen && in >= 0) {
 			winch_seen = 0;
 			copy_winsize(in, h->pty);
 		}
-		struct pollfd p[4];
-		int n = 0, ipty = -1, iout = -1, ierr = -1, iin = -1;
+		struct pollfd p[5];
+		int n = 0, ipty = -1, iout = -1, ierr = -1, iin = -1, ipid = -1;
 		if (h->pty >= 0)
 			ipty = n, p[n++] = (struct pollfd){.fd = h->pty, .events = POLLIN};
 		if (h->out_r >= 0)
@@ -1291,38 +1321,32 @@ static int relay(sbx_handle_t *h, cb_error_t *err)
 			ierr = n, p[n++] = (struct pollfd){.fd = h->err_r, .events = POLLIN};
 		if (in >= 0)
 			iin = n, p[n++] = (struct pollfd){.fd = in, .events = POLLIN};
-		if (poll(p, (nfds_t)n, -1) < 0) {
+		if (pidfd >= 0 && !exited)
+			ipid = n, p[n++] = (struct pollfd){.fd = pidfd, .events = POLLIN};
+		if (!exited && poll(p, (nfds_t)n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			rc = cb_error_errno(err, "poll sandbox output");
 			break;
 		}
-		int r;
-		if (ipty >= 0 && p[ipty].revents) {
-			if ((r = pump(h, h->pty, 1, h->tty_out, err)) < 0) {
-				rc = -1;
-				break;
-			}
-			if (r == 0)
-				cb_closep(&h->pty), h->pty = -1;
+		if (ipid >= 0 && p[ipid].revents)
+			exited = true;
+		if (h->pty >= 0 && (exited || p[ipty].revents) &&
+		    pump_fd(h, &h->pty, 1, h->tty_out, exited, err) < 0) {
+			rc = -1;
+			break;
 		}
-		if (iout >= 0 && p[iout].revents) {
-			if ((r = pump(h, h->out_r, 1, 1, err)) < 0) {
-				rc = -1;
-				break;
-			}
-			if (r == 0)
-				cb_closep(&h->out_r), h->out_r = -1;
+		if (h->out_r >= 0 && (exited || p[iout].revents) &&
+		    pump_fd(h, &h->out_r, 1, 1, exited, err) < 0) {
+			rc = -1;
+			break;
 		}
-		if (ierr >= 0 && p[ierr].revents) {
-			if ((r = pump(h, h->err_r, 2, 2, err)) < 0) {
-				rc = -1;
-				break;
-			}
-			if (r == 0)
-				cb_closep(&h->err_r), h->err_r = -1;
+		if (h->err_r >= 0 && (exited || p[ierr].revents) &&
+		    pump_fd(h, &h->err_r, 2, 2, exited, err) < 0) {
+			rc = -1;
+			break;
 		}
-		if (iin >= 0 && p[iin].revents && h->pty >= 0) {
+		if (!exited && iin >= 0 && p[iin].revents && h->pty >= 0) {
 			char buf[4096];
 			ssize_t k = read(in, buf, sizeof buf);
 			if (k <= 0) {

@@ -758,6 +758,16 @@ static void test_exec_join(void **state)
 	assert_int_equal(st.signal, SIGKILL);
 	capture_release(&ecap);
 
+	/* a background process left by the exec'ed command (it holds our output
+	 * pipe) does not keep sbx_exec waiting */
+	base_cfg(&ec, &ecap);
+	ec.argv = (char *[]){"/bin/sh", "-c", "sleep 100 & echo bg", NULL};
+	if (sbx_exec(sbx_handle_pid(h), &ec, &st, &err) < 0)
+		fail_msg("sbx_exec: %s", err.msg);
+	assert_exited(st, 0);
+	assert_string_equal(ecap.out.data, "bg\n");
+	capture_release(&ecap);
+
 	/* a missing binary is an error, as for sbx_run */
 	base_cfg(&ec, &ecap);
 	ec.argv = (char *[]){"/bin/nosuch", NULL};
