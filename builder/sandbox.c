@@ -488,9 +488,18 @@ static void child_setup_root(struct child_ctx *c)
 	int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	CHILD_CHECK(c, oldroot, "open old root");
 	CHILD_CHECK(c, fchdir(rootfd), "enter root");
-	CHILD_CHECK(c, (int)syscall(SYS_pivot_root, ".", "."), "pivot_root into '%s'", cfg->rootfs);
-	CHILD_CHECK(c, fchdir(oldroot), "enter old root");
-	CHILD_CHECK(c, umount2(".", MNT_DETACH), "detach old root");
+	if (syscall(SYS_pivot_root, ".", ".") == 0) {
+		CHILD_CHECK(c, fchdir(oldroot), "enter old root");
+		CHILD_CHECK(c, umount2(".", MNT_DETACH), "detach old root");
+	} else if (errno == EINVAL) {
+		/* the host runs from an initramfs (rootfs cannot be pivoted):
+		 * move the new root over / and chroot, as runc --no-pivot */
+		CHILD_CHECK(c, mount(".", "/", NULL, MS_MOVE, NULL), "move root '%s' onto '/'",
+			    cfg->rootfs);
+		CHILD_CHECK(c, chroot("."), "chroot into '%s'", cfg->rootfs);
+	} else {
+		child_fail(c, errno, "pivot_root into '%s'", cfg->rootfs);
+	}
 	CHILD_CHECK(c, chdir("/"), "chdir '/'");
 	close(oldroot);
 	close(rootfd);
@@ -886,6 +895,24 @@ static int write_idmaps(pid_t pid, const struct idmap_plan *pl, cb_error_t *err)
 	return write_proc(pid, "gid_map", line, err);
 }
 
+/* Is id inside one of the ranges of /proc/PID/FILE (pid 0: self)? */
+static bool in_idmap(pid_t pid, const char *file, unsigned long id)
+{
+	char p[64];
+	if (pid > 0)
+		snprintf(p, sizeof p, "/proc/%d/%s", (int)pid, file);
+	else
+		snprintf(p, sizeof p, "/proc/self/%s", file);
+	_cleanup_fclose_ FILE *fp = fopen(p, "re");
+	if (!fp)
+		return true; /* no user namespaces at all: everything maps */
+	unsigned long in, out, count;
+	while (fscanf(fp, "%lu %lu %lu", &in, &out, &count) == 3)
+		if (id >= in && id - in < count)
+			return true;
+	return false;
+}
+
 static bool id_mapped(unsigned long id, unsigned long start, unsigned long count, bool helpers)
 {
 	if (id == 0)
@@ -1021,9 +1048,25 @@ int sbx_start(const sbx_config_t *cfg, sbx_handle_t **out, cb_error_t *err)
 	return start(cfg, 0, out, err);
 }
 
+/* openat2 (Linux 5.6) keeps every path the child resolves inside the
+ * root; without it there is no safe way, so say so up front. */
+static int check_kernel(cb_error_t *err)
+{
+	static int ok = -1;
+	if (ok < 0) {
+		int fd = sys_openat2(AT_FDCWD, "/", O_PATH | O_CLOEXEC, 0);
+		ok = !(fd < 0 && errno == ENOSYS);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (!ok)
+		return cb_error_set(err, ENOSYS, "the sandbox needs Linux 5.6 or later (openat2)");
+	return 0;
+}
+
 static int start(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t **out, cb_error_t *err)
 {
-	if (validate(cfg, err) < 0)
+	if (validate(cfg, err) < 0 || check_kernel(err) < 0)
 		return -1;
 	int ns_fds[NS_COUNT];
 	for (int i = 0; i < NS_COUNT; i++)
@@ -1051,13 +1094,21 @@ static int start(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t **out, cb
 	} else if (sbx_resolve_user(cfg->rootfs, cfg->user, &u, err) < 0) {
 		return -1;
 	}
-	if (!root && (!id_mapped(u.uid, pl.ustart, pl.ucount, pl.helpers) ||
-		      !id_mapped(u.gid, pl.gstart, pl.gcount, pl.helpers))) {
-		cb_error_set(err, 0,
-			     "user '%s' (%u:%u) is not mapped in the rootless user namespace%s",
+	bool mapped;
+	if (join_pid > 0 || root)
+		/* the namespace exists: read its maps */
+		mapped = in_idmap(join_pid, "uid_map", u.uid) && in_idmap(join_pid, "gid_map", u.gid);
+	else
+		mapped = id_mapped(u.uid, pl.ustart, pl.ucount, pl.helpers) &&
+			 id_mapped(u.gid, pl.gstart, pl.gcount, pl.helpers);
+	if (!mapped) {
+		cb_error_set(err, 0, "user '%s' (%u:%u) is not mapped in the %suser namespace%s",
 			     cfg->user ? cfg->user : "", (unsigned)u.uid, (unsigned)u.gid,
-			     pl.helpers ? "" : " (no /etc/subuid and /etc/subgid range for this user: "
-					      "only root is mapped)");
+			     root || join_pid > 0 ? "" : "rootless ",
+			     root || join_pid > 0 || pl.helpers
+				     ? ""
+				     : " (no /etc/subuid and /etc/subgid range for this user: "
+				       "only root is mapped)");
 		sbx_user_release(&u);
 		close_ns_fds(ns_fds);
 		return -1;
