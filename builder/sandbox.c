@@ -690,11 +690,14 @@ static _Noreturn void child_join(struct child_ctx *c)
 		kill(pid, SIGKILL);
 		_exit(127);
 	}
-	close(c->sync);
-	/* nothing of ours may stay open in this waiting process */
-	close(c->fd_in);
-	close(c->fd_out);
-	close(c->fd_err);
+	/* nothing may stay open in this waiting process: the sync socket (its
+	 * EOF tells the parent about the exec) and any output pipe's write end */
+	if (syscall(SYS_close_range, 3U, ~0U, 0) < 0) {
+		close(c->sync);
+		close(c->fd_in);
+		close(c->fd_out);
+		close(c->fd_err);
+	}
 	int ws;
 	while (waitpid(pid, &ws, 0) < 0)
 		if (errno != EINTR)
@@ -1452,13 +1455,16 @@ void sbx_handle_free(sbx_handle_t *h)
 
 static volatile sig_atomic_t fwd_pid;
 static volatile sig_atomic_t fwd_count;
+static volatile sig_atomic_t fwd_pending; /* arrived before the process ran */
 static const int fwd_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
 static void on_forward(int sig)
 {
 	pid_t p = fwd_pid;
-	if (p <= 0)
+	if (p <= 0) {
+		fwd_pending = sig;
 		return;
+	}
 	/* PID 1 ignores signals it has no handler for: a second one kills */
 	kill(p, fwd_count++ ? SIGKILL : sig);
 }
@@ -1472,6 +1478,7 @@ int sbx_run(const sbx_config_t *cfg, sbx_status_t *status, cb_error_t *err)
 		sigemptyset(&sa.sa_mask);
 		fwd_pid = 0;
 		fwd_count = 0;
+		fwd_pending = 0;
 		for (size_t i = 0; i < CB_ARRAY_SIZE(fwd_signals); i++)
 			sigaction(fwd_signals[i], &sa, &old[i]);
 	}
@@ -1479,6 +1486,8 @@ int sbx_run(const sbx_config_t *cfg, sbx_status_t *status, cb_error_t *err)
 	int rc = sbx_start(cfg, &h, err);
 	if (rc == 0) {
 		fwd_pid = h->proc;
+		if (fwd && fwd_pending)
+			on_forward(fwd_pending);
 		rc = sbx_wait(h, true, status, err);
 		fwd_pid = 0;
 	}
