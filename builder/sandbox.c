@@ -455,7 +455,6 @@ static void child_lo_up(struct child_ctx *c)
 static void child_setup_root(struct child_ctx *c)
 {
 	const sbx_config_t *cfg = c->cfg;
-	char p[64];
 	/* No mount event may propagate back to the host. */
 	CHILD_CHECK(c, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), "make '/' private");
 	CHILD_CHECK(c, mount(cfg->rootfs, cfg->rootfs, NULL, MS_BIND | MS_REC, NULL),
@@ -475,7 +474,6 @@ static void child_setup_root(struct child_ctx *c)
 
 	CHILD_CHECK(c, remount_bind(rootfd, MS_NODEV | (cfg->readonly_rootfs ? MS_RDONLY : 0), false),
 		    "remount root nodev%s", cfg->readonly_rootfs ? ",ro" : "");
-	(void)p;
 
 	if (cfg->hostname)
 		CHILD_CHECK(c, sethostname(cfg->hostname, strlen(cfg->hostname)),
@@ -916,12 +914,10 @@ static bool in_idmap(pid_t pid, const char *file, unsigned long id)
 	return false;
 }
 
-static bool id_mapped(unsigned long id, unsigned long start, unsigned long count, bool helpers)
+/* The maps write_idmaps will make: 0 -> the caller, 1..count -> subids. */
+static bool id_mapped(unsigned long id, unsigned long count, bool helpers)
 {
-	if (id == 0)
-		return true;
-	return helpers && id >= 1 && id <= count;
-	(void)start;
+	return id == 0 || (helpers && id >= 1 && id <= count);
 }
 
 static const char *env_path(char *const *env)
@@ -1102,8 +1098,8 @@ static int start(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t **out, cb
 		/* the namespace exists: read its maps */
 		mapped = in_idmap(join_pid, "uid_map", u.uid) && in_idmap(join_pid, "gid_map", u.gid);
 	else
-		mapped = id_mapped(u.uid, pl.ustart, pl.ucount, pl.helpers) &&
-			 id_mapped(u.gid, pl.gstart, pl.gcount, pl.helpers);
+		mapped = id_mapped(u.uid, pl.ucount, pl.helpers) &&
+			 id_mapped(u.gid, pl.gcount, pl.helpers);
 	if (!mapped) {
 		cb_error_set(err, 0, "user '%s' (%u:%u) is not mapped in the %suser namespace%s",
 			     cfg->user ? cfg->user : "", (unsigned)u.uid, (unsigned)u.gid,

@@ -715,6 +715,55 @@ static void test_tty(void **state)
 	capture_release(&c);
 }
 
+/* A pipe whose read end holds `text` then EOF. */
+static int pipe_with(const char *text)
+{
+	int p[2];
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(write(p[1], text, strlen(text)), (ssize_t)strlen(text));
+	close(p[1]);
+	return p[0];
+}
+
+static void test_stdin(void **state)
+{
+	/* passed through as is */
+	_cleanup_close_ int in = pipe_with("line one\nline two\n");
+	sbx_config_t cfg;
+	struct capture c;
+	base_cfg(&cfg, &c);
+	cfg.stdin_mode = SBX_STDIN_INHERIT;
+	cfg.stdin_fd = in;
+	cfg.argv = (char *[]){"wc", "-l", NULL};
+	sbx_status_t st = must_run(&cfg);
+	assert_exited(st, 0);
+	assert_string_equal(c.out.data, "2\n");
+	capture_release(&c);
+	/* default: /dev/null */
+	base_cfg(&cfg, &c);
+	cfg.argv = (char *[]){"wc", "-c", NULL};
+	st = must_run(&cfg);
+	assert_string_equal(c.out.data, "0\n");
+	capture_release(&c);
+}
+
+static void test_tty_stdin(void **state)
+{
+	/* typed input goes through the pty: the shell reads it interactively */
+	_cleanup_close_ int in = pipe_with("echo typed $((40+2))\nexit 5\n");
+	sbx_config_t cfg;
+	struct capture c;
+	base_cfg(&cfg, &c);
+	cfg.tty = true;
+	cfg.stdin_mode = SBX_STDIN_INHERIT;
+	cfg.stdin_fd = in;
+	cfg.argv = (char *[]){"/bin/sh", NULL};
+	sbx_status_t st = must_run(&cfg);
+	assert_exited(st, 5);
+	assert_non_null(strstr(c.out.data, "typed 42\r\n"));
+	capture_release(&c);
+}
+
 static void test_rlimits(void **state)
 {
 	sbx_rlimit_t r = {.resource = RLIMIT_NOFILE, .soft = 321, .hard = 321};
@@ -961,6 +1010,8 @@ int main(void)
 		cmocka_unit_test(test_readonly_rootfs),
 		cmocka_unit_test(test_dev),
 		cmocka_unit_test(test_tty),
+		cmocka_unit_test(test_stdin),
+		cmocka_unit_test(test_tty_stdin),
 		cmocka_unit_test(test_rlimits),
 		cmocka_unit_test(test_exec_join),
 		cmocka_unit_test(test_signal_forwarded),
