@@ -63,6 +63,7 @@ extern char **environ;
 #define MOUNT_ATTR_RDONLY 0x00000001
 #define MOUNT_ATTR_NOSUID 0x00000002
 #define MOUNT_ATTR_NODEV 0x00000004
+#define MOUNT_ATTR_NOEXEC 0x00000008
 struct mount_attr {
 	uint64_t attr_set;
 	uint64_t attr_clr;
@@ -250,6 +251,8 @@ static int remount_bind(int fd, unsigned long extra, bool recursive)
 			a.attr_set |= MOUNT_ATTR_NOSUID;
 		if (extra & MS_NODEV)
 			a.attr_set |= MOUNT_ATTR_NODEV;
+		if (extra & MS_NOEXEC)
+			a.attr_set |= MOUNT_ATTR_NOEXEC;
 		if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) == 0)
 			return 0;
 		if (errno != ENOSYS)
