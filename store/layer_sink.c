@@ -303,12 +303,21 @@ lsink_t *lsink_new(store_t *st, const layer_opts_t *opts, cb_error_t *err)
 	}
 	case LAYER_COMPRESS_ZSTD: {
 		int level = opts->level ? opts->level : 3;
+		/* each zstd worker holds a few MB of job buffers: stay well
+		 * under 64 MB whatever the machine */
+		if (nthreads > 4)
+			nthreads = 4;
 		s->zc = ZSTD_createCCtx();
 		if (!s->zc)
 			CB_BUG("ZSTD_createCCtx failed");
 		size_t r1 = ZSTD_CCtx_setParameter(s->zc, ZSTD_c_compressionLevel, level);
 		/* nbWorkers >= 1 keeps the output the same for any count */
 		size_t r2 = ZSTD_CCtx_setParameter(s->zc, ZSTD_c_nbWorkers, nthreads);
+		/* a fixed job size keeps memory flat (the default grows with the
+		 * window: 100+ MB with two workers) and the output independent of
+		 * the worker count */
+		if (!ZSTD_isError(r2))
+			r2 = ZSTD_CCtx_setParameter(s->zc, ZSTD_c_jobSize, 2 << 20);
 		if (ZSTD_isError(r1) || ZSTD_isError(r2)) {
 			lsink_abort(s);
 			cb_error_set(err, EINVAL, "zstd level %d / %d threads: %s", level, nthreads,
