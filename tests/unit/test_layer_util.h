@@ -149,7 +149,9 @@ static inline char *tree_manifest(const char *dir, unsigned flags)
 	for (size_t i = 0; i < m.ninos; i++)
 		free(m.inos[i].path);
 	free(m.inos);
-	return cb_buf_detach(&m.out, NULL);
+	char *text = cb_buf_detach(&m.out, NULL);
+	cb_buf_release(&m.out); /* detach leaves a fresh empty buffer */
+	return text;
 }
 
 /* Run a shell command; returns its exit status. */
