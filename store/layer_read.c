@@ -885,7 +885,7 @@ int layer_write_tar(store_t *st, int fd, const layer_opts_t *opts, layer_result_
 			if (cb_error_is_set(&in.sink_err))
 				cb_error_move(err, &in.sink_err);
 			else
-				archive_fail(in.tar, err, "read layer");
+				archive_fail(in.tar, err, entries ? "read layer" : "not a tar archive");
 			rc = -1;
 			break;
 		}

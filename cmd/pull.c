@@ -1,0 +1,74 @@
+/*
+ * cmd/pull.c - `cbuild pull [--platform os/arch[/variant]] IMAGE`.
+ *
+ * Progress goes to stderr; stdout gets the image ID (the config digest),
+ * as podman prints it, so that scripts can capture it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cmd/cmd.h"
+#include "cmd/reg_common.h"
+#include "common/util.h"
+#include "registry/registry.h"
+
+/* The config digest of a stored manifest. */
+static char *image_id(store_t *st, const char *manifest, cb_error_t *err)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	if (store_read_blob(st, manifest, 4u << 20, &data, &len, err) < 0)
+		return NULL;
+	json_t *j = json_loadb(data, len, 0, NULL);
+	const char *d = json_string_value(json_object_get(json_object_get(j, "config"), "digest"));
+	char *id = d ? cb_xstrdup(d) : NULL;
+	json_decref(j);
+	if (!id)
+		cb_error_set(err, EPROTO, "manifest '%s' has no config", manifest);
+	return id;
+}
+
+int cmd_pull(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
+{
+	reg_opts_t o;
+	reg_opts_init(&o);
+	const char *image = NULL;
+	for (int i = 1; i < argc; i++) {
+		bool missing = false;
+		const char *v;
+		int r = cmd_reg_option(&o, argc, argv, &i, err);
+		if (r < 0)
+			return r;
+		if (r > 0)
+			continue;
+		if ((v = cmd_opt_value("--platform", argc, argv, &i, &missing)))
+			o.platform = v;
+		else if (missing)
+			return cmd_usage_error(err, "option '%s' needs a value", argv[i]);
+		else if (argv[i][0] == '-' && argv[i][1])
+			return cmd_usage_error(err, "unknown option '%s'", argv[i]);
+		else if (image)
+			return cmd_usage_error(err, "pull takes one image");
+		else
+			image = argv[i];
+	}
+	if (!image)
+		return cmd_usage_error(err, "no image given");
+	store_t *st = cmd_store(ctx, err);
+	if (!st)
+		return -1;
+	_cleanup_free_ char *digest = NULL;
+	if (reg_pull(st, image, &o, &digest, err) < 0)
+		return -1;
+	_cleanup_free_ char *id = image_id(st, digest, err);
+	if (!id)
+		return -1;
+	if (!o.quiet)
+		fprintf(stderr, "Digest: %s\n", digest);
+	printf("%s\n", id);
+	return 0;
+}

@@ -1,0 +1,64 @@
+/*
+ * cmd/push.c - `cbuild push [--format oci|docker] [--digestfile F] IMAGE [DEST]`.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "cmd/reg_common.h"
+#include "common/fs.h"
+#include "common/util.h"
+#include "registry/registry.h"
+
+int cmd_push(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
+{
+	reg_opts_t o;
+	reg_opts_init(&o);
+	const char *src = NULL, *dest = NULL, *digestfile = NULL;
+	for (int i = 1; i < argc; i++) {
+		bool missing = false;
+		const char *v;
+		int r = cmd_reg_option(&o, argc, argv, &i, err);
+		if (r < 0)
+			return r;
+		if (r > 0)
+			continue;
+		if ((v = cmd_opt_value("--format", argc, argv, &i, &missing)) ||
+		    (!missing && (v = cmd_opt_value("-f", argc, argv, &i, &missing)))) {
+			if (!strcmp(v, "oci"))
+				o.format = REG_FORMAT_OCI;
+			else if (!strcmp(v, "docker") || !strcmp(v, "v2s2"))
+				o.format = REG_FORMAT_DOCKER;
+			else
+				return cmd_usage_error(err, "unknown format '%s' (oci or docker)", v);
+		} else if (!missing && (v = cmd_opt_value("--digestfile", argc, argv, &i, &missing))) {
+			digestfile = v;
+		} else if (missing) {
+			return cmd_usage_error(err, "option '%s' needs a value", argv[i]);
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			return cmd_usage_error(err, "unknown option '%s'", argv[i]);
+		} else if (!src) {
+			src = argv[i];
+		} else if (!dest) {
+			dest = argv[i];
+		} else {
+			return cmd_usage_error(err, "push takes an image and a destination");
+		}
+	}
+	if (!src)
+		return cmd_usage_error(err, "no image given");
+	store_t *st = cmd_store(ctx, err);
+	if (!st)
+		return -1;
+	_cleanup_free_ char *digest = NULL;
+	if (reg_push(st, src, dest, &o, &digest, err) < 0)
+		return -1;
+	if (digestfile && cb_write_file_atomic(digestfile, NULL, digest, strlen(digest), 0644, err) < 0)
+		return cb_error_wrap(err, "write digest file '%s'", digestfile);
+	if (!o.quiet)
+		fprintf(stderr, "Writing manifest to image destination\n");
+	printf("%s\n", digest);
+	return 0;
+}

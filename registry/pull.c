@@ -1,0 +1,378 @@
+/*
+ * registry/pull.c - pull an image into the store: manifest (choosing the
+ * platform from an index), then config and layers in parallel, each
+ * streamed through a store blob writer that checks size and digest before
+ * the blob enters blobs/. An interrupted blob is resumed with Range when
+ * the server answers 206, and restarted from zero otherwise.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "common/util.h"
+#include "registry/client.h"
+#include "registry/reference.h"
+#include "registry/registry.h"
+#include "registry/sources.h"
+#include "registry/wire.h"
+#include "store/digest.h"
+
+#define MANIFEST_ACCEPT                                                                       \
+	"Accept: " MT_OCI_INDEX ", " MT_OCI_MANIFEST ", " MT_DOCKER_LIST ", " MT_DOCKER_MANIFEST
+
+typedef struct blob_job {
+	reg_xfer_t xf;
+	store_t *st;
+	const reg_opts_t *opts;
+	char digest[DIGEST_STR_LEN + 1];
+	int64_t size; /* from the descriptor; -1 unknown */
+	store_blob_writer_t *w;
+	bool first_chunk; /* the next sink call starts a new response */
+	uint64_t last_report;
+} blob_job_t;
+
+/* ---- manifests ---- */
+
+typedef struct fetched {
+	char *data;
+	size_t len;
+	char *media_type;
+	char digest[DIGEST_STR_LEN + 1];
+} fetched_t;
+
+static void fetched_release(fetched_t *f)
+{
+	free(f->data);
+	free(f->media_type);
+	memset(f, 0, sizeof(*f));
+}
+
+static const char *json_mt(json_t *j)
+{
+	return json_string_value(json_object_get(j, "mediaType"));
+}
+
+/* GET a manifest by tag or digest; checks the digest when it is known
+ * (`want`), and the size when the referring descriptor gave one. */
+static int fetch_manifest(reg_client_t *c, const char *what, const char *ref_str,
+			  const char *want, int64_t want_size, fetched_t *out, cb_error_t *err)
+{
+	reg_xfer_t xf;
+	reg_xfer_init(&xf, "GET", reg_client_url(c, "manifests/%s", ref_str));
+	reg_xfer_add_header(&xf, "%s", MANIFEST_ACCEPT);
+	xf.resp_max = REG_MANIFEST_MAX;
+	xf.done = NULL;
+	cb_error_t e = CB_ERROR_INIT;
+	int r = reg_client_run1(c, &xf, &e);
+	if (r < 0) {
+		/* a final HTTP status: say it as docker does */
+		if (e.code == ENOENT && xf.status == 404) {
+			cb_error_set(err, ENOENT, "manifest unknown: %s", what);
+			cb_error_release(&e);
+		} else if (e.code == EACCES) {
+			cb_error_set(err, EACCES,
+				     "pull access denied for %s: repository does not exist or may "
+				     "require authorization",
+				     what);
+			cb_error_release(&e);
+		} else {
+			cb_error_move(err, &e);
+		}
+		reg_xfer_release(&xf);
+		return -1;
+	}
+	memset(out, 0, sizeof(*out));
+	digest_buffer(xf.resp.data, xf.resp.len, out->digest);
+	if (want && strcmp(out->digest, want)) {
+		r = cb_error_set(err, EBADMSG, "manifest '%s' has digest '%s', not '%s'", what,
+				 out->digest, want);
+	} else if (want_size >= 0 && (int64_t)xf.resp.len != want_size) {
+		r = cb_error_set(err, EBADMSG, "manifest '%s' is %zu bytes, its descriptor says %lld",
+				 what, xf.resp.len, (long long)want_size);
+	} else if (!want && xf.docker_digest && digest_is_valid(xf.docker_digest) &&
+		   strcmp(xf.docker_digest, out->digest)) {
+		r = cb_error_set(err, EBADMSG,
+				 "manifest '%s' has digest '%s', the registry says '%s'", what,
+				 out->digest, xf.docker_digest);
+	}
+	if (r < 0) {
+		reg_xfer_release(&xf);
+		return -1;
+	}
+	json_t *j = json_loadb(xf.resp.data, xf.resp.len, 0, NULL);
+	const char *mt = json_mt(j);
+	if (!mt && xf.content_type)
+		mt = xf.content_type;
+	if (!mt && json_object_get(j, "manifests"))
+		mt = MT_OCI_INDEX;
+	else if (!mt && json_object_get(j, "layers"))
+		mt = MT_OCI_MANIFEST;
+	if (!j || !mt || (!reg_mt_is_index(mt) && !reg_mt_is_manifest(mt))) {
+		r = cb_error_set(err, EPROTO, "manifest '%s': unsupported media type '%s'", what,
+				 mt ? mt : "(none)");
+	} else {
+		out->media_type = cb_xstrndup(mt, strcspn(mt, ";"));
+		out->data = cb_buf_detach(&xf.resp, &out->len);
+	}
+	json_decref(j);
+	reg_xfer_release(&xf);
+	return r;
+}
+
+/* Pick the manifest for `want` from an index. */
+static int choose_platform(json_t *index, const reg_platform_t *want, const char *what,
+			   const char **digest, int64_t *size, cb_error_t *err)
+{
+	json_t *ms = json_object_get(index, "manifests");
+	size_t i;
+	json_t *m;
+	int best = 0;
+	json_array_foreach(ms, i, m)
+	{
+		json_t *p = json_object_get(m, "platform");
+		int s = reg_platform_score(want, json_string_value(json_object_get(p, "os")),
+					   json_string_value(json_object_get(p, "architecture")),
+					   json_string_value(json_object_get(p, "variant")));
+		const char *d = json_string_value(json_object_get(m, "digest"));
+		if (s > best && d && digest_is_valid(d) && reg_mt_is_manifest(json_mt(m))) {
+			best = s;
+			*digest = d;
+			*size = json_is_integer(json_object_get(m, "size"))
+					? (int64_t)json_integer_value(json_object_get(m, "size"))
+					: -1;
+		}
+	}
+	if (!best)
+		return cb_error_set(err, ENOENT, "no image for platform '%s/%s%s%s' in '%s'",
+				    want->os, want->arch, want->variant[0] ? "/" : "", want->variant,
+				    what);
+	return 0;
+}
+
+/* ---- blobs ---- */
+
+static int blob_prepare(reg_xfer_t *xf, cb_error_t *err)
+{
+	blob_job_t *j = xf->ud;
+	j->first_chunk = true;
+	/* Resume what an earlier attempt got, if the server allows ranges. */
+	xf->range_from = j->w ? store_blob_writer_size(j->w) : 0;
+	return 0;
+}
+
+/* Content-Range must start where we asked. */
+static bool range_matches(const char *cr, uint64_t from)
+{
+	unsigned long long a;
+	return cr && sscanf(cr, "bytes %llu-", &a) == 1 && a == from;
+}
+
+static int blob_sink(reg_xfer_t *xf, const char *data, size_t len, cb_error_t *err)
+{
+	blob_job_t *j = xf->ud;
+	if (j->first_chunk) {
+		j->first_chunk = false;
+		bool resumed = xf->status == 206 && j->w &&
+			       range_matches(xf->content_range, store_blob_writer_size(j->w));
+		if (!resumed && j->w) {
+			/* the server ignored Range: start over */
+			store_blob_writer_abort(j->w);
+			j->w = NULL;
+		}
+		if (!j->w && !(j->w = store_blob_writer_new(j->st, err)))
+			return -1;
+	}
+	if (j->size >= 0 && store_blob_writer_size(j->w) + len > (uint64_t)j->size)
+		return cb_error_set(err, EBADMSG, "blob '%s' is larger than its %lld bytes",
+				    j->digest, (long long)j->size);
+	if (store_blob_writer_write(j->w, data, len, err) < 0)
+		return -1;
+	uint64_t n = store_blob_writer_size(j->w);
+	if (n - j->last_report >= (1u << 20)) {
+		j->last_report = n;
+		reg_progress(j->opts, j->digest, REG_PROGRESS_BYTES, n, j->size > 0 ? (uint64_t)j->size : 0);
+	}
+	return 0;
+}
+
+static int blob_done(reg_xfer_t *xf, cb_error_t *err)
+{
+	blob_job_t *j = xf->ud;
+	if (xf->status < 200 || xf->status >= 300) {
+		_cleanup_free_ char *what = cb_asprintf("fetch blob '%s'", j->digest);
+		return reg_http_error(xf, what, err);
+	}
+	if (!j->w && !(j->w = store_blob_writer_new(j->st, err))) /* an empty blob */
+		return -1;
+	uint64_t got = store_blob_writer_size(j->w);
+	if (j->size >= 0 && got != (uint64_t)j->size) {
+		store_blob_writer_abort(j->w);
+		j->w = NULL;
+		return cb_error_set(err, EBADMSG, "blob '%s' is %llu bytes, want %lld", j->digest,
+				    (unsigned long long)got, (long long)j->size);
+	}
+	store_blob_writer_t *w = j->w;
+	j->w = NULL;
+	if (store_blob_writer_commit(w, j->digest, NULL, err) < 0)
+		return cb_error_wrap(err, "blob '%s'", j->digest);
+	reg_progress(j->opts, j->digest, REG_PROGRESS_DONE, got, got);
+	return 0;
+}
+
+static void blob_retry(reg_xfer_t *xf, const char *why)
+{
+	blob_job_t *j = xf->ud;
+	reg_progress(j->opts, j->digest, REG_PROGRESS_RETRY, j->w ? store_blob_writer_size(j->w) : 0,
+		     j->size > 0 ? (uint64_t)j->size : 0);
+}
+
+/* Collect the config and layer descriptors of a manifest. */
+static int manifest_blobs(json_t *m, const char *what, blob_job_t **jobs, size_t *n,
+			  cb_error_t *err)
+{
+	json_t *layers = json_object_get(m, "layers");
+	json_t *cfg = json_object_get(m, "config");
+	if (!json_is_object(cfg) || !json_is_array(layers))
+		return cb_error_set(err, EPROTO, "manifest of '%s' has no config or layers", what);
+	size_t cnt = json_array_size(layers) + 1;
+	blob_job_t *js = cb_xcalloc(cnt, sizeof(*js));
+	for (size_t i = 0; i < cnt; i++) {
+		json_t *d = i == 0 ? cfg : json_array_get(layers, i - 1);
+		const char *dg = json_string_value(json_object_get(d, "digest"));
+		json_t *sz = json_object_get(d, "size");
+		if (!dg || !digest_is_valid(dg) || !json_is_integer(sz) || json_integer_value(sz) < 0) {
+			free(js);
+			return cb_error_set(err, EPROTO, "manifest of '%s': bad descriptor %zu", what, i);
+		}
+		memcpy(js[i].digest, dg, DIGEST_STR_LEN + 1);
+		js[i].size = (int64_t)json_integer_value(sz);
+	}
+	*jobs = js;
+	*n = cnt;
+	return 0;
+}
+
+static int fetch_blobs(reg_client_t *c, store_t *st, const reg_opts_t *o, blob_job_t *js,
+		       size_t n, cb_error_t *err)
+{
+	reg_xfer_t **xs = cb_xcalloc(n ? n : 1, sizeof(*xs));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		bool dup = false;
+		for (size_t p = 0; p < i; p++)
+			dup = dup || !strcmp(js[p].digest, js[i].digest);
+		if (dup)
+			continue;
+		if (store_has_blob(st, js[i].digest)) {
+			reg_progress(o, js[i].digest, REG_PROGRESS_EXISTS, 0, 0);
+			continue;
+		}
+		blob_job_t *j = &js[i];
+		j->st = st;
+		j->opts = o;
+		reg_xfer_init(&j->xf, "GET", reg_client_url(c, "blobs/%s", j->digest));
+		j->xf.ud = j;
+		j->xf.prepare = blob_prepare;
+		j->xf.sink = blob_sink;
+		j->xf.done = blob_done;
+		j->xf.on_retry = blob_retry;
+		reg_progress(o, j->digest, REG_PROGRESS_START, 0, (uint64_t)j->size);
+		xs[k++] = &j->xf;
+	}
+	int r = reg_client_run(c, xs, k, 0, err);
+	for (size_t i = 0; i < k; i++) {
+		blob_job_t *j = xs[i]->ud;
+		store_blob_writer_abort(j->w);
+		j->w = NULL;
+		reg_xfer_release(&j->xf);
+	}
+	free(xs);
+	return r;
+}
+
+/* ---- the pull ---- */
+
+static int pull_ref(store_t *st, const reg_ref_t *ref, const reg_opts_t *o, char **digest_out,
+		    cb_error_t *err)
+{
+	reg_platform_t plat;
+	if (reg_platform_parse(o->platform, &plat, err) < 0)
+		return -1;
+	_cleanup_free_ char *what = reg_ref_familiar(ref);
+	_cleanup_free_ char *name = reg_ref_full(ref);
+	_cleanup_free_ char *repo_full = reg_ref_repo(ref);
+	reg_client_t *c = NULL;
+	if (reg_client_open(ref->domain, ref->path, "pull", NULL, o, &c, err) < 0)
+		return -1;
+	fetched_t top = {0}, plat_m = {0};
+	json_t *mj = NULL;
+	blob_job_t *jobs = NULL;
+	size_t njobs = 0;
+	int r = fetch_manifest(c, what, ref->digest ? ref->digest : ref->tag, ref->digest, -1, &top,
+			       err);
+	if (r == 0 && reg_mt_is_index(top.media_type)) {
+		json_t *ij = json_loadb(top.data, top.len, 0, NULL);
+		const char *d = NULL;
+		int64_t sz = -1;
+		r = choose_platform(ij, &plat, what, &d, &sz, err);
+		if (r == 0)
+			r = fetch_manifest(c, what, d, d, sz, &plat_m, err);
+		json_decref(ij);
+		/* keep the index too, as docker does */
+		if (r == 0)
+			r = store_put_blob(st, top.data, top.len, top.digest, NULL, err);
+	} else if (r == 0) {
+		plat_m = top;
+		memset(&top, 0, sizeof(top));
+	}
+	if (r == 0 && !reg_mt_is_manifest(plat_m.media_type))
+		r = cb_error_set(err, EPROTO, "'%s': an index inside an index is not supported", what);
+	if (r == 0) {
+		mj = json_loadb(plat_m.data, plat_m.len, 0, NULL);
+		r = mj ? manifest_blobs(mj, what, &jobs, &njobs, err)
+		       : cb_error_set(err, EPROTO, "manifest of '%s' is not JSON", what);
+	}
+	if (r == 0)
+		r = fetch_blobs(c, st, o, jobs, njobs, err);
+	if (r == 0)
+		r = store_put_blob(st, plat_m.data, plat_m.len, plat_m.digest, NULL, err);
+	if (r == 0)
+		r = store_set_ref(st, name, plat_m.digest, plat_m.media_type, (int64_t)plat_m.len, err);
+	if (r == 0) {
+		/* remember where the blobs came from, for cross-repository mounts */
+		const char **ds = cb_xcalloc(njobs + 1, sizeof(*ds));
+		for (size_t i = 0; i < njobs; i++)
+			ds[i] = jobs[i].digest;
+		reg_sources_add(st, ds, njobs, repo_full);
+		free(ds);
+		if (digest_out)
+			*digest_out = cb_xstrdup(plat_m.digest);
+	}
+	free(jobs);
+	json_decref(mj);
+	fetched_release(&top);
+	fetched_release(&plat_m);
+	reg_client_free(c);
+	return r;
+}
+
+int reg_pull(store_t *st, const char *ref_str, const reg_opts_t *opts, char **digest_out,
+	     cb_error_t *err)
+{
+	reg_opts_t def;
+	if (!opts) {
+		reg_opts_init(&def);
+		opts = &def;
+	}
+	reg_ref_t ref;
+	if (reg_ref_parse(ref_str, 0, &ref, err) < 0)
+		return -1;
+	int r = pull_ref(st, &ref, opts, digest_out, err);
+	reg_ref_release(&ref);
+	if (r < 0)
+		return cb_error_wrap(err, "pull '%s'", ref_str);
+	return 0;
+}

@@ -1,0 +1,78 @@
+/*
+ * registry/sources.c - the blob source record. See sources.h.
+ */
+#include "registry/sources.h"
+
+#include <string.h>
+
+#include <jansson.h>
+
+#include "common/fs.h"
+#include "common/util.h"
+
+#define SOURCES_FILE "registry-sources.json"
+#define SOURCES_MAX (16u << 20)
+#define PER_BLOB_MAX 8 /* newest repositories kept per blob */
+
+static json_t *load(store_t *st)
+{
+	_cleanup_free_ char *p = store_path(st, SOURCES_FILE);
+	char *data = NULL;
+	size_t len = 0;
+	cb_error_t e = CB_ERROR_INIT;
+	json_t *j = NULL;
+	if (cb_read_file(p, SOURCES_MAX, &data, &len, &e) == 0)
+		j = json_loadb(data, len, 0, NULL);
+	cb_error_release(&e);
+	free(data);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		j = json_object();
+	}
+	return j;
+}
+
+void reg_sources_add(store_t *st, const char *const *digests, size_t n, const char *repo_full)
+{
+	cb_error_t e = CB_ERROR_INIT;
+	if (store_lock(st, &e) < 0) {
+		cb_error_release(&e);
+		return;
+	}
+	json_t *j = load(st);
+	for (size_t i = 0; i < n; i++) {
+		json_t *a = json_object_get(j, digests[i]);
+		if (!json_is_array(a)) {
+			a = json_array();
+			json_object_set_new(j, digests[i], a);
+		}
+		size_t k;
+		json_t *v;
+		json_array_foreach(a, k, v) if (cb_streq(json_string_value(v), repo_full)) break;
+		if (k < json_array_size(a))
+			json_array_remove(a, k);
+		json_array_insert_new(a, 0, json_string(repo_full));
+		while (json_array_size(a) > PER_BLOB_MAX)
+			json_array_remove(a, json_array_size(a) - 1);
+	}
+	char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	_cleanup_free_ char *p = store_path(st, SOURCES_FILE);
+	_cleanup_free_ char *tmp = store_path(st, "tmp");
+	if (text && cb_write_file_atomic(p, tmp, text, strlen(text), 0644, &e) < 0)
+		cb_error_release(&e);
+	free(text);
+	json_decref(j);
+	store_unlock(st);
+}
+
+char **reg_sources_get(store_t *st, const char *digest)
+{
+	json_t *j = load(st);
+	json_t *a = json_object_get(j, digest);
+	char **out = NULL;
+	size_t k;
+	json_t *v;
+	json_array_foreach(a, k, v) if (json_is_string(v)) out = cb_strv_push(out, json_string_value(v));
+	json_decref(j);
+	return out;
+}

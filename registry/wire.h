@@ -1,0 +1,95 @@
+/*
+ * registry/wire.h - registry-internal pieces of the distribution protocol
+ * that need no network: media types, WWW-Authenticate challenges, Location
+ * resolution, Retry-After, platforms, base64. Pure functions, unit-tested
+ * in tests/unit/test_registry_wire.c. Not for use outside registry/.
+ */
+#ifndef CB_REGISTRY_WIRE_H
+#define CB_REGISTRY_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "common/error.h"
+
+#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
+#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
+#define MT_OCI_LAYER "application/vnd.oci.image.layer.v1.tar"
+#define MT_OCI_LAYER_GZ "application/vnd.oci.image.layer.v1.tar+gzip"
+#define MT_OCI_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
+#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+#define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
+#define MT_DOCKER_LAYER_GZ "application/vnd.docker.image.rootfs.diff.tar.gzip"
+#define MT_DOCKER_LAYER_FOREIGN "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
+
+/* Largest manifest or index accepted (as containerd and distribution do). */
+#define REG_MANIFEST_MAX (4u << 20)
+
+bool reg_mt_is_index(const char *mt);
+bool reg_mt_is_manifest(const char *mt);
+
+/* ---- WWW-Authenticate ---- */
+
+typedef enum { REG_AUTH_NONE, REG_AUTH_BASIC, REG_AUTH_BEARER, REG_AUTH_OTHER } reg_auth_scheme_t;
+
+typedef struct reg_challenge {
+	reg_auth_scheme_t scheme;
+	char *realm;   /* owned, NULL when absent */
+	char *service; /* owned, NULL when absent */
+	char *scope;   /* owned, NULL when absent */
+	char *error;   /* owned, e.g. "insufficient_scope" */
+} reg_challenge_t;
+
+/* Parse one WWW-Authenticate value (RFC 7235: scheme, then
+ * key=value or key="quoted, \"escaped\"" pairs). A header carrying several
+ * challenges yields the first Bearer one, else the first Basic one. */
+int reg_challenge_parse(const char *hdr, reg_challenge_t *out, cb_error_t *err);
+void reg_challenge_release(reg_challenge_t *c);
+
+/* ---- URLs ---- */
+
+/* Resolve a Location header against the URL of the request that returned
+ * it (absolute, scheme-relative "//h/p", absolute-path "/p", relative).
+ * Returns an owned URL, or NULL + err on garbage. */
+char *reg_url_resolve(const char *base, const char *location, cb_error_t *err);
+
+/* Append "?k=v" or "&k=v" (v is URL-escaped). Returns a new string. */
+char *reg_url_add_query(const char *url, const char *key, const char *value);
+
+/* ---- Retry-After ---- */
+
+/* Delta-seconds or an HTTP-date, relative to `now`. Returns the delay in
+ * milliseconds (0 for a date in the past), or -1 when unparseable. */
+int64_t reg_retry_after_ms(const char *value, time_t now);
+
+/* ---- platforms ---- */
+
+typedef struct reg_platform {
+	char os[32];
+	char arch[32];
+	char variant[16]; /* "" when none */
+} reg_platform_t;
+
+/* "os/arch[/variant]"; arch aliases are normalized as containerd does
+ * (x86_64 -> amd64, aarch64 -> arm64, armhf -> arm/v7, ...). NULL or ""
+ * gives this machine's platform. */
+int reg_platform_parse(const char *s, reg_platform_t *out, cb_error_t *err);
+void reg_platform_host(reg_platform_t *out);
+
+/* How well an index entry's platform matches `want`: 0 = no match; higher
+ * is better (an exact variant beats an implied default one). */
+int reg_platform_score(const reg_platform_t *want, const char *os, const char *arch,
+		       const char *variant);
+
+/* ---- base64 (standard alphabet, padded) ---- */
+
+char *reg_base64_encode(const void *data, size_t len);
+/* Returns the decoded bytes NUL-terminated (len in *out_len), or NULL on
+ * bad input. */
+char *reg_base64_decode(const char *s, size_t *out_len);
+
+#endif
