@@ -111,8 +111,11 @@ static void lin_close(lin_t *in)
 static int archive_fail(struct archive *a, cb_error_t *err, const char *what)
 {
 	int code = archive_errno(a);
-	return cb_error_set(err, code > 0 ? code : EINVAL, "%s: %s", what,
-			    archive_error_string(a) ?: "unknown libarchive error");
+	const char *msg = archive_error_string(a) ?: "unknown libarchive error";
+	/* format errors carry EILSEQ, whose strerror text only confuses */
+	if (code <= 0 || code == EILSEQ)
+		return cb_error_fail(err, EINVAL, "%s: %s", what, msg);
+	return cb_error_set(err, code, "%s: %s", what, msg);
 }
 
 /* Open the raw (decompressing) stage; with_tar adds the tar stage. */
@@ -144,7 +147,7 @@ static int lin_open(lin_t *in, int fd, bool with_tar, lsink_t *sink, cb_error_t 
 	archive_read_support_format_tar(in->tar);
 	archive_read_support_format_gnutar(in->tar);
 	if (archive_read_open(in->tar, in, NULL, tar_read_cb, NULL) != ARCHIVE_OK) {
-		archive_fail(in->tar, err, "read layer");
+		archive_fail(in->tar, err, "not a tar archive");
 		lin_close(in);
 		return -1;
 	}
