@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <grp.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -551,6 +552,54 @@ static void test_compress_parse(void **state)
 	cb_error_release(&err);
 }
 
+/* Not root: device nodes are skipped with a warning, the rest applies and
+ * the files belong to the extracting user. */
+static void test_nonroot_skips_devices(void **state)
+{
+	fx_t *f = *state;
+	if (geteuid() != 0)
+		skip();
+	_cleanup_free_ char *src = cb_path_join(f->tmp, "devsrc");
+	_cleanup_free_ char *dst = cb_path_join(f->tmp, "devdst");
+	assert_int_equal(sh("mkdir -p '%s/d' '%s' && mknod '%s/null' c 1 3 && mknod '%s/d/blk' b 7 0 && "
+			    "mkfifo '%s/fifo' && echo data > '%s/d/file' && chown 123:456 '%s/d/file' && "
+			    "chown 65534:65534 '%s'",
+			    src, dst, src, src, src, src, src, dst),
+			 0);
+	layer_result_t res;
+	snapshot(f->st, src, LAYER_COMPRESS_GZIP, 2, &res);
+	cb_error_t err = CB_ERROR_INIT;
+	_cleanup_close_ int fd = store_open_blob(f->st, res.digest, &err);
+	check(fd, &err);
+	assert_int_equal(chmod(f->tmp, 0755), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(3);
+		cb_error_t e = CB_ERROR_INIT;
+		if (layer_apply(fd, dst, 0, res.digest, res.diff_id, &e) < 0) {
+			cb_error_print(stderr, "child", &e);
+			_exit(1);
+		}
+		_exit(0);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	_cleanup_free_ char *null = cb_path_join(dst, "null");
+	_cleanup_free_ char *blk = cb_path_join(dst, "d/blk");
+	_cleanup_free_ char *file = cb_path_join(dst, "d/file");
+	_cleanup_free_ char *fifo = cb_path_join(dst, "fifo");
+	struct stat st;
+	assert_int_equal(lstat(null, &st), -1);
+	assert_int_equal(lstat(blk, &st), -1);
+	assert_int_equal(lstat(fifo, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+	assert_int_equal(lstat(file, &st), 0);
+	assert_int_equal(st.st_uid, 65534);
+}
+
 /* ---- hostile tars ---- */
 
 static char *hash_tree(const char *dir)
@@ -629,6 +678,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unpack_verify_and_concurrency, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_adopt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malicious_tars, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nonroot_skips_devices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unpack_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_roundtrip_random, setup, teardown),
 	};
