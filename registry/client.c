@@ -558,7 +558,13 @@ static fin_t finish(reg_client_t *c, reg_xfer_t *xf, CURLcode res, int64_t *dela
 	int r = xf->done(xf, err);
 	if (r < 0)
 		return FIN_FAIL;
-	return r > 0 ? FIN_REARM : FIN_OK;
+	if (r > 0) {
+		/* a new request: its own retry budget */
+		xf->attempts = 0;
+		xf->auth_retried = false;
+		return FIN_REARM;
+	}
+	return FIN_OK;
 }
 
 static int run_on(reg_client_t *c, CURLM *multi, reg_xfer_t **xs, size_t n, unsigned parallel,
