@@ -7,7 +7,7 @@ Every request is forwarded to the upstream registry (Host header kept, so
 the registry's absolute Location URLs point back at the proxy) and logged to
 FILE as one line: "METHOD PATH STATUS REQUEST-BODY-BYTES RESPONSE-BODY-BYTES".
 
-A fault SPEC is KIND:REGEX[:COUNT]; it applies to requests whose
+A fault SPEC is KIND:REGEX[@COUNT]; it applies to requests whose
 "METHOD PATH" matches REGEX (re.search), at most COUNT times (default:
 always). Kinds:
   drop      send the headers and half the body, then close the connection
@@ -16,7 +16,8 @@ always). Kinds:
   corrupt   flip one byte of the response body (same length)
   grow      append a byte to the response body (Content-Length follows)
   shortlen  announce a Content-Length larger than the body, send the body, close
-  indexsize add 7 to every "size" of an index's manifests (a lying descriptor)
+  indexsize add 7 to every "size" of an index's manifests (a lying descriptor),
+            and drop Docker-Content-Digest (some registries send none)
   norange   ignore Range headers (always answer 200 with the whole body)
 """
 import argparse
@@ -35,10 +36,12 @@ HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrad
 
 class Fault:
     def __init__(self, spec):
-        parts = spec.split(":", 2)
-        self.kind = parts[0]
-        self.rx = re.compile(parts[1] if len(parts) > 1 else ".")
-        self.left = int(parts[2]) if len(parts) > 2 else -1
+        self.kind, _, rest = spec.partition(":")
+        rx, at, count = rest.rpartition("@")
+        if not at:
+            rx, count = rest, ""
+        self.rx = re.compile(rx or ".")
+        self.left = int(count) if count else -1
 
     def take(self, line):
         with LOCK:
@@ -106,6 +109,8 @@ class Handler(BaseHTTPRequestHandler):
                 pass
         self.send_response(r.status)
         for k, v in r.getheaders():
+            if "indexsize" in kinds and k.lower() == "docker-content-digest":
+                continue
             if k.lower() not in HOP:
                 self.send_header(k, v)
         length = len(data)
