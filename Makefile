@@ -39,12 +39,17 @@ LIBCB := $(BUILD)/libcbuild.a
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
-.PHONY: all deps bench-deps check check-unit check-e2e asan fuzz bench install clean format
+.PHONY: all tools deps bench-deps check check-unit check-e2e asan fuzz bench install clean format
 
-all: cbuild
+all: cbuild testdata/hello/rootfs.tar
+
+testdata/hello/rootfs.tar: testdata/mkrootfs.sh
+	@testdata/mkrootfs.sh $@
 
 cbuild: $(BUILD)/cbuild
 	@if [ "$(BUILD)" = build ]; then ln -sf $(BUILD)/cbuild cbuild; fi
@@ -54,15 +59,23 @@ $(BUILD)/cbuild: $(CMD_OBJS) $(LIBCB)
 
 $(LIBCB): $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -DCBUILD_VERSION='"$(VERSION)"' -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -MMD -MP -DCBUILD_VERSION='"$(VERSION)"' -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBCB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(LIBCB) $(LDLIBS) -lcmocka
+
+# Small driver programs the e2e tests and benchmarks run (tests/tools/).
+$(BUILD)/tools/%: tests/tools/%.c $(LIBCB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(LIBCB) $(LDLIBS)
+
+tools: $(TOOL_BINS)
 
 # Debian 12 packages: the libraries, the tools the tests run against, and the
 # peers the tests check cbuild's output with.
@@ -82,11 +95,11 @@ bench-deps: deps
 
 check: check-unit check-e2e
 
-check-unit: $(UNIT_BINS)
+check-unit: $(UNIT_BINS) $(TOOL_BINS)
 	@fail=0; for t in $(UNIT_BINS); do echo "# $$t"; $$t || fail=1; done; exit $$fail
 
-check-e2e: cbuild
-	CBUILD_BIN=$(abspath $(BUILD)/cbuild) prove -f tests/e2e/
+check-e2e: cbuild $(TOOL_BINS)
+	CBUILD_BIN=$(abspath $(BUILD)/cbuild) prove -f -e bash $(sort $(wildcard tests/e2e/t*.sh))
 
 asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
@@ -102,8 +115,9 @@ fuzz:
 		clang -std=c11 -D_GNU_SOURCE -O1 -g -I. -fsanitize=fuzzer,address,undefined \
 		-o build-fuzz/fuzz/$$n $$f build-fuzz/libcbuild.a $(LDLIBS) || exit 1; done
 
+# BENCH_ARGS="--quick" or "seed bigfile" etc.; a full run rewrites bench/RESULTS.md
 bench: cbuild
-	bench/run
+	bench/run $(BENCH_ARGS)
 
 install: cbuild
 	install -D -m 0755 $(BUILD)/cbuild $(DESTDIR)$(BINDIR)/cbuild
@@ -114,4 +128,4 @@ format:
 clean:
 	rm -rf build build-asan build-fuzz cbuild
 
--include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(UNIT_BINS:=.d)
+-include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(UNIT_BINS:=.d) $(TOOL_BINS:=.d)

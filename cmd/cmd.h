@@ -45,9 +45,20 @@ void cmd_print_usage(const char *verb);
 #define CMD_DECLARE(verb) int cmd_##verb(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 
 CMD_DECLARE(version);
+CMD_DECLARE(build);
+CMD_DECLARE(import);
+CMD_DECLARE(images);
+CMD_DECLARE(tag);
+CMD_DECLARE(rmi);
+CMD_DECLARE(inspect);
+CMD_DECLARE(history);
+CMD_DECLARE(prune);
+CMD_DECLARE(save);
+CMD_DECLARE(load);
 CMD_DECLARE(pull);
 CMD_DECLARE(push);
 CMD_DECLARE(login);
 CMD_DECLARE(logout);
+CMD_DECLARE(plan);
 
 #endif

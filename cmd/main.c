@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "common/fs.h"
 #include "common/util.h"
 
 #ifndef CBUILD_VERSION
@@ -17,6 +18,25 @@
 #endif
 
 static const cmd_def_t commands[] = {
+	{"build", cmd_build,
+	 "cbuild [build] [-t NAME[:TAG]]... [-f Dockerfile|-] [--build-arg K[=V]]... "
+	 "[--target STAGE] [--no-cache] [--pull] [--label K=V]... [--network host|none] "
+	 "[--format oci|docker] [--compress gzip|zstd|none] [--timestamp EPOCH] [--iidfile F] "
+	 "[--progress auto|plain|tty] [--secret id=X,src=F] [--explain-cache] [-q] CONTEXT",
+	 "build an image from a Dockerfile"},
+	{"import", cmd_import, "cbuild import [-c INSTRUCTION]... [-m MESSAGE] FILE|- [NAME[:TAG]]",
+	 "create an image from a root filesystem tarball"},
+	{"images", cmd_images, "cbuild images [-q] [--digests] [--no-trunc] [REPOSITORY[:TAG]]",
+	 "list images"},
+	{"tag", cmd_tag, "cbuild tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
+	 "give an image another name"},
+	{"rmi", cmd_rmi, "cbuild rmi [-f] IMAGE...", "remove images"},
+	{"inspect", cmd_inspect, "cbuild inspect IMAGE...", "show an image's details as JSON"},
+	{"history", cmd_history, "cbuild history [--no-trunc] [-q] IMAGE", "show an image's history"},
+	{"save", cmd_save, "cbuild save [-o FILE] IMAGE...", "save images to a tar archive"},
+	{"load", cmd_load, "cbuild load [-i FILE] [-q]", "load images from a tar archive"},
+	{"prune", cmd_prune, "cbuild prune [--keep-cache]",
+	 "remove the build cache and unused blobs and layers"},
 	{"version", cmd_version, "cbuild version", "show the version"},
 	{"pull", cmd_pull, "cbuild pull [--platform OS/ARCH[/VARIANT]] [--tls-verify=false] IMAGE",
 	 "pull an image from a registry"},
@@ -26,6 +46,10 @@ static const cmd_def_t commands[] = {
 	{"login", cmd_login, "cbuild login [-u USER] [-p PASS | --password-stdin] REGISTRY",
 	 "log in to a registry"},
 	{"logout", cmd_logout, "cbuild logout REGISTRY", "log out from a registry"},
+	{"plan", cmd_plan,
+	 "cbuild plan [-f FILE|-] [--target STAGE] [--build-arg K[=V]]... [--platform P] "
+	 "[--format text|json] [CONTEXT]",
+	 "print the build plan of a Dockerfile (build --dry-run)"},
 };
 
 static const cmd_def_t *find_command(const char *name)
@@ -142,7 +166,7 @@ int main(int argc, char **argv)
 	int rc;
 	if (c) {
 		rc = run_command(&ctx, c, argc - i, argv + i);
-	} else if (argv[i][0] == '-' || find_command("build")) {
+	} else if (argv[i][0] == '-' || !strcmp(argv[i], "-") || cb_is_dir(argv[i])) {
 		/* no verb: a build, with argv[i..] as its arguments */
 		const cmd_def_t *b = find_command("build");
 		if (!b) {

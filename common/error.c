@@ -13,6 +13,7 @@ int cb_error_setv(cb_error_t *err, int code, const char *fmt, va_list ap)
 	if (err->msg)
 		CB_BUG("error set twice: '%s'", err->msg);
 	err->code = code;
+	err->plain = 0;
 	err->msg = cb_vasprintf(fmt, ap);
 	return -1;
 }
@@ -23,6 +24,17 @@ int cb_error_set(cb_error_t *err, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	cb_error_setv(err, code, fmt, ap);
 	va_end(ap);
+	return -1;
+}
+
+int cb_error_fail(cb_error_t *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	cb_error_setv(err, code, fmt, ap);
+	va_end(ap);
+	if (err)
+		err->plain = 1;
 	return -1;
 }
 
@@ -61,6 +73,7 @@ void cb_error_move(cb_error_t *dst, cb_error_t *src)
 		free(src->msg);
 	src->code = 0;
 	src->msg = NULL;
+	src->plain = 0;
 }
 
 void cb_error_release(cb_error_t *err)
@@ -70,6 +83,7 @@ void cb_error_release(cb_error_t *err)
 	free(err->msg);
 	err->msg = NULL;
 	err->code = 0;
+	err->plain = 0;
 }
 
 const char *cb_error_format(const cb_error_t *err, char *buf, size_t len)
@@ -77,7 +91,7 @@ const char *cb_error_format(const cb_error_t *err, char *buf, size_t len)
 	if (!len)
 		return buf;
 	const char *msg = err && err->msg ? err->msg : "unknown failure";
-	if (err && err->code)
+	if (err && err->code && !err->plain)
 		snprintf(buf, len, "%s: %s", msg, strerror(err->code));
 	else
 		snprintf(buf, len, "%s", msg);
@@ -87,7 +101,7 @@ const char *cb_error_format(const cb_error_t *err, char *buf, size_t len)
 void cb_error_print(FILE *fp, const char *prog, const cb_error_t *err)
 {
 	const char *msg = err && err->msg ? err->msg : "unknown failure";
-	if (err && err->code)
+	if (err && err->code && !err->plain)
 		fprintf(fp, "%s: error: %s: %s\n", prog, msg, strerror(err->code));
 	else
 		fprintf(fp, "%s: error: %s\n", prog, msg);

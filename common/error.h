@@ -28,9 +28,10 @@
 typedef struct cb_error {
 	int code;  /* errno value, 0 when the failure has none */
 	char *msg; /* owned; NULL while no error is set */
+	int plain; /* 1: the message says it all, print no strerror(code) */
 } cb_error_t;
 
-#define CB_ERROR_INIT {0, NULL}
+#define CB_ERROR_INIT {0, NULL, 0}
 
 #if defined(__GNUC__)
 #define CB_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -44,7 +45,12 @@ typedef struct cb_error {
 int cb_error_set(cb_error_t *err, int code, const char *fmt, ...) CB_PRINTF(3, 4);
 int cb_error_setv(cb_error_t *err, int code, const char *fmt, va_list ap);
 
-/* Same, with code = errno (read before anything else runs). */
+/* A failure that is not a system call's (a missing image, a bad
+ * reference): the message says it all, and `code` only classifies it for
+ * callers (ENOENT, EINVAL, EACCES...); no strerror text is appended. */
+int cb_error_fail(cb_error_t *err, int code, const char *fmt, ...) CB_PRINTF(3, 4);
+
+/* Same as cb_error_set, with code = errno (read before anything else runs). */
 int cb_error_errno(cb_error_t *err, const char *fmt, ...) CB_PRINTF(2, 3);
 
 /* Prefix the message of an already-set error with context: "CTX: old".

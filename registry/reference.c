@@ -13,7 +13,7 @@
 
 static int bad(cb_error_t *err, const char *s, const char *why)
 {
-	return cb_error_set(err, EINVAL, "invalid reference '%s': %s", s, why);
+	return cb_error_fail(err, EINVAL, "invalid reference '%s': %s", s, why);
 }
 
 static bool is_lower_alnum(char c)
@@ -176,7 +176,7 @@ static void split_domain(char *name, char **domain, char **path)
 int reg_ref_parse(const char *s, unsigned flags, reg_ref_t *out, cb_error_t *err)
 {
 	if (!s || !*s)
-		return cb_error_set(err, EINVAL, "invalid reference '': empty name");
+		return cb_error_fail(err, EINVAL, "invalid reference '': empty name");
 	if (strlen(s) > 1024)
 		return bad(err, s, "too long");
 	reg_ref_t r = {0};

@@ -109,8 +109,8 @@ int digest_validate(const char *s, cb_error_t *err)
 	if (digest_is_valid(s))
 		return 0;
 	if (s && strchr(s, ':') && strncmp(s, "sha256:", 7) != 0)
-		return cb_error_set(err, EINVAL, "unsupported digest algorithm in '%s'", s);
-	return cb_error_set(err, EINVAL, "invalid digest '%s'", s ? s : "");
+		return cb_error_fail(err, EINVAL, "unsupported digest algorithm in '%s'", s);
+	return cb_error_fail(err, EINVAL, "invalid digest '%s'", s ? s : "");
 }
 
 const char *digest_hex(const char *s)

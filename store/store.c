@@ -266,7 +266,7 @@ int store_blob_writer_commit(store_blob_writer_t *w, const char *expected,
 	char got[DIGEST_STR_LEN + 1];
 	digest_final(w->digest, got);
 	if (expected && strcmp(expected, got) != 0) {
-		cb_error_set(err, EBADMSG, "digest mismatch: expected '%s', got '%s'", expected, got);
+		cb_error_fail(err, EBADMSG, "digest mismatch: expected '%s', got '%s'", expected, got);
 		store_blob_writer_abort(w);
 		return -1;
 	}
@@ -299,7 +299,7 @@ int store_put_blob(store_t *st, const void *data, size_t len, const char *expect
 	char d[DIGEST_STR_LEN + 1];
 	digest_buffer(data, len, d);
 	if (expected && strcmp(expected, d) != 0)
-		return cb_error_set(err, EBADMSG, "digest mismatch: expected '%s', got '%s'",
+		return cb_error_fail(err, EBADMSG, "digest mismatch: expected '%s', got '%s'",
 				    expected, d);
 	if (!store_has_blob(st, d)) {
 		store_blob_writer_t *w = store_blob_writer_new(st, err);
@@ -331,7 +331,7 @@ int store_read_blob(const store_t *st, const char *digest, size_t max, char **da
 	digest_buffer(buf, n, got);
 	if (strcmp(got, digest) != 0) {
 		free(buf);
-		return cb_error_set(err, EBADMSG, "blob '%s' is corrupt (content hashes to '%s')",
+		return cb_error_fail(err, EBADMSG, "blob '%s' is corrupt (content hashes to '%s')",
 				    digest, got);
 	}
 	*data = buf;
@@ -360,7 +360,7 @@ int store_verify_blob(const store_t *st, const char *digest, cb_error_t *err)
 	if (digest_file(p, got, err) < 0)
 		return cb_error_wrap(err, "verify blob");
 	if (strcmp(got, digest) != 0)
-		return cb_error_set(err, EBADMSG, "blob '%s' is corrupt (content hashes to '%s')",
+		return cb_error_fail(err, EBADMSG, "blob '%s' is corrupt (content hashes to '%s')",
 				    digest, got);
 	return 0;
 }
@@ -395,7 +395,7 @@ static json_t *load_index(store_t *st, cb_error_t *err)
 	json_t *idx = json_loadb(data, len, 0, &je);
 	if (!idx || !json_is_object(idx) || !json_is_array(json_object_get(idx, "manifests"))) {
 		json_decref(idx);
-		cb_error_set(err, EBADMSG, "'%s' is not a valid OCI index: %s", p,
+		cb_error_fail(err, EBADMSG, "'%s' is not a valid OCI index: %s", p,
 			     idx ? "no manifests array" : je.text);
 		return NULL;
 	}
@@ -465,7 +465,7 @@ int store_get_ref(store_t *st, const char *name, store_ref_t *out, cb_error_t *e
 		}
 	}
 	json_decref(idx);
-	return cb_error_set(err, ENOENT, "no image '%s' in the store", name);
+	return cb_error_fail(err, ENOENT, "no image '%s' in the store", name);
 }
 
 /* Remove every entry named `name`; returns how many went. */
@@ -481,6 +481,16 @@ static size_t drop_name(json_t *arr, const char *name)
 	return dropped;
 }
 
+/* Remove untagged entries of this digest (so that one is added once). */
+static void drop_untagged(json_t *arr, const char *digest)
+{
+	for (size_t i = json_array_size(arr); i-- > 0;) {
+		json_t *m = json_array_get(arr, i);
+		if (!entry_name(m) && cb_streq(json_string_value(json_object_get(m, "digest")), digest))
+			json_array_remove(arr, i);
+	}
+}
+
 int store_set_ref(store_t *st, const char *name, const char *digest, const char *media_type,
 		  int64_t size, cb_error_t *err)
 {
@@ -492,16 +502,21 @@ int store_set_ref(store_t *st, const char *name, const char *digest, const char 
 	json_t *idx = load_index(st, err);
 	if (idx) {
 		json_t *arr = json_object_get(idx, "manifests");
-		drop_name(arr, name);
-		json_t *m = json_pack("{s:s, s:s, s:I, s:{s:s}}", "mediaType", media_type,
-				      "digest", digest, "size", (json_int_t)size, "annotations",
-				      REF_NAME_ANNOTATION, name);
+		if (name)
+			drop_name(arr, name);
+		else
+			drop_untagged(arr, digest);
+		json_t *m = json_pack("{s:s, s:s, s:I}", "mediaType", media_type, "digest", digest,
+				      "size", (json_int_t)size);
+		if (name)
+			json_object_set_new(m, "annotations",
+					    json_pack("{s:s}", REF_NAME_ANNOTATION, name));
 		json_array_append_new(arr, m);
 		rc = save_index(st, idx, err);
 		json_decref(idx);
 	}
 	store_unlock(st);
-	return rc < 0 ? cb_error_wrap(err, "tag '%s'", name) : 0;
+	return rc < 0 ? cb_error_wrap(err, "tag '%s'", name ? name : digest) : 0;
 }
 
 int store_remove_ref(store_t *st, const char *name, cb_error_t *err)
@@ -512,7 +527,7 @@ int store_remove_ref(store_t *st, const char *name, cb_error_t *err)
 	json_t *idx = load_index(st, err);
 	if (idx) {
 		if (drop_name(json_object_get(idx, "manifests"), name) == 0)
-			cb_error_set(err, ENOENT, "no image '%s' in the store", name);
+			cb_error_fail(err, ENOENT, "no image '%s' in the store", name);
 		else
 			rc = save_index(st, idx, err);
 		json_decref(idx);

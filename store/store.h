@@ -112,7 +112,8 @@ void store_refs_free(store_ref_t *refs, size_t n);
 int store_list_refs(store_t *st, store_ref_t **refs, size_t *n, cb_error_t *err);
 
 /* Point a full reference name at a manifest (replacing an older target),
- * under the lock, index.json rewritten whole and atomically. */
+ * under the lock, index.json rewritten whole and atomically. A NULL name
+ * adds an untagged entry for the manifest (once). */
 int store_set_ref(store_t *st, const char *name, const char *digest, const char *media_type,
 		  int64_t size, cb_error_t *err);
 

@@ -1,0 +1,93 @@
+/*
+ * builder/builder.h - run a build plan into an image.
+ *
+ * bld_build() takes the Dockerfile's bytes, a context directory and
+ * options; it plans (parser/), resolves each stage's base (through the
+ * resolver cmd/ hands in, which may pull), runs every step on an overlay
+ * snapshot (RUN in the sandbox, ADD/COPY by file operations), turns each
+ * step's upper directory into a layer (store/layer.h), caches every step's
+ * result, and writes the final image. Progress goes to opts->log.
+ *
+ * Mounts: the builder works in a private mount namespace of its own
+ * (bld_enter_mount_ns), so that an overlay mount can never outlive the
+ * process, even after kill -9.
+ *
+ * The cache: every step's result is an (untagged) image in the store,
+ * named by a cache entry cache/KEYHEX.json. The key is the sha256 of a
+ * canonical description of the step (see builder/cache.h): the parent's
+ * key (or the base image's ID), the step's expanded instruction, the
+ * environment it runs with and, for ADD/COPY, a checksum of the selected
+ * context files' names, modes and contents. Because the intermediate images
+ * are reused whole (their history timestamps too), a build from the cache
+ * gives the same image ID as the first build.
+ */
+#ifndef CB_BUILDER_BUILDER_H
+#define CB_BUILDER_BUILDER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/error.h"
+#include "store/image.h"
+#include "store/layer.h"
+#include "store/store.h"
+
+/* Finds a base image (FROM) in the store, pulling it when missing (or
+ * always with pull). *manifest_digest: the image's manifest (caller frees). */
+typedef struct bld_resolver {
+	int (*resolve)(void *ctx, store_t *st, const char *ref, bool pull, const char *platform,
+		       char **manifest_digest, cb_error_t *err);
+	void *ctx;
+} bld_resolver_t;
+
+typedef enum bld_progress {
+	BLD_PROGRESS_PLAIN = 0, /* STEP n/m lines (CI logs) */
+	BLD_PROGRESS_TTY,       /* a live display */
+	BLD_PROGRESS_QUIET,     /* nothing but errors */
+} bld_progress_t;
+
+typedef struct bld_opts {
+	const char *dockerfile_name; /* for messages: "Dockerfile" */
+	const char *dockerfile;      /* its bytes */
+	size_t dockerfile_len;
+	const char *dockerignore;    /* .dockerignore bytes or NULL */
+	size_t dockerignore_len;
+	const char *context_dir;     /* the build context (a directory) */
+	char *const *tags;           /* full references to tag, may be NULL */
+	char *const *build_args;     /* KEY=VAL */
+	char *const *labels;         /* KEY=VAL (--label) */
+	char *const *secrets;        /* "id=X,src=FILE" (--secret) */
+	const char *target;          /* --target stage, NULL = last */
+	const char *platform;        /* --platform, NULL = this machine */
+	bool no_cache;
+	bool pull;
+	bool network_none; /* --network none for every RUN */
+	bool docker_format;
+	bool explain_cache;
+	layer_opts_t layer;          /* compression, level, source_date_epoch */
+	int64_t timestamp;           /* created time for the image; -1 = now */
+	bld_progress_t progress;
+	FILE *log;                   /* progress output (stderr) */
+	bld_resolver_t resolver;
+} bld_opts_t;
+
+void bld_opts_init(bld_opts_t *o);
+
+typedef struct bld_result {
+	char image_id[DIGEST_STR_LEN + 1];        /* config digest */
+	char manifest_digest[DIGEST_STR_LEN + 1];
+} bld_result_t;
+
+int bld_build(store_t *st, const bld_opts_t *opts, bld_result_t *res, cb_error_t *err);
+
+/* Apply Dockerfile instructions given on the command line (`import -c`,
+ * `commit -c`) to a config: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER,
+ * VOLUME, WORKDIR, STOPSIGNAL, ONBUILD, HEALTHCHECK, SHELL. */
+int bld_apply_changes(oci_config_t *config, char *const *changes, cb_error_t *err);
+
+/* Move this process into a private mount namespace (root only; a no-op
+ * when already done). */
+int bld_enter_mount_ns(cb_error_t *err);
+
+#endif

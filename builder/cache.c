@@ -1,0 +1,249 @@
+/*
+ * The build cache: keys and entries.
+ *
+ * A key is sha256("cbuild-cache-v1\n" parent "\n" step "\n" inputs) where
+ *   parent  the previous step's key, or the base image's ID (config
+ *           digest), or "scratch";
+ *   step    the canonical JSON of the expanded step (bld_step_canonical):
+ *           kind, arguments, and what it runs with (env, args, user,
+ *           workdir, shell, mounts, network);
+ *   inputs  ADD/COPY: the checksum of the selected files (names, types,
+ *           modes, contents, link targets; never mtimes, inodes or paths
+ *           outside the context); COPY --from: the source stage's key.
+ * Nothing in a key depends on the machine, the store root or the time, so
+ * the same Dockerfile and context give the same keys everywhere.
+ *
+ * An entry cache/KEYHEX.json names the intermediate image the step made:
+ * {"manifest": "sha256:...", "step": "..."}. It is written after the image,
+ * renamed into place, so a crash leaves no entry pointing at nothing.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "builder/internal.h"
+#include "common/fs.h"
+#include "common/util.h"
+
+void bld_cache_key(const char *parent_key, const char *step_text, const char *inputs,
+		   char out[DIGEST_STR_LEN + 1])
+{
+	digest_ctx_t *d = digest_new();
+	static const char magic[] = "cbuild-cache-v1\n";
+	digest_update(d, magic, sizeof(magic) - 1);
+	digest_update(d, parent_key, strlen(parent_key));
+	digest_update(d, "\n", 1);
+	digest_update(d, step_text, strlen(step_text));
+	digest_update(d, "\n", 1);
+	if (inputs)
+		digest_update(d, inputs, strlen(inputs));
+	digest_final(d, out);
+	digest_free(d);
+}
+
+static char *entry_path(store_t *st, const char *key)
+{
+	return cb_asprintf("%s/cache/%s.json", store_root(st), digest_hex(key));
+}
+
+char *bld_cache_lookup(store_t *st, const char *key)
+{
+	_cleanup_free_ char *p = entry_path(st, key);
+	json_t *j = json_load_file(p, 0, NULL);
+	const char *m = json_string_value(json_object_get(j, "manifest"));
+	char *out = NULL;
+	if (m && store_has_blob(st, m))
+		out = cb_xstrdup(m);
+	json_decref(j);
+	return out;
+}
+
+int bld_cache_store(store_t *st, const char *key, const char *manifest_digest,
+		    const char *description, cb_error_t *err)
+{
+	json_t *j = json_pack("{s:s, s:s}", "manifest", manifest_digest, "step",
+			      description ? description : "");
+	_cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	_cleanup_free_ char *p = entry_path(st, key);
+	_cleanup_free_ char *tmp = store_path(st, "tmp");
+	if (cb_write_file_atomic(p, tmp, text, strlen(text), 0644, err) < 0)
+		return cb_error_wrap(err, "write cache entry");
+	return 0;
+}
+
+/* ---- canonical step text ---- */
+
+static json_t *jstrv(char *const *v)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; v && v[i]; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+static json_t *jstr(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *jkvs(const df_kv_t *kvs, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("[s,o]", kvs[i].key, jstr(kvs[i].value)));
+	return a;
+}
+
+static json_t *jmounts(const df_run_t *r)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < r->n_mounts; i++) {
+		const df_mount_t *m = &r->mounts[i];
+		json_array_append_new(
+			a, json_pack("{s:i,s:o,s:o,s:o,s:o,s:i,s:I,s:I,s:b}", "type", (int)m->type,
+				     "target", jstr(m->target), "source", jstr(m->source), "from",
+				     jstr(m->from), "id", jstr(m->id), "mode", m->mode, "uid",
+				     (json_int_t)m->uid, "gid", (json_int_t)m->gid, "ro", m->readonly));
+	}
+	return a;
+}
+
+static json_t *jheredocs(const df_heredoc_t *h, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("[s,o]", h[i].name, jstr(h[i].content)));
+	return a;
+}
+
+static void add_kind_fields(json_t *j, const df_step_t *s)
+{
+	switch (s->kind) {
+	case DF_RUN:
+		json_object_set_new(j, "argv", jstrv(s->u.run.argv));
+		json_object_set_new(j, "heredocs", jheredocs(s->u.run.heredocs, s->u.run.n_heredocs));
+		json_object_set_new(j, "mounts", jmounts(&s->u.run));
+		json_object_set_new(j, "network", json_integer(s->u.run.network));
+		break;
+	case DF_COPY:
+	case DF_ADD:
+		json_object_set_new(j, "sources", jstrv(s->u.copy.sources));
+		json_object_set_new(j, "inline", jheredocs(s->u.copy.inline_files,
+							   s->u.copy.n_inline_files));
+		json_object_set_new(j, "dest", jstr(s->u.copy.dest));
+		json_object_set_new(j, "chown", jstr(s->u.copy.chown));
+		json_object_set_new(j, "chmod", jstr(s->u.copy.chmod));
+		json_object_set_new(j, "exclude", jstrv(s->u.copy.exclude));
+		json_object_set_new(j, "parents", json_boolean(s->u.copy.parents));
+		json_object_set_new(j, "checksum", jstr(s->u.copy.checksum));
+		break;
+	case DF_ENV:
+	case DF_LABEL:
+	case DF_ARG:
+		json_object_set_new(j, "kvs", jkvs(s->u.kv.kvs, s->u.kv.n_kvs));
+		break;
+	case DF_EXPOSE:
+	case DF_VOLUME:
+		json_object_set_new(j, "list", jstrv(s->u.list));
+		break;
+	case DF_CMD:
+	case DF_ENTRYPOINT:
+	case DF_SHELL:
+		json_object_set_new(j, "argv", jstrv(s->u.cmd.argv));
+		break;
+	case DF_HEALTHCHECK:
+		json_object_set_new(j, "test", jstrv(s->u.health.test));
+		json_object_set_new(j, "timing",
+				    json_pack("[I,I,I,I,i]", (json_int_t)s->u.health.interval_ns,
+					      (json_int_t)s->u.health.timeout_ns,
+					      (json_int_t)s->u.health.start_period_ns,
+					      (json_int_t)s->u.health.start_interval_ns,
+					      s->u.health.retries));
+		break;
+	default:
+		json_object_set_new(j, "value", jstr(s->u.value));
+		break;
+	}
+}
+
+char *bld_step_canonical(const df_step_t *s, const oci_config_t *config)
+{
+	json_t *j = json_object();
+	json_object_set_new(j, "kind", json_string(df_kind_name(s->kind)));
+	add_kind_fields(j, s);
+	if (s->kind == DF_RUN) {
+		/* what the command runs with */
+		json_object_set_new(j, "env", jstrv(s->env));
+		json_object_set_new(j, "args", jstrv(s->args_env));
+		json_object_set_new(j, "user", jstr(config->user));
+		json_object_set_new(j, "workdir", jstr(s->workdir ? s->workdir : config->working_dir));
+	}
+	if (s->kind == DF_COPY || s->kind == DF_ADD)
+		json_object_set_new(j, "workdir", jstr(s->workdir ? s->workdir : config->working_dir));
+	char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(j);
+	return text;
+}
+
+/* ---- history text, as BuildKit writes it ---- */
+
+static void add_argv(cb_buf_t *b, char *const *argv)
+{
+	cb_buf_addch(b, '[');
+	for (size_t i = 0; argv && argv[i]; i++) {
+		json_t *s = json_string(argv[i]);
+		char *q = json_dumps(s, JSON_ENCODE_ANY);
+		cb_buf_addf(b, "%s%s", i ? " " : "", q);
+		free(q);
+		json_decref(s);
+	}
+	cb_buf_addch(b, ']');
+}
+
+char *bld_step_history(const df_step_t *s)
+{
+	cb_buf_t b;
+	cb_buf_init(&b);
+	switch (s->kind) {
+	case DF_RUN:
+		cb_buf_addstr(&b, "RUN ");
+		for (size_t i = 0; s->u.run.argv && s->u.run.argv[i]; i++)
+			cb_buf_addf(&b, "%s%s", i ? " " : "", s->u.run.argv[i]);
+		cb_buf_addstr(&b, " # buildkit");
+		break;
+	case DF_CMD:
+	case DF_ENTRYPOINT:
+	case DF_SHELL:
+		cb_buf_addf(&b, "%s ", df_kind_name(s->kind));
+		add_argv(&b, s->u.cmd.argv);
+		break;
+	case DF_COPY:
+	case DF_ADD:
+		cb_buf_addf(&b, "%s ", df_kind_name(s->kind));
+		for (size_t i = 0; s->u.copy.sources && s->u.copy.sources[i]; i++)
+			cb_buf_addf(&b, "%s ", s->u.copy.sources[i]);
+		for (size_t i = 0; i < s->u.copy.n_inline_files; i++)
+			cb_buf_addf(&b, "%s ", s->u.copy.inline_files[i].name);
+		cb_buf_addf(&b, "%s # buildkit", s->u.copy.dest);
+		break;
+	case DF_EXPOSE:
+		cb_buf_addstr(&b, "EXPOSE map[");
+		for (size_t i = 0; s->u.list && s->u.list[i]; i++)
+			cb_buf_addf(&b, "%s%s:{}", i ? " " : "", s->u.list[i]);
+		cb_buf_addch(&b, ']');
+		break;
+	case DF_ENV:
+	case DF_LABEL:
+		cb_buf_addf(&b, "%s", df_kind_name(s->kind));
+		for (size_t i = 0; i < s->u.kv.n_kvs; i++)
+			cb_buf_addf(&b, " %s=%s", s->u.kv.kvs[i].key,
+				    s->u.kv.kvs[i].value ? s->u.kv.kvs[i].value : "");
+		break;
+	default:
+		cb_buf_addstr(&b, s->original);
+		break;
+	}
+	return cb_buf_detach(&b, NULL);
+}

@@ -1,0 +1,638 @@
+/*
+ * ADD and COPY: select files under a source root (the context, or another
+ * stage or image mounted read-only), checksum them for the cache key, and
+ * copy them into the step's root.
+ *
+ * Every path inside a root is resolved with openat2(RESOLVE_IN_ROOT): a
+ * symlink in the context or in the image can never make a copy read or
+ * write outside its root.
+ */
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <linux/openat2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "builder/internal.h"
+#include "common/fs.h"
+#include "common/util.h"
+#include "store/digest.h"
+
+#define COPY_BUF (1 << 17)
+
+static int open_in_root(int rootfd, const char *rel, int flags)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	if (!*rel)
+		rel = ".";
+	return (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+}
+
+static bool has_wildcard(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+/* "./a/../b/" -> "b"; NULL when it leaves the root. */
+static char *clean_rel(const char *src)
+{
+	_cleanup_free_ char *c = cb_path_clean(src);
+	const char *p = c;
+	while (*p == '/')
+		p++;
+	if (!strcmp(p, "..") || cb_str_has_prefix(p, "../"))
+		return NULL;
+	return cb_xstrdup(strcmp(p, ".") ? p : "");
+}
+
+/* ---- selection: the entries a list of sources names ---- */
+
+typedef struct match {
+	char *rel; /* relative to the source root, "" = the root itself */
+} match_t;
+
+typedef struct matches {
+	match_t *v;
+	size_t n;
+} matches_t;
+
+static void matches_add(matches_t *m, const char *rel)
+{
+	m->v = cb_xreallocarray(m->v, m->n + 1, sizeof(match_t));
+	m->v[m->n++].rel = cb_xstrdup(rel);
+}
+
+static void matches_free(matches_t *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		free(m->v[i].rel);
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted entries of a directory (no . and ..). */
+static char **list_dir(int dirfd_in)
+{
+	int fd = dup(dirfd_in);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	rewinddir(d);
+	char **names = cb_xcalloc(1, sizeof(char *));
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			names = cb_strv_push(names, de->d_name);
+	closedir(d);
+	qsort(names, cb_strv_len(names), sizeof(char *), cmp_names);
+	return names;
+}
+
+/* Match a wildcard pattern component by component (Go's filepath.Match on
+ * each level, as Docker does). */
+static void glob_level(const bld_source_t *src, const char *dir_rel, char **comps, matches_t *m)
+{
+	_cleanup_close_ int fd = open_in_root(src->rootfd, dir_rel, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return;
+	if (!has_wildcard(comps[0])) {
+		_cleanup_free_ char *rel = *dir_rel ? cb_asprintf("%s/%s", dir_rel, comps[0])
+						    : cb_xstrdup(comps[0]);
+		if (comps[1])
+			glob_level(src, rel, comps + 1, m);
+		else if (faccessat(fd, comps[0], F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+			matches_add(m, rel);
+		return;
+	}
+	_cleanup_strv_ char **names = list_dir(fd);
+	for (size_t i = 0; names && names[i]; i++) {
+		if (fnmatch(comps[0], names[i], FNM_PATHNAME | FNM_PERIOD * 0) != 0)
+			continue;
+		_cleanup_free_ char *rel = *dir_rel ? cb_asprintf("%s/%s", dir_rel, names[i])
+						    : cb_xstrdup(names[i]);
+		if (src->ignore && df_ignore_match(src->ignore, rel))
+			continue;
+		if (comps[1])
+			glob_level(src, rel, comps + 1, m);
+		else
+			matches_add(m, rel);
+	}
+}
+
+static char **split_path(const char *rel)
+{
+	char **v = cb_xcalloc(1, sizeof(char *));
+	_cleanup_free_ char *dup = cb_xstrdup(rel);
+	char *save = NULL;
+	for (char *t = strtok_r(dup, "/", &save); t; t = strtok_r(NULL, "/", &save))
+		v = cb_strv_push(v, t);
+	return v;
+}
+
+static int select_sources(const bld_source_t *src, char *const *sources, matches_t *m,
+			  bool *multi, cb_error_t *err)
+{
+	*multi = cb_strv_len(sources) > 1;
+	for (size_t i = 0; sources && sources[i]; i++) {
+		_cleanup_free_ char *rel = clean_rel(sources[i]);
+		if (!rel)
+			return cb_error_fail(err, EPERM, "forbidden path outside the build context: '%s'",
+					     sources[i]);
+		if (has_wildcard(rel)) {
+			*multi = true;
+			_cleanup_strv_ char **comps = split_path(rel);
+			size_t before = m->n;
+			glob_level(src, "", comps, m);
+			if (m->n == before)
+				return cb_error_fail(err, ENOENT, "no source files were specified by '%s'",
+						     sources[i]);
+			continue;
+		}
+		_cleanup_close_ int fd = open_in_root(src->rootfd, rel, O_PATH);
+		if (fd < 0 || (*rel && src->ignore && df_ignore_match(src->ignore, rel)))
+			return cb_error_fail(err, ENOENT, "file not found in %s: '%s'",
+					     src->is_context ? "build context" : "source", sources[i]);
+		matches_add(m, rel);
+	}
+	return 0;
+}
+
+/* ---- walking a selected entry ---- */
+
+typedef int (*visit_fn)(void *ctx, int parentfd, const char *name, const char *rel,
+			const struct stat *sb, int depth, cb_error_t *err);
+
+static int walk(const bld_source_t *src, int dirfd_in, const char *rel, int depth, visit_fn fn,
+		void *ctx, cb_error_t *err)
+{
+	_cleanup_strv_ char **names = list_dir(dirfd_in);
+	if (!names)
+		return cb_error_errno(err, "read directory '%s/%s'", src->root, rel);
+	for (size_t i = 0; names[i]; i++) {
+		_cleanup_free_ char *crel = *rel ? cb_asprintf("%s/%s", rel, names[i])
+						 : cb_xstrdup(names[i]);
+		struct stat sb;
+		if (fstatat(dirfd_in, names[i], &sb, AT_SYMLINK_NOFOLLOW) < 0)
+			return cb_error_errno(err, "stat '%s/%s'", src->root, crel);
+		if (src->ignore && S_ISDIR(sb.st_mode) && df_ignore_skip_dir(src->ignore, crel))
+			continue;
+		if (src->ignore && !S_ISDIR(sb.st_mode) && df_ignore_match(src->ignore, crel))
+			continue;
+		if (fn(ctx, dirfd_in, names[i], crel, &sb, depth, err) < 0)
+			return -1;
+		if (S_ISDIR(sb.st_mode)) {
+			_cleanup_close_ int sub = openat(dirfd_in, names[i],
+							 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0)
+				return cb_error_errno(err, "open '%s/%s'", src->root, crel);
+			if (walk(src, sub, crel, depth + 1, fn, ctx, err) < 0)
+				return -1;
+			if (fn(ctx, -1, names[i], crel, &sb, -(depth + 1), err) < 0)
+				return -1; /* leaving the directory */
+		}
+	}
+	return 0;
+}
+
+/* ---- checksum ---- */
+
+static int hash_fd(digest_ctx_t *d, int fd, cb_error_t *err)
+{
+	static __thread char buf[COPY_BUF];
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return cb_error_errno(err, "read");
+		if (n == 0)
+			return 0;
+		digest_update(d, buf, (size_t)n);
+	}
+}
+
+static int hash_entry(void *ctx, int parentfd, const char *name, const char *rel,
+		      const struct stat *sb, int depth, cb_error_t *err)
+{
+	digest_ctx_t *d = ctx;
+	if (depth < 0)
+		return 0;
+	char head[128];
+	snprintf(head, sizeof(head), "%o %lld ", (unsigned)sb->st_mode,
+		 S_ISREG(sb->st_mode) ? (long long)sb->st_size : 0LL);
+	digest_update(d, head, strlen(head));
+	digest_update(d, rel, strlen(rel) + 1);
+	if (S_ISLNK(sb->st_mode)) {
+		char target[4096];
+		ssize_t n = readlinkat(parentfd, name, target, sizeof(target));
+		if (n < 0)
+			return cb_error_errno(err, "readlink '%s'", rel);
+		digest_update(d, target, (size_t)n);
+	} else if (S_ISREG(sb->st_mode)) {
+		_cleanup_close_ int fd = openat(parentfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || hash_fd(d, fd, err) < 0)
+			return cb_error_is_set(err) ? cb_error_wrap(err, "'%s'", rel)
+						    : cb_error_errno(err, "open '%s'", rel);
+	}
+	digest_update(d, "\n", 1);
+	return 0;
+}
+
+int bld_sources_checksum(const bld_source_t *src, char *const *sources,
+			 char out[DIGEST_STR_LEN + 1], cb_error_t *err)
+{
+	matches_t m = {0};
+	bool multi;
+	if (select_sources(src, sources, &m, &multi, err) < 0) {
+		matches_free(&m);
+		return -1;
+	}
+	digest_ctx_t *d = digest_new();
+	int rc = 0;
+	for (size_t i = 0; i < m.n && rc == 0; i++) {
+		digest_update(d, "@", 1);
+		_cleanup_close_ int fd = open_in_root(src->rootfd, m.v[i].rel, O_RDONLY);
+		struct stat sb;
+		if (fd < 0 || fstat(fd, &sb) < 0) {
+			rc = cb_error_errno(err, "open '%s'", m.v[i].rel);
+			break;
+		}
+		if (S_ISDIR(sb.st_mode)) {
+			rc = walk(src, fd, m.v[i].rel, 0, hash_entry, d, err);
+		} else {
+			/* a top-level source: its own name does not change the result
+			 * beyond what the step text says */
+			char head[64];
+			snprintf(head, sizeof(head), "%o ", (unsigned)sb.st_mode);
+			digest_update(d, head, strlen(head));
+			rc = hash_fd(d, fd, err);
+		}
+	}
+	digest_final(d, out);
+	digest_free(d);
+	matches_free(&m);
+	return rc;
+}
+
+/* ---- copying ---- */
+
+typedef struct copy_ctx {
+	const bld_copy_opts_t *o;
+	int dst_stack[256]; /* destination dir fd per depth */
+	int depth;
+} copy_ctx_t;
+
+static uid_t owner_uid(const bld_copy_opts_t *o)
+{
+	return o->uid == (uid_t)-1 ? 0 : o->uid;
+}
+
+static gid_t owner_gid(const bld_copy_opts_t *o)
+{
+	return o->gid == (gid_t)-1 ? 0 : o->gid;
+}
+
+static mode_t final_mode(const bld_copy_opts_t *o, mode_t mode)
+{
+	return o->chmod >= 0 ? (mode_t)o->chmod : (mode & 07777);
+}
+
+static int copy_data(int in, int out, cb_error_t *err)
+{
+	for (;;) {
+		ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+		if (n == 0)
+			return 0;
+		if (n > 0)
+			continue;
+		if (errno == EINTR)
+			continue;
+		if (errno != EXDEV && errno != EINVAL && errno != EOPNOTSUPP && errno != ENOSYS)
+			return cb_error_errno(err, "copy");
+		break;
+	}
+	static __thread char buf[COPY_BUF];
+	for (;;) {
+		ssize_t n = read(in, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return cb_error_errno(err, "read");
+		if (n == 0)
+			return 0;
+		if (cb_write_all(out, buf, (size_t)n, err) < 0)
+			return -1;
+	}
+}
+
+/* Remove whatever stands at dstfd/name unless it is a directory and a
+ * directory is wanted. */
+static void clear_dest(int dstfd, const char *name, bool want_dir)
+{
+	struct stat sb;
+	if (fstatat(dstfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+		return;
+	if (S_ISDIR(sb.st_mode)) {
+		if (!want_dir)
+			unlinkat(dstfd, name, AT_REMOVEDIR);
+		return;
+	}
+	unlinkat(dstfd, name, 0);
+}
+
+static int set_meta(int dstfd, const char *name, const struct stat *sb, const bld_copy_opts_t *o,
+		    cb_error_t *err)
+{
+	if (fchownat(dstfd, name, owner_uid(o), owner_gid(o), AT_SYMLINK_NOFOLLOW) < 0)
+		return cb_error_errno(err, "chown '%s'", name);
+	if (!S_ISLNK(sb->st_mode) && fchmodat(dstfd, name, final_mode(o, sb->st_mode), 0) < 0)
+		return cb_error_errno(err, "chmod '%s'", name);
+	struct timespec ts[2] = {sb->st_mtim, sb->st_mtim};
+	if (utimensat(dstfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		return cb_error_errno(err, "set times of '%s'", name);
+	return 0;
+}
+
+static int copy_one(int srcparent, const char *srcname, int dstfd, const char *dstname,
+		    const struct stat *sb, const bld_copy_opts_t *o, cb_error_t *err)
+{
+	clear_dest(dstfd, dstname, S_ISDIR(sb->st_mode));
+	if (S_ISDIR(sb->st_mode)) {
+		if (mkdirat(dstfd, dstname, 0755) < 0 && errno != EEXIST)
+			return cb_error_errno(err, "mkdir '%s'", dstname);
+	} else if (S_ISLNK(sb->st_mode)) {
+		char target[4096];
+		ssize_t n = readlinkat(srcparent, srcname, target, sizeof(target) - 1);
+		if (n < 0)
+			return cb_error_errno(err, "readlink '%s'", srcname);
+		target[n] = '\0';
+		if (symlinkat(target, dstfd, dstname) < 0)
+			return cb_error_errno(err, "symlink '%s'", dstname);
+	} else if (S_ISREG(sb->st_mode)) {
+		_cleanup_close_ int in = openat(srcparent, srcname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (in < 0)
+			return cb_error_errno(err, "open '%s'", srcname);
+		_cleanup_close_ int out = openat(dstfd, dstname,
+						 O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+						 0600);
+		if (out < 0)
+			return cb_error_errno(err, "create '%s'", dstname);
+		if (copy_data(in, out, err) < 0)
+			return cb_error_wrap(err, "copy '%s'", srcname);
+	} else if (S_ISFIFO(sb->st_mode) || S_ISCHR(sb->st_mode) || S_ISBLK(sb->st_mode)) {
+		if (mknodat(dstfd, dstname, sb->st_mode, sb->st_rdev) < 0)
+			return cb_error_errno(err, "mknod '%s'", dstname);
+	} else {
+		return 0; /* sockets are not copied */
+	}
+	return set_meta(dstfd, dstname, sb, o, err);
+}
+
+static int copy_entry(void *vctx, int parentfd, const char *name, const char *rel,
+		      const struct stat *sb, int depth, cb_error_t *err)
+{
+	copy_ctx_t *c = vctx;
+	if (depth < 0) { /* leaving a directory: restore its times after its children */
+		int d = -depth;
+		close(c->dst_stack[d]);
+		c->dst_stack[d] = -1;
+		struct timespec ts[2] = {sb->st_mtim, sb->st_mtim};
+		utimensat(c->dst_stack[d - 1], name, ts, AT_SYMLINK_NOFOLLOW);
+		return 0;
+	}
+	if (depth + 1 >= (int)CB_ARRAY_SIZE(c->dst_stack))
+		return cb_error_fail(err, ELOOP, "'%s': directories nested too deeply", rel);
+	int dstfd = c->dst_stack[depth];
+	if (copy_one(parentfd, name, dstfd, name, sb, c->o, err) < 0)
+		return -1;
+	if (S_ISDIR(sb->st_mode)) {
+		int sub = openat(dstfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0)
+			return cb_error_errno(err, "open '%s'", name);
+		c->dst_stack[depth + 1] = sub;
+	}
+	return 0;
+}
+
+/* mkdir -p of rel inside the root; new directories get the copy's owner.
+ * Returns an fd of the directory. */
+static int mkdir_in_root(int rootfd, const char *rel, const bld_copy_opts_t *o, cb_error_t *err)
+{
+	int fd = open_in_root(rootfd, rel, O_RDONLY | O_DIRECTORY);
+	if (fd >= 0 || errno != ENOENT) {
+		if (fd < 0)
+			return cb_error_errno(err, "open '/%s'", rel);
+		return fd;
+	}
+	_cleanup_free_ char *parent = cb_xstrdup(rel);
+	char *slash = strrchr(parent, '/');
+	const char *base = slash ? slash + 1 : rel;
+	if (slash)
+		*slash = '\0';
+	else
+		parent[0] = '\0';
+	_cleanup_close_ int pfd = mkdir_in_root(rootfd, parent, o, err);
+	if (pfd < 0)
+		return -1;
+	if (mkdirat(pfd, base, 0755) < 0 && errno != EEXIST)
+		return cb_error_errno(err, "mkdir '/%s'", rel);
+	if (fchownat(pfd, base, owner_uid(o), owner_gid(o), AT_SYMLINK_NOFOLLOW) < 0)
+		return cb_error_errno(err, "chown '/%s'", rel);
+	fd = open_in_root(rootfd, rel, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return cb_error_errno(err, "open '/%s'", rel);
+	return fd;
+}
+
+/* ADD of a local tar (any compression): extract into dstfd. Returns 1 when
+ * it was an archive, 0 when not (copy it as a file), -1 on error. */
+static int try_extract(int srcfd, int dstfd, const bld_copy_opts_t *o, cb_error_t *err)
+{
+	struct archive *a = archive_read_new();
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_gnutar(a);
+	struct archive_entry *e = NULL;
+	if (lseek(srcfd, 0, SEEK_SET) < 0 || archive_read_open_fd(a, srcfd, COPY_BUF) != ARCHIVE_OK ||
+	    archive_read_next_header(a, &e) != ARCHIVE_OK) {
+		archive_read_free(a);
+		lseek(srcfd, 0, SEEK_SET);
+		return 0;
+	}
+	int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER |
+		    ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+		    ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS |
+		    ARCHIVE_EXTRACT_UNLINK;
+	struct archive *w = archive_write_disk_new();
+	archive_write_disk_set_options(w, flags);
+	_cleanup_close_ int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = 1;
+	/* archive_write_disk works relative to the working directory */
+	if (cwd < 0 || fchdir(dstfd) < 0) {
+		rc = cb_error_errno(err, "enter destination directory");
+		goto out;
+	}
+	int r = ARCHIVE_OK;
+	do {
+		if (o->uid != (uid_t)-1) {
+			archive_entry_set_uid(e, owner_uid(o));
+			archive_entry_set_gid(e, owner_gid(o));
+		}
+		r = archive_write_header(w, e);
+		if (r == ARCHIVE_OK && archive_entry_size(e) > 0) {
+			const void *buf;
+			size_t len;
+			la_int64_t off;
+			while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK)
+				if (archive_write_data_block(w, buf, len, off) != ARCHIVE_OK) {
+					r = ARCHIVE_FATAL;
+					break;
+				}
+			if (r == ARCHIVE_EOF)
+				r = ARCHIVE_OK;
+		}
+		if (r < ARCHIVE_WARN) {
+			rc = cb_error_fail(err, EIO, "extract '%s': %s", archive_entry_pathname(e),
+					   archive_error_string(w) ? archive_error_string(w)
+								   : archive_error_string(a));
+			break;
+		}
+		archive_write_finish_entry(w);
+	} while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK);
+	if (rc > 0 && r != ARCHIVE_EOF)
+		rc = cb_error_fail(err, EIO, "read archive: %s", archive_error_string(a));
+	if (fchdir(cwd) < 0 && rc > 0)
+		rc = cb_error_errno(err, "return to working directory");
+out:
+	archive_write_free(w);
+	archive_read_free(a);
+	return rc;
+}
+
+static int copy_match(const bld_source_t *src, const char *rel, int rootfd, const char *dest,
+		      bool dest_is_dir, const bld_copy_opts_t *o, cb_error_t *err)
+{
+	_cleanup_close_ int sfd = open_in_root(src->rootfd, rel, O_RDONLY);
+	struct stat sb;
+	if (sfd < 0 || fstat(sfd, &sb) < 0)
+		return cb_error_errno(err, "open '%s'", *rel ? rel : ".");
+	if (S_ISDIR(sb.st_mode)) {
+		copy_ctx_t c = {.o = o};
+		c.dst_stack[0] = mkdir_in_root(rootfd, dest, o, err);
+		if (c.dst_stack[0] < 0)
+			return -1;
+		int rc = walk(src, sfd, rel, 0, copy_entry, &c, err);
+		for (int i = 0; i < (int)CB_ARRAY_SIZE(c.dst_stack); i++)
+			if (c.dst_stack[i] > 0 && (i == 0 || rc < 0))
+				close(c.dst_stack[i]);
+		return rc;
+	}
+	const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+	_cleanup_free_ char *dir = NULL, *name = NULL;
+	if (dest_is_dir) {
+		dir = cb_xstrdup(dest);
+		name = cb_xstrdup(base);
+	} else {
+		const char *slash = strrchr(dest, '/');
+		dir = slash ? cb_xstrndup(dest, (size_t)(slash - dest)) : cb_xstrdup("");
+		name = cb_xstrdup(slash ? slash + 1 : dest);
+	}
+	_cleanup_close_ int dfd = mkdir_in_root(rootfd, dir, o, err);
+	if (dfd < 0)
+		return -1;
+	if (o->is_add && S_ISREG(sb.st_mode)) {
+		int r = try_extract(sfd, dfd, o, err);
+		if (r != 0)
+			return r < 0 ? -1 : 0;
+	}
+	/* copy_one works on (parent, name): reopen the source's parent */
+	_cleanup_free_ char *sparent = strrchr(rel, '/') ? cb_xstrndup(rel, (size_t)(base - rel - 1))
+							  : cb_xstrdup("");
+	_cleanup_close_ int spfd = open_in_root(src->rootfd, sparent, O_RDONLY | O_DIRECTORY);
+	if (spfd < 0)
+		return cb_error_errno(err, "open '%s'", sparent);
+	struct stat lsb;
+	/* a top-level symlink source is followed (Docker copies the target) */
+	if (fstatat(spfd, base, &lsb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lsb.st_mode)) {
+		clear_dest(dfd, name, false);
+		_cleanup_close_ int out = openat(dfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+								   O_CLOEXEC,
+						 0600);
+		if (out < 0 || copy_data(sfd, out, err) < 0)
+			return cb_error_is_set(err) ? -1 : cb_error_errno(err, "create '%s'", name);
+		return set_meta(dfd, name, &sb, o, err);
+	}
+	return copy_one(spfd, base, dfd, name, &sb, o, err);
+}
+
+int bld_copy(const bld_source_t *src, const char *rootfs, const bld_copy_opts_t *o,
+	     cb_error_t *err)
+{
+	const df_copy_t *cp = o->copy;
+	_cleanup_free_ char *abs = cp->dest[0] == '/' ? cb_xstrdup(cp->dest)
+						      : cb_path_join(o->workdir ? o->workdir : "/",
+								     cp->dest);
+	bool trailing = cb_str_has_suffix(cp->dest, "/") || cb_str_has_suffix(cp->dest, "/.") ||
+			!strcmp(cp->dest, ".");
+	_cleanup_free_ char *dest = clean_rel(abs);
+	if (!dest)
+		dest = cb_xstrdup("");
+	_cleanup_close_ int rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return cb_error_errno(err, "open '%s'", rootfs);
+	matches_t m = {0};
+	bool multi;
+	if (select_sources(src, cp->sources, &m, &multi, err) < 0) {
+		matches_free(&m);
+		return -1;
+	}
+	bool dest_is_dir = trailing || !*dest;
+	if (!dest_is_dir) {
+		_cleanup_close_ int fd = open_in_root(rootfd, dest, O_RDONLY | O_DIRECTORY);
+		dest_is_dir = fd >= 0;
+	}
+	int rc = 0;
+	if (multi && !dest_is_dir && m.n > 1)
+		rc = cb_error_fail(err, EINVAL,
+				   "when using %s with more than one source file, the destination "
+				   "must be a directory and end with a /",
+				   o->is_add ? "ADD" : "COPY");
+	for (size_t i = 0; i < m.n && rc == 0; i++)
+		rc = copy_match(src, m.v[i].rel, rootfd, dest, dest_is_dir, o, err);
+	matches_free(&m);
+	return rc;
+}
+
+int bld_mkdir_in_root(const char *rootfs, const char *path, cb_error_t *err)
+{
+	_cleanup_close_ int rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return cb_error_errno(err, "open '%s'", rootfs);
+	_cleanup_free_ char *rel = clean_rel(path);
+	if (!rel || !*rel)
+		return 0;
+	bld_copy_opts_t o = {.uid = (uid_t)-1, .gid = (gid_t)-1, .chmod = -1};
+	int fd = mkdir_in_root(rootfd, rel, &o, err);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}

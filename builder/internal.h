@@ -1,0 +1,111 @@
+/*
+ * builder/internal.h - what the builder's files share; not a public API.
+ */
+#ifndef CB_BUILDER_INTERNAL_H
+#define CB_BUILDER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "builder/builder.h"
+#include "parser/ignore.h"
+#include "parser/plan.h"
+#include "store/image.h"
+#include "store/layer.h"
+
+/* An image state as steps go: config + layers, the cache chain key, and the
+ * intermediate image it was committed as. */
+typedef struct bld_state {
+	oci_config_t *config;
+	oci_descriptor_t *layers; /* bottom first; parallel to config->diff_ids */
+	size_t n_layers;
+	char key[DIGEST_STR_LEN + 1];             /* cache key of the last step */
+	char manifest_digest[DIGEST_STR_LEN + 1]; /* "" until committed */
+} bld_state_t;
+
+void bld_state_release(bld_state_t *s);
+void bld_state_copy(bld_state_t *dst, const bld_state_t *src);
+/* The state of an image in the store. */
+int bld_state_from_image(bld_state_t *s, store_t *st, const char *manifest_digest,
+			 cb_error_t *err);
+void bld_state_add_layer(bld_state_t *s, const layer_result_t *res);
+
+/* ---- snapshots: an overlay on a state's layers ---- */
+
+typedef struct bld_snap {
+	char *dir;    /* tmp/step-XXXXXX: upper/ work/ merged/ empty/ */
+	char *upper;
+	char *merged;
+	char **lowers; /* unpacked layer paths, top-most first (NULL-terminated) */
+	bool mounted;
+} bld_snap_t;
+
+/* Unpack the state's layers and mount merged = overlay(lowers, upper).
+ * With readonly, no upper (a read-only view, for COPY --from). */
+int bld_snap_open(store_t *st, const bld_state_t *s, bool readonly, bld_snap_t *snap,
+		  cb_error_t *err);
+/* Unmount, write the upper as a layer, keep it as the layer's unpacked copy.
+ * *empty is set when the step changed nothing (no layer is written then). */
+int bld_snap_commit(store_t *st, bld_snap_t *snap, const layer_opts_t *lo, layer_result_t *res,
+		    bool *empty, cb_error_t *err);
+/* Unmount and remove everything (NULL-safe on a zeroed snap). */
+void bld_snap_close(bld_snap_t *snap);
+
+/* ---- context: files selected by ADD/COPY sources ---- */
+
+typedef struct bld_context {
+	const char *dir;        /* host directory */
+	int dirfd;
+	df_ignore_t *ignore;    /* may be NULL */
+} bld_context_t;
+
+/* A source root to copy from: the context, or a stage/image mounted
+ * read-only (ignore = NULL there). */
+typedef struct bld_source {
+	int rootfd;             /* directory fd of the root */
+	const char *root;       /* its host path, for messages */
+	const df_ignore_t *ignore;
+	bool is_context;        /* names it "build context" in messages */
+} bld_source_t;
+
+/* Checksum of what `sources` select under src (names, types, modes,
+ * contents, link targets), for the cache key. Errors for missing sources:
+ * "COPY failed: file not found in build context: 'x'". */
+int bld_sources_checksum(const bld_source_t *src, char *const *sources,
+			 char out[DIGEST_STR_LEN + 1], cb_error_t *err);
+
+/* Execute an ADD/COPY step into the mounted root `rootfs`. */
+typedef struct bld_copy_opts {
+	const df_copy_t *copy;
+	const char *workdir;  /* for a relative dest */
+	bool is_add;
+	uid_t uid;            /* --chown resolved; -1 = keep 0 */
+	gid_t gid;
+	int chmod;            /* -1 = keep */
+} bld_copy_opts_t;
+int bld_copy(const bld_source_t *src, const char *rootfs, const bld_copy_opts_t *o,
+	     cb_error_t *err);
+
+/* mkdir -p of an absolute image path inside rootfs (symlinks resolved
+ * inside it). */
+int bld_mkdir_in_root(const char *rootfs, const char *path, cb_error_t *err);
+
+/* ---- the cache ---- */
+
+/* Key of a step: sha256 over the parent key, the step's canonical text and
+ * its inputs' checksum. */
+void bld_cache_key(const char *parent_key, const char *step_text, const char *inputs,
+		   char out[DIGEST_STR_LEN + 1]);
+/* The manifest an entry names, or NULL (not found, or its blobs are gone). */
+char *bld_cache_lookup(store_t *st, const char *key);
+int bld_cache_store(store_t *st, const char *key, const char *manifest_digest,
+		    const char *description, cb_error_t *err);
+
+/* Canonical text of a step for its cache key (after expansion): every field
+ * that changes what the step produces, none that does not. */
+char *bld_step_canonical(const df_step_t *step, const oci_config_t *config);
+
+/* "RUN /bin/sh -c echo hi # buildkit" style history text. */
+char *bld_step_history(const df_step_t *step);
+
+#endif

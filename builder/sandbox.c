@@ -1,0 +1,1264 @@
+/*
+ * builder/sandbox.c - namespaces, mounts, credentials and the exec of one
+ * process; the parent side relays I/O and reaps.
+ *
+ * Shape (crun and bubblewrap were the models):
+ *
+ *   parent                               child (raw clone: new mnt/pid/uts/ipc
+ *                                         [/net][/user] namespaces, PID 1)
+ *   prepare everything that allocates
+ *   clone ------------------------------> [rootless] wait for "go"
+ *   [rootless] write uid/gid maps, "go" -> make / private, bind rootfs on itself
+ *                                         mount proc, dev, pts, shm, sys, files,
+ *                                         user mounts (targets resolved with
+ *                                         openat2(RESOLVE_IN_ROOT), mounted
+ *                                         through /proc/self/fd/N)
+ *                                         remount root nodev[,ro], pivot_root,
+ *                                         detach old root, stdio, rlimits,
+ *                                         caps, user, no_new_privs, exec
+ *   read the sync socket: an error <----- any failing step sends "what: errno"
+ *   record, or EOF = exec'ed               (the socket is CLOEXEC)
+ *
+ * The child is a raw clone() (fork semantics, no atfork handlers), so it
+ * only makes system calls and formats into stack buffers: everything that
+ * allocates happens in the parent before the clone.
+ */
+#include "builder/sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <linux/openat2.h>
+#include <net/if.h>
+#include <poll.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "common/fs.h"
+#include "common/util.h"
+
+extern char **environ;
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x00000001
+#define MOUNT_ATTR_NOSUID 0x00000002
+#define MOUNT_ATTR_NODEV 0x00000004
+struct mount_attr {
+	uint64_t attr_set;
+	uint64_t attr_clr;
+	uint64_t propagation;
+	uint64_t userns_fd;
+};
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC 4
+#endif
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_CLEAR_ALL 4
+#endif
+
+/* ---------------------------------------------------------------------- */
+/* The child's instructions, all prepared (and allocated) by the parent.  */
+
+struct child_ctx {
+	const sbx_config_t *cfg;
+	bool userns;          /* wait for the maps; rootless rules */
+	bool setgroups_ok;    /* setgroups is denied with a single-id map */
+	bool join;            /* sbx_exec: ns fds below instead of new ones */
+	int ns_fds[6];        /* user mnt pid uts ipc net of the target, -1 = skip */
+	int sync;             /* the child's end of the sync socket */
+	int fd_in, fd_out, fd_err; /* to become 0 1 2 (-1: tty) */
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	size_t n_groups;
+	int last_cap;
+	const char *path;     /* PATH of the given env, or the default */
+};
+
+/* Messages on the sync socket (SOCK_SEQPACKET, one per send). */
+enum { MSG_ERROR = 'E', MSG_PTY = 'P', MSG_PID = 'I', MSG_GO = 'G' };
+struct sync_msg {
+	int type;
+	int code;
+	int pid;
+	char text[1024];
+};
+
+static _Noreturn void child_fail(struct child_ctx *c, int code, const char *fmt, ...)
+	CB_PRINTF(3, 4);
+static _Noreturn void child_fail(struct child_ctx *c, int code, const char *fmt, ...)
+{
+	struct sync_msg m = {.type = MSG_ERROR, .code = code};
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(m.text, sizeof m.text, fmt, ap);
+	va_end(ap);
+	while (send(c->sync, &m, sizeof m, MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
+	_exit(127);
+}
+
+#define CHILD_CHECK(c, expr, ...)                              \
+	do {                                                   \
+		if ((expr) < 0)                                \
+			child_fail((c), errno, __VA_ARGS__);   \
+	} while (0)
+
+static int sys_openat2(int dirfd, const char *path, int flags, uint64_t resolve)
+{
+	struct open_how how = {.flags = (uint64_t)flags, .resolve = resolve};
+	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+/* "/proc/self/fd/N" of fd into buf. */
+static const char *fdpath(char *buf, size_t len, int fd)
+{
+	snprintf(buf, len, "/proc/self/fd/%d", fd);
+	return buf;
+}
+
+enum { KIND_DIR, KIND_FILE };
+
+/* Open (O_PATH) path inside the root, creating it and its missing parents
+ * (directories; the last one a file for KIND_FILE). Every prefix is
+ * resolved from the root with RESOLVE_IN_ROOT, so symlinks (an image's
+ * /etc/resolv.conf -> ../run/x) are followed but stay in the image; new
+ * entries are made by name in an already resolved directory. */
+static int child_ensure(int rootfd, const char *path, int kind)
+{
+	while (*path == '/')
+		path++;
+	if (!*path)
+		return fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+	int fd = sys_openat2(rootfd, path, O_PATH | O_CLOEXEC, RESOLVE_IN_ROOT);
+	if (fd >= 0 || errno != ENOENT)
+		return fd;
+	char buf[PATH_MAX];
+	if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	int dirfd = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+	if (dirfd < 0)
+		return -1;
+	char *comp = buf;
+	for (;;) {
+		while (*comp == '/')
+			comp++;
+		char *end = comp + strcspn(comp, "/");
+		bool last = !end[strspn(end, "/")];
+		char saved = *end;
+		*end = '\0';
+		/* buf is now the prefix up to and including comp */
+		int nfd = sys_openat2(rootfd, buf, O_PATH | O_CLOEXEC, RESOLVE_IN_ROOT);
+		if (nfd < 0 && errno == ENOENT) {
+			if (!last || kind == KIND_DIR) {
+				if (mkdirat(dirfd, comp, 0755) < 0 && errno != EEXIST)
+					goto fail;
+			} else {
+				int f = openat(dirfd, comp, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+					       0644);
+				if (f < 0)
+					goto fail;
+				close(f);
+			}
+			nfd = sys_openat2(rootfd, buf, O_PATH | O_CLOEXEC, RESOLVE_IN_ROOT);
+		}
+		if (nfd < 0)
+			goto fail;
+		close(dirfd);
+		dirfd = nfd;
+		if (last)
+			return dirfd;
+		*end = saved;
+		comp = end;
+	}
+fail:;
+	int e = errno;
+	close(dirfd);
+	errno = e;
+	return -1;
+}
+
+/* Mount flags a bind remount must keep: in a user namespace the kernel
+ * locks nosuid/nodev/noexec/rdonly/atime flags that came from outside and
+ * refuses a remount that would clear them (EPERM). */
+static unsigned long locked_flags(int fd)
+{
+	struct statvfs sv;
+	if (fstatvfs(fd, &sv) < 0)
+		return 0;
+	unsigned long f = 0;
+	if (sv.f_flag & ST_RDONLY)
+		f |= MS_RDONLY;
+	if (sv.f_flag & ST_NOSUID)
+		f |= MS_NOSUID;
+	if (sv.f_flag & ST_NODEV)
+		f |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC)
+		f |= MS_NOEXEC;
+	if (sv.f_flag & ST_NOATIME)
+		f |= MS_NOATIME;
+	if (sv.f_flag & ST_NODIRATIME)
+		f |= MS_NODIRATIME;
+	if (sv.f_flag & ST_RELATIME)
+		f |= MS_RELATIME;
+	return f;
+}
+
+/* Remount the bind at fd with extra flags, recursively when the kernel has
+ * mount_setattr (so submounts of a recursive bind become read-only too). */
+static int remount_bind(int fd, unsigned long extra, bool recursive)
+{
+	char p[64];
+	if (recursive) {
+		struct mount_attr a = {0};
+		if (extra & MS_RDONLY)
+			a.attr_set |= MOUNT_ATTR_RDONLY;
+		if (extra & MS_NOSUID)
+			a.attr_set |= MOUNT_ATTR_NOSUID;
+		if (extra & MS_NODEV)
+			a.attr_set |= MOUNT_ATTR_NODEV;
+		if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) == 0)
+			return 0;
+		if (errno != ENOSYS)
+			return -1;
+	}
+	return mount(NULL, fdpath(p, sizeof p, fd), NULL,
+		     MS_BIND | MS_REMOUNT | extra | locked_flags(fd), NULL);
+}
+
+static void child_bind(struct child_ctx *c, int rootfd, const char *src, const char *dest,
+		       bool readonly, unsigned long extra)
+{
+	struct stat st;
+	CHILD_CHECK(c, stat(src, &st), "bind mount '%s': stat source '%s'", dest, src);
+	int t = child_ensure(rootfd, dest, S_ISDIR(st.st_mode) ? KIND_DIR : KIND_FILE);
+	CHILD_CHECK(c, t, "create mount point '%s'", dest);
+	char p[64];
+	CHILD_CHECK(c, mount(src, fdpath(p, sizeof p, t), NULL, MS_BIND | MS_REC, NULL),
+		    "bind mount '%s' on '%s'", src, dest);
+	close(t);
+	/* reopen: the fd above points below the new mount */
+	t = sys_openat2(rootfd, dest, O_PATH | O_CLOEXEC, RESOLVE_IN_ROOT);
+	CHILD_CHECK(c, t, "open mount '%s'", dest);
+	CHILD_CHECK(c, remount_bind(t, MS_NOSUID | MS_NODEV | extra | (readonly ? MS_RDONLY : 0), true),
+		    "remount '%s'%s", dest, readonly ? " read-only" : "");
+	close(t);
+}
+
+static void child_mount_dev(struct child_ctx *c, int rootfd)
+{
+	char p[64], tgt[PATH_MAX];
+	int t = child_ensure(rootfd, "dev", KIND_DIR);
+	CHILD_CHECK(c, t, "create mount point '/dev'");
+	/* nodev is safe: the device nodes below are binds of the host's, whose
+	 * mounts have their own flags */
+	CHILD_CHECK(c, mount("tmpfs", fdpath(p, sizeof p, t), "tmpfs",
+			     MS_NOSUID | MS_NODEV | MS_STRICTATIME, "mode=755,size=65536k"),
+		    "mount '/dev'");
+	close(t);
+	int dev = sys_openat2(rootfd, "dev", O_PATH | O_DIRECTORY | O_CLOEXEC, RESOLVE_IN_ROOT);
+	CHILD_CHECK(c, dev, "open '/dev'");
+	static const char *nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
+	for (size_t i = 0; i < CB_ARRAY_SIZE(nodes); i++) {
+		char host[64];
+		snprintf(host, sizeof host, "/dev/%s", nodes[i]);
+		snprintf(tgt, sizeof tgt, "/proc/self/fd/%d/%s", dev, nodes[i]);
+		int f = open(tgt, O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
+		CHILD_CHECK(c, f, "create '/dev/%s'", nodes[i]);
+		close(f);
+		CHILD_CHECK(c, mount(host, tgt, NULL, MS_BIND, NULL), "bind mount '/dev/%s'", nodes[i]);
+	}
+	static const char *links[][2] = {
+		{"/proc/self/fd", "fd"},         {"/proc/self/fd/0", "stdin"},
+		{"/proc/self/fd/1", "stdout"},   {"/proc/self/fd/2", "stderr"},
+		{"pts/ptmx", "ptmx"},            {"/proc/kcore", "core"},
+	};
+	for (size_t i = 0; i < CB_ARRAY_SIZE(links); i++) {
+		snprintf(tgt, sizeof tgt, "/proc/self/fd/%d/%s", dev, links[i][1]);
+		CHILD_CHECK(c, symlink(links[i][0], tgt), "create '/dev/%s'", links[i][1]);
+	}
+	snprintf(tgt, sizeof tgt, "/proc/self/fd/%d/pts", dev);
+	CHILD_CHECK(c, mkdir(tgt, 0755), "create '/dev/pts'");
+	/* gid=5 (tty) only exists when the namespace maps it */
+	if (mount("devpts", tgt, "devpts", MS_NOSUID | MS_NOEXEC,
+		  "newinstance,ptmxmode=0666,mode=0620,gid=5") < 0)
+		CHILD_CHECK(c, mount("devpts", tgt, "devpts", MS_NOSUID | MS_NOEXEC,
+				     "newinstance,ptmxmode=0666,mode=0620"),
+			    "mount '/dev/pts'");
+	snprintf(tgt, sizeof tgt, "/proc/self/fd/%d/shm", dev);
+	CHILD_CHECK(c, mkdir(tgt, 01777), "create '/dev/shm'");
+	CHILD_CHECK(c, mount("shm", tgt, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			     "mode=1777,size=65536k"),
+		    "mount '/dev/shm'");
+	snprintf(tgt, sizeof tgt, "/proc/self/fd/%d/mqueue", dev);
+	CHILD_CHECK(c, mkdir(tgt, 0755), "create '/dev/mqueue'");
+	/* mqueue needs an IPC namespace the user namespace owns: not fatal */
+	mount("mqueue", tgt, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	close(dev);
+}
+
+static void child_mount_proc_sys(struct child_ctx *c, int rootfd)
+{
+	char p[64];
+	int t = child_ensure(rootfd, "proc", KIND_DIR);
+	CHILD_CHECK(c, t, "create mount point '/proc'");
+	CHILD_CHECK(c, mount("proc", fdpath(p, sizeof p, t), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			     NULL),
+		    "mount '/proc'");
+	close(t);
+	t = child_ensure(rootfd, "sys", KIND_DIR);
+	CHILD_CHECK(c, t, "create mount point '/sys'");
+	fdpath(p, sizeof p, t);
+	/* A fresh sysfs needs to own the network namespace (root, or a new
+	 * netns); rootless with the host's network binds the host's /sys. */
+	if (mount("sysfs", p, "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+		if (errno != EPERM)
+			child_fail(c, errno, "mount '/sys'");
+		CHILD_CHECK(c, mount("/sys", p, NULL, MS_BIND | MS_REC, NULL), "bind mount '/sys'");
+		close(t);
+		t = sys_openat2(rootfd, "sys", O_PATH | O_CLOEXEC, RESOLVE_IN_ROOT);
+		CHILD_CHECK(c, t, "open '/sys'");
+		CHILD_CHECK(c, remount_bind(t, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, true),
+			    "remount '/sys' read-only");
+	}
+	close(t);
+}
+
+static void child_user_mounts(struct child_ctx *c, int rootfd)
+{
+	const sbx_config_t *cfg = c->cfg;
+	const struct {
+		const char *src, *dest;
+	} files[] = {
+		{cfg->resolv_conf, "/etc/resolv.conf"},
+		{cfg->hosts, "/etc/hosts"},
+		{cfg->hostname_file, "/etc/hostname"},
+	};
+	for (size_t i = 0; i < CB_ARRAY_SIZE(files); i++)
+		if (files[i].src)
+			child_bind(c, rootfd, files[i].src, files[i].dest, false, MS_NOEXEC);
+	for (size_t i = 0; i < cfg->n_mounts; i++) {
+		const sbx_mount_t *m = &cfg->mounts[i];
+		if (m->type == SBX_MOUNT_BIND) {
+			child_bind(c, rootfd, m->source, m->dest, m->readonly, 0);
+			continue;
+		}
+		char p[64];
+		int t = child_ensure(rootfd, m->dest, KIND_DIR);
+		CHILD_CHECK(c, t, "create mount point '%s'", m->dest);
+		CHILD_CHECK(c, mount("tmpfs", fdpath(p, sizeof p, t), "tmpfs",
+				     MS_NOSUID | MS_NODEV | (m->readonly ? MS_RDONLY : 0),
+				     m->options ? m->options : "mode=1777"),
+			    "mount tmpfs on '%s'", m->dest);
+		close(t);
+	}
+}
+
+static void child_lo_up(struct child_ctx *c)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	CHILD_CHECK(c, s, "bring up 'lo': socket");
+	struct ifreq ifr = {0};
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+	CHILD_CHECK(c, ioctl(s, SIOCGIFFLAGS, &ifr), "bring up 'lo'");
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	CHILD_CHECK(c, ioctl(s, SIOCSIFFLAGS, &ifr), "bring up 'lo'");
+	close(s);
+}
+
+/* Build the new root and enter it. */
+static void child_setup_root(struct child_ctx *c)
+{
+	const sbx_config_t *cfg = c->cfg;
+	char p[64];
+	/* No mount event may propagate back to the host. */
+	CHILD_CHECK(c, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), "make '/' private");
+	CHILD_CHECK(c, mount(cfg->rootfs, cfg->rootfs, NULL, MS_BIND | MS_REC, NULL),
+		    "bind mount root '%s'", cfg->rootfs);
+	int rootfd = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	CHILD_CHECK(c, rootfd, "open root '%s'", cfg->rootfs);
+
+	child_mount_proc_sys(c, rootfd);
+	child_mount_dev(c, rootfd);
+	child_user_mounts(c, rootfd);
+
+	/* The working directory must exist before the root turns read-only. */
+	const char *cwd = cfg->cwd && *cfg->cwd ? cfg->cwd : "/";
+	int w = child_ensure(rootfd, cwd, KIND_DIR);
+	CHILD_CHECK(c, w, "create working directory '%s'", cwd);
+	close(w);
+
+	CHILD_CHECK(c, remount_bind(rootfd, MS_NODEV | (cfg->readonly_rootfs ? MS_RDONLY : 0), false),
+		    "remount root nodev%s", cfg->readonly_rootfs ? ",ro" : "");
+	(void)p;
+
+	if (cfg->hostname)
+		CHILD_CHECK(c, sethostname(cfg->hostname, strlen(cfg->hostname)),
+			    "set hostname '%s'", cfg->hostname);
+	if (cfg->network == SBX_NET_NONE)
+		child_lo_up(c);
+
+	/* pivot_root(".", ".") stacks the old root on the new one; detaching
+	 * it leaves only the new root (runc's trick: no directory needed). */
+	int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	CHILD_CHECK(c, oldroot, "open old root");
+	CHILD_CHECK(c, fchdir(rootfd), "enter root");
+	CHILD_CHECK(c, (int)syscall(SYS_pivot_root, ".", "."), "pivot_root into '%s'", cfg->rootfs);
+	CHILD_CHECK(c, fchdir(oldroot), "enter old root");
+	CHILD_CHECK(c, umount2(".", MNT_DETACH), "detach old root");
+	CHILD_CHECK(c, chdir("/"), "chdir '/'");
+	close(oldroot);
+	close(rootfd);
+	CHILD_CHECK(c, chdir(cwd), "chdir to working directory '%s'", cwd);
+}
+
+static void send_fd(struct child_ctx *c, int type, int fd)
+{
+	struct sync_msg m = {.type = type};
+	struct iovec iov = {.iov_base = &m, .iov_len = sizeof m};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof u);
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = sizeof u.buf};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+	CHILD_CHECK(c, (int)sendmsg(c->sync, &mh, MSG_NOSIGNAL), "send the pty to the parent");
+}
+
+/* stdio: the fds become 0 1 2 (via high copies, so that any order of the
+ * sources works), or a pty made in the container's /dev/pts. */
+static void child_stdio(struct child_ctx *c)
+{
+	const sbx_config_t *cfg = c->cfg;
+	if (cfg->tty) {
+		int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+		CHILD_CHECK(c, m, "open '/dev/ptmx'");
+		int unlock = 0;
+		CHILD_CHECK(c, ioctl(m, TIOCSPTLCK, &unlock), "unlock pty");
+		int s = ioctl(m, TIOCGPTPEER, O_RDWR | O_CLOEXEC);
+		CHILD_CHECK(c, s, "open pty peer");
+		if (cfg->tty_rows && cfg->tty_cols) {
+			struct winsize ws = {.ws_row = cfg->tty_rows, .ws_col = cfg->tty_cols};
+			ioctl(s, TIOCSWINSZ, &ws);
+		}
+		send_fd(c, MSG_PTY, m);
+		close(m);
+		CHILD_CHECK(c, setsid(), "setsid");
+		CHILD_CHECK(c, ioctl(s, TIOCSCTTY, 0), "set controlling terminal");
+		for (int i = 0; i < 3; i++)
+			CHILD_CHECK(c, dup2(s, i), "dup2 pty");
+		if (s > 2)
+			close(s);
+		return;
+	}
+	int src[3] = {c->fd_in, c->fd_out, c->fd_err}, hi[3];
+	for (int i = 0; i < 3; i++) {
+		hi[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 10);
+		CHILD_CHECK(c, hi[i], "dup stdio fd %d", src[i]);
+	}
+	for (int i = 0; i < 3; i++) {
+		CHILD_CHECK(c, dup2(hi[i], i), "dup2 stdio fd %d", i);
+		close(hi[i]);
+	}
+}
+
+static int capset_sets(uint64_t eff, uint64_t perm, uint64_t inh)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2] = {
+		{.effective = (uint32_t)eff, .permitted = (uint32_t)perm, .inheritable = (uint32_t)inh},
+		{.effective = (uint32_t)(eff >> 32), .permitted = (uint32_t)(perm >> 32),
+		 .inheritable = (uint32_t)(inh >> 32)},
+	};
+	return (int)syscall(SYS_capset, &h, d);
+}
+
+static void child_creds(struct child_ctx *c)
+{
+	const sbx_config_t *cfg = c->cfg;
+	for (size_t i = 0; i < cfg->n_rlimits; i++) {
+		struct rlimit r = {.rlim_cur = cfg->rlimits[i].soft, .rlim_max = cfg->rlimits[i].hard};
+		CHILD_CHECK(c, setrlimit(cfg->rlimits[i].resource, &r), "set rlimit %d",
+			    cfg->rlimits[i].resource);
+	}
+	umask(cfg->umask);
+	for (int cap = 0; cap <= c->last_cap; cap++)
+		if (!(cfg->caps & (UINT64_C(1) << cap)))
+			CHILD_CHECK(c, prctl(PR_CAPBSET_DROP, cap, 0, 0, 0),
+				    "drop capability %d from the bounding set", cap);
+	if (c->setgroups_ok)
+		CHILD_CHECK(c, setgroups(c->n_groups, c->groups), "set supplementary groups");
+	CHILD_CHECK(c, prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0), "keep capabilities");
+	CHILD_CHECK(c, setresgid(c->gid, c->gid, c->gid), "switch to group %u", (unsigned)c->gid);
+	CHILD_CHECK(c, setresuid(c->uid, c->uid, c->uid), "switch to user %u", (unsigned)c->uid);
+	/* Docker's set in effective and permitted; none inheritable (the
+	 * CVE-2022-24769 lesson). A non-root user loses them at execve, as in
+	 * Docker, since nothing is ambient. */
+	CHILD_CHECK(c, capset_sets(cfg->caps, cfg->caps, 0), "set capabilities");
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	CHILD_CHECK(c, prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0), "clear keep-capabilities");
+	if (cfg->no_new_privs)
+		CHILD_CHECK(c, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "set no_new_privs");
+}
+
+static _Noreturn void child_exec(struct child_ctx *c)
+{
+	const sbx_config_t *cfg = c->cfg;
+	char *const empty[] = {NULL};
+	char *const *env = cfg->env ? cfg->env : empty;
+	const char *file = cfg->argv[0];
+	/* every fd the caller forgot to mark CLOEXEC stops here */
+	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		for (int fd = 3; fd < 1024; fd++)
+			if (fd != c->sync)
+				fcntl(fd, F_SETFD, FD_CLOEXEC);
+	/* dies with the parent (credential changes cleared an earlier one) */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (strchr(file, '/')) {
+		execve(file, cfg->argv, env);
+		child_fail(c, errno, "exec '%s' in the image", file);
+	}
+	int saved = ENOENT;
+	const char *dir = c->path;
+	while (dir) {
+		const char *end = strchr(dir, ':');
+		size_t n = end ? (size_t)(end - dir) : strlen(dir);
+		char full[PATH_MAX];
+		if (snprintf(full, sizeof full, "%.*s/%s", (int)n, n ? dir : ".", file) <
+		    (int)sizeof full) {
+			execve(full, cfg->argv, env);
+			if (errno == EACCES)
+				saved = EACCES;
+			else if (errno != ENOENT && errno != ENOTDIR)
+				child_fail(c, errno, "exec '%s' in the image", full);
+		}
+		dir = end ? end + 1 : NULL;
+	}
+	if (saved == ENOENT)
+		child_fail(c, 0, "exec '%s' in the image: executable file not found in $PATH", file);
+	child_fail(c, saved, "exec '%s' in the image", file);
+}
+
+static _Noreturn void child_main(struct child_ctx *c)
+{
+	if (c->userns) {
+		struct sync_msg m;
+		ssize_t n;
+		while ((n = recv(c->sync, &m, sizeof m, 0)) < 0 && errno == EINTR)
+			;
+		if (n != (ssize_t)sizeof m || m.type != MSG_GO)
+			_exit(127);
+	}
+	/* a dead parent must not leave an orphan container behind */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	/* handlers the parent installed are useless here (and may race) */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGQUIT, SIG_DFL);
+	signal(SIGWINCH, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	sigset_t all;
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+
+	child_setup_root(c);
+	child_stdio(c);
+	child_creds(c);
+	child_exec(c);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Parent side.                                                           */
+
+struct sbx_handle {
+	pid_t pid;
+	bool reaped;
+	int pty;
+	int out_r, err_r;       /* output_cb pipes */
+	sbx_output_fn cb;
+	void *opaque;
+	bool tty_raw;
+	int tty_in;             /* relay source for the pty (our stdin) */
+	int tty_out;            /* relay sink when no callback */
+	sbx_status_t status;
+};
+
+void sbx_config_init(sbx_config_t *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->umask = 022;
+	cfg->caps = SBX_CAPS_DEFAULT;
+	cfg->no_new_privs = true;
+	cfg->network = SBX_NET_HOST;
+	cfg->stdin_mode = SBX_STDIN_NULL;
+	cfg->stdin_fd = cfg->stdout_fd = cfg->stderr_fd = -1;
+	cfg->tty_raw = true;
+	cfg->forward_signals = true;
+}
+
+int sbx_status_shell_code(const sbx_status_t *st)
+{
+	return st->signaled ? 128 + st->signal : st->code;
+}
+
+static void status_from_wait(int ws, sbx_status_t *st)
+{
+	memset(st, 0, sizeof *st);
+	if (WIFSIGNALED(ws)) {
+		st->signaled = true;
+		st->signal = WTERMSIG(ws);
+		st->core_dumped = WCOREDUMP(ws);
+	} else {
+		st->code = WEXITSTATUS(ws);
+	}
+}
+
+static int last_cap(void)
+{
+	char *data = NULL;
+	int v = CAP_LAST_CAP;
+	cb_error_t e = CB_ERROR_INIT;
+	if (cb_read_file("/proc/sys/kernel/cap_last_cap", 64, &data, NULL, &e) == 0)
+		v = atoi(data);
+	cb_error_release(&e);
+	free(data);
+	return v > 0 && v < 64 ? v : CAP_LAST_CAP;
+}
+
+/* A "start count" range for the caller in a subid file (by name or uid). */
+static bool find_subid(const char *file, const char *name, unsigned long id, unsigned long *start,
+		       unsigned long *count)
+{
+	_cleanup_fclose_ FILE *fp = fopen(file, "re");
+	if (!fp)
+		return false;
+	char line[512];
+	char idstr[32];
+	snprintf(idstr, sizeof idstr, "%lu", id);
+	while (fgets(line, sizeof line, fp)) {
+		char *a = strchr(line, ':');
+		if (!a)
+			continue;
+		*a++ = '\0';
+		if (strcmp(line, idstr) && (!name || strcmp(line, name)))
+			continue;
+		char *b = strchr(a, ':');
+		if (!b)
+			continue;
+		*b++ = '\0';
+		*start = strtoul(a, NULL, 10);
+		*count = strtoul(b, NULL, 10);
+		if (*count > 0)
+			return true;
+	}
+	return false;
+}
+
+struct idmap_plan {
+	bool helpers;  /* newuidmap/newgidmap with subid ranges */
+	unsigned long uid, gid;
+	unsigned long ustart, ucount, gstart, gcount;
+};
+
+static bool have_prog(const char *p) { return access(p, X_OK) == 0; }
+
+static void plan_idmap(struct idmap_plan *pl)
+{
+	memset(pl, 0, sizeof *pl);
+	pl->uid = getuid();
+	pl->gid = getgid();
+	char buf[4096];
+	struct passwd pw, *res = NULL;
+	const char *name = NULL;
+	if (getpwuid_r((uid_t)pl->uid, &pw, buf, sizeof buf, &res) == 0 && res)
+		name = res->pw_name;
+	pl->helpers = have_prog("/usr/bin/newuidmap") && have_prog("/usr/bin/newgidmap") &&
+		      find_subid("/etc/subuid", name, pl->uid, &pl->ustart, &pl->ucount) &&
+		      find_subid("/etc/subgid", name, pl->uid, &pl->gstart, &pl->gcount);
+}
+
+static int run_helper(char *const argv[], cb_error_t *err)
+{
+	pid_t pid;
+	int rc = posix_spawn(&pid, argv[0], NULL, NULL, argv, environ);
+	if (rc != 0)
+		return cb_error_set(err, rc, "run '%s'", argv[0]);
+	int ws;
+	while (waitpid(pid, &ws, 0) < 0)
+		if (errno != EINTR)
+			return cb_error_errno(err, "wait for '%s'", argv[0]);
+	if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+		return cb_error_set(err, 0, "'%s' failed (status %d)", argv[0], ws);
+	return 0;
+}
+
+static int write_proc(pid_t pid, const char *file, const char *text, cb_error_t *err)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, text, strlen(text)) < 0)
+		return cb_error_errno(err, "write '%s'", path);
+	return 0;
+}
+
+static int write_idmaps(pid_t pid, const struct idmap_plan *pl, cb_error_t *err)
+{
+	char p[16], a[5][24];
+	snprintf(p, sizeof p, "%d", (int)pid);
+	if (pl->helpers) {
+		snprintf(a[0], sizeof a[0], "%lu", pl->uid);
+		snprintf(a[1], sizeof a[1], "%lu", pl->ustart);
+		snprintf(a[2], sizeof a[2], "%lu", pl->ucount);
+		char *uargv[] = {"/usr/bin/newuidmap", p, "0", a[0], "1", "1", a[1], a[2], NULL};
+		if (run_helper(uargv, err) < 0)
+			return cb_error_wrap(err, "map user ids");
+		snprintf(a[0], sizeof a[0], "%lu", pl->gid);
+		snprintf(a[1], sizeof a[1], "%lu", pl->gstart);
+		snprintf(a[2], sizeof a[2], "%lu", pl->gcount);
+		char *gargv[] = {"/usr/bin/newgidmap", p, "0", a[0], "1", "1", a[1], a[2], NULL};
+		if (run_helper(gargv, err) < 0)
+			return cb_error_wrap(err, "map group ids");
+		return 0;
+	}
+	char line[64];
+	snprintf(line, sizeof line, "0 %lu 1\n", pl->uid);
+	if (write_proc(pid, "uid_map", line, err) < 0)
+		return -1;
+	if (write_proc(pid, "setgroups", "deny", err) < 0)
+		return -1;
+	snprintf(line, sizeof line, "0 %lu 1\n", pl->gid);
+	return write_proc(pid, "gid_map", line, err);
+}
+
+static bool id_mapped(unsigned long id, unsigned long start, unsigned long count, bool helpers)
+{
+	if (id == 0)
+		return true;
+	return helpers && id >= 1 && id <= count;
+	(void)start;
+}
+
+static const char *env_path(char *const *env)
+{
+	for (size_t i = 0; env && env[i]; i++)
+		if (!strncmp(env[i], "PATH=", 5))
+			return env[i] + 5;
+	return DEFAULT_PATH;
+}
+
+/* Receive one message (and maybe an fd). Returns bytes, 0 at EOF, -1. */
+static ssize_t recv_msg(int sock, struct sync_msg *m, int *fd)
+{
+	struct iovec iov = {.iov_base = m, .iov_len = sizeof *m};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = sizeof u.buf};
+	ssize_t n;
+	while ((n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	if (n > 0 && fd) {
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+			memcpy(fd, CMSG_DATA(cm), sizeof *fd);
+	}
+	return n;
+}
+
+static int validate(const sbx_config_t *cfg, cb_error_t *err)
+{
+	if (!cfg->argv || !cfg->argv[0] || !cfg->argv[0][0])
+		return cb_error_set(err, EINVAL, "no command to run");
+	if (cfg->cwd && cfg->cwd[0] && cfg->cwd[0] != '/')
+		return cb_error_set(err, EINVAL, "working directory '%s' is not absolute", cfg->cwd);
+	for (size_t i = 0; i < cfg->n_mounts; i++) {
+		const sbx_mount_t *m = &cfg->mounts[i];
+		if (!m->dest || m->dest[0] != '/')
+			return cb_error_set(err, EINVAL, "mount destination '%s' is not absolute",
+					    m->dest ? m->dest : "");
+		if (m->type == SBX_MOUNT_BIND && (!m->source || !*m->source))
+			return cb_error_set(err, EINVAL, "bind mount on '%s' has no source", m->dest);
+	}
+	return 0;
+}
+
+static void handle_close_fds(sbx_handle_t *h)
+{
+	cb_closep(&h->pty);
+	cb_closep(&h->out_r);
+	cb_closep(&h->err_r);
+	h->pty = h->out_r = h->err_r = -1;
+}
+
+static int reap(sbx_handle_t *h, cb_error_t *err)
+{
+	int ws;
+	while (waitpid(h->pid, &ws, __WALL) < 0)
+		if (errno != EINTR)
+			return cb_error_errno(err, "wait for sandbox process %d", (int)h->pid);
+	h->reaped = true;
+	status_from_wait(ws, &h->status);
+	return 0;
+}
+
+/* Common start path of sbx_start and sbx_exec_start. */
+static int start(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t **out, cb_error_t *err);
+
+int sbx_start(const sbx_config_t *cfg, sbx_handle_t **out, cb_error_t *err)
+{
+	if (!cfg->rootfs || !*cfg->rootfs)
+		return cb_error_set(err, EINVAL, "no root directory to run in");
+	return start(cfg, 0, out, err);
+}
+
+static int start(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t **out, cb_error_t *err)
+{
+	if (validate(cfg, err) < 0)
+		return -1;
+	bool root = geteuid() == 0;
+	struct idmap_plan pl;
+	if (!root)
+		plan_idmap(&pl);
+
+	sbx_user_t u = {0};
+	if (join_pid > 0) {
+		char rp[64];
+		snprintf(rp, sizeof rp, "/proc/%d/root", (int)join_pid);
+		if (sbx_resolve_user(rp, cfg->user, &u, err) < 0)
+			return -1;
+	} else if (sbx_resolve_user(cfg->rootfs, cfg->user, &u, err) < 0) {
+		return -1;
+	}
+	if (!root && (!id_mapped(u.uid, pl.ustart, pl.ucount, pl.helpers) ||
+		      !id_mapped(u.gid, pl.gstart, pl.gcount, pl.helpers))) {
+		cb_error_set(err, 0,
+			     "user '%s' (%u:%u) is not mapped in the rootless user namespace%s",
+			     cfg->user ? cfg->user : "", (unsigned)u.uid, (unsigned)u.gid,
+			     pl.helpers ? "" : " (no /etc/subuid and /etc/subgid range for this user: "
+					      "only root is mapped)");
+		sbx_user_release(&u);
+		return -1;
+	}
+
+	sbx_handle_t *h = cb_xcalloc(1, sizeof *h);
+	h->pty = h->out_r = h->err_r = -1;
+	h->cb = cfg->output_cb;
+	h->opaque = cfg->output_opaque;
+	h->tty_raw = cfg->tty_raw;
+	h->tty_in = cfg->stdin_mode == SBX_STDIN_INHERIT ? (cfg->stdin_fd >= 0 ? cfg->stdin_fd : 0) : -1;
+	h->tty_out = cfg->stdout_fd >= 0 ? cfg->stdout_fd : 1;
+
+	struct child_ctx c = {
+		.cfg = cfg,
+		.userns = !root,
+		.setgroups_ok = root || pl.helpers,
+		.uid = u.uid,
+		.gid = u.gid,
+		.groups = u.groups,
+		.n_groups = u.n_groups,
+		.last_cap = last_cap(),
+		.path = env_path(cfg->env),
+		.fd_in = -1, .fd_out = -1, .fd_err = -1,
+	};
+	_cleanup_close_ int devnull = -1, out_w = -1, err_w = -1;
+	int sv[2] = {-1, -1};
+	int rc = -1;
+	if (cfg->stdin_mode == SBX_STDIN_INHERIT) {
+		c.fd_in = cfg->stdin_fd >= 0 ? cfg->stdin_fd : 0;
+	} else {
+		devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (devnull < 0) {
+			cb_error_errno(err, "open '/dev/null'");
+			goto out;
+		}
+		c.fd_in = devnull;
+	}
+	if (cfg->output_cb && !cfg->tty) {
+		int p1[2], p2[2];
+		if (pipe2(p1, O_CLOEXEC) < 0) {
+			cb_error_errno(err, "create output pipe");
+			goto out;
+		}
+		if (pipe2(p2, O_CLOEXEC) < 0) {
+			close(p1[0]);
+			close(p1[1]);
+			cb_error_errno(err, "create output pipe");
+			goto out;
+		}
+		h->out_r = p1[0], out_w = p1[1];
+		h->err_r = p2[0], err_w = p2[1];
+		c.fd_out = out_w, c.fd_err = err_w;
+	} else {
+		c.fd_out = cfg->stdout_fd >= 0 ? cfg->stdout_fd : 1;
+		c.fd_err = cfg->stderr_fd >= 0 ? cfg->stderr_fd : 2;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		cb_error_errno(err, "create sync socket");
+		goto out;
+	}
+	c.sync = sv[1];
+
+	unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+	if (cfg->network == SBX_NET_NONE)
+		flags |= CLONE_NEWNET;
+	if (!root)
+		flags |= CLONE_NEWUSER;
+
+	pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+	if (pid < 0) {
+		int e = errno;
+		cb_error_set(err, e, "create namespaces (clone)%s",
+			     e == EPERM || e == ENOSPC || e == EINVAL
+				     ? root ? "" : ": are unprivileged user namespaces disabled "
+						   "(kernel.unprivileged_userns_clone, "
+						   "user.max_user_namespaces)?"
+				     : "");
+		goto out;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		child_main(&c);
+	}
+	h->pid = pid;
+	close(sv[1]);
+	sv[1] = -1;
+	cb_closep(&out_w);
+	cb_closep(&err_w);
+	out_w = err_w = -1;
+
+	if (!root) {
+		if (write_idmaps(pid, &pl, err) < 0) {
+			kill(pid, SIGKILL);
+			reap(h, NULL);
+			goto out;
+		}
+		struct sync_msg go = {.type = MSG_GO};
+		if (send(sv[0], &go, sizeof go, MSG_NOSIGNAL) < 0) {
+			cb_error_errno(err, "start sandbox process");
+			kill(pid, SIGKILL);
+			reap(h, NULL);
+			goto out;
+		}
+	}
+	for (;;) {
+		struct sync_msg m;
+		int fd = -1;
+		ssize_t n = recv_msg(sv[0], &m, &fd);
+		if (n == 0)
+			break; /* exec'ed: the CLOEXEC end is closed */
+		if (n < 0) {
+			cb_error_errno(err, "read from sandbox process");
+			kill(pid, SIGKILL);
+			reap(h, NULL);
+			goto out;
+		}
+		if (m.type == MSG_PTY && fd >= 0) {
+			h->pty = fd;
+			continue;
+		}
+		if (fd >= 0)
+			close(fd);
+		if (m.type == MSG_ERROR) {
+			m.text[sizeof m.text - 1] = '\0';
+			cb_error_set(err, m.code, "%s", m.text);
+			kill(pid, SIGKILL);
+			reap(h, NULL);
+			goto out;
+		}
+	}
+	rc = 0;
+	*out = h;
+	h = NULL;
+out:
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	sbx_user_release(&u);
+	if (h) {
+		handle_close_fds(h);
+		free(h);
+	}
+	return rc;
+}
+
+pid_t sbx_handle_pid(const sbx_handle_t *h) { return h->pid; }
+int sbx_handle_pty(const sbx_handle_t *h) { return h->pty; }
+
+int sbx_kill(sbx_handle_t *h, int sig, cb_error_t *err)
+{
+	if (h->reaped)
+		return cb_error_set(err, ESRCH, "signal sandbox process: already exited");
+	if (kill(h->pid, sig) < 0)
+		return cb_error_errno(err, "signal sandbox process %d", (int)h->pid);
+	return 0;
+}
+
+static volatile sig_atomic_t winch_seen;
+static void on_winch(int sig) { winch_seen = 1; }
+
+static void copy_winsize(int from, int to)
+{
+	struct winsize ws;
+	if (ioctl(from, TIOCGWINSZ, &ws) == 0)
+		ioctl(to, TIOCSWINSZ, &ws);
+}
+
+/* Move what is readable on fd to the callback or out_fd. Returns 1 while
+ * open, 0 at EOF (EIO on a pty master means the same), -1 on error. */
+static int pump(sbx_handle_t *h, int fd, int stream, int out_fd, cb_error_t *err)
+{
+	char buf[16384];
+	ssize_t n = read(fd, buf, sizeof buf);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 1;
+	if (n < 0 && errno == EIO)
+		return 0;
+	if (n < 0)
+		return cb_error_errno(err, "read sandbox output");
+	if (n == 0)
+		return 0;
+	if (h->cb)
+		return h->cb(h->opaque, stream, buf, (size_t)n, err) < 0 ? -1 : 1;
+	return cb_write_all(out_fd, buf, (size_t)n, err) < 0 ? -1 : 1;
+}
+
+static int relay(sbx_handle_t *h, cb_error_t *err)
+{
+	struct termios saved;
+	bool restore = false;
+	struct sigaction sa = {.sa_handler = on_winch}, old_winch;
+	bool tty = h->pty >= 0;
+	if (tty) {
+		if (h->tty_in >= 0 && isatty(h->tty_in)) {
+			copy_winsize(h->tty_in, h->pty);
+			if (h->tty_raw && tcgetattr(h->tty_in, &saved) == 0) {
+				struct termios raw = saved;
+				cfmakeraw(&raw);
+				restore = tcsetattr(h->tty_in, TCSANOW, &raw) == 0;
+			}
+		}
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGWINCH, &sa, &old_winch);
+	}
+	int rc = 0;
+	int in = tty ? h->tty_in : -1;
+	while (h->pty >= 0 || h->out_r >= 0 || h->err_r >= 0) {
+		if (winch_seen && in >= 0) {
+			winch_seen = 0;
+			copy_winsize(in, h->pty);
+		}
+		struct pollfd p[4];
+		int n = 0, ipty = -1, iout = -1, ierr = -1, iin = -1;
+		if (h->pty >= 0)
+			ipty = n, p[n++] = (struct pollfd){.fd = h->pty, .events = POLLIN};
+		if (h->out_r >= 0)
+			iout = n, p[n++] = (struct pollfd){.fd = h->out_r, .events = POLLIN};
+		if (h->err_r >= 0)
+			ierr = n, p[n++] = (struct pollfd){.fd = h->err_r, .events = POLLIN};
+		if (in >= 0)
+			iin = n, p[n++] = (struct pollfd){.fd = in, .events = POLLIN};
+		if (poll(p, (nfds_t)n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = cb_error_errno(err, "poll sandbox output");
+			break;
+		}
+		int r;
+		if (ipty >= 0 && p[ipty].revents) {
+			if ((r = pump(h, h->pty, 1, h->tty_out, err)) < 0) {
+				rc = -1;
+				break;
+			}
+			if (r == 0)
+				cb_closep(&h->pty), h->pty = -1;
+		}
+		if (iout >= 0 && p[iout].revents) {
+			if ((r = pump(h, h->out_r, 1, 1, err)) < 0) {
+				rc = -1;
+				break;
+			}
+			if (r == 0)
+				cb_closep(&h->out_r), h->out_r = -1;
+		}
+		if (ierr >= 0 && p[ierr].revents) {
+			if ((r = pump(h, h->err_r, 2, 2, err)) < 0) {
+				rc = -1;
+				break;
+			}
+			if (r == 0)
+				cb_closep(&h->err_r), h->err_r = -1;
+		}
+		if (iin >= 0 && p[iin].revents && h->pty >= 0) {
+			char buf[4096];
+			ssize_t k = read(in, buf, sizeof buf);
+			if (k <= 0) {
+				if (k == 0 || (errno != EINTR && errno != EAGAIN))
+					in = -1; /* our stdin ended: stop reading it */
+			} else {
+				cb_error_t e = CB_ERROR_INIT;
+				if (cb_write_all(h->pty, buf, (size_t)k, &e) < 0)
+					in = -1;
+				cb_error_release(&e);
+			}
+		}
+	}
+	if (tty) {
+		if (restore)
+			tcsetattr(h->tty_in, TCSANOW, &saved);
+		sigaction(SIGWINCH, &old_winch, NULL);
+	}
+	return rc;
+}
+
+int sbx_wait(sbx_handle_t *h, bool relay_io, sbx_status_t *status, cb_error_t *err)
+{
+	if (h->reaped)
+		return cb_error_set(err, ECHILD, "wait for sandbox process: already reaped");
+	if (relay_io && relay(h, err) < 0) {
+		kill(h->pid, SIGKILL);
+		handle_close_fds(h);
+		reap(h, NULL);
+		return -1;
+	}
+	handle_close_fds(h);
+	if (reap(h, err) < 0)
+		return -1;
+	*status = h->status;
+	return 0;
+}
+
+void sbx_handle_free(sbx_handle_t *h)
+{
+	if (!h)
+		return;
+	handle_close_fds(h);
+	if (!h->reaped && h->pid > 0) {
+		kill(h->pid, SIGKILL);
+		reap(h, NULL);
+	}
+	free(h);
+}
+
+/* --- sbx_run: start + forwarded signals + wait --- */
+
+static volatile sig_atomic_t fwd_pid;
+static volatile sig_atomic_t fwd_count;
+static const int fwd_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+static void on_forward(int sig)
+{
+	pid_t p = fwd_pid;
+	if (p <= 0)
+		return;
+	/* PID 1 ignores signals it has no handler for: a second one kills */
+	kill(p, fwd_count++ ? SIGKILL : sig);
+}
+
+int sbx_run(const sbx_config_t *cfg, sbx_status_t *status, cb_error_t *err)
+{
+	struct sigaction old[CB_ARRAY_SIZE(fwd_signals)];
+	bool fwd = cfg->forward_signals;
+	if (fwd) {
+		struct sigaction sa = {.sa_handler = on_forward, .sa_flags = SA_RESTART};
+		sigemptyset(&sa.sa_mask);
+		fwd_pid = 0;
+		fwd_count = 0;
+		for (size_t i = 0; i < CB_ARRAY_SIZE(fwd_signals); i++)
+			sigaction(fwd_signals[i], &sa, &old[i]);
+	}
+	sbx_handle_t *h = NULL;
+	int rc = sbx_start(cfg, &h, err);
+	if (rc == 0) {
+		fwd_pid = h->pid;
+		rc = sbx_wait(h, true, status, err);
+		fwd_pid = 0;
+	}
+	sbx_handle_free(h);
+	if (fwd)
+		for (size_t i = 0; i < CB_ARRAY_SIZE(fwd_signals); i++)
+			sigaction(fwd_signals[i], &old[i], NULL);
+	return rc;
+}
+
+void sbx_host_probe(sbx_host_info_t *info)
+{
+	memset(info, 0, sizeof *info);
+	info->root = geteuid() == 0;
+	struct idmap_plan pl;
+	plan_idmap(&pl);
+	info->newuidmap = have_prog("/usr/bin/newuidmap") && have_prog("/usr/bin/newgidmap");
+	info->subids = pl.helpers;
+	char *data = NULL;
+	cb_error_t e = CB_ERROR_INIT;
+	info->userns = true;
+	if (cb_read_file("/proc/sys/user/max_user_namespaces", 64, &data, NULL, &e) == 0 &&
+	    atoi(data) == 0)
+		info->userns = false;
+	free(data);
+	data = NULL;
+	cb_error_release(&e);
+	if (cb_read_file("/proc/sys/kernel/unprivileged_userns_clone", 64, &data, NULL, &e) == 0 &&
+	    atoi(data) == 0 && !info->root)
+		info->userns = false;
+	free(data);
+	cb_error_release(&e);
+}
+
+int sbx_exec_start(pid_t pid, const sbx_config_t *cfg, sbx_handle_t **out, cb_error_t *err)
+{
+	return cb_error_set(err, ENOSYS, "exec in a running sandbox: not implemented yet");
+}
+
+int sbx_exec(pid_t pid, const sbx_config_t *cfg, sbx_status_t *status, cb_error_t *err)
+{
+	sbx_handle_t *h = NULL;
+	if (sbx_exec_start(pid, cfg, &h, err) < 0)
+		return -1;
+	int rc = sbx_wait(h, true, status, err);
+	sbx_handle_free(h);
+	return rc;
+}

@@ -1,0 +1,223 @@
+/* Overlay snapshots of a build state and the mount namespace they live in. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "builder/internal.h"
+#include "common/fs.h"
+#include "common/util.h"
+
+/* The kernel takes at most one page of mount options. */
+#define OVERLAY_OPTS_MAX 4000
+
+int bld_enter_mount_ns(cb_error_t *err)
+{
+	static bool done;
+	if (done)
+		return 0;
+	if (geteuid() != 0)
+		return cb_error_fail(err, EPERM,
+				     "building needs root for now (rootless builds are not "
+				     "supported yet)");
+	/* A private mount namespace: overlays mounted for steps disappear with
+	 * this process however it ends, and never show on the host. */
+	if (unshare(CLONE_NEWNS) < 0)
+		return cb_error_errno(err, "unshare mount namespace");
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return cb_error_errno(err, "make mounts private");
+	done = true;
+	return 0;
+}
+
+void bld_state_release(bld_state_t *s)
+{
+	oci_config_free(s->config);
+	for (size_t i = 0; i < s->n_layers; i++)
+		oci_descriptor_release(&s->layers[i]);
+	free(s->layers);
+	memset(s, 0, sizeof(*s));
+}
+
+void bld_state_copy(bld_state_t *dst, const bld_state_t *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->config = oci_config_dup(src->config);
+	dst->layers = cb_xcalloc(src->n_layers + 1, sizeof(oci_descriptor_t));
+	for (size_t i = 0; i < src->n_layers; i++)
+		oci_descriptor_copy(&dst->layers[i], &src->layers[i]);
+	dst->n_layers = src->n_layers;
+	memcpy(dst->key, src->key, sizeof(dst->key));
+	memcpy(dst->manifest_digest, src->manifest_digest, sizeof(dst->manifest_digest));
+}
+
+int bld_state_from_image(bld_state_t *s, store_t *st, const char *manifest_digest,
+			 cb_error_t *err)
+{
+	image_t *img = image_load(st, manifest_digest, err);
+	if (!img)
+		return -1;
+	if (img->manifest->n_layers != cb_strv_len(img->config->diff_ids)) {
+		image_free(img);
+		return cb_error_fail(err, EBADMSG,
+				     "image '%s': %zu layers but %zu diff_ids in its config",
+				     manifest_digest, img->manifest->n_layers,
+				     cb_strv_len(img->config->diff_ids));
+	}
+	memset(s, 0, sizeof(*s));
+	s->config = cb_steal_pointer(&img->config);
+	s->layers = cb_xcalloc(img->manifest->n_layers + 1, sizeof(oci_descriptor_t));
+	for (size_t i = 0; i < img->manifest->n_layers; i++)
+		oci_descriptor_copy(&s->layers[i], &img->manifest->layers[i]);
+	s->n_layers = img->manifest->n_layers;
+	snprintf(s->key, sizeof(s->key), "%s", img->config_digest);
+	snprintf(s->manifest_digest, sizeof(s->manifest_digest), "%s", manifest_digest);
+	image_free(img);
+	return 0;
+}
+
+void bld_state_add_layer(bld_state_t *s, const layer_result_t *res)
+{
+	s->layers = cb_xreallocarray(s->layers, s->n_layers + 1, sizeof(oci_descriptor_t));
+	oci_descriptor_t *d = &s->layers[s->n_layers++];
+	memset(d, 0, sizeof(*d));
+	d->media_type = cb_xstrdup(res->media_type);
+	d->digest = cb_xstrdup(res->digest);
+	d->size = res->size;
+	oci_config_add_diff_id(s->config, res->diff_id);
+}
+
+static int unpack_lowers(store_t *st, const bld_state_t *s, bld_snap_t *snap, cb_error_t *err)
+{
+	snap->lowers = cb_xcalloc(s->n_layers + 2, sizeof(char *));
+	for (size_t i = 0; i < s->n_layers; i++) {
+		char *path = NULL;
+		const oci_descriptor_t *d = &s->layers[s->n_layers - 1 - i];
+		if (layer_unpack(st, d->digest, s->config->diff_ids[s->n_layers - 1 - i],
+				 d->media_type, &path, err) < 0)
+			return -1;
+		snap->lowers[i] = path;
+	}
+	return 0;
+}
+
+/* lowerdir=a:b:c with ':' and ',' escaped as overlayfs wants. */
+static void add_lowers(cb_buf_t *b, char *const *lowers)
+{
+	cb_buf_addstr(b, "lowerdir=");
+	for (size_t i = 0; lowers[i]; i++) {
+		if (i)
+			cb_buf_addch(b, ':');
+		for (const char *p = lowers[i]; *p; p++) {
+			if (*p == ':' || *p == ',' || *p == '\\')
+				cb_buf_addch(b, '\\');
+			cb_buf_addch(b, *p);
+		}
+	}
+}
+
+static int mount_overlay(bld_snap_t *snap, bool readonly, cb_error_t *err)
+{
+	cb_buf_t opts;
+	cb_buf_init(&opts);
+	add_lowers(&opts, snap->lowers);
+	if (!readonly)
+		cb_buf_addf(&opts, ",upperdir=%s,workdir=%s/work", snap->upper, snap->dir);
+	/* redirect_dir and metacopy would put overlay-private metadata in the
+	 * upper dir that no layer format can carry. */
+	cb_buf_addstr(&opts, ",redirect_dir=off,metacopy=off,index=off");
+	int rc = 0;
+	if (opts.len > OVERLAY_OPTS_MAX)
+		rc = cb_error_fail(err, E2BIG, "too many layers (%zu) for one overlay mount",
+				   cb_strv_len(snap->lowers));
+	else if (mount("overlay", snap->merged, "overlay", readonly ? MS_RDONLY : 0, opts.data) < 0)
+		rc = cb_error_errno(err, "mount overlay on '%s'", snap->merged);
+	cb_buf_release(&opts);
+	if (rc == 0)
+		snap->mounted = true;
+	return rc;
+}
+
+int bld_snap_open(store_t *st, const bld_state_t *s, bool readonly, bld_snap_t *snap,
+		  cb_error_t *err)
+{
+	memset(snap, 0, sizeof(*snap));
+	snap->dir = store_mkdtemp(st, "step-", err);
+	if (!snap->dir)
+		return -1;
+	snap->upper = cb_asprintf("%s/upper", snap->dir);
+	snap->merged = cb_asprintf("%s/merged", snap->dir);
+	_cleanup_free_ char *work = cb_asprintf("%s/work", snap->dir);
+	_cleanup_free_ char *empty = cb_asprintf("%s/empty", snap->dir);
+	if (mkdir(snap->upper, 0755) < 0 || mkdir(work, 0700) < 0 || mkdir(snap->merged, 0755) < 0 ||
+	    mkdir(empty, 0755) < 0) {
+		cb_error_errno(err, "create snapshot directories in '%s'", snap->dir);
+		goto fail;
+	}
+	if (unpack_lowers(st, s, snap, err) < 0)
+		goto fail;
+	if (!snap->lowers[0])
+		snap->lowers[0] = cb_steal_pointer(&empty);
+	if (mount_overlay(snap, readonly, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	bld_snap_close(snap);
+	return -1;
+}
+
+static bool dir_is_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d)
+		return false;
+	struct dirent *de;
+	bool empty = true;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			empty = false;
+	closedir(d);
+	return empty;
+}
+
+static void unmount(bld_snap_t *snap)
+{
+	if (snap->mounted && umount2(snap->merged, MNT_DETACH) == 0)
+		snap->mounted = false;
+}
+
+int bld_snap_commit(store_t *st, bld_snap_t *snap, const layer_opts_t *lo, layer_result_t *res,
+		    bool *empty, cb_error_t *err)
+{
+	unmount(snap);
+	if (snap->mounted)
+		return cb_error_errno(err, "unmount '%s'", snap->merged);
+	*empty = dir_is_empty(snap->upper);
+	if (*empty)
+		return 0;
+	if (layer_write_upper(st, snap->upper, (const char *const *)snap->lowers, lo, res, err) < 0)
+		return cb_error_wrap(err, "snapshot");
+	if (layer_adopt_dir(st, snap->upper, res->diff_id, NULL, err) < 0)
+		return cb_error_wrap(err, "keep layer '%s'", res->diff_id);
+	return 0;
+}
+
+void bld_snap_close(bld_snap_t *snap)
+{
+	unmount(snap);
+	if (snap->dir && !snap->mounted) {
+		cb_error_t e = CB_ERROR_INIT;
+		if (cb_rm_rf(snap->dir, &e) < 0)
+			cb_warn_error(&e);
+	}
+	free(snap->dir);
+	free(snap->upper);
+	free(snap->merged);
+	cb_strv_free(snap->lowers);
+	memset(snap, 0, sizeof(*snap));
+}

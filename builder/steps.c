@@ -1,0 +1,705 @@
+/*
+ * What each instruction does to a build state: metadata instructions change
+ * the config; RUN, ADD, COPY and WORKDIR work on an overlay snapshot whose
+ * upper directory becomes the step's layer.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "builder/sandbox.h"
+#include "builder/steps.h"
+#include "common/fs.h"
+#include "common/util.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define TAIL_LINES 12
+
+static const char *step_workdir(const df_step_t *step, const bld_state_t *s)
+{
+	if (step->workdir)
+		return step->workdir;
+	return s->config->working_dir && *s->config->working_dir ? s->config->working_dir : "/";
+}
+
+static void add_history(build_t *b, bld_state_t *s, const df_step_t *step, bool empty)
+{
+	_cleanup_free_ char *text = bld_step_history(step);
+	oci_config_add_history(s->config, b->created, text, NULL, empty);
+}
+
+/* ---- inputs ---- */
+
+static int copy_source_state(build_t *b, const df_copy_t *cp, bld_state_t *out, cb_error_t *err)
+{
+	if (cp->from_stage >= 0) {
+		if (!b->stage_done[cp->from_stage])
+			CB_BUG("COPY --from stage %d not built", cp->from_stage);
+		bld_state_copy(out, &b->stages[cp->from_stage]);
+		return 0;
+	}
+	if (!b->o->resolver.resolve)
+		return cb_error_fail(err, ENOENT, "no way to find image '%s'", cp->from);
+	_cleanup_free_ char *md = NULL;
+	if (b->o->resolver.resolve(b->o->resolver.ctx, b->st, cp->from, b->o->pull, b->o->platform,
+				   &md, err) < 0)
+		return -1;
+	return bld_state_from_image(out, b->st, md, err);
+}
+
+int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, char **inputs,
+		    cb_error_t *err)
+{
+	*inputs = NULL;
+	if (step->kind != DF_COPY && step->kind != DF_ADD)
+		return 0;
+	const df_copy_t *cp = &step->u.copy;
+	if (!cp->sources || !cp->sources[0])
+		return 0; /* only inline (heredoc) files: the text says it all */
+	for (size_t i = 0; cp->sources[i]; i++)
+		if (strstr(cp->sources[i], "://"))
+			return cb_error_fail(err, ENOTSUP, "ADD of a URL ('%s') is not supported yet",
+					     cp->sources[i]);
+	char sum[DIGEST_STR_LEN + 1];
+	if (!cp->from) {
+		bld_source_t src = {b->ctx.dirfd, b->ctx.dir, b->ctx.ignore, true};
+		if (bld_sources_checksum(&src, cp->sources, sum, err) < 0)
+			return cb_error_wrap(err, "%s:%d: %s", b->o->dockerfile_name, step->line,
+					     df_kind_name(step->kind));
+		*inputs = cb_xstrdup(sum);
+		return 0;
+	}
+	/* --from: the source stage's or image's identity is its key; the
+	 * selected files are checksummed from its mounted tree */
+	bld_state_t from;
+	if (copy_source_state(b, cp, &from, err) < 0)
+		return -1;
+	bld_snap_t snap;
+	int rc = bld_snap_open(b->st, &from, true, &snap, err);
+	if (rc == 0) {
+		_cleanup_close_ int fd = open(snap.merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		bld_source_t src = {fd, snap.merged, NULL, false};
+		rc = fd < 0 ? cb_error_errno(err, "open '%s'", snap.merged)
+			    : bld_sources_checksum(&src, cp->sources, sum, err);
+		bld_snap_close(&snap);
+	}
+	if (rc == 0)
+		*inputs = cb_asprintf("%s %s", from.key, sum);
+	bld_state_release(&from);
+	(void)s;
+	return rc < 0 ? cb_error_wrap(err, "%s:%d: COPY --from=%s", b->o->dockerfile_name,
+				      step->line, cp->from)
+		      : 0;
+}
+
+/* ---- metadata ---- */
+
+static json_t *healthcheck_json(const df_healthcheck_t *h)
+{
+	json_t *test = json_array();
+	for (size_t i = 0; h->test && h->test[i]; i++)
+		json_array_append_new(test, json_string(h->test[i]));
+	json_t *j = json_object();
+	json_object_set_new(j, "Test", test);
+	if (h->interval_ns)
+		json_object_set_new(j, "Interval", json_integer(h->interval_ns));
+	if (h->timeout_ns)
+		json_object_set_new(j, "Timeout", json_integer(h->timeout_ns));
+	if (h->start_period_ns)
+		json_object_set_new(j, "StartPeriod", json_integer(h->start_period_ns));
+	if (h->start_interval_ns)
+		json_object_set_new(j, "StartInterval", json_integer(h->start_interval_ns));
+	if (h->retries)
+		json_object_set_new(j, "Retries", json_integer(h->retries));
+	return j;
+}
+
+static void set_str(char **field, const char *value)
+{
+	free(*field);
+	*field = value ? cb_xstrdup(value) : NULL;
+}
+
+static void set_strv(char ***field, char *const *value)
+{
+	cb_strv_free(*field);
+	*field = value ? cb_strv_dup(value) : cb_xcalloc(1, sizeof(char *));
+}
+
+static void apply_metadata(build_t *b, const df_step_t *step, oci_config_t *c)
+{
+	switch (step->kind) {
+	case DF_ENV:
+		for (size_t i = 0; i < step->u.kv.n_kvs; i++)
+			oci_config_setenv(c, step->u.kv.kvs[i].key,
+					  step->u.kv.kvs[i].value ? step->u.kv.kvs[i].value : "");
+		break;
+	case DF_LABEL:
+		for (size_t i = 0; i < step->u.kv.n_kvs; i++)
+			oci_config_set_label(c, step->u.kv.kvs[i].key,
+					     step->u.kv.kvs[i].value ? step->u.kv.kvs[i].value : "");
+		break;
+	case DF_MAINTAINER:
+		set_str(&c->author, step->u.value);
+		break;
+	case DF_EXPOSE:
+		if (!c->exposed_ports)
+			c->exposed_ports = cb_xcalloc(1, sizeof(char *));
+		for (size_t i = 0; step->u.list && step->u.list[i]; i++)
+			c->exposed_ports = oci_strset_add(c->exposed_ports, step->u.list[i]);
+		break;
+	case DF_VOLUME:
+		if (!c->volumes)
+			c->volumes = cb_xcalloc(1, sizeof(char *));
+		for (size_t i = 0; step->u.list && step->u.list[i]; i++)
+			c->volumes = oci_strset_add(c->volumes, step->u.list[i]);
+		break;
+	case DF_USER:
+		set_str(&c->user, step->u.value);
+		break;
+	case DF_WORKDIR:
+		set_str(&c->working_dir, step->u.value);
+		break;
+	case DF_STOPSIGNAL:
+		set_str(&c->stop_signal, step->u.value);
+		break;
+	case DF_CMD:
+		set_strv(&c->cmd, step->u.cmd.argv);
+		b->cmd_set = true;
+		break;
+	case DF_ENTRYPOINT:
+		set_strv(&c->entrypoint, step->u.cmd.argv);
+		if (!b->cmd_set) { /* Docker: ENTRYPOINT resets an inherited CMD */
+			cb_strv_free(c->cmd);
+			c->cmd = NULL;
+		}
+		break;
+	case DF_SHELL:
+		set_strv(&c->shell, step->u.cmd.argv);
+		break;
+	case DF_HEALTHCHECK:
+		json_decref(c->healthcheck);
+		c->healthcheck = healthcheck_json(&step->u.health);
+		break;
+	case DF_ONBUILD:
+		c->on_build = cb_strv_push(c->on_build, step->u.value);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- RUN ---- */
+
+typedef struct run_output {
+	build_t *b;
+	cb_buf_t line;              /* the line being assembled */
+	char *tail[TAIL_LINES];     /* the last complete lines, for the error */
+	size_t n;
+} run_output_t;
+
+static void tail_push(run_output_t *ro)
+{
+	free(ro->tail[ro->n % TAIL_LINES]);
+	ro->tail[ro->n % TAIL_LINES] = cb_xstrdup(ro->line.data);
+	ro->n++;
+	cb_buf_reset(&ro->line);
+}
+
+static int on_output(void *opaque, int stream, const char *data, size_t len, cb_error_t *err)
+{
+	run_output_t *ro = opaque;
+	(void)stream;
+	(void)err;
+	if (ro->b->o->progress != BLD_PROGRESS_QUIET && ro->b->o->log) {
+		fwrite(data, 1, len, ro->b->o->log);
+		fflush(ro->b->o->log);
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (data[i] == '\n')
+			tail_push(ro);
+		else if (ro->line.len < 4096)
+			cb_buf_addch(&ro->line, data[i]);
+	}
+	return 0;
+}
+
+static char *output_tail(run_output_t *ro)
+{
+	if (ro->line.len)
+		tail_push(ro);
+	cb_buf_t b;
+	cb_buf_init(&b);
+	size_t first = ro->n > TAIL_LINES ? ro->n - TAIL_LINES : 0;
+	for (size_t i = first; i < ro->n; i++)
+		cb_buf_addf(&b, "\n  %s", ro->tail[i % TAIL_LINES]);
+	return cb_buf_detach(&b, NULL);
+}
+
+static void output_release(run_output_t *ro)
+{
+	for (size_t i = 0; i < TAIL_LINES; i++)
+		free(ro->tail[i]);
+	cb_buf_release(&ro->line);
+}
+
+static char **run_env(const df_step_t *step)
+{
+	char **env = cb_strv_dup(step->env);
+	for (size_t i = 0; step->args_env && step->args_env[i]; i++)
+		env = cb_strv_push(env, step->args_env[i]);
+	bool has_path = false;
+	for (size_t i = 0; env[i]; i++)
+		has_path |= cb_str_has_prefix(env[i], "PATH=");
+	if (!has_path)
+		env = cb_strv_push(env, "PATH=" DEFAULT_PATH);
+	return env;
+}
+
+/* Host paths for mount sources that live as long as the step. */
+typedef struct run_mounts {
+	sbx_mount_t *v;
+	size_t n;
+	char **owned; /* strings the mounts point to */
+	char *scratch; /* a temp dir for heredoc files */
+	bld_snap_t *snaps; /* read-only views for bind mounts from stages */
+	size_t n_snaps;
+} run_mounts_t;
+
+static const char *keep(run_mounts_t *m, char *s)
+{
+	m->owned = cb_strv_push_take(m->owned, s);
+	return s;
+}
+
+static sbx_mount_t *add_mount(run_mounts_t *m)
+{
+	m->v = cb_xreallocarray(m->v, m->n + 1, sizeof(sbx_mount_t));
+	memset(&m->v[m->n], 0, sizeof(sbx_mount_t));
+	return &m->v[m->n++];
+}
+
+static void run_mounts_release(run_mounts_t *m)
+{
+	for (size_t i = 0; i < m->n_snaps; i++)
+		bld_snap_close(&m->snaps[i]);
+	free(m->snaps);
+	if (m->scratch) {
+		cb_error_t e = CB_ERROR_INIT;
+		if (cb_rm_rf(m->scratch, &e) < 0)
+			cb_error_release(&e);
+	}
+	free(m->scratch);
+	free(m->v);
+	cb_strv_free(m->owned);
+}
+
+static const char *secret_source(build_t *b, const char *id)
+{
+	size_t idl = strlen(id);
+	for (size_t i = 0; b->o->secrets && b->o->secrets[i]; i++) {
+		const char *s = b->o->secrets[i];
+		const char *idp = strstr(s, "id=");
+		const char *src = strstr(s, "src=");
+		if (!src)
+			src = strstr(s, "source=");
+		if (idp && src && !strncmp(idp + 3, id, idl) && (idp[3 + idl] == ',' || !idp[3 + idl]))
+			return strchr(src, '=') + 1;
+	}
+	return NULL;
+}
+
+static int cache_mount_dir(build_t *b, const df_mount_t *dm, run_mounts_t *m, const char **out,
+			   cb_error_t *err)
+{
+	char d[DIGEST_STR_LEN + 1];
+	const char *id = dm->id ? dm->id : dm->target;
+	digest_buffer(id, strlen(id), d);
+	char *dir = cb_asprintf("%s/mounts/cache/%.32s", store_root(b->st), digest_hex(d));
+	keep(m, dir);
+	if (cb_mkdir_p(dir, dm->mode > 0 ? (mode_t)dm->mode : 0755, err) < 0)
+		return -1;
+	if (dm->uid >= 0 || dm->gid >= 0)
+		if (chown(dir, dm->uid >= 0 ? (uid_t)dm->uid : 0, dm->gid >= 0 ? (gid_t)dm->gid : 0) < 0)
+			return cb_error_errno(err, "chown cache mount '%s'", dir);
+	*out = dir;
+	return 0;
+}
+
+static int bind_source(build_t *b, const df_mount_t *dm, run_mounts_t *m, const char **out,
+		       cb_error_t *err)
+{
+	const char *root = b->ctx.dir;
+	if (dm->from_stage >= 0) {
+		m->snaps = cb_xreallocarray(m->snaps, m->n_snaps + 1, sizeof(bld_snap_t));
+		if (bld_snap_open(b->st, &b->stages[dm->from_stage], true, &m->snaps[m->n_snaps], err) < 0)
+			return -1;
+		root = m->snaps[m->n_snaps++].merged;
+	} else if (dm->from) {
+		return cb_error_fail(err, ENOTSUP, "RUN --mount from image '%s' is not supported yet",
+				     dm->from);
+	}
+	_cleanup_free_ char *clean = cb_path_clean(dm->source ? dm->source : "/");
+	if (!strcmp(clean, "..") || cb_str_has_prefix(clean, "../"))
+		return cb_error_fail(err, EPERM, "mount source '%s' is outside its root", dm->source);
+	*out = keep(m, cb_path_join(root, clean));
+	return 0;
+}
+
+static int add_run_mount(build_t *b, const df_mount_t *dm, run_mounts_t *m, cb_error_t *err)
+{
+	const char *src = NULL;
+	switch (dm->type) {
+	case DF_MOUNT_CACHE:
+		if (cache_mount_dir(b, dm, m, &src, err) < 0)
+			return -1;
+		break;
+	case DF_MOUNT_BIND:
+		if (bind_source(b, dm, m, &src, err) < 0)
+			return -1;
+		break;
+	case DF_MOUNT_TMPFS: {
+		sbx_mount_t *sm = add_mount(m);
+		sm->type = SBX_MOUNT_TMPFS;
+		sm->dest = dm->target;
+		return 0;
+	}
+	case DF_MOUNT_SECRET:
+		src = secret_source(b, dm->id);
+		if (!src) {
+			if (dm->required)
+				return cb_error_fail(err, ENOENT, "secret '%s' not provided (--secret id=%s,src=FILE)",
+						     dm->id, dm->id);
+			return 0;
+		}
+		break;
+	case DF_MOUNT_SSH:
+		if (dm->required)
+			return cb_error_fail(err, ENOTSUP, "RUN --mount=type=ssh is not supported");
+		return 0;
+	}
+	sbx_mount_t *sm = add_mount(m);
+	sm->type = SBX_MOUNT_BIND;
+	sm->source = src;
+	sm->dest = dm->target;
+	sm->readonly = dm->type == DF_MOUNT_SECRET || (dm->type == DF_MOUNT_BIND && dm->readonly);
+	return 0;
+}
+
+static int add_heredoc_files(build_t *b, const df_run_t *run, run_mounts_t *m, cb_error_t *err)
+{
+	if (!run->n_files)
+		return 0;
+	m->scratch = store_mkdtemp(b->st, "heredoc-", err);
+	if (!m->scratch)
+		return -1;
+	for (size_t i = 0; i < run->n_files; i++) {
+		char *host = cb_asprintf("%s/f%zu", m->scratch, i);
+		keep(m, host);
+		if (cb_write_file_atomic(host, NULL, run->files[i].content,
+					 strlen(run->files[i].content), (mode_t)run->files[i].mode,
+					 err) < 0)
+			return -1;
+		sbx_mount_t *sm = add_mount(m);
+		sm->type = SBX_MOUNT_BIND;
+		sm->source = host;
+		sm->dest = run->files[i].path;
+		sm->readonly = true;
+	}
+	return 0;
+}
+
+/* Files the sandbox binds over (resolv.conf, hosts) appear as empty mount
+ * points in the upper dir when the image lacked them: not part of the step. */
+static void drop_mountpoint(const char *upper, const char *rel, bool existed)
+{
+	if (existed)
+		return;
+	_cleanup_free_ char *p = cb_path_join(upper, rel);
+	struct stat sb;
+	if (lstat(p, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0)
+		unlink(p);
+}
+
+static bool exists_in(const char *root, const char *rel)
+{
+	_cleanup_free_ char *p = cb_path_join(root, rel);
+	return cb_path_exists(p);
+}
+
+/* The running step's PID 1, for the interrupt handler (builds run one RUN
+ * at a time per process). */
+static volatile pid_t running_pid;
+
+void bld_kill_running(void)
+{
+	pid_t p = running_pid;
+	if (p > 0)
+		kill(p, SIGKILL);
+}
+
+static int run_sandboxed(const sbx_config_t *cfg, sbx_status_t *status, cb_error_t *err)
+{
+	sbx_handle_t *h = NULL;
+	if (sbx_start(cfg, &h, err) < 0)
+		return -1;
+	running_pid = sbx_handle_pid(h);
+	if (bld_interrupted())
+		bld_kill_running();
+	int rc = sbx_wait(h, true, status, err);
+	running_pid = 0;
+	sbx_handle_free(h);
+	return rc;
+}
+
+static int run_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, bld_snap_t *snap,
+			   cb_error_t *err)
+{
+	const df_run_t *run = &step->u.run;
+	run_mounts_t m = {0};
+	run_output_t ro = {.b = b};
+	cb_buf_init(&ro.line);
+	_cleanup_strv_ char **env = run_env(step);
+	bool had_resolv = exists_in(snap->merged, "etc/resolv.conf");
+	bool had_hosts = exists_in(snap->merged, "etc/hosts");
+	int rc = 0;
+	for (size_t i = 0; i < run->n_mounts && rc == 0; i++)
+		rc = add_run_mount(b, &run->mounts[i], &m, err);
+	if (rc == 0)
+		rc = add_heredoc_files(b, run, &m, err);
+	sbx_status_t status;
+	if (rc == 0) {
+		sbx_config_t cfg;
+		sbx_config_init(&cfg);
+		cfg.rootfs = snap->merged;
+		cfg.argv = run->argv;
+		cfg.env = env;
+		cfg.cwd = step_workdir(step, s);
+		cfg.user = s->config->user;
+		cfg.network = (b->o->network_none || run->network == DF_NETWORK_NONE) ? SBX_NET_NONE
+											: SBX_NET_HOST;
+		cfg.resolv_conf = cb_path_exists("/etc/resolv.conf") ? "/etc/resolv.conf" : NULL;
+		cfg.hosts = cb_path_exists("/etc/hosts") ? "/etc/hosts" : NULL;
+		cfg.mounts = m.v;
+		cfg.n_mounts = m.n;
+		cfg.output_cb = on_output;
+		cfg.output_opaque = &ro;
+		cfg.forward_signals = false; /* Ctrl-C cancels the build: bld_interrupted */
+		rc = run_sandboxed(&cfg, &status, err);
+		if (rc < 0)
+			cb_error_wrap(err, "RUN %s", run->cmd ? run->cmd : step->original);
+	}
+	if (rc == 0 && bld_interrupted())
+		rc = cb_error_fail(err, EINTR, "%s: interrupted", step->original);
+	if (rc == 0 && (status.signaled || status.code != 0)) {
+		_cleanup_free_ char *tail = output_tail(&ro);
+		if (status.signaled)
+			rc = cb_error_fail(err, EINTR, "%s: killed by signal %d%s", step->original,
+					   status.signal, tail);
+		else
+			rc = cb_error_fail(err, ECHILD, "%s: exit status %d%s", step->original,
+					   status.code, tail);
+	}
+	drop_mountpoint(snap->upper, "etc/resolv.conf", had_resolv);
+	drop_mountpoint(snap->upper, "etc/hosts", had_hosts);
+	output_release(&ro);
+	run_mounts_release(&m);
+	return rc;
+}
+
+/* ---- ADD / COPY ---- */
+
+static int parse_chmod(const char *s, int *out, cb_error_t *err)
+{
+	char *end = NULL;
+	long v = strtol(s, &end, 8);
+	if (!*s || *end || v < 0 || v > 07777)
+		return cb_error_fail(err, EINVAL, "invalid --chmod value '%s' (octal expected)", s);
+	*out = (int)v;
+	return 0;
+}
+
+static int resolve_chown(const char *rootfs, const char *spec, uid_t *uid, gid_t *gid,
+			 cb_error_t *err)
+{
+	*uid = (uid_t)-1;
+	*gid = (gid_t)-1;
+	if (!spec)
+		return 0;
+	sbx_user_t u;
+	if (sbx_resolve_user(rootfs, spec, &u, err) < 0)
+		return cb_error_wrap(err, "--chown=%s", spec);
+	*uid = u.uid;
+	*gid = u.gid;
+	/* "uid" alone means uid:uid for --chown, as Docker does */
+	if (!strchr(spec, ':')) {
+		char *end;
+		unsigned long n = strtoul(spec, &end, 10);
+		if (!*end)
+			*gid = (gid_t)n;
+	}
+	sbx_user_release(&u);
+	return 0;
+}
+
+/* COPY <<EOF /dest: the inline files become a little source tree. */
+static int inline_source(build_t *b, const df_copy_t *cp, char **dir, cb_error_t *err)
+{
+	*dir = store_mkdtemp(b->st, "inline-", err);
+	if (!*dir)
+		return -1;
+	for (size_t i = 0; i < cp->n_inline_files; i++) {
+		_cleanup_free_ char *p = cb_path_join(*dir, cp->inline_files[i].name);
+		const char *c = cp->inline_files[i].content;
+		if (cb_write_file_atomic(p, NULL, c, strlen(c), 0644, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int copy_from(build_t *b, const df_step_t *step, const bld_state_t *s, bld_snap_t *snap,
+		     const bld_source_t *src, char *const *sources, cb_error_t *err)
+{
+	const df_copy_t *cp = &step->u.copy;
+	bld_copy_opts_t o = {.is_add = step->kind == DF_ADD, .chmod = -1};
+	df_copy_t local = *cp;
+	local.sources = (char **)sources;
+	o.copy = &local;
+	o.workdir = step_workdir(step, s);
+	if (cp->chmod && parse_chmod(cp->chmod, &o.chmod, err) < 0)
+		return -1;
+	if (resolve_chown(snap->merged, cp->chown, &o.uid, &o.gid, err) < 0)
+		return -1;
+	return bld_copy(src, snap->merged, &o, err);
+}
+
+static int copy_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, bld_snap_t *snap,
+			    cb_error_t *err)
+{
+	const df_copy_t *cp = &step->u.copy;
+	int rc = 0;
+	if (cp->n_inline_files) {
+		_cleanup_free_ char *dir = NULL;
+		rc = inline_source(b, cp, &dir, err);
+		if (rc == 0) {
+			_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			char **names = cb_xcalloc(cp->n_inline_files + 1, sizeof(char *));
+			for (size_t i = 0; i < cp->n_inline_files; i++)
+				names[i] = cp->inline_files[i].name;
+			bld_source_t src = {fd, dir, NULL, false};
+			rc = copy_from(b, step, s, snap, &src, names, err);
+			free(names);
+		}
+		if (dir) {
+			cb_error_t e = CB_ERROR_INIT;
+			if (cb_rm_rf(dir, &e) < 0)
+				cb_error_release(&e);
+		}
+		if (rc < 0 || !cp->sources || !cp->sources[0])
+			return rc;
+	}
+	if (!cp->from) {
+		bld_source_t src = {b->ctx.dirfd, b->ctx.dir, b->ctx.ignore, true};
+		return copy_from(b, step, s, snap, &src, cp->sources, err);
+	}
+	bld_state_t from;
+	if (copy_source_state(b, cp, &from, err) < 0)
+		return -1;
+	bld_snap_t fsnap;
+	rc = bld_snap_open(b->st, &from, true, &fsnap, err);
+	if (rc == 0) {
+		_cleanup_close_ int fd = open(fsnap.merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		bld_source_t src = {fd, fsnap.merged, NULL, false};
+		rc = fd < 0 ? cb_error_errno(err, "open '%s'", fsnap.merged)
+			    : copy_from(b, step, s, snap, &src, cp->sources, err);
+		bld_snap_close(&fsnap);
+	}
+	bld_state_release(&from);
+	return rc;
+}
+
+static int workdir_in_snapshot(const df_step_t *step, bld_snap_t *snap, cb_error_t *err)
+{
+	/* the path is the image's: it is resolved inside the root */
+	return bld_mkdir_in_root(snap->merged, step->u.value, err);
+}
+
+/* ---- dispatch ---- */
+
+static bool is_filesystem_step(df_kind_t k)
+{
+	return k == DF_RUN || k == DF_COPY || k == DF_ADD || k == DF_WORKDIR;
+}
+
+int bld_step_execute(build_t *b, const df_step_t *step, bld_state_t *s, cb_error_t *err)
+{
+	if (!is_filesystem_step(step->kind)) {
+		apply_metadata(b, step, s->config);
+		add_history(b, s, step, true);
+		return 0;
+	}
+	bld_snap_t snap;
+	if (bld_snap_open(b->st, s, false, &snap, err) < 0)
+		return -1;
+	int rc;
+	if (step->kind == DF_RUN)
+		rc = run_in_snapshot(b, step, s, &snap, err);
+	else if (step->kind == DF_WORKDIR)
+		rc = workdir_in_snapshot(step, &snap, err);
+	else
+		rc = copy_in_snapshot(b, step, s, &snap, err);
+	layer_result_t res;
+	bool empty = true;
+	if (rc == 0)
+		rc = bld_snap_commit(b->st, &snap, &b->o->layer, &res, &empty, err);
+	bld_snap_close(&snap);
+	if (rc < 0)
+		return -1;
+	if (step->kind == DF_WORKDIR)
+		apply_metadata(b, step, s->config);
+	if (!empty)
+		bld_state_add_layer(s, &res);
+	add_history(b, s, step, empty);
+	return 0;
+}
+
+/* ---- changes given on the command line ---- */
+
+static bool change_allowed(df_kind_t k)
+{
+	return k != DF_RUN && k != DF_COPY && k != DF_ADD && k != DF_ARG;
+}
+
+int bld_apply_changes(oci_config_t *config, char *const *changes, cb_error_t *err)
+{
+	if (!changes || !changes[0])
+		return 0;
+	cb_buf_t text;
+	cb_buf_init(&text);
+	cb_buf_addstr(&text, "FROM scratch\n");
+	for (size_t i = 0; changes[i]; i++)
+		cb_buf_addf(&text, "%s\n", changes[i]);
+	df_plan_t *plan = NULL;
+	int rc = df_plan_from_bytes("change", text.data, text.len, NULL, &plan, NULL, err);
+	cb_buf_release(&text);
+	if (rc < 0)
+		return cb_error_wrap(err, "invalid change");
+	build_t b = {0};
+	df_stage_t *stage = &plan->stages[0];
+	for (size_t i = 0; i < stage->n_steps && rc == 0; i++) {
+		if (!change_allowed(stage->steps[i].kind))
+			rc = cb_error_fail(err, EINVAL, "%s is not a valid change (only config "
+							"instructions are)",
+					   df_kind_name(stage->steps[i].kind));
+		else
+			apply_metadata(&b, &stage->steps[i], config);
+	}
+	df_plan_free(plan);
+	return rc;
+}

@@ -1,0 +1,352 @@
+/*
+ * cbuild [build] [-t NAME[:TAG]]... [-f Dockerfile|-] [--build-arg K[=V]]...
+ *   [--target STAGE] [--no-cache] [--pull] [--label K=V]... [--network host|none]
+ *   [--format oci|docker] [--compress gzip|zstd|none] [--timestamp EPOCH]
+ *   [--iidfile F] [--progress auto|plain|tty] [--secret id=X,src=F]
+ *   [--explain-cache] [-q] CONTEXT
+ */
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "builder/builder.h"
+#include "cmd/cmd.h"
+#include "cmd/resolve.h"
+#include "common/fs.h"
+#include "common/util.h"
+#include "parser/ignore.h"
+#include "registry/reference.h"
+
+#define DOCKERFILE_MAX (16u << 20)
+
+typedef struct build_args {
+	char **tags;
+	char **build_args;
+	char **labels;
+	char **secrets;
+	const char *file;
+	const char *target;
+	const char *platform;
+	const char *iidfile;
+	const char *progress;
+	const char *context;
+	bool no_cache, pull, quiet, network_none, docker_format, explain_cache;
+	layer_opts_t layer;
+	int64_t timestamp;
+} build_args_t;
+
+enum {
+	OPT_BUILD_ARG = 256, OPT_TARGET, OPT_NO_CACHE, OPT_PULL, OPT_LABEL, OPT_NETWORK,
+	OPT_FORMAT, OPT_COMPRESS, OPT_TIMESTAMP, OPT_IIDFILE, OPT_PROGRESS, OPT_SECRET,
+	OPT_EXPLAIN, OPT_PLATFORM, OPT_LEVEL,
+};
+
+static const struct option build_longopts[] = {
+	{"tag", required_argument, NULL, 't'},
+	{"file", required_argument, NULL, 'f'},
+	{"quiet", no_argument, NULL, 'q'},
+	{"build-arg", required_argument, NULL, OPT_BUILD_ARG},
+	{"target", required_argument, NULL, OPT_TARGET},
+	{"no-cache", no_argument, NULL, OPT_NO_CACHE},
+	{"pull", no_argument, NULL, OPT_PULL},
+	{"label", required_argument, NULL, OPT_LABEL},
+	{"network", required_argument, NULL, OPT_NETWORK},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"compress", required_argument, NULL, OPT_COMPRESS},
+	{"compression-level", required_argument, NULL, OPT_LEVEL},
+	{"timestamp", required_argument, NULL, OPT_TIMESTAMP},
+	{"iidfile", required_argument, NULL, OPT_IIDFILE},
+	{"progress", required_argument, NULL, OPT_PROGRESS},
+	{"secret", required_argument, NULL, OPT_SECRET},
+	{"explain-cache", no_argument, NULL, OPT_EXPLAIN},
+	{"platform", required_argument, NULL, OPT_PLATFORM},
+	{NULL, 0, NULL, 0},
+};
+
+static int parse_epoch(const char *s, int64_t *out, cb_error_t *err)
+{
+	char *end = NULL;
+	long long v = strtoll(s, &end, 10);
+	if (!*s || *end || v < 0)
+		return cmd_usage_error(err, "invalid timestamp '%s' (seconds since 1970 expected)", s);
+	*out = v;
+	return 0;
+}
+
+/* --build-arg K without a value takes K from the environment, as docker. */
+static char *build_arg(const char *a)
+{
+	if (strchr(a, '='))
+		return cb_xstrdup(a);
+	const char *v = getenv(a);
+	return v ? cb_asprintf("%s=%s", a, v) : NULL;
+}
+
+static int parse_one(build_args_t *a, int c, const char *arg, cb_error_t *err)
+{
+	switch (c) {
+	case 't': {
+		char *full = reg_ref_normalize(arg, err);
+		if (!full)
+			return CMD_USAGE;
+		a->tags = cb_strv_push_take(a->tags, full);
+		return 0;
+	}
+	case 'f': a->file = arg; return 0;
+	case 'q': a->quiet = true; return 0;
+	case OPT_BUILD_ARG: {
+		char *kv = build_arg(arg);
+		if (kv)
+			a->build_args = cb_strv_push_take(a->build_args, kv);
+		return 0;
+	}
+	case OPT_TARGET: a->target = arg; return 0;
+	case OPT_NO_CACHE: a->no_cache = true; return 0;
+	case OPT_PULL: a->pull = true; return 0;
+	case OPT_LABEL: a->labels = cb_strv_push(a->labels, arg); return 0;
+	case OPT_SECRET: a->secrets = cb_strv_push(a->secrets, arg); return 0;
+	case OPT_EXPLAIN: a->explain_cache = true; return 0;
+	case OPT_PLATFORM: a->platform = arg; return 0;
+	case OPT_IIDFILE: a->iidfile = arg; return 0;
+	case OPT_PROGRESS:
+		if (strcmp(arg, "auto") && strcmp(arg, "plain") && strcmp(arg, "tty"))
+			return cmd_usage_error(err, "invalid --progress '%s' (auto, plain or tty)", arg);
+		a->progress = arg;
+		return 0;
+	case OPT_NETWORK:
+		if (strcmp(arg, "none") && strcmp(arg, "host") && strcmp(arg, "default"))
+			return cmd_usage_error(err, "invalid --network '%s' (host or none)", arg);
+		a->network_none = !strcmp(arg, "none");
+		return 0;
+	case OPT_FORMAT:
+		if (strcmp(arg, "oci") && strcmp(arg, "docker"))
+			return cmd_usage_error(err, "invalid --format '%s' (oci or docker)", arg);
+		a->docker_format = !strcmp(arg, "docker");
+		return 0;
+	case OPT_COMPRESS:
+		return layer_compress_parse(arg, &a->layer.compression, err) < 0 ? CMD_USAGE : 0;
+	case OPT_LEVEL:
+		a->layer.level = atoi(arg);
+		return 0;
+	case OPT_TIMESTAMP:
+		return parse_epoch(arg, &a->timestamp, err);
+	default:
+		return cmd_usage_error(err, "unknown option");
+	}
+}
+
+static int parse_build_args(int argc, char **argv, build_args_t *a, cb_error_t *err)
+{
+	int c, rc;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+t:f:q", build_longopts, NULL)) != -1) {
+		if (c == '?' || c == ':')
+			return cmd_usage_error(err, "unknown option or missing value: '%s'",
+					       argv[optind - 1]);
+		if ((rc = parse_one(a, c, optarg, err)) != 0)
+			return rc;
+	}
+	if (argc - optind != 1)
+		return cmd_usage_error(err, "'build' needs exactly 1 argument: the context directory");
+	a->context = argv[optind];
+	return 0;
+}
+
+static void build_args_release(build_args_t *a)
+{
+	cb_strv_free(a->tags);
+	cb_strv_free(a->build_args);
+	cb_strv_free(a->labels);
+	cb_strv_free(a->secrets);
+}
+
+/* CONTEXT "-": a tar on stdin, unpacked into a temp dir of the store. */
+static int context_from_stdin(store_t *st, char **dir, cb_error_t *err)
+{
+	*dir = store_mkdtemp(st, "context-", err);
+	if (!*dir)
+		return -1;
+	struct archive *a = archive_read_new();
+	archive_read_support_filter_all(a);
+	archive_read_support_format_all(a);
+	struct archive *w = archive_write_disk_new();
+	archive_write_disk_set_options(w, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
+						  ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+						  ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+						  ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
+	int rc = 0;
+	_cleanup_close_ int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (archive_read_open_fd(a, 0, 1 << 16) != ARCHIVE_OK || chdir(*dir) < 0) {
+		rc = cb_error_fail(err, EINVAL, "read context tar from stdin: %s",
+				   archive_error_string(a) ? archive_error_string(a) : "failed");
+		goto out;
+	}
+	struct archive_entry *e;
+	int r;
+	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+		if (archive_write_header(w, e) < ARCHIVE_WARN) {
+			rc = cb_error_fail(err, EIO, "extract context '%s': %s",
+					   archive_entry_pathname(e), archive_error_string(w));
+			break;
+		}
+		const void *buf;
+		size_t len;
+		la_int64_t off;
+		while (archive_read_data_block(a, &buf, &len, &off) == ARCHIVE_OK)
+			archive_write_data_block(w, buf, len, off);
+		archive_write_finish_entry(w);
+	}
+	if (rc == 0 && r != ARCHIVE_EOF)
+		rc = cb_error_fail(err, EIO, "read context tar from stdin: %s", archive_error_string(a));
+out:
+	if (cwd >= 0 && fchdir(cwd) < 0 && rc == 0)
+		rc = cb_error_errno(err, "return to working directory");
+	archive_write_free(w);
+	archive_read_free(a);
+	return rc;
+}
+
+static int read_dockerfile(const build_args_t *a, const char *context, char **data, size_t *len,
+			   char **path, cb_error_t *err)
+{
+	if (a->file && !strcmp(a->file, "-")) {
+		cb_buf_t b;
+		cb_buf_init(&b);
+		char chunk[65536];
+		ssize_t n;
+		while ((n = read(0, chunk, sizeof(chunk))) > 0 && b.len < DOCKERFILE_MAX)
+			cb_buf_add(&b, chunk, (size_t)n);
+		*data = cb_buf_detach(&b, len);
+		*path = cb_xstrdup("Dockerfile");
+		return 0;
+	}
+	*path = a->file ? cb_xstrdup(a->file) : cb_path_join(context, "Dockerfile");
+	if (cb_read_file(*path, DOCKERFILE_MAX, data, len, err) < 0) {
+		if (err->code == ENOENT) {
+			cb_error_release(err);
+			return cb_error_fail(err, ENOENT, "no Dockerfile: '%s' does not exist", *path);
+		}
+		return -1;
+	}
+	return 0;
+}
+
+/* .dockerignore: a Dockerfile-specific NAME.dockerignore beside the file
+ * wins over CONTEXT/.dockerignore. */
+static void read_dockerignore(const char *context, const char *dockerfile, char **data,
+			      size_t *len)
+{
+	_cleanup_free_ char *specific = df_ignore_dockerfile_specific(dockerfile);
+	_cleanup_free_ char *general = cb_path_join(context, ".dockerignore");
+	cb_error_t e = CB_ERROR_INIT;
+	*data = NULL;
+	if (specific && cb_read_file(specific, DOCKERFILE_MAX, data, len, &e) == 0)
+		return;
+	cb_error_release(&e);
+	if (cb_read_file(general, DOCKERFILE_MAX, data, len, &e) < 0) {
+		cb_error_release(&e);
+		*data = NULL;
+	}
+}
+
+static bld_progress_t progress_mode(const build_args_t *a)
+{
+	if (a->quiet)
+		return BLD_PROGRESS_QUIET;
+	if (a->progress && !strcmp(a->progress, "tty"))
+		return BLD_PROGRESS_TTY;
+	return BLD_PROGRESS_PLAIN;
+}
+
+static int report(const build_args_t *a, const bld_result_t *res, cb_error_t *err)
+{
+	for (size_t i = 0; !a->quiet && a->tags && a->tags[i]; i++) {
+		_cleanup_free_ char *shown = reg_ref_shorten(a->tags[i]);
+		fprintf(stderr, "Successfully tagged %s\n", shown);
+	}
+	printf("%s\n", res->image_id);
+	if (a->iidfile && cb_write_file_atomic(a->iidfile, NULL, res->image_id,
+					       strlen(res->image_id), 0644, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int do_build(cmd_ctx_t *ctx, build_args_t *a, cb_error_t *err)
+{
+	store_t *st = cmd_store(ctx, err);
+	if (!st)
+		return -1;
+	_cleanup_free_ char *tmpctx = NULL;
+	const char *context = a->context;
+	if (!strcmp(context, "-")) {
+		if (context_from_stdin(st, &tmpctx, err) < 0)
+			return -1;
+		context = tmpctx;
+	} else if (!cb_is_dir(context)) {
+		return cb_error_fail(err, ENOENT, "build context '%s' is not a directory", context);
+	}
+	_cleanup_free_ char *df = NULL, *df_path = NULL, *ignore = NULL;
+	size_t df_len = 0, ignore_len = 0;
+	int rc = read_dockerfile(a, context, &df, &df_len, &df_path, err);
+	if (rc == 0) {
+		read_dockerignore(context, df_path, &ignore, &ignore_len);
+		bld_opts_t o;
+		bld_opts_init(&o);
+		o.dockerfile_name = a->file && strcmp(a->file, "-") ? df_path : "Dockerfile";
+		o.dockerfile = df;
+		o.dockerfile_len = df_len;
+		o.dockerignore = ignore;
+		o.dockerignore_len = ignore_len;
+		o.context_dir = context;
+		o.tags = a->tags;
+		o.build_args = a->build_args;
+		o.labels = a->labels;
+		o.secrets = a->secrets;
+		o.target = a->target;
+		o.platform = a->platform;
+		o.no_cache = a->no_cache;
+		o.pull = a->pull;
+		o.network_none = a->network_none;
+		o.docker_format = a->docker_format;
+		o.explain_cache = a->explain_cache;
+		o.layer = a->layer;
+		o.layer.source_date_epoch = a->timestamp;
+		o.timestamp = a->timestamp;
+		o.progress = progress_mode(a);
+		o.resolver.resolve = cmd_resolve_image;
+		o.resolver.ctx = ctx;
+		bld_result_t res;
+		rc = bld_build(st, &o, &res, err);
+		if (rc == 0)
+			rc = report(a, &res, err);
+	}
+	if (tmpctx) {
+		cb_error_t e = CB_ERROR_INIT;
+		if (cb_rm_rf(tmpctx, &e) < 0)
+			cb_error_release(&e);
+	}
+	return rc;
+}
+
+int cmd_build(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
+{
+	build_args_t a = {0};
+	layer_opts_t lo = LAYER_OPTS_INIT;
+	a.layer = lo;
+	a.timestamp = -1;
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	if (sde && *sde && parse_epoch(sde, &a.timestamp, err) != 0)
+		return -1;
+	int rc = parse_build_args(argc, argv, &a, err);
+	if (rc == 0)
+		rc = do_build(ctx, &a, err);
+	build_args_release(&a);
+	return rc;
+}

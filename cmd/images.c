@@ -1,0 +1,135 @@
+/* cbuild images [-q] [--digests] [--no-trunc] [-a] [REPOSITORY[:TAG]] */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "cmd/images_util.h"
+#include "common/util.h"
+#include "registry/reference.h"
+
+typedef struct images_opts {
+	bool quiet, digests, no_trunc;
+	const char *filter;
+} images_opts_t;
+
+static int parse_images_args(int argc, char **argv, images_opts_t *o, cb_error_t *err)
+{
+	static const struct option longopts[] = {{"quiet", no_argument, NULL, 'q'},
+						 {"digests", no_argument, NULL, 'd'},
+						 {"no-trunc", no_argument, NULL, 'n'},
+						 {"all", no_argument, NULL, 'a'},
+						 {NULL, 0, NULL, 0}};
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+qa", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'q': o->quiet = true; break;
+		case 'd': o->digests = true; break;
+		case 'n': o->no_trunc = true; break;
+		case 'a': break;
+		default: return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind > 1)
+		return cmd_usage_error(err, "at most one REPOSITORY[:TAG] filter");
+	o->filter = optind < argc ? argv[optind] : NULL;
+	return 0;
+}
+
+/* A filter "app" matches every tag of app; "app:1" just that one. */
+static bool filter_matches(const char *filter, const reg_ref_t *r)
+{
+	if (!filter)
+		return true;
+	reg_ref_t f;
+	cb_error_t e = CB_ERROR_INIT;
+	if (reg_ref_parse(filter, REG_REF_NO_DEFAULT_TAG, &f, &e) < 0) {
+		cb_error_release(&e);
+		return false;
+	}
+	bool ok = !strcmp(f.domain, r->domain) && !strcmp(f.path, r->path) &&
+		  (!f.tag || cb_streq(f.tag, r->tag));
+	reg_ref_release(&f);
+	return ok;
+}
+
+static void print_row(const images_opts_t *o, const store_ref_t *ref, const image_t *img)
+{
+	char id[13], size[32], created[64];
+	cmd_short_id(img->config_digest, id);
+	if (o->quiet) {
+		printf("%s\n", o->no_trunc ? img->config_digest : id);
+		return;
+	}
+	reg_ref_t r = {0};
+	cb_error_t e = CB_ERROR_INIT;
+	_cleanup_free_ char *repo = NULL;
+	const char *tag = "<none>";
+	if (ref->name && reg_ref_parse(ref->name, REG_REF_NO_DEFAULT_TAG, &r, &e) == 0) {
+		repo = reg_ref_familiar_repo(&r);
+		if (r.tag)
+			tag = r.tag;
+	} else {
+		cb_error_release(&e);
+	}
+	cmd_human_size(image_blob_size(img), size, sizeof(size));
+	cmd_human_ago(oci_time_parse(img->config->created), created, sizeof(created));
+	printf("%-40s %-12s ", repo ? repo : "<none>", tag);
+	if (o->digests)
+		printf("%-71s ", ref->digest);
+	printf("%-12s %-18s %s\n", o->no_trunc ? img->config_digest : id, created, size);
+	reg_ref_release(&r);
+}
+
+int cmd_images(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
+{
+	images_opts_t o = {0};
+	int rc = parse_images_args(argc, argv, &o, err);
+	if (rc)
+		return rc;
+	store_t *st = cmd_store(ctx, err);
+	if (!st)
+		return -1;
+	store_ref_t *refs = NULL;
+	size_t n = 0;
+	if (store_list_refs(st, &refs, &n, err) < 0)
+		return -1;
+	if (!o.quiet) {
+		printf("%-40s %-12s ", "REPOSITORY", "TAG");
+		if (o.digests)
+			printf("%-71s ", "DIGEST");
+		printf("%-12s %-18s %s\n", "IMAGE ID", "CREATED", "SIZE");
+	}
+	char **seen = NULL; /* -q prints each image once */
+	for (size_t i = 0; i < n; i++) {
+		reg_ref_t r = {0};
+		cb_error_t e = CB_ERROR_INIT;
+		if (refs[i].name && reg_ref_parse(refs[i].name, REG_REF_NO_DEFAULT_TAG, &r, &e) < 0) {
+			cb_error_release(&e);
+			continue;
+		}
+		bool match = refs[i].name ? filter_matches(o.filter, &r) : !o.filter;
+		reg_ref_release(&r);
+		if (!match)
+			continue;
+		image_t *img = image_load(st, refs[i].digest, &e);
+		if (!img) {
+			cb_warn_error(&e);
+			continue;
+		}
+		bool dup = false;
+		for (size_t k = 0; o.quiet && seen && seen[k]; k++)
+			dup |= !strcmp(seen[k], img->config_digest);
+		if (!dup) {
+			print_row(&o, &refs[i], img);
+			seen = cb_strv_push(seen, img->config_digest);
+		}
+		image_free(img);
+	}
+	cb_strv_free(seen);
+	store_refs_free(refs, n);
+	return 0;
+}

@@ -1,0 +1,36 @@
+/*
+ * cmd/images_util.h - what several verbs share: finding an image by the
+ * name or ID a user typed, and Docker-style human output.
+ */
+#ifndef CB_CMD_IMAGES_UTIL_H
+#define CB_CMD_IMAGES_UTIL_H
+
+#include <stdint.h>
+
+#include "common/error.h"
+#include "store/image.h"
+#include "store/store.h"
+
+/* Find an image by reference ("app", "app:1", "localhost:5000/a@sha256:..")
+ * or by ID (a config digest "sha256:HEX", or a unique hex prefix of it).
+ * Sets the manifest digest (caller frees) and, when the user named a tag,
+ * the full reference name (else NULL). ENOENT when nothing matches. */
+int cmd_find_image(store_t *st, const char *what, char **manifest_digest, char **full_name,
+		   cb_error_t *err);
+
+/* cmd_find_image + image_load. */
+image_t *cmd_load_image(store_t *st, const char *what, cb_error_t *err);
+
+/* "12.3MB", "980kB", "1.2GB" (decimal units, as docker prints). */
+void cmd_human_size(int64_t bytes, char *buf, size_t len);
+
+/* "2 hours ago", "About a minute ago", "Less than a second ago". */
+void cmd_human_ago(int64_t then, char *buf, size_t len);
+
+/* "Up 3 minutes" style durations (no "ago"). */
+void cmd_human_duration(int64_t seconds, char *buf, size_t len);
+
+/* The first 12 hex characters of a digest. */
+void cmd_short_id(const char *digest, char out[13]);
+
+#endif

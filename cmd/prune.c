@@ -1,0 +1,31 @@
+/* cbuild prune: remove the build cache and every blob and unpacked layer no
+ * tag or container needs. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "cmd/images_util.h"
+#include "store/gc.h"
+
+int cmd_prune(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
+{
+	bool keep_cache = false;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--keep-cache"))
+			keep_cache = true;
+		else if (strcmp(argv[i], "-f") && strcmp(argv[i], "--force") && strcmp(argv[i], "-a"))
+			return cmd_usage_error(err, "unknown option '%s'", argv[i]);
+	}
+	store_t *st = cmd_store(ctx, err);
+	if (!st)
+		return -1;
+	store_gc_stats_t stats;
+	if (store_gc(st, 0, !keep_cache, &stats, err) < 0)
+		return -1;
+	char size[32];
+	cmd_human_size((int64_t)stats.bytes_freed, size, sizeof(size));
+	printf("Deleted %llu blobs and %llu unpacked layers\nTotal reclaimed space: %s\n",
+	       (unsigned long long)stats.blobs_removed, (unsigned long long)stats.layers_removed,
+	       size);
+	return 0;
+}

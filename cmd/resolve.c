@@ -1,0 +1,30 @@
+#include "cmd/resolve.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "common/util.h"
+#include "registry/reference.h"
+#include "registry/registry.h"
+
+int cmd_resolve_image(void *ctx, store_t *st, const char *ref, bool pull, const char *platform,
+		      char **manifest_digest, cb_error_t *err)
+{
+	(void)ctx;
+	_cleanup_free_ char *full = reg_ref_normalize(ref, err);
+	if (!full)
+		return -1;
+	store_ref_t r = {0};
+	if (!pull && store_get_ref(st, full, &r, NULL) == 0) {
+		*manifest_digest = cb_steal_pointer(&r.digest);
+		store_ref_release(&r);
+		return 0;
+	}
+	/* missing here, or --pull: the registry has it (docker does the same) */
+	reg_opts_t o;
+	reg_opts_init(&o);
+	o.platform = platform;
+	if (reg_pull(st, full, &o, manifest_digest, err) < 0)
+		return cb_error_wrap(err, "pull '%s'", ref);
+	return 0;
+}

@@ -1,0 +1,113 @@
+/* cbuild rmi [-f] IMAGE...
+ *
+ * A name untags; an ID removes every tag of that image (only with -f when
+ * there are several, as docker does). Blobs no longer needed go at once. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "cmd/images_util.h"
+#include "common/util.h"
+#include "registry/reference.h"
+#include "store/gc.h"
+
+/* Every index name whose manifest has the given config digest. */
+static char **names_of_image(store_t *st, const char *config_digest, cb_error_t *err)
+{
+	store_ref_t *refs = NULL;
+	size_t n = 0;
+	if (store_list_refs(st, &refs, &n, err) < 0)
+		return NULL;
+	char **names = cb_xcalloc(1, sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		cb_error_t e = CB_ERROR_INIT;
+		image_t *img = image_load(st, refs[i].digest, &e);
+		if (!img) {
+			cb_error_release(&e);
+			continue;
+		}
+		if (!strcmp(img->config_digest, config_digest) && refs[i].name)
+			names = cb_strv_push(names, refs[i].name);
+		image_free(img);
+	}
+	store_refs_free(refs, n);
+	return names;
+}
+
+static int untag(store_t *st, const char *full, cb_error_t *err)
+{
+	if (store_remove_ref(st, full, err) < 0)
+		return -1;
+	_cleanup_free_ char *shown = reg_ref_shorten(full);
+	printf("Untagged: %s\n", shown);
+	return 0;
+}
+
+static int remove_one(store_t *st, const char *what, bool force, cb_error_t *err)
+{
+	_cleanup_free_ char *md = NULL, *full = NULL;
+	if (cmd_find_image(st, what, &md, &full, err) < 0)
+		return -1;
+	if (full)
+		return untag(st, full, err);
+	image_t *img = image_load(st, md, err);
+	if (!img)
+		return -1;
+	_cleanup_strv_ char **names = names_of_image(st, img->config_digest, err);
+	image_free(img);
+	if (!names)
+		return -1;
+	if (cb_strv_len(names) > 1 && !force)
+		return cb_error_fail(err, EBUSY,
+				    "unable to delete '%s' (must be forced): image is referenced "
+				    "in multiple repositories",
+				    what);
+	for (size_t i = 0; names[i]; i++)
+		if (untag(st, names[i], err) < 0)
+			return -1;
+	return 0;
+}
+
+int cmd_rmi(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
+{
+	static const struct option longopts[] = {{"force", no_argument, NULL, 'f'},
+						 {NULL, 0, NULL, 0}};
+	bool force = false;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+f", longopts, NULL)) != -1) {
+		if (c != 'f')
+			return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
+		force = true;
+	}
+	if (optind >= argc)
+		return cmd_usage_error(err, "'rmi' needs at least 1 argument");
+	store_t *st = cmd_store(ctx, err);
+	if (!st)
+		return -1;
+	int rc = 0;
+	for (int i = optind; i < argc; i++) {
+		cb_error_t e = CB_ERROR_INIT;
+		if (remove_one(st, argv[i], force, &e) < 0) {
+			if (rc == 0 && i + 1 == argc) {
+				cb_error_move(err, &e);
+			} else {
+				char buf[1024];
+				fprintf(stderr, "cbuild: error: %s\n", cb_error_format(&e, buf, sizeof(buf)));
+				cb_error_release(&e);
+			}
+			rc = -1;
+		}
+	}
+	store_gc_stats_t stats;
+	cb_error_t e = CB_ERROR_INIT;
+	if (store_gc(st, 0, false, &stats, &e) < 0)
+		cb_warn_error(&e);
+	if (rc < 0 && !cb_error_is_set(err))
+		cb_error_set(err, 0, "some images could not be removed");
+	return rc;
+}

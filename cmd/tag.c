@@ -1,0 +1,35 @@
+/* cbuild tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG] */
+#include <stdlib.h>
+
+#include "cmd/cmd.h"
+#include "cmd/images_util.h"
+#include "common/util.h"
+#include "registry/reference.h"
+
+int cmd_tag(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
+{
+	if (argc != 3)
+		return cmd_usage_error(err, "'tag' needs exactly 2 arguments");
+	store_t *st = cmd_store(ctx, err);
+	if (!st)
+		return -1;
+	_cleanup_free_ char *target = reg_ref_normalize(argv[2], err);
+	if (!target)
+		return -1;
+	_cleanup_free_ char *md = NULL;
+	if (cmd_find_image(st, argv[1], &md, NULL, err) < 0)
+		return -1;
+	int64_t size = store_blob_size(st, md, err);
+	if (size < 0)
+		return -1;
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	if (store_read_blob(st, md, IMAGE_JSON_MAX, &data, &len, err) < 0)
+		return -1;
+	oci_manifest_t *m = oci_manifest_from_json(data, len, err);
+	if (!m)
+		return -1;
+	int rc = store_set_ref(st, target, md, m->media_type, size, err);
+	oci_manifest_free(m);
+	return rc;
+}

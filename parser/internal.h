@@ -1,0 +1,39 @@
+/*
+ * parser/internal.h - helpers shared by the parser's .c files (not API).
+ */
+#ifndef CB_PARSER_INTERNAL_H
+#define CB_PARSER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* True for a known instruction keyword in lower case. */
+bool df_is_instruction(const char *lower);
+
+/* Line and column of byte `off` of a logical (continued) line. */
+void df_pos_of(const void *logical, size_t off, int *line, int *col);
+
+/* 1 = JSON array of strings into *out, 0 = not JSON, -1 = non-string items. */
+int df_parse_json_array(const char *s, char ***out, size_t *n_out);
+
+/* BuildKit's parseWords: blanks split, quotes kept. New vector. */
+char **df_parse_words(const char *rest, char esc, size_t *n_out);
+
+size_t df_edit_distance(const char *a, const char *b);
+
+/* Go's path.Clean. New string. */
+char *df_path_clean(const char *p);
+
+/* Look a KEY up in a KEY=VAL vector, last one wins; NULL if absent. */
+const char *df_env_get(char *const *env, const char *key, size_t keylen);
+
+/* Detach a buffer's string and release the buffer. */
+#include "common/util.h"
+static inline char *df_buf_take(cb_buf_t *b, size_t *len)
+{
+	char *s = cb_buf_detach(b, len);
+	cb_buf_release(b);
+	return s;
+}
+
+#endif

@@ -1,0 +1,306 @@
+/*
+ * parser/plan.h - a parsed Dockerfile tree -> the build plan the builder runs.
+ *
+ * The plan is the list of stages the target needs, in dependency order (each
+ * stage after every stage it uses), each with its base and its steps fully
+ * parsed: flags checked, arguments split, words expanded where the value is
+ * known to the parser.
+ *
+ *     df_plan_opts_t o = { .build_args = args, .target = "prod" };
+ *     df_plan_t *p = NULL;
+ *     char **warnings = NULL;
+ *     if (df_plan_build(tree, &o, &p, &warnings, err) < 0) ...
+ *     for (size_t s = 0; s < p->n_stages; s++) {
+ *         df_stage_t *st = &p->stages[s];
+ *         if (st->base_kind == DF_BASE_IMAGE) {
+ *             // resolve st->base_image, read its config, then:
+ *             df_plan_set_base(p, st->index, img_env, img_onbuild, err);
+ *         }
+ *         for (size_t i = 0; i < st->n_steps; i++) run(&st->steps[i]);
+ *     }
+ *     df_plan_free(p); cb_strv_free(warnings); df_tree_free(tree);
+ *
+ * What is expanded, and with what:
+ *   The parser knows the build args, the ARG/ENV steps of each stage and the
+ *   ENV of a parent *stage*; it does not know the Env of a base *image*.
+ *   df_plan_build expands every expandable field as if the base image had an
+ *   empty Env. Before running a stage whose base is an image, the builder
+ *   calls df_plan_set_base() with the image's config Env (and its OnBuild
+ *   triggers): the stage's steps are rebuilt and re-expanded with that Env
+ *   (and so are the stages built FROM it). After that every field below is
+ *   final: the builder never expands anything itself, except inside the
+ *   shell (RUN, shell-form CMD/ENTRYPOINT: the shell expands at run time).
+ *   For anything else (e.g. `cbuild commit -c`), df_expand() is available.
+ *
+ *   Expanded (as BuildKit does): FROM (with global ARGs only), ADD COPY
+ *   (sources, dest, --chown, --chmod, --from), ENV LABEL (keys and values),
+ *   EXPOSE VOLUME USER WORKDIR STOPSIGNAL, ARG defaults, RUN --mount values.
+ *   Not expanded: RUN CMD ENTRYPOINT SHELL HEALTHCHECK arguments, ONBUILD.
+ *   Heredoc bodies: expanded by the shell for RUN; for COPY/ADD when the
+ *   delimiter is unquoted the body is expanded (df_heredoc_t.content is final).
+ *
+ * Ownership: the plan owns everything it points to. It borrows the tree
+ * given to df_plan_build (the tree must outlive the plan) unless it was made
+ * by df_plan_from_bytes, which owns its tree.
+ */
+#ifndef CB_PARSER_PLAN_H
+#define CB_PARSER_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+#include "parser/dockerfile.h"
+
+typedef enum df_kind {
+	DF_FROM, /* never a step: FROM starts a df_stage_t; used in messages */
+	DF_RUN,
+	DF_COPY,
+	DF_ADD,
+	DF_ENV,
+	DF_ARG,
+	DF_LABEL,
+	DF_EXPOSE,
+	DF_VOLUME,
+	DF_USER,
+	DF_WORKDIR,
+	DF_CMD,
+	DF_ENTRYPOINT,
+	DF_SHELL,
+	DF_STOPSIGNAL,
+	DF_HEALTHCHECK,
+	DF_ONBUILD,
+	DF_MAINTAINER,
+} df_kind_t;
+
+/* "RUN", "COPY", ... */
+const char *df_kind_name(df_kind_t k);
+
+typedef struct df_kv {
+	char *key;
+	char *value; /* ARG without a value known: NULL */
+} df_kv_t;
+
+typedef enum df_mount_type {
+	DF_MOUNT_BIND,
+	DF_MOUNT_CACHE,
+	DF_MOUNT_TMPFS,
+	DF_MOUNT_SECRET,
+	DF_MOUNT_SSH,
+} df_mount_type_t;
+
+typedef enum df_sharing {
+	DF_SHARING_SHARED,
+	DF_SHARING_PRIVATE,
+	DF_SHARING_LOCKED,
+} df_sharing_t;
+
+/* RUN --mount=... with BuildKit's defaults filled in. */
+typedef struct df_mount {
+	df_mount_type_t type;
+	char *target;     /* absolute path in the container (secret: default
+			   * /run/secrets/<id>; ssh: /run/buildkit/ssh_agent.N) */
+	char *source;     /* path in `from` (bind/cache), NULL = its root */
+	char *from;       /* stage name/index or image ref as written, NULL = context
+			   * (bind) or a fresh cache dir (cache) */
+	int from_stage;   /* stage index when `from` names a stage, else -1 */
+	char *id;         /* cache id (default: target), secret/ssh id (secret
+			   * default: basename of target; ssh default: "default") */
+	char *env;        /* secret env=NAME, or NULL */
+	df_sharing_t sharing; /* cache: default shared */
+	int mode;         /* file mode, -1 = default (cache 0755, secret/ssh 0400) */
+	long uid, gid;    /* -1 = default (0) */
+	bool readonly;    /* bind: default true ("rw" clears); cache: false */
+	bool required;    /* secret/ssh: fail when missing */
+	int64_t size;     /* tmpfs size in bytes, 0 = unlimited */
+} df_mount_t;
+
+typedef enum df_network {
+	DF_NETWORK_DEFAULT,
+	DF_NETWORK_NONE,
+	DF_NETWORK_HOST,
+} df_network_t;
+
+/* A file the builder writes before running a RUN (heredoc scripts). */
+typedef struct df_file {
+	char *path;    /* absolute path the builder creates in a scratch mount */
+	char *content;
+	int mode;      /* 0755 for a script */
+} df_file_t;
+
+typedef struct df_run {
+	char **argv;   /* the argv to exec, final: shell form has the stage's
+			* SHELL prepended ({"/bin/sh","-c","cmd"}) */
+	bool exec_form;
+	char *cmd;     /* shell form: the command line (heredoc text included) */
+	df_heredoc_t *heredocs; /* as written (RUN bodies are not expanded) */
+	size_t n_heredocs;
+	df_file_t *files; /* e.g. RUN <<EOF with a #! line runs the body as a file */
+	size_t n_files;
+	df_mount_t *mounts;
+	size_t n_mounts;
+	df_network_t network;
+	bool insecure; /* --security=insecure */
+} df_run_t;
+
+typedef struct df_copy {
+	char **sources;    /* expanded source paths/URLs (not heredocs) */
+	df_heredoc_t *inline_files; /* COPY <<EOF /dest: name = file name, content final */
+	size_t n_inline_files;
+	char *dest;        /* expanded; relative dest is relative to workdir (the
+			    * builder joins it with step.workdir) */
+	char *from;        /* --from as written after expansion, NULL = context */
+	int from_stage;    /* stage index if --from names a stage, else -1 (image) */
+	char *chown;       /* NULL = not given */
+	char *chmod;       /* NULL = not given; validated octal (or symbolic for
+			    * BuildKit >= 1.14 style "u+x" kept as string) */
+	bool link;
+	bool parents;
+	char **exclude;    /* --exclude patterns (NULL-terminated or NULL) */
+	char *checksum;    /* ADD --checksum, NULL = none */
+	bool keep_git_dir; /* ADD --keep-git-dir */
+	bool unpack;       /* ADD: archives are unpacked (default true for ADD
+			    * of local tar files; false for COPY) */
+} df_copy_t;
+
+typedef struct df_cmdline {
+	char **argv;    /* final, as stored in the image config (shell form:
+			 * SHELL + {cmd}); CMD [] gives an empty vector (non-NULL) */
+	bool exec_form;
+} df_cmdline_t;
+
+typedef struct df_healthcheck {
+	char **test;    /* Docker's config form: {"NONE"}, {"CMD", a...},
+			 * {"CMD-SHELL", "cmd"} */
+	int64_t interval_ns, timeout_ns, start_period_ns, start_interval_ns; /* 0 = default */
+	int retries;    /* 0 = default */
+} df_healthcheck_t;
+
+typedef struct df_step {
+	df_kind_t kind;
+	int number;      /* step number as the build prints it: "STEP n/total" */
+	int line;        /* line in the Dockerfile (ONBUILD inserted: the FROM's line) */
+	char *original;  /* the instruction text as written (for history, logs) */
+	bool from_onbuild; /* inserted from a base image's ONBUILD trigger */
+	char *workdir;   /* WORKDIR in effect for this step (absolute; "/" when
+			  * never set; the image's WorkingDir once given through
+			  * df_plan_set_base_config) */
+	char **env;      /* RUN only (NULL otherwise): ENV in effect at this step
+			  * (base env + stage ENVs), KEY=VAL, one entry per key */
+	char **args_env; /* RUN only: ARG values in scope not shadowed by ENV,
+			  * plus proxy build args: RUN gets them in its
+			  * environment (they are not part of the image config) */
+	char **shell;    /* SHELL in effect, {"/bin/sh","-c"} by default */
+	union {
+		df_run_t run;               /* RUN */
+		df_copy_t copy;             /* COPY ADD */
+		struct {                    /* ENV LABEL ARG MAINTAINER(label "maintainer") */
+			df_kv_t *kvs;
+			size_t n_kvs;
+		} kv;
+		char **list;                /* EXPOSE ("8080/tcp", ranges expanded), VOLUME */
+		char *value;                /* USER WORKDIR (absolute, joined) STOPSIGNAL
+					     * ONBUILD (trigger text) MAINTAINER (name) */
+		df_cmdline_t cmd;           /* CMD ENTRYPOINT SHELL */
+		df_healthcheck_t health;    /* HEALTHCHECK */
+	} u;
+} df_step_t;
+
+typedef enum df_base_kind {
+	DF_BASE_SCRATCH,
+	DF_BASE_IMAGE,
+	DF_BASE_STAGE,
+} df_base_kind_t;
+
+typedef struct df_stage {
+	int index;          /* position among the Dockerfile's FROMs, 0-based */
+	char *name;         /* `AS name` in lower case, NULL if none */
+	df_base_kind_t base_kind;
+	char *base_image;   /* IMAGE: expanded reference as written ("alpine:3.20") */
+	int base_stage;     /* STAGE: index of the parent stage, else -1 */
+	char *platform;     /* FROM --platform, expanded, NULL if not given */
+	int line;
+	char *original;     /* the FROM line */
+	int number;         /* step number of the FROM */
+	df_step_t *steps;   /* the instructions after FROM */
+	size_t n_steps;
+	int *deps;          /* stage indices used (base, COPY --from, RUN --mount from) */
+	size_t n_deps;
+	char **onbuild;     /* triggers this stage's ONBUILD steps record (for the config) */
+} df_stage_t;
+
+typedef struct df_platform_opts {
+	const char *build_platform;  /* "linux/amd64"; NULL = "linux/amd64" */
+	const char *target_platform; /* NULL = build_platform */
+} df_platform_opts_t;
+
+typedef struct df_plan_opts {
+	char *const *build_args; /* --build-arg KEY=VAL (a bare KEY is ignored:
+				  * cmd/ resolves it from its environment) */
+	const char *target;      /* stage name or index; NULL = the last stage */
+	df_platform_opts_t platform;
+} df_plan_opts_t;
+
+typedef struct df_plan {
+	df_stage_t *stages; /* dependency order; the target is the last one */
+	size_t n_stages;
+	int target;         /* index (df_stage_t.index) of the target stage */
+	int n_total_stages; /* FROMs in the Dockerfile */
+	int total_steps;    /* the "m" of "STEP n/m" */
+	char **global_args; /* KEY=VAL of the ARGs before the first FROM (+ predefined) */
+	const df_tree_t *tree;
+	struct df_plan_priv *priv; /* private state for df_plan_set_base */
+} df_plan_t;
+
+/* Make the plan. warnings (may be NULL) gets a new vector of warnings
+ * ("[Warning] one or more build args were not consumed: [FOO]", ...).
+ * Errors are positioned: "Dockerfile:LINE:COL: ...". opts may be NULL. */
+int df_plan_build(const df_tree_t *tree, const df_plan_opts_t *opts, df_plan_t **out,
+		  char ***warnings, cb_error_t *err);
+
+/* df_parse + df_plan_build; the plan owns the tree. */
+int df_plan_from_bytes(const char *name, const char *data, size_t len, const df_plan_opts_t *opts,
+		       df_plan_t **out, char ***warnings, cb_error_t *err);
+
+void df_plan_free(df_plan_t *p);
+
+/* The stage with this Dockerfile index, NULL if it is not in the plan. */
+df_stage_t *df_plan_stage(df_plan_t *p, int index);
+
+/* The builder resolved the base image of stage `index`: give the image's
+ * config Env (KEY=VAL, may be NULL) and OnBuild triggers (may be NULL).
+ * The triggers are parsed (errors name the stage's FROM line) and inserted
+ * as steps right after the FROM (from_onbuild = true); every step of the
+ * stage, and of stages built FROM it, is rebuilt and re-expanded with that
+ * Env. Step numbers are recomputed. Pointers into the stage's steps are
+ * invalidated. Call at most once per stage. */
+int df_plan_set_base(df_plan_t *p, int index, char *const *image_env, char *const *onbuild,
+		     cb_error_t *err);
+
+/* What the builder knows of a base image's config, for
+ * df_plan_set_base_config (all fields optional). */
+typedef struct df_base_config {
+	char *const *env;     /* Config.Env, KEY=VAL */
+	char *const *onbuild; /* Config.OnBuild triggers */
+	const char *workdir;  /* Config.WorkingDir ("" or NULL = "/") */
+	char *const *shell;   /* Config.Shell (NULL = {"/bin/sh","-c"}) */
+	const char *user;     /* Config.User */
+} df_base_config_t;
+
+/* df_plan_set_base with the whole config: relative WORKDIRs then join the
+ * image's WorkingDir, and shell-form commands use the image's Shell. */
+int df_plan_set_base_config(df_plan_t *p, int index, const df_base_config_t *cfg,
+			    cb_error_t *err);
+
+/* Same, only the ONBUILD part (image Env unknown/empty). */
+int df_plan_insert_onbuild(df_plan_t *p, int index, char *const *triggers, cb_error_t *err);
+
+/* The plan as JSON (stable key order, 2-space indent, ends in '\n') for
+ * `cbuild plan --format json` and the golden files. New string. */
+char *df_plan_to_json(const df_plan_t *p);
+
+/* The plan as text, steps numbered as the build numbers them. New string. */
+char *df_plan_to_text(const df_plan_t *p);
+
+#endif

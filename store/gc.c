@@ -1,0 +1,209 @@
+#include "store/gc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/fs.h"
+#include "common/util.h"
+#include "store/image.h"
+
+/* A sorted set of hex strings (a plain strv kept sorted). */
+typedef struct hexset {
+	char **v;
+} hexset_t;
+
+static bool hexset_has(const hexset_t *s, const char *hex)
+{
+	size_t lo = 0, hi = cb_strv_len(s->v);
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(s->v[mid], hex);
+		if (c == 0)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static void hexset_add(hexset_t *s, const char *digest)
+{
+	if (digest_is_valid(digest)) {
+		if (!s->v)
+			s->v = cb_xcalloc(1, sizeof(char *));
+		s->v = oci_strset_add(s->v, digest_hex(digest));
+	}
+}
+
+typedef struct marks {
+	hexset_t blobs;
+	hexset_t diff_ids;
+} marks_t;
+
+static void mark_manifest(store_t *st, const char *digest, marks_t *m, int depth);
+
+static void mark_index(store_t *st, const char *data, size_t len, marks_t *m, int depth)
+{
+	json_t *j = json_loadb(data, len, 0, NULL);
+	json_t *arr = json_object_get(j, "manifests");
+	for (size_t i = 0; i < json_array_size(arr); i++)
+		mark_manifest(st, json_string_value(json_object_get(json_array_get(arr, i), "digest")),
+			      m, depth + 1);
+	json_decref(j);
+}
+
+static void mark_config(store_t *st, const char *digest, marks_t *m)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	cb_error_t e = CB_ERROR_INIT;
+	if (store_read_blob(st, digest, IMAGE_JSON_MAX, &data, &len, &e) < 0) {
+		cb_error_release(&e);
+		return;
+	}
+	oci_config_t *c = oci_config_from_json(data, len, &e);
+	if (!c) {
+		cb_error_release(&e);
+		return;
+	}
+	for (size_t i = 0; c->diff_ids[i]; i++)
+		hexset_add(&m->diff_ids, c->diff_ids[i]);
+	oci_config_free(c);
+}
+
+static void mark_manifest(store_t *st, const char *digest, marks_t *m, int depth)
+{
+	if (!digest_is_valid(digest) || depth > 4 || hexset_has(&m->blobs, digest_hex(digest)))
+		return;
+	hexset_add(&m->blobs, digest);
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	cb_error_t e = CB_ERROR_INIT;
+	if (store_read_blob(st, digest, IMAGE_JSON_MAX, &data, &len, &e) < 0) {
+		cb_error_release(&e);
+		return;
+	}
+	if (strstr(data, "\"manifests\"")) {
+		mark_index(st, data, len, m, depth);
+		return;
+	}
+	oci_manifest_t *man = oci_manifest_from_json(data, len, &e);
+	if (!man) {
+		cb_error_release(&e);
+		return;
+	}
+	hexset_add(&m->blobs, man->config.digest);
+	mark_config(st, man->config.digest, m);
+	for (size_t i = 0; i < man->n_layers; i++)
+		hexset_add(&m->blobs, man->layers[i].digest);
+	oci_manifest_free(man);
+}
+
+/* Each JSON file in DIR (or DIR/x/config.json with sub) names a manifest. */
+static void mark_json_dir(store_t *st, const char *sub, const char *file, const char *key,
+			  marks_t *m)
+{
+	_cleanup_free_ char *dir = store_path(st, sub);
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		_cleanup_free_ char *p = file ? cb_asprintf("%s/%s/%s", dir, de->d_name, file)
+					      : cb_asprintf("%s/%s", dir, de->d_name);
+		json_t *j = json_load_file(p, 0, NULL);
+		mark_manifest(st, json_string_value(json_object_get(j, key)), m, 0);
+		json_decref(j);
+	}
+	closedir(d);
+}
+
+static bool recent(const struct stat *sb, int grace)
+{
+	return time(NULL) - sb->st_mtime < grace;
+}
+
+static void sweep(store_t *st, const char *sub, const hexset_t *keep, int grace, bool dirs,
+		  store_gc_stats_t *stats)
+{
+	_cleanup_free_ char *dir = store_path(st, sub);
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strlen(de->d_name) != DIGEST_HEX_LEN || hexset_has(keep, de->d_name))
+			continue;
+		struct stat sb;
+		if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 || recent(&sb, grace))
+			continue;
+		_cleanup_free_ char *p = cb_path_join(dir, de->d_name);
+		cb_error_t e = CB_ERROR_INIT;
+		if (cb_rm_rf(p, &e) < 0) {
+			cb_warn_error(&e);
+			continue;
+		}
+		if (dirs) {
+			stats->layers_removed++;
+		} else {
+			stats->blobs_removed++;
+			stats->bytes_freed += (uint64_t)sb.st_size;
+		}
+	}
+	closedir(d);
+}
+
+static void drop_cache_entries(store_t *st)
+{
+	_cleanup_free_ char *dir = store_path(st, "cache");
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+}
+
+int store_gc(store_t *st, int grace_seconds, bool drop_cache, store_gc_stats_t *stats,
+	     cb_error_t *err)
+{
+	store_gc_stats_t local = {0};
+	if (!stats)
+		stats = &local;
+	memset(stats, 0, sizeof(*stats));
+	if (store_lock(st, err) < 0)
+		return -1;
+	if (drop_cache)
+		drop_cache_entries(st);
+	marks_t m = {0};
+	store_ref_t *refs = NULL;
+	size_t n = 0;
+	if (store_list_refs(st, &refs, &n, err) < 0) {
+		store_unlock(st);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		mark_manifest(st, refs[i].digest, &m, 0);
+	store_refs_free(refs, n);
+	mark_json_dir(st, "cache", NULL, "manifest", &m);
+	mark_json_dir(st, "containers", "config.json", "image", &m);
+	sweep(st, "blobs/sha256", &m.blobs, grace_seconds, false, stats);
+	sweep(st, "layers/sha256", &m.diff_ids, grace_seconds, true, stats);
+	store_unlock(st);
+	cb_strv_free(m.blobs.v);
+	cb_strv_free(m.diff_ids.v);
+	return 0;
+}

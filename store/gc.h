@@ -1,0 +1,32 @@
+/*
+ * store/gc.h - garbage collection of the store.
+ *
+ * Roots: every manifest named in index.json (tagged or not; an index's
+ * children too), every build cache entry (the JSON files in cache/, key "manifest"),
+ * every container (containers/ID/config.json, key "image"). Everything a
+ * root reaches is kept: its manifest, config and layer blobs, and the
+ * unpacked copies of its layers (layers/sha256/DIFFID). The rest goes.
+ *
+ * Blobs and unpacked layers changed in the last `grace_seconds` are kept
+ * even when unreferenced, so that a build running in parallel (which writes
+ * its blobs before it names them) never loses them.
+ */
+#ifndef CB_STORE_GC_H
+#define CB_STORE_GC_H
+
+#include <stdint.h>
+
+#include "common/error.h"
+#include "store/store.h"
+
+typedef struct store_gc_stats {
+	uint64_t blobs_removed;
+	uint64_t layers_removed;
+	uint64_t bytes_freed;
+} store_gc_stats_t;
+
+/* With drop_cache, build cache entries are removed first (prune). */
+int store_gc(store_t *st, int grace_seconds, bool drop_cache, store_gc_stats_t *stats,
+	     cb_error_t *err);
+
+#endif

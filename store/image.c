@@ -1,0 +1,651 @@
+#include "store/image.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include "common/util.h"
+
+/* ---- small jansson helpers ---- */
+
+static char *jstr_dup(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? cb_xstrdup(s) : NULL;
+}
+
+/* A JSON array of strings -> strv; NULL for absent/null; error for other. */
+static int jstrv(json_t *o, const char *key, char ***out, cb_error_t *err)
+{
+	json_t *a = json_object_get(o, key);
+	*out = NULL;
+	if (!a || json_is_null(a))
+		return 0;
+	if (!json_is_array(a))
+		return cb_error_fail(err, EBADMSG, "'%s' is not an array", key);
+	char **v = cb_xcalloc(json_array_size(a) + 1, sizeof(char *));
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		const char *s = json_string_value(json_array_get(a, i));
+		if (!s) {
+			cb_strv_free(v);
+			return cb_error_fail(err, EBADMSG, "'%s' holds a non-string", key);
+		}
+		v[i] = cb_xstrdup(s);
+	}
+	*out = v;
+	return 0;
+}
+
+/* The keys of a JSON object ({"80/tcp":{}}) -> sorted strv. */
+static char **jkeys(json_t *o, const char *key)
+{
+	json_t *obj = json_object_get(o, key);
+	if (!json_is_object(obj))
+		return NULL;
+	char **set = cb_xcalloc(1, sizeof(char *));
+	const char *k;
+	json_t *v;
+	json_object_foreach(obj, k, v) set = oci_strset_add(set, k);
+	return set;
+}
+
+static json_t *strv_to_json(char *const *v)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; v && v[i]; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+static json_t *set_to_json(char *const *v)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; v && v[i]; i++)
+		json_object_set_new(o, v[i], json_object());
+	return o;
+}
+
+static void set_str(json_t *o, const char *key, const char *v)
+{
+	if (v)
+		json_object_set_new(o, key, json_string(v));
+}
+
+static void set_strv(json_t *o, const char *key, char *const *v)
+{
+	if (v)
+		json_object_set_new(o, key, strv_to_json(v));
+}
+
+static char *dumps(json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT);
+	if (!s)
+		CB_BUG("json_dumps failed");
+	json_decref(j);
+	return s;
+}
+
+char **oci_strset_add(char **set, const char *s)
+{
+	size_t n = cb_strv_len(set), i = 0;
+	while (i < n && strcmp(set[i], s) < 0)
+		i++;
+	if (i < n && !strcmp(set[i], s))
+		return set;
+	set = cb_xreallocarray(set, n + 2, sizeof(char *));
+	memmove(set + i + 1, set + i, (n - i + 1) * sizeof(char *));
+	set[i] = cb_xstrdup(s);
+	return set;
+}
+
+/* ---- config ---- */
+
+static const char *machine_arch(void)
+{
+	struct utsname u;
+	if (uname(&u) < 0)
+		return "amd64";
+	if (!strcmp(u.machine, "x86_64"))
+		return "amd64";
+	if (!strcmp(u.machine, "aarch64"))
+		return "arm64";
+	if (!strncmp(u.machine, "arm", 3))
+		return "arm";
+	if (!strcmp(u.machine, "i686") || !strcmp(u.machine, "i386"))
+		return "386";
+	if (!strcmp(u.machine, "ppc64le"))
+		return "ppc64le";
+	if (!strcmp(u.machine, "s390x"))
+		return "s390x";
+	return "amd64";
+}
+
+oci_config_t *oci_config_new(void)
+{
+	oci_config_t *c = cb_xcalloc(1, sizeof(*c));
+	c->architecture = cb_xstrdup(machine_arch());
+	c->os = cb_xstrdup("linux");
+	c->diff_ids = cb_xcalloc(1, sizeof(char *));
+	return c;
+}
+
+void oci_config_free(oci_config_t *c)
+{
+	if (!c)
+		return;
+	free(c->architecture);
+	free(c->os);
+	free(c->variant);
+	free(c->created);
+	free(c->author);
+	free(c->user);
+	cb_strv_free(c->exposed_ports);
+	cb_strv_free(c->env);
+	cb_strv_free(c->entrypoint);
+	cb_strv_free(c->cmd);
+	cb_strv_free(c->volumes);
+	free(c->working_dir);
+	json_decref(c->labels);
+	free(c->stop_signal);
+	cb_strv_free(c->on_build);
+	cb_strv_free(c->shell);
+	json_decref(c->healthcheck);
+	cb_strv_free(c->diff_ids);
+	for (size_t i = 0; i < c->n_history; i++) {
+		free(c->history[i].created);
+		free(c->history[i].created_by);
+		free(c->history[i].author);
+		free(c->history[i].comment);
+	}
+	free(c->history);
+	json_decref(c->extra);
+	json_decref(c->config_extra);
+	free(c);
+}
+
+static const char *const known_top[] = {"architecture", "os", "variant", "created", "author",
+					"config", "rootfs", "history"};
+static const char *const known_cfg[] = {"User", "ExposedPorts", "Env", "Entrypoint", "Cmd",
+					"Volumes", "WorkingDir", "Labels", "StopSignal",
+					"OnBuild", "Shell", "Healthcheck", "ArgsEscaped"};
+
+static bool is_known(const char *k, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(k, list[i]))
+			return true;
+	return false;
+}
+
+static json_t *unknown_keys(json_t *o, const char *const *list, size_t n)
+{
+	json_t *extra = NULL;
+	const char *k;
+	json_t *v;
+	json_object_foreach(o, k, v)
+	{
+		if (is_known(k, list, n))
+			continue;
+		if (!extra)
+			extra = json_object();
+		json_object_set(extra, k, v);
+	}
+	return extra;
+}
+
+static int parse_runtime(oci_config_t *c, json_t *cfg, cb_error_t *err)
+{
+	if (!json_is_object(cfg))
+		return 0;
+	c->user = jstr_dup(cfg, "User");
+	c->working_dir = jstr_dup(cfg, "WorkingDir");
+	c->stop_signal = jstr_dup(cfg, "StopSignal");
+	c->exposed_ports = jkeys(cfg, "ExposedPorts");
+	c->volumes = jkeys(cfg, "Volumes");
+	if (jstrv(cfg, "Env", &c->env, err) < 0 || jstrv(cfg, "Entrypoint", &c->entrypoint, err) < 0 ||
+	    jstrv(cfg, "Cmd", &c->cmd, err) < 0 || jstrv(cfg, "OnBuild", &c->on_build, err) < 0 ||
+	    jstrv(cfg, "Shell", &c->shell, err) < 0)
+		return -1;
+	json_t *labels = json_object_get(cfg, "Labels");
+	if (json_is_object(labels))
+		c->labels = json_deep_copy(labels);
+	json_t *hc = json_object_get(cfg, "Healthcheck");
+	if (json_is_object(hc))
+		c->healthcheck = json_deep_copy(hc);
+	c->args_escaped = json_is_true(json_object_get(cfg, "ArgsEscaped"));
+	c->config_extra = unknown_keys(cfg, known_cfg, CB_ARRAY_SIZE(known_cfg));
+	return 0;
+}
+
+static void parse_history(oci_config_t *c, json_t *hist)
+{
+	size_t n = json_array_size(hist);
+	if (!n)
+		return;
+	c->history = cb_xcalloc(n, sizeof(oci_history_t));
+	for (size_t i = 0; i < n; i++) {
+		json_t *h = json_array_get(hist, i);
+		oci_history_t *e = &c->history[c->n_history++];
+		e->created = jstr_dup(h, "created");
+		e->created_by = jstr_dup(h, "created_by");
+		e->author = jstr_dup(h, "author");
+		e->comment = jstr_dup(h, "comment");
+		e->empty_layer = json_is_true(json_object_get(h, "empty_layer"));
+	}
+}
+
+oci_config_t *oci_config_from_json(const char *data, size_t len, cb_error_t *err)
+{
+	json_error_t je;
+	json_t *j = json_loadb(data, len, 0, &je);
+	if (!j || !json_is_object(j)) {
+		json_decref(j);
+		cb_error_fail(err, EBADMSG, "image config is not a JSON object: %s",
+			     j ? "wrong type" : je.text);
+		return NULL;
+	}
+	oci_config_t *c = cb_xcalloc(1, sizeof(*c));
+	c->architecture = jstr_dup(j, "architecture");
+	c->os = jstr_dup(j, "os");
+	c->variant = jstr_dup(j, "variant");
+	c->created = jstr_dup(j, "created");
+	c->author = jstr_dup(j, "author");
+	json_t *rootfs = json_object_get(j, "rootfs");
+	if (parse_runtime(c, json_object_get(j, "config"), err) < 0 ||
+	    jstrv(rootfs, "diff_ids", &c->diff_ids, err) < 0) {
+		json_decref(j);
+		oci_config_free(c);
+		cb_error_wrap(err, "image config");
+		return NULL;
+	}
+	if (!c->diff_ids)
+		c->diff_ids = cb_xcalloc(1, sizeof(char *));
+	for (size_t i = 0; c->diff_ids[i]; i++) {
+		if (!digest_is_valid(c->diff_ids[i])) {
+			cb_error_fail(err, EBADMSG, "image config: invalid diff_id '%s'",
+				     c->diff_ids[i]);
+			json_decref(j);
+			oci_config_free(c);
+			return NULL;
+		}
+	}
+	parse_history(c, json_object_get(j, "history"));
+	c->extra = unknown_keys(j, known_top, CB_ARRAY_SIZE(known_top));
+	json_decref(j);
+	return c;
+}
+
+oci_config_t *oci_config_dup(const oci_config_t *c)
+{
+	char *js = oci_config_to_json(c);
+	cb_error_t err = CB_ERROR_INIT;
+	oci_config_t *d = oci_config_from_json(js, strlen(js), &err);
+	if (!d)
+		CB_BUG("config round trip failed: %s", err.msg);
+	free(js);
+	return d;
+}
+
+static json_t *runtime_to_json(const oci_config_t *c)
+{
+	json_t *o = json_object();
+	set_str(o, "User", c->user);
+	if (c->exposed_ports)
+		json_object_set_new(o, "ExposedPorts", set_to_json(c->exposed_ports));
+	set_strv(o, "Env", c->env);
+	set_strv(o, "Entrypoint", c->entrypoint);
+	set_strv(o, "Cmd", c->cmd);
+	if (c->volumes)
+		json_object_set_new(o, "Volumes", set_to_json(c->volumes));
+	set_str(o, "WorkingDir", c->working_dir);
+	if (c->labels)
+		json_object_set(o, "Labels", c->labels);
+	set_str(o, "StopSignal", c->stop_signal);
+	set_strv(o, "OnBuild", c->on_build);
+	set_strv(o, "Shell", c->shell);
+	if (c->healthcheck)
+		json_object_set(o, "Healthcheck", c->healthcheck);
+	if (c->args_escaped)
+		json_object_set_new(o, "ArgsEscaped", json_true());
+	if (c->config_extra)
+		json_object_update_missing(o, c->config_extra);
+	return o;
+}
+
+char *oci_config_to_json(const oci_config_t *c)
+{
+	json_t *j = json_object();
+	set_str(j, "created", c->created);
+	set_str(j, "author", c->author);
+	set_str(j, "architecture", c->architecture);
+	set_str(j, "variant", c->variant);
+	set_str(j, "os", c->os);
+	json_object_set_new(j, "config", runtime_to_json(c));
+	json_object_set_new(j, "rootfs", json_pack("{s:s, s:o}", "type", "layers", "diff_ids",
+						   strv_to_json(c->diff_ids)));
+	json_t *hist = json_array();
+	for (size_t i = 0; i < c->n_history; i++) {
+		const oci_history_t *h = &c->history[i];
+		json_t *e = json_object();
+		set_str(e, "created", h->created);
+		set_str(e, "created_by", h->created_by);
+		set_str(e, "author", h->author);
+		set_str(e, "comment", h->comment);
+		if (h->empty_layer)
+			json_object_set_new(e, "empty_layer", json_true());
+		json_array_append_new(hist, e);
+	}
+	json_object_set_new(j, "history", hist);
+	if (c->extra)
+		json_object_update_missing(j, c->extra);
+	return dumps(j);
+}
+
+const char *oci_config_getenv(const oci_config_t *c, const char *key)
+{
+	size_t kl = strlen(key);
+	for (size_t i = 0; c->env && c->env[i]; i++)
+		if (!strncmp(c->env[i], key, kl) && c->env[i][kl] == '=')
+			return c->env[i] + kl + 1;
+	return NULL;
+}
+
+void oci_config_setenv(oci_config_t *c, const char *key, const char *value)
+{
+	size_t kl = strlen(key);
+	char *kv = cb_asprintf("%s=%s", key, value);
+	for (size_t i = 0; c->env && c->env[i]; i++) {
+		if (!strncmp(c->env[i], key, kl) && c->env[i][kl] == '=') {
+			free(c->env[i]);
+			c->env[i] = kv;
+			return;
+		}
+	}
+	c->env = cb_strv_push_take(c->env, kv);
+}
+
+void oci_config_add_history(oci_config_t *c, const char *created, const char *created_by,
+			    const char *comment, bool empty_layer)
+{
+	c->history = cb_xreallocarray(c->history, c->n_history + 1, sizeof(oci_history_t));
+	oci_history_t *h = &c->history[c->n_history++];
+	memset(h, 0, sizeof(*h));
+	h->created = created ? cb_xstrdup(created) : NULL;
+	h->created_by = created_by ? cb_xstrdup(created_by) : NULL;
+	h->comment = comment ? cb_xstrdup(comment) : NULL;
+	h->empty_layer = empty_layer;
+}
+
+void oci_config_add_diff_id(oci_config_t *c, const char *diff_id)
+{
+	c->diff_ids = cb_strv_push(c->diff_ids, diff_id);
+}
+
+void oci_config_set_label(oci_config_t *c, const char *key, const char *value)
+{
+	if (!c->labels)
+		c->labels = json_object();
+	json_object_set_new(c->labels, key, json_string(value));
+}
+
+/* ---- descriptors and manifests ---- */
+
+void oci_descriptor_release(oci_descriptor_t *d)
+{
+	if (!d)
+		return;
+	free(d->media_type);
+	free(d->digest);
+	json_decref(d->annotations);
+	json_decref(d->platform);
+	memset(d, 0, sizeof(*d));
+}
+
+void oci_descriptor_copy(oci_descriptor_t *dst, const oci_descriptor_t *src)
+{
+	dst->media_type = src->media_type ? cb_xstrdup(src->media_type) : NULL;
+	dst->digest = src->digest ? cb_xstrdup(src->digest) : NULL;
+	dst->size = src->size;
+	dst->annotations = src->annotations ? json_deep_copy(src->annotations) : NULL;
+	dst->platform = src->platform ? json_deep_copy(src->platform) : NULL;
+}
+
+static int descriptor_from_json(json_t *j, oci_descriptor_t *d, cb_error_t *err)
+{
+	const char *digest = json_string_value(json_object_get(j, "digest"));
+	json_t *size = json_object_get(j, "size");
+	if (!json_is_object(j) || !digest_is_valid(digest) || !json_is_integer(size) ||
+	    json_integer_value(size) < 0)
+		return cb_error_fail(err, EBADMSG, "invalid descriptor (digest '%s')",
+				    digest ? digest : "");
+	d->media_type = jstr_dup(j, "mediaType");
+	d->digest = cb_xstrdup(digest);
+	d->size = json_integer_value(size);
+	json_t *ann = json_object_get(j, "annotations");
+	d->annotations = json_is_object(ann) ? json_deep_copy(ann) : NULL;
+	json_t *pf = json_object_get(j, "platform");
+	d->platform = json_is_object(pf) ? json_deep_copy(pf) : NULL;
+	return 0;
+}
+
+static json_t *descriptor_to_json(const oci_descriptor_t *d)
+{
+	json_t *j = json_pack("{s:s, s:s, s:I}", "mediaType", d->media_type ? d->media_type : "",
+			      "digest", d->digest, "size", (json_int_t)d->size);
+	if (d->annotations)
+		json_object_set(j, "annotations", d->annotations);
+	if (d->platform)
+		json_object_set(j, "platform", d->platform);
+	return j;
+}
+
+oci_manifest_t *oci_manifest_new(const char *media_type)
+{
+	oci_manifest_t *m = cb_xcalloc(1, sizeof(*m));
+	m->media_type = cb_xstrdup(media_type);
+	return m;
+}
+
+void oci_manifest_free(oci_manifest_t *m)
+{
+	if (!m)
+		return;
+	free(m->media_type);
+	oci_descriptor_release(&m->config);
+	for (size_t i = 0; i < m->n_layers; i++)
+		oci_descriptor_release(&m->layers[i]);
+	free(m->layers);
+	json_decref(m->annotations);
+	free(m);
+}
+
+oci_manifest_t *oci_manifest_from_json(const char *data, size_t len, cb_error_t *err)
+{
+	json_error_t je;
+	json_t *j = json_loadb(data, len, 0, &je);
+	if (!j || !json_is_object(j)) {
+		json_decref(j);
+		cb_error_fail(err, EBADMSG, "manifest is not a JSON object: %s",
+			     j ? "wrong type" : je.text);
+		return NULL;
+	}
+	const char *mt = json_string_value(json_object_get(j, "mediaType"));
+	if (mt && strcmp(mt, MT_OCI_MANIFEST) && strcmp(mt, MT_DOCKER_MANIFEST)) {
+		cb_error_fail(err, EMEDIUMTYPE, "unsupported manifest media type '%s'", mt);
+		json_decref(j);
+		return NULL;
+	}
+	oci_manifest_t *m = oci_manifest_new(mt ? mt : MT_OCI_MANIFEST);
+	json_t *layers = json_object_get(j, "layers");
+	if (descriptor_from_json(json_object_get(j, "config"), &m->config, err) < 0 ||
+	    !json_is_array(layers)) {
+		if (!cb_error_is_set(err))
+			cb_error_fail(err, EBADMSG, "manifest has no layers array");
+		goto fail;
+	}
+	m->layers = cb_xcalloc(json_array_size(layers) + 1, sizeof(oci_descriptor_t));
+	for (size_t i = 0; i < json_array_size(layers); i++) {
+		if (descriptor_from_json(json_array_get(layers, i), &m->layers[i], err) < 0)
+			goto fail;
+		m->n_layers++;
+	}
+	json_t *ann = json_object_get(j, "annotations");
+	m->annotations = json_is_object(ann) ? json_deep_copy(ann) : NULL;
+	json_decref(j);
+	return m;
+fail:
+	json_decref(j);
+	oci_manifest_free(m);
+	cb_error_wrap(err, "manifest");
+	return NULL;
+}
+
+char *oci_manifest_to_json(const oci_manifest_t *m)
+{
+	json_t *j = json_pack("{s:i, s:s}", "schemaVersion", 2, "mediaType", m->media_type);
+	json_object_set_new(j, "config", descriptor_to_json(&m->config));
+	json_t *layers = json_array();
+	for (size_t i = 0; i < m->n_layers; i++)
+		json_array_append_new(layers, descriptor_to_json(&m->layers[i]));
+	json_object_set_new(j, "layers", layers);
+	if (m->annotations)
+		json_object_set(j, "annotations", m->annotations);
+	return dumps(j);
+}
+
+void oci_manifest_add_layer(oci_manifest_t *m, const char *media_type, const char *digest,
+			    int64_t size)
+{
+	m->layers = cb_xreallocarray(m->layers, m->n_layers + 1, sizeof(oci_descriptor_t));
+	oci_descriptor_t *d = &m->layers[m->n_layers++];
+	memset(d, 0, sizeof(*d));
+	d->media_type = cb_xstrdup(media_type);
+	d->digest = cb_xstrdup(digest);
+	d->size = size;
+}
+
+/* ---- images in the store ---- */
+
+void image_free(image_t *img)
+{
+	if (!img)
+		return;
+	free(img->manifest_digest);
+	free(img->config_digest);
+	oci_manifest_free(img->manifest);
+	oci_config_free(img->config);
+	free(img);
+}
+
+image_t *image_load(store_t *st, const char *manifest_digest, cb_error_t *err)
+{
+	_cleanup_free_ char *mdata = NULL, *cdata = NULL;
+	size_t mlen = 0, clen = 0;
+	if (store_read_blob(st, manifest_digest, IMAGE_JSON_MAX, &mdata, &mlen, err) < 0)
+		return NULL;
+	oci_manifest_t *m = oci_manifest_from_json(mdata, mlen, err);
+	if (!m)
+		return NULL;
+	if (store_read_blob(st, m->config.digest, IMAGE_JSON_MAX, &cdata, &clen, err) < 0) {
+		oci_manifest_free(m);
+		return NULL;
+	}
+	oci_config_t *c = oci_config_from_json(cdata, clen, err);
+	if (!c) {
+		oci_manifest_free(m);
+		return NULL;
+	}
+	image_t *img = cb_xcalloc(1, sizeof(*img));
+	img->manifest_digest = cb_xstrdup(manifest_digest);
+	img->manifest_size = (int64_t)mlen;
+	img->manifest = m;
+	img->config_digest = cb_xstrdup(m->config.digest);
+	img->config = c;
+	return img;
+}
+
+static const char *docker_layer_type(const char *mt)
+{
+	if (!strcmp(mt, MT_OCI_LAYER_GZIP))
+		return MT_DOCKER_LAYER_GZIP;
+	if (!strcmp(mt, MT_OCI_LAYER))
+		return "application/vnd.docker.image.rootfs.diff.tar";
+	return mt;
+}
+
+image_t *image_commit(store_t *st, const oci_config_t *config, const oci_descriptor_t *layers,
+		      size_t n_layers, bool docker_format, cb_error_t *err)
+{
+	_cleanup_free_ char *cjson = oci_config_to_json(config);
+	char cdigest[DIGEST_STR_LEN + 1], mdigest[DIGEST_STR_LEN + 1];
+	if (store_put_blob(st, cjson, strlen(cjson), NULL, cdigest, err) < 0)
+		return NULL;
+	oci_manifest_t *m = oci_manifest_new(docker_format ? MT_DOCKER_MANIFEST : MT_OCI_MANIFEST);
+	m->config.media_type = cb_xstrdup(docker_format ? MT_DOCKER_CONFIG : MT_OCI_CONFIG);
+	m->config.digest = cb_xstrdup(cdigest);
+	m->config.size = (int64_t)strlen(cjson);
+	for (size_t i = 0; i < n_layers; i++) {
+		const char *mt = layers[i].media_type;
+		oci_manifest_add_layer(m, docker_format ? docker_layer_type(mt) : mt,
+				       layers[i].digest, layers[i].size);
+	}
+	_cleanup_free_ char *mjson = oci_manifest_to_json(m);
+	if (store_put_blob(st, mjson, strlen(mjson), NULL, mdigest, err) < 0) {
+		oci_manifest_free(m);
+		return NULL;
+	}
+	image_t *img = cb_xcalloc(1, sizeof(*img));
+	img->manifest_digest = cb_xstrdup(mdigest);
+	img->manifest_size = (int64_t)strlen(mjson);
+	img->manifest = m;
+	img->config_digest = cb_xstrdup(cdigest);
+	img->config = oci_config_dup(config);
+	return img;
+}
+
+int64_t image_blob_size(const image_t *img)
+{
+	int64_t n = img->manifest->config.size;
+	for (size_t i = 0; i < img->manifest->n_layers; i++)
+		n += img->manifest->layers[i].size;
+	return n;
+}
+
+char *oci_time_now(int64_t epoch)
+{
+	time_t t;
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	if (epoch >= 0)
+		t = (time_t)epoch;
+	else if (sde && *sde)
+		t = (time_t)strtoll(sde, NULL, 10);
+	else
+		t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	char buf[64];
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return cb_xstrdup(buf);
+}
+
+int64_t oci_time_parse(const char *s)
+{
+	if (!s)
+		return -1;
+	struct tm tm = {0};
+	const char *rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!rest)
+		return -1;
+	while (*rest == '.' || (*rest >= '0' && *rest <= '9'))
+		rest++;
+	int64_t off = 0;
+	if (*rest == '+' || *rest == '-') {
+		int h = 0, m = 0;
+		if (sscanf(rest + 1, "%d:%d", &h, &m) == 2)
+			off = (h * 3600 + m * 60) * (*rest == '+' ? 1 : -1);
+	}
+	return (int64_t)timegm(&tm) - off;
+}

@@ -1,0 +1,156 @@
+/*
+ * store/image.h - OCI image config and manifest: the in-memory model, JSON
+ * (jansson) reading and writing, and images in the store.
+ *
+ * An image in the store is a manifest blob whose config and layers are
+ * blobs; index.json names it (store_set_ref). The image ID is the config
+ * digest, as Docker shows it.
+ *
+ * Ownership: every pointer inside oci_config_t / oci_manifest_t is owned by
+ * the struct and freed by its _free. strv fields distinguish NULL (absent,
+ * JSON null) from an empty vector (JSON []), because Docker does (CMD []).
+ * Fields cbuild does not model are kept in `extra` and written back, so a
+ * pulled config keeps everything it had.
+ */
+#ifndef CB_STORE_IMAGE_H
+#define CB_STORE_IMAGE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/error.h"
+#include "store/digest.h"
+#include "store/store.h"
+
+#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
+#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
+#define MT_OCI_LAYER "application/vnd.oci.image.layer.v1.tar"
+#define MT_OCI_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
+#define MT_OCI_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
+#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+#define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
+#define MT_DOCKER_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
+
+/* Limits for JSON documents read from the store or the network. */
+#define IMAGE_JSON_MAX (8u << 20)
+
+typedef struct oci_history {
+	char *created;    /* RFC 3339, may be NULL */
+	char *created_by; /* "/bin/sh -c #(nop)  CMD [\"sh\"]" */
+	char *author;
+	char *comment;
+	bool empty_layer;
+} oci_history_t;
+
+typedef struct oci_config {
+	char *architecture; /* "amd64" */
+	char *os;           /* "linux" */
+	char *variant;
+	char *created;
+	char *author;
+	/* the "config" object */
+	char *user;
+	char **exposed_ports; /* "4567/tcp", sorted set */
+	char **env;           /* "K=V" in order */
+	char **entrypoint;
+	char **cmd;
+	char **volumes; /* sorted set */
+	char *working_dir;
+	json_t *labels; /* object string -> string, or NULL */
+	char *stop_signal;
+	char **on_build;
+	char **shell;
+	json_t *healthcheck; /* Docker's Healthcheck object, or NULL */
+	bool args_escaped;
+	/* rootfs and history */
+	char **diff_ids;
+	oci_history_t *history;
+	size_t n_history;
+	json_t *extra;        /* unknown top-level keys */
+	json_t *config_extra; /* unknown keys of "config" */
+} oci_config_t;
+
+typedef struct oci_descriptor {
+	char *media_type;
+	char *digest;
+	int64_t size;
+	json_t *annotations; /* or NULL */
+	json_t *platform;    /* or NULL (index entries) */
+} oci_descriptor_t;
+
+typedef struct oci_manifest {
+	char *media_type; /* MT_OCI_MANIFEST or MT_DOCKER_MANIFEST */
+	oci_descriptor_t config;
+	oci_descriptor_t *layers;
+	size_t n_layers;
+	json_t *annotations; /* or NULL */
+} oci_manifest_t;
+
+/* ---- config ---- */
+
+/* An empty config for this machine (architecture from uname, os linux). */
+oci_config_t *oci_config_new(void);
+oci_config_t *oci_config_dup(const oci_config_t *c);
+void oci_config_free(oci_config_t *c);
+oci_config_t *oci_config_from_json(const char *data, size_t len, cb_error_t *err);
+/* Compact JSON (caller frees); same struct -> same bytes. */
+char *oci_config_to_json(const oci_config_t *c);
+
+/* Env helpers: value of KEY or NULL (borrowed); set replaces in place. */
+const char *oci_config_getenv(const oci_config_t *c, const char *key);
+void oci_config_setenv(oci_config_t *c, const char *key, const char *value);
+
+void oci_config_add_history(oci_config_t *c, const char *created, const char *created_by,
+			    const char *comment, bool empty_layer);
+void oci_config_add_diff_id(oci_config_t *c, const char *diff_id);
+void oci_config_set_label(oci_config_t *c, const char *key, const char *value);
+/* Insert into a sorted set strv (no duplicates). */
+char **oci_strset_add(char **set, const char *s);
+
+/* ---- descriptors and manifests ---- */
+
+void oci_descriptor_release(oci_descriptor_t *d);
+void oci_descriptor_copy(oci_descriptor_t *dst, const oci_descriptor_t *src);
+
+oci_manifest_t *oci_manifest_new(const char *media_type);
+void oci_manifest_free(oci_manifest_t *m);
+oci_manifest_t *oci_manifest_from_json(const char *data, size_t len, cb_error_t *err);
+char *oci_manifest_to_json(const oci_manifest_t *m);
+void oci_manifest_add_layer(oci_manifest_t *m, const char *media_type, const char *digest,
+			    int64_t size);
+
+/* ---- images in the store ---- */
+
+typedef struct image {
+	char *manifest_digest;
+	int64_t manifest_size;
+	oci_manifest_t *manifest;
+	char *config_digest; /* the image ID */
+	oci_config_t *config;
+} image_t;
+
+void image_free(image_t *img);
+
+/* Load (and verify) the manifest blob and its config. */
+image_t *image_load(store_t *st, const char *manifest_digest, cb_error_t *err);
+
+/* Write config + manifest blobs for the given config and layers. Docker
+ * schema 2 media types when docker_format. Returns the new image. */
+image_t *image_commit(store_t *st, const oci_config_t *config, const oci_descriptor_t *layers,
+		      size_t n_layers, bool docker_format, cb_error_t *err);
+
+/* Sum of the layer blobs' sizes plus config (what `images` shows as SIZE
+ * is the unpacked size when known: see image_unpacked_size). */
+int64_t image_blob_size(const image_t *img);
+
+/* Current time (or SOURCE_DATE_EPOCH / the given epoch when >= 0) as an
+ * RFC 3339 UTC string. */
+char *oci_time_now(int64_t epoch);
+
+/* Parse RFC 3339 into seconds since the epoch; -1 when it does not parse. */
+int64_t oci_time_parse(const char *s);
+
+#endif

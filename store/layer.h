@@ -1,0 +1,159 @@
+/*
+ * store/layer.h - layers: directories <-> OCI layer tar streams.
+ *
+ * Writing: a tree (a whole directory, an overlayfs upper directory, or the
+ * difference of two trees) becomes one deterministic tar stream in a single
+ * streaming pass:
+ *
+ *     walk (sorted) -> tar (ustar + PAX where needed) -> sha256 (diff_id)
+ *          -> compress (parallel gzip | zstd workers | none) -> sha256 (digest)
+ *          -> tmp/ file renamed into blobs/sha256/
+ *
+ * Memory stays flat whatever the layer's size. The same tree gives the same
+ * bytes everywhere: entries sorted by name (byte order), no atime/ctime,
+ * no uname/gname, numeric uid/gid, mtimes clamped to source_date_epoch when
+ * set, hard links inside the layer written as tar hard links, and the gzip
+ * and zstd output independent of the number of threads.
+ *
+ * Reading: a layer blob is unpacked into layers/sha256/DIFFID_HEX/ in
+ * overlay lower-dir format (whiteouts as 0/0 char devices, opaque dirs with
+ * the trusted.overlay.opaque=y xattr) or applied onto a plain directory with
+ * OCI whiteout semantics. Extraction never writes outside its target: paths
+ * are resolved inside the target (symlinks included), `..` and absolute
+ * names are contained, hard links may only point inside, and device nodes
+ * are skipped with a warning when not root. The blob digest and diff_id are
+ * checked while reading; on a mismatch nothing is kept.
+ *
+ * Every function follows common/error.h. Results are plain structs filled
+ * by the callee; returned strings belong to the caller.
+ */
+#ifndef CB_STORE_LAYER_H
+#define CB_STORE_LAYER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/error.h"
+#include "store/digest.h"
+#include "store/store.h"
+
+#define LAYER_MT_TAR "application/vnd.oci.image.layer.v1.tar"
+#define LAYER_MT_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
+#define LAYER_MT_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
+#define LAYER_MT_DOCKER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
+
+typedef enum layer_compress {
+	LAYER_COMPRESS_GZIP = 0, /* the default */
+	LAYER_COMPRESS_NONE,
+	LAYER_COMPRESS_ZSTD,
+} layer_compress_t;
+
+typedef struct layer_opts {
+	layer_compress_t compression;
+	int level;                 /* 0: default (gzip 6, zstd 3) */
+	int64_t source_date_epoch; /* clamp mtimes to this; -1: unset */
+	int threads;               /* compression threads; 0: all CPUs, at least 2 */
+} layer_opts_t;
+
+#define LAYER_OPTS_INIT {LAYER_COMPRESS_GZIP, 0, -1, 0}
+
+/* "gzip", "zstd", "none" (also "uncompressed") -> enum. EINVAL otherwise. */
+int layer_compress_parse(const char *name, layer_compress_t *out, cb_error_t *err);
+/* The OCI media type of a layer with that compression (static string). */
+const char *layer_media_type(layer_compress_t c);
+
+typedef struct layer_result {
+	char digest[DIGEST_STR_LEN + 1];  /* sha256 of the blob as stored */
+	char diff_id[DIGEST_STR_LEN + 1]; /* sha256 of the uncompressed tar */
+	int64_t size;                     /* blob (compressed) size in bytes */
+	int64_t tar_size;                 /* uncompressed tar size */
+	uint64_t entries;                 /* tar entries written (whiteouts included) */
+	const char *media_type;           /* static: LAYER_MT_* */
+} layer_result_t;
+
+/* ---- writing ---- */
+
+/* The whole directory `dir` as a layer (import, ADD onto scratch). The
+ * directory itself is the root: its entries are written as "NAME",
+ * "NAME/CHILD", ... without a leading "./". Overlay whiteouts found in
+ * dir are written as ordinary char devices (dir is not an upper). */
+int layer_write_dir(store_t *st, const char *dir, const layer_opts_t *opts,
+		    layer_result_t *res, cb_error_t *err);
+
+/* An overlayfs upper directory as a layer. lowers: the lower directories
+ * (top-most first), NULL-terminated; may be NULL for none. A whiteout
+ * (char device 0/0) becomes ".wh.NAME" only when NAME exists in the merged
+ * lowers. An opaque directory (trusted.overlay.opaque or user.overlay.opaque
+ * = "y") becomes explicit ".wh." entries for every lower entry it hides
+ * (recursively where a lower directory is replaced by an upper one).
+ * overlay.* xattrs are never written; redirect/metacopy xattrs are refused
+ * (mount without redirect_dir and metacopy). */
+int layer_write_upper(store_t *st, const char *upper, const char *const *lowers,
+		      const layer_opts_t *opts, layer_result_t *res, cb_error_t *err);
+
+/* The difference old_tree -> new_tree as a layer (the copy-based
+ * snapshotter): entries added or changed in new_tree (type, content, mode,
+ * owner, xattrs, link target, device number; a regular file is taken as
+ * unchanged when size and mtime (ns) are equal, as Docker does), and
+ * ".wh.NAME" for entries removed. old_tree may be NULL (= empty). */
+int layer_write_diff(store_t *st, const char *old_tree, const char *new_tree,
+		     const layer_opts_t *opts, layer_result_t *res, cb_error_t *err);
+
+/* An existing tar stream read from fd (plain, gzip, zstd, bzip2 or xz:
+ * detected) as a layer, recompressed as opts asks. diff_id is the sha256 of
+ * the uncompressed tar. Streams; fd is read to EOF and not closed. */
+int layer_write_tar(store_t *st, int fd, const layer_opts_t *opts, layer_result_t *res,
+		    cb_error_t *err);
+
+/* ---- reading ---- */
+
+/* Flags of layer_apply*. */
+enum {
+	/* Overlay lower-dir format: whiteouts become 0/0 char devices and
+	 * opaque markers the overlay.opaque xattr (instead of deleting). */
+	LAYER_APPLY_OVERLAY = 1 << 0,
+	/* With LAYER_APPLY_OVERLAY: user.overlay.opaque (userxattr mounts)
+	 * instead of trusted.overlay.opaque. */
+	LAYER_APPLY_USERXATTR = 1 << 1,
+	/* Keep the extracting user as owner (rootless without a userns map);
+	 * also the default when chown is not permitted. */
+	LAYER_APPLY_NO_CHOWN = 1 << 2,
+};
+
+/* Apply a layer (compressed or not: detected) read from fd onto target_dir
+ * (an existing directory) with OCI whiteout semantics: ".wh.NAME" deletes
+ * NAME, ".wh..wh..opq" empties its directory except for entries of this
+ * layer. expected_digest / expected_diff_id (may be NULL) are checked on the
+ * compressed and uncompressed bytes; fd is read to EOF for that. On a digest
+ * mismatch the error is EBADMSG (target_dir may hold partial results: use
+ * layer_unpack for all-or-nothing). fd is not closed. */
+int layer_apply(int fd, const char *target_dir, unsigned flags, const char *expected_digest,
+		const char *expected_diff_id, cb_error_t *err);
+
+/* Same, opening path. */
+int layer_apply_path(const char *path, const char *target_dir, unsigned flags,
+		     cb_error_t *err);
+
+/* Make sure layers/sha256/DIFFID_HEX/ holds the layer unpacked in overlay
+ * lower-dir format; extract the blob (verifying blob_digest and diff_id while
+ * reading) into tmp/ first and rename it into place, so that concurrent
+ * unpacks of the same layer are safe and a failure keeps nothing.
+ * media_type may be NULL (compression is detected anyway). *path (caller
+ * frees) is the unpacked directory. */
+int layer_unpack(store_t *st, const char *blob_digest, const char *diff_id,
+		 const char *media_type, char **path, cb_error_t *err);
+
+/* Path of layers/sha256/DIFFID_HEX (caller frees); no check that it exists. */
+char *layer_unpacked_path(const store_t *st, const char *diff_id);
+bool layer_is_unpacked(const store_t *st, const char *diff_id);
+
+/* Record dir (already in overlay lower-dir format, e.g. a build step's upper
+ * directory just snapshotted as diff_id) as the unpacked copy of diff_id by
+ * renaming it to layers/sha256/DIFFID_HEX. dir must be on the store's file
+ * system and is consumed: when the layer is already unpacked, dir is
+ * removed instead. *path (may be NULL; caller frees) receives the layer's
+ * path. */
+int layer_adopt_dir(store_t *st, const char *dir, const char *diff_id, char **path,
+		    cb_error_t *err);
+
+#endif

@@ -1,0 +1,929 @@
+/*
+ * Reading layers: apply/unpack with OCI whiteout semantics, securely.
+ *
+ * Input is two libarchive readers in a row: the first ("raw" format with
+ * the decompression filters) turns the blob into the plain tar stream while
+ * our read callback hashes the compressed bytes; the second (tar format)
+ * reads that stream while its callback hashes it (diff_id). Both digests
+ * are therefore computed in the same single pass that extracts, and the
+ * rest of the stream after the tar's end-of-archive is drained so that the
+ * digests cover every byte.
+ *
+ * Extraction never trusts a name: names are cleaned as if rooted at "/"
+ * (so "../x" and "/x" stay inside), parent directories are resolved with
+ * openat2(RESOLVE_IN_ROOT) against the target (a symlink, even one made
+ * earlier by the same layer, resolves inside the target), and the last
+ * component is always created or changed relative to that parent without
+ * following it. Where openat2 is missing, the walk goes component by
+ * component with O_NOFOLLOW and refuses symlinks on the way.
+ */
+#include "store/layer_internal.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "common/fs.h"
+#include "common/util.h"
+
+#define IN_BUF (256u * 1024)
+
+/* ---- the input pipeline ---- */
+
+typedef struct lin {
+	int fd;
+	digest_ctx_t *blob, *diff;
+	struct archive *raw, *tar;
+	unsigned char *buf;
+	bool raw_eof;
+	uint64_t tar_bytes;
+} lin_t;
+
+static la_ssize_t raw_read_cb(struct archive *a, void *data, const void **out)
+{
+	lin_t *in = data;
+	for (;;) {
+		ssize_t n = read(in->fd, in->buf, IN_BUF);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			archive_set_error(a, errno, "read layer");
+			return -1;
+		}
+		digest_update(in->blob, in->buf, (size_t)n);
+		*out = in->buf;
+		return n;
+	}
+}
+
+static la_ssize_t tar_read_cb(struct archive *a, void *data, const void **out)
+{
+	lin_t *in = data;
+	if (in->raw_eof)
+		return 0;
+	size_t size = 0;
+	la_int64_t off = 0;
+	int r = archive_read_data_block(in->raw, out, &size, &off);
+	if (r == ARCHIVE_EOF) {
+		in->raw_eof = true;
+		return 0;
+	}
+	if (r < ARCHIVE_WARN) {
+		archive_set_error(a, archive_errno(in->raw) ? archive_errno(in->raw) : EIO, "%s",
+				  archive_error_string(in->raw) ?: "decompression failed");
+		return -1;
+	}
+	digest_update(in->diff, *out, size);
+	in->tar_bytes += size;
+	return (la_ssize_t)size;
+}
+
+static void lin_close(lin_t *in)
+{
+	if (in->tar)
+		archive_read_free(in->tar);
+	if (in->raw)
+		archive_read_free(in->raw);
+	digest_free(in->blob);
+	digest_free(in->diff);
+	free(in->buf);
+	memset(in, 0, sizeof(*in));
+}
+
+static int archive_fail(struct archive *a, cb_error_t *err, const char *what)
+{
+	int code = archive_errno(a);
+	return cb_error_set(err, code > 0 ? code : EINVAL, "%s: %s", what,
+			    archive_error_string(a) ?: "unknown libarchive error");
+}
+
+/* Open the raw (decompressing) stage; with_tar adds the tar stage. */
+static int lin_open(lin_t *in, int fd, bool with_tar, cb_error_t *err)
+{
+	memset(in, 0, sizeof(*in));
+	in->fd = fd;
+	in->blob = digest_new();
+	in->diff = digest_new();
+	in->buf = cb_xmalloc(IN_BUF);
+	in->raw = archive_read_new();
+	archive_read_support_filter_gzip(in->raw);
+	archive_read_support_filter_zstd(in->raw);
+	archive_read_support_filter_bzip2(in->raw);
+	archive_read_support_filter_xz(in->raw);
+	archive_read_support_filter_lzma(in->raw);
+	archive_read_support_format_raw(in->raw);
+	struct archive_entry *e;
+	if (archive_read_open(in->raw, in, NULL, raw_read_cb, NULL) != ARCHIVE_OK ||
+	    archive_read_next_header(in->raw, &e) != ARCHIVE_OK) {
+		archive_fail(in->raw, err, "read layer");
+		lin_close(in);
+		return -1;
+	}
+	if (!with_tar)
+		return 0;
+	in->tar = archive_read_new();
+	archive_read_support_format_tar(in->tar);
+	archive_read_support_format_gnutar(in->tar);
+	if (archive_read_open(in->tar, in, NULL, tar_read_cb, NULL) != ARCHIVE_OK) {
+		archive_fail(in->tar, err, "read layer");
+		lin_close(in);
+		return -1;
+	}
+	return 0;
+}
+
+/* Read what is left after the tar's end (both streams) so that the
+ * digests cover every byte, then compare them. */
+static int lin_finish(lin_t *in, const char *want_digest, const char *want_diff_id,
+		      char diff_id[DIGEST_STR_LEN + 1], cb_error_t *err)
+{
+	const void *p;
+	while (!in->raw_eof) {
+		la_ssize_t n = tar_read_cb(in->tar, in, &p);
+		if (n < 0)
+			return archive_fail(in->tar, err, "read layer");
+	}
+	for (;;) {
+		ssize_t n = read(in->fd, in->buf, IN_BUF);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return cb_error_errno(err, "read layer");
+		if (n == 0)
+			break;
+		digest_update(in->blob, in->buf, (size_t)n);
+	}
+	char got_blob[DIGEST_STR_LEN + 1], got_diff[DIGEST_STR_LEN + 1];
+	digest_final(in->blob, got_blob);
+	digest_final(in->diff, got_diff);
+	if (want_digest && strcmp(want_digest, got_blob))
+		return cb_error_set(err, EBADMSG, "layer digest mismatch: expected '%s', got '%s'",
+				    want_digest, got_blob);
+	if (want_diff_id && strcmp(want_diff_id, got_diff))
+		return cb_error_set(err, EBADMSG,
+				    "layer diff_id mismatch: expected '%s', got '%s'", want_diff_id,
+				    got_diff);
+	if (diff_id)
+		memcpy(diff_id, got_diff, sizeof(got_diff));
+	return 0;
+}
+
+/* ---- path resolution inside the target ---- */
+
+static int openat2_missing = -1; /* -1 unknown, 0 works, 1 ENOSYS */
+
+static int resolve_in_root(int rootfd, const char *path, cb_error_t *err)
+{
+	if (!*path) {
+		int fd = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+		return fd < 0 ? cb_error_errno(err, "resolve the layer root") : fd;
+	}
+	if (openat2_missing != 1) {
+		struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+				       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS |
+						  RESOLVE_NO_XDEV};
+		long fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+		if (fd >= 0 || errno != ENOSYS) {
+			openat2_missing = 0;
+			if (fd < 0)
+				return cb_error_errno(err, "resolve '%s'", path);
+			return (int)fd;
+		}
+		openat2_missing = 1;
+	}
+	/* no openat2: walk with O_NOFOLLOW; a symlink on the way is refused */
+	_cleanup_free_ char *p = cb_xstrdup(path);
+	int cur = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+	char *save = NULL;
+	for (char *c = strtok_r(p, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		int next = openat(cur, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(cur);
+		if (next < 0)
+			return cb_error_errno(err, "resolve '%s'", path);
+		cur = next;
+	}
+	return cur;
+}
+
+/* Open the parent directory of rel (a cleaned relative path), creating
+ * missing directories on the way (0755, root-owned as the tar would have
+ * them). */
+static int open_parent(int rootfd, const char *rel, cb_error_t *err)
+{
+	const char *slash = strrchr(rel, '/');
+	if (!slash)
+		return resolve_in_root(rootfd, "", err);
+	_cleanup_free_ char *dir = cb_xstrndup(rel, (size_t)(slash - rel));
+	cb_error_t e = CB_ERROR_INIT;
+	int fd = resolve_in_root(rootfd, dir, &e);
+	if (fd >= 0 || e.code != ENOENT) {
+		if (fd < 0)
+			cb_error_move(err, &e);
+		return fd;
+	}
+	cb_error_release(&e);
+	/* create the missing ones, resolving each prefix from the root */
+	for (size_t i = 0;; i++) {
+		if (dir[i] != '/' && dir[i] != '\0')
+			continue;
+		char c = dir[i];
+		dir[i] = '\0';
+		char *base = strrchr(dir, '/');
+		_cleanup_free_ char *up = base ? cb_xstrndup(dir, (size_t)(base - dir)) : cb_xstrdup("");
+		int pfd = resolve_in_root(rootfd, up, err);
+		if (pfd < 0)
+			return -1;
+		if (mkdirat(pfd, base ? base + 1 : dir, 0755) < 0 && errno != EEXIST) {
+			close(pfd);
+			return cb_error_errno(err, "create directory '%s'", dir);
+		}
+		close(pfd);
+		dir[i] = c;
+		if (c == '\0')
+			break;
+	}
+	return resolve_in_root(rootfd, dir, err);
+}
+
+/* rm -rf of name under dirfd, never following symlinks. */
+static int remove_at(int dirfd, const char *name, cb_error_t *err);
+
+static int empty_dir_at(int fd, bool (*keep)(void *, const char *), void *arg, cb_error_t *err)
+{
+	int dfd = dup(fd);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return cb_error_errno(err, "read directory");
+	}
+	struct dirent *de;
+	int rc = 0;
+	while (rc == 0 && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (keep && keep(arg, de->d_name))
+			continue;
+		rc = remove_at(fd, de->d_name, err);
+	}
+	closedir(d);
+	return rc;
+}
+
+static int remove_at(int dirfd, const char *name, cb_error_t *err)
+{
+	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return cb_error_errno(err, "remove '%s'", name);
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return cb_error_errno(err, "remove '%s'", name);
+	int rc = empty_dir_at(fd, NULL, NULL, err);
+	close(fd);
+	if (rc == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return cb_error_errno(err, "remove '%s'", name);
+	return rc;
+}
+
+/* ---- a set of strings (paths written by this layer) ---- */
+
+typedef struct strset {
+	char **v;
+	size_t cap, n;
+} strset_t;
+
+static uint64_t str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static bool strset_has(const strset_t *s, const char *k)
+{
+	if (!s->cap)
+		return false;
+	for (size_t j = str_hash(k) & (s->cap - 1); s->v[j]; j = (j + 1) & (s->cap - 1))
+		if (!strcmp(s->v[j], k))
+			return true;
+	return false;
+}
+
+static void strset_add(strset_t *s, const char *k)
+{
+	if (strset_has(s, k))
+		return;
+	if (s->n * 2 >= s->cap) {
+		size_t ncap = s->cap ? s->cap * 2 : 1024;
+		char **nv = cb_xcalloc(ncap, sizeof(*nv));
+		for (size_t i = 0; i < s->cap; i++) {
+			if (!s->v[i])
+				continue;
+			size_t j = str_hash(s->v[i]) & (ncap - 1);
+			while (nv[j])
+				j = (j + 1) & (ncap - 1);
+			nv[j] = s->v[i];
+		}
+		free(s->v);
+		s->v = nv;
+		s->cap = ncap;
+	}
+	size_t j = str_hash(k) & (s->cap - 1);
+	while (s->v[j])
+		j = (j + 1) & (s->cap - 1);
+	s->v[j] = cb_xstrdup(k);
+	s->n++;
+}
+
+static void strset_release(strset_t *s)
+{
+	for (size_t i = 0; i < s->cap; i++)
+		free(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- applying entries ---- */
+
+typedef struct dir_meta {
+	char *rel;
+	mode_t mode;
+	struct timespec mtime;
+} dir_meta_t;
+
+typedef struct applier {
+	int rootfd;
+	unsigned flags;
+	bool root;     /* running as root: devices, chown */
+	bool no_chown; /* chown failed once with EPERM: stop trying */
+	strset_t added;
+	dir_meta_t *dirs;
+	size_t ndirs, dirs_cap;
+	bool warned_dev;
+	unsigned char zero_check;
+} applier_t;
+
+static bool xattr_refused(const char *name)
+{
+	/* overlay xattrs from a layer would steer the overlay mount of the
+	 * unpacked lower (redirects, fake opaque dirs): never apply them */
+	return cb_str_has_prefix(name, "trusted.overlay.") ||
+	       cb_str_has_prefix(name, "user.overlay.");
+}
+
+static void apply_xattrs(applier_t *ap, struct archive_entry *e, int fd, int pfd,
+			 const char *name)
+{
+	if (archive_entry_xattr_reset(e) == 0)
+		return;
+	const char *xn;
+	const void *xv;
+	size_t xl;
+	_cleanup_free_ char *proc = NULL;
+	while (archive_entry_xattr_next(e, &xn, &xv, &xl) == ARCHIVE_OK) {
+		if (xattr_refused(xn))
+			continue;
+		int r;
+		if (fd >= 0) {
+			r = fsetxattr(fd, xn, xv, xl, 0);
+		} else {
+			if (!proc)
+				proc = cb_asprintf("/proc/self/fd/%d/%s", pfd, name);
+			r = lsetxattr(proc, xn, xv, xl, 0);
+		}
+		/* user.* on symlinks and security.* without privilege fail;
+		 * the rest of the entry is still right */
+		(void)r;
+	}
+	(void)ap;
+}
+
+static void apply_owner(applier_t *ap, int pfd, const char *name, struct archive_entry *e)
+{
+	if (ap->no_chown)
+		return;
+	if (fchownat(pfd, name, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e),
+		     AT_SYMLINK_NOFOLLOW) < 0 &&
+	    (errno == EPERM || errno == EINVAL))
+		ap->no_chown = true;
+}
+
+static bool is_zero(const unsigned char *p, size_t n)
+{
+	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
+static int write_data(struct archive *a, int fd, const char *rel, int64_t size_total,
+		      cb_error_t *err)
+{
+	const void *buf;
+	size_t size;
+	la_int64_t off;
+	for (;;) {
+		int r = archive_read_data_block(a, &buf, &size, &off);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN)
+			return archive_fail(a, err, "read layer");
+		const unsigned char *p = buf;
+		/* zero 4 KiB blocks become holes: sparse files stay sparse */
+		while (size) {
+			size_t chunk = 4096 - (size_t)(off % 4096);
+			if (chunk > size)
+				chunk = size;
+			size_t run = chunk;
+			if (!is_zero(p, chunk)) {
+				/* write every non-zero chunk in one go */
+				while (run < size) {
+					size_t c = size - run < 4096 ? size - run : 4096;
+					if (c == 4096 && is_zero(p + run, c))
+						break;
+					run += c;
+				}
+				if (pwrite(fd, p, run, off) != (ssize_t)run)
+					return cb_error_errno(err, "write '%s'", rel);
+			}
+			p += run;
+			off += (la_int64_t)run;
+			size -= run;
+		}
+	}
+	/* holes at the end have no data blocks: the size comes from the header */
+	return ftruncate(fd, size_total) < 0 ? cb_error_errno(err, "write '%s'", rel) : 0;
+}
+
+static char *clean_name(const char *name)
+{
+	_cleanup_free_ char *abs = cb_asprintf("/%s", name);
+	_cleanup_free_ char *c = cb_path_clean(abs);
+	return cb_xstrdup(c + 1);
+}
+
+static void set_times(int pfd, const char *name, struct archive_entry *e)
+{
+	struct timespec ts[2];
+	ts[1].tv_sec = archive_entry_mtime(e);
+	ts[1].tv_nsec = archive_entry_mtime_nsec(e);
+	ts[0] = ts[1];
+	utimensat(pfd, name, ts, AT_SYMLINK_NOFOLLOW);
+}
+
+static int reopen_dir(int pfd, const char *name, cb_error_t *err)
+{
+	int fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return cb_error_errno(err, "open directory '%s'", name);
+	return fd;
+}
+
+static bool keep_added(void *arg, const char *name)
+{
+	void **a = arg;
+	applier_t *ap = a[0];
+	const char *parent = a[1];
+	_cleanup_free_ char *rel = *parent ? cb_asprintf("%s/%s", parent, name) : cb_xstrdup(name);
+	return strset_has(&ap->added, rel);
+}
+
+static int apply_whiteout(applier_t *ap, const char *rel, const char *base, cb_error_t *err)
+{
+	_cleanup_free_ char *parent = cb_xstrndup(rel, (size_t)(base - rel) ? (size_t)(base - rel) - 1 : 0);
+	bool overlay = ap->flags & LAYER_APPLY_OVERLAY;
+	cb_error_t e = CB_ERROR_INIT;
+	/* overlay format needs the parent to hold the marker; plain apply has
+	 * nothing to delete under a parent that does not exist */
+	_cleanup_close_ int pfd = overlay ? open_parent(ap->rootfd, rel, &e)
+					  : resolve_in_root(ap->rootfd, parent, &e);
+	if (pfd < 0) {
+		if (!overlay && (e.code == ENOENT || e.code == ENOTDIR)) {
+			cb_error_release(&e);
+			return 0;
+		}
+		cb_error_move(err, &e);
+		return -1;
+	}
+	if (!strcmp(base, LAYER_WH_OPAQUE)) {
+		_cleanup_close_ int dfd = reopen_dir(pfd, ".", err);
+		if (dfd < 0)
+			return -1;
+		if (overlay) {
+			const char *x = (ap->flags & LAYER_APPLY_USERXATTR) ? "user.overlay.opaque"
+									   : "trusted.overlay.opaque";
+			if (fsetxattr(dfd, x, "y", 1, 0) < 0)
+				return cb_error_errno(err, "mark '%s' opaque", parent);
+			return 0;
+		}
+		void *arg[2] = {ap, parent};
+		return empty_dir_at(dfd, keep_added, arg, err);
+	}
+	const char *victim = base + strlen(LAYER_WH_PREFIX);
+	if (!*victim || !strcmp(victim, ".") || !strcmp(victim, "..") || strchr(victim, '/'))
+		return cb_error_set(err, EINVAL, "invalid whiteout '%s'", rel);
+	_cleanup_free_ char *vrel = *parent ? cb_asprintf("%s/%s", parent, victim) : cb_xstrdup(victim);
+	struct stat st;
+	bool exists = fstatat(pfd, victim, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	if (overlay) {
+		/* the target is fresh: anything there is this layer's own */
+		if (exists)
+			return 0;
+		if (mknodat(pfd, victim, S_IFCHR | 0, makedev(0, 0)) < 0)
+			return cb_error_errno(err, "create whiteout '%s'", vrel);
+		return 0;
+	}
+	if (!exists || strset_has(&ap->added, vrel))
+		return 0;
+	return remove_at(pfd, victim, err);
+}
+
+static void defer_dir(applier_t *ap, const char *rel, struct archive_entry *e)
+{
+	if (ap->ndirs == ap->dirs_cap) {
+		ap->dirs_cap = ap->dirs_cap ? ap->dirs_cap * 2 : 64;
+		ap->dirs = cb_xreallocarray(ap->dirs, ap->dirs_cap, sizeof(*ap->dirs));
+	}
+	dir_meta_t *d = &ap->dirs[ap->ndirs++];
+	d->rel = cb_xstrdup(rel);
+	d->mode = archive_entry_mode(e) & 07777;
+	d->mtime.tv_sec = archive_entry_mtime(e);
+	d->mtime.tv_nsec = archive_entry_mtime_nsec(e);
+}
+
+/* Directory modes and times last, deepest first: writing children changes
+ * a directory's mtime, and a read-only directory must still take them. */
+static void finish_dirs(applier_t *ap)
+{
+	for (size_t i = ap->ndirs; i-- > 0;) {
+		dir_meta_t *d = &ap->dirs[i];
+		cb_error_t e = CB_ERROR_INIT;
+		int fd = -1;
+		if (!*d->rel) {
+			fd = fcntl(ap->rootfd, F_DUPFD_CLOEXEC, 3);
+		} else {
+			const char *slash = strrchr(d->rel, '/');
+			_cleanup_free_ char *parent =
+				slash ? cb_xstrndup(d->rel, (size_t)(slash - d->rel)) : cb_xstrdup("");
+			int pfd = resolve_in_root(ap->rootfd, parent, &e);
+			if (pfd >= 0) {
+				fd = openat(pfd, slash ? slash + 1 : d->rel,
+					    O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				close(pfd);
+			}
+		}
+		cb_error_release(&e);
+		if (fd >= 0) {
+			char proc[64];
+			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+			chmod(proc, d->mode);
+			struct timespec ts[2] = {d->mtime, d->mtime};
+			utimensat(AT_FDCWD, proc, ts, 0);
+			close(fd);
+		}
+		free(d->rel);
+	}
+	free(ap->dirs);
+	ap->dirs = NULL;
+	ap->ndirs = ap->dirs_cap = 0;
+}
+
+static int create_entry(applier_t *ap, struct archive *a, struct archive_entry *e, int pfd,
+			const char *rel, const char *base, cb_error_t *err)
+{
+	mode_t type = archive_entry_filetype(e);
+	mode_t mode = archive_entry_mode(e) & 07777;
+	const char *hl = archive_entry_hardlink(e);
+	if (hl) {
+		_cleanup_free_ char *trel = clean_name(hl);
+		const char *slash = strrchr(trel, '/');
+		_cleanup_free_ char *tparent =
+			slash ? cb_xstrndup(trel, (size_t)(slash - trel)) : cb_xstrdup("");
+		_cleanup_close_ int tpfd = resolve_in_root(ap->rootfd, tparent, err);
+		if (tpfd < 0)
+			return cb_error_wrap(err, "hard link '%s' -> '%s'", rel, hl);
+		if (!*trel || linkat(tpfd, slash ? slash + 1 : trel, pfd, base, 0) < 0)
+			return cb_error_errno(err, "hard link '%s' -> '%s'", rel, hl);
+		return 0;
+	}
+	switch (type) {
+	case AE_IFREG: {
+		_cleanup_close_ int fd =
+			openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return cb_error_errno(err, "create '%s'", rel);
+		if (write_data(a, fd, rel, archive_entry_size(e), err) < 0)
+			return -1;
+		if (!ap->no_chown && fchown(fd, (uid_t)archive_entry_uid(e),
+					    (gid_t)archive_entry_gid(e)) < 0)
+			ap->no_chown = true;
+		fchmod(fd, mode);
+		apply_xattrs(ap, e, fd, pfd, base);
+		struct timespec ts[2];
+		ts[1].tv_sec = archive_entry_mtime(e);
+		ts[1].tv_nsec = archive_entry_mtime_nsec(e);
+		ts[0] = ts[1];
+		futimens(fd, ts);
+		return 0;
+	}
+	case AE_IFDIR: {
+		if (mkdirat(pfd, base, 0700) < 0 && errno != EEXIST)
+			return cb_error_errno(err, "create directory '%s'", rel);
+		apply_owner(ap, pfd, base, e);
+		_cleanup_close_ int dfd = reopen_dir(pfd, base, err);
+		if (dfd < 0)
+			return -1;
+		apply_xattrs(ap, e, dfd, pfd, base);
+		defer_dir(ap, rel, e);
+		return 0;
+	}
+	case AE_IFLNK: {
+		const char *target = archive_entry_symlink(e);
+		if (!target || symlinkat(target, pfd, base) < 0)
+			return cb_error_errno(err, "create symlink '%s'", rel);
+		apply_owner(ap, pfd, base, e);
+		apply_xattrs(ap, e, -1, pfd, base);
+		set_times(pfd, base, e);
+		return 0;
+	}
+	case AE_IFCHR:
+	case AE_IFBLK:
+	case AE_IFIFO: {
+		int r;
+		if (type == AE_IFIFO)
+			r = mkfifoat(pfd, base, 0600);
+		else if (!ap->root)
+			r = -1, errno = EPERM;
+		else
+			r = mknodat(pfd, base, type | 0600, archive_entry_rdev(e));
+		if (r < 0) {
+			if (errno == EPERM && type != AE_IFIFO) {
+				if (!ap->warned_dev)
+					cb_warn("skipping device node '%s' (and any others): not "
+						"permitted",
+						rel);
+				ap->warned_dev = true;
+				return 0;
+			}
+			return cb_error_errno(err, "create '%s'", rel);
+		}
+		apply_owner(ap, pfd, base, e);
+		fchmodat(pfd, base, mode, 0);
+		apply_xattrs(ap, e, -1, pfd, base);
+		set_times(pfd, base, e);
+		return 0;
+	}
+	default:
+		return cb_error_set(err, EINVAL, "unsupported tar entry type for '%s'", rel);
+	}
+}
+
+static int apply_entry(applier_t *ap, struct archive *a, struct archive_entry *e,
+		       cb_error_t *err)
+{
+	const char *name = archive_entry_pathname(e);
+	if (!name)
+		return cb_error_set(err, EINVAL, "tar entry without a name");
+	_cleanup_free_ char *rel = clean_name(name);
+	const char *base = strrchr(rel, '/');
+	base = base ? base + 1 : rel;
+	if (cb_str_has_prefix(base, LAYER_WH_PREFIX))
+		return apply_whiteout(ap, rel, base, err);
+	if (!*rel) {
+		/* the root itself: only its metadata */
+		if (archive_entry_filetype(e) == AE_IFDIR) {
+			apply_owner(ap, ap->rootfd, ".", e);
+			defer_dir(ap, "", e);
+		}
+		return 0;
+	}
+	_cleanup_close_ int pfd = open_parent(ap->rootfd, rel, err);
+	if (pfd < 0)
+		return -1;
+	struct stat st;
+	bool is_dir = archive_entry_filetype(e) == AE_IFDIR && !archive_entry_hardlink(e);
+	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && !(is_dir && S_ISDIR(st.st_mode))) {
+		if (remove_at(pfd, base, err) < 0)
+			return -1;
+	}
+	if (!(ap->flags & LAYER_APPLY_OVERLAY))
+		strset_add(&ap->added, rel);
+	return create_entry(ap, a, e, pfd, rel, base, err);
+}
+
+int layer_apply(int fd, const char *target_dir, unsigned flags, const char *expected_digest,
+		const char *expected_diff_id, cb_error_t *err)
+{
+	applier_t ap;
+	memset(&ap, 0, sizeof(ap));
+	ap.flags = flags;
+	ap.root = geteuid() == 0;
+	ap.no_chown = flags & LAYER_APPLY_NO_CHOWN;
+	ap.rootfd = open(target_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ap.rootfd < 0)
+		return cb_error_errno(err, "apply layer to '%s'", target_dir);
+	lin_t in;
+	int rc = lin_open(&in, fd, true, err);
+	if (rc < 0) {
+		close(ap.rootfd);
+		return cb_error_wrap(err, "apply layer to '%s'", target_dir);
+	}
+	for (;;) {
+		struct archive_entry *e;
+		int r = archive_read_next_header(in.tar, &e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN) {
+			rc = archive_fail(in.tar, err, "read layer");
+			break;
+		}
+		if ((rc = apply_entry(&ap, in.tar, e, err)) < 0)
+			break;
+	}
+	finish_dirs(&ap);
+	if (rc == 0)
+		rc = lin_finish(&in, expected_digest, expected_diff_id, NULL, err);
+	lin_close(&in);
+	strset_release(&ap.added);
+	close(ap.rootfd);
+	return rc < 0 ? cb_error_wrap(err, "apply layer to '%s'", target_dir) : 0;
+}
+
+int layer_apply_path(const char *path, const char *target_dir, unsigned flags, cb_error_t *err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cb_error_errno(err, "open layer '%s'", path);
+	return layer_apply(fd, target_dir, flags, NULL, NULL, err);
+}
+
+/* ---- unpacked layers in the store ---- */
+
+char *layer_unpacked_path(const store_t *st, const char *diff_id)
+{
+	return cb_asprintf("%s/layers/sha256/%s", store_root(st), digest_hex(diff_id));
+}
+
+bool layer_is_unpacked(const store_t *st, const char *diff_id)
+{
+	if (!digest_is_valid(diff_id))
+		return false;
+	_cleanup_free_ char *p = layer_unpacked_path(st, diff_id);
+	return cb_is_dir(p);
+}
+
+int layer_unpack(store_t *st, const char *blob_digest, const char *diff_id,
+		 const char *media_type, char **path, cb_error_t *err)
+{
+	(void)media_type; /* the compression is detected from the bytes */
+	if (digest_validate(blob_digest, err) < 0 || digest_validate(diff_id, err) < 0)
+		return -1;
+	_cleanup_free_ char *dst = layer_unpacked_path(st, diff_id);
+	if (cb_is_dir(dst)) {
+		*path = cb_steal_pointer(&dst);
+		return 0;
+	}
+	_cleanup_close_ int fd = store_open_blob(st, blob_digest, err);
+	if (fd < 0)
+		return cb_error_wrap(err, "unpack layer '%s'", diff_id);
+	_cleanup_free_ char *tmp = store_mkdtemp(st, "unpack-", err);
+	if (!tmp)
+		return cb_error_wrap(err, "unpack layer '%s'", diff_id);
+	unsigned flags = LAYER_APPLY_OVERLAY | (geteuid() ? LAYER_APPLY_USERXATTR : 0);
+	int rc = chmod(tmp, 0755) < 0 ? cb_error_errno(err, "chmod '%s'", tmp) : 0;
+	if (rc == 0)
+		rc = layer_apply(fd, tmp, flags, blob_digest, diff_id, err);
+	if (rc == 0) {
+		/* the files must be on disk before the name says they are there */
+		_cleanup_close_ int dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0 || syncfs(dfd) < 0)
+			rc = cb_error_errno(err, "sync '%s'", tmp);
+	}
+	if (rc == 0 && rename(tmp, dst) < 0) {
+		if (errno != EEXIST && errno != ENOTEMPTY)
+			rc = cb_error_errno(err, "rename '%s' to '%s'", tmp, dst);
+		/* else a concurrent unpack of the same layer won: use its copy */
+	} else if (rc == 0) {
+		free(tmp);
+		tmp = NULL;
+		cb_error_t e = CB_ERROR_INIT;
+		_cleanup_free_ char *dir = cb_asprintf("%s/layers/sha256", store_root(st));
+		if (cb_fsync_dir(dir, &e) < 0)
+			cb_error_release(&e);
+	}
+	if (tmp) {
+		cb_error_t e = CB_ERROR_INIT;
+		if (cb_rm_rf(tmp, &e) < 0)
+			cb_warn_error(&e);
+	}
+	if (rc < 0)
+		return cb_error_wrap(err, "unpack layer '%s'", diff_id);
+	*path = cb_steal_pointer(&dst);
+	return 0;
+}
+
+int layer_adopt_dir(store_t *st, const char *dir, const char *diff_id, char **path,
+		    cb_error_t *err)
+{
+	if (digest_validate(diff_id, err) < 0)
+		return -1;
+	_cleanup_free_ char *dst = layer_unpacked_path(st, diff_id);
+	if (rename(dir, dst) < 0) {
+		if (errno != EEXIST && errno != ENOTEMPTY)
+			return cb_error_errno(err, "keep '%s' as layer '%s'", dir, diff_id);
+		cb_error_t e = CB_ERROR_INIT;
+		if (cb_rm_rf(dir, &e) < 0)
+			cb_warn_error(&e);
+	}
+	if (path)
+		*path = cb_steal_pointer(&dst);
+	return 0;
+}
+
+/* ---- importing a tar stream ---- */
+
+/* The bytes are passed through unchanged, but they must be a tar: the
+ * first header block's checksum is checked, so that a stray file does not
+ * become a "layer" nothing can read. */
+typedef struct tar_head {
+	unsigned char block[512];
+	size_t len;
+	bool checked;
+} tar_head_t;
+
+static int check_tar_head(tar_head_t *h, const void *data, size_t size, cb_error_t *err)
+{
+	if (h->checked)
+		return 0;
+	size_t n = sizeof(h->block) - h->len < size ? sizeof(h->block) - h->len : size;
+	memcpy(h->block + h->len, data, n);
+	h->len += n;
+	if (h->len < sizeof(h->block))
+		return 0;
+	h->checked = true;
+	unsigned long sum = 0, want = 0;
+	bool zero = true;
+	for (size_t i = 0; i < 512; i++) {
+		sum += (i >= 148 && i < 156) ? ' ' : h->block[i];
+		zero &= h->block[i] == 0;
+	}
+	if (zero)
+		return 0; /* an empty archive starts with its end marker */
+	for (size_t i = 148; i < 156 && h->block[i]; i++)
+		if (h->block[i] >= '0' && h->block[i] <= '7')
+			want = want * 8 + (unsigned long)(h->block[i] - '0');
+	if (sum != want)
+		return cb_error_fail(err, EINVAL, "not a tar archive (bad header checksum)");
+	return 0;
+}
+
+int layer_write_tar(store_t *st, int fd, const layer_opts_t *opts, layer_result_t *res,
+		    cb_error_t *err)
+{
+	layer_opts_t def = LAYER_OPTS_INIT;
+	lin_t in;
+	if (lin_open(&in, fd, false, err) < 0)
+		return cb_error_wrap(err, "import layer");
+	lsink_t *s = lsink_new(st, opts ? opts : &def, err);
+	if (!s) {
+		lin_close(&in);
+		return cb_error_wrap(err, "import layer");
+	}
+	int rc = 0;
+	tar_head_t head = {0};
+	for (;;) {
+		const void *p;
+		size_t size;
+		la_int64_t off;
+		int r = archive_read_data_block(in.raw, &p, &size, &off);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN) {
+			rc = archive_fail(in.raw, err, "read layer");
+			break;
+		}
+		if ((rc = check_tar_head(&head, p, size, err)) < 0)
+			break;
+		if ((rc = lsink_write(s, p, size, err)) < 0)
+			break;
+	}
+	if (rc == 0 && head.len < sizeof(head.block))
+		rc = cb_error_fail(err, EINVAL, "not a tar archive: only %zu bytes", head.len);
+	lin_close(&in);
+	if (rc < 0) {
+		lsink_abort(s);
+		return cb_error_wrap(err, "import layer");
+	}
+	if (lsink_finish(s, res, err) < 0)
+		return cb_error_wrap(err, "import layer");
+	return 0;
+}
