@@ -46,7 +46,10 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
 .PHONY: all tools deps bench-deps check check-unit check-e2e asan fuzz bench install clean format
 
-all: cbuild
+all: cbuild testdata/hello/rootfs.tar
+
+testdata/hello/rootfs.tar: testdata/mkrootfs.sh
+	@testdata/mkrootfs.sh $@
 
 cbuild: $(BUILD)/cbuild
 	@if [ "$(BUILD)" = build ]; then ln -sf $(BUILD)/cbuild cbuild; fi
@@ -96,7 +99,7 @@ check-unit: $(UNIT_BINS) $(TOOL_BINS)
 	@fail=0; for t in $(UNIT_BINS); do echo "# $$t"; $$t || fail=1; done; exit $$fail
 
 check-e2e: cbuild $(TOOL_BINS)
-	CBUILD_BIN=$(abspath $(BUILD)/cbuild) prove -f tests/e2e/
+	CBUILD_BIN=$(abspath $(BUILD)/cbuild) prove -f -e bash $(sort $(wildcard tests/e2e/t*.sh))
 
 asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \

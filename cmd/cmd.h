@@ -53,9 +53,12 @@ CMD_DECLARE(rmi);
 CMD_DECLARE(inspect);
 CMD_DECLARE(history);
 CMD_DECLARE(prune);
+CMD_DECLARE(save);
+CMD_DECLARE(load);
 CMD_DECLARE(pull);
 CMD_DECLARE(push);
 CMD_DECLARE(login);
 CMD_DECLARE(logout);
+CMD_DECLARE(plan);
 
 #endif

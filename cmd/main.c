@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "common/fs.h"
 #include "common/util.h"
 
 #ifndef CBUILD_VERSION
@@ -32,6 +33,8 @@ static const cmd_def_t commands[] = {
 	{"rmi", cmd_rmi, "cbuild rmi [-f] IMAGE...", "remove images"},
 	{"inspect", cmd_inspect, "cbuild inspect IMAGE...", "show an image's details as JSON"},
 	{"history", cmd_history, "cbuild history [--no-trunc] [-q] IMAGE", "show an image's history"},
+	{"save", cmd_save, "cbuild save [-o FILE] IMAGE...", "save images to a tar archive"},
+	{"load", cmd_load, "cbuild load [-i FILE] [-q]", "load images from a tar archive"},
 	{"prune", cmd_prune, "cbuild prune [--keep-cache]",
 	 "remove the build cache and unused blobs and layers"},
 	{"version", cmd_version, "cbuild version", "show the version"},
@@ -43,6 +46,10 @@ static const cmd_def_t commands[] = {
 	{"login", cmd_login, "cbuild login [-u USER] [-p PASS | --password-stdin] REGISTRY",
 	 "log in to a registry"},
 	{"logout", cmd_logout, "cbuild logout REGISTRY", "log out from a registry"},
+	{"plan", cmd_plan,
+	 "cbuild plan [-f FILE|-] [--target STAGE] [--build-arg K[=V]]... [--platform P] "
+	 "[--format text|json] [CONTEXT]",
+	 "print the build plan of a Dockerfile (build --dry-run)"},
 };
 
 static const cmd_def_t *find_command(const char *name)
@@ -159,7 +166,7 @@ int main(int argc, char **argv)
 	int rc;
 	if (c) {
 		rc = run_command(&ctx, c, argc - i, argv + i);
-	} else if (argv[i][0] == '-' || find_command("build")) {
+	} else if (argv[i][0] == '-' || !strcmp(argv[i], "-") || cb_is_dir(argv[i])) {
 		/* no verb: a build, with argv[i..] as its arguments */
 		const cmd_def_t *b = find_command("build");
 		if (!b) {

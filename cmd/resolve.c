@@ -5,12 +5,12 @@
 
 #include "common/util.h"
 #include "registry/reference.h"
+#include "registry/registry.h"
 
 int cmd_resolve_image(void *ctx, store_t *st, const char *ref, bool pull, const char *platform,
 		      char **manifest_digest, cb_error_t *err)
 {
 	(void)ctx;
-	(void)platform;
 	_cleanup_free_ char *full = reg_ref_normalize(ref, err);
 	if (!full)
 		return -1;
@@ -20,8 +20,11 @@ int cmd_resolve_image(void *ctx, store_t *st, const char *ref, bool pull, const 
 		store_ref_release(&r);
 		return 0;
 	}
-	_cleanup_free_ char *shown = reg_ref_shorten(full);
-	return cb_error_fail(err, ENOENT, "image '%s' not found in the store (and pulling is not "
-					  "available in this build)",
-			     shown);
+	/* missing here, or --pull: the registry has it (docker does the same) */
+	reg_opts_t o;
+	reg_opts_init(&o);
+	o.platform = platform;
+	if (reg_pull(st, full, &o, manifest_digest, err) < 0)
+		return cb_error_wrap(err, "pull '%s'", ref);
+	return 0;
 }

@@ -66,7 +66,7 @@ static int error_atv(const df_tree_t *t, int line, int col, cb_error_t *err, con
 	cb_buf_addstr(&b, msg);
 	free(msg);
 	add_context(&b, t, line, col);
-	cb_error_set(err, EINVAL, "%s", b.data);
+	cb_error_set(err, 0, "%s", b.data);
 	cb_buf_release(&b);
 	return -1;
 }

@@ -18,7 +18,8 @@
  * and nothing is checked against other instructions yet: the plan
  * (parser/plan.h) does that.
  *
- * Error messages (in err->msg, err->code = EINVAL) have the form
+ * Error messages (in err->msg; err->code = 0: no strerror is appended) have
+ * the form
  *
  *     NAME:LINE:COL: message
  *      LINE | offending line
@@ -125,6 +126,8 @@ const char *df_suggest_instruction(const char *word);
 enum {
 	DF_EXPAND_ESCAPE_BACKTICK = 1 << 0, /* the escape character is '`' */
 	DF_EXPAND_KEEP_UNSET = 1 << 1,      /* leave $v of an unset v as written */
+	DF_EXPAND_SKIP_QUOTES = 1 << 2,     /* quotes are plain characters (heredoc
+					     * bodies, BuildKit's SkipProcessQuotes) */
 };
 int df_expand(const char *word, char *const *env, unsigned flags, char **out, cb_error_t *err);
 

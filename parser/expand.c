@@ -27,6 +27,7 @@ typedef struct lexer {
 	char esc;
 	char *const *env;
 	bool keep_unset;
+	bool skip_quotes;
 	cb_error_t *err;
 	int depth;
 } lexer_t;
@@ -410,7 +411,7 @@ static int process_stop_on(lexer_t *lx, int stop, cb_buf_t *out, words_t *w)
 			found = true;
 			break;
 		}
-		if (c == '\'' || c == '"' || c == '$') {
+		if (c == '$' || (!lx->skip_quotes && (c == '\'' || c == '"'))) {
 			cb_buf_t tmp;
 			cb_buf_init(&tmp);
 			int r = c == '\'' ? single_quote(lx, &tmp)
@@ -460,6 +461,7 @@ static int run(const char *word, char *const *env, unsigned flags, cb_buf_t *out
 		.esc = (flags & DF_EXPAND_ESCAPE_BACKTICK) ? '`' : '\\',
 		.env = env,
 		.keep_unset = (flags & DF_EXPAND_KEEP_UNSET) != 0,
+		.skip_quotes = (flags & DF_EXPAND_SKIP_QUOTES) != 0,
 		.err = err,
 	};
 	return process_stop_on(&lx, -1, out, w);

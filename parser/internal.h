@@ -21,6 +21,9 @@ char **df_parse_words(const char *rest, char esc, size_t *n_out);
 
 size_t df_edit_distance(const char *a, const char *b);
 
+/* Go's path.Clean. New string. */
+char *df_path_clean(const char *p);
+
 /* Look a KEY up in a KEY=VAL vector, last one wins; NULL if absent. */
 const char *df_env_get(char *const *env, const char *key, size_t keylen);
 

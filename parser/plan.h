@@ -183,13 +183,14 @@ typedef struct df_step {
 	int line;        /* line in the Dockerfile (ONBUILD inserted: the FROM's line) */
 	char *original;  /* the instruction text as written (for history, logs) */
 	bool from_onbuild; /* inserted from a base image's ONBUILD trigger */
-	char *workdir;   /* WORKDIR in effect for this step, "/" if never set
-			  * (NULL when the stage's base is an image and no WORKDIR
-			  * was set: the image's WorkingDir applies) */
-	char **env;      /* ENV in effect at this step (base env + stage ENVs),
-			  * KEY=VAL, last one wins; NULL = empty */
-	char **args_env; /* ARG values in scope, not shadowed by ENV: RUN gets
-			  * them in its environment (not in the image config) */
+	char *workdir;   /* WORKDIR in effect for this step (absolute; "/" when
+			  * never set; the image's WorkingDir once given through
+			  * df_plan_set_base_config) */
+	char **env;      /* RUN only (NULL otherwise): ENV in effect at this step
+			  * (base env + stage ENVs), KEY=VAL, one entry per key */
+	char **args_env; /* RUN only: ARG values in scope not shadowed by ENV,
+			  * plus proxy build args: RUN gets them in its
+			  * environment (they are not part of the image config) */
 	char **shell;    /* SHELL in effect, {"/bin/sh","-c"} by default */
 	union {
 		df_run_t run;               /* RUN */
@@ -276,6 +277,21 @@ df_stage_t *df_plan_stage(df_plan_t *p, int index);
  * invalidated. Call at most once per stage. */
 int df_plan_set_base(df_plan_t *p, int index, char *const *image_env, char *const *onbuild,
 		     cb_error_t *err);
+
+/* What the builder knows of a base image's config, for
+ * df_plan_set_base_config (all fields optional). */
+typedef struct df_base_config {
+	char *const *env;     /* Config.Env, KEY=VAL */
+	char *const *onbuild; /* Config.OnBuild triggers */
+	const char *workdir;  /* Config.WorkingDir ("" or NULL = "/") */
+	char *const *shell;   /* Config.Shell (NULL = {"/bin/sh","-c"}) */
+	const char *user;     /* Config.User */
+} df_base_config_t;
+
+/* df_plan_set_base with the whole config: relative WORKDIRs then join the
+ * image's WorkingDir, and shell-form commands use the image's Shell. */
+int df_plan_set_base_config(df_plan_t *p, int index, const df_base_config_t *cfg,
+			    cb_error_t *err);
 
 /* Same, only the ONBUILD part (image Env unknown/empty). */
 int df_plan_insert_onbuild(df_plan_t *p, int index, char *const *triggers, cb_error_t *err);

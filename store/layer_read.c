@@ -851,6 +851,41 @@ int layer_adopt_dir(store_t *st, const char *dir, const char *diff_id, char **pa
 
 /* ---- importing a tar stream ---- */
 
+/* The bytes are passed through unchanged, but they must be a tar: the
+ * first header block's checksum is checked, so that a stray file does not
+ * become a "layer" nothing can read. */
+typedef struct tar_head {
+	unsigned char block[512];
+	size_t len;
+	bool checked;
+} tar_head_t;
+
+static int check_tar_head(tar_head_t *h, const void *data, size_t size, cb_error_t *err)
+{
+	if (h->checked)
+		return 0;
+	size_t n = sizeof(h->block) - h->len < size ? sizeof(h->block) - h->len : size;
+	memcpy(h->block + h->len, data, n);
+	h->len += n;
+	if (h->len < sizeof(h->block))
+		return 0;
+	h->checked = true;
+	unsigned long sum = 0, want = 0;
+	bool zero = true;
+	for (size_t i = 0; i < 512; i++) {
+		sum += (i >= 148 && i < 156) ? ' ' : h->block[i];
+		zero &= h->block[i] == 0;
+	}
+	if (zero)
+		return 0; /* an empty archive starts with its end marker */
+	for (size_t i = 148; i < 156 && h->block[i]; i++)
+		if (h->block[i] >= '0' && h->block[i] <= '7')
+			want = want * 8 + (unsigned long)(h->block[i] - '0');
+	if (sum != want)
+		return cb_error_fail(err, EINVAL, "not a tar archive (bad header checksum)");
+	return 0;
+}
+
 int layer_write_tar(store_t *st, int fd, const layer_opts_t *opts, layer_result_t *res,
 		    cb_error_t *err)
 {
@@ -864,6 +899,7 @@ int layer_write_tar(store_t *st, int fd, const layer_opts_t *opts, layer_result_
 		return cb_error_wrap(err, "import layer");
 	}
 	int rc = 0;
+	tar_head_t head = {0};
 	for (;;) {
 		const void *p;
 		size_t size;
@@ -875,9 +911,13 @@ int layer_write_tar(store_t *st, int fd, const layer_opts_t *opts, layer_result_
 			rc = archive_fail(in.raw, err, "read layer");
 			break;
 		}
+		if ((rc = check_tar_head(&head, p, size, err)) < 0)
+			break;
 		if ((rc = lsink_write(s, p, size, err)) < 0)
 			break;
 	}
+	if (rc == 0 && head.len < sizeof(head.block))
+		rc = cb_error_fail(err, EINVAL, "not a tar archive: only %zu bytes", head.len);
 	lin_close(&in);
 	if (rc < 0) {
 		lsink_abort(s);

@@ -1,0 +1,135 @@
+/*
+ * cmd/plan.c - `cbuild plan`: parse a Dockerfile and print the build plan
+ * (what `build --dry-run` would run), as text or JSON.
+ *
+ *   cbuild plan [-f FILE|-] [--target S] [--build-arg K[=V]]...
+ *               [--platform OS/ARCH] [--format text|json] [CONTEXT]
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "common/fs.h"
+#include "common/util.h"
+#include "parser/plan.h"
+
+#define MAX_DOCKERFILE (16u << 20)
+
+static int read_stdin(char **data, size_t *len, cb_error_t *err)
+{
+	cb_buf_t b;
+	cb_buf_init(&b);
+	char tmp[65536];
+	for (;;) {
+		ssize_t n = cb_read_all(STDIN_FILENO, tmp, sizeof(tmp), err);
+		if (n < 0) {
+			cb_buf_release(&b);
+			return cb_error_wrap(err, "read Dockerfile from stdin");
+		}
+		cb_buf_add(&b, tmp, (size_t)n);
+		if (b.len > MAX_DOCKERFILE) {
+			cb_buf_release(&b);
+			return cb_error_set(err, EFBIG, "Dockerfile on stdin is larger than %u bytes",
+					    MAX_DOCKERFILE);
+		}
+		if ((size_t)n < sizeof(tmp))
+			break;
+	}
+	*data = cb_buf_detach(&b, len);
+	cb_buf_release(&b);
+	return 0;
+}
+
+/* "--opt VALUE" or "--opt=VALUE" at argv[*i]; NULL if argv[*i] is not opt. */
+static const char *opt_value(int argc, char **argv, int *i, const char *opt, bool *missing)
+{
+	size_t l = strlen(opt);
+	*missing = false;
+	if (!strncmp(argv[*i], opt, l) && argv[*i][l] == '=')
+		return argv[*i] + l + 1;
+	if (strcmp(argv[*i], opt))
+		return NULL;
+	if (*i + 1 >= argc) {
+		*missing = true;
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+int cmd_plan(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
+{
+	(void)ctx;
+	const char *file = NULL, *target = NULL, *format = "text", *context = NULL;
+	const char *platform = NULL;
+	_cleanup_strv_ char **build_args = NULL;
+	for (int i = 1; i < argc; i++) {
+		const char *v;
+		bool missing = false;
+		if ((v = opt_value(argc, argv, &i, "--file", &missing)) ||
+		    (!missing && (v = opt_value(argc, argv, &i, "-f", &missing)))) {
+			file = v;
+		} else if (!missing && (v = opt_value(argc, argv, &i, "--target", &missing))) {
+			target = v;
+		} else if (!missing && (v = opt_value(argc, argv, &i, "--format", &missing))) {
+			format = v;
+		} else if (!missing && (v = opt_value(argc, argv, &i, "--platform", &missing))) {
+			platform = v;
+		} else if (!missing && (v = opt_value(argc, argv, &i, "--build-arg", &missing))) {
+			if (strchr(v, '=')) {
+				build_args = cb_strv_push(build_args, v);
+			} else {
+				/* like docker: a bare KEY takes its value from the environment */
+				const char *e = getenv(v);
+				if (e) {
+					_cleanup_free_ char *kv = cb_asprintf("%s=%s", v, e);
+					build_args = cb_strv_push(build_args, kv);
+				}
+			}
+		} else if (missing) {
+			return cmd_usage_error(err, "option '%s' needs a value", argv[i]);
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			return cmd_usage_error(err, "unknown option '%s'", argv[i]);
+		} else if (!context) {
+			context = argv[i];
+		} else {
+			return cmd_usage_error(err, "more than one context given ('%s')", argv[i]);
+		}
+	}
+	if (strcmp(format, "text") && strcmp(format, "json"))
+		return cmd_usage_error(err, "unknown format '%s' (text or json)", format);
+	if (!context)
+		context = ".";
+	_cleanup_free_ char *path = NULL;
+	_cleanup_free_ char *name = NULL;
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	if (file && !strcmp(file, "-")) {
+		name = cb_xstrdup("Dockerfile");
+		if (read_stdin(&data, &len, err) < 0)
+			return -1;
+	} else {
+		path = file ? cb_xstrdup(file) : cb_path_join(context, "Dockerfile");
+		name = !file && !strcmp(context, ".") ? cb_xstrdup("Dockerfile") : cb_xstrdup(path);
+		if (cb_read_file(path, MAX_DOCKERFILE, &data, &len, err) < 0)
+			return cb_error_wrap(err, "read Dockerfile '%s'", path);
+	}
+	df_plan_opts_t opts = {
+		.build_args = build_args,
+		.target = target,
+		.platform = {.build_platform = platform, .target_platform = platform},
+	};
+	df_plan_t *plan = NULL;
+	_cleanup_strv_ char **warnings = NULL;
+	if (df_plan_from_bytes(name, data, len, &opts, &plan, &warnings, err) < 0)
+		return -1;
+	for (size_t i = 0; warnings && warnings[i]; i++)
+		cb_warn("%s", warnings[i]);
+	_cleanup_free_ char *out = !strcmp(format, "json") ? df_plan_to_json(plan)
+							    : df_plan_to_text(plan);
+	fputs(out, stdout);
+	df_plan_free(plan);
+	return 0;
+}

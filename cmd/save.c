@@ -1,0 +1,209 @@
+/*
+ * cbuild save [-o FILE] IMAGE...
+ *
+ * Writes what modern `docker save` writes: an OCI image layout (oci-layout,
+ * index.json, blobs/sha256/...) plus the classic manifest.json and
+ * repositories files pointing into blobs/, so that `docker load`,
+ * `podman load`, `skopeo copy docker-archive:` and OCI tools all read it.
+ * Blobs stream from the store into the tar; the file appears only when
+ * complete (written beside it, then renamed).
+ */
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "cmd/images_util.h"
+#include "common/util.h"
+#include "registry/reference.h"
+
+#define SAVE_EPOCH 0
+
+typedef struct saver {
+	struct archive *a;
+	store_t *st;
+	char **written; /* blob digests already in the archive */
+} saver_t;
+
+static int add_bytes(saver_t *s, const char *name, const void *data, size_t len, cb_error_t *err)
+{
+	struct archive_entry *e = archive_entry_new();
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, (la_int64_t)len);
+	archive_entry_set_mtime(e, SAVE_EPOCH, 0);
+	int rc = 0;
+	if (archive_write_header(s->a, e) != ARCHIVE_OK ||
+	    (len && archive_write_data(s->a, data, len) != (la_ssize_t)len))
+		rc = cb_error_fail(err, EIO, "write '%s': %s", name, archive_error_string(s->a));
+	archive_entry_free(e);
+	return rc;
+}
+
+static int add_dir(saver_t *s, const char *name, cb_error_t *err)
+{
+	struct archive_entry *e = archive_entry_new();
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, AE_IFDIR);
+	archive_entry_set_perm(e, 0755);
+	archive_entry_set_mtime(e, SAVE_EPOCH, 0);
+	int rc = archive_write_header(s->a, e) == ARCHIVE_OK
+			 ? 0
+			 : cb_error_fail(err, EIO, "write '%s': %s", name, archive_error_string(s->a));
+	archive_entry_free(e);
+	return rc;
+}
+
+static int add_blob(saver_t *s, const char *digest, cb_error_t *err)
+{
+	for (size_t i = 0; s->written && s->written[i]; i++)
+		if (!strcmp(s->written[i], digest))
+			return 0;
+	_cleanup_close_ int fd = store_open_blob(s->st, digest, err);
+	struct stat sb;
+	if (fd < 0 || fstat(fd, &sb) < 0)
+		return fd < 0 ? -1 : cb_error_errno(err, "stat blob '%s'", digest);
+	_cleanup_free_ char *name = cb_asprintf("blobs/sha256/%s", digest_hex(digest));
+	struct archive_entry *e = archive_entry_new();
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, sb.st_size);
+	archive_entry_set_mtime(e, SAVE_EPOCH, 0);
+	int rc = archive_write_header(s->a, e) == ARCHIVE_OK ? 0 : -1;
+	archive_entry_free(e);
+	static char buf[1 << 17];
+	ssize_t n;
+	while (rc == 0 && (n = read(fd, buf, sizeof(buf))) > 0)
+		if (archive_write_data(s->a, buf, (size_t)n) != n)
+			rc = -1;
+	if (rc < 0)
+		return cb_error_fail(err, EIO, "write blob '%s': %s", digest, archive_error_string(s->a));
+	s->written = cb_strv_push(s->written, digest);
+	return 0;
+}
+
+/* One image: its blobs, its manifest.json entry and its index.json entry. */
+static int save_image(saver_t *s, const char *what, json_t *manifests, json_t *index,
+		      json_t *repos, cb_error_t *err)
+{
+	_cleanup_free_ char *md = NULL, *full = NULL;
+	if (cmd_find_image(s->st, what, &md, &full, err) < 0)
+		return -1;
+	image_t *img = image_load(s->st, md, err);
+	if (!img)
+		return -1;
+	int rc = add_blob(s, md, err);
+	rc = rc ? rc : add_blob(s, img->config_digest, err);
+	json_t *layers = json_array();
+	for (size_t i = 0; rc == 0 && i < img->manifest->n_layers; i++) {
+		rc = add_blob(s, img->manifest->layers[i].digest, err);
+		json_array_append_new(layers, json_sprintf("blobs/sha256/%s",
+							   digest_hex(img->manifest->layers[i].digest)));
+	}
+	json_t *tags = json_array();
+	json_t *desc = json_pack("{s:s, s:s, s:I}", "mediaType", img->manifest->media_type, "digest",
+				 md, "size", (json_int_t)img->manifest_size);
+	if (full) {
+		reg_ref_t r;
+		if (reg_ref_parse(full, 0, &r, NULL) == 0) {
+			_cleanup_free_ char *fam = reg_ref_familiar(&r);
+			_cleanup_free_ char *repo = reg_ref_familiar_repo(&r);
+			json_array_append_new(tags, json_string(fam));
+			json_object_set_new(desc, "annotations",
+					    json_pack("{s:s, s:s}", "io.containerd.image.name", full,
+						      "org.opencontainers.image.ref.name",
+						      r.tag ? r.tag : "latest"));
+			json_t *tagmap = json_object_get(repos, repo);
+			if (!tagmap)
+				json_object_set_new(repos, repo, tagmap = json_object());
+			json_object_set_new(tagmap, r.tag ? r.tag : "latest",
+					    json_string(digest_hex(img->config_digest)));
+			reg_ref_release(&r);
+		}
+	}
+	json_array_append_new(manifests,
+			      json_pack("{s:s+, s:o, s:o}", "Config", "blobs/sha256/",
+					digest_hex(img->config_digest), "RepoTags", tags, "Layers",
+					layers));
+	json_array_append_new(index, desc);
+	image_free(img);
+	return rc;
+}
+
+static int add_json(saver_t *s, const char *name, json_t *j, cb_error_t *err)
+{
+	_cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
+	return add_bytes(s, name, text, strlen(text), err);
+}
+
+static int write_archive(saver_t *s, char **images, int n, cb_error_t *err)
+{
+	json_t *manifests = json_array(), *index_m = json_array(), *repos = json_object();
+	int rc = add_dir(s, "blobs", err);
+	rc = rc ? rc : add_dir(s, "blobs/sha256", err);
+	for (int i = 0; rc == 0 && i < n; i++)
+		rc = save_image(s, images[i], manifests, index_m, repos, err);
+	json_t *index = json_pack("{s:i, s:s, s:o}", "schemaVersion", 2, "mediaType", MT_OCI_INDEX,
+				  "manifests", index_m);
+	static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
+	rc = rc ? rc : add_bytes(s, "oci-layout", layout, strlen(layout), err);
+	rc = rc ? rc : add_json(s, "index.json", index, err);
+	rc = rc ? rc : add_json(s, "manifest.json", manifests, err);
+	rc = rc ? rc : add_json(s, "repositories", repos, err);
+	json_decref(index);
+	json_decref(manifests);
+	json_decref(repos);
+	return rc;
+}
+
+int cmd_save(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
+{
+	static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
+						 {NULL, 0, NULL, 0}};
+	const char *out = NULL;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+o:", longopts, NULL)) != -1) {
+		if (c != 'o')
+			return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
+		out = optarg;
+	}
+	if (optind >= argc)
+		return cmd_usage_error(err, "'save' needs at least 1 image");
+	if (!out && isatty(1))
+		return cmd_usage_error(err, "refusing to write an archive to a terminal: use -o FILE");
+	store_t *st = cmd_store(ctx, err);
+	if (!st)
+		return -1;
+	saver_t s = {.st = st, .a = archive_write_new()};
+	archive_write_set_format_pax_restricted(s.a);
+	_cleanup_free_ char *tmp = out ? cb_asprintf("%s.tmp-%d", out, (int)getpid()) : NULL;
+	int rc = (tmp ? archive_write_open_filename(s.a, tmp) : archive_write_open_fd(s.a, 1));
+	if (rc != ARCHIVE_OK) {
+		rc = cb_error_fail(err, EIO, "open '%s': %s", out ? out : "stdout",
+				   archive_error_string(s.a));
+	} else {
+		rc = write_archive(&s, argv + optind, argc - optind, err);
+		if (archive_write_close(s.a) != ARCHIVE_OK && rc == 0)
+			rc = cb_error_fail(err, EIO, "write '%s': %s", out ? out : "stdout",
+					   archive_error_string(s.a));
+	}
+	archive_write_free(s.a);
+	cb_strv_free(s.written);
+	if (tmp && rc == 0 && rename(tmp, out) < 0)
+		rc = cb_error_errno(err, "rename into '%s'", out);
+	if (tmp && rc < 0)
+		unlink(tmp);
+	return rc;
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The command line: version, help, usage errors and their exit codes.
+. "$(dirname "$0")/lib.sh"
+
+out=$(cb version); ok $? "version runs"
+like "$out" "^cbuild version " "version prints its version"
+out=$("$CBUILD" --help); ok $? "--help exits 0"
+like "$out" "build" "--help lists build"
+like "$out" "images" "--help lists images"
+out=$(cb tag --help); ok $? "tag --help exits 0"
+like "$out" "usage: cbuild tag" "tag --help prints its usage"
+
+cb nosuchverb >/dev/null 2>&1; is $? 2 "unknown command exits 2"
+cb images --bogus >/dev/null 2>&1; is $? 2 "unknown flag exits 2"
+err=$(cb tag onlyone 2>&1); is $? 2 "missing argument exits 2"
+like "$err" "usage: cbuild tag" "usage line after a usage error"
+err=$(cb rmi nosuch 2>&1); is $? 1 "failure exits 1"
+like "$err" "^cbuild: error: no such image: 'nosuch:latest'" "error names the image"
+
+out=$(cb images); ok $? "images on an empty store"
+is "$(printf '%s\n' "$out" | wc -l)" 1 "empty store lists only the header"
+[ -f "$ROOT/oci-layout" ] && [ -f "$ROOT/index.json" ] && [ -d "$ROOT/blobs/sha256" ]
+ok $? "store root is an OCI layout"
+done_testing
