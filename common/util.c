@@ -237,6 +237,9 @@ char *cb_buf_detach(cb_buf_t *b, size_t *len)
 	char *d = b->data;
 	if (len)
 		*len = b->len;
-	cb_buf_init(b);
+	/* left released, not re-allocated: callers that drop b after a detach
+	 * (the usual case) must not leak; every cb_buf_* call re-inits it */
+	b->data = NULL;
+	b->len = b->cap = 0;
 	return d;
 }
