@@ -141,7 +141,15 @@ int cmd_version(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 static int run_command(cmd_ctx_t *ctx, const cmd_def_t *c, int argc, char **argv)
 {
 	cb_error_t err = CB_ERROR_INIT;
-	if (cmd_wants_help(argc, argv)) {
+	/* run and exec: what follows IMAGE / CONTAINER is the command's own */
+	bool leading = !strcmp(c->name, "run") || !strcmp(c->name, "exec");
+	int scan = argc;
+	for (int i = 1; leading && i < argc; i++)
+		if (argv[i][0] != '-') {
+			scan = i;
+			break;
+		}
+	if (cmd_wants_help(scan, argv)) {
 		printf("usage: %s\n", c->usage);
 		return 0;
 	}
