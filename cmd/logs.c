@@ -25,6 +25,8 @@ static void print_record(const char *rec, size_t len, bool stamps)
 	const char *text = sp1 + 5;
 	size_t tlen = len - (size_t)(text - rec);
 	FILE *out = stream == 2 ? stderr : stdout;
+	/* keep the order of the two streams when they share a file */
+	fflush(stream == 2 ? stdout : stderr);
 	if (stamps)
 		fprintf(out, "%.*s ", (int)(sp1 - rec), rec);
 	fwrite(text, 1, tlen, out);
