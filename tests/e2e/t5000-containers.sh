@@ -78,6 +78,16 @@ cb run --rm -v "$T/vol:/v:ro" busybox sh -c 'echo x > /v/g' 2>/dev/null
 ok $(( $? == 0 )) "a :ro volume is read-only"
 is "$(cb run --rm --entrypoint echo busybox a b)" "a b" "--entrypoint"
 is "$(cb run --rm --network none busybox ls /sys/class/net)" lo "--network none: only lo"
+is "$(echo from-stdin | cb run --rm -i busybox cat)" from-stdin "-i passes stdin"
+out=$(script -qec "$CBUILD --root $ROOT run --rm -it busybox sh -c 'tty; echo \$TERM'" /dev/null </dev/null)
+like "$out" "/dev/pts/[0-9]" "-it: the process has a pty"
+like "$out" "xterm" "-t sets TERM"
+cb run -d --name e1 busybox sleep 100 >/dev/null
+like "$(script -qec "$CBUILD --root $ROOT exec -it e1 tty" /dev/null </dev/null)" "/dev/pts/[0-9]" \
+	"exec -it: a pty too"
+is "$(cb exec -e X=5 -w /tmp e1 sh -c 'echo $X $(pwd)')" "5 /tmp" "exec -e -w"
+is "$(cb exec -u 1000 e1 id -u)" 1000 "exec -u"
+cb rm -f e1 >/dev/null
 if start_registry; then
 	skopeo copy -q --dest-tls-verify=false "oci:$ROOT:docker.io/library/busybox:latest" \
 		"docker://$REG/bb:1" >/dev/null 2>&1
