@@ -257,7 +257,9 @@ static bool yaml_plain_ok(const char *s)
 					    "null", "~", "y", "n"};
 	if (!*s || isspace((unsigned char)s[0]) || isspace((unsigned char)s[strlen(s) - 1]))
 		return false;
-	if (strchr("-?:,[]{}#&*!|>'\"%@`", s[0]))
+	if (strchr("-?:", s[0]) && (!s[1] || s[1] == ' '))
+		return false; /* "-x" is a plain scalar, "- x" an item */
+	if (strchr(",[]{}#&*!|>'\"%@`", s[0]))
 		return false;
 	for (size_t i = 0; i < CB_ARRAY_SIZE(words); i++)
 		if (!strcasecmp(s, words[i]))
