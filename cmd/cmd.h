@@ -60,5 +60,6 @@ CMD_DECLARE(push);
 CMD_DECLARE(login);
 CMD_DECLARE(logout);
 CMD_DECLARE(plan);
+CMD_DECLARE(compose);
 
 #endif

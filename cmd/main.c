@@ -50,6 +50,10 @@ static const cmd_def_t commands[] = {
 	 "cbuild plan [-f FILE|-] [--target STAGE] [--build-arg K[=V]]... [--platform P] "
 	 "[--format text|json] [CONTEXT]",
 	 "print the build plan of a Dockerfile (build --dry-run)"},
+	{"compose", cmd_compose,
+	 "cbuild compose [-f FILE]... [-p PROJECT] [--project-directory DIR] [--env-file FILE] "
+	 "build|up|down|ps|logs|push|pull|config [OPTIONS] [SERVICE...]",
+	 "build and run the services of a compose file"},
 };
 
 static const cmd_def_t *find_command(const char *name)
