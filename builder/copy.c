@@ -169,7 +169,7 @@ static int select_sources(const bld_source_t *src, char *const *sources, matches
 		_cleanup_close_ int fd = open_in_root(src->rootfd, rel, O_PATH);
 		if (fd < 0 || (*rel && src->ignore && df_ignore_match(src->ignore, rel)))
 			return cb_error_fail(err, ENOENT, "file not found in %s: '%s'",
-					     src->ignore ? "build context" : "source", sources[i]);
+					     src->is_context ? "build context" : "source", sources[i]);
 		matches_add(m, rel);
 	}
 	return 0;

@@ -65,6 +65,7 @@ typedef struct bld_source {
 	int rootfd;             /* directory fd of the root */
 	const char *root;       /* its host path, for messages */
 	const df_ignore_t *ignore;
+	bool is_context;        /* names it "build context" in messages */
 } bld_source_t;
 
 /* Checksum of what `sources` select under src (names, types, modes,
