@@ -98,7 +98,7 @@ static void scratch_state(build_t *b, bld_state_t *s)
 	(void)b;
 }
 
-static int stage_base(build_t *b, int idx, bld_state_t *s, cb_error_t *err)
+static int stage_base_state(build_t *b, int idx, bld_state_t *s, cb_error_t *err)
 {
 	df_stage_t *stage = df_plan_stage(b->plan, idx);
 	switch (stage->base_kind) {
@@ -125,6 +125,22 @@ static int stage_base(build_t *b, int idx, bld_state_t *s, cb_error_t *err)
 	cb_strv_free(s->config->on_build); /* triggers do not pass to children */
 	s->config->on_build = NULL;
 	return 0;
+}
+
+/* As BuildKit does, an image without PATH gets the default one, so that
+ * `docker run` of it finds programs the way its RUN steps did. */
+static void ensure_path(bld_state_t *s)
+{
+	if (!oci_config_getenv(s->config, "PATH"))
+		oci_config_setenv(s->config, "PATH", BLD_DEFAULT_PATH);
+}
+
+static int stage_base(build_t *b, int idx, bld_state_t *s, cb_error_t *err)
+{
+	int rc = stage_base_state(b, idx, s, err);
+	if (rc == 0)
+		ensure_path(s);
+	return rc;
 }
 
 /* ---- one step ---- */

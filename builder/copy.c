@@ -55,6 +55,19 @@ static char *clean_rel(const char *src)
 	return cb_xstrdup(strcmp(p, ".") ? p : "");
 }
 
+/* .dockerignore (context only) and COPY --exclude both hide entries. */
+static bool hidden(const bld_source_t *src, const char *rel)
+{
+	return (src->ignore && df_ignore_match(src->ignore, rel)) ||
+	       (src->exclude && df_ignore_match(src->exclude, rel));
+}
+
+static bool hidden_dir(const bld_source_t *src, const char *rel)
+{
+	return (src->ignore && df_ignore_skip_dir(src->ignore, rel)) ||
+	       (src->exclude && df_ignore_skip_dir(src->exclude, rel));
+}
+
 /* ---- selection: the entries a list of sources names ---- */
 
 typedef struct match {
@@ -128,7 +141,7 @@ static void glob_level(const bld_source_t *src, const char *dir_rel, char **comp
 			continue;
 		_cleanup_free_ char *rel = *dir_rel ? cb_asprintf("%s/%s", dir_rel, names[i])
 						    : cb_xstrdup(names[i]);
-		if (src->ignore && df_ignore_match(src->ignore, rel))
+		if (hidden(src, rel))
 			continue;
 		if (comps[1])
 			glob_level(src, rel, comps + 1, m);
@@ -192,9 +205,7 @@ static int walk(const bld_source_t *src, int dirfd_in, const char *rel, int dept
 		struct stat sb;
 		if (fstatat(dirfd_in, names[i], &sb, AT_SYMLINK_NOFOLLOW) < 0)
 			return cb_error_errno(err, "stat '%s/%s'", src->root, crel);
-		if (src->ignore && S_ISDIR(sb.st_mode) && df_ignore_skip_dir(src->ignore, crel))
-			continue;
-		if (src->ignore && !S_ISDIR(sb.st_mode) && df_ignore_match(src->ignore, crel))
+		if (S_ISDIR(sb.st_mode) ? hidden_dir(src, crel) : hidden(src, crel))
 			continue;
 		if (fn(ctx, dirfd_in, names[i], crel, &sb, depth, err) < 0)
 			return -1;

@@ -14,6 +14,8 @@
 #include "store/image.h"
 #include "store/layer.h"
 
+#define BLD_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 /* An image state as steps go: config + layers, the cache chain key, and the
  * intermediate image it was committed as. */
 typedef struct bld_state {
@@ -71,6 +73,11 @@ void bld_ctxsum_put(bld_ctxsum_t *c, const char *rel, const struct stat *sb, con
 /* Save (when changed) and free. NULL-safe. */
 void bld_ctxsum_close(bld_ctxsum_t *c);
 
+static inline void df_ignore_freep(df_ignore_t **p)
+{
+	df_ignore_free(*p);
+}
+
 /* A source root to copy from: the context, or a stage/image mounted
  * read-only (ignore = NULL there). */
 typedef struct bld_source {
@@ -79,6 +86,7 @@ typedef struct bld_source {
 	const df_ignore_t *ignore;
 	bool is_context;        /* names it "build context" in messages */
 	bld_ctxsum_t *sums;     /* remembered hashes (context only), may be NULL */
+	const df_ignore_t *exclude; /* COPY --exclude patterns, may be NULL */
 } bld_source_t;
 
 /* Checksum of what `sources` select under src (names, types, modes,
