@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include <jansson.h>
+
 #include "builder/builder.h"
 #include "parser/ignore.h"
 #include "parser/plan.h"
@@ -90,10 +92,12 @@ typedef struct bld_source {
 } bld_source_t;
 
 /* Checksum of what `sources` select under src (names, types, modes,
- * contents, link targets), for the cache key. Errors for missing sources:
+ * contents, link targets), for the cache key. With files (may be NULL), each
+ * selected path's short signature is also added to that JSON object, for
+ * --explain-cache. Errors for missing sources:
  * "COPY failed: file not found in build context: 'x'". */
 int bld_sources_checksum(const bld_source_t *src, char *const *sources,
-			 char out[DIGEST_STR_LEN + 1], cb_error_t *err);
+			 char out[DIGEST_STR_LEN + 1], json_t *files, cb_error_t *err);
 
 /* Execute an ADD/COPY step into the mounted root `rootfs`. */
 typedef struct bld_copy_opts {

@@ -53,7 +53,7 @@ static int copy_source_state(build_t *b, const df_copy_t *cp, bld_state_t *out, 
 }
 
 int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, char **inputs,
-		    cb_error_t *err)
+		    json_t *files, cb_error_t *err)
 {
 	*inputs = NULL;
 	if (step->kind != DF_COPY && step->kind != DF_ADD)
@@ -74,7 +74,7 @@ int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, cha
 		if (cp->exclude && df_ignore_from_patterns(cp->exclude, &ex, err) < 0)
 			return cb_error_wrap(err, "--exclude");
 		bld_source_t src = {b->ctx.dirfd, b->ctx.dir, b->ctx.ignore, true, b->ctx.sums, ex};
-		if (bld_sources_checksum(&src, cp->sources, sum, err) < 0)
+		if (bld_sources_checksum(&src, cp->sources, sum, files, err) < 0)
 			return cb_error_wrap(err, "%s:%d: %s", b->o->dockerfile_name, step->line,
 					     df_kind_name(step->kind));
 		*inputs = cb_xstrdup(sum);
@@ -95,7 +95,7 @@ int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, cha
 		bld_source_t src = {fd, snap.merged, NULL, false, NULL, ex};
 		if (rc == 0)
 			rc = fd < 0 ? cb_error_errno(err, "open '%s'", snap.merged)
-				    : bld_sources_checksum(&src, cp->sources, sum, err);
+				    : bld_sources_checksum(&src, cp->sources, sum, files, err);
 		bld_snap_close(&snap);
 	}
 	if (rc == 0)
