@@ -290,6 +290,7 @@ typedef struct run_output {
 	cb_buf_t line;              /* the line being assembled */
 	char *tail[TAIL_LINES];     /* the last complete lines, for the error */
 	size_t n;
+	size_t shown;               /* lines of the live window on screen */
 } run_output_t;
 
 static void tail_push(run_output_t *ro)
@@ -300,21 +301,49 @@ static void tail_push(run_output_t *ro)
 	cb_buf_reset(&ro->line);
 }
 
+/* The live display (a terminal): the step's last WINDOW lines, dimmed,
+ * redrawn in place and wiped when the step ends; plain mode prints all. */
+#define WINDOW 6
+
+static void window_clear(run_output_t *ro)
+{
+	FILE *f = ro->b->o->log;
+	for (size_t i = 0; i < ro->shown; i++)
+		fputs("\033[1A\033[2K", f);
+	ro->shown = 0;
+}
+
+static void window_draw(run_output_t *ro)
+{
+	FILE *f = ro->b->o->log;
+	window_clear(ro);
+	size_t first = ro->n > WINDOW ? ro->n - WINDOW : 0;
+	for (size_t i = first; i < ro->n; i++) {
+		fprintf(f, "\033[2m  %.*s\033[0m\n", 150, ro->tail[i % TAIL_LINES]);
+		ro->shown++;
+	}
+	fflush(f);
+}
+
 static int on_output(void *opaque, int stream, const char *data, size_t len, cb_error_t *err)
 {
 	run_output_t *ro = opaque;
 	(void)stream;
 	(void)err;
-	if (ro->b->o->progress != BLD_PROGRESS_QUIET && ro->b->o->log) {
+	bool tty = ro->b->o->progress == BLD_PROGRESS_TTY;
+	if (ro->b->o->progress == BLD_PROGRESS_PLAIN && ro->b->o->log) {
 		fwrite(data, 1, len, ro->b->o->log);
 		fflush(ro->b->o->log);
 	}
+	size_t before = ro->n;
 	for (size_t i = 0; i < len; i++) {
 		if (data[i] == '\n')
 			tail_push(ro);
 		else if (ro->line.len < 4096)
 			cb_buf_addch(&ro->line, data[i]);
 	}
+	if (tty && ro->b->o->log && ro->n != before)
+		window_draw(ro);
 	return 0;
 }
 
@@ -594,6 +623,8 @@ static int run_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, bl
 			rc = cb_error_fail(err, ECHILD, "%s: exit status %d%s", step->original,
 					   status.code, tail);
 	}
+	if (b->o->progress == BLD_PROGRESS_TTY && b->o->log)
+		window_clear(&ro);
 	drop_mountpoint(snap->upper, "etc/resolv.conf", had_resolv);
 	drop_mountpoint(snap->upper, "etc/hosts", had_hosts);
 	output_release(&ro);

@@ -265,6 +265,8 @@ static bld_progress_t progress_mode(const build_args_t *a)
 		return BLD_PROGRESS_QUIET;
 	if (a->progress && !strcmp(a->progress, "tty"))
 		return BLD_PROGRESS_TTY;
+	if ((!a->progress || !strcmp(a->progress, "auto")) && isatty(2))
+		return BLD_PROGRESS_TTY;
 	return BLD_PROGRESS_PLAIN;
 }
 
