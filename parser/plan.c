@@ -55,6 +55,7 @@ typedef struct sstate {
 	char *workdir;
 	char **shell;
 	char *user;
+	char **onbuild; /* this stage's ONBUILD triggers, run by stages FROM it */
 } sstate_t;
 
 typedef struct stage_src {
@@ -62,6 +63,8 @@ typedef struct stage_src {
 	size_t first, last;    /* nodes after FROM: [first, last) */
 	df_tree_t **triggers;  /* ONBUILD triggers given by the builder */
 	size_t n_triggers;
+	df_tree_t **inherited; /* ONBUILD triggers of the parent stage */
+	size_t n_inherited;
 	bool has_cfg;
 	char **cfg_env, **cfg_shell;
 	char *cfg_workdir, *cfg_user;
@@ -235,6 +238,7 @@ static void sstate_release(sstate_t *s)
 	free(s->workdir);
 	cb_strv_free(s->shell);
 	free(s->user);
+	cb_strv_free(s->onbuild);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -1689,6 +1693,7 @@ static int build_step(bstate_t *b, nctx_t *nc, df_stage_t *st)
 			return nerr(nc, "ONBUILD requires at least one argument");
 		s->u.value = cb_xstrdup(n->args[0]);
 		st->onbuild = cb_strv_push(st->onbuild, n->args[0]);
+		b->s.onbuild = cb_strv_push(b->s.onbuild, n->args[0]);
 		return 0;
 	case DF_CMD:
 	case DF_ENTRYPOINT:
@@ -1898,6 +1903,47 @@ static void init_state(ctx_t *c, stage_src_t *ss, df_stage_t *st, sstate_t *s)
 		s->env = cb_xcalloc(1, sizeof(char *));
 }
 
+/* Parse one ONBUILD trigger as a one-line Dockerfile; errors name the
+ * FROM line of the stage that receives it. */
+static int parse_trigger(const df_tree_t *tree, const df_node_t *fn, const char *trig, df_tree_t **out,
+			 cb_error_t *err)
+{
+	df_tree_t *tt = NULL;
+	cb_error_t e = CB_ERROR_INIT;
+	if (df_parse(tree->name, trig, strlen(trig), &tt, &e) < 0) {
+		_cleanup_free_ char *first = df_error_first_line(&e);
+		cb_error_release(&e);
+		/* "NAME:L:C: msg" or "NAME:L: msg": keep the msg only */
+		const char *m = first;
+		for (int k = 0; k < 3 && m; k++) {
+			const char *c = strchr(m, ':');
+			if (!c || (k > 0 && !isdigit((unsigned char)c[-1])))
+				break;
+			m = c + 1;
+		}
+		while (m && *m == ' ')
+			m++;
+		return df_error_at(tree, fn->line, 0, err,
+				   "ONBUILD trigger '%s' of the base image: %s", trig, m ? m : first);
+	}
+	for (size_t k = 0; k < tt->n_nodes; k++) {
+		const char *cmd = tt->nodes[k].cmd;
+		df_kind_t kind = !strcmp(cmd, "from")	     ? DF_FROM
+				 : !strcmp(cmd, "onbuild")   ? DF_ONBUILD
+				 : !strcmp(cmd, "maintainer") ? DF_MAINTAINER
+							      : DF_RUN;
+		if (kind != DF_RUN) {
+			df_tree_free(tt);
+			return df_error_at(tree, fn->line, 0, err,
+					   "ONBUILD trigger '%s' of the base image: %s isn't allowed "
+					   "as an ONBUILD trigger",
+					   trig, df_kind_name(kind));
+		}
+	}
+	*out = tt;
+	return 0;
+}
+
 /* Build stage idx from its FROM node into ss->st. Hard errors return -1;
  * an expansion error is kept in ss->soft and the stage stays partial. */
 static int build_stage(ctx_t *c, int idx)
@@ -1917,9 +1963,27 @@ static int build_stage(ctx_t *c, int idx)
 	bstate_t b = {.c = c, .index = idx};
 	init_state(c, ss, st, &b.s);
 	cb_error_t *saved = c->err;
+	/* A parent stage's ONBUILD triggers run here, as BuildKit does. */
+	for (size_t t = 0; t < ss->n_inherited; t++)
+		df_tree_free(ss->inherited[t]);
+	free(ss->inherited);
+	ss->inherited = NULL;
+	ss->n_inherited = 0;
+	if (st->base_kind == DF_BASE_STAGE) {
+		char **po = c->pv->src[st->base_stage].end.onbuild;
+		size_t n = cb_strv_len(po);
+		ss->inherited = cb_xcalloc(n + 1, sizeof(df_tree_t *));
+		for (size_t i = 0; i < n; i++) {
+			if (parse_trigger(c->t, fn, po[i], &ss->inherited[ss->n_inherited], c->err) < 0)
+				goto out;
+			ss->n_inherited++;
+		}
+	}
 	/* ONBUILD triggers first, then the stage's own instructions */
-	for (size_t t = 0; t < ss->n_triggers; t++) {
-		df_tree_t *tt = ss->triggers[t];
+	size_t n_trig = ss->n_inherited + ss->n_triggers;
+	for (size_t t = 0; t < n_trig; t++) {
+		df_tree_t *tt = t < ss->n_inherited ? ss->inherited[t]
+						    : ss->triggers[t - ss->n_inherited];
 		for (size_t i = 0; i < tt->n_nodes; i++) {
 			nctx_t nc = {.c = c, .t = tt, .n = &tt->nodes[i], .line_override = fn->line};
 			size_t before = st->n_steps;
@@ -2101,6 +2165,9 @@ static void priv_free(struct df_plan_priv *pv)
 		for (size_t t = 0; t < ss->n_triggers; t++)
 			df_tree_free(ss->triggers[t]);
 		free(ss->triggers);
+		for (size_t t = 0; t < ss->n_inherited; t++)
+			df_tree_free(ss->inherited[t]);
+		free(ss->inherited);
 		cb_strv_free(ss->cfg_env);
 		cb_strv_free(ss->cfg_shell);
 		free(ss->cfg_workdir);
@@ -2359,47 +2426,6 @@ static int rebuild(df_plan_t *p, int index, cb_error_t *err)
 	return 0;
 }
 
-/* Parse one ONBUILD trigger as a one-line Dockerfile; errors name the
- * FROM line of the stage that receives it. */
-static int parse_trigger(df_plan_t *p, const df_node_t *fn, const char *trig, df_tree_t **out,
-			 cb_error_t *err)
-{
-	df_tree_t *tt = NULL;
-	cb_error_t e = CB_ERROR_INIT;
-	if (df_parse(p->tree->name, trig, strlen(trig), &tt, &e) < 0) {
-		_cleanup_free_ char *first = df_error_first_line(&e);
-		cb_error_release(&e);
-		/* "NAME:L:C: msg" or "NAME:L: msg": keep the msg only */
-		const char *m = first;
-		for (int k = 0; k < 3 && m; k++) {
-			const char *c = strchr(m, ':');
-			if (!c || (k > 0 && !isdigit((unsigned char)c[-1])))
-				break;
-			m = c + 1;
-		}
-		while (m && *m == ' ')
-			m++;
-		return df_error_at(p->tree, fn->line, 0, err,
-				   "ONBUILD trigger '%s' of the base image: %s", trig, m ? m : first);
-	}
-	for (size_t k = 0; k < tt->n_nodes; k++) {
-		const char *cmd = tt->nodes[k].cmd;
-		df_kind_t kind = !strcmp(cmd, "from")	     ? DF_FROM
-				 : !strcmp(cmd, "onbuild")   ? DF_ONBUILD
-				 : !strcmp(cmd, "maintainer") ? DF_MAINTAINER
-							      : DF_RUN;
-		if (kind != DF_RUN) {
-			df_tree_free(tt);
-			return df_error_at(p->tree, fn->line, 0, err,
-					   "ONBUILD trigger '%s' of the base image: %s isn't allowed "
-					   "as an ONBUILD trigger",
-					   trig, df_kind_name(kind));
-		}
-	}
-	*out = tt;
-	return 0;
-}
-
 int df_plan_set_base_config(df_plan_t *p, int index, const df_base_config_t *cfg,
 			    cb_error_t *err)
 {
@@ -2413,7 +2439,7 @@ int df_plan_set_base_config(df_plan_t *p, int index, const df_base_config_t *cfg
 	ss->triggers = cb_xreallocarray(ss->triggers, before + ntrig + 1, sizeof(df_tree_t *));
 	for (size_t i = 0; i < ntrig; i++) {
 		df_tree_t *tt = NULL;
-		if (parse_trigger(p, fn, cfg->onbuild[i], &tt, err) < 0) {
+		if (parse_trigger(p->tree, fn, cfg->onbuild[i], &tt, err) < 0) {
 			for (size_t k = before; k < ss->n_triggers; k++)
 				df_tree_free(ss->triggers[k]);
 			ss->n_triggers = before;
