@@ -923,17 +923,82 @@ static bool all_digits(const char *s)
 
 /* A plausible image reference (lower-case name components, optional host,
  * tag, digest), used to tell a mistyped stage name from an image. */
+/* Docker's reference grammar, loosely: [host[:port]/]name[:tag][@algo:hex]
+ * with lower-case name components. Used to reject "alpine:" and to tell a
+ * mistyped stage name from an image. */
 static bool looks_like_image(const char *s)
 {
-	if (!*s)
-		return false;
-	for (const char *p = s; *p; p++) {
-		unsigned char ch = (unsigned char)*p;
-		if (!(islower(ch) || isdigit(ch) || strchr("._-/:@+", ch)))
-			if (!(isupper(ch) && (strchr(s, ':') && p > strrchr(s, ':'))))
+	const char *at = strchr(s, '@');
+	size_t n = at ? (size_t)(at - s) : strlen(s);
+	if (at) {
+		const char *colon = strchr(at + 1, ':');
+		if (!colon || colon == at + 1 || !colon[1])
+			return false;
+		for (const char *p = colon + 1; *p; p++)
+			if (!isxdigit((unsigned char)*p))
 				return false;
 	}
-	return true;
+	if (n == 0)
+		return false;
+	/* the tag: after the last ':' that follows the last '/' */
+	size_t name_end = n;
+	for (size_t i = n; i > 0; i--) {
+		if (s[i - 1] == '/')
+			break;
+		if (s[i - 1] == ':') {
+			name_end = i - 1;
+			size_t tl = n - i;
+			if (tl == 0 || tl > 128)
+				return false;
+			for (size_t k = i; k < n; k++) {
+				unsigned char ch = (unsigned char)s[k];
+				if (!(isalnum(ch) || ch == '_' || (k > i && (ch == '.' || ch == '-'))))
+					return false;
+			}
+			break;
+		}
+	}
+	if (name_end == 0)
+		return false;
+	/* the first component may be a registry host (dots, port, capitals) */
+	size_t start = 0;
+	const char *slash = memchr(s, '/', name_end);
+	if (slash) {
+		size_t hl = (size_t)(slash - s);
+		bool host = false;
+		for (size_t k = 0; k < hl; k++)
+			if (s[k] == '.' || s[k] == ':' || isupper((unsigned char)s[k]))
+				host = true;
+		if (hl == 9 && !strncmp(s, "localhost", 9))
+			host = true;
+		if (host) {
+			for (size_t k = 0; k < hl; k++) {
+				unsigned char ch = (unsigned char)s[k];
+				if (!(isalnum(ch) || ch == '.' || ch == '-' || ch == ':'))
+					return false;
+			}
+			start = hl + 1;
+		}
+	}
+	if (start >= name_end)
+		return false;
+	/* path components: [a-z0-9]+ joined by '.', '_', '__', '-'+ */
+	bool need_alnum = true;
+	for (size_t k = start; k < name_end; k++) {
+		unsigned char ch = (unsigned char)s[k];
+		if (islower(ch) || isdigit(ch)) {
+			need_alnum = false;
+		} else if (ch == '/' || ch == '.' || ch == '_' || ch == '-') {
+			if (need_alnum && ch != '_' && ch != '-')
+				return false;
+			if (need_alnum && k > start && s[k - 1] == '/')
+				return false;
+			need_alnum = true;
+		} else {
+			return false;
+		}
+	}
+	return !need_alnum;
 }
 
 static void add_dep(df_stage_t *st, int d)
@@ -1722,7 +1787,7 @@ static bool valid_stage_name(const char *s)
 
 /* Names referenced in a word that are not set in env and not guarded by a
  * default (${X:-..} / ${X-..} / ${X:+..} / ${X+..}). First one, or NULL. */
-static char *undeclared_ref(const char *w, char *const *env)
+static char *undeclared_ref(const char *w, char *const *env, char *const *declared)
 {
 	for (const char *p = w; *p; p++) {
 		if (*p == '\\' && p[1]) {
@@ -1742,8 +1807,12 @@ static char *undeclared_ref(const char *w, char *const *env)
 			continue;
 		if (brace && (q[0] == '-' || q[0] == '+' || (q[0] == ':' && (q[1] == '-' || q[1] == '+'))))
 			continue;
-		if (!df_env_get(env, ns, (size_t)(q - ns)))
-			return cb_xstrndup(ns, (size_t)(q - ns));
+		if (df_env_get(env, ns, (size_t)(q - ns)))
+			continue;
+		char *name = cb_xstrndup(ns, (size_t)(q - ns));
+		if (!strv_contains(declared, name))
+			return name;
+		free(name);
 	}
 	return NULL;
 }
@@ -1800,7 +1869,7 @@ static int parse_from(ctx_t *c, int idx, const df_node_t *n, df_stage_t *st)
 			goto out;
 		}
 	}
-	undecl = undeclared_ref(n->args[0], pv->meta_env);
+	undecl = undeclared_ref(n->args[0], pv->meta_env, pv->meta_declared);
 	if (undecl) {
 		from_error(c, n, n->args_col,
 			   "ARG \"%s\" is used in FROM but not declared before the first FROM",
@@ -1820,7 +1889,7 @@ static int parse_from(ctx_t *c, int idx, const df_node_t *n, df_stage_t *st)
 		goto out;
 	}
 	if (f[0].used) {
-		_cleanup_free_ char *u = undeclared_ref(f[0].value, pv->meta_env);
+		_cleanup_free_ char *u = undeclared_ref(f[0].value, pv->meta_env, pv->meta_declared);
 		if (u) {
 			from_error(c, n, f[0].col,
 				   "ARG \"%s\" is used in FROM but not declared before the first "
@@ -1852,6 +1921,11 @@ static int parse_from(ctx_t *c, int idx, const df_node_t *n, df_stage_t *st)
 			st->base_stage = ref;
 			add_dep(st, ref);
 			free(base);
+		} else if (!looks_like_image(base)) {
+			from_error(c, n, n->args_col, "invalid reference format: \"%s\" is not an image "
+				   "name (from \"%s\")", base, n->args[0]);
+			free(base);
+			goto out;
 		} else {
 			st->base_kind = DF_BASE_IMAGE;
 			st->base_image = base;
