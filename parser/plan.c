@@ -87,6 +87,8 @@ struct df_plan_priv {
 	char *bplat, *tplat;
 	stage_src_t *src;
 	size_t n_src;
+	struct name_ix *names; /* sorted stage names */
+	size_t n_names;
 	unsigned xflags;
 	int target;
 };
@@ -900,15 +902,55 @@ static const char *stage_name(ctx_t *c, size_t i)
 	return n->n_args == 3 ? n->args[2] : NULL;
 }
 
+typedef struct name_ix {
+	char *name; /* lower case */
+	int idx;
+} name_ix_t;
+
+static int cmp_name_ix(const void *a, const void *b)
+{
+	const name_ix_t *x = a, *y = b;
+	int r = strcmp(x->name, y->name);
+	return r ? r : x->idx - y->idx;
+}
+
+static char *lower_dup(const char *s)
+{
+	char *d = cb_xstrdup(s);
+	for (char *p = d; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return d;
+}
+
+/* Sorted (name, index) table: a file may have hundreds of stages. */
+static void index_names(ctx_t *c)
+{
+	struct df_plan_priv *pv = c->pv;
+	pv->names = cb_xcalloc(pv->n_src + 1, sizeof(name_ix_t));
+	for (size_t i = 0; i < pv->n_src; i++) {
+		const char *sn = stage_name(c, i);
+		if (sn)
+			pv->names[pv->n_names++] = (name_ix_t){lower_dup(sn), (int)i};
+	}
+	qsort(pv->names, pv->n_names, sizeof(name_ix_t), cmp_name_ix);
+}
+
 /* First stage with that name (case-insensitive), -1 if none. */
 static int find_stage_by_name(ctx_t *c, const char *name)
 {
-	for (size_t i = 0; i < c->pv->n_src; i++) {
-		const char *sn = stage_name(c, i);
-		if (sn && !strcasecmp(sn, name))
-			return (int)i;
+	struct df_plan_priv *pv = c->pv;
+	name_ix_t key = {lower_dup(name), -1};
+	size_t lo = 0, hi = pv->n_names;
+	while (lo < hi) { /* first entry >= key */
+		size_t mid = (lo + hi) / 2;
+		if (cmp_name_ix(&pv->names[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return -1;
+	int r = lo < pv->n_names && !strcmp(pv->names[lo].name, key.name) ? pv->names[lo].idx : -1;
+	free(key.name);
+	return r;
 }
 
 static bool all_digits(const char *s)
@@ -1910,12 +1952,10 @@ static int parse_from(ctx_t *c, int idx, const df_node_t *n, df_stage_t *st)
 		free(base);
 	} else {
 		/* an earlier stage, by name (case-insensitive) */
-		int ref = -1;
-		for (int k = 0; k < idx; k++) {
-			const char *sn = stage_name(c, (size_t)k);
-			if (sn && !strcasecmp(sn, base))
-				ref = k;
-		}
+		/* FROM names only earlier stages; a later one is an image */
+		int ref = find_stage_by_name(c, base);
+		if (ref >= idx)
+			ref = -1;
 		if (ref >= 0) {
 			st->base_kind = DF_BASE_STAGE;
 			st->base_stage = ref;
@@ -2252,6 +2292,9 @@ static void priv_free(struct df_plan_priv *pv)
 		stage_release(&ss->st);
 	}
 	free(pv->src);
+	for (size_t i = 0; i < pv->n_names; i++)
+		free(pv->names[i].name);
+	free(pv->names);
 	df_tree_free(pv->owned_tree);
 	cb_strv_free(pv->build_args);
 	cb_strv_free(pv->meta_env);
@@ -2443,6 +2486,7 @@ int df_plan_build(const df_tree_t *tree, const df_plan_opts_t *opts, df_plan_t *
 		ss->last = j;
 		ss->slot = -1;
 	}
+	index_names(&c);
 	build_all(&c);
 	if (find_target(&c, opts->target, &pv->target) < 0)
 		goto fail;
