@@ -193,6 +193,7 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bld_state_t *s, 
 	char key[DIGEST_STR_LEN + 1];
 	bld_cache_key(s->key, canon, inputs, key);
 	if (cache_hit(b, key, s)) {
+		bld_url_cleanup(b);
 		char id[20];
 		short_digest(s->manifest_digest, id);
 		bld_log(b, "STEP %d/%d: %s\n--> Using cache %s\n", step->number,
@@ -212,6 +213,7 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bld_state_t *s, 
 	bld_log(b, "STEP %d/%d: %s%s%s%s\n", step->number, b->plan->total_steps, step->original,
 		why ? "  (cache miss: " : "", why ? why : "", why ? ")" : "");
 	int rc = bld_step_execute(b, step, s, err);
+	bld_url_cleanup(b);
 	if (rc < 0)
 		cb_error_wrap(err, "%s:%d", b->o->dockerfile_name, step->line);
 	snprintf(s->key, sizeof(s->key), "%s", key);
@@ -322,6 +324,7 @@ static int plan_build(build_t *b, cb_error_t *err)
 
 static void build_release(build_t *b)
 {
+	bld_url_cleanup(b);
 	for (int i = 0; b->stages && i < b->plan->n_total_stages; i++)
 		if (b->stage_done[i])
 			bld_state_release(&b->stages[i]);

@@ -17,6 +17,7 @@
 
 #include "builder/builder.h"
 #include "cmd/cmd.h"
+#include "cmd/fetch.h"
 #include "cmd/resolve.h"
 #include "common/fs.h"
 #include "common/util.h"
@@ -324,6 +325,7 @@ static int do_build(cmd_ctx_t *ctx, build_args_t *a, cb_error_t *err)
 		o.progress = progress_mode(a);
 		o.resolver.resolve = cmd_resolve_image;
 		o.resolver.ctx = ctx;
+		o.fetcher.fetch = cmd_fetch_url;
 		bld_result_t res;
 		rc = bld_build(st, &o, &res, err);
 		if (rc == 0)
