@@ -120,7 +120,9 @@ static int stage_base_state(build_t *b, int idx, bld_state_t *s, cb_error_t *err
 		return cb_error_wrap(err, "%s:%d: FROM %s", b->o->dockerfile_name, line, ref);
 	/* the parser re-expands the stage with the image's Env and inserts
 	 * its ONBUILD triggers */
-	if (df_plan_set_base(b->plan, idx, s->config->env, s->config->on_build, err) < 0)
+	df_base_config_t bc = {s->config->env, s->config->on_build, s->config->working_dir,
+			       s->config->shell, s->config->user};
+	if (df_plan_set_base_config(b->plan, idx, &bc, err) < 0)
 		return -1;
 	cb_strv_free(s->config->on_build); /* triggers do not pass to children */
 	s->config->on_build = NULL;
