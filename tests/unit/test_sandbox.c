@@ -849,6 +849,43 @@ static void test_exec_join(void **state)
 	unlink(mark);
 }
 
+static void test_socket_in(void **state)
+{
+	/* a server on the container's own loopback (network none), reached
+	 * from here through a socket made in its namespace */
+	sbx_config_t cfg;
+	struct capture c;
+	base_cfg(&cfg, &c);
+	cfg.network = SBX_NET_NONE;
+	cfg.argv = (char *[]){"/bin/sh", "-c", "echo hello-from-ns | nc -l -p 8080", NULL};
+	sbx_handle_t *h = NULL;
+	cb_error_t err = CB_ERROR_INIT;
+	if (sbx_start(&cfg, &h, &err) < 0)
+		fail_msg("sbx_start: %s", err.msg);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(8080),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int s;
+	for (;;) { /* until nc listens */
+		s = sbx_socket_in(sbx_handle_pid(h), AF_INET, SOCK_STREAM, &err);
+		if (s < 0)
+			fail_msg("sbx_socket_in: %s", err.msg);
+		if (connect(s, (struct sockaddr *)&a, sizeof a) == 0)
+			break;
+		assert_int_equal(errno, ECONNREFUSED);
+		close(s);
+		usleep(2000);
+	}
+	char buf[64] = {0};
+	assert_int_equal(cb_read_all(s, buf, sizeof buf - 1, &err), 14);
+	assert_string_equal(buf, "hello-from-ns\n");
+	close(s);
+	sbx_status_t st;
+	assert_int_equal(sbx_wait(h, true, &st, &err), 0);
+	assert_exited(st, 0);
+	sbx_handle_free(h);
+	capture_release(&c);
+}
+
 static void test_signal_forwarded(void **state)
 {
 	/* sbx_run forwards SIGTERM: the shell (PID 1) has a handler for it */
@@ -1015,6 +1052,7 @@ int main(void)
 		cmocka_unit_test(test_rlimits),
 		cmocka_unit_test(test_exec_join),
 		cmocka_unit_test(test_signal_forwarded),
+		cmocka_unit_test(test_socket_in),
 		cmocka_unit_test(test_rootless_with_subids),
 		cmocka_unit_test(test_rootless_without_subids),
 	};
