@@ -22,6 +22,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -961,6 +962,14 @@ static void run_rootless(bool subids)
 		print_message("SKIP: rootless part needs useradd and setpriv\n");
 		skip();
 	}
+	/* other copies of this suite (other checkouts on the same machine)
+	 * edit the same files: one at a time */
+	_cleanup_close_ int lock = open("/tmp/cbuild-test-subids.lock", O_CREAT | O_RDWR | O_CLOEXEC,
+					0600);
+	assert_true(lock >= 0);
+	while (flock(lock, LOCK_EX) < 0)
+		assert_int_equal(errno, EINTR);
+
 	if (!getpwnam(TEST_USER) &&
 	    shell("useradd -M -N -d /nonexistent -s /usr/sbin/nologin " TEST_USER) != 0)
 		fail_msg("useradd " TEST_USER " failed");
