@@ -98,7 +98,7 @@ static void scratch_state(build_t *b, bld_state_t *s)
 	(void)b;
 }
 
-static int stage_base(build_t *b, int idx, bld_state_t *s, cb_error_t *err)
+static int stage_base_state(build_t *b, int idx, bld_state_t *s, cb_error_t *err)
 {
 	df_stage_t *stage = df_plan_stage(b->plan, idx);
 	switch (stage->base_kind) {
@@ -125,6 +125,22 @@ static int stage_base(build_t *b, int idx, bld_state_t *s, cb_error_t *err)
 	cb_strv_free(s->config->on_build); /* triggers do not pass to children */
 	s->config->on_build = NULL;
 	return 0;
+}
+
+/* As BuildKit does, an image without PATH gets the default one, so that
+ * `docker run` of it finds programs the way its RUN steps did. */
+static void ensure_path(bld_state_t *s)
+{
+	if (!oci_config_getenv(s->config, "PATH"))
+		oci_config_setenv(s->config, "PATH", BLD_DEFAULT_PATH);
+}
+
+static int stage_base(build_t *b, int idx, bld_state_t *s, cb_error_t *err)
+{
+	int rc = stage_base_state(b, idx, s, err);
+	if (rc == 0)
+		ensure_path(s);
+	return rc;
 }
 
 /* ---- one step ---- */
@@ -254,6 +270,7 @@ static int open_context(build_t *b, cb_error_t *err)
 	b->ctx.dirfd = open(b->o->context_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (b->ctx.dirfd < 0)
 		return cb_error_errno(err, "open build context '%s'", b->o->context_dir);
+	b->ctx.sums = bld_ctxsum_open(b->st, b->o->context_dir);
 	if (b->o->dockerignore &&
 	    df_ignore_parse(b->o->dockerignore, b->o->dockerignore_len, &b->ctx.ignore, err) < 0)
 		return cb_error_wrap(err, ".dockerignore");
@@ -285,6 +302,7 @@ static void build_release(build_t *b)
 	free(b->stage_done);
 	df_plan_free(b->plan);
 	df_ignore_free(b->ctx.ignore);
+	bld_ctxsum_close(b->ctx.sums);
 	if (b->ctx.dirfd >= 0)
 		close(b->ctx.dirfd);
 	free(b->created);

@@ -18,7 +18,6 @@
 #include "common/fs.h"
 #include "common/util.h"
 
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define TAIL_LINES 12
 
 static const char *step_workdir(const df_step_t *step, const bld_state_t *s)
@@ -66,9 +65,15 @@ int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, cha
 		if (strstr(cp->sources[i], "://"))
 			return cb_error_fail(err, ENOTSUP, "ADD of a URL ('%s') is not supported yet",
 					     cp->sources[i]);
+	if (cp->parents)
+		return cb_error_fail(err, ENOTSUP, "%s --parents is not supported yet",
+				     df_kind_name(step->kind));
 	char sum[DIGEST_STR_LEN + 1];
 	if (!cp->from) {
-		bld_source_t src = {b->ctx.dirfd, b->ctx.dir, b->ctx.ignore, true};
+		_cleanup_(df_ignore_freep) df_ignore_t *ex = NULL;
+		if (cp->exclude && df_ignore_from_patterns(cp->exclude, &ex, err) < 0)
+			return cb_error_wrap(err, "--exclude");
+		bld_source_t src = {b->ctx.dirfd, b->ctx.dir, b->ctx.ignore, true, b->ctx.sums, ex};
 		if (bld_sources_checksum(&src, cp->sources, sum, err) < 0)
 			return cb_error_wrap(err, "%s:%d: %s", b->o->dockerfile_name, step->line,
 					     df_kind_name(step->kind));
@@ -84,9 +89,13 @@ int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, cha
 	int rc = bld_snap_open(b->st, &from, true, &snap, err);
 	if (rc == 0) {
 		_cleanup_close_ int fd = open(snap.merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		bld_source_t src = {fd, snap.merged, NULL, false};
-		rc = fd < 0 ? cb_error_errno(err, "open '%s'", snap.merged)
-			    : bld_sources_checksum(&src, cp->sources, sum, err);
+		_cleanup_(df_ignore_freep) df_ignore_t *ex = NULL;
+		if (cp->exclude && df_ignore_from_patterns(cp->exclude, &ex, err) < 0)
+			rc = -1;
+		bld_source_t src = {fd, snap.merged, NULL, false, NULL, ex};
+		if (rc == 0)
+			rc = fd < 0 ? cb_error_errno(err, "open '%s'", snap.merged)
+				    : bld_sources_checksum(&src, cp->sources, sum, err);
 		bld_snap_close(&snap);
 	}
 	if (rc == 0)
@@ -258,7 +267,7 @@ static char **run_env(const df_step_t *step)
 	for (size_t i = 0; env[i]; i++)
 		has_path |= cb_str_has_prefix(env[i], "PATH=");
 	if (!has_path)
-		env = cb_strv_push(env, "PATH=" DEFAULT_PATH);
+		env = cb_strv_push(env, "PATH=" BLD_DEFAULT_PATH);
 	return env;
 }
 
@@ -592,7 +601,7 @@ static int copy_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, b
 			char **names = cb_xcalloc(cp->n_inline_files + 1, sizeof(char *));
 			for (size_t i = 0; i < cp->n_inline_files; i++)
 				names[i] = cp->inline_files[i].name;
-			bld_source_t src = {fd, dir, NULL, false};
+			bld_source_t src = {fd, dir, NULL, false, NULL, NULL};
 			rc = copy_from(b, step, s, snap, &src, names, err);
 			free(names);
 		}
@@ -604,8 +613,11 @@ static int copy_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, b
 		if (rc < 0 || !cp->sources || !cp->sources[0])
 			return rc;
 	}
+	_cleanup_(df_ignore_freep) df_ignore_t *ex = NULL;
+	if (cp->exclude && df_ignore_from_patterns(cp->exclude, &ex, err) < 0)
+		return cb_error_wrap(err, "--exclude");
 	if (!cp->from) {
-		bld_source_t src = {b->ctx.dirfd, b->ctx.dir, b->ctx.ignore, true};
+		bld_source_t src = {b->ctx.dirfd, b->ctx.dir, b->ctx.ignore, true, b->ctx.sums, ex};
 		return copy_from(b, step, s, snap, &src, cp->sources, err);
 	}
 	bld_state_t from;
@@ -615,7 +627,7 @@ static int copy_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, b
 	rc = bld_snap_open(b->st, &from, true, &fsnap, err);
 	if (rc == 0) {
 		_cleanup_close_ int fd = open(fsnap.merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		bld_source_t src = {fd, fsnap.merged, NULL, false};
+		bld_source_t src = {fd, fsnap.merged, NULL, false, NULL, ex};
 		rc = fd < 0 ? cb_error_errno(err, "open '%s'", fsnap.merged)
 			    : copy_from(b, step, s, snap, &src, cp->sources, err);
 		bld_snap_close(&fsnap);

@@ -36,7 +36,7 @@ typedef struct build_args {
 	const char *iidfile;
 	const char *progress;
 	const char *context;
-	bool no_cache, pull, quiet, network_none, docker_format, explain_cache;
+	bool no_cache, pull, quiet, network_none, docker_format, explain_cache, dry_run;
 	layer_opts_t layer;
 	int64_t timestamp;
 } build_args_t;
@@ -44,7 +44,7 @@ typedef struct build_args {
 enum {
 	OPT_BUILD_ARG = 256, OPT_TARGET, OPT_NO_CACHE, OPT_PULL, OPT_LABEL, OPT_NETWORK,
 	OPT_FORMAT, OPT_COMPRESS, OPT_TIMESTAMP, OPT_IIDFILE, OPT_PROGRESS, OPT_SECRET,
-	OPT_EXPLAIN, OPT_PLATFORM, OPT_LEVEL,
+	OPT_EXPLAIN, OPT_PLATFORM, OPT_LEVEL, OPT_DRY_RUN,
 };
 
 static const struct option build_longopts[] = {
@@ -66,6 +66,7 @@ static const struct option build_longopts[] = {
 	{"secret", required_argument, NULL, OPT_SECRET},
 	{"explain-cache", no_argument, NULL, OPT_EXPLAIN},
 	{"platform", required_argument, NULL, OPT_PLATFORM},
+	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 	{NULL, 0, NULL, 0},
 };
 
@@ -112,6 +113,7 @@ static int parse_one(build_args_t *a, int c, const char *arg, cb_error_t *err)
 	case OPT_LABEL: a->labels = cb_strv_push(a->labels, arg); return 0;
 	case OPT_SECRET: a->secrets = cb_strv_push(a->secrets, arg); return 0;
 	case OPT_EXPLAIN: a->explain_cache = true; return 0;
+	case OPT_DRY_RUN: a->dry_run = true; return 0;
 	case OPT_PLATFORM: a->platform = arg; return 0;
 	case OPT_IIDFILE: a->iidfile = arg; return 0;
 	case OPT_PROGRESS:
@@ -335,6 +337,30 @@ static int do_build(cmd_ctx_t *ctx, build_args_t *a, cb_error_t *err)
 	return rc;
 }
 
+/* --dry-run: what `cbuild plan` prints for the same Dockerfile and args. */
+static int dry_run(cmd_ctx_t *ctx, const build_args_t *a, cb_error_t *err)
+{
+	_cleanup_strv_ char **pargv = cb_strv_push(NULL, "plan");
+	if (a->file) {
+		pargv = cb_strv_push(pargv, "-f");
+		pargv = cb_strv_push(pargv, a->file);
+	}
+	if (a->target) {
+		pargv = cb_strv_push(pargv, "--target");
+		pargv = cb_strv_push(pargv, a->target);
+	}
+	if (a->platform) {
+		pargv = cb_strv_push(pargv, "--platform");
+		pargv = cb_strv_push(pargv, a->platform);
+	}
+	for (size_t i = 0; a->build_args && a->build_args[i]; i++) {
+		pargv = cb_strv_push(pargv, "--build-arg");
+		pargv = cb_strv_push(pargv, a->build_args[i]);
+	}
+	pargv = cb_strv_push(pargv, a->context);
+	return cmd_plan(ctx, (int)cb_strv_len(pargv), pargv, err);
+}
+
 int cmd_build(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	build_args_t a = {0};
@@ -346,7 +372,7 @@ int cmd_build(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		return -1;
 	int rc = parse_build_args(argc, argv, &a, err);
 	if (rc == 0)
-		rc = do_build(ctx, &a, err);
+		rc = a.dry_run ? dry_run(ctx, &a, err) : do_build(ctx, &a, err);
 	build_args_release(&a);
 	return rc;
 }
