@@ -994,6 +994,7 @@ static void run_rootless(bool subids)
 	uid_t uid = pw->pw_uid;
 	gid_t gid = pw->pw_gid;
 
+	bool had_su = cb_path_exists("/etc/subuid"), had_sg = cb_path_exists("/etc/subgid");
 	_cleanup_free_ char *su = read_or_empty("/etc/subuid");
 	_cleanup_free_ char *sg = read_or_empty("/etc/subgid");
 	_cleanup_free_ char *nsu = without_user(su, subids ? TEST_USER ":300000:65536\n" : "");
@@ -1024,8 +1025,14 @@ static void run_rootless(bool subids)
 	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
 		;
 	/* restore before asserting: a failure must not leave the host changed */
-	put("/etc/subuid", su);
-	put("/etc/subgid", sg);
+	if (had_su)
+		put("/etc/subuid", su);
+	else
+		unlink("/etc/subuid");
+	if (had_sg)
+		put("/etc/subgid", sg);
+	else
+		unlink("/etc/subgid");
 	shell("rm -rf %s %s", wd, bin);
 	if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
 		fail_msg("rootless suite (%s subids) failed: status %d", subids ? "with" : "without",
