@@ -1537,3 +1537,59 @@ int sbx_exec(pid_t pid, const sbx_config_t *cfg, sbx_status_t *status, cb_error_
 	sbx_handle_free(h);
 	return rc;
 }
+
+/* --- a socket in a sandbox's network namespace --- */
+
+int sbx_socket_in(pid_t pid, int domain, int type, cb_error_t *err)
+{
+	int ns[NS_COUNT];
+	for (int i = 0; i < NS_COUNT; i++)
+		ns[i] = -1;
+	if (open_ns_fds(pid, ns, err) < 0)
+		return -1;
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		close_ns_fds(ns);
+		return cb_error_errno(err, "create socket pair");
+	}
+	/* setns(user) is refused to a threaded process: a helper does it */
+	pid_t child = (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
+	if (child < 0) {
+		int e = errno;
+		close_ns_fds(ns);
+		close(sv[0]);
+		close(sv[1]);
+		return cb_error_set(err, e, "fork");
+	}
+	if (child == 0) {
+		struct child_ctx c = {.sync = sv[1]};
+		close(sv[0]);
+		if (ns[NS_USER] >= 0)
+			CHILD_CHECK(&c, setns(ns[NS_USER], CLONE_NEWUSER), "join the container's user namespace");
+		if (ns[NS_NET] >= 0)
+			CHILD_CHECK(&c, setns(ns[NS_NET], CLONE_NEWNET), "join the container's net namespace");
+		int s = socket(domain, type | SOCK_CLOEXEC, 0);
+		CHILD_CHECK(&c, s, "create a socket in the container");
+		send_fd(&c, MSG_PTY, s);
+		_exit(0);
+	}
+	close_ns_fds(ns);
+	close(sv[1]);
+	struct sync_msg m;
+	int fd = -1;
+	ssize_t n = recv_msg(sv[0], &m, &fd);
+	int e = errno;
+	close(sv[0]);
+	while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (n > 0 && m.type == MSG_PTY && fd >= 0)
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	if (n > 0 && m.type == MSG_ERROR) {
+		m.text[sizeof m.text - 1] = '\0';
+		return cb_error_set(err, m.code, "%s", m.text);
+	}
+	return cb_error_set(err, n < 0 ? e : EPROTO, "create a socket in container process %d",
+			    (int)pid);
+}

@@ -230,6 +230,13 @@ void sbx_handle_free(sbx_handle_t *h);
 int sbx_exec(pid_t pid, const sbx_config_t *cfg, sbx_status_t *status, cb_error_t *err);
 int sbx_exec_start(pid_t pid, const sbx_config_t *cfg, sbx_handle_t **out, cb_error_t *err);
 
+/* A socket (CLOEXEC) made inside the network namespace of the running
+ * sandbox whose PID 1 is `pid`; it stays there after it is returned. For
+ * `run -p HOST:CTR`: the monitor accepts on the host port and, per
+ * connection, connects one of these to 127.0.0.1:CTR and copies bytes.
+ * Works rootless (a short-lived helper joins the user namespace first). */
+int sbx_socket_in(pid_t pid, int domain, int type, cb_error_t *err);
+
 /* --- helpers the builder may use --- */
 
 /* A user spec resolved against a root directory's /etc/passwd and
