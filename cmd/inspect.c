@@ -60,7 +60,7 @@ static json_t *image_json(store_t *st, const image_t *img)
 	json_object_set(j, "Config", json_object_get(c, "config"));
 	json_object_set(j, "Architecture", json_object_get(c, "architecture"));
 	json_object_set(j, "Os", json_object_get(c, "os"));
-	json_object_set_new(j, "Size", json_integer(image_blob_size(img)));
+	json_object_set_new(j, "Size", json_integer(image_unpacked_size(st, img)));
 	json_t *rootfs = json_pack("{s:s, s:O}", "Type", "layers", "Layers",
 				   json_object_get(json_object_get(c, "rootfs"), "diff_ids"));
 	json_object_set_new(j, "RootFS", rootfs);
