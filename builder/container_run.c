@@ -665,7 +665,11 @@ int bld_ctr_start_detached(store_t *st, bld_ctr_t *c, cb_error_t *err)
 		waitpid(pid, NULL, 0);
 	}
 	cb_buf_release(&msg);
-	if (rc == 0)
-		rc = bld_ctr_refresh(st, c, err);
+	if (rc == 0) {
+		/* a --rm container may be gone already: it ran, that is success */
+		cb_error_t e = CB_ERROR_INIT;
+		if (bld_ctr_refresh(st, c, &e) < 0)
+			cb_error_release(&e);
+	}
 	return rc;
 }
