@@ -119,10 +119,7 @@ fuzz:
 bench: cbuild
 	bench/run $(BENCH_ARGS)
 
-install: cbuild testdata/hello/rootfs.tar
-
-testdata/hello/rootfs.tar: testdata/mkrootfs.sh
-	@testdata/mkrootfs.sh $@
+install: cbuild
 	install -D -m 0755 $(BUILD)/cbuild $(DESTDIR)$(BINDIR)/cbuild
 
 format:

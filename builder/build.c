@@ -4,6 +4,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,6 +26,31 @@ void bld_opts_init(bld_opts_t *o)
 	o->layer = lo;
 	o->timestamp = -1;
 	o->log = stderr;
+}
+
+static volatile sig_atomic_t interrupted;
+
+bool bld_interrupted(void)
+{
+	return interrupted != 0;
+}
+
+static void on_interrupt(int sig)
+{
+	interrupted = sig;
+	bld_kill_running();
+}
+
+/* While a build runs, Ctrl-C and SIGTERM cancel it cleanly: the running
+ * step's processes are killed and the build fails with "interrupted". */
+static void catch_interrupts(struct sigaction *old_int, struct sigaction *old_term)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, old_int);
+	sigaction(SIGTERM, &sa, old_term);
 }
 
 static double now_s(void)
@@ -169,7 +196,9 @@ static int build_stage(build_t *b, size_t pos, cb_error_t *err)
 	b->cmd_set = false;
 	stage = df_plan_stage(b->plan, idx); /* set_base may have rebuilt it */
 	for (size_t i = 0; i < stage->n_steps; i++) {
-		if (run_step(b, idx, i, &s, err) < 0) {
+		if (bld_interrupted() || run_step(b, idx, i, &s, err) < 0) {
+			if (!cb_error_is_set(err))
+				cb_error_fail(err, EINTR, "build interrupted");
 			bld_state_release(&s);
 			return -1;
 		}
@@ -225,6 +254,7 @@ static int open_context(build_t *b, cb_error_t *err)
 	b->ctx.dirfd = open(b->o->context_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (b->ctx.dirfd < 0)
 		return cb_error_errno(err, "open build context '%s'", b->o->context_dir);
+	b->ctx.sums = bld_ctxsum_open(b->st, b->o->context_dir);
 	if (b->o->dockerignore &&
 	    df_ignore_parse(b->o->dockerignore, b->o->dockerignore_len, &b->ctx.ignore, err) < 0)
 		return cb_error_wrap(err, ".dockerignore");
@@ -256,6 +286,7 @@ static void build_release(build_t *b)
 	free(b->stage_done);
 	df_plan_free(b->plan);
 	df_ignore_free(b->ctx.ignore);
+	bld_ctxsum_close(b->ctx.sums);
 	if (b->ctx.dirfd >= 0)
 		close(b->ctx.dirfd);
 	free(b->created);
@@ -267,6 +298,8 @@ int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *e
 	b.ctx.dirfd = -1;
 	int rc = -1;
 	double t0 = now_s();
+	struct sigaction old_int, old_term;
+	catch_interrupts(&old_int, &old_term);
 	if (bld_enter_mount_ns(err) < 0 || open_context(&b, err) < 0 || plan_build(&b, err) < 0)
 		goto out;
 	b.created = oci_time_now(o->timestamp);
@@ -290,5 +323,7 @@ int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *e
 	rc = 0;
 out:
 	build_release(&b);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
 	return rc;
 }

@@ -63,6 +63,7 @@ extern char **environ;
 #define MOUNT_ATTR_RDONLY 0x00000001
 #define MOUNT_ATTR_NOSUID 0x00000002
 #define MOUNT_ATTR_NODEV 0x00000004
+#define MOUNT_ATTR_NOEXEC 0x00000008
 struct mount_attr {
 	uint64_t attr_set;
 	uint64_t attr_clr;
@@ -250,6 +251,8 @@ static int remount_bind(int fd, unsigned long extra, bool recursive)
 			a.attr_set |= MOUNT_ATTR_NOSUID;
 		if (extra & MS_NODEV)
 			a.attr_set |= MOUNT_ATTR_NODEV;
+		if (extra & MS_NOEXEC)
+			a.attr_set |= MOUNT_ATTR_NOEXEC;
 		if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) == 0)
 			return 0;
 		if (errno != ENOSYS)
@@ -455,7 +458,6 @@ static void child_lo_up(struct child_ctx *c)
 static void child_setup_root(struct child_ctx *c)
 {
 	const sbx_config_t *cfg = c->cfg;
-	char p[64];
 	/* No mount event may propagate back to the host. */
 	CHILD_CHECK(c, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), "make '/' private");
 	CHILD_CHECK(c, mount(cfg->rootfs, cfg->rootfs, NULL, MS_BIND | MS_REC, NULL),
@@ -475,7 +477,6 @@ static void child_setup_root(struct child_ctx *c)
 
 	CHILD_CHECK(c, remount_bind(rootfd, MS_NODEV | (cfg->readonly_rootfs ? MS_RDONLY : 0), false),
 		    "remount root nodev%s", cfg->readonly_rootfs ? ",ro" : "");
-	(void)p;
 
 	if (cfg->hostname)
 		CHILD_CHECK(c, sethostname(cfg->hostname, strlen(cfg->hostname)),
@@ -488,9 +489,18 @@ static void child_setup_root(struct child_ctx *c)
 	int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	CHILD_CHECK(c, oldroot, "open old root");
 	CHILD_CHECK(c, fchdir(rootfd), "enter root");
-	CHILD_CHECK(c, (int)syscall(SYS_pivot_root, ".", "."), "pivot_root into '%s'", cfg->rootfs);
-	CHILD_CHECK(c, fchdir(oldroot), "enter old root");
-	CHILD_CHECK(c, umount2(".", MNT_DETACH), "detach old root");
+	if (syscall(SYS_pivot_root, ".", ".") == 0) {
+		CHILD_CHECK(c, fchdir(oldroot), "enter old root");
+		CHILD_CHECK(c, umount2(".", MNT_DETACH), "detach old root");
+	} else if (errno == EINVAL) {
+		/* the host runs from an initramfs (rootfs cannot be pivoted):
+		 * move the new root over / and chroot, as runc --no-pivot */
+		CHILD_CHECK(c, mount(".", "/", NULL, MS_MOVE, NULL), "move root '%s' onto '/'",
+			    cfg->rootfs);
+		CHILD_CHECK(c, chroot("."), "chroot into '%s'", cfg->rootfs);
+	} else {
+		child_fail(c, errno, "pivot_root into '%s'", cfg->rootfs);
+	}
 	CHILD_CHECK(c, chdir("/"), "chdir '/'");
 	close(oldroot);
 	close(rootfd);
@@ -681,11 +691,14 @@ static _Noreturn void child_join(struct child_ctx *c)
 		kill(pid, SIGKILL);
 		_exit(127);
 	}
-	close(c->sync);
-	/* nothing of ours may stay open in this waiting process */
-	close(c->fd_in);
-	close(c->fd_out);
-	close(c->fd_err);
+	/* nothing may stay open in this waiting process: the sync socket (its
+	 * EOF tells the parent about the exec) and any output pipe's write end */
+	if (syscall(SYS_close_range, 3U, ~0U, 0) < 0) {
+		close(c->sync);
+		close(c->fd_in);
+		close(c->fd_out);
+		close(c->fd_err);
+	}
 	int ws;
 	while (waitpid(pid, &ws, 0) < 0)
 		if (errno != EINTR)
@@ -886,12 +899,28 @@ static int write_idmaps(pid_t pid, const struct idmap_plan *pl, cb_error_t *err)
 	return write_proc(pid, "gid_map", line, err);
 }
 
-static bool id_mapped(unsigned long id, unsigned long start, unsigned long count, bool helpers)
+/* Is id inside one of the ranges of /proc/PID/FILE (pid 0: self)? */
+static bool in_idmap(pid_t pid, const char *file, unsigned long id)
 {
-	if (id == 0)
-		return true;
-	return helpers && id >= 1 && id <= count;
-	(void)start;
+	char p[64];
+	if (pid > 0)
+		snprintf(p, sizeof p, "/proc/%d/%s", (int)pid, file);
+	else
+		snprintf(p, sizeof p, "/proc/self/%s", file);
+	_cleanup_fclose_ FILE *fp = fopen(p, "re");
+	if (!fp)
+		return true; /* no user namespaces at all: everything maps */
+	unsigned long in, out, count;
+	while (fscanf(fp, "%lu %lu %lu", &in, &out, &count) == 3)
+		if (id >= in && id - in < count)
+			return true;
+	return false;
+}
+
+/* The maps write_idmaps will make: 0 -> the caller, 1..count -> subids. */
+static bool id_mapped(unsigned long id, unsigned long count, bool helpers)
+{
+	return id == 0 || (helpers && id >= 1 && id <= count);
 }
 
 static const char *env_path(char *const *env)
@@ -1021,9 +1050,25 @@ int sbx_start(const sbx_config_t *cfg, sbx_handle_t **out, cb_error_t *err)
 	return start(cfg, 0, out, err);
 }
 
+/* openat2 (Linux 5.6) keeps every path the child resolves inside the
+ * root; without it there is no safe way, so say so up front. */
+static int check_kernel(cb_error_t *err)
+{
+	static int ok = -1;
+	if (ok < 0) {
+		int fd = sys_openat2(AT_FDCWD, "/", O_PATH | O_CLOEXEC, 0);
+		ok = !(fd < 0 && errno == ENOSYS);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (!ok)
+		return cb_error_set(err, ENOSYS, "the sandbox needs Linux 5.6 or later (openat2)");
+	return 0;
+}
+
 static int start(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t **out, cb_error_t *err)
 {
-	if (validate(cfg, err) < 0)
+	if (validate(cfg, err) < 0 || check_kernel(err) < 0)
 		return -1;
 	int ns_fds[NS_COUNT];
 	for (int i = 0; i < NS_COUNT; i++)
@@ -1051,13 +1096,21 @@ static int start(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t **out, cb
 	} else if (sbx_resolve_user(cfg->rootfs, cfg->user, &u, err) < 0) {
 		return -1;
 	}
-	if (!root && (!id_mapped(u.uid, pl.ustart, pl.ucount, pl.helpers) ||
-		      !id_mapped(u.gid, pl.gstart, pl.gcount, pl.helpers))) {
-		cb_error_set(err, 0,
-			     "user '%s' (%u:%u) is not mapped in the rootless user namespace%s",
+	bool mapped;
+	if (join_pid > 0 || root)
+		/* the namespace exists: read its maps */
+		mapped = in_idmap(join_pid, "uid_map", u.uid) && in_idmap(join_pid, "gid_map", u.gid);
+	else
+		mapped = id_mapped(u.uid, pl.ucount, pl.helpers) &&
+			 id_mapped(u.gid, pl.gcount, pl.helpers);
+	if (!mapped) {
+		cb_error_set(err, 0, "user '%s' (%u:%u) is not mapped in the %suser namespace%s",
 			     cfg->user ? cfg->user : "", (unsigned)u.uid, (unsigned)u.gid,
-			     pl.helpers ? "" : " (no /etc/subuid and /etc/subgid range for this user: "
-					      "only root is mapped)");
+			     root || join_pid > 0 ? "" : "rootless ",
+			     root || join_pid > 0 || pl.helpers
+				     ? ""
+				     : " (no /etc/subuid and /etc/subgid range for this user: "
+				       "only root is mapped)");
 		sbx_user_release(&u);
 		close_ns_fds(ns_fds);
 		return -1;
@@ -1401,13 +1454,16 @@ void sbx_handle_free(sbx_handle_t *h)
 
 static volatile sig_atomic_t fwd_pid;
 static volatile sig_atomic_t fwd_count;
+static volatile sig_atomic_t fwd_pending; /* arrived before the process ran */
 static const int fwd_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
 static void on_forward(int sig)
 {
 	pid_t p = fwd_pid;
-	if (p <= 0)
+	if (p <= 0) {
+		fwd_pending = sig;
 		return;
+	}
 	/* PID 1 ignores signals it has no handler for: a second one kills */
 	kill(p, fwd_count++ ? SIGKILL : sig);
 }
@@ -1421,6 +1477,7 @@ int sbx_run(const sbx_config_t *cfg, sbx_status_t *status, cb_error_t *err)
 		sigemptyset(&sa.sa_mask);
 		fwd_pid = 0;
 		fwd_count = 0;
+		fwd_pending = 0;
 		for (size_t i = 0; i < CB_ARRAY_SIZE(fwd_signals); i++)
 			sigaction(fwd_signals[i], &sa, &old[i]);
 	}
@@ -1428,6 +1485,8 @@ int sbx_run(const sbx_config_t *cfg, sbx_status_t *status, cb_error_t *err)
 	int rc = sbx_start(cfg, &h, err);
 	if (rc == 0) {
 		fwd_pid = h->proc;
+		if (fwd && fwd_pending)
+			on_forward(fwd_pending);
 		rc = sbx_wait(h, true, status, err);
 		fwd_pid = 0;
 	}

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +68,7 @@ int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, cha
 					     cp->sources[i]);
 	char sum[DIGEST_STR_LEN + 1];
 	if (!cp->from) {
-		bld_source_t src = {b->ctx.dirfd, b->ctx.dir, b->ctx.ignore};
+		bld_source_t src = {b->ctx.dirfd, b->ctx.dir, b->ctx.ignore, true, b->ctx.sums};
 		if (bld_sources_checksum(&src, cp->sources, sum, err) < 0)
 			return cb_error_wrap(err, "%s:%d: %s", b->o->dockerfile_name, step->line,
 					     df_kind_name(step->kind));
@@ -83,7 +84,7 @@ int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, cha
 	int rc = bld_snap_open(b->st, &from, true, &snap, err);
 	if (rc == 0) {
 		_cleanup_close_ int fd = open(snap.merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		bld_source_t src = {fd, snap.merged, NULL};
+		bld_source_t src = {fd, snap.merged, NULL, false, NULL};
 		rc = fd < 0 ? cb_error_errno(err, "open '%s'", snap.merged)
 			    : bld_sources_checksum(&src, cp->sources, sum, err);
 		bld_snap_close(&snap);
@@ -432,6 +433,31 @@ static bool exists_in(const char *root, const char *rel)
 	return cb_path_exists(p);
 }
 
+/* The running step's PID 1, for the interrupt handler (builds run one RUN
+ * at a time per process). */
+static volatile pid_t running_pid;
+
+void bld_kill_running(void)
+{
+	pid_t p = running_pid;
+	if (p > 0)
+		kill(p, SIGKILL);
+}
+
+static int run_sandboxed(const sbx_config_t *cfg, sbx_status_t *status, cb_error_t *err)
+{
+	sbx_handle_t *h = NULL;
+	if (sbx_start(cfg, &h, err) < 0)
+		return -1;
+	running_pid = sbx_handle_pid(h);
+	if (bld_interrupted())
+		bld_kill_running();
+	int rc = sbx_wait(h, true, status, err);
+	running_pid = 0;
+	sbx_handle_free(h);
+	return rc;
+}
+
 static int run_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, bld_snap_t *snap,
 			   cb_error_t *err)
 {
@@ -464,10 +490,13 @@ static int run_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, bl
 		cfg.n_mounts = m.n;
 		cfg.output_cb = on_output;
 		cfg.output_opaque = &ro;
-		rc = sbx_run(&cfg, &status, err);
+		cfg.forward_signals = false; /* Ctrl-C cancels the build: bld_interrupted */
+		rc = run_sandboxed(&cfg, &status, err);
 		if (rc < 0)
 			cb_error_wrap(err, "RUN %s", run->cmd ? run->cmd : step->original);
 	}
+	if (rc == 0 && bld_interrupted())
+		rc = cb_error_fail(err, EINTR, "%s: interrupted", step->original);
 	if (rc == 0 && (status.signaled || status.code != 0)) {
 		_cleanup_free_ char *tail = output_tail(&ro);
 		if (status.signaled)
@@ -563,7 +592,7 @@ static int copy_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, b
 			char **names = cb_xcalloc(cp->n_inline_files + 1, sizeof(char *));
 			for (size_t i = 0; i < cp->n_inline_files; i++)
 				names[i] = cp->inline_files[i].name;
-			bld_source_t src = {fd, dir, NULL};
+			bld_source_t src = {fd, dir, NULL, false, NULL};
 			rc = copy_from(b, step, s, snap, &src, names, err);
 			free(names);
 		}
@@ -576,7 +605,7 @@ static int copy_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, b
 			return rc;
 	}
 	if (!cp->from) {
-		bld_source_t src = {b->ctx.dirfd, b->ctx.dir, b->ctx.ignore};
+		bld_source_t src = {b->ctx.dirfd, b->ctx.dir, b->ctx.ignore, true, b->ctx.sums};
 		return copy_from(b, step, s, snap, &src, cp->sources, err);
 	}
 	bld_state_t from;
@@ -586,7 +615,7 @@ static int copy_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, b
 	rc = bld_snap_open(b->st, &from, true, &fsnap, err);
 	if (rc == 0) {
 		_cleanup_close_ int fd = open(fsnap.merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		bld_source_t src = {fd, fsnap.merged, NULL};
+		bld_source_t src = {fd, fsnap.merged, NULL, false, NULL};
 		rc = fd < 0 ? cb_error_errno(err, "open '%s'", fsnap.merged)
 			    : copy_from(b, step, s, snap, &src, cp->sources, err);
 		bld_snap_close(&fsnap);

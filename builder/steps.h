@@ -28,4 +28,9 @@ int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, cha
 /* Run the step on state s (config and layers change; history appended). */
 int bld_step_execute(build_t *b, const df_step_t *step, bld_state_t *s, cb_error_t *err);
 
+/* Ctrl-C / SIGTERM: set by the build's signal handler; the running RUN is
+ * killed and the build stops with "interrupted" at the next check. */
+bool bld_interrupted(void);
+void bld_kill_running(void);
+
 #endif

@@ -71,5 +71,6 @@ CMD_DECLARE(rm);
 CMD_DECLARE(exec);
 CMD_DECLARE(diff);
 CMD_DECLARE(commit);
+CMD_DECLARE(compose);
 
 #endif

@@ -70,6 +70,10 @@ static const cmd_def_t commands[] = {
 	 "cbuild commit [-m MESSAGE] [-a AUTHOR] [-c INSTRUCTION]... [--pause=true|false] "
 	 "CONTAINER [IMAGE[:TAG]]",
 	 "create an image from a container's changes"},
+	{"compose", cmd_compose,
+	 "cbuild compose [-f FILE]... [-p PROJECT] [--project-directory DIR] [--env-file FILE] "
+	 "build|up|down|ps|logs|push|pull|config [OPTIONS] [SERVICE...]",
+	 "build and run the services of a compose file"},
 };
 
 static const cmd_def_t *find_command(const char *name)

@@ -81,7 +81,9 @@ static void clean_tmp(const store_t *st)
 		struct stat sb;
 		if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		if (now - sb.st_mtime < 60)
+		/* ctime, not mtime: unpacking a layer sets the directory's
+		 * mtime to the tar's (years ago) while work is in progress */
+		if (now - sb.st_ctime < 60)
 			continue;
 		_cleanup_free_ char *p = cb_path_join(tmp, de->d_name);
 		cb_error_t e = CB_ERROR_INIT;

@@ -11,7 +11,9 @@
 set -u
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CBUILD=${CBUILD_BIN:-$TOP/cbuild}
-T=$(mktemp -d /tmp/cbuild-e2e.XXXXXX)
+# lower case only: some tools (buildah) derive image names from paths
+T=/tmp/cbuild-e2e-$$-$RANDOM$RANDOM
+mkdir -m 700 "$T" || exit 1
 ROOT=$T/root
 export CBUILD_ROOT=$ROOT
 _tap_n=0
@@ -58,8 +60,9 @@ if [ ! -s "$ROOTFS_TAR" ]; then
 	"$TOP/testdata/mkrootfs.sh" "$ROOTFS_TAR.$$" && mv "$ROOTFS_TAR.$$" "$ROOTFS_TAR"
 fi
 
-# Import the rootfs as NAME (default busybox:latest) into $ROOT.
-import_busybox() { cb import "$ROOTFS_TAR" "${1:-busybox:latest}" >/dev/null; }
+# Import the rootfs as NAME (default busybox:latest, CMD ["sh"] as the
+# real busybox image has) into $ROOT.
+import_busybox() { cb import -c 'CMD ["sh"]' "$ROOTFS_TAR" "${1:-busybox:latest}" >/dev/null; }
 
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
@@ -118,3 +121,23 @@ start_registry() {
 	wait_port "$port" 10
 }
 stop_registry() { kill "$REG_PID" 2>/dev/null; wait "$REG_PID" 2>/dev/null; }
+
+# build_case CASE [ARGS...]: build testdata/builds/CASE as CASE:1 (quiet)
+BUILDS=$TOP/testdata/builds
+build_case() { local c=$1; shift; cb build -q -t "$c:1" "$@" "$BUILDS/$c"; }
+
+# unpack NAME[:TAG] DIR: the image's tree, by umoci (a tool nobody here wrote)
+unpack() {
+	local full; full=$(printf '%s' "$1" | sed -e 's|^\([^/.:]*\)\(:.*\)\{0,1\}$|docker.io/library/\1\2|')
+	case $full in *:*) ;; *) full=$full:latest ;; esac
+	rm -rf "$2"
+	umoci unpack --image "$ROOT:$full" "$2" >/dev/null 2>"$T/umoci.err" || { cat "$T/umoci.err" >&2; return 1; }
+}
+
+# config_of NAME: the image config's "config" object, compact JSON
+config_of() { cb inspect "$1" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)[0]["Config"], sort_keys=True, separators=(",",":")))'; }
+
+# no_leftovers: no mounts under the store, no step dirs in tmp/
+no_leftovers() {
+	! grep -q " $ROOT/" /proc/self/mountinfo && [ -z "$(ls -A "$ROOT/tmp" 2>/dev/null)" ]
+}

@@ -535,11 +535,27 @@ static int count_fds(void)
 	return n;
 }
 
+/* Our part of the host's mount table: the lines naming our temp dir (the
+ * rest changes with whatever else runs on the machine). */
+static char *our_mounts(void)
+{
+	char *all = NULL;
+	cb_error_t err = CB_ERROR_INIT;
+	if (cb_read_file("/proc/self/mountinfo", 1 << 22, &all, NULL, &err) < 0)
+		fail_msg("read mountinfo: %s", err.msg);
+	cb_buf_t b;
+	cb_buf_init(&b);
+	char *save = NULL;
+	for (char *l = strtok_r(all, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		if (strstr(l, g.dir))
+			cb_buf_addstr(&b, l), cb_buf_addch(&b, '\n');
+	free(all);
+	return cb_buf_detach(&b, NULL);
+}
+
 static void test_no_leaks_200(void **state)
 {
-	char *before = NULL, *after = NULL;
-	cb_error_t err = CB_ERROR_INIT;
-	assert_int_equal(cb_read_file("/proc/self/mountinfo", 1 << 20, &before, NULL, &err), 0);
+	char *before = our_mounts(), *after = NULL;
 	int fds = count_fds();
 	for (int i = 0; i < 200; i++) {
 		sbx_config_t cfg;
@@ -552,7 +568,7 @@ static void test_no_leaks_200(void **state)
 		assert_exited(st, 0);
 		capture_release(&c);
 	}
-	assert_int_equal(cb_read_file("/proc/self/mountinfo", 1 << 20, &after, NULL, &err), 0);
+	after = our_mounts();
 	assert_string_equal(before, after);
 	assert_int_equal(count_fds(), fds);
 	free(before);
@@ -696,6 +712,55 @@ static void test_tty(void **state)
 	sbx_status_t st = must_run(&cfg);
 	assert_exited(st, 0);
 	assert_string_equal(c.out.data, "/dev/pts/0\r\n33 101\r\n1\r\n");
+	capture_release(&c);
+}
+
+/* A pipe whose read end holds `text` then EOF. */
+static int pipe_with(const char *text)
+{
+	int p[2];
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(write(p[1], text, strlen(text)), (ssize_t)strlen(text));
+	close(p[1]);
+	return p[0];
+}
+
+static void test_stdin(void **state)
+{
+	/* passed through as is */
+	_cleanup_close_ int in = pipe_with("line one\nline two\n");
+	sbx_config_t cfg;
+	struct capture c;
+	base_cfg(&cfg, &c);
+	cfg.stdin_mode = SBX_STDIN_INHERIT;
+	cfg.stdin_fd = in;
+	cfg.argv = (char *[]){"wc", "-l", NULL};
+	sbx_status_t st = must_run(&cfg);
+	assert_exited(st, 0);
+	assert_string_equal(c.out.data, "2\n");
+	capture_release(&c);
+	/* default: /dev/null */
+	base_cfg(&cfg, &c);
+	cfg.argv = (char *[]){"wc", "-c", NULL};
+	st = must_run(&cfg);
+	assert_string_equal(c.out.data, "0\n");
+	capture_release(&c);
+}
+
+static void test_tty_stdin(void **state)
+{
+	/* typed input goes through the pty: the shell reads it interactively */
+	_cleanup_close_ int in = pipe_with("echo typed $((40+2))\nexit 5\n");
+	sbx_config_t cfg;
+	struct capture c;
+	base_cfg(&cfg, &c);
+	cfg.tty = true;
+	cfg.stdin_mode = SBX_STDIN_INHERIT;
+	cfg.stdin_fd = in;
+	cfg.argv = (char *[]){"/bin/sh", NULL};
+	sbx_status_t st = must_run(&cfg);
+	assert_exited(st, 5);
+	assert_non_null(strstr(c.out.data, "typed 42\r\n"));
 	capture_release(&c);
 }
 
@@ -945,6 +1010,8 @@ int main(void)
 		cmocka_unit_test(test_readonly_rootfs),
 		cmocka_unit_test(test_dev),
 		cmocka_unit_test(test_tty),
+		cmocka_unit_test(test_stdin),
+		cmocka_unit_test(test_tty_stdin),
 		cmocka_unit_test(test_rlimits),
 		cmocka_unit_test(test_exec_join),
 		cmocka_unit_test(test_signal_forwarded),
