@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "builder/builder.h"
@@ -28,17 +29,84 @@ static void add_change(changes_t *c, char kind, const char *path)
 	c->n++;
 }
 
+static bool is_whiteout(const struct stat *sb)
+{
+	return S_ISCHR(sb->st_mode) && sb->st_rdev == 0;
+}
+
+static bool is_opaque(const char *path)
+{
+	char v[2] = {0};
+	if (lgetxattr(path, "trusted.overlay.opaque", v, 1) == 1 && v[0] == 'y')
+		return true;
+	return lgetxattr(path, "user.overlay.opaque", v, 1) == 1 && v[0] == 'y';
+}
+
+/* Does lower `l` hide what lies below it at rel: a whiteout, a non-directory
+ * or an opaque directory on the way? */
+static bool hides_below(const char *l, const char *rel)
+{
+	_cleanup_free_ char *p = cb_xstrdup(rel);
+	for (char *slash = p;; slash++) {
+		slash = strchr(slash, '/');
+		if (slash)
+			*slash = 0;
+		_cleanup_free_ char *full = cb_path_join(l, p);
+		struct stat sb;
+		if (lstat(full, &sb) == 0 &&
+		    (is_whiteout(&sb) || !S_ISDIR(sb.st_mode) || (slash && is_opaque(full))))
+			return true;
+		if (!slash)
+			return false;
+		*slash = '/';
+	}
+}
+
 /* rel exists in the image: the top-most lower that has it decides (a
- * whiteout there means deleted). */
+ * whiteout there means deleted); an opaque directory or a whiteout of a
+ * parent in a higher lower hides the ones below. */
 static bool in_image(char *const *lowers, const char *rel)
 {
 	for (size_t i = 0; lowers && lowers[i]; i++) {
 		_cleanup_free_ char *p = cb_path_join(lowers[i], rel);
 		struct stat sb;
 		if (lstat(p, &sb) == 0)
-			return !(S_ISCHR(sb.st_mode) && sb.st_rdev == 0);
+			return !is_whiteout(&sb);
+		if (hides_below(lowers[i], rel))
+			return false;
 	}
 	return false;
+}
+
+/* An opaque upper directory hides every image entry under it: each one
+ * the upper does not have again is a deletion. */
+static void opaque_deletions(const char *upper_dir, const char *rel, char *const *lowers,
+			     changes_t *out)
+{
+	char **seen = NULL;
+	for (size_t i = 0; lowers && lowers[i]; i++) {
+		_cleanup_free_ char *dir = cb_path_join(lowers[i], rel);
+		DIR *d = opendir(dir);
+		if (!d)
+			continue;
+		struct dirent *de;
+		while ((de = readdir(d))) {
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			_cleanup_free_ char *r = cb_asprintf("%s/%s", rel, de->d_name);
+			_cleanup_free_ char *up = cb_path_join(upper_dir, de->d_name);
+			bool dup = false;
+			for (size_t k = 0; seen && seen[k] && !dup; k++)
+				dup = !strcmp(seen[k], de->d_name);
+			if (dup || cb_path_exists(up) || !in_image(lowers, r))
+				continue;
+			seen = cb_strv_push(seen, de->d_name);
+			_cleanup_free_ char *abs = cb_asprintf("/%s", r);
+			add_change(out, 'D', abs);
+		}
+		closedir(d);
+	}
+	cb_strv_free(seen);
 }
 
 static int walk(const char *upper, const char *rel, char *const *lowers, changes_t *out,
@@ -61,14 +129,19 @@ static int walk(const char *upper, const char *rel, char *const *lowers, changes
 			rc = cb_error_errno(err, "stat '%s'", abs);
 			break;
 		}
-		if (S_ISCHR(sb.st_mode) && sb.st_rdev == 0) {
+		if (is_whiteout(&sb)) {
 			if (in_image(lowers, r))
 				add_change(out, 'D', abs);
 			continue;
 		}
-		add_change(out, in_image(lowers, r) ? 'C' : 'A', abs);
-		if (S_ISDIR(sb.st_mode))
-			rc = walk(upper, r, lowers, out, err);
+		bool existed = in_image(lowers, r);
+		add_change(out, existed ? 'C' : 'A', abs);
+		if (!S_ISDIR(sb.st_mode))
+			continue;
+		_cleanup_free_ char *full = cb_path_join(dir, de->d_name);
+		if (existed && is_opaque(full))
+			opaque_deletions(full, r, lowers, out);
+		rc = walk(upper, r, lowers, out, err);
 	}
 	closedir(d);
 	return rc;

@@ -460,6 +460,9 @@ static int launch(store_t *st, bld_ctr_t *c, running_t *r, bool attached, const 
 	r->fw = cb_xcalloc(c->n_ports + 1, sizeof(fwd_t));
 	for (size_t i = 0; i < c->n_ports; i++)
 		r->fw[i].listen_fd = r->fw[i].netns_fd = -1;
+	if (geteuid() != 0)
+		return cb_error_fail(err, EPERM, "running containers needs root for now (rootless "
+						 "containers are not supported yet)");
 	if (bld_enter_mount_ns(err) < 0 || mount_rootfs(st, c, err) < 0 ||
 	    listen_ports(c, r->fw, err) < 0)
 		return -1;
@@ -665,7 +668,11 @@ int bld_ctr_start_detached(store_t *st, bld_ctr_t *c, cb_error_t *err)
 		waitpid(pid, NULL, 0);
 	}
 	cb_buf_release(&msg);
-	if (rc == 0)
-		rc = bld_ctr_refresh(st, c, err);
+	if (rc == 0) {
+		/* a --rm container may be gone already: it ran, that is success */
+		cb_error_t e = CB_ERROR_INIT;
+		if (bld_ctr_refresh(st, c, &e) < 0)
+			cb_error_release(&e);
+	}
 	return rc;
 }

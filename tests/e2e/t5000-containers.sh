@@ -54,6 +54,10 @@ is "$(cb ps -q)" "" "ps without -a hides it"
 cb rm c1 >/dev/null; ok $? "rm c1"
 is "$(leftovers | tr '\n' ' ')" "0 0 0 " "no mount, process or directory left"
 
+cb run --name o1 busybox sh -c 'rm -rf /usr; mkdir /usr; touch /usr/x; mkdir -p /var/a/b; touch /var/a/b/f'
+is "$(cb diff o1)" "$(printf 'C /usr\nD /usr/bin\nD /usr/sbin\nA /usr/x\nC /var\nA /var/a\nA /var/a/b\nA /var/a/b/f')" \
+	"diff: an opaque directory's hidden entries are D, new parents A, changed parents C"
+cb rm o1 >/dev/null
 cb run busybox sh -c 'exit 3'; is $? 3 "exit code of run is the container's"
 cb run --name n1 busybox true; cb run --name n1 busybox true 2>/dev/null
 is $? 1 "names are unique"
