@@ -44,6 +44,13 @@ int cmd_usage_error(cb_error_t *err, const char *fmt, ...) CB_PRINTF(2, 3);
 bool cmd_wants_help(int argc, char **argv);
 void cmd_print_usage(const char *verb);
 
+/* Apply fn to every name (rm, stop, start, rmi): go on past failures, print
+ * all but the last as "cbuild: error: ..." and return -1 with the last one
+ * in err when any failed. */
+typedef int (*cmd_each_fn)(void *opaque, store_t *st, const char *name, cb_error_t *err);
+int cmd_each(store_t *st, char *const *names, int n, cmd_each_fn fn, void *opaque,
+	     cb_error_t *err);
+
 #define CMD_DECLARE(verb) int cmd_##verb(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 
 CMD_DECLARE(version);

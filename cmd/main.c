@@ -125,6 +125,24 @@ int cmd_usage_error(cb_error_t *err, const char *fmt, ...)
 	return CMD_USAGE;
 }
 
+int cmd_each(store_t *st, char *const *names, int n, cmd_each_fn fn, void *opaque,
+	     cb_error_t *err)
+{
+	int rc = 0;
+	for (int i = 0; i < n; i++) {
+		cb_error_t e = CB_ERROR_INIT;
+		if (fn(opaque, st, names[i], &e) == 0)
+			continue;
+		rc = -1;
+		if (cb_error_is_set(err))
+			cb_error_print(stderr, "cbuild", err), cb_error_release(err);
+		if (!cb_error_is_set(&e))
+			cb_error_fail(&e, 0, "'%s' failed", names[i]);
+		cb_error_move(err, &e);
+	}
+	return rc;
+}
+
 store_t *cmd_store(cmd_ctx_t *ctx, cb_error_t *err)
 {
 	if (ctx->store)

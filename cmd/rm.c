@@ -6,6 +6,16 @@
 #include "cmd/cmd.h"
 #include "common/util.h"
 
+static int rm_one(void *force, store_t *st, const char *name, cb_error_t *err)
+{
+	bld_ctr_t *c = bld_ctr_load(st, name, err);
+	int rc = c ? bld_ctr_remove(st, c, *(bool *)force, err) : -1;
+	if (rc == 0)
+		printf("%s\n", name);
+	bld_ctr_free(c);
+	return rc;
+}
+
 int cmd_rm(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	static const struct option longopts[] = {{"force", no_argument, NULL, 'f'},
@@ -26,20 +36,5 @@ int cmd_rm(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;
-	int rc = 0;
-	for (int i = optind; i < argc; i++) {
-		cb_error_t e = CB_ERROR_INIT;
-		bld_ctr_t *c = bld_ctr_load(st, argv[i], &e);
-		if (c && bld_ctr_remove(st, c, force, &e) == 0)
-			printf("%s\n", argv[i]);
-		else
-			rc = -1;
-		bld_ctr_free(c);
-		if (cb_error_is_set(&e)) {
-			if (cb_error_is_set(err))
-				cb_warn_error(err);
-			cb_error_move(err, &e);
-		}
-	}
-	return rc;
+	return cmd_each(st, argv + optind, argc - optind, rm_one, &force, err);
 }

@@ -46,8 +46,9 @@ static int untag(store_t *st, const char *full, cb_error_t *err)
 	return 0;
 }
 
-static int remove_one(store_t *st, const char *what, bool force, cb_error_t *err)
+static int remove_one(void *forcep, store_t *st, const char *what, cb_error_t *err)
 {
+	bool force = *(bool *)forcep;
 	_cleanup_free_ char *md = NULL, *full = NULL;
 	if (cmd_find_image(st, what, &md, &full, err) < 0)
 		return -1;
@@ -89,25 +90,10 @@ int cmd_rmi(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;
-	int rc = 0;
-	for (int i = optind; i < argc; i++) {
-		cb_error_t e = CB_ERROR_INIT;
-		if (remove_one(st, argv[i], force, &e) < 0) {
-			if (rc == 0 && i + 1 == argc) {
-				cb_error_move(err, &e);
-			} else {
-				char buf[1024];
-				fprintf(stderr, "cbuild: error: %s\n", cb_error_format(&e, buf, sizeof(buf)));
-				cb_error_release(&e);
-			}
-			rc = -1;
-		}
-	}
+	int rc = cmd_each(st, argv + optind, argc - optind, remove_one, &force, err);
 	store_gc_stats_t stats;
 	cb_error_t e = CB_ERROR_INIT;
 	if (store_gc(st, 0, false, &stats, &e) < 0)
 		cb_warn_error(&e);
-	if (rc < 0 && !cb_error_is_set(err))
-		cb_error_set(err, 0, "some images could not be removed");
 	return rc;
 }
