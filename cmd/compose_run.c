@@ -516,6 +516,14 @@ static bool wants_restart(const svc_t *sv)
 	}
 }
 
+/* PID 1 is gone but its monitor has not yet written the exit code: the
+ * library reads that moment as "exited (137)"; wait for the real state. */
+static bool monitor_finishing(const bld_ctr_t *c)
+{
+	return c->monitor_pid > 0 && c->monitor_start &&
+	       bld_ctr_proc_start(c->monitor_pid) == c->monitor_start;
+}
+
 /* One pass over the services: starts, exits, restarts, health checks. */
 static void sup_tick(sup_t *u)
 {
@@ -541,7 +549,7 @@ static void sup_tick(sup_t *u)
 			continue;
 		}
 		if (sv->state == SV_RUNNING && bld_ctr_refresh(u->st, sv->ctr, &e) == 0 &&
-		    sv->ctr->status == BLD_CTR_EXITED) {
+		    sv->ctr->status == BLD_CTR_EXITED && !monitor_finishing(sv->ctr)) {
 			sv->state = SV_EXITED;
 			sv->health = has_health(sv) ? H_UNHEALTHY : H_NONE;
 			if (has_health(sv))
