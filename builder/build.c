@@ -254,6 +254,7 @@ static int open_context(build_t *b, cb_error_t *err)
 	b->ctx.dirfd = open(b->o->context_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (b->ctx.dirfd < 0)
 		return cb_error_errno(err, "open build context '%s'", b->o->context_dir);
+	b->ctx.sums = bld_ctxsum_open(b->st, b->o->context_dir);
 	if (b->o->dockerignore &&
 	    df_ignore_parse(b->o->dockerignore, b->o->dockerignore_len, &b->ctx.ignore, err) < 0)
 		return cb_error_wrap(err, ".dockerignore");
@@ -285,6 +286,7 @@ static void build_release(build_t *b)
 	free(b->stage_done);
 	df_plan_free(b->plan);
 	df_ignore_free(b->ctx.ignore);
+	bld_ctxsum_close(b->ctx.sums);
 	if (b->ctx.dirfd >= 0)
 		close(b->ctx.dirfd);
 	free(b->created);

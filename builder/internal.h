@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "builder/builder.h"
 #include "parser/ignore.h"
@@ -53,11 +54,22 @@ void bld_snap_close(bld_snap_t *snap);
 
 /* ---- context: files selected by ADD/COPY sources ---- */
 
+typedef struct bld_ctxsum bld_ctxsum_t;
+
 typedef struct bld_context {
 	const char *dir;        /* host directory */
 	int dirfd;
 	df_ignore_t *ignore;    /* may be NULL */
+	bld_ctxsum_t *sums;
 } bld_context_t;
+
+/* Remembered content hashes of context files (builder/ctxsum.c). */
+bld_ctxsum_t *bld_ctxsum_open(store_t *st, const char *context_dir);
+/* The remembered sha256 hex of rel when its stat still matches, else NULL. */
+const char *bld_ctxsum_get(bld_ctxsum_t *c, const char *rel, const struct stat *sb);
+void bld_ctxsum_put(bld_ctxsum_t *c, const char *rel, const struct stat *sb, const char *hex);
+/* Save (when changed) and free. NULL-safe. */
+void bld_ctxsum_close(bld_ctxsum_t *c);
 
 /* A source root to copy from: the context, or a stage/image mounted
  * read-only (ignore = NULL there). */
@@ -66,6 +78,7 @@ typedef struct bld_source {
 	const char *root;       /* its host path, for messages */
 	const df_ignore_t *ignore;
 	bool is_context;        /* names it "build context" in messages */
+	bld_ctxsum_t *sums;     /* remembered hashes (context only), may be NULL */
 } bld_source_t;
 
 /* Checksum of what `sources` select under src (names, types, modes,

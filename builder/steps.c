@@ -68,7 +68,7 @@ int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, cha
 					     cp->sources[i]);
 	char sum[DIGEST_STR_LEN + 1];
 	if (!cp->from) {
-		bld_source_t src = {b->ctx.dirfd, b->ctx.dir, b->ctx.ignore, true};
+		bld_source_t src = {b->ctx.dirfd, b->ctx.dir, b->ctx.ignore, true, b->ctx.sums};
 		if (bld_sources_checksum(&src, cp->sources, sum, err) < 0)
 			return cb_error_wrap(err, "%s:%d: %s", b->o->dockerfile_name, step->line,
 					     df_kind_name(step->kind));
@@ -84,7 +84,7 @@ int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, cha
 	int rc = bld_snap_open(b->st, &from, true, &snap, err);
 	if (rc == 0) {
 		_cleanup_close_ int fd = open(snap.merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		bld_source_t src = {fd, snap.merged, NULL, false};
+		bld_source_t src = {fd, snap.merged, NULL, false, NULL};
 		rc = fd < 0 ? cb_error_errno(err, "open '%s'", snap.merged)
 			    : bld_sources_checksum(&src, cp->sources, sum, err);
 		bld_snap_close(&snap);
@@ -592,7 +592,7 @@ static int copy_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, b
 			char **names = cb_xcalloc(cp->n_inline_files + 1, sizeof(char *));
 			for (size_t i = 0; i < cp->n_inline_files; i++)
 				names[i] = cp->inline_files[i].name;
-			bld_source_t src = {fd, dir, NULL, false};
+			bld_source_t src = {fd, dir, NULL, false, NULL};
 			rc = copy_from(b, step, s, snap, &src, names, err);
 			free(names);
 		}
@@ -605,7 +605,7 @@ static int copy_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, b
 			return rc;
 	}
 	if (!cp->from) {
-		bld_source_t src = {b->ctx.dirfd, b->ctx.dir, b->ctx.ignore, true};
+		bld_source_t src = {b->ctx.dirfd, b->ctx.dir, b->ctx.ignore, true, b->ctx.sums};
 		return copy_from(b, step, s, snap, &src, cp->sources, err);
 	}
 	bld_state_t from;
@@ -615,7 +615,7 @@ static int copy_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, b
 	rc = bld_snap_open(b->st, &from, true, &fsnap, err);
 	if (rc == 0) {
 		_cleanup_close_ int fd = open(fsnap.merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		bld_source_t src = {fd, fsnap.merged, NULL, false};
+		bld_source_t src = {fd, fsnap.merged, NULL, false, NULL};
 		rc = fd < 0 ? cb_error_errno(err, "open '%s'", fsnap.merged)
 			    : copy_from(b, step, s, snap, &src, cp->sources, err);
 		bld_snap_close(&fsnap);

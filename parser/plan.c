@@ -67,6 +67,7 @@ typedef struct stage_src {
 	char *cfg_workdir, *cfg_user;
 	sstate_t end;          /* state after the last step */
 	bool built;
+	char **consumed;       /* build args its ARGs consumed */
 	cb_error_t soft;       /* the stage's error, fatal if needed */
 	bool soft_expansion;   /* ... and it came from expanding a word */
 	int slot;              /* position in plan->stages, -1 if not needed */
@@ -78,7 +79,8 @@ struct df_plan_priv {
 	char **build_args;
 	char **meta_env;      /* global ARGs with values + predefined */
 	char **meta_declared; /* names of global ARGs */
-	char **consumed;      /* build-arg names consumed */
+	char **consumed;      /* build-arg names consumed by global ARGs */
+	char ***cur_consumed; /* where consume() records (global or a stage) */
 	char *bplat, *tplat;
 	stage_src_t *src;
 	size_t n_src;
@@ -120,8 +122,9 @@ static const char *build_arg(struct df_plan_priv *pv, const char *key)
 
 static void consume(struct df_plan_priv *pv, const char *key)
 {
-	if (build_arg(pv, key) && !strv_contains(pv->consumed, key))
-		pv->consumed = cb_strv_push(pv->consumed, key);
+	char ***dst = pv->cur_consumed ? pv->cur_consumed : &pv->consumed;
+	if (build_arg(pv, key) && !strv_contains(*dst, key))
+		*dst = cb_strv_push(*dst, key);
 }
 
 /* ---- step / stage release ---- */
@@ -338,6 +341,9 @@ static int parse_flags(nctx_t *nc, fdef_t *defs, size_t nd)
 			size_t bd = 99;
 			for (size_t k = 0; k < nd; k++) {
 				size_t d = df_edit_distance(name, defs[k].name);
+				/* a truncated name ("--plat") is a near miss too */
+				if (nl >= 3 && !strncmp(name, defs[k].name, nl))
+					d = 1;
 				if (d < bd) {
 					bd = d;
 					best = defs[k].name;
@@ -478,7 +484,10 @@ char *df_path_clean(const char *p)
 
 static df_step_t *new_step(df_stage_t *st, df_kind_t k, const df_node_t *n)
 {
-	st->steps = cb_xreallocarray(st->steps, st->n_steps + 1, sizeof(df_step_t));
+	/* grow by doubling: a stage may have thousands of steps */
+	size_t n1 = st->n_steps + 1;
+	if ((n1 & (n1 - 1)) == 0 || st->n_steps == 0)
+		st->steps = cb_xreallocarray(st->steps, n1 < 4 ? 4 : n1 * 2, sizeof(df_step_t));
 	df_step_t *s = &st->steps[st->n_steps++];
 	memset(s, 0, sizeof(*s));
 	s->kind = k;
@@ -880,17 +889,20 @@ out:
 
 /* ---- stage references ---- */
 
+/* The `AS name` of stage i as written, NULL if none. */
+static const char *stage_name(ctx_t *c, size_t i)
+{
+	const df_node_t *n = &c->t->nodes[c->pv->src[i].from_node];
+	return n->n_args == 3 ? n->args[2] : NULL;
+}
+
+/* First stage with that name (case-insensitive), -1 if none. */
 static int find_stage_by_name(ctx_t *c, const char *name)
 {
-	const df_tree_t *t = c->t;
-	int idx = 0;
-	for (size_t i = 0; i < t->n_nodes; i++) {
-		const df_node_t *n = &t->nodes[i];
-		if (strcmp(n->cmd, "from"))
-			continue;
-		if (n->n_args == 3 && !strcasecmp(n->args[2], name))
-			return idx;
-		idx++;
+	for (size_t i = 0; i < c->pv->n_src; i++) {
+		const char *sn = stage_name(c, i);
+		if (sn && !strcasecmp(sn, name))
+			return (int)i;
 	}
 	return -1;
 }
@@ -950,16 +962,15 @@ static int resolve_from(bstate_t *b, nctx_t *nc, const char *v, int col, int *st
 	}
 	if (!looks_like_image(v)) {
 		/* near miss of a stage name? */
-		const df_tree_t *t = b->c->t;
 		const char *best = NULL;
 		size_t bd = 99;
-		for (size_t i = 0; i < t->n_nodes; i++) {
-			const df_node_t *n = &t->nodes[i];
-			if (!strcmp(n->cmd, "from") && n->n_args == 3) {
-				size_t d = df_edit_distance(v, n->args[2]);
+		for (size_t i = 0; i < b->c->pv->n_src; i++) {
+			const char *sn = stage_name(b->c, i);
+			if (sn) {
+				size_t d = df_edit_distance(v, sn);
 				if (d < bd) {
 					bd = d;
-					best = n->args[2];
+					best = sn;
 				}
 			}
 		}
@@ -1749,6 +1760,7 @@ static int parse_from(ctx_t *c, int idx, const df_node_t *n, df_stage_t *st)
 	nctx_t nc = {.c = c, .t = c->t, .n = n};
 	fdef_t f[] = {FL("platform", F_STRING)};
 	int rc = -1;
+	char *undecl = NULL;
 	st->index = idx;
 	st->line = n->line;
 	st->original = cb_xstrdup(n->original);
@@ -1783,7 +1795,7 @@ static int parse_from(ctx_t *c, int idx, const df_node_t *n, df_stage_t *st)
 			goto out;
 		}
 	}
-	_cleanup_free_ char *undecl = undeclared_ref(n->args[0], pv->meta_env);
+	undecl = undeclared_ref(n->args[0], pv->meta_env);
 	if (undecl) {
 		from_error(c, n, n->args_col,
 			   "ARG \"%s\" is used in FROM but not declared before the first FROM",
@@ -1824,14 +1836,11 @@ static int parse_from(ctx_t *c, int idx, const df_node_t *n, df_stage_t *st)
 		free(base);
 	} else {
 		/* an earlier stage, by name (case-insensitive) */
-		int ref = -1, k = 0;
-		for (size_t i = 0; i < c->t->n_nodes && k < idx; i++) {
-			const df_node_t *m = &c->t->nodes[i];
-			if (strcmp(m->cmd, "from"))
-				continue;
-			if (m->n_args == 3 && !strcasecmp(m->args[2], base))
+		int ref = -1;
+		for (int k = 0; k < idx; k++) {
+			const char *sn = stage_name(c, (size_t)k);
+			if (sn && !strcasecmp(sn, base))
 				ref = k;
-			k++;
 		}
 		if (ref >= 0) {
 			st->base_kind = DF_BASE_STAGE;
@@ -1845,6 +1854,7 @@ static int parse_from(ctx_t *c, int idx, const df_node_t *n, df_stage_t *st)
 	}
 	rc = 0;
 out:
+	free(undecl);
 	flags_release(f, 1);
 	return rc;
 }
@@ -1899,6 +1909,9 @@ static int build_stage(ctx_t *c, int idx)
 	stage_release(st);
 	sstate_release(&ss->end);
 	cb_error_release(&ss->soft);
+	cb_strv_free(ss->consumed);
+	ss->consumed = NULL;
+	c->pv->cur_consumed = &ss->consumed;
 	if (parse_from(c, idx, fn, st) < 0)
 		return -1;
 	bstate_t b = {.c = c, .index = idx};
@@ -1925,6 +1938,7 @@ static int build_stage(ctx_t *c, int idx)
 	}
 	rc = 0;
 out:
+	c->pv->cur_consumed = NULL;
 	c->err = saved;
 	ss->end = b.s;
 	ss->built = true;
@@ -2007,7 +2021,7 @@ static int visit(ctx_t *c, int idx, int *mark, int *order, size_t *no)
 	stage_src_t *ss = &c->pv->src[idx];
 	if (mark[idx] == 1) {
 		const df_stage_t *st = &ss->st;
-		return df_error_at(c->t, st->line, 0, c->err,
+		return df_error_at(c->t, st->line, 1, c->err,
 				   "circular dependency detected on stage: %s",
 				   st->name ? st->name : "(unnamed)");
 	}
@@ -2015,7 +2029,8 @@ static int visit(ctx_t *c, int idx, int *mark, int *order, size_t *no)
 	/* deps in index order for a stable plan */
 	df_stage_t *st = &ss->st;
 	int *d = cb_xmalloc((st->n_deps + 1) * sizeof(int));
-	memcpy(d, st->deps, st->n_deps * sizeof(int));
+	if (st->n_deps)
+		memcpy(d, st->deps, st->n_deps * sizeof(int));
 	for (size_t i = 1; i < st->n_deps; i++)
 		for (size_t j = i; j > 0 && d[j - 1] > d[j]; j--) {
 			int x = d[j];
@@ -2092,6 +2107,7 @@ static void priv_free(struct df_plan_priv *pv)
 		free(ss->cfg_user);
 		sstate_release(&ss->end);
 		cb_error_release(&ss->soft);
+		cb_strv_free(ss->consumed);
 		stage_release(&ss->st);
 	}
 	free(pv->src);
@@ -2184,6 +2200,12 @@ static int finish(ctx_t *c, char ***warnings)
 	}
 	p->target = pv->target;
 	p->n_total_stages = (int)pv->n_src;
+	for (size_t i = 0; i < no; i++) {
+		char **cv = pv->src[order[i]].consumed;
+		for (size_t k = 0; cv && cv[k]; k++)
+			if (!strv_contains(pv->consumed, cv[k]))
+				pv->consumed = cb_strv_push(pv->consumed, cv[k]);
+	}
 	number_steps(p);
 	/* Unused build args. */
 	if (warnings) {
@@ -2337,6 +2359,47 @@ static int rebuild(df_plan_t *p, int index, cb_error_t *err)
 	return 0;
 }
 
+/* Parse one ONBUILD trigger as a one-line Dockerfile; errors name the
+ * FROM line of the stage that receives it. */
+static int parse_trigger(df_plan_t *p, const df_node_t *fn, const char *trig, df_tree_t **out,
+			 cb_error_t *err)
+{
+	df_tree_t *tt = NULL;
+	cb_error_t e = CB_ERROR_INIT;
+	if (df_parse(p->tree->name, trig, strlen(trig), &tt, &e) < 0) {
+		_cleanup_free_ char *first = df_error_first_line(&e);
+		cb_error_release(&e);
+		/* "NAME:L:C: msg" or "NAME:L: msg": keep the msg only */
+		const char *m = first;
+		for (int k = 0; k < 3 && m; k++) {
+			const char *c = strchr(m, ':');
+			if (!c || (k > 0 && !isdigit((unsigned char)c[-1])))
+				break;
+			m = c + 1;
+		}
+		while (m && *m == ' ')
+			m++;
+		return df_error_at(p->tree, fn->line, 0, err,
+				   "ONBUILD trigger '%s' of the base image: %s", trig, m ? m : first);
+	}
+	for (size_t k = 0; k < tt->n_nodes; k++) {
+		const char *cmd = tt->nodes[k].cmd;
+		df_kind_t kind = !strcmp(cmd, "from")	     ? DF_FROM
+				 : !strcmp(cmd, "onbuild")   ? DF_ONBUILD
+				 : !strcmp(cmd, "maintainer") ? DF_MAINTAINER
+							      : DF_RUN;
+		if (kind != DF_RUN) {
+			df_tree_free(tt);
+			return df_error_at(p->tree, fn->line, 0, err,
+					   "ONBUILD trigger '%s' of the base image: %s isn't allowed "
+					   "as an ONBUILD trigger",
+					   trig, df_kind_name(kind));
+		}
+	}
+	*out = tt;
+	return 0;
+}
+
 int df_plan_set_base_config(df_plan_t *p, int index, const df_base_config_t *cfg,
 			    cb_error_t *err)
 {
@@ -2345,36 +2408,17 @@ int df_plan_set_base_config(df_plan_t *p, int index, const df_base_config_t *cfg
 		return cb_error_set(err, EINVAL, "stage %d is not part of the plan", index);
 	stage_src_t *ss = &pv->src[index];
 	const df_node_t *fn = &p->tree->nodes[ss->from_node];
-	for (size_t i = 0; cfg && cfg->onbuild && cfg->onbuild[i]; i++) {
+	size_t ntrig = cfg ? cb_strv_len(cfg->onbuild) : 0;
+	size_t before = ss->n_triggers;
+	ss->triggers = cb_xreallocarray(ss->triggers, before + ntrig + 1, sizeof(df_tree_t *));
+	for (size_t i = 0; i < ntrig; i++) {
 		df_tree_t *tt = NULL;
-		cb_error_t e = CB_ERROR_INIT;
-		const char *trig = cfg->onbuild[i];
-		if (df_parse(p->tree->name, trig, strlen(trig), &tt, &e) < 0) {
-			_cleanup_free_ char *first = df_error_first_line(&e);
-			cb_error_release(&e);
-			const char *m = strstr(first, ": ");
-			m = m ? m + 2 : first;
-			/* "NAME:L:C: msg": drop the trigger-relative position */
-			const char *m2 = strstr(m, ": ");
-			return df_error_at(p->tree, fn->line, 0, err,
-					   "ONBUILD trigger '%s' of the base image: %s", trig,
-					   m2 ? m2 + 2 : m);
+		if (parse_trigger(p, fn, cfg->onbuild[i], &tt, err) < 0) {
+			for (size_t k = before; k < ss->n_triggers; k++)
+				df_tree_free(ss->triggers[k]);
+			ss->n_triggers = before;
+			return -1;
 		}
-		for (size_t k = 0; k < tt->n_nodes; k++) {
-			const char *cmd = tt->nodes[k].cmd;
-			if (!strcmp(cmd, "from") || !strcmp(cmd, "maintainer") ||
-			    !strcmp(cmd, "onbuild")) {
-				df_tree_free(tt);
-				return df_error_at(p->tree, fn->line, 0, err,
-						   "ONBUILD trigger '%s' of the base image: %s isn't "
-						   "allowed as an ONBUILD trigger",
-						   trig, df_kind_name(!strcmp(cmd, "from") ? DF_FROM
-								      : !strcmp(cmd, "onbuild")
-									      ? DF_ONBUILD
-									      : DF_MAINTAINER));
-			}
-		}
-		ss->triggers = cb_xreallocarray(ss->triggers, ss->n_triggers + 1, sizeof(df_tree_t *));
 		ss->triggers[ss->n_triggers++] = tt;
 	}
 	if (cfg && (cfg->env || cfg->workdir || cfg->shell || cfg->user)) {
@@ -2388,8 +2432,17 @@ int df_plan_set_base_config(df_plan_t *p, int index, const df_base_config_t *cfg
 		free(ss->cfg_user);
 		ss->cfg_user = cfg->user ? cb_xstrdup(cfg->user) : NULL;
 	}
-	if (rebuild(p, index, err) < 0)
+	if (rebuild(p, index, err) < 0) {
+		/* take the new triggers back out so the plan stays usable */
+		for (size_t k = before; k < ss->n_triggers; k++)
+			df_tree_free(ss->triggers[k]);
+		ss->n_triggers = before;
+		cb_error_t ignore = CB_ERROR_INIT;
+		rebuild(p, index, &ignore);
+		cb_error_release(&ignore);
+		number_steps(p);
 		return -1;
+	}
 	number_steps(p);
 	return 0;
 }
