@@ -49,12 +49,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "builder/container.h"
 #include "builder/sandbox.h"
 #include "cmd/resolve.h"
 #include "common/fs.h"
 #include "common/util.h"
 #include "registry/reference.h"
+#include "store/image.h"
 
 /* ---- names and paths ---- */
 
@@ -141,8 +144,12 @@ static char *volume_spec(const compose_t *c, const df_compose_service_t *s, size
 	return cb_asprintf("%s:%s%s", v ? v->name : m->source, m->target, ro);
 }
 
+static void effective_health(store_t *st, const df_compose_service_t *s, const char *digest,
+			     df_compose_healthcheck_t *hc);
+
 static int create_one(compose_t *c, store_t *st, const df_compose_service_t *s,
-		      const char *hosts, bld_ctr_t **out, cb_error_t *err)
+		      const char *hosts, bld_ctr_t **out, df_compose_healthcheck_t *hc,
+		      cb_error_t *err)
 {
 	_cleanup_free_ char *ref = compose_image_ref(c, s, err);
 	if (!ref)
@@ -189,7 +196,37 @@ static int create_one(compose_t *c, store_t *st, const df_compose_service_t *s,
 	spec.network = "host"; /* the pod's namespace: see the top of this file */
 	if (bld_ctr_create(st, &spec, out, err) < 0)
 		return cb_error_wrap(err, "service '%s'", s->name);
+	effective_health(st, s, digest, hc);
 	return 0;
+}
+
+/* The healthcheck a service runs: its own, else its image's HEALTHCHECK
+ * (Docker's Healthcheck object: Test, Interval, Timeout, StartPeriod,
+ * StartInterval in ns, Retries). */
+static void effective_health(store_t *st, const df_compose_service_t *s, const char *digest,
+			     df_compose_healthcheck_t *hc)
+{
+	*hc = s->healthcheck;
+	hc->test = NULL;
+	if (s->healthcheck.test) {
+		hc->test = cb_strv_dup(s->healthcheck.test);
+		return;
+	}
+	cb_error_t e = CB_ERROR_INIT;
+	image_t *img = image_load(st, digest, &e);
+	cb_error_release(&e);
+	json_t *j = img && img->config ? img->config->healthcheck : NULL;
+	json_t *test = json_object_get(j, "Test"), *it;
+	size_t i;
+	json_array_foreach(test, i, it)
+		if (json_is_string(it))
+			hc->test = cb_strv_push(hc->test, json_string_value(it));
+	hc->interval_ns = json_integer_value(json_object_get(j, "Interval"));
+	hc->timeout_ns = json_integer_value(json_object_get(j, "Timeout"));
+	hc->start_period_ns = json_integer_value(json_object_get(j, "StartPeriod"));
+	hc->start_interval_ns = json_integer_value(json_object_get(j, "StartInterval"));
+	hc->retries = (int)json_integer_value(json_object_get(j, "Retries"));
+	image_free(img);
 }
 
 static int write_hosts(store_t *st, const compose_t *c, char **path, cb_error_t *err)
@@ -343,6 +380,7 @@ typedef enum { H_NONE, H_STARTING, H_HEALTHY, H_UNHEALTHY } health_t;
 typedef struct svc {
 	const df_compose_service_t *s;
 	bld_ctr_t *ctr;
+	df_compose_healthcheck_t hc; /* compose's, else the image's HEALTHCHECK (test owned) */
 	sv_state_t state;
 	int restarts;
 	int64_t restart_at, next_check, started_at;
@@ -401,7 +439,7 @@ static void save_health(sup_t *u, svc_t *sv)
 /* One run of the healthcheck inside the container. */
 static void health_check(sup_t *u, svc_t *sv)
 {
-	const df_compose_healthcheck_t *h = &sv->s->healthcheck;
+	const df_compose_healthcheck_t *h = &sv->hc;
 	int64_t now = now_ms();
 	sv->next_check = now + ms_of(h->interval_ns, 30000);
 	if (sv->health == H_STARTING && now - sv->started_at < ms_of(h->start_period_ns, 0))
@@ -441,7 +479,7 @@ static void health_check(sup_t *u, svc_t *sv)
 
 static bool has_health(const svc_t *sv)
 {
-	char **t = sv->s->healthcheck.test;
+	char **t = sv->hc.test;
 	return t && t[0] && strcmp(t[0], "NONE");
 }
 
@@ -456,7 +494,7 @@ static int start_svc(sup_t *u, svc_t *sv, cb_error_t *err)
 	if (has_health(sv)) {
 		sv->health = H_STARTING;
 		sv->fails = 0;
-		sv->next_check = sv->started_at + ms_of(sv->s->healthcheck.start_interval_ns, 500);
+		sv->next_check = sv->started_at + ms_of(sv->hc.start_interval_ns, 500);
 		save_health(u, sv);
 	}
 	return 0;
@@ -1095,7 +1133,7 @@ int compose_up(compose_t *c, int argc, char **argv, cb_error_t *err)
 	rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		v[i].s = &c->p->services[idx[i]];
-		rc = create_one(c, st, v[i].s, hosts, &v[i].ctr, err);
+		rc = create_one(c, st, v[i].s, hosts, &v[i].ctr, &v[i].hc, err);
 		if (rc == 0)
 			fprintf(stderr, "Container %s  Created\n", v[i].ctr->name);
 	}
@@ -1120,8 +1158,10 @@ int compose_up(compose_t *c, int argc, char **argv, cb_error_t *err)
 			}
 		}
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		bld_ctr_free(v[i].ctr);
+		cb_strv_free(v[i].hc.test);
+	}
 	free(v);
 	free(ls);
 	return rc;

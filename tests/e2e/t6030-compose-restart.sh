@@ -76,6 +76,29 @@ is "$(tr '\n' ' ' < data/order)" "db migrate app " \
 	"service_healthy and service_completed_successfully order the runs"
 cb compose -f order.yaml down -t 1 >/dev/null 2>&1; ok $? "down"
 
+# service_healthy on the image's own HEALTHCHECK (built from dockerfile_inline)
+rm -f data/order
+cat > imagehealth.yaml <<'Y'
+services:
+  db:
+    build:
+      dockerfile_inline: |
+        FROM busybox
+        HEALTHCHECK --interval=1s --retries=30 CMD test -f /ready
+        CMD ["sh", "-c", "sleep 1; echo db >> /data/order; touch /ready; sleep 30"]
+    volumes: ["./data:/data"]
+  app:
+    image: busybox
+    command: ["sh", "-c", "echo app >> /data/order; sleep 30"]
+    volumes: ["./data:/data"]
+    depends_on:
+      db: {condition: service_healthy}
+Y
+out=$(cb compose -f imagehealth.yaml up -d 2>&1); ok $? "up -d: db built from dockerfile_inline" || diag "$out"
+is "$(tr '\n' ' ' < data/order)" "db app " "service_healthy waits on the image's HEALTHCHECK"
+like "$(cb compose -f imagehealth.yaml ps)" "p-db-1 .*Up .*\(healthy\)" "ps shows the image healthcheck's state"
+cb compose -f imagehealth.yaml down -t 1 >/dev/null 2>&1; ok $? "down"
+
 printf 'services:\n  a:\n    image: busybox\n    command: ["true"]\n  b:\n    image: busybox\n    command: ["sleep", "5"]\n    depends_on:\n      a: {condition: service_healthy}\n' > nohealth.yaml
 err=$(cb compose -f nohealth.yaml up -d 2>&1); is $? 1 "service_healthy on a service without healthcheck fails"
 like "$err" "service 'b' waits for 'a' to be healthy, but 'a' has no healthcheck" "clear error"
