@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <jansson.h>
 #include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,19 @@ static char *clean_rel(const char *src)
 	if (!strcmp(p, "..") || cb_str_has_prefix(p, "../"))
 		return NULL;
 	return cb_xstrdup(strcmp(p, ".") ? p : "");
+}
+
+/* .dockerignore (context only) and COPY --exclude both hide entries. */
+static bool hidden(const bld_source_t *src, const char *rel)
+{
+	return (src->ignore && df_ignore_match(src->ignore, rel)) ||
+	       (src->exclude && df_ignore_match(src->exclude, rel));
+}
+
+static bool hidden_dir(const bld_source_t *src, const char *rel)
+{
+	return (src->ignore && df_ignore_skip_dir(src->ignore, rel)) ||
+	       (src->exclude && df_ignore_skip_dir(src->exclude, rel));
 }
 
 /* ---- selection: the entries a list of sources names ---- */
@@ -128,7 +142,7 @@ static void glob_level(const bld_source_t *src, const char *dir_rel, char **comp
 			continue;
 		_cleanup_free_ char *rel = *dir_rel ? cb_asprintf("%s/%s", dir_rel, names[i])
 						    : cb_xstrdup(names[i]);
-		if (src->ignore && df_ignore_match(src->ignore, rel))
+		if (hidden(src, rel))
 			continue;
 		if (comps[1])
 			glob_level(src, rel, comps + 1, m);
@@ -192,9 +206,7 @@ static int walk(const bld_source_t *src, int dirfd_in, const char *rel, int dept
 		struct stat sb;
 		if (fstatat(dirfd_in, names[i], &sb, AT_SYMLINK_NOFOLLOW) < 0)
 			return cb_error_errno(err, "stat '%s/%s'", src->root, crel);
-		if (src->ignore && S_ISDIR(sb.st_mode) && df_ignore_skip_dir(src->ignore, crel))
-			continue;
-		if (src->ignore && !S_ISDIR(sb.st_mode) && df_ignore_match(src->ignore, crel))
+		if (S_ISDIR(sb.st_mode) ? hidden_dir(src, crel) : hidden(src, crel))
 			continue;
 		if (fn(ctx, dirfd_in, names[i], crel, &sb, depth, err) < 0)
 			return -1;
@@ -232,7 +244,14 @@ static int hash_fd(digest_ctx_t *d, int fd, cb_error_t *err)
 typedef struct hash_ctx {
 	digest_ctx_t *d;
 	const bld_source_t *src;
+	json_t *files; /* rel -> short signature, for --explain-cache; may be NULL */
 } hash_ctx_t;
+
+static void note_file(hash_ctx_t *h, const char *rel, const char *sig)
+{
+	if (h->files)
+		json_object_set_new(h->files, rel, json_string(sig));
+}
 
 /* The sha256 hex of a regular file's content, remembered for the context. */
 static int file_hash(const bld_source_t *src, int fd, const char *rel, const struct stat *sb,
@@ -272,6 +291,10 @@ static int hash_entry(void *ctx, int parentfd, const char *name, const char *rel
 		if (n < 0)
 			return cb_error_errno(err, "readlink '%s'", rel);
 		digest_update(h->d, target, (size_t)n);
+		if (h->files) {
+			_cleanup_free_ char *sig = cb_asprintf("-> %.*s", (int)n, target);
+			note_file(h, rel, sig);
+		}
 	} else if (S_ISREG(sb->st_mode)) {
 		char hex[DIGEST_HEX_LEN + 1];
 		_cleanup_close_ int fd = -1;
@@ -283,13 +306,20 @@ static int hash_entry(void *ctx, int parentfd, const char *name, const char *rel
 		if (file_hash(h->src, fd, rel, sb, hex, err) < 0)
 			return -1;
 		digest_update(h->d, hex, DIGEST_HEX_LEN);
+		char sig[DIGEST_HEX_LEN + 16];
+		snprintf(sig, sizeof(sig), "%o %.16s", (unsigned)sb->st_mode, hex);
+		note_file(h, rel, sig);
+	} else {
+		char sig[32];
+		snprintf(sig, sizeof(sig), "%o", (unsigned)sb->st_mode);
+		note_file(h, rel, sig);
 	}
 	digest_update(h->d, "\n", 1);
 	return 0;
 }
 
 int bld_sources_checksum(const bld_source_t *src, char *const *sources,
-			 char out[DIGEST_STR_LEN + 1], cb_error_t *err)
+			 char out[DIGEST_STR_LEN + 1], json_t *files, cb_error_t *err)
 {
 	matches_t m = {0};
 	bool multi;
@@ -308,7 +338,7 @@ int bld_sources_checksum(const bld_source_t *src, char *const *sources,
 			break;
 		}
 		if (S_ISDIR(sb.st_mode)) {
-			hash_ctx_t h = {d, src};
+			hash_ctx_t h = {d, src, files};
 			rc = walk(src, fd, m.v[i].rel, 0, hash_entry, &h, err);
 		} else {
 			/* a top-level source: its own name does not change the result
@@ -319,6 +349,8 @@ int bld_sources_checksum(const bld_source_t *src, char *const *sources,
 			rc = file_hash(src, fd, m.v[i].rel, &sb, hex, err);
 			if (rc == 0)
 				digest_update(d, hex, DIGEST_HEX_LEN);
+			if (rc == 0 && files)
+				json_object_set_new(files, m.v[i].rel, json_string(hex));
 		}
 	}
 	digest_final(d, out);

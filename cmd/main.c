@@ -22,7 +22,8 @@ static const cmd_def_t commands[] = {
 	 "cbuild [build] [-t NAME[:TAG]]... [-f Dockerfile|-] [--build-arg K[=V]]... "
 	 "[--target STAGE] [--no-cache] [--pull] [--label K=V]... [--network host|none] "
 	 "[--format oci|docker] [--compress gzip|zstd|none] [--timestamp EPOCH] [--iidfile F] "
-	 "[--progress auto|plain|tty] [--secret id=X,src=F] [--explain-cache] [-q] CONTEXT",
+	 "[--progress auto|plain|tty] [--secret id=X,src=F] [--explain-cache] [--dry-run] [-q] "
+	 "CONTEXT",
 	 "build an image from a Dockerfile"},
 	{"import", cmd_import, "cbuild import [-c INSTRUCTION]... [-m MESSAGE] FILE|- [NAME[:TAG]]",
 	 "create an image from a root filesystem tarball"},

@@ -841,6 +841,8 @@ static int parse_health(lex_t *lx, df_node_t *nd, const char *rest, size_t rest_
  * `^(\d*)<<(-?)([^<]*)$` whose tail is one shell word. */
 static int find_heredocs(lex_t *lx, df_node_t *nd, const char *line, cb_error_t *err)
 {
+	if (!strstr(line, "<<"))
+		return 0; /* the common case, without splitting the line */
 	size_t nw = 0;
 	_cleanup_strv_ char **words = df_parse_words(line, '\\', &nw);
 	for (size_t i = 0; i < nw; i++) {

@@ -55,6 +55,7 @@ typedef struct sstate {
 	char *workdir;
 	char **shell;
 	char *user;
+	char **onbuild; /* this stage's ONBUILD triggers, run by stages FROM it */
 } sstate_t;
 
 typedef struct stage_src {
@@ -62,6 +63,8 @@ typedef struct stage_src {
 	size_t first, last;    /* nodes after FROM: [first, last) */
 	df_tree_t **triggers;  /* ONBUILD triggers given by the builder */
 	size_t n_triggers;
+	df_tree_t **inherited; /* ONBUILD triggers of the parent stage */
+	size_t n_inherited;
 	bool has_cfg;
 	char **cfg_env, **cfg_shell;
 	char *cfg_workdir, *cfg_user;
@@ -84,6 +87,8 @@ struct df_plan_priv {
 	char *bplat, *tplat;
 	stage_src_t *src;
 	size_t n_src;
+	struct name_ix *names; /* sorted stage names */
+	size_t n_names;
 	unsigned xflags;
 	int target;
 };
@@ -235,6 +240,7 @@ static void sstate_release(sstate_t *s)
 	free(s->workdir);
 	cb_strv_free(s->shell);
 	free(s->user);
+	cb_strv_free(s->onbuild);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -896,15 +902,55 @@ static const char *stage_name(ctx_t *c, size_t i)
 	return n->n_args == 3 ? n->args[2] : NULL;
 }
 
+typedef struct name_ix {
+	char *name; /* lower case */
+	int idx;
+} name_ix_t;
+
+static int cmp_name_ix(const void *a, const void *b)
+{
+	const name_ix_t *x = a, *y = b;
+	int r = strcmp(x->name, y->name);
+	return r ? r : x->idx - y->idx;
+}
+
+static char *lower_dup(const char *s)
+{
+	char *d = cb_xstrdup(s);
+	for (char *p = d; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return d;
+}
+
+/* Sorted (name, index) table: a file may have hundreds of stages. */
+static void index_names(ctx_t *c)
+{
+	struct df_plan_priv *pv = c->pv;
+	pv->names = cb_xcalloc(pv->n_src + 1, sizeof(name_ix_t));
+	for (size_t i = 0; i < pv->n_src; i++) {
+		const char *sn = stage_name(c, i);
+		if (sn)
+			pv->names[pv->n_names++] = (name_ix_t){lower_dup(sn), (int)i};
+	}
+	qsort(pv->names, pv->n_names, sizeof(name_ix_t), cmp_name_ix);
+}
+
 /* First stage with that name (case-insensitive), -1 if none. */
 static int find_stage_by_name(ctx_t *c, const char *name)
 {
-	for (size_t i = 0; i < c->pv->n_src; i++) {
-		const char *sn = stage_name(c, i);
-		if (sn && !strcasecmp(sn, name))
-			return (int)i;
+	struct df_plan_priv *pv = c->pv;
+	name_ix_t key = {lower_dup(name), -1};
+	size_t lo = 0, hi = pv->n_names;
+	while (lo < hi) { /* first entry >= key */
+		size_t mid = (lo + hi) / 2;
+		if (cmp_name_ix(&pv->names[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return -1;
+	int r = lo < pv->n_names && !strcmp(pv->names[lo].name, key.name) ? pv->names[lo].idx : -1;
+	free(key.name);
+	return r;
 }
 
 static bool all_digits(const char *s)
@@ -919,17 +965,82 @@ static bool all_digits(const char *s)
 
 /* A plausible image reference (lower-case name components, optional host,
  * tag, digest), used to tell a mistyped stage name from an image. */
+/* Docker's reference grammar, loosely: [host[:port]/]name[:tag][@algo:hex]
+ * with lower-case name components. Used to reject "alpine:" and to tell a
+ * mistyped stage name from an image. */
 static bool looks_like_image(const char *s)
 {
-	if (!*s)
-		return false;
-	for (const char *p = s; *p; p++) {
-		unsigned char ch = (unsigned char)*p;
-		if (!(islower(ch) || isdigit(ch) || strchr("._-/:@+", ch)))
-			if (!(isupper(ch) && (strchr(s, ':') && p > strrchr(s, ':'))))
+	const char *at = strchr(s, '@');
+	size_t n = at ? (size_t)(at - s) : strlen(s);
+	if (at) {
+		const char *colon = strchr(at + 1, ':');
+		if (!colon || colon == at + 1 || !colon[1])
+			return false;
+		for (const char *p = colon + 1; *p; p++)
+			if (!isxdigit((unsigned char)*p))
 				return false;
 	}
-	return true;
+	if (n == 0)
+		return false;
+	/* the tag: after the last ':' that follows the last '/' */
+	size_t name_end = n;
+	for (size_t i = n; i > 0; i--) {
+		if (s[i - 1] == '/')
+			break;
+		if (s[i - 1] == ':') {
+			name_end = i - 1;
+			size_t tl = n - i;
+			if (tl == 0 || tl > 128)
+				return false;
+			for (size_t k = i; k < n; k++) {
+				unsigned char ch = (unsigned char)s[k];
+				if (!(isalnum(ch) || ch == '_' || (k > i && (ch == '.' || ch == '-'))))
+					return false;
+			}
+			break;
+		}
+	}
+	if (name_end == 0)
+		return false;
+	/* the first component may be a registry host (dots, port, capitals) */
+	size_t start = 0;
+	const char *slash = memchr(s, '/', name_end);
+	if (slash) {
+		size_t hl = (size_t)(slash - s);
+		bool host = false;
+		for (size_t k = 0; k < hl; k++)
+			if (s[k] == '.' || s[k] == ':' || isupper((unsigned char)s[k]))
+				host = true;
+		if (hl == 9 && !strncmp(s, "localhost", 9))
+			host = true;
+		if (host) {
+			for (size_t k = 0; k < hl; k++) {
+				unsigned char ch = (unsigned char)s[k];
+				if (!(isalnum(ch) || ch == '.' || ch == '-' || ch == ':'))
+					return false;
+			}
+			start = hl + 1;
+		}
+	}
+	if (start >= name_end)
+		return false;
+	/* path components: [a-z0-9]+ joined by '.', '_', '__', '-'+ */
+	bool need_alnum = true;
+	for (size_t k = start; k < name_end; k++) {
+		unsigned char ch = (unsigned char)s[k];
+		if (islower(ch) || isdigit(ch)) {
+			need_alnum = false;
+		} else if (ch == '/' || ch == '.' || ch == '_' || ch == '-') {
+			if (need_alnum && ch != '_' && ch != '-')
+				return false;
+			if (need_alnum && k > start && s[k - 1] == '/')
+				return false;
+			need_alnum = true;
+		} else {
+			return false;
+		}
+	}
+	return !need_alnum;
 }
 
 static void add_dep(df_stage_t *st, int d)
@@ -1689,6 +1800,7 @@ static int build_step(bstate_t *b, nctx_t *nc, df_stage_t *st)
 			return nerr(nc, "ONBUILD requires at least one argument");
 		s->u.value = cb_xstrdup(n->args[0]);
 		st->onbuild = cb_strv_push(st->onbuild, n->args[0]);
+		b->s.onbuild = cb_strv_push(b->s.onbuild, n->args[0]);
 		return 0;
 	case DF_CMD:
 	case DF_ENTRYPOINT:
@@ -1717,7 +1829,7 @@ static bool valid_stage_name(const char *s)
 
 /* Names referenced in a word that are not set in env and not guarded by a
  * default (${X:-..} / ${X-..} / ${X:+..} / ${X+..}). First one, or NULL. */
-static char *undeclared_ref(const char *w, char *const *env)
+static char *undeclared_ref(const char *w, char *const *env, char *const *declared)
 {
 	for (const char *p = w; *p; p++) {
 		if (*p == '\\' && p[1]) {
@@ -1737,8 +1849,12 @@ static char *undeclared_ref(const char *w, char *const *env)
 			continue;
 		if (brace && (q[0] == '-' || q[0] == '+' || (q[0] == ':' && (q[1] == '-' || q[1] == '+'))))
 			continue;
-		if (!df_env_get(env, ns, (size_t)(q - ns)))
-			return cb_xstrndup(ns, (size_t)(q - ns));
+		if (df_env_get(env, ns, (size_t)(q - ns)))
+			continue;
+		char *name = cb_xstrndup(ns, (size_t)(q - ns));
+		if (!strv_contains(declared, name))
+			return name;
+		free(name);
 	}
 	return NULL;
 }
@@ -1795,7 +1911,7 @@ static int parse_from(ctx_t *c, int idx, const df_node_t *n, df_stage_t *st)
 			goto out;
 		}
 	}
-	undecl = undeclared_ref(n->args[0], pv->meta_env);
+	undecl = undeclared_ref(n->args[0], pv->meta_env, pv->meta_declared);
 	if (undecl) {
 		from_error(c, n, n->args_col,
 			   "ARG \"%s\" is used in FROM but not declared before the first FROM",
@@ -1815,7 +1931,7 @@ static int parse_from(ctx_t *c, int idx, const df_node_t *n, df_stage_t *st)
 		goto out;
 	}
 	if (f[0].used) {
-		_cleanup_free_ char *u = undeclared_ref(f[0].value, pv->meta_env);
+		_cleanup_free_ char *u = undeclared_ref(f[0].value, pv->meta_env, pv->meta_declared);
 		if (u) {
 			from_error(c, n, f[0].col,
 				   "ARG \"%s\" is used in FROM but not declared before the first "
@@ -1836,17 +1952,20 @@ static int parse_from(ctx_t *c, int idx, const df_node_t *n, df_stage_t *st)
 		free(base);
 	} else {
 		/* an earlier stage, by name (case-insensitive) */
-		int ref = -1;
-		for (int k = 0; k < idx; k++) {
-			const char *sn = stage_name(c, (size_t)k);
-			if (sn && !strcasecmp(sn, base))
-				ref = k;
-		}
+		/* FROM names only earlier stages; a later one is an image */
+		int ref = find_stage_by_name(c, base);
+		if (ref >= idx)
+			ref = -1;
 		if (ref >= 0) {
 			st->base_kind = DF_BASE_STAGE;
 			st->base_stage = ref;
 			add_dep(st, ref);
 			free(base);
+		} else if (!looks_like_image(base)) {
+			from_error(c, n, n->args_col, "invalid reference format: \"%s\" is not an image "
+				   "name (from \"%s\")", base, n->args[0]);
+			free(base);
+			goto out;
 		} else {
 			st->base_kind = DF_BASE_IMAGE;
 			st->base_image = base;
@@ -1898,6 +2017,47 @@ static void init_state(ctx_t *c, stage_src_t *ss, df_stage_t *st, sstate_t *s)
 		s->env = cb_xcalloc(1, sizeof(char *));
 }
 
+/* Parse one ONBUILD trigger as a one-line Dockerfile; errors name the
+ * FROM line of the stage that receives it. */
+static int parse_trigger(const df_tree_t *tree, const df_node_t *fn, const char *trig, df_tree_t **out,
+			 cb_error_t *err)
+{
+	df_tree_t *tt = NULL;
+	cb_error_t e = CB_ERROR_INIT;
+	if (df_parse(tree->name, trig, strlen(trig), &tt, &e) < 0) {
+		_cleanup_free_ char *first = df_error_first_line(&e);
+		cb_error_release(&e);
+		/* "NAME:L:C: msg" or "NAME:L: msg": keep the msg only */
+		const char *m = first;
+		for (int k = 0; k < 3 && m; k++) {
+			const char *c = strchr(m, ':');
+			if (!c || (k > 0 && !isdigit((unsigned char)c[-1])))
+				break;
+			m = c + 1;
+		}
+		while (m && *m == ' ')
+			m++;
+		return df_error_at(tree, fn->line, 0, err,
+				   "ONBUILD trigger '%s' of the base image: %s", trig, m ? m : first);
+	}
+	for (size_t k = 0; k < tt->n_nodes; k++) {
+		const char *cmd = tt->nodes[k].cmd;
+		df_kind_t kind = !strcmp(cmd, "from")	     ? DF_FROM
+				 : !strcmp(cmd, "onbuild")   ? DF_ONBUILD
+				 : !strcmp(cmd, "maintainer") ? DF_MAINTAINER
+							      : DF_RUN;
+		if (kind != DF_RUN) {
+			df_tree_free(tt);
+			return df_error_at(tree, fn->line, 0, err,
+					   "ONBUILD trigger '%s' of the base image: %s isn't allowed "
+					   "as an ONBUILD trigger",
+					   trig, df_kind_name(kind));
+		}
+	}
+	*out = tt;
+	return 0;
+}
+
 /* Build stage idx from its FROM node into ss->st. Hard errors return -1;
  * an expansion error is kept in ss->soft and the stage stays partial. */
 static int build_stage(ctx_t *c, int idx)
@@ -1917,9 +2077,27 @@ static int build_stage(ctx_t *c, int idx)
 	bstate_t b = {.c = c, .index = idx};
 	init_state(c, ss, st, &b.s);
 	cb_error_t *saved = c->err;
+	/* A parent stage's ONBUILD triggers run here, as BuildKit does. */
+	for (size_t t = 0; t < ss->n_inherited; t++)
+		df_tree_free(ss->inherited[t]);
+	free(ss->inherited);
+	ss->inherited = NULL;
+	ss->n_inherited = 0;
+	if (st->base_kind == DF_BASE_STAGE) {
+		char **po = c->pv->src[st->base_stage].end.onbuild;
+		size_t n = cb_strv_len(po);
+		ss->inherited = cb_xcalloc(n + 1, sizeof(df_tree_t *));
+		for (size_t i = 0; i < n; i++) {
+			if (parse_trigger(c->t, fn, po[i], &ss->inherited[ss->n_inherited], c->err) < 0)
+				goto out;
+			ss->n_inherited++;
+		}
+	}
 	/* ONBUILD triggers first, then the stage's own instructions */
-	for (size_t t = 0; t < ss->n_triggers; t++) {
-		df_tree_t *tt = ss->triggers[t];
+	size_t n_trig = ss->n_inherited + ss->n_triggers;
+	for (size_t t = 0; t < n_trig; t++) {
+		df_tree_t *tt = t < ss->n_inherited ? ss->inherited[t]
+						    : ss->triggers[t - ss->n_inherited];
 		for (size_t i = 0; i < tt->n_nodes; i++) {
 			nctx_t nc = {.c = c, .t = tt, .n = &tt->nodes[i], .line_override = fn->line};
 			size_t before = st->n_steps;
@@ -2101,6 +2279,9 @@ static void priv_free(struct df_plan_priv *pv)
 		for (size_t t = 0; t < ss->n_triggers; t++)
 			df_tree_free(ss->triggers[t]);
 		free(ss->triggers);
+		for (size_t t = 0; t < ss->n_inherited; t++)
+			df_tree_free(ss->inherited[t]);
+		free(ss->inherited);
 		cb_strv_free(ss->cfg_env);
 		cb_strv_free(ss->cfg_shell);
 		free(ss->cfg_workdir);
@@ -2111,6 +2292,9 @@ static void priv_free(struct df_plan_priv *pv)
 		stage_release(&ss->st);
 	}
 	free(pv->src);
+	for (size_t i = 0; i < pv->n_names; i++)
+		free(pv->names[i].name);
+	free(pv->names);
 	df_tree_free(pv->owned_tree);
 	cb_strv_free(pv->build_args);
 	cb_strv_free(pv->meta_env);
@@ -2302,6 +2486,7 @@ int df_plan_build(const df_tree_t *tree, const df_plan_opts_t *opts, df_plan_t *
 		ss->last = j;
 		ss->slot = -1;
 	}
+	index_names(&c);
 	build_all(&c);
 	if (find_target(&c, opts->target, &pv->target) < 0)
 		goto fail;
@@ -2359,47 +2544,6 @@ static int rebuild(df_plan_t *p, int index, cb_error_t *err)
 	return 0;
 }
 
-/* Parse one ONBUILD trigger as a one-line Dockerfile; errors name the
- * FROM line of the stage that receives it. */
-static int parse_trigger(df_plan_t *p, const df_node_t *fn, const char *trig, df_tree_t **out,
-			 cb_error_t *err)
-{
-	df_tree_t *tt = NULL;
-	cb_error_t e = CB_ERROR_INIT;
-	if (df_parse(p->tree->name, trig, strlen(trig), &tt, &e) < 0) {
-		_cleanup_free_ char *first = df_error_first_line(&e);
-		cb_error_release(&e);
-		/* "NAME:L:C: msg" or "NAME:L: msg": keep the msg only */
-		const char *m = first;
-		for (int k = 0; k < 3 && m; k++) {
-			const char *c = strchr(m, ':');
-			if (!c || (k > 0 && !isdigit((unsigned char)c[-1])))
-				break;
-			m = c + 1;
-		}
-		while (m && *m == ' ')
-			m++;
-		return df_error_at(p->tree, fn->line, 0, err,
-				   "ONBUILD trigger '%s' of the base image: %s", trig, m ? m : first);
-	}
-	for (size_t k = 0; k < tt->n_nodes; k++) {
-		const char *cmd = tt->nodes[k].cmd;
-		df_kind_t kind = !strcmp(cmd, "from")	     ? DF_FROM
-				 : !strcmp(cmd, "onbuild")   ? DF_ONBUILD
-				 : !strcmp(cmd, "maintainer") ? DF_MAINTAINER
-							      : DF_RUN;
-		if (kind != DF_RUN) {
-			df_tree_free(tt);
-			return df_error_at(p->tree, fn->line, 0, err,
-					   "ONBUILD trigger '%s' of the base image: %s isn't allowed "
-					   "as an ONBUILD trigger",
-					   trig, df_kind_name(kind));
-		}
-	}
-	*out = tt;
-	return 0;
-}
-
 int df_plan_set_base_config(df_plan_t *p, int index, const df_base_config_t *cfg,
 			    cb_error_t *err)
 {
@@ -2413,7 +2557,7 @@ int df_plan_set_base_config(df_plan_t *p, int index, const df_base_config_t *cfg
 	ss->triggers = cb_xreallocarray(ss->triggers, before + ntrig + 1, sizeof(df_tree_t *));
 	for (size_t i = 0; i < ntrig; i++) {
 		df_tree_t *tt = NULL;
-		if (parse_trigger(p, fn, cfg->onbuild[i], &tt, err) < 0) {
+		if (parse_trigger(p->tree, fn, cfg->onbuild[i], &tt, err) < 0) {
 			for (size_t k = before; k < ss->n_triggers; k++)
 				df_tree_free(ss->triggers[k]);
 			ss->n_triggers = before;

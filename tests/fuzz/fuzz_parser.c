@@ -2,7 +2,14 @@
  * tests/fuzz/fuzz_parser.c - libFuzzer target for the Dockerfile lexer,
  * parser, planner, expander and .dockerignore matcher (`make fuzz`).
  *
- *   build-fuzz/fuzz/fuzz_parser -max_total_time=600 CORPUS_DIR testdata/dockerfiles/x
+ *   build-fuzz/fuzz/fuzz_parser -max_total_time=600 -max_len=4096 CORPUS_DIR
+ *
+ * Seed the corpus with testdata/dockerfiles{,-negative}/x/Dockerfile. The
+ * target needs only common/ and parser/, so it also builds on its own:
+ *
+ *   clang -std=c11 -D_GNU_SOURCE -O1 -g -I. -fsanitize=fuzzer,address,undefined \
+ *       -o fuzz_parser tests/fuzz/fuzz_parser.c common/util.c common/error.c \
+ *       parser/dockerfile.c parser/expand.c parser/ignore.c parser/plan.c parser/plan_json.c
  */
 #include <stddef.h>
 #include <stdint.h>
