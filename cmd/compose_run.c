@@ -26,20 +26,15 @@
  * library's named volumes, ROOT/volumes/PROJECT_VOLUME/; `down -v` removes
  * them, plain `down` keeps them.
  */
-#include <errno.h>
-#include <stdio.h>
-
-#include "cmd/compose.h"
-
-#if __has_include("builder/container.h")
-
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -53,6 +48,7 @@
 
 #include "builder/container.h"
 #include "builder/sandbox.h"
+#include "cmd/compose.h"
 #include "cmd/resolve.h"
 #include "common/fs.h"
 #include "common/util.h"
@@ -1246,37 +1242,3 @@ int compose_ps(compose_t *c, int argc, char **argv, cb_error_t *err)
 	}
 	return 0;
 }
-
-#else /* no container library in this build */
-
-static int not_yet(const char *what, cb_error_t *err)
-{
-	return cb_error_fail(err, ENOSYS, "compose %s: containers are not available in this "
-			     "build yet", what);
-}
-
-int compose_up(compose_t *c, int argc, char **argv, cb_error_t *err)
-{
-	(void)c, (void)argc, (void)argv;
-	return not_yet("up", err);
-}
-
-int compose_down(compose_t *c, int argc, char **argv, cb_error_t *err)
-{
-	(void)c, (void)argc, (void)argv;
-	return not_yet("down", err);
-}
-
-int compose_ps(compose_t *c, int argc, char **argv, cb_error_t *err)
-{
-	(void)c, (void)argc, (void)argv;
-	return not_yet("ps", err);
-}
-
-int compose_logs(compose_t *c, int argc, char **argv, cb_error_t *err)
-{
-	(void)c, (void)argc, (void)argv;
-	return not_yet("logs", err);
-}
-
-#endif
