@@ -26,20 +26,15 @@
  * library's named volumes, ROOT/volumes/PROJECT_VOLUME/; `down -v` removes
  * them, plain `down` keeps them.
  */
-#include <errno.h>
-#include <stdio.h>
-
-#include "cmd/compose.h"
-
-#if __has_include("builder/container.h")
-
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -49,12 +44,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "builder/container.h"
 #include "builder/sandbox.h"
+#include "cmd/compose.h"
 #include "cmd/resolve.h"
 #include "common/fs.h"
 #include "common/util.h"
 #include "registry/reference.h"
+#include "store/image.h"
 
 /* ---- names and paths ---- */
 
@@ -141,8 +140,12 @@ static char *volume_spec(const compose_t *c, const df_compose_service_t *s, size
 	return cb_asprintf("%s:%s%s", v ? v->name : m->source, m->target, ro);
 }
 
+static void effective_health(store_t *st, const df_compose_service_t *s, const char *digest,
+			     df_compose_healthcheck_t *hc);
+
 static int create_one(compose_t *c, store_t *st, const df_compose_service_t *s,
-		      const char *hosts, bld_ctr_t **out, cb_error_t *err)
+		      const char *hosts, bld_ctr_t **out, df_compose_healthcheck_t *hc,
+		      cb_error_t *err)
 {
 	_cleanup_free_ char *ref = compose_image_ref(c, s, err);
 	if (!ref)
@@ -189,7 +192,37 @@ static int create_one(compose_t *c, store_t *st, const df_compose_service_t *s,
 	spec.network = "host"; /* the pod's namespace: see the top of this file */
 	if (bld_ctr_create(st, &spec, out, err) < 0)
 		return cb_error_wrap(err, "service '%s'", s->name);
+	effective_health(st, s, digest, hc);
 	return 0;
+}
+
+/* The healthcheck a service runs: its own, else its image's HEALTHCHECK
+ * (Docker's Healthcheck object: Test, Interval, Timeout, StartPeriod,
+ * StartInterval in ns, Retries). */
+static void effective_health(store_t *st, const df_compose_service_t *s, const char *digest,
+			     df_compose_healthcheck_t *hc)
+{
+	*hc = s->healthcheck;
+	hc->test = NULL;
+	if (s->healthcheck.test) {
+		hc->test = cb_strv_dup(s->healthcheck.test);
+		return;
+	}
+	cb_error_t e = CB_ERROR_INIT;
+	image_t *img = image_load(st, digest, &e);
+	cb_error_release(&e);
+	json_t *j = img && img->config ? img->config->healthcheck : NULL;
+	json_t *test = json_object_get(j, "Test"), *it;
+	size_t i;
+	json_array_foreach(test, i, it)
+		if (json_is_string(it))
+			hc->test = cb_strv_push(hc->test, json_string_value(it));
+	hc->interval_ns = json_integer_value(json_object_get(j, "Interval"));
+	hc->timeout_ns = json_integer_value(json_object_get(j, "Timeout"));
+	hc->start_period_ns = json_integer_value(json_object_get(j, "StartPeriod"));
+	hc->start_interval_ns = json_integer_value(json_object_get(j, "StartInterval"));
+	hc->retries = (int)json_integer_value(json_object_get(j, "Retries"));
+	image_free(img);
 }
 
 static int write_hosts(store_t *st, const compose_t *c, char **path, cb_error_t *err)
@@ -343,6 +376,7 @@ typedef enum { H_NONE, H_STARTING, H_HEALTHY, H_UNHEALTHY } health_t;
 typedef struct svc {
 	const df_compose_service_t *s;
 	bld_ctr_t *ctr;
+	df_compose_healthcheck_t hc; /* compose's, else the image's HEALTHCHECK (test owned) */
 	sv_state_t state;
 	int restarts;
 	int64_t restart_at, next_check, started_at;
@@ -401,7 +435,7 @@ static void save_health(sup_t *u, svc_t *sv)
 /* One run of the healthcheck inside the container. */
 static void health_check(sup_t *u, svc_t *sv)
 {
-	const df_compose_healthcheck_t *h = &sv->s->healthcheck;
+	const df_compose_healthcheck_t *h = &sv->hc;
 	int64_t now = now_ms();
 	sv->next_check = now + ms_of(h->interval_ns, 30000);
 	if (sv->health == H_STARTING && now - sv->started_at < ms_of(h->start_period_ns, 0))
@@ -441,7 +475,7 @@ static void health_check(sup_t *u, svc_t *sv)
 
 static bool has_health(const svc_t *sv)
 {
-	char **t = sv->s->healthcheck.test;
+	char **t = sv->hc.test;
 	return t && t[0] && strcmp(t[0], "NONE");
 }
 
@@ -456,7 +490,7 @@ static int start_svc(sup_t *u, svc_t *sv, cb_error_t *err)
 	if (has_health(sv)) {
 		sv->health = H_STARTING;
 		sv->fails = 0;
-		sv->next_check = sv->started_at + ms_of(sv->s->healthcheck.start_interval_ns, 500);
+		sv->next_check = sv->started_at + ms_of(sv->hc.start_interval_ns, 500);
 		save_health(u, sv);
 	}
 	return 0;
@@ -516,6 +550,14 @@ static bool wants_restart(const svc_t *sv)
 	}
 }
 
+/* PID 1 is gone but its monitor has not yet written the exit code: the
+ * library reads that moment as "exited (137)"; wait for the real state. */
+static bool monitor_finishing(const bld_ctr_t *c)
+{
+	return c->monitor_pid > 0 && c->monitor_start &&
+	       bld_ctr_proc_start(c->monitor_pid) == c->monitor_start;
+}
+
 /* One pass over the services: starts, exits, restarts, health checks. */
 static void sup_tick(sup_t *u)
 {
@@ -541,7 +583,7 @@ static void sup_tick(sup_t *u)
 			continue;
 		}
 		if (sv->state == SV_RUNNING && bld_ctr_refresh(u->st, sv->ctr, &e) == 0 &&
-		    sv->ctr->status == BLD_CTR_EXITED) {
+		    sv->ctr->status == BLD_CTR_EXITED && !monitor_finishing(sv->ctr)) {
 			sv->state = SV_EXITED;
 			sv->health = has_health(sv) ? H_UNHEALTHY : H_NONE;
 			if (has_health(sv))
@@ -1087,7 +1129,7 @@ int compose_up(compose_t *c, int argc, char **argv, cb_error_t *err)
 	rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		v[i].s = &c->p->services[idx[i]];
-		rc = create_one(c, st, v[i].s, hosts, &v[i].ctr, err);
+		rc = create_one(c, st, v[i].s, hosts, &v[i].ctr, &v[i].hc, err);
 		if (rc == 0)
 			fprintf(stderr, "Container %s  Created\n", v[i].ctr->name);
 	}
@@ -1112,8 +1154,10 @@ int compose_up(compose_t *c, int argc, char **argv, cb_error_t *err)
 			}
 		}
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		bld_ctr_free(v[i].ctr);
+		cb_strv_free(v[i].hc.test);
+	}
 	free(v);
 	free(ls);
 	return rc;
@@ -1198,37 +1242,3 @@ int compose_ps(compose_t *c, int argc, char **argv, cb_error_t *err)
 	}
 	return 0;
 }
-
-#else /* no container library in this build */
-
-static int not_yet(const char *what, cb_error_t *err)
-{
-	return cb_error_fail(err, ENOSYS, "compose %s: containers are not available in this "
-			     "build yet", what);
-}
-
-int compose_up(compose_t *c, int argc, char **argv, cb_error_t *err)
-{
-	(void)c, (void)argc, (void)argv;
-	return not_yet("up", err);
-}
-
-int compose_down(compose_t *c, int argc, char **argv, cb_error_t *err)
-{
-	(void)c, (void)argc, (void)argv;
-	return not_yet("down", err);
-}
-
-int compose_ps(compose_t *c, int argc, char **argv, cb_error_t *err)
-{
-	(void)c, (void)argc, (void)argv;
-	return not_yet("ps", err);
-}
-
-int compose_logs(compose_t *c, int argc, char **argv, cb_error_t *err)
-{
-	(void)c, (void)argc, (void)argv;
-	return not_yet("logs", err);
-}
-
-#endif

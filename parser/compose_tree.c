@@ -677,10 +677,10 @@ static cn_t *merge_node(cn_t *b, cn_t *o, mctx_t ctx)
 			o->keys[i] = NULL;
 			continue;
 		}
-		bool done;
+		bool done = false, override = ov->tag == CN_TAG_OVERRIDE; /* ov is consumed below */
 		cn_t *bv = b->vals[at];
-		cn_t *r = ov->tag == CN_TAG_OVERRIDE ? NULL : merge_field(bv, ov, ctx, key, &done);
-		if (ov->tag == CN_TAG_OVERRIDE) {
+		cn_t *r = override ? NULL : merge_field(bv, ov, ctx, key, &done);
+		if (override) {
 			cn_free(bv);
 			r = ov;
 		} else if (!done) {

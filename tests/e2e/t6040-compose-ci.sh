@@ -32,6 +32,18 @@ is "$("$CBUILD" --root "$FRESH" inspect "$REG/wp-web:42" | python3 -c 'import js
 	"$(cb inspect "$REG/wp-web:42" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Id"])')" \
 	"the pulled image is the one built"
 
+# deploy: `up` on another fresh store pulls build 42 and runs it
+if cb run --help >/dev/null 2>&1; then
+	DEPLOY=$T/deploy
+	export WEB_PORT; WEB_PORT=$(free_port)
+	trap '"$CBUILD" --root "$DEPLOY" compose down -v >/dev/null 2>&1; _cleanup' EXIT
+	out=$("$CBUILD" --root "$DEPLOY" compose up -d --no-build 2>&1); ok $? "compose up --no-build on a fresh store"
+	like "$("$CBUILD" --root "$DEPLOY" images)" "$REG/wp-web +42 " "up pulled the images of build 42"
+	wait_port "$WEB_PORT" 10
+	like "$(curl -s -m 10 "127.0.0.1:$WEB_PORT/")" "db wordpress \(boot 1\)" "the deployed build serves db's data"
+	"$CBUILD" --root "$DEPLOY" compose down -v >/dev/null 2>&1; ok $? "down -v"
+fi
+
 out=$(BUILD_NUMBER=43 "$CBUILD" --root "$FRESH" compose pull 2>&1)
 like "$out" "warning: pull service 'web' \('$REG/wp-web:43'\)" \
 	"a build number never pushed: a warning (the service can be built instead)"

@@ -1,7 +1,4 @@
 #!/bin/sh
-# One "query": count the visit and send the posts.
-n=$(cat /var/lib/mysql/visits 2>/dev/null || echo 0)
-n=$((n + 1))
-echo "$n" > /var/lib/mysql/visits
-echo "db ${MYSQL_DATABASE}: visit $n"
+# One "query": the posts, and which boot of the data volume serves them.
+echo "db ${MYSQL_DATABASE} (boot $(cat /var/lib/mysql/boots)):"
 cat /var/lib/mysql/posts
