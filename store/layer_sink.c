@@ -170,7 +170,7 @@ static gz_pool_t *gz_new(int level, int nthreads)
 	pthread_cond_init(&p->work_cv, NULL);
 	pthread_cond_init(&p->done_cv, NULL);
 	p->level = level;
-	p->nslots = (size_t)nthreads * 2 + 2;
+	p->nslots = (size_t)nthreads * 4 + 4;
 	p->slots = cb_xcalloc(p->nslots, sizeof(*p->slots));
 	for (size_t i = 0; i < p->nslots; i++) {
 		p->slots[i].in = cb_xmalloc(GZ_BLOCK);
