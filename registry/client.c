@@ -558,7 +558,13 @@ static fin_t finish(reg_client_t *c, reg_xfer_t *xf, CURLcode res, int64_t *dela
 	int r = xf->done(xf, err);
 	if (r < 0)
 		return FIN_FAIL;
-	return r > 0 ? FIN_REARM : FIN_OK;
+	if (r > 0) {
+		/* a new request: its own retry budget */
+		xf->attempts = 0;
+		xf->auth_retried = false;
+		return FIN_REARM;
+	}
+	return FIN_OK;
 }
 
 static int run_on(reg_client_t *c, CURLM *multi, reg_xfer_t **xs, size_t n, unsigned parallel,
@@ -847,11 +853,22 @@ static int ping(reg_client_t *c, cb_error_t *err)
 	cb_error_t e1 = CB_ERROR_INIT;
 	int r = reg_client_run1(c, &xf, &e1);
 	if (r < 0 && http_ok) {
-		cb_error_release(&e1);
+		cb_error_t e2 = CB_ERROR_INIT;
 		reg_xfer_rearm(&xf, "GET", cb_asprintf("http://%s/v2/", c->host));
 		xf.max_attempts = 0;
 		c->scheme = "http";
-		r = reg_client_run1(c, &xf, &e1);
+		r = reg_client_run1(c, &xf, &e2);
+		/* An HTTPS server answers plain HTTP with 400: then the TLS
+		 * failure (an unknown CA, say) is the real story. */
+		if (r == 0 && xf.status != 200 && xf.status != 401) {
+			r = -1;
+		} else if (r == 0) {
+			cb_error_release(&e1);
+		} else {
+			cb_error_release(&e1);
+			cb_error_move(&e1, &e2);
+		}
+		cb_error_release(&e2);
 	}
 	if (r < 0) {
 		cb_error_move(err, &e1);

@@ -359,6 +359,15 @@ static void test_sys_readonly(void **state)
 	assert_exited(st, 1);
 	assert_null(strstr(out, "WROTE"));
 	assert_non_null(strstr(out, "Read-only file system"));
+	/* /proc/sys too, as Docker does; kernel knobs are masked */
+	free(out);
+	out = sh("echo 3 > /proc/sys/vm/drop_caches && echo WROTE; "
+		 "grep -c ' /proc/sys ro,' /proc/self/mountinfo; ls /proc/acpi | wc -l",
+		 &st);
+	assert_exited(st, 0);
+	assert_null(strstr(out, "WROTE"));
+	assert_true(cb_str_has_prefix(out, "1\n0\n")); /* stdout, then stderr */
+	assert_non_null(strstr(out, "Read-only file system"));
 }
 
 static void test_nodev(void **state)
@@ -526,11 +535,27 @@ static int count_fds(void)
 	return n;
 }
 
+/* Our part of the host's mount table: the lines naming our temp dir (the
+ * rest changes with whatever else runs on the machine). */
+static char *our_mounts(void)
+{
+	char *all = NULL;
+	cb_error_t err = CB_ERROR_INIT;
+	if (cb_read_file("/proc/self/mountinfo", 1 << 22, &all, NULL, &err) < 0)
+		fail_msg("read mountinfo: %s", err.msg);
+	cb_buf_t b;
+	cb_buf_init(&b);
+	char *save = NULL;
+	for (char *l = strtok_r(all, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		if (strstr(l, g.dir))
+			cb_buf_addstr(&b, l), cb_buf_addch(&b, '\n');
+	free(all);
+	return cb_buf_detach(&b, NULL);
+}
+
 static void test_no_leaks_200(void **state)
 {
-	char *before = NULL, *after = NULL;
-	cb_error_t err = CB_ERROR_INIT;
-	assert_int_equal(cb_read_file("/proc/self/mountinfo", 1 << 20, &before, NULL, &err), 0);
+	char *before = our_mounts(), *after = NULL;
 	int fds = count_fds();
 	for (int i = 0; i < 200; i++) {
 		sbx_config_t cfg;
@@ -543,7 +568,7 @@ static void test_no_leaks_200(void **state)
 		assert_exited(st, 0);
 		capture_release(&c);
 	}
-	assert_int_equal(cb_read_file("/proc/self/mountinfo", 1 << 20, &after, NULL, &err), 0);
+	after = our_mounts();
 	assert_string_equal(before, after);
 	assert_int_equal(count_fds(), fds);
 	free(before);
@@ -690,6 +715,55 @@ static void test_tty(void **state)
 	capture_release(&c);
 }
 
+/* A pipe whose read end holds `text` then EOF. */
+static int pipe_with(const char *text)
+{
+	int p[2];
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(write(p[1], text, strlen(text)), (ssize_t)strlen(text));
+	close(p[1]);
+	return p[0];
+}
+
+static void test_stdin(void **state)
+{
+	/* passed through as is */
+	_cleanup_close_ int in = pipe_with("line one\nline two\n");
+	sbx_config_t cfg;
+	struct capture c;
+	base_cfg(&cfg, &c);
+	cfg.stdin_mode = SBX_STDIN_INHERIT;
+	cfg.stdin_fd = in;
+	cfg.argv = (char *[]){"wc", "-l", NULL};
+	sbx_status_t st = must_run(&cfg);
+	assert_exited(st, 0);
+	assert_string_equal(c.out.data, "2\n");
+	capture_release(&c);
+	/* default: /dev/null */
+	base_cfg(&cfg, &c);
+	cfg.argv = (char *[]){"wc", "-c", NULL};
+	st = must_run(&cfg);
+	assert_string_equal(c.out.data, "0\n");
+	capture_release(&c);
+}
+
+static void test_tty_stdin(void **state)
+{
+	/* typed input goes through the pty: the shell reads it interactively */
+	_cleanup_close_ int in = pipe_with("echo typed $((40+2))\nexit 5\n");
+	sbx_config_t cfg;
+	struct capture c;
+	base_cfg(&cfg, &c);
+	cfg.tty = true;
+	cfg.stdin_mode = SBX_STDIN_INHERIT;
+	cfg.stdin_fd = in;
+	cfg.argv = (char *[]){"/bin/sh", NULL};
+	sbx_status_t st = must_run(&cfg);
+	assert_exited(st, 5);
+	assert_non_null(strstr(c.out.data, "typed 42\r\n"));
+	capture_release(&c);
+}
+
 static void test_rlimits(void **state)
 {
 	sbx_rlimit_t r = {.resource = RLIMIT_NOFILE, .soft = 321, .hard = 321};
@@ -703,6 +777,106 @@ static void test_rlimits(void **state)
 	assert_exited(st, 0);
 	assert_string_equal(c.out.data, "321\n");
 	capture_release(&c);
+}
+
+static void test_exec_join(void **state)
+{
+	sbx_config_t cfg;
+	struct capture c;
+	base_cfg(&cfg, &c);
+	cfg.hostname = "joined";
+	cfg.network = SBX_NET_NONE;
+	cfg.argv = (char *[]){"/bin/sh", "-c", "echo there > /tmp/joinmark; exec sleep 100", NULL};
+	sbx_handle_t *h = NULL;
+	cb_error_t err = CB_ERROR_INIT;
+	if (sbx_start(&cfg, &h, &err) < 0)
+		fail_msg("sbx_start: %s", err.msg);
+	/* wait (no timing) for the mark the container writes */
+	_cleanup_free_ char *mark = cb_path_join(g.rootfs, "tmp/joinmark");
+	while (!cb_path_exists(mark))
+		usleep(1000);
+
+	sbx_config_t ec;
+	struct capture ecap;
+	base_cfg(&ec, &ecap);
+	ec.rootfs = NULL;
+	ec.cwd = "/made/by/exec";
+	ec.argv = (char *[]){"/bin/sh", "-c",
+			     "hostname; cat /tmp/joinmark; pwd; ls /sys/class/net; "
+			     "tr '\\0' ' ' < /proc/1/cmdline; echo; [ $$ != 1 ] && echo not-pid-1; "
+			     "grep CapEff /proc/self/status; exit 3",
+			     NULL};
+	sbx_status_t st;
+	if (sbx_exec(sbx_handle_pid(h), &ec, &st, &err) < 0)
+		fail_msg("sbx_exec: %s", err.msg);
+	assert_exited(st, 3);
+	assert_string_equal(ecap.out.data, "joined\nthere\n/made/by/exec\nlo\nsleep 100 \n"
+					   "not-pid-1\nCapEff:\t00000000a80425fb\n");
+	capture_release(&ecap);
+
+	/* killed by a signal: reported as such through the intermediate */
+	base_cfg(&ec, &ecap);
+	ec.argv = (char *[]){"/bin/sh", "-c", "kill -KILL $$", NULL};
+	if (sbx_exec(sbx_handle_pid(h), &ec, &st, &err) < 0)
+		fail_msg("sbx_exec: %s", err.msg);
+	assert_true(st.signaled);
+	assert_int_equal(st.signal, SIGKILL);
+	capture_release(&ecap);
+
+	/* a background process left by the exec'ed command (it holds our output
+	 * pipe) does not keep sbx_exec waiting */
+	base_cfg(&ec, &ecap);
+	ec.argv = (char *[]){"/bin/sh", "-c", "sleep 100 & echo bg", NULL};
+	if (sbx_exec(sbx_handle_pid(h), &ec, &st, &err) < 0)
+		fail_msg("sbx_exec: %s", err.msg);
+	assert_exited(st, 0);
+	assert_string_equal(ecap.out.data, "bg\n");
+	capture_release(&ecap);
+
+	/* a missing binary is an error, as for sbx_run */
+	base_cfg(&ec, &ecap);
+	ec.argv = (char *[]){"/bin/nosuch", NULL};
+	assert_int_equal(sbx_exec(sbx_handle_pid(h), &ec, &st, &err), -1);
+	assert_string_equal(err.msg, "exec '/bin/nosuch' in the image");
+	cb_error_release(&err);
+	capture_release(&ecap);
+
+	assert_int_equal(sbx_kill(h, SIGKILL, &err), 0);
+	assert_int_equal(sbx_wait(h, true, &st, &err), 0);
+	assert_true(st.signaled);
+	sbx_handle_free(h);
+	capture_release(&c);
+	unlink(mark);
+}
+
+static void test_signal_forwarded(void **state)
+{
+	/* sbx_run forwards SIGTERM: the shell (PID 1) has a handler for it */
+	_cleanup_free_ char *mark = cb_path_join(g.rootfs, "tmp/fwdready");
+	unlink(mark);
+	pid_t parent = getpid();
+	pid_t helper = fork();
+	assert_true(helper >= 0);
+	if (helper == 0) {
+		while (!cb_path_exists(mark))
+			usleep(1000);
+		kill(parent, SIGTERM);
+		_exit(0);
+	}
+	sbx_config_t cfg;
+	struct capture c;
+	base_cfg(&cfg, &c);
+	cfg.forward_signals = true;
+	cfg.argv = (char *[]){"/bin/sh", "-c",
+			      "trap 'echo got-term; exit 7' TERM; touch /tmp/fwdready; "
+			      "while :; do sleep 1; done",
+			      NULL};
+	sbx_status_t st = must_run(&cfg);
+	waitpid(helper, NULL, 0);
+	assert_exited(st, 7);
+	assert_string_equal(c.out.data, "got-term\n");
+	capture_release(&c);
+	unlink(mark);
 }
 
 /* --- the rootless runs (as root only) --- */
@@ -836,7 +1010,11 @@ int main(void)
 		cmocka_unit_test(test_readonly_rootfs),
 		cmocka_unit_test(test_dev),
 		cmocka_unit_test(test_tty),
+		cmocka_unit_test(test_stdin),
+		cmocka_unit_test(test_tty_stdin),
 		cmocka_unit_test(test_rlimits),
+		cmocka_unit_test(test_exec_join),
+		cmocka_unit_test(test_signal_forwarded),
 		cmocka_unit_test(test_rootless_with_subids),
 		cmocka_unit_test(test_rootless_without_subids),
 	};

@@ -1,0 +1,70 @@
+#!/bin/bash
+# Bearer token auth: docker-registry with token auth, our small token server
+# as the realm. Scopes asked for, GET with Basic credentials, and the OAuth2
+# POST form when GET is refused.
+. "$(dirname "$0")/lib.sh"
+. "$TOP/tests/tools/reglib.sh"
+command -v skopeo >/dev/null || skip_all "skopeo not installed"
+command -v docker-registry >/dev/null || skip_all "docker-registry not installed"
+export HOME=$T/home
+mkdir -p "$HOME"
+
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=cbuild-token \
+	-keyout "$T/tok.key" -out "$T/tok.crt" 2>/dev/null
+
+start_token_setup() { # start_token_setup [--no-get]: token server + registry
+	TPORT=$(free_port)
+	TLOG=$T/token-$TPORT.log
+	start_bg python3 "$TOOLS/tokenserver.py" --port "$TPORT" --key "$T/tok.key" --cert "$T/tok.crt" \
+		--service cbuild-registry --issuer cbuild-token --log "$TLOG" --user testuser:testpass "$@"
+	wait_port "$TPORT" 10 || return 1
+	local port; port=$(free_port)
+	mkdir -p "$T/reg-$port"
+	cat > "$T/reg-$port/config.yml" <<C
+version: 0.1
+log: {level: error, accesslog: {disabled: true}}
+storage: {filesystem: {rootdirectory: $T/reg-$port/data}}
+http: {addr: 127.0.0.1:$port}
+auth:
+  token: {realm: "http://127.0.0.1:$TPORT/token", service: cbuild-registry, issuer: cbuild-token, rootcertbundle: $T/tok.crt}
+C
+	start_bg docker-registry serve "$T/reg-$port/config.yml" >/dev/null 2>&1
+	REG=127.0.0.1:$port
+	wait_port "$port" 10
+}
+
+start_token_setup || skip_all "cannot start the token server and registry"
+mkimage "$T/l" app --tar "$ROOTFS_TAR" --gzip >/dev/null
+to_store "$T/l" app "$REG/team/app:1"
+
+err=$(cb push "$REG/team/app:1" 2>&1); ok $((! $?)) "push without credentials fails"
+like "$err" "unauthorized|denied|authentication required" "with an auth message"
+
+cb login -u testuser -p wrong "$REG" >/dev/null 2>&1; ok $((! $?)) "login with a wrong password fails"
+echo testpass | cb login -u testuser --password-stdin "$REG" >/dev/null 2>&1; ok $? "login through the token server"
+
+: > "$TLOG"
+d=$(cb push -q "$REG/team/app:1" 2>"$T/err"); ok $? "push with a bearer token"
+like "$(cat "$TLOG")" "GET user=testuser scope=repository:team/app:pull,push" "push asks for pull,push on the repository"
+is "$(grep -c . "$TLOG")" 1 "one token for the whole push (cached)"
+
+: > "$TLOG"
+"$CBUILD" --root "$T/r2" pull -q "$REG/team/app:1" >/dev/null 2>&1; ok $? "pull with a bearer token"
+like "$(cat "$TLOG")" "GET user=testuser scope=repository:team/app:pull$" "pull asks for pull only"
+is "$(skopeo inspect --format '{{.Digest}}' "oci:$T/r2:$REG/team/app:1")" "$d" "same manifest"
+
+# mount from a sibling repository: the token covers both
+: > "$TLOG"
+"$CBUILD" --root "$T/r2" push -q "$REG/team/app:1" "$REG/team/other:1" >/dev/null 2>&1; ok $? "push to a sibling repository"
+like "$(cat "$TLOG")" "scope=repository:team/other:pull,push scope=repository:team/app:pull" \
+	"the token asks for pull on the mount source"
+skopeo inspect --creds testuser:testpass --tls-verify=false "docker://$REG/team/other:1" >/dev/null 2>&1
+ok $? "skopeo reads the mounted image"
+
+# a token server that refuses GET: the OAuth2 password grant by POST
+start_token_setup --no-get || skip_all "second setup failed"
+to_store "$T/l" app "$REG/app:2"
+cb push -q --creds testuser:testpass "$REG/app:2" >/dev/null 2>&1; ok $? "push with a POST-only token server"
+like "$(cat "$TLOG")" "GET refused" "GET was tried first"
+like "$(cat "$TLOG")" "POST user=testuser scope=repository:app:pull,push" "then the OAuth2 POST form"
+done_testing

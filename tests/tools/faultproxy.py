@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""A fault-injecting HTTP proxy in front of a registry, for cbuild's e2e tests.
+
+    faultproxy.py --port P --upstream 127.0.0.1:5000 --log FILE [--fault SPEC]...
+
+Every request is forwarded to the upstream registry (Host header kept, so
+the registry's absolute Location URLs point back at the proxy) and logged to
+FILE as one line: "METHOD PATH STATUS REQUEST-BODY-BYTES RESPONSE-BODY-BYTES".
+
+A fault SPEC is KIND:REGEX[@COUNT]; it applies to requests whose
+"METHOD PATH" matches REGEX (re.search), at most COUNT times (default:
+always). Kinds:
+  drop      send the headers and half the body, then close the connection
+  500       answer 500 without forwarding
+  429       answer 429 with Retry-After: 1 without forwarding
+  corrupt   flip one byte of the response body (same length)
+  grow      append a byte to the response body (Content-Length follows)
+  shortlen  announce a Content-Length larger than the body, send the body, close
+  indexsize add 7 to every "size" of an index's manifests (a lying descriptor),
+            and drop Docker-Content-Digest (some registries send none)
+  norange   ignore Range headers (always answer 200 with the whole body)
+"""
+import argparse
+import http.client
+import json
+import re
+import socket
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LOCK = threading.Lock()
+HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
+       "proxy-connection", "content-length"}
+
+
+class Fault:
+    def __init__(self, spec):
+        self.kind, _, rest = spec.partition(":")
+        rx, at, count = rest.rpartition("@")
+        if not at:
+            rx, count = rest, ""
+        self.rx = re.compile(rx or ".")
+        self.left = int(count) if count else -1
+
+    def take(self, line):
+        with LOCK:
+            if self.left == 0 or not self.rx.search(line):
+                return False
+            if self.left > 0:
+                self.left -= 1
+            return True
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def log(self, status, inlen, outlen):
+        with LOCK:
+            with open(self.server.logfile, "a") as f:
+                f.write("%s %s %s %d %d\n" % (self.command, self.path, status, inlen, outlen))
+
+    def faults(self):
+        line = "%s %s" % (self.command, self.path)
+        return {f.kind for f in self.server.faults if f.take(line)}
+
+    def simple(self, status, extra=None, inlen=0):
+        body = json.dumps({"errors": [{"code": "INJECTED", "message": "injected %d" % status}]}).encode()
+        self.send_response(status)
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        self.log(status, inlen, len(body))
+
+    def handle_any(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n) if n else b""
+        kinds = self.faults()
+        if "500" in kinds:
+            return self.simple(500, inlen=len(body))
+        if "429" in kinds:
+            return self.simple(429, {"Retry-After": "1"}, inlen=len(body))
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
+        if "norange" in kinds:
+            headers.pop("Range", None)
+        if body or self.command in ("PUT", "POST", "PATCH"):
+            headers["Content-Length"] = str(len(body))
+        up = http.client.HTTPConnection(self.server.upstream, timeout=120)
+        up.request(self.command, self.path, body=body, headers=headers)
+        r = up.getresponse()
+        data = r.read() if self.command != "HEAD" else b""
+        if "corrupt" in kinds and data:
+            data = data[:len(data) // 2] + bytes([data[len(data) // 2] ^ 0xff]) + data[len(data) // 2 + 1:]
+        if "grow" in kinds and data:
+            data = data + b" "
+        if "indexsize" in kinds and data:
+            try:
+                j = json.loads(data)
+                for m in j.get("manifests", []):
+                    m["size"] = m.get("size", 0) + 7
+                data = json.dumps(j).encode()
+            except ValueError:
+                pass
+        self.send_response(r.status)
+        for k, v in r.getheaders():
+            if "indexsize" in kinds and k.lower() == "docker-content-digest":
+                continue
+            if k.lower() not in HOP:
+                self.send_header(k, v)
+        length = len(data)
+        if self.command == "HEAD":
+            length = int(r.getheader("Content-Length") or 0)
+        if "shortlen" in kinds:
+            length += 100
+        self.send_header("Content-Length", str(length))
+        self.end_headers()
+        if "drop" in kinds and len(data) > 1:
+            self.wfile.write(data[:len(data) // 2])
+            self.wfile.flush()
+            self.log("drop", len(body), len(data) // 2)
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            up.close()
+            return
+        self.wfile.write(data)
+        if "shortlen" in kinds:
+            self.close_connection = True
+        self.log(r.status, len(body), len(data))
+        up.close()
+
+    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = handle_any
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--upstream", required=True)
+    ap.add_argument("--log", required=True)
+    ap.add_argument("--fault", action="append", default=[])
+    a = ap.parse_args()
+    srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
+    srv.daemon_threads = True
+    srv.upstream = a.upstream
+    srv.logfile = a.log
+    srv.faults = [Fault(s) for s in a.fault]
+    open(a.log, "a").close()
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
