@@ -135,7 +135,8 @@ int layer_apply_path(const char *path, const char *target_dir, unsigned flags,
 		     cb_error_t *err);
 
 /* Make sure layers/sha256/DIFFID_HEX/ holds the layer unpacked in overlay
- * lower-dir format; extract the blob (verifying blob_digest and diff_id while
+ * lower-dir format (opaque dirs marked with trusted.overlay.opaque as root,
+ * user.overlay.opaque otherwise: mount those with userxattr); extract the blob (verifying blob_digest and diff_id while
  * reading) into tmp/ first and rename it into place, so that concurrent
  * unpacks of the same layer are safe and a failure keeps nothing.
  * media_type may be NULL (compression is detected anyway). *path (caller

@@ -16,6 +16,7 @@
 #include "store/layer_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +70,27 @@ struct lsink {
 	ZSTD_CCtx *zc;
 	unsigned char *zout;
 	size_t zout_cap;
+	uint64_t kicked; /* blob bytes already handed to writeback */
 };
+
+#define KICK_EVERY (8u << 20)
+
+/* Write to the blob, and start the disk writeback of every full 8 MiB
+ * right away: the fsync at commit then has little left to do, and the
+ * disk works while we compress. */
+static int blob_out(lsink_t *s, const void *data, size_t len, cb_error_t *err)
+{
+	if (store_blob_writer_write(s->bw, data, len, err) < 0)
+		return -1;
+	uint64_t size = store_blob_writer_size(s->bw);
+	if (size - s->kicked >= KICK_EVERY) {
+		uint64_t end = size - size % KICK_EVERY;
+		sync_file_range(store_blob_writer_fd(s->bw), (off64_t)s->kicked,
+				(off64_t)(end - s->kicked), SYNC_FILE_RANGE_WRITE);
+		s->kicked = end;
+	}
+	return 0;
+}
 
 int layer_threads(const layer_opts_t *opts)
 {
@@ -149,7 +170,7 @@ static gz_pool_t *gz_new(int level, int nthreads)
 	pthread_cond_init(&p->work_cv, NULL);
 	pthread_cond_init(&p->done_cv, NULL);
 	p->level = level;
-	p->nslots = (size_t)nthreads * 2 + 2;
+	p->nslots = (size_t)nthreads * 4 + 4;
 	p->slots = cb_xcalloc(p->nslots, sizeof(*p->slots));
 	for (size_t i = 0; i < p->nslots; i++) {
 		p->slots[i].in = cb_xmalloc(GZ_BLOCK);
@@ -226,7 +247,7 @@ static int gz_retire_one(lsink_t *s, cb_error_t *err)
 	p->isize += slot->in_len;
 	slot->state = 0;
 	p->next_retire++;
-	return store_blob_writer_write(s->bw, slot->out, slot->out_len, err);
+	return blob_out(s, slot->out, slot->out_len, err);
 }
 
 /* Queue the current slot and prepare the next one (primed with the last
@@ -270,7 +291,7 @@ static int gz_finish(lsink_t *s, cb_error_t *err)
 		tr[i] = (unsigned char)(c >> (8 * i));
 		tr[4 + i] = (unsigned char)(n >> (8 * i));
 	}
-	return store_blob_writer_write(s->bw, tr, sizeof(tr), err);
+	return blob_out(s, tr, sizeof(tr), err);
 }
 
 /* ---- zstd ---- */
@@ -284,7 +305,7 @@ static int zstd_push(lsink_t *s, const void *data, size_t len, ZSTD_EndDirective
 		size_t rem = ZSTD_compressStream2(s->zc, &out, &in, mode);
 		if (ZSTD_isError(rem))
 			return cb_error_set(err, EIO, "zstd compression: %s", ZSTD_getErrorName(rem));
-		if (out.pos && store_blob_writer_write(s->bw, s->zout, out.pos, err) < 0)
+		if (out.pos && blob_out(s, s->zout, out.pos, err) < 0)
 			return -1;
 		if (mode == ZSTD_e_end ? rem == 0 : in.pos == in.size)
 			return 0;
@@ -367,7 +388,7 @@ static int flush_plain(lsink_t *s, cb_error_t *err)
 		digest_update(s->diff, s->buf, s->len);
 		rc = zstd_push(s, s->buf, s->len, ZSTD_e_continue, err);
 	} else {
-		rc = store_blob_writer_write(s->bw, s->buf, s->len, err);
+		rc = blob_out(s, s->buf, s->len, err);
 	}
 	s->len = 0;
 	return rc;

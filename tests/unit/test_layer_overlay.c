@@ -230,9 +230,61 @@ static void test_whiteout_matrix(void **state)
 	free(f->tmp);
 }
 
+/* A hand-made upper: whiteouts only for names the lowers have, explicit
+ * whiteouts under an opaque directory (recursively where an upper
+ * directory replaces a lower one), redirects refused. */
+static void test_upper_by_hand(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	fx_t fx = {0}, *f = &fx;
+	f->tmp = test_tmpdir("upper");
+	_cleanup_free_ char *root = cb_path_join(f->tmp, "store");
+	cb_error_t err = CB_ERROR_INIT;
+	check(store_open(root, &f->st, &err), &err);
+	_cleanup_free_ char *lo2 = mkd(f, "lo2"), *lo1 = mkd(f, "lo1"), *up = mkd(f, "up");
+	assert_int_equal(sh("cd '%s' && echo a > a && mkdir -p d/y e && echo x > d/x && echo z > d/y/z && "
+			    "echo w > d/w && echo q > e/q && echo hidden > hid",
+			    lo2),
+			 0);
+	/* lo1 (above lo2) deletes d/w and makes e opaque */
+	assert_int_equal(sh("cd '%s' && mkdir -p d e && mknod d/w c 0 0 && setfattr -n trusted.overlay.opaque -v y e && "
+			    "echo r > e/r && mknod hid c 0 0",
+			    lo1),
+			 0);
+	assert_int_equal(sh("cd '%s' && mknod a c 0 0 && mknod gone c 0 0 && mknod hid c 0 0 && mkdir -p d/y e && "
+			    "setfattr -n trusted.overlay.opaque -v y d && echo n > d/new && echo n > d/y/n && "
+			    "mknod e/q c 0 0 && mknod e/r c 0 0",
+			    up),
+			 0);
+	const char *lowers[] = {lo1, lo2, NULL};
+	layer_opts_t o = LAYER_OPTS_INIT;
+	o.compression = LAYER_COMPRESS_NONE;
+	layer_result_t res;
+	check(layer_write_upper(f->st, up, lowers, &o, &res, &err), &err);
+	_cleanup_free_ char *blob = store_blob_path(f->st, res.digest);
+	assert_int_equal(sh("tar -tf '%s' | tr '\n' ' ' > '%s/list'", blob, f->tmp), 0);
+	_cleanup_free_ char *listp = cb_path_join(f->tmp, "list");
+	_cleanup_free_ char *list = NULL;
+	size_t len;
+	check(cb_read_file(listp, 4096, &list, &len, &err), &err);
+	/* whiteouts sort by the name they hide */
+	assert_string_equal(list, ".wh.a d/ d/new d/.wh.x d/y/ d/y/n d/y/.wh.z e/ e/.wh.r ");
+	/* a redirect (renamed directory) cannot be expressed: refused */
+	assert_int_equal(sh("mkdir '%s/e/ren' && setfattr -n trusted.overlay.redirect -v /d '%s/e/ren'", up, up), 0);
+	assert_int_equal(layer_write_upper(f->st, up, lowers, &o, &res, &err), -1);
+	assert_int_equal(err.code, ENOTSUP);
+	cb_error_release(&err);
+	store_free(f->st);
+	rm_tree(f->tmp);
+	free(f->tmp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_upper_by_hand),
 		cmocka_unit_test(test_whiteout_matrix),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
