@@ -13,6 +13,7 @@ always). Kinds:
   drop      send the headers and half the body, then close the connection
   500       answer 500 without forwarding
   429       answer 429 with Retry-After: 1 without forwarding
+  413       answer 413 (request too large) to a request with a body
   corrupt   flip one byte of the response body (same length)
   grow      append a byte to the response body (Content-Length follows)
   shortlen  announce a Content-Length larger than the body, send the body, close
@@ -85,6 +86,8 @@ class Handler(BaseHTTPRequestHandler):
         kinds = self.faults()
         if "500" in kinds:
             return self.simple(500, inlen=len(body))
+        if "413" in kinds and body:
+            return self.simple(413, inlen=len(body))
         if "429" in kinds:
             return self.simple(429, {"Retry-After": "1"}, inlen=len(body))
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
