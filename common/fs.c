@@ -134,6 +134,7 @@ int cb_read_file(const char *path, size_t max, char **data, size_t *len, cb_erro
 	}
 	b.data[b.len] = '\0';
 	*data = cb_buf_detach(&b, len);
+	cb_buf_release(&b); /* detach leaves a fresh allocation behind */
 	return 0;
 }
 
