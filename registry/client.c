@@ -360,6 +360,7 @@ static void load_tls(reg_client_t *c)
 		}
 		cb_error_release(&ignore);
 		c->ca_blob = cb_buf_detach(&ca, &c->ca_len);
+		cb_buf_release(&ca);
 	} else {
 		cb_buf_release(&ca);
 	}
@@ -935,6 +936,7 @@ int reg_client_open(const char *domain, const char *repo, const char *actions,
 	for (size_t i = 0; extra_pull_repos && extra_pull_repos[i]; i++)
 		cb_buf_addf(&sc, " repository:%s:pull", extra_pull_repos[i]);
 	c->scope = cb_buf_detach(&sc, NULL);
+	cb_buf_release(&sc);
 	if (c->opts.username) {
 		set_creds(c, c->opts.username, c->opts.password);
 	} else {
