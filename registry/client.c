@@ -26,6 +26,7 @@
 #define RETRY_AFTER_MAX_MS 60000
 #define TOKEN_MAX (256u << 10)
 #define CA_MAX (8u << 20)
+#define DIGEST_MAX_STR 80
 
 #ifndef CBUILD_VERSION
 #define CBUILD_UA_VERSION "0.1"
@@ -1026,6 +1027,33 @@ int reg_client_check_login(const char *domain, const char *user, const char *pas
 
 /* ---- progress ---- */
 
+/* The live display: one status line, rewritten in place, for all the blobs
+ * moving at once (the transfers run in one thread: no locking needed). */
+static struct {
+	uint64_t done, total;
+	int active;
+	int64_t last_draw;
+	bool drawn;
+} live;
+
+static void live_clear(void)
+{
+	if (live.drawn)
+		fputs("\r\033[K", stderr);
+	live.drawn = false;
+}
+
+static void live_draw(void)
+{
+	int64_t now = now_ms();
+	if (live.active <= 0 || now - live.last_draw < 100)
+		return;
+	live.last_draw = now;
+	fprintf(stderr, "\r\033[Kcopying %d blob%s: %.1f / %.1f MiB", live.active,
+		live.active == 1 ? "" : "s", live.done / 1048576.0, live.total / 1048576.0);
+	live.drawn = true;
+}
+
 void reg_progress(const reg_opts_t *o, const char *digest, reg_progress_state_t st,
 		  uint64_t done, uint64_t total)
 {
@@ -1033,16 +1061,55 @@ void reg_progress(const reg_opts_t *o, const char *digest, reg_progress_state_t 
 		o->progress(o->progress_ctx, digest, st, done, total);
 		return;
 	}
-	if (o->quiet || st == REG_PROGRESS_BYTES)
+	if (o->quiet)
 		return;
+	static int tty = -1;
+	if (tty < 0)
+		tty = isatty(2);
+	if (st == REG_PROGRESS_BYTES) {
+		if (tty) {
+			/* `done` is this blob's count so far: add only its growth */
+			static struct {
+				char digest[DIGEST_MAX_STR];
+				uint64_t done;
+			} seen[64];
+			size_t i = 0;
+			while (i < CB_ARRAY_SIZE(seen) && seen[i].digest[0] && strcmp(seen[i].digest, digest))
+				i++;
+			if (i == CB_ARRAY_SIZE(seen))
+				i = 0;
+			if (strcmp(seen[i].digest, digest)) {
+				snprintf(seen[i].digest, sizeof(seen[i].digest), "%s", digest);
+				seen[i].done = 0;
+			}
+			if (done > seen[i].done)
+				live.done += done - seen[i].done;
+			seen[i].done = done;
+			live_draw();
+		}
+		return;
+	}
 	const char *hex = strchr(digest, ':') ? strchr(digest, ':') + 1 : digest;
 	static const char *const what[] = {
 		[REG_PROGRESS_START] = "copying", [REG_PROGRESS_EXISTS] = "exists",
 		[REG_PROGRESS_MOUNTED] = "mounted", [REG_PROGRESS_DONE] = "done",
 		[REG_PROGRESS_RETRY] = "retrying",
 	};
+	if (tty) {
+		live_clear();
+		if (st == REG_PROGRESS_START) {
+			live.active++;
+			live.total += total;
+			live_draw();
+			return; /* the live line says it */
+		}
+		if (st == REG_PROGRESS_DONE || st == REG_PROGRESS_MOUNTED)
+			live.active--;
+	}
 	if (st == REG_PROGRESS_DONE)
 		fprintf(stderr, "blob %.12s: done (%llu bytes)\n", hex, (unsigned long long)done);
 	else
 		fprintf(stderr, "blob %.12s: %s\n", hex, what[st]);
+	if (tty)
+		live_draw();
 }
