@@ -93,7 +93,7 @@ cb import "$ROOTFS_TAR" busybox >/dev/null 2>&1
 	echo testpass | cb login -u testuser --password-stdin "$REG" >/dev/null
 	cb push -q "$REG/ci/app:$BUILD_NUMBER" > "$T/ci.digest"
 	"$CBUILD" --root "$T/fresh" pull -q "$REG/ci/app:$BUILD_NUMBER" > "$T/ci.id"
-) 2>"$T/ci.err"
+) 2>"$T/ci.err"; rc=$?; [ $rc = 0 ] || diag "$(cat "$T/ci.err")"; (exit $rc)
 ok $? "CI flow: build, tag, login, push, pull on a fresh root"
 is "$(cat "$T/ci.id" 2>/dev/null)" "$(cb inspect app 2>/dev/null | sed -n 's/.*"Id": "\(sha256:[0-9a-f]*\)".*/\1/p' | head -1)" \
 	"the fresh root has the built image"
