@@ -586,7 +586,7 @@ int reg_client_run(reg_client_t *c, reg_xfer_t **xs, size_t n, unsigned parallel
 		   cb_error_t *err)
 {
 	if (!parallel)
-		parallel = c->opts.max_parallel ? c->opts.max_parallel : 4;
+		parallel = c->opts.max_parallel ? c->opts.max_parallel : 8;
 	size_t next = 0, done = 0, active = 0;
 	int64_t *wait_until = cb_xcalloc(n ? n : 1, sizeof(int64_t));
 	bool *waiting = cb_xcalloc(n ? n : 1, sizeof(bool));
