@@ -98,7 +98,7 @@ static void scratch_state(build_t *b, bld_state_t *s)
 	(void)b;
 }
 
-static int stage_base(build_t *b, int idx, bld_state_t *s, cb_error_t *err)
+static int stage_base_state(build_t *b, int idx, bld_state_t *s, cb_error_t *err)
 {
 	df_stage_t *stage = df_plan_stage(b->plan, idx);
 	switch (stage->base_kind) {
@@ -120,11 +120,29 @@ static int stage_base(build_t *b, int idx, bld_state_t *s, cb_error_t *err)
 		return cb_error_wrap(err, "%s:%d: FROM %s", b->o->dockerfile_name, line, ref);
 	/* the parser re-expands the stage with the image's Env and inserts
 	 * its ONBUILD triggers */
-	if (df_plan_set_base(b->plan, idx, s->config->env, s->config->on_build, err) < 0)
+	df_base_config_t bc = {s->config->env, s->config->on_build, s->config->working_dir,
+			       s->config->shell, s->config->user};
+	if (df_plan_set_base_config(b->plan, idx, &bc, err) < 0)
 		return -1;
 	cb_strv_free(s->config->on_build); /* triggers do not pass to children */
 	s->config->on_build = NULL;
 	return 0;
+}
+
+/* As BuildKit does, an image without PATH gets the default one, so that
+ * `docker run` of it finds programs the way its RUN steps did. */
+static void ensure_path(bld_state_t *s)
+{
+	if (!oci_config_getenv(s->config, "PATH"))
+		oci_config_setenv(s->config, "PATH", BLD_DEFAULT_PATH);
+}
+
+static int stage_base(build_t *b, int idx, bld_state_t *s, cb_error_t *err)
+{
+	int rc = stage_base_state(b, idx, s, err);
+	if (rc == 0)
+		ensure_path(s);
+	return rc;
 }
 
 /* ---- one step ---- */
@@ -144,44 +162,73 @@ static int commit_state(build_t *b, bld_state_t *s, const char *desc, cb_error_t
 	return bld_cache_store(b->st, s->key, s->manifest_digest, desc, err);
 }
 
+/* The cache lookup; on a hit s becomes the cached state. */
+static bool cache_hit(build_t *b, const char *key, bld_state_t *s)
+{
+	if (b->o->no_cache)
+		return false;
+	_cleanup_free_ char *hit = bld_cache_lookup(b->st, key);
+	bld_state_t cached;
+	cb_error_t e = CB_ERROR_INIT;
+	if (!hit || bld_state_from_image(&cached, b->st, hit, &e) < 0) {
+		cb_error_release(&e);
+		return false;
+	}
+	bld_state_release(s);
+	*s = cached;
+	snprintf(s->key, sizeof(s->key), "%s", key);
+	return true;
+}
+
 static int run_step(build_t *b, int stage_idx, size_t step_idx, bld_state_t *s, cb_error_t *err)
 {
 	df_step_t *step = &df_plan_stage(b->plan, stage_idx)->steps[step_idx];
-	bld_log(b, "STEP %d/%d: %s\n", step->number, b->plan->total_steps, step->original);
-	if (step->kind == DF_ARG)
-		return 0; /* ARG changes only what later steps see */
+	if (step->kind == DF_ARG) { /* ARG changes only what later steps see */
+		bld_log(b, "STEP %d/%d: %s\n", step->number, b->plan->total_steps, step->original);
+		return 0;
+	}
 	double t0 = now_s();
 	_cleanup_free_ char *canon = bld_step_canonical(step, s->config);
 	_cleanup_free_ char *inputs = NULL;
-	if (bld_step_inputs(b, step, s, &inputs, err) < 0)
+	if (bld_step_inputs(b, step, s, &inputs, NULL, err) < 0)
 		return -1;
 	char key[DIGEST_STR_LEN + 1];
 	bld_cache_key(s->key, canon, inputs, key);
-	if (!b->o->no_cache) {
-		_cleanup_free_ char *hit = bld_cache_lookup(b->st, key);
-		bld_state_t cached;
-		cb_error_t e = CB_ERROR_INIT;
-		if (hit && bld_state_from_image(&cached, b->st, hit, &e) == 0) {
-			char id[20];
-			short_digest(cached.config ? hit : "", id);
-			bld_log(b, "--> Using cache %s\n", id);
-			bld_state_release(s);
-			*s = cached;
-			snprintf(s->key, sizeof(s->key), "%s", key);
-			return 0;
-		}
-		cb_error_release(&e);
-		if (b->o->explain_cache)
-			bld_log(b, "    (cache miss: no result stored for this step and its inputs)\n");
+	if (cache_hit(b, key, s)) {
+		bld_url_cleanup(b);
+		char id[20];
+		short_digest(s->manifest_digest, id);
+		bld_log(b, "STEP %d/%d: %s\n--> Using cache %s\n", step->number,
+			b->plan->total_steps, step->original, id);
+		return 0;
 	}
-	if (bld_step_execute(b, step, s, err) < 0)
-		return cb_error_wrap(err, "%s:%d", b->o->dockerfile_name, step->line);
+	/* a miss: say why (the files are listed again from the stat cache) */
+	json_t *files = json_object();
+	cb_error_t e = CB_ERROR_INIT;
+	_cleanup_free_ char *again = NULL;
+	if (bld_step_inputs(b, step, s, &again, files, &e) < 0)
+		cb_error_release(&e);
+	char parent[DIGEST_STR_LEN + 1];
+	snprintf(parent, sizeof(parent), "%s", s->key); /* s->key moves on below */
+	bld_step_id_t id = {parent, canon, inputs, files};
+	_cleanup_free_ char *why = b->o->no_cache ? NULL : bld_explain_miss(b, stage_idx, step_idx, &id);
+	bld_log(b, "STEP %d/%d: %s%s%s%s\n", step->number, b->plan->total_steps, step->original,
+		why ? "  (cache miss: " : "", why ? why : "", why ? ")" : "");
+	int rc = bld_step_execute(b, step, s, err);
+	bld_url_cleanup(b);
+	if (rc < 0)
+		cb_error_wrap(err, "%s:%d", b->o->dockerfile_name, step->line);
 	snprintf(s->key, sizeof(s->key), "%s", key);
-	if (commit_state(b, s, step->original, err) < 0)
+	if (rc == 0)
+		rc = commit_state(b, s, step->original, err);
+	if (rc == 0) /* recorded only for a step that ran to the end */
+		bld_explain_record(b, stage_idx, step_idx, &id);
+	json_decref(files);
+	if (rc < 0)
 		return -1;
-	char id[20];
-	short_digest(s->manifest_digest, id);
-	bld_log(b, "--> %s (%.2fs)\n", id, now_s() - t0);
+	char sid[20];
+	short_digest(s->manifest_digest, sid);
+	bld_log(b, "--> %s (%.2fs)\n", sid, now_s() - t0);
 	return 0;
 }
 
@@ -254,6 +301,7 @@ static int open_context(build_t *b, cb_error_t *err)
 	b->ctx.dirfd = open(b->o->context_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (b->ctx.dirfd < 0)
 		return cb_error_errno(err, "open build context '%s'", b->o->context_dir);
+	b->ctx.sums = bld_ctxsum_open(b->st, b->o->context_dir);
 	if (b->o->dockerignore &&
 	    df_ignore_parse(b->o->dockerignore, b->o->dockerignore_len, &b->ctx.ignore, err) < 0)
 		return cb_error_wrap(err, ".dockerignore");
@@ -278,6 +326,7 @@ static int plan_build(build_t *b, cb_error_t *err)
 
 static void build_release(build_t *b)
 {
+	bld_url_cleanup(b);
 	for (int i = 0; b->stages && i < b->plan->n_total_stages; i++)
 		if (b->stage_done[i])
 			bld_state_release(&b->stages[i]);
@@ -285,6 +334,7 @@ static void build_release(build_t *b)
 	free(b->stage_done);
 	df_plan_free(b->plan);
 	df_ignore_free(b->ctx.ignore);
+	bld_ctxsum_close(b->ctx.sums);
 	if (b->ctx.dirfd >= 0)
 		close(b->ctx.dirfd);
 	free(b->created);

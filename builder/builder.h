@@ -41,6 +41,13 @@ typedef struct bld_resolver {
 	void *ctx;
 } bld_resolver_t;
 
+/* Downloads a URL for ADD into out_fd (streamed, from the start). cmd/
+ * provides it (libcurl); errors name the URL and the HTTP status. */
+typedef struct bld_fetcher {
+	int (*fetch)(void *ctx, const char *url, int out_fd, cb_error_t *err);
+	void *ctx;
+} bld_fetcher_t;
+
 typedef enum bld_progress {
 	BLD_PROGRESS_PLAIN = 0, /* STEP n/m lines (CI logs) */
 	BLD_PROGRESS_TTY,       /* a live display */
@@ -70,6 +77,7 @@ typedef struct bld_opts {
 	bld_progress_t progress;
 	FILE *log;                   /* progress output (stderr) */
 	bld_resolver_t resolver;
+	bld_fetcher_t fetcher;       /* ADD https://...; NULL fetch: refused */
 } bld_opts_t;
 
 void bld_opts_init(bld_opts_t *o);

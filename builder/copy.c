@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <jansson.h>
 #include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,19 @@ static char *clean_rel(const char *src)
 	if (!strcmp(p, "..") || cb_str_has_prefix(p, "../"))
 		return NULL;
 	return cb_xstrdup(strcmp(p, ".") ? p : "");
+}
+
+/* .dockerignore (context only) and COPY --exclude both hide entries. */
+static bool hidden(const bld_source_t *src, const char *rel)
+{
+	return (src->ignore && df_ignore_match(src->ignore, rel)) ||
+	       (src->exclude && df_ignore_match(src->exclude, rel));
+}
+
+static bool hidden_dir(const bld_source_t *src, const char *rel)
+{
+	return (src->ignore && df_ignore_skip_dir(src->ignore, rel)) ||
+	       (src->exclude && df_ignore_skip_dir(src->exclude, rel));
 }
 
 /* ---- selection: the entries a list of sources names ---- */
@@ -128,7 +142,7 @@ static void glob_level(const bld_source_t *src, const char *dir_rel, char **comp
 			continue;
 		_cleanup_free_ char *rel = *dir_rel ? cb_asprintf("%s/%s", dir_rel, names[i])
 						    : cb_xstrdup(names[i]);
-		if (src->ignore && df_ignore_match(src->ignore, rel))
+		if (hidden(src, rel))
 			continue;
 		if (comps[1])
 			glob_level(src, rel, comps + 1, m);
@@ -192,9 +206,7 @@ static int walk(const bld_source_t *src, int dirfd_in, const char *rel, int dept
 		struct stat sb;
 		if (fstatat(dirfd_in, names[i], &sb, AT_SYMLINK_NOFOLLOW) < 0)
 			return cb_error_errno(err, "stat '%s/%s'", src->root, crel);
-		if (src->ignore && S_ISDIR(sb.st_mode) && df_ignore_skip_dir(src->ignore, crel))
-			continue;
-		if (src->ignore && !S_ISDIR(sb.st_mode) && df_ignore_match(src->ignore, crel))
+		if (S_ISDIR(sb.st_mode) ? hidden_dir(src, crel) : hidden(src, crel))
 			continue;
 		if (fn(ctx, dirfd_in, names[i], crel, &sb, depth, err) < 0)
 			return -1;
@@ -229,35 +241,85 @@ static int hash_fd(digest_ctx_t *d, int fd, cb_error_t *err)
 	}
 }
 
+typedef struct hash_ctx {
+	digest_ctx_t *d;
+	const bld_source_t *src;
+	json_t *files; /* rel -> short signature, for --explain-cache; may be NULL */
+} hash_ctx_t;
+
+static void note_file(hash_ctx_t *h, const char *rel, const char *sig)
+{
+	if (h->files)
+		json_object_set_new(h->files, rel, json_string(sig));
+}
+
+/* The sha256 hex of a regular file's content, remembered for the context. */
+static int file_hash(const bld_source_t *src, int fd, const char *rel, const struct stat *sb,
+		     char hex[DIGEST_HEX_LEN + 1], cb_error_t *err)
+{
+	const char *known = bld_ctxsum_get(src->sums, rel, sb);
+	if (known) {
+		memcpy(hex, known, DIGEST_HEX_LEN + 1);
+		return 0;
+	}
+	digest_ctx_t *fd_d = digest_new();
+	int rc = hash_fd(fd_d, fd, err);
+	char full[DIGEST_STR_LEN + 1];
+	digest_final(fd_d, full);
+	digest_free(fd_d);
+	if (rc < 0)
+		return cb_error_wrap(err, "'%s'", rel);
+	memcpy(hex, digest_hex(full), DIGEST_HEX_LEN + 1);
+	bld_ctxsum_put(src->sums, rel, sb, hex);
+	return 0;
+}
+
 static int hash_entry(void *ctx, int parentfd, const char *name, const char *rel,
 		      const struct stat *sb, int depth, cb_error_t *err)
 {
-	digest_ctx_t *d = ctx;
+	hash_ctx_t *h = ctx;
 	if (depth < 0)
 		return 0;
 	char head[128];
 	snprintf(head, sizeof(head), "%o %lld ", (unsigned)sb->st_mode,
 		 S_ISREG(sb->st_mode) ? (long long)sb->st_size : 0LL);
-	digest_update(d, head, strlen(head));
-	digest_update(d, rel, strlen(rel) + 1);
+	digest_update(h->d, head, strlen(head));
+	digest_update(h->d, rel, strlen(rel) + 1);
 	if (S_ISLNK(sb->st_mode)) {
 		char target[4096];
 		ssize_t n = readlinkat(parentfd, name, target, sizeof(target));
 		if (n < 0)
 			return cb_error_errno(err, "readlink '%s'", rel);
-		digest_update(d, target, (size_t)n);
+		digest_update(h->d, target, (size_t)n);
+		if (h->files) {
+			_cleanup_free_ char *sig = cb_asprintf("-> %.*s", (int)n, target);
+			note_file(h, rel, sig);
+		}
 	} else if (S_ISREG(sb->st_mode)) {
-		_cleanup_close_ int fd = openat(parentfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 || hash_fd(d, fd, err) < 0)
-			return cb_error_is_set(err) ? cb_error_wrap(err, "'%s'", rel)
-						    : cb_error_errno(err, "open '%s'", rel);
+		char hex[DIGEST_HEX_LEN + 1];
+		_cleanup_close_ int fd = -1;
+		if (!bld_ctxsum_get(h->src->sums, rel, sb)) {
+			fd = openat(parentfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd < 0)
+				return cb_error_errno(err, "open '%s'", rel);
+		}
+		if (file_hash(h->src, fd, rel, sb, hex, err) < 0)
+			return -1;
+		digest_update(h->d, hex, DIGEST_HEX_LEN);
+		char sig[DIGEST_HEX_LEN + 16];
+		snprintf(sig, sizeof(sig), "%o %.16s", (unsigned)sb->st_mode, hex);
+		note_file(h, rel, sig);
+	} else {
+		char sig[32];
+		snprintf(sig, sizeof(sig), "%o", (unsigned)sb->st_mode);
+		note_file(h, rel, sig);
 	}
-	digest_update(d, "\n", 1);
+	digest_update(h->d, "\n", 1);
 	return 0;
 }
 
 int bld_sources_checksum(const bld_source_t *src, char *const *sources,
-			 char out[DIGEST_STR_LEN + 1], cb_error_t *err)
+			 char out[DIGEST_STR_LEN + 1], json_t *files, cb_error_t *err)
 {
 	matches_t m = {0};
 	bool multi;
@@ -276,14 +338,19 @@ int bld_sources_checksum(const bld_source_t *src, char *const *sources,
 			break;
 		}
 		if (S_ISDIR(sb.st_mode)) {
-			rc = walk(src, fd, m.v[i].rel, 0, hash_entry, d, err);
+			hash_ctx_t h = {d, src, files};
+			rc = walk(src, fd, m.v[i].rel, 0, hash_entry, &h, err);
 		} else {
 			/* a top-level source: its own name does not change the result
 			 * beyond what the step text says */
-			char head[64];
+			char head[64], hex[DIGEST_HEX_LEN + 1];
 			snprintf(head, sizeof(head), "%o ", (unsigned)sb.st_mode);
 			digest_update(d, head, strlen(head));
-			rc = hash_fd(d, fd, err);
+			rc = file_hash(src, fd, m.v[i].rel, &sb, hex, err);
+			if (rc == 0)
+				digest_update(d, hex, DIGEST_HEX_LEN);
+			if (rc == 0 && files)
+				json_object_set_new(files, m.v[i].rel, json_string(hex));
 		}
 	}
 	digest_final(d, out);
@@ -315,9 +382,13 @@ static mode_t final_mode(const bld_copy_opts_t *o, mode_t mode)
 	return o->chmod >= 0 ? (mode_t)o->chmod : (mode & 07777);
 }
 
+/* copy_file_range cannot cross into an overlay mount (EXDEV): once seen,
+ * later copies go straight to read/write. */
+static bool cfr_unusable;
+
 static int copy_data(int in, int out, cb_error_t *err)
 {
-	for (;;) {
+	while (!cfr_unusable) {
 		ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
 		if (n == 0)
 			return 0;
@@ -327,7 +398,7 @@ static int copy_data(int in, int out, cb_error_t *err)
 			continue;
 		if (errno != EXDEV && errno != EINVAL && errno != EOPNOTSUPP && errno != ENOSYS)
 			return cb_error_errno(err, "copy");
-		break;
+		cfr_unusable = true;
 	}
 	static __thread char buf[COPY_BUF];
 	for (;;) {
@@ -397,6 +468,12 @@ static int copy_one(int srcparent, const char *srcname, int dstfd, const char *d
 			return cb_error_errno(err, "create '%s'", dstname);
 		if (copy_data(in, out, err) < 0)
 			return cb_error_wrap(err, "copy '%s'", srcname);
+		/* metadata through the open fd: no more path lookups */
+		struct timespec ts[2] = {sb->st_mtim, sb->st_mtim};
+		if (fchown(out, owner_uid(o), owner_gid(o)) < 0 ||
+		    fchmod(out, final_mode(o, sb->st_mode)) < 0 || futimens(out, ts) < 0)
+			return cb_error_errno(err, "set owner, mode and times of '%s'", dstname);
+		return 0;
 	} else if (S_ISFIFO(sb->st_mode) || S_ISCHR(sb->st_mode) || S_ISBLK(sb->st_mode)) {
 		if (mknodat(dstfd, dstname, sb->st_mode, sb->st_rdev) < 0)
 			return cb_error_errno(err, "mknod '%s'", dstname);

@@ -6,12 +6,17 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
 
 #include "builder/builder.h"
 #include "parser/ignore.h"
 #include "parser/plan.h"
 #include "store/image.h"
 #include "store/layer.h"
+
+#define BLD_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* An image state as steps go: config + layers, the cache chain key, and the
  * intermediate image it was committed as. */
@@ -53,11 +58,27 @@ void bld_snap_close(bld_snap_t *snap);
 
 /* ---- context: files selected by ADD/COPY sources ---- */
 
+typedef struct bld_ctxsum bld_ctxsum_t;
+
 typedef struct bld_context {
 	const char *dir;        /* host directory */
 	int dirfd;
 	df_ignore_t *ignore;    /* may be NULL */
+	bld_ctxsum_t *sums;
 } bld_context_t;
+
+/* Remembered content hashes of context files (builder/ctxsum.c). */
+bld_ctxsum_t *bld_ctxsum_open(store_t *st, const char *context_dir);
+/* The remembered sha256 hex of rel when its stat still matches, else NULL. */
+const char *bld_ctxsum_get(bld_ctxsum_t *c, const char *rel, const struct stat *sb);
+void bld_ctxsum_put(bld_ctxsum_t *c, const char *rel, const struct stat *sb, const char *hex);
+/* Save (when changed) and free. NULL-safe. */
+void bld_ctxsum_close(bld_ctxsum_t *c);
+
+static inline void df_ignore_freep(df_ignore_t **p)
+{
+	df_ignore_free(*p);
+}
 
 /* A source root to copy from: the context, or a stage/image mounted
  * read-only (ignore = NULL there). */
@@ -66,13 +87,17 @@ typedef struct bld_source {
 	const char *root;       /* its host path, for messages */
 	const df_ignore_t *ignore;
 	bool is_context;        /* names it "build context" in messages */
+	bld_ctxsum_t *sums;     /* remembered hashes (context only), may be NULL */
+	const df_ignore_t *exclude; /* COPY --exclude patterns, may be NULL */
 } bld_source_t;
 
 /* Checksum of what `sources` select under src (names, types, modes,
- * contents, link targets), for the cache key. Errors for missing sources:
+ * contents, link targets), for the cache key. With files (may be NULL), each
+ * selected path's short signature is also added to that JSON object, for
+ * --explain-cache. Errors for missing sources:
  * "COPY failed: file not found in build context: 'x'". */
 int bld_sources_checksum(const bld_source_t *src, char *const *sources,
-			 char out[DIGEST_STR_LEN + 1], cb_error_t *err);
+			 char out[DIGEST_STR_LEN + 1], json_t *files, cb_error_t *err);
 
 /* Execute an ADD/COPY step into the mounted root `rootfs`. */
 typedef struct bld_copy_opts {

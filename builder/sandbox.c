@@ -63,6 +63,7 @@ extern char **environ;
 #define MOUNT_ATTR_RDONLY 0x00000001
 #define MOUNT_ATTR_NOSUID 0x00000002
 #define MOUNT_ATTR_NODEV 0x00000004
+#define MOUNT_ATTR_NOEXEC 0x00000008
 struct mount_attr {
 	uint64_t attr_set;
 	uint64_t attr_clr;
@@ -250,6 +251,8 @@ static int remount_bind(int fd, unsigned long extra, bool recursive)
 			a.attr_set |= MOUNT_ATTR_NOSUID;
 		if (extra & MS_NODEV)
 			a.attr_set |= MOUNT_ATTR_NODEV;
+		if (extra & MS_NOEXEC)
+			a.attr_set |= MOUNT_ATTR_NOEXEC;
 		if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) == 0)
 			return 0;
 		if (errno != ENOSYS)
@@ -330,6 +333,57 @@ static void child_mount_dev(struct child_ctx *c, int rootfd)
 	close(dev);
 }
 
+/* Docker's defaults: kernel information and knobs a container has no
+ * business with are hidden, the rest of /proc/sys & co. read-only (root in
+ * the container could otherwise write /proc/sysrq-trigger). */
+static const char *const masked_paths[] = {
+	"proc/asound", "proc/acpi", "proc/kcore", "proc/keys", "proc/latency_stats",
+	"proc/timer_list", "proc/timer_stats", "proc/sched_debug", "proc/scsi",
+	"sys/firmware", "sys/devices/virtual/powercap",
+};
+static const char *const readonly_paths[] = {
+	"proc/bus", "proc/fs", "proc/irq", "proc/sys", "proc/sysrq-trigger",
+};
+
+static void child_mask_paths(struct child_ctx *c, int rootfd)
+{
+	char p[64];
+	for (size_t i = 0; i < CB_ARRAY_SIZE(masked_paths); i++) {
+		int t = sys_openat2(rootfd, masked_paths[i], O_PATH | O_NOFOLLOW | O_CLOEXEC,
+				    RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+		if (t < 0 && errno == ENOENT)
+			continue;
+		CHILD_CHECK(c, t, "open '/%s' to mask it", masked_paths[i]);
+		struct stat st;
+		CHILD_CHECK(c, fstat(t, &st), "stat '/%s'", masked_paths[i]);
+		fdpath(p, sizeof p, t);
+		if (S_ISDIR(st.st_mode))
+			CHILD_CHECK(c, mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+					     "size=0k,mode=0555"),
+				    "mask '/%s'", masked_paths[i]);
+		else
+			CHILD_CHECK(c, mount("/dev/null", p, NULL, MS_BIND, NULL), "mask '/%s'",
+				    masked_paths[i]);
+		close(t);
+	}
+	for (size_t i = 0; i < CB_ARRAY_SIZE(readonly_paths); i++) {
+		int t = sys_openat2(rootfd, readonly_paths[i], O_PATH | O_NOFOLLOW | O_CLOEXEC,
+				    RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+		if (t < 0 && errno == ENOENT)
+			continue;
+		CHILD_CHECK(c, t, "open '/%s'", readonly_paths[i]);
+		CHILD_CHECK(c, mount(fdpath(p, sizeof p, t), p, NULL, MS_BIND | MS_REC, NULL),
+			    "bind '/%s'", readonly_paths[i]);
+		close(t);
+		t = sys_openat2(rootfd, readonly_paths[i], O_PATH | O_NOFOLLOW | O_CLOEXEC,
+				RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+		CHILD_CHECK(c, t, "open '/%s'", readonly_paths[i]);
+		CHILD_CHECK(c, remount_bind(t, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, true),
+			    "remount '/%s' read-only", readonly_paths[i]);
+		close(t);
+	}
+}
+
 static void child_mount_proc_sys(struct child_ctx *c, int rootfd)
 {
 	char p[64];
@@ -355,6 +409,7 @@ static void child_mount_proc_sys(struct child_ctx *c, int rootfd)
 			    "remount '/sys' read-only");
 	}
 	close(t);
+	child_mask_paths(c, rootfd);
 }
 
 static void child_user_mounts(struct child_ctx *c, int rootfd)
@@ -403,7 +458,6 @@ static void child_lo_up(struct child_ctx *c)
 static void child_setup_root(struct child_ctx *c)
 {
 	const sbx_config_t *cfg = c->cfg;
-	char p[64];
 	/* No mount event may propagate back to the host. */
 	CHILD_CHECK(c, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), "make '/' private");
 	CHILD_CHECK(c, mount(cfg->rootfs, cfg->rootfs, NULL, MS_BIND | MS_REC, NULL),
@@ -423,7 +477,6 @@ static void child_setup_root(struct child_ctx *c)
 
 	CHILD_CHECK(c, remount_bind(rootfd, MS_NODEV | (cfg->readonly_rootfs ? MS_RDONLY : 0), false),
 		    "remount root nodev%s", cfg->readonly_rootfs ? ",ro" : "");
-	(void)p;
 
 	if (cfg->hostname)
 		CHILD_CHECK(c, sethostname(cfg->hostname, strlen(cfg->hostname)),
@@ -436,9 +489,18 @@ static void child_setup_root(struct child_ctx *c)
 	int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	CHILD_CHECK(c, oldroot, "open old root");
 	CHILD_CHECK(c, fchdir(rootfd), "enter root");
-	CHILD_CHECK(c, (int)syscall(SYS_pivot_root, ".", "."), "pivot_root into '%s'", cfg->rootfs);
-	CHILD_CHECK(c, fchdir(oldroot), "enter old root");
-	CHILD_CHECK(c, umount2(".", MNT_DETACH), "detach old root");
+	if (syscall(SYS_pivot_root, ".", ".") == 0) {
+		CHILD_CHECK(c, fchdir(oldroot), "enter old root");
+		CHILD_CHECK(c, umount2(".", MNT_DETACH), "detach old root");
+	} else if (errno == EINVAL) {
+		/* the host runs from an initramfs (rootfs cannot be pivoted):
+		 * move the new root over / and chroot, as runc --no-pivot */
+		CHILD_CHECK(c, mount(".", "/", NULL, MS_MOVE, NULL), "move root '%s' onto '/'",
+			    cfg->rootfs);
+		CHILD_CHECK(c, chroot("."), "chroot into '%s'", cfg->rootfs);
+	} else {
+		child_fail(c, errno, "pivot_root into '%s'", cfg->rootfs);
+	}
 	CHILD_CHECK(c, chdir("/"), "chdir '/'");
 	close(oldroot);
 	close(rootfd);
@@ -578,8 +640,82 @@ static _Noreturn void child_exec(struct child_ctx *c)
 	child_fail(c, saved, "exec '%s' in the image", file);
 }
 
+static void child_reset_signals(void)
+{
+	/* handlers the parent installed are useless here (and may race) */
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGPIPE};
+	for (size_t i = 0; i < CB_ARRAY_SIZE(sigs); i++)
+		signal(sigs[i], SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* sbx_exec: enter the target's namespaces, then fork the process that runs
+ * the command (setns of a PID namespace only applies to children). This
+ * intermediate reports its pid, waits and mirrors its end: exit code, or
+ * death by the same signal. */
+static const char *const ns_names[] = {"user", "mnt", "pid", "uts", "ipc", "net"};
+enum { NS_USER, NS_MNT, NS_PID, NS_UTS, NS_IPC, NS_NET, NS_COUNT };
+
+static _Noreturn void child_join(struct child_ctx *c)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	child_reset_signals();
+	/* user first: it grants the rights for the others; mnt last: it moves
+	 * our root */
+	static const int order[] = {NS_USER, NS_IPC, NS_UTS, NS_NET, NS_PID, NS_MNT};
+	for (size_t i = 0; i < CB_ARRAY_SIZE(order); i++) {
+		int k = order[i];
+		if (c->ns_fds[k] >= 0)
+			CHILD_CHECK(c, setns(c->ns_fds[k], 0), "join the container's %s namespace",
+				    ns_names[k]);
+	}
+	pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
+	CHILD_CHECK(c, pid, "fork into the container");
+	if (pid == 0) {
+		int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		CHILD_CHECK(c, rootfd, "open the container's root");
+		const char *cwd = c->cfg->cwd && *c->cfg->cwd ? c->cfg->cwd : "/";
+		int w = child_ensure(rootfd, cwd, KIND_DIR);
+		CHILD_CHECK(c, w, "create working directory '%s'", cwd);
+		close(w);
+		close(rootfd);
+		CHILD_CHECK(c, chdir(cwd), "chdir to working directory '%s'", cwd);
+		child_stdio(c);
+		child_creds(c);
+		child_exec(c);
+	}
+	struct sync_msg m = {.type = MSG_PID, .pid = pid};
+	if (send(c->sync, &m, sizeof m, MSG_NOSIGNAL) < 0) {
+		kill(pid, SIGKILL);
+		_exit(127);
+	}
+	/* nothing may stay open in this waiting process: the sync socket (its
+	 * EOF tells the parent about the exec) and any output pipe's write end */
+	if (syscall(SYS_close_range, 3U, ~0U, 0) < 0) {
+		close(c->sync);
+		close(c->fd_in);
+		close(c->fd_out);
+		close(c->fd_err);
+	}
+	int ws;
+	while (waitpid(pid, &ws, 0) < 0)
+		if (errno != EINTR)
+			_exit(127);
+	if (WIFEXITED(ws))
+		_exit(WEXITSTATUS(ws));
+	struct rlimit nocore = {0, 0};
+	setrlimit(RLIMIT_CORE, &nocore);
+	signal(WTERMSIG(ws), SIG_DFL);
+	kill(getpid(), WTERMSIG(ws));
+	_exit(128 + WTERMSIG(ws));
+}
+
 static _Noreturn void child_main(struct child_ctx *c)
 {
+	if (c->join)
+		child_join(c);
 	if (c->userns) {
 		struct sync_msg m;
 		ssize_t n;
@@ -590,16 +726,7 @@ static _Noreturn void child_main(struct child_ctx *c)
 	}
 	/* a dead parent must not leave an orphan container behind */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	/* handlers the parent installed are useless here (and may race) */
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
-	signal(SIGQUIT, SIG_DFL);
-	signal(SIGWINCH, SIG_DFL);
-	signal(SIGPIPE, SIG_DFL);
-	sigset_t all;
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
+	child_reset_signals();
 
 	child_setup_root(c);
 	child_stdio(c);
@@ -611,7 +738,8 @@ static _Noreturn void child_main(struct child_ctx *c)
 /* Parent side.                                                           */
 
 struct sbx_handle {
-	pid_t pid;
+	pid_t pid;              /* our child, reaped by sbx_wait */
+	pid_t proc;             /* the process itself (!= pid for sbx_exec) */
 	bool reaped;
 	int pty;
 	int out_r, err_r;       /* output_cb pipes */
@@ -771,12 +899,28 @@ static int write_idmaps(pid_t pid, const struct idmap_plan *pl, cb_error_t *err)
 	return write_proc(pid, "gid_map", line, err);
 }
 
-static bool id_mapped(unsigned long id, unsigned long start, unsigned long count, bool helpers)
+/* Is id inside one of the ranges of /proc/PID/FILE (pid 0: self)? */
+static bool in_idmap(pid_t pid, const char *file, unsigned long id)
 {
-	if (id == 0)
-		return true;
-	return helpers && id >= 1 && id <= count;
-	(void)start;
+	char p[64];
+	if (pid > 0)
+		snprintf(p, sizeof p, "/proc/%d/%s", (int)pid, file);
+	else
+		snprintf(p, sizeof p, "/proc/self/%s", file);
+	_cleanup_fclose_ FILE *fp = fopen(p, "re");
+	if (!fp)
+		return true; /* no user namespaces at all: everything maps */
+	unsigned long in, out, count;
+	while (fscanf(fp, "%lu %lu %lu", &in, &out, &count) == 3)
+		if (id >= in && id - in < count)
+			return true;
+	return false;
+}
+
+/* The maps write_idmaps will make: 0 -> the caller, 1..count -> subids. */
+static bool id_mapped(unsigned long id, unsigned long count, bool helpers)
+{
+	return id == 0 || (helpers && id >= 1 && id <= count);
 }
 
 static const char *env_path(char *const *env)
@@ -844,6 +988,58 @@ static int reap(sbx_handle_t *h, cb_error_t *err)
 	return 0;
 }
 
+static void close_ns_fds(int *fds)
+{
+	for (int i = 0; i < NS_COUNT; i++)
+		if (fds[i] >= 0) {
+			close(fds[i]);
+			fds[i] = -1;
+		}
+}
+
+/* The namespaces of pid that differ from ours (setns into our own user
+ * namespace is an error, into the others a waste). */
+static int open_ns_fds(pid_t pid, int *fds, cb_error_t *err)
+{
+	for (int i = 0; i < NS_COUNT; i++) {
+		char p[64], self[64];
+		snprintf(p, sizeof p, "/proc/%d/ns/%s", (int)pid, ns_names[i]);
+		snprintf(self, sizeof self, "/proc/self/ns/%s", ns_names[i]);
+		struct stat a, b;
+		if (stat(p, &a) < 0) {
+			int e = errno;
+			close_ns_fds(fds);
+			return cb_error_set(err, e, "open namespace '%s' of container process %d",
+					    ns_names[i], (int)pid);
+		}
+		if (stat(self, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+			continue;
+		fds[i] = open(p, O_RDONLY | O_CLOEXEC);
+		if (fds[i] < 0) {
+			int e = errno;
+			close_ns_fds(fds);
+			return cb_error_set(err, e, "open namespace '%s' of container process %d",
+					    ns_names[i], (int)pid);
+		}
+	}
+	return 0;
+}
+
+/* setgroups(2) is refused in a user namespace whose creator wrote "deny"
+ * (single-id maps, `unshare --map-root-user`). */
+static bool setgroups_allowed(pid_t pid)
+{
+	char p[64], buf[16] = {0};
+	if (pid > 0)
+		snprintf(p, sizeof p, "/proc/%d/setgroups", (int)pid);
+	else
+		snprintf(p, sizeof p, "/proc/self/setgroups");
+	_cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read(fd, buf, sizeof buf - 1) <= 0)
+		return true;
+	return strncmp(buf, "deny", 4) != 0;
+}
+
 /* Common start path of sbx_start and sbx_exec_start. */
 static int start(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t **out, cb_error_t *err);
 
@@ -854,11 +1050,37 @@ int sbx_start(const sbx_config_t *cfg, sbx_handle_t **out, cb_error_t *err)
 	return start(cfg, 0, out, err);
 }
 
+/* openat2 (Linux 5.6) keeps every path the child resolves inside the
+ * root; without it there is no safe way, so say so up front. */
+static int check_kernel(cb_error_t *err)
+{
+	static int ok = -1;
+	if (ok < 0) {
+		int fd = sys_openat2(AT_FDCWD, "/", O_PATH | O_CLOEXEC, 0);
+		ok = !(fd < 0 && errno == ENOSYS);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (!ok)
+		return cb_error_set(err, ENOSYS, "the sandbox needs Linux 5.6 or later (openat2)");
+	return 0;
+}
+
 static int start(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t **out, cb_error_t *err)
 {
-	if (validate(cfg, err) < 0)
+	if (validate(cfg, err) < 0 || check_kernel(err) < 0)
 		return -1;
+	int ns_fds[NS_COUNT];
+	for (int i = 0; i < NS_COUNT; i++)
+		ns_fds[i] = -1;
 	bool root = geteuid() == 0;
+	if (join_pid > 0) {
+		if (open_ns_fds(join_pid, ns_fds, err) < 0)
+			return -1;
+		/* joining a user namespace: the rootless rules apply */
+		if (ns_fds[NS_USER] >= 0)
+			root = false;
+	}
 	struct idmap_plan pl;
 	if (!root)
 		plan_idmap(&pl);
@@ -867,19 +1089,30 @@ static int start(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t **out, cb
 	if (join_pid > 0) {
 		char rp[64];
 		snprintf(rp, sizeof rp, "/proc/%d/root", (int)join_pid);
-		if (sbx_resolve_user(rp, cfg->user, &u, err) < 0)
+		if (sbx_resolve_user(rp, cfg->user, &u, err) < 0) {
+			close_ns_fds(ns_fds);
 			return -1;
+		}
 	} else if (sbx_resolve_user(cfg->rootfs, cfg->user, &u, err) < 0) {
 		return -1;
 	}
-	if (!root && (!id_mapped(u.uid, pl.ustart, pl.ucount, pl.helpers) ||
-		      !id_mapped(u.gid, pl.gstart, pl.gcount, pl.helpers))) {
-		cb_error_set(err, 0,
-			     "user '%s' (%u:%u) is not mapped in the rootless user namespace%s",
+	bool mapped;
+	if (join_pid > 0 || root)
+		/* the namespace exists: read its maps */
+		mapped = in_idmap(join_pid, "uid_map", u.uid) && in_idmap(join_pid, "gid_map", u.gid);
+	else
+		mapped = id_mapped(u.uid, pl.ucount, pl.helpers) &&
+			 id_mapped(u.gid, pl.gcount, pl.helpers);
+	if (!mapped) {
+		cb_error_set(err, 0, "user '%s' (%u:%u) is not mapped in the %suser namespace%s",
 			     cfg->user ? cfg->user : "", (unsigned)u.uid, (unsigned)u.gid,
-			     pl.helpers ? "" : " (no /etc/subuid and /etc/subgid range for this user: "
-					      "only root is mapped)");
+			     root || join_pid > 0 ? "" : "rootless ",
+			     root || join_pid > 0 || pl.helpers
+				     ? ""
+				     : " (no /etc/subuid and /etc/subgid range for this user: "
+				       "only root is mapped)");
 		sbx_user_release(&u);
+		close_ns_fds(ns_fds);
 		return -1;
 	}
 
@@ -893,8 +1126,9 @@ static int start(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t **out, cb
 
 	struct child_ctx c = {
 		.cfg = cfg,
-		.userns = !root,
-		.setgroups_ok = root || pl.helpers,
+		.userns = !root && join_pid <= 0,
+		.join = join_pid > 0,
+		.setgroups_ok = setgroups_allowed(join_pid) && (root || pl.helpers),
 		.uid = u.uid,
 		.gid = u.gid,
 		.groups = u.groups,
@@ -940,12 +1174,15 @@ static int start(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t **out, cb
 		goto out;
 	}
 	c.sync = sv[1];
+	memcpy(c.ns_fds, ns_fds, sizeof ns_fds);
 
 	unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
 	if (cfg->network == SBX_NET_NONE)
 		flags |= CLONE_NEWNET;
 	if (!root)
 		flags |= CLONE_NEWUSER;
+	if (join_pid > 0)
+		flags = 0;
 
 	pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
 	if (pid < 0) {
@@ -962,14 +1199,15 @@ static int start(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t **out, cb
 		close(sv[0]);
 		child_main(&c);
 	}
-	h->pid = pid;
+	h->pid = h->proc = pid;
+	close_ns_fds(ns_fds);
 	close(sv[1]);
 	sv[1] = -1;
 	cb_closep(&out_w);
 	cb_closep(&err_w);
 	out_w = err_w = -1;
 
-	if (!root) {
+	if (c.userns) {
 		if (write_idmaps(pid, &pl, err) < 0) {
 			kill(pid, SIGKILL);
 			reap(h, NULL);
@@ -999,6 +1237,10 @@ static int start(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t **out, cb
 			h->pty = fd;
 			continue;
 		}
+		if (m.type == MSG_PID) {
+			h->proc = m.pid;
+			continue;
+		}
 		if (fd >= 0)
 			close(fd);
 		if (m.type == MSG_ERROR) {
@@ -1013,6 +1255,7 @@ static int start(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t **out, cb
 	*out = h;
 	h = NULL;
 out:
+	close_ns_fds(ns_fds);
 	if (sv[0] >= 0)
 		close(sv[0]);
 	if (sv[1] >= 0)
@@ -1025,15 +1268,15 @@ out:
 	return rc;
 }
 
-pid_t sbx_handle_pid(const sbx_handle_t *h) { return h->pid; }
+pid_t sbx_handle_pid(const sbx_handle_t *h) { return h->proc; }
 int sbx_handle_pty(const sbx_handle_t *h) { return h->pty; }
 
 int sbx_kill(sbx_handle_t *h, int sig, cb_error_t *err)
 {
 	if (h->reaped)
 		return cb_error_set(err, ESRCH, "signal sandbox process: already exited");
-	if (kill(h->pid, sig) < 0)
-		return cb_error_errno(err, "signal sandbox process %d", (int)h->pid);
+	if (kill(h->proc, sig) < 0)
+		return cb_error_errno(err, "signal sandbox process %d", (int)h->proc);
 	return 0;
 }
 
@@ -1048,13 +1291,17 @@ static void copy_winsize(int from, int to)
 }
 
 /* Move what is readable on fd to the callback or out_fd. Returns 1 while
- * open, 0 at EOF (EIO on a pty master means the same), -1 on error. */
-static int pump(sbx_handle_t *h, int fd, int stream, int out_fd, cb_error_t *err)
+ * open, 0 at EOF (EIO on a pty master means the same), -1 on error;
+ * *again tells that nothing was there (non-blocking drain). */
+static int pump(sbx_handle_t *h, int fd, int stream, int out_fd, bool *again, cb_error_t *err)
 {
 	char buf[16384];
+	*again = false;
 	ssize_t n = read(fd, buf, sizeof buf);
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+	if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+		*again = errno == EAGAIN;
 		return 1;
+	}
 	if (n < 0 && errno == EIO)
 		return 0;
 	if (n < 0)
@@ -1064,6 +1311,28 @@ static int pump(sbx_handle_t *h, int fd, int stream, int out_fd, cb_error_t *err
 	if (h->cb)
 		return h->cb(h->opaque, stream, buf, (size_t)n, err) < 0 ? -1 : 1;
 	return cb_write_all(out_fd, buf, (size_t)n, err) < 0 ? -1 : 1;
+}
+
+/* One output fd: relay what is there; at EOF close it. With drain, read
+ * until nothing is left (the process is gone; whoever else still holds the
+ * write end, e.g. a daemon an exec'ed command left behind, is not waited for). */
+static int pump_fd(sbx_handle_t *h, int *fd, int stream, int out_fd, bool drain, cb_error_t *err)
+{
+	if (drain)
+		fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) | O_NONBLOCK);
+	for (;;) {
+		bool again;
+		int r = pump(h, *fd, stream, out_fd, &again, err);
+		if (r < 0)
+			return -1;
+		if (r == 0 || (drain && again)) {
+			cb_closep(fd);
+			*fd = -1;
+			return 0;
+		}
+		if (!drain)
+			return 0;
+	}
 }
 
 static int relay(sbx_handle_t *h, cb_error_t *err)
@@ -1086,13 +1355,17 @@ static int relay(sbx_handle_t *h, cb_error_t *err)
 	}
 	int rc = 0;
 	int in = tty ? h->tty_in : -1;
+	/* the end of our child ends the relay even if a stray process keeps a
+	 * write end open (kernel >= 5.3; without it we wait for EOF) */
+	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, h->pid, 0);
+	bool exited = false;
 	while (h->pty >= 0 || h->out_r >= 0 || h->err_r >= 0) {
 		if (winch_seen && in >= 0) {
 			winch_seen = 0;
 			copy_winsize(in, h->pty);
 		}
-		struct pollfd p[4];
-		int n = 0, ipty = -1, iout = -1, ierr = -1, iin = -1;
+		struct pollfd p[5];
+		int n = 0, ipty = -1, iout = -1, ierr = -1, iin = -1, ipid = -1;
 		if (h->pty >= 0)
 			ipty = n, p[n++] = (struct pollfd){.fd = h->pty, .events = POLLIN};
 		if (h->out_r >= 0)
@@ -1101,38 +1374,32 @@ static int relay(sbx_handle_t *h, cb_error_t *err)
 			ierr = n, p[n++] = (struct pollfd){.fd = h->err_r, .events = POLLIN};
 		if (in >= 0)
 			iin = n, p[n++] = (struct pollfd){.fd = in, .events = POLLIN};
-		if (poll(p, (nfds_t)n, -1) < 0) {
+		if (pidfd >= 0 && !exited)
+			ipid = n, p[n++] = (struct pollfd){.fd = pidfd, .events = POLLIN};
+		if (!exited && poll(p, (nfds_t)n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			rc = cb_error_errno(err, "poll sandbox output");
 			break;
 		}
-		int r;
-		if (ipty >= 0 && p[ipty].revents) {
-			if ((r = pump(h, h->pty, 1, h->tty_out, err)) < 0) {
-				rc = -1;
-				break;
-			}
-			if (r == 0)
-				cb_closep(&h->pty), h->pty = -1;
+		if (ipid >= 0 && p[ipid].revents)
+			exited = true;
+		if (h->pty >= 0 && (exited || p[ipty].revents) &&
+		    pump_fd(h, &h->pty, 1, h->tty_out, exited, err) < 0) {
+			rc = -1;
+			break;
 		}
-		if (iout >= 0 && p[iout].revents) {
-			if ((r = pump(h, h->out_r, 1, 1, err)) < 0) {
-				rc = -1;
-				break;
-			}
-			if (r == 0)
-				cb_closep(&h->out_r), h->out_r = -1;
+		if (h->out_r >= 0 && (exited || p[iout].revents) &&
+		    pump_fd(h, &h->out_r, 1, 1, exited, err) < 0) {
+			rc = -1;
+			break;
 		}
-		if (ierr >= 0 && p[ierr].revents) {
-			if ((r = pump(h, h->err_r, 2, 2, err)) < 0) {
-				rc = -1;
-				break;
-			}
-			if (r == 0)
-				cb_closep(&h->err_r), h->err_r = -1;
+		if (h->err_r >= 0 && (exited || p[ierr].revents) &&
+		    pump_fd(h, &h->err_r, 2, 2, exited, err) < 0) {
+			rc = -1;
+			break;
 		}
-		if (iin >= 0 && p[iin].revents && h->pty >= 0) {
+		if (!exited && iin >= 0 && p[iin].revents && h->pty >= 0) {
 			char buf[4096];
 			ssize_t k = read(in, buf, sizeof buf);
 			if (k <= 0) {
@@ -1187,13 +1454,16 @@ void sbx_handle_free(sbx_handle_t *h)
 
 static volatile sig_atomic_t fwd_pid;
 static volatile sig_atomic_t fwd_count;
+static volatile sig_atomic_t fwd_pending; /* arrived before the process ran */
 static const int fwd_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
 static void on_forward(int sig)
 {
 	pid_t p = fwd_pid;
-	if (p <= 0)
+	if (p <= 0) {
+		fwd_pending = sig;
 		return;
+	}
 	/* PID 1 ignores signals it has no handler for: a second one kills */
 	kill(p, fwd_count++ ? SIGKILL : sig);
 }
@@ -1207,13 +1477,16 @@ int sbx_run(const sbx_config_t *cfg, sbx_status_t *status, cb_error_t *err)
 		sigemptyset(&sa.sa_mask);
 		fwd_pid = 0;
 		fwd_count = 0;
+		fwd_pending = 0;
 		for (size_t i = 0; i < CB_ARRAY_SIZE(fwd_signals); i++)
 			sigaction(fwd_signals[i], &sa, &old[i]);
 	}
 	sbx_handle_t *h = NULL;
 	int rc = sbx_start(cfg, &h, err);
 	if (rc == 0) {
-		fwd_pid = h->pid;
+		fwd_pid = h->proc;
+		if (fwd && fwd_pending)
+			on_forward(fwd_pending);
 		rc = sbx_wait(h, true, status, err);
 		fwd_pid = 0;
 	}
@@ -1250,7 +1523,9 @@ void sbx_host_probe(sbx_host_info_t *info)
 
 int sbx_exec_start(pid_t pid, const sbx_config_t *cfg, sbx_handle_t **out, cb_error_t *err)
 {
-	return cb_error_set(err, ENOSYS, "exec in a running sandbox: not implemented yet");
+	if (pid <= 0)
+		return cb_error_set(err, EINVAL, "exec in a container: no process given");
+	return start(cfg, pid, out, err);
 }
 
 int sbx_exec(pid_t pid, const sbx_config_t *cfg, sbx_status_t *status, cb_error_t *err)
@@ -1261,4 +1536,60 @@ int sbx_exec(pid_t pid, const sbx_config_t *cfg, sbx_status_t *status, cb_error_
 	int rc = sbx_wait(h, true, status, err);
 	sbx_handle_free(h);
 	return rc;
+}
+
+/* --- a socket in a sandbox's network namespace --- */
+
+int sbx_socket_in(pid_t pid, int domain, int type, cb_error_t *err)
+{
+	int ns[NS_COUNT];
+	for (int i = 0; i < NS_COUNT; i++)
+		ns[i] = -1;
+	if (open_ns_fds(pid, ns, err) < 0)
+		return -1;
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		close_ns_fds(ns);
+		return cb_error_errno(err, "create socket pair");
+	}
+	/* setns(user) is refused to a threaded process: a helper does it */
+	pid_t child = (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
+	if (child < 0) {
+		int e = errno;
+		close_ns_fds(ns);
+		close(sv[0]);
+		close(sv[1]);
+		return cb_error_set(err, e, "fork");
+	}
+	if (child == 0) {
+		struct child_ctx c = {.sync = sv[1]};
+		close(sv[0]);
+		if (ns[NS_USER] >= 0)
+			CHILD_CHECK(&c, setns(ns[NS_USER], CLONE_NEWUSER), "join the container's user namespace");
+		if (ns[NS_NET] >= 0)
+			CHILD_CHECK(&c, setns(ns[NS_NET], CLONE_NEWNET), "join the container's net namespace");
+		int s = socket(domain, type | SOCK_CLOEXEC, 0);
+		CHILD_CHECK(&c, s, "create a socket in the container");
+		send_fd(&c, MSG_PTY, s);
+		_exit(0);
+	}
+	close_ns_fds(ns);
+	close(sv[1]);
+	struct sync_msg m;
+	int fd = -1;
+	ssize_t n = recv_msg(sv[0], &m, &fd);
+	int e = errno;
+	close(sv[0]);
+	while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (n > 0 && m.type == MSG_PTY && fd >= 0)
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	if (n > 0 && m.type == MSG_ERROR) {
+		m.text[sizeof m.text - 1] = '\0';
+		return cb_error_set(err, m.code, "%s", m.text);
+	}
+	return cb_error_set(err, n < 0 ? e : EPROTO, "create a socket in container process %d",
+			    (int)pid);
 }

@@ -16,10 +16,14 @@
  *     pivot_root'ed into with the old root detached: nothing is left mounted
  *     on the host, the mount namespace dies with the process;
  *   - a fresh /proc, a minimal /dev on tmpfs (null zero full random urandom
- *     tty, ptmx -> pts/ptmx, fd stdin stdout stderr links), /dev/pts
- *     (newinstance), /dev/shm, /sys read-only, the caller's files bound on
- *     /etc/resolv.conf, /etc/hosts, /etc/hostname, the caller's mounts;
- *     every writable mount is nodev;
+ *     tty bound from the host's, ptmx -> pts/ptmx, fd stdin stdout stderr
+ *     core links), /dev/pts (newinstance), /dev/shm, /dev/mqueue, /sys
+ *     read-only (a fresh sysfs, or a recursive read-only bind of the host's
+ *     when the user namespace does not own the network namespace), Docker's
+ *     masked paths (/proc/kcore, /proc/keys, ... /sys/firmware) and
+ *     read-only ones (/proc/sys, /proc/sysrq-trigger, ...), the caller's
+ *     files bound on /etc/resolv.conf, /etc/hosts, /etc/hostname, the
+ *     caller's mounts; every writable mount is nodev;
  *   - PID 1 is the process itself: when it exits the kernel kills every
  *     other process of its PID namespace (a `sleep 100 &` dies with it);
  *   - argv and env exactly as given (argv[0] is searched in the PATH of the
@@ -47,6 +51,14 @@
  * exec'ed (or with the error of the step that failed), sbx_handle_pid() is
  * the host pid of the container's PID 1 (for a monitor, `ps`, `exec`),
  * sbx_wait() relays I/O and reaps, sbx_handle_free() releases the handle.
+ *
+ * Missing mount points (/etc/resolv.conf, a bind's dest, the cwd) are
+ * created in the rootfs and left there: a builder that diffs the rootfs
+ * removes the ones it did not have before.
+ *
+ * The process gets PR_SET_PDEATHSIG(SIGKILL) towards the thread that
+ * started it: a container outlives nothing but its starter (a detached
+ * container's monitor must call sbx_start itself).
  *
  * Errors: every setup step runs in the child; its failure comes back to the
  * parent through a CLOEXEC socket and is returned as a cb_error naming the
@@ -199,7 +211,8 @@ int sbx_handle_pty(const sbx_handle_t *h);
 int sbx_kill(sbx_handle_t *h, int sig, cb_error_t *err);
 
 /* Relay I/O (output_cb / tty, when relay is true) until the process exits,
- * then reap it into *status. Call at most once. */
+ * then reap it into *status. Call at most once. With relay false and an
+ * output_cb, nobody drains the pipes: a chatty process then blocks. */
 int sbx_wait(sbx_handle_t *h, bool relay, sbx_status_t *status, cb_error_t *err);
 
 /* Kill (SIGKILL) and reap the process if still running, close everything. NULL-safe. */
@@ -208,13 +221,21 @@ void sbx_handle_free(sbx_handle_t *h);
 /* --- exec in a running sandbox (`cbuild exec`) --- */
 
 /* Run a process inside the namespaces (user, mnt, pid, uts, ipc, net) of the
- * running sandbox whose PID 1 is `pid`: its root and mounts are the
- * container's. cfg->rootfs, mounts, etc-files, hostname, network and
+ * running sandbox whose PID 1 is `pid` (sbx_handle_pid of its sbx_start):
+ * its root and mounts are the container's; its PID is not 1 and it ends
+ * when it exits, whatever it left running (sbx_wait stops relaying then). cfg->rootfs, mounts, etc-files, hostname, network and
  * readonly_rootfs are ignored (the container has them); argv, env, cwd,
  * user (resolved in the container's /etc/passwd), umask, rlimits, caps,
  * no_new_privs and I/O are applied as for sbx_run. */
 int sbx_exec(pid_t pid, const sbx_config_t *cfg, sbx_status_t *status, cb_error_t *err);
 int sbx_exec_start(pid_t pid, const sbx_config_t *cfg, sbx_handle_t **out, cb_error_t *err);
+
+/* A socket (CLOEXEC) made inside the network namespace of the running
+ * sandbox whose PID 1 is `pid`; it stays there after it is returned. For
+ * `run -p HOST:CTR`: the monitor accepts on the host port and, per
+ * connection, connects one of these to 127.0.0.1:CTR and copies bytes.
+ * Works rootless (a short-lived helper joins the user namespace first). */
+int sbx_socket_in(pid_t pid, int domain, int type, cb_error_t *err);
 
 /* --- helpers the builder may use --- */
 

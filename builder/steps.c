@@ -18,7 +18,6 @@
 #include "common/fs.h"
 #include "common/util.h"
 
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define TAIL_LINES 12
 
 static const char *step_workdir(const df_step_t *step, const bld_state_t *s)
@@ -53,8 +52,89 @@ static int copy_source_state(build_t *b, const df_copy_t *cp, bld_state_t *out, 
 	return bld_state_from_image(out, b->st, md, err);
 }
 
+/* ---- ADD of URLs ---- */
+
+static bool is_url(const char *s)
+{
+	return cb_str_has_prefix(s, "http://") || cb_str_has_prefix(s, "https://");
+}
+
+/* The file name a URL is saved as: the last path segment, as Docker. */
+static char *url_basename(const char *url)
+{
+	const char *p = strstr(url, "://") + 3;
+	size_t end = strcspn(p, "?#");
+	const char *slash = NULL;
+	for (const char *q = p; q < p + end; q++)
+		if (*q == '/')
+			slash = q;
+	if (!slash || slash + 1 >= p + end)
+		return cb_xstrdup("index.html");
+	return cb_xstrndup(slash + 1, (size_t)(p + end - slash - 1));
+}
+
+void bld_url_cleanup(build_t *b)
+{
+	if (!b->url_dir)
+		return;
+	cb_error_t e = CB_ERROR_INIT;
+	if (cb_rm_rf(b->url_dir, &e) < 0)
+		cb_error_release(&e);
+	free(b->url_dir);
+	b->url_dir = NULL;
+}
+
+static int fetch_one(build_t *b, const char *url, const char *expected, char *sum_hex,
+		     cb_error_t *err)
+{
+	_cleanup_free_ char *name = url_basename(url);
+	_cleanup_free_ char *path = cb_path_join(b->url_dir, name);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cb_error_errno(err, "ADD '%s': create '%s'", url, name);
+	if (b->o->fetcher.fetch(b->o->fetcher.ctx, url, fd, err) < 0)
+		return -1;
+	char d[DIGEST_STR_LEN + 1];
+	if (digest_file(path, d, err) < 0)
+		return -1;
+	if (expected && strcmp(expected, d))
+		return cb_error_fail(err, EBADMSG, "ADD '%s': checksum mismatch: expected '%s', got '%s'",
+				     url, expected, d);
+	memcpy(sum_hex, digest_hex(d), DIGEST_HEX_LEN + 1);
+	return 0;
+}
+
+/* Every source is downloaded now (its content is the step's input) into a
+ * fresh directory the step then copies from. */
+static int url_inputs(build_t *b, const df_step_t *step, char **inputs, cb_error_t *err)
+{
+	const df_copy_t *cp = &step->u.copy;
+	if (step->kind != DF_ADD)
+		return cb_error_fail(err, EINVAL, "COPY cannot take a URL ('%s'): use ADD", cp->sources[0]);
+	if (!b->o->fetcher.fetch)
+		return cb_error_fail(err, ENOTSUP, "ADD '%s': no way to download here", cp->sources[0]);
+	bld_url_cleanup(b);
+	b->url_dir = store_mkdtemp(b->st, "url-", err);
+	if (!b->url_dir)
+		return -1;
+	cb_buf_t sums;
+	cb_buf_init(&sums);
+	int rc = 0;
+	for (size_t i = 0; cp->sources[i] && rc == 0; i++) {
+		char hex[DIGEST_HEX_LEN + 1];
+		if (!is_url(cp->sources[i]))
+			rc = cb_error_fail(err, EINVAL, "ADD: mixing URLs and local files is not supported");
+		else if ((rc = fetch_one(b, cp->sources[i], cp->checksum, hex, err)) == 0)
+			cb_buf_addf(&sums, "%s %s\n", hex, cp->sources[i]);
+	}
+	if (rc == 0)
+		*inputs = cb_buf_detach(&sums, NULL);
+	cb_buf_release(&sums);
+	return rc;
+}
+
 int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, char **inputs,
-		    cb_error_t *err)
+		    json_t *files, cb_error_t *err)
 {
 	*inputs = NULL;
 	if (step->kind != DF_COPY && step->kind != DF_ADD)
@@ -62,14 +142,18 @@ int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, cha
 	const df_copy_t *cp = &step->u.copy;
 	if (!cp->sources || !cp->sources[0])
 		return 0; /* only inline (heredoc) files: the text says it all */
-	for (size_t i = 0; cp->sources[i]; i++)
-		if (strstr(cp->sources[i], "://"))
-			return cb_error_fail(err, ENOTSUP, "ADD of a URL ('%s') is not supported yet",
-					     cp->sources[i]);
+	if (is_url(cp->sources[0]))
+		return url_inputs(b, step, inputs, err);
+	if (cp->parents)
+		return cb_error_fail(err, ENOTSUP, "%s --parents is not supported yet",
+				     df_kind_name(step->kind));
 	char sum[DIGEST_STR_LEN + 1];
 	if (!cp->from) {
-		bld_source_t src = {b->ctx.dirfd, b->ctx.dir, b->ctx.ignore, true};
-		if (bld_sources_checksum(&src, cp->sources, sum, err) < 0)
+		_cleanup_(df_ignore_freep) df_ignore_t *ex = NULL;
+		if (cp->exclude && df_ignore_from_patterns(cp->exclude, &ex, err) < 0)
+			return cb_error_wrap(err, "--exclude");
+		bld_source_t src = {b->ctx.dirfd, b->ctx.dir, b->ctx.ignore, true, b->ctx.sums, ex};
+		if (bld_sources_checksum(&src, cp->sources, sum, files, err) < 0)
 			return cb_error_wrap(err, "%s:%d: %s", b->o->dockerfile_name, step->line,
 					     df_kind_name(step->kind));
 		*inputs = cb_xstrdup(sum);
@@ -84,9 +168,13 @@ int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, cha
 	int rc = bld_snap_open(b->st, &from, true, &snap, err);
 	if (rc == 0) {
 		_cleanup_close_ int fd = open(snap.merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		bld_source_t src = {fd, snap.merged, NULL, false};
-		rc = fd < 0 ? cb_error_errno(err, "open '%s'", snap.merged)
-			    : bld_sources_checksum(&src, cp->sources, sum, err);
+		_cleanup_(df_ignore_freep) df_ignore_t *ex = NULL;
+		if (cp->exclude && df_ignore_from_patterns(cp->exclude, &ex, err) < 0)
+			rc = -1;
+		bld_source_t src = {fd, snap.merged, NULL, false, NULL, ex};
+		if (rc == 0)
+			rc = fd < 0 ? cb_error_errno(err, "open '%s'", snap.merged)
+				    : bld_sources_checksum(&src, cp->sources, sum, files, err);
 		bld_snap_close(&snap);
 	}
 	if (rc == 0)
@@ -202,6 +290,7 @@ typedef struct run_output {
 	cb_buf_t line;              /* the line being assembled */
 	char *tail[TAIL_LINES];     /* the last complete lines, for the error */
 	size_t n;
+	size_t shown;               /* lines of the live window on screen */
 } run_output_t;
 
 static void tail_push(run_output_t *ro)
@@ -212,21 +301,49 @@ static void tail_push(run_output_t *ro)
 	cb_buf_reset(&ro->line);
 }
 
+/* The live display (a terminal): the step's last WINDOW lines, dimmed,
+ * redrawn in place and wiped when the step ends; plain mode prints all. */
+#define WINDOW 6
+
+static void window_clear(run_output_t *ro)
+{
+	FILE *f = ro->b->o->log;
+	for (size_t i = 0; i < ro->shown; i++)
+		fputs("\033[1A\033[2K", f);
+	ro->shown = 0;
+}
+
+static void window_draw(run_output_t *ro)
+{
+	FILE *f = ro->b->o->log;
+	window_clear(ro);
+	size_t first = ro->n > WINDOW ? ro->n - WINDOW : 0;
+	for (size_t i = first; i < ro->n; i++) {
+		fprintf(f, "\033[2m  %.*s\033[0m\n", 150, ro->tail[i % TAIL_LINES]);
+		ro->shown++;
+	}
+	fflush(f);
+}
+
 static int on_output(void *opaque, int stream, const char *data, size_t len, cb_error_t *err)
 {
 	run_output_t *ro = opaque;
 	(void)stream;
 	(void)err;
-	if (ro->b->o->progress != BLD_PROGRESS_QUIET && ro->b->o->log) {
+	bool tty = ro->b->o->progress == BLD_PROGRESS_TTY;
+	if (ro->b->o->progress == BLD_PROGRESS_PLAIN && ro->b->o->log) {
 		fwrite(data, 1, len, ro->b->o->log);
 		fflush(ro->b->o->log);
 	}
+	size_t before = ro->n;
 	for (size_t i = 0; i < len; i++) {
 		if (data[i] == '\n')
 			tail_push(ro);
 		else if (ro->line.len < 4096)
 			cb_buf_addch(&ro->line, data[i]);
 	}
+	if (tty && ro->b->o->log && ro->n != before)
+		window_draw(ro);
 	return 0;
 }
 
@@ -258,7 +375,7 @@ static char **run_env(const df_step_t *step)
 	for (size_t i = 0; env[i]; i++)
 		has_path |= cb_str_has_prefix(env[i], "PATH=");
 	if (!has_path)
-		env = cb_strv_push(env, "PATH=" DEFAULT_PATH);
+		env = cb_strv_push(env, "PATH=" BLD_DEFAULT_PATH);
 	return env;
 }
 
@@ -506,6 +623,8 @@ static int run_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, bl
 			rc = cb_error_fail(err, ECHILD, "%s: exit status %d%s", step->original,
 					   status.code, tail);
 	}
+	if (b->o->progress == BLD_PROGRESS_TTY && b->o->log)
+		window_clear(&ro);
 	drop_mountpoint(snap->upper, "etc/resolv.conf", had_resolv);
 	drop_mountpoint(snap->upper, "etc/hosts", had_hosts);
 	output_release(&ro);
@@ -592,7 +711,7 @@ static int copy_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, b
 			char **names = cb_xcalloc(cp->n_inline_files + 1, sizeof(char *));
 			for (size_t i = 0; i < cp->n_inline_files; i++)
 				names[i] = cp->inline_files[i].name;
-			bld_source_t src = {fd, dir, NULL, false};
+			bld_source_t src = {fd, dir, NULL, false, NULL, NULL};
 			rc = copy_from(b, step, s, snap, &src, names, err);
 			free(names);
 		}
@@ -604,8 +723,23 @@ static int copy_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, b
 		if (rc < 0 || !cp->sources || !cp->sources[0])
 			return rc;
 	}
+	_cleanup_(df_ignore_freep) df_ignore_t *ex = NULL;
+	if (cp->exclude && df_ignore_from_patterns(cp->exclude, &ex, err) < 0)
+		return cb_error_wrap(err, "--exclude");
+	if (cp->sources && cp->sources[0] && is_url(cp->sources[0])) {
+		/* downloaded by bld_step_inputs; copied as files (never unpacked) */
+		_cleanup_close_ int fd = open(b->url_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		_cleanup_strv_ char **names = NULL;
+		for (size_t i = 0; cp->sources[i]; i++)
+			names = cb_strv_push_take(names, url_basename(cp->sources[i]));
+		bld_source_t src = {fd, b->url_dir, NULL, false, NULL, NULL};
+		df_step_t as_copy = *step;
+		as_copy.kind = DF_COPY;
+		return fd < 0 ? cb_error_errno(err, "open '%s'", b->url_dir)
+			      : copy_from(b, &as_copy, s, snap, &src, names, err);
+	}
 	if (!cp->from) {
-		bld_source_t src = {b->ctx.dirfd, b->ctx.dir, b->ctx.ignore, true};
+		bld_source_t src = {b->ctx.dirfd, b->ctx.dir, b->ctx.ignore, true, b->ctx.sums, ex};
 		return copy_from(b, step, s, snap, &src, cp->sources, err);
 	}
 	bld_state_t from;
@@ -615,7 +749,7 @@ static int copy_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, b
 	rc = bld_snap_open(b->st, &from, true, &fsnap, err);
 	if (rc == 0) {
 		_cleanup_close_ int fd = open(fsnap.merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		bld_source_t src = {fd, fsnap.merged, NULL, false};
+		bld_source_t src = {fd, fsnap.merged, NULL, false, NULL, ex};
 		rc = fd < 0 ? cb_error_errno(err, "open '%s'", fsnap.merged)
 			    : copy_from(b, step, s, snap, &src, cp->sources, err);
 		bld_snap_close(&fsnap);

@@ -16,6 +16,7 @@ typedef struct build {
 	bool *stage_done;
 	char *created;       /* timestamp of this build's history entries */
 	bool cmd_set;        /* CMD given in the current stage (ENTRYPOINT rule) */
+	char *url_dir;       /* ADD URL: the current step's downloads (tmp/) */
 } build_t;
 
 void bld_log(build_t *b, const char *fmt, ...) CB_PRINTF(2, 3);
@@ -23,7 +24,23 @@ void bld_log(build_t *b, const char *fmt, ...) CB_PRINTF(2, 3);
 /* What besides its text a step depends on (ADD/COPY: the files; COPY
  * --from a stage: that stage's key). *inputs may be NULL. */
 int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, char **inputs,
-		    cb_error_t *err);
+		    json_t *files, cb_error_t *err);
+
+/* --explain-cache: why the step at (stage, index) missed, compared with
+ * what the last build that ran it recorded (a new string), and the record
+ * of this run. The record lives in cache/explain-HASH.json, keyed by the
+ * context, the Dockerfile name and the step's position. */
+typedef struct bld_step_id {
+	const char *parent_key;
+	const char *canonical;
+	const char *inputs;
+	json_t *files; /* may be NULL */
+} bld_step_id_t;
+char *bld_explain_miss(build_t *b, int stage, size_t index, const bld_step_id_t *id);
+void bld_explain_record(build_t *b, int stage, size_t index, const bld_step_id_t *id);
+
+/* Remove the current step's downloads (ADD URL). */
+void bld_url_cleanup(build_t *b);
 
 /* Run the step on state s (config and layers change; history appended). */
 int bld_step_execute(build_t *b, const df_step_t *step, bld_state_t *s, cb_error_t *err);

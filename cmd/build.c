@@ -17,6 +17,7 @@
 
 #include "builder/builder.h"
 #include "cmd/cmd.h"
+#include "cmd/fetch.h"
 #include "cmd/resolve.h"
 #include "common/fs.h"
 #include "common/util.h"
@@ -36,7 +37,7 @@ typedef struct build_args {
 	const char *iidfile;
 	const char *progress;
 	const char *context;
-	bool no_cache, pull, quiet, network_none, docker_format, explain_cache;
+	bool no_cache, pull, quiet, network_none, docker_format, explain_cache, dry_run;
 	layer_opts_t layer;
 	int64_t timestamp;
 } build_args_t;
@@ -44,7 +45,7 @@ typedef struct build_args {
 enum {
 	OPT_BUILD_ARG = 256, OPT_TARGET, OPT_NO_CACHE, OPT_PULL, OPT_LABEL, OPT_NETWORK,
 	OPT_FORMAT, OPT_COMPRESS, OPT_TIMESTAMP, OPT_IIDFILE, OPT_PROGRESS, OPT_SECRET,
-	OPT_EXPLAIN, OPT_PLATFORM, OPT_LEVEL,
+	OPT_EXPLAIN, OPT_PLATFORM, OPT_LEVEL, OPT_DRY_RUN,
 };
 
 static const struct option build_longopts[] = {
@@ -66,6 +67,7 @@ static const struct option build_longopts[] = {
 	{"secret", required_argument, NULL, OPT_SECRET},
 	{"explain-cache", no_argument, NULL, OPT_EXPLAIN},
 	{"platform", required_argument, NULL, OPT_PLATFORM},
+	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 	{NULL, 0, NULL, 0},
 };
 
@@ -112,6 +114,7 @@ static int parse_one(build_args_t *a, int c, const char *arg, cb_error_t *err)
 	case OPT_LABEL: a->labels = cb_strv_push(a->labels, arg); return 0;
 	case OPT_SECRET: a->secrets = cb_strv_push(a->secrets, arg); return 0;
 	case OPT_EXPLAIN: a->explain_cache = true; return 0;
+	case OPT_DRY_RUN: a->dry_run = true; return 0;
 	case OPT_PLATFORM: a->platform = arg; return 0;
 	case OPT_IIDFILE: a->iidfile = arg; return 0;
 	case OPT_PROGRESS:
@@ -262,6 +265,8 @@ static bld_progress_t progress_mode(const build_args_t *a)
 		return BLD_PROGRESS_QUIET;
 	if (a->progress && !strcmp(a->progress, "tty"))
 		return BLD_PROGRESS_TTY;
+	if ((!a->progress || !strcmp(a->progress, "auto")) && isatty(2))
+		return BLD_PROGRESS_TTY;
 	return BLD_PROGRESS_PLAIN;
 }
 
@@ -322,6 +327,7 @@ static int do_build(cmd_ctx_t *ctx, build_args_t *a, cb_error_t *err)
 		o.progress = progress_mode(a);
 		o.resolver.resolve = cmd_resolve_image;
 		o.resolver.ctx = ctx;
+		o.fetcher.fetch = cmd_fetch_url;
 		bld_result_t res;
 		rc = bld_build(st, &o, &res, err);
 		if (rc == 0)
@@ -335,6 +341,30 @@ static int do_build(cmd_ctx_t *ctx, build_args_t *a, cb_error_t *err)
 	return rc;
 }
 
+/* --dry-run: what `cbuild plan` prints for the same Dockerfile and args. */
+static int dry_run(cmd_ctx_t *ctx, const build_args_t *a, cb_error_t *err)
+{
+	_cleanup_strv_ char **pargv = cb_strv_push(NULL, "plan");
+	if (a->file) {
+		pargv = cb_strv_push(pargv, "-f");
+		pargv = cb_strv_push(pargv, a->file);
+	}
+	if (a->target) {
+		pargv = cb_strv_push(pargv, "--target");
+		pargv = cb_strv_push(pargv, a->target);
+	}
+	if (a->platform) {
+		pargv = cb_strv_push(pargv, "--platform");
+		pargv = cb_strv_push(pargv, a->platform);
+	}
+	for (size_t i = 0; a->build_args && a->build_args[i]; i++) {
+		pargv = cb_strv_push(pargv, "--build-arg");
+		pargv = cb_strv_push(pargv, a->build_args[i]);
+	}
+	pargv = cb_strv_push(pargv, a->context);
+	return cmd_plan(ctx, (int)cb_strv_len(pargv), pargv, err);
+}
+
 int cmd_build(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	build_args_t a = {0};
@@ -346,7 +376,7 @@ int cmd_build(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		return -1;
 	int rc = parse_build_args(argc, argv, &a, err);
 	if (rc == 0)
-		rc = do_build(ctx, &a, err);
+		rc = a.dry_run ? dry_run(ctx, &a, err) : do_build(ctx, &a, err);
 	build_args_release(&a);
 	return rc;
 }

@@ -23,6 +23,8 @@ typedef struct cmd_ctx {
 	const char *root_override; /* --root, NULL if not given */
 	store_t *store;            /* opened lazily by cmd_store() */
 	bool debug;
+	int exit_code;             /* a verb returning 0 may set cbuild's exit
+				    * status here (run, exec: the container's) */
 } cmd_ctx_t;
 
 typedef struct cmd_def {
@@ -60,5 +62,15 @@ CMD_DECLARE(push);
 CMD_DECLARE(login);
 CMD_DECLARE(logout);
 CMD_DECLARE(plan);
+CMD_DECLARE(run);
+CMD_DECLARE(ps);
+CMD_DECLARE(logs);
+CMD_DECLARE(stop);
+CMD_DECLARE(start);
+CMD_DECLARE(rm);
+CMD_DECLARE(exec);
+CMD_DECLARE(diff);
+CMD_DECLARE(commit);
+CMD_DECLARE(compose);
 
 #endif

@@ -56,7 +56,8 @@ static bool filter_matches(const char *filter, const reg_ref_t *r)
 	return ok;
 }
 
-static void print_row(const images_opts_t *o, const store_ref_t *ref, const image_t *img)
+static void print_row(store_t *st, const images_opts_t *o, const store_ref_t *ref,
+		      const image_t *img)
 {
 	char id[13], size[32], created[64];
 	cmd_short_id(img->config_digest, id);
@@ -75,7 +76,7 @@ static void print_row(const images_opts_t *o, const store_ref_t *ref, const imag
 	} else {
 		cb_error_release(&e);
 	}
-	cmd_human_size(image_blob_size(img), size, sizeof(size));
+	cmd_human_size(image_unpacked_size(st, img), size, sizeof(size));
 	cmd_human_ago(oci_time_parse(img->config->created), created, sizeof(created));
 	printf("%-40s %-12s ", repo ? repo : "<none>", tag);
 	if (o->digests)
@@ -124,7 +125,7 @@ int cmd_images(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		for (size_t k = 0; o.quiet && seen && seen[k]; k++)
 			dup |= !strcmp(seen[k], img->config_digest);
 		if (!dup) {
-			print_row(&o, &refs[i], img);
+			print_row(st, &o, &refs[i], img);
 			seen = cb_strv_push(seen, img->config_digest);
 		}
 		image_free(img);

@@ -1,11 +1,15 @@
-/* cbuild inspect IMAGE...: Docker-shaped JSON, one array for all names. */
+/* cbuild inspect [--type image|container] NAME...: Docker-shaped JSON, one
+ * array for all names; a container name or ID is tried before images. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "builder/container.h"
 #include "cmd/cmd.h"
 #include "cmd/images_util.h"
+#include "common/fs.h"
 #include "common/util.h"
 #include "registry/reference.h"
 
@@ -56,7 +60,7 @@ static json_t *image_json(store_t *st, const image_t *img)
 	json_object_set(j, "Config", json_object_get(c, "config"));
 	json_object_set(j, "Architecture", json_object_get(c, "architecture"));
 	json_object_set(j, "Os", json_object_get(c, "os"));
-	json_object_set_new(j, "Size", json_integer(image_blob_size(img)));
+	json_object_set_new(j, "Size", json_integer(image_unpacked_size(st, img)));
 	json_t *rootfs = json_pack("{s:s, s:O}", "Type", "layers", "Layers",
 				   json_object_get(json_object_get(c, "rootfs"), "diff_ids"));
 	json_object_set_new(j, "RootFS", rootfs);
@@ -67,11 +71,130 @@ static json_t *image_json(store_t *st, const image_t *img)
 	return j;
 }
 
+static json_t *strv_json(char *const *v)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; v && v[i]; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+static json_t *time_json(int64_t t)
+{
+	if (t < 0)
+		return json_string("0001-01-01T00:00:00Z");
+	char buf[64];
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_string(buf);
+}
+
+/* Docker's container object, the fields cbuild has. */
+static json_t *container_json(store_t *st, const bld_ctr_t *c)
+{
+	static const char *const status[] = {"created", "running", "exited"};
+	bool running = c->status == BLD_CTR_RUNNING;
+	json_t *state = json_object();
+	json_object_set_new(state, "Status", json_string(status[c->status]));
+	json_object_set_new(state, "Running", json_boolean(running));
+	json_object_set_new(state, "Paused", json_false());
+	json_object_set_new(state, "Pid", json_integer(running ? c->pid : 0));
+	json_object_set_new(state, "ExitCode", json_integer(c->exit_code));
+	json_object_set_new(state, "StartedAt", time_json(c->started));
+	json_object_set_new(state, "FinishedAt", time_json(c->finished));
+	json_t *bindings = json_object();
+	for (size_t i = 0; i < c->n_ports; i++) {
+		char key[32], port[16];
+		snprintf(key, sizeof key, "%u/tcp", (unsigned)c->ports[i].ctr_port);
+		snprintf(port, sizeof port, "%u", (unsigned)c->ports[i].host_port);
+		json_object_set_new(bindings, key,
+				    json_pack("[{s:s, s:s}]", "HostIp", c->ports[i].host_ip,
+					      "HostPort", port));
+	}
+	json_t *config = json_object();
+	json_object_set_new(config, "Hostname", json_string(c->hostname));
+	json_object_set_new(config, "User", json_string(c->user ? c->user : ""));
+	json_object_set_new(config, "Tty", json_boolean(c->tty));
+	json_object_set_new(config, "OpenStdin", json_boolean(c->interactive));
+	json_object_set_new(config, "Env", strv_json(c->env));
+	json_object_set_new(config, "Cmd", strv_json(c->argv));
+	json_object_set_new(config, "Image", json_string(c->image_name ? c->image_name : ""));
+	json_object_set_new(config, "WorkingDir", json_string(c->cwd ? c->cwd : "/"));
+	if (c->stop_signal)
+		json_object_set_new(config, "StopSignal", json_string(c->stop_signal));
+	json_t *host = json_object();
+	json_object_set_new(host, "Binds", strv_json(c->volumes));
+	json_object_set_new(host, "NetworkMode", json_string(c->net_none ? "none" : "host"));
+	json_object_set_new(host, "PortBindings", bindings);
+	json_object_set_new(host, "AutoRemove", json_boolean(c->auto_remove));
+	_cleanup_free_ char *upper = cb_path_join(c->dir, "upper");
+	_cleanup_free_ char *work = cb_path_join(c->dir, "work");
+	_cleanup_free_ char *merged = cb_path_join(c->dir, "rootfs");
+	_cleanup_free_ char *logp = cb_path_join(c->dir, "log");
+	json_t *graph = json_pack("{s:s, s:{s:s, s:s, s:s}}", "Name", "overlay", "Data",
+				  "UpperDir", upper, "WorkDir", work, "MergedDir", merged);
+	_cleanup_free_ char *name = cb_asprintf("/%s", c->name);
+	cb_error_t e = CB_ERROR_INIT;
+	image_t *img = image_load(st, c->image, &e);
+	cb_error_release(&e);
+	json_t *j = json_object();
+	json_object_set_new(j, "Id", json_string(c->id));
+	json_object_set_new(j, "Created", time_json(c->created));
+	json_object_set_new(j, "Path", json_string(c->argv && c->argv[0] ? c->argv[0] : ""));
+	json_object_set_new(j, "Args", strv_json(c->argv && c->argv[0] ? c->argv + 1 : NULL));
+	json_object_set_new(j, "State", state);
+	json_object_set_new(j, "Image", json_string(img ? img->config_digest : c->image));
+	json_object_set_new(j, "ImageManifest", json_string(c->image));
+	json_object_set_new(j, "LogPath", json_string(logp));
+	json_object_set_new(j, "Name", json_string(name));
+	json_object_set_new(j, "Driver", json_string("overlay"));
+	json_object_set_new(j, "HostConfig", host);
+	json_object_set_new(j, "GraphDriver", graph);
+	json_object_set_new(j, "Config", config);
+	image_free(img);
+	return j;
+}
+
+/* A container when `what` names one (and --type allows), else an image. */
+static json_t *inspect_one(store_t *st, const char *type, const char *what, cb_error_t *err)
+{
+	if (!cb_streq(type, "image")) {
+		cb_error_t e = CB_ERROR_INIT;
+		bld_ctr_t *c = bld_ctr_load(st, what, &e);
+		if (c) {
+			json_t *j = container_json(st, c);
+			bld_ctr_free(c);
+			return j;
+		}
+		if (cb_streq(type, "container")) {
+			cb_error_move(err, &e);
+			return NULL;
+		}
+		cb_error_release(&e);
+	}
+	image_t *img = cmd_load_image(st, what, err);
+	if (!img)
+		return NULL;
+	json_t *j = image_json(st, img);
+	image_free(img);
+	return j;
+}
+
 int cmd_inspect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	int first = 1;
-	if (argc > 2 && (!strcmp(argv[1], "--type") || !strcmp(argv[1], "-t")))
+	const char *type = NULL;
+	if (argc > 2 && (!strcmp(argv[1], "--type") || !strcmp(argv[1], "-t"))) {
 		first = 3;
+		type = argv[2];
+	} else if (argc > 1 && cb_str_has_prefix(argv[1], "--type=")) {
+		first = 2;
+		type = argv[1] + 7;
+	}
+	if (type && strcmp(type, "image") && strcmp(type, "container"))
+		return cmd_usage_error(err, "unknown --type '%s' (image, container)", type);
 	if (argc <= first)
 		return cmd_usage_error(err, "'inspect' needs at least 1 argument");
 	store_t *st = cmd_store(ctx, err);
@@ -79,13 +202,12 @@ int cmd_inspect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		return -1;
 	json_t *out = json_array();
 	for (int i = first; i < argc; i++) {
-		image_t *img = cmd_load_image(st, argv[i], err);
-		if (!img) {
+		json_t *j = inspect_one(st, type, argv[i], err);
+		if (!j) {
 			json_decref(out);
 			return -1;
 		}
-		json_array_append_new(out, image_json(st, img));
-		image_free(img);
+		json_array_append_new(out, j);
 	}
 	char *s = json_dumps(out, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
 	printf("%s\n", s);

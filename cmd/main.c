@@ -22,7 +22,8 @@ static const cmd_def_t commands[] = {
 	 "cbuild [build] [-t NAME[:TAG]]... [-f Dockerfile|-] [--build-arg K[=V]]... "
 	 "[--target STAGE] [--no-cache] [--pull] [--label K=V]... [--network host|none] "
 	 "[--format oci|docker] [--compress gzip|zstd|none] [--timestamp EPOCH] [--iidfile F] "
-	 "[--progress auto|plain|tty] [--secret id=X,src=F] [--explain-cache] [-q] CONTEXT",
+	 "[--progress auto|plain|tty] [--secret id=X,src=F] [--explain-cache] [--dry-run] [-q] "
+	 "CONTEXT",
 	 "build an image from a Dockerfile"},
 	{"import", cmd_import, "cbuild import [-c INSTRUCTION]... [-m MESSAGE] FILE|- [NAME[:TAG]]",
 	 "create an image from a root filesystem tarball"},
@@ -31,7 +32,8 @@ static const cmd_def_t commands[] = {
 	{"tag", cmd_tag, "cbuild tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
 	 "give an image another name"},
 	{"rmi", cmd_rmi, "cbuild rmi [-f] IMAGE...", "remove images"},
-	{"inspect", cmd_inspect, "cbuild inspect IMAGE...", "show an image's details as JSON"},
+	{"inspect", cmd_inspect, "cbuild inspect [--type image|container] NAME...",
+	 "show an image's or a container's details as JSON"},
 	{"history", cmd_history, "cbuild history [--no-trunc] [-q] IMAGE", "show an image's history"},
 	{"save", cmd_save, "cbuild save [-o FILE] IMAGE...", "save images to a tar archive"},
 	{"load", cmd_load, "cbuild load [-i FILE] [-q]", "load images from a tar archive"},
@@ -50,6 +52,29 @@ static const cmd_def_t commands[] = {
 	 "cbuild plan [-f FILE|-] [--target STAGE] [--build-arg K[=V]]... [--platform P] "
 	 "[--format text|json] [CONTEXT]",
 	 "print the build plan of a Dockerfile (build --dry-run)"},
+	{"run", cmd_run,
+	 "cbuild run [-d] [-i] [-t] [--rm] [--name NAME] [-e K=V]... [--env-file F] "
+	 "[-v HOST:CTR[:ro]]... [-w DIR] [-u USER] [--hostname H] [--network host|none] "
+	 "[--entrypoint E] [-p [IP:]HOSTPORT:CTRPORT]... IMAGE [COMMAND [ARG...]]",
+	 "run a command in a new container"},
+	{"ps", cmd_ps, "cbuild ps [-a] [-q] [--no-trunc]", "list containers"},
+	{"logs", cmd_logs, "cbuild logs [-f] [--tail N] [-t] CONTAINER", "show a container's output"},
+	{"stop", cmd_stop, "cbuild stop [-t SECONDS] CONTAINER...", "stop running containers"},
+	{"start", cmd_start, "cbuild start CONTAINER...", "start stopped containers"},
+	{"rm", cmd_rm, "cbuild rm [-f] CONTAINER...", "remove containers"},
+	{"exec", cmd_exec,
+	 "cbuild exec [-i] [-t] [-e K=V]... [-u USER] [-w DIR] CONTAINER COMMAND [ARG...]",
+	 "run a command in a running container"},
+	{"diff", cmd_diff, "cbuild diff CONTAINER",
+	 "list the files a container added (A), changed (C) or deleted (D)"},
+	{"commit", cmd_commit,
+	 "cbuild commit [-m MESSAGE] [-a AUTHOR] [-c INSTRUCTION]... [--pause=true|false] "
+	 "CONTAINER [IMAGE[:TAG]]",
+	 "create an image from a container's changes"},
+	{"compose", cmd_compose,
+	 "cbuild compose [-f FILE]... [-p PROJECT] [--project-directory DIR] [--env-file FILE] "
+	 "build|up|down|ps|logs|push|pull|config [OPTIONS] [SERVICE...]",
+	 "build and run the services of a compose file"},
 };
 
 static const cmd_def_t *find_command(const char *name)
@@ -121,13 +146,21 @@ int cmd_version(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 static int run_command(cmd_ctx_t *ctx, const cmd_def_t *c, int argc, char **argv)
 {
 	cb_error_t err = CB_ERROR_INIT;
-	if (cmd_wants_help(argc, argv)) {
+	/* run and exec: what follows IMAGE / CONTAINER is the command's own */
+	bool leading = !strcmp(c->name, "run") || !strcmp(c->name, "exec");
+	int scan = argc;
+	for (int i = 1; leading && i < argc; i++)
+		if (argv[i][0] != '-') {
+			scan = i;
+			break;
+		}
+	if (cmd_wants_help(scan, argv)) {
 		printf("usage: %s\n", c->usage);
 		return 0;
 	}
 	int rc = c->fn(ctx, argc, argv, &err);
 	if (rc == 0)
-		return 0;
+		return ctx->exit_code;
 	cb_error_print(stderr, "cbuild", &err);
 	cb_error_release(&err);
 	if (rc == CMD_USAGE) {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
@@ -41,6 +42,25 @@ static int read_stdin(char **data, size_t *len, cb_error_t *err)
 	*data = cb_buf_detach(&b, len);
 	cb_buf_release(&b);
 	return 0;
+}
+
+/* The platform this machine builds on, as BuildKit names it. */
+static char *host_platform(void)
+{
+	struct utsname u;
+	const char *arch = "amd64";
+	if (uname(&u) == 0) {
+		if (!strcmp(u.machine, "aarch64") || !strcmp(u.machine, "arm64"))
+			arch = "arm64";
+		else if (!strncmp(u.machine, "armv7", 5))
+			return cb_xstrdup("linux/arm/v7");
+		else if (!strcmp(u.machine, "i686") || !strcmp(u.machine, "i386"))
+			arch = "386";
+		else if (!strcmp(u.machine, "ppc64le") || !strcmp(u.machine, "s390x") ||
+			 !strcmp(u.machine, "riscv64"))
+			arch = u.machine;
+	}
+	return cb_asprintf("linux/%s", arch);
 }
 
 /* "--opt VALUE" or "--opt=VALUE" at argv[*i]; NULL if argv[*i] is not opt. */
@@ -116,10 +136,12 @@ int cmd_plan(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		if (cb_read_file(path, MAX_DOCKERFILE, &data, &len, err) < 0)
 			return cb_error_wrap(err, "read Dockerfile '%s'", path);
 	}
+	/* --platform is the target; the build platform is this machine */
+	_cleanup_free_ char *host = host_platform();
 	df_plan_opts_t opts = {
 		.build_args = build_args,
 		.target = target,
-		.platform = {.build_platform = platform, .target_platform = platform},
+		.platform = {.build_platform = host, .target_platform = platform},
 	};
 	df_plan_t *plan = NULL;
 	_cleanup_strv_ char **warnings = NULL;

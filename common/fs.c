@@ -134,7 +134,7 @@ int cb_read_file(const char *path, size_t max, char **data, size_t *len, cb_erro
 	}
 	b.data[b.len] = '\0';
 	*data = cb_buf_detach(&b, len);
-	cb_buf_release(&b); /* detach leaves a fresh allocation behind */
+	cb_buf_release(&b); /* detach re-initialises b with a fresh buffer */
 	return 0;
 }
 

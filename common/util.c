@@ -237,6 +237,10 @@ char *cb_buf_detach(cb_buf_t *b, size_t *len)
 	char *d = b->data;
 	if (len)
 		*len = b->len;
-	cb_buf_init(b);
+	/* Left empty without memory: callers "take and forget" the buffer, and
+	 * re-allocating here leaked 64 bytes per call. Adding to it again
+	 * re-initialises it (cb_buf_grow). */
+	b->data = NULL;
+	b->len = b->cap = 0;
 	return d;
 }

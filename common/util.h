@@ -91,7 +91,8 @@ void cb_buf_addstr(cb_buf_t *b, const char *s);
 void cb_buf_addch(cb_buf_t *b, char c);
 void cb_buf_addf(cb_buf_t *b, const char *fmt, ...) CB_PRINTF(2, 3);
 void cb_buf_reset(cb_buf_t *b);
-/* Hand the data to the caller (free() it); b is re-initialised. */
+/* Hand the data to the caller (free() it); b is left empty and owns no
+ * memory (releasing it or adding to it again are both fine). */
 char *cb_buf_detach(cb_buf_t *b, size_t *len);
 
 #endif

@@ -135,7 +135,7 @@ const char *df_suggest_instruction(const char *word)
 	/* Like BuildKit's suggest: close relative to the word's length. */
 	size_t len = strlen(word);
 	size_t max = len <= 3 ? 1 : len <= 6 ? 2 : 3;
-	return bestd > 0 && bestd <= max ? best : NULL;
+	return bestd <= max ? best : NULL;
 }
 
 /* ---- source lines ---- */
@@ -841,6 +841,8 @@ static int parse_health(lex_t *lx, df_node_t *nd, const char *rest, size_t rest_
  * `^(\d*)<<(-?)([^<]*)$` whose tail is one shell word. */
 static int find_heredocs(lex_t *lx, df_node_t *nd, const char *line, cb_error_t *err)
 {
+	if (!strstr(line, "<<"))
+		return 0; /* the common case, without splitting the line */
 	size_t nw = 0;
 	_cleanup_strv_ char **words = df_parse_words(line, '\\', &nw);
 	for (size_t i = 0; i < nw; i++) {
@@ -937,7 +939,12 @@ static int node_from_line(lex_t *lx, const char *line, df_node_t *nd, cb_error_t
 	for (char *p = nd->cmd; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 	df_pos_of(lx->lg, s, &nd->line, &nd->column);
-	nd->original = cb_xstrdup(line);
+	{
+		size_t oe = n;
+		while (oe > s && is_space(line[oe - 1]))
+			oe--;
+		nd->original = cb_xstrndup(line + s, oe - s);
+	}
 	if (!df_is_instruction(nd->cmd)) {
 		_cleanup_free_ char *word = cb_xstrndup(line + s, ke - s);
 		const char *sugg = df_suggest_instruction(word);

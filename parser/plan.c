@@ -55,6 +55,7 @@ typedef struct sstate {
 	char *workdir;
 	char **shell;
 	char *user;
+	char **onbuild; /* this stage's ONBUILD triggers, run by stages FROM it */
 } sstate_t;
 
 typedef struct stage_src {
@@ -62,11 +63,14 @@ typedef struct stage_src {
 	size_t first, last;    /* nodes after FROM: [first, last) */
 	df_tree_t **triggers;  /* ONBUILD triggers given by the builder */
 	size_t n_triggers;
+	df_tree_t **inherited; /* ONBUILD triggers of the parent stage */
+	size_t n_inherited;
 	bool has_cfg;
 	char **cfg_env, **cfg_shell;
 	char *cfg_workdir, *cfg_user;
 	sstate_t end;          /* state after the last step */
 	bool built;
+	char **consumed;       /* build args its ARGs consumed */
 	cb_error_t soft;       /* the stage's error, fatal if needed */
 	bool soft_expansion;   /* ... and it came from expanding a word */
 	int slot;              /* position in plan->stages, -1 if not needed */
@@ -78,10 +82,13 @@ struct df_plan_priv {
 	char **build_args;
 	char **meta_env;      /* global ARGs with values + predefined */
 	char **meta_declared; /* names of global ARGs */
-	char **consumed;      /* build-arg names consumed */
+	char **consumed;      /* build-arg names consumed by global ARGs */
+	char ***cur_consumed; /* where consume() records (global or a stage) */
 	char *bplat, *tplat;
 	stage_src_t *src;
 	size_t n_src;
+	struct name_ix *names; /* sorted stage names */
+	size_t n_names;
 	unsigned xflags;
 	int target;
 };
@@ -120,8 +127,9 @@ static const char *build_arg(struct df_plan_priv *pv, const char *key)
 
 static void consume(struct df_plan_priv *pv, const char *key)
 {
-	if (build_arg(pv, key) && !strv_contains(pv->consumed, key))
-		pv->consumed = cb_strv_push(pv->consumed, key);
+	char ***dst = pv->cur_consumed ? pv->cur_consumed : &pv->consumed;
+	if (build_arg(pv, key) && !strv_contains(*dst, key))
+		*dst = cb_strv_push(*dst, key);
 }
 
 /* ---- step / stage release ---- */
@@ -232,6 +240,7 @@ static void sstate_release(sstate_t *s)
 	free(s->workdir);
 	cb_strv_free(s->shell);
 	free(s->user);
+	cb_strv_free(s->onbuild);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -338,6 +347,9 @@ static int parse_flags(nctx_t *nc, fdef_t *defs, size_t nd)
 			size_t bd = 99;
 			for (size_t k = 0; k < nd; k++) {
 				size_t d = df_edit_distance(name, defs[k].name);
+				/* a truncated name ("--plat") is a near miss too */
+				if (nl >= 3 && !strncmp(name, defs[k].name, nl))
+					d = 1;
 				if (d < bd) {
 					bd = d;
 					best = defs[k].name;
@@ -478,7 +490,10 @@ char *df_path_clean(const char *p)
 
 static df_step_t *new_step(df_stage_t *st, df_kind_t k, const df_node_t *n)
 {
-	st->steps = cb_xreallocarray(st->steps, st->n_steps + 1, sizeof(df_step_t));
+	/* grow by doubling: a stage may have thousands of steps */
+	size_t n1 = st->n_steps + 1;
+	if ((n1 & (n1 - 1)) == 0 || st->n_steps == 0)
+		st->steps = cb_xreallocarray(st->steps, n1 < 4 ? 4 : n1 * 2, sizeof(df_step_t));
 	df_step_t *s = &st->steps[st->n_steps++];
 	memset(s, 0, sizeof(*s));
 	s->kind = k;
@@ -880,19 +895,62 @@ out:
 
 /* ---- stage references ---- */
 
+/* The `AS name` of stage i as written, NULL if none. */
+static const char *stage_name(ctx_t *c, size_t i)
+{
+	const df_node_t *n = &c->t->nodes[c->pv->src[i].from_node];
+	return n->n_args == 3 ? n->args[2] : NULL;
+}
+
+typedef struct name_ix {
+	char *name; /* lower case */
+	int idx;
+} name_ix_t;
+
+static int cmp_name_ix(const void *a, const void *b)
+{
+	const name_ix_t *x = a, *y = b;
+	int r = strcmp(x->name, y->name);
+	return r ? r : x->idx - y->idx;
+}
+
+static char *lower_dup(const char *s)
+{
+	char *d = cb_xstrdup(s);
+	for (char *p = d; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return d;
+}
+
+/* Sorted (name, index) table: a file may have hundreds of stages. */
+static void index_names(ctx_t *c)
+{
+	struct df_plan_priv *pv = c->pv;
+	pv->names = cb_xcalloc(pv->n_src + 1, sizeof(name_ix_t));
+	for (size_t i = 0; i < pv->n_src; i++) {
+		const char *sn = stage_name(c, i);
+		if (sn)
+			pv->names[pv->n_names++] = (name_ix_t){lower_dup(sn), (int)i};
+	}
+	qsort(pv->names, pv->n_names, sizeof(name_ix_t), cmp_name_ix);
+}
+
+/* First stage with that name (case-insensitive), -1 if none. */
 static int find_stage_by_name(ctx_t *c, const char *name)
 {
-	const df_tree_t *t = c->t;
-	int idx = 0;
-	for (size_t i = 0; i < t->n_nodes; i++) {
-		const df_node_t *n = &t->nodes[i];
-		if (strcmp(n->cmd, "from"))
-			continue;
-		if (n->n_args == 3 && !strcasecmp(n->args[2], name))
-			return idx;
-		idx++;
+	struct df_plan_priv *pv = c->pv;
+	name_ix_t key = {lower_dup(name), -1};
+	size_t lo = 0, hi = pv->n_names;
+	while (lo < hi) { /* first entry >= key */
+		size_t mid = (lo + hi) / 2;
+		if (cmp_name_ix(&pv->names[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return -1;
+	int r = lo < pv->n_names && !strcmp(pv->names[lo].name, key.name) ? pv->names[lo].idx : -1;
+	free(key.name);
+	return r;
 }
 
 static bool all_digits(const char *s)
@@ -907,17 +965,82 @@ static bool all_digits(const char *s)
 
 /* A plausible image reference (lower-case name components, optional host,
  * tag, digest), used to tell a mistyped stage name from an image. */
+/* Docker's reference grammar, loosely: [host[:port]/]name[:tag][@algo:hex]
+ * with lower-case name components. Used to reject "alpine:" and to tell a
+ * mistyped stage name from an image. */
 static bool looks_like_image(const char *s)
 {
-	if (!*s)
-		return false;
-	for (const char *p = s; *p; p++) {
-		unsigned char ch = (unsigned char)*p;
-		if (!(islower(ch) || isdigit(ch) || strchr("._-/:@+", ch)))
-			if (!(isupper(ch) && (strchr(s, ':') && p > strrchr(s, ':'))))
+	const char *at = strchr(s, '@');
+	size_t n = at ? (size_t)(at - s) : strlen(s);
+	if (at) {
+		const char *colon = strchr(at + 1, ':');
+		if (!colon || colon == at + 1 || !colon[1])
+			return false;
+		for (const char *p = colon + 1; *p; p++)
+			if (!isxdigit((unsigned char)*p))
 				return false;
 	}
-	return true;
+	if (n == 0)
+		return false;
+	/* the tag: after the last ':' that follows the last '/' */
+	size_t name_end = n;
+	for (size_t i = n; i > 0; i--) {
+		if (s[i - 1] == '/')
+			break;
+		if (s[i - 1] == ':') {
+			name_end = i - 1;
+			size_t tl = n - i;
+			if (tl == 0 || tl > 128)
+				return false;
+			for (size_t k = i; k < n; k++) {
+				unsigned char ch = (unsigned char)s[k];
+				if (!(isalnum(ch) || ch == '_' || (k > i && (ch == '.' || ch == '-'))))
+					return false;
+			}
+			break;
+		}
+	}
+	if (name_end == 0)
+		return false;
+	/* the first component may be a registry host (dots, port, capitals) */
+	size_t start = 0;
+	const char *slash = memchr(s, '/', name_end);
+	if (slash) {
+		size_t hl = (size_t)(slash - s);
+		bool host = false;
+		for (size_t k = 0; k < hl; k++)
+			if (s[k] == '.' || s[k] == ':' || isupper((unsigned char)s[k]))
+				host = true;
+		if (hl == 9 && !strncmp(s, "localhost", 9))
+			host = true;
+		if (host) {
+			for (size_t k = 0; k < hl; k++) {
+				unsigned char ch = (unsigned char)s[k];
+				if (!(isalnum(ch) || ch == '.' || ch == '-' || ch == ':'))
+					return false;
+			}
+			start = hl + 1;
+		}
+	}
+	if (start >= name_end)
+		return false;
+	/* path components: [a-z0-9]+ joined by '.', '_', '__', '-'+ */
+	bool need_alnum = true;
+	for (size_t k = start; k < name_end; k++) {
+		unsigned char ch = (unsigned char)s[k];
+		if (islower(ch) || isdigit(ch)) {
+			need_alnum = false;
+		} else if (ch == '/' || ch == '.' || ch == '_' || ch == '-') {
+			if (need_alnum && ch != '_' && ch != '-')
+				return false;
+			if (need_alnum && k > start && s[k - 1] == '/')
+				return false;
+			need_alnum = true;
+		} else {
+			return false;
+		}
+	}
+	return !need_alnum;
 }
 
 static void add_dep(df_stage_t *st, int d)
@@ -950,16 +1073,15 @@ static int resolve_from(bstate_t *b, nctx_t *nc, const char *v, int col, int *st
 	}
 	if (!looks_like_image(v)) {
 		/* near miss of a stage name? */
-		const df_tree_t *t = b->c->t;
 		const char *best = NULL;
 		size_t bd = 99;
-		for (size_t i = 0; i < t->n_nodes; i++) {
-			const df_node_t *n = &t->nodes[i];
-			if (!strcmp(n->cmd, "from") && n->n_args == 3) {
-				size_t d = df_edit_distance(v, n->args[2]);
+		for (size_t i = 0; i < b->c->pv->n_src; i++) {
+			const char *sn = stage_name(b->c, i);
+			if (sn) {
+				size_t d = df_edit_distance(v, sn);
 				if (d < bd) {
 					bd = d;
-					best = n->args[2];
+					best = sn;
 				}
 			}
 		}
@@ -1678,6 +1800,7 @@ static int build_step(bstate_t *b, nctx_t *nc, df_stage_t *st)
 			return nerr(nc, "ONBUILD requires at least one argument");
 		s->u.value = cb_xstrdup(n->args[0]);
 		st->onbuild = cb_strv_push(st->onbuild, n->args[0]);
+		b->s.onbuild = cb_strv_push(b->s.onbuild, n->args[0]);
 		return 0;
 	case DF_CMD:
 	case DF_ENTRYPOINT:
@@ -1706,7 +1829,7 @@ static bool valid_stage_name(const char *s)
 
 /* Names referenced in a word that are not set in env and not guarded by a
  * default (${X:-..} / ${X-..} / ${X:+..} / ${X+..}). First one, or NULL. */
-static char *undeclared_ref(const char *w, char *const *env)
+static char *undeclared_ref(const char *w, char *const *env, char *const *declared)
 {
 	for (const char *p = w; *p; p++) {
 		if (*p == '\\' && p[1]) {
@@ -1726,8 +1849,12 @@ static char *undeclared_ref(const char *w, char *const *env)
 			continue;
 		if (brace && (q[0] == '-' || q[0] == '+' || (q[0] == ':' && (q[1] == '-' || q[1] == '+'))))
 			continue;
-		if (!df_env_get(env, ns, (size_t)(q - ns)))
-			return cb_xstrndup(ns, (size_t)(q - ns));
+		if (df_env_get(env, ns, (size_t)(q - ns)))
+			continue;
+		char *name = cb_xstrndup(ns, (size_t)(q - ns));
+		if (!strv_contains(declared, name))
+			return name;
+		free(name);
 	}
 	return NULL;
 }
@@ -1749,6 +1876,7 @@ static int parse_from(ctx_t *c, int idx, const df_node_t *n, df_stage_t *st)
 	nctx_t nc = {.c = c, .t = c->t, .n = n};
 	fdef_t f[] = {FL("platform", F_STRING)};
 	int rc = -1;
+	char *undecl = NULL;
 	st->index = idx;
 	st->line = n->line;
 	st->original = cb_xstrdup(n->original);
@@ -1783,7 +1911,7 @@ static int parse_from(ctx_t *c, int idx, const df_node_t *n, df_stage_t *st)
 			goto out;
 		}
 	}
-	_cleanup_free_ char *undecl = undeclared_ref(n->args[0], pv->meta_env);
+	undecl = undeclared_ref(n->args[0], pv->meta_env, pv->meta_declared);
 	if (undecl) {
 		from_error(c, n, n->args_col,
 			   "ARG \"%s\" is used in FROM but not declared before the first FROM",
@@ -1803,7 +1931,7 @@ static int parse_from(ctx_t *c, int idx, const df_node_t *n, df_stage_t *st)
 		goto out;
 	}
 	if (f[0].used) {
-		_cleanup_free_ char *u = undeclared_ref(f[0].value, pv->meta_env);
+		_cleanup_free_ char *u = undeclared_ref(f[0].value, pv->meta_env, pv->meta_declared);
 		if (u) {
 			from_error(c, n, f[0].col,
 				   "ARG \"%s\" is used in FROM but not declared before the first "
@@ -1824,20 +1952,20 @@ static int parse_from(ctx_t *c, int idx, const df_node_t *n, df_stage_t *st)
 		free(base);
 	} else {
 		/* an earlier stage, by name (case-insensitive) */
-		int ref = -1, k = 0;
-		for (size_t i = 0; i < c->t->n_nodes && k < idx; i++) {
-			const df_node_t *m = &c->t->nodes[i];
-			if (strcmp(m->cmd, "from"))
-				continue;
-			if (m->n_args == 3 && !strcasecmp(m->args[2], base))
-				ref = k;
-			k++;
-		}
+		/* FROM names only earlier stages; a later one is an image */
+		int ref = find_stage_by_name(c, base);
+		if (ref >= idx)
+			ref = -1;
 		if (ref >= 0) {
 			st->base_kind = DF_BASE_STAGE;
 			st->base_stage = ref;
 			add_dep(st, ref);
 			free(base);
+		} else if (!looks_like_image(base)) {
+			from_error(c, n, n->args_col, "invalid reference format: \"%s\" is not an image "
+				   "name (from \"%s\")", base, n->args[0]);
+			free(base);
+			goto out;
 		} else {
 			st->base_kind = DF_BASE_IMAGE;
 			st->base_image = base;
@@ -1845,6 +1973,7 @@ static int parse_from(ctx_t *c, int idx, const df_node_t *n, df_stage_t *st)
 	}
 	rc = 0;
 out:
+	free(undecl);
 	flags_release(f, 1);
 	return rc;
 }
@@ -1888,6 +2017,47 @@ static void init_state(ctx_t *c, stage_src_t *ss, df_stage_t *st, sstate_t *s)
 		s->env = cb_xcalloc(1, sizeof(char *));
 }
 
+/* Parse one ONBUILD trigger as a one-line Dockerfile; errors name the
+ * FROM line of the stage that receives it. */
+static int parse_trigger(const df_tree_t *tree, const df_node_t *fn, const char *trig, df_tree_t **out,
+			 cb_error_t *err)
+{
+	df_tree_t *tt = NULL;
+	cb_error_t e = CB_ERROR_INIT;
+	if (df_parse(tree->name, trig, strlen(trig), &tt, &e) < 0) {
+		_cleanup_free_ char *first = df_error_first_line(&e);
+		cb_error_release(&e);
+		/* "NAME:L:C: msg" or "NAME:L: msg": keep the msg only */
+		const char *m = first;
+		for (int k = 0; k < 3 && m; k++) {
+			const char *c = strchr(m, ':');
+			if (!c || (k > 0 && !isdigit((unsigned char)c[-1])))
+				break;
+			m = c + 1;
+		}
+		while (m && *m == ' ')
+			m++;
+		return df_error_at(tree, fn->line, 0, err,
+				   "ONBUILD trigger '%s' of the base image: %s", trig, m ? m : first);
+	}
+	for (size_t k = 0; k < tt->n_nodes; k++) {
+		const char *cmd = tt->nodes[k].cmd;
+		df_kind_t kind = !strcmp(cmd, "from")	     ? DF_FROM
+				 : !strcmp(cmd, "onbuild")   ? DF_ONBUILD
+				 : !strcmp(cmd, "maintainer") ? DF_MAINTAINER
+							      : DF_RUN;
+		if (kind != DF_RUN) {
+			df_tree_free(tt);
+			return df_error_at(tree, fn->line, 0, err,
+					   "ONBUILD trigger '%s' of the base image: %s isn't allowed "
+					   "as an ONBUILD trigger",
+					   trig, df_kind_name(kind));
+		}
+	}
+	*out = tt;
+	return 0;
+}
+
 /* Build stage idx from its FROM node into ss->st. Hard errors return -1;
  * an expansion error is kept in ss->soft and the stage stays partial. */
 static int build_stage(ctx_t *c, int idx)
@@ -1899,14 +2069,35 @@ static int build_stage(ctx_t *c, int idx)
 	stage_release(st);
 	sstate_release(&ss->end);
 	cb_error_release(&ss->soft);
+	cb_strv_free(ss->consumed);
+	ss->consumed = NULL;
+	c->pv->cur_consumed = &ss->consumed;
 	if (parse_from(c, idx, fn, st) < 0)
 		return -1;
 	bstate_t b = {.c = c, .index = idx};
 	init_state(c, ss, st, &b.s);
 	cb_error_t *saved = c->err;
+	/* A parent stage's ONBUILD triggers run here, as BuildKit does. */
+	for (size_t t = 0; t < ss->n_inherited; t++)
+		df_tree_free(ss->inherited[t]);
+	free(ss->inherited);
+	ss->inherited = NULL;
+	ss->n_inherited = 0;
+	if (st->base_kind == DF_BASE_STAGE) {
+		char **po = c->pv->src[st->base_stage].end.onbuild;
+		size_t n = cb_strv_len(po);
+		ss->inherited = cb_xcalloc(n + 1, sizeof(df_tree_t *));
+		for (size_t i = 0; i < n; i++) {
+			if (parse_trigger(c->t, fn, po[i], &ss->inherited[ss->n_inherited], c->err) < 0)
+				goto out;
+			ss->n_inherited++;
+		}
+	}
 	/* ONBUILD triggers first, then the stage's own instructions */
-	for (size_t t = 0; t < ss->n_triggers; t++) {
-		df_tree_t *tt = ss->triggers[t];
+	size_t n_trig = ss->n_inherited + ss->n_triggers;
+	for (size_t t = 0; t < n_trig; t++) {
+		df_tree_t *tt = t < ss->n_inherited ? ss->inherited[t]
+						    : ss->triggers[t - ss->n_inherited];
 		for (size_t i = 0; i < tt->n_nodes; i++) {
 			nctx_t nc = {.c = c, .t = tt, .n = &tt->nodes[i], .line_override = fn->line};
 			size_t before = st->n_steps;
@@ -1925,6 +2116,7 @@ static int build_stage(ctx_t *c, int idx)
 	}
 	rc = 0;
 out:
+	c->pv->cur_consumed = NULL;
 	c->err = saved;
 	ss->end = b.s;
 	ss->built = true;
@@ -2007,7 +2199,7 @@ static int visit(ctx_t *c, int idx, int *mark, int *order, size_t *no)
 	stage_src_t *ss = &c->pv->src[idx];
 	if (mark[idx] == 1) {
 		const df_stage_t *st = &ss->st;
-		return df_error_at(c->t, st->line, 0, c->err,
+		return df_error_at(c->t, st->line, 1, c->err,
 				   "circular dependency detected on stage: %s",
 				   st->name ? st->name : "(unnamed)");
 	}
@@ -2015,7 +2207,8 @@ static int visit(ctx_t *c, int idx, int *mark, int *order, size_t *no)
 	/* deps in index order for a stable plan */
 	df_stage_t *st = &ss->st;
 	int *d = cb_xmalloc((st->n_deps + 1) * sizeof(int));
-	memcpy(d, st->deps, st->n_deps * sizeof(int));
+	if (st->n_deps)
+		memcpy(d, st->deps, st->n_deps * sizeof(int));
 	for (size_t i = 1; i < st->n_deps; i++)
 		for (size_t j = i; j > 0 && d[j - 1] > d[j]; j--) {
 			int x = d[j];
@@ -2086,15 +2279,22 @@ static void priv_free(struct df_plan_priv *pv)
 		for (size_t t = 0; t < ss->n_triggers; t++)
 			df_tree_free(ss->triggers[t]);
 		free(ss->triggers);
+		for (size_t t = 0; t < ss->n_inherited; t++)
+			df_tree_free(ss->inherited[t]);
+		free(ss->inherited);
 		cb_strv_free(ss->cfg_env);
 		cb_strv_free(ss->cfg_shell);
 		free(ss->cfg_workdir);
 		free(ss->cfg_user);
 		sstate_release(&ss->end);
 		cb_error_release(&ss->soft);
+		cb_strv_free(ss->consumed);
 		stage_release(&ss->st);
 	}
 	free(pv->src);
+	for (size_t i = 0; i < pv->n_names; i++)
+		free(pv->names[i].name);
+	free(pv->names);
 	df_tree_free(pv->owned_tree);
 	cb_strv_free(pv->build_args);
 	cb_strv_free(pv->meta_env);
@@ -2184,6 +2384,12 @@ static int finish(ctx_t *c, char ***warnings)
 	}
 	p->target = pv->target;
 	p->n_total_stages = (int)pv->n_src;
+	for (size_t i = 0; i < no; i++) {
+		char **cv = pv->src[order[i]].consumed;
+		for (size_t k = 0; cv && cv[k]; k++)
+			if (!strv_contains(pv->consumed, cv[k]))
+				pv->consumed = cb_strv_push(pv->consumed, cv[k]);
+	}
 	number_steps(p);
 	/* Unused build args. */
 	if (warnings) {
@@ -2280,6 +2486,7 @@ int df_plan_build(const df_tree_t *tree, const df_plan_opts_t *opts, df_plan_t *
 		ss->last = j;
 		ss->slot = -1;
 	}
+	index_names(&c);
 	build_all(&c);
 	if (find_target(&c, opts->target, &pv->target) < 0)
 		goto fail;
@@ -2345,36 +2552,17 @@ int df_plan_set_base_config(df_plan_t *p, int index, const df_base_config_t *cfg
 		return cb_error_set(err, EINVAL, "stage %d is not part of the plan", index);
 	stage_src_t *ss = &pv->src[index];
 	const df_node_t *fn = &p->tree->nodes[ss->from_node];
-	for (size_t i = 0; cfg && cfg->onbuild && cfg->onbuild[i]; i++) {
+	size_t ntrig = cfg ? cb_strv_len(cfg->onbuild) : 0;
+	size_t before = ss->n_triggers;
+	ss->triggers = cb_xreallocarray(ss->triggers, before + ntrig + 1, sizeof(df_tree_t *));
+	for (size_t i = 0; i < ntrig; i++) {
 		df_tree_t *tt = NULL;
-		cb_error_t e = CB_ERROR_INIT;
-		const char *trig = cfg->onbuild[i];
-		if (df_parse(p->tree->name, trig, strlen(trig), &tt, &e) < 0) {
-			_cleanup_free_ char *first = df_error_first_line(&e);
-			cb_error_release(&e);
-			const char *m = strstr(first, ": ");
-			m = m ? m + 2 : first;
-			/* "NAME:L:C: msg": drop the trigger-relative position */
-			const char *m2 = strstr(m, ": ");
-			return df_error_at(p->tree, fn->line, 0, err,
-					   "ONBUILD trigger '%s' of the base image: %s", trig,
-					   m2 ? m2 + 2 : m);
+		if (parse_trigger(p->tree, fn, cfg->onbuild[i], &tt, err) < 0) {
+			for (size_t k = before; k < ss->n_triggers; k++)
+				df_tree_free(ss->triggers[k]);
+			ss->n_triggers = before;
+			return -1;
 		}
-		for (size_t k = 0; k < tt->n_nodes; k++) {
-			const char *cmd = tt->nodes[k].cmd;
-			if (!strcmp(cmd, "from") || !strcmp(cmd, "maintainer") ||
-			    !strcmp(cmd, "onbuild")) {
-				df_tree_free(tt);
-				return df_error_at(p->tree, fn->line, 0, err,
-						   "ONBUILD trigger '%s' of the base image: %s isn't "
-						   "allowed as an ONBUILD trigger",
-						   trig, df_kind_name(!strcmp(cmd, "from") ? DF_FROM
-								      : !strcmp(cmd, "onbuild")
-									      ? DF_ONBUILD
-									      : DF_MAINTAINER));
-			}
-		}
-		ss->triggers = cb_xreallocarray(ss->triggers, ss->n_triggers + 1, sizeof(df_tree_t *));
 		ss->triggers[ss->n_triggers++] = tt;
 	}
 	if (cfg && (cfg->env || cfg->workdir || cfg->shell || cfg->user)) {
@@ -2388,8 +2576,17 @@ int df_plan_set_base_config(df_plan_t *p, int index, const df_base_config_t *cfg
 		free(ss->cfg_user);
 		ss->cfg_user = cfg->user ? cb_xstrdup(cfg->user) : NULL;
 	}
-	if (rebuild(p, index, err) < 0)
+	if (rebuild(p, index, err) < 0) {
+		/* take the new triggers back out so the plan stays usable */
+		for (size_t k = before; k < ss->n_triggers; k++)
+			df_tree_free(ss->triggers[k]);
+		ss->n_triggers = before;
+		cb_error_t ignore = CB_ERROR_INIT;
+		rebuild(p, index, &ignore);
+		cb_error_release(&ignore);
+		number_steps(p);
 		return -1;
+	}
 	number_steps(p);
 	return 0;
 }

@@ -14,7 +14,10 @@
  *         df_stage_t *st = &p->stages[s];
  *         if (st->base_kind == DF_BASE_IMAGE) {
  *             // resolve st->base_image, read its config, then:
- *             df_plan_set_base(p, st->index, img_env, img_onbuild, err);
+ *             df_base_config_t bc = { .env = cfg_env, .onbuild = cfg_onbuild,
+ *                                     .workdir = cfg_workdir, .shell = cfg_shell };
+ *             df_plan_set_base_config(p, st->index, &bc, err);
+ *             st = &p->stages[s];   // steps were rebuilt
  *         }
  *         for (size_t i = 0; i < st->n_steps; i++) run(&st->steps[i]);
  *     }
@@ -25,9 +28,10 @@
  *   ENV of a parent *stage*; it does not know the Env of a base *image*.
  *   df_plan_build expands every expandable field as if the base image had an
  *   empty Env. Before running a stage whose base is an image, the builder
- *   calls df_plan_set_base() with the image's config Env (and its OnBuild
- *   triggers): the stage's steps are rebuilt and re-expanded with that Env
- *   (and so are the stages built FROM it). After that every field below is
+ *   calls df_plan_set_base_config() with the image's config (Env, OnBuild,
+ *   WorkingDir, Shell): the stage's steps are rebuilt and re-expanded with
+ *   that Env (and so are the stages built FROM it), relative WORKDIRs join
+ *   the image's WorkingDir and shell forms use its Shell. After that every field below is
  *   final: the builder never expands anything itself, except inside the
  *   shell (RUN, shell-form CMD/ENTRYPOINT: the shell expands at run time).
  *   For anything else (e.g. `cbuild commit -c`), df_expand() is available.
@@ -38,6 +42,11 @@
  *   Not expanded: RUN CMD ENTRYPOINT SHELL HEALTHCHECK arguments, ONBUILD.
  *   Heredoc bodies: expanded by the shell for RUN; for COPY/ADD when the
  *   delimiter is unquoted the body is expanded (df_heredoc_t.content is final).
+ *
+ * ONBUILD: triggers of a base image come through df_plan_set_base_config;
+ * triggers recorded by a stage (its ONBUILD steps) run at the start of every
+ * stage built FROM it, as BuildKit does. Either way they are steps with
+ * from_onbuild = true right after the FROM.
  *
  * Ownership: the plan owns everything it points to. It borrows the tree
  * given to df_plan_build (the tree must outlive the plan) unless it was made

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/utsname.h>
 #include <time.h>
+#include <unistd.h>
+#include <zstd.h>
 
 #include "common/util.h"
 
@@ -612,6 +614,56 @@ int64_t image_blob_size(const image_t *img)
 	for (size_t i = 0; i < img->manifest->n_layers; i++)
 		n += img->manifest->layers[i].size;
 	return n;
+}
+
+/* gzip: ISIZE is the last 4 bytes of the member (our layers are one
+ * member; a multi-member file is counted by its blob size: mod 2^32 sizes
+ * of big layers are caught by the plausibility check). */
+static int64_t gzip_size(int fd, int64_t blob)
+{
+	unsigned char t[4];
+	if (blob < 18 || pread(fd, t, 4, blob - 4) != 4)
+		return -1;
+	int64_t isize = (int64_t)t[0] | (int64_t)t[1] << 8 | (int64_t)t[2] << 16 | (int64_t)t[3] << 24;
+	/* a tar compresses to less than itself by far less than 1000x */
+	if (isize < blob / 2 || (blob > 0 && isize / blob > 1000))
+		return -1;
+	return isize;
+}
+
+static int64_t zstd_size(int fd)
+{
+	unsigned char h[18]; /* ZSTD_FRAMEHEADERSIZE_MAX */
+	ssize_t n = pread(fd, h, sizeof(h), 0);
+	if (n <= 0)
+		return -1;
+	unsigned long long c = ZSTD_getFrameContentSize(h, (size_t)n);
+	return c == ZSTD_CONTENTSIZE_UNKNOWN || c == ZSTD_CONTENTSIZE_ERROR ? -1 : (int64_t)c;
+}
+
+int64_t image_unpacked_size(store_t *st, const image_t *img)
+{
+	int64_t total = 0;
+	for (size_t i = 0; i < img->manifest->n_layers; i++) {
+		const oci_descriptor_t *d = &img->manifest->layers[i];
+		int64_t n = -1;
+		cb_error_t e = CB_ERROR_INIT;
+		int fd = store_open_blob(st, d->digest, &e);
+		if (fd < 0) {
+			cb_error_release(&e);
+		} else {
+			const char *mt = d->media_type ? d->media_type : "";
+			if (strstr(mt, "gzip"))
+				n = gzip_size(fd, d->size);
+			else if (strstr(mt, "zstd"))
+				n = zstd_size(fd);
+			else
+				n = d->size;
+			close(fd);
+		}
+		total += n >= 0 ? n : d->size;
+	}
+	return total;
 }
 
 char *oci_time_now(int64_t epoch)

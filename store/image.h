@@ -146,6 +146,12 @@ image_t *image_commit(store_t *st, const oci_config_t *config, const oci_descrip
  * is the unpacked size when known: see image_unpacked_size). */
 int64_t image_blob_size(const image_t *img);
 
+/* What `images` shows as SIZE: the uncompressed size of the layers, as
+ * docker does. Read from the blobs without decompressing them: a gzip
+ * member's trailer (ISIZE) and a zstd frame header's content size; a layer
+ * whose size cannot be read that way counts with its blob size. */
+int64_t image_unpacked_size(store_t *st, const image_t *img);
+
 /* Current time (or SOURCE_DATE_EPOCH / the given epoch when >= 0) as an
  * RFC 3339 UTC string. */
 char *oci_time_now(int64_t epoch);

@@ -47,6 +47,8 @@ typedef struct lin {
 	unsigned char *buf;
 	bool raw_eof;
 	uint64_t tar_bytes;
+	lsink_t *sink; /* layer_write_tar: the plain tar also goes here */
+	cb_error_t sink_err;
 } lin_t;
 
 static la_ssize_t raw_read_cb(struct archive *a, void *data, const void **out)
@@ -85,6 +87,11 @@ static la_ssize_t tar_read_cb(struct archive *a, void *data, const void **out)
 	}
 	digest_update(in->diff, *out, size);
 	in->tar_bytes += size;
+	if (in->sink && !cb_error_is_set(&in->sink_err) &&
+	    lsink_write(in->sink, *out, size, &in->sink_err) < 0) {
+		archive_set_error(a, in->sink_err.code ? in->sink_err.code : EIO, "write layer");
+		return -1;
+	}
 	return (la_ssize_t)size;
 }
 
@@ -97,21 +104,26 @@ static void lin_close(lin_t *in)
 	digest_free(in->blob);
 	digest_free(in->diff);
 	free(in->buf);
+	cb_error_release(&in->sink_err);
 	memset(in, 0, sizeof(*in));
 }
 
 static int archive_fail(struct archive *a, cb_error_t *err, const char *what)
 {
 	int code = archive_errno(a);
-	return cb_error_set(err, code > 0 ? code : EINVAL, "%s: %s", what,
-			    archive_error_string(a) ?: "unknown libarchive error");
+	const char *msg = archive_error_string(a) ?: "unknown libarchive error";
+	/* format errors carry EILSEQ, whose strerror text only confuses */
+	if (code <= 0 || code == EILSEQ)
+		return cb_error_fail(err, EINVAL, "%s: %s", what, msg);
+	return cb_error_set(err, code, "%s: %s", what, msg);
 }
 
 /* Open the raw (decompressing) stage; with_tar adds the tar stage. */
-static int lin_open(lin_t *in, int fd, bool with_tar, cb_error_t *err)
+static int lin_open(lin_t *in, int fd, bool with_tar, lsink_t *sink, cb_error_t *err)
 {
 	memset(in, 0, sizeof(*in));
 	in->fd = fd;
+	in->sink = sink;
 	in->blob = digest_new();
 	in->diff = digest_new();
 	in->buf = cb_xmalloc(IN_BUF);
@@ -135,7 +147,7 @@ static int lin_open(lin_t *in, int fd, bool with_tar, cb_error_t *err)
 	archive_read_support_format_tar(in->tar);
 	archive_read_support_format_gnutar(in->tar);
 	if (archive_read_open(in->tar, in, NULL, tar_read_cb, NULL) != ARCHIVE_OK) {
-		archive_fail(in->tar, err, "read layer");
+		archive_fail(in->tar, err, "not a tar archive");
 		lin_close(in);
 		return -1;
 	}
@@ -732,7 +744,7 @@ int layer_apply(int fd, const char *target_dir, unsigned flags, const char *expe
 	if (ap.rootfd < 0)
 		return cb_error_errno(err, "apply layer to '%s'", target_dir);
 	lin_t in;
-	int rc = lin_open(&in, fd, true, err);
+	int rc = lin_open(&in, fd, true, NULL, err);
 	if (rc < 0) {
 		close(ap.rootfd);
 		return cb_error_wrap(err, "apply layer to '%s'", target_dir);
@@ -851,73 +863,45 @@ int layer_adopt_dir(store_t *st, const char *dir, const char *diff_id, char **pa
 
 /* ---- importing a tar stream ---- */
 
-/* The bytes are passed through unchanged, but they must be a tar: the
- * first header block's checksum is checked, so that a stray file does not
- * become a "layer" nothing can read. */
-typedef struct tar_head {
-	unsigned char block[512];
-	size_t len;
-	bool checked;
-} tar_head_t;
-
-static int check_tar_head(tar_head_t *h, const void *data, size_t size, cb_error_t *err)
-{
-	if (h->checked)
-		return 0;
-	size_t n = sizeof(h->block) - h->len < size ? sizeof(h->block) - h->len : size;
-	memcpy(h->block + h->len, data, n);
-	h->len += n;
-	if (h->len < sizeof(h->block))
-		return 0;
-	h->checked = true;
-	unsigned long sum = 0, want = 0;
-	bool zero = true;
-	for (size_t i = 0; i < 512; i++) {
-		sum += (i >= 148 && i < 156) ? ' ' : h->block[i];
-		zero &= h->block[i] == 0;
-	}
-	if (zero)
-		return 0; /* an empty archive starts with its end marker */
-	for (size_t i = 148; i < 156 && h->block[i]; i++)
-		if (h->block[i] >= '0' && h->block[i] <= '7')
-			want = want * 8 + (unsigned long)(h->block[i] - '0');
-	if (sum != want)
-		return cb_error_fail(err, EINVAL, "not a tar archive (bad header checksum)");
-	return 0;
-}
-
 int layer_write_tar(store_t *st, int fd, const layer_opts_t *opts, layer_result_t *res,
 		    cb_error_t *err)
 {
 	layer_opts_t def = LAYER_OPTS_INIT;
 	lin_t in;
-	if (lin_open(&in, fd, false, err) < 0)
+	lsink_t *sink = lsink_new(st, opts ? opts : &def, err);
+	if (!sink)
 		return cb_error_wrap(err, "import layer");
-	lsink_t *s = lsink_new(st, opts ? opts : &def, err);
-	if (!s) {
-		lin_close(&in);
+	if (lin_open(&in, fd, true, sink, err) < 0) {
+		lsink_abort(sink);
 		return cb_error_wrap(err, "import layer");
 	}
+	/* walk the headers so that only a real tar is accepted; the bytes
+	 * reach the sink through the read callback, once */
 	int rc = 0;
-	tar_head_t head = {0};
+	uint64_t entries = 0;
 	for (;;) {
-		const void *p;
-		size_t size;
-		la_int64_t off;
-		int r = archive_read_data_block(in.raw, &p, &size, &off);
+		struct archive_entry *e;
+		int r = archive_read_next_header(in.tar, &e);
 		if (r == ARCHIVE_EOF)
 			break;
-		if (r < ARCHIVE_WARN) {
-			rc = archive_fail(in.raw, err, "read layer");
+		if (r < ARCHIVE_WARN || archive_read_data_skip(in.tar) < ARCHIVE_WARN) {
+			if (cb_error_is_set(&in.sink_err))
+				cb_error_move(err, &in.sink_err);
+			else
+				archive_fail(in.tar, err, entries ? "read layer" : "not a tar archive");
+			rc = -1;
 			break;
 		}
-		if ((rc = check_tar_head(&head, p, size, err)) < 0)
-			break;
-		if ((rc = lsink_write(s, p, size, err)) < 0)
-			break;
+		entries++;
 	}
-	if (rc == 0 && head.len < sizeof(head.block))
-		rc = cb_error_fail(err, EINVAL, "not a tar archive: only %zu bytes", head.len);
+	if (rc == 0)
+		rc = lin_finish(&in, NULL, NULL, NULL, err);
+	if (rc == 0 && cb_error_is_set(&in.sink_err)) {
+		cb_error_move(err, &in.sink_err);
+		rc = -1;
+	}
+	lsink_t *s = in.sink;
+	in.sink = NULL;
 	lin_close(&in);
 	if (rc < 0) {
 		lsink_abort(s);
@@ -925,5 +909,6 @@ int layer_write_tar(store_t *st, int fd, const layer_opts_t *opts, layer_result_
 	}
 	if (lsink_finish(s, res, err) < 0)
 		return cb_error_wrap(err, "import layer");
+	res->entries = entries;
 	return 0;
 }

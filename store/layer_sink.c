@@ -52,6 +52,8 @@ typedef struct gz_pool {
 	int nthreads;
 	int level;
 	bool stop;
+	z_stream helper; /* the producer's own, when it helps compressing */
+	bool helper_ok;
 	uint32_t crc;
 	uint64_t isize;
 } gz_pool_t;
@@ -174,6 +176,8 @@ static void gz_free(gz_pool_t *p)
 	pthread_mutex_unlock(&p->mu);
 	for (int i = 0; i < p->nthreads; i++)
 		pthread_join(p->threads[i], NULL);
+	if (p->helper_ok)
+		deflateEnd(&p->helper);
 	for (size_t i = 0; i < p->nslots; i++) {
 		free(p->slots[i].in);
 		free(p->slots[i].out);
@@ -197,8 +201,24 @@ static int gz_retire_one(lsink_t *s, cb_error_t *err)
 	gz_pool_t *p = s->gz;
 	gz_slot_t *slot = &p->slots[p->next_retire % p->nslots];
 	pthread_mutex_lock(&p->mu);
-	while (slot->state != 3)
-		pthread_cond_wait(&p->done_cv, &p->mu);
+	while (slot->state != 3) {
+		if (p->next_take == p->next_submit) {
+			pthread_cond_wait(&p->done_cv, &p->mu);
+			continue;
+		}
+		/* rather than sleep while blocks wait in the queue, compress one
+		 * here: on a busy machine the workers may not get a CPU soon */
+		gz_slot_t *q = &p->slots[p->next_take++ % p->nslots];
+		q->state = 2;
+		pthread_mutex_unlock(&p->mu);
+		if (!p->helper_ok)
+			p->helper_ok = deflateInit2(&p->helper, p->level, Z_DEFLATED, -15, 8,
+						    Z_DEFAULT_STRATEGY) == Z_OK;
+		int rc = p->helper_ok ? gz_compress(&p->helper, q) : -1;
+		pthread_mutex_lock(&p->mu);
+		q->zerr = rc;
+		q->state = 3;
+	}
 	pthread_mutex_unlock(&p->mu);
 	if (slot->zerr < 0)
 		return cb_error_set(err, EIO, "gzip compression failed");
@@ -303,12 +323,21 @@ lsink_t *lsink_new(store_t *st, const layer_opts_t *opts, cb_error_t *err)
 	}
 	case LAYER_COMPRESS_ZSTD: {
 		int level = opts->level ? opts->level : 3;
+		/* each zstd worker holds a few MB of job buffers: stay well
+		 * under 64 MB whatever the machine */
+		if (nthreads > 4)
+			nthreads = 4;
 		s->zc = ZSTD_createCCtx();
 		if (!s->zc)
 			CB_BUG("ZSTD_createCCtx failed");
 		size_t r1 = ZSTD_CCtx_setParameter(s->zc, ZSTD_c_compressionLevel, level);
 		/* nbWorkers >= 1 keeps the output the same for any count */
 		size_t r2 = ZSTD_CCtx_setParameter(s->zc, ZSTD_c_nbWorkers, nthreads);
+		/* a fixed job size keeps memory flat (the default grows with the
+		 * window: 100+ MB with two workers) and the output independent of
+		 * the worker count */
+		if (!ZSTD_isError(r2))
+			r2 = ZSTD_CCtx_setParameter(s->zc, ZSTD_c_jobSize, 2 << 20);
 		if (ZSTD_isError(r1) || ZSTD_isError(r2)) {
 			lsink_abort(s);
 			cb_error_set(err, EINVAL, "zstd level %d / %d threads: %s", level, nthreads,

@@ -81,7 +81,9 @@ static void clean_tmp(const store_t *st)
 		struct stat sb;
 		if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		if (now - sb.st_mtime < 60)
+		/* ctime, not mtime: unpacking a layer sets the directory's
+		 * mtime to the tar's (years ago) while work is in progress */
+		if (now - sb.st_ctime < 60)
 			continue;
 		_cleanup_free_ char *p = cb_path_join(tmp, de->d_name);
 		cb_error_t e = CB_ERROR_INIT;
@@ -109,12 +111,13 @@ int store_open(const char *root, store_t **out, cb_error_t *err)
 		if (cb_mkdir_p(p, 0700, err) < 0)
 			goto fail;
 	}
-	_cleanup_free_ char *lock = store_path(st, "lock");
+	char *lock = store_path(st, "lock");
 	st->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (st->lock_fd < 0) {
+	if (st->lock_fd < 0)
 		cb_error_errno(err, "open '%s'", lock);
+	free(lock);
+	if (st->lock_fd < 0)
 		goto fail;
-	}
 	if (ensure_file(st, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", err) < 0)
 		goto fail;
 	if (ensure_file(st, "index.json",

@@ -115,7 +115,7 @@ start_registry() {
 			echo "auth: {htpasswd: {realm: cbuild-test, path: $REG_DIR/htpasswd}}"
 		fi
 	} > "$REG_DIR/config.yml"
-	start_bg docker-registry serve "$REG_DIR/config.yml"
+	start_bg docker-registry serve "$REG_DIR/config.yml" 2>>"$REG_DIR/registry.log"
 	REG_PID=$BG_PID
 	REG=127.0.0.1:$port
 	wait_port "$port" 10

@@ -64,6 +64,8 @@ is "$(ls "$T/u/rootfs/texts" | tr '\n' ' ')" "a.txt b.txt " "*.txt selected only
 is "$(ls "$T/u/rootfs/two" | tr '\n' ' ')" "a.txt b.txt " "two sources into a directory"
 is "$(cat "$T/u/rootfs/copied-dir/inner/d.txt")" "d" "a directory's contents are copied"
 is "$(cat "$T/u/rootfs/copied-dir2/inner/d.txt")" "d" "same with a trailing slash"
+is "$(ls "$T/u/rootfs/filtered" | tr '\n' ' ')" "Dockerfile a.txt b.txt " "COPY --exclude leaves out what it names"
+like "$(config_of wildcards:1)" '"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"' "an image without PATH gets the default one"
 
 build_case entrypoint --target inherited >/dev/null; ok $? "ENTRYPOINT on a base with CMD"
 cfg=$(config_of entrypoint:1)

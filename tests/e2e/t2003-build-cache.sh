@@ -30,6 +30,8 @@ echo ONE > "$ctx/src/a.txt"
 cb build -t c:1 "$ctx" >"$T/out4" 2>"$T/log4"; ok $? "build after changing src/a.txt"
 hits=$(grep -c 'Using cache' "$T/log4")
 is "$hits" 2 "steps before COPY src/ are hits, the rest re-run"
+like "$(cat "$T/log4")" 'COPY src/ /src/  \(cache miss: src/a.txt changed\)' "the miss names the changed file"
+like "$(cat "$T/log4")" 'RUN cat /src/\*.txt > /all.txt  \(cache miss: a step before it changed\)' "later misses say why"
 unpack c:1 "$T/u"
 is "$(head -1 "$T/u/rootfs/all.txt")" "ONE" "the new content is in the image"
 
@@ -38,6 +40,7 @@ cb build -t c:1 --build-arg FLAVOR=spicy "$ctx" >/dev/null 2>"$T/log5"; ok $? "b
 # steps before the ARG stay cached, the RUN that uses it and later ones re-run
 is "$(grep -c 'Using cache' "$T/log5")" 4 "steps before the ARG are cache hits"
 is "$(grep -c '^--> sha256' "$T/log5")" 2 "the RUN using the arg and the CMD after it re-run"
+like "$(cat "$T/log5")" '\(cache miss: build arg FLAVOR changed\)' "the miss names the build arg"
 unpack c:1 "$T/u"
 is "$(cat "$T/u/rootfs/flavor")" "flavor spicy" "the arg reached RUN"
 

@@ -1,0 +1,803 @@
+/* Containers on disk: create, find, load, state, stop, remove. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "builder/container_internal.h"
+#include "common/fs.h"
+#include "common/util.h"
+#include "store/layer.h"
+
+#define CTR_JSON_MAX (1u << 20)
+
+static const char *const status_names[] = {"created", "running", "exited"};
+
+void bld_ctr_free(bld_ctr_t *c)
+{
+	if (!c)
+		return;
+	free(c->dir);
+	free(c->name);
+	free(c->image);
+	free(c->image_name);
+	cb_strv_free(c->argv);
+	cb_strv_free(c->env);
+	free(c->cwd);
+	free(c->user);
+	free(c->hostname);
+	cb_strv_free(c->volumes);
+	free(c->ports);
+	free(c->stop_signal);
+	free(c);
+}
+
+char *ctr_path(const bld_ctr_t *c, const char *sub) { return cb_path_join(c->dir, sub); }
+
+int64_t ctr_now(void) { return (int64_t)time(NULL); }
+
+static char *fmt_time(int64_t t)
+{
+	if (t < 0)
+		return cb_xstrdup("0001-01-01T00:00:00Z");
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	char buf[64];
+	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return cb_xstrdup(buf);
+}
+
+static int64_t parse_time(json_t *j)
+{
+	const char *s = json_string_value(j);
+	if (!s || cb_str_has_prefix(s, "0001-"))
+		return -1;
+	return oci_time_parse(s);
+}
+
+uint64_t bld_ctr_proc_start(pid_t pid)
+{
+	if (pid <= 0)
+		return 0;
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	/* comm may hold spaces and parentheses: fields restart after the last ')' */
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	p++;
+	/* field 3 (state) is the first after ')'; starttime is field 22 */
+	for (int field = 3; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+bool ctr_pid_alive(pid_t pid, uint64_t start)
+{
+	if (pid <= 0)
+		return false;
+	uint64_t now = bld_ctr_proc_start(pid);
+	if (now == 0 || now != start)
+		return false;
+	/* a zombie is gone for our purposes */
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	char *p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+int bld_ctr_parse_signal(const char *s)
+{
+	static const struct {
+		const char *name;
+		int sig;
+	} sigs[] = {{"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
+		    {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"STOP", SIGSTOP},
+		    {"CONT", SIGCONT}, {"WINCH", SIGWINCH}, {"PWR", SIGPWR}, {"ALRM", SIGALRM}};
+	if (!s || !*s)
+		return -1;
+	if (isdigit((unsigned char)*s)) {
+		char *end;
+		long v = strtol(s, &end, 10);
+		return (*end || v <= 0 || v >= NSIG) ? -1 : (int)v;
+	}
+	if (!strncasecmp(s, "SIG", 3))
+		s += 3;
+	for (size_t i = 0; i < CB_ARRAY_SIZE(sigs); i++)
+		if (!strcasecmp(s, sigs[i].name))
+			return sigs[i].sig;
+	return -1;
+}
+
+static int parse_u16(const char *s, size_t n, uint16_t *out)
+{
+	if (n == 0 || n > 5)
+		return -1;
+	unsigned v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (v == 0 || v > 65535)
+		return -1;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+int bld_ctr_parse_port(const char *s, bld_ctr_port_t *p, cb_error_t *err)
+{
+	memset(p, 0, sizeof *p);
+	_cleanup_free_ char *copy = cb_xstrdup(s);
+	char *slash = strchr(copy, '/');
+	if (slash) {
+		if (strcmp(slash + 1, "tcp"))
+			return cb_error_fail(err, EINVAL, "port mapping '%s': only tcp is supported",
+					     s);
+		*slash = 0;
+	}
+	char *last = strrchr(copy, ':');
+	if (!last)
+		return cb_error_fail(err, EINVAL, "port mapping '%s': HOSTPORT:CTRPORT expected", s);
+	*last = 0;
+	char *hp = strrchr(copy, ':');
+	const char *host = copy;
+	snprintf(p->host_ip, sizeof p->host_ip, "0.0.0.0");
+	if (hp) {
+		*hp = 0;
+		host = hp + 1;
+		if (!*copy || strlen(copy) >= sizeof p->host_ip)
+			return cb_error_fail(err, EINVAL, "port mapping '%s': bad host address", s);
+		snprintf(p->host_ip, sizeof p->host_ip, "%s", copy);
+	}
+	if (parse_u16(host, strlen(host), &p->host_port) < 0 ||
+	    parse_u16(last + 1, strlen(last + 1), &p->ctr_port) < 0)
+		return cb_error_fail(err, EINVAL, "port mapping '%s': bad port number", s);
+	return 0;
+}
+
+/* ---- JSON ---- */
+
+static json_t *strv_json(char *const *v)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; v && v[i]; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+static char **json_strv(json_t *a)
+{
+	char **v = cb_xcalloc(1, sizeof(char *));
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		const char *s = json_string_value(json_array_get(a, i));
+		if (s)
+			v = cb_strv_push(v, s);
+	}
+	return v;
+}
+
+static char *json_dupstr(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? cb_xstrdup(s) : NULL;
+}
+
+static int write_json(store_t *st, const bld_ctr_t *c, const char *file, json_t *j,
+		      cb_error_t *err)
+{
+	char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	_cleanup_free_ char *path = ctr_path(c, file);
+	_cleanup_free_ char *tmp = store_path(st, "tmp");
+	int rc = cb_write_file_atomic(path, tmp, text, strlen(text), 0644, err);
+	free(text);
+	json_decref(j);
+	return rc;
+}
+
+static int write_config(store_t *st, const bld_ctr_t *c, cb_error_t *err)
+{
+	json_t *ports = json_array();
+	for (size_t i = 0; i < c->n_ports; i++)
+		json_array_append_new(ports, json_pack("{s:s, s:i, s:i}", "host_ip",
+						       c->ports[i].host_ip, "host_port",
+						       (int)c->ports[i].host_port, "container_port",
+						       (int)c->ports[i].ctr_port));
+	_cleanup_free_ char *created = fmt_time(c->created);
+	json_t *j = json_object();
+	json_object_set_new(j, "id", json_string(c->id));
+	json_object_set_new(j, "name", json_string(c->name));
+	json_object_set_new(j, "image", json_string(c->image));
+	json_object_set_new(j, "image_name", json_string(c->image_name ? c->image_name : ""));
+	json_object_set_new(j, "created", json_string(created));
+	json_object_set_new(j, "argv", strv_json(c->argv));
+	json_object_set_new(j, "env", strv_json(c->env));
+	json_object_set_new(j, "cwd", json_string(c->cwd ? c->cwd : "/"));
+	json_object_set_new(j, "user", json_string(c->user ? c->user : ""));
+	json_object_set_new(j, "hostname", json_string(c->hostname));
+	json_object_set_new(j, "volumes", strv_json(c->volumes));
+	json_object_set_new(j, "ports", ports);
+	json_object_set_new(j, "network", json_string(c->net_none ? "none" : "host"));
+	json_object_set_new(j, "tty", json_boolean(c->tty));
+	json_object_set_new(j, "interactive", json_boolean(c->interactive));
+	json_object_set_new(j, "auto_remove", json_boolean(c->auto_remove));
+	if (c->stop_signal)
+		json_object_set_new(j, "stop_signal", json_string(c->stop_signal));
+	return write_json(st, c, "config.json", j, err);
+}
+
+int ctr_write_state(store_t *st, const bld_ctr_t *c, cb_error_t *err)
+{
+	_cleanup_free_ char *started = fmt_time(c->started);
+	_cleanup_free_ char *finished = fmt_time(c->finished);
+	json_t *j = json_pack("{s:s, s:i, s:I, s:i, s:I, s:i, s:s, s:s}", "status",
+			      status_names[c->status], "monitor_pid", (int)c->monitor_pid,
+			      "monitor_start", (json_int_t)c->monitor_start, "pid", (int)c->pid,
+			      "pid_start", (json_int_t)c->pid_start, "exit_code", c->exit_code,
+			      "started", started, "finished", finished);
+	return write_json(st, c, "state.json", j, err);
+}
+
+static json_t *read_json(const bld_ctr_t *c, const char *file, cb_error_t *err)
+{
+	_cleanup_free_ char *path = ctr_path(c, file);
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	if (cb_read_file(path, CTR_JSON_MAX, &data, &len, err) < 0)
+		return NULL;
+	json_error_t je;
+	json_t *j = json_loadb(data, len, 0, &je);
+	if (!j || !json_is_object(j)) {
+		json_decref(j);
+		cb_error_fail(err, EBADMSG, "container '%.12s': bad %s: %s", c->id, file, je.text);
+		return NULL;
+	}
+	return j;
+}
+
+static void read_config(bld_ctr_t *c, json_t *j)
+{
+	c->name = json_dupstr(j, "name");
+	c->image = json_dupstr(j, "image");
+	c->image_name = json_dupstr(j, "image_name");
+	c->argv = json_strv(json_object_get(j, "argv"));
+	c->env = json_strv(json_object_get(j, "env"));
+	c->cwd = json_dupstr(j, "cwd");
+	c->user = json_dupstr(j, "user");
+	c->hostname = json_dupstr(j, "hostname");
+	c->volumes = json_strv(json_object_get(j, "volumes"));
+	c->stop_signal = json_dupstr(j, "stop_signal");
+	c->created = parse_time(json_object_get(j, "created"));
+	c->net_none = cb_streq(json_string_value(json_object_get(j, "network")), "none");
+	c->tty = json_is_true(json_object_get(j, "tty"));
+	c->interactive = json_is_true(json_object_get(j, "interactive"));
+	c->auto_remove = json_is_true(json_object_get(j, "auto_remove"));
+	json_t *ports = json_object_get(j, "ports");
+	c->n_ports = json_array_size(ports);
+	c->ports = cb_xcalloc(c->n_ports + 1, sizeof(bld_ctr_port_t));
+	for (size_t i = 0; i < c->n_ports; i++) {
+		json_t *p = json_array_get(ports, i);
+		const char *ip = json_string_value(json_object_get(p, "host_ip"));
+		snprintf(c->ports[i].host_ip, sizeof c->ports[i].host_ip, "%s", ip ? ip : "0.0.0.0");
+		c->ports[i].host_port = (uint16_t)json_integer_value(json_object_get(p, "host_port"));
+		c->ports[i].ctr_port =
+			(uint16_t)json_integer_value(json_object_get(p, "container_port"));
+	}
+	if (!c->name)
+		c->name = cb_xstrdup("");
+	if (!c->hostname)
+		c->hostname = cb_asprintf("%.12s", c->id);
+}
+
+int bld_ctr_refresh(store_t *st, bld_ctr_t *c, cb_error_t *err)
+{
+	(void)st;
+	json_t *j = read_json(c, "state.json", err);
+	if (!j)
+		return -1;
+	const char *s = json_string_value(json_object_get(j, "status"));
+	c->status = BLD_CTR_CREATED;
+	for (size_t i = 0; i < CB_ARRAY_SIZE(status_names); i++)
+		if (cb_streq(s, status_names[i]))
+			c->status = (bld_ctr_status_t)i;
+	c->monitor_pid = (pid_t)json_integer_value(json_object_get(j, "monitor_pid"));
+	c->monitor_start = (uint64_t)json_integer_value(json_object_get(j, "monitor_start"));
+	c->pid = (pid_t)json_integer_value(json_object_get(j, "pid"));
+	c->pid_start = (uint64_t)json_integer_value(json_object_get(j, "pid_start"));
+	c->exit_code = (int)json_integer_value(json_object_get(j, "exit_code"));
+	c->started = parse_time(json_object_get(j, "started"));
+	c->finished = parse_time(json_object_get(j, "finished"));
+	json_decref(j);
+	/* A monitor killed with -9, a reboot, a reused pid: the container is
+	 * gone (its PID 1 died with the monitor). */
+	if (c->status == BLD_CTR_RUNNING &&
+	    (!ctr_pid_alive(c->monitor_pid, c->monitor_start) ||
+	     !ctr_pid_alive(c->pid, c->pid_start))) {
+		c->status = BLD_CTR_EXITED;
+		c->exit_code = 137;
+		if (c->finished < 0)
+			c->finished = c->started;
+	}
+	return 0;
+}
+
+static bld_ctr_t *load_id(store_t *st, const char *id, cb_error_t *err)
+{
+	bld_ctr_t *c = cb_xcalloc(1, sizeof *c);
+	snprintf(c->id, sizeof c->id, "%s", id);
+	_cleanup_free_ char *sub = cb_asprintf("containers/%s", id);
+	c->dir = store_path(st, sub);
+	json_t *j = read_json(c, "config.json", err);
+	if (!j) {
+		bld_ctr_free(c);
+		return NULL;
+	}
+	read_config(c, j);
+	json_decref(j);
+	if (bld_ctr_refresh(st, c, err) < 0) {
+		bld_ctr_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* ---- listing and lookup ---- */
+
+static bool is_id(const char *s)
+{
+	if (strlen(s) != CTR_ID_LEN)
+		return false;
+	for (; *s; s++)
+		if (!isxdigit((unsigned char)*s) || isupper((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static char **raw_ids(store_t *st)
+{
+	_cleanup_free_ char *dir = store_path(st, "containers");
+	char **ids = cb_xcalloc(1, sizeof(char *));
+	DIR *d = opendir(dir);
+	if (!d)
+		return ids;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!is_id(de->d_name))
+			continue;
+		/* config.json is written last and removed first */
+		_cleanup_free_ char *cfg = cb_asprintf("%s/%s/config.json", dir, de->d_name);
+		if (cb_path_exists(cfg))
+			ids = cb_strv_push(ids, de->d_name);
+	}
+	closedir(d);
+	return ids;
+}
+
+static char *config_name(store_t *st, const char *id)
+{
+	_cleanup_free_ char *sub = cb_asprintf("containers/%s/config.json", id);
+	_cleanup_free_ char *path = store_path(st, sub);
+	json_t *j = json_load_file(path, 0, NULL);
+	char *name = j ? json_dupstr(j, "name") : NULL;
+	json_decref(j);
+	return name;
+}
+
+typedef struct {
+	char *id;
+	int64_t created;
+} id_time_t;
+
+static int by_created_desc(const void *a, const void *b)
+{
+	const id_time_t *x = a, *y = b;
+	if (x->created != y->created)
+		return x->created < y->created ? 1 : -1;
+	return strcmp(x->id, y->id);
+}
+
+int bld_ctr_list(store_t *st, char ***out, cb_error_t *err)
+{
+	(void)err;
+	char **ids = raw_ids(st);
+	size_t n = cb_strv_len(ids);
+	id_time_t *v = cb_xcalloc(n + 1, sizeof *v);
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *sub = cb_asprintf("containers/%s/config.json", ids[i]);
+		_cleanup_free_ char *path = store_path(st, sub);
+		struct stat sb;
+		v[i].id = ids[i];
+		/* ns precision: several containers made in one second keep their order */
+		v[i].created = stat(path, &sb) == 0 ? (int64_t)sb.st_mtim.tv_sec * 1000000000 +
+							  sb.st_mtim.tv_nsec
+						    : 0;
+	}
+	qsort(v, n, sizeof *v, by_created_desc);
+	char **sorted = cb_xcalloc(n + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		sorted[i] = v[i].id;
+	free(v);
+	free(ids);
+	*out = sorted;
+	return 0;
+}
+
+int bld_ctr_find(store_t *st, const char *what, char id[CTR_ID_LEN + 1], cb_error_t *err)
+{
+	_cleanup_strv_ char **ids = raw_ids(st);
+	if (!*what)
+		return cb_error_fail(err, ENOENT, "no such container: ''");
+	for (size_t i = 0; ids[i]; i++)
+		if (!strcmp(ids[i], what)) {
+			snprintf(id, CTR_ID_LEN + 1, "%s", ids[i]);
+			return 0;
+		}
+	for (size_t i = 0; ids[i]; i++) {
+		_cleanup_free_ char *name = config_name(st, ids[i]);
+		if (cb_streq(name, what)) {
+			snprintf(id, CTR_ID_LEN + 1, "%s", ids[i]);
+			return 0;
+		}
+	}
+	const char *found = NULL;
+	for (size_t i = 0; ids[i]; i++) {
+		if (!cb_str_has_prefix(ids[i], what))
+			continue;
+		if (found)
+			return cb_error_fail(err, EINVAL,
+					     "container ID prefix '%s' is ambiguous", what);
+		found = ids[i];
+	}
+	if (!found)
+		return cb_error_fail(err, ENOENT, "no such container: '%s'", what);
+	snprintf(id, CTR_ID_LEN + 1, "%s", found);
+	return 0;
+}
+
+bld_ctr_t *bld_ctr_load(store_t *st, const char *what, cb_error_t *err)
+{
+	char id[CTR_ID_LEN + 1];
+	if (bld_ctr_find(st, what, id, err) < 0)
+		return NULL;
+	return load_id(st, id, err);
+}
+
+/* ---- create ---- */
+
+static void new_id(char out[CTR_ID_LEN + 1])
+{
+	unsigned char b[32];
+	size_t got = 0;
+	while (got < sizeof b) {
+		ssize_t n = getrandom(b + got, sizeof b - got, 0);
+		if (n < 0 && errno != EINTR)
+			CB_BUG("getrandom: %s", strerror(errno));
+		if (n > 0)
+			got += (size_t)n;
+	}
+	/* never all digits: Docker avoids IDs that look like numbers */
+	for (size_t i = 0; i < sizeof b; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+static char *random_name(void)
+{
+	static const char *const adj[] = {"brave", "calm",  "eager", "fancy", "gentle", "happy",
+					  "jolly", "keen",  "lucid", "merry", "nifty",  "quirky",
+					  "sharp", "sleek", "swift", "tender", "vivid", "witty"};
+	static const char *const noun[] = {"babbage", "curie",  "darwin",  "euler",  "fermat",
+					   "gauss",   "hopper", "kepler",  "lovelace", "noether",
+					   "pascal",  "ritchie", "shannon", "thompson", "turing"};
+	unsigned r = 0;
+	if (getrandom(&r, sizeof r, 0) < 0)
+		r = (unsigned)time(NULL);
+	return cb_asprintf("%s_%s", adj[r % CB_ARRAY_SIZE(adj)],
+			   noun[(r / 32) % CB_ARRAY_SIZE(noun)]);
+}
+
+static bool valid_name(const char *s)
+{
+	if (!isalnum((unsigned char)*s))
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("_.-", *s))
+			return false;
+	return true;
+}
+
+static bool name_taken(store_t *st, const char *name)
+{
+	_cleanup_strv_ char **ids = raw_ids(st);
+	for (size_t i = 0; ids[i]; i++) {
+		_cleanup_free_ char *n = config_name(st, ids[i]);
+		if (cb_streq(n, name))
+			return true;
+	}
+	return false;
+}
+
+/* Docker's rules: --entrypoint replaces the image's and drops its Cmd. */
+static char **resolve_argv(const bld_ctr_spec_t *s, const oci_config_t *img)
+{
+	char **argv = cb_xcalloc(1, sizeof(char *));
+	if (s->entrypoint) {
+		if (*s->entrypoint)
+			argv = cb_strv_push(argv, s->entrypoint);
+	} else {
+		for (size_t i = 0; img->entrypoint && img->entrypoint[i]; i++)
+			argv = cb_strv_push(argv, img->entrypoint[i]);
+	}
+	char *const *cmd = s->cmd && s->cmd[0] ? s->cmd : (s->entrypoint ? NULL : img->cmd);
+	for (size_t i = 0; cmd && cmd[i]; i++)
+		argv = cb_strv_push(argv, cmd[i]);
+	return argv;
+}
+
+static char **set_env(char **env, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	size_t klen = eq ? (size_t)(eq - kv) : strlen(kv);
+	for (size_t i = 0; env[i]; i++)
+		if (!strncmp(env[i], kv, klen) && env[i][klen] == '=') {
+			free(env[i]);
+			env[i] = cb_xstrdup(kv);
+			return env;
+		}
+	return cb_strv_push(env, kv);
+}
+
+static char **resolve_env(const bld_ctr_spec_t *s, const oci_config_t *img, const char *hostname)
+{
+	char **env = cb_xcalloc(1, sizeof(char *));
+	env = set_env(env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	_cleanup_free_ char *h = cb_asprintf("HOSTNAME=%s", hostname);
+	env = set_env(env, h);
+	for (size_t i = 0; img->env && img->env[i]; i++)
+		env = set_env(env, img->env[i]);
+	if (s->tty)
+		env = set_env(env, "TERM=xterm");
+	for (size_t i = 0; s->env && s->env[i]; i++) {
+		if (strchr(s->env[i], '=')) {
+			env = set_env(env, s->env[i]);
+		} else {
+			/* -e NAME: the caller's value, as docker does */
+			const char *v = getenv(s->env[i]);
+			if (v) {
+				_cleanup_free_ char *kv = cb_asprintf("%s=%s", s->env[i], v);
+				env = set_env(env, kv);
+			}
+		}
+	}
+	return env;
+}
+
+static int fill_from_spec(bld_ctr_t *c, const bld_ctr_spec_t *s, const oci_config_t *img,
+			  cb_error_t *err)
+{
+	c->image = cb_xstrdup(s->image);
+	c->image_name = cb_xstrdup(s->image_name ? s->image_name : s->image);
+	c->argv = resolve_argv(s, img);
+	if (!c->argv[0])
+		return cb_error_fail(err, EINVAL, "no command specified");
+	c->hostname = s->hostname && *s->hostname ? cb_xstrdup(s->hostname)
+						  : cb_asprintf("%.12s", c->id);
+	c->env = resolve_env(s, img, c->hostname);
+	const char *cwd = s->cwd && *s->cwd ? s->cwd : img->working_dir;
+	c->cwd = cb_xstrdup(cwd && *cwd ? cwd : "/");
+	if (c->cwd[0] != '/')
+		return cb_error_fail(err, EINVAL, "the working directory '%s' is invalid: it "
+						  "needs to be an absolute path", c->cwd);
+	const char *user = s->user && *s->user ? s->user : img->user;
+	c->user = cb_xstrdup(user ? user : "");
+	c->volumes = cb_strv_dup(s->volumes);
+	if (!c->volumes)
+		c->volumes = cb_xcalloc(1, sizeof(char *));
+	for (size_t i = 0; c->volumes[i]; i++) {
+		const char *v = c->volumes[i];
+		const char *colon = strchr(v, ':');
+		if (!colon || colon == v || colon[1] != '/')
+			return cb_error_fail(err, EINVAL, "invalid volume '%s': HOST:/CTR[:ro] "
+							  "expected", v);
+	}
+	size_t np = cb_strv_len(s->ports);
+	c->ports = cb_xcalloc(np + 1, sizeof(bld_ctr_port_t));
+	for (size_t i = 0; i < np; i++)
+		if (bld_ctr_parse_port(s->ports[i], &c->ports[c->n_ports++], err) < 0)
+			return -1;
+	if (s->network && strcmp(s->network, "host") && strcmp(s->network, "none"))
+		return cb_error_fail(err, EINVAL, "network '%s' is not supported (host, none)",
+				     s->network);
+	if (cb_streq(s->network, "host") && np)
+		return cb_error_fail(err, EINVAL, "published ports need their own network: "
+						  "-p does not work with --network host");
+	c->net_none = cb_streq(s->network, "none") || np > 0;
+	c->tty = s->tty;
+	c->interactive = s->interactive;
+	c->auto_remove = s->auto_remove;
+	c->stop_signal = img->stop_signal ? cb_xstrdup(img->stop_signal) : NULL;
+	c->created = ctr_now();
+	c->started = c->finished = -1;
+	return 0;
+}
+
+int ctr_image_lowers(store_t *st, const char *manifest_digest, char ***lowers,
+		     oci_config_t **cfg, cb_error_t *err)
+{
+	image_t *img = image_load(st, manifest_digest, err);
+	if (!img)
+		return -1;
+	size_t n = img->manifest->n_layers;
+	if (n != cb_strv_len(img->config->diff_ids)) {
+		image_free(img);
+		return cb_error_fail(err, EBADMSG, "image '%s': %zu layers but %zu diff_ids",
+				     manifest_digest, n, cb_strv_len(img->config->diff_ids));
+	}
+	char **v = cb_xcalloc(n + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		const oci_descriptor_t *d = &img->manifest->layers[n - 1 - i];
+		if (layer_unpack(st, d->digest, img->config->diff_ids[n - 1 - i], d->media_type,
+				 &v[i], err) < 0) {
+			cb_strv_free(v);
+			image_free(img);
+			return -1;
+		}
+	}
+	*lowers = v;
+	if (cfg)
+		*cfg = cb_steal_pointer(&img->config);
+	image_free(img);
+	return 0;
+}
+
+static int make_dirs(bld_ctr_t *c, cb_error_t *err)
+{
+	static const char *const subs[] = {"upper", "work", "rootfs", "init"};
+	if (mkdir(c->dir, 0700) < 0)
+		return cb_error_errno(err, "create '%s'", c->dir);
+	for (size_t i = 0; i < CB_ARRAY_SIZE(subs); i++) {
+		_cleanup_free_ char *p = ctr_path(c, subs[i]);
+		if (mkdir(p, 0755) < 0)
+			return cb_error_errno(err, "create '%s'", p);
+	}
+	_cleanup_free_ char *log = ctr_path(c, "log");
+	int fd = open(log, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return cb_error_errno(err, "create '%s'", log);
+	close(fd);
+	return 0;
+}
+
+int bld_ctr_create(store_t *st, const bld_ctr_spec_t *spec, bld_ctr_t **out, cb_error_t *err)
+{
+	if (spec->name && !valid_name(spec->name))
+		return cb_error_fail(err, EINVAL, "invalid container name '%s': only "
+						  "[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", spec->name);
+	image_t *img = image_load(st, spec->image, err);
+	if (!img)
+		return -1;
+	bld_ctr_t *c = cb_xcalloc(1, sizeof *c);
+	new_id(c->id);
+	_cleanup_free_ char *sub = cb_asprintf("containers/%s", c->id);
+	c->dir = store_path(st, sub);
+	int rc = fill_from_spec(c, spec, img->config, err);
+	image_free(img);
+	if (rc < 0 || store_lock(st, err) < 0) {
+		bld_ctr_free(c);
+		return -1;
+	}
+	/* the lock makes check-then-create atomic against other cbuilds */
+	if (spec->name && name_taken(st, spec->name)) {
+		rc = cb_error_fail(err, EEXIST, "the container name '%s' is already in use",
+				   spec->name);
+	} else {
+		c->name = spec->name ? cb_xstrdup(spec->name) : random_name();
+		/* config.json last: a directory without it is not a container yet */
+		rc = make_dirs(c, err);
+		if (rc == 0)
+			rc = ctr_write_state(st, c, err);
+		if (rc == 0)
+			rc = write_config(st, c, err);
+		if (rc < 0) {
+			cb_error_t e = CB_ERROR_INIT;
+			if (cb_rm_rf(c->dir, &e) < 0)
+				cb_error_release(&e);
+		}
+	}
+	store_unlock(st);
+	if (rc < 0) {
+		bld_ctr_free(c);
+		return -1;
+	}
+	*out = c;
+	return 0;
+}
+
+/* ---- stop and remove ---- */
+
+static bool wait_gone(store_t *st, bld_ctr_t *c, int ms)
+{
+	for (int waited = 0;; waited += 50) {
+		cb_error_t e = CB_ERROR_INIT;
+		if (bld_ctr_refresh(st, c, &e) < 0) {
+			cb_error_release(&e);
+			return true;
+		}
+		/* the monitor records the exit: wait for it, not only for PID 1 */
+		if (c->status != BLD_CTR_RUNNING && !ctr_pid_alive(c->monitor_pid, c->monitor_start))
+			return true;
+		if (ms >= 0 && waited >= ms)
+			return false;
+		usleep(50 * 1000);
+	}
+}
+
+int bld_ctr_stop(store_t *st, bld_ctr_t *c, int timeout, cb_error_t *err)
+{
+	if (bld_ctr_refresh(st, c, err) < 0)
+		return -1;
+	if (c->status != BLD_CTR_RUNNING)
+		return 0;
+	int sig = c->stop_signal ? bld_ctr_parse_signal(c->stop_signal) : SIGTERM;
+	if (sig < 0)
+		sig = SIGTERM;
+	if (ctr_pid_alive(c->pid, c->pid_start) && kill(c->pid, sig) < 0 && errno != ESRCH)
+		return cb_error_errno(err, "signal container '%.12s'", c->id);
+	if (timeout < 0)
+		timeout = 0;
+	if (wait_gone(st, c, timeout * 1000))
+		return 0;
+	if (ctr_pid_alive(c->pid, c->pid_start) && kill(c->pid, SIGKILL) < 0 && errno != ESRCH)
+		return cb_error_errno(err, "kill container '%.12s'", c->id);
+	if (!wait_gone(st, c, 10000))
+		return cb_error_fail(err, ETIMEDOUT, "container '%.12s' did not stop", c->id);
+	return 0;
+}
+
+int bld_ctr_remove(store_t *st, bld_ctr_t *c, bool force, cb_error_t *err)
+{
+	if (bld_ctr_refresh(st, c, err) < 0)
+		return -1;
+	if (c->status == BLD_CTR_RUNNING) {
+		if (!force)
+			return cb_error_fail(err, EBUSY, "container '%s' is running: stop it "
+							 "first or use -f", c->name);
+		if (ctr_pid_alive(c->pid, c->pid_start))
+			kill(c->pid, SIGKILL);
+	}
+	/* a monitor still writing (or an attached run): kill it for good, then
+	 * its mount namespace and overlay are gone */
+	if (!wait_gone(st, c, force ? 5000 : 0) && force &&
+	    ctr_pid_alive(c->monitor_pid, c->monitor_start))
+		kill(c->monitor_pid, SIGKILL);
+	for (int i = 0; i < 100 && ctr_pid_alive(c->monitor_pid, c->monitor_start); i++)
+		usleep(20 * 1000);
+	/* config.json first: a half-removed directory is no longer listed */
+	_cleanup_free_ char *cfg = ctr_path(c, "config.json");
+	if (unlink(cfg) < 0 && errno != ENOENT)
+		return cb_error_errno(err, "remove '%s'", cfg);
+	if (cb_rm_rf(c->dir, err) < 0)
+		return cb_error_wrap(err, "remove container '%.12s'", c->id);
+	return 0;
+}

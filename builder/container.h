@@ -1,0 +1,187 @@
+/*
+ * builder/container.h - containers: an image's layers + a private upper
+ * directory, a process in the sandbox, and state on disk. No daemon.
+ *
+ * On disk, ROOT/containers/ID/ (ID = 64 hex, shown as 12):
+ *
+ *   config.json   what to run: "image" (manifest digest, a GC root), the
+ *                 resolved argv, env, name, created, ports, mounts, ...
+ *   state.json    status created|running|exited, monitor pid, PID 1's host
+ *                 pid and both start times (to detect pid reuse), exit code,
+ *                 started/finished; always replaced atomically
+ *   log           combined output, one record per line:
+ *                 "RFC3339NANO STREAM F|P TEXT" (P = no newline followed)
+ *   hosts hostname resolv.conf   bound over the container's /etc files
+ *   init/         Docker's "init layer": the mount points the sandbox needs
+ *                 (dev proc sys etc/hosts ...) so that they never show in
+ *                 the upper dir, in `diff` or in a commit
+ *   upper/ work/ rootfs/   the overlay: rootfs = overlay(upper, init, image)
+ *
+ * The overlay is mounted only inside the private mount namespace of the
+ * process that keeps the container (the monitor: the attached `run` itself,
+ * or a setsid'd child for -d/start). It goes away with that process however
+ * it dies; the container's PID 1 dies with it too (PDEATHSIG). A state that
+ * says "running" whose monitor or PID 1 is gone (or whose pid now names
+ * another process) is read as exited (137).
+ *
+ * Lifecycle:
+ *
+ *     bld_ctr_spec_t spec;  ... fill (borrowed strings)
+ *     bld_ctr_t *c;
+ *     bld_ctr_create(st, &spec, &c, err);        // dirs + config + state
+ *     bld_ctr_run(st, c, &io, &status, err);     // attached, or
+ *     bld_ctr_start_detached(st, c, err);        // returns once running
+ *     ...
+ *     bld_ctr_stop(st, c, 10, err); bld_ctr_remove(st, c, force, err);
+ *     bld_ctr_free(c);
+ *
+ * Every fallible function follows common/error.h. A bld_ctr_t is a snapshot
+ * of config + state read at load time; bld_ctr_refresh() re-reads state.
+ */
+#ifndef CB_BUILDER_CONTAINER_H
+#define CB_BUILDER_CONTAINER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "builder/sandbox.h"
+#include "common/error.h"
+#include "store/image.h"
+#include "store/store.h"
+
+#define CTR_ID_LEN 64
+
+typedef enum bld_ctr_status {
+	BLD_CTR_CREATED = 0,
+	BLD_CTR_RUNNING,
+	BLD_CTR_EXITED,
+} bld_ctr_status_t;
+
+/* One -p mapping: host_ip:host_port -> container's 127.0.0.1:ctr_port (tcp). */
+typedef struct bld_ctr_port {
+	char host_ip[64]; /* "0.0.0.0" by default */
+	uint16_t host_port;
+	uint16_t ctr_port;
+} bld_ctr_port_t;
+
+/* What `run` asks for; all borrowed. The command is resolved against the
+ * image config in bld_ctr_create (entrypoint + cmd as Docker does). */
+typedef struct bld_ctr_spec {
+	const char *image;           /* manifest digest */
+	const char *image_name;      /* as the user typed it, for `ps` */
+	const char *name;            /* NULL: a generated one */
+	char *const *cmd;            /* NULL: the image's Cmd */
+	const char *entrypoint;      /* NULL: the image's; "": none */
+	char *const *env;            /* K=V added to the image's */
+	const char *cwd, *user, *hostname;
+	char *const *volumes;        /* HOST:CTR[:ro]; HOST without '/' = named volume */
+	char *const *ports;          /* [IP:]HOST:CTR[/tcp] */
+	const char *network;         /* "host" | "none" | NULL (host, none with -p) */
+	bool tty, interactive, auto_remove;
+} bld_ctr_spec_t;
+
+typedef struct bld_ctr {
+	char id[CTR_ID_LEN + 1];
+	char *dir;                   /* ROOT/containers/ID */
+	/* config */
+	char *name;
+	char *image;                 /* manifest digest */
+	char *image_name;
+	char **argv;
+	char **env;
+	char *cwd, *user, *hostname;
+	char **volumes;
+	bld_ctr_port_t *ports;
+	size_t n_ports;
+	bool net_none;
+	bool tty, interactive, auto_remove;
+	char *stop_signal;           /* the image's StopSignal or NULL */
+	int64_t created;             /* seconds since the epoch */
+	/* state */
+	bld_ctr_status_t status;     /* stale "running" already read as exited */
+	pid_t monitor_pid, pid;
+	uint64_t monitor_start, pid_start; /* /proc/PID/stat starttime */
+	int exit_code;
+	int64_t started, finished;   /* -1 when never */
+} bld_ctr_t;
+
+void bld_ctr_free(bld_ctr_t *c);
+
+/* Make containers/ID with config, state (created), init/ upper/ work/
+ * rootfs/. Names are unique: EEXIST "the container name 'x' is already in
+ * use". *out is the caller's. */
+int bld_ctr_create(store_t *st, const bld_ctr_spec_t *spec, bld_ctr_t **out, cb_error_t *err);
+
+/* Find by full ID, name, or unique ID prefix. ENOENT "no such container:
+ * 'x'"; EINVAL when a prefix is ambiguous. */
+int bld_ctr_find(store_t *st, const char *what, char id[CTR_ID_LEN + 1], cb_error_t *err);
+/* bld_ctr_find + load. */
+bld_ctr_t *bld_ctr_load(store_t *st, const char *what, cb_error_t *err);
+/* Every container's ID (sorted by creation, newest first); caller frees. */
+int bld_ctr_list(store_t *st, char ***ids, cb_error_t *err);
+/* Re-read state.json (stale detection included). */
+int bld_ctr_refresh(store_t *st, bld_ctr_t *c, cb_error_t *err);
+
+/* I/O of an attached run. */
+typedef struct bld_ctr_io {
+	int out_fd, err_fd;          /* where output goes (1, 2) */
+} bld_ctr_io_t;
+
+/* Run the container attached in this process (this process becomes the
+ * monitor: it enters a private mount namespace for good). Forwards SIGINT,
+ * SIGTERM, SIGHUP, SIGQUIT. Returns 0 with *status when it ran. With
+ * auto_remove the container is removed at the end. */
+int bld_ctr_run(store_t *st, bld_ctr_t *c, const bld_ctr_io_t *io, sbx_status_t *status,
+		cb_error_t *err);
+
+/* Start a created or exited container under a new setsid'd monitor process;
+ * returns once its process runs (and its ports listen) or with the error
+ * that stopped it. */
+int bld_ctr_start_detached(store_t *st, bld_ctr_t *c, cb_error_t *err);
+
+/* STOPSIGNAL (default SIGTERM) to PID 1, SIGKILL after timeout seconds;
+ * returns when the container has exited. No-op when not running. */
+int bld_ctr_stop(store_t *st, bld_ctr_t *c, int timeout, cb_error_t *err);
+
+/* Remove the container; a running one only with force (killed first).
+ * EBUSY "container 'x' is running: stop it first or use -f". */
+int bld_ctr_remove(store_t *st, bld_ctr_t *c, bool force, cb_error_t *err);
+
+/* ---- diff and commit ---- */
+
+typedef struct bld_ctr_change {
+	char kind;   /* 'A', 'C' or 'D' */
+	char *path;  /* absolute, "/etc/group" */
+} bld_ctr_change_t;
+
+/* What the container changed, sorted by path. *out freed with
+ * bld_ctr_changes_free. */
+int bld_ctr_diff(store_t *st, const bld_ctr_t *c, bld_ctr_change_t **out, size_t *n,
+		 cb_error_t *err);
+void bld_ctr_changes_free(bld_ctr_change_t *v, size_t n);
+
+typedef struct bld_ctr_commit_opts {
+	const char *message;         /* history comment (-m) */
+	const char *author;          /* (-a) */
+	char *const *changes;        /* -c 'CMD ["x"]' ... */
+	bool pause;                  /* freeze a running container meanwhile */
+	bool docker_format;
+} bld_ctr_commit_opts_t;
+
+/* The upper dir as a new layer on the container's image, with the
+ * container's command and env as the config, changes applied and a history
+ * entry. Returns the new image (untagged: the caller tags it). */
+image_t *bld_ctr_commit(store_t *st, const bld_ctr_t *c, const bld_ctr_commit_opts_t *o,
+			cb_error_t *err);
+
+/* ---- small helpers (also for cmd/ and tests) ---- */
+
+/* "SIGTERM", "TERM", "15" -> 15; -1 when unknown. */
+int bld_ctr_parse_signal(const char *s);
+/* starttime of /proc/PID/stat, 0 when the process does not exist. */
+uint64_t bld_ctr_proc_start(pid_t pid);
+/* Parse "[IP:]HOST:CTR[/tcp]". */
+int bld_ctr_parse_port(const char *s, bld_ctr_port_t *p, cb_error_t *err);
+
+#endif

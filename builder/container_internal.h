@@ -1,0 +1,27 @@
+/*
+ * builder/container_internal.h - what the container*.c files share; not a
+ * public API.
+ */
+#ifndef CB_BUILDER_CONTAINER_INTERNAL_H
+#define CB_BUILDER_CONTAINER_INTERNAL_H
+
+#include "builder/container.h"
+
+/* ROOT/containers/ID/SUB (caller frees). */
+char *ctr_path(const bld_ctr_t *c, const char *sub);
+
+/* Replace state.json atomically with c's state fields. */
+int ctr_write_state(store_t *st, const bld_ctr_t *c, cb_error_t *err);
+
+/* The image's unpacked layers, top-most first, NULL-terminated (unpacked
+ * on demand). *cfg (may be NULL) receives the image config. */
+int ctr_image_lowers(store_t *st, const char *manifest_digest, char ***lowers,
+		     oci_config_t **cfg, cb_error_t *err);
+
+/* True when the pid exists and has the recorded start time. */
+bool ctr_pid_alive(pid_t pid, uint64_t start);
+
+/* Current time as seconds (for created/started/finished). */
+int64_t ctr_now(void);
+
+#endif

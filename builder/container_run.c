@@ -1,0 +1,678 @@
+/* Running a container: the init layer, the overlay in a private mount
+ * namespace, the monitor (attached or detached), the log, -p forwarding. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "builder/builder.h"
+#include "builder/container_internal.h"
+#include "common/fs.h"
+#include "common/util.h"
+
+/* The kernel takes at most one page of mount options. */
+#define OVERLAY_OPTS_MAX 4000
+
+/* ---- the init layer ---- */
+
+/* Mode and owner of rel in the image: the top-most lower that has it. */
+static bool lower_stat(char *const *lowers, const char *rel, struct stat *sb)
+{
+	for (size_t i = 0; lowers[i]; i++) {
+		_cleanup_free_ char *p = cb_path_join(lowers[i], rel);
+		if (lstat(p, sb) == 0)
+			return !(S_ISCHR(sb->st_mode) && sb->st_rdev == 0); /* a whiteout */
+	}
+	return false;
+}
+
+/* The mount points the sandbox binds over live here, below the upper dir:
+ * the container's own changes are all that `diff` and `commit` see. */
+static int make_init_layer(const bld_ctr_t *c, char *const *lowers, cb_error_t *err)
+{
+	static const struct {
+		const char *rel;
+		mode_t mode;
+	} entries[] = {{"dev", S_IFDIR | 0755},          {"proc", S_IFDIR | 0555},
+		       {"sys", S_IFDIR | 0555},          {"etc", S_IFDIR | 0755},
+		       {"etc/hosts", S_IFREG | 0644},    {"etc/hostname", S_IFREG | 0644},
+		       {"etc/resolv.conf", S_IFREG | 0644}};
+	_cleanup_free_ char *init = ctr_path(c, "init");
+	for (size_t i = 0; i < CB_ARRAY_SIZE(entries); i++) {
+		_cleanup_free_ char *p = cb_path_join(init, entries[i].rel);
+		struct stat sb;
+		bool in_image = lower_stat(lowers, entries[i].rel, &sb);
+		if (S_ISDIR(entries[i].mode)) {
+			/* an image whose /etc is a symlink keeps it */
+			if (in_image && !S_ISDIR(sb.st_mode))
+				continue;
+			if (mkdir(p, entries[i].mode & 07777) < 0 && errno != EEXIST)
+				return cb_error_errno(err, "create '%s'", p);
+			if (in_image) {
+				if (chown(p, sb.st_uid, sb.st_gid) < 0 && errno != EPERM)
+					return cb_error_errno(err, "chown '%s'", p);
+				chmod(p, sb.st_mode & 07777);
+			}
+		} else {
+			_cleanup_free_ char *parent = cb_path_join(init, "etc");
+			if (!cb_is_dir(parent))
+				continue;
+			int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, entries[i].mode & 07777);
+			if (fd < 0)
+				return cb_error_errno(err, "create '%s'", p);
+			close(fd);
+		}
+	}
+	return 0;
+}
+
+static int write_etc_files(const bld_ctr_t *c, cb_error_t *err)
+{
+	_cleanup_free_ char *hostname = ctr_path(c, "hostname");
+	_cleanup_free_ char *hosts = ctr_path(c, "hosts");
+	_cleanup_free_ char *resolv = ctr_path(c, "resolv.conf");
+	_cleanup_free_ char *h = cb_asprintf("%s\n", c->hostname);
+	_cleanup_free_ char *hs = cb_asprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
+					      "ip6-loopback\n127.0.1.1\t%s\n",
+					      c->hostname);
+	_cleanup_free_ char *rc = NULL;
+	size_t rlen = 0;
+	cb_error_t e = CB_ERROR_INIT;
+	if (cb_read_file("/etc/resolv.conf", 1 << 16, &rc, &rlen, &e) < 0) {
+		cb_error_release(&e);
+		rc = cb_xstrdup("");
+	}
+	if (cb_write_file_atomic(hostname, NULL, h, strlen(h), 0644, err) < 0 ||
+	    cb_write_file_atomic(hosts, NULL, hs, strlen(hs), 0644, err) < 0 ||
+	    cb_write_file_atomic(resolv, NULL, rc, strlen(rc), 0644, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* ---- the overlay ---- */
+
+static void add_escaped(cb_buf_t *b, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == ':' || *s == ',' || *s == '\\')
+			cb_buf_addch(b, '\\');
+		cb_buf_addch(b, *s);
+	}
+}
+
+/* rootfs = overlay(upper, init, image layers). Must run in a private mount
+ * namespace (bld_enter_mount_ns). */
+static int mount_rootfs(store_t *st, const bld_ctr_t *c, cb_error_t *err)
+{
+	_cleanup_strv_ char **lowers = NULL;
+	if (ctr_image_lowers(st, c->image, &lowers, NULL, err) < 0)
+		return cb_error_wrap(err, "container '%.12s'", c->id);
+	if (make_init_layer(c, lowers, err) < 0 || write_etc_files(c, err) < 0)
+		return -1;
+	_cleanup_free_ char *init = ctr_path(c, "init");
+	_cleanup_free_ char *upper = ctr_path(c, "upper");
+	_cleanup_free_ char *work = ctr_path(c, "work");
+	_cleanup_free_ char *rootfs = ctr_path(c, "rootfs");
+	cb_buf_t o;
+	cb_buf_init(&o);
+	cb_buf_addstr(&o, "lowerdir=");
+	add_escaped(&o, init);
+	for (size_t i = 0; lowers[i]; i++) {
+		cb_buf_addch(&o, ':');
+		add_escaped(&o, lowers[i]);
+	}
+	cb_buf_addstr(&o, ",upperdir=");
+	add_escaped(&o, upper);
+	cb_buf_addstr(&o, ",workdir=");
+	add_escaped(&o, work);
+	/* same as build steps: the upper must stay a plain layer diff */
+	cb_buf_addstr(&o, ",redirect_dir=off,metacopy=off,index=off");
+	int rc = 0;
+	if (o.len > OVERLAY_OPTS_MAX)
+		rc = cb_error_fail(err, E2BIG, "too many layers (%zu) for one overlay mount",
+				   cb_strv_len(lowers));
+	else if (mount("overlay", rootfs, "overlay", 0, o.data) < 0)
+		rc = cb_error_errno(err, "mount overlay on '%s'", rootfs);
+	cb_buf_release(&o);
+	return rc;
+}
+
+/* ---- the log ---- */
+
+typedef struct log_ctx {
+	int fd;          /* the log file, O_APPEND */
+	int out[3];      /* attached: where streams 1 and 2 go, -1 = nowhere */
+	cb_buf_t line[3];
+} log_ctx_t;
+
+static void log_record(log_ctx_t *l, int stream, const char *text, size_t len, bool full)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	gmtime_r(&ts.tv_sec, &tm);
+	char stamp[64];
+	size_t n = strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(stamp + n, sizeof stamp - n, ".%09ldZ", ts.tv_nsec);
+	cb_buf_t b;
+	cb_buf_init(&b);
+	cb_buf_addf(&b, "%s %d %c ", stamp, stream, full ? 'F' : 'P');
+	cb_buf_add(&b, text, len);
+	cb_buf_addch(&b, '\n');
+	cb_error_t e = CB_ERROR_INIT;
+	/* one write per record: O_APPEND keeps records whole for readers */
+	if (cb_write_all(l->fd, b.data, b.len, &e) < 0)
+		cb_error_release(&e);
+	cb_buf_release(&b);
+}
+
+static int on_output(void *opaque, int stream, const char *data, size_t len, cb_error_t *err)
+{
+	log_ctx_t *l = opaque;
+	(void)err;
+	if (stream < 1 || stream > 2)
+		stream = 1;
+	if (l->out[stream] >= 0) {
+		cb_error_t e = CB_ERROR_INIT;
+		if (cb_write_all(l->out[stream], data, len, &e) < 0) {
+			cb_error_release(&e);
+			l->out[stream] = -1; /* a closed terminal must not stop the container */
+		}
+	}
+	if (l->fd < 0)
+		return 0;
+	cb_buf_t *b = &l->line[stream];
+	cb_buf_add(b, data, len);
+	size_t start = 0;
+	for (size_t i = 0; i < b->len; i++)
+		if (b->data[i] == '\n') {
+			log_record(l, stream, b->data + start, i - start, true);
+			start = i + 1;
+		}
+	if (start) {
+		memmove(b->data, b->data + start, b->len - start);
+		b->len -= start;
+		b->data[b->len] = 0;
+	}
+	return 0;
+}
+
+static void log_init(log_ctx_t *l, const bld_ctr_t *c)
+{
+	memset(l, 0, sizeof *l);
+	_cleanup_free_ char *p = ctr_path(c, "log");
+	l->fd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	for (int i = 0; i < 3; i++) {
+		l->out[i] = -1;
+		cb_buf_init(&l->line[i]);
+	}
+}
+
+static void log_release(log_ctx_t *l)
+{
+	for (int i = 1; i < 3; i++)
+		if (l->line[i].len && l->fd >= 0)
+			log_record(l, i, l->line[i].data, l->line[i].len, false);
+	for (int i = 0; i < 3; i++)
+		cb_buf_release(&l->line[i]);
+	if (l->fd >= 0)
+		close(l->fd);
+	l->fd = -1;
+}
+
+/* ---- -p: a userspace TCP forwarder ---- */
+
+typedef struct fwd {
+	int listen_fd;
+	int netns_fd;
+	uint16_t ctr_port;
+} fwd_t;
+
+typedef struct conn {
+	int a, b;
+} conn_t;
+
+static bool pump_once(int from, int to)
+{
+	char buf[32768];
+	ssize_t n = read(from, buf, sizeof buf);
+	if (n <= 0)
+		return false;
+	for (ssize_t off = 0; off < n;) {
+		ssize_t w = send(to, buf + off, (size_t)(n - off), MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		off += w;
+	}
+	return true;
+}
+
+static void *conn_main(void *arg)
+{
+	conn_t *c = arg;
+	bool a_open = true, b_open = true;
+	while (a_open || b_open) {
+		struct pollfd p[2] = {{.fd = a_open ? c->a : -1, .events = POLLIN},
+				      {.fd = b_open ? c->b : -1, .events = POLLIN}};
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		/* half-close each way as it ends, so request/response protocols work */
+		if (a_open && p[0].revents && !pump_once(c->a, c->b)) {
+			a_open = false;
+			shutdown(c->b, SHUT_WR);
+		}
+		if (b_open && p[1].revents && !pump_once(c->b, c->a)) {
+			b_open = false;
+			shutdown(c->a, SHUT_WR);
+		}
+	}
+	close(c->a);
+	close(c->b);
+	free(c);
+	return NULL;
+}
+
+static void *fwd_main(void *arg)
+{
+	fwd_t *f = arg;
+	/* this thread only: new sockets are made in the container's network */
+	if (setns(f->netns_fd, CLONE_NEWNET) < 0)
+		return NULL;
+	for (;;) {
+		int cfd = accept4(f->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (cfd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			return NULL;
+		}
+		int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(f->ctr_port),
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof sa) < 0) {
+			if (s >= 0)
+				close(s);
+			close(cfd);
+			continue;
+		}
+		conn_t *c = cb_xmalloc(sizeof *c);
+		c->a = cfd;
+		c->b = s;
+		pthread_t t;
+		pthread_attr_t at;
+		pthread_attr_init(&at);
+		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+		if (pthread_create(&t, &at, conn_main, c) != 0) {
+			close(cfd);
+			close(s);
+			free(c);
+		}
+		pthread_attr_destroy(&at);
+	}
+}
+
+static int listen_ports(const bld_ctr_t *c, fwd_t *fw, cb_error_t *err)
+{
+	for (size_t i = 0; i < c->n_ports; i++) {
+		const bld_ctr_port_t *p = &c->ports[i];
+		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(p->host_port)};
+		if (inet_pton(AF_INET, p->host_ip, &sa.sin_addr) != 1)
+			return cb_error_fail(err, EINVAL, "port mapping: bad IPv4 address '%s'",
+					     p->host_ip);
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		int one = 1;
+		if (fd < 0)
+			return cb_error_errno(err, "socket");
+		fw[i].listen_fd = fd;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+			return cb_error_errno(err, "publish port %s:%u", p->host_ip,
+					      (unsigned)p->host_port);
+		if (listen(fd, 128) < 0)
+			return cb_error_errno(err, "listen on port %u", (unsigned)p->host_port);
+		fw[i].ctr_port = p->ctr_port;
+	}
+	return 0;
+}
+
+static int start_forwarders(const bld_ctr_t *c, fwd_t *fw, pid_t pid, cb_error_t *err)
+{
+	if (!c->n_ports)
+		return 0;
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/ns/net", (int)pid);
+	int ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns < 0)
+		return cb_error_errno(err, "open '%s'", path);
+	for (size_t i = 0; i < c->n_ports; i++) {
+		fw[i].netns_fd = ns;
+		pthread_t t;
+		if (pthread_create(&t, NULL, fwd_main, &fw[i]) != 0)
+			return cb_error_fail(err, EAGAIN, "start the port forwarder");
+		pthread_detach(t);
+	}
+	return 0;
+}
+
+/* ---- starting the process ---- */
+
+typedef struct mounts {
+	sbx_mount_t *v;
+	size_t n;
+	char **owned;
+} mounts_t;
+
+static int build_mounts(store_t *st, const bld_ctr_t *c, mounts_t *m, cb_error_t *err)
+{
+	size_t nv = cb_strv_len(c->volumes);
+	m->v = cb_xcalloc(nv + 1, sizeof(sbx_mount_t));
+	m->owned = cb_xcalloc(1, sizeof(char *));
+	for (size_t i = 0; i < nv; i++) {
+		char *spec = cb_xstrdup(c->volumes[i]);
+		m->owned = cb_strv_push_take(m->owned, spec);
+		char *colon = strchr(spec, ':');
+		*colon = 0;
+		char *dest = colon + 1;
+		char *opt = strchr(dest, ':');
+		bool ro = false;
+		if (opt) {
+			*opt = 0;
+			ro = !strcmp(opt + 1, "ro");
+			if (!ro && strcmp(opt + 1, "rw"))
+				return cb_error_fail(err, EINVAL, "volume '%s': unknown option '%s'",
+						     c->volumes[i], opt + 1);
+		}
+		const char *src = spec;
+		if (!strchr(spec, '/')) {
+			/* a named volume: a directory of the store, made on first use */
+			_cleanup_free_ char *sub = cb_asprintf("volumes/%s", spec);
+			char *dir = store_path(st, sub);
+			m->owned = cb_strv_push_take(m->owned, dir);
+			if (cb_mkdir_p(dir, 0755, err) < 0)
+				return -1;
+			src = dir;
+		} else if (!cb_path_exists(spec)) {
+			return cb_error_fail(err, ENOENT, "volume '%s': host path '%s' does not "
+							  "exist", c->volumes[i], spec);
+		}
+		m->v[m->n++] = (sbx_mount_t){.type = SBX_MOUNT_BIND, .source = src, .dest = dest,
+					     .readonly = ro};
+	}
+	return 0;
+}
+
+static void mounts_release(mounts_t *m)
+{
+	free(m->v);
+	cb_strv_free(m->owned);
+	memset(m, 0, sizeof *m);
+}
+
+typedef struct running {
+	sbx_handle_t *h;
+	log_ctx_t log;
+	fwd_t *fw;
+	size_t n_fw;
+} running_t;
+
+static void running_release(running_t *r)
+{
+	sbx_handle_free(r->h);
+	r->h = NULL;
+	log_release(&r->log);
+	for (size_t i = 0; i < r->n_fw; i++)
+		if (r->fw[i].listen_fd >= 0)
+			close(r->fw[i].listen_fd);
+	free(r->fw);
+	r->fw = NULL;
+	r->n_fw = 0;
+}
+
+/* Mount, listen, start the process, record "running". This process must be
+ * the monitor: it keeps the mount namespace alive. */
+static int launch(store_t *st, bld_ctr_t *c, running_t *r, bool attached, const bld_ctr_io_t *io,
+		  cb_error_t *err)
+{
+	memset(r, 0, sizeof *r);
+	log_init(&r->log, c);
+	if (attached && io) {
+		r->log.out[1] = io->out_fd;
+		r->log.out[2] = io->err_fd;
+	}
+	r->n_fw = c->n_ports;
+	r->fw = cb_xcalloc(c->n_ports + 1, sizeof(fwd_t));
+	for (size_t i = 0; i < c->n_ports; i++)
+		r->fw[i].listen_fd = r->fw[i].netns_fd = -1;
+	if (geteuid() != 0)
+		return cb_error_fail(err, EPERM, "running containers needs root for now (rootless "
+						 "containers are not supported yet)");
+	if (bld_enter_mount_ns(err) < 0 || mount_rootfs(st, c, err) < 0 ||
+	    listen_ports(c, r->fw, err) < 0)
+		return -1;
+	mounts_t m = {0};
+	if (build_mounts(st, c, &m, err) < 0) {
+		mounts_release(&m);
+		return -1;
+	}
+	_cleanup_free_ char *rootfs = ctr_path(c, "rootfs");
+	_cleanup_free_ char *hosts = ctr_path(c, "hosts");
+	_cleanup_free_ char *hostname = ctr_path(c, "hostname");
+	_cleanup_free_ char *resolv = ctr_path(c, "resolv.conf");
+	sbx_config_t cfg;
+	sbx_config_init(&cfg);
+	cfg.rootfs = rootfs;
+	cfg.mounts = m.v;
+	cfg.n_mounts = m.n;
+	cfg.hosts = hosts;
+	cfg.hostname_file = hostname;
+	cfg.resolv_conf = resolv;
+	cfg.argv = c->argv;
+	cfg.env = c->env;
+	cfg.cwd = c->cwd;
+	cfg.user = c->user && *c->user ? c->user : NULL;
+	cfg.hostname = c->hostname;
+	cfg.network = c->net_none ? SBX_NET_NONE : SBX_NET_HOST;
+	cfg.tty = c->tty;
+	cfg.stdin_mode = attached && c->interactive ? SBX_STDIN_INHERIT : SBX_STDIN_NULL;
+	cfg.output_cb = on_output;
+	cfg.output_opaque = &r->log;
+	cfg.forward_signals = false;
+	cfg.tty_raw = attached;
+	int rc = sbx_start(&cfg, &r->h, err);
+	mounts_release(&m);
+	if (rc < 0)
+		return cb_error_wrap(err, "start container '%.12s'", c->id);
+	pid_t pid = sbx_handle_pid(r->h);
+	c->status = BLD_CTR_RUNNING;
+	c->pid = pid;
+	c->pid_start = bld_ctr_proc_start(pid);
+	c->monitor_pid = getpid();
+	c->monitor_start = bld_ctr_proc_start(c->monitor_pid);
+	c->exit_code = 0;
+	c->started = ctr_now();
+	c->finished = -1;
+	if (start_forwarders(c, r->fw, pid, err) < 0 || ctr_write_state(st, c, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* Remove everything of a container from inside its own monitor (--rm). */
+static void remove_self(bld_ctr_t *c)
+{
+	_cleanup_free_ char *rootfs = ctr_path(c, "rootfs");
+	umount2(rootfs, MNT_DETACH);
+	_cleanup_free_ char *cfg = ctr_path(c, "config.json");
+	unlink(cfg);
+	cb_error_t e = CB_ERROR_INIT;
+	if (cb_rm_rf(c->dir, &e) < 0)
+		cb_warn_error(&e);
+}
+
+static int finish(store_t *st, bld_ctr_t *c, running_t *r, sbx_status_t *status, cb_error_t *err)
+{
+	int rc = sbx_wait(r->h, true, status, err);
+	_cleanup_free_ char *rootfs = ctr_path(c, "rootfs");
+	running_release(r);
+	c->status = BLD_CTR_EXITED;
+	c->exit_code = rc == 0 ? sbx_status_shell_code(status) : 255;
+	c->finished = ctr_now();
+	c->monitor_pid = 0;
+	c->monitor_start = 0;
+	if (c->auto_remove) {
+		remove_self(c);
+		return rc;
+	}
+	umount2(rootfs, MNT_DETACH);
+	cb_error_t e = CB_ERROR_INIT;
+	if (ctr_write_state(st, c, rc < 0 ? &e : err) < 0 && rc == 0)
+		return -1;
+	cb_error_release(&e);
+	return rc;
+}
+
+/* ---- attached ---- */
+
+static volatile sig_atomic_t fwd_pid;
+static volatile sig_atomic_t fwd_count;
+
+static void on_signal(int sig)
+{
+	pid_t p = fwd_pid;
+	if (p > 0)
+		kill(p, fwd_count++ ? SIGKILL : sig); /* PID 1 ignores unhandled signals */
+}
+
+int bld_ctr_run(store_t *st, bld_ctr_t *c, const bld_ctr_io_t *io, sbx_status_t *status,
+		cb_error_t *err)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+	struct sigaction old[CB_ARRAY_SIZE(sigs)];
+	struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
+	sigemptyset(&sa.sa_mask);
+	fwd_pid = 0;
+	fwd_count = 0;
+	for (size_t i = 0; i < CB_ARRAY_SIZE(sigs); i++)
+		sigaction(sigs[i], &sa, &old[i]);
+	signal(SIGPIPE, SIG_IGN);
+	running_t r;
+	int rc = launch(st, c, &r, true, io, err);
+	if (rc < 0) {
+		running_release(&r);
+		c->status = BLD_CTR_EXITED;
+		c->exit_code = 127;
+		c->finished = ctr_now();
+		if (c->auto_remove) {
+			remove_self(c);
+		} else {
+			cb_error_t e = CB_ERROR_INIT;
+			if (ctr_write_state(st, c, &e) < 0)
+				cb_error_release(&e);
+		}
+	} else {
+		fwd_pid = sbx_handle_pid(r.h);
+		rc = finish(st, c, &r, status, err);
+		fwd_pid = 0;
+	}
+	for (size_t i = 0; i < CB_ARRAY_SIZE(sigs); i++)
+		sigaction(sigs[i], &old[i], NULL);
+	return rc;
+}
+
+/* ---- detached ---- */
+
+static _Noreturn void monitor_main(store_t *st, bld_ctr_t *c, int ready)
+{
+	setsid();
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		if (null > 2)
+			close(null);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	running_t r;
+	cb_error_t e = CB_ERROR_INIT;
+	if (launch(st, c, &r, false, NULL, &e) < 0) {
+		char buf[2048];
+		cb_error_format(&e, buf, sizeof buf);
+		cb_error_t we = CB_ERROR_INIT;
+		if (cb_write_all(ready, buf, strlen(buf), &we) < 0)
+			cb_error_release(&we);
+		running_release(&r);
+		_exit(1);
+	}
+	close(ready);
+	sbx_status_t status;
+	if (finish(st, c, &r, &status, &e) < 0)
+		cb_error_release(&e);
+	_exit(0);
+}
+
+int bld_ctr_start_detached(store_t *st, bld_ctr_t *c, cb_error_t *err)
+{
+	if (bld_ctr_refresh(st, c, err) < 0)
+		return -1;
+	if (c->status == BLD_CTR_RUNNING)
+		return 0;
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return cb_error_errno(err, "pipe");
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return cb_error_errno(err, "fork the container monitor");
+	}
+	if (pid == 0) {
+		close(p[0]);
+		monitor_main(st, c, p[1]);
+	}
+	close(p[1]);
+	cb_buf_t msg;
+	cb_buf_init(&msg);
+	char buf[1024];
+	ssize_t n;
+	while ((n = read(p[0], buf, sizeof buf)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		cb_buf_add(&msg, buf, (size_t)n);
+	}
+	close(p[0]);
+	int rc = 0;
+	if (msg.len) {
+		rc = cb_error_fail(err, EIO, "%s", msg.data);
+		waitpid(pid, NULL, 0);
+	}
+	cb_buf_release(&msg);
+	if (rc == 0) {
+		/* a --rm container may be gone already: it ran, that is success */
+		cb_error_t e = CB_ERROR_INIT;
+		if (bld_ctr_refresh(st, c, &e) < 0)
+			cb_error_release(&e);
+	}
+	return rc;
+}

@@ -1,0 +1,175 @@
+/*
+ * Content hashes of context files, remembered by (path, size, mtime, ctime,
+ * inode) as git's index does, so that a rebuild of an unchanged 100 MB
+ * context reads no file contents at all.
+ *
+ * The memory is one file per context directory in the store,
+ * cache/ctxsum-HASH.txt (HASH = sha256 of the context's absolute path),
+ * one line per file: "SIZE MTIME_NS CTIME_NS INO SHA256HEX PATH\n". It is a
+ * hint: a missing, stale or corrupt file only costs rereading. A file
+ * changed within the same second as its recorded mtime is rehashed anyway
+ * (racy-git rule: its mtime cannot prove it did not change again).
+ * Entries of files no build reads any more stay until `cbuild prune`.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "builder/internal.h"
+#include "common/fs.h"
+#include "common/util.h"
+
+#define CTXSUM_MAX (256u << 20)
+
+typedef struct sum_entry {
+	char *path;
+	uint64_t size, mtime_ns, ctime_ns, ino;
+	char hex[DIGEST_HEX_LEN + 1];
+	bool used;
+} sum_entry_t;
+
+struct bld_ctxsum {
+	char *file;
+	sum_entry_t *slots; /* open addressing, power-of-two size */
+	size_t cap, n;
+	bool dirty;
+	int64_t started; /* this build's start, for the racy rule */
+};
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static sum_entry_t *slot_for(bld_ctxsum_t *c, const char *path)
+{
+	size_t i = hash_str(path) & (c->cap - 1);
+	while (c->slots[i].path && strcmp(c->slots[i].path, path))
+		i = (i + 1) & (c->cap - 1);
+	return &c->slots[i];
+}
+
+static void grow(bld_ctxsum_t *c)
+{
+	sum_entry_t *old = c->slots;
+	size_t oldcap = c->cap;
+	c->cap = oldcap ? oldcap * 2 : 1024;
+	c->slots = cb_xcalloc(c->cap, sizeof(sum_entry_t));
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].path)
+			*slot_for(c, old[i].path) = old[i];
+	free(old);
+}
+
+static sum_entry_t *insert(bld_ctxsum_t *c, const char *path)
+{
+	if ((c->n + 1) * 2 > c->cap)
+		grow(c);
+	sum_entry_t *e = slot_for(c, path);
+	if (!e->path) {
+		e->path = cb_xstrdup(path);
+		c->n++;
+	}
+	return e;
+}
+
+static void load(bld_ctxsum_t *c)
+{
+	char *data = NULL;
+	size_t len = 0;
+	cb_error_t e = CB_ERROR_INIT;
+	if (cb_read_file(c->file, CTXSUM_MAX, &data, &len, &e) < 0) {
+		cb_error_release(&e);
+		return;
+	}
+	char *save = NULL;
+	for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long size, mt, ct, ino;
+		char hex[DIGEST_HEX_LEN + 1];
+		int off = 0;
+		if (sscanf(line, "%llu %llu %llu %llu %64s %n", &size, &mt, &ct, &ino, hex, &off) != 5 ||
+		    !off || strlen(hex) != DIGEST_HEX_LEN)
+			continue;
+		sum_entry_t *s = insert(c, line + off);
+		s->size = size, s->mtime_ns = mt, s->ctime_ns = ct, s->ino = ino;
+		memcpy(s->hex, hex, sizeof(hex));
+	}
+	free(data);
+}
+
+bld_ctxsum_t *bld_ctxsum_open(store_t *st, const char *context_dir)
+{
+	bld_ctxsum_t *c = cb_xcalloc(1, sizeof(*c));
+	char *abs = realpath(context_dir, NULL);
+	char d[DIGEST_STR_LEN + 1];
+	digest_buffer(abs ? abs : context_dir, strlen(abs ? abs : context_dir), d);
+	free(abs);
+	c->file = cb_asprintf("%s/cache/ctxsum-%.32s.txt", store_root(st), digest_hex(d));
+	c->started = (int64_t)time(NULL);
+	grow(c);
+	load(c);
+	return c;
+}
+
+static uint64_t ns(struct timespec ts)
+{
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+const char *bld_ctxsum_get(bld_ctxsum_t *c, const char *rel, const struct stat *sb)
+{
+	if (!c)
+		return NULL;
+	sum_entry_t *e = slot_for(c, rel);
+	if (!e->path || e->size != (uint64_t)sb->st_size || e->mtime_ns != ns(sb->st_mtim) ||
+	    e->ctime_ns != ns(sb->st_ctim) || e->ino != (uint64_t)sb->st_ino)
+		return NULL;
+	if (sb->st_mtim.tv_sec >= c->started - 1)
+		return NULL; /* racy: modified too recently to trust */
+	e->used = true;
+	return e->hex;
+}
+
+void bld_ctxsum_put(bld_ctxsum_t *c, const char *rel, const struct stat *sb, const char *hex)
+{
+	if (!c)
+		return;
+	sum_entry_t *e = insert(c, rel);
+	e->size = (uint64_t)sb->st_size, e->mtime_ns = ns(sb->st_mtim);
+	e->ctime_ns = ns(sb->st_ctim), e->ino = (uint64_t)sb->st_ino;
+	memcpy(e->hex, hex, DIGEST_HEX_LEN + 1);
+	e->used = true;
+	c->dirty = true;
+}
+
+void bld_ctxsum_close(bld_ctxsum_t *c)
+{
+	if (!c)
+		return;
+	if (c->dirty) {
+		cb_buf_t b;
+		cb_buf_init(&b);
+		for (size_t i = 0; i < c->cap; i++) {
+			sum_entry_t *e = &c->slots[i];
+			if (e->path)
+				cb_buf_addf(&b, "%llu %llu %llu %llu %s %s\n", (unsigned long long)e->size,
+					    (unsigned long long)e->mtime_ns,
+					    (unsigned long long)e->ctime_ns, (unsigned long long)e->ino,
+					    e->hex, e->path);
+		}
+		cb_error_t err = CB_ERROR_INIT;
+		if (cb_write_file_atomic(c->file, NULL, b.data, b.len, 0644, &err) < 0)
+			cb_error_release(&err); /* only a hint */
+		cb_buf_release(&b);
+	}
+	for (size_t i = 0; i < c->cap; i++)
+		free(c->slots[i].path);
+	free(c->slots);
+	free(c->file);
+	free(c);
+}

@@ -1,0 +1,134 @@
+/*
+ * --explain-cache: say why a step missed the cache. Each executed step
+ * leaves a record of what its key was made of (parent, canonical text,
+ * inputs, and for ADD/COPY a signature per selected file); a later miss at
+ * the same position is explained by comparing with it:
+ *   "src/main.c changed", "build arg FLAVOR changed", "a step before it
+ *   changed", "the instruction changed", "first build of this step".
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "builder/steps.h"
+#include "common/fs.h"
+#include "common/util.h"
+
+#define SHOW_FILES 3
+
+static char *record_path(build_t *b, int stage, size_t index)
+{
+	char *abs = realpath(b->o->context_dir, NULL);
+	_cleanup_free_ char *id = cb_asprintf("%s%c%s%c%d%c%zu", abs ? abs : b->o->context_dir, 0,
+					      b->o->dockerfile_name, 0, stage, 0, index);
+	size_t idlen = strlen(abs ? abs : b->o->context_dir) + 1 + strlen(b->o->dockerfile_name) + 1;
+	idlen += strlen(id + idlen) + 1;
+	idlen += strlen(id + idlen);
+	free(abs);
+	char d[DIGEST_STR_LEN + 1];
+	digest_buffer(id, idlen, d);
+	return cb_asprintf("%s/cache/explain-%.32s.json", store_root(b->st), digest_hex(d));
+}
+
+void bld_explain_record(build_t *b, int stage, size_t index, const bld_step_id_t *id)
+{
+	json_t *j = json_pack("{s:s, s:s, s:s}", "parent", id->parent_key, "canonical",
+			      id->canonical, "inputs", id->inputs ? id->inputs : "");
+	if (id->files)
+		json_object_set(j, "files", id->files);
+	_cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	_cleanup_free_ char *p = record_path(b, stage, index);
+	cb_error_t e = CB_ERROR_INIT;
+	if (cb_write_file_atomic(p, NULL, text, strlen(text), 0644, &e) < 0)
+		cb_error_release(&e); /* only an aid */
+}
+
+/* Which files differ between two signature maps, as "a changed, b added". */
+static char *files_diff(json_t *old, json_t *now)
+{
+	cb_buf_t b;
+	cb_buf_init(&b);
+	size_t shown = 0, more = 0;
+	const char *k;
+	json_t *v;
+	json_object_foreach(now, k, v)
+	{
+		json_t *o = json_object_get(old, k);
+		const char *what = !o ? "added" : !json_equal(o, v) ? "changed" : NULL;
+		if (!what)
+			continue;
+		if (shown++ < SHOW_FILES)
+			cb_buf_addf(&b, "%s%s %s", b.len ? ", " : "", k, what);
+		else
+			more++;
+	}
+	json_object_foreach(old, k, v)
+	{
+		if (json_object_get(now, k))
+			continue;
+		if (shown++ < SHOW_FILES)
+			cb_buf_addf(&b, "%s%s removed", b.len ? ", " : "", k);
+		else
+			more++;
+	}
+	if (more)
+		cb_buf_addf(&b, ", and %zu more", more);
+	return b.len ? cb_buf_detach(&b, NULL) : (cb_buf_release(&b), NULL);
+}
+
+/* First differing part of two canonical step texts (JSON objects). */
+static char *canonical_diff(const char *old, const char *now)
+{
+	json_t *o = json_loads(old, 0, NULL), *n = json_loads(now, 0, NULL);
+	char *why = NULL;
+	if (!json_equal(json_object_get(o, "args"), json_object_get(n, "args"))) {
+		json_t *oa = json_object_get(o, "args"), *na = json_object_get(n, "args");
+		cb_buf_t b;
+		cb_buf_init(&b);
+		for (size_t i = 0; i < json_array_size(na); i++) {
+			const char *kv = json_string_value(json_array_get(na, i));
+			bool same = false;
+			for (size_t k = 0; k < json_array_size(oa); k++)
+				same |= cb_streq(kv, json_string_value(json_array_get(oa, k)));
+			if (!same && kv)
+				cb_buf_addf(&b, "%s%.*s", b.len ? ", " : "", (int)strcspn(kv, "="), kv);
+		}
+		why = b.len ? cb_asprintf("build arg %s changed", b.data) : cb_xstrdup("build args changed");
+		cb_buf_release(&b);
+	} else if (!json_equal(json_object_get(o, "env"), json_object_get(n, "env"))) {
+		why = cb_xstrdup("its environment (ENV) changed");
+	} else if (!json_equal(json_object_get(o, "user"), json_object_get(n, "user"))) {
+		why = cb_xstrdup("USER changed");
+	} else if (!json_equal(json_object_get(o, "workdir"), json_object_get(n, "workdir"))) {
+		why = cb_xstrdup("WORKDIR changed");
+	} else {
+		why = cb_xstrdup("the instruction changed");
+	}
+	json_decref(o);
+	json_decref(n);
+	return why;
+}
+
+char *bld_explain_miss(build_t *b, int stage, size_t index, const bld_step_id_t *id)
+{
+	_cleanup_free_ char *p = record_path(b, stage, index);
+	json_t *rec = json_load_file(p, 0, NULL);
+	char *why = NULL;
+	const char *parent = json_string_value(json_object_get(rec, "parent"));
+	const char *canon = json_string_value(json_object_get(rec, "canonical"));
+	const char *inputs = json_string_value(json_object_get(rec, "inputs"));
+	if (!rec || !parent || !canon)
+		why = cb_xstrdup("first build of this step");
+	else if (strcmp(parent, id->parent_key))
+		why = cb_xstrdup("a step before it changed");
+	else if (strcmp(canon, id->canonical))
+		why = canonical_diff(canon, id->canonical);
+	else if (!cb_streq(inputs, id->inputs ? id->inputs : ""))
+		why = id->files ? files_diff(json_object_get(rec, "files"), id->files) : NULL;
+	else
+		why = cb_xstrdup("its cached result was removed");
+	if (!why)
+		why = cb_xstrdup("its source files changed");
+	json_decref(rec);
+	return why;
+}

@@ -1,0 +1,88 @@
+/* cbuild exec [-i] [-t] [-e K=V]... [-u USER] [-w DIR] CONTAINER CMD...:
+ * a process in a running container's namespaces; its exit code is ours. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "builder/container.h"
+#include "builder/sandbox.h"
+#include "cmd/cmd.h"
+#include "common/util.h"
+
+static char **merge_env(char *const *base, char *const *extra)
+{
+	char **env = cb_strv_dup(base);
+	if (!env)
+		env = cb_xcalloc(1, sizeof(char *));
+	for (size_t i = 0; extra && extra[i]; i++) {
+		const char *eq = strchr(extra[i], '=');
+		size_t k = eq ? (size_t)(eq - extra[i]) : strlen(extra[i]);
+		bool replaced = false;
+		for (size_t j = 0; env[j] && !replaced; j++)
+			if (!strncmp(env[j], extra[i], k) && env[j][k] == '=') {
+				free(env[j]);
+				env[j] = cb_xstrdup(extra[i]);
+				replaced = true;
+			}
+		if (!replaced && eq)
+			env = cb_strv_push(env, extra[i]);
+	}
+	return env;
+}
+
+int cmd_exec(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
+{
+	static const struct option longopts[] = {{"interactive", no_argument, NULL, 'i'},
+						 {"tty", no_argument, NULL, 't'},
+						 {"env", required_argument, NULL, 'e'},
+						 {"user", required_argument, NULL, 'u'},
+						 {"workdir", required_argument, NULL, 'w'},
+						 {NULL, 0, NULL, 0}};
+	bool interactive = false, tty = false;
+	const char *user = NULL, *cwd = NULL;
+	_cleanup_strv_ char **extra = NULL;
+	int o;
+	optind = 1;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, "+ite:u:w:", longopts, NULL)) != -1) {
+		switch (o) {
+		case 'i': interactive = true; break;
+		case 't': tty = true; break;
+		case 'e': extra = cb_strv_push(extra, optarg); break;
+		case 'u': user = optarg; break;
+		case 'w': cwd = optarg; break;
+		default: return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind < 2)
+		return cmd_usage_error(err, "'exec' needs a container and a command");
+	store_t *st = cmd_store(ctx, err);
+	bld_ctr_t *c = st ? bld_ctr_load(st, argv[optind], err) : NULL;
+	if (!c)
+		return -1;
+	if (c->status != BLD_CTR_RUNNING) {
+		int rc = cb_error_fail(err, EINVAL, "container '%s' is not running", argv[optind]);
+		bld_ctr_free(c);
+		return rc;
+	}
+	_cleanup_strv_ char **env = merge_env(c->env, extra);
+	if (tty)
+		env = merge_env(env, (char *[]){"TERM=xterm", NULL});
+	sbx_config_t cfg;
+	sbx_config_init(&cfg);
+	cfg.argv = argv + optind + 1;
+	cfg.env = env;
+	cfg.cwd = cwd ? cwd : c->cwd;
+	cfg.user = user ? user : (c->user && *c->user ? c->user : NULL);
+	cfg.tty = tty;
+	cfg.stdin_mode = interactive ? SBX_STDIN_INHERIT : SBX_STDIN_NULL;
+	sbx_status_t status;
+	fflush(stdout);
+	int rc = sbx_exec(c->pid, &cfg, &status, err);
+	bld_ctr_free(c);
+	if (rc < 0)
+		return -1;
+	ctx->exit_code = sbx_status_shell_code(&status);
+	return 0;
+}

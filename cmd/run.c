@@ -1,0 +1,163 @@
+/* cbuild run [OPTIONS] IMAGE [COMMAND [ARG...]]: a new container, attached
+ * (cbuild's exit code is the container's) or detached (-d prints its ID). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "builder/container.h"
+#include "cmd/cmd.h"
+#include "cmd/images_util.h"
+#include "cmd/resolve.h"
+#include "common/fs.h"
+#include "common/util.h"
+
+/* --env-file: K=V lines, '#' comments, a bare K takes the caller's value. */
+static int read_env_file(const char *path, char ***env, cb_error_t *err)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	if (cb_read_file(path, 1 << 20, &data, &len, err) < 0)
+		return cb_error_wrap(err, "env file");
+	char *save = NULL;
+	for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		while (*line == ' ' || *line == '\t')
+			line++;
+		size_t n = strlen(line);
+		while (n && (line[n - 1] == '\r' || line[n - 1] == ' '))
+			line[--n] = 0;
+		if (!*line || *line == '#')
+			continue;
+		*env = cb_strv_push(*env, line);
+	}
+	return 0;
+}
+
+typedef struct run_args {
+	bld_ctr_spec_t spec;
+	bool detach;
+	char **env, **volumes, **ports;
+} run_args_t;
+
+static void run_args_release(run_args_t *a)
+{
+	cb_strv_free(a->env);
+	cb_strv_free(a->volumes);
+	cb_strv_free(a->ports);
+}
+
+static int parse(int argc, char **argv, run_args_t *a, cb_error_t *err)
+{
+	enum { O_RM = 256, O_NAME, O_ENVFILE, O_HOSTNAME, O_NETWORK, O_ENTRYPOINT };
+	static const struct option longopts[] = {
+		{"detach", no_argument, NULL, 'd'},
+		{"interactive", no_argument, NULL, 'i'},
+		{"tty", no_argument, NULL, 't'},
+		{"rm", no_argument, NULL, O_RM},
+		{"name", required_argument, NULL, O_NAME},
+		{"env", required_argument, NULL, 'e'},
+		{"env-file", required_argument, NULL, O_ENVFILE},
+		{"volume", required_argument, NULL, 'v'},
+		{"workdir", required_argument, NULL, 'w'},
+		{"user", required_argument, NULL, 'u'},
+		{"hostname", required_argument, NULL, O_HOSTNAME},
+		{"network", required_argument, NULL, O_NETWORK},
+		{"net", required_argument, NULL, O_NETWORK},
+		{"entrypoint", required_argument, NULL, O_ENTRYPOINT},
+		{"publish", required_argument, NULL, 'p'},
+		{NULL, 0, NULL, 0}};
+	bld_ctr_spec_t *s = &a->spec;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+dite:v:w:u:p:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': a->detach = true; break;
+		case 'i': s->interactive = true; break;
+		case 't': s->tty = true; break;
+		case O_RM: s->auto_remove = true; break;
+		case O_NAME: s->name = optarg; break;
+		case 'e': a->env = cb_strv_push(a->env, optarg); break;
+		case O_ENVFILE:
+			if (read_env_file(optarg, &a->env, err) < 0)
+				return -1;
+			break;
+		case 'v': a->volumes = cb_strv_push(a->volumes, optarg); break;
+		case 'w': s->cwd = optarg; break;
+		case 'u': s->user = optarg; break;
+		case O_HOSTNAME: s->hostname = optarg; break;
+		case O_NETWORK: s->network = optarg; break;
+		case O_ENTRYPOINT: s->entrypoint = optarg; break;
+		case 'p': a->ports = cb_strv_push(a->ports, optarg); break;
+		default:
+			return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return cmd_usage_error(err, "'run' needs an image");
+	s->image_name = argv[optind];
+	s->cmd = argv + optind + 1;
+	s->env = a->env;
+	s->volumes = a->volumes;
+	s->ports = a->ports;
+	return 0;
+}
+
+static int find_or_pull(cmd_ctx_t *ctx, store_t *st, const char *what, char **md,
+			cb_error_t *err)
+{
+	cb_error_t e = CB_ERROR_INIT;
+	if (cmd_find_image(st, what, md, NULL, &e) == 0)
+		return 0;
+	if (e.code != ENOENT) {
+		cb_error_move(err, &e);
+		return -1;
+	}
+	cb_error_release(&e);
+	fprintf(stderr, "Unable to find image '%s' locally\n", what);
+	return cmd_resolve_image(ctx, st, what, false, NULL, md, err);
+}
+
+int cmd_run(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
+{
+	run_args_t a = {0};
+	int rc = parse(argc, argv, &a, err);
+	if (rc < 0) {
+		run_args_release(&a);
+		return rc;
+	}
+	store_t *st = cmd_store(ctx, err);
+	_cleanup_free_ char *md = NULL;
+	bld_ctr_t *c = NULL;
+	if (!st || find_or_pull(ctx, st, a.spec.image_name, &md, err) < 0) {
+		run_args_release(&a);
+		return -1;
+	}
+	a.spec.image = md;
+	rc = bld_ctr_create(st, &a.spec, &c, err);
+	run_args_release(&a);
+	if (rc < 0)
+		return -1;
+	if (a.detach) {
+		rc = bld_ctr_start_detached(st, c, err);
+		if (rc == 0) {
+			printf("%s\n", c->id);
+		} else if (c->auto_remove) {
+			cb_error_t e = CB_ERROR_INIT;
+			if (bld_ctr_remove(st, c, true, &e) < 0)
+				cb_error_release(&e);
+		}
+		bld_ctr_free(c);
+		return rc;
+	}
+	bld_ctr_io_t io = {.out_fd = 1, .err_fd = 2};
+	sbx_status_t status;
+	fflush(stdout);
+	rc = bld_ctr_run(st, c, &io, &status, err);
+	bld_ctr_free(c);
+	if (rc == 0)
+		ctx->exit_code = sbx_status_shell_code(&status);
+	return rc;
+}

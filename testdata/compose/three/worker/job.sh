@@ -1,0 +1,1 @@
+cat /base.txt; echo worker

@@ -1,0 +1,325 @@
+/*
+ * builder/container: containers on disk in a real store (create, find,
+ * state and stale detection, diff of a real upper dir with a real whiteout,
+ * commit into a real image, remove); the helpers' parsing tables. Running
+ * processes is covered end to end by tests/e2e/t5*.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "builder/container.h"
+#include "builder/container_internal.h"
+#include "common/fs.h"
+#include "common/util.h"
+#include "store/image.h"
+#include "store/layer.h"
+
+static struct {
+	char *dir;
+	store_t *st;
+	char *image; /* manifest digest of a 1-layer image: etc/group etc/passwd bin/sh */
+} g;
+
+static void write_file(const char *path, const char *text)
+{
+	cb_error_t e = CB_ERROR_INIT;
+	assert_int_equal(cb_write_file_atomic(path, NULL, text, strlen(text), 0644, &e), 0);
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	char tmpl[] = "/tmp/cbuild-test-ctr.XXXXXX";
+	if (!mkdtemp(tmpl))
+		return -1;
+	g.dir = cb_xstrdup(tmpl);
+	cb_error_t e = CB_ERROR_INIT;
+	_cleanup_free_ char *root = cb_path_join(g.dir, "root");
+	if (store_open(root, &g.st, &e) < 0)
+		return -1;
+	_cleanup_free_ char *tree = cb_path_join(g.dir, "tree");
+	_cleanup_free_ char *etc = cb_path_join(tree, "etc");
+	_cleanup_free_ char *bin = cb_path_join(tree, "bin");
+	if (cb_mkdir_p(etc, 0755, &e) < 0 || cb_mkdir_p(bin, 0755, &e) < 0)
+		return -1;
+	_cleanup_free_ char *grp = cb_path_join(etc, "group");
+	_cleanup_free_ char *pw = cb_path_join(etc, "passwd");
+	_cleanup_free_ char *sh = cb_path_join(bin, "sh");
+	write_file(grp, "root:x:0:\n");
+	write_file(pw, "root:x:0:0:root:/root:/bin/sh\n");
+	write_file(sh, "#!/bin/false\n");
+	layer_opts_t lo = LAYER_OPTS_INIT;
+	layer_result_t res;
+	if (layer_write_dir(g.st, tree, &lo, &res, &e) < 0)
+		return -1;
+	oci_config_t *cfg = oci_config_new();
+	cfg->cmd = cb_strv_push(NULL, "sh");
+	cfg->stop_signal = cb_xstrdup("SIGQUIT");
+	oci_config_add_diff_id(cfg, res.diff_id);
+	oci_descriptor_t d = {.media_type = (char *)res.media_type, .digest = res.digest,
+			      .size = res.size};
+	image_t *img = image_commit(g.st, cfg, &d, 1, false, &e);
+	oci_config_free(cfg);
+	if (!img)
+		return -1;
+	g.image = cb_xstrdup(img->manifest_digest);
+	image_free(img);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	store_free(g.st);
+	cb_error_t e = CB_ERROR_INIT;
+	if (cb_rm_rf(g.dir, &e) < 0)
+		cb_error_release(&e);
+	free(g.dir);
+	free(g.image);
+	return 0;
+}
+
+static bld_ctr_t *create(const char *name, char *const *cmd)
+{
+	bld_ctr_spec_t s = {.image = g.image, .image_name = "test:1", .name = name, .cmd = cmd};
+	bld_ctr_t *c = NULL;
+	cb_error_t e = CB_ERROR_INIT;
+	int rc = bld_ctr_create(g.st, &s, &c, &e);
+	if (rc < 0)
+		fail_msg("create: %s", e.msg);
+	return c;
+}
+
+static void test_parse_signal(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in;
+		int sig;
+	} cases[] = {{"SIGTERM", SIGTERM}, {"TERM", SIGTERM}, {"15", 15},  {"sigkill", SIGKILL},
+		     {"SIGQUIT", SIGQUIT}, {"USR1", SIGUSR1},  {"", -1},    {"SIGNOPE", -1},
+		     {"0", -1},            {"99999", -1},      {"9x", -1}};
+	for (size_t i = 0; i < CB_ARRAY_SIZE(cases); i++)
+		assert_int_equal(bld_ctr_parse_signal(cases[i].in), cases[i].sig);
+}
+
+static void test_parse_port(void **state)
+{
+	(void)state;
+	bld_ctr_port_t p;
+	cb_error_t e = CB_ERROR_INIT;
+	assert_int_equal(bld_ctr_parse_port("18080:8080", &p, &e), 0);
+	assert_string_equal(p.host_ip, "0.0.0.0");
+	assert_int_equal(p.host_port, 18080);
+	assert_int_equal(p.ctr_port, 8080);
+	assert_int_equal(bld_ctr_parse_port("127.0.0.1:80:8080/tcp", &p, &e), 0);
+	assert_string_equal(p.host_ip, "127.0.0.1");
+	assert_int_equal(p.host_port, 80);
+	static const char *const bad[] = {"8080", "a:80", "80:0", "70000:80", "1:2/udp", ":80:80",
+					  "80:"};
+	for (size_t i = 0; i < CB_ARRAY_SIZE(bad); i++) {
+		assert_int_equal(bld_ctr_parse_port(bad[i], &p, &e), -1);
+		assert_int_equal(e.code, EINVAL);
+		cb_error_release(&e);
+	}
+}
+
+static void test_proc_start(void **state)
+{
+	(void)state;
+	uint64_t me = bld_ctr_proc_start(getpid());
+	assert_true(me > 0);
+	assert_true(ctr_pid_alive(getpid(), me));
+	assert_false(ctr_pid_alive(getpid(), me + 1)); /* a reused pid */
+	pid_t child = fork();
+	if (child == 0)
+		_exit(0);
+	uint64_t cs = bld_ctr_proc_start(child);
+	waitpid(child, NULL, 0);
+	assert_false(ctr_pid_alive(child, cs)); /* reaped: gone */
+	assert_int_equal(bld_ctr_proc_start(0), 0);
+}
+
+static void test_create_find_remove(void **state)
+{
+	(void)state;
+	cb_error_t e = CB_ERROR_INIT;
+	bld_ctr_t *c = create("web", (char *[]){"echo", "hi", NULL});
+	assert_non_null(c);
+	assert_int_equal(strlen(c->id), 64);
+	assert_int_equal(c->status, BLD_CTR_CREATED);
+	assert_string_equal(c->argv[0], "echo");
+	assert_string_equal(c->stop_signal, "SIGQUIT");
+	assert_int_equal(strlen(c->hostname), 12);
+	assert_true(!strncmp(c->hostname, c->id, 12));
+	/* found by name, full ID and prefix; the on-disk config reads back */
+	static const char *const whats[] = {"web", NULL, NULL};
+	char id[CTR_ID_LEN + 1];
+	for (size_t i = 0; i < 3; i++) {
+		_cleanup_free_ char *what =
+			whats[i] ? cb_xstrdup(whats[i]) : cb_asprintf("%.*s", i == 1 ? 64 : 7, c->id);
+		assert_int_equal(bld_ctr_find(g.st, what, id, &e), 0);
+		assert_string_equal(id, c->id);
+	}
+	bld_ctr_t *l = bld_ctr_load(g.st, "web", &e);
+	assert_non_null(l);
+	assert_string_equal(l->image, g.image);
+	assert_string_equal(l->argv[1], "hi");
+	assert_string_equal(l->image_name, "test:1");
+	assert_true(l->created > 0);
+	bld_ctr_free(l);
+	/* names are unique */
+	bld_ctr_spec_t s = {.image = g.image, .name = "web"};
+	bld_ctr_t *dup = NULL;
+	assert_int_equal(bld_ctr_create(g.st, &s, &dup, &e), -1);
+	assert_int_equal(e.code, EEXIST);
+	cb_error_release(&e);
+	s.name = "bad/name";
+	assert_int_equal(bld_ctr_create(g.st, &s, &dup, &e), -1);
+	cb_error_release(&e);
+	/* no command at all */
+	s.name = NULL;
+	s.entrypoint = "";
+	assert_int_equal(bld_ctr_create(g.st, &s, &dup, &e), -1);
+	cb_error_release(&e);
+	/* list: newest first */
+	bld_ctr_t *c2 = create(NULL, NULL);
+	assert_string_equal(c2->argv[0], "sh"); /* the image's Cmd */
+	char **ids = NULL;
+	assert_int_equal(bld_ctr_list(g.st, &ids, &e), 0);
+	assert_int_equal(cb_strv_len(ids), 2);
+	assert_string_equal(ids[0], c2->id);
+	cb_strv_free(ids);
+	assert_int_equal(bld_ctr_remove(g.st, c, false, &e), 0);
+	assert_int_equal(bld_ctr_remove(g.st, c2, false, &e), 0);
+	assert_false(cb_path_exists(c->dir));
+	assert_int_equal(bld_ctr_find(g.st, "web", id, &e), -1);
+	assert_int_equal(e.code, ENOENT);
+	cb_error_release(&e);
+	bld_ctr_free(c);
+	bld_ctr_free(c2);
+}
+
+static void test_stale_state(void **state)
+{
+	(void)state;
+	cb_error_t e = CB_ERROR_INIT;
+	bld_ctr_t *c = create(NULL, (char *[]){"x", NULL});
+	/* "running" with live pids that are really ours: believed */
+	c->status = BLD_CTR_RUNNING;
+	c->monitor_pid = c->pid = getpid();
+	c->monitor_start = c->pid_start = bld_ctr_proc_start(getpid());
+	c->started = ctr_now();
+	assert_int_equal(ctr_write_state(g.st, c, &e), 0);
+	assert_int_equal(bld_ctr_refresh(g.st, c, &e), 0);
+	assert_int_equal(c->status, BLD_CTR_RUNNING);
+	/* the same pid with another start time (reboot, reuse): exited */
+	c->pid_start++;
+	assert_int_equal(ctr_write_state(g.st, c, &e), 0);
+	assert_int_equal(bld_ctr_refresh(g.st, c, &e), 0);
+	assert_int_equal(c->status, BLD_CTR_EXITED);
+	assert_int_equal(c->exit_code, 137);
+	/* a running container is not removed without force */
+	c->status = BLD_CTR_RUNNING;
+	c->pid_start--;
+	assert_int_equal(ctr_write_state(g.st, c, &e), 0);
+	assert_int_equal(bld_ctr_remove(g.st, c, false, &e), -1);
+	assert_int_equal(e.code, EBUSY);
+	cb_error_release(&e);
+	/* stop of a stale one is a no-op; rm cleans it */
+	c->pid_start++;
+	assert_int_equal(ctr_write_state(g.st, c, &e), 0);
+	assert_int_equal(bld_ctr_stop(g.st, c, 0, &e), 0);
+	assert_int_equal(bld_ctr_remove(g.st, c, false, &e), 0);
+	bld_ctr_free(c);
+}
+
+static void test_diff_and_commit(void **state)
+{
+	(void)state;
+	cb_error_t e = CB_ERROR_INIT;
+	bld_ctr_t *c = create("d1", (char *[]){"sh", "-c", "change", NULL});
+	_cleanup_free_ char *upper = ctr_path(c, "upper");
+	_cleanup_free_ char *etc = cb_path_join(upper, "etc");
+	_cleanup_free_ char *grp = cb_path_join(etc, "group");
+	_cleanup_free_ char *x = cb_path_join(upper, "x");
+	_cleanup_free_ char *newdir = cb_path_join(upper, "new/sub");
+	_cleanup_free_ char *newf = cb_path_join(upper, "new/sub/f");
+	assert_int_equal(mkdir(etc, 0755), 0);
+	if (mknod(grp, S_IFCHR | 0, makedev(0, 0)) < 0) {
+		bld_ctr_remove(g.st, c, true, &e);
+		bld_ctr_free(c);
+		skip(); /* whiteouts need CAP_MKNOD */
+	}
+	write_file(x, "hi\n");
+	assert_int_equal(cb_mkdir_p(newdir, 0755, &e), 0);
+	write_file(newf, "f\n");
+	bld_ctr_change_t *v = NULL;
+	size_t n = 0;
+	assert_int_equal(bld_ctr_diff(g.st, c, &v, &n, &e), 0);
+	static const char *const want[] = {"C /etc", "D /etc/group", "A /new", "A /new/sub",
+					   "A /new/sub/f", "A /x"};
+	assert_int_equal(n, CB_ARRAY_SIZE(want));
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *line = cb_asprintf("%c %s", v[i].kind, v[i].path);
+		assert_string_equal(line, want[i]);
+	}
+	bld_ctr_changes_free(v, n);
+
+	bld_ctr_commit_opts_t o = {.message = "snap", .author = "me",
+				   .changes = (char *[]){"ENV A=1", NULL}};
+	image_t *img = bld_ctr_commit(g.st, c, &o, &e);
+	if (!img)
+		fail_msg("commit: %s", e.msg);
+	assert_int_equal(img->manifest->n_layers, 2);
+	assert_int_equal(cb_strv_len(img->config->diff_ids), 2);
+	assert_string_equal(img->config->cmd[2], "change");
+	assert_string_equal(img->config->author, "me");
+	assert_string_equal(oci_config_getenv(img->config, "A"), "1");
+	assert_null(oci_config_getenv(img->config, "HOSTNAME"));
+	oci_history_t *h = &img->config->history[img->config->n_history - 1];
+	assert_string_equal(h->comment, "snap");
+	assert_string_equal(h->author, "me");
+	/* the new layer applied on the image: /x there, /etc/group gone */
+	_cleanup_free_ char *out = cb_path_join(g.dir, "applied");
+	assert_int_equal(mkdir(out, 0755), 0);
+	for (size_t i = 0; i < 2; i++) {
+		_cleanup_free_ char *blob = store_blob_path(g.st, img->manifest->layers[i].digest);
+		assert_int_equal(layer_apply_path(blob, out, 0, &e), 0);
+	}
+	_cleanup_free_ char *ax = cb_path_join(out, "x");
+	_cleanup_free_ char *ag = cb_path_join(out, "etc/group");
+	_cleanup_free_ char *ap = cb_path_join(out, "etc/passwd");
+	assert_true(cb_path_exists(ax));
+	assert_false(cb_path_exists(ag));
+	assert_true(cb_path_exists(ap));
+	image_free(img);
+	assert_int_equal(bld_ctr_remove(g.st, c, false, &e), 0);
+	bld_ctr_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_signal),
+		cmocka_unit_test(test_parse_port),
+		cmocka_unit_test(test_proc_start),
+		cmocka_unit_test(test_create_find_remove),
+		cmocka_unit_test(test_stale_state),
+		cmocka_unit_test(test_diff_and_commit),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,686 @@
+/*
+ * tests/unit/test_layer.c - layers: round trip over random trees, every
+ * kind of file, determinism and golden digests, parallel gzip read by real
+ * tools, import of compressed tars, unpack (digests, concurrency), adopt,
+ * and crafted hostile tars.
+ *
+ * CBUILD_LAYER_CASES sets the number of random trees (default 2000).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <grp.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "test_layer_util.h"
+
+typedef struct fx {
+	char *tmp;
+	store_t *st;
+} fx_t;
+
+static int setup(void **state)
+{
+	fx_t *f = cb_xcalloc(1, sizeof(*f));
+	f->tmp = test_tmpdir("layer");
+	_cleanup_free_ char *root = cb_path_join(f->tmp, "store");
+	cb_error_t err = CB_ERROR_INIT;
+	if (store_open(root, &f->st, &err) < 0)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fx_t *f = *state;
+	store_free(f->st);
+	rm_tree(f->tmp);
+	free(f->tmp);
+	free(f);
+	return 0;
+}
+
+static void check(int rc, cb_error_t *err)
+{
+	if (rc < 0) {
+		char buf[1024];
+		fail_msg("unexpected error: %s", cb_error_format(err, buf, sizeof(buf)));
+	}
+}
+
+static layer_opts_t opts_of(layer_compress_t c, int threads)
+{
+	layer_opts_t o = LAYER_OPTS_INIT;
+	o.compression = c;
+	o.threads = threads;
+	return o;
+}
+
+/* ---- random trees ---- */
+
+typedef struct rng {
+	uint64_t s;
+} rng_t;
+
+static uint64_t rnd(rng_t *r)
+{
+	r->s ^= r->s << 13;
+	r->s ^= r->s >> 7;
+	r->s ^= r->s << 17;
+	return r->s;
+}
+
+static unsigned rn(rng_t *r, unsigned n)
+{
+	return (unsigned)(rnd(r) % n);
+}
+
+static char *rand_name(rng_t *r)
+{
+	static const char *const fixed[] = {"a", "b", "file", "with space", "new\nline",
+					    "\xff\xfe-not-utf8", "caf\xc3\xa9", ".hidden",
+					    "-dash", "x.tar", "UPPER", "a-b"};
+	unsigned k = rn(r, 10);
+	if (k < 6)
+		return cb_xstrdup(fixed[rn(r, CB_ARRAY_SIZE(fixed))]);
+	size_t len = k < 9 ? 1 + rn(r, 12) : 90 + rn(r, 150);
+	char *s = cb_xmalloc(len + 1);
+	for (size_t i = 0; i < len; i++) {
+		static const char al[] = "abcdefghijklmnopqrstuvwxyz0123456789_.-";
+		s[i] = al[rn(r, sizeof(al) - 1)];
+	}
+	s[len] = '\0';
+	if (!strcmp(s, ".") || !strcmp(s, "..") || cb_str_has_prefix(s, ".wh."))
+		s[0] = 'z';
+	return s;
+}
+
+static void fill_file(rng_t *r, const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	unsigned k = rn(r, 10);
+	size_t size = k < 3 ? rn(r, 100) : k < 8 ? rn(r, 5000) : rn(r, 300000);
+	unsigned char buf[4096];
+	if (k == 9) {
+		/* sparse: data at a far offset */
+		if (pwrite(fd, "tail", 4, 1 << 20) < 0)
+			abort();
+	} else {
+		for (size_t done = 0; done < size;) {
+			size_t n = size - done < sizeof(buf) ? size - done : sizeof(buf);
+			bool zero = rn(r, 4) == 0;
+			for (size_t i = 0; i < n; i++)
+				buf[i] = zero ? 0 : (unsigned char)rnd(r);
+			if (write(fd, buf, n) != (ssize_t)n)
+				abort();
+			done += n;
+		}
+	}
+	close(fd);
+}
+
+/* Create a random tree under root: up to n entries of every kind. */
+static void gen_tree(rng_t *r, const char *root, unsigned n)
+{
+	char **dirs = cb_xcalloc(n + 2, sizeof(*dirs));
+	char **files = cb_xcalloc(n + 2, sizeof(*files));
+	char **all = cb_xcalloc(n + 2, sizeof(*all));
+	size_t nd = 1, nf = 0, na = 0;
+	dirs[0] = cb_xstrdup(root);
+	bool root_user = geteuid() == 0;
+	for (unsigned i = 0; i < n; i++) {
+		const char *parent = dirs[rn(r, (unsigned)nd)];
+		_cleanup_free_ char *name = rand_name(r);
+		char *p = cb_path_join(parent, name);
+		struct stat st;
+		if (lstat(p, &st) == 0) {
+			free(p);
+			continue;
+		}
+		unsigned kind = rn(r, 16);
+		int rc = 0;
+		if (kind < 6) {
+			fill_file(r, p);
+			files[nf++] = cb_xstrdup(p);
+		} else if (kind < 9) {
+			rc = mkdir(p, 0755);
+			dirs[nd++] = cb_xstrdup(p);
+		} else if (kind < 11) {
+			static const char *const targets[] = {"a", "../b", "/etc/passwd", "dangling/x",
+							      "with space", "."};
+			rc = symlink(targets[rn(r, CB_ARRAY_SIZE(targets))], p);
+		} else if (kind < 13 && nf) {
+			rc = link(files[rn(r, (unsigned)nf)], p);
+		} else if (kind == 13) {
+			rc = mkfifo(p, 0644);
+		} else if (kind == 14 && root_user) {
+			rc = mknod(p, (rn(r, 2) ? S_IFCHR : S_IFBLK) | 0600,
+				   makedev(rn(r, 300), rn(r, 300)));
+		} else {
+			fill_file(r, p);
+			files[nf++] = cb_xstrdup(p);
+		}
+		if (rc < 0 && errno != EEXIST)
+			fail_msg("create '%s': %s", p, strerror(errno));
+		all[na++] = p;
+	}
+	/* attributes last, so that hard links share the final ones */
+	for (size_t i = 0; i < na; i++) {
+		struct stat st;
+		if (lstat(all[i], &st) < 0)
+			continue;
+		if (root_user) {
+			static const unsigned ids[] = {0, 1, 1000, 65534, 70000, 3000000};
+			if (lchown(all[i], ids[rn(r, 6)], ids[rn(r, 6)]) < 0)
+				abort();
+		}
+		if (!S_ISLNK(st.st_mode)) {
+			static const mode_t dmodes[] = {0755, 0700, 01777, 02755, 0555};
+			static const mode_t fmodes[] = {0644, 0600, 0755, 04755, 02711, 0444, 0000};
+			mode_t m = S_ISDIR(st.st_mode) ? dmodes[rn(r, 5)] : fmodes[rn(r, 7)];
+			if (chmod(all[i], m) < 0)
+				abort();
+		}
+		if (!S_ISLNK(st.st_mode) && rn(r, 4) == 0) {
+			char v[16];
+			int l = snprintf(v, sizeof(v), "v%u", rn(r, 1000));
+			lsetxattr(all[i], "user.test", v, (size_t)l, 0);
+		}
+		if (root_user && S_ISREG(st.st_mode) && rn(r, 6) == 0) {
+			/* file capabilities: v2, effective, cap_net_raw permitted */
+			unsigned char cap[20] = {1, 0, 0, 2, 0, 0x20, 0, 0};
+			if (lsetxattr(all[i], "security.capability", cap, sizeof(cap), 0) < 0)
+				fail_msg("setcap '%s': %s", all[i], strerror(errno));
+		}
+	}
+	for (size_t i = na; i-- > 0;) {
+		struct timespec ts[2] = {{(time_t)rn(r, 2000000000), 0}, {(time_t)rn(r, 2000000000), 0}};
+		utimensat(AT_FDCWD, all[i], ts, AT_SYMLINK_NOFOLLOW);
+	}
+	for (size_t i = 1; i < nd; i++) {
+		struct timespec ts[2] = {{1, 0}, {(time_t)rn(r, 2000000000), 0}};
+		utimensat(AT_FDCWD, dirs[i], ts, AT_SYMLINK_NOFOLLOW);
+	}
+	for (size_t i = 0; i < nd; i++)
+		free(dirs[i]);
+	for (size_t i = 0; i < nf; i++)
+		free(files[i]);
+	for (size_t i = 0; i < na; i++)
+		free(all[i]);
+	free(dirs);
+	free(files);
+	free(all);
+}
+
+static void snapshot(store_t *st, const char *dir, layer_compress_t c, int threads,
+		     layer_result_t *res)
+{
+	cb_error_t err = CB_ERROR_INIT;
+	layer_opts_t o = opts_of(c, threads);
+	check(layer_write_dir(st, dir, &o, res, &err), &err);
+}
+
+static void apply_blob(store_t *st, const char *digest, const char *diff_id, const char *dst,
+		       unsigned flags)
+{
+	cb_error_t err = CB_ERROR_INIT;
+	_cleanup_close_ int fd = store_open_blob(st, digest, &err);
+	check(fd, &err);
+	check(layer_apply(fd, dst, flags, digest, diff_id, &err), &err);
+}
+
+static void test_roundtrip_random(void **state)
+{
+	fx_t *f = *state;
+	const char *env = getenv("CBUILD_LAYER_CASES");
+	unsigned cases = env ? (unsigned)atoi(env) : 2000;
+	rng_t r = {0x9E3779B97F4A7C15ULL};
+	for (unsigned c = 0; c < cases; c++) {
+		_cleanup_free_ char *src = cb_asprintf("%s/src%u", f->tmp, c);
+		_cleanup_free_ char *dst = cb_asprintf("%s/dst%u", f->tmp, c);
+		mkdir(src, 0755);
+		mkdir(dst, 0755);
+		gen_tree(&r, src, 2 + rn(&r, 24));
+		layer_compress_t comp = c % 7 == 0 ? LAYER_COMPRESS_GZIP
+				      : c % 11 == 0 ? LAYER_COMPRESS_ZSTD
+						    : LAYER_COMPRESS_NONE;
+		layer_result_t a, b;
+		snapshot(f->st, src, comp, 1 + (int)(c % 3), &a);
+		apply_blob(f->st, a.digest, a.diff_id, dst, 0);
+		_cleanup_free_ char *ms = tree_manifest(src, MF_MTIME | MF_DIR_MTIME);
+		_cleanup_free_ char *md = tree_manifest(dst, MF_MTIME | MF_DIR_MTIME);
+		if (strcmp(ms, md))
+			fail_msg("case %u: trees differ\n--- src\n%s--- dst\n%s", c, ms, md);
+		/* and the applied tree snapshots to the very same bytes */
+		snapshot(f->st, dst, comp, 2, &b);
+		assert_string_equal(a.diff_id, b.diff_id);
+		assert_string_equal(a.digest, b.digest);
+		rm_tree(src);
+		rm_tree(dst);
+		_cleanup_free_ char *blob = store_blob_path(f->st, a.digest);
+		unlink(blob);
+	}
+}
+
+/* Overlay lower format of the same trees: the unpacked layer, snapshotted
+ * again as a plain directory, is the same layer. */
+static void test_unpack_roundtrip(void **state)
+{
+	fx_t *f = *state;
+	rng_t r = {12345};
+	for (unsigned c = 0; c < 50; c++) {
+		_cleanup_free_ char *src = cb_asprintf("%s/usrc%u", f->tmp, c);
+		mkdir(src, 0755);
+		gen_tree(&r, src, 20);
+		layer_result_t a, b;
+		snapshot(f->st, src, LAYER_COMPRESS_GZIP, 2, &a);
+		cb_error_t err = CB_ERROR_INIT;
+		_cleanup_free_ char *path = NULL;
+		check(layer_unpack(f->st, a.digest, a.diff_id, a.media_type, &path, &err), &err);
+		_cleanup_free_ char *want = layer_unpacked_path(f->st, a.diff_id);
+		assert_string_equal(path, want);
+		assert_true(layer_is_unpacked(f->st, a.diff_id));
+		_cleanup_free_ char *ms = tree_manifest(src, MF_MTIME | MF_DIR_MTIME);
+		_cleanup_free_ char *md = tree_manifest(path, MF_MTIME | MF_DIR_MTIME);
+		assert_string_equal(ms, md);
+		snapshot(f->st, path, LAYER_COMPRESS_GZIP, 2, &b);
+		assert_string_equal(a.digest, b.digest);
+		rm_tree(src);
+	}
+}
+
+/* A fixed tree whose every attribute is set explicitly. */
+static void make_fixed_tree(const char *root)
+{
+	_cleanup_free_ char *cmd = cb_asprintf(
+		"set -e; cd '%s'; umask 022;"
+		"mkdir -p etc usr/bin empty 'sp ace' deep/$(printf 'd%%.0s' $(seq 1 60))/$(printf 'e%%.0s' $(seq 1 60));"
+		"printf 'root:x:0:0::/root:/bin/sh\\n' > etc/passwd;"
+		"printf '#!/bin/sh\\necho hi\\n' > usr/bin/tool; chmod 4755 usr/bin/tool;"
+		"ln usr/bin/tool usr/bin/tool-link; ln -s tool usr/bin/alias;"
+		"head -c 300000 /dev/zero | tr '\\0' 'x' > usr/big;"
+		"printf 'n' > \"$(printf 'new\\nline')\"; printf 'u' > \"$(printf '\\377bin')\";"
+		"mkfifo fifo; chmod 1777 empty; setfattr -n user.k -v val etc/passwd;"
+		"find . -exec touch -h -d @1600000000 {} +",
+		root);
+	assert_int_equal(sh("%s", cmd), 0);
+}
+
+static void test_golden_digests(void **state)
+{
+	fx_t *f = *state;
+	_cleanup_free_ char *dir = cb_path_join(f->tmp, "fixed");
+	mkdir(dir, 0755);
+	make_fixed_tree(dir);
+	_cleanup_free_ char *path = cb_xstrdup(getenv("CBUILD_LAYER_GOLDEN") ?: "testdata/layers/golden-digests");
+	_cleanup_free_ char *want = NULL;
+	size_t len = 0;
+	cb_error_t err = CB_ERROR_INIT;
+	if (cb_read_file(path, 1 << 16, &want, &len, &err) < 0)
+		cb_error_release(&err);
+	cb_buf_t got;
+	cb_buf_init(&got);
+	static const layer_compress_t cs[] = {LAYER_COMPRESS_NONE, LAYER_COMPRESS_GZIP,
+					      LAYER_COMPRESS_ZSTD};
+	static const char *const names[] = {"none", "gzip", "zstd"};
+	for (size_t i = 0; i < 3; i++) {
+		layer_opts_t o = opts_of(cs[i], 2);
+		o.source_date_epoch = 1500000000;
+		layer_result_t res;
+		check(layer_write_dir(f->st, dir, &o, &res, &err), &err);
+		cb_buf_addf(&got, "%s %s %s\n", names[i], res.diff_id, res.digest);
+	}
+	if (!want || strcmp(want, got.data))
+		fail_msg("golden digests differ (%s):\n--- want\n%s--- got\n%s", path,
+			 want ? want : "(missing)\n", got.data);
+	cb_buf_release(&got);
+}
+
+/* Same tree, other inodes and atimes, other thread counts: same bytes. */
+static void test_determinism(void **state)
+{
+	fx_t *f = *state;
+	rng_t r = {777};
+	_cleanup_free_ char *a = cb_path_join(f->tmp, "deta");
+	_cleanup_free_ char *b = cb_path_join(f->tmp, "detb");
+	mkdir(a, 0755);
+	gen_tree(&r, a, 60);
+	/* plus a file spanning many gzip blocks */
+	_cleanup_free_ char *big = cb_path_join(a, "big");
+	assert_int_equal(sh("head -c 3000000 /dev/urandom > '%s'; cat '%s' '%s' > '%s.2'; touch -d @5 '%s' '%s.2'", big, big, big, big, big, big), 0);
+	assert_int_equal(sh("cp -a '%s' '%s' && find '%s' -type f -exec cat {} + >/dev/null", a, b, b), 0);
+	static const layer_compress_t cs[] = {LAYER_COMPRESS_NONE, LAYER_COMPRESS_GZIP,
+					      LAYER_COMPRESS_ZSTD};
+	for (size_t i = 0; i < 3; i++) {
+		layer_result_t r1, r2, r3;
+		snapshot(f->st, a, cs[i], 1, &r1);
+		snapshot(f->st, b, cs[i], 2, &r2);
+		snapshot(f->st, b, cs[i], 5, &r3);
+		assert_string_equal(r1.digest, r2.digest);
+		assert_string_equal(r1.digest, r3.digest);
+		assert_string_equal(r1.diff_id, r3.diff_id);
+	}
+}
+
+/* gunzip, zstd -d and Python's zlib read the parallel gzip stream. */
+static void test_gzip_readers(void **state)
+{
+	fx_t *f = *state;
+	_cleanup_free_ char *dir = cb_path_join(f->tmp, "gz");
+	mkdir(dir, 0755);
+	assert_int_equal(sh("cd '%s' && head -c 2000000 /dev/urandom > r && seq 1 300000 > s && : > empty", dir), 0);
+	static const int levels[] = {1, 6, 9};
+	for (size_t i = 0; i < 3; i++) {
+		layer_opts_t o = opts_of(LAYER_COMPRESS_GZIP, 3);
+		o.level = levels[i];
+		layer_result_t res;
+		cb_error_t err = CB_ERROR_INIT;
+		check(layer_write_dir(f->st, dir, &o, &res, &err), &err);
+		_cleanup_free_ char *blob = store_blob_path(f->st, res.digest);
+		const char *hex = res.diff_id + 7;
+		assert_int_equal(sh("gzip -t '%s'", blob), 0);
+		assert_int_equal(sh("gunzip -c < '%s' | sha256sum | grep -q %s", blob, hex), 0);
+		assert_int_equal(sh("zstd -dc --format=gzip < '%s' 2>/dev/null | sha256sum | grep -q %s || "
+				    "zstd -dc < '%s' | sha256sum | grep -q %s", blob, hex, blob, hex), 0);
+		assert_int_equal(sh("python3 -c 'import zlib,hashlib,sys; "
+				    "d=zlib.decompress(open(sys.argv[1],\"rb\").read(), 31); "
+				    "sys.exit(hashlib.sha256(d).hexdigest() != sys.argv[2])' '%s' %s",
+				    blob, hex), 0);
+		assert_int_equal(sh("sha256sum '%s' | grep -q %s", blob, res.digest + 7), 0);
+	}
+	/* empty tree: only the end-of-archive blocks */
+	_cleanup_free_ char *e = cb_path_join(f->tmp, "emptytree");
+	mkdir(e, 0755);
+	layer_result_t res;
+	snapshot(f->st, e, LAYER_COMPRESS_GZIP, 2, &res);
+	assert_int_equal(res.tar_size, 1024);
+	assert_int_equal(res.entries, 0);
+	_cleanup_free_ char *blob = store_blob_path(f->st, res.digest);
+	assert_int_equal(sh("gunzip -c < '%s' | sha256sum | grep -q %s", blob, res.diff_id + 7), 0);
+}
+
+/* layer_write_tar: any compression in, the requested one out, same
+ * diff_id; tar(1) output is accepted as is. */
+static void test_write_tar(void **state)
+{
+	fx_t *f = *state;
+	_cleanup_free_ char *dir = cb_path_join(f->tmp, "wt");
+	mkdir(dir, 0755);
+	rng_t r = {99};
+	gen_tree(&r, dir, 30);
+	layer_result_t base;
+	snapshot(f->st, dir, LAYER_COMPRESS_NONE, 2, &base);
+	_cleanup_free_ char *blob = store_blob_path(f->st, base.digest);
+	static const char *const filters[] = {"cat", "gzip -c", "zstd -c -q", "bzip2 -c", "xz -c"};
+	for (size_t i = 0; i < CB_ARRAY_SIZE(filters); i++) {
+		_cleanup_free_ char *in = cb_asprintf("%s/in%zu", f->tmp, i);
+		assert_int_equal(sh("%s < '%s' > '%s'", filters[i], blob, in), 0);
+		for (int c = 0; c < 3; c++) {
+			int fd = open(in, O_RDONLY | O_CLOEXEC);
+			assert_true(fd >= 0);
+			layer_opts_t o = opts_of((layer_compress_t)c, 2);
+			layer_result_t res;
+			cb_error_t err = CB_ERROR_INIT;
+			check(layer_write_tar(f->st, fd, &o, &res, &err), &err);
+			close(fd);
+			assert_string_equal(res.diff_id, base.diff_id);
+			assert_string_equal(res.media_type, layer_media_type((layer_compress_t)c));
+			if (c == LAYER_COMPRESS_NONE)
+				assert_string_equal(res.digest, base.digest);
+		}
+	}
+	/* garbage is refused */
+	_cleanup_free_ char *junk = cb_path_join(f->tmp, "junk.gz");
+	assert_int_equal(sh("printf '\\037\\213\\010garbage' > '%s'", junk), 0);
+	int fd = open(junk, O_RDONLY | O_CLOEXEC);
+	layer_opts_t o = LAYER_OPTS_INIT;
+	layer_result_t res;
+	cb_error_t err = CB_ERROR_INIT;
+	assert_int_equal(layer_write_tar(f->st, fd, &o, &res, &err), -1);
+	close(fd);
+	cb_error_release(&err);
+}
+
+static size_t count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	size_t n = 0;
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void test_unpack_verify_and_concurrency(void **state)
+{
+	fx_t *f = *state;
+	_cleanup_free_ char *dir = cb_path_join(f->tmp, "uv");
+	mkdir(dir, 0755);
+	rng_t r = {4242};
+	gen_tree(&r, dir, 40);
+	layer_result_t a;
+	snapshot(f->st, dir, LAYER_COMPRESS_ZSTD, 2, &a);
+	_cleanup_free_ char *layers = store_path(f->st, "layers/sha256");
+	_cleanup_free_ char *tmp = store_path(f->st, "tmp");
+	/* a wrong diff_id: refused, nothing kept */
+	char wrong[DIGEST_STR_LEN + 1];
+	digest_buffer("x", 1, wrong);
+	cb_error_t err = CB_ERROR_INIT;
+	char *path = NULL;
+	assert_int_equal(layer_unpack(f->st, a.digest, wrong, NULL, &path, &err), -1);
+	assert_int_equal(err.code, EBADMSG);
+	cb_error_release(&err);
+	assert_false(layer_is_unpacked(f->st, wrong));
+	assert_int_equal(count_entries(tmp), 0);
+	/* a corrupted blob under the right name: refused */
+	layer_result_t b;
+	snapshot(f->st, dir, LAYER_COMPRESS_GZIP, 2, &b);
+	_cleanup_free_ char *blob = store_blob_path(f->st, b.digest);
+	assert_int_equal(sh("printf 'X' | dd of='%s' bs=1 seek=2000 conv=notrunc 2>/dev/null", blob), 0);
+	assert_int_equal(layer_unpack(f->st, b.digest, b.diff_id, NULL, &path, &err), -1);
+	cb_error_release(&err);
+	assert_int_equal(count_entries(tmp), 0);
+	/* four processes unpack the same layer at once */
+	size_t before = count_entries(layers);
+	pid_t pids[4];
+	for (int i = 0; i < 4; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			cb_error_t e = CB_ERROR_INIT;
+			char *p = NULL;
+			_exit(layer_unpack(f->st, a.digest, a.diff_id, NULL, &p, &e) < 0 ? 1 : 0);
+		}
+	}
+	for (int i = 0; i < 4; i++) {
+		int status;
+		waitpid(pids[i], &status, 0);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	assert_int_equal(count_entries(layers), before + 1);
+	assert_int_equal(count_entries(tmp), 0);
+	check(layer_unpack(f->st, a.digest, a.diff_id, NULL, &path, &err), &err);
+	_cleanup_free_ char *ms = tree_manifest(dir, MF_MTIME | MF_DIR_MTIME);
+	_cleanup_free_ char *md = tree_manifest(path, MF_MTIME | MF_DIR_MTIME);
+	assert_string_equal(ms, md);
+	free(path);
+}
+
+static void test_adopt(void **state)
+{
+	fx_t *f = *state;
+	cb_error_t err = CB_ERROR_INIT;
+	_cleanup_free_ char *d1 = store_mkdtemp(f->st, "upper-", &err);
+	_cleanup_free_ char *d2 = store_mkdtemp(f->st, "upper-", &err);
+	assert_non_null(d1);
+	assert_non_null(d2);
+	_cleanup_free_ char *file = cb_path_join(d1, "f");
+	write_text(file, "x");
+	char id[DIGEST_STR_LEN + 1];
+	digest_buffer("adopt", 5, id);
+	char *path = NULL;
+	check(layer_adopt_dir(f->st, d1, id, &path, &err), &err);
+	assert_true(layer_is_unpacked(f->st, id));
+	assert_false(cb_path_exists(d1));
+	/* already there: the second copy is dropped */
+	check(layer_adopt_dir(f->st, d2, id, NULL, &err), &err);
+	assert_false(cb_path_exists(d2));
+	_cleanup_free_ char *kept = cb_path_join(path, "f");
+	assert_true(cb_path_exists(kept));
+	free(path);
+}
+
+static void test_compress_parse(void **state)
+{
+	(void)state;
+	layer_compress_t c;
+	cb_error_t err = CB_ERROR_INIT;
+	check(layer_compress_parse("zstd", &c, &err), &err);
+	assert_int_equal(c, LAYER_COMPRESS_ZSTD);
+	check(layer_compress_parse("none", &c, &err), &err);
+	assert_string_equal(layer_media_type(c), LAYER_MT_TAR);
+	assert_int_equal(layer_compress_parse("lz4", &c, &err), -1);
+	assert_int_equal(err.code, EINVAL);
+	cb_error_release(&err);
+}
+
+/* Not root: device nodes are skipped with a warning, the rest applies and
+ * the files belong to the extracting user. */
+static void test_nonroot_skips_devices(void **state)
+{
+	fx_t *f = *state;
+	if (geteuid() != 0)
+		skip();
+	_cleanup_free_ char *src = cb_path_join(f->tmp, "devsrc");
+	_cleanup_free_ char *dst = cb_path_join(f->tmp, "devdst");
+	assert_int_equal(sh("mkdir -p '%s/d' '%s' && mknod '%s/null' c 1 3 && mknod '%s/d/blk' b 7 0 && "
+			    "mkfifo '%s/fifo' && echo data > '%s/d/file' && chown 123:456 '%s/d/file' && "
+			    "chown 65534:65534 '%s'",
+			    src, dst, src, src, src, src, src, dst),
+			 0);
+	layer_result_t res;
+	snapshot(f->st, src, LAYER_COMPRESS_GZIP, 2, &res);
+	cb_error_t err = CB_ERROR_INIT;
+	_cleanup_close_ int fd = store_open_blob(f->st, res.digest, &err);
+	check(fd, &err);
+	assert_int_equal(chmod(f->tmp, 0755), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(3);
+		cb_error_t e = CB_ERROR_INIT;
+		if (layer_apply(fd, dst, 0, res.digest, res.diff_id, &e) < 0) {
+			cb_error_print(stderr, "child", &e);
+			_exit(1);
+		}
+		_exit(0);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	_cleanup_free_ char *null = cb_path_join(dst, "null");
+	_cleanup_free_ char *blk = cb_path_join(dst, "d/blk");
+	_cleanup_free_ char *file = cb_path_join(dst, "d/file");
+	_cleanup_free_ char *fifo = cb_path_join(dst, "fifo");
+	struct stat st;
+	assert_int_equal(lstat(null, &st), -1);
+	assert_int_equal(lstat(blk, &st), -1);
+	assert_int_equal(lstat(fifo, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+	assert_int_equal(lstat(file, &st), 0);
+	assert_int_equal(st.st_uid, 65534);
+}
+
+/* ---- hostile tars ---- */
+
+static char *hash_tree(const char *dir)
+{
+	return tree_manifest(dir, MF_MTIME);
+}
+
+static void test_malicious_tars(void **state)
+{
+	fx_t *f = *state;
+	_cleanup_free_ char *evil = cb_path_join(f->tmp, "evil");
+	_cleanup_free_ char *abs = cb_path_join(f->tmp, "abs-victim");
+	_cleanup_free_ char *script = cb_xstrdup(getenv("CBUILD_LAYER_EVIL") ?: "testdata/layers/mkevil.py");
+	assert_int_equal(sh("python3 '%s' '%s' '%s' >/dev/null", script, evil, abs), 0);
+	DIR *d = opendir(evil);
+	assert_non_null(d);
+	struct dirent *de;
+	char **tars = NULL;
+	size_t n = 0;
+	while ((de = readdir(d)))
+		if (cb_str_has_suffix(de->d_name, ".tar")) {
+			tars = cb_xreallocarray(tars, n + 1, sizeof(*tars));
+			tars[n++] = cb_xstrdup(de->d_name);
+		}
+	closedir(d);
+	assert_true(n >= 12);
+	_cleanup_free_ char *passwd_before = NULL;
+	size_t plen = 0;
+	cb_error_t err = CB_ERROR_INIT;
+	check(cb_read_file("/etc/passwd", 1 << 20, &passwd_before, &plen, &err), &err);
+	for (size_t i = 0; i < n; i++) {
+		for (int overlay = 0; overlay < 2; overlay++) {
+			_cleanup_free_ char *c = cb_asprintf("%s/case-%zu-%d", f->tmp, i, overlay);
+			_cleanup_free_ char *parent = cb_path_join(c, "parent");
+			_cleanup_free_ char *target = cb_path_join(parent, "target");
+			assert_int_equal(sh("mkdir -p '%s/victimdir' '%s' && echo victim > '%s/victim' && "
+					    "echo keep > '%s/victimdir/keep' && chmod 640 '%s/victim'",
+					    parent, target, parent, parent, parent), 0);
+			/* snapshot everything but the target */
+			_cleanup_free_ char *before = hash_tree(c);
+			_cleanup_free_ char *tar = cb_path_join(evil, tars[i]);
+			cb_error_t e = CB_ERROR_INIT;
+			int rc = layer_apply_path(tar, target, overlay ? LAYER_APPLY_OVERLAY : 0, &e);
+			cb_error_release(&e);
+			(void)rc; /* refused or contained: both fine */
+			/* put the applied target aside: what is left must be as before */
+			_cleanup_free_ char *scratch = cb_path_join(f->tmp, "scratch");
+			assert_int_equal(rename(target, scratch), 0);
+			assert_int_equal(mkdir(target, 0755), 0);
+			_cleanup_free_ char *after = hash_tree(c);
+			if (strcmp(before, after))
+				fail_msg("'%s' (overlay=%d) changed things outside its target:\n--- "
+					 "before\n%s--- after\n%s",
+					 tars[i], overlay, before, after);
+			assert_false(cb_path_exists(abs));
+			rm_tree(c);
+			rm_tree(scratch);
+		}
+	}
+	_cleanup_free_ char *passwd_after = NULL;
+	check(cb_read_file("/etc/passwd", 1 << 20, &passwd_after, &plen, &err), &err);
+	assert_string_equal(passwd_before, passwd_after);
+	for (size_t i = 0; i < n; i++)
+		free(tars[i]);
+	free(tars);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_compress_parse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_golden_digests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_determinism, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gzip_readers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_tar, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unpack_verify_and_concurrency, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_adopt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malicious_tars, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nonroot_skips_devices, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unpack_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_roundtrip_random, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
