@@ -41,7 +41,9 @@ static char *read_line_fd(int fd, bool all, cb_error_t *err)
 	/* --password-stdin: trailing line endings are not part of it */
 	while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
 		b.data[--b.len] = '\0';
-	return cb_buf_detach(&b, NULL);
+	char *s = cb_buf_detach(&b, NULL);
+	cb_buf_release(&b);
+	return s;
 }
 
 static char *prompt(const char *what, bool secret, cb_error_t *err)

@@ -6,6 +6,7 @@
  * the server answers 206, and restarted from zero otherwise.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -32,7 +33,14 @@ typedef struct blob_job {
 	store_blob_writer_t *w;
 	bool first_chunk; /* the next sink call starts a new response */
 	uint64_t last_report;
+	/* curl hands over 16 KiB at a time: gather into bigger writes */
+	char *buf;
+	size_t buf_len;
+	uint64_t synced; /* bytes handed to writeback so far */
 } blob_job_t;
+
+#define SINK_BUF (256u << 10)
+#define WRITEBACK_STEP (8u << 20)
 
 /* ---- manifests ---- */
 
@@ -154,9 +162,36 @@ static int choose_platform(json_t *index, const reg_platform_t *want, const char
 
 /* ---- blobs ---- */
 
+/* Write the gathered bytes; start their writeback early so that the fsync
+ * at commit finds little left to do. */
+static int flush_buf(blob_job_t *j, cb_error_t *err)
+{
+	if (!j->buf_len)
+		return 0;
+	if (store_blob_writer_write(j->w, j->buf, j->buf_len, err) < 0)
+		return -1;
+	j->buf_len = 0;
+	uint64_t n = store_blob_writer_size(j->w);
+	if (n - j->synced >= WRITEBACK_STEP) {
+		sync_file_range(store_blob_writer_fd(j->w), (off64_t)j->synced, (off64_t)(n - j->synced),
+				SYNC_FILE_RANGE_WRITE);
+		j->synced = n;
+	}
+	return 0;
+}
+
+/* Bytes received: those gathered plus those written. */
+static uint64_t got_bytes(const blob_job_t *j)
+{
+	return (j->w ? store_blob_writer_size(j->w) : 0) + j->buf_len;
+}
+
 static int blob_prepare(reg_xfer_t *xf, cb_error_t *err)
 {
 	blob_job_t *j = xf->ud;
+	/* what an earlier attempt gathered is good: keep it */
+	if (j->w && flush_buf(j, err) < 0)
+		return -1;
 	j->first_chunk = true;
 	/* Resume what an earlier attempt got, if the server allows ranges. */
 	xf->range_from = j->w ? store_blob_writer_size(j->w) : 0;
@@ -181,16 +216,27 @@ static int blob_sink(reg_xfer_t *xf, const char *data, size_t len, cb_error_t *e
 			/* the server ignored Range: start over */
 			store_blob_writer_abort(j->w);
 			j->w = NULL;
+			j->buf_len = 0;
+			j->synced = 0;
 		}
 		if (!j->w && !(j->w = store_blob_writer_new(j->st, err)))
 			return -1;
+		if (!j->buf)
+			j->buf = cb_xmalloc(SINK_BUF);
 	}
-	if (j->size >= 0 && store_blob_writer_size(j->w) + len > (uint64_t)j->size)
+	if (j->size >= 0 && got_bytes(j) + len > (uint64_t)j->size)
 		return cb_error_set(err, EBADMSG, "blob '%s' is larger than its %lld bytes",
 				    j->digest, (long long)j->size);
-	if (store_blob_writer_write(j->w, data, len, err) < 0)
-		return -1;
-	uint64_t n = store_blob_writer_size(j->w);
+	while (len) {
+		size_t n = SINK_BUF - j->buf_len < len ? SINK_BUF - j->buf_len : len;
+		memcpy(j->buf + j->buf_len, data, n);
+		j->buf_len += n;
+		data += n;
+		len -= n;
+		if (j->buf_len == SINK_BUF && flush_buf(j, err) < 0)
+			return -1;
+	}
+	uint64_t n = got_bytes(j);
 	if (n - j->last_report >= (1u << 20)) {
 		j->last_report = n;
 		reg_progress(j->opts, j->digest, REG_PROGRESS_BYTES, n, j->size > 0 ? (uint64_t)j->size : 0);
@@ -206,6 +252,8 @@ static int blob_done(reg_xfer_t *xf, cb_error_t *err)
 		return reg_http_error(xf, what, err);
 	}
 	if (!j->w && !(j->w = store_blob_writer_new(j->st, err))) /* an empty blob */
+		return -1;
+	if (flush_buf(j, err) < 0)
 		return -1;
 	uint64_t got = store_blob_writer_size(j->w);
 	if (j->size >= 0 && got != (uint64_t)j->size) {
@@ -225,7 +273,7 @@ static int blob_done(reg_xfer_t *xf, cb_error_t *err)
 static void blob_retry(reg_xfer_t *xf, const char *why)
 {
 	blob_job_t *j = xf->ud;
-	reg_progress(j->opts, j->digest, REG_PROGRESS_RETRY, j->w ? store_blob_writer_size(j->w) : 0,
+	reg_progress(j->opts, j->digest, REG_PROGRESS_RETRY, got_bytes(j),
 		     j->size > 0 ? (uint64_t)j->size : 0);
 }
 
@@ -287,6 +335,8 @@ static int fetch_blobs(reg_client_t *c, store_t *st, const reg_opts_t *o, blob_j
 		blob_job_t *j = xs[i]->ud;
 		store_blob_writer_abort(j->w);
 		j->w = NULL;
+		free(j->buf);
+		j->buf = NULL;
 		reg_xfer_release(&j->xf);
 	}
 	free(xs);

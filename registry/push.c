@@ -49,8 +49,11 @@ typedef struct up_job {
 	bool chunked;
 	uint64_t chunk_min;
 	uint64_t sent; /* chunked: bytes accepted so far */
+	int restarts;  /* upload sessions restarted after a failed PUT/PATCH */
 	int fd;
 } up_job_t;
+
+#define MAX_RESTARTS 5
 
 /* ---- the image to push ---- */
 
@@ -225,9 +228,14 @@ static void to_post(up_job_t *j)
 static int up_prepare(reg_xfer_t *xf, cb_error_t *err)
 {
 	up_job_t *j = xf->ud;
-	/* A retried PUT/PATCH starts a new upload session. */
-	if (xf->attempts > 0 && (j->state == UP_PUT || j->state == UP_PATCH || j->state == UP_FINAL))
+	/* A retried PUT/PATCH starts a new upload session (whose own retry
+	 * budget starts afresh: hence a bound of its own). */
+	if (xf->attempts > 0 && (j->state == UP_PUT || j->state == UP_PATCH || j->state == UP_FINAL)) {
+		if (++j->restarts > MAX_RESTARTS)
+			return cb_error_set(err, EIO, "upload of blob '%s' failed %d times", j->digest,
+					    j->restarts);
 		to_post(j);
+	}
 	return 0;
 }
 

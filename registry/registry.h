@@ -80,7 +80,7 @@ typedef struct reg_opts {
 	const char *certs_dir;
 	/* Push: media types of the pushed manifest. */
 	reg_format_t format;
-	/* Parallel blob transfers (0 = default 4). */
+	/* Parallel blob transfers (0 = default 8). */
 	unsigned max_parallel;
 	/* Progress: the callback if set; else, unless quiet, lines on stderr
 	 * (a live display when stderr is a terminal). */

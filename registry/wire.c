@@ -87,6 +87,7 @@ static const char *parse_param(const char *p, char **key, char **val)
 	}
 	*key = cb_xstrndup(k, klen);
 	*val = cb_buf_detach(&v, NULL);
+	cb_buf_release(&v);
 	return p;
 }
 

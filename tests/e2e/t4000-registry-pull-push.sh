@@ -105,4 +105,12 @@ like "$err" "manifest unknown: $REG/app:9" "with docker's message"
 err=$(cb push "$REG/nothere:1" 2>&1); ok $((! $?)) "pushing a missing local image fails"
 like "$err" "image not known" "with a clear message"
 err=$(cb pull --platform linux "$REG/app:1" 2>&1); like "$err" "invalid platform" "bad --platform"
+# round trip with cbuild's own commands: import, tag, push, rmi, pull: same image ID
+id=$(cb import "$ROOTFS_TAR" busybox:rt 2>/dev/null | tail -1)
+cb tag busybox:rt "$REG/rt/busybox:1" >/dev/null 2>&1; ok $? "tag an imported image for the registry"
+cb push -q "$REG/rt/busybox:1" >/dev/null 2>&1; ok $? "push it"
+cb rmi "$REG/rt/busybox:1" busybox:rt >/dev/null 2>&1; ok $? "rmi it"
+got=$(cb pull -q "$REG/rt/busybox:1" 2>/dev/null); ok $? "pull it back"
+is "$got" "$id" "the image ID is the same after push, rmi and pull"
+like "$(cb images --no-trunc 2>/dev/null)" "$REG/rt/busybox +1 +$id" "images lists it"
 done_testing

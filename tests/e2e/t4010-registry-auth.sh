@@ -82,4 +82,27 @@ CBUILD_CERTS_DIR=$T/none "$CBUILD" --root "$T/r8" pull -q --tls-verify=false --c
 ok $? "--tls-verify=false accepts it"
 "$CBUILD" --root "$T/r9" pull -q --cert-dir "$T/certs.d" --creds testuser:testpass "$REG/app:1" >/dev/null 2>&1
 ok $? "--cert-dir names the certs.d folder"
+# a CI-style script: build -> tag app:$BUILD_NUMBER -> login -> push -> pull on a fresh root
+BUILD_NUMBER=42
+mkdir -p "$T/ctx" && printf 'FROM busybox\nRUN echo built > /built\nCMD ["cat", "/built"]\n' > "$T/ctx/Dockerfile"
+cb import "$ROOTFS_TAR" busybox >/dev/null 2>&1
+(
+	set -e
+	cb build -t app "$T/ctx" >/dev/null
+	cb tag app "$REG/ci/app:$BUILD_NUMBER"
+	echo testpass | cb login -u testuser --password-stdin "$REG" >/dev/null
+	cb push -q "$REG/ci/app:$BUILD_NUMBER" > "$T/ci.digest"
+	"$CBUILD" --root "$T/fresh" pull -q "$REG/ci/app:$BUILD_NUMBER" > "$T/ci.id"
+) 2>"$T/ci.err"; rc=$?; [ $rc = 0 ] || diag "$(cat "$T/ci.err")"; (exit $rc)
+ok $? "CI flow: build, tag, login, push, pull on a fresh root"
+is "$(cat "$T/ci.id" 2>/dev/null)" "$(cb inspect app 2>/dev/null | sed -n 's/.*"Id": "\(sha256:[0-9a-f]*\)".*/\1/p' | head -1)" \
+	"the fresh root has the built image"
+if command -v umoci >/dev/null; then
+	umoci unpack --rootless --image "$T/fresh:$REG/ci/app:$BUILD_NUMBER" "$T/bundle" >/dev/null 2>&1
+	is "$(cat "$T/bundle/rootfs/built" 2>/dev/null)" "built" "umoci unpacks the pulled image with the RUN result"
+fi
+if "$CBUILD" --help 2>&1 | grep -q '^  run '; then
+	is "$("$CBUILD" --root "$T/fresh" run --rm "$REG/ci/app:$BUILD_NUMBER" 2>/dev/null)" "built" "and it runs"
+fi
+cb logout "$REG" >/dev/null 2>&1
 done_testing

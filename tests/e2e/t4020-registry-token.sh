@@ -61,6 +61,14 @@ like "$(cat "$TLOG")" "scope=repository:team/other:pull,push scope=repository:te
 skopeo inspect --creds testuser:testpass --tls-verify=false "docker://$REG/team/other:1" >/dev/null 2>&1
 ok $? "skopeo reads the mounted image"
 
+# a redirect to another host (blob storage): Authorization is not sent there
+start_proxy "$REG" "redirect:GET /v2/team/app/blobs/"
+echo testpass | cb login -u testuser --password-stdin "$PROXY" >/dev/null 2>&1
+"$CBUILD" --root "$T/r5" pull -q "$PROXY/team/app:1" >/dev/null 2>"$T/err"; ok $? "pull follows blob redirects"
+grep -q "^REDIRECTED" "$PROXY_LOG"; ok $? "the blobs were redirected"
+unlike "$(grep '^REDIRECTED' "$PROXY_LOG")" "auth=yes" "the token is not sent to the other host"
+blobs_ok "$T/r5"; ok $? "redirected blobs are good"
+
 # a token server that refuses GET: the OAuth2 password grant by POST
 start_token_setup --no-get || skip_all "second setup failed"
 to_store "$T/l" app "$REG/app:2"

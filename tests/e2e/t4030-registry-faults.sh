@@ -86,4 +86,15 @@ start_proxy "$REG" "500:GET /v2/app/blobs/$BIG"
 fresh; pull "$PROXY/app:1"; ok $((! $?)) "a blob that always fails gives up"
 like "$(cat "$T/err.$n")" "HTTP 500" "with the status"
 is "$(grep -c "^GET /v2/app/blobs/$BIG 500" "$PROXY_LOG")" 6 "after a bounded number of tries"
+# a registry refusing a monolithic upload as too large: chunked PATCH upload
+start_proxy "$REG" "413:PUT /v2/chunked/blobs/uploads/"
+to_store "$T/l" app "$PROXY/chunked:1" "$T/root-1"
+"$CBUILD" --root "$T/root-1" push -q "$PROXY/chunked:1" >/dev/null 2>"$T/perr"; ok $? "push falls back to chunked uploads on 413"
+grep -q "^PATCH /v2/chunked/blobs/uploads/" "$PROXY_LOG"; ok $? "with PATCH requests"
+skopeo copy -q --src-tls-verify=false "docker://$REG/chunked:1" "oci:$T/chk2:x" >/dev/null; ok $? "skopeo reads the chunked upload"
+# an upload that always fails: bounded, even though each try opens a new session
+start_proxy "$REG" "500:PUT /v2/never/blobs/uploads/"
+to_store "$T/l" app "$PROXY/never:1" "$T/root-1"
+err=$("$CBUILD" --root "$T/root-1" push -q "$PROXY/never:1" 2>&1 >/dev/null); ok $((! $?)) "a PUT that always fails gives up"
+like "$err" "failed [0-9]+ times|HTTP 500" "with a clear message"
 done_testing

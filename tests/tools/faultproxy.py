@@ -13,12 +13,17 @@ always). Kinds:
   drop      send the headers and half the body, then close the connection
   500       answer 500 without forwarding
   429       answer 429 with Retry-After: 1 without forwarding
+  413       answer 413 (request too large) to a request with a body
   corrupt   flip one byte of the response body (same length)
   grow      append a byte to the response body (Content-Length follows)
   shortlen  announce a Content-Length larger than the body, send the body, close
   indexsize add 7 to every "size" of an index's manifests (a lying descriptor),
             and drop Docker-Content-Digest (some registries send none)
   norange   ignore Range headers (always answer 200 with the whole body)
+  redirect  answer 307 to http://localhost:PORT/__redirected__PATH (another host
+            name, like blob storage); that request is logged as
+            "REDIRECTED auth=yes|no" and served with the Authorization of the
+            last request that had one (a presigned URL, in effect)
 """
 import argparse
 import http.client
@@ -82,12 +87,32 @@ class Handler(BaseHTTPRequestHandler):
     def handle_any(self):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n else b""
-        kinds = self.faults()
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
+        redirected = self.path.startswith("/__redirected__")
+        if redirected:
+            with LOCK:
+                with open(self.server.logfile, "a") as f:
+                    f.write("REDIRECTED auth=%s\n" % ("yes" if "Authorization" in self.headers else "no"))
+            self.path = self.path[len("/__redirected__"):]
+            headers.pop("Authorization", None)
+            if self.server.last_auth:
+                headers["Authorization"] = self.server.last_auth
+        elif "Authorization" in self.headers:
+            self.server.last_auth = self.headers["Authorization"]
+        kinds = set() if redirected else self.faults()
+        if "redirect" in kinds:
+            self.send_response(307)
+            self.send_header("Location", "http://localhost:%d/__redirected__%s" % (self.server.server_port, self.path))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            self.log(307, len(body), 0)
+            return
         if "500" in kinds:
             return self.simple(500, inlen=len(body))
+        if "413" in kinds and body:
+            return self.simple(413, inlen=len(body))
         if "429" in kinds:
             return self.simple(429, {"Retry-After": "1"}, inlen=len(body))
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
         if "norange" in kinds:
             headers.pop("Range", None)
         if body or self.command in ("PUT", "POST", "PATCH"):
@@ -150,6 +175,7 @@ def main():
     srv.upstream = a.upstream
     srv.logfile = a.log
     srv.faults = [Fault(s) for s in a.fault]
+    srv.last_auth = None
     open(a.log, "a").close()
     srv.serve_forever()
 
