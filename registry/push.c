@@ -284,7 +284,6 @@ static int to_put(up_job_t *j, cb_error_t *err)
 
 static int denied(const reg_xfer_t *xf, cb_error_t *err)
 {
-	_cleanup_free_ char *d = NULL;
 	return cb_error_set(err, EACCES, DENIED);
 }
 
