@@ -26,7 +26,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 -Wno-for
 CFLAGS ?=
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(OPT) $(WARN) -I. \
 	$(PKG_CFLAGS) $(SAN_CFLAGS) $(CFLAGS)
-LDLIBS := $(PKG_LIBS) -lpthread
+LDLIBS := $(PKG_LIBS) -lpthread -lm
 ALL_LDFLAGS := $(SAN_CFLAGS) $(LDFLAGS)
 
 MODULES := common parser store registry builder
