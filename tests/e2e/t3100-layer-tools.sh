@@ -14,7 +14,7 @@ SAN=
 case $LIBDIR in *asan*) SAN="-fsanitize=address,undefined" ;; esac
 LT=$T/layertool
 cc -O1 -g $SAN -D_GNU_SOURCE -I"$TOP" -o "$LT" "$TOP/bench/layers/layertool.c" "$LIBDIR/libcbuild.a" \
-	$(pkg-config --libs libarchive libcrypto jansson zlib libzstd) -lpthread
+	$(pkg-config --libs libarchive libcrypto jansson zlib libzstd) -lpthread -lm
 ok $? "layertool builds against libcbuild.a"
 
 S=$T/store
