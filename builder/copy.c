@@ -226,7 +226,10 @@ static int walk(const bld_source_t *src, int dirfd_in, const char *rel, int dept
 
 /* ---- checksum ---- */
 
-static int hash_fd(digest_ctx_t *d, int fd, cb_error_t *err)
+/* Read fd to its end in chunks, handing each to sink (hashing, copying). */
+typedef int (*chunk_fn)(void *opaque, const char *data, size_t len, cb_error_t *err);
+
+static int read_chunks(int fd, chunk_fn sink, void *opaque, cb_error_t *err)
 {
 	static __thread char buf[COPY_BUF];
 	for (;;) {
@@ -237,8 +240,26 @@ static int hash_fd(digest_ctx_t *d, int fd, cb_error_t *err)
 			return cb_error_errno(err, "read");
 		if (n == 0)
 			return 0;
-		digest_update(d, buf, (size_t)n);
+		if (sink(opaque, buf, (size_t)n, err) < 0)
+			return -1;
 	}
+}
+
+static int hash_chunk(void *d, const char *data, size_t len, cb_error_t *err)
+{
+	(void)err;
+	digest_update(d, data, len);
+	return 0;
+}
+
+static int write_chunk(void *fdp, const char *data, size_t len, cb_error_t *err)
+{
+	return cb_write_all(*(int *)fdp, data, len, err);
+}
+
+static int hash_fd(digest_ctx_t *d, int fd, cb_error_t *err)
+{
+	return read_chunks(fd, hash_chunk, d, err);
 }
 
 typedef struct hash_ctx {
@@ -400,18 +421,7 @@ static int copy_data(int in, int out, cb_error_t *err)
 			return cb_error_errno(err, "copy");
 		cfr_unusable = true;
 	}
-	static __thread char buf[COPY_BUF];
-	for (;;) {
-		ssize_t n = read(in, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return cb_error_errno(err, "read");
-		if (n == 0)
-			return 0;
-		if (cb_write_all(out, buf, (size_t)n, err) < 0)
-			return -1;
-	}
+	return read_chunks(in, write_chunk, &out, err);
 }
 
 /* Remove whatever stands at dstfd/name unless it is a directory and a
