@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +88,26 @@ uint64_t bld_ctr_proc_start(pid_t pid)
 	for (int field = 3; field < 22 && p; field++)
 		p = strchr(p + 1, ' ');
 	return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+int ctr_enter_userns(const bld_ctr_t *c, cb_error_t *err)
+{
+	if (geteuid() == 0)
+		return 0;
+	/* A running container's own namespace: its owner (us) holds every
+	 * capability there, so signals still reach processes of any mapped uid. */
+	if (c && ctr_pid_alive(c->pid, c->pid_start)) {
+		char p[64];
+		snprintf(p, sizeof p, "/proc/%d/ns/user", (int)c->pid);
+		_cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && setns(fd, CLONE_NEWUSER) == 0) {
+			if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+				return cb_error_errno(err, "become root of the container's user "
+							   "namespace");
+			return 0;
+		}
+	}
+	return sbx_enter_userns(0, err);
 }
 
 bool ctr_pid_alive(pid_t pid, uint64_t start)
@@ -793,6 +814,10 @@ int bld_ctr_remove(store_t *st, bld_ctr_t *c, bool force, cb_error_t *err)
 		kill(c->monitor_pid, SIGKILL);
 	for (int i = 0; i < 100 && ctr_pid_alive(c->monitor_pid, c->monitor_start); i++)
 		usleep(20 * 1000);
+	/* rootless: files of the container's other uids are ours only as
+	 * root of a user namespace mapped the same way */
+	if (ctr_enter_userns(NULL, err) < 0)
+		return cb_error_wrap(err, "remove container '%.12s'", c->id);
 	/* config.json first: a half-removed directory is no longer listed */
 	_cleanup_free_ char *cfg = ctr_path(c, "config.json");
 	if (unlink(cfg) < 0 && errno != ENOENT)

@@ -157,7 +157,8 @@ int bld_ctr_diff(store_t *st, const bld_ctr_t *c, bld_ctr_change_t **out, size_t
 		 cb_error_t *err)
 {
 	_cleanup_strv_ char **lowers = NULL;
-	if (ctr_image_lowers(st, c->image, &lowers, NULL, err) < 0)
+	if (ctr_enter_userns(c, err) < 0 ||
+	    ctr_image_lowers(st, c->image, &lowers, NULL, err) < 0)
 		return -1;
 	_cleanup_free_ char *upper = ctr_path(c, "upper");
 	changes_t ch = {0};
@@ -246,6 +247,9 @@ static char *joined(char *const *argv)
 image_t *bld_ctr_commit(store_t *st, const bld_ctr_t *c, const bld_ctr_commit_opts_t *o,
 			cb_error_t *err)
 {
+	/* before any store access: the layer must record the container's ids */
+	if (ctr_enter_userns(c, err) < 0)
+		return NULL;
 	image_t *img = image_load(st, c->image, err);
 	if (!img)
 		return NULL;

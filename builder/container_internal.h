@@ -18,6 +18,13 @@ int ctr_write_state(store_t *st, const bld_ctr_t *c, cb_error_t *err);
 int ctr_image_lowers(store_t *st, const char *manifest_digest, char ***lowers,
 		     oci_config_t **cfg, cb_error_t *err);
 
+/* Not root: become root of a user namespace with the containers' mapping,
+ * the running container c's own when there is one (c may be NULL), else a
+ * new one (sbx_enter_userns). Then upper/ reads with the ids the container
+ * sees (0, not our uid) and every file of it can be removed. Root: no-op.
+ * One way: this process stays there. */
+int ctr_enter_userns(const bld_ctr_t *c, cb_error_t *err);
+
 /* True when the pid exists and has the recorded start time. */
 bool ctr_pid_alive(pid_t pid, uint64_t start);
 

@@ -139,7 +139,7 @@ static int mount_rootfs(store_t *st, const bld_ctr_t *c, cb_error_t *err)
 	cb_buf_addstr(&o, ",workdir=");
 	add_escaped(&o, work);
 	/* same as build steps: the upper must stay a plain layer diff */
-	cb_buf_addstr(&o, ",redirect_dir=off,metacopy=off,index=off");
+	cb_buf_addstr(&o, bld_overlay_opts());
 	int rc = 0;
 	if (o.len > OVERLAY_OPTS_MAX)
 		rc = cb_error_fail(err, E2BIG, "too many layers (%zu) for one overlay mount",
@@ -460,9 +460,6 @@ static int launch(store_t *st, bld_ctr_t *c, running_t *r, bool attached, const 
 	r->fw = cb_xcalloc(c->n_ports + 1, sizeof(fwd_t));
 	for (size_t i = 0; i < c->n_ports; i++)
 		r->fw[i].listen_fd = r->fw[i].netns_fd = -1;
-	if (geteuid() != 0)
-		return cb_error_fail(err, EPERM, "running containers needs root for now (rootless "
-						 "containers are not supported yet)");
 	if (bld_enter_mount_ns(err) < 0 || mount_rootfs(st, c, err) < 0 ||
 	    listen_ports(c, r->fw, err) < 0)
 		return -1;

@@ -900,6 +900,80 @@ static int write_idmaps(pid_t pid, const struct idmap_plan *pl, cb_error_t *err)
 }
 
 /* Is id inside one of the ranges of /proc/PID/FILE (pid 0: self)? */
+/* The helper of sbx_enter_userns: waits until `target` has unshared its
+ * user namespace (a byte on `go`; EOF = it failed), maps it, exits. */
+static _Noreturn void userns_helper(pid_t target, const struct idmap_plan *pl, int go)
+{
+	char c;
+	ssize_t n;
+	while ((n = read(go, &c, 1)) < 0 && errno == EINTR)
+		;
+	if (n != 1)
+		_exit(2);
+	cb_error_t e = CB_ERROR_INIT;
+	_exit(write_idmaps(target, pl, &e) < 0 ? 1 : 0);
+}
+
+int sbx_enter_userns(int flags, cb_error_t *err)
+{
+	struct idmap_plan pl;
+	plan_idmap(&pl);
+	int go[2];
+	if (pipe2(go, O_CLOEXEC) < 0)
+		return cb_error_errno(err, "pipe");
+	/* A process cannot run newuidmap on itself from inside the namespace
+	 * it just made (the helper needs the parent namespace's view): a child
+	 * forked before unshare() maps us, as podman's pause process does. */
+	pid_t self = getpid();
+	pid_t helper = fork();
+	if (helper < 0) {
+		close(go[0]);
+		close(go[1]);
+		return cb_error_errno(err, "fork the id-mapping helper");
+	}
+	if (helper == 0) {
+		close(go[1]);
+		userns_helper(self, &pl, go[0]);
+	}
+	close(go[0]);
+	int rc = 0;
+	if (unshare(CLONE_NEWUSER | flags) < 0)
+		rc = cb_error_errno(err, "create a user namespace%s",
+				    errno == EINVAL ? " (the process is multi-threaded)" : "");
+	else if (write(go[1], "g", 1) != 1)
+		rc = cb_error_errno(err, "start the id-mapping helper");
+	close(go[1]);
+	int ws = 0;
+	while (waitpid(helper, &ws, 0) < 0 && errno == EINTR)
+		;
+	if (rc < 0)
+		return rc;
+	if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+		return cb_error_fail(err, EPERM, "map user and group ids of the user namespace%s",
+				     pl.helpers ? " with newuidmap/newgidmap" : "");
+	/* the maps name our ids 0 now; take them for real, and drop the host's
+	 * supplementary groups where setgroups is allowed */
+	if (pl.helpers && setgroups(0, NULL) < 0)
+		return cb_error_errno(err, "setgroups in the user namespace");
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		return cb_error_errno(err, "become root of the user namespace");
+	return 0;
+}
+
+bool sbx_in_userns(void)
+{
+	_cleanup_free_ char *data = NULL;
+	cb_error_t e = CB_ERROR_INIT;
+	if (cb_read_file("/proc/self/uid_map", 4096, &data, NULL, &e) < 0) {
+		cb_error_release(&e);
+		return false;
+	}
+	unsigned long a, b, c;
+	/* the initial namespace maps everything onto itself */
+	return !(sscanf(data, "%lu %lu %lu", &a, &b, &c) == 3 && a == 0 && b == 0 &&
+		 c == 4294967295UL);
+}
+
 static bool in_idmap(pid_t pid, const char *file, unsigned long id)
 {
 	char p[64];

@@ -239,6 +239,20 @@ int sbx_socket_in(pid_t pid, int domain, int type, cb_error_t *err);
 
 /* --- helpers the builder may use --- */
 
+/* Make this process root of a new user namespace (with `flags` more
+ * namespaces, e.g. CLONE_NEWNS), mapped as rootless sandboxes are: uid/gid
+ * 0 = the caller, 1..N = its /etc/subuid and /etc/subgid range through
+ * newuidmap/newgidmap when it has one, else only 0. Everything this process
+ * does afterwards (unpacking layers, mounting overlays with userxattr,
+ * sbx_run) happens as that root; files it creates as uid 0 belong to the
+ * caller on the host. Must be called while single-threaded (unshare(2)). */
+int sbx_enter_userns(int flags, cb_error_t *err);
+
+/* True when this process runs in a user namespace other than the host's
+ * (after sbx_enter_userns, or when started inside one). */
+bool sbx_in_userns(void);
+
+
 /* A user spec resolved against a root directory's /etc/passwd and
  * /etc/group (never the host's; symlinks cannot leave `rootfs`). */
 typedef struct sbx_user {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "builder/internal.h"
+#include "builder/sandbox.h"
 #include "common/fs.h"
 #include "common/util.h"
 
@@ -21,18 +22,28 @@ int bld_enter_mount_ns(cb_error_t *err)
 	static bool done;
 	if (done)
 		return 0;
-	if (geteuid() != 0)
-		return cb_error_fail(err, EPERM,
-				     "building needs root for now (rootless builds are not "
-				     "supported yet)");
 	/* A private mount namespace: overlays mounted for steps disappear with
 	 * this process however it ends, and never show on the host. */
-	if (unshare(CLONE_NEWNS) < 0)
+	if (geteuid() != 0) {
+		if (sbx_enter_userns(CLONE_NEWNS, err) < 0)
+			return cb_error_wrap(err, "rootless");
+	} else if (unshare(CLONE_NEWNS) < 0) {
 		return cb_error_errno(err, "unshare mount namespace");
+	}
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return cb_error_errno(err, "make mounts private");
 	done = true;
 	return 0;
+}
+
+const char *bld_overlay_opts(void)
+{
+	static int userns = -1;
+	if (userns < 0)
+		userns = sbx_in_userns();
+	/* with userxattr, redirect_dir=off is refused (it asks for trusted.*
+	 * access) while redirect_dir and metacopy are off anyway */
+	return userns ? ",userxattr,index=off,metacopy=off" : ",redirect_dir=off,metacopy=off,index=off";
 }
 
 void bld_state_release(bld_state_t *s)
@@ -130,7 +141,7 @@ static int mount_overlay(bld_snap_t *snap, bool readonly, cb_error_t *err)
 		cb_buf_addf(&opts, ",upperdir=%s,workdir=%s/work", snap->upper, snap->dir);
 	/* redirect_dir and metacopy would put overlay-private metadata in the
 	 * upper dir that no layer format can carry. */
-	cb_buf_addstr(&opts, ",redirect_dir=off,metacopy=off,index=off");
+	cb_buf_addstr(&opts, bld_overlay_opts());
 	int rc = 0;
 	if (opts.len > OVERLAY_OPTS_MAX)
 		rc = cb_error_fail(err, E2BIG, "too many layers (%zu) for one overlay mount",
