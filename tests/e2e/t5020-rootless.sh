@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Rootless: an unprivileged user builds, runs, lists, logs, diffs, commits
+# and removes containers in a store of its own (~/.local/share/cbuild), with
+# a /etc/subuid range (newuidmap) and without one (only root mapped). Files
+# owned by root in the image are owned by uid 0 in the layers, never by the
+# user's host uid.
+. "$(dirname "$0")/lib.sh"
+[ "$(id -u)" = 0 ] || skip_all "needs root to create the test users"
+command -v runuser >/dev/null && command -v useradd >/dev/null || skip_all "no runuser/useradd"
+[ -x /usr/bin/newuidmap ] || skip_all "newuidmap missing (apt-get install uidmap)"
+chmod 711 "$T"
+
+# Users are kept between runs (two runs may share them); useradd gives a new
+# user a subid range unless told not to.
+mkuser() { # mkuser NAME WITH_SUBIDS
+	id "$1" >/dev/null 2>&1 && return 0
+	if [ "$2" = 1 ]; then
+		useradd -M -s /bin/sh "$1" 2>/dev/null
+	else
+		useradd -M -s /bin/sh -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$1" 2>/dev/null
+	fi
+	id "$1" >/dev/null 2>&1
+}
+
+# The blob of REF's layer IDX (-1 = the last) in the store at ROOT.
+layer_blob() { # layer_blob ROOT REF [IDX]
+	python3 - "$1" "$2" "${3:--1}" <<'EOF'
+import json, sys
+root, ref, idx = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def blob(d):
+    return "%s/blobs/%s" % (root, d.replace(":", "/"))
+for m in json.load(open(root + "/index.json"))["manifests"]:
+    if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == ref:
+        print(blob(json.load(open(blob(m["digest"])))["layers"][idx]["digest"]))
+EOF
+}
+
+flow() { # flow USER WITH_SUBIDS
+	local u=$1 sub=$2 h=$T/home-$1
+	mkdir -p "$h/ctx"
+	chown -R "$u:" "$h"
+	cp "$ROOTFS_TAR" "$h/rootfs.tar"
+	chmod 644 "$h/rootfs.tar"
+	# as the user, with its own HOME and no CBUILD_ROOT: the default store
+	ucb() { runuser -u "$u" -- env -u CBUILD_ROOT -u XDG_DATA_HOME HOME="$h" "$CBUILD" "$@"; }
+	local st=$h/.local/share/cbuild what="$u ($([ "$sub" = 1 ] && echo subids || echo no subids))"
+
+	ucb import -c 'CMD ["sh"]' "$h/rootfs.tar" busybox >/dev/null
+	ok $? "$what: import"
+	[ -f "$st/index.json" ]; ok $? "$what: the store is ~/.local/share/cbuild"
+
+	local chown_step='true'
+	[ "$sub" = 1 ] && chown_step='chown 5:6 /dd'
+	printf 'FROM busybox\nRUN echo b > /b && mkdir /dd && %s\nCOPY f /f\n' "$chown_step" > "$h/ctx/Dockerfile"
+	echo f > "$h/ctx/f"
+	chown -R "$u:" "$h/ctx"
+	ucb build -q -t built:1 "$h/ctx" >/dev/null
+	ok $? "$what: build"
+	is "$(ucb run --rm built:1 sh -c 'cat /b /f; stat -c %u:%g /b /f')" "$(printf 'b\nf\n0:0\n0:0')" \
+		"$what: run the built image, its files are root's inside"
+	is "$(tar --numeric-owner -tvzf "$(layer_blob "$st" docker.io/library/built:1)" | awk '{print $2}' | sort -u)" \
+		"0/0" "$what: COPY layer records uid 0 (tar tv)"
+	local run_layer; run_layer=$(layer_blob "$st" docker.io/library/built:1 -2)
+	local want='0/0 dd/'
+	[ "$sub" = 1 ] && want='5/6 dd/'
+	like "$(tar --numeric-owner -tvzf "$run_layer" | awk '{print $2, $6}')" "^0/0 b\$" \
+		"$what: RUN layer: /b is 0/0"
+	like "$(tar --numeric-owner -tvzf "$run_layer" | awk '{print $2, $6}')" "$want" \
+		"$what: RUN layer: /dd as chowned"
+
+	local id
+	id=$(ucb run -d --name c1 busybox sh -c 'echo hi > /x; echo out; rm /etc/group; sleep 1000')
+	like "$id" '^[0-9a-f]{64}$' "$what: run -d"
+	for _ in $(seq 50); do ucb exec c1 test -e /x 2>/dev/null && break; sleep 0.1; done
+	like "$(ucb ps)" "${id:0:12} +busybox .* Up .* c1" "$what: ps shows it up"
+	is "$(ucb logs c1)" out "$what: logs"
+	is "$(ucb diff c1)" "$(printf 'C /etc\nD /etc/group\nA /x')" "$what: diff"
+	is "$(ucb exec c1 cat /x)" hi "$what: exec"
+	ucb commit c1 snap:1 >/dev/null; ok $? "$what: commit"
+	is "$(tar --numeric-owner -tvzf "$(layer_blob "$st" docker.io/library/snap:1)" | awk '{print $2, $6}' | sort)" \
+		"$(printf '0/0 etc/\n0/0 etc/.wh.group\n0/0 x')" "$what: the commit's layer is uid 0, with the whiteout"
+	is "$(ucb run --rm snap:1 sh -c 'cat /x; test -e /etc/group || echo gone')" "$(printf 'hi\ngone')" \
+		"$what: run the committed image"
+	ucb stop -t 1 c1 >/dev/null; ok $? "$what: stop"
+	like "$(ucb ps -a)" "Exited \(137\) .* c1" "$what: ps -a shows it exited"
+	ucb run busybox sh -c 'exit 3'; is $? 3 "$what: exit code of run"
+	ucb rm $(ucb ps -aq) >/dev/null; ok $? "$what: rm"
+	is "$(find "$st/containers" -mindepth 1 -maxdepth 1 | wc -l)" 0 "$what: rm leaves no directory"
+	# (zombies aside: an orphaned monitor is reaped by whatever PID 1 is, when it likes)
+	is "$(ps -o stat= -u "$u" | grep -vc '^Z')" 0 "$what: and no process"
+	is "$(grep -c " $st/" /proc/self/mountinfo)" 0 "$what: and no mount on the host"
+	# the user's files, not root's: everything the user owns on the host
+	is "$(find "$st/blobs" "$st/index.json" ! -user "$u" | wc -l)" 0 "$what: blobs belong to the user"
+}
+
+if mkuser cbuild-rl-sub 1 && grep -q "^cbuild-rl-sub:" /etc/subuid; then
+	flow cbuild-rl-sub 1
+else
+	fail "create user cbuild-rl-sub with a subid range"
+fi
+if mkuser cbuild-rl-nosub 0 && ! grep -q "^cbuild-rl-nosub:" /etc/subuid; then
+	flow cbuild-rl-nosub 0
+else
+	fail "create user cbuild-rl-nosub without a subid range"
+fi
+done_testing
