@@ -332,9 +332,8 @@ static void read_config(bld_ctr_t *c, json_t *j)
 		c->hostname = cb_asprintf("%.12s", c->id);
 }
 
-int bld_ctr_refresh(store_t *st, bld_ctr_t *c, cb_error_t *err)
+static int read_state(bld_ctr_t *c, cb_error_t *err)
 {
-	(void)st;
 	json_t *j = read_json(c, "state.json", err);
 	if (!j)
 		return -1;
@@ -351,16 +350,33 @@ int bld_ctr_refresh(store_t *st, bld_ctr_t *c, cb_error_t *err)
 	c->started = parse_time(json_object_get(j, "started"));
 	c->finished = parse_time(json_object_get(j, "finished"));
 	json_decref(j);
+	return 0;
+}
+
+/* How long a live monitor gets to record the exit of a PID 1 that is gone:
+ * it reaps, then writes state.json; only a stuck monitor takes longer. */
+#define MONITOR_GRACE_MS 3000
+
+int bld_ctr_refresh(store_t *st, bld_ctr_t *c, cb_error_t *err)
+{
+	(void)st;
+	for (int waited = 0;; waited += 5) {
+		if (read_state(c, err) < 0)
+			return -1;
+		if (c->status != BLD_CTR_RUNNING || ctr_pid_alive(c->pid, c->pid_start))
+			return 0;
+		/* PID 1 is gone but its monitor lives: the real exit code is on
+		 * its way (reading 137 now would be a lie) */
+		if (!ctr_pid_alive(c->monitor_pid, c->monitor_start) || waited >= MONITOR_GRACE_MS)
+			break;
+		usleep(5 * 1000);
+	}
 	/* A monitor killed with -9, a reboot, a reused pid: the container is
 	 * gone (its PID 1 died with the monitor). */
-	if (c->status == BLD_CTR_RUNNING &&
-	    (!ctr_pid_alive(c->monitor_pid, c->monitor_start) ||
-	     !ctr_pid_alive(c->pid, c->pid_start))) {
-		c->status = BLD_CTR_EXITED;
-		c->exit_code = 137;
-		if (c->finished < 0)
-			c->finished = c->started;
-	}
+	c->status = BLD_CTR_EXITED;
+	c->exit_code = 137;
+	if (c->finished < 0)
+		c->finished = c->started;
 	return 0;
 }
 
