@@ -1,10 +1,12 @@
-/* cbuild images [-q] [--digests] [--no-trunc] [-a] [REPOSITORY[:TAG]] */
+/* cbuild images [-q] [--digests] [--no-trunc] [-a] [--format F] [REPOSITORY[:TAG]] */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cmd/cmd.h"
+#include "cmd/format.h"
 #include "cmd/images_util.h"
 #include "common/util.h"
 #include "registry/reference.h"
@@ -12,7 +14,17 @@
 typedef struct images_opts {
 	bool quiet, digests, no_trunc;
 	const char *filter;
+	const char *format;
+	cmd_fmt_t *fmt; /* --format */
 } images_opts_t;
+
+enum { F_REPO, F_TAG, F_DIGEST, F_ID, F_SINCE, F_AT, F_SIZE, NFIELDS };
+static const cmd_fmt_field_t fields[NFIELDS] = {
+	[F_REPO] = {"Repository", "REPOSITORY"},  [F_TAG] = {"Tag", "TAG"},
+	[F_DIGEST] = {"Digest", "DIGEST"},         [F_ID] = {"ID", "IMAGE ID"},
+	[F_SINCE] = {"CreatedSince", "CREATED"},   [F_AT] = {"CreatedAt", "CREATED AT"},
+	[F_SIZE] = {"Size", "SIZE"},
+};
 
 static int parse_images_args(int argc, char **argv, images_opts_t *o, cb_error_t *err)
 {
@@ -20,6 +32,7 @@ static int parse_images_args(int argc, char **argv, images_opts_t *o, cb_error_t
 						 {"digests", no_argument, NULL, 'd'},
 						 {"no-trunc", no_argument, NULL, 'n'},
 						 {"all", no_argument, NULL, 'a'},
+						 {"format", required_argument, NULL, 'F'},
 						 {NULL, 0, NULL, 0}};
 	int c;
 	optind = 1;
@@ -30,6 +43,7 @@ static int parse_images_args(int argc, char **argv, images_opts_t *o, cb_error_t
 		case 'd': o->digests = true; break;
 		case 'n': o->no_trunc = true; break;
 		case 'a': break;
+		case 'F': o->format = optarg; break;
 		default: return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
@@ -78,6 +92,21 @@ static void print_row(store_t *st, const images_opts_t *o, const store_ref_t *re
 	}
 	cmd_human_size(image_unpacked_size(st, img), size, sizeof(size));
 	cmd_human_ago(oci_time_parse(img->config->created), created, sizeof(created));
+	if (o->fmt) {
+		int64_t t = oci_time_parse(img->config->created);
+		time_t tt = (time_t)t;
+		struct tm tm;
+		char at[64];
+		gmtime_r(&tt, &tm);
+		strftime(at, sizeof at, "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
+		const char *v[NFIELDS] = {
+			[F_REPO] = repo ? repo : "<none>", [F_TAG] = tag, [F_DIGEST] = ref->digest,
+			[F_ID] = o->no_trunc ? img->config_digest : id, [F_SINCE] = created,
+			[F_AT] = at, [F_SIZE] = size};
+		cmd_fmt_row(o->fmt, v);
+		reg_ref_release(&r);
+		return;
+	}
 	printf("%-40s %-12s ", repo ? repo : "<none>", tag);
 	if (o->digests)
 		printf("%-71s ", ref->digest);
@@ -91,14 +120,19 @@ int cmd_images(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	int rc = parse_images_args(argc, argv, &o, err);
 	if (rc)
 		return rc;
+	if (o.format && !o.quiet &&
+	    cmd_fmt_new(o.format,
+			"table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}",
+			fields, NFIELDS, &o.fmt, err) < 0)
+		return CMD_USAGE;
 	store_t *st = cmd_store(ctx, err);
-	if (!st)
-		return -1;
 	store_ref_t *refs = NULL;
 	size_t n = 0;
-	if (store_list_refs(st, &refs, &n, err) < 0)
+	if (!st || store_list_refs(st, &refs, &n, err) < 0) {
+		cmd_fmt_free(o.fmt);
 		return -1;
-	if (!o.quiet) {
+	}
+	if (!o.quiet && !o.fmt) {
 		printf("%-40s %-12s ", "REPOSITORY", "TAG");
 		if (o.digests)
 			printf("%-71s ", "DIGEST");
@@ -132,5 +166,9 @@ int cmd_images(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	}
 	cb_strv_free(seen);
 	store_refs_free(refs, n);
+	if (o.fmt) {
+		cmd_fmt_print(o.fmt, stdout);
+		cmd_fmt_free(o.fmt);
+	}
 	return 0;
 }
