@@ -1,18 +1,143 @@
-/* cbuild logs [-f] [--tail N] [-t] CONTAINER: the container's output from
- * its log (records "TIME STREAM F|P TEXT"), stdout to stdout, stderr to
- * stderr; -f follows until the container has exited. */
+/* cbuild logs [-f] [--tail N] [-t] [--since T] [--until T] CONTAINER: the
+ * container's output from its log (records "TIME STREAM F|P TEXT"), stdout
+ * to stdout, stderr to stderr; -f follows until the container has exited
+ * (or --until has passed). T: RFC 3339 ("2024-01-02T15:04:05Z", offsets,
+ * fractions, a bare date), Unix seconds ("1700000000.5") or a duration
+ * before now ("10m", "1h30m", "45s"), as docker takes them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "builder/container.h"
 #include "cmd/cmd.h"
 #include "common/fs.h"
 #include "common/util.h"
+
+#define NS_PER_S INT64_C(1000000000)
+
+/* A time window: records with since <= time <= until are shown. */
+typedef struct window {
+	int64_t since, until; /* ns since the epoch; INT64_MIN / INT64_MAX = open */
+} window_t;
+
+/* "SS[.fffffffff]" fraction digits into ns; returns the rest. */
+static const char *parse_fraction(const char *p, int64_t *ns)
+{
+	*ns = 0;
+	if (*p != '.')
+		return p;
+	int64_t scale = NS_PER_S / 10;
+	for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+		*ns += (*p - '0') * scale;
+	return p;
+}
+
+/* RFC 3339 (or a bare date) into ns since the epoch. */
+static bool parse_rfc3339(const char *s, size_t len, int64_t *out)
+{
+	char buf[64];
+	if (len >= sizeof buf)
+		return false;
+	memcpy(buf, s, len);
+	buf[len] = 0;
+	struct tm tm = {0};
+	const char *p = strptime(buf, "%Y-%m-%d", &tm);
+	if (!p)
+		return false;
+	int64_t frac = 0, off = 0;
+	if (*p == 'T' || *p == 't' || *p == ' ') {
+		p = strptime(p + 1, "%H:%M:%S", &tm);
+		if (!p)
+			return false;
+		p = parse_fraction(p, &frac);
+		if (*p == 'Z' || *p == 'z') {
+			p++;
+		} else if (*p == '+' || *p == '-') {
+			int h, m;
+			if (sscanf(p + 1, "%2d:%2d", &h, &m) != 2)
+				return false;
+			off = (*p == '+' ? 1 : -1) * (h * 3600 + m * 60);
+			p += 6;
+		}
+	}
+	if (*p)
+		return false;
+	*out = ((int64_t)timegm(&tm) - off) * NS_PER_S + frac;
+	return true;
+}
+
+/* "1h30m", "10m", "45s", "500ms" (Go's time.ParseDuration subset). */
+static bool parse_duration(const char *s, int64_t *out)
+{
+	static const struct {
+		const char *unit;
+		int64_t ns;
+	} units[] = {{"ms", NS_PER_S / 1000}, {"h", 3600 * NS_PER_S}, {"m", 60 * NS_PER_S},
+		     {"s", NS_PER_S}};
+	int64_t total = 0;
+	if (!*s)
+		return false;
+	while (*s) {
+		char *end;
+		double v = strtod(s, &end);
+		if (end == s || v < 0)
+			return false;
+		size_t k = 0;
+		while (k < CB_ARRAY_SIZE(units) && strncmp(end, units[k].unit, strlen(units[k].unit)))
+			k++;
+		if (k == CB_ARRAY_SIZE(units))
+			return false;
+		total += (int64_t)(v * (double)units[k].ns);
+		s = end + strlen(units[k].unit);
+	}
+	*out = total;
+	return true;
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+}
+
+/* --since / --until values. */
+static bool parse_when(const char *s, int64_t *out)
+{
+	int64_t d;
+	if (parse_rfc3339(s, strlen(s), out))
+		return true;
+	if (parse_duration(s, &d)) {
+		*out = now_ns() - d;
+		return true;
+	}
+	/* Unix seconds with an optional fraction */
+	char *end;
+	long long sec = strtoll(s, &end, 10);
+	if (end == s)
+		return false;
+	int64_t frac;
+	if (*parse_fraction(end, &frac))
+		return false;
+	*out = (int64_t)sec * NS_PER_S + frac;
+	return true;
+}
+
+static bool in_window(const char *rec, size_t len, const window_t *w)
+{
+	if (w->since == INT64_MIN && w->until == INT64_MAX)
+		return true;
+	const char *sp = memchr(rec, ' ', len);
+	int64_t t;
+	if (!sp || !parse_rfc3339(rec, (size_t)(sp - rec), &t))
+		return false;
+	return t >= w->since && t <= w->until;
+}
 
 static void print_record(const char *rec, size_t len, bool stamps)
 {
@@ -34,31 +159,29 @@ static void print_record(const char *rec, size_t len, bool stamps)
 		fputc('\n', out);
 }
 
-/* Print complete records of buf[0..len) (all of them, or the last `tail`);
- * returns the bytes consumed. */
-static size_t print_records(const char *buf, size_t len, long tail, bool stamps)
+/* Print complete records of buf[0..len) in the window (all of them, or
+ * the last `tail`); returns the bytes consumed. */
+static size_t print_records(const char *buf, size_t len, long tail, bool stamps,
+			    const window_t *w)
 {
 	size_t end = len;
 	while (end && buf[end - 1] != '\n')
 		end--;
-	size_t start = 0;
+	long skip = 0;
 	if (tail >= 0) {
-		size_t p = end;
-		long seen = 0;
-		while (p > 0) {
-			size_t q = p - 1;
-			while (q > 0 && buf[q - 1] != '\n')
-				q--;
-			if (seen == tail)
-				break;
-			seen++;
-			p = q;
+		long n = 0;
+		for (size_t p = 0; p < end;) {
+			const char *nl = memchr(buf + p, '\n', end - p);
+			n += in_window(buf + p, (size_t)(nl - (buf + p)), w);
+			p = (size_t)(nl - buf) + 1;
 		}
-		start = p;
+		skip = n > tail ? n - tail : 0;
 	}
-	for (size_t p = start; p < end;) {
+	for (size_t p = 0; p < end;) {
 		const char *nl = memchr(buf + p, '\n', end - p);
-		print_record(buf + p, (size_t)(nl - (buf + p)), stamps);
+		size_t rlen = (size_t)(nl - (buf + p));
+		if (in_window(buf + p, rlen, w) && skip-- <= 0)
+			print_record(buf + p, rlen, stamps);
 		p = (size_t)(nl - buf) + 1;
 	}
 	fflush(stdout);
@@ -81,7 +204,10 @@ int cmd_logs(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	static const struct option longopts[] = {{"follow", no_argument, NULL, 'f'},
 						 {"tail", required_argument, NULL, 'n'},
 						 {"timestamps", no_argument, NULL, 't'},
+						 {"since", required_argument, NULL, 'S'},
+						 {"until", required_argument, NULL, 'U'},
 						 {NULL, 0, NULL, 0}};
+	window_t w = {INT64_MIN, INT64_MAX};
 	bool follow = false, stamps = false;
 	long tail = -1;
 	int o;
@@ -92,6 +218,11 @@ int cmd_logs(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 			follow = true;
 		} else if (o == 't') {
 			stamps = true;
+		} else if (o == 'S' || o == 'U') {
+			if (!parse_when(optarg, o == 'S' ? &w.since : &w.until))
+				return cmd_usage_error(err, "invalid --%s value '%s' (RFC 3339, Unix "
+							    "seconds or a duration like 10m)",
+						       o == 'S' ? "since" : "until", optarg);
 		} else if (o == 'n') {
 			char *end;
 			tail = strcmp(optarg, "all") ? strtol(optarg, &end, 10) : -1;
@@ -120,7 +251,7 @@ int cmd_logs(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	for (;;) {
 		/* decide before reading: what the monitor wrote before it exited
 		 * is then surely read */
-		bool running = follow && still_running(st, c);
+		bool running = follow && now_ns() <= w.until && still_running(st, c);
 		char chunk[65536];
 		ssize_t n;
 		while ((n = read(fd, chunk, sizeof chunk)) > 0)
@@ -129,7 +260,7 @@ int cmd_logs(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 			rc = cb_error_errno(err, "read '%s'", path);
 			break;
 		}
-		size_t used = print_records(buf.data, buf.len, first ? tail : -1, stamps);
+		size_t used = print_records(buf.data, buf.len, first ? tail : -1, stamps, &w);
 		first = false;
 		memmove(buf.data, buf.data + used, buf.len - used);
 		buf.len -= used;
