@@ -264,6 +264,10 @@ static int write_config(store_t *st, const bld_ctr_t *c, cb_error_t *err)
 	json_object_set_new(j, "tty", json_boolean(c->tty));
 	json_object_set_new(j, "interactive", json_boolean(c->interactive));
 	json_object_set_new(j, "auto_remove", json_boolean(c->auto_remove));
+	if (c->log_max_size > 0) {
+		json_object_set_new(j, "log_max_size", json_integer(c->log_max_size));
+		json_object_set_new(j, "log_max_file", json_integer(c->log_max_file));
+	}
 	if (c->stop_signal)
 		json_object_set_new(j, "stop_signal", json_string(c->stop_signal));
 	return write_json(st, c, "config.json", j, err);
@@ -315,6 +319,8 @@ static void read_config(bld_ctr_t *c, json_t *j)
 	c->tty = json_is_true(json_object_get(j, "tty"));
 	c->interactive = json_is_true(json_object_get(j, "interactive"));
 	c->auto_remove = json_is_true(json_object_get(j, "auto_remove"));
+	c->log_max_size = json_integer_value(json_object_get(j, "log_max_size"));
+	c->log_max_file = (int)json_integer_value(json_object_get(j, "log_max_file"));
 	json_t *ports = json_object_get(j, "ports");
 	c->n_ports = json_array_size(ports);
 	c->ports = cb_xcalloc(c->n_ports + 1, sizeof(bld_ctr_port_t));
@@ -673,6 +679,8 @@ static int fill_from_spec(bld_ctr_t *c, const bld_ctr_spec_t *s, const oci_confi
 	c->tty = s->tty;
 	c->interactive = s->interactive;
 	c->auto_remove = s->auto_remove;
+	c->log_max_size = s->log_max_size > 0 ? s->log_max_size : 0;
+	c->log_max_file = s->log_max_file > 0 ? s->log_max_file : 1;
 	c->stop_signal = img->stop_signal ? cb_xstrdup(img->stop_signal) : NULL;
 	c->created = ctr_now();
 	c->started = c->finished = -1;

@@ -10,7 +10,9 @@
  *                 pid and both start times (to detect pid reuse), exit code,
  *                 started/finished; always replaced atomically
  *   log           combined output, one record per line:
- *                 "RFC3339NANO STREAM F|P TEXT" (P = no newline followed)
+ *                 "RFC3339NANO STREAM F|P TEXT" (P = no newline followed);
+ *                 with a max size, rotated to log.1 ... log.N-1 (oldest
+ *                 last) as docker's json-file driver does
  *   hosts hostname resolv.conf   bound over the container's /etc files
  *   init/         Docker's "init layer": the mount points the sandbox needs
  *                 (dev proc sys etc/hosts ...) so that they never show in
@@ -79,6 +81,10 @@ typedef struct bld_ctr_spec {
 	char *const *ports;          /* [IP:]HOST:CTR[/tcp] */
 	const char *network;         /* "host" | "none" | NULL (host, none with -p) */
 	bool tty, interactive, auto_remove;
+	int64_t log_max_size;        /* --log-opt max-size: rotate the log at this
+				      * many bytes; 0 = never */
+	int log_max_file;            /* --log-opt max-file: files kept (log, log.1,
+				      * ... log.N-1); <= 1 = the log is truncated */
 } bld_ctr_spec_t;
 
 typedef struct bld_ctr {
@@ -97,6 +103,8 @@ typedef struct bld_ctr {
 	bool net_none;
 	bool tty, interactive, auto_remove;
 	char *stop_signal;           /* the image's StopSignal or NULL */
+	int64_t log_max_size;        /* as in bld_ctr_spec_t */
+	int log_max_file;
 	int64_t created;             /* seconds since the epoch */
 	/* state */
 	bld_ctr_status_t status;     /* stale "running" already read as exited */

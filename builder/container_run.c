@@ -154,9 +154,36 @@ static int mount_rootfs(store_t *st, const bld_ctr_t *c, cb_error_t *err)
 
 typedef struct log_ctx {
 	int fd;          /* the log file, O_APPEND */
+	char *path;      /* ROOT/containers/ID/log */
+	int64_t size;    /* its size, when it rotates */
+	int64_t max_size;
+	int max_file;
 	int out[3];      /* attached: where streams 1 and 2 go, -1 = nowhere */
 	cb_buf_t line[3];
 } log_ctx_t;
+
+/* log -> log.1 -> ... -> log.N-1 (dropped), or truncate when only one file
+ * is kept. Readers notice the new inode (or the shorter file) and reopen. */
+static void log_rotate(log_ctx_t *l)
+{
+	if (l->max_file <= 1) {
+		if (ftruncate(l->fd, 0) == 0)
+			l->size = 0;
+		return;
+	}
+	for (int i = l->max_file - 1; i >= 1; i--) {
+		_cleanup_free_ char *from = i > 1 ? cb_asprintf("%s.%d", l->path, i - 1)
+						  : cb_xstrdup(l->path);
+		_cleanup_free_ char *to = cb_asprintf("%s.%d", l->path, i);
+		rename(from, to);
+	}
+	int fd = open(l->path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return; /* keep writing to the renamed file rather than lose output */
+	close(l->fd);
+	l->fd = fd;
+	l->size = 0;
+}
 
 static void log_record(log_ctx_t *l, int stream, const char *text, size_t len, bool full)
 {
@@ -176,7 +203,10 @@ static void log_record(log_ctx_t *l, int stream, const char *text, size_t len, b
 	/* one write per record: O_APPEND keeps records whole for readers */
 	if (cb_write_all(l->fd, b.data, b.len, &e) < 0)
 		cb_error_release(&e);
+	l->size += (int64_t)b.len;
 	cb_buf_release(&b);
+	if (l->max_size > 0 && l->size >= l->max_size)
+		log_rotate(l);
 }
 
 static int on_output(void *opaque, int stream, const char *data, size_t len, cb_error_t *err)
@@ -213,8 +243,13 @@ static int on_output(void *opaque, int stream, const char *data, size_t len, cb_
 static void log_init(log_ctx_t *l, const bld_ctr_t *c)
 {
 	memset(l, 0, sizeof *l);
-	_cleanup_free_ char *p = ctr_path(c, "log");
-	l->fd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	l->path = ctr_path(c, "log");
+	l->fd = open(l->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	struct stat sb;
+	if (l->fd >= 0 && fstat(l->fd, &sb) == 0)
+		l->size = sb.st_size;
+	l->max_size = c->log_max_size;
+	l->max_file = c->log_max_file;
 	for (int i = 0; i < 3; i++) {
 		l->out[i] = -1;
 		cb_buf_init(&l->line[i]);
@@ -231,6 +266,8 @@ static void log_release(log_ctx_t *l)
 	if (l->fd >= 0)
 		close(l->fd);
 	l->fd = -1;
+	free(l->path);
+	l->path = NULL;
 }
 
 /* ---- -p: a userspace TCP forwarder ---- */

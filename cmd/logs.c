@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "builder/container.h"
@@ -189,6 +190,50 @@ static size_t print_records(const char *buf, size_t len, long tail, bool stamps,
 	return end;
 }
 
+/* The rotated files, oldest first (log.N-1 ... log.1), into buf. */
+static int read_rotated(const char *path, int max_file, cb_buf_t *buf, cb_error_t *err)
+{
+	for (int i = max_file - 1; i >= 1; i--) {
+		_cleanup_free_ char *p = cb_asprintf("%s.%d", path, i);
+		_cleanup_free_ char *data = NULL;
+		size_t len = 0;
+		cb_error_t e = CB_ERROR_INIT;
+		if (cb_read_file(p, SIZE_MAX / 2, &data, &len, &e) < 0) {
+			bool missing = e.code == ENOENT;
+			if (!missing) {
+				cb_error_move(err, &e);
+				return -1;
+			}
+			cb_error_release(&e);
+			continue;
+		}
+		cb_buf_add(buf, data, len);
+	}
+	return 0;
+}
+
+/* The monitor rotated the log (a new file at path) or truncated it (max-file
+ * 1): go on with the new one from its start. */
+static int follow_rotation(const char *path, int *fd)
+{
+	struct stat now, ours;
+	if (fstat(*fd, &ours) < 0 || stat(path, &now) < 0)
+		return 0;
+	if (now.st_ino != ours.st_ino) {
+		int nfd = open(path, O_RDONLY | O_CLOEXEC);
+		if (nfd < 0)
+			return 0;
+		close(*fd);
+		*fd = nfd;
+		return 1;
+	}
+	if (lseek(*fd, 0, SEEK_CUR) > ours.st_size) {
+		lseek(*fd, 0, SEEK_SET);
+		return 1;
+	}
+	return 0;
+}
+
 static bool still_running(store_t *st, bld_ctr_t *c)
 {
 	cb_error_t e = CB_ERROR_INIT;
@@ -248,6 +293,11 @@ int cmd_logs(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	cb_buf_init(&buf);
 	bool first = true;
 	int rc = 0;
+	if (c->log_max_size > 0 && read_rotated(path, c->log_max_file, &buf, err) < 0) {
+		cb_buf_release(&buf);
+		bld_ctr_free(c);
+		return -1;
+	}
 	for (;;) {
 		/* decide before reading: what the monitor wrote before it exited
 		 * is then surely read */
@@ -267,7 +317,9 @@ int cmd_logs(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		buf.data[buf.len] = 0;
 		if (!running)
 			break;
-		usleep(100 * 1000);
+		/* read again at once from a new file: the old one is done */
+		if (!follow_rotation(path, &fd))
+			usleep(100 * 1000);
 	}
 	cb_buf_release(&buf);
 	bld_ctr_free(c);

@@ -35,6 +35,35 @@ static int read_env_file(const char *path, char ***env, cb_error_t *err)
 	return 0;
 }
 
+/* --log-opt max-size=10m (docker's decimal units: k, m, g) | max-file=N */
+static int parse_log_opt(const char *opt, bld_ctr_spec_t *s, cb_error_t *err)
+{
+	char *end;
+	if (!strncmp(opt, "max-size=", 9)) {
+		double v = strtod(opt + 9, &end);
+		double unit = 1;
+		switch (*end) {
+		case 'k': case 'K': unit = 1e3; end++; break;
+		case 'm': case 'M': unit = 1e6; end++; break;
+		case 'g': case 'G': unit = 1e9; end++; break;
+		}
+		if (*end == 'b' || *end == 'B')
+			end++;
+		if (end == opt + 9 || *end || v <= 0)
+			return cmd_usage_error(err, "invalid --log-opt '%s'", opt);
+		s->log_max_size = (int64_t)(v * unit);
+		return 0;
+	}
+	if (!strncmp(opt, "max-file=", 9)) {
+		long n = strtol(opt + 9, &end, 10);
+		if (end == opt + 9 || *end || n < 1 || n > 1000)
+			return cmd_usage_error(err, "invalid --log-opt '%s'", opt);
+		s->log_max_file = (int)n;
+		return 0;
+	}
+	return cmd_usage_error(err, "unknown --log-opt '%s' (max-size=, max-file=)", opt);
+}
+
 typedef struct run_args {
 	bld_ctr_spec_t spec;
 	bool detach;
@@ -50,7 +79,7 @@ static void run_args_release(run_args_t *a)
 
 static int parse(int argc, char **argv, run_args_t *a, cb_error_t *err)
 {
-	enum { O_RM = 256, O_NAME, O_ENVFILE, O_HOSTNAME, O_NETWORK, O_ENTRYPOINT };
+	enum { O_RM = 256, O_NAME, O_ENVFILE, O_HOSTNAME, O_NETWORK, O_ENTRYPOINT, O_LOGOPT };
 	static const struct option longopts[] = {
 		{"detach", no_argument, NULL, 'd'},
 		{"interactive", no_argument, NULL, 'i'},
@@ -67,6 +96,7 @@ static int parse(int argc, char **argv, run_args_t *a, cb_error_t *err)
 		{"net", required_argument, NULL, O_NETWORK},
 		{"entrypoint", required_argument, NULL, O_ENTRYPOINT},
 		{"publish", required_argument, NULL, 'p'},
+		{"log-opt", required_argument, NULL, O_LOGOPT},
 		{NULL, 0, NULL, 0}};
 	bld_ctr_spec_t *s = &a->spec;
 	int c;
@@ -91,10 +121,16 @@ static int parse(int argc, char **argv, run_args_t *a, cb_error_t *err)
 		case O_NETWORK: s->network = optarg; break;
 		case O_ENTRYPOINT: s->entrypoint = optarg; break;
 		case 'p': a->ports = cb_strv_push(a->ports, optarg); break;
+		case O_LOGOPT:
+			if (parse_log_opt(optarg, s, err) < 0)
+				return CMD_USAGE;
+			break;
 		default:
 			return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (s->log_max_file > 1 && !s->log_max_size)
+		return cmd_usage_error(err, "--log-opt max-file needs max-size");
 	if (optind >= argc)
 		return cmd_usage_error(err, "'run' needs an image");
 	s->image_name = argv[optind];
