@@ -174,9 +174,9 @@ int bld_ctr_parse_port(const char *s, bld_ctr_port_t *p, cb_error_t *err)
 	_cleanup_free_ char *copy = cb_xstrdup(s);
 	char *slash = strchr(copy, '/');
 	if (slash) {
-		if (strcmp(slash + 1, "tcp"))
-			return cb_error_fail(err, EINVAL, "port mapping '%s': only tcp is supported",
-					     s);
+		p->udp = !strcmp(slash + 1, "udp");
+		if (!p->udp && strcmp(slash + 1, "tcp"))
+			return cb_error_fail(err, EINVAL, "port mapping '%s': tcp or udp expected", s);
 		*slash = 0;
 	}
 	char *last = strrchr(copy, ':');
@@ -242,10 +242,11 @@ static int write_config(store_t *st, const bld_ctr_t *c, cb_error_t *err)
 {
 	json_t *ports = json_array();
 	for (size_t i = 0; i < c->n_ports; i++)
-		json_array_append_new(ports, json_pack("{s:s, s:i, s:i}", "host_ip",
+		json_array_append_new(ports, json_pack("{s:s, s:i, s:i, s:s}", "host_ip",
 						       c->ports[i].host_ip, "host_port",
 						       (int)c->ports[i].host_port, "container_port",
-						       (int)c->ports[i].ctr_port));
+						       (int)c->ports[i].ctr_port, "proto",
+						       c->ports[i].udp ? "udp" : "tcp"));
 	_cleanup_free_ char *created = fmt_time(c->created);
 	json_t *j = json_object();
 	json_object_set_new(j, "id", json_string(c->id));
@@ -331,6 +332,7 @@ static void read_config(bld_ctr_t *c, json_t *j)
 		c->ports[i].host_port = (uint16_t)json_integer_value(json_object_get(p, "host_port"));
 		c->ports[i].ctr_port =
 			(uint16_t)json_integer_value(json_object_get(p, "container_port"));
+		c->ports[i].udp = cb_streq(json_string_value(json_object_get(p, "proto")), "udp");
 	}
 	if (!c->name)
 		c->name = cb_xstrdup("");

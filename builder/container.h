@@ -60,11 +60,12 @@ typedef enum bld_ctr_status {
 	BLD_CTR_EXITED,
 } bld_ctr_status_t;
 
-/* One -p mapping: host_ip:host_port -> container's 127.0.0.1:ctr_port (tcp). */
+/* One -p mapping: host_ip:host_port -> container's 127.0.0.1:ctr_port. */
 typedef struct bld_ctr_port {
 	char host_ip[64]; /* "0.0.0.0" by default */
 	uint16_t host_port;
 	uint16_t ctr_port;
+	bool udp;         /* /udp: datagrams, one container-side socket per client */
 } bld_ctr_port_t;
 
 /* What `run` asks for; all borrowed. The command is resolved against the
@@ -189,7 +190,7 @@ image_t *bld_ctr_commit(store_t *st, const bld_ctr_t *c, const bld_ctr_commit_op
 int bld_ctr_parse_signal(const char *s);
 /* starttime of /proc/PID/stat, 0 when the process does not exist. */
 uint64_t bld_ctr_proc_start(pid_t pid);
-/* Parse "[IP:]HOST:CTR[/tcp]". */
+/* Parse "[IP:]HOST:CTR[/tcp|/udp]". */
 int bld_ctr_parse_port(const char *s, bld_ctr_port_t *p, cb_error_t *err);
 
 #endif

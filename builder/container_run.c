@@ -273,9 +273,10 @@ static void log_release(log_ctx_t *l)
 /* ---- -p: a userspace TCP forwarder ---- */
 
 typedef struct fwd {
-	int listen_fd;
+	int listen_fd;   /* tcp: listening; udp: the bound host socket */
 	int netns_fd;
 	uint16_t ctr_port;
+	bool udp;
 } fwd_t;
 
 typedef struct conn {
@@ -327,12 +328,112 @@ static void *conn_main(void *arg)
 	return NULL;
 }
 
+/* ---- -p .../udp: a userspace UDP relay ---- */
+
+/* docker-proxy's idle time for a UDP "connection" */
+#define UDP_IDLE_SEC 90
+#define UDP_MAX_FLOWS 256
+
+typedef struct flow {
+	struct sockaddr_storage client;
+	socklen_t client_len;
+	int fd; /* connected to the container's 127.0.0.1:port, in its netns */
+	time_t last;
+} flow_t;
+
+static int flow_for(fwd_t *f, flow_t *flows, size_t *n, const struct sockaddr_storage *from,
+		    socklen_t len)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (flows[i].client_len == len && !memcmp(&flows[i].client, from, len))
+			return (int)i;
+	if (*n == UDP_MAX_FLOWS)
+		return -1;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(f->ctr_port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		if (s >= 0)
+			close(s);
+		return -1;
+	}
+	flow_t *fl = &flows[(*n)++];
+	memcpy(&fl->client, from, len);
+	fl->client_len = len;
+	fl->fd = s;
+	fl->last = time(NULL);
+	return (int)(*n - 1);
+}
+
+static void expire_flows(flow_t *flows, size_t *n)
+{
+	time_t now = time(NULL);
+	for (size_t i = 0; i < *n;) {
+		if (now - flows[i].last > UDP_IDLE_SEC) {
+			close(flows[i].fd);
+			flows[i] = flows[--*n];
+		} else {
+			i++;
+		}
+	}
+}
+
+/* Each client address gets its own socket in the container, so replies
+ * find their way back to the client that asked. */
+static void udp_relay(fwd_t *f)
+{
+	flow_t flows[UDP_MAX_FLOWS];
+	size_t n = 0;
+	char buf[65536];
+	for (;;) {
+		struct pollfd p[UDP_MAX_FLOWS + 1];
+		p[0] = (struct pollfd){.fd = f->listen_fd, .events = POLLIN};
+		for (size_t i = 0; i < n; i++)
+			p[i + 1] = (struct pollfd){.fd = flows[i].fd, .events = POLLIN};
+		size_t polled = n;
+		int r = poll(p, polled + 1, 10 * 1000);
+		if (r < 0 && errno != EINTR)
+			return;
+		if (r <= 0) {
+			expire_flows(flows, &n);
+			continue;
+		}
+		if (p[0].revents & POLLIN) {
+			struct sockaddr_storage from;
+			socklen_t len = sizeof from;
+			ssize_t got = recvfrom(f->listen_fd, buf, sizeof buf, 0,
+					       (struct sockaddr *)&from, &len);
+			int k = got >= 0 ? flow_for(f, flows, &n, &from, len) : -1;
+			if (k >= 0) {
+				send(flows[k].fd, buf, (size_t)got, MSG_NOSIGNAL);
+				flows[k].last = time(NULL);
+			}
+		}
+		/* replies; a flow added above is polled from the next round */
+		for (size_t i = 0; i < polled; i++) {
+			if (!(p[i + 1].revents & POLLIN))
+				continue;
+			ssize_t got = recv(flows[i].fd, buf, sizeof buf, 0);
+			if (got >= 0) {
+				sendto(f->listen_fd, buf, (size_t)got, 0,
+				       (struct sockaddr *)&flows[i].client, flows[i].client_len);
+				flows[i].last = time(NULL);
+			}
+		}
+		expire_flows(flows, &n);
+	}
+}
+
 static void *fwd_main(void *arg)
 {
 	fwd_t *f = arg;
 	/* this thread only: new sockets are made in the container's network */
 	if (setns(f->netns_fd, CLONE_NEWNET) < 0)
 		return NULL;
+	if (f->udp) {
+		udp_relay(f);
+		return NULL;
+	}
 	for (;;) {
 		int cfd = accept4(f->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (cfd < 0) {
@@ -373,15 +474,19 @@ static int listen_ports(const bld_ctr_t *c, fwd_t *fw, cb_error_t *err)
 		if (inet_pton(AF_INET, p->host_ip, &sa.sin_addr) != 1)
 			return cb_error_fail(err, EINVAL, "port mapping: bad IPv4 address '%s'",
 					     p->host_ip);
-		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		int fd = socket(AF_INET, (p->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
 		int one = 1;
 		if (fd < 0)
 			return cb_error_errno(err, "socket");
 		fw[i].listen_fd = fd;
+		fw[i].udp = p->udp;
+		fw[i].ctr_port = p->ctr_port;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 		if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
-			return cb_error_errno(err, "publish port %s:%u", p->host_ip,
-					      (unsigned)p->host_port);
+			return cb_error_errno(err, "publish port %s:%u/%s", p->host_ip,
+					      (unsigned)p->host_port, p->udp ? "udp" : "tcp");
+		if (p->udp)
+			continue;
 		if (listen(fd, 128) < 0)
 			return cb_error_errno(err, "listen on port %u", (unsigned)p->host_port);
 		fw[i].ctr_port = p->ctr_port;

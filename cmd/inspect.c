@@ -107,7 +107,8 @@ static json_t *container_json(store_t *st, const bld_ctr_t *c)
 	json_t *bindings = json_object();
 	for (size_t i = 0; i < c->n_ports; i++) {
 		char key[32], port[16];
-		snprintf(key, sizeof key, "%u/tcp", (unsigned)c->ports[i].ctr_port);
+		snprintf(key, sizeof key, "%u/%s", (unsigned)c->ports[i].ctr_port,
+			 c->ports[i].udp ? "udp" : "tcp");
 		snprintf(port, sizeof port, "%u", (unsigned)c->ports[i].host_port);
 		json_object_set_new(bindings, key,
 				    json_pack("[{s:s, s:s}]", "HostIp", c->ports[i].host_ip,

@@ -86,8 +86,9 @@ static char *ports_text(const bld_ctr_t *c)
 	cb_buf_t b;
 	cb_buf_init(&b);
 	for (size_t i = 0; i < c->n_ports; i++)
-		cb_buf_addf(&b, "%s%s:%u->%u/tcp", i ? ", " : "", c->ports[i].host_ip,
-			    (unsigned)c->ports[i].host_port, (unsigned)c->ports[i].ctr_port);
+		cb_buf_addf(&b, "%s%s:%u->%u/%s", i ? ", " : "", c->ports[i].host_ip,
+			    (unsigned)c->ports[i].host_port, (unsigned)c->ports[i].ctr_port,
+			    c->ports[i].udp ? "udp" : "tcp");
 	return cb_buf_detach(&b, NULL);
 }
 

@@ -128,7 +128,11 @@ static void test_parse_port(void **state)
 	assert_int_equal(bld_ctr_parse_port("127.0.0.1:80:8080/tcp", &p, &e), 0);
 	assert_string_equal(p.host_ip, "127.0.0.1");
 	assert_int_equal(p.host_port, 80);
-	static const char *const bad[] = {"8080", "a:80", "80:0", "70000:80", "1:2/udp", ":80:80",
+	assert_false(p.udp);
+	assert_int_equal(bld_ctr_parse_port("5353:53/udp", &p, &e), 0);
+	assert_true(p.udp);
+	assert_int_equal(p.ctr_port, 53);
+	static const char *const bad[] = {"8080", "a:80", "80:0", "70000:80", "1:2/sctp", ":80:80",
 					  "80:"};
 	for (size_t i = 0; i < CB_ARRAY_SIZE(bad); i++) {
 		assert_int_equal(bld_ctr_parse_port(bad[i], &p, &e), -1);
