@@ -32,10 +32,13 @@ static const cmd_def_t commands[] = {
 	{"run", cmd_run,
 	 "cbuild run [-d] [-i] [-t] [--rm] [--name NAME] [-e K=V]... [--env-file F] "
 	 "[-v HOST:CTR[:ro]]... [-w DIR] [-u USER] [--hostname H] [--network host|none] "
-	 "[--entrypoint E] [-p [IP:]HOSTPORT:CTRPORT]... IMAGE [COMMAND [ARG...]]",
+	 "[--entrypoint E] [-p [IP:]HOSTPORT:CTRPORT[/tcp|/udp]]... "
+	 "[--log-opt max-size=N|max-file=N]... IMAGE [COMMAND [ARG...]]",
 	 "run a command in a new container"},
-	{"ps", cmd_ps, "cbuild ps [-a] [-q] [--no-trunc]", "list containers"},
-	{"logs", cmd_logs, "cbuild logs [-f] [--tail N] [-t] CONTAINER", "show a container's output"},
+	{"ps", cmd_ps, "cbuild ps [-a] [-q] [--no-trunc] [-f KEY=VALUE]... [--format F]",
+	 "list containers"},
+	{"logs", cmd_logs, "cbuild logs [-f] [--tail N] [-t] [--since T] [--until T] CONTAINER",
+	 "show a container's output"},
 	{"exec", cmd_exec,
 	 "cbuild exec [-i] [-t] [-e K=V]... [-u USER] [-w DIR] CONTAINER COMMAND [ARG...]",
 	 "run a command in a running container"},
@@ -48,7 +51,7 @@ static const cmd_def_t commands[] = {
 	 "cbuild commit [-m MESSAGE] [-a AUTHOR] [-c INSTRUCTION]... [--pause=true|false] "
 	 "CONTAINER [IMAGE[:TAG]]",
 	 "create an image from a container's changes"},
-	{"images", cmd_images, "cbuild images [-q] [--digests] [--no-trunc] [REPOSITORY[:TAG]]",
+	{"images", cmd_images, "cbuild images [-q] [--digests] [--no-trunc] [--format F] [REPOSITORY[:TAG]]",
 	 "list images"},
 	{"pull", cmd_pull, "cbuild pull [--platform OS/ARCH[/VARIANT]] [--tls-verify=false] IMAGE",
 	 "pull an image from a registry"},
