@@ -67,8 +67,11 @@ int cmd_exec(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		return rc;
 	}
 	_cleanup_strv_ char **env = merge_env(c->env, extra);
-	if (tty)
-		env = merge_env(env, (char *[]){"TERM=xterm", NULL});
+	if (tty) {
+		char **with_term = merge_env(env, (char *[]){"TERM=xterm", NULL});
+		cb_strv_free(env);
+		env = with_term;
+	}
 	sbx_config_t cfg;
 	sbx_config_init(&cfg);
 	cfg.argv = argv + optind + 1;
