@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -793,6 +794,22 @@ bool layer_is_unpacked(const store_t *st, const char *diff_id)
 	return cb_is_dir(p);
 }
 
+/* trusted.* xattrs (and overlays that use them) need CAP_SYS_ADMIN in the
+ * initial user namespace: root of a rootless user namespace is not enough. */
+static bool host_root(void)
+{
+	if (geteuid() != 0)
+		return false;
+	_cleanup_free_ char *map = NULL;
+	cb_error_t e = CB_ERROR_INIT;
+	if (cb_read_file("/proc/self/uid_map", 4096, &map, NULL, &e) < 0) {
+		cb_error_release(&e);
+		return true;
+	}
+	unsigned long a, b, c;
+	return sscanf(map, "%lu %lu %lu", &a, &b, &c) == 3 && a == 0 && b == 0 && c == 4294967295UL;
+}
+
 int layer_unpack(store_t *st, const char *blob_digest, const char *diff_id,
 		 const char *media_type, char **path, cb_error_t *err)
 {
@@ -810,7 +827,7 @@ int layer_unpack(store_t *st, const char *blob_digest, const char *diff_id,
 	_cleanup_free_ char *tmp = store_mkdtemp(st, "unpack-", err);
 	if (!tmp)
 		return cb_error_wrap(err, "unpack layer '%s'", diff_id);
-	unsigned flags = LAYER_APPLY_OVERLAY | (geteuid() ? LAYER_APPLY_USERXATTR : 0);
+	unsigned flags = LAYER_APPLY_OVERLAY | (host_root() ? 0 : LAYER_APPLY_USERXATTR);
 	int rc = chmod(tmp, 0755) < 0 ? cb_error_errno(err, "chmod '%s'", tmp) : 0;
 	if (rc == 0)
 		rc = layer_apply(fd, tmp, flags, blob_digest, diff_id, err);
