@@ -81,6 +81,12 @@ flow() { # flow USER WITH_SUBIDS
 		"$(printf '0/0 etc/\n0/0 etc/.wh.group\n0/0 x')" "$what: the commit's layer is uid 0, with the whiteout"
 	is "$(ucb run --rm snap:1 sh -c 'cat /x; test -e /etc/group || echo gone')" "$(printf 'hi\ngone')" \
 		"$what: run the committed image"
+	# a foreign layer with an opaque directory: unpacked with user.overlay.opaque
+	mkdir -p "$h/opq/usr" && touch "$h/opq/usr/.wh..wh..opq" "$h/opq/usr/y"
+	tar -C "$h/opq" -cf "$h/opq.tar" usr && chmod 644 "$h/opq.tar"
+	ucb import "$h/opq.tar" opq:1 >/dev/null
+	is "$(ucb run --rm -v /usr/bin/busybox:/bin/busybox:ro opq:1 /bin/busybox ls /usr 2>&1)" y \
+		"$what: a layer with an opaque directory unpacks and mounts"
 	ucb stop -t 1 c1 >/dev/null; ok $? "$what: stop"
 	like "$(ucb ps -a)" "Exited \(137\) .* c1" "$what: ps -a shows it exited"
 	ucb run busybox sh -c 'exit 3'; is $? 3 "$what: exit code of run"
