@@ -2,7 +2,9 @@
  * tag or container needs. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "builder/sandbox.h"
 #include "cmd/cmd.h"
 #include "cmd/images_util.h"
 #include "store/gc.h"
@@ -18,6 +20,11 @@ int cmd_prune(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	}
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
+		return -1;
+	/* rootless: unpacked layers hold files of the user's subordinate ids,
+	 * removable only as root of a user namespace that maps them (the store
+	 * is open: its default root depends on who we are) */
+	if (geteuid() != 0 && sbx_enter_userns(0, err) < 0)
 		return -1;
 	store_gc_stats_t stats;
 	if (store_gc(st, 0, !keep_cache, &stats, err) < 0)
