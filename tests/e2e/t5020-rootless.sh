@@ -95,6 +95,10 @@ flow() { # flow USER WITH_SUBIDS
 	# (zombies aside: an orphaned monitor is reaped by whatever PID 1 is, when it likes)
 	is "$(ps -o stat= -u "$u" | grep -vc '^Z')" 0 "$what: and no process"
 	is "$(grep -c " $st/" /proc/self/mountinfo)" 0 "$what: and no mount on the host"
+	# prune removes unpacked layers holding files of other mapped ids
+	ucb rmi built:1 snap:1 opq:1 >/dev/null
+	ucb prune >/dev/null; ok $? "$what: prune"
+	is "$(ls "$st/layers/sha256" | wc -l)" 1 "$what: prune leaves only busybox's unpacked layer"
 	# the user's files, not root's: everything the user owns on the host
 	is "$(find "$st/blobs" "$st/index.json" ! -user "$u" | wc -l)" 0 "$what: blobs belong to the user"
 }
