@@ -187,7 +187,8 @@ static int load_image(store_t *st, const char *src, const reg_opts_t *o, image_t
 				r = cb_error_set(err, EPROTO, "'%s': bad descriptor in manifest", src);
 				break;
 			}
-			int64_t sz = store_blob_size(st, dg, err);
+			/* a lazy blob (remote cache hit) is fetched now */
+			int64_t sz = store_blob_ensure(st, dg, err) < 0 ? -1 : store_blob_size(st, dg, err);
 			if (sz < 0) {
 				r = cb_error_wrap(err, "'%s': blob missing from the store", src);
 				break;
