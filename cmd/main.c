@@ -12,6 +12,7 @@
 #include "cmd/cmd.h"
 #include "common/fs.h"
 #include "common/util.h"
+#include "registry/registry.h"
 
 #ifndef CBUILD_VERSION
 #define CBUILD_VERSION "0.1"
@@ -151,6 +152,8 @@ store_t *cmd_store(cmd_ctx_t *ctx, cb_error_t *err)
 		ctx->root_override ? cb_xstrdup(ctx->root_override) : store_default_root();
 	if (store_open(root, &ctx->store, err) < 0)
 		return NULL;
+	/* blobs of remote build-cache hits come from their registry on use */
+	store_set_blob_fetcher(ctx->store, reg_fetch_blob, NULL);
 	return ctx->store;
 }
 
