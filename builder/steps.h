@@ -17,7 +17,14 @@ typedef struct build {
 	char *created;       /* timestamp of this build's history entries */
 	bool cmd_set;        /* CMD given in the current stage (ENTRYPOINT rule) */
 	char *url_dir;       /* ADD URL: the current step's downloads (tmp/) */
+	json_t *cache_trail; /* --cache-to: every finished step, see below */
 } build_t;
+
+/* --cache-to: remember a finished step (hit or run) of a stage, and turn
+ * what was remembered into the artifact (min or max mode). */
+void bld_cache_trail_add(build_t *b, int stage, const char *key, const char *manifest_digest,
+			 const char *step);
+int bld_cache_export(build_t *b, bld_cache_artifact_t *out, cb_error_t *err);
 
 void bld_log(build_t *b, const char *fmt, ...) CB_PRINTF(2, 3);
 
