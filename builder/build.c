@@ -203,7 +203,11 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bld_state_t *s, 
 	char key[DIGEST_STR_LEN + 1];
 	bld_cache_key(s->key, canon, inputs, key);
 	const char *remote = NULL;
+	char parent[DIGEST_STR_LEN + 1];
+	snprintf(parent, sizeof(parent), "%s", s->key); /* s->key moves on below */
 	if (cache_hit(b, key, s, &remote)) {
+		if (remote)
+			bld_explain_record_remote(b, stage_idx, step_idx, step, parent, canon, inputs);
 		bld_url_cleanup(b);
 		char id[20];
 		short_digest(s->manifest_digest, id);
@@ -220,8 +224,6 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bld_state_t *s, 
 	_cleanup_free_ char *again = NULL;
 	if (bld_step_inputs(b, step, s, &again, files, &e) < 0)
 		cb_error_release(&e);
-	char parent[DIGEST_STR_LEN + 1];
-	snprintf(parent, sizeof(parent), "%s", s->key); /* s->key moves on below */
 	bld_step_id_t id = {parent, canon, inputs, files};
 	_cleanup_free_ char *why = b->o->no_cache ? NULL : bld_explain_miss(b, stage_idx, step_idx, &id);
 	bld_log(b, "STEP %d/%d: %s%s%s%s\n", step->number, b->plan->total_steps, step->original,

@@ -45,6 +45,11 @@ typedef struct bld_step_id {
 } bld_step_id_t;
 char *bld_explain_miss(build_t *b, int stage, size_t index, const bld_step_id_t *id);
 void bld_explain_record(build_t *b, int stage, size_t index, const bld_step_id_t *id);
+/* A remote cache hit is recorded as if the step had run here, so that a
+ * later miss is explained ("conf.txt changed"). Files are listed for
+ * context ADD/COPY only: listing COPY --from would need its layers. */
+void bld_explain_record_remote(build_t *b, int stage, size_t index, const df_step_t *step,
+			       const char *parent, const char *canonical, const char *inputs);
 
 /* Remove the current step's downloads (ADD URL). */
 void bld_url_cleanup(build_t *b);
