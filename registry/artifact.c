@@ -76,8 +76,11 @@ static int get_small(reg_client_t *c, const char *what, char *url, const char *a
 		if (strcmp(got, want))
 			r = cb_error_set(err, EBADMSG, "%s has digest '%s', not '%s'", what, got, want);
 	}
-	if (r == 0)
-		*out = xf.resp, cb_buf_init(&xf.resp);
+	if (r == 0) {
+		cb_buf_release(out);
+		*out = xf.resp;
+		cb_buf_init(&xf.resp);
+	}
 	reg_xfer_release(&xf);
 	return r;
 }
@@ -91,9 +94,10 @@ static int parse_artifact(const char *data, size_t len, const char **cdigest, js
 	const char *cmt = json_string_value(json_object_get(cfg, "mediaType"));
 	const char *d = json_string_value(json_object_get(cfg, "digest"));
 	if (!m || !cb_streq(cmt, REG_MT_CACHE_CONFIG) || !d || !digest_is_valid(d)) {
+		int r = cb_error_set(err, EPROTO, "not a cbuild cache (config type '%s')",
+				     cmt ? cmt : "none");
 		json_decref(m);
-		return cb_error_set(err, EPROTO, "not a cbuild cache (config type '%s')",
-				    cmt ? cmt : "none");
+		return r;
 	}
 	*cdigest = d;
 	*mj = m;
