@@ -87,8 +87,12 @@ cbb run --rm app:2 cat /done >"$T/run.out" 2>&1
 is "$(cat "$T/run.out")" "level=2" "the rebuilt image runs"
 
 # ---- push B's image (lazy layers) to another repository ----
+nblobs=$(ls "$RB/blobs/sha256" | wc -l)
 cbb push app:1 "$REG/other/app:1" >"$T/push.out" 2>&1; ok $? "push of runner B's image succeeds"
+is "$(ls "$RB/blobs/sha256" | wc -l)" "$nblobs" "the push downloaded none of the lazy layers"
 like "$(cat "$T/push.out")" "mounted" "layers are mounted from the cache repository"
+cbb push app:1 "oci:$T/layout:app" >/dev/null 2>&1; ok $? "push to an OCI layout fetches the lazy layers"
+oci-image-tool validate --type image "$T/layout" >/dev/null 2>&1; ok $? "oci-image-tool validates that layout"
 skopeo inspect --tls-verify=false "docker://$REG/other/app:1" >"$T/sk.json" 2>&1; ok $? "skopeo inspect reads the pushed image"
 rm -rf "$T/unp"; skopeo copy -q --src-tls-verify=false "docker://$REG/other/app:1" "oci:$T/unp:x" 2>/dev/null; ok $? "skopeo copies the pushed image whole"
 
