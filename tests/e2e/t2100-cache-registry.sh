@@ -96,6 +96,11 @@ oci-image-tool validate --type image "$T/layout" >/dev/null 2>&1; ok $? "oci-ima
 skopeo inspect --tls-verify=false "docker://$REG/other/app:1" >"$T/sk.json" 2>&1; ok $? "skopeo inspect reads the pushed image"
 rm -rf "$T/unp"; skopeo copy -q --src-tls-verify=false "docker://$REG/other/app:1" "oci:$T/unp:x" 2>/dev/null; ok $? "skopeo copies the pushed image whole"
 
+# ---- the store lives with lazy layers: gc, run fetches on use ----
+cbb prune --keep-cache >/dev/null 2>&1; ok $? "prune (gc) works with absent layers"
+cbb history app:1 >/dev/null 2>&1; ok $? "history works with absent layers"
+is "$(cbb run --rm app:1 cat /done 2>&1)" "level=1" "run fetches the lazy layers it needs"
+
 # ---- the course example, min mode (the default) ----
 mkdir -p "$T/c1" "$T/c2"; cp -r "$BUILDS/course/." "$T/c1/"; cp -r "$BUILDS/course/." "$T/c2/"
 id1=$(ca build -q -t course:1 --cache-to "$REG/cache/course" "$T/c1" 2>/dev/null); ok $? "runner A builds the course example"
