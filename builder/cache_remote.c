@@ -114,8 +114,9 @@ int bld_remote_cache_add(bld_remote_cache_t *rc, const char *ref, const char *co
 	size_t i;
 	json_t *e;
 	char cds[DIGEST_STR_LEN + 1];
-	json_array_foreach(es, i, e) if (r == 0 && check_entry(e, i, cds, err) < 0) r =
-		cb_error_wrap(err, "cache '%s'", ref);
+	for (i = 0; r == 0 && i < json_array_size(es); i++)
+		if (check_entry(json_array_get(es, i), i, cds, err) < 0)
+			r = cb_error_wrap(err, "cache '%s'", ref);
 	if (r < 0) {
 		json_decref(j);
 		return -1;
