@@ -55,6 +55,9 @@ nsteps=$(grep -c '^STEP' "$T/b.log")
 is "$(grep -c 'remote hit: '"$CACHE" "$T/b.log")" "$((nsteps - 2))" "every step (but the two FROMs) is a remote hit naming the cache"
 unlike "$(cat "$T/b.log")" "cache miss" "no step missed"
 
+cbb build --explain-cache --cache-from "$CACHE" "$CB" >/dev/null 2>"$T/b2.log"
+is "$(grep -c '(local hit)' "$T/b2.log")" "$((nsteps - 2))" "--explain-cache: a rebuild on runner B says local hit for every step"
+
 # lazy: of the artifact's layers, B holds only the base layer it imported
 base_layer=$(skopeo inspect "oci:$RB:docker.io/library/busybox:latest" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Layers"][0])')
 have=0; total=0
