@@ -226,6 +226,11 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bld_state_t *s, 
 		cb_error_release(&e);
 	bld_step_id_t id = {parent, canon, inputs, files};
 	_cleanup_free_ char *why = b->o->no_cache ? NULL : bld_explain_miss(b, stage_idx, step_idx, &id);
+	if (why && bld_remote_cache_count(b->o->cache_from)) { /* it was looked for there too */
+		char *more = cb_asprintf("%s; not in the remote cache", why);
+		free(why);
+		why = more;
+	}
 	bld_log(b, "STEP %d/%d: %s%s%s%s\n", step->number, b->plan->total_steps, step->original,
 		why ? "  (cache miss: " : "", why ? why : "", why ? ")" : "");
 	int rc = bld_step_execute(b, step, s, err);
