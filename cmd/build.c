@@ -320,9 +320,13 @@ static bld_remote_cache_t *import_caches(store_t *st, const build_args_t *a)
 		cb_error_t e = CB_ERROR_INIT;
 		_cleanup_free_ char *config = NULL;
 		size_t len = 0;
+		size_t before = bld_remote_cache_count(rc);
 		if (reg_cache_fetch(st, a->cache_from[i], &ro, &config, &len, &e) < 0 ||
 		    bld_remote_cache_add(rc, a->cache_from[i], config, len, &e) < 0)
 			fprintf(stderr, "cbuild: warning: %s (cache ignored)\n", e.msg);
+		else if (!a->quiet)
+			fprintf(stderr, "Imported cache: %zu steps from %s\n",
+				bld_remote_cache_count(rc) - before, a->cache_from[i]);
 		cb_error_release(&e);
 	}
 	return rc;
