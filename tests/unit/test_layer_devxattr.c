@@ -5,8 +5,9 @@
  * round-trip through a snapshot and GNU tar lists them; larger ones (from a
  * tar made on another system) are written in base-256 plus a
  * SCHILY.devmajor/devminor record, which GNU tar, Python's tarfile and
- * libarchive all read back, and applying them fails with a clear error
- * rather than creating the wrong device.
+ * libarchive all read back; such numbers written by others (Python's GNU
+ * base-256, a PAX-only SCHILY record) are read too, and applying any of
+ * them fails with a clear error rather than creating the wrong device.
  *
  * xattrs: applying a layer over an existing directory (and the root) leaves
  * it with exactly the xattrs of the tar entry, stale ones removed.
@@ -183,28 +184,57 @@ static void test_big_devnum_readers(void **state)
 	assert_string_equal(py, pwant);
 }
 
-/* Applying it as root: a clear error naming the entry and its numbers,
- * never a device with truncated numbers. */
+/* The same device as other writers put it: Python's GNU format
+ * (base-256 fields only, as Go writes it too) and a PAX header with only
+ * SCHILY.devmajor/devminor (the ustar fields left 0, as strict libarchive
+ * writes it). */
+static char *foreign_tar(fx_t *f, const char *kind)
+{
+	char *path = cb_asprintf("%s/%s.tar", f->tmp, kind);
+	assert_int_equal(
+		sh("python3 - '%s' '%s' %u %u <<'EOF'\n"
+		   "import sys, tarfile\n"
+		   "out, kind, ma, mi = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])\n"
+		   "fmt = tarfile.GNU_FORMAT if kind == 'gnu' else tarfile.PAX_FORMAT\n"
+		   "with tarfile.open(out, 'w', format=fmt) as t:\n"
+		   "    i = tarfile.TarInfo('big'); i.type = tarfile.CHRTYPE\n"
+		   "    if kind == 'gnu':\n"
+		   "        i.devmajor, i.devminor = ma, mi\n"
+		   "    else:\n"
+		   "        i.pax_headers = {'SCHILY.devmajor': str(ma), 'SCHILY.devminor': str(mi)}\n"
+		   "    t.addfile(i)\n"
+		   "EOF",
+		   path, kind, BIG_MAJOR, BIG_MINOR),
+		0);
+	return path;
+}
+
+/* Applying such a device as root: a clear error naming the entry and its
+ * numbers (so the reader got them right), never a device with truncated
+ * numbers. */
 static void test_big_devnum_apply(void **state)
 {
 	fx_t *f = *state;
 	if (geteuid() != 0)
 		skip();
-	_cleanup_free_ char *tar = big_device_tar(f);
-	_cleanup_free_ char *dst = cb_path_join(f->tmp, "dst");
-	assert_int_equal(mkdir(dst, 0755), 0);
-	cb_error_t err = CB_ERROR_INIT;
-	assert_int_equal(layer_apply_path(tar, dst, 0, &err), -1);
-	assert_int_equal(err.code, EOVERFLOW);
-	char buf[512];
-	const char *msg = cb_error_format(&err, buf, sizeof(buf));
-	_cleanup_free_ char *nums = cb_asprintf("%u:%u", BIG_MAJOR, BIG_MINOR);
-	assert_non_null(strstr(msg, "'big'"));
-	assert_non_null(strstr(msg, nums));
-	cb_error_release(&err);
-	_cleanup_free_ char *big = cb_path_join(dst, "big");
-	struct stat st;
-	assert_int_equal(lstat(big, &st), -1);
+	char *tars[] = {big_device_tar(f), foreign_tar(f, "gnu"), foreign_tar(f, "pax")};
+	for (size_t i = 0; i < sizeof(tars) / sizeof(tars[0]); i++) {
+		_cleanup_free_ char *dst = cb_asprintf("%s/dst%zu", f->tmp, i);
+		assert_int_equal(mkdir(dst, 0755), 0);
+		cb_error_t err = CB_ERROR_INIT;
+		assert_int_equal(layer_apply_path(tars[i], dst, 0, &err), -1);
+		assert_int_equal(err.code, EOVERFLOW);
+		char buf[512];
+		const char *msg = cb_error_format(&err, buf, sizeof(buf));
+		_cleanup_free_ char *nums = cb_asprintf("%u:%u", BIG_MAJOR, BIG_MINOR);
+		if (!strstr(msg, "'big'") || !strstr(msg, nums))
+			fail_msg("%s: %s", tars[i], msg);
+		cb_error_release(&err);
+		_cleanup_free_ char *big = cb_path_join(dst, "big");
+		struct stat st;
+		assert_int_equal(lstat(big, &st), -1);
+		free(tars[i]);
+	}
 }
 
 /* ---- xattrs replaced ---- */
