@@ -314,7 +314,19 @@ static int cmp_xattr(const void *a, const void *b)
  * filtered. *flags gets OVL_* bits for the overlay ones seen. */
 enum { OVL_OPAQUE = 1, OVL_REDIRECT = 2, OVL_METACOPY = 4 };
 
-static int read_xattrs(lw_t *w, const char *abs, xattr_kv_t **out, size_t *n, int *ovl,
+/* By fd when there is one (a regular file about to be read: no second
+ * path walk, and the xattrs of the very inode whose data goes out). */
+static ssize_t x_list(int fd, const char *abs, char *buf, size_t size)
+{
+	return fd >= 0 ? flistxattr(fd, buf, size) : llistxattr(abs, buf, size);
+}
+
+static ssize_t x_get(int fd, const char *abs, const char *name, void *buf, size_t size)
+{
+	return fd >= 0 ? fgetxattr(fd, name, buf, size) : lgetxattr(abs, name, buf, size);
+}
+
+static int read_xattrs(lw_t *w, int fd, const char *abs, xattr_kv_t **out, size_t *n, int *ovl,
 		       cb_error_t *err)
 {
 	*out = NULL;
@@ -325,10 +337,10 @@ static int read_xattrs(lw_t *w, const char *abs, xattr_kv_t **out, size_t *n, in
 	cb_buf_reset(names);
 	cb_buf_reset(vals);
 	cb_buf_grow(names, 4096);
-	ssize_t len = llistxattr(abs, names->data, names->cap - 1);
+	ssize_t len = x_list(fd, abs, names->data, names->cap - 1);
 	if (len < 0 && errno == ERANGE) {
 		cb_buf_grow(names, XATTR_LIST_MAX_);
-		len = llistxattr(abs, names->data, names->cap - 1);
+		len = x_list(fd, abs, names->data, names->cap - 1);
 	}
 	if (len < 0) {
 		if (errno == ENOTSUP || errno == ENOENT)
@@ -348,7 +360,7 @@ static int read_xattrs(lw_t *w, const char *abs, xattr_kv_t **out, size_t *n, in
 		const char *name = names->data + i;
 		if (xattr_skipped(name)) {
 			char v[4] = "";
-			ssize_t vl = lgetxattr(abs, name, v, sizeof(v) - 1);
+			ssize_t vl = x_get(fd, abs, name, v, sizeof(v) - 1);
 			if (ovl && cb_str_has_suffix(name, ".overlay.opaque") && vl == 1 && v[0] == 'y')
 				*ovl |= OVL_OPAQUE;
 			if (ovl && cb_str_has_suffix(name, ".overlay.redirect"))
@@ -358,7 +370,7 @@ static int read_xattrs(lw_t *w, const char *abs, xattr_kv_t **out, size_t *n, in
 			continue;
 		}
 		cb_buf_grow(vals, XATTR_VALUE_MAX);
-		ssize_t vl = lgetxattr(abs, name, vals->data + vals->len, XATTR_VALUE_MAX);
+		ssize_t vl = x_get(fd, abs, name, vals->data + vals->len, XATTR_VALUE_MAX);
 		if (vl < 0) {
 			if (errno == ENODATA)
 				continue;
@@ -395,13 +407,12 @@ static int64_t clamp_mtime(const lw_t *w, const struct stat *st)
 	return t;
 }
 
-static int write_file_data(lw_t *w, int dirfd, const char *name, const char *abs, uint64_t size,
-			   cb_error_t *err)
+static int write_file_data(lw_t *w, int fd, const char *abs, uint64_t size, cb_error_t *err)
 {
-	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return cb_error_errno(err, "open '%s'", abs);
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	/* past the default readahead only: a syscall per small file (20k of
+	 * them in a source tree) buys nothing */
+	if (size > (1u << 20))
+		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	uint64_t left = size;
 	bool eof = false;
 	while (left) {
@@ -439,9 +450,18 @@ static int write_file_data(lw_t *w, int dirfd, const char *name, const char *abs
 static int emit(lw_t *w, const char *rel, int dirfd, const char *name, const char *abs,
 		const struct stat *st, int *ovl, cb_error_t *err)
 {
+	const char *first = NULL; /* an earlier name of this inode */
+	if (S_ISREG(st->st_mode) && st->st_nlink > 1)
+		first = hl_lookup(w, st, rel);
+	_cleanup_close_ int fd = -1;
+	if (S_ISREG(st->st_mode) && !first) {
+		fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0)
+			return cb_error_errno(err, "open '%s'", abs);
+	}
 	xattr_kv_t *xa = NULL;
 	size_t nxa = 0;
-	if (read_xattrs(w, abs, &xa, &nxa, ovl, err) < 0)
+	if (read_xattrs(w, fd, abs, &xa, &nxa, ovl, err) < 0)
 		return -1;
 	hdr_t h = {.mode = st->st_mode & 07777, .uid = st->st_uid, .gid = st->st_gid,
 		   .mtime = clamp_mtime(w, st), .xattrs = xa, .nxattrs = nxa};
@@ -455,13 +475,10 @@ static int emit(lw_t *w, const char *rel, int dirfd, const char *name, const cha
 		break;
 	case S_IFREG:
 		h.type = '0';
-		if (st->st_nlink > 1) {
-			const char *first = hl_lookup(w, st, rel);
-			if (first) {
-				h.type = '1';
-				h.link = first;
-				break;
-			}
+		if (first) {
+			h.type = '1';
+			h.link = first;
+			break;
 		}
 		h.size = (uint64_t)st->st_size;
 		data = true;
@@ -508,7 +525,7 @@ static int emit(lw_t *w, const char *rel, int dirfd, const char *name, const cha
 	if (rc < 0)
 		return -1;
 	if (data)
-		return write_file_data(w, dirfd, name, abs, h.size, err);
+		return write_file_data(w, fd, abs, h.size, err);
 	return 0;
 }
 
@@ -840,7 +857,7 @@ static bool xattrs_equal(lw_t *w, const char *a, const char *b)
 	xattr_kv_t *xa = NULL, *xb = NULL;
 	size_t na = 0, nb = 0;
 	cb_error_t e = CB_ERROR_INIT;
-	if (read_xattrs(w, a, &xa, &na, NULL, &e) < 0) {
+	if (read_xattrs(w, -1, a, &xa, &na, NULL, &e) < 0) {
 		cb_error_release(&e);
 		return false;
 	}
@@ -854,7 +871,7 @@ static bool xattrs_equal(lw_t *w, const char *a, const char *b)
 	}
 	free(xa);
 	bool eq = false;
-	if (read_xattrs(w, b, &xb, &nb, NULL, &e) == 0 && na == nb) {
+	if (read_xattrs(w, -1, b, &xb, &nb, NULL, &e) == 0 && na == nb) {
 		cb_buf_t kb;
 		cb_buf_init(&kb);
 		for (size_t i = 0; i < nb; i++) {
