@@ -613,7 +613,7 @@ int reg_push(store_t *st, const char *src, const char *dest, const reg_opts_t *o
 	if (cb_str_has_prefix(to, "oci:"))
 		r = push_oci_dir(st, &im, to + 4, err);
 	else if (cb_str_has_prefix(to, "oci-archive:") || cb_str_has_prefix(to, "docker-archive:"))
-		r = cb_error_set(err, ENOTSUP, "archive destinations are not supported yet");
+		r = cb_error_set(err, ENOTSUP, "archive destinations are written by cmd_save_archive");
 	else
 		r = push_registry(st, &im, cb_str_has_prefix(to, "docker://") ? to + 9 : to, opts,
 				  err);

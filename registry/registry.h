@@ -114,7 +114,9 @@ int reg_pull(store_t *st, const char *ref, const reg_opts_t *opts, char **manife
  *   NULL                  the same name as src (its registry)
  *   "docker://REF" / REF  a registry reference
  *   "oci:DIR[:TAG]"       an OCI image layout directory
- *   "oci-archive:FILE[:TAG]", "docker-archive:FILE[:REF]"  tar archives
+ *   "oci-archive:FILE[:TAG]", "docker-archive:FILE[:REF]"  ENOTSUP here:
+ *                         `cbuild push` writes them with save's archive
+ *                         writer (cmd/save.h)
  * Blobs already at the destination are skipped; layers are uploaded in
  * parallel, then the config, then the manifest with its media type.
  * digest_out (may be NULL) receives the pushed manifest digest (caller
