@@ -11,6 +11,10 @@
  *                                     |413 (too large for one request)
  *                                   POST, then PATCH chunks, then PUT &digest=D
  *
+ * When the POST answer carries OCI-Chunk-Min-Length (distribution spec 1.1)
+ * the upload is chunked from the start, every chunk but the last at least
+ * that long.
+ *
  * A transient failure of a PUT or PATCH restarts the upload from a fresh
  * POST: an upload session's state after a dropped connection is unknown.
  */
@@ -33,6 +37,9 @@
 #include "store/digest.h"
 
 #define CHUNK_SIZE (64u << 20)
+/* With OCI-Chunk-Min-Length announced, chunks are at least this big too:
+ * a registry that says "1" should not get a million requests. */
+#define CHUNK_ANNOUNCED_FLOOR (8u << 20)
 #define DENIED "push denied: repository does not exist or you have no access"
 
 typedef enum { UP_HEAD, UP_MOUNT, UP_POST, UP_PUT, UP_PATCH, UP_FINAL } up_state_t;
@@ -249,8 +256,13 @@ static int to_put(up_job_t *j, cb_error_t *err)
 				    xf->location, err);
 	if (!loc)
 		return -1;
-	if (xf->oci_chunk_min)
-		j->chunk_min = strtoull(xf->oci_chunk_min, NULL, 10);
+	if (xf->oci_chunk_min) {
+		uint64_t m = strtoull(xf->oci_chunk_min, NULL, 10);
+		if (m > 0 && m < (1ull << 40)) {
+			j->chunk_min = m;
+			j->chunked = true;
+		}
+	}
 	if (!j->chunked) {
 		char *u = reg_url_add_query(loc, "digest", j->digest);
 		free(loc);
@@ -268,7 +280,9 @@ static int to_put(up_job_t *j, cb_error_t *err)
 		xf->has_body = true; /* empty */
 		return 1;
 	}
-	uint64_t n = CHUNK_SIZE > j->chunk_min ? CHUNK_SIZE : j->chunk_min;
+	uint64_t n = !j->chunk_min ? CHUNK_SIZE
+		     : j->chunk_min > CHUNK_ANNOUNCED_FLOOR ? j->chunk_min
+							    : CHUNK_ANNOUNCED_FLOOR;
 	if (n > j->size - j->sent)
 		n = j->size - j->sent;
 	set_state(j, UP_PATCH, "PATCH", loc);
