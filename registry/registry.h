@@ -22,7 +22,10 @@
  * ($DOCKER_CONFIG/config.json) and $XDG_RUNTIME_DIR/containers/auth.json, in
  * that order, or only from opts->auth_file when set. `credHelpers` and
  * `credsStore` run docker-credential-NAME get. Login/logout write
- * ~/.docker/config.json (or opts->auth_file), mode 0600.
+ * ~/.docker/config.json (or opts->auth_file), mode 0600; when that file
+ * names a helper for the registry (credHelpers, else credsStore), login
+ * runs docker-credential-NAME store and leaves only an empty auths entry
+ * in the file, and logout runs erase.
  *
  * TLS: plain HTTP is used for localhost, 127.0.0.0/8 and ::1 when HTTPS
  * does not answer, and for every host when tls_verify is false. Extra CA
