@@ -112,6 +112,14 @@ static int decode_entry(json_t *e, const char *path, char **user, char **pass, c
 	const char *auth = json_string_value(json_object_get(e, "auth"));
 	const char *u = json_string_value(json_object_get(e, "username"));
 	const char *p = json_string_value(json_object_get(e, "password"));
+	const char *idt = json_string_value(json_object_get(e, "identitytoken"));
+	if (idt && *idt) {
+		/* Saved by a login whose token server gave a refresh token: it
+		 * stands in for the password. */
+		*user = cb_xstrdup(REG_IDENTITY_TOKEN_USER);
+		*pass = cb_xstrdup(idt);
+		return 1;
+	}
 	if (auth && *auth) {
 		size_t len;
 		char *dec = reg_base64_decode(auth, &len);
@@ -377,8 +385,10 @@ static int write_file(const char *path, json_t *j, cb_error_t *err)
 	return 0;
 }
 
-int reg_auth_save(const char *auth_file, const char *registry, const char *user, const char *pass,
-		  cb_error_t *err)
+/* Save user + pass, or, with an identity token, user + that token (the
+ * password is then not kept: the token replaces it, as docker does). */
+static int save_creds(const char *auth_file, const char *registry, const char *user,
+		      const char *pass, const char *identity_token, cb_error_t *err)
 {
 	_cleanup_free_ char *def = auth_file ? NULL : reg_auth_default_file();
 	const char *path = auth_file ? auth_file : def;
@@ -399,7 +409,9 @@ int reg_auth_save(const char *auth_file, const char *registry, const char *user,
 	if (helper) {
 		/* As docker does: the secret goes to the helper, and an empty
 		 * entry in auths records that we are logged in there. */
-		int r = helper_store(helper, host, user, pass, err);
+		int r = identity_token
+				? helper_store(helper, host, REG_IDENTITY_TOKEN_USER, identity_token, err)
+				: helper_store(helper, host, user, pass, err);
 		if (r == 0) {
 			json_object_set_new(auths, key, json_object());
 			r = write_file(path, j, err);
@@ -407,13 +419,22 @@ int reg_auth_save(const char *auth_file, const char *registry, const char *user,
 		json_decref(j);
 		return r;
 	}
-	_cleanup_free_ char *up = cb_asprintf("%s:%s", user, pass);
+	_cleanup_free_ char *up = cb_asprintf("%s:%s", user, identity_token ? "" : pass);
 	_cleanup_free_ char *b64 = reg_base64_encode(up, strlen(up));
 	explicit_bzero(up, strlen(up));
-	json_object_set_new(auths, key, json_pack("{s:s}", "auth", b64));
+	json_t *entry = json_pack("{s:s}", "auth", b64);
+	if (identity_token)
+		json_object_set_new(entry, "identitytoken", json_string(identity_token));
+	json_object_set_new(auths, key, entry);
 	int r = write_file(path, j, err);
 	json_decref(j);
 	return r;
+}
+
+int reg_auth_save(const char *auth_file, const char *registry, const char *user, const char *pass,
+		  cb_error_t *err)
+{
+	return save_creds(auth_file, registry, user, pass, NULL, err);
 }
 
 int reg_auth_remove(const char *auth_file, const char *registry, cb_error_t *err)
@@ -464,9 +485,13 @@ int reg_login(const char *registry, const char *user, const char *pass, const re
 		reg_opts_init(&def);
 		opts = &def;
 	}
-	if (reg_client_check_login(host, user, pass, opts, err) < 0)
+	_cleanup_free_ char *idt = NULL;
+	if (reg_client_check_login(host, user, pass, opts, &idt, err) < 0)
 		return -1;
-	return reg_auth_save(opts->auth_file, host, user, pass, err);
+	int r = save_creds(opts->auth_file, host, user, pass, idt, err);
+	if (idt)
+		explicit_bzero(idt, strlen(idt));
+	return r;
 }
 
 int reg_logout(const char *registry, const reg_opts_t *opts, cb_error_t *err)
