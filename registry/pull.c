@@ -345,6 +345,93 @@ static int fetch_blobs(reg_client_t *c, store_t *st, const reg_opts_t *o, blob_j
 
 /* ---- the pull ---- */
 
+/* Remember where the blobs came from, for cross-repository mounts. */
+static void note_sources(store_t *st, const blob_job_t *jobs, size_t n, const char *repo)
+{
+	const char **ds = cb_xcalloc(n + 1, sizeof(*ds));
+	for (size_t i = 0; i < n; i++)
+		ds[i] = jobs[i].digest;
+	reg_sources_add(st, ds, n, repo);
+	free(ds);
+}
+
+/* --all-platforms: every image manifest of the index, their blobs (all in
+ * one parallel batch), then the child manifests; the caller stores the
+ * index and tags it once everything it refers to is in the store. */
+static int pull_children(reg_client_t *c, store_t *st, const reg_opts_t *o, const char *what,
+			 const fetched_t *index, blob_job_t **jobs_out, size_t *njobs_out,
+			 cb_error_t *err)
+{
+	json_t *ij = json_loadb(index->data, index->len, 0, NULL);
+	json_t *ms = json_object_get(ij, "manifests");
+	size_t nm = json_array_size(ms);
+	fetched_t *kids = cb_xcalloc(nm ? nm : 1, sizeof(*kids));
+	blob_job_t *all = NULL;
+	size_t nall = 0, nk = 0;
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < nm; i++) {
+		json_t *m = json_array_get(ms, i);
+		const char *d = json_string_value(json_object_get(m, "digest"));
+		json_t *sz = json_object_get(m, "size");
+		if (!d || !digest_is_valid(d) || !json_is_integer(sz))
+			r = cb_error_set(err, EPROTO, "index of '%s': bad descriptor %zu", what, i);
+		else if (!reg_mt_is_manifest(json_mt(m)))
+			continue; /* attestations in other media types, nested indexes */
+		if (r == 0)
+			r = fetch_manifest(c, what, d, d, (int64_t)json_integer_value(sz), &kids[nk],
+					   err);
+		if (r < 0)
+			break;
+		json_t *kj = json_loadb(kids[nk].data, kids[nk].len, 0, NULL);
+		blob_job_t *js = NULL;
+		size_t n = 0;
+		nk++;
+		r = kj ? manifest_blobs(kj, what, &js, &n, err)
+		       : cb_error_set(err, EPROTO, "manifest '%s' of '%s' is not JSON", d, what);
+		json_decref(kj);
+		if (r == 0) {
+			all = cb_xreallocarray(all, nall + n, sizeof(*all));
+			memcpy(all + nall, js, n * sizeof(*js));
+			nall += n;
+		}
+		free(js);
+	}
+	json_decref(ij);
+	if (r == 0 && nk == 0)
+		r = cb_error_set(err, ENOENT, "index of '%s' lists no image manifest", what);
+	if (r == 0)
+		r = fetch_blobs(c, st, o, all, nall, err);
+	for (size_t i = 0; r == 0 && i < nk; i++)
+		r = store_put_blob(st, kids[i].data, kids[i].len, kids[i].digest, NULL, err);
+	for (size_t i = 0; i < nk; i++)
+		fetched_release(&kids[i]);
+	free(kids);
+	if (r < 0) {
+		free(all);
+		return -1;
+	}
+	*jobs_out = all;
+	*njobs_out = nall;
+	return 0;
+}
+
+static int pull_all_platforms(reg_client_t *c, store_t *st, const reg_opts_t *o,
+			      const char *what, const char *name, const char *repo,
+			      const fetched_t *top, cb_error_t *err)
+{
+	blob_job_t *jobs = NULL;
+	size_t njobs = 0;
+	int r = pull_children(c, st, o, what, top, &jobs, &njobs, err);
+	if (r == 0)
+		r = store_put_blob(st, top->data, top->len, top->digest, NULL, err);
+	if (r == 0)
+		r = store_set_ref(st, name, top->digest, top->media_type, (int64_t)top->len, err);
+	if (r == 0)
+		note_sources(st, jobs, njobs, repo);
+	free(jobs);
+	return r;
+}
+
 static int pull_ref(store_t *st, const reg_ref_t *ref, const reg_opts_t *o, char **digest_out,
 		    cb_error_t *err)
 {
@@ -363,6 +450,14 @@ static int pull_ref(store_t *st, const reg_ref_t *ref, const reg_opts_t *o, char
 	size_t njobs = 0;
 	int r = fetch_manifest(c, what, ref->digest ? ref->digest : ref->tag, ref->digest, -1, &top,
 			       err);
+	if (r == 0 && reg_mt_is_index(top.media_type) && o->all_platforms) {
+		r = pull_all_platforms(c, st, o, what, name, repo_full, &top, err);
+		if (r == 0 && digest_out)
+			*digest_out = cb_xstrdup(top.digest);
+		fetched_release(&top);
+		reg_client_free(c);
+		return r;
+	}
 	if (r == 0 && reg_mt_is_index(top.media_type)) {
 		json_t *ij = json_loadb(top.data, top.len, 0, NULL);
 		const char *d = NULL;
@@ -392,12 +487,7 @@ static int pull_ref(store_t *st, const reg_ref_t *ref, const reg_opts_t *o, char
 	if (r == 0)
 		r = store_set_ref(st, name, plat_m.digest, plat_m.media_type, (int64_t)plat_m.len, err);
 	if (r == 0) {
-		/* remember where the blobs came from, for cross-repository mounts */
-		const char **ds = cb_xcalloc(njobs + 1, sizeof(*ds));
-		for (size_t i = 0; i < njobs; i++)
-			ds[i] = jobs[i].digest;
-		reg_sources_add(st, ds, njobs, repo_full);
-		free(ds);
+		note_sources(st, jobs, njobs, repo_full);
 		if (digest_out)
 			*digest_out = cb_xstrdup(plat_m.digest);
 	}

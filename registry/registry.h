@@ -90,6 +90,9 @@ typedef struct reg_opts {
 	reg_progress_fn progress;
 	void *progress_ctx;
 	bool quiet;
+	/* Pull: from an index, every image manifest and its blobs; the tag
+	 * then names the index (--all-platforms). */
+	bool all_platforms;
 } reg_opts_t;
 
 /* Defaults: tls_verify = true, everything else 0/NULL. */
@@ -103,6 +106,8 @@ void reg_opts_init(reg_opts_t *o);
  * reg_ref_full(ref) -> the chosen manifest in index.json. From an index
  * (OCI index or Docker manifest list) the platform manifest is chosen and
  * the index blob is stored too; the tag points at the platform manifest.
+ * With opts->all_platforms, every image manifest of the index is pulled
+ * with its blobs, and the tag (and manifest_digest_out) names the index.
  * A pull by digest tags "domain/path@sha256:HEX"; by tag and digest, the
  * digest is what is fetched.
  * manifest_digest_out (may be NULL) receives the tagged manifest's digest
