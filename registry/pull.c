@@ -332,10 +332,25 @@ static int manifest_blobs(json_t *m, const char *what, blob_job_t **jobs, size_t
 	return 0;
 }
 
-/* Fetch the blobs not in the store yet; they are all durable in blobs/
- * when this returns 0. */
+/* Add a manifest we hold in memory to the batch. */
+static int batch_doc(store_t *st, store_blob_batch_t *b, const fetched_t *f, cb_error_t *err)
+{
+	if (store_has_blob(st, f->digest))
+		return 0;
+	store_blob_writer_t *w = store_blob_writer_new(st, err);
+	if (!w)
+		return -1;
+	if (store_blob_writer_write(w, f->data, f->len, err) < 0) {
+		store_blob_writer_abort(w);
+		return -1;
+	}
+	return store_blob_batch_add(b, w, f->digest, NULL, err);
+}
+
+/* Fetch the blobs not in the store yet; they, and the manifests in docs
+ * (may be NULL), are all durable in blobs/ when this returns 0. */
 static int fetch_blobs(reg_client_t *c, store_t *st, const reg_opts_t *o, blob_job_t *js,
-		       size_t n, cb_error_t *err)
+		       size_t n, const fetched_t *docs, size_t ndocs, cb_error_t *err)
 {
 	pull_batch_t pb = {.b = store_blob_batch_new(st)};
 	reg_xfer_t **xs = cb_xcalloc(n ? n : 1, sizeof(*xs));
@@ -364,6 +379,9 @@ static int fetch_blobs(reg_client_t *c, store_t *st, const reg_opts_t *o, blob_j
 		xs[k++] = &j->xf;
 	}
 	int r = reg_client_run(c, xs, k, 0, err);
+	for (size_t i = 0; r == 0 && i < ndocs; i++)
+		if (docs[i].data)
+			r = batch_doc(st, pb.b, &docs[i], err);
 	if (r == 0)
 		r = store_blob_batch_publish(pb.b, err);
 	store_blob_batch_free(pb.b);
@@ -436,9 +454,7 @@ static int pull_children(reg_client_t *c, store_t *st, const reg_opts_t *o, cons
 	if (r == 0 && nk == 0)
 		r = cb_error_set(err, ENOENT, "index of '%s' lists no image manifest", what);
 	if (r == 0)
-		r = fetch_blobs(c, st, o, all, nall, err);
-	for (size_t i = 0; r == 0 && i < nk; i++)
-		r = store_put_blob(st, kids[i].data, kids[i].len, kids[i].digest, NULL, err);
+		r = fetch_blobs(c, st, o, all, nall, kids, nk, err);
 	for (size_t i = 0; i < nk; i++)
 		fetched_release(&kids[i]);
 	free(kids);
@@ -502,9 +518,7 @@ static int pull_ref(store_t *st, const reg_ref_t *ref, const reg_opts_t *o, char
 		if (r == 0)
 			r = fetch_manifest(c, what, d, d, sz, &plat_m, err);
 		json_decref(ij);
-		/* keep the index too, as docker does */
-		if (r == 0)
-			r = store_put_blob(st, top.data, top.len, top.digest, NULL, err);
+		/* the index is kept too (as docker does), stored with the blobs */
 	} else if (r == 0) {
 		plat_m = top;
 		memset(&top, 0, sizeof(top));
@@ -516,10 +530,10 @@ static int pull_ref(store_t *st, const reg_ref_t *ref, const reg_opts_t *o, char
 		r = mj ? manifest_blobs(mj, what, &jobs, &njobs, err)
 		       : cb_error_set(err, EPROTO, "manifest of '%s' is not JSON", what);
 	}
-	if (r == 0)
-		r = fetch_blobs(c, st, o, jobs, njobs, err);
-	if (r == 0)
-		r = store_put_blob(st, plat_m.data, plat_m.len, plat_m.digest, NULL, err);
+	if (r == 0) {
+		fetched_t docs[2] = {plat_m, top}; /* top.data is NULL without an index */
+		r = fetch_blobs(c, st, o, jobs, njobs, docs, 2, err);
+	}
 	if (r == 0)
 		r = store_set_ref(st, name, plat_m.digest, plat_m.media_type, (int64_t)plat_m.len, err);
 	if (r == 0) {
