@@ -162,18 +162,26 @@ static int commit_state(build_t *b, bld_state_t *s, const char *desc, cb_error_t
 	return bld_cache_store(b->st, s->key, s->manifest_digest, desc, err);
 }
 
-/* The cache lookup; on a hit s becomes the cached state. */
-static bool cache_hit(build_t *b, const char *key, bld_state_t *s)
+/* The cache lookup, local first, then --cache-from; on a hit s becomes the
+ * cached state and *remote names the cache it came from (NULL: local). */
+static bool cache_hit(build_t *b, const char *key, bld_state_t *s, const char **remote)
 {
+	*remote = NULL;
 	if (b->o->no_cache)
 		return false;
-	_cleanup_free_ char *hit = bld_cache_lookup(b->st, key);
-	bld_state_t cached;
+	char *hit = bld_cache_lookup(b->st, key);
 	cb_error_t e = CB_ERROR_INIT;
+	if (!hit && bld_remote_lookup(b->o->cache_from, b->st, key, &hit, remote, &e) < 0) {
+		bld_log(b, "warning: %s\n", e.msg ? e.msg : "remote cache entry unusable");
+		cb_error_release(&e);
+	}
+	bld_state_t cached;
 	if (!hit || bld_state_from_image(&cached, b->st, hit, &e) < 0) {
 		cb_error_release(&e);
+		free(hit);
 		return false;
 	}
+	free(hit);
 	bld_state_release(s);
 	*s = cached;
 	snprintf(s->key, sizeof(s->key), "%s", key);
@@ -194,12 +202,20 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bld_state_t *s, 
 		return -1;
 	char key[DIGEST_STR_LEN + 1];
 	bld_cache_key(s->key, canon, inputs, key);
-	if (cache_hit(b, key, s)) {
+	const char *remote = NULL;
+	char parent[DIGEST_STR_LEN + 1];
+	snprintf(parent, sizeof(parent), "%s", s->key); /* s->key moves on below */
+	if (cache_hit(b, key, s, &remote)) {
+		if (remote)
+			bld_explain_record_remote(b, stage_idx, step_idx, step, parent, canon, inputs);
 		bld_url_cleanup(b);
 		char id[20];
 		short_digest(s->manifest_digest, id);
-		bld_log(b, "STEP %d/%d: %s\n--> Using cache %s\n", step->number,
-			b->plan->total_steps, step->original, id);
+		bld_log(b, "STEP %d/%d: %s\n--> Using cache %s%s%s%s\n", step->number,
+			b->plan->total_steps, step->original, id,
+			remote ? " (remote hit: " : b->o->explain_cache ? " (local hit" : "",
+			remote ? remote : "", remote || b->o->explain_cache ? ")" : "");
+		bld_cache_trail_add(b, stage_idx, key, s->manifest_digest, step->original);
 		return 0;
 	}
 	/* a miss: say why (the files are listed again from the stat cache) */
@@ -208,10 +224,13 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bld_state_t *s, 
 	_cleanup_free_ char *again = NULL;
 	if (bld_step_inputs(b, step, s, &again, files, &e) < 0)
 		cb_error_release(&e);
-	char parent[DIGEST_STR_LEN + 1];
-	snprintf(parent, sizeof(parent), "%s", s->key); /* s->key moves on below */
 	bld_step_id_t id = {parent, canon, inputs, files};
 	_cleanup_free_ char *why = b->o->no_cache ? NULL : bld_explain_miss(b, stage_idx, step_idx, &id);
+	if (why && bld_remote_cache_count(b->o->cache_from)) { /* it was looked for there too */
+		char *more = cb_asprintf("%s; not in the remote cache", why);
+		free(why);
+		why = more;
+	}
 	bld_log(b, "STEP %d/%d: %s%s%s%s\n", step->number, b->plan->total_steps, step->original,
 		why ? "  (cache miss: " : "", why ? why : "", why ? ")" : "");
 	int rc = bld_step_execute(b, step, s, err);
@@ -226,6 +245,7 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bld_state_t *s, 
 	json_decref(files);
 	if (rc < 0)
 		return -1;
+	bld_cache_trail_add(b, stage_idx, key, s->manifest_digest, step->original);
 	char sid[20];
 	short_digest(s->manifest_digest, sid);
 	bld_log(b, "--> %s (%.2fs)\n", sid, now_s() - t0);
@@ -338,6 +358,12 @@ static void build_release(build_t *b)
 	if (b->ctx.dirfd >= 0)
 		close(b->ctx.dirfd);
 	free(b->created);
+	json_decref(b->cache_trail);
+}
+
+void bld_result_release(bld_result_t *res)
+{
+	bld_cache_artifact_release(&res->cache);
 }
 
 int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *err)
@@ -365,6 +391,9 @@ int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *e
 	snprintf(res->image_id, sizeof(res->image_id), "%s", img->config_digest);
 	snprintf(res->manifest_digest, sizeof(res->manifest_digest), "%s", img->manifest_digest);
 	image_free(img);
+	memset(&res->cache, 0, sizeof(res->cache));
+	if (o->cache_to && bld_cache_export(&b, &res->cache, err) < 0)
+		goto out;
 	char id[20];
 	short_digest(res->image_id, id);
 	bld_log(&b, "COMMIT %s (%.2fs)\n", id, now_s() - t0);

@@ -159,11 +159,18 @@ int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, cha
 		*inputs = cb_xstrdup(sum);
 		return 0;
 	}
-	/* --from: the source stage's or image's identity is its key; the
-	 * selected files are checksummed from its mounted tree */
+	/* --from: the source stage's or image's key names its content (a
+	 * chain of keys, or an image ID), so it is the input; the tree is
+	 * mounted only to list files for --explain-cache. Not mounting keeps
+	 * a remote cache hit from downloading the source stage's layers. */
 	bld_state_t from;
 	if (copy_source_state(b, cp, &from, err) < 0)
 		return -1;
+	if (!files) {
+		*inputs = cb_xstrdup(from.key);
+		bld_state_release(&from);
+		return 0;
+	}
 	bld_snap_t snap;
 	int rc = bld_snap_open(b->st, &from, true, &snap, err);
 	if (rc == 0) {
@@ -178,7 +185,7 @@ int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, cha
 		bld_snap_close(&snap);
 	}
 	if (rc == 0)
-		*inputs = cb_asprintf("%s %s", from.key, sum);
+		*inputs = cb_xstrdup(from.key);
 	bld_state_release(&from);
 	(void)s;
 	return rc < 0 ? cb_error_wrap(err, "%s:%d: COPY --from=%s", b->o->dockerfile_name,

@@ -17,7 +17,14 @@ typedef struct build {
 	char *created;       /* timestamp of this build's history entries */
 	bool cmd_set;        /* CMD given in the current stage (ENTRYPOINT rule) */
 	char *url_dir;       /* ADD URL: the current step's downloads (tmp/) */
+	json_t *cache_trail; /* --cache-to: every finished step, see below */
 } build_t;
+
+/* --cache-to: remember a finished step (hit or run) of a stage, and turn
+ * what was remembered into the artifact (min or max mode). */
+void bld_cache_trail_add(build_t *b, int stage, const char *key, const char *manifest_digest,
+			 const char *step);
+int bld_cache_export(build_t *b, bld_cache_artifact_t *out, cb_error_t *err);
 
 void bld_log(build_t *b, const char *fmt, ...) CB_PRINTF(2, 3);
 
@@ -38,6 +45,11 @@ typedef struct bld_step_id {
 } bld_step_id_t;
 char *bld_explain_miss(build_t *b, int stage, size_t index, const bld_step_id_t *id);
 void bld_explain_record(build_t *b, int stage, size_t index, const bld_step_id_t *id);
+/* A remote cache hit is recorded as if the step had run here, so that a
+ * later miss is explained ("conf.txt changed"). Files are listed for
+ * context ADD/COPY only: listing COPY --from would need its layers. */
+void bld_explain_record_remote(build_t *b, int stage, size_t index, const df_step_t *step,
+			       const char *parent, const char *canonical, const char *inputs);
 
 /* Remove the current step's downloads (ADD URL). */
 void bld_url_cleanup(build_t *b);
