@@ -66,6 +66,10 @@ cb push -q "$REG/multi:1" "oci:$T/od:m" >/dev/null; ok $? "push an index to oci:
 is "$(skopeo inspect --raw "oci:$T/od:m" | sha256sum | cut -d' ' -f1)" "${want#sha256:}" "the layout holds the index"
 skopeo copy -q --all "oci:$T/od:m" "oci:$T/od2:m" >/dev/null 2>&1; ok $? "with every manifest and blob"
 
+# other commands live with a tag naming an index
+cb images >"$T/images" 2>"$T/images.err"; ok $? "images lists a store holding an index tag"
+cb rmi "$REG/multi:1" >/dev/null 2>"$T/rmi.err"; ok $? "rmi removes the index tag"
+
 # a plain pull keeps one platform: pushing what it tagged is one image
 R2=$T/r2
 "$CBUILD" --root "$R2" pull -q "$REG/multi:1" >/dev/null 2>&1; ok $? "plain pull of the index"
