@@ -54,7 +54,7 @@ static const cmd_def_t commands[] = {
 	 "create an image from a container's changes"},
 	{"images", cmd_images, "cbuild images [-q] [--digests] [--no-trunc] [--format F] [REPOSITORY[:TAG]]",
 	 "list images"},
-	{"pull", cmd_pull, "cbuild pull [--platform OS/ARCH[/VARIANT]] [--tls-verify=false] IMAGE",
+	{"pull", cmd_pull, "cbuild pull [--platform OS/ARCH[/VARIANT]] [--all-platforms] [--tls-verify=false] IMAGE",
 	 "pull an image from a registry"},
 	{"push", cmd_push,
 	 "cbuild push [--format oci|docker] [--digestfile F] [--tls-verify=false] IMAGE [DEST]",

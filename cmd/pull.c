@@ -1,8 +1,9 @@
 /*
- * cmd/pull.c - `cbuild pull [--platform os/arch[/variant]] IMAGE`.
+ * cmd/pull.c - `cbuild pull [--platform os/arch[/variant]] [--all-platforms] IMAGE`.
  *
  * Progress goes to stderr; stdout gets the image ID (the config digest),
- * as podman prints it, so that scripts can capture it.
+ * as podman prints it, so that scripts can capture it; after
+ * --all-platforms of an index, the index digest (there is no one config).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,6 +26,8 @@ static char *image_id(store_t *st, const char *manifest, cb_error_t *err)
 		return NULL;
 	json_t *j = json_loadb(data, len, 0, NULL);
 	const char *d = json_string_value(json_object_get(json_object_get(j, "config"), "digest"));
+	if (!d && json_is_array(json_object_get(j, "manifests")))
+		d = manifest; /* an index */
 	char *id = d ? cb_xstrdup(d) : NULL;
 	json_decref(j);
 	if (!id)
@@ -45,7 +48,9 @@ int cmd_pull(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 			return r;
 		if (r > 0)
 			continue;
-		if ((v = cmd_opt_value("--platform", argc, argv, &i, &missing)))
+		if (!strcmp(argv[i], "--all-platforms") || !strcmp(argv[i], "-a"))
+			o.all_platforms = true;
+		else if ((v = cmd_opt_value("--platform", argc, argv, &i, &missing)))
 			o.platform = v;
 		else if (missing)
 			return cmd_usage_error(err, "option '%s' needs a value", argv[i]);

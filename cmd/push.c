@@ -1,5 +1,10 @@
 /*
  * cmd/push.c - `cbuild push [--format oci|docker] [--digestfile F] IMAGE [DEST]`.
+ *
+ * Registry and oci: destinations go through reg_push; the archive
+ * destinations (oci-archive:FILE[:TAG], docker-archive:FILE[:REF]) are
+ * written by save's archive writer, which already writes both layouts in
+ * one tar (registry/ does not depend on cmd/).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -8,9 +13,26 @@
 
 #include "cmd/cmd.h"
 #include "cmd/reg_common.h"
+#include "cmd/save.h"
 #include "common/fs.h"
 #include "common/util.h"
 #include "registry/registry.h"
+
+/* FILE[:NAME] after the transport (skopeo splits at the first ':'). */
+static int push_archive(store_t *st, const char *src, const char *dest, bool oci,
+			char **digest, cb_error_t *err)
+{
+	const char *spec = strchr(dest, ':') + 1;
+	const char *colon = strchr(spec, ':');
+	_cleanup_free_ char *file = colon ? cb_xstrndup(spec, (size_t)(colon - spec))
+					  : cb_xstrdup(spec);
+	const char *name = colon && colon[1] ? colon + 1 : NULL;
+	if (!*file)
+		return cmd_usage_error(err, "'%s': no file name", dest);
+	if (cmd_save_archive(st, file, src, oci ? NULL : name, oci ? name : NULL, digest, err) < 0)
+		return cb_error_wrap(err, "push '%s' to '%s'", src, dest);
+	return 0;
+}
 
 int cmd_push(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
@@ -53,8 +75,16 @@ int cmd_push(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (!st)
 		return -1;
 	_cleanup_free_ char *digest = NULL;
-	if (reg_push(st, src, dest, &o, &digest, err) < 0)
+	bool oci_ar = dest && cb_str_has_prefix(dest, "oci-archive:");
+	bool docker_ar = dest && cb_str_has_prefix(dest, "docker-archive:");
+	if (oci_ar || docker_ar) {
+		if (o.format != REG_FORMAT_KEEP)
+			return cmd_usage_error(err, "--format is not supported for archives");
+		if (push_archive(st, src, dest, oci_ar, &digest, err) < 0)
+			return -1;
+	} else if (reg_push(st, src, dest, &o, &digest, err) < 0) {
 		return -1;
+	}
 	if (digestfile && cb_write_file_atomic(digestfile, NULL, digest, strlen(digest), 0644, err) < 0)
 		return cb_error_wrap(err, "write digest file '%s'", digestfile);
 	if (!o.quiet)

@@ -20,6 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmd/save.h"
+
 #include "cmd/cmd.h"
 #include "cmd/images_util.h"
 #include "common/util.h"
@@ -94,13 +96,21 @@ static int add_blob(saver_t *s, const char *digest, cb_error_t *err)
 	return 0;
 }
 
-/* One image: its blobs, its manifest.json entry and its index.json entry. */
-static int save_image(saver_t *s, const char *what, json_t *manifests, json_t *index,
-		      json_t *repos, cb_error_t *err)
+/* One image: its blobs, its manifest.json entry and its index.json entry.
+ * as_ref (may be NULL) replaces the image's own name; oci_tag (may be NULL)
+ * replaces the tag in org.opencontainers.image.ref.name. */
+static int save_image(saver_t *s, const char *what, const char *as_ref, const char *oci_tag,
+		      json_t *manifests, json_t *index, json_t *repos, char **digest_out,
+		      cb_error_t *err)
 {
 	_cleanup_free_ char *md = NULL, *full = NULL;
 	if (cmd_find_image(s->st, what, &md, &full, err) < 0)
 		return -1;
+	if (as_ref) {
+		free(full);
+		if (!(full = reg_ref_normalize(as_ref, err)))
+			return -1;
+	}
 	image_t *img = image_load(s->st, md, err);
 	if (!img)
 		return -1;
@@ -124,7 +134,7 @@ static int save_image(saver_t *s, const char *what, json_t *manifests, json_t *i
 			json_object_set_new(desc, "annotations",
 					    json_pack("{s:s, s:s}", "io.containerd.image.name", full,
 						      "org.opencontainers.image.ref.name",
-						      r.tag ? r.tag : "latest"));
+						      oci_tag ? oci_tag : r.tag ? r.tag : "latest"));
 			json_t *tagmap = json_object_get(repos, repo);
 			if (!tagmap)
 				json_object_set_new(repos, repo, tagmap = json_object());
@@ -137,8 +147,13 @@ static int save_image(saver_t *s, const char *what, json_t *manifests, json_t *i
 			      json_pack("{s:s+, s:o, s:o}", "Config", "blobs/sha256/",
 					digest_hex(img->config_digest), "RepoTags", tags, "Layers",
 					layers));
+	if (!full && oci_tag)
+		json_object_set_new(desc, "annotations",
+				    json_pack("{s:s}", "org.opencontainers.image.ref.name", oci_tag));
 	json_array_append_new(index, desc);
 	image_free(img);
+	if (rc == 0 && digest_out)
+		*digest_out = cb_steal_pointer(&md);
 	return rc;
 }
 
@@ -148,13 +163,15 @@ static int add_json(saver_t *s, const char *name, json_t *j, cb_error_t *err)
 	return add_bytes(s, name, text, strlen(text), err);
 }
 
-static int write_archive(saver_t *s, char **images, int n, cb_error_t *err)
+static int write_archive(saver_t *s, char *const *images, int n, const char *as_ref,
+			 const char *oci_tag, char **digest_out, cb_error_t *err)
 {
 	json_t *manifests = json_array(), *index_m = json_array(), *repos = json_object();
 	int rc = add_dir(s, "blobs", err);
 	rc = rc ? rc : add_dir(s, "blobs/sha256", err);
 	for (int i = 0; rc == 0 && i < n; i++)
-		rc = save_image(s, images[i], manifests, index_m, repos, err);
+		rc = save_image(s, images[i], as_ref, oci_tag, manifests, index_m, repos,
+				digest_out, err);
 	json_t *index = json_pack("{s:i, s:s, s:o}", "schemaVersion", 2, "mediaType", MT_OCI_INDEX,
 				  "manifests", index_m);
 	static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
@@ -166,6 +183,44 @@ static int write_archive(saver_t *s, char **images, int n, cb_error_t *err)
 	json_decref(manifests);
 	json_decref(repos);
 	return rc;
+}
+
+/* Write the archive to `out` (beside it, then renamed) or to stdout. */
+static int save_to(store_t *st, const char *out, char *const *images, int n, const char *as_ref,
+		   const char *oci_tag, char **digest_out, cb_error_t *err)
+{
+	saver_t s = {.st = st, .a = archive_write_new()};
+	archive_write_set_format_pax_restricted(s.a);
+	_cleanup_free_ char *tmp = out ? cb_asprintf("%s.tmp-%d", out, (int)getpid()) : NULL;
+	int rc = (tmp ? archive_write_open_filename(s.a, tmp) : archive_write_open_fd(s.a, 1));
+	if (rc != ARCHIVE_OK) {
+		rc = cb_error_fail(err, EIO, "open '%s': %s", out ? out : "stdout",
+				   archive_error_string(s.a));
+	} else {
+		rc = write_archive(&s, images, n, as_ref, oci_tag, digest_out, err);
+		if (archive_write_close(s.a) != ARCHIVE_OK && rc == 0)
+			rc = cb_error_fail(err, EIO, "write '%s': %s", out ? out : "stdout",
+					   archive_error_string(s.a));
+	}
+	archive_write_free(s.a);
+	cb_strv_free(s.written);
+	if (tmp && rc == 0 && rename(tmp, out) < 0)
+		rc = cb_error_errno(err, "rename into '%s'", out);
+	if (tmp && rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+int cmd_save_archive(store_t *st, const char *file, const char *image, const char *as_ref,
+		     const char *oci_tag, char **digest_out, cb_error_t *err)
+{
+	char *images[] = {(char *)image};
+	_cleanup_free_ char *md = NULL;
+	if (save_to(st, file, images, 1, as_ref, oci_tag, &md, err) < 0)
+		return cb_error_wrap(err, "write archive '%s'", file);
+	if (digest_out)
+		*digest_out = cb_steal_pointer(&md);
+	return 0;
 }
 
 int cmd_save(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
@@ -188,24 +243,5 @@ int cmd_save(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;
-	saver_t s = {.st = st, .a = archive_write_new()};
-	archive_write_set_format_pax_restricted(s.a);
-	_cleanup_free_ char *tmp = out ? cb_asprintf("%s.tmp-%d", out, (int)getpid()) : NULL;
-	int rc = (tmp ? archive_write_open_filename(s.a, tmp) : archive_write_open_fd(s.a, 1));
-	if (rc != ARCHIVE_OK) {
-		rc = cb_error_fail(err, EIO, "open '%s': %s", out ? out : "stdout",
-				   archive_error_string(s.a));
-	} else {
-		rc = write_archive(&s, argv + optind, argc - optind, err);
-		if (archive_write_close(s.a) != ARCHIVE_OK && rc == 0)
-			rc = cb_error_fail(err, EIO, "write '%s': %s", out ? out : "stdout",
-					   archive_error_string(s.a));
-	}
-	archive_write_free(s.a);
-	cb_strv_free(s.written);
-	if (tmp && rc == 0 && rename(tmp, out) < 0)
-		rc = cb_error_errno(err, "rename into '%s'", out);
-	if (tmp && rc < 0)
-		unlink(tmp);
-	return rc;
+	return save_to(st, out, argv + optind, argc - optind, NULL, NULL, NULL, err);
 }

@@ -112,6 +112,14 @@ static int decode_entry(json_t *e, const char *path, char **user, char **pass, c
 	const char *auth = json_string_value(json_object_get(e, "auth"));
 	const char *u = json_string_value(json_object_get(e, "username"));
 	const char *p = json_string_value(json_object_get(e, "password"));
+	const char *idt = json_string_value(json_object_get(e, "identitytoken"));
+	if (idt && *idt) {
+		/* Saved by a login whose token server gave a refresh token: it
+		 * stands in for the password. */
+		*user = cb_xstrdup(REG_IDENTITY_TOKEN_USER);
+		*pass = cb_xstrdup(idt);
+		return 1;
+	}
 	if (auth && *auth) {
 		size_t len;
 		char *dec = reg_base64_decode(auth, &len);
@@ -135,64 +143,87 @@ static int decode_entry(json_t *e, const char *path, char **user, char **pass, c
 	return 0;
 }
 
-/* Run docker-credential-NAME get with the server URL on stdin; its
- * answer is {"Username": ..., "Secret": ...}. */
-static int run_helper(const char *name, const char *host, char **user, char **pass,
-		      cb_error_t *err)
+/* The server URL a helper is keyed by: docker's for Docker Hub. */
+static char *helper_server(const char *host)
+{
+	return cb_xstrdup(!strcmp(host, "docker.io") ? HUB_KEY : host);
+}
+
+/* Run docker-credential-NAME VERB with `input` on stdin, collecting its
+ * stdout (bounded) into out and its exit status into *status. -1 only when
+ * it could not be run at all. */
+static int helper_run(const char *name, const char *verb, const char *input, cb_buf_t *out,
+		      int *status, cb_error_t *err)
 {
 	_cleanup_free_ char *prog = cb_asprintf("docker-credential-%s", name);
-	_cleanup_free_ char *server = cb_xstrdup(!strcmp(host, "docker.io") ? HUB_KEY : host);
-	int in[2], out[2];
+	int in[2], outp[2];
 	if (pipe2(in, O_CLOEXEC) < 0)
 		return cb_error_errno(err, "pipe");
-	if (pipe2(out, O_CLOEXEC) < 0) {
+	if (pipe2(outp, O_CLOEXEC) < 0) {
 		close(in[0]), close(in[1]);
 		return cb_error_errno(err, "pipe");
 	}
 	pid_t pid = fork();
 	if (pid < 0) {
-		close(in[0]), close(in[1]), close(out[0]), close(out[1]);
+		close(in[0]), close(in[1]), close(outp[0]), close(outp[1]);
 		return cb_error_errno(err, "fork");
 	}
 	if (pid == 0) {
 		dup2(in[0], 0);
-		dup2(out[1], 1);
-		execlp(prog, prog, "get", (char *)NULL);
+		dup2(outp[1], 1);
+		execlp(prog, prog, verb, (char *)NULL);
 		_exit(127);
 	}
 	close(in[0]);
-	close(out[1]);
+	close(outp[1]);
 	/* A helper that exits early must not kill us with SIGPIPE. */
 	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
 	sigaction(SIGPIPE, &ign, &old);
 	cb_error_t e = CB_ERROR_INIT;
-	cb_write_all(in[1], server, strlen(server), &e);
+	cb_write_all(in[1], input, strlen(input), &e);
 	cb_error_release(&e);
 	close(in[1]);
 	sigaction(SIGPIPE, &old, NULL);
-	cb_buf_t b;
-	cb_buf_init(&b);
 	char buf[4096];
 	ssize_t r;
-	while ((r = read(out[0], buf, sizeof(buf))) > 0 || (r < 0 && errno == EINTR))
-		if (r > 0 && b.len < HELPER_OUT_MAX)
-			cb_buf_add(&b, buf, (size_t)r);
-	close(out[0]);
+	while ((r = read(outp[0], buf, sizeof(buf))) > 0 || (r < 0 && errno == EINTR))
+		if (r > 0 && out->len < HELPER_OUT_MAX)
+			cb_buf_add(out, buf, (size_t)r);
+	explicit_bzero(buf, sizeof(buf));
+	close(outp[0]);
 	int st = 0;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	int rc = 0;
-	if (!WIFEXITED(st) || WEXITSTATUS(st) == 127) {
-		rc = cb_error_set(err, ENOENT, "credential helper '%s' could not run", prog);
-	} else if (WEXITSTATUS(st) != 0) {
-		/* "credentials not found in native keychain": nothing stored */
-		rc = 0;
-	} else {
+	if (!WIFEXITED(st) || WEXITSTATUS(st) == 127)
+		return cb_error_set(err, ENOENT, "credential helper '%s' could not run", prog);
+	*status = WEXITSTATUS(st);
+	return 0;
+}
+
+/* The helper's complaint (it prints it on stdout), trimmed, for messages. */
+static char *helper_message(const cb_buf_t *b)
+{
+	size_t n = b->len;
+	while (n && (b->data[n - 1] == '\n' || b->data[n - 1] == ' '))
+		n--;
+	return n ? cb_xstrndup(b->data, n > 200 ? 200 : n) : cb_xstrdup("no message");
+}
+
+/* docker-credential-NAME get with the server URL on stdin; its answer is
+ * {"Username": ..., "Secret": ...}. */
+static int run_helper(const char *name, const char *host, char **user, char **pass,
+		      cb_error_t *err)
+{
+	_cleanup_free_ char *server = helper_server(host);
+	cb_buf_t b;
+	cb_buf_init(&b);
+	int st = 0, rc = helper_run(name, "get", server, &b, &st, err);
+	if (rc == 0 && st == 0) {
 		json_t *j = json_loadb(b.data, b.len, 0, NULL);
 		const char *u = json_string_value(json_object_get(j, "Username"));
 		const char *s = json_string_value(json_object_get(j, "Secret"));
 		if (!s)
-			rc = cb_error_set(err, EPROTO, "credential helper '%s' gave no secret", prog);
+			rc = cb_error_set(err, EPROTO, "credential helper '%s' gave no secret", name);
 		else {
 			/* "<token>" as user means an identity token; pass it as is */
 			*user = cb_xstrdup(u ? u : "");
@@ -201,9 +232,66 @@ static int run_helper(const char *name, const char *host, char **user, char **pa
 		}
 		json_decref(j);
 	}
+	/* A non-zero exit is "credentials not found in native keychain":
+	 * nothing stored (rc stays 0). */
 	explicit_bzero(b.data, b.len);
 	cb_buf_release(&b);
 	return rc;
+}
+
+/* docker-credential-NAME store / erase. */
+static int helper_store(const char *name, const char *host, const char *user, const char *pass,
+			cb_error_t *err)
+{
+	_cleanup_free_ char *server = helper_server(host);
+	json_t *j = json_pack("{s:s,s:s,s:s}", "ServerURL", server, "Username", user, "Secret",
+			      pass);
+	char *text = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	cb_buf_t b;
+	cb_buf_init(&b);
+	int st = 0, rc = helper_run(name, "store", text, &b, &st, err);
+	explicit_bzero(text, strlen(text));
+	free(text);
+	if (rc == 0 && st != 0) {
+		_cleanup_free_ char *msg = helper_message(&b);
+		rc = cb_error_set(err, EIO, "credential helper 'docker-credential-%s' store failed: %s",
+				  name, msg);
+	}
+	cb_buf_release(&b);
+	return rc;
+}
+
+static int helper_erase(const char *name, const char *host, cb_error_t *err)
+{
+	_cleanup_free_ char *server = helper_server(host);
+	cb_buf_t b;
+	cb_buf_init(&b);
+	int st = 0, rc = helper_run(name, "erase", server, &b, &st, err);
+	if (rc == 0 && st != 0) {
+		_cleanup_free_ char *msg = helper_message(&b);
+		int code = strstr(msg, "not found") ? ENOENT : EIO;
+		rc = code == ENOENT
+			     ? cb_error_set(err, ENOENT, "not logged in to '%s'", host)
+			     : cb_error_set(err, EIO,
+					    "credential helper 'docker-credential-%s' erase failed: %s",
+					    name, msg);
+	}
+	cb_buf_release(&b);
+	return rc;
+}
+
+/* The helper configured for host in an auth file (credHelpers, then
+ * credsStore), or NULL. Borrowed from j. */
+static const char *helper_for(json_t *j, const char *host)
+{
+	json_t *ch = json_object_get(j, "credHelpers");
+	const char *h = json_string_value(json_object_get(ch, host));
+	if (!h && !strcmp(host, "docker.io"))
+		h = json_string_value(json_object_get(ch, "index.docker.io"));
+	if (!h || !*h)
+		h = json_string_value(json_object_get(j, "credsStore"));
+	return h && *h ? h : NULL;
 }
 
 /* Look host up in one file: 1 found, 0 not there, -1 error. */
@@ -297,8 +385,10 @@ static int write_file(const char *path, json_t *j, cb_error_t *err)
 	return 0;
 }
 
-int reg_auth_save(const char *auth_file, const char *registry, const char *user, const char *pass,
-		  cb_error_t *err)
+/* Save user + pass, or, with an identity token, user + that token (the
+ * password is then not kept: the token replaces it, as docker does). */
+static int save_creds(const char *auth_file, const char *registry, const char *user,
+		      const char *pass, const char *identity_token, cb_error_t *err)
 {
 	_cleanup_free_ char *def = auth_file ? NULL : reg_auth_default_file();
 	const char *path = auth_file ? auth_file : def;
@@ -314,14 +404,37 @@ int reg_auth_save(const char *auth_file, const char *registry, const char *user,
 	const char *old = find_key(auths, host);
 	if (old)
 		json_object_del(auths, old);
-	_cleanup_free_ char *up = cb_asprintf("%s:%s", user, pass);
+	const char *key = !strcmp(host, "docker.io") ? HUB_KEY : host;
+	const char *helper = helper_for(j, host);
+	if (helper) {
+		/* As docker does: the secret goes to the helper, and an empty
+		 * entry in auths records that we are logged in there. */
+		int r = identity_token
+				? helper_store(helper, host, REG_IDENTITY_TOKEN_USER, identity_token, err)
+				: helper_store(helper, host, user, pass, err);
+		if (r == 0) {
+			json_object_set_new(auths, key, json_object());
+			r = write_file(path, j, err);
+		}
+		json_decref(j);
+		return r;
+	}
+	_cleanup_free_ char *up = cb_asprintf("%s:%s", user, identity_token ? "" : pass);
 	_cleanup_free_ char *b64 = reg_base64_encode(up, strlen(up));
 	explicit_bzero(up, strlen(up));
-	json_object_set_new(auths, !strcmp(host, "docker.io") ? HUB_KEY : host,
-			    json_pack("{s:s}", "auth", b64));
+	json_t *entry = json_pack("{s:s}", "auth", b64);
+	if (identity_token)
+		json_object_set_new(entry, "identitytoken", json_string(identity_token));
+	json_object_set_new(auths, key, entry);
 	int r = write_file(path, j, err);
 	json_decref(j);
 	return r;
+}
+
+int reg_auth_save(const char *auth_file, const char *registry, const char *user, const char *pass,
+		  cb_error_t *err)
+{
+	return save_creds(auth_file, registry, user, pass, NULL, err);
 }
 
 int reg_auth_remove(const char *auth_file, const char *registry, cb_error_t *err)
@@ -334,8 +447,24 @@ int reg_auth_remove(const char *auth_file, const char *registry, cb_error_t *err
 		return -1;
 	json_t *auths = json_object_get(j, "auths");
 	const char *key = find_key(auths, host);
-	int r;
-	if (!key) {
+	const char *helper = helper_for(j, host);
+	int r = 0;
+	if (helper) {
+		cb_error_t e = CB_ERROR_INIT;
+		r = helper_erase(helper, host, &e);
+		/* An entry in the file (the marker, or credentials saved before
+		 * the helper was configured) is still a login to undo. */
+		if (r < 0 && e.code == ENOENT && key) {
+			cb_error_release(&e);
+			r = 0;
+		}
+		if (r < 0)
+			cb_error_move(err, &e);
+		if (r == 0 && key) {
+			json_object_del(auths, key);
+			r = write_file(path, j, err);
+		}
+	} else if (!key) {
 		r = cb_error_set(err, ENOENT, "not logged in to '%s'", host);
 	} else {
 		json_object_del(auths, key);
@@ -356,9 +485,13 @@ int reg_login(const char *registry, const char *user, const char *pass, const re
 		reg_opts_init(&def);
 		opts = &def;
 	}
-	if (reg_client_check_login(host, user, pass, opts, err) < 0)
+	_cleanup_free_ char *idt = NULL;
+	if (reg_client_check_login(host, user, pass, opts, &idt, err) < 0)
 		return -1;
-	return reg_auth_save(opts->auth_file, host, user, pass, err);
+	int r = save_creds(opts->auth_file, host, user, pass, idt, err);
+	if (idt)
+		explicit_bzero(idt, strlen(idt));
+	return r;
 }
 
 int reg_logout(const char *registry, const reg_opts_t *opts, cb_error_t *err)

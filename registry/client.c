@@ -47,6 +47,11 @@ struct reg_client {
 	const char *scheme;
 	reg_opts_t opts;
 	char *user, *pass;
+	/* OAuth2 refresh token: from a password grant with access_type=offline,
+	 * or saved by login (an identity token). Used instead of the password
+	 * for later tokens. */
+	char *refresh_token;
+	bool force_oauth; /* login: try the POST password grant first, as docker does */
 	reg_challenge_t chal;
 	char *scope; /* "repository:R:pull,push repository:S:pull" */
 	token_t *tokens;
@@ -719,6 +724,11 @@ static int parse_token(reg_client_t *c, const char *scope, const reg_xfer_t *xf,
 		json_decref(j);
 		return cb_error_set(err, EPROTO, "token server '%s' sent no token", c->chal.realm);
 	}
+	const char *rt = json_string_value(json_object_get(j, "refresh_token"));
+	if (rt && *rt) {
+		free(c->refresh_token);
+		c->refresh_token = cb_xstrdup(rt);
+	}
 	json_int_t ttl = json_integer_value(json_object_get(j, "expires_in"));
 	/* The distribution spec's default, and its minimum. */
 	if (ttl < 60)
@@ -730,14 +740,9 @@ static int parse_token(reg_client_t *c, const char *scope, const reg_xfer_t *xf,
 
 static int token_done(reg_xfer_t *xf, cb_error_t *err) { return 0; }
 
-static int fetch_token(reg_client_t *c, const char *scope, cb_error_t *err)
+/* The realm URL with service=, one scope= per scope and account=. */
+static char *token_get_url(reg_client_t *c, const char *scope)
 {
-	const token_t *t = cached_token(c, scope ? scope : "");
-	if (t) {
-		free(c->auth_header);
-		c->auth_header = cb_xstrdup(t->header);
-		return 0;
-	}
 	char *url = cb_xstrdup(c->chal.realm);
 	if (c->chal.service) {
 		char *u = reg_url_add_query(url, "service", c->chal.service);
@@ -759,42 +764,108 @@ static int fetch_token(reg_client_t *c, const char *scope, cb_error_t *err)
 		free(url);
 		url = u;
 	}
+	return url;
+}
+
+/* The OAuth2 form (RFC 6749): the refresh-token grant (6) when we hold a
+ * refresh token, else the password grant (4.3) asking for one
+ * (access_type=offline, as docker does). */
+static char *token_form(reg_client_t *c, const char *scope, bool refresh)
+{
+	char *es = curl_easy_escape(NULL, c->chal.service ? c->chal.service : "", 0);
+	char *sc = curl_easy_escape(NULL, scope ? scope : "", 0);
+	char *form;
+	if (refresh) {
+		char *et = curl_easy_escape(NULL, c->refresh_token, 0);
+		form = cb_asprintf("grant_type=refresh_token&client_id=cbuild&refresh_token=%s"
+				   "&service=%s&scope=%s",
+				   et, es, sc);
+		curl_free(et);
+	} else {
+		char *eu = curl_easy_escape(NULL, c->user, 0);
+		char *ep = curl_easy_escape(NULL, c->pass ? c->pass : "", 0);
+		form = cb_asprintf("grant_type=password&client_id=cbuild&access_type=offline"
+				   "&username=%s&password=%s&service=%s&scope=%s",
+				   eu, ep, es, sc);
+		curl_free(eu), curl_free(ep);
+	}
+	curl_free(es), curl_free(sc);
+	return form;
+}
+
+static void token_post(reg_xfer_t *xf, reg_client_t *c, const char *form)
+{
+	reg_xfer_rearm(xf, "POST", cb_xstrdup(c->chal.realm));
+	reg_xfer_add_header(xf, "Content-Type: application/x-www-form-urlencoded");
+	xf->has_body = true;
+	xf->body_mem = form;
+	xf->body_size = strlen(form);
+}
+
+/* Ask the realm for a token; on return xf holds the final answer (r == 0
+ * whatever its status). */
+static int token_request(reg_client_t *c, CURLM *m, reg_xfer_t *xf, const char *scope,
+			 cb_error_t *err)
+{
+	_cleanup_free_ char *form = NULL;
+	int r;
+	if (c->refresh_token) {
+		form = token_form(c, scope, true);
+		token_post(xf, c, form);
+		r = run_on(c, m, (reg_xfer_t *[]){xf}, 1, 1, err);
+		if (r < 0 || xf->status == 200 || !c->user)
+			return r;
+		/* Refused (expired, revoked): the password still works. */
+		free(c->refresh_token);
+		c->refresh_token = NULL;
+		free(form);
+		form = NULL;
+	}
+	if (c->user && c->force_oauth) {
+		form = token_form(c, scope, false);
+		token_post(xf, c, form);
+		r = run_on(c, m, (reg_xfer_t *[]){xf}, 1, 1, err);
+		/* Servers without the OAuth2 endpoint: the GET form (docker
+		 * falls back the same way). */
+		if (r < 0 || xf->status == 200 || xf->status == 401 || xf->status == 403)
+			return r;
+	}
+	reg_xfer_rearm(xf, "GET", token_get_url(c, scope));
+	if (c->user)
+		xf->headers = curl_slist_append(NULL, c->basic_header);
+	r = run_on(c, m, (reg_xfer_t *[]){xf}, 1, 1, err);
+	if (r == 0 && (xf->status == 404 || xf->status == 405) && c->user && !c->force_oauth) {
+		/* GET refused: the OAuth2 password grant. */
+		free(form);
+		form = token_form(c, scope, false);
+		token_post(xf, c, form);
+		r = run_on(c, m, (reg_xfer_t *[]){xf}, 1, 1, err);
+	}
+	return r;
+}
+
+static int fetch_token(reg_client_t *c, const char *scope, cb_error_t *err)
+{
+	const token_t *t = cached_token(c, scope ? scope : "");
+	if (t) {
+		free(c->auth_header);
+		c->auth_header = cb_xstrdup(t->header);
+		return 0;
+	}
 	CURLM *m = curl_multi_init();
 	reg_xfer_t xf;
-	reg_xfer_init(&xf, "GET", url);
+	reg_xfer_init(&xf, "GET", cb_xstrdup(c->chal.realm));
 	xf.anonymous = true;
 	xf.resp_max = TOKEN_MAX;
-	xf.done = NULL;
-	if (c->user)
-		xf.headers = curl_slist_append(NULL, c->basic_header);
 	xf.done = token_done;
-	int r = run_on(c, m, (reg_xfer_t *[]){&xf}, 1, 1, err);
-	if (r == 0 && (xf.status == 404 || xf.status == 405) && c->user) {
-		/* GET refused: the OAuth2 password grant (RFC 6749 4.3). */
-		_cleanup_free_ char *form = NULL;
-		char *eu = curl_easy_escape(NULL, c->user, 0), *ep = curl_easy_escape(NULL, c->pass, 0);
-		char *es = curl_easy_escape(NULL, c->chal.service ? c->chal.service : "", 0);
-		char *sc = curl_easy_escape(NULL, scope ? scope : "", 0);
-		form = cb_asprintf("grant_type=password&client_id=cbuild&username=%s&password=%s"
-				   "&service=%s&scope=%s",
-				   eu, ep, es, sc);
-		curl_free(eu), curl_free(ep), curl_free(es), curl_free(sc);
-		reg_xfer_rearm(&xf, "POST", cb_xstrdup(c->chal.realm));
-		reg_xfer_add_header(&xf, "Content-Type: application/x-www-form-urlencoded");
-		xf.has_body = true;
-		xf.body_mem = form;
-		xf.body_size = strlen(form);
-		r = run_on(c, m, (reg_xfer_t *[]){&xf}, 1, 1, err);
-		if (r == 0 && xf.status != 200)
-			r = -2;
-	}
-	if (r == 0 && xf.status != 200)
-		r = -2;
-	if (r == -2) {
-		if (xf.status == 401 || xf.status == 403)
+	bool had_refresh = c->refresh_token && !c->user;
+	int r = token_request(c, m, &xf, scope, err);
+	if (r == 0 && xf.status != 200) {
+		if (xf.status == 401 || xf.status == 403 || (had_refresh && xf.status == 400))
 			r = cb_error_set(err, EACCES, "unauthorized: %s",
-					 c->user ? "incorrect username or password"
-						 : "authentication required");
+					 had_refresh ? "the saved token was refused: log in again"
+					 : c->user   ? "incorrect username or password"
+						     : "authentication required");
 		else
 			r = reg_http_error(&xf, "token request", err);
 		cb_error_wrap(err, "get token from '%s'", c->chal.realm);
@@ -923,6 +994,14 @@ static void set_creds(reg_client_t *c, const char *user, const char *pass)
 	free(c->user);
 	free(c->pass);
 	free(c->basic_header);
+	free(c->refresh_token);
+	c->refresh_token = NULL;
+	if (cb_streq(user, REG_IDENTITY_TOKEN_USER)) {
+		/* docker's convention: the secret is an identity (refresh) token */
+		c->refresh_token = pass ? cb_xstrdup(pass) : NULL;
+		c->user = c->pass = c->basic_header = NULL;
+		return;
+	}
 	c->user = user ? cb_xstrdup(user) : NULL;
 	c->pass = pass ? cb_xstrdup(pass) : NULL;
 	c->basic_header = user ? basic_header(user, pass ? pass : "") : NULL;
@@ -978,6 +1057,7 @@ void reg_client_free(reg_client_t *c)
 	free(c->scope);
 	free(c->user);
 	free(c->pass);
+	free(c->refresh_token);
 	free(c->basic_header);
 	free(c->auth_header);
 	free(c->ca_blob);
@@ -999,13 +1079,16 @@ const char *reg_client_domain(const reg_client_t *c) { return c->domain; }
 const char *reg_client_repo(const reg_client_t *c) { return c->repo; }
 
 int reg_client_check_login(const char *domain, const char *user, const char *pass,
-			   const reg_opts_t *opts, cb_error_t *err)
+			   const reg_opts_t *opts, char **identity_token_out, cb_error_t *err)
 {
 	reg_client_t *c = client_new(domain, opts);
 	set_creds(c, user, pass);
+	c->force_oauth = true;
 	int r = ping(c, err);
 	if (r == 0 && c->chal.scheme == REG_AUTH_BEARER) {
 		r = fetch_token(c, NULL, err);
+		if (r == 0 && identity_token_out && c->refresh_token)
+			*identity_token_out = cb_steal_pointer(&c->refresh_token);
 	} else if (r == 0 && c->chal.scheme == REG_AUTH_BASIC) {
 		reg_xfer_t xf;
 		reg_xfer_init(&xf, "GET", cb_asprintf("%s://%s/v2/", c->scheme, c->host));

@@ -113,9 +113,17 @@ int reg_client_run1(reg_client_t *c, reg_xfer_t *xf, cb_error_t *err);
  * ("manifest 'app:9'"). */
 int reg_http_error(const reg_xfer_t *xf, const char *what, cb_error_t *err);
 
-/* Ping only: used by login. EACCES when the credentials are refused. */
+/* The user name that marks the secret as an identity token (an OAuth2
+ * refresh token), as docker's credential helpers use it. */
+#define REG_IDENTITY_TOKEN_USER "<token>"
+
+/* Ping and check the credentials: used by login. EACCES when they are
+ * refused. With a Bearer realm the OAuth2 password grant (access_type
+ * offline) is tried first, then the GET form; when the token server gives
+ * a refresh token, *identity_token_out (may be NULL) receives it (caller
+ * frees), else it is left alone. */
 int reg_client_check_login(const char *domain, const char *user, const char *pass,
-			   const reg_opts_t *opts, cb_error_t *err);
+			   const reg_opts_t *opts, char **identity_token_out, cb_error_t *err);
 
 /* Progress helpers shared by pull and push (stderr lines unless quiet or a
  * callback is set). */

@@ -24,8 +24,22 @@
 #define MANIFEST_ACCEPT                                                                       \
 	"Accept: " MT_OCI_INDEX ", " MT_OCI_MANIFEST ", " MT_DOCKER_LIST ", " MT_DOCKER_MANIFEST
 
+/* The blobs of one pull are committed as a batch (store_blob_batch_t):
+ * one file-system flush for all instead of two fsyncs each, which cost
+ * more than the transfer for small layers. Blobs wait complete in tmp/;
+ * store_open removes tmp/ entries unchanged for 60 s, so a long pull
+ * publishes what it has every BATCH_MAX_AGE_MS. */
+typedef struct pull_batch {
+	store_blob_batch_t *b;
+	size_t pending;
+	int64_t first_ms; /* when the oldest pending blob was added */
+} pull_batch_t;
+
+#define BATCH_MAX_AGE_MS 20000
+
 typedef struct blob_job {
 	reg_xfer_t xf;
+	pull_batch_t *batch;
 	store_t *st;
 	const reg_opts_t *opts;
 	char digest[DIGEST_STR_LEN + 1];
@@ -162,6 +176,13 @@ static int choose_platform(json_t *index, const reg_platform_t *want, const char
 
 /* ---- blobs ---- */
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Write the gathered bytes; start their writeback early so that the fsync
  * at commit finds little left to do. */
 static int flush_buf(blob_job_t *j, cb_error_t *err)
@@ -264,8 +285,16 @@ static int blob_done(reg_xfer_t *xf, cb_error_t *err)
 	}
 	store_blob_writer_t *w = j->w;
 	j->w = NULL;
-	if (store_blob_writer_commit(w, j->digest, NULL, err) < 0)
+	pull_batch_t *pb = j->batch;
+	if (store_blob_batch_add(pb->b, w, j->digest, NULL, err) < 0)
 		return cb_error_wrap(err, "blob '%s'", j->digest);
+	if (!pb->pending++)
+		pb->first_ms = mono_ms();
+	if (mono_ms() - pb->first_ms > BATCH_MAX_AGE_MS) {
+		if (store_blob_batch_publish(pb->b, err) < 0)
+			return -1;
+		pb->pending = 0;
+	}
 	reg_progress(j->opts, j->digest, REG_PROGRESS_DONE, got, got);
 	return 0;
 }
@@ -303,9 +332,27 @@ static int manifest_blobs(json_t *m, const char *what, blob_job_t **jobs, size_t
 	return 0;
 }
 
-static int fetch_blobs(reg_client_t *c, store_t *st, const reg_opts_t *o, blob_job_t *js,
-		       size_t n, cb_error_t *err)
+/* Add a manifest we hold in memory to the batch. */
+static int batch_doc(store_t *st, store_blob_batch_t *b, const fetched_t *f, cb_error_t *err)
 {
+	if (store_has_blob(st, f->digest))
+		return 0;
+	store_blob_writer_t *w = store_blob_writer_new(st, err);
+	if (!w)
+		return -1;
+	if (store_blob_writer_write(w, f->data, f->len, err) < 0) {
+		store_blob_writer_abort(w);
+		return -1;
+	}
+	return store_blob_batch_add(b, w, f->digest, NULL, err);
+}
+
+/* Fetch the blobs not in the store yet; they, and the manifests in docs
+ * (may be NULL), are all durable in blobs/ when this returns 0. */
+static int fetch_blobs(reg_client_t *c, store_t *st, const reg_opts_t *o, blob_job_t *js,
+		       size_t n, const fetched_t *docs, size_t ndocs, cb_error_t *err)
+{
+	pull_batch_t pb = {.b = store_blob_batch_new(st)};
 	reg_xfer_t **xs = cb_xcalloc(n ? n : 1, sizeof(*xs));
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -319,6 +366,7 @@ static int fetch_blobs(reg_client_t *c, store_t *st, const reg_opts_t *o, blob_j
 			continue;
 		}
 		blob_job_t *j = &js[i];
+		j->batch = &pb;
 		j->st = st;
 		j->opts = o;
 		reg_xfer_init(&j->xf, "GET", reg_client_url(c, "blobs/%s", j->digest));
@@ -331,6 +379,12 @@ static int fetch_blobs(reg_client_t *c, store_t *st, const reg_opts_t *o, blob_j
 		xs[k++] = &j->xf;
 	}
 	int r = reg_client_run(c, xs, k, 0, err);
+	for (size_t i = 0; r == 0 && i < ndocs; i++)
+		if (docs[i].data)
+			r = batch_doc(st, pb.b, &docs[i], err);
+	if (r == 0)
+		r = store_blob_batch_publish(pb.b, err);
+	store_blob_batch_free(pb.b);
 	for (size_t i = 0; i < k; i++) {
 		blob_job_t *j = xs[i]->ud;
 		store_blob_writer_abort(j->w);
@@ -344,6 +398,91 @@ static int fetch_blobs(reg_client_t *c, store_t *st, const reg_opts_t *o, blob_j
 }
 
 /* ---- the pull ---- */
+
+/* Remember where the blobs came from, for cross-repository mounts. */
+static void note_sources(store_t *st, const blob_job_t *jobs, size_t n, const char *repo)
+{
+	const char **ds = cb_xcalloc(n + 1, sizeof(*ds));
+	for (size_t i = 0; i < n; i++)
+		ds[i] = jobs[i].digest;
+	reg_sources_add(st, ds, n, repo);
+	free(ds);
+}
+
+/* --all-platforms: every image manifest of the index, their blobs (all in
+ * one parallel batch), then the child manifests; the caller stores the
+ * index and tags it once everything it refers to is in the store. */
+static int pull_children(reg_client_t *c, store_t *st, const reg_opts_t *o, const char *what,
+			 const fetched_t *index, blob_job_t **jobs_out, size_t *njobs_out,
+			 cb_error_t *err)
+{
+	json_t *ij = json_loadb(index->data, index->len, 0, NULL);
+	json_t *ms = json_object_get(ij, "manifests");
+	size_t nm = json_array_size(ms);
+	fetched_t *kids = cb_xcalloc(nm ? nm : 1, sizeof(*kids));
+	blob_job_t *all = NULL;
+	size_t nall = 0, nk = 0;
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < nm; i++) {
+		json_t *m = json_array_get(ms, i);
+		const char *d = json_string_value(json_object_get(m, "digest"));
+		json_t *sz = json_object_get(m, "size");
+		if (!d || !digest_is_valid(d) || !json_is_integer(sz))
+			r = cb_error_set(err, EPROTO, "index of '%s': bad descriptor %zu", what, i);
+		else if (!reg_mt_is_manifest(json_mt(m)))
+			continue; /* attestations in other media types, nested indexes */
+		if (r == 0)
+			r = fetch_manifest(c, what, d, d, (int64_t)json_integer_value(sz), &kids[nk],
+					   err);
+		if (r < 0)
+			break;
+		json_t *kj = json_loadb(kids[nk].data, kids[nk].len, 0, NULL);
+		blob_job_t *js = NULL;
+		size_t n = 0;
+		nk++;
+		r = kj ? manifest_blobs(kj, what, &js, &n, err)
+		       : cb_error_set(err, EPROTO, "manifest '%s' of '%s' is not JSON", d, what);
+		json_decref(kj);
+		if (r == 0) {
+			all = cb_xreallocarray(all, nall + n, sizeof(*all));
+			memcpy(all + nall, js, n * sizeof(*js));
+			nall += n;
+		}
+		free(js);
+	}
+	json_decref(ij);
+	if (r == 0 && nk == 0)
+		r = cb_error_set(err, ENOENT, "index of '%s' lists no image manifest", what);
+	if (r == 0)
+		r = fetch_blobs(c, st, o, all, nall, kids, nk, err);
+	for (size_t i = 0; i < nk; i++)
+		fetched_release(&kids[i]);
+	free(kids);
+	if (r < 0) {
+		free(all);
+		return -1;
+	}
+	*jobs_out = all;
+	*njobs_out = nall;
+	return 0;
+}
+
+static int pull_all_platforms(reg_client_t *c, store_t *st, const reg_opts_t *o,
+			      const char *what, const char *name, const char *repo,
+			      const fetched_t *top, cb_error_t *err)
+{
+	blob_job_t *jobs = NULL;
+	size_t njobs = 0;
+	int r = pull_children(c, st, o, what, top, &jobs, &njobs, err);
+	if (r == 0)
+		r = store_put_blob(st, top->data, top->len, top->digest, NULL, err);
+	if (r == 0)
+		r = store_set_ref(st, name, top->digest, top->media_type, (int64_t)top->len, err);
+	if (r == 0)
+		note_sources(st, jobs, njobs, repo);
+	free(jobs);
+	return r;
+}
 
 static int pull_ref(store_t *st, const reg_ref_t *ref, const reg_opts_t *o, char **digest_out,
 		    cb_error_t *err)
@@ -363,6 +502,14 @@ static int pull_ref(store_t *st, const reg_ref_t *ref, const reg_opts_t *o, char
 	size_t njobs = 0;
 	int r = fetch_manifest(c, what, ref->digest ? ref->digest : ref->tag, ref->digest, -1, &top,
 			       err);
+	if (r == 0 && reg_mt_is_index(top.media_type) && o->all_platforms) {
+		r = pull_all_platforms(c, st, o, what, name, repo_full, &top, err);
+		if (r == 0 && digest_out)
+			*digest_out = cb_xstrdup(top.digest);
+		fetched_release(&top);
+		reg_client_free(c);
+		return r;
+	}
 	if (r == 0 && reg_mt_is_index(top.media_type)) {
 		json_t *ij = json_loadb(top.data, top.len, 0, NULL);
 		const char *d = NULL;
@@ -371,9 +518,7 @@ static int pull_ref(store_t *st, const reg_ref_t *ref, const reg_opts_t *o, char
 		if (r == 0)
 			r = fetch_manifest(c, what, d, d, sz, &plat_m, err);
 		json_decref(ij);
-		/* keep the index too, as docker does */
-		if (r == 0)
-			r = store_put_blob(st, top.data, top.len, top.digest, NULL, err);
+		/* the index is kept too (as docker does), stored with the blobs */
 	} else if (r == 0) {
 		plat_m = top;
 		memset(&top, 0, sizeof(top));
@@ -385,19 +530,14 @@ static int pull_ref(store_t *st, const reg_ref_t *ref, const reg_opts_t *o, char
 		r = mj ? manifest_blobs(mj, what, &jobs, &njobs, err)
 		       : cb_error_set(err, EPROTO, "manifest of '%s' is not JSON", what);
 	}
-	if (r == 0)
-		r = fetch_blobs(c, st, o, jobs, njobs, err);
-	if (r == 0)
-		r = store_put_blob(st, plat_m.data, plat_m.len, plat_m.digest, NULL, err);
+	if (r == 0) {
+		fetched_t docs[2] = {plat_m, top}; /* top.data is NULL without an index */
+		r = fetch_blobs(c, st, o, jobs, njobs, docs, 2, err);
+	}
 	if (r == 0)
 		r = store_set_ref(st, name, plat_m.digest, plat_m.media_type, (int64_t)plat_m.len, err);
 	if (r == 0) {
-		/* remember where the blobs came from, for cross-repository mounts */
-		const char **ds = cb_xcalloc(njobs + 1, sizeof(*ds));
-		for (size_t i = 0; i < njobs; i++)
-			ds[i] = jobs[i].digest;
-		reg_sources_add(st, ds, njobs, repo_full);
-		free(ds);
+		note_sources(st, jobs, njobs, repo_full);
 		if (digest_out)
 			*digest_out = cb_xstrdup(plat_m.digest);
 	}

@@ -11,6 +11,10 @@
  *                                     |413 (too large for one request)
  *                                   POST, then PATCH chunks, then PUT &digest=D
  *
+ * When the POST answer carries OCI-Chunk-Min-Length (distribution spec 1.1)
+ * the upload is chunked from the start, every chunk but the last at least
+ * that long.
+ *
  * A transient failure of a PUT or PATCH restarts the upload from a fresh
  * POST: an upload session's state after a dropped connection is unknown.
  */
@@ -33,6 +37,9 @@
 #include "store/digest.h"
 
 #define CHUNK_SIZE (64u << 20)
+/* With OCI-Chunk-Min-Length announced, chunks are at least this big too:
+ * a registry that says "1" should not get a million requests. */
+#define CHUNK_ANNOUNCED_FLOOR (8u << 20)
 #define DENIED "push denied: repository does not exist or you have no access"
 
 typedef enum { UP_HEAD, UP_MOUNT, UP_POST, UP_PUT, UP_PATCH, UP_FINAL } up_state_t;
@@ -66,10 +73,17 @@ typedef struct image {
 	uint64_t *sizes;
 	size_t nblobs;
 	char *tag;         /* the source's tag, for oci: destinations */
+	/* An index (multi-platform image): its image manifests, pushed before
+	 * it; blobs is then empty. */
+	struct image *children;
+	size_t nchildren;
 } image_t;
 
 static void image_release(image_t *im)
 {
+	for (size_t i = 0; i < im->nchildren; i++)
+		image_release(&im->children[i]);
+	free(im->children);
 	free(im->manifest);
 	free(im->media_type);
 	cb_strv_free(im->blobs);
@@ -126,6 +140,41 @@ static int convert(json_t *m, reg_format_t f, cb_error_t *err)
 }
 
 static int load_image(store_t *st, const char *src, const reg_opts_t *o, image_t *im,
+		      cb_error_t *err);
+
+/* An index: every image manifest it lists must be in the store (a plain
+ * pull keeps only the index and one platform: pull --all-platforms). */
+static int load_index(store_t *st, const char *src, const reg_opts_t *o, json_t *idx,
+		      image_t *im, cb_error_t *err)
+{
+	if (o->format != REG_FORMAT_KEEP)
+		return cb_error_set(err, ENOTSUP,
+				    "'%s' is an index: --format would change its manifests' digests",
+				    src);
+	json_t *ms = json_object_get(idx, "manifests");
+	size_t n = json_array_size(ms);
+	im->children = cb_xcalloc(n ? n : 1, sizeof(*im->children));
+	for (size_t i = 0; i < n; i++) {
+		json_t *m = json_array_get(ms, i);
+		const char *d = json_string_value(json_object_get(m, "digest"));
+		if (!d || !digest_is_valid(d))
+			return cb_error_set(err, EPROTO, "'%s': bad descriptor %zu in the index", src, i);
+		if (!store_has_blob(st, d))
+			return cb_error_set(err, ENOENT,
+					    "'%s': manifest '%s' of the index is not in the store "
+					    "(pull it with --all-platforms)",
+					    src, d);
+		if (!reg_mt_is_manifest(json_string_value(json_object_get(m, "mediaType"))))
+			return cb_error_set(err, ENOTSUP, "'%s': nested index '%s' not supported",
+					    src, d);
+		if (load_image(st, d, o, &im->children[im->nchildren], err) < 0)
+			return -1;
+		im->nchildren++;
+	}
+	return 0;
+}
+
+static int load_image(store_t *st, const char *src, const reg_opts_t *o, image_t *im,
 		      cb_error_t *err)
 {
 	memset(im, 0, sizeof(*im));
@@ -156,6 +205,19 @@ static int load_image(store_t *st, const char *src, const reg_opts_t *o, image_t
 		return -1;
 	json_t *m = json_loadb(data, len, 0, NULL);
 	const char *mt = json_string_value(json_object_get(m, "mediaType"));
+	if (m && (reg_mt_is_index(mt) || (!mt && json_is_array(json_object_get(m, "manifests"))))) {
+		int r = load_index(st, src, o, m, im, err);
+		if (r == 0) {
+			im->media_type = cb_xstrdup(mt ? mt : MT_OCI_INDEX);
+			im->manifest = cb_steal_pointer(&data);
+			im->len = len;
+			digest_buffer(im->manifest, im->len, im->digest);
+		}
+		json_decref(m);
+		if (r < 0)
+			image_release(im);
+		return r;
+	}
 	if (!m || (mt && !reg_mt_is_manifest(mt))) {
 		json_decref(m);
 		return cb_error_set(err, ENOTSUP, "'%s' is not an image manifest (%s)", src,
@@ -257,8 +319,13 @@ static int to_put(up_job_t *j, cb_error_t *err)
 				    xf->location, err);
 	if (!loc)
 		return -1;
-	if (xf->oci_chunk_min)
-		j->chunk_min = strtoull(xf->oci_chunk_min, NULL, 10);
+	if (xf->oci_chunk_min) {
+		uint64_t m = strtoull(xf->oci_chunk_min, NULL, 10);
+		if (m > 0 && m < (1ull << 40)) {
+			j->chunk_min = m;
+			j->chunked = true;
+		}
+	}
 	if (!j->chunked) {
 		char *u = reg_url_add_query(loc, "digest", j->digest);
 		free(loc);
@@ -276,7 +343,9 @@ static int to_put(up_job_t *j, cb_error_t *err)
 		xf->has_body = true; /* empty */
 		return 1;
 	}
-	uint64_t n = CHUNK_SIZE > j->chunk_min ? CHUNK_SIZE : j->chunk_min;
+	uint64_t n = !j->chunk_min ? CHUNK_SIZE
+		     : j->chunk_min > CHUNK_ANNOUNCED_FLOOR ? j->chunk_min
+							    : CHUNK_ANNOUNCED_FLOOR;
 	if (n > j->size - j->sent)
 		n = j->size - j->sent;
 	set_state(j, UP_PATCH, "PATCH", loc);
@@ -444,10 +513,11 @@ static int upload_blobs(reg_client_t *c, store_t *st, const reg_opts_t *o, image
 	return r;
 }
 
-static int put_manifest(reg_client_t *c, const image_t *im, const reg_ref_t *dst, cb_error_t *err)
+/* PUT the manifest as `tag` (NULL: by its digest). */
+static int put_manifest(reg_client_t *c, const image_t *im, const char *tag, cb_error_t *err)
 {
 	reg_xfer_t xf;
-	reg_xfer_init(&xf, "PUT", reg_client_url(c, "manifests/%s", dst->tag ? dst->tag : im->digest));
+	reg_xfer_init(&xf, "PUT", reg_client_url(c, "manifests/%s", tag ? tag : im->digest));
 	reg_xfer_add_header(&xf, "Content-Type: %s", im->media_type);
 	xf.has_body = true;
 	xf.body_mem = im->manifest;
@@ -469,6 +539,18 @@ static int put_manifest(reg_client_t *c, const image_t *im, const reg_ref_t *dst
 	return r;
 }
 
+/* The blobs of the image, or of every manifest of an index. */
+static char **all_blobs(const image_t *im)
+{
+	char **v = NULL;
+	for (size_t i = 0; i < im->nblobs; i++)
+		v = cb_strv_push(v, im->blobs[i]);
+	for (size_t k = 0; k < im->nchildren; k++)
+		for (size_t i = 0; i < im->children[k].nblobs; i++)
+			v = cb_strv_push(v, im->children[k].blobs[i]);
+	return v;
+}
+
 static int push_registry(store_t *st, image_t *im, const char *dest, const reg_opts_t *o,
 			 cb_error_t *err)
 {
@@ -477,8 +559,9 @@ static int push_registry(store_t *st, image_t *im, const char *dest, const reg_o
 		return -1;
 	/* Sibling repositories we may mount from need pull rights in the token. */
 	char **extra = NULL;
-	for (size_t i = 0; i < im->nblobs; i++) {
-		char *m = mount_source(st, im->blobs[i], dst.domain, dst.path);
+	_cleanup_strv_ char **all = all_blobs(im);
+	for (size_t i = 0; all && all[i]; i++) {
+		char *m = mount_source(st, all[i], dst.domain, dst.path);
 		bool have = false;
 		for (size_t k = 0; m && extra && extra[k]; k++)
 			have = have || !strcmp(extra[k], m);
@@ -490,14 +573,23 @@ static int push_registry(store_t *st, image_t *im, const char *dest, const reg_o
 	reg_client_t *c = NULL;
 	int r = reg_client_open(dst.domain, dst.path, "pull,push", extra, o, &c, err);
 	cb_strv_free(extra);
-	if (r == 0)
+	_cleanup_free_ char *repo = reg_ref_repo(&dst);
+	/* An index's manifests go first, by digest: a registry refuses an
+	 * index whose manifests it does not have. */
+	for (size_t i = 0; r == 0 && i < im->nchildren; i++) {
+		image_t *k = &im->children[i];
+		r = upload_blobs(c, st, o, k, &dst, err);
+		if (r == 0)
+			r = put_manifest(c, k, NULL, err);
+		if (r == 0)
+			reg_sources_add(st, (const char *const *)k->blobs, k->nblobs, repo);
+	}
+	if (r == 0 && im->nblobs)
 		r = upload_blobs(c, st, o, im, &dst, err);
 	if (r == 0)
-		r = put_manifest(c, im, &dst, err);
-	if (r == 0) {
-		_cleanup_free_ char *repo = reg_ref_repo(&dst);
+		r = put_manifest(c, im, dst.tag, err);
+	if (r == 0 && im->nblobs)
 		reg_sources_add(st, (const char *const *)im->blobs, im->nblobs, repo);
-	}
 	reg_client_free(c);
 	reg_ref_release(&dst);
 	return r;
@@ -542,6 +634,19 @@ static int copy_blob(store_t *st, const char *digest, const char *dir, cb_error_
 	return 0;
 }
 
+/* The image's blobs, then its manifest, into the layout's blobs/. */
+static int put_dir_manifest(store_t *st, const image_t *im, const char *dir, cb_error_t *err)
+{
+	for (size_t i = 0; i < im->nblobs; i++)
+		if (copy_blob(st, im->blobs[i], dir, err) < 0)
+			return -1;
+	_cleanup_free_ char *mpath = cb_asprintf("%s/blobs/sha256/%s", dir, digest_hex(im->digest));
+	if (!cb_path_exists(mpath) &&
+	    cb_write_file_atomic(mpath, NULL, im->manifest, im->len, 0644, err) < 0)
+		return -1;
+	return 0;
+}
+
 static int push_oci_dir(store_t *st, image_t *im, const char *spec, cb_error_t *err)
 {
 	/* oci:DIR[:TAG] - the tag is after the last ':' unless that is part of
@@ -560,12 +665,10 @@ static int push_oci_dir(store_t *st, image_t *im, const char *spec, cb_error_t *
 	if (!cb_path_exists(layout) &&
 	    cb_write_file_atomic(layout, NULL, "{\"imageLayoutVersion\":\"1.0.0\"}", 30, 0644, err) < 0)
 		return -1;
-	for (size_t i = 0; i < im->nblobs; i++)
-		if (copy_blob(st, im->blobs[i], dir, err) < 0)
+	for (size_t k = 0; k < im->nchildren; k++)
+		if (put_dir_manifest(st, &im->children[k], dir, err) < 0)
 			return -1;
-	_cleanup_free_ char *mpath = cb_asprintf("%s/%s", blobs, digest_hex(im->digest));
-	if (!cb_path_exists(mpath) &&
-	    cb_write_file_atomic(mpath, NULL, im->manifest, im->len, 0644, err) < 0)
+	if (put_dir_manifest(st, im, dir, err) < 0)
 		return -1;
 	_cleanup_free_ char *ipath = cb_path_join(dir, "index.json");
 	char *data = NULL;
@@ -624,7 +727,7 @@ int reg_push(store_t *st, const char *src, const char *dest, const reg_opts_t *o
 	if (cb_str_has_prefix(to, "oci:"))
 		r = push_oci_dir(st, &im, to + 4, err);
 	else if (cb_str_has_prefix(to, "oci-archive:") || cb_str_has_prefix(to, "docker-archive:"))
-		r = cb_error_set(err, ENOTSUP, "archive destinations are not supported yet");
+		r = cb_error_set(err, ENOTSUP, "archive destinations are written by cmd_save_archive");
 	else
 		r = push_registry(st, &im, cb_str_has_prefix(to, "docker://") ? to + 9 : to, opts,
 				  err);

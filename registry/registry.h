@@ -22,7 +22,10 @@
  * ($DOCKER_CONFIG/config.json) and $XDG_RUNTIME_DIR/containers/auth.json, in
  * that order, or only from opts->auth_file when set. `credHelpers` and
  * `credsStore` run docker-credential-NAME get. Login/logout write
- * ~/.docker/config.json (or opts->auth_file), mode 0600.
+ * ~/.docker/config.json (or opts->auth_file), mode 0600; when that file
+ * names a helper for the registry (credHelpers, else credsStore), login
+ * runs docker-credential-NAME store and leaves only an empty auths entry
+ * in the file, and logout runs erase.
  *
  * TLS: plain HTTP is used for localhost, 127.0.0.0/8 and ::1 when HTTPS
  * does not answer, and for every host when tls_verify is false. Extra CA
@@ -87,6 +90,9 @@ typedef struct reg_opts {
 	reg_progress_fn progress;
 	void *progress_ctx;
 	bool quiet;
+	/* Pull: from an index, every image manifest and its blobs; the tag
+	 * then names the index (--all-platforms). */
+	bool all_platforms;
 } reg_opts_t;
 
 /* Defaults: tls_verify = true, everything else 0/NULL. */
@@ -100,6 +106,8 @@ void reg_opts_init(reg_opts_t *o);
  * reg_ref_full(ref) -> the chosen manifest in index.json. From an index
  * (OCI index or Docker manifest list) the platform manifest is chosen and
  * the index blob is stored too; the tag points at the platform manifest.
+ * With opts->all_platforms, every image manifest of the index is pulled
+ * with its blobs, and the tag (and manifest_digest_out) names the index.
  * A pull by digest tags "domain/path@sha256:HEX"; by tag and digest, the
  * digest is what is fetched.
  * manifest_digest_out (may be NULL) receives the tagged manifest's digest
@@ -114,7 +122,9 @@ int reg_pull(store_t *st, const char *ref, const reg_opts_t *opts, char **manife
  *   NULL                  the same name as src (its registry)
  *   "docker://REF" / REF  a registry reference
  *   "oci:DIR[:TAG]"       an OCI image layout directory
- *   "oci-archive:FILE[:TAG]", "docker-archive:FILE[:REF]"  tar archives
+ *   "oci-archive:FILE[:TAG]", "docker-archive:FILE[:REF]"  ENOTSUP here:
+ *                         `cbuild push` writes them with save's archive
+ *                         writer (cmd/save.h)
  * Blobs already at the destination are skipped; layers are uploaded in
  * parallel, then the config, then the manifest with its media type.
  * digest_out (may be NULL) receives the pushed manifest digest (caller

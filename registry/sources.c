@@ -3,7 +3,11 @@
  */
 #include "registry/sources.h"
 
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -32,6 +36,23 @@ static json_t *load(store_t *st)
 	return j;
 }
 
+/* Replace the file by rename, without fsync: it is a hint (a torn or lost
+ * file after a crash is ignored), not worth two journal commits a pull. */
+static void write_hint(store_t *st, const char *text)
+{
+	_cleanup_free_ char *p = store_path(st, SOURCES_FILE);
+	_cleanup_free_ char *tmp = store_path(st, "tmp/sources-XXXXXX");
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return;
+	cb_error_t e = CB_ERROR_INIT;
+	bool ok = fchmod(fd, 0644) == 0 && cb_write_all(fd, text, strlen(text), &e) == 0;
+	cb_error_release(&e);
+	close(fd);
+	if (!ok || rename(tmp, p) < 0)
+		unlink(tmp);
+}
+
 void reg_sources_add(store_t *st, const char *const *digests, size_t n, const char *repo_full)
 {
 	cb_error_t e = CB_ERROR_INIT;
@@ -56,10 +77,8 @@ void reg_sources_add(store_t *st, const char *const *digests, size_t n, const ch
 			json_array_remove(a, json_array_size(a) - 1);
 	}
 	char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-	_cleanup_free_ char *p = store_path(st, SOURCES_FILE);
-	_cleanup_free_ char *tmp = store_path(st, "tmp");
-	if (text && cb_write_file_atomic(p, tmp, text, strlen(text), 0644, &e) < 0)
-		cb_error_release(&e);
+	if (text)
+		write_hint(st, text);
 	free(text);
 	json_decref(j);
 	store_unlock(st);

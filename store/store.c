@@ -298,6 +298,87 @@ int store_blob_writer_commit(store_blob_writer_t *w, const char *expected,
 	return 0;
 }
 
+/* ---- batched commits ---- */
+
+struct store_blob_batch {
+	store_t *st;
+	char **tmp;     /* complete, checked blobs waiting in tmp/ */
+	char **digest;  /* their digests, same order */
+	size_t n;
+};
+
+store_blob_batch_t *store_blob_batch_new(store_t *st)
+{
+	store_blob_batch_t *b = cb_xcalloc(1, sizeof(*b));
+	b->st = st;
+	return b;
+}
+
+int store_blob_batch_add(store_blob_batch_t *b, store_blob_writer_t *w, const char *expected,
+			 char digest_out[DIGEST_STR_LEN + 1], cb_error_t *err)
+{
+	char got[DIGEST_STR_LEN + 1];
+	digest_final(w->digest, got);
+	if (expected && strcmp(expected, got) != 0) {
+		cb_error_fail(err, EBADMSG, "digest mismatch: expected '%s', got '%s'", expected, got);
+		store_blob_writer_abort(w);
+		return -1;
+	}
+	if (fchmod(w->fd, 0644) < 0) {
+		cb_error_errno(err, "write blob '%s'", got);
+		store_blob_writer_abort(w);
+		return -1;
+	}
+	b->tmp = cb_xreallocarray(b->tmp, b->n + 1, sizeof(*b->tmp));
+	b->digest = cb_xreallocarray(b->digest, b->n + 1, sizeof(*b->digest));
+	b->tmp[b->n] = cb_steal_pointer(&w->tmp_path);
+	b->digest[b->n] = cb_xstrdup(got);
+	b->n++;
+	store_blob_writer_abort(w); /* closes the fd; the file stays */
+	if (digest_out)
+		memcpy(digest_out, got, sizeof(got));
+	return 0;
+}
+
+int store_blob_batch_publish(store_blob_batch_t *b, cb_error_t *err)
+{
+	size_t pending = 0;
+	for (size_t i = 0; i < b->n; i++)
+		pending += b->tmp[i] != NULL;
+	if (!pending)
+		return 0;
+	/* One journal commit for all the blobs, not one per file. */
+	_cleanup_close_ int rootfd = open(b->st->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0 || syncfs(rootfd) < 0)
+		return cb_error_errno(err, "sync the store");
+	for (size_t i = 0; i < b->n; i++) {
+		if (!b->tmp[i])
+			continue; /* published earlier */
+		_cleanup_free_ char *dst = store_blob_path(b->st, b->digest[i]);
+		if (rename(b->tmp[i], dst) < 0)
+			return cb_error_errno(err, "store blob '%s'", b->digest[i]);
+		free(b->tmp[i]);
+		b->tmp[i] = NULL;
+	}
+	_cleanup_free_ char *dir = cb_asprintf("%s/blobs/sha256", b->st->root);
+	return cb_fsync_dir(dir, err);
+}
+
+void store_blob_batch_free(store_blob_batch_t *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->tmp[i])
+			unlink(b->tmp[i]);
+		free(b->tmp[i]);
+		free(b->digest[i]);
+	}
+	free(b->tmp);
+	free(b->digest);
+	free(b);
+}
+
 int store_put_blob(store_t *st, const void *data, size_t len, const char *expected,
 		   char digest_out[DIGEST_STR_LEN + 1], cb_error_t *err)
 {

@@ -79,6 +79,22 @@ int store_blob_writer_commit(store_blob_writer_t *w, const char *expected,
 /* Abandon: remove the temp file and free. NULL-safe. */
 void store_blob_writer_abort(store_blob_writer_t *w);
 
+/* Batched commits, for many blobs at once (a pull of many small layers):
+ * one flush of the file system for all of them instead of two fsyncs per
+ * blob. store_blob_batch_add checks the digest like commit but leaves the
+ * blob, complete, in tmp/; store_blob_batch_publish makes every added blob
+ * durable (syncfs), then renames them into blobs/ and fsyncs blobs/ once;
+ * it may be called again after more adds.
+ * So a file in blobs/ is still always complete and durable. Blobs added but
+ * not published are removed by store_blob_batch_free (NULL-safe). */
+typedef struct store_blob_batch store_blob_batch_t;
+store_blob_batch_t *store_blob_batch_new(store_t *st);
+/* Like store_blob_writer_commit (the writer is freed in every case). */
+int store_blob_batch_add(store_blob_batch_t *b, store_blob_writer_t *w, const char *expected,
+			 char digest_out[DIGEST_STR_LEN + 1], cb_error_t *err);
+int store_blob_batch_publish(store_blob_batch_t *b, cb_error_t *err);
+void store_blob_batch_free(store_blob_batch_t *b);
+
 /* One-shot write of a buffer. */
 int store_put_blob(store_t *st, const void *data, size_t len, const char *expected,
 		   char digest_out[DIGEST_STR_LEN + 1], cb_error_t *err);

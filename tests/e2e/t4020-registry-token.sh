@@ -1,7 +1,7 @@
 #!/bin/bash
 # Bearer token auth: docker-registry with token auth, our small token server
-# as the realm. Scopes asked for, GET with Basic credentials, and the OAuth2
-# POST form when GET is refused.
+# as the realm. Scopes asked for, GET with Basic credentials, the OAuth2
+# POST form when GET is refused, and refresh tokens kept by login.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/tools/reglib.sh"
 command -v skopeo >/dev/null || skip_all "skopeo not installed"
@@ -75,4 +75,31 @@ to_store "$T/l" app "$REG/app:2"
 cb push -q --creds testuser:testpass "$REG/app:2" >/dev/null 2>&1; ok $? "push with a POST-only token server"
 like "$(cat "$TLOG")" "GET refused" "GET was tried first"
 like "$(cat "$TLOG")" "POST user=testuser scope=repository:app:pull,push" "then the OAuth2 POST form"
+
+# a token server giving refresh tokens: login keeps the refresh token (as
+# docker's identitytoken), not the password; later tokens use it
+start_token_setup --refresh || skip_all "third setup failed"
+CFG=$HOME/.docker/config.json
+to_store "$T/l" app "$REG/app:3"
+: > "$TLOG"
+echo testpass | cb login -u testuser --password-stdin "$REG" >/dev/null 2>&1; ok $? "login to a token server giving refresh tokens"
+grep -q "^REFRESH-ISSUED user=testuser" "$TLOG"; ok $? "login asked for offline access (password grant by POST)"
+entry() { python3 -c 'import json,sys,base64; e=json.load(open(sys.argv[1]))["auths"][sys.argv[2]]; print(base64.b64decode(e["auth"]).decode(), "identitytoken" in e)' "$CFG" "$REG"; }
+is "$(entry)" "testuser: True" "config.json holds the identity token and no password"
+: > "$TLOG"
+cb push -q "$REG/app:3" >/dev/null 2>"$T/err"; ok $? "push with the saved refresh token"
+like "$(cat "$TLOG")" "POST-REFRESH user=testuser scope=repository:app:pull,push" "the token came from the refresh-token grant"
+grep -q "^GET user\|^POST user" "$TLOG"; ok $((! $?)) "the password was not used"
+: > "$TLOG"
+"$CBUILD" --root "$T/r6" pull -q "$REG/app:3" >/dev/null 2>&1; ok $? "pull with it"
+like "$(cat "$TLOG")" "POST-REFRESH user=testuser scope=repository:app:pull$" "asking for pull only"
+# --creds without a saved token: the GET form, as before
+: > "$TLOG"
+"$CBUILD" --root "$T/r7" pull -q --creds testuser:testpass "$REG/app:3" >/dev/null 2>&1; ok $? "pull with --creds"
+like "$(cat "$TLOG")" "^GET user=testuser" "--creds alone uses the GET form"
+# a refused refresh token: a clear message
+python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); j["auths"][sys.argv[2]]["identitytoken"]="bogus"; json.dump(j, open(sys.argv[1], "w"))' "$CFG" "$REG"
+err=$("$CBUILD" --root "$T/r8" pull -q "$REG/app:3" 2>&1); ok $((! $?)) "a refused refresh token fails"
+like "$err" "log in again" "asking to log in again"
+cb logout "$REG" >/dev/null 2>&1; ok $? "logout"
 done_testing

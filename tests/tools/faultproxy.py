@@ -2,10 +2,16 @@
 """A fault-injecting HTTP proxy in front of a registry, for cbuild's e2e tests.
 
     faultproxy.py --port P --upstream 127.0.0.1:5000 --log FILE [--fault SPEC]...
+                  [--chunk-min N]
 
 Every request is forwarded to the upstream registry (Host header kept, so
 the registry's absolute Location URLs point back at the proxy) and logged to
 FILE as one line: "METHOD PATH STATUS REQUEST-BODY-BYTES RESPONSE-BODY-BYTES".
+
+With --chunk-min N, every answer to a POST .../blobs/uploads/ carries
+"OCI-Chunk-Min-Length: N" (distribution spec 1.1), and a PATCH whose chunk
+is shorter than N is logged with status "SMALLCHUNK" before being forwarded
+(the last chunk of an upload may be short: the test decides).
 
 A fault SPEC is KIND:REGEX[@COUNT]; it applies to requests whose
 "METHOD PATH" matches REGEX (re.search), at most COUNT times (default:
@@ -115,6 +121,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.simple(429, {"Retry-After": "1"}, inlen=len(body))
         if "norange" in kinds:
             headers.pop("Range", None)
+        cmin = self.server.chunk_min
+        if cmin and self.command == "PATCH" and len(body) < cmin:
+            self.log("SMALLCHUNK", len(body), 0)
         if body or self.command in ("PUT", "POST", "PATCH"):
             headers["Content-Length"] = str(len(body))
         up = http.client.HTTPConnection(self.server.upstream, timeout=120)
@@ -139,6 +148,8 @@ class Handler(BaseHTTPRequestHandler):
                 continue
             if k.lower() not in HOP:
                 self.send_header(k, v)
+        if cmin and self.command == "POST" and "/blobs/uploads/" in self.path:
+            self.send_header("OCI-Chunk-Min-Length", str(cmin))
         length = len(data)
         if self.command == "HEAD":
             length = int(r.getheader("Content-Length") or 0)
@@ -169,6 +180,7 @@ def main():
     ap.add_argument("--upstream", required=True)
     ap.add_argument("--log", required=True)
     ap.add_argument("--fault", action="append", default=[])
+    ap.add_argument("--chunk-min", type=int, default=0)
     a = ap.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     srv.daemon_threads = True
@@ -176,6 +188,7 @@ def main():
     srv.logfile = a.log
     srv.faults = [Fault(s) for s in a.fault]
     srv.last_auth = None
+    srv.chunk_min = a.chunk_min
     open(a.log, "a").close()
     srv.serve_forever()
 

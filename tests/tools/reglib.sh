@@ -3,6 +3,7 @@
 #   mkimage LAYOUT TAG ARGS...      an OCI layout image (tests/tools/mkimage.py)
 #   to_store LAYOUT TAG REF [ROOT]  copy it into a store root (skopeo, independent of cbuild)
 #   start_proxy UPSTREAM FAULT...   the fault proxy; sets PROXY (host:port), PROXY_LOG
+#                                   (an argument starting with -- is a proxy option)
 #   blobs_ok ROOT                   every blob's name is the sha256 of its bytes
 TOOLS=$TOP/tests/tools
 
@@ -17,7 +18,9 @@ start_proxy() {
 	shift
 	port=$(free_port)
 	PROXY_LOG=$T/proxy-$port.log
-	for f in "$@"; do args+=(--fault "$f"); done
+	for f in "$@"; do
+		case $f in --*) args+=("$f") ;; *) args+=(--fault "$f") ;; esac
+	done
 	start_bg python3 "$TOOLS/faultproxy.py" --port "$port" --upstream "$up" --log "$PROXY_LOG" "${args[@]}"
 	PROXY=127.0.0.1:$port
 	wait_port "$port" 10
