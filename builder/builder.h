@@ -72,6 +72,7 @@ typedef struct bld_opts {
 	bool network_none; /* --network none for every RUN */
 	bool docker_format;
 	bool explain_cache;
+	int jobs;                    /* stages built at once (--jobs); 0 = cores, at most 4 */
 	layer_opts_t layer;          /* compression, level, source_date_epoch */
 	int64_t timestamp;           /* created time for the image; -1 = now */
 	bld_progress_t progress;

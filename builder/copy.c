@@ -278,11 +278,8 @@ static void note_file(hash_ctx_t *h, const char *rel, const char *sig)
 static int file_hash(const bld_source_t *src, int fd, const char *rel, const struct stat *sb,
 		     char hex[DIGEST_HEX_LEN + 1], cb_error_t *err)
 {
-	const char *known = bld_ctxsum_get(src->sums, rel, sb);
-	if (known) {
-		memcpy(hex, known, DIGEST_HEX_LEN + 1);
+	if (bld_ctxsum_get(src->sums, rel, sb, hex))
 		return 0;
-	}
 	digest_ctx_t *fd_d = digest_new();
 	int rc = hash_fd(fd_d, fd, err);
 	char full[DIGEST_STR_LEN + 1];
@@ -319,7 +316,7 @@ static int hash_entry(void *ctx, int parentfd, const char *name, const char *rel
 	} else if (S_ISREG(sb->st_mode)) {
 		char hex[DIGEST_HEX_LEN + 1];
 		_cleanup_close_ int fd = -1;
-		if (!bld_ctxsum_get(h->src->sums, rel, sb)) {
+		if (!bld_ctxsum_get(h->src->sums, rel, sb, NULL)) {
 			fd = openat(parentfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 			if (fd < 0)
 				return cb_error_errno(err, "open '%s'", rel);
@@ -405,7 +402,7 @@ static mode_t final_mode(const bld_copy_opts_t *o, mode_t mode)
 
 /* copy_file_range cannot cross into an overlay mount (EXDEV): once seen,
  * later copies go straight to read/write. */
-static bool cfr_unusable;
+static _Atomic bool cfr_unusable; /* concurrent stages copy too */
 
 static int copy_data(int in, int out, cb_error_t *err)
 {
@@ -572,7 +569,9 @@ static int try_extract(int srcfd, int dstfd, const bld_copy_opts_t *o, cb_error_
 	archive_write_disk_set_options(w, flags);
 	_cleanup_close_ int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int rc = 1;
-	/* archive_write_disk works relative to the working directory */
+	/* archive_write_disk works relative to the working directory; a
+	 * stage built concurrently runs on a thread with its own working
+	 * directory (unshare(CLONE_FS) in build.c), so this fchdir is private */
 	if (cwd < 0 || fchdir(dstfd) < 0) {
 		rc = cb_error_errno(err, "enter destination directory");
 		goto out;

@@ -288,6 +288,7 @@ static void apply_metadata(build_t *b, const df_step_t *step, oci_config_t *c)
 typedef struct run_output {
 	build_t *b;
 	cb_buf_t line;              /* the line being assembled */
+	cb_buf_t pending;           /* concurrent stages: output not yet a whole line */
 	char *tail[TAIL_LINES];     /* the last complete lines, for the error */
 	size_t n;
 	size_t shown;               /* lines of the live window on screen */
@@ -330,10 +331,23 @@ static int on_output(void *opaque, int stream, const char *data, size_t len, cb_
 	run_output_t *ro = opaque;
 	(void)stream;
 	(void)err;
-	bool tty = ro->b->o->progress == BLD_PROGRESS_TTY;
-	if (ro->b->o->progress == BLD_PROGRESS_PLAIN && ro->b->o->log) {
-		fwrite(data, 1, len, ro->b->o->log);
-		fflush(ro->b->o->log);
+	build_t *b = ro->b;
+	/* concurrent stages: whole lines only, each with its stage's prefix
+	 * (and no live window, which cannot show two stages) */
+	bool tty = b->o->progress == BLD_PROGRESS_TTY && !b->prefix;
+	if (b->prefix && b->o->progress != BLD_PROGRESS_QUIET) {
+		cb_buf_add(&ro->pending, data, len);
+		char *nl = memrchr(ro->pending.data, '\n', ro->pending.len);
+		if (nl) {
+			size_t n = (size_t)(nl - ro->pending.data);
+			bld_log(b, "%.*s\n", (int)n, ro->pending.data);
+			memmove(ro->pending.data, nl + 1, ro->pending.len - n - 1);
+			ro->pending.len -= n + 1;
+			ro->pending.data[ro->pending.len] = '\0';
+		}
+	} else if (b->o->progress == BLD_PROGRESS_PLAIN && b->o->log) {
+		fwrite(data, 1, len, b->o->log);
+		fflush(b->o->log);
 	}
 	size_t before = ro->n;
 	for (size_t i = 0; i < len; i++) {
@@ -361,6 +375,9 @@ static char *output_tail(run_output_t *ro)
 
 static void output_release(run_output_t *ro)
 {
+	if (ro->pending.len) /* a last line without its newline */
+		bld_log(ro->b, "%.*s\n", (int)ro->pending.len, ro->pending.data);
+	cb_buf_release(&ro->pending);
 	for (size_t i = 0; i < TAIL_LINES; i++)
 		free(ro->tail[i]);
 	cb_buf_release(&ro->line);
@@ -550,27 +567,49 @@ static bool exists_in(const char *root, const char *rel)
 	return cb_path_exists(p);
 }
 
-/* The running step's PID 1, for the interrupt handler (builds run one RUN
- * at a time per process). */
-static volatile pid_t running_pid;
+/* The PID 1 of every running RUN (one per stage building), for the
+ * interrupt handler: slots are claimed and freed with atomics so that the
+ * handler can read them at any moment. */
+#define MAX_RUNNING 64
+static volatile pid_t running[MAX_RUNNING];
 
 void bld_kill_running(void)
 {
-	pid_t p = running_pid;
-	if (p > 0)
-		kill(p, SIGKILL);
+	for (size_t i = 0; i < MAX_RUNNING; i++) {
+		pid_t p = __atomic_load_n(&running[i], __ATOMIC_SEQ_CST);
+		if (p > 0)
+			kill(p, SIGKILL);
+	}
 }
 
-static int run_sandboxed(const sbx_config_t *cfg, sbx_status_t *status, cb_error_t *err)
+static volatile pid_t *running_add(pid_t pid)
+{
+	for (size_t i = 0; i < MAX_RUNNING; i++) {
+		pid_t zero = 0;
+		if (__atomic_compare_exchange_n(&running[i], &zero, pid, false, __ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST))
+			return &running[i];
+	}
+	return NULL; /* more than MAX_RUNNING: build.c caps --jobs below it */
+}
+
+bool bld_stopping(const build_t *b)
+{
+	return bld_interrupted() || (b->failed && *b->failed);
+}
+
+static int run_sandboxed(build_t *b, const sbx_config_t *cfg, sbx_status_t *status,
+			 cb_error_t *err)
 {
 	sbx_handle_t *h = NULL;
 	if (sbx_start(cfg, &h, err) < 0)
 		return -1;
-	running_pid = sbx_handle_pid(h);
-	if (bld_interrupted())
-		bld_kill_running();
+	volatile pid_t *slot = running_add(sbx_handle_pid(h));
+	if (bld_stopping(b))
+		kill(sbx_handle_pid(h), SIGKILL);
 	int rc = sbx_wait(h, true, status, err);
-	running_pid = 0;
+	if (slot)
+		__atomic_store_n(slot, 0, __ATOMIC_SEQ_CST);
 	sbx_handle_free(h);
 	return rc;
 }
@@ -582,6 +621,7 @@ static int run_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, bl
 	run_mounts_t m = {0};
 	run_output_t ro = {.b = b};
 	cb_buf_init(&ro.line);
+	cb_buf_init(&ro.pending);
 	_cleanup_strv_ char **env = run_env(step);
 	bool had_resolv = exists_in(snap->merged, "etc/resolv.conf");
 	bool had_hosts = exists_in(snap->merged, "etc/hosts");
@@ -608,11 +648,11 @@ static int run_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, bl
 		cfg.output_cb = on_output;
 		cfg.output_opaque = &ro;
 		cfg.forward_signals = false; /* Ctrl-C cancels the build: bld_interrupted */
-		rc = run_sandboxed(&cfg, &status, err);
+		rc = run_sandboxed(b, &cfg, &status, err);
 		if (rc < 0)
 			cb_error_wrap(err, "RUN %s", run->cmd ? run->cmd : step->original);
 	}
-	if (rc == 0 && bld_interrupted())
+	if (rc == 0 && bld_stopping(b))
 		rc = cb_error_fail(err, EINTR, "%s: interrupted", step->original);
 	if (rc == 0 && (status.signaled || status.code != 0)) {
 		_cleanup_free_ char *tail = output_tail(&ro);
@@ -623,7 +663,7 @@ static int run_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, bl
 			rc = cb_error_fail(err, ECHILD, "%s: exit status %d%s", step->original,
 					   status.code, tail);
 	}
-	if (b->o->progress == BLD_PROGRESS_TTY && b->o->log)
+	if (b->o->progress == BLD_PROGRESS_TTY && !b->prefix && b->o->log)
 		window_clear(&ro);
 	drop_mountpoint(snap->upper, "etc/resolv.conf", had_resolv);
 	drop_mountpoint(snap->upper, "etc/hosts", had_hosts);

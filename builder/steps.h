@@ -13,10 +13,17 @@ typedef struct build {
 	df_plan_t *plan;
 	bld_context_t ctx;
 	bld_state_t *stages; /* by Dockerfile stage index */
+	bld_state_t *bases;  /* resolved FROM images, by stage index (before any step) */
 	bool *stage_done;
 	char *created;       /* timestamp of this build's history entries */
 	bool cmd_set;        /* CMD given in the current stage (ENTRYPOINT rule) */
 	char *url_dir;       /* ADD URL: the current step's downloads (tmp/) */
+	/* Stages that do not depend on each other build concurrently, each on
+	 * a thread with its own copy of this struct (cmd_set, url_dir and
+	 * prefix are its own; everything else is shared, and stages[i] is
+	 * only read once stage_done[i]). */
+	const char *prefix;  /* "[stage] " before every output line, or NULL */
+	_Atomic bool *failed; /* set when any stage failed: the others stop */
 } build_t;
 
 void bld_log(build_t *b, const char *fmt, ...) CB_PRINTF(2, 3);
@@ -45,9 +52,12 @@ void bld_url_cleanup(build_t *b);
 /* Run the step on state s (config and layers change; history appended). */
 int bld_step_execute(build_t *b, const df_step_t *step, bld_state_t *s, cb_error_t *err);
 
-/* Ctrl-C / SIGTERM: set by the build's signal handler; the running RUN is
- * killed and the build stops with "interrupted" at the next check. */
+/* Ctrl-C / SIGTERM: set by the build's signal handler; the running RUNs
+ * are killed and the build stops with "interrupted" at the next check. */
 bool bld_interrupted(void);
+/* Interrupted, or another stage of this build failed. */
+bool bld_stopping(const build_t *b);
+/* SIGKILL every running RUN (async-signal-safe). */
 void bld_kill_running(void);
 
 #endif

@@ -3,7 +3,7 @@
  *   [--target STAGE] [--no-cache] [--pull] [--label K=V]... [--network host|none]
  *   [--format oci|docker] [--compress gzip|zstd|none] [--timestamp EPOCH]
  *   [--iidfile F] [--progress auto|plain|tty] [--secret id=X,src=F]
- *   [--explain-cache] [-q] CONTEXT
+ *   [--explain-cache] [--jobs N] [-q] CONTEXT
  */
 #include <archive.h>
 #include <archive_entry.h>
@@ -40,12 +40,13 @@ typedef struct build_args {
 	bool no_cache, pull, quiet, network_none, docker_format, explain_cache, dry_run;
 	layer_opts_t layer;
 	int64_t timestamp;
+	int jobs; /* stages at once; 0 = default */
 } build_args_t;
 
 enum {
 	OPT_BUILD_ARG = 256, OPT_TARGET, OPT_NO_CACHE, OPT_PULL, OPT_LABEL, OPT_NETWORK,
 	OPT_FORMAT, OPT_COMPRESS, OPT_TIMESTAMP, OPT_IIDFILE, OPT_PROGRESS, OPT_SECRET,
-	OPT_EXPLAIN, OPT_PLATFORM, OPT_LEVEL, OPT_DRY_RUN,
+	OPT_EXPLAIN, OPT_PLATFORM, OPT_LEVEL, OPT_DRY_RUN, OPT_JOBS,
 };
 
 static const struct option build_longopts[] = {
@@ -68,6 +69,7 @@ static const struct option build_longopts[] = {
 	{"explain-cache", no_argument, NULL, OPT_EXPLAIN},
 	{"platform", required_argument, NULL, OPT_PLATFORM},
 	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	{"jobs", required_argument, NULL, OPT_JOBS},
 	{NULL, 0, NULL, 0},
 };
 
@@ -115,6 +117,14 @@ static int parse_one(build_args_t *a, int c, const char *arg, cb_error_t *err)
 	case OPT_SECRET: a->secrets = cb_strv_push(a->secrets, arg); return 0;
 	case OPT_EXPLAIN: a->explain_cache = true; return 0;
 	case OPT_DRY_RUN: a->dry_run = true; return 0;
+	case OPT_JOBS: {
+		char *end = NULL;
+		long n = strtol(arg, &end, 10);
+		if (!*arg || *end || n < 1 || n > 32)
+			return cmd_usage_error(err, "invalid --jobs '%s' (1 to 32 stages at once)", arg);
+		a->jobs = (int)n;
+		return 0;
+	}
 	case OPT_PLATFORM: a->platform = arg; return 0;
 	case OPT_IIDFILE: a->iidfile = arg; return 0;
 	case OPT_PROGRESS:
@@ -321,6 +331,7 @@ static int do_build(cmd_ctx_t *ctx, build_args_t *a, cb_error_t *err)
 		o.network_none = a->network_none;
 		o.docker_format = a->docker_format;
 		o.explain_cache = a->explain_cache;
+		o.jobs = a->jobs;
 		o.layer = a->layer;
 		o.layer.source_date_epoch = a->timestamp;
 		o.timestamp = a->timestamp;
