@@ -65,6 +65,7 @@ typedef struct bld_opts {
 	char *const *build_args;     /* KEY=VAL */
 	char *const *labels;         /* KEY=VAL (--label) */
 	char *const *secrets;        /* "id=X,src=FILE" (--secret) */
+	char *const *ssh;            /* "ID=SOCKET" (--ssh): agent sockets for RUN --mount=type=ssh */
 	const char *target;          /* --target stage, NULL = last */
 	const char *platform;        /* --platform, NULL = this machine */
 	bool no_cache;
