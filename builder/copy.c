@@ -72,7 +72,8 @@ static bool hidden_dir(const bld_source_t *src, const char *rel)
 /* ---- selection: the entries a list of sources names ---- */
 
 typedef struct match {
-	char *rel; /* relative to the source root, "" = the root itself */
+	char *rel;    /* relative to the source root, "" = the root itself */
+	size_t pivot; /* COPY --parents: rel + pivot is the path kept under dest */
 } match_t;
 
 typedef struct matches {
@@ -83,6 +84,7 @@ typedef struct matches {
 static void matches_add(matches_t *m, const char *rel)
 {
 	m->v = cb_xreallocarray(m->v, m->n + 1, sizeof(match_t));
+	m->v[m->n].pivot = 0;
 	m->v[m->n++].rel = cb_xstrdup(rel);
 }
 
@@ -161,6 +163,43 @@ static char **split_path(const char *rel)
 	return v;
 }
 
+/* COPY --parents keeps a source's path below its `/./` pivot (BuildKit's
+ * syntax; without one, the whole path): the length of the cleaned part
+ * above the pivot, with its slash; 0 when there is none. */
+static size_t pivot_len(const char *source)
+{
+	const char *s = source;
+	while (cb_str_has_prefix(s, "./"))
+		s += 2;
+	const char *piv = strstr(s, "/./");
+	if (!piv)
+		return 0;
+	_cleanup_free_ char *above = cb_xstrndup(s, (size_t)(piv - s));
+	_cleanup_free_ char *clean = clean_rel(above);
+	return clean && *clean ? strlen(clean) + 1 : 0;
+}
+
+/* The entries one source names (a path, or a wildcard pattern). */
+static int select_one(const bld_source_t *src, const char *source, const char *rel, matches_t *m,
+		      bool *multi, cb_error_t *err)
+{
+	if (has_wildcard(rel)) {
+		*multi = true;
+		_cleanup_strv_ char **comps = split_path(rel);
+		size_t before = m->n;
+		glob_level(src, "", comps, m);
+		if (m->n == before)
+			return cb_error_fail(err, ENOENT, "no source files were specified by '%s'", source);
+		return 0;
+	}
+	_cleanup_close_ int fd = open_in_root(src->rootfd, rel, O_PATH);
+	if (fd < 0 || (*rel && src->ignore && df_ignore_match(src->ignore, rel)))
+		return cb_error_fail(err, ENOENT, "file not found in %s: '%s'",
+				     src->is_context ? "build context" : "source", source);
+	matches_add(m, rel);
+	return 0;
+}
+
 static int select_sources(const bld_source_t *src, char *const *sources, matches_t *m,
 			  bool *multi, cb_error_t *err)
 {
@@ -170,21 +209,12 @@ static int select_sources(const bld_source_t *src, char *const *sources, matches
 		if (!rel)
 			return cb_error_fail(err, EPERM, "forbidden path outside the build context: '%s'",
 					     sources[i]);
-		if (has_wildcard(rel)) {
-			*multi = true;
-			_cleanup_strv_ char **comps = split_path(rel);
-			size_t before = m->n;
-			glob_level(src, "", comps, m);
-			if (m->n == before)
-				return cb_error_fail(err, ENOENT, "no source files were specified by '%s'",
-						     sources[i]);
-			continue;
-		}
-		_cleanup_close_ int fd = open_in_root(src->rootfd, rel, O_PATH);
-		if (fd < 0 || (*rel && src->ignore && df_ignore_match(src->ignore, rel)))
-			return cb_error_fail(err, ENOENT, "file not found in %s: '%s'",
-					     src->is_context ? "build context" : "source", sources[i]);
-		matches_add(m, rel);
+		size_t first = m->n;
+		if (select_one(src, sources[i], rel, m, multi, err) < 0)
+			return -1;
+		size_t pivot = pivot_len(sources[i]);
+		for (size_t k = first; k < m->n; k++)
+			m->v[k].pivot = strlen(m->v[k].rel) >= pivot ? pivot : strlen(m->v[k].rel);
 	}
 	return 0;
 }
@@ -669,6 +699,30 @@ static int copy_match(const bld_source_t *src, const char *rel, int rootfd, cons
 	return copy_one(spfd, base, dfd, name, &sb, o, err);
 }
 
+/* COPY --parents: the match lands at dest/KEPT, KEPT being its path below
+ * the pivot (a directory's contents go into dest/KEPT/, as a directory
+ * source's do into dest/). The destination is always a directory. */
+static int copy_with_parents(const bld_source_t *src, const match_t *mt, int rootfd,
+			     const char *dest, const bld_copy_opts_t *o, cb_error_t *err)
+{
+	const char *kept = mt->rel + mt->pivot;
+	_cleanup_close_ int fd = open_in_root(src->rootfd, mt->rel, O_PATH);
+	struct stat sb;
+	if (fd < 0 || fstat(fd, &sb) < 0)
+		return cb_error_errno(err, "open '%s'", *mt->rel ? mt->rel : ".");
+	_cleanup_free_ char *under = NULL;
+	if (S_ISDIR(sb.st_mode)) {
+		under = cb_xstrdup(kept);
+	} else {
+		const char *slash = strrchr(kept, '/');
+		under = slash ? cb_xstrndup(kept, (size_t)(slash - kept)) : cb_xstrdup("");
+	}
+	_cleanup_free_ char *to = !*dest ? cb_xstrdup(under)
+			       : !*under ? cb_xstrdup(dest)
+					 : cb_asprintf("%s/%s", dest, under);
+	return copy_match(src, mt->rel, rootfd, to, true, o, err);
+}
+
 int bld_copy(const bld_source_t *src, const char *rootfs, const bld_copy_opts_t *o,
 	     cb_error_t *err)
 {
@@ -690,7 +744,7 @@ int bld_copy(const bld_source_t *src, const char *rootfs, const bld_copy_opts_t 
 		matches_free(&m);
 		return -1;
 	}
-	bool dest_is_dir = trailing || !*dest;
+	bool dest_is_dir = trailing || !*dest || cp->parents;
 	if (!dest_is_dir) {
 		_cleanup_close_ int fd = open_in_root(rootfd, dest, O_RDONLY | O_DIRECTORY);
 		dest_is_dir = fd >= 0;
@@ -702,7 +756,8 @@ int bld_copy(const bld_source_t *src, const char *rootfs, const bld_copy_opts_t 
 				   "must be a directory and end with a /",
 				   o->is_add ? "ADD" : "COPY");
 	for (size_t i = 0; i < m.n && rc == 0; i++)
-		rc = copy_match(src, m.v[i].rel, rootfd, dest, dest_is_dir, o, err);
+		rc = cp->parents ? copy_with_parents(src, &m.v[i], rootfd, dest, o, err)
+				 : copy_match(src, m.v[i].rel, rootfd, dest, dest_is_dir, o, err);
 	matches_free(&m);
 	return rc;
 }

@@ -194,9 +194,6 @@ int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, cha
 		return 0; /* only inline (heredoc) files: the text says it all */
 	if (is_url(cp->sources[0]))
 		return url_inputs(b, step, inputs, err);
-	if (cp->parents)
-		return cb_error_fail(err, ENOTSUP, "%s --parents is not supported yet",
-				     df_kind_name(step->kind));
 	char sum[DIGEST_STR_LEN + 1];
 	if (!cp->from) {
 		_cleanup_(df_ignore_freep) df_ignore_t *ex = NULL;
