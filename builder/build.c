@@ -219,6 +219,53 @@ static bool cache_hit(build_t *b, const char *key, bld_state_t *s)
 	return true;
 }
 
+/* ---- COPY --link: a layer that does not depend on the layers below ----
+ *
+ * As BuildKit: the layer of a COPY --link is reused whatever the steps
+ * before it did. Its own cache entry, keyed by the step and its files
+ * only (the "link key"), names the image it was first built into, whose
+ * last layer it is; a hit appends that layer to the current state. The
+ * step's state key still chains from the parent, so later steps depend on
+ * everything below them. --chown by name reads the image's /etc/passwd:
+ * those copies stay chained. */
+static bool is_link_copy(const df_step_t *step)
+{
+	if ((step->kind != DF_COPY && step->kind != DF_ADD) || !step->u.copy.link)
+		return false;
+	const char *c = step->u.copy.chown;
+	return !c || c[strspn(c, "0123456789:")] == '\0';
+}
+
+static bool link_hit(build_t *b, const df_step_t *step, const char *lkey, bld_state_t *s)
+{
+	if (b->o->no_cache)
+		return false;
+	_cleanup_free_ char *md = bld_cache_lookup(b->st, lkey);
+	bld_state_t cached;
+	cb_error_t e = CB_ERROR_INIT;
+	if (!md || bld_state_from_image(&cached, b->st, md, &e) < 0) {
+		cb_error_release(&e);
+		return false;
+	}
+	size_t nh = cached.config->n_history;
+	bool ok = cached.n_layers > 0 && nh > 0 && !cached.config->history[nh - 1].empty_layer;
+	if (ok) {
+		const oci_descriptor_t *d = &cached.layers[cached.n_layers - 1];
+		layer_result_t res;
+		memset(&res, 0, sizeof(res));
+		snprintf(res.digest, sizeof(res.digest), "%s", d->digest);
+		snprintf(res.diff_id, sizeof(res.diff_id), "%s",
+			 cached.config->diff_ids[cached.n_layers - 1]);
+		res.media_type = d->media_type;
+		res.size = d->size;
+		bld_state_add_layer(s, &res);
+		_cleanup_free_ char *text = bld_step_history(step);
+		oci_config_add_history(s->config, b->created, text, NULL, false);
+	}
+	bld_state_release(&cached);
+	return ok;
+}
+
 static int run_step(build_t *b, int stage_idx, size_t step_idx, bld_state_t *s, cb_error_t *err)
 {
 	df_step_t *step = &df_plan_stage(b->plan, stage_idx)->steps[step_idx];
@@ -231,13 +278,30 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bld_state_t *s, 
 	_cleanup_free_ char *inputs = NULL;
 	if (bld_step_inputs(b, step, s, &inputs, NULL, err) < 0)
 		return -1;
-	char key[DIGEST_STR_LEN + 1];
-	bld_cache_key(s->key, canon, inputs, key);
+	char key[DIGEST_STR_LEN + 1], lkey[DIGEST_STR_LEN + 1] = "";
+	bool link = is_link_copy(step);
+	if (link) { /* the layer's key leaves the parent out; the state's does not */
+		bld_cache_key("link", canon, inputs, lkey);
+		bld_cache_key(s->key, "link", lkey, key);
+	} else {
+		bld_cache_key(s->key, canon, inputs, key);
+	}
 	if (cache_hit(b, key, s)) {
 		bld_url_cleanup(b);
 		char id[20];
 		short_digest(s->manifest_digest, id);
 		bld_log(b, "STEP %d/%d: %s\n--> Using cache %s\n", step->number,
+			b->plan->total_steps, step->original, id);
+		return 0;
+	}
+	if (link && link_hit(b, step, lkey, s)) {
+		bld_url_cleanup(b);
+		snprintf(s->key, sizeof(s->key), "%s", key);
+		if (commit_state(b, s, step->original, err) < 0)
+			return -1;
+		char id[20];
+		short_digest(s->manifest_digest, id);
+		bld_log(b, "STEP %d/%d: %s\n--> Using cached layer (--link) %s\n", step->number,
 			b->plan->total_steps, step->original, id);
 		return 0;
 	}
@@ -253,6 +317,7 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bld_state_t *s, 
 	_cleanup_free_ char *why = b->o->no_cache ? NULL : bld_explain_miss(b, stage_idx, step_idx, &id);
 	bld_log(b, "STEP %d/%d: %s%s%s%s\n", step->number, b->plan->total_steps, step->original,
 		why ? "  (cache miss: " : "", why ? why : "", why ? ")" : "");
+	size_t layers_before = s->n_layers;
 	int rc = bld_step_execute(b, step, s, err);
 	bld_url_cleanup(b);
 	if (rc < 0)
@@ -260,6 +325,8 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bld_state_t *s, 
 	snprintf(s->key, sizeof(s->key), "%s", key);
 	if (rc == 0)
 		rc = commit_state(b, s, step->original, err);
+	if (rc == 0 && link && !b->o->no_cache && s->n_layers > layers_before)
+		rc = bld_cache_store(b->st, lkey, s->manifest_digest, step->original, err);
 	if (rc == 0) /* recorded only for a step that ran to the end */
 		bld_explain_record(b, stage_idx, step_idx, &id);
 	json_decref(files);
