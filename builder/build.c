@@ -305,11 +305,12 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bld_state_t *s, 
 			b->plan->total_steps, step->original, id);
 		return 0;
 	}
-	/* a miss: say why (the files are listed again from the stat cache) */
+	/* a miss: say why (the files are listed again from the stat cache;
+	 * --no-cache explains nothing, so it needs no second walk) */
 	json_t *files = json_object();
 	cb_error_t e = CB_ERROR_INIT;
 	_cleanup_free_ char *again = NULL;
-	if (bld_step_inputs(b, step, s, &again, files, &e) < 0)
+	if (!b->o->no_cache && bld_step_inputs(b, step, s, &again, files, &e) < 0)
 		cb_error_release(&e);
 	char parent[DIGEST_STR_LEN + 1];
 	snprintf(parent, sizeof(parent), "%s", s->key); /* s->key moves on below */
@@ -327,7 +328,7 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bld_state_t *s, 
 		rc = commit_state(b, s, step->original, err);
 	if (rc == 0 && link && !b->o->no_cache && s->n_layers > layers_before)
 		rc = bld_cache_store(b->st, lkey, s->manifest_digest, step->original, err);
-	if (rc == 0) /* recorded only for a step that ran to the end */
+	if (rc == 0 && !b->o->no_cache) /* only a step that ran to the end, its files listed */
 		bld_explain_record(b, stage_idx, step_idx, &id);
 	json_decref(files);
 	if (rc < 0)
