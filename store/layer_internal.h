@@ -12,7 +12,10 @@
 #define CB_STORE_LAYER_INTERNAL_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "common/util.h"
 
 #include "store/layer.h"
 
@@ -31,6 +34,13 @@ void lsink_abort(lsink_t *s);
 
 /* Number of compression threads for opts (>= 2 unless opts says 1). */
 int layer_threads(const layer_opts_t *opts);
+
+/* Append to out the tar header of a char (block: block) device entry with
+ * that device number, as snapshots write it. Linux's numbers (12-bit
+ * majors, 20-bit minors) all fit ustar's fields; this lets tests build the
+ * larger ones other systems may put in a layer. */
+void layer_tar_dev_header(cb_buf_t *out, const char *name, bool block, unsigned major,
+			  unsigned minor);
 
 /* Overlay's whiteout: a char device 0/0. */
 #define LAYER_IS_WHITEOUT(st) (S_ISCHR((st)->st_mode) && (st)->st_rdev == 0)

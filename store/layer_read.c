@@ -422,6 +422,41 @@ static void apply_xattrs(applier_t *ap, struct archive_entry *e, int fd, int pfd
 	(void)ap;
 }
 
+static bool entry_has_xattr(struct archive_entry *e, const char *name)
+{
+	const char *xn;
+	const void *xv;
+	size_t xl;
+	archive_entry_xattr_reset(e);
+	while (archive_entry_xattr_next(e, &xn, &xv, &xl) == ARCHIVE_OK)
+		if (strcmp(xn, name) == 0)
+			return true;
+	return false;
+}
+
+/* A directory that was already there keeps its inode, and with it xattrs
+ * an earlier layer gave it: remove the ones this entry does not carry, so
+ * that its xattrs are exactly the tar's. Overlay's own (this code manages
+ * them) and the host's SELinux label stay. */
+static void drop_stale_xattrs(int fd, struct archive_entry *e)
+{
+	ssize_t len = flistxattr(fd, NULL, 0);
+	if (len <= 0)
+		return;
+	_cleanup_free_ char *names = cb_xmalloc((size_t)len + 1);
+	len = flistxattr(fd, names, (size_t)len);
+	if (len <= 0)
+		return;
+	names[len] = '\0';
+	for (char *n = names; n < names + len; n += strlen(n) + 1) {
+		if (xattr_refused(n) || strcmp(n, "security.selinux") == 0 ||
+		    entry_has_xattr(e, n))
+			continue;
+		/* failures (no privilege for trusted.*) leave the rest right */
+		(void)fremovexattr(fd, n);
+	}
+}
+
 static void apply_owner(applier_t *ap, int pfd, const char *name, struct archive_entry *e)
 {
 	if (ap->no_chown)
@@ -609,6 +644,15 @@ static void finish_dirs(applier_t *ap)
 	ap->ndirs = ap->dirs_cap = 0;
 }
 
+/* Can the kernel hold this entry's device number? Tars from other systems
+ * may carry larger ones (in base-256 fields or SCHILY.devmajor/devminor
+ * records, both of which libarchive reads); glibc's makedev would pack them
+ * into bits mknod refuses with a bare EINVAL. */
+static bool linux_devnum(struct archive_entry *e)
+{
+	return archive_entry_rdevmajor(e) <= 0xfff && archive_entry_rdevminor(e) <= 0xfffff;
+}
+
 static int create_entry(applier_t *ap, struct archive *a, struct archive_entry *e, int pfd,
 			const char *rel, const char *base, cb_error_t *err)
 {
@@ -648,12 +692,18 @@ static int create_entry(applier_t *ap, struct archive *a, struct archive_entry *
 		return 0;
 	}
 	case AE_IFDIR: {
-		if (mkdirat(pfd, base, 0700) < 0 && errno != EEXIST)
-			return cb_error_errno(err, "create directory '%s'", rel);
+		bool existed = false;
+		if (mkdirat(pfd, base, 0700) < 0) {
+			if (errno != EEXIST)
+				return cb_error_errno(err, "create directory '%s'", rel);
+			existed = true;
+		}
 		apply_owner(ap, pfd, base, e);
 		_cleanup_close_ int dfd = reopen_dir(pfd, base, err);
 		if (dfd < 0)
 			return -1;
+		if (existed)
+			drop_stale_xattrs(dfd, e);
 		apply_xattrs(ap, e, dfd, pfd, base);
 		defer_dir(ap, rel, e);
 		return 0;
@@ -675,6 +725,12 @@ static int create_entry(applier_t *ap, struct archive *a, struct archive_entry *
 			r = mkfifoat(pfd, base, 0600);
 		else if (!ap->root)
 			r = -1, errno = EPERM;
+		else if (!linux_devnum(e))
+			return cb_error_set(err, EOVERFLOW,
+					    "device '%s' %lu:%lu: Linux device numbers have at most "
+					    "12-bit majors and 20-bit minors",
+					    rel, (unsigned long)archive_entry_rdevmajor(e),
+					    (unsigned long)archive_entry_rdevminor(e));
 		else
 			r = mknodat(pfd, base, type | 0600, archive_entry_rdev(e));
 		if (r < 0) {
@@ -714,6 +770,8 @@ static int apply_entry(applier_t *ap, struct archive *a, struct archive_entry *e
 		/* the root itself: only its metadata */
 		if (archive_entry_filetype(e) == AE_IFDIR) {
 			apply_owner(ap, ap->rootfd, ".", e);
+			drop_stale_xattrs(ap->rootfd, e);
+			apply_xattrs(ap, e, ap->rootfd, ap->rootfd, ".");
 			defer_dir(ap, "", e);
 		}
 		return 0;

@@ -118,14 +118,27 @@ static bool looks_incompressible(const unsigned char *in, size_t len)
 {
 	if (len < 4096)
 		return false;
-	size_t hist[256] = {0};
-	for (size_t i = 0; i < len; i++)
-		hist[in[i]]++;
+	/* four tables, summed after: consecutive equal bytes (text, zeros)
+	 * would otherwise make each increment wait for the previous one */
+	uint32_t h4[4][256];
+	memset(h4, 0, sizeof(h4));
+	size_t i = 0;
+	for (; i + 4 <= len; i += 4) {
+		h4[0][in[i]]++;
+		h4[1][in[i + 1]]++;
+		h4[2][in[i + 2]]++;
+		h4[3][in[i + 3]]++;
+	}
+	for (; i < len; i++)
+		h4[0][in[i]]++;
+	size_t hist[256];
+	for (int b = 0; b < 256; b++)
+		hist[b] = (size_t)h4[0][b] + h4[1][b] + h4[2][b] + h4[3][b];
 	double bits = 0;
-	for (int i = 0; i < 256; i++) {
-		if (!hist[i])
+	for (int b = 0; b < 256; b++) {
+		if (!hist[b])
 			return false; /* a byte value never seen: not uniform */
-		double p = (double)hist[i] / (double)len;
+		double p = (double)hist[b] / (double)len;
 		bits -= p * log2(p);
 	}
 	return bits > INCOMPRESSIBLE_BITS;

@@ -50,7 +50,7 @@ typedef struct lw {
 	size_t hl_cap, hl_n;
 	pending_dir_t *pend; /* diff mode: directories not written yet */
 	size_t npend, pend_cap;
-	cb_buf_t pax, xnames, xvals;
+	cb_buf_t pax, hdr, xnames, xvals;
 } lw_t;
 
 typedef struct xattr_kv {
@@ -68,6 +68,23 @@ static void put_octal(char *field, size_t width, uint64_t v)
 	snprintf(tmp, sizeof(tmp), "%0*llo", (int)(width - 1), (unsigned long long)v);
 	memcpy(field, tmp, width - 1);
 	field[width - 1] = '\0';
+}
+
+/* A device number in its 8-byte ustar field. One that needs more than 7
+ * octal digits (not from Linux, whose majors have 12 bits and minors 20,
+ * but from a tar made elsewhere) goes in base-256 (0x80, then big-endian),
+ * which GNU tar and Go read, besides the SCHILY.devmajor/devminor PAX record
+ * that libarchive and star read. */
+static void put_devnum(char *field, uint64_t v)
+{
+	if (v <= 07777777) {
+		put_octal(field, 8, v);
+		return;
+	}
+	memset(field, 0, 8);
+	field[0] = (char)0x80;
+	for (int i = 7; i > 0 && v; i--, v >>= 8)
+		field[i] = (char)(v & 0xff);
 }
 
 static void pax_add(cb_buf_t *b, const char *key, const char *val, size_t vlen)
@@ -157,8 +174,8 @@ static void fill_block(char *blk, const char *name, size_t name_len, const hdr_t
 	}
 	memcpy(blk + 257, "ustar", 6);
 	memcpy(blk + 263, "00", 2);
-	put_octal(blk + 329, 8, h->major > 07777777 ? 0 : h->major);
-	put_octal(blk + 337, 8, h->minor > 07777777 ? 0 : h->minor);
+	put_devnum(blk + 329, h->major);
+	put_devnum(blk + 337, h->minor);
 	memset(blk + 148, ' ', 8);
 	unsigned sum = 0;
 	for (int i = 0; i < 512; i++)
@@ -167,19 +184,10 @@ static void fill_block(char *blk, const char *name, size_t name_len, const hdr_t
 	blk[155] = ' ';
 }
 
-static int write_padded(lw_t *w, const void *data, size_t len, cb_error_t *err)
+/* The header block(s) of h, after an extended header when some field does
+ * not fit ustar, appended to out. pax is scratch space. */
+static void format_header(cb_buf_t *out, cb_buf_t *pax, const hdr_t *h)
 {
-	static const char zeros[512];
-	if (lsink_write(w->sink, data, len, err) < 0)
-		return -1;
-	if (len % 512)
-		return lsink_write(w->sink, zeros, 512 - len % 512, err);
-	return 0;
-}
-
-static int put_header(lw_t *w, const hdr_t *h, cb_error_t *err)
-{
-	cb_buf_t *pax = &w->pax;
 	cb_buf_reset(pax);
 	size_t cut;
 	bool name_ok = ustar_split(h->name, h->name_len, &cut);
@@ -195,6 +203,10 @@ static int put_header(lw_t *w, const hdr_t *h, cb_error_t *err)
 		pax_add_num(pax, "size", (long long)h->size);
 	if (h->mtime < 0 || h->mtime > 077777777777LL)
 		pax_add_num(pax, "mtime", (long long)h->mtime);
+	if (h->major > 07777777)
+		pax_add_num(pax, "SCHILY.devmajor", (long long)h->major);
+	if (h->minor > 07777777)
+		pax_add_num(pax, "SCHILY.devminor", (long long)h->minor);
 	for (size_t i = 0; i < h->nxattrs; i++) {
 		_cleanup_free_ char *key = cb_asprintf("SCHILY.xattr.%s", h->xattrs[i].name);
 		pax_add(pax, key, h->xattrs[i].val, h->xattrs[i].len);
@@ -214,13 +226,33 @@ static int put_header(lw_t *w, const hdr_t *h, cb_error_t *err)
 		hdr_t ph = {.name = pname, .name_len = strlen(pname), .type = 'x', .mode = 0644,
 			    .size = pax->len};
 		fill_block(blk, pname, ph.name_len, &ph, true);
-		if (lsink_write(w->sink, blk, 512, err) < 0 ||
-		    write_padded(w, pax->data, pax->len, err) < 0)
-			return -1;
+		cb_buf_add(out, blk, 512);
+		cb_buf_add(out, pax->data, pax->len);
+		static const char zeros[512];
+		if (pax->len % 512)
+			cb_buf_add(out, zeros, 512 - pax->len % 512);
 	}
 	fill_block(blk, h->name, h->name_len, h, name_ok);
+	cb_buf_add(out, blk, 512);
+}
+
+static int put_header(lw_t *w, const hdr_t *h, cb_error_t *err)
+{
+	cb_buf_reset(&w->hdr);
+	format_header(&w->hdr, &w->pax, h);
 	w->entries++;
-	return lsink_write(w->sink, blk, 512, err);
+	return lsink_write(w->sink, w->hdr.data, w->hdr.len, err);
+}
+
+void layer_tar_dev_header(cb_buf_t *out, const char *name, bool block, unsigned major,
+			  unsigned minor)
+{
+	cb_buf_t pax;
+	cb_buf_init(&pax);
+	hdr_t h = {.name = name, .name_len = strlen(name), .type = block ? '4' : '3',
+		   .mode = 0600, .major = major, .minor = minor};
+	format_header(out, &pax, &h);
+	cb_buf_release(&pax);
 }
 
 /* ---- hard links ---- */
@@ -282,7 +314,19 @@ static int cmp_xattr(const void *a, const void *b)
  * filtered. *flags gets OVL_* bits for the overlay ones seen. */
 enum { OVL_OPAQUE = 1, OVL_REDIRECT = 2, OVL_METACOPY = 4 };
 
-static int read_xattrs(lw_t *w, const char *abs, xattr_kv_t **out, size_t *n, int *ovl,
+/* By fd when there is one (a regular file about to be read: no second
+ * path walk, and the xattrs of the very inode whose data goes out). */
+static ssize_t x_list(int fd, const char *abs, char *buf, size_t size)
+{
+	return fd >= 0 ? flistxattr(fd, buf, size) : llistxattr(abs, buf, size);
+}
+
+static ssize_t x_get(int fd, const char *abs, const char *name, void *buf, size_t size)
+{
+	return fd >= 0 ? fgetxattr(fd, name, buf, size) : lgetxattr(abs, name, buf, size);
+}
+
+static int read_xattrs(lw_t *w, int fd, const char *abs, xattr_kv_t **out, size_t *n, int *ovl,
 		       cb_error_t *err)
 {
 	*out = NULL;
@@ -293,10 +337,10 @@ static int read_xattrs(lw_t *w, const char *abs, xattr_kv_t **out, size_t *n, in
 	cb_buf_reset(names);
 	cb_buf_reset(vals);
 	cb_buf_grow(names, 4096);
-	ssize_t len = llistxattr(abs, names->data, names->cap - 1);
+	ssize_t len = x_list(fd, abs, names->data, names->cap - 1);
 	if (len < 0 && errno == ERANGE) {
 		cb_buf_grow(names, XATTR_LIST_MAX_);
-		len = llistxattr(abs, names->data, names->cap - 1);
+		len = x_list(fd, abs, names->data, names->cap - 1);
 	}
 	if (len < 0) {
 		if (errno == ENOTSUP || errno == ENOENT)
@@ -316,7 +360,7 @@ static int read_xattrs(lw_t *w, const char *abs, xattr_kv_t **out, size_t *n, in
 		const char *name = names->data + i;
 		if (xattr_skipped(name)) {
 			char v[4] = "";
-			ssize_t vl = lgetxattr(abs, name, v, sizeof(v) - 1);
+			ssize_t vl = x_get(fd, abs, name, v, sizeof(v) - 1);
 			if (ovl && cb_str_has_suffix(name, ".overlay.opaque") && vl == 1 && v[0] == 'y')
 				*ovl |= OVL_OPAQUE;
 			if (ovl && cb_str_has_suffix(name, ".overlay.redirect"))
@@ -326,7 +370,7 @@ static int read_xattrs(lw_t *w, const char *abs, xattr_kv_t **out, size_t *n, in
 			continue;
 		}
 		cb_buf_grow(vals, XATTR_VALUE_MAX);
-		ssize_t vl = lgetxattr(abs, name, vals->data + vals->len, XATTR_VALUE_MAX);
+		ssize_t vl = x_get(fd, abs, name, vals->data + vals->len, XATTR_VALUE_MAX);
 		if (vl < 0) {
 			if (errno == ENODATA)
 				continue;
@@ -363,13 +407,12 @@ static int64_t clamp_mtime(const lw_t *w, const struct stat *st)
 	return t;
 }
 
-static int write_file_data(lw_t *w, int dirfd, const char *name, const char *abs, uint64_t size,
-			   cb_error_t *err)
+static int write_file_data(lw_t *w, int fd, const char *abs, uint64_t size, cb_error_t *err)
 {
-	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return cb_error_errno(err, "open '%s'", abs);
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	/* past the default readahead only: a syscall per small file (20k of
+	 * them in a source tree) buys nothing */
+	if (size > (1u << 20))
+		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	uint64_t left = size;
 	bool eof = false;
 	while (left) {
@@ -407,9 +450,18 @@ static int write_file_data(lw_t *w, int dirfd, const char *name, const char *abs
 static int emit(lw_t *w, const char *rel, int dirfd, const char *name, const char *abs,
 		const struct stat *st, int *ovl, cb_error_t *err)
 {
+	const char *first = NULL; /* an earlier name of this inode */
+	if (S_ISREG(st->st_mode) && st->st_nlink > 1)
+		first = hl_lookup(w, st, rel);
+	_cleanup_close_ int fd = -1;
+	if (S_ISREG(st->st_mode) && !first) {
+		fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0)
+			return cb_error_errno(err, "open '%s'", abs);
+	}
 	xattr_kv_t *xa = NULL;
 	size_t nxa = 0;
-	if (read_xattrs(w, abs, &xa, &nxa, ovl, err) < 0)
+	if (read_xattrs(w, fd, abs, &xa, &nxa, ovl, err) < 0)
 		return -1;
 	hdr_t h = {.mode = st->st_mode & 07777, .uid = st->st_uid, .gid = st->st_gid,
 		   .mtime = clamp_mtime(w, st), .xattrs = xa, .nxattrs = nxa};
@@ -423,13 +475,10 @@ static int emit(lw_t *w, const char *rel, int dirfd, const char *name, const cha
 		break;
 	case S_IFREG:
 		h.type = '0';
-		if (st->st_nlink > 1) {
-			const char *first = hl_lookup(w, st, rel);
-			if (first) {
-				h.type = '1';
-				h.link = first;
-				break;
-			}
+		if (first) {
+			h.type = '1';
+			h.link = first;
+			break;
 		}
 		h.size = (uint64_t)st->st_size;
 		data = true;
@@ -476,7 +525,7 @@ static int emit(lw_t *w, const char *rel, int dirfd, const char *name, const cha
 	if (rc < 0)
 		return -1;
 	if (data)
-		return write_file_data(w, dirfd, name, abs, h.size, err);
+		return write_file_data(w, fd, abs, h.size, err);
 	return 0;
 }
 
@@ -808,7 +857,7 @@ static bool xattrs_equal(lw_t *w, const char *a, const char *b)
 	xattr_kv_t *xa = NULL, *xb = NULL;
 	size_t na = 0, nb = 0;
 	cb_error_t e = CB_ERROR_INIT;
-	if (read_xattrs(w, a, &xa, &na, NULL, &e) < 0) {
+	if (read_xattrs(w, -1, a, &xa, &na, NULL, &e) < 0) {
 		cb_error_release(&e);
 		return false;
 	}
@@ -822,7 +871,7 @@ static bool xattrs_equal(lw_t *w, const char *a, const char *b)
 	}
 	free(xa);
 	bool eq = false;
-	if (read_xattrs(w, b, &xb, &nb, NULL, &e) == 0 && na == nb) {
+	if (read_xattrs(w, -1, b, &xb, &nb, NULL, &e) == 0 && na == nb) {
 		cb_buf_t kb;
 		cb_buf_init(&kb);
 		for (size_t i = 0; i < nb; i++) {
@@ -962,6 +1011,7 @@ static void lw_release(lw_t *w)
 	}
 	free(w->pend);
 	cb_buf_release(&w->pax);
+	cb_buf_release(&w->hdr);
 	cb_buf_release(&w->xnames);
 	cb_buf_release(&w->xvals);
 	lsink_abort(w->sink);
@@ -975,6 +1025,7 @@ static int lw_init(lw_t *w, store_t *st, const layer_opts_t *opts, cb_error_t *e
 		opts = &def;
 	w->sde = opts->source_date_epoch;
 	cb_buf_init(&w->pax);
+	cb_buf_init(&w->hdr);
 	cb_buf_init(&w->xnames);
 	cb_buf_init(&w->xvals);
 	w->sink = lsink_new(st, opts, err);
