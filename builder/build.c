@@ -201,18 +201,26 @@ static int commit_state(build_t *b, bld_state_t *s, const char *desc, cb_error_t
 	return bld_cache_store(b->st, s->key, s->manifest_digest, desc, err);
 }
 
-/* The cache lookup; on a hit s becomes the cached state. */
-static bool cache_hit(build_t *b, const char *key, bld_state_t *s)
+/* The cache lookup, local first, then --cache-from; on a hit s becomes the
+ * cached state and *remote names the cache it came from (NULL: local). */
+static bool cache_hit(build_t *b, const char *key, bld_state_t *s, const char **remote)
 {
+	*remote = NULL;
 	if (b->o->no_cache)
 		return false;
-	_cleanup_free_ char *hit = bld_cache_lookup(b->st, key);
-	bld_state_t cached;
+	char *hit = bld_cache_lookup(b->st, key);
 	cb_error_t e = CB_ERROR_INIT;
+	if (!hit && bld_remote_lookup(b->o->cache_from, b->st, key, &hit, remote, &e) < 0) {
+		bld_log(b, "warning: %s\n", e.msg ? e.msg : "remote cache entry unusable");
+		cb_error_release(&e);
+	}
+	bld_state_t cached;
 	if (!hit || bld_state_from_image(&cached, b->st, hit, &e) < 0) {
 		cb_error_release(&e);
+		free(hit);
 		return false;
 	}
+	free(hit);
 	bld_state_release(s);
 	*s = cached;
 	snprintf(s->key, sizeof(s->key), "%s", key);
@@ -266,6 +274,16 @@ static bool link_hit(build_t *b, const df_step_t *step, const char *lkey, bld_st
 	return ok;
 }
 
+/* --cache-to's record of finished steps: one list for all stages. */
+static void trail_add(build_t *b, int stage, const char *key, const char *md, const char *step)
+{
+	if (b->shared_mu)
+		pthread_mutex_lock(b->shared_mu);
+	bld_cache_trail_add(b, stage, key, md, step);
+	if (b->shared_mu)
+		pthread_mutex_unlock(b->shared_mu);
+}
+
 static int run_step(build_t *b, int stage_idx, size_t step_idx, bld_state_t *s, cb_error_t *err)
 {
 	df_step_t *step = &df_plan_stage(b->plan, stage_idx)->steps[step_idx];
@@ -286,12 +304,20 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bld_state_t *s, 
 	} else {
 		bld_cache_key(s->key, canon, inputs, key);
 	}
-	if (cache_hit(b, key, s)) {
+	const char *remote = NULL;
+	char parent[DIGEST_STR_LEN + 1];
+	snprintf(parent, sizeof(parent), "%s", s->key); /* s->key moves on below */
+	if (cache_hit(b, key, s, &remote)) {
+		if (remote)
+			bld_explain_record_remote(b, stage_idx, step_idx, step, parent, canon, inputs);
 		bld_url_cleanup(b);
 		char id[20];
 		short_digest(s->manifest_digest, id);
-		bld_log(b, "STEP %d/%d: %s\n--> Using cache %s\n", step->number,
-			b->plan->total_steps, step->original, id);
+		bld_log(b, "STEP %d/%d: %s\n--> Using cache %s%s%s%s\n", step->number,
+			b->plan->total_steps, step->original, id,
+			remote ? " (remote hit: " : b->o->explain_cache ? " (local hit" : "",
+			remote ? remote : "", remote || b->o->explain_cache ? ")" : "");
+		trail_add(b, stage_idx, key, s->manifest_digest, step->original);
 		return 0;
 	}
 	if (link && link_hit(b, step, lkey, s)) {
@@ -303,6 +329,7 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bld_state_t *s, 
 		short_digest(s->manifest_digest, id);
 		bld_log(b, "STEP %d/%d: %s\n--> Using cached layer (--link) %s\n", step->number,
 			b->plan->total_steps, step->original, id);
+		trail_add(b, stage_idx, key, s->manifest_digest, step->original);
 		return 0;
 	}
 	/* a miss: say why (the files are listed again from the stat cache;
@@ -312,10 +339,13 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bld_state_t *s, 
 	_cleanup_free_ char *again = NULL;
 	if (!b->o->no_cache && bld_step_inputs(b, step, s, &again, files, &e) < 0)
 		cb_error_release(&e);
-	char parent[DIGEST_STR_LEN + 1];
-	snprintf(parent, sizeof(parent), "%s", s->key); /* s->key moves on below */
 	bld_step_id_t id = {parent, canon, inputs, files};
 	_cleanup_free_ char *why = b->o->no_cache ? NULL : bld_explain_miss(b, stage_idx, step_idx, &id);
+	if (why && bld_remote_cache_count(b->o->cache_from)) { /* it was looked for there too */
+		char *more = cb_asprintf("%s; not in the remote cache", why);
+		free(why);
+		why = more;
+	}
 	bld_log(b, "STEP %d/%d: %s%s%s%s\n", step->number, b->plan->total_steps, step->original,
 		why ? "  (cache miss: " : "", why ? why : "", why ? ")" : "");
 	size_t layers_before = s->n_layers;
@@ -333,6 +363,7 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bld_state_t *s, 
 	json_decref(files);
 	if (rc < 0)
 		return -1;
+	trail_add(b, stage_idx, key, s->manifest_digest, step->original);
 	char sid[20];
 	short_digest(s->manifest_digest, sid);
 	bld_log(b, "--> %s (%.2fs)\n", sid, now_s() - t0);
@@ -487,6 +518,10 @@ static int build_concurrently(build_t *b, size_t jobs, cb_error_t *err)
 	pthread_mutex_init(&sc.mu, NULL);
 	pthread_cond_init(&sc.cv, NULL);
 	b->failed = &sc.failed;
+	pthread_mutex_t trail_mu = PTHREAD_MUTEX_INITIALIZER;
+	b->shared_mu = &trail_mu;
+	if (b->o->cache_to && !b->cache_trail) /* made now: every stage's copy shares it */
+		b->cache_trail = json_array();
 	pthread_mutex_lock(&sc.mu);
 	for (;;) {
 		size_t done = 0;
@@ -516,6 +551,8 @@ static int build_concurrently(build_t *b, size_t jobs, cb_error_t *err)
 	if (sc.failed || bld_interrupted())
 		rc = cb_error_is_set(err) ? -1 : cb_error_fail(err, EINTR, "build interrupted");
 	b->failed = NULL;
+	b->shared_mu = NULL;
+	pthread_mutex_destroy(&trail_mu);
 	pthread_cond_destroy(&sc.cv);
 	pthread_mutex_destroy(&sc.mu);
 	free(js);
@@ -617,6 +654,12 @@ static void build_release(build_t *b)
 	if (b->ctx.dirfd >= 0)
 		close(b->ctx.dirfd);
 	free(b->created);
+	json_decref(b->cache_trail);
+}
+
+void bld_result_release(bld_result_t *res)
+{
+	bld_cache_artifact_release(&res->cache);
 }
 
 int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *err)
@@ -644,6 +687,9 @@ int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *e
 	snprintf(res->image_id, sizeof(res->image_id), "%s", img->config_digest);
 	snprintf(res->manifest_digest, sizeof(res->manifest_digest), "%s", img->manifest_digest);
 	image_free(img);
+	memset(&res->cache, 0, sizeof(res->cache));
+	if (o->cache_to && bld_cache_export(&b, &res->cache, err) < 0)
+		goto out;
 	char id[20];
 	short_digest(res->image_id, id);
 	bld_log(&b, "COMMIT %s (%.2fs)\n", id, now_s() - t0);

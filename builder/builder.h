@@ -54,6 +54,44 @@ typedef enum bld_progress {
 	BLD_PROGRESS_QUIET,     /* nothing but errors */
 } bld_progress_t;
 
+/* ---- the remote build cache (builder/cache_remote.c) ----
+ *
+ * cmd/ fetches cache artifacts from registries (--cache-from) and hands
+ * their config bytes here; the build consults them when the local cache
+ * misses. With --cache-to the build returns an artifact (config bytes +
+ * the layers it references) that cmd/ pushes. See README "Build cache". */
+typedef struct bld_remote_cache bld_remote_cache_t;
+
+bld_remote_cache_t *bld_remote_cache_new(void);
+/* NULL-safe. */
+void bld_remote_cache_free(bld_remote_cache_t *rc);
+/* Add the entries of one artifact's config, fetched from `ref` (named in
+ * --explain-cache output). A corrupt or foreign config is refused whole
+ * (EBADMSG) and nothing is added. A key already known (an earlier ref)
+ * keeps its first entry. */
+int bld_remote_cache_add(bld_remote_cache_t *rc, const char *ref, const char *config, size_t len,
+			 cb_error_t *err);
+/* Number of entries. NULL-safe. */
+size_t bld_remote_cache_count(const bld_remote_cache_t *rc);
+
+typedef enum bld_cache_mode {
+	BLD_CACHE_NONE = 0,
+	BLD_CACHE_MIN, /* the target stage's steps (BuildKit's mode=min) */
+	BLD_CACHE_MAX, /* every step of every stage */
+} bld_cache_mode_t;
+
+/* A cache artifact to push: the config bytes and every layer its entries
+ * reference (each once). */
+typedef struct bld_cache_artifact {
+	char *config;
+	size_t config_len;
+	size_t n_entries;
+	oci_descriptor_t *layers;
+	size_t n_layers;
+} bld_cache_artifact_t;
+
+void bld_cache_artifact_release(bld_cache_artifact_t *a);
+
 typedef struct bld_opts {
 	const char *dockerfile_name; /* for messages: "Dockerfile" */
 	const char *dockerfile;      /* its bytes */
@@ -80,6 +118,8 @@ typedef struct bld_opts {
 	FILE *log;                   /* progress output (stderr) */
 	bld_resolver_t resolver;
 	bld_fetcher_t fetcher;       /* ADD https://...; NULL fetch: refused */
+	const bld_remote_cache_t *cache_from; /* consulted on local misses; may be NULL */
+	bld_cache_mode_t cache_to;   /* fill bld_result_t.cache */
 } bld_opts_t;
 
 void bld_opts_init(bld_opts_t *o);
@@ -87,9 +127,12 @@ void bld_opts_init(bld_opts_t *o);
 typedef struct bld_result {
 	char image_id[DIGEST_STR_LEN + 1];        /* config digest */
 	char manifest_digest[DIGEST_STR_LEN + 1];
+	bld_cache_artifact_t cache; /* with opts->cache_to; else empty */
 } bld_result_t;
 
+/* res is filled on success only; release it with bld_result_release. */
 int bld_build(store_t *st, const bld_opts_t *opts, bld_result_t *res, cb_error_t *err);
+void bld_result_release(bld_result_t *res);
 
 /* Apply Dockerfile instructions given on the command line (`import -c`,
  * `commit -c`) to a config: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER,

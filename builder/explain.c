@@ -132,3 +132,25 @@ char *bld_explain_miss(build_t *b, int stage, size_t index, const bld_step_id_t 
 	json_decref(rec);
 	return why;
 }
+
+void bld_explain_record_remote(build_t *b, int stage, size_t index, const df_step_t *step,
+			       const char *parent, const char *canonical, const char *inputs)
+{
+	json_t *files = NULL;
+	char *const *src = step->u.copy.sources;
+	bool context_copy = (step->kind == DF_COPY || step->kind == DF_ADD) && !step->u.copy.from &&
+			    src && src[0] && !strstr(src[0], "://"); /* no URL download */
+	if (context_copy) {
+		files = json_object();
+		_cleanup_free_ char *again = NULL;
+		cb_error_t e = CB_ERROR_INIT;
+		if (bld_step_inputs(b, step, NULL, &again, files, &e) < 0) {
+			cb_error_release(&e);
+			json_decref(files);
+			files = NULL;
+		}
+	}
+	bld_step_id_t id = {parent, canonical, inputs, files};
+	bld_explain_record(b, stage, index, &id);
+	json_decref(files);
+}

@@ -128,6 +128,18 @@ char *bld_cache_lookup(store_t *st, const char *key);
 int bld_cache_store(store_t *st, const char *key, const char *manifest_digest,
 		    const char *description, cb_error_t *err);
 
+/* The remote entry for key, if any: its manifest and config are written
+ * into the store and a local entry made. 1 with *manifest_digest (caller
+ * frees) and *ref (borrowed from rc) set, 0 when rc has no such key, -1
+ * on a store failure. */
+int bld_remote_lookup(const bld_remote_cache_t *rc, store_t *st, const char *key,
+		      char **manifest_digest, const char **ref, cb_error_t *err);
+
+/* An artifact of the given items, a JSON array of {"key", "manifest"
+ * (digest of an image in st), "step"}; duplicate keys count once. */
+int bld_cache_artifact_make(store_t *st, json_t *items, bld_cache_artifact_t *out,
+			    cb_error_t *err);
+
 /* Canonical text of a step for its cache key (after expansion): every field
  * that changes what the step produces, none that does not. */
 char *bld_step_canonical(const df_step_t *step, const oci_config_t *config);

@@ -147,7 +147,8 @@ static int mount_image_state(build_t *b, const df_mount_t *dm, bld_state_t *out,
 }
 
 /* What a RUN's bind mounts show it: a stage's key, an image's ID, or the
- * checksum of the context files under the mount's source. */
+ * checksum of the context files under a read-only mount's source (a
+ * writable one is where the step writes to the host, not what it reads). */
 static int run_inputs(build_t *b, const df_step_t *step, char **inputs, json_t *files,
 		      cb_error_t *err)
 {
@@ -166,7 +167,7 @@ static int run_inputs(build_t *b, const df_step_t *step, char **inputs, json_t *
 			if ((rc = mount_image_state(b, dm, &img, err)) == 0)
 				cb_buf_addf(&in, "bind %s image %s\n", dm->target, img.key);
 			bld_state_release(&img);
-		} else {
+		} else if (dm->readonly) { /* an rw bind writes to the context: not an input */
 			char sum[DIGEST_STR_LEN + 1];
 			char *srcs[] = {dm->source ? dm->source : ".", NULL};
 			bld_source_t src = {b->ctx.dirfd, b->ctx.dir, b->ctx.ignore, true, b->ctx.sums, NULL};
@@ -206,11 +207,18 @@ int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, cha
 		*inputs = cb_xstrdup(sum);
 		return 0;
 	}
-	/* --from: the source stage's or image's identity is its key; the
-	 * selected files are checksummed from its mounted tree */
+	/* --from: the source stage's or image's key names its content (a
+	 * chain of keys, or an image ID), so it is the input; the tree is
+	 * mounted only to list files for --explain-cache. Not mounting keeps
+	 * a remote cache hit from downloading the source stage's layers. */
 	bld_state_t from;
 	if (copy_source_state(b, cp, &from, err) < 0)
 		return -1;
+	if (!files) {
+		*inputs = cb_xstrdup(from.key);
+		bld_state_release(&from);
+		return 0;
+	}
 	bld_snap_t snap;
 	int rc = bld_snap_open(b->st, &from, true, &snap, err);
 	if (rc == 0) {
@@ -225,7 +233,7 @@ int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, cha
 		bld_snap_close(&snap);
 	}
 	if (rc == 0)
-		*inputs = cb_asprintf("%s %s", from.key, sum);
+		*inputs = cb_xstrdup(from.key);
 	bld_state_release(&from);
 	(void)s;
 	return rc < 0 ? cb_error_wrap(err, "%s:%d: COPY --from=%s", b->o->dockerfile_name,

@@ -5,6 +5,8 @@
 #ifndef CB_BUILDER_STEPS_H
 #define CB_BUILDER_STEPS_H
 
+#include <pthread.h>
+
 #include "builder/internal.h"
 
 typedef struct build {
@@ -24,7 +26,15 @@ typedef struct build {
 	 * only read once stage_done[i]). */
 	const char *prefix;  /* "[stage] " before every output line, or NULL */
 	_Atomic bool *failed; /* set when any stage failed: the others stop */
+	pthread_mutex_t *shared_mu; /* concurrent stages: guards cache_trail; else NULL */
+	json_t *cache_trail; /* --cache-to: every finished step, see below */
 } build_t;
+
+/* --cache-to: remember a finished step (hit or run) of a stage, and turn
+ * what was remembered into the artifact (min or max mode). */
+void bld_cache_trail_add(build_t *b, int stage, const char *key, const char *manifest_digest,
+			 const char *step);
+int bld_cache_export(build_t *b, bld_cache_artifact_t *out, cb_error_t *err);
 
 void bld_log(build_t *b, const char *fmt, ...) CB_PRINTF(2, 3);
 
@@ -45,6 +55,11 @@ typedef struct bld_step_id {
 } bld_step_id_t;
 char *bld_explain_miss(build_t *b, int stage, size_t index, const bld_step_id_t *id);
 void bld_explain_record(build_t *b, int stage, size_t index, const bld_step_id_t *id);
+/* A remote cache hit is recorded as if the step had run here, so that a
+ * later miss is explained ("conf.txt changed"). Files are listed for
+ * context ADD/COPY only: listing COPY --from would need its layers. */
+void bld_explain_record_remote(build_t *b, int stage, size_t index, const df_step_t *step,
+			       const char *parent, const char *canonical, const char *inputs);
 
 /* Remove the current step's downloads (ADD URL). */
 void bld_url_cleanup(build_t *b);

@@ -3,7 +3,8 @@
  *   [--target STAGE] [--no-cache] [--pull] [--label K=V]... [--network host|none]
  *   [--format oci|docker] [--compress gzip|zstd|none] [--timestamp EPOCH]
  *   [--iidfile F] [--progress auto|plain|tty] [--secret id=X,src=F]
- *   [--ssh ID[=SOCKET]] [--explain-cache] [--jobs N] [-q] CONTEXT
+ *   [--ssh ID[=SOCKET]] [--explain-cache] [--cache-to REF [--cache-to-mode min|max]]
+ *   [--cache-from REF[,REF...]]... [--jobs N] [-q] CONTEXT
  */
 #include <archive.h>
 #include <archive_entry.h>
@@ -23,6 +24,7 @@
 #include "common/util.h"
 #include "parser/ignore.h"
 #include "registry/reference.h"
+#include "registry/registry.h"
 
 #define DOCKERFILE_MAX (16u << 20)
 
@@ -38,6 +40,9 @@ typedef struct build_args {
 	const char *iidfile;
 	const char *progress;
 	const char *context;
+	const char *cache_to;
+	bld_cache_mode_t cache_mode;
+	char **cache_from;
 	bool no_cache, pull, quiet, network_none, docker_format, explain_cache, dry_run;
 	layer_opts_t layer;
 	int64_t timestamp;
@@ -47,7 +52,8 @@ typedef struct build_args {
 enum {
 	OPT_BUILD_ARG = 256, OPT_TARGET, OPT_NO_CACHE, OPT_PULL, OPT_LABEL, OPT_NETWORK,
 	OPT_FORMAT, OPT_COMPRESS, OPT_TIMESTAMP, OPT_IIDFILE, OPT_PROGRESS, OPT_SECRET,
-	OPT_EXPLAIN, OPT_PLATFORM, OPT_LEVEL, OPT_DRY_RUN, OPT_JOBS, OPT_SSH,
+	OPT_EXPLAIN, OPT_PLATFORM, OPT_LEVEL, OPT_DRY_RUN, OPT_CACHE_TO, OPT_CACHE_MODE,
+	OPT_CACHE_FROM, OPT_JOBS, OPT_SSH,
 };
 
 static const struct option build_longopts[] = {
@@ -70,6 +76,9 @@ static const struct option build_longopts[] = {
 	{"explain-cache", no_argument, NULL, OPT_EXPLAIN},
 	{"platform", required_argument, NULL, OPT_PLATFORM},
 	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	{"cache-to", required_argument, NULL, OPT_CACHE_TO},
+	{"cache-to-mode", required_argument, NULL, OPT_CACHE_MODE},
+	{"cache-from", required_argument, NULL, OPT_CACHE_FROM},
 	{"jobs", required_argument, NULL, OPT_JOBS},
 	{"ssh", required_argument, NULL, OPT_SSH},
 	{NULL, 0, NULL, 0},
@@ -139,6 +148,19 @@ static int parse_one(build_args_t *a, int c, const char *arg, cb_error_t *err)
 		return 0;
 	}
 	case OPT_PLATFORM: a->platform = arg; return 0;
+	case OPT_CACHE_TO: a->cache_to = arg; return 0;
+	case OPT_CACHE_MODE:
+		if (strcmp(arg, "min") && strcmp(arg, "max"))
+			return cmd_usage_error(err, "invalid --cache-to-mode '%s' (min or max)", arg);
+		a->cache_mode = !strcmp(arg, "max") ? BLD_CACHE_MAX : BLD_CACHE_MIN;
+		return 0;
+	case OPT_CACHE_FROM: {
+		_cleanup_free_ char *copy = cb_xstrdup(arg);
+		char *save = NULL;
+		for (char *r = strtok_r(copy, ",", &save); r; r = strtok_r(NULL, ",", &save))
+			a->cache_from = cb_strv_push(a->cache_from, r);
+		return 0;
+	}
 	case OPT_IIDFILE: a->iidfile = arg; return 0;
 	case OPT_PROGRESS:
 		if (strcmp(arg, "auto") && strcmp(arg, "plain") && strcmp(arg, "tty"))
@@ -191,6 +213,7 @@ static void build_args_release(build_args_t *a)
 	cb_strv_free(a->build_args);
 	cb_strv_free(a->labels);
 	cb_strv_free(a->secrets);
+	cb_strv_free(a->cache_from);
 	cb_strv_free(a->ssh);
 }
 
@@ -307,6 +330,48 @@ static int report(const build_args_t *a, const bld_result_t *res, cb_error_t *er
 	return 0;
 }
 
+/* --cache-from: each artifact's entries; a missing, unreachable, corrupt
+ * or foreign cache is a warning (the first pipeline run has none). */
+static bld_remote_cache_t *import_caches(store_t *st, const build_args_t *a)
+{
+	if (!a->cache_from || a->no_cache)
+		return NULL;
+	bld_remote_cache_t *rc = bld_remote_cache_new();
+	reg_opts_t ro;
+	reg_opts_init(&ro);
+	ro.quiet = true;
+	for (size_t i = 0; a->cache_from[i]; i++) {
+		cb_error_t e = CB_ERROR_INIT;
+		_cleanup_free_ char *config = NULL;
+		size_t len = 0;
+		size_t before = bld_remote_cache_count(rc);
+		if (reg_cache_fetch(st, a->cache_from[i], &ro, &config, &len, &e) < 0 ||
+		    bld_remote_cache_add(rc, a->cache_from[i], config, len, &e) < 0)
+			fprintf(stderr, "cbuild: warning: %s (cache ignored)\n", e.msg);
+		else if (!a->quiet)
+			fprintf(stderr, "Imported cache: %zu steps from %s\n",
+				bld_remote_cache_count(rc) - before, a->cache_from[i]);
+		cb_error_release(&e);
+	}
+	return rc;
+}
+
+static int export_cache(store_t *st, const build_args_t *a, const bld_result_t *res,
+			cb_error_t *err)
+{
+	reg_opts_t ro;
+	reg_opts_init(&ro);
+	ro.quiet = true;
+	const bld_cache_artifact_t *c = &res->cache;
+	if (reg_cache_push(st, a->cache_to, c->config, c->config_len, c->layers, c->n_layers, &ro,
+			   NULL, err) < 0)
+		return -1;
+	if (!a->quiet)
+		fprintf(stderr, "Exported cache: %zu steps, %zu layers to %s\n", c->n_entries,
+			c->n_layers, a->cache_to);
+	return 0;
+}
+
 static int do_build(cmd_ctx_t *ctx, build_args_t *a, cb_error_t *err)
 {
 	store_t *st = cmd_store(ctx, err);
@@ -354,10 +419,18 @@ static int do_build(cmd_ctx_t *ctx, build_args_t *a, cb_error_t *err)
 		o.resolver.resolve = cmd_resolve_image;
 		o.resolver.ctx = ctx;
 		o.fetcher.fetch = cmd_fetch_url;
+		bld_remote_cache_t *rcache = import_caches(st, a);
+		o.cache_from = rcache;
+		o.cache_to = a->cache_to ? (a->cache_mode ? a->cache_mode : BLD_CACHE_MIN) : BLD_CACHE_NONE;
 		bld_result_t res;
+		memset(&res, 0, sizeof(res));
 		rc = bld_build(st, &o, &res, err);
+		if (rc == 0 && a->cache_to)
+			rc = export_cache(st, a, &res, err);
 		if (rc == 0)
 			rc = report(a, &res, err);
+		bld_result_release(&res);
+		bld_remote_cache_free(rcache);
 	}
 	if (tmpctx) {
 		cb_error_t e = CB_ERROR_INIT;

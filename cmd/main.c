@@ -12,6 +12,7 @@
 #include "cmd/cmd.h"
 #include "common/fs.h"
 #include "common/util.h"
+#include "registry/registry.h"
 
 #ifndef CBUILD_VERSION
 #define CBUILD_VERSION "0.1"
@@ -22,7 +23,7 @@ static const cmd_def_t commands[] = {
 	 "cbuild [build] [-t NAME[:TAG]]... [-f Dockerfile|-] [--build-arg K[=V]]... "
 	 "[--target STAGE] [--no-cache] [--pull] [--label K=V]... [--network host|none] "
 	 "[--format oci|docker] [--compress gzip|zstd|none] [--timestamp EPOCH] [--iidfile F] "
-	 "[--progress auto|plain|tty] [--secret id=X,src=F] [--ssh ID[=SOCKET]] [--explain-cache] [--dry-run] [--jobs N] [-q] "
+	 "[--progress auto|plain|tty] [--secret id=X,src=F] [--ssh ID[=SOCKET]] [--explain-cache] [--cache-to REF [--cache-to-mode min|max]] [--cache-from REF[,REF]] [--dry-run] [--jobs N] [-q] "
 	 "CONTEXT",
 	 "build an image from a Dockerfile"},
 	{"plan", cmd_plan,
@@ -151,6 +152,8 @@ store_t *cmd_store(cmd_ctx_t *ctx, cb_error_t *err)
 		ctx->root_override ? cb_xstrdup(ctx->root_override) : store_default_root();
 	if (store_open(root, &ctx->store, err) < 0)
 		return NULL;
+	/* blobs of remote build-cache hits come from their registry on use */
+	store_set_blob_fetcher(ctx->store, reg_fetch_blob, NULL);
 	return ctx->store;
 }
 

@@ -68,6 +68,8 @@ static int add_blob(saver_t *s, const char *digest, cb_error_t *err)
 	for (size_t i = 0; s->written && s->written[i]; i++)
 		if (!strcmp(s->written[i], digest))
 			return 0;
+	if (store_blob_ensure(s->st, digest, err) < 0)
+		return -1;
 	_cleanup_close_ int fd = store_open_blob(s->st, digest, err);
 	struct stat sb;
 	if (fd < 0 || fstat(fd, &sb) < 0)

@@ -187,7 +187,12 @@ static int load_image(store_t *st, const char *src, const reg_opts_t *o, image_t
 				r = cb_error_set(err, EPROTO, "'%s': bad descriptor in manifest", src);
 				break;
 			}
-			int64_t sz = store_blob_size(st, dg, err);
+			/* a lazy blob (remote cache hit) keeps its descriptor's size:
+			 * it is fetched only if it must be uploaded (see to_put) */
+			json_t *dsz = json_object_get(d, "size");
+			int64_t sz = !store_has_blob(st, dg) && json_integer_value(dsz) > 0
+					     ? (int64_t)json_integer_value(dsz)
+					     : store_blob_size(st, dg, err);
 			if (sz < 0) {
 				r = cb_error_wrap(err, "'%s': blob missing from the store", src);
 				break;
@@ -242,6 +247,9 @@ static int up_prepare(reg_xfer_t *xf, cb_error_t *err)
 static int to_put(up_job_t *j, cb_error_t *err)
 {
 	reg_xfer_t *xf = &j->xf;
+	if (j->fd < 0 && (store_blob_ensure(j->st, j->digest, err) < 0 ||
+			  (j->fd = store_open_blob(j->st, j->digest, err)) < 0))
+		return -1; /* a lazy blob that was neither there nor mountable */
 	if (!xf->location)
 		return cb_error_set(err, EPROTO, "upload of '%s': no Location in the answer",
 				    j->digest);
@@ -413,7 +421,8 @@ static int upload_blobs(reg_client_t *c, store_t *st, const reg_opts_t *o, image
 		for (size_t k = 0; k < i; k++)
 			dup = dup || !strcmp(im->blobs[k], im->blobs[i]);
 		jobs[i].xf.finished = dup;
-		if (!dup && (jobs[i].fd = store_open_blob(st, im->blobs[i], err)) < 0) {
+		if (!dup && store_has_blob(st, im->blobs[i]) &&
+		    (jobs[i].fd = store_open_blob(st, im->blobs[i], err)) < 0) {
 			r = -1;
 			break;
 		}
@@ -501,6 +510,8 @@ static int copy_blob(store_t *st, const char *digest, const char *dir, cb_error_
 	_cleanup_free_ char *dst = cb_asprintf("%s/blobs/sha256/%s", dir, digest_hex(digest));
 	if (cb_path_exists(dst))
 		return 0;
+	if (store_blob_ensure(st, digest, err) < 0) /* a lazy blob */
+		return -1;
 	_cleanup_free_ char *src = store_blob_path(st, digest);
 	_cleanup_free_ char *tmp = cb_asprintf("%s.tmp%d", dst, (int)getpid());
 	if (link(src, tmp) < 0) {

@@ -122,6 +122,40 @@ int reg_pull(store_t *st, const char *ref, const reg_opts_t *opts, char **manife
 int reg_push(store_t *st, const char *src, const char *dest, const reg_opts_t *opts,
 	     char **digest_out, cb_error_t *err);
 
+/* ---- build cache artifacts (registry/artifact.c) ---- */
+
+/* The config media type of a cbuild build-cache artifact. The artifact is
+ * an OCI image manifest whose config blob (this type) lists the cache
+ * entries and whose layers are every layer those entries reference, so
+ * that the registry keeps them (and checks they exist) in the cache
+ * repository. */
+#define REG_MT_CACHE_CONFIG "application/vnd.cbuild.cache.config.v1+json"
+
+struct oci_descriptor;
+
+/* Push a cache artifact to `ref`: config (its bytes, REG_MT_CACHE_CONFIG)
+ * and the layers it references (blobs of the store; missing ones are
+ * fetched first through store_blob_ensure). Layers already in another
+ * repository of the same registry are mounted. digest_out (may be NULL):
+ * the artifact manifest's digest (caller frees). */
+int reg_cache_push(store_t *st, const char *ref, const char *config, size_t config_len,
+		   const struct oci_descriptor *layers, size_t n_layers, const reg_opts_t *opts,
+		   char **digest_out, cb_error_t *err);
+
+/* Fetch the cache artifact at `ref`: its manifest and config blob only
+ * (never layers). *config receives the config bytes (caller frees). The
+ * layers are recorded in registry-sources.json as present in ref's
+ * repository, for reg_fetch_blob and cross-repository mounts.
+ * ENOENT: no such ref; EPROTO: not a cbuild cache artifact. */
+int reg_cache_fetch(store_t *st, const char *ref, const reg_opts_t *opts, char **config,
+		    size_t *config_len, cb_error_t *err);
+
+/* Download one blob into the store from a repository that registry-
+ * sources.json says has it (tried newest first). ENOENT when no known
+ * repository has it. A store_blob_fetch_fn with reg_opts_t * as ctx
+ * (NULL = defaults). */
+int reg_fetch_blob(void *opts, store_t *st, const char *digest, cb_error_t *err);
+
 /* ---- login / logout / credentials ---- */
 
 /* Check user/pass against `registry` ("host[:port]", or a reference whose

@@ -862,6 +862,8 @@ int layer_unpack(store_t *st, const char *blob_digest, const char *diff_id,
 		*path = cb_steal_pointer(&dst);
 		return 0;
 	}
+	if (store_blob_ensure(st, blob_digest, err) < 0)
+		return cb_error_wrap(err, "unpack layer '%s'", diff_id);
 	_cleanup_close_ int fd = store_open_blob(st, blob_digest, err);
 	if (fd < 0)
 		return cb_error_wrap(err, "unpack layer '%s'", diff_id);

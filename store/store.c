@@ -25,6 +25,8 @@ struct store {
 	int lock_fd;
 	int lock_depth;
 	pthread_mutex_t lock_mu;
+	store_blob_fetch_fn fetch; /* lazy blobs, see store_blob_ensure */
+	void *fetch_ctx;
 };
 
 char *store_default_root(void)
@@ -352,6 +354,25 @@ int store_open_blob(const store_t *st, const char *digest, cb_error_t *err)
 	if (fd < 0)
 		return cb_error_errno(err, "open blob '%s'", digest);
 	return fd;
+}
+
+void store_set_blob_fetcher(store_t *st, store_blob_fetch_fn fn, void *ctx)
+{
+	st->fetch = fn;
+	st->fetch_ctx = ctx;
+}
+
+int store_blob_ensure(store_t *st, const char *digest, cb_error_t *err)
+{
+	if (digest_validate(digest, err) < 0)
+		return -1;
+	if (store_has_blob(st, digest))
+		return 0;
+	if (!st->fetch)
+		return cb_error_fail(err, ENOENT, "blob '%s' is not in the store", digest);
+	if (st->fetch(st->fetch_ctx, st, digest, err) < 0)
+		return cb_error_wrap(err, "fetch missing blob '%s'", digest);
+	return 0;
 }
 
 int store_verify_blob(const store_t *st, const char *digest, cb_error_t *err)

@@ -91,6 +91,19 @@ int store_read_blob(const store_t *st, const char *digest, size_t max, char **da
  * the digest if it needs to. Returns the fd or -1. */
 int store_open_blob(const store_t *st, const char *digest, cb_error_t *err);
 
+/* Lazy blobs. A store may hold images whose layer blobs live only in a
+ * registry (remote build-cache hits). Whoever can fetch them (cmd/, through
+ * registry/) installs a fetcher; store_blob_ensure() calls it for a blob
+ * that is missing, and the code that needs a blob's bytes (unpack, save,
+ * push) calls store_blob_ensure() first. Listing and inspecting never fetch.
+ * The fetcher writes through store_blob_writer (digest checked) and
+ * returns 0 once the blob is in blobs/, -1 with err otherwise. */
+typedef int (*store_blob_fetch_fn)(void *ctx, store_t *st, const char *digest, cb_error_t *err);
+void store_set_blob_fetcher(store_t *st, store_blob_fetch_fn fn, void *ctx);
+/* 0 when the blob is here (fetching it if needed and possible); ENOENT when
+ * it is missing and no fetcher could get it. */
+int store_blob_ensure(store_t *st, const char *digest, cb_error_t *err);
+
 /* Re-hash a stored blob and compare with its name. */
 int store_verify_blob(const store_t *st, const char *digest, cb_error_t *err);
 
