@@ -4,6 +4,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -60,15 +62,33 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* One write per call, each line with the stage's prefix when stages build
+ * concurrently, so that lines of different stages never mix. */
 void bld_log(build_t *b, const char *fmt, ...)
 {
 	if (b->o->progress == BLD_PROGRESS_QUIET || !b->o->log)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	vfprintf(b->o->log, fmt, ap);
+	cb_buf_t text;
+	cb_buf_init(&text);
+	_cleanup_free_ char *msg = NULL;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
 	va_end(ap);
+	for (const char *p = msg; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
+		if (b->prefix)
+			cb_buf_addstr(&text, b->prefix);
+		cb_buf_add(&text, p, n);
+		p += n;
+	}
+	flockfile(b->o->log);
+	fwrite(text.data, 1, text.len, b->o->log);
 	fflush(b->o->log);
+	funlockfile(b->o->log);
+	cb_buf_release(&text);
 }
 
 static void short_digest(const char *d, char out[20])
@@ -111,6 +131,11 @@ static int stage_base_state(build_t *b, int idx, bld_state_t *s, cb_error_t *err
 		bld_state_copy(s, &b->stages[stage->base_stage]);
 		return 0;
 	case DF_BASE_IMAGE:
+		if (b->bases[idx].config) { /* resolved up front: take it */
+			*s = b->bases[idx];
+			memset(&b->bases[idx], 0, sizeof(b->bases[idx]));
+			return 0;
+		}
 		break;
 	}
 	_cleanup_free_ char *ref = cb_xstrdup(stage->base_image);
@@ -143,6 +168,20 @@ static int stage_base(build_t *b, int idx, bld_state_t *s, cb_error_t *err)
 	if (rc == 0)
 		ensure_path(s);
 	return rc;
+}
+
+/* Every FROM image, before any step runs: resolving one changes the plan
+ * (its Env, its ONBUILD triggers, the step numbers), which must be final
+ * before stages build concurrently from it. */
+static int resolve_bases(build_t *b, cb_error_t *err)
+{
+	for (size_t pos = 0; pos < b->plan->n_stages; pos++) {
+		int idx = b->plan->stages[pos].index;
+		if (b->plan->stages[pos].base_kind == DF_BASE_IMAGE &&
+		    stage_base(b, idx, &b->bases[idx], err) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* ---- one step ---- */
@@ -188,6 +227,63 @@ static bool cache_hit(build_t *b, const char *key, bld_state_t *s, const char **
 	return true;
 }
 
+/* ---- COPY --link: a layer that does not depend on the layers below ----
+ *
+ * As BuildKit: the layer of a COPY --link is reused whatever the steps
+ * before it did. Its own cache entry, keyed by the step and its files
+ * only (the "link key"), names the image it was first built into, whose
+ * last layer it is; a hit appends that layer to the current state. The
+ * step's state key still chains from the parent, so later steps depend on
+ * everything below them. --chown by name reads the image's /etc/passwd:
+ * those copies stay chained. */
+static bool is_link_copy(const df_step_t *step)
+{
+	if ((step->kind != DF_COPY && step->kind != DF_ADD) || !step->u.copy.link)
+		return false;
+	const char *c = step->u.copy.chown;
+	return !c || c[strspn(c, "0123456789:")] == '\0';
+}
+
+static bool link_hit(build_t *b, const df_step_t *step, const char *lkey, bld_state_t *s)
+{
+	if (b->o->no_cache)
+		return false;
+	_cleanup_free_ char *md = bld_cache_lookup(b->st, lkey);
+	bld_state_t cached;
+	cb_error_t e = CB_ERROR_INIT;
+	if (!md || bld_state_from_image(&cached, b->st, md, &e) < 0) {
+		cb_error_release(&e);
+		return false;
+	}
+	size_t nh = cached.config->n_history;
+	bool ok = cached.n_layers > 0 && nh > 0 && !cached.config->history[nh - 1].empty_layer;
+	if (ok) {
+		const oci_descriptor_t *d = &cached.layers[cached.n_layers - 1];
+		layer_result_t res;
+		memset(&res, 0, sizeof(res));
+		snprintf(res.digest, sizeof(res.digest), "%s", d->digest);
+		snprintf(res.diff_id, sizeof(res.diff_id), "%s",
+			 cached.config->diff_ids[cached.n_layers - 1]);
+		res.media_type = d->media_type;
+		res.size = d->size;
+		bld_state_add_layer(s, &res);
+		_cleanup_free_ char *text = bld_step_history(step);
+		oci_config_add_history(s->config, b->created, text, NULL, false);
+	}
+	bld_state_release(&cached);
+	return ok;
+}
+
+/* --cache-to's record of finished steps: one list for all stages. */
+static void trail_add(build_t *b, int stage, const char *key, const char *md, const char *step)
+{
+	if (b->shared_mu)
+		pthread_mutex_lock(b->shared_mu);
+	bld_cache_trail_add(b, stage, key, md, step);
+	if (b->shared_mu)
+		pthread_mutex_unlock(b->shared_mu);
+}
+
 static int run_step(build_t *b, int stage_idx, size_t step_idx, bld_state_t *s, cb_error_t *err)
 {
 	df_step_t *step = &df_plan_stage(b->plan, stage_idx)->steps[step_idx];
@@ -200,8 +296,14 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bld_state_t *s, 
 	_cleanup_free_ char *inputs = NULL;
 	if (bld_step_inputs(b, step, s, &inputs, NULL, err) < 0)
 		return -1;
-	char key[DIGEST_STR_LEN + 1];
-	bld_cache_key(s->key, canon, inputs, key);
+	char key[DIGEST_STR_LEN + 1], lkey[DIGEST_STR_LEN + 1] = "";
+	bool link = is_link_copy(step);
+	if (link) { /* the layer's key leaves the parent out; the state's does not */
+		bld_cache_key("link", canon, inputs, lkey);
+		bld_cache_key(s->key, "link", lkey, key);
+	} else {
+		bld_cache_key(s->key, canon, inputs, key);
+	}
 	const char *remote = NULL;
 	char parent[DIGEST_STR_LEN + 1];
 	snprintf(parent, sizeof(parent), "%s", s->key); /* s->key moves on below */
@@ -215,14 +317,27 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bld_state_t *s, 
 			b->plan->total_steps, step->original, id,
 			remote ? " (remote hit: " : b->o->explain_cache ? " (local hit" : "",
 			remote ? remote : "", remote || b->o->explain_cache ? ")" : "");
-		bld_cache_trail_add(b, stage_idx, key, s->manifest_digest, step->original);
+		trail_add(b, stage_idx, key, s->manifest_digest, step->original);
 		return 0;
 	}
-	/* a miss: say why (the files are listed again from the stat cache) */
+	if (link && link_hit(b, step, lkey, s)) {
+		bld_url_cleanup(b);
+		snprintf(s->key, sizeof(s->key), "%s", key);
+		if (commit_state(b, s, step->original, err) < 0)
+			return -1;
+		char id[20];
+		short_digest(s->manifest_digest, id);
+		bld_log(b, "STEP %d/%d: %s\n--> Using cached layer (--link) %s\n", step->number,
+			b->plan->total_steps, step->original, id);
+		trail_add(b, stage_idx, key, s->manifest_digest, step->original);
+		return 0;
+	}
+	/* a miss: say why (the files are listed again from the stat cache;
+	 * --no-cache explains nothing, so it needs no second walk) */
 	json_t *files = json_object();
 	cb_error_t e = CB_ERROR_INIT;
 	_cleanup_free_ char *again = NULL;
-	if (bld_step_inputs(b, step, s, &again, files, &e) < 0)
+	if (!b->o->no_cache && bld_step_inputs(b, step, s, &again, files, &e) < 0)
 		cb_error_release(&e);
 	bld_step_id_t id = {parent, canon, inputs, files};
 	_cleanup_free_ char *why = b->o->no_cache ? NULL : bld_explain_miss(b, stage_idx, step_idx, &id);
@@ -233,6 +348,7 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bld_state_t *s, 
 	}
 	bld_log(b, "STEP %d/%d: %s%s%s%s\n", step->number, b->plan->total_steps, step->original,
 		why ? "  (cache miss: " : "", why ? why : "", why ? ")" : "");
+	size_t layers_before = s->n_layers;
 	int rc = bld_step_execute(b, step, s, err);
 	bld_url_cleanup(b);
 	if (rc < 0)
@@ -240,19 +356,21 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bld_state_t *s, 
 	snprintf(s->key, sizeof(s->key), "%s", key);
 	if (rc == 0)
 		rc = commit_state(b, s, step->original, err);
-	if (rc == 0) /* recorded only for a step that ran to the end */
+	if (rc == 0 && link && !b->o->no_cache && s->n_layers > layers_before)
+		rc = bld_cache_store(b->st, lkey, s->manifest_digest, step->original, err);
+	if (rc == 0 && !b->o->no_cache) /* only a step that ran to the end, its files listed */
 		bld_explain_record(b, stage_idx, step_idx, &id);
 	json_decref(files);
 	if (rc < 0)
 		return -1;
-	bld_cache_trail_add(b, stage_idx, key, s->manifest_digest, step->original);
+	trail_add(b, stage_idx, key, s->manifest_digest, step->original);
 	char sid[20];
 	short_digest(s->manifest_digest, sid);
 	bld_log(b, "--> %s (%.2fs)\n", sid, now_s() - t0);
 	return 0;
 }
 
-static int build_stage(build_t *b, size_t pos, cb_error_t *err)
+static int build_stage(build_t *b, size_t pos, bld_state_t *out, cb_error_t *err)
 {
 	int idx = b->plan->stages[pos].index;
 	df_stage_t *stage = &b->plan->stages[pos];
@@ -261,9 +379,9 @@ static int build_stage(build_t *b, size_t pos, cb_error_t *err)
 	if (stage_base(b, idx, &s, err) < 0)
 		return -1;
 	b->cmd_set = false;
-	stage = df_plan_stage(b->plan, idx); /* set_base may have rebuilt it */
+	stage = df_plan_stage(b->plan, idx);
 	for (size_t i = 0; i < stage->n_steps; i++) {
-		if (bld_interrupted() || run_step(b, idx, i, &s, err) < 0) {
+		if (bld_stopping(b) || run_step(b, idx, i, &s, err) < 0) {
 			if (!cb_error_is_set(err))
 				cb_error_fail(err, EINTR, "build interrupted");
 			bld_state_release(&s);
@@ -271,9 +389,184 @@ static int build_stage(build_t *b, size_t pos, cb_error_t *err)
 		}
 		stage = df_plan_stage(b->plan, idx);
 	}
-	b->stages[idx] = s;
-	b->stage_done[idx] = true;
+	*out = s;
 	return 0;
+}
+
+static int build_sequentially(build_t *b, cb_error_t *err)
+{
+	for (size_t i = 0; i < b->plan->n_stages; i++) {
+		int idx = b->plan->stages[i].index;
+		if (build_stage(b, i, &b->stages[idx], err) < 0)
+			return -1;
+		b->stage_done[idx] = true;
+	}
+	return 0;
+}
+
+/* ---- stages that do not depend on each other, concurrently ---- */
+
+typedef struct sched {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;     /* a stage finished */
+	size_t running;
+	_Atomic bool failed;
+	int first_failed;      /* position of the stage whose error is reported */
+} sched_t;
+
+typedef struct stage_job {
+	build_t b;             /* the stage's own copy (prefix, cmd_set, url_dir) */
+	sched_t *sc;
+	size_t pos;
+	pthread_t thread;
+	bool started, finished;
+	cb_error_t err;
+} stage_job_t;
+
+static void *stage_thread(void *arg)
+{
+	stage_job_t *j = arg;
+	sched_t *sc = j->sc;
+	int idx = j->b.plan->stages[j->pos].index;
+	bld_state_t s;
+	int rc;
+	/* a working directory of its own: ADD's tar extraction changes it */
+	if (unshare(CLONE_FS) < 0)
+		rc = cb_error_errno(&j->err, "unshare working directory");
+	else
+		rc = build_stage(&j->b, j->pos, &s, &j->err);
+	bld_url_cleanup(&j->b);
+	pthread_mutex_lock(&sc->mu);
+	if (rc == 0) {
+		j->b.stages[idx] = s;
+		j->b.stage_done[idx] = true;
+	} else if (!sc->failed) {
+		sc->failed = true;
+		sc->first_failed = (int)j->pos;
+		bld_kill_running(); /* the other stages stop too */
+	}
+	j->finished = true;
+	sc->running--;
+	pthread_cond_signal(&sc->cv);
+	pthread_mutex_unlock(&sc->mu);
+	return NULL;
+}
+
+static bool deps_done(const build_t *b, const df_stage_t *st)
+{
+	for (size_t k = 0; k < st->n_deps; k++)
+		if (!b->stage_done[st->deps[k]])
+			return false;
+	return true;
+}
+
+/* Does the stage at position `later` need the one at `earlier`, directly
+ * or through others? (Positions are in dependency order.) */
+static bool needs(const df_plan_t *p, size_t later, size_t earlier)
+{
+	const df_stage_t *st = &p->stages[later];
+	for (size_t k = 0; k < st->n_deps; k++)
+		for (size_t q = earlier; q < later; q++)
+			if (p->stages[q].index == st->deps[k] && (q == earlier || needs(p, q, earlier)))
+				return true;
+	return false;
+}
+
+/* Whether any two stages could build at the same time. */
+static bool has_independent_stages(const df_plan_t *p)
+{
+	for (size_t j = 1; j < p->n_stages; j++)
+		for (size_t i = 0; i < j; i++)
+			if (!needs(p, j, i))
+				return true;
+	return false;
+}
+
+static size_t jobs_wanted(const bld_opts_t *o)
+{
+	long n = o->jobs > 0 ? o->jobs : sysconf(_SC_NPROCESSORS_ONLN);
+	if (o->jobs <= 0 && n > 4)
+		n = 4;
+	return n < 1 ? 1 : n > 32 ? 32 : (size_t)n;
+}
+
+static void start_job(build_t *b, stage_job_t *j, sched_t *sc, size_t pos)
+{
+	const df_stage_t *st = &b->plan->stages[pos];
+	j->b = *b;
+	j->b.cmd_set = false;
+	j->b.url_dir = NULL;
+	j->b.prefix = st->name ? cb_asprintf("[%s] ", st->name)
+			       : cb_asprintf("[stage-%d] ", st->index);
+	j->sc = sc;
+	j->pos = pos;
+	cb_error_t e = CB_ERROR_INIT;
+	j->err = e;
+	if (pthread_create(&j->thread, NULL, stage_thread, j) != 0)
+		CB_BUG("pthread_create failed");
+	j->started = true;
+	sc->running++;
+}
+
+/* Start every stage whose dependencies are built, up to `jobs` at once, in
+ * plan order; the first failure (or Ctrl-C) stops the others. */
+static int build_concurrently(build_t *b, size_t jobs, cb_error_t *err)
+{
+	size_t n = b->plan->n_stages;
+	stage_job_t *js = cb_xcalloc(n, sizeof(*js));
+	sched_t sc = {.first_failed = -1};
+	pthread_mutex_init(&sc.mu, NULL);
+	pthread_cond_init(&sc.cv, NULL);
+	b->failed = &sc.failed;
+	pthread_mutex_t trail_mu = PTHREAD_MUTEX_INITIALIZER;
+	b->shared_mu = &trail_mu;
+	if (b->o->cache_to && !b->cache_trail) /* made now: every stage's copy shares it */
+		b->cache_trail = json_array();
+	pthread_mutex_lock(&sc.mu);
+	for (;;) {
+		size_t done = 0;
+		for (size_t i = 0; i < n; i++)
+			done += js[i].finished;
+		bool stop = sc.failed || bld_interrupted();
+		if (done == n || (stop && sc.running == 0))
+			break;
+		for (size_t i = 0; i < n && !stop && sc.running < jobs; i++)
+			if (!js[i].started && deps_done(b, &b->plan->stages[i]))
+				start_job(b, &js[i], &sc, i);
+		if (sc.running == 0)
+			CB_BUG("no stage can start: the plan's order is not a dependency order");
+		pthread_cond_wait(&sc.cv, &sc.mu);
+	}
+	pthread_mutex_unlock(&sc.mu);
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!js[i].started)
+			continue;
+		pthread_join(js[i].thread, NULL);
+		if ((int)i == sc.first_failed)
+			cb_error_move(err, &js[i].err);
+		cb_error_release(&js[i].err);
+		free((char *)js[i].b.prefix);
+	}
+	if (sc.failed || bld_interrupted())
+		rc = cb_error_is_set(err) ? -1 : cb_error_fail(err, EINTR, "build interrupted");
+	b->failed = NULL;
+	b->shared_mu = NULL;
+	pthread_mutex_destroy(&trail_mu);
+	pthread_cond_destroy(&sc.cv);
+	pthread_mutex_destroy(&sc.mu);
+	free(js);
+	return rc;
+}
+
+static int build_stages(build_t *b, cb_error_t *err)
+{
+	if (resolve_bases(b, err) < 0)
+		return -1;
+	size_t jobs = jobs_wanted(b->o);
+	if (jobs < 2 || !has_independent_stages(b->plan))
+		return build_sequentially(b, err);
+	return build_concurrently(b, jobs, err);
 }
 
 /* --label and the final commit of the target stage. */
@@ -350,6 +643,9 @@ static void build_release(build_t *b)
 	for (int i = 0; b->stages && i < b->plan->n_total_stages; i++)
 		if (b->stage_done[i])
 			bld_state_release(&b->stages[i]);
+	for (int i = 0; b->bases && i < b->plan->n_total_stages; i++)
+		bld_state_release(&b->bases[i]);
+	free(b->bases);
 	free(b->stages);
 	free(b->stage_done);
 	df_plan_free(b->plan);
@@ -379,9 +675,9 @@ int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *e
 	b.created = oci_time_now(o->timestamp);
 	b.stages = cb_xcalloc((size_t)b.plan->n_total_stages + 1, sizeof(bld_state_t));
 	b.stage_done = cb_xcalloc((size_t)b.plan->n_total_stages + 1, sizeof(bool));
-	for (size_t i = 0; i < b.plan->n_stages; i++)
-		if (build_stage(&b, i, err) < 0)
-			goto out;
+	b.bases = cb_xcalloc((size_t)b.plan->n_total_stages + 1, sizeof(bld_state_t));
+	if (build_stages(&b, err) < 0)
+		goto out;
 	bld_state_t *final = &b.stages[b.plan->target];
 	if (finish_image(&b, final, err) < 0 || tag_image(&b, final->manifest_digest, err) < 0)
 		goto out;

@@ -103,6 +103,7 @@ typedef struct bld_opts {
 	char *const *build_args;     /* KEY=VAL */
 	char *const *labels;         /* KEY=VAL (--label) */
 	char *const *secrets;        /* "id=X,src=FILE" (--secret) */
+	char *const *ssh;            /* "ID=SOCKET" (--ssh): agent sockets for RUN --mount=type=ssh */
 	const char *target;          /* --target stage, NULL = last */
 	const char *platform;        /* --platform, NULL = this machine */
 	bool no_cache;
@@ -110,6 +111,7 @@ typedef struct bld_opts {
 	bool network_none; /* --network none for every RUN */
 	bool docker_format;
 	bool explain_cache;
+	int jobs;                    /* stages built at once (--jobs); 0 = cores, at most 4 */
 	layer_opts_t layer;          /* compression, level, source_date_epoch */
 	int64_t timestamp;           /* created time for the image; -1 = now */
 	bld_progress_t progress;

@@ -72,7 +72,8 @@ static bool hidden_dir(const bld_source_t *src, const char *rel)
 /* ---- selection: the entries a list of sources names ---- */
 
 typedef struct match {
-	char *rel; /* relative to the source root, "" = the root itself */
+	char *rel;    /* relative to the source root, "" = the root itself */
+	size_t pivot; /* COPY --parents: rel + pivot is the path kept under dest */
 } match_t;
 
 typedef struct matches {
@@ -83,6 +84,7 @@ typedef struct matches {
 static void matches_add(matches_t *m, const char *rel)
 {
 	m->v = cb_xreallocarray(m->v, m->n + 1, sizeof(match_t));
+	m->v[m->n].pivot = 0;
 	m->v[m->n++].rel = cb_xstrdup(rel);
 }
 
@@ -161,6 +163,43 @@ static char **split_path(const char *rel)
 	return v;
 }
 
+/* COPY --parents keeps a source's path below its `/./` pivot (BuildKit's
+ * syntax; without one, the whole path): the length of the cleaned part
+ * above the pivot, with its slash; 0 when there is none. */
+static size_t pivot_len(const char *source)
+{
+	const char *s = source;
+	while (cb_str_has_prefix(s, "./"))
+		s += 2;
+	const char *piv = strstr(s, "/./");
+	if (!piv)
+		return 0;
+	_cleanup_free_ char *above = cb_xstrndup(s, (size_t)(piv - s));
+	_cleanup_free_ char *clean = clean_rel(above);
+	return clean && *clean ? strlen(clean) + 1 : 0;
+}
+
+/* The entries one source names (a path, or a wildcard pattern). */
+static int select_one(const bld_source_t *src, const char *source, const char *rel, matches_t *m,
+		      bool *multi, cb_error_t *err)
+{
+	if (has_wildcard(rel)) {
+		*multi = true;
+		_cleanup_strv_ char **comps = split_path(rel);
+		size_t before = m->n;
+		glob_level(src, "", comps, m);
+		if (m->n == before)
+			return cb_error_fail(err, ENOENT, "no source files were specified by '%s'", source);
+		return 0;
+	}
+	_cleanup_close_ int fd = open_in_root(src->rootfd, rel, O_PATH);
+	if (fd < 0 || (*rel && src->ignore && df_ignore_match(src->ignore, rel)))
+		return cb_error_fail(err, ENOENT, "file not found in %s: '%s'",
+				     src->is_context ? "build context" : "source", source);
+	matches_add(m, rel);
+	return 0;
+}
+
 static int select_sources(const bld_source_t *src, char *const *sources, matches_t *m,
 			  bool *multi, cb_error_t *err)
 {
@@ -170,21 +209,12 @@ static int select_sources(const bld_source_t *src, char *const *sources, matches
 		if (!rel)
 			return cb_error_fail(err, EPERM, "forbidden path outside the build context: '%s'",
 					     sources[i]);
-		if (has_wildcard(rel)) {
-			*multi = true;
-			_cleanup_strv_ char **comps = split_path(rel);
-			size_t before = m->n;
-			glob_level(src, "", comps, m);
-			if (m->n == before)
-				return cb_error_fail(err, ENOENT, "no source files were specified by '%s'",
-						     sources[i]);
-			continue;
-		}
-		_cleanup_close_ int fd = open_in_root(src->rootfd, rel, O_PATH);
-		if (fd < 0 || (*rel && src->ignore && df_ignore_match(src->ignore, rel)))
-			return cb_error_fail(err, ENOENT, "file not found in %s: '%s'",
-					     src->is_context ? "build context" : "source", sources[i]);
-		matches_add(m, rel);
+		size_t first = m->n;
+		if (select_one(src, sources[i], rel, m, multi, err) < 0)
+			return -1;
+		size_t pivot = pivot_len(sources[i]);
+		for (size_t k = first; k < m->n; k++)
+			m->v[k].pivot = strlen(m->v[k].rel) >= pivot ? pivot : strlen(m->v[k].rel);
 	}
 	return 0;
 }
@@ -278,11 +308,8 @@ static void note_file(hash_ctx_t *h, const char *rel, const char *sig)
 static int file_hash(const bld_source_t *src, int fd, const char *rel, const struct stat *sb,
 		     char hex[DIGEST_HEX_LEN + 1], cb_error_t *err)
 {
-	const char *known = bld_ctxsum_get(src->sums, rel, sb);
-	if (known) {
-		memcpy(hex, known, DIGEST_HEX_LEN + 1);
+	if (bld_ctxsum_get(src->sums, rel, sb, hex))
 		return 0;
-	}
 	digest_ctx_t *fd_d = digest_new();
 	int rc = hash_fd(fd_d, fd, err);
 	char full[DIGEST_STR_LEN + 1];
@@ -319,7 +346,7 @@ static int hash_entry(void *ctx, int parentfd, const char *name, const char *rel
 	} else if (S_ISREG(sb->st_mode)) {
 		char hex[DIGEST_HEX_LEN + 1];
 		_cleanup_close_ int fd = -1;
-		if (!bld_ctxsum_get(h->src->sums, rel, sb)) {
+		if (!bld_ctxsum_get(h->src->sums, rel, sb, NULL)) {
 			fd = openat(parentfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 			if (fd < 0)
 				return cb_error_errno(err, "open '%s'", rel);
@@ -385,6 +412,7 @@ int bld_sources_checksum(const bld_source_t *src, char *const *sources,
 typedef struct copy_ctx {
 	const bld_copy_opts_t *o;
 	int dst_stack[256]; /* destination dir fd per depth */
+	bool fresh[256];    /* that directory was made by this copy: nothing to replace in it */
 	int depth;
 } copy_ctx_t;
 
@@ -405,7 +433,7 @@ static mode_t final_mode(const bld_copy_opts_t *o, mode_t mode)
 
 /* copy_file_range cannot cross into an overlay mount (EXDEV): once seen,
  * later copies go straight to read/write. */
-static bool cfr_unusable;
+static _Atomic bool cfr_unusable; /* concurrent stages copy too */
 
 static int copy_data(int in, int out, cb_error_t *err)
 {
@@ -452,13 +480,21 @@ static int set_meta(int dstfd, const char *name, const struct stat *sb, const bl
 	return 0;
 }
 
+/* Copy one entry into dstfd. In a directory this copy made (fresh), no
+ * entry can stand in the way: that saves a lookup per file, which on an
+ * overlay is one per lower layer. *made_dir: a new directory was made. */
 static int copy_one(int srcparent, const char *srcname, int dstfd, const char *dstname,
-		    const struct stat *sb, const bld_copy_opts_t *o, cb_error_t *err)
+		    const struct stat *sb, const bld_copy_opts_t *o, bool fresh, bool *made_dir,
+		    cb_error_t *err)
 {
-	clear_dest(dstfd, dstname, S_ISDIR(sb->st_mode));
+	if (!fresh)
+		clear_dest(dstfd, dstname, S_ISDIR(sb->st_mode));
 	if (S_ISDIR(sb->st_mode)) {
-		if (mkdirat(dstfd, dstname, 0755) < 0 && errno != EEXIST)
+		int r = mkdirat(dstfd, dstname, 0755);
+		if (r < 0 && errno != EEXIST)
 			return cb_error_errno(err, "mkdir '%s'", dstname);
+		if (made_dir)
+			*made_dir = r == 0;
 	} else if (S_ISLNK(sb->st_mode)) {
 		char target[4096];
 		ssize_t n = readlinkat(srcparent, srcname, target, sizeof(target) - 1);
@@ -508,13 +544,15 @@ static int copy_entry(void *vctx, int parentfd, const char *name, const char *re
 	if (depth + 1 >= (int)CB_ARRAY_SIZE(c->dst_stack))
 		return cb_error_fail(err, ELOOP, "'%s': directories nested too deeply", rel);
 	int dstfd = c->dst_stack[depth];
-	if (copy_one(parentfd, name, dstfd, name, sb, c->o, err) < 0)
+	bool made = false;
+	if (copy_one(parentfd, name, dstfd, name, sb, c->o, c->fresh[depth], &made, err) < 0)
 		return -1;
 	if (S_ISDIR(sb->st_mode)) {
 		int sub = openat(dstfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (sub < 0)
 			return cb_error_errno(err, "open '%s'", name);
 		c->dst_stack[depth + 1] = sub;
+		c->fresh[depth + 1] = made;
 	}
 	return 0;
 }
@@ -572,7 +610,9 @@ static int try_extract(int srcfd, int dstfd, const bld_copy_opts_t *o, cb_error_
 	archive_write_disk_set_options(w, flags);
 	_cleanup_close_ int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int rc = 1;
-	/* archive_write_disk works relative to the working directory */
+	/* archive_write_disk works relative to the working directory; a
+	 * stage built concurrently runs on a thread with its own working
+	 * directory (unshare(CLONE_FS) in build.c), so this fchdir is private */
 	if (cwd < 0 || fchdir(dstfd) < 0) {
 		rc = cb_error_errno(err, "enter destination directory");
 		goto out;
@@ -623,6 +663,8 @@ static int copy_match(const bld_source_t *src, const char *rel, int rootfd, cons
 		return cb_error_errno(err, "open '%s'", *rel ? rel : ".");
 	if (S_ISDIR(sb.st_mode)) {
 		copy_ctx_t c = {.o = o};
+		_cleanup_close_ int there = open_in_root(rootfd, dest, O_PATH);
+		c.fresh[0] = there < 0 && errno == ENOENT;
 		c.dst_stack[0] = mkdir_in_root(rootfd, dest, o, err);
 		if (c.dst_stack[0] < 0)
 			return -1;
@@ -667,7 +709,31 @@ static int copy_match(const bld_source_t *src, const char *rel, int rootfd, cons
 			return cb_error_is_set(err) ? -1 : cb_error_errno(err, "create '%s'", name);
 		return set_meta(dfd, name, &sb, o, err);
 	}
-	return copy_one(spfd, base, dfd, name, &sb, o, err);
+	return copy_one(spfd, base, dfd, name, &sb, o, false, NULL, err);
+}
+
+/* COPY --parents: the match lands at dest/KEPT, KEPT being its path below
+ * the pivot (a directory's contents go into dest/KEPT/, as a directory
+ * source's do into dest/). The destination is always a directory. */
+static int copy_with_parents(const bld_source_t *src, const match_t *mt, int rootfd,
+			     const char *dest, const bld_copy_opts_t *o, cb_error_t *err)
+{
+	const char *kept = mt->rel + mt->pivot;
+	_cleanup_close_ int fd = open_in_root(src->rootfd, mt->rel, O_PATH);
+	struct stat sb;
+	if (fd < 0 || fstat(fd, &sb) < 0)
+		return cb_error_errno(err, "open '%s'", *mt->rel ? mt->rel : ".");
+	_cleanup_free_ char *under = NULL;
+	if (S_ISDIR(sb.st_mode)) {
+		under = cb_xstrdup(kept);
+	} else {
+		const char *slash = strrchr(kept, '/');
+		under = slash ? cb_xstrndup(kept, (size_t)(slash - kept)) : cb_xstrdup("");
+	}
+	_cleanup_free_ char *to = !*dest ? cb_xstrdup(under)
+			       : !*under ? cb_xstrdup(dest)
+					 : cb_asprintf("%s/%s", dest, under);
+	return copy_match(src, mt->rel, rootfd, to, true, o, err);
 }
 
 int bld_copy(const bld_source_t *src, const char *rootfs, const bld_copy_opts_t *o,
@@ -691,7 +757,7 @@ int bld_copy(const bld_source_t *src, const char *rootfs, const bld_copy_opts_t 
 		matches_free(&m);
 		return -1;
 	}
-	bool dest_is_dir = trailing || !*dest;
+	bool dest_is_dir = trailing || !*dest || cp->parents;
 	if (!dest_is_dir) {
 		_cleanup_close_ int fd = open_in_root(rootfd, dest, O_RDONLY | O_DIRECTORY);
 		dest_is_dir = fd >= 0;
@@ -703,7 +769,8 @@ int bld_copy(const bld_source_t *src, const char *rootfs, const bld_copy_opts_t 
 				   "must be a directory and end with a /",
 				   o->is_add ? "ADD" : "COPY");
 	for (size_t i = 0; i < m.n && rc == 0; i++)
-		rc = copy_match(src, m.v[i].rel, rootfd, dest, dest_is_dir, o, err);
+		rc = cp->parents ? copy_with_parents(src, &m.v[i], rootfd, dest, o, err)
+				 : copy_match(src, m.v[i].rel, rootfd, dest, dest_is_dir, o, err);
 	matches_free(&m);
 	return rc;
 }

@@ -12,6 +12,7 @@
  * Entries of files no build reads any more stay until `cbuild prune`.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,9 @@ typedef struct sum_entry {
 	bool used;
 } sum_entry_t;
 
+/* Stages built concurrently share one table: every access holds mu. */
 struct bld_ctxsum {
+	pthread_mutex_t mu;
 	char *file;
 	sum_entry_t *slots; /* open addressing, power-of-two size */
 	size_t cap, n;
@@ -111,6 +114,7 @@ bld_ctxsum_t *bld_ctxsum_open(store_t *st, const char *context_dir)
 	free(abs);
 	c->file = cb_asprintf("%s/cache/ctxsum-%.32s.txt", store_root(st), digest_hex(d));
 	c->started = (int64_t)time(NULL);
+	pthread_mutex_init(&c->mu, NULL);
 	grow(c);
 	load(c);
 	return c;
@@ -121,30 +125,38 @@ static uint64_t ns(struct timespec ts)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-const char *bld_ctxsum_get(bld_ctxsum_t *c, const char *rel, const struct stat *sb)
+bool bld_ctxsum_get(bld_ctxsum_t *c, const char *rel, const struct stat *sb,
+		    char hex[DIGEST_HEX_LEN + 1])
 {
 	if (!c)
-		return NULL;
-	sum_entry_t *e = slot_for(c, rel);
-	if (!e->path || e->size != (uint64_t)sb->st_size || e->mtime_ns != ns(sb->st_mtim) ||
-	    e->ctime_ns != ns(sb->st_ctim) || e->ino != (uint64_t)sb->st_ino)
-		return NULL;
+		return false;
 	if (sb->st_mtim.tv_sec >= c->started - 1)
-		return NULL; /* racy: modified too recently to trust */
-	e->used = true;
-	return e->hex;
+		return false; /* racy: modified too recently to trust */
+	pthread_mutex_lock(&c->mu);
+	sum_entry_t *e = slot_for(c, rel);
+	bool ok = e->path && e->size == (uint64_t)sb->st_size && e->mtime_ns == ns(sb->st_mtim) &&
+		  e->ctime_ns == ns(sb->st_ctim) && e->ino == (uint64_t)sb->st_ino;
+	if (ok) {
+		e->used = true;
+		if (hex)
+			memcpy(hex, e->hex, DIGEST_HEX_LEN + 1);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return ok;
 }
 
 void bld_ctxsum_put(bld_ctxsum_t *c, const char *rel, const struct stat *sb, const char *hex)
 {
 	if (!c)
 		return;
+	pthread_mutex_lock(&c->mu);
 	sum_entry_t *e = insert(c, rel);
 	e->size = (uint64_t)sb->st_size, e->mtime_ns = ns(sb->st_mtim);
 	e->ctime_ns = ns(sb->st_ctim), e->ino = (uint64_t)sb->st_ino;
 	memcpy(e->hex, hex, DIGEST_HEX_LEN + 1);
 	e->used = true;
 	c->dirty = true;
+	pthread_mutex_unlock(&c->mu);
 }
 
 void bld_ctxsum_close(bld_ctxsum_t *c)
@@ -171,5 +183,6 @@ void bld_ctxsum_close(bld_ctxsum_t *c)
 		free(c->slots[i].path);
 	free(c->slots);
 	free(c->file);
+	pthread_mutex_destroy(&c->mu);
 	free(c);
 }

@@ -69,8 +69,10 @@ typedef struct bld_context {
 
 /* Remembered content hashes of context files (builder/ctxsum.c). */
 bld_ctxsum_t *bld_ctxsum_open(store_t *st, const char *context_dir);
-/* The remembered sha256 hex of rel when its stat still matches, else NULL. */
-const char *bld_ctxsum_get(bld_ctxsum_t *c, const char *rel, const struct stat *sb);
+/* Whether rel's stat still matches what was remembered; then hex (may be
+ * NULL) gets its sha256 hex. Thread-safe, as is put. */
+bool bld_ctxsum_get(bld_ctxsum_t *c, const char *rel, const struct stat *sb,
+		    char hex[DIGEST_HEX_LEN + 1]);
 void bld_ctxsum_put(bld_ctxsum_t *c, const char *rel, const struct stat *sb, const char *hex);
 /* Save (when changed) and free. NULL-safe. */
 void bld_ctxsum_close(bld_ctxsum_t *c);

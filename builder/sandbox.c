@@ -587,11 +587,17 @@ static void child_creds(struct child_ctx *c)
 		if (!(cfg->caps & (UINT64_C(1) << cap)))
 			CHILD_CHECK(c, prctl(PR_CAPBSET_DROP, cap, 0, 0, 0),
 				    "drop capability %d from the bounding set", cap);
+	/* raw system calls: glibc's wrappers signal every thread the parent had
+	 * (setxid broadcast) and hang for good when the clone caught one of
+	 * them being created (the builder runs stages on threads) */
 	if (c->setgroups_ok)
-		CHILD_CHECK(c, setgroups(c->n_groups, c->groups), "set supplementary groups");
+		CHILD_CHECK(c, (int)syscall(SYS_setgroups, c->n_groups, c->groups),
+			    "set supplementary groups");
 	CHILD_CHECK(c, prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0), "keep capabilities");
-	CHILD_CHECK(c, setresgid(c->gid, c->gid, c->gid), "switch to group %u", (unsigned)c->gid);
-	CHILD_CHECK(c, setresuid(c->uid, c->uid, c->uid), "switch to user %u", (unsigned)c->uid);
+	CHILD_CHECK(c, (int)syscall(SYS_setresgid, c->gid, c->gid, c->gid), "switch to group %u",
+		    (unsigned)c->gid);
+	CHILD_CHECK(c, (int)syscall(SYS_setresuid, c->uid, c->uid, c->uid), "switch to user %u",
+		    (unsigned)c->uid);
 	/* Docker's set in effective and permitted; none inheritable (the
 	 * CVE-2022-24769 lesson). A non-root user loses them at execve, as in
 	 * Docker, since nothing is ambient. */

@@ -133,10 +133,61 @@ static int url_inputs(build_t *b, const df_step_t *step, char **inputs, cb_error
 	return rc;
 }
 
+/* The image a RUN --mount=type=bind,from=IMAGE names, through the
+ * resolver (which pulls it when missing). */
+static int mount_image_state(build_t *b, const df_mount_t *dm, bld_state_t *out, cb_error_t *err)
+{
+	if (!b->o->resolver.resolve)
+		return cb_error_fail(err, ENOENT, "no way to find image '%s'", dm->from);
+	_cleanup_free_ char *md = NULL;
+	if (b->o->resolver.resolve(b->o->resolver.ctx, b->st, dm->from, b->o->pull, b->o->platform,
+				   &md, err) < 0)
+		return cb_error_wrap(err, "RUN --mount from=%s", dm->from);
+	return bld_state_from_image(out, b->st, md, err);
+}
+
+/* What a RUN's bind mounts show it: a stage's key, an image's ID, or the
+ * checksum of the context files under a read-only mount's source (a
+ * writable one is where the step writes to the host, not what it reads). */
+static int run_inputs(build_t *b, const df_step_t *step, char **inputs, json_t *files,
+		      cb_error_t *err)
+{
+	const df_run_t *run = &step->u.run;
+	cb_buf_t in;
+	cb_buf_init(&in);
+	int rc = 0;
+	for (size_t i = 0; i < run->n_mounts && rc == 0; i++) {
+		const df_mount_t *dm = &run->mounts[i];
+		if (dm->type != DF_MOUNT_BIND)
+			continue;
+		if (dm->from_stage >= 0) {
+			cb_buf_addf(&in, "bind %s stage %s\n", dm->target, b->stages[dm->from_stage].key);
+		} else if (dm->from) {
+			bld_state_t img = {0};
+			if ((rc = mount_image_state(b, dm, &img, err)) == 0)
+				cb_buf_addf(&in, "bind %s image %s\n", dm->target, img.key);
+			bld_state_release(&img);
+		} else if (dm->readonly) { /* an rw bind writes to the context: not an input */
+			char sum[DIGEST_STR_LEN + 1];
+			char *srcs[] = {dm->source ? dm->source : ".", NULL};
+			bld_source_t src = {b->ctx.dirfd, b->ctx.dir, b->ctx.ignore, true, b->ctx.sums, NULL};
+			if ((rc = bld_sources_checksum(&src, srcs, sum, files, err)) == 0)
+				cb_buf_addf(&in, "bind %s context %s\n", dm->target, sum);
+		}
+	}
+	if (rc == 0 && in.len)
+		*inputs = cb_buf_detach(&in, NULL);
+	cb_buf_release(&in);
+	return rc < 0 ? cb_error_wrap(err, "%s:%d: RUN --mount", b->o->dockerfile_name, step->line)
+		      : 0;
+}
+
 int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, char **inputs,
 		    json_t *files, cb_error_t *err)
 {
 	*inputs = NULL;
+	if (step->kind == DF_RUN)
+		return run_inputs(b, step, inputs, files, err);
 	if (step->kind != DF_COPY && step->kind != DF_ADD)
 		return 0;
 	const df_copy_t *cp = &step->u.copy;
@@ -144,9 +195,6 @@ int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, cha
 		return 0; /* only inline (heredoc) files: the text says it all */
 	if (is_url(cp->sources[0]))
 		return url_inputs(b, step, inputs, err);
-	if (cp->parents)
-		return cb_error_fail(err, ENOTSUP, "%s --parents is not supported yet",
-				     df_kind_name(step->kind));
 	char sum[DIGEST_STR_LEN + 1];
 	if (!cp->from) {
 		_cleanup_(df_ignore_freep) df_ignore_t *ex = NULL;
@@ -295,6 +343,7 @@ static void apply_metadata(build_t *b, const df_step_t *step, oci_config_t *c)
 typedef struct run_output {
 	build_t *b;
 	cb_buf_t line;              /* the line being assembled */
+	cb_buf_t pending;           /* concurrent stages: output not yet a whole line */
 	char *tail[TAIL_LINES];     /* the last complete lines, for the error */
 	size_t n;
 	size_t shown;               /* lines of the live window on screen */
@@ -337,10 +386,23 @@ static int on_output(void *opaque, int stream, const char *data, size_t len, cb_
 	run_output_t *ro = opaque;
 	(void)stream;
 	(void)err;
-	bool tty = ro->b->o->progress == BLD_PROGRESS_TTY;
-	if (ro->b->o->progress == BLD_PROGRESS_PLAIN && ro->b->o->log) {
-		fwrite(data, 1, len, ro->b->o->log);
-		fflush(ro->b->o->log);
+	build_t *b = ro->b;
+	/* concurrent stages: whole lines only, each with its stage's prefix
+	 * (and no live window, which cannot show two stages) */
+	bool tty = b->o->progress == BLD_PROGRESS_TTY && !b->prefix;
+	if (b->prefix && b->o->progress != BLD_PROGRESS_QUIET) {
+		cb_buf_add(&ro->pending, data, len);
+		char *nl = memrchr(ro->pending.data, '\n', ro->pending.len);
+		if (nl) {
+			size_t n = (size_t)(nl - ro->pending.data);
+			bld_log(b, "%.*s\n", (int)n, ro->pending.data);
+			memmove(ro->pending.data, nl + 1, ro->pending.len - n - 1);
+			ro->pending.len -= n + 1;
+			ro->pending.data[ro->pending.len] = '\0';
+		}
+	} else if (b->o->progress == BLD_PROGRESS_PLAIN && b->o->log) {
+		fwrite(data, 1, len, b->o->log);
+		fflush(b->o->log);
 	}
 	size_t before = ro->n;
 	for (size_t i = 0; i < len; i++) {
@@ -368,6 +430,9 @@ static char *output_tail(run_output_t *ro)
 
 static void output_release(run_output_t *ro)
 {
+	if (ro->pending.len) /* a last line without its newline */
+		bld_log(ro->b, "%.*s\n", (int)ro->pending.len, ro->pending.data);
+	cb_buf_release(&ro->pending);
 	for (size_t i = 0; i < TAIL_LINES; i++)
 		free(ro->tail[i]);
 	cb_buf_release(&ro->line);
@@ -394,6 +459,8 @@ typedef struct run_mounts {
 	char *scratch; /* a temp dir for heredoc files */
 	bld_snap_t *snaps; /* read-only views for bind mounts from stages */
 	size_t n_snaps;
+	const char *ssh_sock; /* target of the first ssh mount: SSH_AUTH_SOCK */
+	char **made;       /* mount points the sandbox creates: removed after */
 } run_mounts_t;
 
 static const char *keep(run_mounts_t *m, char *s)
@@ -422,6 +489,7 @@ static void run_mounts_release(run_mounts_t *m)
 	free(m->scratch);
 	free(m->v);
 	cb_strv_free(m->owned);
+	cb_strv_free(m->made);
 }
 
 static const char *secret_source(build_t *b, const char *id)
@@ -437,6 +505,96 @@ static const char *secret_source(build_t *b, const char *id)
 			return strchr(src, '=') + 1;
 	}
 	return NULL;
+}
+
+static bool exists_in(const char *root, const char *rel)
+{
+	_cleanup_free_ char *p = cb_path_join(root, rel);
+	return cb_path_exists(p);
+}
+
+/* The agent socket --ssh gave for id. */
+static const char *ssh_source(build_t *b, const char *id)
+{
+	size_t idl = strlen(id);
+	for (size_t i = 0; b->o->ssh && b->o->ssh[i]; i++)
+		if (!strncmp(b->o->ssh[i], id, idl) && b->o->ssh[i][idl] == '=')
+			return b->o->ssh[i] + idl + 1;
+	return NULL;
+}
+
+/* A file mount point that does not exist in the image (a secret's, the ssh
+ * socket's) is made by the sandbox in the upper dir: remember the missing
+ * part of its path, to take it out of the layer after the step. */
+static void note_mountpoint(run_mounts_t *m, const char *merged, const char *target)
+{
+	_cleanup_free_ char *rel = cb_path_clean(target);
+	char *p = rel;
+	while (*p == '/')
+		p++;
+	for (char *slash = p; slash;) {
+		slash = strchr(slash + 1, '/');
+		_cleanup_free_ char *prefix = slash ? cb_xstrndup(p, (size_t)(slash - p)) : cb_xstrdup(p);
+		if (!exists_in(merged, prefix)) {
+			m->made = cb_strv_push(m->made, prefix);
+			return;
+		}
+	}
+}
+
+/* Remove what note_mountpoint recorded: the empty file and the directories
+ * made for it (only when nothing else was put there). */
+static void drop_made(run_mounts_t *m, const char *upper, const df_run_t *run)
+{
+	for (size_t i = 0; m->made && m->made[i]; i++) {
+		for (size_t k = 0; k < run->n_mounts; k++) {
+			const df_mount_t *dm = &run->mounts[k];
+			if (dm->type != DF_MOUNT_SECRET && dm->type != DF_MOUNT_SSH)
+				continue;
+			_cleanup_free_ char *rel = cb_path_clean(dm->target);
+			const char *r = rel;
+			while (*r == '/')
+				r++;
+			if (!cb_str_has_prefix(r, m->made[i]))
+				continue;
+			_cleanup_free_ char *path = cb_path_join(upper, r);
+			struct stat sb;
+			if (lstat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0)
+				unlink(path);
+			size_t stop = strlen(upper) + 1 + strlen(m->made[i]);
+			for (char *sl = strrchr(path, '/'); sl && (size_t)(sl - path) >= stop;
+			     sl = strrchr(path, '/')) {
+				*sl = '\0';
+				if (rmdir(path) < 0)
+					break;
+			}
+		}
+	}
+}
+
+static int ssh_mount(build_t *b, const df_mount_t *dm, run_mounts_t *m, const char **out,
+		     cb_error_t *err)
+{
+	const char *id = dm->id ? dm->id : "default";
+	const char *src = ssh_source(b, id);
+	*out = NULL;
+	if (!src) {
+		if (dm->required)
+			return cb_error_fail(err, ENOENT,
+					     "ssh agent '%s' not provided (--ssh %s=SOCKET, or "
+					     "$SSH_AUTH_SOCK with --ssh %s)",
+					     id, id, id);
+		return 0;
+	}
+	struct stat sb;
+	if (stat(src, &sb) < 0)
+		return cb_error_errno(err, "--ssh %s: '%s'", id, src);
+	if (!S_ISSOCK(sb.st_mode))
+		return cb_error_fail(err, EINVAL, "--ssh %s: '%s' is not an agent socket", id, src);
+	if (!m->ssh_sock)
+		m->ssh_sock = dm->target;
+	*out = src;
+	return 0;
 }
 
 static int cache_mount_dir(build_t *b, const df_mount_t *dm, run_mounts_t *m, const char **out,
@@ -460,14 +618,17 @@ static int bind_source(build_t *b, const df_mount_t *dm, run_mounts_t *m, const 
 		       cb_error_t *err)
 {
 	const char *root = b->ctx.dir;
-	if (dm->from_stage >= 0) {
+	if (dm->from_stage >= 0 || dm->from) {
+		bld_state_t img = {0};
+		if (dm->from_stage < 0 && mount_image_state(b, dm, &img, err) < 0)
+			return -1;
 		m->snaps = cb_xreallocarray(m->snaps, m->n_snaps + 1, sizeof(bld_snap_t));
-		if (bld_snap_open(b->st, &b->stages[dm->from_stage], true, &m->snaps[m->n_snaps], err) < 0)
+		int rc = bld_snap_open(b->st, dm->from_stage >= 0 ? &b->stages[dm->from_stage] : &img,
+				       true, &m->snaps[m->n_snaps], err);
+		bld_state_release(&img);
+		if (rc < 0)
 			return -1;
 		root = m->snaps[m->n_snaps++].merged;
-	} else if (dm->from) {
-		return cb_error_fail(err, ENOTSUP, "RUN --mount from image '%s' is not supported yet",
-				     dm->from);
 	}
 	_cleanup_free_ char *clean = cb_path_clean(dm->source ? dm->source : "/");
 	if (!strcmp(clean, "..") || cb_str_has_prefix(clean, "../"))
@@ -504,9 +665,11 @@ static int add_run_mount(build_t *b, const df_mount_t *dm, run_mounts_t *m, cb_e
 		}
 		break;
 	case DF_MOUNT_SSH:
-		if (dm->required)
-			return cb_error_fail(err, ENOTSUP, "RUN --mount=type=ssh is not supported");
-		return 0;
+		if (ssh_mount(b, dm, m, &src, err) < 0)
+			return -1;
+		if (!src)
+			return 0;
+		break;
 	}
 	sbx_mount_t *sm = add_mount(m);
 	sm->type = SBX_MOUNT_BIND;
@@ -551,33 +714,49 @@ static void drop_mountpoint(const char *upper, const char *rel, bool existed)
 		unlink(p);
 }
 
-static bool exists_in(const char *root, const char *rel)
-{
-	_cleanup_free_ char *p = cb_path_join(root, rel);
-	return cb_path_exists(p);
-}
-
-/* The running step's PID 1, for the interrupt handler (builds run one RUN
- * at a time per process). */
-static volatile pid_t running_pid;
+/* The PID 1 of every running RUN (one per stage building), for the
+ * interrupt handler: slots are claimed and freed with atomics so that the
+ * handler can read them at any moment. */
+#define MAX_RUNNING 64
+static volatile pid_t running[MAX_RUNNING];
 
 void bld_kill_running(void)
 {
-	pid_t p = running_pid;
-	if (p > 0)
-		kill(p, SIGKILL);
+	for (size_t i = 0; i < MAX_RUNNING; i++) {
+		pid_t p = __atomic_load_n(&running[i], __ATOMIC_SEQ_CST);
+		if (p > 0)
+			kill(p, SIGKILL);
+	}
 }
 
-static int run_sandboxed(const sbx_config_t *cfg, sbx_status_t *status, cb_error_t *err)
+static volatile pid_t *running_add(pid_t pid)
+{
+	for (size_t i = 0; i < MAX_RUNNING; i++) {
+		pid_t zero = 0;
+		if (__atomic_compare_exchange_n(&running[i], &zero, pid, false, __ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST))
+			return &running[i];
+	}
+	return NULL; /* more than MAX_RUNNING: build.c caps --jobs below it */
+}
+
+bool bld_stopping(const build_t *b)
+{
+	return bld_interrupted() || (b->failed && *b->failed);
+}
+
+static int run_sandboxed(build_t *b, const sbx_config_t *cfg, sbx_status_t *status,
+			 cb_error_t *err)
 {
 	sbx_handle_t *h = NULL;
 	if (sbx_start(cfg, &h, err) < 0)
 		return -1;
-	running_pid = sbx_handle_pid(h);
-	if (bld_interrupted())
-		bld_kill_running();
+	volatile pid_t *slot = running_add(sbx_handle_pid(h));
+	if (bld_stopping(b))
+		kill(sbx_handle_pid(h), SIGKILL);
 	int rc = sbx_wait(h, true, status, err);
-	running_pid = 0;
+	if (slot)
+		__atomic_store_n(slot, 0, __ATOMIC_SEQ_CST);
 	sbx_handle_free(h);
 	return rc;
 }
@@ -589,14 +768,23 @@ static int run_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, bl
 	run_mounts_t m = {0};
 	run_output_t ro = {.b = b};
 	cb_buf_init(&ro.line);
+	cb_buf_init(&ro.pending);
 	_cleanup_strv_ char **env = run_env(step);
 	bool had_resolv = exists_in(snap->merged, "etc/resolv.conf");
 	bool had_hosts = exists_in(snap->merged, "etc/hosts");
 	int rc = 0;
-	for (size_t i = 0; i < run->n_mounts && rc == 0; i++)
-		rc = add_run_mount(b, &run->mounts[i], &m, err);
+	for (size_t i = 0; i < run->n_mounts && rc == 0; i++) {
+		const df_mount_t *dm = &run->mounts[i];
+		if (dm->type == DF_MOUNT_SECRET || dm->type == DF_MOUNT_SSH)
+			note_mountpoint(&m, snap->merged, dm->target);
+		rc = add_run_mount(b, dm, &m, err);
+	}
 	if (rc == 0)
 		rc = add_heredoc_files(b, run, &m, err);
+	if (rc == 0 && m.ssh_sock) { /* as BuildKit: ssh finds the agent */
+		_cleanup_free_ char *kv = cb_asprintf("SSH_AUTH_SOCK=%s", m.ssh_sock);
+		env = cb_strv_push(env, kv);
+	}
 	sbx_status_t status;
 	if (rc == 0) {
 		sbx_config_t cfg;
@@ -615,11 +803,11 @@ static int run_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, bl
 		cfg.output_cb = on_output;
 		cfg.output_opaque = &ro;
 		cfg.forward_signals = false; /* Ctrl-C cancels the build: bld_interrupted */
-		rc = run_sandboxed(&cfg, &status, err);
+		rc = run_sandboxed(b, &cfg, &status, err);
 		if (rc < 0)
 			cb_error_wrap(err, "RUN %s", run->cmd ? run->cmd : step->original);
 	}
-	if (rc == 0 && bld_interrupted())
+	if (rc == 0 && bld_stopping(b))
 		rc = cb_error_fail(err, EINTR, "%s: interrupted", step->original);
 	if (rc == 0 && (status.signaled || status.code != 0)) {
 		_cleanup_free_ char *tail = output_tail(&ro);
@@ -630,8 +818,9 @@ static int run_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, bl
 			rc = cb_error_fail(err, ECHILD, "%s: exit status %d%s", step->original,
 					   status.code, tail);
 	}
-	if (b->o->progress == BLD_PROGRESS_TTY && b->o->log)
+	if (b->o->progress == BLD_PROGRESS_TTY && !b->prefix && b->o->log)
 		window_clear(&ro);
+	drop_made(&m, snap->upper, run);
 	drop_mountpoint(snap->upper, "etc/resolv.conf", had_resolv);
 	drop_mountpoint(snap->upper, "etc/hosts", had_hosts);
 	output_release(&ro);

@@ -5,6 +5,8 @@
 #ifndef CB_BUILDER_STEPS_H
 #define CB_BUILDER_STEPS_H
 
+#include <pthread.h>
+
 #include "builder/internal.h"
 
 typedef struct build {
@@ -13,10 +15,18 @@ typedef struct build {
 	df_plan_t *plan;
 	bld_context_t ctx;
 	bld_state_t *stages; /* by Dockerfile stage index */
+	bld_state_t *bases;  /* resolved FROM images, by stage index (before any step) */
 	bool *stage_done;
 	char *created;       /* timestamp of this build's history entries */
 	bool cmd_set;        /* CMD given in the current stage (ENTRYPOINT rule) */
 	char *url_dir;       /* ADD URL: the current step's downloads (tmp/) */
+	/* Stages that do not depend on each other build concurrently, each on
+	 * a thread with its own copy of this struct (cmd_set, url_dir and
+	 * prefix are its own; everything else is shared, and stages[i] is
+	 * only read once stage_done[i]). */
+	const char *prefix;  /* "[stage] " before every output line, or NULL */
+	_Atomic bool *failed; /* set when any stage failed: the others stop */
+	pthread_mutex_t *shared_mu; /* concurrent stages: guards cache_trail; else NULL */
 	json_t *cache_trail; /* --cache-to: every finished step, see below */
 } build_t;
 
@@ -57,9 +67,12 @@ void bld_url_cleanup(build_t *b);
 /* Run the step on state s (config and layers change; history appended). */
 int bld_step_execute(build_t *b, const df_step_t *step, bld_state_t *s, cb_error_t *err);
 
-/* Ctrl-C / SIGTERM: set by the build's signal handler; the running RUN is
- * killed and the build stops with "interrupted" at the next check. */
+/* Ctrl-C / SIGTERM: set by the build's signal handler; the running RUNs
+ * are killed and the build stops with "interrupted" at the next check. */
 bool bld_interrupted(void);
+/* Interrupted, or another stage of this build failed. */
+bool bld_stopping(const build_t *b);
+/* SIGKILL every running RUN (async-signal-safe). */
 void bld_kill_running(void);
 
 #endif

@@ -3,8 +3,8 @@
  *   [--target STAGE] [--no-cache] [--pull] [--label K=V]... [--network host|none]
  *   [--format oci|docker] [--compress gzip|zstd|none] [--timestamp EPOCH]
  *   [--iidfile F] [--progress auto|plain|tty] [--secret id=X,src=F]
- *   [--explain-cache] [--cache-to REF [--cache-to-mode min|max]]
- *   [--cache-from REF[,REF...]]... [-q] CONTEXT
+ *   [--ssh ID[=SOCKET]] [--explain-cache] [--cache-to REF [--cache-to-mode min|max]]
+ *   [--cache-from REF[,REF...]]... [--jobs N] [-q] CONTEXT
  */
 #include <archive.h>
 #include <archive_entry.h>
@@ -33,6 +33,7 @@ typedef struct build_args {
 	char **build_args;
 	char **labels;
 	char **secrets;
+	char **ssh;
 	const char *file;
 	const char *target;
 	const char *platform;
@@ -45,13 +46,14 @@ typedef struct build_args {
 	bool no_cache, pull, quiet, network_none, docker_format, explain_cache, dry_run;
 	layer_opts_t layer;
 	int64_t timestamp;
+	int jobs; /* stages at once; 0 = default */
 } build_args_t;
 
 enum {
 	OPT_BUILD_ARG = 256, OPT_TARGET, OPT_NO_CACHE, OPT_PULL, OPT_LABEL, OPT_NETWORK,
 	OPT_FORMAT, OPT_COMPRESS, OPT_TIMESTAMP, OPT_IIDFILE, OPT_PROGRESS, OPT_SECRET,
 	OPT_EXPLAIN, OPT_PLATFORM, OPT_LEVEL, OPT_DRY_RUN, OPT_CACHE_TO, OPT_CACHE_MODE,
-	OPT_CACHE_FROM,
+	OPT_CACHE_FROM, OPT_JOBS, OPT_SSH,
 };
 
 static const struct option build_longopts[] = {
@@ -77,6 +79,8 @@ static const struct option build_longopts[] = {
 	{"cache-to", required_argument, NULL, OPT_CACHE_TO},
 	{"cache-to-mode", required_argument, NULL, OPT_CACHE_MODE},
 	{"cache-from", required_argument, NULL, OPT_CACHE_FROM},
+	{"jobs", required_argument, NULL, OPT_JOBS},
+	{"ssh", required_argument, NULL, OPT_SSH},
 	{NULL, 0, NULL, 0},
 };
 
@@ -124,6 +128,25 @@ static int parse_one(build_args_t *a, int c, const char *arg, cb_error_t *err)
 	case OPT_SECRET: a->secrets = cb_strv_push(a->secrets, arg); return 0;
 	case OPT_EXPLAIN: a->explain_cache = true; return 0;
 	case OPT_DRY_RUN: a->dry_run = true; return 0;
+	case OPT_SSH: { /* ID=SOCKET, or ID alone for $SSH_AUTH_SOCK (as docker) */
+		const char *eq = strchr(arg, '=');
+		const char *sock = eq ? eq + 1 : getenv("SSH_AUTH_SOCK");
+		if (!sock || !*sock)
+			return cmd_usage_error(err, "--ssh %s: no socket given and SSH_AUTH_SOCK is not set",
+					       arg);
+		size_t idl = eq ? (size_t)(eq - arg) : strlen(arg);
+		size_t sl = strcspn(sock, ","); /* key files after a comma are not supported */
+		a->ssh = cb_strv_push_take(a->ssh, cb_asprintf("%.*s=%.*s", (int)idl, arg, (int)sl, sock));
+		return 0;
+	}
+	case OPT_JOBS: {
+		char *end = NULL;
+		long n = strtol(arg, &end, 10);
+		if (!*arg || *end || n < 1 || n > 32)
+			return cmd_usage_error(err, "invalid --jobs '%s' (1 to 32 stages at once)", arg);
+		a->jobs = (int)n;
+		return 0;
+	}
 	case OPT_PLATFORM: a->platform = arg; return 0;
 	case OPT_CACHE_TO: a->cache_to = arg; return 0;
 	case OPT_CACHE_MODE:
@@ -191,6 +214,7 @@ static void build_args_release(build_args_t *a)
 	cb_strv_free(a->labels);
 	cb_strv_free(a->secrets);
 	cb_strv_free(a->cache_from);
+	cb_strv_free(a->ssh);
 }
 
 /* CONTEXT "-": a tar on stdin, unpacked into a temp dir of the store. */
@@ -379,6 +403,7 @@ static int do_build(cmd_ctx_t *ctx, build_args_t *a, cb_error_t *err)
 		o.build_args = a->build_args;
 		o.labels = a->labels;
 		o.secrets = a->secrets;
+		o.ssh = a->ssh;
 		o.target = a->target;
 		o.platform = a->platform;
 		o.no_cache = a->no_cache;
@@ -386,6 +411,7 @@ static int do_build(cmd_ctx_t *ctx, build_args_t *a, cb_error_t *err)
 		o.network_none = a->network_none;
 		o.docker_format = a->docker_format;
 		o.explain_cache = a->explain_cache;
+		o.jobs = a->jobs;
 		o.layer = a->layer;
 		o.layer.source_date_epoch = a->timestamp;
 		o.timestamp = a->timestamp;
