@@ -258,17 +258,30 @@ int bld_cache_artifact_make(store_t *st, json_t *items, bld_cache_artifact_t *ou
 	return r;
 }
 
-/* min: the target stage's steps; max: every step of every stage. */
+/* min: the target stage's steps; max: every step of every stage.
+ * Concurrent stages fill the trail in completion order; the artifact lists
+ * entries stage by stage (each stage's steps keep their order) so the same
+ * build exports the same bytes every time. */
 int bld_cache_export(build_t *b, bld_cache_artifact_t *out, cb_error_t *err)
 {
 	json_t *items = json_array();
 	size_t i;
 	json_t *t;
+	int max_stage = -1;
 	json_array_foreach(b->cache_trail, i, t)
 	{
 		int stage = (int)json_integer_value(json_object_get(t, "stage"));
-		if (b->o->cache_to == BLD_CACHE_MAX || stage == b->plan->target)
-			json_array_append(items, t);
+		if (stage > max_stage)
+			max_stage = stage;
+	}
+	for (int want = 0; want <= max_stage; want++) {
+		if (b->o->cache_to != BLD_CACHE_MAX && want != b->plan->target)
+			continue;
+		json_array_foreach(b->cache_trail, i, t)
+		{
+			if ((int)json_integer_value(json_object_get(t, "stage")) == want)
+				json_array_append(items, t);
+		}
 	}
 	int r = bld_cache_artifact_make(b->st, items, out, err);
 	json_decref(items);

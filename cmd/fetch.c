@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "common/fs.h"
@@ -28,12 +29,14 @@ static size_t on_data(char *data, size_t size, size_t n, void *opaque)
 	return len;
 }
 
+static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+
 int cmd_fetch_url(void *ctx, const char *url, int out_fd, cb_error_t *err)
 {
 	(void)ctx;
-	static int inited;
-	if (!inited++)
-		curl_global_init(CURL_GLOBAL_DEFAULT);
+	/* stages build on threads: initialise libcurl exactly once */
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, curl_init_once);
 	CURL *c = curl_easy_init();
 	if (!c)
 		return cb_error_fail(err, ENOMEM, "ADD '%s': curl init failed", url);
