@@ -90,6 +90,26 @@ flow() { # flow USER WITH_SUBIDS
 	ucb stop -t 1 c1 >/dev/null; ok $? "$what: stop"
 	like "$(ucb ps -a)" "Exited \(137\) .* c1" "$what: ps -a shows it exited"
 	ucb run busybox sh -c 'exit 3'; is $? 3 "$what: exit code of run"
+	# the rest of the container suite, rootless: logs -f, -p, kill -9 of the monitor
+	ucb run -d --name l1 busybox sh -c \
+		'i=0; while [ $i -lt 10 ]; do echo line $i; i=$((i+1)); usleep 100000; done' >/dev/null
+	is "$(ucb logs -f l1 | wc -l)" 10 "$what: logs -f follows to the container's end"
+	mkdir -p "$h/www" && echo "rootless page" > "$h/www/index.html" && chown -R "$u:" "$h/www"
+	local port page=; port=$(free_port)
+	ucb run -d --name web -p "$port:8080" -v "$h/www:/www:ro" busybox httpd -f -p 8080 -h /www >/dev/null
+	for _ in $(seq 50); do
+		page=$(curl -s --max-time 2 "http://127.0.0.1:$port/") && [ -n "$page" ] && break
+		sleep 0.1
+	done
+	is "$page" "rootless page" "$what: -p forwards a host port into the container"
+	ucb stop -t 1 web >/dev/null
+	ucb run -d --name k1 busybox sleep 1000 >/dev/null
+	local kid mon
+	kid=$(ucb inspect k1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Id"])')
+	mon=$(python3 -c "import json; print(json.load(open('$st/containers/$kid/state.json'))['monitor_pid'])")
+	kill -9 "$mon"
+	for _ in $(seq 50); do ucb ps -q | grep -q . || break; sleep 0.1; done
+	like "$(ucb ps -a)" "Exited \(137\) .* k1" "$what: kill -9 of the monitor: ps -a shows it exited"
 	ucb rm $(ucb ps -aq) >/dev/null; ok $? "$what: rm"
 	is "$(find "$st/containers" -mindepth 1 -maxdepth 1 | wc -l)" 0 "$what: rm leaves no directory"
 	# (zombies aside: an orphaned monitor is reaped by whatever PID 1 is, when it likes)
