@@ -348,6 +348,11 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bld_state_t *s, 
 	}
 	bld_log(b, "STEP %d/%d: %s%s%s%s\n", step->number, b->plan->total_steps, step->original,
 		why ? "  (cache miss: " : "", why ? why : "", why ? ")" : "");
+	/* the per-file tree is big for a large context: keep only its text
+	 * while the step runs (the record is written only if it succeeds) */
+	_cleanup_free_ char *record = b->o->no_cache ? NULL : bld_explain_text(&id);
+	json_decref(files);
+	id.files = NULL;
 	size_t layers_before = s->n_layers;
 	int rc = bld_step_execute(b, step, s, err);
 	bld_url_cleanup(b);
@@ -358,9 +363,8 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bld_state_t *s, 
 		rc = commit_state(b, s, step->original, err);
 	if (rc == 0 && link && !b->o->no_cache && s->n_layers > layers_before)
 		rc = bld_cache_store(b->st, lkey, s->manifest_digest, step->original, err);
-	if (rc == 0 && !b->o->no_cache) /* only a step that ran to the end, its files listed */
-		bld_explain_record(b, stage_idx, step_idx, &id);
-	json_decref(files);
+	if (rc == 0) /* only a step that ran to the end, its files listed */
+		bld_explain_write(b, stage_idx, step_idx, record);
 	if (rc < 0)
 		return -1;
 	trail_add(b, stage_idx, key, s->manifest_digest, step->original);

@@ -29,18 +29,31 @@ static char *record_path(build_t *b, int stage, size_t index)
 	return cb_asprintf("%s/cache/explain-%.32s.json", store_root(b->st), digest_hex(d));
 }
 
-void bld_explain_record(build_t *b, int stage, size_t index, const bld_step_id_t *id)
+char *bld_explain_text(const bld_step_id_t *id)
 {
 	json_t *j = json_pack("{s:s, s:s, s:s}", "parent", id->parent_key, "canonical",
 			      id->canonical, "inputs", id->inputs ? id->inputs : "");
 	if (id->files)
 		json_object_set(j, "files", id->files);
-	_cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
+	char *text = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
+	return text;
+}
+
+void bld_explain_write(build_t *b, int stage, size_t index, const char *text)
+{
+	if (!text)
+		return;
 	_cleanup_free_ char *p = record_path(b, stage, index);
 	cb_error_t e = CB_ERROR_INIT;
 	if (cb_write_file_atomic(p, NULL, text, strlen(text), 0644, &e) < 0)
 		cb_error_release(&e); /* only an aid */
+}
+
+void bld_explain_record(build_t *b, int stage, size_t index, const bld_step_id_t *id)
+{
+	_cleanup_free_ char *text = bld_explain_text(id);
+	bld_explain_write(b, stage, index, text);
 }
 
 /* Which files differ between two signature maps, as "a changed, b added". */

@@ -55,6 +55,11 @@ typedef struct bld_step_id {
 } bld_step_id_t;
 char *bld_explain_miss(build_t *b, int stage, size_t index, const bld_step_id_t *id);
 void bld_explain_record(build_t *b, int stage, size_t index, const bld_step_id_t *id);
+/* The record bld_explain_record writes, as text (caller frees; NULL when out of
+ * memory), and the write of such a text; a step that runs long keeps the
+ * compact text instead of the per-file JSON tree (~500 bytes a file). */
+char *bld_explain_text(const bld_step_id_t *id);
+void bld_explain_write(build_t *b, int stage, size_t index, const char *text);
 /* A remote cache hit is recorded as if the step had run here, so that a
  * later miss is explained ("conf.txt changed"). Files are listed for
  * context ADD/COPY only: listing COPY --from would need its layers. */
