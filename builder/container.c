@@ -254,6 +254,7 @@ static int write_config(store_t *st, const bld_ctr_t *c, cb_error_t *err)
 	json_object_set_new(j, "image", json_string(c->image));
 	json_object_set_new(j, "image_name", json_string(c->image_name ? c->image_name : ""));
 	json_object_set_new(j, "created", json_string(created));
+	json_object_set_new(j, "created_ns", json_integer(c->created_ns));
 	json_object_set_new(j, "argv", strv_json(c->argv));
 	json_object_set_new(j, "env", strv_json(c->env));
 	json_object_set_new(j, "cwd", json_string(c->cwd ? c->cwd : "/"));
@@ -316,6 +317,7 @@ static void read_config(bld_ctr_t *c, json_t *j)
 	c->volumes = json_strv(json_object_get(j, "volumes"));
 	c->stop_signal = json_dupstr(j, "stop_signal");
 	c->created = parse_time(json_object_get(j, "created"));
+	c->created_ns = json_integer_value(json_object_get(j, "created_ns"));
 	c->net_none = cb_streq(json_string_value(json_object_get(j, "network")), "none");
 	c->tty = json_is_true(json_object_get(j, "tty"));
 	c->interactive = json_is_true(json_object_get(j, "interactive"));
@@ -463,6 +465,20 @@ static int by_created_desc(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
+/* Creation time in ns from config.json (file mtimes tick only every few ms,
+ * too coarse for containers made back to back); 0 when unreadable. */
+static int64_t created_ns_of(store_t *st, const char *id)
+{
+	_cleanup_free_ char *sub = cb_asprintf("containers/%s/config.json", id);
+	_cleanup_free_ char *path = store_path(st, sub);
+	json_t *j = json_load_file(path, 0, NULL);
+	int64_t ns = j ? json_integer_value(json_object_get(j, "created_ns")) : 0;
+	if (j && !ns) /* written before created_ns existed */
+		ns = parse_time(json_object_get(j, "created")) * 1000000000;
+	json_decref(j);
+	return ns;
+}
+
 int bld_ctr_list(store_t *st, char ***out, cb_error_t *err)
 {
 	(void)err;
@@ -470,14 +486,8 @@ int bld_ctr_list(store_t *st, char ***out, cb_error_t *err)
 	size_t n = cb_strv_len(ids);
 	id_time_t *v = cb_xcalloc(n + 1, sizeof *v);
 	for (size_t i = 0; i < n; i++) {
-		_cleanup_free_ char *sub = cb_asprintf("containers/%s/config.json", ids[i]);
-		_cleanup_free_ char *path = store_path(st, sub);
-		struct stat sb;
 		v[i].id = ids[i];
-		/* ns precision: several containers made in one second keep their order */
-		v[i].created = stat(path, &sb) == 0 ? (int64_t)sb.st_mtim.tv_sec * 1000000000 +
-							  sb.st_mtim.tv_nsec
-						    : 0;
+		v[i].created = created_ns_of(st, ids[i]);
 	}
 	qsort(v, n, sizeof *v, by_created_desc);
 	char **sorted = cb_xcalloc(n + 1, sizeof(char *));
@@ -684,7 +694,10 @@ static int fill_from_spec(bld_ctr_t *c, const bld_ctr_spec_t *s, const oci_confi
 	c->log_max_size = s->log_max_size > 0 ? s->log_max_size : 0;
 	c->log_max_file = s->log_max_file > 0 ? s->log_max_file : 1;
 	c->stop_signal = img->stop_signal ? cb_xstrdup(img->stop_signal) : NULL;
-	c->created = ctr_now();
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	c->created = (int64_t)now.tv_sec;
+	c->created_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 	c->started = c->finished = -1;
 	return 0;
 }

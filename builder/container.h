@@ -107,6 +107,7 @@ typedef struct bld_ctr {
 	int64_t log_max_size;        /* as in bld_ctr_spec_t */
 	int log_max_file;
 	int64_t created;             /* seconds since the epoch */
+	int64_t created_ns;          /* the same in ns: orders containers made in one second */
 	/* state */
 	bld_ctr_status_t status;     /* stale "running" already read as exited */
 	pid_t monitor_pid, pid;
