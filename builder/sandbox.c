@@ -966,19 +966,7 @@ int sbx_enter_userns(int flags, cb_error_t *err)
 	return 0;
 }
 
-bool sbx_in_userns(void)
-{
-	_cleanup_free_ char *data = NULL;
-	cb_error_t e = CB_ERROR_INIT;
-	if (cb_read_file("/proc/self/uid_map", 4096, &data, NULL, &e) < 0) {
-		cb_error_release(&e);
-		return false;
-	}
-	unsigned long a, b, c;
-	/* the initial namespace maps everything onto itself */
-	return !(sscanf(data, "%lu %lu %lu", &a, &b, &c) == 3 && a == 0 && b == 0 &&
-		 c == 4294967295UL);
-}
+bool sbx_in_userns(void) { return !cb_in_initial_userns(); }
 
 static bool in_idmap(pid_t pid, const char *file, unsigned long id)
 {

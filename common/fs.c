@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -168,6 +169,19 @@ ssize_t cb_read_all(int fd, void *data, size_t len, cb_error_t *err)
 		got += (size_t)n;
 	}
 	return (ssize_t)got;
+}
+
+bool cb_in_initial_userns(void)
+{
+	_cleanup_free_ char *map = NULL;
+	cb_error_t e = CB_ERROR_INIT;
+	if (cb_read_file("/proc/self/uid_map", 4096, &map, NULL, &e) < 0) {
+		cb_error_release(&e);
+		return true;
+	}
+	unsigned long inside, outside, count;
+	return sscanf(map, "%lu %lu %lu", &inside, &outside, &count) == 3 && inside == 0 &&
+	       outside == 0 && count == 4294967295UL;
 }
 
 int cb_fsync_dir(const char *dir, cb_error_t *err)

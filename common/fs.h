@@ -48,6 +48,10 @@ char *cb_path_clean(const char *path);
 bool cb_path_exists(const char *path);
 bool cb_is_dir(const char *path);
 
+/* True in the host's (initial) user namespace, whose uid_map maps every id
+ * onto itself; also true when /proc cannot tell. */
+bool cb_in_initial_userns(void);
+
 /* Make a unique temporary directory "DIR/PREFIXXXXXXX"; returns its path. */
 char *cb_mkdtemp_in(const char *dir, const char *prefix, cb_error_t *err);
 

@@ -854,19 +854,7 @@ bool layer_is_unpacked(const store_t *st, const char *diff_id)
 
 /* trusted.* xattrs (and overlays that use them) need CAP_SYS_ADMIN in the
  * initial user namespace: root of a rootless user namespace is not enough. */
-static bool host_root(void)
-{
-	if (geteuid() != 0)
-		return false;
-	_cleanup_free_ char *map = NULL;
-	cb_error_t e = CB_ERROR_INIT;
-	if (cb_read_file("/proc/self/uid_map", 4096, &map, NULL, &e) < 0) {
-		cb_error_release(&e);
-		return true;
-	}
-	unsigned long a, b, c;
-	return sscanf(map, "%lu %lu %lu", &a, &b, &c) == 3 && a == 0 && b == 0 && c == 4294967295UL;
-}
+static bool host_root(void) { return geteuid() == 0 && cb_in_initial_userns(); }
 
 int layer_unpack(store_t *st, const char *blob_digest, const char *diff_id,
 		 const char *media_type, char **path, cb_error_t *err)

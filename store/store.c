@@ -265,21 +265,31 @@ void store_blob_writer_abort(store_blob_writer_t *w)
 	free(w);
 }
 
-int store_blob_writer_commit(store_blob_writer_t *w, const char *expected,
-			     char digest_out[DIGEST_STR_LEN + 1], cb_error_t *err)
+/* The written bytes' digest into got, checked against expected, the file
+ * made 0644 (and durable with do_fsync); on failure the writer is aborted. */
+static int writer_finish(store_blob_writer_t *w, const char *expected,
+			 char got[DIGEST_STR_LEN + 1], bool do_fsync, cb_error_t *err)
 {
-	char got[DIGEST_STR_LEN + 1];
 	digest_final(w->digest, got);
 	if (expected && strcmp(expected, got) != 0) {
 		cb_error_fail(err, EBADMSG, "digest mismatch: expected '%s', got '%s'", expected, got);
 		store_blob_writer_abort(w);
 		return -1;
 	}
-	if (fchmod(w->fd, 0644) < 0 || fsync(w->fd) < 0) {
+	if (fchmod(w->fd, 0644) < 0 || (do_fsync && fsync(w->fd) < 0)) {
 		cb_error_errno(err, "write blob '%s'", got);
 		store_blob_writer_abort(w);
 		return -1;
 	}
+	return 0;
+}
+
+int store_blob_writer_commit(store_blob_writer_t *w, const char *expected,
+			     char digest_out[DIGEST_STR_LEN + 1], cb_error_t *err)
+{
+	char got[DIGEST_STR_LEN + 1];
+	if (writer_finish(w, expected, got, true, err) < 0)
+		return -1;
 	_cleanup_free_ char *dst = store_blob_path(w->st, got);
 	if (rename(w->tmp_path, dst) < 0) {
 		cb_error_errno(err, "store blob '%s'", got);
@@ -318,17 +328,8 @@ int store_blob_batch_add(store_blob_batch_t *b, store_blob_writer_t *w, const ch
 			 char digest_out[DIGEST_STR_LEN + 1], cb_error_t *err)
 {
 	char got[DIGEST_STR_LEN + 1];
-	digest_final(w->digest, got);
-	if (expected && strcmp(expected, got) != 0) {
-		cb_error_fail(err, EBADMSG, "digest mismatch: expected '%s', got '%s'", expected, got);
-		store_blob_writer_abort(w);
+	if (writer_finish(w, expected, got, false, err) < 0)
 		return -1;
-	}
-	if (fchmod(w->fd, 0644) < 0) {
-		cb_error_errno(err, "write blob '%s'", got);
-		store_blob_writer_abort(w);
-		return -1;
-	}
 	b->tmp = cb_xreallocarray(b->tmp, b->n + 1, sizeof(*b->tmp));
 	b->digest = cb_xreallocarray(b->digest, b->n + 1, sizeof(*b->digest));
 	b->tmp[b->n] = cb_steal_pointer(&w->tmp_path);
