@@ -132,6 +132,30 @@ static void add_lowers(cb_buf_t *b, char *const *lowers)
 	}
 }
 
+/* A build step's upper dir is mounted volatile: without it overlayfs fsyncs
+ * every file it copies up (touching 2,000 files of a lower layer: 2.7 s
+ * instead of 0.12 s on a loop ext4). Nothing is lost by it: the step's files
+ * become a layer blob, which the store fsyncs, and the upper dir is only
+ * kept as that blob's unpacked form (RUN-written files were never fsynced
+ * either). Kernels or user namespaces that refuse the option get a plain
+ * mount. */
+static int mount_writable(const char *merged, cb_buf_t *opts)
+{
+	static int volatile_ok = 1;
+	if (__atomic_load_n(&volatile_ok, __ATOMIC_RELAXED)) {
+		size_t len = opts->len;
+		cb_buf_addstr(opts, ",volatile");
+		if (mount("overlay", merged, "overlay", 0, opts->data) == 0)
+			return 0;
+		if (errno != EINVAL)
+			return -1;
+		__atomic_store_n(&volatile_ok, 0, __ATOMIC_RELAXED);
+		opts->len = len;
+		opts->data[len] = '\0';
+	}
+	return mount("overlay", merged, "overlay", 0, opts->data);
+}
+
 static int mount_overlay(bld_snap_t *snap, bool readonly, cb_error_t *err)
 {
 	cb_buf_t opts;
@@ -146,7 +170,8 @@ static int mount_overlay(bld_snap_t *snap, bool readonly, cb_error_t *err)
 	if (opts.len > OVERLAY_OPTS_MAX)
 		rc = cb_error_fail(err, E2BIG, "too many layers (%zu) for one overlay mount",
 				   cb_strv_len(snap->lowers));
-	else if (mount("overlay", snap->merged, "overlay", readonly ? MS_RDONLY : 0, opts.data) < 0)
+	else if (readonly ? mount("overlay", snap->merged, "overlay", MS_RDONLY, opts.data)
+			  : mount_writable(snap->merged, &opts) < 0)
 		rc = cb_error_errno(err, "mount overlay on '%s'", snap->merged);
 	cb_buf_release(&opts);
 	if (rc == 0)
