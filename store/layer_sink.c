@@ -536,6 +536,13 @@ lsink_t *lsink_new(store_t *st, const layer_opts_t *opts, cb_error_t *err)
 	}
 	case LAYER_COMPRESS_ZSTD: {
 		int level = opts->level ? opts->level : 3;
+		/* libzstd would clamp an out-of-range level silently */
+		if (level < ZSTD_minCLevel() || level > ZSTD_maxCLevel()) {
+			lsink_abort(s);
+			cb_error_set(err, EINVAL, "zstd level %d out of range %d-%d", level,
+				     ZSTD_minCLevel(), ZSTD_maxCLevel());
+			return NULL;
+		}
 		/* each zstd worker holds a few MB of job buffers: stay well
 		 * under 64 MB whatever the machine */
 		if (nthreads > 4)

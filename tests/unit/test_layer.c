@@ -552,6 +552,116 @@ static void test_compress_parse(void **state)
 	cb_error_release(&err);
 }
 
+/* The level is honoured (zstd and gzip: a higher one gives a smaller blob
+ * of the same tar, read back by the real tools) and checked. */
+static void test_levels(void **state)
+{
+	fx_t *f = *state;
+	_cleanup_free_ char *dir = cb_path_join(f->tmp, "lv");
+	mkdir(dir, 0755);
+	/* text of random words: compressible, and more so with more effort
+	 * (numbered lines are not: zstd -1 beats -19 on `seq`) */
+	assert_int_equal(sh("python3 -c \"import random; r = random.Random(1);"
+			    " w = [''.join(r.choice('abcdefghij') for _ in range(r.randint(2, 9)))"
+			    " for _ in range(3000)];"
+			    " print('\\n'.join(' '.join(r.choice(w) for _ in range(12))"
+			    " for _ in range(40000)))\" > '%s/t'",
+			    dir),
+			 0);
+	static const struct {
+		layer_compress_t c;
+		int lo, hi, bad;
+		const char *dec;
+	} cs[] = {{LAYER_COMPRESS_ZSTD, 1, 19, 23, "zstd -dc"}, {LAYER_COMPRESS_GZIP, 1, 9, 10, "gzip -dc"}};
+	for (size_t i = 0; i < CB_ARRAY_SIZE(cs); i++) {
+		cb_error_t err = CB_ERROR_INIT;
+		layer_opts_t o = opts_of(cs[i].c, 2);
+		layer_result_t lo, hi;
+		o.level = cs[i].lo;
+		check(layer_write_dir(f->st, dir, &o, &lo, &err), &err);
+		o.level = cs[i].hi;
+		check(layer_write_dir(f->st, dir, &o, &hi, &err), &err);
+		assert_string_equal(lo.diff_id, hi.diff_id);
+		assert_true(hi.size < lo.size);
+		_cleanup_free_ char *blob = store_blob_path(f->st, hi.digest);
+		assert_int_equal(sh("%s < '%s' | sha256sum | grep -q %s", cs[i].dec, blob,
+				    digest_hex(hi.diff_id)), 0);
+		o.level = cs[i].bad;
+		assert_int_equal(layer_write_dir(f->st, dir, &o, &lo, &err), -1);
+		assert_int_equal(err.code, EINVAL);
+		cb_error_release(&err);
+	}
+}
+
+/* A sparse file is written as its zeros (as Docker does) and comes back
+ * sparse: zero blocks become holes when applied. */
+static void test_sparse(void **state)
+{
+	fx_t *f = *state;
+	_cleanup_free_ char *src = cb_path_join(f->tmp, "sps");
+	_cleanup_free_ char *dst = cb_path_join(f->tmp, "spd");
+	mkdir(src, 0755);
+	mkdir(dst, 0755);
+	assert_int_equal(sh("cd '%s' && printf head > s && truncate -s 64M s && printf tail >> s &&"
+			    " touch -d @7 s",
+			    src),
+			 0);
+	for (int c = 0; c < 3; c++) {
+		layer_result_t res;
+		snapshot(f->st, src, (layer_compress_t)c, 2, &res);
+		assert_true(res.tar_size > 64 << 20);
+		rm_tree(dst);
+		mkdir(dst, 0755);
+		apply_blob(f->st, res.digest, res.diff_id, dst, 0);
+		_cleanup_free_ char *s = cb_path_join(src, "s");
+		_cleanup_free_ char *d = cb_path_join(dst, "s");
+		struct stat a, b;
+		assert_int_equal(stat(s, &a), 0);
+		assert_int_equal(stat(d, &b), 0);
+		assert_int_equal(a.st_size, b.st_size);
+		/* a few blocks at each end, not 64 MiB of zeros */
+		assert_true(b.st_blocks * 512 < 1 << 20);
+		assert_int_equal(sh("cmp -s '%s' '%s'", s, d), 0);
+	}
+}
+
+/* A full disk while the blob is written (by the writer thread for none,
+ * inline for gzip/zstd): a clear ENOSPC error, no blob, nothing in tmp/. */
+static void test_enospc(void **state)
+{
+	fx_t *f = *state;
+	if (geteuid() != 0)
+		skip();
+	_cleanup_free_ char *mnt = cb_path_join(f->tmp, "small");
+	_cleanup_free_ char *src = cb_path_join(f->tmp, "big-src");
+	mkdir(mnt, 0755);
+	mkdir(src, 0755);
+	if (sh("mount -t tmpfs -o size=2m tmpfs '%s'", mnt) != 0)
+		skip();
+	assert_int_equal(sh("head -c 8000000 /dev/urandom > '%s/r'", src), 0);
+	_cleanup_free_ char *root = cb_path_join(mnt, "store");
+	store_t *st = NULL;
+	cb_error_t err = CB_ERROR_INIT;
+	check(store_open(root, &st, &err), &err);
+	int rcs[3], codes[3], left[3];
+	for (int c = 0; c < 3; c++) {
+		layer_opts_t o = opts_of((layer_compress_t)c, 2);
+		layer_result_t res;
+		rcs[c] = layer_write_dir(st, src, &o, &res, &err);
+		codes[c] = err.code;
+		cb_error_release(&err);
+		left[c] = sh("test -z \"$(find '%s/tmp' '%s/blobs/sha256' -mindepth 1)\"", root, root);
+	}
+	store_free(st);
+	/* unmount before asserting: a failed assert must not leave it mounted */
+	assert_int_equal(sh("umount '%s'", mnt), 0);
+	for (int c = 0; c < 3; c++) {
+		assert_int_equal(rcs[c], -1);
+		assert_int_equal(codes[c], ENOSPC);
+		assert_int_equal(left[c], 0);
+	}
+}
+
 /* Not root: device nodes are skipped with a warning, the rest applies and
  * the files belong to the extracting user. */
 static void test_nonroot_skips_devices(void **state)
@@ -671,6 +781,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_compress_parse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_levels, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sparse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enospc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_golden_digests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_determinism, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gzip_readers, setup, teardown),
