@@ -39,7 +39,9 @@ RUN mkdir /cap && cp /bin/busybox /cap/grep && /setcap /cap/grep && rm /setcap
 EOF
 import_busybox busybox:latest
 cb build -q -t cap:1 "$C" >/dev/null 2>"$T/build.err"
-ok $? "build with RUN setcap" || diag "$(cat "$T/build.err")"
+rc=$?
+ok $rc "build with RUN setcap"
+[ $rc = 0 ] || diag "$(cat "$T/build.err")"
 
 unpack cap:1 "$T/bundle"
 ok $? "umoci unpacks the image"
