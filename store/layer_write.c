@@ -1029,7 +1029,11 @@ static int lw_init(lw_t *w, store_t *st, const layer_opts_t *opts, cb_error_t *e
 	cb_buf_init(&w->xnames);
 	cb_buf_init(&w->xvals);
 	w->sink = lsink_new(st, opts, err);
-	return w->sink ? 0 : -1;
+	if (!w->sink) {
+		lw_release(w); /* the callers return at once */
+		return -1;
+	}
+	return 0;
 }
 
 static int lw_finish(lw_t *w, layer_result_t *res, cb_error_t *err)
