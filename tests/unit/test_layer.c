@@ -593,6 +593,42 @@ static void test_levels(void **state)
 	}
 }
 
+/* layer_write_diff picks up each kind of change by itself (owner, mode,
+ * xattr of a file or a directory, content, link target with the same
+ * length and mtime), additions and removals, and nothing unchanged. */
+static void test_diff_changes(void **state)
+{
+	fx_t *f = *state;
+	if (geteuid() != 0)
+		skip(); /* chown */
+	_cleanup_free_ char *o = cb_path_join(f->tmp, "dold");
+	_cleanup_free_ char *n = cb_path_join(f->tmp, "dnew");
+	assert_int_equal(sh("set -e; mkdir '%s'; cd '%s'; for x in owner xattr mode content same gone; do"
+			    " echo $x > f_$x; done; mkdir d_xattr d_same; echo k > d_same/k;"
+			    " ln -s aaaa l_target; ln -s keep l_same;"
+			    " find . -exec touch -h -d @1000000000 {} +; cp -a '%s' '%s'; cd '%s';"
+			    " chown 1234:5678 f_owner; setfattr -n user.k -v v f_xattr; chmod 600 f_mode;"
+			    " echo changed-size > f_content; setfattr -n user.d -v 1 d_xattr;"
+			    " rm l_target; ln -s bbbb l_target; rm f_gone; echo new > f_new;"
+			    " find . -exec touch -h -d @1000000000 {} +",
+			    o, o, o, n, n),
+			 0);
+	cb_error_t err = CB_ERROR_INIT;
+	layer_opts_t opts = opts_of(LAYER_COMPRESS_NONE, 1);
+	layer_result_t res;
+	check(layer_write_diff(f->st, o, n, &opts, &res, &err), &err);
+	_cleanup_free_ char *blob = store_blob_path(f->st, res.digest);
+	_cleanup_free_ char *list = cb_path_join(f->tmp, "dlist");
+	assert_int_equal(sh("tar -tf '%s' > '%s'", blob, list), 0);
+	_cleanup_free_ char *got = NULL;
+	size_t len = 0;
+	check(cb_read_file(list, 1 << 16, &got, &len, &err), &err);
+	/* in name order, a whiteout where its name was */
+	assert_string_equal(got, "d_xattr/\nf_content\n.wh.f_gone\nf_mode\nf_new\nf_owner\n"
+				 "f_xattr\nl_target\n");
+	assert_int_equal(res.entries, 8);
+}
+
 /* A sparse file is written as its zeros (as Docker does) and comes back
  * sparse: zero blocks become holes when applied. */
 static void test_sparse(void **state)
@@ -783,6 +819,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_compress_parse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_levels, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sparse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_diff_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enospc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_golden_digests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_determinism, setup, teardown),
