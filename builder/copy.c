@@ -580,7 +580,13 @@ static int copy_entry(void *vctx, int parentfd, const char *name, const char *re
  * each file is read once, into the layer's buffer and from there into the
  * copy, and compression runs alongside. The destination's own mtime is the
  * one exception that would drift (every new child touches it): it is put
- * back to the value written once the copy is done. Anything that does not
+ * back to the value written once the copy is done.
+ *
+ * The new tree is made in the upper directory itself rather than through
+ * the overlay: every create through it costs overlayfs' own lookup and
+ * inode on top of the real file system's. This is safe because the
+ * destination is an upper-only directory that nothing looks into through
+ * the mount before it is unmounted and snapshotted. Anything that does not
  * fit (an xattr inherited by new files, an opaque parent, a parent reached
  * through a symlink) is seen before the first file is copied, and the copy
  * then goes the usual way.
@@ -595,6 +601,7 @@ struct fuse {
 	int umask;         /* -1: unknown */
 	struct timespec dest_mtime;
 	mode_t dest_mode;
+	int upper_dest; /* the destination in the upper directory */
 };
 
 /* The process umask, without changing it (umask(2) would race with
@@ -795,6 +802,8 @@ static void fuse_free(fuse_t *f)
 	if (!f)
 		return;
 	layer_stream_abort(f->ls);
+	if (f->upper_dest >= 0)
+		close(f->upper_dest);
 	cb_buf_release(&f->name);
 	free(f);
 }
@@ -808,6 +817,7 @@ static fuse_t *fuse_begin(bld_copy_layer_t *L, const char *dest, int destfd, con
 		return NULL;
 	cb_error_t e = CB_ERROR_INIT;
 	fuse_t *f = cb_xcalloc(1, sizeof(*f));
+	f->upper_dest = -1;
 	cb_buf_init(&f->name);
 	f->ls = layer_stream_new(L->st, L->opts, &e);
 	_cleanup_strv_ char **comps = split_path(dest);
@@ -826,7 +836,11 @@ static fuse_t *fuse_begin(bld_copy_layer_t *L, const char *dest, int destfd, con
 	}
 	cb_buf_release(&path);
 	cb_error_release(&e);
-	if (!ok) {
+	if (ok) {
+		_cleanup_free_ char *ud = cb_path_join(L->upper, dest);
+		f->upper_dest = open(ud, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (!ok || f->upper_dest < 0) {
 		fuse_free(f);
 		return NULL;
 	}
@@ -968,8 +982,12 @@ static int copy_match(const bld_source_t *src, const char *rel, int rootfd, cons
 			return -1;
 		if (layer && c.fresh[0])
 			c.fu = fuse_begin(layer, dest, c.dst_stack[0], rel);
-		if (c.fu)
+		if (c.fu) {
 			c.sgid[0] = (c.fu->dest_mode & S_ISGID) != 0;
+			/* the new tree is made in the upper directory itself */
+			close(c.dst_stack[0]);
+			c.dst_stack[0] = cb_steal_fd(&c.fu->upper_dest);
+		}
 		int rc = walk(src, sfd, rel, 0, copy_entry, &c, err);
 		if (c.fu && rc == 0)
 			rc = fuse_end(c.fu, layer, c.dst_stack[0], err);
