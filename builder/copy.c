@@ -276,33 +276,56 @@ static int read_chunks(int fd, chunk_fn sink, void *opaque, cb_error_t *err)
 	}
 }
 
-static int hash_chunk(void *d, const char *data, size_t len, cb_error_t *err)
-{
-	(void)err;
-	digest_update(d, data, len);
-	return 0;
-}
-
 static int write_chunk(void *fdp, const char *data, size_t len, cb_error_t *err)
 {
 	return cb_write_all(*(int *)fdp, data, len, err);
 }
 
-static int hash_fd(digest_ctx_t *d, int fd, cb_error_t *err)
+/* Hash the size bytes a stat promised: no read() to find the end, one per
+ * small file instead of two. A file that changes meanwhile gets a new
+ * mtime/ctime, so its remembered hash is not trusted next time. */
+static int hash_fd(digest_ctx_t *d, int fd, uint64_t size, cb_error_t *err)
 {
-	return read_chunks(fd, hash_chunk, d, err);
+	static __thread char buf[COPY_BUF];
+	while (size) {
+		ssize_t n = read(fd, buf, size < sizeof(buf) ? (size_t)size : sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return cb_error_errno(err, "read");
+		if (n == 0)
+			return 0;
+		digest_update(d, buf, (size_t)n);
+		size -= (uint64_t)n;
+	}
+	return 0;
 }
 
 typedef struct hash_ctx {
 	digest_ctx_t *d;
 	const bld_source_t *src;
 	json_t *files; /* rel -> short signature, for --explain-cache; may be NULL */
+	cb_buf_t *sigs; /* the same as "rel\0sig\0" pairs; may be NULL */
 } hash_ctx_t;
 
 static void note_file(hash_ctx_t *h, const char *rel, const char *sig)
 {
 	if (h->files)
 		json_object_set_new(h->files, rel, json_string(sig));
+	if (h->sigs) {
+		cb_buf_add(h->sigs, rel, strlen(rel) + 1);
+		cb_buf_add(h->sigs, sig, strlen(sig) + 1);
+	}
+}
+
+void bld_sigs_to_json(const cb_buf_t *sigs, json_t *files)
+{
+	for (size_t i = 0; i < sigs->len;) {
+		const char *rel = sigs->data + i;
+		const char *sig = rel + strlen(rel) + 1;
+		json_object_set_new(files, rel, json_string(sig));
+		i = (size_t)(sig - sigs->data) + strlen(sig) + 1;
+	}
 }
 
 /* The sha256 hex of a regular file's content, remembered for the context. */
@@ -312,7 +335,7 @@ static int file_hash(const bld_source_t *src, int fd, const char *rel, const str
 	if (bld_ctxsum_get(src->sums, rel, sb, hex))
 		return 0;
 	digest_ctx_t *fd_d = digest_new();
-	int rc = hash_fd(fd_d, fd, err);
+	int rc = hash_fd(fd_d, fd, (uint64_t)sb->st_size, err);
 	char full[DIGEST_STR_LEN + 1];
 	digest_final(fd_d, full);
 	digest_free(fd_d);
@@ -348,7 +371,9 @@ static int hash_entry(void *ctx, int parentfd, const char *name, const char *rel
 		char hex[DIGEST_HEX_LEN + 1];
 		_cleanup_close_ int fd = -1;
 		if (!bld_ctxsum_get(h->src->sums, rel, sb, NULL)) {
-			fd = openat(parentfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			fd = openat(parentfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
+			if (fd < 0 && errno == EPERM) /* not the owner: atime it is */
+				fd = openat(parentfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 			if (fd < 0)
 				return cb_error_errno(err, "open '%s'", rel);
 		}
@@ -367,8 +392,8 @@ static int hash_entry(void *ctx, int parentfd, const char *name, const char *rel
 	return 0;
 }
 
-int bld_sources_checksum(const bld_source_t *src, char *const *sources,
-			 char out[DIGEST_STR_LEN + 1], json_t *files, cb_error_t *err)
+static int checksum(const bld_source_t *src, char *const *sources, char out[DIGEST_STR_LEN + 1],
+		    json_t *files, cb_buf_t *sigs, cb_error_t *err)
 {
 	matches_t m = {0};
 	bool multi;
@@ -387,7 +412,7 @@ int bld_sources_checksum(const bld_source_t *src, char *const *sources,
 			break;
 		}
 		if (S_ISDIR(sb.st_mode)) {
-			hash_ctx_t h = {d, src, files};
+			hash_ctx_t h = {d, src, files, sigs};
 			rc = walk(src, fd, m.v[i].rel, 0, hash_entry, &h, err);
 		} else {
 			/* a top-level source: its own name does not change the result
@@ -398,14 +423,28 @@ int bld_sources_checksum(const bld_source_t *src, char *const *sources,
 			rc = file_hash(src, fd, m.v[i].rel, &sb, hex, err);
 			if (rc == 0)
 				digest_update(d, hex, DIGEST_HEX_LEN);
-			if (rc == 0 && files)
-				json_object_set_new(files, m.v[i].rel, json_string(hex));
+			if (rc == 0) {
+				hash_ctx_t h = {d, src, files, sigs};
+				note_file(&h, m.v[i].rel, hex);
+			}
 		}
 	}
 	digest_final(d, out);
 	digest_free(d);
 	matches_free(&m);
 	return rc;
+}
+
+int bld_sources_checksum(const bld_source_t *src, char *const *sources,
+			 char out[DIGEST_STR_LEN + 1], json_t *files, cb_error_t *err)
+{
+	return checksum(src, sources, out, files, NULL, err);
+}
+
+int bld_sources_checksum_sigs(const bld_source_t *src, char *const *sources,
+			      char out[DIGEST_STR_LEN + 1], cb_buf_t *sigs, cb_error_t *err)
+{
+	return checksum(src, sources, out, NULL, sigs, err);
 }
 
 /* ---- copying ---- */

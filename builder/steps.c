@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -182,6 +183,76 @@ static int run_inputs(build_t *b, const df_step_t *step, char **inputs, json_t *
 		      : 0;
 }
 
+/* A missed step asks for its inputs twice: for its key, then with the file
+ * list that explains the miss. The first walk's signatures are kept for
+ * the second (walking 20,000 files again costs ~0.1 s). Per thread, as
+ * stages build concurrently; freed when the thread ends. */
+typedef struct inputs_memo {
+	const df_step_t *step; /* NULL: nothing kept */
+	char sum[DIGEST_STR_LEN + 1];
+	cb_buf_t sigs;
+} inputs_memo_t;
+
+static pthread_key_t memo_key;
+static pthread_once_t memo_once = PTHREAD_ONCE_INIT;
+
+static void memo_free(void *p)
+{
+	inputs_memo_t *m = p;
+	if (m)
+		cb_buf_release(&m->sigs);
+	free(m);
+}
+
+static void memo_key_init(void)
+{
+	if (pthread_key_create(&memo_key, memo_free) != 0)
+		CB_BUG("pthread_key_create");
+}
+
+static inputs_memo_t *memo_get(void)
+{
+	pthread_once(&memo_once, memo_key_init);
+	inputs_memo_t *m = pthread_getspecific(memo_key);
+	if (!m) {
+		m = cb_xcalloc(1, sizeof(*m));
+		cb_buf_init(&m->sigs);
+		pthread_setspecific(memo_key, m);
+	}
+	return m;
+}
+
+static void memo_drop(inputs_memo_t *m)
+{
+	m->step = NULL;
+	cb_buf_release(&m->sigs);
+	cb_buf_init(&m->sigs);
+}
+
+static int context_inputs(const df_step_t *step, const bld_source_t *src, char **inputs,
+			  json_t *files, cb_error_t *err)
+{
+	const df_copy_t *cp = &step->u.copy;
+	inputs_memo_t *memo = memo_get();
+	if (files && memo->step == step) {
+		bld_sigs_to_json(&memo->sigs, files);
+		*inputs = cb_xstrdup(memo->sum);
+		memo_drop(memo);
+		return 0;
+	}
+	memo_drop(memo);
+	char sum[DIGEST_STR_LEN + 1];
+	if (files ? bld_sources_checksum(src, cp->sources, sum, files, err)
+		  : bld_sources_checksum_sigs(src, cp->sources, sum, &memo->sigs, err))
+		return -1;
+	if (!files) {
+		memo->step = step;
+		memcpy(memo->sum, sum, sizeof(sum));
+	}
+	*inputs = cb_xstrdup(sum);
+	return 0;
+}
+
 int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, char **inputs,
 		    json_t *files, cb_error_t *err)
 {
@@ -201,10 +272,9 @@ int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, cha
 		if (cp->exclude && df_ignore_from_patterns(cp->exclude, &ex, err) < 0)
 			return cb_error_wrap(err, "--exclude");
 		bld_source_t src = {b->ctx.dirfd, b->ctx.dir, b->ctx.ignore, true, b->ctx.sums, ex};
-		if (bld_sources_checksum(&src, cp->sources, sum, files, err) < 0)
+		if (context_inputs(step, &src, inputs, files, err) < 0)
 			return cb_error_wrap(err, "%s:%d: %s", b->o->dockerfile_name, step->line,
 					     df_kind_name(step->kind));
-		*inputs = cb_xstrdup(sum);
 		return 0;
 	}
 	/* --from: the source stage's or image's key names its content (a
