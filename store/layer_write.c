@@ -359,9 +359,11 @@ static int read_xattrs(lw_t *w, int fd, const char *abs, xattr_kv_t **out, size_
 	for (ssize_t i = 0; i < len; i += (ssize_t)strlen(names->data + i) + 1) {
 		const char *name = names->data + i;
 		if (xattr_skipped(name)) {
+			/* only opaque's value matters (copied-up files all carry
+			 * overlay.origin: no read of it per file) */
 			char v[4] = "";
-			ssize_t vl = x_get(fd, abs, name, v, sizeof(v) - 1);
-			if (ovl && cb_str_has_suffix(name, ".overlay.opaque") && vl == 1 && v[0] == 'y')
+			if (ovl && cb_str_has_suffix(name, ".overlay.opaque") &&
+			    x_get(fd, abs, name, v, sizeof(v) - 1) == 1 && v[0] == 'y')
 				*ovl |= OVL_OPAQUE;
 			if (ovl && cb_str_has_suffix(name, ".overlay.redirect"))
 				*ovl |= OVL_REDIRECT;
