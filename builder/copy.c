@@ -893,6 +893,35 @@ static fuse_t *fuse_begin(bld_copy_layer_t *L, const char *dest, int destfd, con
 	return f;
 }
 
+/* A destination that exists below (WORKDIR /app, then COPY . .) can take
+ * the fused path too when the copy replaces nothing in it: every entry it
+ * makes there is a new name, and there is at least one (else the usual
+ * path leaves the upper empty). The destination is then copied up right
+ * away (a setattr to its own times), so that it is in the upper, as
+ * overlayfs makes it, before its header is written. */
+static bool only_new_names(const bld_source_t *src, int sfd, const char *rel, int dstfd)
+{
+	_cleanup_strv_ char **names = list_dir(sfd);
+	size_t n = 0;
+	for (size_t i = 0; names && names[i]; i++) {
+		_cleanup_free_ char *crel = *rel ? cb_asprintf("%s/%s", rel, names[i])
+						 : cb_xstrdup(names[i]);
+		struct stat sb, there;
+		if (fstatat(sfd, names[i], &sb, AT_SYMLINK_NOFOLLOW) < 0)
+			return false;
+		if (S_ISSOCK(sb.st_mode) || (S_ISDIR(sb.st_mode) ? hidden_dir(src, crel) : hidden(src, crel)))
+			continue;
+		if (fstatat(dstfd, names[i], &there, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+			return false;
+		n++;
+	}
+	struct stat d;
+	if (!n || fstat(dstfd, &d) < 0)
+		return false;
+	struct timespec ts[2] = {d.st_atim, d.st_mtim};
+	return futimens(dstfd, ts) == 0;
+}
+
 static int fuse_end(fuse_t *f, bld_copy_layer_t *L, int destfd, cb_error_t *err)
 {
 	struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, f->dest_mtime};
@@ -1019,7 +1048,7 @@ static int copy_match(const bld_source_t *src, const char *rel, int rootfd, cons
 		c.dst_stack[0] = mkdir_in_root(rootfd, dest, o, err);
 		if (c.dst_stack[0] < 0)
 			return -1;
-		if (layer && c.fresh[0])
+		if (layer && (c.fresh[0] || only_new_names(src, sfd, rel, c.dst_stack[0])))
 			c.fu = fuse_begin(layer, dest, c.dst_stack[0], rel);
 		if (c.fu) {
 			c.sgid[0] = (c.fu->dest_mode & S_ISGID) != 0;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# ADD/COPY of a directory to a new destination writes its layer while it
-# copies (builder/copy.c); every other copy snapshots the upper directory
+# ADD/COPY of a directory to a new destination, or to an existing one
+# where it replaces nothing, writes its layer while it copies
+# (builder/copy.c); every other copy snapshots the upper directory
 # afterwards. Both must give the same image: the same build with the fused
 # path turned off (CBUILD_COPY_NOFUSE=1) has the same image ID, and umoci
 # finds what each COPY asked for.
@@ -28,7 +29,10 @@ COPY --chown=7:8 --chmod=0750 src /usr/local/app
 COPY src/sub /new/deep/
 COPY src /etc
 COPY src/hello src/link /two/
-RUN find /src /usr/local/app /new /etc /two | sort > /listing
+COPY src/sub /src/sub
+WORKDIR /app
+COPY . .
+RUN find /src /usr/local/app /new /etc /two /app | sort > /listing
 CMD ["cat", "/listing"]
 DF
 
@@ -49,5 +53,7 @@ is "$(stat -c '%u:%g' "$r/usr/local/app")" "7:8" "the new destination directory 
 is "$(cat "$r/new/deep/one")" x "COPY src/sub /new/deep/: parents made"
 test -f "$r/etc/passwd" && test -f "$r/etc/hello"; ok $? "COPY into an existing /etc merges"
 is "$(cat "$r/two/hello")" hello "several sources"
+is "$(cat "$r/src/sub/one")" x "a copy over existing files"
+is "$(cat "$r/app/src/hello")" hello "WORKDIR /app, then COPY . ."
 no_leftovers; ok $? "nothing left behind"
 done_testing

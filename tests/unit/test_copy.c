@@ -67,7 +67,7 @@ static const char *CONTEXT =
 	"echo ü > 'src/a/ünïcode name' && "
 	"find src -exec touch -h -d @1000000000 {} + && touch -d @1100000000.5 src/a/hello";
 
-static const char *LOWER = "mkdir -p usr/local/bin etc srv && echo root:x:0:0::/root:/bin/sh > "
+static const char *LOWER = "mkdir -p usr/local/bin etc srv srv2/b && echo root:x:0:0::/root:/bin/sh > "
 			   "etc/passwd && setfattr -n trusted.cbtest -v kept usr && chmod 700 "
 			   "usr/local && echo old > srv/old";
 
@@ -141,8 +141,13 @@ static void test_fused_matches_upper(void **state)
 		{"src", "/usr/local/app/", 1000, 1000, -1, true},
 		{"src/a", "/new/deep/er", 0, 42, 0640, true},
 		{".", "/ctx", (uid_t)-1, (gid_t)-1, -1, true},
-		{"src", "/usr/local", (uid_t)-1, (gid_t)-1, -1, false}, /* exists below */
-		{"src/a", "/srv", 7, 7, -1, false},
+		/* destinations that exist below: only new names in them */
+		{"src", "/usr/local", (uid_t)-1, (gid_t)-1, -1, true},
+		{"src/a", "/srv", 7, 7, -1, true},
+		/* ... or not: src/a/b would merge with the lower srv/b */
+		{"src/a", "/srv2", (uid_t)-1, (gid_t)-1, -1, false},
+		{"src/empty", "/srv", (uid_t)-1, (gid_t)-1, -1, false}, /* nothing to add */
+		{"src/a", "/usr/local/bin/../../local/bin", (uid_t)-1, (gid_t)-1, -1, true},
 	};
 	layer_opts_t plain = LAYER_OPTS_INIT, clamped = LAYER_OPTS_INIT;
 	/* between the sources' mtimes and now: only what the copy made now
