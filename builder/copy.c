@@ -1,7 +1,9 @@
 /*
  * ADD and COPY: select files under a source root (the context, or another
  * stage or image mounted read-only), checksum them for the cache key, and
- * copy them into the step's root.
+ * copy them into the step's root. A directory copied whole to a destination
+ * where it replaces nothing also writes the step's layer as it goes (see
+ * "copying with the layer written alongside").
  *
  * Every path inside a root is resolved with openat2(RESOLVE_IN_ROOT): a
  * symlink in the context or in the image can never make a copy read or
