@@ -899,8 +899,8 @@ static fuse_t *fuse_begin(bld_copy_layer_t *L, const char *dest, int destfd, con
  * the fused path too when the copy replaces nothing in it: every entry it
  * makes there is a new name, and there is at least one (else the usual
  * path leaves the upper empty). The destination is then copied up right
- * away (a setattr to its own times), so that it is in the upper, as
- * overlayfs makes it, before its header is written. */
+ * away (by setting its mtime), so that it is in the upper, as overlayfs
+ * makes it, before its header is written. */
 static bool only_new_names(const bld_source_t *src, int sfd, const char *rel, int dstfd)
 {
 	_cleanup_strv_ char **names = list_dir(sfd);
@@ -917,11 +917,9 @@ static bool only_new_names(const bld_source_t *src, int sfd, const char *rel, in
 			return false;
 		n++;
 	}
-	struct stat d;
-	if (!n || fstat(dstfd, &d) < 0)
-		return false;
-	struct timespec ts[2] = {d.st_atim, d.st_mtim};
-	return futimens(dstfd, ts) == 0;
+	/* its mtime "now", as the usual path's first new entry would make it */
+	struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_nsec = UTIME_NOW}};
+	return n && futimens(dstfd, ts) == 0;
 }
 
 static int fuse_end(fuse_t *f, bld_copy_layer_t *L, int destfd, cb_error_t *err)
