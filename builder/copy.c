@@ -1,7 +1,9 @@
 /*
  * ADD and COPY: select files under a source root (the context, or another
  * stage or image mounted read-only), checksum them for the cache key, and
- * copy them into the step's root.
+ * copy them into the step's root. A directory copied whole to a destination
+ * where it replaces nothing also writes the step's layer as it goes (see
+ * "copying with the layer written alongside").
  *
  * Every path inside a root is resolved with openat2(RESOLVE_IN_ROOT): a
  * symlink in the context or in the image can never make a copy read or
@@ -19,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "builder/internal.h"
@@ -275,33 +278,56 @@ static int read_chunks(int fd, chunk_fn sink, void *opaque, cb_error_t *err)
 	}
 }
 
-static int hash_chunk(void *d, const char *data, size_t len, cb_error_t *err)
-{
-	(void)err;
-	digest_update(d, data, len);
-	return 0;
-}
-
 static int write_chunk(void *fdp, const char *data, size_t len, cb_error_t *err)
 {
 	return cb_write_all(*(int *)fdp, data, len, err);
 }
 
-static int hash_fd(digest_ctx_t *d, int fd, cb_error_t *err)
+/* Hash the size bytes a stat promised: no read() to find the end, one per
+ * small file instead of two. A file that changes meanwhile gets a new
+ * mtime/ctime, so its remembered hash is not trusted next time. */
+static int hash_fd(digest_ctx_t *d, int fd, uint64_t size, cb_error_t *err)
 {
-	return read_chunks(fd, hash_chunk, d, err);
+	static __thread char buf[COPY_BUF];
+	while (size) {
+		ssize_t n = read(fd, buf, size < sizeof(buf) ? (size_t)size : sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return cb_error_errno(err, "read");
+		if (n == 0)
+			return 0;
+		digest_update(d, buf, (size_t)n);
+		size -= (uint64_t)n;
+	}
+	return 0;
 }
 
 typedef struct hash_ctx {
 	digest_ctx_t *d;
 	const bld_source_t *src;
 	json_t *files; /* rel -> short signature, for --explain-cache; may be NULL */
+	cb_buf_t *sigs; /* the same as "rel\0sig\0" pairs; may be NULL */
 } hash_ctx_t;
 
 static void note_file(hash_ctx_t *h, const char *rel, const char *sig)
 {
 	if (h->files)
 		json_object_set_new(h->files, rel, json_string(sig));
+	if (h->sigs) {
+		cb_buf_add(h->sigs, rel, strlen(rel) + 1);
+		cb_buf_add(h->sigs, sig, strlen(sig) + 1);
+	}
+}
+
+void bld_sigs_to_json(const cb_buf_t *sigs, json_t *files)
+{
+	for (size_t i = 0; i < sigs->len;) {
+		const char *rel = sigs->data + i;
+		const char *sig = rel + strlen(rel) + 1;
+		json_object_set_new(files, rel, json_string(sig));
+		i = (size_t)(sig - sigs->data) + strlen(sig) + 1;
+	}
 }
 
 /* The sha256 hex of a regular file's content, remembered for the context. */
@@ -311,7 +337,7 @@ static int file_hash(const bld_source_t *src, int fd, const char *rel, const str
 	if (bld_ctxsum_get(src->sums, rel, sb, hex))
 		return 0;
 	digest_ctx_t *fd_d = digest_new();
-	int rc = hash_fd(fd_d, fd, err);
+	int rc = hash_fd(fd_d, fd, (uint64_t)sb->st_size, err);
 	char full[DIGEST_STR_LEN + 1];
 	digest_final(fd_d, full);
 	digest_free(fd_d);
@@ -347,7 +373,9 @@ static int hash_entry(void *ctx, int parentfd, const char *name, const char *rel
 		char hex[DIGEST_HEX_LEN + 1];
 		_cleanup_close_ int fd = -1;
 		if (!bld_ctxsum_get(h->src->sums, rel, sb, NULL)) {
-			fd = openat(parentfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			fd = openat(parentfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
+			if (fd < 0 && errno == EPERM) /* not the owner: atime it is */
+				fd = openat(parentfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 			if (fd < 0)
 				return cb_error_errno(err, "open '%s'", rel);
 		}
@@ -366,8 +394,8 @@ static int hash_entry(void *ctx, int parentfd, const char *name, const char *rel
 	return 0;
 }
 
-int bld_sources_checksum(const bld_source_t *src, char *const *sources,
-			 char out[DIGEST_STR_LEN + 1], json_t *files, cb_error_t *err)
+static int checksum(const bld_source_t *src, char *const *sources, char out[DIGEST_STR_LEN + 1],
+		    json_t *files, cb_buf_t *sigs, cb_error_t *err)
 {
 	matches_t m = {0};
 	bool multi;
@@ -386,7 +414,7 @@ int bld_sources_checksum(const bld_source_t *src, char *const *sources,
 			break;
 		}
 		if (S_ISDIR(sb.st_mode)) {
-			hash_ctx_t h = {d, src, files};
+			hash_ctx_t h = {d, src, files, sigs};
 			rc = walk(src, fd, m.v[i].rel, 0, hash_entry, &h, err);
 		} else {
 			/* a top-level source: its own name does not change the result
@@ -397,8 +425,10 @@ int bld_sources_checksum(const bld_source_t *src, char *const *sources,
 			rc = file_hash(src, fd, m.v[i].rel, &sb, hex, err);
 			if (rc == 0)
 				digest_update(d, hex, DIGEST_HEX_LEN);
-			if (rc == 0 && files)
-				json_object_set_new(files, m.v[i].rel, json_string(hex));
+			if (rc == 0) {
+				hash_ctx_t h = {d, src, files, sigs};
+				note_file(&h, m.v[i].rel, hex);
+			}
 		}
 	}
 	digest_final(d, out);
@@ -407,13 +437,29 @@ int bld_sources_checksum(const bld_source_t *src, char *const *sources,
 	return rc;
 }
 
+int bld_sources_checksum(const bld_source_t *src, char *const *sources,
+			 char out[DIGEST_STR_LEN + 1], json_t *files, cb_error_t *err)
+{
+	return checksum(src, sources, out, files, NULL, err);
+}
+
+int bld_sources_checksum_sigs(const bld_source_t *src, char *const *sources,
+			      char out[DIGEST_STR_LEN + 1], cb_buf_t *sigs, cb_error_t *err)
+{
+	return checksum(src, sources, out, NULL, sigs, err);
+}
+
 /* ---- copying ---- */
+
+typedef struct fuse fuse_t;
 
 typedef struct copy_ctx {
 	const bld_copy_opts_t *o;
 	int dst_stack[256]; /* destination dir fd per depth */
 	bool fresh[256];    /* that directory was made by this copy: nothing to replace in it */
+	bool sgid[256];     /* that directory is setgid (new entries take its group) */
 	int depth;
+	fuse_t *fu;         /* the layer is written alongside; NULL: not */
 } copy_ctx_t;
 
 static uid_t owner_uid(const bld_copy_opts_t *o)
@@ -529,6 +575,9 @@ static int copy_one(int srcparent, const char *srcname, int dstfd, const char *d
 	return set_meta(dstfd, dstname, sb, o, err);
 }
 
+static int fuse_entry(copy_ctx_t *c, int parentfd, const char *name, const char *rel,
+		      const struct stat *sb, int depth, cb_error_t *err);
+
 static int copy_entry(void *vctx, int parentfd, const char *name, const char *rel,
 		      const struct stat *sb, int depth, cb_error_t *err)
 {
@@ -543,6 +592,8 @@ static int copy_entry(void *vctx, int parentfd, const char *name, const char *re
 	}
 	if (depth + 1 >= (int)CB_ARRAY_SIZE(c->dst_stack))
 		return cb_error_fail(err, ELOOP, "'%s': directories nested too deeply", rel);
+	if (c->fu)
+		return fuse_entry(c, parentfd, name, rel, sb, depth, err);
 	int dstfd = c->dst_stack[depth];
 	bool made = false;
 	if (copy_one(parentfd, name, dstfd, name, sb, c->o, c->fresh[depth], &made, err) < 0)
@@ -554,6 +605,332 @@ static int copy_entry(void *vctx, int parentfd, const char *name, const char *re
 		c->dst_stack[depth + 1] = sub;
 		c->fresh[depth + 1] = made;
 	}
+	return 0;
+}
+
+/* ---- copying with the layer written alongside ---- */
+
+/*
+ * When a directory is copied to a destination that does not exist below
+ * (ADD src /src, COPY . /app), the upper directory ends up holding only the
+ * destination's parents (copied up or made by mkdir_in_root, untouched once
+ * the destination exists), the destination and what the copy makes in it.
+ * Every attribute of the new entries is decided here (mode, owner, mtime,
+ * size; no xattrs), and the walk visits them in the order
+ * layer_write_upper would, so the layer's tar is written while copying:
+ * each file is read once, into the layer's buffer and from there into the
+ * copy, and compression runs alongside. The destination's own mtime is the
+ * one exception that would drift (every new child touches it): it is put
+ * back to the value written once the copy is done.
+ *
+ * The new tree is made in the upper directory itself rather than through
+ * the overlay: every create through it costs overlayfs' own lookup and
+ * inode on top of the real file system's. This is safe because the
+ * destination is an upper-only directory that nothing looks into through
+ * the mount before it is unmounted and snapshotted. Anything that does not
+ * fit (an xattr inherited by new files, an opaque parent, a parent reached
+ * through a symlink) is seen before the first file is copied, and the copy
+ * then goes the usual way.
+ */
+struct fuse {
+	layer_stream_t *ls;
+	cb_buf_t name;     /* scratch: the tar name of an entry */
+	const char *dest;  /* tar name of the destination directory */
+	size_t skip;       /* length of the match's rel prefix with its slash */
+	uid_t euid;
+	gid_t egid;
+	int umask;         /* -1: unknown */
+	struct timespec dest_mtime;
+	mode_t dest_mode;
+	int upper_dest; /* the destination in the upper directory */
+};
+
+/* The process umask, without changing it (umask(2) would race with
+ * concurrent stages): from /proc/self/status. -1 when unknown. */
+static int read_umask(void)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	unsigned m;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Umask: %o", &m) == 1)
+			return (int)m;
+	return -1;
+}
+
+/* New entries are owned by the fsuid/fsgid, or take the group of a setgid
+ * parent: a chown to that owner changes nothing. */
+static bool chown_needed(const copy_ctx_t *c, int depth)
+{
+	return owner_uid(c->o) != c->fu->euid || owner_gid(c->o) != c->fu->egid || c->sgid[depth];
+}
+
+/* A mode given at creation is exact when the umask keeps it whole and no
+ * special bit is in play (setgid parents give new dirs S_ISGID). */
+static bool chmod_needed(const copy_ctx_t *c, int depth, mode_t final, bool dir)
+{
+	return c->fu->umask < 0 || (final & 07000) || (final & (mode_t)c->fu->umask) ||
+	       (dir && c->sgid[depth]);
+}
+
+static const char *fuse_name(fuse_t *f, const char *rel)
+{
+	cb_buf_reset(&f->name);
+	cb_buf_addf(&f->name, "%s/%s", f->dest, rel + f->skip);
+	return f->name.data;
+}
+
+static int fuse_file(copy_ctx_t *c, int parentfd, const char *name, int depth,
+		     struct stat *tsb, cb_error_t *err)
+{
+	int dstfd = c->dst_stack[depth];
+	mode_t final = tsb->st_mode & 07777;
+	bool do_chmod = chmod_needed(c, depth, final, false);
+	/* O_NOATIME: no inode update per read (owner or CAP_FOWNER only) */
+	_cleanup_close_ int in = openat(parentfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
+	if (in < 0 && errno == EPERM)
+		in = openat(parentfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (in < 0)
+		return cb_error_errno(err, "open '%s'", name);
+	_cleanup_close_ int out = openat(dstfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+					 do_chmod ? 0600 : final);
+	if (out < 0)
+		return cb_error_errno(err, "create '%s'", name);
+	if ((chown_needed(c, depth) && fchown(out, tsb->st_uid, tsb->st_gid) < 0) ||
+	    (do_chmod && fchmod(out, final) < 0))
+		return cb_error_errno(err, "set owner and mode of '%s'", name);
+	struct stat real;
+	/* whether setuid/setgid bits stuck is the kernel's call: ask it */
+	if ((final & 06000) && fstat(out, &real) == 0)
+		tsb->st_mode = real.st_mode;
+	const char *tname = c->fu->name.data;
+	if (layer_stream_add(c->fu->ls, tname, tsb, NULL, err) < 0 ||
+	    layer_stream_data(c->fu->ls, in, out, (uint64_t)tsb->st_size, err) < 0)
+		return cb_error_wrap(err, "copy '%s'", name);
+	struct timespec ts[2] = {tsb->st_mtim, tsb->st_mtim};
+	if (futimens(out, ts) < 0)
+		return cb_error_errno(err, "set times of '%s'", name);
+	return 0;
+}
+
+static int fuse_dir(copy_ctx_t *c, const char *name, int depth, struct stat *tsb,
+		    cb_error_t *err)
+{
+	int dstfd = c->dst_stack[depth];
+	mode_t final = tsb->st_mode & 07777;
+	bool do_chmod = chmod_needed(c, depth, final, true);
+	if (mkdirat(dstfd, name, do_chmod ? 0700 : final) < 0)
+		return cb_error_errno(err, "mkdir '%s'", name);
+	if ((chown_needed(c, depth) &&
+	     fchownat(dstfd, name, tsb->st_uid, tsb->st_gid, AT_SYMLINK_NOFOLLOW) < 0) ||
+	    (do_chmod && fchmodat(dstfd, name, final, 0) < 0))
+		return cb_error_errno(err, "set owner and mode of '%s'", name);
+	struct stat real;
+	if ((final & 06000) && fstatat(dstfd, name, &real, AT_SYMLINK_NOFOLLOW) == 0)
+		tsb->st_mode = real.st_mode;
+	if (layer_stream_add(c->fu->ls, c->fu->name.data, tsb, NULL, err) < 0)
+		return -1;
+	int sub = openat(dstfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sub < 0)
+		return cb_error_errno(err, "open '%s'", name);
+	c->dst_stack[depth + 1] = sub;
+	c->fresh[depth + 1] = true;
+	c->sgid[depth + 1] = (tsb->st_mode & S_ISGID) != 0;
+	return 0;
+}
+
+static int fuse_other(copy_ctx_t *c, int parentfd, const char *name, int depth,
+		      struct stat *tsb, cb_error_t *err)
+{
+	int dstfd = c->dst_stack[depth];
+	char target[4096];
+	const char *link = NULL;
+	if (S_ISLNK(tsb->st_mode)) {
+		ssize_t n = readlinkat(parentfd, name, target, sizeof(target) - 1);
+		if (n < 0)
+			return cb_error_errno(err, "readlink '%s'", name);
+		target[n] = '\0';
+		if (symlinkat(target, dstfd, name) < 0)
+			return cb_error_errno(err, "symlink '%s'", name);
+		link = target;
+		if (chown_needed(c, depth) &&
+		    fchownat(dstfd, name, tsb->st_uid, tsb->st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+			return cb_error_errno(err, "chown '%s'", name);
+		tsb->st_mode = S_IFLNK | 0777;
+	} else {
+		mode_t final = tsb->st_mode & 07777;
+		if (mknodat(dstfd, name, (tsb->st_mode & S_IFMT) | 0600, tsb->st_rdev) < 0)
+			return cb_error_errno(err, "mknod '%s'", name);
+		if (fchownat(dstfd, name, tsb->st_uid, tsb->st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    fchmodat(dstfd, name, final, 0) < 0)
+			return cb_error_errno(err, "set owner and mode of '%s'", name);
+		struct stat real;
+		if ((final & 06000) && fstatat(dstfd, name, &real, AT_SYMLINK_NOFOLLOW) == 0)
+			tsb->st_mode = real.st_mode;
+	}
+	struct timespec ts[2] = {tsb->st_mtim, tsb->st_mtim};
+	if (utimensat(dstfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		return cb_error_errno(err, "set times of '%s'", name);
+	return layer_stream_add(c->fu->ls, c->fu->name.data, tsb, link, err);
+}
+
+static int fuse_entry(copy_ctx_t *c, int parentfd, const char *name, const char *rel,
+		      const struct stat *sb, int depth, cb_error_t *err)
+{
+	fuse_name(c->fu, rel);
+	/* what the copy will be, and what its tar entry says */
+	struct stat tsb = *sb;
+	tsb.st_uid = owner_uid(c->o);
+	tsb.st_gid = owner_gid(c->o);
+	tsb.st_mode = (sb->st_mode & S_IFMT) | final_mode(c->o, sb->st_mode);
+	switch (sb->st_mode & S_IFMT) {
+	case S_IFREG:
+		return fuse_file(c, parentfd, name, depth, &tsb, err);
+	case S_IFDIR:
+		return fuse_dir(c, name, depth, &tsb, err);
+	case S_IFLNK:
+	case S_IFIFO:
+	case S_IFCHR:
+	case S_IFBLK:
+		return fuse_other(c, parentfd, name, depth, &tsb, err);
+	default:
+		return 0; /* sockets are not copied */
+	}
+}
+
+static bool xattr_kept(const char *name)
+{
+	/* what a layer keeps (see store/layer_write.c) */
+	return !cb_str_has_prefix(name, "trusted.overlay.") && !cb_str_has_prefix(name, "user.overlay.") &&
+	       strcmp(name, "security.selinux");
+}
+
+/* Does the new destination directory carry an xattr (a default ACL, say)
+ * that the entries made in it would inherit? */
+static bool has_kept_xattrs(int fd)
+{
+	char names[4096];
+	ssize_t n = flistxattr(fd, names, sizeof(names));
+	if (n < 0)
+		return errno != ENOTSUP;
+	for (ssize_t i = 0; i < n; i += (ssize_t)strlen(names + i) + 1)
+		if (xattr_kept(names + i))
+			return true;
+	return false;
+}
+
+/* Is `name` the only entry of directory dir? */
+static bool only_entry(const char *dir, const char *name)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return false;
+	struct dirent *de;
+	size_t n = 0;
+	bool found = false;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		n++;
+		found |= !strcmp(de->d_name, name);
+	}
+	closedir(d);
+	return n == 1 && found;
+}
+
+static void fuse_free(fuse_t *f)
+{
+	if (!f)
+		return;
+	layer_stream_abort(f->ls);
+	if (f->upper_dest >= 0)
+		close(f->upper_dest);
+	cb_buf_release(&f->name);
+	free(f);
+}
+
+/* Write the destination's parents and itself into a new layer stream, as
+ * they are in the upper directory. NULL when the upper holds anything
+ * else, or anything only layer_write_upper can write. */
+static fuse_t *fuse_begin(bld_copy_layer_t *L, const char *dest, int destfd, const char *rel)
+{
+	if (!*dest || has_kept_xattrs(destfd))
+		return NULL;
+	cb_error_t e = CB_ERROR_INIT;
+	fuse_t *f = cb_xcalloc(1, sizeof(*f));
+	f->upper_dest = -1;
+	cb_buf_init(&f->name);
+	f->ls = layer_stream_new(L->st, L->opts, &e);
+	_cleanup_strv_ char **comps = split_path(dest);
+	cb_buf_t path;
+	cb_buf_init(&path);
+	struct stat sb = {0};
+	bool ok = f->ls != NULL;
+	for (size_t i = 0; ok && comps[i]; i++) {
+		_cleanup_free_ char *dir = cb_path_join(L->upper, path.data);
+		if (i)
+			cb_buf_addch(&path, '/');
+		cb_buf_addstr(&path, comps[i]);
+		ok = only_entry(dir, comps[i]) &&
+		     layer_stream_add_path(f->ls, L->upper, path.data, &sb, &e) == 0 &&
+		     S_ISDIR(sb.st_mode);
+	}
+	cb_buf_release(&path);
+	cb_error_release(&e);
+	if (ok) {
+		_cleanup_free_ char *ud = cb_path_join(L->upper, dest);
+		f->upper_dest = open(ud, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (!ok || f->upper_dest < 0) {
+		fuse_free(f);
+		return NULL;
+	}
+	f->dest = dest;
+	f->skip = *rel ? strlen(rel) + 1 : 0;
+	f->euid = geteuid();
+	f->egid = getegid();
+	f->umask = read_umask();
+	f->dest_mtime = sb.st_mtim;
+	f->dest_mode = sb.st_mode;
+	return f;
+}
+
+/* A destination that exists below (WORKDIR /app, then COPY . .) can take
+ * the fused path too when the copy replaces nothing in it: every entry it
+ * makes there is a new name, and there is at least one (else the usual
+ * path leaves the upper empty). The destination is then copied up right
+ * away (by setting its mtime), so that it is in the upper, as overlayfs
+ * makes it, before its header is written. */
+static bool only_new_names(const bld_source_t *src, int sfd, const char *rel, int dstfd)
+{
+	_cleanup_strv_ char **names = list_dir(sfd);
+	size_t n = 0;
+	for (size_t i = 0; names && names[i]; i++) {
+		_cleanup_free_ char *crel = *rel ? cb_asprintf("%s/%s", rel, names[i])
+						 : cb_xstrdup(names[i]);
+		struct stat sb, there;
+		if (fstatat(sfd, names[i], &sb, AT_SYMLINK_NOFOLLOW) < 0)
+			return false;
+		if (S_ISSOCK(sb.st_mode) || (S_ISDIR(sb.st_mode) ? hidden_dir(src, crel) : hidden(src, crel)))
+			continue;
+		if (fstatat(dstfd, names[i], &there, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+			return false;
+		n++;
+	}
+	/* its mtime "now", as the usual path's first new entry would make it */
+	struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_nsec = UTIME_NOW}};
+	return n && futimens(dstfd, ts) == 0;
+}
+
+static int fuse_end(fuse_t *f, bld_copy_layer_t *L, int destfd, cb_error_t *err)
+{
+	struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, f->dest_mtime};
+	if (futimens(destfd, ts) < 0)
+		return cb_error_errno(err, "set times of '/%s'", f->dest);
+	layer_stream_t *ls = cb_steal_pointer(&f->ls);
+	if (layer_stream_finish(ls, &L->res, err) < 0)
+		return -1;
+	L->done = true;
 	return 0;
 }
 
@@ -654,8 +1031,11 @@ out:
 	return rc;
 }
 
+/* layer: write the step's layer while copying when the tree allows it
+ * (NULL: never). */
 static int copy_match(const bld_source_t *src, const char *rel, int rootfd, const char *dest,
-		      bool dest_is_dir, const bld_copy_opts_t *o, cb_error_t *err)
+		      bool dest_is_dir, const bld_copy_opts_t *o, bld_copy_layer_t *layer,
+		      cb_error_t *err)
 {
 	_cleanup_close_ int sfd = open_in_root(src->rootfd, rel, O_RDONLY);
 	struct stat sb;
@@ -668,7 +1048,18 @@ static int copy_match(const bld_source_t *src, const char *rel, int rootfd, cons
 		c.dst_stack[0] = mkdir_in_root(rootfd, dest, o, err);
 		if (c.dst_stack[0] < 0)
 			return -1;
+		if (layer && (c.fresh[0] || only_new_names(src, sfd, rel, c.dst_stack[0])))
+			c.fu = fuse_begin(layer, dest, c.dst_stack[0], rel);
+		if (c.fu) {
+			c.sgid[0] = (c.fu->dest_mode & S_ISGID) != 0;
+			/* the new tree is made in the upper directory itself */
+			close(c.dst_stack[0]);
+			c.dst_stack[0] = cb_steal_fd(&c.fu->upper_dest);
+		}
 		int rc = walk(src, sfd, rel, 0, copy_entry, &c, err);
+		if (c.fu && rc == 0)
+			rc = fuse_end(c.fu, layer, c.dst_stack[0], err);
+		fuse_free(c.fu);
 		for (int i = 0; i < (int)CB_ARRAY_SIZE(c.dst_stack); i++)
 			if (c.dst_stack[i] > 0 && (i == 0 || rc < 0))
 				close(c.dst_stack[i]);
@@ -733,7 +1124,7 @@ static int copy_with_parents(const bld_source_t *src, const match_t *mt, int roo
 	_cleanup_free_ char *to = !*dest ? cb_xstrdup(under)
 			       : !*under ? cb_xstrdup(dest)
 					 : cb_asprintf("%s/%s", dest, under);
-	return copy_match(src, mt->rel, rootfd, to, true, o, err);
+	return copy_match(src, mt->rel, rootfd, to, true, o, NULL, err);
 }
 
 int bld_copy(const bld_source_t *src, const char *rootfs, const bld_copy_opts_t *o,
@@ -768,9 +1159,14 @@ int bld_copy(const bld_source_t *src, const char *rootfs, const bld_copy_opts_t 
 				   "when using %s with more than one source file, the destination "
 				   "must be a directory and end with a /",
 				   o->is_add ? "ADD" : "COPY");
+	/* one source copied whole: its layer can be written as it is copied */
+	const char *nofuse = getenv("CBUILD_COPY_NOFUSE");
+	bld_copy_layer_t *layer = o->layer;
+	if (m.n != 1 || cp->parents || (nofuse && strcmp(nofuse, "0")))
+		layer = NULL;
 	for (size_t i = 0; i < m.n && rc == 0; i++)
 		rc = cp->parents ? copy_with_parents(src, &m.v[i], rootfd, dest, o, err)
-				 : copy_match(src, m.v[i].rel, rootfd, dest, dest_is_dir, o, err);
+				 : copy_match(src, m.v[i].rel, rootfd, dest, dest_is_dir, o, layer, err);
 	matches_free(&m);
 	return rc;
 }

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "builder/builder.h"
+#include "common/util.h"
 #include "parser/ignore.h"
 #include "parser/plan.h"
 #include "store/image.h"
@@ -53,6 +54,10 @@ int bld_snap_open(store_t *st, const bld_state_t *s, bool readonly, bld_snap_t *
  * *empty is set when the step changed nothing (no layer is written then). */
 int bld_snap_commit(store_t *st, bld_snap_t *snap, const layer_opts_t *lo, layer_result_t *res,
 		    bool *empty, cb_error_t *err);
+/* Like bld_snap_commit for an upper whose layer res was already written
+ * (a COPY that wrote it while copying): unmount and keep the upper as the
+ * layer's unpacked copy. */
+int bld_snap_adopt(store_t *st, bld_snap_t *snap, const layer_result_t *res, cb_error_t *err);
 /* Unmount and remove everything (NULL-safe on a zeroed snap). */
 void bld_snap_close(bld_snap_t *snap);
 
@@ -100,9 +105,32 @@ typedef struct bld_source {
  * "COPY failed: file not found in build context: 'x'". */
 int bld_sources_checksum(const bld_source_t *src, char *const *sources,
 			 char out[DIGEST_STR_LEN + 1], json_t *files, cb_error_t *err);
+/* The same, with the signatures appended to sigs as "rel\0sig\0" pairs:
+ * compact enough to keep from a step's key to the explanation of its miss
+ * (20,000 files are then walked once, not twice). */
+int bld_sources_checksum_sigs(const bld_source_t *src, char *const *sources,
+			      char out[DIGEST_STR_LEN + 1], cb_buf_t *sigs, cb_error_t *err);
+/* Add the pairs of sigs to files (rel -> sig). */
+void bld_sigs_to_json(const cb_buf_t *sigs, json_t *files);
+
+/* A COPY that writes its step's layer while it copies (each source file
+ * read once, compression running alongside). Given only when the copy is
+ * the step's one writer of an empty upper. done says whether it could: when
+ * the tree needs what only layer_write_upper does (the destination exists
+ * below, several sources, archives, --parents...), the copy is made the
+ * usual way and the caller snapshots the upper as always. The
+ * environment variable CBUILD_COPY_NOFUSE=1 turns it off (tests compare). */
+typedef struct bld_copy_layer {
+	store_t *st;
+	const layer_opts_t *opts;
+	const char *upper; /* the writable layer of the mounted root */
+	bool done;         /* out: res is the layer of the whole upper */
+	layer_result_t res;
+} bld_copy_layer_t;
 
 /* Execute an ADD/COPY step into the mounted root `rootfs`. */
 typedef struct bld_copy_opts {
+	bld_copy_layer_t *layer; /* may be NULL */
 	const df_copy_t *copy;
 	const char *workdir;  /* for a relative dest */
 	bool is_add;

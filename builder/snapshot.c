@@ -243,6 +243,16 @@ int bld_snap_commit(store_t *st, bld_snap_t *snap, const layer_opts_t *lo, layer
 	return 0;
 }
 
+int bld_snap_adopt(store_t *st, bld_snap_t *snap, const layer_result_t *res, cb_error_t *err)
+{
+	unmount(snap);
+	if (snap->mounted)
+		return cb_error_errno(err, "unmount '%s'", snap->merged);
+	if (layer_adopt_dir(st, snap->upper, res->diff_id, NULL, err) < 0)
+		return cb_error_wrap(err, "keep layer '%s'", res->diff_id);
+	return 0;
+}
+
 void bld_snap_close(bld_snap_t *snap)
 {
 	unmount(snap);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -182,6 +183,76 @@ static int run_inputs(build_t *b, const df_step_t *step, char **inputs, json_t *
 		      : 0;
 }
 
+/* A missed step asks for its inputs twice: for its key, then with the file
+ * list that explains the miss. The first walk's signatures are kept for
+ * the second (walking 20,000 files again costs ~0.1 s). Per thread, as
+ * stages build concurrently; freed when the thread ends. */
+typedef struct inputs_memo {
+	const df_step_t *step; /* NULL: nothing kept */
+	char sum[DIGEST_STR_LEN + 1];
+	cb_buf_t sigs;
+} inputs_memo_t;
+
+static pthread_key_t memo_key;
+static pthread_once_t memo_once = PTHREAD_ONCE_INIT;
+
+static void memo_free(void *p)
+{
+	inputs_memo_t *m = p;
+	if (m)
+		cb_buf_release(&m->sigs);
+	free(m);
+}
+
+static void memo_key_init(void)
+{
+	if (pthread_key_create(&memo_key, memo_free) != 0)
+		CB_BUG("pthread_key_create");
+}
+
+static inputs_memo_t *memo_get(void)
+{
+	pthread_once(&memo_once, memo_key_init);
+	inputs_memo_t *m = pthread_getspecific(memo_key);
+	if (!m) {
+		m = cb_xcalloc(1, sizeof(*m));
+		cb_buf_init(&m->sigs);
+		pthread_setspecific(memo_key, m);
+	}
+	return m;
+}
+
+static void memo_drop(inputs_memo_t *m)
+{
+	m->step = NULL;
+	cb_buf_release(&m->sigs);
+	cb_buf_init(&m->sigs);
+}
+
+static int context_inputs(const df_step_t *step, const bld_source_t *src, char **inputs,
+			  json_t *files, cb_error_t *err)
+{
+	const df_copy_t *cp = &step->u.copy;
+	inputs_memo_t *memo = memo_get();
+	if (files && memo->step == step) {
+		bld_sigs_to_json(&memo->sigs, files);
+		*inputs = cb_xstrdup(memo->sum);
+		memo_drop(memo);
+		return 0;
+	}
+	memo_drop(memo);
+	char sum[DIGEST_STR_LEN + 1];
+	if (files ? bld_sources_checksum(src, cp->sources, sum, files, err)
+		  : bld_sources_checksum_sigs(src, cp->sources, sum, &memo->sigs, err))
+		return -1;
+	if (!files) {
+		memo->step = step;
+		memcpy(memo->sum, sum, sizeof(sum));
+	}
+	*inputs = cb_xstrdup(sum);
+	return 0;
+}
+
 int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, char **inputs,
 		    json_t *files, cb_error_t *err)
 {
@@ -201,10 +272,9 @@ int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, cha
 		if (cp->exclude && df_ignore_from_patterns(cp->exclude, &ex, err) < 0)
 			return cb_error_wrap(err, "--exclude");
 		bld_source_t src = {b->ctx.dirfd, b->ctx.dir, b->ctx.ignore, true, b->ctx.sums, ex};
-		if (bld_sources_checksum(&src, cp->sources, sum, files, err) < 0)
+		if (context_inputs(step, &src, inputs, files, err) < 0)
 			return cb_error_wrap(err, "%s:%d: %s", b->o->dockerfile_name, step->line,
 					     df_kind_name(step->kind));
-		*inputs = cb_xstrdup(sum);
 		return 0;
 	}
 	/* --from: the source stage's or image's key names its content (a
@@ -879,10 +949,11 @@ static int inline_source(build_t *b, const df_copy_t *cp, char **dir, cb_error_t
 }
 
 static int copy_from(build_t *b, const df_step_t *step, const bld_state_t *s, bld_snap_t *snap,
-		     const bld_source_t *src, char *const *sources, cb_error_t *err)
+		     const bld_source_t *src, char *const *sources, bld_copy_layer_t *layer,
+		     cb_error_t *err)
 {
 	const df_copy_t *cp = &step->u.copy;
-	bld_copy_opts_t o = {.is_add = step->kind == DF_ADD, .chmod = -1};
+	bld_copy_opts_t o = {.layer = layer, .is_add = step->kind == DF_ADD, .chmod = -1};
 	df_copy_t local = *cp;
 	local.sources = (char **)sources;
 	o.copy = &local;
@@ -894,8 +965,10 @@ static int copy_from(build_t *b, const df_step_t *step, const bld_state_t *s, bl
 	return bld_copy(src, snap->merged, &o, err);
 }
 
+/* layer: the step's layer may be written by the copy (only when the copy
+ * is the upper's one writer: not with inline files or URLs). */
 static int copy_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, bld_snap_t *snap,
-			    cb_error_t *err)
+			    bld_copy_layer_t *layer, cb_error_t *err)
 {
 	const df_copy_t *cp = &step->u.copy;
 	int rc = 0;
@@ -908,7 +981,7 @@ static int copy_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, b
 			for (size_t i = 0; i < cp->n_inline_files; i++)
 				names[i] = cp->inline_files[i].name;
 			bld_source_t src = {fd, dir, NULL, false, NULL, NULL};
-			rc = copy_from(b, step, s, snap, &src, names, err);
+			rc = copy_from(b, step, s, snap, &src, names, NULL, err);
 			free(names);
 		}
 		if (dir) {
@@ -932,11 +1005,11 @@ static int copy_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, b
 		df_step_t as_copy = *step;
 		as_copy.kind = DF_COPY;
 		return fd < 0 ? cb_error_errno(err, "open '%s'", b->url_dir)
-			      : copy_from(b, &as_copy, s, snap, &src, names, err);
+			      : copy_from(b, &as_copy, s, snap, &src, names, NULL, err);
 	}
 	if (!cp->from) {
 		bld_source_t src = {b->ctx.dirfd, b->ctx.dir, b->ctx.ignore, true, b->ctx.sums, ex};
-		return copy_from(b, step, s, snap, &src, cp->sources, err);
+		return copy_from(b, step, s, snap, &src, cp->sources, layer, err);
 	}
 	bld_state_t from;
 	if (copy_source_state(b, cp, &from, err) < 0)
@@ -947,7 +1020,7 @@ static int copy_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, b
 		_cleanup_close_ int fd = open(fsnap.merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		bld_source_t src = {fd, fsnap.merged, NULL, false, NULL, ex};
 		rc = fd < 0 ? cb_error_errno(err, "open '%s'", fsnap.merged)
-			    : copy_from(b, step, s, snap, &src, cp->sources, err);
+			    : copy_from(b, step, s, snap, &src, cp->sources, layer, err);
 		bld_snap_close(&fsnap);
 	}
 	bld_state_release(&from);
@@ -978,16 +1051,22 @@ int bld_step_execute(build_t *b, const df_step_t *step, bld_state_t *s, cb_error
 	if (bld_snap_open(b->st, s, false, &snap, err) < 0)
 		return -1;
 	int rc;
+	bld_copy_layer_t written = {.st = b->st, .opts = &b->o->layer, .upper = snap.upper};
 	if (step->kind == DF_RUN)
 		rc = run_in_snapshot(b, step, s, &snap, err);
 	else if (step->kind == DF_WORKDIR)
 		rc = workdir_in_snapshot(step, &snap, err);
 	else
-		rc = copy_in_snapshot(b, step, s, &snap, err);
+		rc = copy_in_snapshot(b, step, s, &snap, &written, err);
 	layer_result_t res;
 	bool empty = true;
-	if (rc == 0)
+	if (rc == 0 && written.done) {
+		res = written.res;
+		empty = false;
+		rc = bld_snap_adopt(b->st, &snap, &res, err);
+	} else if (rc == 0) {
 		rc = bld_snap_commit(b->st, &snap, &b->o->layer, &res, &empty, err);
+	}
 	bld_snap_close(&snap);
 	if (rc < 0)
 		return -1;

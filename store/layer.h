@@ -32,6 +32,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "common/error.h"
 #include "store/digest.h"
@@ -104,6 +105,54 @@ int layer_write_diff(store_t *st, const char *old_tree, const char *new_tree,
  * the uncompressed tar. Streams; fd is read to EOF and not closed. */
 int layer_write_tar(store_t *st, int fd, const layer_opts_t *opts, layer_result_t *res,
 		    cb_error_t *err);
+
+/* ---- writing entry by entry (a tree and its layer made at once) ---- */
+
+/* A layer stream takes the entries of an overlay upper directory one by
+ * one, from a caller that is making that upper directory at the same time
+ * (COPY writing the layer while it copies, reading each file once). The
+ * caller gives the entries in layer_write_upper's order (a depth-first walk,
+ * names sorted by bytes) and must leave the tree exactly as described: then
+ * the blob is byte for byte the one layer_write_upper would write for it.
+ * Entries needing whiteouts or opaque directories cannot be given: use
+ * layer_write_upper for such trees.
+ *
+ *     ls = layer_stream_new(st, opts, err);
+ *     layer_stream_add_path(ls, upper, "usr", &sb, err);   existing entries
+ *     layer_stream_add(ls, "usr/app/", &sb, NULL, err);    described ones
+ *     layer_stream_data(ls, in, out, sb.st_size, err);     a file's bytes
+ *     layer_stream_finish(ls, &res, err);                  or _abort(ls)
+ */
+typedef struct layer_stream layer_stream_t;
+
+layer_stream_t *layer_stream_new(store_t *st, const layer_opts_t *opts, cb_error_t *err);
+
+/* Write the entry upper/rel as it is on disk (stat, xattrs, link target,
+ * content), as layer_write_upper would. *sb (may be NULL) gets its stat.
+ * An overlay whiteout, opaque, redirect or metacopy marker is refused with
+ * ENOTSUP (the caller falls back to layer_write_upper). */
+int layer_stream_add_path(layer_stream_t *ls, const char *upper, const char *rel,
+			  struct stat *sb, cb_error_t *err);
+
+/* Write an entry named rel (no trailing slash) from sb's type, mode & 07777,
+ * st_uid, st_gid, st_mtim (seconds; clamped like every entry), st_size
+ * (regular files: their data must follow through layer_stream_data) and
+ * st_rdev, with no xattrs; link is a symlink's target. Sockets and 0/0 char
+ * devices (overlay whiteouts of nothing) write nothing, as in a walk of a
+ * fresh upper directory. */
+int layer_stream_add(layer_stream_t *ls, const char *rel, const struct stat *sb,
+		     const char *link, cb_error_t *err);
+
+/* The data of the regular file just added: exactly size bytes read from in,
+ * each chunk also written to out when out >= 0 (one read feeds the copy and
+ * the layer). If in ends early both get zeros up to size; bytes past size
+ * are not read. */
+int layer_stream_data(layer_stream_t *ls, int in, int out, uint64_t size, cb_error_t *err);
+
+/* End the tar, commit the blob, fill res; frees ls in every case. */
+int layer_stream_finish(layer_stream_t *ls, layer_result_t *res, cb_error_t *err);
+/* Drop everything written (no blob). NULL-safe. */
+void layer_stream_abort(layer_stream_t *ls);
 
 /* ---- reading ---- */
 

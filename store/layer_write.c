@@ -359,9 +359,11 @@ static int read_xattrs(lw_t *w, int fd, const char *abs, xattr_kv_t **out, size_
 	for (ssize_t i = 0; i < len; i += (ssize_t)strlen(names->data + i) + 1) {
 		const char *name = names->data + i;
 		if (xattr_skipped(name)) {
+			/* only opaque's value matters (copied-up files all carry
+			 * overlay.origin: no read of it per file) */
 			char v[4] = "";
-			ssize_t vl = x_get(fd, abs, name, v, sizeof(v) - 1);
-			if (ovl && cb_str_has_suffix(name, ".overlay.opaque") && vl == 1 && v[0] == 'y')
+			if (ovl && cb_str_has_suffix(name, ".overlay.opaque") &&
+			    x_get(fd, abs, name, v, sizeof(v) - 1) == 1 && v[0] == 'y')
 				*ovl |= OVL_OPAQUE;
 			if (ovl && cb_str_has_suffix(name, ".overlay.redirect"))
 				*ovl |= OVL_REDIRECT;
@@ -1110,6 +1112,137 @@ int layer_write_diff(store_t *st, const char *old_tree, const char *new_tree,
 	return rc < 0 ? cb_error_wrap(err, "diff '%s' -> '%s'", old_tree ? old_tree : "(empty)",
 				      new_tree)
 		      : 0;
+}
+
+/* ---- entry by entry ---- */
+
+struct layer_stream {
+	lw_t w;
+};
+
+layer_stream_t *layer_stream_new(store_t *st, const layer_opts_t *opts, cb_error_t *err)
+{
+	layer_stream_t *ls = cb_xcalloc(1, sizeof(*ls));
+	if (lw_init(&ls->w, st, opts, err) < 0) {
+		lw_release(&ls->w);
+		free(ls);
+		return NULL;
+	}
+	ls->w.upper = true;
+	return ls;
+}
+
+int layer_stream_add_path(layer_stream_t *ls, const char *upper, const char *rel,
+			  struct stat *sb, cb_error_t *err)
+{
+	_cleanup_free_ char *abs = cb_path_join(upper, rel);
+	struct stat st;
+	if (lstat(abs, &st) < 0)
+		return cb_error_errno(err, "stat '%s'", abs);
+	if (LAYER_IS_WHITEOUT(&st))
+		return cb_error_set(err, ENOTSUP, "'%s' is a whiteout", abs);
+	int ovl = 0;
+	/* AT_FDCWD + the absolute path: emit opens and reads links by it */
+	if (emit(&ls->w, rel, AT_FDCWD, abs, abs, &st, &ovl, err) < 0)
+		return -1;
+	if (ovl)
+		return cb_error_set(err, ENOTSUP, "'%s' has overlay metadata", abs);
+	if (sb)
+		*sb = st;
+	return 0;
+}
+
+int layer_stream_add(layer_stream_t *ls, const char *rel, const struct stat *sb,
+		     const char *link, cb_error_t *err)
+{
+	hdr_t h = {.mode = sb->st_mode & 07777, .uid = sb->st_uid, .gid = sb->st_gid,
+		   .mtime = clamp_mtime(&ls->w, sb)};
+	_cleanup_free_ char *tname = NULL;
+	switch (sb->st_mode & S_IFMT) {
+	case S_IFDIR:
+		tname = cb_asprintf("%s/", rel);
+		h.type = '5';
+		break;
+	case S_IFREG:
+		h.type = '0';
+		h.size = (uint64_t)sb->st_size;
+		break;
+	case S_IFLNK:
+		h.type = '2';
+		h.link = link;
+		break;
+	case S_IFCHR:
+	case S_IFBLK:
+		if (LAYER_IS_WHITEOUT(sb))
+			return 0;
+		h.type = S_ISCHR(sb->st_mode) ? '3' : '4';
+		h.major = major(sb->st_rdev);
+		h.minor = minor(sb->st_rdev);
+		break;
+	case S_IFIFO:
+		h.type = '6';
+		break;
+	default:
+		return 0;
+	}
+	h.name = tname ? tname : rel;
+	h.name_len = strlen(h.name);
+	return put_header(&ls->w, &h, err);
+}
+
+int layer_stream_data(layer_stream_t *ls, int in, int out, uint64_t size, cb_error_t *err)
+{
+	lw_t *w = &ls->w;
+	uint64_t left = size;
+	bool eof = false;
+	while (left) {
+		size_t avail;
+		char *dst = lsink_reserve(w->sink, &avail);
+		size_t want = left < avail ? (size_t)left : avail;
+		ssize_t r = 0;
+		if (!eof) {
+			r = read(in, dst, want);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0)
+				return cb_error_errno(err, "read");
+		}
+		if (r == 0) {
+			/* the source shrank since its stat: the header promised
+			 * size bytes, and the copy must hold what the layer says */
+			eof = true;
+			memset(dst, 0, want);
+			r = (ssize_t)want;
+		}
+		/* before the commit: from then on the bytes belong to the
+		 * compression workers */
+		if (out >= 0 && cb_write_all(out, dst, (size_t)r, err) < 0)
+			return -1;
+		if (lsink_commit(w->sink, (size_t)r, err) < 0)
+			return -1;
+		left -= (uint64_t)r;
+	}
+	if (size % 512) {
+		static const char zeros[512];
+		return lsink_write(w->sink, zeros, 512 - size % 512, err);
+	}
+	return 0;
+}
+
+int layer_stream_finish(layer_stream_t *ls, layer_result_t *res, cb_error_t *err)
+{
+	int rc = lw_finish(&ls->w, res, err);
+	lw_release(&ls->w);
+	free(ls);
+	return rc;
+}
+
+void layer_stream_abort(layer_stream_t *ls)
+{
+	if (!ls)
+		return;
+	lw_release(&ls->w);
+	free(ls);
 }
 
 int layer_compress_parse(const char *name, layer_compress_t *out, cb_error_t *err)
