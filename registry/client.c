@@ -975,13 +975,15 @@ static int ping(reg_client_t *c, cb_error_t *err)
 		/* A registry on this machine is plain HTTP more often than not
 		 * (`docker run registry:2`): ask that first, one attempt. An
 		 * HTTPS server answers at once with 400, and a TLS handshake
-		 * (a fresh SSL context: ~10 ms) is spent only where needed. */
+		 * (a fresh SSL context: ~10 ms) is spent only where needed.
+		 * Anything else (no answer, a 5xx) goes the usual way, with
+		 * its retries. */
 		cb_error_t e = CB_ERROR_INIT;
 		r = ping_at(c, &xf, "http", 1, &e);
 		cb_error_release(&e);
 		if (r == 0 && ping_ok(&xf)) {
 			decided = true;
-		} else if (r == 0) {
+		} else if (r == 0 && xf.status == 400) {
 			r = ping_at(c, &xf, "https", 0, err);
 			decided = true;
 		}
