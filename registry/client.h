@@ -40,6 +40,8 @@ struct reg_xfer {
 	uint64_t range_from;         /* > 0: send "Range: bytes=N-" */
 	bool anonymous;              /* do not send Authorization (token realm) */
 	int max_attempts;            /* 0 = the default bound */
+	bool small;                  /* the answer is known to be small (< 1 MiB):
+					libcurl's default buffers, not big ones */
 
 	/* ---- response sink ---- */
 	/* Called with body bytes of a 2xx answer; return -1 (err in sink_err)

@@ -49,7 +49,7 @@ typedef struct blob_job {
 	uint64_t last_report;
 	/* curl hands over 16 KiB at a time: gather into bigger writes */
 	char *buf;
-	size_t buf_len;
+	size_t buf_len, buf_cap;
 	uint64_t synced; /* bytes handed to writeback so far */
 } blob_job_t;
 
@@ -242,19 +242,25 @@ static int blob_sink(reg_xfer_t *xf, const char *data, size_t len, cb_error_t *e
 		}
 		if (!j->w && !(j->w = store_blob_writer_new(j->st, err)))
 			return -1;
-		if (!j->buf)
-			j->buf = cb_xmalloc(SINK_BUF);
+		if (!j->buf) {
+			/* a small blob: a buffer its size (malloc's heap, not a
+			 * fresh mapping to fault in) */
+			j->buf_cap = j->size >= 0 && (uint64_t)j->size < SINK_BUF
+					     ? (size_t)(j->size ? j->size : 1)
+					     : SINK_BUF;
+			j->buf = cb_xmalloc(j->buf_cap);
+		}
 	}
 	if (j->size >= 0 && got_bytes(j) + len > (uint64_t)j->size)
 		return cb_error_set(err, EBADMSG, "blob '%s' is larger than its %lld bytes",
 				    j->digest, (long long)j->size);
 	while (len) {
-		size_t n = SINK_BUF - j->buf_len < len ? SINK_BUF - j->buf_len : len;
+		size_t n = j->buf_cap - j->buf_len < len ? j->buf_cap - j->buf_len : len;
 		memcpy(j->buf + j->buf_len, data, n);
 		j->buf_len += n;
 		data += n;
 		len -= n;
-		if (j->buf_len == SINK_BUF && flush_buf(j, err) < 0)
+		if (j->buf_len == j->buf_cap && flush_buf(j, err) < 0)
 			return -1;
 	}
 	uint64_t n = got_bytes(j);
@@ -375,6 +381,7 @@ static int fetch_blobs(reg_client_t *c, store_t *st, const reg_opts_t *o, blob_j
 		j->xf.sink = blob_sink;
 		j->xf.done = blob_done;
 		j->xf.on_retry = blob_retry;
+		j->xf.small = j->size >= 0 && j->size < (1 << 20);
 		reg_progress(o, j->digest, REG_PROGRESS_START, 0, (uint64_t)j->size);
 		xs[k++] = &j->xf;
 	}
