@@ -1,4 +1,5 @@
 /* cbuild images [-q] [--digests] [--no-trunc] [-a] [--format F] [REPOSITORY[:TAG]] */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +115,35 @@ static void print_row(store_t *st, const images_opts_t *o, const store_ref_t *re
 	reg_ref_release(&r);
 }
 
+/* The image a tag shows: for an index, this machine's image of it, else
+ * (an index pulled for other platforms only) its first image in the store,
+ * so that the tag is listed rather than hidden. */
+static image_t *listed_image(store_t *st, const char *digest, cb_error_t *err)
+{
+	cb_error_t e = CB_ERROR_INIT;
+	image_t *img = image_load(st, digest, &e);
+	if (img || e.code != ENOENT) {
+		if (!img)
+			cb_error_move(err, &e);
+		return img;
+	}
+	image_child_t *kids = NULL;
+	size_t n = 0;
+	if (image_index_children(st, digest, &kids, &n, NULL) == 0) {
+		for (size_t i = 0; !img && i < n; i++)
+			if (kids[i].present)
+				img = image_load(st, kids[i].digest, NULL);
+		image_children_free(kids, n);
+	}
+	if (img) {
+		img->index_digest = cb_xstrdup(digest);
+		cb_error_release(&e);
+	} else {
+		cb_error_move(err, &e);
+	}
+	return img;
+}
+
 int cmd_images(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	images_opts_t o = {0};
@@ -150,7 +180,7 @@ int cmd_images(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		reg_ref_release(&r);
 		if (!match)
 			continue;
-		image_t *img = image_load(st, refs[i].digest, &e);
+		image_t *img = listed_image(st, refs[i].digest, &e);
 		if (!img) {
 			cb_warn_error(&e);
 			continue;

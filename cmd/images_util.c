@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cmd/cmd.h"
 #include "common/util.h"
 #include "registry/reference.h"
 
@@ -99,15 +100,32 @@ int cmd_find_image(store_t *st, const char *what, char **manifest_digest, char *
 	return 0;
 }
 
-image_t *cmd_load_image(store_t *st, const char *what, cb_error_t *err)
+image_t *cmd_load_image_platform(store_t *st, const char *what, const char *platform,
+				 cb_error_t *err)
 {
 	_cleanup_free_ char *md = NULL;
 	if (cmd_find_image(st, what, &md, NULL, err) < 0)
 		return NULL;
-	image_t *img = image_load(st, md, err);
+	image_t *img = image_load_platform(st, md, platform, err);
 	if (!img)
 		cb_error_wrap(err, "image '%s'", what);
 	return img;
+}
+
+image_t *cmd_load_image(store_t *st, const char *what, cb_error_t *err)
+{
+	return cmd_load_image_platform(st, what, NULL, err);
+}
+
+int cmd_check_platform(const char *platform, cb_error_t *err)
+{
+	oci_platform_t p;
+	cb_error_t e = CB_ERROR_INIT;
+	if (!platform || oci_platform_parse(platform, &p, &e) == 0)
+		return 0;
+	int rc = cmd_usage_error(err, "%s", e.msg);
+	cb_error_release(&e);
+	return rc;
 }
 
 void cmd_human_size(int64_t bytes, char *buf, size_t len)
