@@ -64,6 +64,12 @@ is "$(grep -c "^$REG/multi " "$T/images")" 1 "the index tag is listed once"
 like "$(grep "^$REG/multi " "$T/images")" "$host_id" "with the ID of the $HOST image"
 is "$(cb images -q "$M")" "$(echo "${host_id#sha256:}" | cut -c1-12)" "images -q shows that ID"
 like "$(cb images --digests "$M")" "$idx" "images --digests shows the index digest"
+cb images --all-platforms "$M" >"$T/all"; ok $? "images --all-platforms"
+is "$(grep -c "^$REG/multi " "$T/all")" 2 "one row per platform (an attestation is none)"
+like "$(grep " $OTHERP\$" "$T/all")" "${other_id:7:12}" "each with its image's ID"
+like "$(head -1 "$T/all")" "SIZE +PLATFORM\$" "under a PLATFORM column"
+is "$(cb images --all-platforms --format '{{.Platform}} {{.Digest}}' "$M" | sort)" \
+	"$(printf '%s\n' "linux/$HOST $host" "$OTHERP $other" | sort)" "--format {{.Platform}} {{.Digest}}"
 
 # inspect
 j=$(cb inspect "$M" 2>"$T/err"); ok $? "inspect an index tag"
@@ -87,6 +93,10 @@ like "$(cat "$T/err")" "invalid platform 'linux'" "saying so"
 is "$(cb history -q "$M")" "$(echo "${host_id#sha256:}" | cut -c1-12)" "history of this machine's image"
 is "$(cb history -q --platform "$OTHERP" "$M")" "$(echo "${other_id#sha256:}" | cut -c1-12)" \
 	"history --platform"
+
+# an ID names one image, whichever platform it is
+is "$(cb inspect "${other_id:7:12}" | jq 'j["Id"]')" "$other_id" "inspect the other platform's image by ID"
+is "$(cb run --rm "${other_id:7:12}" cat /plat)" "$OTHER" "run it by ID"
 
 # run
 is "$(cb run --rm "$M" cat /plat 2>"$T/err")" "$HOST" "run an index tag: this machine's image"
@@ -138,4 +148,7 @@ ok $? "the index, the $HOST manifest and the attestation are collected"
 [ -f "$ROOT/blobs/sha256/${other#sha256:}" ]; ok $? "the manifest a container uses is kept"
 is "$(cb inspect keep | jq 'j["Image"]')" "$other_id" "the container records the image it ran"
 blobs_ok "$ROOT"; ok $? "every blob left matches its digest"
+cb pull -q --all-platforms "$M" >/dev/null 2>&1; ok $? "pull the index again"
+cb rmi "${other_id:7:12}" >"$T/out"; ok $? "rmi by the ID of one platform's image"
+is "$(cat "$T/out")" "Untagged: $M" "untags the index tag that holds it"
 done_testing
