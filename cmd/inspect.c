@@ -1,7 +1,11 @@
 /* cbuild inspect [--type image|container] [--platform os/arch[/variant]]
  * NAME...: Docker-shaped JSON, one array for all names; a container name or
  * ID is tried before images. A name of an index shows the image of the
- * platform (this machine's by default). */
+ * platform (this machine's by default).
+ *
+ * cbuild inspect --raw [--platform P] IMAGE...: the manifest or index a
+ * name points at, byte for byte (with --platform, an index's image
+ * manifest for that platform), as `buildah manifest inspect` shows it. */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -195,12 +199,34 @@ static json_t *inspect_one(store_t *st, const char *type, const char *platform, 
 	return j;
 }
 
+static int print_raw(store_t *st, const char *platform, const char *what, cb_error_t *err)
+{
+	_cleanup_free_ char *md = NULL, *data = NULL;
+	size_t len = 0;
+	if (cmd_find_image(st, what, &md, NULL, err) < 0)
+		return -1;
+	if (platform) {
+		char *child = NULL;
+		if (image_resolve(st, md, platform, &child, err) < 0)
+			return cb_error_wrap(err, "image '%s'", what);
+		free(md);
+		md = child;
+	}
+	if (store_read_blob(st, md, IMAGE_JSON_MAX, &data, &len, err) < 0)
+		return cb_error_wrap(err, "image '%s'", what);
+	fwrite(data, 1, len, stdout);
+	putchar('\n');
+	return 0;
+}
+
 int cmd_inspect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	static const struct option longopts[] = {{"type", required_argument, NULL, 't'},
 						 {"platform", required_argument, NULL, 'P'},
+						 {"raw", no_argument, NULL, 'R'},
 						 {NULL, 0, NULL, 0}};
 	const char *type = NULL, *platform = NULL;
+	bool raw = false;
 	int c;
 	optind = 1;
 	opterr = 0;
@@ -211,6 +237,8 @@ int cmd_inspect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 			return CMD_USAGE;
 		else if (c == 'P')
 			platform = optarg;
+		else if (c == 'R')
+			raw = true;
 		else
 			return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
 	}
@@ -219,9 +247,16 @@ int cmd_inspect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		return cmd_usage_error(err, "unknown --type '%s' (image, container)", type);
 	if (argc <= first)
 		return cmd_usage_error(err, "'inspect' needs at least 1 argument");
+	if (raw && cb_streq(type, "container"))
+		return cmd_usage_error(err, "--raw shows images only");
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;
+	for (int i = first; raw && i < argc; i++)
+		if (print_raw(st, platform, argv[i], err) < 0)
+			return -1;
+	if (raw)
+		return 0;
 	json_t *out = json_array();
 	for (int i = first; i < argc; i++) {
 		json_t *j = inspect_one(st, type, platform, argv[i], err);

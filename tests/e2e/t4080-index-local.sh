@@ -86,6 +86,10 @@ is "$(cb inspect --type image --platform linux/$HOST "$REG/multi@$idx" | jq 'j["
 cb inspect --platform linux/s390x "$M" >/dev/null 2>"$T/err"; is $? 1 "inspect of a platform the index lacks fails"
 like "$(cat "$T/err")" "no image for platform 'linux/s390x' \(available: $OTHERP, linux/$HOST\)" \
 	"naming the platforms there are (not the attestation)"
+cb inspect --raw "$M" >"$T/raw"; ok $? "inspect --raw"
+is "$(head -c -1 "$T/raw" | sha256sum | cut -d' ' -f1)" "${idx#sha256:}" "shows the index, byte for byte"
+is "$(cb inspect --raw --platform "$OTHERP" "$M" | head -c -1 | sha256sum | cut -d' ' -f1)" "${other#sha256:}" \
+	"inspect --raw --platform: that platform's manifest"
 cb inspect --platform linux "$M" >/dev/null 2>"$T/err"; is $? 2 "a malformed --platform is a usage error"
 like "$(cat "$T/err")" "invalid platform 'linux'" "saying so"
 
