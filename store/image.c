@@ -778,8 +778,8 @@ static int resolve_index(store_t *st, const char *digest, const char *platform, 
 	} else if (absent_score > 0) {
 		rc = cb_error_fail(err, ENOENT,
 				   "the image for platform '%s' of index %.19s is not in the store "
-				   "(pull it with --platform %s)",
-				   wanted, digest, wanted);
+				   "(pull the index with --all-platforms)",
+				   wanted, digest);
 	} else {
 		_cleanup_free_ char *have = available(kids, n);
 		rc = cb_error_fail(err, ENOENT,

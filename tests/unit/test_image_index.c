@@ -314,7 +314,7 @@ static void test_resolve_missing_child(void **state)
 	assert_int_equal(image_resolve(st, idx, "linux/arm64", &md, &err), -1);
 	assert_int_equal(err.code, ENOENT);
 	assert_non_null(strstr(err.msg, "the image for platform 'linux/arm64' of index sha256:"));
-	assert_non_null(strstr(err.msg, "is not in the store (pull it with --platform linux/arm64)"));
+	assert_non_null(strstr(err.msg, "is not in the store (pull the index with --all-platforms)"));
 	cb_error_release(&err);
 	image_child_t *kids = NULL;
 	size_t n = 0;
