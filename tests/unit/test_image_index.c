@@ -13,6 +13,7 @@
 
 #include "common/fs.h"
 #include "common/util.h"
+#include "store/gc.h"
 #include "store/image.h"
 
 static char *tmp;
@@ -338,6 +339,38 @@ static void test_resolve_missing_child(void **state)
 		free(e[i]);
 }
 
+/* GC: a name of an index keeps every platform's image (and what the index
+ * lists that is no image: an attestation); without the name all go. */
+static void test_gc_index(void **state)
+{
+	(void)state;
+	char a_md[80], a_id[80], b_md[80], b_id[80], att_md[80], att_id[80], idx[80];
+	mkimage("amd64", NULL, a_md, a_id);
+	mkimage("arm64", "v8", b_md, b_id);
+	mkimage("unknown", NULL, att_md, att_id);
+	char *e[] = {
+		entry(a_md, "linux|amd64|-", NULL),
+		entry(b_md, "linux|arm64|v8", NULL),
+		entry(att_md, "unknown|unknown|-", NULL),
+	};
+	mkindex(MT_OCI_INDEX, (const char *const *)e, CB_ARRAY_SIZE(e), idx);
+	const char *all[] = {idx, a_md, a_id, b_md, b_id, att_md, att_id};
+	cb_error_t err = CB_ERROR_INIT;
+	assert_int_equal(store_set_ref(st, "localhost/multi:1", idx, MT_OCI_INDEX, 1, &err), 0);
+	store_gc_stats_t stats;
+	assert_int_equal(store_gc(st, 0, false, &stats, &err), 0);
+	assert_int_equal(stats.blobs_removed, 0);
+	for (size_t i = 0; i < CB_ARRAY_SIZE(all); i++)
+		assert_true(store_has_blob(st, all[i]));
+	assert_int_equal(store_remove_ref(st, "localhost/multi:1", &err), 0);
+	assert_int_equal(store_gc(st, 0, false, &stats, &err), 0);
+	assert_int_equal(stats.blobs_removed, CB_ARRAY_SIZE(all));
+	for (size_t i = 0; i < CB_ARRAY_SIZE(all); i++)
+		assert_false(store_has_blob(st, all[i]));
+	for (size_t i = 0; i < CB_ARRAY_SIZE(e); i++)
+		free(e[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +379,7 @@ int main(void)
 		cmocka_unit_test(test_media_type),
 		cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_missing_child, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gc_index, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
