@@ -1,4 +1,4 @@
-/* cbuild history [--no-trunc] [-q] IMAGE */
+/* cbuild history [--no-trunc] [-q] [--platform os/arch[/variant]] IMAGE */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,8 +11,10 @@ int cmd_history(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	static const struct option longopts[] = {{"no-trunc", no_argument, NULL, 'n'},
 						 {"quiet", no_argument, NULL, 'q'},
+						 {"platform", required_argument, NULL, 'P'},
 						 {NULL, 0, NULL, 0}};
 	bool no_trunc = false, quiet = false;
+	const char *platform = NULL;
 	int c;
 	optind = 1;
 	opterr = 0;
@@ -21,6 +23,10 @@ int cmd_history(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 			no_trunc = true;
 		else if (c == 'q')
 			quiet = true;
+		else if (c == 'P' && cmd_check_platform(optarg, err) == 0)
+			platform = optarg;
+		else if (c == 'P')
+			return CMD_USAGE;
 		else
 			return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
 	}
@@ -29,7 +35,7 @@ int cmd_history(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;
-	image_t *img = cmd_load_image(st, argv[optind], err);
+	image_t *img = cmd_load_image_platform(st, argv[optind], platform, err);
 	if (!img)
 		return -1;
 	char id[13];

@@ -1,4 +1,10 @@
-/* cbuild images [-q] [--digests] [--no-trunc] [-a] [--format F] [REPOSITORY[:TAG]] */
+/* cbuild images [-q] [--digests] [--no-trunc] [-a] [--all-platforms] [--format F]
+ *               [REPOSITORY[:TAG]]
+ *
+ * A tag naming an index (a multi-platform image) is one row, showing the
+ * image of this machine's platform, as docker does; --all-platforms gives
+ * one row per platform in the store and a PLATFORM column. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,18 +18,18 @@
 #include "registry/reference.h"
 
 typedef struct images_opts {
-	bool quiet, digests, no_trunc;
+	bool quiet, digests, no_trunc, all_platforms;
 	const char *filter;
 	const char *format;
 	cmd_fmt_t *fmt; /* --format */
 } images_opts_t;
 
-enum { F_REPO, F_TAG, F_DIGEST, F_ID, F_SINCE, F_AT, F_SIZE, NFIELDS };
+enum { F_REPO, F_TAG, F_DIGEST, F_ID, F_SINCE, F_AT, F_SIZE, F_PLATFORM, NFIELDS };
 static const cmd_fmt_field_t fields[NFIELDS] = {
 	[F_REPO] = {"Repository", "REPOSITORY"},  [F_TAG] = {"Tag", "TAG"},
 	[F_DIGEST] = {"Digest", "DIGEST"},         [F_ID] = {"ID", "IMAGE ID"},
 	[F_SINCE] = {"CreatedSince", "CREATED"},   [F_AT] = {"CreatedAt", "CREATED AT"},
-	[F_SIZE] = {"Size", "SIZE"},
+	[F_SIZE] = {"Size", "SIZE"},               [F_PLATFORM] = {"Platform", "PLATFORM"},
 };
 
 static int parse_images_args(int argc, char **argv, images_opts_t *o, cb_error_t *err)
@@ -32,6 +38,7 @@ static int parse_images_args(int argc, char **argv, images_opts_t *o, cb_error_t
 						 {"digests", no_argument, NULL, 'd'},
 						 {"no-trunc", no_argument, NULL, 'n'},
 						 {"all", no_argument, NULL, 'a'},
+						 {"all-platforms", no_argument, NULL, 'P'},
 						 {"format", required_argument, NULL, 'F'},
 						 {NULL, 0, NULL, 0}};
 	int c;
@@ -43,6 +50,7 @@ static int parse_images_args(int argc, char **argv, images_opts_t *o, cb_error_t
 		case 'd': o->digests = true; break;
 		case 'n': o->no_trunc = true; break;
 		case 'a': break;
+		case 'P': o->all_platforms = true; break;
 		case 'F': o->format = optarg; break;
 		default: return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
 		}
@@ -91,6 +99,8 @@ static void print_row(store_t *st, const images_opts_t *o, const store_ref_t *re
 		cb_error_release(&e);
 	}
 	cmd_human_size(image_unpacked_size(st, img), size, sizeof(size));
+	_cleanup_free_ char *platform = oci_platform_string(
+		img->config->os, img->config->architecture, img->config->variant);
 	cmd_human_ago(oci_time_parse(img->config->created), created, sizeof(created));
 	if (o->fmt) {
 		int64_t t = oci_time_parse(img->config->created);
@@ -102,7 +112,7 @@ static void print_row(store_t *st, const images_opts_t *o, const store_ref_t *re
 		const char *v[NFIELDS] = {
 			[F_REPO] = repo ? repo : "<none>", [F_TAG] = tag, [F_DIGEST] = ref->digest,
 			[F_ID] = o->no_trunc ? img->config_digest : id, [F_SINCE] = created,
-			[F_AT] = at, [F_SIZE] = size};
+			[F_AT] = at, [F_SIZE] = size, [F_PLATFORM] = platform};
 		cmd_fmt_row(o->fmt, v);
 		reg_ref_release(&r);
 		return;
@@ -110,8 +120,77 @@ static void print_row(store_t *st, const images_opts_t *o, const store_ref_t *re
 	printf("%-40s %-12s ", repo ? repo : "<none>", tag);
 	if (o->digests)
 		printf("%-71s ", ref->digest);
-	printf("%-12s %-18s %s\n", o->no_trunc ? img->config_digest : id, created, size);
+	printf("%-12s %-18s ", o->no_trunc ? img->config_digest : id, created);
+	if (o->all_platforms)
+		printf("%-10s %s\n", size, platform);
+	else
+		printf("%s\n", size);
 	reg_ref_release(&r);
+}
+
+/* The image a tag shows: for an index, this machine's image of it, else
+ * (an index pulled for other platforms only) its first image in the store,
+ * so that the tag is listed rather than hidden. */
+static image_t *listed_image(store_t *st, const char *digest, cb_error_t *err)
+{
+	cb_error_t e = CB_ERROR_INIT;
+	image_t *img = image_load(st, digest, &e);
+	if (img || e.code != ENOENT) {
+		if (!img)
+			cb_error_move(err, &e);
+		return img;
+	}
+	image_child_t *kids = NULL;
+	size_t n = 0;
+	if (image_index_children(st, digest, &kids, &n, NULL) == 0) {
+		for (size_t i = 0; !img && i < n; i++)
+			if (kids[i].present)
+				img = image_load(st, kids[i].digest, NULL);
+		image_children_free(kids, n);
+	}
+	if (img) {
+		img->index_digest = cb_xstrdup(digest);
+		cb_error_release(&e);
+	} else {
+		cb_error_move(err, &e);
+	}
+	return img;
+}
+
+static void list_image(store_t *st, const images_opts_t *o, const store_ref_t *ref,
+		       const image_t *img, char ***seen)
+{
+	for (size_t k = 0; o->quiet && *seen && (*seen)[k]; k++)
+		if (!strcmp((*seen)[k], img->config_digest))
+			return;
+	print_row(st, o, ref, img);
+	*seen = cb_strv_push(*seen, img->config_digest);
+}
+
+/* --all-platforms: a row for each image of the index in the store, its
+ * DIGEST that image's manifest. */
+static void list_platforms(store_t *st, const images_opts_t *o, const store_ref_t *ref,
+			   char ***seen)
+{
+	image_child_t *kids = NULL;
+	size_t n = 0;
+	cb_error_t e = CB_ERROR_INIT;
+	if (image_index_children(st, ref->digest, &kids, &n, &e) < 0) {
+		cb_warn_error(&e);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		image_t *img = kids[i].present ? image_load(st, kids[i].digest, &e) : NULL;
+		if (!img) {
+			cb_error_release(&e);
+			continue;
+		}
+		store_ref_t kid = *ref;
+		kid.digest = kids[i].digest;
+		list_image(st, o, &kid, img, seen);
+		image_free(img);
+	}
+	image_children_free(kids, n);
 }
 
 int cmd_images(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
@@ -136,7 +215,11 @@ int cmd_images(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		printf("%-40s %-12s ", "REPOSITORY", "TAG");
 		if (o.digests)
 			printf("%-71s ", "DIGEST");
-		printf("%-12s %-18s %s\n", "IMAGE ID", "CREATED", "SIZE");
+		printf("%-12s %-18s ", "IMAGE ID", "CREATED");
+		if (o.all_platforms)
+			printf("%-10s %s\n", "SIZE", "PLATFORM");
+		else
+			printf("%s\n", "SIZE");
 	}
 	char **seen = NULL; /* -q prints each image once */
 	for (size_t i = 0; i < n; i++) {
@@ -150,18 +233,16 @@ int cmd_images(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		reg_ref_release(&r);
 		if (!match)
 			continue;
-		image_t *img = image_load(st, refs[i].digest, &e);
+		if (o.all_platforms && oci_media_type_is_index(refs[i].media_type)) {
+			list_platforms(st, &o, &refs[i], &seen);
+			continue;
+		}
+		image_t *img = listed_image(st, refs[i].digest, &e);
 		if (!img) {
 			cb_warn_error(&e);
 			continue;
 		}
-		bool dup = false;
-		for (size_t k = 0; o.quiet && seen && seen[k]; k++)
-			dup |= !strcmp(seen[k], img->config_digest);
-		if (!dup) {
-			print_row(st, &o, &refs[i], img);
-			seen = cb_strv_push(seen, img->config_digest);
-		}
+		list_image(st, &o, &refs[i], img, &seen);
 		image_free(img);
 	}
 	cb_strv_free(seen);

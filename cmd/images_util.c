@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cmd/cmd.h"
 #include "common/util.h"
 #include "registry/reference.h"
 
@@ -20,33 +21,67 @@ static bool is_hex(const char *s)
 	return true;
 }
 
+/* What an ID prefix finds in one entry of index.json: the entry itself
+ * (its manifest or index digest, or the ID of the image it stands for on
+ * this machine), else, for an index, one of its other platforms' images. */
+static bool match_ref(store_t *st, const store_ref_t *ref, const char *hex, char **md,
+		      char **id)
+{
+	image_t *img = image_load(st, ref->digest, NULL);
+	if (cb_str_has_prefix(digest_hex(ref->digest), hex) ||
+	    (img && cb_str_has_prefix(digest_hex(img->config_digest), hex))) {
+		*md = cb_xstrdup(ref->digest);
+		*id = img ? cb_xstrdup(img->config_digest) : cb_xstrdup(ref->digest);
+		image_free(img);
+		return true;
+	}
+	image_free(img);
+	image_child_t *kids = NULL;
+	size_t n = 0;
+	if (!oci_media_type_is_index(ref->media_type) ||
+	    image_index_children(st, ref->digest, &kids, &n, NULL) < 0)
+		return false;
+	bool found = false;
+	for (size_t i = 0; !found && i < n; i++) {
+		image_t *k = kids[i].present ? image_load(st, kids[i].digest, NULL) : NULL;
+		if (k && (cb_str_has_prefix(digest_hex(k->config_digest), hex) ||
+			  cb_str_has_prefix(digest_hex(k->manifest_digest), hex))) {
+			*md = cb_xstrdup(k->manifest_digest);
+			*id = cb_xstrdup(k->config_digest);
+			found = true;
+		}
+		image_free(k);
+	}
+	image_children_free(kids, n);
+	return found;
+}
+
 /* Match an image ID (config digest) or a prefix of it against every tagged
- * or untagged manifest of the index. */
+ * or untagged manifest of the index, and the images of every image index.
+ * Several manifests of one image ID are one image, not an ambiguity. */
 static int find_by_id(store_t *st, const char *hex, char **manifest_digest, cb_error_t *err)
 {
 	store_ref_t *refs = NULL;
 	size_t n = 0;
 	if (store_list_refs(st, &refs, &n, err) < 0)
 		return -1;
-	char *found = NULL;
+	char *found = NULL, *found_id = NULL;
 	bool ambiguous = false;
 	for (size_t i = 0; i < n && !ambiguous; i++) {
-		cb_error_t e = CB_ERROR_INIT;
-		image_t *img = image_load(st, refs[i].digest, &e);
-		if (!img) {
-			cb_error_release(&e);
+		char *md = NULL, *id = NULL;
+		if (!match_ref(st, &refs[i], hex, &md, &id))
+			continue;
+		if (!found) {
+			found = md;
+			found_id = id;
 			continue;
 		}
-		if (cb_str_has_prefix(digest_hex(img->config_digest), hex) ||
-		    cb_str_has_prefix(digest_hex(refs[i].digest), hex)) {
-			if (found && strcmp(found, refs[i].digest))
-				ambiguous = true;
-			else if (!found)
-				found = cb_xstrdup(refs[i].digest);
-		}
-		image_free(img);
+		ambiguous = strcmp(found_id, id) != 0;
+		free(md);
+		free(id);
 	}
 	store_refs_free(refs, n);
+	free(found_id);
 	if (ambiguous) {
 		free(found);
 		return cb_error_fail(err, EINVAL, "image ID prefix '%s' is ambiguous", hex);
@@ -99,15 +134,32 @@ int cmd_find_image(store_t *st, const char *what, char **manifest_digest, char *
 	return 0;
 }
 
-image_t *cmd_load_image(store_t *st, const char *what, cb_error_t *err)
+image_t *cmd_load_image_platform(store_t *st, const char *what, const char *platform,
+				 cb_error_t *err)
 {
 	_cleanup_free_ char *md = NULL;
 	if (cmd_find_image(st, what, &md, NULL, err) < 0)
 		return NULL;
-	image_t *img = image_load(st, md, err);
+	image_t *img = image_load_platform(st, md, platform, err);
 	if (!img)
 		cb_error_wrap(err, "image '%s'", what);
 	return img;
+}
+
+image_t *cmd_load_image(store_t *st, const char *what, cb_error_t *err)
+{
+	return cmd_load_image_platform(st, what, NULL, err);
+}
+
+int cmd_check_platform(const char *platform, cb_error_t *err)
+{
+	oci_platform_t p;
+	cb_error_t e = CB_ERROR_INIT;
+	if (!platform || oci_platform_parse(platform, &p, &e) == 0)
+		return 0;
+	int rc = cmd_usage_error(err, "%s", e.msg);
+	cb_error_release(&e);
+	return rc;
 }
 
 void cmd_human_size(int64_t bytes, char *buf, size_t len)

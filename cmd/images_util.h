@@ -18,8 +18,18 @@
 int cmd_find_image(store_t *st, const char *what, char **manifest_digest, char **full_name,
 		   cb_error_t *err);
 
-/* cmd_find_image + image_load. */
+/* cmd_find_image + image_load: a name of an index gives this machine's
+ * image of it. */
 image_t *cmd_load_image(store_t *st, const char *what, cb_error_t *err);
+
+/* cmd_load_image for a platform ("os/arch[/variant]", NULL: this
+ * machine's), which matters when `what` names an index. */
+image_t *cmd_load_image_platform(store_t *st, const char *what, const char *platform,
+				 cb_error_t *err);
+
+/* Check a --platform value early, so that a typo fails even for an image
+ * that is not an index. 0 for NULL. */
+int cmd_check_platform(const char *platform, cb_error_t *err);
 
 /* "12.3MB", "980kB", "1.2GB" (decimal units, as docker prints). */
 void cmd_human_size(int64_t bytes, char *buf, size_t len);

@@ -1,5 +1,12 @@
-/* cbuild inspect [--type image|container] NAME...: Docker-shaped JSON, one
- * array for all names; a container name or ID is tried before images. */
+/* cbuild inspect [--type image|container] [--platform os/arch[/variant]]
+ * NAME...: Docker-shaped JSON, one array for all names; a container name or
+ * ID is tried before images. A name of an index shows the image of the
+ * platform (this machine's by default).
+ *
+ * cbuild inspect --raw [--platform P] IMAGE...: the manifest or index a
+ * name points at, byte for byte (with --platform, an index's image
+ * manifest for that platform), as `buildah manifest inspect` shows it. */
+#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +31,12 @@ static json_t *repo_lists(store_t *st, const image_t *img, json_t **digests)
 		cb_error_release(&e);
 		return tags;
 	}
+	/* docker lists the digest a registry knows the image by: the index's
+	 * when it came in one */
+	const char *shown = img->index_digest ? img->index_digest : img->manifest_digest;
 	for (size_t i = 0; i < n; i++) {
-		if (!refs[i].name || strcmp(refs[i].digest, img->manifest_digest))
+		if (!refs[i].name || (strcmp(refs[i].digest, img->manifest_digest) &&
+				      !cb_streq(refs[i].digest, img->index_digest)))
 			continue;
 		reg_ref_t r;
 		if (reg_ref_parse(refs[i].name, REG_REF_NO_DEFAULT_TAG, &r, &e) < 0) {
@@ -34,7 +45,7 @@ static json_t *repo_lists(store_t *st, const image_t *img, json_t **digests)
 		}
 		_cleanup_free_ char *fam = reg_ref_familiar(&r);
 		_cleanup_free_ char *repo = reg_ref_familiar_repo(&r);
-		_cleanup_free_ char *rd = cb_asprintf("%s@%s", repo, img->manifest_digest);
+		_cleanup_free_ char *rd = cb_asprintf("%s@%s", repo, shown);
 		json_array_append_new(tags, json_string(fam));
 		json_array_append_new(*digests, json_string(rd));
 		reg_ref_release(&r);
@@ -59,6 +70,8 @@ static json_t *image_json(store_t *st, const image_t *img)
 	json_object_set_new(j, "Author", json_string(img->config->author ? img->config->author : ""));
 	json_object_set(j, "Config", json_object_get(c, "config"));
 	json_object_set(j, "Architecture", json_object_get(c, "architecture"));
+	if (img->config->variant)
+		json_object_set_new(j, "Variant", json_string(img->config->variant));
 	json_object_set(j, "Os", json_object_get(c, "os"));
 	json_object_set_new(j, "Size", json_integer(image_unpacked_size(st, img)));
 	json_t *rootfs = json_pack("{s:s, s:O}", "Type", "layers", "Layers",
@@ -67,6 +80,8 @@ static json_t *image_json(store_t *st, const image_t *img)
 	json_object_set(j, "History", json_object_get(c, "history"));
 	json_object_set_new(j, "ManifestDigest", json_string(img->manifest_digest));
 	json_object_set_new(j, "ManifestMediaType", json_string(img->manifest->media_type));
+	if (img->index_digest)
+		json_object_set_new(j, "IndexDigest", json_string(img->index_digest));
 	json_decref(c);
 	return j;
 }
@@ -159,7 +174,8 @@ static json_t *container_json(store_t *st, const bld_ctr_t *c)
 }
 
 /* A container when `what` names one (and --type allows), else an image. */
-static json_t *inspect_one(store_t *st, const char *type, const char *what, cb_error_t *err)
+static json_t *inspect_one(store_t *st, const char *type, const char *platform, const char *what,
+			   cb_error_t *err)
 {
 	if (!cb_streq(type, "image")) {
 		cb_error_t e = CB_ERROR_INIT;
@@ -175,7 +191,7 @@ static json_t *inspect_one(store_t *st, const char *type, const char *what, cb_e
 		}
 		cb_error_release(&e);
 	}
-	image_t *img = cmd_load_image(st, what, err);
+	image_t *img = cmd_load_image_platform(st, what, platform, err);
 	if (!img)
 		return NULL;
 	json_t *j = image_json(st, img);
@@ -183,27 +199,67 @@ static json_t *inspect_one(store_t *st, const char *type, const char *what, cb_e
 	return j;
 }
 
+static int print_raw(store_t *st, const char *platform, const char *what, cb_error_t *err)
+{
+	_cleanup_free_ char *md = NULL, *data = NULL;
+	size_t len = 0;
+	if (cmd_find_image(st, what, &md, NULL, err) < 0)
+		return -1;
+	if (platform) {
+		char *child = NULL;
+		if (image_resolve(st, md, platform, &child, err) < 0)
+			return cb_error_wrap(err, "image '%s'", what);
+		free(md);
+		md = child;
+	}
+	if (store_read_blob(st, md, IMAGE_JSON_MAX, &data, &len, err) < 0)
+		return cb_error_wrap(err, "image '%s'", what);
+	fwrite(data, 1, len, stdout);
+	putchar('\n');
+	return 0;
+}
+
 int cmd_inspect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	int first = 1;
-	const char *type = NULL;
-	if (argc > 2 && (!strcmp(argv[1], "--type") || !strcmp(argv[1], "-t"))) {
-		first = 3;
-		type = argv[2];
-	} else if (argc > 1 && cb_str_has_prefix(argv[1], "--type=")) {
-		first = 2;
-		type = argv[1] + 7;
+	static const struct option longopts[] = {{"type", required_argument, NULL, 't'},
+						 {"platform", required_argument, NULL, 'P'},
+						 {"raw", no_argument, NULL, 'R'},
+						 {NULL, 0, NULL, 0}};
+	const char *type = NULL, *platform = NULL;
+	bool raw = false;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+t:", longopts, NULL)) != -1) {
+		if (c == 't')
+			type = optarg;
+		else if (c == 'P' && cmd_check_platform(optarg, err) < 0)
+			return CMD_USAGE;
+		else if (c == 'P')
+			platform = optarg;
+		else if (c == 'R')
+			raw = true;
+		else
+			return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
 	}
+	int first = optind;
 	if (type && strcmp(type, "image") && strcmp(type, "container"))
 		return cmd_usage_error(err, "unknown --type '%s' (image, container)", type);
 	if (argc <= first)
 		return cmd_usage_error(err, "'inspect' needs at least 1 argument");
+	if (raw && cb_streq(type, "container"))
+		return cmd_usage_error(err, "--raw shows images only");
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;
+	for (int i = first; raw && i < argc; i++)
+		if (print_raw(st, platform, argv[i], err) < 0)
+			return -1;
+	if (raw)
+		return 0;
 	json_t *out = json_array();
 	for (int i = first; i < argc; i++) {
-		json_t *j = inspect_one(st, type, argv[i], err);
+		json_t *j = inspect_one(st, type, platform, argv[i], err);
 		if (!j) {
 			json_decref(out);
 			return -1;

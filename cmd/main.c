@@ -34,7 +34,8 @@ static const cmd_def_t commands[] = {
 	 "cbuild run [-d] [-i] [-t] [--rm] [--name NAME] [-e K=V]... [--env-file F] "
 	 "[-v HOST:CTR[:ro]]... [-w DIR] [-u USER] [--hostname H] [--network host|none] "
 	 "[--entrypoint E] [-p [IP:]HOSTPORT:CTRPORT[/tcp|/udp]]... "
-	 "[--log-opt max-size=N|max-file=N]... IMAGE [COMMAND [ARG...]]",
+	 "[--log-opt max-size=N|max-file=N]... [--platform OS/ARCH[/VARIANT]] "
+	 "IMAGE [COMMAND [ARG...]]",
 	 "run a command in a new container"},
 	{"ps", cmd_ps, "cbuild ps [-a] [-q] [--no-trunc] [-f KEY=VALUE]... [--format F]",
 	 "list containers"},
@@ -52,7 +53,7 @@ static const cmd_def_t commands[] = {
 	 "cbuild commit [-m MESSAGE] [-a AUTHOR] [-c INSTRUCTION]... [--pause=true|false] "
 	 "CONTAINER [IMAGE[:TAG]]",
 	 "create an image from a container's changes"},
-	{"images", cmd_images, "cbuild images [-q] [--digests] [--no-trunc] [--format F] [REPOSITORY[:TAG]]",
+	{"images", cmd_images, "cbuild images [-q] [--digests] [--no-trunc] [--all-platforms] [--format F] [REPOSITORY[:TAG]]",
 	 "list images"},
 	{"pull", cmd_pull, "cbuild pull [--platform OS/ARCH[/VARIANT]] [--all-platforms] [--tls-verify=false] IMAGE",
 	 "pull an image from a registry"},
@@ -65,10 +66,10 @@ static const cmd_def_t commands[] = {
 	{"tag", cmd_tag, "cbuild tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
 	 "give an image another name"},
 	{"rmi", cmd_rmi, "cbuild rmi [-f] IMAGE...", "remove images"},
-	{"inspect", cmd_inspect, "cbuild inspect [--type image|container] NAME...",
+	{"inspect", cmd_inspect, "cbuild inspect [--type image|container] [--platform OS/ARCH[/VARIANT]] [--raw] NAME...",
 	 "show an image's or a container's details as JSON"},
-	{"history", cmd_history, "cbuild history [--no-trunc] [-q] IMAGE", "show an image's history"},
-	{"save", cmd_save, "cbuild save [-o FILE] IMAGE...", "save images to a tar archive"},
+	{"history", cmd_history, "cbuild history [--no-trunc] [-q] [--platform OS/ARCH[/VARIANT]] IMAGE", "show an image's history"},
+	{"save", cmd_save, "cbuild save [-o FILE] [--platform OS/ARCH[/VARIANT]] IMAGE...", "save images to a tar archive"},
 	{"load", cmd_load, "cbuild load [-i FILE] [-q]", "load images from a tar archive"},
 	{"import", cmd_import, "cbuild import [-c INSTRUCTION]... [-m MESSAGE] FILE|- [NAME[:TAG]]",
 	 "create an image from a root filesystem tarball"},

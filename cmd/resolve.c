@@ -6,6 +6,7 @@
 #include "common/util.h"
 #include "registry/reference.h"
 #include "registry/registry.h"
+#include "store/image.h"
 
 int cmd_resolve_image(void *ctx, store_t *st, const char *ref, bool pull, const char *platform,
 		      char **manifest_digest, cb_error_t *err)
@@ -16,9 +17,10 @@ int cmd_resolve_image(void *ctx, store_t *st, const char *ref, bool pull, const 
 		return -1;
 	store_ref_t r = {0};
 	if (!pull && store_get_ref(st, full, &r, NULL) == 0) {
-		*manifest_digest = cb_steal_pointer(&r.digest);
+		/* an index tag (pull --all-platforms): the platform's image */
+		int rc = image_resolve(st, r.digest, platform, manifest_digest, err);
 		store_ref_release(&r);
-		return 0;
+		return rc < 0 ? cb_error_wrap(err, "image '%s'", ref) : 0;
 	}
 	/* missing here, or --pull: the registry has it (docker does the same) */
 	reg_opts_t o;

@@ -14,7 +14,27 @@
 #include "registry/reference.h"
 #include "store/gc.h"
 
-/* Every index name whose manifest has the given config digest. */
+/* Whether an index (a multi-platform image) holds the image config_digest
+ * among the platforms in the store. */
+static bool index_holds(store_t *st, const store_ref_t *ref, const char *config_digest)
+{
+	image_child_t *kids = NULL;
+	size_t n = 0;
+	bool holds = false;
+	if (!oci_media_type_is_index(ref->media_type) ||
+	    image_index_children(st, ref->digest, &kids, &n, NULL) < 0)
+		return false;
+	for (size_t i = 0; !holds && i < n; i++) {
+		image_t *k = kids[i].present ? image_load(st, kids[i].digest, NULL) : NULL;
+		holds = k && !strcmp(k->config_digest, config_digest);
+		image_free(k);
+	}
+	image_children_free(kids, n);
+	return holds;
+}
+
+/* Every index name whose manifest has the given config digest; a name of
+ * an index goes with any of its platforms' images (it is the name of each). */
 static char **names_of_image(store_t *st, const char *config_digest, cb_error_t *err)
 {
 	store_ref_t *refs = NULL;
@@ -24,12 +44,13 @@ static char **names_of_image(store_t *st, const char *config_digest, cb_error_t 
 	char **names = cb_xcalloc(1, sizeof(char *));
 	for (size_t i = 0; i < n; i++) {
 		cb_error_t e = CB_ERROR_INIT;
-		image_t *img = image_load(st, refs[i].digest, &e);
-		if (!img) {
-			cb_error_release(&e);
+		if (!refs[i].name)
 			continue;
-		}
-		if (!strcmp(img->config_digest, config_digest) && refs[i].name)
+		image_t *img = image_load(st, refs[i].digest, &e);
+		if (!img)
+			cb_error_release(&e);
+		if ((img && !strcmp(img->config_digest, config_digest)) ||
+		    index_holds(st, &refs[i], config_digest))
 			names = cb_strv_push(names, refs[i].name);
 		image_free(img);
 	}

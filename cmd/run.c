@@ -67,6 +67,7 @@ static int parse_log_opt(const char *opt, bld_ctr_spec_t *s, cb_error_t *err)
 typedef struct run_args {
 	bld_ctr_spec_t spec;
 	bool detach;
+	const char *platform; /* --platform, for an image that is an index */
 	char **env, **volumes, **ports;
 } run_args_t;
 
@@ -79,7 +80,7 @@ static void run_args_release(run_args_t *a)
 
 static int parse(int argc, char **argv, run_args_t *a, cb_error_t *err)
 {
-	enum { O_RM = 256, O_NAME, O_ENVFILE, O_HOSTNAME, O_NETWORK, O_ENTRYPOINT, O_LOGOPT };
+	enum { O_RM = 256, O_NAME, O_ENVFILE, O_HOSTNAME, O_NETWORK, O_ENTRYPOINT, O_LOGOPT, O_PLATFORM };
 	static const struct option longopts[] = {
 		{"detach", no_argument, NULL, 'd'},
 		{"interactive", no_argument, NULL, 'i'},
@@ -97,6 +98,7 @@ static int parse(int argc, char **argv, run_args_t *a, cb_error_t *err)
 		{"entrypoint", required_argument, NULL, O_ENTRYPOINT},
 		{"publish", required_argument, NULL, 'p'},
 		{"log-opt", required_argument, NULL, O_LOGOPT},
+		{"platform", required_argument, NULL, O_PLATFORM},
 		{NULL, 0, NULL, 0}};
 	bld_ctr_spec_t *s = &a->spec;
 	int c;
@@ -125,6 +127,11 @@ static int parse(int argc, char **argv, run_args_t *a, cb_error_t *err)
 			if (parse_log_opt(optarg, s, err) < 0)
 				return CMD_USAGE;
 			break;
+		case O_PLATFORM:
+			if (cmd_check_platform(optarg, err) < 0)
+				return CMD_USAGE;
+			a->platform = optarg;
+			break;
 		default:
 			return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
 		}
@@ -141,19 +148,26 @@ static int parse(int argc, char **argv, run_args_t *a, cb_error_t *err)
 	return 0;
 }
 
-static int find_or_pull(cmd_ctx_t *ctx, store_t *st, const char *what, char **md,
-			cb_error_t *err)
+/* The image manifest to run: a local image (for an index, the platform's
+ * child, so that the container records the image it really runs), else a
+ * pull of it. */
+static int find_or_pull(cmd_ctx_t *ctx, store_t *st, const char *what, const char *platform,
+			char **md, cb_error_t *err)
 {
 	cb_error_t e = CB_ERROR_INIT;
-	if (cmd_find_image(st, what, md, NULL, &e) == 0)
+	_cleanup_free_ char *found = NULL;
+	if (cmd_find_image(st, what, &found, NULL, &e) == 0) {
+		if (image_resolve(st, found, platform, md, err) < 0)
+			return cb_error_wrap(err, "image '%s'", what);
 		return 0;
+	}
 	if (e.code != ENOENT) {
 		cb_error_move(err, &e);
 		return -1;
 	}
 	cb_error_release(&e);
 	fprintf(stderr, "Unable to find image '%s' locally\n", what);
-	return cmd_resolve_image(ctx, st, what, false, NULL, md, err);
+	return cmd_resolve_image(ctx, st, what, false, platform, md, err);
 }
 
 int cmd_run(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
@@ -167,7 +181,7 @@ int cmd_run(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	store_t *st = cmd_store(ctx, err);
 	_cleanup_free_ char *md = NULL;
 	bld_ctr_t *c = NULL;
-	if (!st || find_or_pull(ctx, st, a.spec.image_name, &md, err) < 0) {
+	if (!st || find_or_pull(ctx, st, a.spec.image_name, a.platform, &md, err) < 0) {
 		run_args_release(&a);
 		return -1;
 	}

@@ -1,5 +1,5 @@
 /*
- * cbuild save [-o FILE] IMAGE...
+ * cbuild save [-o FILE] [--platform os/arch[/variant]] IMAGE...
  *
  * Writes what modern `docker save` writes: an OCI image layout (oci-layout,
  * index.json, blobs/sha256/...) plus the classic manifest.json and
@@ -7,6 +7,10 @@
  * `podman load`, `skopeo copy docker-archive:` and OCI tools all read it.
  * Blobs stream from the store into the tar; the file appears only when
  * complete (written beside it, then renamed).
+ *
+ * A name of an index saves one image, the platform's (this machine's by
+ * default), as the classic `docker save` does: manifest.json has room for
+ * one image per tag.
  */
 #include <archive.h>
 #include <archive_entry.h>
@@ -32,7 +36,8 @@
 typedef struct saver {
 	struct archive *a;
 	store_t *st;
-	char **written; /* blob digests already in the archive */
+	const char *platform; /* for names of indexes; NULL = this machine's */
+	char **written;       /* blob digests already in the archive */
 } saver_t;
 
 static int add_bytes(saver_t *s, const char *name, const void *data, size_t len, cb_error_t *err)
@@ -111,9 +116,12 @@ static int save_image(saver_t *s, const char *what, const char *as_ref, const ch
 		if (!(full = reg_ref_normalize(as_ref, err)))
 			return -1;
 	}
-	image_t *img = image_load(s->st, md, err);
+	image_t *img = image_load_platform(s->st, md, s->platform, err);
 	if (!img)
-		return -1;
+		return cb_error_wrap(err, "image '%s'", what);
+	/* from here on, the image manifest (an index's child) */
+	free(md);
+	md = cb_xstrdup(img->manifest_digest);
 	int rc = add_blob(s, md, err);
 	rc = rc ? rc : add_blob(s, img->config_digest, err);
 	json_t *layers = json_array();
@@ -186,10 +194,10 @@ static int write_archive(saver_t *s, char *const *images, int n, const char *as_
 }
 
 /* Write the archive to `out` (beside it, then renamed) or to stdout. */
-static int save_to(store_t *st, const char *out, char *const *images, int n, const char *as_ref,
-		   const char *oci_tag, char **digest_out, cb_error_t *err)
+static int save_to(store_t *st, const char *platform, const char *out, char *const *images, int n,
+		   const char *as_ref, const char *oci_tag, char **digest_out, cb_error_t *err)
 {
-	saver_t s = {.st = st, .a = archive_write_new()};
+	saver_t s = {.st = st, .platform = platform, .a = archive_write_new()};
 	archive_write_set_format_pax_restricted(s.a);
 	_cleanup_free_ char *tmp = out ? cb_asprintf("%s.tmp-%d", out, (int)getpid()) : NULL;
 	int rc = (tmp ? archive_write_open_filename(s.a, tmp) : archive_write_open_fd(s.a, 1));
@@ -216,7 +224,7 @@ int cmd_save_archive(store_t *st, const char *file, const char *image, const cha
 {
 	char *images[] = {(char *)image};
 	_cleanup_free_ char *md = NULL;
-	if (save_to(st, file, images, 1, as_ref, oci_tag, &md, err) < 0)
+	if (save_to(st, NULL, file, images, 1, as_ref, oci_tag, &md, err) < 0)
 		return cb_error_wrap(err, "write archive '%s'", file);
 	if (digest_out)
 		*digest_out = cb_steal_pointer(&md);
@@ -226,15 +234,21 @@ int cmd_save_archive(store_t *st, const char *file, const char *image, const cha
 int cmd_save(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
+						 {"platform", required_argument, NULL, 'P'},
 						 {NULL, 0, NULL, 0}};
-	const char *out = NULL;
+	const char *out = NULL, *platform = NULL;
 	int c;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+o:", longopts, NULL)) != -1) {
-		if (c != 'o')
+		if (c == 'o')
+			out = optarg;
+		else if (c == 'P' && cmd_check_platform(optarg, err) < 0)
+			return CMD_USAGE;
+		else if (c == 'P')
+			platform = optarg;
+		else
 			return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
-		out = optarg;
 	}
 	if (optind >= argc)
 		return cmd_usage_error(err, "'save' needs at least 1 image");
@@ -243,5 +257,5 @@ int cmd_save(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;
-	return save_to(st, out, argv + optind, argc - optind, NULL, NULL, NULL, err);
+	return save_to(st, platform, out, argv + optind, argc - optind, NULL, NULL, NULL, err);
 }

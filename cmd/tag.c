@@ -1,4 +1,5 @@
 /* cbuild tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG] */
+#include <errno.h>
 #include <stdlib.h>
 
 #include "cmd/cmd.h"
@@ -26,10 +27,10 @@ int cmd_tag(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	size_t len = 0;
 	if (store_read_blob(st, md, IMAGE_JSON_MAX, &data, &len, err) < 0)
 		return -1;
-	oci_manifest_t *m = oci_manifest_from_json(data, len, err);
-	if (!m)
-		return -1;
-	int rc = store_set_ref(st, target, md, m->media_type, size, err);
-	oci_manifest_free(m);
-	return rc;
+	/* an index is tagged as it is: the new name keeps every platform */
+	const char *mt = oci_document_media_type(data, len);
+	if (!mt)
+		return cb_error_fail(err, EBADMSG, "image '%s': manifest '%s' is not JSON", argv[1],
+				     md);
+	return store_set_ref(st, target, md, mt, size, err);
 }

@@ -92,7 +92,9 @@ static void mark_manifest(store_t *st, const char *digest, marks_t *m, int depth
 		cb_error_release(&e);
 		return;
 	}
-	if (strstr(data, "\"manifests\"")) {
+	/* an index (multi-platform image): every platform's image is kept,
+	 * and its attestations with it, as long as one name holds the index */
+	if (oci_media_type_is_index(oci_document_media_type(data, len))) {
 		mark_index(st, data, len, m, depth);
 		return;
 	}

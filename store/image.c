@@ -1,6 +1,8 @@
 #include "store/image.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -529,6 +531,279 @@ void oci_manifest_add_layer(oci_manifest_t *m, const char *media_type, const cha
 	d->size = size;
 }
 
+/* ---- platforms and indexes ---- */
+
+static void lower_copy(char *dst, size_t cap, const char *s, size_t n)
+{
+	if (n >= cap)
+		n = cap - 1;
+	for (size_t i = 0; i < n; i++)
+		dst[i] = (char)tolower((unsigned char)s[i]);
+	dst[n] = '\0';
+}
+
+/* The aliases containerd's platforms.Normalize folds, for the
+ * architectures images are made for. */
+static void normalize(oci_platform_t *p)
+{
+	static const struct {
+		const char *from, *arch, *variant;
+	} alias[] = {
+		{"x86_64", "amd64", NULL}, {"x86-64", "amd64", NULL}, {"aarch64", "arm64", NULL},
+		{"armhf", "arm", "v7"},    {"armel", "arm", "v6"},    {"i386", "386", NULL},
+		{"i686", "386", NULL},     {"ppc64el", "ppc64le", NULL},
+	};
+	for (size_t i = 0; i < CB_ARRAY_SIZE(alias); i++) {
+		if (strcmp(p->arch, alias[i].from))
+			continue;
+		snprintf(p->arch, sizeof(p->arch), "%s", alias[i].arch);
+		if (alias[i].variant && !p->variant[0])
+			snprintf(p->variant, sizeof(p->variant), "%s", alias[i].variant);
+	}
+	if (!strcmp(p->arch, "arm64") && !strcmp(p->variant, "8"))
+		snprintf(p->variant, sizeof(p->variant), "v8");
+	if (!strcmp(p->arch, "arm") && !p->variant[0])
+		snprintf(p->variant, sizeof(p->variant), "v7");
+	if (!strcmp(p->arch, "arm") && p->variant[0] >= '5' && p->variant[0] <= '8' &&
+	    !p->variant[1]) {
+		char v = p->variant[0];
+		snprintf(p->variant, sizeof(p->variant), "v%c", v);
+	}
+}
+
+void oci_platform_host(oci_platform_t *out)
+{
+	struct utsname u;
+	memset(out, 0, sizeof(*out));
+	snprintf(out->os, sizeof(out->os), "linux");
+	const char *m = uname(&u) == 0 ? u.machine : "x86_64";
+	/* armv7l, armv6l: the variant is in the machine name */
+	if (!strncmp(m, "armv", 4) && m[4] >= '5' && m[4] <= '8') {
+		snprintf(out->arch, sizeof(out->arch), "arm");
+		snprintf(out->variant, sizeof(out->variant), "v%c", m[4]);
+	} else {
+		lower_copy(out->arch, sizeof(out->arch), m, strlen(m));
+	}
+	normalize(out);
+}
+
+int oci_platform_parse(const char *s, oci_platform_t *out, cb_error_t *err)
+{
+	if (!s || !*s) {
+		oci_platform_host(out);
+		return 0;
+	}
+	const char *a = strchr(s, '/');
+	const char *v = a ? strchr(a + 1, '/') : NULL;
+	if (!a || a == s || !a[1] || (v && (v == a + 1 || !v[1] || strchr(v + 1, '/'))))
+		return cb_error_fail(err, EINVAL, "invalid platform '%s': want os/arch[/variant]", s);
+	oci_platform_t p = {0};
+	size_t alen = v ? (size_t)(v - a - 1) : strlen(a + 1);
+	if ((size_t)(a - s) >= sizeof(p.os) || alen >= sizeof(p.arch) ||
+	    (v && strlen(v + 1) >= sizeof(p.variant)))
+		return cb_error_fail(err, EINVAL, "invalid platform '%s': too long", s);
+	lower_copy(p.os, sizeof(p.os), s, (size_t)(a - s));
+	lower_copy(p.arch, sizeof(p.arch), a + 1, alen);
+	if (v)
+		lower_copy(p.variant, sizeof(p.variant), v + 1, strlen(v + 1));
+	normalize(&p);
+	*out = p;
+	return 0;
+}
+
+int oci_platform_score(const oci_platform_t *want, const char *os, const char *arch,
+		       const char *variant)
+{
+	if (!os || !arch)
+		return 0;
+	oci_platform_t have = {0};
+	lower_copy(have.os, sizeof(have.os), os, strlen(os));
+	lower_copy(have.arch, sizeof(have.arch), arch, strlen(arch));
+	if (variant)
+		lower_copy(have.variant, sizeof(have.variant), variant, strlen(variant));
+	normalize(&have);
+	if (strcmp(want->os, have.os) || strcmp(want->arch, have.arch))
+		return 0;
+	if (!strcmp(want->variant, have.variant))
+		return 3;
+	/* arm64 has one variant, v8: written or not, it is the same image */
+	if (!strcmp(have.arch, "arm64") && (!want->variant[0] || !strcmp(want->variant, "v8")) &&
+	    (!have.variant[0] || !strcmp(have.variant, "v8")))
+		return 2;
+	return want->variant[0] ? 0 : 1;
+}
+
+char *oci_platform_string(const char *os, const char *arch, const char *variant)
+{
+	if (!os || !arch)
+		return cb_xstrdup("unknown");
+	return variant && *variant ? cb_asprintf("%s/%s/%s", os, arch, variant)
+				   : cb_asprintf("%s/%s", os, arch);
+}
+
+bool oci_media_type_is_index(const char *mt)
+{
+	return cb_streq(mt, MT_OCI_INDEX) || cb_streq(mt, MT_DOCKER_LIST);
+}
+
+/* Known media types as static strings, so callers need not free them. */
+static const char *const known_mt[] = {MT_OCI_INDEX, MT_OCI_MANIFEST, MT_DOCKER_LIST,
+				       MT_DOCKER_MANIFEST};
+
+const char *oci_document_media_type(const char *data, size_t len)
+{
+	json_t *j = json_loadb(data, len, 0, NULL);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return NULL;
+	}
+	const char *mt = json_string_value(json_object_get(j, "mediaType"));
+	const char *res = json_is_array(json_object_get(j, "manifests")) ? MT_OCI_INDEX
+									 : MT_OCI_MANIFEST;
+	for (size_t i = 0; mt && i < CB_ARRAY_SIZE(known_mt); i++)
+		if (!strcmp(mt, known_mt[i]))
+			res = known_mt[i];
+	json_decref(j);
+	return res;
+}
+
+void image_children_free(image_child_t *c, size_t n)
+{
+	for (size_t i = 0; c && i < n; i++) {
+		free(c[i].digest);
+		free(c[i].media_type);
+		free(c[i].os);
+		free(c[i].arch);
+		free(c[i].variant);
+		free(c[i].platform);
+	}
+	free(c);
+}
+
+/* BuildKit's provenance and SBOM manifests ride in the index as images of
+ * platform unknown/unknown, annotated with what they describe: never an
+ * image to run. */
+static bool is_attestation(json_t *entry)
+{
+	json_t *ann = json_object_get(entry, "annotations");
+	const char *os = json_string_value(json_object_get(json_object_get(entry, "platform"), "os"));
+	return json_object_get(ann, "vnd.docker.reference.type") || cb_streq(os, "unknown");
+}
+
+static bool child_entry(json_t *e, image_child_t *c)
+{
+	const char *d = json_string_value(json_object_get(e, "digest"));
+	const char *mt = json_string_value(json_object_get(e, "mediaType"));
+	json_t *pf = json_object_get(e, "platform");
+	if (!digest_is_valid(d) || !json_is_object(pf) || is_attestation(e) ||
+	    (mt && strcmp(mt, MT_OCI_MANIFEST) && strcmp(mt, MT_DOCKER_MANIFEST)))
+		return false;
+	memset(c, 0, sizeof(*c));
+	c->digest = cb_xstrdup(d);
+	c->media_type = cb_xstrdup(mt ? mt : MT_OCI_MANIFEST);
+	c->size = json_integer_value(json_object_get(e, "size"));
+	c->os = jstr_dup(pf, "os");
+	c->arch = jstr_dup(pf, "architecture");
+	c->variant = jstr_dup(pf, "variant");
+	c->platform = oci_platform_string(c->os, c->arch, c->variant);
+	return true;
+}
+
+int image_index_children(store_t *st, const char *index_digest, image_child_t **out, size_t *n,
+			 cb_error_t *err)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	if (store_read_blob(st, index_digest, IMAGE_JSON_MAX, &data, &len, err) < 0)
+		return -1;
+	json_t *j = json_loadb(data, len, 0, NULL);
+	json_t *arr = json_object_get(j, "manifests");
+	if (!json_is_array(arr)) {
+		json_decref(j);
+		return cb_error_fail(err, EBADMSG, "'%s' is not an image index", index_digest);
+	}
+	image_child_t *kids = cb_xcalloc(json_array_size(arr) + 1, sizeof(*kids));
+	size_t nk = 0;
+	for (size_t i = 0; i < json_array_size(arr); i++) {
+		if (!child_entry(json_array_get(arr, i), &kids[nk]))
+			continue;
+		kids[nk].present = store_has_blob(st, kids[nk].digest);
+		nk++;
+	}
+	json_decref(j);
+	*out = kids;
+	*n = nk;
+	return 0;
+}
+
+/* "linux/amd64, linux/arm64/v8" of the children in the store. */
+static char *available(const image_child_t *kids, size_t n)
+{
+	cb_buf_t b;
+	cb_buf_init(&b);
+	for (size_t i = 0; i < n; i++) {
+		if (!kids[i].present)
+			continue;
+		if (b.len)
+			cb_buf_addstr(&b, ", ");
+		cb_buf_addstr(&b, kids[i].platform);
+	}
+	if (!b.len)
+		cb_buf_addstr(&b, "none");
+	return cb_buf_detach(&b, NULL);
+}
+
+static int resolve_index(store_t *st, const char *digest, const char *platform, char **out,
+			 cb_error_t *err)
+{
+	oci_platform_t want;
+	if (oci_platform_parse(platform, &want, err) < 0)
+		return -1;
+	image_child_t *kids = NULL;
+	size_t n = 0;
+	if (image_index_children(st, digest, &kids, &n, err) < 0)
+		return -1;
+	int best = -1, best_score = 0, absent_score = 0;
+	for (size_t i = 0; i < n; i++) {
+		int s = oci_platform_score(&want, kids[i].os, kids[i].arch, kids[i].variant);
+		if (!kids[i].present)
+			absent_score = s > absent_score ? s : absent_score;
+		else if (s > best_score)
+			best = (int)i, best_score = s;
+	}
+	_cleanup_free_ char *wanted = oci_platform_string(want.os, want.arch, want.variant);
+	int rc = 0;
+	if (best >= 0 && best_score >= absent_score) {
+		*out = cb_xstrdup(kids[best].digest);
+	} else if (absent_score > 0) {
+		rc = cb_error_fail(err, ENOENT,
+				   "the image for platform '%s' of index %.19s is not in the store "
+				   "(pull the index with --all-platforms)",
+				   wanted, digest);
+	} else {
+		_cleanup_free_ char *have = available(kids, n);
+		rc = cb_error_fail(err, ENOENT,
+				   "index %.19s has no image for platform '%s' (available: %s)",
+				   digest, wanted, have);
+	}
+	image_children_free(kids, n);
+	return rc;
+}
+
+int image_resolve(store_t *st, const char *digest, const char *platform, char **manifest_digest,
+		  cb_error_t *err)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	if (store_read_blob(st, digest, IMAGE_JSON_MAX, &data, &len, err) < 0)
+		return -1;
+	if (!oci_media_type_is_index(oci_document_media_type(data, len))) {
+		*manifest_digest = cb_xstrdup(digest);
+		return 0;
+	}
+	return resolve_index(st, digest, platform, manifest_digest, err);
+}
+
 /* ---- images in the store ---- */
 
 void image_free(image_t *img)
@@ -536,18 +811,19 @@ void image_free(image_t *img)
 	if (!img)
 		return;
 	free(img->manifest_digest);
+	free(img->index_digest);
 	free(img->config_digest);
 	oci_manifest_free(img->manifest);
 	oci_config_free(img->config);
 	free(img);
 }
 
-image_t *image_load(store_t *st, const char *manifest_digest, cb_error_t *err)
+/* An image from its manifest's bytes: parse, then load the config. */
+static image_t *image_from_manifest(store_t *st, const char *digest, const char *mdata,
+				    size_t mlen, cb_error_t *err)
 {
-	_cleanup_free_ char *mdata = NULL, *cdata = NULL;
-	size_t mlen = 0, clen = 0;
-	if (store_read_blob(st, manifest_digest, IMAGE_JSON_MAX, &mdata, &mlen, err) < 0)
-		return NULL;
+	_cleanup_free_ char *cdata = NULL;
+	size_t clen = 0;
 	oci_manifest_t *m = oci_manifest_from_json(mdata, mlen, err);
 	if (!m)
 		return NULL;
@@ -561,12 +837,38 @@ image_t *image_load(store_t *st, const char *manifest_digest, cb_error_t *err)
 		return NULL;
 	}
 	image_t *img = cb_xcalloc(1, sizeof(*img));
-	img->manifest_digest = cb_xstrdup(manifest_digest);
+	img->manifest_digest = cb_xstrdup(digest);
 	img->manifest_size = (int64_t)mlen;
 	img->manifest = m;
 	img->config_digest = cb_xstrdup(m->config.digest);
 	img->config = c;
 	return img;
+}
+
+image_t *image_load_platform(store_t *st, const char *digest, const char *platform,
+			     cb_error_t *err)
+{
+	_cleanup_free_ char *data = NULL, *child = NULL;
+	size_t len = 0;
+	if (store_read_blob(st, digest, IMAGE_JSON_MAX, &data, &len, err) < 0)
+		return NULL;
+	if (!oci_media_type_is_index(oci_document_media_type(data, len)))
+		return image_from_manifest(st, digest, data, len, err);
+	if (resolve_index(st, digest, platform, &child, err) < 0)
+		return NULL;
+	free(data);
+	data = NULL;
+	if (store_read_blob(st, child, IMAGE_JSON_MAX, &data, &len, err) < 0)
+		return NULL;
+	image_t *img = image_from_manifest(st, child, data, len, err);
+	if (img)
+		img->index_digest = cb_xstrdup(digest);
+	return img;
+}
+
+image_t *image_load(store_t *st, const char *manifest_digest, cb_error_t *err)
+{
+	return image_load_platform(st, manifest_digest, NULL, err);
 }
 
 static const char *docker_layer_type(const char *mt)

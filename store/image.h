@@ -124,18 +124,99 @@ void oci_manifest_add_layer(oci_manifest_t *m, const char *media_type, const cha
 
 /* ---- images in the store ---- */
 
+/* ---- platforms and indexes ----
+ *
+ * A tag may name an OCI image index (or a Docker manifest list): one image
+ * per platform. Everything that needs one image resolves the index to the
+ * child for a platform, as docker and podman do: this machine's by default,
+ * or the one a user names with --platform os/arch[/variant].
+ */
+
+/* A platform, normalized as containerd does: lower case, aliases folded
+ * (x86_64 -> amd64, aarch64 -> arm64, armhf -> arm/v7), arm's variant
+ * defaults to v7, and arm64/v8 is arm64. */
+typedef struct oci_platform {
+	char os[32];
+	char arch[32];
+	char variant[16];
+} oci_platform_t;
+
+/* This machine's platform (linux + uname's architecture). */
+void oci_platform_host(oci_platform_t *out);
+
+/* Parse "os/arch[/variant]"; NULL or "" gives oci_platform_host. EINVAL
+ * with a message naming the text when it does not parse. */
+int oci_platform_parse(const char *s, oci_platform_t *out, cb_error_t *err);
+
+/* How well an image of os/arch/variant (as written in an index or config,
+ * any may be NULL) serves `want`: 0 = not at all, higher is better. An
+ * exact match scores 3; when no variant is wanted any variant will do (1). */
+int oci_platform_score(const oci_platform_t *want, const char *os, const char *arch,
+		       const char *variant);
+
+/* "linux/arm64/v8", "linux/amd64" (caller frees); "unknown" for a NULL
+ * os or arch. */
+char *oci_platform_string(const char *os, const char *arch, const char *variant);
+
+/* True for MT_OCI_INDEX and MT_DOCKER_LIST. */
+bool oci_media_type_is_index(const char *mt);
+
+/* The media type of a manifest or index document: its mediaType, or, when
+ * it has none (OCI allows that), MT_OCI_INDEX for a document with a
+ * "manifests" array and MT_OCI_MANIFEST otherwise. NULL when the bytes are
+ * not a JSON object. The result is a static string. */
+const char *oci_document_media_type(const char *data, size_t len);
+
+/* One image manifest listed by an index. */
+typedef struct image_child {
+	char *digest;
+	char *media_type;
+	int64_t size;
+	char *os, *arch, *variant; /* from the entry's platform; NULL when absent */
+	char *platform;            /* oci_platform_string of the three */
+	bool present;              /* the manifest blob is in the store */
+} image_child_t;
+
+void image_children_free(image_child_t *c, size_t n);
+
+/* The images of the index blob `index_digest`, in index order: entries
+ * that are image manifests with a platform. Attestations (platform
+ * unknown/unknown, or annotated vnd.docker.reference.type) and nested
+ * indexes are left out. The array belongs to the caller
+ * (image_children_free). */
+int image_index_children(store_t *st, const char *index_digest, image_child_t **out, size_t *n,
+			 cb_error_t *err);
+
+/* The image manifest that `digest` stands for on `platform` (NULL: this
+ * machine's): digest itself when it names an image manifest, else the best
+ * matching child of the index that is in the store (the first of equals).
+ * *manifest_digest is set on success (caller frees). ENOENT with the
+ * platforms the index holds when none matches, or when the match was not
+ * pulled; EINVAL for a platform that does not parse. */
+int image_resolve(store_t *st, const char *digest, const char *platform, char **manifest_digest,
+		  cb_error_t *err);
+
+/* ---- images in the store ---- */
+
 typedef struct image {
-	char *manifest_digest;
+	char *manifest_digest; /* the image manifest (an index's child) */
 	int64_t manifest_size;
 	oci_manifest_t *manifest;
 	char *config_digest; /* the image ID */
 	oci_config_t *config;
+	char *index_digest; /* the index it was resolved from, else NULL */
 } image_t;
 
 void image_free(image_t *img);
 
-/* Load (and verify) the manifest blob and its config. */
+/* Load (and verify) the manifest blob and its config. A digest that names
+ * an index loads this machine's image of it (image_resolve). */
 image_t *image_load(store_t *st, const char *manifest_digest, cb_error_t *err);
+
+/* image_load for a platform ("os/arch[/variant]", NULL: this machine's);
+ * the platform only matters when the digest names an index. */
+image_t *image_load_platform(store_t *st, const char *digest, const char *platform,
+			     cb_error_t *err);
 
 /* Write config + manifest blobs for the given config and layers. Docker
  * schema 2 media types when docker_format. Returns the new image. */

@@ -68,6 +68,8 @@ skopeo copy -q --all "oci:$T/od:m" "oci:$T/od2:m" >/dev/null 2>&1; ok $? "with e
 
 # other commands live with a tag naming an index
 cb images >"$T/images" 2>"$T/images.err"; ok $? "images lists a store holding an index tag"
+is "$(grep -c "^$REG/multi " "$T/images")" 1 "the index tag once (t4080 checks the rest)"
+is "$(cat "$T/images.err")" "" "without a warning"
 cb rmi "$REG/multi:1" >/dev/null 2>"$T/rmi.err"; ok $? "rmi removes the index tag"
 
 # a plain pull keeps one platform: pushing what it tagged is one image
