@@ -19,6 +19,7 @@
 #include "registry/registry.h"
 #include "registry/sources.h"
 #include "registry/wire.h"
+#include "store/image.h"
 #include "store/digest.h"
 
 #define MANIFEST_ACCEPT                                                                       \
@@ -145,7 +146,7 @@ static int fetch_manifest(reg_client_t *c, const char *what, const char *ref_str
 }
 
 /* Pick the manifest for `want` from an index. */
-static int choose_platform(json_t *index, const reg_platform_t *want, const char *what,
+static int choose_platform(json_t *index, const oci_platform_t *want, const char *what,
 			   const char **digest, int64_t *size, cb_error_t *err)
 {
 	json_t *ms = json_object_get(index, "manifests");
@@ -155,7 +156,7 @@ static int choose_platform(json_t *index, const reg_platform_t *want, const char
 	json_array_foreach(ms, i, m)
 	{
 		json_t *p = json_object_get(m, "platform");
-		int s = reg_platform_score(want, json_string_value(json_object_get(p, "os")),
+		int s = oci_platform_score(want, json_string_value(json_object_get(p, "os")),
 					   json_string_value(json_object_get(p, "architecture")),
 					   json_string_value(json_object_get(p, "variant")));
 		const char *d = json_string_value(json_object_get(m, "digest"));
@@ -494,8 +495,8 @@ static int pull_all_platforms(reg_client_t *c, store_t *st, const reg_opts_t *o,
 static int pull_ref(store_t *st, const reg_ref_t *ref, const reg_opts_t *o, char **digest_out,
 		    cb_error_t *err)
 {
-	reg_platform_t plat;
-	if (reg_platform_parse(o->platform, &plat, err) < 0)
+	oci_platform_t plat;
+	if (oci_platform_parse(o->platform, &plat, err) < 0)
 		return -1;
 	_cleanup_free_ char *what = reg_ref_familiar(ref);
 	_cleanup_free_ char *name = reg_ref_full(ref);

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/utsname.h>
 
 #include <curl/curl.h>
 
@@ -239,113 +238,6 @@ int64_t reg_retry_after_ms(const char *value, time_t now)
 	if (t == (time_t)-1)
 		return -1;
 	return t <= now ? 0 : (int64_t)(t - now) * 1000;
-}
-
-/* ---- platforms ---- */
-
-static void set_field(char *dst, size_t cap, const char *s, size_t n)
-{
-	if (n >= cap)
-		n = cap - 1;
-	for (size_t i = 0; i < n; i++)
-		dst[i] = (char)tolower((unsigned char)s[i]);
-	dst[n] = '\0';
-}
-
-/* containerd's platforms.Normalize for the architectures that matter. */
-static void normalize_arch(reg_platform_t *p)
-{
-	static const struct {
-		const char *from, *arch, *variant;
-	} alias[] = {
-		{"x86_64", "amd64", NULL}, {"x86-64", "amd64", NULL},  {"aarch64", "arm64", NULL},
-		{"armhf", "arm", "v7"},    {"armel", "arm", "v6"},     {"i386", "386", NULL},
-		{"i686", "386", NULL},     {"ppc64el", "ppc64le", NULL},
-	};
-	for (size_t i = 0; i < CB_ARRAY_SIZE(alias); i++) {
-		if (!strcmp(p->arch, alias[i].from)) {
-			snprintf(p->arch, sizeof(p->arch), "%s", alias[i].arch);
-			if (alias[i].variant && !p->variant[0])
-				snprintf(p->variant, sizeof(p->variant), "%s", alias[i].variant);
-		}
-	}
-	if (!strcmp(p->arch, "arm64") && !strcmp(p->variant, "8"))
-		snprintf(p->variant, sizeof(p->variant), "v8");
-	if (!strcmp(p->arch, "arm") && !p->variant[0])
-		snprintf(p->variant, sizeof(p->variant), "v7");
-	if (!strcmp(p->arch, "arm") && p->variant[0] >= '5' && p->variant[0] <= '8' && !p->variant[1]) {
-		char v = p->variant[0];
-		snprintf(p->variant, sizeof(p->variant), "v%c", v);
-	}
-}
-
-void reg_platform_host(reg_platform_t *out)
-{
-	struct utsname u;
-	memset(out, 0, sizeof(*out));
-	snprintf(out->os, sizeof(out->os), "linux");
-	if (uname(&u) == 0)
-		set_field(out->arch, sizeof(out->arch), u.machine, strlen(u.machine));
-	else
-		snprintf(out->arch, sizeof(out->arch), "amd64");
-	if (!strncmp(out->arch, "armv7", 5)) {
-		snprintf(out->arch, sizeof(out->arch), "arm");
-		snprintf(out->variant, sizeof(out->variant), "v7");
-	} else if (!strncmp(out->arch, "armv6", 5)) {
-		snprintf(out->arch, sizeof(out->arch), "arm");
-		snprintf(out->variant, sizeof(out->variant), "v6");
-	}
-	normalize_arch(out);
-}
-
-int reg_platform_parse(const char *s, reg_platform_t *out, cb_error_t *err)
-{
-	if (!s || !*s) {
-		reg_platform_host(out);
-		return 0;
-	}
-	memset(out, 0, sizeof(*out));
-	const char *a = strchr(s, '/');
-	const char *v = a ? strchr(a + 1, '/') : NULL;
-	if (!a || a == s || !a[1] || (v && (v == a + 1 || !v[1] || strchr(v + 1, '/'))))
-		return cb_error_set(err, EINVAL,
-				    "invalid platform '%s': want os/arch[/variant]", s);
-	size_t alen = v ? (size_t)(v - a - 1) : strlen(a + 1);
-	if ((size_t)(a - s) >= sizeof(out->os) || alen >= sizeof(out->arch) ||
-	    (v && strlen(v + 1) >= sizeof(out->variant)))
-		return cb_error_set(err, EINVAL, "invalid platform '%s': too long", s);
-	set_field(out->os, sizeof(out->os), s, (size_t)(a - s));
-	set_field(out->arch, sizeof(out->arch), a + 1, alen);
-	if (v)
-		set_field(out->variant, sizeof(out->variant), v + 1, strlen(v + 1));
-	normalize_arch(out);
-	return 0;
-}
-
-int reg_platform_score(const reg_platform_t *want, const char *os, const char *arch,
-		       const char *variant)
-{
-	reg_platform_t have = {0};
-	if (!os || !arch)
-		return 0;
-	set_field(have.os, sizeof(have.os), os, strlen(os));
-	set_field(have.arch, sizeof(have.arch), arch, strlen(arch));
-	if (variant)
-		set_field(have.variant, sizeof(have.variant), variant, strlen(variant));
-	normalize_arch(&have);
-	if (strcmp(want->os, have.os) || strcmp(want->arch, have.arch))
-		return 0;
-	if (!strcmp(want->variant, have.variant))
-		return 3;
-	/* arm64's only variant is v8: absent and "v8" are the same platform. */
-	if (!strcmp(have.arch, "arm64") &&
-	    (!want->variant[0] || !strcmp(want->variant, "v8")) &&
-	    (!have.variant[0] || !strcmp(have.variant, "v8")))
-		return 2;
-	/* No variant asked for: any variant will do, as a last resort. */
-	if (!want->variant[0])
-		return 1;
-	return 0;
 }
 
 /* ---- base64 ---- */

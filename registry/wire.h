@@ -1,8 +1,9 @@
 /*
  * registry/wire.h - registry-internal pieces of the distribution protocol
  * that need no network: media types, WWW-Authenticate challenges, Location
- * resolution, Retry-After, platforms, base64. Pure functions, unit-tested
- * in tests/unit/test_registry_wire.c. Not for use outside registry/.
+ * resolution, Retry-After, base64 (platforms are store/image.h's
+ * oci_platform_*). Pure functions, unit-tested in
+ * tests/unit/test_registry_wire.c. Not for use outside registry/.
  */
 #ifndef CB_REGISTRY_WIRE_H
 #define CB_REGISTRY_WIRE_H
@@ -65,25 +66,6 @@ char *reg_url_add_query(const char *url, const char *key, const char *value);
 /* Delta-seconds or an HTTP-date, relative to `now`. Returns the delay in
  * milliseconds (0 for a date in the past), or -1 when unparseable. */
 int64_t reg_retry_after_ms(const char *value, time_t now);
-
-/* ---- platforms ---- */
-
-typedef struct reg_platform {
-	char os[32];
-	char arch[32];
-	char variant[16]; /* "" when none */
-} reg_platform_t;
-
-/* "os/arch[/variant]"; arch aliases are normalized as containerd does
- * (x86_64 -> amd64, aarch64 -> arm64, armhf -> arm/v7, ...). NULL or ""
- * gives this machine's platform. */
-int reg_platform_parse(const char *s, reg_platform_t *out, cb_error_t *err);
-void reg_platform_host(reg_platform_t *out);
-
-/* How well an index entry's platform matches `want`: 0 = no match; higher
- * is better (an exact variant beats an implied default one). */
-int reg_platform_score(const reg_platform_t *want, const char *os, const char *arch,
-		       const char *variant);
 
 /* ---- base64 (standard alphabet, padded) ---- */
 

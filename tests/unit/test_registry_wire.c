@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "registry/wire.h"
+#include "store/image.h"
 
 static void test_challenge_bearer(void **state)
 {
@@ -136,49 +137,49 @@ static void test_platform(void **state)
 {
 	(void)state;
 	cb_error_t err = CB_ERROR_INIT;
-	reg_platform_t p;
-	assert_int_equal(reg_platform_parse("linux/arm64", &p, &err), 0);
+	oci_platform_t p;
+	assert_int_equal(oci_platform_parse("linux/arm64", &p, &err), 0);
 	assert_string_equal(p.os, "linux");
 	assert_string_equal(p.arch, "arm64");
 	assert_string_equal(p.variant, "");
-	assert_int_equal(reg_platform_parse("Linux/x86_64", &p, &err), 0);
+	assert_int_equal(oci_platform_parse("Linux/x86_64", &p, &err), 0);
 	assert_string_equal(p.os, "linux");
 	assert_string_equal(p.arch, "amd64");
-	assert_int_equal(reg_platform_parse("linux/arm", &p, &err), 0);
+	assert_int_equal(oci_platform_parse("linux/arm", &p, &err), 0);
 	assert_string_equal(p.variant, "v7");
-	assert_int_equal(reg_platform_parse("linux/armhf", &p, &err), 0);
+	assert_int_equal(oci_platform_parse("linux/armhf", &p, &err), 0);
 	assert_string_equal(p.arch, "arm");
 	assert_string_equal(p.variant, "v7");
 	static const char *const bad[] = {"linux", "/amd64", "linux/", "linux/arm/", "a/b/c/d"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		if (reg_platform_parse(bad[i], &p, &err) == 0)
+		if (oci_platform_parse(bad[i], &p, &err) == 0)
 			fail_msg("'%s' accepted", bad[i]);
 		cb_error_release(&err);
 	}
-	reg_platform_host(&p);
+	oci_platform_host(&p);
 	assert_string_equal(p.os, "linux");
 	assert_true(p.arch[0]);
 
-	reg_platform_t w;
-	reg_platform_parse("linux/amd64", &w, &err);
-	assert_true(reg_platform_score(&w, "linux", "amd64", NULL) > 0);
-	assert_int_equal(reg_platform_score(&w, "linux", "arm64", NULL), 0);
-	assert_int_equal(reg_platform_score(&w, "windows", "amd64", NULL), 0);
-	assert_int_equal(reg_platform_score(&w, NULL, "amd64", NULL), 0);
-	reg_platform_parse("linux/arm64", &w, &err);
-	assert_true(reg_platform_score(&w, "linux", "arm64", "v8") > 0);
-	assert_true(reg_platform_score(&w, "linux", "arm64", NULL) > 0);
-	assert_true(reg_platform_score(&w, "linux", "aarch64", NULL) > 0);
-	reg_platform_parse("linux/arm/v6", &w, &err);
-	assert_int_equal(reg_platform_score(&w, "linux", "arm", "v7"), 0);
-	int v6 = reg_platform_score(&w, "linux", "arm", "v6");
+	oci_platform_t w;
+	oci_platform_parse("linux/amd64", &w, &err);
+	assert_true(oci_platform_score(&w, "linux", "amd64", NULL) > 0);
+	assert_int_equal(oci_platform_score(&w, "linux", "arm64", NULL), 0);
+	assert_int_equal(oci_platform_score(&w, "windows", "amd64", NULL), 0);
+	assert_int_equal(oci_platform_score(&w, NULL, "amd64", NULL), 0);
+	oci_platform_parse("linux/arm64", &w, &err);
+	assert_true(oci_platform_score(&w, "linux", "arm64", "v8") > 0);
+	assert_true(oci_platform_score(&w, "linux", "arm64", NULL) > 0);
+	assert_true(oci_platform_score(&w, "linux", "aarch64", NULL) > 0);
+	oci_platform_parse("linux/arm/v6", &w, &err);
+	assert_int_equal(oci_platform_score(&w, "linux", "arm", "v7"), 0);
+	int v6 = oci_platform_score(&w, "linux", "arm", "v6");
 	assert_true(v6 > 0);
 	/* an exact variant beats an implied one */
-	reg_platform_parse("linux/amd64/v3", &w, &err);
-	assert_int_equal(reg_platform_score(&w, "linux", "amd64", NULL), 0);
-	reg_platform_parse("linux/amd64", &w, &err);
-	assert_true(reg_platform_score(&w, "linux", "amd64", NULL) >
-		    reg_platform_score(&w, "linux", "amd64", "v3"));
+	oci_platform_parse("linux/amd64/v3", &w, &err);
+	assert_int_equal(oci_platform_score(&w, "linux", "amd64", NULL), 0);
+	oci_platform_parse("linux/amd64", &w, &err);
+	assert_true(oci_platform_score(&w, "linux", "amd64", NULL) >
+		    oci_platform_score(&w, "linux", "amd64", "v3"));
 }
 
 static void test_base64(void **state)
