@@ -409,7 +409,11 @@ static int64_t clamp_mtime(const lw_t *w, const struct stat *st)
 	return t;
 }
 
-static int write_file_data(lw_t *w, int fd, const char *abs, uint64_t size, cb_error_t *err)
+/* Copy `size` bytes of fd into the tar stream, padded to a 512-byte block;
+ * with out >= 0 the same bytes also go to out (a fused COPY writes the
+ * destination file from the layer's buffer). abs names fd in messages. */
+static int write_file_data(lw_t *w, int fd, int out, const char *abs, uint64_t size,
+			   cb_error_t *err)
 {
 	/* past the default readahead only: a syscall per small file (20k of
 	 * them in a source tree) buys nothing */
@@ -431,11 +435,16 @@ static int write_file_data(lw_t *w, int fd, const char *abs, uint64_t size, cb_e
 		}
 		if (r == 0) {
 			/* the file shrank while we read it: the header promised
-			 * `size` bytes, so pad with zeros */
+			 * `size` bytes (and a copy must hold what the layer
+			 * says), so pad with zeros */
 			eof = true;
 			memset(dst, 0, want);
 			r = (ssize_t)want;
 		}
+		/* before the commit: from then on the bytes belong to the
+		 * compression workers */
+		if (out >= 0 && cb_write_all(out, dst, (size_t)r, err) < 0)
+			return -1;
 		if (lsink_commit(w->sink, (size_t)r, err) < 0)
 			return -1;
 		left -= (uint64_t)r;
@@ -527,7 +536,7 @@ static int emit(lw_t *w, const char *rel, int dirfd, const char *name, const cha
 	if (rc < 0)
 		return -1;
 	if (data)
-		return write_file_data(w, fd, abs, h.size, err);
+		return write_file_data(w, fd, -1, abs, h.size, err);
 	return 0;
 }
 
@@ -1192,41 +1201,7 @@ int layer_stream_add(layer_stream_t *ls, const char *rel, const struct stat *sb,
 
 int layer_stream_data(layer_stream_t *ls, int in, int out, uint64_t size, cb_error_t *err)
 {
-	lw_t *w = &ls->w;
-	uint64_t left = size;
-	bool eof = false;
-	while (left) {
-		size_t avail;
-		char *dst = lsink_reserve(w->sink, &avail);
-		size_t want = left < avail ? (size_t)left : avail;
-		ssize_t r = 0;
-		if (!eof) {
-			r = read(in, dst, want);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r < 0)
-				return cb_error_errno(err, "read");
-		}
-		if (r == 0) {
-			/* the source shrank since its stat: the header promised
-			 * size bytes, and the copy must hold what the layer says */
-			eof = true;
-			memset(dst, 0, want);
-			r = (ssize_t)want;
-		}
-		/* before the commit: from then on the bytes belong to the
-		 * compression workers */
-		if (out >= 0 && cb_write_all(out, dst, (size_t)r, err) < 0)
-			return -1;
-		if (lsink_commit(w->sink, (size_t)r, err) < 0)
-			return -1;
-		left -= (uint64_t)r;
-	}
-	if (size % 512) {
-		static const char zeros[512];
-		return lsink_write(w->sink, zeros, 512 - size % 512, err);
-	}
-	return 0;
+	return write_file_data(&ls->w, in, out, "source file", size, err);
 }
 
 int layer_stream_finish(layer_stream_t *ls, layer_result_t *res, cb_error_t *err)
