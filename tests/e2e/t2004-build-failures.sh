@@ -34,14 +34,17 @@ else
 fi
 
 # Ctrl-C (SIGINT) and kill -9 in the middle of a RUN
-mkdir -p "$T/slow"; printf 'FROM busybox\nRUN echo started; sleep 30\n' > "$T/slow/Dockerfile"
+# a sleep length of this run's own, so another suite's build running at the
+# same time cannot be mistaken for a survivor
+nap=$((3000 + $$ % 5000))
+mkdir -p "$T/slow"; printf 'FROM busybox\nRUN echo started; sleep %s\n' "$nap" > "$T/slow/Dockerfile"
 "$CBUILD" --root "$ROOT" build -t s:1 "$T/slow" >/dev/null 2>&1 & pid=$!
 sleep 1.5; kill -INT "$pid"; wait "$pid"; rc=$?
 [ "$rc" -ne 0 ]; ok $? "SIGINT stops the build with a failure ($rc)"
 "$CBUILD" --root "$ROOT" build -t s:1 "$T/slow" >/dev/null 2>&1 & pid=$!
 sleep 1.5; kill -9 "$pid"; wait "$pid" 2>/dev/null
 sleep 0.5
-pgrep -f "sleep 30" >/dev/null && fail "no sandboxed process survives kill -9" || pass "no sandboxed process survives kill -9"
+pgrep -fx "sleep $nap" >/dev/null && fail "no sandboxed process survives kill -9" || pass "no sandboxed process survives kill -9"
 ! grep -q " $ROOT/" /proc/self/mountinfo; ok $? "no mount survives kill -9"
 oci-image-tool validate --type image "$ROOT" >/dev/null 2>&1; ok $? "store validates after all that"
 id=$(cb build -q -t course:1 "$BUILDS/course"); ok $? "the next build works"
