@@ -30,7 +30,6 @@
 #define GZ_BLOCK (128u * 1024)
 #define GZ_DICT (32u * 1024)
 #define PLAIN_BUF (1u << 20)
-#define KICK_EVERY (8u << 20) /* start writeback of the blob every 8 MiB */
 
 typedef struct gz_slot {
 	unsigned char *in;
@@ -61,170 +60,27 @@ typedef struct gz_pool {
 	uint64_t isize;
 } gz_pool_t;
 
-/* ---- the plain writer (--compress none) ----
- *
- * Without compression a snapshot is walk + read + sha256 + write, and the
- * write(2) of the blob (copying every byte into the page cache, ext4's
- * delayed allocation) costs about as much CPU as the reads and the hash
- * together. A writer thread takes the full staging buffers off the
- * producer, so on two cores the copy-out overlaps the walk, the reads and
- * the hash, as `tar | tee | sha256sum` overlaps its three processes. It
- * also starts the writeback of each 8 MiB (see blob_out). The writer
- * hashes too (the blob is the tar: one sha256): on a tree of small files
- * the producer's walk is the longer half, on one big file the two halves
- * come out about even (read vs write copies, the hash on top). */
-#define PW_NBUF 4
-
-typedef struct pw {
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	unsigned char *buf[PW_NBUF];
-	size_t len[PW_NBUF];
-	uint64_t submitted, written; /* buffers */
-	store_blob_writer_t *bw; /* hashed through, written by fd */
-	int fd;
-	int error; /* errno of the first failed write; later buffers are dropped */
-	bool stop, joined;
-	uint64_t size, kicked; /* bytes written, bytes handed to writeback */
-} pw_t;
-
-/* 0 or an errno */
-static int write_all(int fd, const unsigned char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return errno;
-		if (n == 0)
-			return EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static void *pw_main(void *arg)
-{
-	pw_t *w = arg;
-	pthread_mutex_lock(&w->mu);
-	for (;;) {
-		while (!w->stop && w->written == w->submitted)
-			pthread_cond_wait(&w->cv, &w->mu);
-		if (w->written == w->submitted)
-			break;
-		size_t i = w->written % PW_NBUF;
-		bool failed = w->error != 0;
-		pthread_mutex_unlock(&w->mu);
-		int e = 0;
-		if (!failed) {
-			store_blob_writer_hash(w->bw, w->buf[i], w->len[i]);
-			e = write_all(w->fd, w->buf[i], w->len[i]);
-			w->size += w->len[i];
-			if (!e && w->size - w->kicked >= KICK_EVERY) {
-				uint64_t end = w->size - w->size % KICK_EVERY;
-				sync_file_range(w->fd, (off64_t)w->kicked, (off64_t)(end - w->kicked),
-						SYNC_FILE_RANGE_WRITE);
-				w->kicked = end;
-			}
-		}
-		pthread_mutex_lock(&w->mu);
-		if (e && !w->error)
-			w->error = e;
-		w->written++;
-		pthread_cond_broadcast(&w->cv);
-	}
-	pthread_mutex_unlock(&w->mu);
-	return NULL;
-}
-
-static pw_t *pw_new(store_blob_writer_t *bw)
-{
-	pw_t *w = cb_xcalloc(1, sizeof(*w));
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
-	for (int i = 0; i < PW_NBUF; i++)
-		w->buf[i] = cb_xmalloc(PLAIN_BUF);
-	w->bw = bw;
-	w->fd = store_blob_writer_fd(bw);
-	if (pthread_create(&w->thread, NULL, pw_main, w) != 0)
-		CB_BUG("pthread_create failed");
-	return w;
-}
-
-/* Stop the thread after it has written everything submitted. 0, or the
- * errno of the first failed write. */
-static int pw_stop(pw_t *w)
-{
-	pthread_mutex_lock(&w->mu);
-	w->stop = true;
-	pthread_cond_broadcast(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->thread, NULL);
-	w->joined = true;
-	return w->error;
-}
-
-static void pw_free(pw_t *w)
-{
-	if (!w)
-		return;
-	if (!w->joined)
-		pw_stop(w);
-	for (int i = 0; i < PW_NBUF; i++)
-		free(w->buf[i]);
-	pthread_mutex_destroy(&w->mu);
-	pthread_cond_destroy(&w->cv);
-	free(w);
-}
-
-/* Queue the current buffer (len bytes) and return the next free one. */
-static unsigned char *pw_submit(pw_t *w, size_t len, int *error)
-{
-	pthread_mutex_lock(&w->mu);
-	w->len[w->submitted % PW_NBUF] = len;
-	w->submitted++;
-	pthread_cond_broadcast(&w->cv);
-	while (w->submitted - w->written >= PW_NBUF)
-		pthread_cond_wait(&w->cv, &w->mu);
-	*error = w->error;
-	pthread_mutex_unlock(&w->mu);
-	return w->buf[w->submitted % PW_NBUF];
-}
-
 struct lsink {
 	layer_opts_t opts;
 	store_blob_writer_t *bw;
 	digest_ctx_t *diff; /* NULL for NONE: the blob digest is the diff_id */
 	unsigned char *buf; /* staging buffer (plain/zstd); gzip uses its slots */
-	pw_t *pw;           /* NONE: the writer thread, which owns buf */
+	store_blob_pipe_t *pipe; /* NONE: the writer thread, which owns buf */
 	size_t cap, len;
 	uint64_t tar_size;
 	gz_pool_t *gz;
 	ZSTD_CCtx *zc;
 	unsigned char *zout;
 	size_t zout_cap;
-	uint64_t kicked; /* blob bytes already handed to writeback */
 };
 
-
-/* Write to the blob, and start the disk writeback of every full 8 MiB
- * right away: the fsync at commit then has little left to do, and the
- * disk works while we compress. */
+/* Compressed output. (--compress none writes the tar through a store blob
+ * pipe instead: a writer thread that hashes and writes while the producer
+ * walks and reads, so on two cores the copy-out overlaps the walk, the
+ * reads and the hash, as `tar | tee | sha256sum` overlaps its processes.) */
 static int blob_out(lsink_t *s, const void *data, size_t len, cb_error_t *err)
 {
-	if (store_blob_writer_write(s->bw, data, len, err) < 0)
-		return -1;
-	uint64_t size = store_blob_writer_size(s->bw);
-	if (size - s->kicked >= KICK_EVERY) {
-		uint64_t end = size - size % KICK_EVERY;
-		sync_file_range(store_blob_writer_fd(s->bw), (off64_t)s->kicked,
-				(off64_t)(end - s->kicked), SYNC_FILE_RANGE_WRITE);
-		s->kicked = end;
-	}
-	return 0;
+	return store_blob_writer_write(s->bw, data, len, err);
 }
 
 int layer_threads(const layer_opts_t *opts)
@@ -570,8 +426,8 @@ lsink_t *lsink_new(store_t *st, const layer_opts_t *opts, cb_error_t *err)
 	}
 	}
 	if (opts->compression == LAYER_COMPRESS_NONE) {
-		s->pw = pw_new(s->bw);
-		s->buf = s->pw->buf[0];
+		s->pipe = store_blob_pipe_new(s->bw, PLAIN_BUF);
+		s->buf = store_blob_pipe_buf(s->pipe);
 		s->cap = PLAIN_BUF;
 	} else if (!s->gz) {
 		s->cap = PLAIN_BUF;
@@ -587,10 +443,9 @@ static int flush_plain(lsink_t *s, cb_error_t *err)
 	if (!s->len)
 		return 0;
 	int rc;
-	if (s->pw) {
-		int e = 0;
-		s->buf = pw_submit(s->pw, s->len, &e);
-		rc = e ? cb_error_set(err, e, "write blob") : 0;
+	if (s->pipe) {
+		rc = store_blob_pipe_submit(s->pipe, s->len, err);
+		s->buf = store_blob_pipe_buf(s->pipe);
 	} else if (s->zc) {
 		digest_update(s->diff, s->buf, s->len);
 		rc = zstd_push(s, s->buf, s->len, ZSTD_e_continue, err);
@@ -653,11 +508,8 @@ int lsink_finish(lsink_t *s, layer_result_t *res, cb_error_t *err)
 		rc = -1;
 	else if (s->zc)
 		rc = zstd_push(s, NULL, 0, ZSTD_e_end, err);
-	else if (s->pw) {
-		int e = pw_stop(s->pw);
-		if (e)
-			rc = cb_error_set(err, e, "write blob");
-	}
+	else if (s->pipe)
+		rc = store_blob_pipe_finish(s->pipe, err);
 	if (rc < 0) {
 		lsink_abort(s);
 		return -1;
@@ -689,8 +541,8 @@ void lsink_abort(lsink_t *s)
 	if (s->zc)
 		ZSTD_freeCCtx(s->zc);
 	/* the writer thread uses the blob's fd: stop it first */
-	if (s->pw)
-		pw_free(s->pw);
+	if (s->pipe)
+		store_blob_pipe_free(s->pipe);
 	else
 		free(s->buf);
 	store_blob_writer_abort(s->bw);

@@ -225,7 +225,10 @@ struct store_blob_writer {
 	int fd;
 	digest_ctx_t *digest;
 	uint64_t size;
+	uint64_t kicked; /* bytes handed to writeback */
 };
+
+#define WRITEBACK_STEP (8u << 20)
 
 store_blob_writer_t *store_blob_writer_new(store_t *st, cb_error_t *err)
 {
@@ -247,19 +250,16 @@ int store_blob_writer_write(store_blob_writer_t *w, const void *data, size_t len
 {
 	if (cb_write_all(w->fd, data, len, err) < 0)
 		return cb_error_wrap(err, "write blob");
-	store_blob_writer_hash(w, data, len);
-	return 0;
-}
-
-int store_blob_writer_fd(store_blob_writer_t *w)
-{
-	return w->fd;
-}
-
-void store_blob_writer_hash(store_blob_writer_t *w, const void *data, size_t len)
-{
 	digest_update(w->digest, data, len);
 	w->size += len;
+	if (w->size - w->kicked >= WRITEBACK_STEP) {
+		uint64_t end = w->size - w->size % WRITEBACK_STEP;
+		/* a hint: a failure here shows up at the fsync */
+		(void)sync_file_range(w->fd, (off64_t)w->kicked, (off64_t)(end - w->kicked),
+				      SYNC_FILE_RANGE_WRITE);
+		w->kicked = end;
+	}
+	return 0;
 }
 
 uint64_t store_blob_writer_size(const store_blob_writer_t *w)

@@ -64,11 +64,10 @@ typedef struct store_blob_writer store_blob_writer_t;
 
 /* Start writing a blob into tmp/. */
 store_blob_writer_t *store_blob_writer_new(store_t *st, cb_error_t *err);
+/* Append bytes (hashed as they go). Every full 8 MiB is handed to the
+ * disk's writeback at once, so the fsync at commit has little left to do
+ * and the disk works while the producer goes on. */
 int store_blob_writer_write(store_blob_writer_t *w, const void *data, size_t len, cb_error_t *err);
-/* The writer's fd, for code that writes directly (e.g. sendfile); bytes
- * written this way must also be passed to store_blob_writer_hash(). */
-int store_blob_writer_fd(store_blob_writer_t *w);
-void store_blob_writer_hash(store_blob_writer_t *w, const void *data, size_t len);
 uint64_t store_blob_writer_size(const store_blob_writer_t *w);
 /* Finish: fsync, check the digest against `expected` (NULL: no check),
  * rename into blobs/. digest_out (may be NULL) receives "sha256:HEX".
@@ -78,6 +77,29 @@ int store_blob_writer_commit(store_blob_writer_t *w, const char *expected,
 			     char digest_out[DIGEST_STR_LEN + 1], cb_error_t *err);
 /* Abandon: remove the temp file and free. NULL-safe. */
 void store_blob_writer_abort(store_blob_writer_t *w);
+
+/* A writer thread in front of a blob writer, for big blobs: the producer
+ * (a snapshot reading files, a pull receiving from a socket) fills
+ * store_blob_pipe_buf() and submits it; the thread hashes and writes while
+ * the producer fills the next of a few buffers. Every submit, drain and
+ * finish reports the first failed write. Until finish or drain returns, the
+ * blob writer belongs to the thread: do not touch it (not even its size:
+ * store_blob_pipe_bytes counts what was submitted). The writer stays the
+ * caller's to commit or abort after finish; free the pipe (which stops the
+ * thread) before aborting it. */
+typedef struct store_blob_pipe store_blob_pipe_t;
+store_blob_pipe_t *store_blob_pipe_new(store_blob_writer_t *bw, size_t buf_size);
+/* The buffer to fill next (buf_size bytes); changes with each submit. */
+unsigned char *store_blob_pipe_buf(store_blob_pipe_t *p);
+size_t store_blob_pipe_buf_size(const store_blob_pipe_t *p);
+/* Queue the first len bytes of the current buffer. */
+int store_blob_pipe_submit(store_blob_pipe_t *p, size_t len, cb_error_t *err);
+uint64_t store_blob_pipe_bytes(const store_blob_pipe_t *p);
+/* Wait until every submitted buffer is written (the thread keeps running). */
+int store_blob_pipe_drain(store_blob_pipe_t *p, cb_error_t *err);
+/* Write what is queued and stop the thread. */
+int store_blob_pipe_finish(store_blob_pipe_t *p, cb_error_t *err);
+void store_blob_pipe_free(store_blob_pipe_t *p);
 
 /* Batched commits, for many blobs at once (a pull of many small layers):
  * one flush of the file system for all of them instead of two fsyncs per
