@@ -17,9 +17,14 @@ BINDIR ?= $(PREFIX)/bin
 BUILD ?= build
 CC ?= cc
 
-PKGS := libarchive libcrypto jansson libcurl yaml-0.1 zlib libzstd
+# libarchive and libcurl are not linked: cbuild loads them on first use
+# (common/lazylib.h); with them come 40 more shared libraries that every
+# command would otherwise load at start. Tests that call them link them.
+LAZY_PKGS := libarchive libcurl
+PKGS := $(LAZY_PKGS) libcrypto jansson yaml-0.1 zlib libzstd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)) 2>/dev/null)
+LAZY_LIBS := -Wl,--as-needed $(shell pkg-config --libs $(LAZY_PKGS) 2>/dev/null) -Wl,--no-as-needed
 
 OPT ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral
@@ -68,12 +73,12 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBCB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(LIBCB) $(LDLIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(LIBCB) $(LDLIBS) $(LAZY_LIBS) -lcmocka
 
 # Small driver programs the e2e tests and benchmarks run (tests/tools/).
 $(BUILD)/tools/%: tests/tools/%.c $(LIBCB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(LIBCB) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(LIBCB) $(LDLIBS) $(LAZY_LIBS)
 
 tools: $(TOOL_BINS)
 

@@ -9,8 +9,7 @@
  * symlink in the context or in the image can never make a copy read or
  * write outside its root.
  */
-#include <archive.h>
-#include <archive_entry.h>
+#include "store/archive_lazy.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -6,8 +6,7 @@
  *   [--ssh ID[=SOCKET]] [--explain-cache] [--cache-to REF [--cache-to-mode min|max]]
  *   [--cache-from REF[,REF...]]... [--jobs N] [-q] CONTEXT
  */
-#include <archive.h>
-#include <archive_entry.h>
+#include "store/archive_lazy.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>

@@ -1,6 +1,6 @@
 #include "cmd/fetch.h"
 
-#include <curl/curl.h>
+#include "registry/curl_lazy.h"
 #include <errno.h>
 #include <pthread.h>
 #include <unistd.h>

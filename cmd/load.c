@@ -9,8 +9,7 @@
  *   - else the classic manifest.json: the config is kept byte for byte (the
  *     image ID does not change) and each layer tar becomes a layer blob.
  */
-#include <archive.h>
-#include <archive_entry.h>
+#include "store/archive_lazy.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>

@@ -12,8 +12,7 @@
  * default), as the classic `docker save` does: manifest.json has room for
  * one image per tag.
  */
-#include <archive.h>
-#include <archive_entry.h>
+#include "store/archive_lazy.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>

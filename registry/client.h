@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <curl/curl.h>
+#include "registry/curl_lazy.h"
 
 #include "common/error.h"
 #include "common/util.h"

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include <curl/curl.h>
+#include "registry/curl_lazy.h"
 
 #include "common/util.h"
 

@@ -19,8 +19,7 @@
  */
 #include "store/layer_internal.h"
 
-#include <archive.h>
-#include <archive_entry.h>
+#include "store/archive_lazy.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
