@@ -69,6 +69,24 @@ struct reg_client {
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
+static void *warm_up_main(void *arg)
+{
+	(void)arg;
+	pthread_once(&curl_once, curl_init_once);
+	return NULL;
+}
+
+void reg_warm_up(void)
+{
+	pthread_attr_t a;
+	pthread_t t;
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	/* if no thread can be had, the first transfer loads libcurl itself */
+	(void)pthread_create(&t, &a, warm_up_main, NULL);
+	pthread_attr_destroy(&a);
+}
+
 static int64_t now_ms(void)
 {
 	struct timespec ts;

@@ -98,6 +98,12 @@ typedef struct reg_opts {
 /* Defaults: tls_verify = true, everything else 0/NULL. */
 void reg_opts_init(reg_opts_t *o);
 
+/* Start loading libcurl (and the 30 libraries it brings, 20-30 ms) on a
+ * background thread, so that it overlaps the command's local work (opening
+ * or creating the store); the first transfer waits for it if needed.
+ * For commands that will talk to a registry and do not fork. */
+void reg_warm_up(void);
+
 /* ---- pull ---- */
 
 /* Pull `ref` (Docker-style reference, e.g. "busybox", "localhost:5000/a:1",
