@@ -42,4 +42,19 @@ static inline void cb_lazylib_load(cb_lazylib_t *lib)
  * pointer declared by the module's header). */
 #define CB_LAZY(lib, fn) (cb_lazylib_load(&(lib)), *cb_lazy_##fn)
 
+/* Define LIB (a cb_lazylib_t) for SONAME with a `cb_lazy_FN` pointer for
+ * every FN of LIST, an X-macro list: LIST(X) expands to X(fn1) X(fn2) ...
+ * Use it in a .c file that sees the library's own declarations. */
+#define CB_LAZYLIB_DEFINE(lib, so, LIST)                                              \
+	LIST(CB_LAZY_PTR_)                                                             \
+	static const char *const lib##_names[] = {LIST(CB_LAZY_NAME_)};                \
+	static void **const lib##_slots[] = {LIST(CB_LAZY_SLOT_)};                     \
+	cb_lazylib_t lib = {.soname = so,                                              \
+			    .names = lib##_names,                                      \
+			    .slots = lib##_slots,                                      \
+			    .n = sizeof(lib##_names) / sizeof(lib##_names[0])}
+#define CB_LAZY_PTR_(f) __typeof__(f) *cb_lazy_##f;
+#define CB_LAZY_NAME_(f) #f,
+#define CB_LAZY_SLOT_(f) (void **)&cb_lazy_##f,
+
 #endif

@@ -18,11 +18,8 @@
 #include "registry/curl_lazy.h"
 #include "store/archive_lazy.h"
 
-static __typeof__(zlibVersion) *cb_lazy_zlibVersion;
-static __typeof__(crc32) *cb_lazy_crc32;
-static const char *const z_names[] = {"zlibVersion", "crc32"};
-static void **const z_slots[] = {(void **)&cb_lazy_zlibVersion, (void **)&cb_lazy_crc32};
-static cb_lazylib_t z_lib = {.soname = "libz.so.1", .names = z_names, .slots = z_slots, .n = 2};
+#define Z_FUNCS(X) X(zlibVersion) X(crc32)
+CB_LAZYLIB_DEFINE(z_lib, "libz.so.1", Z_FUNCS);
 
 static void test_calls_through_table(void **state)
 {
