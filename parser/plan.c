@@ -1390,11 +1390,12 @@ static char **csv_fields(const char *s, bool *ok)
 static int parse_mount(bstate_t *b, nctx_t *nc, const char *val, int col, char *const *env,
 		       df_mount_t *m, int ssh_index, df_stage_t *st)
 {
+	/* first: the caller frees *m whether this succeeds or not */
+	memset(m, 0, sizeof(*m));
 	bool ok;
 	_cleanup_strv_ char **fields = csv_fields(val, &ok);
 	if (!ok)
 		return nerr_col(nc, col, "failed to parse csv mounts: \"%s\"", val);
-	memset(m, 0, sizeof(*m));
 	m->type = DF_MOUNT_BIND;
 	m->from_stage = -1;
 	m->mode = -1;
