@@ -113,11 +113,11 @@ asan:
 
 fuzz:
 	$(MAKE) BUILD=build-fuzz CC=clang OPT="-O1 -g" \
-		SAN_CFLAGS="-fsanitize=address,undefined" build-fuzz/libcbuild.a >/dev/null
+		SAN_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libcbuild.a >/dev/null
 	@mkdir -p build-fuzz/fuzz
 	@for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
 		echo "clang $$f -> build-fuzz/fuzz/$$n"; \
-		clang -std=c11 -D_GNU_SOURCE -O1 -g -I. -fsanitize=fuzzer,address,undefined \
+		clang -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g -I. -fsanitize=fuzzer,address,undefined \
 		-o build-fuzz/fuzz/$$n $$f build-fuzz/libcbuild.a $(LDLIBS) || exit 1; done
 
 # BENCH_ARGS="--quick" or "seed bigfile" etc.; a full run rewrites bench/RESULTS.md
