@@ -5,7 +5,8 @@
  * where it replaces nothing also writes the step's layer as it goes (see
  * "copying with the layer written alongside").
  *
- * Every path inside a root is resolved with openat2(RESOLVE_IN_ROOT): a
+ * Every path inside a root is resolved as openat2(RESOLVE_IN_ROOT) does
+ * (common/openroot.h; a userspace walk where the kernel lacks it): a
  * symlink in the context or in the image can never make a copy read or
  * write outside its root.
  */
@@ -15,16 +16,15 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <jansson.h>
-#include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include "builder/internal.h"
 #include "common/fs.h"
+#include "common/openroot.h"
 #include "common/util.h"
 #include "store/digest.h"
 
@@ -32,13 +32,7 @@
 
 static int open_in_root(int rootfd, const char *rel, int flags)
 {
-	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC),
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
-	if (!*rel)
-		rel = ".";
-	return (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+	return cb_open_in_root(rootfd, rel, flags, 0);
 }
 
 static bool has_wildcard(const char *s)

@@ -14,8 +14,8 @@
  * openat2(RESOLVE_IN_ROOT) against the target (a symlink, even one made
  * earlier by the same layer, resolves inside the target), and the last
  * component is always created or changed relative to that parent without
- * following it. Where openat2 is missing, the walk goes component by
- * component with O_NOFOLLOW and refuses symlinks on the way.
+ * following it. Where openat2 is missing, common/openroot.c resolves the
+ * same way one component at a time.
  */
 #include "store/layer_internal.h"
 
@@ -23,17 +23,16 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include "common/fs.h"
+#include "common/openroot.h"
 #include "common/util.h"
 
 #define IN_BUF (256u * 1024)
@@ -192,39 +191,14 @@ static int lin_finish(lin_t *in, const char *want_digest, const char *want_diff_
 
 /* ---- path resolution inside the target ---- */
 
-static int openat2_missing = -1; /* -1 unknown, 0 works, 1 ENOSYS */
-
 static int resolve_in_root(int rootfd, const char *path, cb_error_t *err)
 {
 	if (!*path) {
 		int fd = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
 		return fd < 0 ? cb_error_errno(err, "resolve the layer root") : fd;
 	}
-	if (openat2_missing != 1) {
-		struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-				       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS |
-						  RESOLVE_NO_XDEV};
-		long fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-		if (fd >= 0 || errno != ENOSYS) {
-			openat2_missing = 0;
-			if (fd < 0)
-				return cb_error_errno(err, "resolve '%s'", path);
-			return (int)fd;
-		}
-		openat2_missing = 1;
-	}
-	/* no openat2: walk with O_NOFOLLOW; a symlink on the way is refused */
-	_cleanup_free_ char *p = cb_xstrdup(path);
-	int cur = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
-	char *save = NULL;
-	for (char *c = strtok_r(p, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-		int next = openat(cur, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		close(cur);
-		if (next < 0)
-			return cb_error_errno(err, "resolve '%s'", path);
-		cur = next;
-	}
-	return cur;
+	int fd = cb_open_in_root(rootfd, path, O_PATH | O_DIRECTORY, CB_ROOT_NO_XDEV);
+	return fd < 0 ? cb_error_errno(err, "resolve '%s'", path) : fd;
 }
 
 /* Open the parent directory of rel (a cleaned relative path), creating
