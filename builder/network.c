@@ -19,6 +19,7 @@
 
 #include "builder/container_internal.h"
 #include "builder/network.h"
+#include "builder/sandbox.h"
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/digest.h"
@@ -331,6 +332,15 @@ static bool ctr_running(const bld_ctr_t *c)
 	return c->status == BLD_CTR_RUNNING && ctr_pid_alive(c->pid, c->pid_start);
 }
 
+static const char *rootless_hint(int e)
+{
+	/* the monitor of a rootless container is root of its own user namespace */
+	return (e == EPERM || e == EACCES) && (geteuid() != 0 || sbx_in_userns())
+		       ? " (rootless: each container has its own user namespace, and one "
+			 "cannot join a network namespace owned by another)"
+		       : "";
+}
+
 /* The network namespace of a running container's PID 1, checked against
  * pid reuse after the open (the fd then surely names its namespace). */
 static int open_netns(const bld_ctr_t *c, struct stat *sb, cb_error_t *err)
@@ -338,9 +348,11 @@ static int open_netns(const bld_ctr_t *c, struct stat *sb, cb_error_t *err)
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/ns/net", (int)c->pid);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return cb_error_errno(err, "open the network namespace of container '%s'",
-				      c->name);
+	if (fd < 0) {
+		int e = errno;
+		return cb_error_set(err, e, "open the network namespace of container '%s'%s",
+				    c->name, rootless_hint(e));
+	}
 	if (fstat(fd, sb) < 0 || !ctr_pid_alive(c->pid, c->pid_start)) {
 		close(fd);
 		return cb_error_fail(err, ESRCH, "container '%s' exited", c->name);
@@ -370,9 +382,14 @@ static int find_holder(store_t *st, const bld_ctr_t *self, char *const *networks
 			struct stat sb;
 			cb_error_t e = CB_ERROR_INIT;
 			int fd = open_netns(m[i], &sb, &e);
-			if (fd < 0) { /* it just exited: not a holder */
-				cb_error_release(&e);
+			if (fd < 0 && (e.code == ENOENT || e.code == ESRCH)) {
+				cb_error_release(&e); /* it just exited: not a holder */
 				continue;
+			}
+			if (fd < 0) { /* never a namespace of our own instead */
+				cb_error_move(err, &e);
+				rc = -1;
+				break;
 			}
 			if (!*holder) {
 				first = sb;
@@ -414,14 +431,6 @@ static int lo_up(cb_error_t *err)
 	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
 		return cb_error_errno(err, "bring 'lo' up");
 	return 0;
-}
-
-static const char *rootless_hint(int e)
-{
-	return (e == EPERM || e == EACCES) && geteuid() != 0
-		       ? " (rootless: each container has its own user namespace, and one "
-			 "cannot join a network namespace owned by another)"
-		       : "";
 }
 
 int ctr_net_join(store_t *st, const bld_ctr_t *c, cb_error_t *err)
