@@ -773,13 +773,19 @@ static _Noreturn void monitor_main(store_t *st, bld_ctr_t *c, int ready)
 	signal(SIGHUP, SIG_IGN);
 	running_t r;
 	cb_error_t e = CB_ERROR_INIT;
-	if (launch(st, c, &r, false, NULL, &e) < 0) {
+	/* networks: the monitor takes the store lock while its parent lives */
+	int rc = store_reopen_lock(st, &e);
+	if (rc == 0) {
+		rc = launch(st, c, &r, false, NULL, &e);
+		if (rc < 0)
+			running_release(&r);
+	}
+	if (rc < 0) {
 		char buf[2048];
 		cb_error_format(&e, buf, sizeof buf);
 		cb_error_t we = CB_ERROR_INIT;
 		if (cb_write_all(ready, buf, strlen(buf), &we) < 0)
 			cb_error_release(&we);
-		running_release(&r);
 		_exit(1);
 	}
 	close(ready);

@@ -188,6 +188,19 @@ int store_lock(store_t *st, cb_error_t *err)
 	return 0;
 }
 
+int store_reopen_lock(store_t *st, cb_error_t *err)
+{
+	if (st->lock_depth > 0)
+		CB_BUG("store_reopen_lock with the lock held");
+	_cleanup_free_ char *lock = store_path(st, "lock");
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cb_error_errno(err, "open '%s'", lock);
+	close(st->lock_fd);
+	st->lock_fd = fd;
+	return 0;
+}
+
 void store_unlock(store_t *st)
 {
 	if (st->lock_depth <= 0)

@@ -51,6 +51,10 @@ char *store_mkdtemp(store_t *st, const char *prefix, cb_error_t *err);
  * only around short index/cache updates, never across a build step. */
 int store_lock(store_t *st, cb_error_t *err);
 void store_unlock(store_t *st);
+/* A forked child that will take the lock while its parent (or a sibling)
+ * may: give it a lock of its own. A flock belongs to the open file, which
+ * fork shares, so without this the two would never exclude each other. */
+int store_reopen_lock(store_t *st, cb_error_t *err);
 
 /* ---- blobs ---- */
 
