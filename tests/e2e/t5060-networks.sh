@@ -135,4 +135,33 @@ is "$(leftovers | tr '\n' ' ')" "0 0 0 " "no mount, process or directory left"
 cb network rm app-network ns-net course-net >/dev/null; ok $? "rm of networks no longer used"
 is "$(cb network ls -q | wc -l)" 2 "only host and none remain"
 is "$(ls -A "$ROOT/networks")" "" "no record left"
+# ---- rootless: a clear error, no crash ----
+# Each rootless container has its own user namespace; a second member cannot
+# join a network namespace owned by the first one's.
+u=cbuild-rl-sub
+if command -v runuser >/dev/null && [ -x /usr/bin/newuidmap ] &&
+	{ id "$u" >/dev/null 2>&1 || useradd -M -s /bin/sh "$u" 2>/dev/null; }; then
+	chmod 711 "$T"
+	h=$T/home-net
+	mkdir -p "$h"
+	cp "$ROOTFS_TAR" "$h/rootfs.tar"
+	chown -R "$u:" "$h"
+	ucb() { runuser -u "$u" -- env -u CBUILD_ROOT -u XDG_DATA_HOME HOME="$h" "$CBUILD" "$@"; }
+	ucb import -c 'CMD ["sh"]' "$h/rootfs.tar" busybox >/dev/null
+	ucb network create rl-net >/dev/null; ok $? "rootless: network create"
+	ucb run -d --name rl1 --network rl-net busybox sleep 1000 >/dev/null
+	ok $? "rootless: the first member starts (its namespace is new)"
+	err=$(ucb run --rm --network rl-net busybox true 2>&1); rc=$?
+	if [ $rc = 0 ]; then
+		pass "rootless: a second member joins"
+	else
+		is $rc 1 "rootless: a second member fails cleanly (exit 1)"
+		like "$err" "rootless: each container has its own user namespace" "and says why"
+	fi
+	ucb rm -f rl1 >/dev/null
+	is "$(ucb ps -aq)" "" "rootless: nothing left"
+else
+	_tap_n=$((_tap_n + 1)); echo "ok $_tap_n # SKIP rootless: no runuser, newuidmap or user $u"
+fi
+
 done_testing
