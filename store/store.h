@@ -8,6 +8,7 @@
  *   cache/                  build cache entries
  *   containers/ID/          containers
  *   volumes/NAME/           named volumes
+ *   networks/NAME.json      user-defined networks (builder/network.h)
  *   tmp/                    files being written; emptied at open
  *   lock                    flock() file guarding index.json and cache/
  *
