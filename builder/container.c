@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "builder/container_internal.h"
+#include "builder/network.h"
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/layer.h"
@@ -37,6 +38,7 @@ void bld_ctr_free(bld_ctr_t *c)
 	free(c->user);
 	free(c->hostname);
 	cb_strv_free(c->volumes);
+	cb_strv_free(c->networks);
 	free(c->ports);
 	free(c->stop_signal);
 	free(c);
@@ -238,7 +240,7 @@ static int write_json(store_t *st, const bld_ctr_t *c, const char *file, json_t 
 	return rc;
 }
 
-static int write_config(store_t *st, const bld_ctr_t *c, cb_error_t *err)
+int ctr_write_config(store_t *st, const bld_ctr_t *c, cb_error_t *err)
 {
 	json_t *ports = json_array();
 	for (size_t i = 0; i < c->n_ports; i++)
@@ -263,6 +265,7 @@ static int write_config(store_t *st, const bld_ctr_t *c, cb_error_t *err)
 	json_object_set_new(j, "volumes", strv_json(c->volumes));
 	json_object_set_new(j, "ports", ports);
 	json_object_set_new(j, "network", json_string(c->net_none ? "none" : "host"));
+	json_object_set_new(j, "networks", strv_json(c->networks));
 	json_object_set_new(j, "tty", json_boolean(c->tty));
 	json_object_set_new(j, "interactive", json_boolean(c->interactive));
 	json_object_set_new(j, "auto_remove", json_boolean(c->auto_remove));
@@ -319,6 +322,7 @@ static void read_config(bld_ctr_t *c, json_t *j)
 	c->created = parse_time(json_object_get(j, "created"));
 	c->created_ns = json_integer_value(json_object_get(j, "created_ns"));
 	c->net_none = cb_streq(json_string_value(json_object_get(j, "network")), "none");
+	c->networks = json_strv(json_object_get(j, "networks"));
 	c->tty = json_is_true(json_object_get(j, "tty"));
 	c->interactive = json_is_true(json_object_get(j, "interactive"));
 	c->auto_remove = json_is_true(json_object_get(j, "auto_remove"));
@@ -390,7 +394,7 @@ int bld_ctr_refresh(store_t *st, bld_ctr_t *c, cb_error_t *err)
 	return 0;
 }
 
-static bld_ctr_t *load_id(store_t *st, const char *id, cb_error_t *err)
+bld_ctr_t *ctr_load_id(store_t *st, const char *id, cb_error_t *err)
 {
 	bld_ctr_t *c = cb_xcalloc(1, sizeof *c);
 	snprintf(c->id, sizeof c->id, "%s", id);
@@ -536,7 +540,7 @@ bld_ctr_t *bld_ctr_load(store_t *st, const char *what, cb_error_t *err)
 	char id[CTR_ID_LEN + 1];
 	if (bld_ctr_find(st, what, id, err) < 0)
 		return NULL;
-	return load_id(st, id, err);
+	return ctr_load_id(st, id, err);
 }
 
 /* ---- create ---- */
@@ -681,9 +685,9 @@ static int fill_from_spec(bld_ctr_t *c, const bld_ctr_spec_t *s, const oci_confi
 	for (size_t i = 0; i < np; i++)
 		if (bld_ctr_parse_port(s->ports[i], &c->ports[c->n_ports++], err) < 0)
 			return -1;
+	c->networks = cb_xcalloc(1, sizeof(char *));
 	if (s->network && strcmp(s->network, "host") && strcmp(s->network, "none"))
-		return cb_error_fail(err, EINVAL, "network '%s' is not supported (host, none)",
-				     s->network);
+		c->networks = cb_strv_push(c->networks, s->network); /* checked under the lock */
 	if (cb_streq(s->network, "host") && np)
 		return cb_error_fail(err, EINVAL, "published ports need their own network: "
 						  "-p does not work with --network host");
@@ -768,7 +772,10 @@ int bld_ctr_create(store_t *st, const bld_ctr_spec_t *spec, bld_ctr_t **out, cb_
 		return -1;
 	}
 	/* the lock makes check-then-create atomic against other cbuilds */
-	if (spec->name && name_taken(st, spec->name)) {
+	bld_net_t *net = c->networks[0] ? bld_net_load(st, c->networks[0], err) : NULL;
+	if (c->networks[0] && !net) {
+		rc = -1;
+	} else if (spec->name && name_taken(st, spec->name)) {
 		rc = cb_error_fail(err, EEXIST, "the container name '%s' is already in use",
 				   spec->name);
 	} else {
@@ -778,13 +785,17 @@ int bld_ctr_create(store_t *st, const bld_ctr_spec_t *spec, bld_ctr_t **out, cb_
 		if (rc == 0)
 			rc = ctr_write_state(st, c, err);
 		if (rc == 0)
-			rc = write_config(st, c, err);
+			rc = ctr_write_config(st, c, err);
 		if (rc < 0) {
 			cb_error_t e = CB_ERROR_INIT;
 			if (cb_rm_rf(c->dir, &e) < 0)
 				cb_error_release(&e);
 		}
 	}
+	/* the running members learn the new name now */
+	if (rc == 0 && net)
+		ctr_net_sync_hosts(st);
+	bld_net_free(net);
 	store_unlock(st);
 	if (rc < 0) {
 		bld_ctr_free(c);
@@ -863,5 +874,8 @@ int bld_ctr_remove(store_t *st, bld_ctr_t *c, bool force, cb_error_t *err)
 		return cb_error_errno(err, "remove '%s'", cfg);
 	if (cb_rm_rf(c->dir, err) < 0)
 		return cb_error_wrap(err, "remove container '%.12s'", c->id);
+	/* off its networks: the other members forget its name */
+	if (c->networks && c->networks[0])
+		ctr_net_sync_hosts(st);
 	return 0;
 }

@@ -80,7 +80,8 @@ typedef struct bld_ctr_spec {
 	const char *cwd, *user, *hostname;
 	char *const *volumes;        /* HOST:CTR[:ro]; HOST without '/' = named volume */
 	char *const *ports;          /* [IP:]HOST:CTR[/tcp] */
-	const char *network;         /* "host" | "none" | NULL (host, none with -p) */
+	const char *network;         /* "host" | "none" | NULL (host, none with -p)
+				      * | the name of a network (builder/network.h) */
 	bool tty, interactive, auto_remove;
 	int64_t log_max_size;        /* --log-opt max-size: rotate the log at this
 				      * many bytes; 0 = never */
@@ -102,6 +103,9 @@ typedef struct bld_ctr {
 	bld_ctr_port_t *ports;
 	size_t n_ports;
 	bool net_none;
+	char **networks;             /* user-defined networks it is on (sorted,
+				      * never NULL); when any, it runs in the
+				      * networks' shared namespace instead */
 	bool tty, interactive, auto_remove;
 	char *stop_signal;           /* the image's StopSignal or NULL */
 	int64_t log_max_size;        /* as in bld_ctr_spec_t */

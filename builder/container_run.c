@@ -79,15 +79,13 @@ static int make_init_layer(const bld_ctr_t *c, char *const *lowers, cb_error_t *
 	return 0;
 }
 
-static int write_etc_files(const bld_ctr_t *c, cb_error_t *err)
+static int write_etc_files(store_t *st, const bld_ctr_t *c, cb_error_t *err)
 {
 	_cleanup_free_ char *hostname = ctr_path(c, "hostname");
 	_cleanup_free_ char *hosts = ctr_path(c, "hosts");
 	_cleanup_free_ char *resolv = ctr_path(c, "resolv.conf");
 	_cleanup_free_ char *h = cb_asprintf("%s\n", c->hostname);
-	_cleanup_free_ char *hs = cb_asprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
-					      "ip6-loopback\n127.0.1.1\t%s\n",
-					      c->hostname);
+	_cleanup_free_ char *hs = ctr_hosts_text(st, c);
 	_cleanup_free_ char *rc = NULL;
 	size_t rlen = 0;
 	cb_error_t e = CB_ERROR_INIT;
@@ -120,7 +118,7 @@ static int mount_rootfs(store_t *st, const bld_ctr_t *c, cb_error_t *err)
 	_cleanup_strv_ char **lowers = NULL;
 	if (ctr_image_lowers(st, c->image, &lowers, NULL, err) < 0)
 		return cb_error_wrap(err, "container '%.12s'", c->id);
-	if (make_init_layer(c, lowers, err) < 0 || write_etc_files(c, err) < 0)
+	if (make_init_layer(c, lowers, err) < 0 || write_etc_files(st, c, err) < 0)
 		return -1;
 	_cleanup_free_ char *init = ctr_path(c, "init");
 	_cleanup_free_ char *upper = ctr_path(c, "upper");
@@ -587,6 +585,9 @@ static void running_release(running_t *r)
 	r->n_fw = 0;
 }
 
+static int launch_process(store_t *st, bld_ctr_t *c, running_t *r, bool attached,
+			  cb_error_t *err);
+
 /* Mount, listen, start the process, record "running". This process must be
  * the monitor: it keeps the mount namespace alive. */
 static int launch(store_t *st, bld_ctr_t *c, running_t *r, bool attached, const bld_ctr_io_t *io,
@@ -605,6 +606,24 @@ static int launch(store_t *st, bld_ctr_t *c, running_t *r, bool attached, const 
 	if (bld_enter_mount_ns(err) < 0 || mount_rootfs(st, c, err) < 0 ||
 	    listen_ports(c, r->fw, err) < 0)
 		return -1;
+	if (!c->networks || !c->networks[0])
+		return launch_process(st, c, r, attached, err);
+	/* Held until the state says running: a member starting meanwhile
+	 * finds us and joins instead of making a namespace of its own. After
+	 * listen_ports: the -p listeners stay in the host's namespace. */
+	if (store_lock(st, err) < 0)
+		return -1;
+	int rc = ctr_net_join(st, c, err);
+	if (rc == 0)
+		rc = launch_process(st, c, r, attached, err);
+	store_unlock(st);
+	return rc;
+}
+
+/* The sandbox and the state of launch(). */
+static int launch_process(store_t *st, bld_ctr_t *c, running_t *r, bool attached,
+			  cb_error_t *err)
+{
 	mounts_t m = {0};
 	if (build_mounts(st, c, &m, err) < 0) {
 		mounts_release(&m);
@@ -627,7 +646,8 @@ static int launch(store_t *st, bld_ctr_t *c, running_t *r, bool attached, const 
 	cfg.cwd = c->cwd;
 	cfg.user = c->user && *c->user ? c->user : NULL;
 	cfg.hostname = c->hostname;
-	cfg.network = c->net_none ? SBX_NET_NONE : SBX_NET_HOST;
+	/* on a network: this monitor is in its namespace already */
+	cfg.network = c->net_none && !c->networks[0] ? SBX_NET_NONE : SBX_NET_HOST;
 	cfg.tty = c->tty;
 	cfg.stdin_mode = attached && c->interactive ? SBX_STDIN_INHERIT : SBX_STDIN_NULL;
 	cfg.output_cb = on_output;
@@ -653,7 +673,7 @@ static int launch(store_t *st, bld_ctr_t *c, running_t *r, bool attached, const 
 }
 
 /* Remove everything of a container from inside its own monitor (--rm). */
-static void remove_self(bld_ctr_t *c)
+static void remove_self(store_t *st, bld_ctr_t *c)
 {
 	_cleanup_free_ char *rootfs = ctr_path(c, "rootfs");
 	umount2(rootfs, MNT_DETACH);
@@ -662,6 +682,8 @@ static void remove_self(bld_ctr_t *c)
 	cb_error_t e = CB_ERROR_INIT;
 	if (cb_rm_rf(c->dir, &e) < 0)
 		cb_warn_error(&e);
+	if (c->networks && c->networks[0])
+		ctr_net_sync_hosts(st);
 }
 
 static int finish(store_t *st, bld_ctr_t *c, running_t *r, sbx_status_t *status, cb_error_t *err)
@@ -675,7 +697,7 @@ static int finish(store_t *st, bld_ctr_t *c, running_t *r, sbx_status_t *status,
 	c->monitor_pid = 0;
 	c->monitor_start = 0;
 	if (c->auto_remove) {
-		remove_self(c);
+		remove_self(st, c);
 		return rc;
 	}
 	umount2(rootfs, MNT_DETACH);
@@ -718,7 +740,7 @@ int bld_ctr_run(store_t *st, bld_ctr_t *c, const bld_ctr_io_t *io, sbx_status_t 
 		c->exit_code = 127;
 		c->finished = ctr_now();
 		if (c->auto_remove) {
-			remove_self(c);
+			remove_self(st, c);
 		} else {
 			cb_error_t e = CB_ERROR_INIT;
 			if (ctr_write_state(st, c, &e) < 0)
@@ -751,13 +773,19 @@ static _Noreturn void monitor_main(store_t *st, bld_ctr_t *c, int ready)
 	signal(SIGHUP, SIG_IGN);
 	running_t r;
 	cb_error_t e = CB_ERROR_INIT;
-	if (launch(st, c, &r, false, NULL, &e) < 0) {
+	/* networks: the monitor takes the store lock while its parent lives */
+	int rc = store_reopen_lock(st, &e);
+	if (rc == 0) {
+		rc = launch(st, c, &r, false, NULL, &e);
+		if (rc < 0)
+			running_release(&r);
+	}
+	if (rc < 0) {
 		char buf[2048];
 		cb_error_format(&e, buf, sizeof buf);
 		cb_error_t we = CB_ERROR_INIT;
 		if (cb_write_all(ready, buf, strlen(buf), &we) < 0)
 			cb_error_release(&we);
-		running_release(&r);
 		_exit(1);
 	}
 	close(ready);

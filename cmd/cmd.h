@@ -79,5 +79,6 @@ CMD_DECLARE(exec);
 CMD_DECLARE(diff);
 CMD_DECLARE(commit);
 CMD_DECLARE(compose);
+CMD_DECLARE(network);
 
 #endif

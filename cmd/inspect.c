@@ -142,7 +142,14 @@ static json_t *container_json(store_t *st, const bld_ctr_t *c)
 		json_object_set_new(config, "StopSignal", json_string(c->stop_signal));
 	json_t *host = json_object();
 	json_object_set_new(host, "Binds", strv_json(c->volumes));
-	json_object_set_new(host, "NetworkMode", json_string(c->net_none ? "none" : "host"));
+	json_object_set_new(host, "NetworkMode",
+			    json_string(c->networks && c->networks[0] ? c->networks[0]
+					: c->net_none ? "none" : "host"));
+	json_t *nets = json_object();
+	for (size_t i = 0; c->networks && c->networks[i]; i++)
+		json_object_set_new(nets, c->networks[i],
+				    json_pack("{s:s, s:[s]}", "IPAddress", "127.0.0.1", "Aliases",
+					      c->name));
 	json_object_set_new(host, "PortBindings", bindings);
 	json_object_set_new(host, "AutoRemove", json_boolean(c->auto_remove));
 	_cleanup_free_ char *upper = cb_path_join(c->dir, "upper");
@@ -167,6 +174,7 @@ static json_t *container_json(store_t *st, const bld_ctr_t *c)
 	json_object_set_new(j, "Name", json_string(name));
 	json_object_set_new(j, "Driver", json_string("overlay"));
 	json_object_set_new(j, "HostConfig", host);
+	json_object_set_new(j, "NetworkSettings", json_pack("{s:o}", "Networks", nets));
 	json_object_set_new(j, "GraphDriver", graph);
 	json_object_set_new(j, "Config", config);
 	image_free(img);

@@ -32,7 +32,7 @@ static const cmd_def_t commands[] = {
 	 "print the build plan of a Dockerfile (build --dry-run)"},
 	{"run", cmd_run,
 	 "cbuild run [-d] [-i] [-t] [--rm] [--name NAME] [-e K=V]... [--env-file F] "
-	 "[-v HOST:CTR[:ro]]... [-w DIR] [-u USER] [--hostname H] [--network host|none] "
+	 "[-v HOST:CTR[:ro]]... [-w DIR] [-u USER] [--hostname H] [--network host|none|NETWORK] "
 	 "[--entrypoint E] [-p [IP:]HOSTPORT:CTRPORT[/tcp|/udp]]... "
 	 "[--log-opt max-size=N|max-file=N]... [--platform OS/ARCH[/VARIANT]] "
 	 "IMAGE [COMMAND [ARG...]]",
@@ -77,6 +77,17 @@ static const cmd_def_t commands[] = {
 	 "cbuild compose [-f FILE]... [-p PROJECT] [--project-directory DIR] [--env-file FILE] "
 	 "build|up|down|ps|logs|push|pull|config [OPTIONS] [SERVICE...]",
 	 "build and run the services of a compose file"},
+	{"network", cmd_network,
+	 "cbuild network create [-d pod] NETWORK\n"
+	 "       cbuild network ls [-q] [--no-trunc]\n"
+	 "       cbuild network rm NETWORK...\n"
+	 "       cbuild network inspect NETWORK...\n"
+	 "       cbuild network connect NETWORK CONTAINER\n"
+	 "       cbuild network disconnect NETWORK CONTAINER\n"
+	 "A network is one network namespace its containers share, like a pod: each\n"
+	 "reaches the others by name on 127.0.0.1 (so two of them cannot listen on the\n"
+	 "same port). `cbuild run --network NETWORK` starts a container on it",
+	 "manage networks (shared network namespaces)"},
 	{"prune", cmd_prune, "cbuild prune [--keep-cache]",
 	 "remove the build cache and unused blobs and layers"},
 	{"version", cmd_version, "cbuild version", "show the version"},
@@ -172,7 +183,9 @@ static int run_command(cmd_ctx_t *ctx, const cmd_def_t *c, int argc, char **argv
 {
 	cb_error_t err = CB_ERROR_INIT;
 	/* run and exec: what follows IMAGE / CONTAINER is the command's own */
-	bool leading = !strcmp(c->name, "run") || !strcmp(c->name, "exec");
+	/* network: what follows the subcommand is the subcommand's (its --help) */
+	bool leading = !strcmp(c->name, "run") || !strcmp(c->name, "exec") ||
+		       !strcmp(c->name, "network");
 	int scan = argc;
 	for (int i = 1; leading && i < argc; i++)
 		if (argv[i][0] != '-') {

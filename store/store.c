@@ -122,7 +122,13 @@ int store_open(const char *root, store_t **out, cb_error_t *err)
 	store_t *st = cb_xcalloc(1, sizeof(*st));
 	st->root = abs;
 	st->lock_fd = -1;
-	pthread_mutex_init(&st->lock_mu, NULL);
+	/* recursive, as store_lock promises: a caller holding the lock may call
+	 * a function that takes it again */
+	pthread_mutexattr_t ma;
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&st->lock_mu, &ma);
+	pthread_mutexattr_destroy(&ma);
 	for (size_t i = 0; i < CB_ARRAY_SIZE(dirs); i++) {
 		_cleanup_free_ char *p = store_path(st, dirs[i]);
 		if (cb_mkdir_p(p, 0700, err) < 0)
@@ -179,6 +185,19 @@ int store_lock(store_t *st, cb_error_t *err)
 		pthread_mutex_unlock(&st->lock_mu);
 		return cb_error_errno(err, "lock store '%s'", st->root);
 	}
+	return 0;
+}
+
+int store_reopen_lock(store_t *st, cb_error_t *err)
+{
+	if (st->lock_depth > 0)
+		CB_BUG("store_reopen_lock with the lock held");
+	_cleanup_free_ char *lock = store_path(st, "lock");
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cb_error_errno(err, "open '%s'", lock);
+	close(st->lock_fd);
+	st->lock_fd = fd;
 	return 0;
 }
 

@@ -8,6 +8,7 @@
  *   cache/                  build cache entries
  *   containers/ID/          containers
  *   volumes/NAME/           named volumes
+ *   networks/NAME.json      user-defined networks (builder/network.h)
  *   tmp/                    files being written; emptied at open
  *   lock                    flock() file guarding index.json and cache/
  *
@@ -51,6 +52,10 @@ char *store_mkdtemp(store_t *st, const char *prefix, cb_error_t *err);
  * only around short index/cache updates, never across a build step. */
 int store_lock(store_t *st, cb_error_t *err);
 void store_unlock(store_t *st);
+/* A forked child that will take the lock while its parent (or a sibling)
+ * may: give it a lock of its own. A flock belongs to the open file, which
+ * fork shares, so without this the two would never exclude each other. */
+int store_reopen_lock(store_t *st, cb_error_t *err);
 
 /* ---- blobs ---- */
 

@@ -1,7 +1,8 @@
 /*
  * builder/container: containers on disk in a real store (create, find,
  * state and stale detection, diff of a real upper dir with a real whiteout,
- * commit into a real image, remove); the helpers' parsing tables. Running
+ * commit into a real image, remove); networks on disk (records, names,
+ * membership, hosts text); the helpers' parsing tables. Running
  * processes is covered end to end by tests/e2e/t5*.
  */
 #include <setjmp.h>
@@ -22,6 +23,7 @@
 
 #include "builder/container.h"
 #include "builder/container_internal.h"
+#include "builder/network.h"
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/image.h"
@@ -315,6 +317,117 @@ static void test_diff_and_commit(void **state)
 	bld_ctr_free(c);
 }
 
+static void test_network_names(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name;
+		bool ok;
+	} cases[] = {{"app-network", true}, {"a", true},     {"A.b_c-9", true}, {"", false},
+		     {"-x", false},         {".x", false},   {"_x", false},     {"a/b", false},
+		     {"a b", false},        {"a:b", false},  {"é", false}};
+	for (size_t i = 0; i < CB_ARRAY_SIZE(cases); i++)
+		assert_int_equal(bld_net_valid_name(cases[i].name), cases[i].ok);
+	char long_name[200];
+	memset(long_name, 'a', sizeof long_name - 1);
+	long_name[sizeof long_name - 1] = 0;
+	assert_false(bld_net_valid_name(long_name));
+}
+
+static bool has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+	for (const char *p = text; (p = strstr(p, line)); p++)
+		if ((p == text || p[-1] == '\n') && (p[n] == '\n' || !p[n]))
+			return true;
+	return false;
+}
+
+static void test_network_membership(void **state)
+{
+	(void)state;
+	cb_error_t e = CB_ERROR_INIT;
+	bld_net_t *n = NULL;
+	assert_int_equal(bld_net_create(g.st, "net1", &n, &e), 0);
+	assert_int_equal(strlen(n->id), NET_ID_LEN);
+	assert_string_equal(n->driver, "pod");
+	bld_net_free(n);
+	assert_int_equal(bld_net_create(g.st, "net1", &n, &e), -1);
+	assert_int_equal(e.code, EEXIST);
+	cb_error_release(&e);
+	assert_int_equal(bld_net_create(g.st, "none", &n, &e), -1);
+	assert_int_equal(e.code, EEXIST);
+	cb_error_release(&e);
+	assert_null(bld_net_load(g.st, "nope", &e));
+	assert_int_equal(e.code, ENOENT);
+	assert_string_equal(e.msg, "network 'nope' not found");
+	cb_error_release(&e);
+
+	bld_net_t **v = NULL;
+	size_t nv = 0;
+	assert_int_equal(bld_net_list(g.st, &v, &nv, &e), 0);
+	assert_int_equal(nv, 3);
+	assert_string_equal(v[0]->name, "host");
+	assert_string_equal(v[1]->name, "none");
+	assert_string_equal(v[2]->name, "net1");
+	for (size_t i = 0; i < nv; i++)
+		bld_net_free(v[i]);
+	free(v);
+
+	/* run --network net1, and one connected later */
+	bld_ctr_spec_t s = {.image = g.image, .name = "m1", .network = "net1"};
+	bld_ctr_t *m1 = NULL, *m2 = create("m2", NULL);
+	assert_int_equal(bld_ctr_create(g.st, &s, &m1, &e), 0);
+	s.name = "m3";
+	s.network = "nonet";
+	bld_ctr_t *bad = NULL;
+	assert_int_equal(bld_ctr_create(g.st, &s, &bad, &e), -1);
+	assert_int_equal(e.code, ENOENT);
+	cb_error_release(&e);
+	assert_int_equal(bld_net_connect(g.st, "net1", "m2", &e), 0);
+	assert_int_equal(bld_net_connect(g.st, "net1", "m2", &e), -1);
+	assert_int_equal(e.code, EEXIST);
+	cb_error_release(&e);
+	assert_int_equal(bld_net_connect(g.st, "host", "m2", &e), -1);
+	cb_error_release(&e);
+
+	_cleanup_strv_ char **ids = NULL;
+	assert_int_equal(bld_net_members(g.st, "net1", &ids, &e), 0);
+	assert_int_equal(cb_strv_len(ids), 2);
+
+	/* m1's hosts: both names with their short IDs, on 127.0.0.1 */
+	bld_ctr_t *l1 = bld_ctr_load(g.st, "m1", &e);
+	assert_non_null(l1);
+	_cleanup_free_ char *text = ctr_hosts_text(g.st, l1);
+	_cleanup_free_ char *line1 = cb_asprintf("127.0.0.1\tm1 %.12s", m1->id);
+	_cleanup_free_ char *line2 = cb_asprintf("127.0.0.1\tm2 %.12s", m2->id);
+	assert_true(has_line(text, "127.0.0.1\tlocalhost"));
+	assert_true(has_line(text, line1));
+	assert_true(has_line(text, line2));
+
+	assert_int_equal(bld_net_remove(g.st, "net1", &e), -1);
+	assert_int_equal(e.code, EBUSY);
+	assert_string_equal(e.msg, "network net1 has active endpoints (m1, m2)");
+	cb_error_release(&e);
+
+	/* off the network: by disconnect, by rm */
+	assert_int_equal(bld_net_disconnect(g.st, "net1", "m2", &e), 0);
+	assert_int_equal(bld_net_disconnect(g.st, "net1", "m2", &e), -1);
+	assert_int_equal(e.code, ENOENT);
+	cb_error_release(&e);
+	free(text);
+	text = ctr_hosts_text(g.st, l1);
+	assert_false(has_line(text, line2));
+	assert_int_equal(bld_ctr_remove(g.st, m1, false, &e), 0);
+	assert_int_equal(bld_net_remove(g.st, "net1", &e), 0);
+	assert_null(bld_net_load(g.st, "net1", &e));
+	cb_error_release(&e);
+	assert_int_equal(bld_ctr_remove(g.st, m2, false, &e), 0);
+	bld_ctr_free(l1);
+	bld_ctr_free(m1);
+	bld_ctr_free(m2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -324,6 +437,8 @@ int main(void)
 		cmocka_unit_test(test_create_find_remove),
 		cmocka_unit_test(test_stale_state),
 		cmocka_unit_test(test_diff_and_commit),
+		cmocka_unit_test(test_network_names),
+		cmocka_unit_test(test_network_membership),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -1,0 +1,243 @@
+/* cbuild network create|ls|rm|inspect|connect|disconnect: user-defined
+ * networks, one shared network namespace each (builder/network.h). */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "builder/container.h"
+#include "builder/network.h"
+#include "cmd/cmd.h"
+#include "common/util.h"
+
+typedef int (*sub_fn)(store_t *st, int argc, char **argv, cb_error_t *err);
+
+typedef struct sub {
+	const char *name;
+	const char *alias;
+	sub_fn fn;
+	const char *usage;
+	const char *summary;
+} sub_t;
+
+/* Options every subcommand may take (-q for ls, -d for create, -f for
+ * disconnect); anything else is a usage error. Leaves optind on the first
+ * operand. */
+static int sub_opts(int argc, char **argv, const char *shortopts,
+		    const struct option *longopts, int *flags, cb_error_t *err)
+{
+	int o;
+	optind = 1;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (o == '?' || o == ':')
+			return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
+		if (o == 'd' && strcmp(optarg, "pod") && strcmp(optarg, "bridge"))
+			return cmd_usage_error(err, "driver '%s' is not supported (pod; bridge is "
+						    "taken as pod)", optarg);
+		flags[o & 0xff] = 1;
+	}
+	return 0;
+}
+
+static int net_create(store_t *st, int argc, char **argv, cb_error_t *err)
+{
+	static const struct option lo[] = {{"driver", required_argument, NULL, 'd'},
+					   {NULL, 0, NULL, 0}};
+	int flags[256] = {0};
+	int rc = sub_opts(argc, argv, "d:", lo, flags, err);
+	if (rc < 0)
+		return rc;
+	if (argc - optind != 1)
+		return cmd_usage_error(err, "'network create' needs exactly 1 name");
+	bld_net_t *n = NULL;
+	if (bld_net_create(st, argv[optind], &n, err) < 0)
+		return -1;
+	printf("%s\n", n->id);
+	bld_net_free(n);
+	return 0;
+}
+
+static int net_ls(store_t *st, int argc, char **argv, cb_error_t *err)
+{
+	static const struct option lo[] = {{"quiet", no_argument, NULL, 'q'},
+					   {"no-trunc", no_argument, NULL, 'T'},
+					   {NULL, 0, NULL, 0}};
+	int flags[256] = {0};
+	int rc = sub_opts(argc, argv, "q", lo, flags, err);
+	if (rc < 0)
+		return rc;
+	if (optind < argc)
+		return cmd_usage_error(err, "'network ls' takes no arguments");
+	bld_net_t **v = NULL;
+	size_t n = 0;
+	if (bld_net_list(st, &v, &n, err) < 0)
+		return -1;
+	int idw = flags['T'] ? NET_ID_LEN : 12, namew = 4;
+	for (size_t i = 0; i < n; i++)
+		if ((int)strlen(v[i]->name) > namew)
+			namew = (int)strlen(v[i]->name);
+	if (!flags['q'])
+		printf("%-*s   %-*s   %-6s   %s\n", idw, "NETWORK ID", namew, "NAME", "DRIVER",
+		       "SCOPE");
+	for (size_t i = 0; i < n; i++) {
+		if (flags['q'])
+			printf("%.*s\n", idw, v[i]->id);
+		else
+			printf("%-*.*s   %-*s   %-6s   local\n", idw, idw, v[i]->id, namew,
+			       v[i]->name, v[i]->driver);
+		bld_net_free(v[i]);
+	}
+	free(v);
+	return 0;
+}
+
+static int rm_one(void *opaque, store_t *st, const char *name, cb_error_t *err)
+{
+	(void)opaque;
+	if (bld_net_remove(st, name, err) < 0)
+		return -1;
+	printf("%s\n", name);
+	return 0;
+}
+
+static int net_rm(store_t *st, int argc, char **argv, cb_error_t *err)
+{
+	int flags[256] = {0};
+	static const struct option lo[] = {{NULL, 0, NULL, 0}};
+	int rc = sub_opts(argc, argv, "", lo, flags, err);
+	if (rc < 0)
+		return rc;
+	if (optind >= argc)
+		return cmd_usage_error(err, "'network rm' needs at least 1 network");
+	return cmd_each(st, argv + optind, argc - optind, rm_one, NULL, err);
+}
+
+static json_t *inspect_one(store_t *st, const char *name, cb_error_t *err)
+{
+	bld_net_t *n = bld_net_load(st, name, err);
+	if (!n)
+		return NULL;
+	_cleanup_strv_ char **ids = NULL;
+	if (bld_net_members(st, name, &ids, err) < 0) {
+		bld_net_free(n);
+		return NULL;
+	}
+	json_t *ctrs = json_object();
+	for (size_t i = 0; ids[i]; i++) {
+		cb_error_t e = CB_ERROR_INIT;
+		bld_ctr_t *c = bld_ctr_load(st, ids[i], &e);
+		if (!c) { /* removed meanwhile */
+			cb_error_release(&e);
+			continue;
+		}
+		json_object_set_new(ctrs, c->id, json_pack("{s:s}", "Name", c->name));
+		bld_ctr_free(c);
+	}
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "Name", n->name, "Id", n->id,
+			      "Created", n->created, "Scope", "local", "Driver", n->driver,
+			      "Containers", ctrs);
+	bld_net_free(n);
+	return j;
+}
+
+static int net_inspect(store_t *st, int argc, char **argv, cb_error_t *err)
+{
+	int flags[256] = {0};
+	static const struct option lo[] = {{NULL, 0, NULL, 0}};
+	int rc = sub_opts(argc, argv, "", lo, flags, err);
+	if (rc < 0)
+		return rc;
+	if (optind >= argc)
+		return cmd_usage_error(err, "'network inspect' needs at least 1 network");
+	json_t *out = json_array();
+	rc = 0;
+	for (int i = optind; i < argc; i++) {
+		cb_error_t e = CB_ERROR_INIT;
+		json_t *j = inspect_one(st, argv[i], &e);
+		if (j) {
+			json_array_append_new(out, j);
+			continue;
+		}
+		/* like docker: print what was found, fail for the rest */
+		if (cb_error_is_set(err))
+			cb_error_print(stderr, "cbuild", err), cb_error_release(err);
+		cb_error_move(err, &e);
+		rc = -1;
+	}
+	char *s = json_dumps(out, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+	printf("%s\n", s);
+	free(s);
+	json_decref(out);
+	return rc;
+}
+
+static int net_connect(store_t *st, int argc, char **argv, cb_error_t *err)
+{
+	int flags[256] = {0};
+	static const struct option lo[] = {{NULL, 0, NULL, 0}};
+	int rc = sub_opts(argc, argv, "", lo, flags, err);
+	if (rc < 0)
+		return rc;
+	if (argc - optind != 2)
+		return cmd_usage_error(err, "'network connect' needs a network and a container");
+	return bld_net_connect(st, argv[optind], argv[optind + 1], err);
+}
+
+static int net_disconnect(store_t *st, int argc, char **argv, cb_error_t *err)
+{
+	static const struct option lo[] = {{"force", no_argument, NULL, 'f'},
+					   {NULL, 0, NULL, 0}};
+	int flags[256] = {0};
+	int rc = sub_opts(argc, argv, "f", lo, flags, err);
+	if (rc < 0)
+		return rc;
+	if (argc - optind != 2)
+		return cmd_usage_error(err, "'network disconnect' needs a network and a "
+					    "container");
+	return bld_net_disconnect(st, argv[optind], argv[optind + 1], err);
+}
+
+static const sub_t subs[] = {
+	{"create", NULL, net_create, "cbuild network create [-d pod] NETWORK",
+	 "create a network"},
+	{"ls", "list", net_ls, "cbuild network ls [-q] [--no-trunc]", "list networks"},
+	{"rm", "remove", net_rm, "cbuild network rm NETWORK...", "remove networks"},
+	{"inspect", NULL, net_inspect, "cbuild network inspect NETWORK...",
+	 "show networks' details as JSON"},
+	{"connect", NULL, net_connect, "cbuild network connect NETWORK CONTAINER",
+	 "connect a container to a network"},
+	{"disconnect", NULL, net_disconnect, "cbuild network disconnect [-f] NETWORK CONTAINER",
+	 "disconnect a container from a network"},
+};
+
+int cmd_network(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
+{
+	/* `network --help` and `network` alone: main prints the verb's usage */
+	if (argc < 2)
+		return cmd_usage_error(err, "'network' needs a command");
+	const sub_t *s = NULL;
+	for (size_t i = 0; i < CB_ARRAY_SIZE(subs); i++)
+		if (!strcmp(argv[1], subs[i].name) || cb_streq(argv[1], subs[i].alias))
+			s = &subs[i];
+	if (!s)
+		return cmd_usage_error(err, "unknown network command '%s'", argv[1]);
+	if (cmd_wants_help(argc - 1, argv + 1)) {
+		printf("usage: %s\n\n%s\n", s->usage, s->summary);
+		return 0;
+	}
+	store_t *st = cmd_store(ctx, err);
+	if (!st)
+		return -1;
+	int rc = s->fn(st, argc - 1, argv + 1, err);
+	if (rc == CMD_USAGE) {
+		/* the subcommand's usage, not the whole verb's */
+		cb_error_print(stderr, "cbuild", err);
+		cb_error_release(err);
+		fprintf(stderr, "usage: %s\n", s->usage);
+		ctx->exit_code = 2;
+		return 0;
+	}
+	return rc;
+}
