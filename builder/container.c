@@ -545,22 +545,6 @@ bld_ctr_t *bld_ctr_load(store_t *st, const char *what, cb_error_t *err)
 
 /* ---- create ---- */
 
-static void new_id(char out[CTR_ID_LEN + 1])
-{
-	unsigned char b[32];
-	size_t got = 0;
-	while (got < sizeof b) {
-		ssize_t n = getrandom(b + got, sizeof b - got, 0);
-		if (n < 0 && errno != EINTR)
-			CB_BUG("getrandom: %s", strerror(errno));
-		if (n > 0)
-			got += (size_t)n;
-	}
-	/* never all digits: Docker avoids IDs that look like numbers */
-	for (size_t i = 0; i < sizeof b; i++)
-		snprintf(out + 2 * i, 3, "%02x", b[i]);
-}
-
 static char *random_name(void)
 {
 	static const char *const adj[] = {"brave", "calm",  "eager", "fancy", "gentle", "happy",
@@ -762,7 +746,7 @@ int bld_ctr_create(store_t *st, const bld_ctr_spec_t *spec, bld_ctr_t **out, cb_
 	if (!img)
 		return -1;
 	bld_ctr_t *c = cb_xcalloc(1, sizeof *c);
-	new_id(c->id);
+	cb_random_hex(c->id, CTR_ID_LEN / 2);
 	_cleanup_free_ char *sub = cb_asprintf("containers/%s", c->id);
 	c->dir = store_path(st, sub);
 	int rc = fill_from_spec(c, spec, img->config, err);

@@ -5,13 +5,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -75,21 +72,6 @@ static char *net_path(store_t *st, const char *name)
 {
 	_cleanup_free_ char *sub = cb_asprintf("networks/%s.json", name);
 	return store_path(st, sub);
-}
-
-static void new_id(char out[NET_ID_LEN + 1])
-{
-	unsigned char b[NET_ID_LEN / 2];
-	size_t got = 0;
-	while (got < sizeof b) {
-		ssize_t n = getrandom(b + got, sizeof b - got, 0);
-		if (n < 0 && errno != EINTR)
-			CB_BUG("getrandom: %s", strerror(errno));
-		if (n > 0)
-			got += (size_t)n;
-	}
-	for (size_t i = 0; i < sizeof b; i++)
-		snprintf(out + 2 * i, 3, "%02x", b[i]);
 }
 
 bld_net_t *bld_net_load(store_t *st, const char *name, cb_error_t *err)
@@ -168,7 +150,7 @@ int bld_net_create(store_t *st, const char *name, bld_net_t **out, cb_error_t *e
 						  "%d characters)", name, NET_NAME_MAX);
 	bld_net_t *n = cb_xcalloc(1, sizeof *n);
 	n->name = cb_xstrdup(name);
-	new_id(n->id);
+	cb_random_hex(n->id, NET_ID_LEN / 2);
 	n->created = now_rfc3339();
 	n->driver = cb_xstrdup("pod");
 	if (store_lock(st, err) < 0) {
@@ -420,19 +402,6 @@ static int find_holder(store_t *st, const bld_ctr_t *self, char *const *networks
 	return 0;
 }
 
-static int lo_up(cb_error_t *err)
-{
-	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	struct ifreq ifr = {0};
-	strcpy(ifr.ifr_name, "lo");
-	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
-		return cb_error_errno(err, "read the flags of 'lo'");
-	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-		return cb_error_errno(err, "bring 'lo' up");
-	return 0;
-}
-
 int ctr_net_join(store_t *st, const bld_ctr_t *c, cb_error_t *err)
 {
 	bld_ctr_t *holder = NULL;
@@ -456,7 +425,7 @@ int ctr_net_join(store_t *st, const bld_ctr_t *c, cb_error_t *err)
 		return cb_error_set(err, e, "create the network namespace of network '%s'%s",
 				    c->networks[0], rootless_hint(e));
 	}
-	if (lo_up(err) < 0)
+	if (sbx_loopback_up(err) < 0)
 		return cb_error_wrap(err, "network '%s'", c->networks[0]);
 	return 0;
 }

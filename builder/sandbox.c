@@ -442,6 +442,19 @@ static void child_user_mounts(struct child_ctx *c, int rootfd)
 	}
 }
 
+int sbx_loopback_up(cb_error_t *err)
+{
+	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = {0};
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		return cb_error_errno(err, "read the flags of 'lo'");
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		return cb_error_errno(err, "bring 'lo' up");
+	return 0;
+}
+
 static void child_lo_up(struct child_ctx *c)
 {
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);

@@ -237,6 +237,11 @@ int sbx_exec_start(pid_t pid, const sbx_config_t *cfg, sbx_handle_t **out, cb_er
  * Works rootless (a short-lived helper joins the user namespace first). */
 int sbx_socket_in(pid_t pid, int domain, int type, cb_error_t *err);
 
+/* Bring `lo` up in the caller's network namespace (a fresh one has it
+ * down): for namespaces that containers then share (compose projects,
+ * user-defined networks). */
+int sbx_loopback_up(cb_error_t *err);
+
 /* --- helpers the builder may use --- */
 
 /* Make this process root of a new user namespace (with `flags` more

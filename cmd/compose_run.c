@@ -29,7 +29,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -37,7 +36,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -651,19 +649,6 @@ static void sup_poll(sup_t *u, int timeout)
 	}
 }
 
-static int lo_up(cb_error_t *err)
-{
-	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	struct ifreq ifr = {0};
-	strcpy(ifr.ifr_name, "lo");
-	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
-		return cb_error_errno(err, "read the flags of 'lo'");
-	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-		return cb_error_errno(err, "bring 'lo' up");
-	return 0;
-}
-
 /* The supervisor process: never returns. */
 static _Noreturn void supervise(sup_t *u)
 {
@@ -681,7 +666,7 @@ static _Noreturn void supervise(sup_t *u)
 		dup2(lfd, 1);
 		dup2(lfd, 2);
 	}
-	if (unshare(CLONE_NEWNET) < 0 || lo_up(&e) < 0) {
+	if (unshare(CLONE_NEWNET) < 0 || sbx_loopback_up(&e) < 0) {
 		if (!cb_error_is_set(&e))
 			cb_error_errno(&e, "new network namespace for the project");
 		char buf[512];

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 static _Noreturn void oom(size_t n)
@@ -243,4 +244,21 @@ char *cb_buf_detach(cb_buf_t *b, size_t *len)
 	b->data = NULL;
 	b->len = b->cap = 0;
 	return d;
+}
+
+void cb_random_hex(char *out, size_t n_bytes)
+{
+	unsigned char b[64];
+	if (n_bytes > sizeof b)
+		CB_BUG("cb_random_hex: %zu bytes", n_bytes);
+	size_t got = 0;
+	while (got < n_bytes) {
+		ssize_t n = getrandom(b + got, n_bytes - got, 0);
+		if (n < 0 && errno != EINTR)
+			CB_BUG("getrandom: %s", strerror(errno));
+		if (n > 0)
+			got += (size_t)n;
+	}
+	for (size_t i = 0; i < n_bytes; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
 }

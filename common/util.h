@@ -31,6 +31,10 @@ char *cb_xstrndup(const char *s, size_t n);
 char *cb_asprintf(const char *fmt, ...) CB_PRINTF(1, 2);
 char *cb_vasprintf(const char *fmt, va_list ap);
 
+/* n_bytes from getrandom as 2 * n_bytes lowercase hex digits + NUL in out
+ * (IDs of containers and networks). */
+void cb_random_hex(char *out, size_t n_bytes);
+
 /* Cleanup helpers. */
 void cb_freep(void *p);       /* free(*(void **)p) */
 void cb_closep(int *fd);      /* close(*fd) if >= 0, keeps errno */
