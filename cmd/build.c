@@ -1,6 +1,6 @@
 /*
  * cbuild [build] [-t NAME[:TAG]]... [-f Dockerfile|-] [--build-arg K[=V]]...
- *   [--target STAGE] [--no-cache] [--pull] [--label K=V]... [--network host|none]
+ *   [--target STAGE] [--no-cache[=BOOL]] [--pull[=BOOL]] [--label K=V]... [--network host|none]
  *   [--format oci|docker] [--compress gzip|zstd|none] [--timestamp EPOCH]
  *   [--iidfile F] [--progress auto|plain|tty] [--secret id=X,src=F]
  *   [--ssh ID[=SOCKET]] [--explain-cache] [--cache-to REF [--cache-to-mode min|max]]
@@ -52,7 +52,7 @@ enum {
 	OPT_BUILD_ARG = 256, OPT_TARGET, OPT_NO_CACHE, OPT_PULL, OPT_LABEL, OPT_NETWORK,
 	OPT_FORMAT, OPT_COMPRESS, OPT_TIMESTAMP, OPT_IIDFILE, OPT_PROGRESS, OPT_SECRET,
 	OPT_EXPLAIN, OPT_PLATFORM, OPT_LEVEL, OPT_DRY_RUN, OPT_CACHE_TO, OPT_CACHE_MODE,
-	OPT_CACHE_FROM, OPT_JOBS, OPT_SSH,
+	OPT_CACHE_FROM, OPT_JOBS, OPT_SSH, OPT_RM, OPT_FORCE_RM,
 };
 
 static const struct option build_longopts[] = {
@@ -61,8 +61,13 @@ static const struct option build_longopts[] = {
 	{"quiet", no_argument, NULL, 'q'},
 	{"build-arg", required_argument, NULL, OPT_BUILD_ARG},
 	{"target", required_argument, NULL, OPT_TARGET},
-	{"no-cache", no_argument, NULL, OPT_NO_CACHE},
-	{"pull", no_argument, NULL, OPT_PULL},
+	{"no-cache", optional_argument, NULL, OPT_NO_CACHE},
+	{"pull", optional_argument, NULL, OPT_PULL},
+	/* docker build's intermediate-container flags (the course's CI uses
+	 * --force-rm=true): cbuild keeps no intermediate containers, so they are
+	 * checked and ignored, as BuildKit does */
+	{"rm", optional_argument, NULL, OPT_RM},
+	{"force-rm", optional_argument, NULL, OPT_FORCE_RM},
 	{"label", required_argument, NULL, OPT_LABEL},
 	{"network", required_argument, NULL, OPT_NETWORK},
 	{"format", required_argument, NULL, OPT_FORMAT},
@@ -102,8 +107,29 @@ static char *build_arg(const char *a)
 	return v ? cb_asprintf("%s=%s", a, v) : NULL;
 }
 
+/* A boolean flag's optional value as docker (Go's ParseBool) reads it:
+ * absent = true. */
+static int bool_value(const char *opt, const char *arg, bool *out, cb_error_t *err)
+{
+	static const char *const yes[] = {"1", "t", "T", "true", "TRUE", "True"};
+	static const char *const no[] = {"0", "f", "F", "false", "FALSE", "False"};
+	*out = true;
+	if (!arg)
+		return 0;
+	for (size_t i = 0; i < CB_ARRAY_SIZE(yes); i++) {
+		if (!strcmp(arg, yes[i]))
+			return 0;
+		if (!strcmp(arg, no[i])) {
+			*out = false;
+			return 0;
+		}
+	}
+	return cmd_usage_error(err, "invalid value '%s' for --%s (true or false)", arg, opt);
+}
+
 static int parse_one(build_args_t *a, int c, const char *arg, cb_error_t *err)
 {
+	bool ignored;
 	switch (c) {
 	case 't': {
 		char *full = reg_ref_normalize(arg, err);
@@ -121,8 +147,10 @@ static int parse_one(build_args_t *a, int c, const char *arg, cb_error_t *err)
 		return 0;
 	}
 	case OPT_TARGET: a->target = arg; return 0;
-	case OPT_NO_CACHE: a->no_cache = true; return 0;
-	case OPT_PULL: a->pull = true; return 0;
+	case OPT_NO_CACHE: return bool_value("no-cache", arg, &a->no_cache, err);
+	case OPT_PULL: return bool_value("pull", arg, &a->pull, err);
+	case OPT_RM: return bool_value("rm", arg, &ignored, err);
+	case OPT_FORCE_RM: return bool_value("force-rm", arg, &ignored, err);
 	case OPT_LABEL: a->labels = cb_strv_push(a->labels, arg); return 0;
 	case OPT_SECRET: a->secrets = cb_strv_push(a->secrets, arg); return 0;
 	case OPT_EXPLAIN: a->explain_cache = true; return 0;

@@ -46,6 +46,14 @@ is "$(cat "$T/u/rootfs/flavor")" "flavor spicy" "the arg reached RUN"
 
 cb build -t c:1 --no-cache "$ctx" >/dev/null 2>"$T/log6"; ok $? "--no-cache build"
 is "$(grep -c 'Using cache' "$T/log6")" 0 "--no-cache ignores the cache"
+cb build -t c:1 --no-cache=true "$ctx" >/dev/null 2>"$T/log6b"; ok $? "--no-cache=true build"
+is "$(grep -c 'Using cache' "$T/log6b")" 0 "--no-cache=true ignores the cache"
+cb build -t c:1 --no-cache=false --pull=false "$ctx" >/dev/null 2>"$T/log6c"; ok $? "--no-cache=false"
+is "$(grep -c 'Using cache' "$T/log6c")" 6 "--no-cache=false uses the cache"
+# the course's CI stage: docker build --force-rm=true -t IMAGE .
+cb build --force-rm=true --rm -t c:ci "$ctx" >/dev/null 2>&1; ok $? "--force-rm=true and --rm are accepted"
+err=$(cb build --force-rm=maybe -t c:ci "$ctx" 2>&1); is $? 2 "--force-rm=maybe: usage error"
+like "$err" "invalid value 'maybe' for --force-rm" "and it says which flag"
 
 out=$(cb prune); ok $? "prune"
 like "$out" "Deleted [0-9]+ blobs" "prune reports what it deleted"
