@@ -101,31 +101,34 @@ static void print_row(store_t *st, const images_opts_t *o, const store_ref_t *re
 	cmd_human_size(image_unpacked_size(st, img), size, sizeof(size));
 	_cleanup_free_ char *platform = oci_platform_string(
 		img->config->os, img->config->architecture, img->config->variant);
-	cmd_human_ago(oci_time_parse(img->config->created), created, sizeof(created));
-	if (o->fmt) {
-		int64_t t = oci_time_parse(img->config->created);
-		time_t tt = (time_t)t;
-		struct tm tm;
-		char at[64];
-		gmtime_r(&tt, &tm);
-		strftime(at, sizeof at, "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
-		const char *v[NFIELDS] = {
-			[F_REPO] = repo ? repo : "<none>", [F_TAG] = tag, [F_DIGEST] = ref->digest,
-			[F_ID] = o->no_trunc ? img->config_digest : id, [F_SINCE] = created,
-			[F_AT] = at, [F_SIZE] = size, [F_PLATFORM] = platform};
-		cmd_fmt_row(o->fmt, v);
-		reg_ref_release(&r);
-		return;
-	}
-	printf("%-40s %-12s ", repo ? repo : "<none>", tag);
-	if (o->digests)
-		printf("%-71s ", ref->digest);
-	printf("%-12s %-18s ", o->no_trunc ? img->config_digest : id, created);
-	if (o->all_platforms)
-		printf("%-10s %s\n", size, platform);
-	else
-		printf("%s\n", size);
+	time_t t = (time_t)oci_time_parse(img->config->created);
+	cmd_human_ago(t, created, sizeof(created));
+	struct tm tm;
+	char at[64];
+	gmtime_r(&t, &tm);
+	strftime(at, sizeof at, "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
+	const char *v[NFIELDS] = {
+		[F_REPO] = repo ? repo : "<none>", [F_TAG] = tag, [F_DIGEST] = ref->digest,
+		[F_ID] = o->no_trunc ? img->config_digest : id, [F_SINCE] = created,
+		[F_AT] = at, [F_SIZE] = size, [F_PLATFORM] = platform};
+	cmd_fmt_row(o->fmt, v);
 	reg_ref_release(&r);
+}
+
+/* docker's default table (its columns sized to their contents, as docker's
+ * tabwriter does), with DIGEST and PLATFORM when asked for. */
+static const char *default_table(const images_opts_t *o)
+{
+	static const char *const tables[2][2] = {
+		{"table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}",
+		 "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t"
+		 "{{.Platform}}"},
+		{"table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t"
+		 "{{.Size}}",
+		 "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t"
+		 "{{.Size}}\t{{.Platform}}"},
+	};
+	return tables[o->digests][o->all_platforms];
 }
 
 /* The image a tag shows: for an index, this machine's image of it, else
@@ -199,10 +202,8 @@ int cmd_images(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	int rc = parse_images_args(argc, argv, &o, err);
 	if (rc)
 		return rc;
-	if (o.format && !o.quiet &&
-	    cmd_fmt_new(o.format,
-			"table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}",
-			fields, NFIELDS, &o.fmt, err) < 0)
+	if (!o.quiet && cmd_fmt_new(o.format ? o.format : default_table(&o), default_table(&o),
+				    fields, NFIELDS, &o.fmt, err) < 0)
 		return CMD_USAGE;
 	store_t *st = cmd_store(ctx, err);
 	store_ref_t *refs = NULL;
@@ -210,16 +211,6 @@ int cmd_images(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (!st || store_list_refs(st, &refs, &n, err) < 0) {
 		cmd_fmt_free(o.fmt);
 		return -1;
-	}
-	if (!o.quiet && !o.fmt) {
-		printf("%-40s %-12s ", "REPOSITORY", "TAG");
-		if (o.digests)
-			printf("%-71s ", "DIGEST");
-		printf("%-12s %-18s ", "IMAGE ID", "CREATED");
-		if (o.all_platforms)
-			printf("%-10s %s\n", "SIZE", "PLATFORM");
-		else
-			printf("%s\n", "SIZE");
 	}
 	char **seen = NULL; /* -q prints each image once */
 	for (size_t i = 0; i < n; i++) {

@@ -10,6 +10,10 @@ size=$(printf '%s\n' "$out" | awk '/busybox/ {print $NF}')
 want=$(stat -c %s "$ROOTFS_TAR" | awk '{printf "%.3gMB", $1 / 1e6}')
 is "$size" "$want" "images shows the uncompressed size, as docker"
 is "$(cb images -q)" "${id:7:12}" "images -q prints the short ID"
+# docker's table: columns as wide as their contents plus three spaces
+like "$(printf '%s\n' "$out" | head -1)" "^REPOSITORY   TAG       IMAGE ID       CREATED +SIZE$" \
+	"images header spaced as docker's"
+like "$out" "busybox      latest    ${id:7:12}   " "images row spaced as docker's"
 
 oci-image-tool validate --type image "$ROOT" >/dev/null 2>&1
 ok $? "oci-image-tool validates the store"
