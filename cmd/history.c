@@ -1,30 +1,48 @@
-/* cbuild history [--no-trunc] [-q] [--platform os/arch[/variant]] IMAGE */
+/* cbuild history [--no-trunc] [-q] [--format F] [--platform os/arch[/variant]] IMAGE */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/format.h"
 #include "cmd/images_util.h"
 #include "common/util.h"
 
-int cmd_history(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
+enum { F_ID, F_SINCE, F_AT, F_BY, F_SIZE, F_COMMENT, NFIELDS };
+static const cmd_fmt_field_t fields[NFIELDS] = {
+	[F_ID] = {"ID", "IMAGE"},           [F_SINCE] = {"CreatedSince", "CREATED"},
+	[F_AT] = {"CreatedAt", "CREATED AT"}, [F_BY] = {"CreatedBy", "CREATED BY"},
+	[F_SIZE] = {"Size", "SIZE"},        [F_COMMENT] = {"Comment", "COMMENT"},
+};
+
+#define DEFAULT_TABLE "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
+/* docker cuts CREATED BY to this many characters, the last one an ellipsis */
+#define BY_WIDTH 45
+
+typedef struct history_opts {
+	bool no_trunc, quiet;
+	const char *platform, *format;
+} history_opts_t;
+
+static int parse_history_args(int argc, char **argv, history_opts_t *o, cb_error_t *err)
 {
 	static const struct option longopts[] = {{"no-trunc", no_argument, NULL, 'n'},
 						 {"quiet", no_argument, NULL, 'q'},
+						 {"format", required_argument, NULL, 'F'},
 						 {"platform", required_argument, NULL, 'P'},
 						 {NULL, 0, NULL, 0}};
-	bool no_trunc = false, quiet = false;
-	const char *platform = NULL;
 	int c;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+q", longopts, NULL)) != -1) {
 		if (c == 'n')
-			no_trunc = true;
+			o->no_trunc = true;
 		else if (c == 'q')
-			quiet = true;
+			o->quiet = true;
+		else if (c == 'F')
+			o->format = optarg;
 		else if (c == 'P' && cmd_check_platform(optarg, err) == 0)
-			platform = optarg;
+			o->platform = optarg;
 		else if (c == 'P')
 			return CMD_USAGE;
 		else
@@ -32,20 +50,30 @@ int cmd_history(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	}
 	if (argc - optind != 1)
 		return cmd_usage_error(err, "'history' needs exactly 1 argument");
-	store_t *st = cmd_store(ctx, err);
-	if (!st)
-		return -1;
-	image_t *img = cmd_load_image_platform(st, argv[optind], platform, err);
-	if (!img)
-		return -1;
+	return 0;
+}
+
+/* s cut to BY_WIDTH characters (UTF-8 aware), the last one "…", as docker
+ * shows CREATED BY; a new string. */
+static char *ellipsis(const char *s)
+{
+	size_t chars = 0, cut = 0;
+	for (size_t i = 0; s[i]; i++) {
+		if (((unsigned char)s[i] & 0xc0) == 0x80)
+			continue; /* a continuation byte */
+		if (chars == BY_WIDTH - 1)
+			cut = i;
+		if (++chars > BY_WIDTH)
+			return cb_asprintf("%.*s…", (int)cut, s);
+	}
+	return cb_xstrdup(s);
+}
+
+static void history_rows(store_t *st, const image_t *img, const history_opts_t *o,
+			 cmd_fmt_t *fmt)
+{
 	char id[13];
 	cmd_short_id(img->config_digest, id);
-	if (quiet) {
-		printf("%s\n", id);
-		image_free(img);
-		return 0;
-	}
-	printf("%-12s %-18s %-46s %-10s %s\n", "IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT");
 	/* newest first, as docker prints; layers are counted from the bottom */
 	size_t n = img->config->n_history, layer_of[n + 1], layer = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -54,19 +82,50 @@ int cmd_history(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 			layer++;
 	}
 	for (size_t i = n; i-- > 0;) {
-		size_t l = layer_of[i];
-		if (i + 1 == n)
-			printf("%-12s ", id);
-		else
-			printf("%-12s ", "<missing>");
-		char created[64], size[32] = "0B";
 		const oci_history_t *h = &img->config->history[i];
-		cmd_human_ago(oci_time_parse(h->created), created, sizeof(created));
+		size_t l = layer_of[i];
+		char created[64], size[32] = "0B";
+		int64_t t = oci_time_parse(h->created);
+		cmd_human_ago(t, created, sizeof(created));
 		if (!h->empty_layer && l < img->manifest->n_layers)
-			cmd_human_size(img->manifest->layers[l].size, size, sizeof(size));
+			cmd_human_size(image_layer_unpacked_size(st, &img->manifest->layers[l]), size,
+				       sizeof(size));
+		_cleanup_free_ char *at = t >= 0 ? oci_time_now(t) : cb_xstrdup("");
 		const char *by = h->created_by ? h->created_by : "";
-		printf("%-18s %-46.*s %-10s %s\n", created, no_trunc ? (int)strlen(by) : 45, by, size,
-		       h->comment ? h->comment : "");
+		_cleanup_free_ char *shown = o->no_trunc ? cb_xstrdup(by) : ellipsis(by);
+		const char *v[NFIELDS] = {
+			[F_ID] = i + 1 == n ? (o->no_trunc ? img->config_digest : id) : "<missing>",
+			[F_SINCE] = created, [F_AT] = at, [F_BY] = shown, [F_SIZE] = size,
+			[F_COMMENT] = h->comment ? h->comment : ""};
+		cmd_fmt_row(fmt, v);
+	}
+}
+
+int cmd_history(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
+{
+	history_opts_t o = {0};
+	int rc = parse_history_args(argc, argv, &o, err);
+	if (rc)
+		return rc;
+	cmd_fmt_t *fmt = NULL;
+	if (!o.quiet &&
+	    cmd_fmt_new(o.format ? o.format : DEFAULT_TABLE, DEFAULT_TABLE, fields, NFIELDS, &fmt,
+			err) < 0)
+		return CMD_USAGE;
+	store_t *st = cmd_store(ctx, err);
+	image_t *img = st ? cmd_load_image_platform(st, argv[optind], o.platform, err) : NULL;
+	if (!img) {
+		cmd_fmt_free(fmt);
+		return -1;
+	}
+	if (o.quiet) {
+		char id[13];
+		cmd_short_id(img->config_digest, id);
+		printf("%s\n", o.no_trunc ? img->config_digest : id);
+	} else {
+		history_rows(st, img, &o, fmt);
+		cmd_fmt_print(fmt, stdout);
+		cmd_fmt_free(fmt);
 	}
 	image_free(img);
 	return 0;

@@ -68,7 +68,7 @@ static const cmd_def_t commands[] = {
 	{"rmi", cmd_rmi, "cbuild rmi [-f] IMAGE...", "remove images"},
 	{"inspect", cmd_inspect, "cbuild inspect [--type image|container] [--platform OS/ARCH[/VARIANT]] [--raw] NAME...",
 	 "show an image's or a container's details as JSON"},
-	{"history", cmd_history, "cbuild history [--no-trunc] [-q] [--platform OS/ARCH[/VARIANT]] IMAGE", "show an image's history"},
+	{"history", cmd_history, "cbuild history [--no-trunc] [-q] [--format FORMAT] [--platform OS/ARCH[/VARIANT]] IMAGE", "show an image's history"},
 	{"save", cmd_save, "cbuild save [-o FILE] [--platform OS/ARCH[/VARIANT]] IMAGE...", "save images to a tar archive"},
 	{"load", cmd_load, "cbuild load [-i FILE] [-q]", "load images from a tar archive"},
 	{"import", cmd_import, "cbuild import [-c INSTRUCTION]... [-m MESSAGE] FILE|- [NAME[:TAG]]",

@@ -943,28 +943,31 @@ static int64_t zstd_size(int fd)
 	return c == ZSTD_CONTENTSIZE_UNKNOWN || c == ZSTD_CONTENTSIZE_ERROR ? -1 : (int64_t)c;
 }
 
+int64_t image_layer_unpacked_size(store_t *st, const oci_descriptor_t *d)
+{
+	int64_t n = -1;
+	cb_error_t e = CB_ERROR_INIT;
+	int fd = store_open_blob(st, d->digest, &e);
+	if (fd < 0) {
+		cb_error_release(&e);
+	} else {
+		const char *mt = d->media_type ? d->media_type : "";
+		if (strstr(mt, "gzip"))
+			n = gzip_size(fd, d->size);
+		else if (strstr(mt, "zstd"))
+			n = zstd_size(fd);
+		else
+			n = d->size;
+		close(fd);
+	}
+	return n >= 0 ? n : d->size;
+}
+
 int64_t image_unpacked_size(store_t *st, const image_t *img)
 {
 	int64_t total = 0;
-	for (size_t i = 0; i < img->manifest->n_layers; i++) {
-		const oci_descriptor_t *d = &img->manifest->layers[i];
-		int64_t n = -1;
-		cb_error_t e = CB_ERROR_INIT;
-		int fd = store_open_blob(st, d->digest, &e);
-		if (fd < 0) {
-			cb_error_release(&e);
-		} else {
-			const char *mt = d->media_type ? d->media_type : "";
-			if (strstr(mt, "gzip"))
-				n = gzip_size(fd, d->size);
-			else if (strstr(mt, "zstd"))
-				n = zstd_size(fd);
-			else
-				n = d->size;
-			close(fd);
-		}
-		total += n >= 0 ? n : d->size;
-	}
+	for (size_t i = 0; i < img->manifest->n_layers; i++)
+		total += image_layer_unpacked_size(st, &img->manifest->layers[i]);
 	return total;
 }
 

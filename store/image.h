@@ -232,6 +232,8 @@ int64_t image_blob_size(const image_t *img);
  * member's trailer (ISIZE) and a zstd frame header's content size; a layer
  * whose size cannot be read that way counts with its blob size. */
 int64_t image_unpacked_size(store_t *st, const image_t *img);
+/* The same for one layer (`history`'s SIZE). */
+int64_t image_layer_unpacked_size(store_t *st, const oci_descriptor_t *layer);
 
 /* Current time (or SOURCE_DATE_EPOCH / the given epoch when >= 0) as an
  * RFC 3339 UTC string. */

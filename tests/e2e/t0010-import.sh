@@ -31,6 +31,7 @@ js=$(cb inspect busybox | tr -d ' \n')
 like "$js" '"Cmd":\["sh"\]' "inspect shows CMD from -c"
 like "$js" '"A=b"' "inspect shows ENV from -c"
 h=$(cb history busybox); like "$h" "Imported from" "history records the import"
+like "$h" "Imported from .*   $size " "history: the layer's SIZE uncompressed, as images shows it"
 
 cb tag busybox localhost:5000/bb:7; ok $? "tag"
 like "$(cb images)" "localhost:5000/bb +7" "the new tag is listed"
