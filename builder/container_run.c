@@ -185,13 +185,8 @@ static void log_rotate(log_ctx_t *l)
 
 static void log_record(log_ctx_t *l, int stream, const char *text, size_t len, bool full)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	struct tm tm;
-	gmtime_r(&ts.tv_sec, &tm);
-	char stamp[64];
-	size_t n = strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(stamp + n, sizeof stamp - n, ".%09ldZ", ts.tv_nsec);
+	char stamp[CB_RFC3339_LEN];
+	cb_rfc3339_now(stamp);
 	cb_buf_t b;
 	cb_buf_init(&b);
 	cb_buf_addf(&b, "%s %d %c ", stamp, stream, full ? 'F' : 'P');

@@ -114,18 +114,6 @@ bld_net_t *bld_net_load(store_t *st, const char *name, cb_error_t *err)
 	return n;
 }
 
-static char *now_rfc3339(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	struct tm tm;
-	gmtime_r(&ts.tv_sec, &tm);
-	char buf[64];
-	size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
-	return cb_xstrdup(buf);
-}
-
 static int write_net(store_t *st, const bld_net_t *n, cb_error_t *err)
 {
 	_cleanup_free_ char *dir = store_path(st, "networks");
@@ -151,7 +139,9 @@ int bld_net_create(store_t *st, const char *name, bld_net_t **out, cb_error_t *e
 	bld_net_t *n = cb_xcalloc(1, sizeof *n);
 	n->name = cb_xstrdup(name);
 	cb_random_hex(n->id, NET_ID_LEN / 2);
-	n->created = now_rfc3339();
+	char created[CB_RFC3339_LEN];
+	cb_rfc3339_now(created);
+	n->created = cb_xstrdup(created);
 	n->driver = cb_xstrdup("pod");
 	if (store_lock(st, err) < 0) {
 		bld_net_free(n);

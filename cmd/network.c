@@ -41,6 +41,14 @@ static int sub_opts(int argc, char **argv, const char *shortopts,
 	return 0;
 }
 
+/* sub_opts for a subcommand that takes no options. */
+static int no_opts(int argc, char **argv, cb_error_t *err)
+{
+	static const struct option none[] = {{NULL, 0, NULL, 0}};
+	int flags[256] = {0};
+	return sub_opts(argc, argv, "", none, flags, err);
+}
+
 static int net_create(store_t *st, int argc, char **argv, cb_error_t *err)
 {
 	static const struct option lo[] = {{"driver", required_argument, NULL, 'd'},
@@ -104,9 +112,7 @@ static int rm_one(void *opaque, store_t *st, const char *name, cb_error_t *err)
 
 static int net_rm(store_t *st, int argc, char **argv, cb_error_t *err)
 {
-	int flags[256] = {0};
-	static const struct option lo[] = {{NULL, 0, NULL, 0}};
-	int rc = sub_opts(argc, argv, "", lo, flags, err);
+	int rc = no_opts(argc, argv, err);
 	if (rc < 0)
 		return rc;
 	if (optind >= argc)
@@ -144,9 +150,7 @@ static json_t *inspect_one(store_t *st, const char *name, cb_error_t *err)
 
 static int net_inspect(store_t *st, int argc, char **argv, cb_error_t *err)
 {
-	int flags[256] = {0};
-	static const struct option lo[] = {{NULL, 0, NULL, 0}};
-	int rc = sub_opts(argc, argv, "", lo, flags, err);
+	int rc = no_opts(argc, argv, err);
 	if (rc < 0)
 		return rc;
 	if (optind >= argc)
@@ -175,9 +179,7 @@ static int net_inspect(store_t *st, int argc, char **argv, cb_error_t *err)
 
 static int net_connect(store_t *st, int argc, char **argv, cb_error_t *err)
 {
-	int flags[256] = {0};
-	static const struct option lo[] = {{NULL, 0, NULL, 0}};
-	int rc = sub_opts(argc, argv, "", lo, flags, err);
+	int rc = no_opts(argc, argv, err);
 	if (rc < 0)
 		return rc;
 	if (argc - optind != 2)

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -261,4 +262,14 @@ void cb_random_hex(char *out, size_t n_bytes)
 	}
 	for (size_t i = 0; i < n_bytes; i++)
 		snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+void cb_rfc3339_now(char out[CB_RFC3339_LEN])
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	gmtime_r(&ts.tv_sec, &tm);
+	size_t n = strftime(out, CB_RFC3339_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, CB_RFC3339_LEN - n, ".%09ldZ", ts.tv_nsec);
 }

@@ -35,6 +35,11 @@ char *cb_vasprintf(const char *fmt, va_list ap);
  * (IDs of containers and networks). */
 void cb_random_hex(char *out, size_t n_bytes);
 
+/* The current time as RFC 3339 UTC with nanoseconds,
+ * "2026-11-29T05:18:46.123456789Z" (log lines, network records). */
+#define CB_RFC3339_LEN 31
+void cb_rfc3339_now(char out[CB_RFC3339_LEN]);
+
 /* Cleanup helpers. */
 void cb_freep(void *p);       /* free(*(void **)p) */
 void cb_closep(int *fd);      /* close(*fd) if >= 0, keeps errno */
