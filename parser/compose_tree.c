@@ -8,12 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <yaml.h>
-
 #include "common/util.h"
 #include "parser/compose.h"
 #include "parser/compose_internal.h"
 #include "parser/internal.h"
+#include "parser/yaml_lazy.h"
 
 /* Aliases are copied: cap the total so that a "billion laughs" file fails
  * instead of eating the machine. */

@@ -8,9 +8,9 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
-#include <zstd.h>
 
 #include "common/util.h"
+#include "store/compress_lazy.h"
 
 /* ---- small jansson helpers ---- */
 

@@ -17,15 +17,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
-#include <zstd.h>
 
 #include "common/util.h"
+#include "store/compress_lazy.h"
 
 #define GZ_BLOCK (128u * 1024)
 #define GZ_DICT (32u * 1024)
@@ -106,6 +104,28 @@ int layer_threads(const layer_opts_t *opts)
 
 #define PROBE_HEAD 8192
 
+/* log2(x) for a normal x > 0, to within 1e-9: the exponent from the bits,
+ * the mantissa m (scaled into [0.707, 1.414]) from ln m = 2 atanh(z),
+ * z = (m - 1) / (m + 1), |z| <= 0.172. Its one use is the entropy estimate
+ * below, and libm (another library to load at every start) is not linked
+ * for it. */
+static double log2_of_positive(double x)
+{
+	uint64_t u;
+	memcpy(&u, &x, sizeof u);
+	int e = (int)((u >> 52) & 0x7ff) - 1023;
+	u = (u & ~(0x7ffULL << 52)) | (1023ULL << 52);
+	double m;
+	memcpy(&m, &u, sizeof m); /* in [1, 2) */
+	if (m > 1.4142135623730951) {
+		m /= 2;
+		e++;
+	}
+	double z = (m - 1) / (m + 1), z2 = z * z;
+	double atanh = z * (1 + z2 * (1.0 / 3 + z2 * (1.0 / 5 + z2 * (1.0 / 7 + z2 * (1.0 / 9)))));
+	return e + 2 * atanh / 0.6931471805599453;
+}
+
 static bool looks_incompressible(const unsigned char *in, size_t len)
 {
 	if (len < 4096)
@@ -144,7 +164,7 @@ static bool looks_incompressible(const unsigned char *in, size_t len)
 		if (!hist[b])
 			return false; /* a byte value never seen: not uniform */
 		double p = (double)hist[b] / (double)len;
-		bits -= p * log2(p);
+		bits -= p * log2_of_positive(p);
 	}
 	return bits > INCOMPRESSIBLE_BITS;
 }

@@ -22,12 +22,18 @@ is "$(printf '%s\n' "$out" | wc -l)" 1 "empty store lists only the header"
 [ -f "$ROOT/oci-layout" ] && [ -f "$ROOT/index.json" ] && [ -d "$ROOT/blobs/sha256" ]
 ok $? "store root is an OCI layout"
 
-# libcurl and libarchive (and the 40 libraries they bring) load on first
-# use only: a local command does not map them, one that needs them does.
-maps() { LD_DEBUG=files "$@" 2>&1 >/dev/null | grep -Eo 'file=lib(curl|archive)\.so[.0-9]*' | sort -u | tr '\n' ' '; }
-is "$(maps "$CBUILD" --root "$ROOT" images)" "" "images loads neither libcurl nor libarchive"
+# libcurl and libarchive (and the 40 libraries they bring), libyaml, zlib
+# and libzstd load on first use only: a local command does not map them,
+# one that needs them does. libm is not linked at all.
+maps() { LD_DEBUG=files "$@" 2>&1 >/dev/null |
+	grep -Eo 'file=lib(curl|archive|yaml-0|z|zstd|m)\.so[.0-9]*' | sort -u | tr '\n' ' '; }
+is "$(maps "$CBUILD" --root "$ROOT" images)" "" \
+	"images loads none of libcurl, libarchive, libyaml, zlib, libzstd, libm"
 like "$(maps "$CBUILD" --root "$ROOT" pull --tls-verify=false 127.0.0.1:1/nothing:1)" "file=libcurl.so" \
 	"pull loads libcurl"
 printf 'not a tar' > "$T/junk.tar"
 like "$(maps "$CBUILD" --root "$ROOT" load -i "$T/junk.tar")" "file=libarchive.so" "load loads libarchive"
+printf 'services:\n  web:\n    image: busybox\n' > "$T/compose.yaml"
+like "$(maps "$CBUILD" --root "$ROOT" compose -f "$T/compose.yaml" config)" "file=libyaml-0.so" \
+	"compose config loads libyaml"
 done_testing
