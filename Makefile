@@ -50,7 +50,7 @@ TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
-.PHONY: all tools deps bench-deps check check-unit check-e2e asan fuzz bench install clean format
+.PHONY: FORCE all tools deps bench-deps check check-unit check-e2e asan fuzz bench install clean format
 
 all: cbuild testdata/hello/rootfs.tar
 
@@ -77,6 +77,15 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -MMD -MP -DCBUILD_VERSION='"$(VERSION)"' -c -o $@ $<
+
+# The objects that print the version rebuild when `git describe` changes
+# (a commit, or a clean tree turning dirty), not only when their source does.
+VERSION_USERS := $(patsubst %.c,$(BUILD)/%.o,$(shell grep -l CBUILD_VERSION $(CMD_SRCS) $(LIB_SRCS)))
+$(VERSION_USERS): $(BUILD)/version.stamp
+$(BUILD)/version.stamp: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
+FORCE:
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBCB)
 	@mkdir -p $(dir $@)
