@@ -122,8 +122,8 @@ static double log2_of_positive(double x)
 		e++;
 	}
 	double z = (m - 1) / (m + 1), z2 = z * z;
-	double atanh = z * (1 + z2 * (1.0 / 3 + z2 * (1.0 / 5 + z2 * (1.0 / 7 + z2 * (1.0 / 9)))));
-	return e + 2 * atanh / 0.6931471805599453;
+	double atanh_z = z * (1 + z2 * (1.0 / 3 + z2 * (1.0 / 5 + z2 * (1.0 / 7 + z2 * (1.0 / 9)))));
+	return e + 2 * atanh_z / 0.6931471805599453;
 }
 
 static bool looks_incompressible(const unsigned char *in, size_t len)
