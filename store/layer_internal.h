@@ -1,6 +1,6 @@
 /*
  * store/layer_internal.h - pieces shared by the layer_*.c files. Not a
- * public API: only store/layer*.c include it.
+ * public API: only store/layer*.c and the layer tests include it.
  *
  * lsink: the output half of a snapshot. Bytes of the plain tar go in (by
  * lsink_write, or lsink_reserve + lsink_commit to read file data straight
@@ -34,6 +34,10 @@ void lsink_abort(lsink_t *s);
 
 /* Number of compression threads for opts (>= 2 unless opts says 1). */
 int layer_threads(const layer_opts_t *opts);
+
+/* Whether a gzip block of these bytes is stored rather than deflated: its
+ * byte entropy is above 7.99 bits (random or already-compressed data). */
+bool layer_block_incompressible(const unsigned char *in, size_t len);
 
 /* Append to out the tar header of a char (block: block) device entry with
  * that device number, as snapshots write it. Linux's numbers (12-bit

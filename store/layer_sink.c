@@ -126,7 +126,7 @@ static double log2_of_positive(double x)
 	return e + 2 * atanh_z / 0.6931471805599453;
 }
 
-static bool looks_incompressible(const unsigned char *in, size_t len)
+bool layer_block_incompressible(const unsigned char *in, size_t len)
 {
 	if (len < 4096)
 		return false;
@@ -173,7 +173,7 @@ static int gz_compress(z_stream *zs, gz_slot_t *s, int level)
 {
 	if (deflateReset(zs) != Z_OK)
 		return -1;
-	int want = looks_incompressible(s->in, s->in_len) ? 0 : level;
+	int want = layer_block_incompressible(s->in, s->in_len) ? 0 : level;
 	if (deflateParams(zs, want, Z_DEFAULT_STRATEGY) != Z_OK)
 		return -1;
 	/* a stored block refers to nothing before it: priming would only
