@@ -1,5 +1,7 @@
 #include "common/lazylib.h"
 
+#include "common/libprefetch.h"
+
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -19,6 +21,7 @@ void cb_lazylib_load_slow(cb_lazylib_t *lib)
 {
 	pthread_mutex_lock(&lazy_mu);
 	if (!lib->loaded) {
+		cb_prefetch_library(lib->soname); /* a cold start's disk reads, queued at once */
 		/* RTLD_NODELETE: the pointers stay valid for the life of the process */
 		void *h = dlopen(lib->soname, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
 		if (!h)
