@@ -108,6 +108,7 @@ int cmd_login(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		return cmd_usage_error(err, "must provide --username with --password-stdin");
 	if (pass)
 		fprintf(stderr, "WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n");
+	reg_warm_up(); /* libcurl loads while the password is read */
 	_cleanup_free_ char *user_buf = NULL, *pass_buf = NULL;
 	if (!user) {
 		if (!(user_buf = prompt("Username", false, err)))
