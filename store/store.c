@@ -375,6 +375,59 @@ int store_blob_batch_add(store_blob_batch_t *b, store_blob_writer_t *w, const ch
 	return 0;
 }
 
+/* fdatasync of the batch's pending files, from up to SYNC_THREADS threads:
+ * the journal commits the fsyncs that wait together once, so N blobs cost
+ * two or three commits, not N. Not syncfs: that also waits for every other
+ * writer's dirty data on the file system (1 GB of someone else's: a 20-layer
+ * pull took 533 ms instead of 80). */
+#define SYNC_THREADS 8
+
+typedef struct {
+	store_blob_batch_t *b;
+	size_t next; /* atomic: the next index to take */
+	int err;     /* atomic: the first errno */
+} batch_sync_t;
+
+static void *batch_sync_main(void *arg)
+{
+	batch_sync_t *bs = arg;
+	for (;;) {
+		size_t i = __atomic_fetch_add(&bs->next, 1, __ATOMIC_RELAXED);
+		if (i >= bs->b->n)
+			return NULL;
+		if (!bs->b->tmp[i])
+			continue; /* published earlier */
+		int fd = open(bs->b->tmp[i], O_RDONLY | O_CLOEXEC);
+		int e = fd < 0 || fdatasync(fd) < 0 ? errno : 0;
+		if (fd >= 0)
+			close(fd);
+		if (e) {
+			int zero = 0;
+			__atomic_compare_exchange_n(&bs->err, &zero, e, false, __ATOMIC_RELAXED,
+						    __ATOMIC_RELAXED);
+		}
+	}
+}
+
+static int batch_sync(store_blob_batch_t *b, size_t pending, cb_error_t *err)
+{
+	batch_sync_t bs = {.b = b};
+	pthread_t th[SYNC_THREADS];
+	size_t nth = 0;
+	size_t want = pending < SYNC_THREADS ? pending : SYNC_THREADS;
+	/* this thread is one of them; a thread that cannot start is not needed */
+	while (nth + 1 < want && pthread_create(&th[nth], NULL, batch_sync_main, &bs) == 0)
+		nth++;
+	batch_sync_main(&bs);
+	for (size_t i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+	if (bs.err) {
+		errno = bs.err;
+		return cb_error_errno(err, "sync the blobs");
+	}
+	return 0;
+}
+
 int store_blob_batch_publish(store_blob_batch_t *b, cb_error_t *err)
 {
 	size_t pending = 0;
@@ -382,10 +435,8 @@ int store_blob_batch_publish(store_blob_batch_t *b, cb_error_t *err)
 		pending += b->tmp[i] != NULL;
 	if (!pending)
 		return 0;
-	/* One journal commit for all the blobs, not one per file. */
-	_cleanup_close_ int rootfd = open(b->st->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0 || syncfs(rootfd) < 0)
-		return cb_error_errno(err, "sync the store");
+	if (batch_sync(b, pending, err) < 0)
+		return -1;
 	for (size_t i = 0; i < b->n; i++) {
 		if (!b->tmp[i])
 			continue; /* published earlier */

@@ -107,11 +107,11 @@ int store_blob_pipe_finish(store_blob_pipe_t *p, cb_error_t *err);
 void store_blob_pipe_free(store_blob_pipe_t *p);
 
 /* Batched commits, for many blobs at once (a pull of many small layers):
- * one flush of the file system for all of them instead of two fsyncs per
- * blob. store_blob_batch_add checks the digest like commit but leaves the
- * blob, complete, in tmp/; store_blob_batch_publish makes every added blob
- * durable (syncfs), then renames them into blobs/ and fsyncs blobs/ once;
- * it may be called again after more adds.
+ * their flushes share journal commits instead of two fsyncs per blob each.
+ * store_blob_batch_add checks the digest like commit but leaves the blob,
+ * complete, in tmp/; store_blob_batch_publish makes every added blob
+ * durable (fdatasync, from several threads at once), then renames them into
+ * blobs/ and fsyncs blobs/ once; it may be called again after more adds.
  * So a file in blobs/ is still always complete and durable. Blobs added but
  * not published are removed by store_blob_batch_free (NULL-safe). */
 typedef struct store_blob_batch store_blob_batch_t;

@@ -1,6 +1,9 @@
 /* store: batched blob commits (store_blob_batch_*), used by pull. A blob
  * appears in blobs/ only after publish; a digest mismatch keeps nothing;
- * freeing an unpublished batch leaves tmp/ empty. */
+ * freeing an unpublished batch leaves tmp/ empty; publish writes out its
+ * own blobs and not another file's dirty pages on the same file system
+ * (cachestat, where the kernel has it); a blob gone from tmp/ fails the
+ * publish. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +12,11 @@
 #include <string.h>
 #include <errno.h>
 #include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <cmocka.h>
 
 #include "common/fs.h"
@@ -106,11 +114,103 @@ static void test_mismatch_and_free(void **state)
 	store_blob_batch_free(NULL);
 }
 
+#ifndef __NR_cachestat
+#define __NR_cachestat 451 /* Linux 6.5; the same number on every architecture */
+#endif
+struct cachestat_range {
+	uint64_t off, len;
+};
+struct cachestat_ {
+	uint64_t nr_cache, nr_dirty, nr_writeback, nr_evicted, nr_recently_evicted;
+};
+
+/* Pages of path not yet on disk (dirty or under writeback); -1 without
+ * cachestat. */
+static long long unwritten_pages(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	struct cachestat_range r = {0, 0};
+	struct cachestat_ cs;
+	long rc = syscall(__NR_cachestat, fd, &r, &cs, 0);
+	close(fd);
+	return rc < 0 ? -1 : (long long)(cs.nr_dirty + cs.nr_writeback);
+}
+
+static void test_publish_writes_only_its_own(void **state)
+{
+	(void)state;
+	struct statfs sf;
+	assert_int_equal(statfs(tmp, &sf), 0);
+	if (sf.f_type == TMPFS_MAGIC)
+		skip(); /* nothing is ever written out there */
+	/* someone else's 16 MiB, dirty, on the same file system */
+	char *other = cb_asprintf("%s/other-writer", tmp);
+	int fd = open(other, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	char *chunk = cb_xmalloc(1 << 20);
+	for (int i = 0; i < 16; i++) {
+		memset(chunk, 'a' + i, 1 << 20);
+		assert_int_equal(write(fd, chunk, 1 << 20), 1 << 20);
+	}
+	close(fd);
+	free(chunk);
+	if (unwritten_pages(other) < 0) {
+		free(other);
+		skip(); /* no cachestat (Linux < 6.5) */
+	}
+	assert_true(unwritten_pages(other) > 0);
+	/* more blobs than publish has threads */
+	cb_error_t err = CB_ERROR_INIT;
+	store_blob_batch_t *b = store_blob_batch_new(st);
+	char d[20][DIGEST_STR_LEN + 1];
+	for (int i = 0; i < 20; i++) {
+		char text[64];
+		snprintf(text, sizeof(text), "blob number %d", i);
+		add(b, text, d[i]);
+	}
+	assert_int_equal(store_blob_batch_publish(b, &err), 0);
+	for (int i = 0; i < 20; i++) {
+		char *p = store_blob_path(st, d[i]);
+		assert_int_equal(unwritten_pages(p), 0);
+		free(p);
+	}
+	/* syncfs would have written (and waited for) these too */
+	assert_true(unwritten_pages(other) > 0);
+	store_blob_batch_free(b);
+	free(other);
+}
+
+static void test_publish_fails_when_a_blob_is_gone(void **state)
+{
+	(void)state;
+	cb_error_t err = CB_ERROR_INIT;
+	char d[DIGEST_STR_LEN + 1];
+	store_blob_batch_t *b = store_blob_batch_new(st);
+	add(b, "taken away", d);
+	char *dir = store_path(st, "tmp");
+	DIR *dh = opendir(dir);
+	struct dirent *de;
+	while ((de = readdir(dh)))
+		if (de->d_name[0] != '.')
+			assert_int_equal(unlinkat(dirfd(dh), de->d_name, 0), 0);
+	closedir(dh);
+	free(dir);
+	assert_int_equal(store_blob_batch_publish(b, &err), -1);
+	assert_int_equal(err.code, ENOENT);
+	assert_non_null(strstr(err.msg, "sync the blobs"));
+	cb_error_release(&err);
+	assert_false(store_has_blob(st, d));
+	store_blob_batch_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_publish, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mismatch_and_free, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_publish_writes_only_its_own, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_publish_fails_when_a_blob_is_gone, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
