@@ -416,14 +416,8 @@ static int batch_sync(store_blob_batch_t *b, size_t pending, cb_error_t *err)
 	size_t nth = 0;
 	size_t want = pending < SYNC_THREADS ? pending : SYNC_THREADS;
 	/* this thread is one of them; a thread that cannot start is not needed */
-	pthread_attr_t a;
-	pthread_attr_init(&a);
-	/* open, fdatasync, close: a small stack will do (with the default
-	 * 8 MiB ones a 20-layer pull's peak RSS was 2 MiB higher) */
-	pthread_attr_setstacksize(&a, 256 * 1024);
-	while (nth + 1 < want && pthread_create(&th[nth], &a, batch_sync_main, &bs) == 0)
+	while (nth + 1 < want && pthread_create(&th[nth], NULL, batch_sync_main, &bs) == 0)
 		nth++;
-	pthread_attr_destroy(&a);
 	batch_sync_main(&bs);
 	for (size_t i = 0; i < nth; i++)
 		pthread_join(th[i], NULL);
