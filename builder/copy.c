@@ -257,9 +257,11 @@ typedef int (*chunk_fn)(void *opaque, const char *data, size_t len, cb_error_t *
 
 static int read_chunks(int fd, chunk_fn sink, void *opaque, cb_error_t *err)
 {
-	static __thread char buf[COPY_BUF];
+	static __thread char *buf; /* COPY_BUF bytes, this thread's */
+	if (!buf)
+		buf = cb_thread_alloc(COPY_BUF);
 	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
+		ssize_t n = read(fd, buf, COPY_BUF);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -281,9 +283,11 @@ static int write_chunk(void *fdp, const char *data, size_t len, cb_error_t *err)
  * mtime/ctime, so its remembered hash is not trusted next time. */
 static int hash_fd(digest_ctx_t *d, int fd, uint64_t size, cb_error_t *err)
 {
-	static __thread char buf[COPY_BUF];
+	static __thread char *buf; /* COPY_BUF bytes, this thread's */
+	if (!buf)
+		buf = cb_thread_alloc(COPY_BUF);
 	while (size) {
-		ssize_t n = read(fd, buf, size < sizeof(buf) ? (size_t)size : sizeof(buf));
+		ssize_t n = read(fd, buf, size < COPY_BUF ? (size_t)size : COPY_BUF);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)

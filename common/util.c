@@ -1,6 +1,8 @@
 #include "common/util.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,6 +247,40 @@ char *cb_buf_detach(cb_buf_t *b, size_t *len)
 	b->data = NULL;
 	b->len = b->cap = 0;
 	return d;
+}
+
+/* ---- per-thread allocations ---- */
+
+typedef struct thread_block {
+	struct thread_block *next;
+	max_align_t data[]; /* what cb_thread_alloc returns */
+} thread_block_t;
+
+static pthread_key_t thread_blocks;
+static pthread_once_t thread_blocks_once = PTHREAD_ONCE_INIT;
+
+static void free_thread_blocks(void *head)
+{
+	for (thread_block_t *b = head, *next; b; b = next) {
+		next = b->next;
+		free(b);
+	}
+}
+
+static void thread_blocks_init(void)
+{
+	if (pthread_key_create(&thread_blocks, free_thread_blocks) != 0)
+		CB_BUG("pthread_key_create failed");
+}
+
+void *cb_thread_alloc(size_t n)
+{
+	pthread_once(&thread_blocks_once, thread_blocks_init);
+	thread_block_t *b = cb_xmalloc(sizeof(*b) + n);
+	b->next = pthread_getspecific(thread_blocks);
+	if (pthread_setspecific(thread_blocks, b) != 0)
+		CB_BUG("pthread_setspecific failed");
+	return b->data;
 }
 
 void cb_random_hex(char *out, size_t n_bytes)

@@ -31,6 +31,13 @@ char *cb_xstrndup(const char *s, size_t n);
 char *cb_asprintf(const char *fmt, ...) CB_PRINTF(1, 2);
 char *cb_vasprintf(const char *fmt, va_list ap);
 
+/* n bytes that belong to the calling thread until it exits (then they are
+ * freed). For per-thread scratch buffers kept in a `static __thread char *`
+ * pointer, allocated on first use: a `static __thread char buf[128 KiB]`
+ * instead is static TLS, which every thread of the process zeroes when it
+ * starts and needs room for on its stack, whether it uses it or not. */
+void *cb_thread_alloc(size_t n);
+
 /* n_bytes from getrandom as 2 * n_bytes lowercase hex digits + NUL in out
  * (IDs of containers and networks). */
 void cb_random_hex(char *out, size_t n_bytes);

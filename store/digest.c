@@ -76,9 +76,12 @@ int digest_file(const char *path, char out[DIGEST_STR_LEN + 1], cb_error_t *err)
 	if (fd < 0)
 		return cb_error_errno(err, "open '%s'", path);
 	digest_ctx_t *d = digest_new();
-	static __thread char buf[1 << 16];
+	enum { BUF = 1 << 16 };
+	static __thread char *buf; /* BUF bytes, this thread's */
+	if (!buf)
+		buf = cb_thread_alloc(BUF);
 	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
+		ssize_t n = read(fd, buf, BUF);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {

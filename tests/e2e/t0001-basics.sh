@@ -32,6 +32,10 @@ is "$(maps "$CBUILD" --root "$ROOT" images)" "" \
 	"images loads none of libcurl, libarchive, libyaml, zlib, libzstd"
 is "$(readelf -d "$CBUILD" | grep -Eo '\[lib(m|curl|archive|yaml-0|z|zstd)\.so[.0-9]*\]' | tr '\n' ' ')" "" \
 	"cbuild's NEEDED entries name none of them, nor libm"
+# Every thread zeroes the program's static TLS when it starts (a pull starts
+# nine): scratch buffers go through cb_thread_alloc, not __thread arrays.
+tls=$(readelf -lW "$CBUILD" | awk '$1 == "TLS" { print $6 }') # hex MemSiz, or nothing
+[ $((${tls:-0})) -lt 4096 ]; ok $? "cbuild's static TLS is under 4 KiB (${tls:-none})"
 like "$(maps "$CBUILD" --root "$ROOT" pull --tls-verify=false 127.0.0.1:1/nothing:1)" "file=libcurl.so" \
 	"pull loads libcurl"
 printf 'not a tar' > "$T/junk.tar"
