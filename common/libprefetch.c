@@ -12,8 +12,9 @@
 
 #include "common/util.h"
 
-/* Bounds for what a library's headers may claim (Debian's largest have 12
- * program headers and 40 dynamic entries); beyond them a file is skipped. */
+/* Bounds for what a library's headers may claim (in this Debian's
+ * /usr/lib/x86_64-linux-gnu, at most 14 program headers and 55 dynamic
+ * entries, 880 bytes); beyond them a file is skipped. */
 #define MAX_PHDRS 64
 #define MAX_DYN_BYTES (64 * 1024)
 #define MAX_LIBS 128
@@ -62,6 +63,8 @@ static bool read_phdrs(int fd, uint64_t size, ElfW(Phdr) *ph, size_t *n)
 	ElfW(Ehdr) eh;
 	if (!pread_all(fd, &eh, sizeof(eh), 0) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
 	    eh.e_ident[EI_CLASS] != (sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32) ||
+	    eh.e_ident[EI_DATA] != (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? ELFDATA2LSB
+									 : ELFDATA2MSB) ||
 	    eh.e_phentsize != sizeof(ElfW(Phdr)) || eh.e_phnum == 0 || eh.e_phnum > MAX_PHDRS ||
 	    eh.e_phoff > size || size - eh.e_phoff < (uint64_t)eh.e_phnum * sizeof(ElfW(Phdr)))
 		return false;

@@ -1,8 +1,9 @@
 /* common/libprefetch: the DT_NEEDED closure it reads ahead is the set of
  * libraries ld.so then loads (libcurl's 25, checked in a child that had
  * none of them); libraries already loaded are left out unless asked for;
- * a missing name gives nothing; truncated, empty, garbage and foreign-class
- * files give themselves and nothing more (no read past what they hold). */
+ * a missing name gives nothing; truncated, empty, garbage, foreign-class
+ * and foreign-byte-order files give themselves and nothing more (no read
+ * past what they hold), even when a library they name is at hand. */
 #include <dlfcn.h>
 #include <elf.h>
 #include <fcntl.h>
@@ -190,7 +191,7 @@ static void test_bad_files_give_only_themselves(void **state)
 	size_t len, dep_len;
 	char *curl = read_all(real[0], &len);
 	assert_true(len > 65536);
-	/* whole: its NEEDED names are not in this directory (until the end) */
+	/* whole: none of its NEEDED names is in this directory yet */
 	free(write_file(dir, "libwhole.so.1", curl, len));
 	assert_int_equal(closure_len(dir, "libwhole.so.1"), 1);
 	/* cut anywhere: before the program headers, inside them, before the
@@ -202,12 +203,24 @@ static void test_bad_files_give_only_themselves(void **state)
 	}
 	free(write_file(dir, "libcut.so.1", curl, len / 2));
 	assert_int_equal(closure_len(dir, "libcut.so.1"), 1);
-	/* another ELF class: not read further */
+	/* From here on libwhole's first NEEDED library (breadth first:
+	 * real[1]) is in the directory: a file read as an ELF object would
+	 * bring it in; one that is refused gives only itself. */
+	char *dep = read_all(real[1], &dep_len);
+	free(write_file(dir, base(real[1]), dep, dep_len));
+	free(dep);
+	assert_int_equal(closure_len(dir, "libwhole.so.1"), 2);
+	/* another ELF class */
 	char *other = cb_xmalloc(len);
 	memcpy(other, curl, len);
 	other[EI_CLASS] = sizeof(void *) == 8 ? ELFCLASS32 : ELFCLASS64;
 	free(write_file(dir, "libother.so.1", other, len));
 	assert_int_equal(closure_len(dir, "libother.so.1"), 1);
+	/* the other byte order */
+	memcpy(other, curl, len);
+	other[EI_DATA] = other[EI_DATA] == ELFDATA2LSB ? ELFDATA2MSB : ELFDATA2LSB;
+	free(write_file(dir, "libendian.so.1", other, len));
+	assert_int_equal(closure_len(dir, "libendian.so.1"), 1);
 	/* program headers that claim to lie past the end */
 	memcpy(other, curl, len);
 	ElfW(Ehdr) *eh = (ElfW(Ehdr) *)other;
@@ -219,12 +232,6 @@ static void test_bad_files_give_only_themselves(void **state)
 		other[i] = (char)(i * 2654435761u >> 13);
 	free(write_file(dir, "libjunk.so.1", other, len));
 	assert_int_equal(closure_len(dir, "libjunk.so.1"), 1);
-	/* a NEEDED name that is there is followed: libwhole's first one
-	 * (breadth first: real[1]), whose own are not there */
-	char *dep = read_all(real[1], &dep_len);
-	free(write_file(dir, base(real[1]), dep, dep_len));
-	assert_int_equal(closure_len(dir, "libwhole.so.1"), 2);
-	free(dep);
 	cb_library_closure_free(real, nreal);
 	free(curl);
 	free(other);
