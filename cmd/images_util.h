@@ -11,10 +11,11 @@
 #include "store/image.h"
 #include "store/store.h"
 
-/* Find an image by reference ("app", "app:1", "localhost:5000/a@sha256:..")
- * or by ID (a config digest "sha256:HEX", or a unique hex prefix of it).
- * Sets the manifest digest (caller frees) and, when the user named a tag,
- * the full reference name (else NULL). ENOENT when nothing matches. */
+/* store_image_find for what a user typed: a reference ("app", "app:1",
+ * "localhost:5000/a@sha256:..") normalized as docker does, a full image ID
+ * ("sha256:HEX" or HEX) or a unique prefix of one. Sets the manifest
+ * digest (caller frees) and, when the user named a tag, the full reference
+ * name (else NULL). ENOENT when nothing matches, EINVAL when ambiguous. */
 int cmd_find_image(store_t *st, const char *what, char **manifest_digest, char **full_name,
 		   cb_error_t *err);
 
