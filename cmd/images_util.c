@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "builder/container.h"
 #include "cmd/cmd.h"
 #include "common/util.h"
 #include "registry/reference.h"
@@ -31,6 +32,56 @@ int cmd_find_image(store_t *st, const char *what, char **manifest_digest, char *
 	}
 	cb_error_move(err, &e);
 	return -1;
+}
+
+void cmd_image_user(store_t *st, const char *config_digest, cmd_image_user_t *u)
+{
+	char **ids = NULL;
+	memset(u, 0, sizeof(*u));
+	if (bld_ctr_list(st, &ids, NULL) < 0)
+		return;
+	for (size_t i = 0; ids && ids[i] && !u->running; i++) {
+		bld_ctr_t *c = bld_ctr_load(st, ids[i], NULL);
+		image_t *img = c ? image_load(st, c->image, NULL) : NULL;
+		if (img && !strcmp(img->config_digest, config_digest)) {
+			bool running = c->status == BLD_CTR_RUNNING;
+			if (!u->found || running)
+				cmd_short_id(c->id, u->id);
+			u->found = true;
+			u->running = running;
+		}
+		image_free(img);
+		bld_ctr_free(c);
+	}
+	cb_strv_free(ids);
+}
+
+int cmd_prune_untagged(store_t *st, size_t *removed, cb_error_t *err)
+{
+	store_ref_t *refs = NULL;
+	size_t n = 0;
+	*removed = 0;
+	if (store_list_refs(st, &refs, &n, err) < 0)
+		return -1;
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		image_t *img = refs[i].name ? NULL : image_load(st, refs[i].digest, NULL);
+		if (!img)
+			continue;
+		char **names = store_image_names(st, img->config_digest, NULL);
+		size_t kids = 0;
+		cmd_image_user_t u;
+		cmd_image_user(st, img->config_digest, &u);
+		if (names && !names[0] && store_image_children(st, img, &kids, NULL) == 0 &&
+		    !kids && !u.found) {
+			rc = store_remove_untagged(st, refs[i].digest, err);
+			(*removed)++;
+		}
+		cb_strv_free(names);
+		image_free(img);
+	}
+	store_refs_free(refs, n);
+	return rc;
 }
 
 image_t *cmd_load_image_platform(store_t *st, const char *what, const char *platform,
@@ -116,5 +167,7 @@ void cmd_human_ago(int64_t then, char *buf, size_t len)
 void cmd_short_id(const char *digest, char out[13])
 {
 	const char *hex = cb_str_has_prefix(digest, "sha256:") ? digest + 7 : digest;
-	snprintf(out, 13, "%s", hex);
+	size_t n = strnlen(hex, 12);
+	memcpy(out, hex, n);
+	out[n] = '\0';
 }
