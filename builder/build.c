@@ -589,10 +589,10 @@ static int finish_image(build_t *b, bld_state_t *s, cb_error_t *err)
 	return commit_state(b, s, NULL, err);
 }
 
+/* Name the result; without a tag it is kept as an untagged image (docker's
+ * `<none>`), reachable by its ID until rmi or prune. */
 static int tag_image(build_t *b, const char *manifest_digest, cb_error_t *err)
 {
-	if (!b->o->tags || !b->o->tags[0])
-		return 0;
 	int64_t size = store_blob_size(b->st, manifest_digest, err);
 	if (size < 0)
 		return -1;
@@ -605,6 +605,8 @@ static int tag_image(build_t *b, const char *manifest_digest, cb_error_t *err)
 		mt = MT_DOCKER_MANIFEST;
 	else
 		mt = MT_OCI_MANIFEST;
+	if (!b->o->tags || !b->o->tags[0])
+		return store_set_ref(b->st, NULL, manifest_digest, mt, size, err);
 	for (size_t i = 0; b->o->tags[i]; i++) {
 		if (store_set_ref(b->st, b->o->tags[i], manifest_digest, mt, size, err) < 0)
 			return -1;

@@ -1,5 +1,8 @@
 /* cbuild images [-q] [--digests] [--no-trunc] [-a] [--all-platforms] [--format F]
- *               [REPOSITORY[:TAG]]
+ *               [--filter dangling=true|false] [REPOSITORY[:TAG]]
+ *
+ * Untagged images are `<none> <none>` rows; one that another image here is
+ * built on only with -a, as docker shows its intermediate images.
  *
  * A tag naming an index (a multi-platform image) is one row, showing the
  * image of this machine's platform, as docker does; --all-platforms gives
@@ -16,9 +19,11 @@
 #include "cmd/images_util.h"
 #include "common/util.h"
 #include "registry/reference.h"
+#include "store/find.h"
 
 typedef struct images_opts {
-	bool quiet, digests, no_trunc, all_platforms;
+	bool quiet, digests, no_trunc, all_platforms, all;
+	int dangling; /* --filter dangling=: -1 not given, 0 false, 1 true */
 	const char *filter;
 	const char *format;
 	cmd_fmt_t *fmt; /* --format */
@@ -32,6 +37,20 @@ static const cmd_fmt_field_t fields[NFIELDS] = {
 	[F_SIZE] = {"Size", "SIZE"},               [F_PLATFORM] = {"Platform", "PLATFORM"},
 };
 
+/* docker's --filter KEY=VALUE; only dangling= for now. */
+static int parse_filter(const char *f, images_opts_t *o, cb_error_t *err)
+{
+	if (!strcmp(f, "dangling=true") || !strcmp(f, "dangling=1"))
+		o->dangling = 1;
+	else if (!strcmp(f, "dangling=false") || !strcmp(f, "dangling=0"))
+		o->dangling = 0;
+	else if (cb_str_has_prefix(f, "dangling="))
+		return cmd_usage_error(err, "invalid filter 'dangling=%s'", f + 9);
+	else
+		return cmd_usage_error(err, "unsupported filter '%s' (dangling=true|false)", f);
+	return 0;
+}
+
 static int parse_images_args(int argc, char **argv, images_opts_t *o, cb_error_t *err)
 {
 	static const struct option longopts[] = {{"quiet", no_argument, NULL, 'q'},
@@ -40,16 +59,22 @@ static int parse_images_args(int argc, char **argv, images_opts_t *o, cb_error_t
 						 {"all", no_argument, NULL, 'a'},
 						 {"all-platforms", no_argument, NULL, 'P'},
 						 {"format", required_argument, NULL, 'F'},
+						 {"filter", required_argument, NULL, 'f'},
 						 {NULL, 0, NULL, 0}};
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+qa", longopts, NULL)) != -1) {
+	o->dangling = -1;
+	while ((c = getopt_long(argc, argv, "+qaf:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'q': o->quiet = true; break;
 		case 'd': o->digests = true; break;
 		case 'n': o->no_trunc = true; break;
-		case 'a': break;
+		case 'a': o->all = true; break;
+		case 'f':
+			if (parse_filter(optarg, o, err) < 0)
+				return -1;
+			break;
 		case 'P': o->all_platforms = true; break;
 		case 'F': o->format = optarg; break;
 		default: return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
@@ -196,6 +221,22 @@ static void list_platforms(store_t *st, const images_opts_t *o, const store_ref_
 	image_children_free(kids, n);
 }
 
+/* An untagged entry is a `<none>` row unless the image has a name after
+ * all; an image others are built on (docker's intermediate image) only
+ * with -a, and never for dangling=true (docker lists only heads then). */
+static bool untagged_shown(store_t *st, const images_opts_t *o, const image_t *img)
+{
+	char **names = store_image_names(st, img->config_digest, NULL);
+	bool named = !names || names[0];
+	cb_strv_free(names);
+	if (named)
+		return false;
+	size_t kids = 0;
+	if (store_image_children(st, img, &kids, NULL) < 0)
+		return false;
+	return kids == 0 || (o->all && o->dangling != 1);
+}
+
 int cmd_images(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	images_opts_t o = {0};
@@ -220,7 +261,8 @@ int cmd_images(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 			cb_error_release(&e);
 			continue;
 		}
-		bool match = refs[i].name ? filter_matches(o.filter, &r) : !o.filter;
+		bool match = refs[i].name ? filter_matches(o.filter, &r) && o.dangling != 1
+					  : !o.filter && o.dangling != 0;
 		reg_ref_release(&r);
 		if (!match)
 			continue;
@@ -233,7 +275,8 @@ int cmd_images(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 			cb_warn_error(&e);
 			continue;
 		}
-		list_image(st, &o, &refs[i], img, &seen);
+		if (refs[i].name || untagged_shown(st, &o, img))
+			list_image(st, &o, &refs[i], img, &seen);
 		image_free(img);
 	}
 	cb_strv_free(seen);

@@ -1,137 +1,87 @@
 #include "cmd/images_util.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "builder/container.h"
 #include "cmd/cmd.h"
 #include "common/util.h"
 #include "registry/reference.h"
-
-static bool is_hex(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!isxdigit((unsigned char)*s) || isupper((unsigned char)*s))
-			return false;
-	return true;
-}
-
-/* What an ID prefix finds in one entry of index.json: the entry itself
- * (its manifest or index digest, or the ID of the image it stands for on
- * this machine), else, for an index, one of its other platforms' images. */
-static bool match_ref(store_t *st, const store_ref_t *ref, const char *hex, char **md,
-		      char **id)
-{
-	image_t *img = image_load(st, ref->digest, NULL);
-	if (cb_str_has_prefix(digest_hex(ref->digest), hex) ||
-	    (img && cb_str_has_prefix(digest_hex(img->config_digest), hex))) {
-		*md = cb_xstrdup(ref->digest);
-		*id = img ? cb_xstrdup(img->config_digest) : cb_xstrdup(ref->digest);
-		image_free(img);
-		return true;
-	}
-	image_free(img);
-	image_child_t *kids = NULL;
-	size_t n = 0;
-	if (!oci_media_type_is_index(ref->media_type) ||
-	    image_index_children(st, ref->digest, &kids, &n, NULL) < 0)
-		return false;
-	bool found = false;
-	for (size_t i = 0; !found && i < n; i++) {
-		image_t *k = kids[i].present ? image_load(st, kids[i].digest, NULL) : NULL;
-		if (k && (cb_str_has_prefix(digest_hex(k->config_digest), hex) ||
-			  cb_str_has_prefix(digest_hex(k->manifest_digest), hex))) {
-			*md = cb_xstrdup(k->manifest_digest);
-			*id = cb_xstrdup(k->config_digest);
-			found = true;
-		}
-		image_free(k);
-	}
-	image_children_free(kids, n);
-	return found;
-}
-
-/* Match an image ID (config digest) or a prefix of it against every tagged
- * or untagged manifest of the index, and the images of every image index.
- * Several manifests of one image ID are one image, not an ambiguity. */
-static int find_by_id(store_t *st, const char *hex, char **manifest_digest, cb_error_t *err)
-{
-	store_ref_t *refs = NULL;
-	size_t n = 0;
-	if (store_list_refs(st, &refs, &n, err) < 0)
-		return -1;
-	char *found = NULL, *found_id = NULL;
-	bool ambiguous = false;
-	for (size_t i = 0; i < n && !ambiguous; i++) {
-		char *md = NULL, *id = NULL;
-		if (!match_ref(st, &refs[i], hex, &md, &id))
-			continue;
-		if (!found) {
-			found = md;
-			found_id = id;
-			continue;
-		}
-		ambiguous = strcmp(found_id, id) != 0;
-		free(md);
-		free(id);
-	}
-	store_refs_free(refs, n);
-	free(found_id);
-	if (ambiguous) {
-		free(found);
-		return cb_error_fail(err, EINVAL, "image ID prefix '%s' is ambiguous", hex);
-	}
-	if (!found)
-		return cb_error_fail(err, ENOENT, "no such image: '%s'", hex);
-	*manifest_digest = found;
-	return 0;
-}
+#include "store/find.h"
 
 int cmd_find_image(store_t *st, const char *what, char **manifest_digest, char **full_name,
 		   cb_error_t *err)
 {
-	const char *hex = cb_str_has_prefix(what, "sha256:") ? what + 7 : what;
-	if (is_hex(hex) && (hex != what || strlen(hex) >= 12)) {
-		cb_error_t e = CB_ERROR_INIT;
-		if (find_by_id(st, hex, manifest_digest, &e) == 0) {
-			if (full_name)
-				*full_name = NULL;
-			return 0;
-		}
-		if (hex != what || e.code != ENOENT) {
-			cb_error_move(err, &e);
-			return -1;
-		}
-		cb_error_release(&e);
-	}
-	reg_ref_t r;
-	if (reg_ref_parse(what, 0, &r, err) < 0)
+	cb_error_t e = CB_ERROR_INIT;
+	_cleanup_free_ char *full = reg_ref_normalize(what, &e);
+	if (!full && !store_image_id_like(what)) {
+		cb_error_move(err, &e);
 		return -1;
-	_cleanup_free_ char *full = reg_ref_full(&r);
-	store_ref_t ref = {0};
-	int rc = store_get_ref(st, full, &ref, NULL);
-	if (rc < 0 && r.digest) {
-		/* name@digest: any manifest with that digest will do */
-		if (store_has_blob(st, r.digest)) {
-			ref.digest = cb_xstrdup(r.digest);
-			rc = 0;
-		}
 	}
-	reg_ref_release(&r);
-	if (rc < 0) {
+	cb_error_release(&e);
+	if (store_image_find(st, what, full, manifest_digest, full_name, &e) == 0)
+		return 0;
+	if (e.code == ENOENT && full) {
+		/* docker names the image as it would pull it: 'app:latest' */
+		cb_error_release(&e);
 		_cleanup_free_ char *shown = reg_ref_shorten(full);
 		return cb_error_fail(err, ENOENT, "no such image: '%s'", shown);
 	}
-	*manifest_digest = cb_steal_pointer(&ref.digest);
-	if (full_name)
-		*full_name = cb_steal_pointer(&full);
-	store_ref_release(&ref);
-	return 0;
+	cb_error_move(err, &e);
+	return -1;
+}
+
+void cmd_image_user(store_t *st, const char *config_digest, cmd_image_user_t *u)
+{
+	char **ids = NULL;
+	memset(u, 0, sizeof(*u));
+	if (bld_ctr_list(st, &ids, NULL) < 0)
+		return;
+	for (size_t i = 0; ids && ids[i] && !u->running; i++) {
+		bld_ctr_t *c = bld_ctr_load(st, ids[i], NULL);
+		image_t *img = c ? image_load(st, c->image, NULL) : NULL;
+		if (img && !strcmp(img->config_digest, config_digest)) {
+			bool running = c->status == BLD_CTR_RUNNING;
+			if (!u->found || running)
+				cmd_short_id(c->id, u->id);
+			u->found = true;
+			u->running = running;
+		}
+		image_free(img);
+		bld_ctr_free(c);
+	}
+	cb_strv_free(ids);
+}
+
+int cmd_prune_untagged(store_t *st, size_t *removed, cb_error_t *err)
+{
+	store_ref_t *refs = NULL;
+	size_t n = 0;
+	*removed = 0;
+	if (store_list_refs(st, &refs, &n, err) < 0)
+		return -1;
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		image_t *img = refs[i].name ? NULL : image_load(st, refs[i].digest, NULL);
+		if (!img)
+			continue;
+		char **names = store_image_names(st, img->config_digest, NULL);
+		size_t kids = 0;
+		cmd_image_user_t u;
+		cmd_image_user(st, img->config_digest, &u);
+		if (names && !names[0] && store_image_children(st, img, &kids, NULL) == 0 &&
+		    !kids && !u.found) {
+			rc = store_remove_untagged(st, refs[i].digest, err);
+			(*removed)++;
+		}
+		cb_strv_free(names);
+		image_free(img);
+	}
+	store_refs_free(refs, n);
+	return rc;
 }
 
 image_t *cmd_load_image_platform(store_t *st, const char *what, const char *platform,
@@ -217,5 +167,7 @@ void cmd_human_ago(int64_t then, char *buf, size_t len)
 void cmd_short_id(const char *digest, char out[13])
 {
 	const char *hex = cb_str_has_prefix(digest, "sha256:") ? digest + 7 : digest;
-	snprintf(out, 13, "%s", hex);
+	size_t n = strnlen(hex, 12);
+	memcpy(out, hex, n);
+	out[n] = '\0';
 }

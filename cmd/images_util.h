@@ -5,18 +5,34 @@
 #ifndef CB_CMD_IMAGES_UTIL_H
 #define CB_CMD_IMAGES_UTIL_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/error.h"
 #include "store/image.h"
 #include "store/store.h"
 
-/* Find an image by reference ("app", "app:1", "localhost:5000/a@sha256:..")
- * or by ID (a config digest "sha256:HEX", or a unique hex prefix of it).
- * Sets the manifest digest (caller frees) and, when the user named a tag,
- * the full reference name (else NULL). ENOENT when nothing matches. */
+/* store_image_find for what a user typed: a reference ("app", "app:1",
+ * "localhost:5000/a@sha256:..") normalized as docker does, a full image ID
+ * ("sha256:HEX" or HEX) or a unique prefix of one. Sets the manifest
+ * digest (caller frees) and, when the user named a tag, the full reference
+ * name (else NULL). ENOENT when nothing matches, EINVAL when ambiguous. */
 int cmd_find_image(store_t *st, const char *what, char **manifest_digest, char **full_name,
 		   cb_error_t *err);
+
+/* A container whose image is the image ID config_digest: a running one
+ * when any runs, else the newest. */
+typedef struct cmd_image_user {
+	char id[13]; /* the container's short ID */
+	bool found, running;
+} cmd_image_user_t;
+void cmd_image_user(store_t *st, const char *config_digest, cmd_image_user_t *u);
+
+/* Drop the untagged entries of dangling images (no name, no image built on
+ * them, no container using them), as docker's image prune does, so that
+ * gc can reclaim them. *removed counts them. */
+int cmd_prune_untagged(store_t *st, size_t *removed, cb_error_t *err);
 
 /* cmd_find_image + image_load: a name of an index gives this machine's
  * image of it. */

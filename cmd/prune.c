@@ -1,5 +1,6 @@
-/* cbuild prune: remove the build cache and every blob and unpacked layer no
- * tag or container needs. */
+/* cbuild prune: remove dangling images (untagged, nothing built on them,
+ * no container using them), the build cache and every blob and unpacked
+ * layer no tag or container needs. */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,6 +26,9 @@ int cmd_prune(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	 * removable only as root of a user namespace that maps them (the store
 	 * is open: its default root depends on who we are) */
 	if (geteuid() != 0 && sbx_enter_userns(0, err) < 0)
+		return -1;
+	size_t untagged = 0;
+	if (cmd_prune_untagged(st, &untagged, err) < 0)
 		return -1;
 	store_gc_stats_t stats;
 	if (store_gc(st, 0, !keep_cache, &stats, err) < 0)

@@ -12,11 +12,13 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/images_util.h"
 #include "cmd/reg_common.h"
 #include "cmd/save.h"
 #include "common/fs.h"
 #include "common/util.h"
 #include "registry/registry.h"
+#include "store/find.h"
 
 /* FILE[:NAME] after the transport (skopeo splits at the first ':'). */
 static int push_archive(store_t *st, const char *src, const char *dest, bool oci,
@@ -74,7 +76,16 @@ int cmd_push(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;
-	_cleanup_free_ char *digest = NULL;
+	_cleanup_free_ char *digest = NULL, *by_id = NULL, *name = NULL;
+	/* an image named by its ID goes by its manifest digest (a destination
+	 * is needed then); a tag goes as typed, to keep its tag */
+	cb_error_t e = CB_ERROR_INIT;
+	if (cmd_find_image(st, src, &by_id, &name, &e) < 0)
+		cb_error_release(&e); /* reg_push says what is missing */
+	if (name || !store_image_id_like(src)) {
+		free(by_id);
+		by_id = NULL;
+	}
 	bool oci_ar = dest && cb_str_has_prefix(dest, "oci-archive:");
 	bool docker_ar = dest && cb_str_has_prefix(dest, "docker-archive:");
 	if (oci_ar || docker_ar) {
@@ -82,7 +93,7 @@ int cmd_push(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 			return cmd_usage_error(err, "--format is not supported for archives");
 		if (push_archive(st, src, dest, oci_ar, &digest, err) < 0)
 			return -1;
-	} else if (reg_push(st, src, dest, &o, &digest, err) < 0) {
+	} else if (reg_push(st, by_id ? by_id : src, dest, &o, &digest, err) < 0) {
 		return -1;
 	}
 	if (digestfile && cb_write_file_atomic(digestfile, NULL, digest, strlen(digest), 0644, err) < 0)

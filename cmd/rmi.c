@@ -1,61 +1,49 @@
 /* cbuild rmi [-f] IMAGE...
  *
- * A name untags; an ID removes every tag of that image (only with -f when
- * there are several, as docker does). Blobs no longer needed go at once. */
+ * Docker's rules (daemon/images/image_delete.go), with its texts:
+ * - a name untags; the image goes with its last name unless a container
+ *   uses it (then rmi refuses, -f untags and keeps the image untagged) or
+ *   an image is built on it (kept untagged, as docker keeps a parent);
+ * - an ID removes every name of the image (only with -f when it has names
+ *   in several repositories) and the image, never while a running
+ *   container or a child image needs it, and with -f only when a stopped
+ *   container does;
+ * - a removed image's untagged parent goes too when nothing else needs it.
+ * Blobs no longer needed go at once (gc). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "builder/container.h"
 #include "cmd/cmd.h"
 #include "cmd/images_util.h"
 #include "common/util.h"
 #include "registry/reference.h"
+#include "store/find.h"
 #include "store/gc.h"
 
-/* Whether an index (a multi-platform image) holds the image config_digest
- * among the platforms in the store. */
-static bool index_holds(store_t *st, const store_ref_t *ref, const char *config_digest)
+/* docker's isSingleReference: one tag, and any digest names in its
+ * repository only. */
+static bool single_reference(char *const *names)
 {
-	image_child_t *kids = NULL;
-	size_t n = 0;
-	bool holds = false;
-	if (!oci_media_type_is_index(ref->media_type) ||
-	    image_index_children(st, ref->digest, &kids, &n, NULL) < 0)
-		return false;
-	for (size_t i = 0; !holds && i < n; i++) {
-		image_t *k = kids[i].present ? image_load(st, kids[i].digest, NULL) : NULL;
-		holds = k && !strcmp(k->config_digest, config_digest);
-		image_free(k);
+	size_t tags = 0;
+	_cleanup_free_ char *repo = NULL;
+	for (size_t i = 0; names[i]; i++) {
+		const char *at = strchr(names[i], '@');
+		const char *slash = strrchr(names[i], '/');
+		const char *colon = strrchr(slash ? slash : names[i], ':');
+		size_t len = at ? (size_t)(at - names[i])
+				: colon ? (size_t)(colon - names[i]) : strlen(names[i]);
+		if (!at)
+			tags++;
+		if (!repo)
+			repo = cb_xstrndup(names[i], len);
+		else if (strlen(repo) != len || strncmp(repo, names[i], len))
+			return false;
 	}
-	image_children_free(kids, n);
-	return holds;
-}
-
-/* Every index name whose manifest has the given config digest; a name of
- * an index goes with any of its platforms' images (it is the name of each). */
-static char **names_of_image(store_t *st, const char *config_digest, cb_error_t *err)
-{
-	store_ref_t *refs = NULL;
-	size_t n = 0;
-	if (store_list_refs(st, &refs, &n, err) < 0)
-		return NULL;
-	char **names = cb_xcalloc(1, sizeof(char *));
-	for (size_t i = 0; i < n; i++) {
-		cb_error_t e = CB_ERROR_INIT;
-		if (!refs[i].name)
-			continue;
-		image_t *img = image_load(st, refs[i].digest, &e);
-		if (!img)
-			cb_error_release(&e);
-		if ((img && !strcmp(img->config_digest, config_digest)) ||
-		    index_holds(st, &refs[i], config_digest))
-			names = cb_strv_push(names, refs[i].name);
-		image_free(img);
-	}
-	store_refs_free(refs, n);
-	return names;
+	return repo && tags <= 1;
 }
 
 static int untag(store_t *st, const char *full, cb_error_t *err)
@@ -67,30 +55,157 @@ static int untag(store_t *st, const char *full, cb_error_t *err)
 	return 0;
 }
 
+static int untag_all(store_t *st, char *const *names, cb_error_t *err)
+{
+	for (size_t i = 0; names[i]; i++)
+		if (untag(st, names[i], err) < 0)
+			return -1;
+	return 0;
+}
+
+typedef enum { C_CHILD = 1, C_RUNNING = 2, C_REFERENCED = 4, C_STOPPED = 8 } conflict_t;
+#define C_HARD (C_CHILD | C_RUNNING)
+#define C_SOFT (C_REFERENCED | C_STOPPED)
+
+/* docker's checkImageDeleteConflict; *used when a container is the cause. */
+static int check_conflict(store_t *st, const image_t *img, unsigned mask, bool *used,
+			  cb_error_t *err)
+{
+	char id[13];
+	cmd_short_id(img->config_digest, id);
+	size_t kids = 0;
+	if ((mask & C_CHILD) && store_image_children(st, img, &kids, err) < 0)
+		return -1;
+	if (kids)
+		return cb_error_fail(err, EBUSY,
+				    "conflict: unable to delete %s (cannot be forced) - image has "
+				    "dependent child images",
+				    id);
+	cmd_image_user_t u;
+	cmd_image_user(st, img->config_digest, &u);
+	*used = u.found;
+	if ((mask & C_RUNNING) && u.running)
+		return cb_error_fail(err, EBUSY,
+				    "conflict: unable to delete %s (cannot be forced) - image is "
+				    "being used by running container %s",
+				    id, u.id);
+	_cleanup_strv_ char **names = store_image_names(st, img->config_digest, err);
+	if (!names)
+		return -1;
+	if ((mask & C_REFERENCED) && names[0])
+		return cb_error_fail(err, EBUSY,
+				    "conflict: unable to delete %s (must be forced) - image is "
+				    "referenced in multiple repositories",
+				    id);
+	if ((mask & C_STOPPED) && u.found && !u.running)
+		return cb_error_fail(err, EBUSY,
+				    "conflict: unable to delete %s (must be forced) - image is "
+				    "being used by stopped container %s",
+				    id, u.id);
+	return 0;
+}
+
+/* docker's imageDeleteHelper. quiet: after an untag or for a parent, a
+ * conflict keeps the image (untagged) instead of failing, when a container
+ * uses it or an image is built on it. */
+static int delete_image(store_t *st, const image_t *img, bool force, bool quiet,
+			cb_error_t *err)
+{
+	cb_error_t e = CB_ERROR_INIT;
+	bool used = false;
+	if (check_conflict(st, img, force ? C_HARD : C_HARD | C_SOFT, &used, &e) < 0) {
+		size_t kids = 0;
+		if (e.code == EBUSY && quiet &&
+		    (used || (store_image_children(st, img, &kids, NULL) == 0 && kids))) {
+			cb_error_release(&e);
+			return 0;
+		}
+		cb_error_move(err, &e);
+		return -1;
+	}
+	_cleanup_strv_ char **names = store_image_names(st, img->config_digest, err);
+	if (!names || untag_all(st, names, err) < 0 ||
+	    store_image_forget(st, img->config_digest, err) < 0)
+		return -1;
+	printf("Deleted: %s\n", img->config_digest);
+	/* a parent kept only for this image goes with it (docker's prune) */
+	_cleanup_free_ char *parent_md = store_image_untagged_parent(st, img, NULL);
+	image_t *parent = parent_md ? image_load(st, parent_md, NULL) : NULL;
+	int rc = parent ? delete_image(st, parent, false, true, err) : 0;
+	image_free(parent);
+	return rc;
+}
+
+/* An untagged entry for the manifest or index md. */
+static int keep_untagged(store_t *st, const char *md, cb_error_t *err)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	if (store_read_blob(st, md, IMAGE_JSON_MAX, &data, &len, err) < 0)
+		return -1;
+	const char *mt = oci_document_media_type(data, len);
+	if (!mt)
+		return cb_error_fail(err, EBADMSG, "manifest '%s' is not JSON", md);
+	return store_set_ref(st, NULL, md, mt, (int64_t)len, err);
+}
+
+static int remove_by_name(store_t *st, const char *what, const char *full, const char *md,
+			  const image_t *img, bool force, cb_error_t *err)
+{
+	_cleanup_strv_ char **names = store_image_names(st, img->config_digest, err);
+	if (!names)
+		return -1;
+	cmd_image_user_t u;
+	if (!force && single_reference(names)) {
+		cmd_image_user(st, img->config_digest, &u);
+		char id[13];
+		cmd_short_id(img->config_digest, id);
+		if (u.found)
+			return cb_error_fail(err, EBUSY,
+					    "conflict: unable to remove repository reference \"%s\" "
+					    "(must force) - container %s is using its referenced image %s",
+					    what, u.id, id);
+	}
+	/* the last name: an untagged entry first, so that a crash in between
+	 * leaves the image kept rather than lost */
+	if (cb_strv_len(names) == 1 && keep_untagged(st, md, err) < 0)
+		return -1;
+	if (untag(st, full, err) < 0)
+		return -1;
+	if (cb_strv_len(names) > 1)
+		return 0;
+	return delete_image(st, img, force, true, err);
+}
+
+static int remove_by_id(store_t *st, const image_t *img, bool force, cb_error_t *err)
+{
+	_cleanup_strv_ char **names = store_image_names(st, img->config_digest, err);
+	if (!names)
+		return -1;
+	if (single_reference(names)) {
+		bool used;
+		unsigned mask = force ? C_HARD : (C_HARD | C_SOFT) & ~C_REFERENCED;
+		if (check_conflict(st, img, mask, &used, err) < 0)
+			return -1;
+		if (untag_all(st, names, err) < 0)
+			return -1;
+	}
+	return delete_image(st, img, force, false, err);
+}
+
 static int remove_one(void *forcep, store_t *st, const char *what, cb_error_t *err)
 {
 	bool force = *(bool *)forcep;
 	_cleanup_free_ char *md = NULL, *full = NULL;
 	if (cmd_find_image(st, what, &md, &full, err) < 0)
 		return -1;
-	if (full)
-		return untag(st, full, err);
 	image_t *img = image_load(st, md, err);
 	if (!img)
 		return -1;
-	_cleanup_strv_ char **names = names_of_image(st, img->config_digest, err);
+	int rc = full ? remove_by_name(st, what, full, md, img, force, err)
+		      : remove_by_id(st, img, force, err);
 	image_free(img);
-	if (!names)
-		return -1;
-	if (cb_strv_len(names) > 1 && !force)
-		return cb_error_fail(err, EBUSY,
-				    "unable to delete '%s' (must be forced): image is referenced "
-				    "in multiple repositories",
-				    what);
-	for (size_t i = 0; names[i]; i++)
-		if (untag(st, names[i], err) < 0)
-			return -1;
-	return 0;
+	return rc;
 }
 
 int cmd_rmi(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)

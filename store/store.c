@@ -682,6 +682,35 @@ static void drop_untagged(json_t *arr, const char *digest)
 	}
 }
 
+static bool digest_listed(json_t *arr, const char *digest)
+{
+	for (size_t i = 0; i < json_array_size(arr); i++)
+		if (cb_streq(json_string_value(json_object_get(json_array_get(arr, i), "digest")),
+			     digest))
+			return true;
+	return false;
+}
+
+/* Drop the entries named `name`; an image a retag leaves without any
+ * entry stays as an untagged one (docker's dangling `<none>` image), kept
+ * until rmi or prune. */
+static void keep_replaced(json_t *arr, const char *name, const char *digest)
+{
+	for (size_t i = json_array_size(arr); i-- > 0;) {
+		json_t *m = json_array_get(arr, i);
+		if (!cb_streq(entry_name(m), name))
+			continue;
+		json_incref(m);
+		json_array_remove(arr, i);
+		const char *old = json_string_value(json_object_get(m, "digest"));
+		if (old && !cb_streq(old, digest) && !digest_listed(arr, old)) {
+			json_object_del(m, "annotations");
+			json_array_append(arr, m);
+		}
+		json_decref(m);
+	}
+}
+
 int store_set_ref(store_t *st, const char *name, const char *digest, const char *media_type,
 		  int64_t size, cb_error_t *err)
 {
@@ -693,10 +722,10 @@ int store_set_ref(store_t *st, const char *name, const char *digest, const char 
 	json_t *idx = load_index(st, err);
 	if (idx) {
 		json_t *arr = json_object_get(idx, "manifests");
+		/* a tag keeps the image now, so its untagged entry goes */
+		drop_untagged(arr, digest);
 		if (name)
-			drop_name(arr, name);
-		else
-			drop_untagged(arr, digest);
+			keep_replaced(arr, name, digest);
 		json_t *m = json_pack("{s:s, s:s, s:I}", "mediaType", media_type, "digest", digest,
 				      "size", (json_int_t)size);
 		if (name)
@@ -708,6 +737,23 @@ int store_set_ref(store_t *st, const char *name, const char *digest, const char 
 	}
 	store_unlock(st);
 	return rc < 0 ? cb_error_wrap(err, "tag '%s'", name ? name : digest) : 0;
+}
+
+int store_remove_untagged(store_t *st, const char *digest, cb_error_t *err)
+{
+	if (store_lock(st, err) < 0)
+		return -1;
+	int rc = -1;
+	json_t *idx = load_index(st, err);
+	if (idx) {
+		json_t *arr = json_object_get(idx, "manifests");
+		size_t before = json_array_size(arr);
+		drop_untagged(arr, digest);
+		rc = json_array_size(arr) == before ? 0 : save_index(st, idx, err);
+		json_decref(idx);
+	}
+	store_unlock(st);
+	return rc;
 }
 
 int store_remove_ref(store_t *st, const char *name, cb_error_t *err)

@@ -169,9 +169,14 @@ int store_list_refs(store_t *st, store_ref_t **refs, size_t *n, cb_error_t *err)
 
 /* Point a full reference name at a manifest (replacing an older target),
  * under the lock, index.json rewritten whole and atomically. A NULL name
- * adds an untagged entry for the manifest (once). */
+ * adds an untagged entry for the manifest (once); a name drops the
+ * manifest's untagged entry. An older target that no entry names any more
+ * stays as an untagged entry (docker's dangling image). */
 int store_set_ref(store_t *st, const char *name, const char *digest, const char *media_type,
 		  int64_t size, cb_error_t *err);
+
+/* Remove the untagged entries of a manifest digest (none: 0). */
+int store_remove_untagged(store_t *st, const char *digest, cb_error_t *err);
 
 /* Remove a name. ENOENT when it is not there. */
 int store_remove_ref(store_t *st, const char *name, cb_error_t *err);
