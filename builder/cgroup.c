@@ -113,7 +113,7 @@ static bool cgroup_of(pid_t pid, const struct pids_mount *pm, char *out, size_t 
 			/* the mount shows a subtree: paths are relative to its root */
 			if (strcmp(pm->root, "/") && !strncmp(path, pm->root, rl))
 				path += rl;
-			snprintf(out, size, "%s%s", pm->mnt, path);
+			snprintf(out, size, "%s%s", pm->mnt, strcmp(path, "/") ? path : "");
 			found = true;
 		}
 	}
