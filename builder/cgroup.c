@@ -229,12 +229,33 @@ void sbx_cgroup_free(sbx_cgroup_t *cg)
 	free(cg);
 }
 
+/* v2: the caller's cgroup can hand pids to a child only when pids is in
+ * its subtree_control already, or it is the hierarchy's root (elsewhere
+ * "no internal processes" refuses it while the caller is a member). */
+static bool v2_can_delegate(const struct pids_mount *pm, const char *base)
+{
+	if (!strcmp(base, pm->mnt))
+		return true;
+	char p[1100], buf[512] = "";
+	snprintf(p, sizeof p, "%s/cgroup.subtree_control", base);
+	FILE *f = fopen(p, "re");
+	if (!f)
+		return false;
+	bool ok = fgets(buf, sizeof buf, f) != NULL;
+	fclose(f);
+	for (char *t = strtok(buf, " \n"); ok && t; t = strtok(NULL, " \n"))
+		if (!strcmp(t, "pids"))
+			return true;
+	return false;
+}
+
 bool sbx_cgroup_pids_usable(void)
 {
 	struct pids_mount pm;
 	char base[1024];
 	cb_error_t e = CB_ERROR_INIT;
-	bool ok = base_dir(&pm, base, sizeof base, &e) == 0 && access(base, W_OK) == 0;
+	bool ok = base_dir(&pm, base, sizeof base, &e) == 0 && access(base, W_OK) == 0 &&
+		  (!pm.v2 || v2_can_delegate(&pm, base));
 	cb_error_release(&e);
 	return ok;
 }

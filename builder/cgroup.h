@@ -45,8 +45,9 @@ const char *sbx_cgroup_path(const sbx_cgroup_t *cg);
 /* SIGKILL what is left in it, wait for it to empty, remove it. NULL-safe. */
 void sbx_cgroup_free(sbx_cgroup_t *cg);
 
-/* Whether sbx_cgroup_new can work here (a pids controller this process
- * may write to). */
+/* Whether sbx_cgroup_new can work here: a pids controller this process
+ * may write to (on v2, one its own cgroup can hand to a child: pids in its
+ * subtree_control already, or the root). */
 bool sbx_cgroup_pids_usable(void);
 
 /* For `exec` into a running sandbox: an O_WRONLY|O_CLOEXEC fd on the
