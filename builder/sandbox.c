@@ -34,7 +34,6 @@
 #include <linux/seccomp.h>
 #include <net/if.h>
 #include <poll.h>
-#include <pthread.h>
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
@@ -55,6 +54,7 @@
 #include <unistd.h>
 
 #include "builder/cgroup.h"
+#include "builder/sandbox_confine.h"
 #include "common/fs.h"
 #include "common/util.h"
 
@@ -813,18 +813,6 @@ void sbx_config_init(sbx_config_t *cfg)
 	cfg->forward_signals = true;
 }
 
-static int last_cap(void);
-
-uint64_t sbx_caps_all(void)
-{
-	uint64_t caps = 0;
-	int last = last_cap();
-	for (int cap = 0; cap <= last && cap < 64; cap++)
-		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1)
-			caps |= UINT64_C(1) << cap;
-	return caps;
-}
-
 int sbx_status_shell_code(const sbx_status_t *st)
 {
 	return st->signaled ? 128 + st->signal : st->code;
@@ -1194,64 +1182,6 @@ static void bpf_freep(sbx_scmp_bpf_t **p)
 	sbx_seccomp_bpf_free(*p);
 }
 
-/* Docker's default profile, compiled once per capability set and kept:
- * libseccomp takes ~13 ms for it here (4 for x86_64 alone, the rest for
- * the x86 and x32 sub-architectures Docker's archMap adds), which every
- * RUN of a build would pay again. */
-static const void *default_filter(uint64_t caps, cb_error_t *err)
-{
-	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-	static struct {
-		uint64_t caps;
-		sbx_scmp_bpf_t *bpf;
-	} cache[4];
-	const void *prog = NULL;
-	pthread_mutex_lock(&mu);
-	size_t i = 0;
-	for (; i < CB_ARRAY_SIZE(cache) && cache[i].bpf && cache[i].caps != caps; i++)
-		;
-	if (i < CB_ARRAY_SIZE(cache) && cache[i].bpf) {
-		prog = sbx_seccomp_prog(cache[i].bpf);
-	} else {
-		sbx_scmp_bpf_t *bpf = NULL;
-		if (sbx_seccomp_compile(sbx_seccomp_default(), caps, NULL, &bpf, err) == 0) {
-			prog = sbx_seccomp_prog(bpf);
-			/* full (four capability sets: not in practice): replace
-			 * one and leak it, another thread may be cloning with it */
-			if (i == CB_ARRAY_SIZE(cache))
-				i = caps % CB_ARRAY_SIZE(cache);
-			cache[i].caps = caps;
-			cache[i].bpf = bpf;
-		}
-	}
-	pthread_mutex_unlock(&mu);
-	return prog;
-}
-
-/* What the child needs made before the clone (it cannot allocate): the
- * compiled seccomp filter and the pids cgroup (or, for exec, the
- * container's cgroup to join). */
-static int prepare_confinement(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t *h,
-			       sbx_scmp_bpf_t **bpf, const void **prog, int *join_cg,
-			       cb_error_t *err)
-{
-	*prog = NULL;
-	if (cfg->seccomp_unconfined)
-		;
-	else if (!cfg->seccomp && !(*prog = default_filter(cfg->caps, err)))
-		return -1;
-	else if (cfg->seccomp) {
-		if (sbx_seccomp_compile(cfg->seccomp, cfg->caps, NULL, bpf, err) < 0)
-			return -1;
-		*prog = sbx_seccomp_prog(*bpf);
-	}
-	if (join_pid > 0)
-		*join_cg = sbx_cgroup_procs_of(join_pid);
-	else if (cfg->pids_limit > 0 && sbx_cgroup_new(cfg->pids_limit, &h->cgroup, err) < 0)
-		return -1;
-	return 0;
-}
-
 static int start(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t **out, cb_error_t *err)
 {
 	if (validate(cfg, err) < 0 || check_kernel(err) < 0)
@@ -1327,7 +1257,7 @@ static int start(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t **out, cb
 	_cleanup_(bpf_freep) sbx_scmp_bpf_t *bpf = NULL;
 	int sv[2] = {-1, -1};
 	int rc = -1;
-	if (prepare_confinement(cfg, join_pid, h, &bpf, &c.seccomp, &join_cg, err) < 0)
+	if (sbx_confine_prepare(cfg, join_pid, &h->cgroup, &bpf, &c.seccomp, &join_cg, err) < 0)
 		goto out;
 	c.cgroup_fd = h->cgroup ? sbx_cgroup_procs_fd(h->cgroup) : join_cg;
 	if (cfg->stdin_mode == SBX_STDIN_INHERIT) {
