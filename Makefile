@@ -17,11 +17,11 @@ BINDIR ?= $(PREFIX)/bin
 BUILD ?= build
 CC ?= cc
 
-# libarchive, libcurl, libyaml, zlib and libzstd are not linked: cbuild
-# loads them on first use (common/lazylib.h); with the first two come 40
-# more shared libraries that every command would otherwise load at start.
-# Tests that call them link them.
-LAZY_PKGS := libarchive libcurl yaml-0.1 zlib libzstd
+# libarchive, libcurl, libyaml, zlib, libzstd and libseccomp are not
+# linked: cbuild loads them on first use (common/lazylib.h); with the first
+# two come 40 more shared libraries that every command would otherwise load
+# at start. Tests that call them link them.
+LAZY_PKGS := libarchive libcurl yaml-0.1 zlib libzstd libseccomp
 PKGS := $(LAZY_PKGS) libcrypto jansson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)) 2>/dev/null)
@@ -101,7 +101,7 @@ tools: $(TOOL_BINS)
 # Debian 12 packages: the libraries, the tools the tests run against, and the
 # peers the tests check cbuild's output with.
 DEB_BUILD := build-essential pkg-config libarchive-dev libssl-dev libjansson-dev \
-	libcurl4-openssl-dev libyaml-dev zlib1g-dev libzstd-dev libcmocka-dev
+	libcurl4-openssl-dev libyaml-dev zlib1g-dev libzstd-dev libseccomp-dev libcmocka-dev
 DEB_TEST := busybox-static docker-registry skopeo umoci oci-image-tool buildah runc \
 	apache2-utils attr libcap2-bin uidmap curl python3 iproute2 e2fsprogs util-linux \
 	procps psmisc openssl gzip zstd bzip2 xz-utils perl clang libclang-rt-14-dev valgrind

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "builder/cgroup.h"
 #include "builder/internal.h"
 #include "builder/sandbox.h"
 #include "builder/steps.h"
@@ -643,6 +644,36 @@ static int plan_build(build_t *b, cb_error_t *err)
 	return 0;
 }
 
+/* BuildKit validates the entitlements of the whole graph before it runs
+ * anything; so does this, for the stages the target needs. */
+static int check_entitlements(build_t *b, cb_error_t *err)
+{
+	for (size_t s = 0; s < b->plan->n_stages; s++) {
+		const df_stage_t *st = &b->plan->stages[s];
+		for (size_t i = 0; i < st->n_steps; i++)
+			if (st->steps[i].kind == DF_RUN && st->steps[i].u.run.insecure &&
+			    !b->o->allow_insecure)
+				return cb_error_fail(err, EPERM, "security.insecure is not allowed");
+	}
+	return 0;
+}
+
+/* The RUN pids limit: the default only where it can be applied (rootless,
+ * or a host without the pids controller, runs without one, and says so);
+ * a limit asked for is applied or the RUN fails. */
+static void choose_run_pids(build_t *b)
+{
+	b->run_pids = b->o->run_pids_limit;
+	if (b->run_pids != 0)
+		return;
+	b->run_pids = BLD_RUN_PIDS_LIMIT;
+	if (!sbx_cgroup_pids_usable()) {
+		bld_log(b, "[Warning] no usable pids cgroup controller: RUN steps have no pids "
+			   "limit\n");
+		b->run_pids = -1;
+	}
+}
+
 static void build_release(build_t *b)
 {
 	bld_url_cleanup(b);
@@ -676,8 +707,10 @@ int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *e
 	double t0 = now_s();
 	struct sigaction old_int, old_term;
 	catch_interrupts(&old_int, &old_term);
-	if (bld_enter_mount_ns(err) < 0 || open_context(&b, err) < 0 || plan_build(&b, err) < 0)
+	if (bld_enter_mount_ns(err) < 0 || open_context(&b, err) < 0 || plan_build(&b, err) < 0 ||
+	    check_entitlements(&b, err) < 0)
 		goto out;
+	choose_run_pids(&b);
 	b.created = oci_time_now(o->timestamp);
 	b.stages = cb_xcalloc((size_t)b.plan->n_total_stages + 1, sizeof(bld_state_t));
 	b.stage_done = cb_xcalloc((size_t)b.plan->n_total_stages + 1, sizeof(bool));

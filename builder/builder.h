@@ -109,6 +109,12 @@ typedef struct bld_opts {
 	bool no_cache;
 	bool pull;
 	bool network_none; /* --network none for every RUN */
+	bool allow_insecure; /* --allow security.insecure: RUN --security=insecure
+			      * may run (all capabilities, no seccomp) */
+	int64_t run_pids_limit; /* pids.max of every RUN: 0 = BLD_RUN_PIDS_LIMIT
+				 * where a pids controller is usable (else a
+				 * warning and none), > 0 = this (an error
+				 * without a controller), < 0 = none */
 	bool docker_format;
 	bool explain_cache;
 	int jobs;                    /* stages built at once (--jobs); 0 = cores, at most 4 */
@@ -123,6 +129,15 @@ typedef struct bld_opts {
 } bld_opts_t;
 
 void bld_opts_init(bld_opts_t *o);
+
+/* The default pids limit of a RUN. BuildKit sets none, but each of its
+ * builds runs in a cgroup of its own under buildkitd's, whose TasksMax
+ * bounds them all; cbuild has no daemon, so a fork bomb in a RUN would
+ * have the host's whole pid space. 4096 is twice podman's container
+ * default (2048): builds are burstier than services (make -j with
+ * compilers that fork, Go and Java tools that start a thread per core, and
+ * every thread counts) yet a bomb stops at a number the host survives. */
+#define BLD_RUN_PIDS_LIMIT 4096
 
 typedef struct bld_result {
 	char image_id[DIGEST_STR_LEN + 1];        /* config digest */

@@ -41,6 +41,7 @@ void bld_ctr_free(bld_ctr_t *c)
 	cb_strv_free(c->networks);
 	free(c->ports);
 	free(c->stop_signal);
+	free(c->seccomp);
 	free(c);
 }
 
@@ -222,6 +223,23 @@ static char **json_strv(json_t *a)
 	return v;
 }
 
+int bld_ctr_seccomp(const bld_ctr_t *c, sbx_config_t *cfg, sbx_scmp_profile_t **owned,
+		    cb_error_t *err)
+{
+	*owned = NULL;
+	if (!c->seccomp)
+		return 0;
+	if (!strcmp(c->seccomp, "unconfined")) {
+		cfg->seccomp_unconfined = true;
+		return 0;
+	}
+	*owned = sbx_seccomp_parse(c->seccomp, "(the container's)", err);
+	if (!*owned)
+		return -1;
+	cfg->seccomp = *owned;
+	return 0;
+}
+
 static char *json_dupstr(json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
@@ -275,6 +293,10 @@ int ctr_write_config(store_t *st, const bld_ctr_t *c, cb_error_t *err)
 	}
 	if (c->stop_signal)
 		json_object_set_new(j, "stop_signal", json_string(c->stop_signal));
+	if (c->seccomp)
+		json_object_set_new(j, "seccomp", json_string(c->seccomp));
+	if (c->pids_limit > 0)
+		json_object_set_new(j, "pids_limit", json_integer(c->pids_limit));
 	return write_json(st, c, "config.json", j, err);
 }
 
@@ -328,6 +350,8 @@ static void read_config(bld_ctr_t *c, json_t *j)
 	c->auto_remove = json_is_true(json_object_get(j, "auto_remove"));
 	c->log_max_size = json_integer_value(json_object_get(j, "log_max_size"));
 	c->log_max_file = (int)json_integer_value(json_object_get(j, "log_max_file"));
+	c->seccomp = json_dupstr(j, "seccomp");
+	c->pids_limit = json_integer_value(json_object_get(j, "pids_limit"));
 	json_t *ports = json_object_get(j, "ports");
 	c->n_ports = json_array_size(ports);
 	c->ports = cb_xcalloc(c->n_ports + 1, sizeof(bld_ctr_port_t));
@@ -681,6 +705,8 @@ static int fill_from_spec(bld_ctr_t *c, const bld_ctr_spec_t *s, const oci_confi
 	c->auto_remove = s->auto_remove;
 	c->log_max_size = s->log_max_size > 0 ? s->log_max_size : 0;
 	c->log_max_file = s->log_max_file > 0 ? s->log_max_file : 1;
+	c->seccomp = s->seccomp ? cb_xstrdup(s->seccomp) : NULL;
+	c->pids_limit = s->pids_limit > 0 ? s->pids_limit : 0;
 	c->stop_signal = img->stop_signal ? cb_xstrdup(img->stop_signal) : NULL;
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);

@@ -87,6 +87,11 @@ typedef struct bld_ctr_spec {
 				      * many bytes; 0 = never */
 	int log_max_file;            /* --log-opt max-file: files kept (log, log.1,
 				      * ... log.N-1); <= 1 = the log is truncated */
+	const char *seccomp;         /* --security-opt seccomp=: NULL = Docker's
+				      * default profile, "unconfined", or the
+				      * JSON text of a profile (kept in the
+				      * config, as dockerd does) */
+	int64_t pids_limit;          /* --pids-limit: <= 0 = none (Docker's default) */
 } bld_ctr_spec_t;
 
 typedef struct bld_ctr {
@@ -110,6 +115,8 @@ typedef struct bld_ctr {
 	char *stop_signal;           /* the image's StopSignal or NULL */
 	int64_t log_max_size;        /* as in bld_ctr_spec_t */
 	int log_max_file;
+	char *seccomp;               /* as in bld_ctr_spec_t */
+	int64_t pids_limit;
 	int64_t created;             /* seconds since the epoch */
 	int64_t created_ns;          /* the same in ns: orders containers made in one second */
 	/* state */
@@ -121,6 +128,12 @@ typedef struct bld_ctr {
 } bld_ctr_t;
 
 void bld_ctr_free(bld_ctr_t *c);
+
+/* Set cfg's seccomp fields from the container's (run, start, exec): a
+ * profile parsed here goes to *owned, to free (sbx_seccomp_free) after
+ * sbx_start/sbx_exec returned. */
+int bld_ctr_seccomp(const bld_ctr_t *c, sbx_config_t *cfg, sbx_scmp_profile_t **owned,
+		    cb_error_t *err);
 
 /* Make containers/ID with config, state (created), init/ upper/ work/
  * rootfs/. Names are unique: EEXIST "the container name 'x' is already in

@@ -649,7 +649,12 @@ static int launch_process(store_t *st, bld_ctr_t *c, running_t *r, bool attached
 	cfg.output_opaque = &r->log;
 	cfg.forward_signals = false;
 	cfg.tty_raw = attached;
-	int rc = sbx_start(&cfg, &r->h, err);
+	cfg.pids_limit = c->pids_limit;
+	sbx_scmp_profile_t *profile = NULL;
+	int rc = bld_ctr_seccomp(c, &cfg, &profile, err);
+	if (rc == 0)
+		rc = sbx_start(&cfg, &r->h, err);
+	sbx_seccomp_free(profile);
 	mounts_release(&m);
 	if (rc < 0)
 		return cb_error_wrap(err, "start container '%.12s'", c->id);

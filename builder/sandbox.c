@@ -31,6 +31,7 @@
 #include <limits.h>
 #include <linux/capability.h>
 #include <linux/openat2.h>
+#include <linux/seccomp.h>
 #include <net/if.h>
 #include <poll.h>
 #include <pwd.h>
@@ -52,6 +53,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "builder/cgroup.h"
+#include "builder/sandbox_confine.h"
 #include "common/fs.h"
 #include "common/util.h"
 
@@ -105,6 +108,8 @@ struct child_ctx {
 	size_t n_groups;
 	int last_cap;
 	const char *path;     /* PATH of the given env, or the default */
+	const void *seccomp;  /* struct sock_fprog to load, NULL = none */
+	int cgroup_fd;        /* cgroup.procs to enter first, -1 = none */
 };
 
 /* Messages on the sync socket (SOCK_SEQPACKET, one per send). */
@@ -587,9 +592,30 @@ static int capset_sets(uint64_t eff, uint64_t perm, uint64_t inh)
 	return (int)syscall(SYS_capset, &h, d);
 }
 
+/* The filter binds everything after it: with no_new_privs it comes last
+ * (only execve, and the error report, run under it); without, loading it
+ * needs CAP_SYS_ADMIN, so it comes before the capabilities go. */
+static void child_seccomp(struct child_ctx *c, bool nnp_phase)
+{
+	if (c->seccomp && c->cfg->no_new_privs == nnp_phase)
+		CHILD_CHECK(c, (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, c->seccomp),
+			    "load the seccomp filter");
+}
+
+/* Into the pids cgroup before anything forks ("0" is the writer itself). */
+static void child_enter_cgroup(struct child_ctx *c)
+{
+	if (c->cgroup_fd < 0)
+		return;
+	if (write(c->cgroup_fd, "0", 1) != 1)
+		child_fail(c, errno, "enter the pids cgroup");
+	close(c->cgroup_fd);
+}
+
 static void child_creds(struct child_ctx *c)
 {
 	const sbx_config_t *cfg = c->cfg;
+	child_seccomp(c, false);
 	for (size_t i = 0; i < cfg->n_rlimits; i++) {
 		struct rlimit r = {.rlim_cur = cfg->rlimits[i].soft, .rlim_max = cfg->rlimits[i].hard};
 		CHILD_CHECK(c, setrlimit(cfg->rlimits[i].resource, &r), "set rlimit %d",
@@ -634,6 +660,7 @@ static _Noreturn void child_exec(struct child_ctx *c)
 				fcntl(fd, F_SETFD, FD_CLOEXEC);
 	/* dies with the parent (credential changes cleared an earlier one) */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	child_seccomp(c, true);
 	if (strchr(file, '/')) {
 		execve(file, cfg->argv, env);
 		child_fail(c, errno, "exec '%s' in the image", file);
@@ -684,6 +711,7 @@ static _Noreturn void child_join(struct child_ctx *c)
 	/* user first: it grants the rights for the others; mnt last: it moves
 	 * our root */
 	static const int order[] = {NS_USER, NS_IPC, NS_UTS, NS_NET, NS_PID, NS_MNT};
+	child_enter_cgroup(c); /* the container's: its pids limit counts us */
 	for (size_t i = 0; i < CB_ARRAY_SIZE(order); i++) {
 		int k = order[i];
 		if (c->ns_fds[k] >= 0)
@@ -746,6 +774,7 @@ static _Noreturn void child_main(struct child_ctx *c)
 	/* a dead parent must not leave an orphan container behind */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	child_reset_signals();
+	child_enter_cgroup(c);
 
 	child_setup_root(c);
 	child_stdio(c);
@@ -768,6 +797,7 @@ struct sbx_handle {
 	int tty_in;             /* relay source for the pty (our stdin) */
 	int tty_out;            /* relay sink when no callback */
 	sbx_status_t status;
+	sbx_cgroup_t *cgroup;   /* pids limit; removed after the reap */
 };
 
 void sbx_config_init(sbx_config_t *cfg)
@@ -1147,6 +1177,11 @@ static int check_kernel(cb_error_t *err)
 	return 0;
 }
 
+static void bpf_freep(sbx_scmp_bpf_t **p)
+{
+	sbx_seccomp_bpf_free(*p);
+}
+
 static int start(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t **out, cb_error_t *err)
 {
 	if (validate(cfg, err) < 0 || check_kernel(err) < 0)
@@ -1218,9 +1253,13 @@ static int start(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t **out, cb
 		.path = env_path(cfg->env),
 		.fd_in = -1, .fd_out = -1, .fd_err = -1,
 	};
-	_cleanup_close_ int devnull = -1, out_w = -1, err_w = -1;
+	_cleanup_close_ int devnull = -1, out_w = -1, err_w = -1, join_cg = -1;
+	_cleanup_(bpf_freep) sbx_scmp_bpf_t *bpf = NULL;
 	int sv[2] = {-1, -1};
 	int rc = -1;
+	if (sbx_confine_prepare(cfg, join_pid, &h->cgroup, &bpf, &c.seccomp, &join_cg, err) < 0)
+		goto out;
+	c.cgroup_fd = h->cgroup ? sbx_cgroup_procs_fd(h->cgroup) : join_cg;
 	if (cfg->stdin_mode == SBX_STDIN_INHERIT) {
 		c.fd_in = cfg->stdin_fd >= 0 ? cfg->stdin_fd : 0;
 	} else {
@@ -1344,6 +1383,7 @@ out:
 	sbx_user_release(&u);
 	if (h) {
 		handle_close_fds(h);
+		sbx_cgroup_free(h->cgroup);
 		free(h);
 	}
 	return rc;
@@ -1528,6 +1568,7 @@ void sbx_handle_free(sbx_handle_t *h)
 		kill(h->pid, SIGKILL);
 		reap(h, NULL);
 	}
+	sbx_cgroup_free(h->cgroup);
 	free(h);
 }
 

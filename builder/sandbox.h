@@ -32,7 +32,14 @@
  *     supplementary groups, umask, rlimits, Docker's default capability set
  *     (CapEff 00000000a80425fb as root; empty for other users, the bounding
  *     set stays Docker's) with every other capability dropped from every set,
- *     no_new_privs.
+ *     no_new_privs;
+ *   - Docker's default seccomp profile (or the caller's, or none), its
+ *     capability-keyed rules read against `caps`, loaded last: after
+ *     no_new_privs, just before execve (before the capabilities are
+ *     dropped when no_new_privs is off, since loading then needs
+ *     CAP_SYS_ADMIN);
+ *   - with pids_limit, a pids cgroup the process enters before it forks
+ *     anything, removed when the handle is freed.
  *
  * Lifecycle, one-shot (builds):
  *
@@ -77,6 +84,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "builder/seccomp.h"
 #include "common/error.h"
 
 /* Docker's default capability set as a mask of (1 << CAP_x): CHOWN,
@@ -144,8 +152,17 @@ typedef struct sbx_config {
 	mode_t umask;               /* default 022 */
 	const sbx_rlimit_t *rlimits;
 	size_t n_rlimits;
-	uint64_t caps;              /* default SBX_CAPS_DEFAULT */
+	uint64_t caps;              /* default SBX_CAPS_DEFAULT; also the bounding
+				     * set the seccomp profile's caps rules see */
 	bool no_new_privs;          /* default true */
+
+	/* --- confinement (builder/seccomp.h, builder/cgroup.h) --- */
+	const sbx_scmp_profile_t *seccomp; /* NULL = Docker's default profile */
+	bool seccomp_unconfined;    /* no filter (seccomp=unconfined, RUN
+				     * --security=insecure) */
+	int64_t pids_limit;         /* > 0: a pids cgroup with this pids.max (an
+				     * error when there is no usable pids
+				     * controller); <= 0: no limit */
 
 	/* --- namespaces --- */
 	sbx_net_t network;          /* default SBX_NET_HOST */
@@ -168,6 +185,11 @@ typedef struct sbx_config {
 				     * second one sends SIGKILL: PID 1 ignores
 				     * signals it has no handler for); default true */
 } sbx_config_t;
+
+/* Every capability this process could give (its own bounding set): what
+ * "all capabilities" means here (a host may lack some, e.g. in a
+ * container without CAP_SYS_RESOURCE). */
+uint64_t sbx_caps_all(void);
 
 /* Defaults: umask 022, caps SBX_CAPS_DEFAULT, no_new_privs, network host,
  * stdin /dev/null, fds -1, tty_raw and forward_signals true. */

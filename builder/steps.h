@@ -28,6 +28,7 @@ typedef struct build {
 	_Atomic bool *failed; /* set when any stage failed: the others stop */
 	pthread_mutex_t *shared_mu; /* concurrent stages: guards cache_trail; else NULL */
 	json_t *cache_trail; /* --cache-to: every finished step, see below */
+	int64_t run_pids;    /* every RUN's pids limit, <= 0 = none (bld_opts_t) */
 } build_t;
 
 /* --cache-to: remember a finished step (hit or run) of a stage, and turn

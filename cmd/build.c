@@ -4,7 +4,12 @@
  *   [--format oci|docker] [--compress gzip|zstd|none] [--timestamp EPOCH]
  *   [--iidfile F] [--progress auto|plain|tty] [--secret id=X,src=F]
  *   [--ssh ID[=SOCKET]] [--explain-cache] [--cache-to REF [--cache-to-mode min|max]]
- *   [--cache-from REF[,REF...]]... [--jobs N] [-q] CONTEXT
+ *   [--cache-from REF[,REF...]]... [--jobs N] [--allow ENTITLEMENT]... [-q] CONTEXT
+ *
+ * --allow security.insecure lets RUN --security=insecure run (BuildKit's
+ * entitlement); network.host is accepted (RUN has the host's network
+ * unless --network none). CBUILD_RUN_PIDS_LIMIT=N sets every RUN's pids
+ * limit (N <= 0: none) instead of BLD_RUN_PIDS_LIMIT.
  */
 #include "store/archive_lazy.h"
 #include <errno.h>
@@ -43,6 +48,7 @@ typedef struct build_args {
 	bld_cache_mode_t cache_mode;
 	char **cache_from;
 	bool no_cache, pull, quiet, network_none, docker_format, explain_cache, dry_run;
+	bool allow_insecure;
 	layer_opts_t layer;
 	int64_t timestamp;
 	int jobs; /* stages at once; 0 = default */
@@ -52,7 +58,7 @@ enum {
 	OPT_BUILD_ARG = 256, OPT_TARGET, OPT_NO_CACHE, OPT_PULL, OPT_LABEL, OPT_NETWORK,
 	OPT_FORMAT, OPT_COMPRESS, OPT_TIMESTAMP, OPT_IIDFILE, OPT_PROGRESS, OPT_SECRET,
 	OPT_EXPLAIN, OPT_PLATFORM, OPT_LEVEL, OPT_DRY_RUN, OPT_CACHE_TO, OPT_CACHE_MODE,
-	OPT_CACHE_FROM, OPT_JOBS, OPT_SSH, OPT_RM, OPT_FORCE_RM,
+	OPT_CACHE_FROM, OPT_JOBS, OPT_SSH, OPT_RM, OPT_FORCE_RM, OPT_ALLOW,
 };
 
 static const struct option build_longopts[] = {
@@ -70,6 +76,7 @@ static const struct option build_longopts[] = {
 	{"force-rm", optional_argument, NULL, OPT_FORCE_RM},
 	{"label", required_argument, NULL, OPT_LABEL},
 	{"network", required_argument, NULL, OPT_NETWORK},
+	{"allow", required_argument, NULL, OPT_ALLOW},
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"compress", required_argument, NULL, OPT_COMPRESS},
 	{"compression-level", required_argument, NULL, OPT_LEVEL},
@@ -87,6 +94,20 @@ static const struct option build_longopts[] = {
 	{"ssh", required_argument, NULL, OPT_SSH},
 	{NULL, 0, NULL, 0},
 };
+
+static int run_pids_from_env(int64_t *out, cb_error_t *err)
+{
+	const char *v = getenv("CBUILD_RUN_PIDS_LIMIT");
+	if (!v || !*v)
+		return 0;
+	char *end = NULL;
+	errno = 0;
+	long long n = strtoll(v, &end, 10);
+	if (errno || *end)
+		return cmd_usage_error(err, "invalid CBUILD_RUN_PIDS_LIMIT '%s' (a number)", v);
+	*out = n > 0 ? n : -1;
+	return 0;
+}
 
 static int parse_epoch(const char *s, int64_t *out, cb_error_t *err)
 {
@@ -199,6 +220,19 @@ static int parse_one(build_args_t *a, int c, const char *arg, cb_error_t *err)
 			return cmd_usage_error(err, "invalid --network '%s' (host or none)", arg);
 		a->network_none = !strcmp(arg, "none");
 		return 0;
+	case OPT_ALLOW: {
+		_cleanup_free_ char *copy = cb_xstrdup(arg);
+		char *save = NULL;
+		for (char *e = strtok_r(copy, ",", &save); e; e = strtok_r(NULL, ",", &save)) {
+			if (!strcmp(e, "security.insecure"))
+				a->allow_insecure = true;
+			else if (strcmp(e, "network.host"))
+				return cmd_usage_error(
+					err, "invalid entitlement '%s' (security.insecure or network.host)",
+					e);
+		}
+		return 0;
+	}
 	case OPT_FORMAT:
 		if (strcmp(arg, "oci") && strcmp(arg, "docker"))
 			return cmd_usage_error(err, "invalid --format '%s' (oci or docker)", arg);
@@ -436,6 +470,9 @@ static int do_build(cmd_ctx_t *ctx, build_args_t *a, cb_error_t *err)
 		o.no_cache = a->no_cache;
 		o.pull = a->pull;
 		o.network_none = a->network_none;
+		o.allow_insecure = a->allow_insecure;
+		if (run_pids_from_env(&o.run_pids_limit, err) < 0)
+			return CMD_USAGE;
 		o.docker_format = a->docker_format;
 		o.explain_cache = a->explain_cache;
 		o.jobs = a->jobs;

@@ -82,7 +82,11 @@ int cmd_exec(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	cfg.stdin_mode = interactive ? SBX_STDIN_INHERIT : SBX_STDIN_NULL;
 	sbx_status_t status;
 	fflush(stdout);
-	int rc = sbx_exec(c->pid, &cfg, &status, err);
+	sbx_scmp_profile_t *profile = NULL; /* the container's, as docker exec */
+	int rc = bld_ctr_seccomp(c, &cfg, &profile, err);
+	if (rc == 0)
+		rc = sbx_exec(c->pid, &cfg, &status, err);
+	sbx_seccomp_free(profile);
 	bld_ctr_free(c);
 	if (rc < 0)
 		return -1;

@@ -23,7 +23,7 @@ static const cmd_def_t commands[] = {
 	 "cbuild [build] [-t NAME[:TAG]]... [-f Dockerfile|-] [--build-arg K[=V]]... "
 	 "[--target STAGE] [--no-cache] [--pull] [--label K=V]... [--network host|none] "
 	 "[--format oci|docker] [--compress gzip|zstd|none] [--timestamp EPOCH] [--iidfile F] "
-	 "[--progress auto|plain|tty] [--secret id=X,src=F] [--ssh ID[=SOCKET]] [--explain-cache] [--cache-to REF [--cache-to-mode min|max]] [--cache-from REF[,REF]] [--dry-run] [--jobs N] [-q] "
+	 "[--progress auto|plain|tty] [--secret id=X,src=F] [--ssh ID[=SOCKET]] [--explain-cache] [--cache-to REF [--cache-to-mode min|max]] [--cache-from REF[,REF]] [--dry-run] [--jobs N] [--allow security.insecure] [-q] "
 	 "CONTEXT",
 	 "build an image from a Dockerfile"},
 	{"plan", cmd_plan,
@@ -35,6 +35,7 @@ static const cmd_def_t commands[] = {
 	 "[-v HOST:CTR[:ro]]... [-w DIR] [-u USER] [--hostname H] [--network host|none|NETWORK] "
 	 "[--entrypoint E] [-p [IP:]HOSTPORT:CTRPORT[/tcp|/udp]]... "
 	 "[--log-opt max-size=N|max-file=N]... [--platform OS/ARCH[/VARIANT]] "
+	 "[--security-opt seccomp=unconfined|PROFILE.json] [--pids-limit N] "
 	 "IMAGE [COMMAND [ARG...]]",
 	 "run a command in a new container"},
 	{"ps", cmd_ps, "cbuild ps [-a] [-q] [--no-trunc] [-f KEY=VALUE]... [--format F]",

@@ -64,8 +64,49 @@ static int parse_log_opt(const char *opt, bld_ctr_spec_t *s, cb_error_t *err)
 	return cmd_usage_error(err, "unknown --log-opt '%s' (max-size=, max-file=)", opt);
 }
 
+/* --security-opt seccomp=unconfined|PROFILE.json (also docker's old
+ * "seccomp:"); the profile is read and checked now, and its text kept in
+ * the container's config (a later change of the file does not change the
+ * container, as with docker). */
+static int parse_security_opt(const char *opt, char **seccomp, cb_error_t *err)
+{
+	if (strncmp(opt, "seccomp=", 8) && strncmp(opt, "seccomp:", 8))
+		return cmd_usage_error(err, "unsupported --security-opt '%s' (seccomp=unconfined "
+					    "or seccomp=PROFILE.json)", opt);
+	const char *v = opt + 8;
+	free(*seccomp);
+	*seccomp = NULL;
+	if (!strcmp(v, "unconfined")) {
+		*seccomp = cb_xstrdup(v);
+		return 0;
+	}
+	size_t len = 0;
+	if (!*v)
+		return cmd_usage_error(err, "--security-opt seccomp= needs a profile or 'unconfined'");
+	if (cb_read_file(v, 1 << 20, seccomp, &len, err) < 0)
+		return cb_error_wrap(err, "seccomp profile '%s'", v);
+	sbx_scmp_profile_t *p = sbx_seccomp_parse(*seccomp, v, err);
+	if (!p)
+		return -1;
+	sbx_seccomp_free(p);
+	return 0;
+}
+
+/* --pids-limit N: docker's reading, 0 and -1 are no limit. */
+static int parse_pids_limit(const char *s, int64_t *out, cb_error_t *err)
+{
+	char *end = NULL;
+	errno = 0;
+	long long n = strtoll(s, &end, 10);
+	if (errno || end == s || *end || n < -1)
+		return cmd_usage_error(err, "invalid --pids-limit '%s' (a number, -1 for none)", s);
+	*out = n > 0 ? n : 0;
+	return 0;
+}
+
 typedef struct run_args {
 	bld_ctr_spec_t spec;
+	char *seccomp;
 	bool detach;
 	const char *platform; /* --platform, for an image that is an index */
 	char **env, **volumes, **ports;
@@ -76,11 +117,13 @@ static void run_args_release(run_args_t *a)
 	cb_strv_free(a->env);
 	cb_strv_free(a->volumes);
 	cb_strv_free(a->ports);
+	free(a->seccomp);
 }
 
 static int parse(int argc, char **argv, run_args_t *a, cb_error_t *err)
 {
-	enum { O_RM = 256, O_NAME, O_ENVFILE, O_HOSTNAME, O_NETWORK, O_ENTRYPOINT, O_LOGOPT, O_PLATFORM };
+	enum { O_RM = 256, O_NAME, O_ENVFILE, O_HOSTNAME, O_NETWORK, O_ENTRYPOINT, O_LOGOPT, O_PLATFORM,
+	       O_SECOPT, O_PIDS };
 	static const struct option longopts[] = {
 		{"detach", no_argument, NULL, 'd'},
 		{"interactive", no_argument, NULL, 'i'},
@@ -99,6 +142,8 @@ static int parse(int argc, char **argv, run_args_t *a, cb_error_t *err)
 		{"publish", required_argument, NULL, 'p'},
 		{"log-opt", required_argument, NULL, O_LOGOPT},
 		{"platform", required_argument, NULL, O_PLATFORM},
+		{"security-opt", required_argument, NULL, O_SECOPT},
+		{"pids-limit", required_argument, NULL, O_PIDS},
 		{NULL, 0, NULL, 0}};
 	bld_ctr_spec_t *s = &a->spec;
 	int c;
@@ -131,6 +176,17 @@ static int parse(int argc, char **argv, run_args_t *a, cb_error_t *err)
 			if (cmd_check_platform(optarg, err) < 0)
 				return CMD_USAGE;
 			a->platform = optarg;
+			break;
+		case O_SECOPT: {
+			int rc = parse_security_opt(optarg, &a->seccomp, err);
+			if (rc < 0)
+				return rc;
+			s->seccomp = a->seccomp;
+			break;
+		}
+		case O_PIDS:
+			if (parse_pids_limit(optarg, &s->pids_limit, err) < 0)
+				return CMD_USAGE;
 			break;
 		default:
 			return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
