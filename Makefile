@@ -2,7 +2,8 @@
 #
 #   make deps        install every Debian package the build and the tests need
 #   make             build ./cbuild
-#   make check       unit tests (cmocka) + end-to-end tests (prove)
+#   make check       check-deps + unit tests (cmocka) + end-to-end tests (prove)
+#   make check-deps  the layering rules: includes point down, store paths, file lengths
 #   make asan        the whole suite under AddressSanitizer + UBSan
 #   make fuzz        build the libFuzzer targets (clang)
 #   make bench       benchmarks against BuildKit and buildah (see bench/)
@@ -50,7 +51,7 @@ TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
-.PHONY: FORCE all tools deps bench-deps check check-unit check-e2e asan fuzz bench install clean format format-all
+.PHONY: FORCE all tools deps bench-deps check check-deps check-unit check-e2e asan fuzz bench install clean format format-all
 
 all: cbuild testdata/hello/rootfs.tar
 
@@ -114,7 +115,12 @@ deps:
 bench-deps: deps
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_BENCH)
 
-check: check-unit check-e2e
+check: check-deps check-unit check-e2e
+
+# Arrows point down, only store/ joins paths under the store root, no file
+# over 1,000 lines; today's debts are in tests/deps/*.allow (under a second)
+check-deps:
+	@python3 tests/deps/check.py
 
 check-unit: $(UNIT_BINS) $(TOOL_BINS)
 	@fail=0; for t in $(UNIT_BINS); do echo "# $$t"; $$t || fail=1; done; exit $$fail
