@@ -564,10 +564,12 @@ static int build_concurrently(build_t *b, size_t jobs, cb_error_t *err)
 	return rc;
 }
 
-static int build_stages(build_t *b, cb_error_t *err)
+static int build_stages(build_t *b, size_t *n_checks, cb_error_t *err)
 {
-	if (resolve_bases(b, err) < 0)
+	if (resolve_bases(b, err) < 0 || bld_run_checks(b, n_checks, err) < 0)
 		return -1;
+	if (b->o->check_only)
+		return 0;
 	size_t jobs = jobs_wanted(b->o);
 	if (jobs < 2 || !has_independent_stages(b->plan))
 		return build_sequentially(b, err);
@@ -707,16 +709,27 @@ int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *e
 	double t0 = now_s();
 	struct sigaction old_int, old_term;
 	catch_interrupts(&old_int, &old_term);
-	if (bld_enter_mount_ns(err) < 0 || open_context(&b, err) < 0 || plan_build(&b, err) < 0 ||
-	    check_entitlements(&b, err) < 0)
+	if (bld_enter_mount_ns(err) < 0 || open_context(&b, err) < 0)
+		goto out;
+	if (plan_build(&b, err) < 0) {
+		if (o->check_only)
+			bld_checks_unplanned(&b);
+		goto out;
+	}
+	if (check_entitlements(&b, err) < 0)
 		goto out;
 	choose_run_pids(&b);
 	b.created = oci_time_now(o->timestamp);
 	b.stages = cb_xcalloc((size_t)b.plan->n_total_stages + 1, sizeof(bld_state_t));
 	b.stage_done = cb_xcalloc((size_t)b.plan->n_total_stages + 1, sizeof(bool));
 	b.bases = cb_xcalloc((size_t)b.plan->n_total_stages + 1, sizeof(bld_state_t));
-	if (build_stages(&b, err) < 0)
+	memset(res, 0, sizeof(*res));
+	if (build_stages(&b, &res->check_warnings, err) < 0)
 		goto out;
+	if (o->check_only) {
+		rc = 0;
+		goto out;
+	}
 	bld_state_t *final = &b.stages[b.plan->target];
 	if (finish_image(&b, final, err) < 0 || tag_image(&b, final->manifest_digest, err) < 0)
 		goto out;

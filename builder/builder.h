@@ -126,6 +126,8 @@ typedef struct bld_opts {
 	bld_fetcher_t fetcher;       /* ADD https://...; NULL fetch: refused */
 	const bld_remote_cache_t *cache_from; /* consulted on local misses; may be NULL */
 	bld_cache_mode_t cache_to;   /* fill bld_result_t.cache */
+	bool check_only;             /* --check: resolve the bases, run the build
+				      * checks, print them to log, build nothing */
 } bld_opts_t;
 
 void bld_opts_init(bld_opts_t *o);
@@ -143,6 +145,7 @@ typedef struct bld_result {
 	char image_id[DIGEST_STR_LEN + 1];        /* config digest */
 	char manifest_digest[DIGEST_STR_LEN + 1];
 	bld_cache_artifact_t cache; /* with opts->cache_to; else empty */
+	size_t check_warnings;      /* build checks that failed (warnings printed) */
 } bld_result_t;
 
 /* res is filled on success only; release it with bld_result_release. */

@@ -39,6 +39,14 @@ int bld_cache_export(build_t *b, bld_cache_artifact_t *out, cb_error_t *err);
 
 void bld_log(build_t *b, const char *fmt, ...) CB_PRINTF(2, 3);
 
+/* The build checks (builder/checks.c), once the bases are resolved: print
+ * the warnings, count them in *n_warnings; fails when `# check=error=true`
+ * and a rule was broken (not under opts->check_only: the caller decides). */
+int bld_run_checks(build_t *b, size_t *n_warnings, cb_error_t *err);
+/* --check of a Dockerfile that does not plan (a duplicate stage name, an
+ * unknown --target): the checks that need no base, before the error. */
+void bld_checks_unplanned(build_t *b);
+
 /* What besides its text a step depends on (ADD/COPY: the files; COPY
  * --from a stage: that stage's key). *inputs may be NULL. */
 int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, char **inputs,
