@@ -29,6 +29,8 @@ typedef struct build {
 	pthread_mutex_t *shared_mu; /* concurrent stages: guards cache_trail; else NULL */
 	json_t *cache_trail; /* --cache-to: every finished step, see below */
 	int64_t run_pids;    /* every RUN's pids limit, <= 0 = none (bld_opts_t) */
+	char **base_refs;    /* "REF@DIGEST" of the resolved bases (attestations) */
+	int64_t started;     /* when the build began (provenance) */
 } build_t;
 
 /* --cache-to: remember a finished step (hit or run) of a stage, and turn
