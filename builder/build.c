@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "builder/attest.h"
 #include "builder/cgroup.h"
 #include "builder/internal.h"
 #include "builder/sandbox.h"
@@ -564,10 +565,13 @@ static int build_concurrently(build_t *b, size_t jobs, cb_error_t *err)
 	return rc;
 }
 
-static int build_stages(build_t *b, cb_error_t *err)
+static int build_stages(build_t *b, size_t *n_checks, cb_error_t *err)
 {
-	if (resolve_bases(b, err) < 0)
+	if (resolve_bases(b, err) < 0 || bld_run_checks(b, n_checks, err) < 0)
 		return -1;
+	bld_attest_note_bases(b);
+	if (b->o->check_only)
+		return 0;
 	size_t jobs = jobs_wanted(b->o);
 	if (jobs < 2 || !has_independent_stages(b->plan))
 		return build_sequentially(b, err);
@@ -602,7 +606,9 @@ static int tag_image(build_t *b, const char *manifest_digest, cb_error_t *err)
 	size_t len = 0;
 	if (store_read_blob(b->st, manifest_digest, IMAGE_JSON_MAX, &data, &len, err) < 0)
 		return -1;
-	if (strstr(data, MT_DOCKER_MANIFEST))
+	if (oci_media_type_is_index(oci_document_media_type(data, len)))
+		mt = MT_OCI_INDEX;
+	else if (strstr(data, MT_DOCKER_MANIFEST))
 		mt = MT_DOCKER_MANIFEST;
 	else
 		mt = MT_OCI_MANIFEST;
@@ -691,6 +697,7 @@ static void build_release(build_t *b)
 	if (b->ctx.dirfd >= 0)
 		close(b->ctx.dirfd);
 	free(b->created);
+	cb_strv_free(b->base_refs);
 	json_decref(b->cache_trail);
 }
 
@@ -707,18 +714,34 @@ int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *e
 	double t0 = now_s();
 	struct sigaction old_int, old_term;
 	catch_interrupts(&old_int, &old_term);
-	if (bld_enter_mount_ns(err) < 0 || open_context(&b, err) < 0 || plan_build(&b, err) < 0 ||
-	    check_entitlements(&b, err) < 0)
+	if (bld_enter_mount_ns(err) < 0 || open_context(&b, err) < 0)
+		goto out;
+	if (plan_build(&b, err) < 0) {
+		if (o->check_only)
+			bld_checks_unplanned(&b);
+		goto out;
+	}
+	if (check_entitlements(&b, err) < 0)
 		goto out;
 	choose_run_pids(&b);
 	b.created = oci_time_now(o->timestamp);
+	b.started = (int64_t)time(NULL);
 	b.stages = cb_xcalloc((size_t)b.plan->n_total_stages + 1, sizeof(bld_state_t));
 	b.stage_done = cb_xcalloc((size_t)b.plan->n_total_stages + 1, sizeof(bool));
 	b.bases = cb_xcalloc((size_t)b.plan->n_total_stages + 1, sizeof(bld_state_t));
-	if (build_stages(&b, err) < 0)
+	memset(res, 0, sizeof(*res));
+	if (build_stages(&b, &res->check_warnings, err) < 0)
 		goto out;
+	if (o->check_only) {
+		rc = 0;
+		goto out;
+	}
 	bld_state_t *final = &b.stages[b.plan->target];
-	if (finish_image(&b, final, err) < 0 || tag_image(&b, final->manifest_digest, err) < 0)
+	if (finish_image(&b, final, err) < 0)
+		goto out;
+	snprintf(res->tagged_digest, sizeof(res->tagged_digest), "%s", final->manifest_digest);
+	if (bld_attest(&b, final, res->tagged_digest, err) < 0 ||
+	    tag_image(&b, res->tagged_digest, err) < 0)
 		goto out;
 	image_t *img = image_load(st, final->manifest_digest, err);
 	if (!img)

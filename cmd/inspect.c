@@ -5,7 +5,10 @@
  *
  * cbuild inspect --raw [--platform P] IMAGE...: the manifest or index a
  * name points at, byte for byte (with --platform, an index's image
- * manifest for that platform), as `buildah manifest inspect` shows it. */
+ * manifest for that platform), as `buildah manifest inspect` shows it.
+ *
+ * cbuild inspect --sbom|--provenance IMAGE...: the attestations a build
+ * with --sbom/--provenance attached (cmd/inspect_attest.c). */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -16,6 +19,7 @@
 #include "builder/container.h"
 #include "cmd/cmd.h"
 #include "cmd/images_util.h"
+#include "cmd/inspect_attest.h"
 #include "common/fs.h"
 #include "common/util.h"
 #include "registry/reference.h"
@@ -232,9 +236,12 @@ int cmd_inspect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	static const struct option longopts[] = {{"type", required_argument, NULL, 't'},
 						 {"platform", required_argument, NULL, 'P'},
 						 {"raw", no_argument, NULL, 'R'},
+						 {"sbom", no_argument, NULL, 'S'},
+						 {"provenance", no_argument, NULL, 'V'},
 						 {NULL, 0, NULL, 0}};
 	const char *type = NULL, *platform = NULL;
 	bool raw = false;
+	int attest = 0; /* 'S' or 'V' */
 	int c;
 	optind = 1;
 	opterr = 0;
@@ -247,6 +254,8 @@ int cmd_inspect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 			platform = optarg;
 		else if (c == 'R')
 			raw = true;
+		else if (c == 'S' || c == 'V')
+			attest = c;
 		else
 			return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
 	}
@@ -260,6 +269,11 @@ int cmd_inspect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;
+	for (int i = first; attest && i < argc; i++)
+		if (cmd_print_attestation(st, argv[i], attest == 'S', err) < 0)
+			return -1;
+	if (attest)
+		return 0;
 	for (int i = first; raw && i < argc; i++)
 		if (print_raw(st, platform, argv[i], err) < 0)
 			return -1;
