@@ -10,6 +10,7 @@
  * symlink in the context or in the image can never make a copy read or
  * write outside its root.
  */
+#include "store/json.h"
 #include "store/archive_lazy.h"
 #include <dirent.h>
 #include <errno.h>
@@ -310,7 +311,7 @@ typedef struct hash_ctx {
 static void note_file(hash_ctx_t *h, const char *rel, const char *sig)
 {
 	if (h->files)
-		json_object_set_new(h->files, rel, json_string(sig));
+		oci_json_set(h->files, rel, oci_json_str(sig));
 	if (h->sigs) {
 		cb_buf_add(h->sigs, rel, strlen(rel) + 1);
 		cb_buf_add(h->sigs, sig, strlen(sig) + 1);
@@ -322,7 +323,7 @@ void bld_sigs_to_json(const cb_buf_t *sigs, json_t *files)
 	for (size_t i = 0; i < sigs->len;) {
 		const char *rel = sigs->data + i;
 		const char *sig = rel + strlen(rel) + 1;
-		json_object_set_new(files, rel, json_string(sig));
+		oci_json_set(files, rel, oci_json_str(sig));
 		i = (size_t)(sig - sigs->data) + strlen(sig) + 1;
 	}
 }

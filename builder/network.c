@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "store/json.h"
 #include "builder/container_internal.h"
 #include "builder/network.h"
 #include "builder/sandbox.h"
@@ -121,7 +122,7 @@ static int write_net(store_t *st, const bld_net_t *n, cb_error_t *err)
 		return -1;
 	json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "Name", n->name, "Id", n->id, "Created",
 			      n->created, "Driver", n->driver);
-	char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	char *text = oci_json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(j);
 	_cleanup_free_ char *path = net_path(st, n->name);
 	_cleanup_free_ char *tmp = store_path(st, "tmp");

@@ -1,3 +1,4 @@
+#include "store/json.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -595,7 +596,7 @@ static json_t *load_index(store_t *st, cb_error_t *err)
 
 static int save_index(store_t *st, json_t *idx, cb_error_t *err)
 {
-	_cleanup_free_ char *text = json_dumps(idx, JSON_COMPACT);
+	_cleanup_free_ char *text = oci_json_dumps(idx, JSON_COMPACT);
 	if (!text)
 		CB_BUG("json_dumps failed");
 	_cleanup_free_ char *p = store_path(st, "index.json");
