@@ -252,6 +252,8 @@ int cmd_save(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	}
 	if (optind >= argc)
 		return cmd_usage_error(err, "'save' needs at least 1 image");
+	if (out && !*out)
+		return cmd_usage_error(err, "invalid output path '': empty (use -o FILE)");
 	if (!out && isatty(1))
 		return cmd_usage_error(err, "refusing to write an archive to a terminal: use -o FILE");
 	store_t *st = cmd_store(ctx, err);

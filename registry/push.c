@@ -659,6 +659,8 @@ static int push_oci_dir(store_t *st, image_t *im, const char *spec, cb_error_t *
 		*colon = '\0';
 		tag = colon + 1;
 	}
+	if (!*dir) /* never a layout at "" + "/blobs", the root directory */
+		return cb_error_set(err, EINVAL, "invalid destination 'oci:%s': no directory", spec);
 	_cleanup_free_ char *blobs = cb_asprintf("%s/blobs/sha256", dir);
 	if (cb_mkdir_p(blobs, 0755, err) < 0)
 		return -1;
