@@ -22,10 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/json.h"
 #include "builder/internal.h"
 #include "common/fs.h"
 #include "common/util.h"
+#include "store/json.h"
 
 void bld_cache_key(const char *parent_key, const char *step_text, const char *inputs,
 		   char out[DIGEST_STR_LEN + 1])

@@ -27,9 +27,9 @@
 
 #include <jansson.h>
 
-#include "store/json.h"
 #include "builder/steps.h"
 #include "common/util.h"
+#include "store/json.h"
 
 #define CACHE_FORMAT 1
 

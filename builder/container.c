@@ -14,11 +14,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "store/json.h"
 #include "builder/container_internal.h"
 #include "builder/network.h"
 #include "common/fs.h"
 #include "common/util.h"
+#include "store/json.h"
 #include "store/layer.h"
 
 #define CTR_JSON_MAX (1u << 20)

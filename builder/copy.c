@@ -10,7 +10,6 @@
  * symlink in the context or in the image can never make a copy read or
  * write outside its root.
  */
-#include "store/json.h"
 #include "store/archive_lazy.h"
 #include <dirent.h>
 #include <errno.h>
@@ -29,6 +28,7 @@
 #include "common/openroot.h"
 #include "common/util.h"
 #include "store/digest.h"
+#include "store/json.h"
 
 #define COPY_BUF (1 << 17)
 

@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/json.h"
 #include "builder/steps.h"
 #include "common/fs.h"
 #include "common/util.h"
+#include "store/json.h"
 
 #define SHOW_FILES 3
 

@@ -14,13 +14,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "store/json.h"
 #include "builder/container_internal.h"
 #include "builder/network.h"
 #include "builder/sandbox.h"
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/digest.h"
+#include "store/json.h"
 
 #define NET_NAME_MAX 128
 #define NET_JSON_MAX (1u << 16)

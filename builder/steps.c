@@ -14,11 +14,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store/json.h"
 #include "builder/sandbox.h"
 #include "builder/steps.h"
 #include "common/fs.h"
 #include "common/util.h"
+#include "store/json.h"
 
 #define TAIL_LINES 12
 

@@ -1,5 +1,4 @@
 /* --format: a Go-template subset and docker's table alignment. */
-#include "store/json.h"
 #include "cmd/format.h"
 
 #include <errno.h>
@@ -9,6 +8,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "store/json.h"
 
 /* One piece of a parsed template: literal text, or a field (JSON-quoted
  * with {{json .X}}). */

@@ -13,13 +13,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "store/json.h"
 #include "builder/container.h"
 #include "cmd/cmd.h"
 #include "cmd/images_util.h"
 #include "common/fs.h"
 #include "common/util.h"
 #include "registry/reference.h"
+#include "store/json.h"
 
 static json_t *repo_lists(store_t *st, const image_t *img, json_t **digests)
 {

@@ -6,11 +6,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store/json.h"
 #include "builder/container.h"
 #include "builder/network.h"
 #include "cmd/cmd.h"
 #include "common/util.h"
+#include "store/json.h"
 
 typedef int (*sub_fn)(store_t *st, int argc, char **argv, cb_error_t *err);
 

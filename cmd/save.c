@@ -12,7 +12,6 @@
  * default), as the classic `docker save` does: manifest.json has room for
  * one image per tag.
  */
-#include "store/json.h"
 #include "store/archive_lazy.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +29,7 @@
 #include "cmd/images_util.h"
 #include "common/util.h"
 #include "registry/reference.h"
+#include "store/json.h"
 
 #define SAVE_EPOCH 0
 

@@ -16,7 +16,6 @@
 
 #include <jansson.h>
 
-#include "store/json.h"
 #include "common/util.h"
 #include "registry/client.h"
 #include "registry/reference.h"
@@ -24,6 +23,7 @@
 #include "registry/sources.h"
 #include "registry/wire.h"
 #include "store/image.h"
+#include "store/json.h"
 
 #define CACHE_CONFIG_MAX (64u << 20)
 

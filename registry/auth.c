@@ -9,7 +9,6 @@
  * keyed by host[:port], sometimes with a scheme or a path, which lookups
  * ignore.
  */
-#include "store/json.h"
 #include "registry/registry.h"
 
 #include <errno.h>
@@ -27,6 +26,7 @@
 #include "common/util.h"
 #include "registry/client.h"
 #include "registry/wire.h"
+#include "store/json.h"
 
 #define AUTH_FILE_MAX (4u << 20)
 #define HELPER_OUT_MAX (64u << 10)

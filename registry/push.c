@@ -27,7 +27,6 @@
 
 #include <jansson.h>
 
-#include "store/json.h"
 #include "common/fs.h"
 #include "common/util.h"
 #include "registry/client.h"
@@ -36,6 +35,7 @@
 #include "registry/sources.h"
 #include "registry/wire.h"
 #include "store/digest.h"
+#include "store/json.h"
 
 #define CHUNK_SIZE (64u << 20)
 /* With OCI-Chunk-Min-Length announced, chunks are at least this big too:

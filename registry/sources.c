@@ -1,7 +1,6 @@
 /*
  * registry/sources.c - the blob source record. See sources.h.
  */
-#include "store/json.h"
 #include "registry/sources.h"
 
 #include <fcntl.h>
@@ -14,6 +13,7 @@
 
 #include "common/fs.h"
 #include "common/util.h"
+#include "store/json.h"
 
 #define SOURCES_FILE "registry-sources.json"
 #define SOURCES_MAX (16u << 20)

@@ -1,4 +1,3 @@
-#include "store/json.h"
 #include "store/image.h"
 
 #include <ctype.h>
@@ -12,6 +11,7 @@
 
 #include "common/util.h"
 #include "store/compress_lazy.h"
+#include "store/json.h"
 
 /* ---- small jansson helpers ---- */
 

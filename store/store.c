@@ -1,4 +1,3 @@
-#include "store/json.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -16,6 +15,7 @@
 
 #include "common/fs.h"
 #include "common/util.h"
+#include "store/json.h"
 
 #define INDEX_MAX (64u << 20)
 #define REF_NAME_ANNOTATION "org.opencontainers.image.ref.name"

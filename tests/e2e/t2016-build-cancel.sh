@@ -32,7 +32,7 @@ for sig in TERM INT; do
 	like "$(cat "$T/log.$tag")" "interrupted" "saying it was interrupted"
 	unlike "$(cat "$T/log.$tag")" "COMMIT|Successfully" "no image written"
 	cb inspect "$tag" >/dev/null 2>&1; is $? 1 "nothing tagged"
-	no_leftovers; ok $? "no mounts under the store, tmp/ empty"
-	diag "tmp/: $(ls -A "$ROOT/tmp" 2>/dev/null | tr '\n' ' ')"
+	no_leftovers || { fail "no mounts under the store, tmp/ empty" "tmp/: $(ls -A "$ROOT/tmp" 2>/dev/null)"; continue; }
+	pass "no mounts under the store, tmp/ empty"
 done
 done_testing
