@@ -19,6 +19,7 @@
 #include "builder/internal.h"
 #include "builder/sandbox.h"
 #include "builder/steps.h"
+#include "common/cancel.h"
 #include "common/fs.h"
 #include "common/util.h"
 
@@ -32,16 +33,14 @@ void bld_opts_init(bld_opts_t *o)
 	o->log = stderr;
 }
 
-static volatile sig_atomic_t interrupted;
-
 bool bld_interrupted(void)
 {
-	return interrupted != 0;
+	return cb_cancelled();
 }
 
 static void on_interrupt(int sig)
 {
-	interrupted = sig;
+	cb_cancel_request(sig); /* the copy, tar and layer loops check it */
 	bld_kill_running();
 }
 
@@ -51,6 +50,7 @@ static void catch_interrupts(struct sigaction *old_int, struct sigaction *old_te
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
+	cb_cancel_reset();
 	sa.sa_handler = on_interrupt;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, old_int);
@@ -286,7 +286,73 @@ static void trail_add(build_t *b, int stage, const char *key, const char *md, co
 		pthread_mutex_unlock(b->shared_mu);
 }
 
-static int run_step(build_t *b, int stage_idx, size_t step_idx, bld_state_t *s, cb_error_t *err)
+/* A step that changes the config only. */
+static bool is_meta(const df_step_t *st)
+{
+	return st->kind != DF_RUN && st->kind != DF_COPY && st->kind != DF_ADD &&
+	       st->kind != DF_WORKDIR && st->kind != DF_ARG;
+}
+
+/* The last step of the run of config-only steps that starts at i (ARGs
+ * inside the run belong to it); i itself if the next one is not. */
+static size_t meta_run_end(const df_stage_t *stage, size_t i)
+{
+	size_t last = i;
+	for (size_t k = i + 1; k < stage->n_steps; k++) {
+		if (stage->steps[k].kind == DF_ARG)
+			continue;
+		if (!is_meta(&stage->steps[k]))
+			break;
+		last = k;
+	}
+	return last;
+}
+
+/* A run of config-only steps i..j is committed (image and cache entry)
+ * only at its end: committing each of them wrote a config holding every
+ * ENV so far, n times over (4,000 ENV lines: 105 s, quadratic). So the
+ * run is looked up by its last key, computed along the chain as the steps
+ * would; a hit covers every step of the run. */
+static bool meta_run_hit(build_t *b, int stage_idx, size_t i, size_t j, bld_state_t *s)
+{
+	df_stage_t *stage = df_plan_stage(b->plan, stage_idx);
+	char key[DIGEST_STR_LEN + 1], next[DIGEST_STR_LEN + 1];
+	snprintf(key, sizeof(key), "%s", s->key);
+	for (size_t m = i; m <= j; m++) {
+		const df_step_t *step = &stage->steps[m];
+		if (step->kind == DF_ARG)
+			continue;
+		_cleanup_free_ char *canon = bld_step_canonical(step, s->config);
+		_cleanup_free_ char *inputs = NULL;
+		cb_error_t e = CB_ERROR_INIT;
+		if (bld_step_inputs(b, step, s, &inputs, NULL, &e) < 0) {
+			cb_error_release(&e);
+			return false;
+		}
+		bld_cache_key(key, canon, inputs, next);
+		memcpy(key, next, sizeof(key));
+	}
+	const char *remote = NULL;
+	if (!cache_hit(b, key, s, &remote))
+		return false;
+	char id[20];
+	short_digest(s->manifest_digest, id);
+	for (size_t m = i; m <= j; m++) {
+		const df_step_t *step = &stage->steps[m];
+		bld_log(b, "STEP %d/%d: %s\n", step->number, b->plan->total_steps, step->original);
+		if (step->kind != DF_ARG)
+			bld_log(b, "--> Using cache %s%s%s%s\n", id,
+				remote ? " (remote hit: " : b->o->explain_cache ? " (local hit" : "",
+				remote ? remote : "", remote || b->o->explain_cache ? ")" : "");
+	}
+	trail_add(b, stage_idx, key, s->manifest_digest, stage->steps[j].original);
+	return true;
+}
+
+/* defer: a config-only step followed by more of them: on a miss its state
+ * is not committed (meta_run_hit). */
+static int run_step(build_t *b, int stage_idx, size_t step_idx, bool defer, bld_state_t *s,
+		    cb_error_t *err)
 {
 	df_step_t *step = &df_plan_stage(b->plan, stage_idx)->steps[step_idx];
 	if (step->kind == DF_ARG) { /* ARG changes only what later steps see */
@@ -361,6 +427,8 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bld_state_t *s, 
 	if (rc < 0)
 		cb_error_wrap(err, "%s:%d", b->o->dockerfile_name, step->line);
 	snprintf(s->key, sizeof(s->key), "%s", key);
+	if (rc == 0 && defer)
+		return 0;
 	if (rc == 0)
 		rc = commit_state(b, s, step->original, err);
 	if (rc == 0 && link && !b->o->no_cache && s->n_layers > layers_before)
@@ -386,8 +454,20 @@ static int build_stage(build_t *b, size_t pos, bld_state_t *out, cb_error_t *err
 		return -1;
 	b->cmd_set = false;
 	stage = df_plan_stage(b->plan, idx);
+	size_t run_end = 0; /* steps up to here: a config-only run that missed */
 	for (size_t i = 0; i < stage->n_steps; i++) {
-		if (bld_stopping(b) || run_step(b, idx, i, &s, err) < 0) {
+		bool defer = false;
+		if (is_meta(&stage->steps[i])) {
+			size_t j = i < run_end ? run_end : meta_run_end(stage, i);
+			if (j > i && i >= run_end && meta_run_hit(b, idx, i, j, &s)) {
+				i = j;
+				stage = df_plan_stage(b->plan, idx);
+				continue;
+			}
+			run_end = j;
+			defer = i < j;
+		}
+		if (bld_stopping(b) || run_step(b, idx, i, defer, &s, err) < 0) {
 			if (!cb_error_is_set(err))
 				cb_error_fail(err, EINTR, "build interrupted");
 			bld_state_release(&s);
@@ -737,10 +817,11 @@ int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *e
 		goto out;
 	}
 	bld_state_t *final = &b.stages[b.plan->target];
-	if (finish_image(&b, final, err) < 0)
+	/* a signal during the last step must not end in a tagged image */
+	if (cb_cancel_check(err) < 0 || finish_image(&b, final, err) < 0)
 		goto out;
 	snprintf(res->tagged_digest, sizeof(res->tagged_digest), "%s", final->manifest_digest);
-	if (bld_attest(&b, final, res->tagged_digest, err) < 0 ||
+	if (bld_attest(&b, final, res->tagged_digest, err) < 0 || cb_cancel_check(err) < 0 ||
 	    tag_image(&b, res->tagged_digest, err) < 0)
 		goto out;
 	image_t *img = image_load(st, final->manifest_digest, err);

@@ -18,6 +18,7 @@
 #include "builder/network.h"
 #include "common/fs.h"
 #include "common/util.h"
+#include "store/json.h"
 #include "store/layer.h"
 
 #define CTR_JSON_MAX (1u << 20)
@@ -208,7 +209,7 @@ static json_t *strv_json(char *const *v)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; v && v[i]; i++)
-		json_array_append_new(a, json_string(v[i]));
+		json_array_append_new(a, oci_json_str(v[i]));
 	return a;
 }
 
@@ -249,7 +250,7 @@ static char *json_dupstr(json_t *o, const char *key)
 static int write_json(store_t *st, const bld_ctr_t *c, const char *file, json_t *j,
 		      cb_error_t *err)
 {
-	char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	char *text = oci_json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	_cleanup_free_ char *path = ctr_path(c, file);
 	_cleanup_free_ char *tmp = store_path(st, "tmp");
 	int rc = cb_write_file_atomic(path, tmp, text, strlen(text), 0644, err);
@@ -269,20 +270,20 @@ int ctr_write_config(store_t *st, const bld_ctr_t *c, cb_error_t *err)
 						       c->ports[i].udp ? "udp" : "tcp"));
 	_cleanup_free_ char *created = fmt_time(c->created);
 	json_t *j = json_object();
-	json_object_set_new(j, "id", json_string(c->id));
-	json_object_set_new(j, "name", json_string(c->name));
-	json_object_set_new(j, "image", json_string(c->image));
-	json_object_set_new(j, "image_name", json_string(c->image_name ? c->image_name : ""));
-	json_object_set_new(j, "created", json_string(created));
+	json_object_set_new(j, "id", oci_json_str(c->id));
+	json_object_set_new(j, "name", oci_json_str(c->name));
+	json_object_set_new(j, "image", oci_json_str(c->image));
+	json_object_set_new(j, "image_name", oci_json_str(c->image_name ? c->image_name : ""));
+	json_object_set_new(j, "created", oci_json_str(created));
 	json_object_set_new(j, "created_ns", json_integer(c->created_ns));
 	json_object_set_new(j, "argv", strv_json(c->argv));
 	json_object_set_new(j, "env", strv_json(c->env));
-	json_object_set_new(j, "cwd", json_string(c->cwd ? c->cwd : "/"));
-	json_object_set_new(j, "user", json_string(c->user ? c->user : ""));
-	json_object_set_new(j, "hostname", json_string(c->hostname));
+	json_object_set_new(j, "cwd", oci_json_str(c->cwd ? c->cwd : "/"));
+	json_object_set_new(j, "user", oci_json_str(c->user ? c->user : ""));
+	json_object_set_new(j, "hostname", oci_json_str(c->hostname));
 	json_object_set_new(j, "volumes", strv_json(c->volumes));
 	json_object_set_new(j, "ports", ports);
-	json_object_set_new(j, "network", json_string(c->net_none ? "none" : "host"));
+	json_object_set_new(j, "network", oci_json_str(c->net_none ? "none" : "host"));
 	json_object_set_new(j, "networks", strv_json(c->networks));
 	json_object_set_new(j, "tty", json_boolean(c->tty));
 	json_object_set_new(j, "interactive", json_boolean(c->interactive));
@@ -292,9 +293,9 @@ int ctr_write_config(store_t *st, const bld_ctr_t *c, cb_error_t *err)
 		json_object_set_new(j, "log_max_file", json_integer(c->log_max_file));
 	}
 	if (c->stop_signal)
-		json_object_set_new(j, "stop_signal", json_string(c->stop_signal));
+		json_object_set_new(j, "stop_signal", oci_json_str(c->stop_signal));
 	if (c->seccomp)
-		json_object_set_new(j, "seccomp", json_string(c->seccomp));
+		json_object_set_new(j, "seccomp", oci_json_str(c->seccomp));
 	if (c->pids_limit > 0)
 		json_object_set_new(j, "pids_limit", json_integer(c->pids_limit));
 	return write_json(st, c, "config.json", j, err);

@@ -21,6 +21,7 @@
 
 #include "builder/attest.h"
 #include "builder/internal.h"
+#include "store/json.h"
 
 static bool is_hidden_arg(const char *kv)
 {
@@ -42,12 +43,12 @@ static json_t *request(build_t *b)
 			continue;
 		const char *eq = strchr(kv, '=');
 		_cleanup_free_ char *k = cb_asprintf("build-arg:%.*s", (int)(eq ? eq - kv : (long)strlen(kv)), kv);
-		json_object_set_new(args, k, json_string(eq ? eq + 1 : ""));
+		oci_json_set(args, k, oci_json_str(eq ? eq + 1 : ""));
 	}
 	if (b->o->target)
-		json_object_set_new(args, "target", json_string(b->o->target));
+		json_object_set_new(args, "target", oci_json_str(b->o->target));
 	if (b->o->platform)
-		json_object_set_new(args, "platform", json_string(b->o->platform));
+		json_object_set_new(args, "platform", oci_json_str(b->o->platform));
 	char dd[DIGEST_STR_LEN + 1];
 	digest_buffer(b->o->dockerfile, b->o->dockerfile_len, dd);
 	return json_pack("{s:{s:s, s:s, s:{s:s}}, s:{s:s, s:o}}", "configSource", "uri", "context",
@@ -86,14 +87,19 @@ static json_t *build_config(build_t *b)
 	for (size_t s = 0; s < b->plan->n_stages; s++) {
 		const df_stage_t *st = &b->plan->stages[s];
 		json_t *steps = json_array();
-		json_array_append_new(steps, json_string(st->original));
+		json_array_append_new(steps, oci_json_str(st->original));
 		for (size_t i = 0; i < st->n_steps; i++)
-			json_array_append_new(steps, json_string(st->steps[i].original));
-		json_array_append_new(stages, json_pack("{s:i, s:s?, s:o}", "index", st->index, "name",
-							st->name, "steps", steps));
+			json_array_append_new(steps, oci_json_str(st->steps[i].original));
+		json_array_append_new(stages, json_pack("{s:i, s:o*, s:o}", "index", st->index, "name",
+							oci_json_str(st->name), "steps", steps));
 	}
-	return json_pack("{s:o, s:s%}", "stages", stages, "dockerfile", b->o->dockerfile,
-			 b->o->dockerfile_len);
+	/* the Dockerfile's own bytes may not be UTF-8 (stage names too): repaired
+	 * as the parser repairs them, or json_pack would fail */
+	size_t n = b->o->dockerfile_len;
+	_cleanup_free_ char *text = cb_utf8_valid(b->o->dockerfile, n)
+					    ? cb_xstrndup(b->o->dockerfile, n)
+					    : cb_utf8_fix(b->o->dockerfile, n, NULL);
+	return json_pack("{s:o, s:s}", "stages", stages, "dockerfile", text);
 }
 
 json_t *bld_provenance(build_t *b, const char *version)

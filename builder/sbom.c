@@ -11,8 +11,10 @@
 #include "builder/sbom.h"
 #include "common/fs.h"
 #include "common/openroot.h"
+#include "common/utf8.h"
 #include "common/util.h"
 #include "store/digest.h"
+#include "store/json.h"
 
 #define PKGDB_MAX (256u << 20)
 
@@ -51,7 +53,9 @@ static void set(char **field, const char *v, size_t n)
 	while (n && isspace((unsigned char)v[n - 1]))
 		n--;
 	free(*field);
-	*field = cb_xstrndup(v, n);
+	/* a package database is the image's text: repaired as every string in
+	 * cbuild's JSON is (store/json.h), or json_pack would drop the package */
+	*field = cb_utf8_valid(v, n) ? cb_xstrndup(v, n) : cb_utf8_fix(v, n, NULL);
 }
 
 /* Lines of a "Key: value" stanza file; fn gets each field line, and a
@@ -318,7 +322,7 @@ static void add_packages(const bld_pkgs_t *p, json_t *pkgs, json_t *rels)
 		_cleanup_free_ char *id = spdx_id(k->type, k->name, i);
 		_cleanup_free_ char *u = purl(p, k);
 		json_t *j = package(id, k->name, k->version, u);
-		json_object_set_new(j, "licenseDeclared", json_string(k->license ? k->license : "NOASSERTION"));
+		json_object_set_new(j, "licenseDeclared", oci_json_str(k->license ? k->license : "NOASSERTION"));
 		if (k->source)
 			json_object_set_new(j, "sourceInfo", json_sprintf("built package from: %s", k->source));
 		json_array_append_new(pkgs, j);

@@ -18,6 +18,7 @@
 #include "builder/steps.h"
 #include "common/fs.h"
 #include "common/util.h"
+#include "store/json.h"
 
 #define TAIL_LINES 12
 
@@ -317,7 +318,7 @@ static json_t *healthcheck_json(const df_healthcheck_t *h)
 {
 	json_t *test = json_array();
 	for (size_t i = 0; h->test && h->test[i]; i++)
-		json_array_append_new(test, json_string(h->test[i]));
+		json_array_append_new(test, oci_json_str(h->test[i]));
 	json_t *j = json_object();
 	json_object_set_new(j, "Test", test);
 	if (h->interval_ns)

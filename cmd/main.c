@@ -254,6 +254,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cbuild: error: unknown command '%s'\nsee 'cbuild --help'\n", argv[i]);
 		rc = 2;
 	}
+	reg_warm_up_join(); /* before exit() tears libcurl and OpenSSL down */
 	store_free(ctx.store);
 	return rc;
 }

@@ -23,6 +23,7 @@
 #include "registry/sources.h"
 #include "registry/wire.h"
 #include "store/image.h"
+#include "store/json.h"
 
 #define CACHE_CONFIG_MAX (64u << 20)
 
@@ -47,7 +48,7 @@ int reg_cache_push(store_t *st, const char *ref, const char *config, size_t conf
 			      MT_OCI_MANIFEST, "config",
 			      descriptor(REG_MT_CACHE_CONFIG, cdigest, (int64_t)config_len), "layers",
 			      ls);
-	_cleanup_free_ char *text = json_dumps(m, JSON_COMPACT);
+	_cleanup_free_ char *text = oci_json_dumps(m, JSON_COMPACT);
 	json_decref(m);
 	if (store_put_blob(st, text, strlen(text), NULL, mdigest, err) < 0)
 		return cb_error_wrap(err, "cache artifact '%s'", ref);

@@ -76,15 +76,25 @@ static void *warm_up_main(void *arg)
 	return NULL;
 }
 
+/* Joinable, not detached: a detached thread cannot be waited for, and the
+ * process must not exit while it is inside curl_global_init. */
+static pthread_t warm_thread;
+static bool warm_started;
+
 void reg_warm_up(void)
 {
-	pthread_attr_t a;
-	pthread_t t;
-	pthread_attr_init(&a);
-	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	if (warm_started)
+		return;
 	/* if no thread can be had, the first transfer loads libcurl itself */
-	(void)pthread_create(&t, &a, warm_up_main, NULL);
-	pthread_attr_destroy(&a);
+	warm_started = pthread_create(&warm_thread, NULL, warm_up_main, NULL) == 0;
+}
+
+void reg_warm_up_join(void)
+{
+	if (!warm_started || pthread_equal(warm_thread, pthread_self()))
+		return;
+	pthread_join(warm_thread, NULL);
+	warm_started = false;
 }
 
 static int64_t now_ms(void)

@@ -26,6 +26,7 @@
 #include "common/util.h"
 #include "registry/client.h"
 #include "registry/wire.h"
+#include "store/json.h"
 
 #define AUTH_FILE_MAX (4u << 20)
 #define HELPER_OUT_MAX (64u << 10)
@@ -244,9 +245,9 @@ static int helper_store(const char *name, const char *host, const char *user, co
 			cb_error_t *err)
 {
 	_cleanup_free_ char *server = helper_server(host);
-	json_t *j = json_pack("{s:s,s:s,s:s}", "ServerURL", server, "Username", user, "Secret",
-			      pass);
-	char *text = json_dumps(j, JSON_COMPACT);
+	json_t *j = json_pack("{s:o,s:o,s:o}", "ServerURL", oci_json_str(server), "Username",
+			      oci_json_str(user), "Secret", oci_json_str(pass));
+	char *text = oci_json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	cb_buf_t b;
 	cb_buf_init(&b);
@@ -367,7 +368,7 @@ static int write_file(const char *path, json_t *j, cb_error_t *err)
 		if (cb_mkdir_p(dir, 0700, err) < 0)
 			return -1;
 	}
-	char *text = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
+	char *text = oci_json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
 	if (!text)
 		CB_BUG("json_dumps failed");
 	size_t len = strlen(text);
@@ -413,7 +414,7 @@ static int save_creds(const char *auth_file, const char *registry, const char *u
 				? helper_store(helper, host, REG_IDENTITY_TOKEN_USER, identity_token, err)
 				: helper_store(helper, host, user, pass, err);
 		if (r == 0) {
-			json_object_set_new(auths, key, json_object());
+			oci_json_set(auths, key, json_object());
 			r = write_file(path, j, err);
 		}
 		json_decref(j);
@@ -424,8 +425,8 @@ static int save_creds(const char *auth_file, const char *registry, const char *u
 	explicit_bzero(up, strlen(up));
 	json_t *entry = json_pack("{s:s}", "auth", b64);
 	if (identity_token)
-		json_object_set_new(entry, "identitytoken", json_string(identity_token));
-	json_object_set_new(auths, key, entry);
+		json_object_set_new(entry, "identitytoken", oci_json_str(identity_token));
+	oci_json_set(auths, key, entry);
 	int r = write_file(path, j, err);
 	json_decref(j);
 	return r;

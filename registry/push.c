@@ -35,6 +35,7 @@
 #include "registry/sources.h"
 #include "registry/wire.h"
 #include "store/digest.h"
+#include "store/json.h"
 
 #define CHUNK_SIZE (64u << 20)
 /* With OCI-Chunk-Min-Length announced, chunks are at least this big too:
@@ -117,10 +118,10 @@ static int convert(json_t *m, reg_format_t f, cb_error_t *err)
 {
 	bool bad = false;
 	const char *mt = map_mt(json_string_value(json_object_get(m, "mediaType")), f, &bad);
-	json_object_set_new(m, "mediaType", json_string(mt ? mt : MT_OCI_MANIFEST));
+	json_object_set_new(m, "mediaType", oci_json_str(mt ? mt : MT_OCI_MANIFEST));
 	json_t *cfg = json_object_get(m, "config");
 	const char *cmt = map_mt(json_string_value(json_object_get(cfg, "mediaType")), f, &bad);
-	json_object_set_new(cfg, "mediaType", json_string(cmt));
+	json_object_set_new(cfg, "mediaType", oci_json_str(cmt));
 	size_t i;
 	json_t *l;
 	json_array_foreach(json_object_get(m, "layers"), i, l)
@@ -130,7 +131,7 @@ static int convert(json_t *m, reg_format_t f, cb_error_t *err)
 		if (bad)
 			return cb_error_set(err, EINVAL,
 					    "layer type '%s' has no Docker schema 2 equivalent", lmt);
-		json_object_set_new(l, "mediaType", json_string(n));
+		json_object_set_new(l, "mediaType", oci_json_str(n));
 	}
 	if (bad)
 		return cb_error_set(err, EINVAL, "cannot convert the manifest to the asked format");
@@ -228,7 +229,7 @@ static int load_image(store_t *st, const char *src, const reg_opts_t *o, image_t
 			 (o->format == REG_FORMAT_OCI && is_docker);
 	int r = 0;
 	if (want_conv && (r = convert(m, o->format, err)) == 0) {
-		im->manifest = json_dumps(m, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		im->manifest = oci_json_dumps(m, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		im->len = strlen(im->manifest);
 	} else if (r == 0) {
 		im->manifest = cb_steal_pointer(&data);
@@ -658,6 +659,8 @@ static int push_oci_dir(store_t *st, image_t *im, const char *spec, cb_error_t *
 		*colon = '\0';
 		tag = colon + 1;
 	}
+	if (!*dir) /* never a layout at "" + "/blobs", the root directory */
+		return cb_error_set(err, EINVAL, "invalid destination 'oci:%s': no directory", spec);
 	_cleanup_free_ char *blobs = cb_asprintf("%s/blobs/sha256", dir);
 	if (cb_mkdir_p(blobs, 0755, err) < 0)
 		return -1;
@@ -702,7 +705,7 @@ static int push_oci_dir(store_t *st, image_t *im, const char *spec, cb_error_t *
 		json_object_set_new(d, "annotations",
 				    json_pack("{s:s}", "org.opencontainers.image.ref.name", tag));
 	json_array_append_new(ms, d);
-	char *text = json_dumps(idx, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *text = oci_json_dumps(idx, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	int r = cb_write_file_atomic(ipath, NULL, text, strlen(text), 0644, err);
 	free(text);
 	json_decref(idx);
