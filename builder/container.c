@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "builder/container_internal.h"
+#include "builder/internal.h"
 #include "builder/network.h"
 #include "common/fs.h"
 #include "common/util.h"
@@ -702,15 +703,10 @@ int ctr_image_lowers(store_t *st, const char *manifest_digest, char ***lowers,
 		return cb_error_fail(err, EBADMSG, "image '%s': %zu layers but %zu diff_ids",
 				     manifest_digest, n, cb_strv_len(img->config->diff_ids));
 	}
-	char **v = cb_xcalloc(n + 1, sizeof(char *));
-	for (size_t i = 0; i < n; i++) {
-		const oci_descriptor_t *d = &img->manifest->layers[n - 1 - i];
-		if (layer_unpack(st, d->digest, img->config->diff_ids[n - 1 - i], d->media_type,
-				 &v[i], err) < 0) {
-			cb_strv_free(v);
-			image_free(img);
-			return -1;
-		}
+	char **v = NULL;
+	if (bld_chain_lowers(st, img->manifest->layers, img->config->diff_ids, n, &v, err) < 0) {
+		image_free(img);
+		return -1;
 	}
 	*lowers = v;
 	if (cfg)
