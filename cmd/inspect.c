@@ -134,7 +134,7 @@ static json_t *container_json(store_t *st, const bld_ctr_t *c)
 	json_object_set_new(config, "User", json_string(c->user ? c->user : ""));
 	json_object_set_new(config, "Tty", json_boolean(c->tty));
 	json_object_set_new(config, "OpenStdin", json_boolean(c->interactive));
-	json_object_set_new(config, "Env", strv_json(c->env));
+	json_object_set_new(config, "Env", strv_json(c->config_env));
 	json_object_set_new(config, "Cmd", strv_json(c->argv));
 	json_object_set_new(config, "Image", json_string(c->image_name ? c->image_name : ""));
 	json_object_set_new(config, "WorkingDir", json_string(c->cwd ? c->cwd : "/"));
