@@ -36,34 +36,6 @@ static void add_history(build_t *b, bld_state_t *s, const df_step_t *step, bool 
 
 /* ---- inputs ---- */
 
-/* The image a COPY --from or RUN --mount from= names when no stage has that
- * name, through the resolver (which pulls it when missing). When that
- * fails, the name was most likely meant as a stage: say so at the line,
- * with the closest stage name when one is near (as BuildKit does), the
- * resolver's cause otherwise. line 0: the caller says where. */
-static int named_image_state(build_t *b, int line, const char *name, bld_state_t *out,
-			     cb_error_t *err)
-{
-	_cleanup_free_ char *md = NULL;
-	int rc = b->o->resolver.resolve
-			 ? b->o->resolver.resolve(b->o->resolver.ctx, b->st, name, b->o->pull,
-						  b->o->platform, &md, err)
-			 : cb_error_fail(err, ENOENT, "no way to find image '%s'", name);
-	if (rc < 0) {
-		_cleanup_free_ char *at = line > 0 ? cb_asprintf("%s:%d: ", b->o->dockerfile_name, line)
-						    : cb_xstrdup("");
-		const char *near = df_plan_suggest_stage(b->plan, name);
-		if (!near)
-			return cb_error_wrap(err, "%sno stage or image named \"%s\"", at, name);
-		int code = err && err->code ? err->code : ENOENT;
-		cb_error_release(err);
-		return cb_error_fail(err, code,
-				     "%sno stage or image named \"%s\" (did you mean stage \"%s\"?)", at,
-				     name, near);
-	}
-	return bld_state_from_image(out, b->st, md, err);
-}
-
 static int copy_source_state(build_t *b, const df_step_t *step, bld_state_t *out, cb_error_t *err)
 {
 	const df_copy_t *cp = &step->u.copy;
@@ -73,7 +45,7 @@ static int copy_source_state(build_t *b, const df_step_t *step, bld_state_t *out
 		bld_state_copy(out, &b->stages[cp->from_stage]);
 		return 0;
 	}
-	return named_image_state(b, step->line, cp->from, out, err);
+	return bld_named_image_state(b, step->line, cp->from, out, err);
 }
 
 /* ---- ADD of URLs ---- */
@@ -175,7 +147,7 @@ static int run_inputs(build_t *b, const df_step_t *step, char **inputs, json_t *
 			cb_buf_addf(&in, "bind %s stage %s\n", dm->target, b->stages[dm->from_stage].key);
 		} else if (dm->from) {
 			bld_state_t img = {0};
-			if ((rc = named_image_state(b, 0, dm->from, &img, err)) == 0)
+			if ((rc = bld_named_image_state(b, 0, dm->from, &img, err)) == 0)
 				cb_buf_addf(&in, "bind %s image %s\n", dm->target, img.key);
 			bld_state_release(&img);
 		} else if (dm->readonly) { /* an rw bind writes to the context: not an input */
@@ -700,7 +672,7 @@ static int bind_source(build_t *b, int line, const df_mount_t *dm, run_mounts_t 
 	const char *root = b->ctx.dir;
 	if (dm->from_stage >= 0 || dm->from) {
 		bld_state_t img = {0};
-		if (dm->from_stage < 0 && named_image_state(b, line, dm->from, &img, err) < 0)
+		if (dm->from_stage < 0 && bld_named_image_state(b, line, dm->from, &img, err) < 0)
 			return -1;
 		m->snaps = cb_xreallocarray(m->snaps, m->n_snaps + 1, sizeof(bld_snap_t));
 		int rc = bld_snap_open(b->st, dm->from_stage >= 0 ? &b->stages[dm->from_stage] : &img,

@@ -2326,18 +2326,6 @@ df_stage_t *df_plan_stage(df_plan_t *p, int index)
 	return NULL;
 }
 
-const char *df_plan_suggest_stage(const df_plan_t *p, const char *name)
-{
-	if (!p || !p->priv)
-		return NULL;
-	char **names = cb_xcalloc(p->priv->n_names + 1, sizeof(char *));
-	for (size_t i = 0; i < p->priv->n_names; i++)
-		names[i] = p->priv->names[i].name;
-	const char *near = df_suggest(name, names);
-	free(names);
-	return near;
-}
-
 /* Build every stage, keeping each stage's error for later: only errors in
  * the stages the target needs (or non-expansion errors anywhere) count. */
 static void build_all(ctx_t *c)

@@ -284,7 +284,7 @@ df_stage_t *df_plan_stage(df_plan_t *p, int index);
 const char *df_suggest(const char *word, char *const *candidates);
 
 /* df_suggest among the names of every stage of the Dockerfile (in the plan
- * or not: a stage that a typo fails to name is in no plan), lower case;
+ * or not: a stage that a typo fails to name is in no plan), as written;
  * borrowed from p. */
 const char *df_plan_suggest_stage(const df_plan_t *p, const char *name);
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "parser/dockerfile.h"
 #include "parser/plan.h"
 
 /* Levenshtein distance, case-insensitive, in O(len(b)) memory. */
@@ -51,4 +52,21 @@ const char *df_suggest(const char *word, char *const *candidates)
 		}
 	}
 	return best;
+}
+
+const char *df_plan_suggest_stage(const df_plan_t *p, const char *name)
+{
+	if (!p || !p->tree)
+		return NULL;
+	/* every FROM IMAGE AS NAME of the file, not only the plan's stages */
+	char **names = cb_xcalloc(p->tree->n_nodes + 1, sizeof(char *));
+	size_t k = 0;
+	for (size_t i = 0; i < p->tree->n_nodes; i++) {
+		const df_node_t *n = &p->tree->nodes[i];
+		if (!strcmp(n->cmd, "from") && n->n_args == 3)
+			names[k++] = n->args[2];
+	}
+	const char *near = df_suggest(name, names);
+	free(names);
+	return near;
 }

@@ -193,13 +193,7 @@ static char *registry_message(const reg_xfer_t *xf)
 int reg_http_error(const reg_xfer_t *xf, const char *what, cb_error_t *err)
 {
 	_cleanup_free_ char *m = registry_message(xf);
-	int code = EIO;
-	if (xf->status == 401 || xf->status == 403)
-		code = EACCES;
-	else if (xf->status == 404)
-		code = ENOENT;
-	else if (xf->status == 429)
-		code = EAGAIN;
+	int code = reg_status_errno(xf->status);
 	if (m)
 		return cb_error_fail(err, code, "%s: %s (HTTP %ld)", what, m, xf->status);
 	return cb_error_fail(err, code, "%s: HTTP %ld", what, xf->status);
@@ -560,16 +554,10 @@ static fin_t finish(reg_client_t *c, reg_xfer_t *xf, CURLcode res, int64_t *dela
 				xf->on_retry(xf, curl_easy_strerror(res));
 			return FIN_RETRY;
 		}
-		/* curl's own text is the cause; the system's errno (a refused or
-		 * unreachable connect) is printed after it only when curl has one:
-		 * an EIO of ours would read as a cause it is not */
 		long os_errno = 0;
 		curl_easy_getinfo(xf->easy, CURLINFO_OS_ERRNO, &os_errno);
-		const char *why = xf->errbuf[0] ? xf->errbuf : curl_easy_strerror(res);
-		if (os_errno > 0)
-			cb_error_set(err, (int)os_errno, "%s '%s': %s", xf->method, xf->url, why);
-		else
-			cb_error_fail(err, EIO, "%s '%s': %s", xf->method, xf->url, why);
+		reg_transfer_error(xf->method, xf->url,
+				   xf->errbuf[0] ? xf->errbuf : curl_easy_strerror(res), os_errno, err);
 		return FIN_FAIL;
 	}
 	if (xf->status == 401 && !xf->anonymous && !xf->auth_retried && xf->www_auth) {

@@ -304,3 +304,22 @@ char *reg_base64_decode(const char *s, size_t *out_len)
 		*out_len = o;
 	return out;
 }
+
+int reg_status_errno(long status)
+{
+	if (status == 401 || status == 403)
+		return EACCES;
+	if (status == 404)
+		return ENOENT;
+	return status == 429 ? EAGAIN : EIO;
+}
+
+int reg_transfer_error(const char *method, const char *url, const char *curl_text,
+		       long os_errno, cb_error_t *err)
+{
+	/* an EIO of ours printed after curl's text would read as a cause it
+	 * is not; the socket's errno is one */
+	if (os_errno > 0)
+		return cb_error_set(err, (int)os_errno, "%s '%s': %s", method, url, curl_text);
+	return cb_error_fail(err, EIO, "%s '%s': %s", method, url, curl_text);
+}

@@ -513,7 +513,7 @@ static void test_suggest(void **state)
 	df_plan_t *p = plan_of("FROM busybox AS Builder\nRUN true\nFROM scratch AS out\n"
 			       "COPY --from=buidler /x /x\n", NULL);
 	assert_int_equal(p->n_stages, 1);
-	assert_string_equal(df_plan_suggest_stage(p, "buidler"), "builder");
+	assert_string_equal(df_plan_suggest_stage(p, "buidler"), "Builder");
 	assert_null(df_plan_suggest_stage(p, "alpine"));
 	df_plan_free(p);
 }
