@@ -112,6 +112,31 @@ static int resolve_image(build_t *b, const char *ref, const char *platform, bld_
 	return bld_state_from_image(out, b->st, md, err);
 }
 
+/* A --from naming no stage that cannot be resolved was most likely meant as
+ * a stage: say so, with the closest stage name when one is near. */
+int bld_named_image_state(build_t *b, int line, const char *name, bld_state_t *out,
+			  cb_error_t *err)
+{
+	_cleanup_free_ char *md = NULL;
+	int rc = b->o->resolver.resolve
+			 ? b->o->resolver.resolve(b->o->resolver.ctx, b->st, name, b->o->pull,
+						  b->o->platform, &md, err)
+			 : cb_error_fail(err, ENOENT, "no way to find image '%s'", name);
+	if (rc < 0) {
+		_cleanup_free_ char *at = line > 0 ? cb_asprintf("%s:%d: ", b->o->dockerfile_name, line)
+						    : cb_xstrdup("");
+		const char *near = df_plan_suggest_stage(b->plan, name);
+		if (!near)
+			return cb_error_wrap(err, "%sno stage or image named \"%s\"", at, name);
+		int code = err && err->code ? err->code : ENOENT;
+		cb_error_release(err);
+		return cb_error_fail(err, code,
+				     "%sno stage or image named \"%s\" (did you mean stage \"%s\"?)", at,
+				     name, near);
+	}
+	return bld_state_from_image(out, b->st, md, err);
+}
+
 static void scratch_state(build_t *b, bld_state_t *s)
 {
 	memset(s, 0, sizeof(*s));

@@ -38,6 +38,22 @@ void bld_state_add_layer(bld_state_t *s, const layer_result_t *res);
 
 /* ---- snapshots: an overlay on a state's layers ---- */
 
+/* The unpacked directories of a chain of n layers (bottom first, diff_ids
+ * parallel to layers) as overlay lower dirs, top-most first, NULL-terminated
+ * (caller frees): each diff ID once, at its top-most place, which overlayfs
+ * needs (it refuses a directory twice) and which gives the same merged view
+ * (the proof is at the definition). Layers are unpacked on demand. */
+int bld_chain_lowers(store_t *st, const oci_descriptor_t *layers, char *const *diff_ids,
+		     size_t n, char ***lowers, cb_error_t *err);
+
+/* Overlay mount options into b: lowerdir (lowers top-most first, at least
+ * one), upperdir and workdir when upper is not NULL (a read-only mount
+ * otherwise, which overlayfs gives only over two lowers or more), then
+ * bld_overlay_opts(); ':' ',' '\\' escaped. E2BIG when it does not fit the
+ * one page the kernel takes (a few bytes are left for ",volatile"). */
+int bld_overlay_options(char *const *lowers, const char *upper, const char *work, cb_buf_t *b,
+			cb_error_t *err);
+
 typedef struct bld_snap {
 	char *dir;    /* tmp/step-XXXXXX: upper/ work/ merged/ empty/ */
 	char *upper;

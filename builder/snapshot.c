@@ -103,33 +103,74 @@ void bld_state_add_layer(bld_state_t *s, const layer_result_t *res)
 	oci_config_add_diff_id(s->config, res->diff_id);
 }
 
-static int unpack_lowers(store_t *st, const bld_state_t *s, bld_snap_t *snap, cb_error_t *err)
+/*
+ * A chain may hold the same diff ID more than once (two steps that wrote the
+ * same bytes: `RUN true` twice, or add/remove/add/remove of one file), and
+ * overlayfs refuses the same directory twice in lowerdir (ELOOP). Only the
+ * top-most occurrence of each is kept, and the merged view stays exactly
+ * what the layers say: overlayfs resolves a path top-down and stops at the
+ * first layer holding it as a non-directory, a whiteout or an opaque
+ * directory, or holding such an entry for one of its parents. A lower copy
+ * of a layer L is only reached after the lookup went through its upper copy,
+ * which holds exactly the same entries, whiteouts and opaque markers: so for
+ * every path the upper copy either stopped the lookup before the lower copy
+ * could, or (a plain directory, in both) the lower copy adds to the merged
+ * directory only names the upper copy already gave, with attributes the
+ * upper copy already decided (the top-most directory's win). Recursing on
+ * each name, the lower copy changes nothing anywhere.
+ */
+int bld_chain_lowers(store_t *st, const oci_descriptor_t *layers, char *const *diff_ids,
+		     size_t n, char ***lowers, cb_error_t *err)
 {
-	snap->lowers = cb_xcalloc(s->n_layers + 2, sizeof(char *));
-	for (size_t i = 0; i < s->n_layers; i++) {
-		char *path = NULL;
-		const oci_descriptor_t *d = &s->layers[s->n_layers - 1 - i];
-		if (layer_unpack(st, d->digest, s->config->diff_ids[s->n_layers - 1 - i],
-				 d->media_type, &path, err) < 0)
+	_cleanup_strv_ char **v = cb_xcalloc(n + 1, sizeof(char *));
+	size_t k = 0;
+	for (size_t i = n; i-- > 0;) {
+		bool seen = false;
+		for (size_t j = i + 1; j < n && !seen; j++)
+			seen = !strcmp(diff_ids[i], diff_ids[j]);
+		if (seen)
+			continue;
+		if (layer_unpack(st, layers[i].digest, diff_ids[i], layers[i].media_type, &v[k],
+				 err) < 0)
 			return -1;
-		snap->lowers[i] = path;
+		k++;
 	}
+	*lowers = cb_steal_pointer(&v);
 	return 0;
 }
 
-/* lowerdir=a:b:c with ':' and ',' escaped as overlayfs wants. */
-static void add_lowers(cb_buf_t *b, char *const *lowers)
+static void add_escaped(cb_buf_t *b, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == ':' || *s == ',' || *s == '\\')
+			cb_buf_addch(b, '\\');
+		cb_buf_addch(b, *s);
+	}
+}
+
+int bld_overlay_options(char *const *lowers, const char *upper, const char *work, cb_buf_t *b,
+			cb_error_t *err)
 {
 	cb_buf_addstr(b, "lowerdir=");
 	for (size_t i = 0; lowers[i]; i++) {
 		if (i)
 			cb_buf_addch(b, ':');
-		for (const char *p = lowers[i]; *p; p++) {
-			if (*p == ':' || *p == ',' || *p == '\\')
-				cb_buf_addch(b, '\\');
-			cb_buf_addch(b, *p);
-		}
+		add_escaped(b, lowers[i]);
 	}
+	if (upper) {
+		cb_buf_addstr(b, ",upperdir=");
+		add_escaped(b, upper);
+		cb_buf_addstr(b, ",workdir=");
+		add_escaped(b, work);
+	}
+	/* redirect_dir and metacopy would put overlay-private metadata in the
+	 * upper dir that no layer format can carry. */
+	cb_buf_addstr(b, bld_overlay_opts());
+	/* room left for ",volatile" */
+	if (b->len + 16 > OVERLAY_OPTS_MAX)
+		return cb_error_fail(err, E2BIG, "too many layers (%zu) for one overlay mount",
+				     cb_strv_len(lowers));
+	return 0;
 }
 
 /* A build step's upper dir is mounted volatile: without it overlayfs fsyncs
@@ -158,25 +199,30 @@ static int mount_writable(const char *merged, cb_buf_t *opts)
 
 static int mount_overlay(bld_snap_t *snap, bool readonly, cb_error_t *err)
 {
+	_cleanup_free_ char *work = cb_asprintf("%s/work", snap->dir);
 	cb_buf_t opts;
 	cb_buf_init(&opts);
-	add_lowers(&opts, snap->lowers);
-	if (!readonly)
-		cb_buf_addf(&opts, ",upperdir=%s,workdir=%s/work", snap->upper, snap->dir);
-	/* redirect_dir and metacopy would put overlay-private metadata in the
-	 * upper dir that no layer format can carry. */
-	cb_buf_addstr(&opts, bld_overlay_opts());
-	int rc = 0;
-	if (opts.len > OVERLAY_OPTS_MAX)
-		rc = cb_error_fail(err, E2BIG, "too many layers (%zu) for one overlay mount",
-				   cb_strv_len(snap->lowers));
-	else if (readonly ? mount("overlay", snap->merged, "overlay", MS_RDONLY, opts.data)
-			  : mount_writable(snap->merged, &opts) < 0)
+	int rc = bld_overlay_options(snap->lowers, readonly ? NULL : snap->upper, work, &opts, err);
+	if (rc == 0 && (readonly ? mount("overlay", snap->merged, "overlay", MS_RDONLY, opts.data)
+				 : mount_writable(snap->merged, &opts)) < 0)
 		rc = cb_error_errno(err, "mount overlay on '%s'", snap->merged);
 	cb_buf_release(&opts);
 	if (rc == 0)
 		snap->mounted = true;
 	return rc;
+}
+
+/* An empty read-only root (COPY --from a scratch stage): overlayfs wants
+ * two lowers without an upper, and the one empty directory cannot be given
+ * twice, so it is bound read-only instead. */
+static int mount_empty(bld_snap_t *snap, const char *empty, cb_error_t *err)
+{
+	if (mount(empty, snap->merged, NULL, MS_BIND, NULL) < 0)
+		return cb_error_errno(err, "bind '%s' on '%s'", empty, snap->merged);
+	snap->mounted = true;
+	if (mount(NULL, snap->merged, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+		return cb_error_errno(err, "remount '%s' read-only", snap->merged);
+	return 0;
 }
 
 int bld_snap_open(store_t *st, const bld_state_t *s, bool readonly, bld_snap_t *snap,
@@ -195,10 +241,21 @@ int bld_snap_open(store_t *st, const bld_state_t *s, bool readonly, bld_snap_t *
 		cb_error_errno(err, "create snapshot directories in '%s'", snap->dir);
 		goto fail;
 	}
-	if (unpack_lowers(st, s, snap, err) < 0)
+	if (bld_chain_lowers(st, s->layers, s->config->diff_ids, s->n_layers, &snap->lowers,
+			     err) < 0)
 		goto fail;
-	if (!snap->lowers[0])
-		snap->lowers[0] = cb_steal_pointer(&empty);
+	size_t n = cb_strv_len(snap->lowers);
+	if (readonly && n == 0) {
+		if (mount_empty(snap, empty, err) < 0)
+			goto fail;
+		return 0;
+	}
+	/* Without an upper overlayfs wants two lowers: a one-layer view gets
+	 * the empty directory beneath it, which hides nothing and, unlike a
+	 * bind mount of the layer itself, keeps its whiteouts and opaque
+	 * markers what they are in every other view (invisible). */
+	if (n == 0 || (readonly && n == 1))
+		snap->lowers = cb_strv_push_take(snap->lowers, cb_steal_pointer(&empty));
 	if (mount_overlay(snap, readonly, err) < 0)
 		goto fail;
 	return 0;

@@ -80,6 +80,14 @@ void bld_explain_record_remote(build_t *b, int stage, size_t index, const df_ste
 /* Remove the current step's downloads (ADD URL). */
 void bld_url_cleanup(build_t *b);
 
+/* The image a COPY --from or RUN --mount from= names when no stage has
+ * that name, through the resolver (which pulls it when missing). When that
+ * fails: "FILE:LINE: no stage or image named "x" (did you mean stage "y"?)"
+ * as BuildKit says, or with the resolver's cause when no stage name is
+ * near. line 0: the caller says where (no "FILE:LINE: "). */
+int bld_named_image_state(build_t *b, int line, const char *name, bld_state_t *out,
+			  cb_error_t *err);
+
 /* Run the step on state s (config and layers change; history appended). */
 int bld_step_execute(build_t *b, const df_step_t *step, bld_state_t *s, cb_error_t *err);
 

@@ -139,7 +139,7 @@ static json_t *container_json(store_t *st, const bld_ctr_t *c)
 	json_object_set_new(config, "User", oci_json_str(c->user ? c->user : ""));
 	json_object_set_new(config, "Tty", json_boolean(c->tty));
 	json_object_set_new(config, "OpenStdin", json_boolean(c->interactive));
-	json_object_set_new(config, "Env", strv_json(c->env));
+	json_object_set_new(config, "Env", strv_json(c->config_env));
 	json_object_set_new(config, "Cmd", strv_json(c->argv));
 	json_object_set_new(config, "Image", oci_json_str(c->image_name ? c->image_name : ""));
 	json_object_set_new(config, "WorkingDir", oci_json_str(c->cwd ? c->cwd : "/"));

@@ -87,7 +87,7 @@ static json_t *load_file(const char *path, bool *exists, cb_error_t *err)
 	free(data);
 	if (!j || !json_is_object(j)) {
 		json_decref(j);
-		cb_error_set(err, EINVAL, "parse auth file '%s': %s", path,
+		cb_error_fail(err, EINVAL, "parse auth file '%s': %s", path,
 			     j ? "not a JSON object" : je.text);
 		return NULL;
 	}
@@ -127,7 +127,7 @@ static int decode_entry(json_t *e, const char *path, char **user, char **pass, c
 		char *colon = dec ? memchr(dec, ':', len) : NULL;
 		if (!colon) {
 			free(dec);
-			return cb_error_set(err, EINVAL, "auth file '%s': bad 'auth' value", path);
+			return cb_error_fail(err, EINVAL, "auth file '%s': bad 'auth' value", path);
 		}
 		*colon = '\0';
 		*user = cb_xstrdup(dec);
@@ -196,7 +196,7 @@ static int helper_run(const char *name, const char *verb, const char *input, cb_
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) == 127)
-		return cb_error_set(err, ENOENT, "credential helper '%s' could not run", prog);
+		return cb_error_fail(err, ENOENT, "credential helper '%s' could not run", prog);
 	*status = WEXITSTATUS(st);
 	return 0;
 }
@@ -224,7 +224,7 @@ static int run_helper(const char *name, const char *host, char **user, char **pa
 		const char *u = json_string_value(json_object_get(j, "Username"));
 		const char *s = json_string_value(json_object_get(j, "Secret"));
 		if (!s)
-			rc = cb_error_set(err, EPROTO, "credential helper '%s' gave no secret", name);
+			rc = cb_error_fail(err, EPROTO, "credential helper '%s' gave no secret", name);
 		else {
 			/* "<token>" as user means an identity token; pass it as is */
 			*user = cb_xstrdup(u ? u : "");
@@ -256,7 +256,7 @@ static int helper_store(const char *name, const char *host, const char *user, co
 	free(text);
 	if (rc == 0 && st != 0) {
 		_cleanup_free_ char *msg = helper_message(&b);
-		rc = cb_error_set(err, EIO, "credential helper 'docker-credential-%s' store failed: %s",
+		rc = cb_error_fail(err, EIO, "credential helper 'docker-credential-%s' store failed: %s",
 				  name, msg);
 	}
 	cb_buf_release(&b);
@@ -273,8 +273,8 @@ static int helper_erase(const char *name, const char *host, cb_error_t *err)
 		_cleanup_free_ char *msg = helper_message(&b);
 		int code = strstr(msg, "not found") ? ENOENT : EIO;
 		rc = code == ENOENT
-			     ? cb_error_set(err, ENOENT, "not logged in to '%s'", host)
-			     : cb_error_set(err, EIO,
+			     ? cb_error_fail(err, ENOENT, "not logged in to '%s'", host)
+			     : cb_error_fail(err, EIO,
 					    "credential helper 'docker-credential-%s' erase failed: %s",
 					    name, msg);
 	}
@@ -466,7 +466,7 @@ int reg_auth_remove(const char *auth_file, const char *registry, cb_error_t *err
 			r = write_file(path, j, err);
 		}
 	} else if (!key) {
-		r = cb_error_set(err, ENOENT, "not logged in to '%s'", host);
+		r = cb_error_fail(err, ENOENT, "not logged in to '%s'", host);
 	} else {
 		json_object_del(auths, key);
 		r = write_file(path, j, err);
