@@ -21,7 +21,7 @@
 static const cmd_def_t commands[] = {
 	{"build", cmd_build,
 	 "cbuild [build] [-t NAME[:TAG]]... [-f Dockerfile|-] [--build-arg K[=V]]... "
-	 "[--target STAGE] [--no-cache] [--pull] [--label K=V]... [--network host|none] "
+	 "[--target STAGE] [--platform OS/ARCH[/VARIANT][,...]] [--no-cache] [--pull] [--label K=V]... [--network host|none] "
 	 "[--format oci|docker] [--compress gzip|zstd|none] [--timestamp EPOCH] [--iidfile F] "
 	 "[--progress auto|plain|tty] [--secret id=X,src=F] [--ssh ID[=SOCKET]] [--explain-cache] [--cache-to REF [--cache-to-mode min|max]] [--cache-from REF[,REF]] [--dry-run] [--jobs N] [--allow security.insecure] [-q] "
 	 "CONTEXT",

@@ -41,6 +41,30 @@ static int teardown(void **state)
 
 /* ---- platforms ---- */
 
+static void test_parse_list(void **state)
+{
+	(void)state;
+	oci_platform_t *v = NULL;
+	size_t n = 0;
+	cb_error_t err = CB_ERROR_INIT;
+	assert_int_equal(oci_platform_parse_list("linux/amd64,linux/arm64,linux/aarch64,linux/arm/7",
+						 &v, &n, &err),
+			 0);
+	assert_int_equal(n, 3); /* aarch64 is arm64: once */
+	assert_string_equal(v[1].arch, "arm64");
+	assert_string_equal(v[2].variant, "v7");
+	char *s = oci_platform_format(&v[2]);
+	assert_string_equal(s, "linux/arm/v7");
+	free(s);
+	free(v);
+	static const char *const bad[] = {"linux/amd64,foo", "linux/amd64,", ",linux/amd64", ""};
+	for (size_t i = 0; i < CB_ARRAY_SIZE(bad); i++) {
+		assert_int_equal(oci_platform_parse_list(bad[i], &v, &n, &err), -1);
+		assert_int_equal(err.code, EINVAL);
+		cb_error_release(&err);
+	}
+}
+
 static void test_parse(void **state)
 {
 	(void)state;
@@ -56,6 +80,8 @@ static void test_parse(void **state)
 		{"linux/arm/6", "linux", "arm", "v6"},
 		{"linux/i686", "linux", "386", ""},
 		{"windows/amd64", "windows", "amd64", ""},
+		{"arm64", "linux", "arm64", ""}, /* a lone architecture: this os */
+		{"linux/386", "linux", "386", ""},
 	};
 	for (size_t i = 0; i < CB_ARRAY_SIZE(cases); i++) {
 		oci_platform_t p;
@@ -65,7 +91,8 @@ static void test_parse(void **state)
 		assert_string_equal(p.arch, cases[i].arch);
 		assert_string_equal(p.variant, cases[i].variant);
 	}
-	static const char *const bad[] = {"linux", "/amd64", "linux/", "linux//v8", "linux/arm/",
+	static const char *const bad[] = {"foo", "linux/amd46", "linux/amd64,linux/arm64",
+					  "foo/amd64", "linux/arm 64", "/amd64", "linux/", "linux//v8", "linux/arm/",
 					  "a/b/c/d"};
 	for (size_t i = 0; i < CB_ARRAY_SIZE(bad); i++) {
 		oci_platform_t p;
@@ -75,8 +102,11 @@ static void test_parse(void **state)
 		assert_non_null(strstr(err.msg, bad[i]));
 		cb_error_release(&err);
 	}
-	oci_platform_t host, dflt;
+	oci_platform_t host, dflt, lone;
 	oci_platform_host(&host);
+	/* a lone os: this machine's architecture, as containerd does */
+	assert_int_equal(oci_platform_parse("linux", &lone, NULL), 0);
+	assert_string_equal(lone.arch, host.arch);
 	assert_int_equal(oci_platform_parse(NULL, &dflt, NULL), 0);
 	assert_string_equal(host.os, "linux");
 	assert_string_equal(host.arch, dflt.arch);
@@ -375,6 +405,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_parse_list),
 		cmocka_unit_test(test_score),
 		cmocka_unit_test(test_media_type),
 		cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
