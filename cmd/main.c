@@ -72,7 +72,7 @@ static const cmd_def_t commands[] = {
 	{"history", cmd_history, "cbuild history [--no-trunc] [-q] [--format FORMAT] [--platform OS/ARCH[/VARIANT]] IMAGE", "show an image's history"},
 	{"save", cmd_save, "cbuild save [-o FILE] [--platform OS/ARCH[/VARIANT]] IMAGE...", "save images to a tar archive"},
 	{"load", cmd_load, "cbuild load [-i FILE] [-q]", "load images from a tar archive"},
-	{"import", cmd_import, "cbuild import [-c INSTRUCTION]... [-m MESSAGE] FILE|- [NAME[:TAG]]",
+	{"import", cmd_import, "cbuild import [-c INSTRUCTION]... [-m MESSAGE] [--platform OS/ARCH[/VARIANT]] FILE|- [NAME[:TAG]]",
 	 "create an image from a root filesystem tarball"},
 	{"compose", cmd_compose,
 	 "cbuild compose [-f FILE]... [-p PROJECT] [--project-directory DIR] [--env-file FILE] "
