@@ -61,6 +61,13 @@ static const cmd_def_t commands[] = {
 	{"push", cmd_push,
 	 "cbuild push [--format oci|docker] [--digestfile F] [--tls-verify=false] IMAGE [DEST]",
 	 "push an image to a registry or an OCI layout"},
+	{"manifest", cmd_manifest,
+	 "cbuild manifest create [--amend] [--all] [--format oci|docker] LIST [IMAGE...] | "
+	 "add [--all] [--os OS] [--arch ARCH] [--variant V] [--annotation K=V]... LIST IMAGE | "
+	 "annotate [--os OS] [--arch ARCH] [--variant V] [--annotation K=V]... LIST DIGEST | "
+	 "remove LIST DIGEST | inspect LIST | push [--format oci|docker] [--tls-verify=false] "
+	 "[--digestfile F] LIST [DEST] | rm LIST...",
+	 "create and push manifest lists (multi-platform images)"},
 	{"login", cmd_login, "cbuild login [-u USER] [-p PASS | --password-stdin] REGISTRY",
 	 "log in to a registry"},
 	{"logout", cmd_logout, "cbuild logout REGISTRY", "log out from a registry"},
