@@ -65,7 +65,7 @@ static const cmd_def_t commands[] = {
 	 "cbuild manifest create [--amend] [--all] [--format oci|docker] LIST [IMAGE...] | "
 	 "add [--all] [--os OS] [--arch ARCH] [--variant V] [--annotation K=V]... LIST IMAGE | "
 	 "annotate [--os OS] [--arch ARCH] [--variant V] [--annotation K=V]... LIST DIGEST | "
-	 "remove LIST DIGEST | inspect LIST | push [--format oci|docker] [--tls-verify=false] "
+	 "remove LIST DIGEST | inspect LIST | push [--tls-verify=false] "
 	 "[--digestfile F] LIST [DEST] | rm LIST...",
 	 "create and push manifest lists (multi-platform images)"},
 	{"login", cmd_login, "cbuild login [-u USER] [-p PASS | --password-stdin] REGISTRY",

@@ -54,9 +54,9 @@ static int parse(int argc, char **argv, mf_opts_t *o, cb_error_t *err)
 		else if ((v = cmd_opt_value("--format", argc, argv, &i, &missing))) {
 			if (strcmp(v, "oci") && strcmp(v, "docker") && strcmp(v, "v2s2"))
 				return cmd_usage_error(err, "invalid --format '%s' (oci or docker)", v);
+			/* a list's type (create); push does not convert an index,
+			 * whose children's digests would change */
 			o->docker = strcmp(v, "oci") != 0;
-			o->push_args = cb_strv_push(o->push_args, "--format");
-			o->push_args = cb_strv_push(o->push_args, o->docker ? "docker" : "oci");
 		} else if (!strncmp(a, "--tls-verify", 12))
 			o->push_args = cb_strv_push(o->push_args, a);
 		else if ((v = cmd_opt_value("--digestfile", argc, argv, &i, &missing))) {
