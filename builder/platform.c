@@ -88,36 +88,50 @@ static emu_state_t find_emulator(const char *qemu)
 	return best;
 }
 
-int bld_check_run_platform(const oci_config_t *c, cb_error_t *err)
+/* Why a RUN for platform ps cannot run here, or NULL when an emulator is
+ * ready (or it is this machine's platform). */
+static char *emulator_missing(const oci_config_t *c)
 {
 	oci_platform_t p = {0};
 	_cleanup_free_ char *ps = oci_config_platform(c);
 	if (oci_platform_parse(ps, &p, NULL) < 0 || oci_platform_is_native(&p))
-		return 0;
+		return NULL;
 	oci_platform_t host;
 	oci_platform_host(&host);
 	_cleanup_free_ char *hs = oci_platform_format(&host);
 	const char *q = qemu_name(p.arch);
 	switch (find_emulator(q)) {
 	case EMU_OK:
-		return 0;
+		return NULL;
 	case EMU_NO_F_FLAG:
-		return cb_error_fail(err, ENOEXEC,
-				     "RUN for platform '%s' on this %s machine: qemu-%s is registered "
-				     "with binfmt_misc without the F flag, so it cannot run inside the "
-				     "build's root (install qemu-user-static, whose registration has "
-				     "it: apt-get install qemu-user-static binfmt-support; "
-				     "update-binfmts --enable qemu-%s)",
-				     ps, hs, q, q);
+		return cb_asprintf("a RUN for platform '%s' on this %s machine: qemu-%s is "
+				   "registered with binfmt_misc without the F flag, so it cannot run "
+				   "inside the build's root (install qemu-user-static, whose "
+				   "registration has it: apt-get install qemu-user-static "
+				   "binfmt-support; update-binfmts --enable qemu-%s)",
+				   ps, hs, q, q);
 	default:
-		return cb_error_fail(err, ENOEXEC,
-				     "RUN for platform '%s' on this %s machine needs an emulator "
-				     "(else: exec format error): apt-get install qemu-user-static "
-				     "binfmt-support, then register it with the F flag: mount -t "
-				     "binfmt_misc binfmt_misc " BINFMT_DIR " (if not mounted); "
-				     "update-binfmts --enable qemu-%s",
-				     ps, hs, q);
+		return cb_asprintf("a RUN for platform '%s' on this %s machine needs an emulator: "
+				   "apt-get install qemu-user-static binfmt-support, then register "
+				   "it with the F flag: mount -t binfmt_misc binfmt_misc " BINFMT_DIR
+				   " (if not mounted); update-binfmts --enable qemu-%s",
+				   ps, hs, q);
 	}
+}
+
+int bld_run_platform_hint(const oci_config_t *c, int rc, cb_error_t *err)
+{
+	if (rc == 0 || !err || !err->msg)
+		return rc;
+	_cleanup_free_ char *why = emulator_missing(c);
+	if (!why)
+		return rc;
+	cb_error_t e = CB_ERROR_INIT;
+	cb_error_move(&e, err);
+	char buf[1024];
+	cb_error_fail(err, ENOEXEC, "%s (%s)", cb_error_format(&e, buf, sizeof(buf)), why);
+	cb_error_release(&e);
+	return -1;
 }
 
 /* Join one platform's cache artifact into the whole build's: entries by
