@@ -541,9 +541,9 @@ static int dry_run(cmd_ctx_t *ctx, const build_args_t *a, cb_error_t *err)
 		pargv = cb_strv_push(pargv, "--target");
 		pargv = cb_strv_push(pargv, a->target);
 	}
-	if (a->platform) {
+	if (a->plats_str) { /* of several platforms, the first one's plan */
 		pargv = cb_strv_push(pargv, "--platform");
-		pargv = cb_strv_push(pargv, a->platform);
+		pargv = cb_strv_push(pargv, a->plats_str);
 	}
 	for (size_t i = 0; a->build_args && a->build_args[i]; i++) {
 		pargv = cb_strv_push(pargv, "--build-arg");

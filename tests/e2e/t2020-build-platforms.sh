@@ -151,6 +151,13 @@ arm=$(printf '%s' "$raw" | python3 -c 'import json,sys; print([m["digest"] for m
 skopeo copy -q --src-tls-verify=false --override-arch arm64 "docker://$REG/multi:1" "oci:$T/arm:x" >/dev/null 2>&1
 is "$(skopeo inspect --format '{{.Digest}} {{.Architecture}}' "oci:$T/arm:x")" "$arm arm64" \
 	"skopeo copy --override-arch arm64 gets the arm64 child"
+# --cache-to/--cache-from: every platform's steps in one artifact, so a
+# fresh store rebuilds the very same index from it (mode max: the
+# $BUILDPLATFORM stage too)
+cdig=$(cb build -q --platform linux/amd64,linux/arm64 --cache-to "$REG/cache:multi" --cache-to-mode max "$C" 2>"$T/err")
+ok $? "--cache-to of a two-platform build" || diag "$(cat "$T/err")"
+is "$("$CBUILD" --root "$T/fresh" build -q --platform linux/amd64,linux/arm64 --cache-from "$REG/cache:multi" "$C" 2>"$T/err")" \
+	"$cdig" "--cache-from in a fresh store: the same index (both platforms hit)"
 if command -v buildah >/dev/null; then
 	BR=$T/buildah
 	buildah --root "$BR/root" --runroot "$BR/run" --storage-driver vfs pull -q --tls-verify=false \
