@@ -26,7 +26,8 @@ json_t *image_index_platform_json(const oci_platform_t *p);
  * config names: what `manifest add` and a multi-platform build list. */
 int image_index_entry(store_t *st, const char *manifest_digest, json_t **out, cb_error_t *err);
 
-/* Add an entry (a reference is taken), replacing one of the same digest. */
+/* Add an entry (the index takes its own reference), replacing one of the
+ * same digest. */
 void image_index_put_entry(json_t *index, json_t *entry);
 
 /* Store the index as a blob; *digest_out (caller frees) and its size. */

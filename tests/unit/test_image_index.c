@@ -15,6 +15,7 @@
 #include "common/util.h"
 #include "store/gc.h"
 #include "store/image.h"
+#include "store/index.h"
 
 static char *tmp;
 static store_t *st;
@@ -233,6 +234,48 @@ static char *entry(const char *d, const char *plat, const char *extra)
 	return cb_asprintf("%s|%s|%s", d, plat, extra ? extra : "");
 }
 
+/* store/index.c: an index of two images written and read back; an entry
+ * of the same digest replaces the old one; a Docker list holding an OCI
+ * manifest is written as an OCI index. */
+static void test_index_write(void **state)
+{
+	(void)state;
+	char amd_md[80], amd_id[80], arm_md[80], arm_id[80];
+	mkimage("amd64", NULL, amd_md, amd_id);
+	mkimage("arm64", NULL, arm_md, arm_id);
+	cb_error_t err = CB_ERROR_INIT;
+	json_t *idx = image_index_new(true);
+	json_t *e = NULL;
+	assert_int_equal(image_index_entry(st, amd_md, &e, &err), 0);
+	image_index_put_entry(idx, e);
+	json_decref(e);
+	assert_int_equal(image_index_entry(st, arm_md, &e, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(e, "platform"),
+							      "architecture")),
+			    "arm64");
+	image_index_put_entry(idx, e);
+	image_index_put_entry(idx, e); /* again: replaced, not added */
+	json_decref(e);
+	assert_int_equal(json_array_size(json_object_get(idx, "manifests")), 2);
+	char *d = NULL;
+	assert_int_equal(image_index_write(st, idx, &d, NULL, &err), 0);
+	assert_string_equal(image_index_media_type(idx), MT_OCI_INDEX); /* OCI children */
+	json_decref(idx);
+	char *md = NULL;
+	assert_int_equal(image_resolve(st, d, "linux/arm64", &md, &err), 0);
+	assert_string_equal(md, arm_md);
+	free(md);
+	json_t *back = NULL;
+	assert_int_equal(image_index_load(st, d, &back, &err), 0);
+	assert_int_equal(json_array_size(json_object_get(back, "manifests")), 2);
+	json_decref(back);
+	/* an image is not an index */
+	assert_int_equal(image_index_load(st, amd_md, &back, &err), -1);
+	assert_int_equal(err.code, EINVAL);
+	cb_error_release(&err);
+	free(d);
+}
+
 static void test_resolve(void **state)
 {
 	(void)state;
@@ -406,6 +449,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_parse_list),
+		cmocka_unit_test_setup_teardown(test_index_write, setup, teardown),
 		cmocka_unit_test(test_score),
 		cmocka_unit_test(test_media_type),
 		cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
