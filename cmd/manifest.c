@@ -23,7 +23,7 @@ typedef struct mf_opts {
 	const char *os, *arch, *variant;
 	char **annotations; /* K=V */
 	bool all, amend, docker;
-	char **args; /* the operands */
+	char **args;      /* the operands */
 	char **push_args; /* options passed on to push */
 } mf_opts_t;
 
