@@ -4,8 +4,8 @@
  * inputs, and for ADD/COPY a signature per selected file); a later miss at
  * the same position is explained by comparing with it:
  *   "src/main.c changed", "build arg FLAVOR changed", "ENV PATH changed",
- *   "CMD changed", "a step before it
- *   changed", "the instruction changed", "first build of this step".
+ *   "CMD changed", "a step before it changed", "the command changed",
+ *   "first build of this step".
  */
 #include <stdlib.h>
 #include <string.h>
