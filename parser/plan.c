@@ -1133,27 +1133,13 @@ static bool valid_chmod(const char *v)
 
 static const df_heredoc_t *heredoc_for(const df_node_t *n, const char *word)
 {
-	const char *w = word;
-	while (isdigit((unsigned char)*w))
-		w++;
-	if (strncmp(w, "<<", 2))
+	_cleanup_free_ char *name = NULL;
+	if (df_heredoc_marker(word, &name, NULL, NULL, NULL) != 1)
 		return NULL;
-	w += 2;
-	if (*w == '-')
-		w++;
-	for (size_t i = 0; i < n->n_heredocs; i++) {
-		const char *name = n->heredocs[i].name;
-		/* the marker as written may be quoted: compare without quotes */
-		cb_buf_t b;
-		cb_buf_init(&b);
-		for (const char *p = w; *p; p++)
-			if (*p != '\'' && *p != '"' && *p != '\\')
-				cb_buf_addch(&b, *p);
-		bool eq = !strcmp(b.data, name);
-		cb_buf_release(&b);
-		if (eq)
+	/* the last body of that name, as BuildKit's map of them keeps */
+	for (size_t i = n->n_heredocs; i-- > 0;)
+		if (!strcmp(n->heredocs[i].name, name))
 			return &n->heredocs[i];
-	}
 	return NULL;
 }
 
@@ -1241,6 +1227,10 @@ static int do_copy(bstate_t *b, nctx_t *nc, df_step_t *s, df_stage_t *st)
 	}
 	if (add && !f[6].used)
 		cp->unpack = true;
+	if (!n->json && df_heredoc_marker(n->args[n->n_args - 1], NULL, NULL, NULL, NULL) == 1) {
+		nerr(nc, "%s cannot accept a heredoc as a destination", add ? "ADD" : "COPY");
+		goto out;
+	}
 	if (xword(b, nc, n->args[n->n_args - 1], env, 0, &cp->dest) < 0)
 		goto out;
 	cp->sources = cb_xcalloc(1, sizeof(char *));
@@ -1626,17 +1616,11 @@ static int parse_mount(bstate_t *b, nctx_t *nc, const char *val, int col, char *
 	return 0;
 }
 
+/* BuildKit runs the body itself when the whole command is one marker
+ * (`RUN <<EOF`, `RUN <<  EOF`, `RUN <<'one two'`). */
 static bool single_heredoc_cmd(const char *cmd)
 {
-	const char *w = cmd;
-	while (isdigit((unsigned char)*w))
-		w++;
-	if (strncmp(w, "<<", 2))
-		return false;
-	for (const char *p = w + 2; *p; p++)
-		if (*p == ' ' || *p == '\t' || *p == '<')
-			return false;
-	return w[2] != '\0';
+	return df_heredoc_marker(cmd, NULL, NULL, NULL, NULL) == 1;
 }
 
 static int do_run(bstate_t *b, nctx_t *nc, df_step_t *s, df_stage_t *st)
