@@ -8,20 +8,33 @@
 #include "registry/registry.h"
 #include "store/image.h"
 
-int cmd_resolve_image(void *ctx, store_t *st, const char *ref, bool pull, const char *platform,
-		      char **manifest_digest, cb_error_t *err)
+int cmd_find_local_image(store_t *st, const char *ref, const char *platform,
+			 char **manifest_digest, cb_error_t *err)
 {
-	(void)ctx;
 	_cleanup_free_ char *full = reg_ref_normalize(ref, err);
 	if (!full)
 		return -1;
 	store_ref_t r = {0};
-	if (!pull && store_get_ref(st, full, &r, NULL) == 0) {
-		/* an index tag (pull --all-platforms): the platform's image */
-		int rc = image_resolve(st, r.digest, platform, manifest_digest, err);
-		store_ref_release(&r);
-		return rc < 0 ? cb_error_wrap(err, "image '%s'", ref) : 0;
+	if (store_get_ref(st, full, &r, NULL) < 0)
+		return 0;
+	/* an index tag (pull --all-platforms): the platform's image */
+	int rc = image_resolve(st, r.digest, platform, manifest_digest, err);
+	store_ref_release(&r);
+	return rc < 0 ? cb_error_wrap(err, "image '%s'", ref) : 1;
+}
+
+int cmd_resolve_image(void *ctx, store_t *st, const char *ref, bool pull, const char *platform,
+		      char **manifest_digest, cb_error_t *err)
+{
+	(void)ctx;
+	if (!pull) {
+		int found = cmd_find_local_image(st, ref, platform, manifest_digest, err);
+		if (found != 0)
+			return found < 0 ? -1 : 0;
 	}
+	_cleanup_free_ char *full = reg_ref_normalize(ref, err);
+	if (!full)
+		return -1;
 	/* missing here, or --pull: the registry has it (docker does the same) */
 	reg_opts_t o;
 	reg_opts_init(&o);
