@@ -42,6 +42,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CMD_OBJS := $(CMD_SRCS:%.c=$(BUILD)/%.o)
 LIBCB := $(BUILD)/libcbuild.a
 
+E2E_TESTS ?= $(sort $(wildcard tests/e2e/t*.sh))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -114,13 +115,21 @@ deps:
 bench-deps: deps
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_BENCH)
 
-check: check-unit check-e2e
+# A failing unit binary must not hide the e2e results: both halves run,
+# then the target fails if either did.
+check: $(UNIT_BINS) $(TOOL_BINS) cbuild
+	@u=0; e=0; $(MAKE) --no-print-directory check-unit || u=1; \
+	$(MAKE) --no-print-directory check-e2e || e=1; \
+	if [ $$u = 1 ]; then echo "make check: unit tests FAILED (see above)"; fi; \
+	if [ $$e = 1 ]; then echo "make check: e2e tests FAILED (see above)"; fi; \
+	exit $$((u | e))
 
 check-unit: $(UNIT_BINS) $(TOOL_BINS)
-	@fail=0; for t in $(UNIT_BINS); do echo "# $$t"; $$t || fail=1; done; exit $$fail
+	@fail=0; for t in $(UNIT_BINS); do echo "# $$t"; $$t || { fail=1; failed="$$failed $$t"; }; done; \
+	if [ $$fail = 1 ]; then echo "# failed:$$failed"; fi; exit $$fail
 
 check-e2e: cbuild $(TOOL_BINS)
-	CBUILD_BIN=$(abspath $(BUILD)/cbuild) prove -f -e bash $(sort $(wildcard tests/e2e/t*.sh))
+	CBUILD_BIN=$(abspath $(BUILD)/cbuild) prove -f -e bash $(E2E_TESTS)
 
 asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \

@@ -20,6 +20,7 @@
 
 typedef struct {
 	char *p[BLOCKS];
+	pthread_barrier_t *both; /* NULL, or held until both threads have their blocks */
 } blocks_t;
 
 static void *alloc_main(void *arg)
@@ -32,6 +33,11 @@ static void *alloc_main(void *arg)
 	for (int i = 0; i < BLOCKS; i++)
 		if (b->p[i][0] != 'a' + i || b->p[i][BLOCK - 1] != 'a' + i)
 			return (void *)1; /* the blocks overlap */
+	/* Blocks of a thread that has exited are freed and may be reused: only
+	 * blocks alive at the same time must differ, so neither thread exits
+	 * before the other holds its own (whatever the scheduler does). */
+	if (b->both)
+		pthread_barrier_wait(b->both);
 	return NULL;
 }
 
@@ -39,19 +45,22 @@ static void test_blocks_per_thread_freed_at_exit(void **state)
 {
 	(void)state;
 	/* a first thread, so that the arenas and caches threads use exist */
-	blocks_t warm;
+	blocks_t warm = {.both = NULL};
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, alloc_main, &warm), 0);
 	assert_int_equal(pthread_join(t, NULL), 0);
 
+	pthread_barrier_t both;
+	assert_int_equal(pthread_barrier_init(&both, NULL, 2), 0);
 	size_t before = mallinfo2().uordblks;
-	blocks_t a, b;
+	blocks_t a = {.both = &both}, b = {.both = &both};
 	void *ra, *rb;
 	pthread_t ta, tb;
 	assert_int_equal(pthread_create(&ta, NULL, alloc_main, &a), 0);
 	assert_int_equal(pthread_create(&tb, NULL, alloc_main, &b), 0);
 	assert_int_equal(pthread_join(ta, &ra), 0);
 	assert_int_equal(pthread_join(tb, &rb), 0);
+	pthread_barrier_destroy(&both);
 	assert_null(ra);
 	assert_null(rb);
 	for (int i = 0; i < BLOCKS; i++) {
