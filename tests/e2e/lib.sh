@@ -141,3 +141,22 @@ config_of() { cb inspect "$1" | python3 -c 'import json,sys; print(json.dumps(js
 no_leftovers() {
 	! grep -q " $ROOT/" /proc/self/mountinfo && [ -z "$(ls -A "$ROOT/tmp" 2>/dev/null)" ]
 }
+
+# A marker only this test's processes carry: pass it to a build as
+# `--build-arg CBUILD_TEST_MARK=$MARK` (with `ARG CBUILD_TEST_MARK` before a
+# RUN) and every process of that RUN has it in its environment. Another
+# suite's processes never have it, so nothing of theirs is seen or killed.
+MARK=cbuild-test-${T##*/}
+# own_pids [MARK]: PIDs of the processes whose environment holds the marker
+own_pids() {
+	grep -lzx -- "CBUILD_TEST_MARK=${1:-$MARK}" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3
+}
+# wait_for SECONDS CMD...: poll CMD until it succeeds; 1 if it never did.
+# The bound only ends a wait that has failed: it is never a timing assertion.
+wait_for() {
+	local s=$1 i; shift
+	for i in $(seq 1 $((s * 10))); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+_has_own_pids() { [ -n "$(own_pids "$@")" ]; }
+_no_own_pids() { [ -z "$(own_pids "$@")" ]; }
