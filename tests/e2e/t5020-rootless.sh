@@ -71,7 +71,7 @@ flow() { # flow USER WITH_SUBIDS
 	local id
 	id=$(ucb run -d --name c1 busybox sh -c 'echo hi > /x; echo out; rm /etc/group; sleep 1000')
 	like "$id" '^[0-9a-f]{64}$' "$what: run -d"
-	for _ in $(seq 50); do ucb exec c1 test -e /x 2>/dev/null && break; sleep 0.1; done
+	for _ in $(seq 600); do ucb exec c1 test -e /x 2>/dev/null && break; sleep 0.1; done
 	like "$(ucb ps)" "${id:0:12} +busybox .* Up .* c1" "$what: ps shows it up"
 	is "$(ucb logs c1)" out "$what: logs"
 	is "$(ucb diff c1)" "$(printf 'C /etc\nD /etc/group\nA /x')" "$what: diff"
@@ -97,7 +97,7 @@ flow() { # flow USER WITH_SUBIDS
 	mkdir -p "$h/www" && echo "rootless page" > "$h/www/index.html" && chown -R "$u:" "$h/www"
 	local port page=; port=$(free_port)
 	ucb run -d --name web -p "$port:8080" -v "$h/www:/www:ro" busybox httpd -f -p 8080 -h /www >/dev/null
-	for _ in $(seq 50); do
+	for _ in $(seq 600); do
 		page=$(curl -s --max-time 2 "http://127.0.0.1:$port/") && [ -n "$page" ] && break
 		sleep 0.1
 	done
@@ -108,7 +108,7 @@ flow() { # flow USER WITH_SUBIDS
 	kid=$(ucb inspect k1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Id"])')
 	mon=$(python3 -c "import json; print(json.load(open('$st/containers/$kid/state.json'))['monitor_pid'])")
 	kill -9 "$mon"
-	for _ in $(seq 50); do ucb ps -q | grep -q . || break; sleep 0.1; done
+	for _ in $(seq 600); do ucb ps -q | grep -q . || break; sleep 0.1; done
 	like "$(ucb ps -a)" "Exited \(137\) .* k1" "$what: kill -9 of the monitor: ps -a shows it exited"
 	ucb rm $(ucb ps -aq) >/dev/null; ok $? "$what: rm"
 	is "$(find "$st/containers" -mindepth 1 -maxdepth 1 | wc -l)" 0 "$what: rm leaves no directory"

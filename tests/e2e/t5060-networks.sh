@@ -11,9 +11,9 @@ leftovers() { # mounts, processes or directories of containers in $ROOT
 	pgrep -f "cbuild --root $ROOT (run|start)" | wc -l
 	find "$ROOT/containers" -mindepth 1 -maxdepth 1 | wc -l
 }
-retry() { # retry CMD...: up to 5 s for a server to listen
+retry() { # retry CMD...: up to 60 s for a server to listen (only a failure waits that long)
 	local i
-	for i in $(seq 50); do "$@" && return 0; sleep 0.1; done
+	for i in $(seq 600); do "$@" && return 0; sleep 0.1; done
 	return 1
 }
 ctr_id() { cb inspect "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Id"])'; }
