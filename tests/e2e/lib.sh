@@ -19,9 +19,12 @@ export CBUILD_ROOT=$ROOT
 _tap_n=0
 _tap_fail=0
 _bg_pids=()
+_exit_hooks=()
+at_exit() { _exit_hooks+=("$*"); } # at_exit CMD...: run at exit, before the rest of the cleanup
 
 _cleanup() {
-	local p
+	local p h
+	for h in "${_exit_hooks[@]}"; do eval "$h"; done
 	for p in "${_bg_pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 	local m
 	for m in $(awk -v t="$T" 'index($5, t) == 1 {print $5}' /proc/self/mountinfo | sort -r); do
@@ -160,3 +163,28 @@ wait_for() {
 }
 _has_own_pids() { [ -n "$(own_pids "$@")" ]; }
 _no_own_pids() { [ -z "$(own_pids "$@")" ]; }
+
+# own_user NAME [WITH_SUBIDS]: a user of this test's own (NAME-PID, so that a
+# suite running beside this one never sees or kills its processes), with a
+# subid range when WITH_SUBIDS is 1; removed, with its processes, at exit.
+# Sets OWN_USER. Concurrent useradd/userdel wait on the passwd lock: retried.
+own_user() {
+	local u=$1-$$ i
+	for i in $(seq 60); do
+		if [ "${2:-1}" = 1 ]; then
+			useradd -M -s /bin/sh "$u" 2>/dev/null
+		else
+			useradd -M -s /bin/sh -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$u" 2>/dev/null
+		fi
+		id "$u" >/dev/null 2>&1 && break
+		sleep 0.5
+	done
+	id "$u" >/dev/null 2>&1 || return 1
+	at_exit "_drop_user $u"
+	OWN_USER=$u
+}
+_drop_user() {
+	local i
+	pkill -KILL -u "$1" 2>/dev/null # the user is this test's own: only its processes
+	for i in $(seq 60); do userdel "$1" 2>/dev/null && return 0; id "$1" >/dev/null 2>&1 || return 0; sleep 0.5; done
+}

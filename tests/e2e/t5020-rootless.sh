@@ -10,17 +10,8 @@ command -v runuser >/dev/null && command -v useradd >/dev/null || skip_all "no r
 [ -x /usr/bin/newuidmap ] || skip_all "newuidmap missing (apt-get install uidmap)"
 chmod 711 "$T"
 
-# Users are kept between runs (two runs may share them); useradd gives a new
-# user a subid range unless told not to.
-mkuser() { # mkuser NAME WITH_SUBIDS
-	id "$1" >/dev/null 2>&1 && return 0
-	if [ "$2" = 1 ]; then
-		useradd -M -s /bin/sh "$1" 2>/dev/null
-	else
-		useradd -M -s /bin/sh -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$1" 2>/dev/null
-	fi
-	id "$1" >/dev/null 2>&1
-}
+# Each run has users of its own (lib.sh own_user): a suite running beside
+# this one has other users, so `ps -u` below sees only this run's processes.
 
 # The blob of REF's layer IDX (-1 = the last) in the store at ROOT.
 layer_blob() { # layer_blob ROOT REF [IDX]
@@ -123,14 +114,14 @@ flow() { # flow USER WITH_SUBIDS
 	is "$(find "$st/blobs" "$st/index.json" ! -user "$u" | wc -l)" 0 "$what: blobs belong to the user"
 }
 
-if mkuser cbuild-rl-sub 1 && grep -q "^cbuild-rl-sub:" /etc/subuid; then
-	flow cbuild-rl-sub 1
+if own_user cbuild-rl-sub 1 && grep -q "^$OWN_USER:" /etc/subuid; then
+	flow "$OWN_USER" 1
 else
-	fail "create user cbuild-rl-sub with a subid range"
+	fail "create a user with a subid range"
 fi
-if mkuser cbuild-rl-nosub 0 && ! grep -q "^cbuild-rl-nosub:" /etc/subuid; then
-	flow cbuild-rl-nosub 0
+if own_user cbuild-rl-nosub 0 && ! grep -q "^$OWN_USER:" /etc/subuid; then
+	flow "$OWN_USER" 0
 else
-	fail "create user cbuild-rl-nosub without a subid range"
+	fail "create a user without a subid range"
 fi
 done_testing

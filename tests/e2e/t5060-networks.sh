@@ -138,9 +138,8 @@ is "$(ls -A "$ROOT/networks")" "" "no record left"
 # ---- rootless: a clear error, no crash ----
 # Each rootless container has its own user namespace; a second member cannot
 # join a network namespace owned by the first one's.
-u=cbuild-rl-sub
-if command -v runuser >/dev/null && [ -x /usr/bin/newuidmap ] &&
-	{ id "$u" >/dev/null 2>&1 || useradd -M -s /bin/sh "$u" 2>/dev/null; }; then
+if command -v runuser >/dev/null && [ -x /usr/bin/newuidmap ] && own_user cbuild-rl-net 1; then
+	u=$OWN_USER
 	chmod 711 "$T"
 	h=$T/home-net
 	mkdir -p "$h"
