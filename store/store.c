@@ -730,3 +730,20 @@ int store_remove_ref(store_t *st, const char *name, cb_error_t *err)
 	store_unlock(st);
 	return rc;
 }
+
+int store_remove_refs_to(store_t *st, const char *name, const char *digest, cb_error_t *err)
+{
+	if (name)
+		return store_remove_ref(st, name, err);
+	if (store_lock(st, err) < 0)
+		return -1;
+	int rc = -1;
+	json_t *idx = load_index(st, err);
+	if (idx) {
+		drop_untagged(json_object_get(idx, "manifests"), digest);
+		rc = save_index(st, idx, err);
+		json_decref(idx);
+	}
+	store_unlock(st);
+	return rc;
+}
