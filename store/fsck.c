@@ -258,10 +258,14 @@ static void check_json_dir(fsck_t *f, const char *sub, const char *file, const c
 					      : cb_asprintf("%s/%s", dir, de->d_name);
 		if (file && !cb_path_exists(p))
 			continue; /* a container being created or removed */
-		if (removable)
-			f->res->cache_entries++;
 		json_t *j = json_load_file(p, 0, NULL);
 		const char *dg = json_string_value(json_object_get(j, key));
+		if (j && !dg) {
+			json_decref(j); /* a record of another kind (explain-*.json) */
+			continue;
+		}
+		if (removable)
+			f->res->cache_entries++;
 		_cleanup_free_ char *m = j ? image_problem(f, dg, 0) : cb_xstrdup("not valid JSON");
 		json_decref(j);
 		if (!m)
