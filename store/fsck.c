@@ -162,8 +162,7 @@ static char *image_problem(fsck_t *f, const char *digest, int depth)
 	if (!blob_ok(f, digest))
 		return cb_asprintf("manifest '%s' is missing or corrupt", digest ? digest : "");
 	if (depth > 4 || set_has(f->checked, digest))
-		return NULL;
-	set_add(&f->checked, digest);
+		return NULL; /* whole (only those are remembered) */
 	_cleanup_free_ char *data = NULL;
 	size_t len = 0;
 	cb_error_t e = CB_ERROR_INIT;
@@ -201,15 +200,15 @@ static char *image_problem(fsck_t *f, const char *digest, int depth)
 		cb_error_release(&e);
 		m = cb_asprintf("config '%s' is missing or corrupt", man->config.digest);
 	}
-	for (size_t i = 0; !m && i < man->n_layers; i++) {
+	for (size_t i = 0; i < man->n_layers; i++) {
 		const char *l = man->layers[i].digest;
 		if (cfg && i < cb_strv_len(cfg->diff_ids)) {
 			_cleanup_free_ char *pair =
 				cb_asprintf("%s %s", digest_hex(cfg->diff_ids[i]), l);
 			set_add(&f->layer_map, pair);
 		}
-		if (blob_ok(f, l))
-			continue;
+		if (m || blob_ok(f, l))
+			continue; /* every layer mapped, the first problem said */
 		if (!set_has(f->bad_blobs, digest_hex(l)) && f->o->remote_blob &&
 		    f->o->remote_blob(f->o->remote_ctx, f->st, l))
 			continue; /* a lazy layer, fetched on use */
@@ -217,6 +216,14 @@ static char *image_problem(fsck_t *f, const char *digest, int depth)
 	}
 	oci_config_free(cfg);
 	oci_manifest_free(man);
+	return m;
+}
+
+static char *image_problem_cached(fsck_t *f, const char *digest)
+{
+	char *m = image_problem(f, digest, 0);
+	if (!m && digest)
+		set_add(&f->checked, digest);
 	return m;
 }
 
@@ -232,7 +239,7 @@ static void check_refs(fsck_t *f)
 	}
 	for (size_t i = 0; i < n; i++) {
 		f->res->refs++;
-		_cleanup_free_ char *m = image_problem(f, refs[i].digest, 0);
+		_cleanup_free_ char *m = image_problem_cached(f, refs[i].digest);
 		if (!m)
 			continue;
 		bool fixed = f->o->repair && store_remove_refs_to(f->st, refs[i].name,
@@ -266,7 +273,7 @@ static void check_json_dir(fsck_t *f, const char *sub, const char *file, const c
 		}
 		if (removable)
 			f->res->cache_entries++;
-		_cleanup_free_ char *m = j ? image_problem(f, dg, 0) : cb_xstrdup("not valid JSON");
+		_cleanup_free_ char *m = j ? image_problem_cached(f, dg) : cb_xstrdup("not valid JSON");
 		json_decref(j);
 		if (!m)
 			continue;
