@@ -89,14 +89,16 @@ int store_open(const char *root, store_t **out, cb_error_t *err)
 	st->lock_fd = -1;
 	st->lease_fd = -1;
 	st->leases_lock_fd = -1;
-	pthread_mutex_init(&st->lease_mu, NULL);
-	pthread_mutex_init(&st->leases_lock_mu, NULL);
 	/* recursive, as store_lock promises: a caller holding the lock may call
 	 * a function that takes it again */
 	pthread_mutexattr_t ma;
 	pthread_mutexattr_init(&ma);
 	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&st->lock_mu, &ma);
+	/* the leases lock too: gc holds it while a stale lease's salvage adds
+	 * to our own lease */
+	pthread_mutex_init(&st->leases_lock_mu, &ma);
+	pthread_mutex_init(&st->lease_mu, &ma);
 	pthread_mutexattr_destroy(&ma);
 	for (size_t i = 0; i < CB_ARRAY_SIZE(dirs); i++) {
 		_cleanup_free_ char *p = store_path(st, dirs[i]);

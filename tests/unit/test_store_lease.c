@@ -151,12 +151,36 @@ static void test_dead_pull_blobs_are_kept(void **state)
 	free(dir), free(lease), free(ok), free(bad), free(part);
 }
 
+/* A writer that dies while a gc's store is open: gc finds its stale lease
+ * (and salvages its blobs under the leases lock it holds) without hanging. */
+static void test_gc_drops_a_stale_lease(void **state)
+{
+	(void)state;
+	cb_error_t err = CB_ERROR_INIT;
+	store_t *st = NULL;
+	assert_int_equal(store_open(root, &st, &err), 0);
+	char d[DIGEST_STR_LEN + 1];
+	digest_buffer("complete", 8, d);
+	char *dir = cb_asprintf("%s/tmp/L-1-1-dead", root);
+	char *lease = cb_asprintf("%s/leases/1-1-dead", root);
+	char *ok = cb_asprintf("%s/ok-%s", dir, digest_hex(d));
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(cb_write_file_atomic(lease, NULL, "pid 1\n", 6, 0600, &err), 0);
+	assert_int_equal(cb_write_file_atomic(ok, NULL, "complete", 8, 0644, &err), 0);
+	assert_int_equal(store_gc(st, 0, true, NULL, &err), 0);
+	assert_false(cb_path_exists(dir));
+	assert_false(cb_path_exists(lease));
+	store_free(st);
+	free(dir), free(lease), free(ok);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_alive_then_stale, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gc_honours_live_leases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dead_pull_blobs_are_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gc_drops_a_stale_lease, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
