@@ -5,7 +5,9 @@
  * are in use though nothing else references them yet (a build's blobs
  * before its tag, a pull's layers before its manifest, the base image of a
  * build whose cache entry a prune drops). gc treats every live lease as a
- * root.
+ * root. containerd's daemon expires a lease its client forgot (24 h by
+ * default); with no daemon, the owner's flock tells at once and for sure
+ * whether the owner lives, so there is no expiry to tune.
  *
  * One lease per store handle, begun lazily by the first add (or the first
  * use of the handle's tmp/ directory): leases/ID, a file that the owner
