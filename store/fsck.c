@@ -261,16 +261,17 @@ static void check_json_dir(fsck_t *f, const char *sub, const char *file, const c
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
+		/* cache/ also keeps records of other kinds (ctxsum-*.txt,
+		 * explain-*.json): an entry is named KEYHEX.json */
+		if (!file && (strlen(de->d_name) != DIGEST_HEX_LEN + 5 ||
+			      strcmp(de->d_name + DIGEST_HEX_LEN, ".json")))
+			continue;
 		_cleanup_free_ char *p = file ? cb_asprintf("%s/%s/%s", dir, de->d_name, file)
 					      : cb_asprintf("%s/%s", dir, de->d_name);
 		if (file && !cb_path_exists(p))
 			continue; /* a container being created or removed */
 		json_t *j = json_load_file(p, 0, NULL);
 		const char *dg = json_string_value(json_object_get(j, key));
-		if (j && !dg) {
-			json_decref(j); /* a record of another kind (explain-*.json) */
-			continue;
-		}
 		if (removable)
 			f->res->cache_entries++;
 		_cleanup_free_ char *m = j ? image_problem_cached(f, dg) : cb_xstrdup("not valid JSON");

@@ -95,7 +95,7 @@ for i in $(seq 1 "$N"); do
 	op=${ops[$(( (i - 1) % ${#ops[@]} ))]}
 	[ "$N" -gt 14 ] && op=${ops[$(( RANDOM % ${#ops[@]} ))]}
 	prepare "$op" "$i"
-	delay=$(( (RANDOM * 32768 + RANDOM) % (${dur[$op]} * 12 / 10 + 1) ))
+	delay=$(( (RANDOM * 32768 + RANDOM) % (${dur[$op]} + 1) ))
 	cmdline=$(op_cmd "$op" "$i")
 	"$CBUILD" --root "$ROOT" $cmdline > /dev/null 2>&1 &
 	pid=$!
