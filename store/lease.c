@@ -59,6 +59,17 @@ static uint64_t self_start(void)
 
 static int begin_locked(store_t *st, cb_error_t *err)
 {
+	if (st->lease_id && st->lease_pid != getpid()) {
+		/* a forked child (a container's monitor) that writes gets a
+		 * lease of its own: its parent's ends when the parent exits.
+		 * Closing our copy of the fd leaves the parent's flock held. */
+		close(st->lease_fd);
+		st->lease_fd = -1;
+		free(st->lease_id);
+		st->lease_id = NULL;
+		cb_strv_free(st->lease_seen);
+		st->lease_seen = NULL;
+	}
 	if (st->lease_id)
 		return 0;
 	uint32_t r = 0;
@@ -140,9 +151,9 @@ int store_lease_add(const store_t *cst, int kind, const char *digest, cb_error_t
 	snprintf(line, sizeof line, "%c %s\n", kind, digest_hex(digest));
 	pthread_mutex_lock(&st->lease_mu);
 	int rc = 0;
-	if (st->lease_seen && seen_has(st->lease_seen, line))
-		goto out;
 	if ((rc = begin_locked(st, err)) < 0)
+		goto out;
+	if (st->lease_seen && seen_has(st->lease_seen, line))
 		goto out;
 	if ((rc = store_leases_lock(st, err)) < 0)
 		goto out;
@@ -227,10 +238,10 @@ bool store_lease_alive(const store_t *st, const char *id)
 	_cleanup_free_ char *p = cb_asprintf("%s/leases/%s", st->root, id);
 	_cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return false;
+		return errno != ENOENT; /* cannot tell (EMFILE...): assume alive */
 	if (flock(fd, LOCK_SH | LOCK_NB) == 0)
 		return false; /* nobody holds it: the owner is gone */
-	return errno == EWOULDBLOCK;
+	return true;
 }
 
 /* ---- dead writers ---- */

@@ -174,6 +174,50 @@ static void test_gc_drops_a_stale_lease(void **state)
 	free(dir), free(lease), free(ok);
 }
 
+/* A forked child that writes gets a lease of its own: the parent's ends
+ * with the parent, and the child's objects must stay leased after that. */
+static void test_forked_child_leases_for_itself(void **state)
+{
+	(void)state;
+	cb_error_t err = CB_ERROR_INIT;
+	store_t *st = NULL;
+	assert_int_equal(store_open(root, &st, &err), 0);
+	assert_int_equal(store_put_blob(st, "parent", 6, NULL, NULL, &err), 0);
+	char parent_id[128];
+	snprintf(parent_id, sizeof parent_id, "%s", store_lease_id(st));
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		cb_error_t e = CB_ERROR_INIT;
+		if (store_put_blob(st, "child", 5, NULL, NULL, &e) < 0)
+			_exit(1);
+		const char *id = store_lease_id(st);
+		if (write(p[1], id, strlen(id) + 1) < 0)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	char child_id[128];
+	ssize_t n = read(p[0], child_id, sizeof child_id - 1);
+	close(p[0]);
+	assert_true(n > 1);
+	child_id[n] = 0;
+	assert_string_not_equal(child_id, parent_id);
+	store_free(st); /* the parent's lease ends */
+	assert_int_equal(store_open(root, &st, &err), 0);
+	assert_true(store_lease_alive(st, child_id));
+	assert_int_equal(store_gc(st, 0, true, NULL, &err), 0);
+	char d[DIGEST_STR_LEN + 1];
+	digest_buffer("child", 5, d);
+	char *bp = store_blob_path(st, d);
+	assert_true(cb_path_exists(bp));
+	kill_child(pid);
+	free(bp);
+	store_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -181,6 +225,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gc_honours_live_leases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dead_pull_blobs_are_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gc_drops_a_stale_lease, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forked_child_leases_for_itself, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
