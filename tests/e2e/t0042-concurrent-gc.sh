@@ -19,7 +19,9 @@ DF
 cb build -q -t "$REG/base:1" --build-arg GEN=base "$T/ctx" > /dev/null && cb push -q "$REG/base:1" > /dev/null
 ok $? "base image in the registry"
 cb rmi "$REG/base:1" > /dev/null
-cb run -d --name box busybox sh -c 'head -c 5000000 /dev/urandom > /big; sleep 100000' > /dev/null
+cb run -d --name box busybox sh -c 'head -c 5000000 /dev/urandom > /big; touch /ready; sleep 100000' > /dev/null
+id=$(cb inspect --type container box | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Id"])')
+for i in $(seq 1 600); do [ -e "$ROOT/containers/$id/upper/ready" ] && break; sleep 0.1; done
 check_built() { # IMAGE GEN
 	local out; out=$(cb run --rm "$1" sh -c 'cat /gen; md5sum -c /sums >/dev/null && echo sums-ok; ls /files | wc -l') || return 1
 	[ "$out" = "$(printf 'gen %s\nsums-ok\n30' "$2")" ]
