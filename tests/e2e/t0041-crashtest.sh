@@ -37,7 +37,9 @@ for i in range(40):
         open(os.path.join(d, "%02d" % j), "w").write("x")
 PY
 tar -C "$T/fs" -cf "$T/fs.tar" .
-cb run -d --name box busybox sh -c 'head -c 20000000 /dev/urandom > /big; sleep 100000' > /dev/null
+cb run -d --name box busybox sh -c 'head -c 20000000 /dev/urandom > /big; touch /ready; sleep 100000' > /dev/null
+box=$(cb inspect --type container box | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Id"])')
+for i in $(seq 1 600); do [ -e "$ROOT/containers/$box/upper/ready" ] && break; sleep 0.1; done
 ctr_pid() { cb inspect --type container box | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["State"]["Pid"])'; }
 
 # ---- content checks of what a (killed or not) command may have left
