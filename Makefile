@@ -52,7 +52,7 @@ TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
-.PHONY: FORCE all tools deps bench-deps check check-deps check-unit check-e2e asan fuzz bench install clean format format-all
+.PHONY: FORCE all tools deps bench-deps check check-deps check-unit check-e2e crashtest asan fuzz bench install clean format format-all
 
 all: cbuild testdata/hello/rootfs.tar
 
@@ -139,6 +139,13 @@ check-unit: $(UNIT_BINS) $(TOOL_BINS)
 
 check-e2e: cbuild $(TOOL_BINS)
 	CBUILD_BIN=$(abspath $(BUILD)/cbuild) prove -f -e bash $(E2E_TESTS)
+
+# kill -9 at random points, fsck and content checks after each (issue 23):
+# `make crashtest N=1000 [SEED=S]`; make check runs it with a small count.
+N ?= 100
+crashtest: cbuild
+	CBUILD_BIN=$(abspath $(BUILD)/cbuild) CRASH_N=$(N) $(if $(SEED),CRASH_SEED=$(SEED)) \
+		prove -v -e bash tests/e2e/t0041-crashtest.sh
 
 asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
