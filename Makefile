@@ -3,6 +3,8 @@
 #   make deps        install every Debian package the build and the tests need
 #   make             build ./cbuild
 #   make check       unit tests (cmocka) + end-to-end tests (prove)
+#   make difftest    N=500 [START=1] [PEERS="buildah buildkit"]: generated
+#                    Dockerfiles built by cbuild and the peers (tests/difftest)
 #   make asan        the whole suite under AddressSanitizer + UBSan
 #   make fuzz        build the libFuzzer targets (clang)
 #   make bench       benchmarks against BuildKit and buildah (see bench/)
@@ -50,7 +52,7 @@ TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
-.PHONY: FORCE all tools deps bench-deps check check-unit check-e2e asan fuzz bench install clean format
+.PHONY: FORCE all tools deps bench-deps check check-unit check-e2e difftest asan fuzz bench install clean format
 
 all: cbuild testdata/hello/rootfs.tar
 
@@ -103,7 +105,7 @@ tools: $(TOOL_BINS)
 DEB_BUILD := build-essential pkg-config libarchive-dev libssl-dev libjansson-dev \
 	libcurl4-openssl-dev libyaml-dev zlib1g-dev libzstd-dev libcmocka-dev
 DEB_TEST := busybox-static docker-registry skopeo umoci oci-image-tool buildah runc \
-	apache2-utils attr libcap2-bin uidmap curl python3 iproute2 e2fsprogs util-linux \
+	apache2-utils attr libcap2-bin uidmap curl python3 iproute2 e2fsprogs util-linux debootstrap \
 	procps psmisc openssl gzip zstd bzip2 xz-utils perl clang libclang-rt-14-dev valgrind
 DEB_BENCH := docker.io pigz hyperfine time linux-perf podman
 
@@ -121,6 +123,14 @@ check-unit: $(UNIT_BINS) $(TOOL_BINS)
 
 check-e2e: cbuild $(TOOL_BINS)
 	CBUILD_BIN=$(abspath $(BUILD)/cbuild) prove -f -e bash $(sort $(wildcard tests/e2e/t*.sh))
+
+# The differential tests on many seeds (make check runs a fixed few, t2200).
+N ?= 500
+START ?= 1
+PEERS ?= buildah
+difftest: cbuild
+	python3 tests/difftest/difftest.py --cbuild $(abspath $(BUILD)/cbuild) -n $(N) --start $(START) \
+		$(addprefix --peer ,$(PEERS))
 
 asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \

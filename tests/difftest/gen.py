@@ -75,7 +75,9 @@ class Gen:
         os.makedirs(os.path.dirname(p), exist_ok=True)
         with open(p, "wb") as f:
             f.write(data)
-        os.chmod(p, mode if mode is not None else self.r.choice([0o644, 0o644, 0o755, 0o600, 0o444, 0o4755]))
+        # no setuid/setgid in the context: buildah 1.28 clears them on COPY,
+        # BuildKit keeps them (even under --chmod) (README, rule 5)
+        os.chmod(p, mode if mode is not None else self.r.choice([0o644, 0o644, 0o755, 0o600, 0o444]))
 
     def make_context(self):
         r = self.r

@@ -131,3 +131,21 @@ def tree_of(layout, ref):
     for layer in man["layers"]:
         apply_layer(tree, _blob(layout, layer["digest"]))
     return tree
+
+
+class DockerArchive:
+    """A docker-archive tar (docker save, buildah push docker-archive:): the
+    Docker config keeps Healthcheck, which an OCI config has no field for."""
+
+    def __init__(self, path):
+        self.tf = tarfile.open(path)
+        self.man = json.load(self.tf.extractfile("manifest.json"))[0]
+
+    def config(self):
+        return json.load(self.tf.extractfile(self.man["Config"]))
+
+    def tree(self):
+        tree = {}
+        for layer in self.man["Layers"]:
+            apply_layer(tree, self.tf.extractfile(layer).read())
+        return tree
