@@ -134,8 +134,11 @@ typedef struct bld_copy_opts {
 	const df_copy_t *copy;
 	const char *workdir;  /* for a relative dest */
 	bool is_add;
-	uid_t uid;            /* --chown resolved; -1 = keep 0 */
+	uid_t uid;            /* --chown resolved; -1 = 0, or see keep_owner */
 	gid_t gid;
+	bool keep_owner;      /* no --chown: copies keep the source's owner
+				 (COPY --from, as BuildKit and buildah do);
+				 directories the copy makes stay root's */
 	int chmod;            /* -1 = keep */
 } bld_copy_opts_t;
 int bld_copy(const bld_source_t *src, const char *rootfs, const bld_copy_opts_t *o,

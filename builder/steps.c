@@ -962,6 +962,7 @@ static int copy_from(build_t *b, const df_step_t *step, const bld_state_t *s, bl
 		return -1;
 	if (resolve_chown(snap->merged, cp->chown, &o.uid, &o.gid, err) < 0)
 		return -1;
+	o.keep_owner = cp->from && !cp->chown;
 	return bld_copy(src, snap->merged, &o, err);
 }
 
