@@ -224,14 +224,17 @@ class Gen:
             mode = r.choice(["0600", "0755", "4755", "2755", "1777", "0444", "0700", "g+w", "o-r"])
             return "chmod %s %s" % (mode, S(p))
         if c == "chown":
-            p = r.choice(anyp)
+            p = r.choice([q for q in anyp if m[q] != "x"] or ["/w"])
             own = r.choice(["1:1", NOBODY + ":" + NOBODY, "1000:2000", "0:12", "5"])
             flag = "-h " if m[p] == "l" else ""
             return "chown %s%s %s" % (flag, own, S(p))
         if c == "hardlink":
-            p = self.fresh(st)
-            m[p] = "f"
-            return "ln %s %s" % (S(r.choice(files)), S(p))
+            # Both names leave the drawing set: a later step changing one
+            # through overlayfs' copy-up splits the pair (BuildKit, cbuild)
+            # where buildah's vfs keeps them one inode (README, rule 6)
+            p, src = self.fresh(st), r.choice(files)
+            m[p] = m[src] = "x"
+            return "ln %s %s" % (S(src), S(p))
         if c == "rename":
             src = r.choice(files)
             dst = self.fresh(st)
@@ -317,7 +320,8 @@ class Gen:
             srcs = [r.choice(self.ctx_dirs) + ("/" if kind == "dirslash" else "")]
             dst = dest
         elif kind == "glob":
-            srcs = [r.choice(["f*.txt", "d0/*.txt", "d?/*", "*.tar*"])]
+            # no glob reaches d0/dangling: a dangling source fails everywhere
+            srcs = [r.choice(["f*.txt", "d0/*.txt", "d?/*.bin", "*.tar*"])]
             dst = dest + "/"
         elif kind in ("tar", "targz"):
             instr = "ADD"
