@@ -93,7 +93,7 @@ class Buildah(Peer):
 
     def build(self, seed, ctx, args, outdir):
         cmd = self.base + ["bud", "--isolation", "chroot", "--format", "docker", "--pull=never", "-q",
-                           "-t", "case%d" % seed]
+                           "-f", self.dockerfile, "-t", "case%d" % seed]
         for k, v in sorted(args.items()):
             cmd += ["--build-arg", "%s=%s" % (k, v)]
         r = sh(cmd + [ctx], env=dict(os.environ, SOURCE_DATE_EPOCH=EPOCH), timeout=600)
@@ -138,7 +138,7 @@ class Buildkit(Peer):
             raise SystemExit("docker load failed: " + (r.stdout + r2.stdout).decode())
 
     def build(self, seed, ctx, args, outdir):
-        cmd = ["/usr/bin/docker", "build", "-q", "--network", "none", "-t", "case%d" % seed]
+        cmd = ["/usr/bin/docker", "build", "-q", "--network", "none", "-f", self.dockerfile, "-t", "case%d" % seed]
         for k, v in sorted(args.items()):
             cmd += ["--build-arg", "%s=%s" % (k, v)]
         r = sh(cmd + [ctx], env=self.env, timeout=600)
@@ -261,6 +261,7 @@ def run_seed(seed, cb, peers, work, opts):
     built = {}
     peer_err = {}
     for p in peers:
+        p.dockerfile = case.peer_dockerfile
         try:
             built[p.name] = p.build(seed, ctx, case.build_args, sdir)
         except RuntimeError as e:
@@ -294,6 +295,8 @@ def run_seed(seed, cb, peers, work, opts):
     cb.cleanup(seed)
     if result["status"] in ("fail", "invalid"):
         result["dockerfile"] = case.text
+        if case.peer_text != case.text:
+            result["dockerfile"] += "---- the peers' Dockerfile\n" + case.peer_text
         result["listing"] = gen.listing(ctx)
         result["build_args"] = case.build_args
     if not opts.keep and result["status"] != "fail":

@@ -28,6 +28,7 @@ class Case:
         self.seed = seed
         self.build_args = {}
         self.lines = []          # Dockerfile lines
+        self.peer_lines = []     # the peers' Dockerfile (rewrites of new flags)
         self.reads = []          # (line index of a COPY/ADD, context path it reads)
         self.peer_only = {}      # peer name -> replacement Dockerfile text (flag rewrites)
         self.notes = []
@@ -117,6 +118,10 @@ class Gen:
                     else:
                         ti.size = len(data)
                         tf.addfile(ti, io.BytesIO(data))
+                ti = tarfile.TarInfo("tdir/xa")
+                ti.mtime, ti.size, ti.mode = 1700000000, 3, 0o644
+                ti.pax_headers = {"SCHILY.xattr.user.fromtar": "t%d" % r.randrange(100)}
+                tf.addfile(ti, io.BytesIO(b"xa\n"))
                 ti = tarfile.TarInfo("tdir/ln")
                 ti.type, ti.linkname, ti.mtime = tarfile.SYMTYPE, "one", 1700000000
                 tf.addfile(ti)
@@ -145,10 +150,14 @@ class Gen:
         self.ctx_files = [f for f in self.ctx_files if f not in self.ignored]
 
     # ---- Dockerfile helpers ----
-    def emit(self, line, reads=()):
+    def emit(self, line, reads=(), peer=None):
+        """Add LINE to cbuild's Dockerfile; PEER (lines) to the peers' one
+        in its place (flags buildah 1.28 and BuildKit 20.10 do not know,
+        rewritten to what they mean: README, "Rewrites")."""
         for rd in reads:
             self.case.reads.append((len(self.case.lines), rd))
         self.case.lines.append(line)
+        self.case.peer_lines.extend([line] if peer is None else peer)
 
     def fresh(self, st, parent=None):
         self.n += 1
@@ -298,8 +307,41 @@ class Gen:
             self.emit("RUN " + " && ".join(ops))
 
     # ---- COPY / ADD ----
+    def copy_new_flags(self, st):
+        """COPY --link / --parents / --exclude, and the peers' equivalent."""
+        r = self.r
+        self.n += 1
+        dest = "/w/c%d" % self.n
+        plain = [f for f in self.ctx_files if ".tar" not in f and not f.startswith("d1/")]
+        kind = r.choice(["link", "link", "parents", "exclude"])
+        if kind == "link":
+            # the destination is new and its parents real directories of
+            # the base: the merged tree is the plain COPY's
+            src = r.choice(plain + ["d0", "d0/"])
+            flags = r.choice(["", "--chmod=0755 ", "--chown=1:1 "])
+            reads = [src] if src in self.ctx_files else []
+            self.emit("COPY --link %s%s %s" % (flags, src, dest), reads,
+                      peer=["COPY %s%s %s" % (flags, src, dest)])
+        elif kind == "parents":
+            # files under 0755 context dirs only: the parents --parents makes
+            # are then the plain COPY's mkdir -p (0755 root)
+            srcs = r.sample([f for f in plain if "/" in f], 2)
+            self.emit("COPY --parents %s %s/" % (" ".join(srcs), dest), srcs,
+                      peer=["COPY %s %s/%s" % (f, dest, f) for f in srcs])
+        else:
+            pat = r.choice(["**/*.txt", "**/c.txt", "**/*.log"])
+            src = r.choice(["d0", "d0/", "."])
+            reads = [] if src == "." else []
+            name = pat.split("/")[-1]
+            self.emit("COPY --exclude=%s %s %s" % (pat, src, dest), reads,
+                      peer=["COPY %s %s" % (src, dest),
+                            "RUN find %s -name '%s' -type f -exec rm -f {} +" % (dest, name)])
+        st.model[dest] = "x"
+
     def copy_step(self, st):
         r = self.r
+        if r.random() < 0.2 and st.user_root:
+            return self.copy_new_flags(st)
         flags = []
         if r.random() < 0.3:
             flags.append("--chown=" + r.choice(["1:1", "nobody", "nobody:nogroup", "1000", "0:65534", "root:root"]))
@@ -379,8 +421,9 @@ class Gen:
         elif c == "expose":
             self.emit("EXPOSE " + r.choice(["80", "53/udp", "8080/tcp 9090", "%d" % (1000 + n)]))
         elif c == "volume":
-            self.emit(r.choice(['VOLUME /vol%d' % n, 'VOLUME ["/vol%d", "/w/v%d"]' % (n, n)]))
-            # BuildKit and buildah keep a VOLUME's dir only if a later step makes it
+            # outside /w: buildah makes a VOLUME's directory, BuildKit does not,
+            # and a COPY --from of /w would carry it elsewhere (rule 7)
+            self.emit(r.choice(['VOLUME /vol%d' % n, 'VOLUME ["/vol%d", "/srv/v%d"]' % (n, n)]))
         elif c == "workdir":
             w = r.choice(["/w/wd%d" % n, "wd%d" % n, "$HOME/wd%d" % n, "/srv/x%d/y" % n])
             self.emit("WORKDIR " + w)
@@ -388,8 +431,9 @@ class Gen:
                 st.workdir = os.path.join(st.workdir, w)
             else:
                 st.workdir = w.replace("$HOME", "/root")
-            if st.workdir.startswith("/w/"):
-                st.model[st.workdir] = "x"  # not drawn from (ownership of WORKDIR dirs)
+            # The WORKDIR stays out of the model: no RUN removes it (buildah
+            # makes it again for each later step, BuildKit and cbuild do not;
+            # README, rule 8)
             if r.random() < 0.6 and st.user_root:
                 self.emit("RUN pwd > /tmp/pwd%d && printf r > relfile%d" % (n, n))
         elif c == "user":
@@ -478,6 +522,11 @@ def generate(seed, ctx):
     with open(os.path.join(ctx, "Dockerfile"), "w") as f:
         f.write(text)
     case.text = text
+    case.peer_text = "\n".join(case.peer_lines) + "\n"
+    # beside the context, not in it: its bytes are no step's input
+    case.peer_dockerfile = os.path.join(os.path.dirname(ctx.rstrip("/")), "Dockerfile.peer")
+    with open(case.peer_dockerfile, "w") as f:
+        f.write(case.peer_text)
     return case
 
 
