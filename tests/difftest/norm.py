@@ -89,13 +89,15 @@ def compare(tree, conf, ptree, pconf, peer, apt=False):
     if peer == "buildkit":
         for p in [p for p, e in a.items() if e["type"] == "fifo" and p not in b]:
             del a[p]
-    # xattrs of context files: buildah 1.28 keeps them, BuildKit 20.10 drops
-    # them (as cbuild does); the generator's one context xattr is dropped
-    # from buildah's tree when cbuild's entry has none (README, rule 9)
+    # xattrs: buildah 1.28 keeps them through COPY, COPY --from and ADD of a
+    # tar; BuildKit 20.10 drops them in all three; cbuild keeps them through
+    # ADD of a tar only. The generator's xattrs are dropped from buildah's
+    # entry when cbuild's has none (README, rule 9)
     if peer == "buildah":
         for p, e in b.items():
-            if "user.difftest" in e.get("xattrs", {}) and p in a and not a[p]["xattrs"]:
-                e["xattrs"] = {k: v for k, v in e["xattrs"].items() if k != "user.difftest"}
+            if e.get("xattrs") and p in a and not a[p]["xattrs"]:
+                e["xattrs"] = {k: v for k, v in e["xattrs"].items()
+                               if k not in ("user.difftest", "user.fromtar")}
     # buildah 1.28 makes the directory of every VOLUME in the image; BuildKit
     # records VOLUME in the config only
     # (and the parents it made for it)
