@@ -43,6 +43,7 @@ class Stage:
         self.user_root = True
         self.workdir = "/"
         self.had_noop = False
+        self.shell_set = False
 
 
 def _q(s):
@@ -440,18 +441,25 @@ class Gen:
             u = r.choice(["nobody", "1000", "1000:2000", NOBODY + ":" + NOBODY, "root", "0"])
             self.emit("USER " + u)
             st.user_root = u in ("root", "0")
+        # After SHELL, only exec forms: buildah 1.28 ignores SHELL for the
+        # shell forms of CMD, ENTRYPOINT and HEALTHCHECK, BuildKit (and
+        # cbuild) use it (README, rule 13)
         elif c == "cmd":
-            self.emit(r.choice(['CMD ["sh", "-c", "echo %d"]' % n, "CMD echo shell form %d" % n, 'CMD []']))
+            self.emit(r.choice(['CMD ["sh", "-c", "echo %d"]' % n, 'CMD []'] +
+                               ([] if st.shell_set else ["CMD echo shell form %d" % n])))
         elif c == "entrypoint":
-            self.emit(r.choice(['ENTRYPOINT ["/bin/echo", "e%d"]' % n, "ENTRYPOINT exec top"]))
+            self.emit(r.choice(['ENTRYPOINT ["/bin/echo", "e%d"]' % n] +
+                               ([] if st.shell_set else ["ENTRYPOINT exec top"])))
         elif c == "stopsignal":
             self.emit("STOPSIGNAL " + r.choice(["SIGTERM", "SIGKILL", "9", "SIGUSR1"]))
         elif c == "healthcheck":
             self.emit(r.choice(["HEALTHCHECK NONE",
-                                'HEALTHCHECK --interval=5s --timeout=3s --retries=2 CMD ["true"]',
-                                "HEALTHCHECK --start-period=1s CMD wget -q localhost || exit 1"]))
+                                'HEALTHCHECK --interval=5s --timeout=3s --retries=2 CMD ["true"]'] +
+                               ([] if st.shell_set else
+                                ["HEALTHCHECK --start-period=1s CMD wget -q localhost || exit 1"])))
         elif c == "shell":
             self.emit('SHELL ["/bin/sh", "-ec"]')
+            st.shell_set = True
         elif c == "onbuild":
             self.emit("ONBUILD RUN echo triggered")
         elif c == "maintainer":
@@ -490,6 +498,7 @@ class Gen:
                 par = next(s for s in stages if s.name == frm)
                 st = Stage(name, par.model)
                 st.user_root, st.workdir, st.had_noop = par.user_root, par.workdir, par.had_noop
+                st.shell_set = par.shell_set
                 self.emit("FROM %s AS %s" % (frm, name))
             else:
                 st = Stage(name)
