@@ -171,6 +171,12 @@ bh_base() {
 	case $full in *:*) ;; *) full=$full:latest ;; esac
 	local id; id=$(bh pull -q "oci:$ROOT:$full" 2>"$T/bh.err" | tail -1) && bh tag "$id" "$full"
 }
+# bh_build NAME CONTEXT: buildah bud (docker format: it keeps Healthcheck)
+# and push to $T/bh.tar as NAME:1; errors in $T/bh.err
+bh_build() {
+	SOURCE_DATE_EPOCH=1704067200 bh bud --isolation chroot --format docker --pull=never -q -t "$1" "$2" \
+		>/dev/null 2>"$T/bh.err" && bh push -q "$1" "docker-archive:$T/bh.tar:$1:1" 2>>"$T/bh.err"
+}
 # same_tree NAME DOCKER-ARCHIVE [--apt]: cbuild's NAME and a peer's image are
 # the same tree and config under tests/difftest's normalisation
 same_tree() {

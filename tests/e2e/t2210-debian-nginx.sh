@@ -13,6 +13,12 @@ RUN echo 'hello from cbuild' > /var/www/html/index.html
 EXPOSE 80
 CMD ["nginx", "-g", "daemon off;"]
 DF
+# buildah builds the same beside cbuild (the time goes to the mirror)
+BH_PID=
+if command -v buildah >/dev/null; then
+	bh_base debian:bookworm || diag "$(cat "$T/bh.err")"
+	bh_build web "$T/ctx" & BH_PID=$!; _bg_pids+=("$BH_PID")
+fi
 SOURCE_DATE_EPOCH=1704067200 cb build -q -t web:1 "$T/ctx" >/dev/null 2>"$T/build.err"
 ok $? "apt-get install nginx on bookworm builds" || diag "$(tail -20 "$T/build.err")"
 
@@ -29,11 +35,8 @@ is "$got" "hello from cbuild" "nginx serves the page on 127.0.0.1:$port"
 cb stop -t 5 "$name" >/dev/null 2>&1
 cb rm -f "$name" >/dev/null 2>&1
 
-if command -v buildah >/dev/null; then
-	bh_base debian:bookworm || diag "$(cat "$T/bh.err")"
-	SOURCE_DATE_EPOCH=1704067200 bh bud --isolation chroot --format docker --pull=never -q -t web "$T/ctx" \
-		>/dev/null 2>"$T/bh.err" && bh push -q web "docker-archive:$T/bh.tar:web:1" 2>>"$T/bh.err"
-	ok $? "buildah builds it too" || diag "$(tail -20 "$T/bh.err")"
+if [ -n "$BH_PID" ]; then
+	wait "$BH_PID"; ok $? "buildah builds it too" || diag "$(tail -20 "$T/bh.err")"
 	out=$(same_tree web:1 "$T/bh.tar" --apt 2>&1)
 	ok $? "cbuild's and buildah's images are the same tree and config (tests/difftest/README.md)" || diag "$out"
 fi

@@ -23,6 +23,15 @@ FROM debian:bookworm
 COPY --from=build /hello /usr/local/bin/hello
 CMD ["hello"]
 DF
+BH_PID=
+if command -v buildah >/dev/null; then
+	mkdir -p "$T/bctx"
+	# the heredoc's file, from the context (buildah 1.28 has no heredocs)
+	printf '#include <stdio.h>\nint main(void) { puts("hello from C"); return 0; }\n' > "$T/bctx/hello.c"
+	sed -e '/^COPY <<EOF hello.c$/,/^EOF$/c\COPY hello.c hello.c' "$T/ctx/Dockerfile" > "$T/bctx/Dockerfile"
+	bh_base debian:bookworm || diag "$(cat "$T/bh.err")"
+	bh_build chello "$T/bctx" & BH_PID=$!; _bg_pids+=("$BH_PID")
+fi
 SOURCE_DATE_EPOCH=1704067200 cb build -q -t chello:1 "$T/ctx" >/dev/null 2>"$T/build.err"
 ok $? "the C program builds" || diag "$(tail -20 "$T/build.err")"
 is "$(cb run --rm chello:1 2>&1)" "hello from C" "and runs from the final stage"
@@ -32,15 +41,8 @@ n=$(find "$T/u/rootfs/var/cache/apt" -name '*.deb' 2>/dev/null | wc -l)
 is "$n" "0" "the apt cache mount's .debs are not in the build stage's image"
 [ -x "$T/u/rootfs/usr/bin/gcc" ] || [ -e "$T/u/rootfs/usr/bin/gcc-12" ]; ok $? "but gcc is"
 
-if command -v buildah >/dev/null; then
-	mkdir -p "$T/bctx"
-	# the heredoc's file, from the context (buildah 1.28 has no heredocs)
-	printf '#include <stdio.h>\nint main(void) { puts("hello from C"); return 0; }\n' > "$T/bctx/hello.c"
-	sed -e '/^COPY <<EOF hello.c$/,/^EOF$/c\COPY hello.c hello.c' "$T/ctx/Dockerfile" > "$T/bctx/Dockerfile"
-	bh_base debian:bookworm || diag "$(cat "$T/bh.err")"
-	SOURCE_DATE_EPOCH=1704067200 bh bud --isolation chroot --format docker --pull=never -q -t chello "$T/bctx" \
-		>/dev/null 2>"$T/bh.err" && bh push -q chello "docker-archive:$T/bh.tar:chello:1" 2>>"$T/bh.err"
-	ok $? "buildah builds it too" || diag "$(tail -20 "$T/bh.err")"
+if [ -n "$BH_PID" ]; then
+	wait "$BH_PID"; ok $? "buildah builds it too" || diag "$(tail -20 "$T/bh.err")"
 	out=$(same_tree chello:1 "$T/bh.tar" --apt 2>&1)
 	ok $? "cbuild's and buildah's images are the same tree and config" || diag "$out"
 fi
