@@ -4,6 +4,8 @@
 # seed prints its Dockerfile, context and the differences.
 . "$(dirname "$0")/lib.sh"
 command -v buildah >/dev/null || skip_all "buildah is not installed (make deps)"
+out=$(python3 "$TOP/tests/difftest/test_ocitree.py" 2>&1)
+ok $? "the oracle's layer reader applies whiteouts, opaque dirs and hard links" || diag "$out"
 # Seeds chosen to cover every generator branch in a few seconds each; a
 # regression seed goes at the end of this list.
 SEEDS=${DIFFTEST_SEEDS:-1-8}
