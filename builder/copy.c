@@ -1180,7 +1180,7 @@ int bld_copy(const bld_source_t *src, const char *rootfs, const bld_copy_opts_t 
 	return rc;
 }
 
-int bld_mkdir_in_root(const char *rootfs, const char *path, cb_error_t *err)
+int bld_mkdir_in_root(const char *rootfs, const char *path, uid_t uid, gid_t gid, cb_error_t *err)
 {
 	_cleanup_close_ int rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
@@ -1188,7 +1188,7 @@ int bld_mkdir_in_root(const char *rootfs, const char *path, cb_error_t *err)
 	_cleanup_free_ char *rel = clean_rel(path);
 	if (!rel || !*rel)
 		return 0;
-	bld_copy_opts_t o = {.uid = (uid_t)-1, .gid = (gid_t)-1, .chmod = -1};
+	bld_copy_opts_t o = {.uid = uid, .gid = gid, .chmod = -1};
 	int fd = mkdir_in_root(rootfd, rel, &o, err);
 	if (fd < 0)
 		return -1;

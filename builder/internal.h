@@ -145,8 +145,9 @@ int bld_copy(const bld_source_t *src, const char *rootfs, const bld_copy_opts_t 
 	     cb_error_t *err);
 
 /* mkdir -p of an absolute image path inside rootfs (symlinks resolved
- * inside it). */
-int bld_mkdir_in_root(const char *rootfs, const char *path, cb_error_t *err);
+ * inside it); the directories it makes are owned by uid:gid ((uid_t)-1:
+ * root). */
+int bld_mkdir_in_root(const char *rootfs, const char *path, uid_t uid, gid_t gid, cb_error_t *err);
 
 /* ---- the cache ---- */
 

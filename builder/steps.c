@@ -1028,10 +1028,24 @@ static int copy_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, b
 	return rc;
 }
 
-static int workdir_in_snapshot(const df_step_t *step, bld_snap_t *snap, cb_error_t *err)
+/* The directories WORKDIR makes belong to the stage's USER, as in BuildKit
+ * and buildah (a later RUN as that user can write there). */
+static int workdir_in_snapshot(const df_step_t *step, const bld_state_t *s, bld_snap_t *snap,
+			       cb_error_t *err)
 {
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+	const char *user = s->config->user;
+	if (user && *user) {
+		sbx_user_t u;
+		if (sbx_resolve_user(snap->merged, user, &u, err) < 0)
+			return cb_error_wrap(err, "WORKDIR: USER %s", user);
+		uid = u.uid;
+		gid = u.gid;
+		sbx_user_release(&u);
+	}
 	/* the path is the image's: it is resolved inside the root */
-	return bld_mkdir_in_root(snap->merged, step->u.value, err);
+	return bld_mkdir_in_root(snap->merged, step->u.value, uid, gid, err);
 }
 
 /* ---- dispatch ---- */
@@ -1056,7 +1070,7 @@ int bld_step_execute(build_t *b, const df_step_t *step, bld_state_t *s, cb_error
 	if (step->kind == DF_RUN)
 		rc = run_in_snapshot(b, step, s, &snap, err);
 	else if (step->kind == DF_WORKDIR)
-		rc = workdir_in_snapshot(step, &snap, err);
+		rc = workdir_in_snapshot(step, s, &snap, err);
 	else
 		rc = copy_in_snapshot(b, step, s, &snap, &written, err);
 	layer_result_t res;
