@@ -93,11 +93,12 @@ def compare(tree, conf, ptree, pconf, peer, apt=False):
     # tar; BuildKit 20.10 drops them in all three; cbuild keeps them through
     # ADD of a tar only. The generator's xattrs are dropped from buildah's
     # entry when cbuild's has none (README, rule 9)
-    if peer == "buildah":
-        for p, e in b.items():
-            if e.get("xattrs") and p in a and not a[p]["xattrs"]:
-                e["xattrs"] = {k: v for k, v in e["xattrs"].items()
-                               if k not in ("user.difftest", "user.fromtar")}
+    # (and from cbuild's when BuildKit's has none)
+    x, y = (b, a) if peer == "buildah" else (a, b)
+    for p, e in x.items():
+        if e.get("xattrs") and p in y and not y[p].get("xattrs"):
+            e["xattrs"] = {k: v for k, v in e["xattrs"].items()
+                           if k not in ("user.difftest", "user.fromtar")}
     # buildah 1.28 makes the directory of every VOLUME in the image; BuildKit
     # records VOLUME in the config only
     # (and the parents it made for it)
