@@ -1029,21 +1029,16 @@ static int copy_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, b
 }
 
 /* The directories WORKDIR makes belong to the stage's USER, as in BuildKit
- * and buildah (a later RUN as that user can write there). */
+ * and buildah (a later RUN as that user can write there), resolved as
+ * --chown is: a bare uid means uid:uid there too. */
 static int workdir_in_snapshot(const df_step_t *step, const bld_state_t *s, bld_snap_t *snap,
 			       cb_error_t *err)
 {
 	uid_t uid = (uid_t)-1;
 	gid_t gid = (gid_t)-1;
 	const char *user = s->config->user;
-	if (user && *user) {
-		sbx_user_t u;
-		if (sbx_resolve_user(snap->merged, user, &u, err) < 0)
-			return cb_error_wrap(err, "WORKDIR: USER %s", user);
-		uid = u.uid;
-		gid = u.gid;
-		sbx_user_release(&u);
-	}
+	if (user && *user && resolve_chown(snap->merged, user, &uid, &gid, err) < 0)
+		return cb_error_wrap(err, "WORKDIR as USER %s", user);
 	/* the path is the image's: it is resolved inside the root */
 	return bld_mkdir_in_root(snap->merged, step->u.value, uid, gid, err);
 }

@@ -196,6 +196,11 @@ def first_reader(case, path):
                 args = json.loads(" ".join(args))
         else:
             args = words[1:]
+        # a file an --exclude leaves out is not read (gen.py's patterns are
+        # all **/NAME-GLOB)
+        excl = [w.split("=", 1)[1] for w in words if w.startswith("--exclude=")]
+        if any(fnmatch.fnmatchcase(path.rsplit("/", 1)[-1], x[3:]) for x in excl if x.startswith("**/")):
+            continue
         for src in args[:-1]:
             pat = [c for c in src.rstrip("/").split("/") if c not in ("", ".")]
             comps = path.split("/")

@@ -13,6 +13,8 @@ WORKDIR /srv/old/new/deeper
 RUN touch mine
 USER 1000:2000
 WORKDIR /opt/app
+USER 1000
+WORKDIR /bare
 USER root
 WORKDIR /rootdir
 DF
@@ -22,5 +24,6 @@ own() { stat -c '%u:%g' "$T/u/rootfs/$1"; }
 is "$(own srv/old/new) $(own srv/old/new/deeper)" "65534:65534 65534:65534" "WORKDIR made them as nobody"
 is "$(own srv/old) $(own srv)" "5:5 0:0" "the existing ones keep their owners"
 is "$(own opt) $(own opt/app)" "1000:2000 1000:2000" "uid:gid without a passwd entry"
+is "$(own bare)" "1000:1000" "a bare uid means uid:uid, as for --chown (seed 191)"
 is "$(own rootdir)" "0:0" "and root's are root's"
 done_testing
