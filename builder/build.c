@@ -14,9 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "builder/cgroup.h"
+#include "runtime/cgroup.h"
 #include "builder/internal.h"
-#include "builder/sandbox.h"
+#include "runtime/sandbox.h"
 #include "builder/steps.h"
 #include "common/fs.h"
 #include "common/util.h"

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "builder/internal.h"
-#include "builder/sandbox.h"
+#include "runtime/sandbox.h"
 #include "common/fs.h"
 #include "common/util.h"
 

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "builder/container.h"
+#include "runtime/container.h"
 #include "cmd/cmd.h"
 #include "common/util.h"
 #include "registry/reference.h"

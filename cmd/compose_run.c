@@ -44,8 +44,8 @@
 
 #include <jansson.h>
 
-#include "builder/container.h"
-#include "builder/sandbox.h"
+#include "runtime/container.h"
+#include "runtime/sandbox.h"
 #include "cmd/compose.h"
 #include "cmd/resolve.h"
 #include "common/fs.h"

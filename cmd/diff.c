@@ -1,7 +1,7 @@
 /* cbuild diff CONTAINER: A/C/D lines, sorted, as docker diff prints them. */
 #include <stdio.h>
 
-#include "builder/container.h"
+#include "runtime/container.h"
 #include "cmd/cmd.h"
 
 int cmd_diff(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "builder/container.h"
-#include "builder/sandbox.h"
+#include "runtime/container.h"
+#include "runtime/sandbox.h"
 #include "cmd/cmd.h"
 #include "common/util.h"
 

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "builder/container.h"
+#include "runtime/container.h"
 #include "cmd/cmd.h"
 #include "common/util.h"
 #include "registry/reference.h"

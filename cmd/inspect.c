@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "builder/container.h"
+#include "runtime/container.h"
 #include "cmd/cmd.h"
 #include "cmd/images_util.h"
 #include "common/fs.h"

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "builder/container.h"
+#include "runtime/container.h"
 #include "cmd/cmd.h"
 #include "common/fs.h"
 #include "common/util.h"

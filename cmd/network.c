@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "builder/container.h"
-#include "builder/network.h"
+#include "runtime/container.h"
+#include "runtime/network.h"
 #include "cmd/cmd.h"
 #include "common/util.h"
 

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "builder/container.h"
+#include "runtime/container.h"
 #include "cmd/cmd.h"
 #include "cmd/format.h"
 #include "cmd/images_util.h"

@@ -2,7 +2,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#include "builder/container.h"
+#include "runtime/container.h"
 #include "cmd/cmd.h"
 #include "common/util.h"
 

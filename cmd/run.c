@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "builder/container.h"
+#include "runtime/container.h"
 #include "cmd/cmd.h"
 #include "cmd/images_util.h"
 #include "cmd/resolve.h"

@@ -2,7 +2,7 @@
  * its kept upper directory, detached. */
 #include <stdio.h>
 
-#include "builder/container.h"
+#include "runtime/container.h"
 #include "cmd/cmd.h"
 #include "common/util.h"
 

@@ -21,9 +21,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "builder/container.h"
-#include "builder/container_internal.h"
-#include "builder/network.h"
+#include "runtime/container.h"
+#include "runtime/container_internal.h"
+#include "runtime/network.h"
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/image.h"

@@ -20,8 +20,8 @@
 #include <cmocka.h>
 #include <seccomp.h>
 
-#include "builder/sandbox.h"
-#include "builder/seccomp.h"
+#include "runtime/sandbox.h"
+#include "runtime/seccomp.h"
 #include "common/util.h"
 
 /* ---- a classic-BPF interpreter, enough for libseccomp's output ---- */

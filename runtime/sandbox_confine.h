@@ -6,9 +6,9 @@
 #ifndef CB_BUILDER_SANDBOX_CONFINE_H
 #define CB_BUILDER_SANDBOX_CONFINE_H
 
-#include "builder/cgroup.h"
-#include "builder/sandbox.h"
-#include "builder/seccomp.h"
+#include "runtime/cgroup.h"
+#include "runtime/sandbox.h"
+#include "runtime/seccomp.h"
 
 /* For cfg: *prog = the struct sock_fprog the child loads (NULL with
  * seccomp_unconfined; Docker's default profile comes from a per-process

@@ -5,7 +5,7 @@
 #ifndef CB_BUILDER_CONTAINER_INTERNAL_H
 #define CB_BUILDER_CONTAINER_INTERNAL_H
 
-#include "builder/container.h"
+#include "runtime/container.h"
 
 /* ROOT/containers/ID/SUB (caller frees). */
 char *ctr_path(const bld_ctr_t *c, const char *sub);

@@ -47,7 +47,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "builder/sandbox.h"
+#include "runtime/sandbox.h"
 #include "common/error.h"
 #include "store/image.h"
 #include "store/store.h"

@@ -7,7 +7,7 @@
  * architecture, capabilities and kernel; see builder/seccomp.h for how
  * they are read. Keep the order of the JSON so the two can be diffed.
  */
-#include "builder/seccomp.h"
+#include "runtime/seccomp.h"
 
 #include <linux/capability.h>
 #include <sched.h>

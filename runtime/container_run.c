@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "builder/builder.h"
-#include "builder/container_internal.h"
+#include "runtime/container_internal.h"
 #include "common/fs.h"
 #include "common/util.h"
 

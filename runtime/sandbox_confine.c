@@ -2,7 +2,7 @@
  * builder/sandbox_confine.c - the seccomp filter and the pids cgroup of a
  * sandbox, prepared by the parent (see builder/sandbox_confine.h).
  */
-#include "builder/sandbox_confine.h"
+#include "runtime/sandbox_confine.h"
 
 #include <pthread.h>
 #include <sys/prctl.h>

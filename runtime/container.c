@@ -14,8 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "builder/container_internal.h"
-#include "builder/network.h"
+#include "runtime/container_internal.h"
+#include "runtime/network.h"
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/layer.h"

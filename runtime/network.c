@@ -14,9 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "builder/container_internal.h"
-#include "builder/network.h"
-#include "builder/sandbox.h"
+#include "runtime/container_internal.h"
+#include "runtime/network.h"
+#include "runtime/sandbox.h"
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/digest.h"

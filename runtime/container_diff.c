@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "builder/builder.h"
-#include "builder/container_internal.h"
+#include "runtime/container_internal.h"
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/layer.h"

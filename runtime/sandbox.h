@@ -84,7 +84,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "builder/seccomp.h"
+#include "runtime/seccomp.h"
 #include "common/error.h"
 
 /* Docker's default capability set as a mask of (1 << CAP_x): CHOWN,

@@ -6,7 +6,7 @@
  * /etc/passwd is a symlink to /etc/shadow must read its own /etc/shadow,
  * never the host's.
  */
-#include "builder/sandbox.h"
+#include "runtime/sandbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
