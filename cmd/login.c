@@ -2,7 +2,7 @@
  * cmd/login.c - `cbuild login [-u USER] [-p PASS | --password-stdin] REGISTRY`.
  *
  * The credentials are checked against the registry before anything is
- * saved (registry/auth.c writes ~/.docker/config.json, 0600).
+ * saved (registry/credentials.c writes ~/.docker/config.json, 0600).
  */
 #include <errno.h>
 #include <stdio.h>

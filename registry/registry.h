@@ -18,7 +18,7 @@
  * "push denied: repository does not exist or you have no access" and
  * "manifest unknown: app:9".
  *
- * Credentials (auth.c): read from $REGISTRY_AUTH_FILE, ~/.docker/config.json
+ * Credentials (credentials.c): read from $REGISTRY_AUTH_FILE, ~/.docker/config.json
  * ($DOCKER_CONFIG/config.json) and $XDG_RUNTIME_DIR/containers/auth.json, in
  * that order, or only from opts->auth_file when set. `credHelpers` and
  * `credsStore` run docker-credential-NAME get. Login/logout write

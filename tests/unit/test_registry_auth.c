@@ -1,4 +1,4 @@
-/* registry/auth: credentials files (docker config.json, containers
+/* registry/credentials: credentials files (docker config.json, containers
  * auth.json), host normalization, 0600 writes. HOME and friends point at a
  * temporary directory: the real ~/.docker is never touched. */
 #include <setjmp.h>

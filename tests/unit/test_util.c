@@ -20,6 +20,9 @@
 
 typedef struct {
 	char *p[BLOCKS];
+	/* the two threads compared hold their blocks at the same time: one that
+	 * ran to its end first would have freed them for the other to reuse */
+	pthread_barrier_t *together;
 } blocks_t;
 
 static void *alloc_main(void *arg)
@@ -29,29 +32,35 @@ static void *alloc_main(void *arg)
 		b->p[i] = cb_thread_alloc(BLOCK);
 		memset(b->p[i], 'a' + i, BLOCK);
 	}
+	void *bad = NULL;
 	for (int i = 0; i < BLOCKS; i++)
 		if (b->p[i][0] != 'a' + i || b->p[i][BLOCK - 1] != 'a' + i)
-			return (void *)1; /* the blocks overlap */
-	return NULL;
+			bad = (void *)1; /* the blocks overlap */
+	if (b->together)
+		pthread_barrier_wait(b->together);
+	return bad;
 }
 
 static void test_blocks_per_thread_freed_at_exit(void **state)
 {
 	(void)state;
 	/* a first thread, so that the arenas and caches threads use exist */
-	blocks_t warm;
+	blocks_t warm = {0};
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, alloc_main, &warm), 0);
 	assert_int_equal(pthread_join(t, NULL), 0);
 
 	size_t before = mallinfo2().uordblks;
-	blocks_t a, b;
+	pthread_barrier_t together;
+	assert_int_equal(pthread_barrier_init(&together, NULL, 2), 0);
+	blocks_t a = {.together = &together}, b = {.together = &together};
 	void *ra, *rb;
 	pthread_t ta, tb;
 	assert_int_equal(pthread_create(&ta, NULL, alloc_main, &a), 0);
 	assert_int_equal(pthread_create(&tb, NULL, alloc_main, &b), 0);
 	assert_int_equal(pthread_join(ta, &ra), 0);
 	assert_int_equal(pthread_join(tb, &rb), 0);
+	pthread_barrier_destroy(&together);
 	assert_null(ra);
 	assert_null(rb);
 	for (int i = 0; i < BLOCKS; i++) {

@@ -1,5 +1,5 @@
 /*
- * registry/auth.c - credentials in docker's config.json / containers'
+ * registry/credentials.c - credentials in docker's config.json / containers'
  * auth.json format, and docker-credential-* helpers. See registry.h.
  *
  *   {"auths": {"localhost:5000": {"auth": base64("user:pass")}},
