@@ -16,6 +16,7 @@
 
 #include "runtime/cgroup.h"
 #include "builder/internal.h"
+#include "runtime/mount.h"
 #include "runtime/sandbox.h"
 #include "builder/steps.h"
 #include "common/fs.h"

@@ -2,7 +2,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -10,41 +9,12 @@
 #include <unistd.h>
 
 #include "builder/internal.h"
-#include "runtime/sandbox.h"
+#include "runtime/mount.h"
 #include "common/fs.h"
 #include "common/util.h"
 
 /* The kernel takes at most one page of mount options. */
 #define OVERLAY_OPTS_MAX 4000
-
-int bld_enter_mount_ns(cb_error_t *err)
-{
-	static bool done;
-	if (done)
-		return 0;
-	/* A private mount namespace: overlays mounted for steps disappear with
-	 * this process however it ends, and never show on the host. */
-	if (geteuid() != 0) {
-		if (sbx_enter_userns(CLONE_NEWNS, err) < 0)
-			return cb_error_wrap(err, "rootless");
-	} else if (unshare(CLONE_NEWNS) < 0) {
-		return cb_error_errno(err, "unshare mount namespace");
-	}
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return cb_error_errno(err, "make mounts private");
-	done = true;
-	return 0;
-}
-
-const char *bld_overlay_opts(void)
-{
-	static int userns = -1;
-	if (userns < 0)
-		userns = sbx_in_userns();
-	/* with userxattr, redirect_dir=off is refused (it asks for trusted.*
-	 * access) while redirect_dir and metacopy are off anyway */
-	return userns ? ",userxattr,index=off,metacopy=off" : ",redirect_dir=off,metacopy=off,index=off";
-}
 
 void bld_state_release(bld_state_t *s)
 {

@@ -4,8 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "runtime/container.h"
+#include "builder/builder.h"
 #include "cmd/cmd.h"
+#include "runtime/container.h"
 #include "common/util.h"
 #include "registry/reference.h"
 
@@ -44,6 +45,7 @@ int cmd_commit(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (argc - optind < 1 || argc - optind > 2)
 		return cmd_usage_error(err, "'commit' needs a container and an optional image name");
 	co.changes = changes;
+	co.apply_changes = bld_apply_changes;
 	_cleanup_free_ char *name = NULL;
 	if (argc - optind == 2 && !(name = reg_ref_normalize(argv[optind + 1], err)))
 		return -1;

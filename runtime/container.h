@@ -192,6 +192,10 @@ typedef struct bld_ctr_commit_opts {
 	const char *message;         /* history comment (-m) */
 	const char *author;          /* (-a) */
 	char *const *changes;        /* -c 'CMD ["x"]' ... */
+	/* Applies changes to the new config (required with changes). cmd/
+	 * hands in builder's bld_apply_changes: the instructions are the
+	 * builder's to parse, and the runtime knows no Dockerfile. */
+	int (*apply_changes)(oci_config_t *config, char *const *changes, cb_error_t *err);
 	bool pause;                  /* freeze a running container meanwhile */
 	bool docker_format;
 } bld_ctr_commit_opts_t;

@@ -10,7 +10,6 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "builder/builder.h"
 #include "runtime/container_internal.h"
 #include "common/fs.h"
 #include "common/util.h"
@@ -244,6 +243,15 @@ static char *joined(char *const *argv)
 	return cb_buf_detach(&b, NULL);
 }
 
+static int apply_changes(oci_config_t *cfg, const bld_ctr_commit_opts_t *o, cb_error_t *err)
+{
+	if (!o->changes || !o->changes[0])
+		return 0;
+	if (!o->apply_changes)
+		CB_BUG("commit changes given without apply_changes");
+	return o->apply_changes(cfg, o->changes, err);
+}
+
 image_t *bld_ctr_commit(store_t *st, const bld_ctr_t *c, const bld_ctr_commit_opts_t *o,
 			cb_error_t *err)
 {
@@ -274,7 +282,7 @@ image_t *bld_ctr_commit(store_t *st, const bld_ctr_t *c, const bld_ctr_commit_op
 	}
 	oci_config_t *cfg = oci_config_dup(img->config);
 	config_from_container(cfg, c);
-	if (bld_apply_changes(cfg, o->changes, err) < 0) {
+	if (apply_changes(cfg, o, err) < 0) {
 		oci_config_free(cfg);
 		image_free(img);
 		return NULL;

@@ -18,8 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "builder/builder.h"
 #include "runtime/container_internal.h"
+#include "runtime/mount.h"
 #include "common/fs.h"
 #include "common/util.h"
 

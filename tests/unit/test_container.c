@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "builder/builder.h"
 #include "runtime/container.h"
 #include "runtime/container_internal.h"
 #include "runtime/network.h"
@@ -286,7 +287,8 @@ static void test_diff_and_commit(void **state)
 	bld_ctr_changes_free(v, n);
 
 	bld_ctr_commit_opts_t o = {.message = "snap", .author = "me",
-				   .changes = (char *[]){"ENV A=1", NULL}};
+				   .changes = (char *[]){"ENV A=1", NULL},
+				   .apply_changes = bld_apply_changes};
 	image_t *img = bld_ctr_commit(g.st, c, &o, &e);
 	if (!img)
 		fail_msg("commit: %s", e.msg);
