@@ -13,8 +13,8 @@
  *     namespace (lo up) and starts the containers from there with the
  *     "host" network: they all share that namespace, and a hosts file bound
  *     on every container's /etc/hosts maps each service name to 127.0.0.1;
- *   - forwards connections from the host ports into the pod (a userspace
- *     forwarder: no iptables, no bridge);
+ *   - forwards connections from the host ports into the pod (runtime/forward.h,
+ *     the forwarder of run -p: no iptables, no bridge);
  *   - starts services in dependency order, waiting for service_started,
  *     service_healthy (it runs the healthcheck inside the container with
  *     sbx_exec) or service_completed_successfully;
@@ -45,6 +45,7 @@
 #include <jansson.h>
 
 #include "runtime/container.h"
+#include "runtime/forward.h"
 #include "runtime/sandbox.h"
 #include "cmd/compose.h"
 #include "cmd/resolve.h"
@@ -251,26 +252,12 @@ static int write_hosts(store_t *st, const compose_t *c, char **path, cb_error_t 
 
 /* ---- ports: listeners on the host, forwarded into the pod ---- */
 
-typedef struct listener {
-	int fd;
-	unsigned target;
-} listener_t;
-
-typedef struct pipe_half {
-	char buf[65536];
-	size_t len, off;
-	bool eof;
-} half_t;
-
-typedef struct conn {
-	int a, b;       /* client, upstream */
-	half_t ab, ba;
-} conn_t;
-
-static int bind_ports(const compose_t *c, const size_t *idx, size_t n, listener_t **out,
+/* Bound before anything starts, so that "port in use" is an error of `up`;
+ * the supervisor forwards them (runtime/forward.h) from inside the pod. */
+static int bind_ports(const compose_t *c, const size_t *idx, size_t n, rt_fwd_t **out,
 		      size_t *nout, cb_error_t *err)
 {
-	listener_t *v = NULL;
+	rt_fwd_t *v = NULL;
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		const df_compose_service_t *s = &c->p->services[idx[i]];
@@ -283,87 +270,23 @@ static int bind_ports(const compose_t *c, const size_t *idx, size_t n, listener_
 					pt->published, pt->protocol);
 				continue;
 			}
-			int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-			int one = 1;
-			struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)pt->published)};
-			if (inet_pton(AF_INET, pt->host_ip ? pt->host_ip : "0.0.0.0", &sa.sin_addr) != 1) {
-				if (fd >= 0)
-					close(fd);
-				fd = -1;
-				errno = EINVAL;
-			}
-			if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-			    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0) {
+			int fd = rt_fwd_listen(pt->host_ip ? pt->host_ip : "0.0.0.0",
+					       (uint16_t)pt->published, false);
+			if (fd < 0) {
 				cb_error_errno(err, "service '%s': publish port %u", s->name, pt->published);
-				if (fd >= 0)
-					close(fd);
 				for (size_t q = 0; q < k; q++)
-					close(v[q].fd);
+					close(v[q].listen_fd);
 				free(v);
 				return -1;
 			}
 			v = cb_xreallocarray(v, k + 1, sizeof(*v));
-			v[k++] = (listener_t){fd, pt->target};
+			v[k++] = (rt_fwd_t){.listen_fd = fd, .netns_fd = -1,
+					    .ctr_port = (uint16_t)pt->target};
 		}
 	}
 	*out = v;
 	*nout = k;
 	return 0;
-}
-
-static void set_nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-	if (fl >= 0)
-		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
-
-static void accept_conn(const listener_t *l, conn_t ***conns, size_t *n)
-{
-	int a = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (a < 0)
-		return;
-	int b = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)l->target),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	/* the pod is this process's network namespace: loopback connects at once */
-	if (b < 0 || connect(b, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		close(a);
-		if (b >= 0)
-			close(b);
-		return;
-	}
-	set_nonblock(b);
-	conn_t *cn = cb_xcalloc(1, sizeof(*cn));
-	cn->a = a;
-	cn->b = b;
-	*conns = cb_xreallocarray(*conns, *n + 1, sizeof(conn_t *));
-	(*conns)[(*n)++] = cn;
-}
-
-/* Move bytes from -> h -> to; false when this direction is finished. */
-static void pump(int from, half_t *h, int to, short rev_from, short rev_to)
-{
-	if (!h->len && !h->eof && (rev_from & (POLLIN | POLLHUP | POLLERR))) {
-		ssize_t r = read(from, h->buf, sizeof(h->buf));
-		if (r > 0) {
-			h->len = (size_t)r;
-			h->off = 0;
-		} else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-			h->eof = true;
-			shutdown(to, SHUT_WR);
-		}
-	}
-	if (h->len && (rev_to & (POLLOUT | POLLERR | POLLHUP))) {
-		ssize_t w = write(to, h->buf + h->off, h->len);
-		if (w > 0) {
-			h->off += (size_t)w;
-			h->len -= (size_t)w;
-		} else if (w < 0 && errno != EAGAIN && errno != EINTR) {
-			h->len = 0;
-			h->eof = true;
-		}
-	}
 }
 
 /* ---- the supervisor ---- */
@@ -388,10 +311,8 @@ typedef struct sup {
 	svc_t *v;
 	size_t n;
 	int report_fd; /* to the `up` that forked us; -1 once ready */
-	listener_t *ls;
+	rt_fwd_t *ls;
 	size_t nls;
-	conn_t **conns;
-	size_t nconns;
 } sup_t;
 
 static volatile sig_atomic_t sup_stop;
@@ -609,44 +530,21 @@ static void sup_tick(sup_t *u)
 	}
 }
 
-static void sup_poll(sup_t *u, int timeout)
+/* The pod is this process's network namespace: the forwarders connect to
+ * the services' ports on its loopback. */
+static int start_forwarders(sup_t *u, cb_error_t *err)
 {
-	size_t max = u->nls + 2 * u->nconns;
-	struct pollfd *pf = cb_xcalloc(max + 1, sizeof(*pf));
-	size_t k = 0;
-	for (size_t i = 0; i < u->nls; i++)
-		pf[k++] = (struct pollfd){.fd = u->ls[i].fd, .events = POLLIN};
-	for (size_t i = 0; i < u->nconns; i++) {
-		conn_t *cn = u->conns[i];
-		pf[k++] = (struct pollfd){.fd = cn->a, .events = (short)((!cn->ab.len && !cn->ab.eof ? POLLIN : 0) |
-									     (cn->ba.len ? POLLOUT : 0))};
-		pf[k++] = (struct pollfd){.fd = cn->b, .events = (short)((!cn->ba.len && !cn->ba.eof ? POLLIN : 0) |
-									     (cn->ab.len ? POLLOUT : 0))};
+	if (!u->nls)
+		return 0;
+	int ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (ns < 0)
+		return cb_error_errno(err, "open '/proc/self/ns/net'");
+	for (size_t i = 0; i < u->nls; i++) {
+		u->ls[i].netns_fd = ns;
+		if (rt_fwd_start(&u->ls[i], err) < 0)
+			return -1;
 	}
-	if (poll(pf, k, timeout) > 0) {
-		size_t nc = u->nconns;
-		for (size_t i = 0; i < nc; i++) {
-			conn_t *cn = u->conns[i];
-			short ra = pf[u->nls + 2 * i].revents, rb = pf[u->nls + 2 * i + 1].revents;
-			pump(cn->a, &cn->ab, cn->b, ra, rb);
-			pump(cn->b, &cn->ba, cn->a, rb, ra);
-		}
-		for (size_t i = 0; i < u->nls; i++)
-			if (pf[i].revents & POLLIN)
-				accept_conn(&u->ls[i], &u->conns, &u->nconns);
-	}
-	free(pf);
-	for (size_t i = 0; i < u->nconns;) { /* drop finished connections */
-		conn_t *cn = u->conns[i];
-		if (cn->ab.eof && cn->ba.eof && !cn->ab.len && !cn->ba.len) {
-			close(cn->a);
-			close(cn->b);
-			free(cn);
-			u->conns[i] = u->conns[--u->nconns];
-		} else {
-			i++;
-		}
-	}
+	return 0;
 }
 
 /* The supervisor process: never returns. */
@@ -666,7 +564,7 @@ static _Noreturn void supervise(sup_t *u)
 		dup2(lfd, 1);
 		dup2(lfd, 2);
 	}
-	if (unshare(CLONE_NEWNET) < 0 || sbx_loopback_up(&e) < 0) {
+	if (unshare(CLONE_NEWNET) < 0 || sbx_loopback_up(&e) < 0 || start_forwarders(u, &e) < 0) {
 		if (!cb_error_is_set(&e))
 			cb_error_errno(&e, "new network namespace for the project");
 		char buf[512];
@@ -683,7 +581,7 @@ static _Noreturn void supervise(sup_t *u)
 		sup_tick(u);
 		while (waitpid(-1, NULL, WNOHANG) > 0) /* monitors we forked */
 			;
-		sup_poll(u, 100);
+		poll(NULL, 0, 100);
 	}
 	unlink(pidp);
 	_exit(0);
@@ -1052,7 +950,7 @@ static int wait_ready(compose_t *c, int fd, cb_error_t *err)
 			     "supervisor ended before the services started");
 }
 
-static int start_project(compose_t *c, store_t *st, svc_t *v, size_t n, listener_t *ls,
+static int start_project(compose_t *c, store_t *st, svc_t *v, size_t n, rt_fwd_t *ls,
 			 size_t nls, cb_error_t *err)
 {
 	int p[2];
@@ -1079,7 +977,7 @@ static int start_project(compose_t *c, store_t *st, svc_t *v, size_t n, listener
 	}
 	close(p[1]);
 	for (size_t i = 0; i < nls; i++)
-		close(ls[i].fd);
+		close(ls[i].listen_fd);
 	return wait_ready(c, p[0], err);
 }
 
@@ -1109,7 +1007,7 @@ int compose_up(compose_t *c, int argc, char **argv, cb_error_t *err)
 	    write_hosts(st, c, &hosts, err) < 0 || clear_old(c, st, idx, n, err) < 0)
 		return -1;
 	svc_t *v = cb_xcalloc(n + 1, sizeof(*v));
-	listener_t *ls = NULL;
+	rt_fwd_t *ls = NULL;
 	size_t nls = 0;
 	rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {

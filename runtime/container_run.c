@@ -4,8 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +17,7 @@
 #include <unistd.h>
 
 #include "runtime/container_internal.h"
+#include "runtime/forward.h"
 #include "runtime/mount.h"
 #include "common/fs.h"
 #include "common/util.h"
@@ -263,231 +262,27 @@ static void log_release(log_ctx_t *l)
 	l->path = NULL;
 }
 
-/* ---- -p: a userspace TCP forwarder ---- */
+/* ---- -p: the host's sockets, forwarded by runtime/forward.c ---- */
 
-typedef struct fwd {
-	int listen_fd;   /* tcp: listening; udp: the bound host socket */
-	int netns_fd;
-	uint16_t ctr_port;
-	bool udp;
-} fwd_t;
-
-typedef struct conn {
-	int a, b;
-} conn_t;
-
-static bool pump_once(int from, int to)
-{
-	char buf[32768];
-	ssize_t n = read(from, buf, sizeof buf);
-	if (n <= 0)
-		return false;
-	for (ssize_t off = 0; off < n;) {
-		ssize_t w = send(to, buf + off, (size_t)(n - off), MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		off += w;
-	}
-	return true;
-}
-
-static void *conn_main(void *arg)
-{
-	conn_t *c = arg;
-	bool a_open = true, b_open = true;
-	while (a_open || b_open) {
-		struct pollfd p[2] = {{.fd = a_open ? c->a : -1, .events = POLLIN},
-				      {.fd = b_open ? c->b : -1, .events = POLLIN}};
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		/* half-close each way as it ends, so request/response protocols work */
-		if (a_open && p[0].revents && !pump_once(c->a, c->b)) {
-			a_open = false;
-			shutdown(c->b, SHUT_WR);
-		}
-		if (b_open && p[1].revents && !pump_once(c->b, c->a)) {
-			b_open = false;
-			shutdown(c->a, SHUT_WR);
-		}
-	}
-	close(c->a);
-	close(c->b);
-	free(c);
-	return NULL;
-}
-
-/* ---- -p .../udp: a userspace UDP relay ---- */
-
-/* docker-proxy's idle time for a UDP "connection" */
-#define UDP_IDLE_SEC 90
-#define UDP_MAX_FLOWS 256
-
-typedef struct flow {
-	struct sockaddr_storage client;
-	socklen_t client_len;
-	int fd; /* connected to the container's 127.0.0.1:port, in its netns */
-	time_t last;
-} flow_t;
-
-static int flow_for(fwd_t *f, flow_t *flows, size_t *n, const struct sockaddr_storage *from,
-		    socklen_t len)
-{
-	for (size_t i = 0; i < *n; i++)
-		if (flows[i].client_len == len && !memcmp(&flows[i].client, from, len))
-			return (int)i;
-	if (*n == UDP_MAX_FLOWS)
-		return -1;
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(f->ctr_port),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof sa) < 0) {
-		if (s >= 0)
-			close(s);
-		return -1;
-	}
-	flow_t *fl = &flows[(*n)++];
-	memcpy(&fl->client, from, len);
-	fl->client_len = len;
-	fl->fd = s;
-	fl->last = time(NULL);
-	return (int)(*n - 1);
-}
-
-static void expire_flows(flow_t *flows, size_t *n)
-{
-	time_t now = time(NULL);
-	for (size_t i = 0; i < *n;) {
-		if (now - flows[i].last > UDP_IDLE_SEC) {
-			close(flows[i].fd);
-			flows[i] = flows[--*n];
-		} else {
-			i++;
-		}
-	}
-}
-
-/* Each client address gets its own socket in the container, so replies
- * find their way back to the client that asked. */
-static void udp_relay(fwd_t *f)
-{
-	flow_t flows[UDP_MAX_FLOWS];
-	size_t n = 0;
-	char buf[65536];
-	for (;;) {
-		struct pollfd p[UDP_MAX_FLOWS + 1];
-		p[0] = (struct pollfd){.fd = f->listen_fd, .events = POLLIN};
-		for (size_t i = 0; i < n; i++)
-			p[i + 1] = (struct pollfd){.fd = flows[i].fd, .events = POLLIN};
-		size_t polled = n;
-		int r = poll(p, polled + 1, 10 * 1000);
-		if (r < 0 && errno != EINTR)
-			return;
-		if (r <= 0) {
-			expire_flows(flows, &n);
-			continue;
-		}
-		if (p[0].revents & POLLIN) {
-			struct sockaddr_storage from;
-			socklen_t len = sizeof from;
-			ssize_t got = recvfrom(f->listen_fd, buf, sizeof buf, 0,
-					       (struct sockaddr *)&from, &len);
-			int k = got >= 0 ? flow_for(f, flows, &n, &from, len) : -1;
-			if (k >= 0) {
-				send(flows[k].fd, buf, (size_t)got, MSG_NOSIGNAL);
-				flows[k].last = time(NULL);
-			}
-		}
-		/* replies; a flow added above is polled from the next round */
-		for (size_t i = 0; i < polled; i++) {
-			if (!(p[i + 1].revents & POLLIN))
-				continue;
-			ssize_t got = recv(flows[i].fd, buf, sizeof buf, 0);
-			if (got >= 0) {
-				sendto(f->listen_fd, buf, (size_t)got, 0,
-				       (struct sockaddr *)&flows[i].client, flows[i].client_len);
-				flows[i].last = time(NULL);
-			}
-		}
-		expire_flows(flows, &n);
-	}
-}
-
-static void *fwd_main(void *arg)
-{
-	fwd_t *f = arg;
-	/* this thread only: new sockets are made in the container's network */
-	if (setns(f->netns_fd, CLONE_NEWNET) < 0)
-		return NULL;
-	if (f->udp) {
-		udp_relay(f);
-		return NULL;
-	}
-	for (;;) {
-		int cfd = accept4(f->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (cfd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			return NULL;
-		}
-		int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(f->ctr_port),
-					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-		if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof sa) < 0) {
-			if (s >= 0)
-				close(s);
-			close(cfd);
-			continue;
-		}
-		conn_t *c = cb_xmalloc(sizeof *c);
-		c->a = cfd;
-		c->b = s;
-		pthread_t t;
-		pthread_attr_t at;
-		pthread_attr_init(&at);
-		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-		if (pthread_create(&t, &at, conn_main, c) != 0) {
-			close(cfd);
-			close(s);
-			free(c);
-		}
-		pthread_attr_destroy(&at);
-	}
-}
-
-static int listen_ports(const bld_ctr_t *c, fwd_t *fw, cb_error_t *err)
+static int listen_ports(const bld_ctr_t *c, rt_fwd_t *fw, cb_error_t *err)
 {
 	for (size_t i = 0; i < c->n_ports; i++) {
 		const bld_ctr_port_t *p = &c->ports[i];
-		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(p->host_port)};
-		if (inet_pton(AF_INET, p->host_ip, &sa.sin_addr) != 1)
+		struct in_addr a;
+		if (inet_pton(AF_INET, p->host_ip, &a) != 1)
 			return cb_error_fail(err, EINVAL, "port mapping: bad IPv4 address '%s'",
 					     p->host_ip);
-		int fd = socket(AF_INET, (p->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
-		int one = 1;
-		if (fd < 0)
-			return cb_error_errno(err, "socket");
-		fw[i].listen_fd = fd;
-		fw[i].udp = p->udp;
-		fw[i].ctr_port = p->ctr_port;
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-		if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+		fw[i].listen_fd = rt_fwd_listen(p->host_ip, p->host_port, p->udp);
+		if (fw[i].listen_fd < 0)
 			return cb_error_errno(err, "publish port %s:%u/%s", p->host_ip,
 					      (unsigned)p->host_port, p->udp ? "udp" : "tcp");
-		if (p->udp)
-			continue;
-		if (listen(fd, 128) < 0)
-			return cb_error_errno(err, "listen on port %u", (unsigned)p->host_port);
+		fw[i].udp = p->udp;
 		fw[i].ctr_port = p->ctr_port;
 	}
 	return 0;
 }
 
-static int start_forwarders(const bld_ctr_t *c, fwd_t *fw, pid_t pid, cb_error_t *err)
+static int start_forwarders(const bld_ctr_t *c, rt_fwd_t *fw, pid_t pid, cb_error_t *err)
 {
 	if (!c->n_ports)
 		return 0;
@@ -498,10 +293,8 @@ static int start_forwarders(const bld_ctr_t *c, fwd_t *fw, pid_t pid, cb_error_t
 		return cb_error_errno(err, "open '%s'", path);
 	for (size_t i = 0; i < c->n_ports; i++) {
 		fw[i].netns_fd = ns;
-		pthread_t t;
-		if (pthread_create(&t, NULL, fwd_main, &fw[i]) != 0)
-			return cb_error_fail(err, EAGAIN, "start the port forwarder");
-		pthread_detach(t);
+		if (rt_fwd_start(&fw[i], err) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -563,7 +356,7 @@ static void mounts_release(mounts_t *m)
 typedef struct running {
 	sbx_handle_t *h;
 	log_ctx_t log;
-	fwd_t *fw;
+	rt_fwd_t *fw;
 	size_t n_fw;
 } running_t;
 
@@ -595,7 +388,7 @@ static int launch(store_t *st, bld_ctr_t *c, running_t *r, bool attached, const 
 		r->log.out[2] = io->err_fd;
 	}
 	r->n_fw = c->n_ports;
-	r->fw = cb_xcalloc(c->n_ports + 1, sizeof(fwd_t));
+	r->fw = cb_xcalloc(c->n_ports + 1, sizeof(rt_fwd_t));
 	for (size_t i = 0; i < c->n_ports; i++)
 		r->fw[i].listen_fd = r->fw[i].netns_fd = -1;
 	if (bld_enter_mount_ns(err) < 0 || mount_rootfs(st, c, err) < 0 ||
