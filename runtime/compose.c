@@ -16,6 +16,7 @@
 #include "common/fs.h"
 #include "common/util.h"
 #include "runtime/compose.h"
+#include "runtime/monitor.h"
 #include "runtime/sandbox.h"
 
 char *rt_compose_path(store_t *st, const char *project, const char *file)
@@ -316,19 +317,8 @@ static int start_forwarders(sup_t *u, cb_error_t *err)
 static _Noreturn void supervise(sup_t *u)
 {
 	cb_error_t e = CB_ERROR_INIT;
-	setsid();
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	_cleanup_free_ char *logp = rt_compose_path(u->st, u->project, "supervisor.log");
-	int lfd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	int nfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (lfd >= 0 && nfd >= 0) {
-		dup2(nfd, 0);
-		dup2(lfd, 1);
-		dup2(lfd, 2);
-	}
 	if (unshare(CLONE_NEWNET) < 0 || sbx_loopback_up(&e) < 0 || start_forwarders(u, &e) < 0) {
 		if (!cb_error_is_set(&e))
 			cb_error_errno(&e, "new network namespace for the project");
@@ -395,44 +385,39 @@ static int wait_ready(const rt_compose_project_t *pr, int fd, cb_error_t *err)
 			     "supervisor ended before the services started");
 }
 
-int rt_compose_up(store_t *st, const rt_compose_project_t *pr, cb_error_t *err)
+typedef struct sup_arg {
+	store_t *st;
+	const rt_compose_project_t *pr;
+} sup_arg_t;
+
+/* The supervisor's side of rt_monitor_fork. */
+static void sup_main(void *arg, int report_fd)
 {
-	rt_fwd_t *ls = pr->ports;
-	size_t nls = pr->n_ports;
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		for (size_t i = 0; i < nls; i++)
-			close(ls[i].listen_fd);
-		return cb_error_errno(err, "pipe");
-	}
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		for (size_t i = 0; i < nls; i++)
-			close(ls[i].listen_fd);
-		return cb_error_errno(err, "fork");
-	}
-	if (pid == 0) {
-		close(p[0]);
-		/* our own store handle: flock is per open file, not per process */
-		store_t *mine = NULL;
-		cb_error_t e = CB_ERROR_INIT;
-		if (store_open(store_root(st), &mine, &e) < 0)
-			_exit(1);
-		svc_t *v = cb_xcalloc(pr->n_services + 1, sizeof(*v));
-		for (size_t i = 0; i < pr->n_services; i++)
-			v[i] = (svc_t){.s = &pr->services[i], .ctr = pr->services[i].ctr,
-				       .hc = pr->services[i].health};
-		sup_t u = {.project = pr->name, .st = mine, .v = v, .n = pr->n_services,
-			   .report_fd = p[1], .ls = ls, .nls = nls};
-		supervise(&u);
-	}
-	close(p[1]);
-	for (size_t i = 0; i < nls; i++)
-		close(ls[i].listen_fd);
-	return wait_ready(pr, p[0], err);
+	const sup_arg_t *a = arg;
+	const rt_compose_project_t *pr = a->pr;
+	/* our own store handle: flock is per open file, not per process */
+	store_t *mine = NULL;
+	cb_error_t e = CB_ERROR_INIT;
+	if (store_open(store_root(a->st), &mine, &e) < 0)
+		_exit(1);
+	svc_t *v = cb_xcalloc(pr->n_services + 1, sizeof(*v));
+	for (size_t i = 0; i < pr->n_services; i++)
+		v[i] = (svc_t){.s = &pr->services[i], .ctr = pr->services[i].ctr,
+			       .hc = pr->services[i].health};
+	sup_t u = {.project = pr->name, .st = mine, .v = v, .n = pr->n_services,
+		   .report_fd = report_fd, .ls = pr->ports, .nls = pr->n_ports};
+	supervise(&u);
 }
 
+int rt_compose_up(store_t *st, const rt_compose_project_t *pr, cb_error_t *err)
+{
+	_cleanup_free_ char *logp = rt_compose_path(st, pr->name, "supervisor.log");
+	sup_arg_t arg = {st, pr};
+	int report_fd = -1;
+	pid_t pid;
+	int rc = rt_monitor_fork("the project's supervisor", logp, sup_main, &arg, &report_fd,
+				 &pid, err);
+	for (size_t i = 0; i < pr->n_ports; i++)
+		close(pr->ports[i].listen_fd);
+	return rc < 0 ? -1 : wait_ready(pr, report_fd, err);
+}

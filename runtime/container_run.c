@@ -18,6 +18,7 @@
 
 #include "runtime/container_internal.h"
 #include "runtime/forward.h"
+#include "runtime/monitor.h"
 #include "runtime/mount.h"
 #include "common/fs.h"
 #include "common/util.h"
@@ -551,19 +552,17 @@ int bld_ctr_run(store_t *st, bld_ctr_t *c, const bld_ctr_io_t *io, sbx_status_t 
 
 /* ---- detached ---- */
 
-static _Noreturn void monitor_main(store_t *st, bld_ctr_t *c, int ready)
+typedef struct monitor_arg {
+	store_t *st;
+	bld_ctr_t *c;
+} monitor_arg_t;
+
+/* The detached container's monitor (forked by rt_monitor_fork): never
+ * returns. */
+static void monitor_main(void *arg, int ready)
 {
-	setsid();
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null >= 0) {
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(null, 2);
-		if (null > 2)
-			close(null);
-	}
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
+	store_t *st = ((monitor_arg_t *)arg)->st;
+	bld_ctr_t *c = ((monitor_arg_t *)arg)->c;
 	running_t r;
 	cb_error_t e = CB_ERROR_INIT;
 	/* networks: the monitor takes the store lock while its parent lives */
@@ -594,34 +593,23 @@ int bld_ctr_start_detached(store_t *st, bld_ctr_t *c, cb_error_t *err)
 		return -1;
 	if (c->status == BLD_CTR_RUNNING)
 		return 0;
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return cb_error_errno(err, "pipe");
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return cb_error_errno(err, "fork the container monitor");
-	}
-	if (pid == 0) {
-		close(p[0]);
-		monitor_main(st, c, p[1]);
-	}
-	close(p[1]);
+	monitor_arg_t arg = {st, c};
+	int ready = -1;
+	pid_t pid;
+	if (rt_monitor_fork("the container monitor", NULL, monitor_main, &arg, &ready, &pid, err) < 0)
+		return -1;
 	cb_buf_t msg;
 	cb_buf_init(&msg);
 	char buf[1024];
 	ssize_t n;
-	while ((n = read(p[0], buf, sizeof buf)) != 0) {
+	while ((n = read(ready, buf, sizeof buf)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			break;
 		cb_buf_add(&msg, buf, (size_t)n);
 	}
-	close(p[0]);
+	close(ready);
 	int rc = 0;
 	if (msg.len) {
 		rc = cb_error_fail(err, EIO, "%s", msg.data);
