@@ -33,6 +33,7 @@
 #include "runtime/compose.h"
 #include "runtime/container.h"
 #include "runtime/forward.h"
+#include "runtime/log.h"
 #include "cmd/compose.h"
 #include "cmd/resolve.h"
 #include "common/fs.h"
@@ -252,55 +253,38 @@ typedef struct follow {
 	const df_compose_service_t *s;
 	bld_ctr_t *ctr;
 	char *name;
-	off_t off;
+	rt_log_reader_t log;
 	cb_buf_t partial;
 } follow_t;
 
 static void print_log(follow_t *f, const char *rec, size_t len, int width, bool stamps,
 		      bool prefix)
 {
-	const char *sp1 = memchr(rec, ' ', len);
-	if (!sp1 || (size_t)(sp1 - rec) + 5 > len)
+	rt_log_record_t r;
+	if (!rt_log_parse(rec, len, &r))
 		return;
-	bool full = sp1[3] == 'F';
-	const char *text = sp1 + 5;
-	cb_buf_add(&f->partial, text, len - (size_t)(text - rec));
-	if (!full)
+	cb_buf_add(&f->partial, r.text, r.text_len);
+	if (!r.full)
 		return;
 	if (prefix)
 		printf("%-*s | ", width, f->name);
 	if (stamps)
-		printf("%.*s ", (int)(sp1 - rec), rec);
+		printf("%.*s ", (int)r.time_len, r.time);
 	printf("%s\n", f->partial.data);
 	cb_buf_reset(&f->partial);
 }
 
-/* Print what the log has past f->off (complete records only); tail >= 0
- * keeps only the last tail records of this first read. */
+/* Print what the log has past what was read (complete records only);
+ * tail >= 0 keeps only the last tail records of this first read. */
 static void read_log(follow_t *f, int width, long tail, bool stamps, bool prefix)
 {
-	_cleanup_free_ char *path = cb_path_join(f->ctr->dir, "log");
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	struct stat sb;
-	if (fstat(fd, &sb) < 0 || sb.st_size <= f->off)
-		return;
-	size_t len = (size_t)(sb.st_size - f->off);
-	char *buf = cb_xmalloc(len + 1);
-	ssize_t r = pread(fd, buf, len, f->off);
-	if (r <= 0) {
-		free(buf);
+	const char *buf;
+	size_t use;
+	cb_error_t e = CB_ERROR_INIT;
+	if (rt_log_read(&f->log, &buf, &use, &e) < 0) {
+		cb_error_release(&e);
 		return;
 	}
-	len = (size_t)r;
-	char *end = memrchr(buf, '\n', len);
-	if (!end) {
-		free(buf);
-		return;
-	}
-	size_t use = (size_t)(end - buf) + 1;
-	f->off += (off_t)use;
 	const char *p = buf;
 	if (tail >= 0) {
 		long lines = 0;
@@ -316,7 +300,8 @@ static void read_log(follow_t *f, int width, long tail, bool stamps, bool prefix
 		p = nl + 1;
 	}
 	fflush(stdout);
-	free(buf);
+	rt_log_consume(&f->log, use);
+	rt_log_follow_rotation(&f->log);
 }
 
 typedef struct logs_opts {
@@ -342,6 +327,7 @@ static int follow_logs(compose_t *c, store_t *st, const size_t *idx, size_t n,
 			continue;
 		}
 		fs[nf] = (follow_t){.s = s, .ctr = ctr, .name = ctr_name(c, s)};
+		rt_log_init(&fs[nf].log, ctr);
 		cb_buf_init(&fs[nf].partial);
 		if ((int)strlen(fs[nf].name) > width)
 			width = (int)strlen(fs[nf].name);
@@ -372,6 +358,7 @@ static int follow_logs(compose_t *c, store_t *st, const size_t *idx, size_t n,
 	}
 out:
 	for (size_t i = 0; i < nf; i++) {
+		rt_log_release(&fs[i].log);
 		bld_ctr_free(fs[i].ctr);
 		free(fs[i].name);
 		cb_buf_release(&fs[i].partial);
