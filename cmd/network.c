@@ -1,5 +1,5 @@
 /* cbuild network create|ls|rm|inspect|connect|disconnect: user-defined
- * networks, one shared network namespace each (builder/network.h). */
+ * networks, one shared network namespace each (runtime/network.h). */
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>

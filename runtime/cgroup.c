@@ -1,5 +1,5 @@
 /*
- * builder/cgroup.c - one pids cgroup per sandbox, on cgroup v1 or v2.
+ * runtime/cgroup.c - one pids cgroup per sandbox, on cgroup v1 or v2.
  */
 #include "runtime/cgroup.h"
 

@@ -1,5 +1,5 @@
 /*
- * builder/container.h - containers: an image's layers + a private upper
+ * runtime/container.h - containers: an image's layers + a private upper
  * directory, a process in the sandbox, and state on disk. No daemon.
  *
  * On disk, ROOT/containers/ID/ (ID = 64 hex, shown as 12):
@@ -40,8 +40,8 @@
  * Every fallible function follows common/error.h. A bld_ctr_t is a snapshot
  * of config + state read at load time; bld_ctr_refresh() re-reads state.
  */
-#ifndef CB_BUILDER_CONTAINER_H
-#define CB_BUILDER_CONTAINER_H
+#ifndef CB_RUNTIME_CONTAINER_H
+#define CB_RUNTIME_CONTAINER_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -81,7 +81,7 @@ typedef struct bld_ctr_spec {
 	char *const *volumes;        /* HOST:CTR[:ro]; HOST without '/' = named volume */
 	char *const *ports;          /* [IP:]HOST:CTR[/tcp] */
 	const char *network;         /* "host" | "none" | NULL (host, none with -p)
-				      * | the name of a network (builder/network.h) */
+				      * | the name of a network (runtime/network.h) */
 	bool tty, interactive, auto_remove;
 	int64_t log_max_size;        /* --log-opt max-size: rotate the log at this
 				      * many bytes; 0 = never */

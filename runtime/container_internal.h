@@ -1,9 +1,9 @@
 /*
- * builder/container_internal.h - what the container*.c files share; not a
+ * runtime/container_internal.h - what the container*.c files share; not a
  * public API.
  */
-#ifndef CB_BUILDER_CONTAINER_INTERNAL_H
-#define CB_BUILDER_CONTAINER_INTERNAL_H
+#ifndef CB_RUNTIME_CONTAINER_INTERNAL_H
+#define CB_RUNTIME_CONTAINER_INTERNAL_H
 
 #include "runtime/container.h"
 
@@ -34,7 +34,7 @@ int ctr_write_config(store_t *st, const bld_ctr_t *c, cb_error_t *err);
 /* Load a container by full ID (state refreshed). */
 bld_ctr_t *ctr_load_id(store_t *st, const char *id, cb_error_t *err);
 
-/* ---- networks (builder/network.c) ---- */
+/* ---- networks (runtime/network.c) ---- */
 
 /* Take this process into the network namespace of c's networks: setns()
  * into the one of a running member, else a new one with lo up. Called by

@@ -1,5 +1,5 @@
 /* User-defined networks: records, membership, the shared namespace and the
- * members' hosts files. See builder/network.h for the model. */
+ * members' hosts files. See runtime/network.h for the model. */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>

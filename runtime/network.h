@@ -1,5 +1,5 @@
 /*
- * builder/network.h - user-defined networks, pod style.
+ * runtime/network.h - user-defined networks, pod style.
  *
  * A network is one shared network namespace (like a compose project or a
  * Kubernetes pod), not a bridge with an address per container: every
@@ -28,8 +28,8 @@
  * Every fallible function follows common/error.h; "network 'x' not found"
  * is ENOENT.
  */
-#ifndef CB_BUILDER_NETWORK_H
-#define CB_BUILDER_NETWORK_H
+#ifndef CB_RUNTIME_NETWORK_H
+#define CB_RUNTIME_NETWORK_H
 
 #include <stdbool.h>
 #include <stdint.h>

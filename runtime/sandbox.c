@@ -1,5 +1,5 @@
 /*
- * builder/sandbox.c - namespaces, mounts, credentials and the exec of one
+ * runtime/sandbox.c - namespaces, mounts, credentials and the exec of one
  * process; the parent side relays I/O and reaps.
  *
  * Shape (crun and bubblewrap were the models):

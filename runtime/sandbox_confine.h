@@ -1,10 +1,10 @@
 /*
- * builder/sandbox_confine.h - inside the sandbox module: what confines the
+ * runtime/sandbox_confine.h - inside the sandbox module: what confines the
  * process besides namespaces (the seccomp filter, the pids cgroup), made by
  * the parent before the clone, since the child cannot allocate.
  */
-#ifndef CB_BUILDER_SANDBOX_CONFINE_H
-#define CB_BUILDER_SANDBOX_CONFINE_H
+#ifndef CB_RUNTIME_SANDBOX_CONFINE_H
+#define CB_RUNTIME_SANDBOX_CONFINE_H
 
 #include "runtime/cgroup.h"
 #include "runtime/sandbox.h"

@@ -1,5 +1,5 @@
 /*
- * builder/sandbox_user.c - USER specs resolved in the image's /etc/passwd and
+ * runtime/sandbox_user.c - USER specs resolved in the image's /etc/passwd and
  * /etc/group, with Docker's rules (moby/sys/user GetExecUser in spirit).
  *
  * The files are opened with openat2(RESOLVE_IN_ROOT): an image whose

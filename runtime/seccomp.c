@@ -1,5 +1,5 @@
 /*
- * builder/seccomp.c - Docker's seccomp profile format: parse (jansson),
+ * runtime/seccomp.c - Docker's seccomp profile format: parse (jansson),
  * filter by architecture, capabilities and kernel as dockerd does, compile
  * with libseccomp into BPF the sandbox's child loads with one system call
  * (it cannot allocate, so everything happens here, in the parent).

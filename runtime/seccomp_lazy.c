@@ -1,4 +1,4 @@
-#define CB_BUILDER_SECCOMP_LAZY_H_TABLE
+#define CB_RUNTIME_SECCOMP_LAZY_H_TABLE
 #include "runtime/seccomp_lazy.h"
 
 /* The soname this cbuild was built against (libseccomp-dev's .so link). */

@@ -1,5 +1,5 @@
 /*
- * builder/container: containers on disk in a real store (create, find,
+ * runtime/container: containers on disk in a real store (create, find,
  * state and stale detection, diff of a real upper dir with a real whiteout,
  * commit into a real image, remove); networks on disk (records, names,
  * membership, hosts text); the helpers' parsing tables. Running
