@@ -708,7 +708,7 @@ int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *e
 	double t0 = now_s();
 	struct sigaction old_int, old_term;
 	catch_interrupts(&old_int, &old_term);
-	if (bld_enter_mount_ns(err) < 0 || open_context(&b, err) < 0 || plan_build(&b, err) < 0 ||
+	if (rt_enter_mount_ns(err) < 0 || open_context(&b, err) < 0 || plan_build(&b, err) < 0 ||
 	    check_entitlements(&b, err) < 0)
 		goto out;
 	choose_run_pids(&b);

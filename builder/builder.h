@@ -9,7 +9,7 @@
  * result, and writes the final image. Progress goes to opts->log.
  *
  * Mounts: the builder works in a private mount namespace of its own
- * (bld_enter_mount_ns), so that an overlay mount can never outlive the
+ * (rt_enter_mount_ns), so that an overlay mount can never outlive the
  * process, even after kill -9.
  *
  * The cache: every step's result is an (untagged) image in the store,
@@ -154,6 +154,6 @@ void bld_result_release(bld_result_t *res);
  * VOLUME, WORKDIR, STOPSIGNAL, ONBUILD, HEALTHCHECK, SHELL. */
 int bld_apply_changes(oci_config_t *config, char *const *changes, cb_error_t *err);
 
-/* bld_enter_mount_ns() and bld_overlay_opts(): runtime/mount.h. */
+/* rt_enter_mount_ns() and rt_overlay_opts(): runtime/mount.h. */
 
 #endif

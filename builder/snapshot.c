@@ -135,7 +135,7 @@ static int mount_overlay(bld_snap_t *snap, bool readonly, cb_error_t *err)
 		cb_buf_addf(&opts, ",upperdir=%s,workdir=%s/work", snap->upper, snap->dir);
 	/* redirect_dir and metacopy would put overlay-private metadata in the
 	 * upper dir that no layer format can carry. */
-	cb_buf_addstr(&opts, bld_overlay_opts());
+	cb_buf_addstr(&opts, rt_overlay_opts());
 	int rc = 0;
 	if (opts.len > OVERLAY_OPTS_MAX)
 		rc = cb_error_fail(err, E2BIG, "too many layers (%zu) for one overlay mount",

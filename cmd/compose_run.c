@@ -55,12 +55,12 @@ static char *state_path(store_t *st, const compose_t *c, const char *file)
 }
 
 /* The service's container, or NULL (ENOENT released) when it has none. */
-static bld_ctr_t *load_ctr(store_t *st, const compose_t *c, const df_compose_service_t *s,
-			   cb_error_t *err)
+static rt_ctr_t *load_ctr(store_t *st, const compose_t *c, const df_compose_service_t *s,
+			  cb_error_t *err)
 {
 	_cleanup_free_ char *name = ctr_name(c, s);
 	cb_error_t e = CB_ERROR_INIT;
-	bld_ctr_t *ctr = bld_ctr_load(st, name, &e);
+	rt_ctr_t *ctr = rt_ctr_load(st, name, &e);
 	if (!ctr && e.code != ENOENT)
 		cb_error_move(err, &e);
 	cb_error_release(&e);
@@ -98,7 +98,7 @@ static void effective_health(store_t *st, const df_compose_service_t *s, const c
 			     rt_compose_health_t *hc);
 
 static int create_one(compose_t *c, store_t *st, const df_compose_service_t *s,
-		      const char *hosts, bld_ctr_t **out, rt_compose_health_t *hc,
+		      const char *hosts, rt_ctr_t **out, rt_compose_health_t *hc,
 		      cb_error_t *err)
 {
 	_cleanup_free_ char *ref = compose_image_ref(c, s, err);
@@ -123,7 +123,7 @@ static int create_one(compose_t *c, store_t *st, const df_compose_service_t *s,
 	vols = cb_strv_push_take(vols, cb_asprintf("%s:/etc/hosts:ro", hosts));
 	_cleanup_free_ char *name = ctr_name(c, s);
 	_cleanup_free_ char *shown = reg_ref_shorten(ref);
-	bld_ctr_spec_t spec = {0};
+	rt_ctr_spec_t spec = {0};
 	spec.image = digest;
 	spec.image_name = shown;
 	spec.name = name;
@@ -144,7 +144,7 @@ static int create_one(compose_t *c, store_t *st, const df_compose_service_t *s,
 	spec.hostname = s->hostname ? s->hostname : s->name;
 	spec.volumes = vols;
 	spec.network = "host"; /* the pod's namespace: see the top of this file */
-	if (bld_ctr_create(st, &spec, out, err) < 0)
+	if (rt_ctr_create(st, &spec, out, err) < 0)
 		return cb_error_wrap(err, "service '%s'", s->name);
 	effective_health(st, s, digest, hc);
 	return 0;
@@ -251,7 +251,7 @@ static int bind_ports(const compose_t *c, const size_t *idx, size_t n, rt_fwd_t 
 
 typedef struct follow {
 	const df_compose_service_t *s;
-	bld_ctr_t *ctr;
+	rt_ctr_t *ctr;
 	char *name;
 	rt_log_reader_t log;
 	cb_buf_t partial;
@@ -320,7 +320,7 @@ static int follow_logs(compose_t *c, store_t *st, const size_t *idx, size_t n,
 	int width = 0;
 	for (size_t i = 0; i < n; i++) {
 		const df_compose_service_t *s = &c->p->services[idx[i]];
-		bld_ctr_t *ctr = load_ctr(st, c, s, err);
+		rt_ctr_t *ctr = load_ctr(st, c, s, err);
 		if (!ctr) {
 			if (cb_error_is_set(err))
 				goto out;
@@ -345,9 +345,9 @@ static int follow_logs(compose_t *c, store_t *st, const size_t *idx, size_t n,
 			bool running = false;
 			for (size_t i = 0; i < nf; i++) {
 				cb_error_t e = CB_ERROR_INIT;
-				if (bld_ctr_refresh(st, fs[i].ctr, &e) < 0)
+				if (rt_ctr_refresh(st, fs[i].ctr, &e) < 0)
 					cb_error_release(&e);
-				running |= fs[i].ctr->status == BLD_CTR_RUNNING;
+				running |= fs[i].ctr->status == RT_CTR_RUNNING;
 				read_log(&fs[i], width, -1, o->stamps, o->prefix);
 			}
 			/* restart policies can bring an exited one back: wait a little */
@@ -359,7 +359,7 @@ static int follow_logs(compose_t *c, store_t *st, const size_t *idx, size_t n,
 out:
 	for (size_t i = 0; i < nf; i++) {
 		rt_log_release(&fs[i].log);
-		bld_ctr_free(fs[i].ctr);
+		rt_ctr_free(fs[i].ctr);
 		free(fs[i].name);
 		cb_buf_release(&fs[i].partial);
 	}
@@ -413,18 +413,18 @@ static int remove_services(compose_t *c, store_t *st, int timeout, cb_error_t *e
 {
 	for (size_t k = c->p->n_services; k-- > 0;) {
 		const df_compose_service_t *s = &c->p->services[c->p->order[k]];
-		bld_ctr_t *ctr = load_ctr(st, c, s, err);
+		rt_ctr_t *ctr = load_ctr(st, c, s, err);
 		if (!ctr) {
 			if (cb_error_is_set(err))
 				return -1;
 			continue;
 		}
-		int rc = bld_ctr_stop(st, ctr, stop_timeout(s, timeout), err);
+		int rc = rt_ctr_stop(st, ctr, stop_timeout(s, timeout), err);
 		if (rc == 0)
-			rc = bld_ctr_remove(st, ctr, true, err);
+			rc = rt_ctr_remove(st, ctr, true, err);
 		if (rc == 0)
 			fprintf(stderr, "Container %s  Removed\n", ctr->name);
-		bld_ctr_free(ctr);
+		rt_ctr_free(ctr);
 		if (rc < 0)
 			return cb_error_wrap(err, "service '%s'", s->name);
 	}
@@ -538,14 +538,14 @@ static int clear_old(compose_t *c, store_t *st, const size_t *idx, size_t n, cb_
 {
 	for (size_t i = 0; i < n; i++) {
 		const df_compose_service_t *s = &c->p->services[idx[i]];
-		bld_ctr_t *ctr = load_ctr(st, c, s, err);
+		rt_ctr_t *ctr = load_ctr(st, c, s, err);
 		if (!ctr) {
 			if (cb_error_is_set(err))
 				return -1;
 			continue;
 		}
-		int rc = bld_ctr_remove(st, ctr, true, err);
-		bld_ctr_free(ctr);
+		int rc = rt_ctr_remove(st, ctr, true, err);
+		rt_ctr_free(ctr);
 		if (rc < 0)
 			return -1;
 	}
@@ -641,14 +641,14 @@ int compose_up(compose_t *c, int argc, char **argv, cb_error_t *err)
 			rt_compose_stop(st, c->p->name);
 			for (size_t i = 0; i < n; i++) {
 				cb_error_t e = CB_ERROR_INIT;
-				if (bld_ctr_stop(st, v[i].ctr, stop_timeout(&c->p->services[idx[i]], -1),
-						 &e) < 0)
+				if (rt_ctr_stop(st, v[i].ctr, stop_timeout(&c->p->services[idx[i]], -1),
+						&e) < 0)
 					cb_warn_error(&e);
 			}
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
-		bld_ctr_free(v[i].ctr);
+		rt_ctr_free(v[i].ctr);
 		cb_strv_free(v[i].health.test);
 		free((void *)v[i].deps);
 	}
@@ -690,13 +690,13 @@ int compose_ps(compose_t *c, int argc, char **argv, cb_error_t *err)
 	int64_t now = time(NULL);
 	for (size_t k = 0; k < c->p->n_services; k++) {
 		const df_compose_service_t *s = &c->p->services[c->p->order[k]];
-		bld_ctr_t *ctr = load_ctr(st, c, s, err);
+		rt_ctr_t *ctr = load_ctr(st, c, s, err);
 		if (!ctr) {
 			if (cb_error_is_set(err))
 				return -1;
 			continue;
 		}
-		bool running = ctr->status == BLD_CTR_RUNNING;
+		bool running = ctr->status == RT_CTR_RUNNING;
 		if (running || all) {
 			char status[128], when[64];
 			_cleanup_free_ char *hf = cb_asprintf("health-%s", s->name);
@@ -732,7 +732,7 @@ int compose_ps(compose_t *c, int argc, char **argv, cb_error_t *err)
 				       status, ports.data);
 			cb_buf_release(&ports);
 		}
-		bld_ctr_free(ctr);
+		rt_ctr_free(ctr);
 	}
 	return 0;
 }

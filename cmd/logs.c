@@ -186,14 +186,14 @@ static size_t print_records(const char *buf, size_t len, long tail, bool stamps,
 	return end;
 }
 
-static bool still_running(store_t *st, bld_ctr_t *c)
+static bool still_running(store_t *st, rt_ctr_t *c)
 {
 	cb_error_t e = CB_ERROR_INIT;
-	if (bld_ctr_refresh(st, c, &e) < 0) {
+	if (rt_ctr_refresh(st, c, &e) < 0) {
 		cb_error_release(&e);
 		return false; /* removed (--rm) */
 	}
-	return c->status == BLD_CTR_RUNNING;
+	return c->status == RT_CTR_RUNNING;
 }
 
 int cmd_logs(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
@@ -232,7 +232,7 @@ int cmd_logs(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (argc - optind != 1)
 		return cmd_usage_error(err, "'logs' needs exactly 1 container");
 	store_t *st = cmd_store(ctx, err);
-	bld_ctr_t *c = st ? bld_ctr_load(st, argv[optind], err) : NULL;
+	rt_ctr_t *c = st ? rt_ctr_load(st, argv[optind], err) : NULL;
 	if (!c)
 		return -1;
 	rt_log_reader_t r;
@@ -257,6 +257,6 @@ int cmd_logs(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 			usleep(100 * 1000);
 	}
 	rt_log_release(&r);
-	bld_ctr_free(c);
+	rt_ctr_free(c);
 	return rc;
 }

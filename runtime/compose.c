@@ -52,7 +52,7 @@ pid_t rt_compose_supervisor(store_t *st, const char *project)
 	unsigned long long start = 0;
 	if (sscanf(data, "%ld %llu", &pid, &start) != 2 || pid <= 0)
 		return 0;
-	return bld_ctr_proc_start((pid_t)pid) == start ? (pid_t)pid : 0;
+	return rt_ctr_proc_start((pid_t)pid) == start ? (pid_t)pid : 0;
 }
 
 /* ---- the supervisor ---- */
@@ -62,7 +62,7 @@ typedef enum { H_NONE, H_STARTING, H_HEALTHY, H_UNHEALTHY } health_t;
 
 typedef struct svc {
 	const rt_compose_svc_t *s;
-	bld_ctr_t *ctr;
+	rt_ctr_t *ctr;
 	rt_compose_health_t hc;
 	sv_state_t state;
 	int restarts;
@@ -166,9 +166,9 @@ static bool has_health(const svc_t *sv)
 
 static int start_svc(sup_t *u, svc_t *sv, cb_error_t *err)
 {
-	if (bld_ctr_start_detached(u->st, sv->ctr, err) < 0)
+	if (rt_ctr_start_detached(u->st, sv->ctr, err) < 0)
 		return cb_error_wrap(err, "start service '%s'", sv->s->name);
-	if (bld_ctr_refresh(u->st, sv->ctr, err) < 0)
+	if (rt_ctr_refresh(u->st, sv->ctr, err) < 0)
 		return -1;
 	sv->state = SV_RUNNING;
 	sv->started_at = now_ms();
@@ -237,10 +237,10 @@ static bool wants_restart(const svc_t *sv)
 
 /* PID 1 is gone but its monitor has not yet written the exit code: the
  * library reads that moment as "exited (137)"; wait for the real state. */
-static bool monitor_finishing(const bld_ctr_t *c)
+static bool monitor_finishing(const rt_ctr_t *c)
 {
 	return c->monitor_pid > 0 && c->monitor_start &&
-	       bld_ctr_proc_start(c->monitor_pid) == c->monitor_start;
+	       rt_ctr_proc_start(c->monitor_pid) == c->monitor_start;
 }
 
 /* One pass over the services: starts, exits, restarts, health checks. */
@@ -267,8 +267,8 @@ static void sup_tick(sup_t *u)
 			report(u, "started %s", sv->s->name);
 			continue;
 		}
-		if (sv->state == SV_RUNNING && bld_ctr_refresh(u->st, sv->ctr, &e) == 0 &&
-		    sv->ctr->status == BLD_CTR_EXITED && !monitor_finishing(sv->ctr)) {
+		if (sv->state == SV_RUNNING && rt_ctr_refresh(u->st, sv->ctr, &e) == 0 &&
+		    sv->ctr->status == RT_CTR_EXITED && !monitor_finishing(sv->ctr)) {
 			sv->state = SV_EXITED;
 			sv->health = has_health(sv) ? H_UNHEALTHY : H_NONE;
 			if (has_health(sv))
@@ -329,7 +329,7 @@ static _Noreturn void supervise(sup_t *u)
 	}
 	_cleanup_free_ char *pidp = rt_compose_path(u->st, u->project, "supervisor");
 	_cleanup_free_ char *line = cb_asprintf("%ld %llu\n", (long)getpid(),
-						(unsigned long long)bld_ctr_proc_start(getpid()));
+						(unsigned long long)rt_ctr_proc_start(getpid()));
 	if (cb_write_file_atomic(pidp, NULL, line, strlen(line), 0644, &e) < 0)
 		cb_warn_error(&e);
 	while (!sup_stop) {

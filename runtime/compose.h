@@ -69,7 +69,7 @@ typedef struct rt_compose_health {
 
 typedef struct rt_compose_svc {
 	const char *name;
-	bld_ctr_t *ctr;           /* created, not running; the supervisor starts it */
+	rt_ctr_t *ctr;            /* created, not running; the supervisor starts it */
 	rt_compose_health_t health;
 	const rt_compose_dep_t *deps;
 	size_t n_deps;

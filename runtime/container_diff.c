@@ -16,7 +16,7 @@
 #include "store/layer.h"
 
 typedef struct changes {
-	bld_ctr_change_t *v;
+	rt_ctr_change_t *v;
 	size_t n;
 } changes_t;
 
@@ -148,12 +148,12 @@ static int walk(const char *upper, const char *rel, char *const *lowers, changes
 
 static int by_path(const void *a, const void *b)
 {
-	const bld_ctr_change_t *x = a, *y = b;
+	const rt_ctr_change_t *x = a, *y = b;
 	return strcmp(x->path, y->path);
 }
 
-int bld_ctr_diff(store_t *st, const bld_ctr_t *c, bld_ctr_change_t **out, size_t *n,
-		 cb_error_t *err)
+int rt_ctr_diff(store_t *st, const rt_ctr_t *c, rt_ctr_change_t **out, size_t *n,
+		cb_error_t *err)
 {
 	_cleanup_strv_ char **lowers = NULL;
 	if (ctr_enter_userns(c, err) < 0 ||
@@ -162,7 +162,7 @@ int bld_ctr_diff(store_t *st, const bld_ctr_t *c, bld_ctr_change_t **out, size_t
 	_cleanup_free_ char *upper = ctr_path(c, "upper");
 	changes_t ch = {0};
 	if (walk(upper, "", lowers, &ch, err) < 0) {
-		bld_ctr_changes_free(ch.v, ch.n);
+		rt_ctr_changes_free(ch.v, ch.n);
 		return -1;
 	}
 	if (ch.n)
@@ -172,7 +172,7 @@ int bld_ctr_diff(store_t *st, const bld_ctr_t *c, bld_ctr_change_t **out, size_t
 	return 0;
 }
 
-void bld_ctr_changes_free(bld_ctr_change_t *v, size_t n)
+void rt_ctr_changes_free(rt_ctr_change_t *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(v[i].path);
@@ -195,7 +195,7 @@ static bool ns_of(pid_t pid, char *buf, size_t len)
 /* Every process of the container's PID namespace gets sig (SIGSTOP while
  * the upper dir is read, SIGCONT after). No cgroup of our own is needed:
  * the namespace's processes are the ones whose ns/pid link matches. */
-static void signal_all(const bld_ctr_t *c, int sig)
+static void signal_all(const rt_ctr_t *c, int sig)
 {
 	char want[128], got[128];
 	if (!ctr_pid_alive(c->pid, c->pid_start) || !ns_of(c->pid, want, sizeof want))
@@ -220,7 +220,7 @@ static void signal_all(const bld_ctr_t *c, int sig)
 
 /* The container's command becomes the image's Cmd (docker commit keeps
  * the container's config); a kept ENTRYPOINT keeps its own Cmd. */
-static void config_from_container(oci_config_t *cfg, const bld_ctr_t *c)
+static void config_from_container(oci_config_t *cfg, const rt_ctr_t *c)
 {
 	if (!cfg->entrypoint || !cfg->entrypoint[0]) {
 		cb_strv_free(cfg->cmd);
@@ -243,7 +243,7 @@ static char *joined(char *const *argv)
 	return cb_buf_detach(&b, NULL);
 }
 
-static int apply_changes(oci_config_t *cfg, const bld_ctr_commit_opts_t *o, cb_error_t *err)
+static int apply_changes(oci_config_t *cfg, const rt_ctr_commit_opts_t *o, cb_error_t *err)
 {
 	if (!o->changes || !o->changes[0])
 		return 0;
@@ -252,8 +252,8 @@ static int apply_changes(oci_config_t *cfg, const bld_ctr_commit_opts_t *o, cb_e
 	return o->apply_changes(cfg, o->changes, err);
 }
 
-image_t *bld_ctr_commit(store_t *st, const bld_ctr_t *c, const bld_ctr_commit_opts_t *o,
-			cb_error_t *err)
+image_t *rt_ctr_commit(store_t *st, const rt_ctr_t *c, const rt_ctr_commit_opts_t *o,
+		       cb_error_t *err)
 {
 	/* before any store access: the layer must record the container's ids */
 	if (ctr_enter_userns(c, err) < 0)
@@ -269,7 +269,7 @@ image_t *bld_ctr_commit(store_t *st, const bld_ctr_t *c, const bld_ctr_commit_op
 	_cleanup_free_ char *upper = ctr_path(c, "upper");
 	layer_opts_t lo = LAYER_OPTS_INIT;
 	layer_result_t res;
-	bool frozen = o->pause && c->status == BLD_CTR_RUNNING;
+	bool frozen = o->pause && c->status == RT_CTR_RUNNING;
 	if (frozen)
 		signal_all(c, SIGSTOP);
 	int rc = layer_write_upper(st, upper, (const char *const *)lowers, &lo, &res, err);

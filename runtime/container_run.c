@@ -41,7 +41,7 @@ static bool lower_stat(char *const *lowers, const char *rel, struct stat *sb)
 
 /* The mount points the sandbox binds over live here, below the upper dir:
  * the container's own changes are all that `diff` and `commit` see. */
-static int make_init_layer(const bld_ctr_t *c, char *const *lowers, cb_error_t *err)
+static int make_init_layer(const rt_ctr_t *c, char *const *lowers, cb_error_t *err)
 {
 	static const struct {
 		const char *rel;
@@ -79,7 +79,7 @@ static int make_init_layer(const bld_ctr_t *c, char *const *lowers, cb_error_t *
 	return 0;
 }
 
-static int write_etc_files(store_t *st, const bld_ctr_t *c, cb_error_t *err)
+static int write_etc_files(store_t *st, const rt_ctr_t *c, cb_error_t *err)
 {
 	_cleanup_free_ char *hostname = ctr_path(c, "hostname");
 	_cleanup_free_ char *hosts = ctr_path(c, "hosts");
@@ -112,8 +112,8 @@ static void add_escaped(cb_buf_t *b, const char *s)
 }
 
 /* rootfs = overlay(upper, init, image layers). Must run in a private mount
- * namespace (bld_enter_mount_ns). */
-static int mount_rootfs(store_t *st, const bld_ctr_t *c, cb_error_t *err)
+ * namespace (rt_enter_mount_ns). */
+static int mount_rootfs(store_t *st, const rt_ctr_t *c, cb_error_t *err)
 {
 	_cleanup_strv_ char **lowers = NULL;
 	if (ctr_image_lowers(st, c->image, &lowers, NULL, err) < 0)
@@ -137,7 +137,7 @@ static int mount_rootfs(store_t *st, const bld_ctr_t *c, cb_error_t *err)
 	cb_buf_addstr(&o, ",workdir=");
 	add_escaped(&o, work);
 	/* same as build steps: the upper must stay a plain layer diff */
-	cb_buf_addstr(&o, bld_overlay_opts());
+	cb_buf_addstr(&o, rt_overlay_opts());
 	int rc = 0;
 	if (o.len > OVERLAY_OPTS_MAX)
 		rc = cb_error_fail(err, E2BIG, "too many layers (%zu) for one overlay mount",
@@ -233,7 +233,7 @@ static int on_output(void *opaque, int stream, const char *data, size_t len, cb_
 	return 0;
 }
 
-static void log_init(log_ctx_t *l, const bld_ctr_t *c)
+static void log_init(log_ctx_t *l, const rt_ctr_t *c)
 {
 	memset(l, 0, sizeof *l);
 	l->path = ctr_path(c, "log");
@@ -265,10 +265,10 @@ static void log_release(log_ctx_t *l)
 
 /* ---- -p: the host's sockets, forwarded by runtime/forward.c ---- */
 
-static int listen_ports(const bld_ctr_t *c, rt_fwd_t *fw, cb_error_t *err)
+static int listen_ports(const rt_ctr_t *c, rt_fwd_t *fw, cb_error_t *err)
 {
 	for (size_t i = 0; i < c->n_ports; i++) {
-		const bld_ctr_port_t *p = &c->ports[i];
+		const rt_ctr_port_t *p = &c->ports[i];
 		struct in_addr a;
 		if (inet_pton(AF_INET, p->host_ip, &a) != 1)
 			return cb_error_fail(err, EINVAL, "port mapping: bad IPv4 address '%s'",
@@ -283,7 +283,7 @@ static int listen_ports(const bld_ctr_t *c, rt_fwd_t *fw, cb_error_t *err)
 	return 0;
 }
 
-static int start_forwarders(const bld_ctr_t *c, rt_fwd_t *fw, pid_t pid, cb_error_t *err)
+static int start_forwarders(const rt_ctr_t *c, rt_fwd_t *fw, pid_t pid, cb_error_t *err)
 {
 	if (!c->n_ports)
 		return 0;
@@ -308,7 +308,7 @@ typedef struct mounts {
 	char **owned;
 } mounts_t;
 
-static int build_mounts(store_t *st, const bld_ctr_t *c, mounts_t *m, cb_error_t *err)
+static int build_mounts(store_t *st, const rt_ctr_t *c, mounts_t *m, cb_error_t *err)
 {
 	size_t nv = cb_strv_len(c->volumes);
 	m->v = cb_xcalloc(nv + 1, sizeof(sbx_mount_t));
@@ -374,12 +374,12 @@ static void running_release(running_t *r)
 	r->n_fw = 0;
 }
 
-static int launch_process(store_t *st, bld_ctr_t *c, running_t *r, bool attached,
+static int launch_process(store_t *st, rt_ctr_t *c, running_t *r, bool attached,
 			  cb_error_t *err);
 
 /* Mount, listen, start the process, record "running". This process must be
  * the monitor: it keeps the mount namespace alive. */
-static int launch(store_t *st, bld_ctr_t *c, running_t *r, bool attached, const bld_ctr_io_t *io,
+static int launch(store_t *st, rt_ctr_t *c, running_t *r, bool attached, const rt_ctr_io_t *io,
 		  cb_error_t *err)
 {
 	memset(r, 0, sizeof *r);
@@ -392,7 +392,7 @@ static int launch(store_t *st, bld_ctr_t *c, running_t *r, bool attached, const 
 	r->fw = cb_xcalloc(c->n_ports + 1, sizeof(rt_fwd_t));
 	for (size_t i = 0; i < c->n_ports; i++)
 		r->fw[i].listen_fd = r->fw[i].netns_fd = -1;
-	if (bld_enter_mount_ns(err) < 0 || mount_rootfs(st, c, err) < 0 ||
+	if (rt_enter_mount_ns(err) < 0 || mount_rootfs(st, c, err) < 0 ||
 	    listen_ports(c, r->fw, err) < 0)
 		return -1;
 	if (!c->networks || !c->networks[0])
@@ -410,7 +410,7 @@ static int launch(store_t *st, bld_ctr_t *c, running_t *r, bool attached, const 
 }
 
 /* The sandbox and the state of launch(). */
-static int launch_process(store_t *st, bld_ctr_t *c, running_t *r, bool attached,
+static int launch_process(store_t *st, rt_ctr_t *c, running_t *r, bool attached,
 			  cb_error_t *err)
 {
 	mounts_t m = {0};
@@ -445,7 +445,7 @@ static int launch_process(store_t *st, bld_ctr_t *c, running_t *r, bool attached
 	cfg.tty_raw = attached;
 	cfg.pids_limit = c->pids_limit;
 	sbx_scmp_profile_t *profile = NULL;
-	int rc = bld_ctr_seccomp(c, &cfg, &profile, err);
+	int rc = rt_ctr_seccomp(c, &cfg, &profile, err);
 	if (rc == 0)
 		rc = sbx_start(&cfg, &r->h, err);
 	sbx_seccomp_free(profile);
@@ -453,11 +453,11 @@ static int launch_process(store_t *st, bld_ctr_t *c, running_t *r, bool attached
 	if (rc < 0)
 		return cb_error_wrap(err, "start container '%.12s'", c->id);
 	pid_t pid = sbx_handle_pid(r->h);
-	c->status = BLD_CTR_RUNNING;
+	c->status = RT_CTR_RUNNING;
 	c->pid = pid;
-	c->pid_start = bld_ctr_proc_start(pid);
+	c->pid_start = rt_ctr_proc_start(pid);
 	c->monitor_pid = getpid();
-	c->monitor_start = bld_ctr_proc_start(c->monitor_pid);
+	c->monitor_start = rt_ctr_proc_start(c->monitor_pid);
 	c->exit_code = 0;
 	c->started = ctr_now();
 	c->finished = -1;
@@ -467,7 +467,7 @@ static int launch_process(store_t *st, bld_ctr_t *c, running_t *r, bool attached
 }
 
 /* Remove everything of a container from inside its own monitor (--rm). */
-static void remove_self(store_t *st, bld_ctr_t *c)
+static void remove_self(store_t *st, rt_ctr_t *c)
 {
 	_cleanup_free_ char *rootfs = ctr_path(c, "rootfs");
 	umount2(rootfs, MNT_DETACH);
@@ -480,12 +480,12 @@ static void remove_self(store_t *st, bld_ctr_t *c)
 		ctr_net_sync_hosts(st);
 }
 
-static int finish(store_t *st, bld_ctr_t *c, running_t *r, sbx_status_t *status, cb_error_t *err)
+static int finish(store_t *st, rt_ctr_t *c, running_t *r, sbx_status_t *status, cb_error_t *err)
 {
 	int rc = sbx_wait(r->h, true, status, err);
 	_cleanup_free_ char *rootfs = ctr_path(c, "rootfs");
 	running_release(r);
-	c->status = BLD_CTR_EXITED;
+	c->status = RT_CTR_EXITED;
 	c->exit_code = rc == 0 ? sbx_status_shell_code(status) : 255;
 	c->finished = ctr_now();
 	c->monitor_pid = 0;
@@ -514,8 +514,8 @@ static void on_signal(int sig)
 		kill(p, fwd_count++ ? SIGKILL : sig); /* PID 1 ignores unhandled signals */
 }
 
-int bld_ctr_run(store_t *st, bld_ctr_t *c, const bld_ctr_io_t *io, sbx_status_t *status,
-		cb_error_t *err)
+int rt_ctr_run(store_t *st, rt_ctr_t *c, const rt_ctr_io_t *io, sbx_status_t *status,
+	       cb_error_t *err)
 {
 	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 	struct sigaction old[CB_ARRAY_SIZE(sigs)];
@@ -530,7 +530,7 @@ int bld_ctr_run(store_t *st, bld_ctr_t *c, const bld_ctr_io_t *io, sbx_status_t 
 	int rc = launch(st, c, &r, true, io, err);
 	if (rc < 0) {
 		running_release(&r);
-		c->status = BLD_CTR_EXITED;
+		c->status = RT_CTR_EXITED;
 		c->exit_code = 127;
 		c->finished = ctr_now();
 		if (c->auto_remove) {
@@ -554,7 +554,7 @@ int bld_ctr_run(store_t *st, bld_ctr_t *c, const bld_ctr_io_t *io, sbx_status_t 
 
 typedef struct monitor_arg {
 	store_t *st;
-	bld_ctr_t *c;
+	rt_ctr_t *c;
 } monitor_arg_t;
 
 /* The detached container's monitor (forked by rt_monitor_fork): never
@@ -562,7 +562,7 @@ typedef struct monitor_arg {
 static void monitor_main(void *arg, int ready)
 {
 	store_t *st = ((monitor_arg_t *)arg)->st;
-	bld_ctr_t *c = ((monitor_arg_t *)arg)->c;
+	rt_ctr_t *c = ((monitor_arg_t *)arg)->c;
 	running_t r;
 	cb_error_t e = CB_ERROR_INIT;
 	/* networks: the monitor takes the store lock while its parent lives */
@@ -587,11 +587,11 @@ static void monitor_main(void *arg, int ready)
 	_exit(0);
 }
 
-int bld_ctr_start_detached(store_t *st, bld_ctr_t *c, cb_error_t *err)
+int rt_ctr_start_detached(store_t *st, rt_ctr_t *c, cb_error_t *err)
 {
-	if (bld_ctr_refresh(st, c, err) < 0)
+	if (rt_ctr_refresh(st, c, err) < 0)
 		return -1;
-	if (c->status == BLD_CTR_RUNNING)
+	if (c->status == RT_CTR_RUNNING)
 		return 0;
 	monitor_arg_t arg = {st, c};
 	int ready = -1;
@@ -619,7 +619,7 @@ int bld_ctr_start_detached(store_t *st, bld_ctr_t *c, cb_error_t *err)
 	if (rc == 0) {
 		/* a --rm container may be gone already: it ran, that is success */
 		cb_error_t e = CB_ERROR_INIT;
-		if (bld_ctr_refresh(st, c, &e) < 0)
+		if (rt_ctr_refresh(st, c, &e) < 0)
 			cb_error_release(&e);
 	}
 	return rc;

@@ -10,7 +10,7 @@
 #include "common/fs.h"
 #include "runtime/log.h"
 
-void rt_log_init(rt_log_reader_t *r, const bld_ctr_t *c)
+void rt_log_init(rt_log_reader_t *r, const rt_ctr_t *c)
 {
 	memset(r, 0, sizeof(*r));
 	r->path = cb_path_join(c->dir, "log");

@@ -43,7 +43,7 @@ typedef struct rt_log_record {
 } rt_log_record_t;
 
 /* c is only read here. */
-void rt_log_init(rt_log_reader_t *r, const bld_ctr_t *c);
+void rt_log_init(rt_log_reader_t *r, const rt_ctr_t *c);
 void rt_log_release(rt_log_reader_t *r);
 
 /* Open the log now (an error when it does not exist); with rotated, the

@@ -8,7 +8,7 @@
 #include "runtime/mount.h"
 #include "runtime/sandbox.h"
 
-int bld_enter_mount_ns(cb_error_t *err)
+int rt_enter_mount_ns(cb_error_t *err)
 {
 	static bool done;
 	if (done)
@@ -27,7 +27,7 @@ int bld_enter_mount_ns(cb_error_t *err)
 	return 0;
 }
 
-const char *bld_overlay_opts(void)
+const char *rt_overlay_opts(void)
 {
 	static int userns = -1;
 	if (userns < 0)

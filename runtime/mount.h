@@ -4,11 +4,8 @@
  * share.
  *
  * Overlays are mounted only inside a private mount namespace of the process
- * that uses them (bld_enter_mount_ns), so that an overlay mount can never
+ * that uses them (rt_enter_mount_ns), so that an overlay mount can never
  * outlive the process, even after kill -9.
- *
- * The bld_ names are historical (these lived in builder/snapshot.c); they
- * become rt_ with the rest of the runtime's API.
  */
 #ifndef CB_RUNTIME_MOUNT_H
 #define CB_RUNTIME_MOUNT_H
@@ -20,12 +17,12 @@
  * its root: layers unpacked and files created afterwards carry the
  * namespace's ids (0 = the caller), which is what layers record. Call it
  * before any thread is started. */
-int bld_enter_mount_ns(cb_error_t *err);
+int rt_enter_mount_ns(cb_error_t *err);
 
 /* The overlay mount options after lowerdir/upperdir/workdir (",..."): no
  * redirect_dir, metacopy or index (their metadata fits in no layer), and
  * userxattr in a user namespace (trusted.* xattrs are root's only). The
  * string is static. */
-const char *bld_overlay_opts(void);
+const char *rt_overlay_opts(void);
 
 #endif
