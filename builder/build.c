@@ -14,11 +14,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "builder/attest.h"
 #include "runtime/cgroup.h"
 #include "builder/internal.h"
 #include "runtime/mount.h"
 #include "runtime/sandbox.h"
 #include "builder/steps.h"
+#include "common/cancel.h"
 #include "common/fs.h"
 #include "common/util.h"
 
@@ -32,16 +34,14 @@ void bld_opts_init(bld_opts_t *o)
 	o->log = stderr;
 }
 
-static volatile sig_atomic_t interrupted;
-
 bool bld_interrupted(void)
 {
-	return interrupted != 0;
+	return cb_cancelled();
 }
 
 static void on_interrupt(int sig)
 {
-	interrupted = sig;
+	cb_cancel_request(sig); /* the copy, tar and layer loops check it */
 	bld_kill_running();
 }
 
@@ -51,6 +51,7 @@ static void catch_interrupts(struct sigaction *old_int, struct sigaction *old_te
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
+	cb_cancel_reset();
 	sa.sa_handler = on_interrupt;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, old_int);
@@ -109,6 +110,31 @@ static int resolve_image(build_t *b, const char *ref, const char *platform, bld_
 	if (b->o->resolver.resolve(b->o->resolver.ctx, b->st, ref, b->o->pull,
 				   platform ? platform : b->o->platform, &md, err) < 0)
 		return -1;
+	return bld_state_from_image(out, b->st, md, err);
+}
+
+/* A --from naming no stage that cannot be resolved was most likely meant as
+ * a stage: say so, with the closest stage name when one is near. */
+int bld_named_image_state(build_t *b, int line, const char *name, bld_state_t *out,
+			  cb_error_t *err)
+{
+	_cleanup_free_ char *md = NULL;
+	int rc = b->o->resolver.resolve
+			 ? b->o->resolver.resolve(b->o->resolver.ctx, b->st, name, b->o->pull,
+						  b->o->platform, &md, err)
+			 : cb_error_fail(err, ENOENT, "no way to find image '%s'", name);
+	if (rc < 0) {
+		_cleanup_free_ char *at = line > 0 ? cb_asprintf("%s:%d: ", b->o->dockerfile_name, line)
+						    : cb_xstrdup("");
+		const char *near = df_plan_suggest_stage(b->plan, name);
+		if (!near)
+			return cb_error_wrap(err, "%sno stage or image named \"%s\"", at, name);
+		int code = err && err->code ? err->code : ENOENT;
+		cb_error_release(err);
+		return cb_error_fail(err, code,
+				     "%sno stage or image named \"%s\" (did you mean stage \"%s\"?)", at,
+				     name, near);
+	}
 	return bld_state_from_image(out, b->st, md, err);
 }
 
@@ -286,7 +312,73 @@ static void trail_add(build_t *b, int stage, const char *key, const char *md, co
 		pthread_mutex_unlock(b->shared_mu);
 }
 
-static int run_step(build_t *b, int stage_idx, size_t step_idx, bld_state_t *s, cb_error_t *err)
+/* A step that changes the config only. */
+static bool is_meta(const df_step_t *st)
+{
+	return st->kind != DF_RUN && st->kind != DF_COPY && st->kind != DF_ADD &&
+	       st->kind != DF_WORKDIR && st->kind != DF_ARG;
+}
+
+/* The last step of the run of config-only steps that starts at i (ARGs
+ * inside the run belong to it); i itself if the next one is not. */
+static size_t meta_run_end(const df_stage_t *stage, size_t i)
+{
+	size_t last = i;
+	for (size_t k = i + 1; k < stage->n_steps; k++) {
+		if (stage->steps[k].kind == DF_ARG)
+			continue;
+		if (!is_meta(&stage->steps[k]))
+			break;
+		last = k;
+	}
+	return last;
+}
+
+/* A run of config-only steps i..j is committed (image and cache entry)
+ * only at its end: committing each of them wrote a config holding every
+ * ENV so far, n times over (4,000 ENV lines: 105 s, quadratic). So the
+ * run is looked up by its last key, computed along the chain as the steps
+ * would; a hit covers every step of the run. */
+static bool meta_run_hit(build_t *b, int stage_idx, size_t i, size_t j, bld_state_t *s)
+{
+	df_stage_t *stage = df_plan_stage(b->plan, stage_idx);
+	char key[DIGEST_STR_LEN + 1], next[DIGEST_STR_LEN + 1];
+	snprintf(key, sizeof(key), "%s", s->key);
+	for (size_t m = i; m <= j; m++) {
+		const df_step_t *step = &stage->steps[m];
+		if (step->kind == DF_ARG)
+			continue;
+		_cleanup_free_ char *canon = bld_step_canonical(step, s->config);
+		_cleanup_free_ char *inputs = NULL;
+		cb_error_t e = CB_ERROR_INIT;
+		if (bld_step_inputs(b, step, s, &inputs, NULL, &e) < 0) {
+			cb_error_release(&e);
+			return false;
+		}
+		bld_cache_key(key, canon, inputs, next);
+		memcpy(key, next, sizeof(key));
+	}
+	const char *remote = NULL;
+	if (!cache_hit(b, key, s, &remote))
+		return false;
+	char id[20];
+	short_digest(s->manifest_digest, id);
+	for (size_t m = i; m <= j; m++) {
+		const df_step_t *step = &stage->steps[m];
+		bld_log(b, "STEP %d/%d: %s\n", step->number, b->plan->total_steps, step->original);
+		if (step->kind != DF_ARG)
+			bld_log(b, "--> Using cache %s%s%s%s\n", id,
+				remote ? " (remote hit: " : b->o->explain_cache ? " (local hit" : "",
+				remote ? remote : "", remote || b->o->explain_cache ? ")" : "");
+	}
+	trail_add(b, stage_idx, key, s->manifest_digest, stage->steps[j].original);
+	return true;
+}
+
+/* defer: a config-only step followed by more of them: on a miss its state
+ * is not committed (meta_run_hit). */
+static int run_step(build_t *b, int stage_idx, size_t step_idx, bool defer, bld_state_t *s,
+		    cb_error_t *err)
 {
 	df_step_t *step = &df_plan_stage(b->plan, stage_idx)->steps[step_idx];
 	if (step->kind == DF_ARG) { /* ARG changes only what later steps see */
@@ -361,6 +453,8 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bld_state_t *s, 
 	if (rc < 0)
 		cb_error_wrap(err, "%s:%d", b->o->dockerfile_name, step->line);
 	snprintf(s->key, sizeof(s->key), "%s", key);
+	if (rc == 0 && defer)
+		return 0;
 	if (rc == 0)
 		rc = commit_state(b, s, step->original, err);
 	if (rc == 0 && link && !b->o->no_cache && s->n_layers > layers_before)
@@ -386,8 +480,20 @@ static int build_stage(build_t *b, size_t pos, bld_state_t *out, cb_error_t *err
 		return -1;
 	b->cmd_set = false;
 	stage = df_plan_stage(b->plan, idx);
+	size_t run_end = 0; /* steps up to here: a config-only run that missed */
 	for (size_t i = 0; i < stage->n_steps; i++) {
-		if (bld_stopping(b) || run_step(b, idx, i, &s, err) < 0) {
+		bool defer = false;
+		if (is_meta(&stage->steps[i])) {
+			size_t j = i < run_end ? run_end : meta_run_end(stage, i);
+			if (j > i && i >= run_end && meta_run_hit(b, idx, i, j, &s)) {
+				i = j;
+				stage = df_plan_stage(b->plan, idx);
+				continue;
+			}
+			run_end = j;
+			defer = i < j;
+		}
+		if (bld_stopping(b) || run_step(b, idx, i, defer, &s, err) < 0) {
 			if (!cb_error_is_set(err))
 				cb_error_fail(err, EINTR, "build interrupted");
 			bld_state_release(&s);
@@ -565,10 +671,13 @@ static int build_concurrently(build_t *b, size_t jobs, cb_error_t *err)
 	return rc;
 }
 
-static int build_stages(build_t *b, cb_error_t *err)
+static int build_stages(build_t *b, size_t *n_checks, cb_error_t *err)
 {
-	if (resolve_bases(b, err) < 0)
+	if (resolve_bases(b, err) < 0 || bld_run_checks(b, n_checks, err) < 0)
 		return -1;
+	bld_attest_note_bases(b);
+	if (b->o->check_only)
+		return 0;
 	size_t jobs = jobs_wanted(b->o);
 	if (jobs < 2 || !has_independent_stages(b->plan))
 		return build_sequentially(b, err);
@@ -603,7 +712,9 @@ static int tag_image(build_t *b, const char *manifest_digest, cb_error_t *err)
 	size_t len = 0;
 	if (store_read_blob(b->st, manifest_digest, IMAGE_JSON_MAX, &data, &len, err) < 0)
 		return -1;
-	if (strstr(data, MT_DOCKER_MANIFEST))
+	if (oci_media_type_is_index(oci_document_media_type(data, len)))
+		mt = MT_OCI_INDEX;
+	else if (strstr(data, MT_DOCKER_MANIFEST))
 		mt = MT_DOCKER_MANIFEST;
 	else
 		mt = MT_OCI_MANIFEST;
@@ -692,6 +803,7 @@ static void build_release(build_t *b)
 	if (b->ctx.dirfd >= 0)
 		close(b->ctx.dirfd);
 	free(b->created);
+	cb_strv_free(b->base_refs);
 	json_decref(b->cache_trail);
 }
 
@@ -708,18 +820,35 @@ int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *e
 	double t0 = now_s();
 	struct sigaction old_int, old_term;
 	catch_interrupts(&old_int, &old_term);
-	if (rt_enter_mount_ns(err) < 0 || open_context(&b, err) < 0 || plan_build(&b, err) < 0 ||
-	    check_entitlements(&b, err) < 0)
+	if (rt_enter_mount_ns(err) < 0 || open_context(&b, err) < 0)
+		goto out;
+	if (plan_build(&b, err) < 0) {
+		if (o->check_only)
+			bld_checks_unplanned(&b);
+		goto out;
+	}
+	if (check_entitlements(&b, err) < 0)
 		goto out;
 	choose_run_pids(&b);
 	b.created = oci_time_now(o->timestamp);
+	b.started = (int64_t)time(NULL);
 	b.stages = cb_xcalloc((size_t)b.plan->n_total_stages + 1, sizeof(bld_state_t));
 	b.stage_done = cb_xcalloc((size_t)b.plan->n_total_stages + 1, sizeof(bool));
 	b.bases = cb_xcalloc((size_t)b.plan->n_total_stages + 1, sizeof(bld_state_t));
-	if (build_stages(&b, err) < 0)
+	memset(res, 0, sizeof(*res));
+	if (build_stages(&b, &res->check_warnings, err) < 0)
 		goto out;
+	if (o->check_only) {
+		rc = 0;
+		goto out;
+	}
 	bld_state_t *final = &b.stages[b.plan->target];
-	if (finish_image(&b, final, err) < 0 || tag_image(&b, final->manifest_digest, err) < 0)
+	/* a signal during the last step must not end in a tagged image */
+	if (cb_cancel_check(err) < 0 || finish_image(&b, final, err) < 0)
+		goto out;
+	snprintf(res->tagged_digest, sizeof(res->tagged_digest), "%s", final->manifest_digest);
+	if (bld_attest(&b, final, res->tagged_digest, err) < 0 || cb_cancel_check(err) < 0 ||
+	    tag_image(&b, res->tagged_digest, err) < 0)
 		goto out;
 	image_t *img = image_load(st, final->manifest_digest, err);
 	if (!img)

@@ -92,6 +92,13 @@ typedef struct bld_cache_artifact {
 
 void bld_cache_artifact_release(bld_cache_artifact_t *a);
 
+/* Attestations make the tag name an index (image + attestation manifest). */
+typedef enum bld_provenance {
+	BLD_PROVENANCE_NONE = 0,
+	BLD_PROVENANCE_MIN,
+	BLD_PROVENANCE_MAX,
+} bld_provenance_t;
+
 typedef struct bld_opts {
 	const char *dockerfile_name; /* for messages: "Dockerfile" */
 	const char *dockerfile;      /* its bytes */
@@ -126,6 +133,10 @@ typedef struct bld_opts {
 	bld_fetcher_t fetcher;       /* ADD https://...; NULL fetch: refused */
 	const bld_remote_cache_t *cache_from; /* consulted on local misses; may be NULL */
 	bld_cache_mode_t cache_to;   /* fill bld_result_t.cache */
+	bool sbom;                   /* --sbom: an SPDX attestation (builder/attest.c) */
+	bld_provenance_t provenance; /* --provenance: a SLSA v1 attestation */
+	bool check_only;             /* --check: resolve the bases, run the build
+				      * checks, print them to log, build nothing */
 } bld_opts_t;
 
 void bld_opts_init(bld_opts_t *o);
@@ -143,6 +154,9 @@ typedef struct bld_result {
 	char image_id[DIGEST_STR_LEN + 1];        /* config digest */
 	char manifest_digest[DIGEST_STR_LEN + 1];
 	bld_cache_artifact_t cache; /* with opts->cache_to; else empty */
+	size_t check_warnings;      /* build checks that failed (warnings printed) */
+	char tagged_digest[DIGEST_STR_LEN + 1]; /* what the tags name: the manifest,
+						 * or the index with attestations */
 } bld_result_t;
 
 /* res is filled on success only; release it with bld_result_release. */

@@ -25,6 +25,7 @@
 #include "builder/internal.h"
 #include "common/fs.h"
 #include "common/util.h"
+#include "store/json.h"
 
 void bld_cache_key(const char *parent_key, const char *step_text, const char *inputs,
 		   char out[DIGEST_STR_LEN + 1])
@@ -62,9 +63,9 @@ char *bld_cache_lookup(store_t *st, const char *key)
 int bld_cache_store(store_t *st, const char *key, const char *manifest_digest,
 		    const char *description, cb_error_t *err)
 {
-	json_t *j = json_pack("{s:s, s:s}", "manifest", manifest_digest, "step",
-			      description ? description : "");
-	_cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
+	json_t *j = json_pack("{s:s, s:o}", "manifest", manifest_digest, "step",
+			      oci_json_str(description ? description : ""));
+	_cleanup_free_ char *text = oci_json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	_cleanup_free_ char *p = entry_path(st, key);
 	_cleanup_free_ char *tmp = store_path(st, "tmp");
@@ -75,24 +76,39 @@ int bld_cache_store(store_t *st, const char *key, const char *manifest_digest,
 
 /* ---- canonical step text ---- */
 
+/* The key must tell apart what runs differently: text that is not UTF-8
+ * (a Latin-1 --build-arg) is kept whole as {"hex": ...}, a type no plain
+ * string can collide with, where repairing it would map "\xe9" and "\xe8"
+ * to the same key. */
+static json_t *jstr(const char *s)
+{
+	if (!s)
+		return json_null();
+	size_t n = strlen(s);
+	if (cb_utf8_valid(s, n))
+		return json_stringn(s, n);
+	cb_buf_t b;
+	cb_buf_init(&b);
+	for (size_t i = 0; i < n; i++)
+		cb_buf_addf(&b, "%02x", (unsigned char)s[i]);
+	json_t *j = json_pack("{s:s}", "hex", b.data);
+	cb_buf_release(&b);
+	return j;
+}
+
 static json_t *jstrv(char *const *v)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; v && v[i]; i++)
-		json_array_append_new(a, json_string(v[i]));
+		json_array_append_new(a, jstr(v[i]));
 	return a;
-}
-
-static json_t *jstr(const char *s)
-{
-	return s ? json_string(s) : json_null();
 }
 
 static json_t *jkvs(const df_kv_t *kvs, size_t n)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("[s,o]", kvs[i].key, jstr(kvs[i].value)));
+		json_array_append_new(a, json_pack("[o,o]", jstr(kvs[i].key), jstr(kvs[i].value)));
 	return a;
 }
 
@@ -114,7 +130,7 @@ static json_t *jheredocs(const df_heredoc_t *h, size_t n)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("[s,o]", h[i].name, jstr(h[i].content)));
+		json_array_append_new(a, json_pack("[o,o]", jstr(h[i].name), jstr(h[i].content)));
 	return a;
 }
 
@@ -171,7 +187,7 @@ static void add_kind_fields(json_t *j, const df_step_t *s)
 char *bld_step_canonical(const df_step_t *s, const oci_config_t *config)
 {
 	json_t *j = json_object();
-	json_object_set_new(j, "kind", json_string(df_kind_name(s->kind)));
+	json_object_set_new(j, "kind", oci_json_str(df_kind_name(s->kind)));
 	add_kind_fields(j, s);
 	if (s->kind == DF_RUN) {
 		/* what the command runs with */
@@ -182,7 +198,7 @@ char *bld_step_canonical(const df_step_t *s, const oci_config_t *config)
 	}
 	if (s->kind == DF_COPY || s->kind == DF_ADD)
 		json_object_set_new(j, "workdir", jstr(s->workdir ? s->workdir : config->working_dir));
-	char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	char *text = oci_json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(j);
 	return text;
 }
@@ -193,8 +209,8 @@ static void add_argv(cb_buf_t *b, char *const *argv)
 {
 	cb_buf_addch(b, '[');
 	for (size_t i = 0; argv && argv[i]; i++) {
-		json_t *s = json_string(argv[i]);
-		char *q = json_dumps(s, JSON_ENCODE_ANY);
+		json_t *s = oci_json_str(argv[i]);
+		char *q = oci_json_dumps(s, JSON_ENCODE_ANY);
 		cb_buf_addf(b, "%s%s", i ? " " : "", q);
 		free(q);
 		json_decref(s);

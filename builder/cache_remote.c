@@ -29,6 +29,7 @@
 
 #include "builder/steps.h"
 #include "common/util.h"
+#include "store/json.h"
 
 #define CACHE_FORMAT 1
 
@@ -174,9 +175,9 @@ void bld_cache_trail_add(build_t *b, int stage, const char *key, const char *man
 		return;
 	if (!b->cache_trail)
 		b->cache_trail = json_array();
-	json_array_append_new(b->cache_trail, json_pack("{s:i, s:s, s:s, s:s}", "stage", stage,
+	json_array_append_new(b->cache_trail, json_pack("{s:i, s:s, s:s, s:o}", "stage", stage,
 							"key", key, "manifest", manifest_digest,
-							"step", step));
+							"step", oci_json_str(step)));
 }
 
 static void add_layers(json_t *mj, json_t *seen, bld_cache_artifact_t *out)
@@ -246,7 +247,7 @@ int bld_cache_artifact_make(store_t *st, json_t *items, bld_cache_artifact_t *ou
 		out->n_entries = json_array_size(entries);
 		json_t *j = json_pack("{s:i, s:o}", "cbuild.cache", CACHE_FORMAT, "entries", entries);
 		entries = NULL;
-		out->config = json_dumps(j, JSON_COMPACT);
+		out->config = oci_json_dumps(j, JSON_COMPACT);
 		out->config_len = strlen(out->config);
 		json_decref(j);
 	} else {

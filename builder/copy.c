@@ -23,10 +23,12 @@
 #include <unistd.h>
 
 #include "builder/internal.h"
+#include "common/cancel.h"
 #include "common/fs.h"
 #include "common/openroot.h"
 #include "common/util.h"
 #include "store/digest.h"
+#include "store/json.h"
 
 #define COPY_BUF (1 << 17)
 
@@ -234,6 +236,8 @@ static int walk(const bld_source_t *src, int dirfd_in, const char *rel, int dept
 			return cb_error_errno(err, "stat '%s/%s'", src->root, crel);
 		if (S_ISDIR(sb.st_mode) ? hidden_dir(src, crel) : hidden(src, crel))
 			continue;
+		if (cb_cancel_check(err) < 0)
+			return -1;
 		if (fn(ctx, dirfd_in, names[i], crel, &sb, depth, err) < 0)
 			return -1;
 		if (S_ISDIR(sb.st_mode)) {
@@ -268,7 +272,7 @@ static int read_chunks(int fd, chunk_fn sink, void *opaque, cb_error_t *err)
 			return cb_error_errno(err, "read");
 		if (n == 0)
 			return 0;
-		if (sink(opaque, buf, (size_t)n, err) < 0)
+		if (cb_cancel_check(err) < 0 || sink(opaque, buf, (size_t)n, err) < 0)
 			return -1;
 	}
 }
@@ -294,6 +298,8 @@ static int hash_fd(digest_ctx_t *d, int fd, uint64_t size, cb_error_t *err)
 			return cb_error_errno(err, "read");
 		if (n == 0)
 			return 0;
+		if (cb_cancel_check(err) < 0)
+			return -1;
 		digest_update(d, buf, (size_t)n);
 		size -= (uint64_t)n;
 	}
@@ -310,7 +316,7 @@ typedef struct hash_ctx {
 static void note_file(hash_ctx_t *h, const char *rel, const char *sig)
 {
 	if (h->files)
-		json_object_set_new(h->files, rel, json_string(sig));
+		oci_json_set(h->files, rel, oci_json_str(sig));
 	if (h->sigs) {
 		cb_buf_add(h->sigs, rel, strlen(rel) + 1);
 		cb_buf_add(h->sigs, sig, strlen(sig) + 1);
@@ -322,7 +328,7 @@ void bld_sigs_to_json(const cb_buf_t *sigs, json_t *files)
 	for (size_t i = 0; i < sigs->len;) {
 		const char *rel = sigs->data + i;
 		const char *sig = rel + strlen(rel) + 1;
-		json_object_set_new(files, rel, json_string(sig));
+		oci_json_set(files, rel, oci_json_str(sig));
 		i = (size_t)(sig - sigs->data) + strlen(sig) + 1;
 	}
 }
@@ -481,7 +487,10 @@ static _Atomic bool cfr_unusable; /* concurrent stages copy too */
 static int copy_data(int in, int out, cb_error_t *err)
 {
 	while (!cfr_unusable) {
-		ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+		/* 64 MiB at a time: a cancel is seen between two */
+		if (cb_cancel_check(err) < 0)
+			return -1;
+		ssize_t n = copy_file_range(in, NULL, out, NULL, 64 << 20, 0);
 		if (n == 0)
 			return 0;
 		if (n > 0)
@@ -961,6 +970,55 @@ static int mkdir_in_root(int rootfd, const char *rel, const bld_copy_opts_t *o, 
 	return fd;
 }
 
+/* How far an archive may expand: its entries' sizes together at most
+ * ADD_MAX_RATIO times the archive's own size, or ADD_MIN_LIMIT, whichever
+ * is more. 0.3 MB of zstd made 10 GiB of zeros, and a 10 KB sparse tar a
+ * file whose layer took hours to hash and compress; a source tree's
+ * tar.gz expands 5-10 times. CBUILD_ADD_MAX_RATIO overrides (0: no limit). */
+#define ADD_MAX_RATIO 1000
+#define ADD_MIN_LIMIT (1ull << 30)
+
+static uint64_t expand_limit(int srcfd)
+{
+	uint64_t ratio = ADD_MAX_RATIO;
+	const char *env = getenv("CBUILD_ADD_MAX_RATIO");
+	if (env && *env)
+		ratio = strtoull(env, NULL, 10);
+	struct stat sb;
+	if (!ratio || fstat(srcfd, &sb) < 0)
+		return UINT64_MAX;
+	uint64_t size = (uint64_t)sb.st_size;
+	if (size > UINT64_MAX / ratio)
+		return UINT64_MAX;
+	return size * ratio > ADD_MIN_LIMIT ? size * ratio : ADD_MIN_LIMIT;
+}
+
+/* One entry's data, with blocks of zeros left as holes as layer_apply
+ * leaves them (cb_zero_run); archive_write_disk seeks over the gaps and
+ * sets the size at the end. */
+static int extract_data(struct archive *a, struct archive *w)
+{
+	const void *buf;
+	size_t len;
+	la_int64_t off;
+	int r;
+	while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
+		if (cb_cancelled())
+			return ARCHIVE_FATAL;
+		const char *p = buf;
+		while (len) {
+			bool zero;
+			size_t run = cb_zero_run(p, len, (uint64_t)off, &zero);
+			if (!zero && archive_write_data_block(w, p, run, off) != ARCHIVE_OK)
+				return ARCHIVE_FATAL;
+			p += run;
+			off += (la_int64_t)run;
+			len -= run;
+		}
+	}
+	return r == ARCHIVE_EOF ? ARCHIVE_OK : r;
+}
+
 /* ADD of a local tar (any compression): extract into dstfd. Returns 1 when
  * it was an archive, 0 when not (copy it as a file), -1 on error. */
 static int try_extract(int srcfd, int dstfd, const bld_copy_opts_t *o, cb_error_t *err)
@@ -992,23 +1050,34 @@ static int try_extract(int srcfd, int dstfd, const bld_copy_opts_t *o, cb_error_
 		goto out;
 	}
 	int r = ARCHIVE_OK;
+	uint64_t limit = expand_limit(srcfd), total = 0;
 	do {
+		int64_t esize = archive_entry_size(e);
+		total += esize > 0 ? (uint64_t)esize : 0;
+		if (total > limit) {
+			rc = cb_error_set(err, EFBIG,
+					  "archive expands to more than %llu bytes at '%s': refused "
+					  "as a decompression bomb (the limit is %d times the "
+					  "archive's size, at least 1 GiB; CBUILD_ADD_MAX_RATIO=0 "
+					  "lifts it)",
+					  (unsigned long long)limit, archive_entry_pathname(e),
+					  ADD_MAX_RATIO);
+			break;
+		}
+		if (cb_cancel_check(err) < 0) {
+			rc = -1;
+			break;
+		}
 		if (o->uid != (uid_t)-1) {
 			archive_entry_set_uid(e, owner_uid(o));
 			archive_entry_set_gid(e, owner_gid(o));
 		}
 		r = archive_write_header(w, e);
-		if (r == ARCHIVE_OK && archive_entry_size(e) > 0) {
-			const void *buf;
-			size_t len;
-			la_int64_t off;
-			while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK)
-				if (archive_write_data_block(w, buf, len, off) != ARCHIVE_OK) {
-					r = ARCHIVE_FATAL;
-					break;
-				}
-			if (r == ARCHIVE_EOF)
-				r = ARCHIVE_OK;
+		if (r == ARCHIVE_OK && archive_entry_size(e) > 0)
+			r = extract_data(a, w);
+		if (r < ARCHIVE_WARN && cb_cancel_check(err) < 0) {
+			rc = -1;
+			break;
 		}
 		if (r < ARCHIVE_WARN) {
 			rc = cb_error_fail(err, EIO, "extract '%s': %s", archive_entry_pathname(e),

@@ -12,6 +12,7 @@
 #include "builder/steps.h"
 #include "common/fs.h"
 #include "common/util.h"
+#include "store/json.h"
 
 #define SHOW_FILES 3
 
@@ -31,11 +32,12 @@ static char *record_path(build_t *b, int stage, size_t index)
 
 char *bld_explain_text(const bld_step_id_t *id)
 {
-	json_t *j = json_pack("{s:s, s:s, s:s}", "parent", id->parent_key, "canonical",
-			      id->canonical, "inputs", id->inputs ? id->inputs : "");
+	json_t *j = json_pack("{s:s, s:o, s:o}", "parent", id->parent_key, "canonical",
+			      oci_json_str(id->canonical), "inputs",
+			      oci_json_str(id->inputs ? id->inputs : ""));
 	if (id->files)
 		json_object_set(j, "files", id->files);
-	char *text = json_dumps(j, JSON_COMPACT);
+	char *text = oci_json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	return text;
 }

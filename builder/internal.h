@@ -14,10 +14,11 @@
 #include "common/util.h"
 #include "parser/ignore.h"
 #include "parser/plan.h"
+#include "runtime/sandbox.h"
 #include "store/image.h"
 #include "store/layer.h"
 
-#define BLD_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define BLD_DEFAULT_PATH SBX_DEFAULT_PATH
 
 /* An image state as steps go: config + layers, the cache chain key, and the
  * intermediate image it was committed as. */
@@ -37,6 +38,8 @@ int bld_state_from_image(bld_state_t *s, store_t *st, const char *manifest_diges
 void bld_state_add_layer(bld_state_t *s, const layer_result_t *res);
 
 /* ---- snapshots: an overlay on a state's layers ---- */
+
+/* rt_chain_lowers() and rt_overlay_options(): runtime/mount.h. */
 
 typedef struct bld_snap {
 	char *dir;    /* tmp/step-XXXXXX: upper/ work/ merged/ empty/ */

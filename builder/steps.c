@@ -18,6 +18,7 @@
 #include "builder/steps.h"
 #include "common/fs.h"
 #include "common/util.h"
+#include "store/json.h"
 
 #define TAIL_LINES 12
 
@@ -36,21 +37,16 @@ static void add_history(build_t *b, bld_state_t *s, const df_step_t *step, bool 
 
 /* ---- inputs ---- */
 
-static int copy_source_state(build_t *b, const df_copy_t *cp, bld_state_t *out, cb_error_t *err)
+static int copy_source_state(build_t *b, const df_step_t *step, bld_state_t *out, cb_error_t *err)
 {
+	const df_copy_t *cp = &step->u.copy;
 	if (cp->from_stage >= 0) {
 		if (!b->stage_done[cp->from_stage])
 			CB_BUG("COPY --from stage %d not built", cp->from_stage);
 		bld_state_copy(out, &b->stages[cp->from_stage]);
 		return 0;
 	}
-	if (!b->o->resolver.resolve)
-		return cb_error_fail(err, ENOENT, "no way to find image '%s'", cp->from);
-	_cleanup_free_ char *md = NULL;
-	if (b->o->resolver.resolve(b->o->resolver.ctx, b->st, cp->from, b->o->pull, b->o->platform,
-				   &md, err) < 0)
-		return -1;
-	return bld_state_from_image(out, b->st, md, err);
+	return bld_named_image_state(b, step->line, cp->from, out, err);
 }
 
 /* ---- ADD of URLs ---- */
@@ -134,19 +130,6 @@ static int url_inputs(build_t *b, const df_step_t *step, char **inputs, cb_error
 	return rc;
 }
 
-/* The image a RUN --mount=type=bind,from=IMAGE names, through the
- * resolver (which pulls it when missing). */
-static int mount_image_state(build_t *b, const df_mount_t *dm, bld_state_t *out, cb_error_t *err)
-{
-	if (!b->o->resolver.resolve)
-		return cb_error_fail(err, ENOENT, "no way to find image '%s'", dm->from);
-	_cleanup_free_ char *md = NULL;
-	if (b->o->resolver.resolve(b->o->resolver.ctx, b->st, dm->from, b->o->pull, b->o->platform,
-				   &md, err) < 0)
-		return cb_error_wrap(err, "RUN --mount from=%s", dm->from);
-	return bld_state_from_image(out, b->st, md, err);
-}
-
 /* What a RUN's bind mounts show it: a stage's key, an image's ID, or the
  * checksum of the context files under a read-only mount's source (a
  * writable one is where the step writes to the host, not what it reads). */
@@ -165,7 +148,7 @@ static int run_inputs(build_t *b, const df_step_t *step, char **inputs, json_t *
 			cb_buf_addf(&in, "bind %s stage %s\n", dm->target, b->stages[dm->from_stage].key);
 		} else if (dm->from) {
 			bld_state_t img = {0};
-			if ((rc = mount_image_state(b, dm, &img, err)) == 0)
+			if ((rc = bld_named_image_state(b, 0, dm->from, &img, err)) == 0)
 				cb_buf_addf(&in, "bind %s image %s\n", dm->target, img.key);
 			bld_state_release(&img);
 		} else if (dm->readonly) { /* an rw bind writes to the context: not an input */
@@ -282,7 +265,7 @@ int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, cha
 	 * mounted only to list files for --explain-cache. Not mounting keeps
 	 * a remote cache hit from downloading the source stage's layers. */
 	bld_state_t from;
-	if (copy_source_state(b, cp, &from, err) < 0)
+	if (copy_source_state(b, step, &from, err) < 0)
 		return -1;
 	if (!files) {
 		*inputs = cb_xstrdup(from.key);
@@ -317,7 +300,7 @@ static json_t *healthcheck_json(const df_healthcheck_t *h)
 {
 	json_t *test = json_array();
 	for (size_t i = 0; h->test && h->test[i]; i++)
-		json_array_append_new(test, json_string(h->test[i]));
+		json_array_append_new(test, oci_json_str(h->test[i]));
 	json_t *j = json_object();
 	json_object_set_new(j, "Test", test);
 	if (h->interval_ns)
@@ -684,13 +667,13 @@ static int cache_mount_dir(build_t *b, const df_mount_t *dm, run_mounts_t *m, co
 	return 0;
 }
 
-static int bind_source(build_t *b, const df_mount_t *dm, run_mounts_t *m, const char **out,
-		       cb_error_t *err)
+static int bind_source(build_t *b, int line, const df_mount_t *dm, run_mounts_t *m,
+		       const char **out, cb_error_t *err)
 {
 	const char *root = b->ctx.dir;
 	if (dm->from_stage >= 0 || dm->from) {
 		bld_state_t img = {0};
-		if (dm->from_stage < 0 && mount_image_state(b, dm, &img, err) < 0)
+		if (dm->from_stage < 0 && bld_named_image_state(b, line, dm->from, &img, err) < 0)
 			return -1;
 		m->snaps = cb_xreallocarray(m->snaps, m->n_snaps + 1, sizeof(bld_snap_t));
 		int rc = bld_snap_open(b->st, dm->from_stage >= 0 ? &b->stages[dm->from_stage] : &img,
@@ -707,7 +690,8 @@ static int bind_source(build_t *b, const df_mount_t *dm, run_mounts_t *m, const 
 	return 0;
 }
 
-static int add_run_mount(build_t *b, const df_mount_t *dm, run_mounts_t *m, cb_error_t *err)
+static int add_run_mount(build_t *b, int line, const df_mount_t *dm, run_mounts_t *m,
+			 cb_error_t *err)
 {
 	const char *src = NULL;
 	switch (dm->type) {
@@ -716,7 +700,7 @@ static int add_run_mount(build_t *b, const df_mount_t *dm, run_mounts_t *m, cb_e
 			return -1;
 		break;
 	case DF_MOUNT_BIND:
-		if (bind_source(b, dm, m, &src, err) < 0)
+		if (bind_source(b, line, dm, m, &src, err) < 0)
 			return -1;
 		break;
 	case DF_MOUNT_TMPFS: {
@@ -847,7 +831,7 @@ static int run_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, bl
 		const df_mount_t *dm = &run->mounts[i];
 		if (dm->type == DF_MOUNT_SECRET || dm->type == DF_MOUNT_SSH)
 			note_mountpoint(&m, snap->merged, dm->target);
-		rc = add_run_mount(b, dm, &m, err);
+		rc = add_run_mount(b, step->line, dm, &m, err);
 	}
 	if (rc == 0)
 		rc = add_heredoc_files(b, run, &m, err);
@@ -1017,7 +1001,7 @@ static int copy_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, b
 		return copy_from(b, step, s, snap, &src, cp->sources, layer, err);
 	}
 	bld_state_t from;
-	if (copy_source_state(b, cp, &from, err) < 0)
+	if (copy_source_state(b, step, &from, err) < 0)
 		return -1;
 	bld_snap_t fsnap;
 	rc = bld_snap_open(b->st, &from, true, &fsnap, err);

@@ -29,6 +29,8 @@ typedef struct build {
 	pthread_mutex_t *shared_mu; /* concurrent stages: guards cache_trail; else NULL */
 	json_t *cache_trail; /* --cache-to: every finished step, see below */
 	int64_t run_pids;    /* every RUN's pids limit, <= 0 = none (bld_opts_t) */
+	char **base_refs;    /* "REF@DIGEST" of the resolved bases (attestations) */
+	int64_t started;     /* when the build began (provenance) */
 } build_t;
 
 /* --cache-to: remember a finished step (hit or run) of a stage, and turn
@@ -38,6 +40,14 @@ void bld_cache_trail_add(build_t *b, int stage, const char *key, const char *man
 int bld_cache_export(build_t *b, bld_cache_artifact_t *out, cb_error_t *err);
 
 void bld_log(build_t *b, const char *fmt, ...) CB_PRINTF(2, 3);
+
+/* The build checks (builder/checks.c), once the bases are resolved: print
+ * the warnings, count them in *n_warnings; fails when `# check=error=true`
+ * and a rule was broken (not under opts->check_only: the caller decides). */
+int bld_run_checks(build_t *b, size_t *n_warnings, cb_error_t *err);
+/* --check of a Dockerfile that does not plan (a duplicate stage name, an
+ * unknown --target): the checks that need no base, before the error. */
+void bld_checks_unplanned(build_t *b);
 
 /* What besides its text a step depends on (ADD/COPY: the files; COPY
  * --from a stage: that stage's key). *inputs may be NULL. */
@@ -69,6 +79,14 @@ void bld_explain_record_remote(build_t *b, int stage, size_t index, const df_ste
 
 /* Remove the current step's downloads (ADD URL). */
 void bld_url_cleanup(build_t *b);
+
+/* The image a COPY --from or RUN --mount from= names when no stage has
+ * that name, through the resolver (which pulls it when missing). When that
+ * fails: "FILE:LINE: no stage or image named "x" (did you mean stage "y"?)"
+ * as BuildKit says, or with the resolver's cause when no stage name is
+ * near. line 0: the caller says where (no "FILE:LINE: "). */
+int bld_named_image_state(build_t *b, int line, const char *name, bld_state_t *out,
+			  cb_error_t *err);
 
 /* Run the step on state s (config and layers change; history appended). */
 int bld_step_execute(build_t *b, const df_step_t *step, bld_state_t *s, cb_error_t *err);

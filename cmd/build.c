@@ -4,12 +4,22 @@
  *   [--format oci|docker] [--compress gzip|zstd|none] [--timestamp EPOCH]
  *   [--iidfile F] [--progress auto|plain|tty] [--secret id=X,src=F]
  *   [--ssh ID[=SOCKET]] [--explain-cache] [--cache-to REF [--cache-to-mode min|max]]
- *   [--cache-from REF[,REF...]]... [--jobs N] [--allow ENTITLEMENT]... [-q] CONTEXT
+ *   [--cache-from REF[,REF...]]... [--jobs N] [--allow ENTITLEMENT]... [--check]
+ *   [--sbom[=BOOL]] [--provenance[=min|max|false]] [-q] CONTEXT
  *
  * --allow security.insecure lets RUN --security=insecure run (BuildKit's
  * entitlement); network.host is accepted (RUN has the host's network
  * unless --network none). CBUILD_RUN_PIDS_LIMIT=N sets every RUN's pids
  * limit (N <= 0: none) instead of BLD_RUN_PIDS_LIMIT.
+ *
+ * --check runs the build checks (parser/checks.h) and builds nothing:
+ * each violation is printed with its place, line and fix, and the exit
+ * status is 1 when there was any (as `docker build --check`).
+ *
+ * --sbom and --provenance attach attestations (builder/attest.c): the tags
+ * then name an index holding the image and an attestation manifest. None
+ * is attached by default (see builder/attest.c for why); --sbom brings
+ * min provenance with it unless --provenance=false.
  */
 #include "store/archive_lazy.h"
 #include <errno.h>
@@ -49,6 +59,9 @@ typedef struct build_args {
 	char **cache_from;
 	bool no_cache, pull, quiet, network_none, docker_format, explain_cache, dry_run;
 	bool allow_insecure;
+	bool check; /* --check */
+	bool sbom, provenance_set;
+	bld_provenance_t provenance;
 	layer_opts_t layer;
 	int64_t timestamp;
 	int jobs; /* stages at once; 0 = default */
@@ -58,7 +71,8 @@ enum {
 	OPT_BUILD_ARG = 256, OPT_TARGET, OPT_NO_CACHE, OPT_PULL, OPT_LABEL, OPT_NETWORK,
 	OPT_FORMAT, OPT_COMPRESS, OPT_TIMESTAMP, OPT_IIDFILE, OPT_PROGRESS, OPT_SECRET,
 	OPT_EXPLAIN, OPT_PLATFORM, OPT_LEVEL, OPT_DRY_RUN, OPT_CACHE_TO, OPT_CACHE_MODE,
-	OPT_CACHE_FROM, OPT_JOBS, OPT_SSH, OPT_RM, OPT_FORCE_RM, OPT_ALLOW,
+	OPT_CACHE_FROM, OPT_JOBS, OPT_SSH, OPT_RM, OPT_FORCE_RM, OPT_ALLOW, OPT_CHECK,
+	OPT_SBOM, OPT_PROVENANCE,
 };
 
 static const struct option build_longopts[] = {
@@ -92,6 +106,9 @@ static const struct option build_longopts[] = {
 	{"cache-from", required_argument, NULL, OPT_CACHE_FROM},
 	{"jobs", required_argument, NULL, OPT_JOBS},
 	{"ssh", required_argument, NULL, OPT_SSH},
+	{"check", no_argument, NULL, OPT_CHECK},
+	{"sbom", optional_argument, NULL, OPT_SBOM},
+	{"provenance", optional_argument, NULL, OPT_PROVENANCE},
 	{NULL, 0, NULL, 0},
 };
 
@@ -148,6 +165,27 @@ static int bool_value(const char *opt, const char *arg, bool *out, cb_error_t *e
 	return cmd_usage_error(err, "invalid value '%s' for --%s (true or false)", arg, opt);
 }
 
+/* --provenance[=true|false|min|max|mode=min|mode=max], as buildx. */
+static int provenance_value(build_args_t *a, const char *arg, cb_error_t *err)
+{
+	a->provenance_set = true;
+	if (arg && !strncmp(arg, "mode=", 5))
+		arg += 5;
+	if (arg && !strcmp(arg, "max")) {
+		a->provenance = BLD_PROVENANCE_MAX;
+		return 0;
+	}
+	if (arg && !strcmp(arg, "min")) {
+		a->provenance = BLD_PROVENANCE_MIN;
+		return 0;
+	}
+	bool on = true;
+	if (bool_value("provenance", arg, &on, err) != 0)
+		return cmd_usage_error(err, "invalid --provenance '%s' (min, max, true or false)", arg);
+	a->provenance = on ? BLD_PROVENANCE_MIN : BLD_PROVENANCE_NONE;
+	return 0;
+}
+
 static int parse_one(build_args_t *a, int c, const char *arg, cb_error_t *err)
 {
 	bool ignored;
@@ -176,6 +214,9 @@ static int parse_one(build_args_t *a, int c, const char *arg, cb_error_t *err)
 	case OPT_SECRET: a->secrets = cb_strv_push(a->secrets, arg); return 0;
 	case OPT_EXPLAIN: a->explain_cache = true; return 0;
 	case OPT_DRY_RUN: a->dry_run = true; return 0;
+	case OPT_CHECK: a->check = true; return 0;
+	case OPT_SBOM: return bool_value("sbom", arg, &a->sbom, err);
+	case OPT_PROVENANCE: return provenance_value(a, arg, err);
 	case OPT_SSH: { /* ID=SOCKET, or ID alone for $SSH_AUTH_SOCK (as docker) */
 		const char *eq = strchr(arg, '=');
 		const char *sock = eq ? eq + 1 : getenv("SSH_AUTH_SOCK");
@@ -391,6 +432,19 @@ static int report(const build_args_t *a, const bld_result_t *res, cb_error_t *er
 	return 0;
 }
 
+/* --check: docker's closing line; violations make the exit status 1. */
+static int check_report(cmd_ctx_t *ctx, const bld_result_t *res)
+{
+	if (!res->check_warnings) {
+		fprintf(stderr, "Check complete, no warnings found.\n");
+		return 0;
+	}
+	fprintf(stderr, "Check complete, %zu warning%s found!\n", res->check_warnings,
+		res->check_warnings == 1 ? " has been" : "s have been");
+	ctx->exit_code = 1;
+	return 0;
+}
+
 /* --cache-from: each artifact's entries; a missing, unreachable, corrupt
  * or foreign cache is a warning (the first pipeline run has none). */
 static bld_remote_cache_t *import_caches(store_t *st, const build_args_t *a)
@@ -485,13 +539,20 @@ static int do_build(cmd_ctx_t *ctx, build_args_t *a, cb_error_t *err)
 		o.fetcher.fetch = cmd_fetch_url;
 		bld_remote_cache_t *rcache = import_caches(st, a);
 		o.cache_from = rcache;
+		o.check_only = a->check;
+		o.sbom = a->sbom;
+		/* an SBOM brings min provenance along unless told otherwise (buildx) */
+		o.provenance = a->provenance_set ? a->provenance
+						 : a->sbom ? BLD_PROVENANCE_MIN : BLD_PROVENANCE_NONE;
 		o.cache_to = a->cache_to ? (a->cache_mode ? a->cache_mode : BLD_CACHE_MIN) : BLD_CACHE_NONE;
 		bld_result_t res;
 		memset(&res, 0, sizeof(res));
 		rc = bld_build(st, &o, &res, err);
-		if (rc == 0 && a->cache_to)
+		if (rc == 0 && a->check)
+			rc = check_report(ctx, &res);
+		else if (rc == 0 && a->cache_to)
 			rc = export_cache(st, a, &res, err);
-		if (rc == 0)
+		if (rc == 0 && !a->check)
 			rc = report(a, &res, err);
 		bld_result_release(&res);
 		bld_remote_cache_free(rcache);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "store/json.h"
 
 /* One piece of a parsed template: literal text, or a field (JSON-quoted
  * with {{json .X}}). */
@@ -149,8 +150,8 @@ static void row_json(cmd_fmt_t *f, const char *const *values)
 {
 	json_t *o = json_object();
 	for (size_t i = 0; i < f->n_fields; i++)
-		json_object_set_new(o, f->fields[i].name, json_string(values[i] ? values[i] : ""));
-	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_object_set_new(o, f->fields[i].name, oci_json_str(values[i] ? values[i] : ""));
+	char *s = oci_json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	cb_buf_addstr(&f->out, s);
 	cb_buf_addch(&f->out, '\n');
 	free(s);
@@ -167,8 +168,8 @@ void cmd_fmt_row(cmd_fmt_t *f, const char *const *values)
 		const piece_t *p = &f->pieces[i];
 		const char *v = p->field < 0 ? p->text : values[p->field] ? values[p->field] : "";
 		if (p->json) {
-			json_t *js = json_string(v);
-			char *s = json_dumps(js, JSON_ENCODE_ANY);
+			json_t *js = oci_json_str(v);
+			char *s = oci_json_dumps(js, JSON_ENCODE_ANY);
 			cb_buf_addstr(&f->out, s);
 			free(s);
 			json_decref(js);

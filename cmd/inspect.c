@@ -5,7 +5,10 @@
  *
  * cbuild inspect --raw [--platform P] IMAGE...: the manifest or index a
  * name points at, byte for byte (with --platform, an index's image
- * manifest for that platform), as `buildah manifest inspect` shows it. */
+ * manifest for that platform), as `buildah manifest inspect` shows it.
+ *
+ * cbuild inspect --sbom|--provenance IMAGE...: the attestations a build
+ * with --sbom/--provenance attached (cmd/inspect_attest.c). */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -16,9 +19,11 @@
 #include "runtime/container.h"
 #include "cmd/cmd.h"
 #include "cmd/images_util.h"
+#include "cmd/inspect_attest.h"
 #include "common/fs.h"
 #include "common/util.h"
 #include "registry/reference.h"
+#include "store/json.h"
 
 static json_t *repo_lists(store_t *st, const image_t *img, json_t **digests)
 {
@@ -46,8 +51,8 @@ static json_t *repo_lists(store_t *st, const image_t *img, json_t **digests)
 		_cleanup_free_ char *fam = reg_ref_familiar(&r);
 		_cleanup_free_ char *repo = reg_ref_familiar_repo(&r);
 		_cleanup_free_ char *rd = cb_asprintf("%s@%s", repo, shown);
-		json_array_append_new(tags, json_string(fam));
-		json_array_append_new(*digests, json_string(rd));
+		json_array_append_new(tags, oci_json_str(fam));
+		json_array_append_new(*digests, oci_json_str(rd));
 		reg_ref_release(&r);
 	}
 	store_refs_free(refs, n);
@@ -61,27 +66,27 @@ static json_t *image_json(store_t *st, const image_t *img)
 	json_t *digests = NULL;
 	json_t *tags = repo_lists(st, img, &digests);
 	json_t *j = json_object();
-	json_object_set_new(j, "Id", json_string(img->config_digest));
+	json_object_set_new(j, "Id", oci_json_str(img->config_digest));
 	json_object_set_new(j, "RepoTags", tags);
 	json_object_set_new(j, "RepoDigests", digests);
-	json_object_set_new(j, "Parent", json_string(""));
-	json_object_set_new(j, "Comment", json_string(""));
-	json_object_set(j, "Created", json_object_get(c, "created") ?: json_string(""));
-	json_object_set_new(j, "Author", json_string(img->config->author ? img->config->author : ""));
+	json_object_set_new(j, "Parent", oci_json_str(""));
+	json_object_set_new(j, "Comment", oci_json_str(""));
+	json_object_set(j, "Created", json_object_get(c, "created") ?: oci_json_str(""));
+	json_object_set_new(j, "Author", oci_json_str(img->config->author ? img->config->author : ""));
 	json_object_set(j, "Config", json_object_get(c, "config"));
 	json_object_set(j, "Architecture", json_object_get(c, "architecture"));
 	if (img->config->variant)
-		json_object_set_new(j, "Variant", json_string(img->config->variant));
+		json_object_set_new(j, "Variant", oci_json_str(img->config->variant));
 	json_object_set(j, "Os", json_object_get(c, "os"));
 	json_object_set_new(j, "Size", json_integer(image_unpacked_size(st, img)));
 	json_t *rootfs = json_pack("{s:s, s:O}", "Type", "layers", "Layers",
 				   json_object_get(json_object_get(c, "rootfs"), "diff_ids"));
 	json_object_set_new(j, "RootFS", rootfs);
 	json_object_set(j, "History", json_object_get(c, "history"));
-	json_object_set_new(j, "ManifestDigest", json_string(img->manifest_digest));
-	json_object_set_new(j, "ManifestMediaType", json_string(img->manifest->media_type));
+	json_object_set_new(j, "ManifestDigest", oci_json_str(img->manifest_digest));
+	json_object_set_new(j, "ManifestMediaType", oci_json_str(img->manifest->media_type));
 	if (img->index_digest)
-		json_object_set_new(j, "IndexDigest", json_string(img->index_digest));
+		json_object_set_new(j, "IndexDigest", oci_json_str(img->index_digest));
 	json_decref(c);
 	return j;
 }
@@ -90,20 +95,20 @@ static json_t *strv_json(char *const *v)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; v && v[i]; i++)
-		json_array_append_new(a, json_string(v[i]));
+		json_array_append_new(a, oci_json_str(v[i]));
 	return a;
 }
 
 static json_t *time_json(int64_t t)
 {
 	if (t < 0)
-		return json_string("0001-01-01T00:00:00Z");
+		return oci_json_str("0001-01-01T00:00:00Z");
 	char buf[64];
 	time_t tt = (time_t)t;
 	struct tm tm;
 	gmtime_r(&tt, &tm);
 	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return json_string(buf);
+	return oci_json_str(buf);
 }
 
 /* Docker's container object, the fields cbuild has. */
@@ -112,7 +117,7 @@ static json_t *container_json(store_t *st, const rt_ctr_t *c)
 	static const char *const status[] = {"created", "running", "exited"};
 	bool running = c->status == RT_CTR_RUNNING;
 	json_t *state = json_object();
-	json_object_set_new(state, "Status", json_string(status[c->status]));
+	json_object_set_new(state, "Status", oci_json_str(status[c->status]));
 	json_object_set_new(state, "Running", json_boolean(running));
 	json_object_set_new(state, "Paused", json_false());
 	json_object_set_new(state, "Pid", json_integer(running ? c->pid : 0));
@@ -130,20 +135,20 @@ static json_t *container_json(store_t *st, const rt_ctr_t *c)
 					      "HostPort", port));
 	}
 	json_t *config = json_object();
-	json_object_set_new(config, "Hostname", json_string(c->hostname));
-	json_object_set_new(config, "User", json_string(c->user ? c->user : ""));
+	json_object_set_new(config, "Hostname", oci_json_str(c->hostname));
+	json_object_set_new(config, "User", oci_json_str(c->user ? c->user : ""));
 	json_object_set_new(config, "Tty", json_boolean(c->tty));
 	json_object_set_new(config, "OpenStdin", json_boolean(c->interactive));
-	json_object_set_new(config, "Env", strv_json(c->env));
+	json_object_set_new(config, "Env", strv_json(c->config_env));
 	json_object_set_new(config, "Cmd", strv_json(c->argv));
-	json_object_set_new(config, "Image", json_string(c->image_name ? c->image_name : ""));
-	json_object_set_new(config, "WorkingDir", json_string(c->cwd ? c->cwd : "/"));
+	json_object_set_new(config, "Image", oci_json_str(c->image_name ? c->image_name : ""));
+	json_object_set_new(config, "WorkingDir", oci_json_str(c->cwd ? c->cwd : "/"));
 	if (c->stop_signal)
-		json_object_set_new(config, "StopSignal", json_string(c->stop_signal));
+		json_object_set_new(config, "StopSignal", oci_json_str(c->stop_signal));
 	json_t *host = json_object();
 	json_object_set_new(host, "Binds", strv_json(c->volumes));
 	json_object_set_new(host, "NetworkMode",
-			    json_string(c->networks && c->networks[0] ? c->networks[0]
+			    oci_json_str(c->networks && c->networks[0] ? c->networks[0]
 					: c->net_none ? "none" : "host"));
 	json_t *nets = json_object();
 	for (size_t i = 0; c->networks && c->networks[i]; i++)
@@ -156,23 +161,24 @@ static json_t *container_json(store_t *st, const rt_ctr_t *c)
 	_cleanup_free_ char *work = cb_path_join(c->dir, "work");
 	_cleanup_free_ char *merged = cb_path_join(c->dir, "rootfs");
 	_cleanup_free_ char *logp = cb_path_join(c->dir, "log");
-	json_t *graph = json_pack("{s:s, s:{s:s, s:s, s:s}}", "Name", "overlay", "Data",
-				  "UpperDir", upper, "WorkDir", work, "MergedDir", merged);
+	json_t *graph = json_pack("{s:s, s:{s:o, s:o, s:o}}", "Name", "overlay", "Data",
+				  "UpperDir", oci_json_str(upper), "WorkDir", oci_json_str(work),
+				  "MergedDir", oci_json_str(merged));
 	_cleanup_free_ char *name = cb_asprintf("/%s", c->name);
 	cb_error_t e = CB_ERROR_INIT;
 	image_t *img = image_load(st, c->image, &e);
 	cb_error_release(&e);
 	json_t *j = json_object();
-	json_object_set_new(j, "Id", json_string(c->id));
+	json_object_set_new(j, "Id", oci_json_str(c->id));
 	json_object_set_new(j, "Created", time_json(c->created));
-	json_object_set_new(j, "Path", json_string(c->argv && c->argv[0] ? c->argv[0] : ""));
+	json_object_set_new(j, "Path", oci_json_str(c->argv && c->argv[0] ? c->argv[0] : ""));
 	json_object_set_new(j, "Args", strv_json(c->argv && c->argv[0] ? c->argv + 1 : NULL));
 	json_object_set_new(j, "State", state);
-	json_object_set_new(j, "Image", json_string(img ? img->config_digest : c->image));
-	json_object_set_new(j, "ImageManifest", json_string(c->image));
-	json_object_set_new(j, "LogPath", json_string(logp));
-	json_object_set_new(j, "Name", json_string(name));
-	json_object_set_new(j, "Driver", json_string("overlay"));
+	json_object_set_new(j, "Image", oci_json_str(img ? img->config_digest : c->image));
+	json_object_set_new(j, "ImageManifest", oci_json_str(c->image));
+	json_object_set_new(j, "LogPath", oci_json_str(logp));
+	json_object_set_new(j, "Name", oci_json_str(name));
+	json_object_set_new(j, "Driver", oci_json_str("overlay"));
 	json_object_set_new(j, "HostConfig", host);
 	json_object_set_new(j, "NetworkSettings", json_pack("{s:o}", "Networks", nets));
 	json_object_set_new(j, "GraphDriver", graph);
@@ -232,9 +238,12 @@ int cmd_inspect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	static const struct option longopts[] = {{"type", required_argument, NULL, 't'},
 						 {"platform", required_argument, NULL, 'P'},
 						 {"raw", no_argument, NULL, 'R'},
+						 {"sbom", no_argument, NULL, 'S'},
+						 {"provenance", no_argument, NULL, 'V'},
 						 {NULL, 0, NULL, 0}};
 	const char *type = NULL, *platform = NULL;
 	bool raw = false;
+	int attest = 0; /* 'S' or 'V' */
 	int c;
 	optind = 1;
 	opterr = 0;
@@ -247,6 +256,8 @@ int cmd_inspect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 			platform = optarg;
 		else if (c == 'R')
 			raw = true;
+		else if (c == 'S' || c == 'V')
+			attest = c;
 		else
 			return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
 	}
@@ -260,6 +271,11 @@ int cmd_inspect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;
+	for (int i = first; attest && i < argc; i++)
+		if (cmd_print_attestation(st, argv[i], attest == 'S', err) < 0)
+			return -1;
+	if (attest)
+		return 0;
 	for (int i = first; raw && i < argc; i++)
 		if (print_raw(st, platform, argv[i], err) < 0)
 			return -1;
@@ -274,7 +290,7 @@ int cmd_inspect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		}
 		json_array_append_new(out, j);
 	}
-	char *s = json_dumps(out, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+	char *s = oci_json_dumps(out, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
 	printf("%s\n", s);
 	free(s);
 	json_decref(out);

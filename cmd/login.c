@@ -33,7 +33,7 @@ static char *read_line_fd(int fd, bool all, cb_error_t *err)
 			break;
 		if (b.len >= SECRET_MAX) {
 			cb_buf_release(&b);
-			cb_error_set(err, EINVAL, "password longer than %d bytes", SECRET_MAX);
+			cb_error_fail(err, EINVAL, "password longer than %d bytes", SECRET_MAX);
 			return NULL;
 		}
 		cb_buf_addch(&b, c);
@@ -49,7 +49,7 @@ static char *read_line_fd(int fd, bool all, cb_error_t *err)
 static char *prompt(const char *what, bool secret, cb_error_t *err)
 {
 	if (!isatty(0)) {
-		cb_error_set(err, EINVAL, "no %s given and stdin is not a terminal", what);
+		cb_error_fail(err, EINVAL, "no %s given and stdin is not a terminal", what);
 		return NULL;
 	}
 	fprintf(stderr, "%s: ", what);

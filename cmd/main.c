@@ -67,7 +67,7 @@ static const cmd_def_t commands[] = {
 	{"tag", cmd_tag, "cbuild tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
 	 "give an image another name"},
 	{"rmi", cmd_rmi, "cbuild rmi [-f] IMAGE...", "remove images"},
-	{"inspect", cmd_inspect, "cbuild inspect [--type image|container] [--platform OS/ARCH[/VARIANT]] [--raw] NAME...",
+	{"inspect", cmd_inspect, "cbuild inspect [--type image|container] [--platform OS/ARCH[/VARIANT]] [--raw|--sbom|--provenance] NAME...",
 	 "show an image's or a container's details as JSON"},
 	{"history", cmd_history, "cbuild history [--no-trunc] [-q] [--format FORMAT] [--platform OS/ARCH[/VARIANT]] IMAGE", "show an image's history"},
 	{"save", cmd_save, "cbuild save [-o FILE] [--platform OS/ARCH[/VARIANT]] IMAGE...", "save images to a tar archive"},
@@ -254,6 +254,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cbuild: error: unknown command '%s'\nsee 'cbuild --help'\n", argv[i]);
 		rc = 2;
 	}
+	reg_warm_up_join(); /* before exit() tears libcurl and OpenSSL down */
 	store_free(ctx.store);
 	return rc;
 }

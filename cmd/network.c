@@ -10,6 +10,7 @@
 #include "runtime/network.h"
 #include "cmd/cmd.h"
 #include "common/util.h"
+#include "store/json.h"
 
 typedef int (*sub_fn)(store_t *st, int argc, char **argv, cb_error_t *err);
 
@@ -170,7 +171,7 @@ static int net_inspect(store_t *st, int argc, char **argv, cb_error_t *err)
 		cb_error_move(err, &e);
 		rc = -1;
 	}
-	char *s = json_dumps(out, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+	char *s = oci_json_dumps(out, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
 	printf("%s\n", s);
 	free(s);
 	json_decref(out);

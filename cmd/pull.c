@@ -31,7 +31,7 @@ static char *image_id(store_t *st, const char *manifest, cb_error_t *err)
 	char *id = d ? cb_xstrdup(d) : NULL;
 	json_decref(j);
 	if (!id)
-		cb_error_set(err, EPROTO, "manifest '%s' has no config", manifest);
+		cb_error_fail(err, EPROTO, "manifest '%s' has no config", manifest);
 	return id;
 }
 

@@ -30,7 +30,9 @@ static int push_archive(store_t *st, const char *src, const char *dest, bool oci
 					  : cb_xstrdup(spec);
 	const char *name = colon && colon[1] ? colon + 1 : NULL;
 	if (!*file)
-		return cmd_usage_error(err, "'%s': no file name", dest);
+		return cmd_usage_error(err, "invalid destination '%s': no file name (%s:FILE[:%s])",
+				       dest, oci ? "oci-archive" : "docker-archive",
+				       oci ? "TAG" : "REF");
 	if (cmd_save_archive(st, file, src, oci ? NULL : name, oci ? name : NULL, digest, err) < 0)
 		return cb_error_wrap(err, "push '%s' to '%s'", src, dest);
 	return 0;
@@ -88,11 +90,19 @@ int cmd_push(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	}
 	bool oci_ar = dest && cb_str_has_prefix(dest, "oci-archive:");
 	bool docker_ar = dest && cb_str_has_prefix(dest, "docker-archive:");
+	/* "oci:" or "oci::TAG" would be a layout at "" + "/blobs": the root
+	 * directory (skopeo fails on mkdir ""): say what is missing. */
+	if (dest && cb_str_has_prefix(dest, "oci:") && (!dest[4] || dest[4] == ':'))
+		return cmd_usage_error(err, "invalid destination '%s': no directory (oci:DIR[:TAG])",
+				       dest);
+	if (dest && !*dest)
+		return cmd_usage_error(err, "invalid destination '': empty");
 	if (oci_ar || docker_ar) {
 		if (o.format != REG_FORMAT_KEEP)
 			return cmd_usage_error(err, "--format is not supported for archives");
-		if (push_archive(st, src, dest, oci_ar, &digest, err) < 0)
-			return -1;
+		int r = push_archive(st, src, dest, oci_ar, &digest, err);
+		if (r < 0)
+			return r; /* CMD_USAGE for a bad destination */
 	} else if (reg_push(st, by_id ? by_id : src, dest, &o, &digest, err) < 0) {
 		return -1;
 	}

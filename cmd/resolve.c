@@ -26,7 +26,6 @@ int cmd_resolve_image(void *ctx, store_t *st, const char *ref, bool pull, const 
 	reg_opts_t o;
 	reg_opts_init(&o);
 	o.platform = platform;
-	if (reg_pull(st, full, &o, manifest_digest, err) < 0)
-		return cb_error_wrap(err, "pull '%s'", ref);
-	return 0;
+	/* reg_pull's error names the full reference already */
+	return reg_pull(st, full, &o, manifest_digest, err);
 }

@@ -29,6 +29,7 @@
 #include "cmd/images_util.h"
 #include "common/util.h"
 #include "registry/reference.h"
+#include "store/json.h"
 
 #define SAVE_EPOCH 0
 
@@ -137,7 +138,7 @@ static int save_image(saver_t *s, const char *what, const char *as_ref, const ch
 		if (reg_ref_parse(full, 0, &r, NULL) == 0) {
 			_cleanup_free_ char *fam = reg_ref_familiar(&r);
 			_cleanup_free_ char *repo = reg_ref_familiar_repo(&r);
-			json_array_append_new(tags, json_string(fam));
+			json_array_append_new(tags, oci_json_str(fam));
 			json_object_set_new(desc, "annotations",
 					    json_pack("{s:s, s:s}", "io.containerd.image.name", full,
 						      "org.opencontainers.image.ref.name",
@@ -146,7 +147,7 @@ static int save_image(saver_t *s, const char *what, const char *as_ref, const ch
 			if (!tagmap)
 				json_object_set_new(repos, repo, tagmap = json_object());
 			json_object_set_new(tagmap, r.tag ? r.tag : "latest",
-					    json_string(digest_hex(img->config_digest)));
+					    oci_json_str(digest_hex(img->config_digest)));
 			reg_ref_release(&r);
 		}
 	}
@@ -166,7 +167,7 @@ static int save_image(saver_t *s, const char *what, const char *as_ref, const ch
 
 static int add_json(saver_t *s, const char *name, json_t *j, cb_error_t *err)
 {
-	_cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
+	_cleanup_free_ char *text = oci_json_dumps(j, JSON_COMPACT);
 	return add_bytes(s, name, text, strlen(text), err);
 }
 
@@ -251,6 +252,8 @@ int cmd_save(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	}
 	if (optind >= argc)
 		return cmd_usage_error(err, "'save' needs at least 1 image");
+	if (out && !*out)
+		return cmd_usage_error(err, "invalid output path '': empty (use -o FILE)");
 	if (!out && isatty(1))
 		return cmd_usage_error(err, "refusing to write an archive to a terminal: use -o FILE");
 	store_t *st = cmd_store(ctx, err);

@@ -1,6 +1,7 @@
 #include "common/error.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,12 +87,25 @@ void cb_error_release(cb_error_t *err)
 	err->plain = 0;
 }
 
+/* Whether the strerror text of the code goes after the message: not for a
+ * plain failure, and not when the message already ends with it (a cause
+ * said once). */
+static bool wants_strerror(const cb_error_t *err)
+{
+	if (!err || !err->code || err->plain || !err->msg)
+		return false;
+	const char *s = strerror(err->code);
+	size_t ls = strlen(s), lm = strlen(err->msg);
+	return !(lm >= ls && !strcmp(err->msg + lm - ls, s) &&
+		 (lm == ls || (lm >= ls + 2 && !strncmp(err->msg + lm - ls - 2, ": ", 2))));
+}
+
 const char *cb_error_format(const cb_error_t *err, char *buf, size_t len)
 {
 	if (!len)
 		return buf;
 	const char *msg = err && err->msg ? err->msg : "unknown failure";
-	if (err && err->code && !err->plain)
+	if (wants_strerror(err))
 		snprintf(buf, len, "%s: %s", msg, strerror(err->code));
 	else
 		snprintf(buf, len, "%s", msg);
@@ -101,7 +115,7 @@ const char *cb_error_format(const cb_error_t *err, char *buf, size_t len)
 void cb_error_print(FILE *fp, const char *prog, const cb_error_t *err)
 {
 	const char *msg = err && err->msg ? err->msg : "unknown failure";
-	if (err && err->code && !err->plain)
+	if (wants_strerror(err))
 		fprintf(fp, "%s: error: %s: %s\n", prog, msg, strerror(err->code));
 	else
 		fprintf(fp, "%s: error: %s\n", prog, msg);

@@ -323,3 +323,26 @@ void cb_close_fds_from(int lowfd)
 	}
 	closedir(d);
 }
+
+static bool all_zero(const unsigned char *p, size_t n)
+{
+	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
+size_t cb_zero_run(const void *buf, size_t size, uint64_t off, bool *zero)
+{
+	const unsigned char *p = buf;
+	size_t run = 4096 - (size_t)(off % 4096);
+	if (run > size)
+		run = size;
+	*zero = all_zero(p, run);
+	while (run < size) {
+		size_t c = size - run < 4096 ? size - run : 4096;
+		/* a zero tail shorter than a block is written: it is no hole */
+		bool z = c == 4096 && all_zero(p + run, c);
+		if (z != *zero || (*zero && c < 4096))
+			break;
+		run += c;
+	}
+	return run;
+}

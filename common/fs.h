@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "common/error.h"
@@ -57,5 +58,12 @@ char *cb_mkdtemp_in(const char *dir, const char *prefix, cb_error_t *err);
 
 /* Set O_CLOEXEC on every fd >= lowfd (used before exec of helpers). */
 void cb_close_fds_from(int lowfd);
+
+/* Sparse writes: the first run of buf[0..size), which sits at file offset
+ * off, made of whole 4 KiB blocks (of the file) that are all zero (*zero =
+ * true: skip it, leaving a hole) or that are not (write them in one go).
+ * Layer unpacking and ADD's archive extraction both cut their data with
+ * it, so that a file of zeros costs no disk either way. */
+size_t cb_zero_run(const void *buf, size_t size, uint64_t off, bool *zero);
 
 #endif

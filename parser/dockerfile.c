@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/utf8.h"
 #include "common/util.h"
 #include "parser/internal.h"
 
@@ -421,6 +422,8 @@ static bool json_string(const char *s, size_t n, size_t *i, cb_buf_t *out)
 		if (!read_hex4(s, n, *i, &cp))
 			return false;
 		*i += 4;
+		if (cp == 0)
+			return false; /* a NUL would cut the C string short: not an array */
 		if (cp >= 0xD800 && cp < 0xDC00) {
 			uint32_t lo;
 			if (*i + 6 <= n && s[*i] == '\\' && s[*i + 1] == 'u' &&
@@ -1201,15 +1204,39 @@ out:
 	return rc;
 }
 
+/* A NUL would end every C string built from the line, silently cutting an
+ * instruction short (BuildKit passes it on and exec fails with EINVAL). */
+static int check_nul(const df_tree_t *t, const src_t *s, cb_error_t *err)
+{
+	const char *nul = memchr(s->data, '\0', s->len);
+	if (!nul)
+		return 0;
+	size_t off = (size_t)(nul - s->data), li = 0;
+	while (li + 1 < s->n && s->starts[li + 1] <= off)
+		li++;
+	size_t col = s->n ? off - s->starts[li] + 1 : 1;
+	return df_error_at(t, (int)li + 1, (int)col, err, "a NUL byte is not allowed in a Dockerfile");
+}
+
 int df_parse(const char *name, const char *data, size_t len, df_tree_t **out, cb_error_t *err)
 {
 	df_tree_t *t = cb_xcalloc(1, sizeof(*t));
 	t->name = cb_xstrdup(name ? name : "Dockerfile");
 	t->escape = '\\';
+	if (!data)
+		data = "", len = 0;
+	/* BuildKit turns each byte that is not UTF-8 into U+FFFD before it
+	 * parses (RUN, ENV, LABEL, paths alike: checked with Docker 20.10), and
+	 * every string from here on ends in JSON, which must be UTF-8. */
+	_cleanup_free_ char *fixed = NULL;
+	if (!cb_utf8_valid(data, len))
+		fixed = cb_utf8_fix(data, len, &len), data = fixed;
 	src_t s;
-	src_split(&s, data ? data : "", data ? len : 0);
+	src_split(&s, data, len);
 	tree_set_lines(t, &s);
-	int r = parse_all(t, &s, err);
+	int r = check_nul(t, &s, err);
+	if (r == 0)
+		r = parse_all(t, &s, err);
 	src_free(&s);
 	if (r < 0) {
 		df_tree_free(t);

@@ -277,6 +277,17 @@ void df_plan_free(df_plan_t *p);
 /* The stage with this Dockerfile index, NULL if it is not in the plan. */
 df_stage_t *df_plan_stage(df_plan_t *p, int index);
 
+/* The candidate closest to word by edit distance (case-insensitive), for a
+ * "did you mean" hint; NULL when none is close enough (at most a third of
+ * word's length, and at least 1, edits away) or word is one of them. The
+ * result is one of the candidates (borrowed). */
+const char *df_suggest(const char *word, char *const *candidates);
+
+/* df_suggest among the names of every stage of the Dockerfile (in the plan
+ * or not: a stage that a typo fails to name is in no plan), as written;
+ * borrowed from p. */
+const char *df_plan_suggest_stage(const df_plan_t *p, const char *name);
+
 /* The builder resolved the base image of stage `index`: give the image's
  * config Env (KEY=VAL, may be NULL) and OnBuild triggers (may be NULL).
  * The triggers are parsed (errors name the stage's FROM line) and inserted

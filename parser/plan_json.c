@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/utf8.h"
 #include "common/util.h"
 #include "parser/internal.h"
 #include "parser/plan.h"
@@ -20,6 +21,10 @@ typedef struct jw {
 static void jstr(cb_buf_t *b, const char *s)
 {
 	cb_buf_addch(b, '"');
+	/* Build args come from the command line in any encoding: JSON output
+	 * gets them repaired as the image config does (common/utf8.h). */
+	_cleanup_free_ char *fixed = NULL;
+	s = cb_utf8_or_fixed(s, &fixed);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		switch (*p) {
 		case '"':

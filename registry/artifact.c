@@ -23,6 +23,7 @@
 #include "registry/sources.h"
 #include "registry/wire.h"
 #include "store/image.h"
+#include "store/json.h"
 
 #define CACHE_CONFIG_MAX (64u << 20)
 
@@ -47,7 +48,7 @@ int reg_cache_push(store_t *st, const char *ref, const char *config, size_t conf
 			      MT_OCI_MANIFEST, "config",
 			      descriptor(REG_MT_CACHE_CONFIG, cdigest, (int64_t)config_len), "layers",
 			      ls);
-	_cleanup_free_ char *text = json_dumps(m, JSON_COMPACT);
+	_cleanup_free_ char *text = oci_json_dumps(m, JSON_COMPACT);
 	json_decref(m);
 	if (store_put_blob(st, text, strlen(text), NULL, mdigest, err) < 0)
 		return cb_error_wrap(err, "cache artifact '%s'", ref);
@@ -68,13 +69,13 @@ static int get_small(reg_client_t *c, const char *what, char *url, const char *a
 	int r = reg_client_run1(c, &xf, err);
 	if (r < 0 && xf.status == 404) {
 		cb_error_release(err);
-		r = cb_error_set(err, ENOENT, "%s: not found", what);
+		r = cb_error_fail(err, ENOENT, "%s: not found", what);
 	}
 	if (r == 0 && want) {
 		char got[DIGEST_STR_LEN + 1];
 		digest_buffer(xf.resp.data, xf.resp.len, got);
 		if (strcmp(got, want))
-			r = cb_error_set(err, EBADMSG, "%s has digest '%s', not '%s'", what, got, want);
+			r = cb_error_fail(err, EBADMSG, "%s has digest '%s', not '%s'", what, got, want);
 	}
 	if (r == 0) {
 		cb_buf_release(out);
@@ -94,7 +95,7 @@ static int parse_artifact(const char *data, size_t len, const char **cdigest, js
 	const char *cmt = json_string_value(json_object_get(cfg, "mediaType"));
 	const char *d = json_string_value(json_object_get(cfg, "digest"));
 	if (!m || !cb_streq(cmt, REG_MT_CACHE_CONFIG) || !d || !digest_is_valid(d)) {
-		int r = cb_error_set(err, EPROTO, "not a cbuild cache (config type '%s')",
+		int r = cb_error_fail(err, EPROTO, "not a cbuild cache (config type '%s')",
 				     cmt ? cmt : "none");
 		json_decref(m);
 		return r;
@@ -183,7 +184,7 @@ static int fetch_from(store_t *st, const char *repo_full, const char *digest,
 {
 	const char *slash = strchr(repo_full, '/');
 	if (!slash)
-		return cb_error_set(err, EINVAL, "bad repository '%s'", repo_full);
+		return cb_error_fail(err, EINVAL, "bad repository '%s'", repo_full);
 	_cleanup_free_ char *domain = cb_xstrndup(repo_full, (size_t)(slash - repo_full));
 	reg_client_t *c = NULL;
 	if (reg_client_open(domain, slash + 1, "pull", NULL, opts, &c, err) < 0)
@@ -221,7 +222,7 @@ int reg_fetch_blob(void *ctx, store_t *st, const char *digest, cb_error_t *err)
 	}
 	_cleanup_strv_ char **srcs = reg_sources_get(st, digest);
 	if (!srcs || !srcs[0])
-		return cb_error_set(err, ENOENT, "blob '%s' is in no known repository", digest);
+		return cb_error_fail(err, ENOENT, "blob '%s' is in no known repository", digest);
 	for (size_t i = 0; srcs[i]; i++) {
 		cb_error_release(err);
 		if (fetch_from(st, srcs[i], digest, opts, err) == 0)

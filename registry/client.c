@@ -76,15 +76,25 @@ static void *warm_up_main(void *arg)
 	return NULL;
 }
 
+/* Joinable, not detached: a detached thread cannot be waited for, and the
+ * process must not exit while it is inside curl_global_init. */
+static pthread_t warm_thread;
+static bool warm_started;
+
 void reg_warm_up(void)
 {
-	pthread_attr_t a;
-	pthread_t t;
-	pthread_attr_init(&a);
-	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	if (warm_started)
+		return;
 	/* if no thread can be had, the first transfer loads libcurl itself */
-	(void)pthread_create(&t, &a, warm_up_main, NULL);
-	pthread_attr_destroy(&a);
+	warm_started = pthread_create(&warm_thread, NULL, warm_up_main, NULL) == 0;
+}
+
+void reg_warm_up_join(void)
+{
+	if (!warm_started || pthread_equal(warm_thread, pthread_self()))
+		return;
+	pthread_join(warm_thread, NULL);
+	warm_started = false;
 }
 
 static int64_t now_ms(void)
@@ -193,16 +203,10 @@ static char *registry_message(const reg_xfer_t *xf)
 int reg_http_error(const reg_xfer_t *xf, const char *what, cb_error_t *err)
 {
 	_cleanup_free_ char *m = registry_message(xf);
-	int code = EIO;
-	if (xf->status == 401 || xf->status == 403)
-		code = EACCES;
-	else if (xf->status == 404)
-		code = ENOENT;
-	else if (xf->status == 429)
-		code = EAGAIN;
+	int code = reg_status_errno(xf->status);
 	if (m)
-		return cb_error_set(err, code, "%s: %s (HTTP %ld)", what, m, xf->status);
-	return cb_error_set(err, code, "%s: HTTP %ld", what, xf->status);
+		return cb_error_fail(err, code, "%s: %s (HTTP %ld)", what, m, xf->status);
+	return cb_error_fail(err, code, "%s: HTTP %ld", what, xf->status);
 }
 
 /* ---- curl callbacks ---- */
@@ -272,7 +276,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 	size_t max = xf->resp_max ? xf->resp_max : REG_MANIFEST_MAX;
 	if (xf->resp.len + n > max) {
 		xf->sink_failed = true;
-		cb_error_set(&xf->sink_err, EFBIG, "response from '%s' larger than %zu bytes",
+		cb_error_fail(&xf->sink_err, EFBIG, "response from '%s' larger than %zu bytes",
 			     xf->url, max);
 		return 0;
 	}
@@ -500,7 +504,7 @@ static int arm(reg_client_t *c, reg_xfer_t *xf, cb_error_t *err)
 	xf->attempt_headers = h;
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
 	xf->finished = false;
-	return curl_multi_add_handle(c->multi, e) == CURLM_OK ? 0 : cb_error_set(err, EIO, "curl_multi_add_handle failed");
+	return curl_multi_add_handle(c->multi, e) == CURLM_OK ? 0 : cb_error_fail(err, EIO, "curl_multi_add_handle failed");
 }
 
 static bool curl_transient(CURLcode r)
@@ -560,8 +564,10 @@ static fin_t finish(reg_client_t *c, reg_xfer_t *xf, CURLcode res, int64_t *dela
 				xf->on_retry(xf, curl_easy_strerror(res));
 			return FIN_RETRY;
 		}
-		cb_error_set(err, EIO, "%s '%s': %s", xf->method, xf->url,
-			     xf->errbuf[0] ? xf->errbuf : curl_easy_strerror(res));
+		long os_errno = 0;
+		curl_easy_getinfo(xf->easy, CURLINFO_OS_ERRNO, &os_errno);
+		reg_transfer_error(xf->method, xf->url,
+				   xf->errbuf[0] ? xf->errbuf : curl_easy_strerror(res), os_errno, err);
 		return FIN_FAIL;
 	}
 	if (xf->status == 401 && !xf->anonymous && !xf->auth_retried && xf->www_auth) {
@@ -645,7 +651,7 @@ int reg_client_run(reg_client_t *c, reg_xfer_t **xs, size_t n, unsigned parallel
 		int still = 0;
 		CURLMcode mc = curl_multi_perform(c->multi, &still);
 		if (mc != CURLM_OK) {
-			rc = cb_error_set(err, EIO, "curl: %s", curl_multi_strerror(mc));
+			rc = cb_error_fail(err, EIO, "curl: %s", curl_multi_strerror(mc));
 			goto out;
 		}
 		CURLMsg *m;
@@ -746,7 +752,7 @@ static int parse_token(reg_client_t *c, const char *scope, const reg_xfer_t *xf,
 		tok = json_string_value(json_object_get(j, "access_token"));
 	if (!tok || !*tok) {
 		json_decref(j);
-		return cb_error_set(err, EPROTO, "token server '%s' sent no token", c->chal.realm);
+		return cb_error_fail(err, EPROTO, "token server '%s' sent no token", c->chal.realm);
 	}
 	const char *rt = json_string_value(json_object_get(j, "refresh_token"));
 	if (rt && *rt) {
@@ -886,7 +892,7 @@ static int fetch_token(reg_client_t *c, const char *scope, cb_error_t *err)
 	int r = token_request(c, m, &xf, scope, err);
 	if (r == 0 && xf.status != 200) {
 		if (xf.status == 401 || xf.status == 403 || (had_refresh && xf.status == 400))
-			r = cb_error_set(err, EACCES, "unauthorized: %s",
+			r = cb_error_fail(err, EACCES, "unauthorized: %s",
 					 had_refresh ? "the saved token was refused: log in again"
 					 : c->user   ? "incorrect username or password"
 						     : "authentication required");
@@ -930,7 +936,7 @@ static int auth_for_challenge(reg_client_t *c, const char *www_auth, cb_error_t 
 	} else if (ch.scheme == REG_AUTH_BASIC && c->user && !c->auth_header) {
 		c->auth_header = cb_xstrdup(c->basic_header);
 	} else {
-		r = cb_error_set(err, EACCES, "authentication required%s",
+		r = cb_error_fail(err, EACCES, "authentication required%s",
 				 c->user ? ": credentials refused" : "");
 	}
 	reg_challenge_release(&ch);
@@ -1158,7 +1164,7 @@ int reg_client_check_login(const char *domain, const char *user, const char *pas
 		xf.done = ping_done;
 		r = reg_client_run1(c, &xf, err);
 		if (r == 0 && (xf.status == 401 || xf.status == 403))
-			r = cb_error_set(err, EACCES, "unauthorized: incorrect username or password");
+			r = cb_error_fail(err, EACCES, "unauthorized: incorrect username or password");
 		else if (r == 0 && (xf.status < 200 || xf.status >= 300))
 			r = reg_http_error(&xf, "check credentials", err);
 		reg_xfer_release(&xf);

@@ -26,6 +26,7 @@
 #include "common/util.h"
 #include "registry/client.h"
 #include "registry/wire.h"
+#include "store/json.h"
 
 #define AUTH_FILE_MAX (4u << 20)
 #define HELPER_OUT_MAX (64u << 10)
@@ -86,7 +87,7 @@ static json_t *load_file(const char *path, bool *exists, cb_error_t *err)
 	free(data);
 	if (!j || !json_is_object(j)) {
 		json_decref(j);
-		cb_error_set(err, EINVAL, "parse auth file '%s': %s", path,
+		cb_error_fail(err, EINVAL, "parse auth file '%s': %s", path,
 			     j ? "not a JSON object" : je.text);
 		return NULL;
 	}
@@ -126,7 +127,7 @@ static int decode_entry(json_t *e, const char *path, char **user, char **pass, c
 		char *colon = dec ? memchr(dec, ':', len) : NULL;
 		if (!colon) {
 			free(dec);
-			return cb_error_set(err, EINVAL, "auth file '%s': bad 'auth' value", path);
+			return cb_error_fail(err, EINVAL, "auth file '%s': bad 'auth' value", path);
 		}
 		*colon = '\0';
 		*user = cb_xstrdup(dec);
@@ -195,7 +196,7 @@ static int helper_run(const char *name, const char *verb, const char *input, cb_
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) == 127)
-		return cb_error_set(err, ENOENT, "credential helper '%s' could not run", prog);
+		return cb_error_fail(err, ENOENT, "credential helper '%s' could not run", prog);
 	*status = WEXITSTATUS(st);
 	return 0;
 }
@@ -223,7 +224,7 @@ static int run_helper(const char *name, const char *host, char **user, char **pa
 		const char *u = json_string_value(json_object_get(j, "Username"));
 		const char *s = json_string_value(json_object_get(j, "Secret"));
 		if (!s)
-			rc = cb_error_set(err, EPROTO, "credential helper '%s' gave no secret", name);
+			rc = cb_error_fail(err, EPROTO, "credential helper '%s' gave no secret", name);
 		else {
 			/* "<token>" as user means an identity token; pass it as is */
 			*user = cb_xstrdup(u ? u : "");
@@ -244,9 +245,9 @@ static int helper_store(const char *name, const char *host, const char *user, co
 			cb_error_t *err)
 {
 	_cleanup_free_ char *server = helper_server(host);
-	json_t *j = json_pack("{s:s,s:s,s:s}", "ServerURL", server, "Username", user, "Secret",
-			      pass);
-	char *text = json_dumps(j, JSON_COMPACT);
+	json_t *j = json_pack("{s:o,s:o,s:o}", "ServerURL", oci_json_str(server), "Username",
+			      oci_json_str(user), "Secret", oci_json_str(pass));
+	char *text = oci_json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	cb_buf_t b;
 	cb_buf_init(&b);
@@ -255,7 +256,7 @@ static int helper_store(const char *name, const char *host, const char *user, co
 	free(text);
 	if (rc == 0 && st != 0) {
 		_cleanup_free_ char *msg = helper_message(&b);
-		rc = cb_error_set(err, EIO, "credential helper 'docker-credential-%s' store failed: %s",
+		rc = cb_error_fail(err, EIO, "credential helper 'docker-credential-%s' store failed: %s",
 				  name, msg);
 	}
 	cb_buf_release(&b);
@@ -272,8 +273,8 @@ static int helper_erase(const char *name, const char *host, cb_error_t *err)
 		_cleanup_free_ char *msg = helper_message(&b);
 		int code = strstr(msg, "not found") ? ENOENT : EIO;
 		rc = code == ENOENT
-			     ? cb_error_set(err, ENOENT, "not logged in to '%s'", host)
-			     : cb_error_set(err, EIO,
+			     ? cb_error_fail(err, ENOENT, "not logged in to '%s'", host)
+			     : cb_error_fail(err, EIO,
 					    "credential helper 'docker-credential-%s' erase failed: %s",
 					    name, msg);
 	}
@@ -367,7 +368,7 @@ static int write_file(const char *path, json_t *j, cb_error_t *err)
 		if (cb_mkdir_p(dir, 0700, err) < 0)
 			return -1;
 	}
-	char *text = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
+	char *text = oci_json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
 	if (!text)
 		CB_BUG("json_dumps failed");
 	size_t len = strlen(text);
@@ -413,7 +414,7 @@ static int save_creds(const char *auth_file, const char *registry, const char *u
 				? helper_store(helper, host, REG_IDENTITY_TOKEN_USER, identity_token, err)
 				: helper_store(helper, host, user, pass, err);
 		if (r == 0) {
-			json_object_set_new(auths, key, json_object());
+			oci_json_set(auths, key, json_object());
 			r = write_file(path, j, err);
 		}
 		json_decref(j);
@@ -424,8 +425,8 @@ static int save_creds(const char *auth_file, const char *registry, const char *u
 	explicit_bzero(up, strlen(up));
 	json_t *entry = json_pack("{s:s}", "auth", b64);
 	if (identity_token)
-		json_object_set_new(entry, "identitytoken", json_string(identity_token));
-	json_object_set_new(auths, key, entry);
+		json_object_set_new(entry, "identitytoken", oci_json_str(identity_token));
+	oci_json_set(auths, key, entry);
 	int r = write_file(path, j, err);
 	json_decref(j);
 	return r;
@@ -465,7 +466,7 @@ int reg_auth_remove(const char *auth_file, const char *registry, cb_error_t *err
 			r = write_file(path, j, err);
 		}
 	} else if (!key) {
-		r = cb_error_set(err, ENOENT, "not logged in to '%s'", host);
+		r = cb_error_fail(err, ENOENT, "not logged in to '%s'", host);
 	} else {
 		json_object_del(auths, key);
 		r = write_file(path, j, err);

@@ -91,10 +91,10 @@ static int fetch_manifest(reg_client_t *c, const char *what, const char *ref_str
 	if (r < 0) {
 		/* a final HTTP status: say it as docker does */
 		if (e.code == ENOENT && xf.status == 404) {
-			cb_error_set(err, ENOENT, "manifest unknown: %s", what);
+			cb_error_fail(err, ENOENT, "manifest unknown: %s", what);
 			cb_error_release(&e);
 		} else if (e.code == EACCES) {
-			cb_error_set(err, EACCES,
+			cb_error_fail(err, EACCES,
 				     "pull access denied for %s: repository does not exist or may "
 				     "require authorization",
 				     what);
@@ -108,14 +108,14 @@ static int fetch_manifest(reg_client_t *c, const char *what, const char *ref_str
 	memset(out, 0, sizeof(*out));
 	digest_buffer(xf.resp.data, xf.resp.len, out->digest);
 	if (want && strcmp(out->digest, want)) {
-		r = cb_error_set(err, EBADMSG, "manifest '%s' has digest '%s', not '%s'", what,
+		r = cb_error_fail(err, EBADMSG, "manifest '%s' has digest '%s', not '%s'", what,
 				 out->digest, want);
 	} else if (want_size >= 0 && (int64_t)xf.resp.len != want_size) {
-		r = cb_error_set(err, EBADMSG, "manifest '%s' is %zu bytes, its descriptor says %lld",
+		r = cb_error_fail(err, EBADMSG, "manifest '%s' is %zu bytes, its descriptor says %lld",
 				 what, xf.resp.len, (long long)want_size);
 	} else if (!want && xf.docker_digest && digest_is_valid(xf.docker_digest) &&
 		   strcmp(xf.docker_digest, out->digest)) {
-		r = cb_error_set(err, EBADMSG,
+		r = cb_error_fail(err, EBADMSG,
 				 "manifest '%s' has digest '%s', the registry says '%s'", what,
 				 out->digest, xf.docker_digest);
 	}
@@ -132,7 +132,7 @@ static int fetch_manifest(reg_client_t *c, const char *what, const char *ref_str
 	else if (!mt && json_object_get(j, "layers"))
 		mt = MT_OCI_MANIFEST;
 	if (!j || !mt || (!reg_mt_is_index(mt) && !reg_mt_is_manifest(mt))) {
-		r = cb_error_set(err, EPROTO, "manifest '%s': unsupported media type '%s'", what,
+		r = cb_error_fail(err, EPROTO, "manifest '%s': unsupported media type '%s'", what,
 				 mt ? mt : "(none)");
 	} else {
 		out->media_type = cb_xstrndup(mt, strcspn(mt, ";"));
@@ -167,7 +167,7 @@ static int choose_platform(json_t *index, const oci_platform_t *want, const char
 		}
 	}
 	if (!best)
-		return cb_error_set(err, ENOENT, "no image for platform '%s/%s%s%s' in '%s'",
+		return cb_error_fail(err, ENOENT, "no image for platform '%s/%s%s%s' in '%s'",
 				    want->os, want->arch, want->variant[0] ? "/" : "", want->variant,
 				    what);
 	return 0;
@@ -247,7 +247,7 @@ static int blob_sink(reg_xfer_t *xf, const char *data, size_t len, cb_error_t *e
 		}
 	}
 	if (j->size >= 0 && got_bytes(j) + len > (uint64_t)j->size)
-		return cb_error_set(err, EBADMSG, "blob '%s' is larger than its %lld bytes",
+		return cb_error_fail(err, EBADMSG, "blob '%s' is larger than its %lld bytes",
 				    j->digest, (long long)j->size);
 	while (len) {
 		size_t n = j->buf_cap - j->buf_len < len ? j->buf_cap - j->buf_len : len;
@@ -281,7 +281,7 @@ static int blob_done(reg_xfer_t *xf, cb_error_t *err)
 	if (j->size >= 0 && got != (uint64_t)j->size) {
 		store_blob_writer_abort(j->w);
 		j->w = NULL;
-		return cb_error_set(err, EBADMSG, "blob '%s' is %llu bytes, want %lld", j->digest,
+		return cb_error_fail(err, EBADMSG, "blob '%s' is %llu bytes, want %lld", j->digest,
 				    (unsigned long long)got, (long long)j->size);
 	}
 	store_blob_writer_t *w = j->w;
@@ -314,7 +314,7 @@ static int manifest_blobs(json_t *m, const char *what, blob_job_t **jobs, size_t
 	json_t *layers = json_object_get(m, "layers");
 	json_t *cfg = json_object_get(m, "config");
 	if (!json_is_object(cfg) || !json_is_array(layers))
-		return cb_error_set(err, EPROTO, "manifest of '%s' has no config or layers", what);
+		return cb_error_fail(err, EPROTO, "manifest of '%s' has no config or layers", what);
 	size_t cnt = json_array_size(layers) + 1;
 	blob_job_t *js = cb_xcalloc(cnt, sizeof(*js));
 	for (size_t i = 0; i < cnt; i++) {
@@ -323,7 +323,7 @@ static int manifest_blobs(json_t *m, const char *what, blob_job_t **jobs, size_t
 		json_t *sz = json_object_get(d, "size");
 		if (!dg || !digest_is_valid(dg) || !json_is_integer(sz) || json_integer_value(sz) < 0) {
 			free(js);
-			return cb_error_set(err, EPROTO, "manifest of '%s': bad descriptor %zu", what, i);
+			return cb_error_fail(err, EPROTO, "manifest of '%s': bad descriptor %zu", what, i);
 		}
 		memcpy(js[i].digest, dg, DIGEST_STR_LEN + 1);
 		js[i].size = (int64_t)json_integer_value(sz);
@@ -430,7 +430,7 @@ static int pull_children(reg_client_t *c, store_t *st, const reg_opts_t *o, cons
 		const char *d = json_string_value(json_object_get(m, "digest"));
 		json_t *sz = json_object_get(m, "size");
 		if (!d || !digest_is_valid(d) || !json_is_integer(sz))
-			r = cb_error_set(err, EPROTO, "index of '%s': bad descriptor %zu", what, i);
+			r = cb_error_fail(err, EPROTO, "index of '%s': bad descriptor %zu", what, i);
 		else if (!reg_mt_is_manifest(json_mt(m)))
 			continue; /* attestations in other media types, nested indexes */
 		if (r == 0)
@@ -443,7 +443,7 @@ static int pull_children(reg_client_t *c, store_t *st, const reg_opts_t *o, cons
 		size_t n = 0;
 		nk++;
 		r = kj ? manifest_blobs(kj, what, &js, &n, err)
-		       : cb_error_set(err, EPROTO, "manifest '%s' of '%s' is not JSON", d, what);
+		       : cb_error_fail(err, EPROTO, "manifest '%s' of '%s' is not JSON", d, what);
 		json_decref(kj);
 		if (r == 0) {
 			all = cb_xreallocarray(all, nall + n, sizeof(*all));
@@ -454,7 +454,7 @@ static int pull_children(reg_client_t *c, store_t *st, const reg_opts_t *o, cons
 	}
 	json_decref(ij);
 	if (r == 0 && nk == 0)
-		r = cb_error_set(err, ENOENT, "index of '%s' lists no image manifest", what);
+		r = cb_error_fail(err, ENOENT, "index of '%s' lists no image manifest", what);
 	if (r == 0)
 		r = fetch_blobs(c, st, o, all, nall, kids, nk, err);
 	for (size_t i = 0; i < nk; i++)
@@ -526,11 +526,11 @@ static int pull_ref(store_t *st, const reg_ref_t *ref, const reg_opts_t *o, char
 		memset(&top, 0, sizeof(top));
 	}
 	if (r == 0 && !reg_mt_is_manifest(plat_m.media_type))
-		r = cb_error_set(err, EPROTO, "'%s': an index inside an index is not supported", what);
+		r = cb_error_fail(err, EPROTO, "'%s': an index inside an index is not supported", what);
 	if (r == 0) {
 		mj = json_loadb(plat_m.data, plat_m.len, 0, NULL);
 		r = mj ? manifest_blobs(mj, what, &jobs, &njobs, err)
-		       : cb_error_set(err, EPROTO, "manifest of '%s' is not JSON", what);
+		       : cb_error_fail(err, EPROTO, "manifest of '%s' is not JSON", what);
 	}
 	if (r == 0) {
 		fetched_t docs[2] = {plat_m, top}; /* top.data is NULL without an index */

@@ -35,6 +35,7 @@
 #include "registry/sources.h"
 #include "registry/wire.h"
 #include "store/digest.h"
+#include "store/json.h"
 
 #define CHUNK_SIZE (64u << 20)
 /* With OCI-Chunk-Min-Length announced, chunks are at least this big too:
@@ -117,10 +118,10 @@ static int convert(json_t *m, reg_format_t f, cb_error_t *err)
 {
 	bool bad = false;
 	const char *mt = map_mt(json_string_value(json_object_get(m, "mediaType")), f, &bad);
-	json_object_set_new(m, "mediaType", json_string(mt ? mt : MT_OCI_MANIFEST));
+	json_object_set_new(m, "mediaType", oci_json_str(mt ? mt : MT_OCI_MANIFEST));
 	json_t *cfg = json_object_get(m, "config");
 	const char *cmt = map_mt(json_string_value(json_object_get(cfg, "mediaType")), f, &bad);
-	json_object_set_new(cfg, "mediaType", json_string(cmt));
+	json_object_set_new(cfg, "mediaType", oci_json_str(cmt));
 	size_t i;
 	json_t *l;
 	json_array_foreach(json_object_get(m, "layers"), i, l)
@@ -128,12 +129,12 @@ static int convert(json_t *m, reg_format_t f, cb_error_t *err)
 		const char *lmt = json_string_value(json_object_get(l, "mediaType"));
 		const char *n = map_mt(lmt, f, &bad);
 		if (bad)
-			return cb_error_set(err, EINVAL,
+			return cb_error_fail(err, EINVAL,
 					    "layer type '%s' has no Docker schema 2 equivalent", lmt);
-		json_object_set_new(l, "mediaType", json_string(n));
+		json_object_set_new(l, "mediaType", oci_json_str(n));
 	}
 	if (bad)
-		return cb_error_set(err, EINVAL, "cannot convert the manifest to the asked format");
+		return cb_error_fail(err, EINVAL, "cannot convert the manifest to the asked format");
 	/* Docker schema 2 has no annotations on the manifest's descriptors;
 	 * keeping them is harmless (registries ignore them), so we do. */
 	return 0;
@@ -148,7 +149,7 @@ static int load_index(store_t *st, const char *src, const reg_opts_t *o, json_t 
 		      image_t *im, cb_error_t *err)
 {
 	if (o->format != REG_FORMAT_KEEP)
-		return cb_error_set(err, ENOTSUP,
+		return cb_error_fail(err, ENOTSUP,
 				    "'%s' is an index: --format would change its manifests' digests",
 				    src);
 	json_t *ms = json_object_get(idx, "manifests");
@@ -158,14 +159,14 @@ static int load_index(store_t *st, const char *src, const reg_opts_t *o, json_t 
 		json_t *m = json_array_get(ms, i);
 		const char *d = json_string_value(json_object_get(m, "digest"));
 		if (!d || !digest_is_valid(d))
-			return cb_error_set(err, EPROTO, "'%s': bad descriptor %zu in the index", src, i);
+			return cb_error_fail(err, EPROTO, "'%s': bad descriptor %zu in the index", src, i);
 		if (!store_has_blob(st, d))
-			return cb_error_set(err, ENOENT,
+			return cb_error_fail(err, ENOENT,
 					    "'%s': manifest '%s' of the index is not in the store "
 					    "(pull it with --all-platforms)",
 					    src, d);
 		if (!reg_mt_is_manifest(json_string_value(json_object_get(m, "mediaType"))))
-			return cb_error_set(err, ENOTSUP, "'%s': nested index '%s' not supported",
+			return cb_error_fail(err, ENOTSUP, "'%s': nested index '%s' not supported",
 					    src, d);
 		if (load_image(st, d, o, &im->children[im->nchildren], err) < 0)
 			return -1;
@@ -192,7 +193,7 @@ static int load_image(store_t *st, const char *src, const reg_opts_t *o, image_t
 		if (store_get_ref(st, full, &r, err) < 0) {
 			if (err && err->code == ENOENT) {
 				cb_error_release(err);
-				cb_error_set(err, ENOENT, "image not known: '%s'", src);
+				cb_error_fail(err, ENOENT, "image not known: '%s'", src);
 			}
 			return -1;
 		}
@@ -220,7 +221,7 @@ static int load_image(store_t *st, const char *src, const reg_opts_t *o, image_t
 	}
 	if (!m || (mt && !reg_mt_is_manifest(mt))) {
 		json_decref(m);
-		return cb_error_set(err, ENOTSUP, "'%s' is not an image manifest (%s)", src,
+		return cb_error_fail(err, ENOTSUP, "'%s' is not an image manifest (%s)", src,
 				    mt ? mt : "not JSON");
 	}
 	bool is_docker = cb_streq(mt, MT_DOCKER_MANIFEST);
@@ -228,7 +229,7 @@ static int load_image(store_t *st, const char *src, const reg_opts_t *o, image_t
 			 (o->format == REG_FORMAT_OCI && is_docker);
 	int r = 0;
 	if (want_conv && (r = convert(m, o->format, err)) == 0) {
-		im->manifest = json_dumps(m, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		im->manifest = oci_json_dumps(m, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		im->len = strlen(im->manifest);
 	} else if (r == 0) {
 		im->manifest = cb_steal_pointer(&data);
@@ -246,7 +247,7 @@ static int load_image(store_t *st, const char *src, const reg_opts_t *o, image_t
 			json_t *d = i + 1 == n ? cfg : json_array_get(layers, i);
 			const char *dg = json_string_value(json_object_get(d, "digest"));
 			if (!dg || !digest_is_valid(dg)) {
-				r = cb_error_set(err, EPROTO, "'%s': bad descriptor in manifest", src);
+				r = cb_error_fail(err, EPROTO, "'%s': bad descriptor in manifest", src);
 				break;
 			}
 			/* a lazy blob (remote cache hit) keeps its descriptor's size:
@@ -299,7 +300,7 @@ static int up_prepare(reg_xfer_t *xf, cb_error_t *err)
 	 * budget starts afresh: hence a bound of its own). */
 	if (xf->attempts > 0 && (j->state == UP_PUT || j->state == UP_PATCH || j->state == UP_FINAL)) {
 		if (++j->restarts > MAX_RESTARTS)
-			return cb_error_set(err, EIO, "upload of blob '%s' failed %d times", j->digest,
+			return cb_error_fail(err, EIO, "upload of blob '%s' failed %d times", j->digest,
 					    j->restarts);
 		to_post(j);
 	}
@@ -313,7 +314,7 @@ static int to_put(up_job_t *j, cb_error_t *err)
 			  (j->fd = store_open_blob(j->st, j->digest, err)) < 0))
 		return -1; /* a lazy blob that was neither there nor mountable */
 	if (!xf->location)
-		return cb_error_set(err, EPROTO, "upload of '%s': no Location in the answer",
+		return cb_error_fail(err, EPROTO, "upload of '%s': no Location in the answer",
 				    j->digest);
 	char *loc = reg_url_resolve(xf->effective_url ? xf->effective_url : xf->url,
 				    xf->location, err);
@@ -361,7 +362,7 @@ static int to_put(up_job_t *j, cb_error_t *err)
 
 static int denied(const reg_xfer_t *xf, cb_error_t *err)
 {
-	return cb_error_set(err, EACCES, DENIED);
+	return cb_error_fail(err, EACCES, DENIED);
 }
 
 static int up_done(reg_xfer_t *xf, cb_error_t *err)
@@ -526,13 +527,13 @@ static int put_manifest(reg_client_t *c, const image_t *im, const char *tag, cb_
 	int r = reg_client_run1(c, &xf, &e);
 	if (r < 0 && (xf.status == 401 || xf.status == 403 || xf.status == 404)) {
 		cb_error_release(&e);
-		cb_error_set(err, EACCES, DENIED);
+		cb_error_fail(err, EACCES, DENIED);
 	} else if (r < 0) {
 		cb_error_move(err, &e);
 		cb_error_wrap(err, "put manifest");
 	} else if (xf.docker_digest && digest_is_valid(xf.docker_digest) &&
 		   strcmp(xf.docker_digest, im->digest)) {
-		r = cb_error_set(err, EBADMSG, "registry stored manifest as '%s', expected '%s'",
+		r = cb_error_fail(err, EBADMSG, "registry stored manifest as '%s', expected '%s'",
 				 xf.docker_digest, im->digest);
 	}
 	reg_xfer_release(&xf);
@@ -658,6 +659,8 @@ static int push_oci_dir(store_t *st, image_t *im, const char *spec, cb_error_t *
 		*colon = '\0';
 		tag = colon + 1;
 	}
+	if (!*dir) /* never a layout at "" + "/blobs", the root directory */
+		return cb_error_set(err, EINVAL, "invalid destination 'oci:%s': no directory", spec);
 	_cleanup_free_ char *blobs = cb_asprintf("%s/blobs/sha256", dir);
 	if (cb_mkdir_p(blobs, 0755, err) < 0)
 		return -1;
@@ -702,7 +705,7 @@ static int push_oci_dir(store_t *st, image_t *im, const char *spec, cb_error_t *
 		json_object_set_new(d, "annotations",
 				    json_pack("{s:s}", "org.opencontainers.image.ref.name", tag));
 	json_array_append_new(ms, d);
-	char *text = json_dumps(idx, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *text = oci_json_dumps(idx, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	int r = cb_write_file_atomic(ipath, NULL, text, strlen(text), 0644, err);
 	free(text);
 	json_decref(idx);
@@ -718,7 +721,7 @@ int reg_push(store_t *st, const char *src, const char *dest, const reg_opts_t *o
 		opts = &def;
 	}
 	if (!dest && digest_is_valid(src))
-		return cb_error_set(err, EINVAL, "push '%s': a destination is needed", src);
+		return cb_error_fail(err, EINVAL, "push '%s': a destination is needed", src);
 	const char *to = dest ? dest : src;
 	image_t im;
 	if (load_image(st, src, opts, &im, err) < 0)
@@ -727,7 +730,7 @@ int reg_push(store_t *st, const char *src, const char *dest, const reg_opts_t *o
 	if (cb_str_has_prefix(to, "oci:"))
 		r = push_oci_dir(st, &im, to + 4, err);
 	else if (cb_str_has_prefix(to, "oci-archive:") || cb_str_has_prefix(to, "docker-archive:"))
-		r = cb_error_set(err, ENOTSUP, "archive destinations are written by cmd_save_archive");
+		r = cb_error_fail(err, ENOTSUP, "archive destinations are written by cmd_save_archive");
 	else
 		r = push_registry(st, &im, cb_str_has_prefix(to, "docker://") ? to + 9 : to, opts,
 				  err);

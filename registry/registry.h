@@ -104,6 +104,12 @@ void reg_opts_init(reg_opts_t *o);
  * For commands that will talk to a registry and do not fork. */
 void reg_warm_up(void);
 
+/* Wait for the thread reg_warm_up started, if any. Call before the process
+ * exits: exit() running OpenSSL's and libcurl's teardown while that thread
+ * is still initialising them crashed about one early-failing pull in 500
+ * (issue 23). cmd/main.c calls it after every command. */
+void reg_warm_up_join(void);
+
 /* ---- pull ---- */
 
 /* Pull `ref` (Docker-style reference, e.g. "busybox", "localhost:5000/a:1",

@@ -13,6 +13,7 @@
 
 #include "common/fs.h"
 #include "common/util.h"
+#include "store/json.h"
 
 #define SOURCES_FILE "registry-sources.json"
 #define SOURCES_MAX (16u << 20)
@@ -72,11 +73,11 @@ void reg_sources_add(store_t *st, const char *const *digests, size_t n, const ch
 		json_array_foreach(a, k, v) if (cb_streq(json_string_value(v), repo_full)) break;
 		if (k < json_array_size(a))
 			json_array_remove(a, k);
-		json_array_insert_new(a, 0, json_string(repo_full));
+		json_array_insert_new(a, 0, oci_json_str(repo_full));
 		while (json_array_size(a) > PER_BLOB_MAX)
 			json_array_remove(a, json_array_size(a) - 1);
 	}
-	char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	char *text = oci_json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	if (text)
 		write_hint(st, text);
 	free(text);

@@ -146,7 +146,7 @@ int reg_challenge_parse(const char *hdr, reg_challenge_t *out, cb_error_t *err)
 	reg_challenge_t best = {0};
 	const char *p = skip_ws(hdr ? hdr : "");
 	if (!*p)
-		return cb_error_set(err, EPROTO, "empty WWW-Authenticate header");
+		return cb_error_fail(err, EPROTO, "empty WWW-Authenticate header");
 	while (*p) {
 		reg_challenge_t c = {0};
 		bool bad = false;
@@ -154,7 +154,7 @@ int reg_challenge_parse(const char *hdr, reg_challenge_t *out, cb_error_t *err)
 		if (bad || next == p) {
 			reg_challenge_release(&c);
 			reg_challenge_release(&best);
-			return cb_error_set(err, EPROTO, "malformed WWW-Authenticate header '%s'",
+			return cb_error_fail(err, EPROTO, "malformed WWW-Authenticate header '%s'",
 					    hdr);
 		}
 		bool better = best.scheme == REG_AUTH_NONE ||
@@ -170,7 +170,7 @@ int reg_challenge_parse(const char *hdr, reg_challenge_t *out, cb_error_t *err)
 	}
 	if (best.scheme == REG_AUTH_BEARER && !best.realm) {
 		reg_challenge_release(&best);
-		return cb_error_set(err, EPROTO, "bearer challenge without realm in '%s'", hdr);
+		return cb_error_fail(err, EPROTO, "bearer challenge without realm in '%s'", hdr);
 	}
 	*out = best;
 	return 0;
@@ -191,7 +191,7 @@ char *reg_url_resolve(const char *base, const char *location, cb_error_t *err)
 		rc = curl_url_get(u, CURLUPART_URL, &res, 0);
 	curl_url_cleanup(u);
 	if (rc) {
-		cb_error_set(err, EPROTO, "bad Location '%s': %s", location, curl_url_strerror(rc));
+		cb_error_fail(err, EPROTO, "bad Location '%s': %s", location, curl_url_strerror(rc));
 		return NULL;
 	}
 	char *out = cb_xstrdup(res);
@@ -303,4 +303,23 @@ char *reg_base64_decode(const char *s, size_t *out_len)
 	if (out_len)
 		*out_len = o;
 	return out;
+}
+
+int reg_status_errno(long status)
+{
+	if (status == 401 || status == 403)
+		return EACCES;
+	if (status == 404)
+		return ENOENT;
+	return status == 429 ? EAGAIN : EIO;
+}
+
+int reg_transfer_error(const char *method, const char *url, const char *curl_text,
+		       long os_errno, cb_error_t *err)
+{
+	/* an EIO of ours printed after curl's text would read as a cause it
+	 * is not; the socket's errno is one */
+	if (os_errno > 0)
+		return cb_error_set(err, (int)os_errno, "%s '%s': %s", method, url, curl_text);
+	return cb_error_fail(err, EIO, "%s '%s': %s", method, url, curl_text);
 }

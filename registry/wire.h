@@ -67,6 +67,17 @@ char *reg_url_add_query(const char *url, const char *key, const char *value);
  * milliseconds (0 for a date in the past), or -1 when unparseable. */
 int64_t reg_retry_after_ms(const char *value, time_t now);
 
+/* ---- errors ---- */
+
+/* The errno class of an HTTP failure status: 401/403 EACCES, 404 ENOENT,
+ * 429 EAGAIN, else EIO. */
+int reg_status_errno(long status);
+/* A transfer that failed below HTTP: "METHOD 'URL': CURL_TEXT", plain (the
+ * text is the cause), or followed by strerror(os_errno) when the system
+ * gave one (a refused or unreachable connect: that is the cause). -1. */
+int reg_transfer_error(const char *method, const char *url, const char *curl_text,
+		       long os_errno, cb_error_t *err);
+
 /* ---- base64 (standard alphabet, padded) ---- */
 
 char *reg_base64_encode(const void *data, size_t len);

@@ -15,9 +15,12 @@
 #include <unistd.h>
 
 #include "runtime/container_internal.h"
+#include "runtime/mount.h"
 #include "runtime/network.h"
+#include "runtime/sandbox.h"
 #include "common/fs.h"
 #include "common/util.h"
+#include "store/json.h"
 #include "store/layer.h"
 
 #define CTR_JSON_MAX (1u << 20)
@@ -34,6 +37,7 @@ void rt_ctr_free(rt_ctr_t *c)
 	free(c->image_name);
 	cb_strv_free(c->argv);
 	cb_strv_free(c->env);
+	cb_strv_free(c->config_env);
 	free(c->cwd);
 	free(c->user);
 	free(c->hostname);
@@ -208,7 +212,7 @@ static json_t *strv_json(char *const *v)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; v && v[i]; i++)
-		json_array_append_new(a, json_string(v[i]));
+		json_array_append_new(a, oci_json_str(v[i]));
 	return a;
 }
 
@@ -249,7 +253,7 @@ static char *json_dupstr(json_t *o, const char *key)
 static int write_json(store_t *st, const rt_ctr_t *c, const char *file, json_t *j,
 		      cb_error_t *err)
 {
-	char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	char *text = oci_json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	_cleanup_free_ char *path = ctr_path(c, file);
 	_cleanup_free_ char *tmp = store_path(st, "tmp");
 	int rc = cb_write_file_atomic(path, tmp, text, strlen(text), 0644, err);
@@ -269,20 +273,21 @@ int ctr_write_config(store_t *st, const rt_ctr_t *c, cb_error_t *err)
 						       c->ports[i].udp ? "udp" : "tcp"));
 	_cleanup_free_ char *created = fmt_time(c->created);
 	json_t *j = json_object();
-	json_object_set_new(j, "id", json_string(c->id));
-	json_object_set_new(j, "name", json_string(c->name));
-	json_object_set_new(j, "image", json_string(c->image));
-	json_object_set_new(j, "image_name", json_string(c->image_name ? c->image_name : ""));
-	json_object_set_new(j, "created", json_string(created));
+	json_object_set_new(j, "id", oci_json_str(c->id));
+	json_object_set_new(j, "name", oci_json_str(c->name));
+	json_object_set_new(j, "image", oci_json_str(c->image));
+	json_object_set_new(j, "image_name", oci_json_str(c->image_name ? c->image_name : ""));
+	json_object_set_new(j, "created", oci_json_str(created));
 	json_object_set_new(j, "created_ns", json_integer(c->created_ns));
 	json_object_set_new(j, "argv", strv_json(c->argv));
 	json_object_set_new(j, "env", strv_json(c->env));
-	json_object_set_new(j, "cwd", json_string(c->cwd ? c->cwd : "/"));
-	json_object_set_new(j, "user", json_string(c->user ? c->user : ""));
-	json_object_set_new(j, "hostname", json_string(c->hostname));
+	json_object_set_new(j, "config_env", strv_json(c->config_env));
+	json_object_set_new(j, "cwd", oci_json_str(c->cwd ? c->cwd : "/"));
+	json_object_set_new(j, "user", oci_json_str(c->user ? c->user : ""));
+	json_object_set_new(j, "hostname", oci_json_str(c->hostname));
 	json_object_set_new(j, "volumes", strv_json(c->volumes));
 	json_object_set_new(j, "ports", ports);
-	json_object_set_new(j, "network", json_string(c->net_none ? "none" : "host"));
+	json_object_set_new(j, "network", oci_json_str(c->net_none ? "none" : "host"));
 	json_object_set_new(j, "networks", strv_json(c->networks));
 	json_object_set_new(j, "tty", json_boolean(c->tty));
 	json_object_set_new(j, "interactive", json_boolean(c->interactive));
@@ -292,9 +297,9 @@ int ctr_write_config(store_t *st, const rt_ctr_t *c, cb_error_t *err)
 		json_object_set_new(j, "log_max_file", json_integer(c->log_max_file));
 	}
 	if (c->stop_signal)
-		json_object_set_new(j, "stop_signal", json_string(c->stop_signal));
+		json_object_set_new(j, "stop_signal", oci_json_str(c->stop_signal));
 	if (c->seccomp)
-		json_object_set_new(j, "seccomp", json_string(c->seccomp));
+		json_object_set_new(j, "seccomp", oci_json_str(c->seccomp));
 	if (c->pids_limit > 0)
 		json_object_set_new(j, "pids_limit", json_integer(c->pids_limit));
 	return write_json(st, c, "config.json", j, err);
@@ -329,6 +334,19 @@ static json_t *read_json(const rt_ctr_t *c, const char *file, cb_error_t *err)
 	return j;
 }
 
+/* A container made before config_env was recorded: its env without the
+ * HOSTNAME and tty TERM that running added (its PATH stays: the default
+ * cannot be told apart from an image's own). */
+static char **config_env_of_old(const rt_ctr_t *c)
+{
+	char **env = cb_xcalloc(1, sizeof(char *));
+	for (size_t i = 0; c->env && c->env[i]; i++)
+		if (!cb_str_has_prefix(c->env[i], "HOSTNAME=") &&
+		    !(c->tty && cb_streq(c->env[i], "TERM=xterm")))
+			env = cb_strv_push(env, c->env[i]);
+	return env;
+}
+
 static void read_config(rt_ctr_t *c, json_t *j)
 {
 	c->name = json_dupstr(j, "name");
@@ -346,6 +364,8 @@ static void read_config(rt_ctr_t *c, json_t *j)
 	c->net_none = cb_streq(json_string_value(json_object_get(j, "network")), "none");
 	c->networks = json_strv(json_object_get(j, "networks"));
 	c->tty = json_is_true(json_object_get(j, "tty"));
+	json_t *ce = json_object_get(j, "config_env");
+	c->config_env = ce ? json_strv(ce) : config_env_of_old(c);
 	c->interactive = json_is_true(json_object_get(j, "interactive"));
 	c->auto_remove = json_is_true(json_object_get(j, "auto_remove"));
 	c->log_max_size = json_integer_value(json_object_get(j, "log_max_size"));
@@ -635,28 +655,54 @@ static char **set_env(char **env, const char *kv)
 	return cb_strv_push(env, kv);
 }
 
-static char **resolve_env(const rt_ctr_spec_t *s, const oci_config_t *img, const char *hostname)
+/* -e NAME takes the caller's value, as docker does; unset: nothing. */
+static char *user_env(const char *kv)
+{
+	if (strchr(kv, '='))
+		return cb_xstrdup(kv);
+	const char *v = getenv(kv);
+	return v ? cb_asprintf("%s=%s", kv, v) : NULL;
+}
+
+static bool env_has_key(char *const *env, const char *kv)
+{
+	size_t klen = strcspn(kv, "=");
+	for (size_t i = 0; env && env[i]; i++)
+		if (!strncmp(env[i], kv, klen) && env[i][klen] == '=')
+			return true;
+	return false;
+}
+
+/* Docker's merge of a container's Config.Env: the user's values first,
+ * then each image variable the user did not set. */
+static char **resolve_config_env(const rt_ctr_spec_t *s, const oci_config_t *img)
 {
 	char **env = cb_xcalloc(1, sizeof(char *));
-	env = set_env(env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	for (size_t i = 0; s->env && s->env[i]; i++) {
+		char *kv = user_env(s->env[i]);
+		if (kv)
+			env = set_env(env, kv);
+		free(kv);
+	}
+	for (size_t i = 0; img->env && img->env[i]; i++)
+		if (!env_has_key(env, img->env[i]))
+			env = cb_strv_push(env, img->env[i]);
+	return env;
+}
+
+/* What the process gets: the config env over the PATH default and
+ * HOSTNAME, TERM for a tty when not set (added by docker at start, so
+ * never committed). */
+static char **resolve_env(char *const *config_env, const char *hostname, bool tty)
+{
+	char **env = cb_xcalloc(1, sizeof(char *));
+	env = set_env(env, "PATH=" SBX_DEFAULT_PATH);
 	_cleanup_free_ char *h = cb_asprintf("HOSTNAME=%s", hostname);
 	env = set_env(env, h);
-	for (size_t i = 0; img->env && img->env[i]; i++)
-		env = set_env(env, img->env[i]);
-	if (s->tty)
+	for (size_t i = 0; config_env[i]; i++)
+		env = set_env(env, config_env[i]);
+	if (tty && !env_has_key(config_env, "TERM="))
 		env = set_env(env, "TERM=xterm");
-	for (size_t i = 0; s->env && s->env[i]; i++) {
-		if (strchr(s->env[i], '=')) {
-			env = set_env(env, s->env[i]);
-		} else {
-			/* -e NAME: the caller's value, as docker does */
-			const char *v = getenv(s->env[i]);
-			if (v) {
-				_cleanup_free_ char *kv = cb_asprintf("%s=%s", s->env[i], v);
-				env = set_env(env, kv);
-			}
-		}
-	}
 	return env;
 }
 
@@ -670,7 +716,8 @@ static int fill_from_spec(rt_ctr_t *c, const rt_ctr_spec_t *s, const oci_config_
 		return cb_error_fail(err, EINVAL, "no command specified");
 	c->hostname = s->hostname && *s->hostname ? cb_xstrdup(s->hostname)
 						  : cb_asprintf("%.12s", c->id);
-	c->env = resolve_env(s, img, c->hostname);
+	c->config_env = resolve_config_env(s, img);
+	c->env = resolve_env(c->config_env, c->hostname, s->tty);
 	const char *cwd = s->cwd && *s->cwd ? s->cwd : img->working_dir;
 	c->cwd = cb_xstrdup(cwd && *cwd ? cwd : "/");
 	if (c->cwd[0] != '/')
@@ -728,15 +775,10 @@ int ctr_image_lowers(store_t *st, const char *manifest_digest, char ***lowers,
 		return cb_error_fail(err, EBADMSG, "image '%s': %zu layers but %zu diff_ids",
 				     manifest_digest, n, cb_strv_len(img->config->diff_ids));
 	}
-	char **v = cb_xcalloc(n + 1, sizeof(char *));
-	for (size_t i = 0; i < n; i++) {
-		const oci_descriptor_t *d = &img->manifest->layers[n - 1 - i];
-		if (layer_unpack(st, d->digest, img->config->diff_ids[n - 1 - i], d->media_type,
-				 &v[i], err) < 0) {
-			cb_strv_free(v);
-			image_free(img);
-			return -1;
-		}
+	char **v = NULL;
+	if (rt_chain_lowers(st, img->manifest->layers, img->config->diff_ids, n, &v, err) < 0) {
+		image_free(img);
+		return -1;
 	}
 	*lowers = v;
 	if (cfg)

@@ -102,7 +102,11 @@ typedef struct rt_ctr {
 	char *image;                 /* manifest digest */
 	char *image_name;
 	char **argv;
-	char **env;
+	char **env;                  /* what the process gets */
+	char **config_env;           /* Docker's Config.Env: the -e values, then
+				      * the image's Env they leave; not the PATH
+				      * default, HOSTNAME or TERM that running
+				      * adds. What inspect shows and commit keeps */
 	char *cwd, *user, *hostname;
 	char **volumes;
 	rt_ctr_port_t *ports;

@@ -219,19 +219,17 @@ static void signal_all(const rt_ctr_t *c, int sig)
 /* ---- commit ---- */
 
 /* The container's command becomes the image's Cmd (docker commit keeps
- * the container's config); a kept ENTRYPOINT keeps its own Cmd. */
+ * the container's config); a kept ENTRYPOINT keeps its own Cmd. The Env is
+ * the container's Config.Env: not what running added (HOSTNAME, the PATH
+ * default, TERM for a tty), which docker never commits either. */
 static void config_from_container(oci_config_t *cfg, const rt_ctr_t *c)
 {
 	if (!cfg->entrypoint || !cfg->entrypoint[0]) {
 		cb_strv_free(cfg->cmd);
 		cfg->cmd = cb_strv_dup(c->argv);
 	}
-	char **env = cb_xcalloc(1, sizeof(char *));
-	for (size_t i = 0; c->env && c->env[i]; i++)
-		if (!cb_str_has_prefix(c->env[i], "HOSTNAME="))
-			env = cb_strv_push(env, c->env[i]);
 	cb_strv_free(cfg->env);
-	cfg->env = env;
+	cfg->env = cb_strv_dup(c->config_env);
 }
 
 static char *joined(char *const *argv)

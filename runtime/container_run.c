@@ -23,9 +23,6 @@
 #include "common/fs.h"
 #include "common/util.h"
 
-/* The kernel takes at most one page of mount options. */
-#define OVERLAY_OPTS_MAX 4000
-
 /* ---- the init layer ---- */
 
 /* Mode and owner of rel in the image: the top-most lower that has it. */
@@ -102,15 +99,6 @@ static int write_etc_files(store_t *st, const rt_ctr_t *c, cb_error_t *err)
 
 /* ---- the overlay ---- */
 
-static void add_escaped(cb_buf_t *b, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == ':' || *s == ',' || *s == '\\')
-			cb_buf_addch(b, '\\');
-		cb_buf_addch(b, *s);
-	}
-}
-
 /* rootfs = overlay(upper, init, image layers). Must run in a private mount
  * namespace (rt_enter_mount_ns). */
 static int mount_rootfs(store_t *st, const rt_ctr_t *c, cb_error_t *err)
@@ -120,29 +108,18 @@ static int mount_rootfs(store_t *st, const rt_ctr_t *c, cb_error_t *err)
 		return cb_error_wrap(err, "container '%.12s'", c->id);
 	if (make_init_layer(c, lowers, err) < 0 || write_etc_files(st, c, err) < 0)
 		return -1;
-	_cleanup_free_ char *init = ctr_path(c, "init");
 	_cleanup_free_ char *upper = ctr_path(c, "upper");
 	_cleanup_free_ char *work = ctr_path(c, "work");
 	_cleanup_free_ char *rootfs = ctr_path(c, "rootfs");
+	/* the init layer (hosts, resolv.conf, mount points) above the image's */
+	_cleanup_strv_ char **all = cb_strv_push_take(NULL, ctr_path(c, "init"));
+	for (size_t i = 0; lowers[i]; i++)
+		all = cb_strv_push(all, lowers[i]);
 	cb_buf_t o;
 	cb_buf_init(&o);
-	cb_buf_addstr(&o, "lowerdir=");
-	add_escaped(&o, init);
-	for (size_t i = 0; lowers[i]; i++) {
-		cb_buf_addch(&o, ':');
-		add_escaped(&o, lowers[i]);
-	}
-	cb_buf_addstr(&o, ",upperdir=");
-	add_escaped(&o, upper);
-	cb_buf_addstr(&o, ",workdir=");
-	add_escaped(&o, work);
 	/* same as build steps: the upper must stay a plain layer diff */
-	cb_buf_addstr(&o, rt_overlay_opts());
-	int rc = 0;
-	if (o.len > OVERLAY_OPTS_MAX)
-		rc = cb_error_fail(err, E2BIG, "too many layers (%zu) for one overlay mount",
-				   cb_strv_len(lowers));
-	else if (mount("overlay", rootfs, "overlay", 0, o.data) < 0)
+	int rc = rt_overlay_options(all, upper, work, &o, err);
+	if (rc == 0 && mount("overlay", rootfs, "overlay", 0, o.data) < 0)
 		rc = cb_error_errno(err, "mount overlay on '%s'", rootfs);
 	cb_buf_release(&o);
 	return rc;

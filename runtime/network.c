@@ -20,6 +20,7 @@
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/digest.h"
+#include "store/json.h"
 
 #define NET_NAME_MAX 128
 #define NET_JSON_MAX (1u << 16)
@@ -121,7 +122,7 @@ static int write_net(store_t *st, const rt_net_t *n, cb_error_t *err)
 		return -1;
 	json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "Name", n->name, "Id", n->id, "Created",
 			      n->created, "Driver", n->driver);
-	char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	char *text = oci_json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(j);
 	_cleanup_free_ char *path = net_path(st, n->name);
 	_cleanup_free_ char *tmp = store_path(st, "tmp");

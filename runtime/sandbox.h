@@ -87,6 +87,9 @@
 #include "runtime/seccomp.h"
 #include "common/error.h"
 
+/* The PATH a process gets when its environment sets none (Docker's). */
+#define SBX_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 /* Docker's default capability set as a mask of (1 << CAP_x): CHOWN,
  * DAC_OVERRIDE, FOWNER, FSETID, KILL, SETGID, SETUID, SETPCAP,
  * NET_BIND_SERVICE, NET_RAW, SYS_CHROOT, MKNOD, AUDIT_WRITE, SETFCAP. */

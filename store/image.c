@@ -11,6 +11,7 @@
 
 #include "common/util.h"
 #include "store/compress_lazy.h"
+#include "store/json.h"
 
 /* ---- small jansson helpers ---- */
 
@@ -59,7 +60,7 @@ static json_t *strv_to_json(char *const *v)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; v && v[i]; i++)
-		json_array_append_new(a, json_string(v[i]));
+		json_array_append_new(a, oci_json_str(v[i]));
 	return a;
 }
 
@@ -67,14 +68,14 @@ static json_t *set_to_json(char *const *v)
 {
 	json_t *o = json_object();
 	for (size_t i = 0; v && v[i]; i++)
-		json_object_set_new(o, v[i], json_object());
+		oci_json_set(o, v[i], json_object());
 	return o;
 }
 
 static void set_str(json_t *o, const char *key, const char *v)
 {
 	if (v)
-		json_object_set_new(o, key, json_string(v));
+		json_object_set_new(o, key, oci_json_str(v));
 }
 
 static void set_strv(json_t *o, const char *key, char *const *v)
@@ -85,7 +86,7 @@ static void set_strv(json_t *o, const char *key, char *const *v)
 
 static char *dumps(json_t *j)
 {
-	char *s = json_dumps(j, JSON_COMPACT);
+	char *s = oci_json_dumps(j, JSON_COMPACT);
 	if (!s)
 		CB_BUG("json_dumps failed");
 	json_decref(j);
@@ -392,7 +393,7 @@ void oci_config_set_label(oci_config_t *c, const char *key, const char *value)
 {
 	if (!c->labels)
 		c->labels = json_object();
-	json_object_set_new(c->labels, key, json_string(value));
+	oci_json_set(c->labels, key, oci_json_str(value));
 }
 
 /* ---- descriptors and manifests ---- */

@@ -31,6 +31,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "common/cancel.h"
 #include "common/fs.h"
 #include "common/openroot.h"
 #include "common/util.h"
@@ -441,11 +442,6 @@ static void apply_owner(applier_t *ap, int pfd, const char *name, struct archive
 		ap->no_chown = true;
 }
 
-static bool is_zero(const unsigned char *p, size_t n)
-{
-	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
-}
-
 static int write_data(struct archive *a, int fd, const char *rel, int64_t size_total,
 		      cb_error_t *err)
 {
@@ -453,6 +449,8 @@ static int write_data(struct archive *a, int fd, const char *rel, int64_t size_t
 	size_t size;
 	la_int64_t off;
 	for (;;) {
+		if (cb_cancel_check(err) < 0)
+			return -1;
 		int r = archive_read_data_block(a, &buf, &size, &off);
 		if (r == ARCHIVE_EOF)
 			break;
@@ -461,21 +459,10 @@ static int write_data(struct archive *a, int fd, const char *rel, int64_t size_t
 		const unsigned char *p = buf;
 		/* zero 4 KiB blocks become holes: sparse files stay sparse */
 		while (size) {
-			size_t chunk = 4096 - (size_t)(off % 4096);
-			if (chunk > size)
-				chunk = size;
-			size_t run = chunk;
-			if (!is_zero(p, chunk)) {
-				/* write every non-zero chunk in one go */
-				while (run < size) {
-					size_t c = size - run < 4096 ? size - run : 4096;
-					if (c == 4096 && is_zero(p + run, c))
-						break;
-					run += c;
-				}
-				if (pwrite(fd, p, run, off) != (ssize_t)run)
-					return cb_error_errno(err, "write '%s'", rel);
-			}
+			bool zero;
+			size_t run = cb_zero_run(p, size, (uint64_t)off, &zero);
+			if (!zero && pwrite(fd, p, run, off) != (ssize_t)run)
+				return cb_error_errno(err, "write '%s'", rel);
 			p += run;
 			off += (la_int64_t)run;
 			size -= run;

@@ -21,6 +21,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "common/cancel.h"
 #include "common/fs.h"
 #include "common/util.h"
 
@@ -422,6 +423,8 @@ static int write_file_data(lw_t *w, int fd, int out, const char *abs, uint64_t s
 	uint64_t left = size;
 	bool eof = false;
 	while (left) {
+		if (cb_cancel_check(err) < 0) /* a build's SIGTERM: see common/cancel.h */
+			return -1;
 		size_t avail;
 		char *dst = lsink_reserve(w->sink, &avail);
 		size_t want = left < avail ? (size_t)left : avail;
@@ -461,6 +464,8 @@ static int write_file_data(lw_t *w, int fd, int out, const char *abs, uint64_t s
 static int emit(lw_t *w, const char *rel, int dirfd, const char *name, const char *abs,
 		const struct stat *st, int *ovl, cb_error_t *err)
 {
+	if (cb_cancel_check(err) < 0)
+		return -1;
 	const char *first = NULL; /* an earlier name of this inode */
 	if (S_ISREG(st->st_mode) && st->st_nlink > 1)
 		first = hl_lookup(w, st, rel);

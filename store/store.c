@@ -15,6 +15,7 @@
 
 #include "common/fs.h"
 #include "common/util.h"
+#include "store/json.h"
 
 #define INDEX_MAX (64u << 20)
 #define REF_NAME_ANNOTATION "org.opencontainers.image.ref.name"
@@ -595,7 +596,7 @@ static json_t *load_index(store_t *st, cb_error_t *err)
 
 static int save_index(store_t *st, json_t *idx, cb_error_t *err)
 {
-	_cleanup_free_ char *text = json_dumps(idx, JSON_COMPACT);
+	_cleanup_free_ char *text = oci_json_dumps(idx, JSON_COMPACT);
 	if (!text)
 		CB_BUG("json_dumps failed");
 	_cleanup_free_ char *p = store_path(st, "index.json");

@@ -67,7 +67,8 @@ def tree_files():
         for d, subdirs, names in os.walk(TOP):
             subdirs[:] = [s for s in subdirs if not (s.startswith(".") or s == "build" or s.startswith("build-"))]
             files += [os.path.relpath(os.path.join(d, n), TOP) for n in names]
-    return sorted(f for f in files if os.path.isfile(os.path.join(TOP, f)))
+    # set(): during a merge conflict ls-files names a file once per stage
+    return sorted(set(f for f in files if os.path.isfile(os.path.join(TOP, f))))
 
 
 def read_allow(name, comments=None):

@@ -22,6 +22,18 @@ err=$(cb build "$T/nosuchdir" 2>&1); is $? 1 "missing context: exit 1"
 printf 'FROM nosuchimage:1\n' > "$T/bad/Dockerfile"
 err=$(cb build "$T/bad" 2>&1); is $? 1 "missing base image: exit 1"
 like "$err" "nosuchimage" "error names the image"
+# a --from naming no stage is pulled as an image; when that fails, the line
+# and the nearest stage name (in a network namespace of our own: no lookup
+# leaves the machine)
+printf 'FROM busybox AS builder\nRUN echo x > /x\nFROM busybox\nCOPY --from=buidler /x /x\n' > "$T/bad/Dockerfile"
+err=$(unshare --net "$CBUILD" --root "$ROOT" build "$T/bad" 2>&1); is $? 1 "COPY --from a typo: exit 1"
+is "$(printf '%s\n' "$err" | tail -1)" \
+	'cbuild: error: Dockerfile:4: no stage or image named "buidler" (did you mean stage "builder"?)' \
+	"the error names the line and the stage meant"
+printf 'FROM busybox AS builder\nFROM busybox\nRUN --mount=from=buildr,target=/m true\n' > "$T/bad/Dockerfile"
+err=$(unshare --net "$CBUILD" --root "$ROOT" build "$T/bad" 2>&1); is $? 1 "RUN --mount from= a typo: exit 1"
+like "$err" 'Dockerfile:3: RUN --mount: no stage or image named "buildr" \(did you mean stage "builder"\?\)$' \
+	"the same for a mount"
 printf 'FROM busybox\nCOPY ../etc/passwd /x\n' > "$T/bad/Dockerfile"
 err=$(cb build "$T/bad" 2>&1); is $? 1 "COPY from outside the context: exit 1"
 mkdir -p "$T/bad/sub" && ln -sf /etc/shadow "$T/bad/sub/link"

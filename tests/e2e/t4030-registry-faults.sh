@@ -51,6 +51,7 @@ skopeo copy -q --src-tls-verify=false "docker://$REG/up:1" "oci:$T/chk:x" >/dev/
 start_proxy "$REG" "corrupt:GET /v2/app/blobs/$BIG"
 fresh; pull "$PROXY/app:1"; ok $((! $?)) "a corrupted blob fails the pull"
 like "$(cat "$T/err.$n")" "digest|mismatch" "with a digest message"
+unlike "$(cat "$T/err.$n")" "Bad message$" "and no errno text that is not the cause"
 [ ! -e "$R/blobs/sha256/${BIG#sha256:}" ]; ok $? "the bad blob is not in the store"
 blobs_ok "$R"; ok $? "whatever is stored is good"
 tmp_empty "$R"; ok $? "tmp/ is clean"
@@ -85,6 +86,7 @@ fi
 start_proxy "$REG" "500:GET /v2/app/blobs/$BIG"
 fresh; pull "$PROXY/app:1"; ok $((! $?)) "a blob that always fails gives up"
 like "$(cat "$T/err.$n")" "HTTP 500" "with the status"
+unlike "$(cat "$T/err.$n")" "Input/output error" "and no errno text that is not the cause"
 is "$(grep -c "^GET /v2/app/blobs/$BIG 500" "$PROXY_LOG")" 6 "after a bounded number of tries"
 # a registry refusing a monolithic upload as too large: chunked PATCH upload
 start_proxy "$REG" "413:PUT /v2/chunked/blobs/uploads/"
@@ -97,4 +99,19 @@ start_proxy "$REG" "500:PUT /v2/never/blobs/uploads/"
 to_store "$T/l" app "$PROXY/never:1" "$T/root-1"
 err=$("$CBUILD" --root "$T/root-1" push -q "$PROXY/never:1" 2>&1 >/dev/null); ok $((! $?)) "a PUT that always fails gives up"
 like "$err" "failed [0-9]+ times|HTTP 500" "with a clear message"
+unlike "$err" "Input/output error" "and no errno text that is not the cause"
+
+# each error ends with its cause, said once: never an errno text of ours
+fresh; pull "$REG/nosuch:1"; ok $((! $?)) "a missing repository fails the pull"
+like "$(tail -1 "$T/err.$n")" "manifest unknown: $REG/nosuch:1$" "saying so, and nothing after"
+port=$(free_port)
+fresh; pull "127.0.0.1:$port/x:1"; ok $((! $?)) "a refused connection fails the pull"
+like "$(tail -1 "$T/err.$n")" "GET 'http://127.0.0.1:$port/v2/': [^:]*port $port[^:]*: [^:]+: Connection refused$" \
+	"with curl's text and the connect's errno (the cause)"
+# a name that does not resolve, looked up in a network namespace of our own
+fresh; unshare --net "$CBUILD" --root "$R" pull -q example.invalid/x:1 2>"$T/err.$n" >/dev/null
+ok $((! $?)) "an unknown host fails the pull"
+like "$(tail -1 "$T/err.$n")" "GET 'https://example.invalid/v2/': Could not resolve host: example.invalid$" \
+	"with curl's words alone"
+unlike "$(cat "$T/err.$n")" "pull 'example.invalid/x:1'.*pull 'example.invalid/x:1'" "the reference is named once"
 done_testing

@@ -86,6 +86,23 @@ is "$(echo from-stdin | cb run --rm -i busybox cat)" from-stdin "-i passes stdin
 out=$(script -qec "$CBUILD --root $ROOT run --rm -it busybox sh -c 'tty; echo \$TERM'" /dev/null </dev/null)
 like "$out" "/dev/pts/[0-9]" "-it: the process has a pty"
 like "$out" "xterm" "-t sets TERM"
+# commit keeps the container's Config.Env as docker does (checked with
+# dockerd 20.10): the -e values, then the image's Env; not the TERM a tty
+# got, nor HOSTNAME or a PATH the image did not have
+env_of() { cb inspect "$1" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)[0]["Config"].get("Env")))'; }
+script -qec "$CBUILD --root $ROOT run -it --name tty1 -e FOO=bar busybox true" /dev/null </dev/null >/dev/null
+cb commit tty1 tty:1 >/dev/null
+is "$(env_of tty:1)" '["FOO=bar"]' "commit of an -it container: no TERM, HOSTNAME or PATH baked in"
+is "$(env_of tty1)" '["FOO=bar"]' "inspect shows the container's Config.Env"
+cb commit -c 'ENV PATH=/bin:/usr/bin X=1 Z=9' tty1 withenv:1 >/dev/null
+script -qec "$CBUILD --root $ROOT run -it --name tty2 -e X=2 -e Y=3 withenv:1 true" /dev/null </dev/null >/dev/null
+cb commit tty2 tty:2 >/dev/null
+is "$(env_of tty:2)" '["X=2", "Y=3", "FOO=bar", "PATH=/bin:/usr/bin", "Z=9"]' "-e values first, then the image's Env"
+script -qec "$CBUILD --root $ROOT run -it --name tty3 -e TERM=vt100 withenv:1 sh -c 'echo \$TERM'" /dev/null </dev/null >"$T/tty3.out"
+like "$(cat "$T/tty3.out")" "vt100" "-e TERM wins over the tty's"
+cb commit tty3 tty:3 >/dev/null
+is "$(env_of tty:3)" '["TERM=vt100", "FOO=bar", "PATH=/bin:/usr/bin", "X=1", "Z=9"]' "and a TERM the user gave is committed"
+cb rm tty1 tty2 tty3 >/dev/null
 cb run -d --name e1 busybox sleep 100 >/dev/null
 like "$(script -qec "$CBUILD --root $ROOT exec -it e1 tty" /dev/null </dev/null)" "/dev/pts/[0-9]" \
 	"exec -it: a pty too"

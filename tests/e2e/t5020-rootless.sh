@@ -68,6 +68,24 @@ flow() { # flow USER WITH_SUBIDS
 	like "$(tar --numeric-owner -tvzf "$run_layer" | awk '{print $2, $6}')" "$want" \
 		"$what: RUN layer: /dd as chowned"
 
+	# repeated layers and one-layer or empty read-only sources, in the
+	# user namespace (userxattr overlays, bind mounts of its own)
+	mkdir -p "$h/rep"
+	printf 'FROM busybox AS one\nFROM scratch AS empty\nFROM busybox\nRUN true\nRUN true\n%s\n%s\n%s\n' \
+		'COPY --from=one /bin/busybox /bb' 'RUN --mount=from=empty,target=/m test -z "$(ls -A /m)"' \
+		'COPY f /f
+RUN rm /f
+COPY f /f
+RUN rm /f
+RUN echo ok > /ok' > "$h/rep/Dockerfile"
+	echo f > "$h/rep/f"
+	chown -R "$u:" "$h/rep"
+	ucb build --timestamp 0 -q -t rep:1 "$h/rep" >/dev/null
+	ok $? "$what: build with repeated layers, COPY --from a one-layer stage, a scratch mount"
+	is "$(ucb run --rm rep:1 sh -c 'cat /ok; ls /f 2>&1 | wc -l; cmp /bb /bin/busybox && echo same')" \
+		"$(printf 'ok\n1\nsame')" "$what: run it: the tree is what the layers say"
+	ucb rmi rep:1 >/dev/null
+
 	local id
 	id=$(ucb run -d --name c1 busybox sh -c 'echo hi > /x; echo out; rm /etc/group; sleep 1000')
 	like "$id" '^[0-9a-f]{64}$' "$what: run -d"

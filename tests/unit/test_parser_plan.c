@@ -497,6 +497,27 @@ static df_plan_t *plan_of(const char *df, const char *target)
 	return p;
 }
 
+static void test_suggest(void **state)
+{
+	(void)state;
+	char *names[] = {"builder", "app", "tools", NULL};
+	assert_string_equal(df_suggest("buidler", names), "builder");
+	assert_string_equal(df_suggest("BUILDR", names), "builder");
+	assert_string_equal(df_suggest("apx", names), "app");
+	assert_null(df_suggest("builder", names)); /* it exists: no hint */
+	assert_null(df_suggest("zzzzz", names));
+	assert_null(df_suggest("x", names));      /* one letter is another word */
+	assert_null(df_suggest("buildkitd", names));
+	assert_null(df_suggest("b", NULL));
+	/* every stage's name, also one the plan leaves out (a typo names none) */
+	df_plan_t *p = plan_of("FROM busybox AS Builder\nRUN true\nFROM scratch AS out\n"
+			       "COPY --from=buidler /x /x\n", NULL);
+	assert_int_equal(p->n_stages, 1);
+	assert_string_equal(df_plan_suggest_stage(p, "buidler"), "Builder");
+	assert_null(df_plan_suggest_stage(p, "alpine"));
+	df_plan_free(p);
+}
+
 static void test_set_base_env(void **state)
 {
 	(void)state;
@@ -780,6 +801,7 @@ int main(void)
 	for (size_t i = 0; i < n; i++)
 		t[k++] = (struct CMUnitTest){.name = cases[i].name, .test_func = run_case,
 					     .initial_state = (void *)&cases[i]};
+	t[k++] = (struct CMUnitTest)cmocka_unit_test(test_suggest);
 	t[k++] = (struct CMUnitTest)cmocka_unit_test(test_set_base_env);
 	t[k++] = (struct CMUnitTest)cmocka_unit_test(test_set_base_shell);
 	t[k++] = (struct CMUnitTest)cmocka_unit_test(test_onbuild_insert);

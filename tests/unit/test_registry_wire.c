@@ -1,5 +1,6 @@
 /* registry/wire: WWW-Authenticate, Location resolution, Retry-After,
  * platforms, base64. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -219,6 +220,29 @@ static void test_media_types(void **state)
 	assert_false(reg_mt_is_manifest(NULL));
 }
 
+static void test_errors(void **state)
+{
+	(void)state;
+	assert_int_equal(reg_status_errno(401), EACCES);
+	assert_int_equal(reg_status_errno(403), EACCES);
+	assert_int_equal(reg_status_errno(404), ENOENT);
+	assert_int_equal(reg_status_errno(429), EAGAIN);
+	assert_int_equal(reg_status_errno(502), EIO);
+	char buf[256];
+	cb_error_t e = CB_ERROR_INIT;
+	/* a failed lookup: curl's words are the cause, no errno text after */
+	assert_int_equal(reg_transfer_error("GET", "https://h/v2/", "Could not resolve host: h", 0, &e), -1);
+	assert_string_equal(cb_error_format(&e, buf, sizeof buf),
+			    "GET 'https://h/v2/': Could not resolve host: h");
+	cb_error_release(&e);
+	/* a refused connect: the socket's errno is the cause */
+	reg_transfer_error("GET", "http://h/v2/", "Couldn't connect to server", ECONNREFUSED, &e);
+	assert_string_equal(cb_error_format(&e, buf, sizeof buf),
+			    "GET 'http://h/v2/': Couldn't connect to server: Connection refused");
+	assert_int_equal(e.code, ECONNREFUSED);
+	cb_error_release(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -226,6 +250,7 @@ int main(void)
 		cmocka_unit_test(test_challenge_bad),    cmocka_unit_test(test_url_resolve),
 		cmocka_unit_test(test_retry_after),      cmocka_unit_test(test_platform),
 		cmocka_unit_test(test_base64),           cmocka_unit_test(test_media_types),
+		cmocka_unit_test(test_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
