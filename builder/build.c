@@ -138,12 +138,19 @@ int bld_named_image_state(build_t *b, int line, const char *name, bld_state_t *o
 	return bld_state_from_image(out, b->st, md, err);
 }
 
-static void scratch_state(build_t *b, bld_state_t *s)
+/* FROM scratch is the stage's platform (FROM --platform, else the target):
+ * its config says so, and its cache key differs per platform. */
+static int scratch_state(build_t *b, const df_stage_t *stage, bld_state_t *s, cb_error_t *err)
 {
+	oci_platform_t p;
+	if (oci_platform_parse(stage->platform ? stage->platform : b->o->platform, &p, err) < 0)
+		return cb_error_wrap(err, "%s:%d: FROM scratch", b->o->dockerfile_name, stage->line);
 	memset(s, 0, sizeof(*s));
 	s->config = oci_config_new();
-	snprintf(s->key, sizeof(s->key), "%s", "scratch");
-	(void)b;
+	oci_config_set_platform(s->config, &p);
+	_cleanup_free_ char *ps = oci_platform_format(&p);
+	snprintf(s->key, sizeof(s->key), "scratch %s", ps);
+	return 0;
 }
 
 static int stage_base_state(build_t *b, int idx, bld_state_t *s, cb_error_t *err)
@@ -151,8 +158,7 @@ static int stage_base_state(build_t *b, int idx, bld_state_t *s, cb_error_t *err
 	df_stage_t *stage = df_plan_stage(b->plan, idx);
 	switch (stage->base_kind) {
 	case DF_BASE_SCRATCH:
-		scratch_state(b, s);
-		return 0;
+		return scratch_state(b, stage, s, err);
 	case DF_BASE_STAGE:
 		if (!b->stage_done[stage->base_stage])
 			CB_BUG("stage %d built before its base %d", idx, stage->base_stage);
@@ -745,6 +751,10 @@ static int plan_build(build_t *b, cb_error_t *err)
 	df_plan_opts_t po = {0};
 	po.build_args = b->o->build_args;
 	po.target = b->o->target;
+	oci_platform_t host;
+	oci_platform_host(&host);
+	_cleanup_free_ char *hs = oci_platform_format(&host);
+	po.platform.build_platform = hs; /* BUILDPLATFORM: this machine */
 	po.platform.target_platform = b->o->platform;
 	char **warnings = NULL;
 	if (df_plan_from_bytes(b->o->dockerfile_name, b->o->dockerfile, b->o->dockerfile_len, &po,
@@ -847,8 +857,11 @@ int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *e
 	if (cb_cancel_check(err) < 0 || finish_image(&b, final, err) < 0)
 		goto out;
 	snprintf(res->tagged_digest, sizeof(res->tagged_digest), "%s", final->manifest_digest);
-	if (bld_attest(&b, final, res->tagged_digest, err) < 0 || cb_cancel_check(err) < 0 ||
-	    tag_image(&b, res->tagged_digest, err) < 0)
+	/* a platform's image in a multi-platform build is tagged (and would be
+	 * attested) only through the index bld_build_platforms makes */
+	if (!o->index_child &&
+	    (bld_attest(&b, final, res->tagged_digest, err) < 0 || cb_cancel_check(err) < 0 ||
+	     tag_image(&b, res->tagged_digest, err) < 0))
 		goto out;
 	image_t *img = image_load(st, final->manifest_digest, err);
 	if (!img)

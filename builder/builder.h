@@ -113,6 +113,8 @@ typedef struct bld_opts {
 	char *const *ssh;            /* "ID=SOCKET" (--ssh): agent sockets for RUN --mount=type=ssh */
 	const char *target;          /* --target stage, NULL = last */
 	const char *platform;        /* --platform, NULL = this machine */
+	bool index_child;            /* one platform of several: leave the image
+				      * untagged (the index names it) */
 	bool no_cache;
 	bool pull;
 	bool network_none; /* --network none for every RUN */
@@ -162,6 +164,13 @@ typedef struct bld_result {
 /* res is filled on success only; release it with bld_result_release. */
 int bld_build(store_t *st, const bld_opts_t *opts, bld_result_t *res, cb_error_t *err);
 void bld_result_release(bld_result_t *res);
+
+/* Build once per platform (builder/platform.c) and tag one image index of
+ * the results (a Docker manifest list with docker_format): res->image_id
+ * and res->manifest_digest are the index's digest; with cache_to, the
+ * artifact holds every platform's entries. */
+int bld_build_platforms(store_t *st, const bld_opts_t *opts, const oci_platform_t *plats,
+			size_t n, bld_result_t *res, cb_error_t *err);
 
 /* Apply Dockerfile instructions given on the command line (`import -c`,
  * `commit -c`) to a config: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER,

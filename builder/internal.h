@@ -37,6 +37,11 @@ int bld_state_from_image(bld_state_t *s, store_t *st, const char *manifest_diges
 			 cb_error_t *err);
 void bld_state_add_layer(bld_state_t *s, const layer_result_t *res);
 
+/* rc of a RUN on a state of config c: when it failed and c's platform is
+ * not this machine's and no qemu-user emulator is registered with the F
+ * flag, err gains what to install (builder/platform.c). */
+int bld_run_platform_hint(const oci_config_t *c, int rc, cb_error_t *err);
+
 /* ---- snapshots: an overlay on a state's layers ---- */
 
 /* rt_chain_lowers() and rt_overlay_options(): runtime/mount.h. */

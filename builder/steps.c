@@ -1041,8 +1041,8 @@ int bld_step_execute(build_t *b, const df_step_t *step, bld_state_t *s, cb_error
 		return -1;
 	int rc;
 	bld_copy_layer_t written = {.st = b->st, .opts = &b->o->layer, .upper = snap.upper};
-	if (step->kind == DF_RUN)
-		rc = run_in_snapshot(b, step, s, &snap, err);
+	if (step->kind == DF_RUN) /* failed for a foreign platform: say what to install */
+		rc = bld_run_platform_hint(s->config, run_in_snapshot(b, step, s, &snap, err), err);
 	else if (step->kind == DF_WORKDIR)
 		rc = workdir_in_snapshot(step, &snap, err);
 	else

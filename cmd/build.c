@@ -50,7 +50,10 @@ typedef struct build_args {
 	char **ssh;
 	const char *file;
 	const char *target;
-	const char *platform;
+	const char *platform; /* one platform, normalized (owned by plats_str) */
+	char *plats_str;
+	oci_platform_t *plats; /* --platform P1[,P2...], parsed */
+	size_t n_plats;
 	const char *iidfile;
 	const char *progress;
 	const char *context;
@@ -186,6 +189,25 @@ static int provenance_value(build_args_t *a, const char *arg, cb_error_t *err)
 	return 0;
 }
 
+/* --platform P1[,P2...]: validated and normalized here, so that "foo" is
+ * a usage error and TARGETARCH is never "amd64,linux". */
+static int set_platforms(build_args_t *a, const char *arg, cb_error_t *err)
+{
+	free(a->plats);
+	free(a->plats_str);
+	a->plats = NULL;
+	a->plats_str = NULL;
+	cb_error_t e = CB_ERROR_INIT;
+	if (oci_platform_parse_list(arg, &a->plats, &a->n_plats, &e) < 0) {
+		int r = cmd_usage_error(err, "--platform: %s", e.msg);
+		cb_error_release(&e);
+		return r;
+	}
+	a->plats_str = oci_platform_format(&a->plats[0]);
+	a->platform = a->n_plats == 1 ? a->plats_str : NULL;
+	return 0;
+}
+
 static int parse_one(build_args_t *a, int c, const char *arg, cb_error_t *err)
 {
 	bool ignored;
@@ -236,7 +258,7 @@ static int parse_one(build_args_t *a, int c, const char *arg, cb_error_t *err)
 		a->jobs = (int)n;
 		return 0;
 	}
-	case OPT_PLATFORM: a->platform = arg; return 0;
+	case OPT_PLATFORM: return set_platforms(a, arg, err);
 	case OPT_CACHE_TO: a->cache_to = arg; return 0;
 	case OPT_CACHE_MODE:
 		if (strcmp(arg, "min") && strcmp(arg, "max"))
@@ -317,6 +339,8 @@ static void build_args_release(build_args_t *a)
 	cb_strv_free(a->secrets);
 	cb_strv_free(a->cache_from);
 	cb_strv_free(a->ssh);
+	free(a->plats);
+	free(a->plats_str);
 }
 
 /* CONTEXT "-": a tar on stdin, unpacked into a temp dir of the store. */
@@ -547,7 +571,8 @@ static int do_build(cmd_ctx_t *ctx, build_args_t *a, cb_error_t *err)
 		o.cache_to = a->cache_to ? (a->cache_mode ? a->cache_mode : BLD_CACHE_MIN) : BLD_CACHE_NONE;
 		bld_result_t res;
 		memset(&res, 0, sizeof(res));
-		rc = bld_build(st, &o, &res, err);
+		rc = a->n_plats > 1 ? bld_build_platforms(st, &o, a->plats, a->n_plats, &res, err)
+				    : bld_build(st, &o, &res, err);
 		if (rc == 0 && a->check)
 			rc = check_report(ctx, &res);
 		else if (rc == 0 && a->cache_to)
@@ -577,9 +602,9 @@ static int dry_run(cmd_ctx_t *ctx, const build_args_t *a, cb_error_t *err)
 		pargv = cb_strv_push(pargv, "--target");
 		pargv = cb_strv_push(pargv, a->target);
 	}
-	if (a->platform) {
+	if (a->plats_str) { /* of several platforms, the first one's plan */
 		pargv = cb_strv_push(pargv, "--platform");
-		pargv = cb_strv_push(pargv, a->platform);
+		pargv = cb_strv_push(pargv, a->plats_str);
 	}
 	for (size_t i = 0; a->build_args && a->build_args[i]; i++) {
 		pargv = cb_strv_push(pargv, "--build-arg");

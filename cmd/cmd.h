@@ -66,6 +66,7 @@ CMD_DECLARE(save);
 CMD_DECLARE(load);
 CMD_DECLARE(pull);
 CMD_DECLARE(push);
+CMD_DECLARE(manifest);
 CMD_DECLARE(login);
 CMD_DECLARE(logout);
 CMD_DECLARE(plan);

@@ -13,6 +13,7 @@
 
 #include "builder/builder.h"
 #include "cmd/cmd.h"
+#include "cmd/images_util.h"
 #include "common/util.h"
 #include "registry/reference.h"
 #include "store/image.h"
@@ -36,9 +37,10 @@ int cmd_import(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	static const struct option longopts[] = {{"change", required_argument, NULL, 'c'},
 						 {"message", required_argument, NULL, 'm'},
+						 {"platform", required_argument, NULL, 'p'},
 						 {NULL, 0, NULL, 0}};
 	_cleanup_strv_ char **changes = NULL;
-	const char *message = NULL;
+	const char *message = NULL, *platform = NULL;
 	int c;
 	optind = 1;
 	opterr = 0;
@@ -47,16 +49,24 @@ int cmd_import(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 			changes = cb_strv_push(changes, optarg);
 		else if (c == 'm')
 			message = optarg;
+		else if (c == 'p')
+			platform = optarg;
 		else
 			return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
 	}
 	if (argc - optind < 1 || argc - optind > 2)
 		return cmd_usage_error(err, "'import' needs a file and an optional image name");
+	/* docker import --platform: the platform the config says */
+	oci_platform_t plat;
+	if (cmd_check_platform(platform, err) < 0)
+		return CMD_USAGE;
+	oci_platform_parse(platform, &plat, NULL);
 	const char *file = argv[optind];
 	_cleanup_free_ char *name = NULL;
 	if (argc - optind == 2 && !(name = reg_ref_normalize(argv[optind + 1], err)))
 		return -1;
 	oci_config_t *config = oci_config_new();
+	oci_config_set_platform(config, &plat);
 	if (bld_apply_changes(config, changes, err) < 0) {
 		oci_config_free(config);
 		return CMD_USAGE;

@@ -21,7 +21,7 @@
 static const cmd_def_t commands[] = {
 	{"build", cmd_build,
 	 "cbuild [build] [-t NAME[:TAG]]... [-f Dockerfile|-] [--build-arg K[=V]]... "
-	 "[--target STAGE] [--no-cache] [--pull] [--label K=V]... [--network host|none] "
+	 "[--target STAGE] [--platform OS/ARCH[/VARIANT][,...]] [--no-cache] [--pull] [--label K=V]... [--network host|none] "
 	 "[--format oci|docker] [--compress gzip|zstd|none] [--timestamp EPOCH] [--iidfile F] "
 	 "[--progress auto|plain|tty] [--secret id=X,src=F] [--ssh ID[=SOCKET]] [--explain-cache] [--cache-to REF [--cache-to-mode min|max]] [--cache-from REF[,REF]] [--dry-run] [--jobs N] [--allow security.insecure] [-q] "
 	 "CONTEXT",
@@ -61,6 +61,13 @@ static const cmd_def_t commands[] = {
 	{"push", cmd_push,
 	 "cbuild push [--format oci|docker] [--digestfile F] [--tls-verify=false] IMAGE [DEST]",
 	 "push an image to a registry or an OCI layout"},
+	{"manifest", cmd_manifest,
+	 "cbuild manifest create [--amend] [--all] [--format oci|docker] LIST [IMAGE...] | "
+	 "add [--all] [--os OS] [--arch ARCH] [--variant V] [--annotation K=V]... LIST IMAGE | "
+	 "annotate [--os OS] [--arch ARCH] [--variant V] [--annotation K=V]... LIST DIGEST | "
+	 "remove LIST DIGEST | inspect LIST | push [--tls-verify=false] "
+	 "[--digestfile F] LIST [DEST] | rm LIST...",
+	 "create and push manifest lists (multi-platform images)"},
 	{"login", cmd_login, "cbuild login [-u USER] [-p PASS | --password-stdin] REGISTRY",
 	 "log in to a registry"},
 	{"logout", cmd_logout, "cbuild logout REGISTRY", "log out from a registry"},
@@ -72,7 +79,7 @@ static const cmd_def_t commands[] = {
 	{"history", cmd_history, "cbuild history [--no-trunc] [-q] [--format FORMAT] [--platform OS/ARCH[/VARIANT]] IMAGE", "show an image's history"},
 	{"save", cmd_save, "cbuild save [-o FILE] [--platform OS/ARCH[/VARIANT]] IMAGE...", "save images to a tar archive"},
 	{"load", cmd_load, "cbuild load [-i FILE] [-q]", "load images from a tar archive"},
-	{"import", cmd_import, "cbuild import [-c INSTRUCTION]... [-m MESSAGE] FILE|- [NAME[:TAG]]",
+	{"import", cmd_import, "cbuild import [-c INSTRUCTION]... [-m MESSAGE] [--platform OS/ARCH[/VARIANT]] FILE|- [NAME[:TAG]]",
 	 "create an image from a root filesystem tarball"},
 	{"compose", cmd_compose,
 	 "cbuild compose [-f FILE]... [-p PROJECT] [--project-directory DIR] [--env-file FILE] "

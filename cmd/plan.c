@@ -15,6 +15,7 @@
 #include "cmd/cmd.h"
 #include "common/fs.h"
 #include "common/util.h"
+#include "store/image.h"
 #include "parser/plan.h"
 
 #define MAX_DOCKERFILE (16u << 20)
@@ -136,8 +137,23 @@ int cmd_plan(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		if (cb_read_file(path, MAX_DOCKERFILE, &data, &len, err) < 0)
 			return cb_error_wrap(err, "read Dockerfile '%s'", path);
 	}
-	/* --platform is the target; the build platform is this machine */
+	/* --platform is the target (normalized as build's; of a list, the
+	 * first); the build platform is this machine */
 	_cleanup_free_ char *host = host_platform();
+	_cleanup_free_ char *norm = NULL;
+	if (platform) {
+		oci_platform_t *pl = NULL;
+		size_t npl = 0;
+		cb_error_t e = CB_ERROR_INIT;
+		if (oci_platform_parse_list(platform, &pl, &npl, &e) < 0) {
+			int r = cmd_usage_error(err, "--platform: %s", e.msg);
+			cb_error_release(&e);
+			return r;
+		}
+		norm = oci_platform_format(&pl[0]);
+		free(pl);
+		platform = norm;
+	}
 	df_plan_opts_t opts = {
 		.build_args = build_args,
 		.target = target,

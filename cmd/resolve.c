@@ -1,5 +1,7 @@
 #include "cmd/resolve.h"
 
+#include "cmd/platform.h"
+
 #include <errno.h>
 #include <stdlib.h>
 
@@ -7,6 +9,20 @@
 #include "registry/reference.h"
 #include "registry/registry.h"
 #include "store/image.h"
+
+/* After a pull for an asked platform: a single-platform image of another
+ * one (the registry has no index) is an error, not a silent substitute. */
+static int check_pulled(store_t *st, const char *ref, const char *platform, const char *md,
+			cb_error_t *err)
+{
+	if (!platform)
+		return 0;
+	_cleanup_free_ char *again = NULL;
+	int rc = cmd_platform_pick(st, ref, md, platform, &again, err);
+	if (rc == CMD_PICK_PULL)
+		return cmd_platform_mismatch(st, ref, md, platform, err);
+	return rc;
+}
 
 int cmd_resolve_image(void *ctx, store_t *st, const char *ref, bool pull, const char *platform,
 		      char **manifest_digest, cb_error_t *err)
@@ -16,16 +32,45 @@ int cmd_resolve_image(void *ctx, store_t *st, const char *ref, bool pull, const 
 	if (!full)
 		return -1;
 	store_ref_t r = {0};
+	_cleanup_free_ char *local = NULL;
 	if (!pull && store_get_ref(st, full, &r, NULL) == 0) {
-		/* an index tag (pull --all-platforms): the platform's image */
-		int rc = image_resolve(st, r.digest, platform, manifest_digest, err);
+		/* an index: the platform's image; a single image: of the
+		 * platform asked for, else the registry is asked (as buildah) */
+		int rc = cmd_platform_pick(st, ref, r.digest, platform, manifest_digest, err);
+		local = cb_xstrdup(r.digest);
 		store_ref_release(&r);
-		return rc < 0 ? cb_error_wrap(err, "image '%s'", ref) : 0;
+		if (rc < 0)
+			return cb_error_wrap(err, "image '%s'", ref);
+		if (rc == CMD_PICK_OK) {
+			cmd_platform_warn(st, *manifest_digest, platform);
+			return 0;
+		}
 	}
 	/* missing here, or --pull: the registry has it (docker does the same) */
 	reg_opts_t o;
 	reg_opts_init(&o);
 	o.platform = platform;
-	/* reg_pull's error names the full reference already */
-	return reg_pull(st, full, &o, manifest_digest, err);
+	if (reg_pull(st, full, &o, manifest_digest, err) < 0) {
+		if (!local || !platform)
+			return -1; /* reg_pull's error names the full reference already */
+		/* the store has it for another platform only: say so */
+		cb_error_t pe = CB_ERROR_INIT;
+		cb_error_move(&pe, err);
+		_cleanup_free_ char *md = NULL;
+		if (image_resolve(st, local, NULL, &md, NULL) < 0)
+			md = cb_xstrdup(local);
+		cb_error_t me = CB_ERROR_INIT;
+		cmd_platform_mismatch(st, ref, md, platform, &me);
+		cb_error_fail(err, ENOENT, "%s (and the pull for it failed: %s)", me.msg, pe.msg);
+		cb_error_release(&me);
+		cb_error_release(&pe);
+		return -1;
+	}
+	if (check_pulled(st, ref, platform, *manifest_digest, err) < 0) {
+		free(*manifest_digest);
+		*manifest_digest = NULL;
+		return -1;
+	}
+	cmd_platform_warn(st, *manifest_digest, platform);
+	return 0;
 }

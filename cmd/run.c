@@ -10,6 +10,7 @@
 #include "runtime/container.h"
 #include "cmd/cmd.h"
 #include "cmd/images_util.h"
+#include "cmd/platform.h"
 #include "cmd/resolve.h"
 #include "common/fs.h"
 #include "common/util.h"
@@ -213,9 +214,15 @@ static int find_or_pull(cmd_ctx_t *ctx, store_t *st, const char *what, const cha
 	cb_error_t e = CB_ERROR_INIT;
 	_cleanup_free_ char *found = NULL;
 	if (cmd_find_image(st, what, &found, NULL, &e) == 0) {
-		if (image_resolve(st, found, platform, md, err) < 0)
+		int rc = cmd_platform_pick(st, what, found, platform, md, err);
+		if (rc < 0)
 			return cb_error_wrap(err, "image '%s'", what);
-		return 0;
+		if (rc == CMD_PICK_OK) {
+			cmd_platform_warn(st, *md, platform);
+			return 0;
+		}
+		/* not here for that platform: docker asks the registry */
+		return cmd_resolve_image(ctx, st, what, false, platform, md, err);
 	}
 	if (e.code != ENOENT) {
 		cb_error_move(err, &e);

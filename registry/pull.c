@@ -486,6 +486,28 @@ static int pull_all_platforms(reg_client_t *c, store_t *st, const reg_opts_t *o,
 	return r;
 }
 
+/* What a pull of one platform from an index tags. This machine's image,
+ * as docker does, unless the tag names an index already or the platform
+ * is a foreign one: then the index (only that platform's image pulled),
+ * so that the tag never silently turns into another platform's image for
+ * the builds and runs that follow (they pull their own platform's). */
+static bool tag_index(store_t *st, const char *name, const fetched_t *top,
+		      const oci_platform_t *plat)
+{
+	if (!top->data)
+		return false;
+	oci_platform_t host;
+	oci_platform_host(&host);
+	if (!oci_platform_equal(&host, plat))
+		return true;
+	store_ref_t r = {0};
+	if (store_get_ref(st, name, &r, NULL) < 0)
+		return false;
+	bool idx = oci_media_type_is_index(r.media_type);
+	store_ref_release(&r);
+	return idx;
+}
+
 static int pull_ref(store_t *st, const reg_ref_t *ref, const reg_opts_t *o, char **digest_out,
 		    cb_error_t *err)
 {
@@ -536,8 +558,10 @@ static int pull_ref(store_t *st, const reg_ref_t *ref, const reg_opts_t *o, char
 		fetched_t docs[2] = {plat_m, top}; /* top.data is NULL without an index */
 		r = fetch_blobs(c, st, o, jobs, njobs, docs, 2, err);
 	}
-	if (r == 0)
-		r = store_set_ref(st, name, plat_m.digest, plat_m.media_type, (int64_t)plat_m.len, err);
+	if (r == 0) {
+		const fetched_t *t = tag_index(st, name, &top, &plat) ? &top : &plat_m;
+		r = store_set_ref(st, name, t->digest, t->media_type, (int64_t)t->len, err);
+	}
 	if (r == 0) {
 		note_sources(st, jobs, njobs, repo_full);
 		if (digest_out)

@@ -158,6 +158,30 @@ int oci_platform_score(const oci_platform_t *want, const char *os, const char *a
  * os or arch. */
 char *oci_platform_string(const char *os, const char *arch, const char *variant);
 
+/* "linux/arm64" of a parsed platform (caller frees). */
+char *oci_platform_format(const oci_platform_t *p);
+
+/* Same platform (arm64 and arm64/v8 are one). */
+bool oci_platform_equal(const oci_platform_t *a, const oci_platform_t *b);
+
+/* A comma-separated list ("linux/amd64,linux/arm64"), each parsed and
+ * normalized, duplicates dropped, in the order given (*out: caller frees).
+ * EINVAL naming the bad entry. */
+int oci_platform_parse_list(const char *s, oci_platform_t **out, size_t *n, cb_error_t *err);
+
+/* Whether this machine runs programs of p without an emulator. */
+bool oci_platform_is_native(const oci_platform_t *p);
+
+/* Write p's os, architecture and variant into a config. */
+void oci_config_set_platform(oci_config_t *c, const oci_platform_t *p);
+
+/* A config's platform as "os/arch[/variant]" (caller frees). */
+char *oci_config_platform(const oci_config_t *c);
+
+/* oci_platform_score of a config's platform (a config without one counts
+ * as linux/amd64). */
+int oci_config_platform_score(const oci_config_t *c, const oci_platform_t *want);
+
 /* True for MT_OCI_INDEX and MT_DOCKER_LIST. */
 bool oci_media_type_is_index(const char *mt);
 

@@ -18,7 +18,9 @@ mkdir -p "$r/bin" "$r/sbin" "$r/usr/bin" "$r/usr/sbin" "$r/etc" "$r/root" "$r/tm
 	"$r/var/www" "$r/home" "$r/dev" "$r/proc" "$r/sys"
 cp "$bb" "$r/bin/busybox"
 chmod 0755 "$r/bin/busybox"
-for applet in $("$bb" --list-full); do
+# BUSYBOX_LIST: a busybox this machine runs, for the applet list of a
+# foreign one (mkrootfs-arch.sh)
+for applet in $("${BUSYBOX_LIST:-$bb}" --list-full); do
 	case "$applet" in bin/busybox) continue ;; esac
 	[ -e "$r/$applet" ] || ln -s /bin/busybox "$r/$applet"
 done

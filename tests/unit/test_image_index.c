@@ -15,6 +15,7 @@
 #include "common/util.h"
 #include "store/gc.h"
 #include "store/image.h"
+#include "store/index.h"
 
 static char *tmp;
 static store_t *st;
@@ -41,6 +42,30 @@ static int teardown(void **state)
 
 /* ---- platforms ---- */
 
+static void test_parse_list(void **state)
+{
+	(void)state;
+	oci_platform_t *v = NULL;
+	size_t n = 0;
+	cb_error_t err = CB_ERROR_INIT;
+	assert_int_equal(oci_platform_parse_list("linux/amd64,linux/arm64,linux/aarch64,linux/arm/7",
+						 &v, &n, &err),
+			 0);
+	assert_int_equal(n, 3); /* aarch64 is arm64: once */
+	assert_string_equal(v[1].arch, "arm64");
+	assert_string_equal(v[2].variant, "v7");
+	char *s = oci_platform_format(&v[2]);
+	assert_string_equal(s, "linux/arm/v7");
+	free(s);
+	free(v);
+	static const char *const bad[] = {"linux/amd64,foo", "linux/amd64,", ",linux/amd64", ""};
+	for (size_t i = 0; i < CB_ARRAY_SIZE(bad); i++) {
+		assert_int_equal(oci_platform_parse_list(bad[i], &v, &n, &err), -1);
+		assert_int_equal(err.code, EINVAL);
+		cb_error_release(&err);
+	}
+}
+
 static void test_parse(void **state)
 {
 	(void)state;
@@ -56,6 +81,8 @@ static void test_parse(void **state)
 		{"linux/arm/6", "linux", "arm", "v6"},
 		{"linux/i686", "linux", "386", ""},
 		{"windows/amd64", "windows", "amd64", ""},
+		{"arm64", "linux", "arm64", ""}, /* a lone architecture: this os */
+		{"linux/386", "linux", "386", ""},
 	};
 	for (size_t i = 0; i < CB_ARRAY_SIZE(cases); i++) {
 		oci_platform_t p;
@@ -65,7 +92,8 @@ static void test_parse(void **state)
 		assert_string_equal(p.arch, cases[i].arch);
 		assert_string_equal(p.variant, cases[i].variant);
 	}
-	static const char *const bad[] = {"linux", "/amd64", "linux/", "linux//v8", "linux/arm/",
+	static const char *const bad[] = {"foo", "linux/amd46", "linux/amd64,linux/arm64",
+					  "foo/amd64", "linux/arm 64", "/amd64", "linux/", "linux//v8", "linux/arm/",
 					  "a/b/c/d"};
 	for (size_t i = 0; i < CB_ARRAY_SIZE(bad); i++) {
 		oci_platform_t p;
@@ -75,8 +103,11 @@ static void test_parse(void **state)
 		assert_non_null(strstr(err.msg, bad[i]));
 		cb_error_release(&err);
 	}
-	oci_platform_t host, dflt;
+	oci_platform_t host, dflt, lone;
 	oci_platform_host(&host);
+	/* a lone os: this machine's architecture, as containerd does */
+	assert_int_equal(oci_platform_parse("linux", &lone, NULL), 0);
+	assert_string_equal(lone.arch, host.arch);
 	assert_int_equal(oci_platform_parse(NULL, &dflt, NULL), 0);
 	assert_string_equal(host.os, "linux");
 	assert_string_equal(host.arch, dflt.arch);
@@ -201,6 +232,48 @@ static void mkindex(const char *mt, const char *const *entries, size_t n,
 static char *entry(const char *d, const char *plat, const char *extra)
 {
 	return cb_asprintf("%s|%s|%s", d, plat, extra ? extra : "");
+}
+
+/* store/index.c: an index of two images written and read back; an entry
+ * of the same digest replaces the old one; a Docker list holding an OCI
+ * manifest is written as an OCI index. */
+static void test_index_write(void **state)
+{
+	(void)state;
+	char amd_md[80], amd_id[80], arm_md[80], arm_id[80];
+	mkimage("amd64", NULL, amd_md, amd_id);
+	mkimage("arm64", NULL, arm_md, arm_id);
+	cb_error_t err = CB_ERROR_INIT;
+	json_t *idx = image_index_new(true);
+	json_t *e = NULL;
+	assert_int_equal(image_index_entry(st, amd_md, &e, &err), 0);
+	image_index_put_entry(idx, e);
+	json_decref(e);
+	assert_int_equal(image_index_entry(st, arm_md, &e, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(e, "platform"),
+							      "architecture")),
+			    "arm64");
+	image_index_put_entry(idx, e);
+	image_index_put_entry(idx, e); /* again: replaced, not added */
+	json_decref(e);
+	assert_int_equal(json_array_size(json_object_get(idx, "manifests")), 2);
+	char *d = NULL;
+	assert_int_equal(image_index_write(st, idx, &d, NULL, &err), 0);
+	assert_string_equal(image_index_media_type(idx), MT_OCI_INDEX); /* OCI children */
+	json_decref(idx);
+	char *md = NULL;
+	assert_int_equal(image_resolve(st, d, "linux/arm64", &md, &err), 0);
+	assert_string_equal(md, arm_md);
+	free(md);
+	json_t *back = NULL;
+	assert_int_equal(image_index_load(st, d, &back, &err), 0);
+	assert_int_equal(json_array_size(json_object_get(back, "manifests")), 2);
+	json_decref(back);
+	/* an image is not an index */
+	assert_int_equal(image_index_load(st, amd_md, &back, &err), -1);
+	assert_int_equal(err.code, EINVAL);
+	cb_error_release(&err);
+	free(d);
 }
 
 static void test_resolve(void **state)
@@ -375,6 +448,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_parse_list),
+		cmocka_unit_test_setup_teardown(test_index_write, setup, teardown),
 		cmocka_unit_test(test_score),
 		cmocka_unit_test(test_media_type),
 		cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
