@@ -43,6 +43,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CMD_OBJS := $(CMD_SRCS:%.c=$(BUILD)/%.o)
 LIBCB := $(BUILD)/libcbuild.a
 
+E2E_TESTS ?= $(sort $(wildcard tests/e2e/t*.sh))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -51,7 +52,7 @@ TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
-.PHONY: FORCE all tools deps bench-deps check check-deps check-unit check-e2e asan fuzz bench install clean format format-all
+.PHONY: FORCE all tools deps bench-deps check check-deps check-unit check-e2e crashtest asan fuzz bench install clean format format-all
 
 all: cbuild testdata/hello/rootfs.tar
 
@@ -116,7 +117,16 @@ deps:
 bench-deps: deps
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_BENCH)
 
-check: check-deps check-unit check-e2e
+# A failing unit binary must not hide the e2e results: every half runs,
+# then the target fails if any did.
+check: $(UNIT_BINS) $(TOOL_BINS) cbuild
+	@d=0; u=0; e=0; $(MAKE) --no-print-directory check-deps || d=1; \
+	$(MAKE) --no-print-directory check-unit || u=1; \
+	$(MAKE) --no-print-directory check-e2e || e=1; \
+	if [ $$d = 1 ]; then echo "make check: check-deps FAILED (see above)"; fi; \
+	if [ $$u = 1 ]; then echo "make check: unit tests FAILED (see above)"; fi; \
+	if [ $$e = 1 ]; then echo "make check: e2e tests FAILED (see above)"; fi; \
+	exit $$((d | u | e))
 
 # Arrows point down, only store/ joins paths under the store root, no file
 # over 1,000 lines; today's debts are in tests/deps/*.allow (under a second)
@@ -124,10 +134,18 @@ check-deps:
 	@python3 tests/deps/check.py
 
 check-unit: $(UNIT_BINS) $(TOOL_BINS)
-	@fail=0; for t in $(UNIT_BINS); do echo "# $$t"; $$t || fail=1; done; exit $$fail
+	@fail=0; for t in $(UNIT_BINS); do echo "# $$t"; $$t || { fail=1; failed="$$failed $$t"; }; done; \
+	if [ $$fail = 1 ]; then echo "# failed:$$failed"; fi; exit $$fail
 
 check-e2e: cbuild $(TOOL_BINS)
-	CBUILD_BIN=$(abspath $(BUILD)/cbuild) prove -f -e bash $(sort $(wildcard tests/e2e/t*.sh))
+	CBUILD_BIN=$(abspath $(BUILD)/cbuild) prove -f -e bash $(E2E_TESTS)
+
+# kill -9 at random points, fsck and content checks after each (issue 23):
+# `make crashtest N=1000 [SEED=S]`; make check runs it with a small count.
+N ?= 100
+crashtest: cbuild
+	CBUILD_BIN=$(abspath $(BUILD)/cbuild) CRASH_N=$(N) $(if $(SEED),CRASH_SEED=$(SEED)) \
+		prove -v -e bash tests/e2e/t0041-crashtest.sh
 
 asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \

@@ -153,6 +153,13 @@ static int scratch_state(build_t *b, const df_stage_t *stage, bld_state_t *s, cb
 	return 0;
 }
 
+int bld_plan_set_base(df_plan_t *plan, int idx, const oci_config_t *config, cb_error_t *err)
+{
+	df_base_config_t bc = {config->env, config->on_build, config->working_dir, config->shell,
+			       config->user};
+	return df_plan_set_base_config(plan, idx, &bc, err);
+}
+
 static int stage_base_state(build_t *b, int idx, bld_state_t *s, cb_error_t *err)
 {
 	df_stage_t *stage = df_plan_stage(b->plan, idx);
@@ -179,9 +186,7 @@ static int stage_base_state(build_t *b, int idx, bld_state_t *s, cb_error_t *err
 		return cb_error_wrap(err, "%s:%d: FROM %s", b->o->dockerfile_name, line, ref);
 	/* the parser re-expands the stage with the image's Env and inserts
 	 * its ONBUILD triggers */
-	df_base_config_t bc = {s->config->env, s->config->on_build, s->config->working_dir,
-			       s->config->shell, s->config->user};
-	if (df_plan_set_base_config(b->plan, idx, &bc, err) < 0)
+	if (bld_plan_set_base(b->plan, idx, s->config, err) < 0)
 		return -1;
 	cb_strv_free(s->config->on_build); /* triggers do not pass to children */
 	s->config->on_build = NULL;

@@ -3,8 +3,9 @@
  * leaves a record of what its key was made of (parent, canonical text,
  * inputs, and for ADD/COPY a signature per selected file); a later miss at
  * the same position is explained by comparing with it:
- *   "src/main.c changed", "build arg FLAVOR changed", "a step before it
- *   changed", "the instruction changed", "first build of this step".
+ *   "src/main.c changed", "build arg FLAVOR changed", "ENV PATH changed",
+ *   "CMD changed", "a step before it changed", "the command changed",
+ *   "first build of this step".
  */
 #include <stdlib.h>
 #include <string.h>
@@ -91,34 +92,116 @@ static char *files_diff(json_t *old, json_t *now)
 	return b.len ? cb_buf_detach(&b, NULL) : (cb_buf_release(&b), NULL);
 }
 
+/* jansson's json_equal(NULL, NULL) is false: a field absent from both texts
+ * (metadata steps carry no args, env, user or workdir) is not a change. */
+static bool same(json_t *a, json_t *b)
+{
+	return (!a && !b) || json_equal(a, b);
+}
+
+/* A step's name=value list as an object: "K=V" strings (args, env) or
+ * [key, value] pairs (ENV, LABEL, ARG kvs). */
+static json_t *kv_object(json_t *list)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		json_t *e = json_array_get(list, i);
+		if (json_is_array(e)) {
+			const char *k = json_string_value(json_array_get(e, 0));
+			if (k)
+				json_object_set(o, k, json_array_get(e, 1));
+			continue;
+		}
+		const char *kv = json_string_value(e);
+		if (!kv)
+			continue;
+		size_t n = strcspn(kv, "=");
+		_cleanup_free_ char *k = cb_xstrndup(kv, n);
+		json_object_set_new(o, k, kv[n] ? json_string(kv + n + 1) : json_null());
+	}
+	return o;
+}
+
+/* The names whose value differs between two name=value lists, as
+ * "A, B" (NULL when only the order differs). */
+static char *kv_names_diff(json_t *old, json_t *now)
+{
+	json_t *o = kv_object(old), *n = kv_object(now);
+	cb_buf_t b;
+	cb_buf_init(&b);
+	const char *k;
+	json_t *v;
+	json_object_foreach(n, k, v)
+	{
+		if (!same(json_object_get(o, k), v))
+			cb_buf_addf(&b, "%s%s", b.len ? ", " : "", k);
+	}
+	json_object_foreach(o, k, v)
+	{
+		if (!json_object_get(n, k))
+			cb_buf_addf(&b, "%s%s", b.len ? ", " : "", k);
+	}
+	json_decref(o);
+	json_decref(n);
+	return b.len ? cb_buf_detach(&b, NULL) : (cb_buf_release(&b), NULL);
+}
+
+/* What changed in the instruction itself, said the way it reads in the
+ * Dockerfile: "ENV PATH changed", "CMD changed", "the command changed". */
+static char *instruction_diff(json_t *o, json_t *n)
+{
+	const char *kind = json_string_value(json_object_get(n, "kind"));
+	if (!kind || !cb_streq(kind, json_string_value(json_object_get(o, "kind"))))
+		return cb_xstrdup("the instruction changed");
+	if (json_object_get(n, "kvs")) { /* ENV, LABEL, ARG */
+		_cleanup_free_ char *names =
+			kv_names_diff(json_object_get(o, "kvs"), json_object_get(n, "kvs"));
+		return names ? cb_asprintf("%s %s changed", kind, names)
+			     : cb_asprintf("the order in %s changed", kind);
+	}
+	if (cb_streq(kind, "RUN")) {
+		if (!same(json_object_get(o, "argv"), json_object_get(n, "argv")))
+			return cb_xstrdup("the command changed");
+		if (!same(json_object_get(o, "heredocs"), json_object_get(n, "heredocs")))
+			return cb_xstrdup("its heredoc changed");
+		if (!same(json_object_get(o, "mounts"), json_object_get(n, "mounts")))
+			return cb_xstrdup("its --mount options changed");
+		return cb_xstrdup("its options changed");
+	}
+	if (cb_streq(kind, "COPY") || cb_streq(kind, "ADD")) {
+		if (!same(json_object_get(o, "dest"), json_object_get(n, "dest")))
+			return cb_xstrdup("the destination changed");
+		if (!same(json_object_get(o, "sources"), json_object_get(n, "sources")))
+			return cb_xstrdup("the sources changed");
+		if (!same(json_object_get(o, "inline"), json_object_get(n, "inline")))
+			return cb_xstrdup("its heredoc changed");
+		return cb_xstrdup("its options changed");
+	}
+	return cb_asprintf("%s changed", kind); /* CMD, EXPOSE, HEALTHCHECK, ... */
+}
+
 /* First differing part of two canonical step texts (JSON objects). */
 static char *canonical_diff(const char *old, const char *now)
 {
 	json_t *o = json_loads(old, 0, NULL), *n = json_loads(now, 0, NULL);
-	char *why = NULL;
-	if (!json_equal(json_object_get(o, "args"), json_object_get(n, "args"))) {
-		json_t *oa = json_object_get(o, "args"), *na = json_object_get(n, "args");
-		cb_buf_t b;
-		cb_buf_init(&b);
-		for (size_t i = 0; i < json_array_size(na); i++) {
-			const char *kv = json_string_value(json_array_get(na, i));
-			bool same = false;
-			for (size_t k = 0; k < json_array_size(oa); k++)
-				same |= cb_streq(kv, json_string_value(json_array_get(oa, k)));
-			if (!same && kv)
-				cb_buf_addf(&b, "%s%.*s", b.len ? ", " : "", (int)strcspn(kv, "="), kv);
-		}
-		why = b.len ? cb_asprintf("build arg %s changed", b.data) : cb_xstrdup("build args changed");
-		cb_buf_release(&b);
-	} else if (!json_equal(json_object_get(o, "env"), json_object_get(n, "env"))) {
-		why = cb_xstrdup("its environment (ENV) changed");
-	} else if (!json_equal(json_object_get(o, "user"), json_object_get(n, "user"))) {
+	json_t *oa = json_object_get(o, "args"), *na = json_object_get(n, "args");
+	json_t *oe = json_object_get(o, "env"), *ne = json_object_get(n, "env");
+	char *why = NULL, *names = NULL;
+	if (!same(oa, na)) {
+		names = kv_names_diff(oa, na);
+		why = names ? cb_asprintf("build arg %s changed", names) : cb_xstrdup("build args changed");
+	} else if (!same(oe, ne)) {
+		names = kv_names_diff(oe, ne);
+		why = names ? cb_asprintf("its environment (ENV %s) changed", names)
+			    : cb_xstrdup("its environment (ENV) changed");
+	} else if (!same(json_object_get(o, "user"), json_object_get(n, "user"))) {
 		why = cb_xstrdup("USER changed");
-	} else if (!json_equal(json_object_get(o, "workdir"), json_object_get(n, "workdir"))) {
+	} else if (!same(json_object_get(o, "workdir"), json_object_get(n, "workdir"))) {
 		why = cb_xstrdup("WORKDIR changed");
 	} else {
-		why = cb_xstrdup("the instruction changed");
+		why = instruction_diff(o, n);
 	}
+	free(names);
 	json_decref(o);
 	json_decref(n);
 	return why;

@@ -62,6 +62,7 @@ CMD_DECLARE(rmi);
 CMD_DECLARE(inspect);
 CMD_DECLARE(history);
 CMD_DECLARE(prune);
+CMD_DECLARE(fsck);
 CMD_DECLARE(save);
 CMD_DECLARE(load);
 CMD_DECLARE(pull);

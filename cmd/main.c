@@ -98,6 +98,8 @@ static const cmd_def_t commands[] = {
 	 "manage networks (shared network namespaces)"},
 	{"prune", cmd_prune, "cbuild prune [--keep-cache]",
 	 "remove the build cache and unused blobs and layers"},
+	{"fsck", cmd_fsck, "cbuild fsck [--repair]",
+	 "check the store (blobs, references, leases, unpacked layers, tmp/)"},
 	{"version", cmd_version, "cbuild version", "show the version"},
 };
 

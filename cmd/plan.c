@@ -1,6 +1,8 @@
 /*
  * cmd/plan.c - `cbuild plan`: parse a Dockerfile and print the build plan
- * (what `build --dry-run` would run), as text or JSON.
+ * (what `build --dry-run` would run), as text or JSON. A base image in the
+ * store re-plans its stage exactly as the build will (its Env, WorkingDir,
+ * Shell, User and ONBUILD triggers); one that is not is named in a note.
  *
  *   cbuild plan [-f FILE|-] [--target S] [--build-arg K[=V]]...
  *               [--platform OS/ARCH] [--format text|json] [CONTEXT]
@@ -12,7 +14,9 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "builder/builder.h"
 #include "cmd/cmd.h"
+#include "cmd/resolve.h"
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/image.h"
@@ -64,6 +68,64 @@ static char *host_platform(void)
 	return cb_asprintf("linux/%s", arch);
 }
 
+/* The store, when there is one: `plan` reads images but never makes a store. */
+static store_t *existing_store(cmd_ctx_t *ctx)
+{
+	_cleanup_free_ char *root =
+		ctx->root_override ? cb_xstrdup(ctx->root_override) : store_default_root();
+	_cleanup_free_ char *index = cb_path_join(root, "index.json");
+	if (access(index, F_OK) < 0)
+		return NULL;
+	cb_error_t e = CB_ERROR_INIT;
+	store_t *st = cmd_store(ctx, &e);
+	if (!st) {
+		cb_warn("%s", e.msg);
+		cb_error_release(&e);
+	}
+	return st;
+}
+
+/* Re-plan every stage whose base image is in the store with that image's
+ * config, as the build does once it has resolved the base (the same
+ * bld_plan_set_base), so that `plan` shows what the build will run. For
+ * a base the store lacks, a note says what could not be applied. */
+static int apply_bases(cmd_ctx_t *ctx, df_plan_t *plan, const char *platform, char ***notes,
+		       cb_error_t *err)
+{
+	store_t *st = NULL;
+	bool looked = false;
+	for (size_t pos = 0; pos < plan->n_stages; pos++) {
+		if (plan->stages[pos].base_kind != DF_BASE_IMAGE)
+			continue;
+		if (!looked) {
+			st = existing_store(ctx);
+			looked = true;
+		}
+		int idx = plan->stages[pos].index;
+		_cleanup_free_ char *ref = cb_xstrdup(plan->stages[pos].base_image);
+		const char *plat = plan->stages[pos].platform ? plan->stages[pos].platform : platform;
+		_cleanup_free_ char *md = NULL;
+		int found = st ? cmd_find_local_image(st, ref, plat, &md, err) : 0;
+		if (found < 0)
+			return -1;
+		if (!found) {
+			*notes = cb_strv_push_take(
+				*notes, cb_asprintf("# base image \"%s\" not in the store: its ENV, "
+						    "WORKDIR, SHELL, USER and ONBUILD are not applied",
+						    ref));
+			continue;
+		}
+		image_t *img = image_load(st, md, err);
+		if (!img)
+			return cb_error_wrap(err, "base image '%s'", ref);
+		int rc = bld_plan_set_base(plan, idx, img->config, err);
+		image_free(img);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* "--opt VALUE" or "--opt=VALUE" at argv[*i]; NULL if argv[*i] is not opt. */
 static const char *opt_value(int argc, char **argv, int *i, const char *opt, bool *missing)
 {
@@ -82,7 +144,6 @@ static const char *opt_value(int argc, char **argv, int *i, const char *opt, boo
 
 int cmd_plan(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	(void)ctx;
 	const char *file = NULL, *target = NULL, *format = "text", *context = NULL;
 	const char *platform = NULL;
 	_cleanup_strv_ char **build_args = NULL;
@@ -165,8 +226,19 @@ int cmd_plan(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		return -1;
 	for (size_t i = 0; warnings && warnings[i]; i++)
 		cb_warn("%s", warnings[i]);
-	_cleanup_free_ char *out = !strcmp(format, "json") ? df_plan_to_json(plan)
-							    : df_plan_to_text(plan);
+	_cleanup_strv_ char **notes = NULL;
+	if (apply_bases(ctx, plan, platform, &notes, err) < 0) {
+		df_plan_free(plan);
+		return -1;
+	}
+	bool json = !strcmp(format, "json");
+	for (size_t i = 0; notes && notes[i]; i++) { /* JSON stays parseable */
+		if (json)
+			cb_warn("%s", notes[i] + 2);
+		else
+			printf("%s\n", notes[i]);
+	}
+	_cleanup_free_ char *out = json ? df_plan_to_json(plan) : df_plan_to_text(plan);
 	fputs(out, stdout);
 	df_plan_free(plan);
 	return 0;

@@ -24,6 +24,33 @@ static int check_pulled(store_t *st, const char *ref, const char *platform, cons
 	return rc;
 }
 
+/* 1: the store has `full` for the platform (an index: the platform's image;
+ * a single image: of the platform asked for); 0: it has not, and *local is
+ * what the store has under that name for another platform, if anything. */
+static int find_local(store_t *st, const char *ref, const char *full, const char *platform,
+		      char **manifest_digest, char **local, cb_error_t *err)
+{
+	store_ref_t r = {0};
+	if (store_get_ref(st, full, &r, NULL) < 0)
+		return 0;
+	int rc = cmd_platform_pick(st, ref, r.digest, platform, manifest_digest, err);
+	if (local)
+		*local = cb_xstrdup(r.digest);
+	store_ref_release(&r);
+	if (rc < 0)
+		return cb_error_wrap(err, "image '%s'", ref);
+	return rc == CMD_PICK_OK ? 1 : 0;
+}
+
+int cmd_find_local_image(store_t *st, const char *ref, const char *platform,
+			 char **manifest_digest, cb_error_t *err)
+{
+	_cleanup_free_ char *full = reg_ref_normalize(ref, err);
+	if (!full)
+		return -1;
+	return find_local(st, ref, full, platform, manifest_digest, NULL, err);
+}
+
 int cmd_resolve_image(void *ctx, store_t *st, const char *ref, bool pull, const char *platform,
 		      char **manifest_digest, cb_error_t *err)
 {
@@ -31,17 +58,13 @@ int cmd_resolve_image(void *ctx, store_t *st, const char *ref, bool pull, const 
 	_cleanup_free_ char *full = reg_ref_normalize(ref, err);
 	if (!full)
 		return -1;
-	store_ref_t r = {0};
 	_cleanup_free_ char *local = NULL;
-	if (!pull && store_get_ref(st, full, &r, NULL) == 0) {
-		/* an index: the platform's image; a single image: of the
-		 * platform asked for, else the registry is asked (as buildah) */
-		int rc = cmd_platform_pick(st, ref, r.digest, platform, manifest_digest, err);
-		local = cb_xstrdup(r.digest);
-		store_ref_release(&r);
-		if (rc < 0)
-			return cb_error_wrap(err, "image '%s'", ref);
-		if (rc == CMD_PICK_OK) {
+	if (!pull) {
+		/* not for this platform here: the registry is asked (as buildah) */
+		int found = find_local(st, ref, full, platform, manifest_digest, &local, err);
+		if (found < 0)
+			return -1;
+		if (found) {
 			cmd_platform_warn(st, *manifest_digest, platform);
 			return 0;
 		}

@@ -13,4 +13,11 @@
 int cmd_resolve_image(void *ctx, store_t *st, const char *ref, bool pull, const char *platform,
 		      char **manifest_digest, cb_error_t *err);
 
+/* The image `ref` names in the store, for `platform` (NULL = this machine),
+ * without pulling: 1 and *manifest_digest (caller frees) when found, 0 when
+ * the store has no such reference (or has it for another platform only),
+ * -1 on error. */
+int cmd_find_local_image(store_t *st, const char *ref, const char *platform,
+			 char **manifest_digest, cb_error_t *err);
+
 #endif

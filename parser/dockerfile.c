@@ -840,8 +840,81 @@ static int parse_health(lex_t *lx, df_node_t *nd, const char *rest, size_t rest_
 	return 0;
 }
 
+int df_heredoc_marker(const char *word, char **name, bool *expand, bool *chomp, char *open_quote)
+{
+	const char *w = word;
+	while (isdigit((unsigned char)*w))
+		w++;
+	if (strncmp(w, "<<", 2))
+		return 0;
+	w += 2;
+	bool ch = false;
+	if (*w == '-') {
+		ch = true;
+		w++;
+	}
+	while (is_space(*w)) /* BuildKit: `RUN <<  EOF` and `<<- EOF` are heredocs */
+		w++;
+	if (!*w || strchr(w, '<'))
+		return 0;
+	/* The rest must be one shell word; quotes and escapes are removed, and
+	 * a quoted delimiter turns expansion off. */
+	cb_buf_t nm;
+	cb_buf_init(&nm);
+	bool quoted = false, ended = false;
+	char q = 0;
+	for (const char *p = w; *p; p++) {
+		if (q) {
+			if (*p == q)
+				q = 0;
+			else if (*p == '\\' && q == '"' && (p[1] == '"' || p[1] == '\\' || p[1] == '$'))
+				cb_buf_addch(&nm, *++p);
+			else
+				cb_buf_addch(&nm, *p);
+			continue;
+		}
+		if (is_space(*p)) {
+			ended = true;
+			continue;
+		}
+		if (ended) { /* a second word: `<<EOF python3` is not one marker */
+			cb_buf_release(&nm);
+			return 0;
+		}
+		if (*p == '\'' || *p == '"') {
+			q = *p;
+			quoted = true;
+		} else if (*p == '\\') {
+			if (p[1])
+				cb_buf_addch(&nm, *++p);
+		} else {
+			cb_buf_addch(&nm, *p);
+		}
+	}
+	if (q) {
+		cb_buf_release(&nm);
+		if (open_quote)
+			*open_quote = q;
+		return -1;
+	}
+	if (!nm.len) {
+		cb_buf_release(&nm);
+		return 0;
+	}
+	if (name)
+		*name = df_buf_take(&nm, NULL);
+	else
+		cb_buf_release(&nm);
+	if (expand)
+		*expand = !quoted;
+	if (chomp)
+		*chomp = ch;
+	return 1;
+}
+
 /* Heredoc markers in a line: words (quotes and escapes raw) matching
- * `^(\d*)<<(-?)([^<]*)$` whose tail is one shell word. */
+ * `^(\d*)<<(-?)\s*([^<]*)$` whose tail is one shell word. As BuildKit's
+ * lexer does, blanks right after `<<` join it to the next word. */
 static int find_heredocs(lex_t *lx, df_node_t *nd, const char *line, cb_error_t *err)
 {
 	if (!strstr(line, "<<"))
@@ -849,64 +922,30 @@ static int find_heredocs(lex_t *lx, df_node_t *nd, const char *line, cb_error_t 
 	size_t nw = 0;
 	_cleanup_strv_ char **words = df_parse_words(line, '\\', &nw);
 	for (size_t i = 0; i < nw; i++) {
+		_cleanup_free_ char *joined = NULL;
 		const char *w = words[i];
-		while (isdigit((unsigned char)*w))
-			w++;
-		if (strncmp(w, "<<", 2))
-			continue;
-		w += 2;
-		bool chomp = false;
-		if (*w == '-') {
-			chomp = true;
-			w++;
+		size_t d = strspn(w, "0123456789");
+		if (!strcmp(w + d, "<<") && i + 1 < nw) {
+			joined = cb_asprintf("%s %s", words[i], words[i + 1]);
+			w = joined;
+			i++;
 		}
-		if (!*w || strchr(w, '<'))
-			continue;
-		/* Remove quotes and escapes: quoted delimiters disable expansion. */
-		cb_buf_t name;
-		cb_buf_init(&name);
-		bool quoted = false, ok = true;
+		char *name = NULL;
+		bool expand = false, chomp = false;
 		char q = 0;
-		for (const char *p = w; *p; p++) {
-			if (q) {
-				if (*p == q) {
-					q = 0;
-				} else if (*p == '\\' && q == '"' && p[1] &&
-					   (p[1] == '"' || p[1] == '\\' || p[1] == '$')) {
-					cb_buf_addch(&name, *++p);
-				} else {
-					cb_buf_addch(&name, *p);
-				}
-				continue;
-			}
-			if (*p == '\'' || *p == '"') {
-				q = *p;
-				quoted = true;
-			} else if (*p == '\\') {
-				if (p[1])
-					cb_buf_addch(&name, *++p);
-			} else if (is_space(*p)) {
-				ok = false;
-			} else {
-				cb_buf_addch(&name, *p);
-			}
-		}
-		if (q) {
-			cb_buf_release(&name);
+		int r = df_heredoc_marker(w, &name, &expand, &chomp, &q);
+		if (r < 0)
 			return node_err(lx, 0, err,
 					"unexpected end of statement while looking for matching "
 					"%s-quote in heredoc",
 					q == '"' ? "double" : "single");
-		}
-		if (!ok || !name.len) {
-			cb_buf_release(&name);
+		if (r == 0)
 			continue;
-		}
 		nd->heredocs = cb_xreallocarray(nd->heredocs, nd->n_heredocs + 1,
 						sizeof(df_heredoc_t));
 		nd->heredocs[nd->n_heredocs++] = (df_heredoc_t){
-			.name = df_buf_take(&name, NULL),
-			.expand = !quoted,
+			.name = name,
+			.expand = expand,
 			.chomp = chomp,
 			.line = nd->line,
 		};

@@ -19,6 +19,13 @@ int df_parse_json_array(const char *s, char ***out, size_t *n_out);
 /* BuildKit's parseWords: blanks split, quotes kept. New vector. */
 char **df_parse_words(const char *rest, char esc, size_t *n_out);
 
+/* Whether `word` is a heredoc marker as BuildKit reads one:
+ * `^(\d*)<<(-?)\s*(rest)$` where rest holds no '<' and is one shell word.
+ * 1 = yes (*name: new string, quotes removed; *expand false when quoted;
+ * *chomp for <<-; each out-param may be NULL), 0 = no, -1 = a quote left
+ * open (*open_quote = the quote character). */
+int df_heredoc_marker(const char *word, char **name, bool *expand, bool *chomp, char *open_quote);
+
 size_t df_edit_distance(const char *a, const char *b);
 
 /* Go's path.Clean. New string. */

@@ -56,6 +56,9 @@ typedef struct sstate {
 	char **shell;
 	char *user;
 	char **onbuild; /* this stage's ONBUILD triggers, run by stages FROM it */
+	bool base_unknown; /* it comes from a base image whose config was not
+			    * given (df_plan_set_base_config): Env, WorkingDir,
+			    * Shell and ONBUILD of that image are missing */
 } sstate_t;
 
 typedef struct stage_src {
@@ -1130,27 +1133,13 @@ static bool valid_chmod(const char *v)
 
 static const df_heredoc_t *heredoc_for(const df_node_t *n, const char *word)
 {
-	const char *w = word;
-	while (isdigit((unsigned char)*w))
-		w++;
-	if (strncmp(w, "<<", 2))
+	_cleanup_free_ char *name = NULL;
+	if (df_heredoc_marker(word, &name, NULL, NULL, NULL) != 1)
 		return NULL;
-	w += 2;
-	if (*w == '-')
-		w++;
-	for (size_t i = 0; i < n->n_heredocs; i++) {
-		const char *name = n->heredocs[i].name;
-		/* the marker as written may be quoted: compare without quotes */
-		cb_buf_t b;
-		cb_buf_init(&b);
-		for (const char *p = w; *p; p++)
-			if (*p != '\'' && *p != '"' && *p != '\\')
-				cb_buf_addch(&b, *p);
-		bool eq = !strcmp(b.data, name);
-		cb_buf_release(&b);
-		if (eq)
+	/* the last body of that name, as BuildKit's map of them keeps */
+	for (size_t i = n->n_heredocs; i-- > 0;)
+		if (!strcmp(n->heredocs[i].name, name))
 			return &n->heredocs[i];
-	}
 	return NULL;
 }
 
@@ -1238,6 +1227,10 @@ static int do_copy(bstate_t *b, nctx_t *nc, df_step_t *s, df_stage_t *st)
 	}
 	if (add && !f[6].used)
 		cp->unpack = true;
+	if (!n->json && df_heredoc_marker(n->args[n->n_args - 1], NULL, NULL, NULL, NULL) == 1) {
+		nerr(nc, "%s cannot accept a heredoc as a destination", add ? "ADD" : "COPY");
+		goto out;
+	}
 	if (xword(b, nc, n->args[n->n_args - 1], env, 0, &cp->dest) < 0)
 		goto out;
 	cp->sources = cb_xcalloc(1, sizeof(char *));
@@ -1587,23 +1580,29 @@ static int parse_mount(bstate_t *b, nctx_t *nc, const char *val, int col, char *
 			m->mode = 0600;
 		break;
 	case DF_MOUNT_CACHE:
-		if (!m->target)
-			return nerr_col(nc, col, "mount target is required");
-		if (!m->id)
-			m->id = cb_xstrdup(m->target);
+		if (!m->id) /* BuildKit: path.Clean of the target as written ("." if none) */
+			m->id = m->target ? cb_xstrdup(m->target) : cb_xstrdup(".");
 		if (m->mode < 0)
 			m->mode = 0755;
 		break;
 	default:
-		if (!m->target)
-			return nerr_col(nc, col, "mount target is required");
 		break;
 	}
-	if (m->target && m->target[0] != '/') {
-		char *t = path_join_clean(b->s.workdir ? b->s.workdir : "/", m->target);
+	/* as BuildKit does, no target (`--mount=ro`, `type=bind`) mounts at the
+	 * working directory, and a relative one joins it */
+	bool explicit_target = m->target != NULL;
+	bool at_path = m->type != DF_MOUNT_SECRET && m->type != DF_MOUNT_SSH;
+	if ((at_path && !m->target) || (m->target && m->target[0] != '/')) {
+		char *t = path_join_clean(b->s.workdir ? b->s.workdir : "/",
+					  m->target ? m->target : ".");
 		free(m->target);
 		m->target = t;
 	}
+	/* ... but never over the root; while the base image's WorkingDir is not
+	 * known yet (df_plan_set_base_config to come) "/" is only provisional */
+	if (at_path && !strcmp(m->target, "/") &&
+	    (explicit_target || !b->s.base_unknown))
+		return nerr_col(nc, col, "invalid mount target \"/\"");
 	if (m->from) {
 		if (resolve_from(b, nc, m->from, col, &m->from_stage) < 0)
 			return -1;
@@ -1617,17 +1616,11 @@ static int parse_mount(bstate_t *b, nctx_t *nc, const char *val, int col, char *
 	return 0;
 }
 
+/* BuildKit runs the body itself when the whole command is one marker
+ * (`RUN <<EOF`, `RUN <<  EOF`, `RUN <<'one two'`). */
 static bool single_heredoc_cmd(const char *cmd)
 {
-	const char *w = cmd;
-	while (isdigit((unsigned char)*w))
-		w++;
-	if (strncmp(w, "<<", 2))
-		return false;
-	for (const char *p = w + 2; *p; p++)
-		if (*p == ' ' || *p == '\t' || *p == '<')
-			return false;
-	return w[2] != '\0';
+	return df_heredoc_marker(cmd, NULL, NULL, NULL, NULL) == 1;
 }
 
 static int do_run(bstate_t *b, nctx_t *nc, df_step_t *s, df_stage_t *st)
@@ -1990,6 +1983,7 @@ static void init_state(ctx_t *c, stage_src_t *ss, df_stage_t *st, sstate_t *s)
 		s->workdir = pe->workdir ? cb_xstrdup(pe->workdir) : NULL;
 		s->shell = cb_strv_dup(pe->shell);
 		s->user = pe->user ? cb_xstrdup(pe->user) : NULL;
+		s->base_unknown = pe->base_unknown;
 	} else if (ss->has_cfg) {
 		for (size_t i = 0; ss->cfg_env && ss->cfg_env[i]; i++) {
 			const char *eq = strchr(ss->cfg_env[i], '=');
@@ -2007,6 +2001,7 @@ static void init_state(ctx_t *c, stage_src_t *ss, df_stage_t *st, sstate_t *s)
 		s->user = ss->cfg_user ? cb_xstrdup(ss->cfg_user) : NULL;
 	} else {
 		s->workdir = cb_xstrdup("/");
+		s->base_unknown = st->base_kind == DF_BASE_IMAGE;
 	}
 	if (!s->shell) {
 		s->shell = cb_strv_push(NULL, "/bin/sh");
@@ -2545,8 +2540,10 @@ static int rebuild(df_plan_t *p, int index, cb_error_t *err)
 	return 0;
 }
 
-int df_plan_set_base_config(df_plan_t *p, int index, const df_base_config_t *cfg,
-			    cb_error_t *err)
+/* whole: cfg is the image's whole config (an absent field is known to be
+ * empty), not only its ONBUILD part */
+static int set_base(df_plan_t *p, int index, const df_base_config_t *cfg, bool whole,
+		    cb_error_t *err)
 {
 	struct df_plan_priv *pv = p->priv;
 	if (index < 0 || (size_t)index >= pv->n_src || pv->src[index].slot < 0)
@@ -2566,7 +2563,7 @@ int df_plan_set_base_config(df_plan_t *p, int index, const df_base_config_t *cfg
 		}
 		ss->triggers[ss->n_triggers++] = tt;
 	}
-	if (cfg && (cfg->env || cfg->workdir || cfg->shell || cfg->user)) {
+	if (cfg && (whole || cfg->env || cfg->workdir || cfg->shell || cfg->user)) {
 		ss->has_cfg = true;
 		cb_strv_free(ss->cfg_env);
 		ss->cfg_env = cb_strv_dup(cfg->env);
@@ -2592,15 +2589,22 @@ int df_plan_set_base_config(df_plan_t *p, int index, const df_base_config_t *cfg
 	return 0;
 }
 
+int df_plan_set_base_config(df_plan_t *p, int index, const df_base_config_t *cfg,
+			    cb_error_t *err)
+{
+	df_base_config_t none = {0};
+	return set_base(p, index, cfg ? cfg : &none, true, err);
+}
+
 int df_plan_set_base(df_plan_t *p, int index, char *const *image_env, char *const *onbuild,
 		     cb_error_t *err)
 {
 	df_base_config_t cfg = {.env = image_env, .onbuild = onbuild};
-	return df_plan_set_base_config(p, index, &cfg, err);
+	return set_base(p, index, &cfg, true, err);
 }
 
 int df_plan_insert_onbuild(df_plan_t *p, int index, char *const *triggers, cb_error_t *err)
 {
 	df_base_config_t cfg = {.onbuild = triggers};
-	return df_plan_set_base_config(p, index, &cfg, err);
+	return set_base(p, index, &cfg, false, err);
 }

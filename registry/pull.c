@@ -27,8 +27,9 @@
 
 /* The blobs of one pull are committed as a batch (store_blob_batch_t):
  * one file-system flush for all instead of two fsyncs each, which cost
- * more than the transfer for small layers. Blobs wait complete in tmp/;
- * store_open removes tmp/ entries unchanged for 60 s, so a long pull
+ * more than the transfer for small layers. Blobs wait complete in this
+ * process's tmp/ directory as ok-HEX (a killed pull's are moved into blobs/
+ * by the next command, so a pull again resumes); a long pull still
  * publishes what it has every BATCH_MAX_AGE_MS. */
 typedef struct pull_batch {
 	store_blob_batch_t *b;

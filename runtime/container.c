@@ -421,7 +421,11 @@ int rt_ctr_refresh(store_t *st, rt_ctr_t *c, cb_error_t *err)
 	for (int waited = 0;; waited += 5) {
 		if (read_state(c, err) < 0)
 			return -1;
-		if (c->status != RT_CTR_RUNNING || ctr_pid_alive(c->pid, c->pid_start))
+		if (c->status == RT_CTR_RUNNING && ctr_pid_alive(c->pid, c->pid_start)) {
+			ctr_resume_orphaned(c);
+			return 0;
+		}
+		if (c->status != RT_CTR_RUNNING)
 			return 0;
 		/* PID 1 is gone but its monitor lives: the real exit code is on
 		 * its way (reading 137 now would be a lie) */

@@ -216,6 +216,43 @@ static void signal_all(const rt_ctr_t *c, int sig)
 	closedir(d);
 }
 
+/* A pause is recorded (containers/ID/paused: "PID START" of the process
+ * that froze it) before the SIGSTOP and removed after the SIGCONT, so that
+ * a pauser killed meanwhile leaves a record naming a dead owner, which the
+ * next command that loads the container acts on (ctr_resume_orphaned). */
+static int pause_record(const rt_ctr_t *c, cb_error_t *err)
+{
+	_cleanup_free_ char *p = ctr_path(c, "paused");
+	_cleanup_free_ char *dir = ctr_path(c, "");
+	char text[64];
+	int n = snprintf(text, sizeof text, "%d %llu\n", (int)getpid(),
+			 (unsigned long long)rt_ctr_proc_start(getpid()));
+	return cb_write_file_atomic(p, dir, text, (size_t)n, 0644, err);
+}
+
+static void pause_forget(const rt_ctr_t *c)
+{
+	_cleanup_free_ char *p = ctr_path(c, "paused");
+	unlink(p);
+}
+
+void ctr_resume_orphaned(const rt_ctr_t *c)
+{
+	_cleanup_free_ char *p = ctr_path(c, "paused");
+	_cleanup_free_ char *text = NULL;
+	cb_error_t e = CB_ERROR_INIT;
+	if (cb_read_file(p, 64, &text, NULL, &e) < 0) {
+		cb_error_release(&e);
+		return;
+	}
+	int pid = 0;
+	unsigned long long start = 0;
+	if (sscanf(text, "%d %llu", &pid, &start) == 2 && ctr_pid_alive(pid, start))
+		return; /* its pauser is at work: it resumes it itself */
+	signal_all(c, SIGCONT);
+	unlink(p);
+}
+
 /* ---- commit ---- */
 
 /* The container's command becomes the image's Cmd (docker commit keeps
@@ -268,11 +305,17 @@ image_t *rt_ctr_commit(store_t *st, const rt_ctr_t *c, const rt_ctr_commit_opts_
 	layer_opts_t lo = LAYER_OPTS_INIT;
 	layer_result_t res;
 	bool frozen = o->pause && c->status == RT_CTR_RUNNING;
+	if (frozen && pause_record(c, err) < 0) {
+		image_free(img);
+		return NULL;
+	}
 	if (frozen)
 		signal_all(c, SIGSTOP);
 	int rc = layer_write_upper(st, upper, (const char *const *)lowers, &lo, &res, err);
-	if (frozen)
+	if (frozen) {
 		signal_all(c, SIGCONT);
+		pause_forget(c);
+	}
 	if (rc < 0) {
 		image_free(img);
 		cb_error_wrap(err, "commit container '%.12s'", c->id);

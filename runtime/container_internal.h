@@ -28,6 +28,10 @@ int ctr_enter_userns(const rt_ctr_t *c, cb_error_t *err);
 /* True when the pid exists and has the recorded start time. */
 bool ctr_pid_alive(pid_t pid, uint64_t start);
 
+/* A pause whose pauser died (kill -9 of a commit) is undone: SIGCONT to
+ * every process of the container, the record removed. */
+void ctr_resume_orphaned(const rt_ctr_t *c);
+
 /* Rewrite config.json atomically from c's config fields. */
 int ctr_write_config(store_t *st, const rt_ctr_t *c, cb_error_t *err);
 

@@ -13,6 +13,7 @@
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/image.h"
+#include "store/lease.h"
 
 /* A sorted set of hex strings (a plain strv kept sorted). */
 typedef struct hexset {
@@ -136,8 +137,34 @@ static bool recent(const struct stat *sb, int grace)
 	return time(NULL) - sb->st_mtime < grace;
 }
 
+/* A lease's objects are roots too: a blob that is a manifest or an index
+ * (small, parses as one) keeps what it reaches. */
+typedef struct lease_ctx {
+	store_t *st;
+	marks_t *m;
+} lease_ctx_t;
+
+static void mark_leased(void *ctx, int kind, const char *digest)
+{
+	lease_ctx_t *lc = ctx;
+	if (kind == LEASE_LAYER) {
+		hexset_add(&lc->m->diff_ids, digest);
+		return;
+	}
+	cb_error_t e = CB_ERROR_INIT;
+	int64_t size = store_blob_size(lc->st, digest, &e);
+	cb_error_release(&e);
+	if (size >= 0 && size <= (int64_t)IMAGE_JSON_MAX)
+		mark_manifest(lc->st, digest, lc->m, 0);
+	hexset_add(&lc->m->blobs, digest);
+}
+
+/* Unreferenced entries of blobs/ are unlinked (atomic); unpacked layers
+ * are renamed into trash (this process's tmp/ directory) first and deleted
+ * after, so that a kill mid-delete never leaves a half layer under its
+ * name to be trusted by the next unpack. */
 static void sweep(store_t *st, const char *sub, const hexset_t *keep, int grace, bool dirs,
-		  store_gc_stats_t *stats)
+		  const char *trash, char ***trashed, store_gc_stats_t *stats)
 {
 	_cleanup_free_ char *dir = store_path(st, sub);
 	DIR *d = opendir(dir);
@@ -150,15 +177,18 @@ static void sweep(store_t *st, const char *sub, const hexset_t *keep, int grace,
 		struct stat sb;
 		if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 || recent(&sb, grace))
 			continue;
-		_cleanup_free_ char *p = cb_path_join(dir, de->d_name);
-		cb_error_t e = CB_ERROR_INIT;
-		if (cb_rm_rf(p, &e) < 0) {
-			cb_warn_error(&e);
-			continue;
-		}
 		if (dirs) {
+			char *to = cb_asprintf("%s/del-%s", trash, de->d_name);
+			if (renameat(dirfd(d), de->d_name, AT_FDCWD, to) < 0) {
+				cb_warn("cannot remove layer '%s': %s", de->d_name, strerror(errno));
+				free(to);
+				continue;
+			}
+			*trashed = cb_strv_push_take(*trashed, to);
 			stats->layers_removed++;
 		} else {
+			if (unlinkat(dirfd(d), de->d_name, 0) < 0)
+				continue;
 			stats->blobs_removed++;
 			stats->bytes_freed += (uint64_t)sb.st_size;
 		}
@@ -186,26 +216,45 @@ int store_gc(store_t *st, int grace_seconds, bool drop_cache, store_gc_stats_t *
 	if (!stats)
 		stats = &local;
 	memset(stats, 0, sizeof(*stats));
+	/* made before the leases lock: making it may begin our lease */
+	_cleanup_free_ char *trash = store_tmp_dir(st);
 	if (store_lock(st, err) < 0)
 		return -1;
+	/* from reading the leases to the end of the sweep: an add waits, so
+	 * it lands before we read or after we are done */
+	if (store_leases_lock(st, err) < 0) {
+		store_unlock(st);
+		return -1;
+	}
 	if (drop_cache)
 		drop_cache_entries(st);
 	marks_t m = {0};
 	store_ref_t *refs = NULL;
 	size_t n = 0;
-	if (store_list_refs(st, &refs, &n, err) < 0) {
-		store_unlock(st);
-		return -1;
+	int rc = store_list_refs(st, &refs, &n, err);
+	lease_ctx_t lc = {st, &m};
+	if (rc == 0)
+		rc = store_leases_each(st, mark_leased, &lc, err);
+	char **trashed = cb_xcalloc(1, sizeof(char *));
+	if (rc == 0) {
+		for (size_t i = 0; i < n; i++)
+			mark_manifest(st, refs[i].digest, &m, 0);
+		mark_json_dir(st, "cache", NULL, "manifest", &m);
+		mark_json_dir(st, "containers", "config.json", "image", &m);
+		sweep(st, "blobs/sha256", &m.blobs, grace_seconds, false, trash, &trashed, stats);
+		sweep(st, "layers/sha256", &m.diff_ids, grace_seconds, true, trash, &trashed,
+		      stats);
 	}
-	for (size_t i = 0; i < n; i++)
-		mark_manifest(st, refs[i].digest, &m, 0);
 	store_refs_free(refs, n);
-	mark_json_dir(st, "cache", NULL, "manifest", &m);
-	mark_json_dir(st, "containers", "config.json", "image", &m);
-	sweep(st, "blobs/sha256", &m.blobs, grace_seconds, false, stats);
-	sweep(st, "layers/sha256", &m.diff_ids, grace_seconds, true, stats);
+	store_leases_unlock(st);
 	store_unlock(st);
+	for (size_t i = 0; trashed[i]; i++) {
+		cb_error_t e = CB_ERROR_INIT;
+		if (cb_rm_rf(trashed[i], &e) < 0)
+			cb_warn_error(&e);
+	}
+	cb_strv_free(trashed);
 	cb_strv_free(m.blobs.v);
 	cb_strv_free(m.diff_ids.v);
-	return 0;
+	return rc;
 }

@@ -7,9 +7,13 @@
  * root reaches is kept: its manifest, config and layer blobs, and the
  * unpacked copies of its layers (layers/sha256/DIFFID). The rest goes.
  *
+ * Every live lease (store/lease.h) is a root too: what a running build,
+ * pull, commit or import made or uses is kept until it names it or exits.
  * Blobs and unpacked layers changed in the last `grace_seconds` are kept
- * even when unreferenced, so that a build running in parallel (which writes
- * its blobs before it names them) never loses them.
+ * even when unreferenced (0: none; leases make a grace unnecessary).
+ *
+ * Unpacked layers leave by rename into tmp/ before they are deleted, so a
+ * kill mid-delete leaves no half layer under its name.
  */
 #ifndef CB_STORE_GC_H
 #define CB_STORE_GC_H

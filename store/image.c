@@ -12,6 +12,7 @@
 #include "common/util.h"
 #include "store/compress_lazy.h"
 #include "store/json.h"
+#include "store/lease.h"
 
 /* ---- small jansson helpers ---- */
 
@@ -743,6 +744,12 @@ image_t *image_load_platform(store_t *st, const char *digest, const char *platfo
 {
 	_cleanup_free_ char *data = NULL, *child = NULL;
 	size_t len = 0;
+	/* the image is about to be used (a build's base, a cache hit, a
+	 * container's image): leased first, it stays while we live; gc keeps
+	 * what a leased manifest or index reaches */
+	cb_error_t le = CB_ERROR_INIT;
+	if (store_lease_add(st, LEASE_BLOB, digest, &le) < 0)
+		cb_error_release(&le); /* a store we cannot write: no gc of ours */
 	if (store_read_blob(st, digest, IMAGE_JSON_MAX, &data, &len, err) < 0)
 		return NULL;
 	if (!oci_media_type_is_index(oci_document_media_type(data, len)))

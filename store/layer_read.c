@@ -18,6 +18,7 @@
  * same way one component at a time.
  */
 #include "store/layer_internal.h"
+#include "store/lease.h"
 
 #include "store/archive_lazy.h"
 #include <dirent.h>
@@ -808,8 +809,7 @@ bool layer_is_unpacked(const store_t *st, const char *diff_id)
 {
 	if (!digest_is_valid(diff_id))
 		return false;
-	_cleanup_free_ char *p = layer_unpacked_path(st, diff_id);
-	return cb_is_dir(p);
+	return store_lease_has_layer(st, diff_id);
 }
 
 /* trusted.* xattrs (and overlays that use them) need CAP_SYS_ADMIN in the
@@ -823,7 +823,9 @@ int layer_unpack(store_t *st, const char *blob_digest, const char *diff_id,
 	if (digest_validate(blob_digest, err) < 0 || digest_validate(diff_id, err) < 0)
 		return -1;
 	_cleanup_free_ char *dst = layer_unpacked_path(st, diff_id);
-	if (cb_is_dir(dst)) {
+	/* leased, then checked: a gc cannot take it from under the caller; a
+	 * directory there is complete (it arrives and leaves by rename) */
+	if (store_lease_has_layer(st, diff_id)) {
 		*path = cb_steal_pointer(&dst);
 		return 0;
 	}
@@ -845,6 +847,8 @@ int layer_unpack(store_t *st, const char *blob_digest, const char *diff_id,
 		if (dfd < 0 || syncfs(dfd) < 0)
 			rc = cb_error_errno(err, "sync '%s'", tmp);
 	}
+	if (rc == 0)
+		rc = store_lease_add(st, LEASE_LAYER, diff_id, err);
 	if (rc == 0 && rename(tmp, dst) < 0) {
 		if (errno != EEXIST && errno != ENOTEMPTY)
 			rc = cb_error_errno(err, "rename '%s' to '%s'", tmp, dst);
@@ -874,6 +878,8 @@ int layer_adopt_dir(store_t *st, const char *dir, const char *diff_id, char **pa
 	if (digest_validate(diff_id, err) < 0)
 		return -1;
 	_cleanup_free_ char *dst = layer_unpacked_path(st, diff_id);
+	if (store_lease_add(st, LEASE_LAYER, diff_id, err) < 0)
+		return -1;
 	if (rename(dir, dst) < 0) {
 		if (errno != EEXIST && errno != ENOTEMPTY)
 			return cb_error_errno(err, "keep '%s' as layer '%s'", dir, diff_id);

@@ -16,19 +16,13 @@
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/json.h"
+#include "store/lease.h"
+#include "store/store_internal.h"
 
 #define INDEX_MAX (64u << 20)
 #define REF_NAME_ANNOTATION "org.opencontainers.image.ref.name"
 #define OCI_INDEX_MEDIA_TYPE "application/vnd.oci.image.index.v1+json"
 
-struct store {
-	char *root;
-	int lock_fd;
-	int lock_depth;
-	pthread_mutex_t lock_mu;
-	store_blob_fetch_fn fetch; /* lazy blobs, see store_blob_ensure */
-	void *fetch_ctx;
-};
 
 char *store_default_root(void)
 {
@@ -82,39 +76,10 @@ static int ensure_file(const store_t *st, const char *name, const char *content,
 	return 0;
 }
 
-/* Anything left in tmp/ was being written by a process that died; nothing
- * refers to it. Only entries older than a minute are removed, so that a
- * concurrent cbuild's work in progress is never pulled from under it. */
-static void clean_tmp(const store_t *st)
-{
-	_cleanup_free_ char *tmp = store_path(st, "tmp");
-	DIR *d = opendir(tmp);
-	if (!d)
-		return;
-	struct dirent *de;
-	time_t now = time(NULL);
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' && (!de->d_name[1] || !strcmp(de->d_name, "..")))
-			continue;
-		struct stat sb;
-		if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		/* ctime, not mtime: unpacking a layer sets the directory's
-		 * mtime to the tar's (years ago) while work is in progress */
-		if (now - sb.st_ctime < 60)
-			continue;
-		_cleanup_free_ char *p = cb_path_join(tmp, de->d_name);
-		cb_error_t e = CB_ERROR_INIT;
-		if (cb_rm_rf(p, &e) < 0)
-			cb_error_release(&e); /* busy mounts: a later open retries */
-	}
-	closedir(d);
-}
-
 int store_open(const char *root, store_t **out, cb_error_t *err)
 {
 	static const char *const dirs[] = {"blobs/sha256", "layers/sha256", "cache",
-					   "containers", "volumes", "tmp"};
+					   "containers", "volumes", "tmp", "leases"};
 	if (cb_mkdir_p(root, 0711, err) < 0)
 		return cb_error_wrap(err, "open store '%s'", root);
 	char *abs = realpath(root, NULL);
@@ -123,12 +88,18 @@ int store_open(const char *root, store_t **out, cb_error_t *err)
 	store_t *st = cb_xcalloc(1, sizeof(*st));
 	st->root = abs;
 	st->lock_fd = -1;
+	st->lease_fd = -1;
+	st->leases_lock_fd = -1;
 	/* recursive, as store_lock promises: a caller holding the lock may call
 	 * a function that takes it again */
 	pthread_mutexattr_t ma;
 	pthread_mutexattr_init(&ma);
 	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&st->lock_mu, &ma);
+	/* the leases lock too: gc holds it while a stale lease's salvage adds
+	 * to our own lease */
+	pthread_mutex_init(&st->leases_lock_mu, &ma);
+	pthread_mutex_init(&st->lease_mu, &ma);
 	pthread_mutexattr_destroy(&ma);
 	for (size_t i = 0; i < CB_ARRAY_SIZE(dirs); i++) {
 		_cleanup_free_ char *p = store_path(st, dirs[i]);
@@ -149,7 +120,8 @@ int store_open(const char *root, store_t **out, cb_error_t *err)
 			"\",\"manifests\":[]}",
 			err) < 0)
 		goto fail;
-	clean_tmp(st);
+	/* what dead writers left: their leases' tmp/ directories */
+	store_tmp_clean(st, NULL);
 	*out = st;
 	return 0;
 fail:
@@ -161,16 +133,21 @@ void store_free(store_t *st)
 {
 	if (!st)
 		return;
+	store_lease_end(st);
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);
+	if (st->leases_lock_fd >= 0)
+		close(st->leases_lock_fd);
 	pthread_mutex_destroy(&st->lock_mu);
+	pthread_mutex_destroy(&st->lease_mu);
+	pthread_mutex_destroy(&st->leases_lock_mu);
 	free(st->root);
 	free(st);
 }
 
 char *store_mkdtemp(store_t *st, const char *prefix, cb_error_t *err)
 {
-	_cleanup_free_ char *tmp = store_path(st, "tmp");
+	_cleanup_free_ char *tmp = store_tmp_dir(st);
 	return cb_mkdtemp_in(tmp, prefix, err);
 }
 
@@ -224,8 +201,9 @@ bool store_has_blob(const store_t *st, const char *digest)
 {
 	if (!digest_is_valid(digest))
 		return false;
-	_cleanup_free_ char *p = store_blob_path(st, digest);
-	return access(p, F_OK) == 0;
+	/* whoever asks is about to use it (skip a download, reuse a cache
+	 * entry): leased, it stays while this process lives */
+	return store_lease_has_blob(st, digest);
 }
 
 int64_t store_blob_size(const store_t *st, const char *digest, cb_error_t *err)
@@ -252,10 +230,11 @@ struct store_blob_writer {
 
 store_blob_writer_t *store_blob_writer_new(store_t *st, cb_error_t *err)
 {
-	_cleanup_free_ char *path = cb_asprintf("%s/tmp/blob-XXXXXX", st->root);
+	_cleanup_free_ char *dir = store_tmp_dir(st);
+	_cleanup_free_ char *path = cb_asprintf("%s/blob-XXXXXX", dir);
 	int fd = mkostemp(path, O_CLOEXEC);
 	if (fd < 0) {
-		cb_error_errno(err, "create temporary blob in '%s/tmp'", st->root);
+		cb_error_errno(err, "create temporary blob in '%s'", dir);
 		return NULL;
 	}
 	store_blob_writer_t *w = cb_xcalloc(1, sizeof(*w));
@@ -325,6 +304,12 @@ int store_blob_writer_commit(store_blob_writer_t *w, const char *expected,
 	char got[DIGEST_STR_LEN + 1];
 	if (writer_finish(w, expected, got, true, err) < 0)
 		return -1;
+	/* leased before it is visible, so that no gc takes it before the
+	 * manifest or tag that will name it */
+	if (store_lease_add(w->st, LEASE_BLOB, got, err) < 0) {
+		store_blob_writer_abort(w);
+		return -1;
+	}
 	_cleanup_free_ char *dst = store_blob_path(w->st, got);
 	if (rename(w->tmp_path, dst) < 0) {
 		cb_error_errno(err, "store blob '%s'", got);
@@ -365,12 +350,33 @@ int store_blob_batch_add(store_blob_batch_t *b, store_blob_writer_t *w, const ch
 	char got[DIGEST_STR_LEN + 1];
 	if (writer_finish(w, expected, got, false, err) < 0)
 		return -1;
+	for (size_t i = 0; i < b->n; i++)
+		if (b->tmp[i] && !strcmp(b->digest[i], got)) {
+			store_blob_writer_abort(w); /* the same blob twice */
+			goto done;
+		}
+	if (store_lease_add(b->st, LEASE_BLOB, got, err) < 0) {
+		store_blob_writer_abort(w);
+		return -1;
+	}
+	/* checked and complete: named so, an interrupted pull's next run
+	 * finds it (store_tmp_clean moves it into blobs/) */
+	const char *slash = strrchr(w->tmp_path, '/');
+	char *okp = cb_asprintf("%.*s/ok-%s", (int)(slash - w->tmp_path), w->tmp_path,
+				digest_hex(got));
+	if (rename(w->tmp_path, okp) == 0) {
+		free(w->tmp_path);
+		w->tmp_path = okp;
+	} else {
+		free(okp);
+	}
 	b->tmp = cb_xreallocarray(b->tmp, b->n + 1, sizeof(*b->tmp));
 	b->digest = cb_xreallocarray(b->digest, b->n + 1, sizeof(*b->digest));
 	b->tmp[b->n] = cb_steal_pointer(&w->tmp_path);
 	b->digest[b->n] = cb_xstrdup(got);
 	b->n++;
 	store_blob_writer_abort(w); /* closes the fd; the file stays */
+done:
 	if (digest_out)
 		memcpy(digest_out, got, sizeof(got));
 	return 0;
@@ -768,6 +774,23 @@ int store_remove_ref(store_t *st, const char *name, cb_error_t *err)
 			cb_error_fail(err, ENOENT, "no image '%s' in the store", name);
 		else
 			rc = save_index(st, idx, err);
+		json_decref(idx);
+	}
+	store_unlock(st);
+	return rc;
+}
+
+int store_remove_refs_to(store_t *st, const char *name, const char *digest, cb_error_t *err)
+{
+	if (name)
+		return store_remove_ref(st, name, err);
+	if (store_lock(st, err) < 0)
+		return -1;
+	int rc = -1;
+	json_t *idx = load_index(st, err);
+	if (idx) {
+		drop_untagged(json_object_get(idx, "manifests"), digest);
+		rc = save_index(st, idx, err);
 		json_decref(idx);
 	}
 	store_unlock(st);

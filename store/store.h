@@ -181,6 +181,9 @@ int store_remove_untagged(store_t *st, const char *digest, cb_error_t *err);
 /* Remove a name. ENOENT when it is not there. */
 int store_remove_ref(store_t *st, const char *name, cb_error_t *err);
 
+/* Remove the entry of name, or (name NULL) the untagged entries of digest. */
+int store_remove_refs_to(store_t *st, const char *name, const char *digest, cb_error_t *err);
+
 /* Look up a full reference name; ENOENT when missing. */
 int store_get_ref(store_t *st, const char *name, store_ref_t *out, cb_error_t *err);
 

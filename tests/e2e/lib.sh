@@ -19,9 +19,12 @@ export CBUILD_ROOT=$ROOT
 _tap_n=0
 _tap_fail=0
 _bg_pids=()
+_exit_hooks=()
+at_exit() { _exit_hooks+=("$*"); } # at_exit CMD...: run at exit, before the rest of the cleanup
 
 _cleanup() {
-	local p
+	local p h
+	for h in "${_exit_hooks[@]}"; do eval "$h"; done
 	for p in "${_bg_pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 	local m
 	for m in $(awk -v t="$T" 'index($5, t) == 1 {print $5}' /proc/self/mountinfo | sort -r); do
@@ -140,4 +143,48 @@ config_of() { cb inspect "$1" | python3 -c 'import json,sys; print(json.dumps(js
 # no_leftovers: no mounts under the store, no step dirs in tmp/
 no_leftovers() {
 	! grep -q " $ROOT/" /proc/self/mountinfo && [ -z "$(ls -A "$ROOT/tmp" 2>/dev/null)" ]
+}
+
+# A marker only this test's processes carry: pass it to a build as
+# `--build-arg CBUILD_TEST_MARK=$MARK` (with `ARG CBUILD_TEST_MARK` before a
+# RUN) and every process of that RUN has it in its environment. Another
+# suite's processes never have it, so nothing of theirs is seen or killed.
+MARK=cbuild-test-${T##*/}
+# own_pids [MARK]: PIDs of the processes whose environment holds the marker
+own_pids() {
+	grep -lzx -- "CBUILD_TEST_MARK=${1:-$MARK}" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3
+}
+# wait_for SECONDS CMD...: poll CMD until it succeeds; 1 if it never did.
+# The bound only ends a wait that has failed: it is never a timing assertion.
+wait_for() {
+	local s=$1 i; shift
+	for i in $(seq 1 $((s * 10))); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+_has_own_pids() { [ -n "$(own_pids "$@")" ]; }
+_no_own_pids() { [ -z "$(own_pids "$@")" ]; }
+
+# own_user NAME [WITH_SUBIDS]: a user of this test's own (NAME-PID, so that a
+# suite running beside this one never sees or kills its processes), with a
+# subid range when WITH_SUBIDS is 1; removed, with its processes, at exit.
+# Sets OWN_USER. Concurrent useradd/userdel wait on the passwd lock: retried.
+own_user() {
+	local u=$1-$$ i
+	for i in $(seq 60); do
+		if [ "${2:-1}" = 1 ]; then
+			useradd -M -s /bin/sh "$u" 2>/dev/null
+		else
+			useradd -M -s /bin/sh -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$u" 2>/dev/null
+		fi
+		id "$u" >/dev/null 2>&1 && break
+		sleep 0.5
+	done
+	id "$u" >/dev/null 2>&1 || return 1
+	at_exit "_drop_user $u"
+	OWN_USER=$u
+}
+_drop_user() {
+	local i
+	pkill -KILL -u "$1" 2>/dev/null # the user is this test's own: only its processes
+	for i in $(seq 60); do userdel "$1" 2>/dev/null && return 0; id "$1" >/dev/null 2>&1 || return 0; sleep 0.5; done
 }

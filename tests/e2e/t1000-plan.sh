@@ -83,4 +83,47 @@ for d in "$TOP"/testdata/dockerfiles-negative/*/; do
 	[ $? -eq 1 ] || { bad=$((bad + 1)); diag "did not fail: $d"; }
 done
 is "$bad" 0 "cbuild plan fails on every negative case"
+# plan is what the build runs (issue 22, bug 8): the build re-plans a stage
+# with its base image's Env, WorkingDir and ONBUILD triggers; plan does the
+# same when the base is in the store, and says so when it is not
+import_busybox busybox:latest
+pb=$T/planbase; mkdir -p "$pb"
+cat > "$pb/Dockerfile" <<'DF'
+FROM busybox
+ENV BASEDIR=/opt/base
+WORKDIR /srv
+ONBUILD RUN echo trigger-ran > /onbuild
+ONBUILD ENV FROM_TRIGGER=yes
+DF
+pa=$T/planapp; mkdir -p "$pa"
+cat > "$pa/Dockerfile" <<'DF'
+FROM planbase:1
+ENV P=$BASEDIR/bin T=$FROM_TRIGGER
+WORKDIR rel
+RUN echo "$P" > /p
+DF
+out=$(cb plan "$pa" 2>&1); ok $? "plan with the base not in the store"
+like "$out" '# base image "planbase:1" not in the store: its ENV, WORKDIR, SHELL, USER and ONBUILD are not applied' \
+	"... says what it could not know"
+cb build -q -t planbase:1 "$pb" >/dev/null; ok $? "a base with Env and ONBUILD"
+cb plan "$pa" >"$T/plan.txt" 2>"$T/plan.err"; ok $? "plan with the base in the store"
+unlike "$(cat "$T/plan.txt" "$T/plan.err")" "not in the store" "no note when the base is there"
+cb build -t planapp:1 "$pa" >/dev/null 2>"$T/build.log"; ok $? "the build"
+is "$(grep '^STEP' "$T/plan.txt" | sed 's/: (onbuild) /: /')" "$(grep '^STEP' "$T/build.log" | sed 's/  (cache miss: .*)$//')" \
+	"plan's steps are the steps the build ran (ONBUILD triggers included)"
+like "$(cat "$T/plan.txt")" 'STEP 2/[0-9]+: \(onbuild\) RUN echo trigger-ran > /onbuild' "the trigger is planned"
+cb plan --format json "$pa" >"$T/plan.json"; ok $? "json plan"
+cfg=$(config_of planapp:1)
+want=$(python3 - "$T/plan.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+st = p["stages"][-1]["steps"]
+env = sorted(kv["key"] + "=" + kv["value"] for s in st if s["kind"] == "ENV" for kv in s["pairs"])
+wd = [s["value"] for s in st if s["kind"] == "WORKDIR"][-1]
+print(env, wd)
+PY
+)
+got=$(printf '%s' "$cfg" | python3 -c 'import json,sys; c=json.load(sys.stdin); print(sorted(e for e in c["Env"] if e.split("=")[0] in ("P","T","FROM_TRIGGER")), c["WorkingDir"])')
+is "$want" "['FROM_TRIGGER=yes', 'P=/opt/base/bin', 'T=yes'] /srv/rel" "plan expands ENV and WORKDIR with the base image's Env, WorkingDir and triggers"
+is "$got" "$want" "the build made the same values"
 done_testing

@@ -84,5 +84,23 @@ like "$cfg" '"org.example.team":"builders"' "LABEL"
 like "$cfg" '"description":"a \\"quoted\\" label"' "LABEL with quotes"
 like "$cfg" '"Shell":\["/bin/sh","-ec"\]' "SHELL"
 like "$(cb inspect config:1)" '"Author": "Some One <some@example.com>"' "MAINTAINER sets the author"
+# heredoc corners, as BuildKit reads them (issue 22, bug 7)
+mkdir -p "$T/hd"
+cat > "$T/hd/Dockerfile" <<'DF'
+FROM busybox
+RUN <<  EOF
+echo blanks > /blanks
+EOF
+RUN <<'one two'
+echo quoted > /quoted
+one two
+DF
+cb build -q -t hd:1 "$T/hd" >/dev/null; ok $? "heredoc corners build"
+unpack hd:1 "$T/u"
+is "$(cat "$T/u/rootfs/blanks" 2>/dev/null)" "blanks" "RUN <<  EOF ran its body"
+is "$(cat "$T/u/rootfs/quoted" 2>/dev/null)" "quoted" "RUN <<'one two' ran its body"
+printf 'FROM busybox\nCOPY /foo <<EOF\nx\nEOF\n' > "$T/hd/Dockerfile"
+err=$(cb build -q "$T/hd" 2>&1); is $? 1 "COPY to a heredoc fails"
+like "$err" "COPY cannot accept a heredoc as a destination" "... as BuildKit says it"
 no_leftovers; ok $? "no mount or temp dir left behind"
 done_testing

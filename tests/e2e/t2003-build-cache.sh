@@ -55,6 +55,19 @@ cb build --force-rm=true --rm -t c:ci "$ctx" >/dev/null 2>&1; ok $? "--force-rm=
 err=$(cb build --force-rm=maybe -t c:ci "$ctx" 2>&1); is $? 2 "--force-rm=maybe: usage error"
 like "$err" "invalid value 'maybe' for --force-rm" "and it says which flag"
 
+# a miss on a metadata step says what changed in it (issue 22, bug 3: it
+# said "build args changed" for any ENV, LABEL or CMD edit)
+m=$T/meta; mkdir -p "$m"
+meta_df() { printf 'FROM busybox\nENV A=%s B=1\nLABEL version=%s\nCMD ["echo", "%s"]\n' "$1" "$2" "$3" > "$m/Dockerfile"; }
+meta_df 1 1 hi; cb build -t meta:1 "$m" >/dev/null 2>&1; ok $? "metadata image built"
+meta_df 2 1 hi; cb build -t meta:1 "$m" >/dev/null 2>"$T/logm1"
+like "$(cat "$T/logm1")" 'ENV A=2 B=1  \(cache miss: ENV A changed\)' "an ENV edit names the variable"
+meta_df 2 2 hi; cb build -t meta:1 "$m" >/dev/null 2>"$T/logm2"
+like "$(cat "$T/logm2")" 'LABEL version=2  \(cache miss: LABEL version changed\)' "a LABEL edit names the label"
+meta_df 2 2 ho; cb build -t meta:1 "$m" >/dev/null 2>"$T/logm3"
+like "$(cat "$T/logm3")" 'CMD \["echo", "ho"\]  \(cache miss: CMD changed\)' "a CMD edit says CMD changed"
+unlike "$(cat "$T/logm1" "$T/logm2" "$T/logm3")" 'build args changed' "no build-arg reason without build args"
+
 out=$(cb prune); ok $? "prune"
 like "$out" "Deleted [0-9]+ blobs" "prune reports what it deleted"
 cb build -t c:1 "$ctx" >/dev/null 2>"$T/log7"; ok $? "build after prune"

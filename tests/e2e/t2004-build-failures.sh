@@ -45,18 +45,19 @@ else
 	pass "a symlink out of the context does not read host files"
 fi
 
-# Ctrl-C (SIGINT) and kill -9 in the middle of a RUN
-# a sleep length of this run's own, so another suite's build running at the
-# same time cannot be mistaken for a survivor
-nap=$((3000 + $$ % 5000))
-mkdir -p "$T/slow"; printf 'FROM busybox\nRUN echo started; sleep %s\n' "$nap" > "$T/slow/Dockerfile"
-"$CBUILD" --root "$ROOT" build -t s:1 "$T/slow" >/dev/null 2>&1 & pid=$!
-sleep 1.5; kill -INT "$pid"; wait "$pid"; rc=$?
+# Ctrl-C (SIGINT) and kill -9 in the middle of a RUN: the RUN carries this
+# test's own marker, so another suite's build running at the same time can
+# neither be mistaken for a survivor nor for the RUN having started
+mkdir -p "$T/slow"; printf 'FROM busybox\nARG CBUILD_TEST_MARK\nRUN echo started; sleep 3000\n' > "$T/slow/Dockerfile"
+"$CBUILD" --root "$ROOT" build --build-arg CBUILD_TEST_MARK="$MARK" -t s:1 "$T/slow" >/dev/null 2>&1 & pid=$!
+wait_for 120 _has_own_pids; ok $? "the RUN started"
+kill -INT "$pid"; wait "$pid"; rc=$?
 [ "$rc" -ne 0 ]; ok $? "SIGINT stops the build with a failure ($rc)"
-"$CBUILD" --root "$ROOT" build -t s:1 "$T/slow" >/dev/null 2>&1 & pid=$!
-sleep 1.5; kill -9 "$pid"; wait "$pid" 2>/dev/null
-sleep 0.5
-pgrep -fx "sleep $nap" >/dev/null && fail "no sandboxed process survives kill -9" || pass "no sandboxed process survives kill -9"
+wait_for 60 _no_own_pids; ok $? "no sandboxed process survives SIGINT"
+"$CBUILD" --root "$ROOT" build --build-arg CBUILD_TEST_MARK="$MARK" -t s:1 "$T/slow" >/dev/null 2>&1 & pid=$!
+wait_for 120 _has_own_pids; ok $? "the RUN started again"
+kill -9 "$pid"; wait "$pid" 2>/dev/null
+wait_for 60 _no_own_pids; ok $? "no sandboxed process survives kill -9"
 ! grep -q " $ROOT/" /proc/self/mountinfo; ok $? "no mount survives kill -9"
 oci-image-tool validate --type image "$ROOT" >/dev/null 2>&1; ok $? "store validates after all that"
 id=$(cb build -q -t course:1 "$BUILDS/course"); ok $? "the next build works"

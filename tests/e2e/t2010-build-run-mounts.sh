@@ -56,4 +56,18 @@ like "$err" "ssh agent 'default' not provided" "... saying so"
 err=$(cb build -q --no-cache --ssh default="$T/ssh/Dockerfile" "$T/ssh" 2>&1); is $? 1 "--ssh of a non-socket fails"
 like "$err" "not an agent socket" "... saying so"
 no_leftovers; ok $? "no mount or temp dir left"
+# no target= mounts at the working directory, as BuildKit does (issue 22,
+# bug 6: `RUN --mount=ro make`, docker/cli's own Dockerfile, was refused)
+mkdir -p "$T/nt"
+echo in-the-context > "$T/nt/input"
+printf 'FROM busybox\nWORKDIR /src\nRUN --mount=ro cat input > /got-ro\nRUN --mount=type=bind,source=. ls > /got-ls\n' > "$T/nt/Dockerfile"
+cb build -q -t nt:1 "$T/nt" >/dev/null 2>"$T/nt.err"; ok $? "RUN --mount=ro without target builds"
+[ -s "$T/nt.err" ] && diag "$(cat "$T/nt.err")"
+unpack nt:1 "$T/u" && is "$(cat "$T/u/rootfs/got-ro")" "in-the-context" "the context was mounted at WORKDIR"
+like "$(cat "$T/u/rootfs/got-ls" 2>/dev/null)" "Dockerfile" "type=bind without target: the context at WORKDIR"
+[ ! -e "$T/u/rootfs/src/input" ]; ok $? "the mounted files are not in the layer"
+printf 'FROM busybox\nRUN --mount=type=bind true\n' > "$T/nt/Dockerfile"
+err=$(cb build -q "$T/nt" 2>&1); is $? 1 "no target with WORKDIR / is refused"
+like "$err" 'invalid mount target "/"' "... as BuildKit says it"
+
 done_testing

@@ -55,7 +55,7 @@ if command -v dockerd >/dev/null && [ -x /usr/bin/docker ] && [ "$(id -u)" = 0 ]
 	mkdir -p "$DD"
 	start_bg dockerd --data-root "$DD/data" --exec-root "$DD/exec" -H "unix://$DD/sock" \
 		--pidfile "$DD/pid" --storage-driver overlay2 --bridge none --iptables=false >"$DD/log" 2>&1
-	for _ in $(seq 60); do [ -S "$DD/sock" ] && break; sleep 0.5; done
+	for _ in $(seq 240); do [ -S "$DD/sock" ] && break; sleep 0.5; done
 	dk() { DOCKER_HOST=unix://$DD/sock /usr/bin/docker "$@"; }
 	out=$(dk load -i "$T/d.tar" 2>&1); ok $? "docker load reads the docker-archive"
 	like "$out" "Loaded image: example.com/other:7" "under its reference"

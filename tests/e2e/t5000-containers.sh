@@ -14,7 +14,7 @@ leftovers() { # mounts, processes or directories of containers in $ROOT
 id=$(cb run -d --name c1 busybox sh -c 'echo hi > /x; rm /etc/group; sleep 1000')
 ok $? "run -d"
 like "$id" '^[0-9a-f]{64}$' "run -d prints the full ID"
-for i in $(seq 50); do cb exec c1 test -e /x 2>/dev/null && break; sleep 0.1; done
+for i in $(seq 600); do cb exec c1 test -e /x 2>/dev/null && break; sleep 0.1; done
 like "$(cb ps)" "${id:0:12} +busybox +\"sh -c echo hi > /x;…\" .* Up .* c1" "ps shows it up"
 is "$(cb diff c1)" "$(printf 'C /etc\nD /etc/group\nA /x')" "diff: A /x, C /etc, D /etc/group"
 is "$(cb diff "${id:0:5}")" "$(cb diff c1)" "a unique ID prefix names it"
@@ -64,7 +64,9 @@ is $? 1 "names are unique"
 cb rm $(cb ps -aq) >/dev/null
 is "$(cb run --rm busybox echo hello)" hello "run --rm prints the output"
 is "$(leftovers | tr '\n' ' ')" "0 0 0 " "run --rm leaves nothing"
-cb run --rm -d busybox true >/dev/null; sleep 0.5
+cb run --rm -d busybox true >/dev/null
+nothing_left() { [ "$(leftovers | tr '\n' ' ')" = "0 0 0 " ]; }
+wait_for 60 nothing_left
 is "$(leftovers | tr '\n' ' ')" "0 0 0 " "run --rm -d leaves nothing"
 
 # run options
@@ -74,7 +76,9 @@ is "$(cb run --rm --env-file "$T/envf" busybox sh -c 'echo $C')" 3 "--env-file"
 is "$(cb run --rm -w /tmp/w busybox pwd)" /tmp/w "-w"
 is "$(cb run --rm -u 1000:1000 busybox id -u)" 1000 "-u"
 is "$(cb run --rm --hostname box busybox hostname)" box "--hostname"
-id=$(cb run -d busybox hostname); sleep 0.5
+id=$(cb run -d busybox hostname)
+exited() { cb ps -a | grep -q "^${id:0:12} .*Exited"; }
+wait_for 60 exited
 is "$(cb logs "$id")" "${id:0:12}" "default hostname is the short ID"
 mkdir -p "$T/vol"; echo data > "$T/vol/f"
 is "$(cb run --rm -v "$T/vol:/v:ro" busybox cat /v/f)" data "-v HOST:CTR:ro"
@@ -121,7 +125,7 @@ fi
 # start: an exited container runs again on its upper dir
 cb run --name s1 busybox sh -c 'echo run >> /count; cat /count' >/dev/null
 cb start s1 >/dev/null; ok $? "start"
-for i in $(seq 50); do [ "$(cb ps -q)" = "" ] && break; sleep 0.1; done
+for i in $(seq 600); do [ "$(cb ps -q)" = "" ] && break; sleep 0.1; done
 is "$(cb logs --tail 2 s1 | tr '\n' ' ')" "run run " "start keeps the container's files"
 
 cb rm -f $(cb ps -aq) >/dev/null

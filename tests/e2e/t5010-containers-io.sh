@@ -19,7 +19,7 @@ is "$(cb logs --tail 5 l1 2>&1 | tr '\n' ' ')" "line 26 line 27 line 28 line 29 
 is "$(cb logs --tail 0 l1 2>&1)" "" "--tail 0 prints nothing"
 like "$(cb logs -t --tail 1 l1 2>&1)" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z bye$' "-t adds timestamps"
 cb run -d --name l2 busybox sh -c 'printf "no newline"' >/dev/null
-for i in $(seq 50); do [ -z "$(cb ps -q)" ] && break; sleep 0.1; done
+for i in $(seq 600); do [ -z "$(cb ps -q)" ] && break; sleep 0.1; done
 is "$(cb logs l2)" "no newline" "a last partial line is kept"
 
 # -p: busybox httpd inside, curl on the host
@@ -28,7 +28,7 @@ mkdir -p "$T/www"; echo "hello from the container" > "$T/www/index.html"
 cb run -d --name web -p "$port:8080" -v "$T/www:/www:ro" busybox httpd -f -p 8080 -h /www >/dev/null
 ok $? "run -d -p $port:8080"
 page=
-for i in $(seq 50); do page=$(curl -s --max-time 2 "http://127.0.0.1:$port/") && [ -n "$page" ] && break; sleep 0.1; done
+for i in $(seq 600); do page=$(curl -s --max-time 2 "http://127.0.0.1:$port/") && [ -n "$page" ] && break; sleep 0.1; done
 is "$page" "hello from the container" "curl on the host gets the page"
 like "$(cb ps)" "0.0.0.0:$port->8080/tcp +web" "ps shows the port"
 big=$(head -c 3000000 /dev/urandom | base64 -w0 | head -c 2000000)
@@ -46,7 +46,7 @@ kid=$(cb inspect k1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]
 mon=$(python3 -c "import json; print(json.load(open('$ROOT/containers/$kid/state.json'))['monitor_pid'])")
 pid=$(python3 -c "import json; print(json.load(open('$ROOT/containers/$kid/state.json'))['pid'])")
 kill -9 "$mon"
-for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+for i in $(seq 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$pid" 2>/dev/null; ok $(( $? == 0 )) "kill -9 of the monitor takes the container with it"
 like "$(cb ps -a)" "Exited \(137\) .* k1" "ps -a shows it exited"
 is "$(cb ps -q)" "" "and not running"
@@ -56,9 +56,9 @@ cb rm k1 >/dev/null; ok $? "rm cleans it"
 # kill -9 of an attached cbuild run
 "$CBUILD" --root "$ROOT" run --name k2 busybox sleep 1000 &
 runpid=$!
-for i in $(seq 50); do cb exec k2 true 2>/dev/null && break; sleep 0.1; done
+for i in $(seq 600); do cb exec k2 true 2>/dev/null && break; sleep 0.1; done
 kill -9 "$runpid"; wait "$runpid" 2>/dev/null
-for i in $(seq 50); do [ -z "$(cb ps -q)" ] && break; sleep 0.1; done
+for i in $(seq 600); do [ -z "$(cb ps -q)" ] && break; sleep 0.1; done
 like "$(cb ps -a)" "Exited \(137\) .* k2" "kill -9 of cbuild run: ps -a shows it exited"
 cb rm k2 >/dev/null; ok $? "rm cleans it"
 

@@ -10,17 +10,8 @@ command -v runuser >/dev/null && command -v useradd >/dev/null || skip_all "no r
 [ -x /usr/bin/newuidmap ] || skip_all "newuidmap missing (apt-get install uidmap)"
 chmod 711 "$T"
 
-# Users are kept between runs (two runs may share them); useradd gives a new
-# user a subid range unless told not to.
-mkuser() { # mkuser NAME WITH_SUBIDS
-	id "$1" >/dev/null 2>&1 && return 0
-	if [ "$2" = 1 ]; then
-		useradd -M -s /bin/sh "$1" 2>/dev/null
-	else
-		useradd -M -s /bin/sh -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$1" 2>/dev/null
-	fi
-	id "$1" >/dev/null 2>&1
-}
+# Each run has users of its own (lib.sh own_user): a suite running beside
+# this one has other users, so `ps -u` below sees only this run's processes.
 
 # The blob of REF's layer IDX (-1 = the last) in the store at ROOT.
 layer_blob() { # layer_blob ROOT REF [IDX]
@@ -89,7 +80,7 @@ RUN echo ok > /ok' > "$h/rep/Dockerfile"
 	local id
 	id=$(ucb run -d --name c1 busybox sh -c 'echo hi > /x; echo out; rm /etc/group; sleep 1000')
 	like "$id" '^[0-9a-f]{64}$' "$what: run -d"
-	for _ in $(seq 50); do ucb exec c1 test -e /x 2>/dev/null && break; sleep 0.1; done
+	for _ in $(seq 600); do ucb exec c1 test -e /x 2>/dev/null && break; sleep 0.1; done
 	like "$(ucb ps)" "${id:0:12} +busybox .* Up .* c1" "$what: ps shows it up"
 	is "$(ucb logs c1)" out "$what: logs"
 	is "$(ucb diff c1)" "$(printf 'C /etc\nD /etc/group\nA /x')" "$what: diff"
@@ -115,7 +106,7 @@ RUN echo ok > /ok' > "$h/rep/Dockerfile"
 	mkdir -p "$h/www" && echo "rootless page" > "$h/www/index.html" && chown -R "$u:" "$h/www"
 	local port page=; port=$(free_port)
 	ucb run -d --name web -p "$port:8080" -v "$h/www:/www:ro" busybox httpd -f -p 8080 -h /www >/dev/null
-	for _ in $(seq 50); do
+	for _ in $(seq 600); do
 		page=$(curl -s --max-time 2 "http://127.0.0.1:$port/") && [ -n "$page" ] && break
 		sleep 0.1
 	done
@@ -126,7 +117,7 @@ RUN echo ok > /ok' > "$h/rep/Dockerfile"
 	kid=$(ucb inspect k1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Id"])')
 	mon=$(python3 -c "import json; print(json.load(open('$st/containers/$kid/state.json'))['monitor_pid'])")
 	kill -9 "$mon"
-	for _ in $(seq 50); do ucb ps -q | grep -q . || break; sleep 0.1; done
+	for _ in $(seq 600); do ucb ps -q | grep -q . || break; sleep 0.1; done
 	like "$(ucb ps -a)" "Exited \(137\) .* k1" "$what: kill -9 of the monitor: ps -a shows it exited"
 	ucb rm $(ucb ps -aq) >/dev/null; ok $? "$what: rm"
 	is "$(find "$st/containers" -mindepth 1 -maxdepth 1 | wc -l)" 0 "$what: rm leaves no directory"
@@ -141,14 +132,14 @@ RUN echo ok > /ok' > "$h/rep/Dockerfile"
 	is "$(find "$st/blobs" "$st/index.json" ! -user "$u" | wc -l)" 0 "$what: blobs belong to the user"
 }
 
-if mkuser cbuild-rl-sub 1 && grep -q "^cbuild-rl-sub:" /etc/subuid; then
-	flow cbuild-rl-sub 1
+if own_user cbuild-rl-sub 1 && grep -q "^$OWN_USER:" /etc/subuid; then
+	flow "$OWN_USER" 1
 else
-	fail "create user cbuild-rl-sub with a subid range"
+	fail "create a user with a subid range"
 fi
-if mkuser cbuild-rl-nosub 0 && ! grep -q "^cbuild-rl-nosub:" /etc/subuid; then
-	flow cbuild-rl-nosub 0
+if own_user cbuild-rl-nosub 0 && ! grep -q "^$OWN_USER:" /etc/subuid; then
+	flow "$OWN_USER" 0
 else
-	fail "create user cbuild-rl-nosub without a subid range"
+	fail "create a user without a subid range"
 fi
 done_testing

@@ -15,14 +15,15 @@ pstate() { awk '{print $3}' /proc/"$1"/stat 2>/dev/null; }
 # Widen the window between PID 1's exit and the monitor's record of it to
 # half a second: the monitor is stopped while its PID 1 exits (a zombie
 # nobody reaps yet), and continued in the background.
-id=$(cb run -d busybox sh -c 'trap "exit 3" TERM; sleep 1000 & wait')
+id=$(cb run -d busybox sh -c 'trap "exit 3" TERM; echo trap-set; sleep 1000 & wait')
 mon=$(state "$id" monitor_pid)
 pid1=$(state "$id" pid)
 if [ "$mon" -gt 1 ] && [ "$pid1" -gt 1 ]; then
-	sleep 0.3 # the trap is set
+	trap_set() { cb logs "$id" 2>/dev/null | grep -q trap-set; }
+	wait_for 60 trap_set || diag "the container never said its trap was set"
 	kill -STOP "$mon"
 	kill -TERM "$pid1"
-	for _ in $(seq 100); do [ "$(pstate "$pid1")" = Z ] && break; sleep 0.05; done
+	for _ in $(seq 1200); do [ "$(pstate "$pid1")" = Z ] && break; sleep 0.05; done
 	is "$(pstate "$pid1")" Z "PID 1 exited, its monitor has not recorded it yet"
 	(sleep 0.5; kill -CONT "$mon") &
 	like "$(cb ps -a)" "${id:0:12} .* Exited \(3\)" "ps -a waits for the monitor's record: Exited (3), not 137"
@@ -35,8 +36,11 @@ fi
 seen=""
 for i in $(seq 4); do
 	id=$(cb run -d busybox sh -c 'exit 3')
-	for j in $(seq 10); do
-		seen="$seen $(cb ps -a | awk -v id="${id:0:12}" '$1 == id' | grep -o 'Exited ([0-9]*)\|Up')"
+	# at least 10 looks, and on until it has exited (a busy machine is slow)
+	for j in $(seq 600); do
+		st=$(cb ps -a | awk -v id="${id:0:12}" '$1 == id' | grep -o 'Exited ([0-9]*)\|Up')
+		seen="$seen $st"
+		[ "$j" -ge 10 ] && case $st in Exited*) break ;; esac
 	done
 done
 unlike "$seen" "137" "polling ps -a while containers exit 3 never shows 137"

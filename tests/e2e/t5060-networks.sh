@@ -11,9 +11,9 @@ leftovers() { # mounts, processes or directories of containers in $ROOT
 	pgrep -f "cbuild --root $ROOT (run|start)" | wc -l
 	find "$ROOT/containers" -mindepth 1 -maxdepth 1 | wc -l
 }
-retry() { # retry CMD...: up to 5 s for a server to listen
+retry() { # retry CMD...: up to 60 s for a server to listen (only a failure waits that long)
 	local i
-	for i in $(seq 50); do "$@" && return 0; sleep 0.1; done
+	for i in $(seq 600); do "$@" && return 0; sleep 0.1; done
 	return 1
 }
 ctr_id() { cb inspect "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Id"])'; }
@@ -138,9 +138,8 @@ is "$(ls -A "$ROOT/networks")" "" "no record left"
 # ---- rootless: a clear error, no crash ----
 # Each rootless container has its own user namespace; a second member cannot
 # join a network namespace owned by the first one's.
-u=cbuild-rl-sub
-if command -v runuser >/dev/null && [ -x /usr/bin/newuidmap ] &&
-	{ id "$u" >/dev/null 2>&1 || useradd -M -s /bin/sh "$u" 2>/dev/null; }; then
+if command -v runuser >/dev/null && [ -x /usr/bin/newuidmap ] && own_user cbuild-rl-net 1; then
+	u=$OWN_USER
 	chmod 711 "$T"
 	h=$T/home-net
 	mkdir -p "$h"

@@ -31,7 +31,7 @@ services:
     restart: "no"
 Y
 out=$(cb compose up -d 2>&1); ok $? "up -d"
-for i in $(seq 1 100); do
+for i in $(seq 1 1200); do
 	[ "$(wc -l < data/flaky 2>/dev/null)" -ge 3 ] && [ "$(wc -l < data/always 2>/dev/null)" -ge 3 ] && break
 	sleep 0.1
 done

@@ -232,6 +232,18 @@ static const tcase_t cases[] = {
 	{"heredoc not in cmd", "FROM a\nCMD cat <<EOF\nRUN x\n", "from@1:1 (a)\ncmd@2:1 (cat <<EOF)\nrun@3:1 (x)"},
 	{"heredoc redirect not heredoc", "FROM a\nRUN echo a<<b\n",
 	 "from@1:1 (a)\nrun@2:1 (echo a<<b)"},
+	/* as BuildKit (issue 22, bug 7): blanks after << join the next word */
+	{"heredoc blanks after marker", "FROM a\nRUN <<  EOF\necho hi\nEOF\n",
+	 "from@1:1 (a)\nrun@2:1 (<<  EOF) <<EOF:e-=echo hi\n>>"},
+	{"heredoc blanks and redirect", "FROM a\nRUN <<  EOF  > /f\nx\nEOF\n",
+	 "from@1:1 (a)\nrun@2:1 (<<  EOF  > /f) <<EOF:e-=x\n>>"},
+	/* ... but not after <<- (BuildKit's lexer joins only blanks right after <<) */
+	{"heredoc chomp then blank is no marker", "FROM a\nRUN <<- EOF\n",
+	 "from@1:1 (a)\nrun@2:1 (<<- EOF)"},
+	{"heredoc blank then dash", "FROM a\nRUN << -EOF\nx\n-EOF\n",
+	 "from@1:1 (a)\nrun@2:1 (<< -EOF) <<-EOF:e-=x\n>>"},
+	{"heredoc quoted with blank", "FROM a\nRUN <<'one two'\necho bar\none two\n",
+	 "from@1:1 (a)\nrun@2:1 (<<'one two') <<one two:--=echo bar\n>>"},
 	{"heredoc fd prefix", "FROM a\nRUN cat 3<<EOF\nx\nEOF\n",
 	 "from@1:1 (a)\nrun@2:1 (cat 3<<EOF) <<EOF:e-=x\n>>"},
 	{"heredoc unterminated", "FROM a\nRUN <<EOF\necho\n", NULL,

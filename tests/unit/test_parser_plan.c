@@ -293,8 +293,32 @@ static const pcase_t cases[] = {
 	 .err = "Dockerfile:2:5: uid not allowed for \"bind\" type mounts"},
 	{"run mount bad mode", "FROM a\nRUN --mount=type=cache,target=/x,mode=9 y\n",
 	 .err = "Dockerfile:2:5: invalid value 9 for mode"},
-	{"run mount no target", "FROM a\nRUN --mount=type=cache y\n",
-	 .err = "Dockerfile:2:5: mount target is required"},
+	/* heredoc corners, as BuildKit (issue 22, bug 7) */
+	{"run heredoc blanks after marker", "FROM a\nRUN <<  EOF\necho hi\nEOF\n",
+	 .want = {"\"argv\": [\"/bin/sh\", \"-c\", \"echo hi\\n\"]"}},
+	{"run heredoc quoted name with blank", "FROM a\nRUN <<'one two'\necho bar > /x\none two\n",
+	 .want = {"\"argv\": [\"/bin/sh\", \"-c\", \"echo bar > /x\\n\"]"}},
+	{"run heredoc with program", "FROM a\nRUN <<EOF python3\nprint(1)\nEOF\n",
+	 .want = {"\"argv\": [\"/bin/sh\", \"-c\", \"<<EOF python3\\nprint(1)\\nEOF\"]"}},
+	{"copy heredoc destination", "FROM a\nCOPY /foo <<EOF\nx\nEOF\n",
+	 .err = "Dockerfile:2:1: COPY cannot accept a heredoc as a destination"},
+	{"add heredoc destination", "FROM a\nADD a <<-EOF\nEOF\n",
+	 .err = "Dockerfile:2:1: ADD cannot accept a heredoc as a destination"},
+	{"copy quoted heredoc is a name", "FROM a\nCOPY <<EOF \"<<X\"\nx\nEOF\n",
+	 .want = {"\"dest\": \"<<X\""}},
+	/* no target: BuildKit mounts at the working directory (issue 22, bug 6) */
+	{"run mount ro no target", "FROM a\nWORKDIR /src\nRUN --mount=ro make\n",
+	 .want = {"\"type\": \"bind\"", "\"target\": \"/src\"", "\"readonly\": true"}},
+	{"run mount bind no target", "FROM a\nWORKDIR /w\nRUN --mount=type=bind,source=x go build\n",
+	 .want = {"\"target\": \"/w\"", "\"source\": \"x\""}},
+	{"run mount cache no target", "FROM a\nWORKDIR /w\nRUN --mount=type=cache y\n",
+	 .want = {"\"target\": \"/w\"", "\"id\": \".\""}},
+	{"run mount no target at root", "FROM scratch\nRUN --mount=type=bind y\n",
+	 .err = "Dockerfile:2:5: invalid mount target \"/\""},
+	{"run mount root target", "FROM a\nRUN --mount=type=cache,target=/ y\n",
+	 .err = "Dockerfile:2:5: invalid mount target \"/\""},
+	{"run mount no target, base workdir unknown", "FROM a\nRUN --mount=ro y\n",
+	 .want = {"\"target\": \"/\""}},
 	{"run mount sharing on bind", "FROM a\nRUN --mount=type=bind,target=/x,sharing=locked y\n",
 	 .err = "Dockerfile:2:5: invalid cache sharing set for bind mount"},
 	{"run mount secret from", "FROM a\nRUN --mount=type=secret,id=a,from=b y\n",
@@ -541,6 +565,27 @@ static void test_set_base_env(void **state)
 	/* the stage built FROM it was re-expanded too */
 	df_stage_t *st1 = df_plan_stage(p, 1);
 	assert_string_equal(st1->steps[0].u.kv.kvs[0].value, "/opt:/usr/bin:/bin");
+	df_plan_free(p);
+}
+
+/* A target-less mount follows the base image's WorkingDir once it is known,
+ * and "/" is refused then, as BuildKit does. */
+static void test_set_base_mount_workdir(void **state)
+{
+	(void)state;
+	df_plan_t *p = plan_of("FROM img\nRUN --mount=type=bind ls\n", NULL);
+	df_base_config_t cfg = {.workdir = "/app"};
+	cb_error_t err = CB_ERROR_INIT;
+	assert_int_equal(df_plan_set_base_config(p, 0, &cfg, &err), 0);
+	assert_string_equal(p->stages[0].steps[0].u.run.mounts[0].target, "/app");
+	df_plan_free(p);
+	p = plan_of("FROM img\nRUN --mount=type=bind ls\n", NULL);
+	df_base_config_t root = {.workdir = ""};
+	assert_int_equal(df_plan_set_base_config(p, 0, &root, &err), -1);
+	char *first = df_error_first_line(&err);
+	assert_string_equal(first, "Dockerfile:2:5: invalid mount target \"/\"");
+	free(first);
+	cb_error_release(&err);
 	df_plan_free(p);
 }
 
@@ -804,6 +849,7 @@ int main(void)
 	t[k++] = (struct CMUnitTest)cmocka_unit_test(test_suggest);
 	t[k++] = (struct CMUnitTest)cmocka_unit_test(test_set_base_env);
 	t[k++] = (struct CMUnitTest)cmocka_unit_test(test_set_base_shell);
+	t[k++] = (struct CMUnitTest)cmocka_unit_test(test_set_base_mount_workdir);
 	t[k++] = (struct CMUnitTest)cmocka_unit_test(test_onbuild_insert);
 	t[k++] = (struct CMUnitTest)cmocka_unit_test(test_onbuild_bad_trigger);
 	t[k++] = (struct CMUnitTest)cmocka_unit_test(test_order);

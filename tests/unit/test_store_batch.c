@@ -21,6 +21,7 @@
 
 #include "common/fs.h"
 #include "common/util.h"
+#include "store/lease.h"
 #include "store/store.h"
 
 static char *tmp;
@@ -56,9 +57,10 @@ static void add(store_blob_batch_t *b, const char *text, char digest[DIGEST_STR_
 	assert_int_equal(store_blob_batch_add(b, w, digest, NULL, &err), 0);
 }
 
+/* the writer's own tmp/ directory (tmp/L-LEASE) */
 static size_t tmp_entries(void)
 {
-	char *p = store_path(st, "tmp");
+	char *p = store_tmp_dir(st);
 	DIR *d = opendir(p);
 	size_t n = 0;
 	struct dirent *de;
@@ -188,7 +190,7 @@ static void test_publish_fails_when_a_blob_is_gone(void **state)
 	char d[DIGEST_STR_LEN + 1];
 	store_blob_batch_t *b = store_blob_batch_new(st);
 	add(b, "taken away", d);
-	char *dir = store_path(st, "tmp");
+	char *dir = store_tmp_dir(st);
 	DIR *dh = opendir(dir);
 	struct dirent *de;
 	while ((de = readdir(dh)))
