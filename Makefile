@@ -38,7 +38,7 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(OPT) $(WARN) -I. \
 LDLIBS := $(PKG_LIBS) -lpthread
 ALL_LDFLAGS := $(SAN_CFLAGS) $(LDFLAGS)
 
-MODULES := common parser store registry builder
+MODULES := common parser store registry runtime builder
 LIB_SRCS := $(sort $(wildcard $(addsuffix /*.c,$(MODULES))))
 CMD_SRCS := $(sort $(wildcard cmd/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)

@@ -15,9 +15,10 @@
 #include <unistd.h>
 
 #include "builder/attest.h"
-#include "builder/cgroup.h"
+#include "runtime/cgroup.h"
 #include "builder/internal.h"
-#include "builder/sandbox.h"
+#include "runtime/mount.h"
+#include "runtime/sandbox.h"
 #include "builder/steps.h"
 #include "common/cancel.h"
 #include "common/fs.h"
@@ -836,7 +837,7 @@ int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *e
 	double t0 = now_s();
 	struct sigaction old_int, old_term;
 	catch_interrupts(&old_int, &old_term);
-	if (bld_enter_mount_ns(err) < 0 || open_context(&b, err) < 0)
+	if (rt_enter_mount_ns(err) < 0 || open_context(&b, err) < 0)
 		goto out;
 	if (plan_build(&b, err) < 0) {
 		if (o->check_only)

@@ -9,7 +9,7 @@
  * result, and writes the final image. Progress goes to opts->log.
  *
  * Mounts: the builder works in a private mount namespace of its own
- * (bld_enter_mount_ns), so that an overlay mount can never outlive the
+ * (rt_enter_mount_ns), so that an overlay mount can never outlive the
  * process, even after kill -9.
  *
  * The cache: every step's result is an (untagged) image in the store,
@@ -186,16 +186,6 @@ int bld_plan_set_base(struct df_plan *plan, int idx, const oci_config_t *config,
  * VOLUME, WORKDIR, STOPSIGNAL, ONBUILD, HEALTHCHECK, SHELL. */
 int bld_apply_changes(oci_config_t *config, char *const *changes, cb_error_t *err);
 
-/* Move this process into a private mount namespace (a no-op when already
- * done). Not root: into a new user namespace first (sbx_enter_userns), as
- * its root: layers unpacked and files created afterwards carry the
- * namespace's ids (0 = the caller), which is what layers record. Call it
- * before any thread is started. */
-int bld_enter_mount_ns(cb_error_t *err);
-
-/* The overlay mount options after lowerdir/upperdir/workdir (",..."): no
- * redirect_dir, metacopy or index (their metadata fits in no layer), and
- * userxattr in a user namespace (trusted.* xattrs are root's only). */
-const char *bld_overlay_opts(void);
+/* rt_enter_mount_ns() and rt_overlay_opts(): runtime/mount.h. */
 
 #endif

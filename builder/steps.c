@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "builder/sandbox.h"
+#include "runtime/sandbox.h"
 #include "builder/steps.h"
 #include "common/fs.h"
 #include "common/util.h"

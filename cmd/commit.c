@@ -4,8 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "builder/container.h"
+#include "builder/builder.h"
 #include "cmd/cmd.h"
+#include "runtime/container.h"
 #include "common/util.h"
 #include "registry/reference.h"
 
@@ -18,7 +19,7 @@ int cmd_commit(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 						 {"pause", optional_argument, NULL, 'p'},
 						 {"format", required_argument, NULL, O_FORMAT},
 						 {NULL, 0, NULL, 0}};
-	bld_ctr_commit_opts_t co = {.pause = true};
+	rt_ctr_commit_opts_t co = {.pause = true};
 	_cleanup_strv_ char **changes = NULL;
 	int o;
 	optind = 1;
@@ -44,15 +45,16 @@ int cmd_commit(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (argc - optind < 1 || argc - optind > 2)
 		return cmd_usage_error(err, "'commit' needs a container and an optional image name");
 	co.changes = changes;
+	co.apply_changes = bld_apply_changes;
 	_cleanup_free_ char *name = NULL;
 	if (argc - optind == 2 && !(name = reg_ref_normalize(argv[optind + 1], err)))
 		return -1;
 	store_t *st = cmd_store(ctx, err);
-	bld_ctr_t *c = st ? bld_ctr_load(st, argv[optind], err) : NULL;
+	rt_ctr_t *c = st ? rt_ctr_load(st, argv[optind], err) : NULL;
 	if (!c)
 		return -1;
-	image_t *img = bld_ctr_commit(st, c, &co, err);
-	bld_ctr_free(c);
+	image_t *img = rt_ctr_commit(st, c, &co, err);
+	rt_ctr_free(c);
 	if (!img)
 		return -1;
 	int rc = store_set_ref(st, name, img->manifest_digest, img->manifest->media_type,

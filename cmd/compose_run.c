@@ -5,47 +5,35 @@
  *               logs [-f] [--tail N] [-t] [--no-log-prefix] [SERVICE...]
  *
  * The project's containers are named PROJECT-SERVICE-1 (or container_name)
- * and made by the container library (builder/container.h). A project runs
- * like a pod: `up` forks one supervisor process per project which
- *
- *   - binds every published port on the host first (so "port in use" is an
- *     error before anything starts), then moves itself into a new network
- *     namespace (lo up) and starts the containers from there with the
- *     "host" network: they all share that namespace, and a hosts file bound
- *     on every container's /etc/hosts maps each service name to 127.0.0.1;
- *   - forwards connections from the host ports into the pod (a userspace
- *     forwarder: no iptables, no bridge);
- *   - starts services in dependency order, waiting for service_started,
- *     service_healthy (it runs the healthcheck inside the container with
- *     sbx_exec) or service_completed_successfully;
- *   - honours restart policies (no, always, on-failure[:N], unless-stopped)
- *     and keeps running health checks, until `down` ends it.
+ * and made by the container library (runtime/container.h). `up` creates
+ * them, binds every published port on the host first (so "port in use" is
+ * an error before anything starts), writes the pod's hosts file (bound on
+ * every container's /etc/hosts: each service name is 127.0.0.1) and hands
+ * the project to the runtime's compose supervisor (runtime/compose.h),
+ * which runs it like a pod: start order, health checks, restarts, the
+ * port forwarding, until `down` ends it.
  *
  * Its state: ROOT/compose/PROJECT/ {supervisor (pid + start time), hosts,
  * health-SERVICE, supervisor.log}. Named volumes are the container
  * library's named volumes, ROOT/volumes/PROJECT_VOLUME/; `down -v` removes
  * them, plain `down` keeps them.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
-#include "builder/container.h"
-#include "builder/sandbox.h"
+#include "runtime/compose.h"
+#include "runtime/container.h"
+#include "runtime/forward.h"
+#include "runtime/log.h"
 #include "cmd/compose.h"
 #include "cmd/resolve.h"
 #include "common/fs.h"
@@ -63,52 +51,20 @@ static char *ctr_name(const compose_t *c, const df_compose_service_t *s)
 
 static char *state_path(store_t *st, const compose_t *c, const char *file)
 {
-	_cleanup_free_ char *sub = file ? cb_asprintf("compose/%s/%s", c->p->name, file)
-					: cb_asprintf("compose/%s", c->p->name);
-	return store_path(st, sub);
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The supervisor's pid when it is alive (pid + start time match). */
-static pid_t supervisor_alive(store_t *st, const compose_t *c)
-{
-	_cleanup_free_ char *p = state_path(st, c, "supervisor");
-	_cleanup_free_ char *data = NULL;
-	size_t len = 0;
-	cb_error_t e = CB_ERROR_INIT;
-	if (cb_read_file(p, 256, &data, &len, &e) < 0) {
-		cb_error_release(&e);
-		return 0;
-	}
-	long pid = 0;
-	unsigned long long start = 0;
-	if (sscanf(data, "%ld %llu", &pid, &start) != 2 || pid <= 0)
-		return 0;
-	return bld_ctr_proc_start((pid_t)pid) == start ? (pid_t)pid : 0;
+	return rt_compose_path(st, c->p->name, file);
 }
 
 /* The service's container, or NULL (ENOENT released) when it has none. */
-static bld_ctr_t *load_ctr(store_t *st, const compose_t *c, const df_compose_service_t *s,
-			   cb_error_t *err)
+static rt_ctr_t *load_ctr(store_t *st, const compose_t *c, const df_compose_service_t *s,
+			  cb_error_t *err)
 {
 	_cleanup_free_ char *name = ctr_name(c, s);
 	cb_error_t e = CB_ERROR_INIT;
-	bld_ctr_t *ctr = bld_ctr_load(st, name, &e);
+	rt_ctr_t *ctr = rt_ctr_load(st, name, &e);
 	if (!ctr && e.code != ENOENT)
 		cb_error_move(err, &e);
 	cb_error_release(&e);
 	return ctr;
-}
-
-static int64_t ms_of(int64_t ns, int64_t dflt)
-{
-	return ns > 0 ? ns / 1000000 : dflt;
 }
 
 /* ---- creating the containers ---- */
@@ -139,10 +95,10 @@ static char *volume_spec(const compose_t *c, const df_compose_service_t *s, size
 }
 
 static void effective_health(store_t *st, const df_compose_service_t *s, const char *digest,
-			     df_compose_healthcheck_t *hc);
+			     rt_compose_health_t *hc);
 
 static int create_one(compose_t *c, store_t *st, const df_compose_service_t *s,
-		      const char *hosts, bld_ctr_t **out, df_compose_healthcheck_t *hc,
+		      const char *hosts, rt_ctr_t **out, rt_compose_health_t *hc,
 		      cb_error_t *err)
 {
 	_cleanup_free_ char *ref = compose_image_ref(c, s, err);
@@ -167,7 +123,7 @@ static int create_one(compose_t *c, store_t *st, const df_compose_service_t *s,
 	vols = cb_strv_push_take(vols, cb_asprintf("%s:/etc/hosts:ro", hosts));
 	_cleanup_free_ char *name = ctr_name(c, s);
 	_cleanup_free_ char *shown = reg_ref_shorten(ref);
-	bld_ctr_spec_t spec = {0};
+	rt_ctr_spec_t spec = {0};
 	spec.image = digest;
 	spec.image_name = shown;
 	spec.name = name;
@@ -188,7 +144,7 @@ static int create_one(compose_t *c, store_t *st, const df_compose_service_t *s,
 	spec.hostname = s->hostname ? s->hostname : s->name;
 	spec.volumes = vols;
 	spec.network = "host"; /* the pod's namespace: see the top of this file */
-	if (bld_ctr_create(st, &spec, out, err) < 0)
+	if (rt_ctr_create(st, &spec, out, err) < 0)
 		return cb_error_wrap(err, "service '%s'", s->name);
 	effective_health(st, s, digest, hc);
 	return 0;
@@ -198,10 +154,13 @@ static int create_one(compose_t *c, store_t *st, const df_compose_service_t *s,
  * (Docker's Healthcheck object: Test, Interval, Timeout, StartPeriod,
  * StartInterval in ns, Retries). */
 static void effective_health(store_t *st, const df_compose_service_t *s, const char *digest,
-			     df_compose_healthcheck_t *hc)
+			     rt_compose_health_t *hc)
 {
-	*hc = s->healthcheck;
-	hc->test = NULL;
+	const df_compose_healthcheck_t *own = &s->healthcheck;
+	*hc = (rt_compose_health_t){.interval_ns = own->interval_ns, .timeout_ns = own->timeout_ns,
+				    .start_period_ns = own->start_period_ns,
+				    .start_interval_ns = own->start_interval_ns,
+				    .retries = own->retries};
 	if (s->healthcheck.test) {
 		hc->test = cb_strv_dup(s->healthcheck.test);
 		return;
@@ -251,26 +210,12 @@ static int write_hosts(store_t *st, const compose_t *c, char **path, cb_error_t 
 
 /* ---- ports: listeners on the host, forwarded into the pod ---- */
 
-typedef struct listener {
-	int fd;
-	unsigned target;
-} listener_t;
-
-typedef struct pipe_half {
-	char buf[65536];
-	size_t len, off;
-	bool eof;
-} half_t;
-
-typedef struct conn {
-	int a, b;       /* client, upstream */
-	half_t ab, ba;
-} conn_t;
-
-static int bind_ports(const compose_t *c, const size_t *idx, size_t n, listener_t **out,
+/* Bound before anything starts, so that "port in use" is an error of `up`;
+ * the supervisor forwards them (runtime/forward.h) from inside the pod. */
+static int bind_ports(const compose_t *c, const size_t *idx, size_t n, rt_fwd_t **out,
 		      size_t *nout, cb_error_t *err)
 {
-	listener_t *v = NULL;
+	rt_fwd_t *v = NULL;
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		const df_compose_service_t *s = &c->p->services[idx[i]];
@@ -283,27 +228,18 @@ static int bind_ports(const compose_t *c, const size_t *idx, size_t n, listener_
 					pt->published, pt->protocol);
 				continue;
 			}
-			int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-			int one = 1;
-			struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)pt->published)};
-			if (inet_pton(AF_INET, pt->host_ip ? pt->host_ip : "0.0.0.0", &sa.sin_addr) != 1) {
-				if (fd >= 0)
-					close(fd);
-				fd = -1;
-				errno = EINVAL;
-			}
-			if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-			    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0) {
+			int fd = rt_fwd_listen(pt->host_ip ? pt->host_ip : "0.0.0.0",
+					       (uint16_t)pt->published, false);
+			if (fd < 0) {
 				cb_error_errno(err, "service '%s': publish port %u", s->name, pt->published);
-				if (fd >= 0)
-					close(fd);
 				for (size_t q = 0; q < k; q++)
-					close(v[q].fd);
+					close(v[q].listen_fd);
 				free(v);
 				return -1;
 			}
 			v = cb_xreallocarray(v, k + 1, sizeof(*v));
-			v[k++] = (listener_t){fd, pt->target};
+			v[k++] = (rt_fwd_t){.listen_fd = fd, .netns_fd = -1,
+					    .ctr_port = (uint16_t)pt->target};
 		}
 	}
 	*out = v;
@@ -311,439 +247,44 @@ static int bind_ports(const compose_t *c, const size_t *idx, size_t n, listener_
 	return 0;
 }
 
-static void set_nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-	if (fl >= 0)
-		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
-
-static void accept_conn(const listener_t *l, conn_t ***conns, size_t *n)
-{
-	int a = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (a < 0)
-		return;
-	int b = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)l->target),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	/* the pod is this process's network namespace: loopback connects at once */
-	if (b < 0 || connect(b, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		close(a);
-		if (b >= 0)
-			close(b);
-		return;
-	}
-	set_nonblock(b);
-	conn_t *cn = cb_xcalloc(1, sizeof(*cn));
-	cn->a = a;
-	cn->b = b;
-	*conns = cb_xreallocarray(*conns, *n + 1, sizeof(conn_t *));
-	(*conns)[(*n)++] = cn;
-}
-
-/* Move bytes from -> h -> to; false when this direction is finished. */
-static void pump(int from, half_t *h, int to, short rev_from, short rev_to)
-{
-	if (!h->len && !h->eof && (rev_from & (POLLIN | POLLHUP | POLLERR))) {
-		ssize_t r = read(from, h->buf, sizeof(h->buf));
-		if (r > 0) {
-			h->len = (size_t)r;
-			h->off = 0;
-		} else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-			h->eof = true;
-			shutdown(to, SHUT_WR);
-		}
-	}
-	if (h->len && (rev_to & (POLLOUT | POLLERR | POLLHUP))) {
-		ssize_t w = write(to, h->buf + h->off, h->len);
-		if (w > 0) {
-			h->off += (size_t)w;
-			h->len -= (size_t)w;
-		} else if (w < 0 && errno != EAGAIN && errno != EINTR) {
-			h->len = 0;
-			h->eof = true;
-		}
-	}
-}
-
-/* ---- the supervisor ---- */
-
-typedef enum { SV_PENDING, SV_RUNNING, SV_EXITED, SV_FAILED } sv_state_t;
-typedef enum { H_NONE, H_STARTING, H_HEALTHY, H_UNHEALTHY } health_t;
-
-typedef struct svc {
-	const df_compose_service_t *s;
-	bld_ctr_t *ctr;
-	df_compose_healthcheck_t hc; /* compose's, else the image's HEALTHCHECK (test owned) */
-	sv_state_t state;
-	int restarts;
-	int64_t restart_at, next_check, started_at;
-	health_t health;
-	int fails;
-} svc_t;
-
-typedef struct sup {
-	compose_t *c;
-	store_t *st;
-	svc_t *v;
-	size_t n;
-	int report_fd; /* to the `up` that forked us; -1 once ready */
-	listener_t *ls;
-	size_t nls;
-	conn_t **conns;
-	size_t nconns;
-} sup_t;
-
-static volatile sig_atomic_t sup_stop;
-static void on_term(int sig) { (void)sig; sup_stop = 1; }
-
-static void report(sup_t *u, const char *fmt, ...) CB_PRINTF(2, 3);
-static void report(sup_t *u, const char *fmt, ...)
-{
-	if (u->report_fd < 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	_cleanup_free_ char *line = cb_vasprintf(fmt, ap);
-	va_end(ap);
-	cb_error_t e = CB_ERROR_INIT;
-	if (cb_write_all(u->report_fd, line, strlen(line), &e) < 0 ||
-	    cb_write_all(u->report_fd, "\n", 1, &e) < 0)
-		cb_error_release(&e);
-}
-
-static svc_t *sup_find(sup_t *u, const char *name)
-{
-	for (size_t i = 0; i < u->n; i++)
-		if (!strcmp(u->v[i].s->name, name))
-			return &u->v[i];
-	return NULL;
-}
-
-static void save_health(sup_t *u, svc_t *sv)
-{
-	static const char *const names[] = {"", "starting", "healthy", "unhealthy"};
-	_cleanup_free_ char *file = cb_asprintf("health-%s", sv->s->name);
-	_cleanup_free_ char *p = state_path(u->st, u->c, file);
-	cb_error_t e = CB_ERROR_INIT;
-	if (cb_write_file_atomic(p, NULL, names[sv->health], strlen(names[sv->health]), 0644, &e) < 0)
-		cb_error_release(&e);
-}
-
-/* One run of the healthcheck inside the container. */
-static void health_check(sup_t *u, svc_t *sv)
-{
-	const df_compose_healthcheck_t *h = &sv->hc;
-	int64_t now = now_ms();
-	sv->next_check = now + ms_of(h->interval_ns, 30000);
-	if (sv->health == H_STARTING && now - sv->started_at < ms_of(h->start_period_ns, 0))
-		sv->next_check = now + ms_of(h->start_interval_ns, 1000);
-	_cleanup_strv_ char **argv = NULL;
-	if (!strcmp(h->test[0], "CMD-SHELL"))
-		argv = cb_strv_push(cb_strv_push(cb_strv_push(NULL, "/bin/sh"), "-c"),
-				    h->test[1] ? h->test[1] : "true");
-	else
-		argv = cb_strv_dup(h->test + 1);
-	if (!argv || !argv[0])
-		return;
-	sbx_config_t cfg;
-	sbx_config_init(&cfg);
-	cfg.argv = argv;
-	cfg.env = sv->ctr->env;
-	cfg.cwd = sv->ctr->cwd;
-	cfg.user = sv->ctr->user;
-	_cleanup_close_ int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	cfg.stdout_fd = cfg.stderr_fd = null;
-	sbx_status_t status;
-	cb_error_t e = CB_ERROR_INIT;
-	bool ok = sbx_exec(sv->ctr->pid, &cfg, &status, &e) == 0 && !status.signaled &&
-		  status.code == 0;
-	cb_error_release(&e);
-	health_t before = sv->health;
-	if (ok) {
-		sv->fails = 0;
-		sv->health = H_HEALTHY;
-	} else if (++sv->fails >= (h->retries > 0 ? h->retries : 3) &&
-		   now - sv->started_at >= ms_of(h->start_period_ns, 0)) {
-		sv->health = H_UNHEALTHY;
-	}
-	if (sv->health != before)
-		save_health(u, sv);
-}
-
-static bool has_health(const svc_t *sv)
-{
-	char **t = sv->hc.test;
-	return t && t[0] && strcmp(t[0], "NONE");
-}
-
-static int start_svc(sup_t *u, svc_t *sv, cb_error_t *err)
-{
-	if (bld_ctr_start_detached(u->st, sv->ctr, err) < 0)
-		return cb_error_wrap(err, "start service '%s'", sv->s->name);
-	if (bld_ctr_refresh(u->st, sv->ctr, err) < 0)
-		return -1;
-	sv->state = SV_RUNNING;
-	sv->started_at = now_ms();
-	if (has_health(sv)) {
-		sv->health = H_STARTING;
-		sv->fails = 0;
-		sv->next_check = sv->started_at + ms_of(sv->hc.start_interval_ns, 500);
-		save_health(u, sv);
-	}
-	return 0;
-}
-
-/* 1 ready, 0 not yet, -1 never (err set). */
-static int deps_ready(sup_t *u, svc_t *sv, cb_error_t *err)
-{
-	for (size_t d = 0; d < sv->s->n_depends_on; d++) {
-		const df_compose_dep_t *dep = &sv->s->depends_on[d];
-		svc_t *o = sup_find(u, dep->service);
-		if (!o) /* not selected (--no-deps): not waited for */
-			continue;
-		if (o->state == SV_FAILED)
-			return cb_error_fail(err, EIO, "service '%s': dependency '%s' failed to start",
-					     sv->s->name, o->s->name);
-		switch (dep->condition) {
-		case DF_DEP_STARTED:
-			if (o->state == SV_PENDING)
-				return 0;
-			break;
-		case DF_DEP_HEALTHY:
-			if (!has_health(o))
-				return cb_error_fail(err, EINVAL, "service '%s' waits for '%s' to be "
-						     "healthy, but '%s' has no healthcheck",
-						     sv->s->name, o->s->name, o->s->name);
-			if (o->health == H_UNHEALTHY)
-				return cb_error_fail(err, EIO, "dependency '%s' of service '%s' is "
-						     "unhealthy", o->s->name, sv->s->name);
-			if (o->health != H_HEALTHY)
-				return 0;
-			break;
-		case DF_DEP_COMPLETED:
-			if (o->state != SV_EXITED)
-				return 0;
-			if (o->ctr->exit_code != 0)
-				return cb_error_fail(err, EIO, "service '%s': dependency '%s' exited "
-						     "with %d", sv->s->name, o->s->name,
-						     o->ctr->exit_code);
-			break;
-		}
-	}
-	return 1;
-}
-
-static bool wants_restart(const svc_t *sv)
-{
-	const df_compose_restart_t *r = &sv->s->restart;
-	switch (r->kind) {
-	case DF_RESTART_ALWAYS:
-	case DF_RESTART_UNLESS_STOPPED:
-		return true;
-	case DF_RESTART_ON_FAILURE:
-		return sv->ctr->exit_code != 0 && (!r->max_retries || sv->restarts < r->max_retries);
-	default:
-		return false;
-	}
-}
-
-/* PID 1 is gone but its monitor has not yet written the exit code: the
- * library reads that moment as "exited (137)"; wait for the real state. */
-static bool monitor_finishing(const bld_ctr_t *c)
-{
-	return c->monitor_pid > 0 && c->monitor_start &&
-	       bld_ctr_proc_start(c->monitor_pid) == c->monitor_start;
-}
-
-/* One pass over the services: starts, exits, restarts, health checks. */
-static void sup_tick(sup_t *u)
-{
-	int64_t now = now_ms();
-	bool all_started = true;
-	for (size_t i = 0; i < u->n; i++) {
-		svc_t *sv = &u->v[i];
-		cb_error_t e = CB_ERROR_INIT;
-		if (sv->state == SV_PENDING) {
-			int r = deps_ready(u, sv, &e);
-			if (r == 0) {
-				all_started = false;
-				continue;
-			}
-			if (r < 0 || start_svc(u, sv, &e) < 0) {
-				sv->state = SV_FAILED;
-				char buf[1024];
-				report(u, "error %s", cb_error_format(&e, buf, sizeof(buf)));
-				cb_error_release(&e);
-				continue;
-			}
-			report(u, "started %s", sv->s->name);
-			continue;
-		}
-		if (sv->state == SV_RUNNING && bld_ctr_refresh(u->st, sv->ctr, &e) == 0 &&
-		    sv->ctr->status == BLD_CTR_EXITED && !monitor_finishing(sv->ctr)) {
-			sv->state = SV_EXITED;
-			sv->health = has_health(sv) ? H_UNHEALTHY : H_NONE;
-			if (has_health(sv))
-				save_health(u, sv);
-			if (wants_restart(sv))
-				sv->restart_at = now + (100 << (sv->restarts < 6 ? sv->restarts : 6));
-		}
-		cb_error_release(&e);
-		if (sv->state == SV_EXITED && sv->restart_at && now >= sv->restart_at) {
-			sv->restart_at = 0;
-			sv->restarts++;
-			if (start_svc(u, sv, &e) < 0)
-				cb_warn_error(&e);
-		}
-		if (sv->state == SV_RUNNING && has_health(sv) && now >= sv->next_check)
-			health_check(u, sv);
-	}
-	bool failed = false;
-	for (size_t i = 0; i < u->n; i++)
-		failed |= u->v[i].state == SV_FAILED;
-	if (u->report_fd >= 0 && (all_started || failed)) {
-		report(u, failed ? "failed" : "ready");
-		close(u->report_fd);
-		u->report_fd = -1;
-	}
-}
-
-static void sup_poll(sup_t *u, int timeout)
-{
-	size_t max = u->nls + 2 * u->nconns;
-	struct pollfd *pf = cb_xcalloc(max + 1, sizeof(*pf));
-	size_t k = 0;
-	for (size_t i = 0; i < u->nls; i++)
-		pf[k++] = (struct pollfd){.fd = u->ls[i].fd, .events = POLLIN};
-	for (size_t i = 0; i < u->nconns; i++) {
-		conn_t *cn = u->conns[i];
-		pf[k++] = (struct pollfd){.fd = cn->a, .events = (short)((!cn->ab.len && !cn->ab.eof ? POLLIN : 0) |
-									     (cn->ba.len ? POLLOUT : 0))};
-		pf[k++] = (struct pollfd){.fd = cn->b, .events = (short)((!cn->ba.len && !cn->ba.eof ? POLLIN : 0) |
-									     (cn->ab.len ? POLLOUT : 0))};
-	}
-	if (poll(pf, k, timeout) > 0) {
-		size_t nc = u->nconns;
-		for (size_t i = 0; i < nc; i++) {
-			conn_t *cn = u->conns[i];
-			short ra = pf[u->nls + 2 * i].revents, rb = pf[u->nls + 2 * i + 1].revents;
-			pump(cn->a, &cn->ab, cn->b, ra, rb);
-			pump(cn->b, &cn->ba, cn->a, rb, ra);
-		}
-		for (size_t i = 0; i < u->nls; i++)
-			if (pf[i].revents & POLLIN)
-				accept_conn(&u->ls[i], &u->conns, &u->nconns);
-	}
-	free(pf);
-	for (size_t i = 0; i < u->nconns;) { /* drop finished connections */
-		conn_t *cn = u->conns[i];
-		if (cn->ab.eof && cn->ba.eof && !cn->ab.len && !cn->ba.len) {
-			close(cn->a);
-			close(cn->b);
-			free(cn);
-			u->conns[i] = u->conns[--u->nconns];
-		} else {
-			i++;
-		}
-	}
-}
-
-/* The supervisor process: never returns. */
-static _Noreturn void supervise(sup_t *u)
-{
-	cb_error_t e = CB_ERROR_INIT;
-	setsid();
-	signal(SIGTERM, on_term);
-	signal(SIGINT, on_term);
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	_cleanup_free_ char *logp = state_path(u->st, u->c, "supervisor.log");
-	int lfd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	int nfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (lfd >= 0 && nfd >= 0) {
-		dup2(nfd, 0);
-		dup2(lfd, 1);
-		dup2(lfd, 2);
-	}
-	if (unshare(CLONE_NEWNET) < 0 || sbx_loopback_up(&e) < 0) {
-		if (!cb_error_is_set(&e))
-			cb_error_errno(&e, "new network namespace for the project");
-		char buf[512];
-		report(u, "error %s", cb_error_format(&e, buf, sizeof(buf)));
-		report(u, "failed");
-		_exit(1);
-	}
-	_cleanup_free_ char *pidp = state_path(u->st, u->c, "supervisor");
-	_cleanup_free_ char *line = cb_asprintf("%ld %llu\n", (long)getpid(),
-						(unsigned long long)bld_ctr_proc_start(getpid()));
-	if (cb_write_file_atomic(pidp, NULL, line, strlen(line), 0644, &e) < 0)
-		cb_warn_error(&e);
-	while (!sup_stop) {
-		sup_tick(u);
-		while (waitpid(-1, NULL, WNOHANG) > 0) /* monitors we forked */
-			;
-		sup_poll(u, 100);
-	}
-	unlink(pidp);
-	_exit(0);
-}
-
 /* ---- logs ---- */
 
 typedef struct follow {
 	const df_compose_service_t *s;
-	bld_ctr_t *ctr;
+	rt_ctr_t *ctr;
 	char *name;
-	off_t off;
+	rt_log_reader_t log;
 	cb_buf_t partial;
 } follow_t;
 
 static void print_log(follow_t *f, const char *rec, size_t len, int width, bool stamps,
 		      bool prefix)
 {
-	const char *sp1 = memchr(rec, ' ', len);
-	if (!sp1 || (size_t)(sp1 - rec) + 5 > len)
+	rt_log_record_t r;
+	if (!rt_log_parse(rec, len, &r))
 		return;
-	bool full = sp1[3] == 'F';
-	const char *text = sp1 + 5;
-	cb_buf_add(&f->partial, text, len - (size_t)(text - rec));
-	if (!full)
+	cb_buf_add(&f->partial, r.text, r.text_len);
+	if (!r.full)
 		return;
 	if (prefix)
 		printf("%-*s | ", width, f->name);
 	if (stamps)
-		printf("%.*s ", (int)(sp1 - rec), rec);
+		printf("%.*s ", (int)r.time_len, r.time);
 	printf("%s\n", f->partial.data);
 	cb_buf_reset(&f->partial);
 }
 
-/* Print what the log has past f->off (complete records only); tail >= 0
- * keeps only the last tail records of this first read. */
+/* Print what the log has past what was read (complete records only);
+ * tail >= 0 keeps only the last tail records of this first read. */
 static void read_log(follow_t *f, int width, long tail, bool stamps, bool prefix)
 {
-	_cleanup_free_ char *path = cb_path_join(f->ctr->dir, "log");
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	struct stat sb;
-	if (fstat(fd, &sb) < 0 || sb.st_size <= f->off)
-		return;
-	size_t len = (size_t)(sb.st_size - f->off);
-	char *buf = cb_xmalloc(len + 1);
-	ssize_t r = pread(fd, buf, len, f->off);
-	if (r <= 0) {
-		free(buf);
+	const char *buf;
+	size_t use;
+	cb_error_t e = CB_ERROR_INIT;
+	if (rt_log_read(&f->log, &buf, &use, &e) < 0) {
+		cb_error_release(&e);
 		return;
 	}
-	len = (size_t)r;
-	char *end = memrchr(buf, '\n', len);
-	if (!end) {
-		free(buf);
-		return;
-	}
-	size_t use = (size_t)(end - buf) + 1;
-	f->off += (off_t)use;
 	const char *p = buf;
 	if (tail >= 0) {
 		long lines = 0;
@@ -759,7 +300,8 @@ static void read_log(follow_t *f, int width, long tail, bool stamps, bool prefix
 		p = nl + 1;
 	}
 	fflush(stdout);
-	free(buf);
+	rt_log_consume(&f->log, use);
+	rt_log_follow_rotation(&f->log);
 }
 
 typedef struct logs_opts {
@@ -778,13 +320,14 @@ static int follow_logs(compose_t *c, store_t *st, const size_t *idx, size_t n,
 	int width = 0;
 	for (size_t i = 0; i < n; i++) {
 		const df_compose_service_t *s = &c->p->services[idx[i]];
-		bld_ctr_t *ctr = load_ctr(st, c, s, err);
+		rt_ctr_t *ctr = load_ctr(st, c, s, err);
 		if (!ctr) {
 			if (cb_error_is_set(err))
 				goto out;
 			continue;
 		}
 		fs[nf] = (follow_t){.s = s, .ctr = ctr, .name = ctr_name(c, s)};
+		rt_log_init(&fs[nf].log, ctr);
 		cb_buf_init(&fs[nf].partial);
 		if ((int)strlen(fs[nf].name) > width)
 			width = (int)strlen(fs[nf].name);
@@ -802,20 +345,21 @@ static int follow_logs(compose_t *c, store_t *st, const size_t *idx, size_t n,
 			bool running = false;
 			for (size_t i = 0; i < nf; i++) {
 				cb_error_t e = CB_ERROR_INIT;
-				if (bld_ctr_refresh(st, fs[i].ctr, &e) < 0)
+				if (rt_ctr_refresh(st, fs[i].ctr, &e) < 0)
 					cb_error_release(&e);
-				running |= fs[i].ctr->status == BLD_CTR_RUNNING;
+				running |= fs[i].ctr->status == RT_CTR_RUNNING;
 				read_log(&fs[i], width, -1, o->stamps, o->prefix);
 			}
 			/* restart policies can bring an exited one back: wait a little */
-			quiet_rounds = running || supervisor_alive(st, c) ? 0 : quiet_rounds + 1;
+			quiet_rounds = running || rt_compose_supervisor(st, c->p->name) ? 0 : quiet_rounds + 1;
 		}
 		sigaction(SIGINT, &old_int, NULL);
 		sigaction(SIGTERM, &old_term, NULL);
 	}
 out:
 	for (size_t i = 0; i < nf; i++) {
-		bld_ctr_free(fs[i].ctr);
+		rt_log_release(&fs[i].log);
+		rt_ctr_free(fs[i].ctr);
 		free(fs[i].name);
 		cb_buf_release(&fs[i].partial);
 	}
@@ -858,18 +402,6 @@ int compose_logs(compose_t *c, int argc, char **argv, cb_error_t *err)
 
 /* ---- down ---- */
 
-static void stop_supervisor(store_t *st, const compose_t *c)
-{
-	pid_t pid = supervisor_alive(st, c);
-	if (!pid)
-		return;
-	kill(pid, SIGTERM);
-	for (int i = 0; i < 50 && supervisor_alive(st, c) == pid; i++)
-		usleep(100000);
-	if (supervisor_alive(st, c) == pid)
-		kill(pid, SIGKILL);
-}
-
 static int stop_timeout(const df_compose_service_t *s, int given)
 {
 	if (given >= 0)
@@ -881,18 +413,18 @@ static int remove_services(compose_t *c, store_t *st, int timeout, cb_error_t *e
 {
 	for (size_t k = c->p->n_services; k-- > 0;) {
 		const df_compose_service_t *s = &c->p->services[c->p->order[k]];
-		bld_ctr_t *ctr = load_ctr(st, c, s, err);
+		rt_ctr_t *ctr = load_ctr(st, c, s, err);
 		if (!ctr) {
 			if (cb_error_is_set(err))
 				return -1;
 			continue;
 		}
-		int rc = bld_ctr_stop(st, ctr, stop_timeout(s, timeout), err);
+		int rc = rt_ctr_stop(st, ctr, stop_timeout(s, timeout), err);
 		if (rc == 0)
-			rc = bld_ctr_remove(st, ctr, true, err);
+			rc = rt_ctr_remove(st, ctr, true, err);
 		if (rc == 0)
 			fprintf(stderr, "Container %s  Removed\n", ctr->name);
-		bld_ctr_free(ctr);
+		rt_ctr_free(ctr);
 		if (rc < 0)
 			return cb_error_wrap(err, "service '%s'", s->name);
 	}
@@ -938,7 +470,7 @@ int compose_down(compose_t *c, int argc, char **argv, cb_error_t *err)
 	store_t *st = cmd_store(c->ctx, err);
 	if (!st)
 		return -1;
-	stop_supervisor(st, c);
+	rt_compose_stop(st, c->p->name);
 	if (remove_services(c, st, timeout, err) < 0)
 		return -1;
 	if (volumes && remove_volumes(c, st, err) < 0)
@@ -1006,81 +538,52 @@ static int clear_old(compose_t *c, store_t *st, const size_t *idx, size_t n, cb_
 {
 	for (size_t i = 0; i < n; i++) {
 		const df_compose_service_t *s = &c->p->services[idx[i]];
-		bld_ctr_t *ctr = load_ctr(st, c, s, err);
+		rt_ctr_t *ctr = load_ctr(st, c, s, err);
 		if (!ctr) {
 			if (cb_error_is_set(err))
 				return -1;
 			continue;
 		}
-		int rc = bld_ctr_remove(st, ctr, true, err);
-		bld_ctr_free(ctr);
+		int rc = rt_ctr_remove(st, ctr, true, err);
+		rt_ctr_free(ctr);
 		if (rc < 0)
 			return -1;
 	}
 	return 0;
 }
 
-/* Read the supervisor's report until "ready" or "failed". */
-static int wait_ready(compose_t *c, int fd, cb_error_t *err)
+/* The runtime's view of a service: its dependencies and restart policy
+ * (v->ctr and v->health are create_one's). */
+static void svc_from(const df_compose_service_t *s, rt_compose_svc_t *v)
 {
-	FILE *f = fdopen(fd, "r");
-	char line[2048];
-	_cleanup_free_ char *first_err = NULL;
-	bool ready = false;
-	while (f && fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = 0;
-		if (cb_str_has_prefix(line, "started ")) {
-			const df_compose_service_t *s = df_compose_service(c->p, line + 8);
-			_cleanup_free_ char *cn = s ? ctr_name(c, s) : cb_xstrdup(line + 8);
-			fprintf(stderr, "Container %s  Started\n", cn);
-		} else if (cb_str_has_prefix(line, "error ") && !first_err) {
-			first_err = cb_xstrdup(line + 6);
-		} else if (!strcmp(line, "ready")) {
-			ready = true;
-			break;
-		} else if (!strcmp(line, "failed")) {
-			break;
-		}
-	}
-	if (f)
-		fclose(f);
-	else
-		close(fd);
-	if (ready)
-		return 0;
-	return cb_error_fail(err, EIO, "compose up: %s", first_err ? first_err : "the project's "
-			     "supervisor ended before the services started");
+	static const rt_compose_condition_t conds[] = {
+		[DF_DEP_STARTED] = RT_DEP_STARTED,
+		[DF_DEP_HEALTHY] = RT_DEP_HEALTHY,
+		[DF_DEP_COMPLETED] = RT_DEP_COMPLETED,
+	};
+	static const rt_compose_restart_kind_t kinds[] = {
+		[DF_RESTART_NO] = RT_RESTART_NO,
+		[DF_RESTART_ALWAYS] = RT_RESTART_ALWAYS,
+		[DF_RESTART_ON_FAILURE] = RT_RESTART_ON_FAILURE,
+		[DF_RESTART_UNLESS_STOPPED] = RT_RESTART_UNLESS_STOPPED,
+	};
+	rt_compose_dep_t *deps = cb_xcalloc(s->n_depends_on + 1, sizeof(*deps));
+	for (size_t d = 0; d < s->n_depends_on; d++)
+		deps[d] = (rt_compose_dep_t){.service = s->depends_on[d].service,
+					     .condition = conds[s->depends_on[d].condition]};
+	v->name = s->name;
+	v->deps = deps;
+	v->n_deps = s->n_depends_on;
+	v->restart = (rt_compose_restart_t){.kind = kinds[s->restart.kind],
+					    .max_retries = s->restart.max_retries};
 }
 
-static int start_project(compose_t *c, store_t *st, svc_t *v, size_t n, listener_t *ls,
-			 size_t nls, cb_error_t *err)
+static void print_started(void *ctx, const char *service)
 {
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return cb_error_errno(err, "pipe");
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return cb_error_errno(err, "fork");
-	}
-	if (pid == 0) {
-		close(p[0]);
-		/* our own store handle: flock is per open file, not per process */
-		store_t *mine = NULL;
-		cb_error_t e = CB_ERROR_INIT;
-		if (store_open(store_root(st), &mine, &e) < 0)
-			_exit(1);
-		sup_t u = {.c = c, .st = mine, .v = v, .n = n, .report_fd = p[1], .ls = ls,
-			   .nls = nls};
-		supervise(&u);
-	}
-	close(p[1]);
-	for (size_t i = 0; i < nls; i++)
-		close(ls[i].fd);
-	return wait_ready(c, p[0], err);
+	const compose_t *c = ctx;
+	const df_compose_service_t *s = df_compose_service(c->p, service);
+	_cleanup_free_ char *cn = s ? ctr_name(c, s) : cb_xstrdup(service);
+	fprintf(stderr, "Container %s  Started\n", cn);
 }
 
 static volatile sig_atomic_t up_interrupted;
@@ -1100,7 +603,7 @@ int compose_up(compose_t *c, int argc, char **argv, cb_error_t *err)
 	size_t n = 0;
 	if (!st || df_compose_select(c->p, names, !o.no_deps, &idx, &n, err) < 0)
 		return -1;
-	if (supervisor_alive(st, c))
+	if (rt_compose_supervisor(st, c->p->name))
 		return cb_error_fail(err, EBUSY, "project '%s' is already up: run 'compose down' "
 				     "first", c->p->name);
 	_cleanup_free_ char *dir = state_path(st, c, NULL);
@@ -1108,20 +611,24 @@ int compose_up(compose_t *c, int argc, char **argv, cb_error_t *err)
 	if (build_missing(c, st, idx, n, &o, err) < 0 || cb_mkdir_p(dir, 0700, err) < 0 ||
 	    write_hosts(st, c, &hosts, err) < 0 || clear_old(c, st, idx, n, err) < 0)
 		return -1;
-	svc_t *v = cb_xcalloc(n + 1, sizeof(*v));
-	listener_t *ls = NULL;
+	rt_compose_svc_t *v = cb_xcalloc(n + 1, sizeof(*v));
+	rt_fwd_t *ls = NULL;
 	size_t nls = 0;
 	rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		v[i].s = &c->p->services[idx[i]];
-		rc = create_one(c, st, v[i].s, hosts, &v[i].ctr, &v[i].hc, err);
+		const df_compose_service_t *s = &c->p->services[idx[i]];
+		rc = create_one(c, st, s, hosts, &v[i].ctr, &v[i].health, err);
 		if (rc == 0)
 			fprintf(stderr, "Container %s  Created\n", v[i].ctr->name);
+		svc_from(s, &v[i]);
 	}
 	if (rc == 0)
 		rc = bind_ports(c, idx, n, &ls, &nls, err);
+	rt_compose_project_t pr = {.name = c->p->name, .services = v, .n_services = n,
+				   .ports = ls, .n_ports = nls, .on_started = print_started,
+				   .ctx = c};
 	if (rc == 0)
-		rc = start_project(c, st, v, n, ls, nls, err);
+		rc = rt_compose_up(st, &pr, err);
 	if (rc == 0 && !o.detach) {
 		/* attached: follow the logs; Ctrl-C stops the project's containers */
 		logs_opts_t lo = {.follow = true, .prefix = true, .tail = -1};
@@ -1131,17 +638,19 @@ int compose_up(compose_t *c, int argc, char **argv, cb_error_t *err)
 		sigaction(SIGINT, &old, NULL);
 		if (logs_stop || up_interrupted) {
 			fprintf(stderr, "Gracefully stopping... (press Ctrl+C again to force)\n");
-			stop_supervisor(st, c);
+			rt_compose_stop(st, c->p->name);
 			for (size_t i = 0; i < n; i++) {
 				cb_error_t e = CB_ERROR_INIT;
-				if (bld_ctr_stop(st, v[i].ctr, stop_timeout(v[i].s, -1), &e) < 0)
+				if (rt_ctr_stop(st, v[i].ctr, stop_timeout(&c->p->services[idx[i]], -1),
+						&e) < 0)
 					cb_warn_error(&e);
 			}
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
-		bld_ctr_free(v[i].ctr);
-		cb_strv_free(v[i].hc.test);
+		rt_ctr_free(v[i].ctr);
+		cb_strv_free(v[i].health.test);
+		free((void *)v[i].deps);
 	}
 	free(v);
 	free(ls);
@@ -1181,13 +690,13 @@ int compose_ps(compose_t *c, int argc, char **argv, cb_error_t *err)
 	int64_t now = time(NULL);
 	for (size_t k = 0; k < c->p->n_services; k++) {
 		const df_compose_service_t *s = &c->p->services[c->p->order[k]];
-		bld_ctr_t *ctr = load_ctr(st, c, s, err);
+		rt_ctr_t *ctr = load_ctr(st, c, s, err);
 		if (!ctr) {
 			if (cb_error_is_set(err))
 				return -1;
 			continue;
 		}
-		bool running = ctr->status == BLD_CTR_RUNNING;
+		bool running = ctr->status == RT_CTR_RUNNING;
 		if (running || all) {
 			char status[128], when[64];
 			_cleanup_free_ char *hf = cb_asprintf("health-%s", s->name);
@@ -1223,7 +732,7 @@ int compose_ps(compose_t *c, int argc, char **argv, cb_error_t *err)
 				       status, ports.data);
 			cb_buf_release(&ports);
 		}
-		bld_ctr_free(ctr);
+		rt_ctr_free(ctr);
 	}
 	return 0;
 }

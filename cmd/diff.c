@@ -1,7 +1,7 @@
 /* cbuild diff CONTAINER: A/C/D lines, sorted, as docker diff prints them. */
 #include <stdio.h>
 
-#include "builder/container.h"
+#include "runtime/container.h"
 #include "cmd/cmd.h"
 
 int cmd_diff(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
@@ -9,15 +9,15 @@ int cmd_diff(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (argc != 2 || argv[1][0] == '-')
 		return cmd_usage_error(err, "'diff' needs exactly 1 container");
 	store_t *st = cmd_store(ctx, err);
-	bld_ctr_t *c = st ? bld_ctr_load(st, argv[1], err) : NULL;
+	rt_ctr_t *c = st ? rt_ctr_load(st, argv[1], err) : NULL;
 	if (!c)
 		return -1;
-	bld_ctr_change_t *v = NULL;
+	rt_ctr_change_t *v = NULL;
 	size_t n = 0;
-	int rc = bld_ctr_diff(st, c, &v, &n, err);
+	int rc = rt_ctr_diff(st, c, &v, &n, err);
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		printf("%c %s\n", v[i].kind, v[i].path);
-	bld_ctr_changes_free(v, n);
-	bld_ctr_free(c);
+	rt_ctr_changes_free(v, n);
+	rt_ctr_free(c);
 	return rc;
 }

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "builder/container.h"
-#include "builder/sandbox.h"
+#include "runtime/container.h"
+#include "runtime/sandbox.h"
 #include "cmd/cmd.h"
 #include "common/util.h"
 
@@ -58,12 +58,12 @@ int cmd_exec(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (argc - optind < 2)
 		return cmd_usage_error(err, "'exec' needs a container and a command");
 	store_t *st = cmd_store(ctx, err);
-	bld_ctr_t *c = st ? bld_ctr_load(st, argv[optind], err) : NULL;
+	rt_ctr_t *c = st ? rt_ctr_load(st, argv[optind], err) : NULL;
 	if (!c)
 		return -1;
-	if (c->status != BLD_CTR_RUNNING) {
+	if (c->status != RT_CTR_RUNNING) {
 		int rc = cb_error_fail(err, EINVAL, "container '%s' is not running", argv[optind]);
-		bld_ctr_free(c);
+		rt_ctr_free(c);
 		return rc;
 	}
 	_cleanup_strv_ char **env = merge_env(c->env, extra);
@@ -83,11 +83,11 @@ int cmd_exec(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	sbx_status_t status;
 	fflush(stdout);
 	sbx_scmp_profile_t *profile = NULL; /* the container's, as docker exec */
-	int rc = bld_ctr_seccomp(c, &cfg, &profile, err);
+	int rc = rt_ctr_seccomp(c, &cfg, &profile, err);
 	if (rc == 0)
 		rc = sbx_exec(c->pid, &cfg, &status, err);
 	sbx_seccomp_free(profile);
-	bld_ctr_free(c);
+	rt_ctr_free(c);
 	if (rc < 0)
 		return -1;
 	ctx->exit_code = sbx_status_shell_code(&status);

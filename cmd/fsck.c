@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "builder/sandbox.h"
+#include "runtime/sandbox.h"
 #include "cmd/cmd.h"
 #include "common/util.h"
 #include "registry/sources.h"

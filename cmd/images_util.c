@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "builder/container.h"
+#include "runtime/container.h"
 #include "cmd/cmd.h"
 #include "common/util.h"
 #include "registry/reference.h"
@@ -38,20 +38,20 @@ void cmd_image_user(store_t *st, const char *config_digest, cmd_image_user_t *u)
 {
 	char **ids = NULL;
 	memset(u, 0, sizeof(*u));
-	if (bld_ctr_list(st, &ids, NULL) < 0)
+	if (rt_ctr_list(st, &ids, NULL) < 0)
 		return;
 	for (size_t i = 0; ids && ids[i] && !u->running; i++) {
-		bld_ctr_t *c = bld_ctr_load(st, ids[i], NULL);
+		rt_ctr_t *c = rt_ctr_load(st, ids[i], NULL);
 		image_t *img = c ? image_load(st, c->image, NULL) : NULL;
 		if (img && !strcmp(img->config_digest, config_digest)) {
-			bool running = c->status == BLD_CTR_RUNNING;
+			bool running = c->status == RT_CTR_RUNNING;
 			if (!u->found || running)
 				cmd_short_id(c->id, u->id);
 			u->found = true;
 			u->running = running;
 		}
 		image_free(img);
-		bld_ctr_free(c);
+		rt_ctr_free(c);
 	}
 	cb_strv_free(ids);
 }

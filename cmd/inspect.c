@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "builder/container.h"
+#include "runtime/container.h"
 #include "cmd/cmd.h"
 #include "cmd/images_util.h"
 #include "cmd/inspect_attest.h"
@@ -112,10 +112,10 @@ static json_t *time_json(int64_t t)
 }
 
 /* Docker's container object, the fields cbuild has. */
-static json_t *container_json(store_t *st, const bld_ctr_t *c)
+static json_t *container_json(store_t *st, const rt_ctr_t *c)
 {
 	static const char *const status[] = {"created", "running", "exited"};
-	bool running = c->status == BLD_CTR_RUNNING;
+	bool running = c->status == RT_CTR_RUNNING;
 	json_t *state = json_object();
 	json_object_set_new(state, "Status", oci_json_str(status[c->status]));
 	json_object_set_new(state, "Running", json_boolean(running));
@@ -193,10 +193,10 @@ static json_t *inspect_one(store_t *st, const char *type, const char *platform, 
 {
 	if (!cb_streq(type, "image")) {
 		cb_error_t e = CB_ERROR_INIT;
-		bld_ctr_t *c = bld_ctr_load(st, what, &e);
+		rt_ctr_t *c = rt_ctr_load(st, what, &e);
 		if (c) {
 			json_t *j = container_json(st, c);
-			bld_ctr_free(c);
+			rt_ctr_free(c);
 			return j;
 		}
 		if (cb_streq(type, "container")) {

@@ -14,7 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "builder/container.h"
+#include "runtime/container.h"
+#include "runtime/log.h"
 #include "cmd/cmd.h"
 #include "common/fs.h"
 #include "common/util.h"
@@ -142,21 +143,16 @@ static bool in_window(const char *rec, size_t len, const window_t *w)
 
 static void print_record(const char *rec, size_t len, bool stamps)
 {
-	/* TIME SP STREAM SP F|P SP TEXT */
-	const char *sp1 = memchr(rec, ' ', len);
-	if (!sp1 || (size_t)(sp1 - rec) + 5 > len)
+	rt_log_record_t r;
+	if (!rt_log_parse(rec, len, &r))
 		return;
-	int stream = sp1[1] == '2' ? 2 : 1;
-	bool full = sp1[3] == 'F';
-	const char *text = sp1 + 5;
-	size_t tlen = len - (size_t)(text - rec);
-	FILE *out = stream == 2 ? stderr : stdout;
+	FILE *out = r.stream == 2 ? stderr : stdout;
 	/* keep the order of the two streams when they share a file */
-	fflush(stream == 2 ? stdout : stderr);
+	fflush(r.stream == 2 ? stdout : stderr);
 	if (stamps)
-		fprintf(out, "%.*s ", (int)(sp1 - rec), rec);
-	fwrite(text, 1, tlen, out);
-	if (full)
+		fprintf(out, "%.*s ", (int)r.time_len, r.time);
+	fwrite(r.text, 1, r.text_len, out);
+	if (r.full)
 		fputc('\n', out);
 }
 
@@ -190,58 +186,14 @@ static size_t print_records(const char *buf, size_t len, long tail, bool stamps,
 	return end;
 }
 
-/* The rotated files, oldest first (log.N-1 ... log.1), into buf. */
-static int read_rotated(const char *path, int max_file, cb_buf_t *buf, cb_error_t *err)
-{
-	for (int i = max_file - 1; i >= 1; i--) {
-		_cleanup_free_ char *p = cb_asprintf("%s.%d", path, i);
-		_cleanup_free_ char *data = NULL;
-		size_t len = 0;
-		cb_error_t e = CB_ERROR_INIT;
-		if (cb_read_file(p, SIZE_MAX / 2, &data, &len, &e) < 0) {
-			bool missing = e.code == ENOENT;
-			if (!missing) {
-				cb_error_move(err, &e);
-				return -1;
-			}
-			cb_error_release(&e);
-			continue;
-		}
-		cb_buf_add(buf, data, len);
-	}
-	return 0;
-}
-
-/* The monitor rotated the log (a new file at path) or truncated it (max-file
- * 1): go on with the new one from its start. */
-static int follow_rotation(const char *path, int *fd)
-{
-	struct stat now, ours;
-	if (fstat(*fd, &ours) < 0 || stat(path, &now) < 0)
-		return 0;
-	if (now.st_ino != ours.st_ino) {
-		int nfd = open(path, O_RDONLY | O_CLOEXEC);
-		if (nfd < 0)
-			return 0;
-		close(*fd);
-		*fd = nfd;
-		return 1;
-	}
-	if (lseek(*fd, 0, SEEK_CUR) > ours.st_size) {
-		lseek(*fd, 0, SEEK_SET);
-		return 1;
-	}
-	return 0;
-}
-
-static bool still_running(store_t *st, bld_ctr_t *c)
+static bool still_running(store_t *st, rt_ctr_t *c)
 {
 	cb_error_t e = CB_ERROR_INIT;
-	if (bld_ctr_refresh(st, c, &e) < 0) {
+	if (rt_ctr_refresh(st, c, &e) < 0) {
 		cb_error_release(&e);
 		return false; /* removed (--rm) */
 	}
-	return c->status == BLD_CTR_RUNNING;
+	return c->status == RT_CTR_RUNNING;
 }
 
 int cmd_logs(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
@@ -280,48 +232,31 @@ int cmd_logs(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (argc - optind != 1)
 		return cmd_usage_error(err, "'logs' needs exactly 1 container");
 	store_t *st = cmd_store(ctx, err);
-	bld_ctr_t *c = st ? bld_ctr_load(st, argv[optind], err) : NULL;
+	rt_ctr_t *c = st ? rt_ctr_load(st, argv[optind], err) : NULL;
 	if (!c)
 		return -1;
-	_cleanup_free_ char *path = cb_path_join(c->dir, "log");
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		bld_ctr_free(c);
-		return cb_error_errno(err, "open '%s'", path);
-	}
-	cb_buf_t buf;
-	cb_buf_init(&buf);
+	rt_log_reader_t r;
+	rt_log_init(&r, c);
 	bool first = true;
-	int rc = 0;
-	if (c->log_max_size > 0 && read_rotated(path, c->log_max_file, &buf, err) < 0) {
-		cb_buf_release(&buf);
-		bld_ctr_free(c);
-		return -1;
-	}
-	for (;;) {
+	int rc = rt_log_open(&r, true, err);
+	while (rc == 0) {
 		/* decide before reading: what the monitor wrote before it exited
 		 * is then surely read */
 		bool running = follow && now_ns() <= w.until && still_running(st, c);
-		char chunk[65536];
-		ssize_t n;
-		while ((n = read(fd, chunk, sizeof chunk)) > 0)
-			cb_buf_add(&buf, chunk, (size_t)n);
-		if (n < 0 && errno != EINTR) {
-			rc = cb_error_errno(err, "read '%s'", path);
+		const char *data;
+		size_t len;
+		rc = rt_log_read(&r, &data, &len, err);
+		if (rc < 0)
 			break;
-		}
-		size_t used = print_records(buf.data, buf.len, first ? tail : -1, stamps, &w);
+		rt_log_consume(&r, print_records(data, len, first ? tail : -1, stamps, &w));
 		first = false;
-		memmove(buf.data, buf.data + used, buf.len - used);
-		buf.len -= used;
-		buf.data[buf.len] = 0;
 		if (!running)
 			break;
 		/* read again at once from a new file: the old one is done */
-		if (!follow_rotation(path, &fd))
+		if (!rt_log_follow_rotation(&r))
 			usleep(100 * 1000);
 	}
-	cb_buf_release(&buf);
-	bld_ctr_free(c);
+	rt_log_release(&r);
+	rt_ctr_free(c);
 	return rc;
 }

@@ -1,13 +1,13 @@
 /* cbuild network create|ls|rm|inspect|connect|disconnect: user-defined
- * networks, one shared network namespace each (builder/network.h). */
+ * networks, one shared network namespace each (runtime/network.h). */
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "builder/container.h"
-#include "builder/network.h"
+#include "runtime/container.h"
+#include "runtime/network.h"
 #include "cmd/cmd.h"
 #include "common/util.h"
 #include "store/json.h"
@@ -60,11 +60,11 @@ static int net_create(store_t *st, int argc, char **argv, cb_error_t *err)
 		return rc;
 	if (argc - optind != 1)
 		return cmd_usage_error(err, "'network create' needs exactly 1 name");
-	bld_net_t *n = NULL;
-	if (bld_net_create(st, argv[optind], &n, err) < 0)
+	rt_net_t *n = NULL;
+	if (rt_net_create(st, argv[optind], &n, err) < 0)
 		return -1;
 	printf("%s\n", n->id);
-	bld_net_free(n);
+	rt_net_free(n);
 	return 0;
 }
 
@@ -79,9 +79,9 @@ static int net_ls(store_t *st, int argc, char **argv, cb_error_t *err)
 		return rc;
 	if (optind < argc)
 		return cmd_usage_error(err, "'network ls' takes no arguments");
-	bld_net_t **v = NULL;
+	rt_net_t **v = NULL;
 	size_t n = 0;
-	if (bld_net_list(st, &v, &n, err) < 0)
+	if (rt_net_list(st, &v, &n, err) < 0)
 		return -1;
 	int idw = flags['T'] ? NET_ID_LEN : 12, namew = 4;
 	for (size_t i = 0; i < n; i++)
@@ -96,7 +96,7 @@ static int net_ls(store_t *st, int argc, char **argv, cb_error_t *err)
 		else
 			printf("%-*.*s   %-*s   %-6s   local\n", idw, idw, v[i]->id, namew,
 			       v[i]->name, v[i]->driver);
-		bld_net_free(v[i]);
+		rt_net_free(v[i]);
 	}
 	free(v);
 	return 0;
@@ -105,7 +105,7 @@ static int net_ls(store_t *st, int argc, char **argv, cb_error_t *err)
 static int rm_one(void *opaque, store_t *st, const char *name, cb_error_t *err)
 {
 	(void)opaque;
-	if (bld_net_remove(st, name, err) < 0)
+	if (rt_net_remove(st, name, err) < 0)
 		return -1;
 	printf("%s\n", name);
 	return 0;
@@ -123,29 +123,29 @@ static int net_rm(store_t *st, int argc, char **argv, cb_error_t *err)
 
 static json_t *inspect_one(store_t *st, const char *name, cb_error_t *err)
 {
-	bld_net_t *n = bld_net_load(st, name, err);
+	rt_net_t *n = rt_net_load(st, name, err);
 	if (!n)
 		return NULL;
 	_cleanup_strv_ char **ids = NULL;
-	if (bld_net_members(st, name, &ids, err) < 0) {
-		bld_net_free(n);
+	if (rt_net_members(st, name, &ids, err) < 0) {
+		rt_net_free(n);
 		return NULL;
 	}
 	json_t *ctrs = json_object();
 	for (size_t i = 0; ids[i]; i++) {
 		cb_error_t e = CB_ERROR_INIT;
-		bld_ctr_t *c = bld_ctr_load(st, ids[i], &e);
+		rt_ctr_t *c = rt_ctr_load(st, ids[i], &e);
 		if (!c) { /* removed meanwhile */
 			cb_error_release(&e);
 			continue;
 		}
 		json_object_set_new(ctrs, c->id, json_pack("{s:s}", "Name", c->name));
-		bld_ctr_free(c);
+		rt_ctr_free(c);
 	}
 	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "Name", n->name, "Id", n->id,
 			      "Created", n->created, "Scope", "local", "Driver", n->driver,
 			      "Containers", ctrs);
-	bld_net_free(n);
+	rt_net_free(n);
 	return j;
 }
 
@@ -185,7 +185,7 @@ static int net_connect(store_t *st, int argc, char **argv, cb_error_t *err)
 		return rc;
 	if (argc - optind != 2)
 		return cmd_usage_error(err, "'network connect' needs a network and a container");
-	return bld_net_connect(st, argv[optind], argv[optind + 1], err);
+	return rt_net_connect(st, argv[optind], argv[optind + 1], err);
 }
 
 static int net_disconnect(store_t *st, int argc, char **argv, cb_error_t *err)
@@ -199,7 +199,7 @@ static int net_disconnect(store_t *st, int argc, char **argv, cb_error_t *err)
 	if (argc - optind != 2)
 		return cmd_usage_error(err, "'network disconnect' needs a network and a "
 					    "container");
-	return bld_net_disconnect(st, argv[optind], argv[optind + 1], err);
+	return rt_net_disconnect(st, argv[optind], argv[optind + 1], err);
 }
 
 static const sub_t subs[] = {

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "builder/container.h"
+#include "runtime/container.h"
 #include "cmd/cmd.h"
 #include "cmd/format.h"
 #include "cmd/images_util.h"
@@ -47,7 +47,7 @@ static const cmd_fmt_field_t fields[NFIELDS] = {
 static const char *const state_names[] = {"created", "running", "exited"};
 
 /* "sh -c 'echo hi…" quoted and cut at 20 characters, as docker shows it */
-static char *command_text(const bld_ctr_t *c, bool no_trunc)
+static char *command_text(const rt_ctr_t *c, bool no_trunc)
 {
 	cb_buf_t b;
 	cb_buf_init(&b);
@@ -66,14 +66,14 @@ static char *command_text(const bld_ctr_t *c, bool no_trunc)
 	return s;
 }
 
-static char *status_text(const bld_ctr_t *c)
+static char *status_text(const rt_ctr_t *c)
 {
 	char d[64];
 	switch (c->status) {
-	case BLD_CTR_RUNNING:
+	case RT_CTR_RUNNING:
 		cmd_human_duration((int64_t)time(NULL) - c->started, d, sizeof d);
 		return cb_asprintf("Up %s", d);
-	case BLD_CTR_EXITED:
+	case RT_CTR_EXITED:
 		cmd_human_ago(c->finished, d, sizeof d);
 		return cb_asprintf("Exited (%d) %s", c->exit_code, d);
 	default:
@@ -81,7 +81,7 @@ static char *status_text(const bld_ctr_t *c)
 	}
 }
 
-static char *ports_text(const bld_ctr_t *c)
+static char *ports_text(const rt_ctr_t *c)
 {
 	cb_buf_t b;
 	cb_buf_init(&b);
@@ -93,7 +93,7 @@ static char *ports_text(const bld_ctr_t *c)
 }
 
 /* the image as the user typed it, in its familiar form */
-static char *image_text(const bld_ctr_t *c)
+static char *image_text(const rt_ctr_t *c)
 {
 	reg_ref_t r;
 	cb_error_t e = CB_ERROR_INIT;
@@ -120,7 +120,7 @@ static char *created_at(int64_t t)
 }
 
 /* The image's labels (a container has its image's), "k=v,k2=v2". */
-static json_t *image_labels(store_t *st, const bld_ctr_t *c, char **text)
+static json_t *image_labels(store_t *st, const rt_ctr_t *c, char **text)
 {
 	cb_error_t e = CB_ERROR_INIT;
 	image_t *img = image_load(st, c->image, &e);
@@ -201,7 +201,7 @@ static bool same_image_name(const char *a, const char *b)
 	return same;
 }
 
-static bool match_ancestor(store_t *st, const bld_ctr_t *c, const char *v)
+static bool match_ancestor(store_t *st, const rt_ctr_t *c, const char *v)
 {
 	if (same_image_name(c->image_name, v))
 		return true;
@@ -225,7 +225,7 @@ static bool match_label(json_t *labels, const char *v)
 	return got && (!eq || cb_streq(json_string_value(got), eq + 1));
 }
 
-static bool match_one(store_t *st, const bld_ctr_t *c, json_t *labels, const char *f)
+static bool match_one(store_t *st, const rt_ctr_t *c, json_t *labels, const char *f)
 {
 	const char *v = strchr(f, '=') + 1;
 	switch (f[0]) {
@@ -234,13 +234,13 @@ static bool match_one(store_t *st, const bld_ctr_t *c, json_t *labels, const cha
 	case 'i': return cb_str_has_prefix(c->id, v);
 	case 'a': return match_ancestor(st, c, v);
 	case 'l': return match_label(labels, v);
-	case 'e': return c->status == BLD_CTR_EXITED && c->exit_code == atoi(v);
+	case 'e': return c->status == RT_CTR_EXITED && c->exit_code == atoi(v);
 	}
 	return false;
 }
 
 /* docker's rule: filters with the same key are ORed, different keys ANDed */
-static bool filters_match(store_t *st, const filters_t *fs, const bld_ctr_t *c, json_t *labels)
+static bool filters_match(store_t *st, const filters_t *fs, const rt_ctr_t *c, json_t *labels)
 {
 	for (size_t i = 0; fs->v && fs->v[i]; i++) {
 		size_t klen = (size_t)(strchr(fs->v[i], '=') - fs->v[i]);
@@ -299,7 +299,7 @@ static void print_default(char *(*cells)[NFIELDS], size_t rows, bool quiet)
 	}
 }
 
-static void fill_row(store_t *st, const bld_ctr_t *c, bool no_trunc, char **row, char *labels)
+static void fill_row(store_t *st, const rt_ctr_t *c, bool no_trunc, char **row, char *labels)
 {
 	char created[64];
 	cmd_human_ago(c->created, created, sizeof created);
@@ -367,7 +367,7 @@ int cmd_ps(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		return CMD_USAGE;
 	store_t *st = cmd_store(ctx, err);
 	_cleanup_strv_ char **ids = NULL;
-	if (!st || bld_ctr_list(st, &ids, err) < 0) {
+	if (!st || rt_ctr_list(st, &ids, err) < 0) {
 		cmd_fmt_free(fmt);
 		return -1;
 	}
@@ -375,21 +375,21 @@ int cmd_ps(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	char *(*cells)[NFIELDS] = cb_xcalloc(n + 1, sizeof(*cells));
 	for (size_t i = 0; i < n; i++) {
 		cb_error_t e = CB_ERROR_INIT;
-		bld_ctr_t *c = bld_ctr_load(st, ids[i], &e);
+		rt_ctr_t *c = rt_ctr_load(st, ids[i], &e);
 		if (!c) {
 			cb_error_release(&e); /* removed meanwhile */
 			continue;
 		}
 		char *labels_text = NULL;
 		json_t *labels = image_labels(st, c, &labels_text);
-		if ((o.all || o.filters.any_status || c->status == BLD_CTR_RUNNING) &&
+		if ((o.all || o.filters.any_status || c->status == RT_CTR_RUNNING) &&
 		    filters_match(st, &o.filters, c, labels)) {
 			fill_row(st, c, o.no_trunc, cells[rows++], labels_text);
 			labels_text = NULL;
 		}
 		free(labels_text);
 		json_decref(labels);
-		bld_ctr_free(c);
+		rt_ctr_free(c);
 	}
 	if (fmt) {
 		for (size_t i = 0; i < rows; i++)

@@ -2,17 +2,17 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#include "builder/container.h"
+#include "runtime/container.h"
 #include "cmd/cmd.h"
 #include "common/util.h"
 
 static int rm_one(void *force, store_t *st, const char *name, cb_error_t *err)
 {
-	bld_ctr_t *c = bld_ctr_load(st, name, err);
-	int rc = c ? bld_ctr_remove(st, c, *(bool *)force, err) : -1;
+	rt_ctr_t *c = rt_ctr_load(st, name, err);
+	int rc = c ? rt_ctr_remove(st, c, *(bool *)force, err) : -1;
 	if (rc == 0)
 		printf("%s\n", name);
-	bld_ctr_free(c);
+	rt_ctr_free(c);
 	return rc;
 }
 

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "builder/container.h"
+#include "runtime/container.h"
 #include "cmd/cmd.h"
 #include "cmd/images_util.h"
 #include "common/util.h"

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "builder/container.h"
+#include "runtime/container.h"
 #include "cmd/cmd.h"
 #include "cmd/images_util.h"
 #include "cmd/platform.h"
@@ -37,7 +37,7 @@ static int read_env_file(const char *path, char ***env, cb_error_t *err)
 }
 
 /* --log-opt max-size=10m (docker's decimal units: k, m, g) | max-file=N */
-static int parse_log_opt(const char *opt, bld_ctr_spec_t *s, cb_error_t *err)
+static int parse_log_opt(const char *opt, rt_ctr_spec_t *s, cb_error_t *err)
 {
 	char *end;
 	if (!strncmp(opt, "max-size=", 9)) {
@@ -106,7 +106,7 @@ static int parse_pids_limit(const char *s, int64_t *out, cb_error_t *err)
 }
 
 typedef struct run_args {
-	bld_ctr_spec_t spec;
+	rt_ctr_spec_t spec;
 	char *seccomp;
 	bool detach;
 	const char *platform; /* --platform, for an image that is an index */
@@ -146,7 +146,7 @@ static int parse(int argc, char **argv, run_args_t *a, cb_error_t *err)
 		{"security-opt", required_argument, NULL, O_SECOPT},
 		{"pids-limit", required_argument, NULL, O_PIDS},
 		{NULL, 0, NULL, 0}};
-	bld_ctr_spec_t *s = &a->spec;
+	rt_ctr_spec_t *s = &a->spec;
 	int c;
 	optind = 1;
 	opterr = 0;
@@ -243,33 +243,33 @@ int cmd_run(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	}
 	store_t *st = cmd_store(ctx, err);
 	_cleanup_free_ char *md = NULL;
-	bld_ctr_t *c = NULL;
+	rt_ctr_t *c = NULL;
 	if (!st || find_or_pull(ctx, st, a.spec.image_name, a.platform, &md, err) < 0) {
 		run_args_release(&a);
 		return -1;
 	}
 	a.spec.image = md;
-	rc = bld_ctr_create(st, &a.spec, &c, err);
+	rc = rt_ctr_create(st, &a.spec, &c, err);
 	run_args_release(&a);
 	if (rc < 0)
 		return -1;
 	if (a.detach) {
-		rc = bld_ctr_start_detached(st, c, err);
+		rc = rt_ctr_start_detached(st, c, err);
 		if (rc == 0) {
 			printf("%s\n", c->id);
 		} else if (c->auto_remove) {
 			cb_error_t e = CB_ERROR_INIT;
-			if (bld_ctr_remove(st, c, true, &e) < 0)
+			if (rt_ctr_remove(st, c, true, &e) < 0)
 				cb_error_release(&e);
 		}
-		bld_ctr_free(c);
+		rt_ctr_free(c);
 		return rc;
 	}
-	bld_ctr_io_t io = {.out_fd = 1, .err_fd = 2};
+	rt_ctr_io_t io = {.out_fd = 1, .err_fd = 2};
 	sbx_status_t status;
 	fflush(stdout);
-	rc = bld_ctr_run(st, c, &io, &status, err);
-	bld_ctr_free(c);
+	rc = rt_ctr_run(st, c, &io, &status, err);
+	rt_ctr_free(c);
 	if (rc == 0)
 		ctx->exit_code = sbx_status_shell_code(&status);
 	return rc;

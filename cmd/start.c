@@ -2,18 +2,18 @@
  * its kept upper directory, detached. */
 #include <stdio.h>
 
-#include "builder/container.h"
+#include "runtime/container.h"
 #include "cmd/cmd.h"
 #include "common/util.h"
 
 static int start_one(void *unused, store_t *st, const char *name, cb_error_t *err)
 {
 	(void)unused;
-	bld_ctr_t *c = bld_ctr_load(st, name, err);
-	int rc = c ? bld_ctr_start_detached(st, c, err) : -1;
+	rt_ctr_t *c = rt_ctr_load(st, name, err);
+	int rc = c ? rt_ctr_start_detached(st, c, err) : -1;
 	if (rc == 0)
 		printf("%s\n", name);
-	bld_ctr_free(c);
+	rt_ctr_free(c);
 	return rc;
 }
 

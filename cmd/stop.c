@@ -4,17 +4,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "builder/container.h"
+#include "runtime/container.h"
 #include "cmd/cmd.h"
 #include "common/util.h"
 
 static int stop_one(void *timeout, store_t *st, const char *name, cb_error_t *err)
 {
-	bld_ctr_t *c = bld_ctr_load(st, name, err);
-	int rc = c ? bld_ctr_stop(st, c, *(int *)timeout, err) : -1;
+	rt_ctr_t *c = rt_ctr_load(st, name, err);
+	int rc = c ? rt_ctr_stop(st, c, *(int *)timeout, err) : -1;
 	if (rc == 0)
 		printf("%s\n", name);
-	bld_ctr_free(c);
+	rt_ctr_free(c);
 	return rc;
 }
 

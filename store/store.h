@@ -8,7 +8,7 @@
  *   cache/                  build cache entries
  *   containers/ID/          containers
  *   volumes/NAME/           named volumes
- *   networks/NAME.json      user-defined networks (builder/network.h)
+ *   networks/NAME.json      user-defined networks (runtime/network.h)
  *   tmp/                    files being written; emptied at open
  *   lock                    flock() file guarding index.json and cache/
  *

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "builder/sandbox.h"
+#include "runtime/sandbox.h"
 #include "common/fs.h"
 #include "common/util.h"
 

@@ -1,5 +1,5 @@
 /*
- * builder/container: containers on disk in a real store (create, find,
+ * runtime/container: containers on disk in a real store (create, find,
  * state and stale detection, diff of a real upper dir with a real whiteout,
  * commit into a real image, remove); networks on disk (records, names,
  * membership, hosts text); the helpers' parsing tables. Running
@@ -21,9 +21,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "builder/container.h"
-#include "builder/container_internal.h"
-#include "builder/network.h"
+#include "builder/builder.h"
+#include "runtime/container.h"
+#include "runtime/container_internal.h"
+#include "runtime/network.h"
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/image.h"
@@ -94,12 +95,12 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-static bld_ctr_t *create(const char *name, char *const *cmd)
+static rt_ctr_t *create(const char *name, char *const *cmd)
 {
-	bld_ctr_spec_t s = {.image = g.image, .image_name = "test:1", .name = name, .cmd = cmd};
-	bld_ctr_t *c = NULL;
+	rt_ctr_spec_t s = {.image = g.image, .image_name = "test:1", .name = name, .cmd = cmd};
+	rt_ctr_t *c = NULL;
 	cb_error_t e = CB_ERROR_INIT;
-	int rc = bld_ctr_create(g.st, &s, &c, &e);
+	int rc = rt_ctr_create(g.st, &s, &c, &e);
 	if (rc < 0)
 		fail_msg("create: %s", e.msg);
 	return c;
@@ -115,29 +116,29 @@ static void test_parse_signal(void **state)
 		     {"SIGQUIT", SIGQUIT}, {"USR1", SIGUSR1},  {"", -1},    {"SIGNOPE", -1},
 		     {"0", -1},            {"99999", -1},      {"9x", -1}};
 	for (size_t i = 0; i < CB_ARRAY_SIZE(cases); i++)
-		assert_int_equal(bld_ctr_parse_signal(cases[i].in), cases[i].sig);
+		assert_int_equal(rt_ctr_parse_signal(cases[i].in), cases[i].sig);
 }
 
 static void test_parse_port(void **state)
 {
 	(void)state;
-	bld_ctr_port_t p;
+	rt_ctr_port_t p;
 	cb_error_t e = CB_ERROR_INIT;
-	assert_int_equal(bld_ctr_parse_port("18080:8080", &p, &e), 0);
+	assert_int_equal(rt_ctr_parse_port("18080:8080", &p, &e), 0);
 	assert_string_equal(p.host_ip, "0.0.0.0");
 	assert_int_equal(p.host_port, 18080);
 	assert_int_equal(p.ctr_port, 8080);
-	assert_int_equal(bld_ctr_parse_port("127.0.0.1:80:8080/tcp", &p, &e), 0);
+	assert_int_equal(rt_ctr_parse_port("127.0.0.1:80:8080/tcp", &p, &e), 0);
 	assert_string_equal(p.host_ip, "127.0.0.1");
 	assert_int_equal(p.host_port, 80);
 	assert_false(p.udp);
-	assert_int_equal(bld_ctr_parse_port("5353:53/udp", &p, &e), 0);
+	assert_int_equal(rt_ctr_parse_port("5353:53/udp", &p, &e), 0);
 	assert_true(p.udp);
 	assert_int_equal(p.ctr_port, 53);
 	static const char *const bad[] = {"8080", "a:80", "80:0", "70000:80", "1:2/sctp", ":80:80",
 					  "80:"};
 	for (size_t i = 0; i < CB_ARRAY_SIZE(bad); i++) {
-		assert_int_equal(bld_ctr_parse_port(bad[i], &p, &e), -1);
+		assert_int_equal(rt_ctr_parse_port(bad[i], &p, &e), -1);
 		assert_int_equal(e.code, EINVAL);
 		cb_error_release(&e);
 	}
@@ -146,27 +147,27 @@ static void test_parse_port(void **state)
 static void test_proc_start(void **state)
 {
 	(void)state;
-	uint64_t me = bld_ctr_proc_start(getpid());
+	uint64_t me = rt_ctr_proc_start(getpid());
 	assert_true(me > 0);
 	assert_true(ctr_pid_alive(getpid(), me));
 	assert_false(ctr_pid_alive(getpid(), me + 1)); /* a reused pid */
 	pid_t child = fork();
 	if (child == 0)
 		_exit(0);
-	uint64_t cs = bld_ctr_proc_start(child);
+	uint64_t cs = rt_ctr_proc_start(child);
 	waitpid(child, NULL, 0);
 	assert_false(ctr_pid_alive(child, cs)); /* reaped: gone */
-	assert_int_equal(bld_ctr_proc_start(0), 0);
+	assert_int_equal(rt_ctr_proc_start(0), 0);
 }
 
 static void test_create_find_remove(void **state)
 {
 	(void)state;
 	cb_error_t e = CB_ERROR_INIT;
-	bld_ctr_t *c = create("web", (char *[]){"echo", "hi", NULL});
+	rt_ctr_t *c = create("web", (char *[]){"echo", "hi", NULL});
 	assert_non_null(c);
 	assert_int_equal(strlen(c->id), 64);
-	assert_int_equal(c->status, BLD_CTR_CREATED);
+	assert_int_equal(c->status, RT_CTR_CREATED);
 	assert_string_equal(c->argv[0], "echo");
 	assert_string_equal(c->stop_signal, "SIGQUIT");
 	assert_int_equal(strlen(c->hostname), 12);
@@ -177,87 +178,87 @@ static void test_create_find_remove(void **state)
 	for (size_t i = 0; i < 3; i++) {
 		_cleanup_free_ char *what =
 			whats[i] ? cb_xstrdup(whats[i]) : cb_asprintf("%.*s", i == 1 ? 64 : 7, c->id);
-		assert_int_equal(bld_ctr_find(g.st, what, id, &e), 0);
+		assert_int_equal(rt_ctr_find(g.st, what, id, &e), 0);
 		assert_string_equal(id, c->id);
 	}
-	bld_ctr_t *l = bld_ctr_load(g.st, "web", &e);
+	rt_ctr_t *l = rt_ctr_load(g.st, "web", &e);
 	assert_non_null(l);
 	assert_string_equal(l->image, g.image);
 	assert_string_equal(l->argv[1], "hi");
 	assert_string_equal(l->image_name, "test:1");
 	assert_true(l->created > 0);
-	bld_ctr_free(l);
+	rt_ctr_free(l);
 	/* names are unique */
-	bld_ctr_spec_t s = {.image = g.image, .name = "web"};
-	bld_ctr_t *dup = NULL;
-	assert_int_equal(bld_ctr_create(g.st, &s, &dup, &e), -1);
+	rt_ctr_spec_t s = {.image = g.image, .name = "web"};
+	rt_ctr_t *dup = NULL;
+	assert_int_equal(rt_ctr_create(g.st, &s, &dup, &e), -1);
 	assert_int_equal(e.code, EEXIST);
 	cb_error_release(&e);
 	s.name = "bad/name";
-	assert_int_equal(bld_ctr_create(g.st, &s, &dup, &e), -1);
+	assert_int_equal(rt_ctr_create(g.st, &s, &dup, &e), -1);
 	cb_error_release(&e);
 	/* no command at all */
 	s.name = NULL;
 	s.entrypoint = "";
-	assert_int_equal(bld_ctr_create(g.st, &s, &dup, &e), -1);
+	assert_int_equal(rt_ctr_create(g.st, &s, &dup, &e), -1);
 	cb_error_release(&e);
 	/* list: newest first */
-	bld_ctr_t *c2 = create(NULL, NULL);
+	rt_ctr_t *c2 = create(NULL, NULL);
 	assert_string_equal(c2->argv[0], "sh"); /* the image's Cmd */
 	char **ids = NULL;
-	assert_int_equal(bld_ctr_list(g.st, &ids, &e), 0);
+	assert_int_equal(rt_ctr_list(g.st, &ids, &e), 0);
 	assert_int_equal(cb_strv_len(ids), 2);
 	assert_string_equal(ids[0], c2->id);
 	cb_strv_free(ids);
-	assert_int_equal(bld_ctr_remove(g.st, c, false, &e), 0);
-	assert_int_equal(bld_ctr_remove(g.st, c2, false, &e), 0);
+	assert_int_equal(rt_ctr_remove(g.st, c, false, &e), 0);
+	assert_int_equal(rt_ctr_remove(g.st, c2, false, &e), 0);
 	assert_false(cb_path_exists(c->dir));
-	assert_int_equal(bld_ctr_find(g.st, "web", id, &e), -1);
+	assert_int_equal(rt_ctr_find(g.st, "web", id, &e), -1);
 	assert_int_equal(e.code, ENOENT);
 	cb_error_release(&e);
-	bld_ctr_free(c);
-	bld_ctr_free(c2);
+	rt_ctr_free(c);
+	rt_ctr_free(c2);
 }
 
 static void test_stale_state(void **state)
 {
 	(void)state;
 	cb_error_t e = CB_ERROR_INIT;
-	bld_ctr_t *c = create(NULL, (char *[]){"x", NULL});
+	rt_ctr_t *c = create(NULL, (char *[]){"x", NULL});
 	/* "running" with live pids that are really ours: believed */
-	c->status = BLD_CTR_RUNNING;
+	c->status = RT_CTR_RUNNING;
 	c->monitor_pid = c->pid = getpid();
-	c->monitor_start = c->pid_start = bld_ctr_proc_start(getpid());
+	c->monitor_start = c->pid_start = rt_ctr_proc_start(getpid());
 	c->started = ctr_now();
 	assert_int_equal(ctr_write_state(g.st, c, &e), 0);
-	assert_int_equal(bld_ctr_refresh(g.st, c, &e), 0);
-	assert_int_equal(c->status, BLD_CTR_RUNNING);
+	assert_int_equal(rt_ctr_refresh(g.st, c, &e), 0);
+	assert_int_equal(c->status, RT_CTR_RUNNING);
 	/* the same pid with another start time (reboot, reuse): exited */
 	c->pid_start++;
 	assert_int_equal(ctr_write_state(g.st, c, &e), 0);
-	assert_int_equal(bld_ctr_refresh(g.st, c, &e), 0);
-	assert_int_equal(c->status, BLD_CTR_EXITED);
+	assert_int_equal(rt_ctr_refresh(g.st, c, &e), 0);
+	assert_int_equal(c->status, RT_CTR_EXITED);
 	assert_int_equal(c->exit_code, 137);
 	/* a running container is not removed without force */
-	c->status = BLD_CTR_RUNNING;
+	c->status = RT_CTR_RUNNING;
 	c->pid_start--;
 	assert_int_equal(ctr_write_state(g.st, c, &e), 0);
-	assert_int_equal(bld_ctr_remove(g.st, c, false, &e), -1);
+	assert_int_equal(rt_ctr_remove(g.st, c, false, &e), -1);
 	assert_int_equal(e.code, EBUSY);
 	cb_error_release(&e);
 	/* stop of a stale one is a no-op; rm cleans it */
 	c->pid_start++;
 	assert_int_equal(ctr_write_state(g.st, c, &e), 0);
-	assert_int_equal(bld_ctr_stop(g.st, c, 0, &e), 0);
-	assert_int_equal(bld_ctr_remove(g.st, c, false, &e), 0);
-	bld_ctr_free(c);
+	assert_int_equal(rt_ctr_stop(g.st, c, 0, &e), 0);
+	assert_int_equal(rt_ctr_remove(g.st, c, false, &e), 0);
+	rt_ctr_free(c);
 }
 
 static void test_diff_and_commit(void **state)
 {
 	(void)state;
 	cb_error_t e = CB_ERROR_INIT;
-	bld_ctr_t *c = create("d1", (char *[]){"sh", "-c", "change", NULL});
+	rt_ctr_t *c = create("d1", (char *[]){"sh", "-c", "change", NULL});
 	_cleanup_free_ char *upper = ctr_path(c, "upper");
 	_cleanup_free_ char *etc = cb_path_join(upper, "etc");
 	_cleanup_free_ char *grp = cb_path_join(etc, "group");
@@ -266,16 +267,16 @@ static void test_diff_and_commit(void **state)
 	_cleanup_free_ char *newf = cb_path_join(upper, "new/sub/f");
 	assert_int_equal(mkdir(etc, 0755), 0);
 	if (mknod(grp, S_IFCHR | 0, makedev(0, 0)) < 0) {
-		bld_ctr_remove(g.st, c, true, &e);
-		bld_ctr_free(c);
+		rt_ctr_remove(g.st, c, true, &e);
+		rt_ctr_free(c);
 		skip(); /* whiteouts need CAP_MKNOD */
 	}
 	write_file(x, "hi\n");
 	assert_int_equal(cb_mkdir_p(newdir, 0755, &e), 0);
 	write_file(newf, "f\n");
-	bld_ctr_change_t *v = NULL;
+	rt_ctr_change_t *v = NULL;
 	size_t n = 0;
-	assert_int_equal(bld_ctr_diff(g.st, c, &v, &n, &e), 0);
+	assert_int_equal(rt_ctr_diff(g.st, c, &v, &n, &e), 0);
 	static const char *const want[] = {"C /etc", "D /etc/group", "A /new", "A /new/sub",
 					   "A /new/sub/f", "A /x"};
 	assert_int_equal(n, CB_ARRAY_SIZE(want));
@@ -283,11 +284,12 @@ static void test_diff_and_commit(void **state)
 		_cleanup_free_ char *line = cb_asprintf("%c %s", v[i].kind, v[i].path);
 		assert_string_equal(line, want[i]);
 	}
-	bld_ctr_changes_free(v, n);
+	rt_ctr_changes_free(v, n);
 
-	bld_ctr_commit_opts_t o = {.message = "snap", .author = "me",
-				   .changes = (char *[]){"ENV A=1", NULL}};
-	image_t *img = bld_ctr_commit(g.st, c, &o, &e);
+	rt_ctr_commit_opts_t o = {.message = "snap", .author = "me",
+				  .changes = (char *[]){"ENV A=1", NULL},
+				  .apply_changes = bld_apply_changes};
+	image_t *img = rt_ctr_commit(g.st, c, &o, &e);
 	if (!img)
 		fail_msg("commit: %s", e.msg);
 	assert_int_equal(img->manifest->n_layers, 2);
@@ -313,8 +315,8 @@ static void test_diff_and_commit(void **state)
 	assert_false(cb_path_exists(ag));
 	assert_true(cb_path_exists(ap));
 	image_free(img);
-	assert_int_equal(bld_ctr_remove(g.st, c, false, &e), 0);
-	bld_ctr_free(c);
+	assert_int_equal(rt_ctr_remove(g.st, c, false, &e), 0);
+	rt_ctr_free(c);
 }
 
 static void test_network_names(void **state)
@@ -327,11 +329,11 @@ static void test_network_names(void **state)
 		     {"-x", false},         {".x", false},   {"_x", false},     {"a/b", false},
 		     {"a b", false},        {"a:b", false},  {"é", false}};
 	for (size_t i = 0; i < CB_ARRAY_SIZE(cases); i++)
-		assert_int_equal(bld_net_valid_name(cases[i].name), cases[i].ok);
+		assert_int_equal(rt_net_valid_name(cases[i].name), cases[i].ok);
 	char long_name[200];
 	memset(long_name, 'a', sizeof long_name - 1);
 	long_name[sizeof long_name - 1] = 0;
-	assert_false(bld_net_valid_name(long_name));
+	assert_false(rt_net_valid_name(long_name));
 }
 
 static bool has_line(const char *text, const char *line)
@@ -347,56 +349,56 @@ static void test_network_membership(void **state)
 {
 	(void)state;
 	cb_error_t e = CB_ERROR_INIT;
-	bld_net_t *n = NULL;
-	assert_int_equal(bld_net_create(g.st, "net1", &n, &e), 0);
+	rt_net_t *n = NULL;
+	assert_int_equal(rt_net_create(g.st, "net1", &n, &e), 0);
 	assert_int_equal(strlen(n->id), NET_ID_LEN);
 	assert_string_equal(n->driver, "pod");
-	bld_net_free(n);
-	assert_int_equal(bld_net_create(g.st, "net1", &n, &e), -1);
+	rt_net_free(n);
+	assert_int_equal(rt_net_create(g.st, "net1", &n, &e), -1);
 	assert_int_equal(e.code, EEXIST);
 	cb_error_release(&e);
-	assert_int_equal(bld_net_create(g.st, "none", &n, &e), -1);
+	assert_int_equal(rt_net_create(g.st, "none", &n, &e), -1);
 	assert_int_equal(e.code, EEXIST);
 	cb_error_release(&e);
-	assert_null(bld_net_load(g.st, "nope", &e));
+	assert_null(rt_net_load(g.st, "nope", &e));
 	assert_int_equal(e.code, ENOENT);
 	assert_string_equal(e.msg, "network 'nope' not found");
 	cb_error_release(&e);
 
-	bld_net_t **v = NULL;
+	rt_net_t **v = NULL;
 	size_t nv = 0;
-	assert_int_equal(bld_net_list(g.st, &v, &nv, &e), 0);
+	assert_int_equal(rt_net_list(g.st, &v, &nv, &e), 0);
 	assert_int_equal(nv, 3);
 	assert_string_equal(v[0]->name, "host");
 	assert_string_equal(v[1]->name, "none");
 	assert_string_equal(v[2]->name, "net1");
 	for (size_t i = 0; i < nv; i++)
-		bld_net_free(v[i]);
+		rt_net_free(v[i]);
 	free(v);
 
 	/* run --network net1, and one connected later */
-	bld_ctr_spec_t s = {.image = g.image, .name = "m1", .network = "net1"};
-	bld_ctr_t *m1 = NULL, *m2 = create("m2", NULL);
-	assert_int_equal(bld_ctr_create(g.st, &s, &m1, &e), 0);
+	rt_ctr_spec_t s = {.image = g.image, .name = "m1", .network = "net1"};
+	rt_ctr_t *m1 = NULL, *m2 = create("m2", NULL);
+	assert_int_equal(rt_ctr_create(g.st, &s, &m1, &e), 0);
 	s.name = "m3";
 	s.network = "nonet";
-	bld_ctr_t *bad = NULL;
-	assert_int_equal(bld_ctr_create(g.st, &s, &bad, &e), -1);
+	rt_ctr_t *bad = NULL;
+	assert_int_equal(rt_ctr_create(g.st, &s, &bad, &e), -1);
 	assert_int_equal(e.code, ENOENT);
 	cb_error_release(&e);
-	assert_int_equal(bld_net_connect(g.st, "net1", "m2", &e), 0);
-	assert_int_equal(bld_net_connect(g.st, "net1", "m2", &e), -1);
+	assert_int_equal(rt_net_connect(g.st, "net1", "m2", &e), 0);
+	assert_int_equal(rt_net_connect(g.st, "net1", "m2", &e), -1);
 	assert_int_equal(e.code, EEXIST);
 	cb_error_release(&e);
-	assert_int_equal(bld_net_connect(g.st, "host", "m2", &e), -1);
+	assert_int_equal(rt_net_connect(g.st, "host", "m2", &e), -1);
 	cb_error_release(&e);
 
 	_cleanup_strv_ char **ids = NULL;
-	assert_int_equal(bld_net_members(g.st, "net1", &ids, &e), 0);
+	assert_int_equal(rt_net_members(g.st, "net1", &ids, &e), 0);
 	assert_int_equal(cb_strv_len(ids), 2);
 
 	/* m1's hosts: both names with their short IDs, on 127.0.0.1 */
-	bld_ctr_t *l1 = bld_ctr_load(g.st, "m1", &e);
+	rt_ctr_t *l1 = rt_ctr_load(g.st, "m1", &e);
 	assert_non_null(l1);
 	_cleanup_free_ char *text = ctr_hosts_text(g.st, l1);
 	_cleanup_free_ char *line1 = cb_asprintf("127.0.0.1\tm1 %.12s", m1->id);
@@ -405,27 +407,27 @@ static void test_network_membership(void **state)
 	assert_true(has_line(text, line1));
 	assert_true(has_line(text, line2));
 
-	assert_int_equal(bld_net_remove(g.st, "net1", &e), -1);
+	assert_int_equal(rt_net_remove(g.st, "net1", &e), -1);
 	assert_int_equal(e.code, EBUSY);
 	assert_string_equal(e.msg, "network net1 has active endpoints (m1, m2)");
 	cb_error_release(&e);
 
 	/* off the network: by disconnect, by rm */
-	assert_int_equal(bld_net_disconnect(g.st, "net1", "m2", &e), 0);
-	assert_int_equal(bld_net_disconnect(g.st, "net1", "m2", &e), -1);
+	assert_int_equal(rt_net_disconnect(g.st, "net1", "m2", &e), 0);
+	assert_int_equal(rt_net_disconnect(g.st, "net1", "m2", &e), -1);
 	assert_int_equal(e.code, ENOENT);
 	cb_error_release(&e);
 	free(text);
 	text = ctr_hosts_text(g.st, l1);
 	assert_false(has_line(text, line2));
-	assert_int_equal(bld_ctr_remove(g.st, m1, false, &e), 0);
-	assert_int_equal(bld_net_remove(g.st, "net1", &e), 0);
-	assert_null(bld_net_load(g.st, "net1", &e));
+	assert_int_equal(rt_ctr_remove(g.st, m1, false, &e), 0);
+	assert_int_equal(rt_net_remove(g.st, "net1", &e), 0);
+	assert_null(rt_net_load(g.st, "net1", &e));
 	cb_error_release(&e);
-	assert_int_equal(bld_ctr_remove(g.st, m2, false, &e), 0);
-	bld_ctr_free(l1);
-	bld_ctr_free(m1);
-	bld_ctr_free(m2);
+	assert_int_equal(rt_ctr_remove(g.st, m2, false, &e), 0);
+	rt_ctr_free(l1);
+	rt_ctr_free(m1);
+	rt_ctr_free(m2);
 }
 
 int main(void)

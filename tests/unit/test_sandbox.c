@@ -29,7 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "builder/sandbox.h"
+#include "runtime/sandbox.h"
 #include "common/fs.h"
 #include "common/util.h"
 

@@ -1,4 +1,4 @@
-/* builder/seccomp: Docker's default profile compiled for x86_64 and aarch64
+/* runtime/seccomp: Docker's default profile compiled for x86_64 and aarch64
  * answers as Docker's does (checked by running the BPF in a small
  * interpreter on made-up system calls), capability-keyed rules follow the
  * bounding set, and the JSON parser takes Docker's format and refuses bad
@@ -20,8 +20,8 @@
 #include <cmocka.h>
 #include <seccomp.h>
 
-#include "builder/sandbox.h"
-#include "builder/seccomp.h"
+#include "runtime/sandbox.h"
+#include "runtime/seccomp.h"
 #include "common/util.h"
 
 /* ---- a classic-BPF interpreter, enough for libseccomp's output ---- */

@@ -1,9 +1,9 @@
 /*
- * tests/unit/test_snapshot.c - bld_chain_lowers and bld_overlay_options
+ * tests/unit/test_snapshot.c - rt_chain_lowers and rt_overlay_options
  * against the OCI semantics (root only; skipped otherwise).
  *
  * A chain may repeat a diff ID, and overlayfs refuses a directory twice in
- * lowerdir: bld_chain_lowers keeps each layer at its top-most place only.
+ * lowerdir: rt_chain_lowers keeps each layer at its top-most place only.
  * For chains that repeat layers holding files, whiteouts and opaque
  * directories, the read-only overlay of what it returns must show exactly
  * the tree that applying every layer in order onto a plain directory gives
@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "builder/internal.h"
+#include "runtime/mount.h"
 #include "test_layer_util.h"
 
 static void check(int rc, cb_error_t *err)
@@ -94,14 +95,14 @@ static void check_chain(fx_t *f, const int *chain, size_t want_lowers, const cha
 	}
 	ids[n] = NULL;
 	_cleanup_strv_ char **lowers = NULL;
-	check(bld_chain_lowers(f->st, d, ids, n, &lowers, &err), &err);
+	check(rt_chain_lowers(f->st, d, ids, n, &lowers, &err), &err);
 	assert_int_equal(cb_strv_len(lowers), want_lowers);
 	for (size_t i = 0; lowers[i]; i++) /* each directory once */
 		for (size_t j = i + 1; lowers[j]; j++)
 			assert_string_not_equal(lowers[i], lowers[j]);
 	cb_buf_t opts;
 	cb_buf_init(&opts);
-	check(bld_overlay_options(lowers, NULL, NULL, &opts, &err), &err);
+	check(rt_overlay_options(lowers, NULL, NULL, &opts, &err), &err);
 	_cleanup_free_ char *mnt_name = cb_asprintf("%s-mnt", name);
 	_cleanup_free_ char *mnt = mkd(f, mnt_name);
 	if (mount("overlay", mnt, "overlay", MS_RDONLY, opts.data) < 0)

@@ -1,14 +1,14 @@
 /*
- * builder/sandbox_confine.h - inside the sandbox module: what confines the
+ * runtime/sandbox_confine.h - inside the sandbox module: what confines the
  * process besides namespaces (the seccomp filter, the pids cgroup), made by
  * the parent before the clone, since the child cannot allocate.
  */
-#ifndef CB_BUILDER_SANDBOX_CONFINE_H
-#define CB_BUILDER_SANDBOX_CONFINE_H
+#ifndef CB_RUNTIME_SANDBOX_CONFINE_H
+#define CB_RUNTIME_SANDBOX_CONFINE_H
 
-#include "builder/cgroup.h"
-#include "builder/sandbox.h"
-#include "builder/seccomp.h"
+#include "runtime/cgroup.h"
+#include "runtime/sandbox.h"
+#include "runtime/seccomp.h"
 
 /* For cfg: *prog = the struct sock_fprog the child loads (NULL with
  * seccomp_unconfined; Docker's default profile comes from a per-process

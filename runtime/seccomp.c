@@ -1,10 +1,10 @@
 /*
- * builder/seccomp.c - Docker's seccomp profile format: parse (jansson),
+ * runtime/seccomp.c - Docker's seccomp profile format: parse (jansson),
  * filter by architecture, capabilities and kernel as dockerd does, compile
  * with libseccomp into BPF the sandbox's child loads with one system call
  * (it cannot allocate, so everything happens here, in the parent).
  */
-#include "builder/seccomp.h"
+#include "runtime/seccomp.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -17,7 +17,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "builder/seccomp_lazy.h"
+#include "runtime/seccomp_lazy.h"
 #include "common/util.h"
 
 /* ---------------------------------------------------------------------- */

@@ -1,5 +1,5 @@
 /*
- * builder/container.h - containers: an image's layers + a private upper
+ * runtime/container.h - containers: an image's layers + a private upper
  * directory, a process in the sandbox, and state on disk. No daemon.
  *
  * On disk, ROOT/containers/ID/ (ID = 64 hex, shown as 12):
@@ -28,49 +28,49 @@
  *
  * Lifecycle:
  *
- *     bld_ctr_spec_t spec;  ... fill (borrowed strings)
- *     bld_ctr_t *c;
- *     bld_ctr_create(st, &spec, &c, err);        // dirs + config + state
- *     bld_ctr_run(st, c, &io, &status, err);     // attached, or
- *     bld_ctr_start_detached(st, c, err);        // returns once running
+ *     rt_ctr_spec_t spec;  ... fill (borrowed strings)
+ *     rt_ctr_t *c;
+ *     rt_ctr_create(st, &spec, &c, err);        // dirs + config + state
+ *     rt_ctr_run(st, c, &io, &status, err);     // attached, or
+ *     rt_ctr_start_detached(st, c, err);        // returns once running
  *     ...
- *     bld_ctr_stop(st, c, 10, err); bld_ctr_remove(st, c, force, err);
- *     bld_ctr_free(c);
+ *     rt_ctr_stop(st, c, 10, err); rt_ctr_remove(st, c, force, err);
+ *     rt_ctr_free(c);
  *
- * Every fallible function follows common/error.h. A bld_ctr_t is a snapshot
- * of config + state read at load time; bld_ctr_refresh() re-reads state.
+ * Every fallible function follows common/error.h. A rt_ctr_t is a snapshot
+ * of config + state read at load time; rt_ctr_refresh() re-reads state.
  */
-#ifndef CB_BUILDER_CONTAINER_H
-#define CB_BUILDER_CONTAINER_H
+#ifndef CB_RUNTIME_CONTAINER_H
+#define CB_RUNTIME_CONTAINER_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "builder/sandbox.h"
+#include "runtime/sandbox.h"
 #include "common/error.h"
 #include "store/image.h"
 #include "store/store.h"
 
 #define CTR_ID_LEN 64
 
-typedef enum bld_ctr_status {
-	BLD_CTR_CREATED = 0,
-	BLD_CTR_RUNNING,
-	BLD_CTR_EXITED,
-} bld_ctr_status_t;
+typedef enum rt_ctr_status {
+	RT_CTR_CREATED = 0,
+	RT_CTR_RUNNING,
+	RT_CTR_EXITED,
+} rt_ctr_status_t;
 
 /* One -p mapping: host_ip:host_port -> container's 127.0.0.1:ctr_port. */
-typedef struct bld_ctr_port {
+typedef struct rt_ctr_port {
 	char host_ip[64]; /* "0.0.0.0" by default */
 	uint16_t host_port;
 	uint16_t ctr_port;
 	bool udp;         /* /udp: datagrams, one container-side socket per client */
-} bld_ctr_port_t;
+} rt_ctr_port_t;
 
 /* What `run` asks for; all borrowed. The command is resolved against the
- * image config in bld_ctr_create (entrypoint + cmd as Docker does). */
-typedef struct bld_ctr_spec {
+ * image config in rt_ctr_create (entrypoint + cmd as Docker does). */
+typedef struct rt_ctr_spec {
 	const char *image;           /* manifest digest */
 	const char *image_name;      /* as the user typed it, for `ps` */
 	const char *name;            /* NULL: a generated one */
@@ -81,7 +81,7 @@ typedef struct bld_ctr_spec {
 	char *const *volumes;        /* HOST:CTR[:ro]; HOST without '/' = named volume */
 	char *const *ports;          /* [IP:]HOST:CTR[/tcp] */
 	const char *network;         /* "host" | "none" | NULL (host, none with -p)
-				      * | the name of a network (builder/network.h) */
+				      * | the name of a network (runtime/network.h) */
 	bool tty, interactive, auto_remove;
 	int64_t log_max_size;        /* --log-opt max-size: rotate the log at this
 				      * many bytes; 0 = never */
@@ -92,9 +92,9 @@ typedef struct bld_ctr_spec {
 				      * JSON text of a profile (kept in the
 				      * config, as dockerd does) */
 	int64_t pids_limit;          /* --pids-limit: <= 0 = none (Docker's default) */
-} bld_ctr_spec_t;
+} rt_ctr_spec_t;
 
-typedef struct bld_ctr {
+typedef struct rt_ctr {
 	char id[CTR_ID_LEN + 1];
 	char *dir;                   /* ROOT/containers/ID */
 	/* config */
@@ -109,7 +109,7 @@ typedef struct bld_ctr {
 				      * adds. What inspect shows and commit keeps */
 	char *cwd, *user, *hostname;
 	char **volumes;
-	bld_ctr_port_t *ports;
+	rt_ctr_port_t *ports;
 	size_t n_ports;
 	bool net_none;
 	char **networks;             /* user-defined networks it is on (sorted,
@@ -117,102 +117,106 @@ typedef struct bld_ctr {
 				      * networks' shared namespace instead */
 	bool tty, interactive, auto_remove;
 	char *stop_signal;           /* the image's StopSignal or NULL */
-	int64_t log_max_size;        /* as in bld_ctr_spec_t */
+	int64_t log_max_size;        /* as in rt_ctr_spec_t */
 	int log_max_file;
-	char *seccomp;               /* as in bld_ctr_spec_t */
+	char *seccomp;               /* as in rt_ctr_spec_t */
 	int64_t pids_limit;
 	int64_t created;             /* seconds since the epoch */
 	int64_t created_ns;          /* the same in ns: orders containers made in one second */
 	/* state */
-	bld_ctr_status_t status;     /* stale "running" already read as exited */
+	rt_ctr_status_t status;      /* stale "running" already read as exited */
 	pid_t monitor_pid, pid;
 	uint64_t monitor_start, pid_start; /* /proc/PID/stat starttime */
 	int exit_code;
 	int64_t started, finished;   /* -1 when never */
-} bld_ctr_t;
+} rt_ctr_t;
 
-void bld_ctr_free(bld_ctr_t *c);
+void rt_ctr_free(rt_ctr_t *c);
 
 /* Set cfg's seccomp fields from the container's (run, start, exec): a
  * profile parsed here goes to *owned, to free (sbx_seccomp_free) after
  * sbx_start/sbx_exec returned. */
-int bld_ctr_seccomp(const bld_ctr_t *c, sbx_config_t *cfg, sbx_scmp_profile_t **owned,
-		    cb_error_t *err);
+int rt_ctr_seccomp(const rt_ctr_t *c, sbx_config_t *cfg, sbx_scmp_profile_t **owned,
+		   cb_error_t *err);
 
 /* Make containers/ID with config, state (created), init/ upper/ work/
  * rootfs/. Names are unique: EEXIST "the container name 'x' is already in
  * use". *out is the caller's. */
-int bld_ctr_create(store_t *st, const bld_ctr_spec_t *spec, bld_ctr_t **out, cb_error_t *err);
+int rt_ctr_create(store_t *st, const rt_ctr_spec_t *spec, rt_ctr_t **out, cb_error_t *err);
 
 /* Find by full ID, name, or unique ID prefix. ENOENT "no such container:
  * 'x'"; EINVAL when a prefix is ambiguous. */
-int bld_ctr_find(store_t *st, const char *what, char id[CTR_ID_LEN + 1], cb_error_t *err);
-/* bld_ctr_find + load. */
-bld_ctr_t *bld_ctr_load(store_t *st, const char *what, cb_error_t *err);
+int rt_ctr_find(store_t *st, const char *what, char id[CTR_ID_LEN + 1], cb_error_t *err);
+/* rt_ctr_find + load. */
+rt_ctr_t *rt_ctr_load(store_t *st, const char *what, cb_error_t *err);
 /* Every container's ID (sorted by creation, newest first); caller frees. */
-int bld_ctr_list(store_t *st, char ***ids, cb_error_t *err);
+int rt_ctr_list(store_t *st, char ***ids, cb_error_t *err);
 /* Re-read state.json (stale detection included). */
-int bld_ctr_refresh(store_t *st, bld_ctr_t *c, cb_error_t *err);
+int rt_ctr_refresh(store_t *st, rt_ctr_t *c, cb_error_t *err);
 
 /* I/O of an attached run. */
-typedef struct bld_ctr_io {
+typedef struct rt_ctr_io {
 	int out_fd, err_fd;          /* where output goes (1, 2) */
-} bld_ctr_io_t;
+} rt_ctr_io_t;
 
 /* Run the container attached in this process (this process becomes the
  * monitor: it enters a private mount namespace for good). Forwards SIGINT,
  * SIGTERM, SIGHUP, SIGQUIT. Returns 0 with *status when it ran. With
  * auto_remove the container is removed at the end. */
-int bld_ctr_run(store_t *st, bld_ctr_t *c, const bld_ctr_io_t *io, sbx_status_t *status,
-		cb_error_t *err);
+int rt_ctr_run(store_t *st, rt_ctr_t *c, const rt_ctr_io_t *io, sbx_status_t *status,
+	       cb_error_t *err);
 
 /* Start a created or exited container under a new setsid'd monitor process;
  * returns once its process runs (and its ports listen) or with the error
  * that stopped it. */
-int bld_ctr_start_detached(store_t *st, bld_ctr_t *c, cb_error_t *err);
+int rt_ctr_start_detached(store_t *st, rt_ctr_t *c, cb_error_t *err);
 
 /* STOPSIGNAL (default SIGTERM) to PID 1, SIGKILL after timeout seconds;
  * returns when the container has exited. No-op when not running. */
-int bld_ctr_stop(store_t *st, bld_ctr_t *c, int timeout, cb_error_t *err);
+int rt_ctr_stop(store_t *st, rt_ctr_t *c, int timeout, cb_error_t *err);
 
 /* Remove the container; a running one only with force (killed first).
  * EBUSY "container 'x' is running: stop it first or use -f". */
-int bld_ctr_remove(store_t *st, bld_ctr_t *c, bool force, cb_error_t *err);
+int rt_ctr_remove(store_t *st, rt_ctr_t *c, bool force, cb_error_t *err);
 
 /* ---- diff and commit ---- */
 
-typedef struct bld_ctr_change {
+typedef struct rt_ctr_change {
 	char kind;   /* 'A', 'C' or 'D' */
 	char *path;  /* absolute, "/etc/group" */
-} bld_ctr_change_t;
+} rt_ctr_change_t;
 
 /* What the container changed, sorted by path. *out freed with
- * bld_ctr_changes_free. */
-int bld_ctr_diff(store_t *st, const bld_ctr_t *c, bld_ctr_change_t **out, size_t *n,
-		 cb_error_t *err);
-void bld_ctr_changes_free(bld_ctr_change_t *v, size_t n);
+ * rt_ctr_changes_free. */
+int rt_ctr_diff(store_t *st, const rt_ctr_t *c, rt_ctr_change_t **out, size_t *n,
+		cb_error_t *err);
+void rt_ctr_changes_free(rt_ctr_change_t *v, size_t n);
 
-typedef struct bld_ctr_commit_opts {
+typedef struct rt_ctr_commit_opts {
 	const char *message;         /* history comment (-m) */
 	const char *author;          /* (-a) */
 	char *const *changes;        /* -c 'CMD ["x"]' ... */
+	/* Applies changes to the new config (required with changes). cmd/
+	 * hands in builder's bld_apply_changes: the instructions are the
+	 * builder's to parse, and the runtime knows no Dockerfile. */
+	int (*apply_changes)(oci_config_t *config, char *const *changes, cb_error_t *err);
 	bool pause;                  /* freeze a running container meanwhile */
 	bool docker_format;
-} bld_ctr_commit_opts_t;
+} rt_ctr_commit_opts_t;
 
 /* The upper dir as a new layer on the container's image, with the
  * container's command and env as the config, changes applied and a history
  * entry. Returns the new image (untagged: the caller tags it). */
-image_t *bld_ctr_commit(store_t *st, const bld_ctr_t *c, const bld_ctr_commit_opts_t *o,
-			cb_error_t *err);
+image_t *rt_ctr_commit(store_t *st, const rt_ctr_t *c, const rt_ctr_commit_opts_t *o,
+		       cb_error_t *err);
 
 /* ---- small helpers (also for cmd/ and tests) ---- */
 
 /* "SIGTERM", "TERM", "15" -> 15; -1 when unknown. */
-int bld_ctr_parse_signal(const char *s);
+int rt_ctr_parse_signal(const char *s);
 /* starttime of /proc/PID/stat, 0 when the process does not exist. */
-uint64_t bld_ctr_proc_start(pid_t pid);
+uint64_t rt_ctr_proc_start(pid_t pid);
 /* Parse "[IP:]HOST:CTR[/tcp|/udp]". */
-int bld_ctr_parse_port(const char *s, bld_ctr_port_t *p, cb_error_t *err);
+int rt_ctr_parse_port(const char *s, rt_ctr_port_t *p, cb_error_t *err);
 
 #endif

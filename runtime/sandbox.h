@@ -1,5 +1,5 @@
 /*
- * builder/sandbox.h - run one process in Linux namespaces (root and rootless).
+ * runtime/sandbox.h - run one process in Linux namespaces (root and rootless).
  *
  * Every RUN step and every container goes through here. The sandbox knows
  * nothing of images or of the store: it gets a root directory (usually an
@@ -76,16 +76,19 @@
  * All pointers in sbx_config_t are borrowed for the duration of the call
  * (sbx_start copies what it needs after it returns: nothing).
  */
-#ifndef CB_BUILDER_SANDBOX_H
-#define CB_BUILDER_SANDBOX_H
+#ifndef CB_RUNTIME_SANDBOX_H
+#define CB_RUNTIME_SANDBOX_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "builder/seccomp.h"
+#include "runtime/seccomp.h"
 #include "common/error.h"
+
+/* The PATH a process gets when its environment sets none (Docker's). */
+#define SBX_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* Docker's default capability set as a mask of (1 << CAP_x): CHOWN,
  * DAC_OVERRIDE, FOWNER, FSETID, KILL, SETGID, SETUID, SETPCAP,
@@ -156,7 +159,7 @@ typedef struct sbx_config {
 				     * set the seccomp profile's caps rules see */
 	bool no_new_privs;          /* default true */
 
-	/* --- confinement (builder/seccomp.h, builder/cgroup.h) --- */
+	/* --- confinement (runtime/seccomp.h, runtime/cgroup.h) --- */
 	const sbx_scmp_profile_t *seccomp; /* NULL = Docker's default profile */
 	bool seccomp_unconfined;    /* no filter (seccomp=unconfined, RUN
 				     * --security=insecure) */

@@ -1,17 +1,17 @@
 /*
- * builder/container_internal.h - what the container*.c files share; not a
+ * runtime/container_internal.h - what the container*.c files share; not a
  * public API.
  */
-#ifndef CB_BUILDER_CONTAINER_INTERNAL_H
-#define CB_BUILDER_CONTAINER_INTERNAL_H
+#ifndef CB_RUNTIME_CONTAINER_INTERNAL_H
+#define CB_RUNTIME_CONTAINER_INTERNAL_H
 
-#include "builder/container.h"
+#include "runtime/container.h"
 
 /* ROOT/containers/ID/SUB (caller frees). */
-char *ctr_path(const bld_ctr_t *c, const char *sub);
+char *ctr_path(const rt_ctr_t *c, const char *sub);
 
 /* Replace state.json atomically with c's state fields. */
-int ctr_write_state(store_t *st, const bld_ctr_t *c, cb_error_t *err);
+int ctr_write_state(store_t *st, const rt_ctr_t *c, cb_error_t *err);
 
 /* The image's unpacked layers, top-most first, NULL-terminated (unpacked
  * on demand). *cfg (may be NULL) receives the image config. */
@@ -23,32 +23,32 @@ int ctr_image_lowers(store_t *st, const char *manifest_digest, char ***lowers,
  * new one (sbx_enter_userns). Then upper/ reads with the ids the container
  * sees (0, not our uid) and every file of it can be removed. Root: no-op.
  * One way: this process stays there. */
-int ctr_enter_userns(const bld_ctr_t *c, cb_error_t *err);
+int ctr_enter_userns(const rt_ctr_t *c, cb_error_t *err);
 
 /* True when the pid exists and has the recorded start time. */
 bool ctr_pid_alive(pid_t pid, uint64_t start);
 
 /* A pause whose pauser died (kill -9 of a commit) is undone: SIGCONT to
  * every process of the container, the record removed. */
-void ctr_resume_orphaned(const bld_ctr_t *c);
+void ctr_resume_orphaned(const rt_ctr_t *c);
 
 /* Rewrite config.json atomically from c's config fields. */
-int ctr_write_config(store_t *st, const bld_ctr_t *c, cb_error_t *err);
+int ctr_write_config(store_t *st, const rt_ctr_t *c, cb_error_t *err);
 
 /* Load a container by full ID (state refreshed). */
-bld_ctr_t *ctr_load_id(store_t *st, const char *id, cb_error_t *err);
+rt_ctr_t *ctr_load_id(store_t *st, const char *id, cb_error_t *err);
 
-/* ---- networks (builder/network.c) ---- */
+/* ---- networks (runtime/network.c) ---- */
 
 /* Take this process into the network namespace of c's networks: setns()
  * into the one of a running member, else a new one with lo up. Called by
  * the monitor with the store lock held until c's state says running, so
  * that two first members cannot each make their own. */
-int ctr_net_join(store_t *st, const bld_ctr_t *c, cb_error_t *err);
+int ctr_net_join(store_t *st, const rt_ctr_t *c, cb_error_t *err);
 
 /* c's /etc/hosts: the standard lines, then "127.0.0.1 NAME ID12" for every
  * container on each of c's networks. Caller frees. */
-char *ctr_hosts_text(store_t *st, const bld_ctr_t *c);
+char *ctr_hosts_text(store_t *st, const rt_ctr_t *c);
 
 /* Rewrite the hosts file of every container on a network, in place (a
  * running container has its inode bound on /etc/hosts). Takes the lock. */

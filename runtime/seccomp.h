@@ -1,5 +1,5 @@
 /*
- * builder/seccomp.h - seccomp profiles in Docker's format, compiled to BPF.
+ * runtime/seccomp.h - seccomp profiles in Docker's format, compiled to BPF.
  *
  * A profile is Docker's: a default action, the architectures it covers
  * (an explicit list, or an "archMap" from the native architecture to its
@@ -40,8 +40,8 @@
  * libseccomp is loaded on first use (common/lazylib.h): only the commands
  * that start a process pay for it.
  */
-#ifndef CB_BUILDER_SECCOMP_H
-#define CB_BUILDER_SECCOMP_H
+#ifndef CB_RUNTIME_SECCOMP_H
+#define CB_RUNTIME_SECCOMP_H
 
 #include <stddef.h>
 #include <stdint.h>

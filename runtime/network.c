@@ -1,5 +1,5 @@
 /* User-defined networks: records, membership, the shared namespace and the
- * members' hosts files. See builder/network.h for the model. */
+ * members' hosts files. See runtime/network.h for the model. */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -14,9 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "builder/container_internal.h"
-#include "builder/network.h"
-#include "builder/sandbox.h"
+#include "runtime/container_internal.h"
+#include "runtime/network.h"
+#include "runtime/sandbox.h"
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/digest.h"
@@ -27,7 +27,7 @@
 
 static const char *const builtin_names[] = {"host", "none"};
 
-void bld_net_free(bld_net_t *n)
+void rt_net_free(rt_net_t *n)
 {
 	if (!n)
 		return;
@@ -37,7 +37,7 @@ void bld_net_free(bld_net_t *n)
 	free(n);
 }
 
-bool bld_net_valid_name(const char *s)
+bool rt_net_valid_name(const char *s)
 {
 	if (!isalnum((unsigned char)*s) || strlen(s) > NET_NAME_MAX)
 		return false;
@@ -56,9 +56,9 @@ static bool is_builtin(const char *name)
 }
 
 /* The built-in ones get a stable ID: the digest of their name. */
-static bld_net_t *builtin_net(const char *name)
+static rt_net_t *builtin_net(const char *name)
 {
-	bld_net_t *n = cb_xcalloc(1, sizeof *n);
+	rt_net_t *n = cb_xcalloc(1, sizeof *n);
 	n->name = cb_xstrdup(name);
 	char d[DIGEST_STR_LEN + 1];
 	digest_buffer(name, strlen(name), d);
@@ -75,11 +75,11 @@ static char *net_path(store_t *st, const char *name)
 	return store_path(st, sub);
 }
 
-bld_net_t *bld_net_load(store_t *st, const char *name, cb_error_t *err)
+rt_net_t *rt_net_load(store_t *st, const char *name, cb_error_t *err)
 {
 	if (is_builtin(name))
 		return builtin_net(name);
-	if (!bld_net_valid_name(name)) {
+	if (!rt_net_valid_name(name)) {
 		cb_error_fail(err, ENOENT, "network '%s' not found", name);
 		return NULL;
 	}
@@ -104,7 +104,7 @@ bld_net_t *bld_net_load(store_t *st, const char *name, cb_error_t *err)
 		cb_error_fail(err, EBADMSG, "network '%s': bad %s", name, path);
 		return NULL;
 	}
-	bld_net_t *n = cb_xcalloc(1, sizeof *n);
+	rt_net_t *n = cb_xcalloc(1, sizeof *n);
 	n->name = cb_xstrdup(name);
 	snprintf(n->id, sizeof n->id, "%s", id);
 	const char *created = json_string_value(json_object_get(j, "Created"));
@@ -115,7 +115,7 @@ bld_net_t *bld_net_load(store_t *st, const char *name, cb_error_t *err)
 	return n;
 }
 
-static int write_net(store_t *st, const bld_net_t *n, cb_error_t *err)
+static int write_net(store_t *st, const rt_net_t *n, cb_error_t *err)
 {
 	_cleanup_free_ char *dir = store_path(st, "networks");
 	if (cb_mkdir_p(dir, 0755, err) < 0)
@@ -131,13 +131,13 @@ static int write_net(store_t *st, const bld_net_t *n, cb_error_t *err)
 	return rc;
 }
 
-int bld_net_create(store_t *st, const char *name, bld_net_t **out, cb_error_t *err)
+int rt_net_create(store_t *st, const char *name, rt_net_t **out, cb_error_t *err)
 {
-	if (!bld_net_valid_name(name))
+	if (!rt_net_valid_name(name))
 		return cb_error_fail(err, EINVAL, "invalid network name '%s': only "
 						  "[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed (at most "
 						  "%d characters)", name, NET_NAME_MAX);
-	bld_net_t *n = cb_xcalloc(1, sizeof *n);
+	rt_net_t *n = cb_xcalloc(1, sizeof *n);
 	n->name = cb_xstrdup(name);
 	cb_random_hex(n->id, NET_ID_LEN / 2);
 	char created[CB_RFC3339_LEN];
@@ -145,7 +145,7 @@ int bld_net_create(store_t *st, const char *name, bld_net_t **out, cb_error_t *e
 	n->created = cb_xstrdup(created);
 	n->driver = cb_xstrdup("pod");
 	if (store_lock(st, err) < 0) {
-		bld_net_free(n);
+		rt_net_free(n);
 		return -1;
 	}
 	/* under the lock: check-then-create is atomic against other cbuilds */
@@ -157,7 +157,7 @@ int bld_net_create(store_t *st, const char *name, bld_net_t **out, cb_error_t *e
 		rc = write_net(st, n, err);
 	store_unlock(st);
 	if (rc < 0) {
-		bld_net_free(n);
+		rt_net_free(n);
 		return -1;
 	}
 	*out = n;
@@ -166,14 +166,14 @@ int bld_net_create(store_t *st, const char *name, bld_net_t **out, cb_error_t *e
 
 static int by_name(const void *a, const void *b)
 {
-	const bld_net_t *x = *(bld_net_t *const *)a, *y = *(bld_net_t *const *)b;
+	const rt_net_t *x = *(rt_net_t *const *)a, *y = *(rt_net_t *const *)b;
 	return strcmp(x->name, y->name);
 }
 
-int bld_net_list(store_t *st, bld_net_t ***out, size_t *n_out, cb_error_t *err)
+int rt_net_list(store_t *st, rt_net_t ***out, size_t *n_out, cb_error_t *err)
 {
 	size_t n = 0, cap = 8;
-	bld_net_t **v = cb_xcalloc(cap, sizeof *v);
+	rt_net_t **v = cb_xcalloc(cap, sizeof *v);
 	for (size_t i = 0; i < CB_ARRAY_SIZE(builtin_names); i++)
 		v[n++] = builtin_net(builtin_names[i]);
 	_cleanup_free_ char *dir = store_path(st, "networks");
@@ -185,7 +185,7 @@ int bld_net_list(store_t *st, bld_net_t ***out, size_t *n_out, cb_error_t *err)
 			continue;
 		_cleanup_free_ char *name = cb_xstrndup(de->d_name, len - 5);
 		cb_error_t e = CB_ERROR_INIT;
-		bld_net_t *net = bld_net_valid_name(name) ? bld_net_load(st, name, &e) : NULL;
+		rt_net_t *net = rt_net_valid_name(name) ? rt_net_load(st, name, &e) : NULL;
 		if (!net) {
 			/* one bad record must not hide the others */
 			if (cb_error_is_set(&e))
@@ -208,7 +208,7 @@ int bld_net_list(store_t *st, bld_net_t ***out, size_t *n_out, cb_error_t *err)
 
 /* ---- membership ---- */
 
-static bool on_network(const bld_ctr_t *c, const char *name)
+static bool on_network(const rt_ctr_t *c, const char *name)
 {
 	for (size_t i = 0; c->networks && c->networks[i]; i++)
 		if (!strcmp(c->networks[i], name))
@@ -218,18 +218,18 @@ static bool on_network(const bld_ctr_t *c, const char *name)
 
 /* The containers on the network, loaded (state refreshed), newest first;
  * NULL-terminated. Containers that vanish while we read are skipped. */
-static bld_ctr_t **load_members(store_t *st, const char *name)
+static rt_ctr_t **load_members(store_t *st, const char *name)
 {
 	_cleanup_strv_ char **ids = NULL;
 	cb_error_t e = CB_ERROR_INIT;
-	if (bld_ctr_list(st, &ids, &e) < 0) {
+	if (rt_ctr_list(st, &ids, &e) < 0) {
 		cb_error_release(&e);
-		return cb_xcalloc(1, sizeof(bld_ctr_t *));
+		return cb_xcalloc(1, sizeof(rt_ctr_t *));
 	}
 	size_t n = 0;
-	bld_ctr_t **v = cb_xcalloc(cb_strv_len(ids) + 1, sizeof *v);
+	rt_ctr_t **v = cb_xcalloc(cb_strv_len(ids) + 1, sizeof *v);
 	for (size_t i = 0; ids[i]; i++) {
-		bld_ctr_t *c = ctr_load_id(st, ids[i], &e);
+		rt_ctr_t *c = ctr_load_id(st, ids[i], &e);
 		if (!c) {
 			cb_error_release(&e);
 			continue;
@@ -237,48 +237,48 @@ static bld_ctr_t **load_members(store_t *st, const char *name)
 		if (on_network(c, name))
 			v[n++] = c;
 		else
-			bld_ctr_free(c);
+			rt_ctr_free(c);
 	}
 	return v;
 }
 
-static void members_free(bld_ctr_t **v)
+static void members_free(rt_ctr_t **v)
 {
 	for (size_t i = 0; v && v[i]; i++)
-		bld_ctr_free(v[i]);
+		rt_ctr_free(v[i]);
 	free(v);
 }
 
-int bld_net_members(store_t *st, const char *name, char ***ids, cb_error_t *err)
+int rt_net_members(store_t *st, const char *name, char ***ids, cb_error_t *err)
 {
-	bld_net_t *n = bld_net_load(st, name, err);
+	rt_net_t *n = rt_net_load(st, name, err);
 	if (!n)
 		return -1;
 	char **out = cb_xcalloc(1, sizeof(char *));
 	if (!n->builtin) {
-		bld_ctr_t **m = load_members(st, name);
+		rt_ctr_t **m = load_members(st, name);
 		for (size_t i = 0; m[i]; i++)
 			out = cb_strv_push(out, m[i]->id);
 		members_free(m);
 	}
-	bld_net_free(n);
+	rt_net_free(n);
 	*ids = out;
 	return 0;
 }
 
-int bld_net_remove(store_t *st, const char *name, cb_error_t *err)
+int rt_net_remove(store_t *st, const char *name, cb_error_t *err)
 {
-	bld_net_t *n = bld_net_load(st, name, err);
+	rt_net_t *n = rt_net_load(st, name, err);
 	if (!n)
 		return -1;
 	bool builtin = n->builtin;
-	bld_net_free(n);
+	rt_net_free(n);
 	if (builtin)
 		return cb_error_fail(err, EPERM, "'%s' is a pre-defined network and cannot be "
 						 "removed", name);
 	if (store_lock(st, err) < 0)
 		return -1;
-	bld_ctr_t **m = load_members(st, name);
+	rt_ctr_t **m = load_members(st, name);
 	int rc = 0;
 	if (m[0]) {
 		cb_buf_t b;
@@ -300,9 +300,9 @@ int bld_net_remove(store_t *st, const char *name, cb_error_t *err)
 
 /* ---- the namespace ---- */
 
-static bool ctr_running(const bld_ctr_t *c)
+static bool ctr_running(const rt_ctr_t *c)
 {
-	return c->status == BLD_CTR_RUNNING && ctr_pid_alive(c->pid, c->pid_start);
+	return c->status == RT_CTR_RUNNING && ctr_pid_alive(c->pid, c->pid_start);
 }
 
 static const char *rootless_hint(int e)
@@ -316,7 +316,7 @@ static const char *rootless_hint(int e)
 
 /* The network namespace of a running container's PID 1, checked against
  * pid reuse after the open (the fd then surely names its namespace). */
-static int open_netns(const bld_ctr_t *c, struct stat *sb, cb_error_t *err)
+static int open_netns(const rt_ctr_t *c, struct stat *sb, cb_error_t *err)
 {
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/ns/net", (int)c->pid);
@@ -335,19 +335,19 @@ static int open_netns(const bld_ctr_t *c, struct stat *sb, cb_error_t *err)
 
 /* A running member (other than self) of any of c's networks, and the
  * namespace they all share. *holder is NULL when none runs. */
-static int find_holder(store_t *st, const bld_ctr_t *self, char *const *networks,
-		       bld_ctr_t **holder, int *ns_fd, cb_error_t *err)
+static int find_holder(store_t *st, const rt_ctr_t *self, char *const *networks,
+		       rt_ctr_t **holder, int *ns_fd, cb_error_t *err)
 {
 	*holder = NULL;
 	*ns_fd = -1;
 	struct stat first = {0};
 	const char *first_net = NULL;
 	for (size_t k = 0; networks && networks[k]; k++) {
-		bld_net_t *n = bld_net_load(st, networks[k], err);
+		rt_net_t *n = rt_net_load(st, networks[k], err);
 		if (!n)
 			return -1;
-		bld_net_free(n);
-		bld_ctr_t **m = load_members(st, networks[k]);
+		rt_net_free(n);
+		rt_ctr_t **m = load_members(st, networks[k]);
 		int rc = 0;
 		for (size_t i = 0; m[i] && rc == 0; i++) {
 			if (!strcmp(m[i]->id, self->id) || !ctr_running(m[i]))
@@ -380,12 +380,12 @@ static int find_holder(store_t *st, const bld_ctr_t *self, char *const *networks
 		/* the holder is kept; the rest goes */
 		for (size_t i = 0; m[i]; i++)
 			if (m[i] != *holder)
-				bld_ctr_free(m[i]);
+				rt_ctr_free(m[i]);
 		free(m);
 		if (rc < 0) {
 			close(*ns_fd);
 			*ns_fd = -1;
-			bld_ctr_free(*holder);
+			rt_ctr_free(*holder);
 			*holder = NULL;
 			return -1;
 		}
@@ -393,9 +393,9 @@ static int find_holder(store_t *st, const bld_ctr_t *self, char *const *networks
 	return 0;
 }
 
-int ctr_net_join(store_t *st, const bld_ctr_t *c, cb_error_t *err)
+int ctr_net_join(store_t *st, const rt_ctr_t *c, cb_error_t *err)
 {
-	bld_ctr_t *holder = NULL;
+	rt_ctr_t *holder = NULL;
 	int fd = -1;
 	if (find_holder(st, c, c->networks, &holder, &fd, err) < 0)
 		return cb_error_wrap(err, "container '%s'", c->name);
@@ -408,7 +408,7 @@ int ctr_net_join(store_t *st, const bld_ctr_t *c, cb_error_t *err)
 					  rootless_hint(e));
 		}
 		close(fd);
-		bld_ctr_free(holder);
+		rt_ctr_free(holder);
 		return rc;
 	}
 	if (unshare(CLONE_NEWNET) < 0) {
@@ -423,7 +423,7 @@ int ctr_net_join(store_t *st, const bld_ctr_t *c, cb_error_t *err)
 
 /* ---- hosts files ---- */
 
-char *ctr_hosts_text(store_t *st, const bld_ctr_t *c)
+char *ctr_hosts_text(store_t *st, const rt_ctr_t *c)
 {
 	cb_buf_t b;
 	cb_buf_init(&b);
@@ -431,7 +431,7 @@ char *ctr_hosts_text(store_t *st, const bld_ctr_t *c)
 			"127.0.1.1\t%s\n", c->hostname);
 	_cleanup_strv_ char **seen = cb_xcalloc(1, sizeof(char *));
 	for (size_t k = 0; c->networks && c->networks[k]; k++) {
-		bld_ctr_t **m = load_members(st, c->networks[k]);
+		rt_ctr_t **m = load_members(st, c->networks[k]);
 		for (size_t i = 0; m[i]; i++) {
 			bool dup = false;
 			for (size_t j = 0; seen[j] && !dup; j++)
@@ -448,7 +448,7 @@ char *ctr_hosts_text(store_t *st, const bld_ctr_t *c)
 
 /* In place: open + overwrite + truncate, never rename. A reader may see a
  * half-written file for an instant, never an empty one. */
-static void rewrite_hosts(store_t *st, const bld_ctr_t *c)
+static void rewrite_hosts(store_t *st, const rt_ctr_t *c)
 {
 	_cleanup_free_ char *path = ctr_path(c, "hosts");
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -472,17 +472,17 @@ void ctr_net_sync_hosts(store_t *st)
 		return;
 	}
 	_cleanup_strv_ char **ids = NULL;
-	if (bld_ctr_list(st, &ids, &e) < 0)
+	if (rt_ctr_list(st, &ids, &e) < 0)
 		cb_warn_error(&e);
 	for (size_t i = 0; ids && ids[i]; i++) {
-		bld_ctr_t *c = ctr_load_id(st, ids[i], &e);
+		rt_ctr_t *c = ctr_load_id(st, ids[i], &e);
 		if (!c) {
 			cb_error_release(&e);
 			continue;
 		}
 		if (c->networks && c->networks[0])
 			rewrite_hosts(st, c);
-		bld_ctr_free(c);
+		rt_ctr_free(c);
 	}
 	store_unlock(st);
 }
@@ -496,12 +496,12 @@ static int sorted_cmp(const void *a, const void *b)
 
 /* A running container may join only when the network's running members
  * (if any) are in its namespace already. */
-static int check_running_join(store_t *st, const bld_ctr_t *c, const char *name,
+static int check_running_join(store_t *st, const rt_ctr_t *c, const char *name,
 			      cb_error_t *err)
 {
 	if (!ctr_running(c))
 		return 0;
-	bld_ctr_t *holder = NULL;
+	rt_ctr_t *holder = NULL;
 	int hfd = -1;
 	char *const nets[] = {(char *)name, NULL};
 	if (find_holder(st, c, nets, &holder, &hfd, err) < 0)
@@ -521,21 +521,21 @@ static int check_running_join(store_t *st, const bld_ctr_t *c, const char *name,
 	if (cfd >= 0)
 		close(cfd);
 	close(hfd);
-	bld_ctr_free(holder);
+	rt_ctr_free(holder);
 	return rc;
 }
 
 static int connect_locked(store_t *st, const char *name, const char *what, cb_error_t *err)
 {
-	bld_net_t *n = bld_net_load(st, name, err);
+	rt_net_t *n = rt_net_load(st, name, err);
 	if (!n)
 		return -1;
 	bool builtin = n->builtin;
-	bld_net_free(n);
+	rt_net_free(n);
 	if (builtin)
 		return cb_error_fail(err, EINVAL, "containers cannot be connected to the "
 						  "pre-defined network '%s'", name);
-	bld_ctr_t *c = bld_ctr_load(st, what, err);
+	rt_ctr_t *c = rt_ctr_load(st, what, err);
 	if (!c)
 		return -1;
 	int rc = 0;
@@ -550,13 +550,13 @@ static int connect_locked(store_t *st, const char *name, const char *what, cb_er
 		qsort(c->networks, len + 1, sizeof(char *), sorted_cmp);
 		rc = ctr_write_config(st, c, err);
 	}
-	bld_ctr_free(c);
+	rt_ctr_free(c);
 	if (rc == 0)
 		ctr_net_sync_hosts(st);
 	return rc;
 }
 
-int bld_net_connect(store_t *st, const char *name, const char *ctr, cb_error_t *err)
+int rt_net_connect(store_t *st, const char *name, const char *ctr, cb_error_t *err)
 {
 	if (store_lock(st, err) < 0)
 		return -1;
@@ -567,11 +567,11 @@ int bld_net_connect(store_t *st, const char *name, const char *ctr, cb_error_t *
 
 static int disconnect_locked(store_t *st, const char *name, const char *what, cb_error_t *err)
 {
-	bld_net_t *n = bld_net_load(st, name, err);
+	rt_net_t *n = rt_net_load(st, name, err);
 	if (!n)
 		return -1;
-	bld_net_free(n);
-	bld_ctr_t *c = bld_ctr_load(st, what, err);
+	rt_net_free(n);
+	rt_ctr_t *c = rt_ctr_load(st, what, err);
 	if (!c)
 		return -1;
 	int rc = 0;
@@ -593,11 +593,11 @@ static int disconnect_locked(store_t *st, const char *name, const char *what, cb
 			rewrite_hosts(st, c);
 		ctr_net_sync_hosts(st);
 	}
-	bld_ctr_free(c);
+	rt_ctr_free(c);
 	return rc;
 }
 
-int bld_net_disconnect(store_t *st, const char *name, const char *ctr, cb_error_t *err)
+int rt_net_disconnect(store_t *st, const char *name, const char *ctr, cb_error_t *err)
 {
 	if (store_lock(st, err) < 0)
 		return -1;

@@ -14,9 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "builder/container_internal.h"
-#include "builder/internal.h"
-#include "builder/network.h"
+#include "runtime/container_internal.h"
+#include "runtime/mount.h"
+#include "runtime/network.h"
+#include "runtime/sandbox.h"
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/json.h"
@@ -26,7 +27,7 @@
 
 static const char *const status_names[] = {"created", "running", "exited"};
 
-void bld_ctr_free(bld_ctr_t *c)
+void rt_ctr_free(rt_ctr_t *c)
 {
 	if (!c)
 		return;
@@ -48,7 +49,7 @@ void bld_ctr_free(bld_ctr_t *c)
 	free(c);
 }
 
-char *ctr_path(const bld_ctr_t *c, const char *sub) { return cb_path_join(c->dir, sub); }
+char *ctr_path(const rt_ctr_t *c, const char *sub) { return cb_path_join(c->dir, sub); }
 
 int64_t ctr_now(void) { return (int64_t)time(NULL); }
 
@@ -72,7 +73,7 @@ static int64_t parse_time(json_t *j)
 	return oci_time_parse(s);
 }
 
-uint64_t bld_ctr_proc_start(pid_t pid)
+uint64_t rt_ctr_proc_start(pid_t pid)
 {
 	if (pid <= 0)
 		return 0;
@@ -96,7 +97,7 @@ uint64_t bld_ctr_proc_start(pid_t pid)
 	return p ? strtoull(p + 1, NULL, 10) : 0;
 }
 
-int ctr_enter_userns(const bld_ctr_t *c, cb_error_t *err)
+int ctr_enter_userns(const rt_ctr_t *c, cb_error_t *err)
 {
 	if (geteuid() == 0)
 		return 0;
@@ -120,7 +121,7 @@ bool ctr_pid_alive(pid_t pid, uint64_t start)
 {
 	if (pid <= 0)
 		return false;
-	uint64_t now = bld_ctr_proc_start(pid);
+	uint64_t now = rt_ctr_proc_start(pid);
 	if (now == 0 || now != start)
 		return false;
 	/* a zombie is gone for our purposes */
@@ -135,7 +136,7 @@ bool ctr_pid_alive(pid_t pid, uint64_t start)
 	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
 }
 
-int bld_ctr_parse_signal(const char *s)
+int rt_ctr_parse_signal(const char *s)
 {
 	static const struct {
 		const char *name;
@@ -174,7 +175,7 @@ static int parse_u16(const char *s, size_t n, uint16_t *out)
 	return 0;
 }
 
-int bld_ctr_parse_port(const char *s, bld_ctr_port_t *p, cb_error_t *err)
+int rt_ctr_parse_port(const char *s, rt_ctr_port_t *p, cb_error_t *err)
 {
 	memset(p, 0, sizeof *p);
 	_cleanup_free_ char *copy = cb_xstrdup(s);
@@ -226,8 +227,8 @@ static char **json_strv(json_t *a)
 	return v;
 }
 
-int bld_ctr_seccomp(const bld_ctr_t *c, sbx_config_t *cfg, sbx_scmp_profile_t **owned,
-		    cb_error_t *err)
+int rt_ctr_seccomp(const rt_ctr_t *c, sbx_config_t *cfg, sbx_scmp_profile_t **owned,
+		   cb_error_t *err)
 {
 	*owned = NULL;
 	if (!c->seccomp)
@@ -249,7 +250,7 @@ static char *json_dupstr(json_t *o, const char *key)
 	return s ? cb_xstrdup(s) : NULL;
 }
 
-static int write_json(store_t *st, const bld_ctr_t *c, const char *file, json_t *j,
+static int write_json(store_t *st, const rt_ctr_t *c, const char *file, json_t *j,
 		      cb_error_t *err)
 {
 	char *text = oci_json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -261,7 +262,7 @@ static int write_json(store_t *st, const bld_ctr_t *c, const char *file, json_t 
 	return rc;
 }
 
-int ctr_write_config(store_t *st, const bld_ctr_t *c, cb_error_t *err)
+int ctr_write_config(store_t *st, const rt_ctr_t *c, cb_error_t *err)
 {
 	json_t *ports = json_array();
 	for (size_t i = 0; i < c->n_ports; i++)
@@ -304,7 +305,7 @@ int ctr_write_config(store_t *st, const bld_ctr_t *c, cb_error_t *err)
 	return write_json(st, c, "config.json", j, err);
 }
 
-int ctr_write_state(store_t *st, const bld_ctr_t *c, cb_error_t *err)
+int ctr_write_state(store_t *st, const rt_ctr_t *c, cb_error_t *err)
 {
 	_cleanup_free_ char *started = fmt_time(c->started);
 	_cleanup_free_ char *finished = fmt_time(c->finished);
@@ -316,7 +317,7 @@ int ctr_write_state(store_t *st, const bld_ctr_t *c, cb_error_t *err)
 	return write_json(st, c, "state.json", j, err);
 }
 
-static json_t *read_json(const bld_ctr_t *c, const char *file, cb_error_t *err)
+static json_t *read_json(const rt_ctr_t *c, const char *file, cb_error_t *err)
 {
 	_cleanup_free_ char *path = ctr_path(c, file);
 	_cleanup_free_ char *data = NULL;
@@ -336,7 +337,7 @@ static json_t *read_json(const bld_ctr_t *c, const char *file, cb_error_t *err)
 /* A container made before config_env was recorded: its env without the
  * HOSTNAME and tty TERM that running added (its PATH stays: the default
  * cannot be told apart from an image's own). */
-static char **config_env_of_old(const bld_ctr_t *c)
+static char **config_env_of_old(const rt_ctr_t *c)
 {
 	char **env = cb_xcalloc(1, sizeof(char *));
 	for (size_t i = 0; c->env && c->env[i]; i++)
@@ -346,7 +347,7 @@ static char **config_env_of_old(const bld_ctr_t *c)
 	return env;
 }
 
-static void read_config(bld_ctr_t *c, json_t *j)
+static void read_config(rt_ctr_t *c, json_t *j)
 {
 	c->name = json_dupstr(j, "name");
 	c->image = json_dupstr(j, "image");
@@ -373,7 +374,7 @@ static void read_config(bld_ctr_t *c, json_t *j)
 	c->pids_limit = json_integer_value(json_object_get(j, "pids_limit"));
 	json_t *ports = json_object_get(j, "ports");
 	c->n_ports = json_array_size(ports);
-	c->ports = cb_xcalloc(c->n_ports + 1, sizeof(bld_ctr_port_t));
+	c->ports = cb_xcalloc(c->n_ports + 1, sizeof(rt_ctr_port_t));
 	for (size_t i = 0; i < c->n_ports; i++) {
 		json_t *p = json_array_get(ports, i);
 		const char *ip = json_string_value(json_object_get(p, "host_ip"));
@@ -389,16 +390,16 @@ static void read_config(bld_ctr_t *c, json_t *j)
 		c->hostname = cb_asprintf("%.12s", c->id);
 }
 
-static int read_state(bld_ctr_t *c, cb_error_t *err)
+static int read_state(rt_ctr_t *c, cb_error_t *err)
 {
 	json_t *j = read_json(c, "state.json", err);
 	if (!j)
 		return -1;
 	const char *s = json_string_value(json_object_get(j, "status"));
-	c->status = BLD_CTR_CREATED;
+	c->status = RT_CTR_CREATED;
 	for (size_t i = 0; i < CB_ARRAY_SIZE(status_names); i++)
 		if (cb_streq(s, status_names[i]))
-			c->status = (bld_ctr_status_t)i;
+			c->status = (rt_ctr_status_t)i;
 	c->monitor_pid = (pid_t)json_integer_value(json_object_get(j, "monitor_pid"));
 	c->monitor_start = (uint64_t)json_integer_value(json_object_get(j, "monitor_start"));
 	c->pid = (pid_t)json_integer_value(json_object_get(j, "pid"));
@@ -414,17 +415,17 @@ static int read_state(bld_ctr_t *c, cb_error_t *err)
  * it reaps, then writes state.json; only a stuck monitor takes longer. */
 #define MONITOR_GRACE_MS 3000
 
-int bld_ctr_refresh(store_t *st, bld_ctr_t *c, cb_error_t *err)
+int rt_ctr_refresh(store_t *st, rt_ctr_t *c, cb_error_t *err)
 {
 	(void)st;
 	for (int waited = 0;; waited += 5) {
 		if (read_state(c, err) < 0)
 			return -1;
-		if (c->status == BLD_CTR_RUNNING && ctr_pid_alive(c->pid, c->pid_start)) {
+		if (c->status == RT_CTR_RUNNING && ctr_pid_alive(c->pid, c->pid_start)) {
 			ctr_resume_orphaned(c);
 			return 0;
 		}
-		if (c->status != BLD_CTR_RUNNING)
+		if (c->status != RT_CTR_RUNNING)
 			return 0;
 		/* PID 1 is gone but its monitor lives: the real exit code is on
 		 * its way (reading 137 now would be a lie) */
@@ -434,28 +435,28 @@ int bld_ctr_refresh(store_t *st, bld_ctr_t *c, cb_error_t *err)
 	}
 	/* A monitor killed with -9, a reboot, a reused pid: the container is
 	 * gone (its PID 1 died with the monitor). */
-	c->status = BLD_CTR_EXITED;
+	c->status = RT_CTR_EXITED;
 	c->exit_code = 137;
 	if (c->finished < 0)
 		c->finished = c->started;
 	return 0;
 }
 
-bld_ctr_t *ctr_load_id(store_t *st, const char *id, cb_error_t *err)
+rt_ctr_t *ctr_load_id(store_t *st, const char *id, cb_error_t *err)
 {
-	bld_ctr_t *c = cb_xcalloc(1, sizeof *c);
+	rt_ctr_t *c = cb_xcalloc(1, sizeof *c);
 	snprintf(c->id, sizeof c->id, "%s", id);
 	_cleanup_free_ char *sub = cb_asprintf("containers/%s", id);
 	c->dir = store_path(st, sub);
 	json_t *j = read_json(c, "config.json", err);
 	if (!j) {
-		bld_ctr_free(c);
+		rt_ctr_free(c);
 		return NULL;
 	}
 	read_config(c, j);
 	json_decref(j);
-	if (bld_ctr_refresh(st, c, err) < 0) {
-		bld_ctr_free(c);
+	if (rt_ctr_refresh(st, c, err) < 0) {
+		rt_ctr_free(c);
 		return NULL;
 	}
 	return c;
@@ -530,7 +531,7 @@ static int64_t created_ns_of(store_t *st, const char *id)
 	return ns;
 }
 
-int bld_ctr_list(store_t *st, char ***out, cb_error_t *err)
+int rt_ctr_list(store_t *st, char ***out, cb_error_t *err)
 {
 	(void)err;
 	char **ids = raw_ids(st);
@@ -550,7 +551,7 @@ int bld_ctr_list(store_t *st, char ***out, cb_error_t *err)
 	return 0;
 }
 
-int bld_ctr_find(store_t *st, const char *what, char id[CTR_ID_LEN + 1], cb_error_t *err)
+int rt_ctr_find(store_t *st, const char *what, char id[CTR_ID_LEN + 1], cb_error_t *err)
 {
 	_cleanup_strv_ char **ids = raw_ids(st);
 	if (!*what)
@@ -582,10 +583,10 @@ int bld_ctr_find(store_t *st, const char *what, char id[CTR_ID_LEN + 1], cb_erro
 	return 0;
 }
 
-bld_ctr_t *bld_ctr_load(store_t *st, const char *what, cb_error_t *err)
+rt_ctr_t *rt_ctr_load(store_t *st, const char *what, cb_error_t *err)
 {
 	char id[CTR_ID_LEN + 1];
-	if (bld_ctr_find(st, what, id, err) < 0)
+	if (rt_ctr_find(st, what, id, err) < 0)
 		return NULL;
 	return ctr_load_id(st, id, err);
 }
@@ -629,7 +630,7 @@ static bool name_taken(store_t *st, const char *name)
 }
 
 /* Docker's rules: --entrypoint replaces the image's and drops its Cmd. */
-static char **resolve_argv(const bld_ctr_spec_t *s, const oci_config_t *img)
+static char **resolve_argv(const rt_ctr_spec_t *s, const oci_config_t *img)
 {
 	char **argv = cb_xcalloc(1, sizeof(char *));
 	if (s->entrypoint) {
@@ -678,7 +679,7 @@ static bool env_has_key(char *const *env, const char *kv)
 
 /* Docker's merge of a container's Config.Env: the user's values first,
  * then each image variable the user did not set. */
-static char **resolve_config_env(const bld_ctr_spec_t *s, const oci_config_t *img)
+static char **resolve_config_env(const rt_ctr_spec_t *s, const oci_config_t *img)
 {
 	char **env = cb_xcalloc(1, sizeof(char *));
 	for (size_t i = 0; s->env && s->env[i]; i++) {
@@ -699,7 +700,7 @@ static char **resolve_config_env(const bld_ctr_spec_t *s, const oci_config_t *im
 static char **resolve_env(char *const *config_env, const char *hostname, bool tty)
 {
 	char **env = cb_xcalloc(1, sizeof(char *));
-	env = set_env(env, "PATH=" BLD_DEFAULT_PATH);
+	env = set_env(env, "PATH=" SBX_DEFAULT_PATH);
 	_cleanup_free_ char *h = cb_asprintf("HOSTNAME=%s", hostname);
 	env = set_env(env, h);
 	for (size_t i = 0; config_env[i]; i++)
@@ -709,7 +710,7 @@ static char **resolve_env(char *const *config_env, const char *hostname, bool tt
 	return env;
 }
 
-static int fill_from_spec(bld_ctr_t *c, const bld_ctr_spec_t *s, const oci_config_t *img,
+static int fill_from_spec(rt_ctr_t *c, const rt_ctr_spec_t *s, const oci_config_t *img,
 			  cb_error_t *err)
 {
 	c->image = cb_xstrdup(s->image);
@@ -739,9 +740,9 @@ static int fill_from_spec(bld_ctr_t *c, const bld_ctr_spec_t *s, const oci_confi
 							  "expected", v);
 	}
 	size_t np = cb_strv_len(s->ports);
-	c->ports = cb_xcalloc(np + 1, sizeof(bld_ctr_port_t));
+	c->ports = cb_xcalloc(np + 1, sizeof(rt_ctr_port_t));
 	for (size_t i = 0; i < np; i++)
-		if (bld_ctr_parse_port(s->ports[i], &c->ports[c->n_ports++], err) < 0)
+		if (rt_ctr_parse_port(s->ports[i], &c->ports[c->n_ports++], err) < 0)
 			return -1;
 	c->networks = cb_xcalloc(1, sizeof(char *));
 	if (s->network && strcmp(s->network, "host") && strcmp(s->network, "none"))
@@ -779,7 +780,7 @@ int ctr_image_lowers(store_t *st, const char *manifest_digest, char ***lowers,
 				     manifest_digest, n, cb_strv_len(img->config->diff_ids));
 	}
 	char **v = NULL;
-	if (bld_chain_lowers(st, img->manifest->layers, img->config->diff_ids, n, &v, err) < 0) {
+	if (rt_chain_lowers(st, img->manifest->layers, img->config->diff_ids, n, &v, err) < 0) {
 		image_free(img);
 		return -1;
 	}
@@ -790,7 +791,7 @@ int ctr_image_lowers(store_t *st, const char *manifest_digest, char ***lowers,
 	return 0;
 }
 
-static int make_dirs(bld_ctr_t *c, cb_error_t *err)
+static int make_dirs(rt_ctr_t *c, cb_error_t *err)
 {
 	static const char *const subs[] = {"upper", "work", "rootfs", "init"};
 	if (mkdir(c->dir, 0700) < 0)
@@ -808,7 +809,7 @@ static int make_dirs(bld_ctr_t *c, cb_error_t *err)
 	return 0;
 }
 
-int bld_ctr_create(store_t *st, const bld_ctr_spec_t *spec, bld_ctr_t **out, cb_error_t *err)
+int rt_ctr_create(store_t *st, const rt_ctr_spec_t *spec, rt_ctr_t **out, cb_error_t *err)
 {
 	if (spec->name && !valid_name(spec->name))
 		return cb_error_fail(err, EINVAL, "invalid container name '%s': only "
@@ -816,18 +817,18 @@ int bld_ctr_create(store_t *st, const bld_ctr_spec_t *spec, bld_ctr_t **out, cb_
 	image_t *img = image_load(st, spec->image, err);
 	if (!img)
 		return -1;
-	bld_ctr_t *c = cb_xcalloc(1, sizeof *c);
+	rt_ctr_t *c = cb_xcalloc(1, sizeof *c);
 	cb_random_hex(c->id, CTR_ID_LEN / 2);
 	_cleanup_free_ char *sub = cb_asprintf("containers/%s", c->id);
 	c->dir = store_path(st, sub);
 	int rc = fill_from_spec(c, spec, img->config, err);
 	image_free(img);
 	if (rc < 0 || store_lock(st, err) < 0) {
-		bld_ctr_free(c);
+		rt_ctr_free(c);
 		return -1;
 	}
 	/* the lock makes check-then-create atomic against other cbuilds */
-	bld_net_t *net = c->networks[0] ? bld_net_load(st, c->networks[0], err) : NULL;
+	rt_net_t *net = c->networks[0] ? rt_net_load(st, c->networks[0], err) : NULL;
 	if (c->networks[0] && !net) {
 		rc = -1;
 	} else if (spec->name && name_taken(st, spec->name)) {
@@ -850,10 +851,10 @@ int bld_ctr_create(store_t *st, const bld_ctr_spec_t *spec, bld_ctr_t **out, cb_
 	/* the running members learn the new name now */
 	if (rc == 0 && net)
 		ctr_net_sync_hosts(st);
-	bld_net_free(net);
+	rt_net_free(net);
 	store_unlock(st);
 	if (rc < 0) {
-		bld_ctr_free(c);
+		rt_ctr_free(c);
 		return -1;
 	}
 	*out = c;
@@ -862,16 +863,16 @@ int bld_ctr_create(store_t *st, const bld_ctr_spec_t *spec, bld_ctr_t **out, cb_
 
 /* ---- stop and remove ---- */
 
-static bool wait_gone(store_t *st, bld_ctr_t *c, int ms)
+static bool wait_gone(store_t *st, rt_ctr_t *c, int ms)
 {
 	for (int waited = 0;; waited += 50) {
 		cb_error_t e = CB_ERROR_INIT;
-		if (bld_ctr_refresh(st, c, &e) < 0) {
+		if (rt_ctr_refresh(st, c, &e) < 0) {
 			cb_error_release(&e);
 			return true;
 		}
 		/* the monitor records the exit: wait for it, not only for PID 1 */
-		if (c->status != BLD_CTR_RUNNING && !ctr_pid_alive(c->monitor_pid, c->monitor_start))
+		if (c->status != RT_CTR_RUNNING && !ctr_pid_alive(c->monitor_pid, c->monitor_start))
 			return true;
 		if (ms >= 0 && waited >= ms)
 			return false;
@@ -879,13 +880,13 @@ static bool wait_gone(store_t *st, bld_ctr_t *c, int ms)
 	}
 }
 
-int bld_ctr_stop(store_t *st, bld_ctr_t *c, int timeout, cb_error_t *err)
+int rt_ctr_stop(store_t *st, rt_ctr_t *c, int timeout, cb_error_t *err)
 {
-	if (bld_ctr_refresh(st, c, err) < 0)
+	if (rt_ctr_refresh(st, c, err) < 0)
 		return -1;
-	if (c->status != BLD_CTR_RUNNING)
+	if (c->status != RT_CTR_RUNNING)
 		return 0;
-	int sig = c->stop_signal ? bld_ctr_parse_signal(c->stop_signal) : SIGTERM;
+	int sig = c->stop_signal ? rt_ctr_parse_signal(c->stop_signal) : SIGTERM;
 	if (sig < 0)
 		sig = SIGTERM;
 	if (ctr_pid_alive(c->pid, c->pid_start) && kill(c->pid, sig) < 0 && errno != ESRCH)
@@ -901,11 +902,11 @@ int bld_ctr_stop(store_t *st, bld_ctr_t *c, int timeout, cb_error_t *err)
 	return 0;
 }
 
-int bld_ctr_remove(store_t *st, bld_ctr_t *c, bool force, cb_error_t *err)
+int rt_ctr_remove(store_t *st, rt_ctr_t *c, bool force, cb_error_t *err)
 {
-	if (bld_ctr_refresh(st, c, err) < 0)
+	if (rt_ctr_refresh(st, c, err) < 0)
 		return -1;
-	if (c->status == BLD_CTR_RUNNING) {
+	if (c->status == RT_CTR_RUNNING) {
 		if (!force)
 			return cb_error_fail(err, EBUSY, "container '%s' is running: stop it "
 							 "first or use -f", c->name);

@@ -1,5 +1,5 @@
 /*
- * builder/sandbox.c - namespaces, mounts, credentials and the exec of one
+ * runtime/sandbox.c - namespaces, mounts, credentials and the exec of one
  * process; the parent side relays I/O and reaps.
  *
  * Shape (crun and bubblewrap were the models):
@@ -23,7 +23,7 @@
  * only makes system calls and formats into stack buffers: everything that
  * allocates happens in the parent before the clone.
  */
-#include "builder/sandbox.h"
+#include "runtime/sandbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -53,8 +53,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "builder/cgroup.h"
-#include "builder/sandbox_confine.h"
+#include "runtime/cgroup.h"
+#include "runtime/sandbox_confine.h"
 #include "common/fs.h"
 #include "common/util.h"
 

@@ -1,5 +1,5 @@
 /*
- * builder/network.h - user-defined networks, pod style.
+ * runtime/network.h - user-defined networks, pod style.
  *
  * A network is one shared network namespace (like a compose project or a
  * Kubernetes pod), not a bridge with an address per container: every
@@ -28,8 +28,8 @@
  * Every fallible function follows common/error.h; "network 'x' not found"
  * is ENOENT.
  */
-#ifndef CB_BUILDER_NETWORK_H
-#define CB_BUILDER_NETWORK_H
+#ifndef CB_RUNTIME_NETWORK_H
+#define CB_RUNTIME_NETWORK_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -39,44 +39,44 @@
 
 #define NET_ID_LEN 64
 
-typedef struct bld_net {
+typedef struct rt_net {
 	char *name;
 	char id[NET_ID_LEN + 1];
 	char *created;   /* RFC 3339; "" for the built-in ones */
 	char *driver;    /* "pod"; "host" and "null" for the built-in ones */
 	bool builtin;
-} bld_net_t;
+} rt_net_t;
 
-void bld_net_free(bld_net_t *n);
+void rt_net_free(rt_net_t *n);
 
 /* Docker's rule: [a-zA-Z0-9][a-zA-Z0-9_.-]*, here at most 128 chars. */
-bool bld_net_valid_name(const char *name);
+bool rt_net_valid_name(const char *name);
 
 /* Make the network. EINVAL for a bad name, EEXIST "network with name 'x'
  * already exists" (host and none exist). *out is the caller's. */
-int bld_net_create(store_t *st, const char *name, bld_net_t **out, cb_error_t *err);
+int rt_net_create(store_t *st, const char *name, rt_net_t **out, cb_error_t *err);
 
 /* One network by name (built-in ones too); ENOENT when missing. */
-bld_net_t *bld_net_load(store_t *st, const char *name, cb_error_t *err);
+rt_net_t *rt_net_load(store_t *st, const char *name, cb_error_t *err);
 
 /* Every network, built-in ones first, then by name. Free each with
- * bld_net_free and the array with free. */
-int bld_net_list(store_t *st, bld_net_t ***out, size_t *n, cb_error_t *err);
+ * rt_net_free and the array with free. */
+int rt_net_list(store_t *st, rt_net_t ***out, size_t *n, cb_error_t *err);
 
 /* IDs of the containers on the network (newest first; empty for the
  * built-in ones). Caller frees (cb_strv_free). */
-int bld_net_members(store_t *st, const char *name, char ***ids, cb_error_t *err);
+int rt_net_members(store_t *st, const char *name, char ***ids, cb_error_t *err);
 
 /* Remove the network. EBUSY "network x has active endpoints (a, b)" while
  * any container is on it, EPERM for host and none. */
-int bld_net_remove(store_t *st, const char *name, cb_error_t *err);
+int rt_net_remove(store_t *st, const char *name, cb_error_t *err);
 
 /* Put the container (ID, name or prefix) on the network. A created or
  * exited one joins the namespace at its next start; a running one as the
  * header comment says. EEXIST when already connected. */
-int bld_net_connect(store_t *st, const char *name, const char *ctr, cb_error_t *err);
+int rt_net_connect(store_t *st, const char *name, const char *ctr, cb_error_t *err);
 
 /* Take the container off the network; ENOENT when it is not on it. */
-int bld_net_disconnect(store_t *st, const char *name, const char *ctr, cb_error_t *err);
+int rt_net_disconnect(store_t *st, const char *name, const char *ctr, cb_error_t *err);
 
 #endif

@@ -1,12 +1,12 @@
 /*
- * builder/sandbox_user.c - USER specs resolved in the image's /etc/passwd and
+ * runtime/sandbox_user.c - USER specs resolved in the image's /etc/passwd and
  * /etc/group, with Docker's rules (moby/sys/user GetExecUser in spirit).
  *
  * The files are opened with openat2(RESOLVE_IN_ROOT): an image whose
  * /etc/passwd is a symlink to /etc/shadow must read its own /etc/shadow,
  * never the host's.
  */
-#include "builder/sandbox.h"
+#include "runtime/sandbox.h"
 
 #include <errno.h>
 #include <fcntl.h>

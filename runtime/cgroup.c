@@ -1,7 +1,7 @@
 /*
- * builder/cgroup.c - one pids cgroup per sandbox, on cgroup v1 or v2.
+ * runtime/cgroup.c - one pids cgroup per sandbox, on cgroup v1 or v2.
  */
-#include "builder/cgroup.h"
+#include "runtime/cgroup.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,10 +1,10 @@
 /*
- * builder/seccomp_lazy.h - libseccomp, loaded on first use (see
+ * runtime/seccomp_lazy.h - libseccomp, loaded on first use (see
  * common/lazylib.h). Include this instead of <seccomp.h>: only the
  * commands that start a process (build with RUN, run, exec) load it.
  */
-#ifndef CB_BUILDER_SECCOMP_LAZY_H
-#define CB_BUILDER_SECCOMP_LAZY_H
+#ifndef CB_RUNTIME_SECCOMP_LAZY_H
+#define CB_RUNTIME_SECCOMP_LAZY_H
 
 #include <seccomp.h>
 
@@ -28,7 +28,7 @@ extern cb_lazylib_t cb_seccomp_lib;
 CB_SECCOMP_FUNCS(X)
 #undef X
 
-#ifndef CB_BUILDER_SECCOMP_LAZY_H_TABLE /* the table's own .c needs the real names */
+#ifndef CB_RUNTIME_SECCOMP_LAZY_H_TABLE /* the table's own .c needs the real names */
 #define seccomp_arch_add CB_LAZY(cb_seccomp_lib, seccomp_arch_add)
 #define seccomp_arch_native CB_LAZY(cb_seccomp_lib, seccomp_arch_native)
 #define seccomp_arch_remove CB_LAZY(cb_seccomp_lib, seccomp_arch_remove)

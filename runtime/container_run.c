@@ -4,8 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,9 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "builder/builder.h"
-#include "builder/container_internal.h"
-#include "builder/internal.h"
+#include "runtime/container_internal.h"
+#include "runtime/forward.h"
+#include "runtime/monitor.h"
+#include "runtime/mount.h"
 #include "common/fs.h"
 #include "common/util.h"
 
@@ -39,7 +38,7 @@ static bool lower_stat(char *const *lowers, const char *rel, struct stat *sb)
 
 /* The mount points the sandbox binds over live here, below the upper dir:
  * the container's own changes are all that `diff` and `commit` see. */
-static int make_init_layer(const bld_ctr_t *c, char *const *lowers, cb_error_t *err)
+static int make_init_layer(const rt_ctr_t *c, char *const *lowers, cb_error_t *err)
 {
 	static const struct {
 		const char *rel;
@@ -77,7 +76,7 @@ static int make_init_layer(const bld_ctr_t *c, char *const *lowers, cb_error_t *
 	return 0;
 }
 
-static int write_etc_files(store_t *st, const bld_ctr_t *c, cb_error_t *err)
+static int write_etc_files(store_t *st, const rt_ctr_t *c, cb_error_t *err)
 {
 	_cleanup_free_ char *hostname = ctr_path(c, "hostname");
 	_cleanup_free_ char *hosts = ctr_path(c, "hosts");
@@ -101,8 +100,8 @@ static int write_etc_files(store_t *st, const bld_ctr_t *c, cb_error_t *err)
 /* ---- the overlay ---- */
 
 /* rootfs = overlay(upper, init, image layers). Must run in a private mount
- * namespace (bld_enter_mount_ns). */
-static int mount_rootfs(store_t *st, const bld_ctr_t *c, cb_error_t *err)
+ * namespace (rt_enter_mount_ns). */
+static int mount_rootfs(store_t *st, const rt_ctr_t *c, cb_error_t *err)
 {
 	_cleanup_strv_ char **lowers = NULL;
 	if (ctr_image_lowers(st, c->image, &lowers, NULL, err) < 0)
@@ -119,7 +118,7 @@ static int mount_rootfs(store_t *st, const bld_ctr_t *c, cb_error_t *err)
 	cb_buf_t o;
 	cb_buf_init(&o);
 	/* same as build steps: the upper must stay a plain layer diff */
-	int rc = bld_overlay_options(all, upper, work, &o, err);
+	int rc = rt_overlay_options(all, upper, work, &o, err);
 	if (rc == 0 && mount("overlay", rootfs, "overlay", 0, o.data) < 0)
 		rc = cb_error_errno(err, "mount overlay on '%s'", rootfs);
 	cb_buf_release(&o);
@@ -211,7 +210,7 @@ static int on_output(void *opaque, int stream, const char *data, size_t len, cb_
 	return 0;
 }
 
-static void log_init(log_ctx_t *l, const bld_ctr_t *c)
+static void log_init(log_ctx_t *l, const rt_ctr_t *c)
 {
 	memset(l, 0, sizeof *l);
 	l->path = ctr_path(c, "log");
@@ -241,231 +240,27 @@ static void log_release(log_ctx_t *l)
 	l->path = NULL;
 }
 
-/* ---- -p: a userspace TCP forwarder ---- */
+/* ---- -p: the host's sockets, forwarded by runtime/forward.c ---- */
 
-typedef struct fwd {
-	int listen_fd;   /* tcp: listening; udp: the bound host socket */
-	int netns_fd;
-	uint16_t ctr_port;
-	bool udp;
-} fwd_t;
-
-typedef struct conn {
-	int a, b;
-} conn_t;
-
-static bool pump_once(int from, int to)
-{
-	char buf[32768];
-	ssize_t n = read(from, buf, sizeof buf);
-	if (n <= 0)
-		return false;
-	for (ssize_t off = 0; off < n;) {
-		ssize_t w = send(to, buf + off, (size_t)(n - off), MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		off += w;
-	}
-	return true;
-}
-
-static void *conn_main(void *arg)
-{
-	conn_t *c = arg;
-	bool a_open = true, b_open = true;
-	while (a_open || b_open) {
-		struct pollfd p[2] = {{.fd = a_open ? c->a : -1, .events = POLLIN},
-				      {.fd = b_open ? c->b : -1, .events = POLLIN}};
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		/* half-close each way as it ends, so request/response protocols work */
-		if (a_open && p[0].revents && !pump_once(c->a, c->b)) {
-			a_open = false;
-			shutdown(c->b, SHUT_WR);
-		}
-		if (b_open && p[1].revents && !pump_once(c->b, c->a)) {
-			b_open = false;
-			shutdown(c->a, SHUT_WR);
-		}
-	}
-	close(c->a);
-	close(c->b);
-	free(c);
-	return NULL;
-}
-
-/* ---- -p .../udp: a userspace UDP relay ---- */
-
-/* docker-proxy's idle time for a UDP "connection" */
-#define UDP_IDLE_SEC 90
-#define UDP_MAX_FLOWS 256
-
-typedef struct flow {
-	struct sockaddr_storage client;
-	socklen_t client_len;
-	int fd; /* connected to the container's 127.0.0.1:port, in its netns */
-	time_t last;
-} flow_t;
-
-static int flow_for(fwd_t *f, flow_t *flows, size_t *n, const struct sockaddr_storage *from,
-		    socklen_t len)
-{
-	for (size_t i = 0; i < *n; i++)
-		if (flows[i].client_len == len && !memcmp(&flows[i].client, from, len))
-			return (int)i;
-	if (*n == UDP_MAX_FLOWS)
-		return -1;
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(f->ctr_port),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof sa) < 0) {
-		if (s >= 0)
-			close(s);
-		return -1;
-	}
-	flow_t *fl = &flows[(*n)++];
-	memcpy(&fl->client, from, len);
-	fl->client_len = len;
-	fl->fd = s;
-	fl->last = time(NULL);
-	return (int)(*n - 1);
-}
-
-static void expire_flows(flow_t *flows, size_t *n)
-{
-	time_t now = time(NULL);
-	for (size_t i = 0; i < *n;) {
-		if (now - flows[i].last > UDP_IDLE_SEC) {
-			close(flows[i].fd);
-			flows[i] = flows[--*n];
-		} else {
-			i++;
-		}
-	}
-}
-
-/* Each client address gets its own socket in the container, so replies
- * find their way back to the client that asked. */
-static void udp_relay(fwd_t *f)
-{
-	flow_t flows[UDP_MAX_FLOWS];
-	size_t n = 0;
-	char buf[65536];
-	for (;;) {
-		struct pollfd p[UDP_MAX_FLOWS + 1];
-		p[0] = (struct pollfd){.fd = f->listen_fd, .events = POLLIN};
-		for (size_t i = 0; i < n; i++)
-			p[i + 1] = (struct pollfd){.fd = flows[i].fd, .events = POLLIN};
-		size_t polled = n;
-		int r = poll(p, polled + 1, 10 * 1000);
-		if (r < 0 && errno != EINTR)
-			return;
-		if (r <= 0) {
-			expire_flows(flows, &n);
-			continue;
-		}
-		if (p[0].revents & POLLIN) {
-			struct sockaddr_storage from;
-			socklen_t len = sizeof from;
-			ssize_t got = recvfrom(f->listen_fd, buf, sizeof buf, 0,
-					       (struct sockaddr *)&from, &len);
-			int k = got >= 0 ? flow_for(f, flows, &n, &from, len) : -1;
-			if (k >= 0) {
-				send(flows[k].fd, buf, (size_t)got, MSG_NOSIGNAL);
-				flows[k].last = time(NULL);
-			}
-		}
-		/* replies; a flow added above is polled from the next round */
-		for (size_t i = 0; i < polled; i++) {
-			if (!(p[i + 1].revents & POLLIN))
-				continue;
-			ssize_t got = recv(flows[i].fd, buf, sizeof buf, 0);
-			if (got >= 0) {
-				sendto(f->listen_fd, buf, (size_t)got, 0,
-				       (struct sockaddr *)&flows[i].client, flows[i].client_len);
-				flows[i].last = time(NULL);
-			}
-		}
-		expire_flows(flows, &n);
-	}
-}
-
-static void *fwd_main(void *arg)
-{
-	fwd_t *f = arg;
-	/* this thread only: new sockets are made in the container's network */
-	if (setns(f->netns_fd, CLONE_NEWNET) < 0)
-		return NULL;
-	if (f->udp) {
-		udp_relay(f);
-		return NULL;
-	}
-	for (;;) {
-		int cfd = accept4(f->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (cfd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			return NULL;
-		}
-		int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(f->ctr_port),
-					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-		if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof sa) < 0) {
-			if (s >= 0)
-				close(s);
-			close(cfd);
-			continue;
-		}
-		conn_t *c = cb_xmalloc(sizeof *c);
-		c->a = cfd;
-		c->b = s;
-		pthread_t t;
-		pthread_attr_t at;
-		pthread_attr_init(&at);
-		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-		if (pthread_create(&t, &at, conn_main, c) != 0) {
-			close(cfd);
-			close(s);
-			free(c);
-		}
-		pthread_attr_destroy(&at);
-	}
-}
-
-static int listen_ports(const bld_ctr_t *c, fwd_t *fw, cb_error_t *err)
+static int listen_ports(const rt_ctr_t *c, rt_fwd_t *fw, cb_error_t *err)
 {
 	for (size_t i = 0; i < c->n_ports; i++) {
-		const bld_ctr_port_t *p = &c->ports[i];
-		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(p->host_port)};
-		if (inet_pton(AF_INET, p->host_ip, &sa.sin_addr) != 1)
+		const rt_ctr_port_t *p = &c->ports[i];
+		struct in_addr a;
+		if (inet_pton(AF_INET, p->host_ip, &a) != 1)
 			return cb_error_fail(err, EINVAL, "port mapping: bad IPv4 address '%s'",
 					     p->host_ip);
-		int fd = socket(AF_INET, (p->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
-		int one = 1;
-		if (fd < 0)
-			return cb_error_errno(err, "socket");
-		fw[i].listen_fd = fd;
-		fw[i].udp = p->udp;
-		fw[i].ctr_port = p->ctr_port;
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-		if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+		fw[i].listen_fd = rt_fwd_listen(p->host_ip, p->host_port, p->udp);
+		if (fw[i].listen_fd < 0)
 			return cb_error_errno(err, "publish port %s:%u/%s", p->host_ip,
 					      (unsigned)p->host_port, p->udp ? "udp" : "tcp");
-		if (p->udp)
-			continue;
-		if (listen(fd, 128) < 0)
-			return cb_error_errno(err, "listen on port %u", (unsigned)p->host_port);
+		fw[i].udp = p->udp;
 		fw[i].ctr_port = p->ctr_port;
 	}
 	return 0;
 }
 
-static int start_forwarders(const bld_ctr_t *c, fwd_t *fw, pid_t pid, cb_error_t *err)
+static int start_forwarders(const rt_ctr_t *c, rt_fwd_t *fw, pid_t pid, cb_error_t *err)
 {
 	if (!c->n_ports)
 		return 0;
@@ -476,10 +271,8 @@ static int start_forwarders(const bld_ctr_t *c, fwd_t *fw, pid_t pid, cb_error_t
 		return cb_error_errno(err, "open '%s'", path);
 	for (size_t i = 0; i < c->n_ports; i++) {
 		fw[i].netns_fd = ns;
-		pthread_t t;
-		if (pthread_create(&t, NULL, fwd_main, &fw[i]) != 0)
-			return cb_error_fail(err, EAGAIN, "start the port forwarder");
-		pthread_detach(t);
+		if (rt_fwd_start(&fw[i], err) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -492,7 +285,7 @@ typedef struct mounts {
 	char **owned;
 } mounts_t;
 
-static int build_mounts(store_t *st, const bld_ctr_t *c, mounts_t *m, cb_error_t *err)
+static int build_mounts(store_t *st, const rt_ctr_t *c, mounts_t *m, cb_error_t *err)
 {
 	size_t nv = cb_strv_len(c->volumes);
 	m->v = cb_xcalloc(nv + 1, sizeof(sbx_mount_t));
@@ -541,7 +334,7 @@ static void mounts_release(mounts_t *m)
 typedef struct running {
 	sbx_handle_t *h;
 	log_ctx_t log;
-	fwd_t *fw;
+	rt_fwd_t *fw;
 	size_t n_fw;
 } running_t;
 
@@ -558,12 +351,12 @@ static void running_release(running_t *r)
 	r->n_fw = 0;
 }
 
-static int launch_process(store_t *st, bld_ctr_t *c, running_t *r, bool attached,
+static int launch_process(store_t *st, rt_ctr_t *c, running_t *r, bool attached,
 			  cb_error_t *err);
 
 /* Mount, listen, start the process, record "running". This process must be
  * the monitor: it keeps the mount namespace alive. */
-static int launch(store_t *st, bld_ctr_t *c, running_t *r, bool attached, const bld_ctr_io_t *io,
+static int launch(store_t *st, rt_ctr_t *c, running_t *r, bool attached, const rt_ctr_io_t *io,
 		  cb_error_t *err)
 {
 	memset(r, 0, sizeof *r);
@@ -573,10 +366,10 @@ static int launch(store_t *st, bld_ctr_t *c, running_t *r, bool attached, const 
 		r->log.out[2] = io->err_fd;
 	}
 	r->n_fw = c->n_ports;
-	r->fw = cb_xcalloc(c->n_ports + 1, sizeof(fwd_t));
+	r->fw = cb_xcalloc(c->n_ports + 1, sizeof(rt_fwd_t));
 	for (size_t i = 0; i < c->n_ports; i++)
 		r->fw[i].listen_fd = r->fw[i].netns_fd = -1;
-	if (bld_enter_mount_ns(err) < 0 || mount_rootfs(st, c, err) < 0 ||
+	if (rt_enter_mount_ns(err) < 0 || mount_rootfs(st, c, err) < 0 ||
 	    listen_ports(c, r->fw, err) < 0)
 		return -1;
 	if (!c->networks || !c->networks[0])
@@ -594,7 +387,7 @@ static int launch(store_t *st, bld_ctr_t *c, running_t *r, bool attached, const 
 }
 
 /* The sandbox and the state of launch(). */
-static int launch_process(store_t *st, bld_ctr_t *c, running_t *r, bool attached,
+static int launch_process(store_t *st, rt_ctr_t *c, running_t *r, bool attached,
 			  cb_error_t *err)
 {
 	mounts_t m = {0};
@@ -629,7 +422,7 @@ static int launch_process(store_t *st, bld_ctr_t *c, running_t *r, bool attached
 	cfg.tty_raw = attached;
 	cfg.pids_limit = c->pids_limit;
 	sbx_scmp_profile_t *profile = NULL;
-	int rc = bld_ctr_seccomp(c, &cfg, &profile, err);
+	int rc = rt_ctr_seccomp(c, &cfg, &profile, err);
 	if (rc == 0)
 		rc = sbx_start(&cfg, &r->h, err);
 	sbx_seccomp_free(profile);
@@ -637,11 +430,11 @@ static int launch_process(store_t *st, bld_ctr_t *c, running_t *r, bool attached
 	if (rc < 0)
 		return cb_error_wrap(err, "start container '%.12s'", c->id);
 	pid_t pid = sbx_handle_pid(r->h);
-	c->status = BLD_CTR_RUNNING;
+	c->status = RT_CTR_RUNNING;
 	c->pid = pid;
-	c->pid_start = bld_ctr_proc_start(pid);
+	c->pid_start = rt_ctr_proc_start(pid);
 	c->monitor_pid = getpid();
-	c->monitor_start = bld_ctr_proc_start(c->monitor_pid);
+	c->monitor_start = rt_ctr_proc_start(c->monitor_pid);
 	c->exit_code = 0;
 	c->started = ctr_now();
 	c->finished = -1;
@@ -651,7 +444,7 @@ static int launch_process(store_t *st, bld_ctr_t *c, running_t *r, bool attached
 }
 
 /* Remove everything of a container from inside its own monitor (--rm). */
-static void remove_self(store_t *st, bld_ctr_t *c)
+static void remove_self(store_t *st, rt_ctr_t *c)
 {
 	_cleanup_free_ char *rootfs = ctr_path(c, "rootfs");
 	umount2(rootfs, MNT_DETACH);
@@ -664,12 +457,12 @@ static void remove_self(store_t *st, bld_ctr_t *c)
 		ctr_net_sync_hosts(st);
 }
 
-static int finish(store_t *st, bld_ctr_t *c, running_t *r, sbx_status_t *status, cb_error_t *err)
+static int finish(store_t *st, rt_ctr_t *c, running_t *r, sbx_status_t *status, cb_error_t *err)
 {
 	int rc = sbx_wait(r->h, true, status, err);
 	_cleanup_free_ char *rootfs = ctr_path(c, "rootfs");
 	running_release(r);
-	c->status = BLD_CTR_EXITED;
+	c->status = RT_CTR_EXITED;
 	c->exit_code = rc == 0 ? sbx_status_shell_code(status) : 255;
 	c->finished = ctr_now();
 	c->monitor_pid = 0;
@@ -698,8 +491,8 @@ static void on_signal(int sig)
 		kill(p, fwd_count++ ? SIGKILL : sig); /* PID 1 ignores unhandled signals */
 }
 
-int bld_ctr_run(store_t *st, bld_ctr_t *c, const bld_ctr_io_t *io, sbx_status_t *status,
-		cb_error_t *err)
+int rt_ctr_run(store_t *st, rt_ctr_t *c, const rt_ctr_io_t *io, sbx_status_t *status,
+	       cb_error_t *err)
 {
 	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 	struct sigaction old[CB_ARRAY_SIZE(sigs)];
@@ -714,7 +507,7 @@ int bld_ctr_run(store_t *st, bld_ctr_t *c, const bld_ctr_io_t *io, sbx_status_t 
 	int rc = launch(st, c, &r, true, io, err);
 	if (rc < 0) {
 		running_release(&r);
-		c->status = BLD_CTR_EXITED;
+		c->status = RT_CTR_EXITED;
 		c->exit_code = 127;
 		c->finished = ctr_now();
 		if (c->auto_remove) {
@@ -736,19 +529,17 @@ int bld_ctr_run(store_t *st, bld_ctr_t *c, const bld_ctr_io_t *io, sbx_status_t 
 
 /* ---- detached ---- */
 
-static _Noreturn void monitor_main(store_t *st, bld_ctr_t *c, int ready)
+typedef struct monitor_arg {
+	store_t *st;
+	rt_ctr_t *c;
+} monitor_arg_t;
+
+/* The detached container's monitor (forked by rt_monitor_fork): never
+ * returns. */
+static void monitor_main(void *arg, int ready)
 {
-	setsid();
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null >= 0) {
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(null, 2);
-		if (null > 2)
-			close(null);
-	}
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
+	store_t *st = ((monitor_arg_t *)arg)->st;
+	rt_ctr_t *c = ((monitor_arg_t *)arg)->c;
 	running_t r;
 	cb_error_t e = CB_ERROR_INIT;
 	/* networks: the monitor takes the store lock while its parent lives */
@@ -773,40 +564,29 @@ static _Noreturn void monitor_main(store_t *st, bld_ctr_t *c, int ready)
 	_exit(0);
 }
 
-int bld_ctr_start_detached(store_t *st, bld_ctr_t *c, cb_error_t *err)
+int rt_ctr_start_detached(store_t *st, rt_ctr_t *c, cb_error_t *err)
 {
-	if (bld_ctr_refresh(st, c, err) < 0)
+	if (rt_ctr_refresh(st, c, err) < 0)
 		return -1;
-	if (c->status == BLD_CTR_RUNNING)
+	if (c->status == RT_CTR_RUNNING)
 		return 0;
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return cb_error_errno(err, "pipe");
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return cb_error_errno(err, "fork the container monitor");
-	}
-	if (pid == 0) {
-		close(p[0]);
-		monitor_main(st, c, p[1]);
-	}
-	close(p[1]);
+	monitor_arg_t arg = {st, c};
+	int ready = -1;
+	pid_t pid;
+	if (rt_monitor_fork("the container monitor", NULL, monitor_main, &arg, &ready, &pid, err) < 0)
+		return -1;
 	cb_buf_t msg;
 	cb_buf_init(&msg);
 	char buf[1024];
 	ssize_t n;
-	while ((n = read(p[0], buf, sizeof buf)) != 0) {
+	while ((n = read(ready, buf, sizeof buf)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			break;
 		cb_buf_add(&msg, buf, (size_t)n);
 	}
-	close(p[0]);
+	close(ready);
 	int rc = 0;
 	if (msg.len) {
 		rc = cb_error_fail(err, EIO, "%s", msg.data);
@@ -816,7 +596,7 @@ int bld_ctr_start_detached(store_t *st, bld_ctr_t *c, cb_error_t *err)
 	if (rc == 0) {
 		/* a --rm container may be gone already: it ran, that is success */
 		cb_error_t e = CB_ERROR_INIT;
-		if (bld_ctr_refresh(st, c, &e) < 0)
+		if (rt_ctr_refresh(st, c, &e) < 0)
 			cb_error_release(&e);
 	}
 	return rc;

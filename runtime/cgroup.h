@@ -1,5 +1,5 @@
 /*
- * builder/cgroup.h - a pids cgroup per sandbox (the pids limit of a RUN or
+ * runtime/cgroup.h - a pids cgroup per sandbox (the pids limit of a RUN or
  * of `run --pids-limit`).
  *
  * Works with the pids controller of cgroup v1 (a `cgroup` mount with the
@@ -19,8 +19,8 @@
  *     ... reap ...
  *     sbx_cgroup_free(cg);
  */
-#ifndef CB_BUILDER_CGROUP_H
-#define CB_BUILDER_CGROUP_H
+#ifndef CB_RUNTIME_CGROUP_H
+#define CB_RUNTIME_CGROUP_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -10,14 +10,13 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "builder/builder.h"
-#include "builder/container_internal.h"
+#include "runtime/container_internal.h"
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/layer.h"
 
 typedef struct changes {
-	bld_ctr_change_t *v;
+	rt_ctr_change_t *v;
 	size_t n;
 } changes_t;
 
@@ -149,12 +148,12 @@ static int walk(const char *upper, const char *rel, char *const *lowers, changes
 
 static int by_path(const void *a, const void *b)
 {
-	const bld_ctr_change_t *x = a, *y = b;
+	const rt_ctr_change_t *x = a, *y = b;
 	return strcmp(x->path, y->path);
 }
 
-int bld_ctr_diff(store_t *st, const bld_ctr_t *c, bld_ctr_change_t **out, size_t *n,
-		 cb_error_t *err)
+int rt_ctr_diff(store_t *st, const rt_ctr_t *c, rt_ctr_change_t **out, size_t *n,
+		cb_error_t *err)
 {
 	_cleanup_strv_ char **lowers = NULL;
 	if (ctr_enter_userns(c, err) < 0 ||
@@ -163,7 +162,7 @@ int bld_ctr_diff(store_t *st, const bld_ctr_t *c, bld_ctr_change_t **out, size_t
 	_cleanup_free_ char *upper = ctr_path(c, "upper");
 	changes_t ch = {0};
 	if (walk(upper, "", lowers, &ch, err) < 0) {
-		bld_ctr_changes_free(ch.v, ch.n);
+		rt_ctr_changes_free(ch.v, ch.n);
 		return -1;
 	}
 	if (ch.n)
@@ -173,7 +172,7 @@ int bld_ctr_diff(store_t *st, const bld_ctr_t *c, bld_ctr_change_t **out, size_t
 	return 0;
 }
 
-void bld_ctr_changes_free(bld_ctr_change_t *v, size_t n)
+void rt_ctr_changes_free(rt_ctr_change_t *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(v[i].path);
@@ -196,7 +195,7 @@ static bool ns_of(pid_t pid, char *buf, size_t len)
 /* Every process of the container's PID namespace gets sig (SIGSTOP while
  * the upper dir is read, SIGCONT after). No cgroup of our own is needed:
  * the namespace's processes are the ones whose ns/pid link matches. */
-static void signal_all(const bld_ctr_t *c, int sig)
+static void signal_all(const rt_ctr_t *c, int sig)
 {
 	char want[128], got[128];
 	if (!ctr_pid_alive(c->pid, c->pid_start) || !ns_of(c->pid, want, sizeof want))
@@ -221,23 +220,23 @@ static void signal_all(const bld_ctr_t *c, int sig)
  * that froze it) before the SIGSTOP and removed after the SIGCONT, so that
  * a pauser killed meanwhile leaves a record naming a dead owner, which the
  * next command that loads the container acts on (ctr_resume_orphaned). */
-static int pause_record(const bld_ctr_t *c, cb_error_t *err)
+static int pause_record(const rt_ctr_t *c, cb_error_t *err)
 {
 	_cleanup_free_ char *p = ctr_path(c, "paused");
 	_cleanup_free_ char *dir = ctr_path(c, "");
 	char text[64];
 	int n = snprintf(text, sizeof text, "%d %llu\n", (int)getpid(),
-			 (unsigned long long)bld_ctr_proc_start(getpid()));
+			 (unsigned long long)rt_ctr_proc_start(getpid()));
 	return cb_write_file_atomic(p, dir, text, (size_t)n, 0644, err);
 }
 
-static void pause_forget(const bld_ctr_t *c)
+static void pause_forget(const rt_ctr_t *c)
 {
 	_cleanup_free_ char *p = ctr_path(c, "paused");
 	unlink(p);
 }
 
-void ctr_resume_orphaned(const bld_ctr_t *c)
+void ctr_resume_orphaned(const rt_ctr_t *c)
 {
 	_cleanup_free_ char *p = ctr_path(c, "paused");
 	_cleanup_free_ char *text = NULL;
@@ -260,7 +259,7 @@ void ctr_resume_orphaned(const bld_ctr_t *c)
  * the container's config); a kept ENTRYPOINT keeps its own Cmd. The Env is
  * the container's Config.Env: not what running added (HOSTNAME, the PATH
  * default, TERM for a tty), which docker never commits either. */
-static void config_from_container(oci_config_t *cfg, const bld_ctr_t *c)
+static void config_from_container(oci_config_t *cfg, const rt_ctr_t *c)
 {
 	if (!cfg->entrypoint || !cfg->entrypoint[0]) {
 		cb_strv_free(cfg->cmd);
@@ -279,8 +278,17 @@ static char *joined(char *const *argv)
 	return cb_buf_detach(&b, NULL);
 }
 
-image_t *bld_ctr_commit(store_t *st, const bld_ctr_t *c, const bld_ctr_commit_opts_t *o,
-			cb_error_t *err)
+static int apply_changes(oci_config_t *cfg, const rt_ctr_commit_opts_t *o, cb_error_t *err)
+{
+	if (!o->changes || !o->changes[0])
+		return 0;
+	if (!o->apply_changes)
+		CB_BUG("commit changes given without apply_changes");
+	return o->apply_changes(cfg, o->changes, err);
+}
+
+image_t *rt_ctr_commit(store_t *st, const rt_ctr_t *c, const rt_ctr_commit_opts_t *o,
+		       cb_error_t *err)
 {
 	/* before any store access: the layer must record the container's ids */
 	if (ctr_enter_userns(c, err) < 0)
@@ -296,7 +304,7 @@ image_t *bld_ctr_commit(store_t *st, const bld_ctr_t *c, const bld_ctr_commit_op
 	_cleanup_free_ char *upper = ctr_path(c, "upper");
 	layer_opts_t lo = LAYER_OPTS_INIT;
 	layer_result_t res;
-	bool frozen = o->pause && c->status == BLD_CTR_RUNNING;
+	bool frozen = o->pause && c->status == RT_CTR_RUNNING;
 	if (frozen && pause_record(c, err) < 0) {
 		image_free(img);
 		return NULL;
@@ -315,7 +323,7 @@ image_t *bld_ctr_commit(store_t *st, const bld_ctr_t *c, const bld_ctr_commit_op
 	}
 	oci_config_t *cfg = oci_config_dup(img->config);
 	config_from_container(cfg, c);
-	if (bld_apply_changes(cfg, o->changes, err) < 0) {
+	if (apply_changes(cfg, o, err) < 0) {
 		oci_config_free(cfg);
 		image_free(img);
 		return NULL;

@@ -1,13 +1,13 @@
 /*
- * builder/seccomp_default.c - Docker's default seccomp profile, as data.
+ * runtime/seccomp_default.c - Docker's default seccomp profile, as data.
  *
  * Transcribed from moby's profiles/seccomp/default.json (the version with
  * riscv64, memfd_secret, futex_waitv and set_mempolicy_home_node; Docker
  * 23-25). Same allow-list, same argument rules, same conditions on
- * architecture, capabilities and kernel; see builder/seccomp.h for how
+ * architecture, capabilities and kernel; see runtime/seccomp.h for how
  * they are read. Keep the order of the JSON so the two can be diffed.
  */
-#include "builder/seccomp.h"
+#include "runtime/seccomp.h"
 
 #include <linux/capability.h>
 #include <sched.h>
