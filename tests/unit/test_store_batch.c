@@ -139,6 +139,20 @@ static long long unwritten_pages(const char *path)
 	return rc < 0 ? -1 : (long long)(cs.nr_dirty + cs.nr_writeback);
 }
 
+/* syncfs and sync as the library sees them: this executable's definitions
+ * take the place of libc's for libcbuild.a, so the test counts them. */
+static int whole_fs_syncs;
+int syncfs(int fd)
+{
+	(void)fd;
+	whole_fs_syncs++;
+	return 0;
+}
+void sync(void)
+{
+	whole_fs_syncs++;
+}
+
 static void test_publish_writes_only_its_own(void **state)
 {
 	(void)state;
@@ -146,22 +160,6 @@ static void test_publish_writes_only_its_own(void **state)
 	assert_int_equal(statfs(tmp, &sf), 0);
 	if (sf.f_type == TMPFS_MAGIC)
 		skip(); /* nothing is ever written out there */
-	/* someone else's 16 MiB, dirty, on the same file system */
-	char *other = cb_asprintf("%s/other-writer", tmp);
-	int fd = open(other, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-	assert_true(fd >= 0);
-	char *chunk = cb_xmalloc(1 << 20);
-	for (int i = 0; i < 16; i++) {
-		memset(chunk, 'a' + i, 1 << 20);
-		assert_int_equal(write(fd, chunk, 1 << 20), 1 << 20);
-	}
-	close(fd);
-	free(chunk);
-	if (unwritten_pages(other) < 0) {
-		free(other);
-		skip(); /* no cachestat (Linux < 6.5) */
-	}
-	assert_true(unwritten_pages(other) > 0);
 	/* more blobs than publish has threads */
 	cb_error_t err = CB_ERROR_INIT;
 	store_blob_batch_t *b = store_blob_batch_new(st);
@@ -171,16 +169,23 @@ static void test_publish_writes_only_its_own(void **state)
 		snprintf(text, sizeof(text), "blob number %d", i);
 		add(b, text, d[i]);
 	}
+	whole_fs_syncs = 0;
 	assert_int_equal(store_blob_batch_publish(b, &err), 0);
+	/* every blob is on disk (fdatasync), and the file system was not
+	 * synced whole: syncfs also writes, and waits for, every other
+	 * program's dirty data (a pull took 550 ms instead of 80 beside a
+	 * 1 GB writer). Whether another file's pages are still dirty is the
+	 * kernel flusher's business, so it is not asked. */
 	for (int i = 0; i < 20; i++) {
 		char *p = store_blob_path(st, d[i]);
-		assert_int_equal(unwritten_pages(p), 0);
+		int left = unwritten_pages(p);
 		free(p);
+		if (left < 0)
+			break; /* no cachestat (Linux < 6.5): the count below stands */
+		assert_int_equal(left, 0);
 	}
-	/* syncfs would have written (and waited for) these too */
-	assert_true(unwritten_pages(other) > 0);
+	assert_int_equal(whole_fs_syncs, 0);
 	store_blob_batch_free(b);
-	free(other);
 }
 
 static void test_publish_fails_when_a_blob_is_gone(void **state)
