@@ -43,8 +43,13 @@ typedef struct rt_net {
 	char *name;
 	char id[NET_ID_LEN + 1];
 	char *created;   /* RFC 3339; "" for the built-in ones */
-	char *driver;    /* "pod"; "host" and "null" for the built-in ones */
+	char *driver;    /* "bridge"; "host" and "null" for the built-in ones */
 	bool builtin;
+	/* bridge networks (NULL otherwise) */
+	char *subnet;    /* "10.89.1.0/24" */
+	char *gateway;   /* "10.89.1.1": the bridge's address */
+	char *bridge;    /* the host's bridge interface: "cbuild0", "cb-<id>" */
+	bool dns;        /* aardvark-dns resolves members by name */
 } rt_net_t;
 
 void rt_net_free(rt_net_t *n);
@@ -54,7 +59,8 @@ bool rt_net_valid_name(const char *name);
 
 /* Make the network. EINVAL for a bad name, EEXIST "network with name 'x'
  * already exists" (host and none exist). *out is the caller's. */
-int rt_net_create(store_t *st, const char *name, rt_net_t **out, cb_error_t *err);
+int rt_net_create(store_t *st, const char *name, const char *subnet, rt_net_t **out,
+		  cb_error_t *err);
 
 /* One network by name (built-in ones too); ENOENT when missing. */
 rt_net_t *rt_net_load(store_t *st, const char *name, cb_error_t *err);
