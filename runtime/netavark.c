@@ -160,11 +160,14 @@ static json_t *make_request(const char *ctr_id, const char *ctr_name, rt_net_t *
 					      "interface_name", ifname, "aliases", aliases));
 		json_object_set_new(
 			info, n->name,
-			json_pack("{s:s, s:s, s:s, s:s, s:[{s:s, s:s}], s:b, s:b, s:b, s:{s:s}}",
+			/* isolate: as docker's bridges, networks do not reach each other */
+			json_pack("{s:s, s:s, s:s, s:s, s:[{s:s, s:s}], s:b, s:b, s:b, s:{s:s}, "
+				  "s:{s:s}}",
 				  "name", n->name, "id", n->id, "driver", "bridge",
 				  "network_interface", n->bridge, "subnets", "subnet", n->subnet,
 				  "gateway", n->gateway, "ipv6_enabled", 0, "internal", 0,
-				  "dns_enabled", n->dns, "ipam_options", "driver", "host-local"));
+				  "dns_enabled", n->dns, "ipam_options", "driver", "host-local",
+				  "options", "isolate", "true"));
 	}
 	for (size_t i = 0; i < n_ports; i++) {
 		const rt_ctr_port_t *p = &ports[i];
@@ -237,8 +240,8 @@ static int run_netavark(const char *verb, const char *netns, const char *req, cb
 		/* its error is JSON {"error": "..."} on stdout */
 		json_t *j = msg.len ? json_loads(msg.data, 0, NULL) : NULL;
 		const char *why = json_string_value(json_object_get(j, "error"));
-		rc = cb_error_fail(err, EIO, "netavark %s: %s", verb,
-				   why ? why : msg.len ? msg.data : "failed");
+		rc = cb_error_fail(err, EIO, "netavark %s: %s (status %d)", verb,
+				   why ? why : msg.len ? msg.data : "failed", st);
 		json_decref(j);
 	}
 	cb_buf_release(&msg);
