@@ -93,9 +93,16 @@ static rt_net_t *builtin_net(const char *name)
 	if (!strcmp(name, "bridge")) {
 		/* docker's default bridge: host's DNS servers, no names */
 		const char *sub = getenv("CBUILD_BRIDGE_SUBNET");
-		set_subnet(n, sub && *sub ? sub : "10.89.0.0/24");
+		if (!sub || !*sub || set_subnet(n, sub) < 0)
+			set_subnet(n, "10.89.0.0/24"); /* a bad setting: the default */
 		const char *br = getenv("CBUILD_BRIDGE");
 		n->bridge = cb_xstrdup(br && *br ? br : "cbuild0");
+		/* netavark names its NAT chains after the ID: one per bridge and
+		 * subnet, or two default bridges would share (and tear down)
+		 * each other's chains */
+		_cleanup_free_ char *key = cb_asprintf("bridge:%s:%s", n->bridge, n->subnet);
+		digest_buffer(key, strlen(key), d);
+		snprintf(n->id, sizeof n->id, "%s", digest_hex(d));
 	}
 	return n;
 }
