@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "runtime/container.h"
+#include "runtime/netavark.h"
 #include "runtime/network.h"
 #include "cmd/cmd.h"
 #include "common/util.h"
@@ -22,6 +23,8 @@ typedef struct sub {
 	const char *summary;
 } sub_t;
 
+static const char *subnet_arg; /* create --subnet */
+
 /* Options every subcommand may take (-q for ls, -d for create, -f for
  * disconnect); anything else is a usage error. Leaves optind on the first
  * operand. */
@@ -34,9 +37,10 @@ static int sub_opts(int argc, char **argv, const char *shortopts,
 	while ((o = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		if (o == '?' || o == ':')
 			return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
-		if (o == 'd' && strcmp(optarg, "pod") && strcmp(optarg, "bridge"))
-			return cmd_usage_error(err, "driver '%s' is not supported (pod; bridge is "
-						    "taken as pod)", optarg);
+		if (o == 'd' && strcmp(optarg, "bridge"))
+			return cmd_usage_error(err, "driver '%s' is not supported (bridge)", optarg);
+		if (o == 's')
+			subnet_arg = optarg;
 		flags[o & 0xff] = 1;
 	}
 	return 0;
@@ -53,15 +57,17 @@ static int no_opts(int argc, char **argv, cb_error_t *err)
 static int net_create(store_t *st, int argc, char **argv, cb_error_t *err)
 {
 	static const struct option lo[] = {{"driver", required_argument, NULL, 'd'},
+					   {"subnet", required_argument, NULL, 's'},
 					   {NULL, 0, NULL, 0}};
 	int flags[256] = {0};
+	subnet_arg = NULL;
 	int rc = sub_opts(argc, argv, "d:", lo, flags, err);
 	if (rc < 0)
 		return rc;
 	if (argc - optind != 1)
 		return cmd_usage_error(err, "'network create' needs exactly 1 name");
 	rt_net_t *n = NULL;
-	if (rt_net_create(st, argv[optind], &n, err) < 0)
+	if (rt_net_create(st, argv[optind], subnet_arg, &n, err) < 0)
 		return -1;
 	printf("%s\n", n->id);
 	rt_net_free(n);
@@ -139,12 +145,22 @@ static json_t *inspect_one(store_t *st, const char *name, cb_error_t *err)
 			cb_error_release(&e);
 			continue;
 		}
-		json_object_set_new(ctrs, c->id, json_pack("{s:s}", "Name", c->name));
+		/* the address while it runs (docker: "10.89.1.2/24") */
+		_cleanup_free_ char *ip = rt_nav_address(c->id, name);
+		const char *slash = n->subnet ? strchr(n->subnet, '/') : NULL;
+		_cleanup_free_ char *addr = *ip ? cb_asprintf("%s%s", ip, slash ? slash : "")
+						: cb_xstrdup("");
+		json_object_set_new(ctrs, c->id,
+				    json_pack("{s:s, s:s}", "Name", c->name, "IPv4Address", addr));
 		rt_ctr_free(c);
 	}
-	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "Name", n->name, "Id", n->id,
-			      "Created", n->created, "Scope", "local", "Driver", n->driver,
-			      "Containers", ctrs);
+	json_t *ipam = json_array();
+	if (n->subnet)
+		json_array_append_new(ipam, json_pack("{s:s, s:s}", "Subnet", n->subnet,
+						      "Gateway", n->gateway));
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:o}, s:o}", "Name", n->name, "Id",
+			      n->id, "Created", n->created, "Scope", "local", "Driver", n->driver,
+			      "IPAM", "Config", ipam, "Containers", ctrs);
 	rt_net_free(n);
 	return j;
 }
@@ -203,7 +219,7 @@ static int net_disconnect(store_t *st, int argc, char **argv, cb_error_t *err)
 }
 
 static const sub_t subs[] = {
-	{"create", NULL, net_create, "cbuild network create [-d pod] NETWORK",
+	{"create", NULL, net_create, "cbuild network create [-d bridge] [--subnet CIDR] NETWORK",
 	 "create a network"},
 	{"ls", "list", net_ls, "cbuild network ls [-q] [--no-trunc]", "list networks"},
 	{"rm", "remove", net_rm, "cbuild network rm NETWORK...", "remove networks"},

@@ -16,6 +16,7 @@
 
 #include "runtime/container_internal.h"
 #include "runtime/mount.h"
+#include "runtime/netavark.h"
 #include "runtime/network.h"
 #include "runtime/sandbox.h"
 #include "common/fs.h"
@@ -43,6 +44,7 @@ void rt_ctr_free(rt_ctr_t *c)
 	free(c->hostname);
 	cb_strv_free(c->volumes);
 	cb_strv_free(c->networks);
+	free(c->dns_server);
 	free(c->ports);
 	free(c->stop_signal);
 	free(c->seccomp);
@@ -287,7 +289,9 @@ int ctr_write_config(store_t *st, const rt_ctr_t *c, cb_error_t *err)
 	json_object_set_new(j, "hostname", oci_json_str(c->hostname));
 	json_object_set_new(j, "volumes", strv_json(c->volumes));
 	json_object_set_new(j, "ports", ports);
-	json_object_set_new(j, "network", oci_json_str(c->net_none ? "none" : "host"));
+	json_object_set_new(j, "network", oci_json_str(c->net_none   ? "none"
+							: c->networks[0] ? "bridge"
+									 : "host"));
 	json_object_set_new(j, "networks", strv_json(c->networks));
 	json_object_set_new(j, "tty", json_boolean(c->tty));
 	json_object_set_new(j, "interactive", json_boolean(c->interactive));
@@ -439,6 +443,9 @@ int rt_ctr_refresh(store_t *st, rt_ctr_t *c, cb_error_t *err)
 	c->exit_code = 137;
 	if (c->finished < 0)
 		c->finished = c->started;
+	/* its monitor tears down at exit; a dead one left it to us */
+	if (!ctr_pid_alive(c->monitor_pid, c->monitor_start))
+		rt_nav_detach(c->id);
 	return 0;
 }
 
@@ -745,12 +752,20 @@ static int fill_from_spec(rt_ctr_t *c, const rt_ctr_spec_t *s, const oci_config_
 		if (rt_ctr_parse_port(s->ports[i], &c->ports[c->n_ports++], err) < 0)
 			return -1;
 	c->networks = cb_xcalloc(1, sizeof(char *));
-	if (s->network && strcmp(s->network, "host") && strcmp(s->network, "none"))
-		c->networks = cb_strv_push(c->networks, s->network); /* checked under the lock */
-	if (cb_streq(s->network, "host") && np)
+	/* rootless: no bridge (netavark needs root); the host's network, or
+	 * with -p a namespace of its own reached by the userspace forwarder */
+	bool rootless = geteuid() != 0 || sbx_in_userns();
+	const char *net = s->network ? s->network : rootless ? NULL : "bridge";
+	if (net && strcmp(net, "host") && strcmp(net, "none")) {
+		if (rootless)
+			return cb_error_fail(err, EPERM, "network '%s': bridge networks need root "
+							 "(rootless networking is not done yet)", net);
+		c->networks = cb_strv_push(c->networks, net); /* checked under the lock */
+	}
+	if (cb_streq(net, "host") && np)
 		return cb_error_fail(err, EINVAL, "published ports need their own network: "
 						  "-p does not work with --network host");
-	c->net_none = cb_streq(s->network, "none") || np > 0;
+	c->net_none = cb_streq(net, "none") || (!net && np > 0);
 	c->tty = s->tty;
 	c->interactive = s->interactive;
 	c->auto_remove = s->auto_remove;
@@ -848,9 +863,6 @@ int rt_ctr_create(store_t *st, const rt_ctr_spec_t *spec, rt_ctr_t **out, cb_err
 				cb_error_release(&e);
 		}
 	}
-	/* the running members learn the new name now */
-	if (rc == 0 && net)
-		ctr_net_sync_hosts(st);
 	rt_net_free(net);
 	store_unlock(st);
 	if (rc < 0) {
@@ -930,8 +942,7 @@ int rt_ctr_remove(store_t *st, rt_ctr_t *c, bool force, cb_error_t *err)
 		return cb_error_errno(err, "remove '%s'", cfg);
 	if (cb_rm_rf(c->dir, err) < 0)
 		return cb_error_wrap(err, "remove container '%.12s'", c->id);
-	/* off its networks: the other members forget its name */
-	if (c->networks && c->networks[0])
-		ctr_net_sync_hosts(st);
+	/* a crashed monitor's namespace, NAT rules and addresses */
+	rt_nav_detach(c->id);
 	return 0;
 }

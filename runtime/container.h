@@ -112,9 +112,11 @@ typedef struct rt_ctr {
 	rt_ctr_port_t *ports;
 	size_t n_ports;
 	bool net_none;
-	char **networks;             /* user-defined networks it is on (sorted,
-				      * never NULL); when any, it runs in the
-				      * networks' shared namespace instead */
+	char **networks;             /* the networks it is on (sorted, never
+				      * NULL): "bridge" by default; empty for
+				      * host and none */
+	char *dns_server;            /* while it starts: its nameserver (a
+				      * network's aardvark-dns), NULL = host's */
 	bool tty, interactive, auto_remove;
 	char *stop_signal;           /* the image's StopSignal or NULL */
 	int64_t log_max_size;        /* as in rt_ctr_spec_t */

@@ -40,19 +40,11 @@ rt_ctr_t *ctr_load_id(store_t *st, const char *id, cb_error_t *err);
 
 /* ---- networks (runtime/network.c) ---- */
 
-/* Take this process into the network namespace of c's networks: setns()
- * into the one of a running member, else a new one with lo up. Called by
- * the monitor with the store lock held until c's state says running, so
- * that two first members cannot each make their own. */
-int ctr_net_join(store_t *st, const rt_ctr_t *c, cb_error_t *err);
-
 /* c's /etc/hosts: the standard lines, then "127.0.0.1 NAME ID12" for every
  * container on each of c's networks. Caller frees. */
 char *ctr_hosts_text(store_t *st, const rt_ctr_t *c);
 
-/* Rewrite the hosts file of every container on a network, in place (a
- * running container has its inode bound on /etc/hosts). Takes the lock. */
-void ctr_net_sync_hosts(store_t *st);
+
 
 /* Current time as seconds (for created/started/finished). */
 int64_t ctr_now(void);

@@ -20,6 +20,7 @@
 #include "runtime/forward.h"
 #include "runtime/monitor.h"
 #include "runtime/mount.h"
+#include "runtime/netavark.h"
 #include "common/fs.h"
 #include "common/util.h"
 
@@ -86,7 +87,10 @@ static int write_etc_files(store_t *st, const rt_ctr_t *c, cb_error_t *err)
 	_cleanup_free_ char *rc = NULL;
 	size_t rlen = 0;
 	cb_error_t e = CB_ERROR_INIT;
-	if (cb_read_file("/etc/resolv.conf", 1 << 16, &rc, &rlen, &e) < 0) {
+	if (c->dns_server) {
+		/* aardvark-dns on the gateway: members' names, then the host's servers */
+		rc = cb_asprintf("nameserver %s\n", c->dns_server);
+	} else if (cb_read_file("/etc/resolv.conf", 1 << 16, &rc, &rlen, &e) < 0) {
 		cb_error_release(&e);
 		rc = cb_xstrdup("");
 	}
@@ -354,6 +358,28 @@ static void running_release(running_t *r)
 static int launch_process(store_t *st, rt_ctr_t *c, running_t *r, bool attached,
 			  cb_error_t *err);
 
+/* The container's namespace on its networks (netavark), this process in
+ * it; the nameserver for resolv.conf. */
+static int attach_networks(store_t *st, rt_ctr_t *c, cb_error_t *err)
+{
+	size_t n = cb_strv_len(c->networks);
+	rt_net_t **nets = cb_xcalloc(n + 1, sizeof *nets);
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (!(nets[i] = rt_net_load(st, c->networks[i], err)))
+			rc = -1;
+	if (rc == 0) {
+		free(c->dns_server);
+		c->dns_server = NULL;
+		rc = rt_nav_attach(c->id, c->name, nets, c->ports, c->n_ports, &c->dns_server,
+				   err);
+	}
+	for (size_t i = 0; i < n; i++)
+		rt_net_free(nets[i]);
+	free(nets);
+	return rc;
+}
+
 /* Mount, listen, start the process, record "running". This process must be
  * the monitor: it keeps the mount namespace alive. */
 static int launch(store_t *st, rt_ctr_t *c, running_t *r, bool attached, const rt_ctr_io_t *io,
@@ -369,21 +395,16 @@ static int launch(store_t *st, rt_ctr_t *c, running_t *r, bool attached, const r
 	r->fw = cb_xcalloc(c->n_ports + 1, sizeof(rt_fwd_t));
 	for (size_t i = 0; i < c->n_ports; i++)
 		r->fw[i].listen_fd = r->fw[i].netns_fd = -1;
+	/* before the private mount namespace: the netns file is bound in the
+	 * host's, where a teardown after a crash finds it */
+	if (c->networks && c->networks[0] && attach_networks(st, c, err) < 0)
+		return -1;
+	/* -p of a bridge network is netavark's DNAT; the userspace forwarder
+	 * only serves a rootless container's own namespace */
 	if (rt_enter_mount_ns(err) < 0 || mount_rootfs(st, c, err) < 0 ||
-	    listen_ports(c, r->fw, err) < 0)
+	    (c->net_none && listen_ports(c, r->fw, err) < 0))
 		return -1;
-	if (!c->networks || !c->networks[0])
-		return launch_process(st, c, r, attached, err);
-	/* Held until the state says running: a member starting meanwhile
-	 * finds us and joins instead of making a namespace of its own. After
-	 * listen_ports: the -p listeners stay in the host's namespace. */
-	if (store_lock(st, err) < 0)
-		return -1;
-	int rc = ctr_net_join(st, c, err);
-	if (rc == 0)
-		rc = launch_process(st, c, r, attached, err);
-	store_unlock(st);
-	return rc;
+	return launch_process(st, c, r, attached, err);
 }
 
 /* The sandbox and the state of launch(). */
@@ -413,7 +434,7 @@ static int launch_process(store_t *st, rt_ctr_t *c, running_t *r, bool attached,
 	cfg.user = c->user && *c->user ? c->user : NULL;
 	cfg.hostname = c->hostname;
 	/* on a network: this monitor is in its namespace already */
-	cfg.network = c->net_none && !c->networks[0] ? SBX_NET_NONE : SBX_NET_HOST;
+	cfg.network = c->net_none ? SBX_NET_NONE : SBX_NET_HOST;
 	cfg.tty = c->tty;
 	cfg.stdin_mode = attached && c->interactive ? SBX_STDIN_INHERIT : SBX_STDIN_NULL;
 	cfg.output_cb = on_output;
@@ -453,8 +474,7 @@ static void remove_self(store_t *st, rt_ctr_t *c)
 	cb_error_t e = CB_ERROR_INIT;
 	if (cb_rm_rf(c->dir, &e) < 0)
 		cb_warn_error(&e);
-	if (c->networks && c->networks[0])
-		ctr_net_sync_hosts(st);
+	(void)st;
 }
 
 static int finish(store_t *st, rt_ctr_t *c, running_t *r, sbx_status_t *status, cb_error_t *err)
@@ -462,6 +482,8 @@ static int finish(store_t *st, rt_ctr_t *c, running_t *r, sbx_status_t *status, 
 	int rc = sbx_wait(r->h, true, status, err);
 	_cleanup_free_ char *rootfs = ctr_path(c, "rootfs");
 	running_release(r);
+	if (c->networks && c->networks[0])
+		rt_nav_detach(c->id);
 	c->status = RT_CTR_EXITED;
 	c->exit_code = rc == 0 ? sbx_status_shell_code(status) : 255;
 	c->finished = ctr_now();
@@ -507,6 +529,7 @@ int rt_ctr_run(store_t *st, rt_ctr_t *c, const rt_ctr_io_t *io, sbx_status_t *st
 	int rc = launch(st, c, &r, true, io, err);
 	if (rc < 0) {
 		running_release(&r);
+		rt_nav_detach(c->id);
 		c->status = RT_CTR_EXITED;
 		c->exit_code = 127;
 		c->finished = ctr_now();
@@ -546,8 +569,10 @@ static void monitor_main(void *arg, int ready)
 	int rc = store_reopen_lock(st, &e);
 	if (rc == 0) {
 		rc = launch(st, c, &r, false, NULL, &e);
-		if (rc < 0)
+		if (rc < 0) {
 			running_release(&r);
+			rt_nav_detach(c->id);
+		}
 	}
 	if (rc < 0) {
 		char buf[2048];

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "runtime/container_internal.h"
+#include "runtime/netavark.h"
 #include "runtime/network.h"
 #include "runtime/sandbox.h"
 #include "common/fs.h"
@@ -25,7 +26,7 @@
 #define NET_NAME_MAX 128
 #define NET_JSON_MAX (1u << 16)
 
-static const char *const builtin_names[] = {"host", "none"};
+static const char *const builtin_names[] = {"bridge", "host", "none"};
 
 void rt_net_free(rt_net_t *n)
 {
@@ -34,6 +35,9 @@ void rt_net_free(rt_net_t *n)
 	free(n->name);
 	free(n->created);
 	free(n->driver);
+	free(n->subnet);
+	free(n->gateway);
+	free(n->bridge);
 	free(n);
 }
 
@@ -55,6 +59,25 @@ static bool is_builtin(const char *name)
 	return false;
 }
 
+/* subnet and gateway (the subnet's first address) */
+static int set_subnet(rt_net_t *n, const char *cidr)
+{
+	unsigned a, b, c, d, p;
+	char tail;
+	if (sscanf(cidr, "%u.%u.%u.%u/%u%c", &a, &b, &c, &d, &p, &tail) != 5 || a > 255 ||
+	    b > 255 || c > 255 || d > 255 || p < 8 || p > 30)
+		return -1;
+	uint32_t ip = a << 24 | b << 16 | c << 8 | d;
+	ip &= 0xffffffffu << (32 - p);
+	free(n->subnet);
+	free(n->gateway);
+	n->subnet = cb_asprintf("%u.%u.%u.%u/%u", ip >> 24, ip >> 16 & 255, ip >> 8 & 255,
+				ip & 255, p);
+	ip++;
+	n->gateway = cb_asprintf("%u.%u.%u.%u", ip >> 24, ip >> 16 & 255, ip >> 8 & 255, ip & 255);
+	return 0;
+}
+
 /* The built-in ones get a stable ID: the digest of their name. */
 static rt_net_t *builtin_net(const char *name)
 {
@@ -64,8 +87,23 @@ static rt_net_t *builtin_net(const char *name)
 	digest_buffer(name, strlen(name), d);
 	snprintf(n->id, sizeof n->id, "%s", digest_hex(d));
 	n->created = cb_xstrdup("");
-	n->driver = cb_xstrdup(!strcmp(name, "host") ? "host" : "null");
+	n->driver = cb_xstrdup(!strcmp(name, "host") ? "host" : !strcmp(name, "none") ? "null"
+										   : "bridge");
 	n->builtin = true;
+	if (!strcmp(name, "bridge")) {
+		/* docker's default bridge: host's DNS servers, no names */
+		const char *sub = getenv("CBUILD_BRIDGE_SUBNET");
+		if (!sub || !*sub || set_subnet(n, sub) < 0)
+			set_subnet(n, "10.89.0.0/24"); /* a bad setting: the default */
+		const char *br = getenv("CBUILD_BRIDGE");
+		n->bridge = cb_xstrdup(br && *br ? br : "cbuild0");
+		/* netavark names its NAT chains after the ID: one per bridge and
+		 * subnet, or two default bridges would share (and tear down)
+		 * each other's chains */
+		_cleanup_free_ char *key = cb_asprintf("bridge:%s:%s", n->bridge, n->subnet);
+		digest_buffer(key, strlen(key), d);
+		snprintf(n->id, sizeof n->id, "%s", digest_hex(d));
+	}
 	return n;
 }
 
@@ -110,8 +148,20 @@ rt_net_t *rt_net_load(store_t *st, const char *name, cb_error_t *err)
 	const char *created = json_string_value(json_object_get(j, "Created"));
 	const char *driver = json_string_value(json_object_get(j, "Driver"));
 	n->created = cb_xstrdup(created ? created : "");
-	n->driver = cb_xstrdup(driver ? driver : "pod");
+	n->driver = cb_xstrdup(driver ? driver : "bridge");
+	const char *sub = json_string_value(json_object_get(j, "Subnet"));
+	const char *br = json_string_value(json_object_get(j, "Bridge"));
+	bool ok = sub && br && set_subnet(n, sub) == 0;
+	n->bridge = br ? cb_xstrdup(br) : NULL;
 	json_decref(j);
+	if (!ok) {
+		/* a record of the old pod model: recreate the network */
+		rt_net_free(n);
+		cb_error_fail(err, EBADMSG, "network '%s' has no subnet (made by an older cbuild): "
+					    "remove and create it again", name);
+		return NULL;
+	}
+	n->dns = true;
 	return n;
 }
 
@@ -120,8 +170,9 @@ static int write_net(store_t *st, const rt_net_t *n, cb_error_t *err)
 	_cleanup_free_ char *dir = store_path(st, "networks");
 	if (cb_mkdir_p(dir, 0755, err) < 0)
 		return -1;
-	json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "Name", n->name, "Id", n->id, "Created",
-			      n->created, "Driver", n->driver);
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "Name", n->name, "Id", n->id,
+			      "Created", n->created, "Driver", n->driver, "Subnet", n->subnet,
+			      "Bridge", n->bridge);
 	char *text = oci_json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(j);
 	_cleanup_free_ char *path = net_path(st, n->name);
@@ -131,7 +182,34 @@ static int write_net(store_t *st, const rt_net_t *n, cb_error_t *err)
 	return rc;
 }
 
-int rt_net_create(store_t *st, const char *name, rt_net_t **out, cb_error_t *err)
+/* A free 10.89.N.0/24 (N >= 1; 10.89.0.0/24 is the default bridge's): not
+ * a route on the host, not another network's of this store. */
+static int pick_subnet(store_t *st, rt_net_t *n, cb_error_t *err)
+{
+	rt_net_t **v = NULL;
+	size_t nv = 0;
+	if (rt_net_list(st, &v, &nv, err) < 0)
+		return -1;
+	int rc = cb_error_fail(err, ENOSPC, "no free subnet in 10.89.0.0/16: use --subnet");
+	for (unsigned k = 1; k < 256 && rc < 0; k++) {
+		_cleanup_free_ char *cidr = cb_asprintf("10.89.%u.0/24", k);
+		bool taken = rt_nav_subnet_busy(cidr);
+		for (size_t i = 0; i < nv && !taken; i++)
+			taken = v[i]->subnet && !strcmp(v[i]->subnet, cidr);
+		if (!taken) {
+			cb_error_release(err);
+			set_subnet(n, cidr);
+			rc = 0;
+		}
+	}
+	for (size_t i = 0; i < nv; i++)
+		rt_net_free(v[i]);
+	free(v);
+	return rc;
+}
+
+int rt_net_create(store_t *st, const char *name, const char *subnet, rt_net_t **out,
+		  cb_error_t *err)
 {
 	if (!rt_net_valid_name(name))
 		return cb_error_fail(err, EINVAL, "invalid network name '%s': only "
@@ -143,7 +221,14 @@ int rt_net_create(store_t *st, const char *name, rt_net_t **out, cb_error_t *err
 	char created[CB_RFC3339_LEN];
 	cb_rfc3339_now(created);
 	n->created = cb_xstrdup(created);
-	n->driver = cb_xstrdup("pod");
+	n->driver = cb_xstrdup("bridge");
+	n->bridge = cb_asprintf("cb-%.10s", n->id);
+	n->dns = true;
+	if (subnet && set_subnet(n, subnet) < 0) {
+		rt_net_free(n);
+		return cb_error_fail(err, EINVAL, "invalid subnet '%s': IPv4 CIDR (prefix 8 to "
+						  "30) expected", subnet);
+	}
 	if (store_lock(st, err) < 0) {
 		rt_net_free(n);
 		return -1;
@@ -153,7 +238,11 @@ int rt_net_create(store_t *st, const char *name, rt_net_t **out, cb_error_t *err
 	int rc;
 	if (is_builtin(name) || cb_path_exists(path))
 		rc = cb_error_fail(err, EEXIST, "network with name '%s' already exists", name);
+	else if (!subnet)
+		rc = pick_subnet(st, n, err);
 	else
+		rc = 0;
+	if (rc == 0)
 		rc = write_net(st, n, err);
 	store_unlock(st);
 	if (rc < 0) {
@@ -255,7 +344,7 @@ int rt_net_members(store_t *st, const char *name, char ***ids, cb_error_t *err)
 	if (!n)
 		return -1;
 	char **out = cb_xcalloc(1, sizeof(char *));
-	if (!n->builtin) {
+	if (n->bridge) {
 		rt_ctr_t **m = load_members(st, name);
 		for (size_t i = 0; m[i]; i++)
 			out = cb_strv_push(out, m[i]->id);
@@ -298,193 +387,14 @@ int rt_net_remove(store_t *st, const char *name, cb_error_t *err)
 	return rc;
 }
 
-/* ---- the namespace ---- */
-
-static bool ctr_running(const rt_ctr_t *c)
-{
-	return c->status == RT_CTR_RUNNING && ctr_pid_alive(c->pid, c->pid_start);
-}
-
-static const char *rootless_hint(int e)
-{
-	/* the monitor of a rootless container is root of its own user namespace */
-	return (e == EPERM || e == EACCES) && (geteuid() != 0 || sbx_in_userns())
-		       ? " (rootless: each container has its own user namespace, and one "
-			 "cannot join a network namespace owned by another)"
-		       : "";
-}
-
-/* The network namespace of a running container's PID 1, checked against
- * pid reuse after the open (the fd then surely names its namespace). */
-static int open_netns(const rt_ctr_t *c, struct stat *sb, cb_error_t *err)
-{
-	char path[64];
-	snprintf(path, sizeof path, "/proc/%d/ns/net", (int)c->pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		int e = errno;
-		return cb_error_set(err, e, "open the network namespace of container '%s'%s",
-				    c->name, rootless_hint(e));
-	}
-	if (fstat(fd, sb) < 0 || !ctr_pid_alive(c->pid, c->pid_start)) {
-		close(fd);
-		return cb_error_fail(err, ESRCH, "container '%s' exited", c->name);
-	}
-	return fd;
-}
-
-/* A running member (other than self) of any of c's networks, and the
- * namespace they all share. *holder is NULL when none runs. */
-static int find_holder(store_t *st, const rt_ctr_t *self, char *const *networks,
-		       rt_ctr_t **holder, int *ns_fd, cb_error_t *err)
-{
-	*holder = NULL;
-	*ns_fd = -1;
-	struct stat first = {0};
-	const char *first_net = NULL;
-	for (size_t k = 0; networks && networks[k]; k++) {
-		rt_net_t *n = rt_net_load(st, networks[k], err);
-		if (!n)
-			return -1;
-		rt_net_free(n);
-		rt_ctr_t **m = load_members(st, networks[k]);
-		int rc = 0;
-		for (size_t i = 0; m[i] && rc == 0; i++) {
-			if (!strcmp(m[i]->id, self->id) || !ctr_running(m[i]))
-				continue;
-			struct stat sb;
-			cb_error_t e = CB_ERROR_INIT;
-			int fd = open_netns(m[i], &sb, &e);
-			if (fd < 0 && (e.code == ENOENT || e.code == ESRCH)) {
-				cb_error_release(&e); /* it just exited: not a holder */
-				continue;
-			}
-			if (fd < 0) { /* never a namespace of our own instead */
-				cb_error_move(err, &e);
-				rc = -1;
-				break;
-			}
-			if (!*holder) {
-				first = sb;
-				first_net = networks[k];
-				*ns_fd = fd;
-				*holder = m[i];
-				continue;
-			}
-			close(fd);
-			if (sb.st_ino != first.st_ino || sb.st_dev != first.st_dev)
-				rc = cb_error_fail(err, EINVAL, "networks '%s' and '%s' run in "
-								"different network namespaces",
-						   first_net, networks[k]);
-		}
-		/* the holder is kept; the rest goes */
-		for (size_t i = 0; m[i]; i++)
-			if (m[i] != *holder)
-				rt_ctr_free(m[i]);
-		free(m);
-		if (rc < 0) {
-			close(*ns_fd);
-			*ns_fd = -1;
-			rt_ctr_free(*holder);
-			*holder = NULL;
-			return -1;
-		}
-	}
-	return 0;
-}
-
-int ctr_net_join(store_t *st, const rt_ctr_t *c, cb_error_t *err)
-{
-	rt_ctr_t *holder = NULL;
-	int fd = -1;
-	if (find_holder(st, c, c->networks, &holder, &fd, err) < 0)
-		return cb_error_wrap(err, "container '%s'", c->name);
-	if (holder) {
-		int rc = 0;
-		if (setns(fd, CLONE_NEWNET) < 0) {
-			int e = errno;
-			rc = cb_error_set(err, e, "join network '%s' (the network namespace of "
-						  "container '%s')%s", c->networks[0], holder->name,
-					  rootless_hint(e));
-		}
-		close(fd);
-		rt_ctr_free(holder);
-		return rc;
-	}
-	if (unshare(CLONE_NEWNET) < 0) {
-		int e = errno;
-		return cb_error_set(err, e, "create the network namespace of network '%s'%s",
-				    c->networks[0], rootless_hint(e));
-	}
-	if (sbx_loopback_up(err) < 0)
-		return cb_error_wrap(err, "network '%s'", c->networks[0]);
-	return 0;
-}
-
 /* ---- hosts files ---- */
 
 char *ctr_hosts_text(store_t *st, const rt_ctr_t *c)
 {
-	cb_buf_t b;
-	cb_buf_init(&b);
-	cb_buf_addf(&b, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-			"127.0.1.1\t%s\n", c->hostname);
-	_cleanup_strv_ char **seen = cb_xcalloc(1, sizeof(char *));
-	for (size_t k = 0; c->networks && c->networks[k]; k++) {
-		rt_ctr_t **m = load_members(st, c->networks[k]);
-		for (size_t i = 0; m[i]; i++) {
-			bool dup = false;
-			for (size_t j = 0; seen[j] && !dup; j++)
-				dup = !strcmp(seen[j], m[i]->id);
-			if (dup)
-				continue;
-			seen = cb_strv_push(seen, m[i]->id);
-			cb_buf_addf(&b, "127.0.0.1\t%s %.12s\n", m[i]->name, m[i]->id);
-		}
-		members_free(m);
-	}
-	return cb_buf_detach(&b, NULL);
-}
-
-/* In place: open + overwrite + truncate, never rename. A reader may see a
- * half-written file for an instant, never an empty one. */
-static void rewrite_hosts(store_t *st, const rt_ctr_t *c)
-{
-	_cleanup_free_ char *path = ctr_path(c, "hosts");
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return; /* not started yet: written whole at its start */
-	_cleanup_free_ char *text = ctr_hosts_text(st, c);
-	size_t len = strlen(text);
-	cb_error_t e = CB_ERROR_INIT;
-	if (cb_write_all(fd, text, len, &e) < 0 || ftruncate(fd, (off_t)len) < 0) {
-		if (!cb_error_is_set(&e))
-			cb_error_errno(&e, "truncate '%s'", path);
-		cb_warn_error(&e);
-	}
-}
-
-void ctr_net_sync_hosts(store_t *st)
-{
-	cb_error_t e = CB_ERROR_INIT;
-	if (store_lock(st, &e) < 0) {
-		cb_warn_error(&e);
-		return;
-	}
-	_cleanup_strv_ char **ids = NULL;
-	if (rt_ctr_list(st, &ids, &e) < 0)
-		cb_warn_error(&e);
-	for (size_t i = 0; ids && ids[i]; i++) {
-		rt_ctr_t *c = ctr_load_id(st, ids[i], &e);
-		if (!c) {
-			cb_error_release(&e);
-			continue;
-		}
-		if (c->networks && c->networks[0])
-			rewrite_hosts(st, c);
-		rt_ctr_free(c);
-	}
-	store_unlock(st);
+	/* other members' names come from aardvark-dns, not from this file */
+	(void)st;
+	return cb_asprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+			   "127.0.1.1\t%s\n", c->hostname);
 }
 
 /* ---- connect and disconnect ---- */
@@ -494,35 +404,19 @@ static int sorted_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* A running container may join only when the network's running members
- * (if any) are in its namespace already. */
-static int check_running_join(store_t *st, const rt_ctr_t *c, const char *name,
-			      cb_error_t *err)
+static bool ctr_running(const rt_ctr_t *c)
+{
+	return c->status == RT_CTR_RUNNING && ctr_pid_alive(c->pid, c->pid_start);
+}
+
+/* Adding or removing an interface of a running container is not done yet:
+ * the change applies at its next start. */
+static int check_stopped(const rt_ctr_t *c, const char *name, cb_error_t *err)
 {
 	if (!ctr_running(c))
 		return 0;
-	rt_ctr_t *holder = NULL;
-	int hfd = -1;
-	char *const nets[] = {(char *)name, NULL};
-	if (find_holder(st, c, nets, &holder, &hfd, err) < 0)
-		return -1;
-	if (!holder)
-		return 0; /* the network adopts its namespace */
-	struct stat hs, cs;
-	int rc = 0;
-	int cfd = open_netns(c, &cs, err);
-	if (cfd < 0) {
-		rc = -1;
-	} else if (fstat(hfd, &hs) < 0 || hs.st_ino != cs.st_ino || hs.st_dev != cs.st_dev) {
-		rc = cb_error_fail(err, EBUSY, "cannot connect running container '%s' to network "
-					       "'%s': it runs in another network namespace; "
-					       "stop it first", c->name, name);
-	}
-	if (cfd >= 0)
-		close(cfd);
-	close(hfd);
-	rt_ctr_free(holder);
-	return rc;
+	return cb_error_fail(err, EBUSY, "cannot change the networks of running container '%s' "
+					 "(network '%s'): stop it first", c->name, name);
 }
 
 static int connect_locked(store_t *st, const char *name, const char *what, cb_error_t *err)
@@ -543,7 +437,7 @@ static int connect_locked(store_t *st, const char *name, const char *what, cb_er
 		rc = cb_error_fail(err, EEXIST, "container '%s' is already connected to network "
 						"'%s'", c->name, name);
 	if (rc == 0)
-		rc = check_running_join(st, c, name, err);
+		rc = check_stopped(c, name, err);
 	if (rc == 0) {
 		size_t len = cb_strv_len(c->networks);
 		c->networks = cb_strv_push(c->networks, name);
@@ -551,8 +445,6 @@ static int connect_locked(store_t *st, const char *name, const char *what, cb_er
 		rc = ctr_write_config(st, c, err);
 	}
 	rt_ctr_free(c);
-	if (rc == 0)
-		ctr_net_sync_hosts(st);
 	return rc;
 }
 
@@ -574,8 +466,9 @@ static int disconnect_locked(store_t *st, const char *name, const char *what, cb
 	rt_ctr_t *c = rt_ctr_load(st, what, err);
 	if (!c)
 		return -1;
-	int rc = 0;
-	if (!on_network(c, name)) {
+	int rc = check_stopped(c, name, err);
+	if (rc < 0) {
+	} else if (!on_network(c, name)) {
 		rc = cb_error_fail(err, ENOENT, "container '%s' is not connected to network '%s'",
 				   c->name, name);
 	} else {
@@ -586,12 +479,6 @@ static int disconnect_locked(store_t *st, const char *name, const char *what, cb
 		cb_strv_free(c->networks);
 		c->networks = keep;
 		rc = ctr_write_config(st, c, err);
-	}
-	if (rc == 0) {
-		/* its own file loses every name it no longer shares */
-		if (!c->networks[0])
-			rewrite_hosts(st, c);
-		ctr_net_sync_hosts(st);
 	}
 	rt_ctr_free(c);
 	return rc;

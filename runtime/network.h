@@ -1,29 +1,21 @@
 /*
- * runtime/network.h - user-defined networks, pod style.
+ * runtime/network.h - networks as docker has them: records and membership.
  *
- * A network is one shared network namespace (like a compose project or a
- * Kubernetes pod), not a bridge with an address per container: every
- * member sees the others on 127.0.0.1, and each member's /etc/hosts maps
- * every member's name (and 12-char ID) to 127.0.0.1. Two members cannot
- * listen on the same port. No daemon holds the namespace: the monitor of
- * the first member that starts creates it (lo up), later members setns()
- * into the namespace of a running member's PID 1, and it goes away with
- * its last process.
+ * A network is a bridge and a subnet; each member has a namespace and an
+ * address of its own on it, set up by netavark (runtime/netavark.h), and
+ * members resolve each other by name through aardvark-dns. The built-in
+ * `bridge` (cbuild0, 10.89.0.0/24 unless $CBUILD_BRIDGE and
+ * $CBUILD_BRIDGE_SUBNET say otherwise) is every container's default, with
+ * the host's DNS servers and no names, as docker's default bridge.
  *
- * On disk: ROOT/networks/NAME.json {"Name", "Id", "Created", "Driver"},
- * written atomically under the store lock. Membership is recorded in each
- * container's config ("networks"), so removing a container takes it off
- * its networks with nothing else to update but the other members' hosts
- * files (rewritten in place: a running container has the inode bound).
+ * On disk: ROOT/networks/NAME.json {"Name", "Id", "Created", "Driver",
+ * "Subnet", "Bridge"}, written atomically under the store lock. Membership
+ * is recorded in each container's config ("networks"). A record of the old
+ * pod model (no Subnet) fails to load with EBADMSG.
  *
- * `host` and `none` are built in: they are listed and inspected, never
- * written, removed or connected to.
- *
- * A running container connected to a network with no running member gives
- * the network its namespace, whatever it is (the host's for a container on
- * the host network). A running container whose namespace differs from the
- * running members' cannot be connected. Disconnecting a running container
- * only removes its names: it stays in the namespace until it stops.
+ * `bridge`, `host` and `none` are built in: they are listed and inspected,
+ * never written, removed or connected to. Connecting or disconnecting a
+ * running container is refused (EBUSY): the change applies at a start.
  *
  * Every fallible function follows common/error.h; "network 'x' not found"
  * is ENOENT.
@@ -43,8 +35,13 @@ typedef struct rt_net {
 	char *name;
 	char id[NET_ID_LEN + 1];
 	char *created;   /* RFC 3339; "" for the built-in ones */
-	char *driver;    /* "pod"; "host" and "null" for the built-in ones */
+	char *driver;    /* "bridge"; "host" and "null" for the built-in ones */
 	bool builtin;
+	/* bridge networks (NULL otherwise) */
+	char *subnet;    /* "10.89.1.0/24" */
+	char *gateway;   /* "10.89.1.1": the bridge's address */
+	char *bridge;    /* the host's bridge interface: "cbuild0", "cb-<id>" */
+	bool dns;        /* aardvark-dns resolves members by name */
 } rt_net_t;
 
 void rt_net_free(rt_net_t *n);
@@ -54,7 +51,8 @@ bool rt_net_valid_name(const char *name);
 
 /* Make the network. EINVAL for a bad name, EEXIST "network with name 'x'
  * already exists" (host and none exist). *out is the caller's. */
-int rt_net_create(store_t *st, const char *name, rt_net_t **out, cb_error_t *err);
+int rt_net_create(store_t *st, const char *name, const char *subnet, rt_net_t **out,
+		  cb_error_t *err);
 
 /* One network by name (built-in ones too); ENOENT when missing. */
 rt_net_t *rt_net_load(store_t *st, const char *name, cb_error_t *err);

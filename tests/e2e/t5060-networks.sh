@@ -1,166 +1,131 @@
 #!/usr/bin/env bash
-# User-defined networks (pod style: one shared network namespace, names in
-# /etc/hosts on 127.0.0.1): network create/ls/inspect/rm/connect/disconnect,
-# run --network NAME, the course's wordpress+mysql flow, nothing left behind.
+# Networks as docker has them, through netavark: the default bridge (an own
+# namespace and address per container, NAT, -p as DNAT), user-defined
+# networks with their own bridge and subnet where members resolve each other
+# by name (aardvark-dns), host and none, and nothing left behind after rm,
+# stop, or a monitor killed with -9.
 . "$(dirname "$0")/lib.sh"
-[ "$(id -u)" = 0 ] || skip_all "containers need root for now"
+[ "$(id -u)" = 0 ] || skip_all "bridge networks need root"
+[ -x /usr/lib/podman/netavark ] || skip_all "no netavark"
 import_busybox
 
-leftovers() { # mounts, processes or directories of containers in $ROOT
-	grep -c " $ROOT/containers" /proc/self/mountinfo
-	pgrep -f "cbuild --root $ROOT (run|start)" | wc -l
-	find "$ROOT/containers" -mindepth 1 -maxdepth 1 | wc -l
+# Hermetic: our own default bridge, subnets and run directory (addresses,
+# namespaces, aardvark-dns), so a suite beside this one shares nothing.
+octet() { # a third octet of 10.89.X.0/24 with no route on the host
+	local x
+	for x in $(seq $((100 + $$ % 120)) 250) $(seq 100 250); do
+		ip route | grep -q "^10\.89\.$x\." || { echo "$x"; return; }
+	done
 }
-retry() { # retry CMD...: up to 60 s for a server to listen (only a failure waits that long)
-	local i
-	for i in $(seq 600); do "$@" && return 0; sleep 0.1; done
-	return 1
+o1=$(octet); export CBUILD_BRIDGE_SUBNET=10.89.$o1.0/24 CBUILD_BRIDGE=cbt$$
+ip route add unreachable 10.89.$o1.0/24 metric 4000 2>/dev/null; at_exit "ip route del unreachable 10.89.$o1.0/24 metric 4000 2>/dev/null"
+export CBUILD_RUN_DIR=$T/run
+nets=()
+mknet() { # mknet NAME: a network on a free subnet of its own
+	local o; o=$(octet)
+	ip route add unreachable "10.89.$o.0/24" metric 4000 2>/dev/null
+	at_exit "ip route del unreachable 10.89.$o.0/24 metric 4000 2>/dev/null"
+	cb network create --subnet "10.89.$o.0/24" "$1" >/dev/null
+}
+retry() { local i; for i in $(seq 300); do "$@" && return 0; sleep 0.1; done; return 1; }
+get() { printf 'GET / HTTP/1.0\r\n\r\n' | busybox nc -w 3 "$@" 2>/dev/null | head -1 | tr -d '\r'; }
+ip_of() { # ip_of CTR NET
+	cb network inspect "$2" | python3 -c 'import json,sys
+for v in json.load(sys.stdin)[0]["Containers"].values():
+    if v["Name"] == sys.argv[1]: print(v["IPv4Address"].split("/")[0])' "$1"
 }
 ctr_id() { cb inspect "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Id"])'; }
-hosts_file() { echo "$ROOT/containers/$(ctr_id "$1")/hosts"; }
+nothing_left() { # no bridge or veth of ours, no NAT rule of our subnets, no namespace
+	local subs="10\\.89\\.($o1|$o2|$o3)\\." links
+	links=$(ip -br link)
+	! iptables -t nat -S | grep -Eq "$subs" && ! iptables -S | grep -Eq "$subs" &&
+		! grep -Eq "^(cbt$$|$br2|$br3) " <<<"$links" &&
+		[ -z "$(ls -A "$CBUILD_RUN_DIR/netns" 2>/dev/null)" ]
+}
+echo '<p>hi</p>' > "$T/index.html"
 
-# ---- create, ls, inspect, rm ----
-nid=$(cb network create app-network); ok $? "network create"
-like "$nid" '^[0-9a-f]{64}$' "create prints a 64-hex ID"
-[ -f "$ROOT/networks/app-network.json" ]; ok $? "stored as networks/app-network.json"
-err=$(cb network create app-network 2>&1); is $? 1 "create of an existing network fails"
-like "$err" "already exists" "and says it exists"
-err=$(cb network create host 2>&1); is $? 1 "host exists already"
-err=$(cb network create 'bad/name' 2>&1); is $? 1 "a bad name fails"
-like "$err" "invalid network name 'bad/name'" "and names the bad name"
-cb network create -- -x >/dev/null 2>&1; ok $(( $? == 0 )) "a name starting with '-' is refused"
-ls=$(cb network ls)
-like "$(echo "$ls" | head -1)" '^NETWORK ID +NAME +DRIVER +SCOPE$' "ls header"
-like "$ls" "${nid:0:12} +app-network +pod +local" "ls lists it with the pod driver"
-like "$ls" " host +host +local" "ls lists host"
-like "$ls" " none +null +local" "ls lists none"
-is "$(cb network ls -q | grep -c "^${nid:0:12}$")" 1 "ls -q prints short IDs"
-insp=$(cb network inspect app-network)
-is "$(echo "$insp" | python3 -c 'import json,sys; j=json.load(sys.stdin)[0]; print(j["Name"], j["Id"], j["Driver"], len(j["Containers"]))')" \
-	"app-network $nid pod 0" "inspect: Name, Id, Driver, no containers"
-err=$(cb network inspect nosuch 2>&1 >/dev/null); is $? 1 "inspect of an unknown network fails"
-like "$err" "error: network 'nosuch' not found" "with a clear message"
-cb network create tmpnet >/dev/null
-is "$(cb network rm tmpnet)" tmpnet "rm prints the name"
-[ ! -e "$ROOT/networks/tmpnet.json" ]; ok $? "rm removes the record"
-err=$(cb network rm tmpnet 2>&1); is $? 1 "rm of an unknown network fails"
-like "$err" "network 'tmpnet' not found" "and says so"
-err=$(cb network rm host 2>&1); is $? 1 "host cannot be removed"
-cb network >/dev/null 2>&1; is $? 2 "network without a command is a usage error"
-like "$(cb network --help)" "cbuild network connect NETWORK CONTAINER" "network --help"
-like "$(cb network create --help)" "usage: cbuild network create" "network create --help"
-cb network frob >/dev/null 2>&1; is $? 2 "an unknown subcommand is a usage error"
-err=$(cb run --rm --network nosuch busybox true 2>&1); is $? 1 "run --network of an unknown network fails"
-like "$err" "network 'nosuch' not found" "with a clear message"
-is "$(cb ps -aq)" "" "and makes no container"
+# ---- the default bridge ----
+cb run -d --name w1 -v "$T:/www:ro" busybox httpd -f -p 80 -h /www >/dev/null; ok $? "run -d httpd on port 80"
+cb run -d --name w2 -v "$T:/www:ro" busybox httpd -f -p 80 -h /www >/dev/null; ok $? "a second one on port 80 beside it"
+a1=$(ip_of w1 bridge); a2=$(ip_of w2 bridge)
+like "$a1" "^10\\.89\\.$o1\\.[0-9]+$" "w1 has an address on the default bridge"
+like "$a2" "^10\\.89\\.$o1\\.[0-9]+$" "w2 too"
+isnt() { [ "$1" != "$2" ]; ok $? "$3"; }
+isnt "$a1" "$a2" "their own addresses"
+is "$(retry get "$a1" 80)" "HTTP/1.1 200 OK" "w1 serves the host on its own address"
+is "$(retry get "$a2" 80)" "HTTP/1.1 200 OK" "w2 too"
+! cb exec w1 sh -c 'readlink /proc/1/ns/net' | grep -qx "$(readlink /proc/self/ns/net)"; ok $? "w1 is not in the host's namespace"
+is "$(cb run --rm busybox sh -c 'ip route | grep ^default | cut -d" " -f1-3')" "default via 10.89.$o1.1" \
+	"a container's default route is the bridge's gateway"
+like "$(cb run --rm busybox cat /etc/resolv.conf)" "nameserver" "resolv.conf has the host's servers"
+is "$(cb inspect w1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["HostConfig"]["NetworkMode"])')" \
+	bridge "inspect: NetworkMode bridge"
+like "$(cb network ls)" " bridge +bridge +local" "network ls lists bridge"
 
-# ---- two members reach each other by name ----
-cb run -d --name mysql --network app-network busybox nc -ll -p 3306 -e echo hello-db >/dev/null
-ok $? "run -d --network app-network (a server)"
-out=$(retry cb run --rm --network=app-network busybox nc mysql 3306 </dev/null)
-is "$out" hello-db "another member reaches it by name (--network=NAME)"
-is "$(cb run --rm --net app-network busybox sh -c 'grep -w mysql /etc/hosts | cut -f1')" 127.0.0.1 \
-	"--net NAME: mysql is 127.0.0.1 in /etc/hosts"
-is "$(cb run --rm --net app-network busybox sh -c 'grep -cw "$(hostname)" /etc/hosts')" 2 \
-	"a member's own ID is listed too"
-is "$(cb inspect mysql | python3 -c 'import json,sys; j=json.load(sys.stdin)[0]; print(j["HostConfig"]["NetworkMode"], list(j["NetworkSettings"]["Networks"]))')" \
-	"app-network ['app-network']" "inspect CONTAINER shows the network"
-
-# a member started later is resolvable from an earlier one (hosts rewritten in place)
-mysql_hosts=$(hosts_file mysql)
-ino=$(stat -c %i "$mysql_hosts")
-cb run -d --name web --network app-network busybox httpd -f -p 80 -h /etc >/dev/null
-ok $? "a second server joins"
-like "$(cb exec mysql cat /etc/hosts)" "127.0.0.1	web [0-9a-f]{12}" "the earlier member's /etc/hosts lists it"
-is "$(stat -c %i "$mysql_hosts")" "$ino" "its hosts file was rewritten in place"
-out=$(retry cb exec mysql wget -qO- http://web:80/hostname)
-is "$out" "$(cb exec web hostname)" "the earlier member reaches it by name"
-is "$(cb network inspect app-network | python3 -c 'import json,sys; print(" ".join(sorted(v["Name"] for v in json.load(sys.stdin)[0]["Containers"].values())))')" \
-	"mysql web" "inspect lists both members"
-# -p on a network: the host port forwards into the shared namespace
+# ---- -p: netavark's DNAT, 127.0.0.1 too ----
 port=$(free_port)
-cb run -d --name pub -p "127.0.0.1:$port:3306" --network app-network busybox sleep 1000 >/dev/null
-out=$(retry sh -c "busybox nc 127.0.0.1 $port </dev/null | grep .")
-is "$out" hello-db "-p HOST:CTR on a network reaches a member's port"
-cb rm -f pub >/dev/null
+cb run -d --name pub -p "$port:80" -v "$T:/www:ro" busybox httpd -f -p 80 -h /www >/dev/null
+ok $? "run -d -p $port:80"
+is "$(retry get 127.0.0.1 "$port")" "HTTP/1.1 200 OK" "curl 127.0.0.1:$port reaches it"
+out=$(curl -s -m 5 "http://127.0.0.1:$port/index.html"); is "$out" "<p>hi</p>" "curl gets the page"
 
-# ---- rm refuses with active endpoints ----
-err=$(cb network rm app-network 2>&1); is $? 1 "rm of a network in use fails"
-like "$err" "error: network app-network has active endpoints \((mysql, web|web, mysql)\)" \
-	"and lists the containers"
+# ---- outbound through NAT: an "upstream" host in a namespace of our own ----
+ou=$(octet); up=cbup$$
+ip route add unreachable "10.89.$ou.0/24" metric 4000 2>/dev/null
+at_exit "ip route del unreachable 10.89.$ou.0/24 metric 4000 2>/dev/null"
+ip netns add "$up" && at_exit "ip netns del $up 2>/dev/null"
+ip link add "cbuh$$" type veth peer name "cbuc$$" && at_exit "ip link del cbuh$$ 2>/dev/null"
+ip link set "cbuc$$" netns "$up"
+ip addr add "10.89.$ou.1/30" dev "cbuh$$" && ip link set "cbuh$$" up
+ip -n "$up" addr add "10.89.$ou.2/30" dev "cbuc$$" && ip -n "$up" link set "cbuc$$" up
+ip netns exec "$up" busybox nc -ll -p 8080 -e echo upstream-hello &
+_bg_pids+=($!)
+is "$(retry cb run --rm busybox sh -c "nc 10.89.$ou.2 8080 </dev/null | grep .")" upstream-hello \
+	"a container reaches an upstream host through its default route and NAT"
 
-# ---- a container on another namespace cannot join a running network ----
-cb run -d --name other --network none busybox sleep 1000 >/dev/null
-err=$(cb network connect app-network other 2>&1); is $? 1 "connect of a running container in another namespace fails"
-like "$err" "cannot connect running container 'other' to network 'app-network': it runs in another network namespace; stop it first" \
-	"with a clear message"
+# ---- host and none ----
+is "$(cb run --rm --network host busybox readlink /proc/self/ns/net)" "$(readlink /proc/self/ns/net)" \
+	"--network host: the host's namespace"
+is "$(cb run --rm --network none busybox sh -c 'ls /sys/class/net | tr "\n" " "')" "lo " \
+	"--network none: only lo"
 
-# ---- connect of a stopped container takes effect at its start ----
-cb stop -t 0 other >/dev/null
-cb network connect app-network other; ok $? "connect a stopped container"
-like "$(cat "$mysql_hosts")" "127.0.0.1	other " "the running members learn its name"
-cb network connect app-network other 2>/dev/null; is $? 1 "connecting twice fails"
-cb start other >/dev/null; ok $? "start it"
-is "$(retry cb exec other nc mysql 3306 </dev/null)" hello-db "it joined the network at start"
-is "$(cb exec other readlink /proc/self/ns/net)" "$(cb exec mysql readlink /proc/self/ns/net)" \
-	"in the network's namespace"
+# ---- user-defined networks: the course flow ----
+app=app-$$; oth=other-$$
+mknet "$app"; ok $? "network create $app"
+mknet "$oth"
+o2=$(cb network inspect "$app" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["IPAM"]["Config"][0]["Subnet"].split(".")[2])')
+o3=$(cb network inspect "$oth" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["IPAM"]["Config"][0]["Subnet"].split(".")[2])')
+br2=cb-$(cb network inspect "$app" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Id"][:10])')
+br3=cb-$(cb network inspect "$oth" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Id"][:10])')
+like "$(cb network ls)" "$app +bridge +local" "ls shows it with the bridge driver"
+cb run -d --name db --network "$app" busybox nc -ll -p 3306 -e echo hello-db >/dev/null; ok $? "db on $app"
+cb run -d --name db2 --network "$app" busybox nc -ll -p 3306 -e echo hello-db2 >/dev/null; ok $? "a second db on the same port beside it"
+like "$(ip -br link)" "$br2 +UP" "the network's bridge is up on the host"
+is "$(retry cb run --rm --network "$app" busybox sh -c 'nc db 3306 </dev/null | grep .')" hello-db \
+	"web reaches db:3306 by name"
+is "$(retry cb run --rm --network "$app" busybox sh -c 'nc db2 3306 </dev/null | grep .')" hello-db2 \
+	"and db2:3306"
+dbip=$(ip_of db "$app")
+like "$dbip" "^10\\.89\\.$o2\\.[0-9]+$" "network inspect shows db's address"
+out=$(cb run --rm --network "$oth" busybox sh -c "nc db 3306 </dev/null; nc -w 2 $dbip 3306 </dev/null" 2>/dev/null)
+is "$out" "" "a container on another network reaches db neither by name nor by address"
+err=$(cb network rm "$app" 2>&1); is $? 1 "rm of a network in use fails"
+like "$err" "has active endpoints" "and says why"
+err=$(cb network connect "$oth" db 2>&1); is $? 1 "connect of a running container is refused"
+like "$err" "stop it first" "with a clear message"
 
-# ---- disconnect and rm take names away ----
-cb network disconnect app-network other; ok $? "disconnect"
-unlike "$(cat "$mysql_hosts")" "	other " "its name is gone from the members' hosts"
-unlike "$(cb exec other cat /etc/hosts)" "mysql" "and theirs from its own"
-cb network disconnect app-network other 2>/dev/null; is $? 1 "disconnect of a non-member fails"
-cb rm -f other >/dev/null
-cb rm -f web >/dev/null; ok $? "rm -f web"
-unlike "$(cb exec mysql cat /etc/hosts)" "web" "rm takes its name off the others' hosts"
-
-# ---- the course flow: a running container adopts an empty network ----
-cb network create ns-net >/dev/null
-cb run -d --name db --network none busybox nc -ll -p 3306 -e echo course-db >/dev/null
-cb network connect ns-net db; ok $? "connect a running container to an empty network"
-is "$(retry cb run --rm --network=ns-net busybox nc db 3306 </dev/null)" course-db \
-	"run --network=NET reaches it by name: the network took its namespace"
-cb rm -f db >/dev/null
-dbport=$(free_port)
-cb run -d --name hostdb busybox nc -ll -p "$dbport" -e echo host-db >/dev/null
-cb network create course-net >/dev/null
-cb network connect course-net hostdb; ok $? "connect a running host-network container"
-is "$(retry cb run --rm --network=course-net busybox nc hostdb "$dbport" </dev/null)" host-db \
-	"its network's namespace is then the host's"
-cb rm -f hostdb >/dev/null
-
-# ---- everything cleaned ----
-cb rm -f mysql >/dev/null
-is "$(leftovers | tr '\n' ' ')" "0 0 0 " "no mount, process or directory left"
-cb network rm app-network ns-net course-net >/dev/null; ok $? "rm of networks no longer used"
-is "$(cb network ls -q | wc -l)" 2 "only host and none remain"
-is "$(ls -A "$ROOT/networks")" "" "no record left"
-# ---- rootless: a clear error, no crash ----
-# Each rootless container has its own user namespace; a second member cannot
-# join a network namespace owned by the first one's.
-if command -v runuser >/dev/null && [ -x /usr/bin/newuidmap ] && own_user cbuild-rl-net 1; then
-	u=$OWN_USER
-	chmod 711 "$T"
-	h=$T/home-net
-	mkdir -p "$h"
-	cp "$ROOTFS_TAR" "$h/rootfs.tar"
-	chown -R "$u:" "$h"
-	ucb() { runuser -u "$u" -- env -u CBUILD_ROOT -u XDG_DATA_HOME HOME="$h" "$CBUILD" "$@"; }
-	ucb import -c 'CMD ["sh"]' "$h/rootfs.tar" busybox >/dev/null
-	ucb network create rl-net >/dev/null; ok $? "rootless: network create"
-	ucb run -d --name rl1 --network rl-net busybox sleep 1000 >/dev/null
-	ok $? "rootless: the first member starts (its namespace is new)"
-	err=$(ucb run --rm --network rl-net busybox true 2>&1); rc=$?
-	if [ $rc = 0 ]; then
-		pass "rootless: a second member joins"
-	else
-		is $rc 1 "rootless: a second member fails cleanly (exit 1)"
-		like "$err" "rootless: each container has its own user namespace" "and says why"
-	fi
-	ucb rm -f rl1 >/dev/null
-	is "$(ucb ps -aq)" "" "rootless: nothing left"
-else
-	_tap_n=$((_tap_n + 1)); echo "ok $_tap_n # SKIP rootless: no runuser, newuidmap or user $u"
-fi
-
+# ---- cleanup: stop, rm, a monitor killed with -9 ----
+cb stop -t 1 db2 >/dev/null; ok $? "stop db2"
+[ ! -e "$CBUILD_RUN_DIR/netns/$(ctr_id db2)" ]; ok $? "stop tears its namespace down"
+cb start db2 >/dev/null && is "$(retry cb run --rm --network "$app" busybox sh -c 'nc db2 3306 </dev/null | grep .')" \
+	hello-db2 "started again, it is reachable again"
+id=$(ctr_id db)
+mon=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["monitor_pid"])' "$ROOT/containers/$id/state.json")
+pid1=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$ROOT/containers/$id/state.json")
+kill -9 "$mon" "$pid1"
+torn_down() { cb ps -a >/dev/null; [ ! -e "$CBUILD_RUN_DIR/netns/$id" ]; }
+wait_for 30 torn_down; ok $? "the next command (ps) tears a dead monitor's network down"
+cb rm -f w1 w2 pub db db2 >/dev/null; ok $? "rm -f every container"
+cb network rm "$app" "$oth" >/dev/null; ok $? "network rm"
+nothing_left; ok $? "no bridge (nor veth on it), NAT rule or namespace left"
 done_testing

@@ -1,0 +1,391 @@
+/* A container's network namespace through netavark: the request JSON, the
+ * namespace file, address allocation, setup and teardown. See
+ * runtime/netavark.h. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "runtime/netavark.h"
+#include "common/fs.h"
+#include "common/util.h"
+
+#define NAV_BIN "/usr/lib/podman/netavark"
+#define AARDVARK_BIN "/usr/lib/podman/aardvark-dns"
+
+static const char *run_dir(void)
+{
+	const char *d = getenv("CBUILD_RUN_DIR");
+	return d && *d ? d : "/run/cbuild";
+}
+
+static char *run_path(const char *fmt, const char *a, const char *b)
+{
+	_cleanup_free_ char *rel = cb_asprintf(fmt, a, b);
+	return cb_path_join(run_dir(), rel);
+}
+
+/* ---- addresses ---- */
+
+static int parse_cidr(const char *cidr, uint32_t *net, int *prefix)
+{
+	char buf[64];
+	snprintf(buf, sizeof buf, "%s", cidr);
+	char *slash = strchr(buf, '/');
+	if (!slash)
+		return -1;
+	*slash = 0;
+	struct in_addr a;
+	char *end;
+	long p = strtol(slash + 1, &end, 10);
+	if (inet_pton(AF_INET, buf, &a) != 1 || *end || p < 8 || p > 30)
+		return -1;
+	*prefix = (int)p;
+	*net = ntohl(a.s_addr) & (0xffffffffu << (32 - p));
+	return 0;
+}
+
+static void ip_str(uint32_t ip, char out[INET_ADDRSTRLEN])
+{
+	struct in_addr a = {.s_addr = htonl(ip)};
+	inet_ntop(AF_INET, &a, out, INET_ADDRSTRLEN);
+}
+
+bool rt_nav_subnet_busy(const char *cidr)
+{
+	uint32_t net;
+	int prefix;
+	if (parse_cidr(cidr, &net, &prefix) < 0)
+		return false;
+	uint32_t mask = 0xffffffffu << (32 - prefix);
+	FILE *f = fopen("/proc/net/route", "re");
+	if (!f)
+		return false;
+	char line[256];
+	bool busy = false;
+	while (!busy && fgets(line, sizeof line, f)) {
+		char ifn[64];
+		unsigned dst, gw, flags, refc, use, metric, m;
+		if (sscanf(line, "%63s %x %x %x %u %u %u %x", ifn, &dst, &gw, &flags, &refc, &use,
+			   &metric, &m) != 8 || m == 0)
+			continue; /* the header, or the default route */
+		uint32_t d = ntohl(dst), rm = ntohl(m);
+		uint32_t common = mask & rm; /* the shorter of the two prefixes */
+		busy = (d & common) == (net & common);
+	}
+	fclose(f);
+	return busy;
+}
+
+/* The first free host address of the subnet (not the gateway, .1),
+ * claimed by an O_EXCL file naming the container. */
+static int alloc_ip(const rt_net_t *n, const char *ctr_id, char out[INET_ADDRSTRLEN],
+		    cb_error_t *err)
+{
+	uint32_t net;
+	int prefix;
+	if (parse_cidr(n->subnet, &net, &prefix) < 0)
+		return cb_error_fail(err, EINVAL, "network '%s': bad subnet '%s'", n->name,
+				     n->subnet);
+	_cleanup_free_ char *dir = run_path("ipam/%s%s", n->bridge, "");
+	if (cb_mkdir_p(dir, 0700, err) < 0)
+		return -1;
+	uint32_t last = net | ~(0xffffffffu << (32 - prefix));
+	for (uint32_t ip = net + 2; ip < last; ip++) {
+		ip_str(ip, out);
+		_cleanup_free_ char *p = cb_path_join(dir, out);
+		int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 && errno == EEXIST)
+			continue;
+		if (fd < 0)
+			return cb_error_errno(err, "claim address '%s'", p);
+		cb_error_t e = CB_ERROR_INIT;
+		if (cb_write_all(fd, ctr_id, strlen(ctr_id), &e) < 0)
+			cb_error_release(&e);
+		close(fd);
+		return 0;
+	}
+	return cb_error_fail(err, ENOSPC, "network '%s': no free address in %s", n->name,
+			     n->subnet);
+}
+
+/* Give back the addresses the request holds (only those still ours). */
+static void free_ips(json_t *req, const char *ctr_id)
+{
+	json_t *nets = json_object_get(req, "networks"), *info = json_object_get(req, "network_info");
+	const char *name;
+	json_t *v;
+	json_object_foreach(nets, name, v) {
+		const char *bridge = json_string_value(
+			json_object_get(json_object_get(info, name), "network_interface"));
+		const char *ip = json_string_value(json_array_get(json_object_get(v, "static_ips"), 0));
+		if (!bridge || !ip)
+			continue;
+		_cleanup_free_ char *p = run_path("ipam/%s/%s", bridge, ip);
+		_cleanup_free_ char *owner = NULL;
+		size_t len;
+		cb_error_t e = CB_ERROR_INIT;
+		if (cb_read_file(p, 256, &owner, &len, &e) < 0) {
+			cb_error_release(&e);
+			continue;
+		}
+		if (!strcmp(owner, ctr_id))
+			unlink(p);
+	}
+}
+
+/* ---- the request ---- */
+
+static json_t *make_request(const char *ctr_id, const char *ctr_name, rt_net_t *const *nets,
+			    char ips[][INET_ADDRSTRLEN], const rt_ctr_port_t *ports, size_t n_ports)
+{
+	json_t *networks = json_object(), *info = json_object(), *pm = json_array();
+	for (size_t i = 0; nets[i]; i++) {
+		const rt_net_t *n = nets[i];
+		char ifname[32];
+		snprintf(ifname, sizeof ifname, "eth%zu", i);
+		json_t *aliases = json_array();
+		json_array_append_new(aliases, json_string(ctr_name));
+		json_array_append_new(aliases, json_sprintf("%.12s", ctr_id));
+		json_object_set_new(networks, n->name,
+				    json_pack("{s:[s], s:s, s:o}", "static_ips", ips[i],
+					      "interface_name", ifname, "aliases", aliases));
+		json_object_set_new(
+			info, n->name,
+			/* isolate: as docker's bridges, networks do not reach each other */
+			json_pack("{s:s, s:s, s:s, s:s, s:[{s:s, s:s}], s:b, s:b, s:b, s:{s:s}, "
+				  "s:{s:s}}",
+				  "name", n->name, "id", n->id, "driver", "bridge",
+				  "network_interface", n->bridge, "subnets", "subnet", n->subnet,
+				  "gateway", n->gateway, "ipv6_enabled", 0, "internal", 0,
+				  "dns_enabled", n->dns, "ipam_options", "driver", "host-local",
+				  "options", "isolate", "true"));
+	}
+	for (size_t i = 0; i < n_ports; i++) {
+		const rt_ctr_port_t *p = &ports[i];
+		/* netavark's "all addresses" is "", and it DNATs 127.0.0.1 too
+		 * (it sets route_localnet on the bridge) */
+		const char *hip = strcmp(p->host_ip, "0.0.0.0") ? p->host_ip : "";
+		json_array_append_new(pm, json_pack("{s:s, s:i, s:i, s:i, s:s}", "host_ip", hip,
+						    "container_port", p->ctr_port, "host_port",
+						    p->host_port, "range", 1, "protocol",
+						    p->udp ? "udp" : "tcp"));
+	}
+	return json_pack("{s:s, s:s, s:o, s:o, s:o}", "container_id", ctr_id, "container_name",
+			 ctr_name, "networks", networks, "network_info", info, "port_mappings", pm);
+}
+
+/* ---- running netavark ---- */
+
+static int host_netns_fd = -1; /* where netavark must run, once we left it */
+
+static int run_netavark(const char *verb, const char *netns, const char *req, cb_error_t *err)
+{
+	_cleanup_free_ char *cfg = run_path("aardvark%s%s", "", "");
+	if (cb_mkdir_p(cfg, 0700, err) < 0)
+		return -1;
+	int in[2], out[2];
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return cb_error_errno(err, "pipe");
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		close(in[0]), close(in[1]);
+		return cb_error_errno(err, "pipe");
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(in[0]), close(in[1]), close(out[0]), close(out[1]);
+		return cb_error_errno(err, "fork netavark");
+	}
+	if (pid == 0) {
+		if (host_netns_fd >= 0 && setns(host_netns_fd, CLONE_NEWNET) < 0)
+			_exit(126);
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		dup2(out[1], 2);
+		execl(NAV_BIN, "netavark", "--config", cfg, "--aardvark-binary", AARDVARK_BIN,
+		      verb, netns, (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	cb_error_t e = CB_ERROR_INIT;
+	if (cb_write_all(in[1], req, strlen(req), &e) < 0)
+		cb_error_release(&e);
+	close(in[1]);
+	cb_buf_t msg;
+	cb_buf_init(&msg);
+	char buf[1024];
+	ssize_t n;
+	while ((n = read(out[0], buf, sizeof buf)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		cb_buf_add(&msg, buf, (size_t)n);
+	}
+	close(out[0]);
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	int rc = 0;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		/* its error is JSON {"error": "..."} on stdout */
+		json_t *j = msg.len ? json_loads(msg.data, 0, NULL) : NULL;
+		const char *why = json_string_value(json_object_get(j, "error"));
+		rc = cb_error_fail(err, EIO, "netavark %s: %s (status %d)", verb,
+				   why ? why : msg.len ? msg.data : "failed", st);
+		json_decref(j);
+	}
+	cb_buf_release(&msg);
+	return rc;
+}
+
+/* ---- the namespace file ---- */
+
+/* A new network namespace bound on path, made by a child (we stay put). */
+static int make_netns(const char *path, cb_error_t *err)
+{
+	int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cb_error_errno(err, "create '%s'", path);
+	close(fd);
+	pid_t pid = fork();
+	if (pid < 0)
+		return cb_error_errno(err, "fork");
+	if (pid == 0) {
+		if (unshare(CLONE_NEWNET) < 0 ||
+		    mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL) < 0)
+			_exit(errno ? errno : 1);
+		_exit(0);
+	}
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		unlink(path);
+		return cb_error_set(err, WIFEXITED(st) ? WEXITSTATUS(st) : EIO,
+				    "create a network namespace on '%s'", path);
+	}
+	return 0;
+}
+
+static void drop_netns(const char *path)
+{
+	umount2(path, MNT_DETACH);
+	unlink(path);
+}
+
+int rt_nav_attach(const char *ctr_id, const char *ctr_name, rt_net_t *const *nets,
+		  const rt_ctr_port_t *ports, size_t n_ports, char **dns, cb_error_t *err)
+{
+	*dns = NULL;
+	size_t n = 0;
+	while (nets[n])
+		n++;
+	_cleanup_free_ char *dir = run_path("netns%s%s", "", "");
+	_cleanup_free_ char *ns = run_path("netns/%s%s", ctr_id, "");
+	_cleanup_free_ char *reqp = run_path("netns/%s%s", ctr_id, ".json");
+	if (cb_mkdir_p(dir, 0700, err) < 0)
+		return -1;
+	/* what a crashed run of this container left */
+	rt_nav_detach(ctr_id);
+	char(*ips)[INET_ADDRSTRLEN] = cb_xcalloc(n + 1, sizeof *ips);
+	json_t *req = NULL;
+	int rc = 0;
+	size_t got = 0;
+	for (; got < n && rc == 0; got++)
+		rc = alloc_ip(nets[got], ctr_id, ips[got], err);
+	if (rc < 0)
+		got--;
+	req = make_request(ctr_id, ctr_name, nets, ips, ports, n_ports);
+	char *text = json_dumps(req, JSON_COMPACT);
+	/* the request first: whoever finds it can tear down */
+	if (rc == 0)
+		rc = cb_write_file_atomic(reqp, NULL, text, strlen(text), 0600, err);
+	if (rc == 0)
+		rc = make_netns(ns, err);
+	if (rc == 0)
+		rc = run_netavark("setup", ns, text, err);
+	int fd = -1;
+	if (rc == 0 && host_netns_fd < 0)
+		host_netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (rc == 0 && (fd = open(ns, O_RDONLY | O_CLOEXEC)) < 0)
+		rc = cb_error_errno(err, "open '%s'", ns);
+	if (rc == 0 && setns(fd, CLONE_NEWNET) < 0)
+		rc = cb_error_errno(err, "enter the network namespace '%s'", ns);
+	if (fd >= 0)
+		close(fd);
+	for (size_t i = 0; rc == 0 && nets[i] && !*dns; i++)
+		if (nets[i]->dns)
+			*dns = cb_xstrdup(nets[i]->gateway);
+	if (rc < 0) {
+		if (cb_path_exists(ns) && cb_path_exists(reqp)) {
+			rt_nav_detach(ctr_id);
+		} else {
+			for (size_t i = 0; i < got; i++) {
+				_cleanup_free_ char *p = run_path("ipam/%s/%s", nets[i]->bridge, ips[i]);
+				unlink(p);
+			}
+			unlink(reqp);
+			drop_netns(ns);
+		}
+		cb_error_wrap(err, "container '%s': networks", ctr_name);
+	}
+	free(text);
+	json_decref(req);
+	free(ips);
+	return rc;
+}
+
+void rt_nav_detach(const char *ctr_id)
+{
+	_cleanup_free_ char *ns = run_path("netns/%s%s", ctr_id, "");
+	_cleanup_free_ char *reqp = run_path("netns/%s%s", ctr_id, ".json");
+	char suffix[48];
+	snprintf(suffix, sizeof suffix, ".json.down-%d", (int)getpid());
+	_cleanup_free_ char *mine = run_path("netns/%s%s", ctr_id, suffix);
+	/* the rename is the claim: one of several racing callers wins */
+	if (rename(reqp, mine) < 0)
+		return;
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	cb_error_t e = CB_ERROR_INIT;
+	json_t *req = NULL;
+	if (cb_read_file(mine, 1 << 20, &text, &len, &e) == 0)
+		req = json_loads(text, 0, NULL);
+	cb_error_release(&e);
+	if (req && cb_path_exists(ns) && run_netavark("teardown", ns, text, &e) < 0)
+		cb_warn_error(&e);
+	if (req)
+		free_ips(req, ctr_id);
+	json_decref(req);
+	drop_netns(ns);
+	unlink(mine);
+}
+
+char *rt_nav_address(const char *ctr_id, const char *net)
+{
+	_cleanup_free_ char *reqp = run_path("netns/%s%s", ctr_id, ".json");
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	cb_error_t e = CB_ERROR_INIT;
+	if (cb_read_file(reqp, 1 << 20, &text, &len, &e) < 0) {
+		cb_error_release(&e);
+		return cb_xstrdup("");
+	}
+	json_t *req = json_loads(text, 0, NULL);
+	const char *ip = json_string_value(json_array_get(
+		json_object_get(json_object_get(json_object_get(req, "networks"), net), "static_ips"),
+		0));
+	char *out = cb_xstrdup(ip ? ip : "");
+	json_decref(req);
+	return out;
+}

@@ -1,0 +1,52 @@
+/*
+ * runtime/netavark.h - a container's network namespace, set up by netavark.
+ *
+ * cbuild does not write bridges, veths, NAT or DNS itself: it hands
+ * netavark (podman's network tool, /usr/lib/podman/netavark) one JSON
+ * request per container, `netavark setup NETNS` and `netavark teardown
+ * NETNS`. netavark makes the bridge, the veth, the address and default
+ * route, the masquerade and -p DNAT rules (through iptables, which here is
+ * the nft backend) and, for a network with DNS, starts aardvark-dns on the
+ * bridge's gateway so members resolve each other by name.
+ *
+ * What is host-wide lives under the run directory (/run/cbuild, or
+ * $CBUILD_RUN_DIR), not in a store, because bridges and NAT rules are
+ * host-wide too and two stores share them:
+ *   netns/ID        the container's network namespace, bind-mounted so it
+ *                   outlives a crashed monitor and can still be torn down
+ *   netns/ID.json   the request netavark set it up with (teardown needs it;
+ *                   `network inspect` reads the addresses from it)
+ *   ipam/BRIDGE/IP  one file per address in use (O_EXCL: the allocation)
+ *   aardvark/       aardvark-dns's config directory
+ */
+#ifndef CB_RUNTIME_NETAVARK_H
+#define CB_RUNTIME_NETAVARK_H
+
+#include <stdbool.h>
+
+#include "common/error.h"
+#include "runtime/container.h"
+#include "runtime/network.h"
+
+/* Make c's namespace on its networks (c->networks, loaded as nets) and
+ * move this process into it. Must run before the private mount namespace
+ * is entered (the bind mount goes to the host's). *dns is the nameserver
+ * for the container's resolv.conf (a gateway with aardvark-dns) or NULL:
+ * the host's servers. On failure nothing is left behind. */
+int rt_nav_attach(const char *ctr_id, const char *ctr_name, rt_net_t *const *nets,
+		  const rt_ctr_port_t *ports, size_t n_ports, char **dns, cb_error_t *err);
+
+/* Tear down what rt_nav_attach made for the container, from any process
+ * and any network namespace: after a normal exit, from `rm`, or after its
+ * monitor crashed. A no-op when nothing is set up; exactly one caller
+ * tears down when several race. */
+void rt_nav_detach(const char *ctr_id);
+
+/* The container's IPv4 address on network `net` ("" when it has none).
+ * Caller frees. */
+char *rt_nav_address(const char *ctr_id, const char *net);
+
+/* True when a subnet is in use on the host (a route to it exists). */
+bool rt_nav_subnet_busy(const char *cidr);
+
+#endif
