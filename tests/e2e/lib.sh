@@ -26,6 +26,11 @@ _cleanup() {
 	local p h
 	for h in "${_exit_hooks[@]}"; do eval "$h"; done
 	for p in "${_bg_pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	# containers this test left (it failed or was killed part-way): their
+	# monitors, bridges' veths and NAT rules go with them
+	if [ -d "$ROOT/containers" ] && [ -n "$(ls -A "$ROOT/containers" 2>/dev/null)" ]; then
+		"$CBUILD" --root "$ROOT" ps -aq 2>/dev/null | xargs -r "$CBUILD" --root "$ROOT" rm -f >/dev/null 2>&1
+	fi
 	local m
 	for m in $(awk -v t="$T" 'index($5, t) == 1 {print $5}' /proc/self/mountinfo | sort -r); do
 		umount -l "$m" 2>/dev/null
