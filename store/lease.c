@@ -374,7 +374,8 @@ static void read_lease(int fd, store_lease_fn fn, void *ctx)
 			continue;
 		line[n - 1] = 0;
 		char digest[DIGEST_STR_LEN + 1];
-		snprintf(digest, sizeof digest, "sha256:%s", line + 2);
+		/* the length was checked above: exactly 64 hex digits follow */
+		snprintf(digest, sizeof digest, "sha256:%.*s", DIGEST_HEX_LEN, line + 2);
 		if (digest_is_valid(digest))
 			fn(ctx, line[0], digest);
 	}
