@@ -278,6 +278,13 @@ int sbx_loopback_up(cb_error_t *err);
  * caller on the host. Must be called while single-threaded (unshare(2)). */
 int sbx_enter_userns(int flags, cb_error_t *err);
 
+/* The same for root that may not make the namespaces `flags` asks for (no
+ * CAP_SYS_ADMIN, as in a CI container): a user namespace whose map is the
+ * identity over every id this process has, so files keep their owners and
+ * layers are the same as on the host. Recorded as the "identity" id map in
+ * runtime/isolation.h. */
+int sbx_enter_userns_identity(int flags, cb_error_t *err);
+
 /* True when this process runs in a user namespace other than the host's
  * (after sbx_enter_userns, or when started inside one). */
 bool sbx_in_userns(void);
