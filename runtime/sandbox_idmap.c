@@ -114,8 +114,15 @@ static int write_identity(pid_t pid, const char *file, cb_error_t *err)
 	cb_buf_t b;
 	cb_buf_init(&b);
 	unsigned long in, out, count;
-	while (fscanf(fp, "%lu %lu %lu", &in, &out, &count) == 3)
+	while (fscanf(fp, "%lu %lu %lu", &in, &out, &count) == 3) {
+		/* the host's own map (0 0 4294967295) copied whole would make
+		 * the namespace look like the host's to cb_in_initial_userns()
+		 * (then overlays miss userxattr and fail): leave out the last
+		 * id, 4294967294, which nothing uses */
+		if (in == 0 && count == 4294967295UL)
+			count--;
 		cb_buf_addf(&b, "%lu %lu %lu\n", in, in, count);
+	}
 	int rc = write_proc(pid, file, b.len ? b.data : "0 0 1\n", err);
 	cb_buf_release(&b);
 	return rc;
