@@ -103,6 +103,45 @@ out=$(in_ci sysadmin --cap-add SYS_ADMIN -- 'cbuild --root /store build -q --no-
 ok $((rc == 0)) "cap-add SYS_ADMIN: --isolation namespaces fails"
 like "$out" "pivot_root .*--isolation namespaces: no fallback to chroot" "with the reason"
 
+# --- seccomp=unconfined as a user: a rootless build, with a subordinate
+# range (newuidmap is refused in the container: the single-id map, with a
+# warning, as buildah) and without one. No chown here: only root is mapped.
+mkdir -p "$T/ctxu"
+cp "$T/ctx/a.txt" "$T/ctxu/"
+cat >"$T/ctxu/Dockerfile" <<'DF'
+FROM busybox AS base
+COPY a.txt /a.txt
+RUN echo built >/b.txt && mkdir -m 700 /d && rm /bin/false
+FROM busybox
+COPY --from=base /b.txt /d /from-base/
+RUN cat /from-base/b.txt >/c.txt
+DF
+cb build -q --iidfile "$T/hostu.iid" "$T/ctxu" >/dev/null 2>"$T/hostu.err"
+ok $? "the host build of the user's Dockerfile" || diag "$(cat "$T/hostu.err")"
+user_row() { # user_row NAME SUBUID-LINE
+	in_ci "$1" --security-opt seccomp=unconfined -v "$T/ctxu:/ctxu:ro" \
+		-v /usr/bin/newuidmap:/usr/bin/newuidmap:ro -v /usr/bin/newgidmap:/usr/bin/newgidmap:ro -- "
+		set -e
+		echo ci:x:1000:1000::/home/ci:/bin/sh >>/etc/passwd
+		echo '$2' >/etc/subuid; echo '$2' >/etc/subgid
+		mkdir -p /home/ci; chown 1000:1000 /home/ci /store
+		setpriv --reuid 1000 --regid 1000 --clear-groups env HOME=/home/ci sh -c '
+			cbuild --root /store load -q -i /busybox.tar >/dev/null
+			cbuild --root /store info || true
+			cbuild --root /store build -q --iidfile /store/iid /ctxu >/dev/null'
+		cat /store/iid"
+}
+out=$(user_row usersub "ci:100000:65536" 2>&1); rc=$?
+ok $rc "seccomp=unconfined, user with subuids: the build runs" || diag "$out"
+is "$(tail -1 <<<"$out")" "$(cat "$T/hostu.iid")" "user with subuids: the host's image ID"
+like "$out" "cbuild: isolation: newuidmap/newgidmap failed" "user with subuids: the single-id fallback is said"
+like "$out" "id map: single id" "user with subuids: info names the single-id map"
+diag "user with subuids:" "$(grep -v '^sha256' <<<"$out")"
+out=$(user_row usernosub "" 2>&1); rc=$?
+ok $rc "seccomp=unconfined, user without subuids: the build runs" || diag "$out"
+is "$(tail -1 <<<"$out")" "$(cat "$T/hostu.iid")" "user without subuids: the host's image ID"
+like "$out" "- /proc: mount of a fresh proc" "user without subuids: the outer /proc, said"
+
 # --- Docker's defaults: measured only (the no-namespace mode is not done) ---
 row defaults
 if [ "$rc" = 0 ] && [ "$ID" = "$HOST_ID" ]; then
