@@ -28,13 +28,31 @@ const char *rt_isolation_name(rt_isolation_t m)
 	return (size_t)m < sizeof names / sizeof names[0] ? names[m] : "?";
 }
 
-void rt_isolation_set(rt_isolation_t m) { mode = m; }
-rt_isolation_t rt_isolation_get(void) { return mode; }
+void rt_isolation_set(rt_isolation_t m)
+{
+	mode = m;
+}
+rt_isolation_t rt_isolation_get(void)
+{
+	return mode;
+}
 
-const rt_iso_report_t *rt_iso_report(void) { return &report; }
-void rt_iso_set_idmap(const char *kind) { report.idmap = kind; }
-void rt_iso_set_root(const char *how) { report.root = how; }
-void rt_iso_set_proc(const char *how) { report.proc = how; }
+const rt_iso_report_t *rt_iso_report(void)
+{
+	return &report;
+}
+void rt_iso_set_idmap(const char *kind)
+{
+	report.idmap = kind;
+}
+void rt_iso_set_root(const char *how)
+{
+	report.root = how;
+}
+void rt_iso_set_proc(const char *how)
+{
+	report.proc = how;
+}
 
 void rt_iso_fallback(const char *what, const char *why)
 {

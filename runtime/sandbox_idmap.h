@@ -20,8 +20,8 @@
 #include "common/error.h"
 
 struct idmap_plan {
-	bool identity; /* root: every id of ours onto itself */
-	bool helpers;  /* newuidmap/newgidmap with subid ranges */
+	bool identity;  /* root: every id of ours onto itself */
+	bool helpers;   /* newuidmap/newgidmap with subid ranges */
 	bool fell_back; /* the helpers failed: a single-id map was written */
 	unsigned long uid, gid;
 	unsigned long ustart, ucount, gstart, gcount;
