@@ -4,6 +4,8 @@
 #   make             build ./cbuild
 #   make check       check-deps + unit tests (cmocka) + end-to-end tests (prove)
 #   make check-deps  the layering rules: includes point down, store paths, file lengths
+#   make difftest    N=500 [START=1] [PEERS="buildah buildkit"]: generated
+#                    Dockerfiles built by cbuild and the peers (tests/difftest)
 #   make asan        the whole suite under AddressSanitizer + UBSan
 #   make fuzz        build the libFuzzer targets (clang)
 #   make bench       benchmarks against BuildKit and buildah (see bench/)
@@ -52,7 +54,7 @@ TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
-.PHONY: FORCE all tools deps bench-deps check check-deps check-unit check-e2e crashtest asan fuzz bench install clean format format-all
+.PHONY: FORCE all tools deps bench-deps check check-deps check-unit check-e2e crashtest difftest asan fuzz bench install clean format format-all
 
 all: cbuild testdata/hello/rootfs.tar
 
@@ -105,7 +107,7 @@ tools: $(TOOL_BINS)
 DEB_BUILD := build-essential pkg-config libarchive-dev libssl-dev libjansson-dev \
 	libcurl4-openssl-dev libyaml-dev zlib1g-dev libzstd-dev libseccomp-dev libcmocka-dev
 DEB_TEST := busybox-static docker-registry skopeo umoci oci-image-tool buildah runc \
-	apache2-utils attr libcap2-bin uidmap curl python3 iproute2 e2fsprogs util-linux \
+	apache2-utils attr libcap2-bin uidmap curl python3 iproute2 e2fsprogs util-linux debootstrap \
 	procps psmisc openssl gzip zstd bzip2 xz-utils perl clang clang-format libclang-rt-14-dev valgrind \
 	qemu-user-static binfmt-support
 DEB_BENCH := docker.io pigz hyperfine time linux-perf podman
@@ -142,10 +144,18 @@ check-e2e: cbuild $(TOOL_BINS)
 
 # kill -9 at random points, fsck and content checks after each (issue 23):
 # `make crashtest N=1000 [SEED=S]`; make check runs it with a small count.
-N ?= 100
+crashtest: N ?= 100
 crashtest: cbuild
 	CBUILD_BIN=$(abspath $(BUILD)/cbuild) CRASH_N=$(N) $(if $(SEED),CRASH_SEED=$(SEED)) \
 		prove -v -e bash tests/e2e/t0041-crashtest.sh
+
+# The differential tests on many seeds (make check runs a fixed few, t2200).
+difftest: N ?= 500
+difftest: START ?= 1
+difftest: PEERS ?= buildah
+difftest: cbuild
+	python3 tests/difftest/difftest.py --cbuild $(abspath $(BUILD)/cbuild) -n $(N) --start $(START) \
+		$(addprefix --peer ,$(PEERS))
 
 asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \

@@ -160,6 +160,15 @@ int bld_plan_set_base(df_plan_t *plan, int idx, const oci_config_t *config, cb_e
 	return df_plan_set_base_config(plan, idx, &bc, err);
 }
 
+/* As BuildKit does, an image without PATH gets the default one, so that
+ * `docker run` of it finds programs the way its RUN steps did. Before the parser
+ * re-expands the stage: `ENV PATH=/x:$PATH` sees that default, as in BuildKit. */
+static void ensure_path(bld_state_t *s)
+{
+	if (!oci_config_getenv(s->config, "PATH"))
+		oci_config_setenv(s->config, "PATH", BLD_DEFAULT_PATH);
+}
+
 static int stage_base_state(build_t *b, int idx, bld_state_t *s, cb_error_t *err)
 {
 	df_stage_t *stage = df_plan_stage(b->plan, idx);
@@ -184,6 +193,7 @@ static int stage_base_state(build_t *b, int idx, bld_state_t *s, cb_error_t *err
 	int line = stage->line;
 	if (resolve_image(b, ref, platform, s, err) < 0)
 		return cb_error_wrap(err, "%s:%d: FROM %s", b->o->dockerfile_name, line, ref);
+	ensure_path(s);
 	/* the parser re-expands the stage with the image's Env and inserts
 	 * its ONBUILD triggers */
 	if (bld_plan_set_base(b->plan, idx, s->config, err) < 0)
@@ -191,14 +201,6 @@ static int stage_base_state(build_t *b, int idx, bld_state_t *s, cb_error_t *err
 	cb_strv_free(s->config->on_build); /* triggers do not pass to children */
 	s->config->on_build = NULL;
 	return 0;
-}
-
-/* As BuildKit does, an image without PATH gets the default one, so that
- * `docker run` of it finds programs the way its RUN steps did. */
-static void ensure_path(bld_state_t *s)
-{
-	if (!oci_config_getenv(s->config, "PATH"))
-		oci_config_setenv(s->config, "PATH", BLD_DEFAULT_PATH);
 }
 
 static int stage_base(build_t *b, int idx, bld_state_t *s, cb_error_t *err)

@@ -465,6 +465,7 @@ typedef struct copy_ctx {
 	fuse_t *fu;         /* the layer is written alongside; NULL: not */
 } copy_ctx_t;
 
+/* The owner of a directory the copy makes on the way to the destination. */
 static uid_t owner_uid(const bld_copy_opts_t *o)
 {
 	return o->uid == (uid_t)-1 ? 0 : o->uid;
@@ -473,6 +474,17 @@ static uid_t owner_uid(const bld_copy_opts_t *o)
 static gid_t owner_gid(const bld_copy_opts_t *o)
 {
 	return o->gid == (gid_t)-1 ? 0 : o->gid;
+}
+
+/* The owner of the copy of source entry sb. */
+static uid_t copy_uid(const bld_copy_opts_t *o, const struct stat *sb)
+{
+	return o->uid == (uid_t)-1 && o->keep_owner ? sb->st_uid : owner_uid(o);
+}
+
+static gid_t copy_gid(const bld_copy_opts_t *o, const struct stat *sb)
+{
+	return o->gid == (gid_t)-1 && o->keep_owner ? sb->st_gid : owner_gid(o);
 }
 
 static mode_t final_mode(const bld_copy_opts_t *o, mode_t mode)
@@ -522,7 +534,7 @@ static void clear_dest(int dstfd, const char *name, bool want_dir)
 static int set_meta(int dstfd, const char *name, const struct stat *sb, const bld_copy_opts_t *o,
 		    cb_error_t *err)
 {
-	if (fchownat(dstfd, name, owner_uid(o), owner_gid(o), AT_SYMLINK_NOFOLLOW) < 0)
+	if (fchownat(dstfd, name, copy_uid(o, sb), copy_gid(o, sb), AT_SYMLINK_NOFOLLOW) < 0)
 		return cb_error_errno(err, "chown '%s'", name);
 	if (!S_ISLNK(sb->st_mode) && fchmodat(dstfd, name, final_mode(o, sb->st_mode), 0) < 0)
 		return cb_error_errno(err, "chmod '%s'", name);
@@ -568,7 +580,7 @@ static int copy_one(int srcparent, const char *srcname, int dstfd, const char *d
 			return cb_error_wrap(err, "copy '%s'", srcname);
 		/* metadata through the open fd: no more path lookups */
 		struct timespec ts[2] = {sb->st_mtim, sb->st_mtim};
-		if (fchown(out, owner_uid(o), owner_gid(o)) < 0 ||
+		if (fchown(out, copy_uid(o, sb), copy_gid(o, sb)) < 0 ||
 		    fchmod(out, final_mode(o, sb->st_mode)) < 0 || futimens(out, ts) < 0)
 			return cb_error_errno(err, "set owner, mode and times of '%s'", dstname);
 		return 0;
@@ -666,9 +678,9 @@ static int read_umask(void)
 
 /* New entries are owned by the fsuid/fsgid, or take the group of a setgid
  * parent: a chown to that owner changes nothing. */
-static bool chown_needed(const copy_ctx_t *c, int depth)
+static bool chown_needed(const copy_ctx_t *c, int depth, const struct stat *tsb)
 {
-	return owner_uid(c->o) != c->fu->euid || owner_gid(c->o) != c->fu->egid || c->sgid[depth];
+	return tsb->st_uid != c->fu->euid || tsb->st_gid != c->fu->egid || c->sgid[depth];
 }
 
 /* A mode given at creation is exact when the umask keeps it whole and no
@@ -702,7 +714,7 @@ static int fuse_file(copy_ctx_t *c, int parentfd, const char *name, int depth,
 					 do_chmod ? 0600 : final);
 	if (out < 0)
 		return cb_error_errno(err, "create '%s'", name);
-	if ((chown_needed(c, depth) && fchown(out, tsb->st_uid, tsb->st_gid) < 0) ||
+	if ((chown_needed(c, depth, tsb) && fchown(out, tsb->st_uid, tsb->st_gid) < 0) ||
 	    (do_chmod && fchmod(out, final) < 0))
 		return cb_error_errno(err, "set owner and mode of '%s'", name);
 	struct stat real;
@@ -727,7 +739,7 @@ static int fuse_dir(copy_ctx_t *c, const char *name, int depth, struct stat *tsb
 	bool do_chmod = chmod_needed(c, depth, final, true);
 	if (mkdirat(dstfd, name, do_chmod ? 0700 : final) < 0)
 		return cb_error_errno(err, "mkdir '%s'", name);
-	if ((chown_needed(c, depth) &&
+	if ((chown_needed(c, depth, tsb) &&
 	     fchownat(dstfd, name, tsb->st_uid, tsb->st_gid, AT_SYMLINK_NOFOLLOW) < 0) ||
 	    (do_chmod && fchmodat(dstfd, name, final, 0) < 0))
 		return cb_error_errno(err, "set owner and mode of '%s'", name);
@@ -759,7 +771,7 @@ static int fuse_other(copy_ctx_t *c, int parentfd, const char *name, int depth,
 		if (symlinkat(target, dstfd, name) < 0)
 			return cb_error_errno(err, "symlink '%s'", name);
 		link = target;
-		if (chown_needed(c, depth) &&
+		if (chown_needed(c, depth, tsb) &&
 		    fchownat(dstfd, name, tsb->st_uid, tsb->st_gid, AT_SYMLINK_NOFOLLOW) < 0)
 			return cb_error_errno(err, "chown '%s'", name);
 		tsb->st_mode = S_IFLNK | 0777;
@@ -786,8 +798,8 @@ static int fuse_entry(copy_ctx_t *c, int parentfd, const char *name, const char 
 	fuse_name(c->fu, rel);
 	/* what the copy will be, and what its tar entry says */
 	struct stat tsb = *sb;
-	tsb.st_uid = owner_uid(c->o);
-	tsb.st_gid = owner_gid(c->o);
+	tsb.st_uid = copy_uid(c->o, sb);
+	tsb.st_gid = copy_gid(c->o, sb);
 	tsb.st_mode = (sb->st_mode & S_IFMT) | final_mode(c->o, sb->st_mode);
 	switch (sb->st_mode & S_IFMT) {
 	case S_IFREG:
@@ -1237,7 +1249,7 @@ int bld_copy(const bld_source_t *src, const char *rootfs, const bld_copy_opts_t 
 	return rc;
 }
 
-int bld_mkdir_in_root(const char *rootfs, const char *path, cb_error_t *err)
+int bld_mkdir_in_root(const char *rootfs, const char *path, uid_t uid, gid_t gid, cb_error_t *err)
 {
 	_cleanup_close_ int rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
@@ -1245,7 +1257,7 @@ int bld_mkdir_in_root(const char *rootfs, const char *path, cb_error_t *err)
 	_cleanup_free_ char *rel = clean_rel(path);
 	if (!rel || !*rel)
 		return 0;
-	bld_copy_opts_t o = {.uid = (uid_t)-1, .gid = (gid_t)-1, .chmod = -1};
+	bld_copy_opts_t o = {.uid = uid, .gid = gid, .chmod = -1};
 	int fd = mkdir_in_root(rootfd, rel, &o, err);
 	if (fd < 0)
 		return -1;

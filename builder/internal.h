@@ -142,16 +142,20 @@ typedef struct bld_copy_opts {
 	const df_copy_t *copy;
 	const char *workdir;  /* for a relative dest */
 	bool is_add;
-	uid_t uid;            /* --chown resolved; -1 = keep 0 */
+	uid_t uid;            /* --chown resolved; -1 = 0, or see keep_owner */
 	gid_t gid;
+	bool keep_owner;      /* no --chown: copies keep the source's owner
+				 (COPY --from, as BuildKit and buildah do);
+				 directories the copy makes stay root's */
 	int chmod;            /* -1 = keep */
 } bld_copy_opts_t;
 int bld_copy(const bld_source_t *src, const char *rootfs, const bld_copy_opts_t *o,
 	     cb_error_t *err);
 
 /* mkdir -p of an absolute image path inside rootfs (symlinks resolved
- * inside it). */
-int bld_mkdir_in_root(const char *rootfs, const char *path, cb_error_t *err);
+ * inside it); the directories it makes are owned by uid:gid ((uid_t)-1:
+ * root). */
+int bld_mkdir_in_root(const char *rootfs, const char *path, uid_t uid, gid_t gid, cb_error_t *err);
 
 /* ---- the cache ---- */
 

@@ -951,6 +951,7 @@ static int copy_from(build_t *b, const df_step_t *step, const bld_state_t *s, bl
 		return -1;
 	if (resolve_chown(snap->merged, cp->chown, &o.uid, &o.gid, err) < 0)
 		return -1;
+	o.keep_owner = cp->from && !cp->chown;
 	return bld_copy(src, snap->merged, &o, err);
 }
 
@@ -1016,10 +1017,19 @@ static int copy_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, b
 	return rc;
 }
 
-static int workdir_in_snapshot(const df_step_t *step, bld_snap_t *snap, cb_error_t *err)
+/* The directories WORKDIR makes belong to the stage's USER, as in BuildKit
+ * and buildah (a later RUN as that user can write there), resolved as
+ * --chown is: a bare uid means uid:uid there too. */
+static int workdir_in_snapshot(const df_step_t *step, const bld_state_t *s, bld_snap_t *snap,
+			       cb_error_t *err)
 {
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+	const char *user = s->config->user;
+	if (user && *user && resolve_chown(snap->merged, user, &uid, &gid, err) < 0)
+		return cb_error_wrap(err, "WORKDIR as USER %s", user);
 	/* the path is the image's: it is resolved inside the root */
-	return bld_mkdir_in_root(snap->merged, step->u.value, err);
+	return bld_mkdir_in_root(snap->merged, step->u.value, uid, gid, err);
 }
 
 /* ---- dispatch ---- */
@@ -1044,7 +1054,7 @@ int bld_step_execute(build_t *b, const df_step_t *step, bld_state_t *s, cb_error
 	if (step->kind == DF_RUN) /* failed for a foreign platform: say what to install */
 		rc = bld_run_platform_hint(s->config, run_in_snapshot(b, step, s, &snap, err), err);
 	else if (step->kind == DF_WORKDIR)
-		rc = workdir_in_snapshot(step, &snap, err);
+		rc = workdir_in_snapshot(step, s, &snap, err);
 	else
 		rc = copy_in_snapshot(b, step, s, &snap, &written, err);
 	layer_result_t res;

@@ -188,3 +188,47 @@ _drop_user() {
 	pkill -KILL -u "$1" 2>/dev/null # the user is this test's own: only its processes
 	for i in $(seq 60); do userdel "$1" 2>/dev/null && return 0; id "$1" >/dev/null 2>&1 || return 0; sleep 0.5; done
 }
+
+# The Debian bookworm base (testdata/mkdebian.sh), built once per machine
+# into the cache dir (flock: parallel tests wait for one build). import_debian
+# [NAME] imports it as NAME (default debian:bookworm) or skips the whole test
+# when the mirror is unreachable.
+DEBIAN_TAR=$ROOTFS_CACHE/debian-bookworm.tar
+import_debian() {
+	if [ ! -s "$DEBIAN_TAR" ]; then
+		(
+			flock 9
+			[ -s "$DEBIAN_TAR" ] && exit 0
+			"$TOP/testdata/mkdebian.sh" "$DEBIAN_TAR.$$" && mv "$DEBIAN_TAR.$$" "$DEBIAN_TAR"
+		) 9>"$ROOTFS_CACHE/debian.lock"
+		case $? in
+		0) ;;
+		3) skip_all "the Debian mirror is unreachable: no bookworm base (testdata/mkdebian.sh)" ;;
+		*) echo "Bail out! testdata/mkdebian.sh failed"; exit 1 ;;
+		esac
+	fi
+	cb import -c 'CMD ["bash"]' "$DEBIAN_TAR" "${1:-debian:bookworm}" >/dev/null
+}
+
+# buildah with its own store under $T: bh ARGS...
+bh() { buildah --root "$T/bh/root" --runroot "$T/bh/run" --storage-driver vfs "$@"; }
+# bh_base NAME: give buildah the image NAME from cbuild's store
+bh_base() {
+	local full; full=$(printf '%s' "$1" | sed -e 's|^\([^/.:]*\)\(:.*\)\{0,1\}$|docker.io/library/\1\2|')
+	case $full in *:*) ;; *) full=$full:latest ;; esac
+	local id; id=$(bh pull -q "oci:$ROOT:$full" 2>"$T/bh.err" | tail -1) && bh tag "$id" "$full"
+}
+# bh_build NAME CONTEXT: buildah bud (docker format: it keeps Healthcheck)
+# and push to $T/bh.tar as NAME:1; errors in $T/bh.err
+bh_build() {
+	SOURCE_DATE_EPOCH=1704067200 bh bud --isolation chroot --format docker --pull=never -q -t "$1" "$2" \
+		>/dev/null 2>"$T/bh.err" && bh push -q "$1" "docker-archive:$T/bh.tar:$1:1" 2>>"$T/bh.err"
+}
+# same_tree NAME DOCKER-ARCHIVE [--apt]: cbuild's NAME and a peer's image are
+# the same tree and config under tests/difftest's normalisation
+same_tree() {
+	local full; full=$(printf '%s' "$1" | sed -e 's|^\([^/.:]*\)\(:.*\)\{0,1\}$|docker.io/library/\1\2|')
+	case $full in *:*) ;; *) full=$full:latest ;; esac
+	shift
+	python3 "$TOP/tests/difftest/compare.py" "$ROOT" "$full" "$@"
+}
