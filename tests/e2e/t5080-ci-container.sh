@@ -14,10 +14,9 @@
 . "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" = 0 ] || skip_all "needs root (dockerd)"
-DEBIAN_TAR=$ROOTFS_CACHE/debian-bookworm.tar
-[ -f "$DEBIAN_TAR" ] || skip_all "no Debian base in $ROOTFS_CACHE (testdata/mkdebian.sh makes it)"
 command -v dockerd >/dev/null && [ -x /usr/bin/docker ] ||
 	skip_all "dockerd or Debian's /usr/bin/docker is not installed"
+ensure_debian_tar # the container's base (testdata/mkdebian.sh, cached)
 
 export SOURCE_DATE_EPOCH=1700000000
 import_busybox
