@@ -142,6 +142,14 @@ static _Noreturn void child_fail(struct child_ctx *c, int code, const char *fmt,
 	_exit(127);
 }
 
+/* strerror() may allocate (gettext), which the child must not: the errors
+ * its notes name. */
+static const char *errname(int e)
+{
+	return e == EPERM ? "Operation not permitted" : e == EINVAL ? "Invalid argument"
+			  : e == EACCES ? "Permission denied" : "an error";
+}
+
 static void child_note(struct child_ctx *c, int code, const char *fmt, ...) CB_PRINTF(3, 4);
 static void child_note(struct child_ctx *c, int code, const char *fmt, ...)
 {
@@ -439,7 +447,7 @@ static void child_mount_proc(struct child_ctx *c, int rootfd, int t)
 	else
 		child_note(c, NOTE_PROC_FALLBACK, "mount of a fresh proc: %s (a masked /proc, as in "
 			   "a Docker container): bound the outer /proc (it shows the outer PID "
-			   "namespace's processes)", strerror(e));
+			   "namespace's processes)", errname(e));
 }
 
 static void child_mount_proc_sys(struct child_ctx *c, int rootfd)
@@ -562,7 +570,7 @@ static void child_setup_root(struct child_ctx *c)
 		CHILD_CHECK(c, fchdir(oldroot), "enter old root");
 		CHILD_CHECK(c, umount2(".", MNT_DETACH), "detach old root");
 		child_note(c, NOTE_PIVOT, "pivot_root");
-	} else if (e < 0 || e == EINVAL || (e == EPERM && c->iso == RT_ISO_AUTO)) {
+	} else if (e < 0 || ((e == EINVAL || e == EPERM) && c->iso == RT_ISO_AUTO)) {
 		/* the host runs from an initramfs (rootfs cannot be pivoted), or
 		 * a seccomp profile refuses pivot_root (Docker's does, even with
 		 * CAP_SYS_ADMIN): move the new root over / and chroot, as runc
@@ -575,11 +583,12 @@ static void child_setup_root(struct child_ctx *c)
 			child_note(c, NOTE_CHROOT, "--isolation chroot");
 		else
 			child_note(c, NOTE_CHROOT_FALLBACK, "pivot_root: %s%s: moved the root and "
-				   "chroot'ed instead", strerror(e), e == EPERM ? " (a seccomp "
+				   "chroot'ed instead", errname(e), e == EPERM ? " (a seccomp "
 				   "profile, e.g. Docker's, refuses it)" : " (an initramfs root)");
 	} else {
 		child_fail(c, e, "pivot_root into '%s'%s", cfg->rootfs,
-			   e == EPERM ? " (--isolation namespaces: no fallback to chroot)" : "");
+			   c->iso == RT_ISO_NAMESPACES ? " (--isolation namespaces: no fallback to chroot)"
+						       : "");
 	}
 	CHILD_CHECK(c, chdir("/"), "chdir '/'");
 	close(oldroot);
