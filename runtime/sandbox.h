@@ -15,7 +15,11 @@
  *   - the root bind-mounted on itself, nodev (and read-only on request), then
  *     pivot_root'ed into with the old root detached: nothing is left mounted
  *     on the host, the mount namespace dies with the process;
- *   - a fresh /proc, a minimal /dev on tmpfs (null zero full random urandom
+ *     where pivot_root is refused (EPERM: Docker's seccomp profile; EINVAL:
+ *     an initramfs root) or with --isolation chroot, the root is moved over
+ *     / and chroot'ed into instead (runtime/isolation.h records it);
+ *   - a fresh /proc (the outer /proc bound recursively where a fresh one
+ *     is refused, as in a Docker container, or with --isolation chroot), a minimal /dev on tmpfs (null zero full random urandom
  *     tty bound from the host's, ptmx -> pts/ptmx, fd stdin stdout stderr
  *     core links), /dev/pts (newinstance), /dev/shm, /dev/mqueue, /sys
  *     read-only (a fresh sysfs, or a recursive read-only bind of the host's
