@@ -466,8 +466,12 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bool defer, bld_
 	if (rc < 0)
 		cb_error_wrap(err, "%s:%d", b->o->dockerfile_name, step->line);
 	snprintf(s->key, sizeof(s->key), "%s", key);
-	if (rc == 0 && defer)
+	if (rc == 0 && defer) {
+		/* a config-only step whose commit waits for the run's last
+		 * step: its record still says why the next build misses */
+		bld_explain_write(b, stage_idx, step_idx, record);
 		return 0;
+	}
 	if (rc == 0)
 		rc = commit_state(b, s, step->original, err);
 	if (rc == 0 && link && !b->o->no_cache && s->n_layers > layers_before)

@@ -18,7 +18,7 @@ import subprocess
 # Shapes left out, each for a bug another branch is fixing. Set to True when
 # that branch is merged, and the generator draws them again.
 ALLOW_REPEATED_LAYERS = False  # issue 22 bug 1: identical layers twice in a chain -> ELOOP (wip/overlay)
-ALLOW_COPY_FROM_IMAGE = False  # issue 22 bug 2: COPY --from a one-layer image/stage (wip/overlay)
+ALLOW_COPY_FROM_IMAGE = True  # issue 22 bug 2 (one-layer COPY --from) is fixed: drawn
 
 NOBODY = "65534"
 
