@@ -39,6 +39,7 @@
 #include "parser/ignore.h"
 #include "registry/reference.h"
 #include "registry/registry.h"
+#include "runtime/isolation.h"
 
 #define DOCKERFILE_MAX (16u << 20)
 
@@ -75,7 +76,7 @@ enum {
 	OPT_FORMAT, OPT_COMPRESS, OPT_TIMESTAMP, OPT_IIDFILE, OPT_PROGRESS, OPT_SECRET,
 	OPT_EXPLAIN, OPT_PLATFORM, OPT_LEVEL, OPT_DRY_RUN, OPT_CACHE_TO, OPT_CACHE_MODE,
 	OPT_CACHE_FROM, OPT_JOBS, OPT_SSH, OPT_RM, OPT_FORCE_RM, OPT_ALLOW, OPT_CHECK,
-	OPT_SBOM, OPT_PROVENANCE,
+	OPT_SBOM, OPT_PROVENANCE, OPT_ISOLATION,
 };
 
 static const struct option build_longopts[] = {
@@ -112,6 +113,7 @@ static const struct option build_longopts[] = {
 	{"check", no_argument, NULL, OPT_CHECK},
 	{"sbom", optional_argument, NULL, OPT_SBOM},
 	{"provenance", optional_argument, NULL, OPT_PROVENANCE},
+	{"isolation", required_argument, NULL, OPT_ISOLATION},
 	{NULL, 0, NULL, 0},
 };
 
@@ -239,6 +241,13 @@ static int parse_one(build_args_t *a, int c, const char *arg, cb_error_t *err)
 	case OPT_CHECK: a->check = true; return 0;
 	case OPT_SBOM: return bool_value("sbom", arg, &a->sbom, err);
 	case OPT_PROVENANCE: return provenance_value(a, arg, err);
+	case OPT_ISOLATION: { /* process-wide: every RUN of this build */
+		rt_isolation_t mode;
+		if (rt_isolation_parse(arg, &mode, err) < 0)
+			return CMD_USAGE;
+		rt_isolation_set(mode);
+		return 0;
+	}
 	case OPT_SSH: { /* ID=SOCKET, or ID alone for $SSH_AUTH_SOCK (as docker) */
 		const char *eq = strchr(arg, '=');
 		const char *sock = eq ? eq + 1 : getenv("SSH_AUTH_SOCK");

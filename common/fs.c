@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -345,4 +346,23 @@ size_t cb_zero_run(const void *buf, size_t size, uint64_t off, bool *zero)
 		run += c;
 	}
 	return run;
+}
+
+const char *cb_fs_type_name(const char *path)
+{
+	static const struct {
+		unsigned long magic;
+		const char *name;
+	} known[] = {
+		{0xEF53, "ext4"},       {0x58465342, "xfs"},   {0x9123683E, "btrfs"},
+		{0x794c7630, "overlay"}, {0x01021994, "tmpfs"}, {0x2fc12fc1, "zfs"},
+		{0x6969, "nfs"},        {0x65735546, "fuse"},  {0x858458f6, "ramfs"},
+	};
+	struct statfs s;
+	if (statfs(path, &s) < 0)
+		return "unknown";
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+		if ((unsigned long)s.f_type == known[i].magic)
+			return known[i].name;
+	return "other";
 }

@@ -53,6 +53,10 @@ bool cb_is_dir(const char *path);
  * onto itself; also true when /proc cannot tell. */
 bool cb_in_initial_userns(void);
 
+/* The file system `path` is on: "ext4", "xfs", "btrfs", "overlay", "tmpfs",
+ * ...; "other" or "unknown" (statfs failed). */
+const char *cb_fs_type_name(const char *path);
+
 /* Make a unique temporary directory "DIR/PREFIXXXXXXX"; returns its path. */
 char *cb_mkdtemp_in(const char *dir, const char *prefix, cb_error_t *err);
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "runtime/isolation.h"
 #include "runtime/mount.h"
 #include "runtime/sandbox.h"
 #include "store/layer.h"
@@ -26,7 +27,16 @@ int rt_enter_mount_ns(cb_error_t *err)
 		if (sbx_enter_userns(CLONE_NEWNS, err) < 0)
 			return cb_error_wrap(err, "rootless");
 	} else if (unshare(CLONE_NEWNS) < 0) {
-		return cb_error_errno(err, "unshare mount namespace");
+		/* root without CAP_SYS_ADMIN (a CI container's default): a user
+		 * namespace of our own gives the capabilities over the namespaces
+		 * we make, and an identity map keeps every file's owner */
+		int e = errno;
+		if (e != EPERM)
+			return cb_error_set(err, e, "unshare mount namespace");
+		if (sbx_enter_userns_identity(CLONE_NEWNS, err) < 0)
+			return cb_error_wrap(err, "unshare mount namespace: %s; then", strerror(e));
+		rt_iso_fallback("mount namespace", "unshare: Operation not permitted (root without "
+				"CAP_SYS_ADMIN): entered a user namespace with an identity map first");
 	}
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return cb_error_errno(err, "make mounts private");

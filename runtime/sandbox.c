@@ -54,7 +54,9 @@
 #include <unistd.h>
 
 #include "runtime/cgroup.h"
+#include "runtime/isolation.h"
 #include "runtime/sandbox_confine.h"
+#include "runtime/sandbox_idmap.h"
 #include "common/fs.h"
 #include "common/util.h"
 
@@ -110,10 +112,15 @@ struct child_ctx {
 	const char *path;     /* PATH of the given env, or the default */
 	const void *seccomp;  /* struct sock_fprog to load, NULL = none */
 	int cgroup_fd;        /* cgroup.procs to enter first, -1 = none */
+	rt_isolation_t iso;   /* may the root and /proc fall back (isolation.h) */
 };
 
 /* Messages on the sync socket (SOCK_SEQPACKET, one per send). */
-enum { MSG_ERROR = 'E', MSG_PTY = 'P', MSG_PID = 'I', MSG_GO = 'G' };
+enum { MSG_ERROR = 'E', MSG_PTY = 'P', MSG_PID = 'I', MSG_GO = 'G', MSG_NOTE = 'N' };
+/* MSG_NOTE codes: how the root was entered and /proc made; the upper-case
+ * ones are fallbacks, their text says why. */
+enum { NOTE_PIVOT = 'r', NOTE_CHROOT = 'c', NOTE_CHROOT_FALLBACK = 'R', NOTE_PROC = 'p',
+       NOTE_PROC_BIND = 'b', NOTE_PROC_FALLBACK = 'P' };
 struct sync_msg {
 	int type;
 	int code;
@@ -133,6 +140,26 @@ static _Noreturn void child_fail(struct child_ctx *c, int code, const char *fmt,
 	while (send(c->sync, &m, sizeof m, MSG_NOSIGNAL) < 0 && errno == EINTR)
 		;
 	_exit(127);
+}
+
+/* strerror() may allocate (gettext), which the child must not: the errors
+ * its notes name. */
+static const char *errname(int e)
+{
+	return e == EPERM ? "Operation not permitted" : e == EINVAL ? "Invalid argument"
+			  : e == EACCES ? "Permission denied" : "an error";
+}
+
+static void child_note(struct child_ctx *c, int code, const char *fmt, ...) CB_PRINTF(3, 4);
+static void child_note(struct child_ctx *c, int code, const char *fmt, ...)
+{
+	struct sync_msg m = {.type = MSG_NOTE, .code = code};
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(m.text, sizeof m.text, fmt, ap);
+	va_end(ap);
+	while (send(c->sync, &m, sizeof m, MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
 }
 
 #define CHILD_CHECK(c, expr, ...)                              \
@@ -389,15 +416,46 @@ static void child_mask_paths(struct child_ctx *c, int rootfd)
 	}
 }
 
+/* A fresh proc, or (chroot isolation, or a fresh one refused: Docker masks
+ * parts of its /proc, and the kernel then refuses a new proc in a user
+ * namespace) the outer /proc bound recursively, as buildah's chroot
+ * isolation does; the masked paths go on top either way. */
+static void child_mount_proc(struct child_ctx *c, int rootfd, int t)
+{
+	char p[64];
+	const unsigned long fl = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	int e = -1;
+	if (c->iso != RT_ISO_CHROOT)
+		e = mount("proc", fdpath(p, sizeof p, t), "proc", fl, NULL) < 0 ? errno : 0;
+	if (e == 0) {
+		child_note(c, NOTE_PROC, "fresh");
+		close(t);
+		return;
+	}
+	if (e > 0 && (e != EPERM || c->iso != RT_ISO_AUTO))
+		child_fail(c, e, "mount '/proc'%s",
+			   e == EPERM ? " (--isolation namespaces: no fallback to the outer /proc)" : "");
+	CHILD_CHECK(c, mount("/proc", fdpath(p, sizeof p, t), NULL, MS_BIND | MS_REC, NULL),
+		    "bind mount the outer '/proc'");
+	close(t);
+	t = sys_openat2(rootfd, "proc", O_PATH | O_CLOEXEC, RESOLVE_IN_ROOT);
+	CHILD_CHECK(c, t, "open '/proc'");
+	CHILD_CHECK(c, remount_bind(t, fl, true), "remount '/proc' nosuid,nodev,noexec");
+	close(t);
+	if (e < 0)
+		child_note(c, NOTE_PROC_BIND, "--isolation chroot");
+	else
+		child_note(c, NOTE_PROC_FALLBACK, "mount of a fresh proc: %s (a masked /proc, as in "
+			   "a Docker container): bound the outer /proc (it shows the outer PID "
+			   "namespace's processes)", errname(e));
+}
+
 static void child_mount_proc_sys(struct child_ctx *c, int rootfd)
 {
 	char p[64];
 	int t = child_ensure(rootfd, "proc", KIND_DIR);
 	CHILD_CHECK(c, t, "create mount point '/proc'");
-	CHILD_CHECK(c, mount("proc", fdpath(p, sizeof p, t), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-			     NULL),
-		    "mount '/proc'");
-	close(t);
+	child_mount_proc(c, rootfd, t);
 	t = child_ensure(rootfd, "sys", KIND_DIR);
 	CHILD_CHECK(c, t, "create mount point '/sys'");
 	fdpath(p, sizeof p, t);
@@ -507,17 +565,30 @@ static void child_setup_root(struct child_ctx *c)
 	int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	CHILD_CHECK(c, oldroot, "open old root");
 	CHILD_CHECK(c, fchdir(rootfd), "enter root");
-	if (syscall(SYS_pivot_root, ".", ".") == 0) {
+	int e = c->iso == RT_ISO_CHROOT ? -1 : syscall(SYS_pivot_root, ".", ".") == 0 ? 0 : errno;
+	if (e == 0) {
 		CHILD_CHECK(c, fchdir(oldroot), "enter old root");
 		CHILD_CHECK(c, umount2(".", MNT_DETACH), "detach old root");
-	} else if (errno == EINVAL) {
-		/* the host runs from an initramfs (rootfs cannot be pivoted):
-		 * move the new root over / and chroot, as runc --no-pivot */
+		child_note(c, NOTE_PIVOT, "pivot_root");
+	} else if (e < 0 || ((e == EINVAL || e == EPERM) && c->iso == RT_ISO_AUTO)) {
+		/* the host runs from an initramfs (rootfs cannot be pivoted), or
+		 * a seccomp profile refuses pivot_root (Docker's does, even with
+		 * CAP_SYS_ADMIN): move the new root over / and chroot, as runc
+		 * --no-pivot; the old root stays under it, out of reach but for
+		 * a chroot escape with CAP_SYS_CHROOT */
 		CHILD_CHECK(c, mount(".", "/", NULL, MS_MOVE, NULL), "move root '%s' onto '/'",
 			    cfg->rootfs);
 		CHILD_CHECK(c, chroot("."), "chroot into '%s'", cfg->rootfs);
+		if (e < 0)
+			child_note(c, NOTE_CHROOT, "--isolation chroot");
+		else
+			child_note(c, NOTE_CHROOT_FALLBACK, "pivot_root: %s%s: moved the root and "
+				   "chroot'ed instead", errname(e), e == EPERM ? " (a seccomp "
+				   "profile, e.g. Docker's, refuses it)" : " (an initramfs root)");
 	} else {
-		child_fail(c, errno, "pivot_root into '%s'", cfg->rootfs);
+		child_fail(c, e, "pivot_root into '%s'%s", cfg->rootfs,
+			   c->iso == RT_ISO_NAMESPACES ? " (--isolation namespaces: no fallback to chroot)"
+						       : "");
 	}
 	CHILD_CHECK(c, chdir("/"), "chdir '/'");
 	close(oldroot);
@@ -770,6 +841,8 @@ static _Noreturn void child_main(struct child_ctx *c)
 			;
 		if (n != (ssize_t)sizeof m || m.type != MSG_GO)
 			_exit(127);
+		if (m.code == 1)
+			c->setgroups_ok = false;
 	}
 	/* a dead parent must not leave an orphan container behind */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -842,197 +915,6 @@ static int last_cap(void)
 	return v > 0 && v < 64 ? v : CAP_LAST_CAP;
 }
 
-/* A "start count" range for the caller in a subid file (by name or uid). */
-static bool find_subid(const char *file, const char *name, unsigned long id, unsigned long *start,
-		       unsigned long *count)
-{
-	_cleanup_fclose_ FILE *fp = fopen(file, "re");
-	if (!fp)
-		return false;
-	char line[512];
-	char idstr[32];
-	snprintf(idstr, sizeof idstr, "%lu", id);
-	while (fgets(line, sizeof line, fp)) {
-		char *a = strchr(line, ':');
-		if (!a)
-			continue;
-		*a++ = '\0';
-		if (strcmp(line, idstr) && (!name || strcmp(line, name)))
-			continue;
-		char *b = strchr(a, ':');
-		if (!b)
-			continue;
-		*b++ = '\0';
-		*start = strtoul(a, NULL, 10);
-		*count = strtoul(b, NULL, 10);
-		if (*count > 0)
-			return true;
-	}
-	return false;
-}
-
-struct idmap_plan {
-	bool helpers;  /* newuidmap/newgidmap with subid ranges */
-	unsigned long uid, gid;
-	unsigned long ustart, ucount, gstart, gcount;
-};
-
-static bool have_prog(const char *p) { return access(p, X_OK) == 0; }
-
-static void plan_idmap(struct idmap_plan *pl)
-{
-	memset(pl, 0, sizeof *pl);
-	pl->uid = getuid();
-	pl->gid = getgid();
-	char buf[4096];
-	struct passwd pw, *res = NULL;
-	const char *name = NULL;
-	if (getpwuid_r((uid_t)pl->uid, &pw, buf, sizeof buf, &res) == 0 && res)
-		name = res->pw_name;
-	pl->helpers = have_prog("/usr/bin/newuidmap") && have_prog("/usr/bin/newgidmap") &&
-		      find_subid("/etc/subuid", name, pl->uid, &pl->ustart, &pl->ucount) &&
-		      find_subid("/etc/subgid", name, pl->uid, &pl->gstart, &pl->gcount);
-}
-
-static int run_helper(char *const argv[], cb_error_t *err)
-{
-	pid_t pid;
-	int rc = posix_spawn(&pid, argv[0], NULL, NULL, argv, environ);
-	if (rc != 0)
-		return cb_error_set(err, rc, "run '%s'", argv[0]);
-	int ws;
-	while (waitpid(pid, &ws, 0) < 0)
-		if (errno != EINTR)
-			return cb_error_errno(err, "wait for '%s'", argv[0]);
-	if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
-		return cb_error_set(err, 0, "'%s' failed (status %d)", argv[0], ws);
-	return 0;
-}
-
-static int write_proc(pid_t pid, const char *file, const char *text, cb_error_t *err)
-{
-	char path[64];
-	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, text, strlen(text)) < 0)
-		return cb_error_errno(err, "write '%s'", path);
-	return 0;
-}
-
-static int write_idmaps(pid_t pid, const struct idmap_plan *pl, cb_error_t *err)
-{
-	char p[16], a[5][24];
-	snprintf(p, sizeof p, "%d", (int)pid);
-	if (pl->helpers) {
-		snprintf(a[0], sizeof a[0], "%lu", pl->uid);
-		snprintf(a[1], sizeof a[1], "%lu", pl->ustart);
-		snprintf(a[2], sizeof a[2], "%lu", pl->ucount);
-		char *uargv[] = {"/usr/bin/newuidmap", p, "0", a[0], "1", "1", a[1], a[2], NULL};
-		if (run_helper(uargv, err) < 0)
-			return cb_error_wrap(err, "map user ids");
-		snprintf(a[0], sizeof a[0], "%lu", pl->gid);
-		snprintf(a[1], sizeof a[1], "%lu", pl->gstart);
-		snprintf(a[2], sizeof a[2], "%lu", pl->gcount);
-		char *gargv[] = {"/usr/bin/newgidmap", p, "0", a[0], "1", "1", a[1], a[2], NULL};
-		if (run_helper(gargv, err) < 0)
-			return cb_error_wrap(err, "map group ids");
-		return 0;
-	}
-	char line[64];
-	snprintf(line, sizeof line, "0 %lu 1\n", pl->uid);
-	if (write_proc(pid, "uid_map", line, err) < 0)
-		return -1;
-	if (write_proc(pid, "setgroups", "deny", err) < 0)
-		return -1;
-	snprintf(line, sizeof line, "0 %lu 1\n", pl->gid);
-	return write_proc(pid, "gid_map", line, err);
-}
-
-/* Is id inside one of the ranges of /proc/PID/FILE (pid 0: self)? */
-/* The helper of sbx_enter_userns: waits until `target` has unshared its
- * user namespace (a byte on `go`; EOF = it failed), maps it, exits. */
-static _Noreturn void userns_helper(pid_t target, const struct idmap_plan *pl, int go)
-{
-	char c;
-	ssize_t n;
-	while ((n = read(go, &c, 1)) < 0 && errno == EINTR)
-		;
-	if (n != 1)
-		_exit(2);
-	cb_error_t e = CB_ERROR_INIT;
-	_exit(write_idmaps(target, pl, &e) < 0 ? 1 : 0);
-}
-
-int sbx_enter_userns(int flags, cb_error_t *err)
-{
-	struct idmap_plan pl;
-	plan_idmap(&pl);
-	int go[2];
-	if (pipe2(go, O_CLOEXEC) < 0)
-		return cb_error_errno(err, "pipe");
-	/* A process cannot run newuidmap on itself from inside the namespace
-	 * it just made (the helper needs the parent namespace's view): a child
-	 * forked before unshare() maps us, as podman's pause process does. */
-	pid_t self = getpid();
-	pid_t helper = fork();
-	if (helper < 0) {
-		close(go[0]);
-		close(go[1]);
-		return cb_error_errno(err, "fork the id-mapping helper");
-	}
-	if (helper == 0) {
-		close(go[1]);
-		userns_helper(self, &pl, go[0]);
-	}
-	close(go[0]);
-	int rc = 0;
-	if (unshare(CLONE_NEWUSER | flags) < 0)
-		rc = cb_error_errno(err, "create a user namespace%s",
-				    errno == EINVAL ? " (the process is multi-threaded)" : "");
-	else if (write(go[1], "g", 1) != 1)
-		rc = cb_error_errno(err, "start the id-mapping helper");
-	close(go[1]);
-	int ws = 0;
-	while (waitpid(helper, &ws, 0) < 0 && errno == EINTR)
-		;
-	if (rc < 0)
-		return rc;
-	if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
-		return cb_error_fail(err, EPERM, "map user and group ids of the user namespace%s",
-				     pl.helpers ? " with newuidmap/newgidmap" : "");
-	/* the maps name our ids 0 now; take them for real, and drop the host's
-	 * supplementary groups where setgroups is allowed */
-	if (pl.helpers && setgroups(0, NULL) < 0)
-		return cb_error_errno(err, "setgroups in the user namespace");
-	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
-		return cb_error_errno(err, "become root of the user namespace");
-	return 0;
-}
-
-bool sbx_in_userns(void) { return !cb_in_initial_userns(); }
-
-static bool in_idmap(pid_t pid, const char *file, unsigned long id)
-{
-	char p[64];
-	if (pid > 0)
-		snprintf(p, sizeof p, "/proc/%d/%s", (int)pid, file);
-	else
-		snprintf(p, sizeof p, "/proc/self/%s", file);
-	_cleanup_fclose_ FILE *fp = fopen(p, "re");
-	if (!fp)
-		return true; /* no user namespaces at all: everything maps */
-	unsigned long in, out, count;
-	while (fscanf(fp, "%lu %lu %lu", &in, &out, &count) == 3)
-		if (id >= in && id - in < count)
-			return true;
-	return false;
-}
-
-/* The maps write_idmaps will make: 0 -> the caller, 1..count -> subids. */
-static bool id_mapped(unsigned long id, unsigned long count, bool helpers)
-{
-	return id == 0 || (helpers && id >= 1 && id <= count);
-}
 
 static const char *env_path(char *const *env)
 {
@@ -1136,19 +1018,24 @@ static int open_ns_fds(pid_t pid, int *fds, cb_error_t *err)
 	return 0;
 }
 
-/* setgroups(2) is refused in a user namespace whose creator wrote "deny"
- * (single-id maps, `unshare --map-root-user`). */
-static bool setgroups_allowed(pid_t pid)
+/* How the child entered its root and made /proc (MSG_NOTE). */
+static void record_note(struct sync_msg *m)
 {
-	char p[64], buf[16] = {0};
-	if (pid > 0)
-		snprintf(p, sizeof p, "/proc/%d/setgroups", (int)pid);
-	else
-		snprintf(p, sizeof p, "/proc/self/setgroups");
-	_cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || read(fd, buf, sizeof buf - 1) <= 0)
-		return true;
-	return strncmp(buf, "deny", 4) != 0;
+	m->text[sizeof m->text - 1] = '\0';
+	switch (m->code) {
+	case NOTE_PIVOT: rt_iso_set_root("pivot_root"); break;
+	case NOTE_CHROOT: rt_iso_set_root("chroot (--isolation chroot)"); break;
+	case NOTE_CHROOT_FALLBACK:
+		rt_iso_set_root("chroot");
+		rt_iso_fallback("root", m->text);
+		break;
+	case NOTE_PROC: rt_iso_set_proc("fresh"); break;
+	case NOTE_PROC_BIND: rt_iso_set_proc("outer /proc bound (--isolation chroot)"); break;
+	case NOTE_PROC_FALLBACK:
+		rt_iso_set_proc("outer /proc bound");
+		rt_iso_fallback("/proc", m->text);
+		break;
+	}
 }
 
 /* Common start path of sbx_start and sbx_exec_start. */
@@ -1199,7 +1086,7 @@ static int start(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t **out, cb
 	}
 	struct idmap_plan pl;
 	if (!root)
-		plan_idmap(&pl);
+		sbx_idmap_plan(&pl, false);
 
 	sbx_user_t u = {0};
 	if (join_pid > 0) {
@@ -1215,10 +1102,10 @@ static int start(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t **out, cb
 	bool mapped;
 	if (join_pid > 0 || root)
 		/* the namespace exists: read its maps */
-		mapped = in_idmap(join_pid, "uid_map", u.uid) && in_idmap(join_pid, "gid_map", u.gid);
+		mapped = sbx_in_idmap(join_pid, "uid_map", u.uid) && sbx_in_idmap(join_pid, "gid_map", u.gid);
 	else
-		mapped = id_mapped(u.uid, pl.ucount, pl.helpers) &&
-			 id_mapped(u.gid, pl.gcount, pl.helpers);
+		mapped = sbx_id_mapped(u.uid, pl.ucount, pl.helpers) &&
+			 sbx_id_mapped(u.gid, pl.gcount, pl.helpers);
 	if (!mapped) {
 		cb_error_set(err, 0, "user '%s' (%u:%u) is not mapped in the %suser namespace%s",
 			     cfg->user ? cfg->user : "", (unsigned)u.uid, (unsigned)u.gid,
@@ -1244,7 +1131,7 @@ static int start(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t **out, cb
 		.cfg = cfg,
 		.userns = !root && join_pid <= 0,
 		.join = join_pid > 0,
-		.setgroups_ok = setgroups_allowed(join_pid) && (root || pl.helpers),
+		.setgroups_ok = sbx_setgroups_allowed(join_pid) && (root || pl.helpers),
 		.uid = u.uid,
 		.gid = u.gid,
 		.groups = u.groups,
@@ -1252,6 +1139,7 @@ static int start(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t **out, cb
 		.last_cap = last_cap(),
 		.path = env_path(cfg->env),
 		.fd_in = -1, .fd_out = -1, .fd_err = -1,
+		.iso = rt_isolation_get(),
 	};
 	_cleanup_close_ int devnull = -1, out_w = -1, err_w = -1, join_cg = -1;
 	_cleanup_(bpf_freep) sbx_scmp_bpf_t *bpf = NULL;
@@ -1328,12 +1216,16 @@ static int start(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t **out, cb
 	out_w = err_w = -1;
 
 	if (c.userns) {
-		if (write_idmaps(pid, &pl, err) < 0) {
+		if (sbx_idmap_write(pid, &pl, err) < 0) {
 			kill(pid, SIGKILL);
 			reap(h, NULL);
 			goto out;
 		}
-		struct sync_msg go = {.type = MSG_GO};
+		/* code 1: the single-id fallback denied setgroups */
+		struct sync_msg go = {.type = MSG_GO, .code = pl.fell_back};
+		if (pl.fell_back)
+			rt_iso_fallback("newuidmap/newgidmap failed (their message is above)",
+					"mapped only the caller's id, as buildah does");
 		if (send(sv[0], &go, sizeof go, MSG_NOSIGNAL) < 0) {
 			cb_error_errno(err, "start sandbox process");
 			kill(pid, SIGKILL);
@@ -1359,6 +1251,10 @@ static int start(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t **out, cb
 		}
 		if (m.type == MSG_PID) {
 			h->proc = m.pid;
+			continue;
+		}
+		if (m.type == MSG_NOTE) {
+			record_note(&m);
 			continue;
 		}
 		if (fd >= 0)
@@ -1617,30 +1513,6 @@ int sbx_run(const sbx_config_t *cfg, sbx_status_t *status, cb_error_t *err)
 		for (size_t i = 0; i < CB_ARRAY_SIZE(fwd_signals); i++)
 			sigaction(fwd_signals[i], &old[i], NULL);
 	return rc;
-}
-
-void sbx_host_probe(sbx_host_info_t *info)
-{
-	memset(info, 0, sizeof *info);
-	info->root = geteuid() == 0;
-	struct idmap_plan pl;
-	plan_idmap(&pl);
-	info->newuidmap = have_prog("/usr/bin/newuidmap") && have_prog("/usr/bin/newgidmap");
-	info->subids = pl.helpers;
-	char *data = NULL;
-	cb_error_t e = CB_ERROR_INIT;
-	info->userns = true;
-	if (cb_read_file("/proc/sys/user/max_user_namespaces", 64, &data, NULL, &e) == 0 &&
-	    atoi(data) == 0)
-		info->userns = false;
-	free(data);
-	data = NULL;
-	cb_error_release(&e);
-	if (cb_read_file("/proc/sys/kernel/unprivileged_userns_clone", 64, &data, NULL, &e) == 0 &&
-	    atoi(data) == 0 && !info->root)
-		info->userns = false;
-	free(data);
-	cb_error_release(&e);
 }
 
 int sbx_exec_start(pid_t pid, const sbx_config_t *cfg, sbx_handle_t **out, cb_error_t *err)

@@ -15,7 +15,11 @@
  *   - the root bind-mounted on itself, nodev (and read-only on request), then
  *     pivot_root'ed into with the old root detached: nothing is left mounted
  *     on the host, the mount namespace dies with the process;
- *   - a fresh /proc, a minimal /dev on tmpfs (null zero full random urandom
+ *     where pivot_root is refused (EPERM: Docker's seccomp profile; EINVAL:
+ *     an initramfs root) or with --isolation chroot, the root is moved over
+ *     / and chroot'ed into instead (runtime/isolation.h records it);
+ *   - a fresh /proc (the outer /proc bound recursively where a fresh one
+ *     is refused, as in a Docker container, or with --isolation chroot), a minimal /dev on tmpfs (null zero full random urandom
  *     tty bound from the host's, ptmx -> pts/ptmx, fd stdin stdout stderr
  *     core links), /dev/pts (newinstance), /dev/shm, /dev/mqueue, /sys
  *     read-only (a fresh sysfs, or a recursive read-only bind of the host's
@@ -277,6 +281,13 @@ int sbx_loopback_up(cb_error_t *err);
  * sbx_run) happens as that root; files it creates as uid 0 belong to the
  * caller on the host. Must be called while single-threaded (unshare(2)). */
 int sbx_enter_userns(int flags, cb_error_t *err);
+
+/* The same for root that may not make the namespaces `flags` asks for (no
+ * CAP_SYS_ADMIN, as in a CI container): a user namespace whose map is the
+ * identity over every id this process has, so files keep their owners and
+ * layers are the same as on the host. Recorded as the "identity" id map in
+ * runtime/isolation.h. */
+int sbx_enter_userns_identity(int flags, cb_error_t *err);
 
 /* True when this process runs in a user namespace other than the host's
  * (after sbx_enter_userns, or when started inside one). */

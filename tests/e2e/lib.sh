@@ -199,7 +199,7 @@ _drop_user() {
 # [NAME] imports it as NAME (default debian:bookworm) or skips the whole test
 # when the mirror is unreachable.
 DEBIAN_TAR=$ROOTFS_CACHE/debian-bookworm.tar
-import_debian() {
+ensure_debian_tar() { # the tar only (a peer loads it itself)
 	if [ ! -s "$DEBIAN_TAR" ]; then
 		(
 			flock 9
@@ -212,6 +212,9 @@ import_debian() {
 		*) echo "Bail out! testdata/mkdebian.sh failed"; exit 1 ;;
 		esac
 	fi
+}
+import_debian() {
+	ensure_debian_tar
 	cb import -c 'CMD ["bash"]' "$DEBIAN_TAR" "${1:-debian:bookworm}" >/dev/null
 }
 

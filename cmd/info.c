@@ -1,0 +1,77 @@
+/* cbuild info [--isolation MODE]: where builds keep their data and what
+ * isolation their RUN steps get on this machine, probed by setting up one
+ * sandbox exactly as a RUN step does (runtime/isolation.h), with the reason
+ * for every fallback taken. Exit 1 when no sandbox can be made at all. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "common/fs.h"
+#include "common/util.h"
+#include "runtime/isolation.h"
+
+static void print_isolation(const rt_iso_report_t *r, const cb_error_t *probe)
+{
+	printf("isolation: %s\n", rt_isolation_name(rt_isolation_get()));
+	printf("  namespaces: mount, pid, uts, ipc; network: the host's (--network none: a "
+	       "new one)\n");
+	if (!r->idmap)
+		printf("  user namespace: none (host root)\n");
+	else
+		printf("  user namespace: yes, id map: %s%s\n", r->idmap,
+		       !strcmp(r->idmap, "single id") ? " (only root is mapped)" : "");
+	if (cb_error_is_set(probe)) {
+		char buf[1024];
+		printf("  sandbox: cannot be set up: %s\n", cb_error_format(probe, buf, sizeof buf));
+	} else {
+		printf("  root: %s\n", r->root ? r->root : "?");
+		printf("  /proc: %s\n", r->proc ? r->proc : "?");
+	}
+	int outer = rt_outer_seccomp();
+	printf("  seccomp: Docker's default profile on RUN steps (none with "
+	       "--security=insecure)%s\n",
+	       outer == 2 ? "; cbuild itself runs under a filter (Seccomp: 2)" : "");
+}
+
+int cmd_info(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--isolation") && i + 1 < argc) {
+			rt_isolation_t mode;
+			if (rt_isolation_parse(argv[++i], &mode, err) < 0)
+				return CMD_USAGE;
+			rt_isolation_set(mode);
+		} else if (!strncmp(argv[i], "--isolation=", 12)) {
+			rt_isolation_t mode;
+			if (rt_isolation_parse(argv[i] + 12, &mode, err) < 0)
+				return CMD_USAGE;
+			rt_isolation_set(mode);
+		} else {
+			return cmd_usage_error(err, "unknown option '%s'", argv[i]);
+		}
+	}
+	store_t *st = cmd_store(ctx, err);
+	if (!st)
+		return -1;
+	const char *fs = cb_fs_type_name(store_root(st));
+	printf("store: %s (%s)\n", store_root(st), fs);
+	printf("snapshotter: overlay%s\n",
+	       !strcmp(fs, "overlay") ? " (fails here: overlayfs cannot take an upper dir on "
+					"overlayfs; the copy snapshotter is not done yet)"
+				      : "");
+	cb_error_t probe = CB_ERROR_INIT;
+	int rc = rt_iso_probe(&probe);
+	const rt_iso_report_t *r = rt_iso_report();
+	print_isolation(r, &probe);
+	printf("cgroups: %s\n", rt_cgroup_version());
+	printf("fallbacks:%s\n", r->n_fallbacks ? "" : " none");
+	for (size_t i = 0; i < r->n_fallbacks; i++)
+		printf("  - %s\n", r->fallbacks[i]);
+	fflush(stdout);
+	if (rc < 0) {
+		cb_error_move(err, &probe);
+		return cb_error_wrap(err, "RUN steps cannot run here");
+	}
+	return 0;
+}
