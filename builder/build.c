@@ -188,16 +188,36 @@ static int resolve_bases(build_t *b, cb_error_t *err)
 
 /* ---- one step ---- */
 
-static int commit_state(build_t *b, bld_state_t *s, const char *desc, cb_error_t *err)
+/* A cache entry: behind the steps when the build has a committer. */
+static int cache_store(build_t *b, const char *key, const char *md, const char *desc,
+		       cb_error_t *err)
+{
+	if (b->committer)
+		return bld_committer_cache(b->committer, key, md, desc, err);
+	return bld_cache_store(b->st, key, md, desc, err);
+}
+
+/* Commit s as an image and a cache entry (for desc). id gets the short ID
+ * to show: the manifest's, or the config's while the manifest is pending. */
+static int commit_state(build_t *b, bld_state_t *s, const char *desc, char id[20],
+			cb_error_t *err)
 {
 	free(s->config->created);
 	s->config->created = cb_xstrdup(b->created);
+	if (b->committer) {
+		char cd[DIGEST_STR_LEN + 1];
+		if (bld_committer_commit(b->committer, s, cd, err) < 0)
+			return -1;
+		short_digest(cd, id);
+		return b->o->no_cache && !desc ? 0 : cache_store(b, s->key, s->manifest_digest, desc, err);
+	}
 	image_t *img = image_commit(b->st, s->config, s->layers, s->n_layers, b->o->docker_format,
 				    err);
 	if (!img)
 		return -1;
 	snprintf(s->manifest_digest, sizeof(s->manifest_digest), "%s", img->manifest_digest);
 	image_free(img);
+	short_digest(s->manifest_digest, id);
 	if (b->o->no_cache && !desc)
 		return 0;
 	return bld_cache_store(b->st, s->key, s->manifest_digest, desc, err);
@@ -279,6 +299,12 @@ static bool link_hit(build_t *b, const df_step_t *step, const char *lkey, bld_st
 /* --cache-to's record of finished steps: one list for all stages. */
 static void trail_add(build_t *b, int stage, const char *key, const char *md, const char *step)
 {
+	if (b->committer) { /* in order with the commits it may name */
+		cb_error_t e = CB_ERROR_INIT;
+		if (b->o->cache_to && bld_committer_trail(b->committer, stage, key, md, step, &e) < 0)
+			cb_error_release(&e); /* the committer failed: the build will say */
+		return;
+	}
 	if (b->shared_mu)
 		pthread_mutex_lock(b->shared_mu);
 	bld_cache_trail_add(b, stage, key, md, step);
@@ -391,10 +417,9 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bool defer, bld_
 	if (link && link_hit(b, step, lkey, s)) {
 		bld_url_cleanup(b);
 		snprintf(s->key, sizeof(s->key), "%s", key);
-		if (commit_state(b, s, step->original, err) < 0)
-			return -1;
 		char id[20];
-		short_digest(s->manifest_digest, id);
+		if (commit_state(b, s, step->original, id, err) < 0)
+			return -1;
 		bld_log(b, "STEP %d/%d: %s\n--> Using cached layer (--link) %s\n", step->number,
 			b->plan->total_steps, step->original, id);
 		trail_add(b, stage_idx, key, s->manifest_digest, step->original);
@@ -429,17 +454,16 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bool defer, bld_
 	snprintf(s->key, sizeof(s->key), "%s", key);
 	if (rc == 0 && defer)
 		return 0;
+	char sid[20];
 	if (rc == 0)
-		rc = commit_state(b, s, step->original, err);
+		rc = commit_state(b, s, step->original, sid, err);
 	if (rc == 0 && link && !b->o->no_cache && s->n_layers > layers_before)
-		rc = bld_cache_store(b->st, lkey, s->manifest_digest, step->original, err);
+		rc = cache_store(b, lkey, s->manifest_digest, step->original, err);
 	if (rc == 0) /* only a step that ran to the end, its files listed */
 		bld_explain_write(b, stage_idx, step_idx, record);
 	if (rc < 0)
 		return -1;
 	trail_add(b, stage_idx, key, s->manifest_digest, step->original);
-	char sid[20];
-	short_digest(s->manifest_digest, sid);
 	bld_log(b, "--> %s (%.2fs)\n", sid, now_s() - t0);
 	return 0;
 }
@@ -671,7 +695,8 @@ static int finish_image(build_t *b, bld_state_t *s, cb_error_t *err)
 	}
 	if (!changed && s->manifest_digest[0])
 		return 0;
-	return commit_state(b, s, NULL, err);
+	char id[20];
+	return commit_state(b, s, NULL, id, err);
 }
 
 /* Name the result; without a tag it is kept as an untagged image (docker's
@@ -760,8 +785,24 @@ static void choose_run_pids(build_t *b)
 	}
 }
 
+/* Wait for what the committer has left (the last layers' blobs, the last
+ * images) and give the states their real digests. */
+static int settle(build_t *b, cb_error_t *err)
+{
+	if (!b->committer)
+		return 0;
+	if (bld_committer_drain(b->committer, err) < 0)
+		return -1;
+	for (int i = 0; i < b->plan->n_total_stages; i++)
+		if (b->stage_done[i] && bld_committer_resolve(b->committer, &b->stages[i], err) < 0)
+			return -1;
+	return 0;
+}
+
 static void build_release(build_t *b)
 {
+	bld_committer_free(b->committer); /* first: it uses the rest */
+	b->committer = NULL;
 	bld_url_cleanup(b);
 	for (int i = 0; b->stages && i < b->plan->n_total_stages; i++)
 		if (b->stage_done[i])
@@ -810,6 +851,11 @@ int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *e
 	b.stage_done = cb_xcalloc((size_t)b.plan->n_total_stages + 1, sizeof(bool));
 	b.bases = cb_xcalloc((size_t)b.plan->n_total_stages + 1, sizeof(bld_state_t));
 	memset(res, 0, sizeof(*res));
+	/* CBUILD_SYNC_COMMIT=1: every step's blobs written before the next
+	 * step (as before the committer; tests compare the two) */
+	const char *sync_commit = getenv("CBUILD_SYNC_COMMIT");
+	if (!o->check_only && !(sync_commit && !strcmp(sync_commit, "1")))
+		b.committer = bld_committer_new(&b);
 	if (build_stages(&b, &res->check_warnings, err) < 0)
 		goto out;
 	if (o->check_only) {
@@ -818,7 +864,8 @@ int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *e
 	}
 	bld_state_t *final = &b.stages[b.plan->target];
 	/* a signal during the last step must not end in a tagged image */
-	if (cb_cancel_check(err) < 0 || finish_image(&b, final, err) < 0)
+	if (cb_cancel_check(err) < 0 || finish_image(&b, final, err) < 0 || settle(&b, err) < 0 ||
+	    cb_cancel_check(err) < 0)
 		goto out;
 	snprintf(res->tagged_digest, sizeof(res->tagged_digest), "%s", final->manifest_digest);
 	if (bld_attest(&b, final, res->tagged_digest, err) < 0 || cb_cancel_check(err) < 0 ||

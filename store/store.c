@@ -469,6 +469,12 @@ void store_blob_batch_free(store_blob_batch_t *b)
 int store_put_blob(store_t *st, const void *data, size_t len, const char *expected,
 		   char digest_out[DIGEST_STR_LEN + 1], cb_error_t *err)
 {
+	return store_put_blob_in(st, NULL, data, len, expected, digest_out, err);
+}
+
+int store_put_blob_in(store_t *st, store_blob_batch_t *b, const void *data, size_t len,
+		      const char *expected, char digest_out[DIGEST_STR_LEN + 1], cb_error_t *err)
+{
 	char d[DIGEST_STR_LEN + 1];
 	digest_buffer(data, len, d);
 	if (expected && strcmp(expected, d) != 0)
@@ -482,7 +488,8 @@ int store_put_blob(store_t *st, const void *data, size_t len, const char *expect
 			store_blob_writer_abort(w);
 			return -1;
 		}
-		if (store_blob_writer_commit(w, d, NULL, err) < 0)
+		if ((b ? store_blob_batch_add(b, w, d, NULL, err)
+		       : store_blob_writer_commit(w, d, NULL, err)) < 0)
 			return -1;
 	}
 	if (digest_out)

@@ -125,6 +125,10 @@ void store_blob_batch_free(store_blob_batch_t *b);
 /* One-shot write of a buffer. */
 int store_put_blob(store_t *st, const void *data, size_t len, const char *expected,
 		   char digest_out[DIGEST_STR_LEN + 1], cb_error_t *err);
+/* The same into a batch (b NULL: store_put_blob). A blob already stored
+ * is not written again. */
+int store_put_blob_in(store_t *st, store_blob_batch_t *b, const void *data, size_t len,
+		      const char *expected, char digest_out[DIGEST_STR_LEN + 1], cb_error_t *err);
 
 /* Read a whole blob of at most max bytes, verifying its digest. */
 int store_read_blob(const store_t *st, const char *digest, size_t max, char **data, size_t *len,
