@@ -9,8 +9,8 @@
  * manifest needs, is written by one committer thread from the same tree,
  * now read-only in layers/sha256/DIFFID, while the next steps run. The
  * walk is deterministic, so the blob is byte for byte the one a
- * synchronous snapshot writes (its diff_id is checked against the first
- * pass).
+ * synchronous snapshot writes; the tar is hashed once, by the first pass
+ * (the second checks its size).
  *
  * The thread takes jobs in order (FIFO), so every layer a commit names was
  * written by an earlier job: a step's manifest, config and layer blob go
@@ -49,6 +49,7 @@ typedef struct job {
 	char *path;    /* LAYER: the unpacked layer */
 	char **lowers; /* LAYER: below it, top-most first */
 	char diff_id[DIGEST_STR_LEN + 1];
+	int64_t tar_size;
 	oci_config_t *config; /* COMMIT */
 	oci_descriptor_t *layers;
 	size_t n_layers;
@@ -139,13 +140,16 @@ static int run_layer(bld_committer_t *c, job_t *j, store_blob_batch_t *batch, cb
 	layer_opts_t lo = c->root->o->layer;
 	lo.hash_only = false;
 	lo.batch = batch;
+	lo.diff_id = j->diff_id; /* hashed once, by bld_snap_layer */
 	layer_result_t res;
 	if (layer_write_upper(c->root->st, j->path, (const char *const *)j->lowers, &lo, &res,
 			      err) < 0)
 		return cb_error_wrap(err, "layer '%s'", j->diff_id);
-	if (strcmp(res.diff_id, j->diff_id) != 0)
-		return cb_error_fail(err, EIO, "layer '%s' read back as '%s'", j->diff_id,
-				     res.diff_id);
+	/* the tree is read-only since: a size that moved says it was not */
+	if (res.tar_size != j->tar_size)
+		return cb_error_fail(err, EIO, "layer '%s' changed before it was written (%" PRId64
+					       " bytes, then %" PRId64 ")",
+				     j->diff_id, j->tar_size, res.tar_size);
 	pthread_mutex_lock(&c->mu);
 	c->layers = cb_xreallocarray(c->layers, c->n_layers + 1, sizeof(*c->layers));
 	done_layer_t *d = &c->layers[c->n_layers++];
@@ -442,6 +446,7 @@ int bld_snap_layer(build_t *b, bld_snap_t *snap, layer_result_t *res, bool *empt
 	j->kind = JOB_LAYER;
 	j->lowers = keep_lowers(snap);
 	snprintf(j->diff_id, sizeof(j->diff_id), "%s", res->diff_id);
+	j->tar_size = res->tar_size;
 	if (bld_snap_adopt(b->st, snap, res, err) < 0) {
 		job_free(j);
 		return -1;

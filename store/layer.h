@@ -63,9 +63,13 @@ typedef struct layer_opts {
 	 * checked, in tmp/ until the batch is published) instead of on its
 	 * own (an fsync of the blob and one of blobs/ each). NULL: on its own. */
 	store_blob_batch_t *batch;
+	/* The tar's diff_id when a first pass (hash_only) computed it: the
+	 * second pass, which compresses, does not hash the tar again (res
+	 * gets this one). NULL: hashed. */
+	const char *diff_id;
 } layer_opts_t;
 
-#define LAYER_OPTS_INIT {LAYER_COMPRESS_GZIP, 0, -1, 0, false, NULL}
+#define LAYER_OPTS_INIT {LAYER_COMPRESS_GZIP, 0, -1, 0, false, NULL, NULL}
 
 /* "gzip", "zstd", "none" (also "uncompressed") -> enum. EINVAL otherwise. */
 int layer_compress_parse(const char *name, layer_compress_t *out, cb_error_t *err);

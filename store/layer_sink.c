@@ -324,7 +324,8 @@ static int gz_submit(lsink_t *s, bool last, cb_error_t *err)
 {
 	gz_pool_t *p = s->gz;
 	gz_slot_t *cur = gz_current(p);
-	digest_update(s->diff, cur->in, cur->in_len);
+	if (s->diff)
+		digest_update(s->diff, cur->in, cur->in_len);
 	cur->last = last;
 	pthread_mutex_lock(&p->mu);
 	cur->state = 1;
@@ -459,7 +460,7 @@ lsink_t *lsink_new(store_t *st, const layer_opts_t *opts, cb_error_t *err)
 		s->cap = PLAIN_BUF;
 		s->buf = cb_xmalloc(s->cap);
 	}
-	if (opts->compression != LAYER_COMPRESS_NONE)
+	if (opts->compression != LAYER_COMPRESS_NONE && !opts->diff_id)
 		s->diff = digest_new();
 	return s;
 }
@@ -476,7 +477,8 @@ static int flush_plain(lsink_t *s, cb_error_t *err)
 		digest_update(s->diff, s->buf, s->len);
 		rc = 0;
 	} else if (s->zc) {
-		digest_update(s->diff, s->buf, s->len);
+		if (s->diff)
+			digest_update(s->diff, s->buf, s->len);
 		rc = zstd_push(s, s->buf, s->len, ZSTD_e_continue, err);
 	} else {
 		rc = blob_out(s, s->buf, s->len, err);
@@ -563,6 +565,8 @@ int lsink_finish(lsink_t *s, layer_result_t *res, cb_error_t *err)
 	if (rc == 0) {
 		if (s->diff)
 			digest_final(s->diff, r.diff_id);
+		else if (s->opts.diff_id && s->opts.compression != LAYER_COMPRESS_NONE)
+			snprintf(r.diff_id, sizeof(r.diff_id), "%s", s->opts.diff_id);
 		else
 			memcpy(r.diff_id, r.digest, sizeof(r.diff_id));
 		*res = r;
