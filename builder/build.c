@@ -197,8 +197,8 @@ static int cache_store(build_t *b, const char *key, const char *md, const char *
 	return bld_cache_store(b->st, key, md, desc, err);
 }
 
-/* Commit s as an image and a cache entry (for desc). id gets the short ID
- * to show: the manifest's, or the config's while the manifest is pending. */
+/* Commit s as an image and a cache entry (for desc). id gets the short
+ * image ID to show (the config's digest: known before the manifest is). */
 static int commit_state(build_t *b, bld_state_t *s, const char *desc, char id[20],
 			cb_error_t *err)
 {
@@ -216,16 +216,18 @@ static int commit_state(build_t *b, bld_state_t *s, const char *desc, char id[20
 	if (!img)
 		return -1;
 	snprintf(s->manifest_digest, sizeof(s->manifest_digest), "%s", img->manifest_digest);
+	short_digest(img->config_digest, id);
 	image_free(img);
-	short_digest(s->manifest_digest, id);
 	if (b->o->no_cache && !desc)
 		return 0;
 	return bld_cache_store(b->st, s->key, s->manifest_digest, desc, err);
 }
 
 /* The cache lookup, local first, then --cache-from; on a hit s becomes the
- * cached state and *remote names the cache it came from (NULL: local). */
-static bool cache_hit(build_t *b, const char *key, bld_state_t *s, const char **remote)
+ * cached state, *remote names the cache it came from (NULL: local) and id
+ * gets its short image ID (the config's digest, as a step that runs shows). */
+static bool cache_hit(build_t *b, const char *key, bld_state_t *s, const char **remote,
+		      char id[20])
 {
 	*remote = NULL;
 	if (b->o->no_cache)
@@ -245,6 +247,7 @@ static bool cache_hit(build_t *b, const char *key, bld_state_t *s, const char **
 	free(hit);
 	bld_state_release(s);
 	*s = cached;
+	short_digest(s->key, id); /* the config digest until the next line */
 	snprintf(s->key, sizeof(s->key), "%s", key);
 	return true;
 }
@@ -359,10 +362,9 @@ static bool meta_run_hit(build_t *b, int stage_idx, size_t i, size_t j, bld_stat
 		memcpy(key, next, sizeof(key));
 	}
 	const char *remote = NULL;
-	if (!cache_hit(b, key, s, &remote))
-		return false;
 	char id[20];
-	short_digest(s->manifest_digest, id);
+	if (!cache_hit(b, key, s, &remote, id))
+		return false;
 	for (size_t m = i; m <= j; m++) {
 		const df_step_t *step = &stage->steps[m];
 		bld_log(b, "STEP %d/%d: %s\n", step->number, b->plan->total_steps, step->original);
@@ -401,14 +403,13 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bool defer, bld_
 	const char *remote = NULL;
 	char parent[DIGEST_STR_LEN + 1];
 	snprintf(parent, sizeof(parent), "%s", s->key); /* s->key moves on below */
-	if (cache_hit(b, key, s, &remote)) {
+	char shown[20];
+	if (cache_hit(b, key, s, &remote, shown)) {
 		if (remote)
 			bld_explain_record_remote(b, stage_idx, step_idx, step, parent, canon, inputs);
 		bld_url_cleanup(b);
-		char id[20];
-		short_digest(s->manifest_digest, id);
 		bld_log(b, "STEP %d/%d: %s\n--> Using cache %s%s%s%s\n", step->number,
-			b->plan->total_steps, step->original, id,
+			b->plan->total_steps, step->original, shown,
 			remote ? " (remote hit: " : b->o->explain_cache ? " (local hit" : "",
 			remote ? remote : "", remote || b->o->explain_cache ? ")" : "");
 		trail_add(b, stage_idx, key, s->manifest_digest, step->original);
@@ -417,11 +418,10 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bool defer, bld_
 	if (link && link_hit(b, step, lkey, s)) {
 		bld_url_cleanup(b);
 		snprintf(s->key, sizeof(s->key), "%s", key);
-		char id[20];
-		if (commit_state(b, s, step->original, id, err) < 0)
+		if (commit_state(b, s, step->original, shown, err) < 0)
 			return -1;
 		bld_log(b, "STEP %d/%d: %s\n--> Using cached layer (--link) %s\n", step->number,
-			b->plan->total_steps, step->original, id);
+			b->plan->total_steps, step->original, shown);
 		trail_add(b, stage_idx, key, s->manifest_digest, step->original);
 		return 0;
 	}
@@ -454,9 +454,8 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bool defer, bld_
 	snprintf(s->key, sizeof(s->key), "%s", key);
 	if (rc == 0 && defer)
 		return 0;
-	char sid[20];
 	if (rc == 0)
-		rc = commit_state(b, s, step->original, sid, err);
+		rc = commit_state(b, s, step->original, shown, err);
 	if (rc == 0 && link && !b->o->no_cache && s->n_layers > layers_before)
 		rc = cache_store(b, lkey, s->manifest_digest, step->original, err);
 	if (rc == 0) /* only a step that ran to the end, its files listed */
@@ -464,7 +463,7 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bool defer, bld_
 	if (rc < 0)
 		return -1;
 	trail_add(b, stage_idx, key, s->manifest_digest, step->original);
-	bld_log(b, "--> %s (%.2fs)\n", sid, now_s() - t0);
+	bld_log(b, "--> %s (%.2fs)\n", shown, now_s() - t0);
 	return 0;
 }
 
