@@ -14,9 +14,11 @@
  *
  * The thread takes jobs in order (FIFO), so every layer a commit names was
  * written by an earlier job: a step's manifest, config and layer blob go
- * into one blob batch, published with parallel fdatasyncs and one fsync of
- * blobs/ (one journal commit or two, instead of two per blob); the step's
- * cache entry is written after that, without fsync (a lost entry is a
+ * into one blob batch, published with parallel fdatasyncs, among them the
+ * fsync of blobs/ that makes the previous step's names durable (one
+ * journal commit a step, instead of two per blob); the step's cache entry
+ * is written once its image's names are durable (after the next step's
+ * publish, or at the build's end), without fsync (a lost entry is a
  * miss). A kill at any point leaves complete blobs in blobs/ and entries
  * naming only those; the rest is garbage in tmp/.
  *
@@ -72,8 +74,13 @@ struct bld_committer {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	job_t *head, *tail;
+	/* cache and trail entries that wait until the images they name have
+	 * durable names (the thread's own, no lock) */
+	job_t *held, **held_tail;
+	bool unsynced; /* renames into blobs/ since its last fsync */
 	size_t queued_layers;
 	bool busy, stop, failed;
+	bool draining; /* someone waits for everything: flush the held entries */
 	cb_error_t error; /* the first failure; later jobs are dropped */
 	uint64_t next_seq;
 	/* written by the thread, read under mu */
@@ -171,8 +178,9 @@ static int run_commit(bld_committer_t *c, job_t *j, store_blob_batch_t *batch, c
 				       c->root->o->docker_format, err);
 	if (!img)
 		return -1;
-	/* the layer, config and manifest made durable together */
-	rc = store_blob_batch_publish(batch, err);
+	/* the layer, config and manifest made durable together, with the
+	 * names of the step before (one journal commit) */
+	rc = store_blob_batch_publish_lazy(batch, err);
 	if (rc == 0) {
 		pthread_mutex_lock(&c->mu);
 		c->manifests = cb_xreallocarray(c->manifests, c->n_manifests + 1,
@@ -209,14 +217,80 @@ static int run_job(bld_committer_t *c, job_t *j, store_blob_batch_t *batch, cb_e
 	return 0;
 }
 
+/* The held entries: the images they name have durable names now. */
+static int run_held(bld_committer_t *c, store_blob_batch_t *batch, cb_error_t *err)
+{
+	int rc = 0;
+	while (c->held) {
+		job_t *j = c->held;
+		c->held = j->next;
+		if (rc == 0)
+			rc = run_job(c, j, batch, err);
+		job_free(j);
+	}
+	c->held_tail = &c->held;
+	return rc;
+}
+
+/* A job's work. An entry waits (held) while the images before it have
+ * names that are not durable yet: a crash must not keep an entry and
+ * lose its image's name. A commit makes the names before it durable. */
+static int run_or_hold(bld_committer_t *c, job_t **jp, store_blob_batch_t *batch,
+		       cb_error_t *err)
+{
+	job_t *j = *jp;
+	if ((j->kind == JOB_CACHE || j->kind == JOB_TRAIL) && c->unsynced) {
+		j->next = NULL;
+		*c->held_tail = j;
+		c->held_tail = &j->next;
+		*jp = NULL;
+		return 0;
+	}
+	if (run_job(c, j, batch, err) < 0)
+		return -1;
+	if (j->kind != JOB_COMMIT)
+		return 0;
+	c->unsynced = true;
+	return run_held(c, batch, err);
+}
+
+/* At the end (a drain): make the names durable and write what waited for
+ * them. Not when merely idle: the next step's publish does it within its
+ * own journal commit. */
+static int flush_held(bld_committer_t *c, store_blob_batch_t *batch, cb_error_t *err)
+{
+	if (store_blobs_sync(c->root->st, err) < 0)
+		return -1;
+	c->unsynced = false;
+	return run_held(c, batch, err);
+}
+
 static void *committer_main(void *arg)
 {
 	bld_committer_t *c = arg;
 	store_blob_batch_t *batch = store_blob_batch_new(c->root->st);
+	c->held_tail = &c->held;
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
-		while (!c->stop && !c->head)
+		if (!c->stop && !c->head && !c->failed && c->unsynced && c->draining) {
+			c->busy = true;
+			pthread_mutex_unlock(&c->mu);
+			cb_error_t e = CB_ERROR_INIT;
+			int rc = flush_held(c, batch, &e);
+			pthread_mutex_lock(&c->mu);
+			if (rc < 0 && !c->failed) {
+				c->failed = true;
+				cb_error_move(&c->error, &e);
+			}
+			cb_error_release(&e);
+			c->busy = false;
+			pthread_cond_broadcast(&c->cv);
+			continue;
+		}
+		while (!c->stop && !c->head && !(c->draining && c->unsynced && !c->failed))
 			pthread_cond_wait(&c->cv, &c->mu);
+		if (!c->stop && !c->head)
+			continue; /* the flush above */
 		if (!c->head)
 			break;
 		job_t *j = c->head;
@@ -227,8 +301,9 @@ static void *committer_main(void *arg)
 		c->busy = true;
 		pthread_mutex_unlock(&c->mu);
 		cb_error_t e = CB_ERROR_INIT;
-		int rc = skip ? 0 : run_job(c, j, batch, &e);
-		if (rc < 0 || j->kind == JOB_COMMIT) { /* a batch per step */
+		job_kind_t kind = j->kind;
+		int rc = skip ? 0 : run_or_hold(c, &j, batch, &e);
+		if (rc < 0 || kind == JOB_COMMIT) { /* a batch per step */
 			store_blob_batch_free(batch);
 			batch = store_blob_batch_new(c->root->st);
 		}
@@ -238,15 +313,21 @@ static void *committer_main(void *arg)
 			cb_error_move(&c->error, &e);
 		}
 		cb_error_release(&e);
-		if (j->kind == JOB_LAYER)
+		if (kind == JOB_LAYER)
 			c->queued_layers--;
 		c->busy = false;
 		pthread_cond_broadcast(&c->cv);
 		pthread_mutex_unlock(&c->mu);
-		job_free(j);
+		if (j)
+			job_free(j);
 		pthread_mutex_lock(&c->mu);
 	}
 	pthread_mutex_unlock(&c->mu);
+	while (c->held) { /* stopped: entries that waited are dropped (misses) */
+		job_t *j = c->held;
+		c->held = j->next;
+		job_free(j);
+	}
 	store_blob_batch_free(batch);
 	return NULL;
 }
@@ -307,8 +388,11 @@ static int enqueue(bld_committer_t *c, job_t *j, uint64_t *seq, cb_error_t *err)
 int bld_committer_drain(bld_committer_t *c, cb_error_t *err)
 {
 	pthread_mutex_lock(&c->mu);
-	while (!c->failed && (c->head || c->busy))
+	c->draining = true;
+	pthread_cond_broadcast(&c->cv);
+	while (!c->failed && (c->head || c->busy || c->unsynced))
 		pthread_cond_wait(&c->cv, &c->mu);
+	c->draining = false;
 	int rc = committer_error(c, err);
 	pthread_mutex_unlock(&c->mu);
 	return rc;

@@ -120,6 +120,15 @@ store_blob_batch_t *store_blob_batch_new(store_t *st);
 int store_blob_batch_add(store_blob_batch_t *b, store_blob_writer_t *w, const char *expected,
 			 char digest_out[DIGEST_STR_LEN + 1], cb_error_t *err);
 int store_blob_batch_publish(store_blob_batch_t *b, cb_error_t *err);
+/* Like publish, for a writer that publishes batch after batch (a build's
+ * steps): blobs/ is fsynced together with the added blobs, which makes the
+ * names of the batches published before durable, instead of after these
+ * renames. So the blobs are complete and durable in blobs/ at once, their
+ * names only after the next publish_lazy or store_blobs_sync: nothing
+ * durable may name them before. One journal commit a batch, not two. */
+int store_blob_batch_publish_lazy(store_blob_batch_t *b, cb_error_t *err);
+/* fsync of blobs/: every rename into it so far is durable. */
+int store_blobs_sync(store_t *st, cb_error_t *err);
 void store_blob_batch_free(store_blob_batch_t *b);
 
 /* One-shot write of a buffer. */
