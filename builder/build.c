@@ -227,15 +227,35 @@ static int resolve_bases(build_t *b, cb_error_t *err)
 
 /* ---- one step ---- */
 
-static int commit_state(build_t *b, bld_state_t *s, const char *desc, cb_error_t *err)
+/* A cache entry: behind the steps when the build has a committer. */
+static int cache_store(build_t *b, const char *key, const char *md, const char *desc,
+		       cb_error_t *err)
+{
+	if (b->committer)
+		return bld_committer_cache(b->committer, key, md, desc, err);
+	return bld_cache_store(b->st, key, md, desc, err);
+}
+
+/* Commit s as an image and a cache entry (for desc). id gets the short
+ * image ID to show (the config's digest: known before the manifest is). */
+static int commit_state(build_t *b, bld_state_t *s, const char *desc, char id[20],
+			cb_error_t *err)
 {
 	free(s->config->created);
 	s->config->created = cb_xstrdup(b->created);
+	if (b->committer) {
+		char cd[DIGEST_STR_LEN + 1];
+		if (bld_committer_commit(b->committer, s, cd, err) < 0)
+			return -1;
+		short_digest(cd, id);
+		return b->o->no_cache && !desc ? 0 : cache_store(b, s->key, s->manifest_digest, desc, err);
+	}
 	image_t *img = image_commit(b->st, s->config, s->layers, s->n_layers, b->o->docker_format,
 				    err);
 	if (!img)
 		return -1;
 	snprintf(s->manifest_digest, sizeof(s->manifest_digest), "%s", img->manifest_digest);
+	short_digest(img->config_digest, id);
 	image_free(img);
 	if (b->o->no_cache && !desc)
 		return 0;
@@ -243,8 +263,10 @@ static int commit_state(build_t *b, bld_state_t *s, const char *desc, cb_error_t
 }
 
 /* The cache lookup, local first, then --cache-from; on a hit s becomes the
- * cached state and *remote names the cache it came from (NULL: local). */
-static bool cache_hit(build_t *b, const char *key, bld_state_t *s, const char **remote)
+ * cached state, *remote names the cache it came from (NULL: local) and id
+ * gets its short image ID (the config's digest, as a step that runs shows). */
+static bool cache_hit(build_t *b, const char *key, bld_state_t *s, const char **remote,
+		      char id[20])
 {
 	*remote = NULL;
 	if (b->o->no_cache)
@@ -264,6 +286,7 @@ static bool cache_hit(build_t *b, const char *key, bld_state_t *s, const char **
 	free(hit);
 	bld_state_release(s);
 	*s = cached;
+	short_digest(s->key, id); /* the config digest until the next line */
 	snprintf(s->key, sizeof(s->key), "%s", key);
 	return true;
 }
@@ -318,6 +341,12 @@ static bool link_hit(build_t *b, const df_step_t *step, const char *lkey, bld_st
 /* --cache-to's record of finished steps: one list for all stages. */
 static void trail_add(build_t *b, int stage, const char *key, const char *md, const char *step)
 {
+	if (b->committer) { /* in order with the commits it may name */
+		cb_error_t e = CB_ERROR_INIT;
+		if (b->o->cache_to && bld_committer_trail(b->committer, stage, key, md, step, &e) < 0)
+			cb_error_release(&e); /* the committer failed: the build will say */
+		return;
+	}
 	if (b->shared_mu)
 		pthread_mutex_lock(b->shared_mu);
 	bld_cache_trail_add(b, stage, key, md, step);
@@ -372,10 +401,9 @@ static bool meta_run_hit(build_t *b, int stage_idx, size_t i, size_t j, bld_stat
 		memcpy(key, next, sizeof(key));
 	}
 	const char *remote = NULL;
-	if (!cache_hit(b, key, s, &remote))
-		return false;
 	char id[20];
-	short_digest(s->manifest_digest, id);
+	if (!cache_hit(b, key, s, &remote, id))
+		return false;
 	for (size_t m = i; m <= j; m++) {
 		const df_step_t *step = &stage->steps[m];
 		bld_log(b, "STEP %d/%d: %s\n", step->number, b->plan->total_steps, step->original);
@@ -414,14 +442,13 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bool defer, bld_
 	const char *remote = NULL;
 	char parent[DIGEST_STR_LEN + 1];
 	snprintf(parent, sizeof(parent), "%s", s->key); /* s->key moves on below */
-	if (cache_hit(b, key, s, &remote)) {
+	char shown[20];
+	if (cache_hit(b, key, s, &remote, shown)) {
 		if (remote)
 			bld_explain_record_remote(b, stage_idx, step_idx, step, parent, canon, inputs);
 		bld_url_cleanup(b);
-		char id[20];
-		short_digest(s->manifest_digest, id);
 		bld_log(b, "STEP %d/%d: %s\n--> Using cache %s%s%s%s\n", step->number,
-			b->plan->total_steps, step->original, id,
+			b->plan->total_steps, step->original, shown,
 			remote ? " (remote hit: " : b->o->explain_cache ? " (local hit" : "",
 			remote ? remote : "", remote || b->o->explain_cache ? ")" : "");
 		trail_add(b, stage_idx, key, s->manifest_digest, step->original);
@@ -430,12 +457,10 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bool defer, bld_
 	if (link && link_hit(b, step, lkey, s)) {
 		bld_url_cleanup(b);
 		snprintf(s->key, sizeof(s->key), "%s", key);
-		if (commit_state(b, s, step->original, err) < 0)
+		if (commit_state(b, s, step->original, shown, err) < 0)
 			return -1;
-		char id[20];
-		short_digest(s->manifest_digest, id);
 		bld_log(b, "STEP %d/%d: %s\n--> Using cached layer (--link) %s\n", step->number,
-			b->plan->total_steps, step->original, id);
+			b->plan->total_steps, step->original, shown);
 		trail_add(b, stage_idx, key, s->manifest_digest, step->original);
 		return 0;
 	}
@@ -473,17 +498,15 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bool defer, bld_
 		return 0;
 	}
 	if (rc == 0)
-		rc = commit_state(b, s, step->original, err);
+		rc = commit_state(b, s, step->original, shown, err);
 	if (rc == 0 && link && !b->o->no_cache && s->n_layers > layers_before)
-		rc = bld_cache_store(b->st, lkey, s->manifest_digest, step->original, err);
+		rc = cache_store(b, lkey, s->manifest_digest, step->original, err);
 	if (rc == 0) /* only a step that ran to the end, its files listed */
 		bld_explain_write(b, stage_idx, step_idx, record);
 	if (rc < 0)
 		return -1;
 	trail_add(b, stage_idx, key, s->manifest_digest, step->original);
-	char sid[20];
-	short_digest(s->manifest_digest, sid);
-	bld_log(b, "--> %s (%.2fs)\n", sid, now_s() - t0);
+	bld_log(b, "--> %s (%.2fs)\n", shown, now_s() - t0);
 	return 0;
 }
 
@@ -714,7 +737,8 @@ static int finish_image(build_t *b, bld_state_t *s, cb_error_t *err)
 	}
 	if (!changed && s->manifest_digest[0])
 		return 0;
-	return commit_state(b, s, NULL, err);
+	char id[20];
+	return commit_state(b, s, NULL, id, err);
 }
 
 /* Name the result; without a tag it is kept as an untagged image (docker's
@@ -807,8 +831,24 @@ static void choose_run_pids(build_t *b)
 	}
 }
 
+/* Wait for what the committer has left (the last layers' blobs, the last
+ * images) and give the states their real digests. */
+static int settle(build_t *b, cb_error_t *err)
+{
+	if (!b->committer)
+		return 0;
+	if (bld_committer_drain(b->committer, err) < 0)
+		return -1;
+	for (int i = 0; i < b->plan->n_total_stages; i++)
+		if (b->stage_done[i] && bld_committer_resolve(b->committer, &b->stages[i], err) < 0)
+			return -1;
+	return 0;
+}
+
 static void build_release(build_t *b)
 {
+	bld_committer_free(b->committer); /* first: it uses the rest */
+	b->committer = NULL;
 	bld_url_cleanup(b);
 	for (int i = 0; b->stages && i < b->plan->n_total_stages; i++)
 		if (b->stage_done[i])
@@ -857,6 +897,11 @@ int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *e
 	b.stage_done = cb_xcalloc((size_t)b.plan->n_total_stages + 1, sizeof(bool));
 	b.bases = cb_xcalloc((size_t)b.plan->n_total_stages + 1, sizeof(bld_state_t));
 	memset(res, 0, sizeof(*res));
+	/* CBUILD_SYNC_COMMIT=1: every step's blobs written before the next
+	 * step (as before the committer; tests compare the two) */
+	const char *sync_commit = getenv("CBUILD_SYNC_COMMIT");
+	if (!o->check_only && !(sync_commit && !strcmp(sync_commit, "1")))
+		b.committer = bld_committer_new(&b);
 	if (build_stages(&b, &res->check_warnings, err) < 0)
 		goto out;
 	if (o->check_only) {
@@ -865,7 +910,8 @@ int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *e
 	}
 	bld_state_t *final = &b.stages[b.plan->target];
 	/* a signal during the last step must not end in a tagged image */
-	if (cb_cancel_check(err) < 0 || finish_image(&b, final, err) < 0)
+	if (cb_cancel_check(err) < 0 || finish_image(&b, final, err) < 0 || settle(&b, err) < 0 ||
+	    cb_cancel_check(err) < 0)
 		goto out;
 	snprintf(res->tagged_digest, sizeof(res->tagged_digest), "%s", final->manifest_digest);
 	/* a platform's image in a multi-platform build is tagged (and would be

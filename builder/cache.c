@@ -63,13 +63,19 @@ char *bld_cache_lookup(store_t *st, const char *key)
 int bld_cache_store(store_t *st, const char *key, const char *manifest_digest,
 		    const char *description, cb_error_t *err)
 {
+	return bld_cache_store_sync(st, key, manifest_digest, description, true, err);
+}
+
+int bld_cache_store_sync(store_t *st, const char *key, const char *manifest_digest,
+			 const char *description, bool durable, cb_error_t *err)
+{
 	json_t *j = json_pack("{s:s, s:o}", "manifest", manifest_digest, "step",
 			      oci_json_str(description ? description : ""));
 	_cleanup_free_ char *text = oci_json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	_cleanup_free_ char *p = entry_path(st, key);
 	_cleanup_free_ char *tmp = store_path(st, "tmp");
-	if (cb_write_file_atomic(p, tmp, text, strlen(text), 0644, err) < 0)
+	if (cb_write_file_replace(p, tmp, text, strlen(text), 0644, durable, err) < 0)
 		return cb_error_wrap(err, "write cache entry");
 	return 0;
 }

@@ -216,7 +216,10 @@ void bld_ctxsum_close(bld_ctxsum_t *c)
 				    (unsigned long long)e->ino, hex, e->path);
 		}
 		cb_error_t err = CB_ERROR_INIT;
-		if (cb_write_file_atomic(c->file, NULL, b.data, b.len, 0644, &err) < 0)
+		/* not fsynced: a crash leaves the old list, the new one, or an
+		 * empty or cut one; an entry is used only when size, times and
+		 * inode all match, so a cut line can name no other file */
+		if (cb_write_file_replace(c->file, NULL, b.data, b.len, 0644, false, &err) < 0)
 			cb_error_release(&err); /* only a hint */
 		cb_buf_release(&b);
 	}

@@ -167,6 +167,12 @@ void bld_cache_key(const char *parent_key, const char *step_text, const char *in
 char *bld_cache_lookup(store_t *st, const char *key);
 int bld_cache_store(store_t *st, const char *key, const char *manifest_digest,
 		    const char *description, cb_error_t *err);
+/* The same, without fsyncs unless durable. An entry is written only once
+ * its manifest's blobs are durable, and a lost or cut entry reads as a
+ * miss (lookup parses it and checks the manifest is there), so a build
+ * step's entry needs no journal commit of its own. */
+int bld_cache_store_sync(store_t *st, const char *key, const char *manifest_digest,
+			 const char *description, bool durable, cb_error_t *err);
 
 /* The remote entry for key, if any: its manifest and config are written
  * into the store and a local entry made. 1 with *manifest_digest (caller

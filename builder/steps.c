@@ -1064,7 +1064,7 @@ int bld_step_execute(build_t *b, const df_step_t *step, bld_state_t *s, cb_error
 		empty = false;
 		rc = bld_snap_adopt(b->st, &snap, &res, err);
 	} else if (rc == 0) {
-		rc = bld_snap_commit(b->st, &snap, &b->o->layer, &res, &empty, err);
+		rc = bld_snap_layer(b, &snap, &res, &empty, err);
 	}
 	bld_snap_close(&snap);
 	if (rc < 0)

@@ -31,7 +31,36 @@ typedef struct build {
 	int64_t run_pids;    /* every RUN's pids limit, <= 0 = none (bld_opts_t) */
 	char **base_refs;    /* "REF@DIGEST" of the resolved bases (attestations) */
 	int64_t started;     /* when the build began (provenance) */
+	struct bld_committer *committer; /* shared by the stages; NULL: write at once */
 } build_t;
+
+/* ---- writing behind the steps (builder/committer.c) ---- */
+
+typedef struct bld_committer bld_committer_t;
+/* Start the thread; root is the build (its options, store, cache trail). */
+bld_committer_t *bld_committer_new(build_t *root);
+/* Wait until everything queued is written; the first failure, if any. */
+int bld_committer_drain(bld_committer_t *c, cb_error_t *err);
+/* Stop the thread; what was not written yet is dropped. NULL-safe. */
+void bld_committer_free(bld_committer_t *c);
+/* Unmount, hash the upper's tar, keep the upper as the layer (res: its
+ * diff_id; digest = diff_id and size = -1 until written) and queue its
+ * blob. Without a committer: bld_snap_commit. */
+int bld_snap_layer(build_t *b, bld_snap_t *snap, layer_result_t *res, bool *empty,
+		   cb_error_t *err);
+/* Queue the image of state s (config + manifest, with its step's layer,
+ * durable together); s->manifest_digest becomes a pending name that the
+ * jobs below and bld_committer_resolve understand. config_digest gets the
+ * image ID at once. */
+int bld_committer_commit(bld_committer_t *c, bld_state_t *s, char config_digest[DIGEST_STR_LEN + 1],
+			 cb_error_t *err);
+/* Queue a cache entry / a --cache-to trail entry (md may be pending). */
+int bld_committer_cache(bld_committer_t *c, const char *key, const char *md, const char *desc,
+			cb_error_t *err);
+int bld_committer_trail(bld_committer_t *c, int stage, const char *key, const char *md,
+			const char *step, cb_error_t *err);
+/* After a drain: s's pending layers and manifest made real. */
+int bld_committer_resolve(bld_committer_t *c, bld_state_t *s, cb_error_t *err);
 
 /* --cache-to: remember a finished step (hit or run) of a stage, and turn
  * what was remembered into the artifact (min or max mode). */

@@ -208,12 +208,19 @@ static char *dir_of(const char *path)
 int cb_write_file_atomic(const char *path, const char *tmpdir, const void *data, size_t len,
 			 mode_t mode, cb_error_t *err)
 {
+	return cb_write_file_replace(path, tmpdir, data, len, mode, true, err);
+}
+
+int cb_write_file_replace(const char *path, const char *tmpdir, const void *data, size_t len,
+			  mode_t mode, bool durable, cb_error_t *err)
+{
 	_cleanup_free_ char *dir = dir_of(path);
 	_cleanup_free_ char *tmp = cb_asprintf("%s/.tmp-XXXXXX", tmpdir ? tmpdir : dir);
 	_cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return cb_error_errno(err, "create temporary file for '%s'", path);
-	if (cb_write_all(fd, data, len, err) < 0 || fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+	if (cb_write_all(fd, data, len, err) < 0 || fchmod(fd, mode) < 0 ||
+	    (durable && fsync(fd) < 0)) {
 		if (!cb_error_is_set(err))
 			cb_error_errno(err, "write");
 		unlink(tmp);
@@ -224,7 +231,7 @@ int cb_write_file_atomic(const char *path, const char *tmpdir, const void *data,
 		unlink(tmp);
 		return -1;
 	}
-	return cb_fsync_dir(dir, err);
+	return durable ? cb_fsync_dir(dir, err) : 0;
 }
 
 char *cb_path_join(const char *a, const char *b)

@@ -30,6 +30,11 @@ int cb_read_file(const char *path, size_t max, char **data, size_t *len, cb_erro
  * rename, fsync of the directory. */
 int cb_write_file_atomic(const char *path, const char *tmpdir, const void *data, size_t len,
 			 mode_t mode, cb_error_t *err);
+/* The same, with the fsyncs only when durable: without, a crash may leave
+ * the old file, the new one, or (new name) an empty or cut one; never a
+ * mix of old and new. For records whose loss costs nothing but a redo. */
+int cb_write_file_replace(const char *path, const char *tmpdir, const void *data, size_t len,
+			  mode_t mode, bool durable, cb_error_t *err);
 
 /* write()/read() the whole buffer, retrying on EINTR and short counts. */
 int cb_write_all(int fd, const void *data, size_t len, cb_error_t *err);

@@ -246,6 +246,11 @@ image_t *image_load_platform(store_t *st, const char *digest, const char *platfo
  * schema 2 media types when docker_format. Returns the new image. */
 image_t *image_commit(store_t *st, const oci_config_t *config, const oci_descriptor_t *layers,
 		      size_t n_layers, bool docker_format, cb_error_t *err);
+/* The same, the two blobs added to batch b (NULL: committed on their own):
+ * they are in blobs/ once the caller publishes b. */
+image_t *image_commit_in(store_t *st, store_blob_batch_t *b, const oci_config_t *config,
+			 const oci_descriptor_t *layers, size_t n_layers, bool docker_format,
+			 cb_error_t *err);
 
 /* Sum of the layer blobs' sizes plus config (what `images` shows as SIZE
  * is the unpacked size when known: see image_unpacked_size). */

@@ -54,9 +54,22 @@ typedef struct layer_opts {
 	int level;                 /* 0: default (gzip 6, zstd 3) */
 	int64_t source_date_epoch; /* clamp mtimes to this; -1: unset */
 	int threads;               /* compression threads; 0: all CPUs, at least 2 */
+	/* Only hash the tar (res->diff_id, tar_size, entries): no blob is
+	 * written, no compression runs; res->digest is the diff_id and
+	 * res->size the tar's size. What a build step needs at once; its blob
+	 * is written later from the same tree (builder/committer.c). */
+	bool hash_only;
+	/* Commit the blob into this batch (store_blob_batch_add: complete,
+	 * checked, in tmp/ until the batch is published) instead of on its
+	 * own (an fsync of the blob and one of blobs/ each). NULL: on its own. */
+	store_blob_batch_t *batch;
+	/* The tar's diff_id when a first pass (hash_only) computed it: the
+	 * second pass, which compresses, does not hash the tar again (res
+	 * gets this one). NULL: hashed. */
+	const char *diff_id;
 } layer_opts_t;
 
-#define LAYER_OPTS_INIT {LAYER_COMPRESS_GZIP, 0, -1, 0}
+#define LAYER_OPTS_INIT {LAYER_COMPRESS_GZIP, 0, -1, 0, false, NULL, NULL}
 
 /* "gzip", "zstd", "none" (also "uncompressed") -> enum. EINVAL otherwise. */
 int layer_compress_parse(const char *name, layer_compress_t *out, cb_error_t *err);

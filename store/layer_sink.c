@@ -324,7 +324,8 @@ static int gz_submit(lsink_t *s, bool last, cb_error_t *err)
 {
 	gz_pool_t *p = s->gz;
 	gz_slot_t *cur = gz_current(p);
-	digest_update(s->diff, cur->in, cur->in_len);
+	if (s->diff)
+		digest_update(s->diff, cur->in, cur->in_len);
 	cur->last = last;
 	pthread_mutex_lock(&p->mu);
 	cur->state = 1;
@@ -386,6 +387,12 @@ lsink_t *lsink_new(store_t *st, const layer_opts_t *opts, cb_error_t *err)
 {
 	lsink_t *s = cb_xcalloc(1, sizeof(*s));
 	s->opts = *opts;
+	if (opts->hash_only) { /* the tar's bytes go to sha256 only */
+		s->cap = PLAIN_BUF;
+		s->buf = cb_xmalloc(s->cap);
+		s->diff = digest_new();
+		return s;
+	}
 	s->bw = store_blob_writer_new(st, err);
 	if (!s->bw) {
 		free(s);
@@ -453,7 +460,7 @@ lsink_t *lsink_new(store_t *st, const layer_opts_t *opts, cb_error_t *err)
 		s->cap = PLAIN_BUF;
 		s->buf = cb_xmalloc(s->cap);
 	}
-	if (opts->compression != LAYER_COMPRESS_NONE)
+	if (opts->compression != LAYER_COMPRESS_NONE && !opts->diff_id)
 		s->diff = digest_new();
 	return s;
 }
@@ -466,8 +473,12 @@ static int flush_plain(lsink_t *s, cb_error_t *err)
 	if (s->pipe) {
 		rc = store_blob_pipe_submit(s->pipe, s->len, err);
 		s->buf = store_blob_pipe_buf(s->pipe);
-	} else if (s->zc) {
+	} else if (s->opts.hash_only) {
 		digest_update(s->diff, s->buf, s->len);
+		rc = 0;
+	} else if (s->zc) {
+		if (s->diff)
+			digest_update(s->diff, s->buf, s->len);
 		rc = zstd_push(s, s->buf, s->len, ZSTD_e_continue, err);
 	} else {
 		rc = blob_out(s, s->buf, s->len, err);
@@ -536,15 +547,26 @@ int lsink_finish(lsink_t *s, layer_result_t *res, cb_error_t *err)
 	}
 	layer_result_t r;
 	memset(&r, 0, sizeof(r));
-	r.size = (int64_t)store_blob_writer_size(s->bw);
 	r.tar_size = (int64_t)s->tar_size;
 	r.media_type = layer_media_type(s->opts.compression);
+	if (s->opts.hash_only) {
+		digest_final(s->diff, r.diff_id);
+		memcpy(r.digest, r.diff_id, sizeof(r.digest));
+		r.size = r.tar_size;
+		*res = r;
+		lsink_abort(s);
+		return 0;
+	}
+	r.size = (int64_t)store_blob_writer_size(s->bw);
 	store_blob_writer_t *bw = s->bw;
 	s->bw = NULL;
-	rc = store_blob_writer_commit(bw, NULL, r.digest, err);
+	rc = s->opts.batch ? store_blob_batch_add(s->opts.batch, bw, NULL, r.digest, err)
+			   : store_blob_writer_commit(bw, NULL, r.digest, err);
 	if (rc == 0) {
 		if (s->diff)
 			digest_final(s->diff, r.diff_id);
+		else if (s->opts.diff_id && s->opts.compression != LAYER_COMPRESS_NONE)
+			snprintf(r.diff_id, sizeof(r.diff_id), "%s", s->opts.diff_id);
 		else
 			memcpy(r.diff_id, r.digest, sizeof(r.diff_id));
 		*res = r;

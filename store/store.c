@@ -391,6 +391,7 @@ done:
 
 typedef struct {
 	store_blob_batch_t *b;
+	const char *dir; /* also fsynced (as item n), or NULL */
 	size_t next; /* atomic: the next index to take */
 	int err;     /* atomic: the first errno */
 } batch_sync_t;
@@ -400,12 +401,13 @@ static void *batch_sync_main(void *arg)
 	batch_sync_t *bs = arg;
 	for (;;) {
 		size_t i = __atomic_fetch_add(&bs->next, 1, __ATOMIC_RELAXED);
-		if (i >= bs->b->n)
+		if (i > bs->b->n || (i == bs->b->n && !bs->dir))
 			return NULL;
-		if (!bs->b->tmp[i])
+		if (i < bs->b->n && !bs->b->tmp[i])
 			continue; /* published earlier */
-		int fd = open(bs->b->tmp[i], O_RDONLY | O_CLOEXEC);
-		int e = fd < 0 || fdatasync(fd) < 0 ? errno : 0;
+		bool d = i == bs->b->n;
+		int fd = open(d ? bs->dir : bs->b->tmp[i], O_RDONLY | O_CLOEXEC | (d ? O_DIRECTORY : 0));
+		int e = fd < 0 || (d ? fsync(fd) : fdatasync(fd)) < 0 ? errno : 0;
 		if (fd >= 0)
 			close(fd);
 		if (e) {
@@ -416,9 +418,9 @@ static void *batch_sync_main(void *arg)
 	}
 }
 
-static int batch_sync(store_blob_batch_t *b, size_t pending, cb_error_t *err)
+static int batch_sync(store_blob_batch_t *b, size_t pending, const char *dir, cb_error_t *err)
 {
-	batch_sync_t bs = {.b = b};
+	batch_sync_t bs = {.b = b, .dir = dir};
 	pthread_t th[SYNC_THREADS];
 	size_t nth = 0;
 	size_t want = pending < SYNC_THREADS ? pending : SYNC_THREADS;
@@ -435,14 +437,15 @@ static int batch_sync(store_blob_batch_t *b, size_t pending, cb_error_t *err)
 	return 0;
 }
 
-int store_blob_batch_publish(store_blob_batch_t *b, cb_error_t *err)
+static int publish(store_blob_batch_t *b, bool lazy, cb_error_t *err)
 {
 	size_t pending = 0;
 	for (size_t i = 0; i < b->n; i++)
 		pending += b->tmp[i] != NULL;
 	if (!pending)
 		return 0;
-	if (batch_sync(b, pending, err) < 0)
+	_cleanup_free_ char *dir = cb_asprintf("%s/blobs/sha256", b->st->root);
+	if (batch_sync(b, pending + lazy, lazy ? dir : NULL, err) < 0)
 		return -1;
 	for (size_t i = 0; i < b->n; i++) {
 		if (!b->tmp[i])
@@ -453,7 +456,22 @@ int store_blob_batch_publish(store_blob_batch_t *b, cb_error_t *err)
 		free(b->tmp[i]);
 		b->tmp[i] = NULL;
 	}
-	_cleanup_free_ char *dir = cb_asprintf("%s/blobs/sha256", b->st->root);
+	return lazy ? 0 : cb_fsync_dir(dir, err);
+}
+
+int store_blob_batch_publish(store_blob_batch_t *b, cb_error_t *err)
+{
+	return publish(b, false, err);
+}
+
+int store_blob_batch_publish_lazy(store_blob_batch_t *b, cb_error_t *err)
+{
+	return publish(b, true, err);
+}
+
+int store_blobs_sync(store_t *st, cb_error_t *err)
+{
+	_cleanup_free_ char *dir = cb_asprintf("%s/blobs/sha256", st->root);
 	return cb_fsync_dir(dir, err);
 }
 
@@ -475,6 +493,12 @@ void store_blob_batch_free(store_blob_batch_t *b)
 int store_put_blob(store_t *st, const void *data, size_t len, const char *expected,
 		   char digest_out[DIGEST_STR_LEN + 1], cb_error_t *err)
 {
+	return store_put_blob_in(st, NULL, data, len, expected, digest_out, err);
+}
+
+int store_put_blob_in(store_t *st, store_blob_batch_t *b, const void *data, size_t len,
+		      const char *expected, char digest_out[DIGEST_STR_LEN + 1], cb_error_t *err)
+{
 	char d[DIGEST_STR_LEN + 1];
 	digest_buffer(data, len, d);
 	if (expected && strcmp(expected, d) != 0)
@@ -488,7 +512,8 @@ int store_put_blob(store_t *st, const void *data, size_t len, const char *expect
 			store_blob_writer_abort(w);
 			return -1;
 		}
-		if (store_blob_writer_commit(w, d, NULL, err) < 0)
+		if ((b ? store_blob_batch_add(b, w, d, NULL, err)
+		       : store_blob_writer_commit(w, d, NULL, err)) < 0)
 			return -1;
 	}
 	if (digest_out)

@@ -120,11 +120,24 @@ store_blob_batch_t *store_blob_batch_new(store_t *st);
 int store_blob_batch_add(store_blob_batch_t *b, store_blob_writer_t *w, const char *expected,
 			 char digest_out[DIGEST_STR_LEN + 1], cb_error_t *err);
 int store_blob_batch_publish(store_blob_batch_t *b, cb_error_t *err);
+/* Like publish, for a writer that publishes batch after batch (a build's
+ * steps): blobs/ is fsynced together with the added blobs, which makes the
+ * names of the batches published before durable, instead of after these
+ * renames. So the blobs are complete and durable in blobs/ at once, their
+ * names only after the next publish_lazy or store_blobs_sync: nothing
+ * durable may name them before. One journal commit a batch, not two. */
+int store_blob_batch_publish_lazy(store_blob_batch_t *b, cb_error_t *err);
+/* fsync of blobs/: every rename into it so far is durable. */
+int store_blobs_sync(store_t *st, cb_error_t *err);
 void store_blob_batch_free(store_blob_batch_t *b);
 
 /* One-shot write of a buffer. */
 int store_put_blob(store_t *st, const void *data, size_t len, const char *expected,
 		   char digest_out[DIGEST_STR_LEN + 1], cb_error_t *err);
+/* The same into a batch (b NULL: store_put_blob). A blob already stored
+ * is not written again. */
+int store_put_blob_in(store_t *st, store_blob_batch_t *b, const void *data, size_t len,
+		      const char *expected, char digest_out[DIGEST_STR_LEN + 1], cb_error_t *err);
 
 /* Read a whole blob of at most max bytes, verifying its digest. */
 int store_read_blob(const store_t *st, const char *digest, size_t max, char **data, size_t *len,

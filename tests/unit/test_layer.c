@@ -371,6 +371,50 @@ static void test_determinism(void **state)
 	}
 }
 
+/* The build's two passes (builder/committer.c): a hash-only walk gives
+ * the diff_id, writes nothing; a second walk given that diff_id writes,
+ * into a batch, the very blob one synchronous walk writes. */
+static void test_two_passes(void **state)
+{
+	fx_t *f = *state;
+	rng_t r = {4242};
+	_cleanup_free_ char *a = cb_path_join(f->tmp, "twopass");
+	mkdir(a, 0755);
+	gen_tree(&r, a, 80);
+	_cleanup_free_ char *big = cb_path_join(a, "big");
+	assert_int_equal(sh("seq 1 400000 > '%s'", big), 0);
+	static const layer_compress_t cs[] = {LAYER_COMPRESS_NONE, LAYER_COMPRESS_GZIP,
+					      LAYER_COMPRESS_ZSTD};
+	for (size_t i = 0; i < 3; i++) {
+		cb_error_t err = CB_ERROR_INIT;
+		layer_result_t one, hashed, two;
+		layer_opts_t o = opts_of(cs[i], 2);
+		check(layer_write_dir(f->st, a, &o, &one, &err), &err);
+		_cleanup_free_ char *path = store_blob_path(f->st, one.digest);
+		assert_int_equal(unlink(path), 0);
+		o.hash_only = true;
+		check(layer_write_dir(f->st, a, &o, &hashed, &err), &err);
+		assert_string_equal(hashed.diff_id, one.diff_id);
+		assert_string_equal(hashed.digest, one.diff_id);
+		assert_int_equal(hashed.tar_size, one.tar_size);
+		assert_int_equal(hashed.size, one.tar_size);
+		assert_false(store_has_blob(f->st, one.digest));
+		store_blob_batch_t *b = store_blob_batch_new(f->st);
+		o.hash_only = false;
+		o.batch = b;
+		o.diff_id = hashed.diff_id;
+		check(layer_write_dir(f->st, a, &o, &two, &err), &err);
+		assert_string_equal(two.digest, one.digest);
+		assert_string_equal(two.diff_id, one.diff_id);
+		assert_int_equal(two.size, one.size);
+		assert_false(store_has_blob(f->st, one.digest)); /* until published */
+		check(store_blob_batch_publish(b, &err), &err);
+		store_blob_batch_free(b);
+		assert_true(store_has_blob(f->st, one.digest));
+		check(store_verify_blob(f->st, one.digest, &err), &err);
+	}
+}
+
 /* gunzip, zstd -d and Python's zlib read the parallel gzip stream. */
 static void test_gzip_readers(void **state)
 {
@@ -869,6 +913,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_tar, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unpack_verify_and_concurrency, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_adopt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_passes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malicious_tars, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nonroot_skips_devices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unpack_roundtrip, setup, teardown),

@@ -96,6 +96,30 @@ static void test_publish(void **state)
 	assert_int_equal(tmp_entries(), 0);
 }
 
+/* The lazy publish (a build's steps): the blobs are in blobs/ and whole at
+ * once; blobs/ is fsynced with the next batch's files (strace shows it:
+ * t2017 checks the crash side) or by store_blobs_sync. */
+static void test_publish_lazy(void **state)
+{
+	(void)state;
+	cb_error_t err = CB_ERROR_INIT;
+	char d1[DIGEST_STR_LEN + 1], d2[DIGEST_STR_LEN + 1];
+	store_blob_batch_t *b = store_blob_batch_new(st);
+	add(b, "lazy one", d1);
+	assert_int_equal(store_blob_batch_publish_lazy(b, &err), 0);
+	assert_true(store_has_blob(st, d1));
+	assert_int_equal(store_verify_blob(st, d1, &err), 0);
+	store_blob_batch_free(b);
+	b = store_blob_batch_new(st);
+	add(b, "lazy two", d2);
+	assert_int_equal(store_blob_batch_publish_lazy(b, &err), 0);
+	assert_int_equal(store_blob_batch_publish_lazy(b, &err), 0); /* nothing new: no-op */
+	assert_true(store_has_blob(st, d2));
+	store_blob_batch_free(b);
+	assert_int_equal(store_blobs_sync(st, &err), 0);
+	assert_int_equal(tmp_entries(), 0);
+}
+
 static void test_mismatch_and_free(void **state)
 {
 	(void)state;
@@ -215,6 +239,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_publish, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_publish_lazy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mismatch_and_free, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_publish_writes_only_its_own, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_publish_fails_when_a_blob_is_gone, setup, teardown),
