@@ -105,11 +105,8 @@ static int write_etc_files(store_t *st, const rt_ctr_t *c, cb_error_t *err)
 
 /* rootfs = overlay(upper, init, image layers). Must run in a private mount
  * namespace (rt_enter_mount_ns). */
-static int mount_rootfs(store_t *st, const rt_ctr_t *c, cb_error_t *err)
+static int mount_rootfs(store_t *st, const rt_ctr_t *c, char *const *lowers, cb_error_t *err)
 {
-	_cleanup_strv_ char **lowers = NULL;
-	if (ctr_image_lowers(st, c->image, &lowers, NULL, err) < 0)
-		return cb_error_wrap(err, "container '%.12s'", c->id);
 	if (make_init_layer(c, lowers, err) < 0 || write_etc_files(st, c, err) < 0)
 		return -1;
 	_cleanup_free_ char *upper = ctr_path(c, "upper");
@@ -395,13 +392,19 @@ static int launch(store_t *st, rt_ctr_t *c, running_t *r, bool attached, const r
 	r->fw = cb_xcalloc(c->n_ports + 1, sizeof(rt_fwd_t));
 	for (size_t i = 0; i < c->n_ports; i++)
 		r->fw[i].listen_fd = r->fw[i].netns_fd = -1;
+	/* the image's layers are fetched (lazy ones from their registry, which
+	 * may be on the host's loopback) and unpacked before this process
+	 * joins the container's network namespace */
+	_cleanup_strv_ char **lowers = NULL;
+	if (ctr_image_lowers(st, c->image, &lowers, NULL, err) < 0)
+		return cb_error_wrap(err, "container '%.12s'", c->id);
 	/* before the private mount namespace: the netns file is bound in the
 	 * host's, where a teardown after a crash finds it */
 	if (c->networks && c->networks[0] && attach_networks(st, c, err) < 0)
 		return -1;
 	/* -p of a bridge network is netavark's DNAT; the userspace forwarder
 	 * only serves a rootless container's own namespace */
-	if (rt_enter_mount_ns(err) < 0 || mount_rootfs(st, c, err) < 0 ||
+	if (rt_enter_mount_ns(err) < 0 || mount_rootfs(st, c, lowers, err) < 0 ||
 	    (c->net_none && listen_ports(c, r->fw, err) < 0))
 		return -1;
 	return launch_process(st, c, r, attached, err);
