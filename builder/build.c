@@ -871,6 +871,8 @@ static void build_release(build_t *b)
 void bld_result_release(bld_result_t *res)
 {
 	bld_cache_artifact_release(&res->cache);
+	free(res->attestation);
+	res->attestation = NULL;
 }
 
 int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *err)
@@ -914,11 +916,12 @@ int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *e
 	    cb_cancel_check(err) < 0)
 		goto out;
 	snprintf(res->tagged_digest, sizeof(res->tagged_digest), "%s", final->manifest_digest);
-	/* a platform's image in a multi-platform build is tagged (and would be
-	 * attested) only through the index bld_build_platforms makes */
-	if (!o->index_child &&
-	    (bld_attest(&b, final, res->tagged_digest, err) < 0 || cb_cancel_check(err) < 0 ||
-	     tag_image(&b, res->tagged_digest, err) < 0))
+	/* a platform's image in a multi-platform build is tagged, and its
+	 * attestation manifest listed, only through the index
+	 * bld_build_platforms makes */
+	if (o->index_child ? bld_attest_entry(&b, final, &res->attestation, err) < 0
+			   : (bld_attest(&b, final, res->tagged_digest, err) < 0 ||
+			      cb_cancel_check(err) < 0 || tag_image(&b, res->tagged_digest, err) < 0))
 		goto out;
 	image_t *img = image_load(st, final->manifest_digest, err);
 	if (!img)

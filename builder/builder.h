@@ -159,6 +159,8 @@ typedef struct bld_result {
 	size_t check_warnings;      /* build checks that failed (warnings printed) */
 	char tagged_digest[DIGEST_STR_LEN + 1]; /* what the tags name: the manifest,
 						 * or the index with attestations */
+	char *attestation;                      /* index_child with attestations asked for: the index
+						 * entry (JSON) of its attestation manifest */
 } bld_result_t;
 
 /* res is filled on success only; release it with bld_result_release. */

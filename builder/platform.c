@@ -191,6 +191,7 @@ int bld_build_platforms(store_t *st, const bld_opts_t *opts, const oci_platform_
 			size_t n, bld_result_t *res, cb_error_t *err)
 {
 	json_t *index = image_index_new(opts->docker_format);
+	json_t *attestations = json_array(); /* after the images, as BuildKit lists them */
 	int rc = 0;
 	memset(res, 0, sizeof(*res));
 	for (size_t i = 0; i < n && rc == 0; i++) {
@@ -214,6 +215,8 @@ int bld_build_platforms(store_t *st, const bld_opts_t *opts, const oci_platform_
 			image_index_put_entry(index, entry);
 			json_decref(entry);
 		}
+		if (rc == 0 && one.attestation)
+			json_array_append_new(attestations, json_loads(one.attestation, 0, NULL));
 		if (rc == 0 && opts->cache_to) /* the artifacts of every platform */
 			rc = merge_artifact(&res->cache, &one.cache, err);
 		bld_result_release(&one);
@@ -222,6 +225,13 @@ int bld_build_platforms(store_t *st, const bld_opts_t *opts, const oci_platform_
 	}
 	_cleanup_free_ char *digest = NULL;
 	int64_t size = 0;
+	size_t k;
+	json_t *a;
+	json_array_foreach(attestations, k, a)
+		image_index_put_entry(index, a);
+	if (json_array_size(attestations)) /* attestations are OCI's: BuildKit's rule too */
+		json_object_set_new(index, "mediaType", json_string(MT_OCI_INDEX));
+	json_decref(attestations);
 	if (rc == 0)
 		rc = image_index_write(st, index, &digest, &size, err);
 	const char *mt = image_index_media_type(index);

@@ -35,8 +35,8 @@ static json_t *descriptor(const char *mt, const char *digest, int64_t size)
 /* The attestation manifest: its layers are the statements. BuildKit gives
  * it an image config of platform unknown/unknown listing them as
  * uncompressed layers. */
-static int attestation_manifest(store_t *st, const char *subject, const store_attestation_t *a,
-				size_t n, json_t **desc_out, cb_error_t *err)
+int store_attest_manifest(store_t *st, const char *subject, const store_attestation_t *a,
+			  size_t n, json_t **desc_out, cb_error_t *err)
 {
 	_cleanup_json_ json_t *layers = json_array();
 	_cleanup_json_ json_t *diff_ids = json_array();
@@ -89,7 +89,7 @@ int store_attest_index(store_t *st, const char *manifest_digest, const store_att
 	json_object_set_new(idesc, "platform", plat);
 	image_free(img);
 	json_t *adesc = NULL;
-	if (attestation_manifest(st, manifest_digest, a, n, &adesc, err) < 0) {
+	if (store_attest_manifest(st, manifest_digest, a, n, &adesc, err) < 0) {
 		json_decref(idesc);
 		return -1;
 	}
@@ -113,8 +113,8 @@ static const char *attestation_for(json_t *manifests, const char *subject)
 	return NULL;
 }
 
-int store_attest_read(store_t *st, const char *digest, const char *predicate_type, char **out,
-		      size_t *len, cb_error_t *err)
+int store_attest_read(store_t *st, const char *digest, const char *platform,
+		      const char *predicate_type, char **out, size_t *len, cb_error_t *err)
 {
 	_cleanup_free_ char *data = NULL, *subject = NULL, *mdata = NULL;
 	size_t dlen = 0, mlen = 0;
@@ -122,7 +122,7 @@ int store_attest_read(store_t *st, const char *digest, const char *predicate_typ
 		return -1;
 	if (!oci_media_type_is_index(oci_document_media_type(data, dlen)))
 		return cb_error_fail(err, ENOENT, "'%s' has no attestations (not an index)", digest);
-	if (image_resolve(st, digest, NULL, &subject, err) < 0)
+	if (image_resolve(st, digest, platform, &subject, err) < 0)
 		return -1;
 	json_error_t je;
 	_cleanup_json_ json_t *idx = json_loadb(data, dlen, 0, &je);
