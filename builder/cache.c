@@ -26,6 +26,7 @@
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/json.h"
+#include "store/places.h"
 
 void bld_cache_key(const char *parent_key, const char *step_text, const char *inputs,
 		   char out[DIGEST_STR_LEN + 1])
@@ -45,7 +46,7 @@ void bld_cache_key(const char *parent_key, const char *step_text, const char *in
 
 static char *entry_path(store_t *st, const char *key)
 {
-	return cb_asprintf("%s/cache/%s.json", store_root(st), digest_hex(key));
+	return store_place_cache_entry(st, key);
 }
 
 char *bld_cache_lookup(store_t *st, const char *key)
@@ -74,7 +75,7 @@ int bld_cache_store_sync(store_t *st, const char *key, const char *manifest_dige
 	_cleanup_free_ char *text = oci_json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	_cleanup_free_ char *p = entry_path(st, key);
-	_cleanup_free_ char *tmp = store_path(st, "tmp");
+	_cleanup_free_ char *tmp = store_place_tmp(st);
 	if (cb_write_file_replace(p, tmp, text, strlen(text), 0644, durable, err) < 0)
 		return cb_error_wrap(err, "write cache entry");
 	return 0;
