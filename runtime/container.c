@@ -23,6 +23,7 @@
 #include "common/util.h"
 #include "store/json.h"
 #include "store/layer.h"
+#include "store/keep.h"
 #include "store/places.h"
 
 #define CTR_JSON_MAX (1u << 20)
@@ -848,8 +849,11 @@ int rt_ctr_create(store_t *st, const rt_ctr_spec_t *spec, rt_ctr_t **out, cb_err
 				   spec->name);
 	} else {
 		c->name = spec->name ? cb_xstrdup(spec->name) : random_name();
-		/* config.json last: a directory without it is not a container yet */
-		rc = make_dirs(c, err);
+		/* config.json last: a directory without it is not a container yet;
+		 * the reference that keeps its image from gc before it */
+		rc = store_keep_set(st, STORE_KEEP_CONTAINER, c->id, c->image, NULL, true, err);
+		if (rc == 0)
+			rc = make_dirs(c, err);
 		if (rc == 0)
 			rc = ctr_write_state(st, c, err);
 		if (rc == 0)
@@ -858,6 +862,7 @@ int rt_ctr_create(store_t *st, const rt_ctr_spec_t *spec, rt_ctr_t **out, cb_err
 			cb_error_t e = CB_ERROR_INIT;
 			if (cb_rm_rf(c->dir, &e) < 0)
 				cb_error_release(&e);
+			store_keep_remove(st, STORE_KEEP_CONTAINER, c->id, NULL);
 		}
 	}
 	rt_net_free(net);
@@ -938,6 +943,9 @@ int rt_ctr_remove(store_t *st, rt_ctr_t *c, bool force, cb_error_t *err)
 	if (unlink(cfg) < 0 && errno != ENOENT)
 		return cb_error_errno(err, "remove '%s'", cfg);
 	if (cb_rm_rf(c->dir, err) < 0)
+		return cb_error_wrap(err, "remove container '%.12s'", c->id);
+	/* its image may go now: the overlay on its layers is gone */
+	if (store_keep_remove(st, STORE_KEEP_CONTAINER, c->id, err) < 0)
 		return cb_error_wrap(err, "remove container '%.12s'", c->id);
 	/* a crashed monitor's namespace, NAT rules and addresses */
 	rt_nav_detach(c->id);

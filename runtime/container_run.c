@@ -23,6 +23,7 @@
 #include "runtime/netavark.h"
 #include "common/fs.h"
 #include "common/util.h"
+#include "store/keep.h"
 #include "store/places.h"
 
 /* ---- the init layer ---- */
@@ -477,7 +478,8 @@ static void remove_self(store_t *st, rt_ctr_t *c)
 	cb_error_t e = CB_ERROR_INIT;
 	if (cb_rm_rf(c->dir, &e) < 0)
 		cb_warn_error(&e);
-	(void)st;
+	else if (store_keep_remove(st, STORE_KEEP_CONTAINER, c->id, &e) < 0)
+		cb_warn_error(&e);
 }
 
 static int finish(store_t *st, rt_ctr_t *c, running_t *r, sbx_status_t *status, cb_error_t *err)

@@ -58,11 +58,6 @@ char *store_place_cache_mount(const store_t *st, const char *name)
 	return cb_asprintf("%s/mounts/cache/%.32s", store_root(st), digest_hex(digest));
 }
 
-char *store_place_cache_entry(const store_t *st, const char *key)
-{
-	return cb_asprintf("%s/cache/%s.json", store_root(st), digest_hex(key));
-}
-
 char *store_place_ctxsum(const store_t *st, const char *digest)
 {
 	return cb_asprintf("%s/cache/ctxsum-%.32s.txt", store_root(st), digest_hex(digest));

@@ -55,9 +55,6 @@ char *store_place_cache_mount(const store_t *st, const char *name);
 char *store_place_ctxsum(const store_t *st, const char *digest);
 char *store_place_explain(const store_t *st, const char *digest);
 
-/* ROOT/cache/HEX.json: a build cache entry (key: the step key's digest). */
-char *store_place_cache_entry(const store_t *st, const char *key);
-
 /* ROOT/registry-sources.json: which repositories pulled blobs came from. */
 char *store_place_registry_sources(const store_t *st);
 

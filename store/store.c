@@ -16,6 +16,7 @@
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/json.h"
+#include "store/keep.h"
 #include "store/lease.h"
 #include "store/store_internal.h"
 
@@ -119,6 +120,8 @@ int store_open(const char *root, store_t **out, cb_error_t *err)
 			"{\"schemaVersion\":2,\"mediaType\":\"" OCI_INDEX_MEDIA_TYPE
 			"\",\"manifests\":[]}",
 			err) < 0)
+		goto fail;
+	if (store_keep_migrate(st, err) < 0)
 		goto fail;
 	/* what dead writers left: their leases' tmp/ directories */
 	store_tmp_clean(st, NULL);
