@@ -180,6 +180,10 @@ enum {
 	/* Keep the extracting user as owner (rootless without a userns map);
 	 * also the default when chown is not permitted. */
 	LAYER_APPLY_NO_CHOWN = 1 << 2,
+	/* Refuse (EINVAL) an entry named absolute or climbing above the
+	 * target with "..", instead of containing it: an image archive
+	 * (load), which Docker refuses as a breakout. */
+	LAYER_APPLY_REFUSE_ESCAPES = 1 << 3,
 };
 
 /* Apply a layer (compressed or not: detected) read from fd onto target_dir

@@ -717,12 +717,33 @@ static int create_entry(applier_t *ap, struct archive *a, struct archive_entry *
 	}
 }
 
+/* An absolute name, or one whose ".." climb above where it starts. */
+static bool escapes(const char *name)
+{
+	if (name[0] == '/')
+		return true;
+	int depth = 0;
+	for (const char *p = name; *p;) {
+		size_t n = strcspn(p, "/");
+		if (n == 2 && !strncmp(p, "..", 2))
+			depth--;
+		else if (n && !(n == 1 && *p == '.'))
+			depth++;
+		if (depth < 0)
+			return true;
+		p += n + (p[n] == '/');
+	}
+	return false;
+}
+
 static int apply_entry(applier_t *ap, struct archive *a, struct archive_entry *e,
 		       cb_error_t *err)
 {
 	const char *name = archive_entry_pathname(e);
 	if (!name)
 		return cb_error_set(err, EINVAL, "tar entry without a name");
+	if ((ap->flags & LAYER_APPLY_REFUSE_ESCAPES) && escapes(name))
+		return cb_error_fail(err, EINVAL, "tar entry '%s' leaves the archive", name);
 	_cleanup_free_ char *rel = clean_name(name);
 	const char *base = strrchr(rel, '/');
 	base = base ? base + 1 : rel;
