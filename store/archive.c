@@ -239,8 +239,7 @@ static int extract(const char *file, const char *dir, cb_error_t *err)
 	_cleanup_close_ int fd = strcmp(file, "-") ? open(file, O_RDONLY | O_CLOEXEC) : -1;
 	if (strcmp(file, "-") && fd < 0)
 		return cb_error_errno(err, "open '%s'", file);
-	if (layer_apply(fd >= 0 ? fd : 0, dir, LAYER_APPLY_NO_CHOWN | LAYER_APPLY_REFUSE_ESCAPES, NULL,
-			NULL, err) < 0)
+	if (layer_extract_plain(fd >= 0 ? fd : 0, dir, err) < 0)
 		return cb_error_wrap(err, "'%s' is not a readable image archive", file);
 	return 0;
 }

@@ -184,7 +184,17 @@ enum {
 	 * target with "..", instead of containing it: an image archive
 	 * (load), which Docker refuses as a breakout. */
 	LAYER_APPLY_REFUSE_ESCAPES = 1 << 3,
+	/* No whiteout semantics: ".wh.NAME" is a file like any other (a tar
+	 * that is not a layer). */
+	LAYER_APPLY_NO_WHITEOUTS = 1 << 4,
 };
+
+/* A tar that is not a layer (an image archive, a build context; compressed
+ * or not) extracted into dir, an existing directory, with layer_apply's
+ * containment: ".wh." names are plain files, the extracting user owns
+ * everything, absolute and climbing names are refused (EINVAL), symlinks
+ * resolve inside dir. fd is read to EOF and not closed. */
+int layer_extract_plain(int fd, const char *dir, cb_error_t *err);
 
 /* Apply a layer (compressed or not: detected) read from fd onto target_dir
  * (an existing directory) with OCI whiteout semantics: ".wh.NAME" deletes
