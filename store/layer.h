@@ -36,12 +36,14 @@
 
 #include "common/error.h"
 #include "store/digest.h"
+#include "store/mediatype.h"
 #include "store/store.h"
 
-#define LAYER_MT_TAR "application/vnd.oci.image.layer.v1.tar"
-#define LAYER_MT_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
-#define LAYER_MT_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
-#define LAYER_MT_DOCKER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
+/* the layer media types it writes (store/mediatype.h) */
+#define LAYER_MT_TAR MT_OCI_LAYER
+#define LAYER_MT_GZIP MT_OCI_LAYER_GZIP
+#define LAYER_MT_ZSTD MT_OCI_LAYER_ZSTD
+#define LAYER_MT_DOCKER_GZIP MT_DOCKER_LAYER_GZIP
 
 typedef enum layer_compress {
 	LAYER_COMPRESS_GZIP = 0, /* the default */
