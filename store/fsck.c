@@ -16,6 +16,7 @@
 #include "common/util.h"
 #include "store/image.h"
 #include "store/keep.h"
+#include "store/places.h"
 #include "store/lease.h"
 
 typedef struct fsck {
@@ -261,6 +262,14 @@ static void check_kept(void *ctx, store_keep_kind_t kind, const char *name, cons
 	bool cache = kind == STORE_KEEP_CACHE;
 	if (cache)
 		f->res->cache_entries++;
+	_cleanup_free_ char *place = cache ? NULL : store_place_container(f->st, name, "config.json");
+	if (place && !cb_path_exists(place)) {
+		/* left by a remove killed between the directory and the record:
+		 * it would keep the image forever */
+		bool fixed = f->o->repair && store_keep_remove(f->st, kind, name, NULL) == 0;
+		say(f, fixed, "container reference '%s': no such container", name);
+		return;
+	}
 	_cleanup_free_ char *m = digest ? image_problem_cached(f, digest)
 					: cb_xstrdup("not a valid record");
 	if (!m)
@@ -269,14 +278,22 @@ static void check_kept(void *ctx, store_keep_kind_t kind, const char *name, cons
 	say(f, fixed, "%s '%s': %s", cache ? "cache entry" : "container", name, m);
 }
 
+/* Under the store lock: a container being made has its reference before
+ * its config.json, both written under the lock. */
 static void check_keeps(fsck_t *f)
 {
+	cb_error_t e = CB_ERROR_INIT;
+	if (store_lock(f->st, &e) < 0) {
+		say(f, false, "%s", e.msg ? e.msg : "cannot lock the store");
+		cb_error_release(&e);
+		return;
+	}
 	for (int k = 0; k < STORE_KEEP_KINDS; k++) {
-		cb_error_t e = CB_ERROR_INIT;
 		if (store_keep_each(f->st, (store_keep_kind_t)k, check_kept, f, &e) < 0)
 			say(f, false, "%s", e.msg ? e.msg : "unreadable references");
 		cb_error_release(&e);
 	}
+	store_unlock(f->st);
 }
 
 /* ---- unpacked layers ---- */

@@ -24,13 +24,14 @@ n=$(ls "$ROOT/refs/cache" | wc -l)
 like "$(head -1 "$ROOT/refs/cache/$(ls "$ROOT/refs/cache" | head -1)")" '^sha256:[0-9a-f]{64}$' \
 	"a record's first line is its digest"
 
+# each image its own CMD: two imports in the same second are otherwise one image
 cb import -c 'CMD ["true"]' "$ROOTFS_TAR" ctr:1 > /dev/null
 ctr=$(mdig ctr 1)
-cb run --name keeper ctr:1 true; ok $? "a container of ctr:1"
+cb run --network none --name keeper ctr:1 true; ok $? "a container of ctr:1 (no network: this is about its image)"
 [ -f "$ROOT/refs/containers/$(ls "$ROOT/containers" | head -1)" ]; ok $? "the container is a kept reference"
 is "$(head -1 "$ROOT/refs/containers/$(ls "$ROOT/containers" | head -1)")" "$ctr" "naming its image"
 
-cb import -c 'CMD ["true"]' "$ROOTFS_TAR" gone:1 > /dev/null
+cb import -c 'CMD ["gone"]' "$ROOTFS_TAR" gone:1 > /dev/null
 cb tag gone:1 gone:2 > /dev/null 2>&1
 gone=$(mdig gone 1)
 cb rmi app:1 > /dev/null; ok $? "untag app:1 (its cache entry still names it)"
@@ -43,7 +44,7 @@ blob "$ctr"; ok $? "the container's image is kept"
 ! blob "$gone"; ok $? "an image nothing names is dropped"
 cb build -t app:1 "$ctx" > /dev/null 2> "$T/log"; ok $? "rebuild"
 like "$(cat "$T/log")" "Using cache" "from the kept cache"
-cb start keeper > /dev/null; ok $? "the container still starts"
+cb start keeper > /dev/null 2> "$T/start.err"; ok $? "the container still starts"; diag "$(cat "$T/start.err")"
 
 cb rm -f keeper > /dev/null; ok $? "rm the container"
 [ -z "$(ls "$ROOT/refs/containers")" ]; ok $? "its reference goes with it"
@@ -55,8 +56,8 @@ cb prune > /dev/null; ok $? "prune, dropping the build cache"
 
 # an older store: the records in their old places, no refs/
 cb build -q -t app:2 "$ctx" > /dev/null
-cb import -c 'CMD ["true"]' "$ROOTFS_TAR" ctr:2 > /dev/null
-cb run --name old ctr:2 true
+cb import -c 'CMD ["true", "2"]' "$ROOTFS_TAR" ctr:2 > /dev/null
+cb run --network none --name old ctr:2 true
 app2=$(mdig app 2); ctr2=$(mdig ctr 2)
 for f in "$ROOT"/refs/cache/*; do
 	printf '{"manifest":"%s","step":"old"}' "$(head -1 "$f")" > "$ROOT/cache/$(basename "$f").json"
@@ -69,4 +70,13 @@ cb prune --keep-cache > /dev/null; ok $? "prune"
 blob "$app2"; ok $? "the old cache entry's image is kept"
 blob "$ctr2"; ok $? "the old container's image is kept"
 cb fsck > /dev/null; ok $? "fsck is clean"
+
+# a remove killed between the container's directory and its reference
+cid=$(ls "$ROOT/containers" | head -1)
+rm -rf "$ROOT/containers/$cid"
+out=$(cb fsck 2>&1); is $? 1 "fsck finds a reference without its container"
+like "$out" "container reference '$cid': no such container" "and names it"
+cb fsck --repair > /dev/null 2>&1; ok $? "fsck --repair"
+[ ! -e "$ROOT/refs/containers/$cid" ]; ok $? "removes the reference"
+cb fsck > /dev/null; ok $? "then fsck is clean"
 done_testing
