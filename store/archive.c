@@ -272,28 +272,6 @@ static int copy_blob(loader_t *l, const char *digest, cb_error_t *err)
 	return store_blob_writer_commit(w, digest, NULL, err);
 }
 
-static const char *machine_arch(void)
-{
-	oci_config_t *c = oci_config_new();
-	static char arch[32];
-	snprintf(arch, sizeof(arch), "%s", c->architecture);
-	oci_config_free(c);
-	return arch;
-}
-
-/* From an index in the archive, the manifest for this machine. */
-static json_t *pick_platform(json_t *index)
-{
-	json_t *arr = json_object_get(index, "manifests");
-	for (size_t i = 0; i < json_array_size(arr); i++) {
-		json_t *pf = json_object_get(json_array_get(arr, i), "platform");
-		if (cb_streq(json_string_value(json_object_get(pf, "architecture")), machine_arch()) &&
-		    cb_streq(json_string_value(json_object_get(pf, "os")), "linux"))
-			return json_array_get(arr, i);
-	}
-	return json_array_get(arr, 0);
-}
-
 static int load_manifest(loader_t *l, const char *md, int depth, char **chosen, cb_error_t *err)
 {
 	if (depth > 2)
@@ -304,16 +282,17 @@ static int load_manifest(loader_t *l, const char *md, int depth, char **chosen, 
 	size_t len = 0;
 	if (store_read_blob(l->st, md, IMAGE_JSON_MAX, &data, &len, err) < 0)
 		return -1;
-	json_t *j = json_loadb(data, len, 0, NULL);
-	if (json_is_array(json_object_get(j, "manifests"))) {
-		json_t *pick = pick_platform(j);
-		const char *child = json_string_value(json_object_get(pick, "digest"));
-		int rc = child ? load_manifest(l, child, depth + 1, chosen, err)
-			       : cb_error_fail(err, EINVAL, "empty index '%s'", md);
-		json_decref(j);
+	if (oci_media_type_is_index(oci_document_media_type(data, len))) {
+		oci_index_t *ix = oci_index_from_json(data, len, err);
+		if (!ix)
+			return -1;
+		const oci_descriptor_t *pick = ix->n_invalid ? NULL : oci_index_pick_native(ix);
+		int rc = pick ? load_manifest(l, pick->digest, depth + 1, chosen, err)
+			      : cb_error_fail(err, EINVAL, "%s index '%s'",
+					      ix->n_invalid ? "invalid" : "empty", md);
+		oci_index_free(ix);
 		return rc;
 	}
-	json_decref(j);
 	oci_manifest_t *m = oci_manifest_from_json(data, len, err);
 	if (!m)
 		return -1;
@@ -326,18 +305,18 @@ static int load_manifest(loader_t *l, const char *md, int depth, char **chosen, 
 	return rc;
 }
 
-static int load_oci_layout(loader_t *l, json_t *index, cb_error_t *err)
+static int load_oci_layout(loader_t *l, const oci_index_t *ix, cb_error_t *err)
 {
-	json_t *arr = json_object_get(index, "manifests");
-	for (size_t i = 0; i < json_array_size(arr); i++) {
-		json_t *desc = json_array_get(arr, i);
-		json_t *ann = json_object_get(desc, "annotations");
+	if (ix->n_invalid)
+		return cb_error_fail(err, EINVAL, "index.json: %zu entries without a valid digest",
+				     ix->n_invalid);
+	for (size_t i = 0; i < ix->n_manifests; i++) {
+		json_t *ann = ix->manifests[i].annotations;
 		const char *n = json_string_value(json_object_get(ann, "io.containerd.image.name"));
 		if (!n)
 			n = json_string_value(json_object_get(ann, "org.opencontainers.image.ref.name"));
 		_cleanup_free_ char *chosen = NULL;
-		if (load_manifest(l, json_string_value(json_object_get(desc, "digest")), 0, &chosen,
-				  err) < 0 ||
+		if (load_manifest(l, ix->manifests[i].digest, 0, &chosen, err) < 0 ||
 		    l->fn(l->ctx, n, false, chosen, err) < 0)
 			return -1;
 	}
@@ -404,9 +383,15 @@ static int load_docker_entry(loader_t *l, json_t *entry, cb_error_t *err)
 
 static int load_dir(loader_t *l, cb_error_t *err)
 {
-	json_t *index = json_in(l, "index.json");
+	_cleanup_free_ char *idata = NULL;
+	size_t ilen = 0;
+	cb_error_t e = CB_ERROR_INIT;
+	oci_index_t *index = read_in(l, "index.json", IMAGE_JSON_MAX, &idata, &ilen, &e) == 0
+				     ? oci_index_from_json(idata, ilen, &e)
+				     : NULL;
+	cb_error_release(&e);
 	int rc;
-	if (json_is_array(json_object_get(index, "manifests"))) {
+	if (index) {
 		rc = load_oci_layout(l, index, err);
 	} else {
 		json_t *man = json_in(l, "manifest.json");
@@ -420,7 +405,7 @@ static int load_dir(loader_t *l, cb_error_t *err)
 		}
 		json_decref(man);
 	}
-	json_decref(index);
+	oci_index_free(index);
 	return rc;
 }
 

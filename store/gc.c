@@ -55,12 +55,12 @@ static void mark_manifest(store_t *st, const char *digest, marks_t *m, int depth
 
 static void mark_index(store_t *st, const char *data, size_t len, marks_t *m, int depth)
 {
-	json_t *j = json_loadb(data, len, 0, NULL);
-	json_t *arr = json_object_get(j, "manifests");
-	for (size_t i = 0; i < json_array_size(arr); i++)
-		mark_manifest(st, json_string_value(json_object_get(json_array_get(arr, i), "digest")),
-			      m, depth + 1);
-	json_decref(j);
+	cb_error_t e = CB_ERROR_INIT;
+	oci_index_t *ix = oci_index_from_json(data, len, &e);
+	cb_error_release(&e);
+	for (size_t i = 0; ix && i < ix->n_manifests; i++)
+		mark_manifest(st, ix->manifests[i].digest, m, depth + 1);
+	oci_index_free(ix);
 }
 
 static void mark_config(store_t *st, const char *digest, marks_t *m)

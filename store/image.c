@@ -419,7 +419,7 @@ void oci_descriptor_copy(oci_descriptor_t *dst, const oci_descriptor_t *src)
 	dst->platform = src->platform ? json_deep_copy(src->platform) : NULL;
 }
 
-static int descriptor_from_json(json_t *j, oci_descriptor_t *d, cb_error_t *err)
+int oci_descriptor_from_json(json_t *j, oci_descriptor_t *d, cb_error_t *err)
 {
 	const char *digest = json_string_value(json_object_get(j, "digest"));
 	json_t *size = json_object_get(j, "size");
@@ -437,7 +437,7 @@ static int descriptor_from_json(json_t *j, oci_descriptor_t *d, cb_error_t *err)
 	return 0;
 }
 
-static json_t *descriptor_to_json(const oci_descriptor_t *d)
+json_t *oci_descriptor_to_json(const oci_descriptor_t *d)
 {
 	json_t *j = json_pack("{s:s, s:s, s:I}", "mediaType", d->media_type ? d->media_type : "",
 			      "digest", d->digest, "size", (json_int_t)d->size);
@@ -486,7 +486,7 @@ oci_manifest_t *oci_manifest_from_json(const char *data, size_t len, cb_error_t 
 	}
 	oci_manifest_t *m = oci_manifest_new(mt ? mt : MT_OCI_MANIFEST);
 	json_t *layers = json_object_get(j, "layers");
-	if (descriptor_from_json(json_object_get(j, "config"), &m->config, err) < 0 ||
+	if (oci_descriptor_from_json(json_object_get(j, "config"), &m->config, err) < 0 ||
 	    !json_is_array(layers)) {
 		if (!cb_error_is_set(err))
 			cb_error_fail(err, EBADMSG, "manifest has no layers array");
@@ -494,7 +494,7 @@ oci_manifest_t *oci_manifest_from_json(const char *data, size_t len, cb_error_t 
 	}
 	m->layers = cb_xcalloc(json_array_size(layers) + 1, sizeof(oci_descriptor_t));
 	for (size_t i = 0; i < json_array_size(layers); i++) {
-		if (descriptor_from_json(json_array_get(layers, i), &m->layers[i], err) < 0)
+		if (oci_descriptor_from_json(json_array_get(layers, i), &m->layers[i], err) < 0)
 			goto fail;
 		m->n_layers++;
 	}
@@ -512,10 +512,10 @@ fail:
 char *oci_manifest_to_json(const oci_manifest_t *m)
 {
 	json_t *j = json_pack("{s:i, s:s}", "schemaVersion", 2, "mediaType", m->media_type);
-	json_object_set_new(j, "config", descriptor_to_json(&m->config));
+	json_object_set_new(j, "config", oci_descriptor_to_json(&m->config));
 	json_t *layers = json_array();
 	for (size_t i = 0; i < m->n_layers; i++)
-		json_array_append_new(layers, descriptor_to_json(&m->layers[i]));
+		json_array_append_new(layers, oci_descriptor_to_json(&m->layers[i]));
 	json_object_set_new(j, "layers", layers);
 	if (m->annotations)
 		json_object_set(j, "annotations", m->annotations);
