@@ -175,16 +175,13 @@ static char *image_problem(fsck_t *f, const char *digest, int depth)
 	}
 	if (oci_media_type_is_index(oci_document_media_type(data, len))) {
 		/* a platform not pulled is not a problem: only what is here */
-		json_t *j = json_loadb(data, len, 0, NULL);
-		json_t *arr = json_object_get(j, "manifests");
+		oci_index_t *ix = oci_index_from_json(data, len, &e);
+		cb_error_release(&e);
 		char *m = NULL;
-		for (size_t i = 0; !m && i < json_array_size(arr); i++) {
-			const char *c = json_string_value(
-				json_object_get(json_array_get(arr, i), "digest"));
-			if (digest_is_valid(c) && store_has_blob(f->st, c))
-				m = image_problem(f, c, depth + 1);
-		}
-		json_decref(j);
+		for (size_t i = 0; ix && !m && i < ix->n_manifests; i++)
+			if (store_has_blob(f->st, ix->manifests[i].digest))
+				m = image_problem(f, ix->manifests[i].digest, depth + 1);
+		oci_index_free(ix);
 		return m;
 	}
 	oci_manifest_t *man = oci_manifest_from_json(data, len, &e);

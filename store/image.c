@@ -577,25 +577,24 @@ void image_children_free(image_child_t *c, size_t n)
 /* BuildKit's provenance and SBOM manifests ride in the index as images of
  * platform unknown/unknown, annotated with what they describe: never an
  * image to run. */
-static bool is_attestation(json_t *entry)
+static bool is_attestation(const oci_descriptor_t *e)
 {
-	json_t *ann = json_object_get(entry, "annotations");
-	const char *os = json_string_value(json_object_get(json_object_get(entry, "platform"), "os"));
-	return json_object_get(ann, "vnd.docker.reference.type") || cb_streq(os, "unknown");
+	const char *os = json_string_value(json_object_get(e->platform, "os"));
+	return json_object_get(e->annotations, "vnd.docker.reference.type") ||
+	       cb_streq(os, "unknown");
 }
 
-static bool child_entry(json_t *e, image_child_t *c)
+static bool child_entry(const oci_descriptor_t *e, image_child_t *c)
 {
-	const char *d = json_string_value(json_object_get(e, "digest"));
-	const char *mt = json_string_value(json_object_get(e, "mediaType"));
-	json_t *pf = json_object_get(e, "platform");
-	if (!digest_is_valid(d) || !json_is_object(pf) || is_attestation(e) ||
+	const char *mt = e->media_type;
+	json_t *pf = e->platform;
+	if (!pf || is_attestation(e) ||
 	    (mt && strcmp(mt, MT_OCI_MANIFEST) && strcmp(mt, MT_DOCKER_MANIFEST)))
 		return false;
 	memset(c, 0, sizeof(*c));
-	c->digest = cb_xstrdup(d);
+	c->digest = cb_xstrdup(e->digest);
 	c->media_type = cb_xstrdup(mt ? mt : MT_OCI_MANIFEST);
-	c->size = json_integer_value(json_object_get(e, "size"));
+	c->size = e->size > 0 ? e->size : 0;
 	c->os = jstr_dup(pf, "os");
 	c->arch = jstr_dup(pf, "architecture");
 	c->variant = jstr_dup(pf, "variant");
@@ -610,21 +609,21 @@ int image_index_children(store_t *st, const char *index_digest, image_child_t **
 	size_t len = 0;
 	if (store_read_blob(st, index_digest, IMAGE_JSON_MAX, &data, &len, err) < 0)
 		return -1;
-	json_t *j = json_loadb(data, len, 0, NULL);
-	json_t *arr = json_object_get(j, "manifests");
-	if (!json_is_array(arr)) {
-		json_decref(j);
+	cb_error_t e = CB_ERROR_INIT;
+	oci_index_t *ix = oci_index_from_json(data, len, &e);
+	if (!ix) {
+		cb_error_release(&e);
 		return cb_error_fail(err, EBADMSG, "'%s' is not an image index", index_digest);
 	}
-	image_child_t *kids = cb_xcalloc(json_array_size(arr) + 1, sizeof(*kids));
+	image_child_t *kids = cb_xcalloc(ix->n_manifests + 1, sizeof(*kids));
 	size_t nk = 0;
-	for (size_t i = 0; i < json_array_size(arr); i++) {
-		if (!child_entry(json_array_get(arr, i), &kids[nk]))
+	for (size_t i = 0; i < ix->n_manifests; i++) {
+		if (!child_entry(&ix->manifests[i], &kids[nk]))
 			continue;
 		kids[nk].present = store_has_blob(st, kids[nk].digest);
 		nk++;
 	}
-	json_decref(j);
+	oci_index_free(ix);
 	*out = kids;
 	*n = nk;
 	return 0;
