@@ -49,13 +49,13 @@ void bld_cache_key(const char *parent_key, const char *step_text, const char *in
  * names stays while the entry does, and prune drops them together. */
 char *bld_cache_lookup(store_t *st, const char *key)
 {
-	char m[DIGEST_STR_LEN + 1];
+	digest_t m;
 	cb_error_t e = CB_ERROR_INIT;
-	if (store_keep_get(st, STORE_KEEP_CACHE, digest_hex(key), m, &e) < 0) {
+	if (store_keep_get(st, STORE_KEEP_CACHE, digest_hex(key), &m, &e) < 0) {
 		cb_error_release(&e);
 		return NULL;
 	}
-	return store_has_blob(st, m) ? cb_xstrdup(m) : NULL;
+	return store_has_blob(st, m.s) ? cb_xstrdup(m.s) : NULL;
 }
 
 int bld_cache_store(store_t *st, const char *key, const char *manifest_digest,

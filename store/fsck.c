@@ -251,7 +251,8 @@ static void check_refs(fsck_t *f)
 /* Each kept reference (keep.h) names a whole image (a lazy layer: a blob,
  * which may be remote). A broken cache entry is a miss waiting to happen:
  * repair removes it; a container's is reported (rm removes it). */
-static void check_kept(void *ctx, store_keep_kind_t kind, const char *name, const char *digest)
+static void check_kept(void *ctx, store_keep_kind_t kind, const char *name,
+		       const digest_t *digest)
 {
 	fsck_t *f = ctx;
 	if (kind == STORE_KEEP_LAZY)
@@ -267,7 +268,7 @@ static void check_kept(void *ctx, store_keep_kind_t kind, const char *name, cons
 		say(f, fixed, "container reference '%s': no such container", name);
 		return;
 	}
-	_cleanup_free_ char *m = digest ? image_problem_cached(f, digest)
+	_cleanup_free_ char *m = digest ? image_problem_cached(f, digest->s)
 					: cb_xstrdup("not a valid record");
 	if (!m)
 		return;

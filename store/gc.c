@@ -119,16 +119,17 @@ typedef struct keep_ctx {
 	marks_t *m;
 } keep_ctx_t;
 
-static void mark_kept(void *ctx, store_keep_kind_t kind, const char *name, const char *digest)
+static void mark_kept(void *ctx, store_keep_kind_t kind, const char *name,
+		      const digest_t *digest)
 {
 	keep_ctx_t *kc = ctx;
 	(void)name;
 	if (!digest)
 		return;
 	if (kind == STORE_KEEP_LAZY)
-		hexset_add(&kc->m->blobs, digest);
+		hexset_add(&kc->m->blobs, digest->s);
 	else
-		mark_manifest(kc->st, digest, kc->m, 0);
+		mark_manifest(kc->st, digest->s, kc->m, 0);
 }
 
 static int mark_all_kept(store_t *st, marks_t *m, cb_error_t *err)

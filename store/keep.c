@@ -64,7 +64,7 @@ int store_keep_set(store_t *st, store_keep_kind_t kind, const char *name, const 
 
 /* The record's digest, checked: a record cut by a crash (written without
  * fsync) holds less than a whole first line and reads as missing. */
-static bool read_record(const char *path, char digest[DIGEST_STR_LEN + 1])
+static bool read_record(const char *path, digest_t *digest)
 {
 	_cleanup_free_ char *data = NULL;
 	size_t len = 0;
@@ -76,14 +76,15 @@ static bool read_record(const char *path, char digest[DIGEST_STR_LEN + 1])
 	if (len < DIGEST_STR_LEN + 1 || data[DIGEST_STR_LEN] != '\n')
 		return false;
 	data[DIGEST_STR_LEN] = '\0';
-	if (!digest_is_valid(data))
+	if (digest_parse(data, digest, &e) < 0) {
+		cb_error_release(&e);
 		return false;
-	memcpy(digest, data, DIGEST_STR_LEN + 1);
+	}
 	return true;
 }
 
-int store_keep_get(const store_t *st, store_keep_kind_t kind, const char *name,
-		   char digest[DIGEST_STR_LEN + 1], cb_error_t *err)
+int store_keep_get(const store_t *st, store_keep_kind_t kind, const char *name, digest_t *digest,
+		   cb_error_t *err)
 {
 	if (check_name(name, err) < 0)
 		return -1;
@@ -125,11 +126,11 @@ int store_keep_each(const store_t *st, store_keep_kind_t kind, store_keep_fn fn,
 	closedir(d);
 	for (size_t i = 0; names[i]; i++) {
 		_cleanup_free_ char *path = cb_asprintf("%s/%s", dir, names[i]);
-		char digest[DIGEST_STR_LEN + 1];
-		bool ok = read_record(path, digest);
+		digest_t digest;
+		bool ok = read_record(path, &digest);
 		if (!ok && !cb_path_exists(path))
 			continue; /* removed meanwhile */
-		fn(ctx, kind, names[i], ok ? digest : NULL);
+		fn(ctx, kind, names[i], ok ? &digest : NULL);
 	}
 	return 0;
 }

@@ -46,8 +46,8 @@ int store_keep_set(store_t *st, store_keep_kind_t kind, const char *name, const 
 
 /* The digest KIND/NAME points at. ENOENT when there is no such record (or
  * it was cut by a crash). */
-int store_keep_get(const store_t *st, store_keep_kind_t kind, const char *name,
-		   char digest[DIGEST_STR_LEN + 1], cb_error_t *err);
+int store_keep_get(const store_t *st, store_keep_kind_t kind, const char *name, digest_t *digest,
+		   cb_error_t *err);
 
 /* Remove KIND/NAME; a missing record is success. */
 int store_keep_remove(const store_t *st, store_keep_kind_t kind, const char *name,
@@ -57,7 +57,7 @@ int store_keep_remove(const store_t *st, store_keep_kind_t kind, const char *nam
  * for a record that cannot be read or holds no valid digest. fn may remove
  * the record it is given. */
 typedef void (*store_keep_fn)(void *ctx, store_keep_kind_t kind, const char *name,
-			      const char *digest);
+			      const digest_t *digest);
 int store_keep_each(const store_t *st, store_keep_kind_t kind, store_keep_fn fn, void *ctx,
 		    cb_error_t *err);
 

@@ -86,13 +86,13 @@ static void test_round_trip(void **state)
 	store_t *st = open_store();
 	cb_error_t err = CB_ERROR_INIT;
 	const char *d = "sha256:0000000000000000000000000000000000000000000000000000000000000001";
-	char got[DIGEST_STR_LEN + 1];
-	assert_int_equal(store_keep_get(st, STORE_KEEP_CACHE, "k1", got, &err), -1);
+	digest_t got;
+	assert_int_equal(store_keep_get(st, STORE_KEEP_CACHE, "k1", &got, &err), -1);
 	assert_int_equal(err.code, ENOENT);
 	cb_error_release(&err);
 	assert_int_equal(store_keep_set(st, STORE_KEEP_CACHE, "k1", d, "RUN make\nmore", false, &err), 0);
-	assert_int_equal(store_keep_get(st, STORE_KEEP_CACHE, "k1", got, &err), 0);
-	assert_string_equal(got, d);
+	assert_int_equal(store_keep_get(st, STORE_KEEP_CACHE, "k1", &got, &err), 0);
+	assert_string_equal(got.s, d);
 	/* names are one path component, digests are checked */
 	static const char *const bad[] = {"", "..", ".hidden", "a/b"};
 	for (size_t i = 0; i < CB_ARRAY_SIZE(bad); i++) {
@@ -102,15 +102,24 @@ static void test_round_trip(void **state)
 	}
 	assert_int_equal(store_keep_set(st, STORE_KEEP_CACHE, "k2", "sha256:12", NULL, false, &err), -1);
 	cb_error_release(&err);
+	/* the checked digest type */
+	digest_t dt;
+	assert_int_equal(digest_parse(d, &dt, &err), 0);
+	assert_string_equal(dt.s, d);
+	assert_int_equal(digest_parse("sha512:00", &dt, &err), -1);
+	assert_int_equal(err.code, EINVAL);
+	cb_error_release(&err);
+	assert_int_equal(digest_parse("sha256:ABC", &dt, &err), -1);
+	cb_error_release(&err);
 	/* a record cut by a crash (written without fsync) is a miss */
 	_cleanup_free_ char *cut = cb_asprintf("%s/refs/cache/k3", root);
 	assert_int_equal(cb_write_file_atomic(cut, NULL, d, 20, 0644, &err), 0);
-	assert_int_equal(store_keep_get(st, STORE_KEEP_CACHE, "k3", got, &err), -1);
+	assert_int_equal(store_keep_get(st, STORE_KEEP_CACHE, "k3", &got, &err), -1);
 	assert_int_equal(err.code, ENOENT);
 	cb_error_release(&err);
 	assert_int_equal(store_keep_remove(st, STORE_KEEP_CACHE, "k1", &err), 0);
 	assert_int_equal(store_keep_remove(st, STORE_KEEP_CACHE, "k1", &err), 0);
-	assert_int_equal(store_keep_get(st, STORE_KEEP_CACHE, "k1", got, &err), -1);
+	assert_int_equal(store_keep_get(st, STORE_KEEP_CACHE, "k1", &got, &err), -1);
 	cb_error_release(&err);
 	store_free(st);
 }
@@ -173,11 +182,11 @@ static void test_migrate(void **state)
 	assert_int_equal(cb_write_file_atomic(cfg, NULL, ct, strlen(ct), 0644, &err), 0);
 
 	store_t *st = open_store();
-	char got[DIGEST_STR_LEN + 1];
-	assert_int_equal(store_keep_get(st, STORE_KEEP_CACHE, hex, got, &err), 0);
-	assert_string_equal(got, m[0]);
-	assert_int_equal(store_keep_get(st, STORE_KEEP_CONTAINER, "0123abcd", got, &err), 0);
-	assert_string_equal(got, m[1]);
+	digest_t got;
+	assert_int_equal(store_keep_get(st, STORE_KEEP_CACHE, hex, &got, &err), 0);
+	assert_string_equal(got.s, m[0]);
+	assert_int_equal(store_keep_get(st, STORE_KEEP_CONTAINER, "0123abcd", &got, &err), 0);
+	assert_string_equal(got.s, m[1]);
 	assert_false(cb_path_exists(entry));
 	assert_true(cb_path_exists(cfg)); /* the runtime's record stays */
 	gc(st);
