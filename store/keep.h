@@ -29,7 +29,10 @@
 typedef enum store_keep_kind {
 	STORE_KEEP_CACHE,     /* a build cache entry: step key hex -> manifest */
 	STORE_KEEP_CONTAINER, /* a container: ID -> its image's manifest (or index) */
-	STORE_KEEP_LAZY,      /* a lazy layer: a name of the owner's -> a blob */
+	/* a lazy layer: a name of the owner's -> a blob. No module adds one
+	 * today: a remote cache hit's absent layers are kept by the manifest
+	 * its cache entry names; this is for a blob kept on its own */
+	STORE_KEEP_LAZY,
 	STORE_KEEP_KINDS
 } store_keep_kind_t;
 
