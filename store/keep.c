@@ -57,8 +57,17 @@ int store_keep_set(store_t *st, store_keep_kind_t kind, const char *name, const 
 	_cleanup_free_ char *tmp = cb_asprintf("%s/tmp", store_root(st));
 	_cleanup_free_ char *text = note ? cb_asprintf("%s\n%s\n", digest, note)
 					 : cb_asprintf("%s\n", digest);
-	if (cb_write_file_replace(path, tmp, text, strlen(text), 0644, durable, err) < 0)
+	cb_error_t e = CB_ERROR_INIT;
+	int rc = cb_write_file_replace(path, tmp, text, strlen(text), 0644, durable, &e);
+	if (rc < 0 && e.code == ENOENT && cb_mkdir_p(dir, 0700, NULL) == 0) {
+		/* its folder removed by hand since the store was opened */
+		cb_error_release(&e);
+		rc = cb_write_file_replace(path, tmp, text, strlen(text), 0644, durable, &e);
+	}
+	if (rc < 0) {
+		cb_error_move(err, &e);
 		return cb_error_wrap(err, "keep %s '%s'", kind_names[kind], name);
+	}
 	return 0;
 }
 

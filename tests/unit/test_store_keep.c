@@ -111,6 +111,11 @@ static void test_round_trip(void **state)
 	cb_error_release(&err);
 	assert_int_equal(digest_parse("sha256:ABC", &dt, &err), -1);
 	cb_error_release(&err);
+	/* its folder removed by hand: made again */
+	_cleanup_free_ char *kdir = cb_asprintf("%s/refs/cache", root);
+	assert_int_equal(cb_rm_rf(kdir, &err), 0);
+	assert_int_equal(store_keep_set(st, STORE_KEEP_CACHE, "k1", d, NULL, false, &err), 0);
+	assert_int_equal(store_keep_get(st, STORE_KEEP_CACHE, "k1", &got, &err), 0);
 	/* a record cut by a crash (written without fsync) is a miss */
 	_cleanup_free_ char *cut = cb_asprintf("%s/refs/cache/k3", root);
 	assert_int_equal(cb_write_file_atomic(cut, NULL, d, 20, 0644, &err), 0);
