@@ -72,9 +72,12 @@ static int name_image(store_t *st, const char *what, const char *platform, const
 	} else if (!full && oci_tag) {
 		n->ref_name = cb_xstrdup(oci_tag);
 	}
-	*im = (store_archive_image_t){.manifest_digest = n->md, .full_name = n->full,
-				      .ref_name = n->ref_name, .repo_tag = n->repo_tag,
-				      .repo = n->repo, .tag = n->tag};
+	im->manifest_digest = n->md;
+	im->full_name = n->full;
+	im->ref_name = n->ref_name;
+	im->repo_tag = n->repo_tag;
+	im->repo = n->repo;
+	im->tag = n->tag;
 	return 0;
 }
 

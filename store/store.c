@@ -24,7 +24,6 @@
 #define INDEX_MAX (64u << 20)
 #define REF_NAME_ANNOTATION "org.opencontainers.image.ref.name"
 
-
 char *store_default_root(void)
 {
 	const char *env = getenv("CBUILD_ROOT");

@@ -70,7 +70,8 @@ static void test_pick_native(void **state)
 	/* none matches: the first */
 	_cleanup_free_ char *t2 = cb_asprintf(
 		"{\"manifests\":[{\"digest\":\"" D1 "\",\"size\":1,\"platform\":{\"os\":\"linux\","
-		"\"architecture\":\"%s\"}}]}", other);
+		"\"architecture\":\"%s\"}}]}",
+		other);
 	ix = parse(t2);
 	assert_string_equal(oci_index_pick_native(ix)->digest, D1);
 	oci_index_free(ix);

@@ -62,7 +62,8 @@ static void make_image(const char *tag, char man[DIGEST_STR_LEN + 1],
 	put(st, lt, layer);
 	_cleanup_free_ char *ct = cb_asprintf(
 		"{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
-		"\"diff_ids\":[\"%s\"]}}", layer);
+		"\"diff_ids\":[\"%s\"]}}",
+		layer);
 	put(st, ct, cfg);
 	_cleanup_free_ char *mt = cb_asprintf(
 		"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
