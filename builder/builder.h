@@ -13,7 +13,8 @@
  * process, even after kill -9.
  *
  * The cache: every step's result is an (untagged) image in the store,
- * named by a cache entry cache/KEYHEX.json. The key is the sha256 of a
+ * named by a cache entry (a reference the store keeps: store/keep.h, kind
+ * cache, named KEYHEX). The key is the sha256 of a
  * canonical description of the step (see builder/cache.h): the parent's
  * key (or the base image's ID), the step's expanded instruction, the
  * environment it runs with and, for ADD/COPY, a checksum of the selected

@@ -13,9 +13,10 @@
  * Nothing in a key depends on the machine, the store root or the time, so
  * the same Dockerfile and context give the same keys everywhere.
  *
- * An entry cache/KEYHEX.json names the intermediate image the step made:
- * {"manifest": "sha256:...", "step": "..."}. It is written after the image,
- * renamed into place, so a crash leaves no entry pointing at nothing.
+ * An entry is a reference the store keeps (store/keep.h, kind cache, named
+ * KEYHEX): the intermediate image the step made, with the step's text as
+ * its note. It is written after the image, renamed into place, so a crash
+ * leaves no entry pointing at nothing.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -26,6 +27,7 @@
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/json.h"
+#include "store/keep.h"
 
 void bld_cache_key(const char *parent_key, const char *step_text, const char *inputs,
 		   char out[DIGEST_STR_LEN + 1])
@@ -43,21 +45,17 @@ void bld_cache_key(const char *parent_key, const char *step_text, const char *in
 	digest_free(d);
 }
 
-static char *entry_path(store_t *st, const char *key)
-{
-	return cb_asprintf("%s/cache/%s.json", store_root(st), digest_hex(key));
-}
-
+/* An entry is a reference the store keeps (store/keep.h): the image it
+ * names stays while the entry does, and prune drops them together. */
 char *bld_cache_lookup(store_t *st, const char *key)
 {
-	_cleanup_free_ char *p = entry_path(st, key);
-	json_t *j = json_load_file(p, 0, NULL);
-	const char *m = json_string_value(json_object_get(j, "manifest"));
-	char *out = NULL;
-	if (m && store_has_blob(st, m))
-		out = cb_xstrdup(m);
-	json_decref(j);
-	return out;
+	digest_t m;
+	cb_error_t e = CB_ERROR_INIT;
+	if (store_keep_get(st, STORE_KEEP_CACHE, digest_hex(key), &m, &e) < 0) {
+		cb_error_release(&e);
+		return NULL;
+	}
+	return store_has_blob(st, m.s) ? cb_xstrdup(m.s) : NULL;
 }
 
 int bld_cache_store(store_t *st, const char *key, const char *manifest_digest,
@@ -69,13 +67,8 @@ int bld_cache_store(store_t *st, const char *key, const char *manifest_digest,
 int bld_cache_store_sync(store_t *st, const char *key, const char *manifest_digest,
 			 const char *description, bool durable, cb_error_t *err)
 {
-	json_t *j = json_pack("{s:s, s:o}", "manifest", manifest_digest, "step",
-			      oci_json_str(description ? description : ""));
-	_cleanup_free_ char *text = oci_json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	_cleanup_free_ char *p = entry_path(st, key);
-	_cleanup_free_ char *tmp = store_path(st, "tmp");
-	if (cb_write_file_replace(p, tmp, text, strlen(text), 0644, durable, err) < 0)
+	if (store_keep_set(st, STORE_KEEP_CACHE, digest_hex(key), manifest_digest,
+			   description ? description : "", durable, err) < 0)
 		return cb_error_wrap(err, "write cache entry");
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include "builder/internal.h"
 #include "common/fs.h"
 #include "common/util.h"
+#include "store/places.h"
 
 #define CTXSUM_MAX (256u << 20)
 
@@ -152,7 +153,7 @@ bld_ctxsum_t *bld_ctxsum_open(store_t *st, const char *context_dir)
 	char d[DIGEST_STR_LEN + 1];
 	digest_buffer(abs ? abs : context_dir, strlen(abs ? abs : context_dir), d);
 	free(abs);
-	c->file = cb_asprintf("%s/cache/ctxsum-%.32s.txt", store_root(st), digest_hex(d));
+	c->file = store_place_ctxsum(st, d);
 	c->started = (int64_t)time(NULL);
 	pthread_mutex_init(&c->mu, NULL);
 	grow(c);

@@ -19,6 +19,7 @@
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/json.h"
+#include "store/places.h"
 
 #define TAIL_LINES 12
 
@@ -653,10 +654,7 @@ static int ssh_mount(build_t *b, const df_mount_t *dm, run_mounts_t *m, const ch
 static int cache_mount_dir(build_t *b, const df_mount_t *dm, run_mounts_t *m, const char **out,
 			   cb_error_t *err)
 {
-	char d[DIGEST_STR_LEN + 1];
-	const char *id = dm->id ? dm->id : dm->target;
-	digest_buffer(id, strlen(id), d);
-	char *dir = cb_asprintf("%s/mounts/cache/%.32s", store_root(b->st), digest_hex(d));
+	char *dir = store_place_cache_mount(b->st, dm->id ? dm->id : dm->target);
 	keep(m, dir);
 	if (cb_mkdir_p(dir, dm->mode > 0 ? (mode_t)dm->mode : 0755, err) < 0)
 		return -1;

@@ -21,7 +21,6 @@
  * is attached by default (see builder/attest.c for why); --sbom brings
  * min provenance with it unless --provenance=false.
  */
-#include "store/archive_lazy.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -40,6 +39,7 @@
 #include "registry/reference.h"
 #include "registry/registry.h"
 #include "runtime/isolation.h"
+#include "store/layer.h"
 
 #define DOCKERFILE_MAX (16u << 20)
 
@@ -352,50 +352,16 @@ static void build_args_release(build_args_t *a)
 	free(a->plats_str);
 }
 
-/* CONTEXT "-": a tar on stdin, unpacked into a temp dir of the store. */
+/* CONTEXT "-": a tar on stdin (compressed or not), unpacked into a temp
+ * dir of the store by the store's hardened extractor. */
 static int context_from_stdin(store_t *st, char **dir, cb_error_t *err)
 {
 	*dir = store_mkdtemp(st, "context-", err);
 	if (!*dir)
 		return -1;
-	struct archive *a = archive_read_new();
-	archive_read_support_filter_all(a);
-	archive_read_support_format_all(a);
-	struct archive *w = archive_write_disk_new();
-	archive_write_disk_set_options(w, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
-						  ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-						  ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-						  ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
-	int rc = 0;
-	_cleanup_close_ int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (archive_read_open_fd(a, 0, 1 << 16) != ARCHIVE_OK || chdir(*dir) < 0) {
-		rc = cb_error_fail(err, EINVAL, "read context tar from stdin: %s",
-				   archive_error_string(a) ? archive_error_string(a) : "failed");
-		goto out;
-	}
-	struct archive_entry *e;
-	int r;
-	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-		if (archive_write_header(w, e) < ARCHIVE_WARN) {
-			rc = cb_error_fail(err, EIO, "extract context '%s': %s",
-					   archive_entry_pathname(e), archive_error_string(w));
-			break;
-		}
-		const void *buf;
-		size_t len;
-		la_int64_t off;
-		while (archive_read_data_block(a, &buf, &len, &off) == ARCHIVE_OK)
-			archive_write_data_block(w, buf, len, off);
-		archive_write_finish_entry(w);
-	}
-	if (rc == 0 && r != ARCHIVE_EOF)
-		rc = cb_error_fail(err, EIO, "read context tar from stdin: %s", archive_error_string(a));
-out:
-	if (cwd >= 0 && fchdir(cwd) < 0 && rc == 0)
-		rc = cb_error_errno(err, "return to working directory");
-	archive_write_free(w);
-	archive_read_free(a);
-	return rc;
+	if (layer_extract_plain(0, *dir, err) < 0)
+		return cb_error_wrap(err, "read context tar from stdin");
+	return 0;
 }
 
 static int read_dockerfile(const build_args_t *a, const char *context, char **data, size_t *len,

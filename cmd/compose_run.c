@@ -40,6 +40,7 @@
 #include "common/util.h"
 #include "registry/reference.h"
 #include "store/image.h"
+#include "store/places.h"
 
 /* ---- names and paths ---- */
 
@@ -444,8 +445,7 @@ static int remove_volumes(compose_t *c, store_t *st, cb_error_t *err)
 				names = cb_strv_push_take(names, cb_asprintf("%s_%s_anon%zu", c->p->name,
 									     c->p->services[i].name, k));
 	for (size_t i = 0; names && names[i]; i++) {
-		_cleanup_free_ char *sub = cb_asprintf("volumes/%s", names[i]);
-		_cleanup_free_ char *p = store_path(st, sub);
+		_cleanup_free_ char *p = store_place_volume(st, names[i]);
 		if (!cb_path_exists(p))
 			continue;
 		if (cb_rm_rf(p, err) < 0)

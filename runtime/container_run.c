@@ -23,6 +23,8 @@
 #include "runtime/netavark.h"
 #include "common/fs.h"
 #include "common/util.h"
+#include "store/keep.h"
+#include "store/places.h"
 
 /* ---- the init layer ---- */
 
@@ -309,8 +311,7 @@ static int build_mounts(store_t *st, const rt_ctr_t *c, mounts_t *m, cb_error_t 
 		const char *src = spec;
 		if (!strchr(spec, '/')) {
 			/* a named volume: a directory of the store, made on first use */
-			_cleanup_free_ char *sub = cb_asprintf("volumes/%s", spec);
-			char *dir = store_path(st, sub);
+			char *dir = store_place_volume(st, spec);
 			m->owned = cb_strv_push_take(m->owned, dir);
 			if (cb_mkdir_p(dir, 0755, err) < 0)
 				return -1;
@@ -477,7 +478,8 @@ static void remove_self(store_t *st, rt_ctr_t *c)
 	cb_error_t e = CB_ERROR_INIT;
 	if (cb_rm_rf(c->dir, &e) < 0)
 		cb_warn_error(&e);
-	(void)st;
+	else if (store_keep_remove(st, STORE_KEEP_CONTAINER, c->id, &e) < 0)
+		cb_warn_error(&e);
 }
 
 static int finish(store_t *st, rt_ctr_t *c, running_t *r, sbx_status_t *status, cb_error_t *err)

@@ -25,9 +25,9 @@
 
 #include "common/error.h"
 #include "store/digest.h"
+#include "store/mediatype.h"
 #include "store/store.h"
 
-#define MT_IN_TOTO "application/vnd.in-toto+json"
 #define ATTEST_REF_TYPE "vnd.docker.reference.type"
 #define ATTEST_REF_DIGEST "vnd.docker.reference.digest"
 #define ATTEST_PREDICATE_TYPE "in-toto.io/predicate-type"
