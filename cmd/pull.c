@@ -64,6 +64,7 @@ int cmd_pull(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (!image)
 		return cmd_usage_error(err, "no image given");
 	reg_warm_up(); /* libcurl loads while the store opens */
+	cmd_catch_interrupts();
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;

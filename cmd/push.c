@@ -75,6 +75,7 @@ int cmd_push(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	}
 	if (!src)
 		return cmd_usage_error(err, "no image given");
+	cmd_catch_interrupts();
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;

@@ -17,4 +17,11 @@ int cmd_reg_option(reg_opts_t *o, int argc, char **argv, int *i, cb_error_t *err
  * value is absent. */
 const char *cmd_opt_value(const char *name, int argc, char **argv, int *i, bool *missing);
 
+/* Until the process exits, Ctrl-C and SIGTERM ask the transfer loops to
+ * stop (common/cancel.h) instead of killing the process: a pull or push
+ * waiting on a hung registry fails at once with "interrupted", its lease
+ * released and its tmp/ files gone, and the store is as before. A second
+ * signal of the same kind kills (the handler is one-shot). */
+void cmd_catch_interrupts(void);
+
 #endif

@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "common/cancel.h"
 #include "common/fs.h"
 #include "registry/wire.h"
 
@@ -628,6 +629,13 @@ int reg_client_run(reg_client_t *c, reg_xfer_t **xs, size_t n, unsigned parallel
 	int rc = 0;
 
 	while (done < n) {
+		/* Ctrl-C or SIGTERM (a build's handler, or pull's and push's):
+		 * stop now, whatever a hung registry does; the signal also wakes
+		 * curl_multi_poll below (EINTR), so this is reached promptly. */
+		if (cb_cancel_check(err) < 0) {
+			rc = -1;
+			goto out;
+		}
 		int64_t now = now_ms();
 		/* Restart transfers whose backoff is over, then start new ones. */
 		for (size_t i = 0; i < next && active < parallel; i++) {

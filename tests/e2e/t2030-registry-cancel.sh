@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Ctrl-C and SIGTERM in the registry transfer loops (issue 23 item 7, the
+# leftovers): a pull, a push and a build's base-image pull that wait on a
+# hung registry stop when told, say "interrupted", leave tmp/ empty and a
+# store fsck finds clean, and the next pull or push works. The hung registry
+# is tests/tools/faultproxy.py's "hang" fault: half a blob (or the whole
+# upload body read), then silence with the connection held open.
+#
+# The old code let a pull die on the signal's default action (leaving its
+# partial blob in tmp/ for a later command) and a build's pull ignored the
+# build's cancel flag: it waited for libcurl's 60 s stall limit, then
+# retried, minutes in all. The wait below is bounded (50 s) only so that a
+# failure does not hang the suite; it is no timing assertion.
+. "$(dirname "$0")/lib.sh"
+. "$TOP/tests/tools/reglib.sh"
+quiet_registry || skip_all "cannot start docker-registry"
+
+# an image whose layer is big enough to be cut in half mid-transfer
+mkimage "$T/l" app --random 4M --gzip >/dev/null
+to_store "$T/l" app "$REG/app:1" "$T/seed"
+rm -f "$T/seed/registry-sources.json"
+"$CBUILD" --root "$T/seed" push -q "$REG/app:1" >/dev/null 2>"$T/seed.err" ||
+	{ cat "$T/seed.err" >&2; skip_all "cannot seed the registry"; }
+import_busybox bb:1
+cb push -q bb:1 "$REG/bb:1" >/dev/null 2>&1 || skip_all "cannot push busybox"
+
+# interrupt SIG PID: once the proxy logs the stall, send SIG, wait (bounded)
+# and set RC; 124 when the process did not end
+interrupt() {
+	local sig=$1 pid=$2
+	wait_for 60 grep -q ' hang ' "$PROXY_LOG" || diag "the proxy never stalled"
+	kill -"$sig" "$pid"
+	if wait_for 50 eval "! kill -0 $pid 2>/dev/null"; then
+		wait "$pid"; RC=$?
+	else
+		kill -9 "$pid"; wait "$pid"; RC=124
+	fi
+}
+tmp_empty() { [ -z "$(ls -A "$1/tmp" 2>/dev/null)" ]; }
+fsck_clean() { "$CBUILD" --root "$1" fsck >"$T/fsck.out" 2>&1 || { diag "$(cat "$T/fsck.out")"; return 1; }; }
+
+# ---- pull, Ctrl-C while a blob hangs half-way ----
+start_proxy "$REG" "hang:GET /v2/app/blobs/sha256:"
+R=$T/pull
+"$CBUILD" --root "$R" pull "$PROXY/app:1" >/dev/null 2>"$T/pull.err" &
+interrupt INT $!
+[ "$RC" -ne 0 ] && [ "$RC" -ne 124 ]; ok $? "pull: SIGINT during a hung blob ends it (exit $RC)"
+like "$(cat "$T/pull.err")" "interrupted \(SIGINT\)" "pull: it says it was interrupted"
+tmp_empty "$R"; ok $? "pull: nothing left in tmp/ ($(ls -A "$R/tmp" 2>/dev/null | tr '\n' ' '))"
+fsck_clean "$R"; ok $? "pull: fsck finds the store clean"
+"$CBUILD" --root "$R" pull -q "$REG/app:1" >/dev/null 2>"$T/pull2.err"
+ok $? "pull: the next pull works"
+blobs_ok "$R"; ok $? "pull: every stored blob is whole"
+
+# ---- push, SIGTERM while the registry does not answer an upload ----
+start_proxy "$REG" "hang:PUT /v2/up/blobs/uploads/" "hang:PATCH /v2/up/blobs/uploads/"
+R2=$T/push
+to_store "$T/l" app "$PROXY/up:1" "$R2"
+rm -f "$R2/registry-sources.json"
+"$CBUILD" --root "$R2" push "$PROXY/up:1" >/dev/null 2>"$T/push.err" &
+interrupt TERM $!
+[ "$RC" -ne 0 ] && [ "$RC" -ne 124 ]; ok $? "push: SIGTERM during a hung upload ends it (exit $RC)"
+like "$(cat "$T/push.err")" "interrupted \(SIGTERM\)" "push: it says it was interrupted"
+tmp_empty "$R2"; ok $? "push: nothing left in tmp/"
+fsck_clean "$R2"; ok $? "push: fsck finds the store clean"
+"$CBUILD" --root "$R2" push -q "$PROXY/up:1" "$REG/up:1" >/dev/null 2>"$T/push2.err"
+ok $? "push: the next push works"
+skopeo inspect --tls-verify=false "docker://$REG/up:1" >/dev/null 2>&1
+ok $? "push: the registry serves the pushed image"
+
+# ---- build, Ctrl-C while its FROM image's blob hangs ----
+start_proxy "$REG" "hang:GET /v2/bb/blobs/sha256:"
+R3=$T/build
+mkdir -p "$T/ctx"
+printf 'FROM %s/bb:1\nRUN true\n' "$PROXY" > "$T/ctx/Dockerfile"
+"$CBUILD" --root "$R3" build -t hung:1 "$T/ctx" >/dev/null 2>"$T/build.err" &
+interrupt INT $!
+[ "$RC" -ne 0 ] && [ "$RC" -ne 124 ]; ok $? "build: SIGINT while its base image hangs ends it (exit $RC)"
+like "$(cat "$T/build.err")" "interrupted" "build: it says it was interrupted"
+"$CBUILD" --root "$R3" inspect hung:1 >/dev/null 2>&1; is $? 1 "build: nothing tagged"
+tmp_empty "$R3"; ok $? "build: nothing left in tmp/"
+fsck_clean "$R3"; ok $? "build: fsck finds the store clean"
+printf 'FROM %s/bb:1\nRUN true\n' "$REG" > "$T/ctx/Dockerfile"
+"$CBUILD" --root "$R3" build -q -t hung:1 "$T/ctx" >/dev/null 2>"$T/build2.err"
+ok $? "build: the next build pulls its base and works"
+done_testing
