@@ -173,9 +173,13 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(length))
         self.end_headers()
         if "hang" in kinds and len(data) > 1:
-            self.wfile.write(data[:len(data) // 2])
-            self.wfile.flush()
             up.close()
+            try:
+                self.wfile.write(data[:len(data) // 2])
+                self.wfile.flush()
+            except OSError:  # the client gave up already
+                self.close_connection = True
+                return
             return self.stall(len(body), len(data) // 2)
         if "drop" in kinds and len(data) > 1:
             self.wfile.write(data[:len(data) // 2])
