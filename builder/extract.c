@@ -141,4 +141,3 @@ out:
 	archive_read_free(a);
 	return rc;
 }
-

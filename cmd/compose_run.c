@@ -117,10 +117,10 @@ static int service_security(const compose_t *c, const df_compose_service_t *s, c
 			cb_warn("service '%s': security_opt '%s' has no effect here (ignored)", s->name, o);
 			continue;
 		}
+		static const char known[] = "seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges";
 		if (strncmp(o, "seccomp=", 8) && strncmp(o, "seccomp:", 8))
-			return cb_error_fail(err, EINVAL, "service '%s': unsupported security_opt '%s' "
-					     "(seccomp=unconfined, seccomp=PROFILE.json, "
-					     "no-new-privileges)", s->name, o);
+			return cb_error_fail(err, EINVAL, "service '%s': unsupported security_opt '%s' (%s)",
+					     s->name, o, known);
 		free(*seccomp);
 		*seccomp = NULL;
 		if (!strcmp(o + 8, "unconfined")) {
@@ -128,8 +128,8 @@ static int service_security(const compose_t *c, const df_compose_service_t *s, c
 			continue;
 		}
 		if (!o[8])
-			return cb_error_fail(err, EINVAL, "service '%s': seccomp= needs a profile "
-					     "or 'unconfined'", s->name);
+			return cb_error_fail(err, EINVAL, "service '%s': seccomp= needs a profile or 'unconfined'",
+					     s->name);
 		_cleanup_free_ char *path = o[8] == '/' ? cb_xstrdup(o + 8) : cb_path_join(c->p->dir, o + 8);
 		size_t len = 0;
 		if (cb_read_file(path, 1 << 20, seccomp, &len, err) < 0)

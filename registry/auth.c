@@ -220,9 +220,9 @@ int reg_auth_fetch_token(reg_client_t *c, const char *scope, cb_error_t *err)
 	if (r == 0 && xf.status != 200) {
 		if (xf.status == 401 || xf.status == 403 || (had_refresh && xf.status == 400))
 			r = cb_error_fail(err, EACCES, "unauthorized: %s",
-					 had_refresh ? "the saved token was refused: log in again"
-					 : c->user   ? "incorrect username or password"
-						     : "authentication required");
+					  had_refresh ? "the saved token was refused: log in again"
+					  : c->user   ? "incorrect username or password"
+						      : "authentication required");
 		else
 			r = reg_http_error(&xf, "token request", err);
 		cb_error_wrap(err, "get token from '%s'", c->chal.realm);
@@ -264,7 +264,7 @@ int reg_auth_challenge(reg_client_t *c, const char *www_auth, cb_error_t *err)
 		c->auth_header = cb_xstrdup(c->basic_header);
 	} else {
 		r = cb_error_fail(err, EACCES, "authentication required%s",
-				 c->user ? ": credentials refused" : "");
+				  c->user ? ": credentials refused" : "");
 	}
 	reg_challenge_release(&ch);
 	return r;

@@ -574,7 +574,7 @@ static fin_t finish(reg_client_t *c, reg_xfer_t *xf, CURLcode res, int64_t *dela
 }
 
 int reg_client_run_on(reg_client_t *c, CURLM *multi, reg_xfer_t **xs, size_t n, unsigned parallel,
-		  cb_error_t *err)
+		      cb_error_t *err)
 {
 	CURLM *saved = c->multi;
 	c->multi = multi;

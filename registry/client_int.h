@@ -16,14 +16,14 @@
 
 typedef struct token {
 	char *scope;
-	char *header; /* "Authorization: Bearer ..." */
+	char *header;    /* "Authorization: Bearer ..." */
 	int64_t expires; /* monotonic ms */
 } token_t;
 
 struct reg_client {
-	char *domain;  /* as in the reference: "docker.io", "localhost:5000" */
-	char *host;    /* the API host: "registry-1.docker.io" for docker.io */
-	char *repo;    /* "library/busybox", NULL for a login check */
+	char *domain; /* as in the reference: "docker.io", "localhost:5000" */
+	char *host;   /* the API host: "registry-1.docker.io" for docker.io */
+	char *repo;   /* "library/busybox", NULL for a login check */
 	const char *scheme;
 	reg_opts_t opts;
 	char *user, *pass;
@@ -36,7 +36,7 @@ struct reg_client {
 	char *scope; /* "repository:R:pull,push repository:S:pull" */
 	token_t *tokens;
 	size_t ntokens;
-	char *auth_header; /* current Authorization header line, or NULL */
+	char *auth_header;  /* current Authorization header line, or NULL */
 	char *basic_header; /* "Authorization: Basic ..." from user/pass */
 	CURLM *multi;
 	char *ca_blob;

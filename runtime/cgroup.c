@@ -256,11 +256,11 @@ int sbx_cgroup_pids_base(char **out, cb_error_t *err)
 	if (base_dir(&pm, base, sizeof base, err) < 0)
 		return -1;
 	if (access(base, W_OK) < 0)
-		return cb_error_errno(err, "cgroup '%s' is not writable (none is delegated to "
-				      "this user)", base);
+		return cb_error_errno(err, "cgroup '%s' is not writable (none is delegated to this user)",
+				      base);
 	if (pm.v2 && !v2_can_delegate(&pm, base))
-		return cb_error_fail(err, EBUSY, "cgroup '%s' holds processes and has no pids in "
-				     "its cgroup.subtree_control", base);
+		return cb_error_fail(err, EBUSY, "cgroup '%s' holds processes and has no pids in its cgroup.subtree_control",
+				     base);
 	*out = cb_xstrdup(base);
 	return 0;
 }

@@ -226,7 +226,7 @@ static void check_enosys(const char *arch, const char *newest)
 	sbx_scmp_bpf_t *bpf = compile_default(SBX_CAPS_DEFAULT, arch);
 	int last = seccomp_syscall_resolve_name_arch(arch_token(arch), newest);
 	assert_true(last > 0);
-	assert_int_equal(ask_nr(bpf, arch, (uint32_t)last + 3), ENOSYS_); /* fchmodat2 */
+	assert_int_equal(ask_nr(bpf, arch, (uint32_t)last + 3), ENOSYS_);  /* fchmodat2 */
 	assert_int_equal(ask_nr(bpf, arch, (uint32_t)last + 13), ENOSYS_); /* mseal */
 	assert_int_equal(ask_nr(bpf, arch, 1000), ENOSYS_);
 	assert_int_equal(ask(bpf, arch, newest, 0, 0), ALLOW);
