@@ -15,8 +15,9 @@
 . "$TOP/tests/tools/reglib.sh"
 quiet_registry || skip_all "cannot start docker-registry"
 
-# an image whose layer is big enough to be cut in half mid-transfer
-mkimage "$T/l" app --random 4M --gzip >/dev/null
+# an image with a layer big enough to be cut in half mid-transfer, and a
+# small one that arrives whole before the signal
+mkimage "$T/l" app --random 4M --random 20K --gzip >/dev/null
 to_store "$T/l" app "$REG/app:1" "$T/seed"
 rm -f "$T/seed/registry-sources.json"
 "$CBUILD" --root "$T/seed" push -q "$REG/app:1" >/dev/null 2>"$T/seed.err" ||
@@ -39,8 +40,14 @@ interrupt() {
 tmp_empty() { [ -z "$(ls -A "$1/tmp" 2>/dev/null)" ]; }
 fsck_clean() { "$CBUILD" --root "$1" fsck >"$T/fsck.out" 2>&1 || { diag "$(cat "$T/fsck.out")"; return 1; }; }
 
+blob_of() { # blob_of N: the digest of layer N (0: the config) of app:1
+	python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(([m["config"]]+m["layers"])[int(sys.argv[2])]["digest"])' \
+		"$T/l/blobs/sha256/$(skopeo inspect --format '{{.Digest}}' "oci:$T/l:app" | cut -d: -f2)" "$1"
+}
+BIG=$(blob_of 1) SMALL=$(blob_of 2) CONFIG=$(blob_of 0)
+
 # ---- pull, Ctrl-C while a blob hangs half-way ----
-start_proxy "$REG" "hang:GET /v2/app/blobs/sha256:"
+start_proxy "$REG" "hang:GET /v2/app/blobs/$BIG"
 R=$T/pull
 "$CBUILD" --root "$R" pull "$PROXY/app:1" >/dev/null 2>"$T/pull.err" &
 interrupt INT $!
@@ -48,8 +55,12 @@ interrupt INT $!
 like "$(cat "$T/pull.err")" "interrupted \(SIGINT\)" "pull: it says it was interrupted"
 tmp_empty "$R"; ok $? "pull: nothing left in tmp/ ($(ls -A "$R/tmp" 2>/dev/null | tr '\n' ' '))"
 fsck_clean "$R"; ok $? "pull: fsck finds the store clean"
-"$CBUILD" --root "$R" pull -q "$REG/app:1" >/dev/null 2>"$T/pull2.err"
+[ -f "$R/blobs/sha256/${SMALL#sha256:}" ] && [ -f "$R/blobs/sha256/${CONFIG#sha256:}" ]
+ok $? "pull: the blobs that arrived whole are kept"
+start_proxy "$REG"
+"$CBUILD" --root "$R" pull -q "$PROXY/app:1" >/dev/null 2>"$T/pull2.err"
 ok $? "pull: the next pull works"
+is "$(grep -c "^GET /v2/app/blobs/" "$PROXY_LOG")" 1 "pull: and fetches only the blob that was cut ($(grep -o 'blobs/sha256:.\{12\}' "$PROXY_LOG" | tr '\n' ' '))"
 blobs_ok "$R"; ok $? "pull: every stored blob is whole"
 
 # ---- push, SIGTERM while the registry does not answer an upload ----
