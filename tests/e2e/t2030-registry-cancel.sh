@@ -25,11 +25,14 @@ rm -f "$T/seed/registry-sources.json"
 import_busybox bb:1
 cb push -q bb:1 "$REG/bb:1" >/dev/null 2>&1 || skip_all "cannot push busybox"
 
-# interrupt SIG PID: once the proxy logs the stall, send SIG, wait (bounded)
-# and set RC; 124 when the process did not end
+# interrupt SIG PID [READY-CMD...]: once the proxy logs the stall (and
+# READY-CMD succeeds), send SIG, wait (bounded) and set RC; 124 when the
+# process did not end
 interrupt() {
 	local sig=$1 pid=$2
+	shift 2
 	wait_for 60 grep -q ' hang ' "$PROXY_LOG" || diag "the proxy never stalled"
+	[ $# -eq 0 ] || wait_for 60 "$@" || diag "never ready: $*"
 	kill -"$sig" "$pid"
 	if wait_for 50 eval "! kill -0 $pid 2>/dev/null"; then
 		wait "$pid"; RC=$?
@@ -49,8 +52,10 @@ BIG=$(blob_of 1) SMALL=$(blob_of 2) CONFIG=$(blob_of 0)
 # ---- pull, Ctrl-C while a blob hangs half-way ----
 start_proxy "$REG" "hang:GET /v2/app/blobs/$BIG"
 R=$T/pull
+# complete blobs wait in the pull's tmp/ directory as ok-HEX until published
+whole() { compgen -G "$R/tmp/*/ok-${SMALL#sha256:}" >/dev/null && compgen -G "$R/tmp/*/ok-${CONFIG#sha256:}" >/dev/null; }
 "$CBUILD" --root "$R" pull "$PROXY/app:1" >/dev/null 2>"$T/pull.err" &
-interrupt INT $!
+interrupt INT $! whole
 [ "$RC" -ne 0 ] && [ "$RC" -ne 124 ]; ok $? "pull: SIGINT during a hung blob ends it (exit $RC)"
 like "$(cat "$T/pull.err")" "interrupted \(SIGINT\)" "pull: it says it was interrupted"
 tmp_empty "$R"; ok $? "pull: nothing left in tmp/ ($(ls -A "$R/tmp" 2>/dev/null | tr '\n' ' '))"
