@@ -824,9 +824,13 @@ static void choose_run_pids(build_t *b)
 	if (b->run_pids != 0)
 		return;
 	b->run_pids = BLD_RUN_PIDS_LIMIT;
-	if (!sbx_cgroup_pids_usable()) {
-		bld_log(b, "[Warning] no usable pids cgroup controller: RUN steps have no pids "
-			   "limit\n");
+	_cleanup_free_ char *base = NULL;
+	cb_error_t e = CB_ERROR_INIT;
+	if (sbx_cgroup_pids_base(&base, &e) < 0) { /* rootless: no delegated cgroup, say */
+		char why[512];
+		bld_log(b, "[Warning] RUN steps have no pids limit: %s\n",
+			cb_error_format(&e, why, sizeof why));
+		cb_error_release(&e);
 		b->run_pids = -1;
 	}
 }

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "builder/internal.h"
+#include "common/cancel.h"
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/places.h"
@@ -131,7 +132,11 @@ static void load(bld_ctxsum_t *c)
 		return;
 	}
 	char *save = NULL;
+	size_t n = 0;
 	for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		/* a hint: a cancelled build (Ctrl-C) stops reading a big one */
+		if (++n % 65536 == 0 && cb_cancelled())
+			break;
 		unsigned long long size, mt, ct, ino;
 		char hex[DIGEST_HEX_LEN + 1];
 		int off = 0;

@@ -152,6 +152,13 @@ typedef struct bld_copy_opts {
 int bld_copy(const bld_source_t *src, const char *rootfs, const bld_copy_opts_t *o,
 	     cb_error_t *err);
 
+/* ADD of a local tar (any compression): extract it into dstfd, entries
+ * owned by uid:gid when chown (else as the archive says). Returns 1 when it
+ * was an archive, 0 when not (copy it as a file), -1 on error (EFBIG past
+ * the expansion limit). */
+int bld_extract_archive(int srcfd, int dstfd, bool chown, uid_t uid, gid_t gid,
+			cb_error_t *err);
+
 /* mkdir -p of an absolute image path inside rootfs (symlinks resolved
  * inside it); the directories it makes are owned by uid:gid ((uid_t)-1:
  * root). */

@@ -856,9 +856,9 @@ static int run_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, bl
 		cfg.output_opaque = &ro;
 		cfg.forward_signals = false; /* Ctrl-C cancels the build: bld_interrupted */
 		cfg.pids_limit = b->run_pids;
-		if (run->insecure) { /* BuildKit's: every capability, no seccomp */
+		if (run->insecure) { /* BuildKit's: all caps, no seccomp, no masked paths */
 			cfg.caps = sbx_caps_all();
-			cfg.seccomp_unconfined = true;
+			cfg.seccomp_unconfined = cfg.systempaths_unconfined = true;
 		}
 		rc = run_sandboxed(b, &cfg, &status, err);
 		if (rc < 0)

@@ -289,7 +289,7 @@ static int parse_services(int argc, char **argv, reg_opts_t *ro, bool *flag, con
 static int compose_push(compose_t *c, int argc, char **argv, cb_error_t *err)
 {
 	reg_opts_t ro;
-	reg_opts_init(&ro);
+	cmd_reg_opts_init(&ro);
 	bool ignore_failures = false;
 	_cleanup_strv_ char **names = NULL;
 	int rc = parse_services(argc, argv, &ro, &ignore_failures, "--ignore-push-failures", &names,
@@ -326,7 +326,7 @@ static int compose_push(compose_t *c, int argc, char **argv, cb_error_t *err)
 static int compose_pull(compose_t *c, int argc, char **argv, cb_error_t *err)
 {
 	reg_opts_t ro;
-	reg_opts_init(&ro);
+	cmd_reg_opts_init(&ro);
 	bool ignore_buildable = false;
 	_cleanup_strv_ char **names = NULL;
 	int rc = parse_services(argc, argv, &ro, &ignore_buildable, "--ignore-buildable", &names,

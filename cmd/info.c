@@ -10,6 +10,24 @@
 #include "common/fs.h"
 #include "common/util.h"
 #include "runtime/isolation.h"
+#include "runtime/cgroup.h"
+
+/* Whether RUN steps get their pids limit here (rootless: only in a cgroup
+ * delegated to the user), and why not. */
+static void print_pids_limit(void)
+{
+	_cleanup_free_ char *base = NULL;
+	cb_error_t e = CB_ERROR_INIT;
+	if (sbx_cgroup_pids_base(&base, &e) == 0) {
+		printf("pids limit: RUN steps get one, run --pids-limit works (cgroups under %s)\n",
+		       base);
+		return;
+	}
+	char buf[512];
+	printf("pids limit: none for RUN steps, run --pids-limit fails: %s\n",
+	       cb_error_format(&e, buf, sizeof buf));
+	cb_error_release(&e);
+}
 
 static void print_isolation(const rt_iso_report_t *r, const cb_error_t *probe)
 {
@@ -68,6 +86,7 @@ int cmd_info(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	printf("fallbacks:%s\n", r->n_fallbacks ? "" : " none");
 	for (size_t i = 0; i < r->n_fallbacks; i++)
 		printf("  - %s\n", r->fallbacks[i]);
+	print_pids_limit();
 	fflush(stdout);
 	if (rc < 0) {
 		cb_error_move(err, &probe);

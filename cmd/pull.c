@@ -38,7 +38,7 @@ static char *image_id(store_t *st, const char *manifest, cb_error_t *err)
 int cmd_pull(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	reg_opts_t o;
-	reg_opts_init(&o);
+	cmd_reg_opts_init(&o);
 	const char *image = NULL;
 	for (int i = 1; i < argc; i++) {
 		bool missing = false;
@@ -64,6 +64,7 @@ int cmd_pull(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (!image)
 		return cmd_usage_error(err, "no image given");
 	reg_warm_up(); /* libcurl loads while the store opens */
+	cmd_catch_interrupts();
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;

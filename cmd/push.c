@@ -41,7 +41,7 @@ static int push_archive(store_t *st, const char *src, const char *dest, bool oci
 int cmd_push(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	reg_opts_t o;
-	reg_opts_init(&o);
+	cmd_reg_opts_init(&o);
 	const char *src = NULL, *dest = NULL, *digestfile = NULL;
 	for (int i = 1; i < argc; i++) {
 		bool missing = false;
@@ -75,6 +75,7 @@ int cmd_push(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	}
 	if (!src)
 		return cmd_usage_error(err, "no image given");
+	cmd_catch_interrupts();
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;

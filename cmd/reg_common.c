@@ -3,10 +3,12 @@
  */
 #include "cmd/reg_common.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "common/cancel.h"
 #include "common/util.h"
 
 const char *cmd_opt_value(const char *name, int argc, char **argv, int *i, bool *missing)
@@ -73,4 +75,19 @@ int cmd_reg_option(reg_opts_t *o, int argc, char **argv, int *i, cb_error_t *err
 	if (missing)
 		return cmd_usage_error(err, "option '%s' needs a value", a);
 	return 0;
+}
+
+static void on_interrupt(int sig) { cb_cancel_request(sig); }
+
+void cmd_catch_interrupts(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	/* SA_RESETHAND: if the command does not stop, a second Ctrl-C kills it */
+	sa.sa_flags = SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	cb_cancel_reset();
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 }

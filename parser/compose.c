@@ -627,6 +627,17 @@ static int get_env_files(ld_t *ld, df_compose_service_t *s, const cn_t *n, cb_er
 	return 0;
 }
 
+/* A count, or -1 (and 0) for none, as docker's --pids-limit. */
+static int get_pids_limit(const cn_t *n, int64_t *out, cb_error_t *err)
+{
+	int v = 0;
+	if (want(n, CN_SCALAR, "pids_limit", err) < 0 ||
+	    (strcmp(n->str, "-1") && get_int(n, "pids_limit", &v, err) < 0))
+		return -1;
+	*out = v;
+	return 0;
+}
+
 static int get_restart(df_compose_service_t *s, const cn_t *n, cb_error_t *err)
 {
 	if (want(n, CN_SCALAR, "restart", err) < 0)
@@ -855,14 +866,14 @@ static int get_build(ld_t *ld, df_compose_service_t *s, const cn_t *n, cb_error_
 
 static const char *const ignored_keys[] = {
 	"networks", "network_mode", "deploy", "logging", "cap_add", "cap_drop", "devices",
-	"dns", "dns_search", "dns_opt", "domainname", "ulimits", "sysctls", "security_opt",
+	"dns", "dns_search", "dns_opt", "domainname", "ulimits", "sysctls",
 	"shm_size", "tmpfs", "secrets", "configs", "profiles", "platform", "mem_limit",
 	"memswap_limit", "mem_reservation", "cpus", "cpu_shares", "cpuset", "pid", "ipc",
 	"links", "external_links", "annotations", "attach", "cgroup", "cgroup_parent",
 	"develop", "scale", "runtime", "group_add", "isolation", "mac_address",
 	"oom_score_adj", "oom_kill_disable", "userns_mode", "volumes_from", "stop_grace",
 	"blkio_config", "device_cgroup_rules", "extends", "label_file", "storage_opt", "uts",
-	"pids_limit", "post_start", "pre_stop", "use_api_socket", "models", "provider",
+	"post_start", "pre_stop", "use_api_socket", "models", "provider",
 };
 
 static int service_key(ld_t *ld, df_compose_service_t *s, const cn_t *key, const cn_t *v,
@@ -929,6 +940,10 @@ static int service_key(ld_t *ld, df_compose_service_t *s, const cn_t *key, const
 		return get_bool(v, k, &s->privileged, err);
 	if (!strcmp(k, "pull_policy"))
 		return get_str(v, k, &s->pull_policy, err);
+	if (!strcmp(k, "pids_limit"))
+		return get_pids_limit(v, &s->pids_limit, err);
+	if (!strcmp(k, "security_opt"))
+		return get_strv(v, k, &s->security_opt, err);
 	if (!strcmp(k, "expose"))
 		return 0; /* the services share one network namespace: all is exposed */
 	if (cb_str_has_prefix(k, "x-"))
@@ -1239,59 +1254,6 @@ int df_compose_load(const df_compose_opts_t *o, df_compose_project_t **out, cb_e
 	return 0;
 }
 
-/* ---- queries ---- */
-
-const df_compose_service_t *df_compose_service(const df_compose_project_t *p, const char *name)
-{
-	for (size_t i = 0; i < p->n_services; i++)
-		if (p->services[i].name && !strcmp(p->services[i].name, name))
-			return &p->services[i];
-	return NULL;
-}
-
-const df_compose_volume_t *df_compose_volume(const df_compose_project_t *p, const char *key)
-{
-	for (size_t i = 0; i < p->n_volumes; i++)
-		if (!strcmp(p->volumes[i].key, key))
-			return &p->volumes[i];
-	return NULL;
-}
-
-char *df_compose_image_name(const df_compose_project_t *p, const df_compose_service_t *s)
-{
-	return s->image ? cb_xstrdup(s->image) : cb_asprintf("%s-%s", p->name, s->name);
-}
-
-static void mark(const df_compose_project_t *p, size_t i, bool deps, bool *sel)
-{
-	if (sel[i])
-		return;
-	sel[i] = true;
-	for (size_t d = 0; deps && d < p->services[i].n_depends_on; d++)
-		mark(p, (size_t)(df_compose_service(p, p->services[i].depends_on[d].service) -
-				 p->services), deps, sel);
-}
-
-int df_compose_select(const df_compose_project_t *p, char *const *names, bool deps,
-		      size_t **idx, size_t *n, cb_error_t *err)
-{
-	_cleanup_free_ bool *sel = cb_xcalloc(p->n_services + 1, sizeof(bool));
-	for (size_t i = 0; names && names[i]; i++) {
-		const df_compose_service_t *s = df_compose_service(p, names[i]);
-		if (!s)
-			return cb_error_fail(err, ENOENT, "no such service: '%s'", names[i]);
-		mark(p, (size_t)(s - p->services), deps, sel);
-	}
-	bool all = !names || !names[0];
-	size_t *v = cb_xcalloc(p->n_services + 1, sizeof(size_t)), k = 0;
-	for (size_t i = 0; i < p->n_services; i++)
-		if (all || sel[p->order[i]])
-			v[k++] = p->order[i];
-	*idx = v;
-	*n = k;
-	return 0;
-}
-
 /* ---- freeing ---- */
 
 static void build_free(df_compose_build_t *b)
@@ -1316,6 +1278,7 @@ static void service_release(df_compose_service_t *s)
 	build_free(s->build);
 	cb_strv_free(s->command);
 	cb_strv_free(s->entrypoint);
+	cb_strv_free(s->security_opt);
 	cb_strv_free(s->environment);
 	cb_strv_free(s->env_files);
 	free(s->env_files_required);

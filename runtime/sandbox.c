@@ -472,7 +472,8 @@ static void child_mount_proc_sys(struct child_ctx *c, int rootfd)
 			    "remount '/sys' read-only");
 	}
 	close(t);
-	child_mask_paths(c, rootfd);
+	if (!c->cfg->systempaths_unconfined)
+		child_mask_paths(c, rootfd);
 }
 
 static void child_user_mounts(struct child_ctx *c, int rootfd)
@@ -914,7 +915,6 @@ static int last_cap(void)
 	free(data);
 	return v > 0 && v < 64 ? v : CAP_LAST_CAP;
 }
-
 
 static const char *env_path(char *const *env)
 {
