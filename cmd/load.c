@@ -17,25 +17,27 @@
 #include "store/archive.h"
 #include "store/image.h"
 
+/* md: an image manifest, or an index (with this machine's image in the
+ * store) */
 static int tag_loaded(store_t *st, const char *name, const char *md, bool quiet, cb_error_t *err)
 {
 	_cleanup_free_ char *data = NULL;
 	size_t len = 0;
 	if (store_read_blob(st, md, IMAGE_JSON_MAX, &data, &len, err) < 0)
 		return -1;
-	oci_manifest_t *m = oci_manifest_from_json(data, len, err);
-	if (!m)
+	image_t *img = image_load(st, md, err);
+	if (!img)
 		return -1;
-	int rc = store_set_ref(st, name, md, m->media_type, (int64_t)len, err);
+	int rc = store_set_ref(st, name, md, oci_document_media_type(data, len), (int64_t)len, err);
 	if (rc == 0 && !quiet) {
 		if (name) {
 			_cleanup_free_ char *shown = reg_ref_shorten(name);
 			printf("Loaded image: %s\n", shown);
 		} else {
-			printf("Loaded image ID: %s\n", m->config.digest);
+			printf("Loaded image ID: %s\n", img->config_digest);
 		}
 	}
-	oci_manifest_free(m);
+	image_free(img);
 	return rc;
 }
 

@@ -27,12 +27,13 @@
 
 /* The names an image is written under (store/archive.h writes them). */
 typedef struct named {
-	char *md, *full, *ref_name, *repo_tag, *repo, *tag;
+	char *md, *index, *full, *ref_name, *repo_tag, *repo, *tag;
 } named_t;
 
 static void named_release(named_t *n)
 {
 	free(n->md);
+	free(n->index);
 	free(n->full);
 	free(n->ref_name);
 	free(n->repo_tag);
@@ -60,6 +61,10 @@ static int name_image(store_t *st, const char *what, const char *platform, const
 	if (!img)
 		return cb_error_wrap(err, "image '%s'", what);
 	n->md = cb_xstrdup(img->manifest_digest);
+	/* a build's index (attestations, platforms) goes whole, unless one
+	 * platform is asked for */
+	if (!platform && strcmp(md, img->manifest_digest))
+		n->index = cb_steal_pointer(&md);
 	image_free(img);
 	reg_ref_t r;
 	if (full && reg_ref_parse(full, 0, &r, NULL) == 0) {
@@ -73,6 +78,7 @@ static int name_image(store_t *st, const char *what, const char *platform, const
 		n->ref_name = cb_xstrdup(oci_tag);
 	}
 	im->manifest_digest = n->md;
+	im->index_digest = n->index;
 	im->full_name = n->full;
 	im->ref_name = n->ref_name;
 	im->repo_tag = n->repo_tag;

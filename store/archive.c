@@ -86,6 +86,57 @@ static int add_blob(saver_t *s, const char *digest, cb_error_t *err)
 	return 0;
 }
 
+/* True when every manifest the index lists is in the store. */
+static bool index_complete(store_t *st, const oci_index_t *ix)
+{
+	for (size_t i = 0; i < ix->n_manifests; i++)
+		if (!store_has_blob(st, ix->manifests[i].digest))
+			return false;
+	return ix->n_manifests > 0 && !ix->n_invalid;
+}
+
+/* A manifest's blobs: itself, its config, its layers. */
+static int add_manifest_tree(saver_t *s, const char *md, cb_error_t *err)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	if (add_blob(s, md, err) < 0 || store_read_blob(s->st, md, IMAGE_JSON_MAX, &data, &len, err) < 0)
+		return -1;
+	oci_manifest_t *m = oci_manifest_from_json(data, len, err);
+	if (!m)
+		return -1;
+	int rc = add_blob(s, m->config.digest, err);
+	for (size_t i = 0; rc == 0 && i < m->n_layers; i++)
+		rc = add_blob(s, m->layers[i].digest, err);
+	oci_manifest_free(m);
+	return rc;
+}
+
+/* The index a name holds, when complete: its blob and every manifest tree
+ * under it. *desc becomes its index.json entry; left NULL when the index
+ * is not complete (a pulled one's other platforms): the image alone goes. */
+static int add_index_tree(saver_t *s, const char *index_digest, json_t **desc, cb_error_t *err)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	if (store_read_blob(s->st, index_digest, IMAGE_JSON_MAX, &data, &len, err) < 0)
+		return -1;
+	oci_index_t *ix = oci_index_from_json(data, len, err);
+	if (!ix)
+		return -1;
+	int rc = 0;
+	if (index_complete(s->st, ix)) {
+		rc = add_blob(s, index_digest, err);
+		for (size_t i = 0; rc == 0 && i < ix->n_manifests; i++)
+			rc = add_manifest_tree(s, ix->manifests[i].digest, err);
+		if (rc == 0)
+			*desc = json_pack("{s:s, s:s, s:I}", "mediaType", ix->media_type, "digest",
+					  index_digest, "size", (json_int_t)len);
+	}
+	oci_index_free(ix);
+	return rc;
+}
+
 /* One image: its blobs, its manifest.json entry, its index.json entry and
  * its repositories entry. */
 static int save_image(saver_t *s, const store_archive_image_t *im, json_t *manifests,
@@ -105,7 +156,11 @@ static int save_image(saver_t *s, const store_archive_image_t *im, json_t *manif
 	json_t *tags = json_array();
 	if (im->repo_tag)
 		json_array_append_new(tags, oci_json_str(im->repo_tag));
-	json_t *desc = json_pack("{s:s, s:s, s:I}", "mediaType", img->manifest->media_type, "digest",
+	json_t *desc = NULL;
+	if (rc == 0 && im->index_digest)
+		rc = add_index_tree(s, im->index_digest, &desc, err);
+	if (!desc)
+		desc = json_pack("{s:s, s:s, s:I}", "mediaType", img->manifest->media_type, "digest",
 				 img->manifest_digest, "size", (json_int_t)img->manifest_size);
 	if (im->full_name)
 		json_object_set_new(desc, "annotations",
@@ -272,6 +327,17 @@ static int copy_blob(loader_t *l, const char *digest, cb_error_t *err)
 	return store_blob_writer_commit(w, digest, NULL, err);
 }
 
+static bool in_archive(const loader_t *l, const char *digest)
+{
+	if (digest_validate(digest, NULL) < 0)
+		return false;
+	_cleanup_free_ char *p = cb_asprintf("blobs/sha256/%s", digest_hex(digest));
+	int fd = cb_open_in_root(l->dirfd, p, O_RDONLY, 0);
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0;
+}
+
 static int load_manifest(loader_t *l, const char *md, int depth, char **chosen, cb_error_t *err)
 {
 	if (depth > 2)
@@ -290,6 +356,18 @@ static int load_manifest(loader_t *l, const char *md, int depth, char **chosen, 
 		int rc = pick ? load_manifest(l, pick->digest, depth + 1, chosen, err)
 			      : cb_error_fail(err, EINVAL, "%s index '%s'",
 					      ix->n_invalid ? "invalid" : "empty", md);
+		/* the other manifests the archive holds (other platforms,
+		 * attestations) come too; the name then holds the index */
+		for (size_t i = 0; rc == 0 && i < ix->n_manifests; i++) {
+			_cleanup_free_ char *other = NULL;
+			if (ix->manifests[i].digest == pick->digest || !in_archive(l, ix->manifests[i].digest))
+				continue;
+			rc = load_manifest(l, ix->manifests[i].digest, depth + 1, &other, err);
+		}
+		if (rc == 0 && depth == 0) {
+			free(*chosen);
+			*chosen = cb_xstrdup(md);
+		}
 		oci_index_free(ix);
 		return rc;
 	}

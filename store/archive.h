@@ -14,8 +14,10 @@
  * handle's tmp/ directory by the store's one hardened extractor (layer_apply:
  * every entry resolved inside the target, no entry can leave it), then
  *   - an OCI layout inside (index.json + blobs/) is copied blob by blob,
- *     every digest verified, so manifests keep their digests; an index's
- *     image for this machine is the one loaded;
+ *     every digest verified, so manifests keep their digests; of an index,
+ *     every manifest the archive holds is copied (other platforms' images,
+ *     attestations) and the index is what the name holds, provided this
+ *     machine's image is among them;
  *   - else the classic manifest.json: the config is kept byte for byte (the
  *     image ID does not change) and each layer tar becomes a layer blob.
  *
@@ -34,6 +36,10 @@
 /* One image of an archive being written. Every name may be NULL (none). */
 typedef struct store_archive_image {
 	const char *manifest_digest; /* an image manifest (an index's child) */
+	const char *index_digest;    /* the index the name holds, or NULL: when
+				      * every manifest it lists is in the store
+				      * (a build's, with its attestations), the
+				      * layout names the index, blobs and all */
 	const char *full_name;       /* index.json's io.containerd.image.name */
 	const char *ref_name;        /* index.json's org.opencontainers.image.ref.name */
 	const char *repo_tag;        /* manifest.json's RepoTags entry ("app:1") */

@@ -44,6 +44,15 @@ d1=$(cb images --digests | awk '$1=="mp" {print $3}')
 d2=$("$CBUILD" --root "$R2" images --digests | awk '$1=="mp" {print $3}')
 is "$d2" "$d1" "same SOURCE_DATE_EPOCH, same index digest"
 
+# save/load carry the index whole: every platform, every attestation
+cb save -o "$T/mp.tar" mp:1; ok $? "save the attested index"
+R4=$T/root4
+"$CBUILD" --root "$R4" load -i "$T/mp.tar" >/dev/null; ok $? "load it into a fresh store"
+is "$("$CBUILD" --root "$R4" images --digests | awk '$1=="mp" {print $3}')" "$d1" "the name holds the same index"
+like "$("$CBUILD" --root "$R4" inspect --sbom --platform linux/arm64 mp:1)" "only-arm64" "the arm64 SBOM came with it"
+cb save --platform linux/amd64 -o "$T/one.tar" mp:1 && tar -xOf "$T/one.tar" index.json >"$T/one.json"
+like "$(cat "$T/one.json")" '"application/vnd.oci.image.manifest.v1\+json"' "save --platform: that image alone"
+
 if start_registry; then
 	cb push -q mp:1 "$REG/mp:1" >/dev/null; ok $? "push the index"
 	raw=$(skopeo inspect --raw --tls-verify=false "docker://$REG/mp:1")
@@ -72,6 +81,8 @@ if start_registry; then
 		is "$(dk image inspect --format '{{.Architecture}}' "$REG/mp:1" 2>/dev/null)" \
 			"$(dpkg --print-architecture)" \
 			"docker took the image of its platform"
+		dk load -i "$T/mp.tar" >/dev/null 2>"$T/dkerr"; ok $? "docker load reads the saved index's archive"
+		[ -s "$T/dkerr" ] && diag "$(cat "$T/dkerr")"
 		kill "$BG_PID" 2>/dev/null
 		wait "$BG_PID" 2>/dev/null
 	fi
