@@ -357,8 +357,7 @@ static void trail_add(build_t *b, int stage, const char *key, const char *md, co
 /* A step that changes the config only. */
 static bool is_meta(const df_step_t *st)
 {
-	return st->kind != DF_RUN && st->kind != DF_COPY && st->kind != DF_ADD &&
-	       st->kind != DF_WORKDIR && st->kind != DF_ARG;
+	return !df_instruction(st->kind)->makes_layer && st->kind != DF_ARG;
 }
 
 /* The last step of the run of config-only steps that starts at i (ARGs

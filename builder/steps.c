@@ -1036,7 +1036,7 @@ static int workdir_in_snapshot(const df_step_t *step, const bld_state_t *s, bld_
 
 static bool is_filesystem_step(df_kind_t k)
 {
-	return k == DF_RUN || k == DF_COPY || k == DF_ADD || k == DF_WORKDIR;
+	return df_instruction(k)->makes_layer;
 }
 
 int bld_step_execute(build_t *b, const df_step_t *step, bld_state_t *s, cb_error_t *err)

@@ -19,20 +19,6 @@
 #include "common/util.h"
 #include "parser/internal.h"
 
-static const char *const instructions[] = {
-	"add",	       "arg",	 "cmd",	    "copy",   "entrypoint", "env",
-	"expose",      "from",	 "healthcheck", "label", "maintainer", "onbuild",
-	"run",	       "shell", "stopsignal", "user",  "volume",	 "workdir",
-};
-
-bool df_is_instruction(const char *lower)
-{
-	for (size_t i = 0; i < CB_ARRAY_SIZE(instructions); i++)
-		if (!strcmp(instructions[i], lower))
-			return true;
-	return false;
-}
-
 /* ---- errors ---- */
 
 static void add_context(cb_buf_t *b, const df_tree_t *t, int line, int col)
@@ -117,27 +103,6 @@ size_t df_edit_distance(const char *a, const char *b)
 	return prev[lb];
 }
 
-const char *df_suggest_instruction(const char *word)
-{
-	static const char *const upper[] = {
-		"ADD",	       "ARG",	  "CMD",	 "COPY",  "ENTRYPOINT", "ENV",
-		"EXPOSE",      "FROM",	  "HEALTHCHECK", "LABEL", "MAINTAINER", "ONBUILD",
-		"RUN",	       "SHELL",	  "STOPSIGNAL",	 "USER",  "VOLUME",	"WORKDIR",
-	};
-	const char *best = NULL;
-	size_t bestd = 99;
-	for (size_t i = 0; i < CB_ARRAY_SIZE(upper); i++) {
-		size_t d = df_edit_distance(word, upper[i]);
-		if (d < bestd) {
-			bestd = d;
-			best = upper[i];
-		}
-	}
-	/* Like BuildKit's suggest: close relative to the word's length. */
-	size_t len = strlen(word);
-	size_t max = len <= 3 ? 1 : len <= 6 ? 2 : 3;
-	return bestd <= max ? best : NULL;
-}
 
 /* ---- source lines ---- */
 

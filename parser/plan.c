@@ -18,6 +18,7 @@
 
 #include "common/util.h"
 #include "parser/internal.h"
+#include "parser/plan_internal.h"
 
 /* ---- small vectors ---- */
 
@@ -162,8 +163,8 @@ static void step_release(df_step_t *s)
 	cb_strv_free(s->env);
 	cb_strv_free(s->args_env);
 	cb_strv_free(s->shell);
-	switch (s->kind) {
-	case DF_RUN:
+	switch (df_instruction(s->kind)->shape) {
+	case DF_SHAPE_RUN:
 		cb_strv_free(s->u.run.argv);
 		free(s->u.run.cmd);
 		heredocs_free(s->u.run.heredocs, s->u.run.n_heredocs);
@@ -182,8 +183,7 @@ static void step_release(df_step_t *s)
 		}
 		free(s->u.run.mounts);
 		break;
-	case DF_COPY:
-	case DF_ADD:
+	case DF_SHAPE_COPY:
 		cb_strv_free(s->u.copy.sources);
 		heredocs_free(s->u.copy.inline_files, s->u.copy.n_inline_files);
 		free(s->u.copy.dest);
@@ -193,31 +193,22 @@ static void step_release(df_step_t *s)
 		cb_strv_free(s->u.copy.exclude);
 		free(s->u.copy.checksum);
 		break;
-	case DF_ENV:
-	case DF_LABEL:
-	case DF_ARG:
+	case DF_SHAPE_KV:
 		kvs_free(s->u.kv.kvs, s->u.kv.n_kvs);
 		break;
-	case DF_EXPOSE:
-	case DF_VOLUME:
+	case DF_SHAPE_LIST:
 		cb_strv_free(s->u.list);
 		break;
-	case DF_USER:
-	case DF_WORKDIR:
-	case DF_STOPSIGNAL:
-	case DF_ONBUILD:
-	case DF_MAINTAINER:
+	case DF_SHAPE_VALUE:
 		free(s->u.value);
 		break;
-	case DF_CMD:
-	case DF_ENTRYPOINT:
-	case DF_SHELL:
+	case DF_SHAPE_CMDLINE:
 		cb_strv_free(s->u.cmd.argv);
 		break;
-	case DF_HEALTHCHECK:
+	case DF_SHAPE_HEALTH:
 		cb_strv_free(s->u.health.test);
 		break;
-	case DF_FROM:
+	case DF_SHAPE_NONE:
 		break;
 	}
 }
@@ -247,37 +238,6 @@ static void sstate_release(sstate_t *s)
 	memset(s, 0, sizeof(*s));
 }
 
-const char *df_kind_name(df_kind_t k)
-{
-	static const char *const names[] = {
-		"FROM",	  "RUN",	"COPY",	      "ADD",	    "ENV",	   "ARG",
-		"LABEL",  "EXPOSE",	"VOLUME",     "USER",	    "WORKDIR",	   "CMD",
-		"ENTRYPOINT", "SHELL", "STOPSIGNAL", "HEALTHCHECK", "ONBUILD", "MAINTAINER",
-	};
-	return (size_t)k < CB_ARRAY_SIZE(names) ? names[k] : "?";
-}
-
-static int kind_of(const char *cmd, df_kind_t *k)
-{
-	static const struct {
-		const char *n;
-		df_kind_t k;
-	} map[] = {
-		{"run", DF_RUN},	 {"copy", DF_COPY},	    {"add", DF_ADD},
-		{"env", DF_ENV},	 {"arg", DF_ARG},	    {"label", DF_LABEL},
-		{"expose", DF_EXPOSE},	 {"volume", DF_VOLUME},	    {"user", DF_USER},
-		{"workdir", DF_WORKDIR}, {"cmd", DF_CMD},	    {"entrypoint", DF_ENTRYPOINT},
-		{"shell", DF_SHELL},	 {"stopsignal", DF_STOPSIGNAL}, {"healthcheck", DF_HEALTHCHECK},
-		{"onbuild", DF_ONBUILD}, {"maintainer", DF_MAINTAINER}, {"from", DF_FROM},
-	};
-	for (size_t i = 0; i < CB_ARRAY_SIZE(map); i++)
-		if (!strcmp(map[i].n, cmd)) {
-			*k = map[i].k;
-			return 0;
-		}
-	return -1;
-}
-
 /* ---- errors positioned on a node ---- */
 
 typedef struct nctx {
@@ -304,25 +264,21 @@ static int nerr_col(nctx_t *nc, int col, const char *fmt, ...)
 
 static const char *upper_cmd(const df_node_t *n)
 {
-	df_kind_t k;
-	return kind_of(n->cmd, &k) == 0 ? df_kind_name(k) : n->cmd;
+	const df_instruction_t *in = df_instruction_lookup(n->cmd);
+	return in ? in->name : n->cmd;
 }
 
 /* ---- flags ---- */
 
-typedef enum { F_BOOL, F_STRING, F_STRINGS } ftype_t;
-
 typedef struct fdef {
 	const char *name;
-	ftype_t type;
+	df_flag_type_t type;
 	/* results */
 	bool used;
 	char *value;   /* bool: "true"/"false"; string: value */
 	char **values; /* strings */
 	int col;
 } fdef_t;
-
-#define FL(n, t) {.name = (n), .type = (t)}
 
 static void flags_release(fdef_t *f, size_t n)
 {
@@ -364,13 +320,13 @@ static int parse_flags(nctx_t *nc, fdef_t *defs, size_t nd)
 						upper_cmd(n), best);
 			return nerr_col(nc, col, "unknown flag --%s for %s", name, upper_cmd(n));
 		}
-		if (f->used && f->type != F_STRINGS)
+		if (f->used && f->type != DF_FLAG_STRINGS)
 			return nerr_col(nc, col, "duplicate flag specified: --%s", f->name);
 		f->used = true;
 		f->col = col;
 		const char *val = eq ? eq + 1 : "";
 		switch (f->type) {
-		case F_BOOL:
+		case DF_FLAG_BOOL:
 			if (eq && !*val)
 				return nerr_col(nc, col, "missing a value on flag: --%s", f->name);
 			if (!*val || !strcasecmp(val, "true")) {
@@ -384,13 +340,13 @@ static int parse_flags(nctx_t *nc, fdef_t *defs, size_t nd)
 						f->name, val);
 			}
 			break;
-		case F_STRING:
+		case DF_FLAG_STRING:
 			if (!eq)
 				return nerr_col(nc, col, "missing a value on flag: --%s", f->name);
 			free(f->value);
 			f->value = cb_xstrdup(val);
 			break;
-		case F_STRINGS:
+		case DF_FLAG_STRINGS:
 			if (!eq)
 				return nerr_col(nc, col, "missing a value on flag: --%s", f->name);
 			f->values = cb_strv_push(f->values, val);
@@ -405,6 +361,14 @@ static bool flag_true(const fdef_t *f)
 	return f->used && cb_streq(f->value, "true");
 }
 
+static fdef_t *flag_named(fdef_t *f, size_t nf, const char *name)
+{
+	for (size_t i = 0; i < nf; i++)
+		if (!strcmp(f[i].name, name))
+			return &f[i];
+	CB_BUG("flag --%s is not in the table", name);
+}
+
 /* ---- expansion in a stage ---- */
 
 typedef struct bstate {
@@ -413,6 +377,21 @@ typedef struct bstate {
 	sstate_t s;      /* current state */
 	bool soft_failed;
 } bstate_t;
+
+/* What an instruction's parse function (df_instruction_t.parse) works on. */
+struct df_parse_ctx {
+	bstate_t *b;
+	nctx_t *nc;
+	df_step_t *s;   /* the new step, kind and position set */
+	df_stage_t *st; /* the stage it belongs to */
+	fdef_t *f;      /* the instruction's flags, parsed, in the table's order */
+	size_t nf;
+};
+
+#define PC_LOCALS(pc)                                                                         \
+	bstate_t *b = (pc)->b;                                                                \
+	nctx_t *nc = (pc)->nc;                                                                \
+	df_step_t *s = (pc)->s
 
 /* args first, env after: ENV wins over ARG of the same name */
 static char **expand_env(const bstate_t *b)
@@ -524,8 +503,9 @@ static bool valid_var_name(const char *k)
 	return *k != '\0';
 }
 
-static int do_kv(bstate_t *b, nctx_t *nc, df_step_t *s, bool is_env)
+static int do_kv(struct df_parse_ctx *pc, bool is_env)
 {
+	PC_LOCALS(pc);
 	const df_node_t *n = nc->n;
 	if (n->n_args == 0)
 		return nerr(nc, "%s requires at least one argument", is_env ? "ENV" : "LABEL");
@@ -566,8 +546,9 @@ static bool is_predefined(const char *k)
 	return false;
 }
 
-static int do_arg(bstate_t *b, nctx_t *nc, df_step_t *s)
+int df_parse_arg(struct df_parse_ctx *pc)
 {
+	PC_LOCALS(pc);
 	const df_node_t *n = nc->n;
 	struct df_plan_priv *pv = b->c->pv;
 	if (n->n_args == 0)
@@ -607,8 +588,9 @@ static int do_arg(bstate_t *b, nctx_t *nc, df_step_t *s)
 	return 0;
 }
 
-static int do_workdir(bstate_t *b, nctx_t *nc, df_step_t *s)
+int df_parse_workdir(struct df_parse_ctx *pc)
 {
+	PC_LOCALS(pc);
 	if (need_args(nc, 1, 1) < 0)
 		return -1;
 	_cleanup_free_ char **env = expand_env(b);
@@ -620,14 +602,18 @@ static int do_workdir(bstate_t *b, nctx_t *nc, df_step_t *s)
 	s->u.value = w[0] == '/' ? path_clean(w) : path_join_clean(b->s.workdir, w);
 	free(b->s.workdir);
 	b->s.workdir = cb_xstrdup(s->u.value);
+	free(s->workdir);
+	s->workdir = cb_xstrdup(b->s.workdir);
 	return 0;
 }
 
-static int do_simple(bstate_t *b, nctx_t *nc, df_step_t *s, bool expand)
+/* One argument, expanded when the table says so. */
+static int do_simple(struct df_parse_ctx *pc)
 {
+	PC_LOCALS(pc);
 	if (need_args(nc, 1, 1) < 0)
 		return -1;
-	if (!expand) {
+	if (!(df_instruction(s->kind)->expand & DF_XW_ARGS)) {
 		s->u.value = cb_xstrdup(nc->n->args[0]);
 		return 0;
 	}
@@ -672,8 +658,9 @@ static bool valid_signal(const char *v)
 	return false;
 }
 
-static int do_expose(bstate_t *b, nctx_t *nc, df_step_t *s)
+int df_parse_expose(struct df_parse_ctx *pc)
 {
+	PC_LOCALS(pc);
 	if (need_args(nc, 1, SIZE_MAX) < 0)
 		return -1;
 	_cleanup_free_ char **env = expand_env(b);
@@ -724,8 +711,9 @@ static int do_expose(bstate_t *b, nctx_t *nc, df_step_t *s)
 	return 0;
 }
 
-static int do_volume(bstate_t *b, nctx_t *nc, df_step_t *s)
+int df_parse_volume(struct df_parse_ctx *pc)
 {
+	PC_LOCALS(pc);
 	if (need_args(nc, 1, SIZE_MAX) < 0)
 		return -1;
 	_cleanup_free_ char **env = expand_env(b);
@@ -748,8 +736,9 @@ static char **with_shell(char *const *shell, const char *cmd)
 	return cb_strv_push(v, cmd);
 }
 
-static int do_cmdline(bstate_t *b, nctx_t *nc, df_step_t *s)
+int df_parse_cmdline(struct df_parse_ctx *pc)
 {
+	PC_LOCALS(pc);
 	const df_node_t *n = nc->n;
 	if (s->kind == DF_SHELL) {
 		if (!n->json)
@@ -817,14 +806,13 @@ static int parse_duration(const char *s, int64_t *out)
 	return 0;
 }
 
-static int do_health(bstate_t *b, nctx_t *nc, df_step_t *s)
+int df_parse_healthcheck(struct df_parse_ctx *pc)
 {
+	nctx_t *nc = pc->nc;
+	df_step_t *s = pc->s;
 	const df_node_t *n = nc->n;
-	fdef_t f[] = {FL("interval", F_STRING),	  FL("timeout", F_STRING), FL("start-period", F_STRING),
-		      FL("start-interval", F_STRING), FL("retries", F_STRING)};
+	fdef_t *f = pc->f;
 	int rc = -1;
-	if (parse_flags(nc, f, CB_ARRAY_SIZE(f)) < 0)
-		goto out;
 	if (n->n_args == 0) {
 		nerr(nc, "HEALTHCHECK requires at least one argument");
 		goto out;
@@ -892,7 +880,6 @@ static int do_health(bstate_t *b, nctx_t *nc, df_step_t *s)
 	}
 	rc = 0;
 out:
-	flags_release(f, CB_ARRAY_SIZE(f));
 	return rc;
 }
 
@@ -1149,23 +1136,18 @@ static char *chomp_content(const char *s, bool chomp)
 	return cb_xstrdup(s);
 }
 
-static int do_copy(bstate_t *b, nctx_t *nc, df_step_t *s, df_stage_t *st)
+int df_parse_copy(struct df_parse_ctx *pc)
 {
+	PC_LOCALS(pc);
+	df_stage_t *st = pc->st;
 	const df_node_t *n = nc->n;
 	bool add = s->kind == DF_ADD;
-	fdef_t fc[] = {FL("from", F_STRING),  FL("chown", F_STRING),   FL("chmod", F_STRING),
-		       FL("link", F_BOOL),    FL("parents", F_BOOL),   FL("exclude", F_STRINGS)};
-	fdef_t fa[] = {FL("chown", F_STRING),	FL("chmod", F_STRING),   FL("link", F_BOOL),
-		       FL("exclude", F_STRINGS),	FL("checksum", F_STRING), FL("keep-git-dir", F_BOOL),
-		       FL("unpack", F_BOOL)};
-	fdef_t *f = add ? fa : fc;
-	size_t nf = add ? CB_ARRAY_SIZE(fa) : CB_ARRAY_SIZE(fc);
+	fdef_t *f = pc->f;
+	size_t nf = pc->nf;
 	int rc = -1;
 	_cleanup_free_ char **env = expand_env(b);
 	df_copy_t *cp = &s->u.copy;
 	cp->from_stage = -1;
-	if (parse_flags(nc, f, nf) < 0)
-		goto out;
 	if (n->n_args < 2) {
 		nerr(nc,
 		     "%s requires at least two arguments, but only one was provided. Destination "
@@ -1225,7 +1207,7 @@ static int do_copy(bstate_t *b, nctx_t *nc, df_step_t *s, df_stage_t *st)
 			cp->unpack = flag_true(x);
 		}
 	}
-	if (add && !f[6].used)
+	if (add && !flag_named(f, nf, "unpack")->used)
 		cp->unpack = true;
 	if (!n->json && df_heredoc_marker(n->args[n->n_args - 1], NULL, NULL, NULL, NULL) == 1) {
 		nerr(nc, "%s cannot accept a heredoc as a destination", add ? "ADD" : "COPY");
@@ -1273,7 +1255,6 @@ static int do_copy(bstate_t *b, nctx_t *nc, df_step_t *s, df_stage_t *st)
 	}
 	rc = 0;
 out:
-	flags_release(f, nf);
 	return rc;
 }
 
@@ -1380,184 +1361,230 @@ static char **csv_fields(const char *s, bool *ok)
 	return v;
 }
 
-static int parse_mount(bstate_t *b, nctx_t *nc, const char *val, int col, char *const *env,
-		       df_mount_t *m, int ssh_index, df_stage_t *st)
+/* RUN --mount: the types, and the keys each accepts (BuildKit's
+ * instructions/commands_runmount.go). */
+#define MT(t) (1u << DF_MOUNT_##t)
+#define MT_ALL (MT(BIND) | MT(CACHE) | MT(TMPFS) | MT(SECRET) | MT(SSH))
+
+static const struct mount_type {
+	const char *name;
+	bool file_info; /* mode, uid, gid apply */
+	bool at_path;   /* mounted at a target path (default: the workdir) */
+	bool rw;        /* writable unless ro is given */
+} mount_types[] = {
+	[DF_MOUNT_BIND] = {"bind", false, true, false},
+	[DF_MOUNT_CACHE] = {"cache", true, true, true},
+	[DF_MOUNT_TMPFS] = {"tmpfs", false, true, true},
+	[DF_MOUNT_SECRET] = {"secret", true, false, false},
+	[DF_MOUNT_SSH] = {"ssh", true, false, false},
+};
+
+typedef enum {
+	MK_TYPE, MK_FROM, MK_SOURCE, MK_TARGET, MK_RO, MK_RW, MK_REQUIRED, MK_SIZE,
+	MK_ID, MK_ENV, MK_SHARING, MK_MODE, MK_UID, MK_GID,
+} mkey_t;
+
+/* In the order "did you mean" prefers on a tie. */
+static const struct mount_key {
+	const char *name;
+	mkey_t key;
+	unsigned types;  /* the types it is allowed for */
+	bool bare;       /* may be given without "=value" (a boolean) */
+	bool suggest;
+} mount_keys[] = {
+	{"type", MK_TYPE, MT_ALL, false, true},
+	{"from", MK_FROM, MT_ALL, false, true},
+	{"source", MK_SOURCE, MT_ALL, false, true},
+	{"target", MK_TARGET, MT_ALL, false, true},
+	{"readonly", MK_RO, MT_ALL, true, true},
+	{"id", MK_ID, MT_ALL, false, true},
+	{"sharing", MK_SHARING, MT_ALL, false, true}, /* checked after: cache only */
+	{"required", MK_REQUIRED, MT(SECRET) | MT(SSH), true, true},
+	{"mode", MK_MODE, MT_ALL, false, true},
+	{"uid", MK_UID, MT_ALL, false, true},
+	{"gid", MK_GID, MT_ALL, false, true},
+	{"src", MK_SOURCE, MT_ALL, false, true},
+	{"dst", MK_TARGET, MT_ALL, false, true},
+	{"ro", MK_RO, MT_ALL, true, true},
+	{"rw", MK_RW, MT_ALL, true, true},
+	{"readwrite", MK_RW, MT_ALL, true, true},
+	{"size", MK_SIZE, MT(TMPFS), false, true},
+	{"env", MK_ENV, MT(SECRET), false, true},
+	{"destination", MK_TARGET, MT_ALL, false, false},
+};
+
+static const struct mount_key *mount_key(const char *key)
 {
-	/* first: the caller frees *m whether this succeeds or not */
-	memset(m, 0, sizeof(*m));
-	bool ok;
-	_cleanup_strv_ char **fields = csv_fields(val, &ok);
-	if (!ok)
-		return nerr_col(nc, col, "failed to parse csv mounts: \"%s\"", val);
-	m->type = DF_MOUNT_BIND;
-	m->from_stage = -1;
-	m->mode = -1;
-	m->uid = m->gid = -1;
-	bool ro_auto = true, sharing_set = false;
+	for (size_t k = 0; k < CB_ARRAY_SIZE(mount_keys); k++)
+		if (!strcmp(mount_keys[k].name, key))
+			return &mount_keys[k];
+	return NULL;
+}
+
+static int unknown_mount_key(nctx_t *nc, int col, const char *key, const char *fld)
+{
+	const char *best = NULL;
+	size_t bd = 99;
+	for (size_t k = 0; k < CB_ARRAY_SIZE(mount_keys); k++) {
+		size_t d = df_edit_distance(key, mount_keys[k].name);
+		if (mount_keys[k].suggest && d < bd) {
+			bd = d;
+			best = mount_keys[k].name;
+		}
+	}
+	if (best && bd <= 2)
+		return nerr_col(nc, col, "unexpected key '%s' in '%s' (did you mean %s?)", key, fld,
+				best);
+	return nerr_col(nc, col, "unexpected key '%s' in '%s'", key, fld);
+}
+
+typedef struct mount_parse {
+	bstate_t *b;
+	nctx_t *nc;
+	int col;
+	char *const *env;
+	df_mount_t *m;
+	bool ro_auto, sharing_set;
+} mount_parse_t;
+
+static int mount_type_of(mount_parse_t *mp, char **fields)
+{
 	/* The type decides what other keys mean: find it first. */
 	for (size_t i = 0; fields[i]; i++) {
 		if (strncasecmp(fields[i], "type=", 5))
 			continue;
 		_cleanup_free_ char *t = NULL;
-		if (xword(b, nc, fields[i] + 5, env, 0, &t) < 0)
+		if (xword(mp->b, mp->nc, fields[i] + 5, mp->env, 0, &t) < 0)
 			return -1;
-		static const char *const types[] = {"bind", "cache", "tmpfs", "secret", "ssh"};
 		size_t k = 0;
-		for (; k < CB_ARRAY_SIZE(types); k++)
-			if (!strcasecmp(types[k], t))
+		for (; k < CB_ARRAY_SIZE(mount_types); k++)
+			if (!strcasecmp(mount_types[k].name, t))
 				break;
-		if (k == CB_ARRAY_SIZE(types))
-			return nerr_col(nc, col, "unsupported mount type \"%s\"", t);
-		m->type = (df_mount_type_t)k;
+		if (k == CB_ARRAY_SIZE(mount_types))
+			return nerr_col(mp->nc, mp->col, "unsupported mount type \"%s\"", t);
+		mp->m->type = (df_mount_type_t)k;
 	}
+	return 0;
+}
+
+static int mount_number(mount_parse_t *mp, const struct mount_key *mk, const char *v)
+{
+	char *e;
+	bool is_mode = mk->key == MK_MODE;
+	errno = 0;
+	unsigned long long x = strtoull(v, &e, is_mode ? 8 : 10);
+	if (!*v || *e || errno || x > 0xFFFFFFFFULL || v[0] == '-' || v[0] == '+')
+		return nerr_col(mp->nc, mp->col, "invalid value %s for %s", v, mk->name);
+	if (is_mode)
+		mp->m->mode = (int)(x & 07777);
+	else if (mk->key == MK_UID)
+		mp->m->uid = (long)x;
+	else
+		mp->m->gid = (long)x;
+	return 0;
+}
+
+/* One key=value (v NULL: a bare key) of a known key. */
+static int mount_field(mount_parse_t *mp, const struct mount_key *mk, char **v)
+{
+	df_mount_t *m = mp->m;
+	bool bv = true;
+	if (mk->bare && *v && parse_bool(*v, &bv) < 0)
+		return nerr_col(mp->nc, mp->col, "invalid value for %s: %s", mk->name, *v);
+	switch (mk->key) {
+	case MK_TYPE: /* done first */
+		break;
+	case MK_FROM:
+		free(m->from);
+		m->from = cb_steal_pointer(v);
+		break;
+	case MK_SOURCE:
+		free(m->source);
+		m->source = cb_steal_pointer(v);
+		break;
+	case MK_TARGET:
+		free(m->target);
+		m->target = cb_steal_pointer(v);
+		break;
+	case MK_ID:
+		free(m->id);
+		m->id = cb_steal_pointer(v);
+		break;
+	case MK_ENV:
+		free(m->env);
+		m->env = cb_steal_pointer(v);
+		break;
+	case MK_RO:
+	case MK_RW:
+		m->readonly = mk->key == MK_RO ? bv : !bv;
+		mp->ro_auto = false;
+		break;
+	case MK_REQUIRED:
+		m->required = bv;
+		break;
+	case MK_SIZE:
+		if (parse_size(*v, &m->size) < 0)
+			return nerr_col(mp->nc, mp->col, "invalid value for %s: %s", mk->name, *v);
+		break;
+	case MK_SHARING:
+		if (!strcasecmp(*v, "shared"))
+			m->sharing = DF_SHARING_SHARED;
+		else if (!strcasecmp(*v, "private"))
+			m->sharing = DF_SHARING_PRIVATE;
+		else if (!strcasecmp(*v, "locked"))
+			m->sharing = DF_SHARING_LOCKED;
+		else
+			return nerr_col(mp->nc, mp->col, "unsupported sharing value \"%s\"", *v);
+		mp->sharing_set = true;
+		break;
+	case MK_MODE:
+	case MK_UID:
+	case MK_GID:
+		return mount_number(mp, mk, *v);
+	}
+	return 0;
+}
+
+static int mount_fields(mount_parse_t *mp, char **fields)
+{
+	const char *tn = mount_types[mp->m->type].name;
 	for (size_t i = 0; fields[i]; i++) {
 		const char *fld = fields[i];
 		const char *eq = strchr(fld, '=');
 		_cleanup_free_ char *key = eq ? cb_xstrndup(fld, (size_t)(eq - fld)) : cb_xstrdup(fld);
 		for (char *q = key; *q; q++)
 			*q = (char)tolower((unsigned char)*q);
-		if (!eq) {
-			if (!strcmp(key, "readonly") || !strcmp(key, "ro")) {
-				m->readonly = true;
-				ro_auto = false;
-			} else if (!strcmp(key, "readwrite") || !strcmp(key, "rw")) {
-				m->readonly = false;
-				ro_auto = false;
-			} else if (!strcmp(key, "required") &&
-				   (m->type == DF_MOUNT_SECRET || m->type == DF_MOUNT_SSH)) {
-				m->required = true;
-			} else if (!strcmp(key, "required")) {
-				return nerr_col(nc, col, "unexpected key 'required' for mount type '%s'",
-						"bind");
-			} else {
-				return nerr_col(nc, col, "invalid field '%s' must be a key=value pair",
-						fld);
-			}
-			continue;
-		}
+		const struct mount_key *mk = mount_key(key);
+		if (!eq && (!mk || !mk->bare))
+			return nerr_col(mp->nc, mp->col, "invalid field '%s' must be a key=value pair",
+					fld);
+		if (!mk)
+			return unknown_mount_key(mp->nc, mp->col, key, fld);
+		if (!(mk->types & (1u << mp->m->type)))
+			return nerr_col(mp->nc, mp->col, "unexpected key '%s' for mount type '%s'",
+					key, tn);
 		_cleanup_free_ char *v = NULL;
-		if (xword(b, nc, eq + 1, env, 0, &v) < 0)
+		if (eq && xword(mp->b, mp->nc, eq + 1, mp->env, 0, &v) < 0)
 			return -1;
-		static const char *const tnames[] = {"bind", "cache", "tmpfs", "secret", "ssh"};
-		const char *tn = tnames[m->type];
-		bool bv;
-		if (!strcmp(key, "type")) {
-			/* done above */
-		} else if (!strcmp(key, "from")) {
-			free(m->from);
-			m->from = cb_steal_pointer(&v);
-		} else if (!strcmp(key, "source") || !strcmp(key, "src")) {
-			free(m->source);
-			m->source = cb_steal_pointer(&v);
-		} else if (!strcmp(key, "target") || !strcmp(key, "dst") ||
-			   !strcmp(key, "destination")) {
-			free(m->target);
-			m->target = cb_steal_pointer(&v);
-		} else if (!strcmp(key, "readonly") || !strcmp(key, "ro")) {
-			if (parse_bool(v, &bv) < 0)
-				return nerr_col(nc, col, "invalid value for %s: %s", key, v);
-			m->readonly = bv;
-			ro_auto = false;
-		} else if (!strcmp(key, "readwrite") || !strcmp(key, "rw")) {
-			if (parse_bool(v, &bv) < 0)
-				return nerr_col(nc, col, "invalid value for %s: %s", key, v);
-			m->readonly = !bv;
-			ro_auto = false;
-		} else if (!strcmp(key, "required")) {
-			if (m->type != DF_MOUNT_SECRET && m->type != DF_MOUNT_SSH)
-				return nerr_col(nc, col, "unexpected key '%s' for mount type '%s'", key,
-						tn);
-			if (parse_bool(v, &bv) < 0)
-				return nerr_col(nc, col, "invalid value for %s: %s", key, v);
-			m->required = bv;
-		} else if (!strcmp(key, "size")) {
-			if (m->type != DF_MOUNT_TMPFS)
-				return nerr_col(nc, col, "unexpected key '%s' for mount type '%s'", key,
-						tn);
-			if (parse_size(v, &m->size) < 0)
-				return nerr_col(nc, col, "invalid value for %s: %s", key, v);
-		} else if (!strcmp(key, "id")) {
-			free(m->id);
-			m->id = cb_steal_pointer(&v);
-		} else if (!strcmp(key, "env")) {
-			if (m->type != DF_MOUNT_SECRET)
-				return nerr_col(nc, col, "unexpected key '%s' for mount type '%s'", key,
-						tn);
-			free(m->env);
-			m->env = cb_steal_pointer(&v);
-		} else if (!strcmp(key, "sharing")) {
-			if (!strcasecmp(v, "shared"))
-				m->sharing = DF_SHARING_SHARED;
-			else if (!strcasecmp(v, "private"))
-				m->sharing = DF_SHARING_PRIVATE;
-			else if (!strcasecmp(v, "locked"))
-				m->sharing = DF_SHARING_LOCKED;
-			else
-				return nerr_col(nc, col, "unsupported sharing value \"%s\"", v);
-			sharing_set = true;
-		} else if (!strcmp(key, "mode") || !strcmp(key, "uid") || !strcmp(key, "gid")) {
-			char *e;
-			bool is_mode = !strcmp(key, "mode");
-			errno = 0;
-			unsigned long long x = strtoull(v, &e, is_mode ? 8 : 10);
-			if (!*v || *e || errno || x > 0xFFFFFFFFULL || v[0] == '-' || v[0] == '+')
-				return nerr_col(nc, col, "invalid value %s for %s", v, key);
-			if (is_mode)
-				m->mode = (int)(x & 07777);
-			else if (!strcmp(key, "uid"))
-				m->uid = (long)x;
-			else
-				m->gid = (long)x;
-		} else {
-			static const char *const keys[] = {
-				"type", "from",	    "source",	 "target", "readonly", "id",
-				"sharing", "required", "mode", "uid",	 "gid",	   "src",
-				"dst",	"ro",	    "rw",	 "readwrite", "size",  "env",
-			};
-			const char *best = NULL;
-			size_t bd = 99;
-			for (size_t k = 0; k < CB_ARRAY_SIZE(keys); k++) {
-				size_t d = df_edit_distance(key, keys[k]);
-				if (d < bd) {
-					bd = d;
-					best = keys[k];
-				}
-			}
-			if (best && bd <= 2)
-				return nerr_col(nc, col,
-						"unexpected key '%s' in '%s' (did you mean %s?)", key,
-						fld, best);
-			return nerr_col(nc, col, "unexpected key '%s' in '%s'", key, fld);
-		}
+		if (mount_field(mp, mk, &v) < 0)
+			return -1;
 	}
-	bool file_info = m->type == DF_MOUNT_SECRET || m->type == DF_MOUNT_SSH ||
-			 m->type == DF_MOUNT_CACHE;
-	static const char *const tnames2[] = {"bind", "cache", "tmpfs", "secret", "ssh"};
-	if (!file_info) {
-		if (m->mode >= 0)
-			return nerr_col(nc, col, "mode not allowed for \"%s\" type mounts",
-					tnames2[m->type]);
-		if (m->uid >= 0)
-			return nerr_col(nc, col, "uid not allowed for \"%s\" type mounts",
-					tnames2[m->type]);
-		if (m->gid >= 0)
-			return nerr_col(nc, col, "gid not allowed for \"%s\" type mounts",
-					tnames2[m->type]);
-	}
-	if (ro_auto)
-		m->readonly = !(m->type == DF_MOUNT_CACHE || m->type == DF_MOUNT_TMPFS);
-	if (sharing_set && m->type != DF_MOUNT_CACHE)
-		return nerr_col(nc, col, "invalid cache sharing set for %s mount",
-				tnames2[m->type]);
+	return 0;
+}
+
+/* BuildKit's defaults for a secret, ssh or cache mount. */
+static int mount_defaults(mount_parse_t *mp, int ssh_index)
+{
+	df_mount_t *m = mp->m;
 	switch (m->type) {
 	case DF_MOUNT_SECRET:
 		if (m->from)
-			return nerr_col(nc, col, "secret mount should not have a from");
+			return nerr_col(mp->nc, mp->col, "secret mount should not have a from");
 		if (!m->source && !m->target && !m->id && !m->env)
-			return nerr_col(nc, col,
+			return nerr_col(mp->nc, mp->col,
 					"invalid secret mount. one of source, target required");
 		if (m->source && m->id)
-			return nerr_col(nc, col, "both source and id can't be set");
+			return nerr_col(mp->nc, mp->col, "both source and id can't be set");
 		if (!m->id && m->source) {
 			m->id = m->source;
 			m->source = NULL;
@@ -1588,11 +1615,41 @@ static int parse_mount(bstate_t *b, nctx_t *nc, const char *val, int col, char *
 	default:
 		break;
 	}
+	return 0;
+}
+
+static int parse_mount(bstate_t *b, nctx_t *nc, const char *val, int col, char *const *env,
+		       df_mount_t *m, int ssh_index, df_stage_t *st)
+{
+	/* first: the caller frees *m whether this succeeds or not */
+	memset(m, 0, sizeof(*m));
+	bool ok;
+	_cleanup_strv_ char **fields = csv_fields(val, &ok);
+	if (!ok)
+		return nerr_col(nc, col, "failed to parse csv mounts: \"%s\"", val);
+	m->type = DF_MOUNT_BIND;
+	m->from_stage = -1;
+	m->mode = -1;
+	m->uid = m->gid = -1;
+	mount_parse_t mp = {.b = b, .nc = nc, .col = col, .env = env, .m = m, .ro_auto = true};
+	if (mount_type_of(&mp, fields) < 0 || mount_fields(&mp, fields) < 0)
+		return -1;
+	const struct mount_type *mt = &mount_types[m->type];
+	if (!mt->file_info) {
+		const char *bad = m->mode >= 0 ? "mode" : m->uid >= 0 ? "uid" : m->gid >= 0 ? "gid" : NULL;
+		if (bad)
+			return nerr_col(nc, col, "%s not allowed for \"%s\" type mounts", bad, mt->name);
+	}
+	if (mp.ro_auto)
+		m->readonly = !mt->rw;
+	if (mp.sharing_set && m->type != DF_MOUNT_CACHE)
+		return nerr_col(nc, col, "invalid cache sharing set for %s mount", mt->name);
+	if (mount_defaults(&mp, ssh_index) < 0)
+		return -1;
 	/* as BuildKit does, no target (`--mount=ro`, `type=bind`) mounts at the
 	 * working directory, and a relative one joins it */
 	bool explicit_target = m->target != NULL;
-	bool at_path = m->type != DF_MOUNT_SECRET && m->type != DF_MOUNT_SSH;
-	if ((at_path && !m->target) || (m->target && m->target[0] != '/')) {
+	if ((mt->at_path && !m->target) || (m->target && m->target[0] != '/')) {
 		char *t = path_join_clean(b->s.workdir ? b->s.workdir : "/",
 					  m->target ? m->target : ".");
 		free(m->target);
@@ -1600,8 +1657,7 @@ static int parse_mount(bstate_t *b, nctx_t *nc, const char *val, int col, char *
 	}
 	/* ... but never over the root; while the base image's WorkingDir is not
 	 * known yet (df_plan_set_base_config to come) "/" is only provisional */
-	if (at_path && !strcmp(m->target, "/") &&
-	    (explicit_target || !b->s.base_unknown))
+	if (mt->at_path && !strcmp(m->target, "/") && (explicit_target || !b->s.base_unknown))
 		return nerr_col(nc, col, "invalid mount target \"/\"");
 	if (m->from) {
 		if (resolve_from(b, nc, m->from, col, &m->from_stage) < 0)
@@ -1609,29 +1665,27 @@ static int parse_mount(bstate_t *b, nctx_t *nc, const char *val, int col, char *
 		if (m->from_stage >= 0)
 			add_dep(st, m->from_stage);
 	}
-	if (m->uid < 0 && file_info)
+	if (m->uid < 0 && mt->file_info)
 		m->uid = 0;
-	if (m->gid < 0 && file_info)
+	if (m->gid < 0 && mt->file_info)
 		m->gid = 0;
 	return 0;
 }
 
-/* BuildKit runs the body itself when the whole command is one marker
- * (`RUN <<EOF`, `RUN <<  EOF`, `RUN <<'one two'`). */
 static bool single_heredoc_cmd(const char *cmd)
 {
 	return df_heredoc_marker(cmd, NULL, NULL, NULL, NULL) == 1;
 }
 
-static int do_run(bstate_t *b, nctx_t *nc, df_step_t *s, df_stage_t *st)
+int df_parse_run(struct df_parse_ctx *pc)
 {
+	PC_LOCALS(pc);
+	df_stage_t *st = pc->st;
 	const df_node_t *n = nc->n;
-	fdef_t f[] = {FL("mount", F_STRINGS), FL("network", F_STRING), FL("security", F_STRING)};
+	fdef_t *f = pc->f; /* mount, network, security */
 	int rc = -1;
 	df_run_t *r = &s->u.run;
 	_cleanup_free_ char **env = expand_env(b);
-	if (parse_flags(nc, f, CB_ARRAY_SIZE(f)) < 0)
-		goto out;
 	if (n->n_args == 0 && !n->json) {
 		nerr(nc, "RUN requires at least one argument");
 		goto out;
@@ -1727,85 +1781,82 @@ static int do_run(bstate_t *b, nctx_t *nc, df_step_t *s, df_stage_t *st)
 		s->env = cb_xcalloc(1, sizeof(char *));
 	rc = 0;
 out:
-	flags_release(f, CB_ARRAY_SIZE(f));
 	return rc;
 }
 
-/* Flags: instructions without flags reject any. */
 static int no_flags(nctx_t *nc)
 {
 	return parse_flags(nc, NULL, 0);
 }
 
+int df_parse_env(struct df_parse_ctx *pc)
+{
+	return do_kv(pc, true);
+}
+
+int df_parse_label(struct df_parse_ctx *pc)
+{
+	return do_kv(pc, false);
+}
+
+int df_parse_user(struct df_parse_ctx *pc)
+{
+	if (do_simple(pc) < 0)
+		return -1;
+	free(pc->b->s.user);
+	pc->b->s.user = cb_xstrdup(pc->s->u.value);
+	return 0;
+}
+
+int df_parse_stopsignal(struct df_parse_ctx *pc)
+{
+	if (do_simple(pc) < 0)
+		return -1;
+	if (!valid_signal(pc->s->u.value))
+		return nerr(pc->nc, "invalid signal: %s", pc->s->u.value);
+	return 0;
+}
+
+int df_parse_maintainer(struct df_parse_ctx *pc)
+{
+	return do_simple(pc);
+}
+
+int df_parse_onbuild(struct df_parse_ctx *pc)
+{
+	const df_node_t *n = pc->nc->n;
+	if (n->n_args == 0)
+		return nerr(pc->nc, "ONBUILD requires at least one argument");
+	pc->s->u.value = cb_xstrdup(n->args[0]);
+	pc->st->onbuild = cb_strv_push(pc->st->onbuild, n->args[0]);
+	pc->b->s.onbuild = cb_strv_push(pc->b->s.onbuild, n->args[0]);
+	return 0;
+}
+
+/* The table's dispatch: flags as the row allows, then its parse function. */
 static int build_step(bstate_t *b, nctx_t *nc, df_stage_t *st)
 {
-	df_kind_t k;
 	const df_node_t *n = nc->n;
-	if (kind_of(n->cmd, &k) < 0)
+	const df_instruction_t *in = df_instruction_lookup(n->cmd);
+	if (!in)
 		return nerr(nc, "unknown instruction \"%s\"", n->cmd);
-	if (k == DF_FROM)
+	if (in->kind == DF_FROM)
 		CB_BUG("FROM inside a stage");
-	if (k != DF_RUN && k != DF_COPY && k != DF_ADD && k != DF_HEALTHCHECK && no_flags(nc) < 0)
-		return -1;
-	df_step_t *s = new_step(st, k, n);
+	fdef_t f[DF_MAX_FLAGS];
+	memset(f, 0, sizeof(f));
+	if (in->n_flags > DF_MAX_FLAGS)
+		CB_BUG("%s has more than DF_MAX_FLAGS flags", in->name);
+	for (size_t i = 0; i < in->n_flags; i++) {
+		f[i].name = in->flags[i].name;
+		f[i].type = in->flags[i].type;
+	}
+	df_step_t *s = new_step(st, in->kind, n);
 	s->workdir = cb_xstrdup(b->s.workdir ? b->s.workdir : "/");
 	s->shell = cb_strv_dup(b->s.shell);
-	switch (k) {
-	case DF_RUN:
-		return do_run(b, nc, s, st);
-	case DF_COPY:
-	case DF_ADD:
-		return do_copy(b, nc, s, st);
-	case DF_ENV:
-		return do_kv(b, nc, s, true);
-	case DF_LABEL:
-		return do_kv(b, nc, s, false);
-	case DF_ARG:
-		return do_arg(b, nc, s);
-	case DF_EXPOSE:
-		return do_expose(b, nc, s);
-	case DF_VOLUME:
-		return do_volume(b, nc, s);
-	case DF_USER:
-		if (do_simple(b, nc, s, true) < 0)
-			return -1;
-		free(b->s.user);
-		b->s.user = cb_xstrdup(s->u.value);
-		return 0;
-	case DF_WORKDIR:
-		if (do_workdir(b, nc, s) < 0)
-			return -1;
-		free(s->workdir);
-		s->workdir = cb_xstrdup(b->s.workdir);
-		return 0;
-	case DF_STOPSIGNAL:
-		if (do_simple(b, nc, s, true) < 0)
-			return -1;
-		if (!valid_signal(s->u.value))
-			return nerr(nc, "invalid signal: %s", s->u.value);
-		return 0;
-	case DF_MAINTAINER:
-		if (do_simple(b, nc, s, false) < 0)
-			return -1;
-		s->kind = DF_MAINTAINER;
-		return 0;
-	case DF_ONBUILD:
-		if (n->n_args == 0)
-			return nerr(nc, "ONBUILD requires at least one argument");
-		s->u.value = cb_xstrdup(n->args[0]);
-		st->onbuild = cb_strv_push(st->onbuild, n->args[0]);
-		b->s.onbuild = cb_strv_push(b->s.onbuild, n->args[0]);
-		return 0;
-	case DF_CMD:
-	case DF_ENTRYPOINT:
-	case DF_SHELL:
-		return do_cmdline(b, nc, s);
-	case DF_HEALTHCHECK:
-		return do_health(b, nc, s);
-	case DF_FROM:
-		break;
-	}
-	return 0;
+	struct df_parse_ctx pc = {.b = b, .nc = nc, .s = s, .st = st, .f = f, .nf = in->n_flags};
+	int rc = parse_flags(nc, f, in->n_flags) < 0 ? -1 : in->parse(&pc);
+	flags_release(f, in->n_flags);
+	return rc;
 }
 
 /* ---- FROM ---- */
@@ -1868,7 +1919,8 @@ static int parse_from(ctx_t *c, int idx, const df_node_t *n, df_stage_t *st)
 {
 	struct df_plan_priv *pv = c->pv;
 	nctx_t nc = {.c = c, .t = c->t, .n = n};
-	fdef_t f[] = {FL("platform", F_STRING)};
+	fdef_t f[1] = {{.name = df_instruction(DF_FROM)->flags[0].name,
+			.type = df_instruction(DF_FROM)->flags[0].type}};
 	int rc = -1;
 	char *undecl = NULL;
 	st->index = idx;
@@ -2037,17 +2089,13 @@ static int parse_trigger(const df_tree_t *tree, const df_node_t *fn, const char 
 				   "ONBUILD trigger '%s' of the base image: %s", trig, m ? m : first);
 	}
 	for (size_t k = 0; k < tt->n_nodes; k++) {
-		const char *cmd = tt->nodes[k].cmd;
-		df_kind_t kind = !strcmp(cmd, "from")	     ? DF_FROM
-				 : !strcmp(cmd, "onbuild")   ? DF_ONBUILD
-				 : !strcmp(cmd, "maintainer") ? DF_MAINTAINER
-							      : DF_RUN;
-		if (kind != DF_RUN) {
+		const df_instruction_t *in = df_instruction_lookup(tt->nodes[k].cmd);
+		if (in && !in->onbuild_ok) {
 			df_tree_free(tt);
 			return df_error_at(tree, fn->line, 0, err,
 					   "ONBUILD trigger '%s' of the base image: %s isn't allowed "
 					   "as an ONBUILD trigger",
-					   trig, df_kind_name(kind));
+					   trig, in->name);
 		}
 	}
 	*out = tt;

@@ -61,30 +61,9 @@
 
 #include "common/error.h"
 #include "parser/dockerfile.h"
+#include "parser/instructions.h"
 
-typedef enum df_kind {
-	DF_FROM, /* never a step: FROM starts a df_stage_t; used in messages */
-	DF_RUN,
-	DF_COPY,
-	DF_ADD,
-	DF_ENV,
-	DF_ARG,
-	DF_LABEL,
-	DF_EXPOSE,
-	DF_VOLUME,
-	DF_USER,
-	DF_WORKDIR,
-	DF_CMD,
-	DF_ENTRYPOINT,
-	DF_SHELL,
-	DF_STOPSIGNAL,
-	DF_HEALTHCHECK,
-	DF_ONBUILD,
-	DF_MAINTAINER,
-} df_kind_t;
-
-/* "RUN", "COPY", ... */
-const char *df_kind_name(df_kind_t k);
+/* df_kind_t, df_kind_name(): the instruction table */
 
 typedef struct df_kv {
 	char *key;
