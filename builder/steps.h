@@ -12,10 +12,14 @@
 typedef struct build {
 	store_t *st;
 	const bld_opts_t *o;
-	df_plan_t *plan;
+	df_plan_t *plan;     /* made once, read-only while the stages build */
+	df_tree_t *tree;     /* the parsed Dockerfile the plan borrows */
 	bld_context_t ctx;
 	bld_state_t *stages; /* by Dockerfile stage index */
-	bld_state_t *bases;  /* resolved FROM images, by stage index (before any step) */
+	bld_state_t *bases;  /* resolved FROM images, by stage index (while planning) */
+	size_t n_bases;
+	char **held_onbuild; /* the last base's ONBUILD, lent to the planner */
+	bool base_failed;    /* planning failed resolving a base image */
 	bool *stage_done;
 	char *created;       /* timestamp of this build's history entries */
 	bool cmd_set;        /* CMD given in the current stage (ENTRYPOINT rule) */

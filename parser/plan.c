@@ -240,6 +240,113 @@ static void build_all(ctx_t *c)
 	c->err = saved;
 }
 
+/* The error that stops the plan, if any: one in a stage the target needs,
+ * or one that is not expansion in any stage (BuildKit parses them all).
+ * keep_expansion: leave needed stages' expansion errors (a base image's Env,
+ * not known yet, may define the variable). */
+static int first_error(ctx_t *c, const int *mark, const int *order, size_t no,
+		       bool keep_expansion)
+{
+	struct df_plan_priv *pv = c->pv;
+	for (size_t i = 0; i < no; i++) {
+		stage_src_t *ss = &pv->src[order[i]];
+		if (cb_error_is_set(&ss->soft) && !(keep_expansion && ss->soft_expansion)) {
+			cb_error_move(c->err, &ss->soft);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < pv->n_src; i++) {
+		if (cb_error_is_set(&pv->src[i].soft) && !mark[i] && !pv->src[i].soft_expansion) {
+			cb_error_move(c->err, &pv->src[i].soft);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Stage idx again, now that its base's config is known, and every needed
+ * stage built FROM it (they start from its end state). */
+static int rebuild(ctx_t *c, int idx, const int *mark)
+{
+	struct df_plan_priv *pv = c->pv;
+	if (df_build_stage(c, idx) < 0)
+		return -1;
+	for (size_t i = 0; i < pv->n_src; i++) {
+		const df_stage_t *st = &pv->src[i].st;
+		if (mark[i] && st->base_kind == DF_BASE_STAGE && st->base_stage == idx &&
+		    rebuild(c, (int)i, mark) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Take a base image's config into stage idx: its Env, WorkingDir, Shell
+ * and User start the stage, its ONBUILD triggers run first. */
+static int take_config(ctx_t *c, int idx, const df_base_config_t *cfg)
+{
+	stage_src_t *ss = &c->pv->src[idx];
+	const df_node_t *fn = &c->t->nodes[ss->from_node];
+	size_t ntrig = cb_strv_len(cfg->onbuild);
+	ss->triggers = cb_xcalloc(ntrig + 1, sizeof(df_tree_t *));
+	for (size_t i = 0; i < ntrig; i++) {
+		if (df_parse_trigger(c->t, fn, cfg->onbuild[i], &ss->triggers[i], c->err) < 0)
+			return -1;
+		ss->n_triggers++;
+	}
+	ss->has_cfg = true;
+	ss->cfg_env = cb_strv_dup(cfg->env);
+	ss->cfg_shell = cfg->shell ? cb_strv_dup(cfg->shell) : NULL;
+	ss->cfg_workdir = cfg->workdir ? cb_xstrdup(cfg->workdir) : NULL;
+	ss->cfg_user = cfg->user ? cb_xstrdup(cfg->user) : NULL;
+	return 0;
+}
+
+/* One base image the target needs, not asked for yet, in dependency
+ * order: ask the resolver, rebuild with its config. 1 = one was resolved
+ * (the needed stages may have changed: look again), 0 = none left. */
+static int resolve_next(ctx_t *c, const df_base_resolver_t *r, bool *asked)
+{
+	struct df_plan_priv *pv = c->pv;
+	int *mark = cb_xcalloc(pv->n_src, sizeof(int));
+	int *order = cb_xcalloc(pv->n_src, sizeof(int));
+	size_t no = 0;
+	int rc = -1;
+	if (visit(c, pv->target, mark, order, &no) < 0 || first_error(c, mark, order, no, true) < 0)
+		goto out;
+	rc = 0;
+	for (size_t i = 0; i < no && rc == 0; i++) {
+		int idx = order[i];
+		stage_src_t *ss = &pv->src[idx];
+		if (asked[idx] || ss->st.base_kind != DF_BASE_IMAGE)
+			continue;
+		asked[idx] = true;
+		df_base_config_t cfg = {0};
+		int k = r->resolve(r->ctx, &ss->st, &cfg, c->err);
+		if (k < 0 || (k > 0 && (take_config(c, idx, &cfg) < 0 || rebuild(c, idx, mark) < 0)))
+			rc = -1;
+		else
+			rc = k > 0 ? 1 : 0;
+	}
+out:
+	free(mark);
+	free(order);
+	return rc;
+}
+
+/* Every base image the target needs, before the plan exists: the plan is
+ * then final, and never changes while the build runs it. */
+static int resolve_bases(ctx_t *c, const df_base_resolver_t *r)
+{
+	if (!r->resolve)
+		return 0;
+	bool *asked = cb_xcalloc(c->pv->n_src + 1, sizeof(bool));
+	int rc;
+	while ((rc = resolve_next(c, r, asked)) > 0)
+		;
+	free(asked);
+	return rc;
+}
+
 static int finish(ctx_t *c, char ***warnings)
 {
 	struct df_plan_priv *pv = c->pv;
@@ -251,24 +358,8 @@ static int finish(ctx_t *c, char ***warnings)
 	/* Any error in a needed stage stops us; errors in other stages are
 	 * syntax errors only if the stage's FROM itself is broken. */
 	int rc = -1;
-	if (visit(c, pv->target, mark, order, &no) < 0)
+	if (visit(c, pv->target, mark, order, &no) < 0 || first_error(c, mark, order, no, false) < 0)
 		goto out;
-	for (size_t i = 0; i < no; i++) {
-		stage_src_t *ss = &pv->src[order[i]];
-		if (cb_error_is_set(&ss->soft)) {
-			cb_error_move(c->err, &ss->soft);
-			goto out;
-		}
-	}
-	for (size_t i = 0; i < pv->n_src; i++) {
-		if (cb_error_is_set(&pv->src[i].soft) && !mark[i]) {
-			/* BuildKit parses every stage: report what is not expansion */
-			if (!pv->src[i].soft_expansion) {
-				cb_error_move(c->err, &pv->src[i].soft);
-				goto out;
-			}
-		}
-	}
 	p->stages = cb_xcalloc(no ? no : 1, sizeof(df_stage_t));
 	p->n_stages = no;
 	for (size_t i = 0; i < pv->n_src; i++)
@@ -387,6 +478,8 @@ int df_plan_build(const df_tree_t *tree, const df_plan_opts_t *opts, df_plan_t *
 	build_all(&c);
 	if (find_target(&c, opts->target, &pv->target) < 0)
 		goto fail;
+	if (resolve_bases(&c, &opts->base) < 0)
+		goto fail;
 	if (finish(&c, &warn) < 0)
 		goto fail;
 	*out = p;
@@ -413,99 +506,4 @@ int df_plan_from_bytes(const char *name, const char *data, size_t len, const df_
 	}
 	(*out)->priv->owned_tree = t;
 	return 0;
-}
-
-/* Rebuild stage `index` (in the plan) and every planned stage built FROM it. */
-static int rebuild(df_plan_t *p, int index, cb_error_t *err)
-{
-	struct df_plan_priv *pv = p->priv;
-	ctx_t c = {.p = p, .pv = pv, .t = p->tree, .err = err};
-	stage_src_t *ss = &pv->src[index];
-	if (ss->slot < 0)
-		return cb_error_set(err, EINVAL, "stage %d is not part of the plan", index);
-	/* move the planned stage back to build it again */
-	df_stage_release(&ss->st);
-	ss->st = p->stages[ss->slot];
-	memset(&p->stages[ss->slot], 0, sizeof(df_stage_t));
-	int r = df_build_stage(&c, index);
-	p->stages[ss->slot] = ss->st;
-	memset(&ss->st, 0, sizeof(ss->st));
-	if (r < 0)
-		return -1;
-	for (size_t i = 0; i < p->n_stages; i++) {
-		df_stage_t *st = &p->stages[i];
-		if (st->base_kind == DF_BASE_STAGE && st->base_stage == index &&
-		    rebuild(p, st->index, err) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* whole: cfg is the image's whole config (an absent field is known to be
- * empty), not only its ONBUILD part */
-static int set_base(df_plan_t *p, int index, const df_base_config_t *cfg, bool whole,
-		    cb_error_t *err)
-{
-	struct df_plan_priv *pv = p->priv;
-	if (index < 0 || (size_t)index >= pv->n_src || pv->src[index].slot < 0)
-		return cb_error_set(err, EINVAL, "stage %d is not part of the plan", index);
-	stage_src_t *ss = &pv->src[index];
-	const df_node_t *fn = &p->tree->nodes[ss->from_node];
-	size_t ntrig = cfg ? cb_strv_len(cfg->onbuild) : 0;
-	size_t before = ss->n_triggers;
-	ss->triggers = cb_xreallocarray(ss->triggers, before + ntrig + 1, sizeof(df_tree_t *));
-	for (size_t i = 0; i < ntrig; i++) {
-		df_tree_t *tt = NULL;
-		if (df_parse_trigger(p->tree, fn, cfg->onbuild[i], &tt, err) < 0) {
-			for (size_t k = before; k < ss->n_triggers; k++)
-				df_tree_free(ss->triggers[k]);
-			ss->n_triggers = before;
-			return -1;
-		}
-		ss->triggers[ss->n_triggers++] = tt;
-	}
-	if (cfg && (whole || cfg->env || cfg->workdir || cfg->shell || cfg->user)) {
-		ss->has_cfg = true;
-		cb_strv_free(ss->cfg_env);
-		ss->cfg_env = cb_strv_dup(cfg->env);
-		cb_strv_free(ss->cfg_shell);
-		ss->cfg_shell = cfg->shell ? cb_strv_dup(cfg->shell) : NULL;
-		free(ss->cfg_workdir);
-		ss->cfg_workdir = cfg->workdir ? cb_xstrdup(cfg->workdir) : NULL;
-		free(ss->cfg_user);
-		ss->cfg_user = cfg->user ? cb_xstrdup(cfg->user) : NULL;
-	}
-	if (rebuild(p, index, err) < 0) {
-		/* take the new triggers back out so the plan stays usable */
-		for (size_t k = before; k < ss->n_triggers; k++)
-			df_tree_free(ss->triggers[k]);
-		ss->n_triggers = before;
-		cb_error_t ignore = CB_ERROR_INIT;
-		rebuild(p, index, &ignore);
-		cb_error_release(&ignore);
-		number_steps(p);
-		return -1;
-	}
-	number_steps(p);
-	return 0;
-}
-
-int df_plan_set_base_config(df_plan_t *p, int index, const df_base_config_t *cfg,
-			    cb_error_t *err)
-{
-	df_base_config_t none = {0};
-	return set_base(p, index, cfg ? cfg : &none, true, err);
-}
-
-int df_plan_set_base(df_plan_t *p, int index, char *const *image_env, char *const *onbuild,
-		     cb_error_t *err)
-{
-	df_base_config_t cfg = {.env = image_env, .onbuild = onbuild};
-	return set_base(p, index, &cfg, true, err);
-}
-
-int df_plan_insert_onbuild(df_plan_t *p, int index, char *const *triggers, cb_error_t *err)
-{
-	df_base_config_t cfg = {.onbuild = triggers};
-	return set_base(p, index, &cfg, false, err);
 }

@@ -32,14 +32,14 @@ typedef struct sstate {
 	char *user;
 	char **onbuild; /* this stage's ONBUILD triggers, run by stages FROM it */
 	bool base_unknown; /* it comes from a base image whose config was not
-			    * given (df_plan_set_base_config): Env, WorkingDir,
+			    * given (df_plan_opts_t.base): Env, WorkingDir,
 			    * Shell and ONBUILD of that image are missing */
 } sstate_t;
 
 typedef struct stage_src {
 	size_t from_node;      /* index of the FROM node */
 	size_t first, last;    /* nodes after FROM: [first, last) */
-	df_tree_t **triggers;  /* ONBUILD triggers given by the builder */
+	df_tree_t **triggers;  /* the base image's ONBUILD triggers */
 	size_t n_triggers;
 	df_tree_t **inherited; /* ONBUILD triggers of the parent stage */
 	size_t n_inherited;

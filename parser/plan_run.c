@@ -412,7 +412,7 @@ static int parse_mount(bstate_t *b, nctx_t *nc, const char *val, int col, char *
 		m->target = t;
 	}
 	/* ... but never over the root; while the base image's WorkingDir is not
-	 * known yet (df_plan_set_base_config to come) "/" is only provisional */
+	 * known (no resolver gave it) "/" is only provisional */
 	if (mt->at_path && !strcmp(m->target, "/") && (explicit_target || !b->s.base_unknown))
 		return df_nerr_col(nc, col, "invalid mount target \"/\"");
 	if (m->from) {
