@@ -143,7 +143,10 @@ typedef struct df_copy {
 	bool parents;
 	char **exclude;    /* --exclude patterns (NULL-terminated or NULL) */
 	char *checksum;    /* ADD --checksum, NULL = none */
-	bool keep_git_dir; /* ADD --keep-git-dir */
+	bool git;          /* ADD: sources[0] is a git repository, "URL[#REF[:SUBDIR]]"
+			    * (git://, ssh://, git@host:, http(s)://....git); the
+			    * only source; the builder clones it at REF (default HEAD) */
+	bool keep_git_dir; /* ADD --keep-git-dir: the clone keeps its .git */
 	bool unpack;       /* ADD: archives are unpacked (default true for ADD
 			    * of local tar files; false for COPY) */
 } df_copy_t;
@@ -288,6 +291,11 @@ const char *df_plan_suggest_stage(const df_plan_t *p, const char *name);
 
 /* The same, from the parsed file (while the plan is being made). */
 const char *df_tree_suggest_stage(const df_tree_t *t, const char *name);
+
+/* Whether an ADD source is a git repository, as BuildKit's ParseGitRef
+ * tells one from a URL or a path: git://, ssh:// or git@host: URLs, and
+ * http(s) URLs whose path ends in ".git" (a "#REF[:SUBDIR]" may follow). */
+bool df_is_git_source(const char *src);
 
 /* The plan as JSON (stable key order, 2-space indent, ends in '\n') for
  * `cbuild plan --format json` and the golden files. New string. */

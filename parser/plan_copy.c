@@ -63,6 +63,34 @@ static char *chomp_content(const char *s, bool chomp)
 	return cb_xstrdup(s);
 }
 
+bool df_is_git_source(const char *src)
+{
+	if (cb_str_has_prefix(src, "git://") || cb_str_has_prefix(src, "ssh://") ||
+	    cb_str_has_prefix(src, "git@"))
+		return true;
+	if (!cb_str_has_prefix(src, "http://") && !cb_str_has_prefix(src, "https://"))
+		return false;
+	size_t end = strcspn(src, "?#");
+	return end >= 4 && !strncmp(src + end - 4, ".git", 4);
+}
+
+/* ADD <git URL>: one repository, alone, without --checksum (BuildKit
+ * checks a commit that way; not done here). */
+static int git_source(nctx_t *nc, df_copy_t *cp, size_t nsrc)
+{
+	bool any = false;
+	for (size_t i = 0; i < nsrc; i++)
+		any = any || df_is_git_source(cp->sources[i]);
+	if (!any) /* --keep-git-dir is ignored then, as in BuildKit */
+		return 0;
+	if (nsrc != 1 || cp->n_inline_files)
+		return nerr(nc, "a git repository must be the only source of ADD");
+	if (cp->checksum)
+		return nerr(nc, "ADD --checksum of a git repository is not supported");
+	cp->git = true;
+	return 0;
+}
+
 int df_parse_copy(struct df_parse_ctx *pc)
 {
 	PC_LOCALS(pc);
@@ -180,6 +208,8 @@ int df_parse_copy(struct df_parse_ctx *pc)
 		nerr(nc, "checksum can't be specified for multiple sources");
 		goto out;
 	}
+	if (add && git_source(nc, cp, nsrc) < 0)
+		goto out;
 	rc = 0;
 out:
 	return rc;

@@ -219,6 +219,7 @@ static void copy_json(jw_t *w, const df_step_t *s)
 	kbool(w, "parents", c->parents);
 	kstrv(w, "exclude", c->exclude, false);
 	kstr(w, "checksum", c->checksum);
+	kbool(w, "git", c->git);
 	kbool(w, "keep_git_dir", c->keep_git_dir);
 	kbool(w, "unpack", c->unpack);
 }
