@@ -433,19 +433,9 @@ static bool single_heredoc_cmd(const char *cmd)
 	return df_heredoc_marker(cmd, NULL, NULL, NULL, NULL) == 1;
 }
 
-int df_parse_run(struct df_parse_ctx *pc)
+/* --network and --security. */
+static int run_modes(nctx_t *nc, const fdef_t *f, df_run_t *r)
 {
-	PC_LOCALS(pc);
-	df_stage_t *st = pc->st;
-	const df_node_t *n = nc->n;
-	fdef_t *f = pc->f; /* mount, network, security */
-	int rc = -1;
-	df_run_t *r = &s->u.run;
-	_cleanup_free_ char **env = df_step_env(b);
-	if (n->n_args == 0 && !n->json) {
-		nerr(nc, "RUN requires at least one argument");
-		goto out;
-	}
 	if (f[1].used) {
 		if (!strcmp(f[1].value, "default"))
 			r->network = DF_NETWORK_DEFAULT;
@@ -453,31 +443,22 @@ int df_parse_run(struct df_parse_ctx *pc)
 			r->network = DF_NETWORK_NONE;
 		else if (!strcmp(f[1].value, "host"))
 			r->network = DF_NETWORK_HOST;
-		else {
-			df_nerr_col(nc, f[1].col, "unsupported network mode \"%s\"", f[1].value);
-			goto out;
-		}
+		else
+			return df_nerr_col(nc, f[1].col, "unsupported network mode \"%s\"", f[1].value);
 	}
 	if (f[2].used) {
 		if (!strcmp(f[2].value, "insecure"))
 			r->insecure = true;
-		else if (strcmp(f[2].value, "sandbox")) {
-			df_nerr_col(nc, f[2].col, "unsupported security mode \"%s\"", f[2].value);
-			goto out;
-		}
+		else if (strcmp(f[2].value, "sandbox"))
+			return df_nerr_col(nc, f[2].col, "unsupported security mode \"%s\"", f[2].value);
 	}
-	int ssh_index = 0;
-	for (size_t i = 0; f[0].values && f[0].values[i]; i++) {
-		r->mounts = cb_xreallocarray(r->mounts, r->n_mounts + 1, sizeof(df_mount_t));
-		df_mount_t *m = &r->mounts[r->n_mounts];
-		if (parse_mount(b, nc, f[0].values[i], f[0].col, env, m, ssh_index, st) < 0) {
-			r->n_mounts++;
-			goto out;
-		}
-		if (m->type == DF_MOUNT_SSH)
-			ssh_index++;
-		r->n_mounts++;
-	}
+	return 0;
+}
+
+/* What runs: the exec form as is, the shell form (heredocs included)
+ * behind the stage's SHELL. */
+static void run_argv(bstate_t *b, const df_node_t *n, df_run_t *r)
+{
 	r->exec_form = n->json;
 	if (n->json) {
 		r->argv = cb_strv_dup(n->args);
@@ -517,7 +498,11 @@ int df_parse_run(struct df_parse_ctx *pc)
 			r->argv = df_with_shell(b->s.shell, r->cmd);
 		}
 	}
-	/* The environment the command runs with. */
+}
+
+/* The environment the command runs with. */
+static void run_env(bstate_t *b, df_step_t *s)
+{
 	s->env = cb_strv_dup(b->s.env);
 	for (size_t i = 0; b->s.args && b->s.args[i]; i++) {
 		const char *eq = strchr(b->s.args[i], '=');
@@ -535,7 +520,29 @@ int df_parse_run(struct df_parse_ctx *pc)
 		s->args_env = cb_xcalloc(1, sizeof(char *));
 	if (!s->env)
 		s->env = cb_xcalloc(1, sizeof(char *));
-	rc = 0;
-out:
-	return rc;
+}
+
+int df_parse_run(struct df_parse_ctx *pc)
+{
+	PC_LOCALS(pc);
+	const df_node_t *n = nc->n;
+	fdef_t *f = pc->f; /* mount, network, security */
+	df_run_t *r = &s->u.run;
+	_cleanup_free_ char **env = df_step_env(b);
+	if (n->n_args == 0 && !n->json)
+		return nerr(nc, "RUN requires at least one argument");
+	if (run_modes(nc, f, r) < 0)
+		return -1;
+	int ssh_index = 0;
+	for (size_t i = 0; f[0].values && f[0].values[i]; i++) {
+		r->mounts = cb_xreallocarray(r->mounts, r->n_mounts + 1, sizeof(df_mount_t));
+		df_mount_t *m = &r->mounts[r->n_mounts++]; /* released even when it fails */
+		if (parse_mount(b, nc, f[0].values[i], f[0].col, env, m, ssh_index, pc->st) < 0)
+			return -1;
+		if (m->type == DF_MOUNT_SSH)
+			ssh_index++;
+	}
+	run_argv(b, n, r);
+	run_env(b, s);
+	return 0;
 }
