@@ -229,12 +229,12 @@ static int run_git(char *const argv[], char **out, cb_error_t *err)
 			while (e.len && (e.data[e.len - 1] == '\n' || e.data[e.len - 1] == '\r'))
 				e.data[--e.len] = '\0';
 			const char *last = e.len ? strrchr(e.data, '\n') : NULL;
-			last = last ? last + 1 : e.len ? e.data : NULL;
+			last = last ? last + 1 : e.len ? e.data
+						       : NULL;
 			rc = cb_error_fail(err, WIFEXITED(status) && WEXITSTATUS(status) == 127 ? ENOENT : EIO,
 					   "git %s: %s", argv[1],
-					   last ? last : WIFEXITED(status) && WEXITSTATUS(status) == 127
-								 ? "git is not installed"
-								 : "failed");
+					   last ? last : WIFEXITED(status) && WEXITSTATUS(status) == 127 ? "git is not installed"
+													 : "failed");
 		}
 	}
 	if (rc == 0 && out)

@@ -14,7 +14,6 @@
 #include "parser/compose_internal.h"
 #include "parser/internal.h"
 
-
 void cn_warn(ld_t *ld, const char *once_key, const cn_t *at, const char *fmt, ...)
 {
 	for (size_t i = 0; once_key && ld->warned && ld->warned[i]; i++)
@@ -237,7 +236,7 @@ static char **kv_set(char **v, const char *key, size_t klen, const char *val)
 /* environment, labels, build.args: a map or a list of KEY=VAL. A bare KEY
  * (or a null value) takes its value from env when from_env, else "". */
 int cn_get_kv(ld_t *ld, const cn_t *n, const char *what, bool from_env, char ***out,
-		  cb_error_t *err)
+	      cb_error_t *err)
 {
 	char **v = NULL;
 	if (cn_is_null(n))
@@ -307,7 +306,8 @@ static int parse_volumes(ld_t *ld, const cn_t *n, cb_error_t *err)
 			const cn_t *drv = cn_get(def, "driver");
 			if (drv && drv->kind == CN_SCALAR && strcmp(drv->str, "local"))
 				cn_warn(ld, NULL, drv, "volume driver '%s' is not supported: a local "
-				     "directory is used", drv->str);
+						       "directory is used",
+					drv->str);
 		}
 		if (!v->name)
 			v->name = v->external ? cb_xstrdup(v->key) : cb_asprintf("%s_%s", p->name, v->key);

@@ -68,9 +68,9 @@ typedef struct seen_port {
 typedef struct ld {
 	const df_compose_opts_t *o;
 	df_compose_project_t *p;
-	const cn_t *services;   /* the merged services map */
-	const cn_t *secrets;    /* top-level secrets map or NULL */
-	char **warned;          /* keys of warnings already given */
+	const cn_t *services; /* the merged services map */
+	const cn_t *secrets;  /* top-level secrets map or NULL */
+	char **warned;        /* keys of warnings already given */
 	seen_port_t *ports;
 	size_t n_ports;
 } ld_t;
@@ -84,10 +84,10 @@ int cn_get_strv(const cn_t *n, const char *what, char ***out, cb_error_t *err);
 int cn_get_bool(const cn_t *n, const char *what, bool *out, cb_error_t *err);
 int cn_get_str(const cn_t *n, const char *what, char **out, cb_error_t *err);
 int cn_get_kv(ld_t *ld, const cn_t *n, const char *what, bool from_env, char ***out,
-		  cb_error_t *err);
+	      cb_error_t *err);
 int cn_get_int(const cn_t *n, const char *what, int *out, cb_error_t *err);
 int cn_get_command(const cn_t *n, const char *what, char ***out, bool *set, cb_error_t *err);
 int cn_parse_service(ld_t *ld, df_compose_service_t *s, const cn_t *key, const cn_t *n,
-			 cb_error_t *err);
+		     cb_error_t *err);
 
 #endif

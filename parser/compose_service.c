@@ -164,7 +164,7 @@ static int get_ports(ld_t *ld, df_compose_service_t *s, const cn_t *n, cb_error_
 		return -1;
 	for (size_t i = 0; i < n->n; i++) {
 		const cn_t *it = n->vals[i];
-		int rc = it->kind == CN_MAP ? port_long(ld, s, it, err)
+		int rc = it->kind == CN_MAP      ? port_long(ld, s, it, err)
 			 : it->kind == CN_SCALAR ? port_short(ld, s, it, err)
 						 : cn_error(err, it, "invalid port entry");
 		if (rc < 0)
@@ -206,7 +206,8 @@ static int check_volume_ref(ld_t *ld, const char *name, const cn_t *at, cb_error
 	if (df_compose_volume(ld->p, name))
 		return 0;
 	return cn_error(err, at, "service refers to undefined volume '%s' (declare it under the "
-			"top-level 'volumes:')", name);
+				 "top-level 'volumes:')",
+			name);
 }
 
 static int volume_short(ld_t *ld, df_compose_service_t *s, const cn_t *n, cb_error_t *err)
@@ -306,7 +307,7 @@ static int get_volumes(ld_t *ld, df_compose_service_t *s, const cn_t *n, cb_erro
 		return -1;
 	for (size_t i = 0; i < n->n; i++) {
 		const cn_t *it = n->vals[i];
-		int rc = it->kind == CN_MAP ? volume_long(ld, s, it, err)
+		int rc = it->kind == CN_MAP      ? volume_long(ld, s, it, err)
 			 : it->kind == CN_SCALAR ? volume_short(ld, s, it, err)
 						 : cn_error(err, it, "invalid volume entry");
 		if (rc < 0)
@@ -366,7 +367,8 @@ static int get_restart(df_compose_service_t *s, const cn_t *n, cb_error_t *err)
 		s->restart.kind = DF_RESTART_ON_FAILURE;
 	else
 		return cn_error(err, n, "invalid restart policy '%s' (no, always, on-failure[:N] or "
-				"unless-stopped)", v);
+					"unless-stopped)",
+				v);
 	s->restart.max_retries = (int)max;
 	return 0;
 }
@@ -390,7 +392,7 @@ static int get_healthcheck(ld_t *ld, df_compose_healthcheck_t *h, const cn_t *n,
 				const char *t0 = h->test ? h->test[0] : "";
 				if (strcmp(t0, "CMD") && strcmp(t0, "CMD-SHELL") && strcmp(t0, "NONE"))
 					return cn_error(err, v, "healthcheck test must start with "
-							"CMD, CMD-SHELL or NONE");
+								"CMD, CMD-SHELL or NONE");
 			}
 		} else if (!strcmp(k, "interval"))
 			rc = cn_get_duration(v, k, &h->interval_ns, err);
@@ -406,7 +408,7 @@ static int get_healthcheck(ld_t *ld, df_compose_healthcheck_t *h, const cn_t *n,
 			rc = cn_get_bool(v, k, &disable, err);
 		else if (!cb_str_has_prefix(k, "x-"))
 			cn_warn(ld, "healthcheck.key", n->keys[i],
-			     "unknown key '%s' in healthcheck (ignored)", k);
+				"unknown key '%s' in healthcheck (ignored)", k);
 		if (rc < 0)
 			return -1;
 	}
@@ -443,7 +445,7 @@ static int get_depends(ld_t *ld, df_compose_service_t *s, const cn_t *n, cb_erro
 				d.condition = DF_DEP_COMPLETED;
 			else
 				return cn_error(err, c, "invalid condition '%s' (service_started, "
-						"service_healthy or service_completed_successfully)",
+							"service_healthy or service_completed_successfully)",
 						c->str);
 		}
 		if (!strcmp(name->str, s->name))
@@ -451,7 +453,8 @@ static int get_depends(ld_t *ld, df_compose_service_t *s, const cn_t *n, cb_erro
 		if (!cn_get(ld->services, name->str)) {
 			if (!d.required) {
 				cn_warn(ld, NULL, name, "service '%s' depends on undefined service '%s' "
-				     "(required: false, ignored)", s->name, name->str);
+							"(required: false, ignored)",
+					s->name, name->str);
 				continue;
 			}
 			return cn_error(err, name, "service '%s' depends on undefined service '%s'",
@@ -465,7 +468,6 @@ static int get_depends(ld_t *ld, df_compose_service_t *s, const cn_t *n, cb_erro
 	return 0;
 }
 
-
 /* ---- build ---- */
 
 static int build_secret(ld_t *ld, df_compose_build_t *b, const cn_t *it, cb_error_t *err)
@@ -478,11 +480,13 @@ static int build_secret(ld_t *ld, df_compose_build_t *b, const cn_t *it, cb_erro
 	const cn_t *def = cn_get(ld->secrets, src->str);
 	if (!def)
 		return cn_error(err, src, "build secret '%s' is not declared under the top-level "
-				"'secrets:'", src->str);
+					  "'secrets:'",
+				src->str);
 	const cn_t *file = cn_get(def, "file");
 	if (!file || file->kind != CN_SCALAR) {
 		cn_warn(ld, NULL, src, "build secret '%s' has no 'file:' (only file secrets are "
-		     "supported; ignored)", src->str);
+				       "supported; ignored)",
+			src->str);
 		return 0;
 	}
 	_cleanup_free_ char *path = host_path(ld, file->str);
@@ -522,7 +526,8 @@ static int build_key(ld_t *ld, df_compose_build_t *b, const cn_t *key, const cn_
 	}
 	if (!strcmp(k, "cache_from") || !strcmp(k, "cache_to")) {
 		cn_warn(ld, "build.cache_from", key, "build.%s is ignored: cbuild uses its local "
-		     "build cache", k);
+						     "build cache",
+			k);
 		return 0;
 	}
 	if (!strcmp(k, "ssh") || !strcmp(k, "network") || !strcmp(k, "platforms") ||
@@ -562,7 +567,8 @@ static int get_build(ld_t *ld, df_compose_service_t *s, const cn_t *n, cb_error_
 	b->context = ctx;
 	if (b->dockerfile && b->dockerfile_inline)
 		return cn_error(err, n, "service '%s': build has both 'dockerfile' and "
-				"'dockerfile_inline'", s->name);
+					"'dockerfile_inline'",
+				s->name);
 	if (!b->dockerfile_inline) {
 		const char *df = b->dockerfile ? b->dockerfile : "Dockerfile";
 		_cleanup_free_ char *j = df[0] == '/' ? cb_xstrdup(df) : cb_path_join(ctx, df);
@@ -575,15 +581,63 @@ static int get_build(ld_t *ld, df_compose_service_t *s, const cn_t *n, cb_error_
 /* ---- a service ---- */
 
 static const char *const ignored_keys[] = {
-	"networks", "network_mode", "deploy", "logging", "cap_add", "cap_drop", "devices",
-	"dns", "dns_search", "dns_opt", "domainname", "ulimits", "sysctls", "security_opt",
-	"shm_size", "tmpfs", "secrets", "configs", "profiles", "platform", "mem_limit",
-	"memswap_limit", "mem_reservation", "cpus", "cpu_shares", "cpuset", "pid", "ipc",
-	"links", "external_links", "annotations", "attach", "cgroup", "cgroup_parent",
-	"develop", "scale", "runtime", "group_add", "isolation", "mac_address",
-	"oom_score_adj", "oom_kill_disable", "userns_mode", "volumes_from", "stop_grace",
-	"blkio_config", "device_cgroup_rules", "extends", "label_file", "storage_opt", "uts",
-	"pids_limit", "post_start", "pre_stop", "use_api_socket", "models", "provider",
+	"networks",
+	"network_mode",
+	"deploy",
+	"logging",
+	"cap_add",
+	"cap_drop",
+	"devices",
+	"dns",
+	"dns_search",
+	"dns_opt",
+	"domainname",
+	"ulimits",
+	"sysctls",
+	"security_opt",
+	"shm_size",
+	"tmpfs",
+	"secrets",
+	"configs",
+	"profiles",
+	"platform",
+	"mem_limit",
+	"memswap_limit",
+	"mem_reservation",
+	"cpus",
+	"cpu_shares",
+	"cpuset",
+	"pid",
+	"ipc",
+	"links",
+	"external_links",
+	"annotations",
+	"attach",
+	"cgroup",
+	"cgroup_parent",
+	"develop",
+	"scale",
+	"runtime",
+	"group_add",
+	"isolation",
+	"mac_address",
+	"oom_score_adj",
+	"oom_kill_disable",
+	"userns_mode",
+	"volumes_from",
+	"stop_grace",
+	"blkio_config",
+	"device_cgroup_rules",
+	"extends",
+	"label_file",
+	"storage_opt",
+	"uts",
+	"pids_limit",
+	"post_start",
+	"pre_stop",
+	"use_api_socket",
+	"models",
+	"provider",
 };
 
 static int service_key(ld_t *ld, df_compose_service_t *s, const cn_t *key, const cn_t *v,
@@ -659,7 +713,8 @@ static int service_key(ld_t *ld, df_compose_service_t *s, const cn_t *key, const
 		if (!strcmp(k, ignored_keys[i])) {
 			if (!strcmp(k, "networks") || !strcmp(k, "network_mode"))
 				cn_warn(ld, once, key, "'%s' is ignored: the services of a project share "
-				     "one network namespace", k);
+						       "one network namespace",
+					k);
 			else
 				cn_warn(ld, once, key, "'%s' is not supported (ignored)", k);
 			return 0;
@@ -679,12 +734,13 @@ static bool valid_service_name(const char *s)
 }
 
 int cn_parse_service(ld_t *ld, df_compose_service_t *s, const cn_t *key, const cn_t *n,
-			 cb_error_t *err)
+		     cb_error_t *err)
 {
 	s->name = cb_xstrdup(key->str);
 	if (!valid_service_name(s->name))
 		return cn_error(err, key, "invalid service name '%s' (letters, digits, '.', '_' "
-				"and '-' only)", s->name);
+					  "and '-' only)",
+				s->name);
 	if (cn_is_null(n))
 		return cn_error(err, key, "service '%s' is empty: it needs 'image' or 'build'",
 				s->name);

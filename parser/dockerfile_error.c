@@ -35,7 +35,7 @@ static void add_context(cb_buf_t *b, const df_tree_t *t, int line, int col)
 }
 
 int df_error_atv(const df_tree_t *t, int line, int col, cb_error_t *err, const char *fmt,
-		     va_list ap)
+		 va_list ap)
 {
 	cb_buf_t b;
 	cb_buf_init(&b);

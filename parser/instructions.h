@@ -21,24 +21,24 @@
 #include <stddef.h>
 
 /* X(ENUM): the instructions in the order of df_kind_t. */
-#define DF_INSTRUCTIONS(X)                                                                    \
-	X(FROM)                                                                               \
-	X(RUN)                                                                                \
-	X(COPY)                                                                               \
-	X(ADD)                                                                                \
-	X(ENV)                                                                                \
-	X(ARG)                                                                                \
-	X(LABEL)                                                                              \
-	X(EXPOSE)                                                                             \
-	X(VOLUME)                                                                             \
-	X(USER)                                                                               \
-	X(WORKDIR)                                                                            \
-	X(CMD)                                                                                \
-	X(ENTRYPOINT)                                                                         \
-	X(SHELL)                                                                              \
-	X(STOPSIGNAL)                                                                         \
-	X(HEALTHCHECK)                                                                        \
-	X(ONBUILD)                                                                            \
+#define DF_INSTRUCTIONS(X) \
+	X(FROM) \
+	X(RUN) \
+	X(COPY) \
+	X(ADD) \
+	X(ENV) \
+	X(ARG) \
+	X(LABEL) \
+	X(EXPOSE) \
+	X(VOLUME) \
+	X(USER) \
+	X(WORKDIR) \
+	X(CMD) \
+	X(ENTRYPOINT) \
+	X(SHELL) \
+	X(STOPSIGNAL) \
+	X(HEALTHCHECK) \
+	X(ONBUILD) \
 	X(MAINTAINER)
 
 #define DF_KIND_ENUM_(e) DF_##e,
@@ -48,7 +48,11 @@ typedef enum df_kind {
 } df_kind_t;
 #undef DF_KIND_ENUM_
 
-typedef enum df_flag_type { DF_FLAG_BOOL, DF_FLAG_STRING, DF_FLAG_STRINGS } df_flag_type_t;
+typedef enum df_flag_type {
+	DF_FLAG_BOOL,
+	DF_FLAG_STRING,
+	DF_FLAG_STRINGS,
+} df_flag_type_t;
 
 typedef struct df_flag_def {
 	const char *name; /* without the "--" */
@@ -84,14 +88,14 @@ struct df_parse_ctx; /* parser-private: what a parse function works on */
 
 typedef struct df_instruction {
 	df_kind_t kind;
-	const char *name;  /* "RUN" */
+	const char *name;           /* "RUN" */
 	const df_flag_def_t *flags; /* flags accepted, n_flags of them */
 	size_t n_flags;
-	unsigned expand;   /* DF_XW_* */
-	bool makes_layer;  /* false: the step changes the image config only */
+	unsigned expand;    /* DF_XW_* */
+	bool makes_layer;   /* false: the step changes the image config only */
 	unsigned cache_key; /* DF_KEY_* */
 	df_shape_t shape;
-	bool onbuild_ok;   /* may be an ONBUILD trigger */
+	bool onbuild_ok; /* may be an ONBUILD trigger */
 	/* Fills the step from the node (flags already parsed). Parser only. */
 	int (*parse)(struct df_parse_ctx *pc);
 } df_instruction_t;

@@ -170,9 +170,9 @@ typedef struct df_step {
 	int line;        /* line in the Dockerfile (ONBUILD inserted: the FROM's line) */
 	char *original;  /* the instruction text as written (for history, logs) */
 	bool from_onbuild; /* inserted from a base image's ONBUILD trigger */
-	char *workdir;   /* WORKDIR in effect for this step (absolute; "/" when
-			  * never set; the image's WorkingDir when the resolver
-			  * gave the base's config) */
+	char *workdir;     /* WORKDIR in effect for this step (absolute; "/" when
+			    * never set; the image's WorkingDir when the resolver
+			    * gave the base's config) */
 	char **env;      /* RUN only (NULL otherwise): ENV in effect at this step
 			  * (base env + stage ENVs), KEY=VAL, one entry per key */
 	char **args_env; /* RUN only: ARG values in scope not shadowed by ENV,
@@ -249,7 +249,7 @@ typedef struct df_plan_opts {
 				  * cmd/ resolves it from its environment) */
 	const char *target;      /* stage name or index; NULL = the last stage */
 	df_platform_opts_t platform;
-	df_base_resolver_t base;   /* resolve NULL: no base config is known */
+	df_base_resolver_t base; /* resolve NULL: no base config is known */
 } df_plan_opts_t;
 
 typedef struct df_plan {

@@ -15,8 +15,16 @@
 #include "parser/plan_internal.h"
 
 const char *const df_proxy_args[DF_N_PROXY_ARGS] = {
-	"HTTP_PROXY",  "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY",
-	"ftp_proxy",   "NO_PROXY",   "no_proxy",    "ALL_PROXY",   "all_proxy",
+	"HTTP_PROXY",
+	"http_proxy",
+	"HTTPS_PROXY",
+	"https_proxy",
+	"FTP_PROXY",
+	"ftp_proxy",
+	"NO_PROXY",
+	"no_proxy",
+	"ALL_PROXY",
+	"all_proxy",
 };
 
 /* ---- small vectors ---- */
@@ -46,7 +54,6 @@ bool df_strv_contains(char *const *v, const char *s)
 			return true;
 	return false;
 }
-
 
 static bool is_proxy_arg(const char *k)
 {
@@ -178,7 +185,6 @@ void df_sstate_release(sstate_t *s)
 
 /* ---- errors positioned on a node ---- */
 
-
 int df_nerr_col(nctx_t *nc, int col, const char *fmt, ...)
 {
 	va_list ap;
@@ -191,7 +197,6 @@ int df_nerr_col(nctx_t *nc, int col, const char *fmt, ...)
 	return df_error_at(nc->t, nc->n->line, col, nc->c->err, "%s", msg);
 }
 
-
 const char *df_upper_cmd(const df_node_t *n)
 {
 	const df_instruction_t *in = df_instruction_lookup(n->cmd);
@@ -199,7 +204,6 @@ const char *df_upper_cmd(const df_node_t *n)
 }
 
 /* ---- flags ---- */
-
 
 void df_flags_release(fdef_t *f, size_t n)
 {
@@ -237,8 +241,8 @@ int df_parse_flags(nctx_t *nc, fdef_t *defs, size_t nd)
 			}
 			if (best && bd <= 2)
 				return df_nerr_col(nc, col,
-						"unknown flag --%s for %s (did you mean --%s?)", name,
-						df_upper_cmd(n), best);
+						   "unknown flag --%s for %s (did you mean --%s?)", name,
+						   df_upper_cmd(n), best);
 			return df_nerr_col(nc, col, "unknown flag --%s for %s", name, df_upper_cmd(n));
 		}
 		if (f->used && f->type != DF_FLAG_STRINGS)
@@ -258,7 +262,7 @@ int df_parse_flags(nctx_t *nc, fdef_t *defs, size_t nd)
 				f->value = cb_xstrdup("false");
 			} else {
 				return df_nerr_col(nc, col, "expecting boolean value for flag --%s, not: %s",
-						f->name, val);
+						   f->name, val);
 			}
 			break;
 		case DF_FLAG_STRING:
@@ -292,8 +296,6 @@ fdef_t *df_flag_named(fdef_t *f, size_t nf, const char *name)
 
 /* ---- expansion in a stage ---- */
 
-
-
 /* args first, env after: ENV wins over ARG of the same name */
 char **df_step_env(const bstate_t *b)
 {
@@ -307,7 +309,7 @@ char **df_step_env(const bstate_t *b)
 }
 
 int df_xword(bstate_t *b, nctx_t *nc, const char *word, char *const *env, unsigned extra,
-		 char **out)
+	     char **out)
 {
 	cb_error_t e = CB_ERROR_INIT;
 	if (df_expand(word, env, b->c->pv->xflags | extra, out, &e) == 0)
@@ -317,7 +319,6 @@ int df_xword(bstate_t *b, nctx_t *nc, const char *word, char *const *env, unsign
 	cb_error_release(&e);
 	return -1;
 }
-
 
 char *df_path_join_clean(const char *base, const char *rel)
 {

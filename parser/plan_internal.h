@@ -25,34 +25,34 @@
 #include "parser/plan.h"
 
 typedef struct sstate {
-	char **env;   /* ENV, one per key */
-	char **args;  /* ARG KEY=VAL with a value, one per key */
+	char **env;  /* ENV, one per key */
+	char **args; /* ARG KEY=VAL with a value, one per key */
 	char *workdir;
 	char **shell;
 	char *user;
-	char **onbuild; /* this stage's ONBUILD triggers, run by stages FROM it */
+	char **onbuild;    /* this stage's ONBUILD triggers, run by stages FROM it */
 	bool base_unknown; /* it comes from a base image whose config was not
 			    * given (df_plan_opts_t.base): Env, WorkingDir,
 			    * Shell and ONBUILD of that image are missing */
 } sstate_t;
 
 typedef struct stage_src {
-	size_t from_node;      /* index of the FROM node */
-	size_t first, last;    /* nodes after FROM: [first, last) */
-	df_tree_t **triggers;  /* the base image's ONBUILD triggers */
+	size_t from_node;     /* index of the FROM node */
+	size_t first, last;   /* nodes after FROM: [first, last) */
+	df_tree_t **triggers; /* the base image's ONBUILD triggers */
 	size_t n_triggers;
 	df_tree_t **inherited; /* ONBUILD triggers of the parent stage */
 	size_t n_inherited;
 	bool has_cfg;
 	char **cfg_env, **cfg_shell;
 	char *cfg_workdir, *cfg_user;
-	sstate_t end;          /* state after the last step */
+	sstate_t end; /* state after the last step */
 	bool built;
-	char **consumed;       /* build args its ARGs consumed */
-	cb_error_t soft;       /* the stage's error, fatal if needed */
-	bool soft_expansion;   /* ... and it came from expanding a word */
-	int slot;              /* position in plan->stages, -1 if not needed */
-	df_stage_t st;         /* while building / for unneeded stages */
+	char **consumed;     /* build args its ARGs consumed */
+	cb_error_t soft;     /* the stage's error, fatal if needed */
+	bool soft_expansion; /* ... and it came from expanding a word */
+	int slot;            /* position in plan->stages, -1 if not needed */
+	df_stage_t st;       /* while building / for unneeded stages */
 } stage_src_t;
 
 struct df_plan_priv {
@@ -78,7 +78,6 @@ typedef struct ctx {
 	cb_error_t *err;
 	bool expansion_failed;
 } ctx_t;
-
 
 typedef struct name_ix {
 	char *name; /* lower case */
@@ -106,8 +105,8 @@ typedef struct fdef {
 
 typedef struct bstate {
 	ctx_t *c;
-	int index;       /* stage index */
-	sstate_t s;      /* current state */
+	int index;  /* stage index */
+	sstate_t s; /* current state */
 	bool soft_failed;
 } bstate_t;
 
@@ -121,9 +120,9 @@ struct df_parse_ctx {
 	size_t nf;
 };
 
-#define PC_LOCALS(pc)                                                                         \
-	bstate_t *b = (pc)->b;                                                                \
-	nctx_t *nc = (pc)->nc;                                                                \
+#define PC_LOCALS(pc) \
+	bstate_t *b = (pc)->b; \
+	nctx_t *nc = (pc)->nc; \
 	df_step_t *s = (pc)->s
 
 #define path_clean df_path_clean
@@ -148,7 +147,7 @@ df_step_t *df_new_step(df_stage_t *st, df_kind_t k, const df_node_t *n);
 int df_no_flags(nctx_t *nc);
 int df_parse_flags(nctx_t *nc, fdef_t *defs, size_t nd);
 int df_parse_trigger(const df_tree_t *tree, const df_node_t *fn, const char *trig, df_tree_t **out,
-			 cb_error_t *err);
+		     cb_error_t *err);
 char *df_path_join_clean(const char *base, const char *rel);
 int df_resolve_from(bstate_t *b, nctx_t *nc, const char *v, int col, int *stage);
 void df_sstate_release(sstate_t *s);
@@ -159,7 +158,7 @@ void df_strv_set(char ***v, const char *key, const char *val);
 const char *df_upper_cmd(const df_node_t *n);
 char **df_with_shell(char *const *shell, const char *cmd);
 int df_xword(bstate_t *b, nctx_t *nc, const char *word, char *const *env, unsigned extra,
-		 char **out);
+	     char **out);
 bool df_valid_var_name(const char *k);
 
 /* The most flags a table row may list. */

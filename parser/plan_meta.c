@@ -41,7 +41,7 @@ static int do_kv(struct df_parse_ctx *pc, bool is_env)
 static const char *predefined_value(struct df_plan_priv *pv, const char *k)
 {
 	return df_strv_get(pv->meta_env, k) && (cb_str_has_prefix(k, "TARGET") ||
-					      cb_str_has_prefix(k, "BUILD"))
+						cb_str_has_prefix(k, "BUILD"))
 		       ? df_strv_get(pv->meta_env, k)
 		       : NULL;
 }
@@ -49,8 +49,14 @@ static const char *predefined_value(struct df_plan_priv *pv, const char *k)
 static bool is_predefined(const char *k)
 {
 	static const char *const names[] = {
-		"TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT",
-		"BUILDPLATFORM",  "BUILDOS",  "BUILDARCH",  "BUILDVARIANT",
+		"TARGETPLATFORM",
+		"TARGETOS",
+		"TARGETARCH",
+		"TARGETVARIANT",
+		"BUILDPLATFORM",
+		"BUILDOS",
+		"BUILDARCH",
+		"BUILDVARIANT",
 	};
 	for (size_t i = 0; i < CB_ARRAY_SIZE(names); i++)
 		if (!strcmp(names[i], k))
@@ -136,10 +142,42 @@ static int do_simple(struct df_parse_ctx *pc)
 static bool valid_signal(const char *v)
 {
 	static const char *const sigs[] = {
-		"ABRT", "ALRM", "BUS",	"CHLD",	  "CLD",    "CONT", "FPE",    "HUP",  "ILL",
-		"INT",	"IO",	"IOT",	"KILL",	  "PIPE",   "POLL", "PROF",   "PWR",  "QUIT",
-		"SEGV", "STKFLT", "STOP", "SYS",  "TERM",   "TRAP", "TSTP",   "TTIN", "TTOU",
-		"URG",	"USR1", "USR2", "VTALRM", "WINCH",  "XCPU", "XFSZ",   "RTMIN", "RTMAX",
+		"ABRT",
+		"ALRM",
+		"BUS",
+		"CHLD",
+		"CLD",
+		"CONT",
+		"FPE",
+		"HUP",
+		"ILL",
+		"INT",
+		"IO",
+		"IOT",
+		"KILL",
+		"PIPE",
+		"POLL",
+		"PROF",
+		"PWR",
+		"QUIT",
+		"SEGV",
+		"STKFLT",
+		"STOP",
+		"SYS",
+		"TERM",
+		"TRAP",
+		"TSTP",
+		"TTIN",
+		"TTOU",
+		"URG",
+		"USR1",
+		"USR2",
+		"VTALRM",
+		"WINCH",
+		"XCPU",
+		"XFSZ",
+		"RTMIN",
+		"RTMAX",
 	};
 	if (!*v)
 		return false;
@@ -364,7 +402,7 @@ int df_parse_healthcheck(struct df_parse_ctx *pc)
 		int64_t d;
 		if (parse_duration(f[i].value, &d) < 0) {
 			df_nerr_col(nc, f[i].col, "invalid duration \"%s\" for --%s", f[i].value,
-				 f[i].name);
+				    f[i].name);
 			goto out;
 		}
 		if (d < 0) {

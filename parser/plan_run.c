@@ -136,16 +136,28 @@ static const struct mount_type {
 };
 
 typedef enum {
-	MK_TYPE, MK_FROM, MK_SOURCE, MK_TARGET, MK_RO, MK_RW, MK_REQUIRED, MK_SIZE,
-	MK_ID, MK_ENV, MK_SHARING, MK_MODE, MK_UID, MK_GID,
+	MK_TYPE,
+	MK_FROM,
+	MK_SOURCE,
+	MK_TARGET,
+	MK_RO,
+	MK_RW,
+	MK_REQUIRED,
+	MK_SIZE,
+	MK_ID,
+	MK_ENV,
+	MK_SHARING,
+	MK_MODE,
+	MK_UID,
+	MK_GID,
 } mkey_t;
 
 /* In the order "did you mean" prefers on a tie. */
 static const struct mount_key {
 	const char *name;
 	mkey_t key;
-	unsigned types;  /* the types it is allowed for */
-	bool bare;       /* may be given without "=value" (a boolean) */
+	unsigned types; /* the types it is allowed for */
+	bool bare;      /* may be given without "=value" (a boolean) */
 	bool suggest;
 } mount_keys[] = {
 	{"type", MK_TYPE, MT_ALL, false, true},
@@ -190,7 +202,7 @@ static int unknown_mount_key(nctx_t *nc, int col, const char *key, const char *f
 	}
 	if (best && bd <= 2)
 		return df_nerr_col(nc, col, "unexpected key '%s' in '%s' (did you mean %s?)", key, fld,
-				best);
+				   best);
 	return df_nerr_col(nc, col, "unexpected key '%s' in '%s'", key, fld);
 }
 
@@ -313,12 +325,12 @@ static int mount_fields(mount_parse_t *mp, char **fields)
 		const struct mount_key *mk = mount_key(key);
 		if (!eq && (!mk || !mk->bare))
 			return df_nerr_col(mp->nc, mp->col, "invalid field '%s' must be a key=value pair",
-					fld);
+					   fld);
 		if (!mk)
 			return unknown_mount_key(mp->nc, mp->col, key, fld);
 		if (!(mk->types & (1u << mp->m->type)))
 			return df_nerr_col(mp->nc, mp->col, "unexpected key '%s' for mount type '%s'",
-					key, tn);
+					   key, tn);
 		_cleanup_free_ char *v = NULL;
 		if (eq && df_xword(mp->b, mp->nc, eq + 1, mp->env, 0, &v) < 0)
 			return -1;
@@ -338,7 +350,7 @@ static int mount_defaults(mount_parse_t *mp, int ssh_index)
 			return df_nerr_col(mp->nc, mp->col, "secret mount should not have a from");
 		if (!m->source && !m->target && !m->id && !m->env)
 			return df_nerr_col(mp->nc, mp->col,
-					"invalid secret mount. one of source, target required");
+					   "invalid secret mount. one of source, target required");
 		if (m->source && m->id)
 			return df_nerr_col(mp->nc, mp->col, "both source and id can't be set");
 		if (!m->id && m->source) {
@@ -392,7 +404,9 @@ static int parse_mount(bstate_t *b, nctx_t *nc, const char *val, int col, char *
 		return -1;
 	const struct mount_type *mt = &mount_types[m->type];
 	if (!mt->file_info) {
-		const char *bad = m->mode >= 0 ? "mode" : m->uid >= 0 ? "uid" : m->gid >= 0 ? "gid" : NULL;
+		const char *bad = m->mode >= 0 ? "mode" : m->uid >= 0 ? "uid"
+						  : m->gid >= 0       ? "gid"
+								      : NULL;
 		if (bad)
 			return df_nerr_col(nc, col, "%s not allowed for \"%s\" type mounts", bad, mt->name);
 	}
@@ -407,7 +421,7 @@ static int parse_mount(bstate_t *b, nctx_t *nc, const char *val, int col, char *
 	bool explicit_target = m->target != NULL;
 	if ((mt->at_path && !m->target) || (m->target && m->target[0] != '/')) {
 		char *t = df_path_join_clean(b->s.workdir ? b->s.workdir : "/",
-					  m->target ? m->target : ".");
+					     m->target ? m->target : ".");
 		free(m->target);
 		m->target = t;
 	}

@@ -23,7 +23,6 @@ static const char *stage_name(ctx_t *c, size_t i)
 	return n->n_args == 3 ? n->args[2] : NULL;
 }
 
-
 static int cmp_name_ix(const void *a, const void *b)
 {
 	const name_ix_t *x = a, *y = b;
@@ -183,7 +182,7 @@ int df_resolve_from(bstate_t *b, nctx_t *nc, const char *v, int col, int *stage)
 	}
 	if (idx == b->index)
 		return df_nerr_col(nc, col, "%s --from=%s refers to the stage it is in",
-				df_upper_cmd(nc->n), v);
+				   df_upper_cmd(nc->n), v);
 	if (idx >= 0) {
 		*stage = idx;
 		return 0;
@@ -204,11 +203,11 @@ int df_resolve_from(bstate_t *b, nctx_t *nc, const char *v, int col, int *stage)
 		}
 		if (best && bd <= 2)
 			return df_nerr_col(nc, col,
-					"%s --from=%s: no stage or image named \"%s\" (did you mean "
-					"\"%s\"?)",
-					df_upper_cmd(nc->n), v, v, best);
+					   "%s --from=%s: no stage or image named \"%s\" (did you mean "
+					   "\"%s\"?)",
+					   df_upper_cmd(nc->n), v, v, best);
 		return df_nerr_col(nc, col, "%s --from=%s: no stage or image named \"%s\"",
-				df_upper_cmd(nc->n), v, v);
+				   df_upper_cmd(nc->n), v, v);
 	}
 	return 0;
 }
@@ -389,7 +388,8 @@ static int parse_from(ctx_t *c, int idx, const df_node_t *n, df_stage_t *st)
 			free(base);
 		} else if (!looks_like_image(base)) {
 			from_error(c, n, n->args_col, "invalid reference format: \"%s\" is not an image "
-				   "name (from \"%s\")", base, n->args[0]);
+						      "name (from \"%s\")",
+				   base, n->args[0]);
 			free(base);
 			goto out;
 		} else {
@@ -448,7 +448,7 @@ static void init_state(ctx_t *c, stage_src_t *ss, df_stage_t *st, sstate_t *s)
 /* Parse one ONBUILD trigger as a one-line Dockerfile; errors name the
  * FROM line of the stage that receives it. */
 int df_parse_trigger(const df_tree_t *tree, const df_node_t *fn, const char *trig, df_tree_t **out,
-			 cb_error_t *err)
+		     cb_error_t *err)
 {
 	df_tree_t *tt = NULL;
 	cb_error_t e = CB_ERROR_INIT;
