@@ -161,7 +161,7 @@ int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, cha
 	*inputs = NULL;
 	if (step->kind == DF_RUN)
 		return run_inputs(b, step, inputs, files, err);
-	if (step->kind != DF_COPY && step->kind != DF_ADD)
+	if (!(df_instruction(step->kind)->cache_key & DF_KEY_SOURCES))
 		return 0;
 	const df_copy_t *cp = &step->u.copy;
 	if (!cp->sources || !cp->sources[0])

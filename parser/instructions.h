@@ -81,7 +81,7 @@ enum {
 enum {
 	DF_KEY_RUNENV = 1 << 0,  /* env, args, user and workdir the command runs with */
 	DF_KEY_WORKDIR = 1 << 1, /* the workdir a relative destination joins */
-	DF_KEY_SOURCES = 1 << 2, /* the content of the sources (context, stage, URL) */
+	DF_KEY_SOURCES = 1 << 2, /* the sources' content (context, stage, URL, git commit) */
 };
 
 struct df_parse_ctx; /* parser-private: what a parse function works on */
