@@ -47,6 +47,12 @@ is "$(cat "$r/sub/file")" "in-sub" "#main:sub: the subdirectory's content"
 [ ! -e "$r/sub/version" ]; ok $? "only the subdirectory"
 is "$(cat "$r/byid/version")" "v1" "#COMMIT: that commit"
 is "$(stat -c %a "$r/tag/run.sh")" "755" "an executable stays executable"
+# the tree is the commit's tree: the same paths and modes as git's own
+# checkout (`git ls-tree`), nothing more
+(cd "$r/tag" && find . -type f | sed 's|^\./||' | sort | while read -r f; do
+	m=$(stat -c %a "$f"); [ "$m" = 755 ] && m=100755 || m=100644; echo "$m $f"; done) > "$T/got"
+g ls-tree -r v1 | awk '{ print $1, $4 }' | sort -k2 > "$T/want"
+diff "$T/want" "$T/got" >&2; ok $? "the files and modes of the tag's tree, as git ls-tree lists them"
 
 cb build -t t1030:1 "$T/ctx" > "$T/log2" 2>&1; ok $? "rebuild"
 is "$(grep -c 'Using cache' "$T/log2")" 4 "same commits: every ADD is a cache hit"
