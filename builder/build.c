@@ -170,7 +170,7 @@ static void ensure_path(bld_state_t *s)
 
 static int stage_base_state(build_t *b, int idx, bld_state_t *s, cb_error_t *err)
 {
-	df_stage_t *stage = df_plan_stage(b->plan, idx);
+	const df_stage_t *stage = df_plan_stage(b->plan, idx);
 	switch (stage->base_kind) {
 	case DF_BASE_SCRATCH:
 		return scratch_state(b, stage, s, err);
@@ -385,7 +385,7 @@ static size_t meta_run_end(const df_stage_t *stage, size_t i)
  * would; a hit covers every step of the run. */
 static bool meta_run_hit(build_t *b, int stage_idx, size_t i, size_t j, bld_state_t *s)
 {
-	df_stage_t *stage = df_plan_stage(b->plan, stage_idx);
+	const df_stage_t *stage = df_plan_stage(b->plan, stage_idx);
 	char key[DIGEST_STR_LEN + 1], next[DIGEST_STR_LEN + 1];
 	snprintf(key, sizeof(key), "%s", s->key);
 	for (size_t m = i; m <= j; m++) {
@@ -423,7 +423,7 @@ static bool meta_run_hit(build_t *b, int stage_idx, size_t i, size_t j, bld_stat
 static int run_step(build_t *b, int stage_idx, size_t step_idx, bool defer, bld_state_t *s,
 		    cb_error_t *err)
 {
-	df_step_t *step = &df_plan_stage(b->plan, stage_idx)->steps[step_idx];
+	const df_step_t *step = &df_plan_stage(b->plan, stage_idx)->steps[step_idx];
 	if (step->kind == DF_ARG) { /* ARG changes only what later steps see */
 		bld_log(b, "STEP %d/%d: %s\n", step->number, b->plan->total_steps, step->original);
 		return 0;
@@ -514,14 +514,14 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bool defer, bld_
 
 static int build_stage(build_t *b, size_t pos, bld_state_t *out, cb_error_t *err)
 {
-	int idx = b->plan->stages[pos].index;
-	df_stage_t *stage = &b->plan->stages[pos];
+	/* the plan is read-only and never changes: this pointer stays good */
+	const df_stage_t *stage = &b->plan->stages[pos];
+	int idx = stage->index;
 	bld_log(b, "STEP %d/%d: %s\n", stage->number, b->plan->total_steps, stage->original);
 	bld_state_t s;
 	if (stage_base(b, idx, &s, err) < 0)
 		return -1;
 	b->cmd_set = false;
-	stage = df_plan_stage(b->plan, idx);
 	size_t run_end = 0; /* steps up to here: a config-only run that missed */
 	for (size_t i = 0; i < stage->n_steps; i++) {
 		bool defer = false;
@@ -529,7 +529,6 @@ static int build_stage(build_t *b, size_t pos, bld_state_t *out, cb_error_t *err
 			size_t j = i < run_end ? run_end : meta_run_end(stage, i);
 			if (j > i && i >= run_end && meta_run_hit(b, idx, i, j, &s)) {
 				i = j;
-				stage = df_plan_stage(b->plan, idx);
 				continue;
 			}
 			run_end = j;
@@ -541,7 +540,6 @@ static int build_stage(build_t *b, size_t pos, bld_state_t *out, cb_error_t *err
 			bld_state_release(&s);
 			return -1;
 		}
-		stage = df_plan_stage(b->plan, idx);
 	}
 	*out = s;
 	return 0;
@@ -797,8 +795,9 @@ static int plan_build(build_t *b, cb_error_t *err)
 	char **warnings = NULL;
 	if (df_parse(b->o->dockerfile_name, b->o->dockerfile, b->o->dockerfile_len, &b->tree,
 		     err) < 0 ||
-	    df_plan_build(b->tree, &po, &b->plan, &warnings, err) < 0)
+	    df_plan_build(b->tree, &po, &b->owned_plan, &warnings, err) < 0)
 		return -1;
+	b->plan = b->owned_plan;
 	/* every stage index has its slot (bases[] was grown while planning) */
 	size_t n = (size_t)b->plan->n_total_stages + 1;
 	b->bases = cb_xreallocarray(b->bases, n, sizeof(bld_state_t));
@@ -868,7 +867,7 @@ static void build_release(build_t *b)
 	cb_strv_free(b->held_onbuild);
 	free(b->stages);
 	free(b->stage_done);
-	df_plan_free(b->plan);
+	df_plan_free(b->owned_plan);
 	df_tree_free(b->tree);
 	df_ignore_free(b->ctx.ignore);
 	bld_ctxsum_close(b->ctx.sums);

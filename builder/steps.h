@@ -14,8 +14,9 @@
 typedef struct build {
 	store_t *st;
 	const bld_opts_t *o;
-	df_plan_t *plan; /* made once, read-only while the stages build */
-	df_tree_t *tree; /* the parsed Dockerfile the plan borrows */
+	const df_plan_t *plan; /* made once; read-only: stages share it */
+	df_plan_t *owned_plan; /* the same, to free */
+	df_tree_t *tree;       /* the parsed Dockerfile the plan borrows */
 	bld_context_t ctx;
 	bld_state_t *stages; /* by Dockerfile stage index */
 	bld_state_t *bases;  /* resolved FROM images, by stage index (while planning) */

@@ -214,7 +214,7 @@ void df_plan_free(df_plan_t *p)
 	free(p);
 }
 
-df_stage_t *df_plan_stage(df_plan_t *p, int index)
+const df_stage_t *df_plan_stage(const df_plan_t *p, int index)
 {
 	for (size_t i = 0; p && i < p->n_stages; i++)
 		if (p->stages[i].index == index)

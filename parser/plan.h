@@ -275,8 +275,9 @@ int df_plan_from_bytes(const char *name, const char *data, size_t len, const df_
 
 void df_plan_free(df_plan_t *p);
 
-/* The stage with this Dockerfile index, NULL if it is not in the plan. */
-df_stage_t *df_plan_stage(df_plan_t *p, int index);
+/* The stage with this Dockerfile index, NULL if it is not in the plan.
+ * Read-only: the plan never changes once made. */
+const df_stage_t *df_plan_stage(const df_plan_t *p, int index);
 
 /* The candidate closest to word by edit distance (case-insensitive), for a
  * "did you mean" hint; NULL when none is close enough (at most a third of

@@ -584,7 +584,7 @@ static void test_set_base_env(void **state)
 	const char *df = "FROM img AS a\nENV PATH=/opt:$PATH\nWORKDIR rel\nRUN x\n"
 			 "FROM a\nENV P2=$PATH\n";
 	df_plan_t *p = plan_of(df, NULL);
-	df_stage_t *st = df_plan_stage(p, 0);
+	const df_stage_t *st = df_plan_stage(p, 0);
 	assert_non_null(st);
 	assert_string_equal(st->steps[0].u.kv.kvs[0].value, "/opt:");
 	df_plan_free(p);
@@ -604,7 +604,7 @@ static void test_set_base_env(void **state)
 	assert_string_equal(st->steps[2].env[0], "PATH=/opt:/usr/bin:/bin");
 	assert_string_equal(st->steps[2].env[1], "HOME=/root");
 	/* the stage built FROM it starts from its end state */
-	df_stage_t *st1 = df_plan_stage(p, 1);
+	const df_stage_t *st1 = df_plan_stage(p, 1);
 	assert_string_equal(st1->steps[0].u.kv.kvs[0].value, "/opt:/usr/bin:/bin");
 	df_plan_free(p);
 }
@@ -695,7 +695,7 @@ static void test_onbuild_insert(void **state)
 	/* both bases get the triggers: stage 0 and the target */
 	p = plan_with_base(df, &only_b, NULL, &err);
 	assert_non_null(p);
-	df_stage_t *st = df_plan_stage(p, 0);
+	const df_stage_t *st = df_plan_stage(p, 0);
 	assert_int_equal(st->n_steps, 3);
 	assert_true(st->steps[0].from_onbuild);
 	assert_int_equal(st->steps[0].line, 1);
