@@ -294,14 +294,84 @@ static int from_error(ctx_t *c, const df_node_t *n, int col, const char *fmt, ..
 }
 
 /* Parse the FROM of stage `idx` into st (base, name, platform). */
-static int parse_from(ctx_t *c, int idx, const df_node_t *n, df_stage_t *st)
+/* FROM IMAGE AS NAME: the name, lower case, valid and not taken. */
+static int from_name(ctx_t *c, int idx, const df_node_t *n, df_stage_t *st)
+{
+	if (strcasecmp(n->args[1], "as"))
+		return from_error(c, n, n->column,
+				  "FROM requires either one or three arguments (expected \"AS\", "
+				  "got \"%s\")",
+				  n->args[1]);
+	st->name = cb_xstrdup(n->args[2]);
+	for (char *p = st->name; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	if (!valid_stage_name(st->name))
+		return from_error(c, n, n->column,
+				  "invalid name for build stage: \"%s\", name can't start with a "
+				  "number or contain symbols",
+				  n->args[2]);
+	int first = find_stage_by_name(c, st->name);
+	if (first >= 0 && first != idx)
+		return from_error(c, n, n->column, "duplicate stage name \"%s\"", st->name);
+	return 0;
+}
+
+/* A word of FROM, expanded with the global ARGs only (as BuildKit). */
+static int from_word(ctx_t *c, const df_node_t *n, const char *word, int col, char **out)
 {
 	struct df_plan_priv *pv = c->pv;
+	_cleanup_free_ char *u = undeclared_ref(word, pv->meta_env, pv->meta_declared);
+	if (u)
+		return from_error(c, n, col,
+				  "ARG \"%s\" is used in FROM but not declared before the first FROM",
+				  u);
+	cb_error_t e = CB_ERROR_INIT;
+	if (df_expand(word, pv->meta_env, pv->xflags, out, &e) < 0) {
+		from_error(c, n, col, "%s", e.msg);
+		cb_error_release(&e);
+		return -1;
+	}
+	return 0;
+}
+
+/* What the stage starts from: scratch, an earlier stage, or an image. */
+static int from_base(ctx_t *c, int idx, const df_node_t *n, df_stage_t *st, char *base)
+{
+	if (!strcasecmp(base, "scratch")) {
+		st->base_kind = DF_BASE_SCRATCH;
+		free(base);
+		return 0;
+	}
+	/* an earlier stage, by name (case-insensitive); a later one is an image */
+	int ref = find_stage_by_name(c, base);
+	if (ref >= idx)
+		ref = -1;
+	if (ref >= 0) {
+		st->base_kind = DF_BASE_STAGE;
+		st->base_stage = ref;
+		df_stage_add_dep(st, ref);
+		free(base);
+		return 0;
+	}
+	if (!looks_like_image(base)) {
+		from_error(c, n, n->args_col,
+			   "invalid reference format: \"%s\" is not an image name (from \"%s\")",
+			   base, n->args[0]);
+		free(base);
+		return -1;
+	}
+	st->base_kind = DF_BASE_IMAGE;
+	st->base_image = base;
+	return 0;
+}
+
+static int parse_from(ctx_t *c, int idx, const df_node_t *n, df_stage_t *st)
+{
 	nctx_t nc = {.c = c, .t = c->t, .n = n};
-	fdef_t f[1] = {{.name = df_instruction(DF_FROM)->flags[0].name,
-			.type = df_instruction(DF_FROM)->flags[0].type}};
+	const df_instruction_t *in = df_instruction(DF_FROM);
+	fdef_t f[1] = {{.name = in->flags[0].name, .type = in->flags[0].type}};
 	int rc = -1;
-	char *undecl = NULL;
+	char *base = NULL;
 	st->index = idx;
 	st->line = n->line;
 	st->original = cb_xstrdup(n->original);
@@ -312,94 +382,19 @@ static int parse_from(ctx_t *c, int idx, const df_node_t *n, df_stage_t *st)
 		from_error(c, n, n->column, "FROM requires either one or three arguments");
 		goto out;
 	}
-	if (n->n_args == 3) {
-		if (strcasecmp(n->args[1], "as")) {
-			from_error(c, n, n->column,
-				   "FROM requires either one or three arguments (expected \"AS\", "
-				   "got \"%s\")",
-				   n->args[1]);
-			goto out;
-		}
-		st->name = cb_xstrdup(n->args[2]);
-		for (char *p = st->name; *p; p++)
-			*p = (char)tolower((unsigned char)*p);
-		if (!valid_stage_name(st->name)) {
-			from_error(c, n, n->column,
-				   "invalid name for build stage: \"%s\", name can't start with a "
-				   "number or contain symbols",
-				   n->args[2]);
-			goto out;
-		}
-		int first = find_stage_by_name(c, st->name);
-		if (first >= 0 && first != idx) {
-			from_error(c, n, n->column, "duplicate stage name \"%s\"", st->name);
-			goto out;
-		}
-	}
-	undecl = undeclared_ref(n->args[0], pv->meta_env, pv->meta_declared);
-	if (undecl) {
-		from_error(c, n, n->args_col,
-			   "ARG \"%s\" is used in FROM but not declared before the first FROM",
-			   undecl);
+	if (n->n_args == 3 && from_name(c, idx, n, st) < 0)
 		goto out;
-	}
-	cb_error_t e = CB_ERROR_INIT;
-	char *base = NULL;
-	if (df_expand(n->args[0], pv->meta_env, pv->xflags, &base, &e) < 0) {
-		from_error(c, n, n->args_col, "%s", e.msg);
-		cb_error_release(&e);
+	if (from_word(c, n, n->args[0], n->args_col, &base) < 0)
 		goto out;
-	}
 	if (!*base) {
 		from_error(c, n, n->args_col, "base name (%s) should not be blank", n->args[0]);
-		free(base);
 		goto out;
 	}
-	if (f[0].used) {
-		_cleanup_free_ char *u = undeclared_ref(f[0].value, pv->meta_env, pv->meta_declared);
-		if (u) {
-			from_error(c, n, f[0].col,
-				   "ARG \"%s\" is used in FROM but not declared before the first "
-				   "FROM",
-				   u);
-			free(base);
-			goto out;
-		}
-		if (df_expand(f[0].value, pv->meta_env, pv->xflags, &st->platform, &e) < 0) {
-			from_error(c, n, f[0].col, "%s", e.msg);
-			cb_error_release(&e);
-			free(base);
-			goto out;
-		}
-	}
-	if (!strcasecmp(base, "scratch")) {
-		st->base_kind = DF_BASE_SCRATCH;
-		free(base);
-	} else {
-		/* an earlier stage, by name (case-insensitive) */
-		/* FROM names only earlier stages; a later one is an image */
-		int ref = find_stage_by_name(c, base);
-		if (ref >= idx)
-			ref = -1;
-		if (ref >= 0) {
-			st->base_kind = DF_BASE_STAGE;
-			st->base_stage = ref;
-			df_stage_add_dep(st, ref);
-			free(base);
-		} else if (!looks_like_image(base)) {
-			from_error(c, n, n->args_col, "invalid reference format: \"%s\" is not an image "
-						      "name (from \"%s\")",
-				   base, n->args[0]);
-			free(base);
-			goto out;
-		} else {
-			st->base_kind = DF_BASE_IMAGE;
-			st->base_image = base;
-		}
-	}
-	rc = 0;
+	if (f[0].used && from_word(c, n, f[0].value, f[0].col, &st->platform) < 0)
+		goto out;
+	rc = from_base(c, idx, n, st, cb_steal_pointer(&base));
 out:
-	free(undecl);
+	free(base);
 	df_flags_release(f, 1);
 	return rc;
 }
