@@ -175,14 +175,11 @@ void bld_result_release(bld_result_t *res);
 int bld_build_platforms(store_t *st, const bld_opts_t *opts, const oci_platform_t *plats,
 			size_t n, bld_result_t *res, cb_error_t *err);
 
-/* Re-plan stage `idx` of a plan once its base image's config is known: the
- * parser re-expands the stage with the image's Env, joins its WorkingDir,
- * takes its Shell and User and inserts its ONBUILD triggers. The build does
- * this for every FROM image, and `cbuild plan` for those in the store, so
- * that the two agree. Pointers into the plan's steps are invalidated. */
-struct df_plan;
-int bld_plan_set_base(struct df_plan *plan, int idx, const oci_config_t *config,
-		      cb_error_t *err);
+/* What the planner needs of a base image's config (df_plan_opts_t.base):
+ * the build gives it for every FROM image, `cbuild plan` for those in the
+ * store, so that the two plan alike. The fields borrow from config. */
+struct df_base_config;
+void bld_base_config(const oci_config_t *config, struct df_base_config *out);
 
 /* Apply Dockerfile instructions given on the command line (`import -c`,
  * `commit -c`) to a config: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER,

@@ -135,15 +135,14 @@ static json_t *jheredocs(const df_heredoc_t *h, size_t n)
 
 static void add_kind_fields(json_t *j, const df_step_t *s)
 {
-	switch (s->kind) {
-	case DF_RUN:
+	switch (df_instruction(s->kind)->shape) {
+	case DF_SHAPE_RUN:
 		json_object_set_new(j, "argv", jstrv(s->u.run.argv));
 		json_object_set_new(j, "heredocs", jheredocs(s->u.run.heredocs, s->u.run.n_heredocs));
 		json_object_set_new(j, "mounts", jmounts(&s->u.run));
 		json_object_set_new(j, "network", json_integer(s->u.run.network));
 		break;
-	case DF_COPY:
-	case DF_ADD:
+	case DF_SHAPE_COPY:
 		json_object_set_new(j, "sources", jstrv(s->u.copy.sources));
 		json_object_set_new(j, "inline", jheredocs(s->u.copy.inline_files,
 							   s->u.copy.n_inline_files));
@@ -154,21 +153,16 @@ static void add_kind_fields(json_t *j, const df_step_t *s)
 		json_object_set_new(j, "parents", json_boolean(s->u.copy.parents));
 		json_object_set_new(j, "checksum", jstr(s->u.copy.checksum));
 		break;
-	case DF_ENV:
-	case DF_LABEL:
-	case DF_ARG:
+	case DF_SHAPE_KV:
 		json_object_set_new(j, "kvs", jkvs(s->u.kv.kvs, s->u.kv.n_kvs));
 		break;
-	case DF_EXPOSE:
-	case DF_VOLUME:
+	case DF_SHAPE_LIST:
 		json_object_set_new(j, "list", jstrv(s->u.list));
 		break;
-	case DF_CMD:
-	case DF_ENTRYPOINT:
-	case DF_SHELL:
+	case DF_SHAPE_CMDLINE:
 		json_object_set_new(j, "argv", jstrv(s->u.cmd.argv));
 		break;
-	case DF_HEALTHCHECK:
+	case DF_SHAPE_HEALTH:
 		json_object_set_new(j, "test", jstrv(s->u.health.test));
 		json_object_set_new(j, "timing",
 				    json_pack("[I,I,I,I,i]", (json_int_t)s->u.health.interval_ns,
@@ -177,7 +171,8 @@ static void add_kind_fields(json_t *j, const df_step_t *s)
 					      (json_int_t)s->u.health.start_interval_ns,
 					      s->u.health.retries));
 		break;
-	default:
+	case DF_SHAPE_VALUE:
+	case DF_SHAPE_NONE:
 		json_object_set_new(j, "value", jstr(s->u.value));
 		break;
 	}
@@ -188,14 +183,15 @@ char *bld_step_canonical(const df_step_t *s, const oci_config_t *config)
 	json_t *j = json_object();
 	json_object_set_new(j, "kind", oci_json_str(df_kind_name(s->kind)));
 	add_kind_fields(j, s);
-	if (s->kind == DF_RUN) {
+	unsigned key = df_instruction(s->kind)->cache_key;
+	if (key & DF_KEY_RUNENV) {
 		/* what the command runs with */
 		json_object_set_new(j, "env", jstrv(s->env));
 		json_object_set_new(j, "args", jstrv(s->args_env));
 		json_object_set_new(j, "user", jstr(config->user));
 		json_object_set_new(j, "workdir", jstr(s->workdir ? s->workdir : config->working_dir));
 	}
-	if (s->kind == DF_COPY || s->kind == DF_ADD)
+	if (key & DF_KEY_WORKDIR)
 		json_object_set_new(j, "workdir", jstr(s->workdir ? s->workdir : config->working_dir));
 	char *text = oci_json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(j);

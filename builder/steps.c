@@ -50,87 +50,6 @@ static int copy_source_state(build_t *b, const df_step_t *step, bld_state_t *out
 	return bld_named_image_state(b, step->line, cp->from, out, err);
 }
 
-/* ---- ADD of URLs ---- */
-
-static bool is_url(const char *s)
-{
-	return cb_str_has_prefix(s, "http://") || cb_str_has_prefix(s, "https://");
-}
-
-/* The file name a URL is saved as: the last path segment, as Docker. */
-static char *url_basename(const char *url)
-{
-	const char *p = strstr(url, "://") + 3;
-	size_t end = strcspn(p, "?#");
-	const char *slash = NULL;
-	for (const char *q = p; q < p + end; q++)
-		if (*q == '/')
-			slash = q;
-	if (!slash || slash + 1 >= p + end)
-		return cb_xstrdup("index.html");
-	return cb_xstrndup(slash + 1, (size_t)(p + end - slash - 1));
-}
-
-void bld_url_cleanup(build_t *b)
-{
-	if (!b->url_dir)
-		return;
-	cb_error_t e = CB_ERROR_INIT;
-	if (cb_rm_rf(b->url_dir, &e) < 0)
-		cb_error_release(&e);
-	free(b->url_dir);
-	b->url_dir = NULL;
-}
-
-static int fetch_one(build_t *b, const char *url, const char *expected, char *sum_hex,
-		     cb_error_t *err)
-{
-	_cleanup_free_ char *name = url_basename(url);
-	_cleanup_free_ char *path = cb_path_join(b->url_dir, name);
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return cb_error_errno(err, "ADD '%s': create '%s'", url, name);
-	if (b->o->fetcher.fetch(b->o->fetcher.ctx, url, fd, err) < 0)
-		return -1;
-	char d[DIGEST_STR_LEN + 1];
-	if (digest_file(path, d, err) < 0)
-		return -1;
-	if (expected && strcmp(expected, d))
-		return cb_error_fail(err, EBADMSG, "ADD '%s': checksum mismatch: expected '%s', got '%s'",
-				     url, expected, d);
-	memcpy(sum_hex, digest_hex(d), DIGEST_HEX_LEN + 1);
-	return 0;
-}
-
-/* Every source is downloaded now (its content is the step's input) into a
- * fresh directory the step then copies from. */
-static int url_inputs(build_t *b, const df_step_t *step, char **inputs, cb_error_t *err)
-{
-	const df_copy_t *cp = &step->u.copy;
-	if (step->kind != DF_ADD)
-		return cb_error_fail(err, EINVAL, "COPY cannot take a URL ('%s'): use ADD", cp->sources[0]);
-	if (!b->o->fetcher.fetch)
-		return cb_error_fail(err, ENOTSUP, "ADD '%s': no way to download here", cp->sources[0]);
-	bld_url_cleanup(b);
-	b->url_dir = store_mkdtemp(b->st, "url-", err);
-	if (!b->url_dir)
-		return -1;
-	cb_buf_t sums;
-	cb_buf_init(&sums);
-	int rc = 0;
-	for (size_t i = 0; cp->sources[i] && rc == 0; i++) {
-		char hex[DIGEST_HEX_LEN + 1];
-		if (!is_url(cp->sources[i]))
-			rc = cb_error_fail(err, EINVAL, "ADD: mixing URLs and local files is not supported");
-		else if ((rc = fetch_one(b, cp->sources[i], cp->checksum, hex, err)) == 0)
-			cb_buf_addf(&sums, "%s %s\n", hex, cp->sources[i]);
-	}
-	if (rc == 0)
-		*inputs = cb_buf_detach(&sums, NULL);
-	cb_buf_release(&sums);
-	return rc;
-}
-
 /* What a RUN's bind mounts show it: a stage's key, an image's ID, or the
  * checksum of the context files under a read-only mount's source (a
  * writable one is where the step writes to the host, not what it reads). */
@@ -243,13 +162,13 @@ int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, cha
 	*inputs = NULL;
 	if (step->kind == DF_RUN)
 		return run_inputs(b, step, inputs, files, err);
-	if (step->kind != DF_COPY && step->kind != DF_ADD)
+	if (!(df_instruction(step->kind)->cache_key & DF_KEY_SOURCES))
 		return 0;
 	const df_copy_t *cp = &step->u.copy;
 	if (!cp->sources || !cp->sources[0])
 		return 0; /* only inline (heredoc) files: the text says it all */
-	if (is_url(cp->sources[0]))
-		return url_inputs(b, step, inputs, err);
+	if (bld_remote_source(step))
+		return bld_remote_inputs(b, step, inputs, err);
 	char sum[DIGEST_STR_LEN + 1];
 	if (!cp->from) {
 		_cleanup_(df_ignore_freep) df_ignore_t *ex = NULL;
@@ -983,16 +902,16 @@ static int copy_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, b
 	_cleanup_(df_ignore_freep) df_ignore_t *ex = NULL;
 	if (cp->exclude && df_ignore_from_patterns(cp->exclude, &ex, err) < 0)
 		return cb_error_wrap(err, "--exclude");
-	if (cp->sources && cp->sources[0] && is_url(cp->sources[0])) {
-		/* downloaded by bld_step_inputs; copied as files (never unpacked) */
-		_cleanup_close_ int fd = open(b->url_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (bld_remote_source(step)) { /* copied as files (never unpacked) */
+		_cleanup_free_ char *dir = NULL;
 		_cleanup_strv_ char **names = NULL;
-		for (size_t i = 0; cp->sources[i]; i++)
-			names = cb_strv_push_take(names, url_basename(cp->sources[i]));
-		bld_source_t src = {fd, b->url_dir, NULL, false, NULL, NULL};
+		if (bld_remote_fetch(b, step, &dir, &names, err) < 0)
+			return -1;
+		_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		bld_source_t src = {fd, dir, NULL, false, NULL, NULL};
 		df_step_t as_copy = *step;
 		as_copy.kind = DF_COPY;
-		return fd < 0 ? cb_error_errno(err, "open '%s'", b->url_dir)
+		return fd < 0 ? cb_error_errno(err, "open '%s'", dir)
 			      : copy_from(b, &as_copy, s, snap, &src, names, NULL, err);
 	}
 	if (!cp->from) {
@@ -1034,7 +953,7 @@ static int workdir_in_snapshot(const df_step_t *step, const bld_state_t *s, bld_
 
 static bool is_filesystem_step(df_kind_t k)
 {
-	return k == DF_RUN || k == DF_COPY || k == DF_ADD || k == DF_WORKDIR;
+	return df_instruction(k)->makes_layer;
 }
 
 int bld_step_execute(build_t *b, const df_step_t *step, bld_state_t *s, cb_error_t *err)
