@@ -52,6 +52,10 @@ typedef struct bld_snap {
 	char *merged;
 	char **lowers; /* unpacked layer paths, top-most first (NULL-terminated) */
 	bool mounted;
+	bool copy;     /* the copy snapshotter: merged is a plain tree (upper
+			* names it too), base the parent's tree it is diffed
+			* against (NULL when read-only) */
+	char *base;
 } bld_snap_t;
 
 /* Unpack the state's layers and mount merged = overlay(lowers, upper).
@@ -68,6 +72,13 @@ int bld_snap_commit(store_t *st, bld_snap_t *snap, const layer_opts_t *lo, layer
 int bld_snap_adopt(store_t *st, bld_snap_t *snap, const layer_result_t *res, cb_error_t *err);
 /* Unmount and remove everything (NULL-safe on a zeroed snap). */
 void bld_snap_close(bld_snap_t *snap);
+/* builder/snapshot_copy.c: bld_snap_open and bld_snap_commit of the copy
+ * snapshotter (chosen by bld_snap_open/commit themselves). */
+bool bld_snap_use_copy(void);
+int bld_snap_copy_open(store_t *st, const bld_state_t *s, bool readonly, bld_snap_t *snap,
+		       cb_error_t *err);
+int bld_snap_copy_commit(store_t *st, bld_snap_t *snap, const layer_opts_t *lo,
+			 layer_result_t *res, bool *empty, cb_error_t *err);
 
 /* ---- context: files selected by ADD/COPY sources ---- */
 

@@ -125,6 +125,8 @@ static int mount_empty(bld_snap_t *snap, const char *empty, cb_error_t *err)
 int bld_snap_open(store_t *st, const bld_state_t *s, bool readonly, bld_snap_t *snap,
 		  cb_error_t *err)
 {
+	if (bld_snap_use_copy())
+		return bld_snap_copy_open(st, s, readonly, snap, err);
 	memset(snap, 0, sizeof(*snap));
 	snap->dir = store_mkdtemp(st, "step-", err);
 	if (!snap->dir)
@@ -184,6 +186,8 @@ static void unmount(bld_snap_t *snap)
 int bld_snap_commit(store_t *st, bld_snap_t *snap, const layer_opts_t *lo, layer_result_t *res,
 		    bool *empty, cb_error_t *err)
 {
+	if (snap->copy)
+		return bld_snap_copy_commit(st, snap, lo, res, empty, err);
 	unmount(snap);
 	if (snap->mounted)
 		return cb_error_errno(err, "unmount '%s'", snap->merged);
@@ -218,6 +222,7 @@ void bld_snap_close(bld_snap_t *snap)
 	free(snap->dir);
 	free(snap->upper);
 	free(snap->merged);
+	free(snap->base);
 	cb_strv_free(snap->lowers);
 	memset(snap, 0, sizeof(*snap));
 }

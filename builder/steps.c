@@ -1056,7 +1056,9 @@ int bld_step_execute(build_t *b, const df_step_t *step, bld_state_t *s, cb_error
 	else if (step->kind == DF_WORKDIR)
 		rc = workdir_in_snapshot(step, s, &snap, err);
 	else
-		rc = copy_in_snapshot(b, step, s, &snap, &written, err);
+		/* a copy snapshot's tree holds the whole root: no layer is
+		 * written while copying (that takes an overlay upper) */
+		rc = copy_in_snapshot(b, step, s, &snap, snap.copy ? NULL : &written, err);
 	layer_result_t res;
 	bool empty = true;
 	if (rc == 0 && written.done) {
