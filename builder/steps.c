@@ -768,6 +768,39 @@ static void drop_mountpoint(const char *upper, const char *rel, bool existed)
 		unlink(p);
 }
 
+/* /etc as the sandbox found it, to undo its copy-up: making the mount
+ * points of /etc/resolv.conf and /etc/hosts copies /etc up into the upper,
+ * and once they are dropped again an unchanged, empty /etc would still be
+ * in the layer, where the copy snapshotter (and BuildKit's differ) finds
+ * no change. */
+typedef struct etc_before {
+	bool in_upper; /* the upper had etc/ before the step */
+	bool known;
+	struct stat sb; /* the merged /etc before */
+} etc_before_t;
+
+static void etc_note(const bld_snap_t *snap, etc_before_t *e)
+{
+	memset(e, 0, sizeof(*e));
+	if (snap->copy)
+		return; /* a plain tree: nothing is copied up */
+	e->in_upper = exists_in(snap->upper, "etc");
+	_cleanup_free_ char *p = cb_path_join(snap->merged, "etc");
+	e->known = lstat(p, &e->sb) == 0 && S_ISDIR(e->sb.st_mode);
+}
+
+static void etc_drop_copy_up(const bld_snap_t *snap, const etc_before_t *e)
+{
+	if (snap->copy || e->in_upper || !e->known)
+		return;
+	_cleanup_free_ char *p = cb_path_join(snap->upper, "etc");
+	struct stat sb;
+	if (lstat(p, &sb) < 0 || !S_ISDIR(sb.st_mode) || sb.st_mode != e->sb.st_mode ||
+	    sb.st_uid != e->sb.st_uid || sb.st_gid != e->sb.st_gid)
+		return;
+	rmdir(p); /* only when empty: anything the step put there stays */
+}
+
 /* The PID 1 of every running RUN (one per stage building), for the
  * interrupt handler: slots are claimed and freed with atomics so that the
  * handler can read them at any moment. */
@@ -826,6 +859,8 @@ static int run_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, bl
 	_cleanup_strv_ char **env = run_env(step);
 	bool had_resolv = exists_in(snap->merged, "etc/resolv.conf");
 	bool had_hosts = exists_in(snap->merged, "etc/hosts");
+	etc_before_t etc;
+	etc_note(snap, &etc);
 	int rc = 0;
 	for (size_t i = 0; i < run->n_mounts && rc == 0; i++) {
 		const df_mount_t *dm = &run->mounts[i];
@@ -882,6 +917,7 @@ static int run_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, bl
 	drop_made(&m, snap->upper, run);
 	drop_mountpoint(snap->upper, "etc/resolv.conf", had_resolv);
 	drop_mountpoint(snap->upper, "etc/hosts", had_hosts);
+	etc_drop_copy_up(snap, &etc);
 	output_release(&ro);
 	run_mounts_release(&m);
 	return rc;
