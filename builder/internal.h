@@ -72,6 +72,20 @@ int bld_snap_commit(store_t *st, bld_snap_t *snap, const layer_opts_t *lo, layer
 int bld_snap_adopt(store_t *st, bld_snap_t *snap, const layer_result_t *res, cb_error_t *err);
 /* Unmount and remove everything (NULL-safe on a zeroed snap). */
 void bld_snap_close(bld_snap_t *snap);
+/* The mount points the sandbox makes for /etc/resolv.conf and /etc/hosts
+ * when the image lacks them, noted before a RUN (bld_snap_etc_note) and
+ * dropped after (bld_snap_etc_drop): they are not part of the step, nor is
+ * the /etc overlayfs copied up only to make them (unchanged and empty
+ * then; the copy snapshotter and BuildKit's differ see no change there). */
+typedef struct bld_etc_marks {
+	bool had_resolv, had_hosts;
+	bool etc_in_upper; /* the upper had etc/ before */
+	bool etc_known;
+	struct stat etc;   /* the merged /etc before */
+} bld_etc_marks_t;
+void bld_snap_etc_note(const bld_snap_t *snap, bld_etc_marks_t *m);
+void bld_snap_etc_drop(const bld_snap_t *snap, const bld_etc_marks_t *m);
+
 /* builder/snapshot_copy.c: bld_snap_open and bld_snap_commit of the copy
  * snapshotter (chosen by bld_snap_open/commit themselves). */
 bool bld_snap_use_copy(void);

@@ -226,3 +226,45 @@ void bld_snap_close(bld_snap_t *snap)
 	cb_strv_free(snap->lowers);
 	memset(snap, 0, sizeof(*snap));
 }
+
+static bool exists_in(const char *root, const char *rel)
+{
+	_cleanup_free_ char *p = cb_path_join(root, rel);
+	return cb_path_exists(p);
+}
+
+void bld_snap_etc_note(const bld_snap_t *snap, bld_etc_marks_t *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->had_resolv = exists_in(snap->merged, "etc/resolv.conf");
+	m->had_hosts = exists_in(snap->merged, "etc/hosts");
+	if (snap->copy)
+		return; /* a plain tree: nothing is copied up */
+	m->etc_in_upper = exists_in(snap->upper, "etc");
+	_cleanup_free_ char *p = cb_path_join(snap->merged, "etc");
+	m->etc_known = lstat(p, &m->etc) == 0 && S_ISDIR(m->etc.st_mode);
+}
+
+static void drop_mountpoint(const char *upper, const char *rel, bool existed)
+{
+	if (existed)
+		return;
+	_cleanup_free_ char *p = cb_path_join(upper, rel);
+	struct stat sb;
+	if (lstat(p, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0)
+		unlink(p);
+}
+
+void bld_snap_etc_drop(const bld_snap_t *snap, const bld_etc_marks_t *m)
+{
+	drop_mountpoint(snap->upper, "etc/resolv.conf", m->had_resolv);
+	drop_mountpoint(snap->upper, "etc/hosts", m->had_hosts);
+	if (snap->copy || m->etc_in_upper || !m->etc_known)
+		return;
+	_cleanup_free_ char *p = cb_path_join(snap->upper, "etc");
+	struct stat sb;
+	if (lstat(p, &sb) < 0 || !S_ISDIR(sb.st_mode) || sb.st_mode != m->etc.st_mode ||
+	    sb.st_uid != m->etc.st_uid || sb.st_gid != m->etc.st_gid)
+		return;
+	rmdir(p); /* only when empty: whatever the step put there stays */
+}

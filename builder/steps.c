@@ -756,51 +756,6 @@ static int add_heredoc_files(build_t *b, const df_run_t *run, run_mounts_t *m, c
 	return 0;
 }
 
-/* Files the sandbox binds over (resolv.conf, hosts) appear as empty mount
- * points in the upper dir when the image lacked them: not part of the step. */
-static void drop_mountpoint(const char *upper, const char *rel, bool existed)
-{
-	if (existed)
-		return;
-	_cleanup_free_ char *p = cb_path_join(upper, rel);
-	struct stat sb;
-	if (lstat(p, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0)
-		unlink(p);
-}
-
-/* /etc as the sandbox found it, to undo its copy-up: making the mount
- * points of /etc/resolv.conf and /etc/hosts copies /etc up into the upper,
- * and once they are dropped again an unchanged, empty /etc would still be
- * in the layer, where the copy snapshotter (and BuildKit's differ) finds
- * no change. */
-typedef struct etc_before {
-	bool in_upper; /* the upper had etc/ before the step */
-	bool known;
-	struct stat sb; /* the merged /etc before */
-} etc_before_t;
-
-static void etc_note(const bld_snap_t *snap, etc_before_t *e)
-{
-	memset(e, 0, sizeof(*e));
-	if (snap->copy)
-		return; /* a plain tree: nothing is copied up */
-	e->in_upper = exists_in(snap->upper, "etc");
-	_cleanup_free_ char *p = cb_path_join(snap->merged, "etc");
-	e->known = lstat(p, &e->sb) == 0 && S_ISDIR(e->sb.st_mode);
-}
-
-static void etc_drop_copy_up(const bld_snap_t *snap, const etc_before_t *e)
-{
-	if (snap->copy || e->in_upper || !e->known)
-		return;
-	_cleanup_free_ char *p = cb_path_join(snap->upper, "etc");
-	struct stat sb;
-	if (lstat(p, &sb) < 0 || !S_ISDIR(sb.st_mode) || sb.st_mode != e->sb.st_mode ||
-	    sb.st_uid != e->sb.st_uid || sb.st_gid != e->sb.st_gid)
-		return;
-	rmdir(p); /* only when empty: anything the step put there stays */
-}
-
 /* The PID 1 of every running RUN (one per stage building), for the
  * interrupt handler: slots are claimed and freed with atomics so that the
  * handler can read them at any moment. */
@@ -857,10 +812,8 @@ static int run_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, bl
 	cb_buf_init(&ro.line);
 	cb_buf_init(&ro.pending);
 	_cleanup_strv_ char **env = run_env(step);
-	bool had_resolv = exists_in(snap->merged, "etc/resolv.conf");
-	bool had_hosts = exists_in(snap->merged, "etc/hosts");
-	etc_before_t etc;
-	etc_note(snap, &etc);
+	bld_etc_marks_t etc;
+	bld_snap_etc_note(snap, &etc);
 	int rc = 0;
 	for (size_t i = 0; i < run->n_mounts && rc == 0; i++) {
 		const df_mount_t *dm = &run->mounts[i];
@@ -915,9 +868,7 @@ static int run_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, bl
 	if (b->o->progress == BLD_PROGRESS_TTY && !b->prefix && b->o->log)
 		window_clear(&ro);
 	drop_made(&m, snap->upper, run);
-	drop_mountpoint(snap->upper, "etc/resolv.conf", had_resolv);
-	drop_mountpoint(snap->upper, "etc/hosts", had_hosts);
-	etc_drop_copy_up(snap, &etc);
+	bld_snap_etc_drop(snap, &etc);
 	output_release(&ro);
 	run_mounts_release(&m);
 	return rc;
@@ -1092,8 +1043,7 @@ int bld_step_execute(build_t *b, const df_step_t *step, bld_state_t *s, cb_error
 	else if (step->kind == DF_WORKDIR)
 		rc = workdir_in_snapshot(step, s, &snap, err);
 	else
-		/* a copy snapshot's tree holds the whole root: no layer is
-		 * written while copying (that takes an overlay upper) */
+		/* no layer written while copying into a copy snapshot's tree */
 		rc = copy_in_snapshot(b, step, s, &snap, snap.copy ? NULL : &written, err);
 	layer_result_t res;
 	bool empty = true;
