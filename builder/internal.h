@@ -56,6 +56,7 @@ typedef struct bld_snap {
 			* names it too), base the parent's tree it is diffed
 			* against (NULL when read-only) */
 	char *base;
+	char *chain;   /* copy: the diff_ids merged holds ("a,b,"), to keep it */
 } bld_snap_t;
 
 /* Unpack the state's layers and mount merged = overlay(lowers, upper).
@@ -93,6 +94,14 @@ int bld_snap_copy_open(store_t *st, const bld_state_t *s, bool readonly, bld_sna
 		       cb_error_t *err);
 int bld_snap_copy_commit(store_t *st, bld_snap_t *snap, const layer_opts_t *lo,
 			 layer_result_t *res, bool *empty, cb_error_t *err);
+/* builder/snapshot_sync.c: a committed step's pair, base/ brought up to
+ * merged/, kept for the next step on that state (a few, process-wide). */
+int bld_snap_copy_sync(const char *base, const char *merged, cb_error_t *err);
+char *bld_snap_chain(const bld_state_t *s, const char *next);
+char *bld_snap_take_kept(const char *chain); /* its dir, or NULL */
+void bld_snap_keep(char *chain, char *dir);  /* takes both */
+/* Remove the kept pairs (end of a build). */
+void bld_snap_copy_release(void);
 
 /* ---- context: files selected by ADD/COPY sources ---- */
 

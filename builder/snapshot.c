@@ -223,6 +223,7 @@ void bld_snap_close(bld_snap_t *snap)
 	free(snap->upper);
 	free(snap->merged);
 	free(snap->base);
+	free(snap->chain);
 	cb_strv_free(snap->lowers);
 	memset(snap, 0, sizeof(*snap));
 }

@@ -99,21 +99,29 @@ int bld_snap_copy_open(store_t *st, const bld_state_t *s, bool readonly, bld_sna
 {
 	memset(snap, 0, sizeof(*snap));
 	snap->copy = true;
-	snap->dir = store_mkdtemp(st, "step-", err);
-	if (!snap->dir)
+	if (!readonly) {
+		snap->chain = bld_snap_chain(s, NULL);
+		snap->dir = bld_snap_take_kept(snap->chain);
+	}
+	bool kept = snap->dir != NULL;
+	if (!kept && !(snap->dir = store_mkdtemp(st, "step-", err)))
 		return -1;
 	snap->merged = cb_asprintf("%s/merged", snap->dir);
 	/* RUN's mount points and COPY's tree are looked for in "upper" */
 	snap->upper = cb_xstrdup(snap->merged);
 	if (!readonly)
 		snap->base = cb_asprintf("%s/base", snap->dir);
+	if (kept)
+		return 0; /* the previous step's pair: both are this state */
 	int rc = 0;
 	if (mkdir(snap->merged, 0755) < 0 || (snap->base && mkdir(snap->base, 0755) < 0))
 		rc = cb_error_errno(err, "create snapshot directories in '%s'", snap->dir);
 	if (rc == 0)
 		rc = apply_layers(st, s, snap->merged, err);
+	/* a copy of the tree just made costs less than unpacking it again
+	 * (no decompression; same entries, same metadata) */
 	if (rc == 0 && snap->base)
-		rc = apply_layers(st, s, snap->base, err);
+		rc = bld_snap_copy_sync(snap->base, snap->merged, err);
 	if (rc < 0)
 		bld_snap_close(snap);
 	return rc;
@@ -127,5 +135,20 @@ int bld_snap_copy_commit(store_t *st, bld_snap_t *snap, const layer_opts_t *lo,
 	if (layer_write_diff(st, snap->base, snap->merged, lo, res, err) < 0)
 		return cb_error_wrap(err, "snapshot");
 	*empty = res->entries == 0;
+	if (!snap->chain)
+		return 0;
+	/* keep the pair for the next step (a failure only costs that) */
+	cb_error_t e = CB_ERROR_INIT;
+	if (bld_snap_copy_sync(snap->base, snap->merged, &e) < 0) {
+		cb_warn_error(&e);
+		return 0;
+	}
+	char *chain = snap->chain;
+	if (!*empty) {
+		chain = cb_asprintf("%s%s,", snap->chain, res->diff_id);
+		free(snap->chain);
+	}
+	snap->chain = NULL;
+	bld_snap_keep(chain, cb_steal_pointer(&snap->dir));
 	return 0;
 }
