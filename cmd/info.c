@@ -37,7 +37,8 @@ static void print_isolation(const rt_iso_report_t *r, const cb_error_t *probe)
 	}
 	int outer = rt_outer_seccomp();
 	if (none)
-		printf("  seccomp: only the filter cbuild itself runs under (Seccomp: %d)\n", outer);
+		printf("  seccomp: Docker's default profile on RUN steps, over the filter cbuild "
+		       "itself runs under (Seccomp: %d)\n", outer);
 	else
 		printf("  seccomp: Docker's default profile on RUN steps (none with "
 		       "--security=insecure)%s\n",

@@ -31,7 +31,9 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <linux/openat2.h>
+#include <linux/seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +50,7 @@
 #include "common/fs.h"
 #include "common/util.h"
 #include "runtime/isolation.h"
+#include "runtime/sandbox_confine.h"
 #include "runtime/sandbox_handle.h"
 
 #define ASIDE_PREFIX ".cbuild-aside-"
@@ -394,13 +397,44 @@ typedef struct child_args {
 	sbx_user_t *u;
 	char **candidates; /* argv[0] along the PATH, made before the fork */
 	int errfd, out, errw, in;
+	const void *seccomp; /* struct sock_fprog, NULL = none */
+	int cgroup_fd;       /* cgroup.procs of the pids limit, -1 = none */
 } child_args_t;
+
+/* What the namespace sandbox gives too: the caps cfg allows (Docker's set:
+ * in a container that has more, e.g. privileged, RUN gets no more than on
+ * a host), in the bounding set and the process's own sets. */
+static int drop_bounding(uint64_t keep)
+{
+	for (int cap = 0; cap < 64; cap++)
+		if (!(keep & (UINT64_C(1) << cap)) && prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1 &&
+		    prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+			return -1;
+	return 0;
+}
+
+static int drop_caps(uint64_t keep)
+{
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2];
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		uint32_t k = (uint32_t)(keep >> (32 * i));
+		d[i].effective &= k;
+		d[i].permitted &= k;
+		d[i].inheritable &= k;
+	}
+	return (int)syscall(SYS_capset, &h, d);
+}
 
 static _Noreturn void child(const child_args_t *a)
 {
 	const sbx_config_t *cfg = a->cfg;
 	setpgid(0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (a->cgroup_fd >= 0 && write(a->cgroup_fd, "0", 1) != 1)
+		child_fail(a->errfd, errno, "enter the pids cgroup for", cfg->argv[0]);
 	if (dup2(a->in, 0) < 0 || dup2(a->out, 1) < 0 || dup2(a->errw, 2) < 0)
 		child_fail(a->errfd, errno, "set up stdio for", cfg->argv[0]);
 	if (chdir(cfg->rootfs) < 0 || chroot(".") < 0)
@@ -426,11 +460,19 @@ static _Noreturn void child(const child_args_t *a)
 		struct rlimit rl = {cfg->rlimits[i].soft, cfg->rlimits[i].hard};
 		setrlimit(cfg->rlimits[i].resource, &rl);
 	}
+	if (drop_bounding(cfg->caps) < 0) /* while CAP_SETPCAP is ours */
+		child_fail(a->errfd, errno, "drop capabilities for", cfg->argv[0]);
 	if (setgroups(a->u->n_groups, a->u->groups) < 0 || setgid(a->u->gid) < 0 ||
 	    setuid(a->u->uid) < 0)
 		child_fail(a->errfd, errno, "switch to user", cfg->user ? cfg->user : "root");
+	if (drop_caps(cfg->caps) < 0)
+		child_fail(a->errfd, errno, "drop capabilities for", cfg->argv[0]);
 	if (cfg->no_new_privs)
 		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	/* Docker's profile over the container's own filter (which stays) */
+	if (a->seccomp && cfg->no_new_privs &&
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, a->seccomp) < 0)
+		child_fail(a->errfd, errno, "load the seccomp filter for", cfg->argv[0]);
 	char *const empty[] = {NULL};
 	char *const *env = cfg->env ? cfg->env : empty;
 	int saved = ENOENT;
@@ -484,6 +526,8 @@ static void report_once(void)
 {
 	rt_iso_set_root("chroot (no namespaces)");
 	rt_iso_set_proc("none (an empty /proc: it cannot be mounted)");
+	/* seccomp: Docker's profile is loaded over the container's (both
+	 * apply), as in the namespace sandbox */
 }
 
 int sbx_none_start(const sbx_config_t *cfg, sbx_handle_t **out, cb_error_t *err)
@@ -499,7 +543,13 @@ int sbx_none_start(const sbx_config_t *cfg, sbx_handle_t **out, cb_error_t *err)
 	int syncp[2] = {-1, -1}, op[2] = {-1, -1}, ep[2] = {-1, -1};
 	_cleanup_close_ int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	_cleanup_strv_ char **cand = candidates(cfg);
-	int rc = place_all(n, cfg, err);
+	sbx_cgroup_t *cg = NULL;
+	sbx_scmp_bpf_t *bpf = NULL;
+	const void *prog = NULL;
+	int join_cg = -1;
+	int rc = sbx_confine_prepare(cfg, 0, &cg, &bpf, &prog, &join_cg, err);
+	if (rc == 0)
+		rc = place_all(n, cfg, err);
 	if (rc == 0 && (pipe2(syncp, O_CLOEXEC) < 0 ||
 			(cfg->output_cb && (pipe2(op, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0))))
 		rc = cb_error_errno(err, "pipe");
@@ -507,7 +557,8 @@ int sbx_none_start(const sbx_config_t *cfg, sbx_handle_t **out, cb_error_t *err)
 		goto fail;
 	int in = cfg->stdin_mode == SBX_STDIN_INHERIT ? (cfg->stdin_fd >= 0 ? cfg->stdin_fd : 0)
 						      : devnull;
-	child_args_t a = {.cfg = cfg, .u = &u, .candidates = cand, .errfd = syncp[1], .in = in};
+	child_args_t a = {.cfg = cfg, .u = &u, .candidates = cand, .errfd = syncp[1], .in = in,
+			  .seccomp = prog, .cgroup_fd = cg ? sbx_cgroup_procs_fd(cg) : -1};
 	a.out = op[1] >= 0 ? op[1] : cfg->stdout_fd >= 0 ? cfg->stdout_fd : 1;
 	a.errw = ep[1] >= 0 ? ep[1] : cfg->stderr_fd >= 0 ? cfg->stderr_fd : 2;
 	pid_t pid = fork();
@@ -538,10 +589,14 @@ int sbx_none_start(const sbx_config_t *cfg, sbx_handle_t **out, cb_error_t *err)
 	h->opaque = cfg->output_opaque;
 	h->tty_in = h->tty_out = -1;
 	h->none = n;
+	h->cgroup = cg;
+	sbx_seccomp_bpf_free(bpf);
 	sbx_user_release(&u);
 	*out = h;
 	return 0;
 fail:
+	sbx_cgroup_free(cg);
+	sbx_seccomp_bpf_free(bpf);
 	for (int i = 0; i < 2; i++) {
 		cb_closep(&syncp[i]);
 		cb_closep(&op[i]);

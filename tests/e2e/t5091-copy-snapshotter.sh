@@ -8,8 +8,9 @@
 # --storage-driver copy and --isolation none give the same image ID. Also: the
 # driver's names and errors, CBUILD_STORAGE_DRIVER, what info says, that
 # the copy driver leaves no unpacked layer or step directory behind, and
-# that a RUN without namespaces still gets /dev/null, the image's files
-# back after a bind, and its leftovers in the background killed.
+# that a RUN without namespaces still gets /dev/null, Docker's capability
+# set and seccomp profile, the image's files back after a bind, and its
+# leftovers in the background killed.
 . "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" = 0 ] || skip_all "needs root (the host build's sandbox, chroot)"
@@ -74,9 +75,10 @@ FROM busybox
 COPY hosts /etc/hosts
 ARG CBUILD_TEST_MARK
 RUN echo x >/dev/null && test -c /dev/null && ! grep -q "image's hosts" /etc/hosts && (sleep 1000 &) && echo done >/ran
+RUN ! renice -n -5 $$ >/dev/null 2>&1 && ! unshare -m true 2>/dev/null
 DF
 id=$(cb build -q -t nons --isolation none --build-arg "CBUILD_TEST_MARK=$MARK" "$T/n" 2>"$T/n.err")
-ok $? "--isolation none: /dev/null is a device, /etc/hosts is the bound one" || diag "$(cat "$T/n.err")"
+ok $? "--isolation none: /dev/null is a device, /etc/hosts is the bound one, Docker's caps and seccomp (no renice -5, no unshare)" || diag "$(cat "$T/n.err")"
 wait_for 10 _no_own_pids
 ok $? "the step's background process was killed with the step"
 is "$(cb inspect "$id" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)[0]["RootFS"]["Layers"]))')" 3 \
