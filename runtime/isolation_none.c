@@ -56,12 +56,12 @@
 #define ASIDE_PREFIX ".cbuild-aside-"
 
 typedef struct placed {
-	int pfd;             /* the destination's parent, inside the root */
-	char *name;          /* the destination's name in it */
-	char *back;          /* renamed in from here: rename back (else removed) */
-	bool aside;          /* the image's entry waits as ASIDE_PREFIX name */
-	bool dir;            /* leave an empty directory (else a file) when new */
-	bool leave_nothing;  /* a /dev node: the sandbox's /dev is a tmpfs */
+	int pfd;                  /* the destination's parent, inside the root */
+	char *name;               /* the destination's name in it */
+	char *back;               /* renamed in from here: rename back (else removed) */
+	bool aside;               /* the image's entry waits as ASIDE_PREFIX name */
+	bool dir;                 /* leave an empty directory (else a file) when new */
+	bool leave_nothing;       /* a /dev node: the sandbox's /dev is a tmpfs */
 	struct timespec times[2]; /* the parent's atime, mtime before */
 } placed_t;
 
@@ -325,8 +325,7 @@ static int place_dev(sbx_none_t *n, int rootfd)
 		const char *name;
 		unsigned maj, min;
 		mode_t mode;
-	} devs[] = {{"null", 1, 3, 0666},  {"zero", 1, 5, 0666},    {"full", 1, 7, 0666},
-		    {"random", 1, 8, 0666}, {"urandom", 1, 9, 0666}, {"tty", 5, 0, 0666}};
+	} devs[] = {{"null", 1, 3, 0666}, {"zero", 1, 5, 0666}, {"full", 1, 7, 0666}, {"random", 1, 8, 0666}, {"urandom", 1, 9, 0666}, {"tty", 5, 0, 0666}};
 	for (size_t i = 0; i < sizeof devs / sizeof devs[0]; i++) {
 		cb_error_t e = CB_ERROR_INIT;
 		_cleanup_free_ char *dest = cb_asprintf("/dev/%s", devs[i].name);
@@ -557,10 +556,11 @@ int sbx_none_start(const sbx_config_t *cfg, sbx_handle_t **out, cb_error_t *err)
 		goto fail;
 	int in = cfg->stdin_mode == SBX_STDIN_INHERIT ? (cfg->stdin_fd >= 0 ? cfg->stdin_fd : 0)
 						      : devnull;
-	child_args_t a = {.cfg = cfg, .u = &u, .candidates = cand, .errfd = syncp[1], .in = in,
-			  .seccomp = prog, .cgroup_fd = cg ? sbx_cgroup_procs_fd(cg) : -1};
-	a.out = op[1] >= 0 ? op[1] : cfg->stdout_fd >= 0 ? cfg->stdout_fd : 1;
-	a.errw = ep[1] >= 0 ? ep[1] : cfg->stderr_fd >= 0 ? cfg->stderr_fd : 2;
+	child_args_t a = {.cfg = cfg, .u = &u, .candidates = cand, .errfd = syncp[1], .in = in, .seccomp = prog, .cgroup_fd = cg ? sbx_cgroup_procs_fd(cg) : -1};
+	a.out = op[1] >= 0 ? op[1] : cfg->stdout_fd >= 0 ? cfg->stdout_fd
+							 : 1;
+	a.errw = ep[1] >= 0 ? ep[1] : cfg->stderr_fd >= 0 ? cfg->stderr_fd
+							  : 2;
 	pid_t pid = fork();
 	if (pid < 0) {
 		rc = cb_error_errno(err, "fork");
