@@ -87,4 +87,10 @@ unpack nons "$T/n/tree"
 is "$(cat "$T/n/tree/rootfs/etc/hosts")" "image's hosts" "the image's /etc/hosts is back"
 is "$(ls -A "$T/n/tree/rootfs/dev" 2>/dev/null)" "" "no device node is left in /dev"
 
+# a failing RUN without namespaces says what differed
+printf 'FROM busybox\nRUN cat /proc/self/status\n' >"$T/n/Dockerfile.proc"
+cb build -q --isolation none -f "$T/n/Dockerfile.proc" "$T/n" >/dev/null 2>"$T/proc.err"
+is $? 1 "--isolation none: a RUN reading /proc fails"
+like "$(cat "$T/proc.err")" "exit status 1.*ran without namespaces.*/proc was empty" "and says why it may have"
+
 done_testing
