@@ -87,6 +87,9 @@ int bld_snap_driver_resolve(store_t *st, bld_snap_driver_t *out, const char **wh
 static int apply_layers(store_t *st, const bld_state_t *s, const char *dir, cb_error_t *err)
 {
 	for (size_t i = 0; i < s->n_layers; i++) {
+		/* a remote cache hit's blob may be in its registry only */
+		if (store_blob_ensure(st, s->layers[i].digest, err) < 0)
+			return cb_error_wrap(err, "layer '%s'", s->layers[i].digest);
 		_cleanup_free_ char *blob = store_blob_path(st, s->layers[i].digest);
 		if (layer_apply_path(blob, dir, 0, err) < 0)
 			return cb_error_wrap(err, "apply layer '%s'", s->layers[i].digest);

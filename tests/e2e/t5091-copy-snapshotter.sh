@@ -87,6 +87,12 @@ unpack nons "$T/n/tree"
 is "$(cat "$T/n/tree/rootfs/etc/hosts")" "image's hosts" "the image's /etc/hosts is back"
 is "$(ls -A "$T/n/tree/rootfs/dev" 2>/dev/null)" "" "no device node is left in /dev"
 
+# remote cache hits (blobs left in the registry until needed) under the
+# copy snapshotter: t2100's whole flow with CBUILD_STORAGE_DRIVER=copy
+out=$(CBUILD_STORAGE_DRIVER=copy bash "$TOP/tests/e2e/t2100-cache-registry.sh" 2>&1)
+ok $? "t2100 (remote cache, lazy blobs) passes with the copy snapshotter" ||
+	diag "$(grep -A3 '^not ok' <<<"$out" | head -20)"
+
 # a failing RUN without namespaces says what differed
 printf 'FROM busybox\nRUN cat /proc/self/status\n' >"$T/n/Dockerfile.proc"
 cb build -q --isolation none -f "$T/n/Dockerfile.proc" "$T/n" >/dev/null 2>"$T/proc.err"
