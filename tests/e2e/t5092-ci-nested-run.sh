@@ -57,4 +57,9 @@ cbuild --root /root/store build -q /ctx 2>/dev/null' 2>&1)
 ok $? "a build inside cbuild run, store on the container's root" || diag "$out"
 is "$(tail -1 <<<"$out")" "$(cat "$T/host.iid")" "the host's image ID"
 
+# a container inside it cannot be made (no namespaces, no mounts): said so
+out=$(ci_run -v "$T/vol:/var/lib/cbuild" -- 'cbuild run --rm --network none busybox true' 2>&1)
+ok $((! $?)) "cbuild run inside: refused"
+like "$out" "a container needs namespaces and mounts, which are refused here" "with the reason"
+
 done_testing
