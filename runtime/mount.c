@@ -32,7 +32,11 @@ int rt_enter_mount_ns(cb_error_t *err)
 	 * this process however it ends, and never show on the host. */
 	if (geteuid() != 0) {
 		if (sbx_enter_userns(CLONE_NEWNS, err) < 0)
-			return cb_error_wrap(err, "rootless");
+			/* no user namespace and no chroot (Docker's defaults) */
+			return err->code == EPERM
+				       ? cb_error_wrap(err, "rootless (where no namespace can be "
+							    "made, only root builds, without them)")
+				       : cb_error_wrap(err, "rootless");
 	} else if (unshare(CLONE_NEWNS) < 0) {
 		/* root without CAP_SYS_ADMIN (a CI container's default): a user
 		 * namespace of our own gives the capabilities over the namespaces
@@ -50,6 +54,7 @@ int rt_enter_mount_ns(cb_error_t *err)
 			rt_iso_fall_to_none("unshare: Operation not permitted, and a user namespace "
 					    "too (Docker's default seccomp profile): no namespaces, "
 					    "RUN chroot'ed into a copy of the step's tree");
+			done = true;
 			return 0;
 		}
 		rt_iso_fallback("mount namespace", "unshare: Operation not permitted (root without "
