@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "builder/internal.h"
@@ -266,6 +267,11 @@ void bld_snap_etc_drop(const bld_snap_t *snap, const bld_etc_marks_t *m)
 	struct stat sb;
 	if (lstat(p, &sb) < 0 || !S_ISDIR(sb.st_mode) || sb.st_mode != m->etc.st_mode ||
 	    sb.st_uid != m->etc.st_uid || sb.st_gid != m->etc.st_gid)
+		return;
+	/* an emptied and remade /etc is opaque: it hides the lower's files */
+	char v[8];
+	if (lgetxattr(p, "trusted.overlay.opaque", v, sizeof v) >= 0 ||
+	    lgetxattr(p, "user.overlay.opaque", v, sizeof v) >= 0)
 		return;
 	rmdir(p); /* only when empty: whatever the step put there stays */
 }
