@@ -87,6 +87,26 @@ unpack nons "$T/n/tree"
 is "$(cat "$T/n/tree/rootfs/etc/hosts")" "image's hosts" "the image's /etc/hosts is back"
 is "$(ls -A "$T/n/tree/rootfs/dev" 2>/dev/null)" "" "no device node is left in /dev"
 
+# every RUN --mount kind without namespaces: the same image as with them
+mkdir -p "$T/m"
+echo s3cret >"$T/m/secret.txt"
+echo ctxfile >"$T/m/c.txt"
+cat >"$T/m/Dockerfile" <<'DF'
+FROM busybox AS st
+RUN mkdir /stuff && echo staged > /stuff/x
+FROM busybox
+RUN --mount=type=secret,id=tok cat /run/secrets/tok > /copied-secret
+RUN --mount=type=bind,from=st,source=/stuff,target=/mnt/s cp /mnt/s/x /from-stage
+RUN --mount=type=bind,target=/ctx cp /ctx/c.txt /from-ctx
+RUN --mount=type=tmpfs,target=/scratch echo t > /scratch/t && ls /scratch > /tmpfs-list
+RUN --mount=type=cache,target=/var/cache/apt ls /var/cache/apt > /apt-list
+DF
+a=$(cb build -q --no-cache --secret "id=tok,src=$T/m/secret.txt" "$T/m" 2>"$T/m.err")
+ok $? "RUN --mount of every kind, namespaces" || diag "$(cat "$T/m.err")"
+b=$(cb build -q --no-cache --isolation none --secret "id=tok,src=$T/m/secret.txt" "$T/m" 2>"$T/m.err")
+ok $? "RUN --mount of every kind, no namespaces" || diag "$(cat "$T/m.err")"
+is "$b" "$a" "secret, bind from a stage and the context, tmpfs, cache: the same image"
+
 # remote cache hits (blobs left in the registry until needed) under the
 # copy snapshotter: t2100's whole flow with CBUILD_STORAGE_DRIVER=copy
 out=$(CBUILD_STORAGE_DRIVER=copy bash "$TOP/tests/e2e/t2100-cache-registry.sh" 2>&1)
