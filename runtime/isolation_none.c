@@ -535,6 +535,9 @@ int sbx_none_start(const sbx_config_t *cfg, sbx_handle_t **out, cb_error_t *err)
 		return cb_error_fail(err, ENOTSUP, "a terminal (-t) needs namespaces: not with "
 						   "--isolation none");
 	report_once();
+	if (cfg->network == SBX_NET_NONE) /* named, never dropped silently */
+		rt_iso_fallback("network", "--network none asks for a namespace of its own: the "
+					   "step has this container's network");
 	sbx_user_t u = {0};
 	if (sbx_resolve_user(cfg->rootfs, cfg->user, &u, err) < 0)
 		return -1;
