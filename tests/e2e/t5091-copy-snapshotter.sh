@@ -109,7 +109,7 @@ is "$b" "$a" "secret, bind from a stage and the context, tmpfs, cache: the same 
 
 # remote cache hits (blobs left in the registry until needed) under the
 # copy snapshotter: t2100's whole flow with CBUILD_STORAGE_DRIVER=copy
-out=$(CBUILD_STORAGE_DRIVER=copy bash "$TOP/tests/e2e/t2100-cache-registry.sh" 2>&1)
+out=$(env -u SOURCE_DATE_EPOCH CBUILD_STORAGE_DRIVER=copy bash "$TOP/tests/e2e/t2100-cache-registry.sh" 2>&1)
 ok $? "t2100 (remote cache, lazy blobs) passes with the copy snapshotter" ||
 	diag "$(grep -A3 -E '^not ok|Bail out' <<<"$out" | head -20)" "$(tail -5 <<<"$out")"
 
