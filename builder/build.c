@@ -17,6 +17,7 @@
 #include "builder/attest.h"
 #include "runtime/cgroup.h"
 #include "builder/internal.h"
+#include "runtime/isolation.h"
 #include "runtime/mount.h"
 #include "runtime/sandbox.h"
 #include "builder/steps.h"
@@ -889,6 +890,20 @@ void bld_result_release(bld_result_t *res)
 	res->attestation = NULL;
 }
 
+/* After the isolation is known: no mount, no overlay (said once). */
+static int choose_snapshotter(store_t *st, cb_error_t *err)
+{
+	bld_snap_driver_t d;
+	const char *why = NULL;
+	if (bld_snap_driver_resolve(st, &d, &why, err) < 0)
+		return -1;
+	if (why) {
+		_cleanup_free_ char *text = cb_asprintf("copy (%s)", why);
+		rt_iso_fallback("snapshotter", text);
+	}
+	return 0;
+}
+
 int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *err)
 {
 	build_t b = {.st = st, .o = o};
@@ -897,7 +912,8 @@ int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *e
 	double t0 = now_s();
 	struct sigaction old_int, old_term;
 	catch_interrupts(&old_int, &old_term);
-	if (rt_enter_mount_ns(err) < 0 || open_context(&b, err) < 0)
+	if (rt_enter_mount_ns(err) < 0 || choose_snapshotter(st, err) < 0 ||
+	    open_context(&b, err) < 0)
 		goto out;
 	if (plan_build(&b, err) < 0) {
 		if (o->check_only && !b.base_failed)
@@ -951,6 +967,7 @@ int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *e
 	rc = 0;
 out:
 	build_release(&b);
+	bld_snap_copy_release();
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	return rc;

@@ -164,6 +164,26 @@ typedef struct bld_result {
 						 * entry (JSON) of its attestation manifest */
 } bld_result_t;
 
+/* The snapshotter of build steps (builder/snapshot_copy.c), process-wide
+ * like the isolation: overlay mounts, or copies of the parent's tree diffed
+ * after the step (no mount needed: store on overlayfs, --isolation none).
+ * auto takes copy where overlay cannot work, and says why once. */
+typedef enum bld_snap_driver {
+	BLD_SNAP_AUTO = 0,
+	BLD_SNAP_OVERLAY,
+	BLD_SNAP_COPY,
+} bld_snap_driver_t;
+
+/* "auto" | "overlay" | "copy" (also "vfs", buildah's name); EINVAL else. */
+int bld_snap_driver_parse(const char *s, bld_snap_driver_t *out, cb_error_t *err);
+void bld_snap_driver_set(bld_snap_driver_t d);
+/* Resolve auto for this store and isolation (call after the isolation is
+ * known: rt_enter_mount_ns); an explicit overlay that cannot work is an
+ * error. *why (may be NULL) gets why copy was chosen, or NULL. */
+int bld_snap_driver_resolve(store_t *st, bld_snap_driver_t *out, const char **why,
+			    cb_error_t *err);
+const char *bld_snap_driver_name(bld_snap_driver_t d);
+
 /* res is filled on success only; release it with bld_result_release. */
 int bld_build(store_t *st, const bld_opts_t *opts, bld_result_t *res, cb_error_t *err);
 void bld_result_release(bld_result_t *res);

@@ -12,6 +12,7 @@
 #include "builder/internal.h"
 #include "common/fs.h"
 #include "common/util.h"
+#include "runtime/isolation.h"
 #include "store/index.h"
 
 /* ---- RUN for a foreign platform ---- */
@@ -124,6 +125,11 @@ int bld_run_platform_hint(const oci_config_t *c, int rc, cb_error_t *err)
 	if (rc == 0 || !err || !err->msg)
 		return rc;
 	_cleanup_free_ char *why = emulator_missing(c);
+	if (!why && rt_isolation_get() == RT_ISO_NONE && err->code == ECHILD)
+		/* what differs from a Docker build there, when a step fails */
+		why = cb_xstrdup("this RUN ran without namespaces (see `cbuild info`): /proc "
+				 "was empty, /dev held only null, zero, full, random, urandom "
+				 "and tty");
 	if (!why)
 		return rc;
 	cb_error_t e = CB_ERROR_INIT;

@@ -673,18 +673,6 @@ static int add_heredoc_files(build_t *b, const df_run_t *run, run_mounts_t *m, c
 	return 0;
 }
 
-/* Files the sandbox binds over (resolv.conf, hosts) appear as empty mount
- * points in the upper dir when the image lacked them: not part of the step. */
-static void drop_mountpoint(const char *upper, const char *rel, bool existed)
-{
-	if (existed)
-		return;
-	_cleanup_free_ char *p = cb_path_join(upper, rel);
-	struct stat sb;
-	if (lstat(p, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0)
-		unlink(p);
-}
-
 /* The PID 1 of every running RUN (one per stage building), for the
  * interrupt handler: slots are claimed and freed with atomics so that the
  * handler can read them at any moment. */
@@ -741,8 +729,8 @@ static int run_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, bl
 	cb_buf_init(&ro.line);
 	cb_buf_init(&ro.pending);
 	_cleanup_strv_ char **env = run_env(step);
-	bool had_resolv = exists_in(snap->merged, "etc/resolv.conf");
-	bool had_hosts = exists_in(snap->merged, "etc/hosts");
+	bld_etc_marks_t etc;
+	bld_snap_etc_note(snap, &etc);
 	int rc = 0;
 	for (size_t i = 0; i < run->n_mounts && rc == 0; i++) {
 		const df_mount_t *dm = &run->mounts[i];
@@ -797,8 +785,7 @@ static int run_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, bl
 	if (b->o->progress == BLD_PROGRESS_TTY && !b->prefix && b->o->log)
 		window_clear(&ro);
 	drop_made(&m, snap->upper, run);
-	drop_mountpoint(snap->upper, "etc/resolv.conf", had_resolv);
-	drop_mountpoint(snap->upper, "etc/hosts", had_hosts);
+	bld_snap_etc_drop(snap, &etc);
 	output_release(&ro);
 	run_mounts_release(&m);
 	return rc;
@@ -973,7 +960,8 @@ int bld_step_execute(build_t *b, const df_step_t *step, bld_state_t *s, cb_error
 	else if (step->kind == DF_WORKDIR)
 		rc = workdir_in_snapshot(step, s, &snap, err);
 	else
-		rc = copy_in_snapshot(b, step, s, &snap, &written, err);
+		/* no layer written while copying into a copy snapshot's tree */
+		rc = copy_in_snapshot(b, step, s, &snap, snap.copy ? NULL : &written, err);
 	layer_result_t res;
 	bool empty = true;
 	if (rc == 0 && written.done) {

@@ -12,6 +12,11 @@
  * unless --network none). CBUILD_RUN_PIDS_LIMIT=N sets every RUN's pids
  * limit (N <= 0: none) instead of BLD_RUN_PIDS_LIMIT.
  *
+ * --storage-driver auto|overlay|copy (or CBUILD_STORAGE_DRIVER) picks the
+ * step snapshotter (builder.h); --isolation none runs RUN steps without
+ * namespaces (runtime/isolation.h), as in a container with Docker's
+ * defaults, where auto gets there by itself.
+ *
  * --check runs the build checks (parser/checks.h) and builds nothing:
  * each violation is printed with its place, line and fix, and the exit
  * status is 1 when there was any (as `docker build --check`).
@@ -76,7 +81,7 @@ enum {
 	OPT_FORMAT, OPT_COMPRESS, OPT_TIMESTAMP, OPT_IIDFILE, OPT_PROGRESS, OPT_SECRET,
 	OPT_EXPLAIN, OPT_PLATFORM, OPT_LEVEL, OPT_DRY_RUN, OPT_CACHE_TO, OPT_CACHE_MODE,
 	OPT_CACHE_FROM, OPT_JOBS, OPT_SSH, OPT_RM, OPT_FORCE_RM, OPT_ALLOW, OPT_CHECK,
-	OPT_SBOM, OPT_PROVENANCE, OPT_ISOLATION,
+	OPT_SBOM, OPT_PROVENANCE, OPT_ISOLATION, OPT_STORAGE_DRIVER,
 };
 
 static const struct option build_longopts[] = {
@@ -114,8 +119,24 @@ static const struct option build_longopts[] = {
 	{"sbom", optional_argument, NULL, OPT_SBOM},
 	{"provenance", optional_argument, NULL, OPT_PROVENANCE},
 	{"isolation", required_argument, NULL, OPT_ISOLATION},
+	{"storage-driver", required_argument, NULL, OPT_STORAGE_DRIVER},
 	{NULL, 0, NULL, 0},
 };
+
+/* CBUILD_STORAGE_DRIVER (a CI image's ENV): --storage-driver when not given */
+static int driver_from_env(cb_error_t *err)
+{
+	static bool given;
+	const char *v = getenv("CBUILD_STORAGE_DRIVER");
+	bld_snap_driver_t d;
+	if (given || !v || !*v)
+		return 0;
+	given = true;
+	if (bld_snap_driver_parse(v, &d, err) < 0)
+		return -1;
+	bld_snap_driver_set(d);
+	return 0;
+}
 
 static int run_pids_from_env(int64_t *out, cb_error_t *err)
 {
@@ -246,6 +267,13 @@ static int parse_one(build_args_t *a, int c, const char *arg, cb_error_t *err)
 		if (rt_isolation_parse(arg, &mode, err) < 0)
 			return CMD_USAGE;
 		rt_isolation_set(mode);
+		return 0;
+	}
+	case OPT_STORAGE_DRIVER: { /* process-wide, like the isolation */
+		bld_snap_driver_t d;
+		if (bld_snap_driver_parse(arg, &d, err) < 0)
+			return CMD_USAGE;
+		bld_snap_driver_set(d);
 		return 0;
 	}
 	case OPT_SSH: { /* ID=SOCKET, or ID alone for $SSH_AUTH_SOCK (as docker) */
@@ -524,7 +552,7 @@ static int do_build(cmd_ctx_t *ctx, build_args_t *a, cb_error_t *err)
 		o.pull = a->pull;
 		o.network_none = a->network_none;
 		o.allow_insecure = a->allow_insecure;
-		if (run_pids_from_env(&o.run_pids_limit, err) < 0)
+		if (run_pids_from_env(&o.run_pids_limit, err) < 0 || driver_from_env(err) < 0)
 			return CMD_USAGE;
 		o.docker_format = a->docker_format;
 		o.explain_cache = a->explain_cache;

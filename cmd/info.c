@@ -1,7 +1,8 @@
 /* cbuild info [--isolation MODE]: where builds keep their data and what
  * isolation their RUN steps get on this machine, probed by setting up one
  * sandbox exactly as a RUN step does (runtime/isolation.h), with the reason
- * for every fallback taken. Exit 1 when no sandbox can be made at all. */
+ * for every fallback taken, and the snapshotter builds would use. Exit 1
+ * when no sandbox can be made at all. */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include "cmd/cmd.h"
 #include "common/fs.h"
 #include "common/util.h"
+#include "builder/builder.h"
 #include "runtime/isolation.h"
 #include "runtime/cgroup.h"
 
@@ -32,8 +34,13 @@ static void print_pids_limit(void)
 static void print_isolation(const rt_iso_report_t *r, const cb_error_t *probe)
 {
 	printf("isolation: %s\n", rt_isolation_name(rt_isolation_get()));
-	printf("  namespaces: mount, pid, uts, ipc; network: the host's (--network none: a "
-	       "new one)\n");
+	bool none = rt_isolation_get() == RT_ISO_NONE;
+	if (none)
+		printf("  namespaces: none (RUN steps share this container's processes, network "
+		       "and hostname; mounts are emulated by copies)\n");
+	else
+		printf("  namespaces: mount, pid, uts, ipc; network: the host's (--network none: a "
+		       "new one)\n");
 	if (!r->idmap)
 		printf("  user namespace: none (host root)\n");
 	else
@@ -47,24 +54,45 @@ static void print_isolation(const rt_iso_report_t *r, const cb_error_t *probe)
 		printf("  /proc: %s\n", r->proc ? r->proc : "?");
 	}
 	int outer = rt_outer_seccomp();
-	printf("  seccomp: Docker's default profile on RUN steps (none with "
-	       "--security=insecure)%s\n",
-	       outer == 2 ? "; cbuild itself runs under a filter (Seccomp: 2)" : "");
+	if (none)
+		printf("  seccomp: Docker's default profile on RUN steps, over the filter cbuild "
+		       "itself runs under (Seccomp: %d)\n", outer);
+	else
+		printf("  seccomp: Docker's default profile on RUN steps (none with "
+		       "--security=insecure)%s\n",
+		       outer == 2 ? "; cbuild itself runs under a filter (Seccomp: 2)" : "");
+}
+
+/* "--name V" or "--name=V" at argv[*i]; *i moves past V. */
+static bool option(int argc, char **argv, int *i, const char *name, const char **v)
+{
+	size_t n = strlen(name);
+	if (strncmp(argv[*i], name, n))
+		return false;
+	if (argv[*i][n] == '=') {
+		*v = argv[*i] + n + 1;
+		return true;
+	}
+	if (argv[*i][n] || *i + 1 >= argc)
+		return false;
+	*v = argv[++*i];
+	return true;
 }
 
 int cmd_info(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--isolation") && i + 1 < argc) {
+		const char *v = NULL;
+		if (option(argc, argv, &i, "--isolation", &v)) {
 			rt_isolation_t mode;
-			if (rt_isolation_parse(argv[++i], &mode, err) < 0)
+			if (rt_isolation_parse(v, &mode, err) < 0)
 				return CMD_USAGE;
 			rt_isolation_set(mode);
-		} else if (!strncmp(argv[i], "--isolation=", 12)) {
-			rt_isolation_t mode;
-			if (rt_isolation_parse(argv[i] + 12, &mode, err) < 0)
+		} else if (option(argc, argv, &i, "--storage-driver", &v)) {
+			bld_snap_driver_t d;
+			if (bld_snap_driver_parse(v, &d, err) < 0)
 				return CMD_USAGE;
-			rt_isolation_set(mode);
+			bld_snap_driver_set(d);
 		} else {
 			return cmd_usage_error(err, "unknown option '%s'", argv[i]);
 		}
@@ -74,14 +102,21 @@ int cmd_info(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		return -1;
 	const char *fs = cb_fs_type_name(store_root(st));
 	printf("store: %s (%s)\n", store_root(st), fs);
-	printf("snapshotter: overlay%s\n",
-	       !strcmp(fs, "overlay") ? " (fails here: overlayfs cannot take an upper dir on "
-					"overlayfs; the copy snapshotter is not done yet)"
-				      : "");
 	cb_error_t probe = CB_ERROR_INIT;
 	int rc = rt_iso_probe(&probe);
 	const rt_iso_report_t *r = rt_iso_report();
 	print_isolation(r, &probe);
+	bld_snap_driver_t d;
+	const char *why = NULL;
+	cb_error_t derr = CB_ERROR_INIT;
+	if (bld_snap_driver_resolve(st, &d, &why, &derr) < 0) {
+		char buf[512];
+		printf("snapshotter: %s\n", cb_error_format(&derr, buf, sizeof buf));
+		cb_error_release(&derr);
+	} else {
+		printf("snapshotter: %s%s%s%s\n", bld_snap_driver_name(d), why ? " (" : "",
+		       why ? why : "", why ? ")" : "");
+	}
 	printf("cgroups: %s\n", rt_cgroup_version());
 	printf("fallbacks:%s\n", r->n_fallbacks ? "" : " none");
 	for (size_t i = 0; i < r->n_fallbacks; i++)

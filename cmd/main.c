@@ -23,7 +23,7 @@ static const cmd_def_t commands[] = {
 	 "cbuild [build] [-t NAME[:TAG]]... [-f Dockerfile|-] [--build-arg K[=V]]... "
 	 "[--target STAGE] [--platform OS/ARCH[/VARIANT][,...]] [--no-cache] [--pull] [--label K=V]... [--network host|none] "
 	 "[--format oci|docker] [--compress gzip|zstd|none] [--timestamp EPOCH] [--iidfile F] "
-	 "[--progress auto|plain|tty] [--secret id=X,src=F] [--ssh ID[=SOCKET]] [--explain-cache] [--cache-to REF [--cache-to-mode min|max]] [--cache-from REF[,REF]] [--dry-run] [--jobs N] [--allow security.insecure] [--isolation auto|namespaces|chroot] [-q] "
+	 "[--progress auto|plain|tty] [--secret id=X,src=F] [--ssh ID[=SOCKET]] [--explain-cache] [--cache-to REF [--cache-to-mode min|max]] [--cache-from REF[,REF]] [--dry-run] [--jobs N] [--allow security.insecure] [--isolation auto|namespaces|chroot|none] [--storage-driver auto|overlay|copy] [-q] "
 	 "CONTEXT",
 	 "build an image from a Dockerfile"},
 	{"plan", cmd_plan,
@@ -100,7 +100,7 @@ static const cmd_def_t commands[] = {
 	 "remove the build cache and unused blobs and layers"},
 	{"fsck", cmd_fsck, "cbuild fsck [--repair]",
 	 "check the store (blobs, references, leases, unpacked layers, tmp/)"},
-	{"info", cmd_info, "cbuild info [--isolation auto|namespaces|chroot]",
+	{"info", cmd_info, "cbuild info [--isolation auto|namespaces|chroot|none] [--storage-driver auto|overlay|copy]",
 	 "show the store, the snapshotter and the isolation builds get here (and why)"},
 	{"version", cmd_version, "cbuild version", "show the version"},
 };

@@ -18,6 +18,7 @@
 
 #include "runtime/container_internal.h"
 #include "runtime/forward.h"
+#include "runtime/isolation.h"
 #include "runtime/monitor.h"
 #include "runtime/mount.h"
 #include "runtime/netavark.h"
@@ -405,7 +406,12 @@ static int launch(store_t *st, rt_ctr_t *c, running_t *r, bool attached, const r
 		return -1;
 	/* -p of a bridge network is netavark's DNAT; the userspace forwarder
 	 * only serves a rootless container's own namespace */
-	if (rt_enter_mount_ns(err) < 0 || mount_rootfs(st, c, lowers, err) < 0 ||
+	if (rt_enter_mount_ns(err) < 0)
+		return -1;
+	if (rt_isolation_get() == RT_ISO_NONE) /* Docker's defaults: builds only */
+		return cb_error_fail(err, ENOTSUP, "a container needs namespaces and mounts, which "
+						   "are refused here (see `cbuild info`)");
+	if (mount_rootfs(st, c, lowers, err) < 0 ||
 	    (c->net_none && listen_ports(c, r->fw, err) < 0))
 		return -1;
 	return launch_process(st, c, r, attached, err);
