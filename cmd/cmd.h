@@ -83,5 +83,9 @@ CMD_DECLARE(diff);
 CMD_DECLARE(commit);
 CMD_DECLARE(compose);
 CMD_DECLARE(network);
+CMD_DECLARE(kill);
+CMD_DECLARE(wait);
+CMD_DECLARE(rename);
+CMD_DECLARE(restart);
 
 #endif

@@ -615,7 +615,7 @@ static char *random_name(void)
 			   noun[(r / 32) % CB_ARRAY_SIZE(noun)]);
 }
 
-static bool valid_name(const char *s)
+bool ctr_valid_name(const char *s)
 {
 	if (!isalnum((unsigned char)*s))
 		return false;
@@ -625,7 +625,7 @@ static bool valid_name(const char *s)
 	return true;
 }
 
-static bool name_taken(store_t *st, const char *name)
+bool ctr_name_taken(store_t *st, const char *name)
 {
 	_cleanup_strv_ char **ids = raw_ids(st);
 	for (size_t i = 0; ids[i]; i++) {
@@ -826,7 +826,7 @@ static int make_dirs(rt_ctr_t *c, cb_error_t *err)
 
 int rt_ctr_create(store_t *st, const rt_ctr_spec_t *spec, rt_ctr_t **out, cb_error_t *err)
 {
-	if (spec->name && !valid_name(spec->name))
+	if (spec->name && !ctr_valid_name(spec->name))
 		return cb_error_fail(err, EINVAL, "invalid container name '%s': only "
 						  "[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", spec->name);
 	image_t *img = image_load(st, spec->image, err);
@@ -846,7 +846,7 @@ int rt_ctr_create(store_t *st, const rt_ctr_spec_t *spec, rt_ctr_t **out, cb_err
 	rt_net_t *net = c->networks[0] ? rt_net_load(st, c->networks[0], err) : NULL;
 	if (c->networks[0] && !net) {
 		rc = -1;
-	} else if (spec->name && name_taken(st, spec->name)) {
+	} else if (spec->name && ctr_name_taken(st, spec->name)) {
 		rc = cb_error_fail(err, EEXIST, "the container name '%s' is already in use",
 				   spec->name);
 	} else {

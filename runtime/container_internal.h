@@ -46,6 +46,11 @@ char *ctr_hosts_text(store_t *st, const rt_ctr_t *c);
 
 
 
+/* Docker's container names: [a-zA-Z0-9][a-zA-Z0-9_.-]*. */
+bool ctr_valid_name(const char *s);
+/* Whether a container has that name (call under the store lock). */
+bool ctr_name_taken(store_t *st, const char *name);
+
 /* Current time as seconds (for created/started/finished). */
 int64_t ctr_now(void);
 
