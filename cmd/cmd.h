@@ -44,6 +44,10 @@ int cmd_usage_error(cb_error_t *err, const char *fmt, ...) CB_PRINTF(2, 3);
 bool cmd_wants_help(int argc, char **argv);
 void cmd_print_usage(const char *verb);
 
+/* docker's "Are you sure you want to continue? [y/N]" after warning, on
+ * stderr; true for an answer starting with y or Y on stdin. */
+bool cmd_confirm(const char *warning);
+
 /* Apply fn to every name (rm, stop, start, rmi): go on past failures, print
  * all but the last as "cbuild: error: ..." and return -1 with the last one
  * in err when any failed. */
@@ -87,5 +91,6 @@ CMD_DECLARE(kill);
 CMD_DECLARE(wait);
 CMD_DECLARE(rename);
 CMD_DECLARE(restart);
+CMD_DECLARE(volume);
 
 #endif

@@ -103,6 +103,13 @@ static const cmd_def_t commands[] = {
 	 "reaches the others by name on 127.0.0.1 (so two of them cannot listen on the\n"
 	 "same port). `cbuild run --network NETWORK` starts a container on it",
 	 "manage networks (shared network namespaces)"},
+	{"volume", cmd_volume,
+	 "cbuild volume create [-d local] [VOLUME]\n"
+	 "       cbuild volume ls [-q] [--format F] [-f dangling=true|false|name=SUBSTRING]\n"
+	 "       cbuild volume inspect [-f FORMAT] VOLUME...\n"
+	 "       cbuild volume rm [-f] VOLUME...\n"
+	 "       cbuild volume prune [-f]",
+	 "manage named volumes"},
 	{"prune", cmd_prune, "cbuild prune [--keep-cache]",
 	 "remove the build cache and unused blobs and layers"},
 	{"fsck", cmd_fsck, "cbuild fsck [--repair]",
@@ -178,6 +185,17 @@ int cmd_each(store_t *st, char *const *names, int n, cmd_each_fn fn, void *opaqu
 	return rc;
 }
 
+/* docker's question before a prune; yes only for y/Y/yes. */
+bool cmd_confirm(const char *warning)
+{
+	fprintf(stderr, "%s\nAre you sure you want to continue? [y/N] ", warning);
+	fflush(stderr);
+	char line[64];
+	if (!fgets(line, sizeof line, stdin))
+		return false;
+	return line[0] == 'y' || line[0] == 'Y';
+}
+
 store_t *cmd_store(cmd_ctx_t *ctx, cb_error_t *err)
 {
 	if (ctx->store)
@@ -204,7 +222,7 @@ static int run_command(cmd_ctx_t *ctx, const cmd_def_t *c, int argc, char **argv
 	/* run and exec: what follows IMAGE / CONTAINER is the command's own */
 	/* network: what follows the subcommand is the subcommand's (its --help) */
 	bool leading = !strcmp(c->name, "run") || !strcmp(c->name, "exec") ||
-		       !strcmp(c->name, "network");
+		       !strcmp(c->name, "network") || !strcmp(c->name, "volume");
 	int scan = argc;
 	for (int i = 1; leading && i < argc; i++)
 		if (argv[i][0] != '-') {

@@ -21,6 +21,7 @@
 #include "runtime/monitor.h"
 #include "runtime/mount.h"
 #include "runtime/netavark.h"
+#include "runtime/volume.h"
 #include "common/fs.h"
 #include "common/util.h"
 
@@ -309,11 +310,10 @@ static int build_mounts(store_t *st, const rt_ctr_t *c, mounts_t *m, cb_error_t 
 		const char *src = spec;
 		if (!strchr(spec, '/')) {
 			/* a named volume: a directory of the store, made on first use */
-			_cleanup_free_ char *sub = cb_asprintf("volumes/%s", spec);
-			char *dir = store_path(st, sub);
-			m->owned = cb_strv_push_take(m->owned, dir);
-			if (cb_mkdir_p(dir, 0755, err) < 0)
+			char *dir = NULL;
+			if (rt_vol_ensure(st, spec, &dir, NULL, err) < 0)
 				return -1;
+			m->owned = cb_strv_push_take(m->owned, dir);
 			src = dir;
 		} else if (!cb_path_exists(spec)) {
 			return cb_error_fail(err, ENOENT, "volume '%s': host path '%s' does not "

@@ -145,6 +145,14 @@ void store_free(store_t *st)
 	free(st);
 }
 
+char *store_volume_dir(const store_t *st, const char *name)
+{
+	if (!name)
+		return store_path(st, "volumes");
+	_cleanup_free_ char *sub = cb_path_join("volumes", name);
+	return store_path(st, sub);
+}
+
 char *store_mkdtemp(store_t *st, const char *prefix, cb_error_t *err)
 {
 	_cleanup_free_ char *tmp = store_tmp_dir(st);

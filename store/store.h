@@ -45,6 +45,10 @@ const char *store_root(const store_t *st);
 /* Absolute path of ROOT/SUB (caller frees). */
 char *store_path(const store_t *st, const char *sub);
 
+/* ROOT/volumes/NAME, a named volume's place (runtime/volume.h keeps it);
+ * NAME NULL: ROOT/volumes itself. Caller frees; nothing is created. */
+char *store_volume_dir(const store_t *st, const char *name);
+
 /* A fresh directory under tmp/ for scratch work (caller removes it). */
 char *store_mkdtemp(store_t *st, const char *prefix, cb_error_t *err);
 
