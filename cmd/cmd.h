@@ -92,5 +92,6 @@ CMD_DECLARE(wait);
 CMD_DECLARE(rename);
 CMD_DECLARE(restart);
 CMD_DECLARE(volume);
+CMD_DECLARE(cp);
 
 #endif

@@ -55,6 +55,12 @@ static const cmd_def_t commands[] = {
 	{"wait", cmd_wait, "cbuild wait CONTAINER...",
 	 "block until containers stop, print their exit codes"},
 	{"rename", cmd_rename, "cbuild rename CONTAINER NEW_NAME", "rename a container"},
+	{"cp", cmd_cp,
+	 "cbuild cp [-a] [-L] CONTAINER:SRC DEST|-\n"
+	 "       cbuild cp [-a] [-L] SRC|- CONTAINER:DEST\n"
+	 "  -a, --archive      keep owners (uid:gid) of what goes in (else the container's root)\n"
+	 "  -L, --follow-link  follow a symlink that SRC names",
+	 "copy files between a container (running or not) and the host"},
 	{"diff", cmd_diff, "cbuild diff CONTAINER",
 	 "list the files a container added (A), changed (C) or deleted (D)"},
 	{"commit", cmd_commit,

@@ -46,6 +46,10 @@ char *ctr_hosts_text(store_t *st, const rt_ctr_t *c);
 
 
 
+/* A container that is not running: its overlay mounted on rootfs/ in a
+ * private mount namespace this process enters for good (cp). */
+int ctr_mount_stopped(store_t *st, const rt_ctr_t *c, cb_error_t *err);
+
 /* Docker's container names: [a-zA-Z0-9][a-zA-Z0-9_.-]*. */
 bool ctr_valid_name(const char *s);
 /* Whether a container has that name (call under the store lock). */

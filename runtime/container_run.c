@@ -127,6 +127,16 @@ static int mount_rootfs(store_t *st, const rt_ctr_t *c, char *const *lowers, cb_
 	return rc;
 }
 
+int ctr_mount_stopped(store_t *st, const rt_ctr_t *c, cb_error_t *err)
+{
+	_cleanup_strv_ char **lowers = NULL;
+	if (ctr_image_lowers(st, c->image, &lowers, NULL, err) < 0)
+		return cb_error_wrap(err, "container '%.12s'", c->id);
+	if (rt_enter_mount_ns(err) < 0 || mount_rootfs(st, c, lowers, err) < 0)
+		return -1;
+	return 0;
+}
+
 /* ---- the log ---- */
 
 typedef struct log_ctx {
