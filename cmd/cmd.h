@@ -79,6 +79,7 @@ CMD_DECLARE(compose);
 CMD_DECLARE(network);
 
 CMD_OPTS(run);
+CMD_OPTS(exec);
 CMD_OPTS(stop);
 CMD_OPTS(rm);
 CMD_OPTS(tag);

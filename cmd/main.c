@@ -13,6 +13,7 @@
 #include "common/fs.h"
 #include "common/util.h"
 #include "registry/registry.h"
+#include "runtime/sandbox.h"
 
 #ifndef CBUILD_VERSION
 #define CBUILD_VERSION "0.1"
@@ -36,9 +37,9 @@ static const cmd_def_t commands[] = {
 	 "list containers"},
 	{"logs", cmd_logs, "cbuild logs [-f] [--tail N] [-t] [--since T] [--until T] CONTAINER",
 	 "show a container's output"},
-	{"exec", cmd_exec,
-	 "cbuild exec [-i] [-t] [-e K=V]... [-u USER] [-w DIR] CONTAINER COMMAND [ARG...]",
-	 "run a command in a running container"},
+	{"exec", cmd_exec, "cbuild exec [OPTIONS] CONTAINER COMMAND [ARG...]",
+	 "run a command in a running container", cmd_exec_opts,
+	 CMD_OPTS_STOP_AT_ARG | CMD_OPTS_EXIT_125},
 	{"stop", cmd_stop, "cbuild stop [OPTIONS] CONTAINER...", "stop running containers",
 	 cmd_stop_opts},
 	{"start", cmd_start, "cbuild start CONTAINER...", "start stopped containers"},
@@ -212,11 +213,15 @@ static int run_command(cmd_ctx_t *ctx, const cmd_def_t *c, int argc, char **argv
 		return ctx->exit_code;
 	if (rc == CMD_HELP)
 		return 0;
+	/* docker's run and exec say 125 for their own failures, usage included,
+	 * so that a script tells them from the command's exit status; 126 and
+	 * 127 when the command could not be run or found, as a shell does */
+	bool own = c->flags & CMD_OPTS_EXIT_125;
+	int exec_status = own ? sbx_exec_error_status(&err) : 0;
 	cb_error_print(stderr, "cbuild", &err);
 	cb_error_release(&err);
-	/* docker's run and exec say 125 for their own failures, usage included,
-	 * so that a script tells them from the command's exit status */
-	bool own = c->flags & CMD_OPTS_EXIT_125;
+	if (exec_status)
+		return exec_status;
 	if (rc == CMD_USAGE) {
 		fprintf(stderr, "usage: %s\nSee 'cbuild %s --help'.\n", c->usage, c->name);
 		return own ? 125 : 2;
