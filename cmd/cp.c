@@ -1,5 +1,4 @@
 /* cbuild cp [-a] [-L] CONTAINER:SRC DEST|-, cbuild cp [-a] [-L] SRC|- CONTAINER:DEST */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,28 +20,31 @@ static char *split_arg(char *arg, char **path)
 	return arg;
 }
 
+const cmd_opt_t cmd_cp_opts[] = {
+	{"archive", 'a', CMD_ARG_NONE, NULL,
+	 "keep the owners (uid:gid) of what goes in (else the container's root owns it)"},
+	{"follow-link", 'L', CMD_ARG_NONE, NULL, "follow a symlink that SRC names"},
+	{0}};
+
 int cmd_cp(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	static const struct option longopts[] = {{"archive", no_argument, NULL, 'a'},
-						 {"follow-link", no_argument, NULL, 'L'},
-						 {NULL, 0, NULL, 0}};
 	rt_cp_opts_t o = {false, false};
+	cmd_opts_t p;
 	int opt;
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+aL", longopts, NULL)) != -1) {
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((opt = cmd_opts_next(&p, err)) > 0) {
 		if (opt == 'a')
-			o.archive = true;
+			o.archive = p.on;
 		else if (opt == 'L')
-			o.follow = true;
-		else
-			return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
+			o.follow = p.on;
 	}
-	if (argc - optind != 2)
+	if (opt < 0)
+		return opt;
+	if (p.nargs != 2)
 		return cmd_usage_error(err, "'cp' needs exactly 2 arguments");
 	char *src, *dst;
-	char *sc = split_arg(argv[optind], &src);
-	char *dc = split_arg(argv[optind + 1], &dst);
+	char *sc = split_arg(p.args[0], &src);
+	char *dc = split_arg(p.args[1], &dst);
 	if (sc && dc)
 		return cmd_usage_error(err, "copying between containers is not supported");
 	if (!sc && !dc)

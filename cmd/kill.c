@@ -1,6 +1,5 @@
 /* cbuild kill [-s SIGNAL] CONTAINER...: a signal (SIGKILL by default) to
  * each container's PID 1. */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "runtime/container_ops.h"
@@ -17,24 +16,27 @@ static int kill_one(void *sig, store_t *st, const char *name, cb_error_t *err)
 	return rc;
 }
 
+const cmd_opt_t cmd_kill_opts[] = {
+	{"signal", 's', CMD_ARG_REQUIRED, "SIGNAL",
+	 "the signal, by name (TERM, SIGTERM) or number (default KILL)"},
+	{0}};
+
 int cmd_kill(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	static const struct option longopts[] = {{"signal", required_argument, NULL, 's'},
-						 {NULL, 0, NULL, 0}};
 	int sig = 9, o;
-	optind = 1;
-	opterr = 0;
-	while ((o = getopt_long(argc, argv, "s:", longopts, NULL)) != -1) {
-		if (o != 's')
-			return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
-		sig = rt_ctr_parse_signal(optarg);
+	cmd_opts_t p;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((o = cmd_opts_next(&p, err)) > 0) {
+		sig = rt_ctr_parse_signal(p.arg);
 		if (sig < 0)
-			return cmd_usage_error(err, "invalid signal '%s'", optarg);
+			return cmd_usage_error(err, "invalid signal '%s'", p.arg);
 	}
-	if (optind >= argc)
+	if (o < 0)
+		return o;
+	if (p.nargs < 1)
 		return cmd_usage_error(err, "'kill' needs at least 1 container");
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;
-	return cmd_each(st, argv + optind, argc - optind, kill_one, &sig, err);
+	return cmd_each(st, p.args, p.nargs, kill_one, &sig, err);
 }

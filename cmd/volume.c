@@ -1,7 +1,6 @@
 /* cbuild volume create|ls|inspect|rm|prune: named volumes
  * (runtime/volume.h). Output as docker's local driver prints it. */
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,34 +14,25 @@
 #include "common/util.h"
 #include "store/json.h"
 
-typedef int (*sub_fn)(store_t *st, int argc, char **argv, cb_error_t *err);
-
-typedef struct sub {
-	const char *name, *alias;
-	sub_fn fn;
-	const char *usage, *summary;
-} sub_t;
-
 /* The fields of ls --format and inspect --format. */
 static const cmd_fmt_field_t fields[] = {
 	{"Driver", "DRIVER"},         {"Name", "VOLUME NAME"}, {"Mountpoint", "MOUNTPOINT"},
 	{"CreatedAt", "CREATED AT"}, {"Scope", "SCOPE"},
 };
 
-/* getopt over a subcommand's options; opts[c] = its argument ("" for a
- * flag). Leaves optind on the first operand. */
-static int sub_opts(int argc, char **argv, const char *shortopts, const struct option *lo,
-		    const char **opts, cb_error_t *err)
+enum { O_FORMAT = CMD_OPT_LONG, NOPTS };
+
+/* Parse a subcommand's options into opts[key] (its argument, "" for a
+ * flag that is on); the operands end in p->args. */
+static int sub_opts(cmd_ctx_t *ctx, int argc, char **argv, cmd_opts_t *p, const char **opts,
+		    cb_error_t *err)
 {
 	int o;
-	optind = 1;
-	opterr = 0;
-	while ((o = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
-		if (o == '?' || o == ':')
-			return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
-		opts[o & 0xff] = optarg ? optarg : "";
-	}
-	return 0;
+	cmd_opts_init(p, ctx->verb, argc, argv);
+	while ((o = cmd_opts_next(p, err)) > 0)
+		if (o < NOPTS)
+			opts[o] = p->opt->kind == CMD_ARG_NONE ? (p->on ? "" : NULL) : p->arg;
+	return o;
 }
 
 static void created_at(int64_t t, char *buf, size_t len)
@@ -53,22 +43,26 @@ static void created_at(int64_t t, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static int vol_create(store_t *st, int argc, char **argv, cb_error_t *err)
+static const cmd_opt_t create_opts[] = {
+	{"driver", 'd', CMD_ARG_REQUIRED, "DRIVER", "the volume driver (only local)"},
+	{"name", 'n', CMD_ARG_REQUIRED, "NAME", "the volume's name (or as the operand)",
+	 CMD_OPT_HIDDEN},
+	{0}};
+
+static int vol_create(cmd_ctx_t *ctx, store_t *st, int argc, char **argv, cb_error_t *err)
 {
-	static const struct option lo[] = {{"driver", required_argument, NULL, 'd'},
-					   {"name", required_argument, NULL, 'n'},
-					   {NULL, 0, NULL, 0}};
-	const char *opts[256] = {0};
-	int rc = sub_opts(argc, argv, "d:", lo, opts, err);
+	const char *opts[NOPTS] = {0};
+	cmd_opts_t p;
+	int rc = sub_opts(ctx, argc, argv, &p, opts, err);
 	if (rc < 0)
 		return rc;
 	if (opts['d'] && strcmp(opts['d'], "local"))
 		return cmd_usage_error(err, "volume driver '%s' is not supported (local)", opts['d']);
 	const char *name = opts['n'];
-	if (argc - optind > 1 || (name && argc - optind == 1))
+	if (p.nargs > 1 || (name && p.nargs == 1))
 		return cmd_usage_error(err, "'volume create' takes at most 1 name");
-	if (!name && argc - optind == 1)
-		name = argv[optind];
+	if (!name && p.nargs == 1)
+		name = p.args[0];
 	/* docker names an unnamed one with 64 random hex digits */
 	char rnd[65];
 	if (!name) {
@@ -82,17 +76,21 @@ static int vol_create(store_t *st, int argc, char **argv, cb_error_t *err)
 	return 0;
 }
 
-static int vol_ls(store_t *st, int argc, char **argv, cb_error_t *err)
+static const cmd_opt_t ls_opts[] = {
+	{"quiet", 'q', CMD_ARG_NONE, NULL, "only the names"},
+	{"format", O_FORMAT, CMD_ARG_REQUIRED, "FORMAT",
+	 "a Go template ({{.Name}}, {{.Driver}}, {{.Mountpoint}}), table or json"},
+	{"filter", 'f', CMD_ARG_REQUIRED, "FILTER", "dangling=true|false or name=SUBSTRING"},
+	{0}};
+
+static int vol_ls(cmd_ctx_t *ctx, store_t *st, int argc, char **argv, cb_error_t *err)
 {
-	static const struct option lo[] = {{"quiet", no_argument, NULL, 'q'},
-					   {"format", required_argument, NULL, 'F'},
-					   {"filter", required_argument, NULL, 'f'},
-					   {NULL, 0, NULL, 0}};
-	const char *opts[256] = {0};
-	int rc = sub_opts(argc, argv, "qf:", lo, opts, err);
+	const char *opts[NOPTS] = {0};
+	cmd_opts_t p;
+	int rc = sub_opts(ctx, argc, argv, &p, opts, err);
 	if (rc < 0)
 		return rc;
-	if (argc != optind)
+	if (p.nargs)
 		return cmd_usage_error(err, "'volume ls' takes no arguments");
 	/* dangling=true|false and name=SUBSTRING, docker's two everyday filters */
 	const char *f = opts['f'];
@@ -106,7 +104,7 @@ static int vol_ls(store_t *st, int argc, char **argv, cb_error_t *err)
 		name_sub = f + 5;
 	else if (f)
 		return cmd_usage_error(err, "filter '%s' is not supported (dangling=, name=)", f);
-	const char *spec = opts['q'] ? "{{.Name}}" : opts['F'] ? opts['F'] : "table";
+	const char *spec = opts['q'] ? "{{.Name}}" : opts[O_FORMAT] ? opts[O_FORMAT] : "table";
 	cmd_fmt_t *fmt = NULL;
 	if (cmd_fmt_new(spec, "table {{.Driver}}\t{{.Name}}", fields, CB_ARRAY_SIZE(fields),
 			&fmt, err) < 0)
@@ -152,25 +150,28 @@ static json_t *vol_json(const rt_vol_info_t *v)
 	return j;
 }
 
-static int vol_inspect(store_t *st, int argc, char **argv, cb_error_t *err)
+static const cmd_opt_t inspect_opts[] = {
+	{"format", 'f', CMD_ARG_REQUIRED, "FORMAT", "a Go template ({{.Mountpoint}}, {{.Name}})"},
+	{0}};
+
+static int vol_inspect(cmd_ctx_t *ctx, store_t *st, int argc, char **argv, cb_error_t *err)
 {
-	static const struct option lo[] = {{"format", required_argument, NULL, 'f'},
-					   {NULL, 0, NULL, 0}};
-	const char *opts[256] = {0};
-	int rc = sub_opts(argc, argv, "f:", lo, opts, err);
+	const char *opts[NOPTS] = {0};
+	cmd_opts_t p;
+	int rc = sub_opts(ctx, argc, argv, &p, opts, err);
 	if (rc < 0)
 		return rc;
-	if (argc == optind)
+	if (!p.nargs)
 		return cmd_usage_error(err, "'volume inspect' needs at least 1 volume");
 	cmd_fmt_t *fmt = NULL;
 	if (opts['f'] && cmd_fmt_new(opts['f'], NULL, fields, CB_ARRAY_SIZE(fields), &fmt,
 				     err) < 0)
 		return CMD_USAGE;
 	json_t *out = json_array();
-	for (int i = optind; i < argc; i++) {
+	for (int i = 0; i < p.nargs; i++) {
 		rt_vol_info_t v;
 		cb_error_t e = CB_ERROR_INIT;
-		if (rt_vol_inspect(st, argv[i], false, &v, &e) < 0) {
+		if (rt_vol_inspect(st, p.args[i], false, &v, &e) < 0) {
 			/* like docker: print what was found, fail for the rest */
 			if (cb_error_is_set(err))
 				cb_error_print(stderr, "cbuild", err), cb_error_release(err);
@@ -206,30 +207,37 @@ static int rm_one(void *force, store_t *st, const char *name, cb_error_t *err)
 	return rc;
 }
 
-static int vol_rm(store_t *st, int argc, char **argv, cb_error_t *err)
+static const cmd_opt_t rm_opts[] = {
+	{"force", 'f', CMD_ARG_NONE, NULL, "no error for a volume that does not exist"},
+	{0}};
+
+static int vol_rm(cmd_ctx_t *ctx, store_t *st, int argc, char **argv, cb_error_t *err)
 {
-	static const struct option lo[] = {{"force", no_argument, NULL, 'f'},
-					   {NULL, 0, NULL, 0}};
-	const char *opts[256] = {0};
-	int rc = sub_opts(argc, argv, "f", lo, opts, err);
+	const char *opts[NOPTS] = {0};
+	cmd_opts_t p;
+	int rc = sub_opts(ctx, argc, argv, &p, opts, err);
 	if (rc < 0)
 		return rc;
-	if (argc == optind)
+	if (!p.nargs)
 		return cmd_usage_error(err, "'volume rm' needs at least 1 volume");
 	bool force = opts['f'] != NULL;
-	return cmd_each(st, argv + optind, argc - optind, rm_one, &force, err);
+	return cmd_each(st, p.args, p.nargs, rm_one, &force, err);
 }
 
-static int vol_prune(store_t *st, int argc, char **argv, cb_error_t *err)
+static const cmd_opt_t prune_opts[] = {
+	{"force", 'f', CMD_ARG_NONE, NULL, "do not ask for confirmation"},
+	{"all", 'a', CMD_ARG_NONE, NULL,
+	 "every unused volume (what prune removes anyway: all volumes are named)"},
+	{0}};
+
+static int vol_prune(cmd_ctx_t *ctx, store_t *st, int argc, char **argv, cb_error_t *err)
 {
-	static const struct option lo[] = {{"force", no_argument, NULL, 'f'},
-					   {"all", no_argument, NULL, 'a'},
-					   {NULL, 0, NULL, 0}};
-	const char *opts[256] = {0};
-	int rc = sub_opts(argc, argv, "fa", lo, opts, err);
+	const char *opts[NOPTS] = {0};
+	cmd_opts_t p;
+	int rc = sub_opts(ctx, argc, argv, &p, opts, err);
 	if (rc < 0)
 		return rc;
-	if (argc != optind)
+	if (p.nargs)
 		return cmd_usage_error(err, "'volume prune' takes no arguments");
 	if (!opts['f'] &&
 	    !cmd_confirm("WARNING! This will remove all local volumes not used by at least one "
@@ -251,43 +259,47 @@ static int vol_prune(store_t *st, int argc, char **argv, cb_error_t *err)
 	return 0;
 }
 
-static const sub_t subs[] = {
-	{"create", NULL, vol_create, "cbuild volume create [-d local] [VOLUME]",
-	 "create a volume (a random name when none is given)"},
-	{"ls", "list", vol_ls,
-	 "cbuild volume ls [-q] [--format F] [-f dangling=true|false|name=SUBSTRING]",
-	 "list volumes"},
-	{"inspect", NULL, vol_inspect, "cbuild volume inspect [-f FORMAT] VOLUME...",
-	 "show volumes' details as JSON"},
-	{"rm", "remove", vol_rm, "cbuild volume rm [-f] VOLUME...",
-	 "remove volumes (not while a container uses them)"},
-	{"prune", NULL, vol_prune, "cbuild volume prune [-f]",
-	 "remove every volume no container uses"},
+typedef int (*sub_fn)(cmd_ctx_t *ctx, store_t *st, int argc, char **argv, cb_error_t *err);
+
+static const struct {
+	sub_fn fn;
+	cmd_def_t def;
+} subs[] = {
+	{vol_create, {"create", NULL, "cbuild volume create [OPTIONS] [VOLUME]",
+		      "create a volume (64 random hex digits as its name when none is given)",
+		      create_opts}},
+	{vol_ls, {"ls", NULL, "cbuild volume ls [OPTIONS]", "list volumes", ls_opts}},
+	{vol_ls, {"list", NULL, "cbuild volume list [OPTIONS]", "list volumes", ls_opts}},
+	{vol_inspect, {"inspect", NULL, "cbuild volume inspect [OPTIONS] VOLUME...",
+		       "show volumes' details as JSON", inspect_opts}},
+	{vol_rm, {"rm", NULL, "cbuild volume rm [OPTIONS] VOLUME...",
+		  "remove volumes (never one a container, running or not, names)", rm_opts}},
+	{vol_rm, {"remove", NULL, "cbuild volume remove [OPTIONS] VOLUME...",
+		  "remove volumes (never one a container, running or not, names)", rm_opts}},
+	{vol_prune, {"prune", NULL, "cbuild volume prune [OPTIONS]",
+		     "remove every volume no container names", prune_opts}},
 };
 
 int cmd_volume(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	if (argc < 2)
 		return cmd_usage_error(err, "'volume' needs a command");
-	const sub_t *s = NULL;
-	for (size_t i = 0; i < CB_ARRAY_SIZE(subs); i++)
-		if (!strcmp(argv[1], subs[i].name) || cb_streq(argv[1], subs[i].alias))
-			s = &subs[i];
-	if (!s)
+	size_t i = 0;
+	while (i < CB_ARRAY_SIZE(subs) && strcmp(argv[1], subs[i].def.name))
+		i++;
+	if (i == CB_ARRAY_SIZE(subs))
 		return cmd_usage_error(err, "unknown volume command '%s'", argv[1]);
-	if (cmd_wants_help(argc - 1, argv + 1)) {
-		printf("usage: %s\n\n%s\n", s->usage, s->summary);
-		return 0;
-	}
+	const cmd_def_t *verb = ctx->verb;
+	ctx->verb = &subs[i].def;
 	store_t *st = cmd_store(ctx, err);
-	if (!st)
-		return -1;
-	int rc = s->fn(st, argc - 1, argv + 1, err);
+	int rc = st ? subs[i].fn(ctx, st, argc - 1, argv + 1, err) : -1;
+	ctx->verb = verb;
 	if (rc == CMD_USAGE) {
 		/* the subcommand's usage, not the whole verb's */
 		cb_error_print(stderr, "cbuild", err);
 		cb_error_release(err);
-		fprintf(stderr, "usage: %s\n", s->usage);
+		fprintf(stderr, "usage: %s\nSee 'cbuild volume %s --help'.\n", subs[i].def.usage,
+			subs[i].def.name);
 		ctx->exit_code = 2;
 		return 0;
 	}
