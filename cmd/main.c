@@ -59,6 +59,16 @@ static const cmd_def_t commands[] = {
 	 "An existing directory DEST receives SRC under its own name (with SRC/. :\n"
 	 "its contents); a missing DEST becomes the copy; '-' is a tar on stdin or stdout.\n"
 	 "Container paths are relative to its root."},
+	{"pause", cmd_pause, "cbuild pause CONTAINER...",
+	 "freeze every process of containers (cgroup freezer)", cmd_pause_opts},
+	{"unpause", cmd_unpause, "cbuild unpause CONTAINER...", "thaw paused containers",
+	 cmd_unpause_opts},
+	{"top", cmd_top, "cbuild top CONTAINER [ps OPTIONS]",
+	 "show a container's processes (ps -ef by default)", cmd_top_opts, CMD_OPTS_STOP_AT_ARG},
+	{"stats", cmd_stats, "cbuild stats [OPTIONS] [CONTAINER...]",
+	 "show containers' CPU, memory, network and block I/O use and PIDs", cmd_stats_opts, 0,
+	 "Read from /proc for every process of each container (it has no cgroup of\n"
+	 "its own): MEM USAGE is their resident memory, LIMIT the host's."},
 	{"diff", cmd_diff, "cbuild diff CONTAINER",
 	 "list the files a container added (A), changed (C) or deleted (D)"},
 	{"commit", cmd_commit,

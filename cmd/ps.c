@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "runtime/container.h"
+#include "runtime/container_ops.h"
 #include "cmd/cmd.h"
 #include "cmd/format.h"
 #include "cmd/images_util.h"
@@ -72,7 +73,7 @@ static char *status_text(const rt_ctr_t *c)
 	switch (c->status) {
 	case RT_CTR_RUNNING:
 		cmd_human_duration((int64_t)time(NULL) - c->started, d, sizeof d);
-		return cb_asprintf("Up %s", d);
+		return cb_asprintf("Up %s%s", d, rt_ctr_paused(c) ? " (Paused)" : "");
 	case RT_CTR_EXITED:
 		cmd_human_ago(c->finished, d, sizeof d);
 		return cb_asprintf("Exited (%d) %s", c->exit_code, d);

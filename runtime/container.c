@@ -898,6 +898,7 @@ int rt_ctr_stop(store_t *st, rt_ctr_t *c, int timeout, cb_error_t *err)
 		return -1;
 	if (c->status != RT_CTR_RUNNING)
 		return 0;
+	ctr_thaw_if_paused(c); /* a frozen process acts on no signal */
 	int sig = c->stop_signal ? rt_ctr_parse_signal(c->stop_signal) : SIGTERM;
 	if (sig < 0)
 		sig = SIGTERM;
@@ -924,6 +925,7 @@ int rt_ctr_remove(store_t *st, rt_ctr_t *c, bool force, cb_error_t *err)
 							 "first or use -f", c->name);
 		if (ctr_pid_alive(c->pid, c->pid_start))
 			kill(c->pid, SIGKILL);
+		ctr_thaw_if_paused(c);
 	}
 	/* a monitor still writing (or an attached run): kill it for good, then
 	 * its mount namespace and overlay are gone */

@@ -50,6 +50,10 @@ char *ctr_hosts_text(store_t *st, const rt_ctr_t *c);
  * private mount namespace this process enters for good (cp). */
 int ctr_mount_stopped(store_t *st, const rt_ctr_t *c, cb_error_t *err);
 
+/* A paused container is thawed (stop, rm -f, kill -9 need it: a frozen
+ * process acts on no signal); a no-op when it is not. */
+void ctr_thaw_if_paused(const rt_ctr_t *c);
+
 /* Docker's container names: [a-zA-Z0-9][a-zA-Z0-9_.-]*. */
 bool ctr_valid_name(const char *s);
 /* Whether a container has that name (call under the store lock). */

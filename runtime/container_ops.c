@@ -17,8 +17,16 @@ int rt_ctr_kill(store_t *st, rt_ctr_t *c, int sig, cb_error_t *err)
 		return -1;
 	if (c->status != RT_CTR_RUNNING || !ctr_pid_alive(c->pid, c->pid_start))
 		return cb_error_fail(err, EINVAL, "container '%s' is not running", c->name);
+	/* docker's rule: a frozen process would act on the signal only once
+	 * thawed, so only SIGKILL goes to a paused container (and thaws it) */
+	bool paused = rt_ctr_paused(c);
+	if (paused && sig != SIGKILL)
+		return cb_error_fail(err, EBUSY, "container '%s' is paused: unpause it before "
+						 "stopping or killing it", c->name);
 	if (kill(c->pid, sig) < 0 && errno != ESRCH)
 		return cb_error_errno(err, "signal container '%.12s'", c->id);
+	if (paused)
+		ctr_thaw_if_paused(c);
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "runtime/container.h"
 
@@ -27,5 +28,38 @@ int rt_ctr_rename(store_t *st, rt_ctr_t *c, const char *name, cb_error_t *err);
 
 /* Stop (timeout as rt_ctr_stop) when running, then start detached. */
 int rt_ctr_restart(store_t *st, rt_ctr_t *c, int timeout, cb_error_t *err);
+
+/* Host PIDs of every process in the container's PID namespace, sorted
+ * (*pids: caller frees). EINVAL when it is not running. */
+int rt_ctr_pids(const rt_ctr_t *c, pid_t **pids, size_t *n, cb_error_t *err);
+
+/* Freeze every process of the container (cgroup freezer, v1 or v2: see
+ * container_pause.c); unpause thaws them. EINVAL when not running, already
+ * paused / not paused. */
+int rt_ctr_pause(store_t *st, rt_ctr_t *c, cb_error_t *err);
+int rt_ctr_unpause(store_t *st, rt_ctr_t *c, cb_error_t *err);
+/* Whether it is paused now (ps: "Up 3 minutes (Paused)"). */
+bool rt_ctr_paused(const rt_ctr_t *c);
+
+/* `top`: ps (ps_args, default -ef) over the host, its header row first,
+ * then the rows of the container's processes, split into the header's
+ * columns (the last one, CMD, keeps its spaces). Free with
+ * rt_ctr_top_free. EINVAL when not running or ps prints no PID column. */
+int rt_ctr_top(store_t *st, rt_ctr_t *c, char *const *ps_args, char ****rows, cb_error_t *err);
+void rt_ctr_top_free(char ***rows);
+
+/* What `stats` shows of a container. */
+typedef struct rt_ctr_stats {
+	double cpu_percent;            /* of one CPU, over the interval */
+	uint64_t mem_usage, mem_limit; /* resident bytes; the host's memory */
+	uint64_t net_rx, net_tx;       /* its network namespace, lo aside */
+	uint64_t blk_read, blk_write;  /* storage I/O of its processes */
+	uint64_t pids;                 /* tasks (threads included, as pids.current) */
+} rt_ctr_stats_t;
+
+/* Measure n containers over interval_ms (one wait for all); out[i] for
+ * cs[i]. A container that is not running reads as zeros. */
+int rt_ctr_stats(rt_ctr_t *const *cs, size_t n, int interval_ms, rt_ctr_stats_t *out,
+		 cb_error_t *err);
 
 #endif
