@@ -25,6 +25,8 @@ typedef struct cmd_ctx {
 	int exit_code;             /* a verb returning 0 may set cbuild's exit
 				    * status here (run, exec: the container's) */
 	const cmd_def_t *verb;     /* the verb being run: its options table */
+	int fail_code;             /* a verb failing may set its exit status
+				    * here (run, exec: 126, 127 as docker) */
 } cmd_ctx_t;
 
 /* The store, opened on first use. */

@@ -13,7 +13,6 @@
 #include "common/fs.h"
 #include "common/util.h"
 #include "registry/registry.h"
-#include "runtime/sandbox.h"
 
 #ifndef CBUILD_VERSION
 #define CBUILD_VERSION "0.1"
@@ -39,7 +38,7 @@ static const cmd_def_t commands[] = {
 	 "show a container's output"},
 	{"exec", cmd_exec, "cbuild exec [OPTIONS] CONTAINER COMMAND [ARG...]",
 	 "run a command in a running container", cmd_exec_opts,
-	 CMD_OPTS_STOP_AT_ARG | CMD_OPTS_EXIT_125},
+	 CMD_OPTS_STOP_AT_ARG | CMD_OPTS_USAGE_125},
 	{"stop", cmd_stop, "cbuild stop [OPTIONS] CONTAINER...", "stop running containers",
 	 cmd_stop_opts},
 	{"start", cmd_start, "cbuild start CONTAINER...", "start stopped containers"},
@@ -213,20 +212,17 @@ static int run_command(cmd_ctx_t *ctx, const cmd_def_t *c, int argc, char **argv
 		return ctx->exit_code;
 	if (rc == CMD_HELP)
 		return 0;
-	/* docker's run and exec say 125 for their own failures, usage included,
-	 * so that a script tells them from the command's exit status; 126 and
-	 * 127 when the command could not be run or found, as a shell does */
-	bool own = c->flags & CMD_OPTS_EXIT_125;
-	int exec_status = own ? sbx_exec_error_status(&err) : 0;
 	cb_error_print(stderr, "cbuild", &err);
 	cb_error_release(&err);
-	if (exec_status)
-		return exec_status;
+	if (rc != CMD_USAGE && ctx->fail_code)
+		return ctx->fail_code;
+	/* docker's run says 125 for its own failures, usage included, so that
+	 * a script tells them from the command's exit status; exec for usage */
 	if (rc == CMD_USAGE) {
 		fprintf(stderr, "usage: %s\nSee 'cbuild %s --help'.\n", c->usage, c->name);
-		return own ? 125 : 2;
+		return c->flags & (CMD_OPTS_EXIT_125 | CMD_OPTS_USAGE_125) ? 125 : 2;
 	}
-	return own ? 125 : 1;
+	return c->flags & CMD_OPTS_EXIT_125 ? 125 : 1;
 }
 
 int main(int argc, char **argv)

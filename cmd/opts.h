@@ -91,7 +91,8 @@ typedef struct cmd_opt {
 
 enum {
 	CMD_OPTS_STOP_AT_ARG = 1 << 0, /* options end at the first operand */
-	CMD_OPTS_EXIT_125 = 1 << 1,    /* docker's 125 for cbuild's own errors */
+	CMD_OPTS_EXIT_125 = 1 << 1,    /* docker run's 125 for usage and own errors */
+	CMD_OPTS_USAGE_125 = 1 << 2,   /* docker exec's 125 for usage errors */
 };
 
 typedef struct cmd_def {
