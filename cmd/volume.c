@@ -49,13 +49,16 @@ static const cmd_opt_t create_opts[] = {
 	 CMD_OPT_HIDDEN},
 	{0}};
 
-static int vol_create(cmd_ctx_t *ctx, store_t *st, int argc, char **argv, cb_error_t *err)
+static int vol_create(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	const char *opts[NOPTS] = {0};
 	cmd_opts_t p;
 	int rc = sub_opts(ctx, argc, argv, &p, opts, err);
 	if (rc < 0)
 		return rc;
+	store_t *st = cmd_store(ctx, err);
+	if (!st)
+		return -1;
 	if (opts['d'] && strcmp(opts['d'], "local"))
 		return cmd_usage_error(err, "volume driver '%s' is not supported (local)", opts['d']);
 	const char *name = opts['n'];
@@ -83,13 +86,16 @@ static const cmd_opt_t ls_opts[] = {
 	{"filter", 'f', CMD_ARG_REQUIRED, "FILTER", "dangling=true|false or name=SUBSTRING"},
 	{0}};
 
-static int vol_ls(cmd_ctx_t *ctx, store_t *st, int argc, char **argv, cb_error_t *err)
+static int vol_ls(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	const char *opts[NOPTS] = {0};
 	cmd_opts_t p;
 	int rc = sub_opts(ctx, argc, argv, &p, opts, err);
 	if (rc < 0)
 		return rc;
+	store_t *st = cmd_store(ctx, err);
+	if (!st)
+		return -1;
 	if (p.nargs)
 		return cmd_usage_error(err, "'volume ls' takes no arguments");
 	/* dangling=true|false and name=SUBSTRING, docker's two everyday filters */
@@ -154,13 +160,16 @@ static const cmd_opt_t inspect_opts[] = {
 	{"format", 'f', CMD_ARG_REQUIRED, "FORMAT", "a Go template ({{.Mountpoint}}, {{.Name}})"},
 	{0}};
 
-static int vol_inspect(cmd_ctx_t *ctx, store_t *st, int argc, char **argv, cb_error_t *err)
+static int vol_inspect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	const char *opts[NOPTS] = {0};
 	cmd_opts_t p;
 	int rc = sub_opts(ctx, argc, argv, &p, opts, err);
 	if (rc < 0)
 		return rc;
+	store_t *st = cmd_store(ctx, err);
+	if (!st)
+		return -1;
 	if (!p.nargs)
 		return cmd_usage_error(err, "'volume inspect' needs at least 1 volume");
 	cmd_fmt_t *fmt = NULL;
@@ -211,13 +220,16 @@ static const cmd_opt_t rm_opts[] = {
 	{"force", 'f', CMD_ARG_NONE, NULL, "no error for a volume that does not exist"},
 	{0}};
 
-static int vol_rm(cmd_ctx_t *ctx, store_t *st, int argc, char **argv, cb_error_t *err)
+static int vol_rm(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	const char *opts[NOPTS] = {0};
 	cmd_opts_t p;
 	int rc = sub_opts(ctx, argc, argv, &p, opts, err);
 	if (rc < 0)
 		return rc;
+	store_t *st = cmd_store(ctx, err);
+	if (!st)
+		return -1;
 	if (!p.nargs)
 		return cmd_usage_error(err, "'volume rm' needs at least 1 volume");
 	bool force = opts['f'] != NULL;
@@ -230,13 +242,16 @@ static const cmd_opt_t prune_opts[] = {
 	 "every unused volume (what prune removes anyway: all volumes are named)"},
 	{0}};
 
-static int vol_prune(cmd_ctx_t *ctx, store_t *st, int argc, char **argv, cb_error_t *err)
+static int vol_prune(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	const char *opts[NOPTS] = {0};
 	cmd_opts_t p;
 	int rc = sub_opts(ctx, argc, argv, &p, opts, err);
 	if (rc < 0)
 		return rc;
+	store_t *st = cmd_store(ctx, err);
+	if (!st)
+		return -1;
 	if (p.nargs)
 		return cmd_usage_error(err, "'volume prune' takes no arguments");
 	if (!opts['f'] &&
@@ -259,49 +274,21 @@ static int vol_prune(cmd_ctx_t *ctx, store_t *st, int argc, char **argv, cb_erro
 	return 0;
 }
 
-typedef int (*sub_fn)(cmd_ctx_t *ctx, store_t *st, int argc, char **argv, cb_error_t *err);
-
-static const struct {
-	sub_fn fn;
-	cmd_def_t def;
-} subs[] = {
-	{vol_create, {"create", NULL, "cbuild volume create [OPTIONS] [VOLUME]",
-		      "create a volume (64 random hex digits as its name when none is given)",
-		      create_opts}},
-	{vol_ls, {"ls", NULL, "cbuild volume ls [OPTIONS]", "list volumes", ls_opts}},
-	{vol_ls, {"list", NULL, "cbuild volume list [OPTIONS]", "list volumes", ls_opts}},
-	{vol_inspect, {"inspect", NULL, "cbuild volume inspect [OPTIONS] VOLUME...",
-		       "show volumes' details as JSON", inspect_opts}},
-	{vol_rm, {"rm", NULL, "cbuild volume rm [OPTIONS] VOLUME...",
-		  "remove volumes (never one a container, running or not, names)", rm_opts}},
-	{vol_rm, {"remove", NULL, "cbuild volume remove [OPTIONS] VOLUME...",
-		  "remove volumes (never one a container, running or not, names)", rm_opts}},
-	{vol_prune, {"prune", NULL, "cbuild volume prune [OPTIONS]",
-		     "remove every volume no container names", prune_opts}},
-};
+static const cmd_def_t subs[] = {
+	{"create", vol_create, "cbuild volume create [OPTIONS] [VOLUME]",
+	 "create a volume (64 random hex digits as its name when none is given)", create_opts},
+	{"inspect", vol_inspect, "cbuild volume inspect [OPTIONS] VOLUME...",
+	 "show volumes' details as JSON", inspect_opts},
+	{"ls", vol_ls, "cbuild volume ls [OPTIONS]", "list volumes", ls_opts},
+	{"list", vol_ls, "cbuild volume ls [OPTIONS]", NULL, ls_opts},
+	{"prune", vol_prune, "cbuild volume prune [OPTIONS]",
+	 "remove every volume no container names", prune_opts},
+	{"rm", vol_rm, "cbuild volume rm [OPTIONS] VOLUME...",
+	 "remove volumes (never one a container, running or not, names)", rm_opts},
+	{"remove", vol_rm, "cbuild volume rm [OPTIONS] VOLUME...", NULL, rm_opts},
+	{0}};
 
 int cmd_volume(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	if (argc < 2)
-		return cmd_usage_error(err, "'volume' needs a command");
-	size_t i = 0;
-	while (i < CB_ARRAY_SIZE(subs) && strcmp(argv[1], subs[i].def.name))
-		i++;
-	if (i == CB_ARRAY_SIZE(subs))
-		return cmd_usage_error(err, "unknown volume command '%s'", argv[1]);
-	const cmd_def_t *verb = ctx->verb;
-	ctx->verb = &subs[i].def;
-	store_t *st = cmd_store(ctx, err);
-	int rc = st ? subs[i].fn(ctx, st, argc - 1, argv + 1, err) : -1;
-	ctx->verb = verb;
-	if (rc == CMD_USAGE) {
-		/* the subcommand's usage, not the whole verb's */
-		cb_error_print(stderr, "cbuild", err);
-		cb_error_release(err);
-		fprintf(stderr, "usage: %s\nSee 'cbuild volume %s --help'.\n", subs[i].def.usage,
-			subs[i].def.name);
-		ctx->exit_code = 2;
-		return 0;
-	}
-	return rc;
+	return cmd_group(ctx, subs, argc, argv, err);
 }
