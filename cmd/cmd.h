@@ -102,6 +102,7 @@ CMD_DECLARE(pause);
 CMD_DECLARE(unpause);
 CMD_DECLARE(top);
 CMD_DECLARE(stats);
+CMD_DECLARE(system);
 CMD_OPTS(restart);
 CMD_OPTS(kill);
 CMD_OPTS(wait);

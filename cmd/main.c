@@ -103,6 +103,8 @@ static const cmd_def_t commands[] = {
 	 cmd_no_opts},
 	{"volume", cmd_volume, "cbuild volume COMMAND",
 	 "manage named volumes (volume create, ls, inspect, rm, prune)", cmd_no_opts},
+	{"system", cmd_system, "cbuild system COMMAND",
+	 "housekeeping (system df, system prune, system info)", cmd_no_opts},
 	{"image", cmd_image, "cbuild image COMMAND", "manage images (image ls, rm, inspect, tag, ...)",
 	 cmd_no_opts},
 	{"container", cmd_container, "cbuild container COMMAND",

@@ -117,12 +117,10 @@ static uint64_t du_total;
 static int du_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
 	(void)path, (void)flag, (void)ftw;
-	/* a file hard-linked twice counts once, as du does */
-	if (sb->st_nlink > 1 && !S_ISDIR(sb->st_mode) && ftw->level > 0) {
-		du_total += (uint64_t)sb->st_blocks * 512 / sb->st_nlink;
-		return 0;
-	}
-	du_total += (uint64_t)sb->st_blocks * 512;
+	/* docker counts file sizes, not blocks nor directories; a file
+	 * hard-linked n times counts a nth each time, once in all */
+	if (!S_ISDIR(sb->st_mode))
+		du_total += (uint64_t)sb->st_size / (sb->st_nlink ? sb->st_nlink : 1);
 	return 0;
 }
 

@@ -39,7 +39,7 @@ typedef struct rt_vol_info {
 	char *name;
 	char *mountpoint;
 	int64_t created;   /* seconds since the epoch */
-	uint64_t size;     /* bytes its files use (st_blocks) */
+	uint64_t size;     /* bytes of its files (rt_du) */
 	char **users;      /* IDs of the containers that name it (never NULL) */
 } rt_vol_info_t;
 
@@ -56,8 +56,8 @@ int rt_vol_remove(store_t *st, const char *name, bool force, cb_error_t *err);
  * their names, *reclaimed the bytes they used. */
 int rt_vol_prune(store_t *st, char ***removed, uint64_t *reclaimed, cb_error_t *err);
 
-/* Bytes the files under path use (st_blocks * 512, hard links once); 0
- * when it cannot be read. */
+/* Bytes of the files under path (their sizes, as docker counts a volume
+ * or a container's writable layer; hard links once); 0 when unreadable. */
 uint64_t rt_du(const char *path);
 
 #endif
