@@ -226,9 +226,13 @@ static int transfer(const cp_src_t *s, const char *entry, bool zero_ids, bool fo
  * its PID 1 (volumes included), a stopped one's overlay mounted here. */
 static int ctr_root(store_t *st, rt_ctr_t *c, cb_error_t *err)
 {
-	if (rt_ctr_refresh(st, c, err) < 0)
-		return -1;
-	if (c->status == RT_CTR_RUNNING && ctr_pid_alive(c->pid, c->pid_start)) {
+	/* a PID 1 that is exiting has no root to open any more but is not a
+	 * zombie yet: look again until it is running or recorded as exited */
+	for (int tries = 0;; tries++) {
+		if (rt_ctr_refresh(st, c, err) < 0)
+			return -1;
+		if (c->status != RT_CTR_RUNNING)
+			break;
 		char p[64];
 		snprintf(p, sizeof p, "/proc/%d/root", (int)c->pid);
 		int fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -237,8 +241,12 @@ static int ctr_root(store_t *st, rt_ctr_t *c, cb_error_t *err)
 			return fd;
 		if (fd >= 0)
 			close(fd);
-		return cb_error_fail(err, ESRCH, "container '%s' stopped during the copy", c->name);
+		if (tries == 500)
+			return cb_error_fail(err, ESRCH, "container '%s' is neither running nor "
+							 "stopped", c->name);
+		usleep(10 * 1000);
 	}
+	/* stopped: its monitor unmounted the overlay, we mount it ourselves */
 	if (ctr_mount_stopped(st, c, err) < 0)
 		return -1;
 	_cleanup_free_ char *rootfs = ctr_path(c, "rootfs");

@@ -77,7 +77,6 @@ cb cp "$H/f" dead:/data/
 cb cp dead:/data "$H/out/data"
 is "$(cat "$H/out/data/old" "$H/out/data/f" | tr '\n' ' ')" "old one " "stopped container: in and out"
 is "$(cb diff dead | grep -c '^A /data/f$')" 1 "the file is in its upper directory (diff shows it)"
-cb start dead >/dev/null
 
 # no escapes: writing through a container's symlink that points at the
 # host's / or a host path stays inside the container
