@@ -202,7 +202,7 @@ static int sys_prune(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	return 0;
 }
 
-static const cmd_def_t subs[] = {
+const cmd_def_t cmd_system_subs[] = {
 	{"df", sys_df, "cbuild system df [OPTIONS]",
 	 "show the disk space images, containers, volumes and the build cache use", df_opts},
 	{"info", cmd_info, "cbuild system info [OPTIONS]",
@@ -211,8 +211,3 @@ static const cmd_def_t subs[] = {
 	 "remove stopped containers, unused networks, dangling images and the build cache",
 	 prune_opts},
 	{0}};
-
-int cmd_system(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
-{
-	return cmd_group(ctx, subs, argc, argv, err);
-}

@@ -274,7 +274,7 @@ static int vol_prune(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	return 0;
 }
 
-static const cmd_def_t subs[] = {
+const cmd_def_t cmd_volume_subs[] = {
 	{"create", vol_create, "cbuild volume create [OPTIONS] [VOLUME]",
 	 "create a volume (64 random hex digits as its name when none is given)", create_opts},
 	{"inspect", vol_inspect, "cbuild volume inspect [OPTIONS] VOLUME...",
@@ -287,8 +287,3 @@ static const cmd_def_t subs[] = {
 	 "remove volumes (never one a container, running or not, names)", rm_opts},
 	{"remove", vol_rm, "cbuild volume rm [OPTIONS] VOLUME...", NULL, rm_opts},
 	{0}};
-
-int cmd_volume(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
-{
-	return cmd_group(ctx, subs, argc, argv, err);
-}

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || skip_all "runs as root"
 import_busybox
-cb import -c 'CMD ["sh"]' "$ROOTFS_TAR" spare:1 >/dev/null
+cb tag busybox spare:1
 mkdir "$T/ctx"
 printf 'FROM busybox\nRUN echo hi > /x\n' > "$T/ctx/Dockerfile"
 cb build -q -t built:1 "$T/ctx" >/dev/null
