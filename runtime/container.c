@@ -617,7 +617,8 @@ static char *random_name(void)
 
 bool ctr_valid_name(const char *s)
 {
-	if (!isalnum((unsigned char)*s))
+	/* docker's [a-zA-Z0-9][a-zA-Z0-9_.-]+: two characters at least */
+	if (!isalnum((unsigned char)*s) || !s[1])
 		return false;
 	for (; *s; s++)
 		if (!isalnum((unsigned char)*s) && !strchr("_.-", *s))

@@ -284,9 +284,10 @@ int rt_ctr_copy_in(store_t *st, rt_ctr_t *c, const char *src, const char *dst,
 	rc = open_src(-1, &s, o->follow, &so, err);
 	if (rc == 0)
 		rc = open_dest(root, &d, &so, s.dot, &target, &entry, err);
-	/* without -a the files belong to the container's root, as docker's */
+	/* owners are kept with or without -a: dockerd 20.10 (the oracle)
+	 * applies the uid:gid its client's tar carries either way */
 	if (rc == 0)
-		rc = transfer(&so, entry, !o->archive, o->follow, target, 0, err);
+		rc = transfer(&so, entry, false, o->follow, target, 0, err);
 	if (target >= 0)
 		close(target);
 	cp_src_release(&so);

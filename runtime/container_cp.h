@@ -25,7 +25,8 @@
 #include "runtime/container.h"
 
 typedef struct rt_cp_opts {
-	bool archive; /* -a: keep owners (else the container's root owns them) */
+	bool archive; /* -a: docker's archive mode; owners are kept either way,
+		       * as dockerd 20.10 keeps them (checked against it) */
 	bool follow;  /* -L: follow a symlink that SRC names */
 } rt_cp_opts_t;
 

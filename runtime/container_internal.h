@@ -54,7 +54,8 @@ int ctr_mount_stopped(store_t *st, const rt_ctr_t *c, cb_error_t *err);
  * process acts on no signal); a no-op when it is not. */
 void ctr_thaw_if_paused(const rt_ctr_t *c);
 
-/* Docker's container names: [a-zA-Z0-9][a-zA-Z0-9_.-]*. */
+/* Docker's container names: [a-zA-Z0-9][a-zA-Z0-9_.-]+ (two characters at
+ * least). */
 bool ctr_valid_name(const char *s);
 /* Whether a container has that name (call under the store lock). */
 bool ctr_name_taken(store_t *st, const char *name);

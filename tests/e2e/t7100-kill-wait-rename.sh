@@ -61,6 +61,10 @@ cb run --name w3 --network none busybox true
 is "$?" 0 "the old name is free again"
 cb rename renamed 'bad/name' >/dev/null 2>&1
 is "$?" 1 "rename to an invalid name fails"
+cb rename renamed x >/dev/null 2>&1
+is "$?" 1 "rename to a one-character name fails (docker: two at least)"
+cb run --name y --network none busybox true >/dev/null 2>&1
+is "$?" 125 "run --name with one character fails as docker's (125)"
 cb rename renamed >/dev/null 2>&1
 is "$?" 2 "rename with one argument is a usage error"
 
