@@ -109,6 +109,7 @@ CMD_DECLARE(pause);
 CMD_DECLARE(unpause);
 CMD_DECLARE(top);
 CMD_DECLARE(stats);
+CMD_DECLARE(attach);
 CMD_OPTS(restart);
 CMD_OPTS(kill);
 CMD_OPTS(wait);
@@ -118,6 +119,7 @@ CMD_OPTS(pause);
 CMD_OPTS(unpause);
 CMD_OPTS(top);
 CMD_OPTS(stats);
+CMD_OPTS(attach);
 CMD_DECLARE(image);
 CMD_DECLARE(container);
 CMD_DECLARE(__doc); /* hidden: man pages and completions (cmd/doc.c) */

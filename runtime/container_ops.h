@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #include "runtime/container.h"
@@ -61,5 +62,20 @@ typedef struct rt_ctr_stats {
  * cs[i]. A container that is not running reads as zeros. */
 int rt_ctr_stats(rt_ctr_t *const *cs, size_t n, int interval_ms, rt_ctr_stats_t *out,
 		 cb_error_t *err);
+
+/* ---- attach (runtime/container_attach.c) ---- */
+
+typedef struct rt_attach {
+	int out_fd, err_fd;                      /* where its stdout, stderr go */
+	volatile sig_atomic_t *pending_signal;   /* may be NULL: a signal the
+						  * caller caught, sent to PID 1
+						  * and reset (docker's sig-proxy) */
+} rt_attach_t;
+
+/* Follow a running container's output from now until it exits, then
+ * *exit_code = its exit code. EINVAL when it is not running. Its stdin is
+ * not attached (that needs the monitor to relay it: not done). */
+int rt_ctr_attach(store_t *st, rt_ctr_t *c, const rt_attach_t *a, int *exit_code,
+		  cb_error_t *err);
 
 #endif
