@@ -66,7 +66,7 @@ const cmd_def_t cmd_image_subs[] = {
 /* docker container COMMAND */
 const cmd_def_t cmd_container_subs[] = {
 	{"attach", cmd_attach, "cbuild container attach [OPTIONS] CONTAINER",
-	 "follow a running container's output, pass it signals", cmd_attach_opts},
+	 "attach to a running container: its output, its stdin (-i), signals", cmd_attach_opts},
 	{"commit", cmd_commit, "cbuild container commit [OPTIONS] CONTAINER [IMAGE[:TAG]]",
 	 "create an image from a container's changes", cmd_commit_opts},
 	{"cp", cmd_cp, "cbuild container cp [OPTIONS] CONTAINER:SRC DEST|- | SRC|- CONTAINER:DEST",

@@ -51,9 +51,10 @@ static const cmd_def_t commands[] = {
 	 "its contents); a missing DEST becomes the copy; '-' is a tar on stdin or stdout.\n"
 	 "Container paths are relative to its root."},
 	{"attach", cmd_attach, "cbuild attach [OPTIONS] CONTAINER",
-	 "follow a running container's output, pass it signals, exit with its code",
+	 "attach to a running container: its output, its stdin (-i), signals, its exit code",
 	 cmd_attach_opts, 0,
-	 "Its stdin is not attached yet (containers started with -i): output and signals only."},
+	 "Ctrl-P Ctrl-Q (--detach-keys) leaves a tty container running. Output shown is\n"
+	 "what it prints from now on."},
 	{"pause", cmd_pause, "cbuild pause CONTAINER...",
 	 "freeze every process of containers (cgroup freezer)", cmd_pause_opts},
 	{"unpause", cmd_unpause, "cbuild unpause CONTAINER...", "thaw paused containers",

@@ -3,6 +3,7 @@
  * line the container prints to its log: attach follows that file, from
  * its end (docker attach shows no earlier output either). */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,14 +35,69 @@ static size_t emit(const char *data, size_t len, int out_fd, int err_fd, cb_erro
 	return used;
 }
 
-int rt_ctr_attach(store_t *st, rt_ctr_t *c, const rt_attach_t *a, int *exit_code,
-		  cb_error_t *err)
+/* Typed bytes -> the container's stdin, the detach keys held back while
+ * they may be starting. True when they were typed in full. */
+typedef struct keys {
+	const char *want;
+	size_t matched;
+} keys_t;
+
+static bool pump_stdin(rt_attach_t *a, keys_t *k, int sock, bool *eof)
+{
+	char in[4096], out[4096 + 16];
+	ssize_t n = read(a->in_fd, in, sizeof in);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return false;
+	if (n <= 0) {
+		*eof = true; /* our stdin ended: the container's stays open */
+		return false;
+	}
+	size_t o = 0;
+	for (ssize_t i = 0; i < n; i++) {
+		if (k->want && *k->want && in[i] == k->want[k->matched]) {
+			if (!k->want[++k->matched])
+				return true;
+			continue;
+		}
+		/* a partial match was ordinary input after all */
+		if (k->matched)
+			memcpy(out + o, k->want, k->matched);
+		o += k->matched;
+		k->matched = 0;
+		if (k->want && in[i] == k->want[0]) {
+			k->matched = 1;
+			continue;
+		}
+		out[o++] = in[i];
+		if (o >= sizeof in) {
+			cb_error_t e = CB_ERROR_INIT;
+			if (cb_write_all(sock, out, o, &e) < 0)
+				cb_error_release(&e);
+			o = 0;
+		}
+	}
+	cb_error_t e = CB_ERROR_INIT;
+	if (o && cb_write_all(sock, out, o, &e) < 0)
+		cb_error_release(&e);
+	return false;
+}
+
+int rt_ctr_attach(store_t *st, rt_ctr_t *c, rt_attach_t *a, int *exit_code, cb_error_t *err)
 {
 	if (rt_ctr_refresh(st, c, err) < 0)
 		return -1;
 	if (c->status != RT_CTR_RUNNING)
 		return cb_error_fail(err, EINVAL, "you cannot attach to a stopped container "
 						  "'%s': start it first", c->name);
+	/* a detached -i container's stdin is its monitor's socket; an attached
+	 * run's is its own terminal (nothing to send it from here) */
+	int sock = a->in_fd >= 0 && c->interactive ? ctr_stdin_connect(c, err) : -1;
+	if (a->in_fd >= 0 && c->interactive && sock < 0)
+		return -1;
+	/* docker's rule: the keys detach from a tty only; else they are input */
+	keys_t keys = {c->tty ? a->detach_keys : NULL, 0};
+	bool in_eof = sock < 0;
+	a->detached = false;
 	rt_log_reader_t r;
 	rt_log_init(&r, c);
 	const char *data;
@@ -71,13 +127,21 @@ int rt_ctr_attach(store_t *st, rt_ctr_t *c, const rt_attach_t *a, int *exit_code
 			rc = -1;
 			break;
 		}
-		if (c->status != RT_CTR_RUNNING && !ctr_pid_alive(c->monitor_pid, c->monitor_start))
+		if (c->status != RT_CTR_RUNNING && !ctr_pid_alive(c->monitor_pid, c->monitor_start)) {
 			running = false;
-		else
-			usleep(50 * 1000);
+			continue;
+		}
+		/* wait for what is typed, or a twentieth of a second for output */
+		struct pollfd p = {.fd = in_eof ? -1 : a->in_fd, .events = POLLIN};
+		if (poll(&p, 1, 50) > 0 && pump_stdin(a, &keys, sock, &in_eof)) {
+			a->detached = true;
+			break;
+		}
 	}
+	if (sock >= 0)
+		close(sock);
 	rt_log_release(&r);
-	if (rc == 0)
+	if (rc == 0 && !a->detached)
 		*exit_code = c->exit_code;
 	return rc;
 }

@@ -54,6 +54,13 @@ int ctr_mount_stopped(store_t *st, const rt_ctr_t *c, cb_error_t *err);
  * process acts on no signal); a no-op when it is not. */
 void ctr_thaw_if_paused(const rt_ctr_t *c);
 
+/* A detached container started with -i: the read end of the pipe that is
+ * its stdin (*read_end), fed by attach clients through
+ * containers/ID/attach.sock (a thread of the monitor). */
+int ctr_stdin_serve(const rt_ctr_t *c, int *read_end, cb_error_t *err);
+/* attach: a socket whose bytes go to the container's stdin. */
+int ctr_stdin_connect(const rt_ctr_t *c, cb_error_t *err);
+
 /* Docker's container names: [a-zA-Z0-9][a-zA-Z0-9_.-]+ (two characters at
  * least). */
 bool ctr_valid_name(const char *s);

@@ -67,15 +67,23 @@ int rt_ctr_stats(rt_ctr_t *const *cs, size_t n, int interval_ms, rt_ctr_stats_t 
 
 typedef struct rt_attach {
 	int out_fd, err_fd;                      /* where its stdout, stderr go */
+	int in_fd;                               /* -1: no stdin; else sent to a
+						  * container started with -i */
+	const char *detach_keys;                 /* typed on in_fd to a tty
+						  * container, they detach (NULL:
+						  * none); docker's are "\x10\x11"
+						  * (Ctrl-P Ctrl-Q) */
 	volatile sig_atomic_t *pending_signal;   /* may be NULL: a signal the
 						  * caller caught, sent to PID 1
 						  * and reset (docker's sig-proxy) */
+	bool detached;                           /* out: the keys were typed */
 } rt_attach_t;
 
-/* Follow a running container's output from now until it exits, then
- * *exit_code = its exit code. EINVAL when it is not running. Its stdin is
- * not attached (that needs the monitor to relay it: not done). */
-int rt_ctr_attach(store_t *st, rt_ctr_t *c, const rt_attach_t *a, int *exit_code,
-		  cb_error_t *err);
+/* Follow a running container's output from now until it exits (then
+ * *exit_code = its exit code) or the detach keys are typed (a->detached,
+ * the container goes on). With in_fd and a container started with -i,
+ * what is typed goes to its stdin (a detached one's, through its monitor;
+ * the keys themselves do not). EINVAL when it is not running. */
+int rt_ctr_attach(store_t *st, rt_ctr_t *c, rt_attach_t *a, int *exit_code, cb_error_t *err);
 
 #endif

@@ -449,7 +449,14 @@ static int launch_process(store_t *st, rt_ctr_t *c, running_t *r, bool attached,
 	/* on a network: this monitor is in its namespace already */
 	cfg.network = c->net_none ? SBX_NET_NONE : SBX_NET_HOST;
 	cfg.tty = c->tty;
-	cfg.stdin_mode = attached && c->interactive ? SBX_STDIN_INHERIT : SBX_STDIN_NULL;
+	/* detached -i: a stdin that stays open, fed by `attach` */
+	int stdin_r = -1;
+	if (!attached && c->interactive && ctr_stdin_serve(c, &stdin_r, err) < 0) {
+		mounts_release(&m);
+		return -1;
+	}
+	cfg.stdin_mode = c->interactive ? SBX_STDIN_INHERIT : SBX_STDIN_NULL;
+	cfg.stdin_fd = stdin_r;
 	cfg.output_cb = on_output;
 	cfg.output_opaque = &r->log;
 	cfg.forward_signals = false;

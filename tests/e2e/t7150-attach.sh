@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # attach: a running container's output from now on (stdout and stderr apart),
-# signals passed to PID 1 (sig-proxy), the container's exit code at the end.
-# (stdin is not attached yet: not tested here.)
+# signals passed to PID 1 (sig-proxy), the container's exit code at the end;
+# what is typed reaches a -i container's stdin (kept open by its monitor),
+# and the detach keys leave it running.
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || skip_all "runs as root"
 import_busybox
@@ -39,10 +40,36 @@ kill -TERM "$ap"
 wait "$ap"
 like "$(cb ps --format '{{.Names}} {{.Status}}' -f name=a3)" "^a3 Up" "--sig-proxy=false: the signal ends attach, not the container"
 
+# stdin: a detached -i container keeps it open for attach
+cb run -di --name i1 --network none busybox sh >/dev/null
+up() { cb ps --format '{{.Names}}' | grep -qx "$1"; }
+sleep 0.5 # (not an assertion: a shell that read EOF would be gone by now)
+up i1; ok $? "run -di sh stays up: its stdin is open"
+out=$(printf 'echo hello\nexit 4\n' | cb attach i1); rc=$?
+is "$out" "hello" "what is piped to attach reaches its stdin"
+is "$rc" 4 "and its exit code is attach's"
+cb run -dit --name i2 --network none busybox sh >/dev/null
+# after its stdin ends attach goes on following the container: only the
+# keys end it (the timeout only ends a test that failed)
+out=$( (printf 'echo one\n'; sleep 0.3; printf '\020\021') | timeout 60 "$CBUILD" --root "$ROOT" attach i2 2>&1); rc=$?
+is "$rc" 0 "Ctrl-P Ctrl-Q detaches: exit 0"
+up i2; ok $? "the container goes on"
+ran() { cb logs i2 | tr -d '\r' | grep -qx 'one'; }
+wait_for 30 ran; ok $? "what was typed before ran"
+out=$( (printf 'echo two\n'; sleep 0.3; printf '\001x') | timeout 60 "$CBUILD" --root "$ROOT" attach --detach-keys ctrl-a,x i2 2>&1); rc=$?
+is "$rc" 0 "--detach-keys ctrl-a,x"
+printf 'exit 5\n' | cb attach --detach-keys ctrl-a,x i2 >/dev/null 2>&1
+is "$?" 5 "attach again: the container ends with exit 5"
+cb run -di --name i4 --network none busybox sh >/dev/null
+printf 'x=\020\021\nexit 7\n' | timeout 60 "$CBUILD" --root "$ROOT" attach i4 >/dev/null 2>&1
+is "$?" 7 "without a tty the keys are input, as docker's (it did not detach)"
+cb attach --detach-keys ctrl-pp i2 >/dev/null 2>&1
+is "$?" 2 "an invalid --detach-keys is a usage error"
+
 out=$(cb attach a1 2>&1); rc=$?
 is "$rc" 1 "attach to a stopped container fails"
 like "$out" "start it first" "and says so"
 cb attach >/dev/null 2>&1
 is "$?" 2 "attach without a container is a usage error"
-cb rm -f a1 a2 a3 >/dev/null
+cb rm -f a1 a2 a3 i1 i2 i4 >/dev/null
 done_testing
