@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "runtime/container.h"
+#include "runtime/container_ops.h"
 #include "runtime/sandbox.h"
 #include "cmd/cmd.h"
 #include "common/util.h"
@@ -63,8 +64,11 @@ int cmd_exec(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	rt_ctr_t *c = st ? rt_ctr_load(st, p.args[0], err) : NULL;
 	if (!c)
 		return -1;
-	if (c->status != RT_CTR_RUNNING) {
-		int rc = cb_error_fail(err, EINVAL, "container '%s' is not running", p.args[0]);
+	if (c->status != RT_CTR_RUNNING || rt_ctr_paused(c)) {
+		/* a frozen container would hang the exec: docker refuses it too */
+		int rc = cb_error_fail(err, EINVAL, "container '%s' is %s", p.args[0],
+				       c->status == RT_CTR_RUNNING ? "paused: unpause it first"
+								   : "not running");
 		rt_ctr_free(c);
 		return rc;
 	}

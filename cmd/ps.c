@@ -225,11 +225,17 @@ static bool match_label(json_t *labels, const char *v)
 	return got && (!eq || cb_streq(json_string_value(got), eq + 1));
 }
 
+/* docker's State: "paused" for a frozen running container */
+static const char *state_of(const rt_ctr_t *c)
+{
+	return rt_ctr_paused(c) ? "paused" : state_names[c->status];
+}
+
 static bool match_one(store_t *st, const rt_ctr_t *c, json_t *labels, const char *f)
 {
 	const char *v = strchr(f, '=') + 1;
 	switch (f[0]) {
-	case 's': return !strcmp(v, state_names[c->status]);
+	case 's': return !strcmp(v, state_of(c));
 	case 'n': return strstr(c->name, v) != NULL;
 	case 'i': return cb_str_has_prefix(c->id, v);
 	case 'a': return match_ancestor(st, c, v);
@@ -311,7 +317,7 @@ static void fill_row(store_t *st, const rt_ctr_t *c, bool no_trunc, char **row, 
 	row[COL_PORTS] = ports_text(c);
 	row[COL_NAMES] = cb_xstrdup(c->name);
 	row[COL_CREATED_AT] = created_at(c->created);
-	row[COL_STATE] = cb_xstrdup(state_names[c->status]);
+	row[COL_STATE] = cb_xstrdup(state_of(c));
 	row[COL_LABELS] = labels;
 	(void)st;
 }

@@ -5,6 +5,8 @@ d run -d --name pz busybox sleep 1000 >/dev/null
 is "$(d pause pz)" "pz" "pause prints the name"
 like "$(d ps --format '{{.Names}} {{.Status}}')" "^pz Up .*\(Paused\)$" "ps: (Paused)"
 is "$(rc d pause pz)" 1 "pause of a paused container: 1"
+is "$(d ps --format '{{.Names}} {{.State}}' -f status=paused)" "pz paused" "ps: State paused, -f status=paused"
+[ "$(rc timeout 60 $DOCKER exec pz true)" != 0 ]; ok $? "exec into a paused container fails"
 is "$(d unpause pz)" "pz" "unpause prints the name"
 unlike "$(d ps --format '{{.Status}}')" "Paused" "no longer paused"
 is "$(rc d unpause pz)" 1 "unpause of a running container: 1"

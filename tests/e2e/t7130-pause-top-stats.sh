@@ -24,6 +24,10 @@ n1=$(cat "$ROOT/containers/$id/upper/tmp/n")
 sleep 0.5
 n2=$(cat "$ROOT/containers/$id/upper/tmp/n")
 is "$n2" "$n1" "a paused container does no work (its counter stands still)"
+is "$(cb ps --format '{{.Names}} {{.State}}' -f status=paused)" "p1 paused" "ps: State paused, -f status=paused"
+out=$(timeout 60 "$CBUILD" --root "$ROOT" exec p1 true 2>&1); rc=$?
+is "$rc" 1 "exec into a paused container fails (it would hang)"
+like "$out" "paused" "and says it is paused"
 out=$(cb pause p1 2>&1); rc=$?
 is "$rc" 1 "pause of a paused container fails"
 like "$out" "already paused" "and says so"
