@@ -31,7 +31,7 @@ d network create app-network >/dev/null; ok $? "network create app-network"
 d run -d --name mysql --network app-network busybox httpd -f -p 3306 -h /etc >/dev/null
 wport=$(free_port)
 d run -d -p "$wport:80" --name wp --network=app-network -e WORDPRESS_DB_HOST=mysql busybox \
-	sh -c 'mkdir -p /w && while :; do printf "GET /hostname HTTP/1.0\r\n\r\n" | nc -w 2 $WORDPRESS_DB_HOST 3306 > /w/index.html; sleep 1; done & httpd -f -p 80 -h /w' >/dev/null
+	sh -c 'mkdir -p /w; (while :; do printf "GET /hostname HTTP/1.0\r\n\r\n" | nc -w 2 $WORDPRESS_DB_HOST 3306 > /w/i.tmp; mv /w/i.tmp /w/index.html; sleep 1; done) & exec httpd -f -p 80 -h /w' >/dev/null
 wait_until 30 sh -c "probe $wport | grep -q 200"
 like "$(probe "$wport")" "200 OK" "the front end reaches 'mysql' by name"
 d rm -f wp mysql >/dev/null
