@@ -58,7 +58,7 @@ ctx() { mkdir -p "$1" && cat >"$1/Dockerfile"; }
 # (its bridge and iptables rules stay there), cbuild on the host.
 NS_EXEC=${COMPAT_NS_EXEC:-}
 free_port() { $NS_EXEC python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-probe() { printf 'GET / HTTP/1.0\r\n\r\n' | $NS_EXEC busybox nc -w 3 127.0.0.1 "$1"; }
+probe() { printf 'GET / HTTP/1.0\r\n\r\n' | $NS_EXEC busybox nc -w 3 127.0.0.1 "$1" 2>/dev/null; }
 
 reg_start() {
 	local port
