@@ -112,25 +112,42 @@ static char **users_of(store_t *st, const char *name)
 	return users;
 }
 
+/* nftw has no context pointer: the walk's state is static, so rt_du is
+ * not thread-safe (the verbs that call it run single-threaded). */
 static uint64_t du_total;
+static struct {
+	dev_t dev;
+	ino_t ino;
+} *du_seen;
+static size_t du_n;
 
 static int du_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
 	(void)path, (void)flag, (void)ftw;
-	/* docker counts file sizes, not blocks nor directories; a file
-	 * hard-linked n times counts a nth each time, once in all */
-	if (!S_ISDIR(sb->st_mode))
-		du_total += (uint64_t)sb->st_size / (sb->st_nlink ? sb->st_nlink : 1);
+	/* docker counts file sizes, not blocks nor directories; a file with
+	 * several hard links once */
+	if (S_ISDIR(sb->st_mode))
+		return 0;
+	if (sb->st_nlink > 1) {
+		for (size_t i = 0; i < du_n; i++)
+			if (du_seen[i].dev == sb->st_dev && du_seen[i].ino == sb->st_ino)
+				return 0;
+		du_seen = cb_xreallocarray(du_seen, du_n + 1, sizeof *du_seen);
+		du_seen[du_n].dev = sb->st_dev;
+		du_seen[du_n++].ino = sb->st_ino;
+	}
+	du_total += (uint64_t)sb->st_size;
 	return 0;
 }
 
 uint64_t rt_du(const char *path)
 {
-	/* nftw has no context pointer: the total is a static, so not
-	 * thread-safe; the verbs that ask run single-threaded */
 	du_total = 0;
-	if (nftw(path, du_one, 16, FTW_PHYS | FTW_MOUNT) < 0)
-		return du_total;
+	du_n = 0;
+	int rc = nftw(path, du_one, 16, FTW_PHYS | FTW_MOUNT);
+	(void)rc; /* unreadable: what was counted */
+	free(du_seen);
+	du_seen = NULL;
 	return du_total;
 }
 
