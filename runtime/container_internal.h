@@ -54,10 +54,15 @@ int ctr_mount_stopped(store_t *st, const rt_ctr_t *c, cb_error_t *err);
  * process acts on no signal); a no-op when it is not. */
 void ctr_thaw_if_paused(const rt_ctr_t *c);
 
-/* A detached container started with -i: the read end of the pipe that is
- * its stdin (*read_end), fed by attach clients through
- * containers/ID/attach.sock (a thread of the monitor). */
-int ctr_stdin_serve(const rt_ctr_t *c, int *read_end, cb_error_t *err);
+/* A detached container started with -i: a pipe that is its stdin
+ * (*read_end for the sandbox) and the socket containers/ID/attach.sock
+ * whose clients feed it. ctr_stdin_serve starts the monitor's thread that
+ * does, after sbx_start (no thread of ours while the sandbox forks). Both
+ * live as long as the monitor (they are never freed: it exits with the
+ * container). */
+typedef struct ctr_stdin ctr_stdin_t;
+int ctr_stdin_open(const rt_ctr_t *c, ctr_stdin_t **out, int *read_end, cb_error_t *err);
+void ctr_stdin_serve(ctr_stdin_t *s);
 /* attach: a socket whose bytes go to the container's stdin. */
 int ctr_stdin_connect(const rt_ctr_t *c, cb_error_t *err);
 

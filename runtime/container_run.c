@@ -451,7 +451,8 @@ static int launch_process(store_t *st, rt_ctr_t *c, running_t *r, bool attached,
 	cfg.tty = c->tty;
 	/* detached -i: a stdin that stays open, fed by `attach` */
 	int stdin_r = -1;
-	if (!attached && c->interactive && ctr_stdin_serve(c, &stdin_r, err) < 0) {
+	ctr_stdin_t *in = NULL;
+	if (!attached && c->interactive && ctr_stdin_open(c, &in, &stdin_r, err) < 0) {
 		mounts_release(&m);
 		return -1;
 	}
@@ -470,6 +471,7 @@ static int launch_process(store_t *st, rt_ctr_t *c, running_t *r, bool attached,
 	mounts_release(&m);
 	if (rc < 0)
 		return cb_error_wrap(err, "start container '%.12s'", c->id);
+	ctr_stdin_serve(in);
 	pid_t pid = sbx_handle_pid(r->h);
 	c->status = RT_CTR_RUNNING;
 	c->pid = pid;

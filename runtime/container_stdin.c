@@ -31,14 +31,14 @@ static int sock_addr(const rt_ctr_t *c, int *dirfd, struct sockaddr_un *sa, cb_e
 	return 0;
 }
 
-typedef struct server {
-	int listen_fd;
+struct ctr_stdin {
+	int listen_fd; /* -1 when the socket could not be made */
 	int stdin_w;
-} server_t;
+};
 
 static void *serve(void *arg)
 {
-	server_t *s = arg;
+	ctr_stdin_t *s = arg;
 	char buf[4096];
 	for (;;) {
 		int cl = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -63,46 +63,54 @@ static void *serve(void *arg)
 	}
 }
 
-int ctr_stdin_serve(const rt_ctr_t *c, int *read_end, cb_error_t *err)
+static int listen_on(const rt_ctr_t *c, cb_error_t *err)
+{
+	int dirfd = -1;
+	struct sockaddr_un sa;
+	if (sock_addr(c, &dirfd, &sa, err) < 0)
+		return -1;
+	unlinkat(dirfd, "attach.sock", 0);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 4) < 0) {
+		cb_error_errno(err, "listen on '%s/attach.sock'", c->dir);
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	close(dirfd);
+	return fd;
+}
+
+int ctr_stdin_open(const rt_ctr_t *c, ctr_stdin_t **out, int *read_end, cb_error_t *err)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return cb_error_errno(err, "create the container's stdin");
-	int dirfd = -1;
-	struct sockaddr_un sa;
-	int fd = -1;
-	if (sock_addr(c, &dirfd, &sa, err) < 0)
-		goto fail;
-	unlinkat(dirfd, "attach.sock", 0);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 4) < 0) {
-		cb_error_errno(err, "listen on '%s/attach.sock'", c->dir);
-		goto fail;
-	}
-	close(dirfd);
-	/* a client gone mid-write must not kill the monitor */
-	signal(SIGPIPE, SIG_IGN);
-	server_t *s = cb_xcalloc(1, sizeof *s);
-	s->listen_fd = fd;
+	ctr_stdin_t *s = cb_xcalloc(1, sizeof *s);
 	s->stdin_w = p[1];
-	pthread_t th;
-	if (pthread_create(&th, NULL, serve, s) != 0) {
-		free(s);
-		dirfd = -1;
-		cb_error_fail(err, EAGAIN, "start the container's stdin relay");
-		goto fail;
-	}
-	pthread_detach(th);
+	/* without the socket the stdin still stays open (the container goes
+	 * on as docker's does); only attach cannot feed it */
+	cb_error_t e = CB_ERROR_INIT;
+	s->listen_fd = listen_on(c, &e);
+	if (s->listen_fd < 0)
+		cb_warn_error(&e);
+	*out = s;
 	*read_end = p[0];
 	return 0;
-fail:
-	if (dirfd >= 0)
-		close(dirfd);
-	if (fd >= 0)
-		close(fd);
-	close(p[0]);
-	close(p[1]);
-	return -1;
+}
+
+void ctr_stdin_serve(ctr_stdin_t *s)
+{
+	if (!s || s->listen_fd < 0)
+		return;
+	/* a client gone mid-write must not kill the monitor */
+	signal(SIGPIPE, SIG_IGN);
+	pthread_t th;
+	if (pthread_create(&th, NULL, serve, s) != 0) {
+		cb_warn("the stdin relay of a container could not start: attach cannot feed it");
+		return;
+	}
+	pthread_detach(th);
 }
 
 int ctr_stdin_connect(const rt_ctr_t *c, cb_error_t *err)
