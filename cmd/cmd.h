@@ -56,7 +56,6 @@ store_t *cmd_store(cmd_ctx_t *ctx, cb_error_t *err);
 /* Set a usage error and return CMD_USAGE. */
 int cmd_usage_error(cb_error_t *err, const char *fmt, ...) CB_PRINTF(2, 3);
 
-
 /* Apply fn to every name (rm, stop, start, rmi): go on past failures, print
  * all but the last as "cbuild: error: ..." and return -1 with the last one
  * in err when any failed. */
