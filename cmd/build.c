@@ -384,7 +384,7 @@ static la_ssize_t stdin_read_cb(struct archive *a, void *opaque, const void **ou
 static bool looks_like_archive(const unsigned char *h, size_t n)
 {
 	return (n >= 262 && !memcmp(h + 257, "ustar", 5)) || (n >= 2 && h[0] == 0x1f && h[1] == 0x8b) ||
-	       (n >= 3 && !memcmp(h, "BZh", 3)) || (n >= 6 && !memcmp(h, "\xfd" "7zXZ", 5)) ||
+	       (n >= 3 && !memcmp(h, "BZh", 3)) || (n >= 6 && !memcmp(h, "\xfd\x37\x7a\x58\x5a", 5)) ||
 	       (n >= 4 && !memcmp(h, "\x28\xb5\x2f\xfd", 4));
 }
 

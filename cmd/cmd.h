@@ -56,7 +56,6 @@ store_t *cmd_store(cmd_ctx_t *ctx, cb_error_t *err);
 /* Set a usage error and return CMD_USAGE. */
 int cmd_usage_error(cb_error_t *err, const char *fmt, ...) CB_PRINTF(2, 3);
 
-
 /* docker's "Are you sure you want to continue? [y/N]" after warning, on
  * stderr; true for an answer starting with y or Y on stdin. */
 bool cmd_confirm(const char *warning);

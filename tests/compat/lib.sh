@@ -78,6 +78,9 @@ YML
 	wait_until 20 probe "$port" || { echo "# registry did not start" >&2; return 1; }
 }
 
+# the base every scenario starts with; put back if a scenario untagged it
+BB_ID=$(d images -q --no-trunc busybox:latest 2>/dev/null)
+
 _cleanup() {
 	local p
 	for p in "${_pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
@@ -87,6 +90,7 @@ _cleanup() {
 	d images -q 2>/dev/null | sort -u | while read -r i; do
 		[ "$i" = "$(d images -q busybox:latest)" ] || d rmi -f "$i" >/dev/null 2>&1
 	done
+	[ -n "$(d images -q busybox:latest 2>/dev/null)" ] || d tag "$BB_ID" busybox:latest 2>/dev/null
 	rm -rf "$T"
 }
 trap _cleanup EXIT

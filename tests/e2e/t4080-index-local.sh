@@ -94,8 +94,9 @@ cb inspect --platform foo "$M" >/dev/null 2>"$T/err"; is $? 2 "a malformed --pla
 like "$(cat "$T/err")" "invalid platform 'foo'" "saying so"
 
 # history
-is "$(cb history -q "$M")" "$(echo "${host_id#sha256:}" | cut -c1-12)" "history of this machine's image"
-is "$(cb history -q --platform "$OTHERP" "$M")" "$(echo "${other_id#sha256:}" | cut -c1-12)" \
+# (history -q prints a line per row, as docker: the image's ID first)
+is "$(cb history -q "$M" | head -1)" "$(echo "${host_id#sha256:}" | cut -c1-12)" "history of this machine's image"
+is "$(cb history -q --platform "$OTHERP" "$M" | head -1)" "$(echo "${other_id#sha256:}" | cut -c1-12)" \
 	"history --platform"
 
 # an ID names one image, whichever platform it is
