@@ -12,7 +12,7 @@ cb run -d --name a1 --network none busybox sh -c \
 "$CBUILD" --root "$ROOT" attach a1 > "$T/out" 2> "$T/err" &
 ap=$!
 # attach follows once a tick reaches it; then the container is told to go on
-following() { grep -q tick "$T/out"; }
+following() { grep -q tick "$T/out" 2>/dev/null; }
 wait_for 60 following || diag "attach showed no tick"
 cb exec a1 touch /go
 wait "$ap"
@@ -24,7 +24,7 @@ cb run -d --name a2 --network none busybox sh -c \
 	'trap "echo got-term; exit 9" TERM; i=0; while :; do i=$((i+1)); echo tick$i; sleep 0.1; done' >/dev/null
 "$CBUILD" --root "$ROOT" attach a2 > "$T/out2" 2>&1 &
 ap=$!
-ticking() { grep -q tick "$T/out2"; }
+ticking() { grep -q tick "$T/out2" 2>/dev/null; }
 wait_for 60 ticking; ok $? "attach shows new output as it comes"
 kill -TERM "$ap"
 wait "$ap"
@@ -34,7 +34,7 @@ like "$(tail -1 "$T/out2")" "got-term" "and the trap's output is shown"
 cb run -d --name a3 --network none busybox sh -c 'while :; do echo tick; sleep 0.1; done' >/dev/null
 "$CBUILD" --root "$ROOT" attach --sig-proxy=false a3 > "$T/out3" 2>&1 &
 ap=$!
-ticking3() { grep -q tick "$T/out3"; }
+ticking3() { grep -q tick "$T/out3" 2>/dev/null; }
 wait_for 60 ticking3
 kill -TERM "$ap"
 wait "$ap"
