@@ -28,7 +28,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,43 +85,47 @@ enum {
 	OPT_SBOM, OPT_PROVENANCE, OPT_ISOLATION, OPT_STORAGE_DRIVER,
 };
 
-static const struct option build_longopts[] = {
-	{"tag", required_argument, NULL, 't'},
-	{"file", required_argument, NULL, 'f'},
-	{"quiet", no_argument, NULL, 'q'},
-	{"build-arg", required_argument, NULL, OPT_BUILD_ARG},
-	{"target", required_argument, NULL, OPT_TARGET},
-	{"no-cache", optional_argument, NULL, OPT_NO_CACHE},
-	{"pull", optional_argument, NULL, OPT_PULL},
+const cmd_opt_t cmd_build_opts[] = {
+	{"tag", 't', CMD_ARG_REQUIRED, "NAME[:TAG]", "name the image", CMD_OPT_REPEAT},
+	{"file", 'f', CMD_ARG_REQUIRED, "FILE", "the Dockerfile (default CONTEXT/Dockerfile; - for stdin)"},
+	{"quiet", 'q', CMD_ARG_NONE, NULL, "print only the image ID"},
+	{"build-arg", OPT_BUILD_ARG, CMD_ARG_REQUIRED, "K[=V]", "set a build-time ARG (no =V: from the environment)",
+	 CMD_OPT_REPEAT},
+	{"target", OPT_TARGET, CMD_ARG_REQUIRED, "STAGE", "build up to this stage"},
+	{"no-cache", OPT_NO_CACHE, CMD_ARG_OPTIONAL, "BOOL", "use no cached step"},
+	{"pull", OPT_PULL, CMD_ARG_OPTIONAL, "BOOL", "pull base images even when they are in the store"},
 	/* docker build's intermediate-container flags (the course's CI uses
 	 * --force-rm=true): cbuild keeps no intermediate containers, so they are
 	 * checked and ignored, as BuildKit does */
-	{"rm", optional_argument, NULL, OPT_RM},
-	{"force-rm", optional_argument, NULL, OPT_FORCE_RM},
-	{"label", required_argument, NULL, OPT_LABEL},
-	{"network", required_argument, NULL, OPT_NETWORK},
-	{"allow", required_argument, NULL, OPT_ALLOW},
-	{"format", required_argument, NULL, OPT_FORMAT},
-	{"compress", required_argument, NULL, OPT_COMPRESS},
-	{"compression-level", required_argument, NULL, OPT_LEVEL},
-	{"timestamp", required_argument, NULL, OPT_TIMESTAMP},
-	{"iidfile", required_argument, NULL, OPT_IIDFILE},
-	{"progress", required_argument, NULL, OPT_PROGRESS},
-	{"secret", required_argument, NULL, OPT_SECRET},
-	{"explain-cache", no_argument, NULL, OPT_EXPLAIN},
-	{"platform", required_argument, NULL, OPT_PLATFORM},
-	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
-	{"cache-to", required_argument, NULL, OPT_CACHE_TO},
-	{"cache-to-mode", required_argument, NULL, OPT_CACHE_MODE},
-	{"cache-from", required_argument, NULL, OPT_CACHE_FROM},
-	{"jobs", required_argument, NULL, OPT_JOBS},
-	{"ssh", required_argument, NULL, OPT_SSH},
-	{"check", no_argument, NULL, OPT_CHECK},
-	{"sbom", optional_argument, NULL, OPT_SBOM},
-	{"provenance", optional_argument, NULL, OPT_PROVENANCE},
-	{"isolation", required_argument, NULL, OPT_ISOLATION},
-	{"storage-driver", required_argument, NULL, OPT_STORAGE_DRIVER},
-	{NULL, 0, NULL, 0},
+	{"rm", OPT_RM, CMD_ARG_OPTIONAL, "BOOL", "accepted for docker; no intermediate containers are kept"},
+	{"force-rm", OPT_FORCE_RM, CMD_ARG_OPTIONAL, "BOOL", "accepted for docker; no intermediate containers are kept"},
+	{"label", OPT_LABEL, CMD_ARG_REQUIRED, "K=V", "set an image label", CMD_OPT_REPEAT},
+	{"network", OPT_NETWORK, CMD_ARG_REQUIRED, "MODE", "network of RUN steps: default, host or none"},
+	{"allow", OPT_ALLOW, CMD_ARG_REQUIRED, "ENT", "entitlements: security.insecure, network.host"},
+	{"format", OPT_FORMAT, CMD_ARG_REQUIRED, "oci|docker", "media types of the image (default oci)"},
+	{"compress", OPT_COMPRESS, CMD_ARG_REQUIRED, "gzip|zstd|none", "layer compression (default gzip)"},
+	{"compression-level", OPT_LEVEL, CMD_ARG_REQUIRED, "N", "the compressor's level"},
+	{"timestamp", OPT_TIMESTAMP, CMD_ARG_REQUIRED, "EPOCH", "the time in the image, for reproducible builds"},
+	{"iidfile", OPT_IIDFILE, CMD_ARG_REQUIRED, "FILE", "write the image ID to FILE"},
+	{"progress", OPT_PROGRESS, CMD_ARG_REQUIRED, "auto|plain|tty", "progress output"},
+	{"secret", OPT_SECRET, CMD_ARG_REQUIRED, "id=X,src=F", "a secret RUN --mount=type=secret can read",
+	 CMD_OPT_REPEAT},
+	{"explain-cache", OPT_EXPLAIN, CMD_ARG_NONE, NULL, "say why each step missed the cache"},
+	{"platform", OPT_PLATFORM, CMD_ARG_REQUIRED, "OS/ARCH[,...]", "the platforms to build for"},
+	{"dry-run", OPT_DRY_RUN, CMD_ARG_NONE, NULL, "print the plan, build nothing (cbuild plan)"},
+	{"cache-to", OPT_CACHE_TO, CMD_ARG_REQUIRED, "REF", "export the build cache to a registry"},
+	{"cache-to-mode", OPT_CACHE_MODE, CMD_ARG_REQUIRED, "min|max", "which steps' cache to export"},
+	{"cache-from", OPT_CACHE_FROM, CMD_ARG_REQUIRED, "REF[,REF]", "use a registry's build cache",
+	 CMD_OPT_REPEAT},
+	{"jobs", OPT_JOBS, CMD_ARG_REQUIRED, "N", "stages built at once (1 to 32)"},
+	{"ssh", OPT_SSH, CMD_ARG_REQUIRED, "ID[=SOCKET]", "an SSH agent RUN --mount=type=ssh can use",
+	 CMD_OPT_REPEAT},
+	{"check", OPT_CHECK, CMD_ARG_NONE, NULL, "check the Dockerfile, build nothing"},
+	{"sbom", OPT_SBOM, CMD_ARG_OPTIONAL, "BOOL", "attach an SBOM attestation"},
+	{"provenance", OPT_PROVENANCE, CMD_ARG_OPTIONAL, "min|max|BOOL", "attach a provenance attestation"},
+	{"isolation", OPT_ISOLATION, CMD_ARG_REQUIRED, "auto|namespaces|chroot|none", "how RUN steps are isolated"},
+	{"storage-driver", OPT_STORAGE_DRIVER, CMD_ARG_REQUIRED, "auto|overlay|copy", "how step snapshots are taken"},
+	{0},
 };
 
 /* CBUILD_STORAGE_DRIVER (a CI image's ENV): --storage-driver when not given */
@@ -350,21 +355,20 @@ static int parse_one(build_args_t *a, int c, const char *arg, cb_error_t *err)
 	}
 }
 
-static int parse_build_args(int argc, char **argv, build_args_t *a, cb_error_t *err)
+static int parse_build_args(cmd_ctx_t *ctx, int argc, char **argv, build_args_t *a,
+			    cb_error_t *err)
 {
+	cmd_opts_t p;
 	int c, rc;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+t:f:q", build_longopts, NULL)) != -1) {
-		if (c == '?' || c == ':')
-			return cmd_usage_error(err, "unknown option or missing value: '%s'",
-					       argv[optind - 1]);
-		if ((rc = parse_one(a, c, optarg, err)) != 0)
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((c = cmd_opts_next(&p, err)) > 0)
+		if ((rc = parse_one(a, c, p.arg, err)) != 0)
 			return rc;
-	}
-	if (argc - optind != 1)
+	if (c < 0)
+		return c;
+	if (p.nargs != 1)
 		return cmd_usage_error(err, "'build' needs exactly 1 argument: the context directory");
-	a->context = argv[optind];
+	a->context = p.args[0];
 	return 0;
 }
 
@@ -380,16 +384,98 @@ static void build_args_release(build_args_t *a)
 	free(a->plats_str);
 }
 
-/* CONTEXT "-": a tar on stdin (compressed or not), unpacked into a temp
- * dir of the store by the store's hardened extractor. */
+/* The bytes of stdin already read to tell a tar from a Dockerfile. */
+typedef struct stdin_src {
+	char head[512];
+	size_t len;
+	int out; /* the pipe's write end (feed_pipe) */
+} stdin_src_t;
+
+static ssize_t read_some(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+	while ((n = read(fd, buf, len)) < 0 && errno == EINTR)
+		;
+	return n;
+}
+
+/* A tar (plain or compressed) starts with one of these; anything else on
+ * stdin is a Dockerfile, as `docker build - < Dockerfile` sends. */
+static bool looks_like_archive(const unsigned char *h, size_t n)
+{
+	return (n >= 262 && !memcmp(h + 257, "ustar", 5)) || (n >= 2 && h[0] == 0x1f && h[1] == 0x8b) ||
+	       (n >= 3 && !memcmp(h, "BZh", 3)) || (n >= 6 && !memcmp(h, "\xfd\x37\x7a\x58\x5a", 5)) ||
+	       (n >= 4 && !memcmp(h, "\x28\xb5\x2f\xfd", 4));
+}
+
+/* CONTEXT "-" with a Dockerfile on stdin: an empty context holding it. */
+static int dockerfile_context(const char *dir, stdin_src_t *src, cb_error_t *err)
+{
+	_cleanup_free_ char *path = cb_path_join(dir, "Dockerfile");
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return cb_error_errno(err, "write '%s'", path);
+	if (cb_write_all(fd, src->head, src->len, err) < 0)
+		return cb_error_wrap(err, "write '%s'", path);
+	size_t total = src->len;
+	char buf[65536];
+	ssize_t n;
+	while ((n = read_some(0, buf, sizeof(buf))) > 0) {
+		total += (size_t)n;
+		if (total > DOCKERFILE_MAX)
+			return cb_error_fail(err, EFBIG, "Dockerfile on stdin: over %u bytes", DOCKERFILE_MAX);
+		if (cb_write_all(fd, buf, (size_t)n, err) < 0)
+			return cb_error_wrap(err, "write '%s'", path);
+	}
+	return n < 0 ? cb_error_errno(err, "read stdin") : 0;
+}
+
+/* The head, then the rest of stdin, into the pipe the extractor reads. */
+static void *feed_pipe(void *opaque)
+{
+	stdin_src_t *s = opaque;
+	char buf[65536];
+	sigset_t pipe_sig; /* an extractor that stopped early: EPIPE here, no SIGPIPE */
+	sigemptyset(&pipe_sig);
+	sigaddset(&pipe_sig, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_sig, NULL);
+	bool ok = cb_write_all(s->out, s->head, s->len, NULL) == 0;
+	ssize_t n;
+	while (ok && (n = read_some(0, buf, sizeof(buf))) > 0)
+		ok = cb_write_all(s->out, buf, (size_t)n, NULL) == 0;
+	close(s->out);
+	return NULL;
+}
+
+/* CONTEXT "-": a tar on stdin (compressed or not; or a Dockerfile alone),
+ * unpacked into a temp dir of the store by the store's hardened
+ * extractor. The bytes read to tell which reach it through a pipe. */
 static int context_from_stdin(store_t *st, char **dir, cb_error_t *err)
 {
 	*dir = store_mkdtemp(st, "context-", err);
 	if (!*dir)
 		return -1;
-	if (layer_extract_plain(0, *dir, err) < 0)
-		return cb_error_wrap(err, "read context tar from stdin");
-	return 0;
+	_cleanup_free_ stdin_src_t *src = cb_xcalloc(1, sizeof(*src));
+	ssize_t n;
+	while (src->len < sizeof(src->head) &&
+	       (n = read_some(0, src->head + src->len, sizeof(src->head) - src->len)) > 0)
+		src->len += (size_t)n;
+	if (!looks_like_archive((unsigned char *)src->head, src->len))
+		return dockerfile_context(*dir, src, err);
+	int p[2];
+	pthread_t feeder;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return cb_error_errno(err, "pipe");
+	src->out = p[1];
+	if ((errno = pthread_create(&feeder, NULL, feed_pipe, src)) != 0) {
+		close(p[0]);
+		close(p[1]);
+		return cb_error_errno(err, "start a thread");
+	}
+	int rc = layer_extract_plain(p[0], *dir, err);
+	close(p[0]); /* a feeder still writing gets EPIPE and ends */
+	pthread_join(feeder, NULL);
+	return rc < 0 ? cb_error_wrap(err, "read context tar from stdin") : 0;
 }
 
 static int read_dockerfile(const build_args_t *a, const char *context, char **data, size_t *len,
@@ -614,6 +700,7 @@ static int dry_run(cmd_ctx_t *ctx, const build_args_t *a, cb_error_t *err)
 		pargv = cb_strv_push(pargv, a->build_args[i]);
 	}
 	pargv = cb_strv_push(pargv, a->context);
+	ctx->verb = cmd_find("plan");
 	return cmd_plan(ctx, (int)cb_strv_len(pargv), pargv, err);
 }
 
@@ -626,7 +713,7 @@ int cmd_build(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
 	if (sde && *sde && parse_epoch(sde, &a.timestamp, err) != 0)
 		return -1;
-	int rc = parse_build_args(argc, argv, &a, err);
+	int rc = parse_build_args(ctx, argc, argv, &a, err);
 	if (rc == 0)
 		rc = a.dry_run ? dry_run(ctx, &a, err) : do_build(ctx, &a, err);
 	build_args_release(&a);

@@ -5,19 +5,24 @@
  *
  *     int cmd_<verb>(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err);
  *
- * argv[0] is the verb's name. A verb returns 0 on success, -1 with err set
- * on failure (exit 1), or CMD_USAGE with err set for bad usage (exit 2;
- * main prints the verb's usage line after the error).
+ * argv[0] is the verb's name; its options are parsed with its table by
+ * cmd/opts.h (ctx->verb). A verb returns 0 on success, -1 with err set on
+ * failure (exit 1), CMD_USAGE with err set for bad usage (exit 2; main
+ * prints the verb's usage line after the error), or CMD_HELP after its
+ * --help. Docker's run says 125 for both (CMD_OPTS_EXIT_125), exec for
+ * usage (CMD_OPTS_USAGE_125); a verb may set ctx->fail_code (126, 127).
+ *
+ * A new verb: its file, a CMD_DECLARE and CMD_OPTS line below, and a line in
+ * main.c's table (name, function, usage, summary, option table, flags).
  */
 #ifndef CB_CMD_CMD_H
 #define CB_CMD_CMD_H
 
 #include <stdbool.h>
 
+#include "cmd/opts.h"
 #include "common/error.h"
 #include "store/store.h"
-
-#define CMD_USAGE (-2)
 
 typedef struct cmd_ctx {
 	const char *root_override; /* --root, NULL if not given */
@@ -25,14 +30,25 @@ typedef struct cmd_ctx {
 	bool debug;
 	int exit_code;             /* a verb returning 0 may set cbuild's exit
 				    * status here (run, exec: the container's) */
+	const cmd_def_t *verb;     /* the verb being run: its options table */
+	int fail_code;             /* a verb failing may set its exit status
+				    * here (run, exec: 126, 127 as docker) */
 } cmd_ctx_t;
 
-typedef struct cmd_def {
-	const char *name;
-	int (*fn)(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err);
-	const char *usage;   /* "cbuild tag SOURCE TARGET" */
-	const char *summary; /* one line for `cbuild --help` */
-} cmd_def_t;
+/* A verb made of subcommands (ctx->verb->subs, a table ending with {0};
+ * entries without a summary are aliases, not listed): argv[1] names one,
+ * which runs
+ * with ctx->verb set to it, so that its own option table parses and its
+ * usage is printed. No subcommand or --help: the list (CMD_HELP). */
+int cmd_group(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err);
+extern const cmd_def_t cmd_network_subs[], cmd_image_subs[], cmd_container_subs[],
+	cmd_manifest_subs[], cmd_compose_subs[], cmd_volume_subs[], cmd_system_subs[];
+
+/* The command table (for the docs and completions cmd/doc.c writes). */
+const cmd_def_t *cmd_table(size_t *n);
+
+/* The verb called name in the command table, or NULL. */
+const cmd_def_t *cmd_find(const char *name);
 
 /* The store, opened on first use. */
 store_t *cmd_store(cmd_ctx_t *ctx, cb_error_t *err);
@@ -40,9 +56,9 @@ store_t *cmd_store(cmd_ctx_t *ctx, cb_error_t *err);
 /* Set a usage error and return CMD_USAGE. */
 int cmd_usage_error(cb_error_t *err, const char *fmt, ...) CB_PRINTF(2, 3);
 
-/* True when argv holds -h or --help (before "--"); verbs print their usage. */
-bool cmd_wants_help(int argc, char **argv);
-void cmd_print_usage(const char *verb);
+/* docker's "Are you sure you want to continue? [y/N]" after warning, on
+ * stderr; true for an answer starting with y or Y on stdin. */
+bool cmd_confirm(const char *warning);
 
 /* Apply fn to every name (rm, stop, start, rmi): go on past failures, print
  * all but the last as "cbuild: error: ..." and return -1 with the last one
@@ -52,6 +68,7 @@ int cmd_each(store_t *st, char *const *names, int n, cmd_each_fn fn, void *opaqu
 	     cb_error_t *err);
 
 #define CMD_DECLARE(verb) int cmd_##verb(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
+#define CMD_OPTS(verb) extern const cmd_opt_t cmd_##verb##_opts[]
 
 CMD_DECLARE(version);
 CMD_DECLARE(info);
@@ -68,7 +85,6 @@ CMD_DECLARE(save);
 CMD_DECLARE(load);
 CMD_DECLARE(pull);
 CMD_DECLARE(push);
-CMD_DECLARE(manifest);
 CMD_DECLARE(login);
 CMD_DECLARE(logout);
 CMD_DECLARE(plan);
@@ -83,5 +99,57 @@ CMD_DECLARE(diff);
 CMD_DECLARE(commit);
 CMD_DECLARE(compose);
 CMD_DECLARE(network);
+CMD_DECLARE(kill);
+CMD_DECLARE(wait);
+CMD_DECLARE(rename);
+CMD_DECLARE(restart);
+CMD_DECLARE(cp);
+CMD_DECLARE(pause);
+CMD_DECLARE(unpause);
+CMD_DECLARE(top);
+CMD_DECLARE(stats);
+CMD_DECLARE(attach);
+CMD_OPTS(restart);
+CMD_OPTS(kill);
+CMD_OPTS(wait);
+CMD_OPTS(rename);
+CMD_OPTS(cp);
+CMD_OPTS(pause);
+CMD_OPTS(unpause);
+CMD_OPTS(top);
+CMD_OPTS(stats);
+CMD_OPTS(attach);
+CMD_DECLARE(image);
+CMD_DECLARE(container);
+CMD_DECLARE(__doc); /* hidden: man pages and completions (cmd/doc.c) */
+
+CMD_OPTS(build);
+CMD_OPTS(plan);
+CMD_OPTS(run);
+CMD_OPTS(ps);
+CMD_OPTS(logs);
+CMD_OPTS(exec);
+CMD_OPTS(stop);
+CMD_OPTS(start);
+CMD_OPTS(rm);
+CMD_OPTS(diff);
+CMD_OPTS(commit);
+CMD_OPTS(images);
+CMD_OPTS(pull);
+CMD_OPTS(push);
+CMD_OPTS(login);
+CMD_OPTS(logout);
+CMD_OPTS(tag);
+CMD_OPTS(rmi);
+CMD_OPTS(inspect);
+CMD_OPTS(history);
+CMD_OPTS(save);
+CMD_OPTS(load);
+CMD_OPTS(import);
+CMD_OPTS(prune);
+CMD_OPTS(fsck);
+CMD_OPTS(info);
+CMD_OPTS(version);
+CMD_OPTS(compose);
 
 #endif

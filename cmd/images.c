@@ -7,8 +7,8 @@
  * A tag naming an index (a multi-platform image) is one row, showing the
  * image of this machine's platform, as docker does; --all-platforms gives
  * one row per platform in the store and a PLATFORM column. */
+#include <fnmatch.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +25,7 @@ typedef struct images_opts {
 	bool quiet, digests, no_trunc, all_platforms, all;
 	int dangling; /* --filter dangling=: -1 not given, 0 false, 1 true */
 	const char *filter;
+	char **references; /* --filter reference=PATTERN (ORed) */
 	const char *format;
 	cmd_fmt_t *fmt; /* --format */
 } images_opts_t;
@@ -37,7 +38,7 @@ static const cmd_fmt_field_t fields[NFIELDS] = {
 	[F_SIZE] = {"Size", "SIZE"},               [F_PLATFORM] = {"Platform", "PLATFORM"},
 };
 
-/* docker's --filter KEY=VALUE; only dangling= for now. */
+/* docker's --filter KEY=VALUE: dangling= and reference=. */
 static int parse_filter(const char *f, images_opts_t *o, cb_error_t *err)
 {
 	if (!strcmp(f, "dangling=true") || !strcmp(f, "dangling=1"))
@@ -46,43 +47,51 @@ static int parse_filter(const char *f, images_opts_t *o, cb_error_t *err)
 		o->dangling = 0;
 	else if (cb_str_has_prefix(f, "dangling="))
 		return cmd_usage_error(err, "invalid filter 'dangling=%s'", f + 9);
+	else if (cb_str_has_prefix(f, "reference="))
+		o->references = cb_strv_push(o->references, f + 10);
 	else
-		return cmd_usage_error(err, "unsupported filter '%s' (dangling=true|false)", f);
+		return cmd_usage_error(err, "unsupported filter '%s' (dangling=, reference=)", f);
 	return 0;
 }
 
-static int parse_images_args(int argc, char **argv, images_opts_t *o, cb_error_t *err)
+enum { O_DIGESTS = CMD_OPT_LONG, O_NO_TRUNC, O_ALL_PLATFORMS, O_FORMAT };
+
+const cmd_opt_t cmd_images_opts[] = {
+	{"all", 'a', CMD_ARG_NONE, NULL, "show untagged images too"},
+	{"quiet", 'q', CMD_ARG_NONE, NULL, "print only image IDs"},
+	{"digests", O_DIGESTS, CMD_ARG_NONE, NULL, "show digests"},
+	{"no-trunc", O_NO_TRUNC, CMD_ARG_NONE, NULL, "do not truncate IDs"},
+	{"all-platforms", O_ALL_PLATFORMS, CMD_ARG_NONE, NULL, "a row per platform of multi-platform images"},
+	{"filter", 'f', CMD_ARG_REQUIRED, "KEY=VALUE", "dangling=true|false, reference=PATTERN",
+	 CMD_OPT_REPEAT},
+	{"format", O_FORMAT, CMD_ARG_REQUIRED, "TEMPLATE", "Go-template subset, table or json"},
+	{0}};
+
+static int parse_images_args(cmd_ctx_t *ctx, int argc, char **argv, images_opts_t *o, cb_error_t *err)
 {
-	static const struct option longopts[] = {{"quiet", no_argument, NULL, 'q'},
-						 {"digests", no_argument, NULL, 'd'},
-						 {"no-trunc", no_argument, NULL, 'n'},
-						 {"all", no_argument, NULL, 'a'},
-						 {"all-platforms", no_argument, NULL, 'P'},
-						 {"format", required_argument, NULL, 'F'},
-						 {"filter", required_argument, NULL, 'f'},
-						 {NULL, 0, NULL, 0}};
 	int c;
-	optind = 1;
-	opterr = 0;
+	cmd_opts_t p;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
 	o->dangling = -1;
-	while ((c = getopt_long(argc, argv, "+qaf:", longopts, NULL)) != -1) {
+	while ((c = cmd_opts_next(&p, err)) > 0) {
 		switch (c) {
 		case 'q': o->quiet = true; break;
-		case 'd': o->digests = true; break;
-		case 'n': o->no_trunc = true; break;
+		case O_DIGESTS: o->digests = true; break;
+		case O_NO_TRUNC: o->no_trunc = true; break;
 		case 'a': o->all = true; break;
 		case 'f':
-			if (parse_filter(optarg, o, err) < 0)
+			if (parse_filter(p.arg, o, err) < 0)
 				return -1;
 			break;
-		case 'P': o->all_platforms = true; break;
-		case 'F': o->format = optarg; break;
-		default: return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
+		case O_ALL_PLATFORMS: o->all_platforms = true; break;
+		case O_FORMAT: o->format = p.arg; break;
 		}
 	}
-	if (argc - optind > 1)
+	if (c < 0)
+		return c;
+	if (p.nargs > 1)
 		return cmd_usage_error(err, "at most one REPOSITORY[:TAG] filter");
-	o->filter = optind < argc ? argv[optind] : NULL;
+	o->filter = p.nargs ? p.args[0] : NULL;
 	return 0;
 }
 
@@ -101,6 +110,22 @@ static bool filter_matches(const char *filter, const reg_ref_t *r)
 		  (!f.tag || cb_streq(f.tag, r->tag));
 	reg_ref_release(&f);
 	return ok;
+}
+
+/* reference=PATTERN: a glob on the familiar "repo:tag", or on "repo" (as
+ * docker's reference.FamiliarMatch); an untagged image matches none. */
+static bool reference_matches(char *const *patterns, const reg_ref_t *r, bool named)
+{
+	if (!patterns)
+		return true;
+	if (!named)
+		return false;
+	_cleanup_free_ char *repo = reg_ref_familiar_repo(r);
+	_cleanup_free_ char *full = cb_asprintf("%s:%s", repo, r->tag ? r->tag : "latest");
+	for (size_t i = 0; patterns[i]; i++)
+		if (!fnmatch(patterns[i], full, 0) || !fnmatch(patterns[i], repo, 0))
+			return true;
+	return false;
 }
 
 static void print_row(store_t *st, const images_opts_t *o, const store_ref_t *ref,
@@ -240,7 +265,8 @@ static bool untagged_shown(store_t *st, const images_opts_t *o, const image_t *i
 int cmd_images(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	images_opts_t o = {0};
-	int rc = parse_images_args(argc, argv, &o, err);
+	int rc = parse_images_args(ctx, argc, argv, &o, err);
+	_cleanup_strv_ char **patterns = o.references; /* freed however we leave */
 	if (rc)
 		return rc;
 	if (!o.quiet && cmd_fmt_new(o.format ? o.format : default_table(&o), default_table(&o),
@@ -263,6 +289,7 @@ int cmd_images(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		}
 		bool match = refs[i].name ? filter_matches(o.filter, &r) && o.dangling != 1
 					  : !o.filter && o.dangling != 0;
+		match = match && reference_matches(o.references, &r, refs[i].name != NULL);
 		reg_ref_release(&r);
 		if (!match)
 			continue;

@@ -1,4 +1,4 @@
-/* cbuild info [--isolation MODE]: where builds keep their data and what
+/* cbuild info [--isolation MODE] [--storage-driver D]: where builds keep their data and what
  * isolation their RUN steps get on this machine, probed by setting up one
  * sandbox exactly as a RUN step does (runtime/isolation.h), with the reason
  * for every fallback taken, and the snapshotter builds would use. Exit 1
@@ -63,40 +63,37 @@ static void print_isolation(const rt_iso_report_t *r, const cb_error_t *probe)
 		       outer == 2 ? "; cbuild itself runs under a filter (Seccomp: 2)" : "");
 }
 
-/* "--name V" or "--name=V" at argv[*i]; *i moves past V. */
-static bool option(int argc, char **argv, int *i, const char *name, const char **v)
-{
-	size_t n = strlen(name);
-	if (strncmp(argv[*i], name, n))
-		return false;
-	if (argv[*i][n] == '=') {
-		*v = argv[*i] + n + 1;
-		return true;
-	}
-	if (argv[*i][n] || *i + 1 >= argc)
-		return false;
-	*v = argv[++*i];
-	return true;
-}
+enum { OPT_ISOLATION = CMD_OPT_LONG, OPT_STORAGE_DRIVER };
+
+const cmd_opt_t cmd_info_opts[] = {
+	{"isolation", OPT_ISOLATION, CMD_ARG_REQUIRED, "auto|namespaces|chroot|none",
+	 "show what this isolation mode gives here"},
+	{"storage-driver", OPT_STORAGE_DRIVER, CMD_ARG_REQUIRED, "auto|overlay|copy",
+	 "show what this snapshotter gives here"},
+	{0}};
 
 int cmd_info(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	for (int i = 1; i < argc; i++) {
-		const char *v = NULL;
-		if (option(argc, argv, &i, "--isolation", &v)) {
+	cmd_opts_t p;
+	int c;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((c = cmd_opts_next(&p, err)) > 0) {
+		if (c == OPT_ISOLATION) {
 			rt_isolation_t mode;
-			if (rt_isolation_parse(v, &mode, err) < 0)
+			if (rt_isolation_parse(p.arg, &mode, err) < 0)
 				return CMD_USAGE;
 			rt_isolation_set(mode);
-		} else if (option(argc, argv, &i, "--storage-driver", &v)) {
+		} else {
 			bld_snap_driver_t d;
-			if (bld_snap_driver_parse(v, &d, err) < 0)
+			if (bld_snap_driver_parse(p.arg, &d, err) < 0)
 				return CMD_USAGE;
 			bld_snap_driver_set(d);
-		} else {
-			return cmd_usage_error(err, "unknown option '%s'", argv[i]);
 		}
 	}
+	if (c < 0)
+		return c;
+	if (p.nargs)
+		return cmd_usage_error(err, "'info' takes no arguments");
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;

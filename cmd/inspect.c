@@ -9,7 +9,6 @@
  *
  * cbuild inspect --sbom|--provenance IMAGE...: the attestations a build
  * with --sbom/--provenance attached (cmd/inspect_attest.c). */
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 
 #include "runtime/container.h"
 #include "cmd/cmd.h"
+#include "cmd/template.h"
 #include "cmd/images_util.h"
 #include "cmd/inspect_attest.h"
 #include "common/fs.h"
@@ -59,6 +59,23 @@ static json_t *repo_lists(store_t *st, const image_t *img, json_t **digests)
 	return tags;
 }
 
+/* The image's config with the keys docker's always has (null or "" when
+ * unset), so that `inspect -f '{{.Config.Env}}'` says <no value> as docker
+ * does instead of failing on a missing key. */
+static json_t *docker_config(json_t *config)
+{
+	static const char *const nulls[] = {"Env", "Cmd", "Entrypoint", "Volumes", "OnBuild", "Labels"};
+	static const char *const empty[] = {"Hostname", "Domainname", "User", "Image", "WorkingDir"};
+	json_t *c = json_is_object(config) ? json_deep_copy(config) : json_object();
+	for (size_t i = 0; i < CB_ARRAY_SIZE(nulls); i++)
+		if (!json_object_get(c, nulls[i]))
+			json_object_set_new(c, nulls[i], json_null());
+	for (size_t i = 0; i < CB_ARRAY_SIZE(empty); i++)
+		if (!json_object_get(c, empty[i]))
+			json_object_set_new(c, empty[i], oci_json_str(""));
+	return c;
+}
+
 static json_t *image_json(store_t *st, const image_t *img)
 {
 	_cleanup_free_ char *cj = oci_config_to_json(img->config);
@@ -73,7 +90,7 @@ static json_t *image_json(store_t *st, const image_t *img)
 	json_object_set_new(j, "Comment", oci_json_str(""));
 	json_object_set(j, "Created", json_object_get(c, "created") ?: oci_json_str(""));
 	json_object_set_new(j, "Author", oci_json_str(img->config->author ? img->config->author : ""));
-	json_object_set(j, "Config", json_object_get(c, "config"));
+	json_object_set_new(j, "Config", docker_config(json_object_get(c, "config")));
 	json_object_set(j, "Architecture", json_object_get(c, "architecture"));
 	if (img->config->variant)
 		json_object_set_new(j, "Variant", oci_json_str(img->config->variant));
@@ -213,6 +230,34 @@ static json_t *inspect_one(store_t *st, const char *type, const char *platform, 
 	return j;
 }
 
+/* --format: each object through the template, a line each (what docker
+ * prints, {{json .}} included); go on past a missing object, as docker. */
+static int print_formatted(store_t *st, const char *type, const char *platform, const char *format,
+			   char **names, int n, cb_error_t *err)
+{
+	tpl_t *t = tpl_compile(format, err);
+	if (!t)
+		return CMD_USAGE;
+	int rc = 0;
+	for (int i = 0; i < n; i++) {
+		cb_error_t e = CB_ERROR_INIT;
+		json_t *j = inspect_one(st, type, platform, names[i], &e);
+		char *line = j ? tpl_render(t, j, &e) : NULL;
+		json_decref(j);
+		if (line) {
+			printf("%s\n", line);
+			free(line);
+			continue;
+		}
+		if (cb_error_is_set(err))
+			cb_error_print(stderr, "cbuild", err), cb_error_release(err);
+		cb_error_move(err, &e);
+		rc = -1;
+	}
+	tpl_free(t);
+	return rc;
+}
+
 static int print_raw(store_t *st, const char *platform, const char *what, cb_error_t *err)
 {
 	_cleanup_free_ char *md = NULL, *data = NULL;
@@ -233,35 +278,43 @@ static int print_raw(store_t *st, const char *platform, const char *what, cb_err
 	return 0;
 }
 
+enum { O_TYPE = CMD_OPT_LONG, O_PLATFORM, O_RAW, O_SBOM, O_PROVENANCE };
+
+const cmd_opt_t cmd_inspect_opts[] = {
+	{"type", O_TYPE, CMD_ARG_REQUIRED, "image|container", "only look for this kind of object"},
+	{"format", 'f', CMD_ARG_REQUIRED, "TEMPLATE", "print each object through a Go template ({{.Id}})"},
+	{"platform", O_PLATFORM, CMD_ARG_REQUIRED, "OS/ARCH[/VARIANT]", "the platform of a multi-platform image"},
+	{"raw", O_RAW, CMD_ARG_NONE, NULL, "print the image's manifest as stored"},
+	{"sbom", O_SBOM, CMD_ARG_NONE, NULL, "print the image's SBOM attestation"},
+	{"provenance", O_PROVENANCE, CMD_ARG_NONE, NULL, "print the image's provenance attestation"},
+	{0}};
+
 int cmd_inspect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	static const struct option longopts[] = {{"type", required_argument, NULL, 't'},
-						 {"platform", required_argument, NULL, 'P'},
-						 {"raw", no_argument, NULL, 'R'},
-						 {"sbom", no_argument, NULL, 'S'},
-						 {"provenance", no_argument, NULL, 'V'},
-						 {NULL, 0, NULL, 0}};
-	const char *type = NULL, *platform = NULL;
+	const char *type = NULL, *platform = NULL, *format = NULL;
 	bool raw = false;
 	int attest = 0; /* 'S' or 'V' */
 	int c;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+t:", longopts, NULL)) != -1) {
-		if (c == 't')
-			type = optarg;
-		else if (c == 'P' && cmd_check_platform(optarg, err) < 0)
+	cmd_opts_t p;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((c = cmd_opts_next(&p, err)) > 0) {
+		if (c == O_TYPE)
+			type = p.arg;
+		else if (c == O_PLATFORM && cmd_check_platform(p.arg, err) < 0)
 			return CMD_USAGE;
-		else if (c == 'P')
-			platform = optarg;
-		else if (c == 'R')
-			raw = true;
-		else if (c == 'S' || c == 'V')
+		else if (c == O_PLATFORM)
+			platform = p.arg;
+		else if (c == O_RAW)
+			raw = p.on;
+		else if (c == 'f')
+			format = p.arg;
+		else if (c == O_SBOM || c == O_PROVENANCE)
 			attest = c;
-		else
-			return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
 	}
-	int first = optind;
+	if (c < 0)
+		return c;
+	argc = 1 + p.nargs; /* the operands are argv[1..] */
+	int first = 1;
 	if (type && strcmp(type, "image") && strcmp(type, "container"))
 		return cmd_usage_error(err, "unknown --type '%s' (image, container)", type);
 	if (argc <= first)
@@ -272,7 +325,7 @@ int cmd_inspect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (!st)
 		return -1;
 	for (int i = first; attest && i < argc; i++)
-		if (cmd_print_attestation(st, argv[i], platform, attest == 'S', err) < 0)
+		if (cmd_print_attestation(st, argv[i], platform, attest == O_SBOM, err) < 0)
 			return -1;
 	if (attest)
 		return 0;
@@ -281,6 +334,8 @@ int cmd_inspect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 			return -1;
 	if (raw)
 		return 0;
+	if (format && *format && strcmp(format, "json"))
+		return print_formatted(st, type, platform, format, p.args, p.nargs, err);
 	json_t *out = json_array();
 	for (int i = first; i < argc; i++) {
 		json_t *j = inspect_one(st, type, platform, argv[i], err);

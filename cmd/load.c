@@ -6,7 +6,6 @@
  * the names the archive gives are normalized and tagged.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +28,9 @@ static int tag_loaded(store_t *st, const char *name, const char *md, bool quiet,
 	if (!img)
 		return -1;
 	int rc = store_set_ref(st, name, md, oci_document_media_type(data, len), (int64_t)len, err);
-	if (rc == 0 && !quiet) {
+	/* docker load -q hides progress only: the names are its result */
+	(void)quiet;
+	if (rc == 0) {
 		if (name) {
 			_cleanup_free_ char *shown = reg_ref_shorten(name);
 			printf("Loaded image: %s\n", shown);
@@ -64,25 +65,27 @@ static int loaded(void *ctx, const char *name, bool strict, const char *md, cb_e
 	return tag_loaded(lc->st, full, md, lc->quiet, err);
 }
 
+const cmd_opt_t cmd_load_opts[] = {
+	{"input", 'i', CMD_ARG_REQUIRED, "FILE", "read from FILE instead of standard input"},
+	{"quiet", 'q', CMD_ARG_NONE, NULL, "print less"},
+	{0}};
+
 int cmd_load(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	static const struct option longopts[] = {{"input", required_argument, NULL, 'i'},
-						 {"quiet", no_argument, NULL, 'q'},
-						 {NULL, 0, NULL, 0}};
 	const char *in = "-";
 	bool quiet = false;
 	int c;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+i:q", longopts, NULL)) != -1) {
+	cmd_opts_t p;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((c = cmd_opts_next(&p, err)) > 0) {
 		if (c == 'i')
-			in = optarg;
+			in = p.arg;
 		else if (c == 'q')
 			quiet = true;
-		else
-			return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
 	}
-	if (optind != argc)
+	if (c < 0)
+		return c;
+	if (p.nargs != 0)
 		return cmd_usage_error(err, "'load' takes no arguments (use -i FILE)");
 	store_t *st = cmd_store(ctx, err);
 	if (!st)

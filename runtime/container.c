@@ -614,9 +614,10 @@ static char *random_name(void)
 			   noun[(r / 32) % CB_ARRAY_SIZE(noun)]);
 }
 
-static bool valid_name(const char *s)
+bool ctr_valid_name(const char *s)
 {
-	if (!isalnum((unsigned char)*s))
+	/* docker's [a-zA-Z0-9][a-zA-Z0-9_.-]+: two characters at least */
+	if (!isalnum((unsigned char)*s) || !s[1])
 		return false;
 	for (; *s; s++)
 		if (!isalnum((unsigned char)*s) && !strchr("_.-", *s))
@@ -624,7 +625,7 @@ static bool valid_name(const char *s)
 	return true;
 }
 
-static bool name_taken(store_t *st, const char *name)
+bool ctr_name_taken(store_t *st, const char *name)
 {
 	_cleanup_strv_ char **ids = raw_ids(st);
 	for (size_t i = 0; ids[i]; i++) {
@@ -825,7 +826,7 @@ static int make_dirs(rt_ctr_t *c, cb_error_t *err)
 
 int rt_ctr_create(store_t *st, const rt_ctr_spec_t *spec, rt_ctr_t **out, cb_error_t *err)
 {
-	if (spec->name && !valid_name(spec->name))
+	if (spec->name && !ctr_valid_name(spec->name))
 		return cb_error_fail(err, EINVAL, "invalid container name '%s': only "
 						  "[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", spec->name);
 	image_t *img = image_load(st, spec->image, err);
@@ -844,7 +845,7 @@ int rt_ctr_create(store_t *st, const rt_ctr_spec_t *spec, rt_ctr_t **out, cb_err
 	rt_net_t *net = c->networks[0] ? rt_net_load(st, c->networks[0], err) : NULL;
 	if (c->networks[0] && !net) {
 		rc = -1;
-	} else if (spec->name && name_taken(st, spec->name)) {
+	} else if (spec->name && ctr_name_taken(st, spec->name)) {
 		rc = cb_error_fail(err, EEXIST, "the container name '%s' is already in use",
 				   spec->name);
 	} else {
@@ -900,6 +901,7 @@ int rt_ctr_stop(store_t *st, rt_ctr_t *c, int timeout, cb_error_t *err)
 		return -1;
 	if (c->status != RT_CTR_RUNNING)
 		return 0;
+	ctr_thaw_if_paused(c); /* a frozen process acts on no signal */
 	int sig = c->stop_signal ? rt_ctr_parse_signal(c->stop_signal) : SIGTERM;
 	if (sig < 0)
 		sig = SIGTERM;
@@ -926,6 +928,7 @@ int rt_ctr_remove(store_t *st, rt_ctr_t *c, bool force, cb_error_t *err)
 							 "first or use -f", c->name);
 		if (ctr_pid_alive(c->pid, c->pid_start))
 			kill(c->pid, SIGKILL);
+		ctr_thaw_if_paused(c);
 	}
 	/* a monitor still writing (or an attached run): kill it for good, then
 	 * its mount namespace and overlay are gone */

@@ -46,6 +46,32 @@ char *ctr_hosts_text(store_t *st, const rt_ctr_t *c);
 
 
 
+/* A container that is not running: its overlay mounted on rootfs/ in a
+ * private mount namespace this process enters for good (cp). */
+int ctr_mount_stopped(store_t *st, const rt_ctr_t *c, cb_error_t *err);
+
+/* A paused container is thawed (stop, rm -f, kill -9 need it: a frozen
+ * process acts on no signal); a no-op when it is not. */
+void ctr_thaw_if_paused(const rt_ctr_t *c);
+
+/* A detached container started with -i: a pipe that is its stdin
+ * (*read_end for the sandbox) and the socket containers/ID/attach.sock
+ * whose clients feed it. ctr_stdin_serve starts the monitor's thread that
+ * does, after sbx_start (no thread of ours while the sandbox forks). Both
+ * live as long as the monitor (they are never freed: it exits with the
+ * container). */
+typedef struct ctr_stdin ctr_stdin_t;
+int ctr_stdin_open(const rt_ctr_t *c, ctr_stdin_t **out, int *read_end, cb_error_t *err);
+void ctr_stdin_serve(ctr_stdin_t *s);
+/* attach: a socket whose bytes go to the container's stdin. */
+int ctr_stdin_connect(const rt_ctr_t *c, cb_error_t *err);
+
+/* Docker's container names: [a-zA-Z0-9][a-zA-Z0-9_.-]+ (two characters at
+ * least). */
+bool ctr_valid_name(const char *s);
+/* Whether a container has that name (call under the store lock). */
+bool ctr_name_taken(store_t *st, const char *name);
+
 /* Current time as seconds (for created/started/finished). */
 int64_t ctr_now(void);
 

@@ -22,6 +22,7 @@
 #include "runtime/monitor.h"
 #include "runtime/mount.h"
 #include "runtime/netavark.h"
+#include "runtime/volume.h"
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/keep.h"
@@ -127,6 +128,16 @@ static int mount_rootfs(store_t *st, const rt_ctr_t *c, char *const *lowers, cb_
 		rc = cb_error_errno(err, "mount overlay on '%s'", rootfs);
 	cb_buf_release(&o);
 	return rc;
+}
+
+int ctr_mount_stopped(store_t *st, const rt_ctr_t *c, cb_error_t *err)
+{
+	_cleanup_strv_ char **lowers = NULL;
+	if (ctr_image_lowers(st, c->image, &lowers, NULL, err) < 0)
+		return cb_error_wrap(err, "container '%.12s'", c->id);
+	if (rt_enter_mount_ns(err) < 0 || mount_rootfs(st, c, lowers, err) < 0)
+		return -1;
+	return 0;
 }
 
 /* ---- the log ---- */
@@ -312,10 +323,10 @@ static int build_mounts(store_t *st, const rt_ctr_t *c, mounts_t *m, cb_error_t 
 		const char *src = spec;
 		if (!strchr(spec, '/')) {
 			/* a named volume: a directory of the store, made on first use */
-			char *dir = store_place_volume(st, spec);
-			m->owned = cb_strv_push_take(m->owned, dir);
-			if (cb_mkdir_p(dir, 0755, err) < 0)
+			char *dir = NULL;
+			if (rt_vol_ensure(st, spec, &dir, NULL, err) < 0)
 				return -1;
+			m->owned = cb_strv_push_take(m->owned, dir);
 			src = dir;
 		} else if (!cb_path_exists(spec)) {
 			return cb_error_fail(err, ENOENT, "volume '%s': host path '%s' does not "
@@ -446,7 +457,15 @@ static int launch_process(store_t *st, rt_ctr_t *c, running_t *r, bool attached,
 	/* on a network: this monitor is in its namespace already */
 	cfg.network = c->net_none ? SBX_NET_NONE : SBX_NET_HOST;
 	cfg.tty = c->tty;
-	cfg.stdin_mode = attached && c->interactive ? SBX_STDIN_INHERIT : SBX_STDIN_NULL;
+	/* detached -i: a stdin that stays open, fed by `attach` */
+	int stdin_r = -1;
+	ctr_stdin_t *in = NULL;
+	if (!attached && c->interactive && ctr_stdin_open(c, &in, &stdin_r, err) < 0) {
+		mounts_release(&m);
+		return -1;
+	}
+	cfg.stdin_mode = c->interactive ? SBX_STDIN_INHERIT : SBX_STDIN_NULL;
+	cfg.stdin_fd = stdin_r;
 	cfg.output_cb = on_output;
 	cfg.output_opaque = &r->log;
 	cfg.forward_signals = false;
@@ -460,6 +479,7 @@ static int launch_process(store_t *st, rt_ctr_t *c, running_t *r, bool attached,
 	mounts_release(&m);
 	if (rc < 0)
 		return cb_error_wrap(err, "start container '%.12s'", c->id);
+	ctr_stdin_serve(in);
 	pid_t pid = sbx_handle_pid(r->h);
 	c->status = RT_CTR_RUNNING;
 	c->pid = pid;

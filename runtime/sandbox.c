@@ -874,11 +874,6 @@ void sbx_config_init(sbx_config_t *cfg)
 	cfg->forward_signals = true;
 }
 
-int sbx_status_shell_code(const sbx_status_t *st)
-{
-	return st->signaled ? 128 + st->signal : st->code;
-}
-
 static void status_from_wait(int ws, sbx_status_t *st)
 {
 	memset(st, 0, sizeof *st);

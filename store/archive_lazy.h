@@ -35,6 +35,7 @@
 	X(archive_entry_set_pathname) \
 	X(archive_entry_set_perm) \
 	X(archive_entry_set_size) \
+	X(archive_entry_set_symlink) \
 	X(archive_entry_set_uid) \
 	X(archive_entry_size) \
 	X(archive_entry_symlink) \
@@ -99,6 +100,7 @@ CB_ARCHIVE_FUNCS(X)
 #define archive_entry_set_pathname CB_LAZY(cb_archive_lib, archive_entry_set_pathname)
 #define archive_entry_set_perm CB_LAZY(cb_archive_lib, archive_entry_set_perm)
 #define archive_entry_set_size CB_LAZY(cb_archive_lib, archive_entry_set_size)
+#define archive_entry_set_symlink CB_LAZY(cb_archive_lib, archive_entry_set_symlink)
 #define archive_entry_set_uid CB_LAZY(cb_archive_lib, archive_entry_set_uid)
 #define archive_entry_size CB_LAZY(cb_archive_lib, archive_entry_size)
 #define archive_entry_symlink CB_LAZY(cb_archive_lib, archive_entry_symlink)

@@ -273,3 +273,27 @@ int store_gc(store_t *st, int grace_seconds, bool drop_cache, store_gc_stats_t *
 	cb_strv_free(m.diff_ids.v);
 	return rc;
 }
+
+char **store_cache_manifests(store_t *st)
+{
+	char **v = cb_xcalloc(1, sizeof(char *));
+	_cleanup_free_ char *dir = store_path(st, "cache");
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || !cb_str_has_suffix(de->d_name, ".json"))
+			continue;
+		_cleanup_free_ char *p = cb_path_join(dir, de->d_name);
+		json_t *j = json_load_file(p, 0, NULL);
+		const char *md = json_string_value(json_object_get(j, "manifest"));
+		bool seen = false;
+		for (size_t i = 0; md && v[i] && !seen; i++)
+			seen = !strcmp(v[i], md);
+		if (md && !seen)
+			v = cb_strv_push(v, md);
+		json_decref(j);
+	}
+	if (d)
+		closedir(d);
+	return v;
+}

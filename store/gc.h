@@ -33,4 +33,8 @@ typedef struct store_gc_stats {
 int store_gc(store_t *st, int grace_seconds, bool drop_cache, store_gc_stats_t *stats,
 	     cb_error_t *err);
 
+/* The manifests that build cache entries name (each once; caller frees),
+ * for `system df`. */
+char **store_cache_manifests(store_t *st);
+
 #endif

@@ -31,6 +31,8 @@ char *store_place_container(const store_t *st, const char *id, const char *file)
 
 char *store_place_volume(const store_t *st, const char *name)
 {
+	if (!name)
+		return cb_asprintf("%s/volumes", store_root(st));
 	return cb_asprintf("%s/volumes/%s", store_root(st), name);
 }
 

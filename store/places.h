@@ -30,7 +30,8 @@ char *store_place_containers(const store_t *st);
 /* ROOT/containers/ID, or ROOT/containers/ID/FILE when file is not NULL. */
 char *store_place_container(const store_t *st, const char *id, const char *file);
 
-/* ROOT/volumes/NAME: a named volume's directory. */
+/* ROOT/volumes/NAME: a named volume's directory (runtime/volume.h keeps
+ * it); NAME NULL: ROOT/volumes itself. */
 char *store_place_volume(const store_t *st, const char *name);
 
 /* ROOT/networks: the user-defined networks' records. */

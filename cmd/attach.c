@@ -1,0 +1,103 @@
+/* cbuild attach [--sig-proxy=false] [--no-stdin] [--detach-keys K]
+ * CONTAINER: a running container's output from now on, what is typed to
+ * its stdin (started with -i), signals passed on, its exit code; Ctrl-P
+ * Ctrl-Q leaves it running. */
+#include <ctype.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "runtime/container_ops.h"
+#include "cmd/cmd.h"
+#include "common/util.h"
+
+enum { O_SIG_PROXY = CMD_OPT_LONG, O_NO_STDIN, O_DETACH_KEYS };
+
+const cmd_opt_t cmd_attach_opts[] = {
+	{"sig-proxy", O_SIG_PROXY, CMD_ARG_NONE, NULL,
+	 "pass the signals cbuild gets (SIGINT, SIGTERM, ...) to the container (default true)"},
+	{"no-stdin", O_NO_STDIN, CMD_ARG_NONE, NULL, "do not send what is typed to its stdin"},
+	{"detach-keys", O_DETACH_KEYS, CMD_ARG_REQUIRED, "KEYS",
+	 "the keys that detach from a tty container, leaving it running (default "
+	 "ctrl-p,ctrl-q)"},
+	{0}};
+
+static volatile sig_atomic_t pending;
+
+/* docker's --detach-keys: "ctrl-p,ctrl-q", "a", "ctrl-@" ... (at most 15). */
+static int parse_keys(const char *spec, char out[16], cb_error_t *err)
+{
+	size_t n = 0;
+	_cleanup_free_ char *copy = cb_xstrdup(spec);
+	char *save = NULL;
+	for (char *k = strtok_r(copy, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+		if (n == 15)
+			return cmd_usage_error(err, "--detach-keys '%s': too many keys", spec);
+		if (!strncasecmp(k, "ctrl-", 5) && k[5] && !k[6] &&
+		    (isalpha((unsigned char)k[5]) || strchr("@[\\]^_", k[5])))
+			out[n++] = (char)(toupper((unsigned char)k[5]) & 0x1f);
+		else if (strlen(k) == 1)
+			out[n++] = k[0];
+		else
+			return cmd_usage_error(err, "--detach-keys: invalid key '%s'", k);
+	}
+	out[n] = 0;
+	return 0;
+}
+
+static void on_signal(int sig) { pending = sig; }
+
+int cmd_attach(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
+{
+	bool proxy = true, no_stdin = false;
+	char keys[16] = "\x10\x11"; /* Ctrl-P Ctrl-Q */
+	cmd_opts_t p;
+	int o;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((o = cmd_opts_next(&p, err)) > 0) {
+		if (o == O_SIG_PROXY)
+			proxy = p.on;
+		else if (o == O_NO_STDIN)
+			no_stdin = p.on;
+		else if (o == O_DETACH_KEYS && parse_keys(p.arg, keys, err) < 0)
+			return CMD_USAGE;
+	}
+	if (o < 0)
+		return o;
+	if (p.nargs != 1)
+		return cmd_usage_error(err, "'attach' needs exactly 1 container");
+	store_t *st = cmd_store(ctx, err);
+	if (!st)
+		return -1;
+	rt_ctr_t *c = rt_ctr_load(st, p.args[0], err);
+	if (!c)
+		return -1;
+	/* a tty container: keys go through one by one (Ctrl-C as a byte) */
+	if (proxy && !c->tty) {
+		static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+		struct sigaction sa = {.sa_handler = on_signal};
+		sigemptyset(&sa.sa_mask);
+		for (size_t i = 0; i < CB_ARRAY_SIZE(sigs); i++)
+			sigaction(sigs[i], &sa, NULL);
+	}
+	struct termios saved, raw;
+	bool restore = false;
+	if (!no_stdin && c->interactive && c->tty && isatty(0) && tcgetattr(0, &saved) == 0) {
+		raw = saved;
+		cfmakeraw(&raw);
+		restore = tcsetattr(0, TCSANOW, &raw) == 0;
+	}
+	fflush(stdout);
+	rt_attach_t a = {.out_fd = 1, .err_fd = 2, .in_fd = no_stdin ? -1 : 0,
+			 .detach_keys = keys, .pending_signal = proxy ? &pending : NULL};
+	int code = 0;
+	int rc = rt_ctr_attach(st, c, &a, &code, err);
+	if (restore)
+		tcsetattr(0, TCSANOW, &saved);
+	rt_ctr_free(c);
+	if (rc == 0 && !a.detached)
+		ctx->exit_code = code; /* docker attach exits with the container's code */
+	return rc;
+}
