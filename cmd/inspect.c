@@ -117,13 +117,18 @@ static json_t *container_json(store_t *st, const rt_ctr_t *c)
 	static const char *const status[] = {"created", "running", "exited"};
 	bool running = c->status == RT_CTR_RUNNING;
 	json_t *state = json_object();
-	json_object_set_new(state, "Status", oci_json_str(status[c->status]));
+	json_object_set_new(state, "Status",
+			    oci_json_str(c->restarting ? "restarting" : status[c->status]));
+	json_object_set_new(state, "Restarting", json_boolean(c->restarting));
 	json_object_set_new(state, "Running", json_boolean(running));
 	json_object_set_new(state, "Paused", json_false());
 	json_object_set_new(state, "Pid", json_integer(running ? c->pid : 0));
 	json_object_set_new(state, "ExitCode", json_integer(c->exit_code));
 	json_object_set_new(state, "StartedAt", time_json(c->started));
 	json_object_set_new(state, "FinishedAt", time_json(c->finished));
+	json_t *health = rt_ctr_health_json(c);
+	if (health)
+		json_object_set_new(state, "Health", health);
 	json_t *bindings = json_object();
 	for (size_t i = 0; i < c->n_ports; i++) {
 		char key[32], port[16];
@@ -157,6 +162,9 @@ static json_t *container_json(store_t *st, const rt_ctr_t *c)
 					      c->name));
 	json_object_set_new(host, "PortBindings", bindings);
 	json_object_set_new(host, "AutoRemove", json_boolean(c->auto_remove));
+	json_object_set_new(host, "RestartPolicy",
+			    json_pack("{s:s, s:i}", "Name", rt_ctr_restart_name(c->restart),
+				      "MaximumRetryCount", c->restart_max));
 	_cleanup_free_ char *upper = cb_path_join(c->dir, "upper");
 	_cleanup_free_ char *work = cb_path_join(c->dir, "work");
 	_cleanup_free_ char *merged = cb_path_join(c->dir, "rootfs");
@@ -174,6 +182,7 @@ static json_t *container_json(store_t *st, const rt_ctr_t *c)
 	json_object_set_new(j, "Path", oci_json_str(c->argv && c->argv[0] ? c->argv[0] : ""));
 	json_object_set_new(j, "Args", strv_json(c->argv && c->argv[0] ? c->argv + 1 : NULL));
 	json_object_set_new(j, "State", state);
+	json_object_set_new(j, "RestartCount", json_integer(c->restart_count));
 	json_object_set_new(j, "Image", oci_json_str(img ? img->config_digest : c->image));
 	json_object_set_new(j, "ImageManifest", oci_json_str(c->image));
 	json_object_set_new(j, "LogPath", oci_json_str(logp));

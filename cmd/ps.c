@@ -70,10 +70,18 @@ static char *status_text(const rt_ctr_t *c)
 {
 	char d[64];
 	switch (c->status) {
-	case RT_CTR_RUNNING:
+	case RT_CTR_RUNNING: {
 		cmd_human_duration((int64_t)time(NULL) - c->started, d, sizeof d);
-		return cb_asprintf("Up %s", d);
+		_cleanup_free_ char *h = rt_ctr_health_status(c);
+		if (!h)
+			return cb_asprintf("Up %s", d);
+		return cb_asprintf("Up %s (%s%s)", d, strcmp(h, "starting") ? "" : "health: ", h);
+	}
 	case RT_CTR_EXITED:
+		if (c->restarting) {
+			cmd_human_ago(c->finished, d, sizeof d);
+			return cb_asprintf("Restarting (%d) %s", c->exit_code, d);
+		}
 		cmd_human_ago(c->finished, d, sizeof d);
 		return cb_asprintf("Exited (%d) %s", c->exit_code, d);
 	default:

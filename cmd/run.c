@@ -12,6 +12,7 @@
 #include "cmd/images_util.h"
 #include "cmd/platform.h"
 #include "cmd/resolve.h"
+#include "cmd/run_opts.h"
 #include "common/fs.h"
 #include "common/util.h"
 
@@ -124,7 +125,7 @@ static void run_args_release(run_args_t *a)
 static int parse(int argc, char **argv, run_args_t *a, cb_error_t *err)
 {
 	enum { O_RM = 256, O_NAME, O_ENVFILE, O_HOSTNAME, O_NETWORK, O_ENTRYPOINT, O_LOGOPT, O_PLATFORM,
-	       O_SECOPT, O_PIDS };
+	       O_SECOPT, O_PIDS, O_HR };
 	static const struct option longopts[] = {
 		{"detach", no_argument, NULL, 'd'},
 		{"interactive", no_argument, NULL, 'i'},
@@ -145,12 +146,19 @@ static int parse(int argc, char **argv, run_args_t *a, cb_error_t *err)
 		{"platform", required_argument, NULL, O_PLATFORM},
 		{"security-opt", required_argument, NULL, O_SECOPT},
 		{"pids-limit", required_argument, NULL, O_PIDS},
+		{"restart", required_argument, NULL, O_HR},
+		{"health-cmd", required_argument, NULL, O_HR},
+		{"health-interval", required_argument, NULL, O_HR},
+		{"health-timeout", required_argument, NULL, O_HR},
+		{"health-start-period", required_argument, NULL, O_HR},
+		{"health-retries", required_argument, NULL, O_HR},
+		{"no-healthcheck", no_argument, NULL, O_HR},
 		{NULL, 0, NULL, 0}};
 	rt_ctr_spec_t *s = &a->spec;
-	int c;
+	int c, li = 0;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+dite:v:w:u:p:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+dite:v:w:u:p:", longopts, &li)) != -1) {
 		switch (c) {
 		case 'd': a->detach = true; break;
 		case 'i': s->interactive = true; break;
@@ -189,12 +197,21 @@ static int parse(int argc, char **argv, run_args_t *a, cb_error_t *err)
 			if (parse_pids_limit(optarg, &s->pids_limit, err) < 0)
 				return CMD_USAGE;
 			break;
+		case O_HR:
+			if (cmd_run_health_restart_opt(longopts[li].name, optarg, s, err) < 0)
+				return CMD_USAGE;
+			break;
 		default:
 			return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (s->log_max_file > 1 && !s->log_max_size)
 		return cmd_usage_error(err, "--log-opt max-file needs max-size");
+	if (s->no_healthcheck && (s->health_cmd || s->health_interval_ns || s->health_timeout_ns ||
+				  s->health_start_period_ns || s->health_retries))
+		return cmd_usage_error(err, "--no-healthcheck conflicts with --health-* options");
+	if (s->restart != RT_CTR_RESTART_NO && s->auto_remove)
+		return cmd_usage_error(err, "conflicting options: --restart and --rm");
 	if (optind >= argc)
 		return cmd_usage_error(err, "'run' needs an image");
 	s->image_name = argv[optind];

@@ -46,6 +46,28 @@ char *ctr_hosts_text(store_t *st, const rt_ctr_t *c);
 
 
 
+/* ---- restarts and health checks (runtime/container_keep.c) ---- */
+
+/* The healthcheck of a new container: the image's HEALTHCHECK with the
+ * spec's --health-* fields over it (docker's merge). */
+void ctr_health_resolve(const rt_ctr_spec_t *s, const oci_config_t *img, rt_ctr_health_t *out);
+
+/* Record (or clear) that `stop` stopped the container: the keeper then
+ * restarts nothing, and after a reboot an unless-stopped one stays down.
+ * The file ID/stopped, so that no state.json write can lose it. */
+int ctr_mark_stopped(const rt_ctr_t *c, bool stopped, cb_error_t *err);
+bool ctr_is_marked_stopped(const rt_ctr_t *c);
+
+/* After a stop: wake a keeper waiting out its back-off (it sees the mark
+ * and exits) and wait a bounded while for it to be gone. */
+void ctr_keeper_end(const rt_ctr_t *c);
+
+/* The detached monitor's body for one run of the container (in
+ * runtime/container_run.c): launch, report an error to `ready` (or close
+ * it once running), wait, record the exit. Exits 0 after a run, 1 when the
+ * container could not start. Never returns. */
+_Noreturn void ctr_monitor_run(store_t *st, rt_ctr_t *c, int ready);
+
 /* Current time as seconds (for created/started/finished). */
 int64_t ctr_now(void);
 

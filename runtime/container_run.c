@@ -553,19 +553,10 @@ int rt_ctr_run(store_t *st, rt_ctr_t *c, const rt_ctr_io_t *io, sbx_status_t *st
 	return rc;
 }
 
-/* ---- detached ---- */
+/* ---- detached: one run under the keeper (runtime/container_keep.c) ---- */
 
-typedef struct monitor_arg {
-	store_t *st;
-	rt_ctr_t *c;
-} monitor_arg_t;
-
-/* The detached container's monitor (forked by rt_monitor_fork): never
- * returns. */
-static void monitor_main(void *arg, int ready)
+_Noreturn void ctr_monitor_run(store_t *st, rt_ctr_t *c, int ready)
 {
-	store_t *st = ((monitor_arg_t *)arg)->st;
-	rt_ctr_t *c = ((monitor_arg_t *)arg)->c;
 	running_t r;
 	cb_error_t e = CB_ERROR_INIT;
 	/* networks: the monitor takes the store lock while its parent lives */
@@ -590,42 +581,4 @@ static void monitor_main(void *arg, int ready)
 	if (finish(st, c, &r, &status, &e) < 0)
 		cb_error_release(&e);
 	_exit(0);
-}
-
-int rt_ctr_start_detached(store_t *st, rt_ctr_t *c, cb_error_t *err)
-{
-	if (rt_ctr_refresh(st, c, err) < 0)
-		return -1;
-	if (c->status == RT_CTR_RUNNING)
-		return 0;
-	monitor_arg_t arg = {st, c};
-	int ready = -1;
-	pid_t pid;
-	if (rt_monitor_fork("the container monitor", NULL, monitor_main, &arg, &ready, &pid, err) < 0)
-		return -1;
-	cb_buf_t msg;
-	cb_buf_init(&msg);
-	char buf[1024];
-	ssize_t n;
-	while ((n = read(ready, buf, sizeof buf)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		cb_buf_add(&msg, buf, (size_t)n);
-	}
-	close(ready);
-	int rc = 0;
-	if (msg.len) {
-		rc = cb_error_fail(err, EIO, "%s", msg.data);
-		waitpid(pid, NULL, 0);
-	}
-	cb_buf_release(&msg);
-	if (rc == 0) {
-		/* a --rm container may be gone already: it ran, that is success */
-		cb_error_t e = CB_ERROR_INIT;
-		if (rt_ctr_refresh(st, c, &e) < 0)
-			cb_error_release(&e);
-	}
-	return rc;
 }
