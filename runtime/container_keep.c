@@ -192,8 +192,11 @@ void *rt_ctr_health_json(const rt_ctr_t *c)
 	json_t *j = json_load_file(path, 0, NULL);
 	if (j && !json_is_object(j)) {
 		json_decref(j);
-		return NULL;
+		j = NULL;
 	}
+	/* before the keeper's first word on this run: docker's initial state */
+	if (!j)
+		j = json_pack("{s:s, s:i, s:[]}", "Status", "starting", "FailingStreak", 0, "Log");
 	return j;
 }
 
@@ -445,7 +448,9 @@ static _Noreturn void keeper_main_loop(store_t *st, rt_ctr_t *c, int ready)
 {
 	health_run_t hr = {0};
 	int64_t backoff = 0;
+	_cleanup_free_ char *health = ctr_path(c, "health.json");
 	for (bool first = true;; first = false) {
+		unlink(health); /* a new run starts again from "starting" */
 		pid_t child = fork();
 		if (child == 0) {
 			default_signals();
