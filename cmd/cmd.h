@@ -14,10 +14,9 @@
 
 #include <stdbool.h>
 
+#include "cmd/opts.h"
 #include "common/error.h"
 #include "store/store.h"
-
-#define CMD_USAGE (-2)
 
 typedef struct cmd_ctx {
 	const char *root_override; /* --root, NULL if not given */
@@ -25,14 +24,8 @@ typedef struct cmd_ctx {
 	bool debug;
 	int exit_code;             /* a verb returning 0 may set cbuild's exit
 				    * status here (run, exec: the container's) */
+	const cmd_def_t *verb;     /* the verb being run: its options table */
 } cmd_ctx_t;
-
-typedef struct cmd_def {
-	const char *name;
-	int (*fn)(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err);
-	const char *usage;   /* "cbuild tag SOURCE TARGET" */
-	const char *summary; /* one line for `cbuild --help` */
-} cmd_def_t;
 
 /* The store, opened on first use. */
 store_t *cmd_store(cmd_ctx_t *ctx, cb_error_t *err);
@@ -52,6 +45,7 @@ int cmd_each(store_t *st, char *const *names, int n, cmd_each_fn fn, void *opaqu
 	     cb_error_t *err);
 
 #define CMD_DECLARE(verb) int cmd_##verb(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
+#define CMD_OPTS(verb) extern const cmd_opt_t cmd_##verb##_opts[]
 
 CMD_DECLARE(version);
 CMD_DECLARE(info);
@@ -83,5 +77,11 @@ CMD_DECLARE(diff);
 CMD_DECLARE(commit);
 CMD_DECLARE(compose);
 CMD_DECLARE(network);
+
+CMD_OPTS(run);
+CMD_OPTS(exec);
+CMD_OPTS(stop);
+CMD_OPTS(rm);
+CMD_OPTS(tag);
 
 #endif

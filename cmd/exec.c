@@ -1,7 +1,6 @@
 /* cbuild exec [-i] [-t] [-e K=V]... [-u USER] [-w DIR] CONTAINER CMD...:
  * a process in a running container's namespaces; its exit code is ours. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,38 +30,41 @@ static char **merge_env(char *const *base, char *const *extra)
 	return env;
 }
 
+const cmd_opt_t cmd_exec_opts[] = {
+	{"interactive", 'i', CMD_ARG_NONE, NULL, "keep standard input open"},
+	{"tty", 't', CMD_ARG_NONE, NULL, "give the command a terminal"},
+	{"env", 'e', CMD_ARG_REQUIRED, "K=V", "set an environment variable", CMD_OPT_REPEAT},
+	{"user", 'u', CMD_ARG_REQUIRED, "USER[:GROUP]", "user (name or UID) to run as"},
+	{"workdir", 'w', CMD_ARG_REQUIRED, "DIR", "working directory inside the container"},
+	{0}};
+
 int cmd_exec(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	static const struct option longopts[] = {{"interactive", no_argument, NULL, 'i'},
-						 {"tty", no_argument, NULL, 't'},
-						 {"env", required_argument, NULL, 'e'},
-						 {"user", required_argument, NULL, 'u'},
-						 {"workdir", required_argument, NULL, 'w'},
-						 {NULL, 0, NULL, 0}};
 	bool interactive = false, tty = false;
 	const char *user = NULL, *cwd = NULL;
 	_cleanup_strv_ char **extra = NULL;
+	cmd_opts_t p;
 	int o;
-	optind = 1;
-	opterr = 0;
-	while ((o = getopt_long(argc, argv, "+ite:u:w:", longopts, NULL)) != -1) {
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((o = cmd_opts_next(&p, err)) > 0) {
 		switch (o) {
-		case 'i': interactive = true; break;
-		case 't': tty = true; break;
-		case 'e': extra = cb_strv_push(extra, optarg); break;
-		case 'u': user = optarg; break;
-		case 'w': cwd = optarg; break;
-		default: return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
+		case 'i': interactive = p.on; break;
+		case 't': tty = p.on; break;
+		case 'e': extra = cb_strv_push(extra, p.arg); break;
+		case 'u': user = p.arg; break;
+		case 'w': cwd = p.arg; break;
 		}
 	}
-	if (argc - optind < 2)
+	if (o < 0)
+		return o;
+	if (p.nargs < 2)
 		return cmd_usage_error(err, "'exec' needs a container and a command");
 	store_t *st = cmd_store(ctx, err);
-	rt_ctr_t *c = st ? rt_ctr_load(st, argv[optind], err) : NULL;
+	rt_ctr_t *c = st ? rt_ctr_load(st, p.args[0], err) : NULL;
 	if (!c)
 		return -1;
 	if (c->status != RT_CTR_RUNNING) {
-		int rc = cb_error_fail(err, EINVAL, "container '%s' is not running", argv[optind]);
+		int rc = cb_error_fail(err, EINVAL, "container '%s' is not running", p.args[0]);
 		rt_ctr_free(c);
 		return rc;
 	}
@@ -74,7 +76,7 @@ int cmd_exec(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	}
 	sbx_config_t cfg;
 	sbx_config_init(&cfg);
-	cfg.argv = argv + optind + 1;
+	cfg.argv = p.args + 1;
 	cfg.env = env;
 	cfg.cwd = cwd ? cwd : c->cwd;
 	cfg.user = user ? user : (c->user && *c->user ? c->user : NULL);

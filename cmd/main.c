@@ -14,6 +14,7 @@
 #include "common/util.h"
 #include "registry/registry.h"
 #include "runtime/container.h"
+#include "runtime/sandbox.h"
 
 #ifndef CBUILD_VERSION
 #define CBUILD_VERSION "0.1"
@@ -31,24 +32,19 @@ static const cmd_def_t commands[] = {
 	 "cbuild plan [-f FILE|-] [--target STAGE] [--build-arg K[=V]]... [--platform P] "
 	 "[--format text|json] [CONTEXT]",
 	 "print the build plan of a Dockerfile (build --dry-run)"},
-	{"run", cmd_run,
-	 "cbuild run [-d] [-i] [-t] [--rm] [--name NAME] [-e K=V]... [--env-file F] "
-	 "[-v HOST:CTR[:ro]]... [-w DIR] [-u USER] [--hostname H] [--network host|none|NETWORK] "
-	 "[--entrypoint E] [-p [IP:]HOSTPORT:CTRPORT[/tcp|/udp]]... "
-	 "[--log-opt max-size=N|max-file=N]... [--platform OS/ARCH[/VARIANT]] "
-	 "[--security-opt seccomp=unconfined|PROFILE.json] [--pids-limit N] "
-	 "IMAGE [COMMAND [ARG...]]",
-	 "run a command in a new container"},
+	{"run", cmd_run, "cbuild run [OPTIONS] IMAGE [COMMAND [ARG...]]",
+	 "run a command in a new container", cmd_run_opts, CMD_OPTS_STOP_AT_ARG | CMD_OPTS_EXIT_125},
 	{"ps", cmd_ps, "cbuild ps [-a] [-q] [--no-trunc] [-f KEY=VALUE]... [--format F]",
 	 "list containers"},
 	{"logs", cmd_logs, "cbuild logs [-f] [--tail N] [-t] [--since T] [--until T] CONTAINER",
 	 "show a container's output"},
-	{"exec", cmd_exec,
-	 "cbuild exec [-i] [-t] [-e K=V]... [-u USER] [-w DIR] CONTAINER COMMAND [ARG...]",
-	 "run a command in a running container"},
-	{"stop", cmd_stop, "cbuild stop [-t SECONDS] CONTAINER...", "stop running containers"},
+	{"exec", cmd_exec, "cbuild exec [OPTIONS] CONTAINER COMMAND [ARG...]",
+	 "run a command in a running container", cmd_exec_opts,
+	 CMD_OPTS_STOP_AT_ARG | CMD_OPTS_EXIT_125},
+	{"stop", cmd_stop, "cbuild stop [OPTIONS] CONTAINER...", "stop running containers",
+	 cmd_stop_opts},
 	{"start", cmd_start, "cbuild start CONTAINER...", "start stopped containers"},
-	{"rm", cmd_rm, "cbuild rm [-f] CONTAINER...", "remove containers"},
+	{"rm", cmd_rm, "cbuild rm [OPTIONS] CONTAINER...", "remove containers", cmd_rm_opts},
 	{"diff", cmd_diff, "cbuild diff CONTAINER",
 	 "list the files a container added (A), changed (C) or deleted (D)"},
 	{"commit", cmd_commit,
@@ -73,7 +69,7 @@ static const cmd_def_t commands[] = {
 	 "log in to a registry"},
 	{"logout", cmd_logout, "cbuild logout REGISTRY", "log out from a registry"},
 	{"tag", cmd_tag, "cbuild tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
-	 "give an image another name"},
+	 "give an image another name", cmd_tag_opts},
 	{"rmi", cmd_rmi, "cbuild rmi [-f] IMAGE...", "remove images"},
 	{"inspect", cmd_inspect, "cbuild inspect [--type image|container] [--platform OS/ARCH[/VARIANT]] [--raw|--sbom|--provenance] NAME...",
 	 "show an image's or a container's details as JSON"},
@@ -197,30 +193,43 @@ int cmd_version(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 static int run_command(cmd_ctx_t *ctx, const cmd_def_t *c, int argc, char **argv)
 {
 	cb_error_t err = CB_ERROR_INIT;
-	/* run and exec: what follows IMAGE / CONTAINER is the command's own */
-	/* network: what follows the subcommand is the subcommand's (its --help) */
-	bool leading = !strcmp(c->name, "run") || !strcmp(c->name, "exec") ||
-		       !strcmp(c->name, "network");
-	int scan = argc;
-	for (int i = 1; leading && i < argc; i++)
-		if (argv[i][0] != '-') {
-			scan = i;
-			break;
+	ctx->verb = c;
+	if (!c->opts) {
+		/* a verb not yet on cmd/opts.h: find --help for it */
+		/* run and exec: what follows IMAGE / CONTAINER is the command's own */
+		/* network: what follows the subcommand is the subcommand's (its --help) */
+		bool leading = !strcmp(c->name, "run") || !strcmp(c->name, "exec") ||
+			       !strcmp(c->name, "network");
+		int scan = argc;
+		for (int i = 1; leading && i < argc; i++)
+			if (argv[i][0] != '-') {
+				scan = i;
+				break;
+			}
+		if (cmd_wants_help(scan, argv)) {
+			printf("usage: %s\n", c->usage);
+			return 0;
 		}
-	if (cmd_wants_help(scan, argv)) {
-		printf("usage: %s\n", c->usage);
-		return 0;
 	}
 	int rc = c->fn(ctx, argc, argv, &err);
 	if (rc == 0)
 		return ctx->exit_code;
+	if (rc == CMD_HELP)
+		return 0;
+	/* docker's run and exec say 125 for their own failures, usage included,
+	 * so that a script tells them from the command's exit status; 126 and
+	 * 127 when the command could not be run or found, as a shell does */
+	bool own = c->flags & CMD_OPTS_EXIT_125;
+	int exec_status = own ? sbx_exec_error_status(&err) : 0;
 	cb_error_print(stderr, "cbuild", &err);
 	cb_error_release(&err);
+	if (exec_status)
+		return exec_status;
 	if (rc == CMD_USAGE) {
-		fprintf(stderr, "usage: %s\n", c->usage);
-		return 2;
+		fprintf(stderr, "usage: %s\nSee 'cbuild %s --help'.\n", c->usage, c->name);
+		return own ? 125 : 2;
 	}
-	return 1;
+	return own ? 125 : 1;
 }
 
 int main(int argc, char **argv)

@@ -1,5 +1,4 @@
 /* cbuild rm [-f] CONTAINER...: a running container needs -f (killed). */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "runtime/container.h"
@@ -16,25 +15,26 @@ static int rm_one(void *force, store_t *st, const char *name, cb_error_t *err)
 	return rc;
 }
 
+const cmd_opt_t cmd_rm_opts[] = {
+	{"force", 'f', CMD_ARG_NONE, NULL, "remove a running container too (killed first)"},
+	{"volumes", 'v', CMD_ARG_NONE, NULL, "remove the container's anonymous volumes"},
+	{0}};
+
 int cmd_rm(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	static const struct option longopts[] = {{"force", no_argument, NULL, 'f'},
-						 {"volumes", no_argument, NULL, 'v'},
-						 {NULL, 0, NULL, 0}};
 	bool force = false;
+	cmd_opts_t p;
 	int o;
-	optind = 1;
-	opterr = 0;
-	while ((o = getopt_long(argc, argv, "fv", longopts, NULL)) != -1) {
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((o = cmd_opts_next(&p, err)) > 0)
 		if (o == 'f')
-			force = true;
-		else if (o != 'v')
-			return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
-	}
-	if (optind >= argc)
+			force = p.on;
+	if (o < 0)
+		return o;
+	if (p.nargs < 1)
 		return cmd_usage_error(err, "'rm' needs at least 1 container");
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;
-	return cmd_each(st, argv + optind, argc - optind, rm_one, &force, err);
+	return cmd_each(st, p.args, p.nargs, rm_one, &force, err);
 }

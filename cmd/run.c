@@ -1,7 +1,6 @@
 /* cbuild run [OPTIONS] IMAGE [COMMAND [ARG...]]: a new container, attached
  * (cbuild's exit code is the container's) or detached (-d prints its ID). */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,89 +121,102 @@ static void run_args_release(run_args_t *a)
 	free(a->seccomp);
 }
 
-static int parse(int argc, char **argv, run_args_t *a, cb_error_t *err)
+enum { O_RM = CMD_OPT_LONG, O_NAME, O_ENVFILE, O_HOSTNAME, O_NETWORK, O_ENTRYPOINT, O_LOGOPT,
+       O_PLATFORM, O_SECOPT, O_PIDS, O_HR };
+
+const cmd_opt_t cmd_run_opts[] = {
+	{"detach", 'd', CMD_ARG_NONE, NULL, "run it in the background and print its ID"},
+	{"interactive", 'i', CMD_ARG_NONE, NULL, "keep its standard input open"},
+	{"tty", 't', CMD_ARG_NONE, NULL, "give it a terminal"},
+	{"rm", O_RM, CMD_ARG_NONE, NULL, "remove the container when it exits"},
+	{"name", O_NAME, CMD_ARG_REQUIRED, "NAME", "the container's name"},
+	{"env", 'e', CMD_ARG_REQUIRED, "K=V", "set an environment variable", CMD_OPT_REPEAT},
+	{"env-file", O_ENVFILE, CMD_ARG_REQUIRED, "FILE", "read environment variables from FILE",
+	 CMD_OPT_REPEAT},
+	{"volume", 'v', CMD_ARG_REQUIRED, "HOST:CTR[:ro]", "bind a host directory or file",
+	 CMD_OPT_REPEAT},
+	{"workdir", 'w', CMD_ARG_REQUIRED, "DIR", "working directory inside the container"},
+	{"user", 'u', CMD_ARG_REQUIRED, "USER[:GROUP]", "user (name or UID) to run as"},
+	{"hostname", O_HOSTNAME, CMD_ARG_REQUIRED, "NAME", "the container's host name"},
+	{"network", O_NETWORK, CMD_ARG_REQUIRED, "NET", "network: bridge, host, none or a network's name"},
+	{"net", O_NETWORK, CMD_ARG_REQUIRED, "NET", "same as --network", CMD_OPT_HIDDEN},
+	{"entrypoint", O_ENTRYPOINT, CMD_ARG_REQUIRED, "CMD", "override the image's ENTRYPOINT"},
+	{"publish", 'p', CMD_ARG_REQUIRED, "[IP:]HOST:CTR[/PROTO]",
+	 "publish a container's port on the host", CMD_OPT_REPEAT},
+	{"log-opt", O_LOGOPT, CMD_ARG_REQUIRED, "max-size=N|max-file=N", "log rotation", CMD_OPT_REPEAT},
+	{"platform", O_PLATFORM, CMD_ARG_REQUIRED, "OS/ARCH[/VARIANT]",
+	 "the platform to run from a multi-platform image"},
+	{"security-opt", O_SECOPT, CMD_ARG_REQUIRED, "seccomp=unconfined|PROFILE.json",
+	 "security options"},
+	{"pids-limit", O_PIDS, CMD_ARG_REQUIRED, "N", "most processes at once (-1: no limit)"},
+	{"restart", O_HR, CMD_ARG_REQUIRED, "POLICY",
+	 "restart when it exits: no, always, unless-stopped, on-failure[:N]"},
+	{"health-cmd", O_HR, CMD_ARG_REQUIRED, "CMD", "command (run by /bin/sh -c) that checks health"},
+	{"health-interval", O_HR, CMD_ARG_REQUIRED, "DURATION", "time between checks (default 30s)"},
+	{"health-timeout", O_HR, CMD_ARG_REQUIRED, "DURATION",
+	 "longest a check may run (default 30s)"},
+	{"health-start-period", O_HR, CMD_ARG_REQUIRED, "DURATION",
+	 "failures in this first while do not count"},
+	{"health-retries", O_HR, CMD_ARG_REQUIRED, "N", "failures in a row that make it unhealthy"},
+	{"no-healthcheck", O_HR, CMD_ARG_NONE, NULL, "disable the image's HEALTHCHECK"},
+	{0}};
+
+static int parse(cmd_ctx_t *ctx, int argc, char **argv, run_args_t *a, cb_error_t *err)
 {
-	enum { O_RM = 256, O_NAME, O_ENVFILE, O_HOSTNAME, O_NETWORK, O_ENTRYPOINT, O_LOGOPT, O_PLATFORM,
-	       O_SECOPT, O_PIDS, O_HR };
-	static const struct option longopts[] = {
-		{"detach", no_argument, NULL, 'd'},
-		{"interactive", no_argument, NULL, 'i'},
-		{"tty", no_argument, NULL, 't'},
-		{"rm", no_argument, NULL, O_RM},
-		{"name", required_argument, NULL, O_NAME},
-		{"env", required_argument, NULL, 'e'},
-		{"env-file", required_argument, NULL, O_ENVFILE},
-		{"volume", required_argument, NULL, 'v'},
-		{"workdir", required_argument, NULL, 'w'},
-		{"user", required_argument, NULL, 'u'},
-		{"hostname", required_argument, NULL, O_HOSTNAME},
-		{"network", required_argument, NULL, O_NETWORK},
-		{"net", required_argument, NULL, O_NETWORK},
-		{"entrypoint", required_argument, NULL, O_ENTRYPOINT},
-		{"publish", required_argument, NULL, 'p'},
-		{"log-opt", required_argument, NULL, O_LOGOPT},
-		{"platform", required_argument, NULL, O_PLATFORM},
-		{"security-opt", required_argument, NULL, O_SECOPT},
-		{"pids-limit", required_argument, NULL, O_PIDS},
-		{"restart", required_argument, NULL, O_HR},
-		{"health-cmd", required_argument, NULL, O_HR},
-		{"health-interval", required_argument, NULL, O_HR},
-		{"health-timeout", required_argument, NULL, O_HR},
-		{"health-start-period", required_argument, NULL, O_HR},
-		{"health-retries", required_argument, NULL, O_HR},
-		{"no-healthcheck", no_argument, NULL, O_HR},
-		{NULL, 0, NULL, 0}};
 	rt_ctr_spec_t *s = &a->spec;
-	int c, li = 0;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+dite:v:w:u:p:", longopts, &li)) != -1) {
+	cmd_opts_t p;
+	int c;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((c = cmd_opts_next(&p, err)) > 0) {
+		const char *v = p.arg;
 		switch (c) {
-		case 'd': a->detach = true; break;
-		case 'i': s->interactive = true; break;
-		case 't': s->tty = true; break;
-		case O_RM: s->auto_remove = true; break;
-		case O_NAME: s->name = optarg; break;
-		case 'e': a->env = cb_strv_push(a->env, optarg); break;
+		case 'd': a->detach = p.on; break;
+		case 'i': s->interactive = p.on; break;
+		case 't': s->tty = p.on; break;
+		case O_RM: s->auto_remove = p.on; break;
+		case O_NAME: s->name = v; break;
+		case 'e': a->env = cb_strv_push(a->env, v); break;
 		case O_ENVFILE:
-			if (read_env_file(optarg, &a->env, err) < 0)
+			if (read_env_file(v, &a->env, err) < 0)
 				return -1;
 			break;
-		case 'v': a->volumes = cb_strv_push(a->volumes, optarg); break;
-		case 'w': s->cwd = optarg; break;
-		case 'u': s->user = optarg; break;
-		case O_HOSTNAME: s->hostname = optarg; break;
-		case O_NETWORK: s->network = optarg; break;
-		case O_ENTRYPOINT: s->entrypoint = optarg; break;
-		case 'p': a->ports = cb_strv_push(a->ports, optarg); break;
+		case 'v': a->volumes = cb_strv_push(a->volumes, v); break;
+		case 'w': s->cwd = v; break;
+		case 'u': s->user = v; break;
+		case O_HOSTNAME: s->hostname = v; break;
+		case O_NETWORK: s->network = v; break;
+		case O_ENTRYPOINT: s->entrypoint = v; break;
+		case 'p': a->ports = cb_strv_push(a->ports, v); break;
 		case O_LOGOPT:
-			if (parse_log_opt(optarg, s, err) < 0)
+			if (parse_log_opt(v, s, err) < 0)
 				return CMD_USAGE;
 			break;
 		case O_PLATFORM:
-			if (cmd_check_platform(optarg, err) < 0)
+			if (cmd_check_platform(v, err) < 0)
 				return CMD_USAGE;
-			a->platform = optarg;
+			a->platform = v;
 			break;
 		case O_SECOPT: {
-			int rc = parse_security_opt(optarg, &a->seccomp, err);
+			int rc = parse_security_opt(v, &a->seccomp, err);
 			if (rc < 0)
 				return rc;
 			s->seccomp = a->seccomp;
 			break;
 		}
 		case O_PIDS:
-			if (parse_pids_limit(optarg, &s->pids_limit, err) < 0)
+			if (parse_pids_limit(v, &s->pids_limit, err) < 0)
 				return CMD_USAGE;
 			break;
 		case O_HR:
-			if (cmd_run_health_restart_opt(longopts[li].name, optarg, s, err) < 0)
+			if (p.opt->kind == CMD_ARG_NONE && !p.on)
+				break;
+			if (cmd_run_health_restart_opt(p.opt->name, v, s, err) < 0)
 				return CMD_USAGE;
 			break;
-		default:
-			return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (c < 0)
+		return c;
 	if (s->log_max_file > 1 && !s->log_max_size)
 		return cmd_usage_error(err, "--log-opt max-file needs max-size");
 	if (s->no_healthcheck && (s->health_cmd || s->health_interval_ns || s->health_timeout_ns ||
@@ -212,10 +224,10 @@ static int parse(int argc, char **argv, run_args_t *a, cb_error_t *err)
 		return cmd_usage_error(err, "--no-healthcheck conflicts with --health-* options");
 	if (s->restart != RT_CTR_RESTART_NO && s->auto_remove)
 		return cmd_usage_error(err, "conflicting options: --restart and --rm");
-	if (optind >= argc)
+	if (p.nargs < 1)
 		return cmd_usage_error(err, "'run' needs an image");
-	s->image_name = argv[optind];
-	s->cmd = argv + optind + 1;
+	s->image_name = p.args[0];
+	s->cmd = p.args + 1;
 	s->env = a->env;
 	s->volumes = a->volumes;
 	s->ports = a->ports;
@@ -253,7 +265,7 @@ static int find_or_pull(cmd_ctx_t *ctx, store_t *st, const char *what, const cha
 int cmd_run(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	run_args_t a = {0};
-	int rc = parse(argc, argv, &a, err);
+	int rc = parse(ctx, argc, argv, &a, err);
 	if (rc < 0) {
 		run_args_release(&a);
 		return rc;

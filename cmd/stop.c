@@ -1,5 +1,4 @@
 /* cbuild stop [-t SECONDS] CONTAINER...: STOPSIGNAL, then SIGKILL. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,26 +17,27 @@ static int stop_one(void *timeout, store_t *st, const char *name, cb_error_t *er
 	return rc;
 }
 
+const cmd_opt_t cmd_stop_opts[] = {
+	{"time", 't', CMD_ARG_REQUIRED, "SECONDS",
+	 "seconds to wait for it to exit before killing it (default 10)"},
+	{0}};
+
 int cmd_stop(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	static const struct option longopts[] = {{"time", required_argument, NULL, 't'},
-						 {NULL, 0, NULL, 0}};
-	int timeout = 10, o;
-	optind = 1;
-	opterr = 0;
-	while ((o = getopt_long(argc, argv, "t:", longopts, NULL)) != -1) {
-		char *end;
-		if (o != 't')
-			return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
-		long v = strtol(optarg, &end, 10);
-		if (*end || v < 0 || v > 86400)
-			return cmd_usage_error(err, "invalid timeout '%s'", optarg);
-		timeout = (int)v;
-	}
-	if (optind >= argc)
+	long long timeout = 10;
+	cmd_opts_t p;
+	int o;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((o = cmd_opts_next(&p, err)) > 0)
+		if (o == 't' && cmd_opts_int(&p, 0, 86400, &timeout, err) < 0)
+			return CMD_USAGE;
+	if (o < 0)
+		return o;
+	if (p.nargs < 1)
 		return cmd_usage_error(err, "'stop' needs at least 1 container");
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;
-	return cmd_each(st, argv + optind, argc - optind, stop_one, &timeout, err);
+	int t = (int)timeout;
+	return cmd_each(st, p.args, p.nargs, stop_one, &t, err);
 }

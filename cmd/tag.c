@@ -7,9 +7,16 @@
 #include "common/util.h"
 #include "registry/reference.h"
 
+const cmd_opt_t cmd_tag_opts[] = {{0}};
+
 int cmd_tag(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	if (argc != 3)
+	cmd_opts_t p;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	int o = cmd_opts_next(&p, err);
+	if (o != 0)
+		return o;
+	if (p.nargs != 2)
 		return cmd_usage_error(err, "'tag' needs exactly 2 arguments");
 	store_t *st = cmd_store(ctx, err);
 	if (!st)

@@ -213,6 +213,12 @@ typedef struct sbx_status {
 /* The shell's view: code, or 128 + signal. */
 int sbx_status_shell_code(const sbx_status_t *st);
 
+/* When err (possibly wrapped) says the command itself could not be
+ * exec'ed: the status a shell and docker give it, 127 when it was not
+ * found, 126 when it could not be run (a directory, no x bit, a bad
+ * format). 0 for any other failure. */
+int sbx_exec_error_status(const cb_error_t *err);
+
 /* Run cfg's process and wait for it: start, relay I/O (output_cb, tty),
  * forward signals, reap. Returns 0 with *status filled when the process ran
  * (whatever its exit code), -1 with *err when it could not be started or

@@ -106,7 +106,7 @@ is "$(cb run --rm "${other_id:7:12}" cat /plat)" "$OTHER" "run it by ID"
 is "$(cb run --rm "$M" cat /plat 2>"$T/err")" "$HOST" "run an index tag: this machine's image"
 is "$(cb run --rm --platform "$OTHERP" "$M" cat /plat)" "$OTHER" "run --platform picks the other"
 is "$(cb run --rm --platform linux/$OTHER "$M" cat /plat)" "$OTHER" "also without the variant"
-cb run --rm --platform linux/s390x "$M" true 2>"$T/err"; is $? 1 "run of a missing platform fails"
+cb run --rm --platform linux/s390x "$M" true 2>"$T/err"; is $? 125 "run of a missing platform fails (125: cbuild's own error)"
 like "$(cat "$T/err")" "image '$M'.*no image for platform 'linux/s390x'.*available" "clearly"
 
 # FROM

@@ -60,7 +60,7 @@ is "$(cb diff o1)" "$(printf 'C /usr\nD /usr/bin\nD /usr/sbin\nA /usr/x\nC /var\
 cb rm o1 >/dev/null
 cb run busybox sh -c 'exit 3'; is $? 3 "exit code of run is the container's"
 cb run --name n1 busybox true; cb run --name n1 busybox true 2>/dev/null
-is $? 1 "names are unique"
+is $? 125 "names are unique (a second one: 125, as docker run)"
 cb rm $(cb ps -aq) >/dev/null
 is "$(cb run --rm busybox echo hello)" hello "run --rm prints the output"
 is "$(leftovers | tr '\n' ' ')" "0 0 0 " "run --rm leaves nothing"

@@ -47,8 +47,8 @@ cb run --name r2 --log-opt max-size=1k busybox sh -c 'for i in $(seq 100); do ec
 is "$(cb logs r2 | tail -1)" line-100 "max-file=1: the log is truncated, the newest lines kept"
 d2=$ROOT/containers/$(cb ps -aq --no-trunc -f name=r2)
 [ ! -e "$d2/log.1" ]; ok $? "max-file=1: no log.1"
-cb run --log-opt max-size=big busybox true 2>/dev/null; is $? 2 "a bad max-size: usage error"
-cb run --log-opt color=red busybox true 2>/dev/null; is $? 2 "an unknown --log-opt: usage error"
+cb run --log-opt max-size=big busybox true 2>/dev/null; is $? 125 "a bad max-size: usage error (125, as docker run)"
+cb run --log-opt color=red busybox true 2>/dev/null; is $? 125 "an unknown --log-opt: usage error (125)"
 
 # logs -f across rotations
 cb run -d --name f1 --log-opt max-size=2k --log-opt max-file=2 busybox \

@@ -77,7 +77,7 @@ cgroup_gone "$(val "$ctr_out" pids_cgroup)"; ok $? "run: its cgroup is removed a
 
 out=$(cb run --rm -v "$T/probe:/probe:ro" busybox /probe "$BOMB" 2>&1)
 is "$(val "$out" pids_cgroup)/$(val "$out" forks)" "//$BOMB" "run: no pids limit unless asked (Docker's default)"
-cb run --rm --pids-limit nope busybox true 2>/dev/null; is $? 2 "run: a bad --pids-limit is a usage error"
+cb run --rm --pids-limit nope busybox true 2>/dev/null; is $? 125 "run: a bad --pids-limit is a usage error (125)"
 
 out=$(cb run --rm --security-opt seccomp=unconfined -v "$T/probe:/probe:ro" busybox /probe 2>&1)
 is "$(val "$out" seccomp)/$(val "$out" unshare_user)" "0/ok" "run: seccomp=unconfined has no filter (a user namespace can be made)"
@@ -92,7 +92,7 @@ echo '{"defaultAction": "SCMP_ACT_NOPE"}' >"$T/bad.json"
 out=$(cb run --rm --security-opt "seccomp=$T/bad.json" busybox true 2>&1); rc=$?
 ok $((rc == 0)) "run: a bad profile is refused"
 like "$out" "seccomp profile '$T/bad.json': defaultAction: unknown action 'SCMP_ACT_NOPE'" "with the place and the reason"
-cb run --rm --security-opt apparmor=x busybox true 2>/dev/null; is $? 2 "run: other --security-opt values are refused, not ignored"
+cb run --rm --security-opt apparmor=x busybox true 2>/dev/null; is $? 125 "run: other --security-opt values are refused, not ignored"
 
 # exec: the container's profile and its pids cgroup
 id=$(cb run -d --pids-limit "$LIMIT" -v "$T/probe:/probe:ro" busybox sleep 60)

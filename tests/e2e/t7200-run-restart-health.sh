@@ -80,11 +80,11 @@ is "$(runs us)" 2 "the next command starts nothing again"
 cb rm -f us us2 al f0 f2 >/dev/null
 
 # flags checked as docker checks them
-cb run --rm --restart always busybox true 2>/dev/null; is $? 2 "--restart with --rm: usage error"
-cb run --restart sometimes busybox true 2>/dev/null; is $? 2 "bad policy: usage error"
-cb run --restart always:3 busybox true 2>/dev/null; is $? 2 "a count only with on-failure"
-cb run --no-healthcheck --health-cmd true busybox true 2>/dev/null; is $? 2 "--no-healthcheck with --health-cmd"
-cb run --health-interval 5 busybox true 2>/dev/null; is $? 2 "a duration needs a unit"
+cb run --rm --restart always busybox true 2>/dev/null; is $? 125 "--restart with --rm: usage error"
+cb run --restart sometimes busybox true 2>/dev/null; is $? 125 "bad policy: usage error"
+cb run --restart always:3 busybox true 2>/dev/null; is $? 125 "a count only with on-failure"
+cb run --no-healthcheck --health-cmd true busybox true 2>/dev/null; is $? 125 "--no-healthcheck with --health-cmd"
+cb run --health-interval 5 busybox true 2>/dev/null; is $? 125 "a duration needs a unit"
 
 # health: starting (a long interval), unhealthy, healthy
 health() { ins "$1" 'j["State"]["Health"]["Status"]' 2>/dev/null; }
