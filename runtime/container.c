@@ -49,6 +49,7 @@ void rt_ctr_free(rt_ctr_t *c)
 	free(c->stop_signal);
 	free(c->seccomp);
 	cb_strv_free(c->health.test);
+	ctr_extra_release(&c->extra);
 	free(c);
 }
 
@@ -307,18 +308,7 @@ int ctr_write_config(store_t *st, const rt_ctr_t *c, cb_error_t *err)
 		json_object_set_new(j, "seccomp", oci_json_str(c->seccomp));
 	if (c->pids_limit > 0)
 		json_object_set_new(j, "pids_limit", json_integer(c->pids_limit));
-	if (c->restart != RT_CTR_RESTART_NO)
-		json_object_set_new(j, "restart", json_pack("{s:s, s:i}", "name",
-							    rt_ctr_restart_name(c->restart),
-							    "max", c->restart_max));
-	if (c->health.test)
-		json_object_set_new(j, "health",
-				    json_pack("{s:o, s:I, s:I, s:I, s:i}", "test",
-					      strv_json(c->health.test), "interval",
-					      (json_int_t)c->health.interval_ns, "timeout",
-					      (json_int_t)c->health.timeout_ns, "start_period",
-					      (json_int_t)c->health.start_period_ns, "retries",
-					      c->health.retries));
+	ctr_opts_to_json(c, j);
 	return write_json(st, c, "config.json", j, err);
 }
 
@@ -393,20 +383,7 @@ static void read_config(rt_ctr_t *c, json_t *j)
 	c->log_max_file = (int)json_integer_value(json_object_get(j, "log_max_file"));
 	c->seccomp = json_dupstr(j, "seccomp");
 	c->pids_limit = json_integer_value(json_object_get(j, "pids_limit"));
-	json_t *r = json_object_get(j, "restart");
-	cb_error_t e = CB_ERROR_INIT;
-	if (r && rt_ctr_parse_restart(json_string_value(json_object_get(r, "name")), &c->restart,
-				      &c->restart_max, &e) < 0)
-		cb_error_release(&e);
-	c->restart_max = (int)json_integer_value(json_object_get(r, "max"));
-	json_t *h = json_object_get(j, "health");
-	if (h) {
-		c->health.test = json_strv(json_object_get(h, "test"));
-		c->health.interval_ns = json_integer_value(json_object_get(h, "interval"));
-		c->health.timeout_ns = json_integer_value(json_object_get(h, "timeout"));
-		c->health.start_period_ns = json_integer_value(json_object_get(h, "start_period"));
-		c->health.retries = (int)json_integer_value(json_object_get(h, "retries"));
-	}
+	ctr_opts_from_json(c, j);
 	json_t *ports = json_object_get(j, "ports");
 	c->n_ports = json_array_size(ports);
 	c->ports = cb_xcalloc(c->n_ports + 1, sizeof(rt_ctr_port_t));
@@ -817,7 +794,11 @@ static int fill_from_spec(rt_ctr_t *c, const rt_ctr_spec_t *s, const oci_config_
 	if (c->restart != RT_CTR_RESTART_NO && s->auto_remove)
 		return cb_error_fail(err, EINVAL, "conflicting options: --restart and --rm");
 	ctr_health_resolve(s, img, &c->health);
-	c->stop_signal = img->stop_signal ? cb_xstrdup(img->stop_signal) : NULL;
+	if (ctr_extra_check(&s->extra, err) < 0)
+		return -1;
+	ctr_extra_copy(&c->extra, &s->extra);
+	const char *sig = s->extra.stop_signal ? s->extra.stop_signal : img->stop_signal;
+	c->stop_signal = sig ? cb_xstrdup(sig) : NULL;
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	c->created = (int64_t)now.tv_sec;
@@ -897,6 +878,8 @@ int rt_ctr_create(store_t *st, const rt_ctr_spec_t *spec, rt_ctr_t **out, cb_err
 		c->name = spec->name ? cb_xstrdup(spec->name) : random_name();
 		/* config.json last: a directory without it is not a container yet */
 		rc = make_dirs(c, err);
+		if (rc == 0 && c->restart != RT_CTR_RESTART_NO)
+			ctr_boot_record(st);
 		if (rc == 0)
 			rc = ctr_write_state(st, c, err);
 		if (rc == 0)
@@ -952,8 +935,8 @@ int rt_ctr_stop(store_t *st, rt_ctr_t *c, int timeout, cb_error_t *err)
 		sig = SIGTERM;
 	if (ctr_pid_alive(c->pid, c->pid_start) && kill(c->pid, sig) < 0 && errno != ESRCH)
 		return cb_error_errno(err, "signal container '%.12s'", c->id);
-	if (timeout < 0)
-		timeout = 0;
+	if (timeout < 0) /* not given: --stop-timeout, else docker's 10 s */
+		timeout = c->extra.stop_timeout_set ? c->extra.stop_timeout : 10;
 	if (!wait_gone(st, c, timeout * 1000)) {
 		if (ctr_pid_alive(c->pid, c->pid_start) && kill(c->pid, SIGKILL) < 0 &&
 		    errno != ESRCH)

@@ -77,6 +77,25 @@ typedef enum rt_ctr_restart_kind {
 	RT_CTR_RESTART_UNLESS_STOPPED,
 } rt_ctr_restart_kind_t;
 
+/* More of `run`'s options (runtime/container_opts.c): borrowed in a spec,
+ * owned (deep copies) in an rt_ctr_t. String lists are NULL-terminated and
+ * may be NULL. */
+typedef struct rt_ctr_extra {
+	char **tmpfs;          /* --tmpfs DEST[:OPTS], --mount type=tmpfs */
+	char **extra_hosts;    /* --add-host NAME:IP */
+	char **dns;            /* --dns IP: the nameservers of resolv.conf */
+	char **labels;         /* --label K=V, over the image's */
+	char **cap_add, **cap_drop; /* names ("NET_ADMIN", "CAP_NET_ADMIN", "ALL") */
+	char **ulimits;        /* --ulimit NAME=SOFT[:HARD] */
+	bool read_only;        /* --read-only: the root file system */
+	bool init;             /* --init: tini (docker's docker-init) as PID 1 */
+	const char *stop_signal; /* --stop-signal; NULL = the image's */
+	int stop_timeout;      /* --stop-timeout seconds, when stop_timeout_set */
+	bool stop_timeout_set; /* else `stop` waits docker's 10 s */
+	int64_t memory;        /* --memory bytes; 0 = no limit */
+	int64_t nano_cpus;     /* --cpus * 1e9; 0 = no limit */
+} rt_ctr_extra_t;
+
 /* What `run` asks for; all borrowed. The command is resolved against the
  * image config in rt_ctr_create (entrypoint + cmd as Docker does). */
 typedef struct rt_ctr_spec {
@@ -109,6 +128,7 @@ typedef struct rt_ctr_spec {
 	int64_t health_interval_ns, health_timeout_ns, health_start_period_ns;
 	int health_retries;
 	bool no_healthcheck;         /* --no-healthcheck: none, whatever the image says */
+	rt_ctr_extra_t extra;
 } rt_ctr_spec_t;
 
 /* The healthcheck a container runs (docker's Healthcheck): test is
@@ -153,6 +173,7 @@ typedef struct rt_ctr {
 	rt_ctr_restart_kind_t restart;
 	int restart_max;
 	rt_ctr_health_t health;
+	rt_ctr_extra_t extra;        /* owned; extra.stop_signal is unused (stop_signal is it) */
 	int64_t created;             /* seconds since the epoch */
 	int64_t created_ns;          /* the same in ns: orders containers made in one second */
 	/* state */
@@ -208,7 +229,8 @@ int rt_ctr_run(store_t *st, rt_ctr_t *c, const rt_ctr_io_t *io, sbx_status_t *st
  * that stopped it. */
 int rt_ctr_start_detached(store_t *st, rt_ctr_t *c, cb_error_t *err);
 
-/* STOPSIGNAL (default SIGTERM) to PID 1, SIGKILL after timeout seconds;
+/* STOPSIGNAL (default SIGTERM) to PID 1, SIGKILL after timeout seconds
+ * (< 0: the container's --stop-timeout, else 10);
  * returns when the container has exited. No-op when not running. */
 int rt_ctr_stop(store_t *st, rt_ctr_t *c, int timeout, cb_error_t *err);
 
@@ -237,6 +259,11 @@ void *rt_ctr_health_json(const rt_ctr_t *c);
  * by the first command that opens the store; failures are warnings. The
  * boot id comes from CBUILD_BOOT_ID when set (tests simulate a reboot). */
 void rt_ctr_boot(store_t *st);
+
+/* --ulimit NAME=SOFT[:HARD] (-1 = unlimited), docker's names. */
+int rt_ctr_parse_ulimit(const char *s, sbx_rlimit_t *out, cb_error_t *err);
+/* --cap-add/--cap-drop over docker's default set (ALL in either). */
+int rt_ctr_caps(char *const *add, char *const *drop, uint64_t *out, cb_error_t *err);
 
 /* ---- diff and commit ---- */
 

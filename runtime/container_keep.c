@@ -549,7 +549,8 @@ static char *current_boot_id(void)
 
 /* True once per boot: the caller that saw the boot id change (under the
  * store lock, so two commands at once do not both restart). A store that
- * never recorded one is not "after a reboot". */
+ * never recorded one has no container to start: the id is recorded when the
+ * first container with a restart policy is made (ctr_boot_record). */
 static bool boot_changed(store_t *st)
 {
 	_cleanup_free_ char *now = current_boot_id();
@@ -559,9 +560,12 @@ static bool boot_changed(store_t *st)
 	cb_error_t e = CB_ERROR_INIT;
 	if (!now)
 		return false;
-	if (cb_read_file(path, 256, &old, &len, &e) == 0 && cb_streq(old, now))
+	if (cb_read_file(path, 256, &old, &len, &e) < 0) {
+		cb_error_release(&e);
 		return false; /* the common case: no lock taken */
-	cb_error_release(&e);
+	}
+	if (cb_streq(old, now))
+		return false;
 	if (store_lock(st, &e) < 0) {
 		cb_error_release(&e);
 		return false;
@@ -572,10 +576,21 @@ static bool boot_changed(store_t *st)
 	cb_error_release(&e);
 	bool changed = seen && !cb_streq(old, now);
 	_cleanup_free_ char *tmp = store_path(st, "tmp");
-	if ((!seen || changed) && cb_write_file_atomic(path, tmp, now, strlen(now), 0644, &e) < 0)
+	if (changed && cb_write_file_atomic(path, tmp, now, strlen(now), 0644, &e) < 0)
 		cb_warn_error(&e);
 	store_unlock(st);
 	return changed;
+}
+
+void ctr_boot_record(store_t *st)
+{
+	_cleanup_free_ char *now = current_boot_id();
+	_cleanup_free_ char *path = store_path(st, "containers/.boot_id");
+	_cleanup_free_ char *tmp = store_path(st, "tmp");
+	cb_error_t e = CB_ERROR_INIT;
+	if (now && !cb_path_exists(path) &&
+	    cb_write_file_atomic(path, tmp, now, strlen(now), 0644, &e) < 0)
+		cb_warn_error(&e);
 }
 
 void rt_ctr_boot(store_t *st)

@@ -83,7 +83,12 @@ static int write_etc_files(store_t *st, const rt_ctr_t *c, cb_error_t *err)
 	_cleanup_free_ char *hosts = ctr_path(c, "hosts");
 	_cleanup_free_ char *resolv = ctr_path(c, "resolv.conf");
 	_cleanup_free_ char *h = cb_asprintf("%s\n", c->hostname);
-	_cleanup_free_ char *hs = ctr_hosts_text(st, c);
+	_cleanup_free_ char *hs0 = ctr_hosts_text(st, c);
+	cb_buf_t hb;
+	cb_buf_init(&hb);
+	cb_buf_addstr(&hb, hs0);
+	ctr_extra_hosts(c, &hb);
+	_cleanup_free_ char *hs = cb_buf_detach(&hb, NULL);
 	_cleanup_free_ char *rc = NULL;
 	size_t rlen = 0;
 	cb_error_t e = CB_ERROR_INIT;
@@ -93,6 +98,11 @@ static int write_etc_files(store_t *st, const rt_ctr_t *c, cb_error_t *err)
 	} else if (cb_read_file("/etc/resolv.conf", 1 << 16, &rc, &rlen, &e) < 0) {
 		cb_error_release(&e);
 		rc = cb_xstrdup("");
+	}
+	char *dns = ctr_extra_resolv(c, rc);
+	if (dns) {
+		free(rc);
+		rc = dns;
 	}
 	if (cb_write_file_atomic(hostname, NULL, h, strlen(h), 0644, err) < 0 ||
 	    cb_write_file_atomic(hosts, NULL, hs, strlen(hs), 0644, err) < 0 ||
@@ -315,9 +325,9 @@ static int build_mounts(store_t *st, const rt_ctr_t *c, mounts_t *m, cb_error_t 
 			if (cb_mkdir_p(dir, 0755, err) < 0)
 				return -1;
 			src = dir;
-		} else if (!cb_path_exists(spec)) {
-			return cb_error_fail(err, ENOENT, "volume '%s': host path '%s' does not "
-							  "exist", c->volumes[i], spec);
+		} else if (!cb_path_exists(spec) && cb_mkdir_p(spec, 0755, err) < 0) {
+			/* docker's -v makes a missing host path a directory */
+			return cb_error_wrap(err, "volume '%s'", c->volumes[i]);
 		}
 		m->v[m->n++] = (sbx_mount_t){.type = SBX_MOUNT_BIND, .source = src, .dest = dest,
 					     .readonly = ro};
@@ -334,6 +344,7 @@ static void mounts_release(mounts_t *m)
 
 typedef struct running {
 	sbx_handle_t *h;
+	ctr_limits_t limits;
 	log_ctx_t log;
 	rt_fwd_t *fw;
 	size_t n_fw;
@@ -343,6 +354,7 @@ static void running_release(running_t *r)
 {
 	sbx_handle_free(r->h);
 	r->h = NULL;
+	ctr_limits_leave(&r->limits);
 	log_release(&r->log);
 	for (size_t i = 0; i < r->n_fw; i++)
 		if (r->fw[i].listen_fd >= 0)
@@ -446,10 +458,17 @@ static int launch_process(store_t *st, rt_ctr_t *c, running_t *r, bool attached,
 	cfg.tty_raw = attached;
 	cfg.pids_limit = c->pids_limit;
 	sbx_scmp_profile_t *profile = NULL;
-	int rc = rt_ctr_seccomp(c, &cfg, &profile, err);
+	ctr_sbx_extra_t x;
+	int rc = ctr_sbx_extra(c, m.v, m.n, &cfg, &x, err);
+	if (rc == 0)
+		rc = rt_ctr_seccomp(c, &cfg, &profile, err);
+	/* memory and cpu: this monitor's cgroups, which the sandbox's fork inherits */
+	if (rc == 0)
+		rc = ctr_limits_enter(c, &r->limits, err);
 	if (rc == 0)
 		rc = sbx_start(&cfg, &r->h, err);
 	sbx_seccomp_free(profile);
+	ctr_sbx_extra_release(&x);
 	mounts_release(&m);
 	if (rc < 0)
 		return cb_error_wrap(err, "start container '%.12s'", c->id);

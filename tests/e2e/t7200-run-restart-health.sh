@@ -8,7 +8,7 @@
 [ "$(id -u)" = 0 ] || skip_all "runs as root"
 import_busybox
 export CBUILD_BOOT_ID=boot-1
-cb images >/dev/null # the store records this boot
+
 
 jq_() { python3 -c 'import json,sys; j=json.load(sys.stdin)[0]; print(eval(sys.argv[1]))' "$1"; }
 ins() { cb inspect "$1" | jq_ "$2"; }
