@@ -20,6 +20,7 @@
 #include "cmd/cmd.h"
 #include "cmd/images_util.h"
 #include "cmd/inspect_attest.h"
+#include "cmd/inspect_ctr.h"
 #include "common/fs.h"
 #include "common/util.h"
 #include "registry/reference.h"
@@ -162,9 +163,6 @@ static json_t *container_json(store_t *st, const rt_ctr_t *c)
 					      c->name));
 	json_object_set_new(host, "PortBindings", bindings);
 	json_object_set_new(host, "AutoRemove", json_boolean(c->auto_remove));
-	json_object_set_new(host, "RestartPolicy",
-			    json_pack("{s:s, s:i}", "Name", rt_ctr_restart_name(c->restart),
-				      "MaximumRetryCount", c->restart_max));
 	_cleanup_free_ char *upper = cb_path_join(c->dir, "upper");
 	_cleanup_free_ char *work = cb_path_join(c->dir, "work");
 	_cleanup_free_ char *merged = cb_path_join(c->dir, "rootfs");
@@ -192,6 +190,7 @@ static json_t *container_json(store_t *st, const rt_ctr_t *c)
 	json_object_set_new(j, "NetworkSettings", json_pack("{s:o}", "Networks", nets));
 	json_object_set_new(j, "GraphDriver", graph);
 	json_object_set_new(j, "Config", config);
+	cmd_inspect_ctr_options(c, img && img->config ? img->config->labels : NULL, config, host);
 	image_free(img);
 	return j;
 }

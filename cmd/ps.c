@@ -11,6 +11,7 @@
 #include "cmd/cmd.h"
 #include "cmd/format.h"
 #include "cmd/images_util.h"
+#include "cmd/inspect_ctr.h"
 #include "common/util.h"
 #include "registry/reference.h"
 
@@ -135,8 +136,8 @@ static json_t *image_labels(store_t *st, const rt_ctr_t *c, char **text)
 	json_t *labels = NULL;
 	if (!img)
 		cb_error_release(&e);
-	else if (img->config->labels)
-		labels = json_incref(img->config->labels);
+	/* the image's, with the container's --label over them */
+	labels = cmd_ctr_labels(c, img && img->config ? img->config->labels : NULL);
 	image_free(img);
 	cb_buf_t b;
 	cb_buf_init(&b);
