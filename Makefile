@@ -3,6 +3,8 @@
 #   make deps        install every Debian package the build and the tests need
 #   make             build ./cbuild
 #   make check       check-deps + unit tests (cmocka) + end-to-end tests (prove)
+#   make check-compat  the Docker compatibility scenarios against cbuild
+#   make compat-docker the same scenarios against Debian's docker (a private dockerd)
 #   make check-deps  the layering rules: includes point down, store paths, file lengths
 #   make difftest    N=500 [START=1] [PEERS="buildah buildkit"]: generated
 #                    Dockerfiles built by cbuild and the peers (tests/difftest)
@@ -46,6 +48,7 @@ CMD_OBJS := $(CMD_SRCS:%.c=$(BUILD)/%.o)
 LIBCB := $(BUILD)/libcbuild.a
 
 E2E_TESTS ?= $(sort $(wildcard tests/e2e/t*.sh))
+COMPAT_TESTS ?= $(sort $(wildcard tests/compat/c*.sh))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -54,7 +57,7 @@ TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
-.PHONY: FORCE all tools deps bench-deps check check-deps check-unit check-e2e crashtest difftest asan fuzz bench install clean format format-all
+.PHONY: FORCE all tools deps bench-deps check check-deps check-unit check-e2e check-compat compat-docker crashtest difftest asan fuzz bench install clean format format-all
 
 all: cbuild testdata/hello/rootfs.tar
 
@@ -122,13 +125,15 @@ bench-deps: deps
 # A failing unit binary must not hide the e2e results: every half runs,
 # then the target fails if any did.
 check: $(UNIT_BINS) $(TOOL_BINS) cbuild
-	@d=0; u=0; e=0; $(MAKE) --no-print-directory check-deps || d=1; \
+	@d=0; u=0; e=0; c=0; $(MAKE) --no-print-directory check-deps || d=1; \
 	$(MAKE) --no-print-directory check-unit || u=1; \
 	$(MAKE) --no-print-directory check-e2e || e=1; \
+	$(MAKE) --no-print-directory check-compat || c=1; \
 	if [ $$d = 1 ]; then echo "make check: check-deps FAILED (see above)"; fi; \
 	if [ $$u = 1 ]; then echo "make check: unit tests FAILED (see above)"; fi; \
 	if [ $$e = 1 ]; then echo "make check: e2e tests FAILED (see above)"; fi; \
-	exit $$((d | u | e))
+	if [ $$c = 1 ]; then echo "make check: compat scenarios FAILED (see above)"; fi; \
+	exit $$((d | u | e | c))
 
 # Arrows point down, only store/ joins paths under the store root, no file
 # over 1,000 lines; today's debts are in tests/deps/*.allow (under a second)
@@ -141,6 +146,16 @@ check-unit: $(UNIT_BINS) $(TOOL_BINS)
 
 check-e2e: cbuild $(TOOL_BINS)
 	CBUILD_BIN=$(abspath $(BUILD)/cbuild) prove -f -e bash $(E2E_TESTS)
+
+# Docker compatibility (issue 26): the scenarios in tests/compat/ are written
+# once against $$DOCKER; make check runs them on cbuild, compat-docker on a
+# private dockerd (tests/compat/with-dockerd) to show they say what docker does.
+check-compat: cbuild
+	COMPAT_CBUILD=$(abspath $(BUILD)/cbuild) prove -f -e 'tests/compat/with cbuild' $(COMPAT_TESTS)
+
+compat-docker: cbuild
+	COMPAT_CBUILD=$(abspath $(BUILD)/cbuild) tests/compat/with-dockerd \
+		prove -f -e 'tests/compat/with docker' $(COMPAT_TESTS)
 
 # kill -9 at random points, fsck and content checks after each (issue 23):
 # `make crashtest N=1000 [SEED=S]`; make check runs it with a small count.

@@ -24,7 +24,6 @@
 #include "store/archive_lazy.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,42 +78,46 @@ enum {
 	OPT_SBOM, OPT_PROVENANCE, OPT_ISOLATION,
 };
 
-static const struct option build_longopts[] = {
-	{"tag", required_argument, NULL, 't'},
-	{"file", required_argument, NULL, 'f'},
-	{"quiet", no_argument, NULL, 'q'},
-	{"build-arg", required_argument, NULL, OPT_BUILD_ARG},
-	{"target", required_argument, NULL, OPT_TARGET},
-	{"no-cache", optional_argument, NULL, OPT_NO_CACHE},
-	{"pull", optional_argument, NULL, OPT_PULL},
+const cmd_opt_t cmd_build_opts[] = {
+	{"tag", 't', CMD_ARG_REQUIRED, "NAME[:TAG]", "name the image", CMD_OPT_REPEAT},
+	{"file", 'f', CMD_ARG_REQUIRED, "FILE", "the Dockerfile (default CONTEXT/Dockerfile; - for stdin)"},
+	{"quiet", 'q', CMD_ARG_NONE, NULL, "print only the image ID"},
+	{"build-arg", OPT_BUILD_ARG, CMD_ARG_REQUIRED, "K[=V]", "set a build-time ARG (no =V: from the environment)",
+	 CMD_OPT_REPEAT},
+	{"target", OPT_TARGET, CMD_ARG_REQUIRED, "STAGE", "build up to this stage"},
+	{"no-cache", OPT_NO_CACHE, CMD_ARG_OPTIONAL, "BOOL", "use no cached step"},
+	{"pull", OPT_PULL, CMD_ARG_OPTIONAL, "BOOL", "pull base images even when they are in the store"},
 	/* docker build's intermediate-container flags (the course's CI uses
 	 * --force-rm=true): cbuild keeps no intermediate containers, so they are
 	 * checked and ignored, as BuildKit does */
-	{"rm", optional_argument, NULL, OPT_RM},
-	{"force-rm", optional_argument, NULL, OPT_FORCE_RM},
-	{"label", required_argument, NULL, OPT_LABEL},
-	{"network", required_argument, NULL, OPT_NETWORK},
-	{"allow", required_argument, NULL, OPT_ALLOW},
-	{"format", required_argument, NULL, OPT_FORMAT},
-	{"compress", required_argument, NULL, OPT_COMPRESS},
-	{"compression-level", required_argument, NULL, OPT_LEVEL},
-	{"timestamp", required_argument, NULL, OPT_TIMESTAMP},
-	{"iidfile", required_argument, NULL, OPT_IIDFILE},
-	{"progress", required_argument, NULL, OPT_PROGRESS},
-	{"secret", required_argument, NULL, OPT_SECRET},
-	{"explain-cache", no_argument, NULL, OPT_EXPLAIN},
-	{"platform", required_argument, NULL, OPT_PLATFORM},
-	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
-	{"cache-to", required_argument, NULL, OPT_CACHE_TO},
-	{"cache-to-mode", required_argument, NULL, OPT_CACHE_MODE},
-	{"cache-from", required_argument, NULL, OPT_CACHE_FROM},
-	{"jobs", required_argument, NULL, OPT_JOBS},
-	{"ssh", required_argument, NULL, OPT_SSH},
-	{"check", no_argument, NULL, OPT_CHECK},
-	{"sbom", optional_argument, NULL, OPT_SBOM},
-	{"provenance", optional_argument, NULL, OPT_PROVENANCE},
-	{"isolation", required_argument, NULL, OPT_ISOLATION},
-	{NULL, 0, NULL, 0},
+	{"rm", OPT_RM, CMD_ARG_OPTIONAL, "BOOL", "accepted for docker; no intermediate containers are kept"},
+	{"force-rm", OPT_FORCE_RM, CMD_ARG_OPTIONAL, "BOOL", "accepted for docker; no intermediate containers are kept"},
+	{"label", OPT_LABEL, CMD_ARG_REQUIRED, "K=V", "set an image label", CMD_OPT_REPEAT},
+	{"network", OPT_NETWORK, CMD_ARG_REQUIRED, "MODE", "network of RUN steps: default, host or none"},
+	{"allow", OPT_ALLOW, CMD_ARG_REQUIRED, "ENT", "entitlements: security.insecure, network.host"},
+	{"format", OPT_FORMAT, CMD_ARG_REQUIRED, "oci|docker", "media types of the image (default oci)"},
+	{"compress", OPT_COMPRESS, CMD_ARG_REQUIRED, "gzip|zstd|none", "layer compression (default gzip)"},
+	{"compression-level", OPT_LEVEL, CMD_ARG_REQUIRED, "N", "the compressor's level"},
+	{"timestamp", OPT_TIMESTAMP, CMD_ARG_REQUIRED, "EPOCH", "the time in the image, for reproducible builds"},
+	{"iidfile", OPT_IIDFILE, CMD_ARG_REQUIRED, "FILE", "write the image ID to FILE"},
+	{"progress", OPT_PROGRESS, CMD_ARG_REQUIRED, "auto|plain|tty", "progress output"},
+	{"secret", OPT_SECRET, CMD_ARG_REQUIRED, "id=X,src=F", "a secret RUN --mount=type=secret can read",
+	 CMD_OPT_REPEAT},
+	{"explain-cache", OPT_EXPLAIN, CMD_ARG_NONE, NULL, "say why each step missed the cache"},
+	{"platform", OPT_PLATFORM, CMD_ARG_REQUIRED, "OS/ARCH[,...]", "the platforms to build for"},
+	{"dry-run", OPT_DRY_RUN, CMD_ARG_NONE, NULL, "print the plan, build nothing (cbuild plan)"},
+	{"cache-to", OPT_CACHE_TO, CMD_ARG_REQUIRED, "REF", "export the build cache to a registry"},
+	{"cache-to-mode", OPT_CACHE_MODE, CMD_ARG_REQUIRED, "min|max", "which steps' cache to export"},
+	{"cache-from", OPT_CACHE_FROM, CMD_ARG_REQUIRED, "REF[,REF]", "use a registry's build cache",
+	 CMD_OPT_REPEAT},
+	{"jobs", OPT_JOBS, CMD_ARG_REQUIRED, "N", "stages built at once (1 to 32)"},
+	{"ssh", OPT_SSH, CMD_ARG_REQUIRED, "ID[=SOCKET]", "an SSH agent RUN --mount=type=ssh can use",
+	 CMD_OPT_REPEAT},
+	{"check", OPT_CHECK, CMD_ARG_NONE, NULL, "check the Dockerfile, build nothing"},
+	{"sbom", OPT_SBOM, CMD_ARG_OPTIONAL, "BOOL", "attach an SBOM attestation"},
+	{"provenance", OPT_PROVENANCE, CMD_ARG_OPTIONAL, "min|max|BOOL", "attach a provenance attestation"},
+	{"isolation", OPT_ISOLATION, CMD_ARG_REQUIRED, "auto|namespaces|chroot", "how RUN steps are isolated"},
+	{0},
 };
 
 static int run_pids_from_env(int64_t *out, cb_error_t *err)
@@ -322,21 +325,20 @@ static int parse_one(build_args_t *a, int c, const char *arg, cb_error_t *err)
 	}
 }
 
-static int parse_build_args(int argc, char **argv, build_args_t *a, cb_error_t *err)
+static int parse_build_args(cmd_ctx_t *ctx, int argc, char **argv, build_args_t *a,
+			    cb_error_t *err)
 {
+	cmd_opts_t p;
 	int c, rc;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+t:f:q", build_longopts, NULL)) != -1) {
-		if (c == '?' || c == ':')
-			return cmd_usage_error(err, "unknown option or missing value: '%s'",
-					       argv[optind - 1]);
-		if ((rc = parse_one(a, c, optarg, err)) != 0)
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((c = cmd_opts_next(&p, err)) > 0)
+		if ((rc = parse_one(a, c, p.arg, err)) != 0)
 			return rc;
-	}
-	if (argc - optind != 1)
+	if (c < 0)
+		return c;
+	if (p.nargs != 1)
 		return cmd_usage_error(err, "'build' needs exactly 1 argument: the context directory");
-	a->context = argv[optind];
+	a->context = p.args[0];
 	return 0;
 }
 
@@ -620,6 +622,7 @@ static int dry_run(cmd_ctx_t *ctx, const build_args_t *a, cb_error_t *err)
 		pargv = cb_strv_push(pargv, a->build_args[i]);
 	}
 	pargv = cb_strv_push(pargv, a->context);
+	ctx->verb = cmd_find("plan");
 	return cmd_plan(ctx, (int)cb_strv_len(pargv), pargv, err);
 }
 
@@ -632,7 +635,7 @@ int cmd_build(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
 	if (sde && *sde && parse_epoch(sde, &a.timestamp, err) != 0)
 		return -1;
-	int rc = parse_build_args(argc, argv, &a, err);
+	int rc = parse_build_args(ctx, argc, argv, &a, err);
 	if (rc == 0)
 		rc = a.dry_run ? dry_run(ctx, &a, err) : do_build(ctx, &a, err);
 	build_args_release(&a);

@@ -25,7 +25,18 @@ typedef struct cmd_ctx {
 	int exit_code;             /* a verb returning 0 may set cbuild's exit
 				    * status here (run, exec: the container's) */
 	const cmd_def_t *verb;     /* the verb being run: its options table */
+	int fail_code;             /* a verb failing may set its exit status
+				    * here (run, exec: 126, 127 as docker) */
 } cmd_ctx_t;
+
+/* A verb made of subcommands: argv[1] names one of subs (a table ending
+ * with {0}; entries without a summary are aliases, not listed), which runs
+ * with ctx->verb set to it, so that its own option table parses and its
+ * usage is printed. No subcommand or --help: the list (CMD_HELP). */
+int cmd_group(cmd_ctx_t *ctx, const cmd_def_t *subs, int argc, char **argv, cb_error_t *err);
+
+/* The verb called name in the command table, or NULL. */
+const cmd_def_t *cmd_find(const char *name);
 
 /* The store, opened on first use. */
 store_t *cmd_store(cmd_ctx_t *ctx, cb_error_t *err);
@@ -77,11 +88,35 @@ CMD_DECLARE(diff);
 CMD_DECLARE(commit);
 CMD_DECLARE(compose);
 CMD_DECLARE(network);
+CMD_DECLARE(image);
+CMD_DECLARE(container);
 
+CMD_OPTS(build);
+CMD_OPTS(plan);
 CMD_OPTS(run);
+CMD_OPTS(ps);
+CMD_OPTS(logs);
 CMD_OPTS(exec);
 CMD_OPTS(stop);
+CMD_OPTS(start);
 CMD_OPTS(rm);
+CMD_OPTS(diff);
+CMD_OPTS(commit);
+CMD_OPTS(images);
+CMD_OPTS(pull);
+CMD_OPTS(push);
+CMD_OPTS(login);
+CMD_OPTS(logout);
 CMD_OPTS(tag);
+CMD_OPTS(rmi);
+CMD_OPTS(inspect);
+CMD_OPTS(history);
+CMD_OPTS(save);
+CMD_OPTS(load);
+CMD_OPTS(import);
+CMD_OPTS(prune);
+CMD_OPTS(fsck);
+CMD_OPTS(info);
+CMD_OPTS(version);
 
 #endif

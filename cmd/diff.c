@@ -4,9 +4,16 @@
 #include "runtime/container.h"
 #include "cmd/cmd.h"
 
+const cmd_opt_t cmd_diff_opts[] = {{0}};
+
 int cmd_diff(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	if (argc != 2 || argv[1][0] == '-')
+	cmd_opts_t p;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	int o = cmd_opts_next(&p, err);
+	if (o != 0)
+		return o;
+	if (p.nargs != 1)
 		return cmd_usage_error(err, "'diff' needs exactly 1 container");
 	store_t *st = cmd_store(ctx, err);
 	rt_ctr_t *c = st ? rt_ctr_load(st, argv[1], err) : NULL;

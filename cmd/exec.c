@@ -88,6 +88,9 @@ int cmd_exec(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	int rc = rt_ctr_seccomp(c, &cfg, &profile, err);
 	if (rc == 0)
 		rc = sbx_exec(c->pid, &cfg, &status, err);
+	/* docker exec: 126 for a command that could not be started, found or not */
+	if (rc < 0 && sbx_exec_error_status(err))
+		ctx->fail_code = 126;
 	sbx_seccomp_free(profile);
 	rt_ctr_free(c);
 	if (rc < 0)

@@ -28,15 +28,22 @@ static bool remote_blob(void *ctx, store_t *st, const char *digest)
 	return yes;
 }
 
+const cmd_opt_t cmd_fsck_opts[] = {
+	{"repair", CMD_OPT_LONG, CMD_ARG_NONE, NULL, "remove what is broken (the rest stays usable)"},
+	{0}};
+
 int cmd_fsck(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	bool repair = false;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--repair"))
-			repair = true;
-		else
-			return cmd_usage_error(err, "unknown option '%s'", argv[i]);
-	}
+	cmd_opts_t p;
+	int c;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((c = cmd_opts_next(&p, err)) > 0)
+		repair = p.on;
+	if (c < 0)
+		return c;
+	if (p.nargs)
+		return cmd_usage_error(err, "'fsck' takes no arguments");
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;

@@ -1,5 +1,4 @@
 /* cbuild history [--no-trunc] [-q] [--format F] [--platform os/arch[/variant]] IMAGE */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,31 +23,36 @@ typedef struct history_opts {
 	const char *platform, *format;
 } history_opts_t;
 
-static int parse_history_args(int argc, char **argv, history_opts_t *o, cb_error_t *err)
+enum { O_NO_TRUNC = CMD_OPT_LONG, O_FORMAT, O_PLATFORM };
+
+const cmd_opt_t cmd_history_opts[] = {
+	{"no-trunc", O_NO_TRUNC, CMD_ARG_NONE, NULL, "do not truncate IDs and steps"},
+	{"quiet", 'q', CMD_ARG_NONE, NULL, "print only the IDs"},
+	{"format", O_FORMAT, CMD_ARG_REQUIRED, "TEMPLATE", "Go-template subset, table or json"},
+	{"platform", O_PLATFORM, CMD_ARG_REQUIRED, "OS/ARCH[/VARIANT]", "the platform of a multi-platform image"},
+	{0}};
+
+static int parse_history_args(cmd_ctx_t *ctx, int argc, char **argv, history_opts_t *o, cb_error_t *err)
 {
-	static const struct option longopts[] = {{"no-trunc", no_argument, NULL, 'n'},
-						 {"quiet", no_argument, NULL, 'q'},
-						 {"format", required_argument, NULL, 'F'},
-						 {"platform", required_argument, NULL, 'P'},
-						 {NULL, 0, NULL, 0}};
 	int c;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+q", longopts, NULL)) != -1) {
-		if (c == 'n')
+	cmd_opts_t p;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((c = cmd_opts_next(&p, err)) > 0) {
+		if (c == O_NO_TRUNC)
 			o->no_trunc = true;
 		else if (c == 'q')
 			o->quiet = true;
-		else if (c == 'F')
-			o->format = optarg;
-		else if (c == 'P' && cmd_check_platform(optarg, err) == 0)
-			o->platform = optarg;
-		else if (c == 'P')
+		else if (c == O_FORMAT)
+			o->format = p.arg;
+		else if (c == O_PLATFORM && cmd_check_platform(p.arg, err) == 0)
+			o->platform = p.arg;
+		else if (c == O_PLATFORM)
 			return CMD_USAGE;
-		else
-			return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
 	}
-	if (argc - optind != 1)
+	if (c < 0)
+		return c;
+	argc = 1 + p.nargs; /* the operands are argv[1..] */
+	if (argc - 1 != 1)
 		return cmd_usage_error(err, "'history' needs exactly 1 argument");
 	return 0;
 }
@@ -104,7 +108,7 @@ static void history_rows(store_t *st, const image_t *img, const history_opts_t *
 int cmd_history(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	history_opts_t o = {0};
-	int rc = parse_history_args(argc, argv, &o, err);
+	int rc = parse_history_args(ctx, argc, argv, &o, err);
 	if (rc)
 		return rc;
 	cmd_fmt_t *fmt = NULL;
@@ -113,7 +117,7 @@ int cmd_history(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 			err) < 0)
 		return CMD_USAGE;
 	store_t *st = cmd_store(ctx, err);
-	image_t *img = st ? cmd_load_image_platform(st, argv[optind], o.platform, err) : NULL;
+	image_t *img = st ? cmd_load_image_platform(st, argv[1], o.platform, err) : NULL;
 	if (!img) {
 		cmd_fmt_free(fmt);
 		return -1;

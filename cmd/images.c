@@ -8,7 +8,6 @@
  * image of this machine's platform, as docker does; --all-platforms gives
  * one row per platform in the store and a PLATFORM column. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,38 +50,44 @@ static int parse_filter(const char *f, images_opts_t *o, cb_error_t *err)
 	return 0;
 }
 
-static int parse_images_args(int argc, char **argv, images_opts_t *o, cb_error_t *err)
+enum { O_DIGESTS = CMD_OPT_LONG, O_NO_TRUNC, O_ALL_PLATFORMS, O_FORMAT };
+
+const cmd_opt_t cmd_images_opts[] = {
+	{"all", 'a', CMD_ARG_NONE, NULL, "show untagged images too"},
+	{"quiet", 'q', CMD_ARG_NONE, NULL, "print only image IDs"},
+	{"digests", O_DIGESTS, CMD_ARG_NONE, NULL, "show digests"},
+	{"no-trunc", O_NO_TRUNC, CMD_ARG_NONE, NULL, "do not truncate IDs"},
+	{"all-platforms", O_ALL_PLATFORMS, CMD_ARG_NONE, NULL, "a row per platform of multi-platform images"},
+	{"filter", 'f', CMD_ARG_REQUIRED, "KEY=VALUE", "dangling=true|false, reference=PATTERN",
+	 CMD_OPT_REPEAT},
+	{"format", O_FORMAT, CMD_ARG_REQUIRED, "TEMPLATE", "Go-template subset, table or json"},
+	{0}};
+
+static int parse_images_args(cmd_ctx_t *ctx, int argc, char **argv, images_opts_t *o, cb_error_t *err)
 {
-	static const struct option longopts[] = {{"quiet", no_argument, NULL, 'q'},
-						 {"digests", no_argument, NULL, 'd'},
-						 {"no-trunc", no_argument, NULL, 'n'},
-						 {"all", no_argument, NULL, 'a'},
-						 {"all-platforms", no_argument, NULL, 'P'},
-						 {"format", required_argument, NULL, 'F'},
-						 {"filter", required_argument, NULL, 'f'},
-						 {NULL, 0, NULL, 0}};
 	int c;
-	optind = 1;
-	opterr = 0;
+	cmd_opts_t p;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
 	o->dangling = -1;
-	while ((c = getopt_long(argc, argv, "+qaf:", longopts, NULL)) != -1) {
+	while ((c = cmd_opts_next(&p, err)) > 0) {
 		switch (c) {
 		case 'q': o->quiet = true; break;
-		case 'd': o->digests = true; break;
-		case 'n': o->no_trunc = true; break;
+		case O_DIGESTS: o->digests = true; break;
+		case O_NO_TRUNC: o->no_trunc = true; break;
 		case 'a': o->all = true; break;
 		case 'f':
-			if (parse_filter(optarg, o, err) < 0)
+			if (parse_filter(p.arg, o, err) < 0)
 				return -1;
 			break;
-		case 'P': o->all_platforms = true; break;
-		case 'F': o->format = optarg; break;
-		default: return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
+		case O_ALL_PLATFORMS: o->all_platforms = true; break;
+		case O_FORMAT: o->format = p.arg; break;
 		}
 	}
-	if (argc - optind > 1)
+	if (c < 0)
+		return c;
+	if (p.nargs > 1)
 		return cmd_usage_error(err, "at most one REPOSITORY[:TAG] filter");
-	o->filter = optind < argc ? argv[optind] : NULL;
+	o->filter = p.nargs ? p.args[0] : NULL;
 	return 0;
 }
 
@@ -240,7 +245,7 @@ static bool untagged_shown(store_t *st, const images_opts_t *o, const image_t *i
 int cmd_images(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	images_opts_t o = {0};
-	int rc = parse_images_args(argc, argv, &o, err);
+	int rc = parse_images_args(ctx, argc, argv, &o, err);
 	if (rc)
 		return rc;
 	if (!o.quiet && cmd_fmt_new(o.format ? o.format : default_table(&o), default_table(&o),

@@ -5,7 +5,6 @@
  * (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME, WORKDIR, STOPSIGNAL). */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,37 +32,42 @@ static int import_layer(store_t *st, const char *file, layer_result_t *res, cb_e
 	return 0;
 }
 
+enum { O_PLATFORM = CMD_OPT_LONG };
+
+const cmd_opt_t cmd_import_opts[] = {
+	{"change", 'c', CMD_ARG_REQUIRED, "INSTRUCTION", "apply a Dockerfile instruction (CMD, ENV, ...)",
+	 CMD_OPT_REPEAT},
+	{"message", 'm', CMD_ARG_REQUIRED, "TEXT", "the history comment"},
+	{"platform", O_PLATFORM, CMD_ARG_REQUIRED, "OS/ARCH[/VARIANT]", "the platform the config says"},
+	{0}};
+
 int cmd_import(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	static const struct option longopts[] = {{"change", required_argument, NULL, 'c'},
-						 {"message", required_argument, NULL, 'm'},
-						 {"platform", required_argument, NULL, 'p'},
-						 {NULL, 0, NULL, 0}};
 	_cleanup_strv_ char **changes = NULL;
 	const char *message = NULL, *platform = NULL;
 	int c;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+c:m:", longopts, NULL)) != -1) {
+	cmd_opts_t p;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((c = cmd_opts_next(&p, err)) > 0) {
 		if (c == 'c')
-			changes = cb_strv_push(changes, optarg);
+			changes = cb_strv_push(changes, p.arg);
 		else if (c == 'm')
-			message = optarg;
-		else if (c == 'p')
-			platform = optarg;
-		else
-			return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
+			message = p.arg;
+		else if (c == O_PLATFORM)
+			platform = p.arg;
 	}
-	if (argc - optind < 1 || argc - optind > 2)
+	if (c < 0)
+		return c;
+	if (p.nargs < 1 || p.nargs > 2)
 		return cmd_usage_error(err, "'import' needs a file and an optional image name");
 	/* docker import --platform: the platform the config says */
 	oci_platform_t plat;
 	if (cmd_check_platform(platform, err) < 0)
 		return CMD_USAGE;
 	oci_platform_parse(platform, &plat, NULL);
-	const char *file = argv[optind];
+	const char *file = p.args[0];
 	_cleanup_free_ char *name = NULL;
-	if (argc - optind == 2 && !(name = reg_ref_normalize(argv[optind + 1], err)))
+	if (p.nargs == 2 && !(name = reg_ref_normalize(p.args[1], err)))
 		return -1;
 	oci_config_t *config = oci_config_new();
 	oci_config_set_platform(config, &plat);

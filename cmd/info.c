@@ -34,23 +34,26 @@ static void print_isolation(const rt_iso_report_t *r, const cb_error_t *probe)
 	       outer == 2 ? "; cbuild itself runs under a filter (Seccomp: 2)" : "");
 }
 
+const cmd_opt_t cmd_info_opts[] = {
+	{"isolation", CMD_OPT_LONG, CMD_ARG_REQUIRED, "auto|namespaces|chroot",
+	 "show what this isolation mode gives here"},
+	{0}};
+
 int cmd_info(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--isolation") && i + 1 < argc) {
-			rt_isolation_t mode;
-			if (rt_isolation_parse(argv[++i], &mode, err) < 0)
-				return CMD_USAGE;
-			rt_isolation_set(mode);
-		} else if (!strncmp(argv[i], "--isolation=", 12)) {
-			rt_isolation_t mode;
-			if (rt_isolation_parse(argv[i] + 12, &mode, err) < 0)
-				return CMD_USAGE;
-			rt_isolation_set(mode);
-		} else {
-			return cmd_usage_error(err, "unknown option '%s'", argv[i]);
-		}
+	cmd_opts_t p;
+	int c;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((c = cmd_opts_next(&p, err)) > 0) {
+		rt_isolation_t mode;
+		if (rt_isolation_parse(p.arg, &mode, err) < 0)
+			return CMD_USAGE;
+		rt_isolation_set(mode);
 	}
+	if (c < 0)
+		return c;
+	if (p.nargs)
+		return cmd_usage_error(err, "'info' takes no arguments");
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;

@@ -9,7 +9,6 @@
  *
  * cbuild inspect --sbom|--provenance IMAGE...: the attestations a build
  * with --sbom/--provenance attached (cmd/inspect_attest.c). */
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,35 +240,41 @@ static int print_raw(store_t *st, const char *platform, const char *what, cb_err
 	return 0;
 }
 
+enum { O_TYPE = CMD_OPT_LONG, O_PLATFORM, O_RAW, O_SBOM, O_PROVENANCE };
+
+const cmd_opt_t cmd_inspect_opts[] = {
+	{"type", O_TYPE, CMD_ARG_REQUIRED, "image|container", "only look for this kind of object"},
+	{"format", 'f', CMD_ARG_REQUIRED, "TEMPLATE", "print each object through a Go template ({{.Id}})"},
+	{"platform", O_PLATFORM, CMD_ARG_REQUIRED, "OS/ARCH[/VARIANT]", "the platform of a multi-platform image"},
+	{"raw", O_RAW, CMD_ARG_NONE, NULL, "print the image's manifest as stored"},
+	{"sbom", O_SBOM, CMD_ARG_NONE, NULL, "print the image's SBOM attestation"},
+	{"provenance", O_PROVENANCE, CMD_ARG_NONE, NULL, "print the image's provenance attestation"},
+	{0}};
+
 int cmd_inspect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	static const struct option longopts[] = {{"type", required_argument, NULL, 't'},
-						 {"platform", required_argument, NULL, 'P'},
-						 {"raw", no_argument, NULL, 'R'},
-						 {"sbom", no_argument, NULL, 'S'},
-						 {"provenance", no_argument, NULL, 'V'},
-						 {NULL, 0, NULL, 0}};
 	const char *type = NULL, *platform = NULL;
 	bool raw = false;
 	int attest = 0; /* 'S' or 'V' */
 	int c;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+t:", longopts, NULL)) != -1) {
-		if (c == 't')
-			type = optarg;
-		else if (c == 'P' && cmd_check_platform(optarg, err) < 0)
+	cmd_opts_t p;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((c = cmd_opts_next(&p, err)) > 0) {
+		if (c == O_TYPE)
+			type = p.arg;
+		else if (c == O_PLATFORM && cmd_check_platform(p.arg, err) < 0)
 			return CMD_USAGE;
-		else if (c == 'P')
-			platform = optarg;
-		else if (c == 'R')
+		else if (c == O_PLATFORM)
+			platform = p.arg;
+		else if (c == O_RAW)
 			raw = true;
-		else if (c == 'S' || c == 'V')
+		else if (c == O_SBOM || c == O_PROVENANCE)
 			attest = c;
-		else
-			return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
 	}
-	int first = optind;
+	if (c < 0)
+		return c;
+	argc = 1 + p.nargs; /* the operands are argv[1..] */
+	int first = 1;
 	if (type && strcmp(type, "image") && strcmp(type, "container"))
 		return cmd_usage_error(err, "unknown --type '%s' (image, container)", type);
 	if (argc <= first)
@@ -280,7 +285,7 @@ int cmd_inspect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (!st)
 		return -1;
 	for (int i = first; attest && i < argc; i++)
-		if (cmd_print_attestation(st, argv[i], attest == 'S', err) < 0)
+		if (cmd_print_attestation(st, argv[i], attest == O_SBOM, err) < 0)
 			return -1;
 	if (attest)
 		return 0;

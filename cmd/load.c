@@ -12,7 +12,6 @@
 #include "store/archive_lazy.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -299,25 +298,27 @@ static int load_dir(store_t *st, const char *dir, bool quiet, cb_error_t *err)
 	return rc;
 }
 
+const cmd_opt_t cmd_load_opts[] = {
+	{"input", 'i', CMD_ARG_REQUIRED, "FILE", "read from FILE instead of standard input"},
+	{"quiet", 'q', CMD_ARG_NONE, NULL, "print less"},
+	{0}};
+
 int cmd_load(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	static const struct option longopts[] = {{"input", required_argument, NULL, 'i'},
-						 {"quiet", no_argument, NULL, 'q'},
-						 {NULL, 0, NULL, 0}};
 	const char *in = "-";
 	bool quiet = false;
 	int c;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+i:q", longopts, NULL)) != -1) {
+	cmd_opts_t p;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((c = cmd_opts_next(&p, err)) > 0) {
 		if (c == 'i')
-			in = optarg;
+			in = p.arg;
 		else if (c == 'q')
 			quiet = true;
-		else
-			return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
 	}
-	if (optind != argc)
+	if (c < 0)
+		return c;
+	if (p.nargs != 0)
 		return cmd_usage_error(err, "'load' takes no arguments (use -i FILE)");
 	store_t *st = cmd_store(ctx, err);
 	if (!st)

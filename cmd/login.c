@@ -69,37 +69,42 @@ static char *prompt(const char *what, bool secret, cb_error_t *err)
 	return s;
 }
 
+enum { O_PASSWORD_STDIN = CMD_OPT_LONG };
+
+const cmd_opt_t cmd_login_opts[] = {
+	{"username", 'u', CMD_ARG_REQUIRED, "USER", "the user name"},
+	{"password", 'p', CMD_ARG_REQUIRED, "PASS", "the password (visible to other users: prefer --password-stdin)"},
+	{"password-stdin", O_PASSWORD_STDIN, CMD_ARG_NONE, NULL, "read the password from standard input"},
+	{"quiet", 'q', CMD_ARG_NONE, NULL, "print less"},
+	CMD_REG_OPTS,
+	{0}};
+
 int cmd_login(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	reg_opts_t o;
 	reg_opts_init(&o);
-	const char *user = NULL, *pass = NULL, *registry = NULL;
+	const char *user = NULL, *pass = NULL;
 	bool from_stdin = false;
-	for (int i = 1; i < argc; i++) {
-		bool missing = false;
-		const char *v;
-		int r = cmd_reg_option(&o, argc, argv, &i, err);
-		if (r < 0)
-			return r;
-		if (r > 0)
-			continue;
-		if ((v = cmd_opt_value("--username", argc, argv, &i, &missing)) ||
-		    (!missing && (v = cmd_opt_value("-u", argc, argv, &i, &missing))))
-			user = v;
-		else if (!missing && ((v = cmd_opt_value("--password", argc, argv, &i, &missing)) ||
-				      (!missing && (v = cmd_opt_value("-p", argc, argv, &i, &missing)))))
-			pass = v;
-		else if (missing)
-			return cmd_usage_error(err, "option '%s' needs a value", argv[i]);
-		else if (!strcmp(argv[i], "--password-stdin"))
-			from_stdin = true;
-		else if (argv[i][0] == '-' && argv[i][1])
-			return cmd_usage_error(err, "unknown option '%s'", argv[i]);
-		else if (registry)
-			return cmd_usage_error(err, "login takes one registry");
+	cmd_opts_t p;
+	int c;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((c = cmd_opts_next(&p, err)) > 0) {
+		if (c == 'u')
+			user = p.arg;
+		else if (c == 'p')
+			pass = p.arg;
+		else if (c == O_PASSWORD_STDIN)
+			from_stdin = p.on;
+		else if (c == 'q')
+			o.quiet = p.on;
 		else
-			registry = argv[i];
+			cmd_reg_apply(&o, &p, c);
 	}
+	if (c < 0)
+		return c;
+	if (p.nargs > 1)
+		return cmd_usage_error(err, "login takes one registry");
+	const char *registry = p.nargs ? p.args[0] : NULL;
 	if (!registry)
 		registry = "docker.io";
 	if (from_stdin && pass)

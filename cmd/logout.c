@@ -11,23 +11,28 @@
 #include "common/util.h"
 #include "registry/registry.h"
 
+const cmd_opt_t cmd_logout_opts[] = {
+	{"quiet", 'q', CMD_ARG_NONE, NULL, "print less"},
+	CMD_REG_OPTS,
+	{0}};
+
 int cmd_logout(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	reg_opts_t o;
 	reg_opts_init(&o);
-	const char *registry = NULL;
-	for (int i = 1; i < argc; i++) {
-		int r = cmd_reg_option(&o, argc, argv, &i, err);
-		if (r < 0)
-			return r;
-		if (r > 0)
-			continue;
-		if (argv[i][0] == '-' && argv[i][1])
-			return cmd_usage_error(err, "unknown option '%s'", argv[i]);
-		if (registry)
-			return cmd_usage_error(err, "logout takes one registry");
-		registry = argv[i];
-	}
+	cmd_opts_t p;
+	int c;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((c = cmd_opts_next(&p, err)) > 0)
+		if (c == 'q')
+			o.quiet = p.on;
+		else
+			cmd_reg_apply(&o, &p, c);
+	if (c < 0)
+		return c;
+	if (p.nargs > 1)
+		return cmd_usage_error(err, "logout takes one registry");
+	const char *registry = p.nargs ? p.args[0] : NULL;
 	_cleanup_free_ char *host = reg_auth_normalize_host(registry ? registry : "docker.io");
 	cb_error_t e = CB_ERROR_INIT;
 	if (reg_logout(host, &o, &e) < 0) {

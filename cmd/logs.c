@@ -6,7 +6,6 @@
  * before now ("10m", "1h30m", "45s"), as docker takes them. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,43 +195,47 @@ static bool still_running(store_t *st, rt_ctr_t *c)
 	return c->status == RT_CTR_RUNNING;
 }
 
+enum { O_SINCE = CMD_OPT_LONG, O_UNTIL };
+
+const cmd_opt_t cmd_logs_opts[] = {
+	{"follow", 'f', CMD_ARG_NONE, NULL, "keep printing what the container writes"},
+	{"tail", 'n', CMD_ARG_REQUIRED, "N|all", "only the last N lines"},
+	{"timestamps", 't', CMD_ARG_NONE, NULL, "show when each line was written"},
+	{"since", O_SINCE, CMD_ARG_REQUIRED, "TIME", "lines since TIME (RFC 3339, Unix seconds, or 10m)"},
+	{"until", O_UNTIL, CMD_ARG_REQUIRED, "TIME", "lines before TIME"},
+	{0}};
+
 int cmd_logs(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	static const struct option longopts[] = {{"follow", no_argument, NULL, 'f'},
-						 {"tail", required_argument, NULL, 'n'},
-						 {"timestamps", no_argument, NULL, 't'},
-						 {"since", required_argument, NULL, 'S'},
-						 {"until", required_argument, NULL, 'U'},
-						 {NULL, 0, NULL, 0}};
 	window_t w = {INT64_MIN, INT64_MAX};
 	bool follow = false, stamps = false;
 	long tail = -1;
 	int o;
-	optind = 1;
-	opterr = 0;
-	while ((o = getopt_long(argc, argv, "fn:t", longopts, NULL)) != -1) {
+	cmd_opts_t p;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((o = cmd_opts_next(&p, err)) > 0) {
 		if (o == 'f') {
-			follow = true;
+			follow = p.on;
 		} else if (o == 't') {
-			stamps = true;
-		} else if (o == 'S' || o == 'U') {
-			if (!parse_when(optarg, o == 'S' ? &w.since : &w.until))
+			stamps = p.on;
+		} else if (o == O_SINCE || o == O_UNTIL) {
+			if (!parse_when(p.arg, o == O_SINCE ? &w.since : &w.until))
 				return cmd_usage_error(err, "invalid --%s value '%s' (RFC 3339, Unix "
 							    "seconds or a duration like 10m)",
-						       o == 'S' ? "since" : "until", optarg);
+						       o == O_SINCE ? "since" : "until", p.arg);
 		} else if (o == 'n') {
 			char *end;
-			tail = strcmp(optarg, "all") ? strtol(optarg, &end, 10) : -1;
-			if (strcmp(optarg, "all") && (*end || tail < 0))
-				return cmd_usage_error(err, "invalid --tail value '%s'", optarg);
-		} else {
-			return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
+			tail = strcmp(p.arg, "all") ? strtol(p.arg, &end, 10) : -1;
+			if (strcmp(p.arg, "all") && (*end || tail < 0))
+				return cmd_usage_error(err, "invalid --tail value '%s'", p.arg);
 		}
 	}
-	if (argc - optind != 1)
+	if (o < 0)
+		return o;
+	if (p.nargs != 1)
 		return cmd_usage_error(err, "'logs' needs exactly 1 container");
 	store_t *st = cmd_store(ctx, err);
-	rt_ctr_t *c = st ? rt_ctr_load(st, argv[optind], err) : NULL;
+	rt_ctr_t *c = st ? rt_ctr_load(st, p.args[0], err) : NULL;
 	if (!c)
 		return -1;
 	rt_log_reader_t r;

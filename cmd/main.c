@@ -14,50 +14,39 @@
 #include "common/util.h"
 #include "registry/registry.h"
 #include "runtime/container.h"
-#include "runtime/sandbox.h"
 
 #ifndef CBUILD_VERSION
 #define CBUILD_VERSION "0.1"
 #endif
 
 static const cmd_def_t commands[] = {
-	{"build", cmd_build,
-	 "cbuild [build] [-t NAME[:TAG]]... [-f Dockerfile|-] [--build-arg K[=V]]... "
-	 "[--target STAGE] [--platform OS/ARCH[/VARIANT][,...]] [--no-cache] [--pull] [--label K=V]... [--network host|none] "
-	 "[--format oci|docker] [--compress gzip|zstd|none] [--timestamp EPOCH] [--iidfile F] "
-	 "[--progress auto|plain|tty] [--secret id=X,src=F] [--ssh ID[=SOCKET]] [--explain-cache] [--cache-to REF [--cache-to-mode min|max]] [--cache-from REF[,REF]] [--dry-run] [--jobs N] [--allow security.insecure] [--isolation auto|namespaces|chroot] [-q] "
-	 "CONTEXT",
-	 "build an image from a Dockerfile"},
-	{"plan", cmd_plan,
-	 "cbuild plan [-f FILE|-] [--target STAGE] [--build-arg K[=V]]... [--platform P] "
-	 "[--format text|json] [CONTEXT]",
-	 "print the build plan of a Dockerfile (build --dry-run)"},
+	{"build", cmd_build, "cbuild [build] [OPTIONS] CONTEXT|-",
+	 "build an image from a Dockerfile", cmd_build_opts},
+	{"plan", cmd_plan, "cbuild plan [OPTIONS] [CONTEXT]",
+	 "print the build plan of a Dockerfile (build --dry-run)", cmd_plan_opts},
 	{"run", cmd_run, "cbuild run [OPTIONS] IMAGE [COMMAND [ARG...]]",
 	 "run a command in a new container", cmd_run_opts, CMD_OPTS_STOP_AT_ARG | CMD_OPTS_EXIT_125},
-	{"ps", cmd_ps, "cbuild ps [-a] [-q] [--no-trunc] [-f KEY=VALUE]... [--format F]",
-	 "list containers"},
-	{"logs", cmd_logs, "cbuild logs [-f] [--tail N] [-t] [--since T] [--until T] CONTAINER",
-	 "show a container's output"},
+	{"ps", cmd_ps, "cbuild ps [OPTIONS]", "list containers", cmd_ps_opts},
+	{"logs", cmd_logs, "cbuild logs [OPTIONS] CONTAINER", "show a container's output",
+	 cmd_logs_opts},
 	{"exec", cmd_exec, "cbuild exec [OPTIONS] CONTAINER COMMAND [ARG...]",
 	 "run a command in a running container", cmd_exec_opts,
-	 CMD_OPTS_STOP_AT_ARG | CMD_OPTS_EXIT_125},
+	 CMD_OPTS_STOP_AT_ARG | CMD_OPTS_USAGE_125},
 	{"stop", cmd_stop, "cbuild stop [OPTIONS] CONTAINER...", "stop running containers",
 	 cmd_stop_opts},
-	{"start", cmd_start, "cbuild start CONTAINER...", "start stopped containers"},
+	{"start", cmd_start, "cbuild start CONTAINER...", "start stopped containers", cmd_start_opts},
 	{"rm", cmd_rm, "cbuild rm [OPTIONS] CONTAINER...", "remove containers", cmd_rm_opts},
 	{"diff", cmd_diff, "cbuild diff CONTAINER",
-	 "list the files a container added (A), changed (C) or deleted (D)"},
-	{"commit", cmd_commit,
-	 "cbuild commit [-m MESSAGE] [-a AUTHOR] [-c INSTRUCTION]... [--pause=true|false] "
-	 "CONTAINER [IMAGE[:TAG]]",
-	 "create an image from a container's changes"},
-	{"images", cmd_images, "cbuild images [-q] [--digests] [--no-trunc] [--all-platforms] [--format F] [REPOSITORY[:TAG]]",
-	 "list images"},
-	{"pull", cmd_pull, "cbuild pull [--platform OS/ARCH[/VARIANT]] [--all-platforms] [--tls-verify=false] IMAGE",
-	 "pull an image from a registry"},
-	{"push", cmd_push,
-	 "cbuild push [--format oci|docker] [--digestfile F] [--tls-verify=false] IMAGE [DEST]",
-	 "push an image to a registry or an OCI layout"},
+	 "list the files a container added (A), changed (C) or deleted (D)", cmd_diff_opts},
+	{"commit", cmd_commit, "cbuild commit [OPTIONS] CONTAINER [IMAGE[:TAG]]",
+	 "create an image from a container's changes", cmd_commit_opts},
+	{"images", cmd_images, "cbuild images [OPTIONS] [REPOSITORY[:TAG]]", "list images",
+	 cmd_images_opts},
+	{"pull", cmd_pull, "cbuild pull [OPTIONS] IMAGE", "pull an image from a registry",
+	 cmd_pull_opts},
+	{"push", cmd_push, "cbuild push [OPTIONS] IMAGE [DEST]",
+	 "push an image to a registry or an OCI layout", cmd_push_opts,
+	 0, "DEST: a registry reference, oci:DIR[:TAG], oci-archive:F[:TAG] or docker-archive:F[:REF]"},
 	{"manifest", cmd_manifest,
 	 "cbuild manifest create [--amend] [--all] [--format oci|docker] LIST [IMAGE...] | "
 	 "add [--all] [--os OS] [--arch ARCH] [--variant V] [--annotation K=V]... LIST IMAGE | "
@@ -65,44 +54,44 @@ static const cmd_def_t commands[] = {
 	 "remove LIST DIGEST | inspect LIST | push [--tls-verify=false] "
 	 "[--digestfile F] LIST [DEST] | rm LIST...",
 	 "create and push manifest lists (multi-platform images)"},
-	{"login", cmd_login, "cbuild login [-u USER] [-p PASS | --password-stdin] REGISTRY",
-	 "log in to a registry"},
-	{"logout", cmd_logout, "cbuild logout REGISTRY", "log out from a registry"},
+	{"login", cmd_login, "cbuild login [OPTIONS] [REGISTRY]", "log in to a registry",
+	 cmd_login_opts},
+	{"logout", cmd_logout, "cbuild logout [REGISTRY]", "log out from a registry",
+	 cmd_logout_opts},
 	{"tag", cmd_tag, "cbuild tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
 	 "give an image another name", cmd_tag_opts},
-	{"rmi", cmd_rmi, "cbuild rmi [-f] IMAGE...", "remove images"},
-	{"inspect", cmd_inspect, "cbuild inspect [--type image|container] [--platform OS/ARCH[/VARIANT]] [--raw|--sbom|--provenance] NAME...",
-	 "show an image's or a container's details as JSON"},
-	{"history", cmd_history, "cbuild history [--no-trunc] [-q] [--format FORMAT] [--platform OS/ARCH[/VARIANT]] IMAGE", "show an image's history"},
-	{"save", cmd_save, "cbuild save [-o FILE] [--platform OS/ARCH[/VARIANT]] IMAGE...", "save images to a tar archive"},
-	{"load", cmd_load, "cbuild load [-i FILE] [-q]", "load images from a tar archive"},
-	{"import", cmd_import, "cbuild import [-c INSTRUCTION]... [-m MESSAGE] [--platform OS/ARCH[/VARIANT]] FILE|- [NAME[:TAG]]",
-	 "create an image from a root filesystem tarball"},
+	{"rmi", cmd_rmi, "cbuild rmi [OPTIONS] IMAGE...", "remove images", cmd_rmi_opts},
+	{"inspect", cmd_inspect, "cbuild inspect [OPTIONS] NAME...",
+	 "show an image's or a container's details as JSON", cmd_inspect_opts},
+	{"history", cmd_history, "cbuild history [OPTIONS] IMAGE", "show an image's history",
+	 cmd_history_opts},
+	{"save", cmd_save, "cbuild save [OPTIONS] IMAGE...", "save images to a tar archive",
+	 cmd_save_opts},
+	{"load", cmd_load, "cbuild load [OPTIONS]", "load images from a tar archive", cmd_load_opts},
+	{"import", cmd_import, "cbuild import [OPTIONS] FILE|- [NAME[:TAG]]",
+	 "create an image from a root filesystem tarball", cmd_import_opts},
 	{"compose", cmd_compose,
 	 "cbuild compose [-f FILE]... [-p PROJECT] [--project-directory DIR] [--env-file FILE] "
 	 "build|up|down|ps|logs|push|pull|config [OPTIONS] [SERVICE...]",
 	 "build and run the services of a compose file"},
-	{"network", cmd_network,
-	 "cbuild network create [-d pod] NETWORK\n"
-	 "       cbuild network ls [-q] [--no-trunc]\n"
-	 "       cbuild network rm NETWORK...\n"
-	 "       cbuild network inspect NETWORK...\n"
-	 "       cbuild network connect NETWORK CONTAINER\n"
-	 "       cbuild network disconnect NETWORK CONTAINER\n"
-	 "A network is one network namespace its containers share, like a pod: each\n"
-	 "reaches the others by name on 127.0.0.1 (so two of them cannot listen on the\n"
-	 "same port). `cbuild run --network NETWORK` starts a container on it",
-	 "manage networks (shared network namespaces)"},
-	{"prune", cmd_prune, "cbuild prune [--keep-cache]",
-	 "remove the build cache and unused blobs and layers"},
-	{"fsck", cmd_fsck, "cbuild fsck [--repair]",
-	 "check the store (blobs, references, leases, unpacked layers, tmp/)"},
-	{"info", cmd_info, "cbuild info [--isolation auto|namespaces|chroot]",
-	 "show the store, the snapshotter and the isolation builds get here (and why)"},
-	{"version", cmd_version, "cbuild version", "show the version"},
+	{"network", cmd_network, "cbuild network COMMAND",
+	 "manage networks (a bridge and its address range; containers reach each other by name)",
+	 cmd_no_opts},
+	{"image", cmd_image, "cbuild image COMMAND", "manage images (image ls, rm, inspect, tag, ...)",
+	 cmd_no_opts},
+	{"container", cmd_container, "cbuild container COMMAND",
+	 "manage containers (container ls, rm, inspect, ...)", cmd_no_opts},
+	{"prune", cmd_prune, "cbuild prune [OPTIONS]",
+	 "remove the build cache and unused blobs and layers", cmd_prune_opts},
+	{"fsck", cmd_fsck, "cbuild fsck [OPTIONS]",
+	 "check the store (blobs, references, leases, unpacked layers, tmp/)", cmd_fsck_opts},
+	{"info", cmd_info, "cbuild info [OPTIONS]",
+	 "show the store, the snapshotter and the isolation builds get here (and why)",
+	 cmd_info_opts},
+	{"version", cmd_version, "cbuild version", "show the version", cmd_version_opts},
 };
 
-static const cmd_def_t *find_command(const char *name)
+const cmd_def_t *cmd_find(const char *name)
 {
 	for (size_t i = 0; i < CB_ARRAY_SIZE(commands); i++)
 		if (!strcmp(commands[i].name, name))
@@ -125,7 +114,7 @@ static void print_help(FILE *fp)
 
 void cmd_print_usage(const char *verb)
 {
-	const cmd_def_t *c = find_command(verb);
+	const cmd_def_t *c = cmd_find(verb);
 	if (c)
 		fprintf(stderr, "usage: %s\n", c->usage);
 }
@@ -183,15 +172,43 @@ store_t *cmd_store(cmd_ctx_t *ctx, cb_error_t *err)
 	return ctx->store;
 }
 
+const cmd_opt_t cmd_version_opts[] = {{0}};
+
 int cmd_version(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	(void)ctx, (void)argc, (void)argv, (void)err;
+	cmd_opts_t p;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	int c = cmd_opts_next(&p, err);
+	if (c != 0)
+		return c;
+	if (p.nargs)
+		return cmd_usage_error(err, "'version' takes no arguments");
 	printf("cbuild version %s\n", CBUILD_VERSION);
 	return 0;
 }
 
+/* "cbuild network create" out of its usage line: the words before the
+ * first option or operand. */
+static const char *verb_path(const cmd_def_t *v, char *buf, size_t size)
+{
+	size_t n = 0;
+	for (const char *w = v->usage; *w && n + 1 < size;) {
+		size_t len = strcspn(w, " ");
+		if (w[0] == '[' || w[0] == '-' || (w[0] >= 'A' && w[0] <= 'Z') || n + len + 2 > size)
+			break;
+		if (n)
+			buf[n++] = ' ';
+		memcpy(buf + n, w, len);
+		n += len;
+		w += len + (w[len] == ' ');
+	}
+	buf[n] = 0;
+	return buf;
+}
+
 static int run_command(cmd_ctx_t *ctx, const cmd_def_t *c, int argc, char **argv)
 {
+	char path[128];
 	cb_error_t err = CB_ERROR_INIT;
 	ctx->verb = c;
 	if (!c->opts) {
@@ -216,20 +233,19 @@ static int run_command(cmd_ctx_t *ctx, const cmd_def_t *c, int argc, char **argv
 		return ctx->exit_code;
 	if (rc == CMD_HELP)
 		return 0;
-	/* docker's run and exec say 125 for their own failures, usage included,
-	 * so that a script tells them from the command's exit status; 126 and
-	 * 127 when the command could not be run or found, as a shell does */
-	bool own = c->flags & CMD_OPTS_EXIT_125;
-	int exec_status = own ? sbx_exec_error_status(&err) : 0;
 	cb_error_print(stderr, "cbuild", &err);
 	cb_error_release(&err);
-	if (exec_status)
-		return exec_status;
+	if (rc != CMD_USAGE && ctx->fail_code)
+		return ctx->fail_code;
+	/* docker's run says 125 for its own failures, usage included, so that
+	 * a script tells them from the command's exit status; exec for usage */
+	/* a subcommand's own usage and flags (network create, container run) */
+	const cmd_def_t *v = ctx->verb ? ctx->verb : c;
 	if (rc == CMD_USAGE) {
-		fprintf(stderr, "usage: %s\nSee 'cbuild %s --help'.\n", c->usage, c->name);
-		return own ? 125 : 2;
+		fprintf(stderr, "usage: %s\nSee '%s --help'.\n", v->usage, verb_path(v, path, sizeof(path)));
+		return v->flags & (CMD_OPTS_EXIT_125 | CMD_OPTS_USAGE_125) ? 125 : 2;
 	}
-	return own ? 125 : 1;
+	return v->flags & CMD_OPTS_EXIT_125 ? 125 : 1;
 }
 
 int main(int argc, char **argv)
@@ -257,13 +273,13 @@ int main(int argc, char **argv)
 		print_help(stderr);
 		return 2;
 	}
-	const cmd_def_t *c = find_command(argv[i]);
+	const cmd_def_t *c = cmd_find(argv[i]);
 	int rc;
 	if (c) {
 		rc = run_command(&ctx, c, argc - i, argv + i);
 	} else if (argv[i][0] == '-' || !strcmp(argv[i], "-") || cb_is_dir(argv[i])) {
 		/* no verb: a build, with argv[i..] as its arguments */
-		const cmd_def_t *b = find_command("build");
+		const cmd_def_t *b = cmd_find("build");
 		if (!b) {
 			fprintf(stderr, "cbuild: error: unknown command '%s'\n", argv[i]);
 			return 2;

@@ -1,7 +1,6 @@
 /* cbuild network create|ls|rm|inspect|connect|disconnect: user-defined
  * networks, one shared network namespace each (runtime/network.h). */
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,83 +12,73 @@
 #include "common/util.h"
 #include "store/json.h"
 
-typedef int (*sub_fn)(store_t *st, int argc, char **argv, cb_error_t *err);
-
-typedef struct sub {
-	const char *name;
-	const char *alias;
-	sub_fn fn;
-	const char *usage;
-	const char *summary;
-} sub_t;
-
+/* Parse a subcommand's options: its table's flags into flags[key & 0xff]
+ * (-q of ls, -f of disconnect), --subnet into subnet_arg. */
 static const char *subnet_arg; /* create --subnet */
 
-/* Options every subcommand may take (-q for ls, -d for create, -f for
- * disconnect); anything else is a usage error. Leaves optind on the first
- * operand. */
-static int sub_opts(int argc, char **argv, const char *shortopts,
-		    const struct option *longopts, int *flags, cb_error_t *err)
+enum { O_SUBNET = CMD_OPT_LONG, O_NO_TRUNC };
+
+static int sub_opts(cmd_ctx_t *ctx, int argc, char **argv, cmd_opts_t *p, int *flags,
+		    cb_error_t *err)
 {
 	int o;
-	optind = 1;
-	opterr = 0;
-	while ((o = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		if (o == '?' || o == ':')
-			return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
-		if (o == 'd' && strcmp(optarg, "bridge"))
-			return cmd_usage_error(err, "driver '%s' is not supported (bridge)", optarg);
-		if (o == 's')
-			subnet_arg = optarg;
-		flags[o & 0xff] = 1;
+	cmd_opts_init(p, ctx->verb, argc, argv);
+	while ((o = cmd_opts_next(p, err)) > 0) {
+		if (o == 'd' && strcmp(p->arg, "bridge"))
+			return cmd_usage_error(err, "driver '%s' is not supported (bridge)", p->arg);
+		if (o == O_SUBNET)
+			subnet_arg = p->arg;
+		flags[o & 0xff] = p->on;
 	}
-	return 0;
+	return o;
 }
 
-/* sub_opts for a subcommand that takes no options. */
-static int no_opts(int argc, char **argv, cb_error_t *err)
-{
-	static const struct option none[] = {{NULL, 0, NULL, 0}};
-	int flags[256] = {0};
-	return sub_opts(argc, argv, "", none, flags, err);
-}
+static const cmd_opt_t create_opts[] = {
+	{"driver", 'd', CMD_ARG_REQUIRED, "bridge", "the network driver (bridge only)"},
+	{"subnet", O_SUBNET, CMD_ARG_REQUIRED, "CIDR", "the network's subnet (default: a free 10.89.x.0/24)"},
+	{0}};
 
-static int net_create(store_t *st, int argc, char **argv, cb_error_t *err)
+static int net_create(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	static const struct option lo[] = {{"driver", required_argument, NULL, 'd'},
-					   {"subnet", required_argument, NULL, 's'},
-					   {NULL, 0, NULL, 0}};
 	int flags[256] = {0};
+	cmd_opts_t p;
 	subnet_arg = NULL;
-	int rc = sub_opts(argc, argv, "d:", lo, flags, err);
+	int rc = sub_opts(ctx, argc, argv, &p, flags, err);
 	if (rc < 0)
 		return rc;
-	if (argc - optind != 1)
+	if (p.nargs != 1)
 		return cmd_usage_error(err, "'network create' needs exactly 1 name");
+	store_t *st = cmd_store(ctx, err);
 	rt_net_t *n = NULL;
-	if (rt_net_create(st, argv[optind], subnet_arg, &n, err) < 0)
+	if (!st || rt_net_create(st, p.args[0], subnet_arg, &n, err) < 0)
 		return -1;
 	printf("%s\n", n->id);
 	rt_net_free(n);
 	return 0;
 }
 
-static int net_ls(store_t *st, int argc, char **argv, cb_error_t *err)
+static const cmd_opt_t ls_opts[] = {
+	{"quiet", 'q', CMD_ARG_NONE, NULL, "print only network IDs"},
+	{"no-trunc", O_NO_TRUNC, CMD_ARG_NONE, NULL, "do not truncate IDs"},
+	{0}};
+
+static int net_ls(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	static const struct option lo[] = {{"quiet", no_argument, NULL, 'q'},
-					   {"no-trunc", no_argument, NULL, 'T'},
-					   {NULL, 0, NULL, 0}};
 	int flags[256] = {0};
-	int rc = sub_opts(argc, argv, "q", lo, flags, err);
+	cmd_opts_t p;
+	int rc = sub_opts(ctx, argc, argv, &p, flags, err);
 	if (rc < 0)
 		return rc;
-	if (optind < argc)
+	if (p.nargs)
 		return cmd_usage_error(err, "'network ls' takes no arguments");
+	store_t *st = cmd_store(ctx, err);
+	if (!st)
+		return -1;
 	rt_net_t **v = NULL;
 	size_t n = 0;
 	if (rt_net_list(st, &v, &n, err) < 0)
 		return -1;
-	int idw = flags['T'] ? NET_ID_LEN : 12, namew = 4;
+	int idw = flags[O_NO_TRUNC & 0xff] ? NET_ID_LEN : 12, namew = 4;
 	for (size_t i = 0; i < n; i++)
 		if ((int)strlen(v[i]->name) > namew)
 			namew = (int)strlen(v[i]->name);
@@ -117,14 +106,19 @@ static int rm_one(void *opaque, store_t *st, const char *name, cb_error_t *err)
 	return 0;
 }
 
-static int net_rm(store_t *st, int argc, char **argv, cb_error_t *err)
+static int net_rm(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	int rc = no_opts(argc, argv, err);
+	int flags[256] = {0};
+	cmd_opts_t p;
+	int rc = sub_opts(ctx, argc, argv, &p, flags, err);
 	if (rc < 0)
 		return rc;
-	if (optind >= argc)
+	if (p.nargs < 1)
 		return cmd_usage_error(err, "'network rm' needs at least 1 network");
-	return cmd_each(st, argv + optind, argc - optind, rm_one, NULL, err);
+	store_t *st = cmd_store(ctx, err);
+	if (!st)
+		return -1;
+	return cmd_each(st, p.args, p.nargs, rm_one, NULL, err);
 }
 
 static json_t *inspect_one(store_t *st, const char *name, cb_error_t *err)
@@ -165,18 +159,23 @@ static json_t *inspect_one(store_t *st, const char *name, cb_error_t *err)
 	return j;
 }
 
-static int net_inspect(store_t *st, int argc, char **argv, cb_error_t *err)
+static int net_inspect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	int rc = no_opts(argc, argv, err);
+	int flags[256] = {0};
+	cmd_opts_t p;
+	int rc = sub_opts(ctx, argc, argv, &p, flags, err);
 	if (rc < 0)
 		return rc;
-	if (optind >= argc)
+	if (p.nargs < 1)
 		return cmd_usage_error(err, "'network inspect' needs at least 1 network");
+	store_t *st = cmd_store(ctx, err);
+	if (!st)
+		return -1;
 	json_t *out = json_array();
 	rc = 0;
-	for (int i = optind; i < argc; i++) {
+	for (int i = 0; i < p.nargs; i++) {
 		cb_error_t e = CB_ERROR_INIT;
-		json_t *j = inspect_one(st, argv[i], &e);
+		json_t *j = inspect_one(st, p.args[i], &e);
 		if (j) {
 			json_array_append_new(out, j);
 			continue;
@@ -194,69 +193,54 @@ static int net_inspect(store_t *st, int argc, char **argv, cb_error_t *err)
 	return rc;
 }
 
-static int net_connect(store_t *st, int argc, char **argv, cb_error_t *err)
+static int net_connect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	int rc = no_opts(argc, argv, err);
-	if (rc < 0)
-		return rc;
-	if (argc - optind != 2)
-		return cmd_usage_error(err, "'network connect' needs a network and a container");
-	return rt_net_connect(st, argv[optind], argv[optind + 1], err);
-}
-
-static int net_disconnect(store_t *st, int argc, char **argv, cb_error_t *err)
-{
-	static const struct option lo[] = {{"force", no_argument, NULL, 'f'},
-					   {NULL, 0, NULL, 0}};
 	int flags[256] = {0};
-	int rc = sub_opts(argc, argv, "f", lo, flags, err);
+	cmd_opts_t p;
+	int rc = sub_opts(ctx, argc, argv, &p, flags, err);
 	if (rc < 0)
 		return rc;
-	if (argc - optind != 2)
-		return cmd_usage_error(err, "'network disconnect' needs a network and a "
-					    "container");
-	return rt_net_disconnect(st, argv[optind], argv[optind + 1], err);
+	if (p.nargs != 2)
+		return cmd_usage_error(err, "'network connect' needs a network and a container");
+	store_t *st = cmd_store(ctx, err);
+	return st ? rt_net_connect(st, p.args[0], p.args[1], err) : -1;
 }
 
-static const sub_t subs[] = {
-	{"create", NULL, net_create, "cbuild network create [-d bridge] [--subnet CIDR] NETWORK",
-	 "create a network"},
-	{"ls", "list", net_ls, "cbuild network ls [-q] [--no-trunc]", "list networks"},
-	{"rm", "remove", net_rm, "cbuild network rm NETWORK...", "remove networks"},
-	{"inspect", NULL, net_inspect, "cbuild network inspect NETWORK...",
-	 "show networks' details as JSON"},
-	{"connect", NULL, net_connect, "cbuild network connect NETWORK CONTAINER",
-	 "connect a container to a network"},
-	{"disconnect", NULL, net_disconnect, "cbuild network disconnect [-f] NETWORK CONTAINER",
-	 "disconnect a container from a network"},
-};
+static const cmd_opt_t disconnect_opts[] = {
+	{"force", 'f', CMD_ARG_NONE, NULL, "accepted for docker"},
+	{0}};
+
+static int net_disconnect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
+{
+	int flags[256] = {0};
+	cmd_opts_t p;
+	int rc = sub_opts(ctx, argc, argv, &p, flags, err);
+	if (rc < 0)
+		return rc;
+	if (p.nargs != 2)
+		return cmd_usage_error(err, "'network disconnect' needs a network and a container");
+	store_t *st = cmd_store(ctx, err);
+	return st ? rt_net_disconnect(st, p.args[0], p.args[1], err) : -1;
+}
+
+static const cmd_opt_t no_opts[] = {{0}};
+
+static const cmd_def_t subs[] = {
+	{"create", net_create, "cbuild network create [OPTIONS] NETWORK", "create a network",
+	 create_opts},
+	{"ls", net_ls, "cbuild network ls [OPTIONS]", "list networks", ls_opts},
+	{"list", net_ls, "cbuild network ls [OPTIONS]", NULL, ls_opts},
+	{"rm", net_rm, "cbuild network rm NETWORK...", "remove networks", no_opts},
+	{"remove", net_rm, "cbuild network rm NETWORK...", NULL, no_opts},
+	{"inspect", net_inspect, "cbuild network inspect NETWORK...",
+	 "show networks' details as JSON", no_opts},
+	{"connect", net_connect, "cbuild network connect NETWORK CONTAINER",
+	 "connect a container to a network", no_opts},
+	{"disconnect", net_disconnect, "cbuild network disconnect [OPTIONS] NETWORK CONTAINER",
+	 "disconnect a container from a network", disconnect_opts},
+	{0}};
 
 int cmd_network(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	/* `network --help` and `network` alone: main prints the verb's usage */
-	if (argc < 2)
-		return cmd_usage_error(err, "'network' needs a command");
-	const sub_t *s = NULL;
-	for (size_t i = 0; i < CB_ARRAY_SIZE(subs); i++)
-		if (!strcmp(argv[1], subs[i].name) || cb_streq(argv[1], subs[i].alias))
-			s = &subs[i];
-	if (!s)
-		return cmd_usage_error(err, "unknown network command '%s'", argv[1]);
-	if (cmd_wants_help(argc - 1, argv + 1)) {
-		printf("usage: %s\n\n%s\n", s->usage, s->summary);
-		return 0;
-	}
-	store_t *st = cmd_store(ctx, err);
-	if (!st)
-		return -1;
-	int rc = s->fn(st, argc - 1, argv + 1, err);
-	if (rc == CMD_USAGE) {
-		/* the subcommand's usage, not the whole verb's */
-		cb_error_print(stderr, "cbuild", err);
-		cb_error_release(err);
-		fprintf(stderr, "usage: %s\n", s->usage);
-		ctx->exit_code = 2;
-		return 0;
-	}
-	return rc;
+	return cmd_group(ctx, subs, argc, argv, err);
 }

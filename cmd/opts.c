@@ -12,7 +12,23 @@
 
 #define HELP_WIDTH 30 /* widest left column before it wraps */
 
+const cmd_opt_t cmd_no_opts[] = {{0}};
+
 static const cmd_opt_t help_opt = {"help", 'h', CMD_ARG_NONE, NULL, "print this help", 0};
+
+int cmd_opts_parse_bool(const char *s, bool *out)
+{
+	/* Go's strconv.ParseBool, which docker's flags use */
+	static const char *const yes[] = {"1", "t", "T", "true", "TRUE", "True"};
+	static const char *const no[] = {"0", "f", "F", "false", "FALSE", "False"};
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (!strcmp(s, yes[i]))
+			return *out = true, 0;
+		if (!strcmp(s, no[i]))
+			return *out = false, 0;
+	}
+	return -1;
+}
 
 static bool is_short(int key)
 {
@@ -92,20 +108,14 @@ static int take_value(cmd_opts_t *p, const cmd_opt_t *o, const char *eq, const c
 	if (o->kind == CMD_ARG_NONE) {
 		if (!eq)
 			return 0;
-		if (!strcmp(eq, "true") || !strcmp(eq, "1")) {
-			p->arg = eq;
+		p->arg = eq;
+		if (cmd_opts_parse_bool(eq, &p->on) == 0)
 			return 0;
-		}
-		if (!strcmp(eq, "false") || !strcmp(eq, "0")) {
-			p->arg = eq;
-			p->on = false;
-			return 0;
-		}
 		cb_error_set(err, 0, "invalid argument '%s' for '%s' flag: expected true or false",
 			     eq, shown);
 		return CMD_USAGE;
 	}
-	if (eq) {
+	if (eq || o->kind == CMD_ARG_OPTIONAL) {
 		p->arg = eq;
 		return 0;
 	}
@@ -139,7 +149,7 @@ static int next_short(cmd_opts_t *p, cb_error_t *err)
 	if (o->kind == CMD_ARG_REQUIRED && *p->bundle) {
 		eq = *p->bundle == '=' ? p->bundle + 1 : p->bundle; /* -nVALUE, -n=VALUE */
 		p->bundle = NULL;
-	} else if (o->kind == CMD_ARG_NONE && *p->bundle == '=') {
+	} else if (o->kind != CMD_ARG_REQUIRED && *p->bundle == '=') {
 		eq = p->bundle + 1; /* -d=false */
 		p->bundle = NULL;
 	}
@@ -210,6 +220,8 @@ void cmd_opts_format(const cmd_opt_t *o, char *buf, size_t size)
 		n = snprintf(buf, size, "    --%s", o->name);
 	if (o->kind == CMD_ARG_REQUIRED && n >= 0 && (size_t)n < size)
 		snprintf(buf + n, size - (size_t)n, " %s", o->metavar ? o->metavar : "VALUE");
+	else if (o->kind == CMD_ARG_OPTIONAL && n >= 0 && (size_t)n < size)
+		snprintf(buf + n, size - (size_t)n, "[=%s]", o->metavar ? o->metavar : "VALUE");
 }
 
 void cmd_opts_print_help(const cmd_def_t *def, FILE *fp)

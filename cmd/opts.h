@@ -73,6 +73,7 @@ struct cmd_ctx;
 typedef enum cmd_arg_kind {
 	CMD_ARG_NONE,     /* a flag: --rm, --rm=true, --rm=false (p.on) */
 	CMD_ARG_REQUIRED, /* --name VALUE (p.arg) */
+	CMD_ARG_OPTIONAL, /* --sbom or --sbom=VALUE only (p.arg NULL or VALUE) */
 } cmd_arg_kind_t;
 
 enum {
@@ -91,7 +92,8 @@ typedef struct cmd_opt {
 
 enum {
 	CMD_OPTS_STOP_AT_ARG = 1 << 0, /* options end at the first operand */
-	CMD_OPTS_EXIT_125 = 1 << 1,    /* docker's 125 for cbuild's own errors */
+	CMD_OPTS_EXIT_125 = 1 << 1,    /* docker run's 125 for usage and own errors */
+	CMD_OPTS_USAGE_125 = 1 << 2,   /* docker exec's 125 for usage errors */
 };
 
 typedef struct cmd_def {
@@ -117,6 +119,9 @@ typedef struct cmd_opts {
 	const cmd_opt_t *opt; /* the current option's entry */
 } cmd_opts_t;
 
+/* An empty table: a verb with no options but --help. */
+extern const cmd_opt_t cmd_no_opts[];
+
 /* Start parsing argv (argv[0] is the verb). The operands are moved to the
  * front of argv as they are found: argv is changed. */
 void cmd_opts_init(cmd_opts_t *p, const cmd_def_t *def, int argc, char **argv);
@@ -129,6 +134,9 @@ int cmd_opts_next(cmd_opts_t *p, cb_error_t *err);
 /* p->arg as an integer in [min, max]; a usage error names the option. */
 int cmd_opts_int(const cmd_opts_t *p, long long min, long long max, long long *out,
 		 cb_error_t *err);
+
+/* s as Go's ParseBool reads it (true, 1, t, ...): 0, or -1 for neither. */
+int cmd_opts_parse_bool(const char *s, bool *out);
 
 /* "-t, --time" of the current option, for messages. */
 const char *cmd_opts_name(const cmd_opts_t *p);

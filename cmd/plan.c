@@ -126,60 +126,51 @@ static int apply_bases(cmd_ctx_t *ctx, df_plan_t *plan, const char *platform, ch
 	return 0;
 }
 
-/* "--opt VALUE" or "--opt=VALUE" at argv[*i]; NULL if argv[*i] is not opt. */
-static const char *opt_value(int argc, char **argv, int *i, const char *opt, bool *missing)
-{
-	size_t l = strlen(opt);
-	*missing = false;
-	if (!strncmp(argv[*i], opt, l) && argv[*i][l] == '=')
-		return argv[*i] + l + 1;
-	if (strcmp(argv[*i], opt))
-		return NULL;
-	if (*i + 1 >= argc) {
-		*missing = true;
-		return NULL;
-	}
-	return argv[++*i];
-}
+enum { O_TARGET = CMD_OPT_LONG, O_FORMAT, O_PLATFORM, O_BUILD_ARG };
+
+const cmd_opt_t cmd_plan_opts[] = {
+	{"file", 'f', CMD_ARG_REQUIRED, "FILE", "the Dockerfile (default CONTEXT/Dockerfile; - for stdin)"},
+	{"target", O_TARGET, CMD_ARG_REQUIRED, "STAGE", "plan up to this stage"},
+	{"build-arg", O_BUILD_ARG, CMD_ARG_REQUIRED, "K[=V]", "set a build-time ARG (no =V: from the environment)",
+	 CMD_OPT_REPEAT},
+	{"platform", O_PLATFORM, CMD_ARG_REQUIRED, "OS/ARCH[/VARIANT]", "the target platform"},
+	{"format", O_FORMAT, CMD_ARG_REQUIRED, "text|json", "output format (default text)"},
+	{0}};
 
 int cmd_plan(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	const char *file = NULL, *target = NULL, *format = "text", *context = NULL;
 	const char *platform = NULL;
 	_cleanup_strv_ char **build_args = NULL;
-	for (int i = 1; i < argc; i++) {
-		const char *v;
-		bool missing = false;
-		if ((v = opt_value(argc, argv, &i, "--file", &missing)) ||
-		    (!missing && (v = opt_value(argc, argv, &i, "-f", &missing)))) {
+	cmd_opts_t p;
+	int c;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((c = cmd_opts_next(&p, err)) > 0) {
+		const char *v = p.arg;
+		if (c == 'f') {
 			file = v;
-		} else if (!missing && (v = opt_value(argc, argv, &i, "--target", &missing))) {
+		} else if (c == O_TARGET) {
 			target = v;
-		} else if (!missing && (v = opt_value(argc, argv, &i, "--format", &missing))) {
+		} else if (c == O_FORMAT) {
 			format = v;
-		} else if (!missing && (v = opt_value(argc, argv, &i, "--platform", &missing))) {
+		} else if (c == O_PLATFORM) {
 			platform = v;
-		} else if (!missing && (v = opt_value(argc, argv, &i, "--build-arg", &missing))) {
-			if (strchr(v, '=')) {
-				build_args = cb_strv_push(build_args, v);
-			} else {
-				/* like docker: a bare KEY takes its value from the environment */
-				const char *e = getenv(v);
-				if (e) {
-					_cleanup_free_ char *kv = cb_asprintf("%s=%s", v, e);
-					build_args = cb_strv_push(build_args, kv);
-				}
-			}
-		} else if (missing) {
-			return cmd_usage_error(err, "option '%s' needs a value", argv[i]);
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			return cmd_usage_error(err, "unknown option '%s'", argv[i]);
-		} else if (!context) {
-			context = argv[i];
+		} else if (strchr(v, '=')) {
+			build_args = cb_strv_push(build_args, v);
 		} else {
-			return cmd_usage_error(err, "more than one context given ('%s')", argv[i]);
+			/* like docker: a bare KEY takes its value from the environment */
+			const char *e = getenv(v);
+			if (e) {
+				_cleanup_free_ char *kv = cb_asprintf("%s=%s", v, e);
+				build_args = cb_strv_push(build_args, kv);
+			}
 		}
 	}
+	if (c < 0)
+		return c;
+	if (p.nargs > 1)
+		return cmd_usage_error(err, "more than one context given ('%s')", p.args[1]);
+	context = p.nargs ? p.args[0] : NULL;
 	if (strcmp(format, "text") && strcmp(format, "json"))
 		return cmd_usage_error(err, "unknown format '%s' (text or json)", format);
 	if (!context)

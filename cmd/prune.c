@@ -10,15 +10,27 @@
 #include "cmd/images_util.h"
 #include "store/gc.h"
 
+enum { O_KEEP_CACHE = CMD_OPT_LONG };
+
+const cmd_opt_t cmd_prune_opts[] = {
+	{"keep-cache", O_KEEP_CACHE, CMD_ARG_NONE, NULL, "keep the build cache"},
+	{"force", 'f', CMD_ARG_NONE, NULL, "accepted for docker: cbuild never asks"},
+	{"all", 'a', CMD_ARG_NONE, NULL, "accepted for docker: every untagged image goes"},
+	{0}};
+
 int cmd_prune(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	bool keep_cache = false;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--keep-cache"))
-			keep_cache = true;
-		else if (strcmp(argv[i], "-f") && strcmp(argv[i], "--force") && strcmp(argv[i], "-a"))
-			return cmd_usage_error(err, "unknown option '%s'", argv[i]);
-	}
+	cmd_opts_t p;
+	int c;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((c = cmd_opts_next(&p, err)) > 0)
+		if (c == O_KEEP_CACHE)
+			keep_cache = p.on;
+	if (c < 0)
+		return c;
+	if (p.nargs)
+		return cmd_usage_error(err, "'prune' takes no arguments");
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;

@@ -1,6 +1,5 @@
 /* cbuild ps [-a] [-q] [--no-trunc] [-f KEY=VALUE]... [--format F]: containers
  * as docker lists them. */
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -331,31 +330,37 @@ typedef struct ps_opts {
 	filters_t filters;
 } ps_opts_t;
 
-static int parse_ps_args(int argc, char **argv, ps_opts_t *o, cb_error_t *err)
+enum { O_NO_TRUNC = CMD_OPT_LONG, O_FORMAT };
+
+const cmd_opt_t cmd_ps_opts[] = {
+	{"all", 'a', CMD_ARG_NONE, NULL, "show all containers (default: running ones)"},
+	{"quiet", 'q', CMD_ARG_NONE, NULL, "print only container IDs"},
+	{"no-trunc", O_NO_TRUNC, CMD_ARG_NONE, NULL, "do not truncate IDs and commands"},
+	{"filter", 'f', CMD_ARG_REQUIRED, "KEY=VALUE",
+	 "status=, name=, id=, ancestor=, label=, exited=", CMD_OPT_REPEAT},
+	{"format", O_FORMAT, CMD_ARG_REQUIRED, "TEMPLATE", "Go-template subset, table or json"},
+	{0}};
+
+static int parse_ps_args(cmd_ctx_t *ctx, int argc, char **argv, ps_opts_t *o, cb_error_t *err)
 {
-	static const struct option longopts[] = {{"all", no_argument, NULL, 'a'},
-						 {"quiet", no_argument, NULL, 'q'},
-						 {"no-trunc", no_argument, NULL, 'T'},
-						 {"filter", required_argument, NULL, 'f'},
-						 {"format", required_argument, NULL, 'F'},
-						 {NULL, 0, NULL, 0}};
 	int c;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "aqf:", longopts, NULL)) != -1) {
+	cmd_opts_t p;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((c = cmd_opts_next(&p, err)) > 0) {
 		switch (c) {
-		case 'a': o->all = true; break;
-		case 'q': o->quiet = true; break;
-		case 'T': o->no_trunc = true; break;
-		case 'F': o->format = optarg; break;
+		case 'a': o->all = p.on; break;
+		case 'q': o->quiet = p.on; break;
+		case O_NO_TRUNC: o->no_trunc = p.on; break;
+		case O_FORMAT: o->format = p.arg; break;
 		case 'f':
-			if (add_filter(&o->filters, optarg, err) < 0)
+			if (add_filter(&o->filters, p.arg, err) < 0)
 				return CMD_USAGE;
 			break;
-		default: return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind != argc)
+	if (c < 0)
+		return c;
+	if (p.nargs != 0)
 		return cmd_usage_error(err, "'ps' takes no arguments");
 	return 0;
 }
@@ -363,7 +368,7 @@ static int parse_ps_args(int argc, char **argv, ps_opts_t *o, cb_error_t *err)
 int cmd_ps(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	ps_opts_t o = {0};
-	int rc = parse_ps_args(argc, argv, &o, err);
+	int rc = parse_ps_args(ctx, argc, argv, &o, err);
 	_cleanup_strv_ char **filters = o.filters.v;
 	if (rc < 0)
 		return rc;

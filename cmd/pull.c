@@ -35,32 +35,37 @@ static char *image_id(store_t *st, const char *manifest, cb_error_t *err)
 	return id;
 }
 
+enum { O_PLATFORM = CMD_OPT_LONG };
+
+const cmd_opt_t cmd_pull_opts[] = {
+	{"all-platforms", 'a', CMD_ARG_NONE, NULL, "pull every platform of a multi-platform image"},
+	{"platform", O_PLATFORM, CMD_ARG_REQUIRED, "OS/ARCH[/VARIANT]", "the platform to pull"},
+	{"quiet", 'q', CMD_ARG_NONE, NULL, "print only the image ID"},
+	CMD_REG_OPTS,
+	{0}};
+
 int cmd_pull(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	reg_opts_t o;
 	reg_opts_init(&o);
-	const char *image = NULL;
-	for (int i = 1; i < argc; i++) {
-		bool missing = false;
-		const char *v;
-		int r = cmd_reg_option(&o, argc, argv, &i, err);
-		if (r < 0)
-			return r;
-		if (r > 0)
-			continue;
-		if (!strcmp(argv[i], "--all-platforms") || !strcmp(argv[i], "-a"))
-			o.all_platforms = true;
-		else if ((v = cmd_opt_value("--platform", argc, argv, &i, &missing)))
-			o.platform = v;
-		else if (missing)
-			return cmd_usage_error(err, "option '%s' needs a value", argv[i]);
-		else if (argv[i][0] == '-' && argv[i][1])
-			return cmd_usage_error(err, "unknown option '%s'", argv[i]);
-		else if (image)
-			return cmd_usage_error(err, "pull takes one image");
+	cmd_opts_t p;
+	int c;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((c = cmd_opts_next(&p, err)) > 0) {
+		if (c == 'a')
+			o.all_platforms = p.on;
+		else if (c == O_PLATFORM)
+			o.platform = p.arg;
+		else if (c == 'q')
+			o.quiet = p.on;
 		else
-			image = argv[i];
+			cmd_reg_apply(&o, &p, c);
 	}
+	if (c < 0)
+		return c;
+	if (p.nargs > 1)
+		return cmd_usage_error(err, "pull takes one image");
+	const char *image = p.nargs ? p.args[0] : NULL;
 	if (!image)
 		return cmd_usage_error(err, "no image given");
 	reg_warm_up(); /* libcurl loads while the store opens */

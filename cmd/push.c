@@ -38,41 +38,44 @@ static int push_archive(store_t *st, const char *src, const char *dest, bool oci
 	return 0;
 }
 
+enum { O_DIGESTFILE = CMD_OPT_LONG };
+
+const cmd_opt_t cmd_push_opts[] = {
+	{"format", 'f', CMD_ARG_REQUIRED, "oci|docker", "media types to push (default: as stored)"},
+	{"digestfile", O_DIGESTFILE, CMD_ARG_REQUIRED, "FILE", "write the pushed manifest's digest to FILE"},
+	{"quiet", 'q', CMD_ARG_NONE, NULL, "print no progress"},
+	CMD_REG_OPTS,
+	{0}};
+
 int cmd_push(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	reg_opts_t o;
 	reg_opts_init(&o);
-	const char *src = NULL, *dest = NULL, *digestfile = NULL;
-	for (int i = 1; i < argc; i++) {
-		bool missing = false;
-		const char *v;
-		int r = cmd_reg_option(&o, argc, argv, &i, err);
-		if (r < 0)
-			return r;
-		if (r > 0)
-			continue;
-		if ((v = cmd_opt_value("--format", argc, argv, &i, &missing)) ||
-		    (!missing && (v = cmd_opt_value("-f", argc, argv, &i, &missing)))) {
-			if (!strcmp(v, "oci"))
+	const char *digestfile = NULL;
+	cmd_opts_t p;
+	int c;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((c = cmd_opts_next(&p, err)) > 0) {
+		if (c == 'f') {
+			if (!strcmp(p.arg, "oci"))
 				o.format = REG_FORMAT_OCI;
-			else if (!strcmp(v, "docker") || !strcmp(v, "v2s2"))
+			else if (!strcmp(p.arg, "docker") || !strcmp(p.arg, "v2s2"))
 				o.format = REG_FORMAT_DOCKER;
 			else
-				return cmd_usage_error(err, "unknown format '%s' (oci or docker)", v);
-		} else if (!missing && (v = cmd_opt_value("--digestfile", argc, argv, &i, &missing))) {
-			digestfile = v;
-		} else if (missing) {
-			return cmd_usage_error(err, "option '%s' needs a value", argv[i]);
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			return cmd_usage_error(err, "unknown option '%s'", argv[i]);
-		} else if (!src) {
-			src = argv[i];
-		} else if (!dest) {
-			dest = argv[i];
+				return cmd_usage_error(err, "unknown format '%s' (oci or docker)", p.arg);
+		} else if (c == O_DIGESTFILE) {
+			digestfile = p.arg;
+		} else if (c == 'q') {
+			o.quiet = p.on;
 		} else {
-			return cmd_usage_error(err, "push takes an image and a destination");
+			cmd_reg_apply(&o, &p, c);
 		}
 	}
+	if (c < 0)
+		return c;
+	if (p.nargs > 2)
+		return cmd_usage_error(err, "push takes an image and a destination");
+	const char *src = p.nargs > 0 ? p.args[0] : NULL, *dest = p.nargs > 1 ? p.args[1] : NULL;
 	if (!src)
 		return cmd_usage_error(err, "no image given");
 	store_t *st = cmd_store(ctx, err);

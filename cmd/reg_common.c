@@ -29,6 +29,26 @@ const char *cmd_opt_value(const char *name, int argc, char **argv, int *i, bool 
 
 static char *creds_user, *creds_pass; /* live until exit, like argv */
 
+int cmd_reg_apply(reg_opts_t *o, const cmd_opts_t *p, int key)
+{
+	switch (key) {
+	case CMD_O_TLS_VERIFY: o->tls_verify = p->on; return 1;
+	case CMD_O_AUTHFILE: o->auth_file = p->arg; return 1;
+	case CMD_O_CERT_DIR: o->certs_dir = p->arg; return 1;
+	case CMD_O_CREDS: {
+		free(creds_user);
+		free(creds_pass);
+		const char *colon = strchr(p->arg, ':');
+		creds_user = colon ? cb_xstrndup(p->arg, (size_t)(colon - p->arg)) : cb_xstrdup(p->arg);
+		creds_pass = cb_xstrdup(colon ? colon + 1 : "");
+		o->username = creds_user;
+		o->password = creds_pass;
+		return 1;
+	}
+	}
+	return 0;
+}
+
 int cmd_reg_option(reg_opts_t *o, int argc, char **argv, int *i, cb_error_t *err)
 {
 	const char *a = argv[*i];

@@ -11,7 +11,6 @@
  * - a removed image's untagged parent goes too when nothing else needs it.
  * Blobs no longer needed go at once (gc). */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,25 +207,26 @@ static int remove_one(void *forcep, store_t *st, const char *what, cb_error_t *e
 	return rc;
 }
 
+const cmd_opt_t cmd_rmi_opts[] = {
+	{"force", 'f', CMD_ARG_NONE, NULL, "remove an image containers or other names use"},
+	{0}};
+
 int cmd_rmi(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	static const struct option longopts[] = {{"force", no_argument, NULL, 'f'},
-						 {NULL, 0, NULL, 0}};
 	bool force = false;
 	int c;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+f", longopts, NULL)) != -1) {
-		if (c != 'f')
-			return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
-		force = true;
-	}
-	if (optind >= argc)
+	cmd_opts_t p;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((c = cmd_opts_next(&p, err)) > 0)
+		force = p.on;
+	if (c < 0)
+		return c;
+	if (p.nargs < 1)
 		return cmd_usage_error(err, "'rmi' needs at least 1 argument");
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;
-	int rc = cmd_each(st, argv + optind, argc - optind, remove_one, &force, err);
+	int rc = cmd_each(st, p.args, p.nargs, remove_one, &force, err);
 	store_gc_stats_t stats;
 	cb_error_t e = CB_ERROR_INIT;
 	if (store_gc(st, 0, false, &stats, &e) < 0)

@@ -266,6 +266,14 @@ static int parse(cmd_ctx_t *ctx, int argc, char **argv, run_args_t *a, cb_error_
 	return 0;
 }
 
+/* docker run's status when the container's command did not start: 127 not
+ * found, 126 not runnable, else 125 (cbuild's own failure). */
+static int exec_fail_code(const cb_error_t *err)
+{
+	int code = sbx_exec_error_status(err);
+	return code ? code : 125;
+}
+
 /* The image manifest to run: a local image (for an index, the platform's
  * child, so that the container records the image it really runs), else a
  * pull of it. */
@@ -316,6 +324,8 @@ int cmd_run(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		return -1;
 	if (a.detach) {
 		rc = rt_ctr_start_detached(st, c, err);
+		if (rc < 0)
+			ctx->fail_code = exec_fail_code(err);
 		if (rc == 0) {
 			printf("%s\n", c->id);
 		} else if (c->auto_remove) {
@@ -333,5 +343,7 @@ int cmd_run(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	rt_ctr_free(c);
 	if (rc == 0)
 		ctx->exit_code = sbx_status_shell_code(&status);
+	else
+		ctx->fail_code = exec_fail_code(err);
 	return rc;
 }

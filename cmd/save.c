@@ -15,7 +15,6 @@
 #include "store/archive_lazy.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,26 +230,30 @@ int cmd_save_archive(store_t *st, const char *file, const char *image, const cha
 	return 0;
 }
 
+enum { O_PLATFORM = CMD_OPT_LONG };
+
+const cmd_opt_t cmd_save_opts[] = {
+	{"output", 'o', CMD_ARG_REQUIRED, "FILE", "write to FILE instead of standard output"},
+	{"platform", O_PLATFORM, CMD_ARG_REQUIRED, "OS/ARCH[/VARIANT]", "save only this platform"},
+	{0}};
+
 int cmd_save(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
-						 {"platform", required_argument, NULL, 'P'},
-						 {NULL, 0, NULL, 0}};
 	const char *out = NULL, *platform = NULL;
 	int c;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+o:", longopts, NULL)) != -1) {
+	cmd_opts_t p;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((c = cmd_opts_next(&p, err)) > 0) {
 		if (c == 'o')
-			out = optarg;
-		else if (c == 'P' && cmd_check_platform(optarg, err) < 0)
+			out = p.arg;
+		else if (c == O_PLATFORM && cmd_check_platform(p.arg, err) < 0)
 			return CMD_USAGE;
-		else if (c == 'P')
-			platform = optarg;
-		else
-			return cmd_usage_error(err, "unknown option '%s'", argv[optind - 1]);
+		else if (c == O_PLATFORM)
+			platform = p.arg;
 	}
-	if (optind >= argc)
+	if (c < 0)
+		return c;
+	if (p.nargs < 1)
 		return cmd_usage_error(err, "'save' needs at least 1 image");
 	if (out && !*out)
 		return cmd_usage_error(err, "invalid output path '': empty (use -o FILE)");
@@ -259,5 +262,5 @@ int cmd_save(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;
-	return save_to(st, platform, out, argv + optind, argc - optind, NULL, NULL, NULL, err);
+	return save_to(st, platform, out, p.args, p.nargs, NULL, NULL, NULL, err);
 }

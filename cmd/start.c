@@ -17,14 +17,19 @@ static int start_one(void *unused, store_t *st, const char *name, cb_error_t *er
 	return rc;
 }
 
+const cmd_opt_t cmd_start_opts[] = {{0}};
+
 int cmd_start(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	if (argc < 2)
+	cmd_opts_t p;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	int c = cmd_opts_next(&p, err);
+	if (c != 0)
+		return c;
+	if (p.nargs < 1)
 		return cmd_usage_error(err, "'start' needs at least 1 container");
-	if (argv[1][0] == '-')
-		return cmd_usage_error(err, "unknown option '%s'", argv[1]);
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;
-	return cmd_each(st, argv + 1, argc - 1, start_one, NULL, err);
+	return cmd_each(st, p.args, p.nargs, start_one, NULL, err);
 }

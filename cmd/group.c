@@ -1,0 +1,101 @@
+/* cmd/group.c - verbs made of subcommands (network, image, container) and
+ * docker's management forms: `cbuild image ls` is `cbuild images`,
+ * `cbuild container rm` is `cbuild rm`, each with the same option table. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+
+static void print_group_help(const cmd_def_t *group, const cmd_def_t *subs, FILE *fp)
+{
+	fprintf(fp, "usage: %s\n\n%c%s\n\nCommands:\n", group->usage,
+		group->summary[0] - 'a' + 'A', group->summary + 1);
+	for (const cmd_def_t *s = subs; s->name; s++)
+		if (s->summary) /* aliases have none */
+			fprintf(fp, "  %-12s %s\n", s->name, s->summary);
+	fprintf(fp, "\nRun 'cbuild %s COMMAND --help' for more information on a command.\n",
+		group->name);
+}
+
+int cmd_group(cmd_ctx_t *ctx, const cmd_def_t *subs, int argc, char **argv, cb_error_t *err)
+{
+	const cmd_def_t *group = ctx->verb;
+	/* `cbuild image`, `cbuild image --help`: the list, as docker (exit 0) */
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		print_group_help(group, subs, stdout);
+		return CMD_HELP;
+	}
+	for (const cmd_def_t *s = subs; s->name; s++) {
+		if (strcmp(argv[1], s->name))
+			continue;
+		ctx->verb = s; /* its table parses, its usage is printed on errors */
+		return s->fn(ctx, argc - 1, argv + 1, err);
+	}
+	return cmd_usage_error(err, "unknown %s command '%s'", group->name, argv[1]);
+}
+
+/* docker image COMMAND: the image verbs under their management names */
+static const cmd_def_t image_subs[] = {
+	{"build", cmd_build, "cbuild image build [OPTIONS] CONTEXT|-",
+	 "build an image from a Dockerfile", cmd_build_opts},
+	{"history", cmd_history, "cbuild image history [OPTIONS] IMAGE", "show an image's history",
+	 cmd_history_opts},
+	{"import", cmd_import, "cbuild image import [OPTIONS] FILE|- [NAME[:TAG]]",
+	 "create an image from a root filesystem tarball", cmd_import_opts},
+	{"inspect", cmd_inspect, "cbuild image inspect [OPTIONS] IMAGE...",
+	 "show images' details as JSON", cmd_inspect_opts},
+	{"load", cmd_load, "cbuild image load [OPTIONS]", "load images from a tar archive",
+	 cmd_load_opts},
+	{"ls", cmd_images, "cbuild image ls [OPTIONS] [REPOSITORY[:TAG]]", "list images",
+	 cmd_images_opts},
+	{"list", cmd_images, "cbuild image ls [OPTIONS] [REPOSITORY[:TAG]]", NULL, cmd_images_opts},
+	{"prune", cmd_prune, "cbuild image prune [OPTIONS]",
+	 "remove untagged images, the build cache and unused layers", cmd_prune_opts},
+	{"pull", cmd_pull, "cbuild image pull [OPTIONS] IMAGE", "pull an image from a registry",
+	 cmd_pull_opts},
+	{"push", cmd_push, "cbuild image push [OPTIONS] IMAGE [DEST]",
+	 "push an image to a registry or an OCI layout", cmd_push_opts},
+	{"rm", cmd_rmi, "cbuild image rm [OPTIONS] IMAGE...", "remove images", cmd_rmi_opts},
+	{"remove", cmd_rmi, "cbuild image rm [OPTIONS] IMAGE...", NULL, cmd_rmi_opts},
+	{"save", cmd_save, "cbuild image save [OPTIONS] IMAGE...", "save images to a tar archive",
+	 cmd_save_opts},
+	{"tag", cmd_tag, "cbuild image tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
+	 "give an image another name", cmd_tag_opts},
+	{0}};
+
+/* docker container COMMAND */
+static const cmd_def_t container_subs[] = {
+	{"commit", cmd_commit, "cbuild container commit [OPTIONS] CONTAINER [IMAGE[:TAG]]",
+	 "create an image from a container's changes", cmd_commit_opts},
+	{"diff", cmd_diff, "cbuild container diff CONTAINER",
+	 "list the files a container added (A), changed (C) or deleted (D)", cmd_diff_opts},
+	{"exec", cmd_exec, "cbuild container exec [OPTIONS] CONTAINER COMMAND [ARG...]",
+	 "run a command in a running container", cmd_exec_opts,
+	 CMD_OPTS_STOP_AT_ARG | CMD_OPTS_USAGE_125},
+	{"inspect", cmd_inspect, "cbuild container inspect [OPTIONS] CONTAINER...",
+	 "show containers' details as JSON", cmd_inspect_opts},
+	{"logs", cmd_logs, "cbuild container logs [OPTIONS] CONTAINER", "show a container's output",
+	 cmd_logs_opts},
+	{"ls", cmd_ps, "cbuild container ls [OPTIONS]", "list containers", cmd_ps_opts},
+	{"list", cmd_ps, "cbuild container ls [OPTIONS]", NULL, cmd_ps_opts},
+	{"ps", cmd_ps, "cbuild container ls [OPTIONS]", NULL, cmd_ps_opts},
+	{"rm", cmd_rm, "cbuild container rm [OPTIONS] CONTAINER...", "remove containers",
+	 cmd_rm_opts},
+	{"remove", cmd_rm, "cbuild container rm [OPTIONS] CONTAINER...", NULL, cmd_rm_opts},
+	{"run", cmd_run, "cbuild container run [OPTIONS] IMAGE [COMMAND [ARG...]]",
+	 "run a command in a new container", cmd_run_opts, CMD_OPTS_STOP_AT_ARG | CMD_OPTS_EXIT_125},
+	{"start", cmd_start, "cbuild container start CONTAINER...", "start stopped containers",
+	 cmd_start_opts},
+	{"stop", cmd_stop, "cbuild container stop [OPTIONS] CONTAINER...", "stop running containers",
+	 cmd_stop_opts},
+	{0}};
+
+int cmd_image(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
+{
+	return cmd_group(ctx, image_subs, argc, argv, err);
+}
+
+int cmd_container(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
+{
+	return cmd_group(ctx, container_subs, argc, argv, err);
+}
