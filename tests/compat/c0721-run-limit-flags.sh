@@ -26,4 +26,7 @@ d run -d --name trap --stop-signal USR1 busybox sh -c 'trap "exit 7" USR1; while
 d stop trap >/dev/null
 is "$(J trap 'j["State"]["ExitCode"]')" 7 "stop sends --stop-signal"
 is "$(rc d run --rm --stop-signal NOSUCH busybox true)" 125 "an unknown --stop-signal: 125"
+# --platform of a platform the local image is not (and no registry has it)
+is "$(rc d run --rm --platform linux/arm64 busybox true)" 125 "run --platform linux/arm64 of an amd64-only image: 125"
+is "$(d run --rm --platform linux/arm64 busybox echo ran 2>/dev/null)" "" "and does not run it (docker 20.10 then tries a pull; neither runs the amd64 image)"
 done_testing
