@@ -177,9 +177,10 @@ static void health_save(store_t *st, const rt_ctr_t *c, json_t *h)
 {
 	char *text = oci_json_dumps(h, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	_cleanup_free_ char *path = ctr_path(c, "health.json");
-	_cleanup_free_ char *tmp = store_path(st, "tmp");
 	cb_error_t e = CB_ERROR_INIT;
-	if (cb_write_file_atomic(path, tmp, text, strlen(text), 0644, &e) < 0)
+	(void)st;
+	/* beside it, no fsync: readers see a whole one; a crash loses a check */
+	if (cb_write_file_replace(path, NULL, text, strlen(text), 0644, false, &e) < 0)
 		cb_error_release(&e);
 	free(text);
 }
@@ -547,6 +548,10 @@ static char *current_boot_id(void)
 	return data;
 }
 
+/* ROOT/containers/.boot_id: the boot the keepers' containers last ran in
+ * (the temp file of a rewrite goes beside it) */
+static char *boot_path(store_t *st) { return store_path(st, "containers/.boot_id"); }
+
 /* True once per boot: the caller that saw the boot id change (under the
  * store lock, so two commands at once do not both restart). A store that
  * never recorded one has no container to start: the id is recorded when the
@@ -554,7 +559,7 @@ static char *current_boot_id(void)
 static bool boot_changed(store_t *st)
 {
 	_cleanup_free_ char *now = current_boot_id();
-	_cleanup_free_ char *path = store_path(st, "containers/.boot_id");
+	_cleanup_free_ char *path = boot_path(st);
 	_cleanup_free_ char *old = NULL;
 	size_t len = 0;
 	cb_error_t e = CB_ERROR_INIT;
@@ -575,8 +580,7 @@ static bool boot_changed(store_t *st)
 	bool seen = cb_read_file(path, 256, &old, &len, &e) == 0;
 	cb_error_release(&e);
 	bool changed = seen && !cb_streq(old, now);
-	_cleanup_free_ char *tmp = store_path(st, "tmp");
-	if (changed && cb_write_file_atomic(path, tmp, now, strlen(now), 0644, &e) < 0)
+	if (changed && cb_write_file_atomic(path, NULL, now, strlen(now), 0644, &e) < 0)
 		cb_warn_error(&e);
 	store_unlock(st);
 	return changed;
@@ -585,11 +589,10 @@ static bool boot_changed(store_t *st)
 void ctr_boot_record(store_t *st)
 {
 	_cleanup_free_ char *now = current_boot_id();
-	_cleanup_free_ char *path = store_path(st, "containers/.boot_id");
-	_cleanup_free_ char *tmp = store_path(st, "tmp");
+	_cleanup_free_ char *path = boot_path(st);
 	cb_error_t e = CB_ERROR_INIT;
 	if (now && !cb_path_exists(path) &&
-	    cb_write_file_atomic(path, tmp, now, strlen(now), 0644, &e) < 0)
+	    cb_write_file_atomic(path, NULL, now, strlen(now), 0644, &e) < 0)
 		cb_warn_error(&e);
 }
 
