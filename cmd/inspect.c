@@ -17,6 +17,7 @@
 
 #include "runtime/container.h"
 #include "cmd/cmd.h"
+#include "cmd/template.h"
 #include "cmd/images_util.h"
 #include "cmd/inspect_attest.h"
 #include "cmd/inspect_ctr.h"
@@ -59,6 +60,23 @@ static json_t *repo_lists(store_t *st, const image_t *img, json_t **digests)
 	return tags;
 }
 
+/* The image's config with the keys docker's always has (null or "" when
+ * unset), so that `inspect -f '{{.Config.Env}}'` says <no value> as docker
+ * does instead of failing on a missing key. */
+static json_t *docker_config(json_t *config)
+{
+	static const char *const nulls[] = {"Env", "Cmd", "Entrypoint", "Volumes", "OnBuild", "Labels"};
+	static const char *const empty[] = {"Hostname", "Domainname", "User", "Image", "WorkingDir"};
+	json_t *c = json_is_object(config) ? json_deep_copy(config) : json_object();
+	for (size_t i = 0; i < CB_ARRAY_SIZE(nulls); i++)
+		if (!json_object_get(c, nulls[i]))
+			json_object_set_new(c, nulls[i], json_null());
+	for (size_t i = 0; i < CB_ARRAY_SIZE(empty); i++)
+		if (!json_object_get(c, empty[i]))
+			json_object_set_new(c, empty[i], oci_json_str(""));
+	return c;
+}
+
 static json_t *image_json(store_t *st, const image_t *img)
 {
 	_cleanup_free_ char *cj = oci_config_to_json(img->config);
@@ -73,7 +91,7 @@ static json_t *image_json(store_t *st, const image_t *img)
 	json_object_set_new(j, "Comment", oci_json_str(""));
 	json_object_set(j, "Created", json_object_get(c, "created") ?: oci_json_str(""));
 	json_object_set_new(j, "Author", oci_json_str(img->config->author ? img->config->author : ""));
-	json_object_set(j, "Config", json_object_get(c, "config"));
+	json_object_set_new(j, "Config", docker_config(json_object_get(c, "config")));
 	json_object_set(j, "Architecture", json_object_get(c, "architecture"));
 	if (img->config->variant)
 		json_object_set_new(j, "Variant", oci_json_str(img->config->variant));
@@ -220,6 +238,34 @@ static json_t *inspect_one(store_t *st, const char *type, const char *platform, 
 	return j;
 }
 
+/* --format: each object through the template, a line each (what docker
+ * prints, {{json .}} included); go on past a missing object, as docker. */
+static int print_formatted(store_t *st, const char *type, const char *platform, const char *format,
+			   char **names, int n, cb_error_t *err)
+{
+	tpl_t *t = tpl_compile(format, err);
+	if (!t)
+		return CMD_USAGE;
+	int rc = 0;
+	for (int i = 0; i < n; i++) {
+		cb_error_t e = CB_ERROR_INIT;
+		json_t *j = inspect_one(st, type, platform, names[i], &e);
+		char *line = j ? tpl_render(t, j, &e) : NULL;
+		json_decref(j);
+		if (line) {
+			printf("%s\n", line);
+			free(line);
+			continue;
+		}
+		if (cb_error_is_set(err))
+			cb_error_print(stderr, "cbuild", err), cb_error_release(err);
+		cb_error_move(err, &e);
+		rc = -1;
+	}
+	tpl_free(t);
+	return rc;
+}
+
 static int print_raw(store_t *st, const char *platform, const char *what, cb_error_t *err)
 {
 	_cleanup_free_ char *md = NULL, *data = NULL;
@@ -253,7 +299,7 @@ const cmd_opt_t cmd_inspect_opts[] = {
 
 int cmd_inspect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	const char *type = NULL, *platform = NULL;
+	const char *type = NULL, *platform = NULL, *format = NULL;
 	bool raw = false;
 	int attest = 0; /* 'S' or 'V' */
 	int c;
@@ -267,7 +313,9 @@ int cmd_inspect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		else if (c == O_PLATFORM)
 			platform = p.arg;
 		else if (c == O_RAW)
-			raw = true;
+			raw = p.on;
+		else if (c == 'f')
+			format = p.arg;
 		else if (c == O_SBOM || c == O_PROVENANCE)
 			attest = c;
 	}
@@ -294,6 +342,8 @@ int cmd_inspect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 			return -1;
 	if (raw)
 		return 0;
+	if (format && *format && strcmp(format, "json"))
+		return print_formatted(st, type, platform, format, p.args, p.nargs, err);
 	json_t *out = json_array();
 	for (int i = first; i < argc; i++) {
 		json_t *j = inspect_one(st, type, platform, argv[i], err);

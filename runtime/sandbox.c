@@ -886,24 +886,6 @@ void sbx_config_init(sbx_config_t *cfg)
 	cfg->forward_signals = true;
 }
 
-int sbx_status_shell_code(const sbx_status_t *st)
-{
-	return st->signaled ? 128 + st->signal : st->code;
-}
-
-int sbx_exec_error_status(const cb_error_t *err)
-{
-	/* child_exec's messages: "exec 'X' in the image[: ...]", at the
-	 * start of the message or after a wrapper's "...: " */
-	const char *m = err && err->msg ? err->msg : "";
-	const char *e = strstr(m, "exec '");
-	if (!e || (e != m && (e - m < 2 || e[-2] != ':')) || !strstr(e, "' in the image"))
-		return 0;
-	if (strstr(e, "not found in $PATH") || err->code == ENOENT || err->code == ENOTDIR)
-		return 127;
-	return 126;
-}
-
 static void status_from_wait(int ws, sbx_status_t *st)
 {
 	memset(st, 0, sizeof *st);
