@@ -237,7 +237,8 @@ static bool match_one(store_t *st, const rt_ctr_t *c, json_t *labels, const char
 {
 	const char *v = strchr(f, '=') + 1;
 	switch (f[0]) {
-	case 's': return !strcmp(v, state_names[c->status]);
+	case 's': /* docker's "restarting": exited, its keeper in a back-off */
+		return !strcmp(v, c->restarting ? "restarting" : state_names[c->status]);
 	case 'n': return strstr(c->name, v) != NULL;
 	case 'i': return cb_str_has_prefix(c->id, v);
 	case 'a': return match_ancestor(st, c, v);
@@ -319,7 +320,7 @@ static void fill_row(store_t *st, const rt_ctr_t *c, bool no_trunc, char **row, 
 	row[COL_PORTS] = ports_text(c);
 	row[COL_NAMES] = cb_xstrdup(c->name);
 	row[COL_CREATED_AT] = created_at(c->created);
-	row[COL_STATE] = cb_xstrdup(state_names[c->status]);
+	row[COL_STATE] = cb_xstrdup(c->restarting ? "restarting" : state_names[c->status]);
 	row[COL_LABELS] = labels;
 	(void)st;
 }
@@ -396,7 +397,8 @@ int cmd_ps(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		}
 		char *labels_text = NULL;
 		json_t *labels = image_labels(st, c, &labels_text);
-		if ((o.all || o.filters.any_status || c->status == RT_CTR_RUNNING) &&
+		if ((o.all || o.filters.any_status || c->status == RT_CTR_RUNNING ||
+		     c->restarting) &&
 		    filters_match(st, &o.filters, c, labels)) {
 			fill_row(st, c, o.no_trunc, cells[rows++], labels_text);
 			labels_text = NULL;

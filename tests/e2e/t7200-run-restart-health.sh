@@ -79,6 +79,19 @@ cb images >/dev/null
 is "$(runs us)" 2 "the next command starts nothing again"
 cb rm -f us us2 al f0 f2 >/dev/null
 
+# a container that keeps failing: its back-off grows, ps shows it restarting
+cb run -d --name rs --restart always busybox sh -c 'exit 1' >/dev/null
+restarting() { cb ps --filter name=rs --format '{{.Status}}' | grep -q '^Restarting (1) '; }
+wait_for 120 restarting; ok $? "ps: Restarting (1) ... during a back-off"
+is "$(cb ps --filter status=restarting --format '{{.Names}}')" rs "ps --filter status=restarting"
+cb rm rs 2>/dev/null; is $? 1 "rm of a restarting container needs -f or a stop"
+cb stop rs >/dev/null
+is "$(ins rs 'j["State"]["Status"]')" exited "stop during the back-off: exited"
+n=$(ins rs 'j["RestartCount"]')
+sleep 1
+is "$(ins rs 'j["RestartCount"]')" "$n" "and no more restarts"
+cb rm rs >/dev/null; ok $? "then rm works"
+
 # flags checked as docker checks them
 cb run --rm --restart always busybox true 2>/dev/null; is $? 125 "--restart with --rm: usage error"
 cb run --restart sometimes busybox true 2>/dev/null; is $? 125 "bad policy: usage error"
