@@ -479,6 +479,17 @@ static _Noreturn void keeper_main_loop(store_t *st, rt_ctr_t *c, int ready)
 static void keeper_main(void *arg, int ready)
 {
 	keeper_arg_t *a = arg;
+	/* a lock of its own: the one it shares with its parent would make the
+	 * two one holder (each monitor it forks reopens it again) */
+	cb_error_t e = CB_ERROR_INIT;
+	if (store_reopen_lock(a->st, &e) < 0) {
+		char buf[1024];
+		cb_error_format(&e, buf, sizeof buf);
+		cb_error_t we = CB_ERROR_INIT;
+		if (cb_write_all(ready, buf, strlen(buf), &we) < 0)
+			cb_error_release(&we);
+		_exit(1);
+	}
 	keeper_signals();
 	a->c->keeper_pid = getpid();
 	a->c->keeper_start = rt_ctr_proc_start(a->c->keeper_pid);
