@@ -110,6 +110,11 @@ void ctr_boot_record(store_t *st);
  * and exits) and wait a bounded while for it to be gone. */
 void ctr_keeper_end(const rt_ctr_t *c);
 
+/* After an attached run ended: the container's policy may restart it, as
+ * docker's daemon does; then a keeper takes it over (the caller has its
+ * exit code already). Failures are warnings. */
+void ctr_keep_after_attached(store_t *st, rt_ctr_t *c);
+
 /* The detached monitor's body for one run of the container (in
  * runtime/container_run.c): launch, report an error to `ready` (or close
  * it once running), wait, record the exit. Exits 0 after a run, 1 when the

@@ -496,18 +496,11 @@ static void keeper_main(void *arg, int ready)
 	keeper_main_loop(a->st, a->c, ready);
 }
 
-int rt_ctr_start_detached(store_t *st, rt_ctr_t *c, cb_error_t *err)
+/* Fork the keeper and wait until the container runs. restarts: the restart
+ * count it starts from (a `start` resets it to 0). */
+static int keep_start(store_t *st, rt_ctr_t *c, int restarts, cb_error_t *err)
 {
-	if (rt_ctr_refresh(st, c, err) < 0)
-		return -1;
-	if (c->status == RT_CTR_RUNNING)
-		return 0;
-	/* docker's start: the stop is forgotten, the restart count reset */
-	if (ctr_mark_stopped(c, false, err) < 0)
-		return -1;
-	if (c->restarting && ctr_pid_alive(c->keeper_pid, c->keeper_start))
-		return 0; /* its keeper starts it after the back-off */
-	c->restart_count = 0;
+	c->restart_count = restarts;
 	c->restarting = false;
 	keeper_arg_t arg = {st, c};
 	int ready = -1;
@@ -539,6 +532,36 @@ int rt_ctr_start_detached(store_t *st, rt_ctr_t *c, cb_error_t *err)
 			cb_error_release(&e);
 	}
 	return rc;
+}
+
+int rt_ctr_start_detached(store_t *st, rt_ctr_t *c, cb_error_t *err)
+{
+	if (rt_ctr_refresh(st, c, err) < 0)
+		return -1;
+	if (c->status == RT_CTR_RUNNING)
+		return 0;
+	/* docker's start: the stop is forgotten, the restart count reset */
+	if (ctr_mark_stopped(c, false, err) < 0)
+		return -1;
+	if (c->restarting && ctr_pid_alive(c->keeper_pid, c->keeper_start))
+		return 0; /* its keeper starts it after the back-off */
+	return keep_start(st, c, 0, err);
+}
+
+void ctr_keep_after_attached(store_t *st, rt_ctr_t *c)
+{
+	cb_error_t e = CB_ERROR_INIT;
+	if (c->restart == RT_CTR_RESTART_NO)
+		return;
+	if (rt_ctr_refresh(st, c, &e) < 0) {
+		cb_error_release(&e);
+		return;
+	}
+	if (c->status == RT_CTR_RUNNING || ctr_is_marked_stopped(c) || !should_restart(c))
+		return;
+	/* the first restart is this one: on-failure:N counts it */
+	if (keep_start(st, c, c->restart_count + 1, &e) < 0)
+		cb_warn_error(&e);
 }
 
 /* ---- after a reboot ---- */

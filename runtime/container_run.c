@@ -569,6 +569,9 @@ int rt_ctr_run(store_t *st, rt_ctr_t *c, const rt_ctr_io_t *io, sbx_status_t *st
 	}
 	for (size_t i = 0; i < CB_ARRAY_SIZE(sigs); i++)
 		sigaction(sigs[i], &old[i], NULL);
+	/* with the caller's signal handlers back: a keeper forked now keeps none of ours */
+	if (rc == 0 && !c->auto_remove)
+		ctr_keep_after_attached(st, c);
 	return rc;
 }
 

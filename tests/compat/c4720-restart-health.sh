@@ -21,6 +21,10 @@ is "$(J al 'j["State"]["Status"]')" exited "stop: exited"
 is "$(rc d run -d --name us --restart unless-stopped busybox sleep 100)" 0 "run -d --restart unless-stopped"
 is "$(rc d run --rm --restart always busybox true)" 125 "--restart with --rm: 125"
 is "$(rc d run --restart bogus busybox true)" 125 "an unknown policy: 125"
+# an attached run: its exit code now, the policy restarts it after
+is "$(rc d run --name at --restart on-failure:1 busybox sh -c 'echo run; exit 3')" 3 "attached run --restart: the first exit code"
+twice_at() { [ "$(d logs at | grep -c run)" -ge 2 ] && [ "$(J at 'j["State"]["Status"]')" = exited ]; }
+wait_until 120 twice_at; ok $? "and the policy restarted it once (on-failure:1)"
 # health
 h_is() { [ "$(J "$1" 'j["State"]["Health"]["Status"]')" = "$2" ]; }
 d run -d --name hs --health-cmd true --health-interval 1h busybox sleep 100 >/dev/null

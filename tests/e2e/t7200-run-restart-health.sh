@@ -79,6 +79,14 @@ cb images >/dev/null
 is "$(runs us)" 2 "the next command starts nothing again"
 cb rm -f us us2 al f0 f2 >/dev/null
 
+# an attached run: cbuild's exit code is the first run's, a keeper takes over
+cb run --name at --restart on-failure:2 busybox sh -c 'echo run; exit 3' >/dev/null
+is $? 3 "attached run --restart: the first exit code"
+wait_for 120 runs_at_least at 3 || diag "at never ran 3 times"
+at_done() { status_is at exited && [ "$(ins at 'j["RestartCount"]')" = 2 ]; }
+wait_for 60 at_done; ok $? "then the policy restarted it twice (on-failure:2), as docker's daemon does"
+cb rm -f at >/dev/null
+
 # a container that keeps failing: its back-off grows, ps shows it restarting
 cb run -d --name rs --restart always busybox sh -c 'exit 1' >/dev/null
 restarting() { cb ps --filter name=rs --format '{{.Status}}' | grep -q '^Restarting (1) '; }
