@@ -245,6 +245,13 @@ int rt_ctr_parse_restart(const char *s, rt_ctr_restart_kind_t *kind, int *max, c
 /* The policy as docker names it ("on-failure" without the count). */
 const char *rt_ctr_restart_name(rt_ctr_restart_kind_t kind);
 
+/* Record that the container was stopped by hand (docker's
+ * HasBeenManuallyStopped): its keeper restarts nothing after the exit that
+ * follows, and after a reboot an unless-stopped one stays down. `stop`
+ * does this before it signals; a `kill` verb should too, as docker's does.
+ * `start` clears it. */
+int rt_ctr_mark_stopped(const rt_ctr_t *c, cb_error_t *err);
+
 /* The health of a running container with a healthcheck: "starting",
  * "healthy" or "unhealthy"; NULL when it has none (or never ran one).
  * Caller frees. */

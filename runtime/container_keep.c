@@ -118,6 +118,11 @@ int ctr_mark_stopped(const rt_ctr_t *c, bool stopped, cb_error_t *err)
 	return 0;
 }
 
+int rt_ctr_mark_stopped(const rt_ctr_t *c, cb_error_t *err)
+{
+	return ctr_mark_stopped(c, true, err);
+}
+
 bool ctr_is_marked_stopped(const rt_ctr_t *c)
 {
 	_cleanup_free_ char *p = ctr_path(c, "stopped");

@@ -127,6 +127,12 @@ cb run -d --name ht --health-cmd 'sleep 100' --health-timeout 200ms --health-int
 wait_for 60 health_is ht unhealthy; ok $? "a check past its timeout: unhealthy"
 like "$(ins ht 'j["State"]["Health"]["Log"][-1]["Output"]')" "exceeded timeout" "says it timed out"
 
+# --health-start-period: failures in it do not count
+cb run -d --name hp --health-cmd false --health-interval 100ms --health-retries 1 --health-start-period 1h busybox sleep 1000 >/dev/null
+checked() { [ "$(ins hp 'len(j["State"]["Health"]["Log"])' 2>/dev/null)" -ge 3 ]; }
+wait_for 60 checked; ok $? "the checks run in the start period"
+is "$(health hp) $(ins hp 'j["State"]["Health"]["FailingStreak"]')" "starting 0" "their failures do not count: still starting"
+
 # the image's HEALTHCHECK, and --no-healthcheck
 cb import -c 'CMD ["sleep", "1000"]' \
 	-c 'HEALTHCHECK --interval=100ms CMD test -e /etc/passwd' "$ROOTFS_TAR" withhc:1 >/dev/null 2>&1 ||
