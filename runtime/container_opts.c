@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -253,8 +254,9 @@ int ctr_extra_check(const rt_ctr_extra_t *e, cb_error_t *err)
 /* ---- into the sandbox ---- */
 
 /* --tmpfs OPTS: the mount flags (the sandbox mounts nosuid and nodev
- * anyway; ro is read-only) out of tmpfs's own data (size=, mode=, ...). */
-static char *tmpfs_data(const char *opts, bool *ro)
+ * anyway; ro is read-only, exec lifts docker's default noexec) out of
+ * tmpfs's own data (size=, mode=, ...). */
+static char *tmpfs_data(const char *opts, bool *ro, bool *exec)
 {
 	static const char *const flags[] = {"rw", "ro", "exec", "noexec", "suid", "nosuid",
 					    "dev", "nodev", "atime", "noatime"};
@@ -268,6 +270,8 @@ static char *tmpfs_data(const char *opts, bool *ro)
 			flag |= !strcmp(o, flags[i]);
 		if (!strcmp(o, "ro"))
 			*ro = true;
+		if (!strcmp(o, "exec") || !strcmp(o, "noexec"))
+			*exec = !strcmp(o, "exec");
 		if (!flag)
 			cb_buf_addf(&b, "%s%s", b.len ? "," : "", o);
 	}
@@ -313,12 +317,13 @@ int ctr_sbx_extra(const rt_ctr_t *c, const sbx_mount_t *mounts, size_t n_mounts,
 		if (colon)
 			*colon = 0;
 		x->dests = cb_strv_push_take(x->dests, dest);
-		bool ro = false;
-		char *data = colon ? tmpfs_data(colon + 1, &ro) : NULL;
+		bool ro = false, exec = false;
+		char *data = colon ? tmpfs_data(colon + 1, &ro, &exec) : NULL;
 		if (data)
 			x->dests = cb_strv_push_take(x->dests, data);
 		x->mounts[n++] = (sbx_mount_t){.type = SBX_MOUNT_TMPFS, .dest = dest,
-					       .options = data, .readonly = ro};
+					       .options = data, .readonly = ro,
+					       .flags = exec ? 0 : MS_NOEXEC};
 	}
 	if (e->init) {
 		x->mounts[n++] = (sbx_mount_t){.type = SBX_MOUNT_BIND, .source = INIT_HOST_PATH,

@@ -5,6 +5,10 @@
 . "$(dirname "$0")/lib.sh"
 J() { d inspect "$1" | python3 -c 'import json,sys; j=json.load(sys.stdin)[0]; print(eval(sys.argv[1]))' "$2"; }
 is "$(d run --rm --tmpfs /scratch busybox sh -c 'touch /scratch/a && grep -c " /scratch tmpfs " /proc/mounts')" 1 "--tmpfs: a tmpfs"
+opts() { d run --rm "$@" busybox grep " /t " /proc/mounts | cut -d' ' -f4; }
+is "$(opts --tmpfs /t)" "rw,nosuid,nodev,noexec,relatime" "--tmpfs: noexec, nosuid, nodev"
+is "$(opts --tmpfs /t:exec,size=1m)" "rw,nosuid,nodev,relatime,size=1024k" "--tmpfs DIR:exec,size=1m"
+is "$(opts --mount type=tmpfs,target=/t,tmpfs-size=1m)" "rw,nosuid,nodev,noexec,relatime,size=1024k" "--mount type=tmpfs,tmpfs-size="
 is "$(d run --rm --read-only busybox sh -c 'touch /x 2>/dev/null; echo $?')" 1 "--read-only: the root refuses writes"
 is "$(d run --rm --read-only --tmpfs /tmp busybox sh -c 'touch /tmp/x && echo ok')" ok "--read-only with a writable --tmpfs"
 mkdir -p "$T/src" && echo hi >"$T/src/f"
