@@ -72,9 +72,11 @@ void ctr_sbx_extra_release(ctr_sbx_extra_t *x);
 
 /* --add-host lines for /etc/hosts, appended to b. */
 void ctr_extra_hosts(const rt_ctr_t *c, cb_buf_t *b);
-/* resolv.conf with --dns nameservers (the host's search and options kept),
- * or NULL when there is no --dns. Caller frees. */
-char *ctr_extra_resolv(const rt_ctr_t *c, const char *host_resolv);
+/* resolv.conf with --dns nameservers, or NULL when there is no --dns.
+ * base is the host's resolv.conf (its search and options are kept, its
+ * nameservers replaced) or, on a network with its own DNS (c->dns_server),
+ * the file that names it (kept first). Caller frees. */
+char *ctr_extra_resolv(const rt_ctr_t *c, const char *base);
 
 /* ---- --memory, --cpus (runtime/cgroup_limits.c) ---- */
 

@@ -350,17 +350,19 @@ void ctr_extra_hosts(const rt_ctr_t *c, cb_buf_t *b)
 	}
 }
 
-char *ctr_extra_resolv(const rt_ctr_t *c, const char *host_resolv)
+char *ctr_extra_resolv(const rt_ctr_t *c, const char *base)
 {
 	if (!c->extra.dns)
 		return NULL;
 	cb_buf_t b;
 	cb_buf_init(&b);
-	/* the host's search and options stay, its nameservers are replaced */
-	_cleanup_free_ char *copy = cb_xstrdup(host_resolv ? host_resolv : "");
+	/* the host's search and options stay, its nameservers are replaced; a
+	 * network's own DNS (aardvark) stays first, as docker's embedded DNS
+	 * does on a user network */
+	_cleanup_free_ char *copy = cb_xstrdup(base ? base : "");
 	char *save = NULL;
 	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-		if (!cb_str_has_prefix(l, "nameserver"))
+		if (c->dns_server || !cb_str_has_prefix(l, "nameserver"))
 			cb_buf_addf(&b, "%s\n", l);
 	for (size_t i = 0; c->extra.dns[i]; i++)
 		cb_buf_addf(&b, "nameserver %s\n", c->extra.dns[i]);
