@@ -190,8 +190,19 @@ fuzz:
 bench: cbuild
 	bench/run $(BENCH_ARGS)
 
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+
+# The man pages and completions come from the option tables that parse the
+# command line and print --help (cmd/doc.c): `man cbuild-run`.
 install: cbuild
 	install -D -m 0755 $(BUILD)/cbuild $(DESTDIR)$(BINDIR)/cbuild
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	@for p in $$($(BUILD)/cbuild __doc man-list); do \
+		$(BUILD)/cbuild __doc man $$p > $(DESTDIR)$(MANDIR)/man1/$$p.1 || exit 1; done
+	$(BUILD)/cbuild __doc bash > $(DESTDIR)$(BASHCOMPDIR)/cbuild
+	$(BUILD)/cbuild __doc zsh > $(DESTDIR)$(ZSHCOMPDIR)/_cbuild
 
 # .clang-format has ColumnLimit 0: a statement's line breaks are its
 # author's. The tree does not match it everywhere (hand-aligned trailing

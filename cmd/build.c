@@ -354,12 +354,76 @@ static void build_args_release(build_args_t *a)
 	free(a->plats_str);
 }
 
-/* CONTEXT "-": a tar on stdin, unpacked into a temp dir of the store. */
+/* stdin for libarchive: the bytes already read to tell a tar from a
+ * Dockerfile, then the rest. */
+typedef struct stdin_src {
+	char head[512];
+	size_t len, pos;
+	char buf[65536];
+} stdin_src_t;
+
+static la_ssize_t stdin_read_cb(struct archive *a, void *opaque, const void **out)
+{
+	(void)a;
+	stdin_src_t *s = opaque;
+	if (s->pos < s->len) {
+		*out = s->head + s->pos;
+		size_t n = s->len - s->pos;
+		s->pos = s->len;
+		return (la_ssize_t)n;
+	}
+	ssize_t n;
+	while ((n = read(0, s->buf, sizeof(s->buf))) < 0 && errno == EINTR)
+		;
+	*out = s->buf;
+	return n;
+}
+
+/* A tar (plain or compressed) starts with one of these; anything else on
+ * stdin is a Dockerfile, as `docker build - < Dockerfile` sends. */
+static bool looks_like_archive(const unsigned char *h, size_t n)
+{
+	return (n >= 262 && !memcmp(h + 257, "ustar", 5)) || (n >= 2 && h[0] == 0x1f && h[1] == 0x8b) ||
+	       (n >= 3 && !memcmp(h, "BZh", 3)) || (n >= 6 && !memcmp(h, "\xfd" "7zXZ", 5)) ||
+	       (n >= 4 && !memcmp(h, "\x28\xb5\x2f\xfd", 4));
+}
+
+/* CONTEXT "-" with a Dockerfile on stdin: an empty context holding it. */
+static int dockerfile_context(const char *dir, stdin_src_t *src, cb_error_t *err)
+{
+	_cleanup_free_ char *path = cb_path_join(dir, "Dockerfile");
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return cb_error_errno(err, "write '%s'", path);
+	size_t total = 0;
+	const void *p;
+	la_ssize_t n;
+	while ((n = stdin_read_cb(NULL, src, &p)) > 0) {
+		total += (size_t)n;
+		if (total > DOCKERFILE_MAX)
+			return cb_error_fail(err, EFBIG, "Dockerfile on stdin: over %u bytes", DOCKERFILE_MAX);
+		if (cb_write_all(fd, p, (size_t)n, err) < 0)
+			return cb_error_wrap(err, "write '%s'", path);
+	}
+	return n < 0 ? cb_error_errno(err, "read stdin") : 0;
+}
+
+/* CONTEXT "-": a tar on stdin (or a Dockerfile alone), unpacked into a
+ * temp dir of the store. */
 static int context_from_stdin(store_t *st, char **dir, cb_error_t *err)
 {
 	*dir = store_mkdtemp(st, "context-", err);
 	if (!*dir)
 		return -1;
+	_cleanup_free_ stdin_src_t *src = cb_xcalloc(1, sizeof(*src));
+	ssize_t n;
+	while (src->len < sizeof(src->head) &&
+	       ((n = read(0, src->head + src->len, sizeof(src->head) - src->len)) > 0 ||
+		(n < 0 && errno == EINTR)))
+		if (n > 0)
+			src->len += (size_t)n;
+	if (!looks_like_archive((unsigned char *)src->head, src->len))
+		return dockerfile_context(*dir, src, err);
 	struct archive *a = archive_read_new();
 	archive_read_support_filter_all(a);
 	archive_read_support_format_all(a);
@@ -370,7 +434,7 @@ static int context_from_stdin(store_t *st, char **dir, cb_error_t *err)
 						  ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
 	int rc = 0;
 	_cleanup_close_ int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (archive_read_open_fd(a, 0, 1 << 16) != ARCHIVE_OK || chdir(*dir) < 0) {
+	if (archive_read_open(a, src, NULL, stdin_read_cb, NULL) != ARCHIVE_OK || chdir(*dir) < 0) {
 		rc = cb_error_fail(err, EINVAL, "read context tar from stdin: %s",
 				   archive_error_string(a) ? archive_error_string(a) : "failed");
 		goto out;

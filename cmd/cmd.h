@@ -5,9 +5,15 @@
  *
  *     int cmd_<verb>(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err);
  *
- * argv[0] is the verb's name. A verb returns 0 on success, -1 with err set
- * on failure (exit 1), or CMD_USAGE with err set for bad usage (exit 2;
- * main prints the verb's usage line after the error).
+ * argv[0] is the verb's name; its options are parsed with its table by
+ * cmd/opts.h (ctx->verb). A verb returns 0 on success, -1 with err set on
+ * failure (exit 1), CMD_USAGE with err set for bad usage (exit 2; main
+ * prints the verb's usage line after the error), or CMD_HELP after its
+ * --help. Docker's run says 125 for both (CMD_OPTS_EXIT_125), exec for
+ * usage (CMD_OPTS_USAGE_125); a verb may set ctx->fail_code (126, 127).
+ *
+ * A new verb: its file, a CMD_DECLARE and CMD_OPTS line below, and a line in
+ * main.c's table (name, function, usage, summary, option table, flags).
  */
 #ifndef CB_CMD_CMD_H
 #define CB_CMD_CMD_H
@@ -29,11 +35,17 @@ typedef struct cmd_ctx {
 				    * here (run, exec: 126, 127 as docker) */
 } cmd_ctx_t;
 
-/* A verb made of subcommands: argv[1] names one of subs (a table ending
- * with {0}; entries without a summary are aliases, not listed), which runs
+/* A verb made of subcommands (ctx->verb->subs, a table ending with {0};
+ * entries without a summary are aliases, not listed): argv[1] names one,
+ * which runs
  * with ctx->verb set to it, so that its own option table parses and its
  * usage is printed. No subcommand or --help: the list (CMD_HELP). */
-int cmd_group(cmd_ctx_t *ctx, const cmd_def_t *subs, int argc, char **argv, cb_error_t *err);
+int cmd_group(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err);
+extern const cmd_def_t cmd_network_subs[], cmd_image_subs[], cmd_container_subs[],
+	cmd_manifest_subs[], cmd_compose_subs[];
+
+/* The command table (for the docs and completions cmd/doc.c writes). */
+const cmd_def_t *cmd_table(size_t *n);
 
 /* The verb called name in the command table, or NULL. */
 const cmd_def_t *cmd_find(const char *name);
@@ -44,9 +56,6 @@ store_t *cmd_store(cmd_ctx_t *ctx, cb_error_t *err);
 /* Set a usage error and return CMD_USAGE. */
 int cmd_usage_error(cb_error_t *err, const char *fmt, ...) CB_PRINTF(2, 3);
 
-/* True when argv holds -h or --help (before "--"); verbs print their usage. */
-bool cmd_wants_help(int argc, char **argv);
-void cmd_print_usage(const char *verb);
 
 /* Apply fn to every name (rm, stop, start, rmi): go on past failures, print
  * all but the last as "cbuild: error: ..." and return -1 with the last one
@@ -73,7 +82,6 @@ CMD_DECLARE(save);
 CMD_DECLARE(load);
 CMD_DECLARE(pull);
 CMD_DECLARE(push);
-CMD_DECLARE(manifest);
 CMD_DECLARE(login);
 CMD_DECLARE(logout);
 CMD_DECLARE(plan);
@@ -87,9 +95,7 @@ CMD_DECLARE(exec);
 CMD_DECLARE(diff);
 CMD_DECLARE(commit);
 CMD_DECLARE(compose);
-CMD_DECLARE(network);
-CMD_DECLARE(image);
-CMD_DECLARE(container);
+CMD_DECLARE(__doc); /* hidden: man pages and completions (cmd/doc.c) */
 
 CMD_OPTS(build);
 CMD_OPTS(plan);
@@ -118,5 +124,6 @@ CMD_OPTS(prune);
 CMD_OPTS(fsck);
 CMD_OPTS(info);
 CMD_OPTS(version);
+CMD_OPTS(compose);
 
 #endif

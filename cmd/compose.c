@@ -208,34 +208,39 @@ char *compose_image_ref(const compose_t *c, const df_compose_service_t *s, cb_er
 
 /* ---- config ---- */
 
+enum { O_FORMAT = CMD_OPT_LONG, O_SERVICES, O_VOLUMES, O_IMAGES, O_IGNORE_PUSH, O_IGNORE_BUILDABLE };
+
+static const cmd_opt_t config_opts[] = {
+	{"format", O_FORMAT, CMD_ARG_REQUIRED, "yaml|json", "output format (default yaml)"},
+	{"services", O_SERVICES, CMD_ARG_NONE, NULL, "print the services' names"},
+	{"volumes", O_VOLUMES, CMD_ARG_NONE, NULL, "print the volumes' names"},
+	{"images", O_IMAGES, CMD_ARG_NONE, NULL, "print the services' images"},
+	{"quiet", 'q', CMD_ARG_NONE, NULL, "only check the files"},
+	{0}};
+
 static int compose_config(compose_t *c, int argc, char **argv, cb_error_t *err)
 {
 	bool json = false, services = false, volumes = false, quiet = false, images = false;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--format") && i + 1 < argc)
-			a = argv[++i];
-		else if (cb_str_has_prefix(a, "--format="))
-			a += 9;
-		else if (!strcmp(a, "--services")) {
-			services = true;
-			continue;
-		} else if (!strcmp(a, "--volumes")) {
-			volumes = true;
-			continue;
-		} else if (!strcmp(a, "--images")) {
-			images = true;
-			continue;
-		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-			quiet = true;
-			continue;
-		} else {
-			return cmd_usage_error(err, "unknown option '%s'", a);
+	cmd_opts_t p;
+	int o;
+	cmd_opts_init(&p, c->ctx->verb, argc, argv);
+	while ((o = cmd_opts_next(&p, err)) > 0) {
+		switch (o) {
+		case O_SERVICES: services = p.on; break;
+		case O_VOLUMES: volumes = p.on; break;
+		case O_IMAGES: images = p.on; break;
+		case 'q': quiet = p.on; break;
+		case O_FORMAT:
+			if (strcmp(p.arg, "json") && strcmp(p.arg, "yaml"))
+				return cmd_usage_error(err, "invalid --format '%s' (yaml or json)", p.arg);
+			json = !strcmp(p.arg, "json");
+			break;
 		}
-		if (strcmp(a, "json") && strcmp(a, "yaml"))
-			return cmd_usage_error(err, "invalid --format '%s' (yaml or json)", a);
-		json = !strcmp(a, "json");
 	}
+	if (o < 0)
+		return o;
+	if (p.nargs)
+		return cmd_usage_error(err, "'compose config' takes no arguments");
 	/* env files are part of the resolved file, as docker compose shows it */
 	for (size_t i = 0; i < c->p->n_services; i++) {
 		df_compose_service_t *s = &c->p->services[i];
@@ -267,24 +272,40 @@ static int compose_config(compose_t *c, int argc, char **argv, cb_error_t *err)
 
 /* ---- push and pull ---- */
 
-static int parse_services(int argc, char **argv, reg_opts_t *ro, bool *flag, const char *flagname,
+/* Options and service names of push and pull: the registry options, and
+ * `flag` (their one flag of their own). */
+static int parse_services(compose_t *c, int argc, char **argv, reg_opts_t *ro, bool *flag,
 			  char ***names, cb_error_t *err)
 {
-	for (int i = 1; i < argc; i++) {
-		int r = ro ? cmd_reg_option(ro, argc, argv, &i, err) : 0;
-		if (r < 0)
-			return r;
-		if (r > 0)
-			continue;
-		if (flagname && !strcmp(argv[i], flagname))
-			*flag = true;
-		else if (argv[i][0] == '-')
-			return cmd_usage_error(err, "unknown option '%s'", argv[i]);
+	cmd_opts_t p;
+	int o;
+	cmd_opts_init(&p, c->ctx->verb, argc, argv);
+	while ((o = cmd_opts_next(&p, err)) > 0) {
+		if (o == O_IGNORE_PUSH || o == O_IGNORE_BUILDABLE)
+			*flag = p.on;
+		else if (o == 'q')
+			ro->quiet = p.on;
 		else
-			*names = cb_strv_push(*names, argv[i]);
+			cmd_reg_apply(ro, &p, o);
 	}
+	if (o < 0)
+		return o;
+	for (int i = 0; i < p.nargs; i++)
+		*names = cb_strv_push(*names, p.args[i]);
 	return 0;
 }
+
+static const cmd_opt_t push_opts[] = {
+	{"ignore-push-failures", O_IGNORE_PUSH, CMD_ARG_NONE, NULL, "go on past a service that fails"},
+	{"quiet", 'q', CMD_ARG_NONE, NULL, "print no progress"},
+	CMD_REG_OPTS,
+	{0}};
+
+static const cmd_opt_t pull_opts[] = {
+	{"ignore-buildable", O_IGNORE_BUILDABLE, CMD_ARG_NONE, NULL, "skip services that have a build"},
+	{"quiet", 'q', CMD_ARG_NONE, NULL, "print no progress"},
+	CMD_REG_OPTS,
+	{0}};
 
 static int compose_push(compose_t *c, int argc, char **argv, cb_error_t *err)
 {
@@ -292,8 +313,7 @@ static int compose_push(compose_t *c, int argc, char **argv, cb_error_t *err)
 	reg_opts_init(&ro);
 	bool ignore_failures = false;
 	_cleanup_strv_ char **names = NULL;
-	int rc = parse_services(argc, argv, &ro, &ignore_failures, "--ignore-push-failures", &names,
-				err);
+	int rc = parse_services(c, argc, argv, &ro, &ignore_failures, &names, err);
 	if (rc)
 		return rc;
 	store_t *st = cmd_store(c->ctx, err);
@@ -329,8 +349,7 @@ static int compose_pull(compose_t *c, int argc, char **argv, cb_error_t *err)
 	reg_opts_init(&ro);
 	bool ignore_buildable = false;
 	_cleanup_strv_ char **names = NULL;
-	int rc = parse_services(argc, argv, &ro, &ignore_buildable, "--ignore-buildable", &names,
-				err);
+	int rc = parse_services(c, argc, argv, &ro, &ignore_buildable, &names, err);
 	if (rc)
 		return rc;
 	store_t *st = cmd_store(c->ctx, err);
@@ -360,40 +379,69 @@ static int compose_pull(compose_t *c, int argc, char **argv, cb_error_t *err)
 
 /* ---- entry ---- */
 
-static const struct {
-	const char *name;
-	int (*fn)(compose_t *c, int argc, char **argv, cb_error_t *err);
-} subcommands[] = {
-	{"build", compose_build}, {"up", compose_up},     {"down", compose_down},
-	{"ps", compose_ps},       {"logs", compose_logs}, {"push", compose_push},
-	{"pull", compose_pull},   {"config", compose_config},
+/* The subcommands' entries: cmd_compose runs them itself (after loading the
+ * project), the tables serve their --help, the man pages and completions. */
+static int compose_sub_stub(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
+{
+	(void)ctx, (void)argc, (void)argv;
+	return cmd_usage_error(err, "compose subcommands run through 'cbuild compose'");
+}
+
+const cmd_def_t cmd_compose_subs[] = {
+	{"build", compose_sub_stub, "cbuild compose build [OPTIONS] [SERVICE...]",
+	 "build the services' images", compose_build_opts},
+	{"up", compose_sub_stub, "cbuild compose up [OPTIONS] [SERVICE...]",
+	 "create and start the services' containers", compose_up_opts},
+	{"down", compose_sub_stub, "cbuild compose down [OPTIONS]",
+	 "stop and remove the project's containers", compose_down_opts},
+	{"ps", compose_sub_stub, "cbuild compose ps [OPTIONS]", "list the project's containers",
+	 compose_ps_opts},
+	{"logs", compose_sub_stub, "cbuild compose logs [OPTIONS] [SERVICE...]",
+	 "show the services' output", compose_logs_opts},
+	{"push", compose_sub_stub, "cbuild compose push [OPTIONS] [SERVICE...]",
+	 "push the services' images", push_opts},
+	{"pull", compose_sub_stub, "cbuild compose pull [OPTIONS] [SERVICE...]",
+	 "pull the services' images", pull_opts},
+	{"config", compose_sub_stub, "cbuild compose config [OPTIONS]",
+	 "print the resolved compose file", config_opts},
+	{0}};
+
+static int (*const sub_fns[])(compose_t *, int, char **, cb_error_t *) = {
+	compose_build, compose_up, compose_down, compose_ps, compose_logs, compose_push, compose_pull,
+	compose_config,
 };
 
-static int parse_global(int argc, char **argv, gopts_t *g, int *at, cb_error_t *err)
+enum { O_FILE = CMD_OPT_LONG + 50, O_PROJECT_DIR, O_ENV_FILE };
+
+const cmd_opt_t cmd_compose_opts[] = {
+	{"file", 'f', CMD_ARG_REQUIRED, "FILE", "the compose file (default compose.yaml, ...)", CMD_OPT_REPEAT},
+	{"project-name", 'p', CMD_ARG_REQUIRED, "NAME", "the project's name (default: the directory's)"},
+	{"project-directory", O_PROJECT_DIR, CMD_ARG_REQUIRED, "DIR", "the project's directory"},
+	{"env-file", O_ENV_FILE, CMD_ARG_REQUIRED, "FILE", "the .env file to read"},
+	{0}};
+
+static int parse_global(cmd_ctx_t *ctx, int *argcp, char **argv, gopts_t *g, int *at, cb_error_t *err)
 {
-	int i = 1;
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		bool missing = false;
-		const char *v;
-		if ((v = cmd_opt_value("--file", argc, argv, &i, &missing)) ||
-		    (!missing && (v = cmd_opt_value("-f", argc, argv, &i, &missing))))
-			g->files = cb_strv_push(g->files, v);
-		else if (!missing && ((v = cmd_opt_value("--project-name", argc, argv, &i, &missing)) ||
-				      (!missing && (v = cmd_opt_value("-p", argc, argv, &i, &missing)))))
-			g->project = v;
-		else if (!missing && (v = cmd_opt_value("--project-directory", argc, argv, &i, &missing)))
-			g->project_dir = v;
-		else if (!missing && (v = cmd_opt_value("--env-file", argc, argv, &i, &missing)))
-			g->env_file = v;
-		else if (missing)
-			return cmd_usage_error(err, "option '%s' needs a value", argv[i]);
-		else
-			return cmd_usage_error(err, "unknown option '%s'", argv[i]);
+	int argc = *argcp;
+	cmd_opts_t p;
+	int o;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((o = cmd_opts_next(&p, err)) > 0) {
+		switch (o) {
+		case 'f': g->files = cb_strv_push(g->files, p.arg); break;
+		case 'p': g->project = p.arg; break;
+		case O_PROJECT_DIR: g->project_dir = p.arg; break;
+		case O_ENV_FILE: g->env_file = p.arg; break;
+		}
 	}
-	if (i >= argc)
-		return cmd_usage_error(err, "no compose command given (build, up, down, ps, logs, "
-				       "push, pull or config)");
-	*at = i;
+	if (o < 0)
+		return o;
+	if (p.nargs < 1) {
+		cmd_opts_print_help(ctx->verb, stdout);
+		return CMD_HELP;
+	}
+	*at = 1; /* the subcommand and its words are argv[1..] now */
+	*argcp = 1 + p.nargs;
 	return 0;
 }
 
@@ -401,19 +449,28 @@ int cmd_compose(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	gopts_t g = {0};
 	int at = 0;
-	int rc = parse_global(argc, argv, &g, &at, err);
+	int rc = parse_global(ctx, &argc, argv, &g, &at, err);
 	if (rc) {
 		cb_strv_free(g.files);
 		return rc;
 	}
 	int (*fn)(compose_t *, int, char **, cb_error_t *) = NULL;
-	for (size_t i = 0; i < CB_ARRAY_SIZE(subcommands); i++)
-		if (!strcmp(subcommands[i].name, argv[at]))
-			fn = subcommands[i].fn;
+	for (size_t i = 0; i < CB_ARRAY_SIZE(sub_fns); i++)
+		if (!strcmp(cmd_compose_subs[i].name, argv[at])) {
+			fn = sub_fns[i];
+			ctx->verb = &cmd_compose_subs[i];
+		}
 	if (!fn) {
 		cb_strv_free(g.files);
 		return cmd_usage_error(err, "unknown compose command '%s'", argv[at]);
 	}
+	/* its --help needs no project */
+	for (int i = at + 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			cb_strv_free(g.files);
+			cmd_opts_print_help(ctx->verb, stdout);
+			return CMD_HELP;
+		}
 	compose_t c = {.ctx = ctx};
 	rc = load_project(&g, &c, err);
 	if (rc == 0)

@@ -32,7 +32,10 @@ int compose_service_env(const compose_t *c, const df_compose_service_t *s, char 
  * NULL with err set when the name is invalid. */
 char *compose_image_ref(const compose_t *c, const df_compose_service_t *s, cb_error_t *err);
 
-/* The subcommands; argv[0] is the subcommand's name. */
+/* The subcommands; argv[0] is the subcommand's name, c->ctx->verb its
+ * entry in cmd_compose_subs (its option table). */
+extern const cmd_opt_t compose_build_opts[], compose_up_opts[], compose_down_opts[],
+	compose_ps_opts[], compose_logs_opts[];
 int compose_build(compose_t *c, int argc, char **argv, cb_error_t *err);
 int compose_up(compose_t *c, int argc, char **argv, cb_error_t *err);
 int compose_down(compose_t *c, int argc, char **argv, cb_error_t *err);

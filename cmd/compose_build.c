@@ -369,35 +369,41 @@ int compose_build_services(compose_t *c, const size_t *idx, size_t n,
 	return rc;
 }
 
+enum { O_NO_CACHE = CMD_OPT_LONG, O_PULL, O_BUILD_ARG };
+
+const cmd_opt_t compose_build_opts[] = {
+	{"no-cache", O_NO_CACHE, CMD_ARG_NONE, NULL, "use no cached step"},
+	{"pull", O_PULL, CMD_ARG_NONE, NULL, "pull base images even when they are in the store"},
+	{"quiet", 'q', CMD_ARG_NONE, NULL, "print only errors"},
+	{"build-arg", O_BUILD_ARG, CMD_ARG_REQUIRED, "K[=V]", "set a build-time ARG (no =V: from the environment)",
+	 CMD_OPT_REPEAT},
+	{0}};
+
 int compose_build(compose_t *c, int argc, char **argv, cb_error_t *err)
 {
 	compose_build_opts_t o = {0};
 	_cleanup_strv_ char **names = NULL;
 	int rc = 0;
-	for (int i = 1; i < argc && rc == 0; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--no-cache"))
-			o.no_cache = true;
-		else if (!strcmp(a, "--pull"))
-			o.pull = true;
-		else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
-			o.quiet = true;
-		else if (!strcmp(a, "--build-arg") || cb_str_has_prefix(a, "--build-arg=")) {
-			const char *kv = a[11] == '=' ? a + 12 : i + 1 < argc ? argv[++i] : NULL;
-			if (!kv) {
-				rc = cmd_usage_error(err, "--build-arg needs KEY=VALUE");
-			} else if (strchr(kv, '=')) {
-				o.build_args = cb_strv_push(o.build_args, kv);
-			} else if (getenv(kv)) { /* K alone: from the environment, as docker */
-				o.build_args = cb_strv_push_take(o.build_args,
-								 cb_asprintf("%s=%s", kv, getenv(kv)));
-			}
-		} else if (a[0] == '-') {
-			rc = cmd_usage_error(err, "unknown option '%s'", a);
-		} else {
-			names = cb_strv_push(names, a);
-		}
+	cmd_opts_t p;
+	int k;
+	cmd_opts_init(&p, c->ctx->verb, argc, argv);
+	while ((k = cmd_opts_next(&p, err)) > 0) {
+		const char *kv = p.arg;
+		if (k == O_NO_CACHE)
+			o.no_cache = p.on;
+		else if (k == O_PULL)
+			o.pull = p.on;
+		else if (k == 'q')
+			o.quiet = p.on;
+		else if (strchr(kv, '='))
+			o.build_args = cb_strv_push(o.build_args, kv);
+		else if (getenv(kv)) /* K alone: from the environment, as docker */
+			o.build_args = cb_strv_push_take(o.build_args, cb_asprintf("%s=%s", kv, getenv(kv)));
 	}
+	if (k < 0)
+		rc = k;
+	for (int i = 0; rc == 0 && i < p.nargs; i++)
+		names = cb_strv_push(names, p.args[i]);
 	_cleanup_free_ size_t *idx = NULL;
 	size_t n = 0;
 	if (rc == 0 && df_compose_select(c->p, names, false, &idx, &n, err) < 0)

@@ -367,31 +367,36 @@ out:
 	return cb_error_is_set(err) ? -1 : 0;
 }
 
+enum { O_NO_PREFIX = CMD_OPT_LONG, O_BUILD, O_NO_BUILD, O_NO_DEPS, O_SERVICES };
+
+const cmd_opt_t compose_logs_opts[] = {
+	{"follow", 'f', CMD_ARG_NONE, NULL, "keep printing what the services write"},
+	{"timestamps", 't', CMD_ARG_NONE, NULL, "show when each line was written"},
+	{"no-log-prefix", O_NO_PREFIX, CMD_ARG_NONE, NULL, "do not prefix lines with the service's name"},
+	{"tail", 'n', CMD_ARG_REQUIRED, "N|all", "only the last N lines of each"},
+	{0}};
+
 int compose_logs(compose_t *c, int argc, char **argv, cb_error_t *err)
 {
 	logs_opts_t o = {.prefix = true, .tail = -1};
 	_cleanup_strv_ char **names = NULL;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "-f") || !strcmp(a, "--follow"))
-			o.follow = true;
-		else if (!strcmp(a, "-t") || !strcmp(a, "--timestamps"))
-			o.stamps = true;
-		else if (!strcmp(a, "--no-log-prefix"))
-			o.prefix = false;
-		else if (!strcmp(a, "--tail") || !strcmp(a, "-n")) {
-			if (i + 1 >= argc)
-				return cmd_usage_error(err, "--tail needs a number");
-			const char *v = argv[++i];
-			o.tail = strcmp(v, "all") ? atol(v) : -1;
-		} else if (cb_str_has_prefix(a, "--tail=")) {
-			o.tail = strcmp(a + 7, "all") ? atol(a + 7) : -1;
-		} else if (a[0] == '-') {
-			return cmd_usage_error(err, "unknown option '%s'", a);
-		} else {
-			names = cb_strv_push(names, a);
-		}
+	cmd_opts_t p;
+	int k;
+	cmd_opts_init(&p, c->ctx->verb, argc, argv);
+	while ((k = cmd_opts_next(&p, err)) > 0) {
+		if (k == 'f')
+			o.follow = p.on;
+		else if (k == 't')
+			o.stamps = p.on;
+		else if (k == O_NO_PREFIX)
+			o.prefix = !p.on;
+		else if (k == 'n')
+			o.tail = strcmp(p.arg, "all") ? atol(p.arg) : -1;
 	}
+	if (k < 0)
+		return k;
+	for (int i = 0; i < p.nargs; i++)
+		names = cb_strv_push(names, p.args[i]);
 	store_t *st = cmd_store(c->ctx, err);
 	_cleanup_free_ size_t *idx = NULL;
 	size_t n = 0;
@@ -455,18 +460,31 @@ static int remove_volumes(compose_t *c, store_t *st, cb_error_t *err)
 	return 0;
 }
 
+const cmd_opt_t compose_down_opts[] = {
+	{"volumes", 'v', CMD_ARG_NONE, NULL, "remove the project's named volumes too"},
+	{"timeout", 't', CMD_ARG_REQUIRED, "SECONDS", "wait this long for each to stop before killing it"},
+	{0}};
+
 int compose_down(compose_t *c, int argc, char **argv, cb_error_t *err)
 {
 	bool volumes = false;
 	int timeout = -1;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--volumes"))
-			volumes = true;
-		else if ((!strcmp(argv[i], "-t") || !strcmp(argv[i], "--timeout")) && i + 1 < argc)
-			timeout = atoi(argv[++i]);
+	cmd_opts_t p;
+	int k;
+	long long t = 0;
+	cmd_opts_init(&p, c->ctx->verb, argc, argv);
+	while ((k = cmd_opts_next(&p, err)) > 0) {
+		if (k == 'v')
+			volumes = p.on;
+		else if (cmd_opts_int(&p, 0, 86400, &t, err) < 0)
+			return CMD_USAGE;
 		else
-			return cmd_usage_error(err, "unknown option '%s'", argv[i]);
+			timeout = (int)t;
 	}
+	if (k < 0)
+		return k;
+	if (p.nargs)
+		return cmd_usage_error(err, "'compose down' takes no arguments");
 	store_t *st = cmd_store(c->ctx, err);
 	if (!st)
 		return -1;
@@ -486,23 +504,32 @@ typedef struct up_opts {
 	char **names;
 } up_opts_t;
 
-static int parse_up(int argc, char **argv, up_opts_t *o, cb_error_t *err)
+const cmd_opt_t compose_up_opts[] = {
+	{"detach", 'd', CMD_ARG_NONE, NULL, "run in the background"},
+	{"build", O_BUILD, CMD_ARG_NONE, NULL, "build the images first"},
+	{"no-build", O_NO_BUILD, CMD_ARG_NONE, NULL, "never build a missing image"},
+	{"no-deps", O_NO_DEPS, CMD_ARG_NONE, NULL, "do not start the services' dependencies"},
+	{0}};
+
+static int parse_up(compose_t *c, int argc, char **argv, up_opts_t *o, cb_error_t *err)
 {
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "-d") || !strcmp(a, "--detach"))
-			o->detach = true;
-		else if (!strcmp(a, "--build"))
-			o->build = true;
-		else if (!strcmp(a, "--no-build"))
-			o->no_build = true;
-		else if (!strcmp(a, "--no-deps"))
-			o->no_deps = true;
-		else if (a[0] == '-')
-			return cmd_usage_error(err, "unknown option '%s'", a);
-		else
-			o->names = cb_strv_push(o->names, a);
+	cmd_opts_t p;
+	int k;
+	cmd_opts_init(&p, c->ctx->verb, argc, argv);
+	while ((k = cmd_opts_next(&p, err)) > 0) {
+		if (k == 'd')
+			o->detach = p.on;
+		else if (k == O_BUILD)
+			o->build = p.on;
+		else if (k == O_NO_BUILD)
+			o->no_build = p.on;
+		else if (k == O_NO_DEPS)
+			o->no_deps = p.on;
 	}
+	if (k < 0)
+		return k;
+	for (int i = 0; i < p.nargs; i++)
+		o->names = cb_strv_push(o->names, p.args[i]);
 	if (o->build && o->no_build)
 		return cmd_usage_error(err, "--build and --no-build exclude each other");
 	return 0;
@@ -592,7 +619,7 @@ static void on_up_sig(int sig) { (void)sig; up_interrupted = 1; }
 int compose_up(compose_t *c, int argc, char **argv, cb_error_t *err)
 {
 	up_opts_t o = {0};
-	int rc = parse_up(argc, argv, &o, err);
+	int rc = parse_up(c, argc, argv, &o, err);
 	if (rc) {
 		cb_strv_free(o.names);
 		return rc;
@@ -669,19 +696,28 @@ static void ago(char *buf, size_t len, int64_t secs)
 		snprintf(buf, len, "%lld hours", (long long)(secs / 3600));
 }
 
+const cmd_opt_t compose_ps_opts[] = {
+	{"all", 'a', CMD_ARG_NONE, NULL, "show stopped containers too"},
+	{"quiet", 'q', CMD_ARG_NONE, NULL, "print only container IDs"},
+	{"services", O_SERVICES, CMD_ARG_NONE, NULL, "print only the services' names"},
+	{0}};
+
 int compose_ps(compose_t *c, int argc, char **argv, cb_error_t *err)
 {
 	bool all = false, quiet = false, services = false;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-a") || !strcmp(argv[i], "--all"))
-			all = true;
-		else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet"))
-			quiet = true;
-		else if (!strcmp(argv[i], "--services"))
-			services = true;
-		else
-			return cmd_usage_error(err, "unknown option '%s'", argv[i]);
+	cmd_opts_t po;
+	int opt;
+	cmd_opts_init(&po, c->ctx->verb, argc, argv);
+	while ((opt = cmd_opts_next(&po, err)) > 0) {
+		if (opt == 'a')
+			all = po.on;
+		else if (opt == 'q')
+			quiet = po.on;
+		else if (opt == O_SERVICES)
+			services = po.on;
 	}
+	if (opt < 0)
+		return opt;
 	store_t *st = cmd_store(c->ctx, err);
 	if (!st)
 		return -1;

@@ -17,9 +17,9 @@ static void print_group_help(const cmd_def_t *group, const cmd_def_t *subs, FILE
 		group->name);
 }
 
-int cmd_group(cmd_ctx_t *ctx, const cmd_def_t *subs, int argc, char **argv, cb_error_t *err)
+int cmd_group(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	const cmd_def_t *group = ctx->verb;
+	const cmd_def_t *group = ctx->verb, *subs = group->subs;
 	/* `cbuild image`, `cbuild image --help`: the list, as docker (exit 0) */
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		print_group_help(group, subs, stdout);
@@ -35,7 +35,7 @@ int cmd_group(cmd_ctx_t *ctx, const cmd_def_t *subs, int argc, char **argv, cb_e
 }
 
 /* docker image COMMAND: the image verbs under their management names */
-static const cmd_def_t image_subs[] = {
+const cmd_def_t cmd_image_subs[] = {
 	{"build", cmd_build, "cbuild image build [OPTIONS] CONTEXT|-",
 	 "build an image from a Dockerfile", cmd_build_opts},
 	{"history", cmd_history, "cbuild image history [OPTIONS] IMAGE", "show an image's history",
@@ -64,7 +64,7 @@ static const cmd_def_t image_subs[] = {
 	{0}};
 
 /* docker container COMMAND */
-static const cmd_def_t container_subs[] = {
+const cmd_def_t cmd_container_subs[] = {
 	{"commit", cmd_commit, "cbuild container commit [OPTIONS] CONTAINER [IMAGE[:TAG]]",
 	 "create an image from a container's changes", cmd_commit_opts},
 	{"diff", cmd_diff, "cbuild container diff CONTAINER",
@@ -90,12 +90,3 @@ static const cmd_def_t container_subs[] = {
 	 cmd_stop_opts},
 	{0}};
 
-int cmd_image(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
-{
-	return cmd_group(ctx, image_subs, argc, argv, err);
-}
-
-int cmd_container(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
-{
-	return cmd_group(ctx, container_subs, argc, argv, err);
-}

@@ -112,9 +112,9 @@ int cmd_history(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (rc)
 		return rc;
 	cmd_fmt_t *fmt = NULL;
-	if (!o.quiet &&
-	    cmd_fmt_new(o.format ? o.format : DEFAULT_TABLE, DEFAULT_TABLE, fields, NFIELDS, &fmt,
-			err) < 0)
+	/* -q: docker's {{.ID}} per row, <missing> for steps of other images */
+	const char *spec = o.quiet ? "{{.ID}}" : o.format ? o.format : DEFAULT_TABLE;
+	if (cmd_fmt_new(spec, DEFAULT_TABLE, fields, NFIELDS, &fmt, err) < 0)
 		return CMD_USAGE;
 	store_t *st = cmd_store(ctx, err);
 	image_t *img = st ? cmd_load_image_platform(st, argv[1], o.platform, err) : NULL;
@@ -122,15 +122,9 @@ int cmd_history(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		cmd_fmt_free(fmt);
 		return -1;
 	}
-	if (o.quiet) {
-		char id[13];
-		cmd_short_id(img->config_digest, id);
-		printf("%s\n", o.no_trunc ? img->config_digest : id);
-	} else {
-		history_rows(st, img, &o, fmt);
-		cmd_fmt_print(fmt, stdout);
-		cmd_fmt_free(fmt);
-	}
+	history_rows(st, img, &o, fmt);
+	cmd_fmt_print(fmt, stdout);
+	cmd_fmt_free(fmt);
 	image_free(img);
 	return 0;
 }

@@ -7,6 +7,7 @@
  * A tag naming an index (a multi-platform image) is one row, showing the
  * image of this machine's platform, as docker does; --all-platforms gives
  * one row per platform in the store and a PLATFORM column. */
+#include <fnmatch.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@ typedef struct images_opts {
 	bool quiet, digests, no_trunc, all_platforms, all;
 	int dangling; /* --filter dangling=: -1 not given, 0 false, 1 true */
 	const char *filter;
+	char **references; /* --filter reference=PATTERN (ORed) */
 	const char *format;
 	cmd_fmt_t *fmt; /* --format */
 } images_opts_t;
@@ -36,7 +38,7 @@ static const cmd_fmt_field_t fields[NFIELDS] = {
 	[F_SIZE] = {"Size", "SIZE"},               [F_PLATFORM] = {"Platform", "PLATFORM"},
 };
 
-/* docker's --filter KEY=VALUE; only dangling= for now. */
+/* docker's --filter KEY=VALUE: dangling= and reference=. */
 static int parse_filter(const char *f, images_opts_t *o, cb_error_t *err)
 {
 	if (!strcmp(f, "dangling=true") || !strcmp(f, "dangling=1"))
@@ -45,8 +47,10 @@ static int parse_filter(const char *f, images_opts_t *o, cb_error_t *err)
 		o->dangling = 0;
 	else if (cb_str_has_prefix(f, "dangling="))
 		return cmd_usage_error(err, "invalid filter 'dangling=%s'", f + 9);
+	else if (cb_str_has_prefix(f, "reference="))
+		o->references = cb_strv_push(o->references, f + 10);
 	else
-		return cmd_usage_error(err, "unsupported filter '%s' (dangling=true|false)", f);
+		return cmd_usage_error(err, "unsupported filter '%s' (dangling=, reference=)", f);
 	return 0;
 }
 
@@ -106,6 +110,22 @@ static bool filter_matches(const char *filter, const reg_ref_t *r)
 		  (!f.tag || cb_streq(f.tag, r->tag));
 	reg_ref_release(&f);
 	return ok;
+}
+
+/* reference=PATTERN: a glob on the familiar "repo:tag", or on "repo" (as
+ * docker's reference.FamiliarMatch); an untagged image matches none. */
+static bool reference_matches(char *const *patterns, const reg_ref_t *r, bool named)
+{
+	if (!patterns)
+		return true;
+	if (!named)
+		return false;
+	_cleanup_free_ char *repo = reg_ref_familiar_repo(r);
+	_cleanup_free_ char *full = cb_asprintf("%s:%s", repo, r->tag ? r->tag : "latest");
+	for (size_t i = 0; patterns[i]; i++)
+		if (!fnmatch(patterns[i], full, 0) || !fnmatch(patterns[i], repo, 0))
+			return true;
+	return false;
 }
 
 static void print_row(store_t *st, const images_opts_t *o, const store_ref_t *ref,
@@ -246,6 +266,7 @@ int cmd_images(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	images_opts_t o = {0};
 	int rc = parse_images_args(ctx, argc, argv, &o, err);
+	_cleanup_strv_ char **patterns = o.references; /* freed however we leave */
 	if (rc)
 		return rc;
 	if (!o.quiet && cmd_fmt_new(o.format ? o.format : default_table(&o), default_table(&o),
@@ -268,6 +289,7 @@ int cmd_images(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		}
 		bool match = refs[i].name ? filter_matches(o.filter, &r) && o.dangling != 1
 					  : !o.filter && o.dangling != 0;
+		match = match && reference_matches(o.references, &r, refs[i].name != NULL);
 		reg_ref_release(&r);
 		if (!match)
 			continue;

@@ -190,7 +190,9 @@ static int tag_loaded(store_t *st, const char *name, const char *md, bool quiet,
 	if (!m)
 		return -1;
 	int rc = store_set_ref(st, name, md, m->media_type, (int64_t)len, err);
-	if (rc == 0 && !quiet) {
+	/* docker load -q hides progress only: the names are its result */
+	(void)quiet;
+	if (rc == 0) {
 		if (name) {
 			_cleanup_free_ char *shown = reg_ref_shorten(name);
 			printf("Loaded image: %s\n", shown);

@@ -47,13 +47,9 @@ static const cmd_def_t commands[] = {
 	{"push", cmd_push, "cbuild push [OPTIONS] IMAGE [DEST]",
 	 "push an image to a registry or an OCI layout", cmd_push_opts,
 	 0, "DEST: a registry reference, oci:DIR[:TAG], oci-archive:F[:TAG] or docker-archive:F[:REF]"},
-	{"manifest", cmd_manifest,
-	 "cbuild manifest create [--amend] [--all] [--format oci|docker] LIST [IMAGE...] | "
-	 "add [--all] [--os OS] [--arch ARCH] [--variant V] [--annotation K=V]... LIST IMAGE | "
-	 "annotate [--os OS] [--arch ARCH] [--variant V] [--annotation K=V]... LIST DIGEST | "
-	 "remove LIST DIGEST | inspect LIST | push [--tls-verify=false] "
-	 "[--digestfile F] LIST [DEST] | rm LIST...",
-	 "create and push manifest lists (multi-platform images)"},
+	{"manifest", cmd_group, "cbuild manifest COMMAND",
+	 "create and push manifest lists (multi-platform images)", cmd_no_opts,
+	 .subs = cmd_manifest_subs},
 	{"login", cmd_login, "cbuild login [OPTIONS] [REGISTRY]", "log in to a registry",
 	 cmd_login_opts},
 	{"logout", cmd_logout, "cbuild logout [REGISTRY]", "log out from a registry",
@@ -70,17 +66,16 @@ static const cmd_def_t commands[] = {
 	{"load", cmd_load, "cbuild load [OPTIONS]", "load images from a tar archive", cmd_load_opts},
 	{"import", cmd_import, "cbuild import [OPTIONS] FILE|- [NAME[:TAG]]",
 	 "create an image from a root filesystem tarball", cmd_import_opts},
-	{"compose", cmd_compose,
-	 "cbuild compose [-f FILE]... [-p PROJECT] [--project-directory DIR] [--env-file FILE] "
-	 "build|up|down|ps|logs|push|pull|config [OPTIONS] [SERVICE...]",
-	 "build and run the services of a compose file"},
-	{"network", cmd_network, "cbuild network COMMAND",
+	{"compose", cmd_compose, "cbuild compose [OPTIONS] COMMAND [ARGS]",
+	 "build and run the services of a compose file", cmd_compose_opts, CMD_OPTS_STOP_AT_ARG,
+	 .subs = cmd_compose_subs},
+	{"network", cmd_group, "cbuild network COMMAND",
 	 "manage networks (a bridge and its address range; containers reach each other by name)",
-	 cmd_no_opts},
-	{"image", cmd_image, "cbuild image COMMAND", "manage images (image ls, rm, inspect, tag, ...)",
-	 cmd_no_opts},
-	{"container", cmd_container, "cbuild container COMMAND",
-	 "manage containers (container ls, rm, inspect, ...)", cmd_no_opts},
+	 cmd_no_opts, .subs = cmd_network_subs},
+	{"image", cmd_group, "cbuild image COMMAND", "manage images (image ls, rm, inspect, tag, ...)",
+	 cmd_no_opts, .subs = cmd_image_subs},
+	{"container", cmd_group, "cbuild container COMMAND",
+	 "manage containers (container ls, rm, inspect, ...)", cmd_no_opts, .subs = cmd_container_subs},
 	{"prune", cmd_prune, "cbuild prune [OPTIONS]",
 	 "remove the build cache and unused blobs and layers", cmd_prune_opts},
 	{"fsck", cmd_fsck, "cbuild fsck [OPTIONS]",
@@ -90,6 +85,12 @@ static const cmd_def_t commands[] = {
 	 cmd_info_opts},
 	{"version", cmd_version, "cbuild version", "show the version", cmd_version_opts},
 };
+
+const cmd_def_t *cmd_table(size_t *n)
+{
+	*n = CB_ARRAY_SIZE(commands);
+	return commands;
+}
 
 const cmd_def_t *cmd_find(const char *name)
 {
@@ -110,24 +111,6 @@ static void print_help(FILE *fp)
 		    "  --root DIR   store root (default $CBUILD_ROOT, /var/lib/cbuild as root)\n"
 		    "  --help       this text; `cbuild COMMAND --help` for a command\n"
 		    "  --version    print the version\n");
-}
-
-void cmd_print_usage(const char *verb)
-{
-	const cmd_def_t *c = cmd_find(verb);
-	if (c)
-		fprintf(stderr, "usage: %s\n", c->usage);
-}
-
-bool cmd_wants_help(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
-			break;
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
-			return true;
-	}
-	return false;
 }
 
 int cmd_usage_error(cb_error_t *err, const char *fmt, ...)
@@ -211,23 +194,6 @@ static int run_command(cmd_ctx_t *ctx, const cmd_def_t *c, int argc, char **argv
 	char path[128];
 	cb_error_t err = CB_ERROR_INIT;
 	ctx->verb = c;
-	if (!c->opts) {
-		/* a verb not yet on cmd/opts.h: find --help for it */
-		/* run and exec: what follows IMAGE / CONTAINER is the command's own */
-		/* network: what follows the subcommand is the subcommand's (its --help) */
-		bool leading = !strcmp(c->name, "run") || !strcmp(c->name, "exec") ||
-			       !strcmp(c->name, "network");
-		int scan = argc;
-		for (int i = 1; leading && i < argc; i++)
-			if (argv[i][0] != '-') {
-				scan = i;
-				break;
-			}
-		if (cmd_wants_help(scan, argv)) {
-			printf("usage: %s\n", c->usage);
-			return 0;
-		}
-	}
 	int rc = c->fn(ctx, argc, argv, &err);
 	if (rc == 0)
 		return ctx->exit_code;
@@ -274,6 +240,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const cmd_def_t *c = cmd_find(argv[i]);
+	/* not in the table: no help, no completion lists it */
+	static const cmd_def_t doc = {"__doc", cmd___doc, "cbuild __doc man PAGE|man-list|bash|zsh",
+				      "write the man pages and completions", cmd_no_opts};
+	if (!c && !strcmp(argv[i], "__doc"))
+		c = &doc;
 	int rc;
 	if (c) {
 		rc = run_command(&ctx, c, argc - i, argv + i);

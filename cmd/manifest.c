@@ -34,41 +34,63 @@ static void mf_release(mf_opts_t *o)
 	cb_strv_free(o->push_args);
 }
 
-static int parse(int argc, char **argv, mf_opts_t *o, cb_error_t *err)
+enum { O_ALL = CMD_OPT_LONG, O_OS, O_ARCH, O_VARIANT, O_ANNOTATION, O_FORMAT, O_TLS, O_DIGESTFILE };
+
+#define MF_ENTRY_OPTS                                                                              \
+	{"os", O_OS, CMD_ARG_REQUIRED, "OS", "the entry's operating system"},                      \
+	{"arch", O_ARCH, CMD_ARG_REQUIRED, "ARCH", "the entry's architecture"},                    \
+	{"variant", O_VARIANT, CMD_ARG_REQUIRED, "VARIANT", "the entry's architecture variant"},   \
+	{"annotation", O_ANNOTATION, CMD_ARG_REQUIRED, "K=V", "an annotation on the entry", CMD_OPT_REPEAT}
+
+static const cmd_opt_t create_opts[] = {
+	{"amend", 'a', CMD_ARG_NONE, NULL, "add to the list if it exists"},
+	{"all", O_ALL, CMD_ARG_NONE, NULL, "add every platform of a multi-platform image"},
+	{"format", O_FORMAT, CMD_ARG_REQUIRED, "oci|docker", "the list's media type (default oci)"},
+	{0}};
+static const cmd_opt_t add_opts[] = {
+	{"all", O_ALL, CMD_ARG_NONE, NULL, "add every platform of a multi-platform image"},
+	MF_ENTRY_OPTS,
+	{0}};
+static const cmd_opt_t annotate_opts[] = {MF_ENTRY_OPTS, {0}};
+static const cmd_opt_t push_opts[] = {
+	{"tls-verify", O_TLS, CMD_ARG_NONE, NULL, "verify the registry's TLS certificate"},
+	{"digestfile", O_DIGESTFILE, CMD_ARG_REQUIRED, "FILE", "write the list's digest to FILE"},
+	{0}};
+
+static int parse(cmd_ctx_t *ctx, int argc, char **argv, mf_opts_t *o, cb_error_t *err)
 {
-	for (int i = 2; i < argc; i++) {
-		const char *a = argv[i], *v;
-		bool missing = false;
-		if (!strcmp(a, "--all"))
-			o->all = true;
-		else if (!strcmp(a, "--amend") || !strcmp(a, "-a"))
-			o->amend = true;
-		else if ((v = cmd_opt_value("--os", argc, argv, &i, &missing)))
-			o->os = v;
-		else if ((v = cmd_opt_value("--arch", argc, argv, &i, &missing)))
-			o->arch = v;
-		else if ((v = cmd_opt_value("--variant", argc, argv, &i, &missing)))
-			o->variant = v;
-		else if ((v = cmd_opt_value("--annotation", argc, argv, &i, &missing)))
-			o->annotations = cb_strv_push(o->annotations, v);
-		else if ((v = cmd_opt_value("--format", argc, argv, &i, &missing))) {
+	cmd_opts_t p;
+	int c;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((c = cmd_opts_next(&p, err)) > 0) {
+		const char *v = p.arg;
+		switch (c) {
+		case O_ALL: o->all = p.on; break;
+		case 'a': o->amend = p.on; break;
+		case O_OS: o->os = v; break;
+		case O_ARCH: o->arch = v; break;
+		case O_VARIANT: o->variant = v; break;
+		case O_ANNOTATION: o->annotations = cb_strv_push(o->annotations, v); break;
+		case O_FORMAT:
 			if (strcmp(v, "oci") && strcmp(v, "docker") && strcmp(v, "v2s2"))
 				return cmd_usage_error(err, "invalid --format '%s' (oci or docker)", v);
 			/* a list's type (create); push does not convert an index,
 			 * whose children's digests would change */
 			o->docker = strcmp(v, "oci") != 0;
-		} else if (!strncmp(a, "--tls-verify", 12))
-			o->push_args = cb_strv_push(o->push_args, a);
-		else if ((v = cmd_opt_value("--digestfile", argc, argv, &i, &missing))) {
+			break;
+		case O_TLS:
+			o->push_args = cb_strv_push(o->push_args, p.on ? "--tls-verify=true" : "--tls-verify=false");
+			break;
+		case O_DIGESTFILE:
 			o->push_args = cb_strv_push(o->push_args, "--digestfile");
 			o->push_args = cb_strv_push(o->push_args, v);
-		} else if (missing)
-			return cmd_usage_error(err, "option '%s' needs a value", a);
-		else if (a[0] == '-' && a[1])
-			return cmd_usage_error(err, "unknown option '%s'", a);
-		else
-			o->args = cb_strv_push(o->args, a);
+			break;
+		}
 	}
+	if (c < 0)
+		return c;
+	for (int i = 0; i < p.nargs; i++)
+		o->args = cb_strv_push(o->args, p.args[i]);
 	return 0;
 }
 
@@ -338,17 +360,15 @@ static int do_push(cmd_ctx_t *ctx, store_t *st, const mf_opts_t *o, cb_error_t *
 		pv = cb_strv_push(pv, o->push_args[i]);
 	for (size_t i = 0; i < n; i++)
 		pv = cb_strv_push(pv, o->args[i]);
+	ctx->verb = cmd_find("push");
 	return cmd_push(ctx, (int)cb_strv_len(pv), pv, err);
 }
 
-int cmd_manifest(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
+static int manifest_sub(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	if (argc < 2)
-		return cmd_usage_error(err, "manifest needs a subcommand: create, add, annotate, "
-					    "remove, inspect, push or rm");
-	const char *sub = argv[1];
+	const char *sub = ctx->verb->name;
 	mf_opts_t o = {0};
-	int rc = parse(argc, argv, &o, err);
+	int rc = parse(ctx, argc, argv, &o, err);
 	store_t *st = rc == 0 ? cmd_store(ctx, err) : NULL;
 	if (rc == 0 && !st)
 		rc = -1;
@@ -365,11 +385,24 @@ int cmd_manifest(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		rc = do_inspect(st, &o, err);
 	} else if (!strcmp(sub, "push")) {
 		rc = do_push(ctx, st, &o, err);
-	} else if (!strcmp(sub, "rm")) {
-		rc = do_rm(st, &o, err);
 	} else {
-		rc = cmd_usage_error(err, "unknown manifest subcommand '%s'", sub);
+		rc = do_rm(st, &o, err);
 	}
 	mf_release(&o);
 	return rc;
 }
+
+const cmd_def_t cmd_manifest_subs[] = {
+	{"create", manifest_sub, "cbuild manifest create [OPTIONS] LIST [IMAGE...]",
+	 "create a manifest list (a multi-platform image)", create_opts},
+	{"add", manifest_sub, "cbuild manifest add [OPTIONS] LIST IMAGE", "add an image to a list",
+	 add_opts},
+	{"annotate", manifest_sub, "cbuild manifest annotate [OPTIONS] LIST DIGEST",
+	 "set an entry's platform and annotations", annotate_opts},
+	{"remove", manifest_sub, "cbuild manifest remove LIST DIGEST", "remove an entry from a list",
+	 cmd_no_opts},
+	{"inspect", manifest_sub, "cbuild manifest inspect LIST", "print a list as JSON", cmd_no_opts},
+	{"push", manifest_sub, "cbuild manifest push [OPTIONS] LIST [DEST]",
+	 "push a list and its images to a registry", push_opts},
+	{"rm", manifest_sub, "cbuild manifest rm LIST...", "remove lists from the store", cmd_no_opts},
+	{0}};

@@ -225,7 +225,7 @@ static int net_disconnect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err
 
 static const cmd_opt_t no_opts[] = {{0}};
 
-static const cmd_def_t subs[] = {
+const cmd_def_t cmd_network_subs[] = {
 	{"create", net_create, "cbuild network create [OPTIONS] NETWORK", "create a network",
 	 create_opts},
 	{"ls", net_ls, "cbuild network ls [OPTIONS]", "list networks", ls_opts},
@@ -240,7 +240,3 @@ static const cmd_def_t subs[] = {
 	 "disconnect a container from a network", disconnect_opts},
 	{0}};
 
-int cmd_network(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
-{
-	return cmd_group(ctx, subs, argc, argv, err);
-}

@@ -259,6 +259,12 @@ void cmd_opts_print_help(const cmd_def_t *def, FILE *fp)
 	else
 		snprintf(buf, sizeof(buf), "    --help");
 	fprintf(fp, "  %-*s   %s\n", (int)width, buf, help_opt.help);
+	if (def->subs) {
+		fprintf(fp, "\nCommands:\n");
+		for (const cmd_def_t *s = def->subs; s->name; s++)
+			if (s->summary)
+				fprintf(fp, "  %-12s %s\n", s->name, s->summary);
+	}
 	if (def->more)
 		fprintf(fp, "\n%s\n", def->more);
 }

@@ -104,6 +104,7 @@ typedef struct cmd_def {
 	const cmd_opt_t *opts; /* NULL: the verb has no options but --help */
 	unsigned flags;        /* CMD_OPTS_* */
 	const char *more;      /* optional paragraph printed after the options */
+	const struct cmd_def *subs; /* a group's subcommands ({0}-ended; cmd_group) */
 } cmd_def_t;
 
 typedef struct cmd_opts {

@@ -23,14 +23,4 @@ enum { CMD_O_TLS_VERIFY = CMD_OPT_LONG + 200, CMD_O_AUTHFILE, CMD_O_CERT_DIR, CM
  * one, 0 when not. -q/--quiet is the verb's own. */
 int cmd_reg_apply(reg_opts_t *o, const cmd_opts_t *p, int key);
 
-/* If argv[*i] is a registry option (--tls-verify[=BOOL], --authfile F,
- * --creds U[:P], --cert-dir D, -q/--quiet), apply it to o, advance *i past
- * its value and return 1; 0 when it is not one; CMD_USAGE on a bad value. */
-int cmd_reg_option(reg_opts_t *o, int argc, char **argv, int *i, cb_error_t *err);
-
-/* The value of "--name VALUE" or "--name=VALUE" at argv[*i] (advancing
- * *i), or NULL when argv[*i] is not that option. Sets *missing when the
- * value is absent. */
-const char *cmd_opt_value(const char *name, int argc, char **argv, int *i, bool *missing);
-
 #endif

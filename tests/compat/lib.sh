@@ -58,7 +58,7 @@ ctx() { mkdir -p "$1" && cat >"$1/Dockerfile"; }
 # (its bridge and iptables rules stay there), cbuild on the host.
 NS_EXEC=${COMPAT_NS_EXEC:-}
 free_port() { $NS_EXEC python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-probe() { printf 'GET / HTTP/1.0\r\n\r\n' | $NS_EXEC busybox nc -w 3 127.0.0.1 "$1"; }
+probe() { printf 'GET / HTTP/1.0\r\n\r\n' | $NS_EXEC busybox nc -w 3 127.0.0.1 "$1" 2>/dev/null; }
 
 reg_start() {
 	local port
@@ -78,6 +78,9 @@ YML
 	wait_until 20 probe "$port" || { echo "# registry did not start" >&2; return 1; }
 }
 
+# the base every scenario starts with; put back if a scenario untagged it
+BB_ID=$(d images -q --no-trunc busybox:latest 2>/dev/null)
+
 _cleanup() {
 	local p
 	for p in "${_pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
@@ -87,6 +90,7 @@ _cleanup() {
 	d images -q 2>/dev/null | sort -u | while read -r i; do
 		[ "$i" = "$(d images -q busybox:latest)" ] || d rmi -f "$i" >/dev/null 2>&1
 	done
+	[ -n "$(d images -q busybox:latest 2>/dev/null)" ] || d tag "$BB_ID" busybox:latest 2>/dev/null
 	rm -rf "$T"
 }
 trap _cleanup EXIT
