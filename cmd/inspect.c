@@ -20,6 +20,7 @@
 #include "cmd/template.h"
 #include "cmd/images_util.h"
 #include "cmd/inspect_attest.h"
+#include "cmd/inspect_ctr.h"
 #include "common/fs.h"
 #include "common/util.h"
 #include "registry/reference.h"
@@ -134,13 +135,18 @@ static json_t *container_json(store_t *st, const rt_ctr_t *c)
 	static const char *const status[] = {"created", "running", "exited"};
 	bool running = c->status == RT_CTR_RUNNING;
 	json_t *state = json_object();
-	json_object_set_new(state, "Status", oci_json_str(status[c->status]));
+	json_object_set_new(state, "Status",
+			    oci_json_str(c->restarting ? "restarting" : status[c->status]));
+	json_object_set_new(state, "Restarting", json_boolean(c->restarting));
 	json_object_set_new(state, "Running", json_boolean(running));
 	json_object_set_new(state, "Paused", json_false());
 	json_object_set_new(state, "Pid", json_integer(running ? c->pid : 0));
 	json_object_set_new(state, "ExitCode", json_integer(c->exit_code));
 	json_object_set_new(state, "StartedAt", time_json(c->started));
 	json_object_set_new(state, "FinishedAt", time_json(c->finished));
+	json_t *health = rt_ctr_health_json(c);
+	if (health)
+		json_object_set_new(state, "Health", health);
 	json_t *bindings = json_object();
 	for (size_t i = 0; i < c->n_ports; i++) {
 		char key[32], port[16];
@@ -191,6 +197,7 @@ static json_t *container_json(store_t *st, const rt_ctr_t *c)
 	json_object_set_new(j, "Path", oci_json_str(c->argv && c->argv[0] ? c->argv[0] : ""));
 	json_object_set_new(j, "Args", strv_json(c->argv && c->argv[0] ? c->argv + 1 : NULL));
 	json_object_set_new(j, "State", state);
+	json_object_set_new(j, "RestartCount", json_integer(c->restart_count));
 	json_object_set_new(j, "Image", oci_json_str(img ? img->config_digest : c->image));
 	json_object_set_new(j, "ImageManifest", oci_json_str(c->image));
 	json_object_set_new(j, "LogPath", oci_json_str(logp));
@@ -200,6 +207,7 @@ static json_t *container_json(store_t *st, const rt_ctr_t *c)
 	json_object_set_new(j, "NetworkSettings", json_pack("{s:o}", "Networks", nets));
 	json_object_set_new(j, "GraphDriver", graph);
 	json_object_set_new(j, "Config", config);
+	cmd_inspect_ctr_options(c, img && img->config ? img->config->labels : NULL, config, host);
 	image_free(img);
 	return j;
 }

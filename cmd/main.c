@@ -13,6 +13,7 @@
 #include "common/fs.h"
 #include "common/util.h"
 #include "registry/registry.h"
+#include "runtime/container.h"
 
 #ifndef CBUILD_VERSION
 #define CBUILD_VERSION "0.1"
@@ -196,6 +197,8 @@ store_t *cmd_store(cmd_ctx_t *ctx, cb_error_t *err)
 		return NULL;
 	/* blobs of remote build-cache hits come from their registry on use */
 	store_set_blob_fetcher(ctx->store, reg_fetch_blob, NULL);
+	/* no daemon starts containers after a reboot: the first command does */
+	rt_ctr_boot(ctx->store);
 	return ctx->store;
 }
 

@@ -11,6 +11,7 @@
 #include "cmd/cmd.h"
 #include "cmd/format.h"
 #include "cmd/images_util.h"
+#include "cmd/inspect_ctr.h"
 #include "common/util.h"
 #include "registry/reference.h"
 
@@ -70,10 +71,20 @@ static char *status_text(const rt_ctr_t *c)
 {
 	char d[64];
 	switch (c->status) {
-	case RT_CTR_RUNNING:
+	case RT_CTR_RUNNING: {
 		cmd_human_duration((int64_t)time(NULL) - c->started, d, sizeof d);
-		return cb_asprintf("Up %s%s", d, rt_ctr_paused(c) ? " (Paused)" : "");
+		if (rt_ctr_paused(c))
+			return cb_asprintf("Up %s (Paused)", d);
+		_cleanup_free_ char *h = rt_ctr_health_status(c);
+		if (!h)
+			return cb_asprintf("Up %s", d);
+		return cb_asprintf("Up %s (%s%s)", d, strcmp(h, "starting") ? "" : "health: ", h);
+	}
 	case RT_CTR_EXITED:
+		if (c->restarting) {
+			cmd_human_ago(c->finished, d, sizeof d);
+			return cb_asprintf("Restarting (%d) %s", c->exit_code, d);
+		}
 		cmd_human_ago(c->finished, d, sizeof d);
 		return cb_asprintf("Exited (%d) %s", c->exit_code, d);
 	default:
@@ -127,8 +138,8 @@ static json_t *image_labels(store_t *st, const rt_ctr_t *c, char **text)
 	json_t *labels = NULL;
 	if (!img)
 		cb_error_release(&e);
-	else if (img->config->labels)
-		labels = json_incref(img->config->labels);
+	/* the image's, with the container's --label over them */
+	labels = cmd_ctr_labels(c, img && img->config ? img->config->labels : NULL);
 	image_free(img);
 	cb_buf_t b;
 	cb_buf_init(&b);
@@ -228,7 +239,8 @@ static bool match_label(json_t *labels, const char *v)
 /* docker's State: "paused" for a frozen running container */
 static const char *state_of(const rt_ctr_t *c)
 {
-	return rt_ctr_paused(c) ? "paused" : state_names[c->status];
+	/* docker's "restarting": exited, its keeper in a back-off */
+	return rt_ctr_paused(c) ? "paused" : c->restarting ? "restarting" : state_names[c->status];
 }
 
 static bool match_one(store_t *st, const rt_ctr_t *c, json_t *labels, const char *f)
@@ -394,7 +406,8 @@ int cmd_ps(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		}
 		char *labels_text = NULL;
 		json_t *labels = image_labels(st, c, &labels_text);
-		if ((o.all || o.filters.any_status || c->status == RT_CTR_RUNNING) &&
+		if ((o.all || o.filters.any_status || c->status == RT_CTR_RUNNING ||
+		     c->restarting) &&
 		    filters_match(st, &o.filters, c, labels)) {
 			fill_row(st, c, o.no_trunc, cells[rows++], labels_text);
 			labels_text = NULL;

@@ -11,6 +11,7 @@
 #include "cmd/images_util.h"
 #include "cmd/platform.h"
 #include "cmd/resolve.h"
+#include "cmd/run_opts.h"
 #include "common/fs.h"
 #include "common/util.h"
 
@@ -70,6 +71,10 @@ static int parse_log_opt(const char *opt, rt_ctr_spec_t *s, cb_error_t *err)
  * container, as with docker). */
 static int parse_security_opt(const char *opt, char **seccomp, cb_error_t *err)
 {
+	/* cbuild's sandbox always sets no_new_privs: asking for it is a no-op */
+	if (!strcmp(opt, "no-new-privileges") || !strcmp(opt, "no-new-privileges:true") ||
+	    !strcmp(opt, "no-new-privileges=true"))
+		return 0;
 	if (strncmp(opt, "seccomp=", 8) && strncmp(opt, "seccomp:", 8))
 		return cmd_usage_error(err, "unsupported --security-opt '%s' (seccomp=unconfined "
 					    "or seccomp=PROFILE.json)", opt);
@@ -118,10 +123,11 @@ static void run_args_release(run_args_t *a)
 	cb_strv_free(a->volumes);
 	cb_strv_free(a->ports);
 	free(a->seccomp);
+	cmd_run_extra_release(&a->spec.extra);
 }
 
 enum { O_RM = CMD_OPT_LONG, O_NAME, O_ENVFILE, O_HOSTNAME, O_NETWORK, O_ENTRYPOINT, O_LOGOPT,
-       O_PLATFORM, O_SECOPT, O_PIDS };
+       O_PLATFORM, O_SECOPT, O_PIDS, O_HR, O_X };
 
 const cmd_opt_t cmd_run_opts[] = {
 	{"detach", 'd', CMD_ARG_NONE, NULL, "run it in the background and print its ID"},
@@ -145,9 +151,38 @@ const cmd_opt_t cmd_run_opts[] = {
 	{"log-opt", O_LOGOPT, CMD_ARG_REQUIRED, "max-size=N|max-file=N", "log rotation", CMD_OPT_REPEAT},
 	{"platform", O_PLATFORM, CMD_ARG_REQUIRED, "OS/ARCH[/VARIANT]",
 	 "the platform to run from a multi-platform image"},
-	{"security-opt", O_SECOPT, CMD_ARG_REQUIRED, "seccomp=unconfined|PROFILE.json",
+	{"security-opt", O_SECOPT, CMD_ARG_REQUIRED, "seccomp=unconfined|PROFILE.json|no-new-privileges",
 	 "security options"},
 	{"pids-limit", O_PIDS, CMD_ARG_REQUIRED, "N", "most processes at once (-1: no limit)"},
+	{"restart", O_HR, CMD_ARG_REQUIRED, "POLICY",
+	 "restart when it exits: no, always, unless-stopped, on-failure[:N]"},
+	{"health-cmd", O_HR, CMD_ARG_REQUIRED, "CMD", "command (run by /bin/sh -c) that checks health"},
+	{"health-interval", O_HR, CMD_ARG_REQUIRED, "DURATION", "time between checks (default 30s)"},
+	{"health-timeout", O_HR, CMD_ARG_REQUIRED, "DURATION",
+	 "longest a check may run (default 30s)"},
+	{"health-start-period", O_HR, CMD_ARG_REQUIRED, "DURATION",
+	 "failures in this first while do not count"},
+	{"health-retries", O_HR, CMD_ARG_REQUIRED, "N", "failures in a row that make it unhealthy"},
+	{"no-healthcheck", O_HR, CMD_ARG_NONE, NULL, "disable the image's HEALTHCHECK"},
+	{"mount", O_X, CMD_ARG_REQUIRED, "type=bind|volume|tmpfs,...",
+	 "attach a file system (source=, target=, readonly, tmpfs-size=)", CMD_OPT_REPEAT},
+	{"tmpfs", O_X, CMD_ARG_REQUIRED, "DIR[:OPTS]", "mount a tmpfs on DIR", CMD_OPT_REPEAT},
+	{"read-only", O_X, CMD_ARG_NONE, NULL, "mount the root file system read-only"},
+	{"init", O_X, CMD_ARG_NONE, NULL,
+	 "run an init (tini) as PID 1 that reaps zombies and forwards signals"},
+	{"add-host", O_X, CMD_ARG_REQUIRED, "HOST:IP", "add a line to /etc/hosts", CMD_OPT_REPEAT},
+	{"dns", O_X, CMD_ARG_REQUIRED, "IP", "a nameserver for /etc/resolv.conf", CMD_OPT_REPEAT},
+	{"label", O_X, CMD_ARG_REQUIRED, "K=V", "set a label on the container", CMD_OPT_REPEAT},
+	{"cap-add", O_X, CMD_ARG_REQUIRED, "CAP", "add a Linux capability (or ALL)", CMD_OPT_REPEAT},
+	{"cap-drop", O_X, CMD_ARG_REQUIRED, "CAP", "drop a Linux capability (or ALL)",
+	 CMD_OPT_REPEAT},
+	{"ulimit", O_X, CMD_ARG_REQUIRED, "NAME=SOFT[:HARD]", "set a resource limit (nofile, nproc, ...)",
+	 CMD_OPT_REPEAT},
+	{"memory", 'm', CMD_ARG_REQUIRED, "BYTES", "memory limit (e.g. 512m, 1g)"},
+	{"cpus", O_X, CMD_ARG_REQUIRED, "N", "number of CPUs it may use (e.g. 1.5)"},
+	{"stop-signal", O_X, CMD_ARG_REQUIRED, "SIGNAL", "signal `stop` sends (default SIGTERM)"},
+	{"stop-timeout", O_X, CMD_ARG_REQUIRED, "SECONDS",
+	 "seconds `stop` waits before SIGKILL (default 10)"},
 	{0}};
 
 static int parse(cmd_ctx_t *ctx, int argc, char **argv, run_args_t *a, cb_error_t *err)
@@ -196,12 +231,31 @@ static int parse(cmd_ctx_t *ctx, int argc, char **argv, run_args_t *a, cb_error_
 			if (parse_pids_limit(v, &s->pids_limit, err) < 0)
 				return CMD_USAGE;
 			break;
+		case 'm':
+		case O_X: {
+			cmd_run_extra_t x = {&s->extra, &a->volumes};
+			int rc = cmd_run_extra_opt(&x, c == 'm' ? "memory" : p.opt->name, v, p.on, err);
+			if (rc < 0)
+				return rc;
+			break;
+		}
+		case O_HR:
+			if (p.opt->kind == CMD_ARG_NONE && !p.on)
+				break;
+			if (cmd_run_health_restart_opt(p.opt->name, v, s, err) < 0)
+				return CMD_USAGE;
+			break;
 		}
 	}
 	if (c < 0)
 		return c;
 	if (s->log_max_file > 1 && !s->log_max_size)
 		return cmd_usage_error(err, "--log-opt max-file needs max-size");
+	if (s->no_healthcheck && (s->health_cmd || s->health_interval_ns || s->health_timeout_ns ||
+				  s->health_start_period_ns || s->health_retries))
+		return cmd_usage_error(err, "--no-healthcheck conflicts with --health-* options");
+	if (s->restart != RT_CTR_RESTART_NO && s->auto_remove)
+		return cmd_usage_error(err, "conflicting options: --restart and --rm");
 	if (p.nargs < 1)
 		return cmd_usage_error(err, "'run' needs an image");
 	s->image_name = p.args[0];

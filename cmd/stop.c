@@ -19,12 +19,13 @@ static int stop_one(void *timeout, store_t *st, const char *name, cb_error_t *er
 
 const cmd_opt_t cmd_stop_opts[] = {
 	{"time", 't', CMD_ARG_REQUIRED, "SECONDS",
-	 "seconds to wait for it to exit before killing it (default 10)"},
+	 "seconds to wait for it to exit before killing it (default: its --stop-timeout, "
+	 "else 10)"},
 	{0}};
 
 int cmd_stop(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	long long timeout = 10;
+	long long timeout = -1; /* the container's own, as docker */
 	cmd_opts_t p;
 	int o;
 	cmd_opts_init(&p, ctx->verb, argc, argv);

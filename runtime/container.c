@@ -50,6 +50,8 @@ void rt_ctr_free(rt_ctr_t *c)
 	free(c->ports);
 	free(c->stop_signal);
 	free(c->seccomp);
+	cb_strv_free(c->health.test);
+	ctr_extra_release(&c->extra);
 	free(c);
 }
 
@@ -308,6 +310,7 @@ int ctr_write_config(store_t *st, const rt_ctr_t *c, cb_error_t *err)
 		json_object_set_new(j, "seccomp", oci_json_str(c->seccomp));
 	if (c->pids_limit > 0)
 		json_object_set_new(j, "pids_limit", json_integer(c->pids_limit));
+	ctr_opts_to_json(c, j);
 	return write_json(st, c, "config.json", j, err);
 }
 
@@ -320,6 +323,10 @@ int ctr_write_state(store_t *st, const rt_ctr_t *c, cb_error_t *err)
 			      "monitor_start", (json_int_t)c->monitor_start, "pid", (int)c->pid,
 			      "pid_start", (json_int_t)c->pid_start, "exit_code", c->exit_code,
 			      "started", started, "finished", finished);
+	json_object_set_new(j, "restart_count", json_integer(c->restart_count));
+	json_object_set_new(j, "restarting", json_boolean(c->restarting));
+	json_object_set_new(j, "keeper_pid", json_integer(c->keeper_pid));
+	json_object_set_new(j, "keeper_start", json_integer((json_int_t)c->keeper_start));
 	return write_json(st, c, "state.json", j, err);
 }
 
@@ -378,6 +385,7 @@ static void read_config(rt_ctr_t *c, json_t *j)
 	c->log_max_file = (int)json_integer_value(json_object_get(j, "log_max_file"));
 	c->seccomp = json_dupstr(j, "seccomp");
 	c->pids_limit = json_integer_value(json_object_get(j, "pids_limit"));
+	ctr_opts_from_json(c, j);
 	json_t *ports = json_object_get(j, "ports");
 	c->n_ports = json_array_size(ports);
 	c->ports = cb_xcalloc(c->n_ports + 1, sizeof(rt_ctr_port_t));
@@ -413,6 +421,10 @@ static int read_state(rt_ctr_t *c, cb_error_t *err)
 	c->exit_code = (int)json_integer_value(json_object_get(j, "exit_code"));
 	c->started = parse_time(json_object_get(j, "started"));
 	c->finished = parse_time(json_object_get(j, "finished"));
+	c->restart_count = (int)json_integer_value(json_object_get(j, "restart_count"));
+	c->restarting = json_is_true(json_object_get(j, "restarting"));
+	c->keeper_pid = (pid_t)json_integer_value(json_object_get(j, "keeper_pid"));
+	c->keeper_start = (uint64_t)json_integer_value(json_object_get(j, "keeper_start"));
 	json_decref(j);
 	return 0;
 }
@@ -431,8 +443,12 @@ int rt_ctr_refresh(store_t *st, rt_ctr_t *c, cb_error_t *err)
 			ctr_resume_orphaned(c);
 			return 0;
 		}
-		if (c->status != RT_CTR_RUNNING)
+		if (c->status != RT_CTR_RUNNING) {
+			/* a keeper killed during its back-off restarts nothing */
+			if (c->restarting && !ctr_pid_alive(c->keeper_pid, c->keeper_start))
+				c->restarting = false;
 			return 0;
+		}
 		/* PID 1 is gone but its monitor lives: the real exit code is on
 		 * its way (reading 137 now would be a lie) */
 		if (!ctr_pid_alive(c->monitor_pid, c->monitor_start) || waited >= MONITOR_GRACE_MS)
@@ -773,7 +789,16 @@ static int fill_from_spec(rt_ctr_t *c, const rt_ctr_spec_t *s, const oci_config_
 	c->log_max_file = s->log_max_file > 0 ? s->log_max_file : 1;
 	c->seccomp = s->seccomp ? cb_xstrdup(s->seccomp) : NULL;
 	c->pids_limit = s->pids_limit > 0 ? s->pids_limit : 0;
-	c->stop_signal = img->stop_signal ? cb_xstrdup(img->stop_signal) : NULL;
+	c->restart = s->restart;
+	c->restart_max = s->restart == RT_CTR_RESTART_ON_FAILURE ? s->restart_max : 0;
+	if (c->restart != RT_CTR_RESTART_NO && s->auto_remove)
+		return cb_error_fail(err, EINVAL, "conflicting options: --restart and --rm");
+	ctr_health_resolve(s, img, &c->health);
+	if (ctr_extra_check(&s->extra, err) < 0)
+		return -1;
+	ctr_extra_copy(&c->extra, &s->extra);
+	const char *sig = s->extra.stop_signal ? s->extra.stop_signal : img->stop_signal;
+	c->stop_signal = sig ? cb_xstrdup(sig) : NULL;
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	c->created = (int64_t)now.tv_sec;
@@ -855,6 +880,8 @@ int rt_ctr_create(store_t *st, const rt_ctr_spec_t *spec, rt_ctr_t **out, cb_err
 		rc = store_keep_set(st, STORE_KEEP_CONTAINER, c->id, c->image, NULL, true, err);
 		if (rc == 0)
 			rc = make_dirs(c, err);
+		if (rc == 0 && c->restart != RT_CTR_RESTART_NO)
+			ctr_boot_record(st);
 		if (rc == 0)
 			rc = ctr_write_state(st, c, err);
 		if (rc == 0)
@@ -899,22 +926,30 @@ int rt_ctr_stop(store_t *st, rt_ctr_t *c, int timeout, cb_error_t *err)
 {
 	if (rt_ctr_refresh(st, c, err) < 0)
 		return -1;
-	if (c->status != RT_CTR_RUNNING)
+	/* before the signal: the keeper must see a stop, not an exit to restart */
+	if (ctr_mark_stopped(c, true, err) < 0)
+		return -1;
+	if (c->status != RT_CTR_RUNNING) {
+		ctr_keeper_end(c);
 		return 0;
+	}
 	ctr_thaw_if_paused(c); /* a frozen process acts on no signal */
 	int sig = c->stop_signal ? rt_ctr_parse_signal(c->stop_signal) : SIGTERM;
 	if (sig < 0)
 		sig = SIGTERM;
 	if (ctr_pid_alive(c->pid, c->pid_start) && kill(c->pid, sig) < 0 && errno != ESRCH)
 		return cb_error_errno(err, "signal container '%.12s'", c->id);
-	if (timeout < 0)
-		timeout = 0;
-	if (wait_gone(st, c, timeout * 1000))
-		return 0;
-	if (ctr_pid_alive(c->pid, c->pid_start) && kill(c->pid, SIGKILL) < 0 && errno != ESRCH)
-		return cb_error_errno(err, "kill container '%.12s'", c->id);
-	if (!wait_gone(st, c, 10000))
-		return cb_error_fail(err, ETIMEDOUT, "container '%.12s' did not stop", c->id);
+	if (timeout < 0) /* not given: --stop-timeout, else docker's 10 s */
+		timeout = c->extra.stop_timeout_set ? c->extra.stop_timeout : 10;
+	if (!wait_gone(st, c, timeout * 1000)) {
+		if (ctr_pid_alive(c->pid, c->pid_start) && kill(c->pid, SIGKILL) < 0 &&
+		    errno != ESRCH)
+			return cb_error_errno(err, "kill container '%.12s'", c->id);
+		if (!wait_gone(st, c, 10000))
+			return cb_error_fail(err, ETIMEDOUT, "container '%.12s' did not stop",
+					     c->id);
+	}
+	ctr_keeper_end(c);
 	return 0;
 }
 
@@ -922,6 +957,12 @@ int rt_ctr_remove(store_t *st, rt_ctr_t *c, bool force, cb_error_t *err)
 {
 	if (rt_ctr_refresh(st, c, err) < 0)
 		return -1;
+	if (c->restarting && !force)
+		return cb_error_fail(err, EBUSY, "you cannot remove a restarting container '%s': "
+						 "stop it first or use -f", c->name);
+	/* no restart after this */
+	if (force && ctr_pid_alive(c->keeper_pid, c->keeper_start))
+		kill(c->keeper_pid, SIGKILL);
 	if (c->status == RT_CTR_RUNNING) {
 		if (!force)
 			return cb_error_fail(err, EBUSY, "container '%s' is running: stop it "

@@ -68,6 +68,34 @@ typedef struct rt_ctr_port {
 	bool udp;         /* /udp: datagrams, one container-side socket per client */
 } rt_ctr_port_t;
 
+/* --restart: docker's policies, kept by the detached container's monitor
+ * (runtime/container_keep.c). */
+typedef enum rt_ctr_restart_kind {
+	RT_CTR_RESTART_NO = 0,
+	RT_CTR_RESTART_ALWAYS,
+	RT_CTR_RESTART_ON_FAILURE,
+	RT_CTR_RESTART_UNLESS_STOPPED,
+} rt_ctr_restart_kind_t;
+
+/* More of `run`'s options (runtime/container_opts.c): borrowed in a spec,
+ * owned (deep copies) in an rt_ctr_t. String lists are NULL-terminated and
+ * may be NULL. */
+typedef struct rt_ctr_extra {
+	char **tmpfs;          /* --tmpfs DEST[:OPTS], --mount type=tmpfs */
+	char **extra_hosts;    /* --add-host NAME:IP */
+	char **dns;            /* --dns IP: the nameservers of resolv.conf */
+	char **labels;         /* --label K=V, over the image's */
+	char **cap_add, **cap_drop; /* names ("NET_ADMIN", "CAP_NET_ADMIN", "ALL") */
+	char **ulimits;        /* --ulimit NAME=SOFT[:HARD] */
+	bool read_only;        /* --read-only: the root file system */
+	bool init;             /* --init: tini (docker's docker-init) as PID 1 */
+	const char *stop_signal; /* --stop-signal; NULL = the image's */
+	int stop_timeout;      /* --stop-timeout seconds, when stop_timeout_set */
+	bool stop_timeout_set; /* else `stop` waits docker's 10 s */
+	int64_t memory;        /* --memory bytes; 0 = no limit */
+	int64_t nano_cpus;     /* --cpus * 1e9; 0 = no limit */
+} rt_ctr_extra_t;
+
 /* What `run` asks for; all borrowed. The command is resolved against the
  * image config in rt_ctr_create (entrypoint + cmd as Docker does). */
 typedef struct rt_ctr_spec {
@@ -92,7 +120,26 @@ typedef struct rt_ctr_spec {
 				      * JSON text of a profile (kept in the
 				      * config, as dockerd does) */
 	int64_t pids_limit;          /* --pids-limit: <= 0 = none (Docker's default) */
+	rt_ctr_restart_kind_t restart; /* --restart */
+	int restart_max;             /* on-failure:N; 0 = no maximum */
+	/* --health-*: each set one replaces that field of the image's
+	 * HEALTHCHECK (docker's merge); 0 / NULL = the image's */
+	const char *health_cmd;      /* run with /bin/sh -c (CMD-SHELL) */
+	int64_t health_interval_ns, health_timeout_ns, health_start_period_ns;
+	int health_retries;
+	bool no_healthcheck;         /* --no-healthcheck: none, whatever the image says */
+	rt_ctr_extra_t extra;
 } rt_ctr_spec_t;
+
+/* The healthcheck a container runs (docker's Healthcheck): test is
+ * ["CMD", arg...] or ["CMD-SHELL", text]; NULL = none. Times in ns, 0 =
+ * docker's defaults (30 s interval, 30 s timeout, no start period, 3
+ * retries). */
+typedef struct rt_ctr_health {
+	char **test;
+	int64_t interval_ns, timeout_ns, start_period_ns;
+	int retries;
+} rt_ctr_health_t;
 
 typedef struct rt_ctr {
 	char id[CTR_ID_LEN + 1];
@@ -123,6 +170,10 @@ typedef struct rt_ctr {
 	int log_max_file;
 	char *seccomp;               /* as in rt_ctr_spec_t */
 	int64_t pids_limit;
+	rt_ctr_restart_kind_t restart;
+	int restart_max;
+	rt_ctr_health_t health;
+	rt_ctr_extra_t extra;        /* owned; extra.stop_signal is unused (stop_signal is it) */
 	int64_t created;             /* seconds since the epoch */
 	int64_t created_ns;          /* the same in ns: orders containers made in one second */
 	/* state */
@@ -131,6 +182,11 @@ typedef struct rt_ctr {
 	uint64_t monitor_start, pid_start; /* /proc/PID/stat starttime */
 	int exit_code;
 	int64_t started, finished;   /* -1 when never */
+	int restart_count;           /* restarts by the policy since the last start */
+	bool restarting;             /* exited, the policy restarts it after a back-off */
+	pid_t keeper_pid;            /* the detached monitor that restarts it and
+				      * runs its health checks (container_keep.c) */
+	uint64_t keeper_start;
 } rt_ctr_t;
 
 void rt_ctr_free(rt_ctr_t *c);
@@ -173,13 +229,48 @@ int rt_ctr_run(store_t *st, rt_ctr_t *c, const rt_ctr_io_t *io, sbx_status_t *st
  * that stopped it. */
 int rt_ctr_start_detached(store_t *st, rt_ctr_t *c, cb_error_t *err);
 
-/* STOPSIGNAL (default SIGTERM) to PID 1, SIGKILL after timeout seconds;
+/* STOPSIGNAL (default SIGTERM) to PID 1, SIGKILL after timeout seconds
+ * (< 0: the container's --stop-timeout, else 10);
  * returns when the container has exited. No-op when not running. */
 int rt_ctr_stop(store_t *st, rt_ctr_t *c, int timeout, cb_error_t *err);
 
 /* Remove the container; a running one only with force (killed first).
  * EBUSY "container 'x' is running: stop it first or use -f". */
 int rt_ctr_remove(store_t *st, rt_ctr_t *c, bool force, cb_error_t *err);
+
+/* ---- restart policies and health checks (runtime/container_keep.c) ---- */
+
+/* "no", "always", "unless-stopped", "on-failure[:N]" (docker's words). */
+int rt_ctr_parse_restart(const char *s, rt_ctr_restart_kind_t *kind, int *max, cb_error_t *err);
+/* The policy as docker names it ("on-failure" without the count). */
+const char *rt_ctr_restart_name(rt_ctr_restart_kind_t kind);
+
+/* Record that the container was stopped by hand (docker's
+ * HasBeenManuallyStopped): its keeper restarts nothing after the exit that
+ * follows, and after a reboot an unless-stopped one stays down. `stop`
+ * does this before it signals; a `kill` verb should too, as docker's does.
+ * `start` clears it. */
+int rt_ctr_mark_stopped(const rt_ctr_t *c, cb_error_t *err);
+
+/* The health of a running container with a healthcheck: "starting",
+ * "healthy" or "unhealthy"; NULL when it has none (or never ran one).
+ * Caller frees. */
+char *rt_ctr_health_status(const rt_ctr_t *c);
+/* Docker's State.Health object ({Status, FailingStreak, Log}) or NULL;
+ * caller decrefs. Declared as void * so this header needs no jansson. */
+void *rt_ctr_health_json(const rt_ctr_t *c);
+
+/* After a reboot (the kernel's boot id differs from the one the store last
+ * saw) start the containers docker's daemon starts at its start: restart
+ * always, and unless-stopped ones that were not stopped by `stop`. Called
+ * by the first command that opens the store; failures are warnings. The
+ * boot id comes from CBUILD_BOOT_ID when set (tests simulate a reboot). */
+void rt_ctr_boot(store_t *st);
+
+/* --ulimit NAME=SOFT[:HARD] (-1 = unlimited), docker's names. */
+int rt_ctr_parse_ulimit(const char *s, sbx_rlimit_t *out, cb_error_t *err);
+/* --cap-add/--cap-drop over docker's default set (ALL in either). */
+int rt_ctr_caps(char *const *add, char *const *drop, uint64_t *out, cb_error_t *err);
 
 /* ---- diff and commit ---- */
 

@@ -6,6 +6,7 @@
 #define CB_RUNTIME_CONTAINER_INTERNAL_H
 
 #include "runtime/container.h"
+#include "common/util.h"
 
 /* ROOT/containers/ID/SUB (caller frees). */
 char *ctr_path(const rt_ctr_t *c, const char *sub);
@@ -71,6 +72,82 @@ int ctr_stdin_connect(const rt_ctr_t *c, cb_error_t *err);
 bool ctr_valid_name(const char *s);
 /* Whether a container has that name (call under the store lock). */
 bool ctr_name_taken(store_t *st, const char *name);
+
+/* ---- more options (runtime/container_opts.c) ---- */
+
+void ctr_extra_copy(rt_ctr_extra_t *dst, const rt_ctr_extra_t *src);
+void ctr_extra_release(rt_ctr_extra_t *e);
+/* Checks of a new container's options ("invalid capability 'X'"). */
+int ctr_extra_check(const rt_ctr_extra_t *e, cb_error_t *err);
+/* config.json fields of c->extra, the restart policy and the healthcheck
+ * (j is config.json's object; jansson's json_t as void). */
+void ctr_opts_to_json(const rt_ctr_t *c, void *j);
+void ctr_opts_from_json(rt_ctr_t *c, void *j);
+
+/* What c's options make of its sandbox config: caps, rlimits, a read-only
+ * root, tmpfs mounts after `mounts`, the init as argv[0]. cfg's argv must
+ * be set. x owns what cfg then points to: release it after sbx_start. */
+typedef struct ctr_sbx_extra {
+	sbx_rlimit_t *rlimits;
+	sbx_mount_t *mounts;
+	char **argv, **dests;
+} ctr_sbx_extra_t;
+int ctr_sbx_extra(const rt_ctr_t *c, const sbx_mount_t *mounts, size_t n_mounts,
+		  sbx_config_t *cfg, ctr_sbx_extra_t *x, cb_error_t *err);
+void ctr_sbx_extra_release(ctr_sbx_extra_t *x);
+
+/* --add-host lines for /etc/hosts, appended to b. */
+void ctr_extra_hosts(const rt_ctr_t *c, cb_buf_t *b);
+/* resolv.conf with --dns nameservers, or NULL when there is no --dns.
+ * base is the host's resolv.conf (its search and options are kept, its
+ * nameservers replaced) or, on a network with its own DNS (c->dns_server),
+ * the file that names it (kept first). Caller frees. */
+char *ctr_extra_resolv(const rt_ctr_t *c, const char *base);
+
+/* ---- --memory, --cpus (runtime/cgroup_limits.c) ---- */
+
+/* The cgroups this monitor entered for c's limits; leave them with
+ * ctr_limits_leave once the container is reaped. */
+typedef struct ctr_limits {
+	char *dirs[2], *parents[2];
+	int n;
+} ctr_limits_t;
+/* Into a memory and/or cpu cgroup with c's limits (none: no-op). An
+ * unsupported limit is an error ("memory limit: no memory cgroup
+ * controller on this host"). */
+int ctr_limits_enter(const rt_ctr_t *c, ctr_limits_t *l, cb_error_t *err);
+void ctr_limits_leave(ctr_limits_t *l);
+
+/* ---- restarts and health checks (runtime/container_keep.c) ---- */
+
+/* The healthcheck of a new container: the image's HEALTHCHECK with the
+ * spec's --health-* fields over it (docker's merge). */
+void ctr_health_resolve(const rt_ctr_spec_t *s, const oci_config_t *img, rt_ctr_health_t *out);
+
+/* Record (or clear) that `stop` stopped the container: the keeper then
+ * restarts nothing, and after a reboot an unless-stopped one stays down.
+ * The file ID/stopped, so that no state.json write can lose it. */
+int ctr_mark_stopped(const rt_ctr_t *c, bool stopped, cb_error_t *err);
+bool ctr_is_marked_stopped(const rt_ctr_t *c);
+
+/* Under the store lock, when a container with a restart policy is made:
+ * the boot id rt_ctr_boot compares with, if none is recorded yet. */
+void ctr_boot_record(store_t *st);
+
+/* After a stop: wake a keeper waiting out its back-off (it sees the mark
+ * and exits) and wait a bounded while for it to be gone. */
+void ctr_keeper_end(const rt_ctr_t *c);
+
+/* After an attached run ended: the container's policy may restart it, as
+ * docker's daemon does; then a keeper takes it over (the caller has its
+ * exit code already). Failures are warnings. */
+void ctr_keep_after_attached(store_t *st, rt_ctr_t *c);
+
+/* The detached monitor's body for one run of the container (in
+ * runtime/container_run.c): launch, report an error to `ready` (or close
+ * it once running), wait, record the exit. Exits 0 after a run, 1 when the
+ * container could not start. Never returns. */
+_Noreturn void ctr_monitor_run(store_t *st, rt_ctr_t *c, int ready);
 
 /* Current time as seconds (for created/started/finished). */
 int64_t ctr_now(void);

@@ -23,6 +23,12 @@ int rt_ctr_kill(store_t *st, rt_ctr_t *c, int sig, cb_error_t *err)
 	if (paused && sig != SIGKILL)
 		return cb_error_fail(err, EBUSY, "container '%s' is paused: unpause it before "
 						 "stopping or killing it", c->name);
+	/* a kill meant to end it is a manual stop, as docker's daemon counts
+	 * it: the restart policy lets it lie (a SIGHUP to reload does not) */
+	int stop_sig = c->stop_signal ? rt_ctr_parse_signal(c->stop_signal) : SIGTERM;
+	if ((sig == SIGKILL || sig == SIGTERM || sig == SIGINT || sig == stop_sig) &&
+	    rt_ctr_mark_stopped(c, err) < 0)
+		return -1;
 	if (kill(c->pid, sig) < 0 && errno != ESRCH)
 		return cb_error_errno(err, "signal container '%.12s'", c->id);
 	if (paused)

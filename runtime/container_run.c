@@ -87,7 +87,12 @@ static int write_etc_files(store_t *st, const rt_ctr_t *c, cb_error_t *err)
 	_cleanup_free_ char *hosts = ctr_path(c, "hosts");
 	_cleanup_free_ char *resolv = ctr_path(c, "resolv.conf");
 	_cleanup_free_ char *h = cb_asprintf("%s\n", c->hostname);
-	_cleanup_free_ char *hs = ctr_hosts_text(st, c);
+	_cleanup_free_ char *hs0 = ctr_hosts_text(st, c);
+	cb_buf_t hb;
+	cb_buf_init(&hb);
+	cb_buf_addstr(&hb, hs0);
+	ctr_extra_hosts(c, &hb);
+	_cleanup_free_ char *hs = cb_buf_detach(&hb, NULL);
 	_cleanup_free_ char *rc = NULL;
 	size_t rlen = 0;
 	cb_error_t e = CB_ERROR_INIT;
@@ -97,6 +102,11 @@ static int write_etc_files(store_t *st, const rt_ctr_t *c, cb_error_t *err)
 	} else if (cb_read_file("/etc/resolv.conf", 1 << 16, &rc, &rlen, &e) < 0) {
 		cb_error_release(&e);
 		rc = cb_xstrdup("");
+	}
+	char *dns = ctr_extra_resolv(c, rc);
+	if (dns) {
+		free(rc);
+		rc = dns;
 	}
 	if (cb_write_file_atomic(hostname, NULL, h, strlen(h), 0644, err) < 0 ||
 	    cb_write_file_atomic(hosts, NULL, hs, strlen(hs), 0644, err) < 0 ||
@@ -328,9 +338,9 @@ static int build_mounts(store_t *st, const rt_ctr_t *c, mounts_t *m, cb_error_t 
 				return -1;
 			m->owned = cb_strv_push_take(m->owned, dir);
 			src = dir;
-		} else if (!cb_path_exists(spec)) {
-			return cb_error_fail(err, ENOENT, "volume '%s': host path '%s' does not "
-							  "exist", c->volumes[i], spec);
+		} else if (!cb_path_exists(spec) && cb_mkdir_p(spec, 0755, err) < 0) {
+			/* docker's -v makes a missing host path a directory */
+			return cb_error_wrap(err, "volume '%s'", c->volumes[i]);
 		}
 		m->v[m->n++] = (sbx_mount_t){.type = SBX_MOUNT_BIND, .source = src, .dest = dest,
 					     .readonly = ro};
@@ -347,6 +357,7 @@ static void mounts_release(mounts_t *m)
 
 typedef struct running {
 	sbx_handle_t *h;
+	ctr_limits_t limits;
 	log_ctx_t log;
 	rt_fwd_t *fw;
 	size_t n_fw;
@@ -356,6 +367,7 @@ static void running_release(running_t *r)
 {
 	sbx_handle_free(r->h);
 	r->h = NULL;
+	ctr_limits_leave(&r->limits);
 	log_release(&r->log);
 	for (size_t i = 0; i < r->n_fw; i++)
 		if (r->fw[i].listen_fd >= 0)
@@ -472,10 +484,17 @@ static int launch_process(store_t *st, rt_ctr_t *c, running_t *r, bool attached,
 	cfg.tty_raw = attached;
 	cfg.pids_limit = c->pids_limit;
 	sbx_scmp_profile_t *profile = NULL;
-	int rc = rt_ctr_seccomp(c, &cfg, &profile, err);
+	ctr_sbx_extra_t x;
+	int rc = ctr_sbx_extra(c, m.v, m.n, &cfg, &x, err);
+	if (rc == 0)
+		rc = rt_ctr_seccomp(c, &cfg, &profile, err);
+	/* memory and cpu: this monitor's cgroups, which the sandbox's fork inherits */
+	if (rc == 0)
+		rc = ctr_limits_enter(c, &r->limits, err);
 	if (rc == 0)
 		rc = sbx_start(&cfg, &r->h, err);
 	sbx_seccomp_free(profile);
+	ctr_sbx_extra_release(&x);
 	mounts_release(&m);
 	if (rc < 0)
 		return cb_error_wrap(err, "start container '%.12s'", c->id);
@@ -578,22 +597,16 @@ int rt_ctr_run(store_t *st, rt_ctr_t *c, const rt_ctr_io_t *io, sbx_status_t *st
 	}
 	for (size_t i = 0; i < CB_ARRAY_SIZE(sigs); i++)
 		sigaction(sigs[i], &old[i], NULL);
+	/* with the caller's signal handlers back: a keeper forked now keeps none of ours */
+	if (rc == 0 && !c->auto_remove)
+		ctr_keep_after_attached(st, c);
 	return rc;
 }
 
-/* ---- detached ---- */
+/* ---- detached: one run under the keeper (runtime/container_keep.c) ---- */
 
-typedef struct monitor_arg {
-	store_t *st;
-	rt_ctr_t *c;
-} monitor_arg_t;
-
-/* The detached container's monitor (forked by rt_monitor_fork): never
- * returns. */
-static void monitor_main(void *arg, int ready)
+_Noreturn void ctr_monitor_run(store_t *st, rt_ctr_t *c, int ready)
 {
-	store_t *st = ((monitor_arg_t *)arg)->st;
-	rt_ctr_t *c = ((monitor_arg_t *)arg)->c;
 	running_t r;
 	cb_error_t e = CB_ERROR_INIT;
 	/* networks: the monitor takes the store lock while its parent lives */
@@ -618,42 +631,4 @@ static void monitor_main(void *arg, int ready)
 	if (finish(st, c, &r, &status, &e) < 0)
 		cb_error_release(&e);
 	_exit(0);
-}
-
-int rt_ctr_start_detached(store_t *st, rt_ctr_t *c, cb_error_t *err)
-{
-	if (rt_ctr_refresh(st, c, err) < 0)
-		return -1;
-	if (c->status == RT_CTR_RUNNING)
-		return 0;
-	monitor_arg_t arg = {st, c};
-	int ready = -1;
-	pid_t pid;
-	if (rt_monitor_fork("the container monitor", NULL, monitor_main, &arg, &ready, &pid, err) < 0)
-		return -1;
-	cb_buf_t msg;
-	cb_buf_init(&msg);
-	char buf[1024];
-	ssize_t n;
-	while ((n = read(ready, buf, sizeof buf)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		cb_buf_add(&msg, buf, (size_t)n);
-	}
-	close(ready);
-	int rc = 0;
-	if (msg.len) {
-		rc = cb_error_fail(err, EIO, "%s", msg.data);
-		waitpid(pid, NULL, 0);
-	}
-	cb_buf_release(&msg);
-	if (rc == 0) {
-		/* a --rm container may be gone already: it ran, that is success */
-		cb_error_t e = CB_ERROR_INIT;
-		if (rt_ctr_refresh(st, c, &e) < 0)
-			cb_error_release(&e);
-	}
-	return rc;
 }

@@ -500,7 +500,7 @@ static void child_user_mounts(struct child_ctx *c, int rootfd)
 		int t = child_ensure(rootfd, m->dest, KIND_DIR);
 		CHILD_CHECK(c, t, "create mount point '%s'", m->dest);
 		CHILD_CHECK(c, mount("tmpfs", fdpath(p, sizeof p, t), "tmpfs",
-				     MS_NOSUID | MS_NODEV | (m->readonly ? MS_RDONLY : 0),
+				     MS_NOSUID | MS_NODEV | (m->readonly ? MS_RDONLY : 0) | m->flags,
 				     m->options ? m->options : "mode=1777"),
 			    "mount tmpfs on '%s'", m->dest);
 		close(t);

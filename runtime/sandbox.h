@@ -120,6 +120,7 @@ typedef struct sbx_mount {
 	const char *dest;    /* absolute path inside the container */
 	bool readonly;
 	const char *options; /* TMPFS data string, NULL for defaults */
+	unsigned long flags; /* TMPFS: more MS_* flags (docker's MS_NOEXEC) */
 } sbx_mount_t;
 
 typedef struct sbx_rlimit {

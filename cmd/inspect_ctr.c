@@ -1,0 +1,104 @@
+/* Docker's inspect fields for run's options (cmd/inspect_ctr.h). */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "cmd/inspect_ctr.h"
+#include "common/util.h"
+#include "store/json.h"
+
+static json_t *strv_or_null(char *const *v)
+{
+	if (!v)
+		return json_null();
+	json_t *a = json_array();
+	for (size_t i = 0; v[i]; i++)
+		json_array_append_new(a, oci_json_str(v[i]));
+	return a;
+}
+
+json_t *cmd_ctr_labels(const rt_ctr_t *c, json_t *image_labels)
+{
+	json_t *l = image_labels ? json_deep_copy(image_labels) : json_object();
+	for (size_t i = 0; c->extra.labels && c->extra.labels[i]; i++) {
+		const char *kv = c->extra.labels[i];
+		const char *eq = strchr(kv, '=');
+		_cleanup_free_ char *k = eq ? cb_xstrndup(kv, (size_t)(eq - kv)) : cb_xstrdup(kv);
+		json_object_set_new(l, k, oci_json_str(eq ? eq + 1 : ""));
+	}
+	return l;
+}
+
+static json_t *tmpfs_json(char *const *v)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; v && v[i]; i++) {
+		const char *colon = strchr(v[i], ':');
+		_cleanup_free_ char *k = colon ? cb_xstrndup(v[i], (size_t)(colon - v[i]))
+					       : cb_xstrdup(v[i]);
+		json_object_set_new(o, k, oci_json_str(colon ? colon + 1 : ""));
+	}
+	return o;
+}
+
+static json_t *ulimits_json(char *const *v)
+{
+	if (!v)
+		return json_null();
+	json_t *a = json_array();
+	for (size_t i = 0; v[i]; i++) {
+		sbx_rlimit_t r;
+		cb_error_t e = CB_ERROR_INIT;
+		if (rt_ctr_parse_ulimit(v[i], &r, &e) < 0) {
+			cb_error_release(&e);
+			continue;
+		}
+		json_array_append_new(a, json_pack("{s:s%, s:I, s:I}", "Name", v[i],
+						   strcspn(v[i], "="), "Hard",
+						   (json_int_t)(r.hard == RLIM_INFINITY ? -1 : (json_int_t)r.hard),
+						   "Soft",
+						   (json_int_t)(r.soft == RLIM_INFINITY ? -1 : (json_int_t)r.soft)));
+	}
+	return a;
+}
+
+static json_t *health_json(const rt_ctr_health_t *h)
+{
+	json_t *o = json_pack("{s:o}", "Test", strv_or_null(h->test));
+	if (h->interval_ns)
+		json_object_set_new(o, "Interval", json_integer(h->interval_ns));
+	if (h->timeout_ns)
+		json_object_set_new(o, "Timeout", json_integer(h->timeout_ns));
+	if (h->start_period_ns)
+		json_object_set_new(o, "StartPeriod", json_integer(h->start_period_ns));
+	if (h->retries)
+		json_object_set_new(o, "Retries", json_integer(h->retries));
+	return o;
+}
+
+void cmd_inspect_ctr_options(const rt_ctr_t *c, json_t *image_labels, json_t *config,
+			     json_t *host)
+{
+	const rt_ctr_extra_t *e = &c->extra;
+	json_object_set_new(config, "Labels", cmd_ctr_labels(c, image_labels));
+	if (c->health.test)
+		json_object_set_new(config, "Healthcheck", health_json(&c->health));
+	if (e->stop_timeout_set)
+		json_object_set_new(config, "StopTimeout", json_integer(e->stop_timeout));
+	json_object_set_new(host, "RestartPolicy",
+			    json_pack("{s:s, s:i}", "Name", rt_ctr_restart_name(c->restart),
+				      "MaximumRetryCount", c->restart_max));
+	json_object_set_new(host, "Memory", json_integer(e->memory));
+	json_object_set_new(host, "NanoCpus", json_integer(e->nano_cpus));
+	json_object_set_new(host, "PidsLimit", c->pids_limit > 0 ? json_integer(c->pids_limit)
+								  : json_null());
+	json_object_set_new(host, "CapAdd", strv_or_null(e->cap_add));
+	json_object_set_new(host, "CapDrop", strv_or_null(e->cap_drop));
+	json_object_set_new(host, "ReadonlyRootfs", json_boolean(e->read_only));
+	if (e->tmpfs)
+		json_object_set_new(host, "Tmpfs", tmpfs_json(e->tmpfs));
+	json_object_set_new(host, "ExtraHosts", strv_or_null(e->extra_hosts));
+	json_object_set_new(host, "Dns", e->dns ? strv_or_null(e->dns) : json_array());
+	json_object_set_new(host, "Init", e->init ? json_true() : json_null());
+	json_object_set_new(host, "Ulimits", ulimits_json(e->ulimits));
+}
