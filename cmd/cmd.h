@@ -54,6 +54,7 @@ int cmd_each(store_t *st, char *const *names, int n, cmd_each_fn fn, void *opaqu
 #define CMD_DECLARE(verb) int cmd_##verb(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 
 CMD_DECLARE(version);
+CMD_DECLARE(port);
 CMD_DECLARE(info);
 CMD_DECLARE(build);
 CMD_DECLARE(import);

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "runtime/container.h"
+#include "runtime/netavark.h"
 #include "cmd/cmd.h"
 #include "cmd/images_util.h"
 #include "cmd/inspect_attest.h"
@@ -112,6 +113,47 @@ static json_t *time_json(int64_t t)
 }
 
 /* Docker's container object, the fields cbuild has. */
+/* {"80/tcp": [{"HostIp", "HostPort"}]}: as configured (HostConfig's
+ * PortBindings, "" for a port picked at start), or the host ports in use
+ * while it runs (NetworkSettings' Ports; empty otherwise, as docker) */
+static json_t *port_map(const rt_ctr_t *c, bool live)
+{
+	json_t *m = json_object();
+	if (live && c->status != RT_CTR_RUNNING)
+		return m;
+	for (size_t i = 0; i < c->n_ports; i++) {
+		const rt_ctr_port_t *p = &c->ports[i];
+		char key[32], port[16] = "";
+		snprintf(key, sizeof key, "%u/%s", (unsigned)p->ctr_port, p->udp ? "udp" : "tcp");
+		uint16_t host = live ? p->bound_port : p->host_port;
+		if (host)
+			snprintf(port, sizeof port, "%u", (unsigned)host);
+		json_t *v = json_object_get(m, key);
+		if (!v)
+			json_object_set_new(m, key, v = json_array());
+		json_array_append_new(v, json_pack("{s:s, s:s}", "HostIp", p->host_ip, "HostPort",
+						   port));
+	}
+	return m;
+}
+
+/* NetworkSettings: each network's address while it runs, and the ports */
+static json_t *network_settings(const rt_ctr_t *c)
+{
+	bool running = c->status == RT_CTR_RUNNING;
+	json_t *nets = json_object();
+	for (size_t i = 0; c->networks && c->networks[i]; i++) {
+		_cleanup_free_ char *ip = running ? rt_nav_address(c->id, c->networks[i])
+						  : cb_xstrdup("");
+		json_t *aliases = json_array();
+		json_array_append_new(aliases, json_string(c->name));
+		json_array_append_new(aliases, json_sprintf("%.12s", c->id));
+		json_object_set_new(nets, c->networks[i],
+				    json_pack("{s:s, s:o}", "IPAddress", ip, "Aliases", aliases));
+	}
+	return json_pack("{s:o, s:o}", "Networks", nets, "Ports", port_map(c, true));
+}
+
 static json_t *container_json(store_t *st, const rt_ctr_t *c)
 {
 	static const char *const status[] = {"created", "running", "exited"};
@@ -124,16 +166,7 @@ static json_t *container_json(store_t *st, const rt_ctr_t *c)
 	json_object_set_new(state, "ExitCode", json_integer(c->exit_code));
 	json_object_set_new(state, "StartedAt", time_json(c->started));
 	json_object_set_new(state, "FinishedAt", time_json(c->finished));
-	json_t *bindings = json_object();
-	for (size_t i = 0; i < c->n_ports; i++) {
-		char key[32], port[16];
-		snprintf(key, sizeof key, "%u/%s", (unsigned)c->ports[i].ctr_port,
-			 c->ports[i].udp ? "udp" : "tcp");
-		snprintf(port, sizeof port, "%u", (unsigned)c->ports[i].host_port);
-		json_object_set_new(bindings, key,
-				    json_pack("[{s:s, s:s}]", "HostIp", c->ports[i].host_ip,
-					      "HostPort", port));
-	}
+	json_t *bindings = port_map(c, false);
 	json_t *config = json_object();
 	json_object_set_new(config, "Hostname", oci_json_str(c->hostname));
 	json_object_set_new(config, "User", oci_json_str(c->user ? c->user : ""));
@@ -150,11 +183,6 @@ static json_t *container_json(store_t *st, const rt_ctr_t *c)
 	json_object_set_new(host, "NetworkMode",
 			    oci_json_str(c->networks && c->networks[0] ? c->networks[0]
 					: c->net_none ? "none" : "host"));
-	json_t *nets = json_object();
-	for (size_t i = 0; c->networks && c->networks[i]; i++)
-		json_object_set_new(nets, c->networks[i],
-				    json_pack("{s:s, s:[s]}", "IPAddress", "127.0.0.1", "Aliases",
-					      c->name));
 	json_object_set_new(host, "PortBindings", bindings);
 	json_object_set_new(host, "AutoRemove", json_boolean(c->auto_remove));
 	_cleanup_free_ char *upper = cb_path_join(c->dir, "upper");
@@ -180,7 +208,7 @@ static json_t *container_json(store_t *st, const rt_ctr_t *c)
 	json_object_set_new(j, "Name", oci_json_str(name));
 	json_object_set_new(j, "Driver", oci_json_str("overlay"));
 	json_object_set_new(j, "HostConfig", host);
-	json_object_set_new(j, "NetworkSettings", json_pack("{s:o}", "Networks", nets));
+	json_object_set_new(j, "NetworkSettings", network_settings(c));
 	json_object_set_new(j, "GraphDriver", graph);
 	json_object_set_new(j, "Config", config);
 	image_free(img);

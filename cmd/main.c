@@ -33,13 +33,15 @@ static const cmd_def_t commands[] = {
 	{"run", cmd_run,
 	 "cbuild run [-d] [-i] [-t] [--rm] [--name NAME] [-e K=V]... [--env-file F] "
 	 "[-v HOST:CTR[:ro]]... [-w DIR] [-u USER] [--hostname H] [--network host|none|NETWORK] "
-	 "[--entrypoint E] [-p [IP:]HOSTPORT:CTRPORT[/tcp|/udp]]... "
+	 "[--entrypoint E] [-p [[IP:]HOSTPORT:]CTRPORT[/tcp|/udp]]... [-P] "
 	 "[--log-opt max-size=N|max-file=N]... [--platform OS/ARCH[/VARIANT]] "
 	 "[--security-opt seccomp=unconfined|PROFILE.json] [--pids-limit N] "
 	 "IMAGE [COMMAND [ARG...]]",
 	 "run a command in a new container"},
 	{"ps", cmd_ps, "cbuild ps [-a] [-q] [--no-trunc] [-f KEY=VALUE]... [--format F]",
 	 "list containers"},
+	{"port", cmd_port, "cbuild port CONTAINER [PORT[/tcp|/udp]]",
+	 "list a container's published ports"},
 	{"logs", cmd_logs, "cbuild logs [-f] [--tail N] [-t] [--since T] [--until T] CONTAINER",
 	 "show a container's output"},
 	{"exec", cmd_exec,

@@ -141,6 +141,7 @@ static int parse(int argc, char **argv, run_args_t *a, cb_error_t *err)
 		{"net", required_argument, NULL, O_NETWORK},
 		{"entrypoint", required_argument, NULL, O_ENTRYPOINT},
 		{"publish", required_argument, NULL, 'p'},
+		{"publish-all", no_argument, NULL, 'P'},
 		{"log-opt", required_argument, NULL, O_LOGOPT},
 		{"platform", required_argument, NULL, O_PLATFORM},
 		{"security-opt", required_argument, NULL, O_SECOPT},
@@ -150,7 +151,7 @@ static int parse(int argc, char **argv, run_args_t *a, cb_error_t *err)
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+dite:v:w:u:p:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+dite:v:w:u:p:P", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': a->detach = true; break;
 		case 'i': s->interactive = true; break;
@@ -169,6 +170,7 @@ static int parse(int argc, char **argv, run_args_t *a, cb_error_t *err)
 		case O_NETWORK: s->network = optarg; break;
 		case O_ENTRYPOINT: s->entrypoint = optarg; break;
 		case 'p': a->ports = cb_strv_push(a->ports, optarg); break;
+		case 'P': s->publish_all = true; break;
 		case O_LOGOPT:
 			if (parse_log_opt(optarg, s, err) < 0)
 				return CMD_USAGE;

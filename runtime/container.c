@@ -188,22 +188,26 @@ int rt_ctr_parse_port(const char *s, rt_ctr_port_t *p, cb_error_t *err)
 			return cb_error_fail(err, EINVAL, "port mapping '%s': tcp or udp expected", s);
 		*slash = 0;
 	}
-	char *last = strrchr(copy, ':');
-	if (!last)
-		return cb_error_fail(err, EINVAL, "port mapping '%s': HOSTPORT:CTRPORT expected", s);
-	*last = 0;
-	char *hp = strrchr(copy, ':');
-	const char *host = copy;
 	snprintf(p->host_ip, sizeof p->host_ip, "0.0.0.0");
-	if (hp) {
-		*hp = 0;
-		host = hp + 1;
-		if (!*copy || strlen(copy) >= sizeof p->host_ip)
-			return cb_error_fail(err, EINVAL, "port mapping '%s': bad host address", s);
-		snprintf(p->host_ip, sizeof p->host_ip, "%s", copy);
+	char *last = strrchr(copy, ':');
+	const char *ctr = last ? last + 1 : copy;
+	if (last) {
+		*last = 0;
+		char *hp = strrchr(copy, ':');
+		const char *host = copy;
+		if (hp) {
+			*hp = 0;
+			host = hp + 1;
+			if (!*copy || strlen(copy) >= sizeof p->host_ip)
+				return cb_error_fail(err, EINVAL, "port mapping '%s': bad host "
+								  "address", s);
+			snprintf(p->host_ip, sizeof p->host_ip, "%s", copy);
+		}
+		/* "IP::CTR": docker's any free host port on IP */
+		if (!(hp && !*host) && parse_u16(host, strlen(host), &p->host_port) < 0)
+			return cb_error_fail(err, EINVAL, "port mapping '%s': bad port number", s);
 	}
-	if (parse_u16(host, strlen(host), &p->host_port) < 0 ||
-	    parse_u16(last + 1, strlen(last + 1), &p->ctr_port) < 0)
+	if (parse_u16(ctr, strlen(ctr), &p->ctr_port) < 0)
 		return cb_error_fail(err, EINVAL, "port mapping '%s': bad port number", s);
 	return 0;
 }
@@ -318,6 +322,12 @@ int ctr_write_state(store_t *st, const rt_ctr_t *c, cb_error_t *err)
 			      "monitor_start", (json_int_t)c->monitor_start, "pid", (int)c->pid,
 			      "pid_start", (json_int_t)c->pid_start, "exit_code", c->exit_code,
 			      "started", started, "finished", finished);
+	/* the host ports of this start, one per mapping (-p CTR, -P pick
+	 * theirs at start) */
+	json_t *bound = json_array();
+	for (size_t i = 0; i < c->n_ports; i++)
+		json_array_append_new(bound, json_integer(c->ports[i].bound_port));
+	json_object_set_new(j, "ports", bound);
 	return write_json(st, c, "state.json", j, err);
 }
 
@@ -411,6 +421,9 @@ static int read_state(rt_ctr_t *c, cb_error_t *err)
 	c->exit_code = (int)json_integer_value(json_object_get(j, "exit_code"));
 	c->started = parse_time(json_object_get(j, "started"));
 	c->finished = parse_time(json_object_get(j, "finished"));
+	json_t *bound = json_object_get(j, "ports");
+	for (size_t i = 0; i < c->n_ports; i++)
+		c->ports[i].bound_port = (uint16_t)json_integer_value(json_array_get(bound, i));
 	json_decref(j);
 	return 0;
 }
@@ -717,6 +730,39 @@ static char **resolve_env(char *const *config_env, const char *hostname, bool tt
 	return env;
 }
 
+static bool port_mapped(const rt_ctr_t *c, uint16_t port, bool udp)
+{
+	for (size_t i = 0; i < c->n_ports; i++)
+		if (c->ports[i].ctr_port == port && c->ports[i].udp == udp)
+			return true;
+	return false;
+}
+
+/* -p as given, then (-P) every EXPOSEd port -p left, to a free host port.
+ * As docker, -P adds nothing with --network host or none. */
+static int fill_ports(rt_ctr_t *c, const rt_ctr_spec_t *s, const oci_config_t *img,
+		      cb_error_t *err)
+{
+	size_t np = cb_strv_len(s->ports), ne = cb_strv_len(img->exposed_ports);
+	c->ports = cb_xcalloc(np + ne + 1, sizeof(rt_ctr_port_t));
+	for (size_t i = 0; i < np; i++)
+		if (rt_ctr_parse_port(s->ports[i], &c->ports[c->n_ports++], err) < 0)
+			return -1;
+	bool own_ns = !cb_streq(s->network, "host") && !cb_streq(s->network, "none");
+	for (size_t i = 0; s->publish_all && own_ns && i < ne; i++) {
+		rt_ctr_port_t p;
+		cb_error_t e = CB_ERROR_INIT;
+		/* "80/tcp": checked when the image was made; skip a bad one */
+		if (rt_ctr_parse_port(img->exposed_ports[i], &p, &e) < 0) {
+			cb_error_release(&e);
+			continue;
+		}
+		if (!port_mapped(c, p.ctr_port, p.udp))
+			c->ports[c->n_ports++] = p;
+	}
+	return 0;
+}
+
 static int fill_from_spec(rt_ctr_t *c, const rt_ctr_spec_t *s, const oci_config_t *img,
 			  cb_error_t *err)
 {
@@ -746,11 +792,9 @@ static int fill_from_spec(rt_ctr_t *c, const rt_ctr_spec_t *s, const oci_config_
 			return cb_error_fail(err, EINVAL, "invalid volume '%s': HOST:/CTR[:ro] "
 							  "expected", v);
 	}
-	size_t np = cb_strv_len(s->ports);
-	c->ports = cb_xcalloc(np + 1, sizeof(rt_ctr_port_t));
-	for (size_t i = 0; i < np; i++)
-		if (rt_ctr_parse_port(s->ports[i], &c->ports[c->n_ports++], err) < 0)
-			return -1;
+	if (fill_ports(c, s, img, err) < 0)
+		return -1;
+	size_t np = c->n_ports;
 	c->networks = cb_xcalloc(1, sizeof(char *));
 	/* rootless: no bridge (netavark needs root); the host's network, or
 	 * with -p a namespace of its own reached by the userspace forwarder */

@@ -63,9 +63,11 @@ typedef enum rt_ctr_status {
 /* One -p mapping: host_ip:host_port -> container's 127.0.0.1:ctr_port. */
 typedef struct rt_ctr_port {
 	char host_ip[64]; /* "0.0.0.0" by default */
-	uint16_t host_port;
+	uint16_t host_port; /* 0: a free one, picked at each start (-p CTR, -P) */
 	uint16_t ctr_port;
 	bool udp;         /* /udp: datagrams, one container-side socket per client */
+	uint16_t bound_port; /* the host port of the last start (state.json), as
+			      * docker's NetworkSettings.Ports; 0 = none */
 } rt_ctr_port_t;
 
 /* What `run` asks for; all borrowed. The command is resolved against the
@@ -79,7 +81,9 @@ typedef struct rt_ctr_spec {
 	char *const *env;            /* K=V added to the image's */
 	const char *cwd, *user, *hostname;
 	char *const *volumes;        /* HOST:CTR[:ro]; HOST without '/' = named volume */
-	char *const *ports;          /* [IP:]HOST:CTR[/tcp] */
+	char *const *ports;          /* [[IP:]HOST:]CTR[/tcp]; IP::CTR */
+	bool publish_all;            /* -P: every EXPOSEd port not in ports, to a
+				      * free host port */
 	const char *network;         /* "host" | "none" | NULL (host, none with -p)
 				      * | the name of a network (runtime/network.h) */
 	bool tty, interactive, auto_remove;
@@ -218,7 +222,8 @@ image_t *rt_ctr_commit(store_t *st, const rt_ctr_t *c, const rt_ctr_commit_opts_
 int rt_ctr_parse_signal(const char *s);
 /* starttime of /proc/PID/stat, 0 when the process does not exist. */
 uint64_t rt_ctr_proc_start(pid_t pid);
-/* Parse "[IP:]HOST:CTR[/tcp|/udp]". */
+/* Parse "[[IP:]HOST:]CTR[/tcp|/udp]" and "IP::CTR" (docker's forms; no
+ * HOST = host_port 0, a free port picked at start). */
 int rt_ctr_parse_port(const char *s, rt_ctr_port_t *p, cb_error_t *err);
 
 #endif

@@ -176,7 +176,8 @@ static json_t *make_request(const char *ctr_id, const char *ctr_name, rt_net_t *
 		const char *hip = strcmp(p->host_ip, "0.0.0.0") ? p->host_ip : "";
 		json_array_append_new(pm, json_pack("{s:s, s:i, s:i, s:i, s:s}", "host_ip", hip,
 						    "container_port", p->ctr_port, "host_port",
-						    p->host_port, "range", 1, "protocol",
+						    p->bound_port ? p->bound_port : p->host_port,
+						    "range", 1, "protocol",
 						    p->udp ? "udp" : "tcp"));
 	}
 	return json_pack("{s:s, s:s, s:o, s:o, s:o}", "container_id", ctr_id, "container_name",
