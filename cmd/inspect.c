@@ -148,6 +148,10 @@ static json_t *network_settings(const rt_ctr_t *c)
 		json_t *aliases = json_array();
 		json_array_append_new(aliases, json_string(c->name));
 		json_array_append_new(aliases, json_sprintf("%.12s", c->id));
+		char **more = rt_ctr_net_values(c->net_aliases, c->networks[i]);
+		for (size_t k = 0; more[k]; k++)
+			json_array_append_new(aliases, json_string(more[k]));
+		free(more);
 		json_object_set_new(nets, c->networks[i],
 				    json_pack("{s:s, s:o}", "IPAddress", ip, "Aliases", aliases));
 	}

@@ -34,6 +34,7 @@ static const cmd_def_t commands[] = {
 	 "cbuild run [-d] [-i] [-t] [--rm] [--name NAME] [-e K=V]... [--env-file F] "
 	 "[-v HOST:CTR[:ro]]... [-w DIR] [-u USER] [--hostname H] [--network host|none|NETWORK] "
 	 "[--entrypoint E] [-p [[IP:]HOSTPORT:]CTRPORT[/tcp|/udp]]... [-P] "
+	 "[--network-alias NAME]... [--ip IP] "
 	 "[--log-opt max-size=N|max-file=N]... [--platform OS/ARCH[/VARIANT]] "
 	 "[--security-opt seccomp=unconfined|PROFILE.json] [--pids-limit N] "
 	 "IMAGE [COMMAND [ARG...]]",
@@ -88,16 +89,16 @@ static const cmd_def_t commands[] = {
 	 "build|up|down|ps|logs|push|pull|config [OPTIONS] [SERVICE...]",
 	 "build and run the services of a compose file"},
 	{"network", cmd_network,
-	 "cbuild network create [-d pod] NETWORK\n"
+	 "cbuild network create [-d bridge] [--subnet CIDR] [--internal] NETWORK\n"
 	 "       cbuild network ls [-q] [--no-trunc]\n"
 	 "       cbuild network rm NETWORK...\n"
 	 "       cbuild network inspect NETWORK...\n"
-	 "       cbuild network connect NETWORK CONTAINER\n"
+	 "       cbuild network connect [--alias NAME]... [--ip IP] NETWORK CONTAINER\n"
 	 "       cbuild network disconnect NETWORK CONTAINER\n"
-	 "A network is one network namespace its containers share, like a pod: each\n"
-	 "reaches the others by name on 127.0.0.1 (so two of them cannot listen on the\n"
-	 "same port). `cbuild run --network NETWORK` starts a container on it",
-	 "manage networks (shared network namespaces)"},
+	 "A network is a bridge and a subnet: each container on it has its own\n"
+	 "address and reaches the others by name (and alias) on any port.\n"
+	 "`cbuild run --network NETWORK` starts a container on it",
+	 "manage networks"},
 	{"prune", cmd_prune, "cbuild prune [--keep-cache]",
 	 "remove the build cache and unused blobs and layers"},
 	{"fsck", cmd_fsck, "cbuild fsck [--repair]",

@@ -1,5 +1,6 @@
 /* cbuild network create|ls|rm|inspect|connect|disconnect: user-defined
- * networks, one shared network namespace each (runtime/network.h). */
+ * networks, a bridge and a subnet each, where every member has an address
+ * of its own and a name (runtime/network.h). */
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -24,6 +25,8 @@ typedef struct sub {
 } sub_t;
 
 static const char *subnet_arg; /* create --subnet */
+static const char *ip_arg;     /* connect --ip */
+static char **alias_args;      /* connect --alias */
 
 /* Options every subcommand may take (-q for ls, -d for create, -f for
  * disconnect); anything else is a usage error. Leaves optind on the first
@@ -41,6 +44,10 @@ static int sub_opts(int argc, char **argv, const char *shortopts,
 			return cmd_usage_error(err, "driver '%s' is not supported (bridge)", optarg);
 		if (o == 's')
 			subnet_arg = optarg;
+		if (o == 'I')
+			ip_arg = optarg;
+		if (o == 'A')
+			alias_args = cb_strv_push(alias_args, optarg);
 		flags[o & 0xff] = 1;
 	}
 	return 0;
@@ -58,6 +65,7 @@ static int net_create(store_t *st, int argc, char **argv, cb_error_t *err)
 {
 	static const struct option lo[] = {{"driver", required_argument, NULL, 'd'},
 					   {"subnet", required_argument, NULL, 's'},
+					   {"internal", no_argument, NULL, 'i'},
 					   {NULL, 0, NULL, 0}};
 	int flags[256] = {0};
 	subnet_arg = NULL;
@@ -67,7 +75,7 @@ static int net_create(store_t *st, int argc, char **argv, cb_error_t *err)
 	if (argc - optind != 1)
 		return cmd_usage_error(err, "'network create' needs exactly 1 name");
 	rt_net_t *n = NULL;
-	if (rt_net_create(st, argv[optind], subnet_arg, &n, err) < 0)
+	if (rt_net_create(st, argv[optind], subnet_arg, flags['i'], &n, err) < 0)
 		return -1;
 	printf("%s\n", n->id);
 	rt_net_free(n);
@@ -158,9 +166,10 @@ static json_t *inspect_one(store_t *st, const char *name, cb_error_t *err)
 	if (n->subnet)
 		json_array_append_new(ipam, json_pack("{s:s, s:s}", "Subnet", n->subnet,
 						      "Gateway", n->gateway));
-	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:o}, s:o}", "Name", n->name, "Id",
-			      n->id, "Created", n->created, "Scope", "local", "Driver", n->driver,
-			      "IPAM", "Config", ipam, "Containers", ctrs);
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:o}, s:o}", "Name", n->name,
+			      "Id", n->id, "Created", n->created, "Scope", "local", "Driver",
+			      n->driver, "Internal", n->internal, "IPAM", "Config", ipam,
+			      "Containers", ctrs);
 	rt_net_free(n);
 	return j;
 }
@@ -196,12 +205,21 @@ static int net_inspect(store_t *st, int argc, char **argv, cb_error_t *err)
 
 static int net_connect(store_t *st, int argc, char **argv, cb_error_t *err)
 {
-	int rc = no_opts(argc, argv, err);
-	if (rc < 0)
-		return rc;
-	if (argc - optind != 2)
-		return cmd_usage_error(err, "'network connect' needs a network and a container");
-	return rt_net_connect(st, argv[optind], argv[optind + 1], err);
+	static const struct option lo[] = {{"alias", required_argument, NULL, 'A'},
+					   {"ip", required_argument, NULL, 'I'},
+					   {NULL, 0, NULL, 0}};
+	int flags[256] = {0};
+	ip_arg = NULL;
+	cb_strv_free(alias_args);
+	alias_args = NULL;
+	int rc = sub_opts(argc, argv, "", lo, flags, err);
+	if (rc == 0 && argc - optind != 2)
+		rc = cmd_usage_error(err, "'network connect' needs a network and a container");
+	if (rc == 0)
+		rc = rt_net_connect(st, argv[optind], argv[optind + 1], alias_args, ip_arg, err);
+	cb_strv_free(alias_args);
+	alias_args = NULL;
+	return rc;
 }
 
 static int net_disconnect(store_t *st, int argc, char **argv, cb_error_t *err)
@@ -219,13 +237,15 @@ static int net_disconnect(store_t *st, int argc, char **argv, cb_error_t *err)
 }
 
 static const sub_t subs[] = {
-	{"create", NULL, net_create, "cbuild network create [-d bridge] [--subnet CIDR] NETWORK",
+	{"create", NULL, net_create,
+	 "cbuild network create [-d bridge] [--subnet CIDR] [--internal] NETWORK",
 	 "create a network"},
 	{"ls", "list", net_ls, "cbuild network ls [-q] [--no-trunc]", "list networks"},
 	{"rm", "remove", net_rm, "cbuild network rm NETWORK...", "remove networks"},
 	{"inspect", NULL, net_inspect, "cbuild network inspect NETWORK...",
 	 "show networks' details as JSON"},
-	{"connect", NULL, net_connect, "cbuild network connect NETWORK CONTAINER",
+	{"connect", NULL, net_connect,
+	 "cbuild network connect [--alias NAME]... [--ip IP] NETWORK CONTAINER",
 	 "connect a container to a network"},
 	{"disconnect", NULL, net_disconnect, "cbuild network disconnect [-f] NETWORK CONTAINER",
 	 "disconnect a container from a network"},

@@ -110,7 +110,7 @@ typedef struct run_args {
 	char *seccomp;
 	bool detach;
 	const char *platform; /* --platform, for an image that is an index */
-	char **env, **volumes, **ports;
+	char **env, **volumes, **ports, **aliases;
 } run_args_t;
 
 static void run_args_release(run_args_t *a)
@@ -118,13 +118,14 @@ static void run_args_release(run_args_t *a)
 	cb_strv_free(a->env);
 	cb_strv_free(a->volumes);
 	cb_strv_free(a->ports);
+	cb_strv_free(a->aliases);
 	free(a->seccomp);
 }
 
 static int parse(int argc, char **argv, run_args_t *a, cb_error_t *err)
 {
 	enum { O_RM = 256, O_NAME, O_ENVFILE, O_HOSTNAME, O_NETWORK, O_ENTRYPOINT, O_LOGOPT, O_PLATFORM,
-	       O_SECOPT, O_PIDS };
+	       O_SECOPT, O_PIDS, O_ALIAS, O_IP };
 	static const struct option longopts[] = {
 		{"detach", no_argument, NULL, 'd'},
 		{"interactive", no_argument, NULL, 'i'},
@@ -142,6 +143,8 @@ static int parse(int argc, char **argv, run_args_t *a, cb_error_t *err)
 		{"entrypoint", required_argument, NULL, O_ENTRYPOINT},
 		{"publish", required_argument, NULL, 'p'},
 		{"publish-all", no_argument, NULL, 'P'},
+		{"network-alias", required_argument, NULL, O_ALIAS},
+		{"ip", required_argument, NULL, O_IP},
 		{"log-opt", required_argument, NULL, O_LOGOPT},
 		{"platform", required_argument, NULL, O_PLATFORM},
 		{"security-opt", required_argument, NULL, O_SECOPT},
@@ -171,6 +174,8 @@ static int parse(int argc, char **argv, run_args_t *a, cb_error_t *err)
 		case O_ENTRYPOINT: s->entrypoint = optarg; break;
 		case 'p': a->ports = cb_strv_push(a->ports, optarg); break;
 		case 'P': s->publish_all = true; break;
+		case O_ALIAS: a->aliases = cb_strv_push(a->aliases, optarg); break;
+		case O_IP: s->ip = optarg; break;
 		case O_LOGOPT:
 			if (parse_log_opt(optarg, s, err) < 0)
 				return CMD_USAGE;
@@ -204,6 +209,7 @@ static int parse(int argc, char **argv, run_args_t *a, cb_error_t *err)
 	s->env = a->env;
 	s->volumes = a->volumes;
 	s->ports = a->ports;
+	s->aliases = a->aliases;
 	return 0;
 }
 

@@ -44,6 +44,8 @@ void rt_ctr_free(rt_ctr_t *c)
 	free(c->hostname);
 	cb_strv_free(c->volumes);
 	cb_strv_free(c->networks);
+	cb_strv_free(c->net_aliases);
+	cb_strv_free(c->net_ips);
 	free(c->dns_server);
 	free(c->ports);
 	free(c->stop_signal);
@@ -161,57 +163,6 @@ int rt_ctr_parse_signal(const char *s)
 	return -1;
 }
 
-static int parse_u16(const char *s, size_t n, uint16_t *out)
-{
-	if (n == 0 || n > 5)
-		return -1;
-	unsigned v = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)s[i]))
-			return -1;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	if (v == 0 || v > 65535)
-		return -1;
-	*out = (uint16_t)v;
-	return 0;
-}
-
-int rt_ctr_parse_port(const char *s, rt_ctr_port_t *p, cb_error_t *err)
-{
-	memset(p, 0, sizeof *p);
-	_cleanup_free_ char *copy = cb_xstrdup(s);
-	char *slash = strchr(copy, '/');
-	if (slash) {
-		p->udp = !strcmp(slash + 1, "udp");
-		if (!p->udp && strcmp(slash + 1, "tcp"))
-			return cb_error_fail(err, EINVAL, "port mapping '%s': tcp or udp expected", s);
-		*slash = 0;
-	}
-	snprintf(p->host_ip, sizeof p->host_ip, "0.0.0.0");
-	char *last = strrchr(copy, ':');
-	const char *ctr = last ? last + 1 : copy;
-	if (last) {
-		*last = 0;
-		char *hp = strrchr(copy, ':');
-		const char *host = copy;
-		if (hp) {
-			*hp = 0;
-			host = hp + 1;
-			if (!*copy || strlen(copy) >= sizeof p->host_ip)
-				return cb_error_fail(err, EINVAL, "port mapping '%s': bad host "
-								  "address", s);
-			snprintf(p->host_ip, sizeof p->host_ip, "%s", copy);
-		}
-		/* "IP::CTR": docker's any free host port on IP */
-		if (!(hp && !*host) && parse_u16(host, strlen(host), &p->host_port) < 0)
-			return cb_error_fail(err, EINVAL, "port mapping '%s': bad port number", s);
-	}
-	if (parse_u16(ctr, strlen(ctr), &p->ctr_port) < 0)
-		return cb_error_fail(err, EINVAL, "port mapping '%s': bad port number", s);
-	return 0;
-}
-
 /* ---- JSON ---- */
 
 static json_t *strv_json(char *const *v)
@@ -297,6 +248,8 @@ int ctr_write_config(store_t *st, const rt_ctr_t *c, cb_error_t *err)
 							: c->networks[0] ? "bridge"
 									 : "host"));
 	json_object_set_new(j, "networks", strv_json(c->networks));
+	json_object_set_new(j, "net_aliases", strv_json(c->net_aliases));
+	json_object_set_new(j, "net_ips", strv_json(c->net_ips));
 	json_object_set_new(j, "tty", json_boolean(c->tty));
 	json_object_set_new(j, "interactive", json_boolean(c->interactive));
 	json_object_set_new(j, "auto_remove", json_boolean(c->auto_remove));
@@ -377,6 +330,8 @@ static void read_config(rt_ctr_t *c, json_t *j)
 	c->created_ns = json_integer_value(json_object_get(j, "created_ns"));
 	c->net_none = cb_streq(json_string_value(json_object_get(j, "network")), "none");
 	c->networks = json_strv(json_object_get(j, "networks"));
+	c->net_aliases = json_strv(json_object_get(j, "net_aliases"));
+	c->net_ips = json_strv(json_object_get(j, "net_ips"));
 	c->tty = json_is_true(json_object_get(j, "tty"));
 	json_t *ce = json_object_get(j, "config_env");
 	c->config_env = ce ? json_strv(ce) : config_env_of_old(c);
@@ -730,39 +685,6 @@ static char **resolve_env(char *const *config_env, const char *hostname, bool tt
 	return env;
 }
 
-static bool port_mapped(const rt_ctr_t *c, uint16_t port, bool udp)
-{
-	for (size_t i = 0; i < c->n_ports; i++)
-		if (c->ports[i].ctr_port == port && c->ports[i].udp == udp)
-			return true;
-	return false;
-}
-
-/* -p as given, then (-P) every EXPOSEd port -p left, to a free host port.
- * As docker, -P adds nothing with --network host or none. */
-static int fill_ports(rt_ctr_t *c, const rt_ctr_spec_t *s, const oci_config_t *img,
-		      cb_error_t *err)
-{
-	size_t np = cb_strv_len(s->ports), ne = cb_strv_len(img->exposed_ports);
-	c->ports = cb_xcalloc(np + ne + 1, sizeof(rt_ctr_port_t));
-	for (size_t i = 0; i < np; i++)
-		if (rt_ctr_parse_port(s->ports[i], &c->ports[c->n_ports++], err) < 0)
-			return -1;
-	bool own_ns = !cb_streq(s->network, "host") && !cb_streq(s->network, "none");
-	for (size_t i = 0; s->publish_all && own_ns && i < ne; i++) {
-		rt_ctr_port_t p;
-		cb_error_t e = CB_ERROR_INIT;
-		/* "80/tcp": checked when the image was made; skip a bad one */
-		if (rt_ctr_parse_port(img->exposed_ports[i], &p, &e) < 0) {
-			cb_error_release(&e);
-			continue;
-		}
-		if (!port_mapped(c, p.ctr_port, p.udp))
-			c->ports[c->n_ports++] = p;
-	}
-	return 0;
-}
-
 static int fill_from_spec(rt_ctr_t *c, const rt_ctr_spec_t *s, const oci_config_t *img,
 			  cb_error_t *err)
 {
@@ -792,24 +714,8 @@ static int fill_from_spec(rt_ctr_t *c, const rt_ctr_spec_t *s, const oci_config_
 			return cb_error_fail(err, EINVAL, "invalid volume '%s': HOST:/CTR[:ro] "
 							  "expected", v);
 	}
-	if (fill_ports(c, s, img, err) < 0)
+	if (ctr_fill_net(c, s, img, err) < 0)
 		return -1;
-	size_t np = c->n_ports;
-	c->networks = cb_xcalloc(1, sizeof(char *));
-	/* rootless: no bridge (netavark needs root); the host's network, or
-	 * with -p a namespace of its own reached by the userspace forwarder */
-	bool rootless = geteuid() != 0 || sbx_in_userns();
-	const char *net = s->network ? s->network : rootless ? NULL : "bridge";
-	if (net && strcmp(net, "host") && strcmp(net, "none")) {
-		if (rootless)
-			return cb_error_fail(err, EPERM, "network '%s': bridge networks need root "
-							 "(rootless networking is not done yet)", net);
-		c->networks = cb_strv_push(c->networks, net); /* checked under the lock */
-	}
-	if (cb_streq(net, "host") && np)
-		return cb_error_fail(err, EINVAL, "published ports need their own network: "
-						  "-p does not work with --network host");
-	c->net_none = cb_streq(net, "none") || (!net && np > 0);
 	c->tty = s->tty;
 	c->interactive = s->interactive;
 	c->auto_remove = s->auto_remove;

@@ -84,6 +84,8 @@ typedef struct rt_ctr_spec {
 	char *const *ports;          /* [[IP:]HOST:]CTR[/tcp]; IP::CTR */
 	bool publish_all;            /* -P: every EXPOSEd port not in ports, to a
 				      * free host port */
+	char *const *aliases;        /* --network-alias: more names on network */
+	const char *ip;              /* --ip: its address on network */
 	const char *network;         /* "host" | "none" | NULL (host, none with -p)
 				      * | the name of a network (runtime/network.h) */
 	bool tty, interactive, auto_remove;
@@ -119,6 +121,8 @@ typedef struct rt_ctr {
 	char **networks;             /* the networks it is on (sorted, never
 				      * NULL): "bridge" by default; empty for
 				      * host and none */
+	char **net_aliases;          /* "NET:ALIAS": more names on NET (never NULL) */
+	char **net_ips;              /* "NET:IP": a fixed address on NET (never NULL) */
 	char *dns_server;            /* while it starts: its nameserver (a
 				      * network's aardvark-dns), NULL = host's */
 	bool tty, interactive, auto_remove;
@@ -222,6 +226,9 @@ image_t *rt_ctr_commit(store_t *st, const rt_ctr_t *c, const rt_ctr_commit_opts_
 int rt_ctr_parse_signal(const char *s);
 /* starttime of /proc/PID/stat, 0 when the process does not exist. */
 uint64_t rt_ctr_proc_start(pid_t pid);
+/* The values of v's "NET:VALUE" entries for net (net_aliases, net_ips),
+ * borrowed from v; the array is the caller's (free, not cb_strv_free). */
+char **rt_ctr_net_values(char *const *v, const char *net);
 /* Parse "[[IP:]HOST:]CTR[/tcp|/udp]" and "IP::CTR" (docker's forms; no
  * HOST = host_port 0, a free port picked at start). */
 int rt_ctr_parse_port(const char *s, rt_ctr_port_t *p, cb_error_t *err);

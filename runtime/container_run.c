@@ -403,8 +403,7 @@ static int attach_networks(store_t *st, rt_ctr_t *c, cb_error_t *err)
 	if (rc == 0) {
 		free(c->dns_server);
 		c->dns_server = NULL;
-		rc = rt_nav_attach(c->id, c->name, nets, c->ports, c->n_ports, &c->dns_server,
-				   err);
+		rc = rt_nav_attach(c, nets, &c->dns_server, err);
 	}
 	for (size_t i = 0; i < n; i++)
 		rt_net_free(nets[i]);

@@ -1,5 +1,6 @@
 /* User-defined networks: records, membership, the shared namespace and the
  * members' hosts files. See runtime/network.h for the model. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -151,6 +152,7 @@ rt_net_t *rt_net_load(store_t *st, const char *name, cb_error_t *err)
 	n->driver = cb_xstrdup(driver ? driver : "bridge");
 	const char *sub = json_string_value(json_object_get(j, "Subnet"));
 	const char *br = json_string_value(json_object_get(j, "Bridge"));
+	n->internal = json_is_true(json_object_get(j, "Internal"));
 	bool ok = sub && br && set_subnet(n, sub) == 0;
 	n->bridge = br ? cb_xstrdup(br) : NULL;
 	json_decref(j);
@@ -170,9 +172,9 @@ static int write_net(store_t *st, const rt_net_t *n, cb_error_t *err)
 	_cleanup_free_ char *dir = store_path(st, "networks");
 	if (cb_mkdir_p(dir, 0755, err) < 0)
 		return -1;
-	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "Name", n->name, "Id", n->id,
-			      "Created", n->created, "Driver", n->driver, "Subnet", n->subnet,
-			      "Bridge", n->bridge);
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "Name", n->name, "Id",
+			      n->id, "Created", n->created, "Driver", n->driver, "Subnet",
+			      n->subnet, "Bridge", n->bridge, "Internal", n->internal);
 	char *text = oci_json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(j);
 	_cleanup_free_ char *path = net_path(st, n->name);
@@ -208,8 +210,8 @@ static int pick_subnet(store_t *st, rt_net_t *n, cb_error_t *err)
 	return rc;
 }
 
-int rt_net_create(store_t *st, const char *name, const char *subnet, rt_net_t **out,
-		  cb_error_t *err)
+int rt_net_create(store_t *st, const char *name, const char *subnet, bool internal,
+		  rt_net_t **out, cb_error_t *err)
 {
 	if (!rt_net_valid_name(name))
 		return cb_error_fail(err, EINVAL, "invalid network name '%s': only "
@@ -224,6 +226,7 @@ int rt_net_create(store_t *st, const char *name, const char *subnet, rt_net_t **
 	n->driver = cb_xstrdup("bridge");
 	n->bridge = cb_asprintf("cb-%.10s", n->id);
 	n->dns = true;
+	n->internal = internal;
 	if (subnet && set_subnet(n, subnet) < 0) {
 		rt_net_free(n);
 		return cb_error_fail(err, EINVAL, "invalid subnet '%s': IPv4 CIDR (prefix 8 to "
@@ -409,35 +412,61 @@ static bool ctr_running(const rt_ctr_t *c)
 	return c->status == RT_CTR_RUNNING && ctr_pid_alive(c->pid, c->pid_start);
 }
 
-/* Adding or removing an interface of a running container is not done yet:
- * the change applies at its next start. */
-static int check_stopped(const rt_ctr_t *c, const char *name, cb_error_t *err)
+/* c's "NET:VALUE" entries without those of net */
+static char **without_net(char **v, const char *net)
 {
-	if (!ctr_running(c))
-		return 0;
-	return cb_error_fail(err, EBUSY, "cannot change the networks of running container '%s' "
-					 "(network '%s'): stop it first", c->name, name);
+	char **keep = cb_xcalloc(1, sizeof(char *));
+	size_t len = strlen(net);
+	for (size_t i = 0; v && v[i]; i++)
+		if (strncmp(v[i], net, len) || v[i][len] != ':')
+			keep = cb_strv_push(keep, v[i]);
+	cb_strv_free(v);
+	return keep;
 }
 
-static int connect_locked(store_t *st, const char *name, const char *what, cb_error_t *err)
+/* --alias and --ip of network connect, recorded for network n */
+static int add_endpoint(rt_ctr_t *c, const rt_net_t *n, char *const *aliases, const char *ip,
+			cb_error_t *err)
+{
+	struct in_addr a;
+	if (ip && *ip && inet_pton(AF_INET, ip, &a) != 1)
+		return cb_error_fail(err, EINVAL, "invalid IPv4 address '%s'", ip);
+	for (size_t i = 0; aliases && aliases[i]; i++) {
+		if (!*aliases[i] || strchr(aliases[i], ':'))
+			return cb_error_fail(err, EINVAL, "invalid network alias '%s'", aliases[i]);
+		c->net_aliases = cb_strv_push_take(c->net_aliases,
+						   cb_asprintf("%s:%s", n->name, aliases[i]));
+	}
+	if (ip && *ip)
+		c->net_ips = cb_strv_push_take(c->net_ips, cb_asprintf("%s:%s", n->name, ip));
+	return 0;
+}
+
+static int connect_locked(store_t *st, const char *name, const char *what,
+			  char *const *aliases, const char *ip, cb_error_t *err)
 {
 	rt_net_t *n = rt_net_load(st, name, err);
 	if (!n)
 		return -1;
-	bool builtin = n->builtin;
-	rt_net_free(n);
-	if (builtin)
+	if (n->builtin) {
+		rt_net_free(n);
 		return cb_error_fail(err, EINVAL, "containers cannot be connected to the "
 						  "pre-defined network '%s'", name);
+	}
 	rt_ctr_t *c = rt_ctr_load(st, what, err);
-	if (!c)
+	if (!c) {
+		rt_net_free(n);
 		return -1;
+	}
 	int rc = 0;
 	if (on_network(c, name))
 		rc = cb_error_fail(err, EEXIST, "container '%s' is already connected to network "
 						"'%s'", c->name, name);
 	if (rc == 0)
-		rc = check_stopped(c, name, err);
+		rc = add_endpoint(c, n, aliases, ip, err);
+	/* a running container gets the interface now, as docker's */
+	if (rc == 0 && ctr_running(c) && c->networks[0])
+		rc = rt_nav_connect(c, n, err);
 	if (rc == 0) {
 		size_t len = cb_strv_len(c->networks);
 		c->networks = cb_strv_push(c->networks, name);
@@ -445,14 +474,16 @@ static int connect_locked(store_t *st, const char *name, const char *what, cb_er
 		rc = ctr_write_config(st, c, err);
 	}
 	rt_ctr_free(c);
+	rt_net_free(n);
 	return rc;
 }
 
-int rt_net_connect(store_t *st, const char *name, const char *ctr, cb_error_t *err)
+int rt_net_connect(store_t *st, const char *name, const char *ctr, char *const *aliases,
+		   const char *ip, cb_error_t *err)
 {
 	if (store_lock(st, err) < 0)
 		return -1;
-	int rc = connect_locked(st, name, ctr, err);
+	int rc = connect_locked(st, name, ctr, aliases, ip, err);
 	store_unlock(st);
 	return rc;
 }
@@ -466,19 +497,24 @@ static int disconnect_locked(store_t *st, const char *name, const char *what, cb
 	rt_ctr_t *c = rt_ctr_load(st, what, err);
 	if (!c)
 		return -1;
-	int rc = check_stopped(c, name, err);
-	if (rc < 0) {
-	} else if (!on_network(c, name)) {
+	int rc = 0;
+	if (!on_network(c, name)) {
 		rc = cb_error_fail(err, ENOENT, "container '%s' is not connected to network '%s'",
 				   c->name, name);
 	} else {
+		/* a running one loses the interface now */
+		if (ctr_running(c) && c->networks[0])
+			rc = rt_nav_disconnect(c, name, err);
 		char **keep = cb_xcalloc(1, sizeof(char *));
 		for (size_t i = 0; c->networks[i]; i++)
 			if (strcmp(c->networks[i], name))
 				keep = cb_strv_push(keep, c->networks[i]);
 		cb_strv_free(c->networks);
 		c->networks = keep;
-		rc = ctr_write_config(st, c, err);
+		c->net_aliases = without_net(c->net_aliases, name);
+		c->net_ips = without_net(c->net_ips, name);
+		if (rc == 0)
+			rc = ctr_write_config(st, c, err);
 	}
 	rt_ctr_free(c);
 	return rc;
