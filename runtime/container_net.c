@@ -156,3 +156,13 @@ char **rt_ctr_net_values(char *const *v, const char *net)
 			out = cb_strv_push(out, v[i] + len + 1);
 	return out;
 }
+
+/* c's /etc/hosts */
+char *ctr_hosts_text(store_t *st, const rt_ctr_t *c)
+{
+	/* other members' names come from aardvark-dns, not from this file */
+	(void)st;
+	return cb_asprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+			   "127.0.1.1\t%s\n", c->hostname);
+}
+

@@ -59,32 +59,6 @@ static void ip_str(uint32_t ip, char out[INET_ADDRSTRLEN])
 	inet_ntop(AF_INET, &a, out, INET_ADDRSTRLEN);
 }
 
-bool rt_nav_subnet_busy(const char *cidr)
-{
-	uint32_t net;
-	int prefix;
-	if (parse_cidr(cidr, &net, &prefix) < 0)
-		return false;
-	uint32_t mask = 0xffffffffu << (32 - prefix);
-	FILE *f = fopen("/proc/net/route", "re");
-	if (!f)
-		return false;
-	char line[256];
-	bool busy = false;
-	while (!busy && fgets(line, sizeof line, f)) {
-		char ifn[64];
-		unsigned dst, gw, flags, refc, use, metric, m;
-		if (sscanf(line, "%63s %x %x %x %u %u %u %x", ifn, &dst, &gw, &flags, &refc, &use,
-			   &metric, &m) != 8 || m == 0)
-			continue; /* the header, or the default route */
-		uint32_t d = ntohl(dst), rm = ntohl(m);
-		uint32_t common = mask & rm; /* the shorter of the two prefixes */
-		busy = (d & common) == (net & common);
-	}
-	fclose(f);
-	return busy;
-}
-
 /* Claim ip (a string) on n's bridge: an O_EXCL file naming the container.
  * 1 when another container holds it. */
 static int claim_ip(const char *dir, const char *ip, const char *ctr_id, cb_error_t *err)

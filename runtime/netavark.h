@@ -55,7 +55,4 @@ void rt_nav_detach(const char *ctr_id);
  * Caller frees. */
 char *rt_nav_address(const char *ctr_id, const char *net);
 
-/* True when a subnet is in use on the host (a route to it exists). */
-bool rt_nav_subnet_busy(const char *cidr);
-
 #endif

@@ -72,6 +72,12 @@ int rt_net_members(store_t *st, const char *name, char ***ids, cb_error_t *err);
  * any container is on it, EPERM for host and none. */
 int rt_net_remove(store_t *st, const char *name, cb_error_t *err);
 
+/* Remove the record only (rt_net_remove checks that nobody is on it). */
+int rt_net_unlink(store_t *st, const char *name, cb_error_t *err);
+
+/* True when a subnet is in use on the host (a route to it exists). */
+bool rt_net_subnet_busy(const char *cidr);
+
 /* Put the container (ID, name or prefix) on the network, with more names
  * (aliases, may be NULL) and a fixed address (ip, may be NULL) there. A
  * created or exited one joins at its next start; a running one as the

@@ -14,7 +14,7 @@ import_busybox
 octet() { # a third octet of 10.89.X.0/24 with no route on the host
 	local x
 	for x in $(seq $((100 + ($$ + ${1:-0}) % 120)) 250) $(seq 100 250); do
-		ip route | grep -q "^10\.89\.$x\." || { echo "$x"; return; }
+		ip route | grep -q "10\.89\.$x\." || { echo "$x"; return; } # "unreachable ...": a claim
 	done
 }
 o1=$(octet); export CBUILD_BRIDGE_SUBNET=10.89.$o1.0/24 CBUILD_BRIDGE=cbp$$
