@@ -71,6 +71,7 @@ int cmd_each(store_t *st, char *const *names, int n, cmd_each_fn fn, void *opaqu
 #define CMD_OPTS(verb) extern const cmd_opt_t cmd_##verb##_opts[]
 
 CMD_DECLARE(version);
+CMD_DECLARE(port);
 CMD_DECLARE(info);
 CMD_DECLARE(build);
 CMD_DECLARE(import);
@@ -133,6 +134,7 @@ CMD_OPTS(stop);
 CMD_OPTS(start);
 CMD_OPTS(rm);
 CMD_OPTS(diff);
+CMD_OPTS(port);
 CMD_OPTS(commit);
 CMD_OPTS(images);
 CMD_OPTS(pull);

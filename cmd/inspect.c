@@ -16,6 +16,8 @@
 #include <time.h>
 
 #include "runtime/container.h"
+#include "runtime/container_ops.h"
+#include "runtime/netavark.h"
 #include "cmd/cmd.h"
 #include "cmd/template.h"
 #include "cmd/images_util.h"
@@ -130,16 +132,63 @@ static json_t *time_json(int64_t t)
 }
 
 /* Docker's container object, the fields cbuild has. */
+/* {"80/tcp": [{"HostIp", "HostPort"}]}: as configured (HostConfig's
+ * PortBindings, "" for a port picked at start), or the host ports in use
+ * while it runs (NetworkSettings' Ports; empty otherwise, as docker) */
+static json_t *port_map(const rt_ctr_t *c, bool live)
+{
+	json_t *m = json_object();
+	if (live && c->status != RT_CTR_RUNNING)
+		return m;
+	for (size_t i = 0; i < c->n_ports; i++) {
+		const rt_ctr_port_t *p = &c->ports[i];
+		char key[32], port[16] = "";
+		snprintf(key, sizeof key, "%u/%s", (unsigned)p->ctr_port, p->udp ? "udp" : "tcp");
+		uint16_t host = live ? p->bound_port : p->host_port;
+		if (host)
+			snprintf(port, sizeof port, "%u", (unsigned)host);
+		json_t *v = json_object_get(m, key);
+		if (!v)
+			json_object_set_new(m, key, v = json_array());
+		json_array_append_new(v, json_pack("{s:s, s:s}", "HostIp", p->host_ip, "HostPort",
+						   port));
+	}
+	return m;
+}
+
+/* NetworkSettings: each network's address while it runs, and the ports */
+static json_t *network_settings(const rt_ctr_t *c)
+{
+	bool running = c->status == RT_CTR_RUNNING;
+	json_t *nets = json_object();
+	for (size_t i = 0; c->networks && c->networks[i]; i++) {
+		_cleanup_free_ char *ip = running ? rt_nav_address(c->id, c->networks[i])
+						  : cb_xstrdup("");
+		json_t *aliases = json_array();
+		json_array_append_new(aliases, json_string(c->name));
+		json_array_append_new(aliases, json_sprintf("%.12s", c->id));
+		char **more = rt_ctr_net_values(c->net_aliases, c->networks[i]);
+		for (size_t k = 0; more[k]; k++)
+			json_array_append_new(aliases, json_string(more[k]));
+		free(more);
+		json_object_set_new(nets, c->networks[i],
+				    json_pack("{s:s, s:o}", "IPAddress", ip, "Aliases", aliases));
+	}
+	return json_pack("{s:o, s:o}", "Networks", nets, "Ports", port_map(c, true));
+}
+
 static json_t *container_json(store_t *st, const rt_ctr_t *c)
 {
 	static const char *const status[] = {"created", "running", "exited"};
 	bool running = c->status == RT_CTR_RUNNING;
 	json_t *state = json_object();
 	json_object_set_new(state, "Status",
-			    oci_json_str(c->restarting ? "restarting" : status[c->status]));
+			    oci_json_str(c->restarting	     ? "restarting"
+					 : rt_ctr_paused(c) ? "paused"
+							     : status[c->status]));
 	json_object_set_new(state, "Restarting", json_boolean(c->restarting));
 	json_object_set_new(state, "Running", json_boolean(running));
-	json_object_set_new(state, "Paused", json_false());
+	json_object_set_new(state, "Paused", json_boolean(rt_ctr_paused(c)));
 	json_object_set_new(state, "Pid", json_integer(running ? c->pid : 0));
 	json_object_set_new(state, "ExitCode", json_integer(c->exit_code));
 	json_object_set_new(state, "StartedAt", time_json(c->started));
@@ -147,16 +196,7 @@ static json_t *container_json(store_t *st, const rt_ctr_t *c)
 	json_t *health = rt_ctr_health_json(c);
 	if (health)
 		json_object_set_new(state, "Health", health);
-	json_t *bindings = json_object();
-	for (size_t i = 0; i < c->n_ports; i++) {
-		char key[32], port[16];
-		snprintf(key, sizeof key, "%u/%s", (unsigned)c->ports[i].ctr_port,
-			 c->ports[i].udp ? "udp" : "tcp");
-		snprintf(port, sizeof port, "%u", (unsigned)c->ports[i].host_port);
-		json_object_set_new(bindings, key,
-				    json_pack("[{s:s, s:s}]", "HostIp", c->ports[i].host_ip,
-					      "HostPort", port));
-	}
+	json_t *bindings = port_map(c, false);
 	json_t *config = json_object();
 	json_object_set_new(config, "Hostname", oci_json_str(c->hostname));
 	json_object_set_new(config, "User", oci_json_str(c->user ? c->user : ""));
@@ -173,11 +213,6 @@ static json_t *container_json(store_t *st, const rt_ctr_t *c)
 	json_object_set_new(host, "NetworkMode",
 			    oci_json_str(c->networks && c->networks[0] ? c->networks[0]
 					: c->net_none ? "none" : "host"));
-	json_t *nets = json_object();
-	for (size_t i = 0; c->networks && c->networks[i]; i++)
-		json_object_set_new(nets, c->networks[i],
-				    json_pack("{s:s, s:[s]}", "IPAddress", "127.0.0.1", "Aliases",
-					      c->name));
 	json_object_set_new(host, "PortBindings", bindings);
 	json_object_set_new(host, "AutoRemove", json_boolean(c->auto_remove));
 	_cleanup_free_ char *upper = cb_path_join(c->dir, "upper");
@@ -204,7 +239,7 @@ static json_t *container_json(store_t *st, const rt_ctr_t *c)
 	json_object_set_new(j, "Name", oci_json_str(name));
 	json_object_set_new(j, "Driver", oci_json_str("overlay"));
 	json_object_set_new(j, "HostConfig", host);
-	json_object_set_new(j, "NetworkSettings", json_pack("{s:o}", "Networks", nets));
+	json_object_set_new(j, "NetworkSettings", network_settings(c));
 	json_object_set_new(j, "GraphDriver", graph);
 	json_object_set_new(j, "Config", config);
 	cmd_inspect_ctr_options(c, img && img->config ? img->config->labels : NULL, config, host);

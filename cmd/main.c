@@ -27,6 +27,8 @@ static const cmd_def_t commands[] = {
 	{"run", cmd_run, "cbuild run [OPTIONS] IMAGE [COMMAND [ARG...]]",
 	 "run a command in a new container", cmd_run_opts, CMD_OPTS_STOP_AT_ARG | CMD_OPTS_EXIT_125},
 	{"ps", cmd_ps, "cbuild ps [OPTIONS]", "list containers", cmd_ps_opts},
+	{"port", cmd_port, "cbuild port CONTAINER [PORT[/tcp|/udp]]",
+	 "list a container's published ports", cmd_port_opts},
 	{"logs", cmd_logs, "cbuild logs [OPTIONS] CONTAINER", "show a container's output",
 	 cmd_logs_opts},
 	{"exec", cmd_exec, "cbuild exec [OPTIONS] CONTAINER COMMAND [ARG...]",

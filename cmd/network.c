@@ -1,5 +1,6 @@
 /* cbuild network create|ls|rm|inspect|connect|disconnect: user-defined
- * networks, one shared network namespace each (runtime/network.h). */
+ * networks, a bridge and a subnet each, where every member has an address
+ * of its own and a name (runtime/network.h). */
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -15,8 +16,10 @@
 /* Parse a subcommand's options: its table's flags into flags[key & 0xff]
  * (-q of ls, -f of disconnect), --subnet into subnet_arg. */
 static const char *subnet_arg; /* create --subnet */
+static const char *ip_arg;     /* connect --ip */
+static char **alias_args;      /* connect --alias */
 
-enum { O_SUBNET = CMD_OPT_LONG, O_NO_TRUNC };
+enum { O_SUBNET = CMD_OPT_LONG, O_NO_TRUNC, O_IP, O_ALIAS, O_INTERNAL };
 
 static int sub_opts(cmd_ctx_t *ctx, int argc, char **argv, cmd_opts_t *p, int *flags,
 		    cb_error_t *err)
@@ -28,6 +31,10 @@ static int sub_opts(cmd_ctx_t *ctx, int argc, char **argv, cmd_opts_t *p, int *f
 			return cmd_usage_error(err, "driver '%s' is not supported (bridge)", p->arg);
 		if (o == O_SUBNET)
 			subnet_arg = p->arg;
+		if (o == O_IP)
+			ip_arg = p->arg;
+		if (o == O_ALIAS)
+			alias_args = cb_strv_push(alias_args, p->arg);
 		flags[o & 0xff] = p->on;
 	}
 	return o;
@@ -36,6 +43,7 @@ static int sub_opts(cmd_ctx_t *ctx, int argc, char **argv, cmd_opts_t *p, int *f
 static const cmd_opt_t create_opts[] = {
 	{"driver", 'd', CMD_ARG_REQUIRED, "bridge", "the network driver (bridge only)"},
 	{"subnet", O_SUBNET, CMD_ARG_REQUIRED, "CIDR", "the network's subnet (default: a free 10.89.x.0/24)"},
+	{"internal", O_INTERNAL, CMD_ARG_NONE, NULL, "no route out of the network, no NAT"},
 	{0}};
 
 static int net_create(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
@@ -50,7 +58,7 @@ static int net_create(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		return cmd_usage_error(err, "'network create' needs exactly 1 name");
 	store_t *st = cmd_store(ctx, err);
 	rt_net_t *n = NULL;
-	if (!st || rt_net_create(st, p.args[0], subnet_arg, &n, err) < 0)
+	if (!st || rt_net_create(st, p.args[0], subnet_arg, flags[O_INTERNAL & 0xff], &n, err) < 0)
 		return -1;
 	printf("%s\n", n->id);
 	rt_net_free(n);
@@ -152,9 +160,10 @@ static json_t *inspect_one(store_t *st, const char *name, cb_error_t *err)
 	if (n->subnet)
 		json_array_append_new(ipam, json_pack("{s:s, s:s}", "Subnet", n->subnet,
 						      "Gateway", n->gateway));
-	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:o}, s:o}", "Name", n->name, "Id",
-			      n->id, "Created", n->created, "Scope", "local", "Driver", n->driver,
-			      "IPAM", "Config", ipam, "Containers", ctrs);
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:o}, s:o}", "Name", n->name,
+			      "Id", n->id, "Created", n->created, "Scope", "local", "Driver",
+			      n->driver, "Internal", n->internal, "IPAM", "Config", ipam,
+			      "Containers", ctrs);
 	rt_net_free(n);
 	return j;
 }
@@ -193,17 +202,28 @@ static int net_inspect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	return rc;
 }
 
+static const cmd_opt_t connect_opts[] = {
+	{"alias", O_ALIAS, CMD_ARG_REQUIRED, "NAME", "another name the container has on the network",
+	 CMD_OPT_REPEAT},
+	{"ip", O_IP, CMD_ARG_REQUIRED, "IP", "the container's address on the network"},
+	{0}};
+
 static int net_connect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	int flags[256] = {0};
 	cmd_opts_t p;
+	ip_arg = NULL;
+	cb_strv_free(alias_args);
+	alias_args = NULL;
 	int rc = sub_opts(ctx, argc, argv, &p, flags, err);
-	if (rc < 0)
-		return rc;
-	if (p.nargs != 2)
-		return cmd_usage_error(err, "'network connect' needs a network and a container");
-	store_t *st = cmd_store(ctx, err);
-	return st ? rt_net_connect(st, p.args[0], p.args[1], err) : -1;
+	if (rc >= 0 && p.nargs != 2)
+		rc = cmd_usage_error(err, "'network connect' needs a network and a container");
+	store_t *st = rc >= 0 ? cmd_store(ctx, err) : NULL;
+	if (rc >= 0)
+		rc = st ? rt_net_connect(st, p.args[0], p.args[1], alias_args, ip_arg, err) : -1;
+	cb_strv_free(alias_args);
+	alias_args = NULL;
+	return rc;
 }
 
 static const cmd_opt_t disconnect_opts[] = {
@@ -234,8 +254,8 @@ const cmd_def_t cmd_network_subs[] = {
 	{"remove", net_rm, "cbuild network rm NETWORK...", NULL, no_opts},
 	{"inspect", net_inspect, "cbuild network inspect NETWORK...",
 	 "show networks' details as JSON", no_opts},
-	{"connect", net_connect, "cbuild network connect NETWORK CONTAINER",
-	 "connect a container to a network", no_opts},
+	{"connect", net_connect, "cbuild network connect [OPTIONS] NETWORK CONTAINER",
+	 "connect a container to a network", connect_opts},
 	{"disconnect", net_disconnect, "cbuild network disconnect [OPTIONS] NETWORK CONTAINER",
 	 "disconnect a container from a network", disconnect_opts},
 	{0}};

@@ -92,14 +92,30 @@ static char *status_text(const rt_ctr_t *c)
 	}
 }
 
+static int by_ctr_port(const void *a, const void *b)
+{
+	const rt_ctr_port_t *x = a, *y = b;
+	if (x->ctr_port != y->ctr_port)
+		return x->ctr_port < y->ctr_port ? -1 : 1;
+	return (int)x->udp - (int)y->udp;
+}
+
+/* As docker: the host ports of a running container, by container port;
+ * nothing for one that does not run (a -p CTR, -P one has no host port then) */
 static char *ports_text(const rt_ctr_t *c)
 {
 	cb_buf_t b;
 	cb_buf_init(&b);
-	for (size_t i = 0; i < c->n_ports; i++)
-		cb_buf_addf(&b, "%s%s:%u->%u/%s", i ? ", " : "", c->ports[i].host_ip,
-			    (unsigned)c->ports[i].host_port, (unsigned)c->ports[i].ctr_port,
-			    c->ports[i].udp ? "udp" : "tcp");
+	size_t n = c->status == RT_CTR_RUNNING ? c->n_ports : 0;
+	rt_ctr_port_t *v = cb_xcalloc(n + 1, sizeof *v);
+	if (n)
+		memcpy(v, c->ports, n * sizeof *v);
+	qsort(v, n, sizeof *v, by_ctr_port);
+	for (size_t i = 0; i < n; i++)
+		cb_buf_addf(&b, "%s%s:%u->%u/%s", i ? ", " : "", v[i].host_ip,
+			    (unsigned)(v[i].bound_port ? v[i].bound_port : v[i].host_port),
+			    (unsigned)v[i].ctr_port, v[i].udp ? "udp" : "tcp");
+	free(v);
 	return cb_buf_detach(&b, NULL);
 }
 

@@ -114,7 +114,7 @@ typedef struct run_args {
 	char *seccomp;
 	bool detach;
 	const char *platform; /* --platform, for an image that is an index */
-	char **env, **volumes, **ports;
+	char **env, **volumes, **ports, **aliases;
 } run_args_t;
 
 static void run_args_release(run_args_t *a)
@@ -122,12 +122,13 @@ static void run_args_release(run_args_t *a)
 	cb_strv_free(a->env);
 	cb_strv_free(a->volumes);
 	cb_strv_free(a->ports);
+	cb_strv_free(a->aliases);
 	free(a->seccomp);
 	cmd_run_extra_release(&a->spec.extra);
 }
 
 enum { O_RM = CMD_OPT_LONG, O_NAME, O_ENVFILE, O_HOSTNAME, O_NETWORK, O_ENTRYPOINT, O_LOGOPT,
-       O_PLATFORM, O_SECOPT, O_PIDS, O_HR, O_X };
+       O_PLATFORM, O_SECOPT, O_PIDS, O_HR, O_X, O_ALIAS, O_IP };
 
 const cmd_opt_t cmd_run_opts[] = {
 	{"detach", 'd', CMD_ARG_NONE, NULL, "run it in the background and print its ID"},
@@ -146,8 +147,12 @@ const cmd_opt_t cmd_run_opts[] = {
 	{"network", O_NETWORK, CMD_ARG_REQUIRED, "NET", "network: bridge, host, none or a network's name"},
 	{"net", O_NETWORK, CMD_ARG_REQUIRED, "NET", "same as --network", CMD_OPT_HIDDEN},
 	{"entrypoint", O_ENTRYPOINT, CMD_ARG_REQUIRED, "CMD", "override the image's ENTRYPOINT"},
-	{"publish", 'p', CMD_ARG_REQUIRED, "[IP:]HOST:CTR[/PROTO]",
-	 "publish a container's port on the host", CMD_OPT_REPEAT},
+	{"publish", 'p', CMD_ARG_REQUIRED, "[[IP:]HOST:]CTR[/PROTO]",
+	 "publish a container's port on the host (no HOST: a free port)", CMD_OPT_REPEAT},
+	{"publish-all", 'P', CMD_ARG_NONE, NULL, "publish every EXPOSEd port on a free host port"},
+	{"network-alias", O_ALIAS, CMD_ARG_REQUIRED, "NAME", "another name on a user network",
+	 CMD_OPT_REPEAT},
+	{"ip", O_IP, CMD_ARG_REQUIRED, "IP", "the container's address on a user network"},
 	{"log-opt", O_LOGOPT, CMD_ARG_REQUIRED, "max-size=N|max-file=N", "log rotation", CMD_OPT_REPEAT},
 	{"platform", O_PLATFORM, CMD_ARG_REQUIRED, "OS/ARCH[/VARIANT]",
 	 "the platform to run from a multi-platform image"},
@@ -211,6 +216,9 @@ static int parse(cmd_ctx_t *ctx, int argc, char **argv, run_args_t *a, cb_error_
 		case O_NETWORK: s->network = v; break;
 		case O_ENTRYPOINT: s->entrypoint = v; break;
 		case 'p': a->ports = cb_strv_push(a->ports, v); break;
+		case 'P': s->publish_all = p.on; break;
+		case O_ALIAS: a->aliases = cb_strv_push(a->aliases, v); break;
+		case O_IP: s->ip = v; break;
 		case O_LOGOPT:
 			if (parse_log_opt(v, s, err) < 0)
 				return CMD_USAGE;
@@ -263,6 +271,7 @@ static int parse(cmd_ctx_t *ctx, int argc, char **argv, run_args_t *a, cb_error_
 	s->env = a->env;
 	s->volumes = a->volumes;
 	s->ports = a->ports;
+	s->aliases = a->aliases;
 	return 0;
 }
 

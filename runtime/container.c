@@ -46,6 +46,8 @@ void rt_ctr_free(rt_ctr_t *c)
 	free(c->hostname);
 	cb_strv_free(c->volumes);
 	cb_strv_free(c->networks);
+	cb_strv_free(c->net_aliases);
+	cb_strv_free(c->net_ips);
 	free(c->dns_server);
 	free(c->ports);
 	free(c->stop_signal);
@@ -165,53 +167,6 @@ int rt_ctr_parse_signal(const char *s)
 	return -1;
 }
 
-static int parse_u16(const char *s, size_t n, uint16_t *out)
-{
-	if (n == 0 || n > 5)
-		return -1;
-	unsigned v = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)s[i]))
-			return -1;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	if (v == 0 || v > 65535)
-		return -1;
-	*out = (uint16_t)v;
-	return 0;
-}
-
-int rt_ctr_parse_port(const char *s, rt_ctr_port_t *p, cb_error_t *err)
-{
-	memset(p, 0, sizeof *p);
-	_cleanup_free_ char *copy = cb_xstrdup(s);
-	char *slash = strchr(copy, '/');
-	if (slash) {
-		p->udp = !strcmp(slash + 1, "udp");
-		if (!p->udp && strcmp(slash + 1, "tcp"))
-			return cb_error_fail(err, EINVAL, "port mapping '%s': tcp or udp expected", s);
-		*slash = 0;
-	}
-	char *last = strrchr(copy, ':');
-	if (!last)
-		return cb_error_fail(err, EINVAL, "port mapping '%s': HOSTPORT:CTRPORT expected", s);
-	*last = 0;
-	char *hp = strrchr(copy, ':');
-	const char *host = copy;
-	snprintf(p->host_ip, sizeof p->host_ip, "0.0.0.0");
-	if (hp) {
-		*hp = 0;
-		host = hp + 1;
-		if (!*copy || strlen(copy) >= sizeof p->host_ip)
-			return cb_error_fail(err, EINVAL, "port mapping '%s': bad host address", s);
-		snprintf(p->host_ip, sizeof p->host_ip, "%s", copy);
-	}
-	if (parse_u16(host, strlen(host), &p->host_port) < 0 ||
-	    parse_u16(last + 1, strlen(last + 1), &p->ctr_port) < 0)
-		return cb_error_fail(err, EINVAL, "port mapping '%s': bad port number", s);
-	return 0;
-}
-
 /* ---- JSON ---- */
 
 static json_t *strv_json(char *const *v)
@@ -297,6 +252,8 @@ int ctr_write_config(store_t *st, const rt_ctr_t *c, cb_error_t *err)
 							: c->networks[0] ? "bridge"
 									 : "host"));
 	json_object_set_new(j, "networks", strv_json(c->networks));
+	json_object_set_new(j, "net_aliases", strv_json(c->net_aliases));
+	json_object_set_new(j, "net_ips", strv_json(c->net_ips));
 	json_object_set_new(j, "tty", json_boolean(c->tty));
 	json_object_set_new(j, "interactive", json_boolean(c->interactive));
 	json_object_set_new(j, "auto_remove", json_boolean(c->auto_remove));
@@ -327,6 +284,12 @@ int ctr_write_state(store_t *st, const rt_ctr_t *c, cb_error_t *err)
 	json_object_set_new(j, "restarting", json_boolean(c->restarting));
 	json_object_set_new(j, "keeper_pid", json_integer(c->keeper_pid));
 	json_object_set_new(j, "keeper_start", json_integer((json_int_t)c->keeper_start));
+	/* the host ports of this start, one per mapping (-p CTR, -P pick
+	 * theirs at start) */
+	json_t *bound = json_array();
+	for (size_t i = 0; i < c->n_ports; i++)
+		json_array_append_new(bound, json_integer(c->ports[i].bound_port));
+	json_object_set_new(j, "ports", bound);
 	return write_json(st, c, "state.json", j, err);
 }
 
@@ -376,6 +339,8 @@ static void read_config(rt_ctr_t *c, json_t *j)
 	c->created_ns = json_integer_value(json_object_get(j, "created_ns"));
 	c->net_none = cb_streq(json_string_value(json_object_get(j, "network")), "none");
 	c->networks = json_strv(json_object_get(j, "networks"));
+	c->net_aliases = json_strv(json_object_get(j, "net_aliases"));
+	c->net_ips = json_strv(json_object_get(j, "net_ips"));
 	c->tty = json_is_true(json_object_get(j, "tty"));
 	json_t *ce = json_object_get(j, "config_env");
 	c->config_env = ce ? json_strv(ce) : config_env_of_old(c);
@@ -425,6 +390,9 @@ static int read_state(rt_ctr_t *c, cb_error_t *err)
 	c->restarting = json_is_true(json_object_get(j, "restarting"));
 	c->keeper_pid = (pid_t)json_integer_value(json_object_get(j, "keeper_pid"));
 	c->keeper_start = (uint64_t)json_integer_value(json_object_get(j, "keeper_start"));
+	json_t *bound = json_object_get(j, "ports");
+	for (size_t i = 0; i < c->n_ports; i++)
+		c->ports[i].bound_port = (uint16_t)json_integer_value(json_array_get(bound, i));
 	json_decref(j);
 	return 0;
 }
@@ -762,26 +730,8 @@ static int fill_from_spec(rt_ctr_t *c, const rt_ctr_spec_t *s, const oci_config_
 			return cb_error_fail(err, EINVAL, "invalid volume '%s': HOST:/CTR[:ro] "
 							  "expected", v);
 	}
-	size_t np = cb_strv_len(s->ports);
-	c->ports = cb_xcalloc(np + 1, sizeof(rt_ctr_port_t));
-	for (size_t i = 0; i < np; i++)
-		if (rt_ctr_parse_port(s->ports[i], &c->ports[c->n_ports++], err) < 0)
-			return -1;
-	c->networks = cb_xcalloc(1, sizeof(char *));
-	/* rootless: no bridge (netavark needs root); the host's network, or
-	 * with -p a namespace of its own reached by the userspace forwarder */
-	bool rootless = geteuid() != 0 || sbx_in_userns();
-	const char *net = s->network ? s->network : rootless ? NULL : "bridge";
-	if (net && strcmp(net, "host") && strcmp(net, "none")) {
-		if (rootless)
-			return cb_error_fail(err, EPERM, "network '%s': bridge networks need root "
-							 "(rootless networking is not done yet)", net);
-		c->networks = cb_strv_push(c->networks, net); /* checked under the lock */
-	}
-	if (cb_streq(net, "host") && np)
-		return cb_error_fail(err, EINVAL, "published ports need their own network: "
-						  "-p does not work with --network host");
-	c->net_none = cb_streq(net, "none") || (!net && np > 0);
+	if (ctr_fill_net(c, s, img, err) < 0)
+		return -1;
 	c->tty = s->tty;
 	c->interactive = s->interactive;
 	c->auto_remove = s->auto_remove;

@@ -63,9 +63,11 @@ typedef enum rt_ctr_status {
 /* One -p mapping: host_ip:host_port -> container's 127.0.0.1:ctr_port. */
 typedef struct rt_ctr_port {
 	char host_ip[64]; /* "0.0.0.0" by default */
-	uint16_t host_port;
+	uint16_t host_port; /* 0: a free one, picked at each start (-p CTR, -P) */
 	uint16_t ctr_port;
 	bool udp;         /* /udp: datagrams, one container-side socket per client */
+	uint16_t bound_port; /* the host port of the last start (state.json), as
+			      * docker's NetworkSettings.Ports; 0 = none */
 } rt_ctr_port_t;
 
 /* --restart: docker's policies, kept by the detached container's monitor
@@ -107,7 +109,11 @@ typedef struct rt_ctr_spec {
 	char *const *env;            /* K=V added to the image's */
 	const char *cwd, *user, *hostname;
 	char *const *volumes;        /* HOST:CTR[:ro]; HOST without '/' = named volume */
-	char *const *ports;          /* [IP:]HOST:CTR[/tcp] */
+	char *const *ports;          /* [[IP:]HOST:]CTR[/tcp]; IP::CTR */
+	bool publish_all;            /* -P: every EXPOSEd port not in ports, to a
+				      * free host port */
+	char *const *aliases;        /* --network-alias: more names on network */
+	const char *ip;              /* --ip: its address on network */
 	const char *network;         /* "host" | "none" | NULL (host, none with -p)
 				      * | the name of a network (runtime/network.h) */
 	bool tty, interactive, auto_remove;
@@ -162,6 +168,8 @@ typedef struct rt_ctr {
 	char **networks;             /* the networks it is on (sorted, never
 				      * NULL): "bridge" by default; empty for
 				      * host and none */
+	char **net_aliases;          /* "NET:ALIAS": more names on NET (never NULL) */
+	char **net_ips;              /* "NET:IP": a fixed address on NET (never NULL) */
 	char *dns_server;            /* while it starts: its nameserver (a
 				      * network's aardvark-dns), NULL = host's */
 	bool tty, interactive, auto_remove;
@@ -309,7 +317,11 @@ image_t *rt_ctr_commit(store_t *st, const rt_ctr_t *c, const rt_ctr_commit_opts_
 int rt_ctr_parse_signal(const char *s);
 /* starttime of /proc/PID/stat, 0 when the process does not exist. */
 uint64_t rt_ctr_proc_start(pid_t pid);
-/* Parse "[IP:]HOST:CTR[/tcp|/udp]". */
+/* The values of v's "NET:VALUE" entries for net (net_aliases, net_ips),
+ * borrowed from v; the array is the caller's (free, not cb_strv_free). */
+char **rt_ctr_net_values(char *const *v, const char *net);
+/* Parse "[[IP:]HOST:]CTR[/tcp|/udp]" and "IP::CTR" (docker's forms; no
+ * HOST = host_port 0, a free port picked at start). */
 int rt_ctr_parse_port(const char *s, rt_ctr_port_t *p, cb_error_t *err);
 
 #endif

@@ -39,7 +39,12 @@ int ctr_write_config(store_t *st, const rt_ctr_t *c, cb_error_t *err);
 /* Load a container by full ID (state refreshed). */
 rt_ctr_t *ctr_load_id(store_t *st, const char *id, cb_error_t *err);
 
-/* ---- networks (runtime/network.c) ---- */
+/* ---- networks (runtime/container_net.c, runtime/network.c) ---- */
+
+/* c's ports (-p, and -P from img's EXPOSE), networks, net_none, and its
+ * endpoint on them (aliases, ip) from the spec. */
+int ctr_fill_net(rt_ctr_t *c, const rt_ctr_spec_t *s, const oci_config_t *img,
+		 cb_error_t *err);
 
 /* c's /etc/hosts: the standard lines, then "127.0.0.1 NAME ID12" for every
  * container on each of c's networks. Caller frees. */

@@ -267,7 +267,40 @@ static void log_release(log_ctx_t *l)
 
 /* ---- -p: the host's sockets, forwarded by runtime/forward.c ---- */
 
-static int listen_ports(const rt_ctr_t *c, rt_fwd_t *fw, cb_error_t *err)
+/* The port a socket is bound to (the kernel's pick for port 0). */
+static int bound_port(int fd, uint16_t *port, cb_error_t *err)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof sa;
+	if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+		return cb_error_errno(err, "getsockname");
+	*port = ntohs(sa.sin_port);
+	return 0;
+}
+
+/* -p CTR and -P on a bridge: netavark DNATs a port nobody listens on, so
+ * the free one is the kernel's pick for a bind to port 0 (its ephemeral
+ * range, where docker's allocator takes them too), released at once. */
+static int pick_ports(rt_ctr_t *c, cb_error_t *err)
+{
+	for (size_t i = 0; i < c->n_ports; i++) {
+		rt_ctr_port_t *p = &c->ports[i];
+		p->bound_port = p->host_port;
+		if (p->host_port)
+			continue;
+		int fd = rt_fwd_listen(p->host_ip, 0, p->udp);
+		if (fd < 0)
+			return cb_error_errno(err, "publish port %s::%u/%s", p->host_ip,
+					      (unsigned)p->ctr_port, p->udp ? "udp" : "tcp");
+		int rc = bound_port(fd, &p->bound_port, err);
+		close(fd);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int listen_ports(rt_ctr_t *c, rt_fwd_t *fw, cb_error_t *err)
 {
 	for (size_t i = 0; i < c->n_ports; i++) {
 		const rt_ctr_port_t *p = &c->ports[i];
@@ -279,6 +312,8 @@ static int listen_ports(const rt_ctr_t *c, rt_fwd_t *fw, cb_error_t *err)
 		if (fw[i].listen_fd < 0)
 			return cb_error_errno(err, "publish port %s:%u/%s", p->host_ip,
 					      (unsigned)p->host_port, p->udp ? "udp" : "tcp");
+		if (bound_port(fw[i].listen_fd, &c->ports[i].bound_port, err) < 0)
+			return -1;
 		fw[i].udp = p->udp;
 		fw[i].ctr_port = p->ctr_port;
 	}
@@ -393,8 +428,7 @@ static int attach_networks(store_t *st, rt_ctr_t *c, cb_error_t *err)
 	if (rc == 0) {
 		free(c->dns_server);
 		c->dns_server = NULL;
-		rc = rt_nav_attach(c->id, c->name, nets, c->ports, c->n_ports, &c->dns_server,
-				   err);
+		rc = rt_nav_attach(c, nets, &c->dns_server, err);
 	}
 	for (size_t i = 0; i < n; i++)
 		rt_net_free(nets[i]);
@@ -425,7 +459,8 @@ static int launch(store_t *st, rt_ctr_t *c, running_t *r, bool attached, const r
 		return cb_error_wrap(err, "container '%.12s'", c->id);
 	/* before the private mount namespace: the netns file is bound in the
 	 * host's, where a teardown after a crash finds it */
-	if (c->networks && c->networks[0] && attach_networks(st, c, err) < 0)
+	if (c->networks && c->networks[0] &&
+	    (pick_ports(c, err) < 0 || attach_networks(st, c, err) < 0))
 		return -1;
 	/* -p of a bridge network is netavark's DNAT; the userspace forwarder
 	 * only serves a rootless container's own namespace */

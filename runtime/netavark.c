@@ -59,36 +59,27 @@ static void ip_str(uint32_t ip, char out[INET_ADDRSTRLEN])
 	inet_ntop(AF_INET, &a, out, INET_ADDRSTRLEN);
 }
 
-bool rt_nav_subnet_busy(const char *cidr)
+/* Claim ip (a string) on n's bridge: an O_EXCL file naming the container.
+ * 1 when another container holds it. */
+static int claim_ip(const char *dir, const char *ip, const char *ctr_id, cb_error_t *err)
 {
-	uint32_t net;
-	int prefix;
-	if (parse_cidr(cidr, &net, &prefix) < 0)
-		return false;
-	uint32_t mask = 0xffffffffu << (32 - prefix);
-	FILE *f = fopen("/proc/net/route", "re");
-	if (!f)
-		return false;
-	char line[256];
-	bool busy = false;
-	while (!busy && fgets(line, sizeof line, f)) {
-		char ifn[64];
-		unsigned dst, gw, flags, refc, use, metric, m;
-		if (sscanf(line, "%63s %x %x %x %u %u %u %x", ifn, &dst, &gw, &flags, &refc, &use,
-			   &metric, &m) != 8 || m == 0)
-			continue; /* the header, or the default route */
-		uint32_t d = ntohl(dst), rm = ntohl(m);
-		uint32_t common = mask & rm; /* the shorter of the two prefixes */
-		busy = (d & common) == (net & common);
-	}
-	fclose(f);
-	return busy;
+	_cleanup_free_ char *p = cb_path_join(dir, ip);
+	int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST)
+		return 1;
+	if (fd < 0)
+		return cb_error_errno(err, "claim address '%s'", p);
+	cb_error_t e = CB_ERROR_INIT;
+	if (cb_write_all(fd, ctr_id, strlen(ctr_id), &e) < 0)
+		cb_error_release(&e);
+	close(fd);
+	return 0;
 }
 
-/* The first free host address of the subnet (not the gateway, .1),
- * claimed by an O_EXCL file naming the container. */
-static int alloc_ip(const rt_net_t *n, const char *ctr_id, char out[INET_ADDRSTRLEN],
-		    cb_error_t *err)
+/* want (--ip) or the first free host address of the subnet (not the
+ * gateway, .1), claimed by claim_ip. */
+static int alloc_ip(const rt_net_t *n, const char *ctr_id, const char *want,
+		    char out[INET_ADDRSTRLEN], cb_error_t *err)
 {
 	uint32_t net;
 	int prefix;
@@ -99,19 +90,24 @@ static int alloc_ip(const rt_net_t *n, const char *ctr_id, char out[INET_ADDRSTR
 	if (cb_mkdir_p(dir, 0700, err) < 0)
 		return -1;
 	uint32_t last = net | ~(0xffffffffu << (32 - prefix));
+	if (want) {
+		struct in_addr a;
+		uint32_t ip = inet_pton(AF_INET, want, &a) == 1 ? ntohl(a.s_addr) : 0;
+		if (ip < net + 2 || ip >= last)
+			return cb_error_fail(err, EINVAL, "address '%s' is not a host address of "
+							  "network '%s' (%s, gateway %s)", want,
+					     n->name, n->subnet, n->gateway);
+		ip_str(ip, out);
+		int rc = claim_ip(dir, out, ctr_id, err);
+		return rc <= 0 ? rc : cb_error_fail(err, EADDRINUSE, "address '%s' is already in "
+								      "use on network '%s'", want,
+						    n->name);
+	}
 	for (uint32_t ip = net + 2; ip < last; ip++) {
 		ip_str(ip, out);
-		_cleanup_free_ char *p = cb_path_join(dir, out);
-		int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd < 0 && errno == EEXIST)
-			continue;
-		if (fd < 0)
-			return cb_error_errno(err, "claim address '%s'", p);
-		cb_error_t e = CB_ERROR_INIT;
-		if (cb_write_all(fd, ctr_id, strlen(ctr_id), &e) < 0)
-			cb_error_release(&e);
-		close(fd);
-		return 0;
+		int rc = claim_ip(dir, out, ctr_id, err);
+		if (rc <= 0)
+			return rc;
 	}
 	return cb_error_fail(err, ENOSPC, "network '%s': no free address in %s", n->name,
 			     n->subnet);
@@ -144,43 +140,65 @@ static void free_ips(json_t *req, const char *ctr_id)
 
 /* ---- the request ---- */
 
-static json_t *make_request(const char *ctr_id, const char *ctr_name, rt_net_t *const *nets,
-			    char ips[][INET_ADDRSTRLEN], const rt_ctr_port_t *ports, size_t n_ports)
+/* n's entries of a request: the endpoint (networks) and the network
+ * (network_info) */
+static void add_network(json_t *networks, json_t *info, const rt_ctr_t *c, const rt_net_t *n,
+			const char *ip, const char *ifname)
 {
-	json_t *networks = json_object(), *info = json_object(), *pm = json_array();
-	for (size_t i = 0; nets[i]; i++) {
-		const rt_net_t *n = nets[i];
-		char ifname[32];
-		snprintf(ifname, sizeof ifname, "eth%zu", i);
-		json_t *aliases = json_array();
-		json_array_append_new(aliases, json_string(ctr_name));
-		json_array_append_new(aliases, json_sprintf("%.12s", ctr_id));
-		json_object_set_new(networks, n->name,
-				    json_pack("{s:[s], s:s, s:o}", "static_ips", ips[i],
-					      "interface_name", ifname, "aliases", aliases));
-		json_object_set_new(
-			info, n->name,
-			/* isolate: as docker's bridges, networks do not reach each other */
-			json_pack("{s:s, s:s, s:s, s:s, s:[{s:s, s:s}], s:b, s:b, s:b, s:{s:s}, "
-				  "s:{s:s}}",
-				  "name", n->name, "id", n->id, "driver", "bridge",
-				  "network_interface", n->bridge, "subnets", "subnet", n->subnet,
-				  "gateway", n->gateway, "ipv6_enabled", 0, "internal", 0,
-				  "dns_enabled", n->dns, "ipam_options", "driver", "host-local",
-				  "options", "isolate", "true"));
-	}
-	for (size_t i = 0; i < n_ports; i++) {
-		const rt_ctr_port_t *p = &ports[i];
+	json_t *aliases = json_array();
+	json_array_append_new(aliases, json_string(c->name));
+	json_array_append_new(aliases, json_sprintf("%.12s", c->id));
+	char **more = rt_ctr_net_values(c->net_aliases, n->name);
+	for (size_t i = 0; more[i]; i++)
+		json_array_append_new(aliases, json_string(more[i]));
+	free(more);
+	json_object_set_new(networks, n->name,
+			    json_pack("{s:[s], s:s, s:o}", "static_ips", ip, "interface_name",
+				      ifname, "aliases", aliases));
+	/* isolate: as docker's bridges, networks do not reach each other;
+	 * internal: no default route, no NAT (network create --internal);
+	 * metric: each interface's default route its own (100 + N for ethN,
+	 * as podman), or the second network's route is refused (EEXIST) */
+	char metric[32];
+	snprintf(metric, sizeof metric, "%ld", 100 + strtol(ifname + 3, NULL, 10));
+	json_object_set_new(info, n->name,
+			    json_pack("{s:s, s:s, s:s, s:s, s:[{s:s, s:s}], s:b, s:b, s:b, "
+				      "s:{s:s}, s:{s:s, s:s}}",
+				      "name", n->name, "id", n->id, "driver", "bridge",
+				      "network_interface", n->bridge, "subnets", "subnet", n->subnet,
+				      "gateway", n->gateway, "ipv6_enabled", 0, "internal",
+				      n->internal, "dns_enabled", n->dns, "ipam_options", "driver",
+				      "host-local", "options", "isolate", "true", "metric", metric));
+}
+
+static json_t *port_mappings(const rt_ctr_t *c)
+{
+	json_t *pm = json_array();
+	for (size_t i = 0; i < c->n_ports; i++) {
+		const rt_ctr_port_t *p = &c->ports[i];
 		/* netavark's "all addresses" is "", and it DNATs 127.0.0.1 too
 		 * (it sets route_localnet on the bridge) */
 		const char *hip = strcmp(p->host_ip, "0.0.0.0") ? p->host_ip : "";
 		json_array_append_new(pm, json_pack("{s:s, s:i, s:i, s:i, s:s}", "host_ip", hip,
 						    "container_port", p->ctr_port, "host_port",
-						    p->host_port, "range", 1, "protocol",
-						    p->udp ? "udp" : "tcp"));
+						    p->bound_port ? p->bound_port : p->host_port,
+						    "range", 1, "protocol", p->udp ? "udp" : "tcp"));
 	}
-	return json_pack("{s:s, s:s, s:o, s:o, s:o}", "container_id", ctr_id, "container_name",
-			 ctr_name, "networks", networks, "network_info", info, "port_mappings", pm);
+	return pm;
+}
+
+static json_t *make_request(const rt_ctr_t *c, rt_net_t *const *nets,
+			    char ips[][INET_ADDRSTRLEN])
+{
+	json_t *networks = json_object(), *info = json_object();
+	for (size_t i = 0; nets[i]; i++) {
+		char ifname[32];
+		snprintf(ifname, sizeof ifname, "eth%zu", i);
+		add_network(networks, info, c, nets[i], ips[i], ifname);
+	}
+	return json_pack("{s:s, s:s, s:o, s:o, s:o}", "container_id", c->id, "container_name",
+			 c->name, "networks", networks, "network_info", info, "port_mappings",
+			 port_mappings(c));
 }
 
 /* ---- running netavark ---- */
@@ -283,9 +301,9 @@ static void drop_netns(const char *path)
 	unlink(path);
 }
 
-int rt_nav_attach(const char *ctr_id, const char *ctr_name, rt_net_t *const *nets,
-		  const rt_ctr_port_t *ports, size_t n_ports, char **dns, cb_error_t *err)
+int rt_nav_attach(const rt_ctr_t *c, rt_net_t *const *nets, char **dns, cb_error_t *err)
 {
+	const char *ctr_id = c->id, *ctr_name = c->name;
 	*dns = NULL;
 	size_t n = 0;
 	while (nets[n])
@@ -301,11 +319,14 @@ int rt_nav_attach(const char *ctr_id, const char *ctr_name, rt_net_t *const *net
 	json_t *req = NULL;
 	int rc = 0;
 	size_t got = 0;
-	for (; got < n && rc == 0; got++)
-		rc = alloc_ip(nets[got], ctr_id, ips[got], err);
+	for (; got < n && rc == 0; got++) {
+		char **want = rt_ctr_net_values(c->net_ips, nets[got]->name);
+		rc = alloc_ip(nets[got], ctr_id, want[0], ips[got], err);
+		free(want);
+	}
 	if (rc < 0)
 		got--;
-	req = make_request(ctr_id, ctr_name, nets, ips, ports, n_ports);
+	req = make_request(c, nets, ips);
 	char *text = json_dumps(req, JSON_COMPACT);
 	/* the request first: whoever finds it can tear down */
 	if (rc == 0)
@@ -388,4 +409,138 @@ char *rt_nav_address(const char *ctr_id, const char *net)
 	char *out = cb_xstrdup(ip ? ip : "");
 	json_decref(req);
 	return out;
+}
+
+/* ---- one network more or less on a running container ---- */
+
+/* The request c's namespace was set up with; ENOTCONN when it has none. */
+static json_t *load_request(const rt_ctr_t *c, cb_error_t *err)
+{
+	_cleanup_free_ char *reqp = run_path("netns/%s%s", c->id, ".json");
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	cb_error_t e = CB_ERROR_INIT;
+	if (cb_read_file(reqp, 1 << 20, &text, &len, &e) < 0) {
+		if (e.code != ENOENT) {
+			cb_error_move(err, &e);
+			return NULL;
+		}
+		cb_error_release(&e);
+		cb_error_fail(err, ENOTCONN, "container '%s' has no network namespace of its own",
+			      c->name);
+		return NULL;
+	}
+	json_t *req = json_loads(text, 0, NULL);
+	if (!json_is_object(json_object_get(req, "networks"))) {
+		json_decref(req);
+		cb_error_fail(err, EBADMSG, "container '%s': bad %s", c->name, reqp);
+		return NULL;
+	}
+	return req;
+}
+
+static int save_request(const rt_ctr_t *c, json_t *req, cb_error_t *err)
+{
+	_cleanup_free_ char *reqp = run_path("netns/%s%s", c->id, ".json");
+	char *text = json_dumps(req, JSON_COMPACT);
+	int rc = cb_write_file_atomic(reqp, NULL, text, strlen(text), 0600, err);
+	free(text);
+	return rc;
+}
+
+/* The request for network `net` alone (from its entries in full, or the
+ * given ones), with the container's ports, as podman's connect sends. */
+static json_t *one_network(json_t *full, const char *net, json_t *entry, json_t *info)
+{
+	json_t *nets = json_object(), *infos = json_object();
+	json_object_set(nets, net, entry ? entry : json_object_get(json_object_get(full, "networks"), net));
+	json_object_set(infos, net,
+			info ? info : json_object_get(json_object_get(full, "network_info"), net));
+	return json_pack("{s:O, s:O, s:o, s:o, s:O}", "container_id",
+			 json_object_get(full, "container_id"), "container_name",
+			 json_object_get(full, "container_name"), "networks", nets, "network_info",
+			 infos, "port_mappings", json_object_get(full, "port_mappings"));
+}
+
+/* The first ethN no network of the request uses. */
+static void free_ifname(json_t *req, char out[32])
+{
+	for (unsigned k = 0;; k++) {
+		snprintf(out, 32, "eth%u", k);
+		bool used = false;
+		const char *name;
+		json_t *v;
+		json_object_foreach(json_object_get(req, "networks"), name, v)
+			used |= cb_streq(json_string_value(json_object_get(v, "interface_name")), out);
+		if (!used)
+			return;
+	}
+}
+
+int rt_nav_connect(const rt_ctr_t *c, const rt_net_t *n, cb_error_t *err)
+{
+	json_t *req = load_request(c, err);
+	if (!req)
+		return -1;
+	_cleanup_free_ char *ns = run_path("netns/%s%s", c->id, "");
+	int rc = 0;
+	if (json_object_get(json_object_get(req, "networks"), n->name))
+		rc = cb_error_fail(err, EEXIST, "container '%s' is already connected to network "
+						"'%s'", c->name, n->name);
+	char ip[INET_ADDRSTRLEN] = "", ifname[32];
+	char **want = rt_ctr_net_values(c->net_ips, n->name);
+	if (rc == 0)
+		rc = alloc_ip(n, c->id, want[0], ip, err);
+	free(want);
+	json_t *one = NULL;
+	if (rc == 0) {
+		free_ifname(req, ifname);
+		json_t *networks = json_object(), *info = json_object();
+		add_network(networks, info, c, n, ip, ifname);
+		one = one_network(req, n->name, json_object_get(networks, n->name),
+				  json_object_get(info, n->name));
+		json_decref(networks);
+		json_decref(info);
+		char *text = json_dumps(one, JSON_COMPACT);
+		rc = run_netavark("setup", ns, text, err);
+		free(text);
+		if (rc < 0) {
+			_cleanup_free_ char *p = run_path("ipam/%s/%s", n->bridge, ip);
+			unlink(p);
+		}
+	}
+	if (rc == 0) {
+		json_object_set(json_object_get(req, "networks"), n->name,
+				json_object_get(json_object_get(one, "networks"), n->name));
+		json_object_set(json_object_get(req, "network_info"), n->name,
+				json_object_get(json_object_get(one, "network_info"), n->name));
+		rc = save_request(c, req, err);
+	}
+	json_decref(one);
+	json_decref(req);
+	return rc < 0 ? cb_error_wrap(err, "connect '%s' to network '%s'", c->name, n->name) : 0;
+}
+
+int rt_nav_disconnect(const rt_ctr_t *c, const char *net, cb_error_t *err)
+{
+	json_t *req = load_request(c, err);
+	if (!req)
+		return -1;
+	int rc = 0;
+	if (json_object_get(json_object_get(req, "networks"), net)) {
+		_cleanup_free_ char *ns = run_path("netns/%s%s", c->id, "");
+		json_t *one = one_network(req, net, NULL, NULL);
+		char *text = json_dumps(one, JSON_COMPACT);
+		rc = run_netavark("teardown", ns, text, err);
+		free(text);
+		if (rc == 0) {
+			free_ips(one, c->id);
+			json_object_del(json_object_get(req, "networks"), net);
+			json_object_del(json_object_get(req, "network_info"), net);
+			rc = save_request(c, req, err);
+		}
+		json_decref(one);
+	}
+	json_decref(req);
+	return rc < 0 ? cb_error_wrap(err, "disconnect '%s' from network '%s'", c->name, net) : 0;
 }

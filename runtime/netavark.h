@@ -28,13 +28,22 @@
 #include "runtime/container.h"
 #include "runtime/network.h"
 
-/* Make c's namespace on its networks (c->networks, loaded as nets) and
- * move this process into it. Must run before the private mount namespace
- * is entered (the bind mount goes to the host's). *dns is the nameserver
- * for the container's resolv.conf (a gateway with aardvark-dns) or NULL:
- * the host's servers. On failure nothing is left behind. */
-int rt_nav_attach(const char *ctr_id, const char *ctr_name, rt_net_t *const *nets,
-		  const rt_ctr_port_t *ports, size_t n_ports, char **dns, cb_error_t *err);
+/* Make c's namespace on its networks (c->networks, loaded as nets; its
+ * ports, aliases and fixed addresses) and move this process into it. Must
+ * run before the private mount namespace is entered (the bind mount goes to
+ * the host's). *dns is the nameserver for the container's resolv.conf (a
+ * gateway with aardvark-dns) or NULL: the host's servers. On failure
+ * nothing is left behind. */
+int rt_nav_attach(const rt_ctr_t *c, rt_net_t *const *nets, char **dns, cb_error_t *err);
+
+/* Add network n to the namespace of running container c (network connect):
+ * one more interface, its address, its names in n's aardvark-dns. EALREADY
+ * when c has no namespace set up (it does not run on a bridge). */
+int rt_nav_connect(const rt_ctr_t *c, const rt_net_t *n, cb_error_t *err);
+
+/* Take network `net` out of running container c's namespace (network
+ * disconnect); a no-op when it is not there. */
+int rt_nav_disconnect(const rt_ctr_t *c, const char *net, cb_error_t *err);
 
 /* Tear down what rt_nav_attach made for the container, from any process
  * and any network namespace: after a normal exit, from `rm`, or after its
@@ -45,8 +54,5 @@ void rt_nav_detach(const char *ctr_id);
 /* The container's IPv4 address on network `net` ("" when it has none).
  * Caller frees. */
 char *rt_nav_address(const char *ctr_id, const char *net);
-
-/* True when a subnet is in use on the host (a route to it exists). */
-bool rt_nav_subnet_busy(const char *cidr);
 
 #endif

@@ -1,5 +1,7 @@
-/* User-defined networks: records, membership, the shared namespace and the
- * members' hosts files. See runtime/network.h for the model. */
+/* Networks' records: the built-in ones, user-defined ones in the store, and
+ * which subnets are free. Membership is runtime/network_members.c's. See
+ * runtime/network.h for the model. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -14,10 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runtime/container_internal.h"
-#include "runtime/netavark.h"
 #include "runtime/network.h"
-#include "runtime/sandbox.h"
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/digest.h"
@@ -151,6 +150,7 @@ rt_net_t *rt_net_load(store_t *st, const char *name, cb_error_t *err)
 	n->driver = cb_xstrdup(driver ? driver : "bridge");
 	const char *sub = json_string_value(json_object_get(j, "Subnet"));
 	const char *br = json_string_value(json_object_get(j, "Bridge"));
+	n->internal = json_is_true(json_object_get(j, "Internal"));
 	bool ok = sub && br && set_subnet(n, sub) == 0;
 	n->bridge = br ? cb_xstrdup(br) : NULL;
 	json_decref(j);
@@ -170,9 +170,9 @@ static int write_net(store_t *st, const rt_net_t *n, cb_error_t *err)
 	_cleanup_free_ char *dir = store_place_networks(st);
 	if (cb_mkdir_p(dir, 0755, err) < 0)
 		return -1;
-	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "Name", n->name, "Id", n->id,
-			      "Created", n->created, "Driver", n->driver, "Subnet", n->subnet,
-			      "Bridge", n->bridge);
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "Name", n->name, "Id",
+			      n->id, "Created", n->created, "Driver", n->driver, "Subnet",
+			      n->subnet, "Bridge", n->bridge, "Internal", n->internal);
 	char *text = oci_json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(j);
 	_cleanup_free_ char *path = net_path(st, n->name);
@@ -193,7 +193,7 @@ static int pick_subnet(store_t *st, rt_net_t *n, cb_error_t *err)
 	int rc = cb_error_fail(err, ENOSPC, "no free subnet in 10.89.0.0/16: use --subnet");
 	for (unsigned k = 1; k < 256 && rc < 0; k++) {
 		_cleanup_free_ char *cidr = cb_asprintf("10.89.%u.0/24", k);
-		bool taken = rt_nav_subnet_busy(cidr);
+		bool taken = rt_net_subnet_busy(cidr);
 		for (size_t i = 0; i < nv && !taken; i++)
 			taken = v[i]->subnet && !strcmp(v[i]->subnet, cidr);
 		if (!taken) {
@@ -208,8 +208,8 @@ static int pick_subnet(store_t *st, rt_net_t *n, cb_error_t *err)
 	return rc;
 }
 
-int rt_net_create(store_t *st, const char *name, const char *subnet, rt_net_t **out,
-		  cb_error_t *err)
+int rt_net_create(store_t *st, const char *name, const char *subnet, bool internal,
+		  rt_net_t **out, cb_error_t *err)
 {
 	if (!rt_net_valid_name(name))
 		return cb_error_fail(err, EINVAL, "invalid network name '%s': only "
@@ -224,6 +224,7 @@ int rt_net_create(store_t *st, const char *name, const char *subnet, rt_net_t **
 	n->driver = cb_xstrdup("bridge");
 	n->bridge = cb_asprintf("cb-%.10s", n->id);
 	n->dns = true;
+	n->internal = internal;
 	if (subnet && set_subnet(n, subnet) < 0) {
 		rt_net_free(n);
 		return cb_error_fail(err, EINVAL, "invalid subnet '%s': IPv4 CIDR (prefix 8 to "
@@ -295,200 +296,39 @@ int rt_net_list(store_t *st, rt_net_t ***out, size_t *n_out, cb_error_t *err)
 	return 0;
 }
 
-/* ---- membership ---- */
-
-static bool on_network(const rt_ctr_t *c, const char *name)
+int rt_net_unlink(store_t *st, const char *name, cb_error_t *err)
 {
-	for (size_t i = 0; c->networks && c->networks[i]; i++)
-		if (!strcmp(c->networks[i], name))
-			return true;
-	return false;
-}
-
-/* The containers on the network, loaded (state refreshed), newest first;
- * NULL-terminated. Containers that vanish while we read are skipped. */
-static rt_ctr_t **load_members(store_t *st, const char *name)
-{
-	_cleanup_strv_ char **ids = NULL;
-	cb_error_t e = CB_ERROR_INIT;
-	if (rt_ctr_list(st, &ids, &e) < 0) {
-		cb_error_release(&e);
-		return cb_xcalloc(1, sizeof(rt_ctr_t *));
-	}
-	size_t n = 0;
-	rt_ctr_t **v = cb_xcalloc(cb_strv_len(ids) + 1, sizeof *v);
-	for (size_t i = 0; ids[i]; i++) {
-		rt_ctr_t *c = ctr_load_id(st, ids[i], &e);
-		if (!c) {
-			cb_error_release(&e);
-			continue;
-		}
-		if (on_network(c, name))
-			v[n++] = c;
-		else
-			rt_ctr_free(c);
-	}
-	return v;
-}
-
-static void members_free(rt_ctr_t **v)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		rt_ctr_free(v[i]);
-	free(v);
-}
-
-int rt_net_members(store_t *st, const char *name, char ***ids, cb_error_t *err)
-{
-	rt_net_t *n = rt_net_load(st, name, err);
-	if (!n)
-		return -1;
-	char **out = cb_xcalloc(1, sizeof(char *));
-	if (n->bridge) {
-		rt_ctr_t **m = load_members(st, name);
-		for (size_t i = 0; m[i]; i++)
-			out = cb_strv_push(out, m[i]->id);
-		members_free(m);
-	}
-	rt_net_free(n);
-	*ids = out;
+	_cleanup_free_ char *path = net_path(st, name);
+	if (unlink(path) < 0)
+		return cb_error_errno(err, "remove network '%s'", name);
 	return 0;
 }
 
-int rt_net_remove(store_t *st, const char *name, cb_error_t *err)
+/* ---- the host's routes ---- */
+
+bool rt_net_subnet_busy(const char *cidr)
 {
-	rt_net_t *n = rt_net_load(st, name, err);
-	if (!n)
-		return -1;
-	bool builtin = n->builtin;
-	rt_net_free(n);
-	if (builtin)
-		return cb_error_fail(err, EPERM, "'%s' is a pre-defined network and cannot be "
-						 "removed", name);
-	if (store_lock(st, err) < 0)
-		return -1;
-	rt_ctr_t **m = load_members(st, name);
-	int rc = 0;
-	if (m[0]) {
-		cb_buf_t b;
-		cb_buf_init(&b);
-		for (size_t i = 0; m[i]; i++)
-			cb_buf_addf(&b, "%s%s", i ? ", " : "", m[i]->name);
-		rc = cb_error_fail(err, EBUSY, "network %s has active endpoints (%s)", name,
-				   b.data);
-		cb_buf_release(&b);
-	} else {
-		_cleanup_free_ char *path = net_path(st, name);
-		if (unlink(path) < 0)
-			rc = cb_error_errno(err, "remove network '%s'", name);
+	unsigned a, b, c, d, p;
+	char tail;
+	if (sscanf(cidr, "%u.%u.%u.%u/%u%c", &a, &b, &c, &d, &p, &tail) != 5 || p < 8 || p > 30)
+		return false;
+	uint32_t mask = 0xffffffffu << (32 - p);
+	uint32_t net = (a << 24 | b << 16 | c << 8 | d) & mask;
+	FILE *f = fopen("/proc/net/route", "re");
+	if (!f)
+		return false;
+	char line[256];
+	bool busy = false;
+	while (!busy && fgets(line, sizeof line, f)) {
+		char ifn[64];
+		unsigned dst, gw, flags, refc, use, metric, m;
+		if (sscanf(line, "%63s %x %x %x %u %u %u %x", ifn, &dst, &gw, &flags, &refc, &use,
+			   &metric, &m) != 8 || m == 0)
+			continue; /* the header, or the default route */
+		uint32_t rd = ntohl(dst), rm = ntohl(m);
+		uint32_t common = mask & rm; /* the shorter of the two prefixes */
+		busy = (rd & common) == (net & common);
 	}
-	members_free(m);
-	store_unlock(st);
-	return rc;
-}
-
-/* ---- hosts files ---- */
-
-char *ctr_hosts_text(store_t *st, const rt_ctr_t *c)
-{
-	/* other members' names come from aardvark-dns, not from this file */
-	(void)st;
-	return cb_asprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-			   "127.0.1.1\t%s\n", c->hostname);
-}
-
-/* ---- connect and disconnect ---- */
-
-static int sorted_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static bool ctr_running(const rt_ctr_t *c)
-{
-	return c->status == RT_CTR_RUNNING && ctr_pid_alive(c->pid, c->pid_start);
-}
-
-/* Adding or removing an interface of a running container is not done yet:
- * the change applies at its next start. */
-static int check_stopped(const rt_ctr_t *c, const char *name, cb_error_t *err)
-{
-	if (!ctr_running(c))
-		return 0;
-	return cb_error_fail(err, EBUSY, "cannot change the networks of running container '%s' "
-					 "(network '%s'): stop it first", c->name, name);
-}
-
-static int connect_locked(store_t *st, const char *name, const char *what, cb_error_t *err)
-{
-	rt_net_t *n = rt_net_load(st, name, err);
-	if (!n)
-		return -1;
-	bool builtin = n->builtin;
-	rt_net_free(n);
-	if (builtin)
-		return cb_error_fail(err, EINVAL, "containers cannot be connected to the "
-						  "pre-defined network '%s'", name);
-	rt_ctr_t *c = rt_ctr_load(st, what, err);
-	if (!c)
-		return -1;
-	int rc = 0;
-	if (on_network(c, name))
-		rc = cb_error_fail(err, EEXIST, "container '%s' is already connected to network "
-						"'%s'", c->name, name);
-	if (rc == 0)
-		rc = check_stopped(c, name, err);
-	if (rc == 0) {
-		size_t len = cb_strv_len(c->networks);
-		c->networks = cb_strv_push(c->networks, name);
-		qsort(c->networks, len + 1, sizeof(char *), sorted_cmp);
-		rc = ctr_write_config(st, c, err);
-	}
-	rt_ctr_free(c);
-	return rc;
-}
-
-int rt_net_connect(store_t *st, const char *name, const char *ctr, cb_error_t *err)
-{
-	if (store_lock(st, err) < 0)
-		return -1;
-	int rc = connect_locked(st, name, ctr, err);
-	store_unlock(st);
-	return rc;
-}
-
-static int disconnect_locked(store_t *st, const char *name, const char *what, cb_error_t *err)
-{
-	rt_net_t *n = rt_net_load(st, name, err);
-	if (!n)
-		return -1;
-	rt_net_free(n);
-	rt_ctr_t *c = rt_ctr_load(st, what, err);
-	if (!c)
-		return -1;
-	int rc = check_stopped(c, name, err);
-	if (rc < 0) {
-	} else if (!on_network(c, name)) {
-		rc = cb_error_fail(err, ENOENT, "container '%s' is not connected to network '%s'",
-				   c->name, name);
-	} else {
-		char **keep = cb_xcalloc(1, sizeof(char *));
-		for (size_t i = 0; c->networks[i]; i++)
-			if (strcmp(c->networks[i], name))
-				keep = cb_strv_push(keep, c->networks[i]);
-		cb_strv_free(c->networks);
-		c->networks = keep;
-		rc = ctr_write_config(st, c, err);
-	}
-	rt_ctr_free(c);
-	return rc;
-}
-
-int rt_net_disconnect(store_t *st, const char *name, const char *ctr, cb_error_t *err)
-{
-	if (store_lock(st, err) < 0)
-		return -1;
-	int rc = disconnect_locked(st, name, ctr, err);
-	store_unlock(st);
-	return rc;
+	fclose(f);
+	return busy;
 }

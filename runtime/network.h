@@ -15,7 +15,8 @@
  *
  * `bridge`, `host` and `none` are built in: they are listed and inspected,
  * never written, removed or connected to. Connecting or disconnecting a
- * running container is refused (EBUSY): the change applies at a start.
+ * running container adds or removes its interface at once (netavark), as
+ * docker does; a stopped one gets the change at its next start.
  *
  * Every fallible function follows common/error.h; "network 'x' not found"
  * is ENOENT.
@@ -42,6 +43,7 @@ typedef struct rt_net {
 	char *gateway;   /* "10.89.1.1": the bridge's address */
 	char *bridge;    /* the host's bridge interface: "cbuild0", "cb-<id>" */
 	bool dns;        /* aardvark-dns resolves members by name */
+	bool internal;   /* no default route, no NAT: members reach only each other */
 } rt_net_t;
 
 void rt_net_free(rt_net_t *n);
@@ -49,10 +51,11 @@ void rt_net_free(rt_net_t *n);
 /* Docker's rule: [a-zA-Z0-9][a-zA-Z0-9_.-]*, here at most 128 chars. */
 bool rt_net_valid_name(const char *name);
 
-/* Make the network. EINVAL for a bad name, EEXIST "network with name 'x'
- * already exists" (host and none exist). *out is the caller's. */
-int rt_net_create(store_t *st, const char *name, const char *subnet, rt_net_t **out,
-		  cb_error_t *err);
+/* Make the network (subnet NULL: a free 10.89.N.0/24; internal: no way
+ * out, as docker's --internal). EINVAL for a bad name, EEXIST "network with
+ * name 'x' already exists" (host and none exist). *out is the caller's. */
+int rt_net_create(store_t *st, const char *name, const char *subnet, bool internal,
+		  rt_net_t **out, cb_error_t *err);
 
 /* One network by name (built-in ones too); ENOENT when missing. */
 rt_net_t *rt_net_load(store_t *st, const char *name, cb_error_t *err);
@@ -69,10 +72,18 @@ int rt_net_members(store_t *st, const char *name, char ***ids, cb_error_t *err);
  * any container is on it, EPERM for host and none. */
 int rt_net_remove(store_t *st, const char *name, cb_error_t *err);
 
-/* Put the container (ID, name or prefix) on the network. A created or
- * exited one joins the namespace at its next start; a running one as the
+/* Remove the record only (rt_net_remove checks that nobody is on it). */
+int rt_net_unlink(store_t *st, const char *name, cb_error_t *err);
+
+/* True when a subnet is in use on the host (a route to it exists). */
+bool rt_net_subnet_busy(const char *cidr);
+
+/* Put the container (ID, name or prefix) on the network, with more names
+ * (aliases, may be NULL) and a fixed address (ip, may be NULL) there. A
+ * created or exited one joins at its next start; a running one as the
  * header comment says. EEXIST when already connected. */
-int rt_net_connect(store_t *st, const char *name, const char *ctr, cb_error_t *err);
+int rt_net_connect(store_t *st, const char *name, const char *ctr, char *const *aliases,
+		   const char *ip, cb_error_t *err);
 
 /* Take the container off the network; ENOENT when it is not on it. */
 int rt_net_disconnect(store_t *st, const char *name, const char *ctr, cb_error_t *err);

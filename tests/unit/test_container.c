@@ -135,8 +135,18 @@ static void test_parse_port(void **state)
 	assert_int_equal(rt_ctr_parse_port("5353:53/udp", &p, &e), 0);
 	assert_true(p.udp);
 	assert_int_equal(p.ctr_port, 53);
-	static const char *const bad[] = {"8080", "a:80", "80:0", "70000:80", "1:2/sctp", ":80:80",
-					  "80:"};
+	/* docker's -p CTR and -p IP::CTR: a free host port, picked at start */
+	assert_int_equal(rt_ctr_parse_port("8080", &p, &e), 0);
+	assert_int_equal(p.host_port, 0);
+	assert_int_equal(p.ctr_port, 8080);
+	assert_string_equal(p.host_ip, "0.0.0.0");
+	assert_int_equal(rt_ctr_parse_port("127.0.0.1::53/udp", &p, &e), 0);
+	assert_string_equal(p.host_ip, "127.0.0.1");
+	assert_int_equal(p.host_port, 0);
+	assert_int_equal(p.ctr_port, 53);
+	assert_true(p.udp);
+	static const char *const bad[] = {"a:80", "80:0", "70000:80", "1:2/sctp", ":80:80",
+					  "80:", ":80", "0", "1.2.3.4::", "x/tcp"};
 	for (size_t i = 0; i < CB_ARRAY_SIZE(bad); i++) {
 		assert_int_equal(rt_ctr_parse_port(bad[i], &p, &e), -1);
 		assert_int_equal(e.code, EINVAL);
@@ -350,19 +360,19 @@ static void test_network_membership(void **state)
 	(void)state;
 	cb_error_t e = CB_ERROR_INIT;
 	rt_net_t *n = NULL;
-	assert_int_equal(rt_net_create(g.st, "net1", "10.89.77.9/24", &n, &e), 0);
+	assert_int_equal(rt_net_create(g.st, "net1", "10.89.77.9/24", false, &n, &e), 0);
 	assert_int_equal(strlen(n->id), NET_ID_LEN);
 	assert_string_equal(n->driver, "bridge");
 	assert_string_equal(n->subnet, "10.89.77.0/24");
 	assert_string_equal(n->gateway, "10.89.77.1");
 	rt_net_free(n);
-	assert_int_equal(rt_net_create(g.st, "net2", "10.89.77.0/33", &n, &e), -1);
+	assert_int_equal(rt_net_create(g.st, "net2", "10.89.77.0/33", false, &n, &e), -1);
 	assert_int_equal(e.code, EINVAL);
 	cb_error_release(&e);
-	assert_int_equal(rt_net_create(g.st, "net1", NULL, &n, &e), -1);
+	assert_int_equal(rt_net_create(g.st, "net1", NULL, false, &n, &e), -1);
 	assert_int_equal(e.code, EEXIST);
 	cb_error_release(&e);
-	assert_int_equal(rt_net_create(g.st, "none", NULL, &n, &e), -1);
+	assert_int_equal(rt_net_create(g.st, "none", NULL, false, &n, &e), -1);
 	assert_int_equal(e.code, EEXIST);
 	cb_error_release(&e);
 	assert_null(rt_net_load(g.st, "nope", &e));
@@ -393,12 +403,40 @@ static void test_network_membership(void **state)
 	assert_int_equal(rt_ctr_create(g.st, &s, &bad, &e), -1);
 	assert_int_equal(e.code, ENOENT);
 	cb_error_release(&e);
-	assert_int_equal(rt_net_connect(g.st, "net1", "m2", &e), 0);
-	assert_int_equal(rt_net_connect(g.st, "net1", "m2", &e), -1);
+	assert_int_equal(rt_net_connect(g.st, "net1", "m2", NULL, NULL, &e), 0);
+	assert_int_equal(rt_net_connect(g.st, "net1", "m2", NULL, NULL, &e), -1);
 	assert_int_equal(e.code, EEXIST);
 	cb_error_release(&e);
-	assert_int_equal(rt_net_connect(g.st, "host", "m2", &e), -1);
+	assert_int_equal(rt_net_connect(g.st, "host", "m2", NULL, NULL, &e), -1);
 	cb_error_release(&e);
+
+	/* --network-alias and --ip belong to a user-defined network, as docker */
+	char *aliases[] = {"db", "database", NULL};
+	rt_ctr_spec_t sa = {.image = g.image, .name = "m4", .aliases = aliases, .ip = "10.89.77.9"};
+	assert_int_equal(rt_ctr_create(g.st, &sa, &bad, &e), -1);
+	assert_int_equal(e.code, EINVAL);
+	assert_non_null(strstr(e.msg, "user defined networks"));
+	cb_error_release(&e);
+	sa.network = "net1";
+	rt_ctr_t *m4 = NULL;
+	assert_int_equal(rt_ctr_create(g.st, &sa, &m4, &e), 0);
+	rt_ctr_t *l4 = rt_ctr_load(g.st, "m4", &e);
+	assert_non_null(l4);
+	char **al = rt_ctr_net_values(l4->net_aliases, "net1");
+	assert_int_equal(cb_strv_len(al), 2);
+	assert_string_equal(al[1], "database");
+	free(al);
+	char **ips = rt_ctr_net_values(l4->net_ips, "net1");
+	assert_string_equal(ips[0], "10.89.77.9");
+	free(ips);
+	rt_ctr_free(l4);
+	/* disconnect forgets the endpoint's names */
+	assert_int_equal(rt_net_disconnect(g.st, "net1", "m4", &e), 0);
+	l4 = rt_ctr_load(g.st, "m4", &e);
+	assert_int_equal(cb_strv_len(l4->net_aliases) + cb_strv_len(l4->net_ips), 0);
+	rt_ctr_free(l4);
+	assert_int_equal(rt_ctr_remove(g.st, m4, false, &e), 0);
+	rt_ctr_free(m4);
 
 	_cleanup_strv_ char **ids = NULL;
 	assert_int_equal(rt_net_members(g.st, "net1", &ids, &e), 0);
