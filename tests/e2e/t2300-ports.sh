@@ -66,7 +66,7 @@ scenario() {
 scenario cbuild cb
 hp=$(free_port)
 cb run -d --name w -p "$hp:80" --network host ex:1 true >/dev/null 2>&1
-is $? 1 "-p with --network host is refused (as before)"
+is $? 125 "-p with --network host is refused (125: cbuild's own error, as docker's run)"
 cb run -d --name hostall -P --network host ex:1 sleep 100 >/dev/null; ok $? "-P with --network host publishes nothing (as docker)"
 is "$(cb port hostall)" "" "port lists nothing"
 cb rm -f hostall >/dev/null
