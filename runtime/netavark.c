@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -205,7 +206,43 @@ static json_t *make_request(const rt_ctr_t *c, rt_net_t *const *nets,
 
 static int host_netns_fd = -1; /* where netavark must run, once we left it */
 
+/* netavark edits the host's one firewall (its NETAVARK-* chains, shared by
+ * every network) and assumes its caller serializes it, as podman does with
+ * a lock of its own. Every cbuild on the host, whatever its store or run
+ * directory, takes this one: two setups or teardowns at once fail with
+ * "iptables: No chain/target/match by that name" when one removes a chain
+ * the other is adding to. Returns the locked fd, or -1 (err set). */
+static int lock_firewall(cb_error_t *err)
+{
+	const char *path = cb_path_exists("/run/lock") ? "/run/lock/cbuild-netavark.lock"
+						       : "/run/cbuild-netavark.lock";
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cb_error_errno(err, "open '%s'", path);
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			close(fd);
+			return cb_error_errno(err, "lock '%s'", path);
+		}
+	}
+	return fd;
+}
+
+static int run_netavark_locked(const char *verb, const char *netns, const char *req,
+			       cb_error_t *err);
+
 static int run_netavark(const char *verb, const char *netns, const char *req, cb_error_t *err)
+{
+	int lock = lock_firewall(err);
+	if (lock < 0)
+		return -1;
+	int rc = run_netavark_locked(verb, netns, req, err);
+	close(lock); /* the child exited: nothing else holds it */
+	return rc;
+}
+
+static int run_netavark_locked(const char *verb, const char *netns, const char *req,
+			       cb_error_t *err)
 {
 	_cleanup_free_ char *cfg = run_path("aardvark%s%s", "", "");
 	if (cb_mkdir_p(cfg, 0700, err) < 0)
