@@ -118,25 +118,57 @@ static int sbom_statement(build_t *b, const bld_state_t *final, char **out, cb_e
 	return 0;
 }
 
-int bld_attest(build_t *b, const bld_state_t *final, char digest[DIGEST_STR_LEN + 1],
-	       cb_error_t *err)
+/* The statements the options ask for (a[i].statement: the caller frees). */
+static int statements(build_t *b, const bld_state_t *final, store_attestation_t a[2], size_t *n,
+		      cb_error_t *err)
 {
-	if (!b->o->sbom && b->o->provenance == BLD_PROVENANCE_NONE)
-		return 0;
-	_cleanup_free_ char *sbom = NULL, *prov = NULL;
-	store_attestation_t a[2];
-	size_t n = 0;
+	*n = 0;
 	if (b->o->sbom) {
+		char *sbom = NULL;
 		if (sbom_statement(b, final, &sbom, err) < 0)
 			return -1;
-		a[n++] = (store_attestation_t){PREDICATE_SPDX, sbom, strlen(sbom)};
+		a[(*n)++] = (store_attestation_t){PREDICATE_SPDX, sbom, strlen(sbom)};
 	}
 	if (b->o->provenance != BLD_PROVENANCE_NONE) {
 		json_t *st = statement(b, final, PREDICATE_SLSA1, bld_provenance(b, CBUILD_VERSION));
-		prov = json_dumps(st, JSON_COMPACT | JSON_SORT_KEYS);
+		char *prov = json_dumps(st, JSON_COMPACT | JSON_SORT_KEYS);
 		json_decref(st);
-		a[n++] = (store_attestation_t){PREDICATE_SLSA1, prov, strlen(prov)};
+		a[(*n)++] = (store_attestation_t){PREDICATE_SLSA1, prov, strlen(prov)};
 	}
+	return 0;
+}
+
+static void statements_release(store_attestation_t *a, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free((char *)a[i].statement);
+}
+
+int bld_attest(build_t *b, const bld_state_t *final, char digest[DIGEST_STR_LEN + 1],
+	       cb_error_t *err)
+{
+	store_attestation_t a[2];
+	size_t n = 0;
+	if (statements(b, final, a, &n, err) < 0)
+		return -1;
 	int64_t size = 0;
-	return store_attest_index(b->st, final->manifest_digest, a, n, digest, &size, err);
+	int rc = n ? store_attest_index(b->st, final->manifest_digest, a, n, digest, &size, err) : 0;
+	statements_release(a, n);
+	return rc;
+}
+
+int bld_attest_entry(build_t *b, const bld_state_t *final, char **entry, cb_error_t *err)
+{
+	store_attestation_t a[2];
+	size_t n = 0;
+	json_t *desc = NULL;
+	*entry = NULL;
+	if (statements(b, final, a, &n, err) < 0)
+		return -1;
+	int rc = n ? store_attest_manifest(b->st, final->manifest_digest, a, n, &desc, err) : 0;
+	statements_release(a, n);
+	if (desc)
+		*entry = json_dumps(desc, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(desc);
+	return rc;
 }

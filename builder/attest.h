@@ -19,6 +19,11 @@ void bld_attest_note_bases(build_t *b);
 int bld_attest(build_t *b, const bld_state_t *final, char digest[DIGEST_STR_LEN + 1],
 	       cb_error_t *err);
 
+/* The same for one platform of a multi-platform build: the statements and
+ * the attestation manifest of final's image are written, *entry gets the
+ * manifest's index entry as JSON text (NULL when none is asked for). */
+int bld_attest_entry(build_t *b, const bld_state_t *final, char **entry, cb_error_t *err);
+
 /* The SLSA provenance v1 predicate of this build (a new reference). */
 json_t *bld_provenance(build_t *b, const char *version);
 

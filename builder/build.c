@@ -17,6 +17,7 @@
 #include "builder/attest.h"
 #include "runtime/cgroup.h"
 #include "builder/internal.h"
+#include "runtime/isolation.h"
 #include "runtime/mount.h"
 #include "runtime/sandbox.h"
 #include "builder/steps.h"
@@ -126,7 +127,7 @@ int bld_named_image_state(build_t *b, int line, const char *name, bld_state_t *o
 	if (rc < 0) {
 		_cleanup_free_ char *at = line > 0 ? cb_asprintf("%s:%d: ", b->o->dockerfile_name, line)
 						    : cb_xstrdup("");
-		const char *near = df_plan_suggest_stage(b->plan, name);
+		const char *near = df_tree_suggest_stage(b->tree, name);
 		if (!near)
 			return cb_error_wrap(err, "%sno stage or image named \"%s\"", at, name);
 		int code = err && err->code ? err->code : ENOENT;
@@ -153,11 +154,10 @@ static int scratch_state(build_t *b, const df_stage_t *stage, bld_state_t *s, cb
 	return 0;
 }
 
-int bld_plan_set_base(df_plan_t *plan, int idx, const oci_config_t *config, cb_error_t *err)
+void bld_base_config(const oci_config_t *config, df_base_config_t *out)
 {
-	df_base_config_t bc = {config->env, config->on_build, config->working_dir, config->shell,
-			       config->user};
-	return df_plan_set_base_config(plan, idx, &bc, err);
+	*out = (df_base_config_t){config->env, config->on_build, config->working_dir,
+				  config->shell, config->user};
 }
 
 /* As BuildKit does, an image without PATH gets the default one, so that
@@ -171,7 +171,7 @@ static void ensure_path(bld_state_t *s)
 
 static int stage_base_state(build_t *b, int idx, bld_state_t *s, cb_error_t *err)
 {
-	df_stage_t *stage = df_plan_stage(b->plan, idx);
+	const df_stage_t *stage = df_plan_stage(b->plan, idx);
 	switch (stage->base_kind) {
 	case DF_BASE_SCRATCH:
 		return scratch_state(b, stage, s, err);
@@ -181,25 +181,13 @@ static int stage_base_state(build_t *b, int idx, bld_state_t *s, cb_error_t *err
 		bld_state_copy(s, &b->stages[stage->base_stage]);
 		return 0;
 	case DF_BASE_IMAGE:
-		if (b->bases[idx].config) { /* resolved up front: take it */
-			*s = b->bases[idx];
-			memset(&b->bases[idx], 0, sizeof(b->bases[idx]));
-			return 0;
-		}
 		break;
 	}
-	_cleanup_free_ char *ref = cb_xstrdup(stage->base_image);
-	_cleanup_free_ char *platform = stage->platform ? cb_xstrdup(stage->platform) : NULL;
-	int line = stage->line;
-	if (resolve_image(b, ref, platform, s, err) < 0)
-		return cb_error_wrap(err, "%s:%d: FROM %s", b->o->dockerfile_name, line, ref);
-	ensure_path(s);
-	/* the parser re-expands the stage with the image's Env and inserts
-	 * its ONBUILD triggers */
-	if (bld_plan_set_base(b->plan, idx, s->config, err) < 0)
-		return -1;
-	cb_strv_free(s->config->on_build); /* triggers do not pass to children */
-	s->config->on_build = NULL;
+	/* resolved while planning (plan_base) */
+	if ((size_t)idx >= b->n_bases || !b->bases[idx].config)
+		CB_BUG("stage %d: base image not resolved", idx);
+	*s = b->bases[idx];
+	memset(&b->bases[idx], 0, sizeof(b->bases[idx]));
 	return 0;
 }
 
@@ -211,18 +199,34 @@ static int stage_base(build_t *b, int idx, bld_state_t *s, cb_error_t *err)
 	return rc;
 }
 
-/* Every FROM image, before any step runs: resolving one changes the plan
- * (its Env, its ONBUILD triggers, the step numbers), which must be final
- * before stages build concurrently from it. */
-static int resolve_bases(build_t *b, cb_error_t *err)
+/* df_base_resolver_t of the build: every FROM image the target needs is
+ * resolved (pulled) while the plan is made, so that its steps expand with
+ * the image's Env, WorkingDir, Shell and User and its ONBUILD triggers are
+ * in the plan; the plan is final before any stage runs. */
+static int plan_base(void *ctx, const df_stage_t *stage, df_base_config_t *cfg, cb_error_t *err)
 {
-	for (size_t pos = 0; pos < b->plan->n_stages; pos++) {
-		int idx = b->plan->stages[pos].index;
-		if (b->plan->stages[pos].base_kind == DF_BASE_IMAGE &&
-		    stage_base(b, idx, &b->bases[idx], err) < 0)
-			return -1;
+	build_t *b = ctx;
+	int idx = stage->index;
+	if ((size_t)idx >= b->n_bases) {
+		b->bases = cb_xreallocarray(b->bases, (size_t)idx + 1, sizeof(bld_state_t));
+		memset(&b->bases[b->n_bases], 0, ((size_t)idx + 1 - b->n_bases) * sizeof(bld_state_t));
+		b->n_bases = (size_t)idx + 1;
 	}
-	return 0;
+	bld_state_t *s = &b->bases[idx];
+	if (resolve_image(b, stage->base_image, stage->platform, s, err) < 0) {
+		b->base_failed = true;
+		return cb_error_wrap(err, "%s:%d: FROM %s", b->o->dockerfile_name, stage->line,
+				     stage->base_image);
+	}
+	/* BuildKit: `ENV PATH=/x:$PATH` sees the default PATH */
+	ensure_path(s);
+	/* the triggers run in this stage, they do not pass to its children */
+	cb_strv_free(b->held_onbuild);
+	b->held_onbuild = s->config->on_build;
+	s->config->on_build = NULL;
+	bld_base_config(s->config, cfg);
+	cfg->onbuild = b->held_onbuild;
+	return 1;
 }
 
 /* ---- one step ---- */
@@ -357,8 +361,7 @@ static void trail_add(build_t *b, int stage, const char *key, const char *md, co
 /* A step that changes the config only. */
 static bool is_meta(const df_step_t *st)
 {
-	return st->kind != DF_RUN && st->kind != DF_COPY && st->kind != DF_ADD &&
-	       st->kind != DF_WORKDIR && st->kind != DF_ARG;
+	return !df_instruction(st->kind)->makes_layer && st->kind != DF_ARG;
 }
 
 /* The last step of the run of config-only steps that starts at i (ARGs
@@ -383,7 +386,7 @@ static size_t meta_run_end(const df_stage_t *stage, size_t i)
  * would; a hit covers every step of the run. */
 static bool meta_run_hit(build_t *b, int stage_idx, size_t i, size_t j, bld_state_t *s)
 {
-	df_stage_t *stage = df_plan_stage(b->plan, stage_idx);
+	const df_stage_t *stage = df_plan_stage(b->plan, stage_idx);
 	char key[DIGEST_STR_LEN + 1], next[DIGEST_STR_LEN + 1];
 	snprintf(key, sizeof(key), "%s", s->key);
 	for (size_t m = i; m <= j; m++) {
@@ -421,7 +424,7 @@ static bool meta_run_hit(build_t *b, int stage_idx, size_t i, size_t j, bld_stat
 static int run_step(build_t *b, int stage_idx, size_t step_idx, bool defer, bld_state_t *s,
 		    cb_error_t *err)
 {
-	df_step_t *step = &df_plan_stage(b->plan, stage_idx)->steps[step_idx];
+	const df_step_t *step = &df_plan_stage(b->plan, stage_idx)->steps[step_idx];
 	if (step->kind == DF_ARG) { /* ARG changes only what later steps see */
 		bld_log(b, "STEP %d/%d: %s\n", step->number, b->plan->total_steps, step->original);
 		return 0;
@@ -512,14 +515,14 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bool defer, bld_
 
 static int build_stage(build_t *b, size_t pos, bld_state_t *out, cb_error_t *err)
 {
-	int idx = b->plan->stages[pos].index;
-	df_stage_t *stage = &b->plan->stages[pos];
+	/* the plan is read-only and never changes: this pointer stays good */
+	const df_stage_t *stage = &b->plan->stages[pos];
+	int idx = stage->index;
 	bld_log(b, "STEP %d/%d: %s\n", stage->number, b->plan->total_steps, stage->original);
 	bld_state_t s;
 	if (stage_base(b, idx, &s, err) < 0)
 		return -1;
 	b->cmd_set = false;
-	stage = df_plan_stage(b->plan, idx);
 	size_t run_end = 0; /* steps up to here: a config-only run that missed */
 	for (size_t i = 0; i < stage->n_steps; i++) {
 		bool defer = false;
@@ -527,7 +530,6 @@ static int build_stage(build_t *b, size_t pos, bld_state_t *out, cb_error_t *err
 			size_t j = i < run_end ? run_end : meta_run_end(stage, i);
 			if (j > i && i >= run_end && meta_run_hit(b, idx, i, j, &s)) {
 				i = j;
-				stage = df_plan_stage(b->plan, idx);
 				continue;
 			}
 			run_end = j;
@@ -539,7 +541,6 @@ static int build_stage(build_t *b, size_t pos, bld_state_t *out, cb_error_t *err
 			bld_state_release(&s);
 			return -1;
 		}
-		stage = df_plan_stage(b->plan, idx);
 	}
 	*out = s;
 	return 0;
@@ -713,7 +714,7 @@ static int build_concurrently(build_t *b, size_t jobs, cb_error_t *err)
 
 static int build_stages(build_t *b, size_t *n_checks, cb_error_t *err)
 {
-	if (resolve_bases(b, err) < 0 || bld_run_checks(b, n_checks, err) < 0)
+	if (bld_run_checks(b, n_checks, err) < 0)
 		return -1;
 	bld_attest_note_bases(b);
 	if (b->o->check_only)
@@ -791,10 +792,18 @@ static int plan_build(build_t *b, cb_error_t *err)
 	_cleanup_free_ char *hs = oci_platform_format(&host);
 	po.platform.build_platform = hs; /* BUILDPLATFORM: this machine */
 	po.platform.target_platform = b->o->platform;
+	po.base = (df_base_resolver_t){plan_base, b};
 	char **warnings = NULL;
-	if (df_plan_from_bytes(b->o->dockerfile_name, b->o->dockerfile, b->o->dockerfile_len, &po,
-			       &b->plan, &warnings, err) < 0)
+	if (df_parse(b->o->dockerfile_name, b->o->dockerfile, b->o->dockerfile_len, &b->tree,
+		     err) < 0 ||
+	    df_plan_build(b->tree, &po, &b->owned_plan, &warnings, err) < 0)
 		return -1;
+	b->plan = b->owned_plan;
+	/* every stage index has its slot (bases[] was grown while planning) */
+	size_t n = (size_t)b->plan->n_total_stages + 1;
+	b->bases = cb_xreallocarray(b->bases, n, sizeof(bld_state_t));
+	memset(&b->bases[b->n_bases], 0, (n - b->n_bases) * sizeof(bld_state_t));
+	b->n_bases = n;
 	for (size_t i = 0; warnings && warnings[i]; i++)
 		bld_log(b, "%s\n", warnings[i]);
 	cb_strv_free(warnings);
@@ -824,9 +833,13 @@ static void choose_run_pids(build_t *b)
 	if (b->run_pids != 0)
 		return;
 	b->run_pids = BLD_RUN_PIDS_LIMIT;
-	if (!sbx_cgroup_pids_usable()) {
-		bld_log(b, "[Warning] no usable pids cgroup controller: RUN steps have no pids "
-			   "limit\n");
+	_cleanup_free_ char *base = NULL;
+	cb_error_t e = CB_ERROR_INIT;
+	if (sbx_cgroup_pids_base(&base, &e) < 0) { /* rootless: no delegated cgroup, say */
+		char why[512];
+		bld_log(b, "[Warning] RUN steps have no pids limit: %s\n",
+			cb_error_format(&e, why, sizeof why));
+		cb_error_release(&e);
 		b->run_pids = -1;
 	}
 }
@@ -853,12 +866,14 @@ static void build_release(build_t *b)
 	for (int i = 0; b->stages && i < b->plan->n_total_stages; i++)
 		if (b->stage_done[i])
 			bld_state_release(&b->stages[i]);
-	for (int i = 0; b->bases && i < b->plan->n_total_stages; i++)
+	for (size_t i = 0; i < b->n_bases; i++)
 		bld_state_release(&b->bases[i]);
 	free(b->bases);
+	cb_strv_free(b->held_onbuild);
 	free(b->stages);
 	free(b->stage_done);
-	df_plan_free(b->plan);
+	df_plan_free(b->owned_plan);
+	df_tree_free(b->tree);
 	df_ignore_free(b->ctx.ignore);
 	bld_ctxsum_close(b->ctx.sums);
 	if (b->ctx.dirfd >= 0)
@@ -871,6 +886,22 @@ static void build_release(build_t *b)
 void bld_result_release(bld_result_t *res)
 {
 	bld_cache_artifact_release(&res->cache);
+	free(res->attestation);
+	res->attestation = NULL;
+}
+
+/* After the isolation is known: no mount, no overlay (said once). */
+static int choose_snapshotter(store_t *st, cb_error_t *err)
+{
+	bld_snap_driver_t d;
+	const char *why = NULL;
+	if (bld_snap_driver_resolve(st, &d, &why, err) < 0)
+		return -1;
+	if (why) {
+		_cleanup_free_ char *text = cb_asprintf("copy (%s)", why);
+		rt_iso_fallback("snapshotter", text);
+	}
+	return 0;
 }
 
 int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *err)
@@ -881,10 +912,11 @@ int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *e
 	double t0 = now_s();
 	struct sigaction old_int, old_term;
 	catch_interrupts(&old_int, &old_term);
-	if (rt_enter_mount_ns(err) < 0 || open_context(&b, err) < 0)
+	if (rt_enter_mount_ns(err) < 0 || choose_snapshotter(st, err) < 0 ||
+	    open_context(&b, err) < 0)
 		goto out;
 	if (plan_build(&b, err) < 0) {
-		if (o->check_only)
+		if (o->check_only && !b.base_failed)
 			bld_checks_unplanned(&b);
 		goto out;
 	}
@@ -895,7 +927,6 @@ int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *e
 	b.started = (int64_t)time(NULL);
 	b.stages = cb_xcalloc((size_t)b.plan->n_total_stages + 1, sizeof(bld_state_t));
 	b.stage_done = cb_xcalloc((size_t)b.plan->n_total_stages + 1, sizeof(bool));
-	b.bases = cb_xcalloc((size_t)b.plan->n_total_stages + 1, sizeof(bld_state_t));
 	memset(res, 0, sizeof(*res));
 	/* CBUILD_SYNC_COMMIT=1: every step's blobs written before the next
 	 * step (as before the committer; tests compare the two) */
@@ -914,11 +945,12 @@ int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *e
 	    cb_cancel_check(err) < 0)
 		goto out;
 	snprintf(res->tagged_digest, sizeof(res->tagged_digest), "%s", final->manifest_digest);
-	/* a platform's image in a multi-platform build is tagged (and would be
-	 * attested) only through the index bld_build_platforms makes */
-	if (!o->index_child &&
-	    (bld_attest(&b, final, res->tagged_digest, err) < 0 || cb_cancel_check(err) < 0 ||
-	     tag_image(&b, res->tagged_digest, err) < 0))
+	/* a platform's image in a multi-platform build is tagged, and its
+	 * attestation manifest listed, only through the index
+	 * bld_build_platforms makes */
+	if (o->index_child ? bld_attest_entry(&b, final, &res->attestation, err) < 0
+			   : (bld_attest(&b, final, res->tagged_digest, err) < 0 ||
+			      cb_cancel_check(err) < 0 || tag_image(&b, res->tagged_digest, err) < 0))
 		goto out;
 	image_t *img = image_load(st, final->manifest_digest, err);
 	if (!img)
@@ -935,6 +967,7 @@ int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *e
 	rc = 0;
 out:
 	build_release(&b);
+	bld_snap_copy_release();
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	return rc;

@@ -13,7 +13,8 @@
  * process, even after kill -9.
  *
  * The cache: every step's result is an (untagged) image in the store,
- * named by a cache entry cache/KEYHEX.json. The key is the sha256 of a
+ * named by a cache entry (a reference the store keeps: store/keep.h, kind
+ * cache, named KEYHEX). The key is the sha256 of a
  * canonical description of the step (see builder/cache.h): the parent's
  * key (or the base image's ID), the step's expanded instruction, the
  * environment it runs with and, for ADD/COPY, a checksum of the selected
@@ -159,7 +160,29 @@ typedef struct bld_result {
 	size_t check_warnings;      /* build checks that failed (warnings printed) */
 	char tagged_digest[DIGEST_STR_LEN + 1]; /* what the tags name: the manifest,
 						 * or the index with attestations */
+	char *attestation;                      /* index_child with attestations asked for: the index
+						 * entry (JSON) of its attestation manifest */
 } bld_result_t;
+
+/* The snapshotter of build steps (builder/snapshot_copy.c), process-wide
+ * like the isolation: overlay mounts, or copies of the parent's tree diffed
+ * after the step (no mount needed: store on overlayfs, --isolation none).
+ * auto takes copy where overlay cannot work, and says why once. */
+typedef enum bld_snap_driver {
+	BLD_SNAP_AUTO = 0,
+	BLD_SNAP_OVERLAY,
+	BLD_SNAP_COPY,
+} bld_snap_driver_t;
+
+/* "auto" | "overlay" | "copy" (also "vfs", buildah's name); EINVAL else. */
+int bld_snap_driver_parse(const char *s, bld_snap_driver_t *out, cb_error_t *err);
+void bld_snap_driver_set(bld_snap_driver_t d);
+/* Resolve auto for this store and isolation (call after the isolation is
+ * known: rt_enter_mount_ns); an explicit overlay that cannot work is an
+ * error. *why (may be NULL) gets why copy was chosen, or NULL. */
+int bld_snap_driver_resolve(store_t *st, bld_snap_driver_t *out, const char **why,
+			    cb_error_t *err);
+const char *bld_snap_driver_name(bld_snap_driver_t d);
 
 /* res is filled on success only; release it with bld_result_release. */
 int bld_build(store_t *st, const bld_opts_t *opts, bld_result_t *res, cb_error_t *err);
@@ -172,14 +195,11 @@ void bld_result_release(bld_result_t *res);
 int bld_build_platforms(store_t *st, const bld_opts_t *opts, const oci_platform_t *plats,
 			size_t n, bld_result_t *res, cb_error_t *err);
 
-/* Re-plan stage `idx` of a plan once its base image's config is known: the
- * parser re-expands the stage with the image's Env, joins its WorkingDir,
- * takes its Shell and User and inserts its ONBUILD triggers. The build does
- * this for every FROM image, and `cbuild plan` for those in the store, so
- * that the two agree. Pointers into the plan's steps are invalidated. */
-struct df_plan;
-int bld_plan_set_base(struct df_plan *plan, int idx, const oci_config_t *config,
-		      cb_error_t *err);
+/* What the planner needs of a base image's config (df_plan_opts_t.base):
+ * the build gives it for every FROM image, `cbuild plan` for those in the
+ * store, so that the two plan alike. The fields borrow from config. */
+struct df_base_config;
+void bld_base_config(const oci_config_t *config, struct df_base_config *out);
 
 /* Apply Dockerfile instructions given on the command line (`import -c`,
  * `commit -c`) to a config: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER,

@@ -13,9 +13,10 @@
  * Nothing in a key depends on the machine, the store root or the time, so
  * the same Dockerfile and context give the same keys everywhere.
  *
- * An entry cache/KEYHEX.json names the intermediate image the step made:
- * {"manifest": "sha256:...", "step": "..."}. It is written after the image,
- * renamed into place, so a crash leaves no entry pointing at nothing.
+ * An entry is a reference the store keeps (store/keep.h, kind cache, named
+ * KEYHEX): the intermediate image the step made, with the step's text as
+ * its note. It is written after the image, renamed into place, so a crash
+ * leaves no entry pointing at nothing.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -26,6 +27,7 @@
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/json.h"
+#include "store/keep.h"
 
 void bld_cache_key(const char *parent_key, const char *step_text, const char *inputs,
 		   char out[DIGEST_STR_LEN + 1])
@@ -43,21 +45,17 @@ void bld_cache_key(const char *parent_key, const char *step_text, const char *in
 	digest_free(d);
 }
 
-static char *entry_path(store_t *st, const char *key)
-{
-	return cb_asprintf("%s/cache/%s.json", store_root(st), digest_hex(key));
-}
-
+/* An entry is a reference the store keeps (store/keep.h): the image it
+ * names stays while the entry does, and prune drops them together. */
 char *bld_cache_lookup(store_t *st, const char *key)
 {
-	_cleanup_free_ char *p = entry_path(st, key);
-	json_t *j = json_load_file(p, 0, NULL);
-	const char *m = json_string_value(json_object_get(j, "manifest"));
-	char *out = NULL;
-	if (m && store_has_blob(st, m))
-		out = cb_xstrdup(m);
-	json_decref(j);
-	return out;
+	digest_t m;
+	cb_error_t e = CB_ERROR_INIT;
+	if (store_keep_get(st, STORE_KEEP_CACHE, digest_hex(key), &m, &e) < 0) {
+		cb_error_release(&e);
+		return NULL;
+	}
+	return store_has_blob(st, m.s) ? cb_xstrdup(m.s) : NULL;
 }
 
 int bld_cache_store(store_t *st, const char *key, const char *manifest_digest,
@@ -69,13 +67,8 @@ int bld_cache_store(store_t *st, const char *key, const char *manifest_digest,
 int bld_cache_store_sync(store_t *st, const char *key, const char *manifest_digest,
 			 const char *description, bool durable, cb_error_t *err)
 {
-	json_t *j = json_pack("{s:s, s:o}", "manifest", manifest_digest, "step",
-			      oci_json_str(description ? description : ""));
-	_cleanup_free_ char *text = oci_json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	_cleanup_free_ char *p = entry_path(st, key);
-	_cleanup_free_ char *tmp = store_path(st, "tmp");
-	if (cb_write_file_replace(p, tmp, text, strlen(text), 0644, durable, err) < 0)
+	if (store_keep_set(st, STORE_KEEP_CACHE, digest_hex(key), manifest_digest,
+			   description ? description : "", durable, err) < 0)
 		return cb_error_wrap(err, "write cache entry");
 	return 0;
 }
@@ -142,15 +135,14 @@ static json_t *jheredocs(const df_heredoc_t *h, size_t n)
 
 static void add_kind_fields(json_t *j, const df_step_t *s)
 {
-	switch (s->kind) {
-	case DF_RUN:
+	switch (df_instruction(s->kind)->shape) {
+	case DF_SHAPE_RUN:
 		json_object_set_new(j, "argv", jstrv(s->u.run.argv));
 		json_object_set_new(j, "heredocs", jheredocs(s->u.run.heredocs, s->u.run.n_heredocs));
 		json_object_set_new(j, "mounts", jmounts(&s->u.run));
 		json_object_set_new(j, "network", json_integer(s->u.run.network));
 		break;
-	case DF_COPY:
-	case DF_ADD:
+	case DF_SHAPE_COPY:
 		json_object_set_new(j, "sources", jstrv(s->u.copy.sources));
 		json_object_set_new(j, "inline", jheredocs(s->u.copy.inline_files,
 							   s->u.copy.n_inline_files));
@@ -161,21 +153,16 @@ static void add_kind_fields(json_t *j, const df_step_t *s)
 		json_object_set_new(j, "parents", json_boolean(s->u.copy.parents));
 		json_object_set_new(j, "checksum", jstr(s->u.copy.checksum));
 		break;
-	case DF_ENV:
-	case DF_LABEL:
-	case DF_ARG:
+	case DF_SHAPE_KV:
 		json_object_set_new(j, "kvs", jkvs(s->u.kv.kvs, s->u.kv.n_kvs));
 		break;
-	case DF_EXPOSE:
-	case DF_VOLUME:
+	case DF_SHAPE_LIST:
 		json_object_set_new(j, "list", jstrv(s->u.list));
 		break;
-	case DF_CMD:
-	case DF_ENTRYPOINT:
-	case DF_SHELL:
+	case DF_SHAPE_CMDLINE:
 		json_object_set_new(j, "argv", jstrv(s->u.cmd.argv));
 		break;
-	case DF_HEALTHCHECK:
+	case DF_SHAPE_HEALTH:
 		json_object_set_new(j, "test", jstrv(s->u.health.test));
 		json_object_set_new(j, "timing",
 				    json_pack("[I,I,I,I,i]", (json_int_t)s->u.health.interval_ns,
@@ -184,7 +171,8 @@ static void add_kind_fields(json_t *j, const df_step_t *s)
 					      (json_int_t)s->u.health.start_interval_ns,
 					      s->u.health.retries));
 		break;
-	default:
+	case DF_SHAPE_VALUE:
+	case DF_SHAPE_NONE:
 		json_object_set_new(j, "value", jstr(s->u.value));
 		break;
 	}
@@ -195,14 +183,15 @@ char *bld_step_canonical(const df_step_t *s, const oci_config_t *config)
 	json_t *j = json_object();
 	json_object_set_new(j, "kind", oci_json_str(df_kind_name(s->kind)));
 	add_kind_fields(j, s);
-	if (s->kind == DF_RUN) {
+	unsigned key = df_instruction(s->kind)->cache_key;
+	if (key & DF_KEY_RUNENV) {
 		/* what the command runs with */
 		json_object_set_new(j, "env", jstrv(s->env));
 		json_object_set_new(j, "args", jstrv(s->args_env));
 		json_object_set_new(j, "user", jstr(config->user));
 		json_object_set_new(j, "workdir", jstr(s->workdir ? s->workdir : config->working_dir));
 	}
-	if (s->kind == DF_COPY || s->kind == DF_ADD)
+	if (key & DF_KEY_WORKDIR)
 		json_object_set_new(j, "workdir", jstr(s->workdir ? s->workdir : config->working_dir));
 	char *text = oci_json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(j);

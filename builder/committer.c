@@ -506,7 +506,7 @@ static char **keep_lowers(const bld_snap_t *snap)
 int bld_snap_layer(build_t *b, bld_snap_t *snap, layer_result_t *res, bool *empty,
 		   cb_error_t *err)
 {
-	if (!b->committer)
+	if (!b->committer || snap->copy)
 		return bld_snap_commit(b->st, snap, &b->o->layer, res, empty, err);
 	if (snap->mounted) {
 		if (umount2(snap->merged, MNT_DETACH) < 0)

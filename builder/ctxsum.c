@@ -19,8 +19,10 @@
 #include <time.h>
 
 #include "builder/internal.h"
+#include "common/cancel.h"
 #include "common/fs.h"
 #include "common/util.h"
+#include "store/places.h"
 
 #define CTXSUM_MAX (256u << 20)
 
@@ -130,7 +132,11 @@ static void load(bld_ctxsum_t *c)
 		return;
 	}
 	char *save = NULL;
+	size_t n = 0;
 	for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		/* a hint: a cancelled build (Ctrl-C) stops reading a big one */
+		if (++n % 65536 == 0 && cb_cancelled())
+			break;
 		unsigned long long size, mt, ct, ino;
 		char hex[DIGEST_HEX_LEN + 1];
 		int off = 0;
@@ -152,7 +158,7 @@ bld_ctxsum_t *bld_ctxsum_open(store_t *st, const char *context_dir)
 	char d[DIGEST_STR_LEN + 1];
 	digest_buffer(abs ? abs : context_dir, strlen(abs ? abs : context_dir), d);
 	free(abs);
-	c->file = cb_asprintf("%s/cache/ctxsum-%.32s.txt", store_root(st), digest_hex(d));
+	c->file = store_place_ctxsum(st, d);
 	c->started = (int64_t)time(NULL);
 	pthread_mutex_init(&c->mu, NULL);
 	grow(c);

@@ -14,6 +14,7 @@
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/json.h"
+#include "store/places.h"
 
 #define SHOW_FILES 3
 
@@ -28,7 +29,7 @@ static char *record_path(build_t *b, int stage, size_t index)
 	free(abs);
 	char d[DIGEST_STR_LEN + 1];
 	digest_buffer(id, idlen, d);
-	return cb_asprintf("%s/cache/explain-%.32s.json", store_root(b->st), digest_hex(d));
+	return store_place_explain(b->st, d);
 }
 
 char *bld_explain_text(const bld_step_id_t *id)

@@ -52,6 +52,11 @@ typedef struct bld_snap {
 	char *merged;
 	char **lowers; /* unpacked layer paths, top-most first (NULL-terminated) */
 	bool mounted;
+	bool copy;     /* the copy snapshotter: merged is a plain tree (upper
+			* names it too), base the parent's tree it is diffed
+			* against (NULL when read-only) */
+	char *base;
+	char *chain;   /* copy: the diff_ids merged holds ("a,b,"), to keep it */
 } bld_snap_t;
 
 /* Unpack the state's layers and mount merged = overlay(lowers, upper).
@@ -68,6 +73,35 @@ int bld_snap_commit(store_t *st, bld_snap_t *snap, const layer_opts_t *lo, layer
 int bld_snap_adopt(store_t *st, bld_snap_t *snap, const layer_result_t *res, cb_error_t *err);
 /* Unmount and remove everything (NULL-safe on a zeroed snap). */
 void bld_snap_close(bld_snap_t *snap);
+/* The mount points the sandbox makes for /etc/resolv.conf and /etc/hosts
+ * when the image lacks them, noted before a RUN (bld_snap_etc_note) and
+ * dropped after (bld_snap_etc_drop): they are not part of the step, nor is
+ * the /etc overlayfs copied up only to make them (unchanged and empty
+ * then; the copy snapshotter and BuildKit's differ see no change there). */
+typedef struct bld_etc_marks {
+	bool had_resolv, had_hosts;
+	bool etc_in_upper; /* the upper had etc/ before */
+	bool etc_known;
+	struct stat etc;   /* the merged /etc before */
+} bld_etc_marks_t;
+void bld_snap_etc_note(const bld_snap_t *snap, bld_etc_marks_t *m);
+void bld_snap_etc_drop(const bld_snap_t *snap, const bld_etc_marks_t *m);
+
+/* builder/snapshot_copy.c: bld_snap_open and bld_snap_commit of the copy
+ * snapshotter (chosen by bld_snap_open/commit themselves). */
+bool bld_snap_use_copy(void);
+int bld_snap_copy_open(store_t *st, const bld_state_t *s, bool readonly, bld_snap_t *snap,
+		       cb_error_t *err);
+int bld_snap_copy_commit(store_t *st, bld_snap_t *snap, const layer_opts_t *lo,
+			 layer_result_t *res, bool *empty, cb_error_t *err);
+/* builder/snapshot_sync.c: a committed step's pair, base/ brought up to
+ * merged/, kept for the next step on that state (a few, process-wide). */
+int bld_snap_copy_sync(const char *base, const char *merged, cb_error_t *err);
+char *bld_snap_chain(const bld_state_t *s, const char *next);
+char *bld_snap_take_kept(const char *chain); /* its dir, or NULL */
+void bld_snap_keep(char *chain, char *dir);  /* takes both */
+/* Remove the kept pairs (end of a build). */
+void bld_snap_copy_release(void);
 
 /* ---- context: files selected by ADD/COPY sources ---- */
 
@@ -151,6 +185,13 @@ typedef struct bld_copy_opts {
 } bld_copy_opts_t;
 int bld_copy(const bld_source_t *src, const char *rootfs, const bld_copy_opts_t *o,
 	     cb_error_t *err);
+
+/* ADD of a local tar (any compression): extract it into dstfd, entries
+ * owned by uid:gid when chown (else as the archive says). Returns 1 when it
+ * was an archive, 0 when not (copy it as a file), -1 on error (EFBIG past
+ * the expansion limit). */
+int bld_extract_archive(int srcfd, int dstfd, bool chown, uid_t uid, gid_t gid,
+			cb_error_t *err);
 
 /* mkdir -p of an absolute image path inside rootfs (symlinks resolved
  * inside it); the directories it makes are owned by uid:gid ((uid_t)-1:

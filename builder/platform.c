@@ -12,6 +12,7 @@
 #include "builder/internal.h"
 #include "common/fs.h"
 #include "common/util.h"
+#include "runtime/isolation.h"
 #include "store/index.h"
 
 /* ---- RUN for a foreign platform ---- */
@@ -124,6 +125,11 @@ int bld_run_platform_hint(const oci_config_t *c, int rc, cb_error_t *err)
 	if (rc == 0 || !err || !err->msg)
 		return rc;
 	_cleanup_free_ char *why = emulator_missing(c);
+	if (!why && rt_isolation_get() == RT_ISO_NONE && err->code == ECHILD)
+		/* what differs from a Docker build there, when a step fails */
+		why = cb_xstrdup("this RUN ran without namespaces (see `cbuild info`): /proc "
+				 "was empty, /dev held only null, zero, full, random, urandom "
+				 "and tty");
 	if (!why)
 		return rc;
 	cb_error_t e = CB_ERROR_INIT;
@@ -191,6 +197,7 @@ int bld_build_platforms(store_t *st, const bld_opts_t *opts, const oci_platform_
 			size_t n, bld_result_t *res, cb_error_t *err)
 {
 	json_t *index = image_index_new(opts->docker_format);
+	json_t *attestations = json_array(); /* after the images, as BuildKit lists them */
 	int rc = 0;
 	memset(res, 0, sizeof(*res));
 	for (size_t i = 0; i < n && rc == 0; i++) {
@@ -214,6 +221,8 @@ int bld_build_platforms(store_t *st, const bld_opts_t *opts, const oci_platform_
 			image_index_put_entry(index, entry);
 			json_decref(entry);
 		}
+		if (rc == 0 && one.attestation)
+			json_array_append_new(attestations, json_loads(one.attestation, 0, NULL));
 		if (rc == 0 && opts->cache_to) /* the artifacts of every platform */
 			rc = merge_artifact(&res->cache, &one.cache, err);
 		bld_result_release(&one);
@@ -222,6 +231,13 @@ int bld_build_platforms(store_t *st, const bld_opts_t *opts, const oci_platform_
 	}
 	_cleanup_free_ char *digest = NULL;
 	int64_t size = 0;
+	size_t k;
+	json_t *a;
+	json_array_foreach(attestations, k, a)
+		image_index_put_entry(index, a);
+	if (json_array_size(attestations)) /* attestations are OCI's: BuildKit's rule too */
+		json_object_set_new(index, "mediaType", json_string(MT_OCI_INDEX));
+	json_decref(attestations);
 	if (rc == 0)
 		rc = image_index_write(st, index, &digest, &size, err);
 	const char *mt = image_index_media_type(index);

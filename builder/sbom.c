@@ -2,6 +2,7 @@
  * builder/sbom.c - package databases -> SPDX 2.3 (see builder/sbom.h).
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@ static void pkg_clear(bld_pkg_t *p)
 	free(p->arch);
 	free(p->source);
 	free(p->license);
+	free(p->epoch);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -39,7 +41,7 @@ void bld_pkgs_release(bld_pkgs_t *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static void add_pkg(bld_pkgs_t *out, bld_pkg_t *p)
+void bld_sbom_add_pkg(bld_pkgs_t *out, bld_pkg_t *p)
 {
 	out->v = cb_xreallocarray(out->v, out->n + 1, sizeof(*out->v));
 	out->v[out->n++] = *p;
@@ -86,6 +88,7 @@ typedef struct dpkg_ctx {
 	bld_pkgs_t *out;
 	bld_pkg_t cur;
 	char *status;
+	bool statusd; /* a status.d stanza: installed, and no Status field */
 } dpkg_ctx_t;
 
 static bool key_is(const char *k, size_t n, const char *want)
@@ -98,12 +101,13 @@ static void dpkg_field(void *vctx, const char *k, size_t kl, const char *v, size
 	dpkg_ctx_t *c = vctx;
 	if (!k) {
 		/* dpkg-query -W lists all but the purged ("not-installed") */
-		bool listed = c->cur.name && c->status && !strstr(c->status, "not-installed");
+		bool listed = c->cur.name &&
+			      (c->statusd || (c->status && !strstr(c->status, "not-installed")));
 		if (listed) {
 			c->cur.type = cb_xstrdup("deb");
 			if (!c->cur.version)
 				c->cur.version = cb_xstrdup("");
-			add_pkg(c->out, &c->cur);
+			bld_sbom_add_pkg(c->out, &c->cur);
 		} else {
 			pkg_clear(&c->cur);
 		}
@@ -133,6 +137,12 @@ void bld_sbom_parse_dpkg(const char *data, size_t len, bld_pkgs_t *out)
 	each_field(data, len, ':', dpkg_field, &c);
 }
 
+void bld_sbom_parse_dpkg_statusd(const char *data, size_t len, bld_pkgs_t *out)
+{
+	dpkg_ctx_t c = {.out = out, .statusd = true};
+	each_field(data, len, ':', dpkg_field, &c);
+}
+
 /* ---- apk ---- */
 
 static void apk_field(void *vctx, const char *k, size_t kl, const char *v, size_t vl)
@@ -143,7 +153,7 @@ static void apk_field(void *vctx, const char *k, size_t kl, const char *v, size_
 			c->cur.type = cb_xstrdup("apk");
 			if (!c->cur.version)
 				c->cur.version = cb_xstrdup("");
-			add_pkg(c->out, &c->cur);
+			bld_sbom_add_pkg(c->out, &c->cur);
 		}
 		return;
 	}
@@ -226,6 +236,60 @@ static int cmp_pkg(const void *a, const void *b)
 	return r ? r : strcmp(x->version, y->version);
 }
 
+/* distroless: var/lib/dpkg/status.d/PKG, one stanza each, beside PKG.md5sums */
+static int scan_statusd(int rootfd, bld_pkgs_t *out, cb_error_t *err)
+{
+	int dfd = cb_open_in_root(rootfd, "var/lib/dpkg/status.d", O_RDONLY | O_DIRECTORY, 0);
+	if (dfd < 0)
+		return errno == ENOENT || errno == ENOTDIR
+			       ? 0
+			       : cb_error_errno(err, "open 'var/lib/dpkg/status.d' in the image");
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return cb_error_errno(err, "read 'var/lib/dpkg/status.d' in the image");
+	}
+	int rc = 0;
+	for (struct dirent *e; rc == 0 && (e = readdir(d));) {
+		size_t n = strlen(e->d_name);
+		if (e->d_name[0] == '.' || (n > 8 && !strcmp(e->d_name + n - 8, ".md5sums")))
+			continue;
+		_cleanup_free_ char *data = NULL;
+		size_t len = 0;
+		rc = read_in_root(dirfd(d), e->d_name, &data, &len, err);
+		if (rc == 0)
+			bld_sbom_parse_dpkg_statusd(data, len, out);
+		rc = rc < 0 ? -1 : 0;
+	}
+	closedir(d);
+	return rc;
+}
+
+/* rpm >= 4.16 (sqlite); an unreadable database is a warning: the image
+ * built, and the SBOM says what could be read */
+static int scan_rpm(int rootfd, bld_pkgs_t *out, cb_error_t *err)
+{
+	static const char *const paths[] = {"usr/lib/sysimage/rpm/rpmdb.sqlite",
+					    "var/lib/rpm/rpmdb.sqlite"};
+	for (size_t i = 0; i < CB_ARRAY_SIZE(paths); i++) {
+		int fd = cb_open_in_root(rootfd, paths[i], O_RDONLY, 0);
+		if (fd < 0) {
+			if (errno == ENOENT || errno == ENOTDIR)
+				continue;
+			return cb_error_errno(err, "open '%s' in the image", paths[i]);
+		}
+		cb_error_t e = CB_ERROR_INIT;
+		if (bld_sbom_read_rpmdb(fd, out, &e) < 0) {
+			cb_error_wrap(&e, "%s", paths[i]);
+			cb_warn_error(&e);
+		}
+		close(fd);
+		return 0; /* the newer place wins when (by a symlink) both exist */
+	}
+	(void)err;
+	return 0;
+}
+
 int bld_sbom_scan(int rootfd, bld_pkgs_t *out, cb_error_t *err)
 {
 	static const struct {
@@ -244,6 +308,8 @@ int bld_sbom_scan(int rootfd, bld_pkgs_t *out, cb_error_t *err)
 		if (r == 0)
 			dbs[i].parse(data, len, out);
 	}
+	if (scan_statusd(rootfd, out, err) < 0 || scan_rpm(rootfd, out, err) < 0)
+		return -1;
 	os_release(rootfd, out);
 	if (out->n)
 		qsort(out->v, out->n, sizeof(*out->v), cmp_pkg);
@@ -279,8 +345,15 @@ static char *purl(const bld_pkgs_t *all, const bld_pkg_t *p)
 {
 	cb_buf_t b;
 	cb_buf_init(&b);
-	const char *ns = all->distro_id ? all->distro_id : (!strcmp(p->type, "apk") ? "alpine" : "debian");
-	cb_buf_addf(&b, "pkg:%s/%s/", p->type, ns);
+	const char *ns = all->distro_id            ? all->distro_id
+			 : !strcmp(p->type, "apk") ? "alpine"
+			 : !strcmp(p->type, "deb") ? "debian"
+						   : NULL; /* rpm: the purl spec allows none */
+	cb_buf_addf(&b, "pkg:%s/", p->type);
+	if (ns) {
+		purl_add(&b, ns);
+		cb_buf_addch(&b, '/');
+	}
 	purl_add(&b, p->name);
 	cb_buf_addch(&b, '@');
 	purl_add(&b, p->version);
@@ -288,6 +361,11 @@ static char *purl(const bld_pkgs_t *all, const bld_pkg_t *p)
 	if (p->arch) {
 		cb_buf_addf(&b, "%carch=", sep);
 		purl_add(&b, p->arch);
+		sep = '&';
+	}
+	if (p->epoch && strcmp(p->epoch, "0")) {
+		cb_buf_addf(&b, "%cepoch=", sep);
+		purl_add(&b, p->epoch);
 		sep = '&';
 	}
 	if (all->distro_id && all->distro_version)

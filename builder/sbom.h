@@ -6,8 +6,11 @@
  *   dpkg  var/lib/dpkg/status: every stanza whose Status is not
  *         "not-installed" (what `dpkg-query -W` lists)
  *   apk   lib/apk/db/installed
- *   rpm   not read: its sqlite database needs an sqlite reader cbuild
- *         does not have yet
+ *   dpkg  var/lib/dpkg/status.d/NAME: one stanza a file, no Status field
+ *         (distroless images; NAME.md5sums files are not stanzas)
+ *   rpm   var/lib/rpm/rpmdb.sqlite, usr/lib/sysimage/rpm/rpmdb.sqlite:
+ *         rpm >= 4.16's sqlite database, read by builder/sbom_rpm.c (the
+ *         Berkeley DB and ndb formats of older rpm are not read)
  *
  * The document is a function of its inputs only (packages sorted, IDs
  * numbered, the namespace a digest of the content, the time given), so
@@ -23,12 +26,13 @@
 #include "common/error.h"
 
 typedef struct bld_pkg {
-	char *type;    /* purl type: "deb", "apk" */
+	char *type; /* purl type: "deb", "apk", "rpm" */
 	char *name;
 	char *version;
 	char *arch;    /* NULL if unknown */
 	char *source;  /* source package / origin, NULL if none */
-	char *license; /* apk's L:, NULL if none */
+	char *license; /* apk's L:, rpm's License, NULL if none */
+	char *epoch;   /* rpm's Epoch, NULL if none (dpkg's is in version) */
 } bld_pkg_t;
 
 typedef struct bld_pkgs {
@@ -43,6 +47,13 @@ void bld_pkgs_release(bld_pkgs_t *p);
 /* Parsers of the databases' text (exported for the unit tests). */
 void bld_sbom_parse_dpkg(const char *data, size_t len, bld_pkgs_t *out);
 void bld_sbom_parse_apk(const char *data, size_t len, bld_pkgs_t *out);
+void bld_sbom_parse_dpkg_statusd(const char *data, size_t len, bld_pkgs_t *out);
+
+/* The packages of an rpm sqlite database open at fd (read with pread). */
+int bld_sbom_read_rpmdb(int fd, bld_pkgs_t *out, cb_error_t *err);
+
+/* Append *p to out (which takes its strings; *p is zeroed). */
+void bld_sbom_add_pkg(bld_pkgs_t *out, bld_pkg_t *p);
 
 /* Read every database found under the directory rootfd (an image's root;
  * paths resolve inside it). A database that is absent is no error. */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "builder/internal.h"
@@ -125,6 +126,8 @@ static int mount_empty(bld_snap_t *snap, const char *empty, cb_error_t *err)
 int bld_snap_open(store_t *st, const bld_state_t *s, bool readonly, bld_snap_t *snap,
 		  cb_error_t *err)
 {
+	if (bld_snap_use_copy())
+		return bld_snap_copy_open(st, s, readonly, snap, err);
 	memset(snap, 0, sizeof(*snap));
 	snap->dir = store_mkdtemp(st, "step-", err);
 	if (!snap->dir)
@@ -184,6 +187,8 @@ static void unmount(bld_snap_t *snap)
 int bld_snap_commit(store_t *st, bld_snap_t *snap, const layer_opts_t *lo, layer_result_t *res,
 		    bool *empty, cb_error_t *err)
 {
+	if (snap->copy)
+		return bld_snap_copy_commit(st, snap, lo, res, empty, err);
 	unmount(snap);
 	if (snap->mounted)
 		return cb_error_errno(err, "unmount '%s'", snap->merged);
@@ -218,6 +223,55 @@ void bld_snap_close(bld_snap_t *snap)
 	free(snap->dir);
 	free(snap->upper);
 	free(snap->merged);
+	free(snap->base);
+	free(snap->chain);
 	cb_strv_free(snap->lowers);
 	memset(snap, 0, sizeof(*snap));
+}
+
+static bool exists_in(const char *root, const char *rel)
+{
+	_cleanup_free_ char *p = cb_path_join(root, rel);
+	return cb_path_exists(p);
+}
+
+void bld_snap_etc_note(const bld_snap_t *snap, bld_etc_marks_t *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->had_resolv = exists_in(snap->merged, "etc/resolv.conf");
+	m->had_hosts = exists_in(snap->merged, "etc/hosts");
+	if (snap->copy)
+		return; /* a plain tree: nothing is copied up */
+	m->etc_in_upper = exists_in(snap->upper, "etc");
+	_cleanup_free_ char *p = cb_path_join(snap->merged, "etc");
+	m->etc_known = lstat(p, &m->etc) == 0 && S_ISDIR(m->etc.st_mode);
+}
+
+static void drop_mountpoint(const char *upper, const char *rel, bool existed)
+{
+	if (existed)
+		return;
+	_cleanup_free_ char *p = cb_path_join(upper, rel);
+	struct stat sb;
+	if (lstat(p, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0)
+		unlink(p);
+}
+
+void bld_snap_etc_drop(const bld_snap_t *snap, const bld_etc_marks_t *m)
+{
+	drop_mountpoint(snap->upper, "etc/resolv.conf", m->had_resolv);
+	drop_mountpoint(snap->upper, "etc/hosts", m->had_hosts);
+	if (snap->copy || m->etc_in_upper || !m->etc_known)
+		return;
+	_cleanup_free_ char *p = cb_path_join(snap->upper, "etc");
+	struct stat sb;
+	if (lstat(p, &sb) < 0 || !S_ISDIR(sb.st_mode) || sb.st_mode != m->etc.st_mode ||
+	    sb.st_uid != m->etc.st_uid || sb.st_gid != m->etc.st_gid)
+		return;
+	/* an emptied and remade /etc is opaque: it hides the lower's files */
+	char v[8];
+	if (lgetxattr(p, "trusted.overlay.opaque", v, sizeof v) >= 0 ||
+	    lgetxattr(p, "user.overlay.opaque", v, sizeof v) >= 0)
+		return;
+	rmdir(p); /* only when empty: whatever the step put there stays */
 }

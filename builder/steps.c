@@ -19,6 +19,7 @@
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/json.h"
+#include "store/places.h"
 
 #define TAIL_LINES 12
 
@@ -47,87 +48,6 @@ static int copy_source_state(build_t *b, const df_step_t *step, bld_state_t *out
 		return 0;
 	}
 	return bld_named_image_state(b, step->line, cp->from, out, err);
-}
-
-/* ---- ADD of URLs ---- */
-
-static bool is_url(const char *s)
-{
-	return cb_str_has_prefix(s, "http://") || cb_str_has_prefix(s, "https://");
-}
-
-/* The file name a URL is saved as: the last path segment, as Docker. */
-static char *url_basename(const char *url)
-{
-	const char *p = strstr(url, "://") + 3;
-	size_t end = strcspn(p, "?#");
-	const char *slash = NULL;
-	for (const char *q = p; q < p + end; q++)
-		if (*q == '/')
-			slash = q;
-	if (!slash || slash + 1 >= p + end)
-		return cb_xstrdup("index.html");
-	return cb_xstrndup(slash + 1, (size_t)(p + end - slash - 1));
-}
-
-void bld_url_cleanup(build_t *b)
-{
-	if (!b->url_dir)
-		return;
-	cb_error_t e = CB_ERROR_INIT;
-	if (cb_rm_rf(b->url_dir, &e) < 0)
-		cb_error_release(&e);
-	free(b->url_dir);
-	b->url_dir = NULL;
-}
-
-static int fetch_one(build_t *b, const char *url, const char *expected, char *sum_hex,
-		     cb_error_t *err)
-{
-	_cleanup_free_ char *name = url_basename(url);
-	_cleanup_free_ char *path = cb_path_join(b->url_dir, name);
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return cb_error_errno(err, "ADD '%s': create '%s'", url, name);
-	if (b->o->fetcher.fetch(b->o->fetcher.ctx, url, fd, err) < 0)
-		return -1;
-	char d[DIGEST_STR_LEN + 1];
-	if (digest_file(path, d, err) < 0)
-		return -1;
-	if (expected && strcmp(expected, d))
-		return cb_error_fail(err, EBADMSG, "ADD '%s': checksum mismatch: expected '%s', got '%s'",
-				     url, expected, d);
-	memcpy(sum_hex, digest_hex(d), DIGEST_HEX_LEN + 1);
-	return 0;
-}
-
-/* Every source is downloaded now (its content is the step's input) into a
- * fresh directory the step then copies from. */
-static int url_inputs(build_t *b, const df_step_t *step, char **inputs, cb_error_t *err)
-{
-	const df_copy_t *cp = &step->u.copy;
-	if (step->kind != DF_ADD)
-		return cb_error_fail(err, EINVAL, "COPY cannot take a URL ('%s'): use ADD", cp->sources[0]);
-	if (!b->o->fetcher.fetch)
-		return cb_error_fail(err, ENOTSUP, "ADD '%s': no way to download here", cp->sources[0]);
-	bld_url_cleanup(b);
-	b->url_dir = store_mkdtemp(b->st, "url-", err);
-	if (!b->url_dir)
-		return -1;
-	cb_buf_t sums;
-	cb_buf_init(&sums);
-	int rc = 0;
-	for (size_t i = 0; cp->sources[i] && rc == 0; i++) {
-		char hex[DIGEST_HEX_LEN + 1];
-		if (!is_url(cp->sources[i]))
-			rc = cb_error_fail(err, EINVAL, "ADD: mixing URLs and local files is not supported");
-		else if ((rc = fetch_one(b, cp->sources[i], cp->checksum, hex, err)) == 0)
-			cb_buf_addf(&sums, "%s %s\n", hex, cp->sources[i]);
-	}
-	if (rc == 0)
-		*inputs = cb_buf_detach(&sums, NULL);
-	cb_buf_release(&sums);
-	return rc;
 }
 
 /* What a RUN's bind mounts show it: a stage's key, an image's ID, or the
@@ -242,13 +162,13 @@ int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, cha
 	*inputs = NULL;
 	if (step->kind == DF_RUN)
 		return run_inputs(b, step, inputs, files, err);
-	if (step->kind != DF_COPY && step->kind != DF_ADD)
+	if (!(df_instruction(step->kind)->cache_key & DF_KEY_SOURCES))
 		return 0;
 	const df_copy_t *cp = &step->u.copy;
 	if (!cp->sources || !cp->sources[0])
 		return 0; /* only inline (heredoc) files: the text says it all */
-	if (is_url(cp->sources[0]))
-		return url_inputs(b, step, inputs, err);
+	if (bld_remote_source(step))
+		return bld_remote_inputs(b, step, inputs, err);
 	char sum[DIGEST_STR_LEN + 1];
 	if (!cp->from) {
 		_cleanup_(df_ignore_freep) df_ignore_t *ex = NULL;
@@ -653,10 +573,7 @@ static int ssh_mount(build_t *b, const df_mount_t *dm, run_mounts_t *m, const ch
 static int cache_mount_dir(build_t *b, const df_mount_t *dm, run_mounts_t *m, const char **out,
 			   cb_error_t *err)
 {
-	char d[DIGEST_STR_LEN + 1];
-	const char *id = dm->id ? dm->id : dm->target;
-	digest_buffer(id, strlen(id), d);
-	char *dir = cb_asprintf("%s/mounts/cache/%.32s", store_root(b->st), digest_hex(d));
+	char *dir = store_place_cache_mount(b->st, dm->id ? dm->id : dm->target);
 	keep(m, dir);
 	if (cb_mkdir_p(dir, dm->mode > 0 ? (mode_t)dm->mode : 0755, err) < 0)
 		return -1;
@@ -756,18 +673,6 @@ static int add_heredoc_files(build_t *b, const df_run_t *run, run_mounts_t *m, c
 	return 0;
 }
 
-/* Files the sandbox binds over (resolv.conf, hosts) appear as empty mount
- * points in the upper dir when the image lacked them: not part of the step. */
-static void drop_mountpoint(const char *upper, const char *rel, bool existed)
-{
-	if (existed)
-		return;
-	_cleanup_free_ char *p = cb_path_join(upper, rel);
-	struct stat sb;
-	if (lstat(p, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0)
-		unlink(p);
-}
-
 /* The PID 1 of every running RUN (one per stage building), for the
  * interrupt handler: slots are claimed and freed with atomics so that the
  * handler can read them at any moment. */
@@ -824,8 +729,8 @@ static int run_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, bl
 	cb_buf_init(&ro.line);
 	cb_buf_init(&ro.pending);
 	_cleanup_strv_ char **env = run_env(step);
-	bool had_resolv = exists_in(snap->merged, "etc/resolv.conf");
-	bool had_hosts = exists_in(snap->merged, "etc/hosts");
+	bld_etc_marks_t etc;
+	bld_snap_etc_note(snap, &etc);
 	int rc = 0;
 	for (size_t i = 0; i < run->n_mounts && rc == 0; i++) {
 		const df_mount_t *dm = &run->mounts[i];
@@ -858,9 +763,9 @@ static int run_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, bl
 		cfg.output_opaque = &ro;
 		cfg.forward_signals = false; /* Ctrl-C cancels the build: bld_interrupted */
 		cfg.pids_limit = b->run_pids;
-		if (run->insecure) { /* BuildKit's: every capability, no seccomp */
+		if (run->insecure) { /* BuildKit's: all caps, no seccomp, no masked paths */
 			cfg.caps = sbx_caps_all();
-			cfg.seccomp_unconfined = true;
+			cfg.seccomp_unconfined = cfg.systempaths_unconfined = true;
 		}
 		rc = run_sandboxed(b, &cfg, &status, err);
 		if (rc < 0)
@@ -880,8 +785,7 @@ static int run_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, bl
 	if (b->o->progress == BLD_PROGRESS_TTY && !b->prefix && b->o->log)
 		window_clear(&ro);
 	drop_made(&m, snap->upper, run);
-	drop_mountpoint(snap->upper, "etc/resolv.conf", had_resolv);
-	drop_mountpoint(snap->upper, "etc/hosts", had_hosts);
+	bld_snap_etc_drop(snap, &etc);
 	output_release(&ro);
 	run_mounts_release(&m);
 	return rc;
@@ -985,16 +889,16 @@ static int copy_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, b
 	_cleanup_(df_ignore_freep) df_ignore_t *ex = NULL;
 	if (cp->exclude && df_ignore_from_patterns(cp->exclude, &ex, err) < 0)
 		return cb_error_wrap(err, "--exclude");
-	if (cp->sources && cp->sources[0] && is_url(cp->sources[0])) {
-		/* downloaded by bld_step_inputs; copied as files (never unpacked) */
-		_cleanup_close_ int fd = open(b->url_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (bld_remote_source(step)) { /* copied as files (never unpacked) */
+		_cleanup_free_ char *dir = NULL;
 		_cleanup_strv_ char **names = NULL;
-		for (size_t i = 0; cp->sources[i]; i++)
-			names = cb_strv_push_take(names, url_basename(cp->sources[i]));
-		bld_source_t src = {fd, b->url_dir, NULL, false, NULL, NULL};
+		if (bld_remote_fetch(b, step, &dir, &names, err) < 0)
+			return -1;
+		_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		bld_source_t src = {fd, dir, NULL, false, NULL, NULL};
 		df_step_t as_copy = *step;
 		as_copy.kind = DF_COPY;
-		return fd < 0 ? cb_error_errno(err, "open '%s'", b->url_dir)
+		return fd < 0 ? cb_error_errno(err, "open '%s'", dir)
 			      : copy_from(b, &as_copy, s, snap, &src, names, NULL, err);
 	}
 	if (!cp->from) {
@@ -1036,7 +940,7 @@ static int workdir_in_snapshot(const df_step_t *step, const bld_state_t *s, bld_
 
 static bool is_filesystem_step(df_kind_t k)
 {
-	return k == DF_RUN || k == DF_COPY || k == DF_ADD || k == DF_WORKDIR;
+	return df_instruction(k)->makes_layer;
 }
 
 int bld_step_execute(build_t *b, const df_step_t *step, bld_state_t *s, cb_error_t *err)
@@ -1056,7 +960,8 @@ int bld_step_execute(build_t *b, const df_step_t *step, bld_state_t *s, cb_error
 	else if (step->kind == DF_WORKDIR)
 		rc = workdir_in_snapshot(step, s, &snap, err);
 	else
-		rc = copy_in_snapshot(b, step, s, &snap, &written, err);
+		/* no layer written while copying into a copy snapshot's tree */
+		rc = copy_in_snapshot(b, step, s, &snap, snap.copy ? NULL : &written, err);
 	layer_result_t res;
 	bool empty = true;
 	if (rc == 0 && written.done) {

@@ -9,17 +9,25 @@
 
 #include "builder/internal.h"
 
+#define BLD_GIT_COMMIT_MAX 65 /* a SHA-1 or SHA-256 commit ID and its NUL */
+
 typedef struct build {
 	store_t *st;
 	const bld_opts_t *o;
-	df_plan_t *plan;
+	const df_plan_t *plan; /* made once; read-only: stages share it */
+	df_plan_t *owned_plan; /* the same, to free */
+	df_tree_t *tree;       /* the parsed Dockerfile the plan borrows */
 	bld_context_t ctx;
 	bld_state_t *stages; /* by Dockerfile stage index */
-	bld_state_t *bases;  /* resolved FROM images, by stage index (before any step) */
+	bld_state_t *bases;  /* resolved FROM images, by stage index (while planning) */
+	size_t n_bases;
+	char **held_onbuild; /* the last base's ONBUILD, lent to the planner */
+	bool base_failed;    /* planning failed resolving a base image */
 	bool *stage_done;
 	char *created;       /* timestamp of this build's history entries */
 	bool cmd_set;        /* CMD given in the current stage (ENTRYPOINT rule) */
 	char *url_dir;       /* ADD URL: the current step's downloads (tmp/) */
+	char git_commit[BLD_GIT_COMMIT_MAX]; /* ADD git: the commit of the step's key */
 	/* Stages that do not depend on each other build concurrently, each on
 	 * a thread with its own copy of this struct (cmd_set, url_dir and
 	 * prefix are its own; everything else is shared, and stages[i] is
@@ -106,7 +114,19 @@ void bld_explain_write(build_t *b, int stage, size_t index, const char *text);
 void bld_explain_record_remote(build_t *b, int stage, size_t index, const df_step_t *step,
 			       const char *parent, const char *canonical, const char *inputs);
 
-/* Remove the current step's downloads (ADD URL). */
+/* ---- ADD of URLs and git repositories (builder/add_remote.c) ---- */
+
+/* Whether the step's sources are URLs or a git repository. */
+bool bld_remote_source(const df_step_t *step);
+/* The step's inputs: URLs are downloaded now (their digests), a git ref is
+ * resolved to its commit (ls-remote; nothing cloned). New string. */
+int bld_remote_inputs(build_t *b, const df_step_t *step, char **inputs, cb_error_t *err);
+/* Where the step copies from, after bld_remote_inputs: *dir (new string)
+ * and the source names in it (new vector); a git repository is cloned at
+ * the commit of the key now. Both removed by bld_url_cleanup. */
+int bld_remote_fetch(build_t *b, const df_step_t *step, char **dir, char ***names,
+		     cb_error_t *err);
+/* Remove the current step's downloads and clone. */
 void bld_url_cleanup(build_t *b);
 
 /* The image a COPY --from or RUN --mount from= names when no stage has

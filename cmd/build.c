@@ -12,6 +12,11 @@
  * unless --network none). CBUILD_RUN_PIDS_LIMIT=N sets every RUN's pids
  * limit (N <= 0: none) instead of BLD_RUN_PIDS_LIMIT.
  *
+ * --storage-driver auto|overlay|copy (or CBUILD_STORAGE_DRIVER) picks the
+ * step snapshotter (builder.h); --isolation none runs RUN steps without
+ * namespaces (runtime/isolation.h), as in a container with Docker's
+ * defaults, where auto gets there by itself.
+ *
  * --check runs the build checks (parser/checks.h) and builds nothing:
  * each violation is printed with its place, line and fix, and the exit
  * status is 1 when there was any (as `docker build --check`).
@@ -21,7 +26,6 @@
  * is attached by default (see builder/attest.c for why); --sbom brings
  * min provenance with it unless --provenance=false.
  */
-#include "store/archive_lazy.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -39,6 +43,7 @@
 #include "registry/reference.h"
 #include "registry/registry.h"
 #include "runtime/isolation.h"
+#include "store/layer.h"
 
 #define DOCKERFILE_MAX (16u << 20)
 
@@ -75,7 +80,7 @@ enum {
 	OPT_FORMAT, OPT_COMPRESS, OPT_TIMESTAMP, OPT_IIDFILE, OPT_PROGRESS, OPT_SECRET,
 	OPT_EXPLAIN, OPT_PLATFORM, OPT_LEVEL, OPT_DRY_RUN, OPT_CACHE_TO, OPT_CACHE_MODE,
 	OPT_CACHE_FROM, OPT_JOBS, OPT_SSH, OPT_RM, OPT_FORCE_RM, OPT_ALLOW, OPT_CHECK,
-	OPT_SBOM, OPT_PROVENANCE, OPT_ISOLATION,
+	OPT_SBOM, OPT_PROVENANCE, OPT_ISOLATION, OPT_STORAGE_DRIVER,
 };
 
 const cmd_opt_t cmd_build_opts[] = {
@@ -116,9 +121,25 @@ const cmd_opt_t cmd_build_opts[] = {
 	{"check", OPT_CHECK, CMD_ARG_NONE, NULL, "check the Dockerfile, build nothing"},
 	{"sbom", OPT_SBOM, CMD_ARG_OPTIONAL, "BOOL", "attach an SBOM attestation"},
 	{"provenance", OPT_PROVENANCE, CMD_ARG_OPTIONAL, "min|max|BOOL", "attach a provenance attestation"},
-	{"isolation", OPT_ISOLATION, CMD_ARG_REQUIRED, "auto|namespaces|chroot", "how RUN steps are isolated"},
+	{"isolation", OPT_ISOLATION, CMD_ARG_REQUIRED, "auto|namespaces|chroot|none", "how RUN steps are isolated"},
+	{"storage-driver", OPT_STORAGE_DRIVER, CMD_ARG_REQUIRED, "auto|overlay|copy", "how steps' file systems are made"},
 	{0},
 };
+
+/* CBUILD_STORAGE_DRIVER (a CI image's ENV): --storage-driver when not given */
+static int driver_from_env(cb_error_t *err)
+{
+	static bool given;
+	const char *v = getenv("CBUILD_STORAGE_DRIVER");
+	bld_snap_driver_t d;
+	if (given || !v || !*v)
+		return 0;
+	given = true;
+	if (bld_snap_driver_parse(v, &d, err) < 0)
+		return -1;
+	bld_snap_driver_set(d);
+	return 0;
+}
 
 static int run_pids_from_env(int64_t *out, cb_error_t *err)
 {
@@ -251,6 +272,13 @@ static int parse_one(build_args_t *a, int c, const char *arg, cb_error_t *err)
 		rt_isolation_set(mode);
 		return 0;
 	}
+	case OPT_STORAGE_DRIVER: { /* process-wide, like the isolation */
+		bld_snap_driver_t d;
+		if (bld_snap_driver_parse(arg, &d, err) < 0)
+			return CMD_USAGE;
+		bld_snap_driver_set(d);
+		return 0;
+	}
 	case OPT_SSH: { /* ID=SOCKET, or ID alone for $SSH_AUTH_SOCK (as docker) */
 		const char *eq = strchr(arg, '=');
 		const char *sock = eq ? eq + 1 : getenv("SSH_AUTH_SOCK");
@@ -354,23 +382,21 @@ static void build_args_release(build_args_t *a)
 	free(a->plats_str);
 }
 
-/* stdin for libarchive: the bytes already read to tell a tar from a
- * Dockerfile, then the rest. */
+/* stdin: the bytes already read to tell a tar from a Dockerfile, then
+ * the rest. */
 typedef struct stdin_src {
 	char head[512];
 	size_t len, pos;
 	char buf[65536];
 } stdin_src_t;
 
-static la_ssize_t stdin_read_cb(struct archive *a, void *opaque, const void **out)
+static ssize_t stdin_read(stdin_src_t *s, const void **out)
 {
-	(void)a;
-	stdin_src_t *s = opaque;
 	if (s->pos < s->len) {
 		*out = s->head + s->pos;
 		size_t n = s->len - s->pos;
 		s->pos = s->len;
-		return (la_ssize_t)n;
+		return (ssize_t)n;
 	}
 	ssize_t n;
 	while ((n = read(0, s->buf, sizeof(s->buf))) < 0 && errno == EINTR)
@@ -397,8 +423,8 @@ static int dockerfile_context(const char *dir, stdin_src_t *src, cb_error_t *err
 		return cb_error_errno(err, "write '%s'", path);
 	size_t total = 0;
 	const void *p;
-	la_ssize_t n;
-	while ((n = stdin_read_cb(NULL, src, &p)) > 0) {
+	ssize_t n;
+	while ((n = stdin_read(src, &p)) > 0) {
 		total += (size_t)n;
 		if (total > DOCKERFILE_MAX)
 			return cb_error_fail(err, EFBIG, "Dockerfile on stdin: over %u bytes", DOCKERFILE_MAX);
@@ -408,8 +434,8 @@ static int dockerfile_context(const char *dir, stdin_src_t *src, cb_error_t *err
 	return n < 0 ? cb_error_errno(err, "read stdin") : 0;
 }
 
-/* CONTEXT "-": a tar on stdin (or a Dockerfile alone), unpacked into a
- * temp dir of the store. */
+/* CONTEXT "-": a tar on stdin (compressed or not; or a Dockerfile alone),
+ * unpacked into a temp dir of the store by the store's hardened extractor. */
 static int context_from_stdin(store_t *st, char **dir, cb_error_t *err)
 {
 	*dir = store_mkdtemp(st, "context-", err);
@@ -424,44 +450,22 @@ static int context_from_stdin(store_t *st, char **dir, cb_error_t *err)
 			src->len += (size_t)n;
 	if (!looks_like_archive((unsigned char *)src->head, src->len))
 		return dockerfile_context(*dir, src, err);
-	struct archive *a = archive_read_new();
-	archive_read_support_filter_all(a);
-	archive_read_support_format_all(a);
-	struct archive *w = archive_write_disk_new();
-	archive_write_disk_set_options(w, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
-						  ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-						  ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-						  ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
-	int rc = 0;
-	_cleanup_close_ int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (archive_read_open(a, src, NULL, stdin_read_cb, NULL) != ARCHIVE_OK || chdir(*dir) < 0) {
-		rc = cb_error_fail(err, EINVAL, "read context tar from stdin: %s",
-				   archive_error_string(a) ? archive_error_string(a) : "failed");
-		goto out;
-	}
-	struct archive_entry *e;
-	int r;
-	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-		if (archive_write_header(w, e) < ARCHIVE_WARN) {
-			rc = cb_error_fail(err, EIO, "extract context '%s': %s",
-					   archive_entry_pathname(e), archive_error_string(w));
-			break;
-		}
-		const void *buf;
-		size_t len;
-		la_int64_t off;
-		while (archive_read_data_block(a, &buf, &len, &off) == ARCHIVE_OK)
-			archive_write_data_block(w, buf, len, off);
-		archive_write_finish_entry(w);
-	}
-	if (rc == 0 && r != ARCHIVE_EOF)
-		rc = cb_error_fail(err, EIO, "read context tar from stdin: %s", archive_error_string(a));
-out:
-	if (cwd >= 0 && fchdir(cwd) < 0 && rc == 0)
-		rc = cb_error_errno(err, "return to working directory");
-	archive_write_free(w);
-	archive_read_free(a);
-	return rc;
+	/* the sniffed bytes go back in front of the rest: an unnamed file in
+	 * the context directory (never seen by the extraction into it) */
+	_cleanup_close_ int fd = open(*dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cb_error_errno(err, "read context tar from stdin: a temp file in '%s'", *dir);
+	const void *p;
+	while ((n = stdin_read(src, &p)) > 0)
+		if (cb_write_all(fd, p, (size_t)n, err) < 0)
+			return cb_error_wrap(err, "read context tar from stdin");
+	if (n < 0)
+		return cb_error_errno(err, "read context tar from stdin");
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return cb_error_errno(err, "read context tar from stdin");
+	if (layer_extract_plain(fd, *dir, err) < 0)
+		return cb_error_wrap(err, "read context tar from stdin");
+	return 0;
 }
 
 static int read_dockerfile(const build_args_t *a, const char *context, char **data, size_t *len,
@@ -624,7 +628,7 @@ static int do_build(cmd_ctx_t *ctx, build_args_t *a, cb_error_t *err)
 		o.pull = a->pull;
 		o.network_none = a->network_none;
 		o.allow_insecure = a->allow_insecure;
-		if (run_pids_from_env(&o.run_pids_limit, err) < 0)
+		if (run_pids_from_env(&o.run_pids_limit, err) < 0 || driver_from_env(err) < 0)
 			return CMD_USAGE;
 		o.docker_format = a->docker_format;
 		o.explain_cache = a->explain_cache;

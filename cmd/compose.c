@@ -310,7 +310,7 @@ static const cmd_opt_t pull_opts[] = {
 static int compose_push(compose_t *c, int argc, char **argv, cb_error_t *err)
 {
 	reg_opts_t ro;
-	reg_opts_init(&ro);
+	cmd_reg_opts_init(&ro);
 	bool ignore_failures = false;
 	_cleanup_strv_ char **names = NULL;
 	int rc = parse_services(c, argc, argv, &ro, &ignore_failures, &names, err);
@@ -346,7 +346,7 @@ static int compose_push(compose_t *c, int argc, char **argv, cb_error_t *err)
 static int compose_pull(compose_t *c, int argc, char **argv, cb_error_t *err)
 {
 	reg_opts_t ro;
-	reg_opts_init(&ro);
+	cmd_reg_opts_init(&ro);
 	bool ignore_buildable = false;
 	_cleanup_strv_ char **names = NULL;
 	int rc = parse_services(c, argc, argv, &ro, &ignore_buildable, &names, err);

@@ -34,12 +34,14 @@
 #include "runtime/container.h"
 #include "runtime/forward.h"
 #include "runtime/log.h"
+#include "runtime/seccomp.h"
 #include "cmd/compose.h"
 #include "cmd/resolve.h"
 #include "common/fs.h"
 #include "common/util.h"
 #include "registry/reference.h"
 #include "store/image.h"
+#include "store/places.h"
 
 /* ---- names and paths ---- */
 
@@ -97,6 +99,50 @@ static char *volume_spec(const compose_t *c, const df_compose_service_t *s, size
 static void effective_health(store_t *st, const df_compose_service_t *s, const char *digest,
 			     rt_compose_health_t *hc);
 
+/* A service's security_opt, as docker compose hands it to the engine:
+ * seccomp=unconfined|FILE (also "seccomp:"; the file is read now, relative
+ * to the project directory, and checked); no-new-privileges[:true] is what
+ * cbuild always sets; label= and apparmor= have nothing to apply to on
+ * this host (no SELinux or AppArmor confinement): a warning. Anything else
+ * is an error, as `run --security-opt` has it. *seccomp: NULL (Docker's
+ * default profile), "unconfined" or a profile's text (caller frees). */
+static int service_security(const compose_t *c, const df_compose_service_t *s, char **seccomp,
+			    cb_error_t *err)
+{
+	for (size_t i = 0; s->security_opt && s->security_opt[i]; i++) {
+		const char *o = s->security_opt[i];
+		if (!strcmp(o, "no-new-privileges") || !strcmp(o, "no-new-privileges:true") ||
+		    !strcmp(o, "no-new-privileges=true"))
+			continue;
+		if (cb_str_has_prefix(o, "label") || cb_str_has_prefix(o, "apparmor")) {
+			cb_warn("service '%s': security_opt '%s' has no effect here (ignored)", s->name, o);
+			continue;
+		}
+		static const char known[] = "seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges";
+		if (strncmp(o, "seccomp=", 8) && strncmp(o, "seccomp:", 8))
+			return cb_error_fail(err, EINVAL, "service '%s': unsupported security_opt '%s' (%s)",
+					     s->name, o, known);
+		free(*seccomp);
+		*seccomp = NULL;
+		if (!strcmp(o + 8, "unconfined")) {
+			*seccomp = cb_xstrdup("unconfined");
+			continue;
+		}
+		if (!o[8])
+			return cb_error_fail(err, EINVAL, "service '%s': seccomp= needs a profile or 'unconfined'",
+					     s->name);
+		_cleanup_free_ char *path = o[8] == '/' ? cb_xstrdup(o + 8) : cb_path_join(c->p->dir, o + 8);
+		size_t len = 0;
+		if (cb_read_file(path, 1 << 20, seccomp, &len, err) < 0)
+			return cb_error_wrap(err, "service '%s': seccomp profile", s->name);
+		sbx_scmp_profile_t *p = sbx_seccomp_parse(*seccomp, path, err);
+		if (!p)
+			return cb_error_wrap(err, "service '%s'", s->name);
+		sbx_seccomp_free(p);
+	}
+	return 0;
+}
+
 static int create_one(compose_t *c, store_t *st, const df_compose_service_t *s,
 		      const char *hosts, rt_ctr_t **out, rt_compose_health_t *hc,
 		      cb_error_t *err)
@@ -144,6 +190,11 @@ static int create_one(compose_t *c, store_t *st, const df_compose_service_t *s,
 	spec.hostname = s->hostname ? s->hostname : s->name;
 	spec.volumes = vols;
 	spec.network = "host"; /* the pod's namespace: see the top of this file */
+	spec.pids_limit = s->pids_limit;
+	_cleanup_free_ char *seccomp = NULL;
+	if (service_security(c, s, &seccomp, err) < 0)
+		return -1;
+	spec.seccomp = seccomp;
 	if (rt_ctr_create(st, &spec, out, err) < 0)
 		return cb_error_wrap(err, "service '%s'", s->name);
 	effective_health(st, s, digest, hc);
@@ -449,8 +500,7 @@ static int remove_volumes(compose_t *c, store_t *st, cb_error_t *err)
 				names = cb_strv_push_take(names, cb_asprintf("%s_%s_anon%zu", c->p->name,
 									     c->p->services[i].name, k));
 	for (size_t i = 0; names && names[i]; i++) {
-		_cleanup_free_ char *sub = cb_asprintf("volumes/%s", names[i]);
-		_cleanup_free_ char *p = store_path(st, sub);
+		_cleanup_free_ char *p = store_place_volume(st, names[i]);
 		if (!cb_path_exists(p))
 			continue;
 		if (cb_rm_rf(p, err) < 0)

@@ -325,7 +325,7 @@ int cmd_inspect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (!st)
 		return -1;
 	for (int i = first; attest && i < argc; i++)
-		if (cmd_print_attestation(st, argv[i], attest == O_SBOM, err) < 0)
+		if (cmd_print_attestation(st, argv[i], platform, attest == O_SBOM, err) < 0)
 			return -1;
 	if (attest)
 		return 0;

@@ -9,6 +9,7 @@
 
 /* Print the SBOM (sbom) or provenance predicate of image `what`. ENOENT
  * when the image has none. */
-int cmd_print_attestation(store_t *st, const char *what, bool sbom, cb_error_t *err);
+int cmd_print_attestation(store_t *st, const char *what, const char *platform, bool sbom,
+			  cb_error_t *err);
 
 #endif

@@ -1,8 +1,9 @@
 /*
  * cmd/plan.c - `cbuild plan`: parse a Dockerfile and print the build plan
  * (what `build --dry-run` would run), as text or JSON. A base image in the
- * store re-plans its stage exactly as the build will (its Env, WorkingDir,
- * Shell, User and ONBUILD triggers); one that is not is named in a note.
+ * store gives the planner its config as the build's does (its Env,
+ * WorkingDir, Shell, User and ONBUILD triggers), so the plan printed is the
+ * plan the build runs; a base not in the store is named in a note.
  *
  *   cbuild plan [-f FILE|-] [--target S] [--build-arg K[=V]]...
  *               [--platform OS/ARCH] [--format text|json] [CONTEXT]
@@ -85,45 +86,43 @@ static store_t *existing_store(cmd_ctx_t *ctx)
 	return st;
 }
 
-/* Re-plan every stage whose base image is in the store with that image's
- * config, as the build does once it has resolved the base (the same
- * bld_plan_set_base), so that `plan` shows what the build will run. For
- * a base the store lacks, a note says what could not be applied. */
-static int apply_bases(cmd_ctx_t *ctx, df_plan_t *plan, const char *platform, char ***notes,
-		       cb_error_t *err)
+/* df_base_resolver_t of `plan`: a base image in the store gives its config
+ * (bld_base_config, as the build does), so that `plan` shows what the build
+ * will run; for one the store lacks, a note says what could not be applied. */
+typedef struct plan_bases {
+	cmd_ctx_t *ctx;
+	const char *platform;
+	store_t *st;
+	bool looked;
+	image_t *img; /* the last one given: the planner copies its config */
+	char **notes;
+} plan_bases_t;
+
+static int plan_base(void *ctx, const df_stage_t *stage, df_base_config_t *cfg, cb_error_t *err)
 {
-	store_t *st = NULL;
-	bool looked = false;
-	for (size_t pos = 0; pos < plan->n_stages; pos++) {
-		if (plan->stages[pos].base_kind != DF_BASE_IMAGE)
-			continue;
-		if (!looked) {
-			st = existing_store(ctx);
-			looked = true;
-		}
-		int idx = plan->stages[pos].index;
-		_cleanup_free_ char *ref = cb_xstrdup(plan->stages[pos].base_image);
-		const char *plat = plan->stages[pos].platform ? plan->stages[pos].platform : platform;
-		_cleanup_free_ char *md = NULL;
-		int found = st ? cmd_find_local_image(st, ref, plat, &md, err) : 0;
-		if (found < 0)
-			return -1;
-		if (!found) {
-			*notes = cb_strv_push_take(
-				*notes, cb_asprintf("# base image \"%s\" not in the store: its ENV, "
-						    "WORKDIR, SHELL, USER and ONBUILD are not applied",
-						    ref));
-			continue;
-		}
-		image_t *img = image_load(st, md, err);
-		if (!img)
-			return cb_error_wrap(err, "base image '%s'", ref);
-		int rc = bld_plan_set_base(plan, idx, img->config, err);
-		image_free(img);
-		if (rc < 0)
-			return -1;
+	plan_bases_t *pb = ctx;
+	if (!pb->looked) {
+		pb->st = existing_store(pb->ctx);
+		pb->looked = true;
 	}
-	return 0;
+	const char *plat = stage->platform ? stage->platform : pb->platform;
+	_cleanup_free_ char *md = NULL;
+	int found = pb->st ? cmd_find_local_image(pb->st, stage->base_image, plat, &md, err) : 0;
+	if (found < 0)
+		return -1;
+	if (!found) {
+		pb->notes = cb_strv_push_take(
+			pb->notes, cb_asprintf("# base image \"%s\" not in the store: its ENV, "
+					       "WORKDIR, SHELL, USER and ONBUILD are not applied",
+					       stage->base_image));
+		return 0;
+	}
+	image_free(pb->img);
+	pb->img = image_load(pb->st, md, err);
+	if (!pb->img)
+		return cb_error_wrap(err, "base image '%s'", stage->base_image);
+	bld_base_config(pb->img->config, cfg);
+	return 1;
 }
 
 enum { O_TARGET = CMD_OPT_LONG, O_FORMAT, O_PLATFORM, O_BUILD_ARG };
@@ -206,22 +205,22 @@ int cmd_plan(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		free(pl);
 		platform = norm;
 	}
+	plan_bases_t pb = {.ctx = ctx, .platform = platform};
 	df_plan_opts_t opts = {
 		.build_args = build_args,
 		.target = target,
 		.platform = {.build_platform = host, .target_platform = platform},
+		.base = {plan_base, &pb},
 	};
 	df_plan_t *plan = NULL;
 	_cleanup_strv_ char **warnings = NULL;
-	if (df_plan_from_bytes(name, data, len, &opts, &plan, &warnings, err) < 0)
+	int prc = df_plan_from_bytes(name, data, len, &opts, &plan, &warnings, err);
+	image_free(pb.img);
+	_cleanup_strv_ char **notes = pb.notes;
+	if (prc < 0)
 		return -1;
 	for (size_t i = 0; warnings && warnings[i]; i++)
 		cb_warn("%s", warnings[i]);
-	_cleanup_strv_ char **notes = NULL;
-	if (apply_bases(ctx, plan, platform, &notes, err) < 0) {
-		df_plan_free(plan);
-		return -1;
-	}
 	bool json = !strcmp(format, "json");
 	for (size_t i = 0; notes && notes[i]; i++) { /* JSON stays parseable */
 		if (json)

@@ -47,7 +47,7 @@ const cmd_opt_t cmd_pull_opts[] = {
 int cmd_pull(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	reg_opts_t o;
-	reg_opts_init(&o);
+	cmd_reg_opts_init(&o);
 	cmd_opts_t p;
 	int c;
 	cmd_opts_init(&p, ctx->verb, argc, argv);
@@ -69,6 +69,7 @@ int cmd_pull(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (!image)
 		return cmd_usage_error(err, "no image given");
 	reg_warm_up(); /* libcurl loads while the store opens */
+	cmd_catch_interrupts();
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;

@@ -50,7 +50,7 @@ const cmd_opt_t cmd_push_opts[] = {
 int cmd_push(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	reg_opts_t o;
-	reg_opts_init(&o);
+	cmd_reg_opts_init(&o);
 	const char *digestfile = NULL;
 	cmd_opts_t p;
 	int c;
@@ -78,6 +78,7 @@ int cmd_push(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	const char *src = p.nargs > 0 ? p.args[0] : NULL, *dest = p.nargs > 1 ? p.args[1] : NULL;
 	if (!src)
 		return cmd_usage_error(err, "no image given");
+	cmd_catch_interrupts();
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;

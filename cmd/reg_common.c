@@ -3,10 +3,12 @@
  */
 #include "cmd/reg_common.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "common/cancel.h"
 #include "common/util.h"
 
 static char *creds_user, *creds_pass; /* live until exit, like argv */
@@ -29,4 +31,19 @@ int cmd_reg_apply(reg_opts_t *o, const cmd_opts_t *p, int key)
 	}
 	}
 	return 0;
+}
+
+static void on_interrupt(int sig) { cb_cancel_request(sig); }
+
+void cmd_catch_interrupts(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	/* SA_RESETHAND: if the command does not stop, a second Ctrl-C kills it */
+	sa.sa_flags = SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	cb_cancel_reset();
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 }

@@ -23,4 +23,19 @@ enum { CMD_O_TLS_VERIFY = CMD_OPT_LONG + 200, CMD_O_AUTHFILE, CMD_O_CERT_DIR, CM
  * one, 0 when not. -q/--quiet is the verb's own. */
 int cmd_reg_apply(reg_opts_t *o, const cmd_opts_t *p, int key);
 
+/* reg_opts_init, with the progress display below (-q turns it off). */
+void cmd_reg_opts_init(reg_opts_t *o);
+/* The display of registry progress events on stderr (cmd/reg_progress.c):
+ * a live line on a terminal, one line per blob otherwise. A
+ * reg_progress_fn; ctx is unused. */
+void cmd_reg_progress(void *ctx, const char *digest, reg_progress_state_t st, uint64_t done,
+		      uint64_t total);
+
+/* Until the process exits, Ctrl-C and SIGTERM ask the transfer loops to
+ * stop (common/cancel.h) instead of killing the process: a pull or push
+ * waiting on a hung registry fails at once with "interrupted", its lease
+ * released and its tmp/ files gone, and the store is as before. A second
+ * signal of the same kind kills (the handler is one-shot). */
+void cmd_catch_interrupts(void);
+
 #endif

@@ -1,6 +1,7 @@
 #include "cmd/resolve.h"
 
 #include "cmd/platform.h"
+#include "cmd/reg_common.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -71,7 +72,7 @@ int cmd_resolve_image(void *ctx, store_t *st, const char *ref, bool pull, const 
 	}
 	/* missing here, or --pull: the registry has it (docker does the same) */
 	reg_opts_t o;
-	reg_opts_init(&o);
+	cmd_reg_opts_init(&o);
 	o.platform = platform;
 	if (reg_pull(st, full, &o, manifest_digest, err) < 0) {
 		if (!local || !platform)

@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/cancel.h"
 #include "common/util.h"
 
 int cb_mkdir_p(const char *path, mode_t mode, cb_error_t *err)
@@ -353,6 +354,84 @@ size_t cb_zero_run(const void *buf, size_t size, uint64_t off, bool *zero)
 		run += c;
 	}
 	return run;
+}
+
+bool cb_fd_has_holes(int fd)
+{
+	struct stat sb;
+	return fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	       (uint64_t)sb.st_blocks * 512 < (uint64_t)sb.st_size;
+}
+
+ssize_t cb_read_holes(int fd, void *buf, size_t n, bool *hole)
+{
+	*hole = false;
+	off_t pos = lseek(fd, 0, SEEK_CUR);
+	off_t data = pos < 0 ? -1 : lseek(fd, pos, SEEK_DATA);
+	struct stat sb;
+	if (data < 0 && errno == ENXIO && fstat(fd, &sb) == 0)
+		data = sb.st_size > pos ? sb.st_size : pos; /* a hole to the end */
+	if (data < 0 || data == pos) {
+		/* data here (or no SEEK_DATA): read it up to the next hole */
+		off_t end = data < 0 ? -1 : lseek(fd, pos, SEEK_HOLE);
+		if (end > pos && (uint64_t)(end - pos) < n)
+			n = (size_t)(end - pos);
+		if (pos >= 0)
+			lseek(fd, pos, SEEK_SET);
+		return read(fd, buf, n);
+	}
+	size_t run = (uint64_t)(data - pos) < n ? (size_t)(data - pos) : n;
+	if (lseek(fd, pos + (off_t)run, SEEK_SET) < 0)
+		return -1;
+	memset(buf, 0, run);
+	*hole = true;
+	return (ssize_t)run;
+}
+
+static int copy_extent(int in, int out, off_t off, off_t end, char *buf, size_t bufsize,
+		       cb_error_t *err)
+{
+	while (off < end) {
+		if (cb_cancel_check(err) < 0)
+			return -1;
+		size_t want = (uint64_t)(end - off) < bufsize ? (size_t)(end - off) : bufsize;
+		ssize_t n = pread(in, buf, want, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? cb_error_errno(err, "read") : 0; /* shrank meanwhile */
+		for (ssize_t done = 0, w; done < n; done += w) {
+			w = pwrite(out, buf + done, (size_t)(n - done), off + done);
+			if (w < 0 && errno != EINTR)
+				return cb_error_errno(err, "write");
+			w = w < 0 ? 0 : w;
+		}
+		off += n;
+	}
+	return 0;
+}
+
+int cb_copy_sparse(int in, int out, cb_error_t *err)
+{
+	enum { BUF = 1 << 20 };
+	struct stat sb;
+	if (fstat(in, &sb) < 0)
+		return cb_error_errno(err, "stat");
+	_cleanup_free_ char *buf = cb_xmalloc(BUF);
+	for (off_t pos = 0; pos < sb.st_size;) {
+		off_t data = lseek(in, pos, SEEK_DATA);
+		if (data < 0 && errno == ENXIO)
+			break; /* a hole to the end */
+		off_t end = data < 0 ? -1 : lseek(in, data, SEEK_HOLE);
+		if (data < 0 || end < 0) /* no SEEK_DATA here: all of it is data */
+			data = pos, end = sb.st_size;
+		if (copy_extent(in, out, data, end, buf, BUF, err) < 0)
+			return -1;
+		pos = end;
+	}
+	if (ftruncate(out, sb.st_size) < 0)
+		return cb_error_errno(err, "set the size");
+	return 0;
 }
 
 const char *cb_fs_type_name(const char *path)

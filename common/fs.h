@@ -75,4 +75,18 @@ void cb_close_fds_from(int lowfd);
  * it, so that a file of zeros costs no disk either way. */
 size_t cb_zero_run(const void *buf, size_t size, uint64_t off, bool *zero);
 
+/* Sparse reads. cb_fd_has_holes: fewer blocks allocated than the size
+ * needs (a file worth looking at with SEEK_HOLE). cb_read_holes: read(2)
+ * from the current position, except that in a hole it fills at most n
+ * zeros (up to the hole's end) without reading and moves the position
+ * past them, setting *hole; a file system without SEEK_DATA reads. So a
+ * 10 GiB file of one hole costs memsets, not 10 GiB of reads. */
+bool cb_fd_has_holes(int fd);
+ssize_t cb_read_holes(int fd, void *buf, size_t n, bool *hole);
+/* Copy in's data to out (both at offset 0, out empty) keeping in's holes
+ * as holes: only the extents SEEK_DATA finds are read and written, then
+ * out gets in's size. Checks cancellation (common/cancel.h) per extent and
+ * per MiB. */
+int cb_copy_sparse(int in, int out, cb_error_t *err);
+
 #endif

@@ -170,6 +170,9 @@ typedef struct df_compose_service {
 	int64_t stop_grace_period_ns; /* 0 = default (10 s) */
 	bool tty, stdin_open, init, read_only, privileged;
 	char *pull_policy;         /* always|never|missing|build or NULL */
+	int64_t pids_limit;        /* pids_limit: > 0, or 0 for none (-1 and 0) */
+	char **security_opt;       /* as written ("seccomp=FILE", ...): cmd/ reads
+				    * the files and refuses what it cannot do */
 } df_compose_service_t;
 
 typedef struct df_compose_volume {

@@ -58,4 +58,36 @@ int cn_error(cb_error_t *err, const cn_t *at, const char *fmt, ...) CB_PRINTF(3,
 /* "FILE:LINE:COL: " prefix (new string). */
 char *cn_where(const cn_t *at);
 
+/* ---- the loader (compose.c, compose_service.c) ---- */
+
+typedef struct seen_port {
+	unsigned port;
+	char *proto, *ip, *service, *where;
+} seen_port_t;
+
+typedef struct ld {
+	const df_compose_opts_t *o;
+	df_compose_project_t *p;
+	const cn_t *services; /* the merged services map */
+	const cn_t *secrets;  /* top-level secrets map or NULL */
+	char **warned;        /* keys of warnings already given */
+	seen_port_t *ports;
+	size_t n_ports;
+} ld_t;
+
+/* Getters: each checks the node's kind and says what it wanted ("what"). */
+int cn_want_kind(const cn_t *n, cn_kind_t k, const char *what, cb_error_t *err);
+int cn_parse_uint(const char *s, unsigned max, unsigned *out);
+void cn_warn(ld_t *ld, const char *once_key, const cn_t *at, const char *fmt, ...) CB_PRINTF(4, 5);
+int cn_get_duration(const cn_t *n, const char *what, int64_t *ns, cb_error_t *err);
+int cn_get_strv(const cn_t *n, const char *what, char ***out, cb_error_t *err);
+int cn_get_bool(const cn_t *n, const char *what, bool *out, cb_error_t *err);
+int cn_get_str(const cn_t *n, const char *what, char **out, cb_error_t *err);
+int cn_get_kv(ld_t *ld, const cn_t *n, const char *what, bool from_env, char ***out,
+	      cb_error_t *err);
+int cn_get_int(const cn_t *n, const char *what, int *out, cb_error_t *err);
+int cn_get_command(const cn_t *n, const char *what, char ***out, bool *set, cb_error_t *err);
+int cn_parse_service(ld_t *ld, df_compose_service_t *s, const cn_t *key, const cn_t *n,
+		     cb_error_t *err);
+
 #endif

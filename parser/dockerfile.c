@@ -19,126 +19,6 @@
 #include "common/util.h"
 #include "parser/internal.h"
 
-static const char *const instructions[] = {
-	"add",	       "arg",	 "cmd",	    "copy",   "entrypoint", "env",
-	"expose",      "from",	 "healthcheck", "label", "maintainer", "onbuild",
-	"run",	       "shell", "stopsignal", "user",  "volume",	 "workdir",
-};
-
-bool df_is_instruction(const char *lower)
-{
-	for (size_t i = 0; i < CB_ARRAY_SIZE(instructions); i++)
-		if (!strcmp(instructions[i], lower))
-			return true;
-	return false;
-}
-
-/* ---- errors ---- */
-
-static void add_context(cb_buf_t *b, const df_tree_t *t, int line, int col)
-{
-	if (!t || line < 1 || (size_t)line > t->n_lines)
-		return;
-	const char *text = t->lines[line - 1];
-	char num[16];
-	int w = snprintf(num, sizeof(num), "%d", line);
-	cb_buf_addf(b, "\n %s | %s", num, text);
-	if (col < 1)
-		return;
-	cb_buf_addf(b, "\n %*s | ", w, "");
-	size_t len = strlen(text);
-	/* Keep tabs so the caret lines up under tab-indented text. */
-	for (int i = 0; i < col - 1; i++)
-		cb_buf_addch(b, (size_t)i < len && text[i] == '\t' ? '\t' : ' ');
-	cb_buf_addch(b, '^');
-}
-
-static int error_atv(const df_tree_t *t, int line, int col, cb_error_t *err, const char *fmt,
-		     va_list ap)
-{
-	cb_buf_t b;
-	cb_buf_init(&b);
-	const char *name = t && t->name ? t->name : "Dockerfile";
-	if (col > 0)
-		cb_buf_addf(&b, "%s:%d:%d: ", name, line, col);
-	else
-		cb_buf_addf(&b, "%s:%d: ", name, line);
-	char *msg = cb_vasprintf(fmt, ap);
-	cb_buf_addstr(&b, msg);
-	free(msg);
-	add_context(&b, t, line, col);
-	cb_error_set(err, 0, "%s", b.data);
-	cb_buf_release(&b);
-	return -1;
-}
-
-int df_error_at(const df_tree_t *t, int line, int col, cb_error_t *err, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	error_atv(t, line, col, err, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-char *df_error_first_line(const cb_error_t *err)
-{
-	if (!err || !err->msg)
-		return cb_xstrdup("");
-	const char *nl = strchr(err->msg, '\n');
-	return nl ? cb_xstrndup(err->msg, (size_t)(nl - err->msg)) : cb_xstrdup(err->msg);
-}
-
-/* Damerau-less Levenshtein distance, small strings only. */
-size_t df_edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	if (la > 64 || lb > 64)
-		return 99;
-	size_t prev[65], cur[65];
-	for (size_t j = 0; j <= lb; j++)
-		prev[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		cur[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t cost = tolower((unsigned char)a[i - 1]) ==
-						      tolower((unsigned char)b[j - 1])
-					      ? 0
-					      : 1;
-			size_t v = prev[j - 1] + cost;
-			if (prev[j] + 1 < v)
-				v = prev[j] + 1;
-			if (cur[j - 1] + 1 < v)
-				v = cur[j - 1] + 1;
-			cur[j] = v;
-		}
-		memcpy(prev, cur, sizeof(size_t) * (lb + 1));
-	}
-	return prev[lb];
-}
-
-const char *df_suggest_instruction(const char *word)
-{
-	static const char *const upper[] = {
-		"ADD",	       "ARG",	  "CMD",	 "COPY",  "ENTRYPOINT", "ENV",
-		"EXPOSE",      "FROM",	  "HEALTHCHECK", "LABEL", "MAINTAINER", "ONBUILD",
-		"RUN",	       "SHELL",	  "STOPSIGNAL",	 "USER",  "VOLUME",	"WORKDIR",
-	};
-	const char *best = NULL;
-	size_t bestd = 99;
-	for (size_t i = 0; i < CB_ARRAY_SIZE(upper); i++) {
-		size_t d = df_edit_distance(word, upper[i]);
-		if (d < bestd) {
-			bestd = d;
-			best = upper[i];
-		}
-	}
-	/* Like BuildKit's suggest: close relative to the word's length. */
-	size_t len = strlen(word);
-	size_t max = len <= 3 ? 1 : len <= 6 ? 2 : 3;
-	return bestd <= max ? best : NULL;
-}
-
 /* ---- source lines ---- */
 
 typedef struct src {
@@ -189,11 +69,6 @@ static void src_free(src_t *s)
 	free(s->nexts);
 }
 
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r' || c == '\n';
-}
-
 /* ---- directives ---- */
 
 typedef struct dir_state {
@@ -209,7 +84,7 @@ static bool match_directive(const char *l, size_t n, char *name, size_t namecap,
 	if (i >= n || l[i] != '#')
 		return false;
 	i++;
-	while (i < n && is_space(l[i]))
+	while (i < n && df_is_space(l[i]))
 		i++;
 	size_t ns = i;
 	if (i >= n || !isalpha((unsigned char)l[i]))
@@ -217,15 +92,15 @@ static bool match_directive(const char *l, size_t n, char *name, size_t namecap,
 	while (i < n && isalnum((unsigned char)l[i]))
 		i++;
 	size_t ne = i;
-	while (i < n && is_space(l[i]))
+	while (i < n && df_is_space(l[i]))
 		i++;
 	if (i >= n || l[i] != '=')
 		return false;
 	i++;
-	while (i < n && is_space(l[i]))
+	while (i < n && df_is_space(l[i]))
 		i++;
 	size_t ve = n;
-	while (ve > i && is_space(l[ve - 1]))
+	while (ve > i && df_is_space(l[ve - 1]))
 		ve--;
 	if (ve == i)
 		return false;
@@ -330,259 +205,9 @@ static size_t trim_continuation(const char *l, size_t n, char esc, bool *cont)
 static bool is_comment_line(const char *l, size_t n)
 {
 	size_t i = 0;
-	while (i < n && is_space(l[i]))
+	while (i < n && df_is_space(l[i]))
 		i++;
 	return i < n && l[i] == '#';
-}
-
-/* ---- JSON (exec form) ---- */
-
-static void skip_ws(const char *s, size_t n, size_t *i)
-{
-	while (*i < n && (s[*i] == ' ' || s[*i] == '\t' || s[*i] == '\n' || s[*i] == '\r'))
-		(*i)++;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static void put_utf8(cb_buf_t *b, uint32_t cp)
-{
-	if (cp < 0x80) {
-		cb_buf_addch(b, (char)cp);
-	} else if (cp < 0x800) {
-		cb_buf_addch(b, (char)(0xC0 | (cp >> 6)));
-		cb_buf_addch(b, (char)(0x80 | (cp & 0x3F)));
-	} else if (cp < 0x10000) {
-		cb_buf_addch(b, (char)(0xE0 | (cp >> 12)));
-		cb_buf_addch(b, (char)(0x80 | ((cp >> 6) & 0x3F)));
-		cb_buf_addch(b, (char)(0x80 | (cp & 0x3F)));
-	} else {
-		cb_buf_addch(b, (char)(0xF0 | (cp >> 18)));
-		cb_buf_addch(b, (char)(0x80 | ((cp >> 12) & 0x3F)));
-		cb_buf_addch(b, (char)(0x80 | ((cp >> 6) & 0x3F)));
-		cb_buf_addch(b, (char)(0x80 | (cp & 0x3F)));
-	}
-}
-
-static bool read_hex4(const char *s, size_t n, size_t i, uint32_t *v)
-{
-	if (i + 4 > n)
-		return false;
-	*v = 0;
-	for (int k = 0; k < 4; k++) {
-		int h = hexval(s[i + k]);
-		if (h < 0)
-			return false;
-		*v = *v * 16 + (uint32_t)h;
-	}
-	return true;
-}
-
-/* A JSON string at s[*i] == '"'; decoded into out when non-NULL. */
-static bool json_string(const char *s, size_t n, size_t *i, cb_buf_t *out)
-{
-	(*i)++;
-	while (*i < n) {
-		unsigned char c = (unsigned char)s[*i];
-		if (c == '"') {
-			(*i)++;
-			return true;
-		}
-		if (c < 0x20)
-			return false;
-		if (c != '\\') {
-			if (out)
-				cb_buf_addch(out, (char)c);
-			(*i)++;
-			continue;
-		}
-		if (*i + 1 >= n)
-			return false;
-		char e = s[*i + 1];
-		*i += 2;
-		const char *simple = strchr("\"\\/bfnrt", e);
-		if (e && simple) {
-			static const char map[] = "\"\\/\b\f\n\r\t";
-			if (out)
-				cb_buf_addch(out, map[simple - "\"\\/bfnrt"]);
-			continue;
-		}
-		if (e != 'u')
-			return false;
-		uint32_t cp;
-		if (!read_hex4(s, n, *i, &cp))
-			return false;
-		*i += 4;
-		if (cp == 0)
-			return false; /* a NUL would cut the C string short: not an array */
-		if (cp >= 0xD800 && cp < 0xDC00) {
-			uint32_t lo;
-			if (*i + 6 <= n && s[*i] == '\\' && s[*i + 1] == 'u' &&
-			    read_hex4(s, n, *i + 2, &lo) && lo >= 0xDC00 && lo < 0xE000) {
-				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-				*i += 6;
-			} else {
-				cp = 0xFFFD;
-			}
-		} else if (cp >= 0xDC00 && cp < 0xE000) {
-			cp = 0xFFFD;
-		}
-		if (out)
-			put_utf8(out, cp);
-	}
-	return false;
-}
-
-static bool json_value(const char *s, size_t n, size_t *i, int depth);
-
-static bool json_number(const char *s, size_t n, size_t *i)
-{
-	size_t st = *i;
-	if (*i < n && s[*i] == '-')
-		(*i)++;
-	if (*i >= n)
-		return false;
-	if (s[*i] == '0') {
-		(*i)++;
-	} else if (s[*i] >= '1' && s[*i] <= '9') {
-		while (*i < n && isdigit((unsigned char)s[*i]))
-			(*i)++;
-	} else {
-		return false;
-	}
-	if (*i < n && s[*i] == '.') {
-		(*i)++;
-		if (*i >= n || !isdigit((unsigned char)s[*i]))
-			return false;
-		while (*i < n && isdigit((unsigned char)s[*i]))
-			(*i)++;
-	}
-	if (*i < n && (s[*i] == 'e' || s[*i] == 'E')) {
-		(*i)++;
-		if (*i < n && (s[*i] == '+' || s[*i] == '-'))
-			(*i)++;
-		if (*i >= n || !isdigit((unsigned char)s[*i]))
-			return false;
-		while (*i < n && isdigit((unsigned char)s[*i]))
-			(*i)++;
-	}
-	return *i > st;
-}
-
-static bool json_container(const char *s, size_t n, size_t *i, int depth, char close, bool obj)
-{
-	(*i)++;
-	skip_ws(s, n, i);
-	if (*i < n && s[*i] == close) {
-		(*i)++;
-		return true;
-	}
-	for (;;) {
-		if (obj) {
-			skip_ws(s, n, i);
-			if (*i >= n || s[*i] != '"' || !json_string(s, n, i, NULL))
-				return false;
-			skip_ws(s, n, i);
-			if (*i >= n || s[*i] != ':')
-				return false;
-			(*i)++;
-		}
-		if (!json_value(s, n, i, depth + 1))
-			return false;
-		skip_ws(s, n, i);
-		if (*i >= n)
-			return false;
-		if (s[*i] == close) {
-			(*i)++;
-			return true;
-		}
-		if (s[*i] != ',')
-			return false;
-		(*i)++;
-	}
-}
-
-static bool json_value(const char *s, size_t n, size_t *i, int depth)
-{
-	if (depth > 200)
-		return false;
-	skip_ws(s, n, i);
-	if (*i >= n)
-		return false;
-	switch (s[*i]) {
-	case '"':
-		return json_string(s, n, i, NULL);
-	case '[':
-		return json_container(s, n, i, depth, ']', false);
-	case '{':
-		return json_container(s, n, i, depth, '}', true);
-	case 't':
-		if (n - *i >= 4 && !memcmp(s + *i, "true", 4))
-			return *i += 4, true;
-		return false;
-	case 'f':
-		if (n - *i >= 5 && !memcmp(s + *i, "false", 5))
-			return *i += 5, true;
-		return false;
-	case 'n':
-		if (n - *i >= 4 && !memcmp(s + *i, "null", 4))
-			return *i += 4, true;
-		return false;
-	default:
-		return json_number(s, n, i);
-	}
-}
-
-/* BuildKit's parseJSON: 1 = a JSON array of strings (into *out), 0 = not
- * JSON (fall back to shell form), -1 = JSON but not only strings. */
-int df_parse_json_array(const char *s, char ***out, size_t *n_out)
-{
-	size_t n = strlen(s), i = 0;
-	while (i < n && is_space(s[i]))
-		i++;
-	if (i >= n || s[i] != '[')
-		return 0;
-	size_t st = i;
-	if (!json_value(s, n, &i, 0))
-		return 0;
-	skip_ws(s, n, &i);
-	if (i != n)
-		return 0;
-	/* Valid JSON: walk the top-level array again. */
-	i = st + 1;
-	char **v = cb_xcalloc(1, sizeof(char *));
-	size_t cnt = 0;
-	for (;;) {
-		skip_ws(s, n, &i);
-		if (s[i] == ']')
-			break;
-		if (s[i] == ',') {
-			i++;
-			continue;
-		}
-		if (s[i] != '"') {
-			cb_strv_free(v);
-			return -1;
-		}
-		cb_buf_t b;
-		cb_buf_init(&b);
-		json_string(s, n, &i, &b);
-		v = cb_xreallocarray(v, cnt + 2, sizeof(char *));
-		v[cnt++] = df_buf_take(&b, NULL);
-		v[cnt] = NULL;
-	}
-	*out = v;
-	*n_out = cnt;
-	return 1;
 }
 
 /* ---- splitting an instruction ---- */
@@ -594,7 +219,7 @@ static size_t extract_flags(const char *line, size_t start, char ***flags, int *
 {
 	size_t n = strlen(line), pos = start;
 	for (;;) {
-		while (pos < n && is_space(line[pos]))
+		while (pos < n && df_is_space(line[pos]))
 			pos++;
 		if (pos >= n || line[pos] != '-' || pos + 1 >= n || line[pos + 1] != '-')
 			return pos;
@@ -604,7 +229,7 @@ static size_t extract_flags(const char *line, size_t start, char ***flags, int *
 		char quote = 0;
 		while (pos < n) {
 			char c = line[pos];
-			if (!quote && is_space(c))
+			if (!quote && df_is_space(c))
 				break;
 			if (!quote && (c == '\'' || c == '"')) {
 				quote = c;
@@ -629,7 +254,7 @@ static size_t extract_flags(const char *line, size_t start, char ***flags, int *
 		}
 		if (!strcmp(w.data, "--")) {
 			cb_buf_release(&w);
-			while (pos < n && is_space(line[pos]))
+			while (pos < n && df_is_space(line[pos]))
 				pos++;
 			return pos;
 		}
@@ -682,7 +307,7 @@ char **df_parse_words(const char *rest, char esc, size_t *n_out)
 		if (!inword) {
 			if (pos == n)
 				break;
-			if (is_space(c))
+			if (df_is_space(c))
 				continue;
 			inword = true;
 		}
@@ -694,7 +319,7 @@ char **df_parse_words(const char *rest, char esc, size_t *n_out)
 			break;
 		}
 		if (!quote) {
-			if (is_space(c)) {
+			if (df_is_space(c)) {
 				inword = false;
 				if (blank_ok || w.len) {
 					v = cb_xreallocarray(v, cnt + 2, sizeof(char *));
@@ -748,7 +373,7 @@ static int node_err(lex_t *lx, size_t off, cb_error_t *err, const char *fmt, ...
 		df_pos_of(lx->lg, off, &line, &col);
 	va_list ap;
 	va_start(ap, fmt);
-	error_atv(lx->t, line, col, err, fmt, ap);
+	df_error_atv(lx->t, line, col, err, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -814,12 +439,12 @@ static int parse_health(lex_t *lx, df_node_t *nd, const char *rest, size_t rest_
 			cb_error_t *err)
 {
 	size_t sep = 0;
-	while (rest[sep] && !is_space(rest[sep]))
+	while (rest[sep] && !df_is_space(rest[sep]))
 		sep++;
 	if (sep == 0)
 		return 0;
 	size_t next = sep;
-	while (rest[next] && is_space(rest[next]))
+	while (rest[next] && df_is_space(rest[next]))
 		next++;
 	push_arg(nd, cb_xstrndup(rest, sep));
 	char **v = NULL;
@@ -853,7 +478,7 @@ int df_heredoc_marker(const char *word, char **name, bool *expand, bool *chomp, 
 		ch = true;
 		w++;
 	}
-	while (is_space(*w)) /* BuildKit: `RUN <<  EOF` and `<<- EOF` are heredocs */
+	while (df_is_space(*w)) /* BuildKit: `RUN <<  EOF` and `<<- EOF` are heredocs */
 		w++;
 	if (!*w || strchr(w, '<'))
 		return 0;
@@ -873,7 +498,7 @@ int df_heredoc_marker(const char *word, char **name, bool *expand, bool *chomp, 
 				cb_buf_addch(&nm, *p);
 			continue;
 		}
-		if (is_space(*p)) {
+		if (df_is_space(*p)) {
 			ended = true;
 			continue;
 		}
@@ -971,7 +596,7 @@ static void node_release(df_node_t *nd)
 static int node_from_line(lex_t *lx, const char *line, df_node_t *nd, cb_error_t *err)
 {
 	size_t n = strlen(line), s = 0;
-	while (s < n && is_space(line[s]))
+	while (s < n && df_is_space(line[s]))
 		s++;
 	size_t ke = s;
 	while (ke < n && !(line[ke] == ' ' || line[ke] == '\t' || line[ke] == '\v' ||
@@ -983,7 +608,7 @@ static int node_from_line(lex_t *lx, const char *line, df_node_t *nd, cb_error_t
 	df_pos_of(lx->lg, s, &nd->line, &nd->column);
 	{
 		size_t oe = n;
-		while (oe > s && is_space(line[oe - 1]))
+		while (oe > s && df_is_space(line[oe - 1]))
 			oe--;
 		nd->original = cb_xstrndup(line + s, oe - s);
 	}
@@ -1005,7 +630,7 @@ static int node_from_line(lex_t *lx, const char *line, df_node_t *nd, cb_error_t
 		nd->flag_cols[i] = c;
 	}
 	size_t re = n;
-	while (re > rs && is_space(line[re - 1]))
+	while (re > rs && df_is_space(line[re - 1]))
 		re--;
 	_cleanup_free_ char *rest = cb_xstrndup(line + rs, re - rs);
 	{
@@ -1164,7 +789,7 @@ static int parse_all(df_tree_t *t, const src_t *s, cb_error_t *err)
 		int lineno = (int)li + 1;
 		li++;
 		size_t lead = 0;
-		while (lead < n && is_space(p[lead]))
+		while (lead < n && df_is_space(p[lead]))
 			lead++;
 		if (possible_directive(t, &dir, p + lead, n - lead, lineno, err) < 0)
 			goto out;
@@ -1189,7 +814,7 @@ static int parse_all(df_tree_t *t, const src_t *s, cb_error_t *err)
 			if (is_comment_line(q, m))
 				continue;
 			size_t k = 0;
-			while (k < m && is_space(q[k]))
+			while (k < m && df_is_space(q[k]))
 				k++;
 			if (k == m) {
 				empty_cont = true;
@@ -1206,7 +831,7 @@ static int parse_all(df_tree_t *t, const src_t *s, cb_error_t *err)
 		if (cont) {
 			/* The file ended inside a continuation. */
 			size_t k = 0;
-			while (k < lg.text.len && is_space(lg.text.data[k]))
+			while (k < lg.text.len && df_is_space(lg.text.data[k]))
 				k++;
 			if (k == lg.text.len) {
 				df_error_at(t, lineno, (int)lead + 1, err,

@@ -5,7 +5,11 @@
 #define CB_PARSER_INTERNAL_H
 
 #include <stdbool.h>
+#include <stdarg.h>
 #include <stddef.h>
+
+#include "common/error.h"
+#include "parser/dockerfile.h"
 
 /* True for a known instruction keyword in lower case. */
 bool df_is_instruction(const char *lower);
@@ -27,6 +31,16 @@ char **df_parse_words(const char *rest, char esc, size_t *n_out);
 int df_heredoc_marker(const char *word, char **name, bool *expand, bool *chomp, char *open_quote);
 
 size_t df_edit_distance(const char *a, const char *b);
+
+/* df_error_at with a va_list. Returns -1. */
+int df_error_atv(const df_tree_t *t, int line, int col, cb_error_t *err, const char *fmt,
+		 va_list ap);
+
+/* Go's unicode.IsSpace for ASCII, as BuildKit's parser uses it. */
+static inline bool df_is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r' || c == '\n';
+}
 
 /* Go's path.Clean. New string. */
 char *df_path_clean(const char *p);

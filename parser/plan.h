@@ -3,50 +3,46 @@
  *
  * The plan is the list of stages the target needs, in dependency order (each
  * stage after every stage it uses), each with its base and its steps fully
- * parsed: flags checked, arguments split, words expanded where the value is
- * known to the parser.
+ * parsed: flags checked, arguments split, words expanded with the state each
+ * step runs in. It is a value: made once, never changed after, shared
+ * read-only by stages that build concurrently; `cbuild plan` prints the
+ * plan the build runs.
  *
- *     df_plan_opts_t o = { .build_args = args, .target = "prod" };
+ *     df_plan_opts_t o = { .build_args = args, .target = "prod",
+ *                          .base = { resolve_from_store, store } };
  *     df_plan_t *p = NULL;
  *     char **warnings = NULL;
  *     if (df_plan_build(tree, &o, &p, &warnings, err) < 0) ...
- *     for (size_t s = 0; s < p->n_stages; s++) {
- *         df_stage_t *st = &p->stages[s];
- *         if (st->base_kind == DF_BASE_IMAGE) {
- *             // resolve st->base_image, read its config, then:
- *             df_base_config_t bc = { .env = cfg_env, .onbuild = cfg_onbuild,
- *                                     .workdir = cfg_workdir, .shell = cfg_shell };
- *             df_plan_set_base_config(p, st->index, &bc, err);
- *             st = &p->stages[s];   // steps were rebuilt
- *         }
- *         for (size_t i = 0; i < st->n_steps; i++) run(&st->steps[i]);
- *     }
+ *     for (size_t s = 0; s < p->n_stages; s++)
+ *         for (size_t i = 0; i < p->stages[s].n_steps; i++)
+ *             run(&p->stages[s].steps[i]);
  *     df_plan_free(p); cb_strv_free(warnings); df_tree_free(tree);
  *
  * What is expanded, and with what:
- *   The parser knows the build args, the ARG/ENV steps of each stage and the
- *   ENV of a parent *stage*; it does not know the Env of a base *image*.
- *   df_plan_build expands every expandable field as if the base image had an
- *   empty Env. Before running a stage whose base is an image, the builder
- *   calls df_plan_set_base_config() with the image's config (Env, OnBuild,
- *   WorkingDir, Shell): the stage's steps are rebuilt and re-expanded with
- *   that Env (and so are the stages built FROM it), relative WORKDIRs join
- *   the image's WorkingDir and shell forms use its Shell. After that every field below is
- *   final: the builder never expands anything itself, except inside the
- *   shell (RUN, shell-form CMD/ENTRYPOINT: the shell expands at run time).
- *   For anything else (e.g. `cbuild commit -c`), df_expand() is available.
+ *   A word expands with the environment of the state its step runs in, as
+ *   BuildKit's dispatch does: the build args, the stage's ARG and ENV steps
+ *   before it, and what the stage starts from: the parent stage's end state,
+ *   or the base image's config (Env, WorkingDir, Shell, User, OnBuild). The
+ *   planner asks for each needed base image's config through
+ *   df_plan_opts_t.base before it makes the plan (and plans with an empty
+ *   config where none is given); relative WORKDIRs join the image's
+ *   WorkingDir and shell forms use its Shell. Every field below is final:
+ *   the builder never expands anything itself, except inside the shell
+ *   (RUN, shell-form CMD/ENTRYPOINT: the shell expands at run time). For
+ *   anything else (e.g. `cbuild commit -c`), df_expand() is available.
  *
  *   Expanded (as BuildKit does): FROM (with global ARGs only), ADD COPY
  *   (sources, dest, --chown, --chmod, --from), ENV LABEL (keys and values),
  *   EXPOSE VOLUME USER WORKDIR STOPSIGNAL, ARG defaults, RUN --mount values.
  *   Not expanded: RUN CMD ENTRYPOINT SHELL HEALTHCHECK arguments, ONBUILD.
+ *   (parser/instructions.c says which, per instruction.)
  *   Heredoc bodies: expanded by the shell for RUN; for COPY/ADD when the
  *   delimiter is unquoted the body is expanded (df_heredoc_t.content is final).
  *
- * ONBUILD: triggers of a base image come through df_plan_set_base_config;
- * triggers recorded by a stage (its ONBUILD steps) run at the start of every
- * stage built FROM it, as BuildKit does. Either way they are steps with
- * from_onbuild = true right after the FROM.
+ * ONBUILD: triggers of a base image come with its config; triggers recorded
+ * by a stage (its ONBUILD steps) run at the start of every stage built FROM
+ * it, as BuildKit does. Either way they are steps with from_onbuild = true
+ * right after the FROM.
  *
  * Ownership: the plan owns everything it points to. It borrows the tree
  * given to df_plan_build (the tree must outlive the plan) unless it was made
@@ -61,30 +57,9 @@
 
 #include "common/error.h"
 #include "parser/dockerfile.h"
+#include "parser/instructions.h"
 
-typedef enum df_kind {
-	DF_FROM, /* never a step: FROM starts a df_stage_t; used in messages */
-	DF_RUN,
-	DF_COPY,
-	DF_ADD,
-	DF_ENV,
-	DF_ARG,
-	DF_LABEL,
-	DF_EXPOSE,
-	DF_VOLUME,
-	DF_USER,
-	DF_WORKDIR,
-	DF_CMD,
-	DF_ENTRYPOINT,
-	DF_SHELL,
-	DF_STOPSIGNAL,
-	DF_HEALTHCHECK,
-	DF_ONBUILD,
-	DF_MAINTAINER,
-} df_kind_t;
-
-/* "RUN", "COPY", ... */
-const char *df_kind_name(df_kind_t k);
+/* df_kind_t, df_kind_name(): the instruction table */
 
 typedef struct df_kv {
 	char *key;
@@ -168,7 +143,10 @@ typedef struct df_copy {
 	bool parents;
 	char **exclude;    /* --exclude patterns (NULL-terminated or NULL) */
 	char *checksum;    /* ADD --checksum, NULL = none */
-	bool keep_git_dir; /* ADD --keep-git-dir */
+	bool git;          /* ADD: sources[0] is a git repository, "URL[#REF[:SUBDIR]]"
+			    * (git://, ssh://, git@host:, http(s)://....git); the
+			    * only source; the builder clones it at REF (default HEAD) */
+	bool keep_git_dir; /* ADD --keep-git-dir: the clone keeps its .git */
 	bool unpack;       /* ADD: archives are unpacked (default true for ADD
 			    * of local tar files; false for COPY) */
 } df_copy_t;
@@ -192,9 +170,9 @@ typedef struct df_step {
 	int line;        /* line in the Dockerfile (ONBUILD inserted: the FROM's line) */
 	char *original;  /* the instruction text as written (for history, logs) */
 	bool from_onbuild; /* inserted from a base image's ONBUILD trigger */
-	char *workdir;   /* WORKDIR in effect for this step (absolute; "/" when
-			  * never set; the image's WorkingDir once given through
-			  * df_plan_set_base_config) */
+	char *workdir;     /* WORKDIR in effect for this step (absolute; "/" when
+			    * never set; the image's WorkingDir when the resolver
+			    * gave the base's config) */
 	char **env;      /* RUN only (NULL otherwise): ENV in effect at this step
 			  * (base env + stage ENVs), KEY=VAL, one entry per key */
 	char **args_env; /* RUN only: ARG values in scope not shadowed by ENV,
@@ -244,11 +222,34 @@ typedef struct df_platform_opts {
 	const char *target_platform; /* NULL = build_platform */
 } df_platform_opts_t;
 
+/* What the planner needs of a base image's config (all fields optional). */
+typedef struct df_base_config {
+	char *const *env;     /* Config.Env, KEY=VAL */
+	char *const *onbuild; /* Config.OnBuild triggers */
+	const char *workdir;  /* Config.WorkingDir ("" or NULL = "/") */
+	char *const *shell;   /* Config.Shell (NULL = {"/bin/sh","-c"}) */
+	const char *user;     /* Config.User */
+} df_base_config_t;
+
+/* How the planner learns the config of a stage's base image, before it
+ * makes the plan: the builder resolves (pulls) the image, `cbuild plan`
+ * looks in the store. resolve() is called once per FROM image stage the
+ * target needs, parents before children. It returns 1 with *cfg filled
+ * (borrowed: the planner copies it before resolve() is called again),
+ * 0 when the config is unknown (the stage is planned as if the image's
+ * config were empty), or -1 with err set (df_plan_build fails with it). */
+typedef struct df_base_resolver {
+	int (*resolve)(void *ctx, const df_stage_t *stage, df_base_config_t *cfg,
+		       cb_error_t *err);
+	void *ctx;
+} df_base_resolver_t;
+
 typedef struct df_plan_opts {
 	char *const *build_args; /* --build-arg KEY=VAL (a bare KEY is ignored:
 				  * cmd/ resolves it from its environment) */
 	const char *target;      /* stage name or index; NULL = the last stage */
 	df_platform_opts_t platform;
+	df_base_resolver_t base; /* resolve NULL: no base config is known */
 } df_plan_opts_t;
 
 typedef struct df_plan {
@@ -259,7 +260,7 @@ typedef struct df_plan {
 	int total_steps;    /* the "m" of "STEP n/m" */
 	char **global_args; /* KEY=VAL of the ARGs before the first FROM (+ predefined) */
 	const df_tree_t *tree;
-	struct df_plan_priv *priv; /* private state for df_plan_set_base */
+	struct df_plan_priv *priv; /* the planner's own state */
 } df_plan_t;
 
 /* Make the plan. warnings (may be NULL) gets a new vector of warnings
@@ -274,8 +275,9 @@ int df_plan_from_bytes(const char *name, const char *data, size_t len, const df_
 
 void df_plan_free(df_plan_t *p);
 
-/* The stage with this Dockerfile index, NULL if it is not in the plan. */
-df_stage_t *df_plan_stage(df_plan_t *p, int index);
+/* The stage with this Dockerfile index, NULL if it is not in the plan.
+ * Read-only: the plan never changes once made. */
+const df_stage_t *df_plan_stage(const df_plan_t *p, int index);
 
 /* The candidate closest to word by edit distance (case-insensitive), for a
  * "did you mean" hint; NULL when none is close enough (at most a third of
@@ -288,33 +290,13 @@ const char *df_suggest(const char *word, char *const *candidates);
  * borrowed from p. */
 const char *df_plan_suggest_stage(const df_plan_t *p, const char *name);
 
-/* The builder resolved the base image of stage `index`: give the image's
- * config Env (KEY=VAL, may be NULL) and OnBuild triggers (may be NULL).
- * The triggers are parsed (errors name the stage's FROM line) and inserted
- * as steps right after the FROM (from_onbuild = true); every step of the
- * stage, and of stages built FROM it, is rebuilt and re-expanded with that
- * Env. Step numbers are recomputed. Pointers into the stage's steps are
- * invalidated. Call at most once per stage. */
-int df_plan_set_base(df_plan_t *p, int index, char *const *image_env, char *const *onbuild,
-		     cb_error_t *err);
+/* The same, from the parsed file (while the plan is being made). */
+const char *df_tree_suggest_stage(const df_tree_t *t, const char *name);
 
-/* What the builder knows of a base image's config, for
- * df_plan_set_base_config (all fields optional). */
-typedef struct df_base_config {
-	char *const *env;     /* Config.Env, KEY=VAL */
-	char *const *onbuild; /* Config.OnBuild triggers */
-	const char *workdir;  /* Config.WorkingDir ("" or NULL = "/") */
-	char *const *shell;   /* Config.Shell (NULL = {"/bin/sh","-c"}) */
-	const char *user;     /* Config.User */
-} df_base_config_t;
-
-/* df_plan_set_base with the whole config: relative WORKDIRs then join the
- * image's WorkingDir, and shell-form commands use the image's Shell. */
-int df_plan_set_base_config(df_plan_t *p, int index, const df_base_config_t *cfg,
-			    cb_error_t *err);
-
-/* Same, only the ONBUILD part (image Env unknown/empty). */
-int df_plan_insert_onbuild(df_plan_t *p, int index, char *const *triggers, cb_error_t *err);
+/* Whether an ADD source is a git repository, as BuildKit's ParseGitRef
+ * tells one from a URL or a path: git://, ssh:// or git@host: URLs, and
+ * http(s) URLs whose path ends in ".git" (a "#REF[:SUBDIR]" may follow). */
+bool df_is_git_source(const char *src);
 
 /* The plan as JSON (stable key order, 2-space indent, ends in '\n') for
  * `cbuild plan --format json` and the golden files. New string. */

@@ -219,6 +219,7 @@ static void copy_json(jw_t *w, const df_step_t *s)
 	kbool(w, "parents", c->parents);
 	kstrv(w, "exclude", c->exclude, false);
 	kstr(w, "checksum", c->checksum);
+	kbool(w, "git", c->git);
 	kbool(w, "keep_git_dir", c->keep_git_dir);
 	kbool(w, "unpack", c->unpack);
 }
@@ -239,17 +240,14 @@ static void step_json(jw_t *w, const df_step_t *s)
 	kstr(w, "workdir", s->workdir);
 	if (!default_shell(s->shell))
 		kstrv(w, "shell", s->shell, true);
-	switch (s->kind) {
-	case DF_RUN:
+	switch (df_instruction(s->kind)->shape) {
+	case DF_SHAPE_RUN:
 		run_json(w, s);
 		break;
-	case DF_COPY:
-	case DF_ADD:
+	case DF_SHAPE_COPY:
 		copy_json(w, s);
 		break;
-	case DF_ENV:
-	case DF_LABEL:
-	case DF_ARG:
+	case DF_SHAPE_KV:
 		open_(w, "pairs", '[');
 		for (size_t i = 0; i < s->u.kv.n_kvs; i++) {
 			/* one pair per line: {"key": "k", "value": "v"} */
@@ -264,24 +262,17 @@ static void step_json(jw_t *w, const df_step_t *s)
 		}
 		close_(w, ']');
 		break;
-	case DF_EXPOSE:
-	case DF_VOLUME:
+	case DF_SHAPE_LIST:
 		kstrv(w, "list", s->u.list, true);
 		break;
-	case DF_USER:
-	case DF_WORKDIR:
-	case DF_STOPSIGNAL:
-	case DF_ONBUILD:
-	case DF_MAINTAINER:
+	case DF_SHAPE_VALUE:
 		kstr(w, "value", s->u.value);
 		break;
-	case DF_CMD:
-	case DF_ENTRYPOINT:
-	case DF_SHELL:
+	case DF_SHAPE_CMDLINE:
 		kstrv(w, "argv", s->u.cmd.argv, true);
 		kbool(w, "exec_form", s->u.cmd.exec_form);
 		break;
-	case DF_HEALTHCHECK: {
+	case DF_SHAPE_HEALTH: {
 		const df_healthcheck_t *h = &s->u.health;
 		kstrv(w, "test", h->test, true);
 		if (h->interval_ns)
@@ -296,7 +287,7 @@ static void step_json(jw_t *w, const df_step_t *s)
 			kint(w, "retries", h->retries);
 		break;
 	}
-	case DF_FROM:
+	case DF_SHAPE_NONE:
 		break;
 	}
 	close_(w, '}');

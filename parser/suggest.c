@@ -54,19 +54,24 @@ const char *df_suggest(const char *word, char *const *candidates)
 	return best;
 }
 
-const char *df_plan_suggest_stage(const df_plan_t *p, const char *name)
+const char *df_tree_suggest_stage(const df_tree_t *t, const char *name)
 {
-	if (!p || !p->tree)
+	if (!t)
 		return NULL;
 	/* every FROM IMAGE AS NAME of the file, not only the plan's stages */
-	char **names = cb_xcalloc(p->tree->n_nodes + 1, sizeof(char *));
+	char **names = cb_xcalloc(t->n_nodes + 1, sizeof(char *));
 	size_t k = 0;
-	for (size_t i = 0; i < p->tree->n_nodes; i++) {
-		const df_node_t *n = &p->tree->nodes[i];
+	for (size_t i = 0; i < t->n_nodes; i++) {
+		const df_node_t *n = &t->nodes[i];
 		if (!strcmp(n->cmd, "from") && n->n_args == 3)
 			names[k++] = n->args[2];
 	}
 	const char *near = df_suggest(name, names);
 	free(names);
 	return near;
+}
+
+const char *df_plan_suggest_stage(const df_plan_t *p, const char *name)
+{
+	return p ? df_tree_suggest_stage(p->tree, name) : NULL;
 }

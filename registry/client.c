@@ -3,7 +3,7 @@
  * choice, TLS material, Basic/Bearer auth with a per-scope token cache,
  * and the curl-multi transfer engine with bounded retries. See client.h.
  */
-#include "registry/client.h"
+#include "registry/client_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "common/cancel.h"
 #include "common/fs.h"
 #include "registry/wire.h"
 
@@ -24,9 +25,7 @@
 #define BACKOFF_BASE_MS 250   /* doubled per attempt */
 #define BACKOFF_MAX_MS 8000
 #define RETRY_AFTER_MAX_MS 60000
-#define TOKEN_MAX (256u << 10)
 #define CA_MAX (8u << 20)
-#define DIGEST_MAX_STR 80
 #define BIG_BUFFER (512L * 1024)
 #define BIG_BODY (1u << 20)
 
@@ -35,36 +34,6 @@
 #else
 #define CBUILD_UA_VERSION CBUILD_VERSION
 #endif
-
-typedef struct token {
-	char *scope;
-	char *header; /* "Authorization: Bearer ..." */
-	int64_t expires; /* monotonic ms */
-} token_t;
-
-struct reg_client {
-	char *domain;  /* as in the reference: "docker.io", "localhost:5000" */
-	char *host;    /* the API host: "registry-1.docker.io" for docker.io */
-	char *repo;    /* "library/busybox", NULL for a login check */
-	const char *scheme;
-	reg_opts_t opts;
-	char *user, *pass;
-	/* OAuth2 refresh token: from a password grant with access_type=offline,
-	 * or saved by login (an identity token). Used instead of the password
-	 * for later tokens. */
-	char *refresh_token;
-	bool force_oauth; /* login: try the POST password grant first, as docker does */
-	reg_challenge_t chal;
-	char *scope; /* "repository:R:pull,push repository:S:pull" */
-	token_t *tokens;
-	size_t ntokens;
-	char *auth_header; /* current Authorization header line, or NULL */
-	char *basic_header; /* "Authorization: Basic ..." from user/pass */
-	CURLM *multi;
-	char *ca_blob;
-	size_t ca_len;
-	char *client_cert, *client_key;
-};
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
@@ -97,7 +66,7 @@ void reg_warm_up_join(void)
 	warm_started = false;
 }
 
-static int64_t now_ms(void)
+int64_t reg_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -535,9 +504,6 @@ static int64_t backoff_ms(int attempt)
 	return d > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : d;
 }
 
-static int fetch_token(reg_client_t *c, const char *scope, cb_error_t *err);
-static int auth_for_challenge(reg_client_t *c, const char *www_auth, cb_error_t *err);
-
 typedef enum { FIN_OK, FIN_RETRY, FIN_REARM, FIN_FAIL } fin_t;
 
 /* Decide what a finished attempt means. */
@@ -573,7 +539,7 @@ static fin_t finish(reg_client_t *c, reg_xfer_t *xf, CURLcode res, int64_t *dela
 	if (xf->status == 401 && !xf->anonymous && !xf->auth_retried && xf->www_auth) {
 		xf->auth_retried = true;
 		xf->attempts--;
-		if (auth_for_challenge(c, xf->www_auth, err) < 0)
+		if (reg_auth_challenge(c, xf->www_auth, err) < 0)
 			return FIN_FAIL;
 		return FIN_RETRY;
 	}
@@ -607,8 +573,8 @@ static fin_t finish(reg_client_t *c, reg_xfer_t *xf, CURLcode res, int64_t *dela
 	return FIN_OK;
 }
 
-static int run_on(reg_client_t *c, CURLM *multi, reg_xfer_t **xs, size_t n, unsigned parallel,
-		  cb_error_t *err)
+int reg_client_run_on(reg_client_t *c, CURLM *multi, reg_xfer_t **xs, size_t n, unsigned parallel,
+		      cb_error_t *err)
 {
 	CURLM *saved = c->multi;
 	c->multi = multi;
@@ -628,7 +594,14 @@ int reg_client_run(reg_client_t *c, reg_xfer_t **xs, size_t n, unsigned parallel
 	int rc = 0;
 
 	while (done < n) {
-		int64_t now = now_ms();
+		/* Ctrl-C or SIGTERM (a build's handler, or pull's and push's):
+		 * stop now, whatever a hung registry does; the signal also wakes
+		 * curl_multi_poll below (EINTR), so this is reached promptly. */
+		if (cb_cancel_check(err) < 0) {
+			rc = -1;
+			goto out;
+		}
+		int64_t now = reg_now_ms();
 		/* Restart transfers whose backoff is over, then start new ones. */
 		for (size_t i = 0; i < next && active < parallel; i++) {
 			if (waiting[i] && wait_until[i] <= now) {
@@ -677,14 +650,14 @@ int reg_client_run(reg_client_t *c, reg_xfer_t **xs, size_t n, unsigned parallel
 				done++;
 			} else {
 				waiting[i] = true;
-				wait_until[i] = now_ms() + delay;
+				wait_until[i] = reg_now_ms() + delay;
 			}
 		}
 		if (done >= n)
 			break;
 		/* Sleep until there is socket activity or a backoff ends. */
 		int64_t timeout = 1000;
-		now = now_ms();
+		now = reg_now_ms();
 		for (size_t i = 0; i < next; i++)
 			if (waiting[i] && wait_until[i] - now < timeout)
 				timeout = wait_until[i] - now < 0 ? 0 : wait_until[i] - now;
@@ -703,244 +676,6 @@ out:
 int reg_client_run1(reg_client_t *c, reg_xfer_t *xf, cb_error_t *err)
 {
 	return reg_client_run(c, &xf, 1, 1, err);
-}
-
-/* ---- auth ---- */
-
-static char *basic_header(const char *user, const char *pass)
-{
-	_cleanup_free_ char *up = cb_asprintf("%s:%s", user, pass);
-	_cleanup_free_ char *b = reg_base64_encode(up, strlen(up));
-	return cb_asprintf("Authorization: Basic %s", b);
-}
-
-static const token_t *cached_token(reg_client_t *c, const char *scope)
-{
-	int64_t now = now_ms();
-	for (size_t i = 0; i < c->ntokens; i++)
-		if (cb_streq(c->tokens[i].scope, scope) && c->tokens[i].expires > now)
-			return &c->tokens[i];
-	return NULL;
-}
-
-static void cache_token(reg_client_t *c, const char *scope, const char *tok, int64_t ttl_s)
-{
-	/* Renew 10 s (or a third of a short lifetime) before expiry. */
-	int64_t margin = ttl_s > 30 ? 10 : ttl_s / 3;
-	token_t t = {.scope = cb_xstrdup(scope ? scope : ""),
-		     .header = cb_asprintf("Authorization: Bearer %s", tok),
-		     .expires = now_ms() + (ttl_s - margin) * 1000};
-	for (size_t i = 0; i < c->ntokens; i++) {
-		if (cb_streq(c->tokens[i].scope, t.scope)) {
-			free(c->tokens[i].scope);
-			free(c->tokens[i].header);
-			c->tokens[i] = t;
-			return;
-		}
-	}
-	c->tokens = cb_xreallocarray(c->tokens, c->ntokens + 1, sizeof(*c->tokens));
-	c->tokens[c->ntokens++] = t;
-}
-
-/* The token answer: {"token"|"access_token": ..., "expires_in": N}. */
-static int parse_token(reg_client_t *c, const char *scope, const reg_xfer_t *xf, cb_error_t *err)
-{
-	json_error_t je;
-	json_t *j = json_loadb(xf->resp.data, xf->resp.len, 0, &je);
-	const char *tok = json_string_value(json_object_get(j, "token"));
-	if (!tok || !*tok)
-		tok = json_string_value(json_object_get(j, "access_token"));
-	if (!tok || !*tok) {
-		json_decref(j);
-		return cb_error_fail(err, EPROTO, "token server '%s' sent no token", c->chal.realm);
-	}
-	const char *rt = json_string_value(json_object_get(j, "refresh_token"));
-	if (rt && *rt) {
-		free(c->refresh_token);
-		c->refresh_token = cb_xstrdup(rt);
-	}
-	json_int_t ttl = json_integer_value(json_object_get(j, "expires_in"));
-	/* The distribution spec's default, and its minimum. */
-	if (ttl < 60)
-		ttl = 60;
-	cache_token(c, scope, tok, (int64_t)ttl);
-	json_decref(j);
-	return 0;
-}
-
-static int token_done(reg_xfer_t *xf, cb_error_t *err) { return 0; }
-
-/* The realm URL with service=, one scope= per scope and account=. */
-static char *token_get_url(reg_client_t *c, const char *scope)
-{
-	char *url = cb_xstrdup(c->chal.realm);
-	if (c->chal.service) {
-		char *u = reg_url_add_query(url, "service", c->chal.service);
-		free(url);
-		url = u;
-	}
-	if (scope && *scope) {
-		/* one scope= parameter per space-separated scope */
-		_cleanup_free_ char *copy = cb_xstrdup(scope);
-		char *save = NULL;
-		for (char *s = strtok_r(copy, " ", &save); s; s = strtok_r(NULL, " ", &save)) {
-			char *u = reg_url_add_query(url, "scope", s);
-			free(url);
-			url = u;
-		}
-	}
-	if (c->user) {
-		char *u = reg_url_add_query(url, "account", c->user);
-		free(url);
-		url = u;
-	}
-	return url;
-}
-
-/* The OAuth2 form (RFC 6749): the refresh-token grant (6) when we hold a
- * refresh token, else the password grant (4.3) asking for one
- * (access_type=offline, as docker does). */
-static char *token_form(reg_client_t *c, const char *scope, bool refresh)
-{
-	char *es = curl_easy_escape(NULL, c->chal.service ? c->chal.service : "", 0);
-	char *sc = curl_easy_escape(NULL, scope ? scope : "", 0);
-	char *form;
-	if (refresh) {
-		char *et = curl_easy_escape(NULL, c->refresh_token, 0);
-		form = cb_asprintf("grant_type=refresh_token&client_id=cbuild&refresh_token=%s"
-				   "&service=%s&scope=%s",
-				   et, es, sc);
-		curl_free(et);
-	} else {
-		char *eu = curl_easy_escape(NULL, c->user, 0);
-		char *ep = curl_easy_escape(NULL, c->pass ? c->pass : "", 0);
-		form = cb_asprintf("grant_type=password&client_id=cbuild&access_type=offline"
-				   "&username=%s&password=%s&service=%s&scope=%s",
-				   eu, ep, es, sc);
-		curl_free(eu), curl_free(ep);
-	}
-	curl_free(es), curl_free(sc);
-	return form;
-}
-
-static void token_post(reg_xfer_t *xf, reg_client_t *c, const char *form)
-{
-	reg_xfer_rearm(xf, "POST", cb_xstrdup(c->chal.realm));
-	reg_xfer_add_header(xf, "Content-Type: application/x-www-form-urlencoded");
-	xf->has_body = true;
-	xf->body_mem = form;
-	xf->body_size = strlen(form);
-}
-
-/* Ask the realm for a token; on return xf holds the final answer (r == 0
- * whatever its status). */
-static int token_request(reg_client_t *c, CURLM *m, reg_xfer_t *xf, const char *scope,
-			 cb_error_t *err)
-{
-	_cleanup_free_ char *form = NULL;
-	int r;
-	if (c->refresh_token) {
-		form = token_form(c, scope, true);
-		token_post(xf, c, form);
-		r = run_on(c, m, (reg_xfer_t *[]){xf}, 1, 1, err);
-		if (r < 0 || xf->status == 200 || !c->user)
-			return r;
-		/* Refused (expired, revoked): the password still works. */
-		free(c->refresh_token);
-		c->refresh_token = NULL;
-		free(form);
-		form = NULL;
-	}
-	if (c->user && c->force_oauth) {
-		form = token_form(c, scope, false);
-		token_post(xf, c, form);
-		r = run_on(c, m, (reg_xfer_t *[]){xf}, 1, 1, err);
-		/* Servers without the OAuth2 endpoint: the GET form (docker
-		 * falls back the same way). */
-		if (r < 0 || xf->status == 200 || xf->status == 401 || xf->status == 403)
-			return r;
-	}
-	reg_xfer_rearm(xf, "GET", token_get_url(c, scope));
-	if (c->user)
-		xf->headers = curl_slist_append(NULL, c->basic_header);
-	r = run_on(c, m, (reg_xfer_t *[]){xf}, 1, 1, err);
-	if (r == 0 && (xf->status == 404 || xf->status == 405) && c->user && !c->force_oauth) {
-		/* GET refused: the OAuth2 password grant. */
-		free(form);
-		form = token_form(c, scope, false);
-		token_post(xf, c, form);
-		r = run_on(c, m, (reg_xfer_t *[]){xf}, 1, 1, err);
-	}
-	return r;
-}
-
-static int fetch_token(reg_client_t *c, const char *scope, cb_error_t *err)
-{
-	const token_t *t = cached_token(c, scope ? scope : "");
-	if (t) {
-		free(c->auth_header);
-		c->auth_header = cb_xstrdup(t->header);
-		return 0;
-	}
-	CURLM *m = curl_multi_init();
-	reg_xfer_t xf;
-	reg_xfer_init(&xf, "GET", cb_xstrdup(c->chal.realm));
-	xf.anonymous = true;
-	xf.resp_max = TOKEN_MAX;
-	xf.done = token_done;
-	bool had_refresh = c->refresh_token && !c->user;
-	int r = token_request(c, m, &xf, scope, err);
-	if (r == 0 && xf.status != 200) {
-		if (xf.status == 401 || xf.status == 403 || (had_refresh && xf.status == 400))
-			r = cb_error_fail(err, EACCES, "unauthorized: %s",
-					 had_refresh ? "the saved token was refused: log in again"
-					 : c->user   ? "incorrect username or password"
-						     : "authentication required");
-		else
-			r = reg_http_error(&xf, "token request", err);
-		cb_error_wrap(err, "get token from '%s'", c->chal.realm);
-	}
-	if (r == 0)
-		r = parse_token(c, scope ? scope : "", &xf, err);
-	reg_xfer_release(&xf);
-	curl_multi_cleanup(m);
-	if (r < 0)
-		return -1;
-	t = cached_token(c, scope ? scope : "");
-	free(c->auth_header);
-	c->auth_header = t ? cb_xstrdup(t->header) : NULL;
-	return 0;
-}
-
-/* Answer a 401: a Bearer challenge may name a wider scope than ours. */
-static int auth_for_challenge(reg_client_t *c, const char *www_auth, cb_error_t *err)
-{
-	reg_challenge_t ch = {0};
-	if (reg_challenge_parse(www_auth, &ch, err) < 0)
-		return -1;
-	int r = 0;
-	if (ch.scheme == REG_AUTH_BEARER) {
-		reg_challenge_release(&c->chal);
-		c->chal = ch;
-		memset(&ch, 0, sizeof(ch));
-		if (c->chal.scope && (!c->scope || !strstr(c->scope, c->chal.scope))) {
-			char *s = c->scope ? cb_asprintf("%s %s", c->scope, c->chal.scope)
-					   : cb_xstrdup(c->chal.scope);
-			free(c->scope);
-			c->scope = s;
-		}
-		/* The cached token was refused: drop it. */
-		for (size_t i = 0; i < c->ntokens; i++)
-			c->tokens[i].expires = 0;
-		r = fetch_token(c, c->scope, err);
-	} else if (ch.scheme == REG_AUTH_BASIC && c->user && !c->auth_header) {
-		c->auth_header = cb_xstrdup(c->basic_header);
-	} else {
-		r = cb_error_fail(err, EACCES, "authentication required%s",
-				 c->user ? ": credentials refused" : "");
-	}
-	reg_challenge_release(&ch);
-	return r;
 }
 
 /* ---- opening ---- */
@@ -1028,15 +763,6 @@ static int ping(reg_client_t *c, cb_error_t *err)
 	return 0;
 }
 
-static int authenticate(reg_client_t *c, cb_error_t *err)
-{
-	if (c->chal.scheme == REG_AUTH_BEARER)
-		return fetch_token(c, c->scope, err);
-	if (c->chal.scheme == REG_AUTH_BASIC && c->user)
-		c->auth_header = cb_xstrdup(c->basic_header);
-	return 0;
-}
-
 static reg_client_t *client_new(const char *domain, const reg_opts_t *opts)
 {
 	pthread_once(&curl_once, curl_init_once);
@@ -1056,24 +782,6 @@ static reg_client_t *client_new(const char *domain, const reg_opts_t *opts)
 	return c;
 }
 
-static void set_creds(reg_client_t *c, const char *user, const char *pass)
-{
-	free(c->user);
-	free(c->pass);
-	free(c->basic_header);
-	free(c->refresh_token);
-	c->refresh_token = NULL;
-	if (cb_streq(user, REG_IDENTITY_TOKEN_USER)) {
-		/* docker's convention: the secret is an identity (refresh) token */
-		c->refresh_token = pass ? cb_xstrdup(pass) : NULL;
-		c->user = c->pass = c->basic_header = NULL;
-		return;
-	}
-	c->user = user ? cb_xstrdup(user) : NULL;
-	c->pass = pass ? cb_xstrdup(pass) : NULL;
-	c->basic_header = user ? basic_header(user, pass ? pass : "") : NULL;
-}
-
 int reg_client_open(const char *domain, const char *repo, const char *actions,
 		    char *const *extra_pull_repos, const reg_opts_t *opts, reg_client_t **out,
 		    cb_error_t *err)
@@ -1088,7 +796,7 @@ int reg_client_open(const char *domain, const char *repo, const char *actions,
 	c->scope = cb_buf_detach(&sc, NULL);
 	cb_buf_release(&sc);
 	if (c->opts.username) {
-		set_creds(c, c->opts.username, c->opts.password);
+		reg_auth_set_creds(c, c->opts.username, c->opts.password);
 	} else {
 		_cleanup_free_ char *u = NULL, *p = NULL;
 		if (reg_auth_lookup(domain, c->opts.auth_file, &u, &p, err) < 0) {
@@ -1096,9 +804,9 @@ int reg_client_open(const char *domain, const char *repo, const char *actions,
 			return -1;
 		}
 		if (u)
-			set_creds(c, u, p);
+			reg_auth_set_creds(c, u, p);
 	}
-	if (ping(c, err) < 0 || authenticate(c, err) < 0) {
+	if (ping(c, err) < 0 || reg_auth_start(c, err) < 0) {
 		reg_client_free(c);
 		return -1;
 	}
@@ -1110,23 +818,12 @@ void reg_client_free(reg_client_t *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->ntokens; i++) {
-		free(c->tokens[i].scope);
-		free(c->tokens[i].header);
-	}
-	free(c->tokens);
-	reg_challenge_release(&c->chal);
+	reg_auth_release(c);
 	if (c->multi)
 		curl_multi_cleanup(c->multi);
 	free(c->domain);
 	free(c->host);
 	free(c->repo);
-	free(c->scope);
-	free(c->user);
-	free(c->pass);
-	free(c->refresh_token);
-	free(c->basic_header);
-	free(c->auth_header);
 	free(c->ca_blob);
 	free(c->client_cert);
 	free(c->client_key);
@@ -1149,11 +846,11 @@ int reg_client_check_login(const char *domain, const char *user, const char *pas
 			   const reg_opts_t *opts, char **identity_token_out, cb_error_t *err)
 {
 	reg_client_t *c = client_new(domain, opts);
-	set_creds(c, user, pass);
+	reg_auth_set_creds(c, user, pass);
 	c->force_oauth = true;
 	int r = ping(c, err);
 	if (r == 0 && c->chal.scheme == REG_AUTH_BEARER) {
-		r = fetch_token(c, NULL, err);
+		r = reg_auth_fetch_token(c, NULL, err);
 		if (r == 0 && identity_token_out && c->refresh_token)
 			*identity_token_out = cb_steal_pointer(&c->refresh_token);
 	} else if (r == 0 && c->chal.scheme == REG_AUTH_BASIC) {
@@ -1175,91 +872,9 @@ int reg_client_check_login(const char *domain, const char *user, const char *pas
 	return 0;
 }
 
-/* ---- progress ---- */
-
-/* The live display: one status line, rewritten in place, for all the blobs
- * moving at once (the transfers run in one thread: no locking needed). */
-static struct {
-	uint64_t done, total;
-	int active;
-	int64_t last_draw;
-	bool drawn;
-} live;
-
-static void live_clear(void)
-{
-	if (live.drawn)
-		fputs("\r\033[K", stderr);
-	live.drawn = false;
-}
-
-static void live_draw(void)
-{
-	int64_t now = now_ms();
-	if (live.active <= 0 || now - live.last_draw < 100)
-		return;
-	live.last_draw = now;
-	fprintf(stderr, "\r\033[Kcopying %d blob%s: %.1f / %.1f MiB", live.active,
-		live.active == 1 ? "" : "s", live.done / 1048576.0, live.total / 1048576.0);
-	live.drawn = true;
-}
-
 void reg_progress(const reg_opts_t *o, const char *digest, reg_progress_state_t st,
 		  uint64_t done, uint64_t total)
 {
-	if (o->progress) {
+	if (o->progress && !o->quiet)
 		o->progress(o->progress_ctx, digest, st, done, total);
-		return;
-	}
-	if (o->quiet)
-		return;
-	static int tty = -1;
-	if (tty < 0)
-		tty = isatty(2);
-	if (st == REG_PROGRESS_BYTES) {
-		if (tty) {
-			/* `done` is this blob's count so far: add only its growth */
-			static struct {
-				char digest[DIGEST_MAX_STR];
-				uint64_t done;
-			} seen[64];
-			size_t i = 0;
-			while (i < CB_ARRAY_SIZE(seen) && seen[i].digest[0] && strcmp(seen[i].digest, digest))
-				i++;
-			if (i == CB_ARRAY_SIZE(seen))
-				i = 0;
-			if (strcmp(seen[i].digest, digest)) {
-				snprintf(seen[i].digest, sizeof(seen[i].digest), "%s", digest);
-				seen[i].done = 0;
-			}
-			if (done > seen[i].done)
-				live.done += done - seen[i].done;
-			seen[i].done = done;
-			live_draw();
-		}
-		return;
-	}
-	const char *hex = strchr(digest, ':') ? strchr(digest, ':') + 1 : digest;
-	static const char *const what[] = {
-		[REG_PROGRESS_START] = "copying", [REG_PROGRESS_EXISTS] = "exists",
-		[REG_PROGRESS_MOUNTED] = "mounted", [REG_PROGRESS_DONE] = "done",
-		[REG_PROGRESS_RETRY] = "retrying",
-	};
-	if (tty) {
-		live_clear();
-		if (st == REG_PROGRESS_START) {
-			live.active++;
-			live.total += total;
-			live_draw();
-			return; /* the live line says it */
-		}
-		if (st == REG_PROGRESS_DONE || st == REG_PROGRESS_MOUNTED)
-			live.active--;
-	}
-	if (st == REG_PROGRESS_DONE)
-		fprintf(stderr, "blob %.12s: done (%llu bytes)\n", hex, (unsigned long long)done);
-	else
-		fprintf(stderr, "blob %.12s: %s\n", hex, what[st]);
-	if (tty)
-		live_draw();
 }

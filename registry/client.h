@@ -127,8 +127,8 @@ int reg_http_error(const reg_xfer_t *xf, const char *what, cb_error_t *err);
 int reg_client_check_login(const char *domain, const char *user, const char *pass,
 			   const reg_opts_t *opts, char **identity_token_out, cb_error_t *err);
 
-/* Progress helpers shared by pull and push (stderr lines unless quiet or a
- * callback is set). */
+/* Report a progress event to opts' callback, unless quiet or none is set
+ * (registry/ prints nothing itself: cmd/ draws the display). */
 void reg_progress(const reg_opts_t *o, const char *digest, reg_progress_state_t st,
 		  uint64_t done, uint64_t total);
 

@@ -385,8 +385,16 @@ static int fetch_blobs(reg_client_t *c, store_t *st, const reg_opts_t *o, blob_j
 	for (size_t i = 0; r == 0 && i < ndocs; i++)
 		if (docs[i].data)
 			r = batch_doc(st, pb.b, &docs[i], err);
-	if (r == 0)
+	if (r == 0) {
 		r = store_blob_batch_publish(pb.b, err);
+	} else {
+		/* failed or interrupted (Ctrl-C): the blobs that arrived whole
+		 * were verified; keep them, so that a pull again resumes there
+		 * (as a killed pull's are kept by the next command) */
+		cb_error_t e = CB_ERROR_INIT;
+		if (store_blob_batch_publish(pb.b, &e) < 0)
+			cb_error_release(&e);
+	}
 	store_blob_batch_free(pb.b);
 	for (size_t i = 0; i < k; i++) {
 		blob_job_t *j = xs[i]->ud;

@@ -109,7 +109,7 @@ static const char *map_mt(const char *mt, reg_format_t f, bool *bad)
 	if (f == REG_FORMAT_DOCKER && mt && strcmp(mt, MT_DOCKER_LAYER_FOREIGN))
 		*bad = true;
 	if (f == REG_FORMAT_OCI && cb_streq(mt, MT_DOCKER_LAYER_FOREIGN))
-		return "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip";
+		return MT_OCI_LAYER_NONDIST_GZIP;
 	return mt;
 }
 

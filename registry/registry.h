@@ -85,8 +85,8 @@ typedef struct reg_opts {
 	reg_format_t format;
 	/* Parallel blob transfers (0 = default 8). */
 	unsigned max_parallel;
-	/* Progress: the callback if set; else, unless quiet, lines on stderr
-	 * (a live display when stderr is a terminal). */
+	/* Progress events go to the callback if set, unless quiet (registry/
+	 * prints nothing: cmd/reg_progress.c is the display). */
 	reg_progress_fn progress;
 	void *progress_ctx;
 	bool quiet;

@@ -14,14 +14,14 @@
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/json.h"
+#include "store/places.h"
 
-#define SOURCES_FILE "registry-sources.json"
 #define SOURCES_MAX (16u << 20)
 #define PER_BLOB_MAX 8 /* newest repositories kept per blob */
 
 static json_t *load(store_t *st)
 {
-	_cleanup_free_ char *p = store_path(st, SOURCES_FILE);
+	_cleanup_free_ char *p = store_place_registry_sources(st);
 	char *data = NULL;
 	size_t len = 0;
 	cb_error_t e = CB_ERROR_INIT;
@@ -41,8 +41,8 @@ static json_t *load(store_t *st)
  * file after a crash is ignored), not worth two journal commits a pull. */
 static void write_hint(store_t *st, const char *text)
 {
-	_cleanup_free_ char *p = store_path(st, SOURCES_FILE);
-	_cleanup_free_ char *tmp = store_path(st, "tmp/sources-XXXXXX");
+	_cleanup_free_ char *p = store_place_registry_sources(st);
+	_cleanup_free_ char *tmp = store_place_tmp_file(st, "sources-XXXXXX");
 	int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return;

@@ -14,18 +14,11 @@
 #include <time.h>
 
 #include "common/error.h"
+#include "store/mediatype.h"
 
-#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
-#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
-#define MT_OCI_LAYER "application/vnd.oci.image.layer.v1.tar"
-#define MT_OCI_LAYER_GZ "application/vnd.oci.image.layer.v1.tar+gzip"
-#define MT_OCI_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
-#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-#define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
-#define MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
-#define MT_DOCKER_LAYER_GZ "application/vnd.docker.image.rootfs.diff.tar.gzip"
-#define MT_DOCKER_LAYER_FOREIGN "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
+/* registry/'s short spellings of two of them */
+#define MT_OCI_LAYER_GZ MT_OCI_LAYER_GZIP
+#define MT_DOCKER_LAYER_GZ MT_DOCKER_LAYER_GZIP
 
 /* Largest manifest or index accepted (as containerd and distribution do). */
 #define REG_MANIFEST_MAX (4u << 20)

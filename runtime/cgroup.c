@@ -249,15 +249,20 @@ static bool v2_can_delegate(const struct pids_mount *pm, const char *base)
 	return false;
 }
 
-bool sbx_cgroup_pids_usable(void)
+int sbx_cgroup_pids_base(char **out, cb_error_t *err)
 {
 	struct pids_mount pm;
 	char base[1024];
-	cb_error_t e = CB_ERROR_INIT;
-	bool ok = base_dir(&pm, base, sizeof base, &e) == 0 && access(base, W_OK) == 0 &&
-		  (!pm.v2 || v2_can_delegate(&pm, base));
-	cb_error_release(&e);
-	return ok;
+	if (base_dir(&pm, base, sizeof base, err) < 0)
+		return -1;
+	if (access(base, W_OK) < 0)
+		return cb_error_errno(err, "cgroup '%s' is not writable (none is delegated to this user)",
+				      base);
+	if (pm.v2 && !v2_can_delegate(&pm, base))
+		return cb_error_fail(err, EBUSY, "cgroup '%s' holds processes and has no pids in its cgroup.subtree_control",
+				     base);
+	*out = cb_xstrdup(base);
+	return 0;
 }
 
 int sbx_cgroup_procs_of(pid_t pid)

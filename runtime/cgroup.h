@@ -45,10 +45,13 @@ const char *sbx_cgroup_path(const sbx_cgroup_t *cg);
 /* SIGKILL what is left in it, wait for it to empty, remove it. NULL-safe. */
 void sbx_cgroup_free(sbx_cgroup_t *cg);
 
-/* Whether sbx_cgroup_new can work here: a pids controller this process
- * may write to (on v2, one its own cgroup can hand to a child: pids in its
- * subtree_control already, or the root). */
-bool sbx_cgroup_pids_usable(void);
+/* Whether sbx_cgroup_new can work here, saying where or why not (a
+ * build's warning, `cbuild info`): a pids controller this process may
+ * write to (rootless: a cgroup delegated to the user; on v2, one its own
+ * cgroup can hand to a child: pids in its subtree_control already, or the
+ * root). 0 and the directory sbx_cgroup_new makes its cgroups in (caller
+ * frees), or -1 with err naming the reason. */
+int sbx_cgroup_pids_base(char **out, cb_error_t *err);
 
 /* For `exec` into a running sandbox: an O_WRONLY|O_CLOEXEC fd on the
  * cgroup.procs of the cbuild pids cgroup that process `pid` is in, or -1

@@ -18,12 +18,11 @@
 #include "runtime/compose.h"
 #include "runtime/monitor.h"
 #include "runtime/sandbox.h"
+#include "store/places.h"
 
 char *rt_compose_path(store_t *st, const char *project, const char *file)
 {
-	_cleanup_free_ char *sub = file ? cb_asprintf("compose/%s/%s", project, file)
-					: cb_asprintf("compose/%s", project);
-	return store_path(st, sub);
+	return store_place_compose(st, project, file);
 }
 
 static int64_t now_ms(void)

@@ -23,6 +23,8 @@
 #include "common/util.h"
 #include "store/json.h"
 #include "store/layer.h"
+#include "store/keep.h"
+#include "store/places.h"
 
 #define CTR_JSON_MAX (1u << 20)
 
@@ -257,7 +259,7 @@ static int write_json(store_t *st, const rt_ctr_t *c, const char *file, json_t *
 {
 	char *text = oci_json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	_cleanup_free_ char *path = ctr_path(c, file);
-	_cleanup_free_ char *tmp = store_path(st, "tmp");
+	_cleanup_free_ char *tmp = store_place_tmp(st);
 	int rc = cb_write_file_atomic(path, tmp, text, strlen(text), 0644, err);
 	free(text);
 	json_decref(j);
@@ -453,8 +455,7 @@ rt_ctr_t *ctr_load_id(store_t *st, const char *id, cb_error_t *err)
 {
 	rt_ctr_t *c = cb_xcalloc(1, sizeof *c);
 	snprintf(c->id, sizeof c->id, "%s", id);
-	_cleanup_free_ char *sub = cb_asprintf("containers/%s", id);
-	c->dir = store_path(st, sub);
+	c->dir = store_place_container(st, id, NULL);
 	json_t *j = read_json(c, "config.json", err);
 	if (!j) {
 		rt_ctr_free(c);
@@ -483,7 +484,7 @@ static bool is_id(const char *s)
 
 static char **raw_ids(store_t *st)
 {
-	_cleanup_free_ char *dir = store_path(st, "containers");
+	_cleanup_free_ char *dir = store_place_containers(st);
 	char **ids = cb_xcalloc(1, sizeof(char *));
 	DIR *d = opendir(dir);
 	if (!d)
@@ -503,8 +504,7 @@ static char **raw_ids(store_t *st)
 
 static char *config_name(store_t *st, const char *id)
 {
-	_cleanup_free_ char *sub = cb_asprintf("containers/%s/config.json", id);
-	_cleanup_free_ char *path = store_path(st, sub);
+	_cleanup_free_ char *path = store_place_container(st, id, "config.json");
 	json_t *j = json_load_file(path, 0, NULL);
 	char *name = j ? json_dupstr(j, "name") : NULL;
 	json_decref(j);
@@ -528,8 +528,7 @@ static int by_created_desc(const void *a, const void *b)
  * too coarse for containers made back to back); 0 when unreadable. */
 static int64_t created_ns_of(store_t *st, const char *id)
 {
-	_cleanup_free_ char *sub = cb_asprintf("containers/%s/config.json", id);
-	_cleanup_free_ char *path = store_path(st, sub);
+	_cleanup_free_ char *path = store_place_container(st, id, "config.json");
 	json_t *j = json_load_file(path, 0, NULL);
 	int64_t ns = j ? json_integer_value(json_object_get(j, "created_ns")) : 0;
 	if (j && !ns) /* written before created_ns existed */
@@ -834,8 +833,7 @@ int rt_ctr_create(store_t *st, const rt_ctr_spec_t *spec, rt_ctr_t **out, cb_err
 		return -1;
 	rt_ctr_t *c = cb_xcalloc(1, sizeof *c);
 	cb_random_hex(c->id, CTR_ID_LEN / 2);
-	_cleanup_free_ char *sub = cb_asprintf("containers/%s", c->id);
-	c->dir = store_path(st, sub);
+	c->dir = store_place_container(st, c->id, NULL);
 	int rc = fill_from_spec(c, spec, img->config, err);
 	image_free(img);
 	if (rc < 0 || store_lock(st, err) < 0) {
@@ -851,8 +849,11 @@ int rt_ctr_create(store_t *st, const rt_ctr_spec_t *spec, rt_ctr_t **out, cb_err
 				   spec->name);
 	} else {
 		c->name = spec->name ? cb_xstrdup(spec->name) : random_name();
-		/* config.json last: a directory without it is not a container yet */
-		rc = make_dirs(c, err);
+		/* config.json last: a directory without it is not a container yet;
+		 * the reference that keeps its image from gc before it */
+		rc = store_keep_set(st, STORE_KEEP_CONTAINER, c->id, c->image, NULL, true, err);
+		if (rc == 0)
+			rc = make_dirs(c, err);
 		if (rc == 0)
 			rc = ctr_write_state(st, c, err);
 		if (rc == 0)
@@ -861,6 +862,7 @@ int rt_ctr_create(store_t *st, const rt_ctr_spec_t *spec, rt_ctr_t **out, cb_err
 			cb_error_t e = CB_ERROR_INIT;
 			if (cb_rm_rf(c->dir, &e) < 0)
 				cb_error_release(&e);
+			store_keep_remove(st, STORE_KEEP_CONTAINER, c->id, NULL);
 		}
 	}
 	rt_net_free(net);
@@ -941,6 +943,9 @@ int rt_ctr_remove(store_t *st, rt_ctr_t *c, bool force, cb_error_t *err)
 	if (unlink(cfg) < 0 && errno != ENOENT)
 		return cb_error_errno(err, "remove '%s'", cfg);
 	if (cb_rm_rf(c->dir, err) < 0)
+		return cb_error_wrap(err, "remove container '%.12s'", c->id);
+	/* its image may go now: the overlay on its layers is gone */
+	if (store_keep_remove(st, STORE_KEEP_CONTAINER, c->id, err) < 0)
 		return cb_error_wrap(err, "remove container '%.12s'", c->id);
 	/* a crashed monitor's namespace, NAT rules and addresses */
 	rt_nav_detach(c->id);

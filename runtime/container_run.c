@@ -18,11 +18,14 @@
 
 #include "runtime/container_internal.h"
 #include "runtime/forward.h"
+#include "runtime/isolation.h"
 #include "runtime/monitor.h"
 #include "runtime/mount.h"
 #include "runtime/netavark.h"
 #include "common/fs.h"
 #include "common/util.h"
+#include "store/keep.h"
+#include "store/places.h"
 
 /* ---- the init layer ---- */
 
@@ -309,8 +312,7 @@ static int build_mounts(store_t *st, const rt_ctr_t *c, mounts_t *m, cb_error_t 
 		const char *src = spec;
 		if (!strchr(spec, '/')) {
 			/* a named volume: a directory of the store, made on first use */
-			_cleanup_free_ char *sub = cb_asprintf("volumes/%s", spec);
-			char *dir = store_path(st, sub);
+			char *dir = store_place_volume(st, spec);
 			m->owned = cb_strv_push_take(m->owned, dir);
 			if (cb_mkdir_p(dir, 0755, err) < 0)
 				return -1;
@@ -404,7 +406,12 @@ static int launch(store_t *st, rt_ctr_t *c, running_t *r, bool attached, const r
 		return -1;
 	/* -p of a bridge network is netavark's DNAT; the userspace forwarder
 	 * only serves a rootless container's own namespace */
-	if (rt_enter_mount_ns(err) < 0 || mount_rootfs(st, c, lowers, err) < 0 ||
+	if (rt_enter_mount_ns(err) < 0)
+		return -1;
+	if (rt_isolation_get() == RT_ISO_NONE) /* Docker's defaults: builds only */
+		return cb_error_fail(err, ENOTSUP, "a container needs namespaces and mounts, which "
+						   "are refused here (see `cbuild info`)");
+	if (mount_rootfs(st, c, lowers, err) < 0 ||
 	    (c->net_none && listen_ports(c, r->fw, err) < 0))
 		return -1;
 	return launch_process(st, c, r, attached, err);
@@ -477,7 +484,8 @@ static void remove_self(store_t *st, rt_ctr_t *c)
 	cb_error_t e = CB_ERROR_INIT;
 	if (cb_rm_rf(c->dir, &e) < 0)
 		cb_warn_error(&e);
-	(void)st;
+	else if (store_keep_remove(st, STORE_KEEP_CONTAINER, c->id, &e) < 0)
+		cb_warn_error(&e);
 }
 
 static int finish(store_t *st, rt_ctr_t *c, running_t *r, sbx_status_t *status, cb_error_t *err)

@@ -10,7 +10,7 @@
 static rt_isolation_t mode;
 static rt_iso_report_t report;
 
-static const char *const names[] = {"auto", "namespaces", "chroot"};
+static const char *const names[] = {"auto", "namespaces", "chroot", "none"};
 
 int rt_isolation_parse(const char *s, rt_isolation_t *out, cb_error_t *err)
 {
@@ -19,7 +19,7 @@ int rt_isolation_parse(const char *s, rt_isolation_t *out, cb_error_t *err)
 			*out = (rt_isolation_t)i;
 			return 0;
 		}
-	return cb_error_fail(err, EINVAL, "invalid isolation '%s' (auto, namespaces or chroot)",
+	return cb_error_fail(err, EINVAL, "invalid isolation '%s' (auto, namespaces, chroot or none)",
 			     s ? s : "");
 }
 
@@ -66,4 +66,12 @@ void rt_iso_fallback(const char *what, const char *why)
 				       (report.n_fallbacks + 1) * sizeof *report.fallbacks);
 	report.fallbacks[report.n_fallbacks++] = line;
 	line = NULL;
+}
+
+void rt_iso_fall_to_none(const char *why)
+{
+	mode = RT_ISO_NONE;
+	fprintf(stderr, "cbuild: running without namespaces: RUN steps are not isolated from "
+			"this container\n");
+	rt_iso_fallback("namespaces", why);
 }

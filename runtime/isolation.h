@@ -28,9 +28,14 @@ typedef enum rt_isolation {
 	RT_ISO_NAMESPACES, /* pivot_root and a fresh /proc, or an error */
 	RT_ISO_CHROOT,     /* namespaces, but chroot and the outer /proc bound
 			    * (buildah's chroot isolation) from the start */
+	RT_ISO_NONE,       /* no namespaces and no mounts (kaniko's way, for
+			    * Docker's default profile): RUN is chroot'ed into
+			    * the step's tree, mounts are emulated by placing
+			    * files there (runtime/isolation_none.c); auto
+			    * comes here when no namespace can be made */
 } rt_isolation_t;
 
-/* "auto" | "namespaces" | "chroot"; EINVAL naming the choices otherwise. */
+/* "auto" | "namespaces" | "chroot" | "none"; EINVAL naming the choices otherwise. */
 int rt_isolation_parse(const char *s, rt_isolation_t *out, cb_error_t *err);
 const char *rt_isolation_name(rt_isolation_t mode);
 void rt_isolation_set(rt_isolation_t mode);
@@ -55,6 +60,10 @@ void rt_iso_set_proc(const char *how);
 /* Record a fallback "what: why" (kept once; printed once on stderr as
  * "cbuild: isolation: what: why"). */
 void rt_iso_fallback(const char *what, const char *why);
+
+/* auto, when no namespace can be made: switch to RT_ISO_NONE, record why
+ * and say once what it costs ("cbuild: running without namespaces: ..."). */
+void rt_iso_fall_to_none(const char *why);
 
 /* --- runtime/isolation_probe.c --- */
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <unistd.h>
@@ -21,11 +22,21 @@ int rt_enter_mount_ns(cb_error_t *err)
 	static bool done;
 	if (done)
 		return 0;
+	if (rt_isolation_get() == RT_ISO_NONE) { /* asked for: said once all the same */
+		fprintf(stderr, "cbuild: running without namespaces: RUN steps are not isolated "
+				"from this container\n");
+		done = true;
+		return 0;
+	}
 	/* A private mount namespace: overlays mounted for steps disappear with
 	 * this process however it ends, and never show on the host. */
 	if (geteuid() != 0) {
 		if (sbx_enter_userns(CLONE_NEWNS, err) < 0)
-			return cb_error_wrap(err, "rootless");
+			/* no user namespace and no chroot (Docker's defaults) */
+			return err->code == EPERM
+				       ? cb_error_wrap(err, "rootless (where no namespace can be "
+							    "made, only root builds, without them)")
+				       : cb_error_wrap(err, "rootless");
 	} else if (unshare(CLONE_NEWNS) < 0) {
 		/* root without CAP_SYS_ADMIN (a CI container's default): a user
 		 * namespace of our own gives the capabilities over the namespaces
@@ -33,8 +44,19 @@ int rt_enter_mount_ns(cb_error_t *err)
 		int e = errno;
 		if (e != EPERM)
 			return cb_error_set(err, e, "unshare mount namespace");
-		if (sbx_enter_userns_identity(CLONE_NEWNS, err) < 0)
-			return cb_error_wrap(err, "unshare mount namespace: %s; then", strerror(e));
+		if (sbx_enter_userns_identity(CLONE_NEWNS, err) < 0) {
+			/* Docker's default seccomp profile refuses unshare itself
+			 * without CAP_SYS_ADMIN: no namespace at all, as kaniko */
+			if (rt_isolation_get() != RT_ISO_AUTO || err->code != EPERM)
+				return cb_error_wrap(err, "unshare mount namespace: %s; then",
+						     strerror(e));
+			cb_error_release(err);
+			rt_iso_fall_to_none("unshare: Operation not permitted, and a user namespace "
+					    "too (Docker's default seccomp profile): no namespaces, "
+					    "RUN chroot'ed into a copy of the step's tree");
+			done = true;
+			return 0;
+		}
 		rt_iso_fallback("mount namespace", "unshare: Operation not permitted (root without "
 				"CAP_SYS_ADMIN): entered a user namespace with an identity map first");
 	}

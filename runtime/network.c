@@ -22,6 +22,7 @@
 #include "common/util.h"
 #include "store/digest.h"
 #include "store/json.h"
+#include "store/places.h"
 
 #define NET_NAME_MAX 128
 #define NET_JSON_MAX (1u << 16)
@@ -109,8 +110,7 @@ static rt_net_t *builtin_net(const char *name)
 
 static char *net_path(store_t *st, const char *name)
 {
-	_cleanup_free_ char *sub = cb_asprintf("networks/%s.json", name);
-	return store_path(st, sub);
+	return store_place_network(st, name);
 }
 
 rt_net_t *rt_net_load(store_t *st, const char *name, cb_error_t *err)
@@ -167,7 +167,7 @@ rt_net_t *rt_net_load(store_t *st, const char *name, cb_error_t *err)
 
 static int write_net(store_t *st, const rt_net_t *n, cb_error_t *err)
 {
-	_cleanup_free_ char *dir = store_path(st, "networks");
+	_cleanup_free_ char *dir = store_place_networks(st);
 	if (cb_mkdir_p(dir, 0755, err) < 0)
 		return -1;
 	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "Name", n->name, "Id", n->id,
@@ -176,7 +176,7 @@ static int write_net(store_t *st, const rt_net_t *n, cb_error_t *err)
 	char *text = oci_json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(j);
 	_cleanup_free_ char *path = net_path(st, n->name);
-	_cleanup_free_ char *tmp = store_path(st, "tmp");
+	_cleanup_free_ char *tmp = store_place_tmp(st);
 	int rc = cb_write_file_atomic(path, tmp, text, strlen(text), 0644, err);
 	free(text);
 	return rc;
@@ -265,7 +265,7 @@ int rt_net_list(store_t *st, rt_net_t ***out, size_t *n_out, cb_error_t *err)
 	rt_net_t **v = cb_xcalloc(cap, sizeof *v);
 	for (size_t i = 0; i < CB_ARRAY_SIZE(builtin_names); i++)
 		v[n++] = builtin_net(builtin_names[i]);
-	_cleanup_free_ char *dir = store_path(st, "networks");
+	_cleanup_free_ char *dir = store_place_networks(st);
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	while (d && (de = readdir(d))) {

@@ -56,6 +56,7 @@
 #include "runtime/cgroup.h"
 #include "runtime/isolation.h"
 #include "runtime/sandbox_confine.h"
+#include "runtime/sandbox_handle.h"
 #include "runtime/sandbox_idmap.h"
 #include "common/fs.h"
 #include "common/util.h"
@@ -472,7 +473,8 @@ static void child_mount_proc_sys(struct child_ctx *c, int rootfd)
 			    "remount '/sys' read-only");
 	}
 	close(t);
-	child_mask_paths(c, rootfd);
+	if (!c->cfg->systempaths_unconfined)
+		child_mask_paths(c, rootfd);
 }
 
 static void child_user_mounts(struct child_ctx *c, int rootfd)
@@ -858,20 +860,6 @@ static _Noreturn void child_main(struct child_ctx *c)
 /* ---------------------------------------------------------------------- */
 /* Parent side.                                                           */
 
-struct sbx_handle {
-	pid_t pid;              /* our child, reaped by sbx_wait */
-	pid_t proc;             /* the process itself (!= pid for sbx_exec) */
-	bool reaped;
-	int pty;
-	int out_r, err_r;       /* output_cb pipes */
-	sbx_output_fn cb;
-	void *opaque;
-	bool tty_raw;
-	int tty_in;             /* relay source for the pty (our stdin) */
-	int tty_out;            /* relay sink when no callback */
-	sbx_status_t status;
-	sbx_cgroup_t *cgroup;   /* pids limit; removed after the reap */
-};
 
 void sbx_config_init(sbx_config_t *cfg)
 {
@@ -909,7 +897,6 @@ static int last_cap(void)
 	free(data);
 	return v > 0 && v < 64 ? v : CAP_LAST_CAP;
 }
-
 
 static const char *env_path(char *const *env)
 {
@@ -973,6 +960,7 @@ static int reap(sbx_handle_t *h, cb_error_t *err)
 			return cb_error_errno(err, "wait for sandbox process %d", (int)h->pid);
 	h->reaped = true;
 	status_from_wait(ws, &h->status);
+	sbx_none_finish(h); /* --isolation none: take back what was placed in the root */
 	return 0;
 }
 
@@ -1066,7 +1054,11 @@ static void bpf_freep(sbx_scmp_bpf_t **p)
 
 static int start(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t **out, cb_error_t *err)
 {
-	if (validate(cfg, err) < 0 || check_kernel(err) < 0)
+	if (validate(cfg, err) < 0)
+		return -1;
+	if (rt_isolation_get() == RT_ISO_NONE && join_pid <= 0)
+		return sbx_none_start(cfg, out, err); /* runtime/isolation_none.c */
+	if (check_kernel(err) < 0)
 		return -1;
 	int ns_fds[NS_COUNT];
 	for (int i = 0; i < NS_COUNT; i++)

@@ -167,6 +167,9 @@ typedef struct sbx_config {
 	const sbx_scmp_profile_t *seccomp; /* NULL = Docker's default profile */
 	bool seccomp_unconfined;    /* no filter (seccomp=unconfined, RUN
 				     * --security=insecure) */
+	bool systempaths_unconfined; /* no masked or read-only paths in /proc
+				      * and /sys (RUN --security=insecure, as
+				      * BuildKit; docker's systempaths=unconfined) */
 	int64_t pids_limit;         /* > 0: a pids cgroup with this pids.max (an
 				     * error when there is no usable pids
 				     * controller); <= 0: no limit */

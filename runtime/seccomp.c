@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <jansson.h>
 #include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -503,7 +505,61 @@ static int add_arches(scmp_filter_ctx ctx, const sbx_scmp_profile_t *p, const ch
 	return 0;
 }
 
-static int export_bpf(scmp_filter_ctx ctx, sbx_scmp_bpf_t **out, cb_error_t *err)
+/* runc's -ENOSYS stub (libcontainer/seccomp/patchbpf): a syscall newer than
+ * every one the profile names answers ENOSYS instead of the default action
+ * (EPERM), because glibc and runtimes probe new syscalls (fchmodat2,
+ * clone3, ...) and fall back to the old ones on ENOSYS only: EPERM made
+ * them fail. It goes in front of libseccomp's program (which loads what it
+ * needs itself) and covers the filter's main architecture; on x86_64 the
+ * x32 numbers (bit 30) are left to the profile. Returns its length. */
+#define X32_SYSCALL_BIT 0x40000000u
+#define STUB_MAX 6
+
+static size_t enosys_stub(uint32_t arch, int last, struct sock_filter *f)
+{
+	bool x86_64 = arch == SCMP_ARCH_X86_64;
+	size_t n = 0;
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+	/* another architecture: on to the profile (past the 3 or 4 below) */
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 0, x86_64 ? 4 : 3);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+	if (x86_64)
+		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, X32_SYSCALL_BIT, 2, 0);
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, (uint32_t)last, 0, 1);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
+	return n;
+}
+
+/* The highest syscall number (for arch) the profile's applicable rules
+ * name, as runc's findLastSyscalls; -1 when none is known. */
+static int last_syscall(const sbx_scmp_profile_t *p, uint64_t caps, const struct arch_name *an,
+			uint32_t arch)
+{
+	int last = -1;
+	unsigned kernel = running_kernel();
+	for (size_t i = 0; i < p->n_rules; i++) {
+		if (!rule_applies(&p->rules[i], caps, an->docker, kernel))
+			continue;
+		for (size_t k = 0; p->rules[i].names[k]; k++) {
+			int nr = seccomp_syscall_resolve_name_arch(arch, p->rules[i].names[k]);
+			if (nr > last)
+				last = nr;
+		}
+	}
+	return last;
+}
+
+/* runc adds the stub unless the default allows (or logs) or already says
+ * ENOSYS. */
+static bool wants_stub(const sbx_scmp_profile_t *p)
+{
+	if (p->default_action == SBX_SCMP_ALLOW || p->default_action == SBX_SCMP_LOG)
+		return false;
+	return !(p->default_action == SBX_SCMP_ERRNO && p->default_errno == ENOSYS);
+}
+
+static int export_bpf(scmp_filter_ctx ctx, const struct sock_filter *stub, size_t nstub,
+		      sbx_scmp_bpf_t **out, cb_error_t *err)
 {
 	_cleanup_close_ int fd = memfd_create("cbuild-seccomp", MFD_CLOEXEC);
 	if (fd < 0)
@@ -515,13 +571,14 @@ static int export_bpf(scmp_filter_ctx ctx, sbx_scmp_bpf_t **out, cb_error_t *err
 	if (size <= 0 || size % (off_t)sizeof(struct sock_filter) || size > 1 << 20)
 		return cb_error_fail(err, EINVAL, "seccomp: the compiled filter has %lld bytes",
 				     (long long)size);
-	struct sock_filter *code = cb_xmalloc((size_t)size);
-	if (pread(fd, code, (size_t)size, 0) != size) {
+	struct sock_filter *code = cb_xmalloc((size_t)size + nstub * sizeof *code);
+	memcpy(code, stub, nstub * sizeof *code);
+	if (pread(fd, code + nstub, (size_t)size, 0) != size) {
 		free(code);
 		return cb_error_fail(err, EIO, "seccomp: read the compiled filter");
 	}
 	sbx_scmp_bpf_t *b = cb_xcalloc(1, sizeof *b);
-	b->prog.len = (unsigned short)(size / (off_t)sizeof(struct sock_filter));
+	b->prog.len = (unsigned short)(nstub + (size_t)size / sizeof(struct sock_filter));
 	b->prog.filter = code;
 	*out = b;
 	return 0;
@@ -575,8 +632,13 @@ int sbx_seccomp_compile(const sbx_scmp_profile_t *p, uint64_t caps, const char *
 	}
 	if (rc == 0)
 		rc = compile(ctx, p, caps, an, def, err);
+	struct sock_filter stub[STUB_MAX];
+	size_t nstub = 0;
+	int last = rc == 0 && wants_stub(p) ? last_syscall(p, caps, an, tok) : -1;
+	if (last >= 0)
+		nstub = enosys_stub(tok, last, stub);
 	if (rc == 0)
-		rc = export_bpf(ctx, out, err);
+		rc = export_bpf(ctx, stub, nstub, out, err);
 	seccomp_release(ctx);
 	return rc;
 }

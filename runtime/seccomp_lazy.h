@@ -21,7 +21,8 @@
 	X(seccomp_init) \
 	X(seccomp_release) \
 	X(seccomp_rule_add_array) \
-	X(seccomp_syscall_resolve_name)
+	X(seccomp_syscall_resolve_name) \
+	X(seccomp_syscall_resolve_name_arch)
 
 extern cb_lazylib_t cb_seccomp_lib;
 #define X(f) extern __typeof__(f) *cb_lazy_##f;
@@ -39,6 +40,7 @@ CB_SECCOMP_FUNCS(X)
 #define seccomp_release CB_LAZY(cb_seccomp_lib, seccomp_release)
 #define seccomp_rule_add_array CB_LAZY(cb_seccomp_lib, seccomp_rule_add_array)
 #define seccomp_syscall_resolve_name CB_LAZY(cb_seccomp_lib, seccomp_syscall_resolve_name)
+#define seccomp_syscall_resolve_name_arch CB_LAZY(cb_seccomp_lib, seccomp_syscall_resolve_name_arch)
 #endif
 
 #endif

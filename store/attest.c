@@ -35,8 +35,8 @@ static json_t *descriptor(const char *mt, const char *digest, int64_t size)
 /* The attestation manifest: its layers are the statements. BuildKit gives
  * it an image config of platform unknown/unknown listing them as
  * uncompressed layers. */
-static int attestation_manifest(store_t *st, const char *subject, const store_attestation_t *a,
-				size_t n, json_t **desc_out, cb_error_t *err)
+int store_attest_manifest(store_t *st, const char *subject, const store_attestation_t *a,
+			  size_t n, json_t **desc_out, cb_error_t *err)
 {
 	_cleanup_json_ json_t *layers = json_array();
 	_cleanup_json_ json_t *diff_ids = json_array();
@@ -89,7 +89,7 @@ int store_attest_index(store_t *st, const char *manifest_digest, const store_att
 	json_object_set_new(idesc, "platform", plat);
 	image_free(img);
 	json_t *adesc = NULL;
-	if (attestation_manifest(st, manifest_digest, a, n, &adesc, err) < 0) {
+	if (store_attest_manifest(st, manifest_digest, a, n, &adesc, err) < 0) {
 		json_decref(idesc);
 		return -1;
 	}
@@ -99,22 +99,20 @@ int store_attest_index(store_t *st, const char *manifest_digest, const store_att
 }
 
 /* The attestation manifest of the index whose subject is `subject`. */
-static const char *attestation_for(json_t *manifests, const char *subject)
+static const char *attestation_for(const oci_index_t *ix, const char *subject)
 {
-	size_t i;
-	json_t *m;
-	json_array_foreach (manifests, i, m) {
-		json_t *ann = json_object_get(m, "annotations");
+	for (size_t i = 0; ix && i < ix->n_manifests; i++) {
+		json_t *ann = ix->manifests[i].annotations;
 		if (cb_streq(json_string_value(json_object_get(ann, ATTEST_REF_TYPE)),
 			     ATTEST_MANIFEST_TYPE) &&
 		    cb_streq(json_string_value(json_object_get(ann, ATTEST_REF_DIGEST)), subject))
-			return json_string_value(json_object_get(m, "digest"));
+			return ix->manifests[i].digest;
 	}
 	return NULL;
 }
 
-int store_attest_read(store_t *st, const char *digest, const char *predicate_type, char **out,
-		      size_t *len, cb_error_t *err)
+int store_attest_read(store_t *st, const char *digest, const char *platform,
+		      const char *predicate_type, char **out, size_t *len, cb_error_t *err)
 {
 	_cleanup_free_ char *data = NULL, *subject = NULL, *mdata = NULL;
 	size_t dlen = 0, mlen = 0;
@@ -122,24 +120,28 @@ int store_attest_read(store_t *st, const char *digest, const char *predicate_typ
 		return -1;
 	if (!oci_media_type_is_index(oci_document_media_type(data, dlen)))
 		return cb_error_fail(err, ENOENT, "'%s' has no attestations (not an index)", digest);
-	if (image_resolve(st, digest, NULL, &subject, err) < 0)
+	if (image_resolve(st, digest, platform, &subject, err) < 0)
 		return -1;
-	json_error_t je;
-	_cleanup_json_ json_t *idx = json_loadb(data, dlen, 0, &je);
-	const char *am = attestation_for(json_object_get(idx, "manifests"), subject);
-	if (!am)
-		return cb_error_fail(err, ENOENT, "no attestations for '%s'", subject);
-	if (store_read_blob(st, am, IMAGE_JSON_MAX, &mdata, &mlen, err) < 0)
+	cb_error_t e = CB_ERROR_INIT;
+	oci_index_t *ix = oci_index_from_json(data, dlen, &e);
+	cb_error_release(&e);
+	const char *am = attestation_for(ix, subject);
+	int rc = am ? store_read_blob(st, am, IMAGE_JSON_MAX, &mdata, &mlen, err)
+		    : cb_error_fail(err, ENOENT, "no attestations for '%s'", subject);
+	oci_index_free(ix);
+	if (rc < 0)
 		return -1;
-	_cleanup_json_ json_t *m = json_loadb(mdata, mlen, 0, &je);
-	size_t i;
-	json_t *l;
-	json_array_foreach (json_object_get(m, "layers"), i, l) {
-		json_t *ann = json_object_get(l, "annotations");
+	oci_manifest_t *m = oci_manifest_from_json(mdata, mlen, &e);
+	cb_error_release(&e);
+	for (size_t i = 0; m && i < m->n_layers; i++) {
+		json_t *ann = m->layers[i].annotations;
 		if (cb_streq(json_string_value(json_object_get(ann, ATTEST_PREDICATE_TYPE)),
-			     predicate_type))
-			return store_read_blob(st, json_string_value(json_object_get(l, "digest")),
-					       64u << 20, out, len, err);
+			     predicate_type)) {
+			rc = store_read_blob(st, m->layers[i].digest, 64u << 20, out, len, err);
+			oci_manifest_free(m);
+			return rc;
+		}
 	}
+	oci_manifest_free(m);
 	return cb_error_fail(err, ENOENT, "no '%s' attestation for '%s'", predicate_type, subject);
 }

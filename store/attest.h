@@ -21,11 +21,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "common/error.h"
 #include "store/digest.h"
+#include "store/mediatype.h"
 #include "store/store.h"
 
-#define MT_IN_TOTO "application/vnd.in-toto+json"
 #define ATTEST_REF_TYPE "vnd.docker.reference.type"
 #define ATTEST_REF_DIGEST "vnd.docker.reference.digest"
 #define ATTEST_PREDICATE_TYPE "in-toto.io/predicate-type"
@@ -39,6 +41,13 @@ typedef struct store_attestation {
 	size_t len;
 } store_attestation_t;
 
+/* Write the statements' blobs and the attestation manifest of the image
+ * manifest `subject`; *desc gets its index entry (a new reference): the
+ * unknown/unknown platform and the two reference annotations. A
+ * multi-platform build puts one of these per platform in its index. */
+int store_attest_manifest(store_t *st, const char *subject, const store_attestation_t *a,
+			  size_t n, json_t **desc, cb_error_t *err);
+
 /* Write the statements' blobs, the attestation manifest and the index for
  * the image manifest `manifest_digest` (in the store). index_digest gets
  * the index's digest, *index_size its size. */
@@ -47,10 +56,11 @@ int store_attest_index(store_t *st, const char *manifest_digest, const store_att
 		       cb_error_t *err);
 
 /* The statement of predicate type `predicate_type` attached to `digest`
- * (an index written as above, or a pulled one in the same shape). *out
- * is a new string. ENOENT when digest is no index, or has no attestation
- * of that type for its image of this machine's platform. */
-int store_attest_read(store_t *st, const char *digest, const char *predicate_type, char **out,
-		      size_t *len, cb_error_t *err);
+ * (an index written as above, or a pulled one in the same shape) for its
+ * image of `platform` (NULL: this machine's). *out is a new string.
+ * ENOENT when digest is no index, or has no attestation of that type for
+ * that image. */
+int store_attest_read(store_t *st, const char *digest, const char *platform,
+		      const char *predicate_type, char **out, size_t *len, cb_error_t *err);
 
 #endif

@@ -116,6 +116,14 @@ int digest_validate(const char *s, cb_error_t *err)
 	return cb_error_fail(err, EINVAL, "invalid digest '%s'", s ? s : "");
 }
 
+int digest_parse(const char *s, digest_t *out, cb_error_t *err)
+{
+	if (digest_validate(s, err) < 0)
+		return -1;
+	memcpy(out->s, s, DIGEST_STR_LEN + 1);
+	return 0;
+}
+
 const char *digest_hex(const char *s)
 {
 	return s + 7;

@@ -43,4 +43,15 @@ int digest_validate(const char *s, cb_error_t *err);
 /* The hex part of a valid digest string (borrowed pointer into s). */
 const char *digest_hex(const char *s);
 
+/* A checked digest: s holds "sha256:" + 64 lower-case hex, NUL-terminated.
+ * It is made by digest_parse (or by digest_final / digest_buffer writing
+ * into .s), so code that is handed one need not validate it again, and it
+ * is a value: no allocation, copied by assignment. */
+typedef struct digest {
+	char s[DIGEST_STR_LEN + 1];
+} digest_t;
+
+/* Check s (digest_validate's errors) and copy it into *out. */
+int digest_parse(const char *s, digest_t *out, cb_error_t *err);
+
 #endif

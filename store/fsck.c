@@ -15,6 +15,8 @@
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/image.h"
+#include "store/keep.h"
+#include "store/places.h"
 #include "store/lease.h"
 
 typedef struct fsck {
@@ -173,16 +175,13 @@ static char *image_problem(fsck_t *f, const char *digest, int depth)
 	}
 	if (oci_media_type_is_index(oci_document_media_type(data, len))) {
 		/* a platform not pulled is not a problem: only what is here */
-		json_t *j = json_loadb(data, len, 0, NULL);
-		json_t *arr = json_object_get(j, "manifests");
+		oci_index_t *ix = oci_index_from_json(data, len, &e);
+		cb_error_release(&e);
 		char *m = NULL;
-		for (size_t i = 0; !m && i < json_array_size(arr); i++) {
-			const char *c = json_string_value(
-				json_object_get(json_array_get(arr, i), "digest"));
-			if (digest_is_valid(c) && store_has_blob(f->st, c))
-				m = image_problem(f, c, depth + 1);
-		}
-		json_decref(j);
+		for (size_t i = 0; ix && !m && i < ix->n_manifests; i++)
+			if (store_has_blob(f->st, ix->manifests[i].digest))
+				m = image_problem(f, ix->manifests[i].digest, depth + 1);
+		oci_index_free(ix);
 		return m;
 	}
 	oci_manifest_t *man = oci_manifest_from_json(data, len, &e);
@@ -249,39 +248,50 @@ static void check_refs(fsck_t *f)
 	store_refs_free(refs, n);
 }
 
-/* Each JSON file in DIR (or DIR/x/FILE) names a manifest under key. */
-static void check_json_dir(fsck_t *f, const char *sub, const char *file, const char *key,
-			   bool removable)
+/* Each kept reference (keep.h) names a whole image (a lazy layer: a blob,
+ * which may be remote). A broken cache entry is a miss waiting to happen:
+ * repair removes it; a container's is reported (rm removes it). */
+static void check_kept(void *ctx, store_keep_kind_t kind, const char *name,
+		       const digest_t *digest)
 {
-	_cleanup_free_ char *dir = store_path(f->st, sub);
-	DIR *d = opendir(dir);
-	if (!d)
+	fsck_t *f = ctx;
+	if (kind == STORE_KEEP_LAZY)
 		return;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		/* cache/ also keeps records of other kinds (ctxsum-*.txt,
-		 * explain-*.json): an entry is named KEYHEX.json */
-		if (!file && (strlen(de->d_name) != DIGEST_HEX_LEN + 5 ||
-			      strcmp(de->d_name + DIGEST_HEX_LEN, ".json")))
-			continue;
-		_cleanup_free_ char *p = file ? cb_asprintf("%s/%s/%s", dir, de->d_name, file)
-					      : cb_asprintf("%s/%s", dir, de->d_name);
-		if (file && !cb_path_exists(p))
-			continue; /* a container being created or removed */
-		json_t *j = json_load_file(p, 0, NULL);
-		const char *dg = json_string_value(json_object_get(j, key));
-		if (removable)
-			f->res->cache_entries++;
-		_cleanup_free_ char *m = j ? image_problem_cached(f, dg) : cb_xstrdup("not valid JSON");
-		json_decref(j);
-		if (!m)
-			continue;
-		bool fixed = removable && f->o->repair && unlink(p) == 0;
-		say(f, fixed, "%s '%s': %s", removable ? "cache entry" : "container", de->d_name, m);
+	bool cache = kind == STORE_KEEP_CACHE;
+	if (cache)
+		f->res->cache_entries++;
+	_cleanup_free_ char *place = cache ? NULL : store_place_container(f->st, name, "config.json");
+	if (place && !cb_path_exists(place)) {
+		/* left by a remove killed between the directory and the record:
+		 * it would keep the image forever */
+		bool fixed = f->o->repair && store_keep_remove(f->st, kind, name, NULL) == 0;
+		say(f, fixed, "container reference '%s': no such container", name);
+		return;
 	}
-	closedir(d);
+	_cleanup_free_ char *m = digest ? image_problem_cached(f, digest->s)
+					: cb_xstrdup("not a valid record");
+	if (!m)
+		return;
+	bool fixed = cache && f->o->repair && store_keep_remove(f->st, kind, name, NULL) == 0;
+	say(f, fixed, "%s '%s': %s", cache ? "cache entry" : "container", name, m);
+}
+
+/* Under the store lock: a container being made has its reference before
+ * its config.json, both written under the lock. */
+static void check_keeps(fsck_t *f)
+{
+	cb_error_t e = CB_ERROR_INIT;
+	if (store_lock(f->st, &e) < 0) {
+		say(f, false, "%s", e.msg ? e.msg : "cannot lock the store");
+		cb_error_release(&e);
+		return;
+	}
+	for (int k = 0; k < STORE_KEEP_KINDS; k++) {
+		if (store_keep_each(f->st, (store_keep_kind_t)k, check_kept, f, &e) < 0)
+			say(f, false, "%s", e.msg ? e.msg : "unreadable references");
+		cb_error_release(&e);
+	}
+	store_unlock(f->st);
 }
 
 /* ---- unpacked layers ---- */
@@ -352,8 +362,7 @@ int store_fsck(store_t *st, const store_fsck_opts_t *o, store_fsck_result_t *res
 	check_leases(&f);
 	check_blobs(&f);
 	check_refs(&f);
-	check_json_dir(&f, "cache", NULL, "manifest", true);
-	check_json_dir(&f, "containers", "config.json", "image", false);
+	check_keeps(&f);
 	check_layers(&f);
 	cb_strv_free(f.bad_blobs);
 	cb_strv_free(f.layer_map);

@@ -13,6 +13,7 @@
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/image.h"
+#include "store/keep.h"
 #include "store/lease.h"
 
 /* A sorted set of hex strings (a plain strv kept sorted). */
@@ -54,12 +55,12 @@ static void mark_manifest(store_t *st, const char *digest, marks_t *m, int depth
 
 static void mark_index(store_t *st, const char *data, size_t len, marks_t *m, int depth)
 {
-	json_t *j = json_loadb(data, len, 0, NULL);
-	json_t *arr = json_object_get(j, "manifests");
-	for (size_t i = 0; i < json_array_size(arr); i++)
-		mark_manifest(st, json_string_value(json_object_get(json_array_get(arr, i), "digest")),
-			      m, depth + 1);
-	json_decref(j);
+	cb_error_t e = CB_ERROR_INIT;
+	oci_index_t *ix = oci_index_from_json(data, len, &e);
+	cb_error_release(&e);
+	for (size_t i = 0; ix && i < ix->n_manifests; i++)
+		mark_manifest(st, ix->manifests[i].digest, m, depth + 1);
+	oci_index_free(ix);
 }
 
 static void mark_config(store_t *st, const char *digest, marks_t *m)
@@ -111,25 +112,33 @@ static void mark_manifest(store_t *st, const char *digest, marks_t *m, int depth
 	oci_manifest_free(man);
 }
 
-/* Each JSON file in DIR (or DIR/x/config.json with sub) names a manifest. */
-static void mark_json_dir(store_t *st, const char *sub, const char *file, const char *key,
-			  marks_t *m)
+/* A kept reference (keep.h) is a root: its manifest or index and all
+ * they reach; a lazy layer's blob alone. */
+typedef struct keep_ctx {
+	store_t *st;
+	marks_t *m;
+} keep_ctx_t;
+
+static void mark_kept(void *ctx, store_keep_kind_t kind, const char *name,
+		      const digest_t *digest)
 {
-	_cleanup_free_ char *dir = store_path(st, sub);
-	DIR *d = opendir(dir);
-	if (!d)
+	keep_ctx_t *kc = ctx;
+	(void)name;
+	if (!digest)
 		return;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		_cleanup_free_ char *p = file ? cb_asprintf("%s/%s/%s", dir, de->d_name, file)
-					      : cb_asprintf("%s/%s", dir, de->d_name);
-		json_t *j = json_load_file(p, 0, NULL);
-		mark_manifest(st, json_string_value(json_object_get(j, key)), m, 0);
-		json_decref(j);
-	}
-	closedir(d);
+	if (kind == STORE_KEEP_LAZY)
+		hexset_add(&kc->m->blobs, digest->s);
+	else
+		mark_manifest(kc->st, digest->s, kc->m, 0);
+}
+
+static int mark_all_kept(store_t *st, marks_t *m, cb_error_t *err)
+{
+	keep_ctx_t kc = {st, m};
+	for (int k = 0; k < STORE_KEEP_KINDS; k++)
+		if (store_keep_each(st, (store_keep_kind_t)k, mark_kept, &kc, err) < 0)
+			return -1;
+	return 0;
 }
 
 static bool recent(const struct stat *sb, int grace)
@@ -196,17 +205,22 @@ static void sweep(store_t *st, const char *sub, const hexset_t *keep, int grace,
 	closedir(d);
 }
 
-static void drop_cache_entries(store_t *st)
+/* The cache entries, and the builder's side records in cache/ (context
+ * checksums, explanations: places.h) with them. */
+static int drop_cache_entries(store_t *st, cb_error_t *err)
 {
+	if (store_keep_drop(st, STORE_KEEP_CACHE, err) < 0)
+		return -1;
 	_cleanup_free_ char *dir = store_path(st, "cache");
 	DIR *d = opendir(dir);
 	if (!d)
-		return;
+		return 0;
 	struct dirent *de;
 	while ((de = readdir(d)))
 		if (de->d_name[0] != '.')
 			unlinkat(dirfd(d), de->d_name, 0);
 	closedir(d);
+	return 0;
 }
 
 int store_gc(store_t *st, int grace_seconds, bool drop_cache, store_gc_stats_t *stats,
@@ -226,12 +240,12 @@ int store_gc(store_t *st, int grace_seconds, bool drop_cache, store_gc_stats_t *
 		store_unlock(st);
 		return -1;
 	}
-	if (drop_cache)
-		drop_cache_entries(st);
 	marks_t m = {0};
 	store_ref_t *refs = NULL;
 	size_t n = 0;
-	int rc = store_list_refs(st, &refs, &n, err);
+	int rc = drop_cache ? drop_cache_entries(st, err) : 0;
+	if (rc == 0)
+		rc = store_list_refs(st, &refs, &n, err);
 	lease_ctx_t lc = {st, &m};
 	if (rc == 0)
 		rc = store_leases_each(st, mark_leased, &lc, err);
@@ -239,8 +253,9 @@ int store_gc(store_t *st, int grace_seconds, bool drop_cache, store_gc_stats_t *
 	if (rc == 0) {
 		for (size_t i = 0; i < n; i++)
 			mark_manifest(st, refs[i].digest, &m, 0);
-		mark_json_dir(st, "cache", NULL, "manifest", &m);
-		mark_json_dir(st, "containers", "config.json", "image", &m);
+		rc = mark_all_kept(st, &m, err);
+	}
+	if (rc == 0) {
 		sweep(st, "blobs/sha256", &m.blobs, grace_seconds, false, trash, &trashed, stats);
 		sweep(st, "layers/sha256", &m.diff_ids, grace_seconds, true, trash, &trashed,
 		      stats);

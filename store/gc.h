@@ -2,9 +2,9 @@
  * store/gc.h - garbage collection of the store.
  *
  * Roots: every manifest named in index.json (tagged or not; an index's
- * children too), every build cache entry (the JSON files in cache/, key "manifest"),
- * every container (containers/ID/config.json, key "image"). Everything a
- * root reaches is kept: its manifest, config and layer blobs, and the
+ * children too) and every kept reference (store/keep.h: build cache
+ * entries, containers, lazy layers); gc reads no other module's files.
+ * Everything a root reaches is kept: its manifest, config and layer blobs, and the
  * unpacked copies of its layers (layers/sha256/DIFFID). The rest goes.
  *
  * Every live lease (store/lease.h) is a root too: what a running build,

@@ -419,7 +419,7 @@ void oci_descriptor_copy(oci_descriptor_t *dst, const oci_descriptor_t *src)
 	dst->platform = src->platform ? json_deep_copy(src->platform) : NULL;
 }
 
-static int descriptor_from_json(json_t *j, oci_descriptor_t *d, cb_error_t *err)
+int oci_descriptor_from_json(json_t *j, oci_descriptor_t *d, cb_error_t *err)
 {
 	const char *digest = json_string_value(json_object_get(j, "digest"));
 	json_t *size = json_object_get(j, "size");
@@ -437,7 +437,7 @@ static int descriptor_from_json(json_t *j, oci_descriptor_t *d, cb_error_t *err)
 	return 0;
 }
 
-static json_t *descriptor_to_json(const oci_descriptor_t *d)
+json_t *oci_descriptor_to_json(const oci_descriptor_t *d)
 {
 	json_t *j = json_pack("{s:s, s:s, s:I}", "mediaType", d->media_type ? d->media_type : "",
 			      "digest", d->digest, "size", (json_int_t)d->size);
@@ -486,7 +486,7 @@ oci_manifest_t *oci_manifest_from_json(const char *data, size_t len, cb_error_t 
 	}
 	oci_manifest_t *m = oci_manifest_new(mt ? mt : MT_OCI_MANIFEST);
 	json_t *layers = json_object_get(j, "layers");
-	if (descriptor_from_json(json_object_get(j, "config"), &m->config, err) < 0 ||
+	if (oci_descriptor_from_json(json_object_get(j, "config"), &m->config, err) < 0 ||
 	    !json_is_array(layers)) {
 		if (!cb_error_is_set(err))
 			cb_error_fail(err, EBADMSG, "manifest has no layers array");
@@ -494,7 +494,7 @@ oci_manifest_t *oci_manifest_from_json(const char *data, size_t len, cb_error_t 
 	}
 	m->layers = cb_xcalloc(json_array_size(layers) + 1, sizeof(oci_descriptor_t));
 	for (size_t i = 0; i < json_array_size(layers); i++) {
-		if (descriptor_from_json(json_array_get(layers, i), &m->layers[i], err) < 0)
+		if (oci_descriptor_from_json(json_array_get(layers, i), &m->layers[i], err) < 0)
 			goto fail;
 		m->n_layers++;
 	}
@@ -512,10 +512,10 @@ fail:
 char *oci_manifest_to_json(const oci_manifest_t *m)
 {
 	json_t *j = json_pack("{s:i, s:s}", "schemaVersion", 2, "mediaType", m->media_type);
-	json_object_set_new(j, "config", descriptor_to_json(&m->config));
+	json_object_set_new(j, "config", oci_descriptor_to_json(&m->config));
 	json_t *layers = json_array();
 	for (size_t i = 0; i < m->n_layers; i++)
-		json_array_append_new(layers, descriptor_to_json(&m->layers[i]));
+		json_array_append_new(layers, oci_descriptor_to_json(&m->layers[i]));
 	json_object_set_new(j, "layers", layers);
 	if (m->annotations)
 		json_object_set(j, "annotations", m->annotations);
@@ -577,25 +577,24 @@ void image_children_free(image_child_t *c, size_t n)
 /* BuildKit's provenance and SBOM manifests ride in the index as images of
  * platform unknown/unknown, annotated with what they describe: never an
  * image to run. */
-static bool is_attestation(json_t *entry)
+static bool is_attestation(const oci_descriptor_t *e)
 {
-	json_t *ann = json_object_get(entry, "annotations");
-	const char *os = json_string_value(json_object_get(json_object_get(entry, "platform"), "os"));
-	return json_object_get(ann, "vnd.docker.reference.type") || cb_streq(os, "unknown");
+	const char *os = json_string_value(json_object_get(e->platform, "os"));
+	return json_object_get(e->annotations, "vnd.docker.reference.type") ||
+	       cb_streq(os, "unknown");
 }
 
-static bool child_entry(json_t *e, image_child_t *c)
+static bool child_entry(const oci_descriptor_t *e, image_child_t *c)
 {
-	const char *d = json_string_value(json_object_get(e, "digest"));
-	const char *mt = json_string_value(json_object_get(e, "mediaType"));
-	json_t *pf = json_object_get(e, "platform");
-	if (!digest_is_valid(d) || !json_is_object(pf) || is_attestation(e) ||
+	const char *mt = e->media_type;
+	json_t *pf = e->platform;
+	if (!pf || is_attestation(e) ||
 	    (mt && strcmp(mt, MT_OCI_MANIFEST) && strcmp(mt, MT_DOCKER_MANIFEST)))
 		return false;
 	memset(c, 0, sizeof(*c));
-	c->digest = cb_xstrdup(d);
+	c->digest = cb_xstrdup(e->digest);
 	c->media_type = cb_xstrdup(mt ? mt : MT_OCI_MANIFEST);
-	c->size = json_integer_value(json_object_get(e, "size"));
+	c->size = e->size > 0 ? e->size : 0;
 	c->os = jstr_dup(pf, "os");
 	c->arch = jstr_dup(pf, "architecture");
 	c->variant = jstr_dup(pf, "variant");
@@ -610,21 +609,21 @@ int image_index_children(store_t *st, const char *index_digest, image_child_t **
 	size_t len = 0;
 	if (store_read_blob(st, index_digest, IMAGE_JSON_MAX, &data, &len, err) < 0)
 		return -1;
-	json_t *j = json_loadb(data, len, 0, NULL);
-	json_t *arr = json_object_get(j, "manifests");
-	if (!json_is_array(arr)) {
-		json_decref(j);
+	cb_error_t e = CB_ERROR_INIT;
+	oci_index_t *ix = oci_index_from_json(data, len, &e);
+	if (!ix) {
+		cb_error_release(&e);
 		return cb_error_fail(err, EBADMSG, "'%s' is not an image index", index_digest);
 	}
-	image_child_t *kids = cb_xcalloc(json_array_size(arr) + 1, sizeof(*kids));
+	image_child_t *kids = cb_xcalloc(ix->n_manifests + 1, sizeof(*kids));
 	size_t nk = 0;
-	for (size_t i = 0; i < json_array_size(arr); i++) {
-		if (!child_entry(json_array_get(arr, i), &kids[nk]))
+	for (size_t i = 0; i < ix->n_manifests; i++) {
+		if (!child_entry(&ix->manifests[i], &kids[nk]))
 			continue;
 		kids[nk].present = store_has_blob(st, kids[nk].digest);
 		nk++;
 	}
-	json_decref(j);
+	oci_index_free(ix);
 	*out = kids;
 	*n = nk;
 	return 0;

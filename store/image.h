@@ -21,18 +21,8 @@
 
 #include "common/error.h"
 #include "store/digest.h"
+#include "store/mediatype.h"
 #include "store/store.h"
-
-#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
-#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
-#define MT_OCI_LAYER "application/vnd.oci.image.layer.v1.tar"
-#define MT_OCI_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
-#define MT_OCI_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
-#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-#define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
-#define MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
-#define MT_DOCKER_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
 
 /* Limits for JSON documents read from the store or the network. */
 #define IMAGE_JSON_MAX (8u << 20)
@@ -114,6 +104,30 @@ char **oci_strset_add(char **set, const char *s);
 
 void oci_descriptor_release(oci_descriptor_t *d);
 void oci_descriptor_copy(oci_descriptor_t *dst, const oci_descriptor_t *src);
+/* A descriptor object: a valid digest (checked), a size >= 0, the rest as
+ * found. EBADMSG otherwise (d untouched). */
+int oci_descriptor_from_json(json_t *j, oci_descriptor_t *d, cb_error_t *err);
+json_t *oci_descriptor_to_json(const oci_descriptor_t *d);
+
+/* An image index (or Docker manifest list) as read: its entries, in
+ * order. An entry is kept when its digest is valid (the one thing a
+ * consumer cannot do without: gc keeps what it names, load and pull fetch
+ * it); a missing or bad size reads as -1. Entries without a valid digest
+ * are counted in n_invalid, for readers that refuse them. */
+typedef struct oci_index {
+	char *media_type; /* as oci_document_media_type says */
+	oci_descriptor_t *manifests;
+	size_t n_manifests;
+	size_t n_invalid;
+	json_t *annotations; /* or NULL */
+} oci_index_t;
+
+/* EBADMSG when the bytes are not a JSON object with a "manifests" array. */
+oci_index_t *oci_index_from_json(const char *data, size_t len, cb_error_t *err);
+void oci_index_free(oci_index_t *ix);
+/* The entry whose platform is this machine's (linux and this machine's
+ * architecture), else the first; NULL for an empty index. Borrowed. */
+const oci_descriptor_t *oci_index_pick_native(const oci_index_t *ix);
 
 oci_manifest_t *oci_manifest_new(const char *media_type);
 void oci_manifest_free(oci_manifest_t *m);

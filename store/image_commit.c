@@ -14,7 +14,7 @@ static const char *docker_layer_type(const char *mt)
 	if (!strcmp(mt, MT_OCI_LAYER_GZIP))
 		return MT_DOCKER_LAYER_GZIP;
 	if (!strcmp(mt, MT_OCI_LAYER))
-		return "application/vnd.docker.image.rootfs.diff.tar";
+		return MT_DOCKER_LAYER;
 	return mt;
 }
 

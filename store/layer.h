@@ -36,12 +36,14 @@
 
 #include "common/error.h"
 #include "store/digest.h"
+#include "store/mediatype.h"
 #include "store/store.h"
 
-#define LAYER_MT_TAR "application/vnd.oci.image.layer.v1.tar"
-#define LAYER_MT_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
-#define LAYER_MT_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
-#define LAYER_MT_DOCKER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
+/* the layer media types it writes (store/mediatype.h) */
+#define LAYER_MT_TAR MT_OCI_LAYER
+#define LAYER_MT_GZIP MT_OCI_LAYER_GZIP
+#define LAYER_MT_ZSTD MT_OCI_LAYER_ZSTD
+#define LAYER_MT_DOCKER_GZIP MT_DOCKER_LAYER_GZIP
 
 typedef enum layer_compress {
 	LAYER_COMPRESS_GZIP = 0, /* the default */
@@ -180,7 +182,21 @@ enum {
 	/* Keep the extracting user as owner (rootless without a userns map);
 	 * also the default when chown is not permitted. */
 	LAYER_APPLY_NO_CHOWN = 1 << 2,
+	/* Refuse (EINVAL) an entry named absolute or climbing above the
+	 * target with "..", instead of containing it: an image archive
+	 * (load), which Docker refuses as a breakout. */
+	LAYER_APPLY_REFUSE_ESCAPES = 1 << 3,
+	/* No whiteout semantics: ".wh.NAME" is a file like any other (a tar
+	 * that is not a layer). */
+	LAYER_APPLY_NO_WHITEOUTS = 1 << 4,
 };
+
+/* A tar that is not a layer (an image archive, a build context; compressed
+ * or not) extracted into dir, an existing directory, with layer_apply's
+ * containment: ".wh." names are plain files, the extracting user owns
+ * everything, absolute and climbing names are refused (EINVAL), symlinks
+ * resolve inside dir. fd is read to EOF and not closed. */
+int layer_extract_plain(int fd, const char *dir, cb_error_t *err);
 
 /* Apply a layer (compressed or not: detected) read from fd onto target_dir
  * (an existing directory) with OCI whiteout semantics: ".wh.NAME" deletes

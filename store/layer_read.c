@@ -717,16 +717,37 @@ static int create_entry(applier_t *ap, struct archive *a, struct archive_entry *
 	}
 }
 
+/* An absolute name, or one whose ".." climb above where it starts. */
+static bool escapes(const char *name)
+{
+	if (name[0] == '/')
+		return true;
+	int depth = 0;
+	for (const char *p = name; *p;) {
+		size_t n = strcspn(p, "/");
+		if (n == 2 && !strncmp(p, "..", 2))
+			depth--;
+		else if (n && !(n == 1 && *p == '.'))
+			depth++;
+		if (depth < 0)
+			return true;
+		p += n + (p[n] == '/');
+	}
+	return false;
+}
+
 static int apply_entry(applier_t *ap, struct archive *a, struct archive_entry *e,
 		       cb_error_t *err)
 {
 	const char *name = archive_entry_pathname(e);
 	if (!name)
 		return cb_error_set(err, EINVAL, "tar entry without a name");
+	if ((ap->flags & LAYER_APPLY_REFUSE_ESCAPES) && escapes(name))
+		return cb_error_fail(err, EINVAL, "tar entry '%s' leaves the archive", name);
 	_cleanup_free_ char *rel = clean_name(name);
 	const char *base = strrchr(rel, '/');
 	base = base ? base + 1 : rel;
-	if (cb_str_has_prefix(base, LAYER_WH_PREFIX))
+	if (cb_str_has_prefix(base, LAYER_WH_PREFIX) && !(ap->flags & LAYER_APPLY_NO_WHITEOUTS))
 		return apply_whiteout(ap, rel, base, err);
 	if (!*rel) {
 		/* the root itself: only its metadata */
@@ -788,6 +809,13 @@ int layer_apply(int fd, const char *target_dir, unsigned flags, const char *expe
 	strset_release(&ap.added);
 	close(ap.rootfd);
 	return rc < 0 ? cb_error_wrap(err, "apply layer to '%s'", target_dir) : 0;
+}
+
+int layer_extract_plain(int fd, const char *dir, cb_error_t *err)
+{
+	return layer_apply(fd, dir,
+			   LAYER_APPLY_NO_CHOWN | LAYER_APPLY_REFUSE_ESCAPES | LAYER_APPLY_NO_WHITEOUTS,
+			   NULL, NULL, err);
 }
 
 int layer_apply_path(const char *path, const char *target_dir, unsigned flags, cb_error_t *err)

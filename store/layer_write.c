@@ -27,6 +27,7 @@
 
 #define XATTR_LIST_MAX_ (64 * 1024)
 #define XATTR_VALUE_MAX (64 * 1024)
+static const char tar_zeros[512]; /* a tar block's padding */
 
 typedef struct hl_ent {
 	dev_t dev;
@@ -229,9 +230,8 @@ static void format_header(cb_buf_t *out, cb_buf_t *pax, const hdr_t *h)
 		fill_block(blk, pname, ph.name_len, &ph, true);
 		cb_buf_add(out, blk, 512);
 		cb_buf_add(out, pax->data, pax->len);
-		static const char zeros[512];
 		if (pax->len % 512)
-			cb_buf_add(out, zeros, 512 - pax->len % 512);
+			cb_buf_add(out, tar_zeros, 512 - pax->len % 512);
 	}
 	fill_block(blk, h->name, h->name_len, h, name_ok);
 	cb_buf_add(out, blk, 512);
@@ -421,7 +421,7 @@ static int write_file_data(lw_t *w, int fd, int out, const char *abs, uint64_t s
 	if (size > (1u << 20))
 		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	uint64_t left = size;
-	bool eof = false;
+	bool eof = false, holes = cb_fd_has_holes(fd), hole = false;
 	while (left) {
 		if (cb_cancel_check(err) < 0) /* a build's SIGTERM: see common/cancel.h */
 			return -1;
@@ -430,7 +430,8 @@ static int write_file_data(lw_t *w, int fd, int out, const char *abs, uint64_t s
 		size_t want = left < avail ? (size_t)left : avail;
 		ssize_t r = 0;
 		if (!eof) {
-			r = read(fd, dst, want);
+			/* a hole is zeros in the tar, a hole in the copy: not read */
+			r = holes ? cb_read_holes(fd, dst, want, &hole) : read(fd, dst, want);
 			if (r < 0 && errno == EINTR)
 				continue;
 			if (r < 0)
@@ -446,17 +447,16 @@ static int write_file_data(lw_t *w, int fd, int out, const char *abs, uint64_t s
 		}
 		/* before the commit: from then on the bytes belong to the
 		 * compression workers */
-		if (out >= 0 && cb_write_all(out, dst, (size_t)r, err) < 0)
+		if (out >= 0 && hole &&
+		    (lseek(out, r, SEEK_CUR) < 0 || ftruncate(out, (off_t)(size - left) + r) < 0))
+			return cb_error_errno(err, "extend the copy of '%s'", abs);
+		if (out >= 0 && !hole && cb_write_all(out, dst, (size_t)r, err) < 0)
 			return -1;
 		if (lsink_commit(w->sink, (size_t)r, err) < 0)
 			return -1;
 		left -= (uint64_t)r;
 	}
-	if (size % 512) {
-		static const char zeros[512];
-		return lsink_write(w->sink, zeros, 512 - size % 512, err);
-	}
-	return 0;
+	return size % 512 ? lsink_write(w->sink, tar_zeros, 512 - size % 512, err) : 0;
 }
 
 /* Write one entry. rel: its tar name without trailing slash; dirfd+name:

@@ -16,13 +16,13 @@
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/json.h"
+#include "store/keep.h"
+#include "store/mediatype.h"
 #include "store/lease.h"
 #include "store/store_internal.h"
 
 #define INDEX_MAX (64u << 20)
 #define REF_NAME_ANNOTATION "org.opencontainers.image.ref.name"
-#define OCI_INDEX_MEDIA_TYPE "application/vnd.oci.image.index.v1+json"
-
 
 char *store_default_root(void)
 {
@@ -116,9 +116,11 @@ int store_open(const char *root, store_t **out, cb_error_t *err)
 	if (ensure_file(st, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", err) < 0)
 		goto fail;
 	if (ensure_file(st, "index.json",
-			"{\"schemaVersion\":2,\"mediaType\":\"" OCI_INDEX_MEDIA_TYPE
+			"{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_INDEX
 			"\",\"manifests\":[]}",
 			err) < 0)
+		goto fail;
+	if (store_keep_migrate(st, err) < 0)
 		goto fail;
 	/* what dead writers left: their leases' tmp/ directories */
 	store_tmp_clean(st, NULL);

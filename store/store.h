@@ -5,10 +5,11 @@
  * plus cbuild's own folders:
  *
  *   layers/sha256/DIFFID/   a layer unpacked (overlay lower dir format)
- *   cache/                  build cache entries
- *   containers/ID/          containers
- *   volumes/NAME/           named volumes
- *   networks/NAME.json      user-defined networks (runtime/network.h)
+ *   refs/KIND/NAME          references that keep images alive (keep.h)
+ *   leases/                 what running processes use (lease.h)
+ *   cache/, containers/ID/, volumes/NAME/, networks/NAME.json, ...
+ *                           other modules' records, in places handed
+ *                           out by places.h
  *   tmp/                    files being written; emptied at open
  *   lock                    flock() file guarding index.json and cache/
  *

@@ -13,8 +13,8 @@ mdig() { python3 -c 'import json,sys; print([m["digest"] for m in json.load(open
 other=$(mdig other:1)
 cfg=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["config"]["digest"])' "$ROOT/blobs/sha256/${other#sha256:}")
 printf 'garbage' >> "$ROOT/blobs/sha256/${cfg#sha256:}"          # a corrupt blob
-echo '{"manifest":"sha256:0000000000000000000000000000000000000000000000000000000000000001"}' \
-	> "$ROOT/cache/$(printf 'a%.0s' $(seq 1 64)).json"               # a dangling cache entry
+echo 'sha256:0000000000000000000000000000000000000000000000000000000000000001' \
+	> "$ROOT/refs/cache/$(printf 'a%.0s' $(seq 1 64))"               # a dangling cache entry
 lay=$(ls "$ROOT/layers/sha256" | head -1)
 rm -rf "$ROOT/layers/sha256/$lay/bin"                              # a half-deleted layer
 mkdir -p "$ROOT/tmp/L-1-2-deadbeef" && echo x > "$ROOT/tmp/L-1-2-deadbeef/blob-x" # a dead writer's
@@ -24,7 +24,7 @@ out=$(cb fsck 2>&1); is $? 1 "fsck exits 1"
 diag "$out"
 like "$out" "corrupt blob '$cfg'" "it names the corrupt blob"
 like "$out" "image 'docker.io/library/other:1': config '$cfg'" "and the image it breaks"
-like "$out" "cache entry 'a{64}.json': manifest 'sha256:0+1' is missing" "the dangling cache entry"
+like "$out" "cache entry 'a{64}': manifest 'sha256:0+1' is missing" "the dangling cache entry"
 like "$out" "unpacked layer 'sha256:$lay' is incomplete" "the incomplete layer"
 [ ! -e "$ROOT/tmp/L-1-2-deadbeef" ] && [ ! -e "$ROOT/leases/1-2-cafe" ]
 ok $? "a dead writer's tmp/ directory and lease are gone (every command cleans them)"

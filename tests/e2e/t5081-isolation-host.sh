@@ -24,7 +24,7 @@ out=$(cb info --isolation chroot 2>&1)
 like "$out" "root: chroot \\(--isolation chroot\\)" "info --isolation chroot: chroot, said to be asked"
 like "$out" "/proc: outer /proc bound \\(--isolation chroot\\)" "info --isolation chroot: the outer /proc"
 cb info --isolation bogus >/dev/null 2>"$T/err"; is $? 2 "info: an unknown isolation is a usage error"
-like "$(cat "$T/err")" "invalid isolation 'bogus' \\(auto, namespaces or chroot\\)" "naming the choices"
+like "$(cat "$T/err")" "invalid isolation 'bogus' \\(auto, namespaces, chroot or none\\)" "naming the choices"
 
 mkdir -p "$T/ctx"
 printf 'FROM busybox\nRUN echo hi >/hi && ls /proc/self/fd >/dev/null\n' >"$T/ctx/Dockerfile"

@@ -21,6 +21,17 @@
 #include "parser/ignore.h"
 #include "parser/plan.h"
 
+static int fuzz_base(void *ctx, const df_stage_t *stage, df_base_config_t *cfg, cb_error_t *err)
+{
+	static char *env[] = {"PATH=/usr/bin", "HOME=/root", NULL};
+	static char *trig[] = {"RUN echo onbuild", NULL};
+	(void)ctx;
+	(void)stage;
+	(void)err;
+	*cfg = (df_base_config_t){.env = env, .onbuild = trig, .workdir = "/w"};
+	return 1;
+}
+
 static void plan_it(const df_tree_t *t)
 {
 	char *args[] = {"V=1", "HTTP_PROXY=x", "UNUSED=2", NULL};
@@ -34,10 +45,11 @@ static void plan_it(const df_tree_t *t)
 	}
 	free(df_plan_to_json(p));
 	free(df_plan_to_text(p));
-	char *env[] = {"PATH=/usr/bin", "HOME=/root", NULL};
-	char *trig[] = {"RUN echo onbuild", NULL};
-	df_base_config_t cfg = {.env = env, .onbuild = trig, .workdir = "/w"};
-	if (df_plan_set_base_config(p, p->stages[0].index, &cfg, &err) < 0)
+	df_plan_free(p);
+	p = NULL;
+	/* again with a base image config for every FROM image */
+	o.base = (df_base_resolver_t){fuzz_base, NULL};
+	if (df_plan_build(t, &o, &p, NULL, &err) < 0)
 		cb_error_release(&err);
 	else
 		free(df_plan_to_json(p));

@@ -26,6 +26,10 @@ always). Kinds:
   indexsize add 7 to every "size" of an index's manifests (a lying descriptor),
             and drop Docker-Content-Digest (some registries send none)
   norange   ignore Range headers (always answer 200 with the whole body)
+  hang      a request with a body: read it, then never answer; any other: send
+            the headers and half the body, then send nothing more. Logged as
+            "hang" when the stall begins; the connection is held until the
+            client closes it (a hung registry, for cancellation tests)
   redirect  answer 307 to http://localhost:PORT/__redirected__PATH (another host
             name, like blob storage); that request is logged as
             "REDIRECTED auth=yes|no" and served with the Authorization of the
@@ -90,6 +94,15 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         self.log(status, inlen, len(body))
 
+    def stall(self, inlen, outlen):
+        self.log("hang", inlen, outlen)
+        self.close_connection = True
+        try:
+            while self.rfile.read(1):  # until the client goes away
+                pass
+        except OSError:
+            pass
+
     def handle_any(self):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n else b""
@@ -113,6 +126,8 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.log(307, len(body), 0)
             return
+        if "hang" in kinds and body:
+            return self.stall(len(body), 0)
         if "500" in kinds:
             return self.simple(500, inlen=len(body))
         if "413" in kinds and body:
@@ -157,6 +172,15 @@ class Handler(BaseHTTPRequestHandler):
             length += 100
         self.send_header("Content-Length", str(length))
         self.end_headers()
+        if "hang" in kinds and len(data) > 1:
+            up.close()
+            try:
+                self.wfile.write(data[:len(data) // 2])
+                self.wfile.flush()
+            except OSError:  # the client gave up already
+                self.close_connection = True
+                return
+            return self.stall(len(body), len(data) // 2)
         if "drop" in kinds and len(data) > 1:
             self.wfile.write(data[:len(data) // 2])
             self.wfile.flush()

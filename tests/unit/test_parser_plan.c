@@ -2,7 +2,7 @@
  * tests/unit/test_parser_plan.c - df_plan_build, table driven: each case is
  * a Dockerfile with build args / target / platform and either substrings
  * its JSON plan must (and must not) contain, or the exact first line of
- * the error. Then the builder-facing calls (df_plan_set_base*), and the
+ * the error. Then the base-image resolver (df_plan_opts_t.base), and the
  * golden corpus in testdata/dockerfiles{,-negative}/ (UPDATE_GOLDEN=1
  * rewrites plan.json and error files).
  */
@@ -542,19 +542,60 @@ static void test_suggest(void **state)
 	df_plan_free(p);
 }
 
+/* A resolver that gives the same config to every FROM image stage, and
+ * records the stages it was asked about. */
+typedef struct fake_bases {
+	const df_base_config_t *cfg;
+	int asked[8];
+	int n_asked;
+} fake_bases_t;
+
+static int fake_resolve(void *ctx, const df_stage_t *stage, df_base_config_t *cfg,
+			cb_error_t *err)
+{
+	fake_bases_t *fb = ctx;
+	(void)err;
+	assert_int_equal(stage->base_kind, DF_BASE_IMAGE);
+	if (fb->n_asked < 8)
+		fb->asked[fb->n_asked++] = stage->index;
+	*cfg = *fb->cfg;
+	return 1;
+}
+
+/* df_plan_from_bytes with every base image given cfg; NULL on an error
+ * (in *err). */
+static df_plan_t *plan_with_base(const char *df, const df_base_config_t *cfg, fake_bases_t *fb,
+				 cb_error_t *err)
+{
+	fake_bases_t local = {0};
+	if (!fb)
+		fb = &local;
+	fb->cfg = cfg;
+	df_plan_opts_t o = {.base = {fake_resolve, fb}};
+	df_plan_t *p = NULL;
+	if (df_plan_from_bytes(NULL, df, strlen(df), &o, &p, NULL, err) < 0)
+		return NULL;
+	return p;
+}
+
 static void test_set_base_env(void **state)
 {
 	(void)state;
-	df_plan_t *p = plan_of("FROM img AS a\nENV PATH=/opt:$PATH\nWORKDIR rel\nRUN x\n"
-			       "FROM a\nENV P2=$PATH\n",
-			       NULL);
-	df_stage_t *st = df_plan_stage(p, 0);
+	const char *df = "FROM img AS a\nENV PATH=/opt:$PATH\nWORKDIR rel\nRUN x\n"
+			 "FROM a\nENV P2=$PATH\n";
+	df_plan_t *p = plan_of(df, NULL);
+	const df_stage_t *st = df_plan_stage(p, 0);
 	assert_non_null(st);
 	assert_string_equal(st->steps[0].u.kv.kvs[0].value, "/opt:");
+	df_plan_free(p);
 	char *env[] = {"PATH=/usr/bin:/bin", "HOME=/root", NULL};
 	df_base_config_t cfg = {.env = env, .workdir = "/srv"};
 	cb_error_t err = CB_ERROR_INIT;
-	assert_int_equal(df_plan_set_base_config(p, 0, &cfg, &err), 0);
+	fake_bases_t fb = {0};
+	p = plan_with_base(df, &cfg, &fb, &err);
+	assert_non_null(p);
+	assert_int_equal(fb.n_asked, 1); /* once, for the one FROM image */
+	assert_int_equal(fb.asked[0], 0);
 	st = df_plan_stage(p, 0);
 	assert_string_equal(st->steps[0].u.kv.kvs[0].value, "/opt:/usr/bin:/bin");
 	assert_string_equal(st->steps[1].u.value, "/srv/rel");
@@ -562,9 +603,50 @@ static void test_set_base_env(void **state)
 	/* RUN sees the image env with the stage's ENV on top */
 	assert_string_equal(st->steps[2].env[0], "PATH=/opt:/usr/bin:/bin");
 	assert_string_equal(st->steps[2].env[1], "HOME=/root");
-	/* the stage built FROM it was re-expanded too */
-	df_stage_t *st1 = df_plan_stage(p, 1);
+	/* the stage built FROM it starts from its end state */
+	const df_stage_t *st1 = df_plan_stage(p, 1);
 	assert_string_equal(st1->steps[0].u.kv.kvs[0].value, "/opt:/usr/bin:/bin");
+	df_plan_free(p);
+}
+
+/* The plan is made once, with the base image's Env known: a word that needs
+ * a variable only the image defines expands, as in BuildKit (the plan used
+ * to be made without it first, and failed). */
+static void test_base_env_in_first_plan(void **state)
+{
+	(void)state;
+	const char *df = "FROM img\nWORKDIR ${DIR:?DIR must be set}\nCOPY a ${DIR}/b\n";
+	char *env[] = {"DIR=/srv", NULL};
+	df_base_config_t cfg = {.env = env};
+	cb_error_t err = CB_ERROR_INIT;
+	df_plan_t *p = plan_with_base(df, &cfg, NULL, &err);
+	if (!p)
+		fail_msg("%s", err.msg);
+	assert_string_equal(p->stages[0].steps[0].u.value, "/srv");
+	assert_string_equal(p->stages[0].steps[1].u.copy.dest, "/srv/b");
+	df_plan_free(p);
+	/* without the image's Env it is an error */
+	df_base_config_t none = {0};
+	assert_null(plan_with_base(df, &none, NULL, &err));
+	assert_non_null(strstr(err.msg, "DIR must be set"));
+	cb_error_release(&err);
+}
+
+/* A stage used only through a variable of the base image's Env is found
+ * and its own base resolved, parents before children. */
+static void test_base_resolution_order(void **state)
+{
+	(void)state;
+	const char *df = "FROM one AS a\nRUN a\nFROM two AS b\nRUN b\n"
+			 "FROM a\nCOPY --from=b / /\n";
+	df_base_config_t cfg = {0};
+	fake_bases_t fb = {0};
+	cb_error_t err = CB_ERROR_INIT;
+	df_plan_t *p = plan_with_base(df, &cfg, &fb, &err);
+	assert_non_null(p);
+	assert_int_equal(fb.n_asked, 2);
+	assert_int_equal(fb.asked[0], 0);
+	assert_int_equal(fb.asked[1], 1);
 	df_plan_free(p);
 }
 
@@ -573,30 +655,29 @@ static void test_set_base_env(void **state)
 static void test_set_base_mount_workdir(void **state)
 {
 	(void)state;
-	df_plan_t *p = plan_of("FROM img\nRUN --mount=type=bind ls\n", NULL);
+	const char *df = "FROM img\nRUN --mount=type=bind ls\n";
 	df_base_config_t cfg = {.workdir = "/app"};
 	cb_error_t err = CB_ERROR_INIT;
-	assert_int_equal(df_plan_set_base_config(p, 0, &cfg, &err), 0);
+	df_plan_t *p = plan_with_base(df, &cfg, NULL, &err);
+	assert_non_null(p);
 	assert_string_equal(p->stages[0].steps[0].u.run.mounts[0].target, "/app");
 	df_plan_free(p);
-	p = plan_of("FROM img\nRUN --mount=type=bind ls\n", NULL);
 	df_base_config_t root = {.workdir = ""};
-	assert_int_equal(df_plan_set_base_config(p, 0, &root, &err), -1);
+	assert_null(plan_with_base(df, &root, NULL, &err));
 	char *first = df_error_first_line(&err);
 	assert_string_equal(first, "Dockerfile:2:5: invalid mount target \"/\"");
 	free(first);
 	cb_error_release(&err);
-	df_plan_free(p);
 }
 
 static void test_set_base_shell(void **state)
 {
 	(void)state;
-	df_plan_t *p = plan_of("FROM img\nRUN x\n", NULL);
 	char *shell[] = {"/bin/bash", "-c", NULL};
 	df_base_config_t cfg = {.shell = shell};
 	cb_error_t err = CB_ERROR_INIT;
-	assert_int_equal(df_plan_set_base_config(p, 0, &cfg, &err), 0);
+	df_plan_t *p = plan_with_base("FROM img\nRUN x\n", &cfg, NULL, &err);
+	assert_non_null(p);
 	assert_string_equal(p->stages[0].steps[0].u.run.argv[0], "/bin/bash");
 	df_plan_free(p);
 }
@@ -604,12 +685,17 @@ static void test_set_base_shell(void **state)
 static void test_onbuild_insert(void **state)
 {
 	(void)state;
-	df_plan_t *p = plan_of("FROM a AS b\nRUN first\nFROM c\nCOPY --from=b x y\n", NULL);
+	const char *df = "FROM a AS b\nRUN first\nFROM c\nCOPY --from=b x y\n";
+	df_plan_t *p = plan_of(df, NULL);
 	assert_int_equal(p->total_steps, 4);
+	df_plan_free(p);
 	char *trig[] = {"RUN echo onbuild", "COPY --chown=1 . /app", NULL};
+	df_base_config_t only_b = {.onbuild = trig};
 	cb_error_t err = CB_ERROR_INIT;
-	assert_int_equal(df_plan_insert_onbuild(p, 0, trig, &err), 0);
-	df_stage_t *st = df_plan_stage(p, 0);
+	/* both bases get the triggers: stage 0 and the target */
+	p = plan_with_base(df, &only_b, NULL, &err);
+	assert_non_null(p);
+	const df_stage_t *st = df_plan_stage(p, 0);
 	assert_int_equal(st->n_steps, 3);
 	assert_true(st->steps[0].from_onbuild);
 	assert_int_equal(st->steps[0].line, 1);
@@ -617,7 +703,7 @@ static void test_onbuild_insert(void **state)
 	assert_int_equal(st->steps[1].kind, DF_COPY);
 	assert_string_equal(st->steps[1].u.copy.chown, "1");
 	assert_false(st->steps[2].from_onbuild);
-	assert_int_equal(p->total_steps, 6);
+	assert_int_equal(p->total_steps, 8);
 	assert_int_equal(st->steps[2].number, 4);
 	df_plan_free(p);
 }
@@ -625,28 +711,28 @@ static void test_onbuild_insert(void **state)
 static void test_onbuild_bad_trigger(void **state)
 {
 	(void)state;
-	df_plan_t *p = plan_of("FROM a\nRUN x\n", NULL);
+	const char *df = "FROM a\nRUN x\n";
 	char *t1[] = {"RUNN x", NULL};
+	df_base_config_t c1 = {.onbuild = t1};
 	cb_error_t err = CB_ERROR_INIT;
-	assert_int_equal(df_plan_insert_onbuild(p, 0, t1, &err), -1);
+	assert_null(plan_with_base(df, &c1, NULL, &err));
 	char *first = df_error_first_line(&err);
 	assert_string_equal(first, "Dockerfile:1: ONBUILD trigger 'RUNN x' of the base image: unknown "
 				   "instruction \"RUNN\" (did you mean \"RUN\"?)");
 	free(first);
 	cb_error_release(&err);
 	char *t2[] = {"COPY --bogus a b", NULL};
-	assert_int_equal(df_plan_insert_onbuild(p, 0, t2, &err), -1);
+	df_base_config_t c2 = {.onbuild = t2};
+	assert_null(plan_with_base(df, &c2, NULL, &err));
 	first = df_error_first_line(&err);
 	assert_string_equal(first, "Dockerfile:1: ONBUILD trigger 'COPY --bogus a b': unknown flag "
 				   "--bogus for COPY");
 	free(first);
 	cb_error_release(&err);
 	char *t3[] = {"FROM x", NULL};
-	assert_int_equal(df_plan_insert_onbuild(p, 0, t3, &err), -1);
+	df_base_config_t c3 = {.onbuild = t3};
+	assert_null(plan_with_base(df, &c3, NULL, &err));
 	cb_error_release(&err);
-	assert_int_equal(df_plan_insert_onbuild(p, 7, t3, &err), -1);
-	cb_error_release(&err);
-	df_plan_free(p);
 }
 
 static void test_order(void **state)
@@ -848,6 +934,8 @@ int main(void)
 					     .initial_state = (void *)&cases[i]};
 	t[k++] = (struct CMUnitTest)cmocka_unit_test(test_suggest);
 	t[k++] = (struct CMUnitTest)cmocka_unit_test(test_set_base_env);
+	t[k++] = (struct CMUnitTest)cmocka_unit_test(test_base_env_in_first_plan);
+	t[k++] = (struct CMUnitTest)cmocka_unit_test(test_base_resolution_order);
 	t[k++] = (struct CMUnitTest)cmocka_unit_test(test_set_base_shell);
 	t[k++] = (struct CMUnitTest)cmocka_unit_test(test_set_base_mount_workdir);
 	t[k++] = (struct CMUnitTest)cmocka_unit_test(test_onbuild_insert);

@@ -206,6 +206,63 @@ static void test_default_arm64(void **state)
 	sbx_seccomp_bpf_free(bpf);
 }
 
+static sbx_scmp_profile_t *parse_ok(const char *json);
+
+/* What the filter answers to syscall number nr of arch. */
+static uint32_t ask_nr(const sbx_scmp_bpf_t *bpf, const char *arch, uint32_t nr)
+{
+	struct seccomp_data d = {0};
+	d.arch = arch_token(arch);
+	d.nr = (int)nr;
+	return run_bpf(bpf, &d);
+}
+
+/* runc's -ENOSYS stub: a syscall newer than the profile's newest answers
+ * ENOSYS (glibc falls back on it), an older one the profile does not allow
+ * still EPERM; x32 numbers, other architectures and profiles whose default
+ * allows or already says ENOSYS are left alone. */
+static void check_enosys(const char *arch, const char *newest)
+{
+	sbx_scmp_bpf_t *bpf = compile_default(SBX_CAPS_DEFAULT, arch);
+	int last = seccomp_syscall_resolve_name_arch(arch_token(arch), newest);
+	assert_true(last > 0);
+	assert_int_equal(ask_nr(bpf, arch, (uint32_t)last + 3), ENOSYS_);  /* fchmodat2 */
+	assert_int_equal(ask_nr(bpf, arch, (uint32_t)last + 13), ENOSYS_); /* mseal */
+	assert_int_equal(ask_nr(bpf, arch, 1000), ENOSYS_);
+	assert_int_equal(ask(bpf, arch, newest, 0, 0), ALLOW);
+	assert_int_equal(ask(bpf, arch, "keyctl", 0, 0), EPERM_);
+	assert_int_equal(ask(bpf, arch, "vhangup", 0, 0), EPERM_);
+	sbx_seccomp_bpf_free(bpf);
+}
+
+static void test_enosys_for_newer_syscalls(void **state)
+{
+	(void)state;
+	/* set_mempolicy_home_node (450) needs CAP_SYS_NICE: without it the
+	 * newest is futex_waitv (449), as dockerd hands the profile to runc */
+	check_enosys("amd64", "futex_waitv");
+	check_enosys("arm64", "futex_waitv");
+	sbx_scmp_bpf_t *bpf = compile_default(SBX_CAPS_DEFAULT, "amd64");
+	assert_int_equal(ask_nr(bpf, "amd64", 0x40000000u | 1000), EPERM_); /* x32 */
+	assert_int_equal(ask_nr(bpf, "x86", 1000), EPERM_);
+	sbx_seccomp_bpf_free(bpf);
+	static const char *const defaults[] = {
+		"{\"defaultAction\": \"SCMP_ACT_ALLOW\","
+		" \"syscalls\": [{\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_ERRNO\"}]}",
+		"{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 13,"
+		" \"syscalls\": [{\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\"}]}",
+	};
+	static const uint32_t want[] = {ALLOW, ENOSYS_};
+	for (size_t i = 0; i < CB_ARRAY_SIZE(defaults); i++) {
+		sbx_scmp_profile_t *p = parse_ok(defaults[i]);
+		cb_error_t err = CB_ERROR_INIT;
+		assert_int_equal(sbx_seccomp_compile(p, SBX_CAPS_DEFAULT, "amd64", &bpf, &err), 0);
+		assert_int_equal(ask_nr(bpf, "amd64", 1000), want[i]);
+		sbx_seccomp_bpf_free(bpf);
+		sbx_seccomp_free(p);
+	}
+}
+
 /* A typo in the table would be skipped silently (unknown names are, as in
  * runc): every name must be a syscall of some architecture Docker lists. */
 static void test_default_names_exist(void **state)
@@ -366,6 +423,7 @@ int main(void)
 		cmocka_unit_test(test_default_amd64),
 		cmocka_unit_test(test_default_arm64),
 		cmocka_unit_test(test_default_names_exist),
+		cmocka_unit_test(test_enosys_for_newer_syscalls),
 		cmocka_unit_test(test_parse_good),
 		cmocka_unit_test(test_parse_bad),
 		cmocka_unit_test(test_cap_names),
