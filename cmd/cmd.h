@@ -66,6 +66,10 @@ bool cmd_confirm(const char *warning);
 typedef int (*cmd_each_fn)(void *opaque, store_t *st, const char *name, cb_error_t *err);
 int cmd_each(store_t *st, char *const *names, int n, cmd_each_fn fn, void *opaque,
 	     cb_error_t *err);
+/* The whole of a verb without options of its own over CONTAINER... (start,
+ * pause, unpause, wait): its options parsed, one name at least, fn on each
+ * (opaque NULL). */
+int cmd_each_name(cmd_ctx_t *ctx, int argc, char **argv, cmd_each_fn fn, cb_error_t *err);
 
 #define CMD_DECLARE(verb) int cmd_##verb(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 #define CMD_OPTS(verb) extern const cmd_opt_t cmd_##verb##_opts[]

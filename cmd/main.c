@@ -178,6 +178,21 @@ int cmd_each(store_t *st, char *const *names, int n, cmd_each_fn fn, void *opaqu
 	return rc;
 }
 
+int cmd_each_name(cmd_ctx_t *ctx, int argc, char **argv, cmd_each_fn fn, cb_error_t *err)
+{
+	cmd_opts_t p;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	int c;
+	while ((c = cmd_opts_next(&p, err)) > 0)
+		;
+	if (c < 0)
+		return c;
+	if (p.nargs < 1)
+		return cmd_usage_error(err, "'%s' needs at least 1 container", ctx->verb->name);
+	store_t *st = cmd_store(ctx, err);
+	return st ? cmd_each(st, p.args, p.nargs, fn, NULL, err) : -1;
+}
+
 /* docker's question before a prune; yes only for y/Y/yes. */
 bool cmd_confirm(const char *warning)
 {

@@ -21,15 +21,5 @@ const cmd_opt_t cmd_start_opts[] = {{0}};
 
 int cmd_start(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	cmd_opts_t p;
-	cmd_opts_init(&p, ctx->verb, argc, argv);
-	int c = cmd_opts_next(&p, err);
-	if (c != 0)
-		return c;
-	if (p.nargs < 1)
-		return cmd_usage_error(err, "'start' needs at least 1 container");
-	store_t *st = cmd_store(ctx, err);
-	if (!st)
-		return -1;
-	return cmd_each(st, p.args, p.nargs, start_one, NULL, err);
+	return cmd_each_name(ctx, argc, argv, start_one, err);
 }

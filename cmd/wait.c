@@ -24,17 +24,5 @@ const cmd_opt_t cmd_wait_opts[] = {{0}};
 
 int cmd_wait(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	cmd_opts_t p;
-	int o;
-	cmd_opts_init(&p, ctx->verb, argc, argv);
-	while ((o = cmd_opts_next(&p, err)) > 0)
-		;
-	if (o < 0)
-		return o;
-	if (p.nargs < 1)
-		return cmd_usage_error(err, "'wait' needs at least 1 container");
-	store_t *st = cmd_store(ctx, err);
-	if (!st)
-		return -1;
-	return cmd_each(st, p.args, p.nargs, wait_one, NULL, err);
+	return cmd_each_name(ctx, argc, argv, wait_one, err);
 }
