@@ -98,7 +98,7 @@ static int make_gzip(store_t *st, const char *diff_id, store_variant_t *out, cb_
 		return -1;
 	if (strcmp(res.diff_id, diff_id))
 		return cb_error_fail(err, EBADMSG, "layer blob '%s' does not hash to its digest (%s)",
-				    diff_id, res.diff_id);
+				     diff_id, res.diff_id);
 	snprintf(out->digest, sizeof(out->digest), "%s", res.digest);
 	out->size = res.size;
 	return 0;
