@@ -61,6 +61,11 @@ if command -v buildah >/dev/null; then
 		"buildah sees the same image ID"
 fi
 
+# --format docker: the variant under Docker's gzip layer type
+cb push -q --format docker "$REG/snap:1" "$REG/dock:1" >/dev/null 2>&1; ok $? "push --format docker"
+is "$(skopeo inspect --tls-verify=false --raw "docker://$REG/dock:1" | layer_types | sort -u)" \
+	"application/vnd.docker.image.rootfs.diff.tar.gzip" "its layers are Docker gzip layers"
+
 # push to an OCI layout gzips too
 cb push -q "$REG/snap:1" "oci:$T/lay:1" >/dev/null 2>&1; ok $? "push to an oci: layout"
 is "$(skopeo inspect --raw "oci:$T/lay:1" | layer_types | tail -1)" "application/vnd.oci.image.layer.v1.tar+gzip" \
