@@ -71,6 +71,13 @@ cb push -q "$REG/snap:1" "oci:$T/lay:1" >/dev/null 2>&1; ok $? "push to an oci: 
 is "$(skopeo inspect --raw "oci:$T/lay:1" | layer_types | tail -1)" "application/vnd.oci.image.layer.v1.tar+gzip" \
 	"its last layer is gzip"
 
+# save / load of a committed image: its plain layer goes as it is, same image
+cb save -o "$T/snap.tar" "$REG/snap:1" >/dev/null 2>&1; ok $? "save the committed image"
+"$CBUILD" --root "$T/root3" load -i "$T/snap.tar" >/dev/null 2>&1; ok $? "load it into a fresh store"
+is "$("$CBUILD" --root "$T/root3" inspect "$REG/snap:1" 2>/dev/null |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Id"])')" "$id" \
+	"the loaded image has the committed image's ID"
+
 # gc keeps the variant while the image is kept, and drops it with it
 cb prune >/dev/null 2>&1
 [ -f "$ROOT/blobs/sha256/${gz#sha256:}" ]; ok $? "prune keeps the variant of a kept layer"
