@@ -260,7 +260,7 @@ static int load_image(store_t *st, const char *src, const reg_opts_t *o, image_t
 	bool want_conv = (o->format == REG_FORMAT_DOCKER && !is_docker) ||
 			 (o->format == REG_FORMAT_OCI && is_docker);
 	bool gz = false;
-	int r = gzip_marked_layers(st, m, &gz, err);
+	int r = o->keep_layers ? 0 : gzip_marked_layers(st, m, &gz, err);
 	if (r == 0 && want_conv)
 		r = convert(m, o->format, err);
 	if (r == 0 && (want_conv || gz)) {

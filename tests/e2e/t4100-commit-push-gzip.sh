@@ -101,5 +101,17 @@ cb build -q --compress none -t "$REG/plain:1" "$T" >/dev/null 2>&1; ok $? "build
 cb push -q "$REG/plain:1" >/dev/null 2>&1; ok $? "push it"
 is "$(skopeo inspect --tls-verify=false --raw "docker://$REG/plain:1" | layer_types | tail -1)" \
 	"application/vnd.oci.image.layer.v1.tar" "an explicit --compress none layer is pushed uncompressed"
+# a build on a committed image exports its cache with the layers as stored
+# (the entries name the plain digest), so another runner's hit and push work
+mkdir -p "$T/ctx2"
+printf 'FROM %s/snap:1\nRUN echo built > /built\n' "$REG" > "$T/ctx2/Dockerfile"
+cb build -q --cache-to "$REG/cache:c" -t "$REG/onsnap:1" "$T/ctx2" >/dev/null 2>"$T/b1.err"
+ok $? "build on the committed image with --cache-to"
+R4=$T/root4
+"$CBUILD" --root "$R4" build -q --cache-from "$REG/cache:c" -t "$REG/onsnap:2" "$T/ctx2" >/dev/null 2>"$T/b2.err"
+ok $? "another store builds it from that cache"
+"$CBUILD" --root "$R4" push -q "$REG/onsnap:2" >/dev/null 2>"$T/p2.err"; ok $? "and pushes it" || diag "$(cat "$T/p2.err")"
+skopeo copy -q --src-tls-verify=false "docker://$REG/onsnap:2" "oci:$T/sk2:x" >/dev/null 2>&1
+ok $? "every blob of that push is readable"
 cb rm -f c1 c2 >/dev/null 2>&1
 done_testing
