@@ -89,7 +89,8 @@ cb commit c2 "$REG/big:1" >/dev/null; ok $? "commit a 48 MB layer"
 ppid=$!
 sleep 0.3
 kill -9 "$ppid" 2>/dev/null; wait "$ppid" 2>/dev/null
-cb fsck >"$T/fsck.out" 2>&1; ok $? "fsck after kill -9 mid-push"
+cb fsck >"$T/fsck.out" 2>&1; rc=$?; ok $rc "fsck after kill -9 mid-push"
+[ $rc = 0 ] || diag "$(cat "$T/fsck.out")"
 cb push -q "$REG/big:1" --digestfile "$T/b1" >/dev/null 2>&1; ok $? "the push completes afterwards"
 cb push -q "$REG/big:1" --digestfile "$T/b2" >/dev/null 2>&1
 is "$(cat "$T/b2")" "$(cat "$T/b1")" "and gives the same manifest again"
