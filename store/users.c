@@ -38,8 +38,7 @@ int store_image_users(store_t *st, const image_t *img, store_image_users_t *u, c
 	size_t kids = 0;
 	if (store_image_children(st, img, &kids, err) < 0)
 		return -1;
-	ctr_scan_t s = {.st = st, .config_digest = img->config_digest,
-			.ids = cb_xcalloc(1, sizeof(char *))};
+	ctr_scan_t s = {.st = st, .config_digest = img->config_digest, .ids = cb_xcalloc(1, sizeof(char *))};
 	if (store_keep_each(st, STORE_KEEP_CONTAINER, match_container, &s, err) < 0) {
 		cb_strv_free(s.ids);
 		return -1;
