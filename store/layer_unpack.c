@@ -31,7 +31,10 @@ bool layer_is_unpacked(const store_t *st, const char *diff_id)
 
 /* trusted.* xattrs (and overlays that use them) need CAP_SYS_ADMIN in the
  * initial user namespace: root of a rootless user namespace is not enough. */
-static bool host_root(void) { return geteuid() == 0 && cb_in_initial_userns(); }
+static bool host_root(void)
+{
+	return geteuid() == 0 && cb_in_initial_userns();
+}
 
 int layer_unpack(store_t *st, const char *blob_digest, const char *diff_id,
 		 const char *media_type, char **path, cb_error_t *err)
