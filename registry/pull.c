@@ -144,27 +144,23 @@ static int fetch_manifest(reg_client_t *c, const char *what, const char *ref_str
 	return r;
 }
 
-/* Pick the manifest for `want` from an index. */
-static int choose_platform(json_t *index, const oci_platform_t *want, const char *what,
+/* Pick the manifest for `want` from an index (entries with a valid
+ * digest only: oci_index_from_json checked them once). *digest borrows
+ * from ix. */
+static int choose_platform(const oci_index_t *ix, const oci_platform_t *want, const char *what,
 			   const char **digest, int64_t *size, cb_error_t *err)
 {
-	json_t *ms = json_object_get(index, "manifests");
-	size_t i;
-	json_t *m;
 	int best = 0;
-	json_array_foreach(ms, i, m)
-	{
-		json_t *p = json_object_get(m, "platform");
+	for (size_t i = 0; i < ix->n_manifests; i++) {
+		const oci_descriptor_t *m = &ix->manifests[i];
+		json_t *p = m->platform;
 		int s = oci_platform_score(want, json_string_value(json_object_get(p, "os")),
 					   json_string_value(json_object_get(p, "architecture")),
 					   json_string_value(json_object_get(p, "variant")));
-		const char *d = json_string_value(json_object_get(m, "digest"));
-		if (s > best && d && digest_is_valid(d) && reg_mt_is_manifest(json_mt(m))) {
+		if (s > best && reg_mt_is_manifest(m->media_type)) {
 			best = s;
-			*digest = d;
-			*size = json_is_integer(json_object_get(m, "size"))
-					? (int64_t)json_integer_value(json_object_get(m, "size"))
-					: -1;
+			*digest = m->digest;
+			*size = m->size;
 		}
 	}
 	if (!best)
@@ -427,24 +423,23 @@ static int pull_children(reg_client_t *c, store_t *st, const reg_opts_t *o, cons
 			 const fetched_t *index, blob_job_t **jobs_out, size_t *njobs_out,
 			 cb_error_t *err)
 {
-	json_t *ij = json_loadb(index->data, index->len, 0, NULL);
-	json_t *ms = json_object_get(ij, "manifests");
-	size_t nm = json_array_size(ms);
+	oci_index_t *ix = oci_index_from_json(index->data, index->len, err);
+	if (!ix)
+		return cb_error_wrap(err, "index of '%s'", what);
+	size_t nm = ix->n_manifests;
 	fetched_t *kids = cb_xcalloc(nm ? nm : 1, sizeof(*kids));
 	blob_job_t *all = NULL;
 	size_t nall = 0, nk = 0;
-	int r = 0;
+	int r = ix->n_invalid ? cb_error_fail(err, EPROTO, "index of '%s': bad descriptor", what) : 0;
 	for (size_t i = 0; r == 0 && i < nm; i++) {
-		json_t *m = json_array_get(ms, i);
-		const char *d = json_string_value(json_object_get(m, "digest"));
-		json_t *sz = json_object_get(m, "size");
-		if (!d || !digest_is_valid(d) || !json_is_integer(sz))
+		const oci_descriptor_t *m = &ix->manifests[i];
+		const char *d = m->digest;
+		if (m->size < 0)
 			r = cb_error_fail(err, EPROTO, "index of '%s': bad descriptor %zu", what, i);
-		else if (!reg_mt_is_manifest(json_mt(m)))
+		else if (!reg_mt_is_manifest(m->media_type))
 			continue; /* attestations in other media types, nested indexes */
 		if (r == 0)
-			r = fetch_manifest(c, what, d, d, (int64_t)json_integer_value(sz), &kids[nk],
-					   err);
+			r = fetch_manifest(c, what, d, d, m->size, &kids[nk], err);
 		if (r < 0)
 			break;
 		json_t *kj = json_loadb(kids[nk].data, kids[nk].len, 0, NULL);
@@ -461,7 +456,7 @@ static int pull_children(reg_client_t *c, store_t *st, const reg_opts_t *o, cons
 		}
 		free(js);
 	}
-	json_decref(ij);
+	oci_index_free(ix);
 	if (r == 0 && nk == 0)
 		r = cb_error_fail(err, ENOENT, "index of '%s' lists no image manifest", what);
 	if (r == 0)
@@ -544,13 +539,14 @@ static int pull_ref(store_t *st, const reg_ref_t *ref, const reg_opts_t *o, char
 		return r;
 	}
 	if (r == 0 && reg_mt_is_index(top.media_type)) {
-		json_t *ij = json_loadb(top.data, top.len, 0, NULL);
+		oci_index_t *ix = oci_index_from_json(top.data, top.len, err);
 		const char *d = NULL;
 		int64_t sz = -1;
-		r = choose_platform(ij, &plat, what, &d, &sz, err);
+		r = ix ? choose_platform(ix, &plat, what, &d, &sz, err)
+		       : cb_error_wrap(err, "index of '%s'", what);
 		if (r == 0)
 			r = fetch_manifest(c, what, d, d, sz, &plat_m, err);
-		json_decref(ij);
+		oci_index_free(ix);
 		/* the index is kept too (as docker does), stored with the blobs */
 	} else if (r == 0) {
 		plat_m = top;
