@@ -44,8 +44,8 @@ typedef struct blob_job {
 	pull_batch_t *batch;
 	store_t *st;
 	const reg_opts_t *opts;
-	char digest[DIGEST_STR_LEN + 1];
-	int64_t size; /* from the descriptor; -1 unknown */
+	digest_t digest; /* checked once, as the manifest named it */
+	int64_t size;    /* from the descriptor; -1 unknown */
 	store_blob_writer_t *w;
 	bool first_chunk; /* the next sink call starts a new response */
 	uint64_t last_report;
@@ -245,7 +245,7 @@ static int blob_sink(reg_xfer_t *xf, const char *data, size_t len, cb_error_t *e
 	}
 	if (j->size >= 0 && got_bytes(j) + len > (uint64_t)j->size)
 		return cb_error_fail(err, EBADMSG, "blob '%s' is larger than its %lld bytes",
-				    j->digest, (long long)j->size);
+				     j->digest.s, (long long)j->size);
 	while (len) {
 		size_t n = j->buf_cap - j->buf_len < len ? j->buf_cap - j->buf_len : len;
 		memcpy(j->buf + j->buf_len, data, n);
@@ -258,7 +258,7 @@ static int blob_sink(reg_xfer_t *xf, const char *data, size_t len, cb_error_t *e
 	uint64_t n = got_bytes(j);
 	if (n - j->last_report >= (1u << 20)) {
 		j->last_report = n;
-		reg_progress(j->opts, j->digest, REG_PROGRESS_BYTES, n, j->size > 0 ? (uint64_t)j->size : 0);
+		reg_progress(j->opts, j->digest.s, REG_PROGRESS_BYTES, n, j->size > 0 ? (uint64_t)j->size : 0);
 	}
 	return 0;
 }
@@ -267,7 +267,7 @@ static int blob_done(reg_xfer_t *xf, cb_error_t *err)
 {
 	blob_job_t *j = xf->ud;
 	if (xf->status < 200 || xf->status >= 300) {
-		_cleanup_free_ char *what = cb_asprintf("fetch blob '%s'", j->digest);
+		_cleanup_free_ char *what = cb_asprintf("fetch blob '%s'", j->digest.s);
 		return reg_http_error(xf, what, err);
 	}
 	if (!j->w && !(j->w = store_blob_writer_new(j->st, err))) /* an empty blob */
@@ -278,14 +278,14 @@ static int blob_done(reg_xfer_t *xf, cb_error_t *err)
 	if (j->size >= 0 && got != (uint64_t)j->size) {
 		store_blob_writer_abort(j->w);
 		j->w = NULL;
-		return cb_error_fail(err, EBADMSG, "blob '%s' is %llu bytes, want %lld", j->digest,
-				    (unsigned long long)got, (long long)j->size);
+		return cb_error_fail(err, EBADMSG, "blob '%s' is %llu bytes, want %lld", j->digest.s,
+				     (unsigned long long)got, (long long)j->size);
 	}
 	store_blob_writer_t *w = j->w;
 	j->w = NULL;
 	pull_batch_t *pb = j->batch;
-	if (store_blob_batch_add(pb->b, w, j->digest, NULL, err) < 0)
-		return cb_error_wrap(err, "blob '%s'", j->digest);
+	if (store_blob_batch_add(pb->b, w, j->digest.s, NULL, err) < 0)
+		return cb_error_wrap(err, "blob '%s'", j->digest.s);
 	if (!pb->pending++)
 		pb->first_ms = mono_ms();
 	if (mono_ms() - pb->first_ms > BATCH_MAX_AGE_MS) {
@@ -293,14 +293,14 @@ static int blob_done(reg_xfer_t *xf, cb_error_t *err)
 			return -1;
 		pb->pending = 0;
 	}
-	reg_progress(j->opts, j->digest, REG_PROGRESS_DONE, got, got);
+	reg_progress(j->opts, j->digest.s, REG_PROGRESS_DONE, got, got);
 	return 0;
 }
 
 static void blob_retry(reg_xfer_t *xf, const char *why)
 {
 	blob_job_t *j = xf->ud;
-	reg_progress(j->opts, j->digest, REG_PROGRESS_RETRY, got_bytes(j),
+	reg_progress(j->opts, j->digest.s, REG_PROGRESS_RETRY, got_bytes(j),
 		     j->size > 0 ? (uint64_t)j->size : 0);
 }
 
@@ -318,11 +318,11 @@ static int manifest_blobs(json_t *m, const char *what, blob_job_t **jobs, size_t
 		json_t *d = i == 0 ? cfg : json_array_get(layers, i - 1);
 		const char *dg = json_string_value(json_object_get(d, "digest"));
 		json_t *sz = json_object_get(d, "size");
-		if (!dg || !digest_is_valid(dg) || !json_is_integer(sz) || json_integer_value(sz) < 0) {
+		if (!dg || digest_parse(dg, &js[i].digest, NULL) < 0 || !json_is_integer(sz) ||
+		    json_integer_value(sz) < 0) {
 			free(js);
 			return cb_error_fail(err, EPROTO, "manifest of '%s': bad descriptor %zu", what, i);
 		}
-		memcpy(js[i].digest, dg, DIGEST_STR_LEN + 1);
 		js[i].size = (int64_t)json_integer_value(sz);
 	}
 	*jobs = js;
@@ -356,25 +356,25 @@ static int fetch_blobs(reg_client_t *c, store_t *st, const reg_opts_t *o, blob_j
 	for (size_t i = 0; i < n; i++) {
 		bool dup = false;
 		for (size_t p = 0; p < i; p++)
-			dup = dup || !strcmp(js[p].digest, js[i].digest);
+			dup = dup || !strcmp(js[p].digest.s, js[i].digest.s);
 		if (dup)
 			continue;
-		if (store_has_blob(st, js[i].digest)) {
-			reg_progress(o, js[i].digest, REG_PROGRESS_EXISTS, 0, 0);
+		if (store_has_blob(st, js[i].digest.s)) {
+			reg_progress(o, js[i].digest.s, REG_PROGRESS_EXISTS, 0, 0);
 			continue;
 		}
 		blob_job_t *j = &js[i];
 		j->batch = &pb;
 		j->st = st;
 		j->opts = o;
-		reg_xfer_init(&j->xf, "GET", reg_client_url(c, "blobs/%s", j->digest));
+		reg_xfer_init(&j->xf, "GET", reg_client_url(c, "blobs/%s", j->digest.s));
 		j->xf.ud = j;
 		j->xf.prepare = blob_prepare;
 		j->xf.sink = blob_sink;
 		j->xf.done = blob_done;
 		j->xf.on_retry = blob_retry;
 		j->xf.small = j->size >= 0 && j->size < (1 << 20);
-		reg_progress(o, j->digest, REG_PROGRESS_START, 0, (uint64_t)j->size);
+		reg_progress(o, j->digest.s, REG_PROGRESS_START, 0, (uint64_t)j->size);
 		xs[k++] = &j->xf;
 	}
 	int r = reg_client_run(c, xs, k, 0, err);
@@ -411,7 +411,7 @@ static void note_sources(store_t *st, const blob_job_t *jobs, size_t n, const ch
 {
 	const char **ds = cb_xcalloc(n + 1, sizeof(*ds));
 	for (size_t i = 0; i < n; i++)
-		ds[i] = jobs[i].digest;
+		ds[i] = jobs[i].digest.s;
 	reg_sources_add(st, ds, n, repo);
 	free(ds);
 }
