@@ -212,7 +212,7 @@ typedef struct layer_extract_opts {
 /* A tar that is not a layer, compressed with anything libarchive reads,
  * extracted into the directory dirfd (borrowed) with layer_apply's rules:
  * names and symlinks resolve inside dirfd, holes stay holes. Cancellation
- * (common/cancel.h) stops it between entries and data blocks (ECANCELED).
+ * (common/cancel.h) stops it between entries and data blocks (EINTR).
  * dirfd may hold partial results on failure. */
 int layer_extract_at(int fd, int dirfd, const layer_extract_opts_t *opts, cb_error_t *err);
 

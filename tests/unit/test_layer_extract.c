@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "test_layer_util.h"
+#include "common/cancel.h"
 
 static char *tmp;
 
@@ -137,12 +138,27 @@ static void test_limit_and_escapes(void **state)
 	assert_false(access(outside, F_OK) == 0);
 }
 
+/* A cancelled build (SIGINT) stops the extraction with EINTR (common/cancel.h). */
+static void test_cancel(void **state)
+{
+	(void)state;
+	assert_int_equal(sh("cd %s && mkdir -p src && echo x > src/f && tar -cf c.tar -C src f", tmp),
+			 0);
+	layer_extract_opts_t o = {.flags = LAYER_APPLY_NO_WHITEOUTS};
+	cb_cancel_request(2);
+	int rc = extract("c.tar", &o);
+	cb_cancel_reset();
+	assert_int_equal(rc, EINTR);
+	assert_int_equal(extract("c.tar", &o), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_probe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owner_links_holes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_limit_and_escapes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
