@@ -583,11 +583,7 @@ static void *stage_thread(void *arg)
 	int idx = j->b.plan->stages[j->pos].index;
 	bld_state_t s;
 	int rc;
-	/* a working directory of its own: ADD's tar extraction changes it */
-	if (unshare(CLONE_FS) < 0)
-		rc = cb_error_errno(&j->err, "unshare working directory");
-	else
-		rc = build_stage(&j->b, j->pos, &s, &j->err);
+	rc = build_stage(&j->b, j->pos, &s, &j->err);
 	bld_url_cleanup(&j->b);
 	pthread_mutex_lock(&sc->mu);
 	if (rc == 0) {

@@ -77,7 +77,9 @@ size_t bld_remote_cache_count(const bld_remote_cache_t *rc)
 	return rc ? rc->n : 0;
 }
 
-/* An entry is usable when its manifest names its config by digest. */
+/* An entry is usable when its manifest is an image manifest (every
+ * descriptor's digest checked here, once, as it enters from a registry)
+ * naming its config by digest. */
 static int check_entry(json_t *e, size_t i, char config_digest[DIGEST_STR_LEN + 1],
 		       cb_error_t *err)
 {
@@ -86,16 +88,18 @@ static int check_entry(json_t *e, size_t i, char config_digest[DIGEST_STR_LEN + 
 	const char *c = json_string_value(json_object_get(e, "config"));
 	if (!key || !digest_is_valid(key) || !m || !c)
 		return cb_error_set(err, EBADMSG, "entry %zu: key, manifest or config missing", i);
-	json_t *mj = json_loads(m, 0, NULL);
-	const char *cd = json_string_value(json_object_get(json_object_get(mj, "config"), "digest"));
+	cb_error_t me = CB_ERROR_INIT;
+	oci_manifest_t *mf = oci_manifest_from_json(m, strlen(m), &me);
 	int r = 0;
 	digest_buffer(c, strlen(c), config_digest);
-	if (!json_is_array(json_object_get(mj, "layers")) || !cd)
-		r = cb_error_set(err, EBADMSG, "entry %zu: its manifest is not an image manifest", i);
-	else if (strcmp(cd, config_digest))
+	if (!mf)
+		r = cb_error_set(err, EBADMSG, "entry %zu: its manifest is not an image manifest (%s)",
+				 i, me.msg);
+	else if (strcmp(mf->config.digest, config_digest))
 		r = cb_error_set(err, EBADMSG, "entry %zu: config digest '%s', manifest says '%s'", i,
-				 config_digest, cd);
-	json_decref(mj);
+				 config_digest, mf->config.digest);
+	cb_error_release(&me);
+	oci_manifest_free(mf);
 	return r;
 }
 
@@ -180,23 +184,19 @@ void bld_cache_trail_add(build_t *b, int stage, const char *key, const char *man
 							"step", oci_json_str(step)));
 }
 
-static void add_layers(json_t *mj, json_t *seen, bld_cache_artifact_t *out)
+static void add_layers(const oci_manifest_t *mf, json_t *seen, bld_cache_artifact_t *out)
 {
-	size_t i;
-	json_t *l;
-	json_array_foreach(json_object_get(mj, "layers"), i, l)
-	{
-		const char *d = json_string_value(json_object_get(l, "digest"));
-		const char *mt = json_string_value(json_object_get(l, "mediaType"));
-		if (!d || !mt || json_object_get(seen, d))
+	for (size_t i = 0; i < mf->n_layers; i++) {
+		const oci_descriptor_t *l = &mf->layers[i];
+		if (!l->media_type || json_object_get(seen, l->digest))
 			continue;
-		json_object_set_new(seen, d, json_true());
+		json_object_set_new(seen, l->digest, json_true());
 		out->layers = cb_xreallocarray(out->layers, out->n_layers + 1, sizeof(oci_descriptor_t));
 		oci_descriptor_t *od = &out->layers[out->n_layers++];
 		memset(od, 0, sizeof(*od));
-		od->media_type = cb_xstrdup(mt);
-		od->digest = cb_xstrdup(d);
-		od->size = (int64_t)json_integer_value(json_object_get(l, "size"));
+		od->media_type = cb_xstrdup(l->media_type);
+		od->digest = cb_xstrdup(l->digest);
+		od->size = l->size;
 	}
 }
 
@@ -209,9 +209,10 @@ static int export_entry(store_t *st, json_t *t, json_t *entries, json_t *seen,
 	size_t mlen = 0, clen = 0;
 	if (store_read_blob(st, md, IMAGE_JSON_MAX, &m, &mlen, err) < 0)
 		return -1;
-	json_t *mj = json_loadb(m, mlen, 0, NULL);
-	const char *cd = json_string_value(json_object_get(json_object_get(mj, "config"), "digest"));
-	int r = cd ? store_read_blob(st, cd, IMAGE_JSON_MAX, &c, &clen, err)
+	cb_error_t me = CB_ERROR_INIT;
+	oci_manifest_t *mf = oci_manifest_from_json(m, mlen, &me);
+	cb_error_release(&me);
+	int r = mf ? store_read_blob(st, mf->config.digest, IMAGE_JSON_MAX, &c, &clen, err)
 		   : cb_error_set(err, EBADMSG, "manifest '%s' has no config", md);
 	if (r == 0 && (strlen(m) != mlen || strlen(c) != clen))
 		r = cb_error_set(err, EBADMSG, "manifest '%s': NUL bytes in JSON", md);
@@ -220,9 +221,9 @@ static int export_entry(store_t *st, json_t *t, json_t *entries, json_t *seen,
 				      json_pack("{s:O, s:O, s:s, s:s}", "key", json_object_get(t, "key"),
 						"step", json_object_get(t, "step"), "manifest", m,
 						"config", c));
-		add_layers(mj, seen, out);
+		add_layers(mf, seen, out);
 	}
-	json_decref(mj);
+	oci_manifest_free(mf);
 	return r;
 }
 

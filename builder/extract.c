@@ -1,20 +1,17 @@
 /*
  * ADD of a local archive (tar, any compression libarchive reads): extracted
- * into the destination with libarchive's hardened disk writer, within an
- * expansion limit, keeping holes as holes. See internal.h.
+ * into the destination by the store's one tar extractor (layer_extract_at:
+ * names and symlinks resolved inside the destination, as Docker's chrooted
+ * untar does, holes kept as holes), within an expansion limit. See
+ * internal.h.
  */
-#include "store/archive_lazy.h"
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
-#include <unistd.h>
+#include <sys/stat.h>
 
 #include "builder/internal.h"
-#include "common/cancel.h"
-#include "common/fs.h"
 #include "common/util.h"
-
-#define COPY_BUF (1 << 17)
+#include "store/layer.h"
 
 /* How far an archive may expand: its entries' sizes together at most
  * ADD_MAX_RATIO times the archive's own size, or ADD_MIN_LIMIT, whichever
@@ -39,105 +36,35 @@ static uint64_t expand_limit(int srcfd)
 	return size * ratio > ADD_MIN_LIMIT ? size * ratio : ADD_MIN_LIMIT;
 }
 
-/* One entry's data, with blocks of zeros left as holes as layer_apply
- * leaves them (cb_zero_run); archive_write_disk seeks over the gaps and
- * sets the size at the end. */
-static int extract_data(struct archive *a, struct archive *w)
-{
-	const void *buf;
-	size_t len;
-	la_int64_t off;
-	int r;
-	while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
-		if (cb_cancelled())
-			return ARCHIVE_FATAL;
-		const char *p = buf;
-		while (len) {
-			bool zero;
-			size_t run = cb_zero_run(p, len, (uint64_t)off, &zero);
-			if (!zero && archive_write_data_block(w, p, run, off) != ARCHIVE_OK)
-				return ARCHIVE_FATAL;
-			p += run;
-			off += (la_int64_t)run;
-			len -= run;
-		}
-	}
-	return r == ARCHIVE_EOF ? ARCHIVE_OK : r;
-}
-
 int bld_extract_archive(int srcfd, int dstfd, bool chown, uid_t uid, gid_t gid,
 			cb_error_t *err)
 {
-	struct archive *a = archive_read_new();
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
-	archive_read_support_format_gnutar(a);
-	struct archive_entry *e = NULL;
-	if (lseek(srcfd, 0, SEEK_SET) < 0 || archive_read_open_fd(a, srcfd, COPY_BUF) != ARCHIVE_OK ||
-	    archive_read_next_header(a, &e) != ARCHIVE_OK) {
-		archive_read_free(a);
-		lseek(srcfd, 0, SEEK_SET);
+	bool is_tar = false;
+	if (layer_probe_tar(srcfd, &is_tar, err) < 0)
+		return -1;
+	if (!is_tar)
 		return 0;
+	uint64_t limit = expand_limit(srcfd);
+	/* as archive_write_disk refused them before: an image path climbing
+	 * out of the destination is an error, not a file put elsewhere */
+	layer_extract_opts_t o = {
+		.flags = LAYER_APPLY_NO_WHITEOUTS | LAYER_APPLY_REFUSE_ESCAPES,
+		.chown = chown,
+		.uid = uid,
+		.gid = gid,
+		.max_bytes = limit == UINT64_MAX ? 0 : limit,
+	};
+	cb_error_t e = CB_ERROR_INIT;
+	if (layer_extract_at(srcfd, dstfd, &o, &e) == 0)
+		return 1;
+	if (e.code != EFBIG) {
+		cb_error_move(err, &e);
+		return -1;
 	}
-	int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER |
-		    ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-		    ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS |
-		    ARCHIVE_EXTRACT_UNLINK;
-	struct archive *w = archive_write_disk_new();
-	archive_write_disk_set_options(w, flags);
-	_cleanup_close_ int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc = 1;
-	/* archive_write_disk works relative to the working directory; a
-	 * stage built concurrently runs on a thread with its own working
-	 * directory (unshare(CLONE_FS) in build.c), so this fchdir is private */
-	if (cwd < 0 || fchdir(dstfd) < 0) {
-		rc = cb_error_errno(err, "enter destination directory");
-		goto out;
-	}
-	int r = ARCHIVE_OK;
-	uint64_t limit = expand_limit(srcfd), total = 0;
-	do {
-		int64_t esize = archive_entry_size(e);
-		total += esize > 0 ? (uint64_t)esize : 0;
-		if (total > limit) {
-			rc = cb_error_set(err, EFBIG,
-					  "archive expands to more than %llu bytes at '%s': refused "
-					  "as a decompression bomb (the limit is %d times the "
-					  "archive's size, at least 1 GiB; CBUILD_ADD_MAX_RATIO=0 "
-					  "lifts it)",
-					  (unsigned long long)limit, archive_entry_pathname(e),
-					  ADD_MAX_RATIO);
-			break;
-		}
-		if (cb_cancel_check(err) < 0) {
-			rc = -1;
-			break;
-		}
-		if (chown) {
-			archive_entry_set_uid(e, uid);
-			archive_entry_set_gid(e, gid);
-		}
-		r = archive_write_header(w, e);
-		if (r == ARCHIVE_OK && archive_entry_size(e) > 0)
-			r = extract_data(a, w);
-		if (r < ARCHIVE_WARN && cb_cancel_check(err) < 0) {
-			rc = -1;
-			break;
-		}
-		if (r < ARCHIVE_WARN) {
-			rc = cb_error_fail(err, EIO, "extract '%s': %s", archive_entry_pathname(e),
-					   archive_error_string(w) ? archive_error_string(w)
-								   : archive_error_string(a));
-			break;
-		}
-		archive_write_finish_entry(w);
-	} while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK);
-	if (rc > 0 && r != ARCHIVE_EOF)
-		rc = cb_error_fail(err, EIO, "read archive: %s", archive_error_string(a));
-	if (fchdir(cwd) < 0 && rc > 0)
-		rc = cb_error_errno(err, "return to working directory");
-out:
-	archive_write_free(w);
-	archive_read_free(a);
+	int rc = cb_error_set(err, EFBIG,
+			      "%s: refused as a decompression bomb (the limit is %d times the "
+			      "archive's size, at least 1 GiB; CBUILD_ADD_MAX_RATIO=0 lifts it)",
+			      e.msg, ADD_MAX_RATIO);
+	cb_error_release(&e);
 	return rc;
 }

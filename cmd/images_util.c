@@ -11,6 +11,7 @@
 #include "common/util.h"
 #include "registry/reference.h"
 #include "store/find.h"
+#include "store/users.h"
 
 int cmd_find_image(store_t *st, const char *what, char **manifest_digest, char **full_name,
 		   cb_error_t *err)
@@ -34,54 +35,37 @@ int cmd_find_image(store_t *st, const char *what, char **manifest_digest, char *
 	return -1;
 }
 
-void cmd_image_user(store_t *st, const char *config_digest, cmd_image_user_t *u)
+/* created_ns orders containers made in one second; older ones lack it */
+static int64_t created_ns(const rt_ctr_t *c)
 {
-	char **ids = NULL;
-	memset(u, 0, sizeof(*u));
-	if (rt_ctr_list(st, &ids, NULL) < 0)
-		return;
-	for (size_t i = 0; ids && ids[i] && !u->running; i++) {
-		rt_ctr_t *c = rt_ctr_load(st, ids[i], NULL);
-		image_t *img = c ? image_load(st, c->image, NULL) : NULL;
-		if (img && !strcmp(img->config_digest, config_digest)) {
-			bool running = c->status == RT_CTR_RUNNING;
-			if (!u->found || running)
-				cmd_short_id(c->id, u->id);
-			u->found = true;
-			u->running = running;
-		}
-		image_free(img);
-		rt_ctr_free(c);
-	}
-	cb_strv_free(ids);
+	return c->created_ns ? c->created_ns : c->created * 1000000000;
 }
 
-int cmd_prune_untagged(store_t *st, size_t *removed, cb_error_t *err)
+int cmd_image_user(store_t *st, const image_t *img, cmd_image_user_t *u, cb_error_t *err)
 {
-	store_ref_t *refs = NULL;
-	size_t n = 0;
-	*removed = 0;
-	if (store_list_refs(st, &refs, &n, err) < 0)
+	store_image_users_t us = {0};
+	if (store_image_users(st, img, &us, err) < 0)
 		return -1;
-	int rc = 0;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		image_t *img = refs[i].name ? NULL : image_load(st, refs[i].digest, NULL);
-		if (!img)
+	memset(u, 0, sizeof(*u));
+	u->children = us.children;
+	int64_t newest = 0;
+	for (size_t i = 0; us.containers[i]; i++) {
+		rt_ctr_t *c = rt_ctr_load(st, us.containers[i], NULL);
+		if (!c)
 			continue;
-		char **names = store_image_names(st, img->config_digest, NULL);
-		size_t kids = 0;
-		cmd_image_user_t u;
-		cmd_image_user(st, img->config_digest, &u);
-		if (names && !names[0] && store_image_children(st, img, &kids, NULL) == 0 &&
-		    !kids && !u.found) {
-			rc = store_remove_untagged(st, refs[i].digest, err);
-			(*removed)++;
+		bool running = c->status == RT_CTR_RUNNING;
+		bool better = running ? !u->running || created_ns(c) > newest
+				      : !u->running && (!u->found || created_ns(c) > newest);
+		if (better) {
+			cmd_short_id(c->id, u->id);
+			newest = created_ns(c);
+			u->running = running;
 		}
-		cb_strv_free(names);
-		image_free(img);
+		u->found = true;
+		rt_ctr_free(c);
 	}
-	store_refs_free(refs, n);
-	return rc;
+	store_image_users_release(&us);
+	return 0;
 }
 
 image_t *cmd_load_image_platform(store_t *st, const char *what, const char *platform,

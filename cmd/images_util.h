@@ -21,18 +21,15 @@
 int cmd_find_image(store_t *st, const char *what, char **manifest_digest, char **full_name,
 		   cb_error_t *err);
 
-/* A container whose image is the image ID config_digest: a running one
- * when any runs, else the newest. */
+/* Who uses img (store_image_users): how many images are built on it, and
+ * a container whose image it is: a running one when any runs, else the
+ * newest. */
 typedef struct cmd_image_user {
+	size_t children;
 	char id[13]; /* the container's short ID */
 	bool found, running;
 } cmd_image_user_t;
-void cmd_image_user(store_t *st, const char *config_digest, cmd_image_user_t *u);
-
-/* Drop the untagged entries of dangling images (no name, no image built on
- * them, no container using them), as docker's image prune does, so that
- * gc can reclaim them. *removed counts them. */
-int cmd_prune_untagged(store_t *st, size_t *removed, cb_error_t *err);
+int cmd_image_user(store_t *st, const image_t *img, cmd_image_user_t *u, cb_error_t *err);
 
 /* cmd_find_image + image_load: a name of an index gives this machine's
  * image of it. */

@@ -9,6 +9,7 @@
 #include "cmd/cmd.h"
 #include "cmd/images_util.h"
 #include "store/gc.h"
+#include "store/users.h"
 
 enum { O_KEEP_CACHE = CMD_OPT_LONG };
 
@@ -40,7 +41,7 @@ int cmd_prune(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (geteuid() != 0 && sbx_enter_userns(0, err) < 0)
 		return -1;
 	size_t untagged = 0;
-	if (cmd_prune_untagged(st, &untagged, err) < 0)
+	if (store_prune_dangling(st, &untagged, err) < 0)
 		return -1;
 	store_gc_stats_t stats;
 	if (store_gc(st, 0, !keep_cache, &stats, err) < 0)

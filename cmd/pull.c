@@ -16,6 +16,7 @@
 #include "cmd/reg_common.h"
 #include "common/util.h"
 #include "registry/registry.h"
+#include "store/image.h"
 
 /* The config digest of a stored manifest. */
 static char *image_id(store_t *st, const char *manifest, cb_error_t *err)
@@ -24,12 +25,15 @@ static char *image_id(store_t *st, const char *manifest, cb_error_t *err)
 	size_t len = 0;
 	if (store_read_blob(st, manifest, 4u << 20, &data, &len, err) < 0)
 		return NULL;
-	json_t *j = json_loadb(data, len, 0, NULL);
-	const char *d = json_string_value(json_object_get(json_object_get(j, "config"), "digest"));
-	if (!d && json_is_array(json_object_get(j, "manifests")))
-		d = manifest; /* an index */
-	char *id = d ? cb_xstrdup(d) : NULL;
-	json_decref(j);
+	const char *mt = oci_document_media_type(data, len);
+	char *id = NULL;
+	if (oci_media_type_is_index(mt)) {
+		id = cb_xstrdup(manifest); /* an index */
+	} else if (mt) {
+		oci_manifest_t *m = oci_manifest_from_json(data, len, NULL);
+		id = m ? cb_xstrdup(m->config.digest) : NULL;
+		oci_manifest_free(m);
+	}
 	if (!id)
 		cb_error_fail(err, EPROTO, "manifest '%s' has no config", manifest);
 	return id;

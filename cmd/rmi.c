@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/container.h"
 #include "cmd/cmd.h"
 #include "cmd/images_util.h"
 #include "common/util.h"
@@ -66,23 +65,22 @@ typedef enum { C_CHILD = 1, C_RUNNING = 2, C_REFERENCED = 4, C_STOPPED = 8 } con
 #define C_HARD (C_CHILD | C_RUNNING)
 #define C_SOFT (C_REFERENCED | C_STOPPED)
 
-/* docker's checkImageDeleteConflict; *used when a container is the cause. */
-static int check_conflict(store_t *st, const image_t *img, unsigned mask, bool *used,
+/* docker's checkImageDeleteConflict; *in_use when a child image or a
+ * container uses img (set whatever the mask). */
+static int check_conflict(store_t *st, const image_t *img, unsigned mask, bool *in_use,
 			  cb_error_t *err)
 {
 	char id[13];
 	cmd_short_id(img->config_digest, id);
-	size_t kids = 0;
-	if ((mask & C_CHILD) && store_image_children(st, img, &kids, err) < 0)
-		return -1;
-	if (kids)
-		return cb_error_fail(err, EBUSY,
-				    "conflict: unable to delete %s (cannot be forced) - image has "
-				    "dependent child images",
-				    id);
 	cmd_image_user_t u;
-	cmd_image_user(st, img->config_digest, &u);
-	*used = u.found;
+	if (cmd_image_user(st, img, &u, err) < 0)
+		return -1;
+	*in_use = u.children || u.found;
+	if ((mask & C_CHILD) && u.children)
+		return cb_error_fail(err, EBUSY,
+				     "conflict: unable to delete %s (cannot be forced) - image has "
+				     "dependent child images",
+				     id);
 	if ((mask & C_RUNNING) && u.running)
 		return cb_error_fail(err, EBUSY,
 				    "conflict: unable to delete %s (cannot be forced) - image is "
@@ -111,11 +109,9 @@ static int delete_image(store_t *st, const image_t *img, bool force, bool quiet,
 			cb_error_t *err)
 {
 	cb_error_t e = CB_ERROR_INIT;
-	bool used = false;
-	if (check_conflict(st, img, force ? C_HARD : C_HARD | C_SOFT, &used, &e) < 0) {
-		size_t kids = 0;
-		if (e.code == EBUSY && quiet &&
-		    (used || (store_image_children(st, img, &kids, NULL) == 0 && kids))) {
+	bool in_use = false;
+	if (check_conflict(st, img, force ? C_HARD : C_HARD | C_SOFT, &in_use, &e) < 0) {
+		if (e.code == EBUSY && quiet && in_use) {
 			cb_error_release(&e);
 			return 0;
 		}
@@ -156,7 +152,8 @@ static int remove_by_name(store_t *st, const char *what, const char *full, const
 		return -1;
 	cmd_image_user_t u;
 	if (!force && single_reference(names)) {
-		cmd_image_user(st, img->config_digest, &u);
+		if (cmd_image_user(st, img, &u, err) < 0)
+			return -1;
 		char id[13];
 		cmd_short_id(img->config_digest, id);
 		if (u.found)
@@ -182,9 +179,9 @@ static int remove_by_id(store_t *st, const image_t *img, bool force, cb_error_t 
 	if (!names)
 		return -1;
 	if (single_reference(names)) {
-		bool used;
+		bool in_use;
 		unsigned mask = force ? C_HARD : (C_HARD | C_SOFT) & ~C_REFERENCED;
-		if (check_conflict(st, img, mask, &used, err) < 0)
+		if (check_conflict(st, img, mask, &in_use, err) < 0)
 			return -1;
 		if (untag_all(st, names, err) < 0)
 			return -1;

@@ -93,23 +93,22 @@ static int get_small(reg_client_t *c, const char *what, char *url, const char *a
 	return r;
 }
 
-/* The config descriptor and layer digests of a cache artifact manifest. */
-static int parse_artifact(const char *data, size_t len, const char **cdigest, json_t **mj,
-			  cb_error_t *err)
+/* A cache artifact's manifest: an image manifest (every descriptor's
+ * digest checked once, here, as it comes from the registry) whose config
+ * is a cbuild cache. */
+static oci_manifest_t *parse_artifact(const char *data, size_t len, cb_error_t *err)
 {
-	json_t *m = json_loadb(data, len, 0, NULL);
-	json_t *cfg = json_object_get(m, "config");
-	const char *cmt = json_string_value(json_object_get(cfg, "mediaType"));
-	const char *d = json_string_value(json_object_get(cfg, "digest"));
-	if (!m || !cb_streq(cmt, REG_MT_CACHE_CONFIG) || !d || !digest_is_valid(d)) {
-		int r = cb_error_fail(err, EPROTO, "not a cbuild cache (config type '%s')",
-				     cmt ? cmt : "none");
-		json_decref(m);
-		return r;
+	cb_error_t e = CB_ERROR_INIT;
+	oci_manifest_t *m = oci_manifest_from_json(data, len, &e);
+	const char *cmt = m ? m->config.media_type : NULL;
+	if (!m || !cb_streq(cmt, REG_MT_CACHE_CONFIG)) {
+		cb_error_fail(err, EPROTO, "not a cbuild cache (config type '%s'%s%s)",
+			      cmt ? cmt : "none", e.msg ? ": " : "", e.msg ? e.msg : "");
+		cb_error_release(&e);
+		oci_manifest_free(m);
+		return NULL;
 	}
-	*cdigest = d;
-	*mj = m;
-	return 0;
+	return m;
 }
 
 int reg_cache_fetch(store_t *st, const char *ref_str, const reg_opts_t *opts, char **config,
@@ -127,35 +126,28 @@ int reg_cache_fetch(store_t *st, const char *ref_str, const reg_opts_t *opts, ch
 	cb_buf_t mb, cb;
 	cb_buf_init(&mb);
 	cb_buf_init(&cb);
-	json_t *m = NULL;
-	const char *cdigest = NULL;
+	oci_manifest_t *m = NULL;
 	int r = reg_client_open(ref.domain, ref.path, "pull", NULL, opts, &c, err);
 	const char *what = ref.digest ? ref.digest : ref.tag ? ref.tag : "latest";
 	if (r == 0)
 		r = get_small(c, "cache manifest", reg_client_url(c, "manifests/%s", what),
 			      MT_OCI_MANIFEST, REG_MANIFEST_MAX, ref.digest, &mb, err);
+	if (r == 0 && !(m = parse_artifact(mb.data, mb.len, err)))
+		r = -1;
 	if (r == 0)
-		r = parse_artifact(mb.data, mb.len, &cdigest, &m, err);
-	if (r == 0 && cdigest)
-		r = get_small(c, "cache config", reg_client_url(c, "blobs/%s", cdigest), NULL,
-			      CACHE_CONFIG_MAX, cdigest, &cb, err);
+		r = get_small(c, "cache config", reg_client_url(c, "blobs/%s", m->config.digest),
+			      NULL, CACHE_CONFIG_MAX, m->config.digest, &cb, err);
 	if (r == 0) {
-		json_t *layers = json_object_get(m, "layers");
-		const char **ds = cb_xcalloc(json_array_size(layers) + 1, sizeof(*ds));
-		size_t n = 0, i;
-		json_t *l;
-		json_array_foreach(layers, i, l)
-		{
-			const char *d = json_string_value(json_object_get(l, "digest"));
-			if (d && digest_is_valid(d))
-				ds[n++] = d;
-		}
+		const char **ds = cb_xcalloc(m->n_layers + 1, sizeof(*ds));
+		size_t n = 0;
+		for (size_t i = 0; i < m->n_layers; i++)
+			ds[n++] = m->layers[i].digest;
 		_cleanup_free_ char *repo = reg_ref_repo(&ref);
 		reg_sources_add(st, ds, n, repo);
 		free(ds);
 		*config = cb_buf_detach(&cb, config_len);
 	}
-	json_decref(m);
+	oci_manifest_free(m);
 	cb_buf_release(&mb);
 	cb_buf_release(&cb);
 	reg_client_free(c);

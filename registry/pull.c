@@ -44,8 +44,8 @@ typedef struct blob_job {
 	pull_batch_t *batch;
 	store_t *st;
 	const reg_opts_t *opts;
-	char digest[DIGEST_STR_LEN + 1];
-	int64_t size; /* from the descriptor; -1 unknown */
+	digest_t digest; /* checked once, as the manifest named it */
+	int64_t size;    /* from the descriptor; -1 unknown */
 	store_blob_writer_t *w;
 	bool first_chunk; /* the next sink call starts a new response */
 	uint64_t last_report;
@@ -144,27 +144,23 @@ static int fetch_manifest(reg_client_t *c, const char *what, const char *ref_str
 	return r;
 }
 
-/* Pick the manifest for `want` from an index. */
-static int choose_platform(json_t *index, const oci_platform_t *want, const char *what,
+/* Pick the manifest for `want` from an index (entries with a valid
+ * digest only: oci_index_from_json checked them once). *digest borrows
+ * from ix. */
+static int choose_platform(const oci_index_t *ix, const oci_platform_t *want, const char *what,
 			   const char **digest, int64_t *size, cb_error_t *err)
 {
-	json_t *ms = json_object_get(index, "manifests");
-	size_t i;
-	json_t *m;
 	int best = 0;
-	json_array_foreach(ms, i, m)
-	{
-		json_t *p = json_object_get(m, "platform");
+	for (size_t i = 0; i < ix->n_manifests; i++) {
+		const oci_descriptor_t *m = &ix->manifests[i];
+		json_t *p = m->platform;
 		int s = oci_platform_score(want, json_string_value(json_object_get(p, "os")),
 					   json_string_value(json_object_get(p, "architecture")),
 					   json_string_value(json_object_get(p, "variant")));
-		const char *d = json_string_value(json_object_get(m, "digest"));
-		if (s > best && d && digest_is_valid(d) && reg_mt_is_manifest(json_mt(m))) {
+		if (s > best && reg_mt_is_manifest(m->media_type)) {
 			best = s;
-			*digest = d;
-			*size = json_is_integer(json_object_get(m, "size"))
-					? (int64_t)json_integer_value(json_object_get(m, "size"))
-					: -1;
+			*digest = m->digest;
+			*size = m->size;
 		}
 	}
 	if (!best)
@@ -249,7 +245,7 @@ static int blob_sink(reg_xfer_t *xf, const char *data, size_t len, cb_error_t *e
 	}
 	if (j->size >= 0 && got_bytes(j) + len > (uint64_t)j->size)
 		return cb_error_fail(err, EBADMSG, "blob '%s' is larger than its %lld bytes",
-				    j->digest, (long long)j->size);
+				     j->digest.s, (long long)j->size);
 	while (len) {
 		size_t n = j->buf_cap - j->buf_len < len ? j->buf_cap - j->buf_len : len;
 		memcpy(j->buf + j->buf_len, data, n);
@@ -262,7 +258,7 @@ static int blob_sink(reg_xfer_t *xf, const char *data, size_t len, cb_error_t *e
 	uint64_t n = got_bytes(j);
 	if (n - j->last_report >= (1u << 20)) {
 		j->last_report = n;
-		reg_progress(j->opts, j->digest, REG_PROGRESS_BYTES, n, j->size > 0 ? (uint64_t)j->size : 0);
+		reg_progress(j->opts, j->digest.s, REG_PROGRESS_BYTES, n, j->size > 0 ? (uint64_t)j->size : 0);
 	}
 	return 0;
 }
@@ -271,7 +267,7 @@ static int blob_done(reg_xfer_t *xf, cb_error_t *err)
 {
 	blob_job_t *j = xf->ud;
 	if (xf->status < 200 || xf->status >= 300) {
-		_cleanup_free_ char *what = cb_asprintf("fetch blob '%s'", j->digest);
+		_cleanup_free_ char *what = cb_asprintf("fetch blob '%s'", j->digest.s);
 		return reg_http_error(xf, what, err);
 	}
 	if (!j->w && !(j->w = store_blob_writer_new(j->st, err))) /* an empty blob */
@@ -282,14 +278,14 @@ static int blob_done(reg_xfer_t *xf, cb_error_t *err)
 	if (j->size >= 0 && got != (uint64_t)j->size) {
 		store_blob_writer_abort(j->w);
 		j->w = NULL;
-		return cb_error_fail(err, EBADMSG, "blob '%s' is %llu bytes, want %lld", j->digest,
-				    (unsigned long long)got, (long long)j->size);
+		return cb_error_fail(err, EBADMSG, "blob '%s' is %llu bytes, want %lld", j->digest.s,
+				     (unsigned long long)got, (long long)j->size);
 	}
 	store_blob_writer_t *w = j->w;
 	j->w = NULL;
 	pull_batch_t *pb = j->batch;
-	if (store_blob_batch_add(pb->b, w, j->digest, NULL, err) < 0)
-		return cb_error_wrap(err, "blob '%s'", j->digest);
+	if (store_blob_batch_add(pb->b, w, j->digest.s, NULL, err) < 0)
+		return cb_error_wrap(err, "blob '%s'", j->digest.s);
 	if (!pb->pending++)
 		pb->first_ms = mono_ms();
 	if (mono_ms() - pb->first_ms > BATCH_MAX_AGE_MS) {
@@ -297,14 +293,14 @@ static int blob_done(reg_xfer_t *xf, cb_error_t *err)
 			return -1;
 		pb->pending = 0;
 	}
-	reg_progress(j->opts, j->digest, REG_PROGRESS_DONE, got, got);
+	reg_progress(j->opts, j->digest.s, REG_PROGRESS_DONE, got, got);
 	return 0;
 }
 
 static void blob_retry(reg_xfer_t *xf, const char *why)
 {
 	blob_job_t *j = xf->ud;
-	reg_progress(j->opts, j->digest, REG_PROGRESS_RETRY, got_bytes(j),
+	reg_progress(j->opts, j->digest.s, REG_PROGRESS_RETRY, got_bytes(j),
 		     j->size > 0 ? (uint64_t)j->size : 0);
 }
 
@@ -322,11 +318,11 @@ static int manifest_blobs(json_t *m, const char *what, blob_job_t **jobs, size_t
 		json_t *d = i == 0 ? cfg : json_array_get(layers, i - 1);
 		const char *dg = json_string_value(json_object_get(d, "digest"));
 		json_t *sz = json_object_get(d, "size");
-		if (!dg || !digest_is_valid(dg) || !json_is_integer(sz) || json_integer_value(sz) < 0) {
+		if (!dg || digest_parse(dg, &js[i].digest, NULL) < 0 || !json_is_integer(sz) ||
+		    json_integer_value(sz) < 0) {
 			free(js);
 			return cb_error_fail(err, EPROTO, "manifest of '%s': bad descriptor %zu", what, i);
 		}
-		memcpy(js[i].digest, dg, DIGEST_STR_LEN + 1);
 		js[i].size = (int64_t)json_integer_value(sz);
 	}
 	*jobs = js;
@@ -360,25 +356,25 @@ static int fetch_blobs(reg_client_t *c, store_t *st, const reg_opts_t *o, blob_j
 	for (size_t i = 0; i < n; i++) {
 		bool dup = false;
 		for (size_t p = 0; p < i; p++)
-			dup = dup || !strcmp(js[p].digest, js[i].digest);
+			dup = dup || !strcmp(js[p].digest.s, js[i].digest.s);
 		if (dup)
 			continue;
-		if (store_has_blob(st, js[i].digest)) {
-			reg_progress(o, js[i].digest, REG_PROGRESS_EXISTS, 0, 0);
+		if (store_has_blob(st, js[i].digest.s)) {
+			reg_progress(o, js[i].digest.s, REG_PROGRESS_EXISTS, 0, 0);
 			continue;
 		}
 		blob_job_t *j = &js[i];
 		j->batch = &pb;
 		j->st = st;
 		j->opts = o;
-		reg_xfer_init(&j->xf, "GET", reg_client_url(c, "blobs/%s", j->digest));
+		reg_xfer_init(&j->xf, "GET", reg_client_url(c, "blobs/%s", j->digest.s));
 		j->xf.ud = j;
 		j->xf.prepare = blob_prepare;
 		j->xf.sink = blob_sink;
 		j->xf.done = blob_done;
 		j->xf.on_retry = blob_retry;
 		j->xf.small = j->size >= 0 && j->size < (1 << 20);
-		reg_progress(o, j->digest, REG_PROGRESS_START, 0, (uint64_t)j->size);
+		reg_progress(o, j->digest.s, REG_PROGRESS_START, 0, (uint64_t)j->size);
 		xs[k++] = &j->xf;
 	}
 	int r = reg_client_run(c, xs, k, 0, err);
@@ -415,7 +411,7 @@ static void note_sources(store_t *st, const blob_job_t *jobs, size_t n, const ch
 {
 	const char **ds = cb_xcalloc(n + 1, sizeof(*ds));
 	for (size_t i = 0; i < n; i++)
-		ds[i] = jobs[i].digest;
+		ds[i] = jobs[i].digest.s;
 	reg_sources_add(st, ds, n, repo);
 	free(ds);
 }
@@ -427,24 +423,23 @@ static int pull_children(reg_client_t *c, store_t *st, const reg_opts_t *o, cons
 			 const fetched_t *index, blob_job_t **jobs_out, size_t *njobs_out,
 			 cb_error_t *err)
 {
-	json_t *ij = json_loadb(index->data, index->len, 0, NULL);
-	json_t *ms = json_object_get(ij, "manifests");
-	size_t nm = json_array_size(ms);
+	oci_index_t *ix = oci_index_from_json(index->data, index->len, err);
+	if (!ix)
+		return cb_error_wrap(err, "index of '%s'", what);
+	size_t nm = ix->n_manifests;
 	fetched_t *kids = cb_xcalloc(nm ? nm : 1, sizeof(*kids));
 	blob_job_t *all = NULL;
 	size_t nall = 0, nk = 0;
-	int r = 0;
+	int r = ix->n_invalid ? cb_error_fail(err, EPROTO, "index of '%s': bad descriptor", what) : 0;
 	for (size_t i = 0; r == 0 && i < nm; i++) {
-		json_t *m = json_array_get(ms, i);
-		const char *d = json_string_value(json_object_get(m, "digest"));
-		json_t *sz = json_object_get(m, "size");
-		if (!d || !digest_is_valid(d) || !json_is_integer(sz))
+		const oci_descriptor_t *m = &ix->manifests[i];
+		const char *d = m->digest;
+		if (m->size < 0)
 			r = cb_error_fail(err, EPROTO, "index of '%s': bad descriptor %zu", what, i);
-		else if (!reg_mt_is_manifest(json_mt(m)))
+		else if (!reg_mt_is_manifest(m->media_type))
 			continue; /* attestations in other media types, nested indexes */
 		if (r == 0)
-			r = fetch_manifest(c, what, d, d, (int64_t)json_integer_value(sz), &kids[nk],
-					   err);
+			r = fetch_manifest(c, what, d, d, m->size, &kids[nk], err);
 		if (r < 0)
 			break;
 		json_t *kj = json_loadb(kids[nk].data, kids[nk].len, 0, NULL);
@@ -461,7 +456,7 @@ static int pull_children(reg_client_t *c, store_t *st, const reg_opts_t *o, cons
 		}
 		free(js);
 	}
-	json_decref(ij);
+	oci_index_free(ix);
 	if (r == 0 && nk == 0)
 		r = cb_error_fail(err, ENOENT, "index of '%s' lists no image manifest", what);
 	if (r == 0)
@@ -544,13 +539,14 @@ static int pull_ref(store_t *st, const reg_ref_t *ref, const reg_opts_t *o, char
 		return r;
 	}
 	if (r == 0 && reg_mt_is_index(top.media_type)) {
-		json_t *ij = json_loadb(top.data, top.len, 0, NULL);
+		oci_index_t *ix = oci_index_from_json(top.data, top.len, err);
 		const char *d = NULL;
 		int64_t sz = -1;
-		r = choose_platform(ij, &plat, what, &d, &sz, err);
+		r = ix ? choose_platform(ix, &plat, what, &d, &sz, err)
+		       : cb_error_wrap(err, "index of '%s'", what);
 		if (r == 0)
 			r = fetch_manifest(c, what, d, d, sz, &plat_m, err);
-		json_decref(ij);
+		oci_index_free(ix);
 		/* the index is kept too (as docker does), stored with the blobs */
 	} else if (r == 0) {
 		plat_m = top;

@@ -35,6 +35,7 @@
 #include "registry/sources.h"
 #include "registry/wire.h"
 #include "store/digest.h"
+#include "store/image.h"
 #include "store/json.h"
 #include "store/variant.h"
 
@@ -66,7 +67,7 @@ typedef struct up_job {
 
 /* ---- the image to push ---- */
 
-typedef struct image {
+typedef struct push_image {
 	char *manifest; /* bytes as pushed (maybe converted) */
 	size_t len;
 	char *media_type;
@@ -77,11 +78,11 @@ typedef struct image {
 	char *tag;         /* the source's tag, for oci: destinations */
 	/* An index (multi-platform image): its image manifests, pushed before
 	 * it; blobs is then empty. */
-	struct image *children;
+	struct push_image *children;
 	size_t nchildren;
-} image_t;
+} push_image_t;
 
-static void image_release(image_t *im)
+static void image_release(push_image_t *im)
 {
 	for (size_t i = 0; i < im->nchildren; i++)
 		image_release(&im->children[i]);
@@ -141,7 +142,7 @@ static int convert(json_t *m, reg_format_t f, cb_error_t *err)
 	return 0;
 }
 
-static int load_image(store_t *st, const char *src, const reg_opts_t *o, image_t *im,
+static int load_image(store_t *st, const char *src, const reg_opts_t *o, push_image_t *im,
 		      cb_error_t *err);
 
 /* A layer kept uncompressed only until it leaves (commit's: store/variant.h)
@@ -177,37 +178,38 @@ static int gzip_marked_layers(store_t *st, json_t *m, bool *changed, cb_error_t 
 
 /* An index: every image manifest it lists must be in the store (a plain
  * pull keeps only the index and one platform: pull --all-platforms). */
-static int load_index(store_t *st, const char *src, const reg_opts_t *o, json_t *idx,
-		      image_t *im, cb_error_t *err)
+static int load_index(store_t *st, const char *src, const reg_opts_t *o, const char *data,
+		      size_t len, push_image_t *im, cb_error_t *err)
 {
 	if (o->format != REG_FORMAT_KEEP)
 		return cb_error_fail(err, ENOTSUP,
 				    "'%s' is an index: --format would change its manifests' digests",
 				    src);
-	json_t *ms = json_object_get(idx, "manifests");
-	size_t n = json_array_size(ms);
-	im->children = cb_xcalloc(n ? n : 1, sizeof(*im->children));
-	for (size_t i = 0; i < n; i++) {
-		json_t *m = json_array_get(ms, i);
-		const char *d = json_string_value(json_object_get(m, "digest"));
-		if (!d || !digest_is_valid(d))
-			return cb_error_fail(err, EPROTO, "'%s': bad descriptor %zu in the index", src, i);
-		if (!store_has_blob(st, d))
-			return cb_error_fail(err, ENOENT,
-					    "'%s': manifest '%s' of the index is not in the store "
-					    "(pull it with --all-platforms)",
-					    src, d);
-		if (!reg_mt_is_manifest(json_string_value(json_object_get(m, "mediaType"))))
-			return cb_error_fail(err, ENOTSUP, "'%s': nested index '%s' not supported",
-					    src, d);
-		if (load_image(st, d, o, &im->children[im->nchildren], err) < 0)
-			return -1;
-		im->nchildren++;
+	oci_index_t *ix = oci_index_from_json(data, len, err);
+	if (!ix)
+		return cb_error_wrap(err, "'%s'", src);
+	int r = ix->n_invalid
+			? cb_error_fail(err, EPROTO, "'%s': bad descriptor in the index", src)
+			: 0;
+	im->children = cb_xcalloc(ix->n_manifests ? ix->n_manifests : 1, sizeof(*im->children));
+	for (size_t i = 0; r == 0 && i < ix->n_manifests; i++) {
+		const oci_descriptor_t *m = &ix->manifests[i];
+		if (!store_has_blob(st, m->digest))
+			r = cb_error_fail(err, ENOENT,
+					  "'%s': manifest '%s' of the index is not in the store "
+					  "(pull it with --all-platforms)",
+					  src, m->digest);
+		else if (!reg_mt_is_manifest(m->media_type))
+			r = cb_error_fail(err, ENOTSUP, "'%s': nested index '%s' not supported", src,
+					  m->digest);
+		else if ((r = load_image(st, m->digest, o, &im->children[im->nchildren], err)) == 0)
+			im->nchildren++;
 	}
-	return 0;
+	oci_index_free(ix);
+	return r;
 }
 
-static int load_image(store_t *st, const char *src, const reg_opts_t *o, image_t *im,
+static int load_image(store_t *st, const char *src, const reg_opts_t *o, push_image_t *im,
 		      cb_error_t *err)
 {
 	memset(im, 0, sizeof(*im));
@@ -239,7 +241,7 @@ static int load_image(store_t *st, const char *src, const reg_opts_t *o, image_t
 	json_t *m = json_loadb(data, len, 0, NULL);
 	const char *mt = json_string_value(json_object_get(m, "mediaType"));
 	if (m && (reg_mt_is_index(mt) || (!mt && json_is_array(json_object_get(m, "manifests"))))) {
-		int r = load_index(st, src, o, m, im, err);
+		int r = load_index(st, src, o, data, len, im, err);
 		if (r == 0) {
 			im->media_type = cb_xstrdup(mt ? mt : MT_OCI_INDEX);
 			im->manifest = cb_steal_pointer(&data);
@@ -511,7 +513,7 @@ static char *mount_source(store_t *st, const char *digest, const char *domain, c
 	return NULL;
 }
 
-static int upload_blobs(reg_client_t *c, store_t *st, const reg_opts_t *o, image_t *im,
+static int upload_blobs(reg_client_t *c, store_t *st, const reg_opts_t *o, push_image_t *im,
 			const reg_ref_t *dst, cb_error_t *err)
 {
 	size_t n = im->nblobs;
@@ -550,7 +552,7 @@ static int upload_blobs(reg_client_t *c, store_t *st, const reg_opts_t *o, image
 }
 
 /* PUT the manifest as `tag` (NULL: by its digest). */
-static int put_manifest(reg_client_t *c, const image_t *im, const char *tag, cb_error_t *err)
+static int put_manifest(reg_client_t *c, const push_image_t *im, const char *tag, cb_error_t *err)
 {
 	reg_xfer_t xf;
 	reg_xfer_init(&xf, "PUT", reg_client_url(c, "manifests/%s", tag ? tag : im->digest));
@@ -576,7 +578,7 @@ static int put_manifest(reg_client_t *c, const image_t *im, const char *tag, cb_
 }
 
 /* The blobs of the image, or of every manifest of an index. */
-static char **all_blobs(const image_t *im)
+static char **all_blobs(const push_image_t *im)
 {
 	char **v = NULL;
 	for (size_t i = 0; i < im->nblobs; i++)
@@ -587,7 +589,7 @@ static char **all_blobs(const image_t *im)
 	return v;
 }
 
-static int push_registry(store_t *st, image_t *im, const char *dest, const reg_opts_t *o,
+static int push_registry(store_t *st, push_image_t *im, const char *dest, const reg_opts_t *o,
 			 cb_error_t *err)
 {
 	reg_ref_t dst;
@@ -613,7 +615,7 @@ static int push_registry(store_t *st, image_t *im, const char *dest, const reg_o
 	/* An index's manifests go first, by digest: a registry refuses an
 	 * index whose manifests it does not have. */
 	for (size_t i = 0; r == 0 && i < im->nchildren; i++) {
-		image_t *k = &im->children[i];
+		push_image_t *k = &im->children[i];
 		r = upload_blobs(c, st, o, k, &dst, err);
 		if (r == 0)
 			r = put_manifest(c, k, NULL, err);
@@ -671,7 +673,7 @@ static int copy_blob(store_t *st, const char *digest, const char *dir, cb_error_
 }
 
 /* The image's blobs, then its manifest, into the layout's blobs/. */
-static int put_dir_manifest(store_t *st, const image_t *im, const char *dir, cb_error_t *err)
+static int put_dir_manifest(store_t *st, const push_image_t *im, const char *dir, cb_error_t *err)
 {
 	for (size_t i = 0; i < im->nblobs; i++)
 		if (copy_blob(st, im->blobs[i], dir, err) < 0)
@@ -683,7 +685,7 @@ static int put_dir_manifest(store_t *st, const image_t *im, const char *dir, cb_
 	return 0;
 }
 
-static int push_oci_dir(store_t *st, image_t *im, const char *spec, cb_error_t *err)
+static int push_oci_dir(store_t *st, push_image_t *im, const char *spec, cb_error_t *err)
 {
 	/* oci:DIR[:TAG] - the tag is after the last ':' unless that is part of
 	 * the path (a '/' follows it). */
@@ -758,7 +760,7 @@ int reg_push(store_t *st, const char *src, const char *dest, const reg_opts_t *o
 	if (!dest && digest_is_valid(src))
 		return cb_error_fail(err, EINVAL, "push '%s': a destination is needed", src);
 	const char *to = dest ? dest : src;
-	image_t im;
+	push_image_t im;
 	if (load_image(st, src, opts, &im, err) < 0)
 		return cb_error_wrap(err, "push '%s'", src);
 	int r;

@@ -198,6 +198,28 @@ enum {
  * resolve inside dir. fd is read to EOF and not closed. */
 int layer_extract_plain(int fd, const char *dir, cb_error_t *err);
 
+/* layer_extract_at's options (ADD of a local archive). */
+typedef struct layer_extract_opts {
+	unsigned flags; /* LAYER_APPLY_* */
+	bool chown;     /* every entry owned by uid:gid (ADD --chown) */
+	uid_t uid;
+	gid_t gid;
+	uint64_t max_bytes; /* the entries' sizes together at most this, else
+			     * EFBIG "archive expands to more than N bytes at
+			     * 'NAME'" (0: no limit): decompression bombs */
+} layer_extract_opts_t;
+
+/* A tar that is not a layer, compressed with anything libarchive reads,
+ * extracted into the directory dirfd (borrowed) with layer_apply's rules:
+ * names and symlinks resolve inside dirfd, holes stay holes. Cancellation
+ * (common/cancel.h) stops it between entries and data blocks (EINTR).
+ * dirfd may hold partial results on failure. */
+int layer_extract_at(int fd, int dirfd, const layer_extract_opts_t *opts, cb_error_t *err);
+
+/* *is_tar: whether fd holds a tar (compressed with anything libarchive
+ * reads) with at least one entry. fd is read from offset 0 and left there. */
+int layer_probe_tar(int fd, bool *is_tar, cb_error_t *err);
+
 /* Apply a layer (compressed or not: detected) read from fd onto target_dir
  * (an existing directory) with OCI whiteout semantics: ".wh.NAME" deletes
  * NAME, ".wh..wh..opq" empties its directory except for entries of this

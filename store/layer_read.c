@@ -119,8 +119,11 @@ static int archive_fail(struct archive *a, cb_error_t *err, const char *what)
 	return cb_error_set(err, code, "%s: %s", what, msg);
 }
 
-/* Open the raw (decompressing) stage; with_tar adds the tar stage. */
-static int lin_open(lin_t *in, int fd, bool with_tar, lsink_t *sink, cb_error_t *err)
+/* Open the raw (decompressing) stage; with_tar adds the tar stage.
+ * all_filters: every compression libarchive reads (ADD of an archive, as
+ * before it came here: .Z, lz4, lzip...); a layer's are the five below. */
+static int lin_open(lin_t *in, int fd, bool with_tar, bool all_filters, lsink_t *sink,
+		    cb_error_t *err)
 {
 	memset(in, 0, sizeof(*in));
 	in->fd = fd;
@@ -129,11 +132,15 @@ static int lin_open(lin_t *in, int fd, bool with_tar, lsink_t *sink, cb_error_t 
 	in->diff = digest_new();
 	in->buf = cb_xmalloc(IN_BUF);
 	in->raw = archive_read_new();
-	archive_read_support_filter_gzip(in->raw);
-	archive_read_support_filter_zstd(in->raw);
-	archive_read_support_filter_bzip2(in->raw);
-	archive_read_support_filter_xz(in->raw);
-	archive_read_support_filter_lzma(in->raw);
+	if (all_filters) {
+		archive_read_support_filter_all(in->raw);
+	} else {
+		archive_read_support_filter_gzip(in->raw);
+		archive_read_support_filter_zstd(in->raw);
+		archive_read_support_filter_bzip2(in->raw);
+		archive_read_support_filter_xz(in->raw);
+		archive_read_support_filter_lzma(in->raw);
+	}
 	archive_read_support_format_raw(in->raw);
 	struct archive_entry *e;
 	if (archive_read_open(in->raw, in, NULL, raw_read_cb, NULL) != ARCHIVE_OK ||
@@ -356,6 +363,9 @@ typedef struct applier {
 	unsigned flags;
 	bool root;     /* running as root: devices, chown */
 	bool no_chown; /* chown failed once with EPERM: stop trying */
+	bool owner_set; /* every entry owned by uid:gid (ADD --chown) */
+	uid_t uid;
+	gid_t gid;
 	strset_t added;
 	dir_meta_t *dirs;
 	size_t ndirs, dirs_cap;
@@ -433,12 +443,21 @@ static void drop_stale_xattrs(int fd, struct archive_entry *e)
 	}
 }
 
+static uid_t entry_uid(const applier_t *ap, struct archive_entry *e)
+{
+	return ap->owner_set ? ap->uid : (uid_t)archive_entry_uid(e);
+}
+
+static gid_t entry_gid(const applier_t *ap, struct archive_entry *e)
+{
+	return ap->owner_set ? ap->gid : (gid_t)archive_entry_gid(e);
+}
+
 static void apply_owner(applier_t *ap, int pfd, const char *name, struct archive_entry *e)
 {
 	if (ap->no_chown)
 		return;
-	if (fchownat(pfd, name, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e),
-		     AT_SYMLINK_NOFOLLOW) < 0 &&
+	if (fchownat(pfd, name, entry_uid(ap, e), entry_gid(ap, e), AT_SYMLINK_NOFOLLOW) < 0 &&
 	    (errno == EPERM || errno == EINVAL))
 		ap->no_chown = true;
 }
@@ -641,8 +660,7 @@ static int create_entry(applier_t *ap, struct archive *a, struct archive_entry *
 			return cb_error_errno(err, "create '%s'", rel);
 		if (write_data(a, fd, rel, archive_entry_size(e), err) < 0)
 			return -1;
-		if (!ap->no_chown && fchown(fd, (uid_t)archive_entry_uid(e),
-					    (gid_t)archive_entry_gid(e)) < 0)
+		if (!ap->no_chown && fchown(fd, entry_uid(ap, e), entry_gid(ap, e)) < 0)
 			ap->no_chown = true;
 		fchmod(fd, mode);
 		apply_xattrs(ap, e, fd, pfd, base);
@@ -773,42 +791,95 @@ static int apply_entry(applier_t *ap, struct archive *a, struct archive_entry *e
 	return create_entry(ap, a, e, pfd, rel, base, err);
 }
 
+/* Every entry of in onto ap's root. max_bytes: the entries' sizes
+ * together at most that (0: no limit), else EFBIG. */
+static int apply_all(applier_t *ap, lin_t *in, uint64_t max_bytes, cb_error_t *err)
+{
+	uint64_t total = 0;
+	for (;;) {
+		struct archive_entry *e;
+		int r = archive_read_next_header(in->tar, &e);
+		if (r == ARCHIVE_EOF)
+			return 0;
+		if (r < ARCHIVE_WARN)
+			return archive_fail(in->tar, err, "read layer");
+		int64_t size = archive_entry_size(e);
+		total += size > 0 ? (uint64_t)size : 0;
+		if (max_bytes && total > max_bytes)
+			return cb_error_set(err, EFBIG, "archive expands to more than %llu bytes at '%s'",
+					    (unsigned long long)max_bytes,
+					    archive_entry_pathname(e) ?: "");
+		if (cb_cancel_check(err) < 0 || apply_entry(ap, in->tar, e, err) < 0)
+			return -1;
+	}
+}
+
+/* apply_all onto rootfd (taken: closed here), checking the digests. */
+static int apply_fd(applier_t *ap, int fd, bool all_filters, uint64_t max_bytes,
+		    const char *expected_digest, const char *expected_diff_id, cb_error_t *err)
+{
+	ap->root = geteuid() == 0;
+	lin_t in;
+	int rc = lin_open(&in, fd, true, all_filters, NULL, err);
+	if (rc == 0) {
+		rc = apply_all(ap, &in, max_bytes, err);
+		finish_dirs(ap);
+		if (rc == 0)
+			rc = lin_finish(&in, expected_digest, expected_diff_id, NULL, err);
+		lin_close(&in);
+	}
+	strset_release(&ap->added);
+	close(ap->rootfd);
+	return rc;
+}
+
 int layer_apply(int fd, const char *target_dir, unsigned flags, const char *expected_digest,
 		const char *expected_diff_id, cb_error_t *err)
 {
 	applier_t ap;
 	memset(&ap, 0, sizeof(ap));
 	ap.flags = flags;
-	ap.root = geteuid() == 0;
 	ap.no_chown = flags & LAYER_APPLY_NO_CHOWN;
 	ap.rootfd = open(target_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (ap.rootfd < 0)
 		return cb_error_errno(err, "apply layer to '%s'", target_dir);
-	lin_t in;
-	int rc = lin_open(&in, fd, true, NULL, err);
-	if (rc < 0) {
-		close(ap.rootfd);
+	if (apply_fd(&ap, fd, false, 0, expected_digest, expected_diff_id, err) < 0)
 		return cb_error_wrap(err, "apply layer to '%s'", target_dir);
+	return 0;
+}
+
+int layer_extract_at(int fd, int dirfd, const layer_extract_opts_t *opts, cb_error_t *err)
+{
+	applier_t ap;
+	memset(&ap, 0, sizeof(ap));
+	ap.flags = opts->flags;
+	ap.no_chown = opts->flags & LAYER_APPLY_NO_CHOWN;
+	ap.owner_set = opts->chown;
+	ap.uid = opts->uid;
+	ap.gid = opts->gid;
+	ap.rootfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+	if (ap.rootfd < 0)
+		return cb_error_errno(err, "extract archive");
+	return apply_fd(&ap, fd, true, opts->max_bytes, NULL, NULL, err);
+}
+
+int layer_probe_tar(int fd, bool *is_tar, cb_error_t *err)
+{
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return cb_error_errno(err, "read archive");
+	lin_t in;
+	cb_error_t e = CB_ERROR_INIT;
+	bool tar = false;
+	if (lin_open(&in, fd, true, true, NULL, &e) == 0) {
+		struct archive_entry *entry;
+		tar = archive_read_next_header(in.tar, &entry) == ARCHIVE_OK;
+		lin_close(&in);
 	}
-	for (;;) {
-		struct archive_entry *e;
-		int r = archive_read_next_header(in.tar, &e);
-		if (r == ARCHIVE_EOF)
-			break;
-		if (r < ARCHIVE_WARN) {
-			rc = archive_fail(in.tar, err, "read layer");
-			break;
-		}
-		if ((rc = apply_entry(&ap, in.tar, e, err)) < 0)
-			break;
-	}
-	finish_dirs(&ap);
-	if (rc == 0)
-		rc = lin_finish(&in, expected_digest, expected_diff_id, NULL, err);
-	lin_close(&in);
-	strset_release(&ap.added);
-	close(ap.rootfd);
-	return rc < 0 ? cb_error_wrap(err, "apply layer to '%s'", target_dir) : 0;
+	cb_error_release(&e);
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return cb_error_errno(err, "read archive");
+	*is_tar = tar;
+	return 0;
 }
 
 int layer_extract_plain(int fd, const char *dir, cb_error_t *err)
@@ -826,100 +897,6 @@ int layer_apply_path(const char *path, const char *target_dir, unsigned flags, c
 	return layer_apply(fd, target_dir, flags, NULL, NULL, err);
 }
 
-/* ---- unpacked layers in the store ---- */
-
-char *layer_unpacked_path(const store_t *st, const char *diff_id)
-{
-	return cb_asprintf("%s/layers/sha256/%s", store_root(st), digest_hex(diff_id));
-}
-
-bool layer_is_unpacked(const store_t *st, const char *diff_id)
-{
-	if (!digest_is_valid(diff_id))
-		return false;
-	return store_lease_has_layer(st, diff_id);
-}
-
-/* trusted.* xattrs (and overlays that use them) need CAP_SYS_ADMIN in the
- * initial user namespace: root of a rootless user namespace is not enough. */
-static bool host_root(void) { return geteuid() == 0 && cb_in_initial_userns(); }
-
-int layer_unpack(store_t *st, const char *blob_digest, const char *diff_id,
-		 const char *media_type, char **path, cb_error_t *err)
-{
-	(void)media_type; /* the compression is detected from the bytes */
-	if (digest_validate(blob_digest, err) < 0 || digest_validate(diff_id, err) < 0)
-		return -1;
-	_cleanup_free_ char *dst = layer_unpacked_path(st, diff_id);
-	/* leased, then checked: a gc cannot take it from under the caller; a
-	 * directory there is complete (it arrives and leaves by rename) */
-	if (store_lease_has_layer(st, diff_id)) {
-		*path = cb_steal_pointer(&dst);
-		return 0;
-	}
-	if (store_blob_ensure(st, blob_digest, err) < 0)
-		return cb_error_wrap(err, "unpack layer '%s'", diff_id);
-	_cleanup_close_ int fd = store_open_blob(st, blob_digest, err);
-	if (fd < 0)
-		return cb_error_wrap(err, "unpack layer '%s'", diff_id);
-	_cleanup_free_ char *tmp = store_mkdtemp(st, "unpack-", err);
-	if (!tmp)
-		return cb_error_wrap(err, "unpack layer '%s'", diff_id);
-	unsigned flags = LAYER_APPLY_OVERLAY | (host_root() ? 0 : LAYER_APPLY_USERXATTR);
-	int rc = chmod(tmp, 0755) < 0 ? cb_error_errno(err, "chmod '%s'", tmp) : 0;
-	if (rc == 0)
-		rc = layer_apply(fd, tmp, flags, blob_digest, diff_id, err);
-	if (rc == 0) {
-		/* the files must be on disk before the name says they are there */
-		_cleanup_close_ int dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd < 0 || syncfs(dfd) < 0)
-			rc = cb_error_errno(err, "sync '%s'", tmp);
-	}
-	if (rc == 0)
-		rc = store_lease_add(st, LEASE_LAYER, diff_id, err);
-	if (rc == 0 && rename(tmp, dst) < 0) {
-		if (errno != EEXIST && errno != ENOTEMPTY)
-			rc = cb_error_errno(err, "rename '%s' to '%s'", tmp, dst);
-		/* else a concurrent unpack of the same layer won: use its copy */
-	} else if (rc == 0) {
-		free(tmp);
-		tmp = NULL;
-		cb_error_t e = CB_ERROR_INIT;
-		_cleanup_free_ char *dir = cb_asprintf("%s/layers/sha256", store_root(st));
-		if (cb_fsync_dir(dir, &e) < 0)
-			cb_error_release(&e);
-	}
-	if (tmp) {
-		cb_error_t e = CB_ERROR_INIT;
-		if (cb_rm_rf(tmp, &e) < 0)
-			cb_warn_error(&e);
-	}
-	if (rc < 0)
-		return cb_error_wrap(err, "unpack layer '%s'", diff_id);
-	*path = cb_steal_pointer(&dst);
-	return 0;
-}
-
-int layer_adopt_dir(store_t *st, const char *dir, const char *diff_id, char **path,
-		    cb_error_t *err)
-{
-	if (digest_validate(diff_id, err) < 0)
-		return -1;
-	_cleanup_free_ char *dst = layer_unpacked_path(st, diff_id);
-	if (store_lease_add(st, LEASE_LAYER, diff_id, err) < 0)
-		return -1;
-	if (rename(dir, dst) < 0) {
-		if (errno != EEXIST && errno != ENOTEMPTY)
-			return cb_error_errno(err, "keep '%s' as layer '%s'", dir, diff_id);
-		cb_error_t e = CB_ERROR_INIT;
-		if (cb_rm_rf(dir, &e) < 0)
-			cb_warn_error(&e);
-	}
-	if (path)
-		*path = cb_steal_pointer(&dst);
-	return 0;
-}
-
 /* ---- importing a tar stream ---- */
 
 int layer_write_tar(store_t *st, int fd, const layer_opts_t *opts, layer_result_t *res,
@@ -930,7 +907,7 @@ int layer_write_tar(store_t *st, int fd, const layer_opts_t *opts, layer_result_
 	lsink_t *sink = lsink_new(st, opts ? opts : &def, err);
 	if (!sink)
 		return cb_error_wrap(err, "import layer");
-	if (lin_open(&in, fd, true, sink, err) < 0) {
+	if (lin_open(&in, fd, true, false, sink, err) < 0) {
 		lsink_abort(sink);
 		return cb_error_wrap(err, "import layer");
 	}

@@ -15,6 +15,7 @@
 
 #include "common/fs.h"
 #include "common/util.h"
+#include "store/image.h"
 #include "store/json.h"
 #include "store/keep.h"
 #include "store/mediatype.h"
@@ -643,53 +644,65 @@ static const char *entry_name(json_t *m)
 	return json_string_value(json_object_get(ann, REF_NAME_ANNOTATION));
 }
 
-static void ref_from_json(json_t *m, store_ref_t *r)
+/* index.json read through the index model (store/image.h): entries whose
+ * digest is not valid are left out there, once. The writers below edit
+ * the JSON itself, so that keys other tools put there survive a rewrite. */
+static oci_index_t *read_index(store_t *st, cb_error_t *err)
 {
-	const char *name = entry_name(m);
-	const char *mt = json_string_value(json_object_get(m, "mediaType"));
+	_cleanup_free_ char *p = store_path(st, "index.json");
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	if (cb_read_file(p, INDEX_MAX, &data, &len, err) < 0)
+		return NULL;
+	cb_error_t e = CB_ERROR_INIT;
+	oci_index_t *ix = oci_index_from_json(data, len, &e);
+	if (!ix)
+		cb_error_fail(err, EBADMSG, "'%s' is not a valid OCI index: %s", p, e.msg);
+	cb_error_release(&e);
+	return ix;
+}
+
+static const char *desc_name(const oci_descriptor_t *d)
+{
+	return json_string_value(json_object_get(d->annotations, REF_NAME_ANNOTATION));
+}
+
+static void ref_from_desc(const oci_descriptor_t *d, store_ref_t *r)
+{
+	const char *name = desc_name(d);
 	r->name = name ? cb_xstrdup(name) : NULL;
-	r->digest = cb_xstrdup(json_string_value(json_object_get(m, "digest")) ?: "");
-	r->media_type = cb_xstrdup(mt ? mt : "");
-	r->size = json_integer_value(json_object_get(m, "size"));
+	r->digest = cb_xstrdup(d->digest);
+	r->media_type = cb_xstrdup(d->media_type ? d->media_type : "");
+	r->size = d->size < 0 ? 0 : d->size; /* as a missing size always read */
 }
 
 int store_list_refs(store_t *st, store_ref_t **refs, size_t *n, cb_error_t *err)
 {
-	json_t *idx = load_index(st, err);
-	if (!idx)
+	oci_index_t *ix = read_index(st, err);
+	if (!ix)
 		return -1;
-	json_t *arr = json_object_get(idx, "manifests");
-	size_t count = json_array_size(arr);
-	store_ref_t *out = cb_xcalloc(count + 1, sizeof(*out));
-	size_t k = 0;
-	for (size_t i = 0; i < count; i++) {
-		json_t *m = json_array_get(arr, i);
-		if (!digest_is_valid(json_string_value(json_object_get(m, "digest"))))
-			continue;
-		ref_from_json(m, &out[k++]);
-	}
-	json_decref(idx);
+	store_ref_t *out = cb_xcalloc(ix->n_manifests + 1, sizeof(*out));
+	for (size_t i = 0; i < ix->n_manifests; i++)
+		ref_from_desc(&ix->manifests[i], &out[i]);
 	*refs = out;
-	*n = k;
+	*n = ix->n_manifests;
+	oci_index_free(ix);
 	return 0;
 }
 
 int store_get_ref(store_t *st, const char *name, store_ref_t *out, cb_error_t *err)
 {
-	json_t *idx = load_index(st, err);
-	if (!idx)
+	oci_index_t *ix = read_index(st, err);
+	if (!ix)
 		return -1;
-	json_t *arr = json_object_get(idx, "manifests");
-	for (size_t i = 0; i < json_array_size(arr); i++) {
-		json_t *m = json_array_get(arr, i);
-		if (cb_streq(entry_name(m), name) &&
-		    digest_is_valid(json_string_value(json_object_get(m, "digest")))) {
-			ref_from_json(m, out);
-			json_decref(idx);
+	for (size_t i = 0; i < ix->n_manifests; i++) {
+		if (cb_streq(desc_name(&ix->manifests[i]), name)) {
+			ref_from_desc(&ix->manifests[i], out);
+			oci_index_free(ix);
 			return 0;
 		}
 	}
-	json_decref(idx);
+	oci_index_free(ix);
 	return cb_error_fail(err, ENOENT, "no image '%s' in the store", name);
 }
 

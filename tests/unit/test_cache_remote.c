@@ -193,9 +193,14 @@ static void test_refused(void **state)
 		 "\"manifest\": \"{}\", \"config\": \"{}\"}]}",
 		 "not an image manifest"},
 		{"{\"cbuild.cache\": 1, \"entries\": [{\"key\": \"sha256:1111111111111111111111111111111111111111111111111111111111111111\", "
-		 "\"manifest\": \"{\\\"layers\\\": [], \\\"config\\\": {\\\"digest\\\": \\\"sha256:0000000000000000000000000000000000000000000000000000000000000000\\\"}}\", "
+		 "\"manifest\": \"{\\\"layers\\\": [], \\\"config\\\": {\\\"size\\\": 2, \\\"digest\\\": \\\"sha256:0000000000000000000000000000000000000000000000000000000000000000\\\"}}\", "
 		 "\"config\": \"{}\"}]}",
 		 "config digest"},
+		/* a layer whose digest is not one: refused where it enters */
+		{"{\"cbuild.cache\": 1, \"entries\": [{\"key\": \"sha256:1111111111111111111111111111111111111111111111111111111111111111\", "
+		 "\"manifest\": \"{\\\"layers\\\": [{\\\"size\\\": 1, \\\"digest\\\": \\\"sha256:../x\\\"}], \\\"config\\\": {\\\"size\\\": 2, \\\"digest\\\": \\\"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a\\\"}}\", "
+		 "\"config\": \"{}\"}]}",
+		 "not an image manifest"},
 	};
 	for (size_t i = 0; i < CB_ARRAY_SIZE(cases); i++) {
 		bld_remote_cache_t *rc = bld_remote_cache_new();

@@ -13,6 +13,8 @@
 #include "common/util.h"
 #include "store/find.h"
 #include "store/image.h"
+#include "store/keep.h"
+#include "store/users.h"
 
 static char *tmp;
 static store_t *st;
@@ -178,11 +180,78 @@ static void test_retag_keeps_old(void **state)
 	image_free(new);
 }
 
+/* prune until nothing more goes (a parent goes in the pass after its
+ * last child); the images removed */
+static size_t prune_all(void)
+{
+	cb_error_t err = CB_ERROR_INIT;
+	size_t total = 0, removed = 0;
+	do {
+		assert_int_equal(store_prune_dangling(st, &removed, &err), 0);
+		total += removed;
+	} while (removed);
+	return total;
+}
+
+/* Who uses an image: children and container records; prune drops only
+ * the dangling. make_image's histories make a chain: c < d < a < b. */
+static void test_users_and_prune(void **state)
+{
+	(void)state;
+	cb_error_t err = CB_ERROR_INIT;
+	image_t *c = make_image(1, NULL);
+	image_t *d = make_image(2, "docker.io/library/d:1");
+	image_t *a = make_image(5, NULL);
+	image_t *b = make_image(6, NULL); /* two containers use it */
+	assert_int_equal(store_keep_set(st, STORE_KEEP_CONTAINER, "ctr2", b->manifest_digest,
+					NULL, false, &err),
+			 0);
+	assert_int_equal(store_keep_set(st, STORE_KEEP_CONTAINER, "ctr1", b->manifest_digest,
+					NULL, false, &err),
+			 0);
+	store_image_users_t u = {0};
+	assert_int_equal(store_image_users(st, a, &u, &err), 0);
+	assert_int_equal(u.children, 1);
+	assert_null(u.containers[0]);
+	store_image_users_release(&u);
+	assert_int_equal(store_image_users(st, b, &u, &err), 0);
+	assert_int_equal(u.children, 0);
+	assert_string_equal(u.containers[0], "ctr1");
+	assert_string_equal(u.containers[1], "ctr2");
+	assert_null(u.containers[2]);
+	store_image_users_release(&u);
+	store_image_users_release(&u);
+
+	/* every image is used: a container, a child or a tag */
+	assert_int_equal(prune_all(), 0);
+	/* one container left: still used */
+	assert_int_equal(store_keep_remove(st, STORE_KEEP_CONTAINER, "ctr1", &err), 0);
+	assert_int_equal(prune_all(), 0);
+	/* none: b goes, then a; the tag keeps d, d keeps c */
+	assert_int_equal(store_keep_remove(st, STORE_KEEP_CONTAINER, "ctr2", &err), 0);
+	assert_int_equal(prune_all(), 2);
+	assert_false(has_untagged(b->manifest_digest));
+	assert_false(has_untagged(a->manifest_digest));
+	assert_true(has_untagged(c->manifest_digest));
+	/* untagged, d goes and c after it */
+	assert_int_equal(store_remove_ref(st, "docker.io/library/d:1", &err), 0);
+	assert_int_equal(store_set_ref(st, NULL, d->manifest_digest, d->manifest->media_type,
+				       d->manifest_size, &err),
+			 0);
+	assert_int_equal(prune_all(), 2);
+	assert_false(has_untagged(c->manifest_digest));
+	image_free(a);
+	image_free(b);
+	image_free(c);
+	image_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_find, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retag_keeps_old, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_users_and_prune, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
