@@ -13,6 +13,7 @@
 #include "common/util.h"
 #include "registry/reference.h"
 #include "store/gc.h"
+#include "store/users.h"
 
 enum { O_FORMAT = CMD_OPT_LONG, O_VOLUMES };
 
@@ -120,8 +121,9 @@ static char **untag_unused(store_t *st, cb_error_t *err)
 		if (!img)
 			continue;
 		cmd_image_user_t u;
-		cmd_image_user(st, img->config_digest, &u);
-		if (!u.found && store_remove_ref(st, refs[i].name, &e) == 0) {
+		bool used = cmd_image_user(st, img, &u, &e) < 0 || u.found;
+		cb_error_release(&e); /* unknown users: keep it, as if used */
+		if (!used && store_remove_ref(st, refs[i].name, &e) == 0) {
 			reg_ref_t r;
 			char *fam = NULL;
 			if (reg_ref_parse(refs[i].name, 0, &r, &e) == 0) {
@@ -185,10 +187,9 @@ static int sys_prune(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	/* rootless: unpacked layers hold files of subordinate ids (cmd/prune.c) */
 	if (geteuid() != 0 && sbx_enter_userns(0, err) < 0)
 		return -1;
-	/* dangling images, again while removing one leaves its parent dangling */
-	for (size_t removed = 1, pass = 0; removed && pass < 64; pass++)
-		if (cmd_prune_untagged(st, &removed, err) < 0)
-			return -1;
+	size_t dangling = 0;
+	if (store_prune_dangling(st, &dangling, err) < 0)
+		return -1;
 	store_gc_stats_t gs;
 	if (store_gc(st, 0, true, &gs, err) < 0)
 		return -1;

@@ -1,5 +1,6 @@
 #include "store/users.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,11 +71,11 @@ static bool dangling(store_t *st, const image_t *img)
 	return unused;
 }
 
-int store_prune_dangling(store_t *st, size_t *removed, cb_error_t *err)
+/* One pass over the untagged entries. */
+static int prune_pass(store_t *st, size_t *removed, cb_error_t *err)
 {
 	store_ref_t *refs = NULL;
 	size_t n = 0;
-	*removed = 0;
 	if (store_list_refs(st, &refs, &n, err) < 0)
 		return -1;
 	int rc = 0;
@@ -88,4 +89,17 @@ int store_prune_dangling(store_t *st, size_t *removed, cb_error_t *err)
 	}
 	store_refs_free(refs, n);
 	return rc;
+}
+
+int store_prune_dangling(store_t *st, size_t *removed, cb_error_t *err)
+{
+	*removed = 0;
+	/* again while a pass removed one: its parent may be dangling now (a
+	 * chain of untagged images goes at once, as with docker) */
+	for (size_t before = SIZE_MAX, pass = 0; before != *removed && pass < 64; pass++) {
+		before = *removed;
+		if (prune_pass(st, removed, err) < 0)
+			return -1;
+	}
+	return 0;
 }
