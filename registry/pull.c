@@ -20,6 +20,7 @@
 #include "registry/sources.h"
 #include "registry/wire.h"
 #include "store/image.h"
+#include "store/attest.h"
 #include "store/digest.h"
 
 #define MANIFEST_ACCEPT                                                                       \
@@ -512,6 +513,42 @@ static bool tag_index(store_t *st, const char *name, const fetched_t *top,
 	return idx;
 }
 
+/* The attestation manifest an index lists for its image `subject`
+ * (BuildKit's layout, store/attest.h), or NULL. */
+static const oci_descriptor_t *attestation_of(const oci_index_t *ix, const char *subject)
+{
+	for (size_t i = 0; i < ix->n_manifests; i++) {
+		json_t *a = ix->manifests[i].annotations;
+		if (cb_streq(json_string_value(json_object_get(a, ATTEST_REF_TYPE)),
+			     ATTEST_MANIFEST_TYPE) &&
+		    cb_streq(json_string_value(json_object_get(a, ATTEST_REF_DIGEST)), subject))
+			return &ix->manifests[i];
+	}
+	return NULL;
+}
+
+/* The chosen image's attestations come with it (SBOM, provenance: small
+ * blobs): their manifest in *att, their blobs added to the jobs. */
+static int pull_attestation(reg_client_t *c, const char *what, const oci_descriptor_t *d,
+			    fetched_t *att, blob_job_t **jobs, size_t *njobs, cb_error_t *err)
+{
+	if (fetch_manifest(c, what, d->digest, d->digest, d->size, att, err) < 0)
+		return -1;
+	json_t *aj = json_loadb(att->data, att->len, 0, NULL);
+	blob_job_t *more = NULL;
+	size_t n = 0;
+	int r = aj ? manifest_blobs(aj, what, &more, &n, err)
+		   : cb_error_fail(err, EPROTO, "attestation manifest of '%s' is not JSON", what);
+	json_decref(aj);
+	if (r == 0 && n) {
+		*jobs = cb_xreallocarray(*jobs, *njobs + n, sizeof(**jobs));
+		memcpy(*jobs + *njobs, more, n * sizeof(*more));
+		*njobs += n;
+	}
+	free(more);
+	return r;
+}
+
 static int pull_ref(store_t *st, const reg_ref_t *ref, const reg_opts_t *o, char **digest_out,
 		    cb_error_t *err)
 {
@@ -524,7 +561,8 @@ static int pull_ref(store_t *st, const reg_ref_t *ref, const reg_opts_t *o, char
 	reg_client_t *c = NULL;
 	if (reg_client_open(ref->domain, ref->path, "pull", NULL, o, &c, err) < 0)
 		return -1;
-	fetched_t top = {0}, plat_m = {0};
+	fetched_t top = {0}, plat_m = {0}, att = {0};
+	_cleanup_free_ char *att_digest = NULL; /* the chosen image's attestation manifest */
 	json_t *mj = NULL;
 	blob_job_t *jobs = NULL;
 	size_t njobs = 0;
@@ -546,6 +584,9 @@ static int pull_ref(store_t *st, const reg_ref_t *ref, const reg_opts_t *o, char
 		       : cb_error_wrap(err, "index of '%s'", what);
 		if (r == 0)
 			r = fetch_manifest(c, what, d, d, sz, &plat_m, err);
+		const oci_descriptor_t *a = r == 0 ? attestation_of(ix, d) : NULL;
+		if (a)
+			att_digest = cb_xstrdup(a->digest);
 		oci_index_free(ix);
 		/* the index is kept too (as docker does), stored with the blobs */
 	} else if (r == 0) {
@@ -559,12 +600,22 @@ static int pull_ref(store_t *st, const reg_ref_t *ref, const reg_opts_t *o, char
 		r = mj ? manifest_blobs(mj, what, &jobs, &njobs, err)
 		       : cb_error_fail(err, EPROTO, "manifest of '%s' is not JSON", what);
 	}
-	if (r == 0) {
-		fetched_t docs[2] = {plat_m, top}; /* top.data is NULL without an index */
-		r = fetch_blobs(c, st, o, jobs, njobs, docs, 2, err);
+	if (r == 0 && att_digest) {
+		oci_index_t *ix = oci_index_from_json(top.data, top.len, NULL);
+		const oci_descriptor_t *a = ix ? attestation_of(ix, plat_m.digest) : NULL;
+		r = a ? pull_attestation(c, what, a, &att, &jobs, &njobs, err) : 0;
+		oci_index_free(ix);
 	}
 	if (r == 0) {
-		const fetched_t *t = tag_index(st, name, &top, &plat) ? &top : &plat_m;
+		/* top.data is NULL without an index, att.data without attestations */
+		fetched_t docs[3] = {plat_m, att, top};
+		r = fetch_blobs(c, st, o, jobs, njobs, docs, 3, err);
+	}
+	if (r == 0) {
+		/* with its attestations the tag names the index (its image for
+		 * this machine is the one pulled), so inspect --sbom finds them */
+		bool idx = att.data || tag_index(st, name, &top, &plat);
+		const fetched_t *t = idx ? &top : &plat_m;
 		r = store_set_ref(st, name, t->digest, t->media_type, (int64_t)t->len, err);
 	}
 	if (r == 0) {
@@ -576,6 +627,7 @@ static int pull_ref(store_t *st, const reg_ref_t *ref, const reg_opts_t *o, char
 	json_decref(mj);
 	fetched_release(&top);
 	fetched_release(&plat_m);
+	fetched_release(&att);
 	reg_client_free(c);
 	return r;
 }

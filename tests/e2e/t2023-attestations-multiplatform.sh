@@ -67,6 +67,11 @@ if start_registry; then
 	"$CBUILD" --root "$T/root3" pull -q --all-platforms "$REG/mp:1" >/dev/null; ok $? "pull --all-platforms into a fresh store"
 	out=$("$CBUILD" --root "$T/root3" inspect --sbom --platform linux/arm64 "$REG/mp:1"); ok $? "the arm64 SBOM came with it"
 	like "$out" "only-arm64" "and it is arm64's"
+	"$CBUILD" --root "$T/root5" pull -q "$REG/mp:1" >/dev/null; ok $? "a plain pull (this machine's image only)"
+	out=$("$CBUILD" --root "$T/root5" inspect --sbom "$REG/mp:1"); ok $? "brings that image's SBOM along"
+	like "$out" "only-$(dpkg --print-architecture)" "the one of this machine's image"
+	is "$("$CBUILD" --root "$T/root5" inspect --format '{{.Architecture}}' "$REG/mp:1")" "$(dpkg --print-architecture)" \
+		"and the name still gives this machine's image"
 	# docker pull (a private dockerd, as MACHINE-NOTES says): it picks the
 	# image of its platform and passes over the unknown/unknown entries
 	if command -v dockerd >/dev/null && [ -x /usr/bin/docker ]; then
