@@ -179,17 +179,25 @@ static char **port_specs(const df_compose_service_t *s)
 }
 
 /* The service's other networks (the first one is the spec's): joined at
- * its first start, as `network connect` of a created container. */
+ * its first start, as `network connect` of a created container. That
+ * changes its config on disk: *ctr is loaded again. */
 static int connect_more(compose_t *c, store_t *st, const df_compose_service_t *s,
-			const rt_ctr_t *ctr, cb_error_t *err)
+			rt_ctr_t **ctr, cb_error_t *err)
 {
+	if (s->n_networks < 2)
+		return 0;
 	for (size_t i = 1; i < s->n_networks; i++) {
 		const df_compose_svc_net_t *sn = &s->networks[i];
 		_cleanup_strv_ char **aliases = net_aliases(s, sn);
-		if (rt_net_connect(st, project_net(c, sn->key)->name, ctr->id, aliases,
+		if (rt_net_connect(st, project_net(c, sn->key)->name, (*ctr)->id, aliases,
 				   sn->ipv4_address, err) < 0)
 			return cb_error_wrap(err, "service '%s'", s->name);
 	}
+	rt_ctr_t *again = rt_ctr_load(st, (*ctr)->id, err);
+	if (!again)
+		return -1;
+	rt_ctr_free(*ctr);
+	*ctr = again;
 	return 0;
 }
 
@@ -255,7 +263,7 @@ static int create_one(compose_t *c, store_t *st, const df_compose_service_t *s, 
 	spec.seccomp = seccomp;
 	if (rt_ctr_create(st, &spec, out, err) < 0)
 		return cb_error_wrap(err, "service '%s'", s->name);
-	if (connect_more(c, st, s, *out, err) < 0)
+	if (connect_more(c, st, s, out, err) < 0)
 		return -1;
 	effective_health(st, s, digest, hc);
 	return 0;
