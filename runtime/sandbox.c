@@ -850,6 +850,8 @@ static _Noreturn void child_main(struct child_ctx *c)
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	child_reset_signals();
 	child_enter_cgroup(c);
+	if (!c->join && c->cfg->network == SBX_NET_HOST && c->cfg->netns_fd >= 0)
+		CHILD_CHECK(c, setns(c->cfg->netns_fd, CLONE_NEWNET), "join the build's network namespace");
 
 	child_setup_root(c);
 	child_stdio(c);
@@ -868,6 +870,7 @@ void sbx_config_init(sbx_config_t *cfg)
 	cfg->caps = SBX_CAPS_DEFAULT;
 	cfg->no_new_privs = true;
 	cfg->network = SBX_NET_HOST;
+	cfg->netns_fd = -1;
 	cfg->stdin_mode = SBX_STDIN_NULL;
 	cfg->stdin_fd = cfg->stdout_fd = cfg->stderr_fd = -1;
 	cfg->tty_raw = true;
