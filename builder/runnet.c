@@ -70,6 +70,14 @@ int bld_runnet_fd(bld_runnet_t *rn, store_t *st)
 	return fd;
 }
 
+void bld_run_network(build_t *b, int run_network, sbx_config_t *cfg)
+{
+	bool none = b->o->network_none || run_network == DF_NETWORK_NONE;
+	cfg->network = none ? SBX_NET_NONE : SBX_NET_HOST;
+	if (!none && run_network != DF_NETWORK_HOST && !b->o->network_host)
+		cfg->netns_fd = bld_runnet_fd(b->runnet, b->st);
+}
+
 void bld_runnet_free(bld_runnet_t *rn)
 {
 	if (!rn)

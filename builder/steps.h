@@ -51,6 +51,8 @@ bld_runnet_t *bld_runnet_new(void);
  * call, thread-safe), or -1: the host's network (rootless, no netavark, or
  * a setup that failed: a warning). The fd stays the runnet's. */
 int bld_runnet_fd(bld_runnet_t *rn, store_t *st);
+/* Set cfg's network for a RUN (its --network=, the build's --network). */
+void bld_run_network(build_t *b, int run_network, sbx_config_t *cfg);
 /* Close and tear down the namespace. NULL-safe. */
 void bld_runnet_free(bld_runnet_t *rn);
 
