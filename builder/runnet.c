@@ -19,9 +19,9 @@
 
 struct bld_runnet {
 	pthread_mutex_t mu;
-	bool tried;    /* the setup ran (fd, or the host's network after a warning) */
-	int fd;        /* the namespace, -1 = none */
-	char id[64];   /* its name under the run directory's netns/ */
+	bool tried;  /* the setup ran (fd, or the host's network after a warning) */
+	int fd;      /* the namespace, -1 = none */
+	char id[64]; /* its name under the run directory's netns/ */
 };
 
 bld_runnet_t *bld_runnet_new(void)
