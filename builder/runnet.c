@@ -43,9 +43,11 @@ static void setup(bld_runnet_t *rn, store_t *st)
 	rn->tried = true;
 	if (!can_bridge())
 		return; /* rootless: the host's network, as before (no user-mode network yet) */
+	rt_nav_sweep("build-"); /* what builds killed with -9 left */
 	char hex[17];
 	cb_random_hex(hex, 8);
-	snprintf(rn->id, sizeof rn->id, "build-%s", hex);
+	/* the pid lets a later build see that this one is gone */
+	snprintf(rn->id, sizeof rn->id, "build-%ld-%s", (long)getpid(), hex);
 	cb_error_t e = CB_ERROR_INIT;
 	rt_net_t *bridge = rt_net_load(st, "bridge", &e);
 	rt_net_t *nets[] = {bridge, NULL};

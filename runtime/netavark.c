@@ -2,6 +2,8 @@
  * namespace file, address allocation, setup and teardown. See
  * runtime/netavark.h. */
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <signal.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -428,6 +430,29 @@ int rt_nav_make_ns(const char *id, const char *name, rt_net_t *const *nets, int 
 	}
 	*fd = ns;
 	return 0;
+}
+
+void rt_nav_sweep(const char *prefix)
+{
+	_cleanup_free_ char *dir = run_path("netns%s%s", "", "");
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	size_t plen = strlen(prefix);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		const char *name = de->d_name, *dot = strstr(name, ".json");
+		if (strncmp(name, prefix, plen) || !dot || dot[5])
+			continue;
+		char *end = NULL;
+		long pid = strtol(name + plen, &end, 10);
+		if (pid <= 0 || *end != '-' || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		char id[NAME_MAX + 1];
+		snprintf(id, sizeof id, "%.*s", (int)(dot - name), name);
+		rt_nav_detach(id); /* the rename in it makes one racing sweeper win */
+	}
+	closedir(d);
 }
 
 void rt_nav_detach(const char *ctr_id)

@@ -82,6 +82,19 @@ cb build -q --no-cache -t rn:twenty "$ctx" >/dev/null; ok $? "a build of 20 RUNs
 is "$(fetch rn:twenty /f20)" 20 "its last RUN ran"
 
 is "$(ls -A "$CBUILD_RUN_DIR/netns" 2>/dev/null)" "" "no build namespace is left"
+
+# a build killed with -9 during a RUN: the next build tears its namespace down
+printf 'FROM busybox\nRUN sleep 60\n' >"$ctx/Dockerfile"
+"$CBUILD" --root "$ROOT" build -q --no-cache "$ctx" >/dev/null 2>&1 &
+killed=$!
+has_ns() { compgen -G "$CBUILD_RUN_DIR/netns/build-$killed-*.json" >/dev/null; }
+for i in $(seq 300); do has_ns && break; sleep 0.1; done
+has_ns; ok $? "the killed build had its namespace"
+kill -9 "$killed"; wait "$killed" 2>/dev/null
+has_ns; ok $? "kill -9 left it behind"
+printf 'FROM busybox\nRUN true\n' >"$ctx/Dockerfile"
+cb build -q --no-cache "$ctx" >/dev/null; ok $? "the next build"
+has_ns; is $? 1 "tore the killed build's namespace down"
 ip -br link | grep -q "^cbr$$ "; is $? 1 "the bridge went with its last member"
 is "$(ls -A "$CBUILD_RUN_DIR/ipam/cbr$$" 2>/dev/null)" "" "no address is left allocated"
 done_testing
