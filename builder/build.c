@@ -858,6 +858,8 @@ static void build_release(build_t *b)
 {
 	bld_committer_free(b->committer); /* first: it uses the rest */
 	b->committer = NULL;
+	bld_runnet_free(b->runnet);
+	b->runnet = NULL;
 	bld_url_cleanup(b);
 	for (int i = 0; b->stages && i < b->plan->n_total_stages; i++)
 		if (b->stage_done[i])
@@ -929,6 +931,7 @@ int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *e
 	const char *sync_commit = getenv("CBUILD_SYNC_COMMIT");
 	if (!o->check_only && !(sync_commit && !strcmp(sync_commit, "1")))
 		b.committer = bld_committer_new(&b);
+	b.runnet = bld_runnet_new();
 	if (build_stages(&b, &res->check_warnings, err) < 0)
 		goto out;
 	if (o->check_only) {

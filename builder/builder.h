@@ -119,6 +119,8 @@ typedef struct bld_opts {
 	bool no_cache;
 	bool pull;
 	bool network_none; /* --network none for every RUN */
+	bool network_host; /* --network host for every RUN (else a namespace of
+			    * the build's on the default bridge, as docker) */
 	bool allow_insecure; /* --allow security.insecure: RUN --security=insecure
 			      * may run (all capabilities, no seccomp) */
 	int64_t run_pids_limit; /* pids.max of every RUN: 0 = BLD_RUN_PIDS_LIMIT

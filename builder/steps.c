@@ -753,8 +753,7 @@ static int run_in_snapshot(build_t *b, const df_step_t *step, bld_state_t *s, bl
 		cfg.env = env;
 		cfg.cwd = step_workdir(step, s);
 		cfg.user = s->config->user;
-		cfg.network = (b->o->network_none || run->network == DF_NETWORK_NONE) ? SBX_NET_NONE
-											: SBX_NET_HOST;
+		bld_run_network(b, run->network, &cfg);
 		cfg.resolv_conf = cb_path_exists("/etc/resolv.conf") ? "/etc/resolv.conf" : NULL;
 		cfg.hosts = cb_path_exists("/etc/hosts") ? "/etc/hosts" : NULL;
 		cfg.mounts = m.v;

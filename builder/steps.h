@@ -40,7 +40,21 @@ typedef struct build {
 	char **base_refs;    /* "REF@DIGEST" of the resolved bases (attestations) */
 	int64_t started;     /* when the build began (provenance) */
 	struct bld_committer *committer; /* shared by the stages; NULL: write at once */
+	struct bld_runnet *runnet; /* RUN's network namespace, shared by the stages */
 } build_t;
+
+/* ---- the RUN steps' network (builder/runnet.c) ---- */
+
+typedef struct bld_runnet bld_runnet_t;
+bld_runnet_t *bld_runnet_new(void);
+/* The build's network namespace on the default bridge (made at the first
+ * call, thread-safe), or -1: the host's network (rootless, no netavark, or
+ * a setup that failed: a warning). The fd stays the runnet's. */
+int bld_runnet_fd(bld_runnet_t *rn, store_t *st);
+/* Set cfg's network for a RUN (its --network=, the build's --network). */
+void bld_run_network(build_t *b, int run_network, sbx_config_t *cfg);
+/* Close and tear down the namespace. NULL-safe. */
+void bld_runnet_free(bld_runnet_t *rn);
 
 /* ---- writing behind the steps (builder/committer.c) ---- */
 

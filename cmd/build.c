@@ -67,7 +67,7 @@ typedef struct build_args {
 	const char *cache_to;
 	bld_cache_mode_t cache_mode;
 	char **cache_from;
-	bool no_cache, pull, quiet, network_none, docker_format, explain_cache, dry_run;
+	bool no_cache, pull, quiet, network_none, network_host, docker_format, explain_cache, dry_run;
 	bool allow_insecure;
 	bool check; /* --check */
 	bool sbom, provenance_set;
@@ -324,6 +324,7 @@ static int parse_one(build_args_t *a, int c, const char *arg, cb_error_t *err)
 		if (strcmp(arg, "none") && strcmp(arg, "host") && strcmp(arg, "default"))
 			return cmd_usage_error(err, "invalid --network '%s' (host or none)", arg);
 		a->network_none = !strcmp(arg, "none");
+		a->network_host = !strcmp(arg, "host");
 		return 0;
 	case OPT_ALLOW: {
 		_cleanup_free_ char *copy = cb_xstrdup(arg);
@@ -637,6 +638,7 @@ static int do_build(cmd_ctx_t *ctx, build_args_t *a, cb_error_t *err)
 		o.no_cache = a->no_cache;
 		o.pull = a->pull;
 		o.network_none = a->network_none;
+		o.network_host = a->network_host;
 		o.allow_insecure = a->allow_insecure;
 		if (run_pids_from_env(&o.run_pids_limit, err) < 0 || driver_from_env(err) < 0)
 			return CMD_USAGE;

@@ -5,15 +5,17 @@
  *               logs [-f] [--tail N] [-t] [--no-log-prefix] [SERVICE...]
  *
  * The project's containers are named PROJECT-SERVICE-1 (or container_name)
- * and made by the container library (runtime/container.h). `up` creates
- * them, binds every published port on the host first (so "port in use" is
- * an error before anything starts), writes the pod's hosts file (bound on
- * every container's /etc/hosts: each service name is 127.0.0.1) and hands
- * the project to the runtime's compose supervisor (runtime/compose.h),
- * which runs it like a pod: start order, health checks, restarts, the
- * port forwarding, until `down` ends it.
+ * and made by the container library (runtime/container.h). Networks are
+ * docker compose's: `up` makes the project's networks (PROJECT_default and
+ * the file's `networks:`, runtime/network.h) and puts each container on
+ * its service's networks with the service's name (and its aliases) as
+ * names there, resolved by the network's aardvark-dns, and its `ports:`
+ * published as `run -p` does. It hands the project to the runtime's
+ * compose supervisor (runtime/compose.h): start order, health checks,
+ * restarts, until `down` ends it; `down` removes the containers, then the
+ * networks the project made (an external one stays).
  *
- * Its state: ROOT/compose/PROJECT/ {supervisor (pid + start time), hosts,
+ * Its state: ROOT/compose/PROJECT/ {supervisor (pid + start time),
  * health-SERVICE, supervisor.log}. Named volumes are the container
  * library's named volumes, ROOT/volumes/PROJECT_VOLUME/; `down -v` removes
  * them, plain `down` keeps them.
@@ -33,6 +35,7 @@
 #include "runtime/compose.h"
 #include "runtime/container.h"
 #include "runtime/forward.h"
+#include "runtime/network.h"
 #include "runtime/log.h"
 #include "runtime/seccomp.h"
 #include "cmd/compose.h"
@@ -143,8 +146,62 @@ static int service_security(const compose_t *c, const df_compose_service_t *s, c
 	return 0;
 }
 
-static int create_one(compose_t *c, store_t *st, const df_compose_service_t *s,
-		      const char *hosts, rt_ctr_t **out, rt_compose_health_t *hc,
+static const df_compose_network_t *project_net(const compose_t *c, const char *key)
+{
+	for (size_t i = 0; i < c->p->n_networks; i++)
+		if (!strcmp(c->p->networks[i].key, key))
+			return &c->p->networks[i];
+	return NULL; /* the parser checked every key */
+}
+
+/* A service's names on one of its networks: its own, then its aliases. */
+static char **net_aliases(const df_compose_service_t *s, const df_compose_svc_net_t *sn)
+{
+	char **v = cb_strv_push(NULL, s->name);
+	for (size_t i = 0; sn->aliases && sn->aliases[i]; i++)
+		v = cb_strv_push(v, sn->aliases[i]);
+	return v;
+}
+
+/* `ports:` as `run -p` has them; published 0 is not published. */
+static char **port_specs(const df_compose_service_t *s)
+{
+	char **v = cb_xcalloc(1, sizeof(char *));
+	for (size_t p = 0; p < s->n_ports; p++) {
+		const df_compose_port_t *pt = &s->ports[p];
+		if (!pt->published)
+			continue;
+		const char *ip = pt->host_ip ? pt->host_ip : "";
+		v = cb_strv_push_take(v, cb_asprintf("%s%s%u:%u/%s", ip, *ip ? ":" : "",
+						     pt->published, pt->target, pt->protocol));
+	}
+	return v;
+}
+
+/* The service's other networks (the first one is the spec's): joined at
+ * its first start, as `network connect` of a created container. That
+ * changes its config on disk: *ctr is loaded again. */
+static int connect_more(compose_t *c, store_t *st, const df_compose_service_t *s,
+			rt_ctr_t **ctr, cb_error_t *err)
+{
+	if (s->n_networks < 2)
+		return 0;
+	for (size_t i = 1; i < s->n_networks; i++) {
+		const df_compose_svc_net_t *sn = &s->networks[i];
+		_cleanup_strv_ char **aliases = net_aliases(s, sn);
+		if (rt_net_connect(st, project_net(c, sn->key)->name, (*ctr)->id, aliases,
+				   sn->ipv4_address, err) < 0)
+			return cb_error_wrap(err, "service '%s'", s->name);
+	}
+	rt_ctr_t *again = rt_ctr_load(st, (*ctr)->id, err);
+	if (!again)
+		return -1;
+	rt_ctr_free(*ctr);
+	*ctr = again;
+	return 0;
+}
+
+static int create_one(compose_t *c, store_t *st, const df_compose_service_t *s, rt_ctr_t **out, rt_compose_health_t *hc,
 		      cb_error_t *err)
 {
 	_cleanup_free_ char *ref = compose_image_ref(c, s, err);
@@ -166,7 +223,6 @@ static int create_one(compose_t *c, store_t *st, const df_compose_service_t *s,
 		else
 			free(v);
 	}
-	vols = cb_strv_push_take(vols, cb_asprintf("%s:/etc/hosts:ro", hosts));
 	_cleanup_free_ char *name = ctr_name(c, s);
 	_cleanup_free_ char *shown = reg_ref_shorten(ref);
 	rt_ctr_spec_t spec = {0};
@@ -189,7 +245,17 @@ static int create_one(compose_t *c, store_t *st, const df_compose_service_t *s,
 	spec.user = s->user;
 	spec.hostname = s->hostname ? s->hostname : s->name;
 	spec.volumes = vols;
-	spec.network = "host"; /* the pod's namespace: see the top of this file */
+	_cleanup_strv_ char **aliases = NULL, **ports = port_specs(s);
+	if (s->network_mode) {
+		spec.network = s->network_mode;
+	} else {
+		spec.network = project_net(c, s->networks[0].key)->name;
+		aliases = net_aliases(s, &s->networks[0]);
+		spec.aliases = aliases;
+		spec.ip = s->networks[0].ipv4_address;
+	}
+	spec.ports = ports;
+	spec.extra.extra_hosts = s->extra_hosts;
 	spec.pids_limit = s->pids_limit;
 	_cleanup_free_ char *seccomp = NULL;
 	if (service_security(c, s, &seccomp, err) < 0)
@@ -197,6 +263,8 @@ static int create_one(compose_t *c, store_t *st, const df_compose_service_t *s,
 	spec.seccomp = seccomp;
 	if (rt_ctr_create(st, &spec, out, err) < 0)
 		return cb_error_wrap(err, "service '%s'", s->name);
+	if (connect_more(c, st, s, out, err) < 0)
+		return -1;
 	effective_health(st, s, digest, hc);
 	return 0;
 }
@@ -233,68 +301,90 @@ static void effective_health(store_t *st, const df_compose_service_t *s, const c
 	image_free(img);
 }
 
-static int write_hosts(store_t *st, const compose_t *c, char **path, cb_error_t *err)
-{
-	cb_buf_t b;
-	cb_buf_init(&b);
-	cb_buf_addstr(&b, "127.0.0.1\tlocalhost");
-	for (size_t i = 0; i < c->p->n_services; i++) {
-		const df_compose_service_t *s = &c->p->services[i];
-		_cleanup_free_ char *cn = ctr_name(c, s);
-		cb_buf_addf(&b, " %s %s", s->name, cn);
-		if (s->hostname && strcmp(s->hostname, s->name))
-			cb_buf_addf(&b, " %s", s->hostname);
-	}
-	cb_buf_addstr(&b, "\n::1\tlocalhost ip6-localhost ip6-loopback\n");
-	for (size_t i = 0; i < c->p->n_services; i++)
-		for (size_t k = 0; c->p->services[i].extra_hosts && c->p->services[i].extra_hosts[k]; k++) {
-			const char *h = c->p->services[i].extra_hosts[k];
-			const char *colon = strchr(h, ':');
-			if (colon)
-				cb_buf_addf(&b, "%s\t%.*s\n", colon + 1, (int)(colon - h), h);
-		}
-	*path = state_path(st, c, "hosts");
-	int rc = cb_write_file_atomic(*path, NULL, b.data, b.len, 0644, err);
-	cb_buf_release(&b);
-	return rc;
-}
+/* ---- ports ---- */
 
-/* ---- ports: listeners on the host, forwarded into the pod ---- */
-
-/* Bound before anything starts, so that "port in use" is an error of `up`;
- * the supervisor forwards them (runtime/forward.h) from inside the pod. */
-static int bind_ports(const compose_t *c, const size_t *idx, size_t n, rt_fwd_t **out,
-		      size_t *nout, cb_error_t *err)
+/* Each container binds its own ports as it starts; a port in use is found
+ * here first, so that it fails `up` before anything started (docker
+ * compose would start the services before it and fail half-way). */
+static int check_ports(const compose_t *c, const size_t *idx, size_t n, cb_error_t *err)
 {
-	rt_fwd_t *v = NULL;
-	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		const df_compose_service_t *s = &c->p->services[idx[i]];
 		for (size_t p = 0; p < s->n_ports; p++) {
 			const df_compose_port_t *pt = &s->ports[p];
 			if (!pt->published)
 				continue;
-			if (strcmp(pt->protocol, "tcp")) {
-				cb_warn("service '%s': %u/%s is not published (tcp only)", s->name,
-					pt->published, pt->protocol);
-				continue;
-			}
 			int fd = rt_fwd_listen(pt->host_ip ? pt->host_ip : "0.0.0.0",
-					       (uint16_t)pt->published, false);
-			if (fd < 0) {
-				cb_error_errno(err, "service '%s': publish port %u", s->name, pt->published);
-				for (size_t q = 0; q < k; q++)
-					close(v[q].listen_fd);
-				free(v);
-				return -1;
-			}
-			v = cb_xreallocarray(v, k + 1, sizeof(*v));
-			v[k++] = (rt_fwd_t){.listen_fd = fd, .netns_fd = -1,
-					    .ctr_port = (uint16_t)pt->target};
+					       (uint16_t)pt->published, !strcmp(pt->protocol, "udp"));
+			if (fd < 0)
+				return cb_error_errno(err, "service '%s': publish port %u", s->name,
+						      pt->published);
+			close(fd);
 		}
 	}
-	*out = v;
-	*nout = k;
+	return 0;
+}
+
+/* ---- networks ---- */
+
+static bool net_used(const compose_t *c, const size_t *idx, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++) {
+		const df_compose_service_t *s = &c->p->services[idx[i]];
+		for (size_t k = 0; k < s->n_networks; k++)
+			if (!strcmp(s->networks[k].key, key))
+				return true;
+	}
+	return false;
+}
+
+/* Make the networks the selected services are on; an external one must
+ * exist already. */
+static int make_networks(compose_t *c, store_t *st, const size_t *idx, size_t n,
+			 cb_error_t *err)
+{
+	for (size_t i = 0; i < c->p->n_networks; i++) {
+		const df_compose_network_t *nw = &c->p->networks[i];
+		if (!net_used(c, idx, n, nw->key))
+			continue;
+		cb_error_t e = CB_ERROR_INIT;
+		rt_net_t *have = rt_net_load(st, nw->name, &e);
+		rt_net_free(have);
+		if (have)
+			continue;
+		if (e.code != ENOENT || nw->external) {
+			cb_error_move(err, &e);
+			return nw->external ? cb_error_wrap(err, "external network '%s'", nw->name) : -1;
+		}
+		cb_error_release(&e);
+		rt_net_t *made = NULL;
+		if (rt_net_create(st, nw->name, nw->subnet, nw->internal, &made, err) < 0)
+			return cb_error_wrap(err, "network '%s'", nw->key);
+		rt_net_free(made);
+		fprintf(stderr, "Network %s  Created\n", nw->name);
+	}
+	return 0;
+}
+
+/* Remove the networks the project made; one that is missing is done. */
+static int remove_networks(compose_t *c, store_t *st, cb_error_t *err)
+{
+	for (size_t i = 0; i < c->p->n_networks; i++) {
+		const df_compose_network_t *nw = &c->p->networks[i];
+		if (nw->external)
+			continue;
+		cb_error_t e = CB_ERROR_INIT;
+		if (rt_net_remove(st, nw->name, &e) == 0) {
+			fprintf(stderr, "Network %s  Removed\n", nw->name);
+			continue;
+		}
+		if (e.code == ENOENT) {
+			cb_error_release(&e);
+			continue;
+		}
+		cb_error_move(err, &e);
+		return -1;
+	}
 	return 0;
 }
 
@@ -539,7 +629,7 @@ int compose_down(compose_t *c, int argc, char **argv, cb_error_t *err)
 	if (!st)
 		return -1;
 	rt_compose_stop(st, c->p->name);
-	if (remove_services(c, st, timeout, err) < 0)
+	if (remove_services(c, st, timeout, err) < 0 || remove_networks(c, st, err) < 0)
 		return -1;
 	if (volumes && remove_volumes(c, st, err) < 0)
 		return -1;
@@ -684,26 +774,22 @@ int compose_up(compose_t *c, int argc, char **argv, cb_error_t *err)
 		return cb_error_fail(err, EBUSY, "project '%s' is already up: run 'compose down' "
 				     "first", c->p->name);
 	_cleanup_free_ char *dir = state_path(st, c, NULL);
-	_cleanup_free_ char *hosts = NULL;
 	if (build_missing(c, st, idx, n, &o, err) < 0 || cb_mkdir_p(dir, 0700, err) < 0 ||
-	    write_hosts(st, c, &hosts, err) < 0 || clear_old(c, st, idx, n, err) < 0)
+	    clear_old(c, st, idx, n, err) < 0 || make_networks(c, st, idx, n, err) < 0)
 		return -1;
 	rt_compose_svc_t *v = cb_xcalloc(n + 1, sizeof(*v));
-	rt_fwd_t *ls = NULL;
-	size_t nls = 0;
 	rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		const df_compose_service_t *s = &c->p->services[idx[i]];
-		rc = create_one(c, st, s, hosts, &v[i].ctr, &v[i].health, err);
+		rc = create_one(c, st, s, &v[i].ctr, &v[i].health, err);
 		if (rc == 0)
 			fprintf(stderr, "Container %s  Created\n", v[i].ctr->name);
 		svc_from(s, &v[i]);
 	}
 	if (rc == 0)
-		rc = bind_ports(c, idx, n, &ls, &nls, err);
+		rc = check_ports(c, idx, n, err);
 	rt_compose_project_t pr = {.name = c->p->name, .services = v, .n_services = n,
-				   .ports = ls, .n_ports = nls, .on_started = print_started,
-				   .ctx = c};
+				   .on_started = print_started, .ctx = c};
 	if (rc == 0)
 		rc = rt_compose_up(st, &pr, err);
 	if (rc == 0 && !o.detach) {
@@ -730,7 +816,6 @@ int compose_up(compose_t *c, int argc, char **argv, cb_error_t *err)
 		free((void *)v[i].deps);
 	}
 	free(v);
-	free(ls);
 	return rc;
 }
 

@@ -442,9 +442,10 @@ static int load_tree(ld_t *ld, cn_t *top, cb_error_t *err)
 	for (size_t i = 0; i < top->n; i++) {
 		const char *k = top->keys[i]->str;
 		if (!strcmp(k, "version") || !strcmp(k, "name") || !strcmp(k, "services") ||
-		    !strcmp(k, "volumes") || !strcmp(k, "secrets") || cb_str_has_prefix(k, "x-"))
+		    !strcmp(k, "volumes") || !strcmp(k, "secrets") || !strcmp(k, "networks") ||
+		    cb_str_has_prefix(k, "x-"))
 			continue;
-		if (!strcmp(k, "networks") || !strcmp(k, "configs") || !strcmp(k, "include"))
+		if (!strcmp(k, "configs") || !strcmp(k, "include"))
 			cn_warn(ld, k, top->keys[i], "top-level '%s' is not supported (ignored)", k);
 		else
 			cn_warn(ld, k, top->keys[i], "unknown top-level key '%s' (ignored)", k);
@@ -458,6 +459,9 @@ static int load_tree(ld_t *ld, cn_t *top, cb_error_t *err)
 	ld->secrets = secrets;
 	const cn_t *vols = cn_get(top, "volumes");
 	if (vols && parse_volumes(ld, vols, err) < 0)
+		return -1;
+	const cn_t *nets = cn_get(top, "networks");
+	if (nets && cn_parse_networks(ld, nets, err) < 0)
 		return -1;
 	cn_t *svcs = cn_get(top, "services");
 	if (!svcs || cn_is_null(svcs) || (svcs->kind == CN_MAP && svcs->n == 0))
@@ -475,6 +479,8 @@ static int load_tree(ld_t *ld, cn_t *top, cb_error_t *err)
 		if (cn_parse_service(ld, &p->services[i], keys[i], cn_get(svcs, keys[i]->str), err) < 0)
 			return -1;
 	}
+	if (cn_finish_networks(ld, err) < 0)
+		return -1;
 	return topo_order(p, err);
 }
 
@@ -588,6 +594,7 @@ static void service_release(df_compose_service_t *s)
 	cb_strv_free(s->healthcheck.test);
 	free(s->stop_signal);
 	free(s->pull_policy);
+	cn_service_networks_free(s);
 }
 
 void df_compose_project_free(df_compose_project_t *p)
@@ -603,6 +610,7 @@ void df_compose_project_free(df_compose_project_t *p)
 		free(p->volumes[i].name);
 	}
 	free(p->volumes);
+	cn_networks_free(p);
 	cb_strv_free(p->warnings);
 	free(p->name);
 	free(p->dir);

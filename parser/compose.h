@@ -36,7 +36,7 @@
  *     are honoured.
  *  4. The merged tree becomes the model. Unknown keys are warned about
  *     once; the obsolete `version:` is ignored; keys known but not
- *     supported (networks, deploy, ...) are warned about and ignored; `x-`
+ *     supported (deploy, ...) are warned about and ignored; `x-`
  *     extension keys are ignored silently.
  *  5. Checks: every service has an image or a build; depends_on names
  *     existing services and has no cycle ("dependency cycle: a -> b -> a");
@@ -139,6 +139,13 @@ typedef struct df_compose_healthcheck {
 	int retries; /* 0 = default */
 } df_compose_healthcheck_t;
 
+/* One of a service's networks (the `networks:` list or map of a service). */
+typedef struct df_compose_svc_net {
+	char *key;               /* a key of the project's networks ("default" too) */
+	char **aliases;          /* more names there (the service's name is always one) */
+	char *ipv4_address;      /* a fixed address there, or NULL */
+} df_compose_svc_net_t;
+
 typedef struct df_compose_service {
 	char *name;
 	char *image;               /* as written; NULL: see df_compose_image_name */
@@ -173,6 +180,10 @@ typedef struct df_compose_service {
 	int64_t pids_limit;        /* pids_limit: > 0, or 0 for none (-1 and 0) */
 	char **security_opt;       /* as written ("seccomp=FILE", ...): cmd/ reads
 				    * the files and refuses what it cannot do */
+	df_compose_svc_net_t *networks; /* sorted by key; without `networks:` and
+				    * network_mode the one "default" */
+	size_t n_networks;
+	char *network_mode;        /* "host", "none" or NULL (then networks) */
 } df_compose_service_t;
 
 typedef struct df_compose_volume {
@@ -180,6 +191,16 @@ typedef struct df_compose_volume {
 	char *name;     /* the real name: PROJECT_KEY unless name: or external */
 	bool external;
 } df_compose_volume_t;
+
+/* A network of the project: the top-level `networks:` entries, plus
+ * "default" when a service is on it without it being declared. */
+typedef struct df_compose_network {
+	char *key;      /* the key under the top-level networks: */
+	char *name;     /* the real name: PROJECT_KEY unless name: or external */
+	bool external;  /* made by someone else: never created or removed */
+	bool internal;  /* internal: true (no way out) */
+	char *subnet;   /* ipam.config[0].subnet, or NULL (a free one) */
+} df_compose_network_t;
 
 typedef struct df_compose_project {
 	char *name;
@@ -189,6 +210,8 @@ typedef struct df_compose_project {
 	size_t *order;                  /* indices into services, dependencies first */
 	df_compose_volume_t *volumes;   /* sorted by key */
 	size_t n_volumes;
+	df_compose_network_t *networks; /* sorted by key */
+	size_t n_networks;
 	char **warnings;                /* collected, each once; cmd/ prints them */
 } df_compose_project_t;
 

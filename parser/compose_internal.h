@@ -87,6 +87,13 @@ int cn_get_kv(ld_t *ld, const cn_t *n, const char *what, bool from_env, char ***
 	      cb_error_t *err);
 int cn_get_int(const cn_t *n, const char *what, int *out, cb_error_t *err);
 int cn_get_command(const cn_t *n, const char *what, char ***out, bool *set, cb_error_t *err);
+/* compose_network.c: the top-level networks (before the services), a
+ * service's networks: and network_mode, and the check that ties them. */
+int cn_parse_networks(ld_t *ld, const cn_t *n, cb_error_t *err);
+int cn_get_service_networks(ld_t *ld, df_compose_service_t *s, const cn_t *n, cb_error_t *err);
+int cn_finish_networks(ld_t *ld, cb_error_t *err);
+void cn_networks_free(df_compose_project_t *p);
+void cn_service_networks_free(df_compose_service_t *s);
 int cn_parse_service(ld_t *ld, df_compose_service_t *s, const cn_t *key, const cn_t *n,
 		     cb_error_t *err);
 

@@ -592,8 +592,6 @@ static int get_pids_limit(const cn_t *n, int64_t *out, cb_error_t *err)
 }
 
 static const char *const ignored_keys[] = {
-	"networks",
-	"network_mode",
 	"deploy",
 	"logging",
 	"cap_add",
@@ -717,19 +715,24 @@ static int service_key(ld_t *ld, df_compose_service_t *s, const cn_t *key, const
 		return get_pids_limit(v, &s->pids_limit, err);
 	if (!strcmp(k, "security_opt"))
 		return cn_get_strv(v, k, &s->security_opt, err);
+	if (!strcmp(k, "networks"))
+		return cn_get_service_networks(ld, s, v, err);
+	if (!strcmp(k, "network_mode")) {
+		if (cn_get_str(v, k, &s->network_mode, err) < 0)
+			return -1;
+		if (strcmp(s->network_mode, "host") && strcmp(s->network_mode, "none"))
+			return cn_error(err, v, "network_mode '%s' is not supported (host, none)",
+					s->network_mode);
+		return 0;
+	}
 	if (!strcmp(k, "expose"))
-		return 0; /* the services share one network namespace: all is exposed */
+		return 0; /* members of a network reach each other on every port */
 	if (cb_str_has_prefix(k, "x-"))
 		return 0;
 	_cleanup_free_ char *once = cb_asprintf("service.%s", k);
 	for (size_t i = 0; i < CB_ARRAY_SIZE(ignored_keys); i++)
 		if (!strcmp(k, ignored_keys[i])) {
-			if (!strcmp(k, "networks") || !strcmp(k, "network_mode"))
-				cn_warn(ld, once, key, "'%s' is ignored: the services of a project share "
-						       "one network namespace",
-					k);
-			else
-				cn_warn(ld, once, key, "'%s' is not supported (ignored)", k);
+			cn_warn(ld, once, key, "'%s' is not supported (ignored)", k);
 			return 0;
 		}
 	cn_warn(ld, once, key, "unknown key '%s' in service '%s' (ignored)", k, s->name);

@@ -1,9 +1,8 @@
-/* The compose supervisor: a project's pod, its start order, health checks
- * and restarts (see runtime/compose.h). Moved from cmd/compose_run.c. */
+/* The compose supervisor: a project's start order, health checks and
+ * restarts (see runtime/compose.h). Moved from cmd/compose_run.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -76,8 +75,6 @@ typedef struct sup {
 	svc_t *v;
 	size_t n;
 	int report_fd; /* to the `up` that forked us; -1 once ready */
-	rt_fwd_t *ls;
-	size_t nls;
 } sup_t;
 
 static volatile sig_atomic_t sup_stop;
@@ -295,37 +292,12 @@ static void sup_tick(sup_t *u)
 	}
 }
 
-/* The pod is this process's network namespace: the forwarders connect to
- * the services' ports on its loopback. */
-static int start_forwarders(sup_t *u, cb_error_t *err)
-{
-	if (!u->nls)
-		return 0;
-	int ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (ns < 0)
-		return cb_error_errno(err, "open '/proc/self/ns/net'");
-	for (size_t i = 0; i < u->nls; i++) {
-		u->ls[i].netns_fd = ns;
-		if (rt_fwd_start(&u->ls[i], err) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 /* The supervisor process: never returns. */
 static _Noreturn void supervise(sup_t *u)
 {
 	cb_error_t e = CB_ERROR_INIT;
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
-	if (unshare(CLONE_NEWNET) < 0 || sbx_loopback_up(&e) < 0 || start_forwarders(u, &e) < 0) {
-		if (!cb_error_is_set(&e))
-			cb_error_errno(&e, "new network namespace for the project");
-		char buf[512];
-		report(u, "error %s", cb_error_format(&e, buf, sizeof(buf)));
-		report(u, "failed");
-		_exit(1);
-	}
 	_cleanup_free_ char *pidp = rt_compose_path(u->st, u->project, "supervisor");
 	_cleanup_free_ char *line = cb_asprintf("%ld %llu\n", (long)getpid(),
 						(unsigned long long)rt_ctr_proc_start(getpid()));
@@ -404,7 +376,7 @@ static void sup_main(void *arg, int report_fd)
 		v[i] = (svc_t){.s = &pr->services[i], .ctr = pr->services[i].ctr,
 			       .hc = pr->services[i].health};
 	sup_t u = {.project = pr->name, .st = mine, .v = v, .n = pr->n_services,
-		   .report_fd = report_fd, .ls = pr->ports, .nls = pr->n_ports};
+		   .report_fd = report_fd};
 	supervise(&u);
 }
 
@@ -416,7 +388,5 @@ int rt_compose_up(store_t *st, const rt_compose_project_t *pr, cb_error_t *err)
 	pid_t pid;
 	int rc = rt_monitor_fork("the project's supervisor", logp, sup_main, &arg, &report_fd,
 				 &pid, err);
-	for (size_t i = 0; i < pr->n_ports; i++)
-		close(pr->ports[i].listen_fd);
 	return rc < 0 ? -1 : wait_ready(pr, report_fd, err);
 }

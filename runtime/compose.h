@@ -1,16 +1,15 @@
 /*
  * runtime/compose.h - the compose supervisor: one process per project that
- * runs the project like a pod.
+ * starts its containers in order and keeps them.
  *
  * rt_compose_up() forks it (setsid, its output to supervisor.log) and
- * returns once every service started, or one failed. The supervisor
+ * returns once every service started, or one failed. Networking is each
+ * container's own, as docker compose has it: the caller makes the project's
+ * networks (runtime/network.h) and creates each container on them with its
+ * service's name as an alias and its published ports, so starting a
+ * container sets up its namespace, address, names and port forwarders.
+ * The supervisor
  *
- *   - moves itself into a new network namespace (lo up), the pod, and starts
- *     the containers from there with the "host" network: they all share it
- *     (the caller binds a hosts file on each container's /etc/hosts);
- *   - forwards the published ports (bound by the caller on the host before
- *     anything started, so that "port in use" is the caller's error) into
- *     the pod with runtime/forward.h;
  *   - starts services in dependency order, waiting for started, healthy (it
  *     runs the healthcheck inside the container with sbx_exec) or completed
  *     successfully;
@@ -33,7 +32,6 @@
 
 #include "common/error.h"
 #include "runtime/container.h"
-#include "runtime/forward.h"
 #include "store/store.h"
 
 typedef enum rt_compose_condition {
@@ -80,8 +78,6 @@ typedef struct rt_compose_project {
 	const char *name;
 	rt_compose_svc_t *services;
 	size_t n_services;
-	rt_fwd_t *ports;  /* listen_fd bound on the host, ctr_port set; closed by rt_compose_up */
-	size_t n_ports;
 	/* called as each service starts (by the caller's process, while it waits) */
 	void (*on_started)(void *ctx, const char *service);
 	void *ctx;

@@ -2,6 +2,8 @@
  * namespace file, address allocation, setup and teardown. See
  * runtime/netavark.h. */
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <signal.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -401,6 +403,56 @@ int rt_nav_attach(const rt_ctr_t *c, rt_net_t *const *nets, char **dns, cb_error
 	json_decref(req);
 	free(ips);
 	return rc;
+}
+
+int rt_nav_make_ns(const char *id, const char *name, rt_net_t *const *nets, int *fd,
+		   cb_error_t *err)
+{
+	/* setns(CLONE_NEWNET) moves only the calling thread: other threads of
+	 * a build go on in the host's namespace, and this one goes back */
+	_cleanup_close_ int here = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (here < 0)
+		return cb_error_errno(err, "open '/proc/thread-self/ns/net'");
+	char *empty[] = {NULL};
+	rt_ctr_t c = {.name = (char *)name, .networks = empty, .net_aliases = empty,
+		      .net_ips = empty};
+	snprintf(c.id, sizeof c.id, "%s", id);
+	_cleanup_free_ char *dns = NULL;
+	if (rt_nav_attach(&c, nets, &dns, err) < 0)
+		return -1;
+	int ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	int e = ns < 0 ? errno : 0;
+	if (setns(here, CLONE_NEWNET) < 0) /* cannot happen as root; never stay inside */
+		abort();
+	if (ns < 0) {
+		rt_nav_detach(id);
+		return cb_error_set(err, e, "open the network namespace of '%s'", name);
+	}
+	*fd = ns;
+	return 0;
+}
+
+void rt_nav_sweep(const char *prefix)
+{
+	_cleanup_free_ char *dir = run_path("netns%s%s", "", "");
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	size_t plen = strlen(prefix);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		const char *name = de->d_name, *dot = strstr(name, ".json");
+		if (strncmp(name, prefix, plen) || !dot || dot[5])
+			continue;
+		char *end = NULL;
+		long pid = strtol(name + plen, &end, 10);
+		if (pid <= 0 || *end != '-' || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		char id[NAME_MAX + 1];
+		snprintf(id, sizeof id, "%.*s", (int)(dot - name), name);
+		rt_nav_detach(id); /* the rename in it makes one racing sweeper win */
+	}
+	closedir(d);
 }
 
 void rt_nav_detach(const char *ctr_id)

@@ -45,6 +45,17 @@ int rt_nav_connect(const rt_ctr_t *c, const rt_net_t *n, cb_error_t *err);
  * disconnect); a no-op when it is not there. */
 int rt_nav_disconnect(const rt_ctr_t *c, const char *net, cb_error_t *err);
 
+/* A network namespace on nets that no container owns (a build's RUN
+ * steps join it): set up as rt_nav_attach does under the name `id` (unique
+ * on the host; rt_nav_detach(id) tears it down), but the calling thread
+ * stays where it is. *fd is the namespace (O_CLOEXEC, the caller's). */
+int rt_nav_make_ns(const char *id, const char *name, rt_net_t *const *nets, int *fd,
+		   cb_error_t *err);
+
+/* Tear down every namespace rt_nav_make_ns made under a name
+ * "PREFIX<pid>-..." whose process <pid> is gone (a build killed with -9). */
+void rt_nav_sweep(const char *prefix);
+
 /* Tear down what rt_nav_attach made for the container, from any process
  * and any network namespace: after a normal exit, from `rm`, or after its
  * monitor crashed. A no-op when nothing is set up; exactly one caller

@@ -5,6 +5,7 @@
  * neither on it but through runtime/network.h. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "runtime/container_internal.h"
 #include "runtime/netavark.h"
 #include "runtime/network.h"
+#include "common/fs.h"
 #include "common/util.h"
 
 /* ---- membership ---- */
@@ -146,6 +148,32 @@ static int add_endpoint(rt_ctr_t *c, const rt_net_t *n, char *const *aliases, co
 	return 0;
 }
 
+/* A running container on no network with names that joins one with names
+ * gets that network's aardvark-dns (which forwards other names to the
+ * host's servers) in its resolv.conf, as docker starts its resolver on
+ * connect. Written in place: the file is bind-mounted into the container.
+ * --dns servers stay the user's choice. */
+static int point_dns(store_t *st, const rt_ctr_t *c, const rt_net_t *n, cb_error_t *err)
+{
+	if (!n->dns || (c->extra.dns && c->extra.dns[0]))
+		return 0;
+	for (size_t i = 0; c->networks[i]; i++) {
+		cb_error_t e = CB_ERROR_INIT;
+		rt_net_t *o = rt_net_load(st, c->networks[i], &e);
+		cb_error_release(&e);
+		bool named = o && o->dns;
+		rt_net_free(o);
+		if (named)
+			return 0;
+	}
+	_cleanup_free_ char *path = ctr_path(c, "resolv.conf");
+	_cleanup_free_ char *text = cb_asprintf("nameserver %s\n", n->gateway);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return cb_error_errno(err, "open '%s'", path);
+	return cb_write_all(fd, text, strlen(text), err);
+}
+
 static int connect_locked(store_t *st, const char *name, const char *what,
 			  char *const *aliases, const char *ip, cb_error_t *err)
 {
@@ -169,8 +197,11 @@ static int connect_locked(store_t *st, const char *name, const char *what,
 	if (rc == 0)
 		rc = add_endpoint(c, n, aliases, ip, err);
 	/* a running container gets the interface now, as docker's */
-	if (rc == 0 && ctr_running(c) && c->networks[0])
+	if (rc == 0 && ctr_running(c) && c->networks[0]) {
 		rc = rt_nav_connect(c, n, err);
+		if (rc == 0)
+			rc = point_dns(st, c, n, err);
+	}
 	if (rc == 0) {
 		size_t len = cb_strv_len(c->networks);
 		c->networks = cb_strv_push(c->networks, name);

@@ -850,7 +850,8 @@ static _Noreturn void child_main(struct child_ctx *c)
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	child_reset_signals();
 	child_enter_cgroup(c);
-
+	if (c->cfg->netns_fd >= 0 && c->cfg->network == SBX_NET_HOST) /* child_join did not return */
+		CHILD_CHECK(c, setns(c->cfg->netns_fd, CLONE_NEWNET), "join the network namespace");
 	child_setup_root(c);
 	child_stdio(c);
 	child_creds(c);
@@ -860,7 +861,6 @@ static _Noreturn void child_main(struct child_ctx *c)
 /* ---------------------------------------------------------------------- */
 /* Parent side.                                                           */
 
-
 void sbx_config_init(sbx_config_t *cfg)
 {
 	memset(cfg, 0, sizeof *cfg);
@@ -868,6 +868,7 @@ void sbx_config_init(sbx_config_t *cfg)
 	cfg->caps = SBX_CAPS_DEFAULT;
 	cfg->no_new_privs = true;
 	cfg->network = SBX_NET_HOST;
+	cfg->netns_fd = -1;
 	cfg->stdin_mode = SBX_STDIN_NULL;
 	cfg->stdin_fd = cfg->stdout_fd = cfg->stderr_fd = -1;
 	cfg->tty_raw = true;
@@ -1171,9 +1172,8 @@ static int start(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t **out, cb
 	c.sync = sv[1];
 	memcpy(c.ns_fds, ns_fds, sizeof ns_fds);
 
-	unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
-	if (cfg->network == SBX_NET_NONE)
-		flags |= CLONE_NEWNET;
+	unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
+			      (cfg->network == SBX_NET_NONE ? CLONE_NEWNET : 0);
 	if (!root)
 		flags |= CLONE_NEWUSER;
 	if (join_pid > 0)

@@ -177,6 +177,9 @@ typedef struct sbx_config {
 
 	/* --- namespaces --- */
 	sbx_net_t network;          /* default SBX_NET_HOST */
+	int netns_fd;               /* >= 0 with SBX_NET_HOST: join this network
+				     * namespace instead (a build's RUN on its
+				     * bridge); -1 (default) = the caller's */
 
 	/* --- I/O --- */
 	sbx_stdin_t stdin_mode;

@@ -295,7 +295,7 @@ static void test_warnings(void **state)
 {
 	(void)state;
 	const char *files[] = {"version: '3'\nbogus: 1\nservices:\n  a:\n    image: x\n    colour: red\n"
-			       "    networks: [n]\n  b:\n    image: ${UNSET_VAR}y\n    colour: blue\n"
+			       "    deploy: {}\n  b:\n    image: ${UNSET_VAR}y\n    colour: blue\n"
 			       "    x-mine: ok\n    build:\n      cache_from: [z]\n",
 			       NULL};
 	cb_error_t err = CB_ERROR_INIT;
@@ -305,7 +305,7 @@ static void test_warnings(void **state)
 		"variable 'UNSET_VAR' is not set",
 		"compose.yaml:2:1: unknown top-level key 'bogus'",
 		"compose.yaml:6:5: unknown key 'colour' in service 'a'",
-		"compose.yaml:7:5: 'networks' is ignored",
+		"compose.yaml:7:5: 'deploy' is not supported",
 		"compose.yaml:13:7: build.cache_from is ignored",
 	};
 	assert_int_equal(cb_strv_len(p->warnings), CB_ARRAY_SIZE(want));
@@ -313,6 +313,57 @@ static void test_warnings(void **state)
 		if (!strstr(p->warnings[i], want[i]))
 			fail_msg("warning %zu: '%s', want '%s'", i, p->warnings[i], want[i]);
 	df_compose_project_free(p);
+}
+
+/* ---- networks: declared, per service, the implicit default ---- */
+
+static void test_networks(void **state)
+{
+	(void)state;
+	const char *files[] = {"services:\n  web:\n    image: w\n"
+			       "  api:\n    image: a\n    networks:\n      front:\n        aliases: [x, y]\n"
+			       "        ipv4_address: 10.1.2.3\n      back:\n"
+			       "  db:\n    image: d\n    networks: [back]\n"
+			       "  h:\n    image: h\n    network_mode: host\n"
+			       "networks:\n  front: {internal: true, ipam: {config: [{subnet: 10.1.2.0/24}]}}\n"
+			       "  back:\n    external: true\n    name: shared\n",
+			       NULL};
+	cb_error_t err = CB_ERROR_INIT;
+	df_compose_project_t *p = load(files, "proj", &err);
+	assert_non_null(p);
+	assert_int_equal(p->n_networks, 3); /* back default front, by key */
+	assert_string_equal(p->networks[0].name, "shared");
+	assert_true(p->networks[0].external);
+	assert_string_equal(p->networks[1].name, "proj_default");
+	assert_string_equal(p->networks[2].name, "proj_front");
+	assert_true(p->networks[2].internal);
+	assert_string_equal(p->networks[2].subnet, "10.1.2.0/24");
+	const df_compose_service_t *api = df_compose_service(p, "api");
+	assert_int_equal(api->n_networks, 2);
+	assert_string_equal(api->networks[0].key, "back");
+	assert_string_equal(api->networks[1].key, "front");
+	assert_string_equal(api->networks[1].aliases[1], "y");
+	assert_string_equal(api->networks[1].ipv4_address, "10.1.2.3");
+	assert_int_equal(df_compose_service(p, "web")->n_networks, 1);
+	assert_string_equal(df_compose_service(p, "web")->networks[0].key, "default");
+	assert_int_equal(df_compose_service(p, "h")->n_networks, 0);
+	assert_string_equal(df_compose_service(p, "h")->network_mode, "host");
+	assert_int_equal(cb_strv_len(p->warnings), 0);
+	df_compose_project_free(p);
+
+	const char *bad[][2] = {
+		{"services:\n  a:\n    image: x\n    networks: [nope]\n", "undefined network 'nope'"},
+		{"services:\n  a:\n    image: x\n    network_mode: host\n    networks: [default]\n",
+		 "mutually exclusive"},
+		{"services:\n  a:\n    image: x\n    network_mode: container:b\n", "not supported"},
+	};
+	for (size_t i = 0; i < CB_ARRAY_SIZE(bad); i++) {
+		const char *one[] = {bad[i][0], NULL};
+		assert_null(load(one, NULL, &err));
+		if (!strstr(err.msg, bad[i][1]))
+			fail_msg("case %zu: '%s', want '%s'", i, err.msg, bad[i][1]);
+		cb_error_release(&err);
+	}
 }
 
 /* ---- order and selection ---- */
@@ -432,7 +483,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_interpolate),   cmocka_unit_test(test_load),
 		cmocka_unit_test(test_errors),        cmocka_unit_test(test_billion_laughs),
-		cmocka_unit_test(test_warnings),      cmocka_unit_test(test_order),
+		cmocka_unit_test(test_warnings),      cmocka_unit_test(test_networks),
+		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_env_file),      cmocka_unit_test(test_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

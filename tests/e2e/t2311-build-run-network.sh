@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# A build's RUN steps as Docker's default build has them: a network
+# namespace of their own on the default bridge, so a RUN cannot reach a
+# service that listens only on the host's loopback, yet reaches an outside
+# host through the bridge's NAT (here an "upstream" namespace the test
+# makes); `--network host` and `RUN --network=host` keep the host's network,
+# `none` has none; the build leaves no namespace, veth or address behind.
+. "$(dirname "$0")/lib.sh"
+[ "$(id -u)" = 0 ] || skip_all "bridge networks need root"
+[ -x /usr/lib/podman/netavark ] || skip_all "no netavark"
+import_busybox
+
+octet() { # a third octet of 10.89.X.0/24 with no route on the host
+	local x
+	for x in $(seq $((100 + ($$ + 83) % 120)) 250) $(seq 100 250); do
+		ip route | grep -q "10\.89\.$x\." || { echo "$x"; return; }
+	done
+}
+claim() { # claim X: keep 10.89.X.0/24 from other suites until we exit
+	ip route add unreachable "10.89.$1.0/24" metric 4000 2>/dev/null
+	at_exit "ip route del unreachable 10.89.$1.0/24 metric 4000 2>/dev/null"
+}
+o1=$(octet); claim "$o1"
+export CBUILD_BRIDGE_SUBNET=10.89.$o1.0/24 CBUILD_BRIDGE=cbr$$ CBUILD_RUN_DIR=$T/run
+
+# a service on the host's loopback only
+PORT=$(free_port)
+start_bg python3 -c "
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', $PORT)); s.listen(); s.settimeout(1)
+end = time.time() + 300
+while time.time() < end:
+    try: c, _ = s.accept()
+    except OSError: continue
+    c.sendall(b'host-loopback-hello\\n'); c.close()
+"
+wait_port "$PORT" 5
+
+# an upstream host: a namespace of ours joined by a veth pair
+ou=$(octet); claim "$ou"; up=cbru$$
+ip netns add "$up" && at_exit "ip netns del $up 2>/dev/null"
+ip link add "cbrh$$" type veth peer name "cbrc$$" && at_exit "ip link del cbrh$$ 2>/dev/null"
+ip link set "cbrc$$" netns "$up"
+ip addr add "10.89.$ou.1/30" dev "cbrh$$" && ip link set "cbrh$$" up
+ip -n "$up" addr add "10.89.$ou.2/30" dev "cbrc$$" && ip -n "$up" link set "cbrc$$" up
+ip -n "$up" route add default via "10.89.$ou.1"
+ip netns exec "$up" busybox nc -ll -p 8080 -e echo upstream-hello &
+_bg_pids+=($!)
+
+ctx=$T/ctx; mkdir -p "$ctx"
+probe() { # a RUN that records what it reached
+	cat >"$ctx/Dockerfile" <<DF
+FROM busybox
+RUN $1 sh -c '(nc -w 3 127.0.0.1 $PORT </dev/null || echo no-loopback) >/loop; \
+ (nc -w 3 10.89.$ou.2 8080 </dev/null || echo no-upstream) >/up; ls /sys/class/net | tr "\n" " " >/ifs'
+DF
+}
+fetch() { cb run --rm --network none "$1" cat "$2" 2>/dev/null; }
+
+probe ""
+cb build -q --no-cache -t rn:default "$ctx" >/dev/null; ok $? "a build with the default network"
+is "$(fetch rn:default /loop)" no-loopback "a RUN cannot reach a service on the host's loopback"
+is "$(fetch rn:default /up)" upstream-hello "a RUN reaches an outside host through the bridge's NAT"
+is "$(fetch rn:default /ifs)" "eth0 lo " "a RUN has its own interface"
+
+cb build -q --no-cache --network host -t rn:host "$ctx" >/dev/null; ok $? "build --network host"
+is "$(fetch rn:host /loop)" host-loopback-hello "with --network host a RUN sees the host's loopback"
+
+probe "--network=host"
+cb build -q --no-cache -t rn:runhost "$ctx" >/dev/null; ok $? "RUN --network=host"
+is "$(fetch rn:runhost /loop)" host-loopback-hello "RUN --network=host sees the host's loopback"
+
+probe ""
+cb build -q --no-cache --network none -t rn:none "$ctx" >/dev/null; ok $? "build --network none"
+is "$(fetch rn:none /up)" no-upstream "with --network none a RUN reaches nothing"
+is "$(fetch rn:none /ifs)" "lo " "and has only lo"
+
+# 20 RUNs share one namespace: each costs a join, not a setup
+{ echo "FROM busybox"; for i in $(seq 20); do echo "RUN echo $i >/f$i"; done; } >"$ctx/Dockerfile"
+cb build -q --no-cache -t rn:twenty "$ctx" >/dev/null; ok $? "a build of 20 RUNs"
+is "$(fetch rn:twenty /f20)" 20 "its last RUN ran"
+
+is "$(ls -A "$CBUILD_RUN_DIR/netns" 2>/dev/null)" "" "no build namespace is left"
+
+# a build killed with -9 during a RUN: the next build tears its namespace down
+printf 'FROM busybox\nRUN sleep 60\n' >"$ctx/Dockerfile"
+"$CBUILD" --root "$ROOT" build -q --no-cache "$ctx" >/dev/null 2>&1 &
+killed=$!
+has_ns() { compgen -G "$CBUILD_RUN_DIR/netns/build-$killed-*.json" >/dev/null; }
+for i in $(seq 300); do has_ns && break; sleep 0.1; done
+has_ns; ok $? "the killed build had its namespace"
+kill -9 "$killed"; wait "$killed" 2>/dev/null
+has_ns; ok $? "kill -9 left it behind"
+printf 'FROM busybox\nRUN true\n' >"$ctx/Dockerfile"
+cb build -q --no-cache "$ctx" >/dev/null; ok $? "the next build"
+has_ns; is $? 1 "tore the killed build's namespace down"
+ip -br link | grep -q "^cbr$$ "; is $? 1 "the bridge went with its last member"
+is "$(ls -A "$CBUILD_RUN_DIR/ipam/cbr$$" 2>/dev/null)" "" "no address is left allocated"
+done_testing
