@@ -16,29 +16,7 @@
 #include "store/gc.h"
 #include "store/image.h"
 #include "store/index.h"
-
-static char *tmp;
-static store_t *st;
-
-static int setup(void **state)
-{
-	(void)state;
-	cb_error_t err = CB_ERROR_INIT;
-	tmp = cb_mkdtemp_in("/tmp", "cbuild-index-", &err);
-	if (!tmp || store_open(tmp, &st, &err) < 0)
-		return -1;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	cb_error_t err = CB_ERROR_INIT;
-	store_free(st);
-	cb_rm_rf(tmp, &err);
-	free(tmp);
-	return 0;
-}
+#include "test_store_util.h"
 
 /* ---- platforms ---- */
 
@@ -449,12 +427,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_parse_list),
-		cmocka_unit_test_setup_teardown(test_index_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_write, store_setup, store_teardown),
 		cmocka_unit_test(test_score),
 		cmocka_unit_test(test_media_type),
-		cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_resolve_missing_child, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_gc_index, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resolve, store_setup, store_teardown),
+		cmocka_unit_test_setup_teardown(test_resolve_missing_child, store_setup, store_teardown),
+		cmocka_unit_test_setup_teardown(test_gc_index, store_setup, store_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
