@@ -541,6 +541,30 @@ int rt_ctr_list(store_t *st, char ***out, cb_error_t *err)
 	return 0;
 }
 
+rt_ctr_t **ctr_load_all(store_t *st)
+{
+	_cleanup_strv_ char **ids = NULL;
+	rt_ctr_list(st, &ids, NULL); /* never fails */
+	size_t n = 0;
+	rt_ctr_t **v = cb_xcalloc(cb_strv_len(ids) + 1, sizeof *v);
+	for (size_t i = 0; ids[i]; i++) {
+		cb_error_t e = CB_ERROR_INIT;
+		rt_ctr_t *c = ctr_load_id(st, ids[i], &e);
+		if (c)
+			v[n++] = c;
+		else
+			cb_error_release(&e); /* removed meanwhile */
+	}
+	return v;
+}
+
+void ctr_free_all(rt_ctr_t **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		rt_ctr_free(v[i]);
+	free(v);
+}
+
 int rt_ctr_find(store_t *st, const char *what, char id[CTR_ID_LEN + 1], cb_error_t *err)
 {
 	_cleanup_strv_ char **ids = raw_ids(st);

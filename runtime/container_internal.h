@@ -42,6 +42,10 @@ int ctr_write_config(store_t *st, const rt_ctr_t *c, cb_error_t *err);
 
 /* Load a container by full ID (state refreshed). */
 rt_ctr_t *ctr_load_id(store_t *st, const char *id, cb_error_t *err);
+/* Every container of st that loads, newest first, NULL-terminated (one
+ * removed meanwhile is left out); free with ctr_free_all (NULL-safe). */
+rt_ctr_t **ctr_load_all(store_t *st);
+void ctr_free_all(rt_ctr_t **v);
 
 /* ---- networks (runtime/container_net.c, runtime/network.c) ---- */
 
