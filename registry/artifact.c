@@ -52,7 +52,14 @@ int reg_cache_push(store_t *st, const char *ref, const char *config, size_t conf
 	json_decref(m);
 	if (store_put_blob(st, text, strlen(text), NULL, mdigest, err) < 0)
 		return cb_error_wrap(err, "cache artifact '%s'", ref);
-	if (reg_push(st, mdigest, ref, opts, digest_out, err) < 0)
+	/* the entries name the layers' stored digests: they go as they are */
+	reg_opts_t o;
+	if (opts)
+		o = *opts;
+	else
+		reg_opts_init(&o);
+	o.keep_layers = true;
+	if (reg_push(st, mdigest, ref, &o, digest_out, err) < 0)
 		return cb_error_wrap(err, "push cache to '%s'", ref);
 	return 0;
 }

@@ -36,6 +36,7 @@
 #include "registry/wire.h"
 #include "store/digest.h"
 #include "store/json.h"
+#include "store/variant.h"
 
 #define CHUNK_SIZE (64u << 20)
 /* With OCI-Chunk-Min-Length announced, chunks are at least this big too:
@@ -143,6 +144,37 @@ static int convert(json_t *m, reg_format_t f, cb_error_t *err)
 static int load_image(store_t *st, const char *src, const reg_opts_t *o, image_t *im,
 		      cb_error_t *err);
 
+/* A layer kept uncompressed only until it leaves (commit's: store/variant.h)
+ * is pushed as its gzip variant, made now or reused: the manifest's
+ * descriptor is rewritten (the config, hence the image ID, stays; the
+ * pushed manifest's digest differs from the local one, as docker's repo
+ * digest does). *changed tells whether any was. */
+static int gzip_marked_layers(store_t *st, json_t *m, bool *changed, cb_error_t *err)
+{
+	size_t i;
+	json_t *l;
+	json_array_foreach(json_object_get(m, "layers"), i, l)
+	{
+		const char *mt = json_string_value(json_object_get(l, "mediaType"));
+		const char *dg = json_string_value(json_object_get(l, "digest"));
+		bool docker = cb_streq(mt, MT_DOCKER_LAYER);
+		if (!dg || !digest_is_valid(dg) || (!docker && !cb_streq(mt, MT_OCI_LAYER)))
+			continue;
+		store_variant_t v;
+		int r = store_variant_get(st, dg, &v, err);
+		if (r == 0)
+			continue;
+		if (r < 0 || store_variant_gzip(st, dg, &v, err) < 0)
+			return -1;
+		json_object_set_new(l, "mediaType",
+				    oci_json_str(docker ? MT_DOCKER_LAYER_GZIP : MT_OCI_LAYER_GZIP));
+		json_object_set_new(l, "digest", oci_json_str(v.digest));
+		json_object_set_new(l, "size", json_integer((json_int_t)v.size));
+		*changed = true;
+	}
+	return 0;
+}
+
 /* An index: every image manifest it lists must be in the store (a plain
  * pull keeps only the index and one platform: pull --all-platforms). */
 static int load_index(store_t *st, const char *src, const reg_opts_t *o, json_t *idx,
@@ -227,8 +259,11 @@ static int load_image(store_t *st, const char *src, const reg_opts_t *o, image_t
 	bool is_docker = cb_streq(mt, MT_DOCKER_MANIFEST);
 	bool want_conv = (o->format == REG_FORMAT_DOCKER && !is_docker) ||
 			 (o->format == REG_FORMAT_OCI && is_docker);
-	int r = 0;
-	if (want_conv && (r = convert(m, o->format, err)) == 0) {
+	bool gz = false;
+	int r = o->keep_layers ? 0 : gzip_marked_layers(st, m, &gz, err);
+	if (r == 0 && want_conv)
+		r = convert(m, o->format, err);
+	if (r == 0 && (want_conv || gz)) {
 		im->manifest = oci_json_dumps(m, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		im->len = strlen(im->manifest);
 	} else if (r == 0) {

@@ -93,6 +93,11 @@ typedef struct reg_opts {
 	/* Pull: from an index, every image manifest and its blobs; the tag
 	 * then names the index (--all-platforms). */
 	bool all_platforms;
+	/* Push: every layer as stored. Without it, a layer kept uncompressed
+	 * until it leaves (commit's, store/variant.h) goes as its gzip
+	 * variant; a cache artifact keeps them, since its entries name the
+	 * stored digests. */
+	bool keep_layers;
 } reg_opts_t;
 
 /* Defaults: tls_verify = true, everything else 0/NULL. */

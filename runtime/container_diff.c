@@ -14,6 +14,7 @@
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/layer.h"
+#include "store/variant.h"
 
 typedef struct changes {
 	rt_ctr_change_t *v;
@@ -291,7 +292,11 @@ image_t *rt_ctr_commit(store_t *st, const rt_ctr_t *c, const rt_ctr_commit_opts_
 		return NULL;
 	}
 	_cleanup_free_ char *upper = ctr_path(c, "upper");
+	/* kept uncompressed: hashing only, so commit takes the snapshot's
+	 * time; push makes and remembers the gzip variant (store/variant.h),
+	 * as docker and buildah compress at push */
 	layer_opts_t lo = LAYER_OPTS_INIT;
+	lo.compression = LAYER_COMPRESS_NONE;
 	layer_result_t res;
 	bool frozen = o->pause && c->status == RT_CTR_RUNNING;
 	if (frozen && pause_record(c, err) < 0) {
@@ -305,6 +310,8 @@ image_t *rt_ctr_commit(store_t *st, const rt_ctr_t *c, const rt_ctr_commit_opts_
 		signal_all(c, SIGCONT);
 		pause_forget(c);
 	}
+	if (rc == 0)
+		rc = store_variant_mark(st, res.diff_id, err);
 	if (rc < 0) {
 		image_free(img);
 		cb_error_wrap(err, "commit container '%.12s'", c->id);

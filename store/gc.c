@@ -15,6 +15,7 @@
 #include "store/image.h"
 #include "store/keep.h"
 #include "store/lease.h"
+#include "store/variant.h"
 
 /* A sorted set of hex strings (a plain strv kept sorted). */
 typedef struct hexset {
@@ -168,6 +169,16 @@ static void mark_leased(void *ctx, int kind, const char *digest)
 	hexset_add(&lc->m->blobs, digest);
 }
 
+/* A kept uncompressed layer keeps its gzip variant (variant.h): a second
+ * push then sends the same bytes without compressing again. */
+static void mark_variant(void *ctx, const char *diff_id, const char *gzip_digest)
+{
+	marks_t *m = ctx;
+	const char *hex = digest_hex(diff_id);
+	if (hexset_has(&m->blobs, hex) || hexset_has(&m->diff_ids, hex))
+		hexset_add(&m->blobs, gzip_digest);
+}
+
 /* Unreferenced entries of blobs/ are unlinked (atomic); unpacked layers
  * are renamed into trash (this process's tmp/ directory) first and deleted
  * after, so that a kill mid-delete never leaves a half layer under its
@@ -255,6 +266,8 @@ int store_gc(store_t *st, int grace_seconds, bool drop_cache, store_gc_stats_t *
 			mark_manifest(st, refs[i].digest, &m, 0);
 		rc = mark_all_kept(st, &m, err);
 	}
+	if (rc == 0)
+		store_variant_each(st, mark_variant, &m);
 	if (rc == 0) {
 		sweep(st, "blobs/sha256", &m.blobs, grace_seconds, false, trash, &trashed, stats);
 		sweep(st, "layers/sha256", &m.diff_ids, grace_seconds, true, trash, &trashed,

@@ -86,7 +86,7 @@ RUN echo ok > /ok' > "$h/rep/Dockerfile"
 	is "$(ucb diff c1)" "$(printf 'C /etc\nD /etc/group\nA /x')" "$what: diff"
 	is "$(ucb exec c1 cat /x)" hi "$what: exec"
 	ucb commit c1 snap:1 >/dev/null; ok $? "$what: commit"
-	is "$(tar --numeric-owner -tvzf "$(layer_blob "$st" docker.io/library/snap:1)" | awk '{print $2, $6}' | sort)" \
+	is "$(tar --numeric-owner -tvf "$(layer_blob "$st" docker.io/library/snap:1)" | awk '{print $2, $6}' | sort)" \
 		"$(printf '0/0 etc/\n0/0 etc/.wh.group\n0/0 x')" "$what: the commit's layer is uid 0, with the whiteout"
 	is "$(ucb run --rm snap:1 sh -c 'cat /x; test -e /etc/group || echo gone')" "$(printf 'hi\ngone')" \
 		"$what: run the committed image"

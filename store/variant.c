@@ -1,0 +1,149 @@
+/*
+ * store/variant.c - gzip variants of uncompressed layers. See variant.h.
+ */
+#include "store/variant.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/fs.h"
+#include "common/util.h"
+#include "store/layer.h"
+
+#define RECORD_MAX 256
+
+static char *record_path(const store_t *st, const char *diff_id)
+{
+	_cleanup_free_ char *sub = cb_asprintf("variants/sha256/%s", digest_hex(diff_id));
+	return store_path(st, sub);
+}
+
+/* "gzip" or "gzip sha256:HEX SIZE"; anything else is no record. */
+static bool parse_record(const char *text, store_variant_t *out)
+{
+	memset(out, 0, sizeof(*out));
+	char dg[DIGEST_STR_LEN + 2] = "";
+	long long size = -1;
+	int n = sscanf(text, "gzip %72s %lld", dg, &size);
+	if (n == 2 && digest_is_valid(dg) && size >= 0) {
+		snprintf(out->digest, sizeof(out->digest), "%s", dg);
+		out->size = size;
+		return true;
+	}
+	return !strcmp(text, "gzip\n") || !strcmp(text, "gzip");
+}
+
+/* A hint: no fsync (see variant.h), but never a torn file. */
+static int write_record(store_t *st, const char *diff_id, const char *text, cb_error_t *err)
+{
+	_cleanup_free_ char *dir = store_path(st, "variants/sha256");
+	if (cb_mkdir_p(dir, 0755, err) < 0)
+		return -1;
+	_cleanup_free_ char *p = record_path(st, diff_id);
+	return cb_write_file_replace(p, NULL, text, strlen(text), 0644, false, err);
+}
+
+int store_variant_get(store_t *st, const char *diff_id, store_variant_t *out,
+		      cb_error_t *err)
+{
+	if (digest_validate(diff_id, err) < 0)
+		return -1;
+	_cleanup_free_ char *p = record_path(st, diff_id);
+	_cleanup_free_ char *text = NULL;
+	cb_error_t e = CB_ERROR_INIT;
+	if (cb_read_file(p, RECORD_MAX, &text, NULL, &e) < 0) {
+		bool missing = e.code == ENOENT;
+		if (missing) {
+			cb_error_release(&e);
+			return 0;
+		}
+		cb_error_move(err, &e);
+		return cb_error_wrap(err, "layer variant of '%s'", diff_id);
+	}
+	store_variant_t v;
+	if (!parse_record(text, &v))
+		return 0;
+	if (v.digest[0] && !store_has_blob(st, v.digest))
+		v.digest[0] = '\0'; /* gc took it: made again when needed */
+	*out = v;
+	return 1;
+}
+
+int store_variant_mark(store_t *st, const char *diff_id, cb_error_t *err)
+{
+	store_variant_t v;
+	int r = store_variant_get(st, diff_id, &v, err);
+	if (r != 0)
+		return r < 0 ? -1 : 0;
+	return write_record(st, diff_id, "gzip\n", err);
+}
+
+/* The plain blob through the parallel gzip into a blob of its own, its
+ * tar hashed again on the way: the variant must hold diff_id's bytes. */
+static int make_gzip(store_t *st, const char *diff_id, store_variant_t *out, cb_error_t *err)
+{
+	_cleanup_close_ int fd = store_open_blob(st, diff_id, err);
+	if (fd < 0)
+		return -1;
+	layer_opts_t lo = LAYER_OPTS_INIT;
+	lo.compression = LAYER_COMPRESS_GZIP;
+	layer_result_t res;
+	if (layer_write_tar(st, fd, &lo, &res, err) < 0)
+		return -1;
+	if (strcmp(res.diff_id, diff_id))
+		return cb_error_fail(err, EBADMSG, "layer blob '%s' does not hash to its digest (%s)",
+				     diff_id, res.diff_id);
+	snprintf(out->digest, sizeof(out->digest), "%s", res.digest);
+	out->size = res.size;
+	return 0;
+}
+
+int store_variant_gzip(store_t *st, const char *diff_id, store_variant_t *out,
+		       cb_error_t *err)
+{
+	store_variant_t v;
+	int r = store_variant_get(st, diff_id, &v, err);
+	if (r < 0)
+		return -1;
+	if (r == 1 && v.digest[0]) {
+		*out = v;
+		return 0;
+	}
+	if (make_gzip(st, diff_id, &v, err) < 0)
+		return cb_error_wrap(err, "compress layer '%s'", diff_id);
+	_cleanup_free_ char *text = cb_asprintf("gzip %s %" PRId64 "\n", v.digest, v.size);
+	if (write_record(st, diff_id, text, err) < 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+void store_variant_each(store_t *st,
+			void (*fn)(void *ctx, const char *diff_id, const char *gzip_digest),
+			void *ctx)
+{
+	_cleanup_free_ char *dir = store_path(st, "variants/sha256");
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strlen(de->d_name) != DIGEST_HEX_LEN)
+			continue;
+		char diff_id[DIGEST_STR_LEN + 1];
+		snprintf(diff_id, sizeof(diff_id), "sha256:%s", de->d_name);
+		store_variant_t v;
+		cb_error_t e = CB_ERROR_INIT;
+		int r = digest_is_valid(diff_id) ? store_variant_get(st, diff_id, &v, &e) : 0;
+		cb_error_release(&e);
+		if (r == 1 && v.digest[0])
+			fn(ctx, diff_id, v.digest);
+	}
+	closedir(d);
+}

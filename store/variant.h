@@ -1,0 +1,59 @@
+/*
+ * store/variant.h - the gzip variant of a layer kept uncompressed.
+ *
+ * `commit` writes its layer as a plain tar (application/vnd.oci.image.
+ * layer.v1.tar): the snapshot only hashes it, so commit returns in the time
+ * the snapshot takes, not the time gzip takes (docker and buildah keep their
+ * diffs uncompressed too and compress at push). Such a layer is marked here
+ * ("gzip when it leaves"); push turns it into a gzip blob, made once with the
+ * deterministic parallel gzip of layer_sink.c, and remembers it here
+ * (diff_id -> gzip digest and size), so a second push sends the same bytes
+ * without compressing again.
+ *
+ * A layer made uncompressed on purpose (build --compression none) has no mark
+ * and is pushed as it is.
+ *
+ * Records live in ROOT/variants/sha256/DIFFID_HEX, one line:
+ * "gzip" (marked) or "gzip sha256:HEX SIZE" (made). They are hints: written
+ * without fsync, after the blob they name is durable; a lost record costs a
+ * recompression that gives the same bytes, and a record naming a blob that
+ * gc removed is made again. gc keeps a variant's blob while its diff_id's
+ * blob or unpacked layer is kept (store_variant_each).
+ */
+#ifndef CB_STORE_VARIANT_H
+#define CB_STORE_VARIANT_H
+
+#include <stdint.h>
+
+#include "common/error.h"
+#include "store/digest.h"
+#include "store/store.h"
+
+typedef struct store_variant {
+	char digest[DIGEST_STR_LEN + 1]; /* "" while only marked */
+	int64_t size;
+} store_variant_t;
+
+/* Mark diff_id (the digest of an uncompressed layer blob in the store) as
+ * one to gzip when pushed. Keeps a record already made. */
+int store_variant_mark(store_t *st, const char *diff_id, cb_error_t *err);
+
+/* 1 with *out filled when diff_id is marked (out->digest "" if its gzip
+ * blob was never made or is gone), 0 when not marked. */
+int store_variant_get(store_t *st, const char *diff_id, store_variant_t *out,
+		      cb_error_t *err);
+
+/* The gzip blob of the uncompressed layer blob diff_id: the recorded one
+ * when its blob is still there, else made now (its diff_id checked while
+ * compressing: EBADMSG when the plain blob does not hash to it) and
+ * recorded. Marks diff_id as a side effect. */
+int store_variant_gzip(store_t *st, const char *diff_id, store_variant_t *out,
+		       cb_error_t *err);
+
+/* Calls fn(ctx, diff_id, gzip_digest) for every made record (gc: keep
+ * the gzip blob when diff_id is kept). Unreadable records are skipped. */
+void store_variant_each(store_t *st,
+			void (*fn)(void *ctx, const char *diff_id, const char *gzip_digest),
+			void *ctx);
+
+#endif
