@@ -107,6 +107,22 @@ char **oci_strset_add(char **set, const char *s)
 	return set;
 }
 
+bool oci_strset_has(char *const *set, const char *s)
+{
+	size_t lo = 0, hi = cb_strv_len(set);
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(set[mid], s);
+		if (c == 0)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
 /* ---- config ---- */
 
 static const char *machine_arch(void)
