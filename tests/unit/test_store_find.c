@@ -13,7 +13,29 @@
 #include "common/util.h"
 #include "store/find.h"
 #include "store/image.h"
-#include "test_store_util.h"
+
+static char *tmp;
+static store_t *st;
+
+static int setup(void **state)
+{
+	(void)state;
+	cb_error_t err = CB_ERROR_INIT;
+	tmp = cb_mkdtemp_in("/tmp", "cbuild-find-", &err);
+	if (!tmp || store_open(tmp, &st, &err) < 0)
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	cb_error_t err = CB_ERROR_INIT;
+	store_free(st);
+	cb_rm_rf(tmp, &err);
+	free(tmp);
+	return 0;
+}
 
 /* An image with n history entries "step 0".."step n-1" (no layers). */
 static image_t *make_image(int n, const char *tag)
@@ -159,8 +181,8 @@ static void test_retag_keeps_old(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_find, store_setup, store_teardown),
-		cmocka_unit_test_setup_teardown(test_retag_keeps_old, store_setup, store_teardown),
+		cmocka_unit_test_setup_teardown(test_find, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retag_keeps_old, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
