@@ -36,6 +36,7 @@
 #include <sys/mount.h>
 
 #include "builder/steps.h"
+#include "common/fs.h"
 #include "common/util.h"
 
 #define PENDING_PREFIX "pending:"
@@ -477,20 +478,6 @@ int bld_committer_resolve(bld_committer_t *c, bld_state_t *s, cb_error_t *err)
 
 /* ---- the snapshot ---- */
 
-static bool dir_is_empty(const char *path)
-{
-	DIR *d = opendir(path);
-	if (!d)
-		return false;
-	struct dirent *de;
-	bool empty = true;
-	while (empty && (de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			empty = false;
-	closedir(d);
-	return empty;
-}
-
 /* The lowers the layer's walk will need, without the snapshot's own empty
  * placeholder (removed with the snapshot; it hides nothing). */
 static char **keep_lowers(const bld_snap_t *snap)
@@ -513,7 +500,7 @@ int bld_snap_layer(build_t *b, bld_snap_t *snap, layer_result_t *res, bool *empt
 			return cb_error_errno(err, "unmount '%s'", snap->merged);
 		snap->mounted = false;
 	}
-	*empty = dir_is_empty(snap->upper);
+	*empty = cb_dir_is_empty(snap->upper);
 	if (*empty)
 		return 0;
 	layer_opts_t lo = b->o->layer;

@@ -6,7 +6,7 @@
  * "copying with the layer written alongside").
  *
  * Every path inside a root is resolved as openat2(RESOLVE_IN_ROOT) does
- * (common/openroot.h; a userspace walk where the kernel lacks it): a
+ * (common/openroot.h; a userspace bld_walk where the kernel lacks it): a
  * symlink in the context or in the image can never make a copy read or
  * write outside its root.
  */
@@ -21,6 +21,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "builder/copy_select.h"
 #include "builder/internal.h"
 #include "common/cancel.h"
 #include "common/fs.h"
@@ -28,430 +29,6 @@
 #include "common/util.h"
 #include "store/digest.h"
 #include "store/json.h"
-
-#define COPY_BUF (1 << 17)
-
-static int open_in_root(int rootfd, const char *rel, int flags)
-{
-	return cb_open_in_root(rootfd, rel, flags, 0);
-}
-
-static bool has_wildcard(const char *s)
-{
-	return strpbrk(s, "*?[") != NULL;
-}
-
-/* "./a/../b/" -> "b"; NULL when it leaves the root. */
-static char *clean_rel(const char *src)
-{
-	_cleanup_free_ char *c = cb_path_clean(src);
-	const char *p = c;
-	while (*p == '/')
-		p++;
-	if (!strcmp(p, "..") || cb_str_has_prefix(p, "../"))
-		return NULL;
-	return cb_xstrdup(strcmp(p, ".") ? p : "");
-}
-
-/* .dockerignore (context only) and COPY --exclude both hide entries. */
-static bool hidden(const bld_source_t *src, const char *rel)
-{
-	return (src->ignore && df_ignore_match(src->ignore, rel)) ||
-	       (src->exclude && df_ignore_match(src->exclude, rel));
-}
-
-static bool hidden_dir(const bld_source_t *src, const char *rel)
-{
-	return (src->ignore && df_ignore_skip_dir(src->ignore, rel)) ||
-	       (src->exclude && df_ignore_skip_dir(src->exclude, rel));
-}
-
-/* ---- selection: the entries a list of sources names ---- */
-
-typedef struct match {
-	char *rel;    /* relative to the source root, "" = the root itself */
-	size_t pivot; /* COPY --parents: rel + pivot is the path kept under dest */
-} match_t;
-
-typedef struct matches {
-	match_t *v;
-	size_t n;
-} matches_t;
-
-static void matches_add(matches_t *m, const char *rel)
-{
-	m->v = cb_xreallocarray(m->v, m->n + 1, sizeof(match_t));
-	m->v[m->n].pivot = 0;
-	m->v[m->n++].rel = cb_xstrdup(rel);
-}
-
-static void matches_free(matches_t *m)
-{
-	for (size_t i = 0; i < m->n; i++)
-		free(m->v[i].rel);
-	free(m->v);
-	memset(m, 0, sizeof(*m));
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Sorted entries of a directory (no . and ..). */
-static char **list_dir(int dirfd_in)
-{
-	int fd = dup(dirfd_in);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	rewinddir(d);
-	char **names = cb_xcalloc(1, sizeof(char *));
-	struct dirent *de;
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			names = cb_strv_push(names, de->d_name);
-	closedir(d);
-	qsort(names, cb_strv_len(names), sizeof(char *), cmp_names);
-	return names;
-}
-
-/* Match a wildcard pattern component by component (Go's filepath.Match on
- * each level, as Docker does). */
-static void glob_level(const bld_source_t *src, const char *dir_rel, char **comps, matches_t *m)
-{
-	_cleanup_close_ int fd = open_in_root(src->rootfd, dir_rel, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
-		return;
-	if (!has_wildcard(comps[0])) {
-		_cleanup_free_ char *rel = *dir_rel ? cb_asprintf("%s/%s", dir_rel, comps[0])
-						    : cb_xstrdup(comps[0]);
-		if (comps[1])
-			glob_level(src, rel, comps + 1, m);
-		else if (faccessat(fd, comps[0], F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-			matches_add(m, rel);
-		return;
-	}
-	_cleanup_strv_ char **names = list_dir(fd);
-	for (size_t i = 0; names && names[i]; i++) {
-		if (fnmatch(comps[0], names[i], FNM_PATHNAME | FNM_PERIOD * 0) != 0)
-			continue;
-		_cleanup_free_ char *rel = *dir_rel ? cb_asprintf("%s/%s", dir_rel, names[i])
-						    : cb_xstrdup(names[i]);
-		if (hidden(src, rel))
-			continue;
-		if (comps[1])
-			glob_level(src, rel, comps + 1, m);
-		else
-			matches_add(m, rel);
-	}
-}
-
-static char **split_path(const char *rel)
-{
-	char **v = cb_xcalloc(1, sizeof(char *));
-	_cleanup_free_ char *dup = cb_xstrdup(rel);
-	char *save = NULL;
-	for (char *t = strtok_r(dup, "/", &save); t; t = strtok_r(NULL, "/", &save))
-		v = cb_strv_push(v, t);
-	return v;
-}
-
-/* COPY --parents keeps a source's path below its `/./` pivot (BuildKit's
- * syntax; without one, the whole path): the length of the cleaned part
- * above the pivot, with its slash; 0 when there is none. */
-static size_t pivot_len(const char *source)
-{
-	const char *s = source;
-	while (cb_str_has_prefix(s, "./"))
-		s += 2;
-	const char *piv = strstr(s, "/./");
-	if (!piv)
-		return 0;
-	_cleanup_free_ char *above = cb_xstrndup(s, (size_t)(piv - s));
-	_cleanup_free_ char *clean = clean_rel(above);
-	return clean && *clean ? strlen(clean) + 1 : 0;
-}
-
-/* The entries one source names (a path, or a wildcard pattern). */
-static int select_one(const bld_source_t *src, const char *source, const char *rel, matches_t *m,
-		      bool *multi, cb_error_t *err)
-{
-	if (has_wildcard(rel)) {
-		*multi = true;
-		_cleanup_strv_ char **comps = split_path(rel);
-		size_t before = m->n;
-		glob_level(src, "", comps, m);
-		if (m->n == before)
-			return cb_error_fail(err, ENOENT, "no source files were specified by '%s'", source);
-		return 0;
-	}
-	_cleanup_close_ int fd = open_in_root(src->rootfd, rel, O_PATH);
-	if (fd < 0 || (*rel && src->ignore && df_ignore_match(src->ignore, rel)))
-		return cb_error_fail(err, ENOENT, "file not found in %s: '%s'",
-				     src->is_context ? "build context" : "source", source);
-	matches_add(m, rel);
-	return 0;
-}
-
-static int select_sources(const bld_source_t *src, char *const *sources, matches_t *m,
-			  bool *multi, cb_error_t *err)
-{
-	*multi = cb_strv_len(sources) > 1;
-	for (size_t i = 0; sources && sources[i]; i++) {
-		_cleanup_free_ char *rel = clean_rel(sources[i]);
-		if (!rel)
-			return cb_error_fail(err, EPERM, "forbidden path outside the build context: '%s'",
-					     sources[i]);
-		size_t first = m->n;
-		if (select_one(src, sources[i], rel, m, multi, err) < 0)
-			return -1;
-		size_t pivot = pivot_len(sources[i]);
-		for (size_t k = first; k < m->n; k++)
-			m->v[k].pivot = strlen(m->v[k].rel) >= pivot ? pivot : strlen(m->v[k].rel);
-	}
-	return 0;
-}
-
-/* ---- walking a selected entry ---- */
-
-typedef int (*visit_fn)(void *ctx, int parentfd, const char *name, const char *rel,
-			const struct stat *sb, int depth, cb_error_t *err);
-
-static int walk(const bld_source_t *src, int dirfd_in, const char *rel, int depth, visit_fn fn,
-		void *ctx, cb_error_t *err)
-{
-	_cleanup_strv_ char **names = list_dir(dirfd_in);
-	if (!names)
-		return cb_error_errno(err, "read directory '%s/%s'", src->root, rel);
-	for (size_t i = 0; names[i]; i++) {
-		_cleanup_free_ char *crel = *rel ? cb_asprintf("%s/%s", rel, names[i])
-						 : cb_xstrdup(names[i]);
-		struct stat sb;
-		if (fstatat(dirfd_in, names[i], &sb, AT_SYMLINK_NOFOLLOW) < 0)
-			return cb_error_errno(err, "stat '%s/%s'", src->root, crel);
-		if (S_ISDIR(sb.st_mode) ? hidden_dir(src, crel) : hidden(src, crel))
-			continue;
-		if (cb_cancel_check(err) < 0)
-			return -1;
-		if (fn(ctx, dirfd_in, names[i], crel, &sb, depth, err) < 0)
-			return -1;
-		if (S_ISDIR(sb.st_mode)) {
-			_cleanup_close_ int sub = openat(dirfd_in, names[i],
-							 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (sub < 0)
-				return cb_error_errno(err, "open '%s/%s'", src->root, crel);
-			if (walk(src, sub, crel, depth + 1, fn, ctx, err) < 0)
-				return -1;
-			if (fn(ctx, -1, names[i], crel, &sb, -(depth + 1), err) < 0)
-				return -1; /* leaving the directory */
-		}
-	}
-	return 0;
-}
-
-/* ---- checksum ---- */
-
-/* Read fd to its end in chunks, handing each to sink (hashing, copying). */
-typedef int (*chunk_fn)(void *opaque, const char *data, size_t len, cb_error_t *err);
-
-static int read_chunks(int fd, chunk_fn sink, void *opaque, cb_error_t *err)
-{
-	static __thread char *buf; /* COPY_BUF bytes, this thread's */
-	if (!buf)
-		buf = cb_thread_alloc(COPY_BUF);
-	for (;;) {
-		ssize_t n = read(fd, buf, COPY_BUF);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return cb_error_errno(err, "read");
-		if (n == 0)
-			return 0;
-		if (cb_cancel_check(err) < 0 || sink(opaque, buf, (size_t)n, err) < 0)
-			return -1;
-	}
-}
-
-static int write_chunk(void *fdp, const char *data, size_t len, cb_error_t *err)
-{
-	return cb_write_all(*(int *)fdp, data, len, err);
-}
-
-/* Hash the size bytes a stat promised: no read() to find the end, one per
- * small file instead of two. A file that changes meanwhile gets a new
- * mtime/ctime, so its remembered hash is not trusted next time. */
-static int hash_fd(digest_ctx_t *d, int fd, uint64_t size, cb_error_t *err)
-{
-	static __thread char *buf; /* COPY_BUF bytes, this thread's */
-	if (!buf)
-		buf = cb_thread_alloc(COPY_BUF);
-	bool holes = cb_fd_has_holes(fd), hole; /* holes hash as zeros, unread */
-	while (size) {
-		size_t want = size < COPY_BUF ? (size_t)size : COPY_BUF;
-		ssize_t n = holes ? cb_read_holes(fd, buf, want, &hole) : read(fd, buf, want);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return cb_error_errno(err, "read");
-		if (n == 0)
-			return 0;
-		if (cb_cancel_check(err) < 0)
-			return -1;
-		digest_update(d, buf, (size_t)n);
-		size -= (uint64_t)n;
-	}
-	return 0;
-}
-
-typedef struct hash_ctx {
-	digest_ctx_t *d;
-	const bld_source_t *src;
-	json_t *files; /* rel -> short signature, for --explain-cache; may be NULL */
-	cb_buf_t *sigs; /* the same as "rel\0sig\0" pairs; may be NULL */
-} hash_ctx_t;
-
-static void note_file(hash_ctx_t *h, const char *rel, const char *sig)
-{
-	if (h->files)
-		oci_json_set(h->files, rel, oci_json_str(sig));
-	if (h->sigs) {
-		cb_buf_add(h->sigs, rel, strlen(rel) + 1);
-		cb_buf_add(h->sigs, sig, strlen(sig) + 1);
-	}
-}
-
-void bld_sigs_to_json(const cb_buf_t *sigs, json_t *files)
-{
-	for (size_t i = 0; i < sigs->len;) {
-		const char *rel = sigs->data + i;
-		const char *sig = rel + strlen(rel) + 1;
-		oci_json_set(files, rel, oci_json_str(sig));
-		i = (size_t)(sig - sigs->data) + strlen(sig) + 1;
-	}
-}
-
-/* The sha256 hex of a regular file's content, remembered for the context. */
-static int file_hash(const bld_source_t *src, int fd, const char *rel, const struct stat *sb,
-		     char hex[DIGEST_HEX_LEN + 1], cb_error_t *err)
-{
-	if (bld_ctxsum_get(src->sums, rel, sb, hex))
-		return 0;
-	digest_ctx_t *fd_d = digest_new();
-	int rc = hash_fd(fd_d, fd, (uint64_t)sb->st_size, err);
-	char full[DIGEST_STR_LEN + 1];
-	digest_final(fd_d, full);
-	digest_free(fd_d);
-	if (rc < 0)
-		return cb_error_wrap(err, "'%s'", rel);
-	memcpy(hex, digest_hex(full), DIGEST_HEX_LEN + 1);
-	bld_ctxsum_put(src->sums, rel, sb, hex);
-	return 0;
-}
-
-static int hash_entry(void *ctx, int parentfd, const char *name, const char *rel,
-		      const struct stat *sb, int depth, cb_error_t *err)
-{
-	hash_ctx_t *h = ctx;
-	if (depth < 0)
-		return 0;
-	char head[128];
-	snprintf(head, sizeof(head), "%o %lld ", (unsigned)sb->st_mode,
-		 S_ISREG(sb->st_mode) ? (long long)sb->st_size : 0LL);
-	digest_update(h->d, head, strlen(head));
-	digest_update(h->d, rel, strlen(rel) + 1);
-	if (S_ISLNK(sb->st_mode)) {
-		char target[4096];
-		ssize_t n = readlinkat(parentfd, name, target, sizeof(target));
-		if (n < 0)
-			return cb_error_errno(err, "readlink '%s'", rel);
-		digest_update(h->d, target, (size_t)n);
-		if (h->files) {
-			_cleanup_free_ char *sig = cb_asprintf("-> %.*s", (int)n, target);
-			note_file(h, rel, sig);
-		}
-	} else if (S_ISREG(sb->st_mode)) {
-		char hex[DIGEST_HEX_LEN + 1];
-		_cleanup_close_ int fd = -1;
-		if (!bld_ctxsum_get(h->src->sums, rel, sb, NULL)) {
-			fd = openat(parentfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
-			if (fd < 0 && errno == EPERM) /* not the owner: atime it is */
-				fd = openat(parentfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-			if (fd < 0)
-				return cb_error_errno(err, "open '%s'", rel);
-		}
-		if (file_hash(h->src, fd, rel, sb, hex, err) < 0)
-			return -1;
-		digest_update(h->d, hex, DIGEST_HEX_LEN);
-		char sig[DIGEST_HEX_LEN + 16];
-		snprintf(sig, sizeof(sig), "%o %.16s", (unsigned)sb->st_mode, hex);
-		note_file(h, rel, sig);
-	} else {
-		char sig[32];
-		snprintf(sig, sizeof(sig), "%o", (unsigned)sb->st_mode);
-		note_file(h, rel, sig);
-	}
-	digest_update(h->d, "\n", 1);
-	return 0;
-}
-
-static int checksum(const bld_source_t *src, char *const *sources, char out[DIGEST_STR_LEN + 1],
-		    json_t *files, cb_buf_t *sigs, cb_error_t *err)
-{
-	matches_t m = {0};
-	bool multi;
-	if (select_sources(src, sources, &m, &multi, err) < 0) {
-		matches_free(&m);
-		return -1;
-	}
-	digest_ctx_t *d = digest_new();
-	int rc = 0;
-	for (size_t i = 0; i < m.n && rc == 0; i++) {
-		digest_update(d, "@", 1);
-		_cleanup_close_ int fd = open_in_root(src->rootfd, m.v[i].rel, O_RDONLY);
-		struct stat sb;
-		if (fd < 0 || fstat(fd, &sb) < 0) {
-			rc = cb_error_errno(err, "open '%s'", m.v[i].rel);
-			break;
-		}
-		if (S_ISDIR(sb.st_mode)) {
-			hash_ctx_t h = {d, src, files, sigs};
-			rc = walk(src, fd, m.v[i].rel, 0, hash_entry, &h, err);
-		} else {
-			/* a top-level source: its own name does not change the result
-			 * beyond what the step text says */
-			char head[64], hex[DIGEST_HEX_LEN + 1];
-			snprintf(head, sizeof(head), "%o ", (unsigned)sb.st_mode);
-			digest_update(d, head, strlen(head));
-			rc = file_hash(src, fd, m.v[i].rel, &sb, hex, err);
-			if (rc == 0)
-				digest_update(d, hex, DIGEST_HEX_LEN);
-			if (rc == 0) {
-				hash_ctx_t h = {d, src, files, sigs};
-				note_file(&h, m.v[i].rel, hex);
-			}
-		}
-	}
-	digest_final(d, out);
-	digest_free(d);
-	matches_free(&m);
-	return rc;
-}
-
-int bld_sources_checksum(const bld_source_t *src, char *const *sources,
-			 char out[DIGEST_STR_LEN + 1], json_t *files, cb_error_t *err)
-{
-	return checksum(src, sources, out, files, NULL, err);
-}
-
-int bld_sources_checksum_sigs(const bld_source_t *src, char *const *sources,
-			      char out[DIGEST_STR_LEN + 1], cb_buf_t *sigs, cb_error_t *err)
-{
-	return checksum(src, sources, out, NULL, sigs, err);
-}
 
 /* ---- copying ---- */
 
@@ -516,7 +93,7 @@ static int copy_data(int in, int out, cb_error_t *err)
 			return cb_error_errno(err, "copy");
 		cfr_unusable = true;
 	}
-	return read_chunks(in, write_chunk, &out, err);
+	return bld_read_chunks(in, bld_write_chunk, &out, err);
 }
 
 /* Remove whatever stands at dstfd/name unless it is a directory and a
@@ -637,7 +214,7 @@ static int copy_entry(void *vctx, int parentfd, const char *name, const char *re
  * destination's parents (copied up or made by mkdir_in_root, untouched once
  * the destination exists), the destination and what the copy makes in it.
  * Every attribute of the new entries is decided here (mode, owner, mtime,
- * size; no xattrs), and the walk visits them in the order
+ * size; no xattrs), and the bld_walk visits them in the order
  * layer_write_upper would, so the layer's tar is written while copying:
  * each file is read once, into the layer's buffer and from there into the
  * copy, and compression runs alongside. The destination's own mtime is the
@@ -882,7 +459,7 @@ static fuse_t *fuse_begin(bld_copy_layer_t *L, const char *dest, int destfd, con
 	f->upper_dest = -1;
 	cb_buf_init(&f->name);
 	f->ls = layer_stream_new(L->st, L->opts, &e);
-	_cleanup_strv_ char **comps = split_path(dest);
+	_cleanup_strv_ char **comps = bld_split_path(dest);
 	cb_buf_t path;
 	cb_buf_init(&path);
 	struct stat sb = {0};
@@ -924,7 +501,7 @@ static fuse_t *fuse_begin(bld_copy_layer_t *L, const char *dest, int destfd, con
  * makes it, before its header is written. */
 static bool only_new_names(const bld_source_t *src, int sfd, const char *rel, int dstfd)
 {
-	_cleanup_strv_ char **names = list_dir(sfd);
+	_cleanup_strv_ char **names = bld_list_dir(sfd);
 	size_t n = 0;
 	for (size_t i = 0; names && names[i]; i++) {
 		_cleanup_free_ char *crel = *rel ? cb_asprintf("%s/%s", rel, names[i])
@@ -932,7 +509,7 @@ static bool only_new_names(const bld_source_t *src, int sfd, const char *rel, in
 		struct stat sb, there;
 		if (fstatat(sfd, names[i], &sb, AT_SYMLINK_NOFOLLOW) < 0)
 			return false;
-		if (S_ISSOCK(sb.st_mode) || (S_ISDIR(sb.st_mode) ? hidden_dir(src, crel) : hidden(src, crel)))
+		if (S_ISSOCK(sb.st_mode) || (S_ISDIR(sb.st_mode) ? bld_src_hidden_dir(src, crel) : bld_src_hidden(src, crel)))
 			continue;
 		if (fstatat(dstfd, names[i], &there, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
 			return false;
@@ -959,7 +536,7 @@ static int fuse_end(fuse_t *f, bld_copy_layer_t *L, int destfd, cb_error_t *err)
  * Returns an fd of the directory. */
 static int mkdir_in_root(int rootfd, const char *rel, const bld_copy_opts_t *o, cb_error_t *err)
 {
-	int fd = open_in_root(rootfd, rel, O_RDONLY | O_DIRECTORY);
+	int fd = bld_open_in_root(rootfd, rel, O_RDONLY | O_DIRECTORY);
 	if (fd >= 0 || errno != ENOENT) {
 		if (fd < 0)
 			return cb_error_errno(err, "open '/%s'", rel);
@@ -979,7 +556,7 @@ static int mkdir_in_root(int rootfd, const char *rel, const bld_copy_opts_t *o, 
 		return cb_error_errno(err, "mkdir '/%s'", rel);
 	if (fchownat(pfd, base, owner_uid(o), owner_gid(o), AT_SYMLINK_NOFOLLOW) < 0)
 		return cb_error_errno(err, "chown '/%s'", rel);
-	fd = open_in_root(rootfd, rel, O_RDONLY | O_DIRECTORY);
+	fd = bld_open_in_root(rootfd, rel, O_RDONLY | O_DIRECTORY);
 	if (fd < 0)
 		return cb_error_errno(err, "open '/%s'", rel);
 	return fd;
@@ -991,13 +568,13 @@ static int copy_match(const bld_source_t *src, const char *rel, int rootfd, cons
 		      bool dest_is_dir, const bld_copy_opts_t *o, bld_copy_layer_t *layer,
 		      cb_error_t *err)
 {
-	_cleanup_close_ int sfd = open_in_root(src->rootfd, rel, O_RDONLY);
+	_cleanup_close_ int sfd = bld_open_in_root(src->rootfd, rel, O_RDONLY);
 	struct stat sb;
 	if (sfd < 0 || fstat(sfd, &sb) < 0)
 		return cb_error_errno(err, "open '%s'", *rel ? rel : ".");
 	if (S_ISDIR(sb.st_mode)) {
 		copy_ctx_t c = {.o = o};
-		_cleanup_close_ int there = open_in_root(rootfd, dest, O_PATH);
+		_cleanup_close_ int there = bld_open_in_root(rootfd, dest, O_PATH);
 		c.fresh[0] = there < 0 && errno == ENOENT;
 		c.dst_stack[0] = mkdir_in_root(rootfd, dest, o, err);
 		if (c.dst_stack[0] < 0)
@@ -1010,7 +587,7 @@ static int copy_match(const bld_source_t *src, const char *rel, int rootfd, cons
 			close(c.dst_stack[0]);
 			c.dst_stack[0] = cb_steal_fd(&c.fu->upper_dest);
 		}
-		int rc = walk(src, sfd, rel, 0, copy_entry, &c, err);
+		int rc = bld_walk(src, sfd, rel, 0, copy_entry, &c, err);
 		if (c.fu && rc == 0)
 			rc = fuse_end(c.fu, layer, c.dst_stack[0], err);
 		fuse_free(c.fu);
@@ -1041,7 +618,7 @@ static int copy_match(const bld_source_t *src, const char *rel, int rootfd, cons
 	/* copy_one works on (parent, name): reopen the source's parent */
 	_cleanup_free_ char *sparent = strrchr(rel, '/') ? cb_xstrndup(rel, (size_t)(base - rel - 1))
 							  : cb_xstrdup("");
-	_cleanup_close_ int spfd = open_in_root(src->rootfd, sparent, O_RDONLY | O_DIRECTORY);
+	_cleanup_close_ int spfd = bld_open_in_root(src->rootfd, sparent, O_RDONLY | O_DIRECTORY);
 	if (spfd < 0)
 		return cb_error_errno(err, "open '%s'", sparent);
 	struct stat lsb;
@@ -1061,11 +638,11 @@ static int copy_match(const bld_source_t *src, const char *rel, int rootfd, cons
 /* COPY --parents: the match lands at dest/KEPT, KEPT being its path below
  * the pivot (a directory's contents go into dest/KEPT/, as a directory
  * source's do into dest/). The destination is always a directory. */
-static int copy_with_parents(const bld_source_t *src, const match_t *mt, int rootfd,
+static int copy_with_parents(const bld_source_t *src, const bld_match_t *mt, int rootfd,
 			     const char *dest, const bld_copy_opts_t *o, cb_error_t *err)
 {
 	const char *kept = mt->rel + mt->pivot;
-	_cleanup_close_ int fd = open_in_root(src->rootfd, mt->rel, O_PATH);
+	_cleanup_close_ int fd = bld_open_in_root(src->rootfd, mt->rel, O_PATH);
 	struct stat sb;
 	if (fd < 0 || fstat(fd, &sb) < 0)
 		return cb_error_errno(err, "open '%s'", *mt->rel ? mt->rel : ".");
@@ -1091,21 +668,21 @@ int bld_copy(const bld_source_t *src, const char *rootfs, const bld_copy_opts_t 
 								     cp->dest);
 	bool trailing = cb_str_has_suffix(cp->dest, "/") || cb_str_has_suffix(cp->dest, "/.") ||
 			!strcmp(cp->dest, ".");
-	_cleanup_free_ char *dest = clean_rel(abs);
+	_cleanup_free_ char *dest = bld_clean_rel(abs);
 	if (!dest)
 		dest = cb_xstrdup("");
 	_cleanup_close_ int rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return cb_error_errno(err, "open '%s'", rootfs);
-	matches_t m = {0};
+	bld_matches_t m = {0};
 	bool multi;
-	if (select_sources(src, cp->sources, &m, &multi, err) < 0) {
-		matches_free(&m);
+	if (bld_select_sources(src, cp->sources, &m, &multi, err) < 0) {
+		bld_matches_free(&m);
 		return -1;
 	}
 	bool dest_is_dir = trailing || !*dest || cp->parents;
 	if (!dest_is_dir) {
-		_cleanup_close_ int fd = open_in_root(rootfd, dest, O_RDONLY | O_DIRECTORY);
+		_cleanup_close_ int fd = bld_open_in_root(rootfd, dest, O_RDONLY | O_DIRECTORY);
 		dest_is_dir = fd >= 0;
 	}
 	int rc = 0;
@@ -1122,7 +699,7 @@ int bld_copy(const bld_source_t *src, const char *rootfs, const bld_copy_opts_t 
 	for (size_t i = 0; i < m.n && rc == 0; i++)
 		rc = cp->parents ? copy_with_parents(src, &m.v[i], rootfd, dest, o, err)
 				 : copy_match(src, m.v[i].rel, rootfd, dest, dest_is_dir, o, layer, err);
-	matches_free(&m);
+	bld_matches_free(&m);
 	return rc;
 }
 
@@ -1131,7 +708,7 @@ int bld_mkdir_in_root(const char *rootfs, const char *path, uid_t uid, gid_t gid
 	_cleanup_close_ int rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return cb_error_errno(err, "open '%s'", rootfs);
-	_cleanup_free_ char *rel = clean_rel(path);
+	_cleanup_free_ char *rel = bld_clean_rel(path);
 	if (!rel || !*rel)
 		return 0;
 	bld_copy_opts_t o = {.uid = uid, .gid = gid, .chmod = -1};

@@ -164,20 +164,6 @@ fail:
 	return -1;
 }
 
-static bool dir_is_empty(const char *path)
-{
-	DIR *d = opendir(path);
-	if (!d)
-		return false;
-	struct dirent *de;
-	bool empty = true;
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			empty = false;
-	closedir(d);
-	return empty;
-}
-
 static void unmount(bld_snap_t *snap)
 {
 	if (snap->mounted && umount2(snap->merged, MNT_DETACH) == 0)
@@ -192,7 +178,7 @@ int bld_snap_commit(store_t *st, bld_snap_t *snap, const layer_opts_t *lo, layer
 	unmount(snap);
 	if (snap->mounted)
 		return cb_error_errno(err, "unmount '%s'", snap->merged);
-	*empty = dir_is_empty(snap->upper);
+	*empty = cb_dir_is_empty(snap->upper);
 	if (*empty)
 		return 0;
 	if (layer_write_upper(st, snap->upper, (const char *const *)snap->lowers, lo, res, err) < 0)

@@ -153,6 +153,11 @@ int bld_named_image_state(build_t *b, int line, const char *name, bld_state_t *o
 
 /* Run the step on state s (config and layers change; history appended). */
 int bld_step_execute(build_t *b, const df_step_t *step, bld_state_t *s, cb_error_t *err);
+/* RUN (steps_run.c) in snap, the step's snapshot of state s. */
+int bld_step_run(build_t *b, const df_step_t *step, bld_state_t *s, bld_snap_t *snap,
+		 cb_error_t *err);
+/* The step's working directory: its own, the image's, or "/". */
+const char *bld_step_workdir(const df_step_t *step, const bld_state_t *s);
 
 /* Ctrl-C / SIGTERM: set by the build's signal handler; the running RUNs
  * are killed and the build stops with "interrupted" at the next check. */

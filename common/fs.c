@@ -304,6 +304,20 @@ bool cb_is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+bool cb_dir_is_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d)
+		return false;
+	struct dirent *de;
+	bool empty = true;
+	while (empty && (de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			empty = false;
+	closedir(d);
+	return empty;
+}
+
 char *cb_mkdtemp_in(const char *dir, const char *prefix, cb_error_t *err)
 {
 	char *p = cb_asprintf("%s/%sXXXXXX", dir, prefix);

@@ -53,6 +53,8 @@ char *cb_path_clean(const char *path);
 
 bool cb_path_exists(const char *path);
 bool cb_is_dir(const char *path);
+/* A directory with no entries but . and .. (false when it cannot be read). */
+bool cb_dir_is_empty(const char *path);
 
 /* True in the host's (initial) user namespace, whose uid_map maps every id
  * onto itself; also true when /proc cannot tell. */

@@ -169,14 +169,6 @@ int rt_ctr_parse_signal(const char *s)
 
 /* ---- JSON ---- */
 
-static json_t *strv_json(char *const *v)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; v && v[i]; i++)
-		json_array_append_new(a, oci_json_str(v[i]));
-	return a;
-}
-
 static char **json_strv(json_t *a)
 {
 	char **v = cb_xcalloc(1, sizeof(char *));
@@ -240,20 +232,20 @@ int ctr_write_config(store_t *st, const rt_ctr_t *c, cb_error_t *err)
 	json_object_set_new(j, "image_name", oci_json_str(c->image_name ? c->image_name : ""));
 	json_object_set_new(j, "created", oci_json_str(created));
 	json_object_set_new(j, "created_ns", json_integer(c->created_ns));
-	json_object_set_new(j, "argv", strv_json(c->argv));
-	json_object_set_new(j, "env", strv_json(c->env));
-	json_object_set_new(j, "config_env", strv_json(c->config_env));
+	json_object_set_new(j, "argv", oci_json_strv(c->argv));
+	json_object_set_new(j, "env", oci_json_strv(c->env));
+	json_object_set_new(j, "config_env", oci_json_strv(c->config_env));
 	json_object_set_new(j, "cwd", oci_json_str(c->cwd ? c->cwd : "/"));
 	json_object_set_new(j, "user", oci_json_str(c->user ? c->user : ""));
 	json_object_set_new(j, "hostname", oci_json_str(c->hostname));
-	json_object_set_new(j, "volumes", strv_json(c->volumes));
+	json_object_set_new(j, "volumes", oci_json_strv(c->volumes));
 	json_object_set_new(j, "ports", ports);
 	json_object_set_new(j, "network", oci_json_str(c->net_none   ? "none"
 							: c->networks[0] ? "bridge"
 									 : "host"));
-	json_object_set_new(j, "networks", strv_json(c->networks));
-	json_object_set_new(j, "net_aliases", strv_json(c->net_aliases));
-	json_object_set_new(j, "net_ips", strv_json(c->net_ips));
+	json_object_set_new(j, "networks", oci_json_strv(c->networks));
+	json_object_set_new(j, "net_aliases", oci_json_strv(c->net_aliases));
+	json_object_set_new(j, "net_ips", oci_json_strv(c->net_ips));
 	json_object_set_new(j, "tty", json_boolean(c->tty));
 	json_object_set_new(j, "interactive", json_boolean(c->interactive));
 	json_object_set_new(j, "auto_remove", json_boolean(c->auto_remove));
@@ -539,6 +531,30 @@ int rt_ctr_list(store_t *st, char ***out, cb_error_t *err)
 	free(ids);
 	*out = sorted;
 	return 0;
+}
+
+rt_ctr_t **ctr_load_all(store_t *st)
+{
+	_cleanup_strv_ char **ids = NULL;
+	rt_ctr_list(st, &ids, NULL); /* never fails */
+	size_t n = 0;
+	rt_ctr_t **v = cb_xcalloc(cb_strv_len(ids) + 1, sizeof *v);
+	for (size_t i = 0; ids[i]; i++) {
+		cb_error_t e = CB_ERROR_INIT;
+		rt_ctr_t *c = ctr_load_id(st, ids[i], &e);
+		if (c)
+			v[n++] = c;
+		else
+			cb_error_release(&e); /* removed meanwhile */
+	}
+	return v;
+}
+
+void ctr_free_all(rt_ctr_t **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		rt_ctr_free(v[i]);
+	free(v);
 }
 
 int rt_ctr_find(store_t *st, const char *what, char id[CTR_ID_LEN + 1], cb_error_t *err)

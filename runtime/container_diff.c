@@ -182,24 +182,13 @@ void rt_ctr_changes_free(rt_ctr_change_t *v, size_t n)
 
 /* ---- freezing ---- */
 
-static bool ns_of(pid_t pid, char *buf, size_t len)
-{
-	char path[64];
-	snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)pid);
-	ssize_t n = readlink(path, buf, len - 1);
-	if (n <= 0)
-		return false;
-	buf[n] = 0;
-	return true;
-}
-
 /* Every process of the container's PID namespace gets sig (SIGSTOP while
  * the upper dir is read, SIGCONT after). No cgroup of our own is needed:
  * the namespace's processes are the ones whose ns/pid link matches. */
 static void signal_all(const rt_ctr_t *c, int sig)
 {
 	char want[128], got[128];
-	if (!ctr_pid_alive(c->pid, c->pid_start) || !ns_of(c->pid, want, sizeof want))
+	if (!ctr_pid_alive(c->pid, c->pid_start) || !ctr_pidns_of(c->pid, want, sizeof want))
 		return;
 	kill(c->pid, sig);
 	DIR *d = opendir("/proc");
@@ -211,7 +200,7 @@ static void signal_all(const rt_ctr_t *c, int sig)
 		long p = strtol(de->d_name, &end, 10);
 		if (*end || p <= 0 || p == c->pid)
 			continue;
-		if (ns_of((pid_t)p, got, sizeof got) && !strcmp(got, want))
+		if (ctr_pidns_of((pid_t)p, got, sizeof got) && !strcmp(got, want))
 			kill((pid_t)p, sig);
 	}
 	closedir(d);

@@ -28,6 +28,10 @@ int ctr_enter_userns(const rt_ctr_t *c, cb_error_t *err);
 
 /* True when the pid exists and has the recorded start time. */
 bool ctr_pid_alive(pid_t pid, uint64_t start);
+/* The /proc/PID/ns/pid link of pid ("pid:[INODE]") into buf; false when
+ * the process is gone. Equal links: the same PID namespace
+ * (container_pause.c). */
+bool ctr_pidns_of(pid_t pid, char *buf, size_t len);
 
 /* A pause whose pauser died (kill -9 of a commit) is undone: SIGCONT to
  * every process of the container, the record removed. */
@@ -38,6 +42,10 @@ int ctr_write_config(store_t *st, const rt_ctr_t *c, cb_error_t *err);
 
 /* Load a container by full ID (state refreshed). */
 rt_ctr_t *ctr_load_id(store_t *st, const char *id, cb_error_t *err);
+/* Every container of st that loads, newest first, NULL-terminated (one
+ * removed meanwhile is left out); free with ctr_free_all (NULL-safe). */
+rt_ctr_t **ctr_load_all(store_t *st);
+void ctr_free_all(rt_ctr_t **v);
 
 /* ---- networks (runtime/container_net.c, runtime/network.c) ---- */
 

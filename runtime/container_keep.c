@@ -647,24 +647,16 @@ void rt_ctr_boot(store_t *st)
 {
 	if (!boot_changed(st))
 		return;
-	_cleanup_strv_ char **ids = NULL;
 	cb_error_t e = CB_ERROR_INIT;
-	if (rt_ctr_list(st, &ids, &e) < 0) {
-		cb_warn_error(&e);
-		return;
-	}
-	for (size_t i = 0; ids[i]; i++) {
-		rt_ctr_t *c = ctr_load_id(st, ids[i], &e);
-		if (!c) {
-			cb_error_release(&e);
-			continue;
-		}
+	rt_ctr_t **all = ctr_load_all(st);
+	for (size_t i = 0; all[i]; i++) {
+		rt_ctr_t *c = all[i];
 		bool again = c->restart == RT_CTR_RESTART_ALWAYS ||
 			     (c->restart == RT_CTR_RESTART_UNLESS_STOPPED && !ctr_is_marked_stopped(c));
 		if (again && c->status != RT_CTR_RUNNING &&
 		    !ctr_pid_alive(c->keeper_pid, c->keeper_start) &&
 		    rt_ctr_start_detached(st, c, &e) < 0)
 			cb_warn_error(&e);
-		rt_ctr_free(c);
 	}
+	ctr_free_all(all);
 }

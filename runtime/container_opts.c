@@ -69,14 +69,6 @@ static const struct {
 
 static char ***list_at(rt_ctr_extra_t *e, size_t i) { return (char ***)((char *)e + list_fields[i].off); }
 
-static json_t *strv_json(char *const *v)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; v && v[i]; i++)
-		json_array_append_new(a, oci_json_str(v[i]));
-	return a;
-}
-
 static char **json_strv(json_t *a)
 {
 	char **v = NULL;
@@ -94,7 +86,7 @@ void ctr_opts_to_json(const rt_ctr_t *c, void *jv)
 	rt_ctr_extra_t *e = (rt_ctr_extra_t *)&c->extra;
 	for (size_t i = 0; i < CB_ARRAY_SIZE(list_fields); i++)
 		if (*list_at(e, i))
-			json_object_set_new(j, list_fields[i].key, strv_json(*list_at(e, i)));
+			json_object_set_new(j, list_fields[i].key, oci_json_strv(*list_at(e, i)));
 	if (e->read_only)
 		json_object_set_new(j, "read_only", json_true());
 	if (e->init)
@@ -112,7 +104,7 @@ void ctr_opts_to_json(const rt_ctr_t *c, void *jv)
 	if (c->health.test)
 		json_object_set_new(j, "health",
 				    json_pack("{s:o, s:I, s:I, s:I, s:i}", "test",
-					      strv_json(c->health.test), "interval",
+					      oci_json_strv(c->health.test), "interval",
 					      (json_int_t)c->health.interval_ns, "timeout",
 					      (json_int_t)c->health.timeout_ns, "start_period",
 					      (json_int_t)c->health.start_period_ns, "retries",

@@ -21,12 +21,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "runtime/cgroup_path.h"
 #include "runtime/container_internal.h"
 #include "runtime/container_ops.h"
 #include "common/fs.h"
 #include "common/util.h"
 
-static bool ns_of(pid_t pid, char *buf, size_t len)
+bool ctr_pidns_of(pid_t pid, char *buf, size_t len)
 {
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)pid);
@@ -47,7 +48,7 @@ int rt_ctr_pids(const rt_ctr_t *c, pid_t **out, size_t *n, cb_error_t *err)
 {
 	char want[128], got[128];
 	if (c->status != RT_CTR_RUNNING || !ctr_pid_alive(c->pid, c->pid_start) ||
-	    !ns_of(c->pid, want, sizeof want))
+	    !ctr_pidns_of(c->pid, want, sizeof want))
 		return cb_error_fail(err, EINVAL, "container '%s' is not running", c->name);
 	DIR *d = opendir("/proc");
 	if (!d)
@@ -58,7 +59,7 @@ int rt_ctr_pids(const rt_ctr_t *c, pid_t **out, size_t *n, cb_error_t *err)
 	while ((de = readdir(d))) {
 		char *end;
 		long p = strtol(de->d_name, &end, 10);
-		if (*end || p <= 0 || !ns_of((pid_t)p, got, sizeof got) || strcmp(got, want))
+		if (*end || p <= 0 || !ctr_pidns_of((pid_t)p, got, sizeof got) || strcmp(got, want))
 			continue;
 		if (len == cap)
 			v = cb_xreallocarray(v, cap *= 2, sizeof *v);
@@ -72,91 +73,6 @@ int rt_ctr_pids(const rt_ctr_t *c, pid_t **out, size_t *n, cb_error_t *err)
 }
 
 /* ---- the freezer ---- */
-
-static bool has_token(const char *list, const char *tok)
-{
-	size_t n = strlen(tok);
-	for (const char *p = list; p && *p;) {
-		const char *e = strchr(p, ',');
-		size_t len = e ? (size_t)(e - p) : strlen(p);
-		if (len == n && !strncmp(p, tok, n))
-			return true;
-		p = e ? e + 1 : NULL;
-	}
-	return false;
-}
-
-/* Our own cgroup in the v1 hierarchy holding controller ctl, or in v2
- * (ctl NULL), as a path inside that hierarchy. */
-static bool own_cgroup(const char *ctl, char *out, size_t size)
-{
-	FILE *f = fopen("/proc/self/cgroup", "re");
-	char line[4096];
-	bool found = false;
-	while (f && !found && fgets(line, sizeof line, f)) {
-		line[strcspn(line, "\n")] = 0;
-		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-		if (!c2)
-			continue;
-		*c2 = 0;
-		if (ctl ? has_token(c1 + 1, ctl) : (!strcmp(line, "0") && !c1[1])) {
-			snprintf(out, size, "%s", c2 + 1);
-			found = true;
-		}
-	}
-	if (f)
-		fclose(f);
-	return found;
-}
-
-/* The directory under which pause makes its cgroups: the freezer
- * hierarchy's (v1) or the unified one's (v2) cgroup we are in. */
-static char *freezer_base(bool *v2)
-{
-	char *out = NULL;
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[4096], v2mnt[512] = "", v2root[512] = "";
-	bool found = false;
-	while (f && !found && fgets(line, sizeof line, f)) {
-		char root[512], mnt[512], fstype[64], super[1024];
-		char *dash = strstr(line, " - ");
-		if (!dash || sscanf(line, "%*s %*s %*s %511s %511s", root, mnt) != 2 ||
-		    sscanf(dash + 3, "%63s %*s %1023s", fstype, super) != 2)
-			continue;
-		char own[1024];
-		if (!strcmp(fstype, "cgroup") && has_token(super, "freezer") &&
-		    own_cgroup("freezer", own, sizeof own)) {
-			/* a mount of a subtree shows paths relative to its root */
-			const char *rel = cb_str_has_prefix(own, root) && strcmp(root, "/")
-						  ? own + strlen(root) : own;
-			out = cb_asprintf("%s%s", mnt, strcmp(rel, "/") ? rel : "");
-			*v2 = false;
-			found = true;
-		} else if (!strcmp(fstype, "cgroup2") && !*v2mnt) {
-			snprintf(v2mnt, sizeof v2mnt, "%s", mnt);
-			snprintf(v2root, sizeof v2root, "%s", root);
-		}
-	}
-	if (f)
-		fclose(f);
-	char own[1024];
-	if (!found && *v2mnt && own_cgroup(NULL, own, sizeof own)) {
-		const char *rel = cb_str_has_prefix(own, v2root) && strcmp(v2root, "/")
-					  ? own + strlen(v2root) : own;
-		out = cb_asprintf("%s%s", v2mnt, strcmp(rel, "/") ? rel : "");
-		*v2 = true;
-	}
-	return out;
-}
-
-static int write_str(const char *dir, const char *file, const char *s, cb_error_t *err)
-{
-	_cleanup_free_ char *p = cb_path_join(dir, file);
-	_cleanup_close_ int fd = open(p, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, s, strlen(s)) < 0)
-		return cb_error_errno(err, "write '%s' to '%s'", s, p);
-	return 0;
-}
 
 static bool file_has(const char *dir, const char *file, const char *needle)
 {
@@ -226,8 +142,8 @@ static int move_all(const rt_ctr_t *c, const char *dir, cb_error_t *err)
 
 static int freeze(const char *dir, bool v2, bool on, cb_error_t *err)
 {
-	if (write_str(dir, v2 ? "cgroup.freeze" : "freezer.state",
-		      v2 ? (on ? "1" : "0") : (on ? "FROZEN" : "THAWED"), err) < 0)
+	if (rt_cgroup_write(dir, v2 ? "cgroup.freeze" : "freezer.state",
+			    v2 ? (on ? "1" : "0") : (on ? "FROZEN" : "THAWED"), err) < 0)
 		return -1;
 	/* the kernel freezes asynchronously: docker too waits until it is */
 	for (int i = 0; i < 1000; i++) {
@@ -303,9 +219,12 @@ int rt_ctr_pause(store_t *st, rt_ctr_t *c, cb_error_t *err)
 	if (rt_ctr_paused(c))
 		return cb_error_fail(err, EINVAL, "container '%s' is already paused", c->name);
 	bool v2 = false;
-	_cleanup_free_ char *base = freezer_base(&v2);
-	if (!base)
+	_cleanup_free_ char *base = NULL;
+	cb_error_t why = CB_ERROR_INIT;
+	if (rt_cgroup_dir("freezer", 0, &base, NULL, &v2, &why) < 0) {
+		cb_error_release(&why);
 		return cb_error_fail(err, ENOTSUP, "pause: no cgroup freezer on this host");
+	}
 	sweep(base);
 	_cleanup_free_ char *dir = cb_asprintf("%s/cbuild-ctr-%.12s", base, c->id);
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)

@@ -64,19 +64,11 @@ static void add_layers(store_t *st, const image_t *img, sized_set_t *s)
 /* Containers: their row, and the image IDs they use. */
 static void count_containers(store_t *st, rt_usage_row_t *row, char ***used)
 {
-	_cleanup_strv_ char **ids = NULL;
 	cb_error_t e = CB_ERROR_INIT;
 	*used = cb_xcalloc(1, sizeof(char *));
-	if (rt_ctr_list(st, &ids, &e) < 0) {
-		cb_error_release(&e);
-		return;
-	}
-	for (size_t i = 0; ids[i]; i++) {
-		rt_ctr_t *c = ctr_load_id(st, ids[i], &e);
-		if (!c) {
-			cb_error_release(&e);
-			continue;
-		}
+	rt_ctr_t **all = ctr_load_all(st);
+	for (size_t i = 0; all[i]; i++) {
+		rt_ctr_t *c = all[i];
 		_cleanup_free_ char *upper = ctr_path(c, "upper");
 		uint64_t size = rt_du(upper);
 		row->total++;
@@ -91,8 +83,8 @@ static void count_containers(store_t *st, rt_usage_row_t *row, char ***used)
 		else
 			cb_error_release(&e);
 		image_free(img);
-		rt_ctr_free(c);
 	}
+	ctr_free_all(all);
 }
 
 static bool strv_has(char *const *v, const char *s)

@@ -91,25 +91,16 @@ static bool spec_names(const char *spec, const char *name)
 static char **users_of(store_t *st, const char *name)
 {
 	char **users = cb_xcalloc(1, sizeof(char *));
-	_cleanup_strv_ char **ids = NULL;
-	cb_error_t e = CB_ERROR_INIT;
-	if (rt_ctr_list(st, &ids, &e) < 0) {
-		cb_error_release(&e);
-		return users;
-	}
-	for (size_t i = 0; ids[i]; i++) {
-		rt_ctr_t *c = ctr_load_id(st, ids[i], &e);
-		if (!c) {
-			cb_error_release(&e); /* removed meanwhile */
-			continue;
-		}
+	rt_ctr_t **all = ctr_load_all(st);
+	for (size_t i = 0; all[i]; i++) {
+		rt_ctr_t *c = all[i];
 		for (size_t k = 0; c->volumes && c->volumes[k]; k++)
 			if (spec_names(c->volumes[k], name)) {
 				users = cb_strv_push(users, c->id);
 				break;
 			}
-		rt_ctr_free(c);
 	}
+	ctr_free_all(all);
 	return users;
 }
 

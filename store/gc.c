@@ -24,18 +24,7 @@ typedef struct hexset {
 
 static bool hexset_has(const hexset_t *s, const char *hex)
 {
-	size_t lo = 0, hi = cb_strv_len(s->v);
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(s->v[mid], hex);
-		if (c == 0)
-			return true;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
+	return oci_strset_has(s->v, hex);
 }
 
 static void hexset_add(hexset_t *s, const char *digest)

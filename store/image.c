@@ -57,14 +57,6 @@ static char **jkeys(json_t *o, const char *key)
 	return set;
 }
 
-static json_t *strv_to_json(char *const *v)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; v && v[i]; i++)
-		json_array_append_new(a, oci_json_str(v[i]));
-	return a;
-}
-
 static json_t *set_to_json(char *const *v)
 {
 	json_t *o = json_object();
@@ -82,7 +74,7 @@ static void set_str(json_t *o, const char *key, const char *v)
 static void set_strv(json_t *o, const char *key, char *const *v)
 {
 	if (v)
-		json_object_set_new(o, key, strv_to_json(v));
+		json_object_set_new(o, key, oci_json_strv(v));
 }
 
 static char *dumps(json_t *j)
@@ -105,6 +97,22 @@ char **oci_strset_add(char **set, const char *s)
 	memmove(set + i + 1, set + i, (n - i + 1) * sizeof(char *));
 	set[i] = cb_xstrdup(s);
 	return set;
+}
+
+bool oci_strset_has(char *const *set, const char *s)
+{
+	size_t lo = 0, hi = cb_strv_len(set);
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(set[mid], s);
+		if (c == 0)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
 }
 
 /* ---- config ---- */
@@ -331,7 +339,7 @@ char *oci_config_to_json(const oci_config_t *c)
 	set_str(j, "os", c->os);
 	json_object_set_new(j, "config", runtime_to_json(c));
 	json_object_set_new(j, "rootfs", json_pack("{s:s, s:o}", "type", "layers", "diff_ids",
-						   strv_to_json(c->diff_ids)));
+						   oci_json_strv(c->diff_ids)));
 	json_t *hist = json_array();
 	for (size_t i = 0; i < c->n_history; i++) {
 		const oci_history_t *h = &c->history[i];

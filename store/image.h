@@ -99,6 +99,8 @@ void oci_config_add_diff_id(oci_config_t *c, const char *diff_id);
 void oci_config_set_label(oci_config_t *c, const char *key, const char *value);
 /* Insert into a sorted set strv (no duplicates). */
 char **oci_strset_add(char **set, const char *s);
+/* Whether the sorted set strv holds s (a binary search; NULL: empty). */
+bool oci_strset_has(char *const *set, const char *s);
 
 /* ---- descriptors and manifests ---- */
 

@@ -36,6 +36,15 @@ static inline json_t *oci_json_str(const char *s)
 	return j;
 }
 
+/* A new JSON array of v's strings (NULL: empty), each through oci_json_str. */
+static inline json_t *oci_json_strv(char *const *v)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; v && v[i]; i++)
+		json_array_append_new(a, oci_json_str(v[i]));
+	return a;
+}
+
 /* json_object_set_new with the key repaired as oci_json_str repairs
  * values (labels, exposed ports and volumes come from users too). */
 static inline int oci_json_set(json_t *o, const char *key, json_t *v)

@@ -39,6 +39,44 @@ int layer_threads(const layer_opts_t *opts);
  * byte entropy is above 7.99 bits (random or already-compressed data). */
 bool layer_block_incompressible(const unsigned char *in, size_t len);
 
+/* ---- the tar format of entries (layer_tar.c) ---- */
+
+/* A tar block's padding: 512 zero bytes. */
+extern const char layer_tar_zeros[512];
+
+typedef struct xattr_kv {
+	const char *name;
+	const char *val;
+	size_t len;
+} xattr_kv_t;
+
+/* One entry's header fields (borrowed). */
+typedef struct hdr {
+	const char *name; /* full tar name */
+	size_t name_len;
+	char type;
+	unsigned mode;
+	uint64_t uid, gid, size;
+	int64_t mtime;
+	const char *link;
+	unsigned major, minor;
+	const xattr_kv_t *xattrs;
+	size_t nxattrs;
+} hdr_t;
+
+/* The header block(s) of h, after an extended header when some field does
+ * not fit ustar, appended to out. pax is scratch space. */
+void layer_tar_header(cb_buf_t *out, cb_buf_t *pax, const hdr_t *h);
+
+/* Overlay xattrs seen by layer_read_xattrs. */
+enum { OVL_OPAQUE = 1, OVL_REDIRECT = 2, OVL_METACOPY = 4 };
+/* Read the xattrs of abs (by fd when >= 0, else not following symlinks),
+ * sorted, overlay ones filtered; *ovl (may be NULL) gets OVL_* bits for the
+ * overlay ones seen. The names and values live in names and vals (scratch,
+ * reset here): *out (free it; NULL when none) is valid until their next use. */
+int layer_read_xattrs(cb_buf_t *names, cb_buf_t *vals, int fd, const char *abs, xattr_kv_t **out,
+		      size_t *n, int *ovl, cb_error_t *err);
+
 /* Append to out the tar header of a char (block: block) device entry with
  * that device number, as snapshots write it. Linux's numbers (12-bit
  * majors, 20-bit minors) all fit ustar's fields; this lets tests build the

@@ -592,3 +592,32 @@ void lsink_abort(lsink_t *s)
 	free(s->zout);
 	free(s);
 }
+
+/* ---- compression names ---- */
+
+int layer_compress_parse(const char *name, layer_compress_t *out, cb_error_t *err)
+{
+	if (!strcmp(name, "gzip"))
+		*out = LAYER_COMPRESS_GZIP;
+	else if (!strcmp(name, "zstd"))
+		*out = LAYER_COMPRESS_ZSTD;
+	else if (!strcmp(name, "none") || !strcmp(name, "uncompressed"))
+		*out = LAYER_COMPRESS_NONE;
+	else
+		return cb_error_set(err, EINVAL,
+				    "unknown compression '%s' (use gzip, zstd or none)", name);
+	return 0;
+}
+
+const char *layer_media_type(layer_compress_t c)
+{
+	switch (c) {
+	case LAYER_COMPRESS_NONE:
+		return LAYER_MT_TAR;
+	case LAYER_COMPRESS_ZSTD:
+		return LAYER_MT_ZSTD;
+	case LAYER_COMPRESS_GZIP:
+	default:
+		return LAYER_MT_GZIP;
+	}
+}

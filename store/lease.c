@@ -22,22 +22,6 @@
  * the store's content. */
 static store_t *mut(const store_t *st) { return (store_t *)st; }
 
-static bool seen_has(char **set, const char *s)
-{
-	size_t lo = 0, hi = cb_strv_len(set);
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(set[mid], s);
-		if (c == 0)
-			return true;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
-}
-
 static uint64_t self_start(void)
 {
 	char buf[1024];
@@ -153,7 +137,7 @@ int store_lease_add(const store_t *cst, int kind, const char *digest, cb_error_t
 	int rc = 0;
 	if ((rc = begin_locked(st, err)) < 0)
 		goto out;
-	if (st->lease_seen && seen_has(st->lease_seen, line))
+	if (st->lease_seen && oci_strset_has(st->lease_seen, line))
 		goto out;
 	if ((rc = store_leases_lock(st, err)) < 0)
 		goto out;

@@ -32,7 +32,8 @@ static bool parse_record(const char *text, store_variant_t *out)
 	long long size = -1;
 	int n = sscanf(text, "gzip %72s %lld", dg, &size);
 	if (n == 2 && digest_is_valid(dg) && size >= 0) {
-		snprintf(out->digest, sizeof(out->digest), "%s", dg);
+		/* valid: exactly DIGEST_STR_LEN bytes (%.*s tells the compiler) */
+		snprintf(out->digest, sizeof(out->digest), "%.*s", DIGEST_STR_LEN, dg);
 		out->size = size;
 		return true;
 	}
@@ -137,7 +138,7 @@ void store_variant_each(store_t *st,
 		if (strlen(de->d_name) != DIGEST_HEX_LEN)
 			continue;
 		char diff_id[DIGEST_STR_LEN + 1];
-		snprintf(diff_id, sizeof(diff_id), "sha256:%s", de->d_name);
+		snprintf(diff_id, sizeof(diff_id), "sha256:%.*s", DIGEST_HEX_LEN, de->d_name);
 		store_variant_t v;
 		cb_error_t e = CB_ERROR_INIT;
 		int r = digest_is_valid(diff_id) ? store_variant_get(st, diff_id, &v, &e) : 0;

@@ -17,13 +17,13 @@
    its API); a file with more joins than its allowance, or a new file with
    any, fails.
 
-3. No file over 1,000 lines (every tracked or new file outside testdata/).
-   Today's longer files are in long-files.allow with their line counts; one
-   that grows, or a new one past the limit, fails.
+3. No file over 1,000 lines (every tracked or new file outside testdata/),
+   with no allowlist: the last ones were split (issue 24), so a file that
+   passes the limit fails until it is split along a seam.
 
 Counts, not line numbers, so that edits elsewhere in a file do not break the
 check. When a debt shrinks the check says so: lower the number in the file.
-`--update` rewrites both allow files from the tree (review the diff: it
+`--update` rewrites store-paths.allow from the tree (review the diff: it
 accepts every debt as it is).
 """
 import os
@@ -142,11 +142,9 @@ def main():
                     "# lines do (tests/deps/check.py). Each is a known debt: the store should hand\n"
                     "# out these places through its API (issue 24). Lower a count when you can.\n",
                     {f: len(v) for f, v in joins.items()})
-        write_allow("long-files.allow",
-                    "# Files over 1,000 lines and their length (tests/deps/check.py). Each is a\n"
-                    "# known debt: split it (issue 24). A file here may shrink, never grow.\n",
-                    lengths)
-        print("check-deps: allow files rewritten; review 'git diff tests/deps'")
+        print("check-deps: store-paths.allow rewritten; review 'git diff tests/deps'")
+        for f, n in sorted(lengths.items()):
+            print("check-deps: %s: %d lines, over %d: split it (no allowlist)" % (f, n, LIMIT))
         return 0
 
     allow = read_allow("store-paths.allow")
@@ -163,18 +161,8 @@ def main():
         if f not in joins:
             notes.append("%s: no store path joins left: remove it from store-paths.allow" % f)
 
-    allow = read_allow("long-files.allow")
     for f, n in sorted(lengths.items()):
-        have = allow.get(f)
-        if have is None:
-            errors.append("%s: %d lines, over %d: split it" % (f, n, LIMIT))
-        elif n > have:
-            errors.append("%s: %d lines, was %d (long-files.allow): it may shrink, not grow; split it"
-                          % (f, n, have))
-        elif n < have:
-            notes.append("%s: %d lines, allowance %d: lower it in long-files.allow" % (f, n, have))
-    for f in sorted(set(allow) - set(lengths)):
-        notes.append("%s: no longer over %d lines: remove it from long-files.allow" % (f, LIMIT))
+        errors.append("%s: %d lines, over %d: split it" % (f, n, LIMIT))
 
     for n in notes:
         print("check-deps: note: " + n)
@@ -182,7 +170,7 @@ def main():
         print("check-deps: " + e, file=sys.stderr)
     if errors:
         return 1
-    print("check-deps: ok (arrows down; store path joins and long files within their allowances)")
+    print("check-deps: ok (arrows down; store path joins within their allowances; no file over %d lines)" % LIMIT)
     return 0
 
 

@@ -425,10 +425,10 @@ static void test_network_membership(void **state)
 	char **al = rt_ctr_net_values(l4->net_aliases, "net1");
 	assert_int_equal(cb_strv_len(al), 2);
 	assert_string_equal(al[1], "database");
-	free(al);
+	cb_strv_free(al);
 	char **ips = rt_ctr_net_values(l4->net_ips, "net1");
 	assert_string_equal(ips[0], "10.89.77.9");
-	free(ips);
+	cb_strv_free(ips);
 	rt_ctr_free(l4);
 	/* disconnect forgets the endpoint's names */
 	assert_int_equal(rt_net_disconnect(g.st, "net1", "m4", &e), 0);

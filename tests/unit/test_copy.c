@@ -35,14 +35,6 @@ typedef struct fx {
 	int runs;
 } fx_t;
 
-static void check(int rc, cb_error_t *err)
-{
-	if (rc < 0) {
-		char buf[1024];
-		fail_msg("unexpected error: %s", cb_error_format(err, buf, sizeof(buf)));
-	}
-}
-
 /* Sources with every kind of entry a context can hold; old mtimes, so a
  * source_date_epoch between them and now clamps only what was made now. */
 static const char *CONTEXT =

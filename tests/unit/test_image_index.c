@@ -16,29 +16,7 @@
 #include "store/gc.h"
 #include "store/image.h"
 #include "store/index.h"
-
-static char *tmp;
-static store_t *st;
-
-static int setup(void **state)
-{
-	(void)state;
-	cb_error_t err = CB_ERROR_INIT;
-	tmp = cb_mkdtemp_in("/tmp", "cbuild-index-", &err);
-	if (!tmp || store_open(tmp, &st, &err) < 0)
-		return -1;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	cb_error_t err = CB_ERROR_INIT;
-	store_free(st);
-	cb_rm_rf(tmp, &err);
-	free(tmp);
-	return 0;
-}
+#include "test_store_util.h"
 
 /* ---- platforms ---- */
 
@@ -414,6 +392,42 @@ static void test_resolve_missing_child(void **state)
 
 /* GC: a name of an index keeps every platform's image (and what the index
  * lists that is no image: an attestation); without the name all go. */
+/* oci_strset_add keeps the set sorted; oci_strset_has finds by bisection
+ * (gc's marks and the store's lease bookkeeping use both). */
+static void test_strset(void **state)
+{
+	(void)state;
+	assert_false(oci_strset_has(NULL, "a"));
+	char **set = cb_xcalloc(1, sizeof(char *)); /* add needs a vector */
+	const char *in[] = {"m", "c", "x", "a", "m", "q"};
+	for (size_t i = 0; i < sizeof in / sizeof *in; i++)
+		set = oci_strset_add(set, in[i]);
+	assert_int_equal(cb_strv_len(set), 5);
+	for (size_t i = 0; i < sizeof in / sizeof *in; i++)
+		assert_true(oci_strset_has(set, in[i]));
+	assert_false(oci_strset_has(set, "b"));
+	assert_false(oci_strset_has(set, "z"));
+	assert_false(oci_strset_has(set, ""));
+	cb_strv_free(set);
+}
+
+/* cb_dir_is_empty: . and .. do not count; a missing dir is not empty. */
+static void test_dir_is_empty(void **state)
+{
+	(void)state;
+	cb_error_t err = CB_ERROR_INIT;
+	_cleanup_free_ char *d = cb_mkdtemp_in("/tmp", "cbuild-empty-", &err);
+	assert_non_null(d);
+	assert_true(cb_dir_is_empty(d));
+	_cleanup_free_ char *f = cb_path_join(d, ".hidden");
+	FILE *fp = fopen(f, "w");
+	assert_non_null(fp);
+	fclose(fp);
+	assert_false(cb_dir_is_empty(d));
+	assert_int_equal(cb_rm_rf(d, &err), 0);
+	assert_false(cb_dir_is_empty(d));
+}
+
 static void test_gc_index(void **state)
 {
 	(void)state;
@@ -449,12 +463,14 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_parse_list),
-		cmocka_unit_test_setup_teardown(test_index_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_write, store_setup, store_teardown),
 		cmocka_unit_test(test_score),
 		cmocka_unit_test(test_media_type),
-		cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_resolve_missing_child, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_gc_index, setup, teardown),
+		cmocka_unit_test(test_strset),
+		cmocka_unit_test(test_dir_is_empty),
+		cmocka_unit_test_setup_teardown(test_resolve, store_setup, store_teardown),
+		cmocka_unit_test_setup_teardown(test_resolve_missing_child, store_setup, store_teardown),
+		cmocka_unit_test_setup_teardown(test_gc_index, store_setup, store_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

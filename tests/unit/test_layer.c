@@ -20,40 +20,7 @@
 #include "store/lease.h"
 #include "test_layer_util.h"
 
-typedef struct fx {
-	char *tmp;
-	store_t *st;
-} fx_t;
-
-static int setup(void **state)
-{
-	fx_t *f = cb_xcalloc(1, sizeof(*f));
-	f->tmp = test_tmpdir("layer");
-	_cleanup_free_ char *root = cb_path_join(f->tmp, "store");
-	cb_error_t err = CB_ERROR_INIT;
-	if (store_open(root, &f->st, &err) < 0)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fx_t *f = *state;
-	store_free(f->st);
-	rm_tree(f->tmp);
-	free(f->tmp);
-	free(f);
-	return 0;
-}
-
-static void check(int rc, cb_error_t *err)
-{
-	if (rc < 0) {
-		char buf[1024];
-		fail_msg("unexpected error: %s", cb_error_format(err, buf, sizeof(buf)));
-	}
-}
+typedef layer_fx_t fx_t;
 
 static layer_opts_t opts_of(layer_compress_t c, int threads)
 {
@@ -901,23 +868,23 @@ static void test_malicious_tars(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_compress_parse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compress_parse, layer_fx_setup, layer_fx_teardown),
 		cmocka_unit_test(test_incompressible_estimate),
-		cmocka_unit_test_setup_teardown(test_levels, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sparse, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_diff_changes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_enospc, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_golden_digests, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_determinism, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_gzip_readers, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_write_tar, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unpack_verify_and_concurrency, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_adopt, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_two_passes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_malicious_tars, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_nonroot_skips_devices, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unpack_roundtrip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_roundtrip_random, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_levels, layer_fx_setup, layer_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_sparse, layer_fx_setup, layer_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_diff_changes, layer_fx_setup, layer_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_enospc, layer_fx_setup, layer_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_golden_digests, layer_fx_setup, layer_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_determinism, layer_fx_setup, layer_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_gzip_readers, layer_fx_setup, layer_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_write_tar, layer_fx_setup, layer_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_unpack_verify_and_concurrency, layer_fx_setup, layer_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_adopt, layer_fx_setup, layer_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_two_passes, layer_fx_setup, layer_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_malicious_tars, layer_fx_setup, layer_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_nonroot_skips_devices, layer_fx_setup, layer_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_unpack_roundtrip, layer_fx_setup, layer_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_roundtrip_random, layer_fx_setup, layer_fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,40 +24,7 @@
 #include "store/layer_internal.h"
 #include "test_layer_util.h"
 
-typedef struct fx {
-	char *tmp;
-	store_t *st;
-} fx_t;
-
-static int setup(void **state)
-{
-	fx_t *f = cb_xcalloc(1, sizeof(*f));
-	f->tmp = test_tmpdir("layerdx");
-	_cleanup_free_ char *root = cb_path_join(f->tmp, "store");
-	cb_error_t err = CB_ERROR_INIT;
-	if (store_open(root, &f->st, &err) < 0)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fx_t *f = *state;
-	store_free(f->st);
-	rm_tree(f->tmp);
-	free(f->tmp);
-	free(f);
-	return 0;
-}
-
-static void check(int rc, cb_error_t *err)
-{
-	if (rc < 0) {
-		char buf[1024];
-		fail_msg("unexpected error: %s", cb_error_format(err, buf, sizeof(buf)));
-	}
-}
+typedef layer_fx_t fx_t;
 
 static char *blob_path(fx_t *f, const char *digest)
 {
@@ -307,10 +274,10 @@ static void test_apply_replaces_xattrs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_linux_max_devices, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_big_devnum_readers, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_big_devnum_apply, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_apply_replaces_xattrs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_linux_max_devices, layer_fx_setup, layer_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_big_devnum_readers, layer_fx_setup, layer_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_big_devnum_apply, layer_fx_setup, layer_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_apply_replaces_xattrs, layer_fx_setup, layer_fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,14 +27,6 @@ typedef struct fx {
 	store_t *st;
 } fx_t;
 
-static void check(int rc, cb_error_t *err)
-{
-	if (rc < 0) {
-		char buf[1024];
-		fail_msg("unexpected error: %s", cb_error_format(err, buf, sizeof(buf)));
-	}
-}
-
 static bool mount_overlay(const char *lowers, const char *upper, const char *work,
 			  const char *target)
 {

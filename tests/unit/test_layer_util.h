@@ -1,7 +1,9 @@
 /*
  * tests/unit/test_layer_util.h - helpers shared by the layer tests: a text
  * manifest of a tree (every attribute a layer must keep, one line per
- * entry, sorted) to compare trees, shell helpers and temp dirs.
+ * entry, sorted) to compare trees, shell helpers and temp dirs, check(),
+ * and the temp dir + store fixture of test_layer and test_layer_devxattr.
+ * Include after cmocka.h.
  */
 #ifndef CB_TEST_LAYER_UTIL_H
 #define CB_TEST_LAYER_UTIL_H
@@ -194,6 +196,50 @@ static inline void rm_tree(const char *p)
 	cb_error_t e = CB_ERROR_INIT;
 	if (cb_rm_rf(p, &e) < 0)
 		cb_error_release(&e);
+}
+
+/* Fail the test with err's text when rc < 0 (include after cmocka.h). */
+static inline void check(int rc, cb_error_t *err)
+{
+	if (rc < 0) {
+		char buf[1024];
+		fail_msg("unexpected error: %s", cb_error_format(err, buf, sizeof(buf)));
+	}
+}
+
+/* A temp dir with a store in tmp/store, per test:
+ * cmocka_unit_test_setup_teardown(test_x, layer_fx_setup, layer_fx_teardown)
+ * hands test_x a layer_fx_t in *state. */
+typedef struct layer_fx {
+	char *tmp;
+	store_t *st;
+} layer_fx_t;
+
+static inline int layer_fx_setup(void **state)
+{
+	layer_fx_t *f = cb_xcalloc(1, sizeof(*f));
+	f->tmp = test_tmpdir("layer");
+	_cleanup_free_ char *root = cb_path_join(f->tmp, "store");
+	cb_error_t err = CB_ERROR_INIT;
+	if (store_open(root, &f->st, &err) < 0) {
+		cb_error_release(&err);
+		rm_tree(f->tmp);
+		free(f->tmp);
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static inline int layer_fx_teardown(void **state)
+{
+	layer_fx_t *f = *state;
+	store_free(f->st);
+	rm_tree(f->tmp);
+	free(f->tmp);
+	free(f);
+	return 0;
 }
 
 #endif

@@ -22,14 +22,6 @@
 #include "runtime/mount.h"
 #include "test_layer_util.h"
 
-static void check(int rc, cb_error_t *err)
-{
-	if (rc < 0) {
-		char buf[1024];
-		fail_msg("unexpected error: %s", cb_error_format(err, buf, sizeof(buf)));
-	}
-}
-
 typedef struct fx {
 	char *tmp;
 	store_t *st;

@@ -23,29 +23,7 @@
 #include "common/util.h"
 #include "store/lease.h"
 #include "store/store.h"
-
-static char *tmp;
-static store_t *st;
-
-static int setup(void **state)
-{
-	(void)state;
-	cb_error_t err = CB_ERROR_INIT;
-	tmp = cb_mkdtemp_in("/tmp", "cbuild-batch-", &err);
-	if (!tmp || store_open(tmp, &st, &err) < 0)
-		return -1;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	cb_error_t err = CB_ERROR_INIT;
-	store_free(st);
-	cb_rm_rf(tmp, &err);
-	free(tmp);
-	return 0;
-}
+#include "test_store_util.h"
 
 static void add(store_blob_batch_t *b, const char *text, char digest[DIGEST_STR_LEN + 1])
 {
@@ -238,11 +216,11 @@ static void test_publish_fails_when_a_blob_is_gone(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_publish, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_publish_lazy, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mismatch_and_free, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_publish_writes_only_its_own, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_publish_fails_when_a_blob_is_gone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_publish, store_setup, store_teardown),
+		cmocka_unit_test_setup_teardown(test_publish_lazy, store_setup, store_teardown),
+		cmocka_unit_test_setup_teardown(test_mismatch_and_free, store_setup, store_teardown),
+		cmocka_unit_test_setup_teardown(test_publish_writes_only_its_own, store_setup, store_teardown),
+		cmocka_unit_test_setup_teardown(test_publish_fails_when_a_blob_is_gone, store_setup, store_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

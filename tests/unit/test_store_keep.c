@@ -18,31 +18,14 @@
 #include "store/gc.h"
 #include "store/keep.h"
 #include "store/store.h"
-
-static char *root;
-
-static int setup(void **state)
-{
-	(void)state;
-	cb_error_t err = CB_ERROR_INIT;
-	root = cb_mkdtemp_in("/tmp", "cbuild-keep-", &err);
-	return root ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	cb_error_t err = CB_ERROR_INIT;
-	cb_rm_rf(root, &err);
-	free(root);
-	return 0;
-}
+#define TEST_STORE_DIR_ONLY
+#include "test_store_util.h"
 
 static store_t *open_store(void)
 {
 	cb_error_t err = CB_ERROR_INIT;
 	store_t *st = NULL;
-	assert_int_equal(store_open(root, &st, &err), 0);
+	assert_int_equal(store_open(tmp, &st, &err), 0);
 	return st;
 }
 
@@ -113,12 +96,12 @@ static void test_round_trip(void **state)
 	assert_int_equal(digest_parse("sha256:ABC", &dt, &err), -1);
 	cb_error_release(&err);
 	/* its folder removed by hand: made again */
-	_cleanup_free_ char *kdir = cb_asprintf("%s/refs/cache", root);
+	_cleanup_free_ char *kdir = cb_asprintf("%s/refs/cache", tmp);
 	assert_int_equal(cb_rm_rf(kdir, &err), 0);
 	assert_int_equal(store_keep_set(st, STORE_KEEP_CACHE, "k1", d, NULL, false, &err), 0);
 	assert_int_equal(store_keep_get(st, STORE_KEEP_CACHE, "k1", &got, &err), 0);
 	/* a record cut by a crash (written without fsync) is a miss */
-	_cleanup_free_ char *cut = cb_asprintf("%s/refs/cache/k3", root);
+	_cleanup_free_ char *cut = cb_asprintf("%s/refs/cache/k3", tmp);
 	assert_int_equal(cb_write_file_atomic(cut, NULL, d, 20, 0644, &err), 0);
 	assert_int_equal(store_keep_get(st, STORE_KEEP_CACHE, "k3", &got, &err), -1);
 	assert_int_equal(err.code, ENOENT);
@@ -175,13 +158,13 @@ static void test_migrate(void **state)
 	make_image("old-cache", m[0], c[0], l[0]);
 	make_image("old-ctr", m[1], c[1], l[1]);
 	cb_error_t err = CB_ERROR_INIT;
-	_cleanup_free_ char *refs = cb_asprintf("%s/refs", root);
+	_cleanup_free_ char *refs = cb_asprintf("%s/refs", tmp);
 	assert_int_equal(cb_rm_rf(refs, &err), 0);
 	const char *hex = "abababababababababababababababababababababababababababababababab";
-	_cleanup_free_ char *entry = cb_asprintf("%s/cache/%s.json", root, hex);
+	_cleanup_free_ char *entry = cb_asprintf("%s/cache/%s.json", tmp, hex);
 	_cleanup_free_ char *et = cb_asprintf("{\"manifest\":\"%s\",\"step\":\"RUN x\"}", m[0]);
 	assert_int_equal(cb_write_file_atomic(entry, NULL, et, strlen(et), 0644, &err), 0);
-	_cleanup_free_ char *cdir = cb_asprintf("%s/containers/0123abcd", root);
+	_cleanup_free_ char *cdir = cb_asprintf("%s/containers/0123abcd", tmp);
 	assert_int_equal(cb_mkdir_p(cdir, 0700, &err), 0);
 	_cleanup_free_ char *cfg = cb_asprintf("%s/config.json", cdir);
 	_cleanup_free_ char *ct = cb_asprintf("{\"id\":\"0123abcd\",\"image\":\"%s\"}", m[1]);
@@ -209,9 +192,9 @@ static void test_migrate(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_gc_roots, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_round_trip, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_gc_roots, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_migrate, tmp_setup, tmp_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,25 +19,8 @@
 #include "store/gc.h"
 #include "store/lease.h"
 #include "store/store.h"
-
-static char *root;
-
-static int setup(void **state)
-{
-	(void)state;
-	cb_error_t err = CB_ERROR_INIT;
-	root = cb_mkdtemp_in("/tmp", "cbuild-lease-", &err);
-	return root ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	cb_error_t err = CB_ERROR_INIT;
-	cb_rm_rf(root, &err);
-	free(root);
-	return 0;
-}
+#define TEST_STORE_DIR_ONLY
+#include "test_store_util.h"
 
 /* A child opens the store, stores a blob (leased by the commit) and
  * writes its lease ID to the pipe, then waits to be killed. */
@@ -50,7 +33,7 @@ static pid_t leasing_child(const char *text, char id[128])
 	if (pid == 0) {
 		cb_error_t err = CB_ERROR_INIT;
 		store_t *st = NULL;
-		if (store_open(root, &st, &err) < 0 ||
+		if (store_open(tmp, &st, &err) < 0 ||
 		    store_put_blob(st, text, strlen(text), NULL, NULL, &err) < 0)
 			_exit(1);
 		char *dir = store_tmp_dir(st); /* and a writer's directory */
@@ -82,16 +65,16 @@ static void test_alive_then_stale(void **state)
 	pid_t pid = leasing_child("leased blob", id);
 	cb_error_t err = CB_ERROR_INIT;
 	store_t *st = NULL;
-	assert_int_equal(store_open(root, &st, &err), 0);
+	assert_int_equal(store_open(tmp, &st, &err), 0);
 	assert_true(store_lease_alive(st, id));
-	char *dir = cb_asprintf("%s/tmp/L-%s", root, id);
+	char *dir = cb_asprintf("%s/tmp/L-%s", tmp, id);
 	assert_true(cb_is_dir(dir));
 	store_free(st);
 	kill_child(pid);
-	assert_int_equal(store_open(root, &st, &err), 0); /* cleans after the dead */
+	assert_int_equal(store_open(tmp, &st, &err), 0); /* cleans after the dead */
 	assert_false(store_lease_alive(st, id));
 	assert_false(cb_path_exists(dir));
-	char *lf = cb_asprintf("%s/leases/%s", root, id);
+	char *lf = cb_asprintf("%s/leases/%s", tmp, id);
 	assert_false(cb_path_exists(lf));
 	free(lf);
 	free(dir);
@@ -106,7 +89,7 @@ static void test_gc_honours_live_leases(void **state)
 	pid_t pid = leasing_child("kept while leased", id);
 	cb_error_t err = CB_ERROR_INIT;
 	store_t *st = NULL;
-	assert_int_equal(store_open(root, &st, &err), 0);
+	assert_int_equal(store_open(tmp, &st, &err), 0);
 	assert_int_equal(store_gc(st, 0, true, NULL, &err), 0);
 	char *p = store_blob_path(st, d);
 	assert_true(cb_path_exists(p)); /* unreferenced but leased */
@@ -124,14 +107,14 @@ static void test_dead_pull_blobs_are_kept(void **state)
 	(void)state;
 	cb_error_t err = CB_ERROR_INIT;
 	store_t *st = NULL;
-	assert_int_equal(store_open(root, &st, &err), 0);
+	assert_int_equal(store_open(tmp, &st, &err), 0);
 	store_free(st);
 	/* what a killed pull leaves: a lease nobody holds, a complete blob
 	 * and a partial one in its directory */
 	char d[DIGEST_STR_LEN + 1];
 	digest_buffer("complete", 8, d);
-	char *dir = cb_asprintf("%s/tmp/L-1-1-dead", root);
-	char *lease = cb_asprintf("%s/leases/1-1-dead", root);
+	char *dir = cb_asprintf("%s/tmp/L-1-1-dead", tmp);
+	char *lease = cb_asprintf("%s/leases/1-1-dead", tmp);
 	char *ok = cb_asprintf("%s/ok-%s", dir, digest_hex(d));
 	char *bad = cb_asprintf("%s/ok-%064d", dir, 0);
 	char *part = cb_asprintf("%s/blob-XYZ", dir);
@@ -140,7 +123,7 @@ static void test_dead_pull_blobs_are_kept(void **state)
 	assert_int_equal(cb_write_file_atomic(ok, NULL, "complete", 8, 0644, &err), 0);
 	assert_int_equal(cb_write_file_atomic(bad, NULL, "not that", 8, 0644, &err), 0);
 	assert_int_equal(cb_write_file_atomic(part, NULL, "compl", 5, 0644, &err), 0);
-	assert_int_equal(store_open(root, &st, &err), 0);
+	assert_int_equal(store_open(tmp, &st, &err), 0);
 	assert_true(store_has_blob(st, d));
 	assert_false(cb_path_exists(dir));
 	assert_false(cb_path_exists(lease));
@@ -158,11 +141,11 @@ static void test_gc_drops_a_stale_lease(void **state)
 	(void)state;
 	cb_error_t err = CB_ERROR_INIT;
 	store_t *st = NULL;
-	assert_int_equal(store_open(root, &st, &err), 0);
+	assert_int_equal(store_open(tmp, &st, &err), 0);
 	char d[DIGEST_STR_LEN + 1];
 	digest_buffer("complete", 8, d);
-	char *dir = cb_asprintf("%s/tmp/L-1-1-dead", root);
-	char *lease = cb_asprintf("%s/leases/1-1-dead", root);
+	char *dir = cb_asprintf("%s/tmp/L-1-1-dead", tmp);
+	char *lease = cb_asprintf("%s/leases/1-1-dead", tmp);
 	char *ok = cb_asprintf("%s/ok-%s", dir, digest_hex(d));
 	assert_int_equal(mkdir(dir, 0700), 0);
 	assert_int_equal(cb_write_file_atomic(lease, NULL, "pid 1\n", 6, 0600, &err), 0);
@@ -181,7 +164,7 @@ static void test_forked_child_leases_for_itself(void **state)
 	(void)state;
 	cb_error_t err = CB_ERROR_INIT;
 	store_t *st = NULL;
-	assert_int_equal(store_open(root, &st, &err), 0);
+	assert_int_equal(store_open(tmp, &st, &err), 0);
 	assert_int_equal(store_put_blob(st, "parent", 6, NULL, NULL, &err), 0);
 	char parent_id[128];
 	snprintf(parent_id, sizeof parent_id, "%s", store_lease_id(st));
@@ -206,7 +189,7 @@ static void test_forked_child_leases_for_itself(void **state)
 	child_id[n] = 0;
 	assert_string_not_equal(child_id, parent_id);
 	store_free(st); /* the parent's lease ends */
-	assert_int_equal(store_open(root, &st, &err), 0);
+	assert_int_equal(store_open(tmp, &st, &err), 0);
 	assert_true(store_lease_alive(st, child_id));
 	assert_int_equal(store_gc(st, 0, true, NULL, &err), 0);
 	char d[DIGEST_STR_LEN + 1];
@@ -221,11 +204,11 @@ static void test_forked_child_leases_for_itself(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_alive_then_stale, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_gc_honours_live_leases, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dead_pull_blobs_are_kept, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_gc_drops_a_stale_lease, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_forked_child_leases_for_itself, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alive_then_stale, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_gc_honours_live_leases, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_dead_pull_blobs_are_kept, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_gc_drops_a_stale_lease, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_forked_child_leases_for_itself, tmp_setup, tmp_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

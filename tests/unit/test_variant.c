@@ -20,14 +20,6 @@ typedef struct fx {
 	layer_result_t plain;
 } fx_t;
 
-static void check(int rc, cb_error_t *err)
-{
-	if (rc < 0) {
-		char buf[1024];
-		fail_msg("unexpected error: %s", cb_error_format(err, buf, sizeof(buf)));
-	}
-}
-
 static int setup(void **state)
 {
 	fx_t *f = cb_xcalloc(1, sizeof(*f));
