@@ -111,6 +111,7 @@ struct child_ctx {
 	size_t n_groups;
 	int last_cap;
 	const char *path;     /* PATH of the given env, or the default */
+	char *const *env;     /* the given env with HOME (sbx_env_with_home) */
 	const void *seccomp;  /* struct sock_fprog to load, NULL = none */
 	int cgroup_fd;        /* cgroup.procs to enter first, -1 = none */
 	rt_isolation_t iso;   /* may the root and /proc fall back (isolation.h) */
@@ -723,8 +724,7 @@ static void child_creds(struct child_ctx *c)
 static _Noreturn void child_exec(struct child_ctx *c)
 {
 	const sbx_config_t *cfg = c->cfg;
-	char *const empty[] = {NULL};
-	char *const *env = cfg->env ? cfg->env : empty;
+	char *const *env = c->env;
 	const char *file = cfg->argv[0];
 	/* every fd the caller forgot to mark CLOEXEC stops here */
 	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
@@ -1106,6 +1106,7 @@ static int start(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t **out, cb
 		return -1;
 	}
 
+	_cleanup_strv_ char **env_home = sbx_env_with_home(cfg->env, u.home);
 	sbx_handle_t *h = cb_xcalloc(1, sizeof *h);
 	h->pty = h->out_r = h->err_r = -1;
 	h->cb = cfg->output_cb;
@@ -1125,6 +1126,7 @@ static int start(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t **out, cb
 		.n_groups = u.n_groups,
 		.last_cap = last_cap(),
 		.path = env_path(cfg->env),
+		.env = env_home,
 		.fd_in = -1, .fd_out = -1, .fd_err = -1,
 		.iso = rt_isolation_get(),
 	};
