@@ -656,9 +656,10 @@ static void test_env_exact_cwd_umask(void **state)
 	cfg.argv = (char *[]){"/bin/sh", "-c", "env | sort; pwd; umask", NULL};
 	sbx_status_t st = must_run(&cfg);
 	assert_exited(st, 0);
-	/* busybox sh adds PWD (and SHLVL) itself; nothing else may appear */
+	/* busybox sh adds PWD (and SHLVL) itself, the sandbox HOME from the
+	 * user's passwd entry (as runc does); nothing else may appear */
 	assert_string_equal(c.out.data,
-			    "A=1\nB=two words\nPATH=/bin\nPWD=/new/work/dir\nSHLVL=1\n"
+			    "A=1\nB=two words\nHOME=/root\nPATH=/bin\nPWD=/new/work/dir\nSHLVL=1\n"
 			    "/new/work/dir\n0022\n");
 	capture_release(&c);
 }
