@@ -265,14 +265,17 @@ static int run_command(cmd_ctx_t *ctx, const cmd_def_t *c, int argc, char **argv
 		return 0;
 	cb_error_print(stderr, "cbuild", &err);
 	cb_error_release(&err);
-	if (rc != CMD_USAGE && ctx->fail_code)
+	bool usage = rc == CMD_USAGE || rc == CMD_BAD_FLAG;
+	if (!usage && ctx->fail_code)
 		return ctx->fail_code;
 	/* docker's run says 125 for its own failures, usage included, so that
 	 * a script tells them from the command's exit status; exec for usage */
 	/* a subcommand's own usage and flags (network create, container run) */
 	const cmd_def_t *v = ctx->verb ? ctx->verb : c;
-	if (rc == CMD_USAGE) {
+	if (usage) {
 		fprintf(stderr, "usage: %s\nSee '%s --help'.\n", v->usage, verb_path(v, path, sizeof(path)));
+		if (rc == CMD_BAD_FLAG)
+			return 125;
 		return v->flags & (CMD_OPTS_EXIT_125 | CMD_OPTS_USAGE_125) ? 125 : 2;
 	}
 	return v->flags & CMD_OPTS_EXIT_125 ? 125 : 1;
