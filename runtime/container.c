@@ -705,31 +705,6 @@ static char **resolve_env(char *const *config_env, const char *hostname, bool tt
 	return env;
 }
 
-/* The destination of a -v spec: "SRC:/DST[:ro]" or "/DST[:ro]". */
-static bool spec_has_dest(const char *spec, const char *dst)
-{
-	const char *sep = strchr(spec, ':');
-	const char *d = sep && sep[1] == '/' ? sep + 1 : spec;
-	size_t n = strcspn(d, ":");
-	size_t m = strlen(dst);
-	while (m > 1 && dst[m - 1] == '/')
-		m--;
-	return n == m && !strncmp(d, dst, n);
-}
-
-/* An image's VOLUME paths that no -v covers: anonymous volumes, as docker
- * makes them. */
-static void add_image_volumes(rt_ctr_t *c, const oci_config_t *img)
-{
-	for (size_t i = 0; img->volumes && img->volumes[i]; i++) {
-		bool covered = false;
-		for (size_t j = 0; c->volumes[j] && !covered; j++)
-			covered = spec_has_dest(c->volumes[j], img->volumes[i]);
-		if (!covered && img->volumes[i][0] == '/')
-			c->volumes = cb_strv_push(c->volumes, img->volumes[i]);
-	}
-}
-
 static int fill_from_spec(rt_ctr_t *c, const rt_ctr_spec_t *s, const oci_config_t *img,
 			  cb_error_t *err)
 {
@@ -752,7 +727,6 @@ static int fill_from_spec(rt_ctr_t *c, const rt_ctr_spec_t *s, const oci_config_
 	c->volumes = cb_strv_dup(s->volumes);
 	if (!c->volumes)
 		c->volumes = cb_xcalloc(1, sizeof(char *));
-	add_image_volumes(c, img);
 	c->anon_volumes = cb_xcalloc(1, sizeof(char *));
 	for (size_t i = 0; c->volumes[i]; i++) {
 		/* `-v /path`: an anonymous volume, a named one with a random name
