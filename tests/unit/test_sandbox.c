@@ -980,9 +980,13 @@ static void run_rootless(bool subids)
 		skip();
 	}
 	/* other copies of this suite (other checkouts on the same machine)
-	 * edit the same files: one at a time */
-	_cleanup_close_ int lock = open("/tmp/cbuild-test-subids.lock", O_CREAT | O_RDWR | O_CLOEXEC,
-					0600);
+	 * edit the same files: one at a time. One fd for the whole process: a
+	 * failed assertion longjmps past any close, and a second open file
+	 * locking again would wait for itself forever (and every other suite
+	 * behind it); the lock goes at exit. */
+	static int lock = -1;
+	if (lock < 0)
+		lock = open("/tmp/cbuild-test-subids.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0600);
 	assert_true(lock >= 0);
 	while (flock(lock, LOCK_EX) < 0)
 		assert_int_equal(errno, EINTR);
