@@ -724,7 +724,6 @@ static void child_creds(struct child_ctx *c)
 static _Noreturn void child_exec(struct child_ctx *c)
 {
 	const sbx_config_t *cfg = c->cfg;
-	char *const *env = c->env;
 	const char *file = cfg->argv[0];
 	/* every fd the caller forgot to mark CLOEXEC stops here */
 	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
@@ -735,7 +734,7 @@ static _Noreturn void child_exec(struct child_ctx *c)
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	child_seccomp(c, true);
 	if (strchr(file, '/')) {
-		execve(file, cfg->argv, env);
+		execve(file, cfg->argv, c->env);
 		child_fail(c, errno, "exec '%s' in the image", file);
 	}
 	int saved = ENOENT;
@@ -746,7 +745,7 @@ static _Noreturn void child_exec(struct child_ctx *c)
 		char full[PATH_MAX];
 		if (snprintf(full, sizeof full, "%.*s/%s", (int)n, n ? dir : ".", file) <
 		    (int)sizeof full) {
-			execve(full, cfg->argv, env);
+			execve(full, cfg->argv, c->env);
 			if (errno == EACCES)
 				saved = EACCES;
 			else if (errno != ENOENT && errno != ENOTDIR)
@@ -1125,8 +1124,7 @@ static int start(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t **out, cb
 		.groups = u.groups,
 		.n_groups = u.n_groups,
 		.last_cap = last_cap(),
-		.path = env_path(cfg->env),
-		.env = env_home,
+		.path = env_path(cfg->env), .env = env_home,
 		.fd_in = -1, .fd_out = -1, .fd_err = -1,
 		.iso = rt_isolation_get(),
 	};

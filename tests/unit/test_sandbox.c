@@ -656,8 +656,7 @@ static void test_env_exact_cwd_umask(void **state)
 	cfg.argv = (char *[]){"/bin/sh", "-c", "env | sort; pwd; umask", NULL};
 	sbx_status_t st = must_run(&cfg);
 	assert_exited(st, 0);
-	/* busybox sh adds PWD (and SHLVL) itself, the sandbox HOME from the
-	 * user's passwd entry (as runc does); nothing else may appear */
+	/* busybox sh adds PWD, SHLVL; the sandbox HOME (passwd); nothing else */
 	assert_string_equal(c.out.data,
 			    "A=1\nB=two words\nHOME=/root\nPATH=/bin\nPWD=/new/work/dir\nSHLVL=1\n"
 			    "/new/work/dir\n0022\n");
@@ -971,6 +970,7 @@ static int put(const char *path, const char *content)
 	return rc;
 }
 
+#define SUBIDS_LOCK "/tmp/cbuild-test-subids.lock"
 static void run_rootless(bool subids)
 {
 	if (g.rootless)
@@ -979,14 +979,9 @@ static void run_rootless(bool subids)
 		print_message("SKIP: rootless part needs useradd and setpriv\n");
 		skip();
 	}
-	/* other copies of this suite (other checkouts on the same machine)
-	 * edit the same files: one at a time. One fd for the whole process: a
-	 * failed assertion longjmps past any close, and a second open file
-	 * locking again would wait for itself forever (and every other suite
-	 * behind it); the lock goes at exit. */
+	/* one checkout at a time; one fd per process (asserts longjmp past close) */
 	static int lock = -1;
-	if (lock < 0)
-		lock = open("/tmp/cbuild-test-subids.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+	lock = lock >= 0 ? lock : open(SUBIDS_LOCK, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
 	assert_true(lock >= 0);
 	while (flock(lock, LOCK_EX) < 0)
 		assert_int_equal(errno, EINTR);
