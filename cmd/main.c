@@ -36,7 +36,7 @@ static const cmd_def_t commands[] = {
 	 CMD_OPTS_STOP_AT_ARG | CMD_OPTS_USAGE_125},
 	{"stop", cmd_stop, "cbuild stop [OPTIONS] CONTAINER...", "stop running containers",
 	 cmd_stop_opts},
-	{"start", cmd_start, "cbuild start CONTAINER...", "start stopped containers", cmd_start_opts},
+	{"start", cmd_start, "cbuild start [-a [-i]] CONTAINER...", "start stopped containers", cmd_start_opts},
 	{"rm", cmd_rm, "cbuild rm [OPTIONS] CONTAINER...", "remove containers", cmd_rm_opts},
 	{"restart", cmd_restart, "cbuild restart [OPTIONS] CONTAINER...",
 	 "stop (STOPSIGNAL, SIGKILL after -t seconds) and start containers", cmd_restart_opts},
