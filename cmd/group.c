@@ -98,7 +98,7 @@ const cmd_def_t cmd_container_subs[] = {
 	 "run a command in a new container", cmd_run_opts, CMD_OPTS_STOP_AT_ARG | CMD_OPTS_EXIT_125},
 	{"stats", cmd_stats, "cbuild container stats [OPTIONS] [CONTAINER...]",
 	 "show containers' CPU, memory, network and block I/O use and PIDs", cmd_stats_opts},
-	{"start", cmd_start, "cbuild container start CONTAINER...", "start stopped containers",
+	{"start", cmd_start, "cbuild container start [-a [-i]] CONTAINER...", "start stopped containers",
 	 cmd_start_opts},
 	{"stop", cmd_stop, "cbuild container stop [OPTIONS] CONTAINER...", "stop running containers",
 	 cmd_stop_opts},

@@ -239,6 +239,7 @@ static json_t *container_json(store_t *st, const rt_ctr_t *c)
 	json_object_set_new(j, "Name", oci_json_str(name));
 	json_object_set_new(j, "Driver", oci_json_str("overlay"));
 	json_object_set_new(j, "HostConfig", host);
+	json_object_set_new(j, "Mounts", cmd_ctr_mounts(st, c));
 	json_object_set_new(j, "NetworkSettings", network_settings(c));
 	json_object_set_new(j, "GraphDriver", graph);
 	json_object_set_new(j, "Config", config);

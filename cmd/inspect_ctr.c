@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include "cmd/inspect_ctr.h"
+#include "runtime/volume.h"
 #include "common/util.h"
 #include "store/json.h"
 
@@ -101,4 +102,50 @@ void cmd_inspect_ctr_options(const rt_ctr_t *c, json_t *image_labels, json_t *co
 	json_object_set_new(host, "Dns", e->dns ? strv_or_null(e->dns) : json_array());
 	json_object_set_new(host, "Init", e->init ? json_true() : json_null());
 	json_object_set_new(host, "Ulimits", ulimits_json(e->ulimits));
+}
+
+/* One -v spec "SRC:DST[:ro]": a path SRC binds it, a name is a volume. */
+static json_t *mount_json(store_t *st, const char *spec)
+{
+	_cleanup_free_ char *s = cb_xstrdup(spec);
+	char *dst = strchr(s, ':');
+	if (!dst)
+		return NULL;
+	*dst++ = '\0';
+	char *mode = strchr(dst, ':');
+	if (mode)
+		*mode++ = '\0';
+	bool ro = mode && cb_streq(mode, "ro");
+	bool bind = s[0] == '/';
+	json_t *m = json_object();
+	json_object_set_new(m, "Type", json_string(bind ? "bind" : "volume"));
+	if (!bind)
+		json_object_set_new(m, "Name", json_string(s));
+	char *source = NULL;
+	rt_vol_info_t vi = {0};
+	cb_error_t e = CB_ERROR_INIT;
+	if (!bind && rt_vol_inspect(st, s, false, &vi, &e) == 0)
+		source = cb_xstrdup(vi.mountpoint);
+	cb_error_release(&e);
+	rt_vol_info_release(&vi);
+	json_object_set_new(m, "Source", json_string(source ? source : bind ? s : ""));
+	free(source);
+	json_object_set_new(m, "Destination", json_string(dst));
+	if (!bind)
+		json_object_set_new(m, "Driver", json_string("local"));
+	json_object_set_new(m, "Mode", json_string(mode ? mode : bind ? "" : "z"));
+	json_object_set_new(m, "RW", json_boolean(!ro));
+	json_object_set_new(m, "Propagation", json_string(bind ? "rprivate" : ""));
+	return m;
+}
+
+json_t *cmd_ctr_mounts(store_t *st, const rt_ctr_t *c)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; c->volumes && c->volumes[i]; i++) {
+		json_t *m = mount_json(st, c->volumes[i]);
+		if (m)
+			json_array_append_new(a, m);
+	}
+	return a;
 }

@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "runtime/container.h"
+#include "store/store.h"
 
 /* Add docker's fields for c's options to the Config and HostConfig
  * objects: Labels (the image's with --label over them), Healthcheck,
@@ -14,6 +15,10 @@
  * image's Labels object or NULL (borrowed). */
 void cmd_inspect_ctr_options(const rt_ctr_t *c, json_t *image_labels, json_t *config,
 			     json_t *host);
+
+/* docker's Mounts: one object per -v (bind or volume: Type, Name, Source,
+ * Destination, Driver, Mode, RW, Propagation). New reference. */
+json_t *cmd_ctr_mounts(store_t *st, const rt_ctr_t *c);
 
 /* The container's labels: the image's, with --label K=V over them. New
  * reference. */

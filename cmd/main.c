@@ -36,7 +36,7 @@ static const cmd_def_t commands[] = {
 	 CMD_OPTS_STOP_AT_ARG | CMD_OPTS_USAGE_125},
 	{"stop", cmd_stop, "cbuild stop [OPTIONS] CONTAINER...", "stop running containers",
 	 cmd_stop_opts},
-	{"start", cmd_start, "cbuild start CONTAINER...", "start stopped containers", cmd_start_opts},
+	{"start", cmd_start, "cbuild start [-a [-i]] CONTAINER...", "start stopped containers", cmd_start_opts},
 	{"rm", cmd_rm, "cbuild rm [OPTIONS] CONTAINER...", "remove containers", cmd_rm_opts},
 	{"restart", cmd_restart, "cbuild restart [OPTIONS] CONTAINER...",
 	 "stop (STOPSIGNAL, SIGKILL after -t seconds) and start containers", cmd_restart_opts},
@@ -265,14 +265,17 @@ static int run_command(cmd_ctx_t *ctx, const cmd_def_t *c, int argc, char **argv
 		return 0;
 	cb_error_print(stderr, "cbuild", &err);
 	cb_error_release(&err);
-	if (rc != CMD_USAGE && ctx->fail_code)
+	bool usage = rc == CMD_USAGE || rc == CMD_BAD_FLAG;
+	if (!usage && ctx->fail_code)
 		return ctx->fail_code;
 	/* docker's run says 125 for its own failures, usage included, so that
 	 * a script tells them from the command's exit status; exec for usage */
 	/* a subcommand's own usage and flags (network create, container run) */
 	const cmd_def_t *v = ctx->verb ? ctx->verb : c;
-	if (rc == CMD_USAGE) {
+	if (usage) {
 		fprintf(stderr, "usage: %s\nSee '%s --help'.\n", v->usage, verb_path(v, path, sizeof(path)));
+		if (rc == CMD_BAD_FLAG)
+			return 125;
 		return v->flags & (CMD_OPTS_EXIT_125 | CMD_OPTS_USAGE_125) ? 125 : 2;
 	}
 	return v->flags & CMD_OPTS_EXIT_125 ? 125 : 1;

@@ -113,7 +113,7 @@ static int take_value(cmd_opts_t *p, const cmd_opt_t *o, const char *eq, const c
 			return 0;
 		cb_error_set(err, 0, "invalid argument '%s' for '%s' flag: expected true or false",
 			     eq, shown);
-		return CMD_USAGE;
+		return CMD_BAD_FLAG;
 	}
 	if (eq || o->kind == CMD_ARG_OPTIONAL) {
 		p->arg = eq;
@@ -121,7 +121,7 @@ static int take_value(cmd_opts_t *p, const cmd_opt_t *o, const char *eq, const c
 	}
 	if (p->i >= p->argc) {
 		cb_error_set(err, 0, "flag needs an argument: %s", shown);
-		return CMD_USAGE;
+		return CMD_BAD_FLAG;
 	}
 	p->arg = p->argv[p->i++];
 	return 0;
@@ -142,7 +142,7 @@ static int next_short(cmd_opts_t *p, cb_error_t *err)
 	if (!o) {
 		p->bundle = NULL;
 		cb_error_set(err, 0, "unknown shorthand flag: '%c' in -%c", c, c);
-		return CMD_USAGE;
+		return CMD_BAD_FLAG;
 	}
 	char shown[4] = {'-', c, 0};
 	const char *eq = NULL;
@@ -186,7 +186,7 @@ int cmd_opts_next(cmd_opts_t *p, cb_error_t *err)
 		const cmd_opt_t *o = find_long(p->def, name, len);
 		if (!o) {
 			cb_error_set(err, 0, "unknown flag: --%.*s", (int)len, name);
-			return CMD_USAGE;
+			return CMD_BAD_FLAG;
 		}
 		char shown[96];
 		snprintf(shown, sizeof(shown), "--%s", o->name);
@@ -205,7 +205,7 @@ int cmd_opts_int(const cmd_opts_t *p, long long min, long long max, long long *o
 	if (!p->arg || errno || end == p->arg || *end || v < min || v > max) {
 		cb_error_set(err, 0, "invalid argument '%s' for '%s' flag", p->arg ? p->arg : "",
 			     cmd_opts_name(p));
-		return CMD_USAGE;
+		return CMD_BAD_FLAG;
 	}
 	*out = v;
 	return 0;

@@ -61,6 +61,10 @@
 
 #define CMD_USAGE (-2) /* bad usage, err set: exit 2 (125 for run/exec) */
 #define CMD_HELP (-3)  /* the help was printed: exit 0 */
+/* an unknown flag, a flag without its value or with a bad one, err set:
+ * exit 125 for every verb, as docker's flag parser does (its other usage
+ * errors, a wrong argument count, exit 1: cbuild's CMD_USAGE is still 2) */
+#define CMD_BAD_FLAG (-4)
 
 #define CMD_OPT_LONG 256
 

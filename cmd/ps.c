@@ -119,11 +119,34 @@ static char *ports_text(const rt_ctr_t *c)
 	return cb_buf_detach(&b, NULL);
 }
 
+/* Does the name the container was run with still name its image? Once
+ * rmi -f or a new tag took it away, docker's ps shows the image ID. */
+static bool name_still_names(store_t *st, const rt_ctr_t *c, char id[13])
+{
+	cb_error_t e = CB_ERROR_INIT;
+	image_t *mine = image_load(st, c->image, &e);
+	if (!mine) {
+		cb_error_release(&e);
+		return true; /* nothing better to show */
+	}
+	image_t *named = c->image_name ? cmd_load_image(st, c->image_name, &e) : NULL;
+	if (!named)
+		cb_error_release(&e);
+	bool same = named && cb_streq(named->config_digest, mine->config_digest);
+	cmd_short_id(mine->config_digest, id);
+	image_free(named);
+	image_free(mine);
+	return same;
+}
+
 /* the image as the user typed it, in its familiar form */
-static char *image_text(const rt_ctr_t *c)
+static char *image_text(store_t *st, const rt_ctr_t *c)
 {
 	reg_ref_t r;
 	cb_error_t e = CB_ERROR_INIT;
+	char id[13];
+	if (!name_still_names(st, c, id))
+		return cb_xstrdup(id);
 	if (c->image_name && reg_ref_parse(c->image_name, 0, &r, &e) == 0) {
 		char *s = reg_ref_familiar(&r);
 		reg_ref_release(&r);
@@ -338,7 +361,7 @@ static void fill_row(store_t *st, const rt_ctr_t *c, bool no_trunc, char **row, 
 	char created[64];
 	cmd_human_ago(c->created, created, sizeof created);
 	row[COL_ID] = no_trunc ? cb_xstrdup(c->id) : cb_asprintf("%.12s", c->id);
-	row[COL_IMAGE] = image_text(c);
+	row[COL_IMAGE] = image_text(st, c);
 	row[COL_COMMAND] = command_text(c, no_trunc);
 	row[COL_CREATED] = cb_xstrdup(created);
 	row[COL_STATUS] = status_text(c);

@@ -5,10 +5,17 @@
 #include "cmd/cmd.h"
 #include "common/util.h"
 
-static int rm_one(void *force, store_t *st, const char *name, cb_error_t *err)
+struct rm_flags {
+	bool force, volumes;
+};
+
+static int rm_one(void *arg, store_t *st, const char *name, cb_error_t *err)
 {
+	const struct rm_flags *f = arg;
 	rt_ctr_t *c = rt_ctr_load(st, name, err);
-	int rc = c ? rt_ctr_remove(st, c, *(bool *)force, err) : -1;
+	int rc = c ? rt_ctr_remove(st, c, f->force, err) : -1;
+	if (rc == 0 && f->volumes)
+		rt_ctr_remove_anon_volumes(st, c);
 	if (rc == 0)
 		printf("%s\n", name);
 	rt_ctr_free(c);
@@ -22,13 +29,15 @@ const cmd_opt_t cmd_rm_opts[] = {
 
 int cmd_rm(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
-	bool force = false;
+	struct rm_flags f = {0};
 	cmd_opts_t p;
 	int o;
 	cmd_opts_init(&p, ctx->verb, argc, argv);
 	while ((o = cmd_opts_next(&p, err)) > 0)
 		if (o == 'f')
-			force = p.on;
+			f.force = p.on;
+		else if (o == 'v')
+			f.volumes = p.on;
 	if (o < 0)
 		return o;
 	if (p.nargs < 1)
@@ -36,5 +45,5 @@ int cmd_rm(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;
-	return cmd_each(st, p.args, p.nargs, rm_one, &force, err);
+	return cmd_each(st, p.args, p.nargs, rm_one, &f, err);
 }

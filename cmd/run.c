@@ -127,7 +127,7 @@ static void run_args_release(run_args_t *a)
 	cmd_run_extra_release(&a->spec.extra);
 }
 
-enum { O_RM = CMD_OPT_LONG, O_NAME, O_ENVFILE, O_HOSTNAME, O_NETWORK, O_ENTRYPOINT, O_LOGOPT,
+enum { O_RM = CMD_OPT_LONG, O_NAME, O_ENVFILE, O_NETWORK, O_ENTRYPOINT, O_LOGOPT,
        O_PLATFORM, O_SECOPT, O_PIDS, O_HR, O_X, O_ALIAS, O_IP };
 
 const cmd_opt_t cmd_run_opts[] = {
@@ -143,7 +143,7 @@ const cmd_opt_t cmd_run_opts[] = {
 	 CMD_OPT_REPEAT},
 	{"workdir", 'w', CMD_ARG_REQUIRED, "DIR", "working directory inside the container"},
 	{"user", 'u', CMD_ARG_REQUIRED, "USER[:GROUP]", "user (name or UID) to run as"},
-	{"hostname", O_HOSTNAME, CMD_ARG_REQUIRED, "NAME", "the container's host name"},
+	{"hostname", 'h', CMD_ARG_REQUIRED, "NAME", "the container's host name"},
 	{"network", O_NETWORK, CMD_ARG_REQUIRED, "NET", "network: bridge, host, none or a network's name"},
 	{"net", O_NETWORK, CMD_ARG_REQUIRED, "NET", "same as --network", CMD_OPT_HIDDEN},
 	{"entrypoint", O_ENTRYPOINT, CMD_ARG_REQUIRED, "CMD", "override the image's ENTRYPOINT"},
@@ -212,7 +212,7 @@ static int parse(cmd_ctx_t *ctx, int argc, char **argv, run_args_t *a, cb_error_
 		case 'v': a->volumes = cb_strv_push(a->volumes, v); break;
 		case 'w': s->cwd = v; break;
 		case 'u': s->user = v; break;
-		case O_HOSTNAME: s->hostname = v; break;
+		case 'h': s->hostname = v; break;
 		case O_NETWORK: s->network = v; break;
 		case O_ENTRYPOINT: s->entrypoint = v; break;
 		case 'p': a->ports = cb_strv_push(a->ports, v); break;

@@ -166,9 +166,15 @@ static int parse_mount(cmd_run_extra_t *x, const char *v, cb_error_t *err)
 	if (strcmp(type, "bind") && strcmp(type, "volume"))
 		return cmd_usage_error(err, "invalid argument '%s' for '--mount': type '%s' is "
 					    "not bind, volume or tmpfs", v, type);
-	if (!src || !*src) /* an anonymous volume: named by a random id, as docker's */
-		return cmd_usage_error(err, "--mount: a volume without a source is not supported "
-					    "yet");
+	if (!strcmp(type, "volume") && (!src || !*src)) {
+		/* an anonymous volume: the runtime names it by a random id */
+		*x->volumes = cb_strv_push_take(*x->volumes, cb_asprintf("%s%s", dst,
+									 ro ? ":ro" : ""));
+		return 0;
+	}
+	if (!src || !*src)
+		return cmd_usage_error(err, "invalid mount config for type \"bind\": field "
+					    "Source must not be empty");
 	bool bind = !strcmp(type, "bind");
 	if (bind && (*src != '/' || access(src, F_OK) < 0))
 		/* unlike -v, --mount never creates the host path (docker) */

@@ -19,6 +19,7 @@
 #include "runtime/netavark.h"
 #include "runtime/network.h"
 #include "runtime/sandbox.h"
+#include "runtime/volume.h"
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/json.h"
@@ -45,6 +46,7 @@ void rt_ctr_free(rt_ctr_t *c)
 	free(c->user);
 	free(c->hostname);
 	cb_strv_free(c->volumes);
+	cb_strv_free(c->anon_volumes);
 	cb_strv_free(c->networks);
 	cb_strv_free(c->net_aliases);
 	cb_strv_free(c->net_ips);
@@ -239,6 +241,7 @@ int ctr_write_config(store_t *st, const rt_ctr_t *c, cb_error_t *err)
 	json_object_set_new(j, "user", oci_json_str(c->user ? c->user : ""));
 	json_object_set_new(j, "hostname", oci_json_str(c->hostname));
 	json_object_set_new(j, "volumes", oci_json_strv(c->volumes));
+	json_object_set_new(j, "anon_volumes", oci_json_strv(c->anon_volumes));
 	json_object_set_new(j, "ports", ports);
 	json_object_set_new(j, "network", oci_json_str(c->net_none   ? "none"
 							: c->networks[0] ? "bridge"
@@ -326,6 +329,7 @@ static void read_config(rt_ctr_t *c, json_t *j)
 	c->user = json_dupstr(j, "user");
 	c->hostname = json_dupstr(j, "hostname");
 	c->volumes = json_strv(json_object_get(j, "volumes"));
+	c->anon_volumes = json_strv(json_object_get(j, "anon_volumes"));
 	c->stop_signal = json_dupstr(j, "stop_signal");
 	c->created = parse_time(json_object_get(j, "created"));
 	c->created_ns = json_integer_value(json_object_get(j, "created_ns"));
@@ -739,7 +743,19 @@ static int fill_from_spec(rt_ctr_t *c, const rt_ctr_spec_t *s, const oci_config_
 	c->volumes = cb_strv_dup(s->volumes);
 	if (!c->volumes)
 		c->volumes = cb_xcalloc(1, sizeof(char *));
+	c->anon_volumes = cb_xcalloc(1, sizeof(char *));
 	for (size_t i = 0; c->volumes[i]; i++) {
+		/* `-v /path`: an anonymous volume, a named one with a random name
+		 * (docker's 64 hex digits), remembered for rm -v and run --rm */
+		const char *sep = strchr(c->volumes[i], ':');
+		if (c->volumes[i][0] == '/' && (!sep || sep[1] != '/')) {
+			char name[65];
+			cb_random_hex(name, 32);
+			char *named = cb_asprintf("%s:%s", name, c->volumes[i]);
+			free(c->volumes[i]);
+			c->volumes[i] = named;
+			c->anon_volumes = cb_strv_push(c->anon_volumes, name);
+		}
 		const char *v = c->volumes[i];
 		const char *colon = strchr(v, ':');
 		if (!colon || colon == v || colon[1] != '/')
@@ -960,4 +976,13 @@ int rt_ctr_remove(store_t *st, rt_ctr_t *c, bool force, cb_error_t *err)
 	/* a crashed monitor's namespace, NAT rules and addresses */
 	rt_nav_detach(c->id);
 	return 0;
+}
+
+void rt_ctr_remove_anon_volumes(store_t *st, const rt_ctr_t *c)
+{
+	for (size_t i = 0; c->anon_volumes && c->anon_volumes[i]; i++) {
+		cb_error_t e = CB_ERROR_INIT;
+		if (rt_vol_remove(st, c->anon_volumes[i], true, &e) < 0)
+			cb_warn_error(&e);
+	}
 }

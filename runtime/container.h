@@ -162,6 +162,7 @@ typedef struct rt_ctr {
 				      * adds. What inspect shows and commit keeps */
 	char *cwd, *user, *hostname;
 	char **volumes;
+	char **anon_volumes; /* names of the volumes `-v /path` made (rm -v, run --rm) */
 	rt_ctr_port_t *ports;
 	size_t n_ports;
 	bool net_none;
@@ -245,6 +246,10 @@ int rt_ctr_stop(store_t *st, rt_ctr_t *c, int timeout, cb_error_t *err);
 /* Remove the container; a running one only with force (killed first).
  * EBUSY "container 'x' is running: stop it first or use -f". */
 int rt_ctr_remove(store_t *st, rt_ctr_t *c, bool force, cb_error_t *err);
+
+/* Remove the anonymous volumes of a removed container (rm -v, run --rm);
+ * one that fails is a warning. */
+void rt_ctr_remove_anon_volumes(store_t *st, const rt_ctr_t *c);
 
 /* ---- restart policies and health checks (runtime/container_keep.c) ---- */
 

@@ -3,6 +3,7 @@
  * line the container prints to its log: attach follows that file, from
  * its end (docker attach shows no earlier output either). */
 #include <errno.h>
+#include <sys/stat.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -86,7 +87,7 @@ int rt_ctr_attach(store_t *st, rt_ctr_t *c, rt_attach_t *a, int *exit_code, cb_e
 {
 	if (rt_ctr_refresh(st, c, err) < 0)
 		return -1;
-	if (c->status != RT_CTR_RUNNING)
+	if (c->status != RT_CTR_RUNNING && !a->at_start)
 		return cb_error_fail(err, EINVAL, "you cannot attach to a stopped container "
 						  "'%s': start it first", c->name);
 	/* a detached -i container's stdin is its monitor's socket; an attached
@@ -102,10 +103,11 @@ int rt_ctr_attach(store_t *st, rt_ctr_t *c, rt_attach_t *a, int *exit_code, cb_e
 	rt_log_init(&r, c);
 	const char *data;
 	size_t len;
-	/* from now on: what the log holds already is history */
+	/* from now on (start -a: from the mark): what is before is history */
 	int rc = rt_log_read(&r, &data, &len, err);
+	size_t history = a->at_start && a->mark < (long long)len ? (size_t)a->mark : len;
 	if (rc == 0)
-		rt_log_consume(&r, len);
+		rt_log_consume(&r, history);
 	bool running = true;
 	while (rc == 0) {
 		if (a->pending_signal && *a->pending_signal) {
@@ -144,4 +146,11 @@ int rt_ctr_attach(store_t *st, rt_ctr_t *c, rt_attach_t *a, int *exit_code, cb_e
 	if (rc == 0 && !a->detached)
 		*exit_code = c->exit_code;
 	return rc;
+}
+
+long long rt_ctr_attach_mark(const rt_ctr_t *c)
+{
+	_cleanup_free_ char *path = ctr_path(c, "log");
+	struct stat sb;
+	return stat(path, &sb) == 0 ? (long long)sb.st_size : 0;
 }

@@ -205,6 +205,10 @@ void *rt_ctr_health_json(const rt_ctr_t *c)
 	/* before the keeper's first word on this run: docker's initial state */
 	if (!j)
 		j = json_pack("{s:s, s:i, s:[]}", "Status", "starting", "FailingStreak", 0, "Log");
+	/* a stopped container keeps its last checks, marked unhealthy (docker's
+	 * State.SetStopped); the keeper starts afresh on the next start */
+	if (c->status != RT_CTR_RUNNING)
+		json_object_set_new(j, "Status", json_string("unhealthy"));
 	return j;
 }
 

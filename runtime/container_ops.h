@@ -77,7 +77,15 @@ typedef struct rt_attach {
 						  * caller caught, sent to PID 1
 						  * and reset (docker's sig-proxy) */
 	bool detached;                           /* out: the keys were typed */
+	bool at_start;                           /* start -a: the caller marked
+						  * the log's end (rt_ctr_attach_mark)
+						  * before starting it: it may have
+						  * exited already */
+	long long mark;                          /* that end */
 } rt_attach_t;
+
+/* For start -a: the log's present end, before the start. */
+long long rt_ctr_attach_mark(const rt_ctr_t *c);
 
 /* Follow a running container's output from now until it exits (then
  * *exit_code = its exit code) or the detach keys are typed (a->detached,

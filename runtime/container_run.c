@@ -560,6 +560,8 @@ static void remove_self(store_t *st, rt_ctr_t *c)
 		cb_warn_error(&e);
 	else if (store_keep_remove(st, STORE_KEEP_CONTAINER, c->id, &e) < 0)
 		cb_warn_error(&e);
+	else
+		rt_ctr_remove_anon_volumes(st, c);
 }
 
 static int finish(store_t *st, rt_ctr_t *c, running_t *r, sbx_status_t *status, cb_error_t *err)

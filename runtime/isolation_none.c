@@ -394,6 +394,7 @@ static _Noreturn void child_fail(int fd, int code, const char *what, const char 
 typedef struct child_args {
 	const sbx_config_t *cfg;
 	sbx_user_t *u;
+	char *const *env; /* cfg->env with HOME */
 	char **candidates; /* argv[0] along the PATH, made before the fork */
 	int errfd, out, errw, in;
 	const void *seccomp; /* struct sock_fprog, NULL = none */
@@ -472,8 +473,7 @@ static _Noreturn void child(const child_args_t *a)
 	if (a->seccomp && cfg->no_new_privs &&
 	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, a->seccomp) < 0)
 		child_fail(a->errfd, errno, "load the seccomp filter for", cfg->argv[0]);
-	char *const empty[] = {NULL};
-	char *const *env = cfg->env ? cfg->env : empty;
+	char *const *env = a->env;
 	int saved = ENOENT;
 	for (size_t i = 0; a->candidates[i]; i++) {
 		execve(a->candidates[i], cfg->argv, env);
@@ -545,6 +545,7 @@ int sbx_none_start(const sbx_config_t *cfg, sbx_handle_t **out, cb_error_t *err)
 	int syncp[2] = {-1, -1}, op[2] = {-1, -1}, ep[2] = {-1, -1};
 	_cleanup_close_ int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	_cleanup_strv_ char **cand = candidates(cfg);
+	_cleanup_strv_ char **env = sbx_env_with_home(cfg->env, u.home);
 	sbx_cgroup_t *cg = NULL;
 	sbx_scmp_bpf_t *bpf = NULL;
 	const void *prog = NULL;
@@ -559,7 +560,7 @@ int sbx_none_start(const sbx_config_t *cfg, sbx_handle_t **out, cb_error_t *err)
 		goto fail;
 	int in = cfg->stdin_mode == SBX_STDIN_INHERIT ? (cfg->stdin_fd >= 0 ? cfg->stdin_fd : 0)
 						      : devnull;
-	child_args_t a = {.cfg = cfg, .u = &u, .candidates = cand, .errfd = syncp[1], .in = in, .seccomp = prog, .cgroup_fd = cg ? sbx_cgroup_procs_fd(cg) : -1};
+	child_args_t a = {.cfg = cfg, .u = &u, .env = env, .candidates = cand, .errfd = syncp[1], .in = in, .seccomp = prog, .cgroup_fd = cg ? sbx_cgroup_procs_fd(cg) : -1};
 	a.out = op[1] >= 0 ? op[1] : cfg->stdout_fd >= 0 ? cfg->stdout_fd
 							 : 1;
 	a.errw = ep[1] >= 0 ? ep[1] : cfg->stderr_fd >= 0 ? cfg->stderr_fd

@@ -313,6 +313,7 @@ static int start(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t **out, cb
 		return -1;
 	}
 
+	_cleanup_strv_ char **env_home = sbx_env_with_home(cfg->env, u.home);
 	sbx_handle_t *h = cb_xcalloc(1, sizeof *h);
 	h->pty = h->out_r = h->err_r = -1;
 	h->cb = cfg->output_cb;
@@ -331,7 +332,7 @@ static int start(const sbx_config_t *cfg, pid_t join_pid, sbx_handle_t **out, cb
 		.groups = u.groups,
 		.n_groups = u.n_groups,
 		.last_cap = last_cap(),
-		.path = env_path(cfg->env),
+		.path = env_path(cfg->env), .env = env_home,
 		.fd_in = -1, .fd_out = -1, .fd_err = -1,
 		.iso = rt_isolation_get(),
 	};

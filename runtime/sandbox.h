@@ -325,6 +325,12 @@ typedef struct sbx_user {
 int sbx_resolve_user(const char *rootfs, const char *spec, sbx_user_t *out, cb_error_t *err);
 void sbx_user_release(sbx_user_t *u);
 
+/* env with HOME=home added when env has no HOME (what runc does at exec:
+ * docker's containers and BuildKit's RUN steps get the user's passwd home,
+ * "/" for an unknown uid). NULL env counts as empty. Caller frees
+ * (cb_strv_free). */
+char **sbx_env_with_home(char *const *env, const char *home);
+
 /* What this host allows, for messages and tests: running as root, whether
  * user namespaces can be created, whether newuidmap/newgidmap exist and the
  * caller has subordinate ranges. */

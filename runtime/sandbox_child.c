@@ -633,8 +633,6 @@ static void child_creds(struct child_ctx *c)
 static _Noreturn void child_exec(struct child_ctx *c)
 {
 	const sbx_config_t *cfg = c->cfg;
-	char *const empty[] = {NULL};
-	char *const *env = cfg->env ? cfg->env : empty;
 	const char *file = cfg->argv[0];
 	/* every fd the caller forgot to mark CLOEXEC stops here */
 	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
@@ -645,7 +643,7 @@ static _Noreturn void child_exec(struct child_ctx *c)
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	child_seccomp(c, true);
 	if (strchr(file, '/')) {
-		execve(file, cfg->argv, env);
+		execve(file, cfg->argv, c->env);
 		child_fail(c, errno, "exec '%s' in the image", file);
 	}
 	int saved = ENOENT;
@@ -656,7 +654,7 @@ static _Noreturn void child_exec(struct child_ctx *c)
 		char full[PATH_MAX];
 		if (snprintf(full, sizeof full, "%.*s/%s", (int)n, n ? dir : ".", file) <
 		    (int)sizeof full) {
-			execve(full, cfg->argv, env);
+			execve(full, cfg->argv, c->env);
 			if (errno == EACCES)
 				saved = EACCES;
 			else if (errno != ENOENT && errno != ENOTDIR)

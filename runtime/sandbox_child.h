@@ -69,6 +69,7 @@ struct child_ctx {
 	size_t n_groups;
 	int last_cap;
 	const char *path;     /* PATH of the given env, or the default */
+	char *const *env;     /* the given env with HOME (sbx_env_with_home) */
 	const void *seccomp;  /* struct sock_fprog to load, NULL = none */
 	int cgroup_fd;        /* cgroup.procs to enter first, -1 = none */
 	rt_isolation_t iso;   /* may the root and /proc fall back (isolation.h) */

@@ -249,3 +249,16 @@ void sbx_user_release(sbx_user_t *u)
 	u->home = NULL;
 	u->n_groups = 0;
 }
+
+char **sbx_env_with_home(char *const *env, const char *home)
+{
+	char **out = cb_xcalloc(1, sizeof(char *));
+	bool has = false;
+	for (size_t i = 0; env && env[i]; i++) {
+		has = has || !strncmp(env[i], "HOME=", 5);
+		out = cb_strv_push(out, env[i]);
+	}
+	if (!has)
+		out = cb_strv_push_take(out, cb_asprintf("HOME=%s", home && *home ? home : "/"));
+	return out;
+}

@@ -11,7 +11,7 @@ out=$(cb tag --help); ok $? "tag --help exits 0"
 like "$out" "usage: cbuild tag" "tag --help prints its usage"
 
 cb nosuchverb >/dev/null 2>&1; is $? 2 "unknown command exits 2"
-cb images --bogus >/dev/null 2>&1; is $? 2 "unknown flag exits 2"
+cb images --bogus >/dev/null 2>&1; is $? 125 "unknown flag exits 125, as docker's flag parser"
 err=$(cb tag onlyone 2>&1); is $? 2 "missing argument exits 2"
 like "$err" "usage: cbuild tag" "usage line after a usage error"
 err=$(cb rmi nosuch 2>&1); is $? 1 "failure exits 1"

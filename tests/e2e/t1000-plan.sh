@@ -53,7 +53,7 @@ like "$err" "   \\| 	\\^" "error shows a caret under the column"
 err=$(cb plan --target nope "$ctx" 2>&1); is $? 1 "unknown target exits 1"
 like "$err" "target stage \"nope\" could not be found" "unknown target named"
 cb plan --format yaml "$ctx" >/dev/null 2>&1; is $? 2 "bad --format is a usage error"
-cb plan --bogus "$ctx" >/dev/null 2>&1; is $? 2 "unknown option is a usage error"
+cb plan --bogus "$ctx" >/dev/null 2>&1; is $? 125 "unknown option: 125, as docker's flags"
 err=$(cb plan "$T/nonexistent" 2>&1); is $? 1 "missing Dockerfile exits 1"
 like "$err" "read Dockerfile '$T/nonexistent/Dockerfile'" "missing Dockerfile named"
 

@@ -39,7 +39,7 @@ is "$(cb run --rm -e A=1 busybox sh -c 'echo $A' -- 2>&1)" 1 "run: what follows 
 cb run --bogus busybox true 2>/dev/null; is $? 125 "run: unknown flag: 125"
 cb run --rm busybox nosuchcmd 2>/dev/null; is $? 127 "run: command not found: 127"
 cb run --rm busybox /etc 2>/dev/null; is $? 126 "run: not executable: 126"
-cb images --bogus 2>/dev/null; is $? 2 "images: unknown flag: 2 (cbuild's usage code)"
+cb images --bogus 2>/dev/null; is $? 125 "images: unknown flag: 125 (docker's flag parser)"
 err=$(cb images --bogus 2>&1)
 like "$err" "^cbuild: error: unknown flag: --bogus$" "the error names the flag"
 like "$err" "See 'cbuild images --help'" "and says where the help is"

@@ -58,5 +58,5 @@ is "$(cb volume ls -q)" "v2" "v2 is left"
 is "$(echo y | cb volume prune 2>/dev/null | tail -1)" "Total reclaimed space: 0B" "prune answered y with nothing to do"
 cb rm -f "$id" >/dev/null
 cb volume ls -x >/dev/null 2>&1
-is "$?" 2 "an unknown option is a usage error"
+is "$?" 125 "an unknown option: 125, as docker"
 done_testing

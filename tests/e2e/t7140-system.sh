@@ -43,6 +43,6 @@ is "$(cb images --format '{{.Repository}}:{{.Tag}}' | sort | tr '\n' ' ')" "busy
 is "$(row Images)" "1 1" "system df after: 1 image, in use"
 is "$(row 'Build Cache')" "0 0" "no build cache"
 cb system prune --nope >/dev/null 2>&1
-is "$?" 2 "an unknown option is a usage error"
+is "$?" 125 "an unknown option: 125, as docker"
 cb rm -f running >/dev/null
 done_testing

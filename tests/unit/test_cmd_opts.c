@@ -101,16 +101,16 @@ static void test_errors(void **state)
 {
 	(void)state;
 	char out[256];
-	assert_int_equal(parse(&mixed, out, sizeof(out), "--bogus", NULL), CMD_USAGE);
+	assert_int_equal(parse(&mixed, out, sizeof(out), "--bogus", NULL), CMD_BAD_FLAG);
 	assert_string_equal(out, "ERR unknown flag: --bogus");
-	assert_int_equal(parse(&mixed, out, sizeof(out), "-dz", NULL), CMD_USAGE);
+	assert_int_equal(parse(&mixed, out, sizeof(out), "-dz", NULL), CMD_BAD_FLAG);
 	assert_string_equal(out, "ERR unknown shorthand flag: 'z' in -z");
-	assert_int_equal(parse(&mixed, out, sizeof(out), "--name", NULL), CMD_USAGE);
+	assert_int_equal(parse(&mixed, out, sizeof(out), "--name", NULL), CMD_BAD_FLAG);
 	assert_string_equal(out, "ERR flag needs an argument: --name");
-	assert_int_equal(parse(&mixed, out, sizeof(out), "--rm=maybe", NULL), CMD_USAGE);
+	assert_int_equal(parse(&mixed, out, sizeof(out), "--rm=maybe", NULL), CMD_BAD_FLAG);
 	assert_string_equal(out, "ERR invalid argument 'maybe' for '--rm' flag: expected true or false");
 	/* no prefix matching: --det is not --detach (pflag has none either) */
-	assert_int_equal(parse(&mixed, out, sizeof(out), "--det", NULL), CMD_USAGE);
+	assert_int_equal(parse(&mixed, out, sizeof(out), "--det", NULL), CMD_BAD_FLAG);
 }
 
 static void test_int(void **state)
@@ -122,7 +122,7 @@ static void test_int(void **state)
 	assert_int_equal(cmd_opts_int(&p, 0, 100, &v, &err), 0);
 	assert_int_equal(v, 12);
 	p.arg = "101";
-	assert_int_equal(cmd_opts_int(&p, 0, 100, &v, &err), CMD_USAGE);
+	assert_int_equal(cmd_opts_int(&p, 0, 100, &v, &err), CMD_BAD_FLAG);
 	assert_string_equal(err.msg, "invalid argument '101' for '--name' flag");
 	cb_error_release(&err);
 }

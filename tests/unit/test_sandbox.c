@@ -528,9 +528,9 @@ static void test_env_exact_cwd_umask(void **state)
 	cfg.argv = (char *[]){"/bin/sh", "-c", "env | sort; pwd; umask", NULL};
 	sbx_status_t st = must_run(&cfg);
 	assert_exited(st, 0);
-	/* busybox sh adds PWD (and SHLVL) itself; nothing else may appear */
+	/* busybox sh adds PWD, SHLVL; the sandbox HOME (passwd); nothing else */
 	assert_string_equal(c.out.data,
-			    "A=1\nB=two words\nPATH=/bin\nPWD=/new/work/dir\nSHLVL=1\n"
+			    "A=1\nB=two words\nHOME=/root\nPATH=/bin\nPWD=/new/work/dir\nSHLVL=1\n"
 			    "/new/work/dir\n0022\n");
 	capture_release(&c);
 }
@@ -842,6 +842,7 @@ static int put(const char *path, const char *content)
 	return rc;
 }
 
+#define SUBIDS_LOCK "/tmp/cbuild-test-subids.lock"
 static void run_rootless(bool subids)
 {
 	if (g.rootless)
@@ -850,10 +851,9 @@ static void run_rootless(bool subids)
 		print_message("SKIP: rootless part needs useradd and setpriv\n");
 		skip();
 	}
-	/* other copies of this suite (other checkouts on the same machine)
-	 * edit the same files: one at a time */
-	_cleanup_close_ int lock = open("/tmp/cbuild-test-subids.lock", O_CREAT | O_RDWR | O_CLOEXEC,
-					0600);
+	/* one checkout at a time; one fd per process (asserts longjmp past close) */
+	static int lock = -1;
+	lock = lock >= 0 ? lock : open(SUBIDS_LOCK, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
 	assert_true(lock >= 0);
 	while (flock(lock, LOCK_EX) < 0)
 		assert_int_equal(errno, EINTR);
