@@ -97,11 +97,13 @@ def main():
         tars.append(p)
         tmpfiles.append(p)
     layers, diff_ids = [], []
-    for p in tars:
+    for i, p in enumerate(tars):
         diff_ids.append("sha256:" + hashlib.file_digest(open(p, "rb"), "sha256").hexdigest())
         mt = "application/vnd.oci.image.layer.v1.tar"
         if a.gzip:
-            gz = p + ".gz"
+            # in the layout being written, never beside a --tar input: that
+            # may be the test cache another suite reads at the same moment
+            gz = os.path.join(a.out, ".layer%d.tar.gz" % i)
             with open(gz, "wb") as f:
                 subprocess.run(["gzip", "-1", "-n", "-c", p], stdout=f, check=True)
             tmpfiles.append(gz)
