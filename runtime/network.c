@@ -191,7 +191,15 @@ static int pick_subnet(store_t *st, rt_net_t *n, cb_error_t *err)
 	if (rt_net_list(st, &v, &nv, err) < 0)
 		return -1;
 	int rc = cb_error_fail(err, ENOSPC, "no free subnet in 10.89.0.0/16: use --subnet");
-	for (unsigned k = 1; k < 256 && rc < 0; k++) {
+	/* Each store starts its search at a place of its own: a subnet becomes
+	 * a host route only when a first container joins, so two stores that
+	 * create networks before that would otherwise both pick 10.89.1.0/24
+	 * (two CI jobs, two test suites: the same project's compose network). */
+	unsigned start = 0;
+	for (const char *c = store_root(st); *c; c++)
+		start = start * 31 + (unsigned char)*c;
+	for (unsigned step = 0; step < 255 && rc < 0; step++) {
+		unsigned k = 1 + (start + step) % 255;
 		_cleanup_free_ char *cidr = cb_asprintf("10.89.%u.0/24", k);
 		bool taken = rt_net_subnet_busy(cidr);
 		for (size_t i = 0; i < nv && !taken; i++)
