@@ -1,6 +1,7 @@
 /* The private mount namespace overlays live in, and the overlay options
  * every overlay of a build step or a container is mounted with. */
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,11 +18,21 @@
 /* The kernel takes at most one page of mount options. */
 #define OVERLAY_OPTS_MAX 4000
 
+static int outer_mount_ns = -1;
+
+int rt_outer_mount_ns(void)
+{
+	return outer_mount_ns;
+}
+
 int rt_enter_mount_ns(cb_error_t *err)
 {
 	static bool done;
 	if (done)
 		return 0;
+	/* kept to publish what other processes must see (rt_outer_mount_ns) */
+	if (outer_mount_ns < 0)
+		outer_mount_ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
 	if (rt_isolation_get() == RT_ISO_NONE) { /* asked for: said once all the same */
 		fprintf(stderr, "cbuild: running without namespaces: RUN steps are not isolated "
 				"from this container\n");

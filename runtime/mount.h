@@ -22,6 +22,11 @@
  * before any thread is started. */
 int rt_enter_mount_ns(cb_error_t *err);
 
+/* The mount namespace this process was in before rt_enter_mount_ns (an
+ * fd), or -1: where a mount that other processes must see goes (a network
+ * namespace's file, which a later command tears down after a kill -9). */
+int rt_outer_mount_ns(void);
+
 /* The overlay mount options after lowerdir/upperdir/workdir (",..."): no
  * redirect_dir, metacopy or index (their metadata fits in no layer), and
  * userxattr in a user namespace (trusted.* xattrs are root's only). The

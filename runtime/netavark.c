@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "runtime/netavark.h"
+#include "runtime/mount.h"
 #include "common/fs.h"
 #include "common/util.h"
 
@@ -307,6 +308,28 @@ static int run_netavark_locked(const char *verb, const char *netns, const char *
 
 /* ---- the namespace file ---- */
 
+/* Bind the child's network namespace on path here and, when this process
+ * left its first mount namespace (a build's overlays live in a private
+ * one), there too: a command that tears it down after we were killed
+ * (rt_nav_sweep, rt_nav_detach) runs there, and finds only an empty file
+ * without it ("setns: Invalid argument"), leaving the firewall rules. Our
+ * own teardown unmounts here and unlinks, which detaches the other. */
+static int bind_netns(const char *path)
+{
+	if (mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL) < 0)
+		return -1;
+	int outer = rt_outer_mount_ns();
+	struct stat a, b;
+	if (outer < 0 || stat("/proc/self/ns/mnt", &a) < 0 || fstat(outer, &b) < 0 ||
+	    a.st_ino == b.st_ino)
+		return 0;
+	/* not root in the first namespace's user namespace (rootless): only
+	 * the private mount, as before */
+	if (setns(outer, CLONE_NEWNS) < 0)
+		return 0;
+	return mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL);
+}
+
 /* A new network namespace bound on path, made by a child (we stay put). */
 static int make_netns(const char *path, cb_error_t *err)
 {
@@ -318,8 +341,7 @@ static int make_netns(const char *path, cb_error_t *err)
 	if (pid < 0)
 		return cb_error_errno(err, "fork");
 	if (pid == 0) {
-		if (unshare(CLONE_NEWNET) < 0 ||
-		    mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL) < 0)
+		if (unshare(CLONE_NEWNET) < 0 || bind_netns(path) < 0)
 			_exit(errno ? errno : 1);
 		_exit(0);
 	}

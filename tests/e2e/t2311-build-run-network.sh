@@ -93,8 +93,12 @@ has_ns; ok $? "the killed build had its namespace"
 kill -9 "$killed"; wait "$killed" 2>/dev/null
 has_ns; ok $? "kill -9 left it behind"
 printf 'FROM busybox\nRUN true\n' >"$ctx/Dockerfile"
-cb build -q --no-cache "$ctx" >/dev/null; ok $? "the next build"
+err=$(cb build -q --no-cache "$ctx" 2>&1 >/dev/null); ok $? "the next build"
 has_ns; is $? 1 "tore the killed build's namespace down"
+# the namespace was bound where the killer's sweep can see it (not only in
+# the killed build's private mount namespace): netavark could enter it
+is "$err" "" "without a warning (netavark entered the namespace)"
+is "$(iptables -t nat -S | grep -c "10\.89\.$o1\.")" 0 "and took its NAT rules away"
 ip -br link | grep -q "^cbr$$ "; is $? 1 "the bridge went with its last member"
 is "$(ls -A "$CBUILD_RUN_DIR/ipam/cbr$$" 2>/dev/null)" "" "no address is left allocated"
 done_testing
