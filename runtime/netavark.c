@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,12 +235,69 @@ static int lock_firewall(cb_error_t *err)
 static int run_netavark_locked(const char *verb, const char *netns, const char *req,
 			       cb_error_t *err);
 
+/* iptables ARGS in the host's network namespace: its exit status, or -1
+ * when it could not run; *printed tells whether it wrote to stdout. */
+static int iptables(const char *const *args, bool *printed)
+{
+	int out[2];
+	if (pipe2(out, O_CLOEXEC) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(out[0]), close(out[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (null < 0 || (host_netns_fd >= 0 && setns(host_netns_fd, CLONE_NEWNET) < 0))
+			_exit(126);
+		dup2(out[1], 1);
+		dup2(null, 2);
+		execvp("iptables", (char *const *)args);
+		execv("/usr/sbin/iptables", (char *const *)args);
+		_exit(127);
+	}
+	close(out[1]);
+	char buf[256];
+	ssize_t n;
+	*printed = false;
+	while ((n = read(out[0], buf, sizeof buf)) != 0)
+		if (n > 0)
+			*printed = true;
+		else if (errno != EINTR)
+			break;
+	close(out[0]);
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* netavark (1.4) takes `FORWARD -j NETAVARK_ISOLATION_1` away when the last
+ * member of ANY isolated network leaves, although the other networks'
+ * rules stay in that chain: from then on networks reach each other, until
+ * the next setup puts the jump back. After each teardown, while the chain
+ * holds a rule, the jump is put back where netavark puts it. */
+static void keep_isolation(void)
+{
+	const char *first_rule[] = {"iptables", "-w", "-S", "NETAVARK_ISOLATION_1", "1", NULL};
+	const char *has_jump[] = {"iptables", "-w", "-C", "FORWARD", "-j", "NETAVARK_ISOLATION_1",
+				  NULL};
+	const char *add_jump[] = {"iptables", "-w", "-I", "FORWARD", "1", "-j",
+				  "NETAVARK_ISOLATION_1", NULL};
+	bool printed;
+	if (iptables(has_jump, &printed) == 1 && iptables(first_rule, &printed) == 0 && printed)
+		iptables(add_jump, &printed);
+}
+
 static int run_netavark(const char *verb, const char *netns, const char *req, cb_error_t *err)
 {
 	int lock = lock_firewall(err);
 	if (lock < 0)
 		return -1;
 	int rc = run_netavark_locked(verb, netns, req, err);
+	if (!strcmp(verb, "teardown"))
+		keep_isolation();
 	close(lock); /* the child exited: nothing else holds it */
 	return rc;
 }
