@@ -88,8 +88,22 @@ printf 'FROM busybox\nRUN sleep 60\n' >"$ctx/Dockerfile"
 "$CBUILD" --root "$ROOT" build -q --no-cache "$ctx" >/dev/null 2>&1 &
 killed=$!
 has_ns() { compgen -G "$CBUILD_RUN_DIR/netns/build-$killed-*.json" >/dev/null; }
-for i in $(seq 300); do has_ns && break; sleep 0.1; done
-has_ns; ok $? "the killed build had its namespace"
+# set up and joined: a process is in it (the request is written before
+# netavark's setup, and a kill during the setup leaves a half-made
+# namespace whose teardown rightly warns)
+ns_joined() {
+	local f ino p
+	for f in "$CBUILD_RUN_DIR"/netns/build-"$killed"-*; do
+		case $f in *.json*) continue ;; esac
+		ino=$(stat -c %i "$f" 2>/dev/null) || continue
+		for p in /proc/[0-9]*/ns/net; do
+			[ "$(readlink "$p" 2>/dev/null)" = "net:[$ino]" ] && return 0
+		done
+	done
+	return 1
+}
+for i in $(seq 600); do ns_joined && break; sleep 0.1; done
+ns_joined; ok $? "the killed build had its namespace, set up and in use"
 kill -9 "$killed"; wait "$killed" 2>/dev/null
 has_ns; ok $? "kill -9 left it behind"
 printf 'FROM busybox\nRUN true\n' >"$ctx/Dockerfile"
