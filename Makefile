@@ -144,14 +144,18 @@ check-unit: $(UNIT_BINS) $(TOOL_BINS)
 	@fail=0; for t in $(UNIT_BINS); do echo "# $$t"; $$t || { fail=1; failed="$$failed $$t"; }; done; \
 	if [ $$fail = 1 ]; then echo "# failed:$$failed"; fi; exit $$fail
 
+# Two scripts at a time: most of a script's time is spent waiting (sandboxes,
+# registries, netavark), and each is hermetic (its own store, ports, names),
+# as it must be to pass beside another make check. CHECK_JOBS=1 for one.
+CHECK_JOBS ?= 2
 check-e2e: cbuild $(TOOL_BINS)
-	CBUILD_BIN=$(abspath $(BUILD)/cbuild) prove -f -e bash $(E2E_TESTS)
+	CBUILD_BIN=$(abspath $(BUILD)/cbuild) prove -f --timer -j$(CHECK_JOBS) -e bash $(E2E_TESTS)
 
 # Docker compatibility (issue 26): the scenarios in tests/compat/ are written
 # once against $$DOCKER; make check runs them on cbuild, compat-docker on a
 # private dockerd (tests/compat/with-dockerd) to show they say what docker does.
 check-compat: cbuild
-	COMPAT_CBUILD=$(abspath $(BUILD)/cbuild) prove -f -e 'tests/compat/with cbuild' $(COMPAT_TESTS)
+	COMPAT_CBUILD=$(abspath $(BUILD)/cbuild) prove -f --timer -j$(CHECK_JOBS) -e 'tests/compat/with cbuild' $(COMPAT_TESTS)
 
 compat-docker: cbuild
 	COMPAT_CBUILD=$(abspath $(BUILD)/cbuild) tests/compat/with-dockerd \
