@@ -130,6 +130,28 @@ start_registry() {
 }
 stop_registry() { kill "$REG_PID" 2>/dev/null; wait "$REG_PID" 2>/dev/null; }
 
+# dockerd_start [DOCKERD ARGS...]: a private dockerd (tests/tools/dockerd.sh)
+# under $T/dockerd ($DD), with no bridge and no iptables rules unless ARGS
+# give its network; stopped at exit. `dk ARGS` is docker talking to it.
+# Returns 1 with WHY set when it is not installed or did not start.
+# dockerd_load_busybox: $ROOT's busybox:latest (imported when missing) into it.
+. "$TOP/tests/tools/dockerd.sh"
+dk() { DOCKER_HOST=unix://$DD/sock /usr/bin/docker "$@"; }
+dockerd_start() {
+	dockerd_has || { WHY="dockerd or /usr/bin/docker is not installed"; return 1; }
+	DD=$T/dockerd
+	[ $# -gt 0 ] || set -- --bridge none --iptables=false
+	start_bg dockerd_private "$DD" "$@" >"$T/dockerd.log" 2>&1
+	at_exit 'dockerd_stop "$DD"'
+	dockerd_wait "$DD" 120 || { WHY="dockerd did not start: $(tail -1 "$T/dockerd.log")"; return 1; }
+}
+dockerd_load_busybox() {
+	[ -n "$(cb images -q busybox:latest 2>/dev/null)" ] || import_busybox
+	cb push -q busybox:latest "docker-archive:$T/bb.tar:busybox:latest" >/dev/null 2>"$DD/load.err" &&
+		dk load -q -i "$T/bb.tar" >/dev/null 2>>"$DD/load.err" ||
+		{ WHY="could not load busybox into dockerd: $(tail -1 "$DD/load.err")"; return 1; }
+}
+
 # build_case CASE [ARGS...]: build testdata/builds/CASE as CASE:1 (quiet)
 BUILDS=$TOP/testdata/builds
 build_case() { local c=$1; shift; cb build -q -t "$c:1" "$@" "$BUILDS/$c"; }
