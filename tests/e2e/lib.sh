@@ -152,6 +152,25 @@ dockerd_load_busybox() {
 		{ WHY="could not load busybox into dockerd: $(tail -1 "$DD/load.err")"; return 1; }
 }
 
+# octet [N]: a third octet X of 10.89.X.0/24 with no route on the host (an
+# "unreachable" one is a claim, ours or another suite's) and no firewall
+# rule (what a killed run elsewhere may have left). Where the search
+# starts depends on the PID, $OCTET_SEED (a test's own) and N, so tests
+# and a test's jobs running at once start apart.
+# claim X: keep 10.89.X.0/24 from other suites until this test exits.
+octet() {
+	local x
+	for x in $(seq $((100 + ($$ + ${OCTET_SEED:-0} + ${1:-0}) % 120)) 250) $(seq 100 250); do
+		ip route | grep -q "10\.89\.$x\." ||
+			{ iptables -S; iptables -t nat -S; } 2>/dev/null | grep -q "10\.89\.$x\." ||
+			{ echo "$x"; return; }
+	done
+}
+claim() {
+	ip route add unreachable "10.89.$1.0/24" metric 4000 2>/dev/null
+	at_exit "ip route del unreachable 10.89.$1.0/24 metric 4000 2>/dev/null"
+}
+
 # build_case CASE [ARGS...]: build testdata/builds/CASE as CASE:1 (quiet)
 BUILDS=$TOP/testdata/builds
 build_case() { local c=$1; shift; cb build -q -t "$c:1" "$@" "$BUILDS/$c"; }

@@ -11,15 +11,8 @@
 [ -x /usr/lib/podman/netavark ] || skip_all "no netavark"
 import_busybox
 
-octet() { # a third octet of 10.89.X.0/24 with no route on the host
-	local x
-	for x in $(seq $((100 + ($$ + ${1:-0}) % 120)) 250) $(seq 100 250); do
-		ip route | grep -q "10\.89\.$x\." || { echo "$x"; return; } # "unreachable ...": a claim
-	done
-}
 o1=$(octet); export CBUILD_BRIDGE_SUBNET=10.89.$o1.0/24 CBUILD_BRIDGE=cbp$$
-ip route add unreachable 10.89.$o1.0/24 metric 4000 2>/dev/null
-at_exit "ip route del unreachable 10.89.$o1.0/24 metric 4000 2>/dev/null"
+claim "$o1"
 export CBUILD_RUN_DIR=$T/run
 retry() { local i; for i in $(seq 300); do "$@" && return 0; sleep 0.1; done; return 1; }
 get() { printf 'GET / HTTP/1.0\r\n\r\n' | busybox nc -w 3 "$@" 2>/dev/null | head -1 | tr -d '\r'; }

@@ -10,20 +10,7 @@
 [ -x /usr/lib/podman/netavark ] || skip_all "no netavark"
 import_busybox
 
-octet() { # a third octet of 10.89.X.0/24 with no route and no firewall rule on the host
-	local x
-	for x in $(seq $((100 + ($$ + 31) % 120)) 250) $(seq 100 250); do
-		# "unreachable 10.89.X.0/24" is a claim (ours or another suite's);
-		# rules may be what a killed run elsewhere left
-		ip route | grep -q "10\.89\.$x\." ||
-			{ iptables -S; iptables -t nat -S; } 2>/dev/null | grep -q "10\.89\.$x\." ||
-			{ echo "$x"; return; }
-	done
-}
-claim() { # claim X: keep 10.89.X.0/24 from other suites until we exit
-	ip route add unreachable "10.89.$1.0/24" metric 4000 2>/dev/null
-	at_exit "ip route del unreachable 10.89.$1.0/24 metric 4000 2>/dev/null"
-}
+OCTET_SEED=31
 o1=$(octet); claim "$o1"
 export CBUILD_BRIDGE_SUBNET=10.89.$o1.0/24 CBUILD_BRIDGE=cbe$$ CBUILD_RUN_DIR=$T/run
 mknet() { # mknet NAME [OPTIONS]: a network on a free subnet of its own, 10.89.$O.0/24
