@@ -35,13 +35,11 @@ static int timed_verb(cmd_ctx_t *ctx, int argc, char **argv, timed_op_t t, cb_er
 	while ((o = cmd_opts_next(&p, err)) > 0)
 		if (o == 't' && cmd_opts_int(&p, 0, 86400, &timeout, err) < 0)
 			return CMD_USAGE;
+	store_t *st = NULL;
+	if (o == 0)
+		o = cmd_operands(ctx, &p, 1, -1, "container", &st, err);
 	if (o < 0)
 		return o;
-	if (p.nargs < 1)
-		return cmd_usage_error(err, "'%s' needs at least 1 container", ctx->verb->name);
-	store_t *st = cmd_store(ctx, err);
-	if (!st)
-		return -1;
 	t.timeout = (int)timeout;
 	return cmd_each(st, p.args, p.nargs, timed_one, &t, err);
 }
