@@ -94,6 +94,7 @@ wait_port() { # wait_port PORT [SECONDS]
 # start_registry [tls] [auth]: sets REG (host:port), REG_PID, REG_DIR; with tls
 # the CA is trusted through $T/certs.d (CBUILD_CERTS_DIR) and REG_CA; with auth
 # the user is testuser / testpass.
+. "$TOP/tests/tools/registry.sh"
 start_registry() {
 	local tls=0 auth=0 a
 	for a in "$@"; do case $a in tls) tls=1 ;; auth) auth=1 ;; esac; done
@@ -102,11 +103,7 @@ start_registry() {
 	REG_DIR=$T/registry-$port
 	mkdir -p "$REG_DIR/data"
 	{
-		echo "version: 0.1"
-		echo "log: {level: error}"
-		echo "storage: {filesystem: {rootdirectory: $REG_DIR/data}, delete: {enabled: true}}"
-		echo "http:"
-		echo "  addr: 127.0.0.1:$port"
+		registry_config "$REG_DIR" "127.0.0.1:$port"
 		if [ $tls = 1 ]; then
 			openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
 				-addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
