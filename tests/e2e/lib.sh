@@ -168,6 +168,24 @@ claim() {
 	at_exit "ip route del unreachable 10.89.$1.0/24 metric 4000 2>/dev/null"
 }
 
+# upstream_host NAME: a host outside cbuild's networks, a namespace NAME of
+# this test's joined to the host by a veth pair (NAMEh, NAMEc) on a claimed
+# 10.89.X.0/30: the host side .1, the namespace .2 with its default route
+# back through the host, answering "upstream-hello" on port 8080. Sets
+# UP_OCTET (X). All of it goes at exit.
+upstream_host() {
+	local up=$1
+	UP_OCTET=$(octet); claim "$UP_OCTET"
+	ip netns add "$up" && at_exit "ip netns del $up 2>/dev/null"
+	ip link add "${up}h" type veth peer name "${up}c" && at_exit "ip link del ${up}h 2>/dev/null"
+	ip link set "${up}c" netns "$up"
+	ip addr add "10.89.$UP_OCTET.1/30" dev "${up}h" && ip link set "${up}h" up
+	ip -n "$up" addr add "10.89.$UP_OCTET.2/30" dev "${up}c" && ip -n "$up" link set "${up}c" up
+	ip -n "$up" route add default via "10.89.$UP_OCTET.1"
+	ip netns exec "$up" busybox nc -ll -p 8080 -e echo upstream-hello &
+	_bg_pids+=($!)
+}
+
 # build_case CASE [ARGS...]: build testdata/builds/CASE as CASE:1 (quiet)
 BUILDS=$TOP/testdata/builds
 build_case() { local c=$1; shift; cb build -q -t "$c:1" "$@" "$BUILDS/$c"; }

@@ -79,15 +79,7 @@ cb stop -t 1 lone >/dev/null && cb start lone >/dev/null
 is "$(cb exec lone sh -c 'ls /sys/class/net | tr "\n" " "')" "eth0 lo " "a restart keeps it off $app"
 
 # ---- --internal: members reach each other, nothing else ----
-ou=$(octet); claim "$ou"; up=cbeu$$
-ip netns add "$up" && at_exit "ip netns del $up 2>/dev/null"
-ip link add "cbeh$$" type veth peer name "cbec$$" && at_exit "ip link del cbeh$$ 2>/dev/null"
-ip link set "cbec$$" netns "$up"
-ip addr add "10.89.$ou.1/30" dev "cbeh$$" && ip link set "cbeh$$" up
-ip -n "$up" addr add "10.89.$ou.2/30" dev "cbec$$" && ip -n "$up" link set "cbec$$" up
-ip -n "$up" route add default via "10.89.$ou.1"
-ip netns exec "$up" busybox nc -ll -p 8080 -e echo upstream-hello &
-_bg_pids+=($!)
+upstream_host "cbeu$$"; ou=$UP_OCTET
 is "$(retry cb run --rm --network "$app" busybox sh -c "nc -w 3 10.89.$ou.2 8080 </dev/null | grep ." 2>/dev/null)" upstream-hello \
 	"a container on a normal network reaches the upstream host (the control)"
 cb run -d --name isrv --network "$int" busybox nc -ll -p 80 -e echo hello-internal >/dev/null

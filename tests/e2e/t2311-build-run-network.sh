@@ -29,15 +29,7 @@ while time.time() < end:
 wait_port "$PORT" 5
 
 # an upstream host: a namespace of ours joined by a veth pair
-ou=$(octet); claim "$ou"; up=cbru$$
-ip netns add "$up" && at_exit "ip netns del $up 2>/dev/null"
-ip link add "cbrh$$" type veth peer name "cbrc$$" && at_exit "ip link del cbrh$$ 2>/dev/null"
-ip link set "cbrc$$" netns "$up"
-ip addr add "10.89.$ou.1/30" dev "cbrh$$" && ip link set "cbrh$$" up
-ip -n "$up" addr add "10.89.$ou.2/30" dev "cbrc$$" && ip -n "$up" link set "cbrc$$" up
-ip -n "$up" route add default via "10.89.$ou.1"
-ip netns exec "$up" busybox nc -ll -p 8080 -e echo upstream-hello &
-_bg_pids+=($!)
+upstream_host "cbru$$"; ou=$UP_OCTET
 
 ctx=$T/ctx; mkdir -p "$ctx"
 probe() { # a RUN that records what it reached

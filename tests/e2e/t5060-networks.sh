@@ -62,15 +62,7 @@ is "$(retry get 127.0.0.1 "$port")" "HTTP/1.1 200 OK" "curl 127.0.0.1:$port reac
 out=$(curl -s -m 5 "http://127.0.0.1:$port/index.html"); is "$out" "<p>hi</p>" "curl gets the page"
 
 # ---- outbound through NAT: an "upstream" host in a namespace of our own ----
-ou=$(octet); up=cbup$$
-claim "$ou"
-ip netns add "$up" && at_exit "ip netns del $up 2>/dev/null"
-ip link add "cbuh$$" type veth peer name "cbuc$$" && at_exit "ip link del cbuh$$ 2>/dev/null"
-ip link set "cbuc$$" netns "$up"
-ip addr add "10.89.$ou.1/30" dev "cbuh$$" && ip link set "cbuh$$" up
-ip -n "$up" addr add "10.89.$ou.2/30" dev "cbuc$$" && ip -n "$up" link set "cbuc$$" up
-ip netns exec "$up" busybox nc -ll -p 8080 -e echo upstream-hello &
-_bg_pids+=($!)
+upstream_host "cbup$$"; ou=$UP_OCTET
 is "$(retry cb run --rm busybox sh -c "nc 10.89.$ou.2 8080 </dev/null | grep .")" upstream-hello \
 	"a container reaches an upstream host through its default route and NAT"
 
