@@ -286,8 +286,6 @@ static int registry_services(compose_t *c, int argc, char **argv, reg_opts_t *ro
 	while ((o = cmd_opts_next(&p, err)) > 0) {
 		if (o == O_IGNORE_PUSH || o == O_IGNORE_BUILDABLE)
 			*flag = p.on;
-		else if (o == 'q')
-			ro->quiet = p.on;
 		else
 			cmd_reg_apply(ro, &p, o);
 	}
