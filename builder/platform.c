@@ -193,11 +193,25 @@ static int merge_artifact(bld_cache_artifact_t *all, const bld_cache_artifact_t 
 
 /* ---- several platforms, one index ---- */
 
+/* The attestation manifest's index entry the build made (JSON text),
+ * written as it came. */
+static int add_attestation(oci_index_t *list, const char *text, cb_error_t *err)
+{
+	json_t *j = json_loads(text, 0, NULL);
+	oci_descriptor_t d = {0};
+	bool ok = oci_index_entry_from_json(j, &d);
+	json_decref(j);
+	if (!ok)
+		return cb_error_fail(err, EBADMSG, "attestation entry without a digest");
+	oci_index_append(list, &d);
+	return 0;
+}
+
 int bld_build_platforms(store_t *st, const bld_opts_t *opts, const oci_platform_t *plats,
 			size_t n, bld_result_t *res, cb_error_t *err)
 {
-	json_t *index = image_index_new(opts->docker_format);
-	json_t *attestations = json_array(); /* after the images, as BuildKit lists them */
+	oci_index_t *index = oci_index_new(opts->docker_format);
+	oci_index_t *attestations = oci_index_new(false); /* after the images, as BuildKit lists them */
 	int rc = 0;
 	memset(res, 0, sizeof(*res));
 	for (size_t i = 0; i < n && rc == 0; i++) {
@@ -211,18 +225,18 @@ int bld_build_platforms(store_t *st, const bld_opts_t *opts, const oci_platform_
 		bld_result_t one;
 		memset(&one, 0, sizeof(one));
 		rc = bld_build(st, &o, &one, err);
-		json_t *entry = NULL;
+		oci_descriptor_t entry = {0};
 		if (rc == 0)
 			rc = image_index_entry(st, one.manifest_digest, &entry, err);
 		if (rc == 0) {
 			/* the platform built for, whatever the final stage's base
 			 * said (FROM --platform=$BUILDPLATFORM), as BuildKit does */
-			json_object_set_new(entry, "platform", image_index_platform_json(&plats[i]));
-			image_index_put_entry(index, entry);
-			json_decref(entry);
+			json_decref(entry.platform);
+			entry.platform = image_index_platform_json(&plats[i]);
+			image_index_put_entry(index, &entry);
 		}
 		if (rc == 0 && one.attestation)
-			json_array_append_new(attestations, json_loads(one.attestation, 0, NULL));
+			rc = add_attestation(attestations, one.attestation, err);
 		if (rc == 0 && opts->cache_to) /* the artifacts of every platform */
 			rc = merge_artifact(&res->cache, &one.cache, err);
 		bld_result_release(&one);
@@ -231,13 +245,13 @@ int bld_build_platforms(store_t *st, const bld_opts_t *opts, const oci_platform_
 	}
 	_cleanup_free_ char *digest = NULL;
 	int64_t size = 0;
-	size_t k;
-	json_t *a;
-	json_array_foreach(attestations, k, a)
-		image_index_put_entry(index, a);
-	if (json_array_size(attestations)) /* attestations are OCI's: BuildKit's rule too */
-		json_object_set_new(index, "mediaType", json_string(MT_OCI_INDEX));
-	json_decref(attestations);
+	for (size_t k = 0; k < attestations->n_manifests; k++)
+		image_index_put_entry(index, &attestations->manifests[k]);
+	if (attestations->n_manifests) { /* attestations are OCI's: BuildKit's rule too */
+		free(index->media_type);
+		index->media_type = cb_xstrdup(MT_OCI_INDEX);
+	}
+	oci_index_free(attestations);
 	if (rc == 0)
 		rc = image_index_write(st, index, &digest, &size, err);
 	const char *mt = image_index_media_type(index);
@@ -249,6 +263,6 @@ int bld_build_platforms(store_t *st, const bld_opts_t *opts, const oci_platform_
 		snprintf(res->image_id, sizeof(res->image_id), "%s", digest);
 		snprintf(res->manifest_digest, sizeof(res->manifest_digest), "%s", digest);
 	}
-	json_decref(index);
+	oci_index_free(index);
 	return rc;
 }

@@ -64,13 +64,11 @@ int cmd_attach(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		else if (o == O_DETACH_KEYS && parse_keys(p.arg, keys, err) < 0)
 			return CMD_USAGE;
 	}
+	store_t *st = NULL;
+	if (o == 0)
+		o = cmd_operands(ctx, &p, 1, 1, "container", &st, err);
 	if (o < 0)
 		return o;
-	if (p.nargs != 1)
-		return cmd_usage_error(err, "'attach' needs exactly 1 container");
-	store_t *st = cmd_store(ctx, err);
-	if (!st)
-		return -1;
 	rt_ctr_t *c = rt_ctr_load(st, p.args[0], err);
 	if (!c)
 		return -1;

@@ -56,6 +56,13 @@ store_t *cmd_store(cmd_ctx_t *ctx, cb_error_t *err);
 /* Set a usage error and return CMD_USAGE. */
 int cmd_usage_error(cb_error_t *err, const char *fmt, ...) CB_PRINTF(2, 3);
 
+/* What a verb does once its options are read: check the operand count
+ * (min..max; max -1: no bound), a usage error naming the verb and what its
+ * operands are ("'volume rm' needs at least 1 volume"); then, when st is
+ * not NULL, open the store into *st. 0, CMD_USAGE or -1 (err set). */
+int cmd_operands(cmd_ctx_t *ctx, const cmd_opts_t *p, int min, int max, const char *what,
+		 store_t **st, cb_error_t *err);
+
 /* docker's "Are you sure you want to continue? [y/N]" after warning, on
  * stderr; true for an answer starting with y or Y on stdin. */
 bool cmd_confirm(const char *warning);

@@ -272,26 +272,31 @@ static int compose_config(compose_t *c, int argc, char **argv, cb_error_t *err)
 
 /* ---- push and pull ---- */
 
-/* Options and service names of push and pull: the registry options, and
- * `flag` (their one flag of their own). */
-static int parse_services(compose_t *c, int argc, char **argv, reg_opts_t *ro, bool *flag,
-			  char ***names, cb_error_t *err)
+/* What push and pull start with: their options (the registry's, and
+ * `flag`, their one flag of their own), the store, and the services named
+ * (every one when none is). */
+static int registry_services(compose_t *c, int argc, char **argv, reg_opts_t *ro, bool *flag,
+			     store_t **st, size_t **idx, size_t *n, cb_error_t *err)
 {
+	cmd_reg_opts_init(ro);
+	*flag = false;
 	cmd_opts_t p;
 	int o;
 	cmd_opts_init(&p, c->ctx->verb, argc, argv);
 	while ((o = cmd_opts_next(&p, err)) > 0) {
 		if (o == O_IGNORE_PUSH || o == O_IGNORE_BUILDABLE)
 			*flag = p.on;
-		else if (o == 'q')
-			ro->quiet = p.on;
 		else
 			cmd_reg_apply(ro, &p, o);
 	}
 	if (o < 0)
 		return o;
+	_cleanup_strv_ char **names = NULL;
 	for (int i = 0; i < p.nargs; i++)
-		*names = cb_strv_push(*names, p.args[i]);
+		names = cb_strv_push(names, p.args[i]);
+	*st = cmd_store(c->ctx, err);
+	if (!*st || df_compose_select(c->p, names, false, idx, n, err) < 0)
+		return -1;
 	return 0;
 }
 
@@ -310,17 +315,13 @@ static const cmd_opt_t pull_opts[] = {
 static int compose_push(compose_t *c, int argc, char **argv, cb_error_t *err)
 {
 	reg_opts_t ro;
-	cmd_reg_opts_init(&ro);
-	bool ignore_failures = false;
-	_cleanup_strv_ char **names = NULL;
-	int rc = parse_services(c, argc, argv, &ro, &ignore_failures, &names, err);
-	if (rc)
-		return rc;
-	store_t *st = cmd_store(c->ctx, err);
+	bool ignore_failures;
+	store_t *st = NULL;
 	_cleanup_free_ size_t *idx = NULL;
 	size_t n = 0;
-	if (!st || df_compose_select(c->p, names, false, &idx, &n, err) < 0)
-		return -1;
+	int rc = registry_services(c, argc, argv, &ro, &ignore_failures, &st, &idx, &n, err);
+	if (rc)
+		return rc;
 	for (size_t k = 0; k < n; k++) {
 		const df_compose_service_t *s = &c->p->services[idx[k]];
 		if (!s->image) /* PROJECT-SERVICE names no registry: nothing to push */
@@ -346,17 +347,13 @@ static int compose_push(compose_t *c, int argc, char **argv, cb_error_t *err)
 static int compose_pull(compose_t *c, int argc, char **argv, cb_error_t *err)
 {
 	reg_opts_t ro;
-	cmd_reg_opts_init(&ro);
-	bool ignore_buildable = false;
-	_cleanup_strv_ char **names = NULL;
-	int rc = parse_services(c, argc, argv, &ro, &ignore_buildable, &names, err);
-	if (rc)
-		return rc;
-	store_t *st = cmd_store(c->ctx, err);
+	bool ignore_buildable;
+	store_t *st = NULL;
 	_cleanup_free_ size_t *idx = NULL;
 	size_t n = 0;
-	if (!st || df_compose_select(c->p, names, false, &idx, &n, err) < 0)
-		return -1;
+	int rc = registry_services(c, argc, argv, &ro, &ignore_buildable, &st, &idx, &n, err);
+	if (rc)
+		return rc;
 	for (size_t k = 0; k < n; k++) {
 		const df_compose_service_t *s = &c->p->services[idx[k]];
 		if (!s->image || (s->build && ignore_buildable))

@@ -96,19 +96,21 @@ int cmd_check_platform(const char *platform, cb_error_t *err)
 	return rc;
 }
 
+void cmd_human_units(uint64_t v, bool binary, int digits, char *buf, size_t len)
+{
+	static const char *const dec[] = {"B", "kB", "MB", "GB", "TB"};
+	static const char *const bin[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	const double base = binary ? 1024.0 : 1000.0;
+	double d = (double)v;
+	size_t i = 0;
+	while (d >= base && i + 1 < CB_ARRAY_SIZE(dec))
+		d /= base, i++;
+	snprintf(buf, len, "%.*g%s", digits, d, binary ? bin[i] : dec[i]);
+}
+
 void cmd_human_size(int64_t bytes, char *buf, size_t len)
 {
-	static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
-	double v = (double)bytes;
-	size_t u = 0;
-	while (v >= 1000.0 && u + 1 < CB_ARRAY_SIZE(units)) {
-		v /= 1000.0;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, len, "%lldB", (long long)bytes);
-	else
-		snprintf(buf, len, "%.3g%s", v, units[u]);
+	cmd_human_units(bytes > 0 ? (uint64_t)bytes : 0, false, 3, buf, len);
 }
 
 void cmd_human_duration(int64_t s, char *buf, size_t len)

@@ -44,7 +44,11 @@ image_t *cmd_load_image_platform(store_t *st, const char *what, const char *plat
  * that is not an index. 0 for NULL. */
 int cmd_check_platform(const char *platform, cb_error_t *err);
 
-/* "12.3MB", "980kB", "1.2GB" (decimal units, as docker prints). */
+/* go-units' CustomSize, which docker prints sizes with: v in decimal (kB,
+ * MB, ...) or binary (KiB, MiB, ...) units, `digits` significant digits
+ * ("%.*g"): images 3, system df 4, stats 4 binary (memory), 3 decimal. */
+void cmd_human_units(uint64_t v, bool binary, int digits, char *buf, size_t len);
+/* "12.3MB", "980kB", "1.2GB": cmd_human_units(bytes, false, 3). */
 void cmd_human_size(int64_t bytes, char *buf, size_t len);
 
 /* "2 hours ago", "About a minute ago", "Less than a second ago". */

@@ -31,12 +31,10 @@ int cmd_kill(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		if (sig < 0)
 			return cmd_usage_error(err, "invalid signal '%s'", p.arg);
 	}
+	store_t *st = NULL;
+	if (o == 0)
+		o = cmd_operands(ctx, &p, 1, -1, "container", &st, err);
 	if (o < 0)
 		return o;
-	if (p.nargs < 1)
-		return cmd_usage_error(err, "'kill' needs at least 1 container");
-	store_t *st = cmd_store(ctx, err);
-	if (!st)
-		return -1;
 	return cmd_each(st, p.args, p.nargs, kill_one, &sig, err);
 }

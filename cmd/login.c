@@ -95,8 +95,6 @@ int cmd_login(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 			pass = p.arg;
 		else if (c == O_PASSWORD_STDIN)
 			from_stdin = p.on;
-		else if (c == 'q')
-			o.quiet = p.on;
 		else
 			cmd_reg_apply(&o, &p, c);
 	}

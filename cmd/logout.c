@@ -24,10 +24,7 @@ int cmd_logout(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	int c;
 	cmd_opts_init(&p, ctx->verb, argc, argv);
 	while ((c = cmd_opts_next(&p, err)) > 0)
-		if (c == 'q')
-			o.quiet = p.on;
-		else
-			cmd_reg_apply(&o, &p, c);
+		cmd_reg_apply(&o, &p, c);
 	if (c < 0)
 		return c;
 	if (p.nargs > 1)

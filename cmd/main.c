@@ -3,6 +3,7 @@
  *
  * `cbuild -t app:1 .` (no verb) is a build, as in the docs users know.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -160,6 +161,38 @@ int cmd_usage_error(cb_error_t *err, const char *fmt, ...)
 	return CMD_USAGE;
 }
 
+/* "volume rm" of "cbuild volume rm [OPTIONS] VOLUME...": the command's
+ * words, as the user typed them (a management form's too). */
+static void verb_words(const cmd_def_t *def, char *buf, size_t size)
+{
+	const char *u = def->usage && cb_str_has_prefix(def->usage, "cbuild ") ? def->usage + 7 : "";
+	size_t n = 0;
+	while (u[n] && (islower((unsigned char)u[n]) || u[n] == '-' ||
+			(u[n] == ' ' && islower((unsigned char)u[n + 1]))))
+		n++;
+	snprintf(buf, size, "%.*s", (int)n, n ? u : def->name);
+}
+
+int cmd_operands(cmd_ctx_t *ctx, const cmd_opts_t *p, int min, int max, const char *what,
+		 store_t **st, cb_error_t *err)
+{
+	char verb[64];
+	verb_words(ctx->verb, verb, sizeof(verb));
+	if (max == 0 && p->nargs > 0)
+		return cmd_usage_error(err, "'%s' takes no arguments", verb);
+	if (min == max && p->nargs != min)
+		return cmd_usage_error(err, "'%s' needs exactly %d %s%s", verb, min, what,
+				       min == 1 ? "" : "s");
+	if (p->nargs < min && max < 0)
+		return cmd_usage_error(err, "'%s' needs at least %d %s%s", verb, min, what,
+				       min == 1 ? "" : "s");
+	if (p->nargs < min || (max >= 0 && p->nargs > max))
+		return cmd_usage_error(err, "'%s' needs %d to %d %ss", verb, min, max, what);
+	if (st && !(*st = cmd_store(ctx, err)))
+		return -1;
+	return 0;
+}
+
 int cmd_each(store_t *st, char *const *names, int n, cmd_each_fn fn, void *opaque,
 	     cb_error_t *err)
 {
@@ -185,12 +218,10 @@ int cmd_each_name(cmd_ctx_t *ctx, int argc, char **argv, cmd_each_fn fn, cb_erro
 	int c;
 	while ((c = cmd_opts_next(&p, err)) > 0)
 		;
-	if (c < 0)
-		return c;
-	if (p.nargs < 1)
-		return cmd_usage_error(err, "'%s' needs at least 1 container", ctx->verb->name);
-	store_t *st = cmd_store(ctx, err);
-	return st ? cmd_each(st, p.args, p.nargs, fn, NULL, err) : -1;
+	store_t *st = NULL;
+	if (c == 0)
+		c = cmd_operands(ctx, &p, 1, -1, "container", &st, err);
+	return c < 0 ? c : cmd_each(st, p.args, p.nargs, fn, NULL, err);
 }
 
 /* docker's question before a prune; yes only for y/Y/yes. */

@@ -95,7 +95,8 @@ static int parse(cmd_ctx_t *ctx, int argc, char **argv, mf_opts_t *o, cb_error_t
 }
 
 /* The list named `name`: its full reference and its index JSON. */
-static int load_list(store_t *st, const char *name, char **full, json_t **index, cb_error_t *err)
+static int load_list(store_t *st, const char *name, char **full, oci_index_t **index,
+		     cb_error_t *err)
 {
 	*full = reg_ref_normalize(name, err);
 	if (!*full)
@@ -112,7 +113,7 @@ static int load_list(store_t *st, const char *name, char **full, json_t **index,
 	return rc;
 }
 
-static int save_list(store_t *st, const char *full, json_t *index, cb_error_t *err)
+static int save_list(store_t *st, const char *full, oci_index_t *index, cb_error_t *err)
 {
 	_cleanup_free_ char *digest = NULL;
 	int64_t size = 0;
@@ -123,17 +124,15 @@ static int save_list(store_t *st, const char *full, json_t *index, cb_error_t *e
 	return 0;
 }
 
-static int set_annotations(json_t *entry, char *const *kv, cb_error_t *err)
+static int set_annotations(oci_descriptor_t *entry, char *const *kv, cb_error_t *err)
 {
 	for (size_t i = 0; kv && kv[i]; i++) {
 		const char *eq = strchr(kv[i], '=');
 		if (!eq || eq == kv[i])
 			return cmd_usage_error(err, "invalid --annotation '%s' (KEY=VALUE)", kv[i]);
-		json_t *ann = json_object_get(entry, "annotations");
-		if (!ann) {
-			ann = json_object();
-			json_object_set_new(entry, "annotations", ann);
-		}
+		if (!entry->annotations)
+			entry->annotations = json_object();
+		json_t *ann = entry->annotations;
 		_cleanup_free_ char *k = cb_xstrndup(kv[i], (size_t)(eq - kv[i]));
 		json_object_set_new(ann, k, json_string(eq + 1));
 	}
@@ -142,13 +141,11 @@ static int set_annotations(json_t *entry, char *const *kv, cb_error_t *err)
 
 /* --os/--arch/--variant over what the image's config says (normalized:
  * --arch aarch64 is arm64), then the annotations. */
-static int apply_entry_opts(json_t *entry, const mf_opts_t *o, cb_error_t *err)
+static int apply_entry_opts(oci_descriptor_t *entry, const mf_opts_t *o, cb_error_t *err)
 {
-	json_t *pf = json_object_get(entry, "platform");
-	if (!pf) {
-		pf = json_object();
-		json_object_set_new(entry, "platform", pf);
-	}
+	if (!entry->platform)
+		entry->platform = json_object();
+	json_t *pf = entry->platform;
 	if (o->os || o->arch || o->variant) {
 		const char *os = o->os ? o->os : json_string_value(json_object_get(pf, "os"));
 		const char *arch =
@@ -164,14 +161,15 @@ static int apply_entry_opts(json_t *entry, const mf_opts_t *o, cb_error_t *err)
 			cb_error_release(&e);
 			return r;
 		}
-		json_object_set_new(entry, "platform", image_index_platform_json(&p));
+		json_decref(entry->platform);
+		entry->platform = image_index_platform_json(&p);
 	}
 	return set_annotations(entry, o->annotations, err);
 }
 
 /* Add image `what` (a local name or ID; an index: this machine's image of
  * it, or every image with --all) to the list. */
-static int add_image(store_t *st, json_t *index, const char *what, const mf_opts_t *o,
+static int add_image(store_t *st, oci_index_t *index, const char *what, const mf_opts_t *o,
 		     cb_error_t *err)
 {
 	_cleanup_free_ char *md = NULL;
@@ -203,15 +201,15 @@ static int add_image(store_t *st, json_t *index, const char *what, const mf_opts
 	}
 	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		json_t *entry = NULL;
+		oci_descriptor_t entry = {0};
 		if (!kids[i].present)
 			continue; /* --all of a partly pulled index: what is here */
 		rc = image_index_entry(st, kids[i].digest, &entry, err);
 		if (rc == 0)
-			rc = apply_entry_opts(entry, o, err);
+			rc = apply_entry_opts(&entry, o, err);
 		if (rc == 0)
-			image_index_put_entry(index, entry);
-		json_decref(entry);
+			image_index_put_entry(index, &entry);
+		oci_descriptor_release(&entry);
 	}
 	image_children_free(kids, n);
 	return rc;
@@ -225,7 +223,7 @@ static int do_create(store_t *st, const mf_opts_t *o, cb_error_t *err)
 	_cleanup_free_ char *full = reg_ref_normalize(o->args[0], err);
 	if (!full)
 		return -1;
-	json_t *index = NULL;
+	oci_index_t *index = NULL;
 	store_ref_t r = {0};
 	if (store_get_ref(st, full, &r, NULL) == 0) {
 		bool is_list = oci_media_type_is_index(r.media_type);
@@ -240,14 +238,14 @@ static int do_create(store_t *st, const mf_opts_t *o, cb_error_t *err)
 		if (rc < 0)
 			return -1;
 	} else {
-		index = image_index_new(o->docker);
+		index = oci_index_new(o->docker);
 	}
 	int rc = 0;
 	for (size_t i = 1; i < n && rc == 0; i++)
 		rc = add_image(st, index, o->args[i], o, err);
 	if (rc == 0)
 		rc = save_list(st, full, index, err);
-	json_decref(index);
+	oci_index_free(index);
 	return rc;
 }
 
@@ -256,29 +254,26 @@ static int do_add(store_t *st, const mf_opts_t *o, cb_error_t *err)
 	if (cb_strv_len(o->args) != 2)
 		return cmd_usage_error(err, "manifest add needs a list and an image");
 	_cleanup_free_ char *full = NULL;
-	json_t *index = NULL;
+	oci_index_t *index = NULL;
 	if (load_list(st, o->args[0], &full, &index, err) < 0)
 		return -1;
 	int rc = add_image(st, index, o->args[1], o, err);
 	if (rc == 0)
 		rc = save_list(st, full, index, err);
-	json_decref(index);
+	oci_index_free(index);
 	return rc;
 }
 
 /* The list entry an operand names: a digest in the list, or a local image
  * whose manifest is in it. -1 when none. */
-static int find_entry(store_t *st, json_t *index, const char *what)
+static int find_entry(store_t *st, const oci_index_t *index, const char *what)
 {
 	_cleanup_free_ char *md = NULL;
 	cb_error_t e = CB_ERROR_INIT;
 	if (cmd_find_image(st, what, &md, NULL, &e) < 0)
 		cb_error_release(&e);
-	size_t i;
-	json_t *m;
-	json_array_foreach(json_object_get(index, "manifests"), i, m)
-	{
-		const char *d = json_string_value(json_object_get(m, "digest"));
+	for (size_t i = 0; i < index->n_manifests; i++) {
+		const char *d = index->manifests[i].digest;
 		if (cb_streq(d, what) || cb_streq(d, md))
 			return (int)i;
 	}
@@ -292,7 +287,7 @@ static int do_annotate_or_remove(store_t *st, const mf_opts_t *o, bool remove,
 		return cmd_usage_error(err, "manifest %s needs a list and an image digest",
 				       remove ? "remove" : "annotate");
 	_cleanup_free_ char *full = NULL;
-	json_t *index = NULL;
+	oci_index_t *index = NULL;
 	if (load_list(st, o->args[0], &full, &index, err) < 0)
 		return -1;
 	int i = find_entry(st, index, o->args[1]);
@@ -301,13 +296,12 @@ static int do_annotate_or_remove(store_t *st, const mf_opts_t *o, bool remove,
 		rc = cb_error_fail(err, ENOENT, "'%s' is not in manifest list '%s'", o->args[1],
 				   o->args[0]);
 	else if (remove)
-		json_array_remove(json_object_get(index, "manifests"), (size_t)i);
+		oci_index_remove(index, (size_t)i, NULL);
 	else
-		rc = apply_entry_opts(json_array_get(json_object_get(index, "manifests"), (size_t)i),
-				      o, err);
+		rc = apply_entry_opts(&index->manifests[i], o, err);
 	if (rc == 0)
 		rc = save_list(st, full, index, err);
-	json_decref(index);
+	oci_index_free(index);
 	return rc;
 }
 
@@ -316,13 +310,15 @@ static int do_inspect(store_t *st, const mf_opts_t *o, cb_error_t *err)
 	if (cb_strv_len(o->args) != 1)
 		return cmd_usage_error(err, "manifest inspect needs one list");
 	_cleanup_free_ char *full = NULL;
-	json_t *index = NULL;
+	oci_index_t *index = NULL;
 	if (load_list(st, o->args[0], &full, &index, err) < 0)
 		return -1;
-	char *s = json_dumps(index, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+	json_t *j = oci_index_to_json_value(index);
+	char *s = json_dumps(j, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
 	printf("%s\n", s ? s : "{}");
 	free(s);
-	json_decref(index);
+	json_decref(j);
+	oci_index_free(index);
 	return 0;
 }
 
@@ -332,10 +328,10 @@ static int do_rm(store_t *st, const mf_opts_t *o, cb_error_t *err)
 		return cmd_usage_error(err, "manifest rm needs a list");
 	for (size_t i = 0; o->args[i]; i++) {
 		_cleanup_free_ char *full = NULL;
-		json_t *index = NULL;
+		oci_index_t *index = NULL;
 		if (load_list(st, o->args[i], &full, &index, err) < 0)
 			return -1;
-		json_decref(index);
+		oci_index_free(index);
 		if (store_remove_ref(st, full, err) < 0)
 			return -1;
 		_cleanup_free_ char *shown = reg_ref_shorten(full);
@@ -350,10 +346,10 @@ static int do_push(cmd_ctx_t *ctx, store_t *st, const mf_opts_t *o, cb_error_t *
 	if (n < 1 || n > 2)
 		return cmd_usage_error(err, "manifest push needs a list and an optional destination");
 	_cleanup_free_ char *full = NULL;
-	json_t *index = NULL;
+	oci_index_t *index = NULL;
 	if (load_list(st, o->args[0], &full, &index, err) < 0)
 		return -1;
-	json_decref(index);
+	oci_index_free(index);
 	/* push sends an index's images, then the index */
 	_cleanup_strv_ char **pv = cb_strv_push(NULL, "push");
 	for (size_t i = 0; o->push_args && o->push_args[i]; i++)

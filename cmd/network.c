@@ -51,14 +51,14 @@ static int net_create(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	int flags[256] = {0};
 	cmd_opts_t p;
 	subnet_arg = NULL;
+	store_t *st = NULL;
 	int rc = sub_opts(ctx, argc, argv, &p, flags, err);
+	if (rc == 0)
+		rc = cmd_operands(ctx, &p, 1, 1, "name", &st, err);
 	if (rc < 0)
 		return rc;
-	if (p.nargs != 1)
-		return cmd_usage_error(err, "'network create' needs exactly 1 name");
-	store_t *st = cmd_store(ctx, err);
 	rt_net_t *n = NULL;
-	if (!st || rt_net_create(st, p.args[0], subnet_arg, flags[O_INTERNAL & 0xff], &n, err) < 0)
+	if (rt_net_create(st, p.args[0], subnet_arg, flags[O_INTERNAL & 0xff], &n, err) < 0)
 		return -1;
 	printf("%s\n", n->id);
 	rt_net_free(n);
@@ -74,14 +74,12 @@ static int net_ls(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	int flags[256] = {0};
 	cmd_opts_t p;
+	store_t *st = NULL;
 	int rc = sub_opts(ctx, argc, argv, &p, flags, err);
+	if (rc == 0)
+		rc = cmd_operands(ctx, &p, 0, 0, NULL, &st, err);
 	if (rc < 0)
 		return rc;
-	if (p.nargs)
-		return cmd_usage_error(err, "'network ls' takes no arguments");
-	store_t *st = cmd_store(ctx, err);
-	if (!st)
-		return -1;
 	rt_net_t **v = NULL;
 	size_t n = 0;
 	if (rt_net_list(st, &v, &n, err) < 0)
@@ -118,14 +116,12 @@ static int net_rm(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	int flags[256] = {0};
 	cmd_opts_t p;
+	store_t *st = NULL;
 	int rc = sub_opts(ctx, argc, argv, &p, flags, err);
+	if (rc == 0)
+		rc = cmd_operands(ctx, &p, 1, -1, "network", &st, err);
 	if (rc < 0)
 		return rc;
-	if (p.nargs < 1)
-		return cmd_usage_error(err, "'network rm' needs at least 1 network");
-	store_t *st = cmd_store(ctx, err);
-	if (!st)
-		return -1;
 	return cmd_each(st, p.args, p.nargs, rm_one, NULL, err);
 }
 
@@ -172,14 +168,12 @@ static int net_inspect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	int flags[256] = {0};
 	cmd_opts_t p;
+	store_t *st = NULL;
 	int rc = sub_opts(ctx, argc, argv, &p, flags, err);
+	if (rc == 0)
+		rc = cmd_operands(ctx, &p, 1, -1, "network", &st, err);
 	if (rc < 0)
 		return rc;
-	if (p.nargs < 1)
-		return cmd_usage_error(err, "'network inspect' needs at least 1 network");
-	store_t *st = cmd_store(ctx, err);
-	if (!st)
-		return -1;
 	json_t *out = json_array();
 	rc = 0;
 	for (int i = 0; i < p.nargs; i++) {

@@ -60,8 +60,6 @@ int cmd_pull(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 			o.all_platforms = p.on;
 		else if (c == O_PLATFORM)
 			o.platform = p.arg;
-		else if (c == 'q')
-			o.quiet = p.on;
 		else
 			cmd_reg_apply(&o, &p, c);
 	}

@@ -65,8 +65,6 @@ int cmd_push(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 				return cmd_usage_error(err, "unknown format '%s' (oci or docker)", p.arg);
 		} else if (c == O_DIGESTFILE) {
 			digestfile = p.arg;
-		} else if (c == 'q') {
-			o.quiet = p.on;
 		} else {
 			cmd_reg_apply(&o, &p, c);
 		}

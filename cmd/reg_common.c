@@ -16,6 +16,7 @@ static char *creds_user, *creds_pass; /* live until exit, like argv */
 int cmd_reg_apply(reg_opts_t *o, const cmd_opts_t *p, int key)
 {
 	switch (key) {
+	case 'q': o->quiet = p->on; return 1;
 	case CMD_O_TLS_VERIFY: o->tls_verify = p->on; return 1;
 	case CMD_O_AUTHFILE: o->auth_file = p->arg; return 1;
 	case CMD_O_CERT_DIR: o->certs_dir = p->arg; return 1;

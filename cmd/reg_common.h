@@ -20,7 +20,8 @@ enum { CMD_O_TLS_VERIFY = CMD_OPT_LONG + 200, CMD_O_AUTHFILE, CMD_O_CERT_DIR, CM
 	{"creds", CMD_O_CREDS, CMD_ARG_REQUIRED, "USER[:PASS]", "credentials for this command only"}
 
 /* Apply the registry option `key` (p's current option) to o: 1 when it was
- * one, 0 when not. -q/--quiet is the verb's own. */
+ * one, 0 when not. -q (o->quiet) is one: each registry verb has it, its
+ * table says in its own words what it leaves out. */
 int cmd_reg_apply(reg_opts_t *o, const cmd_opts_t *p, int key);
 
 /* reg_opts_init, with the progress display below (-q turns it off). */

@@ -38,12 +38,10 @@ int cmd_rm(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 			f.force = p.on;
 		else if (o == 'v')
 			f.volumes = p.on;
+	store_t *st = NULL;
+	if (o == 0)
+		o = cmd_operands(ctx, &p, 1, -1, "container", &st, err);
 	if (o < 0)
 		return o;
-	if (p.nargs < 1)
-		return cmd_usage_error(err, "'rm' needs at least 1 container");
-	store_t *st = cmd_store(ctx, err);
-	if (!st)
-		return -1;
 	return cmd_each(st, p.args, p.nargs, rm_one, &f, err);
 }

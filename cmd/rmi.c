@@ -216,13 +216,11 @@ int cmd_rmi(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	cmd_opts_init(&p, ctx->verb, argc, argv);
 	while ((c = cmd_opts_next(&p, err)) > 0)
 		force = p.on;
+	store_t *st = NULL;
+	if (c == 0)
+		c = cmd_operands(ctx, &p, 1, -1, "argument", &st, err);
 	if (c < 0)
 		return c;
-	if (p.nargs < 1)
-		return cmd_usage_error(err, "'rmi' needs at least 1 argument");
-	store_t *st = cmd_store(ctx, err);
-	if (!st)
-		return -1;
 	int rc = cmd_each(st, p.args, p.nargs, remove_one, &force, err);
 	store_gc_stats_t stats;
 	cb_error_t e = CB_ERROR_INIT;

@@ -7,6 +7,7 @@
 #include "runtime/container_ops.h"
 #include "cmd/cmd.h"
 #include "cmd/format.h"
+#include "cmd/images_util.h"
 #include "common/util.h"
 
 enum { O_NO_STREAM = CMD_OPT_LONG, O_NO_TRUNC, O_FORMAT };
@@ -25,43 +26,22 @@ static const cmd_fmt_field_t fields[] = {
 	{"BlockIO", "BLOCK I/O"}, {"PIDs", "PIDS"}, {"Container", "CONTAINER"},
 };
 
-/* docker's units: binary with 4 digits for memory, decimal with 3 else */
-static void bytes_binary(uint64_t v, char *buf, size_t len)
-{
-	static const char *const u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-	double d = (double)v;
-	size_t i = 0;
-	while (d >= 1024.0 && i + 1 < CB_ARRAY_SIZE(u))
-		d /= 1024.0, i++;
-	snprintf(buf, len, "%.4g%s", d, u[i]);
-}
-
-static void bytes_decimal(uint64_t v, char *buf, size_t len)
-{
-	static const char *const u[] = {"B", "kB", "MB", "GB", "TB"};
-	double d = (double)v;
-	size_t i = 0;
-	while (d >= 1000.0 && i + 1 < CB_ARRAY_SIZE(u))
-		d /= 1000.0, i++;
-	snprintf(buf, len, "%.3g%s", d, u[i]);
-}
-
 static void add_row(cmd_fmt_t *f, const rt_ctr_t *c, const rt_ctr_stats_t *s, bool no_trunc,
 		    const char *as_typed)
 {
 	char id[65], cpu[32], mem[64], memp[32], net[64], blk[64], pids[32], a[24], b[24];
 	snprintf(id, sizeof id, "%.*s", no_trunc ? 64 : 12, c->id);
 	snprintf(cpu, sizeof cpu, "%.2f%%", s->cpu_percent);
-	bytes_binary(s->mem_usage, a, sizeof a);
-	bytes_binary(s->mem_limit, b, sizeof b);
+	cmd_human_units(s->mem_usage, true, 4, a, sizeof a);
+	cmd_human_units(s->mem_limit, true, 4, b, sizeof b);
 	snprintf(mem, sizeof mem, "%s / %s", a, b);
 	snprintf(memp, sizeof memp, "%.2f%%",
 		 s->mem_limit ? 100.0 * (double)s->mem_usage / (double)s->mem_limit : 0.0);
-	bytes_decimal(s->net_rx, a, sizeof a);
-	bytes_decimal(s->net_tx, b, sizeof b);
+	cmd_human_units(s->net_rx, false, 3, a, sizeof a);
+	cmd_human_units(s->net_tx, false, 3, b, sizeof b);
 	snprintf(net, sizeof net, "%s / %s", a, b);
-	bytes_decimal(s->blk_read, a, sizeof a);
-	bytes_decimal(s->blk_write, b, sizeof b);
+	cmd_human_units(s->blk_read, false, 3, a, sizeof a);
+	cmd_human_units(s->blk_write, false, 3, b, sizeof b);
 	snprintf(blk, sizeof blk, "%s / %s", a, b);
 	snprintf(pids, sizeof pids, "%llu", (unsigned long long)s->pids);
 	const char *row[] = {id, c->name, cpu, mem, memp, net, blk, pids, as_typed};

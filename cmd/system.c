@@ -28,24 +28,13 @@ static const cmd_fmt_field_t df_fields[] = {
 	{"Size", "SIZE"},   {"Reclaimable", "RECLAIMABLE"},
 };
 
-/* docker's units.HumanSize: decimal, 4 significant digits */
-static void human(uint64_t v, char *buf, size_t len)
-{
-	static const char *const u[] = {"B", "kB", "MB", "GB", "TB"};
-	double d = (double)v;
-	size_t i = 0;
-	while (d >= 1000.0 && i + 1 < CB_ARRAY_SIZE(u))
-		d /= 1000.0, i++;
-	snprintf(buf, len, "%.4g%s", d, u[i]);
-}
-
 static void df_row(cmd_fmt_t *f, const char *type, const rt_usage_row_t *r, bool percent)
 {
 	char total[32], active[32], size[32], rec[32], recp[48];
 	snprintf(total, sizeof total, "%zu", r->total);
 	snprintf(active, sizeof active, "%zu", r->active);
-	human(r->size, size, sizeof size);
-	human(r->reclaimable, rec, sizeof rec);
+	cmd_human_units(r->size, false, 4, size, sizeof size); /* units.HumanSize */
+	cmd_human_units(r->reclaimable, false, 4, rec, sizeof rec);
 	if (percent && r->size)
 		snprintf(recp, sizeof recp, "%s (%d%%)", rec,
 			 (int)(r->reclaimable * 100 / r->size));
@@ -198,7 +187,7 @@ static int sys_prune(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	print_section("Deleted Volumes", vols);
 	print_section("Deleted Images", imgs);
 	char size[32];
-	human(ctr_bytes + vol_bytes + gs.bytes_freed, size, sizeof size);
+	cmd_human_units(ctr_bytes + vol_bytes + gs.bytes_freed, false, 4, size, sizeof size);
 	printf("Total reclaimed space: %s\n", size);
 	return 0;
 }

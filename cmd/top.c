@@ -37,13 +37,11 @@ int cmd_top(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	cmd_opts_init(&p, ctx->verb, argc, argv);
 	while ((o = cmd_opts_next(&p, err)) > 0)
 		;
+	store_t *st = NULL;
+	if (o == 0)
+		o = cmd_operands(ctx, &p, 1, -1, "container", &st, err);
 	if (o < 0)
 		return o;
-	if (p.nargs < 1)
-		return cmd_usage_error(err, "'top' needs a container");
-	store_t *st = cmd_store(ctx, err);
-	if (!st)
-		return -1;
 	rt_ctr_t *c = rt_ctr_load(st, p.args[0], err);
 	if (!c)
 		return -1;

@@ -90,14 +90,12 @@ static int vol_ls(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	const char *opts[NOPTS] = {0};
 	cmd_opts_t p;
+	store_t *st = NULL;
 	int rc = sub_opts(ctx, argc, argv, &p, opts, err);
+	if (rc == 0)
+		rc = cmd_operands(ctx, &p, 0, 0, NULL, &st, err);
 	if (rc < 0)
 		return rc;
-	store_t *st = cmd_store(ctx, err);
-	if (!st)
-		return -1;
-	if (p.nargs)
-		return cmd_usage_error(err, "'volume ls' takes no arguments");
 	/* dangling=true|false and name=SUBSTRING, docker's two everyday filters */
 	const char *f = opts['f'];
 	int dangling = -1;
@@ -164,14 +162,12 @@ static int vol_inspect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	const char *opts[NOPTS] = {0};
 	cmd_opts_t p;
+	store_t *st = NULL;
 	int rc = sub_opts(ctx, argc, argv, &p, opts, err);
+	if (rc == 0)
+		rc = cmd_operands(ctx, &p, 1, -1, "volume", &st, err);
 	if (rc < 0)
 		return rc;
-	store_t *st = cmd_store(ctx, err);
-	if (!st)
-		return -1;
-	if (!p.nargs)
-		return cmd_usage_error(err, "'volume inspect' needs at least 1 volume");
 	cmd_fmt_t *fmt = NULL;
 	if (opts['f'] && cmd_fmt_new(opts['f'], NULL, fields, CB_ARRAY_SIZE(fields), &fmt,
 				     err) < 0)
@@ -224,14 +220,12 @@ static int vol_rm(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	const char *opts[NOPTS] = {0};
 	cmd_opts_t p;
+	store_t *st = NULL;
 	int rc = sub_opts(ctx, argc, argv, &p, opts, err);
+	if (rc == 0)
+		rc = cmd_operands(ctx, &p, 1, -1, "volume", &st, err);
 	if (rc < 0)
 		return rc;
-	store_t *st = cmd_store(ctx, err);
-	if (!st)
-		return -1;
-	if (!p.nargs)
-		return cmd_usage_error(err, "'volume rm' needs at least 1 volume");
 	bool force = opts['f'] != NULL;
 	return cmd_each(st, p.args, p.nargs, rm_one, &force, err);
 }
@@ -246,14 +240,12 @@ static int vol_prune(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	const char *opts[NOPTS] = {0};
 	cmd_opts_t p;
+	store_t *st = NULL;
 	int rc = sub_opts(ctx, argc, argv, &p, opts, err);
+	if (rc == 0)
+		rc = cmd_operands(ctx, &p, 0, 0, NULL, &st, err);
 	if (rc < 0)
 		return rc;
-	store_t *st = cmd_store(ctx, err);
-	if (!st)
-		return -1;
-	if (p.nargs)
-		return cmd_usage_error(err, "'volume prune' takes no arguments");
 	if (!opts['f'] &&
 	    !cmd_confirm("WARNING! This will remove all local volumes not used by at least one "
 			 "container."))

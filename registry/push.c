@@ -672,6 +672,29 @@ static int copy_blob(store_t *st, const char *digest, const char *dir, cb_error_
 	return 0;
 }
 
+#define OCI_REF_NAME "org.opencontainers.image.ref.name"
+
+/* The tag moves: its first entry in the layout's index.json goes (one of
+ * a digest cbuild cannot read too); the rest is written back as read. */
+static void drop_first_named(oci_index_t *ix, const char *tag)
+{
+	size_t i = 0, j = 0;
+	while (i < ix->n_manifests &&
+	       !cb_streq(json_string_value(json_object_get(ix->manifests[i].annotations,
+							   OCI_REF_NAME)),
+			 tag))
+		i++;
+	while (j < ix->n_invalid &&
+	       !cb_streq(json_string_value(json_object_get(
+				 json_object_get(ix->invalid[j].entry, "annotations"), OCI_REF_NAME)),
+			 tag))
+		j++;
+	if (j < ix->n_invalid && (i == ix->n_manifests || !oci_index_kept_after(ix, j, i)))
+		json_decref(oci_index_remove_kept(ix, j));
+	else if (i < ix->n_manifests)
+		oci_index_remove(ix, i, NULL);
+}
+
 /* The image's blobs, then its manifest, into the layout's blobs/. */
 static int put_dir_manifest(store_t *st, const push_image_t *im, const char *dir, cb_error_t *err)
 {
@@ -714,38 +737,25 @@ static int push_oci_dir(store_t *st, push_image_t *im, const char *spec, cb_erro
 	char *data = NULL;
 	size_t len = 0;
 	cb_error_t e = CB_ERROR_INIT;
-	json_t *idx = NULL;
+	oci_index_t *ix = NULL;
 	if (cb_read_file(ipath, REG_MANIFEST_MAX, &data, &len, &e) == 0)
-		idx = json_loadb(data, len, 0, NULL);
+		ix = oci_index_from_json(data, len, NULL);
 	cb_error_release(&e);
 	free(data);
-	if (!json_is_object(idx)) {
-		json_decref(idx);
-		idx = json_pack("{s:i,s:s,s:[]}", "schemaVersion", 2, "mediaType", MT_OCI_INDEX,
-				"manifests");
-	}
-	json_t *ms = json_object_get(idx, "manifests");
-	size_t i;
-	json_t *m;
-	json_array_foreach(ms, i, m)
-	{
-		const char *n = json_string_value(json_object_get(
-			json_object_get(m, "annotations"), "org.opencontainers.image.ref.name"));
-		if (tag && cb_streq(n, tag)) {
-			json_array_remove(ms, i);
-			break;
-		}
-	}
-	json_t *d = json_pack("{s:s,s:s,s:I}", "mediaType", im->media_type, "digest", im->digest,
-			      "size", (json_int_t)im->len);
+	if (!ix)
+		ix = oci_index_new(false);
 	if (tag)
-		json_object_set_new(d, "annotations",
-				    json_pack("{s:s}", "org.opencontainers.image.ref.name", tag));
-	json_array_append_new(ms, d);
-	char *text = oci_json_dumps(idx, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		drop_first_named(ix, tag);
+	oci_descriptor_t d = {.media_type = cb_xstrdup(im->media_type),
+			      .digest = cb_xstrdup(im->digest),
+			      .size = (int64_t)im->len};
+	if (tag)
+		d.annotations = json_pack("{s:s}", OCI_REF_NAME, tag);
+	oci_index_append(ix, &d);
+	char *text = oci_index_to_json(ix);
+	oci_index_free(ix);
 	int r = cb_write_file_atomic(ipath, NULL, text, strlen(text), 0644, err);
 	free(text);
-	json_decref(idx);
 	return r;
 }
 

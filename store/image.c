@@ -415,6 +415,7 @@ void oci_descriptor_release(oci_descriptor_t *d)
 	free(d->digest);
 	json_decref(d->annotations);
 	json_decref(d->platform);
+	json_decref(d->as_read);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -425,6 +426,7 @@ void oci_descriptor_copy(oci_descriptor_t *dst, const oci_descriptor_t *src)
 	dst->size = src->size;
 	dst->annotations = src->annotations ? json_deep_copy(src->annotations) : NULL;
 	dst->platform = src->platform ? json_deep_copy(src->platform) : NULL;
+	dst->as_read = src->as_read ? json_deep_copy(src->as_read) : NULL;
 }
 
 int oci_descriptor_from_json(json_t *j, oci_descriptor_t *d, cb_error_t *err)
@@ -443,17 +445,6 @@ int oci_descriptor_from_json(json_t *j, oci_descriptor_t *d, cb_error_t *err)
 	json_t *pf = json_object_get(j, "platform");
 	d->platform = json_is_object(pf) ? json_deep_copy(pf) : NULL;
 	return 0;
-}
-
-json_t *oci_descriptor_to_json(const oci_descriptor_t *d)
-{
-	json_t *j = json_pack("{s:s, s:s, s:I}", "mediaType", d->media_type ? d->media_type : "",
-			      "digest", d->digest, "size", (json_int_t)d->size);
-	if (d->annotations)
-		json_object_set(j, "annotations", d->annotations);
-	if (d->platform)
-		json_object_set(j, "platform", d->platform);
-	return j;
 }
 
 oci_manifest_t *oci_manifest_new(const char *media_type)

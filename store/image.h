@@ -69,6 +69,10 @@ typedef struct oci_descriptor {
 	int64_t size;
 	json_t *annotations; /* or NULL */
 	json_t *platform;    /* or NULL (index entries) */
+	/* An index entry's object as read (NULL for one made here): its key
+	 * order and the keys the model does not know, written back by
+	 * oci_descriptor_to_json. */
+	json_t *as_read;
 } oci_descriptor_t;
 
 typedef struct oci_manifest {
@@ -109,27 +113,70 @@ void oci_descriptor_copy(oci_descriptor_t *dst, const oci_descriptor_t *src);
 /* A descriptor object: a valid digest (checked), a size >= 0, the rest as
  * found. EBADMSG otherwise (d untouched). */
 int oci_descriptor_from_json(json_t *j, oci_descriptor_t *d, cb_error_t *err);
+/* A descriptor made here: mediaType, digest, size[, annotations][,
+ * platform]. One read from an index (as_read set) is written as read: its
+ * keys in their order, the unknown ones kept, a field the model holds
+ * unchanged with the value it had (bytes and all); a changed field takes
+ * its key's place, a removed one goes, a new one is added at the end. So
+ * rewriting an index changes nothing but what the writer changed. */
 json_t *oci_descriptor_to_json(const oci_descriptor_t *d);
+
+/* An entry without a valid digest (another algorithm, say), kept as read
+ * so that a rewrite writes it back where it was: after `at` valid ones. */
+typedef struct oci_index_kept {
+	size_t at;
+	json_t *entry;
+} oci_index_kept_t;
 
 /* An image index (or Docker manifest list) as read: its entries, in
  * order. An entry is kept when its digest is valid (the one thing a
  * consumer cannot do without: gc keeps what it names, load and pull fetch
  * it); a missing or bad size reads as -1. Entries without a valid digest
- * are counted in n_invalid, for readers that refuse them. */
+ * are counted in n_invalid, for readers that refuse them, and kept in
+ * invalid[] for writers. Written back (oci_index_to_json) it keeps its key
+ * order and unknown keys, as its entries do (oci_descriptor_to_json): an
+ * index read and written unchanged is the same bytes as jansson's compact
+ * dump of what was read, which is what index.json and the blobs are. */
 typedef struct oci_index {
 	char *media_type; /* as oci_document_media_type says */
 	oci_descriptor_t *manifests;
 	size_t n_manifests;
 	size_t n_invalid;
-	json_t *annotations; /* or NULL */
+	json_t *annotations;       /* or NULL */
+	oci_index_kept_t *invalid; /* n_invalid, in order */
+	json_t *as_read;           /* the object read ("manifests": null) */
 } oci_index_t;
 
 /* EBADMSG when the bytes are not a JSON object with a "manifests" array. */
 oci_index_t *oci_index_from_json(const char *data, size_t len, cb_error_t *err);
+/* An empty index: OCI's, or a Docker manifest list with docker_list; the
+ * document store_open writes as index.json (OCI_INDEX_EMPTY). */
+#define OCI_INDEX_EMPTY(mt) "{\"schemaVersion\":2,\"mediaType\":\"" mt "\",\"manifests\":[]}"
+oci_index_t *oci_index_new(bool docker_list);
 void oci_index_free(oci_index_t *ix);
 /* The entry whose platform is this machine's (linux and this machine's
  * architecture), else the first; NULL for an empty index. Borrowed. */
 const oci_descriptor_t *oci_index_pick_native(const oci_index_t *ix);
+/* An index entry read as oci_index_from_json reads one (as_read set):
+ * false (d untouched) when it has no valid digest. */
+bool oci_index_entry_from_json(json_t *e, oci_descriptor_t *d);
+
+/* Editing (entries keep their places, as in a JSON array): append takes
+ * d's contents (d is zeroed); remove moves entry i into *out, or releases
+ * it with out NULL. The kept invalid entries: remove_kept gives entry j's
+ * JSON to the caller, append_kept takes one to the end. */
+void oci_index_append(oci_index_t *ix, oci_descriptor_t *d);
+void oci_index_remove(oci_index_t *ix, size_t i, oci_descriptor_t *out);
+json_t *oci_index_remove_kept(oci_index_t *ix, size_t j);
+void oci_index_append_kept(oci_index_t *ix, json_t *entry);
+/* Whether kept entry j comes after valid entry i in the document. */
+static inline bool oci_index_kept_after(const oci_index_t *ix, size_t j, size_t i)
+{
+	return ix->invalid[j].at > i;
+}
+/* The index as JSON (a new reference), and as compact text (caller frees). */
+json_t *oci_index_to_json_value(const oci_index_t *ix);
+char *oci_index_to_json(const oci_index_t *ix);
 
 oci_manifest_t *oci_manifest_new(const char *media_type);
 void oci_manifest_free(oci_manifest_t *m);

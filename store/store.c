@@ -116,10 +116,7 @@ int store_open(const char *root, store_t **out, cb_error_t *err)
 		goto fail;
 	if (ensure_file(st, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", err) < 0)
 		goto fail;
-	if (ensure_file(st, "index.json",
-			"{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_INDEX
-			"\",\"manifests\":[]}",
-			err) < 0)
+	if (ensure_file(st, "index.json", OCI_INDEX_EMPTY(MT_OCI_INDEX), err) < 0)
 		goto fail;
 	if (store_keep_migrate(st, err) < 0)
 		goto fail;
@@ -610,43 +607,9 @@ void store_refs_free(store_ref_t *refs, size_t n)
 	free(refs);
 }
 
-static json_t *load_index(store_t *st, cb_error_t *err)
-{
-	_cleanup_free_ char *p = store_path(st, "index.json");
-	_cleanup_free_ char *data = NULL;
-	size_t len = 0;
-	if (cb_read_file(p, INDEX_MAX, &data, &len, err) < 0)
-		return NULL;
-	json_error_t je;
-	json_t *idx = json_loadb(data, len, 0, &je);
-	if (!idx || !json_is_object(idx) || !json_is_array(json_object_get(idx, "manifests"))) {
-		json_decref(idx);
-		cb_error_fail(err, EBADMSG, "'%s' is not a valid OCI index: %s", p,
-			     idx ? "no manifests array" : je.text);
-		return NULL;
-	}
-	return idx;
-}
-
-static int save_index(store_t *st, json_t *idx, cb_error_t *err)
-{
-	_cleanup_free_ char *text = oci_json_dumps(idx, JSON_COMPACT);
-	if (!text)
-		CB_BUG("json_dumps failed");
-	_cleanup_free_ char *p = store_path(st, "index.json");
-	_cleanup_free_ char *tmp = store_path(st, "tmp");
-	return cb_write_file_atomic(p, tmp, text, strlen(text), 0644, err);
-}
-
-static const char *entry_name(json_t *m)
-{
-	json_t *ann = json_object_get(m, "annotations");
-	return json_string_value(json_object_get(ann, REF_NAME_ANNOTATION));
-}
-
 /* index.json read through the index model (store/image.h): entries whose
- * digest is not valid are left out there, once. The writers below edit
- * the JSON itself, so that keys other tools put there survive a rewrite. */
+ * digest is not valid are left out of its entries (and kept, for the
+ * writers, where they were). */
 static oci_index_t *read_index(store_t *st, cb_error_t *err)
 {
 	_cleanup_free_ char *p = store_path(st, "index.json");
@@ -660,6 +623,27 @@ static oci_index_t *read_index(store_t *st, cb_error_t *err)
 		cb_error_fail(err, EBADMSG, "'%s' is not a valid OCI index: %s", p, e.msg);
 	cb_error_release(&e);
 	return ix;
+}
+
+/* Written back through the model: what the writer did not change (other
+ * tools' keys, key order, entries cbuild cannot read) stays as it was. */
+static int save_index(store_t *st, const oci_index_t *ix, cb_error_t *err)
+{
+	_cleanup_free_ char *text = oci_index_to_json(ix);
+	_cleanup_free_ char *p = store_path(st, "index.json");
+	_cleanup_free_ char *tmp = store_path(st, "tmp");
+	return cb_write_file_atomic(p, tmp, text, strlen(text), 0644, err);
+}
+
+static const char *entry_name(json_t *m)
+{
+	json_t *ann = json_object_get(m, "annotations");
+	return json_string_value(json_object_get(ann, REF_NAME_ANNOTATION));
+}
+
+static const char *entry_digest(json_t *m)
+{
+	return json_string_value(json_object_get(m, "digest"));
 }
 
 static const char *desc_name(const oci_descriptor_t *d)
@@ -706,55 +690,97 @@ int store_get_ref(store_t *st, const char *name, store_ref_t *out, cb_error_t *e
 	return cb_error_fail(err, ENOENT, "no image '%s' in the store", name);
 }
 
-/* Remove every entry named `name`; returns how many went. */
-static size_t drop_name(json_t *arr, const char *name)
+/* Remove every entry named `name` (entries of digests cbuild cannot read
+ * too); returns how many went. */
+static size_t drop_name(oci_index_t *ix, const char *name)
 {
 	size_t dropped = 0;
-	for (size_t i = json_array_size(arr); i-- > 0;) {
-		if (cb_streq(entry_name(json_array_get(arr, i)), name)) {
-			json_array_remove(arr, i);
+	for (size_t i = ix->n_manifests; i-- > 0;) {
+		if (cb_streq(desc_name(&ix->manifests[i]), name)) {
+			oci_index_remove(ix, i, NULL);
+			dropped++;
+		}
+	}
+	for (size_t j = ix->n_invalid; j-- > 0;) {
+		if (cb_streq(entry_name(ix->invalid[j].entry), name)) {
+			json_decref(oci_index_remove_kept(ix, j));
 			dropped++;
 		}
 	}
 	return dropped;
 }
 
-/* Remove untagged entries of this digest (so that one is added once). */
-static void drop_untagged(json_t *arr, const char *digest)
+/* Remove untagged entries of this digest (so that one is added once);
+ * returns how many went. */
+static size_t drop_untagged(oci_index_t *ix, const char *digest)
 {
-	for (size_t i = json_array_size(arr); i-- > 0;) {
-		json_t *m = json_array_get(arr, i);
-		if (!entry_name(m) && cb_streq(json_string_value(json_object_get(m, "digest")), digest))
-			json_array_remove(arr, i);
+	size_t dropped = 0;
+	for (size_t i = ix->n_manifests; i-- > 0;) {
+		const oci_descriptor_t *d = &ix->manifests[i];
+		if (!desc_name(d) && cb_streq(d->digest, digest)) {
+			oci_index_remove(ix, i, NULL);
+			dropped++;
+		}
 	}
+	for (size_t j = ix->n_invalid; j-- > 0;) {
+		json_t *m = ix->invalid[j].entry;
+		if (!entry_name(m) && cb_streq(entry_digest(m), digest)) {
+			json_decref(oci_index_remove_kept(ix, j));
+			dropped++;
+		}
+	}
+	return dropped;
 }
 
-static bool digest_listed(json_t *arr, const char *digest)
+static bool digest_listed(const oci_index_t *ix, const char *digest)
 {
-	for (size_t i = 0; i < json_array_size(arr); i++)
-		if (cb_streq(json_string_value(json_object_get(json_array_get(arr, i), "digest")),
-			     digest))
+	for (size_t i = 0; i < ix->n_manifests; i++)
+		if (cb_streq(ix->manifests[i].digest, digest))
+			return true;
+	for (size_t j = 0; j < ix->n_invalid; j++)
+		if (cb_streq(entry_digest(ix->invalid[j].entry), digest))
 			return true;
 	return false;
 }
 
+/* Whether an entry named `name` of digest `old` stays, untagged, when the
+ * name goes to `digest`. */
+static bool stays_untagged(const oci_index_t *ix, const char *old, const char *digest)
+{
+	return old && !cb_streq(old, digest) && !digest_listed(ix, old);
+}
+
 /* Drop the entries named `name`; an image a retag leaves without any
  * entry stays as an untagged one (docker's dangling `<none>` image), kept
- * until rmi or prune. */
-static void keep_replaced(json_t *arr, const char *name, const char *digest)
+ * until rmi or prune, moved to the end. The entries are visited from the
+ * last in the document to the first, kept (invalid) ones among them. */
+static void keep_replaced(oci_index_t *ix, const char *name, const char *digest)
 {
-	for (size_t i = json_array_size(arr); i-- > 0;) {
-		json_t *m = json_array_get(arr, i);
-		if (!cb_streq(entry_name(m), name))
+	size_t i = ix->n_manifests, j = ix->n_invalid;
+	while (i > 0 || j > 0) {
+		if (j > 0 && (i == 0 || oci_index_kept_after(ix, j - 1, i - 1))) {
+			if (!cb_streq(entry_name(ix->invalid[--j].entry), name))
+				continue;
+			json_t *m = oci_index_remove_kept(ix, j);
+			if (stays_untagged(ix, entry_digest(m), digest)) {
+				json_object_del(m, "annotations");
+				oci_index_append_kept(ix, m);
+			} else {
+				json_decref(m);
+			}
 			continue;
-		json_incref(m);
-		json_array_remove(arr, i);
-		const char *old = json_string_value(json_object_get(m, "digest"));
-		if (old && !cb_streq(old, digest) && !digest_listed(arr, old)) {
-			json_object_del(m, "annotations");
-			json_array_append(arr, m);
 		}
-		json_decref(m);
+		if (!cb_streq(desc_name(&ix->manifests[--i]), name))
+			continue;
+		oci_descriptor_t d;
+		oci_index_remove(ix, i, &d);
+		if (stays_untagged(ix, d.digest, digest)) {
+			json_decref(d.annotations);
+			d.annotations = NULL;
+			oci_index_append(ix, &d);
+		} else {
+			oci_descriptor_release(&d);
+		}
 	}
 }
 
@@ -766,21 +792,20 @@ int store_set_ref(store_t *st, const char *name, const char *digest, const char 
 	if (store_lock(st, err) < 0)
 		return -1;
 	int rc = -1;
-	json_t *idx = load_index(st, err);
-	if (idx) {
-		json_t *arr = json_object_get(idx, "manifests");
+	oci_index_t *ix = read_index(st, err);
+	if (ix) {
 		/* a tag keeps the image now, so its untagged entry goes */
-		drop_untagged(arr, digest);
+		drop_untagged(ix, digest);
 		if (name)
-			keep_replaced(arr, name, digest);
-		json_t *m = json_pack("{s:s, s:s, s:I}", "mediaType", media_type, "digest", digest,
-				      "size", (json_int_t)size);
+			keep_replaced(ix, name, digest);
+		oci_descriptor_t d = {.media_type = cb_xstrdup(media_type),
+				      .digest = cb_xstrdup(digest),
+				      .size = size};
 		if (name)
-			json_object_set_new(m, "annotations",
-					    json_pack("{s:s}", REF_NAME_ANNOTATION, name));
-		json_array_append_new(arr, m);
-		rc = save_index(st, idx, err);
-		json_decref(idx);
+			d.annotations = json_pack("{s:s}", REF_NAME_ANNOTATION, name);
+		oci_index_append(ix, &d);
+		rc = save_index(st, ix, err);
+		oci_index_free(ix);
 	}
 	store_unlock(st);
 	return rc < 0 ? cb_error_wrap(err, "tag '%s'", name ? name : digest) : 0;
@@ -791,13 +816,10 @@ int store_remove_untagged(store_t *st, const char *digest, cb_error_t *err)
 	if (store_lock(st, err) < 0)
 		return -1;
 	int rc = -1;
-	json_t *idx = load_index(st, err);
-	if (idx) {
-		json_t *arr = json_object_get(idx, "manifests");
-		size_t before = json_array_size(arr);
-		drop_untagged(arr, digest);
-		rc = json_array_size(arr) == before ? 0 : save_index(st, idx, err);
-		json_decref(idx);
+	oci_index_t *ix = read_index(st, err);
+	if (ix) {
+		rc = drop_untagged(ix, digest) == 0 ? 0 : save_index(st, ix, err);
+		oci_index_free(ix);
 	}
 	store_unlock(st);
 	return rc;
@@ -808,13 +830,13 @@ int store_remove_ref(store_t *st, const char *name, cb_error_t *err)
 	if (store_lock(st, err) < 0)
 		return -1;
 	int rc = -1;
-	json_t *idx = load_index(st, err);
-	if (idx) {
-		if (drop_name(json_object_get(idx, "manifests"), name) == 0)
+	oci_index_t *ix = read_index(st, err);
+	if (ix) {
+		if (drop_name(ix, name) == 0)
 			cb_error_fail(err, ENOENT, "no image '%s' in the store", name);
 		else
-			rc = save_index(st, idx, err);
-		json_decref(idx);
+			rc = save_index(st, ix, err);
+		oci_index_free(ix);
 	}
 	store_unlock(st);
 	return rc;
@@ -827,11 +849,11 @@ int store_remove_refs_to(store_t *st, const char *name, const char *digest, cb_e
 	if (store_lock(st, err) < 0)
 		return -1;
 	int rc = -1;
-	json_t *idx = load_index(st, err);
-	if (idx) {
-		drop_untagged(json_object_get(idx, "manifests"), digest);
-		rc = save_index(st, idx, err);
-		json_decref(idx);
+	oci_index_t *ix = read_index(st, err);
+	if (ix) {
+		drop_untagged(ix, digest);
+		rc = save_index(st, ix, err);
+		oci_index_free(ix);
 	}
 	store_unlock(st);
 	return rc;

@@ -60,18 +60,12 @@ NS_EXEC=${COMPAT_NS_EXEC:-}
 free_port() { $NS_EXEC python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 probe() { printf 'GET / HTTP/1.0\r\n\r\n' | $NS_EXEC busybox nc -w 3 127.0.0.1 "$1" 2>/dev/null; }
 
+. "$TOP/tests/tools/registry.sh"
 reg_start() {
 	local port
 	port=$(free_port)
 	mkdir -p "$T/reg"
-	cat >"$T/reg/config.yml" <<YML
-version: 0.1
-storage:
-  filesystem:
-    rootdirectory: $T/reg/data
-http:
-  addr: 127.0.0.1:$port
-YML
+	registry_config "$T/reg" "127.0.0.1:$port" >"$T/reg/config.yml"
 	$NS_EXEC docker-registry serve "$T/reg/config.yml" >"$T/reg/log" 2>&1 &
 	_pids+=($!)
 	REG=localhost:$port

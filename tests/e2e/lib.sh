@@ -94,6 +94,7 @@ wait_port() { # wait_port PORT [SECONDS]
 # start_registry [tls] [auth]: sets REG (host:port), REG_PID, REG_DIR; with tls
 # the CA is trusted through $T/certs.d (CBUILD_CERTS_DIR) and REG_CA; with auth
 # the user is testuser / testpass.
+. "$TOP/tests/tools/registry.sh"
 start_registry() {
 	local tls=0 auth=0 a
 	for a in "$@"; do case $a in tls) tls=1 ;; auth) auth=1 ;; esac; done
@@ -102,11 +103,7 @@ start_registry() {
 	REG_DIR=$T/registry-$port
 	mkdir -p "$REG_DIR/data"
 	{
-		echo "version: 0.1"
-		echo "log: {level: error}"
-		echo "storage: {filesystem: {rootdirectory: $REG_DIR/data}, delete: {enabled: true}}"
-		echo "http:"
-		echo "  addr: 127.0.0.1:$port"
+		registry_config "$REG_DIR" "127.0.0.1:$port"
 		if [ $tls = 1 ]; then
 			openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
 				-addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
@@ -129,6 +126,65 @@ start_registry() {
 	wait_port "$port" 10
 }
 stop_registry() { kill "$REG_PID" 2>/dev/null; wait "$REG_PID" 2>/dev/null; }
+
+# dockerd_start [DOCKERD ARGS...]: a private dockerd (tests/tools/dockerd.sh)
+# under $T/dockerd ($DD), with no bridge and no iptables rules unless ARGS
+# give its network; stopped at exit. `dk ARGS` is docker talking to it.
+# Returns 1 with WHY set when it is not installed or did not start.
+# dockerd_load_busybox: $ROOT's busybox:latest (imported when missing) into it.
+. "$TOP/tests/tools/dockerd.sh"
+dk() { DOCKER_HOST=unix://$DD/sock /usr/bin/docker "$@"; }
+dockerd_start() {
+	dockerd_has || { WHY="dockerd or /usr/bin/docker is not installed"; return 1; }
+	DD=$T/dockerd
+	[ $# -gt 0 ] || set -- --bridge none --iptables=false
+	start_bg dockerd_private "$DD" "$@" >"$T/dockerd.log" 2>&1
+	at_exit 'dockerd_stop "$DD"'
+	dockerd_wait "$DD" 120 || { WHY="dockerd did not start: $(tail -1 "$T/dockerd.log")"; return 1; }
+}
+dockerd_load_busybox() {
+	[ -n "$(cb images -q busybox:latest 2>/dev/null)" ] || import_busybox
+	cb push -q busybox:latest "docker-archive:$T/bb.tar:busybox:latest" >/dev/null 2>"$DD/load.err" &&
+		dk load -q -i "$T/bb.tar" >/dev/null 2>>"$DD/load.err" ||
+		{ WHY="could not load busybox into dockerd: $(tail -1 "$DD/load.err")"; return 1; }
+}
+
+# octet [N]: a third octet X of 10.89.X.0/24 with no route on the host (an
+# "unreachable" one is a claim, ours or another suite's) and no firewall
+# rule (what a killed run elsewhere may have left). Where the search
+# starts depends on the PID, $OCTET_SEED (a test's own) and N, so tests
+# and a test's jobs running at once start apart.
+# claim X: keep 10.89.X.0/24 from other suites until this test exits.
+octet() {
+	local x
+	for x in $(seq $((100 + ($$ + ${OCTET_SEED:-0} + ${1:-0}) % 120)) 250) $(seq 100 250); do
+		ip route | grep -q "10\.89\.$x\." ||
+			{ iptables -S; iptables -t nat -S; } 2>/dev/null | grep -q "10\.89\.$x\." ||
+			{ echo "$x"; return; }
+	done
+}
+claim() {
+	ip route add unreachable "10.89.$1.0/24" metric 4000 2>/dev/null
+	at_exit "ip route del unreachable 10.89.$1.0/24 metric 4000 2>/dev/null"
+}
+
+# upstream_host NAME: a host outside cbuild's networks, a namespace NAME of
+# this test's joined to the host by a veth pair (NAMEh, NAMEc) on a claimed
+# 10.89.X.0/30: the host side .1, the namespace .2 with its default route
+# back through the host, answering "upstream-hello" on port 8080. Sets
+# UP_OCTET (X). All of it goes at exit.
+upstream_host() {
+	local up=$1
+	UP_OCTET=$(octet); claim "$UP_OCTET"
+	ip netns add "$up" && at_exit "ip netns del $up 2>/dev/null"
+	ip link add "${up}h" type veth peer name "${up}c" && at_exit "ip link del ${up}h 2>/dev/null"
+	ip link set "${up}c" netns "$up"
+	ip addr add "10.89.$UP_OCTET.1/30" dev "${up}h" && ip link set "${up}h" up
+	ip -n "$up" addr add "10.89.$UP_OCTET.2/30" dev "${up}c" && ip -n "$up" link set "${up}c" up
+	ip -n "$up" route add default via "10.89.$UP_OCTET.1"
+	ip netns exec "$up" busybox nc -ll -p 8080 -e echo upstream-hello &
+	_bg_pids+=($!)
+}
 
 # build_case CASE [ARGS...]: build testdata/builds/CASE as CASE:1 (quiet)
 BUILDS=$TOP/testdata/builds

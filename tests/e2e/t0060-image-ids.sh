@@ -152,23 +152,15 @@ else
 fi
 
 # Debian's dockerd, when it starts here: the same scenario
-if command -v dockerd >/dev/null && [ -x /usr/bin/docker ] && [ "$(id -u)" = 0 ]; then
-	DD=$T/dockerd
-	mkdir -p "$DD"
-	start_bg dockerd --data-root "$DD/data" --exec-root "$DD/exec" -H "unix://$DD/sock" \
-		--pidfile "$DD/pid" --storage-driver overlay2 --bridge none --iptables=false >"$DD/log" 2>&1
-	for _ in $(seq 60); do [ -S "$DD/sock" ] && DOCKER_HOST=unix://$DD/sock /usr/bin/docker version >/dev/null 2>&1 && break; sleep 0.5; done
-	if DOCKER_HOST=unix://$DD/sock /usr/bin/docker version >/dev/null 2>&1; then
-		cb push -q busybox:latest "docker-archive:$T/bb.tar:busybox:latest" >/dev/null 2>&1 || import_busybox
-		[ -s "$T/bb.tar" ] || cb push -q busybox:latest "docker-archive:$T/bb.tar:busybox:latest" >/dev/null
-		DOCKER_HOST=unix://$DD/sock /usr/bin/docker load -i "$T/bb.tar" >/dev/null
+if dockerd_has && [ "$(id -u)" = 0 ]; then
+	WHY=
+	if dockerd_start && dockerd_load_busybox; then
 		# the classic builder: docker's parent links, as `docker build` without BuildKit
 		DOCKER_HOST=unix://$DD/sock DOCKER_BUILDKIT=0 scenario docker /usr/bin/docker
 	else
-		diag "dockerd did not start here: docker half skipped" "$(tail -3 "$DD/log")"
+		diag "docker half skipped: $WHY"
 	fi
-	[ -s "$DD/pid" ] && kill "$(cat "$DD/pid")" 2>/dev/null
-	for _ in $(seq 40); do [ -e "$DD/pid" ] || break; sleep 0.25; done
+	dockerd_stop "$DD"
 else
 	diag "no dockerd here (or not root): docker half skipped"
 fi

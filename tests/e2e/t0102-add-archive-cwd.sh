@@ -34,29 +34,15 @@ is "$(cb run --rm cwd:1 stat -c '%a %Y' /src/pkg/sub 2>&1)" "755 1500000000" \
 
 # BuildKit (Debian's dockerd, its own state, when it starts here) gives the
 # same mode and time
-bk_half() {
-	command -v dockerd >/dev/null && [ -x /usr/bin/docker ] && command -v skopeo >/dev/null ||
-		{ WHY="dockerd, /usr/bin/docker or skopeo is not installed"; return 1; }
-	DD=$T/dockerd
-	mkdir -p "$DD"
-	start_bg dockerd --data-root "$DD/data" --exec-root "$DD/exec" -H "unix://$DD/sock" \
-		--pidfile "$DD/pid" --storage-driver overlay2 --bridge none --iptables=false >"$DD/log" 2>&1
-	dk() { DOCKER_HOST=unix://$DD/sock /usr/bin/docker "$@"; }
-	wait_for 30 dk info >/dev/null 2>&1 || { WHY="dockerd did not start: $(tail -1 "$DD/log")"; return 1; }
-	skopeo copy -q "oci:$ROOT:docker.io/library/busybox:latest" \
-		"docker-archive:$T/bb.tar:busybox:latest" >/dev/null 2>"$DD/err" &&
-		dk load -q -i "$T/bb.tar" >/dev/null 2>>"$DD/err" ||
-		{ WHY="could not load busybox into dockerd: $(tail -1 "$DD/err")"; return 1; }
-}
+bk_half() { dockerd_start && dockerd_load_busybox; }
 WHY=
 if bk_half; then
-	DOCKER_HOST=unix://$DD/sock DOCKER_BUILDKIT=1 /usr/bin/docker build -q --network none \
+	DOCKER_BUILDKIT=1 dk build -q --network none \
 		-t bkcwd:1 "$C" >/dev/null 2>"$DD/build.err"
 	ok $? "BuildKit builds the same Dockerfile" || diag "$(tail -3 "$DD/build.err")"
 	is "$(dk run --rm --network none bkcwd:1 stat -c '%a %Y' /src/pkg/sub 2>&1)" "755 1500000000" \
 		"BuildKit's image has the same mode and time"
-	kill "$(cat "$DD/pid")" 2>/dev/null
-	for _ in $(seq 40); do [ -e "$DD/pid" ] || break; sleep 0.5; done
+	dockerd_stop "$DD"
 else
 	echo "# SKIP BuildKit half: $WHY"
 fi

@@ -74,13 +74,8 @@ if start_registry; then
 		"and the name still gives this machine's image"
 	# docker pull (a private dockerd, as MACHINE-NOTES says): it picks the
 	# image of its platform and passes over the unknown/unknown entries
-	if command -v dockerd >/dev/null && [ -x /usr/bin/docker ]; then
-		DD=$T/dockerd
-		mkdir -p "$DD"
-		start_bg dockerd --data-root "$DD/data" --exec-root "$DD/exec" -H "unix://$DD/sock" \
-			--pidfile "$DD/pid" --storage-driver overlay2 --bridge none --iptables=false >"$DD/log" 2>&1
-		for _ in $(seq 240); do [ -S "$DD/sock" ] && break; sleep 0.5; done
-		dk() { DOCKER_HOST=unix://$DD/sock /usr/bin/docker "$@"; }
+	if dockerd_has; then
+		dockerd_start || diag "$WHY"
 		dk pull -q "$REG/mp:1" >/dev/null 2>"$T/dkerr"; ok $? "docker pull of the attested index works"
 		[ -s "$T/dkerr" ] && diag "$(cat "$T/dkerr")"
 		is "$(dk image inspect --format '{{.Architecture}}' "$REG/mp:1" 2>/dev/null)" \
@@ -88,8 +83,7 @@ if start_registry; then
 			"docker took the image of its platform"
 		dk load -i "$T/mp.tar" >/dev/null 2>"$T/dkerr"; ok $? "docker load reads the saved index's archive"
 		[ -s "$T/dkerr" ] && diag "$(cat "$T/dkerr")"
-		kill "$BG_PID" 2>/dev/null
-		wait "$BG_PID" 2>/dev/null
+		dockerd_stop "$DD"
 	fi
 fi
 done_testing

@@ -61,30 +61,16 @@ bh rm "$ctr" >/dev/null 2>&1
 
 # and as BuildKit's (Debian's dockerd, its own state, when it starts here)
 sums() { for f in big dir/big2 x/sp; do printf '%s %s\n' "$f" "$(sha256sum < "$1/$f" | cut -d' ' -f1)"; done; }
-bk_half() {
-	command -v dockerd >/dev/null && [ -x /usr/bin/docker ] && command -v skopeo >/dev/null ||
-		{ WHY="dockerd, /usr/bin/docker or skopeo is not installed"; return 1; }
-	DD=$T/dockerd
-	mkdir -p "$DD"
-	start_bg dockerd --data-root "$DD/data" --exec-root "$DD/exec" -H "unix://$DD/sock" \
-		--pidfile "$DD/pid" --storage-driver overlay2 --bridge none --iptables=false >"$DD/log" 2>&1
-	dk() { DOCKER_HOST=unix://$DD/sock /usr/bin/docker "$@"; }
-	wait_for 30 dk info >/dev/null 2>&1 || { WHY="dockerd did not start: $(tail -1 "$DD/log")"; return 1; }
-	skopeo copy -q "oci:$ROOT:docker.io/library/busybox:latest" \
-		"docker-archive:$T/bb.tar:busybox:latest" >/dev/null 2>"$DD/err" &&
-		dk load -q -i "$T/bb.tar" >/dev/null 2>>"$DD/err" ||
-		{ WHY="could not load busybox into dockerd: $(tail -1 "$DD/err")"; return 1; }
-}
+bk_half() { dockerd_start && dockerd_load_busybox; }
 WHY=
 if bk_half; then
-	DOCKER_HOST=unix://$DD/sock DOCKER_BUILDKIT=1 /usr/bin/docker build -q --network none \
+	DOCKER_BUILDKIT=1 dk build -q --network none \
 		-t bksparse:1 "$c" >/dev/null 2>"$DD/build.err"
 	ok $? "BuildKit builds the same Dockerfile" || diag "$(tail -3 "$DD/build.err")"
 	bk=$(dk run --rm --network none bksparse:1 sh -c \
 		'for f in big dir/big2 x/sp; do echo "$f $(sha256sum < /$f | cut -d" " -f1)"; done' 2>&1)
 	is "$bk" "$(sums "$T/u/rootfs")" "the same content as BuildKit's image"
-	kill "$(cat "$DD/pid")" 2>/dev/null
-	for _ in $(seq 40); do [ -e "$DD/pid" ] || break; sleep 0.5; done
+	dockerd_stop "$DD"
 else
 	echo "# SKIP BuildKit half: $WHY"
 fi

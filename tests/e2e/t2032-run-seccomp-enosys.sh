@@ -53,27 +53,13 @@ is "$(val "$out" keys)/$(val "$out" proc_sys)" "open/rw" \
 	"RUN --security=insecure: nothing masked, /proc/sys writable (BuildKit's insecure spec)"
 
 # --- Docker's answers, from Debian's dockerd with its own state ---
-docker_half() {
-	command -v dockerd >/dev/null && [ -x /usr/bin/docker ] && command -v skopeo >/dev/null ||
-		{ WHY="dockerd, /usr/bin/docker or skopeo is not installed"; return 1; }
-	DD=$T/dockerd
-	mkdir -p "$DD"
-	start_bg dockerd --data-root "$DD/data" --exec-root "$DD/exec" -H "unix://$DD/sock" \
-		--pidfile "$DD/pid" --storage-driver overlay2 --bridge none --iptables=false >"$DD/log" 2>&1
-	dk() { DOCKER_HOST=unix://$DD/sock /usr/bin/docker "$@"; }
-	wait_for 30 dk info >/dev/null 2>&1 || { WHY="dockerd did not start: $(tail -1 "$DD/log")"; return 1; }
-	skopeo copy -q "oci:$ROOT:docker.io/library/busybox:latest" \
-		"docker-archive:$T/bb.tar:busybox:latest" >/dev/null 2>"$DD/skopeo.err" &&
-		dk load -q -i "$T/bb.tar" >/dev/null 2>>"$DD/skopeo.err" ||
-		{ WHY="could not load busybox into dockerd: $(tail -1 "$DD/skopeo.err")"; return 1; }
-}
+docker_half() { dockerd_start && dockerd_load_busybox; }
 WHY=
 if docker_half; then
 	dk_out=$(dk run --rm --network none -v "$T/probe:/probe:ro" busybox /probe syscalls $CALLS 2>&1)
 	ok $? "docker: the probe runs"
 	is "$(answers "$ctr")" "$(answers "$dk_out")" "cbuild's answers equal Docker's (runc's ENOSYS stub)"
-	kill "$(cat "$DD/pid")" 2>/dev/null
-	for _ in $(seq 40); do [ -e "$DD/pid" ] || break; sleep 0.5; done
+	dockerd_stop "$DD"
 else
 	echo "# SKIP docker half: $WHY"
 fi

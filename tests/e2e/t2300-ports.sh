@@ -11,15 +11,8 @@
 [ -x /usr/lib/podman/netavark ] || skip_all "no netavark"
 import_busybox
 
-octet() { # a third octet of 10.89.X.0/24 with no route on the host
-	local x
-	for x in $(seq $((100 + ($$ + ${1:-0}) % 120)) 250) $(seq 100 250); do
-		ip route | grep -q "10\.89\.$x\." || { echo "$x"; return; } # "unreachable ...": a claim
-	done
-}
 o1=$(octet); export CBUILD_BRIDGE_SUBNET=10.89.$o1.0/24 CBUILD_BRIDGE=cbp$$
-ip route add unreachable 10.89.$o1.0/24 metric 4000 2>/dev/null
-at_exit "ip route del unreachable 10.89.$o1.0/24 metric 4000 2>/dev/null"
+claim "$o1"
 export CBUILD_RUN_DIR=$T/run
 retry() { local i; for i in $(seq 300); do "$@" && return 0; sleep 0.1; done; return 1; }
 get() { printf 'GET / HTTP/1.0\r\n\r\n' | busybox nc -w 3 "$@" 2>/dev/null | head -1 | tr -d '\r'; }
@@ -73,24 +66,19 @@ cb rm -f hostall >/dev/null
 cb port >/dev/null 2>&1; is $? 2 "port without a container is a usage error"
 
 # Debian's dockerd, when it starts here: the same session
-if command -v dockerd >/dev/null && [ -x /usr/bin/docker ] && [ -x /usr/sbin/docker-proxy ]; then
-	DD=$T/dockerd br=cbpd$$ od=$(octet 7)
-	mkdir -p "$DD"
+if dockerd_has && [ -x /usr/sbin/docker-proxy ]; then
+	br=cbpd$$ od=$(octet 7)
 	ip link add "$br" type bridge && at_exit "ip link del $br 2>/dev/null"
 	ip addr add "10.89.$od.1/24" dev "$br" && ip link set "$br" up
-	start_bg dockerd --data-root "$DD/data" --exec-root "$DD/exec" -H "unix://$DD/sock" \
-		--pidfile "$DD/pid" --storage-driver overlay2 --bridge "$br" --iptables=false \
-		--ip-masq=false --ip-forward=false >"$DD/log" 2>&1
-	for _ in $(seq 60); do [ -S "$DD/sock" ] && DOCKER_HOST=unix://$DD/sock /usr/bin/docker version >/dev/null 2>&1 && break; sleep 0.5; done
-	if DOCKER_HOST=unix://$DD/sock /usr/bin/docker version >/dev/null 2>&1; then
+	WHY=
+	if dockerd_start --bridge "$br" --iptables=false --ip-masq=false --ip-forward=false; then
 		cb push -q ex:1 "docker-archive:$T/ex.tar:ex:1" >/dev/null
-		DOCKER_HOST=unix://$DD/sock /usr/bin/docker load -i "$T/ex.tar" >/dev/null
+		dk load -i "$T/ex.tar" >/dev/null
 		DOCKER_HOST=unix://$DD/sock scenario docker /usr/bin/docker
 	else
-		diag "dockerd did not start here: docker half skipped" "$(tail -3 "$DD/log")"
+		diag "docker half skipped: $WHY"
 	fi
-	[ -s "$DD/pid" ] && kill "$(cat "$DD/pid")" 2>/dev/null
-	for _ in $(seq 40); do [ -e "$DD/pid" ] || break; sleep 0.25; done
+	dockerd_stop "$DD"
 else
 	diag "no dockerd here: docker half skipped"
 fi

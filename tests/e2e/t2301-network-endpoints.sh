@@ -10,20 +10,7 @@
 [ -x /usr/lib/podman/netavark ] || skip_all "no netavark"
 import_busybox
 
-octet() { # a third octet of 10.89.X.0/24 with no route and no firewall rule on the host
-	local x
-	for x in $(seq $((100 + ($$ + 31) % 120)) 250) $(seq 100 250); do
-		# "unreachable 10.89.X.0/24" is a claim (ours or another suite's);
-		# rules may be what a killed run elsewhere left
-		ip route | grep -q "10\.89\.$x\." ||
-			{ iptables -S; iptables -t nat -S; } 2>/dev/null | grep -q "10\.89\.$x\." ||
-			{ echo "$x"; return; }
-	done
-}
-claim() { # claim X: keep 10.89.X.0/24 from other suites until we exit
-	ip route add unreachable "10.89.$1.0/24" metric 4000 2>/dev/null
-	at_exit "ip route del unreachable 10.89.$1.0/24 metric 4000 2>/dev/null"
-}
+OCTET_SEED=31
 o1=$(octet); claim "$o1"
 export CBUILD_BRIDGE_SUBNET=10.89.$o1.0/24 CBUILD_BRIDGE=cbe$$ CBUILD_RUN_DIR=$T/run
 mknet() { # mknet NAME [OPTIONS]: a network on a free subnet of its own, 10.89.$O.0/24
@@ -92,15 +79,7 @@ cb stop -t 1 lone >/dev/null && cb start lone >/dev/null
 is "$(cb exec lone sh -c 'ls /sys/class/net | tr "\n" " "')" "eth0 lo " "a restart keeps it off $app"
 
 # ---- --internal: members reach each other, nothing else ----
-ou=$(octet); claim "$ou"; up=cbeu$$
-ip netns add "$up" && at_exit "ip netns del $up 2>/dev/null"
-ip link add "cbeh$$" type veth peer name "cbec$$" && at_exit "ip link del cbeh$$ 2>/dev/null"
-ip link set "cbec$$" netns "$up"
-ip addr add "10.89.$ou.1/30" dev "cbeh$$" && ip link set "cbeh$$" up
-ip -n "$up" addr add "10.89.$ou.2/30" dev "cbec$$" && ip -n "$up" link set "cbec$$" up
-ip -n "$up" route add default via "10.89.$ou.1"
-ip netns exec "$up" busybox nc -ll -p 8080 -e echo upstream-hello &
-_bg_pids+=($!)
+upstream_host "cbeu$$"; ou=$UP_OCTET
 is "$(retry cb run --rm --network "$app" busybox sh -c "nc -w 3 10.89.$ou.2 8080 </dev/null | grep ." 2>/dev/null)" upstream-hello \
 	"a container on a normal network reaches the upstream host (the control)"
 cb run -d --name isrv --network "$int" busybox nc -ll -p 80 -e echo hello-internal >/dev/null

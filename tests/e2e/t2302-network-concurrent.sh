@@ -8,12 +8,6 @@
 [ "$(id -u)" = 0 ] || skip_all "bridge networks need root"
 [ -x /usr/lib/podman/netavark ] || skip_all "no netavark"
 
-octet() { # a third octet of 10.89.X.0/24 with no route on the host
-	local x
-	for x in $(seq $((100 + ($$ + $1) % 120)) 250) $(seq 100 250); do
-		ip route | grep -q "10\.89\.$x\." || { echo "$x"; return; }
-	done
-}
 N=12
 job() { # job K: its own store, run dir, default bridge and user network
 	local k=$1 r=$T/root$1 o1 o2 i

@@ -10,16 +10,7 @@
 [ -x /usr/lib/podman/netavark ] || skip_all "no netavark"
 import_busybox
 
-octet() { # a third octet of 10.89.X.0/24 with no route on the host
-	local x
-	for x in $(seq $((100 + ($$ + 57) % 120)) 250) $(seq 100 250); do
-		ip route | grep -q "10\.89\.$x\." || { echo "$x"; return; }
-	done
-}
-claim() { # claim X: keep 10.89.X.0/24 from other suites until we exit
-	ip route add unreachable "10.89.$1.0/24" metric 4000 2>/dev/null
-	at_exit "ip route del unreachable 10.89.$1.0/24 metric 4000 2>/dev/null"
-}
+OCTET_SEED=57
 o1=$(octet); claim "$o1"; o2=$(octet); claim "$o2"; o3=$(octet); claim "$o3"
 export CBUILD_RUN_DIR=$T/run
 retry() { local i; for i in $(seq 300); do "$@" && return 0; sleep 0.1; done; return 1; }

@@ -10,16 +10,7 @@
 [ -x /usr/lib/podman/netavark ] || skip_all "no netavark"
 import_busybox
 
-octet() { # a third octet of 10.89.X.0/24 with no route on the host
-	local x
-	for x in $(seq $((100 + ($$ + 83) % 120)) 250) $(seq 100 250); do
-		ip route | grep -q "10\.89\.$x\." || { echo "$x"; return; }
-	done
-}
-claim() { # claim X: keep 10.89.X.0/24 from other suites until we exit
-	ip route add unreachable "10.89.$1.0/24" metric 4000 2>/dev/null
-	at_exit "ip route del unreachable 10.89.$1.0/24 metric 4000 2>/dev/null"
-}
+OCTET_SEED=83
 o1=$(octet); claim "$o1"
 export CBUILD_BRIDGE_SUBNET=10.89.$o1.0/24 CBUILD_BRIDGE=cbr$$ CBUILD_RUN_DIR=$T/run
 
@@ -38,15 +29,7 @@ while time.time() < end:
 wait_port "$PORT" 5
 
 # an upstream host: a namespace of ours joined by a veth pair
-ou=$(octet); claim "$ou"; up=cbru$$
-ip netns add "$up" && at_exit "ip netns del $up 2>/dev/null"
-ip link add "cbrh$$" type veth peer name "cbrc$$" && at_exit "ip link del cbrh$$ 2>/dev/null"
-ip link set "cbrc$$" netns "$up"
-ip addr add "10.89.$ou.1/30" dev "cbrh$$" && ip link set "cbrh$$" up
-ip -n "$up" addr add "10.89.$ou.2/30" dev "cbrc$$" && ip -n "$up" link set "cbrc$$" up
-ip -n "$up" route add default via "10.89.$ou.1"
-ip netns exec "$up" busybox nc -ll -p 8080 -e echo upstream-hello &
-_bg_pids+=($!)
+upstream_host "cbru$$"; ou=$UP_OCTET
 
 ctx=$T/ctx; mkdir -p "$ctx"
 probe() { # a RUN that records what it reached

@@ -50,18 +50,12 @@ R3=$T/root3
 is "$("$CBUILD" --root "$R3" images -q --no-trunc)" "$id" "same image ID"
 
 # docker load reads the docker-archive (a private dockerd, as MACHINE-NOTES says)
-if command -v dockerd >/dev/null && [ -x /usr/bin/docker ] && [ "$(id -u)" = 0 ]; then
-	DD=$T/dockerd
-	mkdir -p "$DD"
-	start_bg dockerd --data-root "$DD/data" --exec-root "$DD/exec" -H "unix://$DD/sock" \
-		--pidfile "$DD/pid" --storage-driver overlay2 --bridge none --iptables=false >"$DD/log" 2>&1
-	for _ in $(seq 240); do [ -S "$DD/sock" ] && break; sleep 0.5; done
-	dk() { DOCKER_HOST=unix://$DD/sock /usr/bin/docker "$@"; }
+if dockerd_has && [ "$(id -u)" = 0 ]; then
+	dockerd_start || diag "$WHY"
 	out=$(dk load -i "$T/d.tar" 2>&1); ok $? "docker load reads the docker-archive"
 	like "$out" "Loaded image: example.com/other:7" "under its reference"
 	is "$(dk image inspect --format '{{.Id}}' example.com/other:7 2>/dev/null)" "$id" "same image ID in docker"
-	kill "$BG_PID" 2>/dev/null
-	wait "$BG_PID" 2>/dev/null
+	dockerd_stop "$DD"
 fi
 
 # refused cleanly

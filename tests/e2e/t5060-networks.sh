@@ -11,20 +11,12 @@ import_busybox
 
 # Hermetic: our own default bridge, subnets and run directory (addresses,
 # namespaces, aardvark-dns), so a suite beside this one shares nothing.
-octet() { # a third octet of 10.89.X.0/24 with no route on the host
-	local x
-	for x in $(seq $((100 + $$ % 120)) 250) $(seq 100 250); do
-		ip route | grep -q "10\.89\.$x\." || { echo "$x"; return; } # "unreachable ...": a claim
-	done
-}
 o1=$(octet); export CBUILD_BRIDGE_SUBNET=10.89.$o1.0/24 CBUILD_BRIDGE=cbt$$
-ip route add unreachable 10.89.$o1.0/24 metric 4000 2>/dev/null; at_exit "ip route del unreachable 10.89.$o1.0/24 metric 4000 2>/dev/null"
+claim "$o1"
 export CBUILD_RUN_DIR=$T/run
 nets=()
 mknet() { # mknet NAME: a network on a free subnet of its own
-	local o; o=$(octet)
-	ip route add unreachable "10.89.$o.0/24" metric 4000 2>/dev/null
-	at_exit "ip route del unreachable 10.89.$o.0/24 metric 4000 2>/dev/null"
+	local o; o=$(octet); claim "$o"
 	cb network create --subnet "10.89.$o.0/24" "$1" >/dev/null
 }
 retry() { local i; for i in $(seq 300); do "$@" && return 0; sleep 0.1; done; return 1; }
@@ -70,16 +62,7 @@ is "$(retry get 127.0.0.1 "$port")" "HTTP/1.1 200 OK" "curl 127.0.0.1:$port reac
 out=$(curl -s -m 5 "http://127.0.0.1:$port/index.html"); is "$out" "<p>hi</p>" "curl gets the page"
 
 # ---- outbound through NAT: an "upstream" host in a namespace of our own ----
-ou=$(octet); up=cbup$$
-ip route add unreachable "10.89.$ou.0/24" metric 4000 2>/dev/null
-at_exit "ip route del unreachable 10.89.$ou.0/24 metric 4000 2>/dev/null"
-ip netns add "$up" && at_exit "ip netns del $up 2>/dev/null"
-ip link add "cbuh$$" type veth peer name "cbuc$$" && at_exit "ip link del cbuh$$ 2>/dev/null"
-ip link set "cbuc$$" netns "$up"
-ip addr add "10.89.$ou.1/30" dev "cbuh$$" && ip link set "cbuh$$" up
-ip -n "$up" addr add "10.89.$ou.2/30" dev "cbuc$$" && ip -n "$up" link set "cbuc$$" up
-ip netns exec "$up" busybox nc -ll -p 8080 -e echo upstream-hello &
-_bg_pids+=($!)
+upstream_host "cbup$$"; ou=$UP_OCTET
 is "$(retry cb run --rm busybox sh -c "nc 10.89.$ou.2 8080 </dev/null | grep .")" upstream-hello \
 	"a container reaches an upstream host through its default route and NAT"
 

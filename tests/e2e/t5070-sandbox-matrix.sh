@@ -103,22 +103,7 @@ cb rm -f "$id" >/dev/null
 cgroup_gone "$ctr_cg"; ok $? "a detached container's cgroup is removed with it"
 
 # --- Docker's values, from Debian's dockerd with its own state ---
-docker_half() {
-	command -v dockerd >/dev/null && [ -x /usr/bin/docker ] && command -v skopeo >/dev/null ||
-		{ WHY="dockerd, /usr/bin/docker or skopeo is not installed"; return 1; }
-	DD=$T/dockerd
-	mkdir -p "$DD"
-	start_bg dockerd --data-root "$DD/data" --exec-root "$DD/exec" -H "unix://$DD/sock" \
-		--pidfile "$DD/pid" --storage-driver overlay2 --bridge none --iptables=false >"$DD/log" 2>&1
-	dk() { DOCKER_HOST=unix://$DD/sock /usr/bin/docker "$@"; }
-	local i
-	for i in $(seq 60); do dk info >/dev/null 2>&1 && break; sleep 0.5; done
-	dk info >/dev/null 2>&1 || { WHY="dockerd did not start: $(tail -1 "$DD/log")"; return 1; }
-	skopeo copy -q "oci:$ROOT:docker.io/library/busybox:latest" \
-		"docker-archive:$T/bb.tar:busybox:latest" >/dev/null 2>"$DD/skopeo.err" &&
-		dk load -q -i "$T/bb.tar" >/dev/null 2>>"$DD/skopeo.err" ||
-		{ WHY="could not load busybox into dockerd: $(tail -1 "$DD/skopeo.err")"; return 1; }
-}
+docker_half() { dockerd_start && dockerd_load_busybox; }
 WHY=
 if docker_half; then
 	dk_out=$(dk run --rm --network none --pids-limit "$LIMIT" -v "$T/probe:/probe:ro" busybox /probe "$BOMB" 2>&1)
@@ -126,8 +111,7 @@ if docker_half; then
 	is "$(matrix "$ctr_out")" "$(matrix "$dk_out")" "cbuild's container matrix equals Docker's"
 	is "$(matrix "$run_out")" "$(matrix "$dk_out")" "cbuild's RUN matrix equals Docker's"
 	diag "docker's no_new_privs: $(val "$dk_out" nnp) (cbuild sets it, as buildah does)"
-	kill "$(cat "$T/dockerd/pid")" 2>/dev/null
-	for _ in $(seq 40); do [ -e "$T/dockerd/pid" ] || break; sleep 0.5; done
+	dockerd_stop "$DD"
 else
 	echo "# SKIP docker half: $WHY"
 fi

@@ -32,19 +32,7 @@ COPY a.txt /
 RUN cat /from-base/b.txt /a.txt >/c.txt && chown 1234:5678 /c.txt && grep -c . /proc/self/mounts >/dev/null
 DF
 
-DD=$T/dockerd
-mkdir -p "$DD"
-start_bg dockerd --data-root "$DD/data" --exec-root "$DD/exec" -H "unix://$DD/sock" \
-	--pidfile "$DD/pid" --storage-driver overlay2 --bridge none --iptables=false >"$DD/log" 2>&1
-stop_dockerd() {
-	[ -e "$DD/pid" ] || return 0
-	kill "$(cat "$DD/pid")" 2>/dev/null
-	for _ in $(seq 40); do [ -e "$DD/pid" ] || break; sleep 0.5; done
-}
-at_exit stop_dockerd
-dk() { DOCKER_HOST=unix://$DD/sock /usr/bin/docker "$@"; }
-for _ in $(seq 60); do dk info >/dev/null 2>&1 && break; sleep 0.5; done
-dk info >/dev/null 2>&1 || skip_all "dockerd did not start: $(tail -1 "$DD/log")"
+dockerd_start || skip_all "$WHY"
 dk import "$DEBIAN_TAR" cbuild-ci-debian:1 >/dev/null 2>"$DD/import.err" ||
 	skip_all "could not import the Debian base: $(tail -1 "$DD/import.err")"
 

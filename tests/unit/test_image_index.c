@@ -222,31 +222,29 @@ static void test_index_write(void **state)
 	mkimage("amd64", NULL, amd_md, amd_id);
 	mkimage("arm64", NULL, arm_md, arm_id);
 	cb_error_t err = CB_ERROR_INIT;
-	json_t *idx = image_index_new(true);
-	json_t *e = NULL;
+	oci_index_t *idx = oci_index_new(true);
+	oci_descriptor_t e = {0};
 	assert_int_equal(image_index_entry(st, amd_md, &e, &err), 0);
-	image_index_put_entry(idx, e);
-	json_decref(e);
+	image_index_put_entry(idx, &e);
 	assert_int_equal(image_index_entry(st, arm_md, &e, &err), 0);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(e, "platform"),
-							      "architecture")),
-			    "arm64");
-	image_index_put_entry(idx, e);
-	image_index_put_entry(idx, e); /* again: replaced, not added */
-	json_decref(e);
-	assert_int_equal(json_array_size(json_object_get(idx, "manifests")), 2);
+	assert_string_equal(json_string_value(json_object_get(e.platform, "architecture")), "arm64");
+	oci_descriptor_t again = {0};
+	oci_descriptor_copy(&again, &e);
+	image_index_put_entry(idx, &e);
+	image_index_put_entry(idx, &again); /* again: replaced, not added */
+	assert_int_equal(idx->n_manifests, 2);
 	char *d = NULL;
 	assert_int_equal(image_index_write(st, idx, &d, NULL, &err), 0);
 	assert_string_equal(image_index_media_type(idx), MT_OCI_INDEX); /* OCI children */
-	json_decref(idx);
+	oci_index_free(idx);
 	char *md = NULL;
 	assert_int_equal(image_resolve(st, d, "linux/arm64", &md, &err), 0);
 	assert_string_equal(md, arm_md);
 	free(md);
-	json_t *back = NULL;
+	oci_index_t *back = NULL;
 	assert_int_equal(image_index_load(st, d, &back, &err), 0);
-	assert_int_equal(json_array_size(json_object_get(back, "manifests")), 2);
-	json_decref(back);
+	assert_int_equal(back->n_manifests, 2);
+	oci_index_free(back);
 	/* an image is not an index */
 	assert_int_equal(image_index_load(st, amd_md, &back, &err), -1);
 	assert_int_equal(err.code, EINVAL);
