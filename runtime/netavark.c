@@ -157,19 +157,27 @@ static void add_network(json_t *networks, json_t *info, const rt_ctr_t *c, const
 	for (size_t i = 0; more[i]; i++)
 		json_array_append_new(aliases, json_string(more[i]));
 	free(more);
-	json_object_set_new(networks, n->name,
-			    json_pack("{s:[s], s:s, s:o}", "static_ips", ip, "interface_name",
-				      ifname, "aliases", aliases));
+	json_object_set_new(networks, n->bridge,
+			    json_pack("{s:[s], s:s, s:o, s:s}", "static_ips", ip, "interface_name",
+				      ifname, "aliases", aliases, "cbuild_name", n->name));
 	/* isolate: as docker's bridges, networks do not reach each other;
 	 * internal: no default route, no NAT (network create --internal);
 	 * metric: each interface's default route its own (100 + N for ethN,
-	 * as podman), or the second network's route is refused (EEXIST) */
+	 * as podman), or the second network's route is refused (EEXIST);
+	 * name: netavark (1.4) names the network's NAT chains and its
+	 * aardvark-dns config after it, not after the ID, so it gets the
+	 * bridge's name, unique on the host: every store's default network is
+	 * "bridge" and two stores' compose projects both have "app_default",
+	 * and they must not share (and tear down) each other's chains and
+	 * names. Its entries are keyed by that name too (netavark's teardown
+	 * finds the aardvark-dns config by the key); the endpoint keeps the
+	 * store's name as "cbuild_name" (netavark ignores it), req_key. */
 	char metric[32];
 	snprintf(metric, sizeof metric, "%ld", 100 + strtol(ifname + 3, NULL, 10));
-	json_object_set_new(info, n->name,
+	json_object_set_new(info, n->bridge,
 			    json_pack("{s:s, s:s, s:s, s:s, s:[{s:s, s:s}], s:b, s:b, s:b, "
 				      "s:{s:s}, s:{s:s, s:s}}",
-				      "name", n->name, "id", n->id, "driver", "bridge",
+				      "name", n->bridge, "id", n->id, "driver", "bridge",
 				      "network_interface", n->bridge, "subnets", "subnet", n->subnet,
 				      "gateway", n->gateway, "ipv6_enabled", 0, "internal",
 				      n->internal, "dns_enabled", n->dns, "ipam_options", "driver",
@@ -561,6 +569,20 @@ void rt_nav_detach(const char *ctr_id)
 	unlink(mine);
 }
 
+/* The key of network `net` (the store's name) in a request: its bridge, or
+ * in a request made before that the name itself. NULL when not there. */
+static const char *req_key(json_t *req, const char *net)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(json_object_get(req, "networks"), key, v) {
+		const char *name = json_string_value(json_object_get(v, "cbuild_name"));
+		if (cb_streq(name ? name : key, net))
+			return key;
+	}
+	return NULL;
+}
+
 char *rt_nav_address(const char *ctr_id, const char *net)
 {
 	_cleanup_free_ char *reqp = run_path("netns/%s%s", ctr_id, ".json");
@@ -572,8 +594,9 @@ char *rt_nav_address(const char *ctr_id, const char *net)
 		return cb_xstrdup("");
 	}
 	json_t *req = json_loads(text, 0, NULL);
-	const char *ip = json_string_value(json_array_get(
-		json_object_get(json_object_get(json_object_get(req, "networks"), net), "static_ips"),
+	const char *key = req_key(req, net);
+	const char *ip = !key ? NULL : json_string_value(json_array_get(
+		json_object_get(json_object_get(json_object_get(req, "networks"), key), "static_ips"),
 		0));
 	char *out = cb_xstrdup(ip ? ip : "");
 	json_decref(req);
@@ -653,7 +676,7 @@ int rt_nav_connect(const rt_ctr_t *c, const rt_net_t *n, cb_error_t *err)
 		return -1;
 	_cleanup_free_ char *ns = run_path("netns/%s%s", c->id, "");
 	int rc = 0;
-	if (json_object_get(json_object_get(req, "networks"), n->name))
+	if (req_key(req, n->name))
 		rc = cb_error_fail(err, EEXIST, "container '%s' is already connected to network "
 						"'%s'", c->name, n->name);
 	char ip[INET_ADDRSTRLEN] = "", ifname[32];
@@ -666,8 +689,8 @@ int rt_nav_connect(const rt_ctr_t *c, const rt_net_t *n, cb_error_t *err)
 		free_ifname(req, ifname);
 		json_t *networks = json_object(), *info = json_object();
 		add_network(networks, info, c, n, ip, ifname);
-		one = one_network(req, n->name, json_object_get(networks, n->name),
-				  json_object_get(info, n->name));
+		one = one_network(req, n->bridge, json_object_get(networks, n->bridge),
+				  json_object_get(info, n->bridge));
 		json_decref(networks);
 		json_decref(info);
 		char *text = json_dumps(one, JSON_COMPACT);
@@ -679,10 +702,10 @@ int rt_nav_connect(const rt_ctr_t *c, const rt_net_t *n, cb_error_t *err)
 		}
 	}
 	if (rc == 0) {
-		json_object_set(json_object_get(req, "networks"), n->name,
-				json_object_get(json_object_get(one, "networks"), n->name));
-		json_object_set(json_object_get(req, "network_info"), n->name,
-				json_object_get(json_object_get(one, "network_info"), n->name));
+		json_object_set(json_object_get(req, "networks"), n->bridge,
+				json_object_get(json_object_get(one, "networks"), n->bridge));
+		json_object_set(json_object_get(req, "network_info"), n->bridge,
+				json_object_get(json_object_get(one, "network_info"), n->bridge));
 		rc = save_request(c, req, err);
 	}
 	json_decref(one);
@@ -696,16 +719,17 @@ int rt_nav_disconnect(const rt_ctr_t *c, const char *net, cb_error_t *err)
 	if (!req)
 		return -1;
 	int rc = 0;
-	if (json_object_get(json_object_get(req, "networks"), net)) {
+	_cleanup_free_ char *key = req_key(req, net) ? cb_xstrdup(req_key(req, net)) : NULL;
+	if (key) {
 		_cleanup_free_ char *ns = run_path("netns/%s%s", c->id, "");
-		json_t *one = one_network(req, net, NULL, NULL);
+		json_t *one = one_network(req, key, NULL, NULL);
 		char *text = json_dumps(one, JSON_COMPACT);
 		rc = run_netavark("teardown", ns, text, err);
 		free(text);
 		if (rc == 0) {
 			free_ips(one, c->id);
-			json_object_del(json_object_get(req, "networks"), net);
-			json_object_del(json_object_get(req, "network_info"), net);
+			json_object_del(json_object_get(req, "networks"), key);
+			json_object_del(json_object_get(req, "network_info"), key);
 			rc = save_request(c, req, err);
 		}
 		json_decref(one);

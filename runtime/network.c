@@ -97,9 +97,8 @@ static rt_net_t *builtin_net(const char *name)
 			set_subnet(n, "10.89.0.0/24"); /* a bad setting: the default */
 		const char *br = getenv("CBUILD_BRIDGE");
 		n->bridge = cb_xstrdup(br && *br ? br : "cbuild0");
-		/* netavark names its NAT chains after the ID: one per bridge and
-		 * subnet, or two default bridges would share (and tear down)
-		 * each other's chains */
+		/* an ID per bridge and subnet (netavark names the chains after
+		 * the bridge: runtime/netavark.c) */
 		_cleanup_free_ char *key = cb_asprintf("bridge:%s:%s", n->bridge, n->subnet);
 		digest_buffer(key, strlen(key), d);
 		snprintf(n->id, sizeof n->id, "%s", digest_hex(d));
