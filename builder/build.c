@@ -489,6 +489,8 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bool defer, bld_
 	json_decref(files);
 	id.files = NULL;
 	size_t layers_before = s->n_layers;
+	if (step->kind == DF_RUN && bld_run_network_default(b, step->u.run.network))
+		bld_runnet_prepare(b->runnet); /* while the snapshot is prepared */
 	int rc = bld_step_execute(b, step, s, err);
 	bld_url_cleanup(b);
 	if (rc < 0)
@@ -931,9 +933,14 @@ int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *e
 	const char *sync_commit = getenv("CBUILD_SYNC_COMMIT");
 	if (!o->check_only && !(sync_commit && !strcmp(sync_commit, "1")))
 		b.committer = bld_committer_new(&b);
-	b.runnet = bld_runnet_new();
+	b.runnet = bld_runnet_new(st);
+	/* every RUN runs: the namespace is made while the first steps prepare */
+	if (o->no_cache && !o->check_only && bld_plan_needs_runnet(&b))
+		bld_runnet_prepare(b.runnet);
 	if (build_stages(&b, &res->check_warnings, err) < 0)
 		goto out;
+	/* torn down while the image is written */
+	bld_runnet_release(b.runnet);
 	if (o->check_only) {
 		rc = 0;
 		goto out;

@@ -84,11 +84,13 @@ is "$(fetch rn:twenty /f20)" 20 "its last RUN ran"
 is "$(ls -A "$CBUILD_RUN_DIR/netns" 2>/dev/null)" "" "no build namespace is left"
 
 # a build killed with -9 during a RUN: the next build tears its namespace down
-printf 'FROM busybox\nRUN sleep 60\n' >"$ctx/Dockerfile"
+# (killed once the RUN runs, so after its namespace's setup: a setup cut
+# short has its own sweep, the orphaned netavark may still be at work)
+printf 'FROM busybox\nRUN --mount=type=cache,id=k$$,target=/c touch /c/started && sleep 60\n' >"$ctx/Dockerfile"
 "$CBUILD" --root "$ROOT" build -q --no-cache "$ctx" >/dev/null 2>&1 &
 killed=$!
 has_ns() { compgen -G "$CBUILD_RUN_DIR/netns/build-$killed-*.json" >/dev/null; }
-for i in $(seq 300); do has_ns && break; sleep 0.1; done
+for i in $(seq 300); do [ -n "$(find "$ROOT" -name started 2>/dev/null)" ] && break; sleep 0.1; done
 has_ns; ok $? "the killed build had its namespace"
 kill -9 "$killed"; wait "$killed" 2>/dev/null
 has_ns; ok $? "kill -9 left it behind"
