@@ -159,6 +159,22 @@ bool bld_plan_needs_runnet(const build_t *b)
 	return false;
 }
 
+bool bld_tree_needs_runnet(const build_t *b)
+{
+	if (b->o->network_none || b->o->network_host)
+		return false;
+	for (size_t i = 0; i < b->tree->n_nodes; i++) {
+		const df_node_t *n = &b->tree->nodes[i];
+		bool other = false;
+		for (size_t k = 0; n->flags && n->flags[k]; k++)
+			other |= !strncmp(n->flags[k], "--network=", 10) &&
+				 strcmp(n->flags[k], "--network=default");
+		if (!strcmp(n->cmd, "run") && !other)
+			return true;
+	}
+	return false;
+}
+
 /* Tear the namespace down on a thread of its own. */
 static void *teardown_thread(void *arg)
 {

@@ -58,6 +58,8 @@ int bld_runnet_fd(bld_runnet_t *rn);
 bool bld_run_network_default(const build_t *b, int run_network);
 /* Whether any RUN of the plan does. */
 bool bld_plan_needs_runnet(const build_t *b);
+/* Whether any RUN of the parsed Dockerfile (before planning) seems to. */
+bool bld_tree_needs_runnet(const build_t *b);
 /* Set cfg's network for a RUN (its --network=, the build's --network). */
 void bld_run_network(build_t *b, int run_network, sbx_config_t *cfg);
 /* No RUN runs any more: begin the teardown (on a thread of its own). */

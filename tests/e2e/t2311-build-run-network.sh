@@ -83,6 +83,17 @@ is "$(fetch rn:twenty /f20)" 20 "its last RUN ran"
 
 is "$(ls -A "$CBUILD_RUN_DIR/netns" 2>/dev/null)" "" "no build namespace is left"
 
+# the namespace is made while the build starts (--no-cache): a build that
+# fails before, or at, its first RUN tears it down all the same
+printf 'FROM busybox\nRUN false\nRUN true\n' >"$ctx/Dockerfile"
+cb build -q --no-cache "$ctx" >/dev/null 2>&1; is $? 1 "a build whose first RUN fails"
+printf 'FROM 127.0.0.1:%s/nosuch\nRUN true\n' "$(free_port)" >"$ctx/Dockerfile"
+out=$(cb build -q --no-cache "$ctx" 2>&1 >/dev/null); rc=$?
+[ "$rc" != 0 ]; ok $? "a build whose base cannot be pulled (nothing listens there)"
+like "$out" "nosuch" "says which base"
+is "$(ls -A "$CBUILD_RUN_DIR/netns" 2>/dev/null)" "" "neither leaves a namespace"
+is "$(iptables -t nat -S | grep -c "10\.89\.$o1\.")" 0 "nor a NAT rule"
+
 # a build killed with -9 during a RUN: the next build tears its namespace down
 # (killed once the RUN runs, so after its namespace's setup: a setup cut
 # short has its own sweep, the orphaned netavark may still be at work)
