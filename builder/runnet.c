@@ -55,10 +55,23 @@ static bool can_bridge(void)
 }
 
 /* Make the namespace (no lock held: it takes long). */
+static void publish(bld_runnet_t *rn, int fd, const char *id)
+{
+	pthread_mutex_lock(&rn->mu);
+	rn->fd = fd;
+	snprintf(rn->id, sizeof rn->id, "%s", id);
+	rn->ready = true;
+	pthread_cond_broadcast(&rn->cv);
+	pthread_mutex_unlock(&rn->mu);
+}
+
 static void setup(bld_runnet_t *rn)
 {
-	if (!can_bridge())
-		return; /* rootless: the host's network, as before (no user-mode network yet) */
+	if (!can_bridge()) {
+		/* rootless: the host's network, as before (no user-mode network yet) */
+		publish(rn, -1, "");
+		return;
+	}
 	rt_nav_sweep("build-"); /* what builds killed with -9 left */
 	char hex[17];
 	cb_random_hex(hex, 8);
@@ -76,12 +89,7 @@ static void setup(bld_runnet_t *rn)
 		id[0] = 0;
 	}
 	rt_net_free(bridge);
-	pthread_mutex_lock(&rn->mu);
-	rn->fd = fd;
-	snprintf(rn->id, sizeof rn->id, "%s", id);
-	rn->ready = true;
-	pthread_cond_broadcast(&rn->cv);
-	pthread_mutex_unlock(&rn->mu);
+	publish(rn, fd, id);
 }
 
 static void *setup_thread(void *arg)
