@@ -489,6 +489,8 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bool defer, bld_
 	json_decref(files);
 	id.files = NULL;
 	size_t layers_before = s->n_layers;
+	if (step->kind == DF_RUN && bld_run_network_default(b, step->u.run.network))
+		bld_runnet_prepare(b->runnet); /* while the snapshot is prepared */
 	int rc = bld_step_execute(b, step, s, err);
 	bld_url_cleanup(b);
 	if (rc < 0)
@@ -791,8 +793,12 @@ static int plan_build(build_t *b, cb_error_t *err)
 	po.base = (df_base_resolver_t){plan_base, b};
 	char **warnings = NULL;
 	if (df_parse(b->o->dockerfile_name, b->o->dockerfile, b->o->dockerfile_len, &b->tree,
-		     err) < 0 ||
-	    df_plan_build(b->tree, &po, &b->owned_plan, &warnings, err) < 0)
+		     err) < 0)
+		return -1;
+	/* every RUN runs: its namespace is made while the bases are pulled */
+	if (b->o->no_cache && !b->o->check_only && bld_tree_needs_runnet(b))
+		bld_runnet_prepare(b->runnet);
+	if (df_plan_build(b->tree, &po, &b->owned_plan, &warnings, err) < 0)
 		return -1;
 	b->plan = b->owned_plan;
 	/* every stage index has its slot (bases[] was grown while planning) */
@@ -910,6 +916,7 @@ int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *e
 	double t0 = now_s();
 	struct sigaction old_int, old_term;
 	catch_interrupts(&old_int, &old_term);
+	b.runnet = bld_runnet_new(st);
 	if (rt_enter_mount_ns(err) < 0 || choose_snapshotter(st, err) < 0 ||
 	    open_context(&b, err) < 0)
 		goto out;
@@ -931,9 +938,13 @@ int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *e
 	const char *sync_commit = getenv("CBUILD_SYNC_COMMIT");
 	if (!o->check_only && !(sync_commit && !strcmp(sync_commit, "1")))
 		b.committer = bld_committer_new(&b);
-	b.runnet = bld_runnet_new();
+	/* every RUN runs: the namespace is made while the first steps prepare */
+	if (o->no_cache && !o->check_only && bld_plan_needs_runnet(&b))
+		bld_runnet_prepare(b.runnet);
 	if (build_stages(&b, &res->check_warnings, err) < 0)
 		goto out;
+	/* torn down while the image is written */
+	bld_runnet_release(b.runnet);
 	if (o->check_only) {
 		rc = 0;
 		goto out;

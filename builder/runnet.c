@@ -1,9 +1,16 @@
 /* The network of a build's RUN steps (see builder/steps.h): as Docker's
  * default build, each RUN is cut off from the host's network namespace (its
  * loopback services, its ports) and reaches the outside through the
- * default bridge's NAT. One namespace per build, set up by netavark at the
- * first RUN that needs it and joined by every later one: a setup costs
- * tens of ms (netavark, iptables), a join costs nothing. */
+ * default bridge's NAT. One namespace per build, set up by netavark once and
+ * joined by every RUN: a setup costs tens of ms (netavark, iptables; ten
+ * times that when the build is the bridge's only member and netavark makes
+ * and removes the bridge and its rules), a join costs nothing.
+ *
+ * Neither the setup nor the teardown is on the steps' path when it can be
+ * helped: the setup starts on a thread of its own as soon as a RUN is known
+ * to run (at the build's start with --no-cache, else at the first RUN's
+ * cache miss, while its snapshot is prepared), and the teardown starts when
+ * the steps are done, while the last layers and the image are written. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -19,16 +26,25 @@
 
 struct bld_runnet {
 	pthread_mutex_t mu;
-	bool tried;  /* the setup ran (fd, or the host's network after a warning) */
+	pthread_cond_t cv;
+	store_t *st;
+	bool started; /* the setup began (on `worker`, or inline) */
+	bool ready;   /* it ended: fd, or the host's network after a warning */
+	bool joined;  /* `worker` was joined */
+	bool down;    /* the teardown began: no RUN joins any more */
+	pthread_t worker;
 	int fd;      /* the namespace, -1 = none */
 	char id[64]; /* its name under the run directory's netns/ */
 };
 
-bld_runnet_t *bld_runnet_new(void)
+bld_runnet_t *bld_runnet_new(store_t *st)
 {
 	bld_runnet_t *rn = cb_xcalloc(1, sizeof(*rn));
 	pthread_mutex_init(&rn->mu, NULL);
+	pthread_cond_init(&rn->cv, NULL);
+	rn->st = st;
 	rn->fd = -1;
+	rn->joined = true;
 	return rn;
 }
 
@@ -38,36 +54,90 @@ static bool can_bridge(void)
 	return geteuid() == 0 && !sbx_in_userns() && access("/usr/lib/podman/netavark", X_OK) == 0;
 }
 
-static void setup(bld_runnet_t *rn, store_t *st)
+/* Make the namespace (no lock held: it takes long). */
+static void publish(bld_runnet_t *rn, int fd, const char *id)
 {
-	rn->tried = true;
-	if (!can_bridge())
-		return; /* rootless: the host's network, as before (no user-mode network yet) */
+	pthread_mutex_lock(&rn->mu);
+	rn->fd = fd;
+	snprintf(rn->id, sizeof rn->id, "%s", id);
+	rn->ready = true;
+	pthread_cond_broadcast(&rn->cv);
+	pthread_mutex_unlock(&rn->mu);
+}
+
+static void setup(bld_runnet_t *rn)
+{
+	if (!can_bridge()) {
+		/* rootless: the host's network, as before (no user-mode network yet) */
+		publish(rn, -1, "");
+		return;
+	}
 	rt_nav_sweep("build-"); /* what builds killed with -9 left */
 	char hex[17];
 	cb_random_hex(hex, 8);
 	/* the pid lets a later build see that this one is gone */
-	snprintf(rn->id, sizeof rn->id, "build-%ld-%s", (long)getpid(), hex);
+	char id[64];
+	snprintf(id, sizeof id, "build-%ld-%s", (long)getpid(), hex);
 	cb_error_t e = CB_ERROR_INIT;
-	rt_net_t *bridge = rt_net_load(st, "bridge", &e);
+	rt_net_t *bridge = rt_net_load(rn->st, "bridge", &e);
 	rt_net_t *nets[] = {bridge, NULL};
-	if (!bridge || rt_nav_make_ns(rn->id, rn->id, nets, &rn->fd, &e) < 0) {
+	int fd = -1;
+	if (!bridge || rt_nav_make_ns(id, id, nets, &fd, &e) < 0) {
 		cb_error_wrap(&e, "RUN steps' network: the host's network is used instead");
 		cb_warn_error(&e);
-		rn->fd = -1;
-		rn->id[0] = 0;
+		fd = -1;
+		id[0] = 0;
 	}
 	rt_net_free(bridge);
+	publish(rn, fd, id);
 }
 
-int bld_runnet_fd(bld_runnet_t *rn, store_t *st)
+static void *setup_thread(void *arg)
+{
+	setup(arg);
+	return NULL;
+}
+
+void bld_runnet_prepare(bld_runnet_t *rn)
+{
+	if (!rn)
+		return;
+	pthread_mutex_lock(&rn->mu);
+	if (!rn->started && !rn->down) {
+		rn->started = true;
+		/* no thread (a full process table): the first RUN sets it up */
+		if (pthread_create(&rn->worker, NULL, setup_thread, rn) == 0)
+			rn->joined = false;
+		else
+			rn->started = false;
+	}
+	pthread_mutex_unlock(&rn->mu);
+}
+
+/* Wait for the setup thread, once (rn->mu held). */
+static void join_worker(bld_runnet_t *rn)
+{
+	while (rn->started && !rn->ready)
+		pthread_cond_wait(&rn->cv, &rn->mu);
+	if (!rn->joined) {
+		rn->joined = true;
+		pthread_join(rn->worker, NULL); /* it has ended, or is about to */
+	}
+}
+
+int bld_runnet_fd(bld_runnet_t *rn)
 {
 	if (!rn)
 		return -1;
 	pthread_mutex_lock(&rn->mu);
-	if (!rn->tried)
-		setup(rn, st);
-	int fd = rn->fd;
+	if (!rn->started) {
+		rn->started = true;
+		pthread_mutex_unlock(&rn->mu);
+		setup(rn);
+		pthread_mutex_lock(&rn->mu);
+	}
+	join_worker(rn);
+	int fd = rn->down ? -1 : rn->fd;
 	pthread_mutex_unlock(&rn->mu);
 	return fd;
 }
@@ -76,18 +146,83 @@ void bld_run_network(build_t *b, int run_network, sbx_config_t *cfg)
 {
 	bool none = b->o->network_none || run_network == DF_NETWORK_NONE;
 	cfg->network = none ? SBX_NET_NONE : SBX_NET_HOST;
-	if (!none && run_network != DF_NETWORK_HOST && !b->o->network_host)
-		cfg->netns_fd = bld_runnet_fd(b->runnet, b->st);
+	if (bld_run_network_default(b, run_network))
+		cfg->netns_fd = bld_runnet_fd(b->runnet);
+}
+
+bool bld_run_network_default(const build_t *b, int run_network)
+{
+	return !b->o->network_none && !b->o->network_host && run_network == DF_NETWORK_DEFAULT;
+}
+
+bool bld_plan_needs_runnet(const build_t *b)
+{
+	for (size_t i = 0; i < b->plan->n_stages; i++) {
+		const df_stage_t *stage = &b->plan->stages[i];
+		for (size_t k = 0; k < stage->n_steps; k++)
+			if (stage->steps[k].kind == DF_RUN &&
+			    bld_run_network_default(b, stage->steps[k].u.run.network))
+				return true;
+	}
+	return false;
+}
+
+bool bld_tree_needs_runnet(const build_t *b)
+{
+	if (b->o->network_none || b->o->network_host)
+		return false;
+	for (size_t i = 0; i < b->tree->n_nodes; i++) {
+		const df_node_t *n = &b->tree->nodes[i];
+		bool other = false;
+		for (size_t k = 0; n->flags && n->flags[k]; k++)
+			other |= !strncmp(n->flags[k], "--network=", 10) &&
+				 strcmp(n->flags[k], "--network=default");
+		if (!strcmp(n->cmd, "run") && !other)
+			return true;
+	}
+	return false;
+}
+
+/* Tear the namespace down on a thread of its own. */
+static void *teardown_thread(void *arg)
+{
+	rt_nav_detach(arg);
+	free(arg);
+	return NULL;
 }
 
 void bld_runnet_free(bld_runnet_t *rn)
 {
 	if (!rn)
 		return;
-	if (rn->fd >= 0)
-		close(rn->fd);
-	if (rn->id[0])
-		rt_nav_detach(rn->id);
+	bld_runnet_release(rn);
+	pthread_mutex_lock(&rn->mu);
+	join_worker(rn); /* the teardown's own thread, when it had one */
+	pthread_mutex_unlock(&rn->mu);
+	pthread_cond_destroy(&rn->cv);
 	pthread_mutex_destroy(&rn->mu);
 	free(rn);
+}
+
+void bld_runnet_release(bld_runnet_t *rn)
+{
+	if (!rn)
+		return;
+	pthread_mutex_lock(&rn->mu);
+	join_worker(rn);
+	rn->down = true;
+	if (rn->fd >= 0)
+		close(rn->fd);
+	rn->fd = -1;
+	if (rn->id[0]) {
+		char *id = cb_xstrdup(rn->id);
+		rn->id[0] = 0;
+		/* joined by bld_runnet_free; inline when no thread can start */
+		rn->started = rn->ready = true;
+		if (pthread_create(&rn->worker, NULL, teardown_thread, id) == 0)
+			rn->joined = false;
+		else
+			teardown_thread(id);
+	}
+	pthread_mutex_unlock(&rn->mu);
 }

@@ -46,14 +46,25 @@ typedef struct build {
 /* ---- the RUN steps' network (builder/runnet.c) ---- */
 
 typedef struct bld_runnet bld_runnet_t;
-bld_runnet_t *bld_runnet_new(void);
-/* The build's network namespace on the default bridge (made at the first
- * call, thread-safe), or -1: the host's network (rootless, no netavark, or
- * a setup that failed: a warning). The fd stays the runnet's. */
-int bld_runnet_fd(bld_runnet_t *rn, store_t *st);
+bld_runnet_t *bld_runnet_new(store_t *st);
+/* Start making the build's network namespace on the default bridge, on a
+ * thread of its own, if not begun yet (a RUN that needs it will run). */
+void bld_runnet_prepare(bld_runnet_t *rn);
+/* That namespace (made here if nothing began it, thread-safe), or -1: the
+ * host's network (rootless, no netavark, or a setup that failed: a
+ * warning). The fd stays the runnet's. */
+int bld_runnet_fd(bld_runnet_t *rn);
+/* Whether a RUN with that --network= joins the build's namespace. */
+bool bld_run_network_default(const build_t *b, int run_network);
+/* Whether any RUN of the plan does. */
+bool bld_plan_needs_runnet(const build_t *b);
+/* Whether any RUN of the parsed Dockerfile (before planning) seems to. */
+bool bld_tree_needs_runnet(const build_t *b);
 /* Set cfg's network for a RUN (its --network=, the build's --network). */
 void bld_run_network(build_t *b, int run_network, sbx_config_t *cfg);
-/* Close and tear down the namespace. NULL-safe. */
+/* No RUN runs any more: begin the teardown (on a thread of its own). */
+void bld_runnet_release(bld_runnet_t *rn);
+/* Tear down (if bld_runnet_release did not) and wait for it. NULL-safe. */
 void bld_runnet_free(bld_runnet_t *rn);
 
 /* ---- writing behind the steps (builder/committer.c) ---- */

@@ -520,6 +520,9 @@ static int64_t created_ns_of(store_t *st, const char *id)
 int rt_ctr_list(store_t *st, char ***out, cb_error_t *err)
 {
 	(void)err;
+	/* `ps -a`, `rm`, ...: what killed cbuilds left goes (any store's: the
+	 * run directory is the host's) */
+	rt_nav_sweep_gone();
 	char **ids = raw_ids(st);
 	size_t n = cb_strv_len(ids);
 	id_time_t *v = cb_xcalloc(n + 1, sizeof *v);

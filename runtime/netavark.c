@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/file.h>
 #include <sys/wait.h>
@@ -32,7 +33,7 @@ static const char *run_dir(void)
 	return d && *d ? d : "/run/cbuild";
 }
 
-static char *run_path(const char *fmt, const char *a, const char *b)
+char *rt_nav_run_path(const char *fmt, const char *a, const char *b)
 {
 	_cleanup_free_ char *rel = cb_asprintf(fmt, a, b);
 	return cb_path_join(run_dir(), rel);
@@ -74,8 +75,11 @@ static int claim_ip(const char *dir, const char *ip, const char *ctr_id, cb_erro
 		return 1;
 	if (fd < 0)
 		return cb_error_errno(err, "claim address '%s'", p);
+	/* the pid: a claim of a process killed before it wrote its request
+	 * is stale (rt_nav_sweep_gone) */
+	_cleanup_free_ char *text = cb_asprintf("%s\n%ld\n", ctr_id, (long)getpid());
 	cb_error_t e = CB_ERROR_INIT;
-	if (cb_write_all(fd, ctr_id, strlen(ctr_id), &e) < 0)
+	if (cb_write_all(fd, text, strlen(text), &e) < 0)
 		cb_error_release(&e);
 	close(fd);
 	return 0;
@@ -91,7 +95,7 @@ static int alloc_ip(const rt_net_t *n, const char *ctr_id, const char *want,
 	if (parse_cidr(n->subnet, &net, &prefix) < 0)
 		return cb_error_fail(err, EINVAL, "network '%s': bad subnet '%s'", n->name,
 				     n->subnet);
-	_cleanup_free_ char *dir = run_path("ipam/%s%s", n->bridge, "");
+	_cleanup_free_ char *dir = rt_nav_run_path("ipam/%s%s", n->bridge, "");
 	if (cb_mkdir_p(dir, 0700, err) < 0)
 		return -1;
 	uint32_t last = net | ~(0xffffffffu << (32 - prefix));
@@ -130,7 +134,7 @@ static void free_ips(json_t *req, const char *ctr_id)
 		const char *ip = json_string_value(json_array_get(json_object_get(v, "static_ips"), 0));
 		if (!bridge || !ip)
 			continue;
-		_cleanup_free_ char *p = run_path("ipam/%s/%s", bridge, ip);
+		_cleanup_free_ char *p = rt_nav_run_path("ipam/%s/%s", bridge, ip);
 		_cleanup_free_ char *owner = NULL;
 		size_t len;
 		cb_error_t e = CB_ERROR_INIT;
@@ -138,7 +142,8 @@ static void free_ips(json_t *req, const char *ctr_id)
 			cb_error_release(&e);
 			continue;
 		}
-		if (!strcmp(owner, ctr_id))
+		size_t n = strlen(ctr_id);
+		if (!strncmp(owner, ctr_id, n) && (owner[n] == '\n' || !owner[n]))
 			unlink(p);
 	}
 }
@@ -157,19 +162,27 @@ static void add_network(json_t *networks, json_t *info, const rt_ctr_t *c, const
 	for (size_t i = 0; more[i]; i++)
 		json_array_append_new(aliases, json_string(more[i]));
 	free(more);
-	json_object_set_new(networks, n->name,
-			    json_pack("{s:[s], s:s, s:o}", "static_ips", ip, "interface_name",
-				      ifname, "aliases", aliases));
+	json_object_set_new(networks, n->bridge,
+			    json_pack("{s:[s], s:s, s:o, s:s}", "static_ips", ip, "interface_name",
+				      ifname, "aliases", aliases, "cbuild_name", n->name));
 	/* isolate: as docker's bridges, networks do not reach each other;
 	 * internal: no default route, no NAT (network create --internal);
 	 * metric: each interface's default route its own (100 + N for ethN,
-	 * as podman), or the second network's route is refused (EEXIST) */
+	 * as podman), or the second network's route is refused (EEXIST);
+	 * name: netavark (1.4) names the network's NAT chains and its
+	 * aardvark-dns config after it, not after the ID, so it gets the
+	 * bridge's name, unique on the host: every store's default network is
+	 * "bridge" and two stores' compose projects both have "app_default",
+	 * and they must not share (and tear down) each other's chains and
+	 * names. Its entries are keyed by that name too (netavark's teardown
+	 * finds the aardvark-dns config by the key); the endpoint keeps the
+	 * store's name as "cbuild_name" (netavark ignores it), req_key. */
 	char metric[32];
 	snprintf(metric, sizeof metric, "%ld", 100 + strtol(ifname + 3, NULL, 10));
-	json_object_set_new(info, n->name,
+	json_object_set_new(info, n->bridge,
 			    json_pack("{s:s, s:s, s:s, s:s, s:[{s:s, s:s}], s:b, s:b, s:b, "
 				      "s:{s:s}, s:{s:s, s:s}}",
-				      "name", n->name, "id", n->id, "driver", "bridge",
+				      "name", n->bridge, "id", n->id, "driver", "bridge",
 				      "network_interface", n->bridge, "subnets", "subnet", n->subnet,
 				      "gateway", n->gateway, "ipv6_enabled", 0, "internal",
 				      n->internal, "dns_enabled", n->dns, "ipam_options", "driver",
@@ -201,9 +214,14 @@ static json_t *make_request(const rt_ctr_t *c, rt_net_t *const *nets,
 		snprintf(ifname, sizeof ifname, "eth%zu", i);
 		add_network(networks, info, c, nets[i], ips[i], ifname);
 	}
-	return json_pack("{s:s, s:s, s:o, s:o, s:o}", "container_id", c->id, "container_name",
-			 c->name, "networks", networks, "network_info", info, "port_mappings",
-			 port_mappings(c));
+	json_t *req = json_pack("{s:s, s:s, s:o, s:o, s:o}", "container_id", c->id,
+				"container_name", c->name, "networks", networks, "network_info",
+				info, "port_mappings", port_mappings(c));
+	/* the container's directory (netavark ignores it): once its
+	 * config.json is gone, so is the container (rt_nav_sweep_gone) */
+	if (c->dir && c->dir[0] == '/')
+		json_object_set_new(req, "cbuild_dir", json_string(c->dir));
+	return req;
 }
 
 /* ---- running netavark ---- */
@@ -305,7 +323,7 @@ static int run_netavark(const char *verb, const char *netns, const char *req, cb
 static int run_netavark_locked(const char *verb, const char *netns, const char *req,
 			       cb_error_t *err)
 {
-	_cleanup_free_ char *cfg = run_path("aardvark%s%s", "", "");
+	_cleanup_free_ char *cfg = rt_nav_run_path("aardvark%s%s", "", "");
 	if (cb_mkdir_p(cfg, 0700, err) < 0)
 		return -1;
 	int in[2], out[2];
@@ -315,12 +333,18 @@ static int run_netavark_locked(const char *verb, const char *netns, const char *
 		close(in[0]), close(in[1]);
 		return cb_error_errno(err, "pipe");
 	}
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(in[0]), close(in[1]), close(out[0]), close(out[1]);
 		return cb_error_errno(err, "fork netavark");
 	}
 	if (pid == 0) {
+		/* killed with us: a netavark left running would go on adding
+		 * rules after the firewall lock died with us and a sweeper's
+		 * teardown ran; cut short, the request still tears it down */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(126);
 		if (host_netns_fd >= 0 && setns(host_netns_fd, CLONE_NEWNET) < 0)
 			_exit(126);
 		dup2(in[0], 0);
@@ -427,9 +451,9 @@ int rt_nav_attach(const rt_ctr_t *c, rt_net_t *const *nets, char **dns, cb_error
 	size_t n = 0;
 	while (nets[n])
 		n++;
-	_cleanup_free_ char *dir = run_path("netns%s%s", "", "");
-	_cleanup_free_ char *ns = run_path("netns/%s%s", ctr_id, "");
-	_cleanup_free_ char *reqp = run_path("netns/%s%s", ctr_id, ".json");
+	_cleanup_free_ char *dir = rt_nav_run_path("netns%s%s", "", "");
+	_cleanup_free_ char *ns = rt_nav_run_path("netns/%s%s", ctr_id, "");
+	_cleanup_free_ char *reqp = rt_nav_run_path("netns/%s%s", ctr_id, ".json");
 	if (cb_mkdir_p(dir, 0700, err) < 0)
 		return -1;
 	/* what a crashed run of this container left */
@@ -471,7 +495,7 @@ int rt_nav_attach(const rt_ctr_t *c, rt_net_t *const *nets, char **dns, cb_error
 			rt_nav_detach(ctr_id);
 		} else {
 			for (size_t i = 0; i < got; i++) {
-				_cleanup_free_ char *p = run_path("ipam/%s/%s", nets[i]->bridge, ips[i]);
+				_cleanup_free_ char *p = rt_nav_run_path("ipam/%s/%s", nets[i]->bridge, ips[i]);
 				unlink(p);
 			}
 			unlink(reqp);
@@ -512,36 +536,13 @@ int rt_nav_make_ns(const char *id, const char *name, rt_net_t *const *nets, int 
 	return 0;
 }
 
-void rt_nav_sweep(const char *prefix)
-{
-	_cleanup_free_ char *dir = run_path("netns%s%s", "", "");
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	size_t plen = strlen(prefix);
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		const char *name = de->d_name, *dot = strstr(name, ".json");
-		if (strncmp(name, prefix, plen) || !dot || dot[5])
-			continue;
-		char *end = NULL;
-		long pid = strtol(name + plen, &end, 10);
-		if (pid <= 0 || *end != '-' || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-			continue;
-		char id[NAME_MAX + 1];
-		snprintf(id, sizeof id, "%.*s", (int)(dot - name), name);
-		rt_nav_detach(id); /* the rename in it makes one racing sweeper win */
-	}
-	closedir(d);
-}
-
 void rt_nav_detach(const char *ctr_id)
 {
-	_cleanup_free_ char *ns = run_path("netns/%s%s", ctr_id, "");
-	_cleanup_free_ char *reqp = run_path("netns/%s%s", ctr_id, ".json");
+	_cleanup_free_ char *ns = rt_nav_run_path("netns/%s%s", ctr_id, "");
+	_cleanup_free_ char *reqp = rt_nav_run_path("netns/%s%s", ctr_id, ".json");
 	char suffix[48];
 	snprintf(suffix, sizeof suffix, ".json.down-%d", (int)getpid());
-	_cleanup_free_ char *mine = run_path("netns/%s%s", ctr_id, suffix);
+	_cleanup_free_ char *mine = rt_nav_run_path("netns/%s%s", ctr_id, suffix);
 	/* the rename is the claim: one of several racing callers wins */
 	if (rename(reqp, mine) < 0)
 		return;
@@ -561,9 +562,23 @@ void rt_nav_detach(const char *ctr_id)
 	unlink(mine);
 }
 
+/* The key of network `net` (the store's name) in a request: its bridge, or
+ * in a request made before that the name itself. NULL when not there. */
+static const char *req_key(json_t *req, const char *net)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(json_object_get(req, "networks"), key, v) {
+		const char *name = json_string_value(json_object_get(v, "cbuild_name"));
+		if (cb_streq(name ? name : key, net))
+			return key;
+	}
+	return NULL;
+}
+
 char *rt_nav_address(const char *ctr_id, const char *net)
 {
-	_cleanup_free_ char *reqp = run_path("netns/%s%s", ctr_id, ".json");
+	_cleanup_free_ char *reqp = rt_nav_run_path("netns/%s%s", ctr_id, ".json");
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
 	cb_error_t e = CB_ERROR_INIT;
@@ -572,8 +587,9 @@ char *rt_nav_address(const char *ctr_id, const char *net)
 		return cb_xstrdup("");
 	}
 	json_t *req = json_loads(text, 0, NULL);
-	const char *ip = json_string_value(json_array_get(
-		json_object_get(json_object_get(json_object_get(req, "networks"), net), "static_ips"),
+	const char *key = req_key(req, net);
+	const char *ip = !key ? NULL : json_string_value(json_array_get(
+		json_object_get(json_object_get(json_object_get(req, "networks"), key), "static_ips"),
 		0));
 	char *out = cb_xstrdup(ip ? ip : "");
 	json_decref(req);
@@ -585,7 +601,7 @@ char *rt_nav_address(const char *ctr_id, const char *net)
 /* The request c's namespace was set up with; ENOTCONN when it has none. */
 static json_t *load_request(const rt_ctr_t *c, cb_error_t *err)
 {
-	_cleanup_free_ char *reqp = run_path("netns/%s%s", c->id, ".json");
+	_cleanup_free_ char *reqp = rt_nav_run_path("netns/%s%s", c->id, ".json");
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
 	cb_error_t e = CB_ERROR_INIT;
@@ -610,7 +626,7 @@ static json_t *load_request(const rt_ctr_t *c, cb_error_t *err)
 
 static int save_request(const rt_ctr_t *c, json_t *req, cb_error_t *err)
 {
-	_cleanup_free_ char *reqp = run_path("netns/%s%s", c->id, ".json");
+	_cleanup_free_ char *reqp = rt_nav_run_path("netns/%s%s", c->id, ".json");
 	char *text = json_dumps(req, JSON_COMPACT);
 	int rc = cb_write_file_atomic(reqp, NULL, text, strlen(text), 0600, err);
 	free(text);
@@ -651,9 +667,9 @@ int rt_nav_connect(const rt_ctr_t *c, const rt_net_t *n, cb_error_t *err)
 	json_t *req = load_request(c, err);
 	if (!req)
 		return -1;
-	_cleanup_free_ char *ns = run_path("netns/%s%s", c->id, "");
+	_cleanup_free_ char *ns = rt_nav_run_path("netns/%s%s", c->id, "");
 	int rc = 0;
-	if (json_object_get(json_object_get(req, "networks"), n->name))
+	if (req_key(req, n->name))
 		rc = cb_error_fail(err, EEXIST, "container '%s' is already connected to network "
 						"'%s'", c->name, n->name);
 	char ip[INET_ADDRSTRLEN] = "", ifname[32];
@@ -666,23 +682,23 @@ int rt_nav_connect(const rt_ctr_t *c, const rt_net_t *n, cb_error_t *err)
 		free_ifname(req, ifname);
 		json_t *networks = json_object(), *info = json_object();
 		add_network(networks, info, c, n, ip, ifname);
-		one = one_network(req, n->name, json_object_get(networks, n->name),
-				  json_object_get(info, n->name));
+		one = one_network(req, n->bridge, json_object_get(networks, n->bridge),
+				  json_object_get(info, n->bridge));
 		json_decref(networks);
 		json_decref(info);
 		char *text = json_dumps(one, JSON_COMPACT);
 		rc = run_netavark("setup", ns, text, err);
 		free(text);
 		if (rc < 0) {
-			_cleanup_free_ char *p = run_path("ipam/%s/%s", n->bridge, ip);
+			_cleanup_free_ char *p = rt_nav_run_path("ipam/%s/%s", n->bridge, ip);
 			unlink(p);
 		}
 	}
 	if (rc == 0) {
-		json_object_set(json_object_get(req, "networks"), n->name,
-				json_object_get(json_object_get(one, "networks"), n->name));
-		json_object_set(json_object_get(req, "network_info"), n->name,
-				json_object_get(json_object_get(one, "network_info"), n->name));
+		json_object_set(json_object_get(req, "networks"), n->bridge,
+				json_object_get(json_object_get(one, "networks"), n->bridge));
+		json_object_set(json_object_get(req, "network_info"), n->bridge,
+				json_object_get(json_object_get(one, "network_info"), n->bridge));
 		rc = save_request(c, req, err);
 	}
 	json_decref(one);
@@ -696,16 +712,17 @@ int rt_nav_disconnect(const rt_ctr_t *c, const char *net, cb_error_t *err)
 	if (!req)
 		return -1;
 	int rc = 0;
-	if (json_object_get(json_object_get(req, "networks"), net)) {
-		_cleanup_free_ char *ns = run_path("netns/%s%s", c->id, "");
-		json_t *one = one_network(req, net, NULL, NULL);
+	_cleanup_free_ char *key = req_key(req, net) ? cb_xstrdup(req_key(req, net)) : NULL;
+	if (key) {
+		_cleanup_free_ char *ns = rt_nav_run_path("netns/%s%s", c->id, "");
+		json_t *one = one_network(req, key, NULL, NULL);
 		char *text = json_dumps(one, JSON_COMPACT);
 		rc = run_netavark("teardown", ns, text, err);
 		free(text);
 		if (rc == 0) {
 			free_ips(one, c->id);
-			json_object_del(json_object_get(req, "networks"), net);
-			json_object_del(json_object_get(req, "network_info"), net);
+			json_object_del(json_object_get(req, "networks"), key);
+			json_object_del(json_object_get(req, "network_info"), key);
 			rc = save_request(c, req, err);
 		}
 		json_decref(one);

@@ -56,6 +56,16 @@ int rt_nav_make_ns(const char *id, const char *name, rt_net_t *const *nets, int 
  * "PREFIX<pid>-..." whose process <pid> is gone (a build killed with -9). */
 void rt_nav_sweep(const char *prefix);
 
+/* Everything the run directory holds of what is gone, after cbuild
+ * processes were killed with -9: namespaces of dead builds (as
+ * rt_nav_sweep), of containers whose directory lost its config.json (rm
+ * cut short, a removed store), teardowns whose process died, and address
+ * claims of a process killed before it wrote its request. */
+void rt_nav_sweep_gone(void);
+
+/* RUN_DIR/ joined with the printf of fmt with a and b. Caller frees. */
+char *rt_nav_run_path(const char *fmt, const char *a, const char *b);
+
 /* Tear down what rt_nav_attach made for the container, from any process
  * and any network namespace: after a normal exit, from `rm`, or after its
  * monitor crashed. A no-op when nothing is set up; exactly one caller

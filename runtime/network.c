@@ -60,7 +60,7 @@ static bool is_builtin(const char *name)
 }
 
 /* subnet and gateway (the subnet's first address) */
-static int set_subnet(rt_net_t *n, const char *cidr)
+int rt_net_set_subnet(rt_net_t *n, const char *cidr)
 {
 	unsigned a, b, c, d, p;
 	char tail;
@@ -93,13 +93,12 @@ static rt_net_t *builtin_net(const char *name)
 	if (!strcmp(name, "bridge")) {
 		/* docker's default bridge: host's DNS servers, no names */
 		const char *sub = getenv("CBUILD_BRIDGE_SUBNET");
-		if (!sub || !*sub || set_subnet(n, sub) < 0)
-			set_subnet(n, "10.89.0.0/24"); /* a bad setting: the default */
+		if (!sub || !*sub || rt_net_set_subnet(n, sub) < 0)
+			rt_net_set_subnet(n, "10.89.0.0/24"); /* a bad setting: the default */
 		const char *br = getenv("CBUILD_BRIDGE");
 		n->bridge = cb_xstrdup(br && *br ? br : "cbuild0");
-		/* netavark names its NAT chains after the ID: one per bridge and
-		 * subnet, or two default bridges would share (and tear down)
-		 * each other's chains */
+		/* an ID per bridge and subnet (netavark names the chains after
+		 * the bridge: runtime/netavark.c) */
 		_cleanup_free_ char *key = cb_asprintf("bridge:%s:%s", n->bridge, n->subnet);
 		digest_buffer(key, strlen(key), d);
 		snprintf(n->id, sizeof n->id, "%s", digest_hex(d));
@@ -151,7 +150,7 @@ rt_net_t *rt_net_load(store_t *st, const char *name, cb_error_t *err)
 	const char *sub = json_string_value(json_object_get(j, "Subnet"));
 	const char *br = json_string_value(json_object_get(j, "Bridge"));
 	n->internal = json_is_true(json_object_get(j, "Internal"));
-	bool ok = sub && br && set_subnet(n, sub) == 0;
+	bool ok = sub && br && rt_net_set_subnet(n, sub) == 0;
 	n->bridge = br ? cb_xstrdup(br) : NULL;
 	json_decref(j);
 	if (!ok) {
@@ -182,40 +181,6 @@ static int write_net(store_t *st, const rt_net_t *n, cb_error_t *err)
 	return rc;
 }
 
-/* A free 10.89.N.0/24 (N >= 1; 10.89.0.0/24 is the default bridge's): not
- * a route on the host, not another network's of this store. */
-static int pick_subnet(store_t *st, rt_net_t *n, cb_error_t *err)
-{
-	rt_net_t **v = NULL;
-	size_t nv = 0;
-	if (rt_net_list(st, &v, &nv, err) < 0)
-		return -1;
-	int rc = cb_error_fail(err, ENOSPC, "no free subnet in 10.89.0.0/16: use --subnet");
-	/* Each store starts its search at a place of its own: a subnet becomes
-	 * a host route only when a first container joins, so two stores that
-	 * create networks before that would otherwise both pick 10.89.1.0/24
-	 * (two CI jobs, two test suites: the same project's compose network). */
-	unsigned start = 0;
-	for (const char *c = store_root(st); *c; c++)
-		start = start * 31 + (unsigned char)*c;
-	for (unsigned step = 0; step < 255 && rc < 0; step++) {
-		unsigned k = 1 + (start + step) % 255;
-		_cleanup_free_ char *cidr = cb_asprintf("10.89.%u.0/24", k);
-		bool taken = rt_net_subnet_busy(cidr);
-		for (size_t i = 0; i < nv && !taken; i++)
-			taken = v[i]->subnet && !strcmp(v[i]->subnet, cidr);
-		if (!taken) {
-			cb_error_release(err);
-			set_subnet(n, cidr);
-			rc = 0;
-		}
-	}
-	for (size_t i = 0; i < nv; i++)
-		rt_net_free(v[i]);
-	free(v);
-	return rc;
-}
-
 int rt_net_create(store_t *st, const char *name, const char *subnet, bool internal,
 		  rt_net_t **out, cb_error_t *err)
 {
@@ -233,7 +198,7 @@ int rt_net_create(store_t *st, const char *name, const char *subnet, bool intern
 	n->bridge = cb_asprintf("cb-%.10s", n->id);
 	n->dns = true;
 	n->internal = internal;
-	if (subnet && set_subnet(n, subnet) < 0) {
+	if (subnet && rt_net_set_subnet(n, subnet) < 0) {
 		rt_net_free(n);
 		return cb_error_fail(err, EINVAL, "invalid subnet '%s': IPv4 CIDR (prefix 8 to "
 						  "30) expected", subnet);
@@ -244,15 +209,19 @@ int rt_net_create(store_t *st, const char *name, const char *subnet, bool intern
 	}
 	/* under the lock: check-then-create is atomic against other cbuilds */
 	_cleanup_free_ char *path = net_path(st, name);
-	int rc;
+	int rc = 0, claims = -2;
 	if (is_builtin(name) || cb_path_exists(path))
 		rc = cb_error_fail(err, EEXIST, "network with name '%s' already exists", name);
-	else if (!subnet)
-		rc = pick_subnet(st, n, err);
-	else
-		rc = 0;
+	/* the host-wide claim and the record are written under the claims'
+	 * lock: until the record is there, the claim would look stale (a
+	 * write that fails leaves one, taken back by the next pick) */
+	if (rc == 0 && (claims = rt_subnets_lock(err)) == -1)
+		rc = -1;
+	if (rc == 0)
+		rc = rt_subnets_take(st, n, claims, err);
 	if (rc == 0)
 		rc = write_net(st, n, err);
+	rt_subnets_unlock(claims);
 	store_unlock(st);
 	if (rc < 0) {
 		rt_net_free(n);
@@ -307,8 +276,16 @@ int rt_net_list(store_t *st, rt_net_t ***out, size_t *n_out, cb_error_t *err)
 int rt_net_unlink(store_t *st, const char *name, cb_error_t *err)
 {
 	_cleanup_free_ char *path = net_path(st, name);
-	if (unlink(path) < 0)
+	cb_error_t e = CB_ERROR_INIT;
+	rt_net_t *n = rt_net_load(st, name, &e);
+	cb_error_release(&e);
+	if (unlink(path) < 0) {
+		rt_net_free(n);
 		return cb_error_errno(err, "remove network '%s'", name);
+	}
+	if (n)
+		rt_subnets_release(st, n);
+	rt_net_free(n);
 	return 0;
 }
 

@@ -51,7 +51,8 @@ void rt_net_free(rt_net_t *n);
 /* Docker's rule: [a-zA-Z0-9][a-zA-Z0-9_.-]*, here at most 128 chars. */
 bool rt_net_valid_name(const char *name);
 
-/* Make the network (subnet NULL: a free 10.89.N.0/24; internal: no way
+/* Make the network (subnet NULL: a free 10.89.N.0/24 no other store on
+ * the host holds, see the claims below; internal: no way
  * out, as docker's --internal). EINVAL for a bad name, EEXIST "network with
  * name 'x' already exists" (host and none exist). *out is the caller's. */
 int rt_net_create(store_t *st, const char *name, const char *subnet, bool internal,
@@ -74,6 +75,28 @@ int rt_net_remove(store_t *st, const char *name, cb_error_t *err);
 
 /* Remove the record only (rt_net_remove checks that nobody is on it). */
 int rt_net_unlink(store_t *st, const char *name, cb_error_t *err);
+
+/* Set n's subnet (CIDR, normalized) and gateway (its first address); -1
+ * when cidr is not IPv4 CIDR with a prefix of 8 to 30. */
+int rt_net_set_subnet(rt_net_t *n, const char *cidr);
+
+/* ---- host-wide subnet claims (runtime/network_subnet.c) ----
+ * Every network's subnet is claimed in one directory of the host
+ * (/run/cbuild/subnets), so that two stores never pick the same one; a
+ * claim names the network's record and ID, and one whose record is gone (a
+ * removed store) is stale and taken back. */
+
+/* Lock the claims (a host-wide flock): the fd, -1 (err set), or -2 when
+ * claims cannot be kept here (not root): nothing to collide with. */
+int rt_subnets_lock(cb_error_t *err);
+void rt_subnets_unlock(int lock);
+/* Under the lock: claim n's subnet, or when it has none pick a free
+ * 10.89.N.0/24 (no route on the host, no live claim, no network of this
+ * store) and claim it. A subnet the user chose that another network holds
+ * is not refused (docker checks only its own), just not claimed twice. */
+int rt_subnets_take(store_t *st, rt_net_t *n, int lock, cb_error_t *err);
+/* Give n's claim back (when it is n's). Takes the lock itself. */
+void rt_subnets_release(store_t *st, const rt_net_t *n);
 
 /* True when a subnet is in use on the host (a route to it exists). */
 bool rt_net_subnet_busy(const char *cidr);

@@ -25,6 +25,7 @@
 #include "runtime/container.h"
 #include "runtime/container_internal.h"
 #include "runtime/network.h"
+#include "store/places.h"
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/image.h"
@@ -50,6 +51,9 @@ static int group_setup(void **state)
 		return -1;
 	g.dir = cb_xstrdup(tmpl);
 	cb_error_t e = CB_ERROR_INIT;
+	/* our networks' subnet claims stay ours, not the host's */
+	_cleanup_free_ char *claims = cb_path_join(g.dir, "subnets");
+	setenv("CBUILD_SUBNET_DIR", claims, 1);
 	_cleanup_free_ char *root = cb_path_join(g.dir, "root");
 	if (store_open(root, &g.st, &e) < 0)
 		return -1;
@@ -469,6 +473,44 @@ static void test_network_membership(void **state)
 	rt_ctr_free(m2);
 }
 
+/* Two stores never pick the same subnet (before any container makes it a
+ * route); rm gives the claim back; a removed store's claim is stale. */
+static void test_subnet_claims(void **state)
+{
+	(void)state;
+	cb_error_t e = CB_ERROR_INIT;
+	_cleanup_free_ char *root2 = cb_path_join(g.dir, "root2");
+	store_t *st2 = NULL;
+	assert_int_equal(store_open(root2, &st2, &e), 0);
+	rt_net_t *a = NULL, *b = NULL, *c = NULL;
+	assert_int_equal(rt_net_create(g.st, "claims", NULL, false, &a, &e), 0);
+	assert_int_equal(rt_net_create(st2, "claims", NULL, false, &b, &e), 0);
+	assert_string_not_equal(a->subnet, b->subnet);
+	char *claim = cb_asprintf("%s/subnets/%.*s-24", g.dir, (int)(strchr(a->subnet, '/') - a->subnet),
+				  a->subnet);
+	assert_true(cb_path_exists(claim));
+	assert_int_equal(rt_net_remove(g.st, "claims", &e), 0);
+	assert_false(cb_path_exists(claim));
+	/* st2's claim outlives st2's store only while its record exists */
+	_cleanup_free_ char *rec = store_place_network(st2, "claims");
+	assert_int_equal(unlink(rec), 0);
+	assert_int_equal(rt_net_create(g.st, "over", b->subnet, false, &c, &e), 0);
+	free(claim);
+	claim = cb_asprintf("%s/subnets/%.*s-24", g.dir, (int)(strchr(b->subnet, '/') - b->subnet),
+			    b->subnet);
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	assert_int_equal(cb_read_file(claim, 4096, &text, &len, &e), 0);
+	assert_non_null(strstr(text, c->id)); /* the stale claim was taken back */
+	assert_int_equal(rt_net_remove(g.st, "over", &e), 0);
+	assert_false(cb_path_exists(claim));
+	free(claim);
+	rt_net_free(a);
+	rt_net_free(b);
+	rt_net_free(c);
+	store_free(st2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -480,6 +522,7 @@ int main(void)
 		cmocka_unit_test(test_diff_and_commit),
 		cmocka_unit_test(test_network_names),
 		cmocka_unit_test(test_network_membership),
+		cmocka_unit_test(test_subnet_claims),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

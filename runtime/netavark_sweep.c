@@ -1,0 +1,162 @@
+/* What killed cbuild processes left in the run directory: namespaces of
+ * builds and of containers that are gone, teardowns cut short, addresses
+ * claimed by a process killed before it wrote its request. See
+ * runtime/netavark.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runtime/netavark.h"
+#include "common/fs.h"
+#include "common/util.h"
+
+static bool pid_gone(long pid)
+{
+	return pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+void rt_nav_sweep(const char *prefix)
+{
+	_cleanup_free_ char *dir = rt_nav_run_path("netns%s%s", "", "");
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	size_t plen = strlen(prefix);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		const char *name = de->d_name, *dot = strstr(name, ".json");
+		if (strncmp(name, prefix, plen) || !dot || dot[5])
+			continue;
+		char *end = NULL;
+		long pid = strtol(name + plen, &end, 10);
+		if (pid <= 0 || *end != '-' || !pid_gone(pid))
+			continue;
+		char id[NAME_MAX + 1];
+		snprintf(id, sizeof id, "%.*s", (int)(dot - name), name);
+		rt_nav_detach(id); /* the rename in it makes one racing sweeper win */
+	}
+	closedir(d);
+}
+
+/* A container's request whose container is gone (its directory's
+ * config.json, the first thing `rm` removes, is not there). */
+static bool ctr_gone(const char *path)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	cb_error_t e = CB_ERROR_INIT;
+	if (cb_read_file(path, 1 << 20, &text, &len, &e) < 0) {
+		cb_error_release(&e);
+		return false;
+	}
+	json_t *req = json_loads(text, 0, NULL);
+	const char *dir = json_string_value(json_object_get(req, "cbuild_dir"));
+	bool gone = false;
+	if (dir) {
+		_cleanup_free_ char *cfg = cb_path_join(dir, "config.json");
+		struct stat sb;
+		gone = stat(cfg, &sb) < 0 && errno == ENOENT;
+	}
+	json_decref(req);
+	return gone;
+}
+
+/* NAME is ID.json.down-PID of a teardown whose process died: take it
+ * back as a request and tear down again. */
+static void redo_teardown(const char *dir, const char *name)
+{
+	const char *mark = strstr(name, ".json.down-");
+	if (!mark || !pid_gone(strtol(mark + 11, NULL, 10)))
+		return;
+	char id[NAME_MAX + 1];
+	snprintf(id, sizeof id, "%.*s", (int)(mark - name), name);
+	_cleanup_free_ char *from = cb_path_join(dir, name);
+	_cleanup_free_ char *to = rt_nav_run_path("netns/%s%s", id, ".json");
+	/* link: one of two sweepers gets it; a new request of the same ID
+	 * (the container started again) is not overwritten */
+	if (link(from, to) == 0) {
+		unlink(from);
+		rt_nav_detach(id);
+	} else if (errno == EEXIST) {
+		unlink(from); /* a newer request holds what is left */
+	}
+}
+
+static void sweep_namespaces(void)
+{
+	_cleanup_free_ char *dir = rt_nav_run_path("netns%s%s", "", "");
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		const char *name = de->d_name, *dot = strstr(name, ".json");
+		if (!dot)
+			continue;
+		if (dot[5]) {
+			redo_teardown(dir, name);
+			continue;
+		}
+		_cleanup_free_ char *path = cb_path_join(dir, name);
+		char id[NAME_MAX + 1];
+		snprintf(id, sizeof id, "%.*s", (int)(dot - name), name);
+		if (ctr_gone(path))
+			rt_nav_detach(id);
+	}
+	closedir(d);
+}
+
+/* An address claim ("ID\nPID\n") with no request of ID and a dead PID:
+ * its process was killed between the claim and the request. */
+static void sweep_addresses(void)
+{
+	_cleanup_free_ char *top = rt_nav_run_path("ipam%s%s", "", "");
+	DIR *d = opendir(top);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		_cleanup_free_ char *bdir = cb_path_join(top, de->d_name);
+		DIR *b = opendir(bdir);
+		struct dirent *ip;
+		while (b && (ip = readdir(b))) {
+			if (ip->d_name[0] == '.')
+				continue;
+			_cleanup_free_ char *p = cb_path_join(bdir, ip->d_name);
+			_cleanup_free_ char *text = NULL;
+			size_t len;
+			cb_error_t e = CB_ERROR_INIT;
+			if (cb_read_file(p, 256, &text, &len, &e) < 0) {
+				cb_error_release(&e);
+				continue;
+			}
+			char *nl = strchr(text, '\n');
+			if (!nl || !pid_gone(strtol(nl + 1, NULL, 10)))
+				continue; /* an older claim (no pid), or its process lives */
+			*nl = 0;
+			_cleanup_free_ char *req = rt_nav_run_path("netns/%s%s", text, ".json");
+			if (!cb_path_exists(req))
+				unlink(p);
+		}
+		if (b)
+			closedir(b);
+	}
+	if (d)
+		closedir(d);
+}
+
+void rt_nav_sweep_gone(void)
+{
+	if (geteuid() != 0)
+		return; /* no bridges: nothing of ours in a run directory */
+	rt_nav_sweep("build-");
+	sweep_namespaces();
+	sweep_addresses();
+}
