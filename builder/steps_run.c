@@ -471,6 +471,11 @@ int bld_step_run(build_t *b, const df_step_t *step, bld_state_t *s, bld_snap_t *
 		cfg.hosts = cb_path_exists("/etc/hosts") ? "/etc/hosts" : NULL;
 		cfg.mounts = m.v;
 		cfg.n_mounts = m.n;
+		bld_snap_copy_note_dest(snap, "/etc/resolv.conf");
+		bld_snap_copy_note_dest(snap, "/etc/hosts");
+		bld_snap_copy_note_dest(snap, "/etc/hostname");
+		for (size_t i = 0; i < m.n; i++)
+			bld_snap_copy_note_dest(snap, m.v[i].dest);
 		cfg.output_cb = on_output;
 		cfg.output_opaque = &ro;
 		cfg.forward_signals = false; /* Ctrl-C cancels the build: bld_interrupted */
