@@ -6,7 +6,8 @@
 # cbuild, run by cbuild with the store on a volume (-v, nodev as every
 # writable mount of cbuild's containers: /dev's nodes are plain files
 # there), and the build inside gives the image ID of the host's build with
-# --storage-driver copy; the store on the container's own root works too.
+# --storage-driver copy, which is the host's normal build's (overlay
+# snapshots, namespaces); the store on the container's own root works too.
 . "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" = 0 ] || skip_all "needs root (cbuild run of a root container)"
@@ -33,6 +34,9 @@ RUN --mount=type=cache,target=/c echo hit >>/c/n && cat /from-base/b.txt >/c.txt
 DF
 cb build -q --storage-driver copy --iidfile "$T/host.iid" "$T/ctx" >/dev/null 2>"$T/host.err"
 ok $? "the host build (copy snapshots)" || diag "$(cat "$T/host.err")"
+cb build -q --no-cache --iidfile "$T/hostov.iid" "$T/ctx" >/dev/null 2>"$T/hostov.err"
+ok $? "the host build (overlay, namespaces)" || diag "$(cat "$T/hostov.err")"
+is "$(cat "$T/hostov.iid")" "$(cat "$T/host.iid")" "overlay and copy snapshots: the same image"
 
 ci_run() { # ci_run [RUN-FLAGS...] -- SCRIPT
 	local flags=()
