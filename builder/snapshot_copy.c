@@ -189,6 +189,8 @@ int bld_snap_copy_commit(store_t *st, bld_snap_t *snap, const layer_opts_t *lo,
 	o.changed_after = snap->since;
 	o.ctime_skip = snap->skip;
 	o.n_ctime_skip = snap->nskip;
+	/* RUN under proot: the files are this user's, root's in a build as root */
+	o.own_as_root = geteuid() != 0 && rt_isolation_get() == RT_ISO_NONE;
 	if (layer_write_diff(st, snap->base, snap->merged, &o, res, err) < 0)
 		return cb_error_wrap(err, "snapshot");
 	*empty = res->entries == 0;

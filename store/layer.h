@@ -85,9 +85,13 @@ typedef struct layer_opts {
 	struct timespec changed_after;
 	const layer_inode_t *ctime_skip;
 	size_t n_ctime_skip;
+	/* Entries owned by this process's uid (gid) are written as root's: a
+	 * non-root build without a user namespace (RUN under proot), whose
+	 * files are all its own where a build as root has root's. */
+	bool own_as_root;
 } layer_opts_t;
 
-#define LAYER_OPTS_INIT {LAYER_COMPRESS_GZIP, 0, -1, 0, false, NULL, NULL, {0, 0}, NULL, 0}
+#define LAYER_OPTS_INIT {LAYER_COMPRESS_GZIP, 0, -1, 0, false, NULL, NULL, {0, 0}, NULL, 0, false}
 
 /* "gzip", "zstd", "none" (also "uncompressed") -> enum. EINVAL otherwise. */
 int layer_compress_parse(const char *name, layer_compress_t *out, cb_error_t *err);

@@ -53,7 +53,18 @@ typedef struct lw {
 	struct timespec since; /* diff mode: layer_opts_t.changed_after */
 	const layer_inode_t *skip;
 	size_t nskip;
+	bool own_as_root; /* layer_opts_t's */
 } lw_t;
+
+static uid_t tar_uid(const lw_t *w, uid_t uid)
+{
+	return w->own_as_root && uid == geteuid() ? 0 : uid;
+}
+
+static gid_t tar_gid(const lw_t *w, gid_t gid)
+{
+	return w->own_as_root && gid == getegid() ? 0 : gid;
+}
 
 /* ---- tar headers (layer_tar.c) ---- */
 
@@ -191,8 +202,9 @@ static int emit(lw_t *w, const char *rel, int dirfd, const char *name, const cha
 	size_t nxa = 0;
 	if (read_xattrs(w, fd, abs, &xa, &nxa, ovl, err) < 0)
 		return -1;
-	hdr_t h = {.mode = st->st_mode & 07777, .uid = st->st_uid, .gid = st->st_gid,
-		   .mtime = clamp_mtime(w, st), .xattrs = xa, .nxattrs = nxa};
+	hdr_t h = {.mode = st->st_mode & 07777, .uid = tar_uid(w, st->st_uid),
+		   .gid = tar_gid(w, st->st_gid), .mtime = clamp_mtime(w, st), .xattrs = xa,
+		   .nxattrs = nxa};
 	_cleanup_free_ char *tname = NULL;
 	_cleanup_free_ char *target = NULL;
 	bool data = false;
@@ -774,6 +786,7 @@ static int lw_init(lw_t *w, store_t *st, const layer_opts_t *opts, cb_error_t *e
 	w->since = opts->changed_after;
 	w->skip = opts->ctime_skip;
 	w->nskip = opts->n_ctime_skip;
+	w->own_as_root = opts->own_as_root;
 	cb_buf_init(&w->pax);
 	cb_buf_init(&w->hdr);
 	cb_buf_init(&w->xnames);
