@@ -608,7 +608,8 @@ static void report_once(void)
 {
 	if (geteuid() != 0) {
 		rt_iso_set_root("proot (ptrace: no namespaces, no chroot as a non-root user; "
-				"files are owned by this user, written as root's in layers)");
+				"files are owned by this user, written as root's in layers; a chown "
+				"to another owner is faked, the file stays root's)");
 		rt_iso_set_proc("this container's, bound by proot");
 		return;
 	}
