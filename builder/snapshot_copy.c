@@ -12,6 +12,15 @@
  * the same entries, parents and whiteouts as an overlay upper gives, see
  * test_layer_overlay). A layer is never adopted as an unpacked overlay
  * lower here: a later overlay user unpacks its blob on demand.
+ *
+ * Byte for byte the overlay snapshotter's layers: overlayfs copies up a
+ * file a step links (ln), or chmods and chowns to what it was, and its
+ * layer holds that file though nothing in it changed. Here such a file is
+ * found by its ctime, later than the step's start (mark_start), unless it
+ * lost a link (a name removed: overlayfs copies nothing up) or it is a
+ * mount destination the no-namespace sandbox moved aside and back
+ * (bld_snap_copy_note_dest). The link counts compared are base/'s, which
+ * keeps merged/'s hard links for that (snapshot_sync.c).
  */
 #include <errno.h>
 #include <fcntl.h>
