@@ -7,7 +7,9 @@
 #   make compat-docker the same scenarios against Debian's docker (a private dockerd)
 #   make check-deps  the layering rules: includes point down, store paths, file lengths
 #   make difftest    N=500 [START=1] [PEERS="buildah buildkit"]: generated
-#                    Dockerfiles built by cbuild and the peers (tests/difftest)
+#                    Dockerfiles built by cbuild and the peers (tests/difftest);
+#                    PEERS="copy none": cbuild's copy snapshotter and
+#                    --isolation none, which must give the same image ID
 #   make asan        the whole suite under AddressSanitizer + UBSan
 #   make fuzz        build the libFuzzer targets (clang)
 #   make bench       benchmarks against BuildKit and buildah (see bench/)
