@@ -600,7 +600,6 @@ static char **proot_argv(const char *proot, const sbx_config_t *cfg, const sbx_u
 	v = cb_strv_push(v, found);
 	for (size_t i = 1; cfg->argv[i]; i++)
 		v = cb_strv_push(v, cfg->argv[i]);
-	(void)proot;
 	return v;
 }
 
