@@ -192,6 +192,14 @@ like "$(cat "$T/out/uinfo")" "root: proot \\(ptrace" "info: a user's RUN steps r
 like "$(cat "$T/out/uinfo")" "isolation: none" "info: isolation none"
 like "$(cat "$T/out/ubuild.err")" "running without namespaces: RUN steps are not isolated" \
 	"the user's build says RUN steps are not isolated"
+# COPY --chown to another owner: refused, with the reason (files cannot be given away)
+mkdir -p "$T/ctxc" && echo c >"$T/ctxc/a" && printf 'FROM busybox\nCOPY --chown=1:1 a /a\n' >"$T/ctxc/Dockerfile"
+out=$(dk run --rm --user 1000:1000 -e HOME=/tmp --network none -v "$T/busybox.tar:/busybox.tar:ro" \
+	-v "$T/ctxc:/ctx:ro" cbuild-ci:test sh -c \
+	'cbuild --root /tmp/s load -q -i /busybox.tar >/dev/null; cbuild --root /tmp/s build -q /ctx' 2>&1)
+ok $((! $?)) "a user: COPY --chown=1:1 fails"
+like "$out" "--chown=1:1: without namespaces a non-root user cannot give files another owner" \
+	"saying why"
 # without proot: said, not a chroot's EPERM
 out=$(dk run --rm --user 1000:1000 -e HOME=/tmp --network none -v "$T/busybox.tar:/busybox.tar:ro" \
 	-v "$T/ctxu:/ctx:ro" -e PATH=/usr/bin:/bin cbuild-ci:test sh -c \
