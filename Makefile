@@ -7,7 +7,9 @@
 #   make compat-docker the same scenarios against Debian's docker (a private dockerd)
 #   make check-deps  the layering rules: includes point down, store paths, file lengths
 #   make difftest    N=500 [START=1] [PEERS="buildah buildkit"]: generated
-#                    Dockerfiles built by cbuild and the peers (tests/difftest)
+#                    Dockerfiles built by cbuild and the peers (tests/difftest);
+#                    PEERS="copy none": cbuild's copy snapshotter and
+#                    --isolation none, which must give the same image ID
 #   make asan        the whole suite under AddressSanitizer + UBSan
 #   make fuzz        build the libFuzzer targets (clang)
 #   make bench       benchmarks against BuildKit and buildah (see bench/)
@@ -112,7 +114,7 @@ DEB_BUILD := build-essential pkg-config libarchive-dev libssl-dev libjansson-dev
 DEB_TEST := busybox-static docker-registry skopeo umoci oci-image-tool buildah runc \
 	apache2-utils attr libcap2-bin uidmap curl python3 iproute2 e2fsprogs util-linux debootstrap netavark aardvark-dns iptables \
 	procps psmisc openssl gzip zstd bzip2 xz-utils perl clang clang-format libclang-rt-14-dev valgrind \
-	qemu-user-static binfmt-support rpm tini
+	qemu-user-static binfmt-support rpm tini proot
 DEB_BENCH := docker.io pigz hyperfine time linux-perf podman
 
 deps:

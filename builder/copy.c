@@ -27,6 +27,7 @@
 #include "common/fs.h"
 #include "common/openroot.h"
 #include "common/util.h"
+#include "runtime/isolation.h"
 #include "store/digest.h"
 #include "store/json.h"
 
@@ -44,6 +45,23 @@ typedef struct copy_ctx {
 } copy_ctx_t;
 
 /* The owner of a directory the copy makes on the way to the destination. */
+/* A non-root build without a user namespace (RUN under proot) owns every
+ * file it makes, and its layers write them as root's (layer_opts_t's
+ * own_as_root): root's owner is left as it is; another one still fails, as
+ * it must (no file can be given away). */
+static bool own_is_root(void)
+{
+	return geteuid() != 0 && rt_isolation_get() == RT_ISO_NONE;
+}
+uid_t bld_as_uid(uid_t u)
+{
+	return u == 0 && own_is_root() ? (uid_t)-1 : u;
+}
+gid_t bld_as_gid(gid_t g)
+{
+	return g == 0 && own_is_root() ? (gid_t)-1 : g;
+}
+
 static uid_t owner_uid(const bld_copy_opts_t *o)
 {
 	return o->uid == (uid_t)-1 ? 0 : o->uid;
@@ -114,7 +132,7 @@ static void clear_dest(int dstfd, const char *name, bool want_dir)
 static int set_meta(int dstfd, const char *name, const struct stat *sb, const bld_copy_opts_t *o,
 		    cb_error_t *err)
 {
-	if (fchownat(dstfd, name, copy_uid(o, sb), copy_gid(o, sb), AT_SYMLINK_NOFOLLOW) < 0)
+	if (fchownat(dstfd, name, bld_as_uid(copy_uid(o, sb)), bld_as_gid(copy_gid(o, sb)), AT_SYMLINK_NOFOLLOW) < 0)
 		return cb_error_errno(err, "chown '%s'", name);
 	if (!S_ISLNK(sb->st_mode) && fchmodat(dstfd, name, final_mode(o, sb->st_mode), 0) < 0)
 		return cb_error_errno(err, "chmod '%s'", name);
@@ -160,7 +178,7 @@ static int copy_one(int srcparent, const char *srcname, int dstfd, const char *d
 			return cb_error_wrap(err, "copy '%s'", srcname);
 		/* metadata through the open fd: no more path lookups */
 		struct timespec ts[2] = {sb->st_mtim, sb->st_mtim};
-		if (fchown(out, copy_uid(o, sb), copy_gid(o, sb)) < 0 ||
+		if (fchown(out, bld_as_uid(copy_uid(o, sb)), bld_as_gid(copy_gid(o, sb))) < 0 ||
 		    fchmod(out, final_mode(o, sb->st_mode)) < 0 || futimens(out, ts) < 0)
 			return cb_error_errno(err, "set owner, mode and times of '%s'", dstname);
 		return 0;
@@ -294,7 +312,7 @@ static int fuse_file(copy_ctx_t *c, int parentfd, const char *name, int depth,
 					 do_chmod ? 0600 : final);
 	if (out < 0)
 		return cb_error_errno(err, "create '%s'", name);
-	if ((chown_needed(c, depth, tsb) && fchown(out, tsb->st_uid, tsb->st_gid) < 0) ||
+	if ((chown_needed(c, depth, tsb) && fchown(out, bld_as_uid(tsb->st_uid), bld_as_gid(tsb->st_gid)) < 0) ||
 	    (do_chmod && fchmod(out, final) < 0))
 		return cb_error_errno(err, "set owner and mode of '%s'", name);
 	struct stat real;
@@ -320,7 +338,7 @@ static int fuse_dir(copy_ctx_t *c, const char *name, int depth, struct stat *tsb
 	if (mkdirat(dstfd, name, do_chmod ? 0700 : final) < 0)
 		return cb_error_errno(err, "mkdir '%s'", name);
 	if ((chown_needed(c, depth, tsb) &&
-	     fchownat(dstfd, name, tsb->st_uid, tsb->st_gid, AT_SYMLINK_NOFOLLOW) < 0) ||
+	     fchownat(dstfd, name, bld_as_uid(tsb->st_uid), bld_as_gid(tsb->st_gid), AT_SYMLINK_NOFOLLOW) < 0) ||
 	    (do_chmod && fchmodat(dstfd, name, final, 0) < 0))
 		return cb_error_errno(err, "set owner and mode of '%s'", name);
 	struct stat real;
@@ -352,14 +370,14 @@ static int fuse_other(copy_ctx_t *c, int parentfd, const char *name, int depth,
 			return cb_error_errno(err, "symlink '%s'", name);
 		link = target;
 		if (chown_needed(c, depth, tsb) &&
-		    fchownat(dstfd, name, tsb->st_uid, tsb->st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+		    fchownat(dstfd, name, bld_as_uid(tsb->st_uid), bld_as_gid(tsb->st_gid), AT_SYMLINK_NOFOLLOW) < 0)
 			return cb_error_errno(err, "chown '%s'", name);
 		tsb->st_mode = S_IFLNK | 0777;
 	} else {
 		mode_t final = tsb->st_mode & 07777;
 		if (mknodat(dstfd, name, (tsb->st_mode & S_IFMT) | 0600, tsb->st_rdev) < 0)
 			return cb_error_errno(err, "mknod '%s'", name);
-		if (fchownat(dstfd, name, tsb->st_uid, tsb->st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+		if (fchownat(dstfd, name, bld_as_uid(tsb->st_uid), bld_as_gid(tsb->st_gid), AT_SYMLINK_NOFOLLOW) < 0 ||
 		    fchmodat(dstfd, name, final, 0) < 0)
 			return cb_error_errno(err, "set owner and mode of '%s'", name);
 		struct stat real;
@@ -554,7 +572,7 @@ static int mkdir_in_root(int rootfd, const char *rel, const bld_copy_opts_t *o, 
 		return -1;
 	if (mkdirat(pfd, base, 0755) < 0 && errno != EEXIST)
 		return cb_error_errno(err, "mkdir '/%s'", rel);
-	if (fchownat(pfd, base, owner_uid(o), owner_gid(o), AT_SYMLINK_NOFOLLOW) < 0)
+	if (fchownat(pfd, base, bld_as_uid(owner_uid(o)), bld_as_gid(owner_gid(o)), AT_SYMLINK_NOFOLLOW) < 0)
 		return cb_error_errno(err, "chown '/%s'", rel);
 	fd = bld_open_in_root(rootfd, rel, O_RDONLY | O_DIRECTORY);
 	if (fd < 0)

@@ -57,6 +57,9 @@ typedef struct bld_snap {
 			* against (NULL when read-only) */
 	char *base;
 	char *chain;   /* copy: the diff_ids merged holds ("a,b,"), to keep it */
+	struct timespec since; /* copy: a ctime after it is the step's */
+	layer_inode_t *skip;   /* copy: files the sandbox moved aside and back */
+	size_t nskip;
 } bld_snap_t;
 
 /* Unpack the state's layers and mount merged = overlay(lowers, upper).
@@ -94,6 +97,15 @@ int bld_snap_copy_open(store_t *st, const bld_state_t *s, bool readonly, bld_sna
 		       cb_error_t *err);
 int bld_snap_copy_commit(store_t *st, bld_snap_t *snap, const layer_opts_t *lo,
 			 layer_result_t *res, bool *empty, cb_error_t *err);
+/* A RUN mount's destination (absolute, in the step's root): without
+ * namespaces an entry of the image there is moved aside and back, which
+ * changes its ctime only; the diff is told (layer_opts_t.ctime_skip). */
+void bld_snap_copy_note_dest(bld_snap_t *snap, const char *dest);
+/* The owner to give a file: -1 (unchanged) for root's in a non-root build
+ * without a user namespace, whose own files are root's in its layers
+ * (builder/copy.c). */
+uid_t bld_as_uid(uid_t u);
+gid_t bld_as_gid(gid_t g);
 /* builder/snapshot_sync.c: a committed step's pair, base/ brought up to
  * merged/, kept for the next step on that state (a few, process-wide). */
 int bld_snap_copy_sync(const char *base, const char *merged, cb_error_t *err);

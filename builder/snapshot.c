@@ -211,6 +211,7 @@ void bld_snap_close(bld_snap_t *snap)
 	free(snap->merged);
 	free(snap->base);
 	free(snap->chain);
+	free(snap->skip);
 	cb_strv_free(snap->lowers);
 	memset(snap, 0, sizeof(*snap));
 }

@@ -12,13 +12,25 @@
  * the same entries, parents and whiteouts as an overlay upper gives, see
  * test_layer_overlay). A layer is never adopted as an unpacked overlay
  * lower here: a later overlay user unpacks its blob on demand.
+ *
+ * Byte for byte the overlay snapshotter's layers: overlayfs copies up a
+ * file a step links (ln), or chmods and chowns to what it was, and its
+ * layer holds that file though nothing in it changed. Here such a file is
+ * found by its ctime, later than the step's start (mark_start), unless it
+ * lost a link (a name removed: overlayfs copies nothing up) or it is a
+ * mount destination the no-namespace sandbox moved aside and back
+ * (bld_snap_copy_note_dest). The link counts compared are base/'s, which
+ * keeps merged/'s hard links for that (snapshot_sync.c).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "builder/internal.h"
 #include "common/fs.h"
+#include "common/openroot.h"
 #include "common/util.h"
 #include "runtime/isolation.h"
 
@@ -97,6 +109,48 @@ static int apply_layers(store_t *st, const bld_state_t *s, const char *dir, cb_e
 	return 0;
 }
 
+/* The time after which a ctime in merged/ is the step's: the ctime of a
+ * file made once the tree is ready, with the filesystem's clock seen to
+ * move past it (its ticks are coarse), so that whatever the step changes
+ * has a later ctime and nothing made before does. */
+static int mark_start(bld_snap_t *snap, cb_error_t *err)
+{
+	_cleanup_free_ char *p = cb_asprintf("%s/stamp", snap->dir);
+	_cleanup_close_ int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	struct stat a, b;
+	if (fd < 0 || fstat(fd, &a) < 0)
+		return cb_error_errno(err, "create '%s'", p);
+	for (int i = 0; i < 1000; i++) { /* a tick is 1-10 ms */
+		if (futimens(fd, NULL) < 0 || fstat(fd, &b) < 0)
+			return cb_error_errno(err, "touch '%s'", p);
+		if (b.st_ctim.tv_sec != a.st_ctim.tv_sec || b.st_ctim.tv_nsec != a.st_ctim.tv_nsec)
+			break;
+		usleep(500);
+	}
+	snap->since = a.st_ctim;
+	return 0;
+}
+
+void bld_snap_copy_note_dest(bld_snap_t *snap, const char *dest)
+{
+	if (!snap->copy || !dest)
+		return;
+	_cleanup_free_ char *clean = cb_path_clean(dest);
+	char *slash = strrchr(clean, '/');
+	if (!slash || !slash[1])
+		return;
+	*slash = '\0';
+	const char *dir = clean + strspn(clean, "/");
+	_cleanup_close_ int root = open(snap->merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int pfd =
+		root < 0 ? -1 : cb_open_in_root(root, *dir ? dir : ".", O_PATH | O_DIRECTORY, 0);
+	struct stat sb;
+	if (pfd < 0 || fstatat(pfd, slash + 1, &sb, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(sb.st_mode))
+		return; /* nothing there to move aside; directories are not touched() */
+	snap->skip = cb_xreallocarray(snap->skip, snap->nskip + 1, sizeof *snap->skip);
+	snap->skip[snap->nskip++] = (layer_inode_t){sb.st_dev, sb.st_ino};
+}
+
 int bld_snap_copy_open(store_t *st, const bld_state_t *s, bool readonly, bld_snap_t *snap,
 		       cb_error_t *err)
 {
@@ -114,9 +168,12 @@ int bld_snap_copy_open(store_t *st, const bld_state_t *s, bool readonly, bld_sna
 	snap->upper = cb_xstrdup(snap->merged);
 	if (!readonly)
 		snap->base = cb_asprintf("%s/base", snap->dir);
-	if (kept)
-		return 0; /* the previous step's pair: both are this state */
 	int rc = 0;
+	if (kept) { /* the previous step's pair: both are this state */
+		if ((rc = mark_start(snap, err)) < 0)
+			bld_snap_close(snap);
+		return rc;
+	}
 	if (mkdir(snap->merged, 0755) < 0 || (snap->base && mkdir(snap->base, 0755) < 0))
 		rc = cb_error_errno(err, "create snapshot directories in '%s'", snap->dir);
 	if (rc == 0)
@@ -125,6 +182,8 @@ int bld_snap_copy_open(store_t *st, const bld_state_t *s, bool readonly, bld_sna
 	 * (no decompression; same entries, same metadata) */
 	if (rc == 0 && snap->base)
 		rc = bld_snap_copy_sync(snap->base, snap->merged, err);
+	if (rc == 0 && snap->base)
+		rc = mark_start(snap, err);
 	if (rc < 0)
 		bld_snap_close(snap);
 	return rc;
@@ -135,7 +194,13 @@ int bld_snap_copy_commit(store_t *st, bld_snap_t *snap, const layer_opts_t *lo,
 {
 	/* one pass: an unchanged tree leaves a tiny empty-tar blob, which no
 	 * image refers to (gc takes it) */
-	if (layer_write_diff(st, snap->base, snap->merged, lo, res, err) < 0)
+	layer_opts_t o = *lo;
+	o.changed_after = snap->since;
+	o.ctime_skip = snap->skip;
+	o.n_ctime_skip = snap->nskip;
+	/* RUN under proot: the files are this user's, root's in a build as root */
+	o.own_as_root = geteuid() != 0 && rt_isolation_get() == RT_ISO_NONE;
+	if (layer_write_diff(st, snap->base, snap->merged, &o, res, err) < 0)
 		return cb_error_wrap(err, "snapshot");
 	*empty = res->entries == 0;
 	if (!snap->chain)

@@ -77,9 +77,14 @@ static bool links_equal(const char *a, const char *b)
 	return na == nb && na >= 0 && memcmp(ta, tb, (size_t)na) == 0;
 }
 
-/* The diff's notion of "changed" (store/layer_write.c, entry_changed). */
+/* The diff's notion of "changed" (store/layer_write.c, entry_changed), and
+ * a different link count: base/ keeps merged/'s hard links, since the diff
+ * of the next step reads a file's link count in base/ (layer_opts_t's
+ * changed_after). */
 static bool changed(const char *bp, const struct stat *o, const char *mp, const struct stat *n)
 {
+	if (!S_ISDIR(n->st_mode) && o->st_nlink != n->st_nlink)
+		return true;
 	if ((o->st_mode & S_IFMT) != (n->st_mode & S_IFMT) ||
 	    (o->st_mode & 07777) != (n->st_mode & 07777) || o->st_uid != n->st_uid ||
 	    o->st_gid != n->st_gid)
@@ -111,7 +116,41 @@ static void copy_meta(const char *from, const char *to, const struct stat *sb)
 	utimensat(AT_FDCWD, to, ts, AT_SYMLINK_NOFOLLOW);
 }
 
-static int copy_tree(const char *from, const char *to, cb_error_t *err);
+/* The copies made by one sync of files with several links: a later name of
+ * the same inode of merged/ is linked to the first copy. */
+typedef struct links {
+	struct {
+		dev_t dev;
+		ino_t ino;
+		char *path;
+	} *v;
+	size_t n;
+} links_t;
+
+static const char *links_find(const links_t *l, const struct stat *sb)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].dev == sb->st_dev && l->v[i].ino == sb->st_ino)
+			return l->v[i].path;
+	return NULL;
+}
+
+static void links_add(links_t *l, const struct stat *sb, const char *path)
+{
+	l->v = cb_xreallocarray(l->v, l->n + 1, sizeof *l->v);
+	l->v[l->n].dev = sb->st_dev;
+	l->v[l->n].ino = sb->st_ino;
+	l->v[l->n++].path = cb_xstrdup(path);
+}
+
+static void links_release(links_t *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].path);
+	free(l->v);
+}
+
+static int copy_tree(links_t *l, const char *from, const char *to, cb_error_t *err);
 
 static int copy_file(const char *from, const char *to, const struct stat *sb, cb_error_t *err)
 {
@@ -138,13 +177,20 @@ static int copy_file(const char *from, const char *to, const struct stat *sb, cb
 }
 
 /* Copy the entry from -> to (absent), with its metadata. */
-static int copy_entry(const char *from, const char *to, const struct stat *sb, cb_error_t *err)
+static int copy_entry(links_t *l, const char *from, const char *to, const struct stat *sb,
+		      cb_error_t *err)
 {
 	int rc = 0;
+	const char *first = !S_ISDIR(sb->st_mode) && sb->st_nlink > 1 ? links_find(l, sb) : NULL;
+	if (first) {
+		if (link(first, to) == 0)
+			return 0;
+		/* not permitted (protected_hardlinks, rootless): a copy */
+	}
 	if (S_ISDIR(sb->st_mode)) {
 		if (mkdir(to, 0700) < 0)
 			return cb_error_errno(err, "copy '%s'", from);
-		rc = copy_tree(from, to, err);
+		rc = copy_tree(l, from, to, err);
 	} else if (S_ISREG(sb->st_mode)) {
 		rc = copy_file(from, to, sb, err);
 	} else if (S_ISLNK(sb->st_mode)) {
@@ -163,10 +209,12 @@ static int copy_entry(const char *from, const char *to, const struct stat *sb, c
 	}
 	if (rc == 0)
 		copy_meta(from, to, sb);
+	if (rc == 0 && !S_ISDIR(sb->st_mode) && sb->st_nlink > 1 && !first)
+		links_add(l, sb, to);
 	return rc;
 }
 
-static int copy_tree(const char *from, const char *to, cb_error_t *err)
+static int copy_tree(links_t *l, const char *from, const char *to, cb_error_t *err)
 {
 	DIR *d = opendir(from);
 	if (!d)
@@ -182,7 +230,7 @@ static int copy_tree(const char *from, const char *to, cb_error_t *err)
 		if (lstat(f, &sb) < 0)
 			rc = cb_error_errno(err, "stat '%s'", f);
 		else
-			rc = copy_entry(f, t, &sb, err);
+			rc = copy_entry(l, f, t, &sb, err);
 	}
 	closedir(d);
 	return rc;
@@ -190,7 +238,7 @@ static int copy_tree(const char *from, const char *to, cb_error_t *err)
 
 /* ---- syncing base/ to merged/ ---- */
 
-static int sync_dir(const char *base, const char *merged, cb_error_t *err)
+static int sync_dir(links_t *l, const char *base, const char *merged, cb_error_t *err)
 {
 	int rc = 0;
 	DIR *d = opendir(base); /* what merged/ no longer has goes */
@@ -220,7 +268,7 @@ static int sync_dir(const char *base, const char *merged, cb_error_t *err)
 			continue; /* a socket gone meanwhile */
 		bool in_base = lstat(b, &bs) == 0;
 		if (in_base && S_ISDIR(ms.st_mode) && S_ISDIR(bs.st_mode)) {
-			rc = sync_dir(b, m, err);
+			rc = sync_dir(l, b, m, err);
 			if (rc == 0 && changed(b, &bs, m, &ms))
 				copy_meta(m, b, &ms);
 			continue;
@@ -230,7 +278,7 @@ static int sync_dir(const char *base, const char *merged, cb_error_t *err)
 		if (in_base)
 			rc = cb_rm_rf(b, err);
 		if (rc == 0)
-			rc = copy_entry(m, b, &ms, err);
+			rc = copy_entry(l, m, b, &ms, err);
 	}
 	closedir(d);
 	return rc;
@@ -238,7 +286,10 @@ static int sync_dir(const char *base, const char *merged, cb_error_t *err)
 
 int bld_snap_copy_sync(const char *base, const char *merged, cb_error_t *err)
 {
-	if (sync_dir(base, merged, err) < 0)
+	links_t l = {0};
+	int rc = sync_dir(&l, base, merged, err);
+	links_release(&l);
+	if (rc < 0)
 		return cb_error_wrap(err, "bring '%s' up to '%s'", base, merged);
 	return 0;
 }

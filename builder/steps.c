@@ -374,7 +374,14 @@ static int copy_from(build_t *b, const df_step_t *step, const bld_state_t *s, bl
 	if (resolve_chown(snap->merged, cp->chown, &o.uid, &o.gid, err) < 0)
 		return -1;
 	o.keep_owner = cp->from && !cp->chown;
-	return bld_copy(src, snap->merged, &o, err);
+	int rc = bld_copy(src, snap->merged, &o, err);
+	if (rc < 0 && err->code == EPERM && cp->chown && bld_as_uid(0) == (uid_t)-1)
+		/* a non-root build without a user namespace owns what it makes */
+		cb_error_wrap(err, "--chown=%s: without namespaces a non-root user cannot give "
+				   "files another owner (build as root, or where a user namespace "
+				   "can be made)",
+			      cp->chown);
+	return rc;
 }
 
 /* layer: the step's layer may be written by the copy (only when the copy

@@ -291,7 +291,8 @@ static int cache_mount_dir(build_t *b, const df_mount_t *dm, run_mounts_t *m, co
 	if (cb_mkdir_p(dir, dm->mode > 0 ? (mode_t)dm->mode : 0755, err) < 0)
 		return -1;
 	if (dm->uid >= 0 || dm->gid >= 0)
-		if (chown(dir, dm->uid >= 0 ? (uid_t)dm->uid : 0, dm->gid >= 0 ? (gid_t)dm->gid : 0) < 0)
+		if (chown(dir, bld_as_uid(dm->uid >= 0 ? (uid_t)dm->uid : 0),
+			  bld_as_gid(dm->gid >= 0 ? (gid_t)dm->gid : 0)) < 0)
 			return cb_error_errno(err, "chown cache mount '%s'", dir);
 	*out = dir;
 	return 0;
@@ -471,6 +472,11 @@ int bld_step_run(build_t *b, const df_step_t *step, bld_state_t *s, bld_snap_t *
 		cfg.hosts = cb_path_exists("/etc/hosts") ? "/etc/hosts" : NULL;
 		cfg.mounts = m.v;
 		cfg.n_mounts = m.n;
+		bld_snap_copy_note_dest(snap, "/etc/resolv.conf");
+		bld_snap_copy_note_dest(snap, "/etc/hosts");
+		bld_snap_copy_note_dest(snap, "/etc/hostname");
+		for (size_t i = 0; i < m.n; i++)
+			bld_snap_copy_note_dest(snap, m.v[i].dest);
 		cfg.output_cb = on_output;
 		cfg.output_opaque = &ro;
 		cfg.forward_signals = false; /* Ctrl-C cancels the build: bld_interrupted */

@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include "common/fs.h"
+#include "common/openroot.h"
 #include "common/util.h"
 #include "runtime/isolation.h"
 #include "runtime/sandbox_confine.h"
@@ -356,7 +357,8 @@ static int place_all(sbx_none_t *n, const sbx_config_t *cfg, cb_error_t *err)
 	_cleanup_close_ int rootfd = open(cfg->rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return cb_error_errno(err, "open root '%s'", cfg->rootfs);
-	place_dev(n, rootfd);
+	if (geteuid() == 0) /* proot binds the host's nodes (proot_argv) */
+		place_dev(n, rootfd);
 	const struct {
 		const char *src, *dest;
 	} files[] = {{cfg->resolv_conf, "/etc/resolv.conf"},
@@ -399,6 +401,8 @@ typedef struct child_args {
 	int errfd, out, errw, in;
 	const void *seccomp; /* struct sock_fprog, NULL = none */
 	int cgroup_fd;       /* cgroup.procs of the pids limit, -1 = none */
+	const char *proot;   /* not root: proot's path, and its argv */
+	char **proot_argv;
 } child_args_t;
 
 /* What the namespace sandbox gives too: the caps cfg allows (Docker's set:
@@ -428,6 +432,25 @@ static int drop_caps(uint64_t keep)
 	return (int)syscall(SYS_capset, &h, d);
 }
 
+/* Not root (no chroot, no setuid, no capability to drop): proot puts the
+ * process in the root by ptrace, as the user asked for (-0: root). */
+static _Noreturn void proot_child(const child_args_t *a)
+{
+	const sbx_config_t *cfg = a->cfg;
+	umask(cfg->umask);
+	for (size_t i = 0; i < cfg->n_rlimits; i++) {
+		struct rlimit rl = {cfg->rlimits[i].soft, cfg->rlimits[i].hard};
+		setrlimit(cfg->rlimits[i].resource, &rl);
+	}
+	if (cfg->no_new_privs)
+		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	if (a->seccomp && cfg->no_new_privs &&
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, a->seccomp) < 0)
+		child_fail(a->errfd, errno, "load the seccomp filter for", cfg->argv[0]);
+	execve(a->proot, a->proot_argv, a->env);
+	child_fail(a->errfd, errno, "exec", a->proot);
+}
+
 static _Noreturn void child(const child_args_t *a)
 {
 	const sbx_config_t *cfg = a->cfg;
@@ -437,6 +460,8 @@ static _Noreturn void child(const child_args_t *a)
 		child_fail(a->errfd, errno, "enter the pids cgroup for", cfg->argv[0]);
 	if (dup2(a->in, 0) < 0 || dup2(a->out, 1) < 0 || dup2(a->errw, 2) < 0)
 		child_fail(a->errfd, errno, "set up stdio for", cfg->argv[0]);
+	if (a->proot)
+		proot_child(a);
 	if (chdir(cfg->rootfs) < 0 || chroot(".") < 0)
 		child_fail(a->errfd, errno, "chroot into", cfg->rootfs);
 	const char *cwd = cfg->cwd && *cfg->cwd ? cfg->cwd : "/";
@@ -521,8 +546,72 @@ static int read_child_error(int fd, cb_error_t *err)
 	return cb_error_set(err, code, "%s", rest && *rest ? rest + 1 : msg);
 }
 
+/* proot along this process's PATH, or NULL. */
+static char *find_proot(void)
+{
+	const char *path = getenv("PATH");
+	_cleanup_free_ char *copy = cb_xstrdup(path && *path ? path : SBX_DEFAULT_PATH);
+	for (char *save = NULL, *dir = strtok_r(copy, ":", &save); dir;
+	     dir = strtok_r(NULL, ":", &save)) {
+		char *p = cb_asprintf("%s/proot", dir);
+		if (access(p, X_OK) == 0)
+			return p;
+		free(p);
+	}
+	return NULL;
+}
+
+bool sbx_none_can_run(void)
+{
+	_cleanup_free_ char *p = geteuid() == 0 ? NULL : find_proot();
+	return geteuid() == 0 || p != NULL;
+}
+
+/* proot's argv for cfg as u; ENOENT when no candidate of argv[0] is in the
+ * root (proot would say it only on its stderr). */
+static char **proot_argv(const char *proot, const sbx_config_t *cfg, const sbx_user_t *u,
+			 char *const *cand, cb_error_t *err)
+{
+	_cleanup_close_ int rootfd = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	const char *found = NULL;
+	for (size_t i = 0; rootfd >= 0 && cand[i] && !found; i++) {
+		int fd = cb_open_in_root(rootfd, cand[i] + strspn(cand[i], "/"), O_PATH, 0);
+		if (fd >= 0) {
+			found = cand[i];
+			close(fd);
+		}
+	}
+	if (!found) {
+		cb_error_set(err, ENOENT, "exec %s in the image", cfg->argv[0]);
+		return NULL;
+	}
+	char **v = cb_strv_push(NULL, proot);
+	if (u->uid == 0 && u->gid == 0)
+		v = cb_strv_push(v, "-0");
+	else
+		v = cb_strv_push_take(cb_strv_push(v, "-i"),
+				      cb_asprintf("%u:%u", (unsigned)u->uid, (unsigned)u->gid));
+	v = cb_strv_push(cb_strv_push(v, "-r"), cfg->rootfs);
+	v = cb_strv_push(cb_strv_push(v, "-w"), cfg->cwd && *cfg->cwd ? cfg->cwd : "/");
+	static const char *const binds[] = {"/proc", "/dev/null", "/dev/zero", "/dev/full",
+					    "/dev/random", "/dev/urandom"};
+	for (size_t i = 0; i < sizeof binds / sizeof binds[0]; i++)
+		v = cb_strv_push(cb_strv_push(v, "-b"), binds[i]);
+	v = cb_strv_push(v, found);
+	for (size_t i = 1; cfg->argv[i]; i++)
+		v = cb_strv_push(v, cfg->argv[i]);
+	return v;
+}
+
 static void report_once(void)
 {
+	if (geteuid() != 0) {
+		rt_iso_set_root("proot (ptrace: no namespaces, no chroot as a non-root user; "
+				"files are owned by this user, written as root's in layers; a chown "
+				"to another owner is faked, the file stays root's)");
+		rt_iso_set_proc("this container's, bound by proot");
+		return;
+	}
 	rt_iso_set_root("chroot (no namespaces)");
 	rt_iso_set_proc("none (an empty /proc: it cannot be mounted)");
 	/* seccomp: Docker's profile is loaded over the container's (both
@@ -550,7 +639,17 @@ int sbx_none_start(const sbx_config_t *cfg, sbx_handle_t **out, cb_error_t *err)
 	sbx_scmp_bpf_t *bpf = NULL;
 	const void *prog = NULL;
 	int join_cg = -1;
+	_cleanup_free_ char *proot = NULL;
+	_cleanup_strv_ char **pargv = NULL;
+	if (geteuid() != 0 && !(proot = find_proot())) {
+		free(n);
+		sbx_user_release(&u);
+		return cb_error_fail(err, ENOTSUP, "RUN without namespaces as a non-root user needs "
+						   "proot (no chroot without CAP_SYS_CHROOT): install it");
+	}
 	int rc = sbx_confine_prepare(cfg, 0, &cg, &bpf, &prog, &join_cg, err);
+	if (rc == 0 && proot && !(pargv = proot_argv(proot, cfg, &u, cand, err)))
+		rc = -1;
 	if (rc == 0)
 		rc = place_all(n, cfg, err);
 	if (rc == 0 && (pipe2(syncp, O_CLOEXEC) < 0 ||
@@ -560,7 +659,7 @@ int sbx_none_start(const sbx_config_t *cfg, sbx_handle_t **out, cb_error_t *err)
 		goto fail;
 	int in = cfg->stdin_mode == SBX_STDIN_INHERIT ? (cfg->stdin_fd >= 0 ? cfg->stdin_fd : 0)
 						      : devnull;
-	child_args_t a = {.cfg = cfg, .u = &u, .env = env, .candidates = cand, .errfd = syncp[1], .in = in, .seccomp = prog, .cgroup_fd = cg ? sbx_cgroup_procs_fd(cg) : -1};
+	child_args_t a = {.cfg = cfg, .u = &u, .env = env, .candidates = cand, .errfd = syncp[1], .in = in, .seccomp = prog, .cgroup_fd = cg ? sbx_cgroup_procs_fd(cg) : -1, .proot = proot, .proot_argv = pargv};
 	a.out = op[1] >= 0 ? op[1] : cfg->stdout_fd >= 0 ? cfg->stdout_fd
 							 : 1;
 	a.errw = ep[1] >= 0 ? ep[1] : cfg->stderr_fd >= 0 ? cfg->stderr_fd

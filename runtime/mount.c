@@ -11,6 +11,7 @@
 
 #include "common/util.h"
 #include "runtime/isolation.h"
+#include "runtime/sandbox_handle.h"
 #include "runtime/mount.h"
 #include "runtime/sandbox.h"
 #include "store/layer.h"
@@ -42,12 +43,23 @@ int rt_enter_mount_ns(cb_error_t *err)
 	/* A private mount namespace: overlays mounted for steps disappear with
 	 * this process however it ends, and never show on the host. */
 	if (geteuid() != 0) {
-		if (sbx_enter_userns(CLONE_NEWNS, err) < 0)
-			/* no user namespace and no chroot (Docker's defaults) */
-			return err->code == EPERM
-				       ? cb_error_wrap(err, "rootless (where no namespace can be "
-							    "made, only root builds, without them)")
-				       : cb_error_wrap(err, "rootless");
+		if (sbx_enter_userns(CLONE_NEWNS, err) < 0) {
+			/* no user namespace and no chroot (Docker's defaults):
+			 * proot, if there is one, runs RUN steps by ptrace */
+			if (err->code != EPERM)
+				return cb_error_wrap(err, "rootless");
+			if (rt_isolation_get() != RT_ISO_AUTO || !sbx_none_can_run())
+				return cb_error_wrap(err, "rootless (no namespace can be made here; "
+							  "without them a non-root user needs proot, "
+							  "a root user nothing)");
+			cb_error_release(err);
+			rt_iso_fall_to_none("a user namespace: Operation not permitted (Docker's "
+					    "default seccomp profile), and no chroot as a non-root "
+					    "user: no namespaces, RUN under proot in a copy of the "
+					    "step's tree");
+			done = true;
+			return 0;
+		}
 	} else if (unshare(CLONE_NEWNS) < 0) {
 		/* root without CAP_SYS_ADMIN (a CI container's default): a user
 		 * namespace of our own gives the capabilities over the namespaces

@@ -37,5 +37,8 @@ int sbx_none_start(const sbx_config_t *cfg, sbx_handle_t **out, cb_error_t *err)
 /* Kill what the process left in its process group, undo the placements and
  * free them (h->none = NULL). A no-op for a namespace sandbox. */
 void sbx_none_finish(sbx_handle_t *h);
+/* Can sbx_none_start run a process here: as root (chroot), or as another
+ * user with proot on the PATH (ptrace). */
+bool sbx_none_can_run(void);
 
 #endif

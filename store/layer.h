@@ -33,6 +33,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "common/error.h"
 #include "store/digest.h"
@@ -50,6 +51,11 @@ typedef enum layer_compress {
 	LAYER_COMPRESS_NONE,
 	LAYER_COMPRESS_ZSTD,
 } layer_compress_t;
+
+typedef struct layer_inode {
+	dev_t dev;
+	ino_t ino;
+} layer_inode_t;
 
 typedef struct layer_opts {
 	layer_compress_t compression;
@@ -69,9 +75,23 @@ typedef struct layer_opts {
 	 * second pass, which compresses, does not hash the tar again (res
 	 * gets this one). NULL: hashed. */
 	const char *diff_id;
+	/* layer_write_diff: also changed is a non-directory whose ctime in
+	 * new_tree is after changed_after (a link made to it, or made and
+	 * removed, a chmod or chown to the same values), since overlayfs copies
+	 * such a file up and the overlay snapshotter's layer holds it; not when
+	 * it has fewer links than in old_tree (a name of it was removed), nor
+	 * the inodes (of new_tree) in ctime_skip, which the step's sandbox
+	 * moved aside and back. tv_sec 0: not used. */
+	struct timespec changed_after;
+	const layer_inode_t *ctime_skip;
+	size_t n_ctime_skip;
+	/* Entries owned by this process's uid (gid) are written as root's: a
+	 * non-root build without a user namespace (RUN under proot), whose
+	 * files are all its own where a build as root has root's. */
+	bool own_as_root;
 } layer_opts_t;
 
-#define LAYER_OPTS_INIT {LAYER_COMPRESS_GZIP, 0, -1, 0, false, NULL, NULL}
+#define LAYER_OPTS_INIT {LAYER_COMPRESS_GZIP, 0, -1, 0, false, NULL, NULL, {0, 0}, NULL, 0, false}
 
 /* "gzip", "zstd", "none" (also "uncompressed") -> enum. EINVAL otherwise. */
 int layer_compress_parse(const char *name, layer_compress_t *out, cb_error_t *err);

@@ -50,7 +50,21 @@ typedef struct lw {
 	pending_dir_t *pend; /* diff mode: directories not written yet */
 	size_t npend, pend_cap;
 	cb_buf_t pax, hdr, xnames, xvals;
+	struct timespec since; /* diff mode: layer_opts_t.changed_after */
+	const layer_inode_t *skip;
+	size_t nskip;
+	bool own_as_root; /* layer_opts_t's */
 } lw_t;
+
+static uid_t tar_uid(const lw_t *w, uid_t uid)
+{
+	return w->own_as_root && uid == geteuid() ? 0 : uid;
+}
+
+static gid_t tar_gid(const lw_t *w, gid_t gid)
+{
+	return w->own_as_root && gid == getegid() ? 0 : gid;
+}
 
 /* ---- tar headers (layer_tar.c) ---- */
 
@@ -188,8 +202,9 @@ static int emit(lw_t *w, const char *rel, int dirfd, const char *name, const cha
 	size_t nxa = 0;
 	if (read_xattrs(w, fd, abs, &xa, &nxa, ovl, err) < 0)
 		return -1;
-	hdr_t h = {.mode = st->st_mode & 07777, .uid = st->st_uid, .gid = st->st_gid,
-		   .mtime = clamp_mtime(w, st), .xattrs = xa, .nxattrs = nxa};
+	hdr_t h = {.mode = st->st_mode & 07777, .uid = tar_uid(w, st->st_uid),
+		   .gid = tar_gid(w, st->st_gid), .mtime = clamp_mtime(w, st), .xattrs = xa,
+		   .nxattrs = nxa};
 	_cleanup_free_ char *tname = NULL;
 	_cleanup_free_ char *target = NULL;
 	bool data = false;
@@ -621,9 +636,28 @@ static bool links_equal(int ofd, int nfd, const char *name)
 	return la >= 0 && la == lb && !memcmp(a, b, (size_t)la);
 }
 
+/* Touched by the step where overlayfs would have copied it up although
+ * nothing the tar holds changed (layer_opts_t.changed_after). A file with
+ * fewer links than before lost a name: only the other name's ctime
+ * changed, which copies nothing up. */
+static bool touched(const lw_t *w, const struct stat *o, const struct stat *n)
+{
+	if (!w->since.tv_sec || S_ISDIR(n->st_mode) || n->st_nlink < o->st_nlink)
+		return false;
+	if (n->st_ctim.tv_sec < w->since.tv_sec ||
+	    (n->st_ctim.tv_sec == w->since.tv_sec && n->st_ctim.tv_nsec <= w->since.tv_nsec))
+		return false;
+	for (size_t i = 0; i < w->nskip; i++)
+		if (w->skip[i].dev == n->st_dev && w->skip[i].ino == n->st_ino)
+			return false;
+	return true;
+}
+
 static bool entry_changed(lw_t *w, int ofd, int nfd, const char *name, const char *oabs,
 			  const char *nabs, const struct stat *o, const struct stat *n)
 {
+	if (touched(w, o, n))
+		return true;
 	if ((o->st_mode & S_IFMT) != (n->st_mode & S_IFMT) || (o->st_mode & 07777) != (n->st_mode & 07777) ||
 	    o->st_uid != n->st_uid || o->st_gid != n->st_gid)
 		return true;
@@ -749,6 +783,10 @@ static int lw_init(lw_t *w, store_t *st, const layer_opts_t *opts, cb_error_t *e
 	if (!opts)
 		opts = &def;
 	w->sde = opts->source_date_epoch;
+	w->since = opts->changed_after;
+	w->skip = opts->ctime_skip;
+	w->nskip = opts->n_ctime_skip;
+	w->own_as_root = opts->own_as_root;
 	cb_buf_init(&w->pax);
 	cb_buf_init(&w->hdr);
 	cb_buf_init(&w->xnames);

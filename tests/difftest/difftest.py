@@ -2,6 +2,7 @@
 """difftest - build generated Dockerfiles with cbuild and with peers, compare.
 
   difftest.py [--seeds 1-20 | -n 500 --start 1] [--peer buildah] [--peer buildkit]
+              [--peer copy] [--peer none]
               [--cbuild BIN] [--keep] [--no-rebuild] [-v]
 
 Each seed makes a Dockerfile and a context (gen.py). cbuild builds it; each
@@ -75,6 +76,38 @@ class Cbuild(Peer):
 
     def cleanup(self, seed):
         sh([self.bin, "--root", self.root, "rmi", "case%d:1" % seed])
+
+
+class CbuildMode(Peer):
+    """cbuild itself with another snapshotter or isolation (--peer copy,
+    --peer none), in the same store, without the cache: its image must be
+    the overlay build's, byte for byte (the same image ID)."""
+    same_image = True
+    flags = {"copy": ["--storage-driver", "copy"], "none": ["--isolation", "none"]}
+
+    def __init__(self, cb, mode):
+        self.cb, self.name = cb, "cbuild-" + mode
+        self.mode = mode
+
+    def build(self, seed, ctx, args, outdir):
+        tag = "case%d-%s:1" % (seed, self.mode)
+        cmd = [self.cb.bin, "--root", self.cb.root, "build", "-q", "--no-cache", "-t", tag]
+        cmd += self.flags[self.mode]
+        for k, v in sorted(args.items()):
+            cmd += ["--build-arg", "%s=%s" % (k, v)]
+        r = subprocess.run(cmd + [ctx], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           env=dict(os.environ, SOURCE_DATE_EPOCH=EPOCH), timeout=600)
+        if r.returncode:
+            raise RuntimeError(r.stderr.decode(errors="replace"))
+        self.image_id = r.stdout.decode().strip().splitlines()[-1]
+        tar = os.path.join(outdir, "%s.tar" % self.mode)
+        r = sh([self.cb.bin, "--root", self.cb.root, "save", "-o", tar, tag])
+        if r.returncode:
+            raise RuntimeError("save: " + r.stdout.decode(errors="replace"))
+        return ocitree.DockerArchive(tar)
+
+    def cleanup(self, seed):
+        sh([self.cb.bin, "--root", self.cb.root, "rmi", "case%d-%s:1" % (seed, self.mode)])
 
 
 class Buildah(Peer):
@@ -285,12 +318,15 @@ def run_seed(seed, cb, peers, work, opts):
         conf = ocitree.config_of(lay, ref)
         for name, err in peer_err.items():
             result["diffs"].append("%s failed, cbuild did not: %s" % (name, err[-1500:]))
+        iid = ocitree.manifest_of(lay, ref)["config"]["digest"]
         for name, arch in built.items():
             ptree, pconf = arch.tree(), arch.config()
             result["diffs"] += norm.compare(tree, conf, ptree, pconf, name)
+        for p in peers:
+            if getattr(p, "same_image", False) and p.name in built and p.image_id != iid:
+                result["diffs"].append("%s: image %s, not the overlay build's %s (layers differ)"
+                                       % (p.name, p.image_id, iid))
         if opts.rebuild:
-            mf = ocitree.manifest_of(lay, ref)
-            iid = mf["config"]["digest"]
             result["diffs"] += rebuild_checks(cb, case, ctx, iid)
         if result["diffs"]:
             result["status"] = "fail"
@@ -323,7 +359,9 @@ def main():
     ap.add_argument("--seeds")
     ap.add_argument("-n", type=int, default=10)
     ap.add_argument("--start", type=int, default=1)
-    ap.add_argument("--peer", action="append", choices=["buildah", "buildkit"])
+    ap.add_argument("--peer", action="append", choices=["buildah", "buildkit", "copy", "none"],
+                    help="copy, none: cbuild with --storage-driver copy or --isolation none, "
+                    "which must give the same image ID")
     ap.add_argument("--cbuild", default=os.environ.get("CBUILD_BIN", os.path.join(TOP, "build/cbuild")))
     ap.add_argument("--keep", action="store_true", help="keep every seed's work dir")
     ap.add_argument("--no-rebuild", dest="rebuild", action="store_false")
@@ -346,6 +384,8 @@ def main():
                 if not shutil.which("buildah"):
                     raise SystemExit("difftest: buildah is not installed (make deps)")
                 peers.append(Buildah(work, cb.root))
+            elif p in ("copy", "none"):
+                peers.append(CbuildMode(cb, p))
             elif p == "buildkit":
                 if not (shutil.which("dockerd") and os.path.exists("/usr/bin/docker")):
                     print("# buildkit: Debian's docker.io is not installed, skipped")

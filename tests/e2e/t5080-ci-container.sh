@@ -8,7 +8,7 @@
 # namespace with an identity map, the outer /proc bound), as a user with
 # subuids (newuidmap refused: the single-id map) and without; --cap-add
 # SYS_ADMIN as root (Docker's seccomp refuses pivot_root: chroot) and as a
-# user with subuids. Each fallback must be named by `cbuild info` and on
+# user with subuids and without. Each fallback must be named by `cbuild info` and on
 # stderr. Docker's defaults (no namespace can be made at all) build in the
 # no-namespace mode (t5090 compares its images).
 . "$(dirname "$0")/lib.sh"
@@ -132,11 +132,14 @@ ok $rc "seccomp=unconfined, user without subuids: the build runs" || diag "$out"
 is "$(tail -1 <<<"$out")" "$(cat "$T/hostu.iid")" "user without subuids: the host's image ID"
 like "$out" "- /proc: mount of a fresh proc" "user without subuids: the outer /proc, said"
 
-# --- cap-add SYS_ADMIN as a user, with subuids ---
+# --- cap-add SYS_ADMIN as a user, with subuids and without ---
 out=$(user_row sysadminuser "ci:100000:65536" --cap-add SYS_ADMIN 2>&1); rc=$?
 ok $rc "cap-add SYS_ADMIN, user with subuids: the build runs" || diag "$out"
 is "$(tail -1 <<<"$out")" "$(cat "$T/hostu.iid")" "cap-add SYS_ADMIN, user: the host's image ID"
 diag "cap-add SYS_ADMIN, user with subuids:" "$(grep -v '^sha256' <<<"$out")"
+out=$(user_row sysadminnosub "" --cap-add SYS_ADMIN 2>&1); rc=$?
+ok $rc "cap-add SYS_ADMIN, user without subuids: the build runs" || diag "$out"
+is "$(tail -1 <<<"$out")" "$(cat "$T/hostu.iid")" "cap-add SYS_ADMIN, user without subuids: the host's image ID"
 
 # --- Docker's defaults: no namespace at all, the no-namespace mode (t5090
 # tests it in full: trees, apt, cache mounts). /proc is empty there (it

@@ -19,6 +19,10 @@
 #     and is given back after a failing RUN, that auto says once that steps
 #     are not isolated, and that `cbuild info` names the isolation and the
 #     snapshotter;
+#   - as a non-root user (--user 1000:1000, store on a volume, with and
+#     without subuid ranges, and on the container's root): RUN under proot,
+#     the host's image ID for the Dockerfile without its chown; without
+#     proot the build says so;
 #   - installs a Debian package with apt-get in such a container (the
 #     container gets the host's network for the mirror) and compares the
 #     tree with the host build's under the apt rules.
@@ -139,6 +143,57 @@ cbuild --root /root/store build -q /ctx 2>/dev/null' 2>&1)
 ok $? "docker's defaults, store on overlayfs: builds" || diag "$out"
 like "$out" "store: /root/store \\(overlay\\)" "the store is on overlayfs"
 is "$(tail -1 <<<"$out")" "$(cat "$T/host.iid")" "store on overlayfs: the same image ID"
+
+# --- a non-root user (docker run --user): no user namespace, no chroot ---
+# RUN steps run under proot (ptrace), in the CI image; a RUN's chown to
+# another owner is faked there (the file stays root's in the layer), so this
+# Dockerfile is the one above without it
+mkdir -p "$T/ctxu"
+cp -a "$T/ctx/." "$T/ctxu/"
+sed -i 's| \&\& chown 1234:5678 /c.txt||' "$T/ctxu/Dockerfile"
+! grep -q chown "$T/ctxu/Dockerfile"
+ok $? "the user's Dockerfile has no chown"
+cb build -q --iidfile "$T/hostu.iid" "$T/ctxu" >/dev/null 2>"$T/hostu.err"
+ok $? "the host build of the user's Dockerfile" || diag "$(cat "$T/hostu.err")"
+printf '1000:100000:65536\n' >"$T/subuid"
+for row in "volume" "volume, subuids" "container root"; do
+	rm -rf "$T/ustore" && mkdir -p "$T/ustore" && chown 1000:1000 "$T/ustore" "$T/out"
+	flags=(--user 1000:1000 -e HOME=/tmp --network none)
+	store=/ustore
+	case $row in
+	volume*) flags+=(-v "$T/ustore:/ustore") ;;
+	*) store=/tmp/store ;;
+	esac
+	case $row in *subuids) flags+=(-v "$T/subuid:/etc/subuid:ro" -v "$T/subuid:/etc/subgid:ro") ;; esac
+	out=$(dk run --rm "${flags[@]}" -v "$T/busybox.tar:/busybox.tar:ro" -v "$T/ctxu:/ctx:ro" \
+		-v "$T/out:/out" -e SOURCE_DATE_EPOCH cbuild-ci:test sh -c "set -e
+id -u; grep -E '^CapEff:' /proc/self/status
+cbuild --root $store load -q -i /busybox.tar >/dev/null
+cbuild --root $store info >/out/uinfo 2>&1
+cbuild --root $store build -q /ctx 2>/out/ubuild.err" 2>&1)
+	ok $? "a user, store on the $row: the CI image builds" || diag "$out" "$(cat "$T/out/ubuild.err" 2>/dev/null)"
+	like "$out" "^1000$" "a user, store on the $row: uid 1000"
+	like "$out" "CapEff:[[:space:]]+0000000000000000" "a user, store on the $row: no capability"
+	is "$(tail -1 <<<"$out")" "$(cat "$T/hostu.iid")" "a user, store on the $row: the host's image ID"
+done
+like "$(cat "$T/out/uinfo")" "root: proot \\(ptrace" "info: a user's RUN steps run under proot"
+like "$(cat "$T/out/uinfo")" "isolation: none" "info: isolation none"
+like "$(cat "$T/out/ubuild.err")" "running without namespaces: RUN steps are not isolated" \
+	"the user's build says RUN steps are not isolated"
+# COPY --chown to another owner: refused, with the reason (files cannot be given away)
+mkdir -p "$T/ctxc" && echo c >"$T/ctxc/a" && printf 'FROM busybox\nCOPY --chown=1:1 a /a\n' >"$T/ctxc/Dockerfile"
+out=$(dk run --rm --user 1000:1000 -e HOME=/tmp --network none -v "$T/busybox.tar:/busybox.tar:ro" \
+	-v "$T/ctxc:/ctx:ro" cbuild-ci:test sh -c \
+	'cbuild --root /tmp/s load -q -i /busybox.tar >/dev/null; cbuild --root /tmp/s build -q /ctx' 2>&1)
+ok $((! $?)) "a user: COPY --chown=1:1 fails"
+like "$out" "--chown=1:1: without namespaces a non-root user cannot give files another owner" \
+	"saying why"
+# without proot: said, not a chroot's EPERM
+out=$(dk run --rm --user 1000:1000 -e HOME=/tmp --network none -v "$T/busybox.tar:/busybox.tar:ro" \
+	-v "$T/ctxu:/ctx:ro" -e PATH=/usr/bin:/bin cbuild-ci:test sh -c \
+	'/usr/local/bin/cbuild --root /tmp/s load -q -i /busybox.tar >/dev/null; /usr/local/bin/cbuild --root /tmp/s build -q /ctx' 2>&1)
+ok $((! $?)) "a user without proot: the build fails"
+like "$out" "a non-root user needs proot" "saying proot is what is missing"
 
 # --- apt-get on the Debian base (the host's network, for the mirror) ---
 mkdir -p "$T/apt"

@@ -6,7 +6,9 @@
 # cbuild, run by cbuild with the store on a volume (-v, nodev as every
 # writable mount of cbuild's containers: /dev's nodes are plain files
 # there), and the build inside gives the image ID of the host's build with
-# --storage-driver copy; the store on the container's own root works too.
+# --storage-driver copy, which is the host's normal build's (overlay
+# snapshots, namespaces); the store on the container's own root works too,
+# and so does a non-root user inside (--user 1000:1000: RUN under proot).
 . "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" = 0 ] || skip_all "needs root (cbuild run of a root container)"
@@ -33,6 +35,9 @@ RUN --mount=type=cache,target=/c echo hit >>/c/n && cat /from-base/b.txt >/c.txt
 DF
 cb build -q --storage-driver copy --iidfile "$T/host.iid" "$T/ctx" >/dev/null 2>"$T/host.err"
 ok $? "the host build (copy snapshots)" || diag "$(cat "$T/host.err")"
+cb build -q --no-cache --iidfile "$T/hostov.iid" "$T/ctx" >/dev/null 2>"$T/hostov.err"
+ok $? "the host build (overlay, namespaces)" || diag "$(cat "$T/hostov.err")"
+is "$(cat "$T/hostov.iid")" "$(cat "$T/host.iid")" "overlay and copy snapshots: the same image"
 
 ci_run() { # ci_run [RUN-FLAGS...] -- SCRIPT
 	local flags=()
@@ -56,6 +61,18 @@ cbuild --root /root/store load -q -i /busybox.tar >/dev/null
 cbuild --root /root/store build -q /ctx 2>/dev/null' 2>&1)
 ok $? "a build inside cbuild run, store on the container's root" || diag "$out"
 is "$(tail -1 <<<"$out")" "$(cat "$T/host.iid")" "the host's image ID"
+
+# a non-root user inside (cbuild run --user): RUN under proot, the same image
+mkdir -p "$T/uvol" && chown 1000:1000 "$T/uvol"
+out=$(ci_run --user 1000:1000 -e HOME=/tmp -v "$T/uvol:/store" -- 'set -e
+id -u
+cbuild --root /store load -q -i /busybox.tar >/dev/null
+cbuild --root /store info 2>&1 | grep -E "^  root:"
+cbuild --root /store build -q /ctx 2>/dev/null' 2>&1)
+ok $? "a non-root user's build inside cbuild run, store on a volume" || diag "$out"
+like "$out" "^1000$" "as uid 1000"
+like "$out" "root: proot \\(ptrace" "its RUN steps under proot"
+is "$(tail -1 <<<"$out")" "$(cat "$T/host.iid")" "a non-root user inside: the host's image ID"
 
 # a container inside it cannot be made (no namespaces, no mounts): said so
 out=$(ci_run -v "$T/vol:/var/lib/cbuild" -- 'cbuild run --rm --network none busybox true' 2>&1)
