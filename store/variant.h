@@ -29,6 +29,11 @@
 #include "store/digest.h"
 #include "store/store.h"
 
+/* The gzip level of a variant: the size pgzip (skopeo, buildah) sends, at
+ * less CPU than zlib's default 6 (why: variant.c). Part of the variant's
+ * bytes: a store made with another level keeps its recorded variants. */
+#define STORE_VARIANT_GZIP_LEVEL 4
+
 typedef struct store_variant {
 	char digest[DIGEST_STR_LEN + 1]; /* "" while only marked */
 	int64_t size;
