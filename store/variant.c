@@ -18,13 +18,6 @@
 
 #define RECORD_MAX 256
 
-/* STORE_VARIANT_GZIP_LEVEL (variant.h): zlib's 6 spends most of its time in
- * longest_match on text-like layers: on a committed 129 MB layer (binaries,
- * docs, 40 MB of hex text) level 6 took 4.7 CPU s for 58.8 MB, level 4
- * 1.9 s for 59.9 MB, level 1 1.4 s for 63.4 MB; skopeo's and buildah's
- * pgzip (their default level) made 59.9 MB with 2.3 CPU s. Level 4 is what
- * they send, at less CPU than they spend (bench/realbuild/RESULTS.md). */
-
 static char *record_path(const store_t *st, const char *diff_id)
 {
 	_cleanup_free_ char *sub = cb_asprintf("variants/sha256/%s", digest_hex(diff_id));

@@ -27,12 +27,14 @@
 
 #include "common/error.h"
 #include "store/digest.h"
+#include "store/layer.h"
 #include "store/store.h"
 
-/* The gzip level of a variant: the size pgzip (skopeo, buildah) sends, at
- * less CPU than zlib's default 6 (why: variant.c). Part of the variant's
- * bytes: a store made with another level keeps its recorded variants. */
-#define STORE_VARIANT_GZIP_LEVEL 4
+/* The gzip level of a variant: a build's (why: store/layer.h), so a layer
+ * built as gzip and one kept plain then pushed leave with the same bytes.
+ * Part of the variant's bytes: a store whose variants were made at another
+ * level keeps its records. */
+#define STORE_VARIANT_GZIP_LEVEL LAYER_GZIP_LEVEL
 
 typedef struct store_variant {
 	char digest[DIGEST_STR_LEN + 1]; /* "" while only marked */
