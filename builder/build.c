@@ -513,6 +513,17 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bool defer, bld_
 	return 0;
 }
 
+/* The target stage's last step that makes a layer (build_t.plain_step). */
+static const df_step_t *last_layer_step(const build_t *b, const df_stage_t *stage)
+{
+	if (stage->index != b->plan->target)
+		return NULL;
+	for (size_t i = stage->n_steps; i-- > 0;)
+		if (df_instruction(stage->steps[i].kind)->makes_layer)
+			return &stage->steps[i];
+	return NULL;
+}
+
 static int build_stage(build_t *b, size_t pos, bld_state_t *out, cb_error_t *err)
 {
 	/* the plan is read-only and never changes: this pointer stays good */
@@ -523,6 +534,7 @@ static int build_stage(build_t *b, size_t pos, bld_state_t *out, cb_error_t *err
 	if (stage_base(b, idx, &s, err) < 0)
 		return -1;
 	b->cmd_set = false;
+	b->plain_step = last_layer_step(b, stage);
 	size_t run_end = 0; /* steps up to here: a config-only run that missed */
 	for (size_t i = 0; i < stage->n_steps; i++) {
 		bool defer = false;

@@ -4,7 +4,10 @@
  * `commit` writes its layer as a plain tar (application/vnd.oci.image.
  * layer.v1.tar): the snapshot only hashes it, so commit returns in the time
  * the snapshot takes, not the time gzip takes (docker and buildah keep their
- * diffs uncompressed too and compress at push). Such a layer is marked here
+ * diffs uncompressed too and compress at push). So does a build for the
+ * layer of its target stage's last layer step (builder/steps.h,
+ * build_t.plain_step): the build's end waits for its snapshot, not its
+ * gzip. Such a layer is marked here
  * ("gzip when it leaves"); push turns it into a gzip blob, made once with the
  * deterministic parallel gzip of layer_sink.c, and remembers it here
  * (diff_id -> gzip digest and size), so a second push sends the same bytes
