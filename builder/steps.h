@@ -64,6 +64,15 @@ void bld_run_network(build_t *b, int run_network, sbx_config_t *cfg);
 /* Close and tear down the namespace. NULL-safe. */
 void bld_runnet_free(bld_runnet_t *rn);
 
+/* ---- the layer kept plain (builder/plain_layer.c) ---- */
+
+/* The target stage's last step that makes a layer, or NULL (other stages;
+ * an image that goes into an index). */
+const struct df_step *bld_plain_step(const build_t *b, const struct df_stage *stage);
+/* For an image that goes into an index: a plain layer (a cache hit's) is
+ * replaced by its gzip variant; *changed when any was. */
+int bld_gzip_plain_layers(build_t *b, bld_state_t *s, bool *changed, cb_error_t *err);
+
 /* ---- writing behind the steps (builder/committer.c) ---- */
 
 typedef struct bld_committer bld_committer_t;

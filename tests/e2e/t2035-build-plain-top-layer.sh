@@ -65,6 +65,20 @@ R3=$T/root3
 "$CBUILD" --root "$R3" pull -q "$REG/pa:1" >/dev/null 2>&1; ok $? "pull into a fresh store"
 is "$("$CBUILD" --root "$R3" run --rm "$REG/pa:1" tail -1 /num)" "60000" "the pulled image runs"
 
+# an image that goes into an index (here: with an attestation) keeps every
+# layer gzip: the index names its manifest by digest, and push must not
+# rewrite it; its steps hit a's cache, plain last layer included, which the
+# build then replaces by its gzip variant
+cb build -q --provenance=min -t "$REG/pi:1" "$a" >/dev/null; ok $? "build --provenance=min (from a's cache)"
+child=$(skopeo inspect --raw "oci:$ROOT:$REG/pi:1" |
+	python3 -c 'import json,sys; print([m["digest"] for m in json.load(sys.stdin)["manifests"] if m["platform"]["os"] != "unknown"][0])')
+is "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["layers"][-1]["mediaType"])' "$ROOT/blobs/sha256/${child#sha256:}")" \
+	"application/vnd.oci.image.layer.v1.tar+gzip" "the index's image has its last layer as gzip"
+cb push -q "$REG/pi:1" --digestfile "$T/pi.d" >/dev/null 2>"$T/pi.err"; ok $? "push the index" || diag "$(cat "$T/pi.err")"
+is "$(cat "$T/pi.d")" "sha256:$(mdigest "$REG/pi:1")" "the pushed index is the local one"
+skopeo copy -q --src-tls-verify=false "docker://$REG/pi:1" "oci:$T/pil:x" >/dev/null 2>&1
+ok $? "skopeo copies it whole"
+
 # an explicit --compress none build marks nothing
 cb build -q --no-cache --compress none -t "$REG/pn:1" "$a" >/dev/null; ok $? "build --compress none"
 cb push -q "$REG/pn:1" >/dev/null 2>&1; ok $? "push it"
