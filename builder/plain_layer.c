@@ -13,16 +13,24 @@
 #include "store/mediatype.h"
 #include "store/variant.h"
 
-/* The target stage's last step that makes a layer (build_t.plain_step).
- * None when the image goes into an index (several platforms, or
- * attestations): the index names its manifests by digest, and push
- * rewrites a manifest whose layer it gzips, so the pushed index would name
- * one the registry does not have. */
+/* Whether every layer of the image must be gzip when the build ends:
+ * - it goes into an index (several platforms, attestations): the index
+ *   names its manifests by digest, and push rewrites a manifest whose
+ *   layer it gzips, so the pushed index would name one the registry lacks;
+ * - its steps are exported as a cache (--cache-to): the artifact keeps the
+ *   layers as stored, and another runner's hit has no mark, so its push
+ *   would send the layer uncompressed. */
+static bool all_gzip(const bld_opts_t *o)
+{
+	return o->index_child || o->sbom || o->provenance != BLD_PROVENANCE_NONE ||
+	       o->cache_to != BLD_CACHE_NONE;
+}
+
+/* The target stage's last step that makes a layer (build_t.plain_step),
+ * unless all_gzip. */
 const df_step_t *bld_plain_step(const build_t *b, const df_stage_t *stage)
 {
-	const bld_opts_t *o = b->o;
-	if (stage->index != b->plan->target || o->index_child || o->sbom ||
-	    o->provenance != BLD_PROVENANCE_NONE)
+	if (stage->index != b->plan->target || all_gzip(b->o))
 		return NULL;
 	for (size_t i = stage->n_steps; i-- > 0;)
 		if (df_instruction(stage->steps[i].kind)->makes_layer)
@@ -30,14 +38,12 @@ const df_step_t *bld_plain_step(const build_t *b, const df_stage_t *stage)
 	return NULL;
 }
 
-/* An image that goes into an index (several platforms, attestations)
- * keeps no plain layer (see bld_plain_step); a cache hit can still bring
- * one, kept plain by a single-platform build: its gzip variant (the bytes
- * a build writes, LAYER_GZIP_LEVEL) takes its place. */
+/* With all_gzip the image keeps no plain layer that is marked; a cache hit
+ * (or a committed base) can still bring one: its gzip variant (the bytes a
+ * build writes, LAYER_GZIP_LEVEL) takes its place. */
 int bld_gzip_plain_layers(build_t *b, bld_state_t *s, bool *changed, cb_error_t *err)
 {
-	const bld_opts_t *o = b->o;
-	if (!o->index_child && !o->sbom && o->provenance == BLD_PROVENANCE_NONE)
+	if (!all_gzip(b->o))
 		return 0;
 	for (size_t i = 0; i < s->n_layers; i++) {
 		oci_descriptor_t *l = &s->layers[i];

@@ -67,10 +67,10 @@ void bld_runnet_free(bld_runnet_t *rn);
 /* ---- the layer kept plain (builder/plain_layer.c) ---- */
 
 /* The target stage's last step that makes a layer, or NULL (other stages;
- * an image that goes into an index). */
+ * an image that goes into an index or whose cache is exported). */
 const struct df_step *bld_plain_step(const build_t *b, const struct df_stage *stage);
-/* For an image that goes into an index: a plain layer (a cache hit's) is
- * replaced by its gzip variant; *changed when any was. */
+/* For such an image: a marked plain layer (a cache hit's, a committed
+ * base's) is replaced by its gzip variant; *changed when any was. */
 int bld_gzip_plain_layers(build_t *b, bld_state_t *s, bool *changed, cb_error_t *err);
 
 /* ---- writing behind the steps (builder/committer.c) ---- */
