@@ -240,9 +240,9 @@ static int cache_store(build_t *b, const char *key, const char *md, const char *
 	return bld_cache_store(b->st, key, md, desc, err);
 }
 
-/* Commit s as an image and a cache entry (for desc). id gets the short
- * image ID to show (the config's digest: known before the manifest is). */
-/* s's config and layers as an image (s->manifest_digest); no cache entry. */
+/* s's config and layers as an image (s->manifest_digest); no cache entry.
+ * id gets the short image ID to show (the config's digest: known before
+ * the manifest is). */
 static int commit_image(build_t *b, bld_state_t *s, char id[20], cb_error_t *err)
 {
 	if (b->committer) {
@@ -262,6 +262,7 @@ static int commit_image(build_t *b, bld_state_t *s, char id[20], cb_error_t *err
 	return 0;
 }
 
+/* Commit s as an image and a cache entry (for desc). */
 static int commit_state(build_t *b, bld_state_t *s, const char *desc, char id[20],
 			cb_error_t *err)
 {
@@ -297,10 +298,23 @@ static bool cache_hit(build_t *b, const char *key, bld_state_t *s, const char **
 		return false;
 	}
 	free(hit);
+	short_digest(cached.key, id); /* the config digest until the next line */
+	snprintf(cached.key, sizeof(cached.key), "%s", key);
+	/* A build keeping every layer gzip (bld_plain_step) makes a hit's plain
+	 * layer its gzip variant, the entry naming that image from now on (no
+	 * plain layer exported); same config and image ID. Failing: a miss. */
+	bool gz = false;
+	char cid[20];
+	if (bld_gzip_plain_layers(b, &cached, &gz, &e) < 0 ||
+	    (gz && (commit_image(b, &cached, cid, &e) < 0 ||
+		    cache_store(b, key, cached.manifest_digest, NULL, &e) < 0))) {
+		bld_log(b, "warning: %s\n", e.msg ? e.msg : "cache hit unusable");
+		cb_error_release(&e);
+		bld_state_release(&cached);
+		return false;
+	}
 	bld_state_release(s);
 	*s = cached;
-	short_digest(s->key, id); /* the config digest until the next line */
-	snprintf(s->key, sizeof(s->key), "%s", key);
 	return true;
 }
 
