@@ -474,8 +474,11 @@ int bld_step_execute(build_t *b, const df_step_t *step, bld_state_t *s, cb_error
 		return -1;
 	int rc;
 	layer_opts_t lo = b->o->layer;
-	bool plain = step == b->plain_step && lo.compression == LAYER_COMPRESS_GZIP;
-	if (plain) { /* see build_t.plain_step */
+	/* see build_t.plain_step; push gzips at LAYER_GZIP_LEVEL, so not
+	 * with another --compression-level */
+	bool plain = step == b->plain_step && lo.compression == LAYER_COMPRESS_GZIP &&
+		     (!lo.level || lo.level == LAYER_GZIP_LEVEL);
+	if (plain) {
 		lo.compression = LAYER_COMPRESS_NONE;
 		lo.level = 0;
 	}

@@ -102,6 +102,11 @@ ok $? "the other store builds b from that cache"
 is "$(pushed "$REG/pc:3" | cut -d' ' -f1 | sort -u)" "application/vnd.oci.image.layer.v1.tar+gzip" \
 	"every layer of that push is gzip, the hit RUN's too"
 
+# another gzip level: the last layer is gzipped by the build, at that level
+cb build -q --no-cache --compression-level 9 -t "$REG/p9:1" "$a" >/dev/null; ok $? "build --compression-level 9"
+is "$(layers "$REG/p9:1" | tail -1 | cut -d' ' -f1)" "application/vnd.oci.image.layer.v1.tar+gzip" \
+	"its last layer is gzip already"
+
 # an explicit --compress none build marks nothing
 cb build -q --no-cache --compress none -t "$REG/pn:1" "$a" >/dev/null; ok $? "build --compress none"
 cb push -q "$REG/pn:1" >/dev/null 2>&1; ok $? "push it"
