@@ -240,19 +240,17 @@ static int cache_store(build_t *b, const char *key, const char *md, const char *
 	return bld_cache_store(b->st, key, md, desc, err);
 }
 
-/* Commit s as an image and a cache entry (for desc). id gets the short
- * image ID to show (the config's digest: known before the manifest is). */
-static int commit_state(build_t *b, bld_state_t *s, const char *desc, char id[20],
-			cb_error_t *err)
+/* s's config and layers as an image (s->manifest_digest); no cache entry.
+ * id gets the short image ID to show (the config's digest: known before
+ * the manifest is). */
+static int commit_image(build_t *b, bld_state_t *s, char id[20], cb_error_t *err)
 {
-	free(s->config->created);
-	s->config->created = cb_xstrdup(b->created);
 	if (b->committer) {
 		char cd[DIGEST_STR_LEN + 1];
 		if (bld_committer_commit(b->committer, s, cd, err) < 0)
 			return -1;
 		short_digest(cd, id);
-		return b->o->no_cache && !desc ? 0 : cache_store(b, s->key, s->manifest_digest, desc, err);
+		return 0;
 	}
 	image_t *img = image_commit(b->st, s->config, s->layers, s->n_layers, b->o->docker_format,
 				    err);
@@ -261,9 +259,21 @@ static int commit_state(build_t *b, bld_state_t *s, const char *desc, char id[20
 	snprintf(s->manifest_digest, sizeof(s->manifest_digest), "%s", img->manifest_digest);
 	short_digest(img->config_digest, id);
 	image_free(img);
+	return 0;
+}
+
+/* Commit s as an image and a cache entry (for desc). */
+static int commit_state(build_t *b, bld_state_t *s, const char *desc, char id[20],
+			cb_error_t *err)
+{
+	free(s->config->created);
+	s->config->created = cb_xstrdup(b->created);
+	if (commit_image(b, s, id, err) < 0)
+		return -1;
 	if (b->o->no_cache && !desc)
 		return 0;
-	return bld_cache_store(b->st, s->key, s->manifest_digest, desc, err);
+	return b->committer ? cache_store(b, s->key, s->manifest_digest, desc, err)
+			    : bld_cache_store(b->st, s->key, s->manifest_digest, desc, err);
 }
 
 /* The cache lookup, local first, then --cache-from; on a hit s becomes the
@@ -288,10 +298,23 @@ static bool cache_hit(build_t *b, const char *key, bld_state_t *s, const char **
 		return false;
 	}
 	free(hit);
+	short_digest(cached.key, id); /* the config digest until the next line */
+	snprintf(cached.key, sizeof(cached.key), "%s", key);
+	/* A build keeping every layer gzip (bld_plain_step) makes a hit's plain
+	 * layer its gzip variant, the entry naming that image from now on (no
+	 * plain layer exported); same config and image ID. Failing: a miss. */
+	bool gz = false;
+	char cid[20];
+	if (bld_gzip_plain_layers(b, &cached, &gz, &e) < 0 ||
+	    (gz && (commit_image(b, &cached, cid, &e) < 0 ||
+		    cache_store(b, key, cached.manifest_digest, NULL, &e) < 0))) {
+		bld_log(b, "warning: %s\n", e.msg ? e.msg : "cache hit unusable");
+		cb_error_release(&e);
+		bld_state_release(&cached);
+		return false;
+	}
 	bld_state_release(s);
 	*s = cached;
-	short_digest(s->key, id); /* the config digest until the next line */
-	snprintf(s->key, sizeof(s->key), "%s", key);
 	return true;
 }
 
@@ -525,6 +548,7 @@ static int build_stage(build_t *b, size_t pos, bld_state_t *out, cb_error_t *err
 	if (stage_base(b, idx, &s, err) < 0)
 		return -1;
 	b->cmd_set = false;
+	b->plain_step = bld_plain_step(b, stage);
 	size_t run_end = 0; /* steps up to here: a config-only run that missed */
 	for (size_t i = 0; i < stage->n_steps; i++) {
 		bool defer = false;
@@ -726,6 +750,10 @@ static int build_stages(build_t *b, size_t *n_checks, cb_error_t *err)
 /* --label and the final commit of the target stage. */
 static int finish_image(build_t *b, bld_state_t *s, cb_error_t *err)
 {
+	bool gz = false;
+	char id[20];
+	if (bld_gzip_plain_layers(b, s, &gz, err) < 0 || (gz && commit_image(b, s, id, err) < 0))
+		return -1;
 	bool changed = false;
 	for (size_t i = 0; b->o->labels && b->o->labels[i]; i++) {
 		const char *eq = strchr(b->o->labels[i], '=');
@@ -736,7 +764,6 @@ static int finish_image(build_t *b, bld_state_t *s, cb_error_t *err)
 	}
 	if (!changed && s->manifest_digest[0])
 		return 0;
-	char id[20];
 	return commit_state(b, s, NULL, id, err);
 }
 

@@ -53,6 +53,7 @@ typedef struct job {
 	char **lowers; /* LAYER: below it, top-most first */
 	char diff_id[DIGEST_STR_LEN + 1];
 	int64_t tar_size;
+	layer_opts_t lo;      /* LAYER: how its blob is written */
 	oci_config_t *config; /* COMMIT */
 	oci_descriptor_t *layers;
 	size_t n_layers;
@@ -145,7 +146,7 @@ static int resolve_layers(bld_committer_t *c, oci_descriptor_t *l, size_t n, cb_
 
 static int run_layer(bld_committer_t *c, job_t *j, store_blob_batch_t *batch, cb_error_t *err)
 {
-	layer_opts_t lo = c->root->o->layer;
+	layer_opts_t lo = j->lo;
 	lo.hash_only = false;
 	lo.batch = batch;
 	lo.diff_id = j->diff_id; /* hashed once, by bld_snap_layer */
@@ -490,11 +491,11 @@ static char **keep_lowers(const bld_snap_t *snap)
 	return v ? v : cb_xcalloc(1, sizeof(char *));
 }
 
-int bld_snap_layer(build_t *b, bld_snap_t *snap, layer_result_t *res, bool *empty,
-		   cb_error_t *err)
+int bld_snap_layer(build_t *b, bld_snap_t *snap, const layer_opts_t *lo, layer_result_t *res,
+		   bool *empty, cb_error_t *err)
 {
-	if (!b->committer || snap->copy)
-		return bld_snap_commit(b->st, snap, &b->o->layer, res, empty, err);
+	if (!b->committer || snap->copy || lo->compression == LAYER_COMPRESS_NONE)
+		return bld_snap_commit(b->st, snap, lo, res, empty, err);
 	if (snap->mounted) {
 		if (umount2(snap->merged, MNT_DETACH) < 0)
 			return cb_error_errno(err, "unmount '%s'", snap->merged);
@@ -503,18 +504,19 @@ int bld_snap_layer(build_t *b, bld_snap_t *snap, layer_result_t *res, bool *empt
 	*empty = cb_dir_is_empty(snap->upper);
 	if (*empty)
 		return 0;
-	layer_opts_t lo = b->o->layer;
-	lo.hash_only = true;
-	if (layer_write_upper(b->st, snap->upper, (const char *const *)snap->lowers, &lo, res,
+	layer_opts_t hl = *lo;
+	hl.hash_only = true;
+	if (layer_write_upper(b->st, snap->upper, (const char *const *)snap->lowers, &hl, res,
 			      err) < 0)
 		return cb_error_wrap(err, "snapshot");
 	/* The same layer is already here (built before, or by another
 	 * stage): its tree may be an unpacked blob, not this upper, so write
 	 * this one's blob now, as without a committer. */
 	if (layer_is_unpacked(b->st, res->diff_id))
-		return bld_snap_commit(b->st, snap, &b->o->layer, res, empty, err);
+		return bld_snap_commit(b->st, snap, lo, res, empty, err);
 	job_t *j = cb_xcalloc(1, sizeof(*j));
 	j->kind = JOB_LAYER;
+	j->lo = *lo;
 	j->lowers = keep_lowers(snap);
 	snprintf(j->diff_id, sizeof(j->diff_id), "%s", res->diff_id);
 	j->tar_size = res->tar_size;

@@ -20,6 +20,7 @@
 #include "common/util.h"
 #include "store/json.h"
 #include "store/places.h"
+#include "store/variant.h"
 
 const char *bld_step_workdir(const df_step_t *step, const bld_state_t *s)
 {
@@ -479,7 +480,16 @@ int bld_step_execute(build_t *b, const df_step_t *step, bld_state_t *s, cb_error
 	if (bld_snap_open(b->st, s, false, &snap, err) < 0)
 		return -1;
 	int rc;
-	bld_copy_layer_t written = {.st = b->st, .opts = &b->o->layer, .upper = snap.upper};
+	layer_opts_t lo = b->o->layer;
+	/* see build_t.plain_step; push gzips at LAYER_GZIP_LEVEL, so not
+	 * with another --compression-level */
+	bool plain = step == b->plain_step && lo.compression == LAYER_COMPRESS_GZIP &&
+		     (!lo.level || lo.level == LAYER_GZIP_LEVEL);
+	if (plain) {
+		lo.compression = LAYER_COMPRESS_NONE;
+		lo.level = 0;
+	}
+	bld_copy_layer_t written = {.st = b->st, .opts = &lo, .upper = snap.upper};
 	if (step->kind == DF_RUN) /* failed for a foreign platform: say what to install */
 		rc = bld_run_platform_hint(s->config, bld_step_run(b, step, s, &snap, err), err);
 	else if (step->kind == DF_WORKDIR)
@@ -494,8 +504,12 @@ int bld_step_execute(build_t *b, const df_step_t *step, bld_state_t *s, cb_error
 		empty = false;
 		rc = bld_snap_adopt(b->st, &snap, &res, err);
 	} else if (rc == 0) {
-		rc = bld_snap_layer(b, &snap, &res, &empty, err);
+		rc = bld_snap_layer(b, &snap, &lo, &res, &empty, err);
 	}
+	/* before the manifest naming it: a mark whose blob a crash lost
+	 * names nothing any image uses */
+	if (rc == 0 && plain && !empty)
+		rc = store_variant_mark(b->st, res.diff_id, err);
 	bld_snap_close(&snap);
 	if (rc < 0)
 		return -1;

@@ -41,6 +41,14 @@ typedef struct build {
 	int64_t started;     /* when the build began (provenance) */
 	struct bld_committer *committer; /* shared by the stages; NULL: write at once */
 	struct bld_runnet *runnet; /* RUN's network namespace, shared by the stages */
+	/* The target stage's last step that makes a layer (set by the stage
+	 * being built, NULL in others). With gzip its layer is kept plain and
+	 * marked (store/variant.h): the build's end waits for its snapshot,
+	 * not for its gzip, which push makes (issue 29). A fixed step, not
+	 * "whatever is left at the end", so the manifest stays the same from
+	 * run to run; the gzip push makes has the bytes a build would have
+	 * written (LAYER_GZIP_LEVEL). */
+	const struct df_step *plain_step;
 } build_t;
 
 /* ---- the RUN steps' network (builder/runnet.c) ---- */
@@ -67,6 +75,15 @@ void bld_runnet_release(bld_runnet_t *rn);
 /* Tear down (if bld_runnet_release did not) and wait for it. NULL-safe. */
 void bld_runnet_free(bld_runnet_t *rn);
 
+/* ---- the layer kept plain (builder/plain_layer.c) ---- */
+
+/* The target stage's last step that makes a layer, or NULL (other stages;
+ * an image that goes into an index or whose cache is exported). */
+const struct df_step *bld_plain_step(const build_t *b, const struct df_stage *stage);
+/* For such an image: a marked plain layer (a cache hit's, a committed
+ * base's) is replaced by its gzip variant; *changed when any was. */
+int bld_gzip_plain_layers(build_t *b, bld_state_t *s, bool *changed, cb_error_t *err);
+
 /* ---- writing behind the steps (builder/committer.c) ---- */
 
 typedef struct bld_committer bld_committer_t;
@@ -78,9 +95,10 @@ int bld_committer_drain(bld_committer_t *c, cb_error_t *err);
 void bld_committer_free(bld_committer_t *c);
 /* Unmount, hash the upper's tar, keep the upper as the layer (res: its
  * diff_id; digest = diff_id and size = -1 until written) and queue its
- * blob. Without a committer: bld_snap_commit. */
-int bld_snap_layer(build_t *b, bld_snap_t *snap, layer_result_t *res, bool *empty,
-		   cb_error_t *err);
+ * blob, written with lo. Without a committer, or for a plain blob (one
+ * pass that writes as it hashes): bld_snap_commit. */
+int bld_snap_layer(build_t *b, bld_snap_t *snap, const layer_opts_t *lo, layer_result_t *res,
+		   bool *empty, cb_error_t *err);
 /* Queue the image of state s (config + manifest, with its step's layer,
  * durable together); s->manifest_digest becomes a pending name that the
  * jobs below and bld_committer_resolve understand. config_digest gets the

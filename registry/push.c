@@ -192,6 +192,11 @@ static int load_index(store_t *st, const char *src, const reg_opts_t *o, const c
 			? cb_error_fail(err, EPROTO, "'%s': bad descriptor in the index", src)
 			: 0;
 	im->children = cb_xcalloc(ix->n_manifests ? ix->n_manifests : 1, sizeof(*im->children));
+	/* The index names its manifests by digest: they leave as stored, a
+	 * plain layer too (a build keeps gzip for an index's images, but a
+	 * cache hit can bring a single-platform build's plain last layer) */
+	reg_opts_t co = *o;
+	co.keep_layers = true;
 	for (size_t i = 0; r == 0 && i < ix->n_manifests; i++) {
 		const oci_descriptor_t *m = &ix->manifests[i];
 		if (!store_has_blob(st, m->digest))
@@ -202,7 +207,7 @@ static int load_index(store_t *st, const char *src, const reg_opts_t *o, const c
 		else if (!reg_mt_is_manifest(m->media_type))
 			r = cb_error_fail(err, ENOTSUP, "'%s': nested index '%s' not supported", src,
 					  m->digest);
-		else if ((r = load_image(st, m->digest, o, &im->children[im->nchildren], err)) == 0)
+		else if ((r = load_image(st, m->digest, &co, &im->children[im->nchildren], err)) == 0)
 			im->nchildren++;
 	}
 	oci_index_free(ix);

@@ -403,7 +403,7 @@ lsink_t *lsink_new(store_t *st, const layer_opts_t *opts, cb_error_t *err)
 	case LAYER_COMPRESS_NONE:
 		break;
 	case LAYER_COMPRESS_GZIP: {
-		int level = opts->level ? opts->level : 6;
+		int level = opts->level ? opts->level : LAYER_GZIP_LEVEL;
 		if (level < 1 || level > 9) {
 			lsink_abort(s);
 			cb_error_set(err, EINVAL, "gzip level %d out of range 1-9", level);

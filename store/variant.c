@@ -94,6 +94,7 @@ static int make_gzip(store_t *st, const char *diff_id, store_variant_t *out, cb_
 		return -1;
 	layer_opts_t lo = LAYER_OPTS_INIT;
 	lo.compression = LAYER_COMPRESS_GZIP;
+	lo.level = STORE_VARIANT_GZIP_LEVEL;
 	layer_result_t res;
 	if (layer_write_tar(st, fd, &lo, &res, err) < 0)
 		return -1;

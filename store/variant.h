@@ -4,7 +4,10 @@
  * `commit` writes its layer as a plain tar (application/vnd.oci.image.
  * layer.v1.tar): the snapshot only hashes it, so commit returns in the time
  * the snapshot takes, not the time gzip takes (docker and buildah keep their
- * diffs uncompressed too and compress at push). Such a layer is marked here
+ * diffs uncompressed too and compress at push). So does a build for the
+ * layer of its target stage's last layer step (builder/steps.h,
+ * build_t.plain_step): the build's end waits for its snapshot, not its
+ * gzip. Such a layer is marked here
  * ("gzip when it leaves"); push turns it into a gzip blob, made once with the
  * deterministic parallel gzip of layer_sink.c, and remembers it here
  * (diff_id -> gzip digest and size), so a second push sends the same bytes
@@ -27,7 +30,14 @@
 
 #include "common/error.h"
 #include "store/digest.h"
+#include "store/layer.h"
 #include "store/store.h"
+
+/* The gzip level of a variant: a build's (why: store/layer.h), so a layer
+ * built as gzip and one kept plain then pushed leave with the same bytes.
+ * Part of the variant's bytes: a store whose variants were made at another
+ * level keeps its records. */
+#define STORE_VARIANT_GZIP_LEVEL LAYER_GZIP_LEVEL
 
 typedef struct store_variant {
 	char digest[DIGEST_STR_LEN + 1]; /* "" while only marked */
