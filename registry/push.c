@@ -229,6 +229,7 @@ static int load_image(store_t *st, const char *src, const reg_opts_t *o, push_im
 				cb_error_release(err);
 				cb_error_fail(err, ENOENT, "image not known: '%s'", src);
 			}
+			image_release(im); /* the tag */
 			return -1;
 		}
 		mdigest = cb_xstrdup(r.digest);
@@ -236,8 +237,10 @@ static int load_image(store_t *st, const char *src, const reg_opts_t *o, push_im
 	}
 	_cleanup_free_ char *data = NULL;
 	size_t len = 0;
-	if (store_read_blob(st, mdigest, REG_MANIFEST_MAX, &data, &len, err) < 0)
+	if (store_read_blob(st, mdigest, REG_MANIFEST_MAX, &data, &len, err) < 0) {
+		image_release(im);
 		return -1;
+	}
 	json_t *m = json_loadb(data, len, 0, NULL);
 	const char *mt = json_string_value(json_object_get(m, "mediaType"));
 	if (m && (reg_mt_is_index(mt) || (!mt && json_is_array(json_object_get(m, "manifests"))))) {
@@ -255,6 +258,7 @@ static int load_image(store_t *st, const char *src, const reg_opts_t *o, push_im
 	}
 	if (!m || (mt && !reg_mt_is_manifest(mt))) {
 		json_decref(m);
+		image_release(im);
 		return cb_error_fail(err, ENOTSUP, "'%s' is not an image manifest (%s)", src,
 				    mt ? mt : "not JSON");
 	}
