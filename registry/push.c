@@ -257,10 +257,12 @@ static int load_image(store_t *st, const char *src, const reg_opts_t *o, push_im
 		return r;
 	}
 	if (!m || (mt && !reg_mt_is_manifest(mt))) {
+		/* mt lives in m: the message first */
+		cb_error_fail(err, ENOTSUP, "'%s' is not an image manifest (%s)", src,
+			      mt ? mt : "not JSON");
 		json_decref(m);
 		image_release(im);
-		return cb_error_fail(err, ENOTSUP, "'%s' is not an image manifest (%s)", src,
-				    mt ? mt : "not JSON");
+		return -1;
 	}
 	bool is_docker = cb_streq(mt, MT_DOCKER_MANIFEST);
 	bool want_conv = (o->format == REG_FORMAT_DOCKER && !is_docker) ||
