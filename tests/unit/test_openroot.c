@@ -233,6 +233,12 @@ static void *rename_loop(void *arg)
 static void test_open_in_root_while_renaming(void **state)
 {
 	fx_t *f = *state;
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT};
+	long probe = syscall(SYS_openat2, f->rootfd, ".", &how, sizeof(how));
+	if (probe < 0 && errno == ENOSYS)
+		skip(); /* the walk alone: no EAGAIN to hide (and valgrind runs
+			 * one thread at a time, the renamer would hog it) */
+	close((int)probe);
 	renamer_t r = {.dir = f->dir};
 	pthread_t th;
 	assert_int_equal(pthread_create(&th, NULL, rename_loop, &r), 0);
