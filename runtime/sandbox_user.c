@@ -2,7 +2,7 @@
  * runtime/sandbox_user.c - USER specs resolved in the image's /etc/passwd and
  * /etc/group, with Docker's rules (moby/sys/user GetExecUser in spirit).
  *
- * The files are opened with openat2(RESOLVE_IN_ROOT): an image whose
+ * The files are opened as openat2(RESOLVE_IN_ROOT) does (cb_open_in_root): an image whose
  * /etc/passwd is a symlink to /etc/shadow must read its own /etc/shadow,
  * never the host's.
  */
