@@ -170,7 +170,7 @@ static json_t *network_settings(const rt_ctr_t *c)
 		char **more = rt_ctr_net_values(c->net_aliases, c->networks[i]);
 		for (size_t k = 0; more[k]; k++)
 			json_array_append_new(aliases, json_string(more[k]));
-		free(more);
+		cb_strv_free(more);
 		json_object_set_new(nets, c->networks[i],
 				    json_pack("{s:s, s:o}", "IPAddress", ip, "Aliases", aliases));
 	}

@@ -21,6 +21,12 @@
 /* Linux's limit on symlinks followed in one lookup. */
 #define MAX_SYMLINKS 40
 
+/* openat2 answers EAGAIN for a path with `..` when any rename or mount
+ * anywhere on the machine happened during the lookup (it cannot tell that
+ * `..` stayed inside): retry a few times, then let the walk answer, which
+ * does not depend on what the rest of the machine does. */
+#define OPENAT2_TRIES 8
+
 static int openat2_state; /* 0 unknown, 1 works, -1 ENOSYS */
 
 int cb_open_in_root(int rootfd, const char *rel, int flags, unsigned root_flags)
@@ -33,12 +39,17 @@ int cb_open_in_root(int rootfd, const char *rel, int flags, unsigned root_flags)
 			.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS |
 				   ((root_flags & CB_ROOT_NO_XDEV) ? RESOLVE_NO_XDEV : 0),
 		};
-		long fd = syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
-		if (fd >= 0 || errno != ENOSYS) {
-			openat2_state = 1;
-			return (int)fd;
+		for (int i = 0; i < OPENAT2_TRIES; i++) {
+			long fd = syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+			if (fd >= 0 || (errno != ENOSYS && errno != EAGAIN)) {
+				openat2_state = 1;
+				return (int)fd;
+			}
+			if (errno == ENOSYS) {
+				openat2_state = -1;
+				break;
+			}
 		}
-		openat2_state = -1;
 	}
 	return cb_open_in_root_walk(rootfd, rel, flags, root_flags);
 }

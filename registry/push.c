@@ -234,6 +234,7 @@ static int load_image(store_t *st, const char *src, const reg_opts_t *o, push_im
 				cb_error_release(err);
 				cb_error_fail(err, ENOENT, "image not known: '%s'", src);
 			}
+			image_release(im); /* the tag */
 			return -1;
 		}
 		mdigest = cb_xstrdup(r.digest);
@@ -241,8 +242,10 @@ static int load_image(store_t *st, const char *src, const reg_opts_t *o, push_im
 	}
 	_cleanup_free_ char *data = NULL;
 	size_t len = 0;
-	if (store_read_blob(st, mdigest, REG_MANIFEST_MAX, &data, &len, err) < 0)
+	if (store_read_blob(st, mdigest, REG_MANIFEST_MAX, &data, &len, err) < 0) {
+		image_release(im);
 		return -1;
+	}
 	json_t *m = json_loadb(data, len, 0, NULL);
 	const char *mt = json_string_value(json_object_get(m, "mediaType"));
 	if (m && (reg_mt_is_index(mt) || (!mt && json_is_array(json_object_get(m, "manifests"))))) {
@@ -259,9 +262,12 @@ static int load_image(store_t *st, const char *src, const reg_opts_t *o, push_im
 		return r;
 	}
 	if (!m || (mt && !reg_mt_is_manifest(mt))) {
+		/* mt lives in m: the message first */
+		cb_error_fail(err, ENOTSUP, "'%s' is not an image manifest (%s)", src,
+			      mt ? mt : "not JSON");
 		json_decref(m);
-		return cb_error_fail(err, ENOTSUP, "'%s' is not an image manifest (%s)", src,
-				    mt ? mt : "not JSON");
+		image_release(im);
+		return -1;
 	}
 	bool is_docker = cb_streq(mt, MT_DOCKER_MANIFEST);
 	bool want_conv = (o->format == REG_FORMAT_DOCKER && !is_docker) ||

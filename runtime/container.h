@@ -322,8 +322,8 @@ image_t *rt_ctr_commit(store_t *st, const rt_ctr_t *c, const rt_ctr_commit_opts_
 int rt_ctr_parse_signal(const char *s);
 /* starttime of /proc/PID/stat, 0 when the process does not exist. */
 uint64_t rt_ctr_proc_start(pid_t pid);
-/* The values of v's "NET:VALUE" entries for net (net_aliases, net_ips),
- * borrowed from v; the array is the caller's (free, not cb_strv_free). */
+/* The values of v's "NET:VALUE" entries for net (net_aliases, net_ips):
+ * copies, the caller's to cb_strv_free. */
 char **rt_ctr_net_values(char *const *v, const char *net);
 /* Parse "[[IP:]HOST:]CTR[/tcp|/udp]" and "IP::CTR" (docker's forms; no
  * HOST = host_port 0, a free port picked at start). */

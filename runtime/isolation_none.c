@@ -32,7 +32,6 @@
 #include <grp.h>
 #include <limits.h>
 #include <linux/capability.h>
-#include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -74,13 +73,6 @@ struct sbx_none {
 
 /* ---- resolving inside the root ---- */
 
-static int open_in_root(int rootfd, const char *rel, int flags)
-{
-	struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
-			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-	return (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof how);
-}
-
 /* The parent directory of dest (absolute, inside the root), created when
  * missing; *name gets the last component (caller frees). */
 static int parent_of(int rootfd, const char *dest, char **name, cb_error_t *err)
@@ -98,7 +90,7 @@ static int parent_of(int rootfd, const char *dest, char **name, cb_error_t *err)
 	for (char *part = strtok(walk, "/"); part && fd >= 0; part = strtok(NULL, "/")) {
 		if (mkdirat(fd, part, 0755) < 0 && errno != EEXIST)
 			return cb_error_errno(err, "create '%s' in the root", dest);
-		int next = open_in_root(fd, part, O_RDONLY | O_DIRECTORY);
+		int next = cb_open_in_root(fd, part, O_RDONLY | O_DIRECTORY, 0);
 		close(fd);
 		fd = next;
 	}

@@ -161,7 +161,7 @@ static void add_network(json_t *networks, json_t *info, const rt_ctr_t *c, const
 	char **more = rt_ctr_net_values(c->net_aliases, n->name);
 	for (size_t i = 0; more[i]; i++)
 		json_array_append_new(aliases, json_string(more[i]));
-	free(more);
+	cb_strv_free(more);
 	json_object_set_new(networks, n->bridge,
 			    json_pack("{s:[s], s:s, s:o, s:s}", "static_ips", ip, "interface_name",
 				      ifname, "aliases", aliases, "cbuild_name", n->name));
@@ -465,7 +465,7 @@ int rt_nav_attach(const rt_ctr_t *c, rt_net_t *const *nets, char **dns, cb_error
 	for (; got < n && rc == 0; got++) {
 		char **want = rt_ctr_net_values(c->net_ips, nets[got]->name);
 		rc = alloc_ip(nets[got], ctr_id, want[0], ips[got], err);
-		free(want);
+		cb_strv_free(want);
 	}
 	if (rc < 0)
 		got--;
@@ -676,7 +676,7 @@ int rt_nav_connect(const rt_ctr_t *c, const rt_net_t *n, cb_error_t *err)
 	char **want = rt_ctr_net_values(c->net_ips, n->name);
 	if (rc == 0)
 		rc = alloc_ip(n, c->id, want[0], ip, err);
-	free(want);
+	cb_strv_free(want);
 	json_t *one = NULL;
 	if (rc == 0) {
 		free_ifname(req, ifname);

@@ -7,6 +7,7 @@
 #ifndef CB_RUNTIME_SANDBOX_CHILD_H
 #define CB_RUNTIME_SANDBOX_CHILD_H
 
+#include <errno.h>
 #include <linux/openat2.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -93,10 +94,21 @@ struct sync_msg {
 static const char *const ns_names[] = {"user", "mnt", "pid", "uts", "ipc", "net"};
 enum { NS_USER, NS_MNT, NS_PID, NS_UTS, NS_IPC, NS_NET, NS_COUNT };
 
+/* With RESOLVE_IN_ROOT the kernel answers EAGAIN for a path through `..`
+ * (an image's /etc/resolv.conf -> ../run/...) whenever a rename or mount
+ * anywhere on the machine happened during the lookup: ask again (the
+ * child cannot allocate, so no userspace walk here). */
+#define SYS_OPENAT2_TRIES 1000
 static inline int sys_openat2(int dirfd, const char *path, int flags, uint64_t resolve)
 {
 	struct open_how how = {.flags = (uint64_t)flags, .resolve = resolve};
-	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+	int fd = -1;
+	for (int i = 0; i < SYS_OPENAT2_TRIES; i++) {
+		fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+		if (fd >= 0 || errno != EAGAIN)
+			break;
+	}
+	return fd;
 }
 
 /* The child's whole life after the clone: wait for the maps, build the

@@ -41,9 +41,14 @@ trap _cleanup EXIT
 
 cb() { "$CBUILD" --root "$ROOT" "$@"; }
 
+# ok returns the condition, so that `ok $? NAME || diag ...` prints the
+# diagnostics of a failure (it returned 0 always: they never showed)
 ok() { # ok CONDITION-EXIT-STATUS NAME  (use: cmd; ok $? "name")
 	_tap_n=$((_tap_n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $_tap_n - $2"; else echo "not ok $_tap_n - $2"; _tap_fail=$((_tap_fail + 1)); fi
+	if [ "$1" -eq 0 ]; then echo "ok $_tap_n - $2"; return 0; fi
+	echo "not ok $_tap_n - $2"
+	_tap_fail=$((_tap_fail + 1))
+	return 1
 }
 pass() { ok 0 "$1"; }
 fail() { ok 1 "$1"; [ $# -gt 1 ] && diag "$2"; }

@@ -19,7 +19,13 @@ mkdir -p "$c"
 /usr/bin/time -f %M -o "$T/rss" "$CBUILD" --root "$ROOT" build -q -t env:1 "$c" >/dev/null 2>"$T/err"
 ok $? "4,000 ENV lines build"
 rss=$(tail -1 "$T/rss")
-[ "$rss" -lt 262144 ]; ok $? "in less than 256 MB (max RSS ${rss} KB)"
+# under ASan (make asan) the RSS is its shadow memory and quarantine (680 MB
+# here): the store's size below still shows the commit-once
+if readelf -d "$CBUILD" 2>/dev/null | grep -q 'NEEDED.*libasan'; then
+	ok 0 "in less than 256 MB # SKIP max RSS ${rss} KB under ASan says nothing about the real one"
+else
+	[ "$rss" -lt 262144 ]; ok $? "in less than 256 MB (max RSS ${rss} KB)"
+fi
 is "$(cb inspect env:1 | grep -c '"V[0-9]*=value')" 4000 "the config has the 4,000 variables"
 blobs_kb=$(du -sk "$ROOT/blobs" | cut -f1)
 [ "$blobs_kb" -lt 20480 ]; ok $? "the store holds one config, not 4,000 growing ones (${blobs_kb} KB of blobs)"
