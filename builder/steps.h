@@ -125,6 +125,13 @@ void bld_log(build_t *b, const char *fmt, ...) CB_PRINTF(2, 3);
  * the warnings, count them in *n_warnings; fails when `# check=error=true`
  * and a rule was broken (not under opts->check_only: the caller decides). */
 int bld_run_checks(build_t *b, size_t *n_warnings, cb_error_t *err);
+
+/* One stage of the plan (at position pos) built into *out (build.c). */
+int bld_build_stage(build_t *b, size_t pos, bld_state_t *out, cb_error_t *err);
+
+/* The build's checks, then its stages, one after another or concurrently
+ * (build_stages.c); b->stages holds each stage's final state. */
+int bld_build_stages(build_t *b, size_t *n_checks, cb_error_t *err);
 /* --check of a Dockerfile that does not plan (a duplicate stage name, an
  * unknown --target): the checks that need no base, before the error. */
 void bld_checks_unplanned(build_t *b);
