@@ -7,12 +7,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/file.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/cancel.h"
 #include "common/util.h"
+
+int cb_lock_path(const char *path, mode_t mode, cb_error_t *err)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, mode);
+	if (fd < 0)
+		return cb_error_errno(err, "open '%s'", path);
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			int e = errno;
+			close(fd);
+			errno = e;
+			return cb_error_errno(err, "lock '%s'", path);
+		}
+	}
+	return fd;
+}
 
 int cb_mkdir_p(const char *path, mode_t mode, cb_error_t *err)
 {

@@ -18,6 +18,11 @@
 /* mkdir -p with mode for the directories it creates. */
 int cb_mkdir_p(const char *path, mode_t mode, cb_error_t *err);
 
+/* An exclusive flock on path (created with mode when missing), waited for:
+ * the open fd, closed to unlock; -1 with err set, errno kept (EACCES and
+ * EROFS tell a caller that may go on without it). */
+int cb_lock_path(const char *path, mode_t mode, cb_error_t *err);
+
 /* rm -rf; a missing path is success. Does not cross mount points: a mount
  * found inside is an error rather than a deleted host directory. */
 int cb_rm_rf(const char *path, cb_error_t *err);

@@ -238,16 +238,7 @@ static int lock_firewall(cb_error_t *err)
 {
 	const char *path = cb_path_exists("/run/lock") ? "/run/lock/cbuild-netavark.lock"
 						       : "/run/cbuild-netavark.lock";
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return cb_error_errno(err, "open '%s'", path);
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			close(fd);
-			return cb_error_errno(err, "lock '%s'", path);
-		}
-	}
-	return fd;
+	return cb_lock_path(path, 0600, err);
 }
 
 static int run_netavark_locked(const char *verb, const char *netns, const char *req,

@@ -40,17 +40,13 @@ int rt_subnets_lock(cb_error_t *err)
 		return -1;
 	}
 	_cleanup_free_ char *path = cb_path_join(claims_dir(), ".lock");
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0 && (errno == EACCES || errno == EROFS))
+	int fd = cb_lock_path(path, 0644, &e);
+	if (fd < 0 && (e.code == EACCES || e.code == EROFS)) {
+		cb_error_release(&e);
 		return -2;
-	if (fd < 0)
-		return cb_error_errno(err, "open '%s'", path);
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			close(fd);
-			return cb_error_errno(err, "lock '%s'", path);
-		}
 	}
+	if (fd < 0)
+		cb_error_move(err, &e);
 	return fd;
 }
 

@@ -15,18 +15,6 @@ SEED=${CBUILD_KILLTEST_SEED:-$$}
 RANDOM=$SEED
 diag "seed $SEED (CBUILD_KILLTEST_SEED=$SEED replays it), $N runs"
 
-octet() { # a third octet of 10.89.X.0/24 with no route and no firewall rule
-	local x
-	for x in $(seq $((100 + ($$ + $1) % 120)) 250) $(seq 100 250); do
-		ip route | grep -q "10\.89\.$x\." ||
-			{ iptables -S; iptables -t nat -S; } 2>/dev/null | grep -q "10\.89\.$x\." ||
-			{ echo "$x"; return; }
-	done
-}
-claim() {
-	ip route add unreachable "10.89.$1.0/24" metric 4000 2>/dev/null
-	at_exit "ip route del unreachable 10.89.$1.0/24 metric 4000 2>/dev/null"
-}
 o1=$(octet 17); claim "$o1"
 o2=$(octet 61); claim "$o2"
 export CBUILD_BRIDGE_SUBNET=10.89.$o1.0/24 CBUILD_BRIDGE=cbk$$ CBUILD_RUN_DIR=$T/run
