@@ -740,28 +740,8 @@ static int fill_from_spec(rt_ctr_t *c, const rt_ctr_spec_t *s, const oci_config_
 						  "needs to be an absolute path", c->cwd);
 	const char *user = s->user && *s->user ? s->user : img->user;
 	c->user = cb_xstrdup(user ? user : "");
-	c->volumes = cb_strv_dup(s->volumes);
-	if (!c->volumes)
-		c->volumes = cb_xcalloc(1, sizeof(char *));
-	c->anon_volumes = cb_xcalloc(1, sizeof(char *));
-	for (size_t i = 0; c->volumes[i]; i++) {
-		/* `-v /path`: an anonymous volume, a named one with a random name
-		 * (docker's 64 hex digits), remembered for rm -v and run --rm */
-		const char *sep = strchr(c->volumes[i], ':');
-		if (c->volumes[i][0] == '/' && (!sep || sep[1] != '/')) {
-			char name[65];
-			cb_random_hex(name, 32);
-			char *named = cb_asprintf("%s:%s", name, c->volumes[i]);
-			free(c->volumes[i]);
-			c->volumes[i] = named;
-			c->anon_volumes = cb_strv_push(c->anon_volumes, name);
-		}
-		const char *v = c->volumes[i];
-		const char *colon = strchr(v, ':');
-		if (!colon || colon == v || colon[1] != '/')
-			return cb_error_fail(err, EINVAL, "invalid volume '%s': HOST:/CTR[:ro] "
-							  "expected", v);
-	}
+	if (ctr_fill_volumes(c, s, img, err) < 0)
+		return -1;
 	if (ctr_fill_net(c, s, img, err) < 0)
 		return -1;
 	c->tty = s->tty;

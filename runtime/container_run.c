@@ -372,6 +372,12 @@ static int build_mounts(store_t *st, const rt_ctr_t *c, mounts_t *m, cb_error_t 
 			if (rt_vol_ensure(st, spec, &dir, NULL, err) < 0)
 				return -1;
 			m->owned = cb_strv_push_take(m->owned, dir);
+			/* docker fills a volume from the image when the container
+			 * is created; here at its first start, the first time
+			 * its root is mounted */
+			_cleanup_free_ char *rootfs = ctr_path(c, "rootfs");
+			if (c->started < 0 && rt_vol_copy_up(rootfs, dest, dir, err) < 0)
+				return -1;
 			src = dir;
 		} else if (!cb_path_exists(spec) && cb_mkdir_p(spec, 0755, err) < 0) {
 			/* docker's -v makes a missing host path a directory */
