@@ -56,6 +56,15 @@ store_t *cmd_store(cmd_ctx_t *ctx, cb_error_t *err);
 /* Set a usage error and return CMD_USAGE. */
 int cmd_usage_error(cb_error_t *err, const char *fmt, ...) CB_PRINTF(2, 3);
 
+/* Docker's check of a verb's operand count: 0 when min <= n and (max < 0
+ * or n <= max); else err holds docker's sentence ("\"cbuild rm\" requires
+ * at least 1 argument.", "... accepts no arguments.", "... requires
+ * exactly 2 arguments.", "... requires at most 1 argument.", "... requires
+ * at least 1 and at most 2 arguments.") and CMD_NARGS is returned: main
+ * prints it as docker does, with the help pointer, the usage and the
+ * summary, and exits 1. */
+int cmd_nargs(cmd_ctx_t *ctx, int n, int min, int max, cb_error_t *err);
+
 /* docker's "Are you sure you want to continue? [y/N]" after warning, on
  * stderr; true for an answer starting with y or Y on stdin. */
 bool cmd_confirm(const char *warning);

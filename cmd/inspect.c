@@ -359,7 +359,7 @@ int cmd_inspect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (type && strcmp(type, "image") && strcmp(type, "container"))
 		return cmd_usage_error(err, "unknown --type '%s' (image, container)", type);
 	if (argc <= first)
-		return cmd_usage_error(err, "'inspect' needs at least 1 argument");
+		return cmd_nargs(ctx, argc - first, 1, -1, err);
 	if (raw && cb_streq(type, "container"))
 		return cmd_usage_error(err, "--raw shows images only");
 	store_t *st = cmd_store(ctx, err);

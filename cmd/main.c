@@ -160,6 +160,31 @@ int cmd_usage_error(cb_error_t *err, const char *fmt, ...)
 	return CMD_USAGE;
 }
 
+static const char *verb_path(const cmd_def_t *v, char *buf, size_t size);
+
+int cmd_nargs(cmd_ctx_t *ctx, int n, int min, int max, cb_error_t *err)
+{
+	if (n >= min && (max < 0 || n <= max))
+		return 0;
+	char path[128];
+	const char *vp = ctx->verb ? verb_path(ctx->verb, path, sizeof path) : "cbuild";
+	/* cobra's words (docker's CLI): "argument" for one, else "arguments" */
+	int last = max < 0 ? min : max;
+	const char *noun = last == 1 ? "argument" : "arguments";
+	if (max == 0)
+		cb_error_fail(err, EINVAL, "\"%s\" accepts no arguments.", vp);
+	else if (min == max)
+		cb_error_fail(err, EINVAL, "\"%s\" requires exactly %d %s.", vp, min, noun);
+	else if (max < 0)
+		cb_error_fail(err, EINVAL, "\"%s\" requires at least %d %s.", vp, min, noun);
+	else if (min == 0)
+		cb_error_fail(err, EINVAL, "\"%s\" requires at most %d %s.", vp, max, noun);
+	else
+		cb_error_fail(err, EINVAL, "\"%s\" requires at least %d and at most %d %s.", vp,
+			      min, max, noun);
+	return CMD_NARGS;
+}
+
 int cmd_each(store_t *st, char *const *names, int n, cmd_each_fn fn, void *opaque,
 	     cb_error_t *err)
 {
@@ -188,7 +213,7 @@ int cmd_each_name(cmd_ctx_t *ctx, int argc, char **argv, cmd_each_fn fn, cb_erro
 	if (c < 0)
 		return c;
 	if (p.nargs < 1)
-		return cmd_usage_error(err, "'%s' needs at least 1 container", ctx->verb->name);
+		return cmd_nargs(ctx, p.nargs, 1, -1, err);
 	store_t *st = cmd_store(ctx, err);
 	return st ? cmd_each(st, p.args, p.nargs, fn, NULL, err) : -1;
 }
@@ -229,7 +254,7 @@ int cmd_version(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (c != 0)
 		return c;
 	if (p.nargs)
-		return cmd_usage_error(err, "'version' takes no arguments");
+		return cmd_nargs(ctx, p.nargs, 0, 0, err);
 	printf("cbuild version %s\n", CBUILD_VERSION);
 	return 0;
 }
@@ -250,6 +275,9 @@ static const char *verb_path(const cmd_def_t *v, char *buf, size_t size)
 		w += len + (w[len] == ' ');
 	}
 	buf[n] = 0;
+	/* "cbuild [build] ...": the verb is optional there, not in the path */
+	if (!strcmp(buf, "cbuild") && v->name && strchr(v->name, ' ') == NULL)
+		snprintf(buf, size, "cbuild %s", v->name);
 	return buf;
 }
 
@@ -263,6 +291,14 @@ static int run_command(cmd_ctx_t *ctx, const cmd_def_t *c, int argc, char **argv
 		return ctx->exit_code;
 	if (rc == CMD_HELP)
 		return 0;
+	const cmd_def_t *v = ctx->verb ? ctx->verb : c;
+	if (rc == CMD_NARGS) {
+		/* docker's layout for a wrong operand count, exit 1 */
+		fprintf(stderr, "%s\nSee '%s --help'.\n\nUsage:  %s\n\n%s\n", err.msg,
+			verb_path(v, path, sizeof(path)), v->usage, v->summary ? v->summary : "");
+		cb_error_release(&err);
+		return 1;
+	}
 	cb_error_print(stderr, "cbuild", &err);
 	cb_error_release(&err);
 	bool usage = rc == CMD_USAGE || rc == CMD_BAD_FLAG;
@@ -270,8 +306,8 @@ static int run_command(cmd_ctx_t *ctx, const cmd_def_t *c, int argc, char **argv
 		return ctx->fail_code;
 	/* docker's run says 125 for its own failures, usage included, so that
 	 * a script tells them from the command's exit status; exec for usage */
-	/* a subcommand's own usage and flags (network create, container run) */
-	const cmd_def_t *v = ctx->verb ? ctx->verb : c;
+	/* a subcommand's own usage and flags (network create, container run):
+	 * v above */
 	if (usage) {
 		fprintf(stderr, "usage: %s\nSee '%s --help'.\n", v->usage, verb_path(v, path, sizeof(path)));
 		if (rc == CMD_BAD_FLAG)

@@ -55,7 +55,7 @@ static int net_create(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (rc < 0)
 		return rc;
 	if (p.nargs != 1)
-		return cmd_usage_error(err, "'network create' needs exactly 1 name");
+		return cmd_nargs(ctx, p.nargs, 1, 1, err);
 	store_t *st = cmd_store(ctx, err);
 	rt_net_t *n = NULL;
 	if (!st || rt_net_create(st, p.args[0], subnet_arg, flags[O_INTERNAL & 0xff], &n, err) < 0)
@@ -78,7 +78,7 @@ static int net_ls(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (rc < 0)
 		return rc;
 	if (p.nargs)
-		return cmd_usage_error(err, "'network ls' takes no arguments");
+		return cmd_nargs(ctx, p.nargs, 0, 0, err);
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;
@@ -122,7 +122,7 @@ static int net_rm(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (rc < 0)
 		return rc;
 	if (p.nargs < 1)
-		return cmd_usage_error(err, "'network rm' needs at least 1 network");
+		return cmd_nargs(ctx, p.nargs, 1, -1, err);
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;
@@ -176,7 +176,7 @@ static int net_inspect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (rc < 0)
 		return rc;
 	if (p.nargs < 1)
-		return cmd_usage_error(err, "'network inspect' needs at least 1 network");
+		return cmd_nargs(ctx, p.nargs, 1, -1, err);
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;
@@ -217,7 +217,7 @@ static int net_connect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	alias_args = NULL;
 	int rc = sub_opts(ctx, argc, argv, &p, flags, err);
 	if (rc >= 0 && p.nargs != 2)
-		rc = cmd_usage_error(err, "'network connect' needs a network and a container");
+		rc = cmd_nargs(ctx, p.nargs, 2, 2, err);
 	store_t *st = rc >= 0 ? cmd_store(ctx, err) : NULL;
 	if (rc >= 0)
 		rc = st ? rt_net_connect(st, p.args[0], p.args[1], alias_args, ip_arg, err) : -1;
@@ -238,7 +238,7 @@ static int net_disconnect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err
 	if (rc < 0)
 		return rc;
 	if (p.nargs != 2)
-		return cmd_usage_error(err, "'network disconnect' needs a network and a container");
+		return cmd_nargs(ctx, p.nargs, 2, 2, err);
 	store_t *st = cmd_store(ctx, err);
 	return st ? rt_net_disconnect(st, p.args[0], p.args[1], err) : -1;
 }

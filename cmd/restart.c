@@ -33,7 +33,7 @@ int cmd_restart(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (o < 0)
 		return o;
 	if (p.nargs < 1)
-		return cmd_usage_error(err, "'restart' needs at least 1 container");
+		return cmd_nargs(ctx, p.nargs, 1, -1, err);
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;

@@ -219,7 +219,7 @@ int cmd_rmi(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (c < 0)
 		return c;
 	if (p.nargs < 1)
-		return cmd_usage_error(err, "'rmi' needs at least 1 argument");
+		return cmd_nargs(ctx, p.nargs, 1, -1, err);
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;

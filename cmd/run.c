@@ -265,7 +265,7 @@ static int parse(cmd_ctx_t *ctx, int argc, char **argv, run_args_t *a, cb_error_
 	if (s->restart != RT_CTR_RESTART_NO && s->auto_remove)
 		return cmd_usage_error(err, "conflicting options: --restart and --rm");
 	if (p.nargs < 1)
-		return cmd_usage_error(err, "'run' needs an image");
+		return cmd_nargs(ctx, p.nargs, 1, -1, err);
 	s->image_name = p.args[0];
 	s->cmd = p.args + 1;
 	s->env = a->env;

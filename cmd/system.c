@@ -67,7 +67,7 @@ static int sys_df(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (o < 0)
 		return o;
 	if (p.nargs)
-		return cmd_usage_error(err, "'system df' takes no arguments");
+		return cmd_nargs(ctx, p.nargs, 0, 0, err);
 	cmd_fmt_t *f = NULL;
 	if (cmd_fmt_new(format ? format : "table",
 			"table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}",
@@ -171,7 +171,7 @@ static int sys_prune(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (o < 0)
 		return o;
 	if (p.nargs)
-		return cmd_usage_error(err, "'system prune' takes no arguments");
+		return cmd_nargs(ctx, p.nargs, 0, 0, err);
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;

@@ -40,7 +40,7 @@ int cmd_top(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (o < 0)
 		return o;
 	if (p.nargs < 1)
-		return cmd_usage_error(err, "'top' needs a container");
+		return cmd_nargs(ctx, p.nargs, 1, -1, err);
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;

@@ -62,7 +62,9 @@ static int vol_create(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (opts['d'] && strcmp(opts['d'], "local"))
 		return cmd_usage_error(err, "volume driver '%s' is not supported (local)", opts['d']);
 	const char *name = opts['n'];
-	if (p.nargs > 1 || (name && p.nargs == 1))
+	if (p.nargs > 1)
+		return cmd_nargs(ctx, p.nargs, 0, 1, err);
+	if (name && p.nargs == 1)
 		return cmd_usage_error(err, "'volume create' takes at most 1 name");
 	if (!name && p.nargs == 1)
 		name = p.args[0];
@@ -97,7 +99,7 @@ static int vol_ls(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (!st)
 		return -1;
 	if (p.nargs)
-		return cmd_usage_error(err, "'volume ls' takes no arguments");
+		return cmd_nargs(ctx, p.nargs, 0, 0, err);
 	/* dangling=true|false and name=SUBSTRING, docker's two everyday filters */
 	const char *f = opts['f'];
 	int dangling = -1;
@@ -171,7 +173,7 @@ static int vol_inspect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (!st)
 		return -1;
 	if (!p.nargs)
-		return cmd_usage_error(err, "'volume inspect' needs at least 1 volume");
+		return cmd_nargs(ctx, p.nargs, 1, -1, err);
 	cmd_fmt_t *fmt = NULL;
 	if (opts['f'] && cmd_fmt_new(opts['f'], NULL, fields, CB_ARRAY_SIZE(fields), &fmt,
 				     err) < 0)
@@ -231,7 +233,7 @@ static int vol_rm(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (!st)
 		return -1;
 	if (!p.nargs)
-		return cmd_usage_error(err, "'volume rm' needs at least 1 volume");
+		return cmd_nargs(ctx, p.nargs, 1, -1, err);
 	bool force = opts['f'] != NULL;
 	return cmd_each(st, p.args, p.nargs, rm_one, &force, err);
 }
@@ -253,7 +255,7 @@ static int vol_prune(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (!st)
 		return -1;
 	if (p.nargs)
-		return cmd_usage_error(err, "'volume prune' takes no arguments");
+		return cmd_nargs(ctx, p.nargs, 0, 0, err);
 	if (!opts['f'] &&
 	    !cmd_confirm("WARNING! This will remove all local volumes not used by at least one "
 			 "container."))

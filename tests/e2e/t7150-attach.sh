@@ -70,6 +70,6 @@ out=$(cb attach a1 2>&1); rc=$?
 is "$rc" 1 "attach to a stopped container fails"
 like "$out" "start it first" "and says so"
 cb attach >/dev/null 2>&1
-is "$?" 2 "attach without a container is a usage error"
+is "$?" 1 "attach without a container: 1 (docker's)"
 cb rm -f a1 a2 a3 i1 i2 i4 >/dev/null
 done_testing
