@@ -65,6 +65,15 @@ int cmd_usage_error(cb_error_t *err, const char *fmt, ...) CB_PRINTF(2, 3);
  * summary, and exits 1. */
 int cmd_nargs(cmd_ctx_t *ctx, int n, int min, int max, cb_error_t *err);
 
+/* Follow c (a->in_fd: the caller's terminal, or a pipe) as attach and
+ * run -it do: a tty container from a terminal gets it in raw mode (keys
+ * one by one: the detach keys, Ctrl-C as a byte) and its size, restored
+ * after. rt_ctr_attach's results. */
+struct rt_attach;
+struct rt_ctr;
+int cmd_attach_terminal(store_t *st, struct rt_ctr *c, struct rt_attach *a, int *code,
+			cb_error_t *err);
+
 /* docker's "Are you sure you want to continue? [y/N]" after warning, on
  * stderr; true for an answer starting with y or Y on stdin. */
 bool cmd_confirm(const char *warning);

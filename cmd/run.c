@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "runtime/container.h"
+#include "runtime/container_ops.h"
 #include "cmd/cmd.h"
 #include "cmd/images_util.h"
 #include "cmd/platform.h"
@@ -311,6 +312,27 @@ static int find_or_pull(cmd_ctx_t *ctx, store_t *st, const char *what, const cha
 	return cmd_resolve_image(ctx, st, what, false, platform, md, err);
 }
 
+/* run -it from a terminal: docker's client attached to its daemon's
+ * container, here a detached container (its monitor apart, as run -d's)
+ * this process attaches to, so that Ctrl-P Ctrl-Q leaves it running (exit
+ * 0, as docker's run). The log's end is marked before the start: nothing
+ * it prints first is missed. */
+static int run_terminal(cmd_ctx_t *ctx, store_t *st, rt_ctr_t *c, cb_error_t *err)
+{
+	rt_attach_t a = {.out_fd = 1, .err_fd = 2, .in_fd = 0, .detach_keys = "\x10\x11",
+			 .at_start = true, .mark = rt_ctr_attach_mark(c)};
+	int code = 0;
+	int rc = rt_ctr_start_detached(st, c, err);
+	if (rc < 0)
+		ctx->fail_code = exec_fail_code(err);
+	if (rc == 0)
+		rc = cmd_attach_terminal(st, c, &a, &code, err);
+	if (rc == 0 && !a.detached)
+		ctx->exit_code = code;
+	rt_ctr_free(c);
+	return rc;
+}
+
 int cmd_run(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	run_args_t a = {0};
@@ -327,6 +349,8 @@ int cmd_run(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		return -1;
 	}
 	a.spec.image = md;
+	/* docker's run -i without -d: StdinOnce (start -ai ends at our EOF) */
+	a.spec.stdin_once = a.spec.interactive && !a.detach;
 	rc = rt_ctr_create(st, &a.spec, &c, err);
 	run_args_release(&a);
 	if (rc < 0)
@@ -345,6 +369,10 @@ int cmd_run(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		rt_ctr_free(c);
 		return rc;
 	}
+	/* --rm: the monitor removes it at the exit, its code with it (TODO:
+	 * keep the code for this run, then detach -it --rm too) */
+	if (c->tty && c->interactive && !c->auto_remove && isatty(0))
+		return run_terminal(ctx, st, c, err);
 	rt_ctr_io_t io = {.out_fd = 1, .err_fd = 2};
 	sbx_status_t status;
 	fflush(stdout);

@@ -84,6 +84,11 @@ typedef struct rt_attach {
 	long long mark;                          /* that end */
 } rt_attach_t;
 
+/* Give a running tty container's terminal the size of the terminal fd
+ * (docker sizes it at attach): through its PID 1's stdin, the pty's
+ * slave. Nothing when fd or that stdin is not a terminal. */
+void rt_ctr_resize_from(const rt_ctr_t *c, int fd);
+
 /* For start -a: the log's present end, before the start. */
 long long rt_ctr_attach_mark(const rt_ctr_t *c);
 

@@ -158,6 +158,9 @@ typedef struct log_ctx {
 	int64_t size;    /* its size, when it rotates */
 	int64_t max_size;
 	int max_file;
+	bool tty;        /* a terminal's output: partial lines recorded at once
+			  * (a prompt), as docker's json-file does, so that
+			  * attach and run -it show them */
 	int out[3];      /* attached: where streams 1 and 2 go, -1 = nowhere */
 	cb_buf_t line[3];
 } log_ctx_t;
@@ -227,6 +230,10 @@ static int on_output(void *opaque, int stream, const char *data, size_t len, cb_
 			log_record(l, stream, b->data + start, i - start, true);
 			start = i + 1;
 		}
+	if (l->tty && start < b->len) {
+		log_record(l, stream, b->data + start, b->len - start, false);
+		start = b->len;
+	}
 	if (start) {
 		memmove(b->data, b->data + start, b->len - start);
 		b->len -= start;
@@ -245,6 +252,7 @@ static void log_init(log_ctx_t *l, const rt_ctr_t *c)
 		l->size = sb.st_size;
 	l->max_size = c->log_max_size;
 	l->max_file = c->log_max_file;
+	l->tty = c->tty;
 	for (int i = 0; i < 3; i++) {
 		l->out[i] = -1;
 		cb_buf_init(&l->line[i]);
