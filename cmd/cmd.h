@@ -142,6 +142,8 @@ CMD_OPTS(unpause);
 CMD_OPTS(top);
 CMD_OPTS(stats);
 CMD_OPTS(attach);
+CMD_DECLARE(container_prune); /* container prune (cmd/system.c) */
+CMD_OPTS(container_prune);
 CMD_DECLARE(image);
 CMD_DECLARE(container);
 CMD_DECLARE(__doc); /* hidden: man pages and completions (cmd/doc.c) */

@@ -203,6 +203,41 @@ static int sys_prune(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	return 0;
 }
 
+const cmd_opt_t cmd_container_prune_opts[] = {
+	{"force", 'f', CMD_ARG_NONE, NULL, "do not ask for confirmation"},
+	{0}};
+
+/* docker's container prune: every stopped container, their IDs, the bytes
+ * their writable layers held. */
+int cmd_container_prune(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
+{
+	bool force = false;
+	cmd_opts_t p;
+	int o;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((o = cmd_opts_next(&p, err)) > 0)
+		if (o == 'f')
+			force = p.on;
+	if (o < 0)
+		return o;
+	if (p.nargs)
+		return cmd_nargs(ctx, p.nargs, 0, 0, err);
+	store_t *st = cmd_store(ctx, err);
+	if (!st)
+		return -1;
+	if (!force && !cmd_confirm("WARNING! This will remove all stopped containers."))
+		return 0;
+	_cleanup_strv_ char **ctrs = NULL;
+	uint64_t bytes = 0;
+	if (rt_prune_containers(st, &ctrs, &bytes, err) < 0)
+		return -1;
+	print_section("Deleted Containers", ctrs);
+	char size[32];
+	human(bytes, size, sizeof size);
+	printf("Total reclaimed space: %s\n", size);
+	return 0;
+}
+
 const cmd_def_t cmd_system_subs[] = {
 	{"df", sys_df, "cbuild system df [OPTIONS]",
 	 "show the disk space images, containers, volumes and the build cache use", df_opts},
