@@ -74,6 +74,11 @@ struct rt_ctr;
 int cmd_attach_terminal(store_t *st, struct rt_ctr *c, struct rt_attach *a, int *code,
 			cb_error_t *err);
 
+/* prune -a: the names of images no container uses go (docker's image
+ * prune -a), the images then dangling; "untagged: NAME" lines (never
+ * NULL). */
+char **cmd_untag_unused(store_t *st, cb_error_t *err);
+
 /* docker's "Are you sure you want to continue? [y/N]" after warning, on
  * stderr; true for an answer starting with y or Y on stdin. */
 bool cmd_confirm(const char *warning);

@@ -105,9 +105,7 @@ static void print_section(const char *title, char *const *v)
 	printf("\n");
 }
 
-/* -a: the names of images no container uses go (as docker's image prune
- * -a); the images themselves then are dangling. */
-static char **untag_unused(store_t *st, cb_error_t *err)
+char **cmd_untag_unused(store_t *st, cb_error_t *err)
 {
 	store_ref_t *refs = NULL;
 	size_t n = 0;
@@ -183,7 +181,7 @@ static int sys_prune(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	    rt_prune_networks(st, &nets, err) < 0 ||
 	    (volumes && rt_vol_prune(st, &vols, &vol_bytes, err) < 0))
 		return -1;
-	imgs = all ? untag_unused(st, err) : cb_xcalloc(1, sizeof(char *));
+	imgs = all ? cmd_untag_unused(st, err) : cb_xcalloc(1, sizeof(char *));
 	/* rootless: unpacked layers hold files of subordinate ids (cmd/prune.c) */
 	if (geteuid() != 0 && sbx_enter_userns(0, err) < 0)
 		return -1;
