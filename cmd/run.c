@@ -322,13 +322,26 @@ static int run_terminal(cmd_ctx_t *ctx, store_t *st, rt_ctr_t *c, cb_error_t *er
 	rt_attach_t a = {.out_fd = 1, .err_fd = 2, .in_fd = 0, .detach_keys = "\x10\x11",
 			 .at_start = true, .mark = rt_ctr_attach_mark(c)};
 	int code = 0;
+	/* --rm: its monitor removes it at the exit, after we read the code */
+	int hold = c->auto_remove ? rt_ctr_hold_removal(c, err) : -1;
+	if (c->auto_remove && hold < 0) {
+		rt_ctr_free(c);
+		return -1;
+	}
 	int rc = rt_ctr_start_detached(st, c, err);
 	if (rc < 0)
 		ctx->fail_code = exec_fail_code(err);
+	if (rc < 0 && c->auto_remove) {
+		cb_error_t e = CB_ERROR_INIT;
+		if (rt_ctr_remove(st, c, true, &e) < 0)
+			cb_error_release(&e);
+	}
 	if (rc == 0)
 		rc = cmd_attach_terminal(st, c, &a, &code, err);
 	if (rc == 0 && !a.detached)
 		ctx->exit_code = code;
+	if (hold >= 0)
+		close(hold);
 	rt_ctr_free(c);
 	return rc;
 }
@@ -369,9 +382,7 @@ int cmd_run(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		rt_ctr_free(c);
 		return rc;
 	}
-	/* --rm: the monitor removes it at the exit, its code with it (TODO:
-	 * keep the code for this run, then detach -it --rm too) */
-	if (c->tty && c->interactive && !c->auto_remove && isatty(0))
+	if (c->tty && c->interactive && isatty(0))
 		return run_terminal(ctx, st, c, err);
 	rt_ctr_io_t io = {.out_fd = 1, .err_fd = 2};
 	sbx_status_t status;

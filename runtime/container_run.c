@@ -578,6 +578,19 @@ static void remove_self(store_t *st, rt_ctr_t *c)
 		rt_ctr_remove_anon_volumes(st, c);
 }
 
+/* Until every rt_ctr_hold_removal holder has let go. */
+static void wait_attachers(const rt_ctr_t *c)
+{
+	_cleanup_free_ char *p = ctr_path(c, "attach.lock");
+	int fd = open(p, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	struct flock l = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	while (fcntl(fd, F_SETLKW, &l) < 0 && errno == EINTR)
+		;
+	close(fd);
+}
+
 static int finish(store_t *st, rt_ctr_t *c, running_t *r, sbx_status_t *status, cb_error_t *err)
 {
 	int rc = sbx_wait(r->h, true, status, err);
@@ -591,6 +604,11 @@ static int finish(store_t *st, rt_ctr_t *c, running_t *r, sbx_status_t *status, 
 	c->monitor_pid = 0;
 	c->monitor_start = 0;
 	if (c->auto_remove) {
+		/* an attacher (run -it --rm) reads the exit code first */
+		cb_error_t e = CB_ERROR_INIT;
+		if (ctr_write_state(st, c, &e) < 0)
+			cb_error_release(&e);
+		wait_attachers(c);
 		remove_self(st, c);
 		return rc;
 	}

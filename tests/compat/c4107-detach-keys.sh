@@ -25,6 +25,18 @@ is "$s" 4 "run -it: the shell's exit code"
 out=$(term 'e:# |w:echo x\x10y\n|e:# |t:3' $DOCKER run -it --name dk3 busybox sh); s=$?
 is "$s" 124 "Ctrl-P alone is input: still attached (the helper gave up)"
 d rm -f dk3 >/dev/null
+# shellcheck disable=SC2086
+out=$(term 'e:# |w:echo r\n|e:r|w:\x10\x11' $DOCKER run -it --rm --name dk5 busybox sh); s=$?
+is "$s" 0 "run -it --rm, then Ctrl-P Ctrl-Q: exit 0"
+up dk5; ok $? "the container goes on"
+# shellcheck disable=SC2086
+out=$(term 'w:exit 5\n' $DOCKER attach dk5); s=$?
+is "$s" 5 "attach, exit 5: 5"
+gone() { [ -z "$(d ps -aq -f name=dk5)" ]; }
+wait_until 20 gone; ok $? "--rm removed it at its exit"
+# shellcheck disable=SC2086
+out=$(term 'e:# |w:exit 7\n' $DOCKER run -it --rm busybox sh); s=$?
+is "$s" 7 "run -it --rm: the shell's exit code"
 d run -i --name dk4 busybox sh -c 'cat; echo end' </dev/null >/dev/null
 is "$(echo hello | d start -ai dk4)" "hello
 end" "start -ai: stdin to the container, it ends at stdin's EOF"
