@@ -88,11 +88,45 @@ static const cmd_opt_t ls_opts[] = {
 	{"filter", 'f', CMD_ARG_REQUIRED, "FILTER", "dangling=true|false or name=SUBSTRING"},
 	{0}};
 
+/* docker's two everyday filters, each -f adding one: dangling=BOOL (the
+ * last counts) and name=SUBSTRING (any of them); different keys all hold. */
+static int vol_filters(char *const *fs, int *dangling, char ***names, cb_error_t *err)
+{
+	for (size_t i = 0; fs && fs[i]; i++) {
+		const char *f = fs[i];
+		if (!strcmp(f, "dangling=true") || !strcmp(f, "dangling=1"))
+			*dangling = 1;
+		else if (!strcmp(f, "dangling=false") || !strcmp(f, "dangling=0"))
+			*dangling = 0;
+		else if (cb_str_has_prefix(f, "name="))
+			*names = cb_strv_push(*names, f + 5);
+		else
+			return cmd_usage_error(err, "filter '%s' is not supported (dangling=, name=)", f);
+	}
+	return 0;
+}
+
+static bool name_matches(char *const *subs, const char *name)
+{
+	for (size_t i = 0; subs && subs[i]; i++)
+		if (strstr(name, subs[i]))
+			return true;
+	return !subs || !subs[0];
+}
+
 static int vol_ls(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	const char *opts[NOPTS] = {0};
+	_cleanup_strv_ char **filters = NULL;
 	cmd_opts_t p;
-	int rc = sub_opts(ctx, argc, argv, &p, opts, err);
+	int rc;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((rc = cmd_opts_next(&p, err)) > 0) {
+		if (rc == 'f')
+			filters = cb_strv_push(filters, p.arg);
+		else if (rc < NOPTS)
+			opts[rc] = p.opt->kind == CMD_ARG_NONE ? (p.on ? "" : NULL) : p.arg;
+	}
 	if (rc < 0)
 		return rc;
 	store_t *st = cmd_store(ctx, err);
@@ -100,18 +134,10 @@ static int vol_ls(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		return -1;
 	if (p.nargs)
 		return cmd_nargs(ctx, p.nargs, 0, 0, err);
-	/* dangling=true|false and name=SUBSTRING, docker's two everyday filters */
-	const char *f = opts['f'];
 	int dangling = -1;
-	const char *name_sub = NULL;
-	if (f && (!strcmp(f, "dangling=true") || !strcmp(f, "dangling=1")))
-		dangling = 1;
-	else if (f && (!strcmp(f, "dangling=false") || !strcmp(f, "dangling=0")))
-		dangling = 0;
-	else if (f && cb_str_has_prefix(f, "name="))
-		name_sub = f + 5;
-	else if (f)
-		return cmd_usage_error(err, "filter '%s' is not supported (dangling=, name=)", f);
+	_cleanup_strv_ char **name_subs = NULL;
+	if (vol_filters(filters, &dangling, &name_subs, err) < 0)
+		return CMD_USAGE;
 	const char *spec = opts['q'] ? "{{.Name}}" : opts[O_FORMAT] ? opts[O_FORMAT] : "table";
 	cmd_fmt_t *fmt = NULL;
 	if (cmd_fmt_new(spec, "table {{.Driver}}\t{{.Name}}", fields, CB_ARRAY_SIZE(fields),
@@ -129,7 +155,7 @@ static int vol_ls(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 			cb_error_release(&e); /* removed meanwhile */
 			continue;
 		}
-		bool keep = (!name_sub || strstr(v.name, name_sub)) &&
+		bool keep = name_matches(name_subs, v.name) &&
 			    (dangling < 0 || dangling == !v.users[0]);
 		char created[64];
 		created_at(v.created, created, sizeof created);
