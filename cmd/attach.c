@@ -49,6 +49,29 @@ static int parse_keys(const char *spec, char out[16], cb_error_t *err)
 
 static void on_signal(int sig) { pending = sig; }
 
+int cmd_attach_terminal(store_t *st, rt_ctr_t *c, rt_attach_t *a, int *code, cb_error_t *err)
+{
+	/* a tty container from a terminal: keys go through one by one
+	 * (Ctrl-C, Ctrl-P as bytes), its pty sized as ours */
+	struct termios saved, raw;
+	bool restore = false;
+	if (a->in_fd >= 0 && c->interactive && c->tty && isatty(a->in_fd) &&
+	    tcgetattr(a->in_fd, &saved) == 0) {
+		raw = saved;
+		cfmakeraw(&raw);
+		restore = tcsetattr(a->in_fd, TCSANOW, &raw) == 0;
+		cb_error_t e = CB_ERROR_INIT;
+		if (rt_ctr_refresh(st, c, &e) == 0)
+			rt_ctr_resize_from(c, a->in_fd);
+		cb_error_release(&e);
+	}
+	fflush(stdout);
+	int rc = rt_ctr_attach(st, c, a, code, err);
+	if (restore)
+		tcsetattr(a->in_fd, TCSANOW, &saved);
+	return rc;
+}
+
 int cmd_attach(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	bool proxy = true, no_stdin = false;
@@ -66,7 +89,7 @@ int cmd_attach(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	}
 	store_t *st = NULL;
 	if (o == 0)
-		o = cmd_operands(ctx, &p, 1, 1, "container", &st, err);
+		o = cmd_operands(ctx, &p, 1, 1, &st, err);
 	if (o < 0)
 		return o;
 	rt_ctr_t *c = rt_ctr_load(st, p.args[0], err);
@@ -80,22 +103,15 @@ int cmd_attach(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		for (size_t i = 0; i < CB_ARRAY_SIZE(sigs); i++)
 			sigaction(sigs[i], &sa, NULL);
 	}
-	struct termios saved, raw;
-	bool restore = false;
-	if (!no_stdin && c->interactive && c->tty && isatty(0) && tcgetattr(0, &saved) == 0) {
-		raw = saved;
-		cfmakeraw(&raw);
-		restore = tcsetattr(0, TCSANOW, &raw) == 0;
-	}
-	fflush(stdout);
 	rt_attach_t a = {.out_fd = 1, .err_fd = 2, .in_fd = no_stdin ? -1 : 0,
 			 .detach_keys = keys, .pending_signal = proxy ? &pending : NULL};
 	int code = 0;
-	int rc = rt_ctr_attach(st, c, &a, &code, err);
-	if (restore)
-		tcsetattr(0, TCSANOW, &saved);
+	int rc = cmd_attach_terminal(st, c, &a, &code, err);
 	rt_ctr_free(c);
 	if (rc == 0 && !a.detached)
 		ctx->exit_code = code; /* docker attach exits with the container's code */
+	if (rc == 0 && a.detached)
+		/* docker 20.10's attach ends so after the keys (its run -it: 0) */
+		return cb_error_fail(err, 0, "read escape sequence");
 	return rc;
 }

@@ -368,7 +368,7 @@ static int parse_build_args(cmd_ctx_t *ctx, int argc, char **argv, build_args_t 
 	if (c < 0)
 		return c;
 	if (p.nargs != 1)
-		return cmd_usage_error(err, "'build' needs exactly 1 argument: the context directory");
+		return cmd_nargs(ctx, p.nargs, 1, 1, err);
 	a->context = p.args[0];
 	return 0;
 }

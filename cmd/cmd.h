@@ -57,11 +57,33 @@ store_t *cmd_store(cmd_ctx_t *ctx, cb_error_t *err);
 int cmd_usage_error(cb_error_t *err, const char *fmt, ...) CB_PRINTF(2, 3);
 
 /* What a verb does once its options are read: check the operand count
- * (min..max; max -1: no bound), a usage error naming the verb and what its
- * operands are ("'volume rm' needs at least 1 volume"); then, when st is
- * not NULL, open the store into *st. 0, CMD_USAGE or -1 (err set). */
-int cmd_operands(cmd_ctx_t *ctx, const cmd_opts_t *p, int min, int max, const char *what,
-		 store_t **st, cb_error_t *err);
+ * (min..max; max -1: no bound) as docker does (cmd_nargs); then, when st
+ * is not NULL, open the store into *st. 0, CMD_NARGS or -1 (err set). */
+int cmd_operands(cmd_ctx_t *ctx, const cmd_opts_t *p, int min, int max, store_t **st,
+		 cb_error_t *err);
+
+/* Docker's check of a verb's operand count: 0 when min <= n and (max < 0
+ * or n <= max); else err holds docker's sentence ("\"cbuild rm\" requires
+ * at least 1 argument.", "... accepts no arguments.", "... requires
+ * exactly 2 arguments.", "... requires at most 1 argument.", "... requires
+ * at least 1 and at most 2 arguments.") and CMD_NARGS is returned: main
+ * prints it as docker does, with the help pointer, the usage and the
+ * summary, and exits 1. */
+int cmd_nargs(cmd_ctx_t *ctx, int n, int min, int max, cb_error_t *err);
+
+/* Follow c (a->in_fd: the caller's terminal, or a pipe) as attach and
+ * run -it do: a tty container from a terminal gets it in raw mode (keys
+ * one by one: the detach keys, Ctrl-C as a byte) and its size, restored
+ * after. rt_ctr_attach's results. */
+struct rt_attach;
+struct rt_ctr;
+int cmd_attach_terminal(store_t *st, struct rt_ctr *c, struct rt_attach *a, int *code,
+			cb_error_t *err);
+
+/* prune -a: the names of images no container uses go (docker's image
+ * prune -a), the images then dangling; "untagged: NAME" lines (never
+ * NULL). */
+char **cmd_untag_unused(store_t *st, cb_error_t *err);
 
 /* docker's "Are you sure you want to continue? [y/N]" after warning, on
  * stderr; true for an answer starting with y or Y on stdin. */
@@ -131,6 +153,8 @@ CMD_OPTS(unpause);
 CMD_OPTS(top);
 CMD_OPTS(stats);
 CMD_OPTS(attach);
+CMD_DECLARE(container_prune); /* container prune (cmd/system.c) */
+CMD_OPTS(container_prune);
 CMD_DECLARE(image);
 CMD_DECLARE(container);
 CMD_DECLARE(__doc); /* hidden: man pages and completions (cmd/doc.c) */

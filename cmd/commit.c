@@ -43,7 +43,7 @@ int cmd_commit(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (o < 0)
 		return o;
 	if (p.nargs < 1 || p.nargs > 2)
-		return cmd_usage_error(err, "'commit' needs a container and an optional image name");
+		return cmd_nargs(ctx, p.nargs, 1, 2, err);
 	co.changes = changes;
 	co.apply_changes = bld_apply_changes;
 	_cleanup_free_ char *name = NULL;

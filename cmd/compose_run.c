@@ -555,7 +555,9 @@ static int stop_timeout(const df_compose_service_t *s, int given)
 	return s->stop_grace_period_ns > 0 ? (int)(s->stop_grace_period_ns / 1000000000) : 10;
 }
 
-static int remove_services(compose_t *c, store_t *st, int timeout, cb_error_t *err)
+/* volumes (down -v): their anonymous volumes too (an image's VOLUMEs). */
+static int remove_services(compose_t *c, store_t *st, int timeout, bool volumes,
+			   cb_error_t *err)
 {
 	for (size_t k = c->p->n_services; k-- > 0;) {
 		const df_compose_service_t *s = &c->p->services[c->p->order[k]];
@@ -568,6 +570,8 @@ static int remove_services(compose_t *c, store_t *st, int timeout, cb_error_t *e
 		int rc = rt_ctr_stop(st, ctr, stop_timeout(s, timeout), err);
 		if (rc == 0)
 			rc = rt_ctr_remove(st, ctr, true, err);
+		if (rc == 0 && volumes)
+			rt_ctr_remove_anon_volumes(st, ctr);
 		if (rc == 0)
 			fprintf(stderr, "Container %s  Removed\n", ctr->name);
 		rt_ctr_free(ctr);
@@ -629,7 +633,7 @@ int compose_down(compose_t *c, int argc, char **argv, cb_error_t *err)
 	if (!st)
 		return -1;
 	rt_compose_stop(st, c->p->name);
-	if (remove_services(c, st, timeout, err) < 0 || remove_networks(c, st, err) < 0)
+	if (remove_services(c, st, timeout, volumes, err) < 0 || remove_networks(c, st, err) < 0)
 		return -1;
 	if (volumes && remove_volumes(c, st, err) < 0)
 		return -1;

@@ -41,7 +41,7 @@ int cmd_cp(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (opt < 0)
 		return opt;
 	if (p.nargs != 2)
-		return cmd_usage_error(err, "'cp' needs exactly 2 arguments");
+		return cmd_nargs(ctx, p.nargs, 2, 2, err);
 	char *src, *dst;
 	char *sc = split_arg(p.args[0], &src);
 	char *dc = split_arg(p.args[1], &dst);

@@ -14,7 +14,7 @@ int cmd_diff(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (o != 0)
 		return o;
 	if (p.nargs != 1)
-		return cmd_usage_error(err, "'diff' needs exactly 1 container");
+		return cmd_nargs(ctx, p.nargs, 1, 1, err);
 	store_t *st = cmd_store(ctx, err);
 	rt_ctr_t *c = st ? rt_ctr_load(st, argv[1], err) : NULL;
 	if (!c)

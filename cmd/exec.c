@@ -59,7 +59,7 @@ int cmd_exec(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (o < 0)
 		return o;
 	if (p.nargs < 2)
-		return cmd_usage_error(err, "'exec' needs a container and a command");
+		return cmd_nargs(ctx, p.nargs, 2, -1, err);
 	store_t *st = cmd_store(ctx, err);
 	rt_ctr_t *c = st ? rt_ctr_load(st, p.args[0], err) : NULL;
 	if (!c)

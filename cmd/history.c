@@ -53,7 +53,7 @@ static int parse_history_args(cmd_ctx_t *ctx, int argc, char **argv, history_opt
 		return c;
 	argc = 1 + p.nargs; /* the operands are argv[1..] */
 	if (argc - 1 != 1)
-		return cmd_usage_error(err, "'history' needs exactly 1 argument");
+		return cmd_nargs(ctx, argc - 1, 1, 1, err);
 	return 0;
 }
 

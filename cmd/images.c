@@ -90,7 +90,7 @@ static int parse_images_args(cmd_ctx_t *ctx, int argc, char **argv, images_opts_
 	if (c < 0)
 		return c;
 	if (p.nargs > 1)
-		return cmd_usage_error(err, "at most one REPOSITORY[:TAG] filter");
+		return cmd_nargs(ctx, p.nargs, 0, 1, err);
 	o->filter = p.nargs ? p.args[0] : NULL;
 	return 0;
 }

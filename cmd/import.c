@@ -59,7 +59,7 @@ int cmd_import(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (c < 0)
 		return c;
 	if (p.nargs < 1 || p.nargs > 2)
-		return cmd_usage_error(err, "'import' needs a file and an optional image name");
+		return cmd_nargs(ctx, p.nargs, 1, 2, err);
 	/* docker import --platform: the platform the config says */
 	oci_platform_t plat;
 	if (cmd_check_platform(platform, err) < 0)

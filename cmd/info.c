@@ -93,7 +93,7 @@ int cmd_info(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (c < 0)
 		return c;
 	if (p.nargs)
-		return cmd_usage_error(err, "'info' takes no arguments");
+		return cmd_nargs(ctx, p.nargs, 0, 0, err);
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;

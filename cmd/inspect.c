@@ -202,14 +202,10 @@ static json_t *container_json(store_t *st, const rt_ctr_t *c)
 	json_object_set_new(config, "User", oci_json_str(c->user ? c->user : ""));
 	json_object_set_new(config, "Tty", json_boolean(c->tty));
 	json_object_set_new(config, "OpenStdin", json_boolean(c->interactive));
-	json_object_set_new(config, "Env", strv_json(c->config_env));
-	json_object_set_new(config, "Cmd", strv_json(c->argv));
 	json_object_set_new(config, "Image", oci_json_str(c->image_name ? c->image_name : ""));
-	json_object_set_new(config, "WorkingDir", oci_json_str(c->cwd ? c->cwd : "/"));
 	if (c->stop_signal)
 		json_object_set_new(config, "StopSignal", oci_json_str(c->stop_signal));
 	json_t *host = json_object();
-	json_object_set_new(host, "Binds", strv_json(c->volumes));
 	json_object_set_new(host, "NetworkMode",
 			    oci_json_str(c->networks && c->networks[0] ? c->networks[0]
 					: c->net_none ? "none" : "host"));
@@ -244,6 +240,7 @@ static json_t *container_json(store_t *st, const rt_ctr_t *c)
 	json_object_set_new(j, "GraphDriver", graph);
 	json_object_set_new(j, "Config", config);
 	cmd_inspect_ctr_options(c, img && img->config ? img->config->labels : NULL, config, host);
+	cmd_inspect_ctr_config(c, img ? img->config : NULL, config, host);
 	image_free(img);
 	return j;
 }
@@ -362,7 +359,7 @@ int cmd_inspect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (type && strcmp(type, "image") && strcmp(type, "container"))
 		return cmd_usage_error(err, "unknown --type '%s' (image, container)", type);
 	if (argc <= first)
-		return cmd_usage_error(err, "'inspect' needs at least 1 argument");
+		return cmd_nargs(ctx, argc - first, 1, -1, err);
 	if (raw && cb_streq(type, "container"))
 		return cmd_usage_error(err, "--raw shows images only");
 	store_t *st = cmd_store(ctx, err);

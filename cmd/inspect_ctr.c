@@ -105,7 +105,7 @@ void cmd_inspect_ctr_options(const rt_ctr_t *c, json_t *image_labels, json_t *co
 }
 
 /* One -v spec "SRC:DST[:ro]": a path SRC binds it, a name is a volume. */
-static json_t *mount_json(store_t *st, const char *spec)
+static json_t *mount_json(store_t *st, const char *spec, bool anon)
 {
 	_cleanup_free_ char *s = cb_xstrdup(spec);
 	char *dst = strchr(s, ':');
@@ -133,17 +133,83 @@ static json_t *mount_json(store_t *st, const char *spec)
 	json_object_set_new(m, "Destination", json_string(dst));
 	if (!bind)
 		json_object_set_new(m, "Driver", json_string("local"));
-	json_object_set_new(m, "Mode", json_string(mode ? mode : bind ? "" : "z"));
+	json_object_set_new(m, "Mode", json_string(mode ? mode : bind || anon ? "" : "z"));
 	json_object_set_new(m, "RW", json_boolean(!ro));
 	json_object_set_new(m, "Propagation", json_string(bind ? "rprivate" : ""));
 	return m;
+}
+
+/* Whether a -v spec "SRC:DST" is one of the container's anonymous volumes. */
+static bool is_anon(const rt_ctr_t *c, const char *spec)
+{
+	const char *colon = strchr(spec, ':');
+	for (size_t i = 0; colon && c->anon_volumes && c->anon_volumes[i]; i++)
+		if (strlen(c->anon_volumes[i]) == (size_t)(colon - spec) &&
+		    !strncmp(spec, c->anon_volumes[i], colon - spec))
+			return true;
+	return false;
+}
+
+/* Docker splits a run's volumes: HostConfig.Binds has the SRC:DST ones
+ * (null when none), Config.Volumes the destinations of anonymous ones,
+ * `-v /path` and the image's VOLUMEs ({"/path": {}}, null when none). */
+static void volumes_json(const rt_ctr_t *c, json_t *config, json_t *host)
+{
+	json_t *binds = json_array(), *vols = json_object();
+	for (size_t i = 0; c->volumes && c->volumes[i]; i++) {
+		const char *colon = strchr(c->volumes[i], ':');
+		if (!colon)
+			continue;
+		if (!is_anon(c, c->volumes[i])) {
+			json_array_append_new(binds, oci_json_str(c->volumes[i]));
+			continue;
+		}
+		_cleanup_free_ char *dst = cb_xstrdup(colon + 1);
+		char *opt = strchr(dst, ':');
+		if (opt)
+			*opt = '\0';
+		json_object_set_new(vols, dst, json_object());
+	}
+	json_object_set_new(host, "Binds", json_array_size(binds) ? binds : json_null());
+	json_object_set_new(config, "Volumes", json_object_size(vols) ? vols : json_null());
+	if (!json_array_size(binds))
+		json_decref(binds);
+	if (!json_object_size(vols))
+		json_decref(vols);
+}
+
+/* Whether argv starts with the n words of prefix. */
+static bool starts_with(char *const *argv, char *const *prefix, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!argv || !argv[i] || strcmp(argv[i], prefix[i]))
+			return false;
+	return true;
+}
+
+void cmd_inspect_ctr_config(const rt_ctr_t *c, const oci_config_t *img, json_t *config,
+			    json_t *host)
+{
+	/* docker's null for no Env, no Entrypoint, no Cmd */
+	json_object_set_new(config, "Domainname", oci_json_str(""));
+	json_object_set_new(config, "Env", strv_or_null(c->config_env && c->config_env[0]
+								? c->config_env : NULL));
+	size_t n = img ? cb_strv_len(img->entrypoint) : 0;
+	bool ep = n && starts_with(c->argv, img->entrypoint, n);
+	char *const *cmd = c->argv ? c->argv + (ep ? n : 0) : NULL;
+	json_object_set_new(config, "Entrypoint", ep ? strv_or_null(img->entrypoint) : json_null());
+	json_object_set_new(config, "Cmd", strv_or_null(cmd && cmd[0] ? cmd : NULL));
+	/* no WORKDIR and no -w: docker says "" (the process starts in /) */
+	bool wd = (img && img->working_dir && *img->working_dir) || !cb_streq(c->cwd, "/");
+	json_object_set_new(config, "WorkingDir", oci_json_str(wd && c->cwd ? c->cwd : ""));
+	volumes_json(c, config, host);
 }
 
 json_t *cmd_ctr_mounts(store_t *st, const rt_ctr_t *c)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; c->volumes && c->volumes[i]; i++) {
-		json_t *m = mount_json(st, c->volumes[i]);
+		json_t *m = mount_json(st, c->volumes[i], is_anon(c, c->volumes[i]));
 		if (m)
 			json_array_append_new(a, m);
 	}

@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "runtime/container.h"
+#include "store/image.h"
 #include "store/store.h"
 
 /* Add docker's fields for c's options to the Config and HostConfig
@@ -15,6 +16,13 @@
  * image's Labels object or NULL (borrowed). */
 void cmd_inspect_ctr_options(const rt_ctr_t *c, json_t *image_labels, json_t *config,
 			     json_t *host);
+
+/* Docker's Config.Env, Entrypoint, Cmd (null when empty; the image's
+ * ENTRYPOINT apart from the command), WorkingDir ("" when neither the
+ * image nor -w set one), Domainname, Config.Volumes and HostConfig.Binds.
+ * img: the container's image config, or NULL when it is gone. */
+void cmd_inspect_ctr_config(const rt_ctr_t *c, const oci_config_t *img, json_t *config,
+			    json_t *host);
 
 /* docker's Mounts: one object per -v (bind or volume: Type, Name, Source,
  * Destination, Driver, Mode, RW, Propagation). New reference. */

@@ -33,7 +33,7 @@ int cmd_kill(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	}
 	store_t *st = NULL;
 	if (o == 0)
-		o = cmd_operands(ctx, &p, 1, -1, "container", &st, err);
+		o = cmd_operands(ctx, &p, 1, -1, &st, err);
 	if (o < 0)
 		return o;
 	return cmd_each(st, p.args, p.nargs, kill_one, &sig, err);

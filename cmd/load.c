@@ -86,7 +86,7 @@ int cmd_load(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (c < 0)
 		return c;
 	if (p.nargs != 0)
-		return cmd_usage_error(err, "'load' takes no arguments (use -i FILE)");
+		return cmd_nargs(ctx, p.nargs, 0, 0, err);
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;

@@ -101,7 +101,7 @@ int cmd_login(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (c < 0)
 		return c;
 	if (p.nargs > 1)
-		return cmd_usage_error(err, "login takes one registry");
+		return cmd_nargs(ctx, p.nargs, 0, 1, err);
 	const char *registry = p.nargs ? p.args[0] : NULL;
 	if (!registry)
 		registry = "docker.io";

@@ -28,7 +28,7 @@ int cmd_logout(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (c < 0)
 		return c;
 	if (p.nargs > 1)
-		return cmd_usage_error(err, "logout takes one registry");
+		return cmd_nargs(ctx, p.nargs, 0, 1, err);
 	const char *registry = p.nargs ? p.args[0] : NULL;
 	_cleanup_free_ char *host = reg_auth_normalize_host(registry ? registry : "docker.io");
 	cb_error_t e = CB_ERROR_INIT;

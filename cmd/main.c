@@ -161,33 +161,37 @@ int cmd_usage_error(cb_error_t *err, const char *fmt, ...)
 	return CMD_USAGE;
 }
 
-/* "volume rm" of "cbuild volume rm [OPTIONS] VOLUME...": the command's
- * words, as the user typed them (a management form's too). */
-static void verb_words(const cmd_def_t *def, char *buf, size_t size)
+static const char *verb_path(const cmd_def_t *v, char *buf, size_t size);
+
+int cmd_nargs(cmd_ctx_t *ctx, int n, int min, int max, cb_error_t *err)
 {
-	const char *u = def->usage && cb_str_has_prefix(def->usage, "cbuild ") ? def->usage + 7 : "";
-	size_t n = 0;
-	while (u[n] && (islower((unsigned char)u[n]) || u[n] == '-' ||
-			(u[n] == ' ' && islower((unsigned char)u[n + 1]))))
-		n++;
-	snprintf(buf, size, "%.*s", (int)n, n ? u : def->name);
+	if (n >= min && (max < 0 || n <= max))
+		return 0;
+	char path[128];
+	const char *vp = ctx->verb ? verb_path(ctx->verb, path, sizeof path) : "cbuild";
+	/* cobra's words (docker's CLI): "argument" for one, else "arguments" */
+	int last = max < 0 ? min : max;
+	const char *noun = last == 1 ? "argument" : "arguments";
+	if (max == 0)
+		cb_error_fail(err, EINVAL, "\"%s\" accepts no arguments.", vp);
+	else if (min == max)
+		cb_error_fail(err, EINVAL, "\"%s\" requires exactly %d %s.", vp, min, noun);
+	else if (max < 0)
+		cb_error_fail(err, EINVAL, "\"%s\" requires at least %d %s.", vp, min, noun);
+	else if (min == 0)
+		cb_error_fail(err, EINVAL, "\"%s\" requires at most %d %s.", vp, max, noun);
+	else
+		cb_error_fail(err, EINVAL, "\"%s\" requires at least %d and at most %d %s.", vp,
+			      min, max, noun);
+	return CMD_NARGS;
 }
 
-int cmd_operands(cmd_ctx_t *ctx, const cmd_opts_t *p, int min, int max, const char *what,
-		 store_t **st, cb_error_t *err)
+int cmd_operands(cmd_ctx_t *ctx, const cmd_opts_t *p, int min, int max, store_t **st,
+		 cb_error_t *err)
 {
-	char verb[64];
-	verb_words(ctx->verb, verb, sizeof(verb));
-	if (max == 0 && p->nargs > 0)
-		return cmd_usage_error(err, "'%s' takes no arguments", verb);
-	if (min == max && p->nargs != min)
-		return cmd_usage_error(err, "'%s' needs exactly %d %s%s", verb, min, what,
-				       min == 1 ? "" : "s");
-	if (p->nargs < min && max < 0)
-		return cmd_usage_error(err, "'%s' needs at least %d %s%s", verb, min, what,
-				       min == 1 ? "" : "s");
-	if (p->nargs < min || (max >= 0 && p->nargs > max))
-		return cmd_usage_error(err, "'%s' needs %d to %d %ss", verb, min, max, what);
+	int rc = cmd_nargs(ctx, p->nargs, min, max, err);
+	if (rc != 0)
+		return rc;
 	if (st && !(*st = cmd_store(ctx, err)))
 		return -1;
 	return 0;
@@ -220,7 +224,7 @@ int cmd_each_name(cmd_ctx_t *ctx, int argc, char **argv, cmd_each_fn fn, cb_erro
 		;
 	store_t *st = NULL;
 	if (c == 0)
-		c = cmd_operands(ctx, &p, 1, -1, "container", &st, err);
+		c = cmd_operands(ctx, &p, 1, -1, &st, err);
 	return c < 0 ? c : cmd_each(st, p.args, p.nargs, fn, NULL, err);
 }
 
@@ -260,7 +264,7 @@ int cmd_version(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (c != 0)
 		return c;
 	if (p.nargs)
-		return cmd_usage_error(err, "'version' takes no arguments");
+		return cmd_nargs(ctx, p.nargs, 0, 0, err);
 	printf("cbuild version %s\n", CBUILD_VERSION);
 	return 0;
 }
@@ -281,6 +285,9 @@ static const char *verb_path(const cmd_def_t *v, char *buf, size_t size)
 		w += len + (w[len] == ' ');
 	}
 	buf[n] = 0;
+	/* "cbuild [build] ...": the verb is optional there, not in the path */
+	if (!strcmp(buf, "cbuild") && v->name && strchr(v->name, ' ') == NULL)
+		snprintf(buf, size, "cbuild %s", v->name);
 	return buf;
 }
 
@@ -294,6 +301,14 @@ static int run_command(cmd_ctx_t *ctx, const cmd_def_t *c, int argc, char **argv
 		return ctx->exit_code;
 	if (rc == CMD_HELP)
 		return 0;
+	const cmd_def_t *v = ctx->verb ? ctx->verb : c;
+	if (rc == CMD_NARGS) {
+		/* docker's layout for a wrong operand count, exit 1 */
+		fprintf(stderr, "%s\nSee '%s --help'.\n\nUsage:  %s\n\n%s\n", err.msg,
+			verb_path(v, path, sizeof(path)), v->usage, v->summary ? v->summary : "");
+		cb_error_release(&err);
+		return 1;
+	}
 	cb_error_print(stderr, "cbuild", &err);
 	cb_error_release(&err);
 	bool usage = rc == CMD_USAGE || rc == CMD_BAD_FLAG;
@@ -301,8 +316,8 @@ static int run_command(cmd_ctx_t *ctx, const cmd_def_t *c, int argc, char **argv
 		return ctx->fail_code;
 	/* docker's run says 125 for its own failures, usage included, so that
 	 * a script tells them from the command's exit status; exec for usage */
-	/* a subcommand's own usage and flags (network create, container run) */
-	const cmd_def_t *v = ctx->verb ? ctx->verb : c;
+	/* a subcommand's own usage and flags (network create, container run):
+	 * v above */
 	if (usage) {
 		fprintf(stderr, "usage: %s\nSee '%s --help'.\n", v->usage, verb_path(v, path, sizeof(path)));
 		if (rc == CMD_BAD_FLAG)

@@ -54,7 +54,7 @@ static int net_create(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	store_t *st = NULL;
 	int rc = sub_opts(ctx, argc, argv, &p, flags, err);
 	if (rc == 0)
-		rc = cmd_operands(ctx, &p, 1, 1, "name", &st, err);
+		rc = cmd_operands(ctx, &p, 1, 1, &st, err);
 	if (rc < 0)
 		return rc;
 	rt_net_t *n = NULL;
@@ -77,7 +77,7 @@ static int net_ls(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	store_t *st = NULL;
 	int rc = sub_opts(ctx, argc, argv, &p, flags, err);
 	if (rc == 0)
-		rc = cmd_operands(ctx, &p, 0, 0, NULL, &st, err);
+		rc = cmd_operands(ctx, &p, 0, 0, &st, err);
 	if (rc < 0)
 		return rc;
 	rt_net_t **v = NULL;
@@ -119,7 +119,7 @@ static int net_rm(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	store_t *st = NULL;
 	int rc = sub_opts(ctx, argc, argv, &p, flags, err);
 	if (rc == 0)
-		rc = cmd_operands(ctx, &p, 1, -1, "network", &st, err);
+		rc = cmd_operands(ctx, &p, 1, -1, &st, err);
 	if (rc < 0)
 		return rc;
 	return cmd_each(st, p.args, p.nargs, rm_one, NULL, err);
@@ -171,7 +171,7 @@ static int net_inspect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	store_t *st = NULL;
 	int rc = sub_opts(ctx, argc, argv, &p, flags, err);
 	if (rc == 0)
-		rc = cmd_operands(ctx, &p, 1, -1, "network", &st, err);
+		rc = cmd_operands(ctx, &p, 1, -1, &st, err);
 	if (rc < 0)
 		return rc;
 	json_t *out = json_array();
@@ -211,7 +211,7 @@ static int net_connect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	alias_args = NULL;
 	int rc = sub_opts(ctx, argc, argv, &p, flags, err);
 	if (rc >= 0 && p.nargs != 2)
-		rc = cmd_usage_error(err, "'network connect' needs a network and a container");
+		rc = cmd_nargs(ctx, p.nargs, 2, 2, err);
 	store_t *st = rc >= 0 ? cmd_store(ctx, err) : NULL;
 	if (rc >= 0)
 		rc = st ? rt_net_connect(st, p.args[0], p.args[1], alias_args, ip_arg, err) : -1;
@@ -232,7 +232,7 @@ static int net_disconnect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err
 	if (rc < 0)
 		return rc;
 	if (p.nargs != 2)
-		return cmd_usage_error(err, "'network disconnect' needs a network and a container");
+		return cmd_nargs(ctx, p.nargs, 2, 2, err);
 	store_t *st = cmd_store(ctx, err);
 	return st ? rt_net_disconnect(st, p.args[0], p.args[1], err) : -1;
 }

@@ -65,6 +65,9 @@
  * exit 125 for every verb, as docker's flag parser does (its other usage
  * errors, a wrong argument count, exit 1: cbuild's CMD_USAGE is still 2) */
 #define CMD_BAD_FLAG (-4)
+/* a wrong number of operands, err set with docker's words (cmd_nargs):
+ * exit 1 as docker's, its usage and summary printed after */
+#define CMD_NARGS (-5)
 
 #define CMD_OPT_LONG 256
 

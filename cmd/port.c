@@ -43,7 +43,7 @@ int cmd_port(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (o != 0)
 		return o;
 	if (op.nargs < 1 || op.nargs > 2)
-		return cmd_usage_error(err, "'port' needs a container and at most 1 port");
+		return cmd_nargs(ctx, op.nargs, 1, 2, err);
 	uint16_t want = 0;
 	bool udp = false;
 	if (op.nargs == 2 && parse_filter(op.args[1], &want, &udp) < 0)

@@ -410,7 +410,7 @@ static int parse_ps_args(cmd_ctx_t *ctx, int argc, char **argv, ps_opts_t *o, cb
 	if (c < 0)
 		return c;
 	if (p.nargs != 0)
-		return cmd_usage_error(err, "'ps' takes no arguments");
+		return cmd_nargs(ctx, p.nargs, 0, 0, err);
 	return 0;
 }
 

@@ -66,10 +66,10 @@ int cmd_pull(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (c < 0)
 		return c;
 	if (p.nargs > 1)
-		return cmd_usage_error(err, "pull takes one image");
+		return cmd_nargs(ctx, p.nargs, 1, 1, err);
 	const char *image = p.nargs ? p.args[0] : NULL;
 	if (!image)
-		return cmd_usage_error(err, "no image given");
+		return cmd_nargs(ctx, p.nargs, 1, 1, err);
 	reg_warm_up(); /* libcurl loads while the store opens */
 	cmd_catch_interrupts();
 	store_t *st = cmd_store(ctx, err);

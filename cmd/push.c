@@ -72,10 +72,10 @@ int cmd_push(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (c < 0)
 		return c;
 	if (p.nargs > 2)
-		return cmd_usage_error(err, "push takes an image and a destination");
+		return cmd_nargs(ctx, p.nargs, 1, 2, err);
 	const char *src = p.nargs > 0 ? p.args[0] : NULL, *dest = p.nargs > 1 ? p.args[1] : NULL;
 	if (!src)
-		return cmd_usage_error(err, "no image given");
+		return cmd_nargs(ctx, p.nargs, 1, 2, err);
 	cmd_catch_interrupts();
 	store_t *st = cmd_store(ctx, err);
 	if (!st)

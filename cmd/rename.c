@@ -16,7 +16,7 @@ int cmd_rename(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		;
 	store_t *st = NULL;
 	if (o == 0)
-		o = cmd_operands(ctx, &p, 2, 2, "argument", &st, err);
+		o = cmd_operands(ctx, &p, 2, 2, &st, err);
 	if (o < 0)
 		return o;
 	rt_ctr_t *c = rt_ctr_load(st, p.args[0], err);

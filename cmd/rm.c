@@ -40,7 +40,7 @@ int cmd_rm(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 			f.volumes = p.on;
 	store_t *st = NULL;
 	if (o == 0)
-		o = cmd_operands(ctx, &p, 1, -1, "container", &st, err);
+		o = cmd_operands(ctx, &p, 1, -1, &st, err);
 	if (o < 0)
 		return o;
 	return cmd_each(st, p.args, p.nargs, rm_one, &f, err);

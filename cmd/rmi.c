@@ -218,7 +218,7 @@ int cmd_rmi(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		force = p.on;
 	store_t *st = NULL;
 	if (c == 0)
-		c = cmd_operands(ctx, &p, 1, -1, "argument", &st, err);
+		c = cmd_operands(ctx, &p, 1, -1, &st, err);
 	if (c < 0)
 		return c;
 	int rc = cmd_each(st, p.args, p.nargs, remove_one, &force, err);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "runtime/container.h"
+#include "runtime/container_ops.h"
 #include "cmd/cmd.h"
 #include "cmd/images_util.h"
 #include "cmd/platform.h"
@@ -265,7 +266,7 @@ static int parse(cmd_ctx_t *ctx, int argc, char **argv, run_args_t *a, cb_error_
 	if (s->restart != RT_CTR_RESTART_NO && s->auto_remove)
 		return cmd_usage_error(err, "conflicting options: --restart and --rm");
 	if (p.nargs < 1)
-		return cmd_usage_error(err, "'run' needs an image");
+		return cmd_nargs(ctx, p.nargs, 1, -1, err);
 	s->image_name = p.args[0];
 	s->cmd = p.args + 1;
 	s->env = a->env;
@@ -311,6 +312,40 @@ static int find_or_pull(cmd_ctx_t *ctx, store_t *st, const char *what, const cha
 	return cmd_resolve_image(ctx, st, what, false, platform, md, err);
 }
 
+/* run -it from a terminal: docker's client attached to its daemon's
+ * container, here a detached container (its monitor apart, as run -d's)
+ * this process attaches to, so that Ctrl-P Ctrl-Q leaves it running (exit
+ * 0, as docker's run). The log's end is marked before the start: nothing
+ * it prints first is missed. */
+static int run_terminal(cmd_ctx_t *ctx, store_t *st, rt_ctr_t *c, cb_error_t *err)
+{
+	rt_attach_t a = {.out_fd = 1, .err_fd = 2, .in_fd = 0, .detach_keys = "\x10\x11",
+			 .at_start = true, .mark = rt_ctr_attach_mark(c)};
+	int code = 0;
+	/* --rm: its monitor removes it at the exit, after we read the code */
+	int hold = c->auto_remove ? rt_ctr_hold_removal(c, err) : -1;
+	if (c->auto_remove && hold < 0) {
+		rt_ctr_free(c);
+		return -1;
+	}
+	int rc = rt_ctr_start_detached(st, c, err);
+	if (rc < 0)
+		ctx->fail_code = exec_fail_code(err);
+	if (rc < 0 && c->auto_remove) {
+		cb_error_t e = CB_ERROR_INIT;
+		if (rt_ctr_remove(st, c, true, &e) < 0)
+			cb_error_release(&e);
+	}
+	if (rc == 0)
+		rc = cmd_attach_terminal(st, c, &a, &code, err);
+	if (rc == 0 && !a.detached)
+		ctx->exit_code = code;
+	if (hold >= 0)
+		close(hold);
+	rt_ctr_free(c);
+	return rc;
+}
+
 int cmd_run(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	run_args_t a = {0};
@@ -327,6 +362,8 @@ int cmd_run(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		return -1;
 	}
 	a.spec.image = md;
+	/* docker's run -i without -d: StdinOnce (start -ai ends at our EOF) */
+	a.spec.stdin_once = a.spec.interactive && !a.detach;
 	rc = rt_ctr_create(st, &a.spec, &c, err);
 	run_args_release(&a);
 	if (rc < 0)
@@ -345,6 +382,8 @@ int cmd_run(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 		rt_ctr_free(c);
 		return rc;
 	}
+	if (c->tty && c->interactive && isatty(0))
+		return run_terminal(ctx, st, c, err);
 	rt_ctr_io_t io = {.out_fd = 1, .err_fd = 2};
 	sbx_status_t status;
 	fflush(stdout);

@@ -142,7 +142,7 @@ int cmd_save(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (c < 0)
 		return c;
 	if (p.nargs < 1)
-		return cmd_usage_error(err, "'save' needs at least 1 image");
+		return cmd_nargs(ctx, p.nargs, 1, -1, err);
 	if (out && !*out)
 		return cmd_usage_error(err, "invalid output path '': empty (use -o FILE)");
 	if (!out && isatty(1))

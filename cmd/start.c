@@ -59,7 +59,7 @@ int cmd_start(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (o < 0)
 		return o;
 	if (p.nargs < 1)
-		return cmd_usage_error(err, "'start' needs at least 1 container");
+		return cmd_nargs(ctx, p.nargs, 1, -1, err);
 	if (attach && p.nargs > 1)
 		return cb_error_fail(err, EINVAL, "you cannot start and attach multiple "
 						  "containers at once");

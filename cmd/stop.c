@@ -37,7 +37,7 @@ static int timed_verb(cmd_ctx_t *ctx, int argc, char **argv, timed_op_t t, cb_er
 			return CMD_USAGE;
 	store_t *st = NULL;
 	if (o == 0)
-		o = cmd_operands(ctx, &p, 1, -1, "container", &st, err);
+		o = cmd_operands(ctx, &p, 1, -1, &st, err);
 	if (o < 0)
 		return o;
 	t.timeout = (int)timeout;

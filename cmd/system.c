@@ -56,7 +56,7 @@ static int sys_df(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (o < 0)
 		return o;
 	if (p.nargs)
-		return cmd_usage_error(err, "'system df' takes no arguments");
+		return cmd_nargs(ctx, p.nargs, 0, 0, err);
 	cmd_fmt_t *f = NULL;
 	if (cmd_fmt_new(format ? format : "table",
 			"table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}",
@@ -94,9 +94,7 @@ static void print_section(const char *title, char *const *v)
 	printf("\n");
 }
 
-/* -a: the names of images no container uses go (as docker's image prune
- * -a); the images themselves then are dangling. */
-static char **untag_unused(store_t *st, cb_error_t *err)
+char **cmd_untag_unused(store_t *st, cb_error_t *err)
 {
 	store_ref_t *refs = NULL;
 	size_t n = 0;
@@ -160,7 +158,7 @@ static int sys_prune(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (o < 0)
 		return o;
 	if (p.nargs)
-		return cmd_usage_error(err, "'system prune' takes no arguments");
+		return cmd_nargs(ctx, p.nargs, 0, 0, err);
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;
@@ -172,7 +170,7 @@ static int sys_prune(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	    rt_prune_networks(st, &nets, err) < 0 ||
 	    (volumes && rt_vol_prune(st, &vols, &vol_bytes, err) < 0))
 		return -1;
-	imgs = all ? untag_unused(st, err) : cb_xcalloc(1, sizeof(char *));
+	imgs = all ? cmd_untag_unused(st, err) : cb_xcalloc(1, sizeof(char *));
 	/* rootless: unpacked layers hold files of subordinate ids (cmd/prune.c) */
 	if (geteuid() != 0 && sbx_enter_userns(0, err) < 0)
 		return -1;
@@ -188,6 +186,41 @@ static int sys_prune(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	print_section("Deleted Images", imgs);
 	char size[32];
 	cmd_human_units(ctr_bytes + vol_bytes + gs.bytes_freed, false, 4, size, sizeof size);
+	printf("Total reclaimed space: %s\n", size);
+	return 0;
+}
+
+const cmd_opt_t cmd_container_prune_opts[] = {
+	{"force", 'f', CMD_ARG_NONE, NULL, "do not ask for confirmation"},
+	{0}};
+
+/* docker's container prune: every stopped container, their IDs, the bytes
+ * their writable layers held. */
+int cmd_container_prune(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
+{
+	bool force = false;
+	cmd_opts_t p;
+	int o;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((o = cmd_opts_next(&p, err)) > 0)
+		if (o == 'f')
+			force = p.on;
+	if (o < 0)
+		return o;
+	if (p.nargs)
+		return cmd_nargs(ctx, p.nargs, 0, 0, err);
+	store_t *st = cmd_store(ctx, err);
+	if (!st)
+		return -1;
+	if (!force && !cmd_confirm("WARNING! This will remove all stopped containers."))
+		return 0;
+	_cleanup_strv_ char **ctrs = NULL;
+	uint64_t bytes = 0;
+	if (rt_prune_containers(st, &ctrs, &bytes, err) < 0)
+		return -1;
+	print_section("Deleted Containers", ctrs);
+	char size[32];
+	cmd_human_units(bytes, false, 4, size, sizeof size);
 	printf("Total reclaimed space: %s\n", size);
 	return 0;
 }

@@ -17,7 +17,7 @@ int cmd_tag(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (o != 0)
 		return o;
 	if (p.nargs != 2)
-		return cmd_usage_error(err, "'tag' needs exactly 2 arguments");
+		return cmd_nargs(ctx, p.nargs, 2, 2, err);
 	store_t *st = cmd_store(ctx, err);
 	if (!st)
 		return -1;

@@ -62,7 +62,9 @@ static int vol_create(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	if (opts['d'] && strcmp(opts['d'], "local"))
 		return cmd_usage_error(err, "volume driver '%s' is not supported (local)", opts['d']);
 	const char *name = opts['n'];
-	if (p.nargs > 1 || (name && p.nargs == 1))
+	if (p.nargs > 1)
+		return cmd_nargs(ctx, p.nargs, 0, 1, err);
+	if (name && p.nargs == 1)
 		return cmd_usage_error(err, "'volume create' takes at most 1 name");
 	if (!name && p.nargs == 1)
 		name = p.args[0];
@@ -86,28 +88,54 @@ static const cmd_opt_t ls_opts[] = {
 	{"filter", 'f', CMD_ARG_REQUIRED, "FILTER", "dangling=true|false or name=SUBSTRING"},
 	{0}};
 
+/* docker's two everyday filters, each -f adding one: dangling=BOOL (the
+ * last counts) and name=SUBSTRING (any of them); different keys all hold. */
+static int vol_filters(char *const *fs, int *dangling, char ***names, cb_error_t *err)
+{
+	for (size_t i = 0; fs && fs[i]; i++) {
+		const char *f = fs[i];
+		if (!strcmp(f, "dangling=true") || !strcmp(f, "dangling=1"))
+			*dangling = 1;
+		else if (!strcmp(f, "dangling=false") || !strcmp(f, "dangling=0"))
+			*dangling = 0;
+		else if (cb_str_has_prefix(f, "name="))
+			*names = cb_strv_push(*names, f + 5);
+		else
+			return cmd_usage_error(err, "filter '%s' is not supported (dangling=, name=)", f);
+	}
+	return 0;
+}
+
+static bool name_matches(char *const *subs, const char *name)
+{
+	for (size_t i = 0; subs && subs[i]; i++)
+		if (strstr(name, subs[i]))
+			return true;
+	return !subs || !subs[0];
+}
+
 static int vol_ls(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 {
 	const char *opts[NOPTS] = {0};
+	_cleanup_strv_ char **filters = NULL;
 	cmd_opts_t p;
 	store_t *st = NULL;
-	int rc = sub_opts(ctx, argc, argv, &p, opts, err);
+	int rc;
+	cmd_opts_init(&p, ctx->verb, argc, argv);
+	while ((rc = cmd_opts_next(&p, err)) > 0) {
+		if (rc == 'f')
+			filters = cb_strv_push(filters, p.arg);
+		else if (rc < NOPTS)
+			opts[rc] = p.opt->kind == CMD_ARG_NONE ? (p.on ? "" : NULL) : p.arg;
+	}
 	if (rc == 0)
-		rc = cmd_operands(ctx, &p, 0, 0, NULL, &st, err);
+		rc = cmd_operands(ctx, &p, 0, 0, &st, err);
 	if (rc < 0)
 		return rc;
-	/* dangling=true|false and name=SUBSTRING, docker's two everyday filters */
-	const char *f = opts['f'];
 	int dangling = -1;
-	const char *name_sub = NULL;
-	if (f && (!strcmp(f, "dangling=true") || !strcmp(f, "dangling=1")))
-		dangling = 1;
-	else if (f && (!strcmp(f, "dangling=false") || !strcmp(f, "dangling=0")))
-		dangling = 0;
-	else if (f && cb_str_has_prefix(f, "name="))
-		name_sub = f + 5;
-	else if (f)
-		return cmd_usage_error(err, "filter '%s' is not supported (dangling=, name=)", f);
+	_cleanup_strv_ char **name_subs = NULL;
+	if (vol_filters(filters, &dangling, &name_subs, err) < 0)
+		return CMD_USAGE;
 	const char *spec = opts['q'] ? "{{.Name}}" : opts[O_FORMAT] ? opts[O_FORMAT] : "table";
 	cmd_fmt_t *fmt = NULL;
 	if (cmd_fmt_new(spec, "table {{.Driver}}\t{{.Name}}", fields, CB_ARRAY_SIZE(fields),
@@ -125,7 +153,7 @@ static int vol_ls(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 			cb_error_release(&e); /* removed meanwhile */
 			continue;
 		}
-		bool keep = (!name_sub || strstr(v.name, name_sub)) &&
+		bool keep = name_matches(name_subs, v.name) &&
 			    (dangling < 0 || dangling == !v.users[0]);
 		char created[64];
 		created_at(v.created, created, sizeof created);
@@ -165,7 +193,7 @@ static int vol_inspect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	store_t *st = NULL;
 	int rc = sub_opts(ctx, argc, argv, &p, opts, err);
 	if (rc == 0)
-		rc = cmd_operands(ctx, &p, 1, -1, "volume", &st, err);
+		rc = cmd_operands(ctx, &p, 1, -1, &st, err);
 	if (rc < 0)
 		return rc;
 	cmd_fmt_t *fmt = NULL;
@@ -223,7 +251,7 @@ static int vol_rm(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	store_t *st = NULL;
 	int rc = sub_opts(ctx, argc, argv, &p, opts, err);
 	if (rc == 0)
-		rc = cmd_operands(ctx, &p, 1, -1, "volume", &st, err);
+		rc = cmd_operands(ctx, &p, 1, -1, &st, err);
 	if (rc < 0)
 		return rc;
 	bool force = opts['f'] != NULL;
@@ -243,7 +271,7 @@ static int vol_prune(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	store_t *st = NULL;
 	int rc = sub_opts(ctx, argc, argv, &p, opts, err);
 	if (rc == 0)
-		rc = cmd_operands(ctx, &p, 0, 0, NULL, &st, err);
+		rc = cmd_operands(ctx, &p, 0, 0, &st, err);
 	if (rc < 0)
 		return rc;
 	if (!opts['f'] &&

@@ -251,6 +251,7 @@ int ctr_write_config(store_t *st, const rt_ctr_t *c, cb_error_t *err)
 	json_object_set_new(j, "net_ips", oci_json_strv(c->net_ips));
 	json_object_set_new(j, "tty", json_boolean(c->tty));
 	json_object_set_new(j, "interactive", json_boolean(c->interactive));
+	json_object_set_new(j, "stdin_once", json_boolean(c->stdin_once));
 	json_object_set_new(j, "auto_remove", json_boolean(c->auto_remove));
 	if (c->log_max_size > 0) {
 		json_object_set_new(j, "log_max_size", json_integer(c->log_max_size));
@@ -341,6 +342,7 @@ static void read_config(rt_ctr_t *c, json_t *j)
 	json_t *ce = json_object_get(j, "config_env");
 	c->config_env = ce ? json_strv(ce) : config_env_of_old(c);
 	c->interactive = json_is_true(json_object_get(j, "interactive"));
+	c->stdin_once = json_is_true(json_object_get(j, "stdin_once"));
 	c->auto_remove = json_is_true(json_object_get(j, "auto_remove"));
 	c->log_max_size = json_integer_value(json_object_get(j, "log_max_size"));
 	c->log_max_file = (int)json_integer_value(json_object_get(j, "log_max_file"));
@@ -743,32 +745,13 @@ static int fill_from_spec(rt_ctr_t *c, const rt_ctr_spec_t *s, const oci_config_
 						  "needs to be an absolute path", c->cwd);
 	const char *user = s->user && *s->user ? s->user : img->user;
 	c->user = cb_xstrdup(user ? user : "");
-	c->volumes = cb_strv_dup(s->volumes);
-	if (!c->volumes)
-		c->volumes = cb_xcalloc(1, sizeof(char *));
-	c->anon_volumes = cb_xcalloc(1, sizeof(char *));
-	for (size_t i = 0; c->volumes[i]; i++) {
-		/* `-v /path`: an anonymous volume, a named one with a random name
-		 * (docker's 64 hex digits), remembered for rm -v and run --rm */
-		const char *sep = strchr(c->volumes[i], ':');
-		if (c->volumes[i][0] == '/' && (!sep || sep[1] != '/')) {
-			char name[65];
-			cb_random_hex(name, 32);
-			char *named = cb_asprintf("%s:%s", name, c->volumes[i]);
-			free(c->volumes[i]);
-			c->volumes[i] = named;
-			c->anon_volumes = cb_strv_push(c->anon_volumes, name);
-		}
-		const char *v = c->volumes[i];
-		const char *colon = strchr(v, ':');
-		if (!colon || colon == v || colon[1] != '/')
-			return cb_error_fail(err, EINVAL, "invalid volume '%s': HOST:/CTR[:ro] "
-							  "expected", v);
-	}
+	if (ctr_fill_volumes(c, s, img, err) < 0)
+		return -1;
 	if (ctr_fill_net(c, s, img, err) < 0)
 		return -1;
 	c->tty = s->tty;
 	c->interactive = s->interactive;
+	c->stdin_once = s->stdin_once;
 	c->auto_remove = s->auto_remove;
 	c->log_max_size = s->log_max_size > 0 ? s->log_max_size : 0;
 	c->log_max_file = s->log_max_file > 0 ? s->log_max_file : 1;

@@ -117,6 +117,9 @@ typedef struct rt_ctr_spec {
 	const char *network;         /* "host" | "none" | NULL (host, none with -p)
 				      * | the name of a network (runtime/network.h) */
 	bool tty, interactive, auto_remove;
+	bool stdin_once;     /* docker's StdinOnce (run -i attached): without a
+			      * tty, its stdin closes when the client that
+			      * feeds it (start -ai, attach) goes */
 	int64_t log_max_size;        /* --log-opt max-size: rotate the log at this
 				      * many bytes; 0 = never */
 	int log_max_file;            /* --log-opt max-file: files kept (log, log.1,
@@ -174,6 +177,9 @@ typedef struct rt_ctr {
 	char *dns_server;            /* while it starts: its nameserver (a
 				      * network's aardvark-dns), NULL = host's */
 	bool tty, interactive, auto_remove;
+	bool stdin_once;     /* docker's StdinOnce (run -i attached): without a
+			      * tty, its stdin closes when the client that
+			      * feeds it (start -ai, attach) goes */
 	char *stop_signal;           /* the image's StopSignal or NULL */
 	int64_t log_max_size;        /* as in rt_ctr_spec_t */
 	int log_max_file;

@@ -3,6 +3,8 @@
  * line the container prints to its log: attach follows that file, from
  * its end (docker attach shows no earlier output either). */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <poll.h>
 #include <signal.h>
@@ -129,7 +131,10 @@ int rt_ctr_attach(store_t *st, rt_ctr_t *c, rt_attach_t *a, int *exit_code, cb_e
 			rc = -1;
 			break;
 		}
-		if (c->status != RT_CTR_RUNNING && !ctr_pid_alive(c->monitor_pid, c->monitor_start)) {
+		/* --rm: its monitor recorded the exit and waits for us to read
+		 * it (rt_ctr_hold_removal); no restart policy goes with it */
+		if (c->status != RT_CTR_RUNNING &&
+		    (c->auto_remove || !ctr_pid_alive(c->monitor_pid, c->monitor_start))) {
 			running = false;
 			continue;
 		}
@@ -139,6 +144,11 @@ int rt_ctr_attach(store_t *st, rt_ctr_t *c, rt_attach_t *a, int *exit_code, cb_e
 			a->detached = true;
 			break;
 		}
+		/* StdinOnce: our EOF is the container's (docker's start -ai) */
+		if (in_eof && sock >= 0 && c->stdin_once && !c->tty) {
+			close(sock);
+			sock = -1;
+		}
 	}
 	if (sock >= 0)
 		close(sock);
@@ -146,6 +156,38 @@ int rt_ctr_attach(store_t *st, rt_ctr_t *c, rt_attach_t *a, int *exit_code, cb_e
 	if (rc == 0 && !a->detached)
 		*exit_code = c->exit_code;
 	return rc;
+}
+
+int rt_ctr_hold_removal(const rt_ctr_t *c, cb_error_t *err)
+{
+	_cleanup_free_ char *p = ctr_path(c, "attach.lock");
+	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cb_error_errno(err, "open '%s'", p);
+	/* a POSIX lock: the monitor forked after this does not inherit it
+	 * (a flock would be shared with it, and it would wait for itself) */
+	struct flock l = {.l_type = F_RDLCK, .l_whence = SEEK_SET};
+	if (fcntl(fd, F_SETLKW, &l) < 0) {
+		cb_error_errno(err, "lock '%s'", p);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+void rt_ctr_resize_from(const rt_ctr_t *c, int fd)
+{
+	struct winsize ws;
+	if (!c->tty || c->pid <= 0 || ioctl(fd, TIOCGWINSZ, &ws) < 0 || !ws.ws_row)
+		return;
+	char p[64];
+	snprintf(p, sizeof p, "/proc/%d/fd/0", (int)c->pid);
+	int slave = open(p, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	/* the pid could have been reused: only a running container's own */
+	if (slave >= 0 && isatty(slave) && ctr_pid_alive(c->pid, c->pid_start))
+		ioctl(slave, TIOCSWINSZ, &ws);
+	if (slave >= 0)
+		close(slave);
 }
 
 long long rt_ctr_attach_mark(const rt_ctr_t *c)

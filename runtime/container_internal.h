@@ -51,6 +51,12 @@ void ctr_free_all(rt_ctr_t **v);
 
 /* c's ports (-p, and -P from img's EXPOSE), networks, net_none, and its
  * endpoint on them (aliases, ip) from the spec. */
+/* c->volumes and c->anon_volumes from the spec's -v list (`-v /path`
+ * named at random) and the image's VOLUMEs not mounted over. EINVAL for a
+ * malformed spec. */
+int ctr_fill_volumes(rt_ctr_t *c, const rt_ctr_spec_t *s, const oci_config_t *img,
+		     cb_error_t *err);
+
 int ctr_fill_net(rt_ctr_t *c, const rt_ctr_spec_t *s, const oci_config_t *img,
 		 cb_error_t *err);
 

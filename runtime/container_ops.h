@@ -84,6 +84,16 @@ typedef struct rt_attach {
 	long long mark;                          /* that end */
 } rt_attach_t;
 
+/* Give a running tty container's terminal the size of the terminal fd
+ * (docker sizes it at attach): through its PID 1's stdin, the pty's
+ * slave. Nothing when fd or that stdin is not a terminal. */
+void rt_ctr_resize_from(const rt_ctr_t *c, int fd);
+
+/* run -it --rm: hold an --rm container's removal until the returned fd is
+ * closed, so that this attacher reads its exit code first (its monitor
+ * records the exit, then waits for the holders). */
+int rt_ctr_hold_removal(const rt_ctr_t *c, cb_error_t *err);
+
 /* For start -a: the log's present end, before the start. */
 long long rt_ctr_attach_mark(const rt_ctr_t *c);
 

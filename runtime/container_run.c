@@ -158,6 +158,9 @@ typedef struct log_ctx {
 	int64_t size;    /* its size, when it rotates */
 	int64_t max_size;
 	int max_file;
+	bool tty;        /* a terminal's output: partial lines recorded at once
+			  * (a prompt), as docker's json-file does, so that
+			  * attach and run -it show them */
 	int out[3];      /* attached: where streams 1 and 2 go, -1 = nowhere */
 	cb_buf_t line[3];
 } log_ctx_t;
@@ -227,6 +230,10 @@ static int on_output(void *opaque, int stream, const char *data, size_t len, cb_
 			log_record(l, stream, b->data + start, i - start, true);
 			start = i + 1;
 		}
+	if (l->tty && start < b->len) {
+		log_record(l, stream, b->data + start, b->len - start, false);
+		start = b->len;
+	}
 	if (start) {
 		memmove(b->data, b->data + start, b->len - start);
 		b->len -= start;
@@ -245,6 +252,7 @@ static void log_init(log_ctx_t *l, const rt_ctr_t *c)
 		l->size = sb.st_size;
 	l->max_size = c->log_max_size;
 	l->max_file = c->log_max_file;
+	l->tty = c->tty;
 	for (int i = 0; i < 3; i++) {
 		l->out[i] = -1;
 		cb_buf_init(&l->line[i]);
@@ -372,6 +380,12 @@ static int build_mounts(store_t *st, const rt_ctr_t *c, mounts_t *m, cb_error_t 
 			if (rt_vol_ensure(st, spec, &dir, NULL, err) < 0)
 				return -1;
 			m->owned = cb_strv_push_take(m->owned, dir);
+			/* docker fills a volume from the image when the container
+			 * is created; here at its first start, the first time
+			 * its root is mounted */
+			_cleanup_free_ char *rootfs = ctr_path(c, "rootfs");
+			if (c->started < 0 && rt_vol_copy_up(rootfs, dest, dir, err) < 0)
+				return -1;
 			src = dir;
 		} else if (!cb_path_exists(spec) && cb_mkdir_p(spec, 0755, err) < 0) {
 			/* docker's -v makes a missing host path a directory */
@@ -564,6 +578,19 @@ static void remove_self(store_t *st, rt_ctr_t *c)
 		rt_ctr_remove_anon_volumes(st, c);
 }
 
+/* Until every rt_ctr_hold_removal holder has let go. */
+static void wait_attachers(const rt_ctr_t *c)
+{
+	_cleanup_free_ char *p = ctr_path(c, "attach.lock");
+	int fd = open(p, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	struct flock l = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	while (fcntl(fd, F_SETLKW, &l) < 0 && errno == EINTR)
+		;
+	close(fd);
+}
+
 static int finish(store_t *st, rt_ctr_t *c, running_t *r, sbx_status_t *status, cb_error_t *err)
 {
 	int rc = sbx_wait(r->h, true, status, err);
@@ -577,6 +604,11 @@ static int finish(store_t *st, rt_ctr_t *c, running_t *r, sbx_status_t *status, 
 	c->monitor_pid = 0;
 	c->monitor_start = 0;
 	if (c->auto_remove) {
+		/* an attacher (run -it --rm) reads the exit code first */
+		cb_error_t e = CB_ERROR_INIT;
+		if (ctr_write_state(st, c, &e) < 0)
+			cb_error_release(&e);
+		wait_attachers(c);
 		remove_self(st, c);
 		return rc;
 	}

@@ -34,6 +34,8 @@ static int sock_addr(const rt_ctr_t *c, int *dirfd, struct sockaddr_un *sa, cb_e
 struct ctr_stdin {
 	int listen_fd; /* -1 when the socket could not be made */
 	int stdin_w;
+	bool once;     /* docker's StdinOnce without a tty: the first client's
+			* end is the container's stdin's */
 };
 
 static void *serve(void *arg)
@@ -60,6 +62,10 @@ static void *serve(void *arg)
 			}
 		}
 		close(cl);
+		if (s->once) {
+			close(s->stdin_w);
+			return NULL;
+		}
 	}
 }
 
@@ -88,6 +94,7 @@ int ctr_stdin_open(const rt_ctr_t *c, ctr_stdin_t **out, int *read_end, cb_error
 		return cb_error_errno(err, "create the container's stdin");
 	ctr_stdin_t *s = cb_xcalloc(1, sizeof *s);
 	s->stdin_w = p[1];
+	s->once = c->stdin_once && !c->tty;
 	/* without the socket the stdin still stays open (the container goes
 	 * on as docker's does); only attach cannot feed it */
 	cb_error_t e = CB_ERROR_INIT;

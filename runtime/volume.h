@@ -56,6 +56,12 @@ int rt_vol_remove(store_t *st, const char *name, bool force, cb_error_t *err);
  * their names, *reclaimed the bytes they used. */
 int rt_vol_prune(store_t *st, char ***removed, uint64_t *reclaimed, cb_error_t *err);
 
+/* Docker's copy-up: when the volume's directory voldir is empty, fill it
+ * with what the container's root (rootfs, its mounted overlay) holds at
+ * dest, and give it that directory's owner and mode. Nothing when dest is
+ * missing or not a directory. */
+int rt_vol_copy_up(const char *rootfs, const char *dest, const char *voldir, cb_error_t *err);
+
 /* Bytes of the files under path (their sizes, as docker counts a volume
  * or a container's writable layer; hard links once); 0 when unreadable. */
 uint64_t rt_du(const char *path);

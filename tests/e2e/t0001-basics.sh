@@ -12,8 +12,9 @@ like "$out" "usage: cbuild tag" "tag --help prints its usage"
 
 cb nosuchverb >/dev/null 2>&1; is $? 2 "unknown command exits 2"
 cb images --bogus >/dev/null 2>&1; is $? 125 "unknown flag exits 125, as docker's flag parser"
-err=$(cb tag onlyone 2>&1); is $? 2 "missing argument exits 2"
-like "$err" "usage: cbuild tag" "usage line after a usage error"
+err=$(cb tag onlyone 2>&1); is $? 1 "a wrong argument count exits 1 (docker's)"
+like "$err" '^"cbuild tag" requires exactly 2 arguments\.$' "in docker's words"
+like "$err" "Usage:  cbuild tag" "usage line after it"
 err=$(cb rmi nosuch 2>&1); is $? 1 "failure exits 1"
 like "$err" "^cbuild: error: no such image: 'nosuch:latest'" "error names the image"
 

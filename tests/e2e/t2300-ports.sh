@@ -63,7 +63,7 @@ is $? 125 "-p with --network host is refused (125: cbuild's own error, as docker
 cb run -d --name hostall -P --network host ex:1 sleep 100 >/dev/null; ok $? "-P with --network host publishes nothing (as docker)"
 is "$(cb port hostall)" "" "port lists nothing"
 cb rm -f hostall >/dev/null
-cb port >/dev/null 2>&1; is $? 2 "port without a container is a usage error"
+cb port >/dev/null 2>&1; is $? 1 "port without a container: 1 (docker's)"
 
 # Debian's dockerd, when it starts here: the same session
 if dockerd_has && [ -x /usr/sbin/docker-proxy ]; then

@@ -66,7 +66,7 @@ is "$?" 1 "rename to a one-character name fails (docker: two at least)"
 cb run --name y --network none busybox true >/dev/null 2>&1
 is "$?" 125 "run --name with one character fails as docker's (125)"
 cb rename renamed >/dev/null 2>&1
-is "$?" 2 "rename with one argument is a usage error"
+is "$?" 1 "rename with one argument: 1 (docker's)"
 
 # restart: a running one gets a new PID 1, an exited one runs again; the
 # upper directory is kept

@@ -52,12 +52,13 @@ cb run -dit --name i2 --network none busybox sh >/dev/null
 # after its stdin ends attach goes on following the container: only the
 # keys end it (the timeout only ends a test that failed)
 out=$( (printf 'echo one\n'; sleep 0.3; printf '\020\021') | timeout 60 "$CBUILD" --root "$ROOT" attach i2 2>&1); rc=$?
-is "$rc" 0 "Ctrl-P Ctrl-Q detaches: exit 0"
+is "$rc" 1 "Ctrl-P Ctrl-Q detaches: exit 1, as docker 20.10's attach"
+like "$out" "read escape sequence" "with docker's words"
 up i2; ok $? "the container goes on"
 ran() { cb logs i2 | tr -d '\r' | grep -qx 'one'; }
 wait_for 30 ran; ok $? "what was typed before ran"
 out=$( (printf 'echo two\n'; sleep 0.3; printf '\001x') | timeout 60 "$CBUILD" --root "$ROOT" attach --detach-keys ctrl-a,x i2 2>&1); rc=$?
-is "$rc" 0 "--detach-keys ctrl-a,x"
+is "$rc" 1 "--detach-keys ctrl-a,x"
 printf 'exit 5\n' | cb attach --detach-keys ctrl-a,x i2 >/dev/null 2>&1
 is "$?" 5 "attach again: the container ends with exit 5"
 cb run -di --name i4 --network none busybox sh >/dev/null
@@ -70,6 +71,6 @@ out=$(cb attach a1 2>&1); rc=$?
 is "$rc" 1 "attach to a stopped container fails"
 like "$out" "start it first" "and says so"
 cb attach >/dev/null 2>&1
-is "$?" 2 "attach without a container is a usage error"
+is "$?" 1 "attach without a container: 1 (docker's)"
 cb rm -f a1 a2 a3 i1 i2 i4 >/dev/null
 done_testing
