@@ -27,6 +27,7 @@
 #include "common/util.h"
 #include "registry/reference.h"
 #include "store/json.h"
+#include "store/variant.h"
 
 static json_t *repo_lists(store_t *st, const image_t *img, json_t **digests)
 {
@@ -41,7 +42,11 @@ static json_t *repo_lists(store_t *st, const image_t *img, json_t **digests)
 	}
 	/* docker lists the digest a registry knows the image by: the index's
 	 * when it came in one */
-	const char *shown = img->index_digest ? img->index_digest : img->manifest_digest;
+	char pushed[DIGEST_STR_LEN + 1];
+	const char *shown = img->index_digest ? img->index_digest
+			    : store_variant_manifest(st, img->manifest_digest, pushed) == 1
+				    ? pushed
+				    : img->manifest_digest;
 	for (size_t i = 0; i < n; i++) {
 		if (!refs[i].name || (strcmp(refs[i].digest, img->manifest_digest) &&
 				      !cb_streq(refs[i].digest, img->index_digest)))

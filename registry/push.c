@@ -72,6 +72,7 @@ typedef struct push_image {
 	size_t len;
 	char *media_type;
 	char digest[DIGEST_STR_LEN + 1];
+	char local[DIGEST_STR_LEN + 1]; /* the stored manifest's digest, when it differs */
 	char **blobs;      /* layers (in order), then config last */
 	uint64_t *sizes;
 	size_t nblobs;
@@ -287,6 +288,8 @@ static int load_image(store_t *st, const char *src, const reg_opts_t *o, push_im
 		mt = json_string_value(json_object_get(m, "mediaType"));
 		im->media_type = cb_xstrdup(mt ? mt : MT_OCI_MANIFEST);
 		digest_buffer(im->manifest, im->len, im->digest);
+		if (strcmp(im->digest, mdigest))
+			snprintf(im->local, sizeof(im->local), "%s", mdigest);
 		json_t *layers = json_object_get(m, "layers");
 		json_t *cfg = json_object_get(m, "config");
 		size_t n = json_array_size(layers) + 1;
@@ -794,6 +797,9 @@ int reg_push(store_t *st, const char *src, const char *dest, const reg_opts_t *o
 				  err);
 	if (r == 0 && digest_out)
 		*digest_out = cb_xstrdup(im.digest);
+	cb_error_t e = CB_ERROR_INIT;
+	if (r == 0 && im.local[0] && store_variant_set_manifest(st, im.local, im.digest, &e) < 0)
+		cb_error_release(&e); /* a hint: RepoDigests shows the local digest */
 	image_release(&im);
 	if (r < 0)
 		return cb_error_wrap(err, "push '%s' to '%s'", src, to);

@@ -149,3 +149,40 @@ void store_variant_each(store_t *st,
 	}
 	closedir(d);
 }
+
+static char *manifest_record_path(const store_t *st, const char *local)
+{
+	_cleanup_free_ char *sub = cb_asprintf("variants/manifests/sha256/%s", digest_hex(local));
+	return store_path(st, sub);
+}
+
+int store_variant_set_manifest(store_t *st, const char *local, const char *pushed,
+			       cb_error_t *err)
+{
+	if (digest_validate(local, err) < 0 || digest_validate(pushed, err) < 0)
+		return -1;
+	_cleanup_free_ char *dir = store_path(st, "variants/manifests/sha256");
+	if (cb_mkdir_p(dir, 0755, err) < 0)
+		return -1;
+	_cleanup_free_ char *p = manifest_record_path(st, local);
+	_cleanup_free_ char *text = cb_asprintf("%s\n", pushed);
+	return cb_write_file_replace(p, NULL, text, strlen(text), 0644, false, err);
+}
+
+int store_variant_manifest(store_t *st, const char *local, char *pushed)
+{
+	if (!local || !digest_is_valid(local))
+		return 0;
+	_cleanup_free_ char *p = manifest_record_path(st, local);
+	_cleanup_free_ char *text = NULL;
+	cb_error_t e = CB_ERROR_INIT;
+	if (cb_read_file(p, RECORD_MAX, &text, NULL, &e) < 0) {
+		cb_error_release(&e);
+		return 0;
+	}
+	text[strcspn(text, "\n")] = '\0';
+	if (!digest_is_valid(text))
+		return 0;
+	snprintf(pushed, DIGEST_STR_LEN + 1, "%s", text);
+	return 1;
+}

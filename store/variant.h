@@ -66,4 +66,16 @@ void store_variant_each(store_t *st,
 			void (*fn)(void *ctx, const char *diff_id, const char *gzip_digest),
 			void *ctx);
 
+/* A manifest with marked layers leaves with other bytes (their gzip
+ * variants), so a registry knows the image by another digest: push records
+ * it (ROOT/variants/manifests/sha256/LOCAL_HEX, one line, a hint as the
+ * layer records are) and inspect's RepoDigests shows it, as docker shows
+ * the digest it pushed. */
+int store_variant_set_manifest(store_t *st, const char *local, const char *pushed,
+			       cb_error_t *err);
+
+/* 1 with pushed set (DIGEST_STR_LEN + 1 bytes) when local has a record,
+ * else 0. */
+int store_variant_manifest(store_t *st, const char *local, char *pushed);
+
 #endif
