@@ -37,6 +37,7 @@
 #include "store/digest.h"
 #include "store/image.h"
 #include "store/json.h"
+#include "store/attest.h"
 #include "store/variant.h"
 
 #define CHUNK_SIZE (64u << 20)
@@ -193,11 +194,21 @@ static int load_index(store_t *st, const char *src, const reg_opts_t *o, const c
 			? cb_error_fail(err, EPROTO, "'%s': bad descriptor in the index", src)
 			: 0;
 	im->children = cb_xcalloc(ix->n_manifests ? ix->n_manifests : 1, sizeof(*im->children));
-	/* The index names its manifests by digest: they leave as stored, a
-	 * plain layer too (a build keeps gzip for an index's images, but a
-	 * cache hit can bring a single-platform build's plain last layer) */
+	/* An index with attestations names its images' digests inside them
+	 * too: its manifests leave as stored, a plain layer too (a build keeps
+	 * gzip for such an index's images, but a cache hit can bring a plain
+	 * last layer). A list `manifest create` made of single-platform builds
+	 * has none: its images leave with gzip layers, as they would alone, and
+	 * the list names the digests they left with (as podman's manifest push
+	 * does when it converts). */
+	json_t *j = json_loadb(data, len, 0, NULL);
+	bool attested = false;
+	size_t k;
+	json_t *d;
+	json_array_foreach(json_object_get(j, "manifests"), k, d)
+		attested |= json_object_get(json_object_get(d, "annotations"), ATTEST_REF_TYPE) != NULL;
 	reg_opts_t co = *o;
-	co.keep_layers = true;
+	co.keep_layers = attested;
 	for (size_t i = 0; r == 0 && i < ix->n_manifests; i++) {
 		const oci_descriptor_t *m = &ix->manifests[i];
 		if (!store_has_blob(st, m->digest))
@@ -211,6 +222,21 @@ static int load_index(store_t *st, const char *src, const reg_opts_t *o, const c
 		else if ((r = load_image(st, m->digest, &co, &im->children[im->nchildren], err)) == 0)
 			im->nchildren++;
 	}
+	bool renamed = false;
+	for (size_t i = 0; r == 0 && i < im->nchildren; i++) {
+		const push_image_t *c = &im->children[i];
+		json_t *desc = json_array_get(json_object_get(j, "manifests"), i);
+		if (!strcmp(c->digest, ix->manifests[i].digest) || !desc)
+			continue;
+		json_object_set_new(desc, "digest", oci_json_str(c->digest));
+		json_object_set_new(desc, "size", json_integer((json_int_t)c->len));
+		renamed = true;
+	}
+	if (r == 0 && renamed) {
+		im->manifest = oci_json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		im->len = strlen(im->manifest);
+	}
+	json_decref(j);
 	oci_index_free(ix);
 	return r;
 }
@@ -253,9 +279,13 @@ static int load_image(store_t *st, const char *src, const reg_opts_t *o, push_im
 		int r = load_index(st, src, o, data, len, im, err);
 		if (r == 0) {
 			im->media_type = cb_xstrdup(mt ? mt : MT_OCI_INDEX);
-			im->manifest = cb_steal_pointer(&data);
-			im->len = len;
+			if (!im->manifest) {
+				im->manifest = cb_steal_pointer(&data);
+				im->len = len;
+			}
 			digest_buffer(im->manifest, im->len, im->digest);
+			if (strcmp(im->digest, mdigest))
+				snprintf(im->local, sizeof(im->local), "%s", mdigest);
 		}
 		json_decref(m);
 		if (r < 0)

@@ -45,8 +45,15 @@ raw=$(skopeo inspect --raw --tls-verify=false "docker://$REG/app:list")
 is "$(printf '%s' "$raw" | python3 -c 'import json,sys; print(" ".join(m["platform"]["architecture"] for m in json.load(sys.stdin)["manifests"]))')" \
 	"amd64 arm64" "skopeo reads the pushed list"
 is "$out" "sha256:$(printf '%s' "$raw" | sha256sum | cut -d' ' -f1)" "manifest push prints the list's digest"
+# a build keeps its last layer plain until it leaves: the list's images
+# leave with gzip layers (as alone), and the list names those manifests
+parm=$(printf '%s' "$raw" | python3 -c 'import json,sys; print([m["digest"] for m in json.load(sys.stdin)["manifests"] if m["platform"]["architecture"] == "arm64"][0])')
+is "$(skopeo inspect --raw --tls-verify=false "docker://$REG/app@$parm" | python3 -c 'import json,sys; print(" ".join(sorted(set(l["mediaType"] for l in json.load(sys.stdin)["layers"]))))')" \
+	application/vnd.oci.image.layer.v1.tar+gzip "the list's images were pushed with gzip layers"
 skopeo copy -q --src-tls-verify=false --override-arch arm64 "docker://$REG/app:list" "oci:$T/arm:x" >/dev/null 2>&1
-is "$(skopeo inspect --format '{{.Digest}}' "oci:$T/arm:x")" "$arm" "skopeo copy --override-arch arm64 of the list gets the arm64 image"
+is "$(skopeo inspect --format '{{.Digest}}' "oci:$T/arm:x")" "$parm" "skopeo copy --override-arch arm64 of the list gets the arm64 image"
+is "$(skopeo inspect --config --raw "oci:$T/arm:x" | sha256sum | cut -d' ' -f1)" \
+	"$(skopeo inspect --config --raw "oci:$ROOT:docker.io/library/app:arm64" | sha256sum | cut -d' ' -f1)" "... the image built for arm64 (its config)"
 cb manifest create --format docker app:dlist app:amd64 >/dev/null
 is "$(cb manifest inspect app:dlist | python3 -c 'import json,sys; print(json.load(sys.stdin)["mediaType"])')" \
 	application/vnd.oci.image.index.v1+json "create --format docker of an OCI image: an OCI index (a Docker list holds Docker manifests only)"

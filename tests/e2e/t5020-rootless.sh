@@ -49,14 +49,14 @@ flow() { # flow USER WITH_SUBIDS
 	ok $? "$what: build"
 	is "$(ucb run --rm built:1 sh -c 'cat /b /f; stat -c %u:%g /b /f')" "$(printf 'b\nf\n0:0\n0:0')" \
 		"$what: run the built image, its files are root's inside"
-	is "$(tar --numeric-owner -tvzf "$(layer_blob "$st" docker.io/library/built:1)" | awk '{print $2}' | sort -u)" \
+	is "$(tar --numeric-owner -tvf "$(layer_blob "$st" docker.io/library/built:1)" | awk '{print $2}' | sort -u)" \
 		"0/0" "$what: COPY layer records uid 0 (tar tv)"
 	local run_layer; run_layer=$(layer_blob "$st" docker.io/library/built:1 -2)
 	local want='0/0 dd/'
 	[ "$sub" = 1 ] && want='5/6 dd/'
-	like "$(tar --numeric-owner -tvzf "$run_layer" | awk '{print $2, $6}')" "^0/0 b\$" \
+	like "$(tar --numeric-owner -tvf "$run_layer" | awk '{print $2, $6}')" "^0/0 b\$" \
 		"$what: RUN layer: /b is 0/0"
-	like "$(tar --numeric-owner -tvzf "$run_layer" | awk '{print $2, $6}')" "$want" \
+	like "$(tar --numeric-owner -tvf "$run_layer" | awk '{print $2, $6}')" "$want" \
 		"$what: RUN layer: /dd as chowned"
 
 	# repeated layers and one-layer or empty read-only sources, in the
