@@ -94,9 +94,20 @@ int rt_ctr_attach(store_t *st, rt_ctr_t *c, rt_attach_t *a, int *exit_code, cb_e
 						  "'%s': start it first", c->name);
 	/* a detached -i container's stdin is its monitor's socket; an attached
 	 * run's is its own terminal (nothing to send it from here) */
-	int sock = a->in_fd >= 0 && c->interactive ? ctr_stdin_connect(c, err) : -1;
-	if (a->in_fd >= 0 && c->interactive && sock < 0)
-		return -1;
+	int sock = -1;
+	if (a->in_fd >= 0 && c->interactive) {
+		cb_error_t e = CB_ERROR_INIT;
+		sock = ctr_stdin_connect(c, &e);
+		/* a container we just started listens before it runs: refused or
+		 * gone means it already exited (run -it sh -c 'echo hi'), its
+		 * output is in the log and its code in its record */
+		bool exited = a->at_start && (e.code == ECONNREFUSED || e.code == ENOENT);
+		if (sock < 0 && !exited) {
+			cb_error_move(err, &e);
+			return -1;
+		}
+		cb_error_release(&e);
+	}
 	/* docker's rule: the keys detach from a tty only; else they are input */
 	keys_t keys = {c->tty ? a->detach_keys : NULL, 0};
 	bool in_eof = sock < 0;

@@ -107,6 +107,14 @@ like "$(cat "$T/tty3.out")" "vt100" "-e TERM wins over the tty's"
 cb commit tty3 tty:3 >/dev/null
 is "$(env_of tty:3)" '["TERM=vt100", "FOO=bar", "PATH=/bin:/usr/bin", "X=1", "Z=9"]' "and a TERM the user gave is committed"
 cb rm tty1 tty2 tty3 >/dev/null
+# run -it attaches to a container it started: one that is gone before the
+# attach connects still gives its output and code (it was refused)
+for i in 1 2 3 4 5 6 7 8; do
+	script -qec "$CBUILD --root $ROOT run -it --rm busybox sh -c 'echo quick-$i; exit $i'" /dev/null </dev/null
+	echo "code $?"
+done >"$T/quick.out" 2>&1
+is "$(tr -d '\r' <"$T/quick.out" | grep -c -E '^quick-[1-8]$')" 8 "run -it of a command that ends at once: its output, 8 of 8"
+is "$(grep -c '^code [1-8]$' "$T/quick.out")" 8 "and its exit code"
 cb run -d --name e1 busybox sleep 100 >/dev/null
 like "$(script -qec "$CBUILD --root $ROOT exec -it e1 tty" /dev/null </dev/null)" "/dev/pts/[0-9]" \
 	"exec -it: a pty too"
