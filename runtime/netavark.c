@@ -245,8 +245,9 @@ static int run_netavark_locked(const char *verb, const char *netns, const char *
 			       cb_error_t *err);
 
 /* iptables ARGS in the host's network namespace: its exit status, or -1
- * when it could not run; *printed tells whether it wrote to stdout. */
-static int iptables(const char *const *args, bool *printed)
+ * when it could not run; *lines counts the lines it printed that contain
+ * needle (every line when needle is NULL). */
+static int iptables(const char *const *args, const char *needle, int *lines)
 {
 	int out[2];
 	if (pipe2(out, O_CLOEXEC) < 0)
@@ -267,36 +268,48 @@ static int iptables(const char *const *args, bool *printed)
 		_exit(127);
 	}
 	close(out[1]);
-	char buf[256];
-	ssize_t n;
-	*printed = false;
-	while ((n = read(out[0], buf, sizeof buf)) != 0)
-		if (n > 0)
-			*printed = true;
-		else if (errno != EINTR)
-			break;
-	close(out[0]);
+	char line[512];
+	size_t len = 0;
+	*lines = 0;
+	FILE *f = fdopen(out[0], "r");
+	while (f && fgets(line + len, (int)(sizeof line - len), f)) {
+		len = strlen(line);
+		if (len && line[len - 1] != '\n' && len + 1 < sizeof line)
+			continue; /* the rest of a long line */
+		*lines += !needle || strstr(line, needle);
+		len = 0;
+	}
+	if (f)
+		fclose(f);
+	else
+		close(out[0]);
 	int st = 0;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-/* netavark (1.4) takes `FORWARD -j NETAVARK_ISOLATION_1` away when the last
+/* netavark (1.4) deletes `FORWARD -j NETAVARK_ISOLATION_1` when the last
  * member of ANY isolated network leaves, although the other networks'
- * rules stay in that chain: from then on networks reach each other, until
- * the next setup puts the jump back. After each teardown, while the chain
- * holds a rule, the jump is put back where netavark puts it. */
+ * rules stay in that chain: until the next setup puts it back, networks
+ * reach each other (and another store's teardown can do it at any time).
+ * Its delete removes one copy: while the chain holds a rule, FORWARD keeps
+ * two, so one is always there; topped up after every setup and teardown
+ * (under the firewall lock, so no teardown of ours runs in between). */
 static void keep_isolation(void)
 {
-	const char *first_rule[] = {"iptables", "-w", "-S", "NETAVARK_ISOLATION_1", "1", NULL};
-	const char *has_jump[] = {"iptables", "-w", "-C", "FORWARD", "-j", "NETAVARK_ISOLATION_1",
-				  NULL};
+	const char *rules[] = {"iptables", "-w", "-S", "NETAVARK_ISOLATION_1", NULL};
+	const char *forward[] = {"iptables", "-w", "-S", "FORWARD", NULL};
 	const char *add_jump[] = {"iptables", "-w", "-I", "FORWARD", "1", "-j",
 				  "NETAVARK_ISOLATION_1", NULL};
-	bool printed;
-	if (iptables(has_jump, &printed) == 1 && iptables(first_rule, &printed) == 0 && printed)
-		iptables(add_jump, &printed);
+	int n_rules = 0, n_jumps = 0, ignored;
+	if (iptables(rules, "-A NETAVARK_ISOLATION_1 ", &n_rules) != 0 || n_rules == 0)
+		return;
+	if (iptables(forward, "-j NETAVARK_ISOLATION_1", &n_jumps) != 0)
+		return;
+	for (; n_jumps < 2; n_jumps++)
+		if (iptables(add_jump, NULL, &ignored) != 0)
+			return;
 }
 
 static int run_netavark(const char *verb, const char *netns, const char *req, cb_error_t *err)
@@ -305,8 +318,7 @@ static int run_netavark(const char *verb, const char *netns, const char *req, cb
 	if (lock < 0)
 		return -1;
 	int rc = run_netavark_locked(verb, netns, req, err);
-	if (!strcmp(verb, "teardown"))
-		keep_isolation();
+	keep_isolation();
 	close(lock); /* the child exited: nothing else holds it */
 	return rc;
 }
