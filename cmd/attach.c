@@ -106,7 +106,12 @@ int cmd_attach(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	rt_attach_t a = {.out_fd = 1, .err_fd = 2, .in_fd = no_stdin ? -1 : 0,
 			 .detach_keys = keys, .pending_signal = proxy ? &pending : NULL};
 	int code = 0;
-	int rc = cmd_attach_terminal(st, c, &a, &code, err);
+	/* --rm: its monitor removes it at the exit; hold that until we have
+	 * read the code, as run does (docker's attach gets it from its wait) */
+	int hold = c->auto_remove ? rt_ctr_hold_removal(c, err) : -1;
+	int rc = c->auto_remove && hold < 0 ? -1 : cmd_attach_terminal(st, c, &a, &code, err);
+	if (hold >= 0)
+		close(hold);
 	rt_ctr_free(c);
 	if (rc == 0 && !a.detached)
 		ctx->exit_code = code; /* docker attach exits with the container's code */
