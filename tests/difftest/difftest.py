@@ -126,7 +126,10 @@ class Buildah(Peer):
                            "-f", self.dockerfile, "-t", "case%d" % seed]
         for k, v in sorted(args.items()):
             cmd += ["--build-arg", "%s=%s" % (k, v)]
-        r = sh(cmd + [ctx], env=dict(os.environ, SOURCE_DATE_EPOCH=EPOCH), timeout=600)
+        # TMPDIR: buildah's cache mounts live under it, host-wide by default
+        tmp = os.path.join(os.path.dirname(self.base[2]), "tmp")
+        os.makedirs(tmp, exist_ok=True)
+        r = sh(cmd + [ctx], env=dict(os.environ, SOURCE_DATE_EPOCH=EPOCH, TMPDIR=tmp), timeout=600)
         if r.returncode:
             raise RuntimeError(r.stdout.decode(errors="replace"))
         # docker format: an OCI config has no Healthcheck (buildah drops it)

@@ -280,7 +280,12 @@ import_debian() {
 }
 
 # buildah with its own store under $T: bh ARGS...
-bh() { buildah --root "$T/bh/root" --runroot "$T/bh/run" --storage-driver vfs "$@"; }
+# (TMPDIR: buildah keeps RUN --mount=type=cache under it, host-wide by
+# default: two suites' apt caches would share one apt lock)
+bh() {
+	mkdir -p "$T/bh/tmp"
+	TMPDIR=$T/bh/tmp buildah --root "$T/bh/root" --runroot "$T/bh/run" --storage-driver vfs "$@"
+}
 # bh_base NAME: give buildah the image NAME from cbuild's store
 bh_base() {
 	local full; full=$(printf '%s' "$1" | sed -e 's|^\([^/.:]*\)\(:.*\)\{0,1\}$|docker.io/library/\1\2|')

@@ -22,7 +22,14 @@ fi
 # shared: never touch an entry someone else made).
 BINFMT=/proc/sys/fs/binfmt_misc
 BINFMT_MOUNTED=0 QEMU_ADDED=0
+# Another suite's t2020 beside this one registers and removes the entry
+# too: the check without an emulator and the part with one each hold a
+# host-wide lock (the latter until the end), so neither sees the other's.
+BINFMT_LOCK=/run/lock/cbuild-test-binfmt.lock
+[ -d /run/lock ] || BINFMT_LOCK=/tmp/cbuild-test-binfmt.lock
+exec 9>>"$BINFMT_LOCK"
 binfmt_setup() {
+	flock -x 9
 	[ -e /usr/share/binfmts/qemu-aarch64 ] && command -v update-binfmts >/dev/null || return 1
 	if [ ! -e $BINFMT/status ]; then
 		mount -t binfmt_misc binfmt_misc $BINFMT 2>/dev/null || return 1
@@ -54,6 +61,7 @@ cp "$ARM_TAR" "$C/rootfs-arm64.tar"
 
 # ---- a foreign RUN without an emulator says what to install ----
 # (before this test registers one; skipped when the machine has one)
+flock -x 9
 if [ -e $BINFMT/qemu-aarch64 ]; then
 	pass "# SKIP qemu-aarch64 is registered here: no failing RUN to check"
 	pass "# SKIP"
@@ -64,6 +72,7 @@ else
 	like "$(cat "$T/err")" "needs an emulator: apt-get install qemu-user-static binfmt-support.*update-binfmts --enable qemu-aarch64" \
 		"the error says what to install and how to register it"
 fi
+flock -u 9
 
 # ---- validation ----
 cat >"$C/Dockerfile" <<'EOF'
