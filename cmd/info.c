@@ -92,11 +92,10 @@ int cmd_info(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	}
 	if (c < 0)
 		return c;
-	if (p.nargs)
-		return cmd_nargs(ctx, p.nargs, 0, 0, err);
-	store_t *st = cmd_store(ctx, err);
-	if (!st)
-		return -1;
+	store_t *st = NULL;
+	int n_rc = cmd_operands(ctx, &p, 0, 0, &st, err);
+	if (n_rc != 0)
+		return n_rc;
 	const char *fs = cb_fs_type_name(store_root(st));
 	printf("store: %s (%s)\n", store_root(st), fs);
 	cb_error_t probe = CB_ERROR_INIT;

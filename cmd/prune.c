@@ -34,11 +34,10 @@ int cmd_prune(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 			all = p.on;
 	if (c < 0)
 		return c;
-	if (p.nargs)
-		return cmd_nargs(ctx, p.nargs, 0, 0, err);
-	store_t *st = cmd_store(ctx, err);
-	if (!st)
-		return -1;
+	store_t *st = NULL;
+	int n_rc = cmd_operands(ctx, &p, 0, 0, &st, err);
+	if (n_rc != 0)
+		return n_rc;
 	/* rootless: unpacked layers hold files of the user's subordinate ids,
 	 * removable only as root of a user namespace that maps them (the store
 	 * is open: its default root depends on who we are) */

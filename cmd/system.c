@@ -157,11 +157,10 @@ static int sys_prune(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 	}
 	if (o < 0)
 		return o;
-	if (p.nargs)
-		return cmd_nargs(ctx, p.nargs, 0, 0, err);
-	store_t *st = cmd_store(ctx, err);
-	if (!st)
-		return -1;
+	store_t *st = NULL;
+	int n_rc = cmd_operands(ctx, &p, 0, 0, &st, err);
+	if (n_rc != 0)
+		return n_rc;
 	if (!force && !ask(all, volumes))
 		return 0;
 	_cleanup_strv_ char **ctrs = NULL, **nets = NULL, **vols = NULL, **imgs = NULL;
@@ -207,11 +206,10 @@ int cmd_container_prune(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 			force = p.on;
 	if (o < 0)
 		return o;
-	if (p.nargs)
-		return cmd_nargs(ctx, p.nargs, 0, 0, err);
-	store_t *st = cmd_store(ctx, err);
-	if (!st)
-		return -1;
+	store_t *st = NULL;
+	int n_rc = cmd_operands(ctx, &p, 0, 0, &st, err);
+	if (n_rc != 0)
+		return n_rc;
 	if (!force && !cmd_confirm("WARNING! This will remove all stopped containers."))
 		return 0;
 	_cleanup_strv_ char **ctrs = NULL;
