@@ -108,17 +108,19 @@ cb commit tty3 tty:3 >/dev/null
 is "$(env_of tty:3)" '["TERM=vt100", "FOO=bar", "PATH=/bin:/usr/bin", "X=1", "Z=9"]' "and a TERM the user gave is committed"
 cb rm tty1 tty2 tty3 >/dev/null
 # run -it attaches to a container it started: one that is gone before the
-# attach connects still gives its output and code (it was refused)
+# attach connects still gives its output and code (it was refused).
+# util-linux script, its stdin at EOF, writes an end-of-file byte to its
+# terminal, a NUL once run -it has made that terminal raw (strace: run
+# reads "\0" from fd 0); run forwards it, as docker does, and the
+# container's tty echoes "^@" before or after the line (in 77 of 120
+# rounds here, 33 times before it): script's input, not cbuild's output
 for i in 1 2 3 4 5 6 7 8; do
 	script -qec "$CBUILD --root $ROOT run -it --rm busybox sh -c 'echo quick-$i; exit $i'" /dev/null </dev/null
 	echo "code $?"
-done >"$T/quick.out" 2>&1
-is "$(tr -d '\r' <"$T/quick.out" | grep -c -E '^quick-[1-8]$')" 8 "run -it of a command that ends at once: its output, 8 of 8"
-# its exit code: 8 of 8 here, 7 of 8 twice with another suite's t5000
-# beside it (cause not found yet): shown, not asserted, until it is
-codes=$(tr -d '\r' <"$T/quick.out" | grep -o 'code [0-9]*' | cut -d' ' -f2 | tr '\n' ' ')
-[ "$codes" = "1 2 3 4 5 6 7 8 " ] ||
-	diag "run -it exit codes: $codes(want 1 2 3 4 5 6 7 8); output: $(tr -d '\r' <"$T/quick.out" | tr '\n' '|')"
+done 2>&1 | tr -d '\r' | sed 's/\^@//g' >"$T/quick.out"
+is "$(grep -c -E '^quick-[1-8]$' "$T/quick.out")" 8 "run -it of a command that ends at once: its output, 8 of 8"
+is "$(grep -E '^code [0-9]+$' "$T/quick.out" | cut -d' ' -f2 | tr '\n' ' ')" "1 2 3 4 5 6 7 8 " \
+	"and its exit code, 8 of 8"
 cb run -d --name e1 busybox sleep 100 >/dev/null
 like "$(script -qec "$CBUILD --root $ROOT exec -it e1 tty" /dev/null </dev/null)" "/dev/pts/[0-9]" \
 	"exec -it: a pty too"
