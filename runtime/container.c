@@ -445,7 +445,9 @@ rt_ctr_t *ctr_load_id(store_t *st, const char *id, cb_error_t *err)
 	}
 	read_config(c, j);
 	json_decref(j);
-	if (rt_ctr_refresh(st, c, err) < 0) {
+	if (rt_ctr_refresh(st, c, err) < 0 || ctr_remove_orphaned(st, c)) {
+		if (!cb_error_is_set(err))
+			cb_error_fail(err, ENOENT, "no such container: '%.12s'", id);
 		rt_ctr_free(c);
 		return NULL;
 	}

@@ -168,6 +168,10 @@ void ctr_keep_after_attached(store_t *st, rt_ctr_t *c);
  * container could not start. Never returns. */
 _Noreturn void ctr_monitor_run(store_t *st, rt_ctr_t *c, int ready);
 
+/* An --rm container whose monitor died before removing it (kill -9) is
+ * removed, as docker's daemon does at its start; true when it was. */
+bool ctr_remove_orphaned(store_t *st, rt_ctr_t *c);
+
 /* Current time as seconds (for created/started/finished). */
 int64_t ctr_now(void);
 

@@ -1,6 +1,7 @@
 /* Docker's everyday verbs on an existing container: kill, wait, rename,
  * restart. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,4 +92,27 @@ int rt_ctr_restart(store_t *st, rt_ctr_t *c, int timeout, cb_error_t *err)
 	if (rt_ctr_stop(st, c, timeout, err) < 0)
 		return -1;
 	return rt_ctr_start_detached(st, c, err);
+}
+
+/* docker's daemon removes the --rm containers it finds exited when it
+ * starts again. Here a monitor killed (-9) before its --rm removal left
+ * the record: the next command that loads it removes it, unless an
+ * attacher still holds it to read the exit code (run -it). */
+bool ctr_remove_orphaned(store_t *st, rt_ctr_t *c)
+{
+	if (!c->auto_remove || c->status != RT_CTR_EXITED || c->monitor_pid <= 0 ||
+	    ctr_pid_alive(c->monitor_pid, c->monitor_start) ||
+	    ctr_pid_alive(c->keeper_pid, c->keeper_start))
+		return false;
+	_cleanup_free_ char *p = ctr_path(c, "attach.lock");
+	_cleanup_close_ int fd = open(p, O_RDWR | O_CLOEXEC);
+	struct flock l = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	if (fd >= 0 && fcntl(fd, F_SETLK, &l) < 0)
+		return false;
+	cb_error_t e = CB_ERROR_INIT;
+	if (rt_ctr_remove(st, c, true, &e) < 0) {
+		cb_warn_error(&e);
+		return false;
+	}
+	return true;
 }

@@ -53,6 +53,18 @@ is "$(cb ps -q)" "" "and not running"
 cb rm k1 >/dev/null; ok $? "rm cleans it"
 [ ! -e "$ROOT/containers/$kid" ]; ok $? "its directory is gone"
 
+# kill -9 of the monitor of a --rm container, before it could remove it:
+# the next command removes it, as docker's daemon does when it starts again
+kid=$(cb run -d --rm --name k1rm busybox sleep 1000)
+mon=$(python3 -c "import json; print(json.load(open('$ROOT/containers/$kid/state.json'))['monitor_pid'])")
+pid=$(python3 -c "import json; print(json.load(open('$ROOT/containers/$kid/state.json'))['pid'])")
+kill -9 "$mon"
+for i in $(seq 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+for i in $(seq 600); do [ -d "/proc/$mon" ] || break; sleep 0.1; done
+is "$(cb ps -aq --no-trunc | grep -c "$kid")" 0 "--rm and a killed monitor: the next ps removes it"
+[ ! -e "$ROOT/containers/$kid" ]; ok $? "its directory is gone"
+cb run -d --rm --name k1rm busybox true >/dev/null; ok $? "and its name is free"
+
 # kill -9 of an attached cbuild run
 "$CBUILD" --root "$ROOT" run --name k2 busybox sleep 1000 &
 runpid=$!
