@@ -73,6 +73,7 @@ typedef struct done_layer {
 struct bld_committer {
 	build_t *root;
 	pthread_t thread;
+	bool started; /* the thread runs from the first job on (mu) */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	job_t *head, *tail;
@@ -344,9 +345,19 @@ bld_committer_t *bld_committer_new(build_t *root)
 	c->error = e;
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_cond_init(&c->cv, NULL);
+	return c;
+}
+
+/* Called with mu held. The thread starts with the first job: a build
+ * whose every step is a hit queues none, and then pays no thread start and
+ * join (at a load of 10 on 2 cores each wake-up waits for a core). */
+static void start_thread(bld_committer_t *c)
+{
+	if (c->started)
+		return;
 	if (pthread_create(&c->thread, NULL, committer_main, c) != 0)
 		CB_BUG("pthread_create failed");
-	return c;
+	c->started = true;
 }
 
 /* Called with mu held. */
@@ -369,6 +380,7 @@ static int enqueue(bld_committer_t *c, job_t *j, uint64_t *seq, cb_error_t *err)
 			pthread_cond_wait(&c->cv, &c->mu);
 	int rc = committer_error(c, err);
 	if (rc == 0) {
+		start_thread(c);
 		if (j->kind == JOB_LAYER)
 			c->queued_layers++;
 		if (j->kind == JOB_COMMIT)
@@ -407,8 +419,10 @@ void bld_committer_free(bld_committer_t *c)
 	pthread_mutex_lock(&c->mu);
 	c->stop = true; /* queued jobs are dropped: their blobs stay garbage in tmp/ */
 	pthread_cond_broadcast(&c->cv);
+	bool started = c->started;
 	pthread_mutex_unlock(&c->mu);
-	pthread_join(c->thread, NULL);
+	if (started)
+		pthread_join(c->thread, NULL);
 	while (c->head) {
 		job_t *j = c->head;
 		c->head = j->next;

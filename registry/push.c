@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -82,6 +83,14 @@ typedef struct push_image {
 	 * it; blobs is then empty. */
 	struct push_image *children;
 	size_t nchildren;
+	/* Layers whose gzip variant is made while the other blobs upload
+	 * (push_registry): their indexes in layers, and the manifest as a
+	 * model to rewrite once they are made; blobs names their plain
+	 * digests until then. */
+	size_t *pending;
+	size_t npending;
+	json_t *model;
+	char stored[DIGEST_STR_LEN + 1]; /* the stored manifest's digest */
 } push_image_t;
 
 static void image_release(push_image_t *im)
@@ -94,6 +103,8 @@ static void image_release(push_image_t *im)
 	cb_strv_free(im->blobs);
 	free(im->sizes);
 	free(im->tag);
+	free(im->pending);
+	json_decref(im->model);
 	memset(im, 0, sizeof(*im));
 }
 
@@ -145,14 +156,32 @@ static int convert(json_t *m, reg_format_t f, cb_error_t *err)
 }
 
 static int load_image(store_t *st, const char *src, const reg_opts_t *o, push_image_t *im,
-		      cb_error_t *err);
+		      bool defer, cb_error_t *err);
+
+/* The descriptor l of a plain layer gets the gzip type (a pending one
+ * then converts as a gzip layer does), then names the variant v. */
+static void gzip_type(json_t *l)
+{
+	const char *mt = json_string_value(json_object_get(l, "mediaType"));
+	bool docker = cb_streq(mt, MT_DOCKER_LAYER) || cb_streq(mt, MT_DOCKER_LAYER_GZIP);
+	json_object_set_new(l, "mediaType",
+			    oci_json_str(docker ? MT_DOCKER_LAYER_GZIP : MT_OCI_LAYER_GZIP));
+}
+
+static void use_variant(json_t *l, const store_variant_t *v)
+{
+	gzip_type(l);
+	json_object_set_new(l, "digest", oci_json_str(v->digest));
+	json_object_set_new(l, "size", json_integer((json_int_t)v->size));
+}
 
 /* A layer kept uncompressed only until it leaves (commit's: store/variant.h)
  * is pushed as its gzip variant, made now or reused: the manifest's
  * descriptor is rewritten (the config, hence the image ID, stays; the
  * pushed manifest's digest differs from the local one, as docker's repo
  * digest does). *changed tells whether any was. */
-static int gzip_marked_layers(store_t *st, json_t *m, bool *changed, cb_error_t *err)
+static int gzip_marked_layers(store_t *st, json_t *m, push_image_t *defer, bool *changed,
+			      cb_error_t *err)
 {
 	size_t i;
 	json_t *l;
@@ -167,12 +196,17 @@ static int gzip_marked_layers(store_t *st, json_t *m, bool *changed, cb_error_t 
 		int r = store_variant_get(st, dg, &v, err);
 		if (r == 0)
 			continue;
+		if (r > 0 && !v.digest[0] && defer) { /* made while the others upload */
+			defer->pending = cb_xrealloc(defer->pending,
+						     (defer->npending + 1) * sizeof(size_t));
+			defer->pending[defer->npending++] = i;
+			gzip_type(l);
+			*changed = true;
+			continue;
+		}
 		if (r < 0 || store_variant_gzip(st, dg, &v, err) < 0)
 			return -1;
-		json_object_set_new(l, "mediaType",
-				    oci_json_str(docker ? MT_DOCKER_LAYER_GZIP : MT_OCI_LAYER_GZIP));
-		json_object_set_new(l, "digest", oci_json_str(v.digest));
-		json_object_set_new(l, "size", json_integer((json_int_t)v.size));
+		use_variant(l, &v);
 		*changed = true;
 	}
 	return 0;
@@ -219,7 +253,8 @@ static int load_index(store_t *st, const char *src, const reg_opts_t *o, const c
 		else if (!reg_mt_is_manifest(m->media_type))
 			r = cb_error_fail(err, ENOTSUP, "'%s': nested index '%s' not supported", src,
 					  m->digest);
-		else if ((r = load_image(st, m->digest, &co, &im->children[im->nchildren], err)) == 0)
+		else if ((r = load_image(st, m->digest, &co, &im->children[im->nchildren], false,
+					 err)) == 0)
 			im->nchildren++;
 	}
 	bool renamed = false;
@@ -242,7 +277,7 @@ static int load_index(store_t *st, const char *src, const reg_opts_t *o, const c
 }
 
 static int load_image(store_t *st, const char *src, const reg_opts_t *o, push_image_t *im,
-		      cb_error_t *err)
+		      bool defer, cb_error_t *err)
 {
 	memset(im, 0, sizeof(*im));
 	_cleanup_free_ char *mdigest = NULL;
@@ -304,7 +339,7 @@ static int load_image(store_t *st, const char *src, const reg_opts_t *o, push_im
 	bool want_conv = (o->format == REG_FORMAT_DOCKER && !is_docker) ||
 			 (o->format == REG_FORMAT_OCI && is_docker);
 	bool gz = false;
-	int r = o->keep_layers ? 0 : gzip_marked_layers(st, m, &gz, err);
+	int r = o->keep_layers ? 0 : gzip_marked_layers(st, m, defer ? im : NULL, &gz, err);
 	if (r == 0 && want_conv)
 		r = convert(m, o->format, err);
 	if (r == 0 && (want_conv || gz)) {
@@ -320,6 +355,9 @@ static int load_image(store_t *st, const char *src, const reg_opts_t *o, push_im
 		digest_buffer(im->manifest, im->len, im->digest);
 		if (strcmp(im->digest, mdigest))
 			snprintf(im->local, sizeof(im->local), "%s", mdigest);
+		snprintf(im->stored, sizeof(im->stored), "%s", mdigest);
+		if (im->npending)
+			im->model = json_incref(m);
 		json_t *layers = json_object_get(m, "layers");
 		json_t *cfg = json_object_get(m, "config");
 		size_t n = json_array_size(layers) + 1;
@@ -557,8 +595,9 @@ static char *mount_source(store_t *st, const char *digest, const char *domain, c
 	return NULL;
 }
 
+/* Uploads im's blobs but those in sent (NULL-terminated, or NULL). */
 static int upload_blobs(reg_client_t *c, store_t *st, const reg_opts_t *o, push_image_t *im,
-			const reg_ref_t *dst, cb_error_t *err)
+			const reg_ref_t *dst, char **sent, cb_error_t *err)
 {
 	size_t n = im->nblobs;
 	up_job_t *jobs = cb_xcalloc(n, sizeof(*jobs));
@@ -571,6 +610,8 @@ static int upload_blobs(reg_client_t *c, store_t *st, const reg_opts_t *o, push_
 		bool dup = false;
 		for (size_t k = 0; k < i; k++)
 			dup = dup || !strcmp(im->blobs[k], im->blobs[i]);
+		for (size_t k = 0; sent && sent[k]; k++)
+			dup = dup || !strcmp(sent[k], im->blobs[i]);
 		jobs[i].xf.finished = dup;
 		if (!dup && store_has_blob(st, im->blobs[i]) &&
 		    (jobs[i].fd = store_open_blob(st, im->blobs[i], err)) < 0) {
@@ -592,6 +633,90 @@ static int upload_blobs(reg_client_t *c, store_t *st, const reg_opts_t *o, push_
 	for (size_t i = 0; i < made; i++)
 		job_release(&jobs[i]);
 	free(jobs);
+	return r;
+}
+
+/* ---- the gzip of plain layers while the other blobs upload ---- */
+
+typedef struct gz_run {
+	store_t *st;
+	char **diff_ids;
+	store_variant_t *out;
+	int rc;
+	cb_error_t err;
+} gz_run_t;
+
+static void *gz_main(void *arg)
+{
+	gz_run_t *g = arg;
+	for (size_t i = 0; g->rc == 0 && g->diff_ids[i]; i++)
+		g->rc = store_variant_gzip(g->st, g->diff_ids[i], &g->out[i], &g->err);
+	return NULL;
+}
+
+static bool is_pending(const push_image_t *im, size_t i)
+{
+	for (size_t k = 0; k < im->npending; k++)
+		if (im->pending[k] == i)
+			return true;
+	return false;
+}
+
+/* The variants made: the manifest names them (the bytes it would have
+ * had if they had been made first, so its digest is the same). */
+static void use_variants(push_image_t *im, const store_variant_t *v)
+{
+	json_t *layers = json_object_get(im->model, "layers");
+	for (size_t k = 0; k < im->npending; k++) {
+		size_t i = im->pending[k];
+		use_variant(json_array_get(layers, i), &v[k]);
+		free(im->blobs[i]);
+		im->blobs[i] = cb_xstrdup(v[k].digest);
+		im->sizes[i] = (uint64_t)v[k].size;
+	}
+	free(im->manifest);
+	im->manifest = oci_json_dumps(im->model, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	im->len = strlen(im->manifest);
+	digest_buffer(im->manifest, im->len, im->digest);
+	snprintf(im->local, sizeof(im->local), "%s", strcmp(im->digest, im->stored) ? im->stored : "");
+	im->npending = 0;
+}
+
+/* A plain layer's gzip (store/variant.h) is made on a thread while the
+ * other blobs (layers, config) upload, not before any upload starts
+ * (issue 29); *sent names what went. */
+static int upload_while_gzip(reg_client_t *c, store_t *st, const reg_opts_t *o,
+			     push_image_t *im, const reg_ref_t *dst, char ***sent, cb_error_t *err)
+{
+	gz_run_t g = {.st = st, .err = CB_ERROR_INIT};
+	g.diff_ids = cb_xcalloc(im->npending + 1, sizeof(char *));
+	g.out = cb_xcalloc(im->npending, sizeof(*g.out));
+	for (size_t k = 0; k < im->npending; k++)
+		g.diff_ids[k] = cb_xstrdup(im->blobs[im->pending[k]]);
+	push_image_t rest = {.sizes = cb_xcalloc(im->nblobs, sizeof(uint64_t))};
+	for (size_t i = 0; i < im->nblobs; i++) {
+		if (is_pending(im, i))
+			continue;
+		rest.blobs = cb_strv_push(rest.blobs, im->blobs[i]);
+		rest.sizes[rest.nblobs++] = im->sizes[i];
+	}
+	pthread_t t;
+	if (pthread_create(&t, NULL, gz_main, &g) != 0)
+		CB_BUG("pthread_create failed");
+	int r = upload_blobs(c, st, o, &rest, dst, NULL, err);
+	pthread_join(t, NULL);
+	if (g.rc < 0 && r == 0) {
+		cb_error_move(err, &g.err);
+		r = cb_error_wrap(err, "compress layer");
+	}
+	if (r == 0) {
+		use_variants(im, g.out);
+		*sent = cb_steal_pointer(&rest.blobs);
+	}
+	cb_error_release(&g.err);
+	cb_strv_free(g.diff_ids);
+	free(g.out);
+	image_release(&rest);
 	return r;
 }
 
@@ -660,14 +785,17 @@ static int push_registry(store_t *st, push_image_t *im, const char *dest, const 
 	 * index whose manifests it does not have. */
 	for (size_t i = 0; r == 0 && i < im->nchildren; i++) {
 		push_image_t *k = &im->children[i];
-		r = upload_blobs(c, st, o, k, &dst, err);
+		r = upload_blobs(c, st, o, k, &dst, NULL, err);
 		if (r == 0)
 			r = put_manifest(c, k, NULL, err);
 		if (r == 0)
 			reg_sources_add(st, (const char *const *)k->blobs, k->nblobs, repo);
 	}
+	_cleanup_strv_ char **sent = NULL;
+	if (r == 0 && im->npending)
+		r = upload_while_gzip(c, st, o, im, &dst, &sent, err);
 	if (r == 0 && im->nblobs)
-		r = upload_blobs(c, st, o, im, &dst, err);
+		r = upload_blobs(c, st, o, im, &dst, sent, err);
 	if (r == 0)
 		r = put_manifest(c, im, dst.tag, err);
 	if (r == 0 && im->nblobs)
@@ -815,7 +943,10 @@ int reg_push(store_t *st, const char *src, const char *dest, const reg_opts_t *o
 		return cb_error_fail(err, EINVAL, "push '%s': a destination is needed", src);
 	const char *to = dest ? dest : src;
 	push_image_t im;
-	if (load_image(st, src, opts, &im, err) < 0)
+	/* a registry: the gzip of a plain layer overlaps the other uploads */
+	bool defer = !cb_str_has_prefix(to, "oci:") && !cb_str_has_prefix(to, "oci-archive:") &&
+		     !cb_str_has_prefix(to, "docker-archive:");
+	if (load_image(st, src, opts, &im, defer, err) < 0)
 		return cb_error_wrap(err, "push '%s'", src);
 	int r;
 	if (cb_str_has_prefix(to, "oci:"))

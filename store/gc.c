@@ -261,6 +261,7 @@ int store_gc(store_t *st, int grace_seconds, bool drop_cache, store_gc_stats_t *
 		sweep(st, "blobs/sha256", &m.blobs, grace_seconds, false, trash, &trashed, stats);
 		sweep(st, "layers/sha256", &m.diff_ids, grace_seconds, true, trash, &trashed,
 		      stats);
+		stats->records_removed = store_variant_prune(st);
 	}
 	store_refs_free(refs, n);
 	store_leases_unlock(st);

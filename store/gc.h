@@ -27,6 +27,7 @@ typedef struct store_gc_stats {
 	uint64_t blobs_removed;
 	uint64_t layers_removed;
 	uint64_t bytes_freed;
+	uint64_t records_removed; /* variant records (store/variant.h) */
 } store_gc_stats_t;
 
 /* With drop_cache, build cache entries are removed first (prune). */

@@ -186,3 +186,31 @@ int store_variant_manifest(store_t *st, const char *local, char *pushed)
 	snprintf(pushed, DIGEST_STR_LEN + 1, "%s", text);
 	return 1;
 }
+
+/* Unlinks the records of dir (one per hex name) whose subject blob is gone. */
+static uint64_t prune_dir(store_t *st, const char *sub)
+{
+	_cleanup_free_ char *dir = store_path(st, sub);
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	uint64_t n = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strlen(de->d_name) != DIGEST_HEX_LEN)
+			continue;
+		char dg[DIGEST_STR_LEN + 1];
+		snprintf(dg, sizeof(dg), "sha256:%.*s", DIGEST_HEX_LEN, de->d_name);
+		if (!digest_is_valid(dg) || store_has_blob(st, dg))
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+uint64_t store_variant_prune(store_t *st)
+{
+	return prune_dir(st, "variants/sha256") + prune_dir(st, "variants/manifests/sha256");
+}

@@ -21,7 +21,8 @@
  * without fsync, after the blob they name is durable; a lost record costs a
  * recompression that gives the same bytes, and a record naming a blob that
  * gc removed is made again. gc keeps a variant's blob while its diff_id's
- * blob or unpacked layer is kept (store_variant_each).
+ * blob or unpacked layer is kept (store_variant_each), and drops the records
+ * of layers whose plain blob is gone (store_variant_prune).
  */
 #ifndef CB_STORE_VARIANT_H
 #define CB_STORE_VARIANT_H
@@ -65,6 +66,13 @@ int store_variant_gzip(store_t *st, const char *diff_id, store_variant_t *out,
 void store_variant_each(store_t *st,
 			void (*fn)(void *ctx, const char *diff_id, const char *gzip_digest),
 			void *ctx);
+
+/* Removes the layer records whose plain blob (diff_id) is gone and the
+ * manifest records whose local manifest blob is gone (gc, under the store
+ * lock, after its sweep). A record is written after the blob it is about,
+ * so a missing blob means gc took it, not that it is yet to come. Returns
+ * the number of records removed. */
+uint64_t store_variant_prune(store_t *st);
 
 /* A manifest with marked layers leaves with other bytes (their gzip
  * variants), so a registry knows the image by another digest: push records

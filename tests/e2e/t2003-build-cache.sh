@@ -18,9 +18,17 @@ RUN echo "flavor $FLAVOR" > /flavor
 CMD ["cat", "/all.txt"]
 DF
 id1=$(cb build -q -t c:1 "$ctx"); ok $? "first build"
+ino=$(stat -c %i "$ROOT/index.json")
 cb build -t c:1 "$ctx" >"$T/out2" 2>"$T/log2"; ok $? "second build"
 is "$(cat "$T/out2")" "$id1" "no-op rebuild gives the same image ID"
 is "$(grep -c 'Using cache' "$T/log2")" 6 "every step is a cache hit"
+# issue 29: the tag already names the image, so index.json is not written
+# again (a rewrite is a rename to a new inode, and two fsyncs)
+is "$(stat -c %i "$ROOT/index.json")" "$ino" "a no-op rebuild leaves index.json as it was"
+cb build -q -t c:1 -t c:extra "$ctx" >/dev/null; ok $? "no-op rebuild with one more tag"
+is "$(cb images -q c:extra 2>/dev/null | head -1)" "${id1:7:12}" \
+	"the new tag is written, the old one kept"
+cb rmi c:extra >/dev/null 2>&1
 
 sleep 1.1; touch "$ctx/src/a.txt"
 id3=$(cb build -q -t c:1 "$ctx")

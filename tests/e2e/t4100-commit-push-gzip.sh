@@ -115,4 +115,14 @@ ok $? "another store builds it from that cache"
 skopeo copy -q --src-tls-verify=false "docker://$REG/onsnap:2" "oci:$T/sk2:x" >/dev/null 2>&1
 ok $? "every blob of that push is readable"
 cb rm -f c1 c2 >/dev/null 2>&1
+
+# gc drops the variant records of layers it removed (they piled up before)
+mdig=$(local_manifest "$REG/snap:1" | sha256sum | cut -d' ' -f1)
+[ -f "$ROOT/variants/manifests/sha256/$mdig" ]; ok $? "push recorded the pushed manifest of snap:1"
+cb rmi "$REG/snap:1" >/dev/null 2>&1; ok $? "rmi the committed image"
+cb rmi "$REG/onsnap:1" >/dev/null 2>&1; ok $? "and the one built on it"
+cb prune >/dev/null 2>&1; ok $? "prune after removing the committed image"
+[ ! -e "$ROOT/blobs/sha256/${diffid#sha256:}" ]; ok $? "its plain layer blob is gone"
+[ ! -e "$ROOT/variants/sha256/${diffid#sha256:}" ]; ok $? "and so is its layer's variant record"
+[ ! -e "$ROOT/variants/manifests/sha256/$mdig" ]; ok $? "and its manifest record"
 done_testing

@@ -1,7 +1,8 @@
 /*
  * tests/unit/test_variant.c - gzip variants of uncompressed layers
  * (store/variant.h): marks, made once, the same bytes when made again,
- * a plain blob that does not hash to its name refused.
+ * a plain blob that does not hash to its name refused, gc drops the records
+ * of layers and manifests it removed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "store/gc.h"
 #include "store/layer_internal.h"
 #include "store/variant.h"
 #include "test_layer_util.h"
@@ -149,6 +151,44 @@ static void test_bad_plain_blob(void **state)
 	assert_int_equal(store_variant_get(f->st, f->plain.diff_id, &v, &err), 0);
 }
 
+static bool record_exists(fx_t *f, const char *sub, const char *digest)
+{
+	_cleanup_free_ char *rel = cb_asprintf("variants/%s/%s", sub, digest_hex(digest));
+	_cleanup_free_ char *p = store_path(f->st, rel);
+	return access(p, F_OK) == 0;
+}
+
+/* Issue 29: records of layers (and pushed manifests) gc removed went on
+ * piling up in variants/; now gc drops them, and keeps those of what it
+ * keeps. */
+static void test_gc_drops_records(void **state)
+{
+	fx_t *f = *state;
+	cb_error_t err = CB_ERROR_INIT;
+	store_variant_t v;
+	check(store_variant_gzip(f->st, f->plain.diff_id, &v, &err), &err);
+	/* a manifest record whose local blob is the plain layer's (any blob) */
+	const char *pushed = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+	check(store_variant_set_manifest(f->st, f->plain.diff_id, pushed, &err), &err);
+	store_gc_stats_t stats;
+	/* within the grace every blob stays, and so do the records */
+	check(store_gc(f->st, 3600, false, &stats, &err), &err);
+	assert_true(store_has_blob(f->st, f->plain.diff_id));
+	assert_true(record_exists(f, "sha256", f->plain.diff_id));
+	assert_true(record_exists(f, "manifests/sha256", f->plain.diff_id));
+	assert_int_equal(stats.records_removed, 0);
+	/* nothing names the layer: its blobs go, and the records with them */
+	check(store_gc(f->st, 0, false, &stats, &err), &err);
+	assert_false(store_has_blob(f->st, f->plain.diff_id));
+	assert_false(store_has_blob(f->st, v.digest));
+	assert_false(record_exists(f, "sha256", f->plain.diff_id));
+	assert_false(record_exists(f, "manifests/sha256", f->plain.diff_id));
+	assert_int_equal(stats.records_removed, 2);
+	assert_int_equal(store_variant_get(f->st, f->plain.diff_id, &v, &err), 0);
+	char out[DIGEST_STR_LEN + 1];
+	assert_int_equal(store_variant_manifest(f->st, f->plain.diff_id, out), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +197,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_variant_level, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_each, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_plain_blob, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gc_drops_records, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
