@@ -150,6 +150,12 @@ static void free_ips(json_t *req, const char *ctr_id)
 
 /* ---- the request ---- */
 
+/* A request's mode says whether netavark finished its setup: written
+ * REQ_PENDING before the setup, REQ_UP once it succeeded (the bits mean
+ * nothing else: only root reads them). */
+#define REQ_PENDING 0600
+#define REQ_UP 0400
+
 /* n's entries of a request: the endpoint (networks) and the network
  * (network_info) */
 static void add_network(json_t *networks, json_t *info, const rt_ctr_t *c, const rt_net_t *n,
@@ -476,11 +482,13 @@ int rt_nav_attach(const rt_ctr_t *c, rt_net_t *const *nets, char **dns, cb_error
 	char *text = json_dumps(req, JSON_COMPACT);
 	/* the request first: whoever finds it can tear down */
 	if (rc == 0)
-		rc = cb_write_file_atomic(reqp, NULL, text, strlen(text), 0600, err);
+		rc = cb_write_file_atomic(reqp, NULL, text, strlen(text), REQ_PENDING, err);
 	if (rc == 0)
 		rc = make_netns(ns, err);
 	if (rc == 0)
 		rc = run_netavark("setup", ns, text, err);
+	if (rc == 0)
+		chmod(reqp, REQ_UP); /* failing, its teardown is only quiet */
 	int fd = -1;
 	if (rc == 0 && host_netns_fd < 0)
 		host_netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -553,11 +561,20 @@ void rt_nav_detach(const char *ctr_id)
 	size_t len = 0;
 	cb_error_t e = CB_ERROR_INIT;
 	json_t *req = NULL;
+	struct stat sb;
+	/* a setup cut short (its process killed while netavark worked) has
+	 * parts netavark never made: their teardown fails, as expected, and
+	 * says nothing; the rest goes all the same */
+	bool up = stat(mine, &sb) == 0 && (sb.st_mode & 0777) == REQ_UP;
 	if (cb_read_file(mine, 1 << 20, &text, &len, &e) == 0)
 		req = json_loads(text, 0, NULL);
 	cb_error_release(&e);
-	if (req && cb_path_exists(ns) && run_netavark("teardown", ns, text, &e) < 0)
-		cb_warn_error(&e);
+	if (req && cb_path_exists(ns) && run_netavark("teardown", ns, text, &e) < 0) {
+		if (up)
+			cb_warn_error(&e);
+		else
+			cb_error_release(&e);
+	}
 	if (req)
 		free_ips(req, ctr_id);
 	json_decref(req);
@@ -631,7 +648,7 @@ static int save_request(const rt_ctr_t *c, json_t *req, cb_error_t *err)
 {
 	_cleanup_free_ char *reqp = rt_nav_run_path("netns/%s%s", c->id, ".json");
 	char *text = json_dumps(req, JSON_COMPACT);
-	int rc = cb_write_file_atomic(reqp, NULL, text, strlen(text), 0600, err);
+	int rc = cb_write_file_atomic(reqp, NULL, text, strlen(text), REQ_UP, err);
 	free(text);
 	return rc;
 }

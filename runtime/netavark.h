@@ -15,7 +15,9 @@
  *   netns/ID        the container's network namespace, bind-mounted so it
  *                   outlives a crashed monitor and can still be torn down
  *   netns/ID.json   the request netavark set it up with (teardown needs it;
- *                   `network inspect` reads the addresses from it)
+ *                   `network inspect` reads the addresses from it); mode
+ *                   0400 once netavark's setup ended well, 0600 before
+ *                   (the teardown of a setup cut short is quiet)
  *   ipam/BRIDGE/IP  one file per address in use (O_EXCL: the allocation)
  *   aardvark/       aardvark-dns's config directory
  */
