@@ -250,10 +250,17 @@ static int lock_firewall(cb_error_t *err)
 static int run_netavark_locked(const char *verb, const char *netns, const char *req,
 			       cb_error_t *err);
 
+/* One kind of line of `iptables -S`: those starting with prefix that
+ * contain has (any, when NULL); n counts them. */
+typedef struct {
+	const char *prefix, *has;
+	int n;
+} ipt_lines_t;
+
 /* iptables ARGS in the host's network namespace: its exit status, or -1
- * when it could not run; *lines counts the lines it printed that contain
- * needle (every line when needle is NULL). */
-static int iptables(const char *const *args, const char *needle, int *lines)
+ * when it could not run; counts (ended by a NULL prefix, or NULL) counts
+ * the lines it printed of each kind. */
+static int iptables(const char *const *args, ipt_lines_t *counts)
 {
 	int out[2];
 	if (pipe2(out, O_CLOEXEC) < 0)
@@ -276,13 +283,14 @@ static int iptables(const char *const *args, const char *needle, int *lines)
 	close(out[1]);
 	char line[512];
 	size_t len = 0;
-	*lines = 0;
 	FILE *f = fdopen(out[0], "r");
 	while (f && fgets(line + len, (int)(sizeof line - len), f)) {
 		len = strlen(line);
 		if (len && line[len - 1] != '\n' && len + 1 < sizeof line)
 			continue; /* the rest of a long line */
-		*lines += !needle || strstr(line, needle);
+		for (ipt_lines_t *c = counts; c && c->prefix; c++)
+			c->n += !strncmp(line, c->prefix, strlen(c->prefix)) &&
+				(!c->has || strstr(line, c->has));
 		len = 0;
 	}
 	if (f)
@@ -301,20 +309,21 @@ static int iptables(const char *const *args, const char *needle, int *lines)
  * reach each other (and another store's teardown can do it at any time).
  * Its delete removes one copy: while the chain holds a rule, FORWARD keeps
  * two, so one is always there; topped up after every setup and teardown
- * (under the firewall lock, so no teardown of ours runs in between). */
+ * (under the firewall lock, so no teardown of ours runs in between). One
+ * listing of the filter table counts both (an iptables run is 5-20 ms of
+ * every build's setup and teardown). */
 static void keep_isolation(void)
 {
-	const char *rules[] = {"iptables", "-w", "-S", "NETAVARK_ISOLATION_1", NULL};
-	const char *forward[] = {"iptables", "-w", "-S", "FORWARD", NULL};
+	const char *list[] = {"iptables", "-w", "-S", NULL};
 	const char *add_jump[] = {"iptables", "-w", "-I", "FORWARD", "1", "-j",
 				  "NETAVARK_ISOLATION_1", NULL};
-	int n_rules = 0, n_jumps = 0, ignored;
-	if (iptables(rules, "-A NETAVARK_ISOLATION_1 ", &n_rules) != 0 || n_rules == 0)
+	ipt_lines_t counts[] = {{"-A NETAVARK_ISOLATION_1 ", NULL, 0},
+				{"-A FORWARD ", "-j NETAVARK_ISOLATION_1", 0},
+				{NULL, NULL, 0}};
+	if (iptables(list, counts) != 0 || counts[0].n == 0)
 		return;
-	if (iptables(forward, "-j NETAVARK_ISOLATION_1", &n_jumps) != 0)
-		return;
-	for (; n_jumps < 2; n_jumps++)
-		if (iptables(add_jump, NULL, &ignored) != 0)
+	for (int n_jumps = counts[1].n; n_jumps < 2; n_jumps++)
+		if (iptables(add_jump, NULL) != 0)
 			return;
 }
 
