@@ -74,7 +74,12 @@ printf 'FROM 127.0.0.1:%s/nosuch\nRUN true\n' "$(free_port)" >"$ctx/Dockerfile"
 out=$(cb build -q --no-cache "$ctx" 2>&1 >/dev/null); rc=$?
 [ "$rc" != 0 ]; ok $? "a build whose base cannot be pulled (nothing listens there)"
 like "$out" "nosuch" "says which base"
-is "$(ls -A "$CBUILD_RUN_DIR/netns" 2>/dev/null)" "" "neither leaves a namespace"
+# with the cache, the namespace is made from the stage's first miss with a
+# RUN after it (here the ENV), and a COPY that fails before the RUN tears it
+# down all the same
+printf 'FROM busybox\nENV MARK=%s\nCOPY nosuch /x\nRUN true\n' "$$" >"$ctx/Dockerfile"
+cb build -q "$ctx" >/dev/null 2>&1; is $? 1 "a cached build whose COPY fails before its RUN"
+is "$(ls -A "$CBUILD_RUN_DIR/netns" 2>/dev/null)" "" "none of them leaves a namespace"
 is "$(iptables -t nat -S | grep -c "10\.89\.$o1\.")" 0 "nor a NAT rule"
 
 # a build killed with -9 during a RUN: the next build tears its namespace down
