@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <net/if.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -556,6 +557,77 @@ int rt_nav_make_ns(const char *id, const char *name, rt_net_t *const *nets, int 
 	return 0;
 }
 
+/* In the namespace fd, a link named each of names[0..n) that is missing
+ * (`ip link add`, in a child): one end of a veth pair, as netavark's own
+ * (a dummy needs a driver a host may lack). 0 when one was added. */
+static int add_placeholders(int fd, char names[][IF_NAMESIZE], size_t n)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (setns(fd, CLONE_NEWNET) < 0)
+			_exit(126);
+		int added = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (if_nametoindex(names[i]) != 0)
+				continue;
+			char peer[IF_NAMESIZE];
+			snprintf(peer, sizeof peer, "cbput%u", (unsigned)(i % 8));
+			const char *args[] = {"ip", "link", "add", names[i], "type", "veth",
+					      "peer", "name", peer, NULL};
+			pid_t ip = fork();
+			if (ip == 0) {
+				execvp("ip", (char *const *)args);
+				execv("/usr/sbin/ip", (char *const *)args);
+				_exit(127);
+			}
+			int st = 0;
+			while (ip > 0 && waitpid(ip, &st, 0) < 0 && errno == EINTR)
+				;
+			added += ip > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+		}
+		_exit(added ? 0 : 1);
+	}
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/* netavark (1.4) ends a teardown at the first container interface it
+ * cannot delete, before the network's firewall rules and its bridge: a
+ * teardown cut short after that interface went (its process killed), or a
+ * setup cut short before it was made, would keep them for good. A link of
+ * that name put in the namespace lets the teardown go through.
+ * 0 when one was put back. */
+static int put_back_ifaces(const char *ns, json_t *req)
+{
+	char names[8][IF_NAMESIZE];
+	size_t n = 0;
+	const char *key;
+	json_t *v;
+	json_object_foreach(json_object_get(req, "networks"), key, v) {
+		const char *name = json_string_value(json_object_get(v, "interface_name"));
+		if (name && strlen(name) < IF_NAMESIZE && n < 8)
+			snprintf(names[n++], IF_NAMESIZE, "%s", name);
+	}
+	_cleanup_close_ int fd = open(ns, O_RDONLY | O_CLOEXEC);
+	return n && fd >= 0 ? add_placeholders(fd, names, n) : -1;
+}
+
+/* netavark's teardown of the request (text, parsed as req) on ns; again
+ * once its missing interfaces are put back, when it failed. */
+static int teardown(const char *ns, const char *text, json_t *req, cb_error_t *err)
+{
+	if (run_netavark("teardown", ns, text, err) == 0)
+		return 0;
+	if (put_back_ifaces(ns, req) < 0)
+		return -1;
+	cb_error_release(err);
+	return run_netavark("teardown", ns, text, err);
+}
+
 void rt_nav_detach(const char *ctr_id)
 {
 	_cleanup_free_ char *ns = rt_nav_run_path("netns/%s%s", ctr_id, "");
@@ -578,7 +650,7 @@ void rt_nav_detach(const char *ctr_id)
 	if (cb_read_file(mine, 1 << 20, &text, &len, &e) == 0)
 		req = json_loads(text, 0, NULL);
 	cb_error_release(&e);
-	if (req && cb_path_exists(ns) && run_netavark("teardown", ns, text, &e) < 0) {
+	if (req && cb_path_exists(ns) && teardown(ns, text, req, &e) < 0) {
 		if (up)
 			cb_warn_error(&e);
 		else
