@@ -157,6 +157,26 @@ static void free_ips(json_t *req, const char *ctr_id)
 #define REQ_PENDING 0600
 #define REQ_UP 0400
 
+/* Write a request whole (readers see the old one or the new one) through
+ * PATH.tmp-PID: a process killed before its rename leaves that name, which
+ * rt_nav_sweep_gone removes once PID is gone (a random name would stay). */
+static int write_request(const char *path, const char *text, mode_t mode, cb_error_t *err)
+{
+	_cleanup_free_ char *tmp = cb_asprintf("%s.tmp-%ld", path, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return cb_error_errno(err, "create '%s'", tmp);
+	int rc = cb_write_all(fd, text, strlen(text), err);
+	if (rc == 0 && (fchmod(fd, mode) < 0 || fsync(fd) < 0))
+		rc = cb_error_errno(err, "write '%s'", tmp);
+	close(fd);
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = cb_error_errno(err, "rename '%s'", tmp);
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
 /* n's entries of a request: the endpoint (networks) and the network
  * (network_info) */
 static void add_network(json_t *networks, json_t *info, const rt_ctr_t *c, const rt_net_t *n,
@@ -492,7 +512,7 @@ int rt_nav_attach(const rt_ctr_t *c, rt_net_t *const *nets, char **dns, cb_error
 	char *text = json_dumps(req, JSON_COMPACT);
 	/* the request first: whoever finds it can tear down */
 	if (rc == 0)
-		rc = cb_write_file_atomic(reqp, NULL, text, strlen(text), REQ_PENDING, err);
+		rc = write_request(reqp, text, REQ_PENDING, err);
 	if (rc == 0)
 		rc = make_netns(ns, err);
 	if (rc == 0)
@@ -729,7 +749,7 @@ static int save_request(const rt_ctr_t *c, json_t *req, cb_error_t *err)
 {
 	_cleanup_free_ char *reqp = rt_nav_run_path("netns/%s%s", c->id, ".json");
 	char *text = json_dumps(req, JSON_COMPACT);
-	int rc = cb_write_file_atomic(reqp, NULL, text, strlen(text), REQ_UP, err);
+	int rc = write_request(reqp, text, REQ_UP, err);
 	free(text);
 	return rc;
 }

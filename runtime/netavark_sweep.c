@@ -89,6 +89,17 @@ static void redo_teardown(const char *dir, const char *name)
 	}
 }
 
+/* NAME is ID.json.tmp-PID, a request being written: gone with its
+ * process, it is half of one. */
+static void drop_partial(const char *dir, const char *name)
+{
+	const char *mark = strstr(name, ".json.tmp-");
+	if (!mark || !pid_gone(strtol(mark + 10, NULL, 10)))
+		return;
+	_cleanup_free_ char *p = cb_path_join(dir, name);
+	unlink(p);
+}
+
 static void sweep_namespaces(void)
 {
 	_cleanup_free_ char *dir = rt_nav_run_path("netns%s%s", "", "");
@@ -102,6 +113,7 @@ static void sweep_namespaces(void)
 			continue;
 		if (dot[5]) {
 			redo_teardown(dir, name);
+			drop_partial(dir, name);
 			continue;
 		}
 		_cleanup_free_ char *path = cb_path_join(dir, name);
