@@ -17,7 +17,8 @@
  *   netns/ID.json   the request netavark set it up with (teardown needs it;
  *                   `network inspect` reads the addresses from it); mode
  *                   0400 once netavark's setup ended well, 0600 before
- *                   (the teardown of a setup cut short is quiet)
+ *                   (the teardown of a setup cut short is quiet);
+ *                   written through ID.json.tmp-PID (swept once PID is gone)
  *   ipam/BRIDGE/IP  one file per address in use (O_EXCL: the allocation)
  *   aardvark/       aardvark-dns's config directory
  */
