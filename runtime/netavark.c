@@ -66,24 +66,28 @@ static void ip_str(uint32_t ip, char out[INET_ADDRSTRLEN])
 	inet_ntop(AF_INET, &a, out, INET_ADDRSTRLEN);
 }
 
-/* Claim ip (a string) on n's bridge: an O_EXCL file naming the container.
- * 1 when another container holds it. */
+/* Claim ip (a string) on n's bridge: a file naming the container and
+ * this process, linked into place whole (link fails when the name is
+ * taken), so that no claim is ever seen empty: one cut short stays
+ * .claim-PID-*, swept once PID is gone. 1 when another container holds it. */
 static int claim_ip(const char *dir, const char *ip, const char *ctr_id, cb_error_t *err)
 {
 	_cleanup_free_ char *p = cb_path_join(dir, ip);
-	int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 && errno == EEXIST)
-		return 1;
+	char hex[17];
+	cb_random_hex(hex, 8);
+	_cleanup_free_ char *tmp = cb_asprintf("%s/.claim-%ld-%s", dir, (long)getpid(), hex);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return cb_error_errno(err, "claim address '%s'", p);
 	/* the pid: a claim of a process killed before it wrote its request
 	 * is stale (rt_nav_sweep_gone) */
 	_cleanup_free_ char *text = cb_asprintf("%s\n%ld\n", ctr_id, (long)getpid());
-	cb_error_t e = CB_ERROR_INIT;
-	if (cb_write_all(fd, text, strlen(text), &e) < 0)
-		cb_error_release(&e);
+	int rc = cb_write_all(fd, text, strlen(text), err);
 	close(fd);
-	return 0;
+	if (rc == 0 && link(tmp, p) < 0)
+		rc = errno == EEXIST ? 1 : cb_error_errno(err, "claim address '%s'", p);
+	unlink(tmp);
+	return rc;
 }
 
 /* want (--ip) or the first free host address of the subnet (not the

@@ -6,7 +6,7 @@
 # them about one run in four). Made here without a kill: the interface is
 # deleted by hand, then the container removed; nothing of its network may
 # be left, and `network rm` of a user network works as well. Last, what a
-# process killed while it wrote a request leaves.
+# process killed while it wrote a request or an address claim leaves.
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || skip_all "bridge networks need root"
 [ -x /usr/lib/podman/netavark ] || skip_all "no netavark"
@@ -57,6 +57,11 @@ ip -br link | grep -q "^$br[ @]"; is $? 1 "nor its bridge"
 true & dead=$!; wait "$dead"
 part="$CBUILD_RUN_DIR/netns/0123abcd.json.tmp-$dead"
 echo '{"networks":' >"$part"
+# and an address claim being written (claims are linked into place whole)
+mkdir -p "$CBUILD_RUN_DIR/ipam/cbt$$"
+claimtmp="$CBUILD_RUN_DIR/ipam/cbt$$/.claim-$dead-0123abcd"
+: >"$claimtmp"
 cb ps -a >/dev/null; ok $? "ps -a (it sweeps)"
 [ -e "$part" ]; is $? 1 "took away a half-written request of a process that is gone"
+[ -e "$claimtmp" ]; is $? 1 "and a half-written address claim"
 done_testing
