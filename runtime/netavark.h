@@ -19,7 +19,8 @@
  *                   0400 once netavark's setup ended well, 0600 before
  *                   (the teardown of a setup cut short is quiet);
  *                   written through ID.json.tmp-PID (swept once PID is gone)
- *   ipam/BRIDGE/IP  one file per address in use (O_EXCL: the allocation)
+ *   ipam/BRIDGE/IP  one file per address in use ("ID\nPID\n", linked into
+ *                   place from .claim-PID-*: the allocation)
  *   aardvark/       aardvark-dns's config directory
  */
 #ifndef CB_RUNTIME_NETAVARK_H
