@@ -512,8 +512,9 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bool defer, bld_
 	json_decref(files);
 	id.files = NULL;
 	size_t layers_before = s->n_layers;
-	if (step->kind == DF_RUN && bld_run_network_default(b, step->u.run.network))
-		bld_runnet_prepare(b->runnet); /* while the snapshot is prepared */
+	/* every later step misses too: the namespace is made while this one runs */
+	if (bld_stage_needs_runnet(b, stage_idx, step_idx))
+		bld_runnet_prepare(b->runnet);
 	int rc = bld_step_execute(b, step, s, err);
 	bld_url_cleanup(b);
 	if (rc < 0)

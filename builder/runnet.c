@@ -2,15 +2,18 @@
  * default build, each RUN is cut off from the host's network namespace (its
  * loopback services, its ports) and reaches the outside through the
  * default bridge's NAT. One namespace per build, set up by netavark once and
- * joined by every RUN: a setup costs tens of ms (netavark, iptables; ten
- * times that when the build is the bridge's only member and netavark makes
- * and removes the bridge and its rules), a join costs nothing.
+ * joined by every RUN: a join is one setns() in the sandbox's child (one more
+ * RUN costs nothing measurable, bench/runnet), the setup and teardown are
+ * netavark's (0.1-0.4 s each at load 6-10 when the build is the bridge's
+ * only member and netavark makes and removes the bridge and its rules).
  *
  * Neither the setup nor the teardown is on the steps' path when it can be
  * helped: the setup starts on a thread of its own as soon as a RUN is known
- * to run (at the build's start with --no-cache, else at the first RUN's
- * cache miss, while its snapshot is prepared), and the teardown starts when
- * the steps are done, while the last layers and the image are written. */
+ * to run (at the build's start with --no-cache, else at the first cache
+ * miss in a stage with a RUN after it: every later step of the stage misses
+ * too, its key made from the missed one's, and the step that missed, a COPY
+ * of a changed file say, runs meanwhile), and the teardown starts when the
+ * steps are done, while the last layers and the image are written. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -164,6 +167,16 @@ bool bld_plan_needs_runnet(const build_t *b)
 			    bld_run_network_default(b, stage->steps[k].u.run.network))
 				return true;
 	}
+	return false;
+}
+
+bool bld_stage_needs_runnet(const build_t *b, int stage_idx, size_t from)
+{
+	const df_stage_t *stage = df_plan_stage(b->plan, stage_idx);
+	for (size_t k = from; stage && k < stage->n_steps; k++)
+		if (stage->steps[k].kind == DF_RUN &&
+		    bld_run_network_default(b, stage->steps[k].u.run.network))
+			return true;
 	return false;
 }
 

@@ -66,6 +66,9 @@ int bld_runnet_fd(bld_runnet_t *rn);
 bool bld_run_network_default(const build_t *b, int run_network);
 /* Whether any RUN of the plan does. */
 bool bld_plan_needs_runnet(const build_t *b);
+/* Whether a RUN of stage stage_idx from its step `from` on does (after a
+ * cache miss at `from`, every later step of the stage misses too). */
+bool bld_stage_needs_runnet(const build_t *b, int stage_idx, size_t from);
 /* Whether any RUN of the parsed Dockerfile (before planning) seems to. */
 bool bld_tree_needs_runnet(const build_t *b);
 /* Set cfg's network for a RUN (its --network=, the build's --network). */

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <net/if.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -65,24 +66,28 @@ static void ip_str(uint32_t ip, char out[INET_ADDRSTRLEN])
 	inet_ntop(AF_INET, &a, out, INET_ADDRSTRLEN);
 }
 
-/* Claim ip (a string) on n's bridge: an O_EXCL file naming the container.
- * 1 when another container holds it. */
+/* Claim ip (a string) on n's bridge: a file naming the container and
+ * this process, linked into place whole (link fails when the name is
+ * taken), so that no claim is ever seen empty: one cut short stays
+ * .claim-PID-*, swept once PID is gone. 1 when another container holds it. */
 static int claim_ip(const char *dir, const char *ip, const char *ctr_id, cb_error_t *err)
 {
 	_cleanup_free_ char *p = cb_path_join(dir, ip);
-	int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 && errno == EEXIST)
-		return 1;
+	char hex[17];
+	cb_random_hex(hex, 8);
+	_cleanup_free_ char *tmp = cb_asprintf("%s/.claim-%ld-%s", dir, (long)getpid(), hex);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return cb_error_errno(err, "claim address '%s'", p);
 	/* the pid: a claim of a process killed before it wrote its request
 	 * is stale (rt_nav_sweep_gone) */
 	_cleanup_free_ char *text = cb_asprintf("%s\n%ld\n", ctr_id, (long)getpid());
-	cb_error_t e = CB_ERROR_INIT;
-	if (cb_write_all(fd, text, strlen(text), &e) < 0)
-		cb_error_release(&e);
+	int rc = cb_write_all(fd, text, strlen(text), err);
 	close(fd);
-	return 0;
+	if (rc == 0 && link(tmp, p) < 0)
+		rc = errno == EEXIST ? 1 : cb_error_errno(err, "claim address '%s'", p);
+	unlink(tmp);
+	return rc;
 }
 
 /* want (--ip) or the first free host address of the subnet (not the
@@ -149,6 +154,32 @@ static void free_ips(json_t *req, const char *ctr_id)
 }
 
 /* ---- the request ---- */
+
+/* A request's mode says whether netavark finished its setup: written
+ * REQ_PENDING before the setup, REQ_UP once it succeeded (the bits mean
+ * nothing else: only root reads them). */
+#define REQ_PENDING 0600
+#define REQ_UP 0400
+
+/* Write a request whole (readers see the old one or the new one) through
+ * PATH.tmp-PID: a process killed before its rename leaves that name, which
+ * rt_nav_sweep_gone removes once PID is gone (a random name would stay). */
+static int write_request(const char *path, const char *text, mode_t mode, cb_error_t *err)
+{
+	_cleanup_free_ char *tmp = cb_asprintf("%s.tmp-%ld", path, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return cb_error_errno(err, "create '%s'", tmp);
+	int rc = cb_write_all(fd, text, strlen(text), err);
+	if (rc == 0 && (fchmod(fd, mode) < 0 || fsync(fd) < 0))
+		rc = cb_error_errno(err, "write '%s'", tmp);
+	close(fd);
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = cb_error_errno(err, "rename '%s'", tmp);
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
 
 /* n's entries of a request: the endpoint (networks) and the network
  * (network_info) */
@@ -244,10 +275,17 @@ static int lock_firewall(cb_error_t *err)
 static int run_netavark_locked(const char *verb, const char *netns, const char *req,
 			       cb_error_t *err);
 
+/* One kind of line of `iptables -S`: those starting with prefix that
+ * contain has (any, when NULL); n counts them. */
+typedef struct {
+	const char *prefix, *has;
+	int n;
+} ipt_lines_t;
+
 /* iptables ARGS in the host's network namespace: its exit status, or -1
- * when it could not run; *lines counts the lines it printed that contain
- * needle (every line when needle is NULL). */
-static int iptables(const char *const *args, const char *needle, int *lines)
+ * when it could not run; counts (ended by a NULL prefix, or NULL) counts
+ * the lines it printed of each kind. */
+static int iptables(const char *const *args, ipt_lines_t *counts)
 {
 	int out[2];
 	if (pipe2(out, O_CLOEXEC) < 0)
@@ -270,13 +308,14 @@ static int iptables(const char *const *args, const char *needle, int *lines)
 	close(out[1]);
 	char line[512];
 	size_t len = 0;
-	*lines = 0;
 	FILE *f = fdopen(out[0], "r");
 	while (f && fgets(line + len, (int)(sizeof line - len), f)) {
 		len = strlen(line);
 		if (len && line[len - 1] != '\n' && len + 1 < sizeof line)
 			continue; /* the rest of a long line */
-		*lines += !needle || strstr(line, needle);
+		for (ipt_lines_t *c = counts; c && c->prefix; c++)
+			c->n += !strncmp(line, c->prefix, strlen(c->prefix)) &&
+				(!c->has || strstr(line, c->has));
 		len = 0;
 	}
 	if (f)
@@ -295,20 +334,21 @@ static int iptables(const char *const *args, const char *needle, int *lines)
  * reach each other (and another store's teardown can do it at any time).
  * Its delete removes one copy: while the chain holds a rule, FORWARD keeps
  * two, so one is always there; topped up after every setup and teardown
- * (under the firewall lock, so no teardown of ours runs in between). */
+ * (under the firewall lock, so no teardown of ours runs in between). One
+ * listing of the filter table counts both (an iptables run is 5-20 ms of
+ * every build's setup and teardown). */
 static void keep_isolation(void)
 {
-	const char *rules[] = {"iptables", "-w", "-S", "NETAVARK_ISOLATION_1", NULL};
-	const char *forward[] = {"iptables", "-w", "-S", "FORWARD", NULL};
+	const char *list[] = {"iptables", "-w", "-S", NULL};
 	const char *add_jump[] = {"iptables", "-w", "-I", "FORWARD", "1", "-j",
 				  "NETAVARK_ISOLATION_1", NULL};
-	int n_rules = 0, n_jumps = 0, ignored;
-	if (iptables(rules, "-A NETAVARK_ISOLATION_1 ", &n_rules) != 0 || n_rules == 0)
+	ipt_lines_t counts[] = {{"-A NETAVARK_ISOLATION_1 ", NULL, 0},
+				{"-A FORWARD ", "-j NETAVARK_ISOLATION_1", 0},
+				{NULL, NULL, 0}};
+	if (iptables(list, counts) != 0 || counts[0].n == 0)
 		return;
-	if (iptables(forward, "-j NETAVARK_ISOLATION_1", &n_jumps) != 0)
-		return;
-	for (; n_jumps < 2; n_jumps++)
-		if (iptables(add_jump, NULL, &ignored) != 0)
+	for (int n_jumps = counts[1].n; n_jumps < 2; n_jumps++)
+		if (iptables(add_jump, NULL) != 0)
 			return;
 }
 
@@ -476,11 +516,13 @@ int rt_nav_attach(const rt_ctr_t *c, rt_net_t *const *nets, char **dns, cb_error
 	char *text = json_dumps(req, JSON_COMPACT);
 	/* the request first: whoever finds it can tear down */
 	if (rc == 0)
-		rc = cb_write_file_atomic(reqp, NULL, text, strlen(text), 0600, err);
+		rc = write_request(reqp, text, REQ_PENDING, err);
 	if (rc == 0)
 		rc = make_netns(ns, err);
 	if (rc == 0)
 		rc = run_netavark("setup", ns, text, err);
+	if (rc == 0)
+		chmod(reqp, REQ_UP); /* failing, its teardown is only quiet */
 	int fd = -1;
 	if (rc == 0 && host_netns_fd < 0)
 		host_netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -539,6 +581,77 @@ int rt_nav_make_ns(const char *id, const char *name, rt_net_t *const *nets, int 
 	return 0;
 }
 
+/* In the namespace fd, a link named each of names[0..n) that is missing
+ * (`ip link add`, in a child): one end of a veth pair, as netavark's own
+ * (a dummy needs a driver a host may lack). 0 when one was added. */
+static int add_placeholders(int fd, char names[][IF_NAMESIZE], size_t n)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (setns(fd, CLONE_NEWNET) < 0)
+			_exit(126);
+		int added = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (if_nametoindex(names[i]) != 0)
+				continue;
+			char peer[IF_NAMESIZE];
+			snprintf(peer, sizeof peer, "cbput%u", (unsigned)(i % 8));
+			const char *args[] = {"ip", "link", "add", names[i], "type", "veth",
+					      "peer", "name", peer, NULL};
+			pid_t ip = fork();
+			if (ip == 0) {
+				execvp("ip", (char *const *)args);
+				execv("/usr/sbin/ip", (char *const *)args);
+				_exit(127);
+			}
+			int st = 0;
+			while (ip > 0 && waitpid(ip, &st, 0) < 0 && errno == EINTR)
+				;
+			added += ip > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+		}
+		_exit(added ? 0 : 1);
+	}
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/* netavark (1.4) ends a teardown at the first container interface it
+ * cannot delete, before the network's firewall rules and its bridge: a
+ * teardown cut short after that interface went (its process killed), or a
+ * setup cut short before it was made, would keep them for good. A link of
+ * that name put in the namespace lets the teardown go through.
+ * 0 when one was put back. */
+static int put_back_ifaces(const char *ns, json_t *req)
+{
+	char names[8][IF_NAMESIZE];
+	size_t n = 0;
+	const char *key;
+	json_t *v;
+	json_object_foreach(json_object_get(req, "networks"), key, v) {
+		const char *name = json_string_value(json_object_get(v, "interface_name"));
+		if (name && strlen(name) < IF_NAMESIZE && n < 8)
+			snprintf(names[n++], IF_NAMESIZE, "%s", name);
+	}
+	_cleanup_close_ int fd = open(ns, O_RDONLY | O_CLOEXEC);
+	return n && fd >= 0 ? add_placeholders(fd, names, n) : -1;
+}
+
+/* netavark's teardown of the request (text, parsed as req) on ns; again
+ * once its missing interfaces are put back, when it failed. */
+static int teardown(const char *ns, const char *text, json_t *req, cb_error_t *err)
+{
+	if (run_netavark("teardown", ns, text, err) == 0)
+		return 0;
+	if (put_back_ifaces(ns, req) < 0)
+		return -1;
+	cb_error_release(err);
+	return run_netavark("teardown", ns, text, err);
+}
+
 void rt_nav_detach(const char *ctr_id)
 {
 	_cleanup_free_ char *ns = rt_nav_run_path("netns/%s%s", ctr_id, "");
@@ -553,11 +666,20 @@ void rt_nav_detach(const char *ctr_id)
 	size_t len = 0;
 	cb_error_t e = CB_ERROR_INIT;
 	json_t *req = NULL;
+	struct stat sb;
+	/* a setup cut short (its process killed while netavark worked) has
+	 * parts netavark never made: their teardown fails, as expected, and
+	 * says nothing; the rest goes all the same */
+	bool up = stat(mine, &sb) == 0 && (sb.st_mode & 0777) == REQ_UP;
 	if (cb_read_file(mine, 1 << 20, &text, &len, &e) == 0)
 		req = json_loads(text, 0, NULL);
 	cb_error_release(&e);
-	if (req && cb_path_exists(ns) && run_netavark("teardown", ns, text, &e) < 0)
-		cb_warn_error(&e);
+	if (req && cb_path_exists(ns) && teardown(ns, text, req, &e) < 0) {
+		if (up)
+			cb_warn_error(&e);
+		else
+			cb_error_release(&e);
+	}
 	if (req)
 		free_ips(req, ctr_id);
 	json_decref(req);
@@ -631,7 +753,7 @@ static int save_request(const rt_ctr_t *c, json_t *req, cb_error_t *err)
 {
 	_cleanup_free_ char *reqp = rt_nav_run_path("netns/%s%s", c->id, ".json");
 	char *text = json_dumps(req, JSON_COMPACT);
-	int rc = cb_write_file_atomic(reqp, NULL, text, strlen(text), 0600, err);
+	int rc = write_request(reqp, text, REQ_UP, err);
 	free(text);
 	return rc;
 }

@@ -15,8 +15,12 @@
  *   netns/ID        the container's network namespace, bind-mounted so it
  *                   outlives a crashed monitor and can still be torn down
  *   netns/ID.json   the request netavark set it up with (teardown needs it;
- *                   `network inspect` reads the addresses from it)
- *   ipam/BRIDGE/IP  one file per address in use (O_EXCL: the allocation)
+ *                   `network inspect` reads the addresses from it); mode
+ *                   0400 once netavark's setup ended well, 0600 before
+ *                   (the teardown of a setup cut short is quiet);
+ *                   written through ID.json.tmp-PID (swept once PID is gone)
+ *   ipam/BRIDGE/IP  one file per address in use ("ID\nPID\n", linked into
+ *                   place from .claim-PID-*: the allocation)
  *   aardvark/       aardvark-dns's config directory
  */
 #ifndef CB_RUNTIME_NETAVARK_H

@@ -89,6 +89,17 @@ static void redo_teardown(const char *dir, const char *name)
 	}
 }
 
+/* NAME is ID.json.tmp-PID, a request being written: gone with its
+ * process, it is half of one. */
+static void drop_partial(const char *dir, const char *name)
+{
+	const char *mark = strstr(name, ".json.tmp-");
+	if (!mark || !pid_gone(strtol(mark + 10, NULL, 10)))
+		return;
+	_cleanup_free_ char *p = cb_path_join(dir, name);
+	unlink(p);
+}
+
 static void sweep_namespaces(void)
 {
 	_cleanup_free_ char *dir = rt_nav_run_path("netns%s%s", "", "");
@@ -102,6 +113,7 @@ static void sweep_namespaces(void)
 			continue;
 		if (dot[5]) {
 			redo_teardown(dir, name);
+			drop_partial(dir, name);
 			continue;
 		}
 		_cleanup_free_ char *path = cb_path_join(dir, name);
@@ -114,7 +126,8 @@ static void sweep_namespaces(void)
 }
 
 /* An address claim ("ID\nPID\n") with no request of ID and a dead PID:
- * its process was killed between the claim and the request. */
+ * its process was killed between the claim and the request; and a claim's
+ * temporary file (.claim-PID-*) of a dead PID. */
 static void sweep_addresses(void)
 {
 	_cleanup_free_ char *top = rt_nav_run_path("ipam%s%s", "", "");
@@ -127,9 +140,11 @@ static void sweep_addresses(void)
 		DIR *b = opendir(bdir);
 		struct dirent *ip;
 		while (b && (ip = readdir(b))) {
+			_cleanup_free_ char *p = cb_path_join(bdir, ip->d_name);
+			if (!strncmp(ip->d_name, ".claim-", 7) && pid_gone(strtol(ip->d_name + 7, NULL, 10)))
+				unlink(p); /* a claim being written when its process died */
 			if (ip->d_name[0] == '.')
 				continue;
-			_cleanup_free_ char *p = cb_path_join(bdir, ip->d_name);
 			_cleanup_free_ char *text = NULL;
 			size_t len;
 			cb_error_t e = CB_ERROR_INIT;

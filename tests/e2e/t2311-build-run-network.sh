@@ -74,7 +74,12 @@ printf 'FROM 127.0.0.1:%s/nosuch\nRUN true\n' "$(free_port)" >"$ctx/Dockerfile"
 out=$(cb build -q --no-cache "$ctx" 2>&1 >/dev/null); rc=$?
 [ "$rc" != 0 ]; ok $? "a build whose base cannot be pulled (nothing listens there)"
 like "$out" "nosuch" "says which base"
-is "$(ls -A "$CBUILD_RUN_DIR/netns" 2>/dev/null)" "" "neither leaves a namespace"
+# with the cache, the namespace is made from the stage's first miss with a
+# RUN after it (here the ENV), and a COPY that fails before the RUN tears it
+# down all the same
+printf 'FROM busybox\nENV MARK=%s\nCOPY nosuch /x\nRUN true\n' "$$" >"$ctx/Dockerfile"
+cb build -q "$ctx" >/dev/null 2>&1; is $? 1 "a cached build whose COPY fails before its RUN"
+is "$(ls -A "$CBUILD_RUN_DIR/netns" 2>/dev/null)" "" "none of them leaves a namespace"
 is "$(iptables -t nat -S | grep -c "10\.89\.$o1\.")" 0 "nor a NAT rule"
 
 # a build killed with -9 during a RUN: the next build tears its namespace down
@@ -96,5 +101,34 @@ has_ns; is $? 1 "tore the killed build's namespace down"
 is "$err" "" "without a warning (netavark entered the namespace)"
 is "$(iptables -t nat -S | grep -c "10\.89\.$o1\.")" 0 "and took its NAT rules away"
 ip -br link | grep -q "^cbr$$ "; is $? 1 "the bridge went with its last member"
+is "$(ls -A "$CBUILD_RUN_DIR/ipam/cbr$$" 2>/dev/null)" "" "no address is left allocated"
+
+# a build killed with -9 during its namespace's setup: netavark never ran
+# (the test holds the host's firewall lock, which every setup takes before
+# netavark), so its teardown fails on parts that were never made; the next
+# command cleans all the same, and says nothing of it
+lock=/run/lock/cbuild-netavark.lock; [ -d /run/lock ] || lock=/run/cbuild-netavark.lock
+exec {lk}>>"$lock"; flock "$lk"
+printf 'FROM busybox\nRUN true\n' >"$ctx/Dockerfile"
+"$CBUILD" --root "$ROOT" build -q --no-cache "$ctx" >/dev/null 2>&1 {lk}>&- &
+killed=$!
+bound() { # its namespace file is bound (the setup waits for the lock next)
+	local f
+	for f in "$CBUILD_RUN_DIR"/netns/build-$killed-*; do
+		case $f in *.json*) continue ;; esac
+		grep -qF " $f " /proc/self/mountinfo && return 0
+	done
+	return 1
+}
+for i in $(seq 300); do bound && break; sleep 0.05; done
+bound; ok $? "the killed build's namespace was made, its setup waits"
+kill -9 "$killed"; wait "$killed" 2>/dev/null
+exec {lk}>&-
+has_ns; ok $? "kill -9 during the setup left it behind"
+err=$(cb build -q --no-cache "$ctx" 2>&1 >/dev/null); ok $? "the next build"
+has_ns; is $? 1 "tore the half-made namespace down"
+is "$err" "" "without a warning of what was never set up"
+is "$(ls -A "$CBUILD_RUN_DIR/netns" 2>/dev/null)" "" "no namespace file is left"
+is "$(iptables -t nat -S | grep -c "10\.89\.$o1\.")" 0 "no NAT rule"
 is "$(ls -A "$CBUILD_RUN_DIR/ipam/cbr$$" 2>/dev/null)" "" "no address is left allocated"
 done_testing
