@@ -213,6 +213,7 @@ static json_t *container_json(store_t *st, const rt_ctr_t *c)
 	json_t *host = json_object();
 	json_object_set_new(host, "NetworkMode",
 			    oci_json_str(c->networks && c->networks[0] ? c->networks[0]
+					: c->net_pasta ? "pasta"
 					: c->net_none ? "none" : "host"));
 	json_object_set_new(host, "PortBindings", bindings);
 	json_object_set_new(host, "AutoRemove", json_boolean(c->auto_remove));

@@ -243,7 +243,8 @@ int ctr_write_config(store_t *st, const rt_ctr_t *c, cb_error_t *err)
 	json_object_set_new(j, "volumes", oci_json_strv(c->volumes));
 	json_object_set_new(j, "anon_volumes", oci_json_strv(c->anon_volumes));
 	json_object_set_new(j, "ports", ports);
-	json_object_set_new(j, "network", oci_json_str(c->net_none   ? "none"
+	json_object_set_new(j, "network", oci_json_str(c->net_pasta  ? "pasta"
+							: c->net_none    ? "none"
 							: c->networks[0] ? "bridge"
 									 : "host"));
 	json_object_set_new(j, "networks", oci_json_strv(c->networks));
@@ -334,7 +335,9 @@ static void read_config(rt_ctr_t *c, json_t *j)
 	c->stop_signal = json_dupstr(j, "stop_signal");
 	c->created = parse_time(json_object_get(j, "created"));
 	c->created_ns = json_integer_value(json_object_get(j, "created_ns"));
-	c->net_none = cb_streq(json_string_value(json_object_get(j, "network")), "none");
+	const char *mode = json_string_value(json_object_get(j, "network"));
+	c->net_none = cb_streq(mode, "none");
+	c->net_pasta = cb_streq(mode, "pasta");
 	c->networks = json_strv(json_object_get(j, "networks"));
 	c->net_aliases = json_strv(json_object_get(j, "net_aliases"));
 	c->net_ips = json_strv(json_object_get(j, "net_ips"));
