@@ -137,7 +137,7 @@ int ctr_fill_net(rt_ctr_t *c, const rt_ctr_spec_t *s, const oci_config_t *img,
 	 * with -p a namespace of its own reached by the userspace forwarder */
 	bool rootless = geteuid() != 0 || sbx_in_userns();
 	const char *net = s->network ? s->network : rootless ? NULL : "bridge";
-	if (rootless && (!net || !strcmp(net, "bridge")) && geteuid() != 0 && rt_pasta_path()) {
+	if (rootless && (!net || !strcmp(net, "bridge")) && geteuid() != 0 && rt_pasta_usable()) {
 		c->net_pasta = true;
 		return fill_endpoint(c, s, err);
 	}

@@ -30,6 +30,11 @@ const char *rt_pasta_path(void)
 	return NULL;
 }
 
+bool rt_pasta_usable(void)
+{
+	return rt_pasta_path() && access("/dev/net/tun", R_OK | W_OK) == 0;
+}
+
 /* -t/-u SPEC per published port: "[IP/]HOST:CTR" (pasta binds every
  * address when none is given, as docker's 0.0.0.0) */
 static char **port_args(char **argv, const rt_ctr_t *c)

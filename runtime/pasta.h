@@ -26,6 +26,7 @@
 #ifndef CB_RUNTIME_PASTA_H
 #define CB_RUNTIME_PASTA_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "common/error.h"
@@ -36,6 +37,11 @@
 
 /* The pasta binary, or NULL when it is not installed. */
 const char *rt_pasta_path(void);
+
+/* pasta is installed and this user may open /dev/net/tun (udev makes it
+ * 0666; a machine without udev may leave it root's): the rootless default
+ * network is pasta's only then. */
+bool rt_pasta_usable(void);
 
 typedef struct rt_pasta {
 	pid_t pid;   /* the launcher, then pasta; 0 = none */
