@@ -120,6 +120,9 @@ DEB_BENCH := docker.io pigz hyperfine time linux-perf podman
 deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEB_BUILD) $(DEB_TEST)
+	# rootless networking (pasta) opens the tun device as the user: udev's
+	# mode, which a machine without udev does not set
+	chmod 0666 /dev/net/tun 2>/dev/null || true
 
 bench-deps: deps
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_BENCH)
