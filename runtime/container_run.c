@@ -494,7 +494,8 @@ static int launch(store_t *st, rt_ctr_t *c, running_t *r, bool attached, const r
 	 * pasta */
 	if (rt_enter_mount_ns(err) < 0)
 		return -1;
-	/* the container shares this monitor's network namespace, as on a bridge */
+	/* the container shares this monitor's network namespace, as on a
+	 * bridge; pasta configures it while the root is mounted */
 	if (c->net_pasta && (unshare(CLONE_NEWNET) < 0 ? cb_error_errno(err, "unshare network "
 									    "namespace")
 						       : rt_pasta_go(&r->pasta, err)) < 0)
@@ -559,6 +560,8 @@ static int launch_process(store_t *st, rt_ctr_t *c, running_t *r, bool attached,
 	/* memory and cpu: this monitor's cgroups, which the sandbox's fork inherits */
 	if (rc == 0)
 		rc = ctr_limits_enter(c, &r->limits, err);
+	if (rc == 0)
+		rc = rt_pasta_ready(&r->pasta, err);
 	if (rc == 0)
 		rc = sbx_start(&cfg, &r->h, err);
 	sbx_seccomp_free(profile);

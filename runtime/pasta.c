@@ -166,13 +166,20 @@ static bool file_nonempty(const char *path)
 	return stat(path, &st) == 0 && st.st_size > 0;
 }
 
-/* pasta writes its pid file once the namespace is configured */
 int rt_pasta_go(rt_pasta_t *p, cb_error_t *err)
 {
 	if (write(p->go_fd, "g", 1) != 1)
 		return cb_error_errno(err, "start pasta");
 	close(p->go_fd);
 	p->go_fd = -1;
+	return 0;
+}
+
+/* pasta writes its pid file once the namespace is configured */
+int rt_pasta_ready(rt_pasta_t *p, cb_error_t *err)
+{
+	if (p->pid <= 0)
+		return 0;
 	struct timespec ts = {0, 2 * 1000 * 1000};
 	for (int ms = 0; ms < PASTA_READY_MS; ms += 2) {
 		if (file_nonempty(p->pidfile))

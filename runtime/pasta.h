@@ -16,7 +16,9 @@
  *     rt_pasta_prepare(c, c->dir, &p, err);  // host namespaces still
  *     rt_enter_mount_ns(err);                 // user + mount namespace
  *     unshare(CLONE_NEWNET);
- *     rt_pasta_go(&p, err);                   // configured on return
+ *     rt_pasta_go(&p, err);                   // pasta starts
+ *     ...                                     // mount the container's root
+ *     rt_pasta_ready(&p, err);                // configured on return
  *     ...                                     // the container runs
  *     rt_pasta_stop(&p);                      // SIGTERM + reap
  *
@@ -54,10 +56,14 @@ typedef struct rt_pasta {
  * pasta's pid file and its messages. */
 int rt_pasta_prepare(const rt_ctr_t *c, const char *dir, rt_pasta_t *p, cb_error_t *err);
 
-/* This process is in its new network namespace: exec pasta and return once
- * the namespace is configured (eth0 up with an address, the default route,
- * the ports bound on the host). */
+/* This process is in its new network namespace: exec pasta. It takes a
+ * while (~0.1 s): the caller mounts the container's root meanwhile. */
 int rt_pasta_go(rt_pasta_t *p, cb_error_t *err);
+
+/* Wait until pasta has configured the namespace (eth0 up with an address,
+ * the default route, the ports bound on the host); an error with pasta's
+ * message when it failed. No-op without pasta. */
+int rt_pasta_ready(rt_pasta_t *p, cb_error_t *err);
 
 /* End the launcher or pasta (SIGTERM) and reap it; release p. Safe on a
  * zeroed p and twice. */
