@@ -496,10 +496,12 @@ static int launch(store_t *st, rt_ctr_t *c, running_t *r, bool attached, const r
 		return -1;
 	/* the container shares this monitor's network namespace, as on a
 	 * bridge; pasta configures it while the root is mounted */
-	if (c->net_pasta && (unshare(CLONE_NEWNET) < 0 ? cb_error_errno(err, "unshare network "
-									    "namespace")
-						       : rt_pasta_go(&r->pasta, err)) < 0)
-		return -1;
+	if (c->net_pasta) {
+		if (unshare(CLONE_NEWNET) < 0)
+			return cb_error_errno(err, "unshare network namespace");
+		if (rt_pasta_go(&r->pasta, err) < 0)
+			return -1;
+	}
 	if (rt_isolation_get() == RT_ISO_NONE) /* Docker's defaults: builds only */
 		return cb_error_fail(err, ENOTSUP, "a container needs namespaces and mounts, which "
 						   "are refused here (see `cbuild info`)");

@@ -64,13 +64,21 @@ static char **pasta_argv(const char *bin, const rt_ctr_t *c, pid_t pid, const ch
 {
 	char **argv = cb_strv_push(NULL, bin);
 	static const char *const fixed[] = {
-		"--config-net", "--foreground", "--quiet",
-		"--ns-ifname", "eth0",
+		"--config-net",
+		"--foreground",
+		"--quiet",
+		"--ns-ifname",
+		"eth0",
 		/* the host's loopback and the host itself stay out of reach,
 		 * as from docker's bridge: no namespace-to-host port
 		 * forwarding, no gateway address mapped to the host */
-		"-T", "none", "-U", "none", "--no-map-gw",
-		"--dns-forward", RT_PASTA_DNS,
+		"-T",
+		"none",
+		"-U",
+		"none",
+		"--no-map-gw",
+		"--dns-forward",
+		RT_PASTA_DNS,
 	};
 	for (size_t i = 0; i < CB_ARRAY_SIZE(fixed); i++)
 		argv = cb_strv_push(argv, fixed[i]);
@@ -198,7 +206,7 @@ int rt_pasta_ready(rt_pasta_t *p, cb_error_t *err)
 
 void rt_pasta_stop(rt_pasta_t *p)
 {
-	if (p->go_fd > 0) /* a zeroed p's 0 is not ours */
+	if (p->go_fd > 0)        /* a zeroed p's 0 is not ours */
 		close(p->go_fd); /* EOF: the launcher ends */
 	p->go_fd = -1;
 	if (p->pid > 0) {

@@ -46,8 +46,8 @@ const char *rt_pasta_path(void);
 bool rt_pasta_usable(void);
 
 typedef struct rt_pasta {
-	pid_t pid;   /* the launcher, then pasta; 0 = none */
-	int go_fd;   /* its pipe: a byte execs pasta, EOF ends it */
+	pid_t pid; /* the launcher, then pasta; 0 = none */
+	int go_fd; /* its pipe: a byte execs pasta, EOF ends it */
 	char *pidfile, *errpath;
 } rt_pasta_t;
 
