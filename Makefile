@@ -112,7 +112,7 @@ tools: $(TOOL_BINS)
 DEB_BUILD := build-essential pkg-config libarchive-dev libssl-dev libjansson-dev \
 	libcurl4-openssl-dev libyaml-dev zlib1g-dev libzstd-dev libseccomp-dev libcmocka-dev
 DEB_TEST := busybox-static docker-registry skopeo umoci oci-image-tool buildah runc \
-	apache2-utils attr libcap2-bin uidmap curl python3 iproute2 e2fsprogs util-linux debootstrap netavark aardvark-dns iptables \
+	apache2-utils attr libcap2-bin uidmap curl python3 iproute2 e2fsprogs util-linux debootstrap netavark aardvark-dns passt iptables \
 	procps psmisc openssl gzip zstd bzip2 xz-utils perl clang clang-format libclang-rt-14-dev valgrind \
 	qemu-user-static binfmt-support rpm tini proot
 DEB_BENCH := docker.io pigz hyperfine time linux-perf podman
@@ -120,6 +120,9 @@ DEB_BENCH := docker.io pigz hyperfine time linux-perf podman
 deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEB_BUILD) $(DEB_TEST)
+	# rootless networking (pasta) opens the tun device as the user: udev's
+	# mode, which a machine without udev does not set
+	chmod 0666 /dev/net/tun 2>/dev/null || true
 
 bench-deps: deps
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_BENCH)

@@ -213,7 +213,9 @@ static json_t *container_json(store_t *st, const rt_ctr_t *c)
 	json_t *host = json_object();
 	json_object_set_new(host, "NetworkMode",
 			    oci_json_str(c->networks && c->networks[0] ? c->networks[0]
-					: c->net_none ? "none" : "host"));
+					 : c->net_pasta                ? "pasta"
+					 : c->net_none                 ? "none"
+								       : "host"));
 	json_object_set_new(host, "PortBindings", bindings);
 	json_object_set_new(host, "AutoRemove", json_boolean(c->auto_remove));
 	_cleanup_free_ char *upper = cb_path_join(c->dir, "upper");

@@ -217,6 +217,16 @@ static int write_json(store_t *st, const rt_ctr_t *c, const char *file, json_t *
 	return rc;
 }
 
+/* config.json's "network": the mode ctr_load reads back */
+static const char *net_mode(const rt_ctr_t *c)
+{
+	if (c->net_pasta)
+		return "pasta";
+	if (c->net_none)
+		return "none";
+	return c->networks[0] ? "bridge" : "host";
+}
+
 int ctr_write_config(store_t *st, const rt_ctr_t *c, cb_error_t *err)
 {
 	json_t *ports = json_array();
@@ -243,9 +253,7 @@ int ctr_write_config(store_t *st, const rt_ctr_t *c, cb_error_t *err)
 	json_object_set_new(j, "volumes", oci_json_strv(c->volumes));
 	json_object_set_new(j, "anon_volumes", oci_json_strv(c->anon_volumes));
 	json_object_set_new(j, "ports", ports);
-	json_object_set_new(j, "network", oci_json_str(c->net_none   ? "none"
-							: c->networks[0] ? "bridge"
-									 : "host"));
+	json_object_set_new(j, "network", oci_json_str(net_mode(c)));
 	json_object_set_new(j, "networks", oci_json_strv(c->networks));
 	json_object_set_new(j, "net_aliases", oci_json_strv(c->net_aliases));
 	json_object_set_new(j, "net_ips", oci_json_strv(c->net_ips));
@@ -334,7 +342,9 @@ static void read_config(rt_ctr_t *c, json_t *j)
 	c->stop_signal = json_dupstr(j, "stop_signal");
 	c->created = parse_time(json_object_get(j, "created"));
 	c->created_ns = json_integer_value(json_object_get(j, "created_ns"));
-	c->net_none = cb_streq(json_string_value(json_object_get(j, "network")), "none");
+	const char *mode = json_string_value(json_object_get(j, "network"));
+	c->net_none = cb_streq(mode, "none");
+	c->net_pasta = cb_streq(mode, "pasta");
 	c->networks = json_strv(json_object_get(j, "networks"));
 	c->net_aliases = json_strv(json_object_get(j, "net_aliases"));
 	c->net_ips = json_strv(json_object_get(j, "net_ips"));

@@ -169,6 +169,8 @@ typedef struct rt_ctr {
 	rt_ctr_port_t *ports;
 	size_t n_ports;
 	bool net_none;
+	bool net_pasta;              /* rootless default: its own namespace
+				      * connected by pasta (runtime/pasta.h) */
 	char **networks;             /* the networks it is on (sorted, never
 				      * NULL): "bridge" by default; empty for
 				      * host and none */

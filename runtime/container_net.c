@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "runtime/container_internal.h"
+#include "runtime/pasta.h"
 #include "runtime/sandbox.h"
 #include "common/util.h"
 
@@ -130,10 +131,16 @@ int ctr_fill_net(rt_ctr_t *c, const rt_ctr_spec_t *s, const oci_config_t *img,
 		return -1;
 	size_t np = c->n_ports;
 	c->networks = cb_xcalloc(1, sizeof(char *));
-	/* rootless: no bridge (netavark needs root); the host's network, or
+	/* rootless: no bridge (netavark needs root). The default network is
+	 * pasta's (podman's rootless default); without pasta, or as root of a
+	 * user namespace (no new one to give pasta), the host's network, or
 	 * with -p a namespace of its own reached by the userspace forwarder */
 	bool rootless = geteuid() != 0 || sbx_in_userns();
 	const char *net = s->network ? s->network : rootless ? NULL : "bridge";
+	if (rootless && (!net || !strcmp(net, "bridge")) && geteuid() != 0 && rt_pasta_usable()) {
+		c->net_pasta = true;
+		return fill_endpoint(c, s, err);
+	}
 	if (net && strcmp(net, "host") && strcmp(net, "none")) {
 		if (rootless)
 			return cb_error_fail(err, EPERM, "network '%s': bridge networks need root "

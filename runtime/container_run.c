@@ -22,6 +22,7 @@
 #include "runtime/monitor.h"
 #include "runtime/mount.h"
 #include "runtime/netavark.h"
+#include "runtime/pasta.h"
 #include "runtime/volume.h"
 #include "common/fs.h"
 #include "common/util.h"
@@ -410,6 +411,7 @@ typedef struct running {
 	log_ctx_t log;
 	rt_fwd_t *fw;
 	size_t n_fw;
+	rt_pasta_t pasta; /* a rootless network's pasta (pid 0 = none) */
 } running_t;
 
 static void running_release(running_t *r)
@@ -424,6 +426,7 @@ static void running_release(running_t *r)
 	free(r->fw);
 	r->fw = NULL;
 	r->n_fw = 0;
+	rt_pasta_stop(&r->pasta);
 }
 
 static int launch_process(store_t *st, rt_ctr_t *c, running_t *r, bool attached,
@@ -476,10 +479,29 @@ static int launch(store_t *st, rt_ctr_t *c, running_t *r, bool attached, const r
 	if (c->networks && c->networks[0] &&
 	    (pick_ports(c, err) < 0 || attach_networks(st, c, err) < 0))
 		return -1;
+	/* rootless: pasta binds the host's ports (-p is its forwarding), its
+	 * DNS forwarder is the nameserver unless --dns names others; its
+	 * launcher is forked while this process is still in the host's
+	 * namespaces */
+	if (c->net_pasta) {
+		if (pick_ports(c, err) < 0 || rt_pasta_prepare(c, c->dir, &r->pasta, err) < 0)
+			return -1;
+		free(c->dns_server);
+		c->dns_server = c->extra.dns ? NULL : cb_xstrdup(RT_PASTA_DNS);
+	}
 	/* -p of a bridge network is netavark's DNAT; the userspace forwarder
-	 * only serves a rootless container's own namespace */
+	 * only serves a rootless container's own namespace when there is no
+	 * pasta */
 	if (rt_enter_mount_ns(err) < 0)
 		return -1;
+	/* the container shares this monitor's network namespace, as on a
+	 * bridge; pasta configures it while the root is mounted */
+	if (c->net_pasta) {
+		if (unshare(CLONE_NEWNET) < 0)
+			return cb_error_errno(err, "unshare network namespace");
+		if (rt_pasta_go(&r->pasta, err) < 0)
+			return -1;
+	}
 	if (rt_isolation_get() == RT_ISO_NONE) /* Docker's defaults: builds only */
 		return cb_error_fail(err, ENOTSUP, "a container needs namespaces and mounts, which "
 						   "are refused here (see `cbuild info`)");
@@ -540,6 +562,8 @@ static int launch_process(store_t *st, rt_ctr_t *c, running_t *r, bool attached,
 	/* memory and cpu: this monitor's cgroups, which the sandbox's fork inherits */
 	if (rc == 0)
 		rc = ctr_limits_enter(c, &r->limits, err);
+	if (rc == 0)
+		rc = rt_pasta_ready(&r->pasta, err);
 	if (rc == 0)
 		rc = sbx_start(&cfg, &r->h, err);
 	sbx_seccomp_free(profile);

@@ -235,7 +235,7 @@ static void take(const rt_ctr_t *c, sample_t *s, rt_ctr_stats_t *out)
 static void net_io(const rt_ctr_t *c, rt_ctr_stats_t *out)
 {
 	out->net_rx = out->net_tx = 0;
-	if (!c->net_none && !(c->networks && c->networks[0]))
+	if (!c->net_none && !c->net_pasta && !(c->networks && c->networks[0]))
 		return;
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/net/dev", (int)c->pid);
