@@ -352,6 +352,22 @@ static void keep_isolation(void)
 			return;
 }
 
+bool rt_nav_net_left(const rt_net_t *n)
+{
+	if (!n->bridge || !n->subnet)
+		return false;
+	if (if_nametoindex(n->bridge) != 0)
+		return true;
+	char has[64];
+	snprintf(has, sizeof has, " %s ", n->subnet);
+	const char *filter[] = {"iptables", "-w", "-S", NULL};
+	const char *nat[] = {"iptables", "-w", "-t", "nat", "-S", NULL};
+	ipt_lines_t counts[] = {{"-A ", has, 0}, {NULL, NULL, 0}};
+	iptables(filter, counts);
+	iptables(nat, counts);
+	return counts[0].n > 0;
+}
+
 static int run_netavark(const char *verb, const char *netns, const char *req, cb_error_t *err)
 {
 	int lock = lock_firewall(err);

@@ -56,6 +56,10 @@ int rt_nav_disconnect(const rt_ctr_t *c, const char *net, cb_error_t *err);
 int rt_nav_make_ns(const char *id, const char *name, rt_net_t *const *nets, int *fd,
 		   cb_error_t *err);
 
+/* Whether the host still has network n's bridge or a firewall rule of its
+ * subnet (the teardown of its last member was cut short). */
+bool rt_nav_net_left(const rt_net_t *n);
+
 /* Tear down every namespace rt_nav_make_ns made under a name
  * "PREFIX<pid>-..." whose process <pid> is gone (a build killed with -9). */
 void rt_nav_sweep(const char *prefix);

@@ -172,6 +172,7 @@ void rt_nav_sweep_gone(void)
 	if (geteuid() != 0)
 		return; /* no bridges: nothing of ours in a run directory */
 	rt_nav_sweep("build-");
+	rt_nav_sweep("scrub-"); /* of network rm */
 	sweep_namespaces();
 	sweep_addresses();
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "runtime/container_internal.h"
 #include "runtime/netavark.h"
@@ -76,6 +77,33 @@ int rt_net_members(store_t *st, const char *name, char ***ids, cb_error_t *err)
 	return 0;
 }
 
+/* netavark removes a network's bridge and firewall rules with the
+ * teardown of its last member; a member's teardown cut short (kill -9)
+ * can leave them with no member to go with. A namespace set up on the
+ * network alone and torn down again has netavark remove what is left. */
+static void scrub(store_t *st, const char *name)
+{
+	cb_error_t e = CB_ERROR_INIT;
+	rt_net_t *n = rt_net_load(st, name, &e);
+	if (!n || !rt_nav_net_left(n)) {
+		cb_error_release(&e);
+		rt_net_free(n);
+		return;
+	}
+	char hex[17], id[64];
+	cb_random_hex(hex, 8);
+	/* the pid lets a sweep see that a killed network rm is gone */
+	snprintf(id, sizeof id, "scrub-%ld-%s", (long)getpid(), hex);
+	rt_net_t *nets[] = {n, NULL};
+	int fd = -1;
+	if (rt_nav_make_ns(id, id, nets, &fd, &e) < 0)
+		cb_error_release(&e);
+	else
+		close(fd);
+	rt_nav_detach(id);
+	rt_net_free(n);
+}
+
 int rt_net_remove(store_t *st, const char *name, cb_error_t *err)
 {
 	rt_net_t *n = rt_net_load(st, name, err);
@@ -99,6 +127,7 @@ int rt_net_remove(store_t *st, const char *name, cb_error_t *err)
 				   b.data);
 		cb_buf_release(&b);
 	} else {
+		scrub(st, name);
 		rc = rt_net_unlink(st, name, err);
 	}
 	members_free(m);

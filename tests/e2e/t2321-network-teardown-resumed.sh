@@ -52,6 +52,24 @@ cb rm -f "$id" >/dev/null; ok $? "rm -f"
 cb network rm "$net" >/dev/null; ok $? "network rm"
 is "$(rules "$o2")" "" "no firewall rule of the user network is left"
 ip -br link | grep -q "^$br[ @]"; is $? 1 "nor its bridge"
+# a member whose teardown never ran: its claimer killed after its
+# namespace went and before the request did (t2320 saw it beside another
+# suite); nothing is left of the member, and the network's rules and
+# bridge stayed until `network rm`, which now has netavark remove them
+cb network create --subnet "10.89.$o2.0/24" "$net" >/dev/null; ok $? "network $net again"
+br=cb-$(cb network inspect "$net" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Id"][:10])')
+at_exit "ip link del $br 2>/dev/null"
+id=$(cb run -d --network "$net" busybox sleep 300); ok $? "a container on it"
+true & dead=$!; wait "$dead"
+umount "$CBUILD_RUN_DIR/netns/$id" && rm "$CBUILD_RUN_DIR/netns/$id" &&
+	mv "$CBUILD_RUN_DIR/netns/$id.json" "$CBUILD_RUN_DIR/netns/$id.json.down-$dead"
+ok $? "its teardown claimed by a process that died after dropping the namespace"
+cb rm -f "$id" >/dev/null; ok $? "rm -f"
+[ -n "$(rules "$o2")" ]; ok $? "the network's rules are still there"
+cb network rm "$net" >/dev/null; ok $? "network rm"
+is "$(rules "$o2")" "" "network rm leaves no firewall rule of it"
+ip -br link | grep -q "^$br[ @]"; is $? 1 "nor its bridge"
+is "$(ls -A "$CBUILD_RUN_DIR/netns" 2>/dev/null)" "" "nor a namespace file"
 # a request half written by a process killed before its rename (t2320 saw
 # one left): the next sweep removes it once its writer is gone
 true & dead=$!; wait "$dead"
