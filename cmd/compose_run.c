@@ -287,17 +287,7 @@ static void effective_health(store_t *st, const df_compose_service_t *s, const c
 	cb_error_t e = CB_ERROR_INIT;
 	image_t *img = image_load(st, digest, &e);
 	cb_error_release(&e);
-	json_t *j = img && img->config ? img->config->healthcheck : NULL;
-	json_t *test = json_object_get(j, "Test"), *it;
-	size_t i;
-	json_array_foreach(test, i, it)
-		if (json_is_string(it))
-			hc->test = cb_strv_push(hc->test, json_string_value(it));
-	hc->interval_ns = json_integer_value(json_object_get(j, "Interval"));
-	hc->timeout_ns = json_integer_value(json_object_get(j, "Timeout"));
-	hc->start_period_ns = json_integer_value(json_object_get(j, "StartPeriod"));
-	hc->start_interval_ns = json_integer_value(json_object_get(j, "StartInterval"));
-	hc->retries = (int)json_integer_value(json_object_get(j, "Retries"));
+	rt_health_from_image(img ? img->config : NULL, hc);
 	image_free(img);
 }
 

@@ -220,19 +220,6 @@ int cn_get_command(const cn_t *n, const char *what, char ***out, bool *set, cb_e
 	return 0;
 }
 
-/* Put KEY=VAL in v, replacing an earlier KEY. */
-static char **kv_set(char **v, const char *key, size_t klen, const char *val)
-{
-	char *kv = cb_asprintf("%.*s=%s", (int)klen, key, val);
-	for (size_t i = 0; v && v[i]; i++)
-		if (!strncmp(v[i], key, klen) && v[i][klen] == '=') {
-			free(v[i]);
-			v[i] = kv;
-			return v;
-		}
-	return cb_strv_push_take(v, kv);
-}
-
 /* environment, labels, build.args: a map or a list of KEY=VAL. A bare KEY
  * (or a null value) takes its value from env when from_env, else "". */
 int cn_get_kv(ld_t *ld, const cn_t *n, const char *what, bool from_env, char ***out,
@@ -267,7 +254,7 @@ int cn_get_kv(ld_t *ld, const cn_t *n, const char *what, bool from_env, char ***
 		}
 		if (!val && from_env && !(val = df_env_get(ld->o->env, key, klen)))
 			continue;
-		v = kv_set(v, key, klen, val ? val : "");
+		v = df_kv_set(v, key, klen, val ? val : "");
 	}
 done:
 	cb_strv_free(*out);

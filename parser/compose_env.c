@@ -10,7 +10,7 @@
 #include "parser/compose.h"
 #include "parser/internal.h"
 
-static char **kv_put(char **v, const char *key, size_t klen, const char *val)
+char **df_kv_set(char **v, const char *key, size_t klen, const char *val)
 {
 	char *kv = cb_asprintf("%.*s=%s", (int)klen, key, val);
 	for (size_t i = 0; v && v[i]; i++)
@@ -28,7 +28,7 @@ char **df_compose_env_merge(char *const *base, char *const *over)
 	for (size_t i = 0; over && over[i]; i++) {
 		const char *eq = strchr(over[i], '=');
 		size_t klen = eq ? (size_t)(eq - over[i]) : strlen(over[i]);
-		v = kv_put(v, over[i], klen, eq ? eq + 1 : "");
+		v = df_kv_set(v, over[i], klen, eq ? eq + 1 : "");
 	}
 	return v;
 }
@@ -117,7 +117,7 @@ int df_compose_parse_env_file(const char *name, const char *data, size_t len, ch
 		if (p >= end || *p != '=') { /* a bare KEY: from the environment */
 			const char *val = df_env_get(env, key, klen);
 			if (val)
-				v = kv_put(v, key, klen, val);
+				v = df_kv_set(v, key, klen, val);
 			while (p < end && *p != '\n')
 				p++;
 			p++;
@@ -149,7 +149,7 @@ int df_compose_parse_env_file(const char *name, const char *data, size_t len, ch
 			}
 			val = expanded;
 		}
-		v = kv_put(v, key, klen, val);
+		v = df_kv_set(v, key, klen, val);
 		cb_buf_release(&raw);
 	}
 	*out = v;

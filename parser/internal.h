@@ -48,6 +48,10 @@ char *df_path_clean(const char *p);
 /* Look a KEY up in a KEY=VAL vector, last one wins; NULL if absent. */
 const char *df_env_get(char *const *env, const char *key, size_t keylen);
 
+/* Put KEY=VAL (key's first klen bytes) in v, replacing an earlier KEY in
+ * its place; returns v, grown. */
+char **df_kv_set(char **v, const char *key, size_t klen, const char *val);
+
 /* Detach a buffer's string and release the buffer. */
 #include "common/util.h"
 static inline char *df_buf_take(cb_buf_t *b, size_t *len)

@@ -58,12 +58,9 @@ typedef struct rt_compose_restart {
 } rt_compose_restart_t;
 
 /* Docker's Healthcheck: test ["CMD", arg...], ["CMD-SHELL", "cmd"],
- * ["NONE"] or NULL (none); times in ns, 0 = default. */
-typedef struct rt_compose_health {
-	char **test;
-	int64_t interval_ns, timeout_ns, start_period_ns, start_interval_ns;
-	int retries; /* 0 = default (3) */
-} rt_compose_health_t;
+ * ["NONE"] or NULL (none); times in ns, 0 = default; retries 0 = 3. The
+ * same record a container keeps. */
+typedef rt_ctr_health_t rt_compose_health_t;
 
 typedef struct rt_compose_svc {
 	const char *name;

@@ -147,8 +147,14 @@ typedef struct rt_ctr_spec {
 typedef struct rt_ctr_health {
 	char **test;
 	int64_t interval_ns, timeout_ns, start_period_ns;
+	int64_t start_interval_ns; /* compose's supervisor uses it; a container's monitor not yet */
 	int retries;
 } rt_ctr_health_t;
+
+/* The image's HEALTHCHECK (Docker's Healthcheck object: Test, Interval,
+ * Timeout, StartPeriod, StartInterval in ns, Retries) into *out, whose
+ * test is NULL before (img NULL or without one: all zero). */
+void rt_health_from_image(const oci_config_t *img, rt_ctr_health_t *out);
 
 typedef struct rt_ctr {
 	char id[CTR_ID_LEN + 1];

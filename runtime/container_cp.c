@@ -8,8 +8,6 @@
  * target itself resolved inside the container's root). */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,50 +174,16 @@ static int open_dest(int rootfd, const cp_path_t *d, const cp_src_t *s, bool src
 	return 0;
 }
 
-typedef struct producer {
-	const cp_src_t *s;
-	const char *entry;
-	rt_tartree_opts_t o;
-	int out;
-	cb_error_t err;
-	int rc;
-} producer_t;
-
-static void *produce(void *arg)
+/* Source -> tar -> layer_apply into target/ (runtime/tartree.c). */
+static int transfer(const cp_src_t *s, const char *entry, bool follow, int target,
+		    unsigned apply_flags, cb_error_t *err)
 {
-	producer_t *p = arg;
-	int dirfd = p->s->pinned >= 0 ? AT_FDCWD : p->s->dirfd;
-	p->rc = rt_tartree_write(dirfd, p->s->name, p->entry, &p->o, p->out, &p->err);
-	close(p->out);
-	return NULL;
-}
-
-/* Source -> tar -> layer_apply into target/, through a pipe and a thread. */
-static int transfer(const cp_src_t *s, const char *entry, bool zero_ids, bool follow,
-		    int target, unsigned apply_flags, cb_error_t *err)
-{
-	int fds[2];
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return cb_error_errno(err, "pipe");
-	/* the extractor may stop early: the producer gets EPIPE, not a signal */
-	signal(SIGPIPE, SIG_IGN);
-	producer_t p = {.s = s, .entry = entry, .o = {zero_ids, follow}, .out = fds[1]};
-	pthread_t th;
-	if (pthread_create(&th, NULL, produce, &p) != 0) {
-		close(fds[0]), close(fds[1]);
-		return cb_error_fail(err, EAGAIN, "start the copy's reader thread");
-	}
+	/* a pinned source is named by its /proc/self/fd path */
+	int dirfd = s->pinned >= 0 ? AT_FDCWD : s->dirfd;
+	rt_tartree_opts_t o = {false, follow};
 	char dir[64];
 	snprintf(dir, sizeof dir, "/proc/self/fd/%d", target);
-	int rc = layer_apply(fds[0], dir, apply_flags, NULL, NULL, err);
-	close(fds[0]);
-	pthread_join(th, NULL);
-	if (p.rc < 0 && rc == 0) {
-		cb_error_move(err, &p.err);
-		rc = -1;
-	}
-	cb_error_release(&p.err);
-	return rc;
+	return rt_tartree_copy(dirfd, s->name, entry, &o, dir, apply_flags, err);
 }
 
 /* The container's root as this process sees it: a running one's through
@@ -287,7 +251,7 @@ int rt_ctr_copy_in(store_t *st, rt_ctr_t *c, const char *src, const char *dst,
 	/* owners are kept with or without -a: dockerd 20.10 (the oracle)
 	 * applies the uid:gid its client's tar carries either way */
 	if (rc == 0)
-		rc = transfer(&so, entry, false, o->follow, target, 0, err);
+		rc = transfer(&so, entry, o->follow, target, 0, err);
 	if (target >= 0)
 		close(target);
 	cp_src_release(&so);
@@ -319,7 +283,7 @@ int rt_ctr_copy_out(store_t *st, rt_ctr_t *c, const char *src, const char *dst,
 		rc = open_dest(-1, &d, &so, s.dot, &target, &entry, err);
 		/* files land owned by the caller, as docker's client extracts them */
 		if (rc == 0)
-			rc = transfer(&so, entry, false, o->follow, target, LAYER_APPLY_NO_CHOWN,
+			rc = transfer(&so, entry, o->follow, target, LAYER_APPLY_NO_CHOWN,
 				      err);
 		if (target >= 0)
 			close(target);

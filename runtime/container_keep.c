@@ -142,11 +142,8 @@ void ctr_keeper_end(const rt_ctr_t *c)
 
 /* ---- healthcheck config ---- */
 
-void ctr_health_resolve(const rt_ctr_spec_t *s, const oci_config_t *img, rt_ctr_health_t *out)
+void rt_health_from_image(const oci_config_t *img, rt_ctr_health_t *out)
 {
-	memset(out, 0, sizeof *out);
-	if (s->no_healthcheck)
-		return;
 	json_t *j = img ? img->healthcheck : NULL;
 	json_t *test = json_object_get(j, "Test"), *it;
 	size_t i;
@@ -156,7 +153,16 @@ void ctr_health_resolve(const rt_ctr_spec_t *s, const oci_config_t *img, rt_ctr_
 	out->interval_ns = json_integer_value(json_object_get(j, "Interval"));
 	out->timeout_ns = json_integer_value(json_object_get(j, "Timeout"));
 	out->start_period_ns = json_integer_value(json_object_get(j, "StartPeriod"));
+	out->start_interval_ns = json_integer_value(json_object_get(j, "StartInterval"));
 	out->retries = (int)json_integer_value(json_object_get(j, "Retries"));
+}
+
+void ctr_health_resolve(const rt_ctr_spec_t *s, const oci_config_t *img, rt_ctr_health_t *out)
+{
+	memset(out, 0, sizeof *out);
+	if (s->no_healthcheck)
+		return;
+	rt_health_from_image(img, out);
 	if (s->health_cmd) {
 		cb_strv_free(out->test);
 		out->test = cb_strv_push(cb_strv_push(NULL, "CMD-SHELL"), s->health_cmd);

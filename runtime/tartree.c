@@ -2,6 +2,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include "common/fs.h"
 #include "common/util.h"
 #include "store/archive_lazy.h"
+#include "store/layer.h"
 
 typedef struct tw {
 	struct archive *a;
@@ -149,5 +152,50 @@ int rt_tartree_write(int dirfd, const char *name, const char *entry_name,
 		rc = tar_fail(w, err, entry_name);
 	archive_write_free(w->a);
 	free(w);
+	return rc;
+}
+
+typedef struct producer {
+	int dirfd;
+	const char *name;
+	const char *entry;
+	const rt_tartree_opts_t *o;
+	int out;
+	cb_error_t err;
+	int rc;
+} producer_t;
+
+static void *produce(void *arg)
+{
+	producer_t *p = arg;
+	p->rc = rt_tartree_write(p->dirfd, p->name, p->entry, p->o, p->out, &p->err);
+	close(p->out);
+	return NULL;
+}
+
+int rt_tartree_copy(int dirfd, const char *name, const char *entry_name,
+		    const rt_tartree_opts_t *o, const char *dest, unsigned apply_flags,
+		    cb_error_t *err)
+{
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return cb_error_errno(err, "pipe");
+	/* the extractor may stop early: the producer gets EPIPE, not a signal */
+	signal(SIGPIPE, SIG_IGN);
+	producer_t p = {.dirfd = dirfd, .name = name, .entry = entry_name, .o = o,
+			.out = fds[1], .err = CB_ERROR_INIT};
+	pthread_t th;
+	if (pthread_create(&th, NULL, produce, &p) != 0) {
+		close(fds[0]), close(fds[1]);
+		return cb_error_fail(err, EAGAIN, "start the copy's reader thread");
+	}
+	int rc = layer_apply(fds[0], dest, apply_flags, NULL, NULL, err);
+	close(fds[0]);
+	pthread_join(th, NULL);
+	if (p.rc < 0 && rc == 0) {
+		cb_error_move(err, &p.err);
+		rc = -1;
+	}
+	cb_error_release(&p.err);
 	return rc;
 }

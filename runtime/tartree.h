@@ -28,4 +28,12 @@ typedef struct rt_tartree_opts {
 int rt_tartree_write(int dirfd, const char *name, const char *entry_name,
 		     const rt_tartree_opts_t *o, int out, cb_error_t *err);
 
+/* Copy dirfd/name (named as in rt_tartree_write) into the directory dest:
+ * the tar is written on a thread into a pipe that the store's extractor
+ * (layer_apply with apply_flags) reads, so nothing lands outside dest and
+ * the tree is never held whole in memory or on disk. */
+int rt_tartree_copy(int dirfd, const char *name, const char *entry_name,
+		    const rt_tartree_opts_t *o, const char *dest, unsigned apply_flags,
+		    cb_error_t *err);
+
 #endif

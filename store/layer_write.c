@@ -184,6 +184,61 @@ static int write_file_data(lw_t *w, int fd, int out, const char *abs, uint64_t s
 
 /* Write one entry. rel: its tar name without trailing slash; dirfd+name:
  * where it is; abs: its absolute path (xattrs, messages). */
+/* A header's type, and the size or device numbers it carries, from st;
+ * false for what a tar cannot hold (a socket). The name, a link's target
+ * and a hard link are the caller's. */
+static bool hdr_type(hdr_t *h, const struct stat *st)
+{
+	switch (st->st_mode & S_IFMT) {
+	case S_IFDIR:
+		h->type = '5';
+		return true;
+	case S_IFREG:
+		h->type = '0';
+		h->size = (uint64_t)st->st_size;
+		return true;
+	case S_IFLNK:
+		h->type = '2';
+		return true;
+	case S_IFCHR:
+	case S_IFBLK:
+		h->type = S_ISCHR(st->st_mode) ? '3' : '4';
+		h->major = major(st->st_rdev);
+		h->minor = minor(st->st_rdev);
+		return true;
+	case S_IFIFO:
+		h->type = '6';
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* dirfd/name's target into *out (new string); -1 with errno. */
+static int read_link(int dirfd, const char *name, const struct stat *st, char **out)
+{
+	size_t cap = (size_t)st->st_size + 2;
+	if (cap < 256)
+		cap = 256;
+	for (;;) {
+		char *t = cb_xmalloc(cap);
+		ssize_t n = readlinkat(dirfd, name, t, cap);
+		if (n < 0) {
+			int e = errno;
+			free(t);
+			errno = e;
+			return -1;
+		}
+		if ((size_t)n < cap) {
+			t[n] = '\0';
+			*out = t;
+			return 0;
+		}
+		free(t);
+		cap *= 2;
+	}
+}
+
 static int emit(lw_t *w, const char *rel, int dirfd, const char *name, const char *abs,
 		const struct stat *st, int *ovl, cb_error_t *err)
 {
@@ -208,55 +263,24 @@ static int emit(lw_t *w, const char *rel, int dirfd, const char *name, const cha
 	_cleanup_free_ char *tname = NULL;
 	_cleanup_free_ char *target = NULL;
 	bool data = false;
-	switch (st->st_mode & S_IFMT) {
-	case S_IFDIR:
-		tname = cb_asprintf("%s/", rel);
-		h.type = '5';
-		break;
-	case S_IFREG:
-		h.type = '0';
-		if (first) {
-			h.type = '1';
-			h.link = first;
-			break;
-		}
-		h.size = (uint64_t)st->st_size;
-		data = true;
-		break;
-	case S_IFLNK: {
-		size_t cap = (size_t)st->st_size + 2;
-		if (cap < 256)
-			cap = 256;
-		for (;;) {
-			target = cb_xmalloc(cap);
-			ssize_t n = readlinkat(dirfd, name, target, cap);
-			if (n < 0) {
-				free(xa);
-				return cb_error_errno(err, "read link '%s'", abs);
-			}
-			if ((size_t)n < cap) {
-				target[n] = '\0';
-				break;
-			}
-			free(target);
-			cap *= 2;
-		}
-		h.type = '2';
-		h.link = target;
-		break;
-	}
-	case S_IFCHR:
-	case S_IFBLK:
-		h.type = S_ISCHR(st->st_mode) ? '3' : '4';
-		h.major = major(st->st_rdev);
-		h.minor = minor(st->st_rdev);
-		break;
-	case S_IFIFO:
-		h.type = '6';
-		break;
-	default: /* sockets cannot be in a tar */
+	if (!hdr_type(&h, st)) { /* sockets cannot be in a tar */
 		free(xa);
 		return 0;
+	}
+	if (S_ISDIR(st->st_mode)) {
+		tname = cb_asprintf("%s/", rel);
+	} else if (S_ISREG(st->st_mode) && first) {
+		h.type = '1';
+		h.link = first;
+		h.size = 0;
+	} else if (S_ISREG(st->st_mode)) {
+		data = true;
+	} else if (S_ISLNK(st->st_mode)) {
+		if (read_link(dirfd, name, st, &target) < 0) {
+			free(xa);
+			return cb_error_errno(err, "read link '%s'", abs);
+		}
+		h.link = target;
 	}
 	h.name = tname ? tname : rel;
 	h.name_len = strlen(h.name);
@@ -918,34 +942,11 @@ int layer_stream_add(layer_stream_t *ls, const char *rel, const struct stat *sb,
 {
 	hdr_t h = {.mode = sb->st_mode & 07777, .uid = sb->st_uid, .gid = sb->st_gid,
 		   .mtime = clamp_mtime(&ls->w, sb)};
-	_cleanup_free_ char *tname = NULL;
-	switch (sb->st_mode & S_IFMT) {
-	case S_IFDIR:
-		tname = cb_asprintf("%s/", rel);
-		h.type = '5';
-		break;
-	case S_IFREG:
-		h.type = '0';
-		h.size = (uint64_t)sb->st_size;
-		break;
-	case S_IFLNK:
-		h.type = '2';
-		h.link = link;
-		break;
-	case S_IFCHR:
-	case S_IFBLK:
-		if (LAYER_IS_WHITEOUT(sb))
-			return 0;
-		h.type = S_ISCHR(sb->st_mode) ? '3' : '4';
-		h.major = major(sb->st_rdev);
-		h.minor = minor(sb->st_rdev);
-		break;
-	case S_IFIFO:
-		h.type = '6';
-		break;
-	default:
+	if (!hdr_type(&h, sb) || LAYER_IS_WHITEOUT(sb))
 		return 0;
-	}
+	_cleanup_free_ char *tname = S_ISDIR(sb->st_mode) ? cb_asprintf("%s/", rel) : NULL;
+	if (S_ISLNK(sb->st_mode))
+		h.link = link;
 	h.name = tname ? tname : rel;
 	h.name_len = strlen(h.name);
 	return put_header(&ls->w, &h, err);
