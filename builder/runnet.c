@@ -36,6 +36,7 @@ struct bld_runnet {
 	bool ready;   /* it ended: fd, or the host's network after a warning */
 	bool joined;  /* `worker` was joined */
 	bool down;    /* the teardown began: no RUN joins any more */
+	bool tainted; /* a RUN with CAP_NET_ADMIN joined: not for the pool */
 	pthread_t worker;
 	int fd;      /* the namespace, -1 = none */
 	char id[64]; /* its name under the run directory's netns/ */
@@ -234,6 +235,15 @@ void bld_runnet_free(bld_runnet_t *rn)
 	free(rn);
 }
 
+void bld_runnet_taint(bld_runnet_t *rn)
+{
+	if (!rn)
+		return;
+	pthread_mutex_lock(&rn->mu);
+	rn->tainted = true;
+	pthread_mutex_unlock(&rn->mu);
+}
+
 void bld_runnet_release(bld_runnet_t *rn)
 {
 	if (!rn)
@@ -246,7 +256,7 @@ void bld_runnet_release(bld_runnet_t *rn)
 	rn->fd = -1;
 	/* back to the store's pool for the next build (one rename), else torn
 	 * down as before */
-	if (rn->id[0] && rt_netpool_put(store_root(rn->st), rn->id, rn->bridge))
+	if (rn->id[0] && !rn->tainted && rt_netpool_put(store_root(rn->st), rn->id, rn->bridge))
 		rn->id[0] = 0;
 	if (rn->id[0]) {
 		struct td *id = cb_xcalloc(1, sizeof *id);

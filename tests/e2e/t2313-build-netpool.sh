@@ -29,6 +29,17 @@ is "$(fetch np:2 /ifs)" "eth0 lo " "with its interface"
 is "$(pool)" 1 "which is back in the pool"
 is "$(ls "$CBUILD_RUN_DIR"/netns/*.json | wc -l)" 1 "one namespace set up in all"
 
+# a RUN with every capability may change the namespace (its addresses,
+# routes, firewall): the build tears it down rather than putting it back
+printf 'FROM busybox\nRUN --security=insecure ip addr add 10.254.%s.1/32 dev lo\n' "$o1" >"$ctx/Dockerfile.i"
+cb build -q --no-cache --allow security.insecure -f "$ctx/Dockerfile.i" "$ctx" >/dev/null
+ok $? "a build whose RUN --security=insecure adds an address"
+is "$(pool)" 0 "its namespace was not put back"
+is "$(ls -A "$CBUILD_RUN_DIR/netns" 2>/dev/null)" "" "but torn down"
+cb build -q --no-cache -t np:3 "$ctx" >/dev/null; ok $? "the next build"
+isnt() { if [ "$1" != "$2" ]; then ok 0 "$3"; else ok 1 "$3"; diag "both: '$1'"; fi; }
+isnt "$(fetch np:3 /ns)" "$n1" "has a namespace of its own"
+
 # three builds at once: two more namespaces are made; the pool keeps 2
 for i in 1 2 3; do
 	printf 'FROM busybox\nRUN sleep 1; echo %s >/w\n' "$i" >"$ctx/Dockerfile.$i"
