@@ -59,9 +59,35 @@ static char *lease_text(const rt_net_t *net)
 	return cb_asprintf("%s %s\n", net->bridge ? net->bridge : "", net->subnet ? net->subnet : "");
 }
 
+/* Whether namespace file fd is bound in this mount namespace. */
+static bool bound_here(int fd)
+{
+	struct statfs fs;
+	return fstatfs(fd, &fs) == 0 && fs.f_type == NSFS_MAGIC;
+}
+
+/* Namespace file ns, opened bound. A build's private mount namespace
+ * (runtime/mount.c) was copied before the namespaces later builds made:
+ * there the file is empty, and neither a RUN nor netavark can enter it;
+ * it is bound here from the first mount namespace. */
+static int open_bound(const char *ns)
+{
+	int fd = open(ns, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || bound_here(fd))
+		return fd;
+	close(fd);
+	if (rt_nav_bind_from_outer(ns) < 0)
+		return -1;
+	fd = open(ns, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && !bound_here(fd)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 /* The namespace id, when it is whole: its setup ended well (the request's
- * mode says so) and its file is a namespace (not an empty file: a mount
- * namespace that lacks the bind). */
+ * mode says so), and it is bound. */
 static int open_ns(const char *id)
 {
 	_cleanup_free_ char *ns = rt_nav_run_path("netns/%s%s", id, "");
@@ -69,18 +95,16 @@ static int open_ns(const char *id)
 	struct stat sb;
 	if (stat(reqp, &sb) < 0 || (sb.st_mode & 0777) != 0400)
 		return -1;
-	int fd = open(ns, O_RDONLY | O_CLOEXEC);
-	struct statfs fs;
-	if (fd >= 0 && (fstatfs(fd, &fs) < 0 || fs.f_type != NSFS_MAGIC)) {
-		close(fd);
-		fd = -1;
-	}
-	return fd;
+	return open_bound(ns);
 }
 
 /* Tear down the namespace of a lease we hold (path), then the lease. */
 static void drop_lease(const char *id, const char *path)
 {
+	_cleanup_free_ char *ns = rt_nav_run_path("netns/%s%s", id, "");
+	int fd = open_bound(ns); /* netavark enters it */
+	if (fd >= 0)
+		close(fd);
 	rt_nav_detach(id);
 	unlink(path);
 }

@@ -74,6 +74,23 @@ cb ps -a >/dev/null
 is "$(pool)" 1 "a command of another store tore the removed store's pool down"
 is "$(ls "$CBUILD_RUN_DIR"/netpool | wc -l)" 1 "and its directory"
 
+# a build takes a namespace made after its private mount namespace was
+# (a build that ended while this one waited for its first stage): the
+# namespace is bound there from the host's, its RUN enters it
+cb network prune -f >/dev/null
+printf 'FROM busybox AS a\nRUN --network=none sleep 4; echo %s >/x\nFROM busybox\nCOPY --from=a /x /x\nRUN cat /sys/class/net/eth0/address >/ns\n' "$$" >"$ctx/Dockerfile.late"
+err=$T/late.err
+cb build -q -t np:late -f "$ctx/Dockerfile.late" "$ctx" >/dev/null 2>"$err" &
+late=$!
+sleep 1
+printf 'FROM busybox\nRUN cat /sys/class/net/eth0/address >/ns\n' >"$ctx/Dockerfile.ns"
+cb build -q --no-cache -t np:early -f "$ctx/Dockerfile.ns" "$ctx" >/dev/null; ok $? "a build ends while another waits"
+is "$(pool)" 1 "its namespace is in the pool"
+wait "$late"; ok $? "the waiting build" || diag "$(cat "$err")"
+is "$(cat "$err")" "" "without a warning"
+is "$(fetch np:late /ns)" "$(fetch np:early /ns)" "its RUN had the other build's namespace"
+is "$(pool)" 1 "which is back in the pool"
+
 # network prune: the pool goes, and with it the bridge and its NAT rule
 cb network prune -f >/dev/null; ok $? "network prune"
 is "$(pool)" 0 "the pool is empty"
