@@ -285,4 +285,3 @@ const cmd_def_t cmd_network_subs[] = {
 	{"disconnect", net_disconnect, "cbuild network disconnect [OPTIONS] NETWORK CONTAINER",
 	 "disconnect a container from a network", disconnect_opts},
 	{0}};
-

@@ -42,7 +42,7 @@ void rt_nav_sweep(const char *prefix)
 		char id[NAME_MAX + 1];
 		snprintf(id, sizeof id, "%.*s", (int)(dot - name), name);
 		if (rt_netpool_owned(id))
-			continue; /* put back in a pool, or taken by a live build */
+			continue;  /* put back in a pool, or taken by a live build */
 		rt_nav_detach(id); /* the rename in it makes one racing sweeper win */
 	}
 	closedir(d);
