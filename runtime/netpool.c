@@ -286,30 +286,43 @@ void rt_netpool_drain(const char *root)
 	drain_dir(dir, true);
 }
 
+/* Whether pool dir holds a lease of id by a live build. */
+static bool used_in(const char *dir, const char *id)
+{
+	DIR *p = opendir(dir);
+	bool owned = false;
+	size_t n = strlen(id);
+	struct dirent *le;
+	while (p && !owned && (le = readdir(p))) {
+		const char *name = le->d_name;
+		if (!strncmp(name, id, n) && !strncmp(name + n, ".used-", 6))
+			owned = !pid_gone(strtol(name + n + 6, NULL, 10));
+	}
+	if (p)
+		closedir(p);
+	return owned;
+}
+
+/* A free entry looked up before and after the scan for a used one: a take
+ * or put back renaming one into the other meanwhile is seen either way (a
+ * name present for the whole scan is always read). */
+static bool owned_in(const char *dir, const char *id)
+{
+	_cleanup_free_ char *free_p = cb_path_join(dir, id);
+	return cb_path_exists(free_p) || used_in(dir, id) || cb_path_exists(free_p);
+}
+
 bool rt_netpool_owned(const char *id)
 {
 	_cleanup_free_ char *top = rt_nav_run_path("netpool%s%s", "", "");
 	DIR *d = opendir(top);
 	bool owned = false;
-	size_t n = strlen(id);
 	struct dirent *de;
 	while (d && !owned && (de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
 		_cleanup_free_ char *dir = cb_path_join(top, de->d_name);
-		DIR *p = opendir(dir);
-		struct dirent *le;
-		while (p && !owned && (le = readdir(p))) {
-			const char *name = le->d_name;
-			if (strncmp(name, id, n))
-				continue;
-			if (!name[n])
-				owned = true; /* free in the pool */
-			else if (!strncmp(name + n, ".used-", 6))
-				owned = !pid_gone(strtol(name + n + 6, NULL, 10));
-		}
-		if (p)
-			closedir(p);
+		owned = owned_in(dir, id);
 	}
 	if (d)
 		closedir(d);
