@@ -24,6 +24,7 @@
 #include "builder/steps.h"
 #include "common/util.h"
 #include "runtime/netavark.h"
+#include "runtime/netpool.h"
 #include "runtime/network.h"
 #include "runtime/sandbox.h"
 
@@ -35,9 +36,11 @@ struct bld_runnet {
 	bool ready;   /* it ended: fd, or the host's network after a warning */
 	bool joined;  /* `worker` was joined */
 	bool down;    /* the teardown began: no RUN joins any more */
+	bool tainted; /* a RUN with CAP_NET_ADMIN joined: not for the pool */
 	pthread_t worker;
 	int fd;      /* the namespace, -1 = none */
 	char id[64]; /* its name under the run directory's netns/ */
+	rt_net_t *bridge; /* the network it is on (the pool's entries are per network) */
 };
 
 bld_runnet_t *bld_runnet_new(store_t *st)
@@ -68,6 +71,7 @@ static void publish(bld_runnet_t *rn, int fd, const char *id)
 	pthread_mutex_unlock(&rn->mu);
 }
 
+/* A namespace of the store's pool (a rename and an open), else a new one. */
 static void setup(bld_runnet_t *rn)
 {
 	if (!can_bridge()) {
@@ -75,23 +79,28 @@ static void setup(bld_runnet_t *rn)
 		publish(rn, -1, "");
 		return;
 	}
+	cb_error_t e = CB_ERROR_INIT;
+	rt_net_t *bridge = rt_net_load(rn->st, "bridge", &e);
+	char id[64] = "";
+	int fd = -1;
+	if (bridge && rt_netpool_take(store_root(rn->st), bridge, id, sizeof id, &fd) == 0) {
+		rn->bridge = bridge;
+		publish(rn, fd, id);
+		return;
+	}
 	rt_nav_sweep("build-"); /* what builds killed with -9 left */
 	char hex[17];
 	cb_random_hex(hex, 8);
 	/* the pid lets a later build see that this one is gone */
-	char id[64];
 	snprintf(id, sizeof id, "build-%ld-%s", (long)getpid(), hex);
-	cb_error_t e = CB_ERROR_INIT;
-	rt_net_t *bridge = rt_net_load(rn->st, "bridge", &e);
 	rt_net_t *nets[] = {bridge, NULL};
-	int fd = -1;
 	if (!bridge || rt_nav_make_ns(id, id, nets, &fd, &e) < 0) {
 		cb_error_wrap(&e, "RUN steps' network: the host's network is used instead");
 		cb_warn_error(&e);
 		fd = -1;
 		id[0] = 0;
 	}
-	rt_net_free(bridge);
+	rn->bridge = bridge; /* read after `ready`, under rn->mu */
 	publish(rn, fd, id);
 }
 
@@ -196,11 +205,19 @@ bool bld_tree_needs_runnet(const build_t *b)
 	return false;
 }
 
-/* Tear the namespace down on a thread of its own. */
+/* Tear the namespace down on a thread of its own (and drop our lease of
+ * it, when it came from the pool). */
+struct td {
+	char *root;
+	char id[64];
+};
+
 static void *teardown_thread(void *arg)
 {
-	rt_nav_detach(arg);
-	free(arg);
+	struct td *t = arg;
+	rt_netpool_drop(t->root, t->id);
+	free(t->root);
+	free(t);
 	return NULL;
 }
 
@@ -214,7 +231,17 @@ void bld_runnet_free(bld_runnet_t *rn)
 	pthread_mutex_unlock(&rn->mu);
 	pthread_cond_destroy(&rn->cv);
 	pthread_mutex_destroy(&rn->mu);
+	rt_net_free(rn->bridge);
 	free(rn);
+}
+
+void bld_runnet_taint(bld_runnet_t *rn)
+{
+	if (!rn)
+		return;
+	pthread_mutex_lock(&rn->mu);
+	rn->tainted = true;
+	pthread_mutex_unlock(&rn->mu);
 }
 
 void bld_runnet_release(bld_runnet_t *rn)
@@ -227,8 +254,14 @@ void bld_runnet_release(bld_runnet_t *rn)
 	if (rn->fd >= 0)
 		close(rn->fd);
 	rn->fd = -1;
+	/* back to the store's pool for the next build (one rename), else torn
+	 * down as before */
+	if (rn->id[0] && !rn->tainted && rt_netpool_put(store_root(rn->st), rn->id, rn->bridge))
+		rn->id[0] = 0;
 	if (rn->id[0]) {
-		char *id = cb_xstrdup(rn->id);
+		struct td *id = cb_xcalloc(1, sizeof *id);
+		id->root = cb_xstrdup(store_root(rn->st));
+		snprintf(id->id, sizeof id->id, "%s", rn->id);
 		rn->id[0] = 0;
 		/* joined by bld_runnet_free; inline when no thread can start */
 		rn->started = rn->ready = true;

@@ -73,7 +73,12 @@ bool bld_stage_needs_runnet(const build_t *b, int stage_idx, size_t from);
 bool bld_tree_needs_runnet(const build_t *b);
 /* Set cfg's network for a RUN (its --network=, the build's --network). */
 void bld_run_network(build_t *b, int run_network, sbx_config_t *cfg);
-/* No RUN runs any more: begin the teardown (on a thread of its own). */
+/* A RUN with every capability (--security=insecure) joins the namespace:
+ * it may change its addresses, routes or firewall, so the namespace is torn
+ * down at the end, not put back in the store's pool. NULL-safe. */
+void bld_runnet_taint(bld_runnet_t *rn);
+/* No RUN runs any more: put the namespace back in the store's pool, or
+ * begin its teardown (on a thread of its own). */
 void bld_runnet_release(bld_runnet_t *rn);
 /* Tear down (if bld_runnet_release did not) and wait for it. NULL-safe. */
 void bld_runnet_free(bld_runnet_t *rn);

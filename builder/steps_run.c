@@ -484,6 +484,8 @@ int bld_step_run(build_t *b, const df_step_t *step, bld_state_t *s, bld_snap_t *
 		if (run->insecure) { /* BuildKit's: all caps, no seccomp, no masked paths */
 			cfg.caps = sbx_caps_all();
 			cfg.seccomp_unconfined = cfg.systempaths_unconfined = true;
+			if (cfg.netns_fd >= 0)
+				bld_runnet_taint(b->runnet);
 		}
 		rc = run_sandboxed(b, &cfg, &status, err);
 		if (rc < 0)

@@ -9,6 +9,7 @@
 #include "runtime/container.h"
 #include "runtime/netavark.h"
 #include "runtime/network.h"
+#include "runtime/usage.h"
 #include "cmd/cmd.h"
 #include "common/util.h"
 #include "store/json.h"
@@ -237,6 +238,35 @@ static int net_disconnect(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err
 	return st ? rt_net_disconnect(st, p.args[0], p.args[1], err) : -1;
 }
 
+static const cmd_opt_t prune_opts[] = {
+	{"force", 'f', CMD_ARG_NONE, NULL, "do not ask for confirmation"},
+	{0}};
+
+/* docker's network prune: every user-defined network no container is on,
+ * and the namespaces builds keep ready (runtime/netpool.h). */
+static int net_prune(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
+{
+	int flags[256] = {0};
+	cmd_opts_t p;
+	store_t *st = NULL;
+	int rc = sub_opts(ctx, argc, argv, &p, flags, err);
+	if (rc == 0)
+		rc = cmd_operands(ctx, &p, 0, 0, &st, err);
+	if (rc != 0)
+		return rc;
+	if (!flags['f'] && !cmd_confirm("WARNING! This will remove all custom networks not used by "
+					"at least one container."))
+		return 0;
+	_cleanup_strv_ char **gone = NULL;
+	if (rt_prune_networks(st, &gone, err) < 0)
+		return -1;
+	if (gone[0])
+		printf("Deleted Networks:\n");
+	for (size_t i = 0; gone[i]; i++)
+		printf("%s\n", gone[i]);
+	return 0;
+}
+
 static const cmd_opt_t no_opts[] = {{0}};
 
 const cmd_def_t cmd_network_subs[] = {
@@ -246,6 +276,8 @@ const cmd_def_t cmd_network_subs[] = {
 	{"list", net_ls, "cbuild network ls [OPTIONS]", NULL, ls_opts},
 	{"rm", net_rm, "cbuild network rm NETWORK...", "remove networks", no_opts},
 	{"remove", net_rm, "cbuild network rm NETWORK...", NULL, no_opts},
+	{"prune", net_prune, "cbuild network prune [OPTIONS]",
+	 "remove unused networks and the namespaces builds keep ready", prune_opts},
 	{"inspect", net_inspect, "cbuild network inspect NETWORK...",
 	 "show networks' details as JSON", no_opts},
 	{"connect", net_connect, "cbuild network connect [OPTIONS] NETWORK CONTAINER",
@@ -253,4 +285,3 @@ const cmd_def_t cmd_network_subs[] = {
 	{"disconnect", net_disconnect, "cbuild network disconnect [OPTIONS] NETWORK CONTAINER",
 	 "disconnect a container from a network", disconnect_opts},
 	{0}};
-

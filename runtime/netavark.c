@@ -471,6 +471,33 @@ static int bind_netns(const char *path)
 	return mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL);
 }
 
+int rt_nav_bind_from_outer(const char *path)
+{
+	int outer = rt_outer_mount_ns();
+	_cleanup_close_ int here = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	struct stat a, b;
+	if (outer < 0 || here < 0 || fstat(outer, &a) < 0 || fstat(here, &b) < 0 ||
+	    a.st_ino == b.st_ino)
+		return -1;
+	pid_t pid = fork(); /* setns of a mount namespace: one thread only */
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (setns(outer, CLONE_NEWNS) < 0)
+			_exit(1);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(here, CLONE_NEWNS) < 0)
+			_exit(2);
+		char from[64];
+		snprintf(from, sizeof from, "/proc/self/fd/%d", fd);
+		_exit(mount(from, path, NULL, MS_BIND, NULL) < 0 ? 3 : 0);
+	}
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
 /* A new network namespace bound on path, made by a child (we stay put). */
 static int make_netns(const char *path, cb_error_t *err)
 {

@@ -71,6 +71,11 @@ void rt_nav_sweep(const char *prefix);
  * claims of a process killed before it wrote its request. */
 void rt_nav_sweep_gone(void);
 
+/* Bind namespace file path (netns/ID) here as it is bound in the mount
+ * namespace cbuild started in, when this process left that one (a build's
+ * private mounts were copied before the file was bound). */
+int rt_nav_bind_from_outer(const char *path);
+
 /* RUN_DIR/ joined with the printf of fmt with a and b. Caller frees. */
 char *rt_nav_run_path(const char *fmt, const char *a, const char *b);
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "runtime/netavark.h"
+#include "runtime/netpool.h"
 #include "common/fs.h"
 #include "common/util.h"
 
@@ -40,6 +41,8 @@ void rt_nav_sweep(const char *prefix)
 			continue;
 		char id[NAME_MAX + 1];
 		snprintf(id, sizeof id, "%.*s", (int)(dot - name), name);
+		if (rt_netpool_owned(id))
+			continue;  /* put back in a pool, or taken by a live build */
 		rt_nav_detach(id); /* the rename in it makes one racing sweeper win */
 	}
 	closedir(d);
@@ -171,6 +174,7 @@ void rt_nav_sweep_gone(void)
 {
 	if (geteuid() != 0)
 		return; /* no bridges: nothing of ours in a run directory */
+	rt_netpool_sweep(); /* pools of removed stores, leases of killed builds */
 	rt_nav_sweep("build-");
 	rt_nav_sweep("scrub-"); /* of network rm */
 	sweep_namespaces();

@@ -6,6 +6,7 @@
 #include "runtime/container_internal.h"
 #include "runtime/network.h"
 #include "runtime/usage.h"
+#include "runtime/netpool.h"
 #include "runtime/volume.h"
 #include "common/util.h"
 #include "store/gc.h"
@@ -225,6 +226,9 @@ int rt_prune_containers(store_t *st, char ***removed, uint64_t *bytes, cb_error_
 
 int rt_prune_networks(store_t *st, char ***removed, cb_error_t *err)
 {
+	/* the namespaces builds keep ready on the default network go too: with
+	 * them, the bridge and its NAT rules (runtime/netpool.h) */
+	rt_netpool_drain(store_root(st));
 	rt_net_t **nets = NULL;
 	size_t n = 0;
 	if (rt_net_list(st, &nets, &n, err) < 0)

@@ -85,6 +85,8 @@ _cleanup() {
 		[ "$i" = "$(d images -q busybox:latest)" ] || d rmi -f "$i" >/dev/null 2>&1
 	done
 	[ -n "$(d images -q busybox:latest 2>/dev/null)" ] || d tag "$BB_ID" busybox:latest 2>/dev/null
+	# cbuild keeps its builds' network namespaces ready (runtime/netpool.h)
+	d network prune -f >/dev/null 2>&1
 	rm -rf "$T"
 }
 trap _cleanup EXIT

@@ -31,6 +31,11 @@ _cleanup() {
 	if [ -d "$ROOT/containers" ] && [ -n "$(ls -A "$ROOT/containers" 2>/dev/null)" ]; then
 		"$CBUILD" --root "$ROOT" ps -aq 2>/dev/null | xargs -r "$CBUILD" --root "$ROOT" rm -f >/dev/null 2>&1
 	fi
+	# the namespaces this store's builds keep ready (runtime/netpool.h):
+	# with them, the default bridge and its NAT rules
+	if [ -d "$ROOT" ] && [ -n "$(ls -A "${CBUILD_RUN_DIR:-/run/cbuild}/netpool" 2>/dev/null)" ]; then
+		"$CBUILD" --root "$ROOT" network prune -f >/dev/null 2>&1
+	fi
 	local m
 	for m in $(awk -v t="$T" 'index($5, t) == 1 {print $5}' /proc/self/mountinfo | sort -r); do
 		umount -l "$m" 2>/dev/null

@@ -64,6 +64,10 @@ is "$(fetch rn:none /ifs)" "lo " "and has only lo"
 cb build -q --no-cache -t rn:twenty "$ctx" >/dev/null; ok $? "a build of 20 RUNs"
 is "$(fetch rn:twenty /f20)" 20 "its last RUN ran"
 
+# the store keeps one namespace ready for its next build (t2313); network
+# prune tears it down, and then nothing is left
+is "$(ls "$CBUILD_RUN_DIR"/netns/*.json | wc -l)" 1 "one build namespace is kept, in the pool"
+cb network prune -f >/dev/null
 is "$(ls -A "$CBUILD_RUN_DIR/netns" 2>/dev/null)" "" "no build namespace is left"
 
 # the namespace is made while the build starts (--no-cache): a build that
@@ -79,6 +83,7 @@ like "$out" "nosuch" "says which base"
 # down all the same
 printf 'FROM busybox\nENV MARK=%s\nCOPY nosuch /x\nRUN true\n' "$$" >"$ctx/Dockerfile"
 cb build -q "$ctx" >/dev/null 2>&1; is $? 1 "a cached build whose COPY fails before its RUN"
+cb network prune -f >/dev/null
 is "$(ls -A "$CBUILD_RUN_DIR/netns" 2>/dev/null)" "" "none of them leaves a namespace"
 is "$(iptables -t nat -S | grep -c "10\.89\.$o1\.")" 0 "nor a NAT rule"
 
@@ -96,6 +101,7 @@ has_ns; ok $? "kill -9 left it behind"
 printf 'FROM busybox\nRUN true\n' >"$ctx/Dockerfile"
 err=$(cb build -q --no-cache "$ctx" 2>&1 >/dev/null); ok $? "the next build"
 has_ns; is $? 1 "tore the killed build's namespace down"
+cb network prune -f >/dev/null # its own namespace went to the pool
 # the namespace was bound where the killer's sweep can see it (not only in
 # the killed build's private mount namespace): netavark could enter it
 is "$err" "" "without a warning (netavark entered the namespace)"
@@ -127,6 +133,7 @@ exec {lk}>&-
 has_ns; ok $? "kill -9 during the setup left it behind"
 err=$(cb build -q --no-cache "$ctx" 2>&1 >/dev/null); ok $? "the next build"
 has_ns; is $? 1 "tore the half-made namespace down"
+cb network prune -f >/dev/null
 is "$err" "" "without a warning of what was never set up"
 is "$(ls -A "$CBUILD_RUN_DIR/netns" 2>/dev/null)" "" "no namespace file is left"
 is "$(iptables -t nat -S | grep -c "10\.89\.$o1\.")" 0 "no NAT rule"

@@ -61,6 +61,9 @@ done
 cb ps -a >/dev/null; ok $? "ps -a"
 cb ps -aq | xargs -r "$CBUILD" --root "$ROOT" rm -f >/dev/null; ok $? "rm -f of every container"
 cb network rm "$net" >/dev/null; ok $? "network rm"
+# a build that ended (or was killed after putting its namespace back) left
+# it in the store's pool (runtime/netpool.h): network prune tears it down
+cb network prune -f >/dev/null; ok $? "network prune"
 is "$(cb ps -aq)" "" "no container is left"
 subs="10\\.89\\.($o1|$o2)\\."
 is "$({ iptables -S; iptables -t nat -S; } | grep -E "$subs")" "" "no firewall rule of the test's subnets"
