@@ -265,7 +265,7 @@ static int host_netns_fd = -1; /* where netavark must run, once we left it */
  * directory, takes this one: two setups or teardowns at once fail with
  * "iptables: No chain/target/match by that name" when one removes a chain
  * the other is adding to. Returns the locked fd, or -1 (err set). */
-static int lock_firewall(cb_error_t *err)
+int rt_nav_lock_firewall(cb_error_t *err)
 {
 	const char *path = cb_path_exists("/run/lock") ? "/run/lock/cbuild-netavark.lock"
 						       : "/run/cbuild-netavark.lock";
@@ -370,7 +370,7 @@ bool rt_nav_net_left(const rt_net_t *n)
 
 static int run_netavark(const char *verb, const char *netns, const char *req, cb_error_t *err)
 {
-	int lock = lock_firewall(err);
+	int lock = rt_nav_lock_firewall(err);
 	if (lock < 0)
 		return -1;
 	int rc = run_netavark_locked(verb, netns, req, err);

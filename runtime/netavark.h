@@ -76,6 +76,10 @@ void rt_nav_sweep_gone(void);
  * private mounts were copied before the file was bound). */
 int rt_nav_bind_from_outer(const char *path);
 
+/* The host-wide lock every netavark call of any cbuild runs under: the
+ * locked fd, or -1 (err set). */
+int rt_nav_lock_firewall(cb_error_t *err);
+
 /* RUN_DIR/ joined with the printf of fmt with a and b. Caller frees. */
 char *rt_nav_run_path(const char *fmt, const char *a, const char *b);
 

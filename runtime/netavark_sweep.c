@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,6 +171,72 @@ static void sweep_addresses(void)
 		closedir(d);
 }
 
+/* The pid of the run directory's aardvark-dns (dir), 0 when none runs:
+ * its command line must name dir (not a reused pid's). */
+static long dns_pid(const char *dir, const char *pidf)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	cb_error_t e = CB_ERROR_INIT;
+	long pid = 0;
+	if (cb_read_file(pidf, 64, &text, &len, &e) == 0)
+		pid = strtol(text, NULL, 10);
+	cb_error_release(&e);
+	char cmdp[64], cmd[PATH_MAX + 256] = "";
+	snprintf(cmdp, sizeof cmdp, "/proc/%ld/cmdline", pid);
+	FILE *f = pid > 0 ? fopen(cmdp, "re") : NULL;
+	size_t n = f ? fread(cmd, 1, sizeof cmd - 1, f) : 0;
+	if (f)
+		fclose(f);
+	for (size_t i = 0; i < n; i++)
+		cmd[i] = cmd[i] ? cmd[i] : ' ';
+	cmd[n] = 0;
+	return strstr(cmd, "aardvark-dns") && strstr(cmd, dir) ? pid : 0;
+}
+
+/* Entries (one per network, named by its bridge) of the run directory's
+ * aardvark-dns whose bridge is gone: their removal was cut short. An
+ * entry keeps netavark's resolver running, bound to port 53 of its
+ * gateway; the next network given that subnet (its claim is free again)
+ * cannot bind there, and its members' names do not resolve (t2301 beside
+ * another suite). They go, and a resolver left with none is stopped (as
+ * netavark does after the last); under the lock netavark runs under, so
+ * no setup or teardown is between its entry and its bridge. */
+static void sweep_dns(void)
+{
+	_cleanup_free_ char *dir = rt_nav_run_path("aardvark/aardvark-dns%s%s", "", "");
+	_cleanup_free_ char *pidf = cb_path_join(dir, "aardvark.pid");
+	if (!cb_path_exists(pidf))
+		return;
+	cb_error_t e = CB_ERROR_INIT;
+	int lock = rt_nav_lock_firewall(&e);
+	if (lock < 0) {
+		cb_error_release(&e);
+		return;
+	}
+	DIR *d = opendir(dir);
+	int left = 0, dropped = 0;
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, "aardvark.pid"))
+			continue;
+		if (if_nametoindex(de->d_name) != 0) {
+			left++;
+			continue;
+		}
+		_cleanup_free_ char *p = cb_path_join(dir, de->d_name);
+		dropped += unlink(p) == 0;
+	}
+	if (d)
+		closedir(d);
+	long pid = dns_pid(dir, pidf);
+	if (pid > 0 && !left && kill((pid_t)pid, SIGTERM) == 0)
+		unlink(pidf);
+	else if (pid > 0 && dropped)
+		kill((pid_t)pid, SIGHUP); /* aardvark-dns reads its entries again */
+	close(lock);
+}
+
 void rt_nav_sweep_gone(void)
 {
 	if (geteuid() != 0)
@@ -179,4 +246,5 @@ void rt_nav_sweep_gone(void)
 	rt_nav_sweep("scrub-"); /* of network rm */
 	sweep_namespaces();
 	sweep_addresses();
+	sweep_dns();
 }

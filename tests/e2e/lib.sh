@@ -36,6 +36,13 @@ _cleanup() {
 	if [ -d "$ROOT" ] && [ -n "$(ls -A "${CBUILD_RUN_DIR:-/run/cbuild}/netpool" 2>/dev/null)" ]; then
 		"$CBUILD" --root "$ROOT" network prune -f >/dev/null 2>&1
 	fi
+	# an aardvark-dns of a run directory of the test's (netavark's, left
+	# running by a teardown cut short) holds port 53 of its gateways: the
+	# next test given the same subnet would get it as its resolver
+	local a
+	for a in "$T"/*/aardvark/aardvark-dns/aardvark.pid; do
+		[ -f "$a" ] && grep -qF "$T" "/proc/$(cat "$a")/cmdline" 2>/dev/null && kill "$(cat "$a")"
+	done
 	local m
 	for m in $(awk -v t="$T" 'index($5, t) == 1 {print $5}' /proc/self/mountinfo | sort -r); do
 		umount -l "$m" 2>/dev/null

@@ -28,6 +28,7 @@ leftovers() { # what a failing run left of ours goes (the host is shared)
 	ip link del "cbt$$" 2>/dev/null
 }
 at_exit leftovers
+bridge_of() { echo "cb-$(cb network inspect "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Id"][:10])')"; }
 rules() { { iptables -S; iptables -t nat -S; } | grep -E "10\.89\.$1\."; }
 
 # the default network
@@ -70,6 +71,24 @@ cb network rm "$net" >/dev/null; ok $? "network rm"
 is "$(rules "$o2")" "" "network rm leaves no firewall rule of it"
 ip -br link | grep -q "^$br[ @]"; is $? 1 "nor its bridge"
 is "$(ls -A "$CBUILD_RUN_DIR/netns" 2>/dev/null)" "" "nor a namespace file"
+# an aardvark-dns entry whose bridge is gone (its removal cut short): it
+# kept netavark's resolver running, bound to port 53 of the gateway, so
+# the next network on that subnet resolved no name (t2301 beside another
+# suite). The next sweep drops it and stops the resolver left with none.
+net2=ta$$
+cb network create --subnet "10.89.$o2.0/24" "$net2" >/dev/null; ok $? "network $net2"
+br2=$(bridge_of "$net2")
+id=$(cb run -d --network "$net2" busybox sleep 300); ok $? "a container on it"
+adir=$CBUILD_RUN_DIR/aardvark/aardvark-dns
+apid=$(cat "$adir/aardvark.pid" 2>/dev/null)
+grep -qF "$adir" "/proc/$apid/cmdline" 2>/dev/null; ok $? "its aardvark-dns runs"
+cp "$adir/$br2" "$adir/cbgone$$"; ok $? "an entry of a bridge that is gone"
+cb rm -f "$id" >/dev/null && cb network rm "$net2" >/dev/null; ok $? "rm -f, network rm"
+kill -0 "$apid" 2>/dev/null; ok $? "the stale entry keeps the resolver running"
+cb ps -a >/dev/null; ok $? "ps -a (it sweeps)"
+for i in $(seq 100); do kill -0 "$apid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$apid" 2>/dev/null; is $? 1 "the entry dropped, the resolver is stopped"
+[ -e "$adir/cbgone$$" ]; is $? 1 "and the entry is gone"
 # a request half written by a process killed before its rename (t2320 saw
 # one left): the next sweep removes it once its writer is gone
 true & dead=$!; wait "$dead"
