@@ -196,10 +196,12 @@ static int pasta_setup(bld_runnet_t *rn)
 {
 	cb_error_t e = CB_ERROR_INIT;
 	int fd = -1;
-	if (!sbx_in_userns()) /* no namespaces here (RT_ISO_NONE) */
-		cb_error_fail(&e, ENOTSUP, "no user namespace");
-	else if (holder_start(rn, &e) == 0 && rt_pasta_go_for(&rn->pasta, rn->holder, &e) == 0 &&
-		 rt_pasta_ready(&rn->pasta, &e) == 0 && write_resolv(rn, &e) == 0) {
+	if (!sbx_in_userns()) { /* no namespaces at all (RT_ISO_NONE), said already */
+		pasta_stop(rn);
+		return -1;
+	}
+	if (holder_start(rn, &e) == 0 && rt_pasta_go_for(&rn->pasta, rn->holder, &e) == 0 &&
+	    rt_pasta_ready(&rn->pasta, &e) == 0 && write_resolv(rn, &e) == 0) {
 		char path[64];
 		snprintf(path, sizeof path, "/proc/%d/ns/net", (int)rn->holder);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
