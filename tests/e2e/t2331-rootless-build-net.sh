@@ -85,16 +85,27 @@ out=$(ucb build --no-cache -f "$h/ctx/Dockerfile.fail" "$h/ctx" 2>&1)
 like "$out" "exit status 3" "(it failed on the RUN, which had a default route)"
 wait_for 10 no_pasta; ok $? "no pasta left after a failed build"
 
-# kill -9 of cbuild during a RUN
+# Ctrl-C (SIGINT to cbuild alone) and kill -9 of cbuild during a RUN
 printf 'FROM busybox\nRUN sleep 1000\n' >"$h/ctx/Dockerfile.slow"
 chown "$u:" "$h/ctx/Dockerfile.slow"
+has_sleep() { [ -n "$(user_procs '^sleep$')" ] && [ -n "$(pastas)" ]; }
+# the build's own process: the user's cbuild whose parent is no cbuild
+top_cbuild() { ps -o pid=,ppid=,comm= -u "$u" | awk '$3 == "cbuild" {c[$1] = $2} END {for (p in c) if (!(c[p] in c)) print p}'; }
 ucb build --no-cache -f "$h/ctx/Dockerfile.slow" "$h/ctx" >/dev/null 2>&1 &
 bpid=$!
-has_sleep() { [ -n "$(user_procs '^sleep$')" ] && [ -n "$(pastas)" ]; }
 wait_for 30 has_sleep; ok $? "the slow RUN runs, with its pasta"
-# the build's own process: the user's cbuild whose parent is no cbuild
-top=$(ps -o pid=,ppid=,comm= -u "$u" | awk '$3 == "cbuild" {c[$1] = $2} END {for (p in c) if (!(c[p] in c)) print p}')
+top=$(top_cbuild)
 like "$top" '^[0-9]+$' "found the build's process"
+if [ -n "$top" ]; then kill -INT $top; else pkill -KILL -u "$u"; fi
+wait "$bpid"
+[ $? != 0 ]; ok $? "SIGINT cancels the build"
+wait_for 10 no_pasta; ok $? "and leaves no pasta"
+wait_for 10 no_user_proc; ok $? "nor any process of the user's"
+
+ucb build --no-cache -f "$h/ctx/Dockerfile.slow" "$h/ctx" >/dev/null 2>&1 &
+bpid=$!
+wait_for 30 has_sleep; ok $? "the slow RUN runs again"
+top=$(top_cbuild)
 # (none found: every process of the user's, so that the test goes on)
 if [ -n "$top" ]; then kill -9 $top; else pkill -KILL -u "$u"; fi
 wait "$bpid" 2>/dev/null
