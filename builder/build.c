@@ -769,7 +769,7 @@ int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *e
 	double t0 = now_s();
 	struct sigaction old_int, old_term;
 	catch_interrupts(&old_int, &old_term);
-	b.runnet = bld_runnet_new(st);
+	b.runnet = bld_runnet_new(st, !o->network_host && !o->network_none);
 	if (rt_enter_mount_ns(err) < 0 || choose_snapshotter(st, err) < 0 ||
 	    open_context(&b, err) < 0)
 		goto out;

@@ -54,7 +54,10 @@ typedef struct build {
 /* ---- the RUN steps' network (builder/runnet.c) ---- */
 
 typedef struct bld_runnet bld_runnet_t;
-bld_runnet_t *bld_runnet_new(store_t *st);
+/* isolate: a RUN may get the build's namespace (no --network host|none).
+ * Rootless, pasta's launcher is forked now: call it in the host's
+ * namespaces, on the thread that runs the build. */
+bld_runnet_t *bld_runnet_new(store_t *st, bool isolate);
 /* Start making the build's network namespace on the default bridge, on a
  * thread of its own, if not begun yet (a RUN that needs it will run). */
 void bld_runnet_prepare(bld_runnet_t *rn);
@@ -71,7 +74,8 @@ bool bld_plan_needs_runnet(const build_t *b);
 bool bld_stage_needs_runnet(const build_t *b, int stage_idx, size_t from);
 /* Whether any RUN of the parsed Dockerfile (before planning) seems to. */
 bool bld_tree_needs_runnet(const build_t *b);
-/* Set cfg's network for a RUN (its --network=, the build's --network). */
+/* Set cfg's network for a RUN (its --network=, the build's --network),
+ * and its resolv.conf when the namespace's nameserver is pasta's. */
 void bld_run_network(build_t *b, int run_network, sbx_config_t *cfg);
 /* A RUN with every capability (--security=insecure) joins the namespace:
  * it may change its addresses, routes or firewall, so the namespace is torn

@@ -467,9 +467,9 @@ int bld_step_run(build_t *b, const df_step_t *step, bld_state_t *s, bld_snap_t *
 		cfg.env = env;
 		cfg.cwd = bld_step_workdir(step, s);
 		cfg.user = s->config->user;
-		bld_run_network(b, run->network, &cfg);
 		cfg.resolv_conf = cb_path_exists("/etc/resolv.conf") ? "/etc/resolv.conf" : NULL;
 		cfg.hosts = cb_path_exists("/etc/hosts") ? "/etc/hosts" : NULL;
+		bld_run_network(b, run->network, &cfg);
 		cfg.mounts = m.v;
 		cfg.n_mounts = m.n;
 		bld_snap_copy_note_dest(snap, "/etc/resolv.conf");

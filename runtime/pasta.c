@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 /* pasta has configured the namespace within this (it takes ~10 ms); the
  * bound only ends a wait for a pasta that hangs */
 #define PASTA_READY_MS 30000
+#define NS_PATH_MAX 48
 
 const char *rt_pasta_path(void)
 {
@@ -60,7 +62,7 @@ static char **port_args(char **argv, const rt_ctr_t *c)
 	return argv;
 }
 
-static char **pasta_argv(const char *bin, const rt_ctr_t *c, pid_t pid, const char *pidfile)
+static char **pasta_argv(const char *bin, const rt_ctr_t *c, const char *pidfile)
 {
 	char **argv = cb_strv_push(NULL, bin);
 	static const char *const fixed[] = {
@@ -82,29 +84,70 @@ static char **pasta_argv(const char *bin, const rt_ctr_t *c, pid_t pid, const ch
 	};
 	for (size_t i = 0; i < CB_ARRAY_SIZE(fixed); i++)
 		argv = cb_strv_push(argv, fixed[i]);
-	argv = port_args(argv, c);
+	if (c)
+		argv = port_args(argv, c);
+	else
+		argv = cb_strv_push(cb_strv_push(cb_strv_push(cb_strv_push(argv, "-t"), "none"),
+						 "-u"),
+				    "none");
+	/* the namespaces' paths are the launcher's to fill (ns_path): room
+	 * for any pid */
 	argv = cb_strv_push(argv, "--netns");
-	argv = cb_strv_push_take(argv, cb_asprintf("/proc/%d/ns/net", (int)pid));
+	argv = cb_strv_push_take(argv, cb_xcalloc(1, NS_PATH_MAX));
 	argv = cb_strv_push(argv, "--userns");
-	argv = cb_strv_push_take(argv, cb_asprintf("/proc/%d/ns/user", (int)pid));
+	argv = cb_strv_push_take(argv, cb_xcalloc(1, NS_PATH_MAX));
 	argv = cb_strv_push(argv, "--pid");
 	return cb_strv_push(argv, pidfile);
+}
+
+/* "/proc/PID/ns/NAME" into out (NS_PATH_MAX): no stdio after the fork */
+static void ns_path(char *out, pid_t pid, const char *name)
+{
+	char digits[16];
+	int n = 0;
+	for (unsigned long v = (unsigned long)pid; n == 0 || v; v /= 10)
+		digits[n++] = (char)('0' + v % 10);
+	char *o = out;
+	for (const char *s = "/proc/"; *s;)
+		*o++ = *s++;
+	while (n)
+		*o++ = digits[--n];
+	for (const char *s = "/ns/"; *s;)
+		*o++ = *s++;
+	while (*name)
+		*o++ = *name++;
+	*o = 0;
 }
 
 /* The launcher: dies with its parent, waits for the go, execs pasta. Only
  * system calls after the fork. */
 static _Noreturn void launcher(char **argv, pid_t parent, int go, int devnull, int errfd)
 {
-	char b;
+	pid_t ns;
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(127);
-	if (dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(errfd, 2) < 0)
+	/* rt_pasta_stop's SIGTERM ends a launcher whose parent catches it
+	 * (a build's catch_interrupts) */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	if (dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(errfd, 2) < 0 ||
+	    dup2(go, 3) < 0)
 		_exit(127);
+	/* nothing else of the parent's stays open while it waits: the pipe's
+	 * other end (its EOF is the end), a store's lease and lock */
+	syscall(SYS_close_range, 4U, ~0U, 0);
 	ssize_t n;
-	while ((n = read(go, &b, 1)) < 0 && errno == EINTR)
+	while ((n = read(3, &ns, sizeof ns)) < 0 && errno == EINTR)
 		;
-	if (n != 1)
+	if (n != (ssize_t)sizeof ns)
 		_exit(0);
+	close(3);
+	/* argv: ... --netns PATH --userns PATH --pid FILE */
+	size_t argc = 0;
+	while (argv[argc])
+		argc++;
+	ns_path(argv[argc - 5], ns, "net");
+	ns_path(argv[argc - 3], ns, "user");
 	/* exec keeps an ignored SIGPIPE, and bookworm's pasta takes the
 	 * SIG_IGN that signal() then returns for a failure ("Couldn't install
 	 * signal handlers"): the defaults, and no blocked signal */
@@ -135,7 +178,7 @@ int rt_pasta_prepare(const rt_ctr_t *c, const char *dir, rt_pasta_t *p, cb_error
 	if (pipe2(go, O_CLOEXEC) < 0)
 		return cb_error_errno(err, "pipe");
 	pid_t self = getpid();
-	_cleanup_strv_ char **argv = pasta_argv(bin, c, self, p->pidfile);
+	_cleanup_strv_ char **argv = pasta_argv(bin, c, p->pidfile);
 	pid_t pid = fork();
 	if (pid == 0)
 		launcher(argv, self, go[0], devnull, errfd);
@@ -176,7 +219,12 @@ static bool file_nonempty(const char *path)
 
 int rt_pasta_go(rt_pasta_t *p, cb_error_t *err)
 {
-	if (write(p->go_fd, "g", 1) != 1)
+	return rt_pasta_go_for(p, getpid(), err);
+}
+
+int rt_pasta_go_for(rt_pasta_t *p, pid_t ns_pid, cb_error_t *err)
+{
+	if (write(p->go_fd, &ns_pid, sizeof ns_pid) != (ssize_t)sizeof ns_pid)
 		return cb_error_errno(err, "start pasta");
 	close(p->go_fd);
 	p->go_fd = -1;

@@ -51,14 +51,17 @@ typedef struct rt_pasta {
 	char *pidfile, *errpath;
 } rt_pasta_t;
 
-/* Fork the launcher of pasta for the network namespace this process will
- * have, with c's published ports (their bound_port chosen). dir holds
- * pasta's pid file and its messages. */
+/* Fork the launcher of pasta, with c's published ports (their bound_port
+ * chosen; c NULL: none). dir holds pasta's pid file and its messages. Its
+ * parent's thread must live as long as pasta (PR_SET_PDEATHSIG). */
 int rt_pasta_prepare(const rt_ctr_t *c, const char *dir, rt_pasta_t *p, cb_error_t *err);
 
 /* This process is in its new network namespace: exec pasta. It takes a
  * while (~0.1 s): the caller mounts the container's root meanwhile. */
 int rt_pasta_go(rt_pasta_t *p, cb_error_t *err);
+/* The same for the namespaces (network, and user owning it) of process
+ * ns_pid, a child of this one say (a build's RUN steps: builder/runnet.c). */
+int rt_pasta_go_for(rt_pasta_t *p, pid_t ns_pid, cb_error_t *err);
 
 /* Wait until pasta has configured the namespace (eth0 up with an address,
  * the default route, the ports bound on the host); an error with pasta's
