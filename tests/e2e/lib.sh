@@ -246,6 +246,21 @@ _no_own_pids() { [ -z "$(own_pids "$@")" ]; }
 # suite running beside this one never sees or kills its processes), with a
 # subid range when WITH_SUBIDS is 1; removed, with its processes, at exit.
 # Sets OWN_USER. Concurrent useradd/userdel wait on the passwd lock: retried.
+# pasta_user NAME: for the rootless network tests, a user with subids who
+# can run pasta (else the test skips, saying why); sets u and h (its home)
+pasta_user() {
+	[ "$(id -u)" = 0 ] || skip_all "needs root to create the test user and the upstream namespace"
+	command -v runuser >/dev/null && command -v useradd >/dev/null || skip_all "no runuser/useradd"
+	[ -x /usr/bin/newuidmap ] || skip_all "newuidmap missing (apt-get install uidmap)"
+	command -v pasta >/dev/null || skip_all "pasta missing (apt-get install passt)"
+	command -v busybox >/dev/null || skip_all "busybox missing (the upstream host's server)"
+	chmod 711 "$T"
+	own_user "$1" 1 || { fail "create a user with a subid range"; done_testing; }
+	u=$OWN_USER h=$T/home-$OWN_USER
+	runuser -u "$u" -- test -r /dev/net/tun -a -w /dev/net/tun ||
+		skip_all "/dev/net/tun is not open to users (udev makes it 0666: chmod 666 /dev/net/tun)"
+}
+
 own_user() {
 	local u=$1-$$ i
 	for i in $(seq 60); do

@@ -9,17 +9,7 @@
 # cbuild is killed with -9 during a RUN. No traffic leaves for the
 # machine's real interfaces: the upstream host is the test's own.
 . "$(dirname "$0")/lib.sh"
-[ "$(id -u)" = 0 ] || skip_all "needs root to create the test user and the upstream namespace"
-command -v runuser >/dev/null && command -v useradd >/dev/null || skip_all "no runuser/useradd"
-[ -x /usr/bin/newuidmap ] || skip_all "newuidmap missing (apt-get install uidmap)"
-command -v pasta >/dev/null || skip_all "pasta missing (apt-get install passt)"
-command -v busybox >/dev/null || skip_all "busybox missing (the upstream host's server)"
-chmod 711 "$T"
-
-own_user cbuild-rb 1 || { fail "create a user with a subid range"; done_testing; }
-u=$OWN_USER h=$T/home-$u
-runuser -u "$u" -- test -r /dev/net/tun -a -w /dev/net/tun ||
-	skip_all "/dev/net/tun is not open to users (udev makes it 0666: chmod 666 /dev/net/tun)"
+pasta_user cbuild-rb # sets u (a user with subids) and h (its home in $T)
 mkdir -p "$h/ctx" "$h/www"
 cp "$ROOTFS_TAR" "$h/rootfs.tar"
 # as the user, with its own HOME and no CBUILD_ROOT: its default store
