@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <jansson.h>
 #include <sched.h>
 #include <stdio.h>
@@ -291,14 +292,16 @@ int rt_net_unlink(store_t *st, const char *name, cb_error_t *err)
 
 /* ---- the host's routes ---- */
 
-bool rt_net_subnet_busy(const char *cidr)
+/* Whether a prefix net/mask and another one overlap: they share the
+ * shorter of the two prefixes. */
+static bool prefixes_overlap(uint32_t net, uint32_t mask, uint32_t other, uint32_t other_mask)
 {
-	unsigned a, b, c, d, p;
-	char tail;
-	if (sscanf(cidr, "%u.%u.%u.%u/%u%c", &a, &b, &c, &d, &p, &tail) != 5 || p < 8 || p > 30)
-		return false;
-	uint32_t mask = 0xffffffffu << (32 - p);
-	uint32_t net = (a << 24 | b << 16 | c << 8 | d) & mask;
+	uint32_t common = mask & other_mask;
+	return (net & common) == (other & common);
+}
+
+static bool routes_overlap(uint32_t net, uint32_t mask)
+{
 	FILE *f = fopen("/proc/net/route", "re");
 	if (!f)
 		return false;
@@ -310,10 +313,41 @@ bool rt_net_subnet_busy(const char *cidr)
 		if (sscanf(line, "%63s %x %x %x %u %u %u %x", ifn, &dst, &gw, &flags, &refc, &use,
 			   &metric, &m) != 8 || m == 0)
 			continue; /* the header, or the default route */
-		uint32_t rd = ntohl(dst), rm = ntohl(m);
-		uint32_t common = mask & rm; /* the shorter of the two prefixes */
-		busy = (rd & common) == (net & common);
+		busy = prefixes_overlap(net, mask, ntohl(dst), ntohl(m));
 	}
 	fclose(f);
 	return busy;
+}
+
+/* An interface that is down has no route, but keeps its address: a
+ * bridge left by a killed run still holds its gateway, and a network given
+ * that subnet again could not take it (nor its resolver port 53). */
+static bool addresses_overlap(uint32_t net, uint32_t mask)
+{
+	struct ifaddrs *all = NULL;
+	if (getifaddrs(&all) < 0)
+		return false;
+	bool busy = false;
+	for (struct ifaddrs *a = all; a && !busy; a = a->ifa_next) {
+		if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET || !a->ifa_netmask)
+			continue;
+		uint32_t addr = ntohl(((struct sockaddr_in *)a->ifa_addr)->sin_addr.s_addr);
+		uint32_t m = ntohl(((struct sockaddr_in *)a->ifa_netmask)->sin_addr.s_addr);
+		if (addr >> 24 == 127)
+			continue;
+		busy = prefixes_overlap(net, mask, addr & m, m);
+	}
+	freeifaddrs(all);
+	return busy;
+}
+
+bool rt_net_subnet_busy(const char *cidr)
+{
+	unsigned a, b, c, d, p;
+	char tail;
+	if (sscanf(cidr, "%u.%u.%u.%u/%u%c", &a, &b, &c, &d, &p, &tail) != 5 || p < 8 || p > 30)
+		return false;
+	uint32_t mask = 0xffffffffu << (32 - p);
+	uint32_t net = (a << 24 | b << 16 | c << 8 | d) & mask;
+	return routes_overlap(net, mask) || addresses_overlap(net, mask);
 }

@@ -166,7 +166,8 @@ dockerd_load_busybox() {
 		{ WHY="could not load busybox into dockerd: $(tail -1 "$DD/load.err")"; return 1; }
 }
 
-# octet [N]: a third octet X of 10.89.X.0/24 with no route on the host (an
+# octet [N]: a third octet X of 10.89.X.0/24 with no route and no address
+# (a down interface has no route) on the host (an
 # "unreachable" one is a claim, ours or another suite's) and no firewall
 # rule (what a killed run elsewhere may have left). Where the search
 # starts depends on the PID, $OCTET_SEED (a test's own) and N, so tests
@@ -176,6 +177,7 @@ octet() {
 	local x
 	for x in $(seq $((100 + ($$ + ${OCTET_SEED:-0} + ${1:-0}) % 120)) 250) $(seq 100 250); do
 		ip route | grep -q "10\.89\.$x\." ||
+			ip -o -4 addr show | grep -q " 10\.89\.$x\." ||
 			{ iptables -S; iptables -t nat -S; } 2>/dev/null | grep -q "10\.89\.$x\." ||
 			{ echo "$x"; return; }
 	done

@@ -36,6 +36,21 @@ grep -q "\"$r1/" "$(claim_of "$s1")" 2>/dev/null; ok $? "a host-wide claim names
 "$CBUILD" --root "$r1" network rm n1 >/dev/null; ok $? "network rm"
 [ ! -e "$(claim_of "$s1")" ] || ! grep -q "\"$r1/" "$(claim_of "$s1")"; ok $? "gives the claim back"
 
+# an interface that is down keeps its address but has no route (a bridge
+# left by a killed run): its subnet is busy all the same, or the new
+# network's gateway and resolver could not take their address
+r3=$T/root-c
+"$CBUILD" --root "$r3" network create probe >/dev/null; ok $? "a first pick"
+s3=$(sub "$r3" probe)
+"$CBUILD" --root "$r3" network rm probe >/dev/null
+dummy=cbt$$ # a bridge: this kernel has no dummy links
+ip link add "$dummy" type bridge && at_exit "ip link del $dummy 2>/dev/null"
+ip addr add "${s3%.0/24}.1/24" dev "$dummy"
+ip route | grep -q "${s3%/24}" && fail "the down interface has a route"
+"$CBUILD" --root "$r3" network create after >/dev/null; ok $? "a pick beside a down interface"
+[ "$(sub "$r3" after)" != "$s3" ]; ok $? "not the subnet of the down interface's address ($s3)"
+"$CBUILD" --root "$r3" network rm after >/dev/null
+
 # a store removed without network rm: its claims are stale, taken back
 rm -rf "$r2"
 "$CBUILD" --root "$r1" network create again >/dev/null; ok $? "a pick after the store went"
