@@ -253,11 +253,13 @@ int cmd_logs(cmd_ctx_t *ctx, int argc, char **argv, cb_error_t *err)
 			break;
 		rt_log_consume(&r, print_records(data, len, first ? tail : -1, stamps, &w));
 		first = false;
+		/* read again at once from a new file: the old one is done, and
+		 * the lines after a rotation are there even once it has exited */
+		if (follow && rt_log_follow_rotation(&r))
+			continue;
 		if (!running)
 			break;
-		/* read again at once from a new file: the old one is done */
-		if (!rt_log_follow_rotation(&r))
-			usleep(100 * 1000);
+		usleep(100 * 1000);
 	}
 	rt_log_release(&r);
 	rt_ctr_free(c);

@@ -88,13 +88,34 @@ void rt_log_consume(rt_log_reader_t *r, size_t used)
 	r->buf.data[r->buf.len] = 0;
 }
 
+/* The file that came after ours (inode ino): log.I-1 when ours is log.I
+ * now, the oldest kept when ours was rotated out, the live log last. Two
+ * rotations between two looks would otherwise skip the middle file. */
+static char *next_file(const rt_log_reader_t *r, ino_t ino)
+{
+	struct stat st;
+	for (int i = 1; i < r->max_file; i++) {
+		_cleanup_free_ char *p = cb_asprintf("%s.%d", r->path, i);
+		if (stat(p, &st) == 0 && st.st_ino == ino)
+			return i == 1 ? cb_xstrdup(r->path) : cb_asprintf("%s.%d", r->path, i - 1);
+	}
+	for (int i = r->max_file - 1; i >= 1; i--) {
+		char *p = cb_asprintf("%s.%d", r->path, i);
+		if (stat(p, &st) == 0)
+			return p;
+		free(p);
+	}
+	return cb_xstrdup(r->path);
+}
+
 bool rt_log_follow_rotation(rt_log_reader_t *r)
 {
 	struct stat now, ours;
 	if (r->fd < 0 || fstat(r->fd, &ours) < 0 || stat(r->path, &now) < 0)
 		return false;
 	if (now.st_ino != ours.st_ino) {
-		int nfd = open(r->path, O_RDONLY | O_CLOEXEC);
+		_cleanup_free_ char *next = next_file(r, ours.st_ino);
+		int nfd = open(next, O_RDONLY | O_CLOEXEC);
 		if (nfd < 0)
 			return false;
 		close(r->fd);

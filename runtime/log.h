@@ -59,7 +59,8 @@ int rt_log_read(rt_log_reader_t *r, const char **data, size_t *len, cb_error_t *
 void rt_log_consume(rt_log_reader_t *r, size_t used);
 
 /* The monitor rotated the log (a new file at path) or truncated it (max-file
- * 1): go on with the new one from its start. True when it did. */
+ * 1): go on with the file after ours (the next rotated one, or the new log)
+ * from its start. True when it did. */
 bool rt_log_follow_rotation(rt_log_reader_t *r);
 
 /* Split a record line (without its newline). False when it is not one. */

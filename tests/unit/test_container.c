@@ -24,6 +24,7 @@
 #include "builder/builder.h"
 #include "runtime/container.h"
 #include "runtime/container_internal.h"
+#include "runtime/log.h"
 #include "runtime/network.h"
 #include "store/places.h"
 #include "common/fs.h"
@@ -511,6 +512,44 @@ static void test_subnet_claims(void **state)
 	store_free(st2);
 }
 
+/* Two rotations between two looks of `logs -f` (a loaded machine): the
+ * reader goes on with the file in between (log.1), then the live log, and
+ * no line is skipped. */
+static void test_log_follow_two_rotations(void **state)
+{
+	(void)state;
+	_cleanup_free_ char *dir = cb_path_join(g.dir, "logrot");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	rt_ctr_t c = {.dir = dir, .log_max_size = 1024, .log_max_file = 3};
+	_cleanup_free_ char *log = cb_path_join(dir, "log");
+	_cleanup_free_ char *log1 = cb_asprintf("%s.1", log);
+	_cleanup_free_ char *log2 = cb_asprintf("%s.2", log);
+	write_file(log, "a\n");
+	rt_log_reader_t r;
+	rt_log_init(&r, &c);
+	cb_error_t e = CB_ERROR_INIT;
+	assert_int_equal(rt_log_open(&r, true, &e), 0);
+	const char *data;
+	size_t len;
+	char seen[16] = "";
+	assert_int_equal(rt_log_read(&r, &data, &len, &e), 0);
+	strncat(seen, data, len);
+	rt_log_consume(&r, len);
+	/* the monitor's rotations: log -> log.1 -> log.2, b then c written */
+	assert_int_equal(rename(log, log1), 0);
+	write_file(log, "b\n");
+	assert_int_equal(rename(log1, log2), 0);
+	assert_int_equal(rename(log, log1), 0);
+	write_file(log, "c\n");
+	while (rt_log_follow_rotation(&r)) {
+		assert_int_equal(rt_log_read(&r, &data, &len, &e), 0);
+		strncat(seen, data, len);
+		rt_log_consume(&r, len);
+	}
+	assert_string_equal(seen, "a\nb\nc\n");
+	rt_log_release(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -523,6 +562,7 @@ int main(void)
 		cmocka_unit_test(test_network_names),
 		cmocka_unit_test(test_network_membership),
 		cmocka_unit_test(test_subnet_claims),
+		cmocka_unit_test(test_log_follow_two_rotations),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
