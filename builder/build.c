@@ -442,6 +442,57 @@ static bool meta_run_hit(build_t *b, int stage_idx, size_t i, size_t j, bld_stat
 	return true;
 }
 
+/* COPY/ADD --from a stage or image (not --link, not a URL or git source):
+ * looked up by its files too when its source's key misses. */
+static bool keyed_by_content(const df_step_t *step)
+{
+	const df_copy_t *cp = &step->u.copy;
+	return (step->kind == DF_COPY || step->kind == DF_ADD) && cp->from && cp->sources &&
+	       cp->sources[0] && !cp->link && !bld_remote_source(step);
+}
+
+/* The key later steps chain from after a COPY --from: the layer it added
+ * (its diff ID) on the parent, whichever of its two keys hit or whether it
+ * ran, so a source stage that changed but gave the same files (a hit by
+ * content reuses the old layer) leaves the steps after it cached. */
+static void chain_by_layer(const char *parent, const char *canon, size_t layers_before,
+			   bld_state_t *s)
+{
+	const char *top = s->n_layers > layers_before ? s->config->diff_ids[s->n_layers - 1] : "none";
+	_cleanup_free_ char *in = cb_asprintf("layer:%s", top);
+	bld_cache_key(parent, canon, in, s->key);
+}
+
+/* A COPY --from that missed by its source's key: a hit by the files it
+ * copies (*key2 gets that key either way, "" when not computed). */
+static bool content_hit(build_t *b, int stage_idx, const df_step_t *step, const char *key,
+			const char *parent, const char *canon, size_t layers_before, bld_state_t *s,
+			char key2[DIGEST_STR_LEN + 1])
+{
+	key2[0] = 0;
+	_cleanup_free_ char *inputs = NULL;
+	cb_error_t e = CB_ERROR_INIT;
+	if (b->o->no_cache || bld_step_from_content(b, step, &inputs, &e) < 0) {
+		cb_error_release(&e); /* the step runs and says what is wrong */
+		return false;
+	}
+	bld_cache_key(parent, canon, inputs, key2);
+	const char *remote = NULL;
+	char shown[20];
+	if (!cache_hit(b, key2, s, &remote, shown))
+		return false;
+	bld_log(b, "STEP %d/%d: %s\n--> Using cache %s (the same files)\n", step->number,
+		b->plan->total_steps, step->original, shown);
+	/* the next build hits by the source's key, without a checksum */
+	if ((b->committer ? cache_store(b, key, s->manifest_digest, step->original, &e)
+			  : bld_cache_store(b->st, key, s->manifest_digest, step->original, &e)) < 0)
+		cb_error_release(&e);
+	trail_add(b, stage_idx, key, s->manifest_digest, step->original);
+	trail_add(b, stage_idx, key2, s->manifest_digest, step->original);
+	chain_by_layer(parent, canon, layers_before, s);
+	return true;
+}
+
 /* defer: a config-only step followed by more of them: on a miss its state
  * is not committed (meta_run_hit). */
 static int run_step(build_t *b, int stage_idx, size_t step_idx, bool defer, bld_state_t *s,
@@ -469,6 +520,8 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bool defer, bld_
 	char parent[DIGEST_STR_LEN + 1];
 	snprintf(parent, sizeof(parent), "%s", s->key); /* s->key moves on below */
 	char shown[20];
+	size_t layers_before = s->n_layers;
+	bool by_content = keyed_by_content(step);
 	if (cache_hit(b, key, s, &remote, shown)) {
 		if (remote)
 			bld_explain_record_remote(b, stage_idx, step_idx, step, parent, canon, inputs);
@@ -478,8 +531,14 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bool defer, bld_
 			remote ? " (remote hit: " : b->o->explain_cache ? " (local hit" : "",
 			remote ? remote : "", remote || b->o->explain_cache ? ")" : "");
 		trail_add(b, stage_idx, key, s->manifest_digest, step->original);
+		if (by_content)
+			chain_by_layer(parent, canon, layers_before, s);
 		return 0;
 	}
+	char key2[DIGEST_STR_LEN + 1] = "";
+	if (by_content &&
+	    content_hit(b, stage_idx, step, key, parent, canon, layers_before, s, key2))
+		return 0;
 	if (link && link_hit(b, step, lkey, s)) {
 		bld_url_cleanup(b);
 		snprintf(s->key, sizeof(s->key), "%s", key);
@@ -511,7 +570,6 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bool defer, bld_
 	_cleanup_free_ char *record = b->o->no_cache ? NULL : bld_explain_text(&id);
 	json_decref(files);
 	id.files = NULL;
-	size_t layers_before = s->n_layers;
 	/* every later step misses too: the namespace is made while this one runs */
 	if (bld_stage_needs_runnet(b, stage_idx, step_idx))
 		bld_runnet_prepare(b->runnet);
@@ -532,9 +590,16 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bool defer, bld_
 		rc = cache_store(b, lkey, s->manifest_digest, step->original, err);
 	if (rc == 0) /* only a step that ran to the end, its files listed */
 		bld_explain_write(b, stage_idx, step_idx, record);
+	if (rc == 0 && key2[0] && !b->o->no_cache)
+		rc = b->committer ? cache_store(b, key2, s->manifest_digest, step->original, err)
+				  : bld_cache_store(b->st, key2, s->manifest_digest, step->original, err);
 	if (rc < 0)
 		return -1;
 	trail_add(b, stage_idx, key, s->manifest_digest, step->original);
+	if (key2[0])
+		trail_add(b, stage_idx, key2, s->manifest_digest, step->original);
+	if (by_content)
+		chain_by_layer(parent, canon, layers_before, s);
 	bld_log(b, "--> %s (%.2fs)\n", shown, now_s() - t0);
 	return 0;
 }

@@ -332,6 +332,17 @@ static int file_hash(const bld_source_t *src, int fd, const char *rel, const str
 	return 0;
 }
 
+/* A stage's or image's files keep their owners in a COPY --from (without
+ * --chown); the context's are always root's, so its sums leave them out. */
+static void hash_owner(digest_ctx_t *d, const bld_source_t *src, const struct stat *sb)
+{
+	if (src->is_context)
+		return;
+	char owner[48];
+	snprintf(owner, sizeof(owner), "%u:%u ", (unsigned)sb->st_uid, (unsigned)sb->st_gid);
+	digest_update(d, owner, strlen(owner));
+}
+
 static int hash_entry(void *ctx, int parentfd, const char *name, const char *rel,
 		      const struct stat *sb, int depth, cb_error_t *err)
 {
@@ -342,6 +353,7 @@ static int hash_entry(void *ctx, int parentfd, const char *name, const char *rel
 	snprintf(head, sizeof(head), "%o %lld ", (unsigned)sb->st_mode,
 		 S_ISREG(sb->st_mode) ? (long long)sb->st_size : 0LL);
 	digest_update(h->d, head, strlen(head));
+	hash_owner(h->d, h->src, sb);
 	digest_update(h->d, rel, strlen(rel) + 1);
 	if (S_ISLNK(sb->st_mode)) {
 		char target[4096];
@@ -406,6 +418,7 @@ static int checksum(const bld_source_t *src, char *const *sources, char out[DIGE
 			char head[64], hex[DIGEST_HEX_LEN + 1];
 			snprintf(head, sizeof(head), "%o ", (unsigned)sb.st_mode);
 			digest_update(d, head, strlen(head));
+			hash_owner(d, src, &sb);
 			rc = file_hash(src, fd, m.v[i].rel, &sb, hex, err);
 			if (rc == 0)
 				digest_update(d, hex, DIGEST_HEX_LEN);

@@ -155,6 +155,37 @@ static int context_inputs(const df_step_t *step, const bld_source_t *src, char *
 	return 0;
 }
 
+/* COPY --from: the checksum of what the step selects in its source
+ * stage's or image's tree (mounted for it); *key_out (may be NULL) gets
+ * the source's key. */
+static int from_checksum(build_t *b, const df_step_t *step, char sum[DIGEST_STR_LEN + 1],
+			 char **key_out, json_t *files, cb_error_t *err)
+{
+	const df_copy_t *cp = &step->u.copy;
+	bld_state_t from;
+	if (copy_source_state(b, step, &from, err) < 0)
+		return -1;
+	bld_snap_t snap;
+	int rc = bld_snap_open(b->st, &from, true, &snap, err);
+	if (rc == 0) {
+		_cleanup_close_ int fd = open(snap.merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		_cleanup_(df_ignore_freep) df_ignore_t *ex = NULL;
+		if (cp->exclude && df_ignore_from_patterns(cp->exclude, &ex, err) < 0)
+			rc = -1;
+		bld_source_t src = {fd, snap.merged, NULL, false, NULL, ex};
+		if (rc == 0)
+			rc = fd < 0 ? cb_error_errno(err, "open '%s'", snap.merged)
+				    : bld_sources_checksum(&src, cp->sources, sum, files, err);
+		bld_snap_close(&snap);
+	}
+	if (rc == 0 && key_out)
+		*key_out = cb_xstrdup(from.key);
+	bld_state_release(&from);
+	return rc < 0 ? cb_error_wrap(err, "%s:%d: COPY --from=%s", b->o->dockerfile_name,
+				      step->line, cp->from)
+		      : 0;
+}
+
 int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, char **inputs,
 		    json_t *files, cb_error_t *err)
 {
@@ -183,34 +214,25 @@ int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, cha
 	 * chain of keys, or an image ID), so it is the input; the tree is
 	 * mounted only to list files for --explain-cache. Not mounting keeps
 	 * a remote cache hit from downloading the source stage's layers. */
-	bld_state_t from;
-	if (copy_source_state(b, step, &from, err) < 0)
-		return -1;
 	if (!files) {
+		bld_state_t from;
+		if (copy_source_state(b, step, &from, err) < 0)
+			return -1;
 		*inputs = cb_xstrdup(from.key);
 		bld_state_release(&from);
 		return 0;
 	}
-	bld_snap_t snap;
-	int rc = bld_snap_open(b->st, &from, true, &snap, err);
-	if (rc == 0) {
-		_cleanup_close_ int fd = open(snap.merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		_cleanup_(df_ignore_freep) df_ignore_t *ex = NULL;
-		if (cp->exclude && df_ignore_from_patterns(cp->exclude, &ex, err) < 0)
-			rc = -1;
-		bld_source_t src = {fd, snap.merged, NULL, false, NULL, ex};
-		if (rc == 0)
-			rc = fd < 0 ? cb_error_errno(err, "open '%s'", snap.merged)
-				    : bld_sources_checksum(&src, cp->sources, sum, files, err);
-		bld_snap_close(&snap);
-	}
-	if (rc == 0)
-		*inputs = cb_xstrdup(from.key);
-	bld_state_release(&from);
 	(void)s;
-	return rc < 0 ? cb_error_wrap(err, "%s:%d: COPY --from=%s", b->o->dockerfile_name,
-				      step->line, cp->from)
-		      : 0;
+	return from_checksum(b, step, sum, inputs, files, err);
+}
+
+int bld_step_from_content(build_t *b, const df_step_t *step, char **inputs, cb_error_t *err)
+{
+	char sum[DIGEST_STR_LEN + 1];
+	if (from_checksum(b, step, sum, NULL, NULL, err) < 0)
+		return -1;
+	*inputs = cb_asprintf("files:%s", sum);
+	return 0;
 }
 
 /* ---- metadata ---- */

@@ -153,6 +153,12 @@ void bld_checks_unplanned(build_t *b);
 int bld_step_inputs(build_t *b, const df_step_t *step, const bld_state_t *s, char **inputs,
 		    json_t *files, cb_error_t *err);
 
+/* COPY/ADD --from: "files:SUM", the checksum of the files the step selects
+ * in its source (owners included, mtimes not), the second key a step that
+ * missed by its source's key is looked up by (BuildKit's content key): a
+ * source stage that changed but made the same files is still a hit. */
+int bld_step_from_content(build_t *b, const df_step_t *step, char **inputs, cb_error_t *err);
+
 /* --explain-cache: why the step at (stage, index) missed, compared with
  * what the last build that ran it recorded (a new string), and the record
  * of this run. The record lives in cache/explain-HASH.json, keyed by the
