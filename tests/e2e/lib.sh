@@ -68,6 +68,9 @@ diag() { printf '%s\n' "$@" | sed 's/^/# /' >&2; }
 is() { # is GOT WANT NAME
 	if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; diag "got:  '$1'" "want: '$2'"; fi
 }
+isnt() { # isnt GOT UNWANTED NAME
+	if [ "$1" != "$2" ]; then ok 0 "$3"; else ok 1 "$3"; diag "both: '$1'"; fi
+}
 like() { # like GOT REGEX NAME
 	if printf '%s' "$1" | grep -Eq -- "$2"; then ok 0 "$3"; else ok 1 "$3"; diag "got:  '$1'" "want match: '$2'"; fi
 }

@@ -37,7 +37,6 @@ ok $? "a build whose RUN --security=insecure adds an address"
 is "$(pool)" 0 "its namespace was not put back"
 is "$(ls -A "$CBUILD_RUN_DIR/netns" 2>/dev/null)" "" "but torn down"
 cb build -q --no-cache -t np:3 "$ctx" >/dev/null; ok $? "the next build"
-isnt() { if [ "$1" != "$2" ]; then ok 0 "$3"; else ok 1 "$3"; diag "both: '$1'"; fi; }
 isnt "$(fetch np:3 /ns)" "$n1" "has a namespace of its own"
 
 # three builds at once: two more namespaces are made; the pool keeps 2

@@ -42,7 +42,6 @@ cb run -d --name w2 -v "$T:/www:ro" busybox httpd -f -p 80 -h /www >/dev/null; o
 a1=$(ip_of w1 bridge); a2=$(ip_of w2 bridge)
 like "$a1" "^10\\.89\\.$o1\\.[0-9]+$" "w1 has an address on the default bridge"
 like "$a2" "^10\\.89\\.$o1\\.[0-9]+$" "w2 too"
-isnt() { [ "$1" != "$2" ]; ok $? "$3"; }
 isnt "$a1" "$a2" "their own addresses"
 is "$(retry get "$a1" 80)" "HTTP/1.1 200 OK" "w1 serves the host on its own address"
 is "$(retry get "$a2" 80)" "HTTP/1.1 200 OK" "w2 too"
