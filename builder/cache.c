@@ -9,7 +9,12 @@
  *           workdir, shell, mounts, network);
  *   inputs  ADD/COPY: the checksum of the selected files (names, types,
  *           modes, contents, link targets; never mtimes, inodes or paths
- *           outside the context); COPY --from: the source stage's key.
+ *           outside the context); COPY --from: the source stage's key,
+ *           or, when that misses, "files:" and the checksum of the files
+ *           it copies, owners included (the second key, BuildKit's
+ *           content key); the steps after a COPY --from chain from
+ *           "layer:" and the diff ID of the layer it added, the same
+ *           whichever key hit.
  * Nothing in a key depends on the machine, the store root or the time, so
  * the same Dockerfile and context give the same keys everywhere.
  *
