@@ -615,6 +615,7 @@ int bld_build_stage(build_t *b, size_t pos, bld_state_t *out, cb_error_t *err)
 		return -1;
 	b->cmd_set = false;
 	b->plain_step = bld_plain_step(b, stage);
+	b->plain_stage = bld_plain_stage(b, stage);
 	size_t run_end = 0; /* steps up to here: a config-only run that missed */
 	for (size_t i = 0; i < stage->n_steps; i++) {
 		bool defer = false;

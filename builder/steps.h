@@ -49,6 +49,10 @@ typedef struct build {
 	 * run to run; the gzip push makes has the bytes a build would have
 	 * written (LAYER_GZIP_LEVEL). */
 	const struct df_step *plain_step;
+	/* Every layer step of the stage being built is kept plain and marked
+	 * as plain_step is: no image of this build names its layers
+	 * (bld_plain_stage). Set by the stage being built. */
+	bool plain_stage;
 } build_t;
 
 /* ---- the RUN steps' network (builder/runnet.c) ---- */
@@ -92,6 +96,9 @@ void bld_runnet_free(bld_runnet_t *rn);
 /* The target stage's last step that makes a layer, or NULL (other stages;
  * an image that goes into an index or whose cache is exported). */
 const struct df_step *bld_plain_step(const build_t *b, const struct df_stage *stage);
+/* Whether every layer of stage is kept plain: no image of the build names
+ * them (not the target, nor its ancestor through FROM), unless all_gzip. */
+bool bld_plain_stage(const build_t *b, const struct df_stage *stage);
 /* For such an image: a marked plain layer (a cache hit's, a committed
  * base's) is replaced by its gzip variant; *changed when any was. */
 int bld_gzip_plain_layers(build_t *b, bld_state_t *s, bool *changed, cb_error_t *err);
