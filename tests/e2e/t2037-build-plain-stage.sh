@@ -28,11 +28,11 @@ GZ=application/vnd.oci.image.layer.v1.tar+gzip
 c=$T/c
 mkdir -p "$c"
 cat > "$c/Dockerfile" <<'EOF'
-FROM busybox AS t2036build
+FROM busybox AS t2037build
 RUN seq 1 60000 > /num
-RUN echo t2036 > /two
+RUN echo t2037 > /two
 FROM busybox
-COPY --from=t2036build /num /two /
+COPY --from=t2037build /num /two /
 RUN echo three > /three
 CMD ["sh"]
 EOF
@@ -42,7 +42,7 @@ is "$(layers "$REG/ps:1" | sed -n 2p | cut -d' ' -f1)" "$GZ" "the image's COPY l
 is "$(layers "$REG/ps:1" | tail -1 | cut -d' ' -f1)" "$PLAIN" "its last layer plain, as before"
 
 # the first stage, all from the cache: its layers are the ones built above
-cb build -q --timestamp 0 --target t2036build -t "$REG/pt:1" "$c" >"$T/t.out" 2>"$T/t.err"
+cb build -q --timestamp 0 --target t2037build -t "$REG/pt:1" "$c" >"$T/t.out" 2>"$T/t.err"
 ok $? "build --target of that stage" || diag "$(cat "$T/t.err")"
 is "$(layers "$REG/pt:1" | sed -n 2,3p | cut -d' ' -f1 | sort -u)" "$PLAIN" \
 	"both of its layers were stored plain by the first build"
@@ -76,7 +76,7 @@ is "$(pushed "$REG/pt:1" | cut -d' ' -f1 | sort -u)" "$GZ" "every pushed layer i
 # must get the same manifest
 R2=$T/root2
 skopeo copy -q "oci:$ROOT:docker.io/library/busybox:latest" "oci:$R2:docker.io/library/busybox:latest" >/dev/null
-"$CBUILD" --root "$R2" build -q --timestamp 0 --target t2036build -t "$REG/pf:1" "$c" >/dev/null 2>&1
+"$CBUILD" --root "$R2" build -q --timestamp 0 --target t2037build -t "$REG/pf:1" "$c" >/dev/null 2>&1
 ok $? "build the same target fresh on another root"
 is "$(layers "$REG/pf:1" "$R2" | sed -n 2p | cut -d' ' -f1)" "$GZ" "there its first RUN's layer is gzip"
 "$CBUILD" --root "$R2" push -q --digestfile "$T/pf.d" "$REG/pf:1" >/dev/null 2>&1; ok $? "push it"
@@ -86,7 +86,7 @@ like "$(cat "$T/pt.d")" '^sha256:[0-9a-f]{64}$' "(a digest)"
 
 R3=$T/root3
 "$CBUILD" --root "$R3" pull -q "$REG/pt:1" >/dev/null 2>&1; ok $? "pull it into a fresh store"
-is "$("$CBUILD" --root "$R3" run --rm "$REG/pt:1" cat /two)" "t2036" "the pulled image runs"
+is "$("$CBUILD" --root "$R3" run --rm "$REG/pt:1" cat /two)" "t2037" "the pulled image runs"
 skopeo copy -q --src-tls-verify=false "docker://$REG/pt:1" "oci:$T/ptl:x" >/dev/null 2>&1
 ok $? "skopeo copies it whole (every blob checked)"
 
@@ -94,7 +94,7 @@ ok $? "skopeo copies it whole (every blob checked)"
 cb push -q "$REG/ps:1" >/dev/null 2>&1; ok $? "push the image"
 R4=$T/root4
 "$CBUILD" --root "$R4" pull -q "$REG/ps:1" >/dev/null 2>&1; ok $? "pull it"
-is "$("$CBUILD" --root "$R4" run --rm "$REG/ps:1" cat /two /three | tr '\n' ' ')" "t2036 three " "and it runs"
+is "$("$CBUILD" --root "$R4" run --rm "$REG/ps:1" cat /two /three | tr '\n' ' ')" "t2037 three " "and it runs"
 
 # --cache-to mode=max exports the stage's entries: its hits take the gzip
 # variants, and another store building the stage from that cache pushes
@@ -104,7 +104,7 @@ ok $? "build --cache-to mode=max (from the cache)" || diag "$(cat "$T/m.err")"
 is "$(grep -c warning "$T/m.err")" 0 "no warning"
 R5=$T/root5
 skopeo copy -q "oci:$ROOT:docker.io/library/busybox:latest" "oci:$R5:docker.io/library/busybox:latest" >/dev/null
-"$CBUILD" --root "$R5" build -q --timestamp 0 --cache-from "$REG/cache:m" --target t2036build -t "$REG/pr:1" "$c" >/dev/null 2>&1
+"$CBUILD" --root "$R5" build -q --timestamp 0 --cache-from "$REG/cache:m" --target t2037build -t "$REG/pr:1" "$c" >/dev/null 2>&1
 ok $? "another store builds the stage from that cache"
 "$CBUILD" --root "$R5" push -q "$REG/pr:1" >/dev/null 2>&1; ok $? "and pushes it"
 is "$(pushed "$REG/pr:1" | cut -d' ' -f1 | sort -u)" "$GZ" "every layer it pushed is gzip"
