@@ -412,6 +412,7 @@ static int read_state(rt_ctr_t *c, cb_error_t *err)
 int rt_ctr_refresh(store_t *st, rt_ctr_t *c, cb_error_t *err)
 {
 	(void)st;
+	bool monitor_gone = false;
 	for (int waited = 0;; waited += 5) {
 		if (read_state(c, err) < 0)
 			return -1;
@@ -426,10 +427,14 @@ int rt_ctr_refresh(store_t *st, rt_ctr_t *c, cb_error_t *err)
 			return 0;
 		}
 		/* PID 1 is gone but its monitor lives: the real exit code is on
-		 * its way (reading 137 now would be a lie) */
-		if (!ctr_pid_alive(c->monitor_pid, c->monitor_start) || waited >= MONITOR_GRACE_MS)
+		 * its way (reading 137 now would be a lie). A monitor seen gone
+		 * gets one more read: it writes its record before it exits, maybe
+		 * just after the read above. */
+		if (monitor_gone || waited >= MONITOR_GRACE_MS)
 			break;
-		usleep(5 * 1000);
+		monitor_gone = !ctr_pid_alive(c->monitor_pid, c->monitor_start);
+		if (!monitor_gone)
+			usleep(5 * 1000);
 	}
 	/* A monitor killed with -9, a reboot, a reused pid: the container is
 	 * gone (its PID 1 died with the monitor). */
