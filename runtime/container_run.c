@@ -287,22 +287,35 @@ static int bound_port(int fd, uint16_t *port, cb_error_t *err)
 	return 0;
 }
 
-/* -p CTR and -P on a bridge: netavark DNATs a port nobody listens on, so
- * the free one is the kernel's pick for a bind to port 0 (its ephemeral
- * range, where docker's allocator takes them too), released at once. */
-static int pick_ports(rt_ctr_t *c, cb_error_t *err)
+/* The host ports of -p, -p CTR and -P, before the network is set up.
+ * On a bridge netavark DNATs them, and nothing else would keep them: the
+ * monitor holds a socket on each for the container's life (holds, n_ports
+ * fds), as podman's conmon does, so another container's -p of the same
+ * port fails as docker's does, and no bind elsewhere (a port 0 pick
+ * included) is given a port a container publishes. Without holds (pasta,
+ * which binds them itself) the port is only checked, or picked (the
+ * kernel's pick for port 0, where docker's allocator takes them too). */
+static int pick_ports(rt_ctr_t *c, int *holds, cb_error_t *err)
 {
 	for (size_t i = 0; i < c->n_ports; i++) {
 		rt_ctr_port_t *p = &c->ports[i];
 		p->bound_port = p->host_port;
-		if (p->host_port)
+		if (p->host_port && !holds)
 			continue;
-		int fd = rt_fwd_listen(p->host_ip, 0, p->udp);
+		int fd = rt_fwd_listen(p->host_ip, p->host_port, p->udp);
+		if (fd < 0 && errno == EADDRINUSE)
+			return cb_error_fail(err, EADDRINUSE,
+					     "Bind for %s:%u failed: port is already allocated",
+					     p->host_ip, (unsigned)p->host_port);
 		if (fd < 0)
-			return cb_error_errno(err, "publish port %s::%u/%s", p->host_ip,
-					      (unsigned)p->ctr_port, p->udp ? "udp" : "tcp");
+			return cb_error_errno(err, "publish port %s:%u:%u/%s", p->host_ip,
+					      (unsigned)p->host_port, (unsigned)p->ctr_port,
+					      p->udp ? "udp" : "tcp");
 		int rc = bound_port(fd, &p->bound_port, err);
-		close(fd);
+		if (holds && rc == 0)
+			holds[i] = fd;
+		else
+			close(fd);
 		if (rc < 0)
 			return -1;
 	}
@@ -412,6 +425,7 @@ typedef struct running {
 	rt_fwd_t *fw;
 	size_t n_fw;
 	rt_pasta_t pasta; /* a rootless network's pasta (pid 0 = none) */
+	int *port_holds;  /* a bridge's published ports, held (pick_ports) */
 } running_t;
 
 static void running_release(running_t *r)
@@ -423,6 +437,11 @@ static void running_release(running_t *r)
 	for (size_t i = 0; i < r->n_fw; i++)
 		if (r->fw[i].listen_fd >= 0)
 			close(r->fw[i].listen_fd);
+	for (size_t i = 0; r->port_holds && i < r->n_fw; i++)
+		if (r->port_holds[i] >= 0)
+			close(r->port_holds[i]);
+	free(r->port_holds);
+	r->port_holds = NULL;
 	free(r->fw);
 	r->fw = NULL;
 	r->n_fw = 0;
@@ -466,8 +485,9 @@ static int launch(store_t *st, rt_ctr_t *c, running_t *r, bool attached, const r
 	}
 	r->n_fw = c->n_ports;
 	r->fw = cb_xcalloc(c->n_ports + 1, sizeof(rt_fwd_t));
+	r->port_holds = cb_xcalloc(c->n_ports + 1, sizeof(int));
 	for (size_t i = 0; i < c->n_ports; i++)
-		r->fw[i].listen_fd = r->fw[i].netns_fd = -1;
+		r->fw[i].listen_fd = r->fw[i].netns_fd = r->port_holds[i] = -1;
 	/* the image's layers are fetched (lazy ones from their registry, which
 	 * may be on the host's loopback) and unpacked before this process
 	 * joins the container's network namespace */
@@ -477,14 +497,14 @@ static int launch(store_t *st, rt_ctr_t *c, running_t *r, bool attached, const r
 	/* before the private mount namespace: the netns file is bound in the
 	 * host's, where a teardown after a crash finds it */
 	if (c->networks && c->networks[0] &&
-	    (pick_ports(c, err) < 0 || attach_networks(st, c, err) < 0))
+	    (pick_ports(c, r->port_holds, err) < 0 || attach_networks(st, c, err) < 0))
 		return -1;
 	/* rootless: pasta binds the host's ports (-p is its forwarding), its
 	 * DNS forwarder is the nameserver unless --dns names others; its
 	 * launcher is forked while this process is still in the host's
 	 * namespaces */
 	if (c->net_pasta) {
-		if (pick_ports(c, err) < 0 || rt_pasta_prepare(c, c->dir, &r->pasta, err) < 0)
+		if (pick_ports(c, NULL, err) < 0 || rt_pasta_prepare(c, c->dir, &r->pasta, err) < 0)
 			return -1;
 		free(c->dns_server);
 		c->dns_server = c->extra.dns ? NULL : cb_xstrdup(RT_PASTA_DNS);

@@ -5,7 +5,9 @@
 # dockerd (own data root, a bridge of this test's own, no iptables: its
 # docker-proxy publishes) when it starts here; docker also prints a "[::]"
 # line per port (its proxy listens on IPv6 too), which cbuild's IPv4 DNAT
-# has not: those lines are left out of the comparison.
+# has not: those lines are left out of the comparison. A published port is
+# held while its container runs (docker's proxy listens on it; cbuild's
+# monitor holds a socket on it, as podman's conmon).
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || skip_all "bridge networks need root"
 [ -x /usr/lib/podman/netavark ] || skip_all "no netavark"
@@ -46,6 +48,15 @@ scenario() {
 	like "$(X ps --format '{{.Ports}}' -f "name=$L-all" | sed 's/, :::[0-9]*->[0-9a-z/]*//g')" \
 		"^0\\.0\\.0\\.0:[0-9]+->53/udp, .*0\\.0\\.0\\.0:[0-9]+->80/tcp, .*0\\.0\\.0\\.0:$hp->8080/tcp\$" \
 		"$L: ps shows them by container port"
+	# a published port is the container's while it runs: another -p of it
+	# fails (125), and no other bind on the host gets it
+	out=$(X run -d --name "$L-dup" -p "$hp:80" ex:1 sleep 5 2>&1); rc=$?
+	is "$rc" 125 "$L: -p of a port another container publishes: 125"
+	like "$out" "Bind for 0\.0\.0\.0:$hp failed: port is already allocated" "$L: and says so (docker's words)"
+	X rm -f "$L-dup" >/dev/null 2>&1
+	held() { python3 -c 'import socket,sys; s=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1])))' "$1" 2>/dev/null; }
+	! held "$hp"; ok $? "$L: the -p port is held on the host"
+	! held "${p80#*:}"; ok $? "$L: and the -P one"
 	X run -d --name "$L-one" -p 80 -p 127.0.0.1::8080 ex:1 httpd -f -p 8080 >/dev/null; ok $? "$L: run -p 80 -p 127.0.0.1::8080"
 	lo=$(X port "$L-one" 8080 | v4); like "$lo" '^127\.0\.0\.1:[0-9]+$' "$L: IP::CTR keeps the address"
 	is "$(retry get 127.0.0.1 "${lo#*:}")" "HTTP/1.1 404 Not Found" "$L: and serves it"
@@ -57,6 +68,7 @@ scenario() {
 	out=$(X port "$L-new"); rc=$?
 	is "$rc:$out" "0:" "$L: a container that does not run has no published port"
 	X rm -f "$L-all" "$L-one" "$L-new" >/dev/null
+	held "$hp"; ok $? "$L: and let go once the container is removed"
 }
 
 scenario cbuild cb
