@@ -14,14 +14,6 @@ command -v skopeo >/dev/null || skip_all "skopeo not installed"
 quiet_registry || skip_all "cannot start docker-registry"
 import_busybox
 
-layers() { # layers REF [ROOT]: "mediaType digest" of each layer, one a line
-	skopeo inspect --raw "oci:${2:-$ROOT}:$1" |
-		python3 -c 'import json,sys; [print(l["mediaType"], l["digest"]) for l in json.load(sys.stdin)["layers"]]'
-}
-pushed() { # pushed REF: the same for a manifest on the registry
-	skopeo inspect --tls-verify=false --raw "docker://$1" |
-		python3 -c 'import json,sys; [print(l["mediaType"], l["digest"]) for l in json.load(sys.stdin)["layers"]]'
-}
 PLAIN=application/vnd.oci.image.layer.v1.tar
 GZ=application/vnd.oci.image.layer.v1.tar+gzip
 

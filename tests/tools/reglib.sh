@@ -37,3 +37,14 @@ blobs_ok() {
 
 # The registry's access log is noise in TAP output.
 quiet_registry() { start_registry "$@" >/dev/null 2>&1; }
+
+# layers REF [ROOT]: "mediaType digest" of each layer of an image in a
+# store, one a line; pushed REF: the same for a manifest on a registry.
+layers() {
+	skopeo inspect --raw "oci:${2:-$ROOT}:$1" |
+		python3 -c 'import json,sys; [print(l["mediaType"], l["digest"]) for l in json.load(sys.stdin)["layers"]]'
+}
+pushed() {
+	skopeo inspect --tls-verify=false --raw "docker://$1" |
+		python3 -c 'import json,sys; [print(l["mediaType"], l["digest"]) for l in json.load(sys.stdin)["layers"]]'
+}
