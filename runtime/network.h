@@ -73,6 +73,11 @@ int rt_net_members(store_t *st, const char *name, char ***ids, cb_error_t *err);
  * any container is on it, EPERM for host and none. */
 int rt_net_remove(store_t *st, const char *name, cb_error_t *err);
 
+/* A network no container is on whose bridge or firewall rules are left
+ * (a member's setup or teardown cut short by kill -9): netavark takes them
+ * down (network prune, for the default bridge, which stays). */
+void rt_net_scrub_unused(store_t *st, const char *name);
+
 /* Remove the record only (rt_net_remove checks that nobody is on it). */
 int rt_net_unlink(store_t *st, const char *name, cb_error_t *err);
 

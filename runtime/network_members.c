@@ -5,6 +5,7 @@
  * neither on it but through runtime/network.h. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,18 +91,40 @@ static void scrub(store_t *st, const char *name)
 		rt_net_free(n);
 		return;
 	}
-	char hex[17], id[64];
-	cb_random_hex(hex, 8);
-	/* the pid lets a sweep see that a killed network rm is gone */
-	snprintf(id, sizeof id, "scrub-%ld-%s", (long)getpid(), hex);
-	rt_net_t *nets[] = {n, NULL};
-	int fd = -1;
-	if (rt_nav_make_ns(id, id, nets, &fd, &e) < 0)
-		cb_error_release(&e);
-	else
-		close(fd);
-	rt_nav_detach(id);
+	/* each round takes one copy of a rule: two setups racing (one cut
+	 * short) can have added it twice. A bridge still there after a round
+	 * has others on it (a build's namespace, another store's containers
+	 * on the same default bridge): theirs to take down. */
+	for (int round = 0; round < 4 && rt_nav_net_left(n) &&
+			    (round == 0 || if_nametoindex(n->bridge) == 0);
+	     round++) {
+		char hex[17], id[64];
+		cb_random_hex(hex, 8);
+		/* the pid lets a sweep see that a killed network rm is gone */
+		snprintf(id, sizeof id, "scrub-%ld-%s", (long)getpid(), hex);
+		rt_net_t *nets[] = {n, NULL};
+		int fd = -1;
+		if (rt_nav_make_ns(id, id, nets, &fd, &e) < 0)
+			cb_error_release(&e);
+		else
+			close(fd);
+		rt_nav_detach(id);
+	}
 	rt_net_free(n);
+}
+
+void rt_net_scrub_unused(store_t *st, const char *name)
+{
+	cb_error_t e = CB_ERROR_INIT;
+	if (store_lock(st, &e) < 0) {
+		cb_error_release(&e);
+		return;
+	}
+	rt_ctr_t **m = load_members(st, name);
+	if (!m[0])
+		scrub(st, name);
+	members_free(m);
+	store_unlock(st);
 }
 
 int rt_net_remove(store_t *st, const char *name, cb_error_t *err)

@@ -244,6 +244,10 @@ int rt_prune_networks(store_t *st, char ***removed, cb_error_t *err)
 			else
 				cb_error_release(&e); /* joined meanwhile */
 		}
+		/* the default bridge stays, but a member's setup or teardown cut
+		 * short can leave its rules with no member to take them */
+		if (nets[i]->builtin && nets[i]->bridge)
+			rt_net_scrub_unused(st, name);
 		cb_error_release(&e);
 		rt_net_free(nets[i]);
 	}
