@@ -262,6 +262,15 @@ static int commit_image(build_t *b, bld_state_t *s, char id[20], cb_error_t *err
 	return 0;
 }
 
+/* A cache entry for key naming s's image: through the committer (in order
+ * with the commit it names) when there is one. */
+static int store_entry(build_t *b, const char *key, const bld_state_t *s, const char *desc,
+		       cb_error_t *err)
+{
+	return b->committer ? cache_store(b, key, s->manifest_digest, desc, err)
+			    : bld_cache_store(b->st, key, s->manifest_digest, desc, err);
+}
+
 /* Commit s as an image and a cache entry (for desc). */
 static int commit_state(build_t *b, bld_state_t *s, const char *desc, char id[20],
 			cb_error_t *err)
@@ -272,8 +281,7 @@ static int commit_state(build_t *b, bld_state_t *s, const char *desc, char id[20
 		return -1;
 	if (b->o->no_cache && !desc)
 		return 0;
-	return b->committer ? cache_store(b, s->key, s->manifest_digest, desc, err)
-			    : bld_cache_store(b->st, s->key, s->manifest_digest, desc, err);
+	return store_entry(b, s->key, s, desc, err);
 }
 
 /* The cache lookup, local first, then --cache-from; on a hit s becomes the
@@ -484,8 +492,7 @@ static bool content_hit(build_t *b, int stage_idx, const df_step_t *step, const 
 	bld_log(b, "STEP %d/%d: %s\n--> Using cache %s (the same files)\n", step->number,
 		b->plan->total_steps, step->original, shown);
 	/* the next build hits by the source's key, without a checksum */
-	if ((b->committer ? cache_store(b, key, s->manifest_digest, step->original, &e)
-			  : bld_cache_store(b->st, key, s->manifest_digest, step->original, &e)) < 0)
+	if (store_entry(b, key, s, step->original, &e) < 0)
 		cb_error_release(&e);
 	trail_add(b, stage_idx, key, s->manifest_digest, step->original);
 	trail_add(b, stage_idx, key2, s->manifest_digest, step->original);
@@ -591,8 +598,7 @@ static int run_step(build_t *b, int stage_idx, size_t step_idx, bool defer, bld_
 	if (rc == 0) /* only a step that ran to the end, its files listed */
 		bld_explain_write(b, stage_idx, step_idx, record);
 	if (rc == 0 && key2[0] && !b->o->no_cache)
-		rc = b->committer ? cache_store(b, key2, s->manifest_digest, step->original, err)
-				  : bld_cache_store(b->st, key2, s->manifest_digest, step->original, err);
+		rc = store_entry(b, key2, s, step->original, err);
 	if (rc < 0)
 		return -1;
 	trail_add(b, stage_idx, key, s->manifest_digest, step->original);
