@@ -308,7 +308,7 @@ static bool cache_hit(build_t *b, const char *key, bld_state_t *s, const char **
 	free(hit);
 	short_digest(cached.key, id); /* the config digest until the next line */
 	snprintf(cached.key, sizeof(cached.key), "%s", key);
-	/* A build keeping every layer gzip (bld_plain_step) makes a hit's plain
+	/* A build keeping every layer gzip (!bld_keep_plain) makes a hit's plain
 	 * layer its gzip variant, the entry naming that image from now on (no
 	 * plain layer exported); same config and image ID. Failing: a miss. */
 	bool gz = false;
@@ -620,8 +620,6 @@ int bld_build_stage(build_t *b, size_t pos, bld_state_t *out, cb_error_t *err)
 	if (stage_base(b, idx, &s, err) < 0)
 		return -1;
 	b->cmd_set = false;
-	b->plain_step = bld_plain_step(b, stage);
-	b->plain_stage = bld_plain_stage(b, stage);
 	size_t run_end = 0; /* steps up to here: a config-only run that missed */
 	for (size_t i = 0; i < stage->n_steps; i++) {
 		bool defer = false;
@@ -835,7 +833,7 @@ static int choose_snapshotter(store_t *st, cb_error_t *err)
 
 int bld_build(store_t *st, const bld_opts_t *o, bld_result_t *res, cb_error_t *err)
 {
-	build_t b = {.st = st, .o = o};
+	build_t b = {.st = st, .o = o, .keep_plain = bld_keep_plain(o)};
 	b.ctx.dirfd = -1;
 	int rc = -1;
 	double t0 = now_s();

@@ -1,11 +1,11 @@
 /*
- * builder/plain_layer.c - the one layer a build keeps plain (issue 29).
+ * builder/plain_layer.c - the layers a build keeps plain (issue 29).
  *
- * The target stage's last layer step writes its layer as a plain tar,
- * marked to be gzipped when it leaves (store/variant.h): the build's end
- * waits for its snapshot, not its gzip. See build_t.plain_step. So does
- * every layer step of a stage whose layers no image of the build names
- * (build_t.plain_stage): a normal build never pushes them.
+ * Every layer step writes its layer as a plain tar, marked to be gzipped
+ * when it leaves (store/variant.h): a build gzips nothing, as BuildKit's
+ * and buildah's do not; push makes the gzip variants, on threads while the
+ * other blobs upload (registry/push.c). Not for an image that must be all
+ * gzip when the build ends (all_gzip). See build_t.keep_plain.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,39 +28,11 @@ static bool all_gzip(const bld_opts_t *o)
 	       o->cache_to != BLD_CACHE_NONE;
 }
 
-/* The target stage's last step that makes a layer (build_t.plain_step),
- * unless all_gzip. */
-const df_step_t *bld_plain_step(const build_t *b, const df_stage_t *stage)
+/* Whether this build keeps its layers plain and marked (build_t.keep_plain):
+ * all but all_gzip builds. */
+bool bld_keep_plain(const bld_opts_t *o)
 {
-	if (stage->index != b->plan->target || all_gzip(b->o))
-		return NULL;
-	for (size_t i = stage->n_steps; i-- > 0;)
-		if (df_instruction(stage->steps[i].kind)->makes_layer)
-			return &stage->steps[i];
-	return NULL;
-}
-
-/* Whether stage idx's layers are the image's: the target's and those of
- * its ancestors through FROM <stage>. */
-static bool exported_stage(const df_plan_t *p, int idx)
-{
-	for (int i = p->target; i >= 0;) {
-		if (i == idx)
-			return true;
-		const df_stage_t *s = df_plan_stage(p, i);
-		i = s ? s->base_stage : -1;
-	}
-	return false;
-}
-
-/* A stage that only other stages use (COPY --from, RUN --mount=from) keeps
- * every layer plain and marked, unless all_gzip: the --cache-to artifact
- * (mode=max names such stages' entries) and an index want gzip. A later
- * build that exports one of these layers (--target of that stage, from the
- * cache) pushes its gzip variant, made then (store/variant.h). */
-bool bld_plain_stage(const build_t *b, const df_stage_t *stage)
-{
-	return !all_gzip(b->o) && !exported_stage(b->plan, stage->index);
+	return !all_gzip(o);
 }
 
 /* With all_gzip the image keeps no plain layer that is marked; a cache hit

@@ -503,9 +503,9 @@ int bld_step_execute(build_t *b, const df_step_t *step, bld_state_t *s, cb_error
 		return -1;
 	int rc;
 	layer_opts_t lo = b->o->layer;
-	/* see build_t.plain_step and plain_stage; push gzips at
-	 * LAYER_GZIP_LEVEL, so not with another --compression-level */
-	bool plain = (step == b->plain_step || b->plain_stage) && lo.compression == LAYER_COMPRESS_GZIP &&
+	/* see build_t.keep_plain; push gzips at LAYER_GZIP_LEVEL, so not
+	 * with another --compression-level */
+	bool plain = b->keep_plain && lo.compression == LAYER_COMPRESS_GZIP &&
 		     (!lo.level || lo.level == LAYER_GZIP_LEVEL);
 	if (plain) {
 		lo.compression = LAYER_COMPRESS_NONE;

@@ -41,18 +41,13 @@ typedef struct build {
 	int64_t started;     /* when the build began (provenance) */
 	struct bld_committer *committer; /* shared by the stages; NULL: write at once */
 	struct bld_runnet *runnet; /* RUN's network namespace, shared by the stages */
-	/* The target stage's last step that makes a layer (set by the stage
-	 * being built, NULL in others). With gzip its layer is kept plain and
-	 * marked (store/variant.h): the build's end waits for its snapshot,
-	 * not for its gzip, which push makes (issue 29). A fixed step, not
-	 * "whatever is left at the end", so the manifest stays the same from
-	 * run to run; the gzip push makes has the bytes a build would have
-	 * written (LAYER_GZIP_LEVEL). */
-	const struct df_step *plain_step;
-	/* Every layer step of the stage being built is kept plain and marked
-	 * as plain_step is: no image of this build names its layers
-	 * (bld_plain_stage). Set by the stage being built. */
-	bool plain_stage;
+	/* Every layer step keeps its layer plain and marked (store/variant.h):
+	 * the build gzips nothing, push makes the gzip (issue 29). Fixed for
+	 * the build (not "whatever was not gzipped by the end"), so the
+	 * manifest is the same from run to run; push's gzip has the bytes a
+	 * gzip build would have written (LAYER_GZIP_LEVEL). False for an
+	 * image that must be gzip when the build ends (bld_keep_plain). */
+	bool keep_plain;
 } build_t;
 
 /* ---- the RUN steps' network (builder/runnet.c) ---- */
@@ -91,14 +86,12 @@ void bld_runnet_release(bld_runnet_t *rn);
 /* Tear down (if bld_runnet_release did not) and wait for it. NULL-safe. */
 void bld_runnet_free(bld_runnet_t *rn);
 
-/* ---- the layer kept plain (builder/plain_layer.c) ---- */
+/* ---- the layers kept plain (builder/plain_layer.c) ---- */
 
-/* The target stage's last step that makes a layer, or NULL (other stages;
- * an image that goes into an index or whose cache is exported). */
-const struct df_step *bld_plain_step(const build_t *b, const struct df_stage *stage);
-/* Whether every layer of stage is kept plain: no image of the build names
- * them (not the target, nor its ancestor through FROM), unless all_gzip. */
-bool bld_plain_stage(const build_t *b, const struct df_stage *stage);
+/* Whether a build with o keeps its layers plain: not one whose image goes
+ * into an index (attestations, several platforms) or whose cache is
+ * exported (--cache-to). */
+bool bld_keep_plain(const bld_opts_t *o);
 /* For such an image: a marked plain layer (a cache hit's, a committed
  * base's) is replaced by its gzip variant; *changed when any was. */
 int bld_gzip_plain_layers(build_t *b, bld_state_t *s, bool *changed, cb_error_t *err);

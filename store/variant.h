@@ -4,13 +4,10 @@
  * `commit` writes its layer as a plain tar (application/vnd.oci.image.
  * layer.v1.tar): the snapshot only hashes it, so commit returns in the time
  * the snapshot takes, not the time gzip takes (docker and buildah keep their
- * diffs uncompressed too and compress at push). So does a build for the
- * layer of its target stage's last layer step (builder/steps.h,
- * build_t.plain_step): the build's end waits for its snapshot, not its
- * gzip; and for every layer of a stage that only other stages use
- * (build_t.plain_stage): a normal build never pushes them, and a later
- * build that does (--target of that stage, from the cache) gzips them
- * here. Such a layer is marked here
+ * diffs uncompressed too and compress at push). So does a build for every
+ * layer it makes (builder/steps.h, build_t.keep_plain): it gzips nothing,
+ * as BuildKit's and buildah's do not, unless its image must be gzip when it
+ * ends (an index, --cache-to). Such a layer is marked here
  * ("gzip when it leaves"); push turns it into a gzip blob, made once with the
  * deterministic parallel gzip of layer_sink.c, and remembers it here
  * (diff_id -> gzip digest and size), so a second push sends the same bytes

@@ -1,11 +1,9 @@
 #!/usr/bin/env bash
-# Issue 29: a stage that only COPY --from uses (not the target, nor its
-# ancestor through FROM) keeps every layer as a plain tar, marked to be
-# gzipped if it ever leaves (store/variant.h): a normal build never pushes
-# them, so it does not gzip them. The image itself is unchanged. A later
-# --target of that stage, all from the cache, pushes the gzip variants: the
-# registry gets the manifest a fresh build of that target pushes (layers
-# gzipped as a build writes them), and it pulls and runs. A --cache-to
+# Issue 29: a stage that only COPY --from uses keeps every layer as a plain
+# tar, marked to be gzipped if it ever leaves (store/variant.h), as the
+# image's own layers are (t2035). A later --target of that stage, all from
+# the cache, pushes the gzip variants: the registry gets the manifest a
+# fresh build of that target pushes, and it pulls and runs. A --cache-to
 # mode=max build from that cache exports gzip layers only.
 # No timing is asserted.
 . "$(dirname "$0")/lib.sh"
@@ -30,8 +28,7 @@ CMD ["sh"]
 EOF
 
 cb build -q --timestamp 0 -t "$REG/ps:1" "$c" >/dev/null; ok $? "build (the first stage used only by COPY --from)"
-is "$(layers "$REG/ps:1" | sed -n 2p | cut -d' ' -f1)" "$GZ" "the image's COPY layer is gzip"
-is "$(layers "$REG/ps:1" | tail -1 | cut -d' ' -f1)" "$PLAIN" "its last layer plain, as before"
+is "$(layers "$REG/ps:1" | sed -n 2,3p | cut -d' ' -f1 | sort -u)" "$PLAIN" "the image's COPY and RUN layers are plain"
 
 # the first stage, all from the cache: its layers are the ones built above
 cb build -q --timestamp 0 --target t2037build -t "$REG/pt:1" "$c" >"$T/t.out" 2>"$T/t.err"
@@ -63,14 +60,13 @@ is "$(gzip_of "$ROOT" "$num")" "" "no gzip blob of the stage's first layer was w
 cb push -q "$REG/pt:1" >/dev/null 2>"$T/push.err"; ok $? "push the --target image" || diag "$(cat "$T/push.err")"
 is "$(pushed "$REG/pt:1" | cut -d' ' -f1 | sort -u)" "$GZ" "every pushed layer is gzip"
 
-# the same target built fresh on another root: its first RUN's layer is
-# gzipped by the build (not its last layer step); pushed, the registry
-# must get the same manifest
+# the same target built fresh on another root: pushed, the registry must
+# get the same manifest
 R2=$T/root2
 skopeo copy -q "oci:$ROOT:docker.io/library/busybox:latest" "oci:$R2:docker.io/library/busybox:latest" >/dev/null
 "$CBUILD" --root "$R2" build -q --timestamp 0 --target t2037build -t "$REG/pf:1" "$c" >/dev/null 2>&1
 ok $? "build the same target fresh on another root"
-is "$(layers "$REG/pf:1" "$R2" | sed -n 2p | cut -d' ' -f1)" "$GZ" "there its first RUN's layer is gzip"
+is "$(layers "$REG/pf:1" "$R2" | sed -n 2,3p | cut -d' ' -f1 | sort -u)" "$PLAIN" "there its layers are plain too"
 "$CBUILD" --root "$R2" push -q --digestfile "$T/pf.d" "$REG/pf:1" >/dev/null 2>&1; ok $? "push it"
 cb push -q --digestfile "$T/pt.d" "$REG/pt:1" >/dev/null 2>&1; ok $? "push the one from the cache again"
 is "$(cat "$T/pt.d")" "$(cat "$T/pf.d")" "the registry got the same manifest digest"
