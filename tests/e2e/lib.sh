@@ -244,6 +244,17 @@ wait_for() {
 	for i in $(seq 1 $((s * 10))); do "$@" && return 0; sleep 0.1; done
 	return 1
 }
+# wait_line PID FILE REGEX: poll until FILE (a background command's log)
+# has a line matching REGEX or PID is gone (then 1); the bound (300 s) only
+# ends a wait that has failed
+wait_line() {
+	local n=0
+	until grep -q -- "$3" "$2"; do
+		kill -0 "$1" 2>/dev/null || return 1
+		n=$((n + 1)); [ $n -gt 6000 ] && return 1
+		sleep 0.05
+	done
+}
 _has_own_pids() { [ -n "$(own_pids "$@")" ]; }
 _no_own_pids() { [ -z "$(own_pids "$@")" ]; }
 

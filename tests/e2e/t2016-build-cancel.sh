@@ -16,12 +16,8 @@ printf 'FROM busybox\nCOPY data /data\n' > "$c/Dockerfile"
 
 cancel_build() { # cancel_build SIGNAL TAG
 	"$CBUILD" --root "$ROOT" build --no-cache -t "$2" "$c" >/dev/null 2>"$T/log.$2" &
-	local pid=$! n=0
-	until grep -q 'STEP 2/2: COPY' "$T/log.$2"; do
-		kill -0 "$pid" 2>/dev/null || break
-		n=$((n + 1)); [ $n -gt 6000 ] && break
-		sleep 0.05
-	done
+	local pid=$!
+	wait_line "$pid" "$T/log.$2" 'STEP 2/2: COPY'
 	kill -"$1" "$pid"
 	wait "$pid"
 }

@@ -67,12 +67,8 @@ mkdir -p "$big"
 printf 'FROM busybox\nRUN yes cbuild-compresses-this | head -c 300000000 > /big\nRUN echo x > /x\n' > "$big/Dockerfile"
 : > "$T/log.c"
 "$CBUILD" --root "$ROOT" build --no-cache --provenance=min -t cancel:1 "$big" >"$T/log.c" 2>&1 &
-pid=$! n=0
-until grep -q -- '^--> ' "$T/log.c"; do
-	kill -0 "$pid" 2>/dev/null || break
-	n=$((n + 1)); [ $n -gt 6000 ] && break
-	sleep 0.05
-done
+pid=$!
+wait_line "$pid" "$T/log.c" '^--> '
 kill -TERM "$pid"
 wait "$pid"; rc=$?
 if grep -q '^COMMIT' "$T/log.c"; then
