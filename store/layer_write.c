@@ -135,9 +135,9 @@ static int64_t clamp_mtime(const lw_t *w, const struct stat *st)
 
 /* Copy `size` bytes of fd into the tar stream, padded to a 512-byte block;
  * with out >= 0 the same bytes also go to out (a fused COPY writes the
- * destination file from the layer's buffer). abs names fd in messages. */
-/* holes: the file has fewer blocks than its size (the caller's stat says
- * so: a walk has one already, no second fstat per file). */
+ * destination file from the layer's buffer). abs names fd in messages.
+ * holes: the file has fewer blocks than its size (from the caller's stat:
+ * a walk has one already, no second fstat per file). */
 static int write_file_data(lw_t *w, int fd, int out, const char *abs, uint64_t size, bool holes,
 			   cb_error_t *err)
 {
