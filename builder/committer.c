@@ -510,19 +510,19 @@ int bld_snap_layer(build_t *b, bld_snap_t *snap, const layer_opts_t *lo, layer_r
 {
 	if (!b->committer || snap->copy || lo->compression == LAYER_COMPRESS_NONE)
 		return bld_snap_commit(b->st, snap, lo, res, empty, err);
-	if (snap->mounted) {
-		if (umount2(snap->merged, MNT_DETACH) < 0)
-			return cb_error_errno(err, "unmount '%s'", snap->merged);
-		snap->mounted = false;
-	}
+	bld_snap_unmount_begin(snap);
 	*empty = cb_dir_is_empty(snap->upper);
-	if (*empty)
-		return 0;
 	layer_opts_t hl = *lo;
 	hl.hash_only = true;
-	if (layer_write_upper(b->st, snap->upper, (const char *const *)snap->lowers, &hl, res,
-			      err) < 0)
+	if (!*empty && layer_write_upper(b->st, snap->upper, (const char *const *)snap->lowers,
+					 &hl, res, err) < 0) {
+		bld_snap_unmount_end(snap, NULL);
 		return cb_error_wrap(err, "snapshot");
+	}
+	if (bld_snap_unmount_end(snap, err) < 0)
+		return -1;
+	if (*empty)
+		return 0;
 	/* The same layer is already here (built before, or by another
 	 * stage): its tree may be an unpacked blob, not this upper, so write
 	 * this one's blob now, as without a committer. */

@@ -4,6 +4,7 @@
 #ifndef CB_BUILDER_INTERNAL_H
 #define CB_BUILDER_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -60,6 +61,9 @@ typedef struct bld_snap {
 	struct timespec since; /* copy: a ctime after it is the step's */
 	layer_inode_t *skip;   /* copy: files the sandbox moved aside and back */
 	size_t nskip;
+	pthread_t unmounter;   /* bld_snap_unmount_begin's thread */
+	bool unmounting;
+	int unmount_errno;
 } bld_snap_t;
 
 /* Unpack the state's layers and mount merged = overlay(lowers, upper).
@@ -74,6 +78,14 @@ int bld_snap_commit(store_t *st, bld_snap_t *snap, const layer_opts_t *lo, layer
  * (a COPY that wrote it while copying): unmount and keep the upper as the
  * layer's unpacked copy. */
 int bld_snap_adopt(store_t *st, bld_snap_t *snap, const layer_result_t *res, cb_error_t *err);
+/* Unmount merged in a thread beside the walk of the upper dir that comes
+ * next: freeing the overlay's dentries and inodes (0.4 s of kernel time
+ * after a RUN that made 100k files) need not hold the snapshot up, since
+ * nothing writes the upper once the step's processes are gone.
+ * bld_snap_unmount_end waits for it (unmounting in place when the thread
+ * could not start): 0, or -1 with err set when merged is still mounted. */
+void bld_snap_unmount_begin(bld_snap_t *snap);
+int bld_snap_unmount_end(bld_snap_t *snap, cb_error_t *err);
 /* Unmount and remove everything (NULL-safe on a zeroed snap). */
 void bld_snap_close(bld_snap_t *snap);
 /* The mount points the sandbox makes for /etc/resolv.conf and /etc/hosts

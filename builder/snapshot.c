@@ -170,19 +170,54 @@ static void unmount(bld_snap_t *snap)
 		snap->mounted = false;
 }
 
+static void *unmount_main(void *arg)
+{
+	bld_snap_t *snap = arg;
+	/* the kernel frees the overlay's dentries and inodes on this
+	 * thread's way back from umount2 (its task work) */
+	snap->unmount_errno = umount2(snap->merged, MNT_DETACH) == 0 ? 0 : errno;
+	return NULL;
+}
+
+void bld_snap_unmount_begin(bld_snap_t *snap)
+{
+	if (!snap->mounted || snap->unmounting)
+		return;
+	if (pthread_create(&snap->unmounter, NULL, unmount_main, snap) == 0)
+		snap->unmounting = true;
+}
+
+int bld_snap_unmount_end(bld_snap_t *snap, cb_error_t *err)
+{
+	if (snap->unmounting) {
+		pthread_join(snap->unmounter, NULL);
+		snap->unmounting = false;
+		if (!snap->unmount_errno)
+			snap->mounted = false;
+	}
+	unmount(snap);
+	if (snap->mounted)
+		return cb_error_errno(err, "unmount '%s'", snap->merged);
+	return 0;
+}
+
 int bld_snap_commit(store_t *st, bld_snap_t *snap, const layer_opts_t *lo, layer_result_t *res,
 		    bool *empty, cb_error_t *err)
 {
 	if (snap->copy)
 		return bld_snap_copy_commit(st, snap, lo, res, empty, err);
-	unmount(snap);
-	if (snap->mounted)
-		return cb_error_errno(err, "unmount '%s'", snap->merged);
+	bld_snap_unmount_begin(snap);
 	*empty = cb_dir_is_empty(snap->upper);
+	int rc = *empty ? 0 : layer_write_upper(st, snap->upper, (const char *const *)snap->lowers,
+						 lo, res, err);
+	if (rc < 0) {
+		bld_snap_unmount_end(snap, NULL);
+		return cb_error_wrap(err, "snapshot");
+	}
+	if (bld_snap_unmount_end(snap, err) < 0)
+		return -1;
 	if (*empty)
 		return 0;
-	if (layer_write_upper(st, snap->upper, (const char *const *)snap->lowers, lo, res, err) < 0)
-		return cb_error_wrap(err, "snapshot");
 	if (layer_adopt_dir(st, snap->upper, res->diff_id, NULL, err) < 0)
 		return cb_error_wrap(err, "keep layer '%s'", res->diff_id);
 	return 0;
@@ -200,7 +235,7 @@ int bld_snap_adopt(store_t *st, bld_snap_t *snap, const layer_result_t *res, cb_
 
 void bld_snap_close(bld_snap_t *snap)
 {
-	unmount(snap);
+	bld_snap_unmount_end(snap, NULL);
 	if (snap->dir && !snap->mounted) {
 		cb_error_t e = CB_ERROR_INIT;
 		if (cb_rm_rf(snap->dir, &e) < 0)

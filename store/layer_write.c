@@ -135,8 +135,10 @@ static int64_t clamp_mtime(const lw_t *w, const struct stat *st)
 
 /* Copy `size` bytes of fd into the tar stream, padded to a 512-byte block;
  * with out >= 0 the same bytes also go to out (a fused COPY writes the
- * destination file from the layer's buffer). abs names fd in messages. */
-static int write_file_data(lw_t *w, int fd, int out, const char *abs, uint64_t size,
+ * destination file from the layer's buffer). abs names fd in messages.
+ * holes: the file has fewer blocks than its size (from the caller's stat:
+ * a walk has one already, no second fstat per file). */
+static int write_file_data(lw_t *w, int fd, int out, const char *abs, uint64_t size, bool holes,
 			   cb_error_t *err)
 {
 	/* past the default readahead only: a syscall per small file (20k of
@@ -144,7 +146,7 @@ static int write_file_data(lw_t *w, int fd, int out, const char *abs, uint64_t s
 	if (size > (1u << 20))
 		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	uint64_t left = size;
-	bool eof = false, holes = cb_fd_has_holes(fd), hole = false;
+	bool eof = false, hole = false;
 	while (left) {
 		if (cb_cancel_check(err) < 0) /* a build's SIGTERM: see common/cancel.h */
 			return -1;
@@ -239,6 +241,19 @@ static int read_link(int dirfd, const char *name, const struct stat *st, char **
 	}
 }
 
+/* A regular file to read, without updating its atime: on relatime a fresh
+ * file's first read dirties its inode (atime <= mtime), a journal write per
+ * file of the step that made 100k of them. O_NOATIME needs the file's
+ * owner or CAP_FOWNER (EPERM otherwise: read it as before). */
+static int open_noatime(int dirfd, const char *name)
+{
+	int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
+	int fd = openat(dirfd, name, flags | O_NOATIME);
+	if (fd < 0 && errno == EPERM)
+		fd = openat(dirfd, name, flags);
+	return fd;
+}
+
 static int emit(lw_t *w, const char *rel, int dirfd, const char *name, const char *abs,
 		const struct stat *st, int *ovl, cb_error_t *err)
 {
@@ -249,7 +264,7 @@ static int emit(lw_t *w, const char *rel, int dirfd, const char *name, const cha
 		first = hl_lookup(w, st, rel);
 	_cleanup_close_ int fd = -1;
 	if (S_ISREG(st->st_mode) && !first) {
-		fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+		fd = open_noatime(dirfd, name);
 		if (fd < 0)
 			return cb_error_errno(err, "open '%s'", abs);
 	}
@@ -289,7 +304,8 @@ static int emit(lw_t *w, const char *rel, int dirfd, const char *name, const cha
 	if (rc < 0)
 		return -1;
 	if (data)
-		return write_file_data(w, fd, -1, abs, h.size, err);
+		return write_file_data(w, fd, -1, abs, h.size,
+				       (uint64_t)st->st_blocks * 512 < (uint64_t)st->st_size, err);
 	return 0;
 }
 
@@ -954,7 +970,7 @@ int layer_stream_add(layer_stream_t *ls, const char *rel, const struct stat *sb,
 
 int layer_stream_data(layer_stream_t *ls, int in, int out, uint64_t size, cb_error_t *err)
 {
-	return write_file_data(&ls->w, in, out, "source file", size, err);
+	return write_file_data(&ls->w, in, out, "source file", size, cb_fd_has_holes(in), err);
 }
 
 int layer_stream_finish(layer_stream_t *ls, layer_result_t *res, cb_error_t *err)

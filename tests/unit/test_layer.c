@@ -711,6 +711,29 @@ static void test_sparse(void **state)
 	}
 }
 
+/* The walk reads files without touching their atime: on relatime a fresh
+ * file's first read (atime <= mtime) dirties its inode, a journal write per
+ * file of a step that made 100k of them (the old walk did). */
+static void test_reads_keep_atime(void **state)
+{
+	fx_t *f = *state;
+	_cleanup_free_ char *src = cb_path_join(f->tmp, "atime");
+	mkdir(src, 0755);
+	assert_int_equal(sh("cd '%s' && echo one > a && mkdir d && echo two > d/b &&"
+			    " touch -d @1000 a d/b",
+			    src),
+			 0);
+	layer_result_t res;
+	snapshot(f->st, src, LAYER_COMPRESS_NONE, 2, &res);
+	static const char *const names[] = {"a", "d/b"};
+	for (size_t i = 0; i < CB_ARRAY_SIZE(names); i++) {
+		_cleanup_free_ char *p = cb_path_join(src, names[i]);
+		struct stat sb;
+		assert_int_equal(stat(p, &sb), 0);
+		assert_int_equal(sb.st_atime, 1000);
+	}
+}
+
 /* A full disk while the blob is written (by the writer thread for none,
  * inline for gzip/zstd): a clear ENOSPC error, no blob, nothing in tmp/. */
 static void test_enospc(void **state)
@@ -872,6 +895,7 @@ int main(void)
 		cmocka_unit_test(test_incompressible_estimate),
 		cmocka_unit_test_setup_teardown(test_levels, layer_fx_setup, layer_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_sparse, layer_fx_setup, layer_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_reads_keep_atime, layer_fx_setup, layer_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_diff_changes, layer_fx_setup, layer_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_enospc, layer_fx_setup, layer_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_golden_digests, layer_fx_setup, layer_fx_teardown),
