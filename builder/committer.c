@@ -44,7 +44,7 @@
  * compressor by this much, no more (each waits on disk, not in memory). */
 #define MAX_QUEUED_LAYERS 3
 
-typedef enum { JOB_LAYER, JOB_COMMIT, JOB_CACHE, JOB_TRAIL } job_kind_t;
+typedef enum { JOB_LAYER, JOB_BLOB, JOB_COMMIT, JOB_CACHE, JOB_TRAIL } job_kind_t;
 
 typedef struct job {
 	struct job *next;
@@ -62,6 +62,9 @@ typedef struct job {
 	char md[DIGEST_STR_LEN + 1];      /* CACHE, TRAIL: maybe pending */
 	char *text;                       /* CACHE: description; TRAIL: step */
 	int stage;                        /* TRAIL */
+	store_blob_batch_t *blob;         /* BLOB: the step's blob, written */
+	char digest[DIGEST_STR_LEN + 1];  /* BLOB: its digest */
+	int64_t size;                     /* BLOB: its size */
 } job_t;
 
 typedef struct done_layer {
@@ -102,6 +105,7 @@ static void job_free(job_t *j)
 		oci_descriptor_release(&j->layers[i]);
 	free(j->layers);
 	free(j->text);
+	store_blob_batch_free(j->blob); /* not handed on: its file goes */
 	free(j);
 }
 
@@ -145,6 +149,25 @@ static int resolve_layers(bld_committer_t *c, oci_descriptor_t *l, size_t n, cb_
 	return 0;
 }
 
+static void add_done_layer(bld_committer_t *c, const char *diff_id, const char *digest, int64_t size)
+{
+	pthread_mutex_lock(&c->mu);
+	c->layers = cb_xreallocarray(c->layers, c->n_layers + 1, sizeof(*c->layers));
+	done_layer_t *d = &c->layers[c->n_layers++];
+	snprintf(d->diff_id, sizeof(d->diff_id), "%s", diff_id);
+	snprintf(d->digest, sizeof(d->digest), "%s", digest);
+	d->size = size;
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* A plain blob the step wrote itself (bld_committer_add_blob): published
+ * with the step's manifest, in the same journal commit. */
+static void run_blob(bld_committer_t *c, job_t *j, store_blob_batch_t *batch)
+{
+	store_blob_batch_move(batch, j->blob);
+	add_done_layer(c, j->diff_id, j->digest, j->size);
+}
+
 static int run_layer(bld_committer_t *c, job_t *j, store_blob_batch_t *batch, cb_error_t *err)
 {
 	layer_opts_t lo = j->lo;
@@ -160,13 +183,7 @@ static int run_layer(bld_committer_t *c, job_t *j, store_blob_batch_t *batch, cb
 		return cb_error_fail(err, EIO, "layer '%s' changed before it was written (%" PRId64
 					       " bytes, then %" PRId64 ")",
 				     j->diff_id, j->tar_size, res.tar_size);
-	pthread_mutex_lock(&c->mu);
-	c->layers = cb_xreallocarray(c->layers, c->n_layers + 1, sizeof(*c->layers));
-	done_layer_t *d = &c->layers[c->n_layers++];
-	memcpy(d->diff_id, res.diff_id, sizeof(d->diff_id));
-	memcpy(d->digest, res.digest, sizeof(d->digest));
-	d->size = res.size;
-	pthread_mutex_unlock(&c->mu);
+	add_done_layer(c, res.diff_id, res.digest, res.size);
 	return 0;
 }
 
@@ -209,6 +226,9 @@ static int run_job(bld_committer_t *c, job_t *j, store_blob_batch_t *batch, cb_e
 	switch (j->kind) {
 	case JOB_LAYER:
 		return run_layer(c, j, batch, err);
+	case JOB_BLOB:
+		run_blob(c, j, batch);
+		return 0;
 	case JOB_COMMIT:
 		return run_commit(c, j, batch, err);
 	case JOB_CACHE:
@@ -541,4 +561,19 @@ int bld_snap_layer(build_t *b, bld_snap_t *snap, const layer_opts_t *lo, layer_r
 	j->path = layer_unpacked_path(b->st, res->diff_id);
 	res->size = -1; /* pending: the digest is the diff_id until then */
 	return enqueue(b->committer, j, NULL, err);
+}
+
+int bld_committer_add_blob(bld_committer_t *c, store_blob_batch_t **blob, layer_result_t *res,
+			   cb_error_t *err)
+{
+	job_t *j = cb_xcalloc(1, sizeof(*j));
+	j->kind = JOB_BLOB;
+	j->blob = cb_steal_pointer(blob);
+	snprintf(j->diff_id, sizeof(j->diff_id), "%s", res->diff_id);
+	snprintf(j->digest, sizeof(j->digest), "%s", res->digest);
+	j->size = res->size;
+	/* pending: the digest is the diff_id (as a plain blob's is) until then */
+	memcpy(res->digest, res->diff_id, sizeof(res->digest));
+	res->size = -1; /* pending: published with the step's manifest */
+	return enqueue(c, j, NULL, err);
 }

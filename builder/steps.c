@@ -491,6 +491,11 @@ static bool is_filesystem_step(df_kind_t k)
 	return df_instruction(k)->makes_layer;
 }
 
+static void blob_batch_freep(store_blob_batch_t **b)
+{
+	store_blob_batch_free(*b);
+}
+
 int bld_step_execute(build_t *b, const df_step_t *step, bld_state_t *s, cb_error_t *err)
 {
 	if (!is_filesystem_step(step->kind)) {
@@ -511,6 +516,11 @@ int bld_step_execute(build_t *b, const df_step_t *step, bld_state_t *s, cb_error
 		lo.compression = LAYER_COMPRESS_NONE;
 		lo.level = 0;
 	}
+	/* a plain blob is written by the step itself (one pass), and goes
+	 * into the committer's publish of the step: no fdatasync here */
+	_cleanup_(blob_batch_freep) store_blob_batch_t *blob =
+		b->committer && lo.compression == LAYER_COMPRESS_NONE ? store_blob_batch_new(b->st) : NULL;
+	lo.batch = blob;
 	bld_copy_layer_t written = {.st = b->st, .opts = &lo, .upper = snap.upper};
 	if (step->kind == DF_RUN) /* failed for a foreign platform: say what to install */
 		rc = bld_run_platform_hint(s->config, bld_step_run(b, step, s, &snap, err), err);
@@ -532,6 +542,8 @@ int bld_step_execute(build_t *b, const df_step_t *step, bld_state_t *s, cb_error
 	 * names nothing any image uses */
 	if (rc == 0 && plain && !empty)
 		rc = store_variant_mark(b->st, res.diff_id, err);
+	if (rc == 0 && blob && !empty)
+		rc = bld_committer_add_blob(b->committer, &blob, &res, err);
 	bld_snap_close(&snap);
 	if (rc < 0)
 		return -1;

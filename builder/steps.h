@@ -105,6 +105,12 @@ bld_committer_t *bld_committer_new(build_t *root);
 int bld_committer_drain(bld_committer_t *c, cb_error_t *err);
 /* Stop the thread; what was not written yet is dropped. NULL-safe. */
 void bld_committer_free(bld_committer_t *c);
+/* A plain layer's blob, written by the step into *blob (a batch of its
+ * own, not published): the thread publishes it with the step's manifest,
+ * so its fdatasync shares that journal commit, behind the next steps.
+ * Takes *blob (NULL after); res's descriptor is pending until then. */
+int bld_committer_add_blob(bld_committer_t *c, store_blob_batch_t **blob, layer_result_t *res,
+			   cb_error_t *err);
 /* Unmount, hash the upper's tar, keep the upper as the layer (res: its
  * diff_id; digest = diff_id and size = -1 until written) and queue its
  * blob, written with lo. Without a committer, or for a plain blob (one

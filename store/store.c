@@ -469,6 +469,32 @@ int store_blob_batch_publish_lazy(store_blob_batch_t *b, cb_error_t *err)
 	return publish(b, true, err);
 }
 
+static bool batch_has(const store_blob_batch_t *b, const char *digest)
+{
+	for (size_t i = 0; i < b->n; i++)
+		if (b->tmp[i] && !strcmp(b->digest[i], digest))
+			return true;
+	return false;
+}
+
+void store_blob_batch_move(store_blob_batch_t *dst, store_blob_batch_t *src)
+{
+	for (size_t i = 0; i < src->n; i++) {
+		if (!src->tmp[i] || batch_has(dst, src->digest[i])) {
+			if (src->tmp[i])
+				unlink(src->tmp[i]);
+			free(src->tmp[i]);
+			free(src->digest[i]);
+			continue;
+		}
+		dst->tmp = cb_xreallocarray(dst->tmp, dst->n + 1, sizeof(*dst->tmp));
+		dst->digest = cb_xreallocarray(dst->digest, dst->n + 1, sizeof(*dst->digest));
+		dst->tmp[dst->n] = src->tmp[i];
+		dst->digest[dst->n++] = src->digest[i];
+	}
+	src->n = 0;
+}
+
 int store_blobs_sync(store_t *st, cb_error_t *err)
 {
 	_cleanup_free_ char *dir = cb_asprintf("%s/blobs/sha256", st->root);

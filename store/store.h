@@ -128,6 +128,9 @@ int store_blob_batch_publish(store_blob_batch_t *b, cb_error_t *err);
  * names only after the next publish_lazy or store_blobs_sync: nothing
  * durable may name them before. One journal commit a batch, not two. */
 int store_blob_batch_publish_lazy(store_blob_batch_t *b, cb_error_t *err);
+/* Move src's added, unpublished blobs into dst (one already there: its
+ * file is removed); src is left empty. */
+void store_blob_batch_move(store_blob_batch_t *dst, store_blob_batch_t *src);
 /* fsync of blobs/: every rename into it so far is durable. */
 int store_blobs_sync(store_t *st, cb_error_t *err);
 void store_blob_batch_free(store_blob_batch_t *b);
