@@ -22,6 +22,10 @@
  * miss). A kill at any point leaves complete blobs in blobs/ and entries
  * naming only those; the rest is garbage in tmp/.
  *
+ * A plain layer (kept uncompressed until push: builder/plain_layer.c) is
+ * written by its step in that one pass; only its publish comes here
+ * (bld_committer_add_blob), so its fdatasync shares the step's commit too.
+ *
  * Until the end of the build a pending layer is a descriptor whose digest
  * is its diff_id and whose size is -1, and a pending state's
  * manifest_digest is "pending:SEQ"; bld_committer_resolve fills in the
