@@ -519,7 +519,8 @@ int bld_step_execute(build_t *b, const df_step_t *step, bld_state_t *s, cb_error
 	/* a plain blob is written by the step itself (one pass), and goes
 	 * into the committer's publish of the step: no fdatasync here */
 	_cleanup_(blob_batch_freep) store_blob_batch_t *blob =
-		b->committer && lo.compression == LAYER_COMPRESS_NONE ? store_blob_batch_new(b->st) : NULL;
+		b->committer && lo.compression == LAYER_COMPRESS_NONE ? store_blob_batch_new_private(b->st)
+								       : NULL;
 	lo.batch = blob;
 	bld_copy_layer_t written = {.st = b->st, .opts = &lo, .upper = snap.upper};
 	if (step->kind == DF_RUN) /* failed for a foreign platform: say what to install */

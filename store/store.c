@@ -335,12 +335,20 @@ struct store_blob_batch {
 	char **tmp;     /* complete, checked blobs waiting in tmp/ */
 	char **digest;  /* their digests, same order */
 	size_t n;
+	bool own_names; /* keep the writer's file name (no ok-DIGEST) */
 };
 
 store_blob_batch_t *store_blob_batch_new(store_t *st)
 {
 	store_blob_batch_t *b = cb_xcalloc(1, sizeof(*b));
 	b->st = st;
+	return b;
+}
+
+store_blob_batch_t *store_blob_batch_new_private(store_t *st)
+{
+	store_blob_batch_t *b = store_blob_batch_new(st);
+	b->own_names = true;
 	return b;
 }
 
@@ -361,10 +369,11 @@ int store_blob_batch_add(store_blob_batch_t *b, store_blob_writer_t *w, const ch
 	}
 	/* checked and complete: named so, an interrupted pull's next run
 	 * finds it (store_tmp_clean moves it into blobs/) */
-	const char *slash = strrchr(w->tmp_path, '/');
-	char *okp = cb_asprintf("%.*s/ok-%s", (int)(slash - w->tmp_path), w->tmp_path,
-				digest_hex(got));
-	if (rename(w->tmp_path, okp) == 0) {
+	const char *slash = b->own_names ? NULL : strrchr(w->tmp_path, '/');
+	char *okp = slash ? cb_asprintf("%.*s/ok-%s", (int)(slash - w->tmp_path), w->tmp_path,
+					digest_hex(got))
+			  : NULL;
+	if (okp && rename(w->tmp_path, okp) == 0) {
 		free(w->tmp_path);
 		w->tmp_path = okp;
 	} else {

@@ -117,6 +117,12 @@ void store_blob_pipe_free(store_blob_pipe_t *p);
  * not published are removed by store_blob_batch_free (NULL-safe). */
 typedef struct store_blob_batch store_blob_batch_t;
 store_blob_batch_t *store_blob_batch_new(store_t *st);
+/* A batch whose blobs keep their writers' own file names in tmp/ (not
+ * ok-DIGEST): for one blob written beside other threads' batches in the
+ * same process (a build's stages), where two batches with the same blob
+ * would otherwise share one file name, and the first publish would take
+ * the file the second one still names. */
+store_blob_batch_t *store_blob_batch_new_private(store_t *st);
 /* Like store_blob_writer_commit (the writer is freed in every case). */
 int store_blob_batch_add(store_blob_batch_t *b, store_blob_writer_t *w, const char *expected,
 			 char digest_out[DIGEST_STR_LEN + 1], cb_error_t *err);

@@ -38,7 +38,7 @@ is "$bad" "" "every line is whole and belongs to one stage"
 case_dir=$BUILDS/concurrent
 for j in 1 2; do
 	SOURCE_DATE_EPOCH=0 cb build -q --no-cache --jobs $j --timestamp 0 -t c:1 "$case_dir" > "$T/id-$j" 2>"$T/err-$j"
-	ok $? "--jobs $j build"
+	ok $? "--jobs $j build" || diag "$(cat "$T/err-$j")"
 done
 is "$(cat "$T/id-2")" "$(cat "$T/id-1")" "concurrent and sequential builds give the same image ID"
 out=$(cb build --progress plain --jobs 1 -t c:2 "$case_dir" 2>&1); is $? 0 "--jobs 1 builds"

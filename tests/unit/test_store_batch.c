@@ -3,7 +3,7 @@
  * freeing an unpublished batch leaves tmp/ empty; publish writes out its
  * own blobs and not another file's dirty pages on the same file system
  * (cachestat, where the kernel has it); a blob gone from tmp/ fails the
- * publish. */
+ * publish; two private batches with the same blob both publish. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -190,6 +190,28 @@ static void test_publish_writes_only_its_own(void **state)
 	store_blob_batch_free(b);
 }
 
+/* Two stages of one build write the same layer, each into a private batch
+ * (builder/steps.c): the first publish must not take the file the second
+ * batch names (with ok-DIGEST names both were one file, and the second
+ * publish failed: "sync the blobs"). */
+static void test_private_batches_same_blob(void **state)
+{
+	(void)state;
+	cb_error_t err = CB_ERROR_INIT;
+	char d1[DIGEST_STR_LEN + 1], d2[DIGEST_STR_LEN + 1];
+	store_blob_batch_t *b1 = store_blob_batch_new_private(st);
+	store_blob_batch_t *b2 = store_blob_batch_new_private(st);
+	add(b1, "the same layer", d1);
+	add(b2, "the same layer", d2);
+	assert_string_equal(d1, d2);
+	assert_int_equal(store_blob_batch_publish(b1, &err), 0);
+	assert_int_equal(store_blob_batch_publish(b2, &err), 0);
+	assert_true(store_has_blob(st, d1));
+	store_blob_batch_free(b1);
+	store_blob_batch_free(b2);
+	assert_int_equal(tmp_entries(), 0);
+}
+
 static void test_publish_fails_when_a_blob_is_gone(void **state)
 {
 	(void)state;
@@ -221,6 +243,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mismatch_and_free, store_setup, store_teardown),
 		cmocka_unit_test_setup_teardown(test_publish_writes_only_its_own, store_setup, store_teardown),
 		cmocka_unit_test_setup_teardown(test_publish_fails_when_a_blob_is_gone, store_setup, store_teardown),
+		cmocka_unit_test_setup_teardown(test_private_batches_same_blob, store_setup, store_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
