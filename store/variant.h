@@ -61,6 +61,15 @@ int store_variant_get(store_t *st, const char *diff_id, store_variant_t *out,
 int store_variant_gzip(store_t *st, const char *diff_id, store_variant_t *out,
 		       cb_error_t *err);
 
+/* The same, and when the blob is made now every byte of it goes to tee as
+ * it is written (a recorded blob is returned with no call: the caller
+ * compares what it got with out). The record is written once the blob is
+ * whole and durable, so a failed or stopped stream leaves either none or
+ * one naming a whole blob. */
+int store_variant_gzip_tee(store_t *st, const char *diff_id,
+			   void (*tee)(void *ctx, const void *data, size_t len), void *tee_ctx,
+			   store_variant_t *out, cb_error_t *err);
+
 /* Calls fn(ctx, diff_id, gzip_digest) for every made record (gc: keep
  * the gzip blob when diff_id is kept). Unreadable records are skipped. */
 void store_variant_each(store_t *st,
