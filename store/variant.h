@@ -9,7 +9,8 @@
  * build_t.plain_step): the build's end waits for its snapshot, not its
  * gzip. Such a layer is marked here
  * ("gzip when it leaves"); push turns it into a gzip blob, made once with the
- * deterministic parallel gzip of layer_sink.c, and remembers it here
+ * deterministic parallel gzip of layer_sink.c (and, to a registry, streamed
+ * into the upload as it is made: registry/push_stream.h), and remembers it here
  * (diff_id -> gzip digest and size), so a second push sends the same bytes
  * without compressing again.
  *
