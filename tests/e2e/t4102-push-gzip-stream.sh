@@ -103,5 +103,18 @@ grep -qE "^PATCH /v2/mono/blobs/uploads/.* 405 " "$PROXY_LOG"; ok $? "the stream
 set -- $(record)
 grep -qE "^PUT /v2/mono/blobs/uploads/.* 201 $3 " "$PROXY_LOG"; ok $? "then the variant went in one PUT"
 skopeo copy -q --src-tls-verify=false "docker://$REG/mono:1" "oci:$T/sk:x" >/dev/null; ok $? "skopeo reads every blob"
+
+# a registry with TLS and a login: the stream's own client authenticates too
+REG0=$REG
+quiet_registry tls auth || skip_all "cannot start a second docker-registry"
+cb login -u testuser -p testpass "$REG" >/dev/null 2>&1; ok $? "login to a TLS registry with auth"
+cb tag "$REG0/st:1" "$REG/st:1" >/dev/null; ok $? "tag the image for it"
+reset_variant
+cb push -q "$REG/st:1" --digestfile "$T/d4" >/dev/null 2>"$T/auth.err"
+ok $? "first push there" || diag "$(cat "$T/auth.err")"
+is "$(cat "$T/d4")" "$(cat "$T/d1")" "the same manifest"
+set -- $(record)
+is "$(curl -s --cacert "$REG_CA" -u testuser:testpass "https://$REG/v2/st/blobs/$2" -L | sha256sum | cut -d' ' -f1)" \
+	"${2#sha256:}" "the registry's blob is the variant"
 cb rm -f "st1-$$" >/dev/null 2>&1
 done_testing
