@@ -156,9 +156,16 @@ static char *location(const reg_xfer_t *xf, cb_error_t *err)
 	return reg_url_resolve(xf->effective_url ? xf->effective_url : xf->url, xf->location, err);
 }
 
-static bool unsupported(long status)
+/* A registry that takes no streamed body: 405/501 (no PATCH), 411
+ * (Length Required), 415/416, or 400 SIZE_INVALID (a Content-Length is
+ * demanded: seen from registries that refused docker's own chunked PATCH
+ * until they were fixed). */
+static bool unsupported(const reg_xfer_t *xf)
 {
-	return status == 405 || status == 501 || status == 415 || status == 416;
+	long s = xf->status;
+	if (s == 400)
+		return xf->resp.data && memmem(xf->resp.data, xf->resp.len, "SIZE_INVALID", 12);
+	return s == 405 || s == 501 || s == 411 || s == 415 || s == 416;
 }
 
 /* POST, then the PATCH that carries the stream. 0 with *loc (where to PUT),
@@ -194,7 +201,7 @@ static int stream_body(push_stream_t *ps, char **loc, cb_error_t *err)
 	} else if (xf.status == 202) {
 		*loc = location(&xf, err);
 		r = *loc ? 0 : -1;
-	} else if (unsupported(xf.status)) {
+	} else if (unsupported(&xf)) {
 		r = 1;
 	} else {
 		r = reg_http_error(&xf, "streamed upload", err);

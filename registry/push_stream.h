@@ -12,7 +12,7 @@
  * manifest is the same bytes as when the variant was made first).
  *
  * A registry that refuses the streamed PATCH as unsupported (405, 501,
- * 415, 416), or a session that cannot go on without replaying the stream
+ * 411, 415, 416, 400 SIZE_INVALID), or a session that cannot go on without replaying the stream
  * (a 401 in the middle), falls back: the variant is still made whole, and
  * the caller uploads it as any blob. Any other error (4xx/5xx answer, the
  * connection dropped, a digest the registry refuses) fails the push; the

@@ -103,6 +103,9 @@ grep -qE "^PATCH /v2/mono/blobs/uploads/.* 405 " "$PROXY_LOG"; ok $? "the stream
 set -- $(record)
 grep -qE "^PUT /v2/mono/blobs/uploads/.* 201 $3 " "$PROXY_LOG"; ok $? "then the variant went in one PUT"
 skopeo copy -q --src-tls-verify=false "docker://$REG/mono:1" "oci:$T/sk:x" >/dev/null; ok $? "skopeo reads every blob"
+fault_push mono2 "sizeinv:PATCH /v2/mono2/"
+ok $? "so does one demanding a Content-Length (400 SIZE_INVALID)" || diag "$(cat "$T/mono2.err")"
+grep -qE "^PUT /v2/mono2/blobs/uploads/.* 201 $3 " "$PROXY_LOG"; ok $? "the variant went in one PUT"
 
 # a registry with TLS and a login: the stream's own client authenticates too
 REG0=$REG

@@ -35,6 +35,8 @@ always). Kinds:
   cut       a request with a body: read part of it, then close the connection
             (a registry hanging up in the middle of an upload); logged as "cut"
   405       answer 405 (method not allowed) after reading the body
+  sizeinv   answer 400 SIZE_INVALID after reading the body (a registry that
+            demands a Content-Length)
   corruptreq flip one byte of the request body before forwarding it (same length)
   redirect  answer 307 to http://localhost:PORT/__redirected__PATH (another host
             name, like blob storage); that request is logged as
@@ -89,8 +91,8 @@ class Handler(BaseHTTPRequestHandler):
         line = "%s %s" % (self.command, self.path)
         return {f.kind for f in self.server.faults if f.take(line)}
 
-    def simple(self, status, extra=None, inlen=0):
-        body = json.dumps({"errors": [{"code": "INJECTED", "message": "injected %d" % status}]}).encode()
+    def simple(self, status, extra=None, inlen=0, code="INJECTED"):
+        body = json.dumps({"errors": [{"code": code, "message": "injected %d" % status}]}).encode()
         self.send_response(status)
         for k, v in (extra or {}).items():
             self.send_header(k, v)
@@ -161,6 +163,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.simple(500, inlen=len(body))
         if "405" in kinds:
             return self.simple(405, inlen=len(body))
+        if "sizeinv" in kinds:
+            return self.simple(400, inlen=len(body), code="SIZE_INVALID")
         if "corruptreq" in kinds and body:
             body = body[:len(body) // 2] + bytes([body[len(body) // 2] ^ 0xff]) + body[len(body) // 2 + 1:]
         if "413" in kinds and body:
