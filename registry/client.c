@@ -131,6 +131,7 @@ void reg_xfer_rearm(reg_xfer_t *xf, const char *method, char *url_owned)
 	xf->body_off = 0;
 	xf->body_mem = NULL;
 	xf->body_size = 0;
+	xf->body_read = NULL;
 	xf->has_body = false;
 	xf->range_from = 0;
 	xf->attempts = 0;
@@ -257,6 +258,13 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *ud)
 {
 	reg_xfer_t *xf = ud;
 	size_t want = size * nitems;
+	if (xf->body_read) {
+		ssize_t n = xf->body_read(xf, buf, want);
+		if (n < 0)
+			return CURL_READFUNC_ABORT;
+		xf->upload_pos += (uint64_t)n;
+		return (size_t)n;
+	}
 	uint64_t left = xf->body_size - xf->upload_pos;
 	if (want > left)
 		want = (size_t)left;
@@ -277,6 +285,10 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *ud)
 static int on_seek(void *ud, curl_off_t off, int origin)
 {
 	reg_xfer_t *xf = ud;
+	if (xf->body_read) /* a stream: only where it is */
+		return origin == SEEK_SET && off >= 0 && (uint64_t)off == xf->upload_pos
+			       ? CURL_SEEKFUNC_OK
+			       : CURL_SEEKFUNC_CANTSEEK;
 	if (origin != SEEK_SET || off < 0 || (uint64_t)off > xf->body_size)
 		return CURL_SEEKFUNC_CANTSEEK;
 	xf->upload_pos = (uint64_t)off;
@@ -446,7 +458,8 @@ static int arm(reg_client_t *c, reg_xfer_t *xf, cb_error_t *err)
 		curl_easy_setopt(e, CURLOPT_READDATA, xf);
 		curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, on_seek);
 		curl_easy_setopt(e, CURLOPT_SEEKDATA, xf);
-		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)xf->body_size);
+		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE,
+				 xf->body_read ? (curl_off_t)-1 : (curl_off_t)xf->body_size);
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, xf->method);
 	} else if (!strcmp(xf->method, "POST")) {
 		curl_easy_setopt(e, CURLOPT_POST, 1L);

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "registry/curl_lazy.h"
 
@@ -37,6 +38,10 @@ struct reg_xfer {
 	const char *body_mem;        /* or upload this memory (borrowed) */
 	uint64_t body_size;
 	bool has_body;               /* PUT/PATCH/POST carry a body (maybe empty) */
+	/* Or a body of unknown length (sent with Transfer-Encoding: chunked):
+	 * fills buf with up to len bytes, returns how many, 0 at its end, -1 to
+	 * abort the request. Cannot be replayed: set max_attempts to 1. */
+	ssize_t (*body_read)(reg_xfer_t *xf, char *buf, size_t len);
 	uint64_t range_from;         /* > 0: send "Range: bytes=N-" */
 	bool anonymous;              /* do not send Authorization (token realm) */
 	int max_attempts;            /* 0 = the default bound */

@@ -20,7 +20,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,6 +30,7 @@
 #include "common/fs.h"
 #include "common/util.h"
 #include "registry/client.h"
+#include "registry/push_stream.h"
 #include "registry/reference.h"
 #include "registry/registry.h"
 #include "registry/sources.h"
@@ -638,22 +638,6 @@ static int upload_blobs(reg_client_t *c, store_t *st, const reg_opts_t *o, push_
 
 /* ---- the gzip of plain layers while the other blobs upload ---- */
 
-typedef struct gz_run {
-	store_t *st;
-	char **diff_ids;
-	store_variant_t *out;
-	int rc;
-	cb_error_t err;
-} gz_run_t;
-
-static void *gz_main(void *arg)
-{
-	gz_run_t *g = arg;
-	for (size_t i = 0; g->rc == 0 && g->diff_ids[i]; i++)
-		g->rc = store_variant_gzip(g->st, g->diff_ids[i], &g->out[i], &g->err);
-	return NULL;
-}
-
 static bool is_pending(const push_image_t *im, size_t i)
 {
 	for (size_t k = 0; k < im->npending; k++)
@@ -683,16 +667,16 @@ static void use_variants(push_image_t *im, const store_variant_t *v)
 }
 
 /* A plain layer's gzip (store/variant.h) is made on a thread while the
- * other blobs (layers, config) upload, not before any upload starts
- * (issue 29); *sent names what went. */
+ * other blobs (layers, config) upload, not before any upload starts, and
+ * streamed into its own upload as it is made (registry/push_stream.h;
+ * issue 29); *sent names what went. */
 static int upload_while_gzip(reg_client_t *c, store_t *st, const reg_opts_t *o,
 			     push_image_t *im, const reg_ref_t *dst, char ***sent, cb_error_t *err)
 {
-	gz_run_t g = {.st = st, .err = CB_ERROR_INIT};
-	g.diff_ids = cb_xcalloc(im->npending + 1, sizeof(char *));
-	g.out = cb_xcalloc(im->npending, sizeof(*g.out));
-	for (size_t k = 0; k < im->npending; k++)
-		g.diff_ids[k] = cb_xstrdup(im->blobs[im->pending[k]]);
+	size_t np = im->npending;
+	char **diff_ids = NULL;
+	for (size_t k = 0; k < np; k++)
+		diff_ids = cb_strv_push(diff_ids, im->blobs[im->pending[k]]);
 	push_image_t rest = {.sizes = cb_xcalloc(im->nblobs, sizeof(uint64_t))};
 	for (size_t i = 0; i < im->nblobs; i++) {
 		if (is_pending(im, i))
@@ -700,22 +684,31 @@ static int upload_while_gzip(reg_client_t *c, store_t *st, const reg_opts_t *o,
 		rest.blobs = cb_strv_push(rest.blobs, im->blobs[i]);
 		rest.sizes[rest.nblobs++] = im->sizes[i];
 	}
-	pthread_t t;
-	if (pthread_create(&t, NULL, gz_main, &g) != 0)
-		CB_BUG("pthread_create failed");
-	int r = upload_blobs(c, st, o, &rest, dst, NULL, err);
-	pthread_join(t, NULL);
-	if (g.rc < 0 && r == 0) {
-		cb_error_move(err, &g.err);
-		r = cb_error_wrap(err, "compress layer");
+	push_stream_t *ps = push_stream_start(st, diff_ids, dst->domain, dst->path, o);
+	int r = rest.nblobs ? upload_blobs(c, st, o, &rest, dst, NULL, err) : 0;
+	store_variant_t *v = cb_xcalloc(np, sizeof(*v));
+	bool *up = cb_xcalloc(np, sizeof(*up));
+	cb_error_t e = CB_ERROR_INIT;
+	if (push_stream_finish(ps, v, up, &e) < 0 && r == 0) {
+		cb_error_move(err, &e);
+		r = -1;
 	}
+	cb_error_release(&e);
 	if (r == 0) {
-		use_variants(im, g.out);
+		use_variants(im, v);
+		for (size_t k = 0; k < np; k++) {
+			if (!up[k])
+				continue;
+			rest.blobs = cb_strv_push(rest.blobs, v[k].digest);
+			reg_progress(o, v[k].digest, REG_PROGRESS_START, 0, (uint64_t)v[k].size);
+			reg_progress(o, v[k].digest, REG_PROGRESS_DONE, (uint64_t)v[k].size,
+				     (uint64_t)v[k].size);
+		}
 		*sent = cb_steal_pointer(&rest.blobs);
 	}
-	cb_error_release(&g.err);
-	cb_strv_free(g.diff_ids);
-	free(g.out);
+	cb_strv_free(diff_ids);
+	free(v);
+	free(up);
 	image_release(&rest);
 	return r;
 }

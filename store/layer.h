@@ -97,9 +97,15 @@ typedef struct layer_opts {
 	 * non-root build without a user namespace (RUN under proot), whose
 	 * files are all its own where a build as root has root's. */
 	bool own_as_root;
+	/* Also hands every byte of a compressed blob (gzip, zstd), as it is
+	 * written, to tee (push
+	 * streams a gzip variant into its upload as it is made: registry/
+	 * push_stream.c). NULL: none. */
+	void (*tee)(void *ctx, const void *data, size_t len);
+	void *tee_ctx;
 } layer_opts_t;
 
-#define LAYER_OPTS_INIT {LAYER_COMPRESS_GZIP, 0, -1, 0, false, NULL, NULL, {0, 0}, NULL, 0, false}
+#define LAYER_OPTS_INIT {LAYER_COMPRESS_GZIP, 0, -1, 0, false, NULL, NULL, {0, 0}, NULL, 0, false, NULL, NULL}
 
 /* "gzip", "zstd", "none" (also "uncompressed") -> enum. EINVAL otherwise. */
 int layer_compress_parse(const char *name, layer_compress_t *out, cb_error_t *err);

@@ -78,7 +78,11 @@ struct lsink {
  * reads and the hash, as `tar | tee | sha256sum` overlaps its processes.) */
 static int blob_out(lsink_t *s, const void *data, size_t len, cb_error_t *err)
 {
-	return store_blob_writer_write(s->bw, data, len, err);
+	if (store_blob_writer_write(s->bw, data, len, err) < 0)
+		return -1;
+	if (s->opts.tee)
+		s->opts.tee(s->opts.tee_ctx, data, len);
+	return 0;
 }
 
 int layer_threads(const layer_opts_t *opts)
@@ -410,7 +414,7 @@ lsink_t *lsink_new(store_t *st, const layer_opts_t *opts, cb_error_t *err)
 			return NULL;
 		}
 		static const unsigned char hdr[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff};
-		if (store_blob_writer_write(s->bw, hdr, sizeof(hdr), err) < 0) {
+		if (blob_out(s, hdr, sizeof(hdr), err) < 0) {
 			lsink_abort(s);
 			return NULL;
 		}

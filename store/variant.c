@@ -87,7 +87,8 @@ int store_variant_mark(store_t *st, const char *diff_id, cb_error_t *err)
 
 /* The plain blob through the parallel gzip into a blob of its own, its
  * tar hashed again on the way: the variant must hold diff_id's bytes. */
-static int make_gzip(store_t *st, const char *diff_id, store_variant_t *out, cb_error_t *err)
+static int make_gzip(store_t *st, const char *diff_id, const layer_opts_t *tee,
+		     store_variant_t *out, cb_error_t *err)
 {
 	_cleanup_close_ int fd = store_open_blob(st, diff_id, err);
 	if (fd < 0)
@@ -95,6 +96,8 @@ static int make_gzip(store_t *st, const char *diff_id, store_variant_t *out, cb_
 	layer_opts_t lo = LAYER_OPTS_INIT;
 	lo.compression = LAYER_COMPRESS_GZIP;
 	lo.level = STORE_VARIANT_GZIP_LEVEL;
+	lo.tee = tee->tee;
+	lo.tee_ctx = tee->tee_ctx;
 	layer_result_t res;
 	if (layer_write_tar(st, fd, &lo, &res, err) < 0)
 		return -1;
@@ -109,6 +112,13 @@ static int make_gzip(store_t *st, const char *diff_id, store_variant_t *out, cb_
 int store_variant_gzip(store_t *st, const char *diff_id, store_variant_t *out,
 		       cb_error_t *err)
 {
+	return store_variant_gzip_tee(st, diff_id, NULL, NULL, out, err);
+}
+
+int store_variant_gzip_tee(store_t *st, const char *diff_id,
+			   void (*tee)(void *ctx, const void *data, size_t len), void *tee_ctx,
+			   store_variant_t *out, cb_error_t *err)
+{
 	store_variant_t v;
 	int r = store_variant_get(st, diff_id, &v, err);
 	if (r < 0)
@@ -117,7 +127,10 @@ int store_variant_gzip(store_t *st, const char *diff_id, store_variant_t *out,
 		*out = v;
 		return 0;
 	}
-	if (make_gzip(st, diff_id, &v, err) < 0)
+	layer_opts_t t = LAYER_OPTS_INIT;
+	t.tee = tee;
+	t.tee_ctx = tee_ctx;
+	if (make_gzip(st, diff_id, &t, &v, err) < 0)
 		return cb_error_wrap(err, "compress layer '%s'", diff_id);
 	_cleanup_free_ char *text = cb_asprintf("gzip %s %" PRId64 "\n", v.digest, v.size);
 	if (write_record(st, diff_id, text, err) < 0)

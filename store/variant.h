@@ -9,7 +9,8 @@
  * as BuildKit's and buildah's do not, unless its image must be gzip when it
  * ends (an index, --cache-to). Such a layer is marked here
  * ("gzip when it leaves"); push turns it into a gzip blob, made once with the
- * deterministic parallel gzip of layer_sink.c, and remembers it here
+ * deterministic parallel gzip of layer_sink.c (and, to a registry, streamed
+ * into the upload as it is made: registry/push_stream.h), and remembers it here
  * (diff_id -> gzip digest and size), so a second push sends the same bytes
  * without compressing again.
  *
@@ -60,6 +61,15 @@ int store_variant_get(store_t *st, const char *diff_id, store_variant_t *out,
  * recorded. Marks diff_id as a side effect. */
 int store_variant_gzip(store_t *st, const char *diff_id, store_variant_t *out,
 		       cb_error_t *err);
+
+/* The same, and when the blob is made now every byte of it goes to tee as
+ * it is written (a recorded blob is returned with no call: the caller
+ * compares what it got with out). The record is written once the blob is
+ * whole and durable, so a failed or stopped stream leaves either none or
+ * one naming a whole blob. */
+int store_variant_gzip_tee(store_t *st, const char *diff_id,
+			   void (*tee)(void *ctx, const void *data, size_t len), void *tee_ctx,
+			   store_variant_t *out, cb_error_t *err);
 
 /* Calls fn(ctx, diff_id, gzip_digest) for every made record (gc: keep
  * the gzip blob when diff_id is kept). Unreadable records are skipped. */

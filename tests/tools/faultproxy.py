@@ -7,6 +7,8 @@
 Every request is forwarded to the upstream registry (Host header kept, so
 the registry's absolute Location URLs point back at the proxy) and logged to
 FILE as one line: "METHOD PATH STATUS REQUEST-BODY-BYTES RESPONSE-BODY-BYTES".
+A request body sent with Transfer-Encoding: chunked is read whole and
+forwarded with a Content-Length; its line ends with " chunked".
 
 With --chunk-min N, every answer to a POST .../blobs/uploads/ carries
 "OCI-Chunk-Min-Length: N" (distribution spec 1.1), and a PATCH whose chunk
@@ -30,6 +32,12 @@ always). Kinds:
             the headers and half the body, then send nothing more. Logged as
             "hang" when the stall begins; the connection is held until the
             client closes it (a hung registry, for cancellation tests)
+  cut       a request with a body: read part of it, then close the connection
+            (a registry hanging up in the middle of an upload); logged as "cut"
+  405       answer 405 (method not allowed) after reading the body
+  sizeinv   answer 400 SIZE_INVALID after reading the body (a registry that
+            demands a Content-Length)
+  corruptreq flip one byte of the request body before forwarding it (same length)
   redirect  answer 307 to http://localhost:PORT/__redirected__PATH (another host
             name, like blob storage); that request is logged as
             "REDIRECTED auth=yes|no" and served with the Authorization of the
@@ -76,14 +84,15 @@ class Handler(BaseHTTPRequestHandler):
     def log(self, status, inlen, outlen):
         with LOCK:
             with open(self.server.logfile, "a") as f:
-                f.write("%s %s %s %d %d\n" % (self.command, self.path, status, inlen, outlen))
+                f.write("%s %s %s %d %d%s\n" % (self.command, self.path, status, inlen, outlen,
+                                                 " chunked" if getattr(self, "chunked", False) else ""))
 
     def faults(self):
         line = "%s %s" % (self.command, self.path)
         return {f.kind for f in self.server.faults if f.take(line)}
 
-    def simple(self, status, extra=None, inlen=0):
-        body = json.dumps({"errors": [{"code": "INJECTED", "message": "injected %d" % status}]}).encode()
+    def simple(self, status, extra=None, inlen=0, code="INJECTED"):
+        body = json.dumps({"errors": [{"code": code, "message": "injected %d" % status}]}).encode()
         self.send_response(status)
         for k, v in (extra or {}).items():
             self.send_header(k, v)
@@ -103,9 +112,31 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
+    def read_chunked(self, limit=None):
+        parts, got = [], 0
+        while limit is None or got < limit:
+            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if not size:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                break
+            parts.append(self.rfile.read(size))
+            got += size
+            self.rfile.readline()
+        return b"".join(parts)
+
     def handle_any(self):
+        self.chunked = "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
+        kinds0 = {f.kind for f in self.server.faults if f.rx.search("%s %s" % (self.command, self.path)) and f.left != 0}
+        if "cut" in kinds0 and (self.chunked or self.headers.get("Content-Length")):
+            self.faults()  # counts it
+            part = self.read_chunked(1 << 20) if self.chunked else self.rfile.read(min(int(self.headers["Content-Length"]) // 2, 1 << 20))
+            self.log("cut", len(part), 0)
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
         n = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(n) if n else b""
+        body = self.read_chunked() if self.chunked else (self.rfile.read(n) if n else b"")
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
         redirected = self.path.startswith("/__redirected__")
         if redirected:
@@ -130,6 +161,12 @@ class Handler(BaseHTTPRequestHandler):
             return self.stall(len(body), 0)
         if "500" in kinds:
             return self.simple(500, inlen=len(body))
+        if "405" in kinds:
+            return self.simple(405, inlen=len(body))
+        if "sizeinv" in kinds:
+            return self.simple(400, inlen=len(body), code="SIZE_INVALID")
+        if "corruptreq" in kinds and body:
+            body = body[:len(body) // 2] + bytes([body[len(body) // 2] ^ 0xff]) + body[len(body) // 2 + 1:]
         if "413" in kinds and body:
             return self.simple(413, inlen=len(body))
         if "429" in kinds:
