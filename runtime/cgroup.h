@@ -7,8 +7,8 @@
  * hierarchy, when its cgroup.controllers lists pids). The cgroup is made
  * beside the caller's own (from /proc/self/cgroup), named
  * cbuild-PID-N, with pids.max set; the sandbox's child moves itself in
- * before it forks anything (it writes "0" to the cgroup.procs fd it got
- * from here), so every process of the container counts. sbx_cgroup_free
+ * before it forks anything (it writes "0" to the fd it got from here:
+ * v1's tasks, v2's cgroup.procs), so every process of the container counts. sbx_cgroup_free
  * removes it once the container's PID 1 is reaped (the kernel has killed
  * the rest of its PID namespace by then); cgroups that a killed cbuild
  * left behind are removed by the next sbx_cgroup_new.
@@ -36,7 +36,9 @@ typedef struct sbx_cgroup sbx_cgroup_t;
  * denied"): a limit is never dropped silently. */
 int sbx_cgroup_new(int64_t max, sbx_cgroup_t **out, cb_error_t *err);
 
-/* The cgroup's cgroup.procs, opened O_WRONLY|O_CLOEXEC. */
+/* The file a single-threaded child writes "0" to, to enter the cgroup:
+ * tasks on v1 (no global lock, see sbx_cgroup_new), cgroup.procs on v2;
+ * opened O_WRONLY|O_CLOEXEC. */
 int sbx_cgroup_procs_fd(const sbx_cgroup_t *cg);
 
 /* Its directory, e.g. /sys/fs/cgroup/pids/cbuild-123-1. */

@@ -392,7 +392,7 @@ typedef struct child_args {
 	char **candidates; /* argv[0] along the PATH, made before the fork */
 	int errfd, out, errw, in;
 	const void *seccomp; /* struct sock_fprog, NULL = none */
-	int cgroup_fd;       /* cgroup.procs of the pids limit, -1 = none */
+	int cgroup_fd;       /* sbx_cgroup_procs_fd of the pids limit, -1 = none */
 	const char *proot;   /* not root: proot's path, and its argv */
 	char **proot_argv;
 } child_args_t;

@@ -72,7 +72,7 @@ struct child_ctx {
 	const char *path;     /* PATH of the given env, or the default */
 	char *const *env;     /* the given env with HOME (sbx_env_with_home) */
 	const void *seccomp;  /* struct sock_fprog to load, NULL = none */
-	int cgroup_fd;        /* cgroup.procs to enter first, -1 = none */
+	int cgroup_fd;        /* sbx_cgroup_procs_fd, entered first; -1 = none */
 	rt_isolation_t iso;   /* may the root and /proc fall back (isolation.h) */
 };
 
