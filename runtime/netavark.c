@@ -181,6 +181,20 @@ static int write_request(const char *path, const char *text, mode_t mode, cb_err
 	return rc;
 }
 
+/* The interface's MAC, made from its address as docker's bridge makes it
+ * (02:42 and the four bytes): an address given back and handed to the
+ * next container keeps its MAC, so the host's neighbour entry for it stays
+ * right. With a random MAC the host kept sending to the old container's
+ * for seconds (its entry goes stale, is probed, fails, only then asks
+ * again), and the new container got nothing meanwhile. */
+static void mac_for_ip(const char *ip, char out[18])
+{
+	struct in_addr a = {0};
+	inet_pton(AF_INET, ip, &a);
+	const unsigned char *b = (const unsigned char *)&a.s_addr;
+	snprintf(out, 18, "02:42:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3]);
+}
+
 /* n's entries of a request: the endpoint (networks) and the network
  * (network_info) */
 static void add_network(json_t *networks, json_t *info, const rt_ctr_t *c, const rt_net_t *n,
@@ -193,9 +207,12 @@ static void add_network(json_t *networks, json_t *info, const rt_ctr_t *c, const
 	for (size_t i = 0; more[i]; i++)
 		json_array_append_new(aliases, json_string(more[i]));
 	cb_strv_free(more);
+	char mac[18];
+	mac_for_ip(ip, mac);
 	json_object_set_new(networks, n->bridge,
-			    json_pack("{s:[s], s:s, s:o, s:s}", "static_ips", ip, "interface_name",
-				      ifname, "aliases", aliases, "cbuild_name", n->name));
+			    json_pack("{s:[s], s:s, s:s, s:o, s:s}", "static_ips", ip, "static_mac",
+				      mac, "interface_name", ifname, "aliases", aliases,
+				      "cbuild_name", n->name));
 	/* isolate: as docker's bridges, networks do not reach each other;
 	 * internal: no default route, no NAT (network create --internal);
 	 * metric: each interface's default route its own (100 + N for ethN,
