@@ -17,13 +17,16 @@ nat() { iptables -t nat -S | grep -c "10\.89\.$o1\."; }
 fetch() { cb run --rm --network none "$1" cat "$2" 2>/dev/null; }
 
 ctx=$T/ctx; mkdir -p "$ctx"
-printf 'FROM busybox\nRUN cat /sys/class/net/eth0/address >/ns; ls /sys/class/net | tr "\\n" " " >/ifs\n' >"$ctx/Dockerfile"
+printf 'FROM busybox\nRUN cat /sys/class/net/eth0/address /sys/class/net/eth0/iflink | tr "\\n" " " >/ns; ls /sys/class/net | tr "\\n" " " >/ifs\n' >"$ctx/Dockerfile"
 cb build -q --no-cache -t np:1 "$ctx" >/dev/null; ok $? "a build with the default network"
 is "$(pool)" 1 "its namespace went to the store's pool"
 ip -br link | grep -q "^cbp$$ "; ok $? "the bridge stays with it"
 cb build -q --no-cache -t np:2 "$ctx" >/dev/null; ok $? "a second build"
 n1=$(fetch np:1 /ns); n2=$(fetch np:2 /ns)
-like "$n1" '^([0-9a-f]{2}:){5}[0-9a-f]{2}$' "a RUN saw its interface's MAC address"
+# /ns: the interface's MAC (made from its address, so not unique to a
+# namespace) and its peer's ifindex on the host (a new namespace, a new
+# veth pair: another one)
+like "$n1" '^([0-9a-f]{2}:){5}[0-9a-f]{2} [0-9]+ $' "a RUN saw its interface's MAC address and its peer"
 is "$n2" "$n1" "the second build's RUN had the first one's interface (its namespace)"
 is "$(fetch np:2 /ifs)" "eth0 lo " "with its interface"
 is "$(pool)" 1 "which is back in the pool"
@@ -77,12 +80,12 @@ is "$(ls "$CBUILD_RUN_DIR"/netpool | wc -l)" 1 "and its directory"
 # (a build that ended while this one waited for its first stage): the
 # namespace is bound there from the host's, its RUN enters it
 cb network prune -f >/dev/null
-printf 'FROM busybox AS a\nRUN --network=none sleep 4; echo %s >/x\nFROM busybox\nCOPY --from=a /x /x\nRUN cat /sys/class/net/eth0/address >/ns\n' "$$" >"$ctx/Dockerfile.late"
+printf 'FROM busybox AS a\nRUN --network=none sleep 4; echo %s >/x\nFROM busybox\nCOPY --from=a /x /x\nRUN cat /sys/class/net/eth0/address /sys/class/net/eth0/iflink | tr "\\n" " " >/ns\n' "$$" >"$ctx/Dockerfile.late"
 err=$T/late.err
 cb build -q -t np:late -f "$ctx/Dockerfile.late" "$ctx" >/dev/null 2>"$err" &
 late=$!
 sleep 1
-printf 'FROM busybox\nRUN cat /sys/class/net/eth0/address >/ns\n' >"$ctx/Dockerfile.ns"
+printf 'FROM busybox\nRUN cat /sys/class/net/eth0/address /sys/class/net/eth0/iflink | tr "\\n" " " >/ns\n' >"$ctx/Dockerfile.ns"
 cb build -q --no-cache -t np:early -f "$ctx/Dockerfile.ns" "$ctx" >/dev/null; ok $? "a build ends while another waits"
 is "$(pool)" 1 "its namespace is in the pool"
 wait "$late"; ok $? "the waiting build" || diag "$(cat "$err")"
