@@ -121,7 +121,7 @@ like "$(grep -A1 'COPY --from=build' "$T/ms.log" | tail -1)" "remote hit" "min m
 
 # ---- a missing, a foreign and a corrupt cache are warnings ----
 rm -rf "$T/m3"; cp -r "$T/m2" "$T/m3"
-cbb build -q --cache-from "$REG/cache/none" --no-cache "$T/m3" >/dev/null 2>"$T/w0.log"; ok $? "--no-cache with --cache-from builds"
+cbb build -q --cache-from "$REG/cache/none" --no-cache "$T/m3" >/dev/null 2>"$T/w0.log"; ok $? "--no-cache with --cache-from builds" || diag "$(cat "$T/w0.log")"
 cbb build -q --cache-from "$REG/cache/none" "$T/m3" >/dev/null 2>"$T/w1.log"; ok $? "a missing cache: the build succeeds"
 like "$(cat "$T/w1.log")" "warning: .*cache/none.*not found" "a missing cache is a warning"
 skopeo copy -q --dest-tls-verify=false "oci:$RA:docker.io/library/busybox:latest" "docker://$REG/cache/foreign" 2>/dev/null
