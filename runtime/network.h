@@ -2,7 +2,8 @@
  * runtime/network.h - networks as docker has them: records and membership.
  *
  * A network is a bridge and a subnet; each member has a namespace and an
- * address of its own on it, set up by netavark (runtime/netavark.h), and
+ * address of its own on it (and a MAC made from the address, as docker's
+ * bridge makes it), set up by netavark (runtime/netavark.h), and
  * members resolve each other by name through aardvark-dns. The built-in
  * `bridge` (cbuild0, 10.89.0.0/24 unless $CBUILD_BRIDGE and
  * $CBUILD_BRIDGE_SUBNET say otherwise) is every container's default, with
